@@ -1,0 +1,139 @@
+"""The ASGI application: the tracking API's hot path beside the management API.
+
+>>> app = create_app(Settings())       # nothing starts until the ASGI lifespan does
+>>> uvicorn.run(app)
+
+Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp`; all else
+(``/api/v1``, health, metrics, OpenAPI docs) to FastAPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
+
+from headwater import __version__
+from headwater.api import data, sources
+from headwater.api.runtime import Runtime
+from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
+from headwater.errors import ApiError
+from headwater.settings import Settings
+from headwater.workspaces import Bootstrap
+
+__all__ = ["HeadwaterApp", "create_app"]
+
+
+class HeadwaterApp:
+    """Dispatches tracking routes to the lean ASGI app and the rest to FastAPI."""
+
+    def __init__(self, api: FastAPI) -> None:
+        self.api = api
+        self.tracking: TrackingApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and self.tracking is not None
+            and (scope["path"].rstrip("/") or "/") in ROUTES
+        ):
+            await self.tracking(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+
+def create_app(
+    settings: Settings, *, announce: Callable[[Bootstrap], None] | None = None
+) -> HeadwaterApp:
+    """Build the application; its lifespan starts and stops the :class:`Runtime`."""
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, announce=announce)
+        api.state.runtime = runtime
+        api.state.verified_tokens = {}
+        app.tracking = TrackingApp(
+            runtime.collector,
+            max_request_bytes=settings.max_request_bytes,
+            trusted_proxies=settings.trusted_proxies,
+        )
+        try:
+            yield
+        finally:
+            app.tracking = None
+            await runtime.stop()
+
+    api = FastAPI(
+        title="Headwater",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    api.include_router(sources.router, prefix="/api/v1")
+    api.include_router(data.router, prefix="/api/v1")
+    _add_operational_routes(api)
+    _add_error_handlers(api)
+    app = HeadwaterApp(api)
+    return app
+
+
+def _add_operational_routes(api: FastAPI) -> None:
+    @api.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @api.get("/ready", tags=["operations"])
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: the database answers and events can be committed."""
+        runtime: Runtime = request.app.state.runtime
+        try:
+            ok = await runtime.ready()
+        except (DBAPIError, OSError):
+            ok = False
+        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+
+    @api.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @api.get("/", tags=["operations"])
+    async def root() -> dict[str, Any]:
+        return {
+            "name": "Headwater",
+            "version": __version__,
+            "tracking": "/v1/batch",
+            "api": "/api/v1",
+            "docs": "/api/docs",
+        }
+
+
+def _add_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error.body(), status_code=error.status)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in error.errors()
+        ]
+        return JSONResponse(
+            {
+                "success": False,
+                "code": "invalid_request",
+                "message": "invalid request",
+                "errors": details,
+            },
+            status_code=422,
+        )

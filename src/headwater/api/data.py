@@ -1,0 +1,101 @@
+"""Management API: stored events, a source's live feed, rejections and counts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import StreamingResponse
+
+from headwater import events, workspaces
+from headwater.api.auth import admin
+from headwater.api.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["data"])
+Admin = Annotated[Runtime, Depends(admin)]
+
+
+@router.get("/events/{message_id}")
+async def get_event(message_id: str, runtime: Admin, workspace: str = "default") -> dict[str, Any]:
+    """An event by messageId, as stored (normalised)."""
+    return await events.get_event(
+        runtime.database.engine, message_id=message_id, workspace=workspace
+    )
+
+
+@router.get("/sources/{source_id}/events")
+async def latest_events(
+    source_id: int,
+    runtime: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    """A source's newest events, newest first; page with ``before`` (an offset)."""
+    return await events.latest(
+        runtime.database.engine, source_id=source_id, limit=limit, before=before
+    )
+
+
+@router.get("/sources/{source_id}/live", response_class=StreamingResponse)
+async def live(
+    source_id: int,
+    runtime: Admin,
+    after: int | None = None,
+    last_event_id: Annotated[int | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events: each new event of the source as it is stored (``id`` is its offset)."""
+    engine = runtime.database.engine
+    await workspaces.get_source(engine, source_id)  # 404 before the stream starts
+    feed = events.follow(
+        engine, source_id=source_id, after=after if after is not None else last_event_id
+    )
+    return StreamingResponse(
+        _frames(feed), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+    )
+
+
+async def _frames(feed: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    yield b": connected\n\n"
+    async for event in feed:
+        yield b"id: %d\nevent: event\ndata: %s\n\n" % (event["offset"], msgspec.json.encode(event))
+
+
+@router.get("/rejections")
+async def rejections(
+    runtime: Admin,
+    workspace: str | None = None,
+    source: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rejected messages with their reasons, newest first."""
+    return await events.list_rejections(
+        runtime.database.engine, workspace=workspace, source_id=source, limit=limit, before=before
+    )
+
+
+@router.get("/stats")
+async def stats(
+    runtime: Admin,
+    workspace: str | None = None,
+    source: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    interval: events.Interval = "hour",
+    by: events.GroupBy = "source",
+) -> list[dict[str, Any]]:
+    """Accepted, duplicate and rejected counts per time bucket, by source or by event."""
+    return await events.counts(
+        runtime.database.engine,
+        workspace=workspace,
+        source_id=source,
+        since=since,
+        until=until,
+        interval=interval,
+        group_by=by,
+    )

@@ -1,0 +1,56 @@
+"""What a running Headwater holds: the database, the event log and the collector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from headwater.collect import Collector
+from headwater.log import EventLog, PostgresLog
+from headwater.settings import Settings
+from headwater.storage import Database, migrate, open_database
+from headwater.workspaces import Bootstrap, bootstrap
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    log: EventLog
+    collector: Collector
+
+    @classmethod
+    async def start(
+        cls, settings: Settings, *, announce: Callable[[Bootstrap], None] | None = None
+    ) -> Runtime:
+        """Open the database (starting embedded PostgreSQL if needed), migrate, bootstrap."""
+        database = await open_database(settings)
+        try:
+            await migrate(database.engine)
+            created = await bootstrap(database.engine, admin_token=settings.admin_token)
+            if created is not None and announce is not None:
+                announce(created)
+            log = PostgresLog(database.engine, settings.log_partitions)
+            collector = Collector(engine=database.engine, log=log, settings=settings)
+            await collector.start()
+        except BaseException:
+            await database.close()
+            raise
+        return cls(settings, database, log, collector)
+
+    async def stop(self) -> None:
+        await self.collector.stop()
+        await self.log.close()
+        await self.database.close()
+
+    async def ready(self) -> bool:
+        """The database answers and the collector's writers run."""
+        if not self.collector.ready:
+            return False
+        async with self.database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True

@@ -1,0 +1,219 @@
+"""The tracking API as a bare ASGI application, kept lean because it is the hot path.
+
+Routes (all ``POST``, each also answering CORS preflight ``OPTIONS`` for any origin):
+``/v1/{identify,track,page,screen,group,alias}``, their one-letter forms ``/v1/{i,t,p,s,g,a}``,
+``/v1/batch``, ``/v1/b``, ``/v1/import`` and ``/beacon/v1/batch``. An accepted request is
+answered exactly ``200 {"success": true}`` once its events are committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from ipaddress import IPv4Network, IPv6Network, ip_address
+from typing import Any, Final
+from urllib.parse import parse_qs
+
+import msgspec
+from prometheus_client import Counter
+from sqlalchemy.exc import DBAPIError
+
+from headwater.collect import Collector, TrackingRequest
+from headwater.errors import ApiError, BadRequest, MethodNotAllowed, Unavailable
+from headwater.spec import MESSAGE_TYPES, SHORT_TYPES
+
+__all__ = ["ROUTES", "TrackingApp"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_log = logging.getLogger(__name__)
+
+# path -> message type, or None for batch routes
+ROUTES: Final[dict[str, str | None]] = {
+    **{f"/v1/{kind}": kind for kind in MESSAGE_TYPES},
+    **{f"/v1/{short}": kind for short, kind in SHORT_TYPES.items()},
+    "/v1/batch": None,
+    "/v1/b": None,
+    "/v1/import": None,
+    "/beacon/v1/batch": None,
+}
+
+REQUESTS = Counter("headwater_tracking_requests_total", "Tracking API requests", ["status"])
+
+_OK: Final = b'{"success":true}'
+_DEFAULT_ALLOWED_HEADERS: Final = (
+    b"authorization, content-type, content-encoding, anonymousid, sentat, x-headwater-strict"
+)
+_STRICT_VALUES: Final = frozenset({b"1", b"true", b"yes", b"on"})
+
+
+class TrackingApp:
+    """Answers the tracking routes; ``collector`` does the work."""
+
+    def __init__(
+        self,
+        collector: Collector,
+        *,
+        max_request_bytes: int,
+        trusted_proxies: list[IPv4Network | IPv6Network],
+    ) -> None:
+        self._collector = collector
+        self._max_request_bytes = max_request_bytes
+        self._trusted = trusted_proxies
+        self._counters = {
+            status: REQUESTS.labels(str(status)) for status in (200, 400, 401, 404, 405, 413, 503)
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        cors = _cors_headers(headers)
+        path = scope["path"].rstrip("/") or "/"
+        if path not in ROUTES:
+            await _respond(
+                send, 404, b'{"success":false,"code":"not_found","message":"no such route"}', cors
+            )
+            return
+        method = scope["method"]
+        if method == "OPTIONS":
+            await _preflight(send, headers, cors)
+            return
+        if method != "POST":
+            await self._error(send, cors, MethodNotAllowed("method_not_allowed", "use POST"))
+            return
+        try:
+            body = await _read_body(receive, headers, self._max_request_bytes)
+            await self._collector.collect(
+                TrackingRequest(
+                    body=body,
+                    route_type=ROUTES[path],
+                    gzip=b"gzip" in headers.get(b"content-encoding", b"").lower(),
+                    authorization=_text(headers.get(b"authorization")),
+                    query_write_key=_query_write_key(scope),
+                    client_ip=self._client_ip(scope, headers),
+                    anonymous_id_header=_text(headers.get(b"anonymousid")),
+                    strict=headers.get(b"x-headwater-strict", b"").lower() in _STRICT_VALUES,
+                )
+            )
+        except ApiError as error:
+            await self._error(send, cors, error)
+            return
+        except (DBAPIError, OSError) as error:
+            _log.error("could not commit events: %s", error)
+            await self._error(
+                send,
+                cors,
+                Unavailable("unavailable", "the event store is unavailable; retry later"),
+            )
+            return
+        self._counters[200].inc()
+        await _respond(send, 200, _OK, cors)
+
+    async def _error(self, send: Send, cors: list[tuple[bytes, bytes]], error: ApiError) -> None:
+        counter = self._counters.get(error.status)
+        if counter is not None:
+            counter.inc()
+        await _respond(send, error.status, msgspec.json.encode(error.body()), cors)
+
+    def _client_ip(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
+        client = scope.get("client")
+        peer = client[0] if client else None
+        forwarded = headers.get(b"x-forwarded-for")
+        if peer is None or not forwarded or not self._trusted or not self._is_trusted(peer):
+            return peer
+        hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return hop
+        return hops[0] if hops else peer
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            parsed = ip_address(address)
+        except ValueError:
+            return False
+        return any(parsed in network for network in self._trusted)
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {name.lower(): value for name, value in scope["headers"]}
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value else None
+
+
+def _query_write_key(scope: Scope) -> str | None:
+    query = scope.get("query_string", b"")
+    if not query or b"writeKey" not in query:
+        return None
+    values = parse_qs(query.decode("latin-1")).get("writeKey")
+    return values[0] if values else None
+
+
+async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:
+    length = headers.get(b"content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise BadRequest("request_too_large", f"request body exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BadRequest("client_disconnected", "the client went away before sending the body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BadRequest("request_too_large", f"request body exceeds {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _cors_headers(headers: dict[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    origin = headers.get(b"origin")
+    if origin is None:
+        return [(b"access-control-allow-origin", b"*")]
+    return [
+        (b"access-control-allow-origin", origin),
+        (b"access-control-allow-credentials", b"true"),
+        (b"vary", b"Origin"),
+    ]
+
+
+async def _preflight(
+    send: Send, headers: dict[bytes, bytes], cors: list[tuple[bytes, bytes]]
+) -> None:
+    requested = headers.get(b"access-control-request-headers")
+    allowed = _DEFAULT_ALLOWED_HEADERS + (b", " + requested if requested else b"")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 204,
+            "headers": [
+                *cors,
+                (b"access-control-allow-methods", b"POST, OPTIONS"),
+                (b"access-control-allow-headers", allowed),
+                (b"access-control-max-age", b"86400"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _respond(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

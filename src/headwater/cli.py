@@ -1,0 +1,215 @@
+"""The ``headwater`` command. Every command that prints data prints JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+import typer
+from rich.console import Console
+
+from headwater import events, workspaces
+from headwater.errors import ApiError
+from headwater.server import serve as run_server
+from headwater.settings import Settings
+from headwater.storage import Database, migrate, open_database
+from headwater.workspaces import SourceKind
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Headwater: an open-source, self-hosted customer data platform.", no_args_is_help=True
+)
+sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
+events_app = typer.Typer(help="Stored events.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(events_app, name="events")
+
+console = Console(stderr=True)
+T = TypeVar("T")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="data directory (HEADWATER_DATA_DIR)")
+]
+
+
+def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def _print(value: Any) -> None:
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value), indent=2).decode() + "\n")
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = await open_database(settings, pool_size=2)
+        try:
+            await migrate(database.engine)
+            return await work(database)
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(run())
+    except ApiError as error:
+        _print(error.body())
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on (HEADWATER_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (HEADWATER_PORT)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run Headwater: tracking API, management API and embedded PostgreSQL, in one process."""
+    run_server(_settings(data_dir, host=host, port=port), console=console)
+
+
+@app.command("migrate")
+def migrate_command(data_dir: DataDir = None) -> None:
+    """Bring the database schema up to date."""
+    _with_database(_settings(data_dir), lambda database: migrate(database.engine))
+    console.print("schema up to date")
+
+
+@sources_app.command("create")
+def sources_create(
+    name: str,
+    write_key: Annotated[str | None, typer.Option(help="generated when omitted")] = None,
+    workspace: str = "default",
+    kind: Annotated[str, typer.Option(help="server or client")] = "server",
+    strict: Annotated[bool, typer.Option(help="invalid events fail the request with 400")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a source and print it (with its write key) as JSON."""
+    if kind not in ("server", "client"):
+        raise typer.BadParameter("kind is server or client")
+    source_kind: SourceKind = "client" if kind == "client" else "server"
+    source = _with_database(
+        _settings(data_dir),
+        lambda database: workspaces.create_source(
+            database.engine,
+            name=name,
+            workspace=workspace,
+            write_key=write_key,
+            kind=source_kind,
+            strict=strict,
+        ),
+    )
+    _print(msgspec.to_builtins(source))
+
+
+@sources_app.command("list")
+def sources_list(workspace: str | None = None, data_dir: DataDir = None) -> None:
+    """Print every source as JSON."""
+    found = _with_database(
+        _settings(data_dir),
+        lambda database: workspaces.list_sources(database.engine, workspace=workspace),
+    )
+    _print(msgspec.to_builtins(found))
+
+
+@events_app.command("get")
+def events_get(message_id: str, workspace: str = "default", data_dir: DataDir = None) -> None:
+    """Print the stored event with MESSAGE_ID."""
+    found = _with_database(
+        _settings(data_dir),
+        lambda database: events.get_event(
+            database.engine, message_id=message_id, workspace=workspace
+        ),
+    )
+    _print(found)
+
+
+@events_app.command("latest")
+def events_latest(source: int, limit: int = 20, data_dir: DataDir = None) -> None:
+    """Print a source's newest events, newest first."""
+    found = _with_database(
+        _settings(data_dir),
+        lambda database: events.latest(database.engine, source_id=source, limit=limit),
+    )
+    _print(found)
+
+
+@events_app.command("tail")
+def events_tail(
+    source: int,
+    after: Annotated[
+        int | None, typer.Option(help="start after this offset (default: now)")
+    ] = None,
+    count: Annotated[int | None, typer.Option(help="stop after this many events")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Follow a source's events as they arrive, one JSON object a line."""
+
+    async def follow(database: Database) -> None:
+        seen = 0
+        async for event in events.follow(database.engine, source_id=source, after=after):
+            sys.stdout.write(msgspec.json.encode(event).decode() + "\n")
+            sys.stdout.flush()
+            seen += 1
+            if count is not None and seen >= count:
+                return
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _with_database(_settings(data_dir), follow)
+
+
+@events_app.command("rejections")
+def events_rejections(
+    source: int | None = None,
+    workspace: str | None = None,
+    limit: int = 50,
+    data_dir: DataDir = None,
+) -> None:
+    """Print rejected messages with their reasons, newest first."""
+    found = _with_database(
+        _settings(data_dir),
+        lambda database: events.list_rejections(
+            database.engine, workspace=workspace, source_id=source, limit=limit
+        ),
+    )
+    _print(found)
+
+
+@events_app.command("stats")
+def events_stats(
+    source: int | None = None,
+    workspace: str | None = None,
+    since: Annotated[datetime | None, typer.Option(help="ISO-8601 (default: 24 hours ago)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="ISO-8601 (default: now)")] = None,
+    interval: Annotated[str, typer.Option(help="minute, hour or day")] = "hour",
+    by: Annotated[str, typer.Option(help="source or event")] = "source",
+    data_dir: DataDir = None,
+) -> None:
+    """Print accepted, duplicate and rejected counts over time."""
+    if interval not in ("minute", "hour", "day") or by not in ("source", "event"):
+        raise typer.BadParameter("interval is minute, hour or day; by is source or event")
+    found = _with_database(
+        _settings(data_dir),
+        lambda database: events.counts(
+            database.engine,
+            workspace=workspace,
+            source_id=source,
+            since=since,
+            until=until,
+            interval=interval,  # type: ignore[arg-type]
+            group_by=by,  # type: ignore[arg-type]
+        ),
+    )
+    _print(found)
+
+
+def main() -> None:
+    app()

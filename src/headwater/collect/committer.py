@@ -1,0 +1,237 @@
+"""Group commit: many requests share one transaction, and each is answered after it commits.
+
+Requests hand their accepted events and rejections to :meth:`GroupCommitter.submit`, which
+returns once they are durable. Writer tasks take everything pending (up to ``max_events``),
+write it in one transaction (dedup keys, log append, rejections, counts) and wake every
+submitter. Under load, commits grow instead of queueing, so throughput rises with concurrency
+while each request still waits for its own commit.
+
+If a shared commit fails, each submission is retried alone, so one bad request cannot fail
+the others; the failing one gets the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import msgspec
+from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater.collect import store
+from headwater.log import EventLog, LogRecord
+from headwater.spec import Rejection, encode_payload
+
+__all__ = ["CommitResult", "GroupCommitter", "Submission"]
+
+_log = logging.getLogger(__name__)
+
+COMMIT_SECONDS = Histogram(
+    "headwater_commit_seconds",
+    "Time of one group commit",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+COMMIT_EVENTS = Histogram(
+    "headwater_commit_events",
+    "Messages (events and rejections) per group commit",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2500, 5000),
+)
+EVENTS = Counter("headwater_events_total", "Messages received, by outcome", ["outcome"])
+_ACCEPTED = EVENTS.labels("accepted")
+_DUPLICATE = EVENTS.labels("duplicate")
+_REJECTED = EVENTS.labels("rejected")
+
+
+class Submission(msgspec.Struct, kw_only=True):
+    """One request's share of a commit."""
+
+    workspace_id: int
+    source_id: int
+    received_at: datetime
+    records: list[LogRecord]
+    rejections: list[Rejection]
+
+
+class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
+    accepted: int
+    duplicates: int
+    rejected: int
+
+
+class _Pending(msgspec.Struct):
+    submission: Submission
+    future: asyncio.Future[CommitResult]
+
+
+class GroupCommitter:
+    def __init__(
+        self, engine: AsyncEngine, log: EventLog, *, max_events: int = 5000, writers: int = 2
+    ) -> None:
+        self._engine = engine
+        self._log = log
+        self._max_events = max_events
+        self._writers = writers
+        self._queue: list[_Pending] = []
+        self._ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"committer-{i}") for i in range(self._writers)
+        ]
+
+    async def stop(self) -> None:
+        """Commit what is pending, then stop the writers."""
+        self._closing = True
+        self._ready.set()
+        await asyncio.gather(*self._tasks)
+        self._tasks = []
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
+    async def submit(self, submission: Submission) -> CommitResult:
+        """Return when the submission is committed; raise when it could not be."""
+        if self._closing:
+            raise RuntimeError("the committer is stopping")
+        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(submission, future))
+        self._ready.set()
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._ready.wait()
+            batch = self._take()
+            if not batch:
+                if self._closing:
+                    return
+                self._ready.clear()
+                continue
+            await self._commit_or_split(batch)
+
+    def _take(self) -> list[_Pending]:
+        """Everything pending, up to ``max_events`` (at least one submission)."""
+        size = cut = 0
+        while cut < len(self._queue) and (cut == 0 or size < self._max_events):
+            size += _size(self._queue[cut].submission)
+            cut += 1
+        taken = self._queue[:cut]
+        del self._queue[:cut]
+        if not self._queue:
+            self._ready.clear()
+        return taken
+
+    async def _commit_or_split(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._commit([p.submission for p in batch])
+        except (DBAPIError, OSError) as error:
+            if len(batch) == 1:
+                if not batch[0].future.done():
+                    batch[0].future.set_exception(error)
+                return
+            _log.warning(
+                "group commit of %d requests failed (%s); retrying each alone", len(batch), error
+            )
+            for pending in batch:
+                await self._commit_or_split([pending])
+            return
+        for pending, result in zip(batch, results, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(result)
+
+    async def _commit(self, submissions: Sequence[Submission]) -> list[CommitResult]:
+        started = time.perf_counter()
+        keys: set[tuple[int, str]] = set()
+        for submission in submissions:
+            keys.update((submission.workspace_id, r.event.message_id) for r in submission.records)
+        now = datetime.now(UTC)
+        async with self._engine.begin() as connection:
+            new = await store.claim_message_ids(connection, sorted(keys), now)
+            appended, results, counts = _split_new(submissions, new)
+            await self._log.append(appended, connection=connection)
+            await store.insert_rejections(connection, _rejection_rows(submissions))
+            await store.count(connection, counts)
+        COMMIT_SECONDS.observe(time.perf_counter() - started)
+        COMMIT_EVENTS.observe(sum(_size(s) for s in submissions))
+        for result in results:
+            _ACCEPTED.inc(result.accepted)
+            _DUPLICATE.inc(result.duplicates)
+            _REJECTED.inc(result.rejected)
+        return results
+
+
+def _size(submission: Submission) -> int:
+    return len(submission.records) + len(submission.rejections)
+
+
+def _split_new(
+    submissions: Sequence[Submission], new: set[tuple[int, str]]
+) -> tuple[list[LogRecord], list[CommitResult], dict[store.CountKey, list[int]]]:
+    """Keep the first record of each new message id; count the rest as duplicates."""
+    appended: list[LogRecord] = []
+    results: list[CommitResult] = []
+    counts: dict[store.CountKey, list[int]] = {}
+    for submission in submissions:
+        bucket = store.minute(submission.received_at)
+        accepted = 0
+        for record in submission.records:
+            key = (record.workspace_id, record.event.message_id)
+            is_new = key in new
+            if is_new:
+                new.discard(key)
+                appended.append(record)
+                accepted += 1
+            event = record.event
+            count_key = (
+                submission.source_id,
+                bucket,
+                event.type,
+                event.name or "",
+                submission.workspace_id,
+            )
+            counter = counts.setdefault(count_key, [0, 0, 0])
+            counter[0 if is_new else 1] += 1
+        for rejection in submission.rejections:
+            count_key = (
+                submission.source_id,
+                bucket,
+                rejection.type or "",
+                "",
+                submission.workspace_id,
+            )
+            counts.setdefault(count_key, [0, 0, 0])[2] += 1
+        results.append(
+            CommitResult(
+                accepted=accepted,
+                duplicates=len(submission.records) - accepted,
+                rejected=len(submission.rejections),
+            )
+        )
+    return appended, results, counts
+
+
+def _rejection_rows(
+    submissions: Sequence[Submission],
+) -> list[tuple[int, int, datetime, int, str | None, str | None, str, str | None]]:
+    return [
+        (
+            s.workspace_id,
+            s.source_id,
+            s.received_at,
+            r.index,
+            r.type,
+            r.message_id,
+            r.reason,
+            None if r.payload is None else encode_payload(r.payload),
+        )
+        for s in submissions
+        for r in s.rejections
+    ]

@@ -1,0 +1,60 @@
+"""Write keys: where a request carries one, and a cache from write key to source.
+
+The cache answers most requests from memory; an entry lives ``ttl`` seconds, so disabling a
+source takes effect within that time. Unknown keys are cached too, so a client hammering with a
+wrong key does not reach the database on each request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Awaitable, Callable
+
+from headwater.workspaces import Source
+
+__all__ = ["WriteKeyCache", "write_key_from_basic"]
+
+
+def write_key_from_basic(authorization: str | None) -> str | None:
+    """The write key in an HTTP Basic header (``writeKey:`` base64; the colon may be missing)."""
+    if not authorization or authorization[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=False).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    key = decoded.split(":", 1)[0]
+    return key or None
+
+
+class WriteKeyCache:
+    def __init__(
+        self,
+        lookup: Callable[[str], Awaitable[Source | None]],
+        *,
+        ttl: float,
+        max_entries: int = 100_000,
+    ) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[float, Source | None]] = {}
+
+    async def source(self, write_key: str) -> Source | None:
+        """The enabled source with ``write_key``, or None."""
+        now = time.monotonic()
+        cached = self._entries.get(write_key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        source = await self._lookup(write_key)
+        found = source if source is not None and source.enabled else None
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[write_key] = (now + self._ttl, found)
+        return found
+
+    def forget(self) -> None:
+        """Drop every entry (after a source changes in this process)."""
+        self._entries.clear()

@@ -1,0 +1,182 @@
+"""The tracking API's service: from a request's bytes to durable events in the log.
+
+>>> collector = Collector(engine=engine, log=log, settings=settings)
+>>> await collector.start()
+>>> await collector.collect(TrackingRequest(body=b'{"userId": "u1", "event": "Signed Up"}',
+...                                         route_type="track", authorization="Basic ..."))
+CommitResult(accepted=1, duplicates=0, rejected=0)
+
+Order of work: decode the body (400 on a bad request), find the source from the write key
+(401), normalise each message (invalid ones become rejections, or a 400 in strict mode), then
+commit through the group committer and return once durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import msgspec
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater.collect import store
+from headwater.collect.committer import CommitResult, GroupCommitter, Submission
+from headwater.collect.keys import WriteKeyCache, write_key_from_basic
+from headwater.errors import BadRequest, Unauthorized
+from headwater.log import EventLog, LogRecord
+from headwater.settings import Settings
+from headwater.spec import (
+    DecodedRequest,
+    Envelope,
+    Event,
+    Limits,
+    Rejection,
+    decode_body,
+    normalise,
+    parse_timestamp,
+)
+from headwater.workspaces import Source, source_for_write_key
+
+__all__ = ["Collector", "TrackingRequest"]
+
+_log = logging.getLogger(__name__)
+
+
+class TrackingRequest(msgspec.Struct, kw_only=True):
+    """What the HTTP edge hands over; no HTTP types past this point."""
+
+    body: bytes
+    route_type: str | None
+    """The message type the route implies, or None for batch routes."""
+    gzip: bool = False
+    authorization: str | None = None
+    query_write_key: str | None = None
+    client_ip: str | None = None
+    anonymous_id_header: str | None = None
+    strict: bool = False
+
+
+class Collector:
+    def __init__(self, *, engine: AsyncEngine, log: EventLog, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._limits = Limits(
+            max_event_bytes=settings.max_event_bytes,
+            max_request_bytes=settings.max_request_bytes,
+            max_batch_events=settings.max_batch_events,
+        )
+        self.keys = WriteKeyCache(
+            lambda key: source_for_write_key(engine, key), ttl=settings.write_key_cache_seconds
+        )
+        self._committer = GroupCommitter(
+            engine, log, max_events=settings.commit_max_events, writers=settings.commit_writers
+        )
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._committer.start()
+        self._housekeeping = asyncio.create_task(self._purge_forever(), name="dedup-purge")
+
+    async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            self._housekeeping = None
+        await self._committer.stop()
+
+    @property
+    def ready(self) -> bool:
+        return self._committer.running
+
+    async def collect(self, request: TrackingRequest) -> CommitResult:
+        """Store the request's messages durably; raise an ApiError when the request is refused."""
+        received_at = datetime.now(UTC)
+        header_key = write_key_from_basic(request.authorization)
+        source = await self._source(header_key) if header_key else None
+        decoded = decode_body(
+            request.body, gzip=request.gzip, batch=request.route_type is None, limits=self._limits
+        )
+        if source is None:
+            source = await self._source(decoded.write_key or request.query_write_key)
+        envelope = self._envelope(decoded, request, source, received_at)
+        events: list[Event] = []
+        rejections: list[Rejection] = []
+        for index, (message, _) in enumerate(decoded.items):
+            result = normalise(
+                message,
+                index=index,
+                route_type=request.route_type,
+                envelope=envelope,
+                clean_nul=decoded.has_nul,
+            )
+            (events if isinstance(result, Event) else rejections).append(result)  # type: ignore[arg-type]
+        if rejections and (request.strict or source.strict):
+            raise BadRequest(
+                "invalid_events",
+                f"{len(rejections)} of {len(decoded.items)} events are invalid; none was stored",
+                errors=[
+                    {"index": r.index, "messageId": r.message_id, "reason": r.reason}
+                    for r in rejections
+                ],
+            )
+        return await self._committer.submit(
+            Submission(
+                workspace_id=source.workspace_id,
+                source_id=source.id,
+                received_at=received_at,
+                records=[
+                    LogRecord(workspace_id=source.workspace_id, source_id=source.id, event=event)
+                    for event in events
+                ],
+                rejections=rejections,
+            )
+        )
+
+    async def _source(self, write_key: str | None) -> Source:
+        if not write_key:
+            raise Unauthorized(
+                "missing_write_key",
+                "no write key: send it as HTTP Basic user, as writeKey in the body, or ?writeKey=",
+            )
+        source = await self.keys.source(write_key)
+        if source is None:
+            raise Unauthorized("invalid_write_key", "unknown or disabled write key")
+        return source
+
+    def _envelope(
+        self,
+        decoded: DecodedRequest,
+        request: TrackingRequest,
+        source: Source,
+        received_at: datetime,
+    ) -> Envelope:
+        sent_at: datetime | None = None
+        if decoded.sent_at:
+            try:
+                sent_at = parse_timestamp(decoded.sent_at)
+            except ValueError as error:
+                raise BadRequest("invalid_body", f"sentAt: {error}") from None
+        return Envelope(
+            received_at=received_at,
+            context=decoded.context,
+            integrations=decoded.integrations,
+            sent_at=sent_at,
+            ip=request.client_ip,
+            client_source=source.kind == "client",
+            anonymous_id_header=request.anonymous_id_header,
+            max_message_id_chars=self._settings.max_message_id_chars,
+        )
+
+    async def _purge_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.housekeeping_interval_seconds)
+            try:
+                async with self._engine.begin() as connection:
+                    purged = await store.purge_dedup_keys(
+                        connection, older_than=self._settings.dedup_window
+                    )
+                if purged:
+                    _log.info("forgot %d message ids older than the dedup window", purged)
+            except (DBAPIError, OSError) as error:  # the database is away: try next round
+                _log.warning("dedup purge failed: %s", error)

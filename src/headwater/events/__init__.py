@@ -1,0 +1,13 @@
+"""Seeing the data: stored events, live feeds, rejections and counts."""
+
+from headwater.events.service import (
+    GroupBy,
+    Interval,
+    counts,
+    follow,
+    get_event,
+    latest,
+    list_rejections,
+)
+
+__all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]

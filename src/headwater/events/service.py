@@ -1,0 +1,182 @@
+"""Seeing the data: an event as stored, a source's live feed, rejections, duplicates, counts.
+
+Every function returns plain JSON-ready values (what the API and the CLI print).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater.errors import BadRequest, NotFound
+from headwater.events import store
+from headwater.events.store import GroupBy, Interval
+from headwater.spec import format_timestamp
+from headwater.workspaces import get_source, list_workspaces
+
+__all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
+
+
+def _event(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "offset": row.seq,
+        "partition": row.partition,
+        "sourceId": row.source_id,
+        "messageId": row.message_id,
+        "type": row.type,
+        "name": row.name,
+        "receivedAt": format_timestamp(row.received_at),
+        "payload": row.payload,
+    }
+
+
+async def get_event(
+    engine: AsyncEngine, *, message_id: str, workspace: str = "default"
+) -> dict[str, Any]:
+    """The stored, normalised event with ``message_id`` in ``workspace``."""
+    async with engine.connect() as connection:
+        row = await store.event_by_message_id(
+            connection, workspace=workspace, message_id=message_id
+        )
+    if row is None:
+        raise NotFound("event_not_found", f"no event {message_id!r} in workspace {workspace!r}")
+    return _event(row)
+
+
+async def latest(
+    engine: AsyncEngine, *, source_id: int, limit: int = 50, before: int | None = None
+) -> list[dict[str, Any]]:
+    """A source's newest events, newest first; page with ``before`` (an offset)."""
+    await get_source(engine, source_id)
+    async with engine.connect() as connection:
+        rows = await store.latest_events(
+            connection, source_id=source_id, limit=_limit(limit), before=before
+        )
+    return [_event(row) for row in rows]
+
+
+async def follow(
+    engine: AsyncEngine, *, source_id: int, after: int | None = None, poll_seconds: float = 0.5
+) -> AsyncIterator[dict[str, Any]]:
+    """Yield a source's events as they arrive, oldest first, forever.
+
+    Starts after offset ``after``; without it, with the events stored from now on.
+    """
+    await get_source(engine, source_id)
+    if after is None:
+        async with engine.connect() as connection:
+            newest = await store.latest_events(connection, source_id=source_id, limit=1)
+        after = newest[0].seq if newest else 0
+    while True:
+        async with engine.connect() as connection:
+            rows = await store.latest_events(
+                connection, source_id=source_id, limit=500, after=after
+            )
+        for row in rows:
+            after = row.seq
+            yield _event(row)
+        if not rows:
+            await asyncio.sleep(poll_seconds)
+
+
+async def list_rejections(
+    engine: AsyncEngine,
+    *,
+    workspace: str | None = None,
+    source_id: int | None = None,
+    limit: int = 50,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rejected messages with their reasons, newest first; page with ``before`` (an id)."""
+    workspace_id = await _workspace_id(engine, workspace)
+    async with engine.connect() as connection:
+        rows = await store.rejection_rows(
+            connection,
+            workspace_id=workspace_id,
+            source_id=source_id,
+            limit=_limit(limit),
+            before=before,
+        )
+    return [
+        {
+            "id": row.id,
+            "sourceId": row.source_id,
+            "receivedAt": format_timestamp(row.received_at),
+            "index": row.batch_index,
+            "type": row.type,
+            "messageId": row.message_id,
+            "reason": row.reason,
+            "payload": row.payload,
+        }
+        for row in rows
+    ]
+
+
+async def counts(
+    engine: AsyncEngine,
+    *,
+    workspace: str | None = None,
+    source_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    interval: Interval = "hour",
+    group_by: GroupBy = "source",
+) -> list[dict[str, Any]]:
+    """Accepted, duplicate and rejected counts per time bucket, by source or by event name.
+
+    Defaults to the last 24 hours.
+    """
+    until = _aware(until) or datetime.now(UTC) + timedelta(minutes=1)
+    since = _aware(since) or until - timedelta(days=1)
+    if since >= until:
+        raise BadRequest("invalid_range", "since must be before until")
+    workspace_id = await _workspace_id(engine, workspace)
+    async with engine.connect() as connection:
+        rows = await store.count_rows(
+            connection,
+            workspace_id=workspace_id,
+            source_id=source_id,
+            since=since,
+            until=until,
+            interval=interval,
+            group_by=group_by,
+        )
+    result = []
+    for row in rows:
+        item: dict[str, Any] = {
+            "bucket": format_timestamp(row.bucket),
+            "sourceId": row.source_id,
+            "accepted": int(row.accepted),
+            "duplicates": int(row.duplicates),
+            "rejected": int(row.rejected),
+        }
+        if group_by == "event":
+            item["type"] = row.type
+            item["event"] = row.name or None
+        result.append(item)
+    return result
+
+
+async def _workspace_id(engine: AsyncEngine, slug: str | None) -> int | None:
+    if slug is None:
+        return None
+    for workspace in await list_workspaces(engine):
+        if workspace.slug == slug:
+            return workspace.id
+    raise NotFound("workspace_not_found", f"no workspace {slug!r}")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Times without an offset are UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 1000:
+        raise BadRequest("invalid_limit", "limit must be between 1 and 1000")
+    return limit

@@ -1,0 +1,99 @@
+"""Reading what collection stored: events, rejections and counts. Queries take a connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Row, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.storage.tables import event_counts, events, rejections, workspaces
+
+__all__ = ["count_rows", "event_by_message_id", "latest_events", "rejection_rows"]
+
+Interval = Literal["minute", "hour", "day"]
+GroupBy = Literal["source", "event"]
+
+
+async def event_by_message_id(
+    connection: AsyncConnection, *, workspace: str, message_id: str
+) -> Row[Any] | None:
+    query = (
+        select(events)
+        .join(workspaces, workspaces.c.id == events.c.workspace_id)
+        .where(workspaces.c.slug == workspace, events.c.message_id == message_id)
+        .order_by(events.c.seq)
+        .limit(1)
+    )
+    return (await connection.execute(query)).first()
+
+
+async def latest_events(
+    connection: AsyncConnection,
+    *,
+    source_id: int,
+    limit: int,
+    before: int | None = None,
+    after: int | None = None,
+) -> list[Row[Any]]:
+    """Newest first; with ``after``, the events after that offset, oldest first (for feeds)."""
+    query = select(events).where(events.c.source_id == source_id).limit(limit)
+    if after is not None:
+        query = query.where(events.c.seq > after).order_by(events.c.seq)
+    else:
+        if before is not None:
+            query = query.where(events.c.seq < before)
+        query = query.order_by(events.c.seq.desc())
+    return list(await connection.execute(query))
+
+
+async def rejection_rows(
+    connection: AsyncConnection,
+    *,
+    workspace_id: int | None,
+    source_id: int | None,
+    limit: int,
+    before: int | None,
+) -> list[Row[Any]]:
+    query = select(rejections).order_by(rejections.c.id.desc()).limit(limit)
+    if workspace_id is not None:
+        query = query.where(rejections.c.workspace_id == workspace_id)
+    if source_id is not None:
+        query = query.where(rejections.c.source_id == source_id)
+    if before is not None:
+        query = query.where(rejections.c.id < before)
+    return list(await connection.execute(query))
+
+
+async def count_rows(
+    connection: AsyncConnection,
+    *,
+    workspace_id: int | None,
+    source_id: int | None,
+    since: datetime,
+    until: datetime,
+    interval: Interval,
+    group_by: GroupBy,
+) -> list[Row[Any]]:
+    """Sums of accepted, duplicates and rejected per time bucket and source or event."""
+    bucket = func.date_trunc(literal_column(f"'{interval}'"), event_counts.c.bucket).label("bucket")
+    keys: list[Any] = [bucket, event_counts.c.source_id]
+    if group_by == "event":
+        keys += [event_counts.c.type, event_counts.c.name]
+    query = (
+        select(
+            *keys,
+            func.sum(event_counts.c.accepted).label("accepted"),
+            func.sum(event_counts.c.duplicates).label("duplicates"),
+            func.sum(event_counts.c.rejected).label("rejected"),
+        )
+        .where(event_counts.c.bucket >= since, event_counts.c.bucket < until)
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    if workspace_id is not None:
+        query = query.where(event_counts.c.workspace_id == workspace_id)
+    if source_id is not None:
+        query = query.where(event_counts.c.source_id == source_id)
+    return list(await connection.execute(query))

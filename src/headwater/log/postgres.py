@@ -1,0 +1,208 @@
+"""The event log on PostgreSQL: the ``events`` table, ordered per partition by ``seq``.
+
+Appends take a transaction-level advisory lock, so offsets become visible in the order they
+were assigned: a reader that has seen offset N never later finds a smaller one appear. Each
+append commits many records (collection groups requests), so the lock costs little.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater.log.base import EventLog, LogEntry, LogRecord
+from headwater.spec import encode_payload
+
+__all__ = ["PostgresLog"]
+
+_APPEND_LOCK = 7210002
+_CLAIM_LOCK = 7210003
+_CHANNEL = "headwater_log"
+
+_APPEND = """
+INSERT INTO events (partition, workspace_id, source_id, message_id, type, name, user_id,
+                    anonymous_id, timestamp, received_at, payload)
+SELECT p, w, s, m, t, n, u, a, ts, r, j::jsonb
+FROM unnest($1::smallint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[])
+     AS x(p, w, s, m, t, n, u, a, ts, r, j)
+"""
+
+
+class PostgresLog(EventLog):
+    def __init__(self, engine: AsyncEngine, partitions: int) -> None:
+        super().__init__(partitions)
+        self._engine = engine
+        self._appended = asyncio.Event()
+        self._listener: Any = None
+
+    async def append(
+        self, records: Sequence[LogRecord], *, connection: AsyncConnection | None = None
+    ) -> None:
+        if not records:
+            return
+        if connection is None:
+            async with self._engine.begin() as own:
+                await self._append(own, records)
+        else:
+            await self._append(connection, records)
+
+    async def _append(self, connection: AsyncConnection, records: Sequence[LogRecord]) -> None:
+        columns: tuple[list[Any], ...] = tuple([] for _ in range(11))
+        for record in records:
+            event = record.event
+            for column, value in zip(
+                columns,
+                (
+                    self.partition_of(event.partition_key),
+                    record.workspace_id,
+                    record.source_id,
+                    event.message_id,
+                    event.type,
+                    event.name,
+                    event.user_id,
+                    event.anonymous_id,
+                    event.timestamp,
+                    event.received_at,
+                    encode_payload(event.payload),
+                ),
+                strict=True,
+            ):
+                column.append(value)
+        await connection.exec_driver_sql("SELECT pg_advisory_xact_lock($1)", (_APPEND_LOCK,))
+        await connection.exec_driver_sql(_APPEND, columns)
+        await connection.exec_driver_sql("SELECT pg_notify($1, '')", (_CHANNEL,))
+
+    async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT partition, seq, workspace_id, source_id, message_id, type, name,"
+                    " user_id, anonymous_id, timestamp, received_at, payload FROM events"
+                    " WHERE partition = :partition AND seq > :after ORDER BY seq LIMIT :limit"
+                ),
+                {"partition": partition, "after": after, "limit": limit},
+            )
+            return [
+                LogEntry(
+                    partition=row.partition,
+                    offset=row.seq,
+                    workspace_id=row.workspace_id,
+                    source_id=row.source_id,
+                    message_id=row.message_id,
+                    type=row.type,
+                    name=row.name,
+                    user_id=row.user_id,
+                    anonymous_id=row.anonymous_id,
+                    timestamp=row.timestamp,
+                    received_at=row.received_at,
+                    payload=row.payload,
+                )
+                for row in rows
+            ]
+
+    async def committed(self, consumer: str, partition: int) -> int:
+        async with self._engine.connect() as connection:
+            value = await connection.scalar(
+                text(
+                    "SELECT committed FROM log_offsets"
+                    " WHERE consumer = :consumer AND partition = :partition"
+                ),
+                {"consumer": consumer, "partition": partition},
+            )
+            return int(value or 0)
+
+    async def commit(self, consumer: str, partition: int, offset: int) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO log_offsets (consumer, partition, committed)"
+                    " VALUES (:consumer, :partition, :offset)"
+                    " ON CONFLICT (consumer, partition) DO UPDATE"
+                    " SET committed = GREATEST(log_offsets.committed, excluded.committed)"
+                ),
+                {"consumer": consumer, "partition": partition, "offset": offset},
+            )
+
+    async def claim(self, consumer: str, owner: str, *, ttl_seconds: float) -> list[int]:
+        params = {"consumer": consumer, "owner": owner, "ttl": ttl_seconds}
+        async with self._engine.begin() as connection:
+            await connection.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", (_CLAIM_LOCK, consumer)
+            )
+            others = await connection.scalar(
+                text(
+                    "SELECT count(DISTINCT owner) FROM log_leases WHERE consumer = :consumer"
+                    " AND owner <> :owner AND expires_at > now()"
+                ),
+                params,
+            )
+            share = math.ceil(self.partitions / (int(others or 0) + 1))
+            held = list(
+                await connection.scalars(
+                    text(
+                        "UPDATE log_leases SET expires_at = now() + make_interval(secs => :ttl)"
+                        " WHERE consumer = :consumer AND owner = :owner RETURNING partition"
+                    ),
+                    params,
+                )
+            )
+            held.sort()
+            if len(held) > share:
+                await connection.execute(
+                    text(
+                        "DELETE FROM log_leases WHERE consumer = :consumer AND owner = :owner"
+                        " AND partition = ANY(:extra)"
+                    ),
+                    {**params, "extra": held[share:]},
+                )
+                return held[:share]
+            taken = await connection.scalars(
+                text(
+                    "INSERT INTO log_leases (consumer, partition, owner, expires_at)"
+                    " SELECT :consumer, p, :owner, now() + make_interval(secs => :ttl)"
+                    " FROM generate_series(0, :last) AS p"
+                    " WHERE NOT EXISTS (SELECT 1 FROM log_leases l WHERE l.consumer = :consumer"
+                    "   AND l.partition = p AND l.expires_at > now())"
+                    " ORDER BY p LIMIT :wanted"
+                    " ON CONFLICT (consumer, partition) DO UPDATE"
+                    " SET owner = excluded.owner, expires_at = excluded.expires_at"
+                    " RETURNING partition"
+                ),
+                {**params, "last": self.partitions - 1, "wanted": share - len(held)},
+            )
+            return sorted([*held, *taken])
+
+    async def release(self, consumer: str, owner: str) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM log_leases WHERE consumer = :consumer AND owner = :owner"),
+                {"consumer": consumer, "owner": owner},
+            )
+
+    async def wait(self, seconds: float) -> None:
+        if self._listener is None:
+            await self._listen()
+        try:
+            await asyncio.wait_for(self._appended.wait(), seconds)
+        except TimeoutError:
+            return
+        finally:
+            self._appended.clear()
+
+    async def _listen(self) -> None:
+        connection = await self._engine.connect()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.add_listener(_CHANNEL, lambda *_: self._appended.set())
+        self._listener = connection
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None

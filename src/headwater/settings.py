@@ -1,0 +1,62 @@
+"""One settings object, built by the entry point and passed down.
+
+Every field can be set from the environment with the ``HEADWATER_`` prefix, for example
+``HEADWATER_DATABASE_URL`` or ``HEADWATER_MAX_BATCH_EVENTS``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Headwater's configuration. See ``docs/configuration.md`` for each field."""
+
+    model_config = SettingsConfigDict(env_prefix="HEADWATER_", extra="ignore")
+
+    # Where things live.
+    data_dir: Path = Field(default=Path("./headwater-data"))
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8088
+    public_url: str | None = None
+    admin_token: str | None = None
+
+    # Tracking API limits (Segment's published limits are the defaults).
+    max_event_bytes: int = 32 * 1024
+    max_request_bytes: int = 500 * 1024
+    max_batch_events: int = 2500
+    max_message_id_chars: int = 100
+    dedup_window: timedelta = timedelta(days=7)
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+
+    # Group commit: how many events one commit may carry, how many commits may be in flight.
+    commit_max_events: int = 5000
+    commit_writers: int = 2
+
+    # Event log.
+    log_partitions: int = 16
+
+    # Caches and housekeeping.
+    write_key_cache_seconds: float = 5.0
+    housekeeping_interval_seconds: float = 60.0
+
+    log_level: str = "info"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ip_network(part.strip(), strict=False) for part in value.split(",") if part]
+        return value
+
+    def resolved_data_dir(self) -> Path:
+        """The data directory as an absolute path (created on first use by the server)."""
+        return self.data_dir.expanduser().resolve()

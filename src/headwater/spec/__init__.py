@@ -1,0 +1,22 @@
+"""The Segment spec as pure functions: messages, normalisation, limits, timestamps."""
+
+from headwater.spec.body import DecodedRequest, Limits, Unreadable, decode_body
+from headwater.spec.message import MESSAGE_TYPES, SHORT_TYPES, Event, Rejection, encode_payload
+from headwater.spec.normalise import Envelope, normalise
+from headwater.spec.timestamps import format_timestamp, parse_timestamp
+
+__all__ = [
+    "MESSAGE_TYPES",
+    "SHORT_TYPES",
+    "DecodedRequest",
+    "Envelope",
+    "Event",
+    "Limits",
+    "Rejection",
+    "Unreadable",
+    "decode_body",
+    "encode_payload",
+    "format_timestamp",
+    "normalise",
+    "parse_timestamp",
+]

@@ -1,0 +1,143 @@
+"""Decoding a tracking request's body: gzip, size limits and JSON, before any message is read.
+
+Every failure raises :class:`~headwater.errors.BadRequest` naming the problem; nothing here
+returns a partial result. Sizes are checked on the decompressed bytes, and decompression stops
+one byte past the limit, so a gzip bomb costs at most the limit.
+
+>>> body = b'{"batch": [{"type": "track"}]}'
+>>> request = decode_body(body, gzip=False, batch=True, limits=Limits())
+>>> [size for _, size in request.items]
+[17]
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import msgspec
+
+from headwater.errors import BadRequest
+
+__all__ = ["DecodedRequest", "Limits", "Unreadable", "decode_body"]
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    max_event_bytes: int = 32 * 1024
+    max_request_bytes: int = 500 * 1024
+    max_batch_events: int = 2500
+
+
+class Unreadable(msgspec.Struct, frozen=True):
+    """Stands in for a batch item that could not be decoded (too large, not JSON)."""
+
+    reason: str
+
+
+class DecodedRequest(msgspec.Struct, kw_only=True):
+    items: list[tuple[Any, int]]
+    """Each decoded message (or :class:`Unreadable`) with its size in bytes."""
+    has_nul: bool = False
+    """The body escapes a NUL character, which PostgreSQL cannot store: strings need cleaning."""
+    write_key: str | None = None
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
+    sent_at: str | None = None
+
+
+class _Batch(msgspec.Struct):
+    batch: list[msgspec.Raw]
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
+    sentAt: str | None = None
+    writeKey: str | None = None
+
+
+_batch_decoder = msgspec.json.Decoder(_Batch)
+_any_decoder = msgspec.json.Decoder()
+
+
+def decode_body(body: bytes, *, gzip: bool, batch: bool, limits: Limits) -> DecodedRequest:
+    """Decode a request body into messages; raise BadRequest when the request itself is bad."""
+    if gzip:
+        body = _gunzip(body, limits.max_request_bytes)
+    if len(body) > limits.max_request_bytes:
+        raise BadRequest(
+            "request_too_large", f"request body exceeds {limits.max_request_bytes} bytes"
+        )
+    if not body.strip():
+        raise BadRequest("empty_body", "request body is empty")
+    decoded = _decode_batch(body, limits) if batch else _decode_single(body, limits)
+    decoded.has_nul = b"\\u0000" in body
+    return decoded
+
+
+def _decode_single(body: bytes, limits: Limits) -> DecodedRequest:
+    if len(body) > limits.max_event_bytes:
+        raise BadRequest("event_too_large", f"event exceeds {limits.max_event_bytes} bytes")
+    message = _decode(_any_decoder, body)
+    if not isinstance(message, dict):
+        raise BadRequest("invalid_body", "request body must be a JSON object")
+    write_key = message.get("writeKey")
+    return DecodedRequest(
+        items=[(message, len(body))],
+        write_key=write_key if isinstance(write_key, str) else None,
+    )
+
+
+def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
+    envelope = _decode(_batch_decoder, body)
+    if len(envelope.batch) > limits.max_batch_events:
+        raise BadRequest(
+            "batch_too_large",
+            f"batch holds {len(envelope.batch)} events; the limit is {limits.max_batch_events}",
+        )
+    items: list[tuple[Any, int]] = []
+    write_key = envelope.writeKey
+    for raw in envelope.batch:
+        size = len(raw)
+        if size > limits.max_event_bytes:
+            items.append((Unreadable(f"event exceeds {limits.max_event_bytes} bytes"), size))
+            continue
+        try:
+            message = _decode(_any_decoder, raw)
+        except BadRequest as error:
+            items.append((Unreadable(error.message.replace("request body", "event")), size))
+            continue
+        if write_key is None and isinstance(message, dict):
+            key = message.get("writeKey")
+            write_key = key if isinstance(key, str) else None
+        items.append((message, size))
+    return DecodedRequest(
+        items=items,
+        write_key=write_key,
+        context=envelope.context,
+        integrations=envelope.integrations,
+        sent_at=envelope.sentAt,
+    )
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as error:
+        raise BadRequest("invalid_body", f"invalid request body: {error}") from None
+    except msgspec.DecodeError as error:
+        raise BadRequest("invalid_json", f"request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise BadRequest("invalid_json", "request body is nested too deeply") from None
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise BadRequest("invalid_gzip", f"request body is not valid gzip: {error}") from None
+    if len(data) > limit:
+        raise BadRequest(
+            "request_too_large", f"request body exceeds {limit} bytes after decompression"
+        )
+    if not inflater.eof:
+        raise BadRequest("invalid_gzip", "request body is truncated gzip")
+    return data

@@ -1,0 +1,45 @@
+"""ISO-8601 timestamps as the Segment spec uses them.
+
+Clients send every ISO-8601 form: ``Z`` or ``+00:00``, with or without fractions, with
+nanosecond fractions (Go, Java) and without an offset. :func:`parse_timestamp` accepts them
+all; :func:`format_timestamp` writes the one form Headwater stores (UTC, milliseconds, ``Z``)::
+
+    >>> format_timestamp(parse_timestamp("2026-11-23T10:00:00.123456789+01:00"))
+    '2026-11-23T09:00:00.123Z'
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+__all__ = ["format_timestamp", "parse_timestamp"]
+
+# Fractions longer than microseconds (nanoseconds from Go or Java clients) are cut to six digits.
+_LONG_FRACTION = re.compile(r"([.,]\d{6})\d+")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ISO-8601 string into an aware UTC datetime; a missing offset means UTC.
+
+    Raises ``ValueError`` with a readable message when ``value`` is not ISO-8601.
+    """
+    text = value.strip()
+    if not text or len(text) > 64:
+        raise ValueError(f"not an ISO-8601 timestamp: {value[:64]!r}")
+    if text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    text = _LONG_FRACTION.sub(r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 timestamp: {value[:64]!r}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """Format an aware datetime as UTC with milliseconds and ``Z``."""
+    utc = value.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"

@@ -1,0 +1,90 @@
+"""The database: an async SQLAlchemy engine on PostgreSQL, embedded or external.
+
+>>> db = await open_database(settings)   # starts embedded PostgreSQL when no URL is set
+>>> await migrate(db.engine)
+>>> await db.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from headwater.settings import Settings
+from headwater.storage.embedded import EmbeddedPostgres
+
+__all__ = ["Database", "asyncpg_url", "create_engine", "migrate", "open_database"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    url: str
+    embedded: EmbeddedPostgres | None = None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self.embedded is not None:
+            await self.embedded.stop()
+
+
+def asyncpg_url(url: str) -> str:
+    """Any PostgreSQL URL as the asyncpg dialect's URL."""
+    for prefix in (
+        "postgresql+asyncpg://",
+        "postgresql+psycopg://",
+        "postgresql://",
+        "postgres://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def _json_serializer(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        json_serializer=_json_serializer,
+        json_deserializer=msgspec.json.decode,
+    )
+
+
+async def open_database(settings: Settings, *, pool_size: int = 10) -> Database:
+    """Connect to ``settings.database_url``, or start embedded PostgreSQL when it is unset."""
+    if settings.database_url:
+        return Database(
+            create_engine(settings.database_url, pool_size=pool_size), settings.database_url
+        )
+    embedded = EmbeddedPostgres(settings.resolved_data_dir())
+    url = await embedded.start()
+    return Database(create_engine(url, pool_size=pool_size), url, embedded)
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest migration (idempotent; safe from several processes)."""
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7210001)")
+        await connection.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

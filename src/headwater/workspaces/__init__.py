@@ -1,0 +1,31 @@
+"""Workspaces, sources and their write keys, and admin tokens."""
+
+from headwater.workspaces.model import Source, SourceKind, Workspace
+from headwater.workspaces.service import (
+    Bootstrap,
+    bootstrap,
+    check_admin_token,
+    create_source,
+    create_workspace,
+    get_source,
+    list_sources,
+    list_workspaces,
+    source_for_write_key,
+    update_source,
+)
+
+__all__ = [
+    "Bootstrap",
+    "Source",
+    "SourceKind",
+    "Workspace",
+    "bootstrap",
+    "check_admin_token",
+    "create_source",
+    "create_workspace",
+    "get_source",
+    "list_sources",
+    "list_workspaces",
+    "source_for_write_key",
+    "update_source",
+]

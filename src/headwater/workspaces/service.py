@@ -1,0 +1,170 @@
+"""Workspaces, sources and admin tokens: each function owns its transaction.
+
+>>> first = await bootstrap(engine, admin_token=None)
+>>> first.source.write_key        # printed by ``headwater serve`` on first start
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+import msgspec
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater.errors import BadRequest, Conflict, NotFound
+from headwater.workspaces import store
+from headwater.workspaces.model import Source, SourceKind, Workspace
+
+__all__ = [
+    "Bootstrap",
+    "bootstrap",
+    "check_admin_token",
+    "create_source",
+    "create_workspace",
+    "get_source",
+    "list_sources",
+    "list_workspaces",
+    "source_for_write_key",
+    "update_source",
+]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class Bootstrap(msgspec.Struct, frozen=True, kw_only=True):
+    """What the first start created: shown once, so the user can send events right away."""
+
+    workspace: Workspace
+    source: Source
+    admin_token: str | None
+    """The generated admin token, or None when ``HEADWATER_ADMIN_TOKEN`` is set."""
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_write_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def bootstrap(engine: AsyncEngine, *, admin_token: str | None) -> Bootstrap | None:
+    """On an empty database, create the default workspace, source and an admin token."""
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7210004)")
+        if await store.count_workspaces(connection):
+            return None
+        workspace = await store.insert_workspace(connection, slug="default", name="Default")
+        source_id = await store.insert_source(
+            connection,
+            workspace_id=workspace.id,
+            name="default",
+            write_key=new_write_key(),
+            kind="server",
+            strict=False,
+        )
+        token = None if admin_token else f"hw_{secrets.token_urlsafe(32)}"
+        if token:
+            await store.insert_admin_token(connection, _sha256(token))
+        source = await store.get_source(connection, source_id)
+        assert source is not None
+        return Bootstrap(workspace=workspace, source=source, admin_token=token)
+
+
+async def check_admin_token(engine: AsyncEngine, token: str, *, configured: str | None) -> bool:
+    """True when ``token`` is the configured admin token or one created at first start."""
+    if configured is not None and secrets.compare_digest(token, configured):
+        return True
+    async with engine.connect() as connection:
+        return await store.token_exists(connection, _sha256(token))
+
+
+async def create_workspace(engine: AsyncEngine, *, slug: str, name: str | None = None) -> Workspace:
+    if not _SLUG.match(slug):
+        raise BadRequest(
+            "invalid_slug", "a workspace slug is 1-63 lowercase letters, digits or '-'"
+        )
+    try:
+        async with engine.begin() as connection:
+            return await store.insert_workspace(connection, slug=slug, name=name or slug)
+    except IntegrityError:
+        raise Conflict("workspace_exists", f"workspace {slug!r} exists already") from None
+
+
+async def list_workspaces(engine: AsyncEngine) -> list[Workspace]:
+    async with engine.connect() as connection:
+        return await store.list_workspaces(connection)
+
+
+async def create_source(
+    engine: AsyncEngine,
+    *,
+    name: str,
+    workspace: str = "default",
+    write_key: str | None = None,
+    kind: SourceKind = "server",
+    strict: bool = False,
+) -> Source:
+    """Create a source; a write key is generated unless given."""
+    if not name.strip():
+        raise BadRequest("invalid_name", "a source needs a name")
+    if write_key is not None and not 8 <= len(write_key) <= 200:
+        raise BadRequest("invalid_write_key", "a write key has 8 to 200 characters")
+    try:
+        async with engine.begin() as connection:
+            found = await store.get_workspace(connection, workspace)
+            if found is None:
+                raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+            source_id = await store.insert_source(
+                connection,
+                workspace_id=found.id,
+                name=name,
+                write_key=write_key or new_write_key(),
+                kind=kind,
+                strict=strict,
+            )
+            source = await store.get_source(connection, source_id)
+    except IntegrityError:
+        raise Conflict(
+            "source_exists", "a source with this name or write key exists already"
+        ) from None
+    assert source is not None
+    return source
+
+
+async def get_source(engine: AsyncEngine, source_id: int) -> Source:
+    async with engine.connect() as connection:
+        source = await store.get_source(connection, source_id)
+    if source is None:
+        raise NotFound("source_not_found", f"no source {source_id}")
+    return source
+
+
+async def list_sources(engine: AsyncEngine, *, workspace: str | None = None) -> list[Source]:
+    async with engine.connect() as connection:
+        return await store.list_sources(connection, workspace=workspace)
+
+
+async def update_source(engine: AsyncEngine, source_id: int, **values: Any) -> Source:
+    """Change ``name``, ``kind``, ``strict`` or ``enabled`` of a source."""
+    allowed = {"name", "kind", "strict", "enabled"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise BadRequest("invalid_field", f"cannot change {', '.join(sorted(unknown))}")
+    async with engine.begin() as connection:
+        if await store.get_source(connection, source_id) is None:
+            raise NotFound("source_not_found", f"no source {source_id}")
+        if values:
+            await store.update_source(connection, source_id, values)
+        source = await store.get_source(connection, source_id)
+    assert source is not None
+    return source
+
+
+async def source_for_write_key(engine: AsyncEngine, write_key: str) -> Source | None:
+    async with engine.connect() as connection:
+        return await store.source_by_write_key(connection, write_key)

@@ -1,0 +1,144 @@
+"""Queries on workspaces, sources and admin tokens. Each takes a connection; none commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.storage.tables import admin_tokens, sources, workspaces
+from headwater.workspaces.model import Source, Workspace
+
+__all__ = [
+    "count_workspaces",
+    "get_source",
+    "get_workspace",
+    "insert_admin_token",
+    "insert_source",
+    "insert_workspace",
+    "list_sources",
+    "list_workspaces",
+    "source_by_write_key",
+    "token_exists",
+    "update_source",
+]
+
+_source_columns = (*sources.c, workspaces.c.slug.label("workspace"))
+_sources_join = sources.join(workspaces, sources.c.workspace_id == workspaces.c.id)
+
+
+def _source(row: Row[Any]) -> Source:
+    return Source(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        workspace=row.workspace,
+        name=row.name,
+        write_key=row.write_key,
+        kind=row.kind,
+        strict=row.strict,
+        enabled=row.enabled,
+        created_at=row.created_at,
+    )
+
+
+def _workspace(row: Row[Any]) -> Workspace:
+    return Workspace(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+
+
+async def count_workspaces(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(select(func.count()).select_from(workspaces)) or 0)
+
+
+async def insert_workspace(connection: AsyncConnection, *, slug: str, name: str) -> Workspace:
+    row = (
+        await connection.execute(
+            insert(workspaces)
+            .values(slug=slug, name=name, created_at=func.now())
+            .returning(*workspaces.c)
+        )
+    ).one()
+    return _workspace(row)
+
+
+async def get_workspace(connection: AsyncConnection, slug: str) -> Workspace | None:
+    row = (await connection.execute(select(workspaces).where(workspaces.c.slug == slug))).first()
+    return _workspace(row) if row else None
+
+
+async def list_workspaces(connection: AsyncConnection) -> list[Workspace]:
+    rows = await connection.execute(select(workspaces).order_by(workspaces.c.id))
+    return [_workspace(row) for row in rows]
+
+
+async def insert_source(
+    connection: AsyncConnection,
+    *,
+    workspace_id: int,
+    name: str,
+    write_key: str,
+    kind: str,
+    strict: bool,
+) -> int:
+    source_id = await connection.scalar(
+        insert(sources)
+        .values(
+            workspace_id=workspace_id,
+            name=name,
+            write_key=write_key,
+            kind=kind,
+            strict=strict,
+            enabled=True,
+            created_at=func.now(),
+        )
+        .returning(sources.c.id)
+    )
+    return int(source_id)
+
+
+async def get_source(connection: AsyncConnection, source_id: int) -> Source | None:
+    row = (
+        await connection.execute(
+            select(*_source_columns).select_from(_sources_join).where(sources.c.id == source_id)
+        )
+    ).first()
+    return _source(row) if row else None
+
+
+async def source_by_write_key(connection: AsyncConnection, write_key: str) -> Source | None:
+    row = (
+        await connection.execute(
+            select(*_source_columns)
+            .select_from(_sources_join)
+            .where(sources.c.write_key == write_key)
+        )
+    ).first()
+    return _source(row) if row else None
+
+
+async def list_sources(
+    connection: AsyncConnection, *, workspace: str | None = None
+) -> list[Source]:
+    query = select(*_source_columns).select_from(_sources_join).order_by(sources.c.id)
+    if workspace is not None:
+        query = query.where(workspaces.c.slug == workspace)
+    return [_source(row) for row in await connection.execute(query)]
+
+
+async def update_source(
+    connection: AsyncConnection, source_id: int, values: dict[str, Any]
+) -> None:
+    await connection.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+
+async def insert_admin_token(connection: AsyncConnection, token_sha256: str) -> None:
+    await connection.execute(
+        insert(admin_tokens).values(token_sha256=token_sha256, created_at=func.now())
+    )
+
+
+async def token_exists(connection: AsyncConnection, token_sha256: str) -> bool:
+    found = await connection.scalar(
+        select(admin_tokens.c.id).where(admin_tokens.c.token_sha256 == token_sha256)
+    )
+    return found is not None

@@ -1,0 +1,124 @@
+"""Run ``headwater serve`` as a subprocess, as a user would, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ADMIN_TOKEN = "test-admin-token"
+WRITE_KEY = "test-write-key-0001"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    database_url: str
+    data_dir: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    write_key: str = WRITE_KEY
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def admin(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+        )
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        with self.admin() as client:
+            response = client.request(method, path, **kwargs)
+            response.raise_for_status()
+            return response.json()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> None:
+        self.stop()
+        self.process = _spawn(self.database_url, self.data_dir, self.port, self.log_path, self.extra_env)
+        _wait_ready(self)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _spawn(
+    database_url: str, data_dir: Path, port: int, log_path: Path, extra_env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HEADWATER_DATABASE_URL": database_url,
+        "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
+        "HEADWATER_DATA_DIR": str(data_dir),
+        "HEADWATER_LOG_LEVEL": "warning",
+        **extra_env,
+    }
+    log = log_path.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "headwater", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_ready(server: RunningServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"headwater serve exited:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"headwater serve did not become ready:\n{server.log()}")
+
+
+def start_server(
+    database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> RunningServer:
+    port = free_port()
+    log_path = data_dir / "server.log"
+    env = extra_env or {}
+    server = RunningServer(
+        database_url, data_dir, port, _spawn(database_url, data_dir, port, log_path, env), log_path,
+        extra_env=env,
+    )
+    try:
+        _wait_ready(server)
+        server.api("POST", "/api/v1/sources", json={"name": "tests", "write_key": WRITE_KEY})
+    except BaseException:
+        server.stop()
+        raise
+    return server
