@@ -1,0 +1,200 @@
+"""Ingest benchmark: Headwater's tracking API against a bare endpoint on the same stack.
+
+    .venv/bin/python -m bench.ingest [--seconds 10] [--load-processes 1]
+
+Starts ``headwater serve`` (embedded PostgreSQL in a temporary data directory, durable acks)
+and ``bench.bare`` (uvicorn + httptools + uvloop answering without work), then loads each from
+separate processes on this machine with:
+
+- ``/v1/batch``, 100 events a request (unique messageIds), closed loop;
+- ``/v1/track``, single events, closed loop;
+- ``/v1/track`` at a fixed 1,000 requests/s (open loop) for the latency at that rate.
+
+Prints events/s, requests/s, p50/p99 ack latency, and Headwater's ratio to the bare endpoint.
+Targets on a 2-core machine, load generator included: >= 20,000 events/s through /v1/batch;
+>= 5,000 requests/s of /v1/track; p99 < 50 ms at 1,000 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bench.load import run_phase
+
+ADMIN_TOKEN = "bench-admin-token"
+WRITE_KEY = "bench-write-key-0001"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not become ready")
+
+
+@contextmanager
+def headwater() -> Iterator[int]:
+    """``headwater serve`` as a user runs it: embedded PostgreSQL in a fresh data directory."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+        env |= {
+            "HEADWATER_DATA_DIR": data_dir,
+            "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
+            "HEADWATER_LOG_LEVEL": "warning",
+        }
+        log = Path(data_dir) / "server.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "headwater", "serve", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait(f"http://127.0.0.1:{port}/ready", process)
+            httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/sources",
+                json={"name": "bench", "write_key": WRITE_KEY},
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            ).raise_for_status()
+            yield port
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+@contextmanager
+def bare() -> Iterator[int]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare:app",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+        ],
+    )
+    try:
+        _wait(f"http://127.0.0.1:{port}/", process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _load(port: int, phase: dict[str, object], processes: int) -> dict[str, float]:
+    """Run ``phase`` from ``processes`` load processes and add up their figures."""
+    specs = []
+    for index in range(processes):
+        spec = {
+            **phase,
+            "host": "127.0.0.1",
+            "port": port,
+            "write_key": WRITE_KEY,
+            "run": f"{uuid.uuid4().hex[:8]}-{index}",
+        }
+        if "rate" in phase:
+            spec["rate"] = float(phase["rate"]) / processes  # type: ignore[arg-type]
+        specs.append(spec)
+    with concurrent.futures.ProcessPoolExecutor(processes) as pool:
+        results = list(pool.map(run_phase, specs))
+    merged = {
+        k: sum(r[k] for r in results)
+        for k in ("requests", "errors", "requests_per_s", "events_per_s")
+    }
+    merged["p50_ms"] = max(r["p50_ms"] for r in results)
+    merged["p99_ms"] = max(r["p99_ms"] for r in results)
+    return merged
+
+
+def _phases(seconds: float) -> dict[str, dict[str, object]]:
+    return {
+        "batch x100": {"kind": "batch", "batch_size": 100, "connections": 16, "seconds": seconds},
+        "track": {"kind": "track", "connections": 64, "seconds": seconds},
+        "track @1000/s": {"kind": "rate", "rate": 1000, "connections": 64, "seconds": seconds},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--load-processes", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+
+    phases = _phases(args.seconds)
+    warmup = {"kind": "track", "connections": 8, "seconds": 2.0}
+    figures: dict[str, dict[str, dict[str, float]]] = {}
+    for target, server in (("bare", bare), ("headwater", headwater)):
+        with server() if target == "bare" else server({}) as port:  # type: ignore[operator]
+            _load(port, warmup, 1)
+            figures[target] = {
+                name: _load(port, phase, args.load_processes) for name, phase in phases.items()
+            }
+
+    columns = ("events/s", 11), ("req/s", 10), ("p50 ms", 9), ("p99 ms", 9), ("errors", 8)
+    print(f"{'phase':<16}{'target':<11}" + "".join(f"{name:>{width}}" for name, width in columns))
+    for name in phases:
+        for target in ("bare", "headwater"):
+            f = figures[target][name]
+            print(
+                f"{name:<16}{target:<11}{f['events_per_s']:>11.0f}{f['requests_per_s']:>10.0f}"
+                f"{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}{f['errors']:>8.0f}"
+            )
+        ratio = figures["headwater"][name]["requests_per_s"] / max(
+            figures["bare"][name]["requests_per_s"], 1
+        )
+        print(f"{'':<16}{'ratio headwater/bare: ' + format(ratio, '.2f'):>58}")
+    hw = figures["headwater"]
+    checks = [
+        ("/v1/batch >= 20,000 events/s", hw["batch x100"]["events_per_s"] >= 20_000),
+        ("/v1/track >= 5,000 requests/s", hw["track"]["requests_per_s"] >= 5_000),
+        ("/v1/track p99 < 50 ms at 1,000/s", hw["track @1000/s"]["p99_ms"] < 50),
+    ]
+    for label, ok in checks:
+        print(f"target {label}: {'met' if ok else 'MISSED'}")
+    if args.json:
+        print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

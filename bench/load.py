@@ -1,0 +1,258 @@
+"""A small HTTP/1.1 load generator on asyncio protocols (keep-alive, one request in flight per
+connection). Run in its own process so that it does not share an event loop with the server.
+
+Two modes: closed loop (``connections`` clients send as fast as answers come back) and open
+loop (requests start at a fixed ``rate`` whatever the answers; latency counts from the
+scheduled start, so a stalled server is not hidden by coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import uvloop
+
+Body = Callable[[int], bytes]
+
+
+@dataclass
+class Result:
+    requests: int = 0
+    events: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.latencies)
+
+        def quantile(q: float) -> float:
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "requests_per_s": self.requests / self.seconds if self.seconds else 0.0,
+            "events_per_s": self.events / self.seconds if self.seconds else 0.0,
+            "p50_ms": quantile(0.50),
+            "p99_ms": quantile(0.99),
+        }
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self.buffer[:end]).lower()
+        start = head.find(b"content-length:")
+        length = (
+            int(
+                head[
+                    start + 15 : head.find(b"\r\n", start)
+                    if head.find(b"\r\n", start) > 0
+                    else None
+                ]
+            )
+            if start >= 0
+            else 0
+        )
+        if len(self.buffer) < end + 4 + length:
+            return
+        status = int(self.buffer[9:12])
+        del self.buffer[: end + 4 + length]
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(status)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(0)
+
+    async def request(self, raw: bytes) -> int:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(raw)
+        return await self.waiter
+
+
+def _request(host: str, port: int, path: str, write_key: str, body: bytes) -> bytes:
+    auth = base64.b64encode(f"{write_key}:".encode()).decode()
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Basic {auth}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def _connect(host: str, port: int) -> _Connection:
+    loop = asyncio.get_running_loop()
+    _, protocol = await loop.create_connection(_Connection, host, port)
+    return protocol
+
+
+async def closed_loop(
+    host: str,
+    port: int,
+    path: str,
+    write_key: str,
+    body: Body,
+    events_per_request: int,
+    connections: int,
+    seconds: float,
+) -> Result:
+    result = Result()
+    counter = itertools.count()
+    clients = [await _connect(host, port) for _ in range(connections)]
+    deadline = time.perf_counter() + seconds
+
+    async def client(connection: _Connection) -> None:
+        while time.perf_counter() < deadline:
+            raw = _request(host, port, path, write_key, body(next(counter)))
+            started = time.perf_counter()
+            status = await connection.request(raw)
+            result.latencies.append(time.perf_counter() - started)
+            result.requests += 1
+            if status == 200:
+                result.events += events_per_request
+            else:
+                result.errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in clients))
+    result.seconds = time.perf_counter() - started
+    for c in clients:
+        assert c.transport is not None
+        c.transport.close()
+    return result
+
+
+async def open_loop(
+    host: str,
+    port: int,
+    path: str,
+    write_key: str,
+    body: Body,
+    rate: float,
+    seconds: float,
+    connections: int,
+) -> Result:
+    result = Result()
+    idle = [await _connect(host, port) for _ in range(connections)]
+    spare: asyncio.Queue[_Connection] = asyncio.Queue()
+    for connection in idle:
+        spare.put_nowait(connection)
+    total = int(rate * seconds)
+    begin = time.perf_counter()
+    tasks = []
+
+    async def one(index: int, scheduled: float) -> None:
+        connection = await spare.get()
+        status = await connection.request(_request(host, port, path, write_key, body(index)))
+        spare.put_nowait(connection)
+        result.latencies.append(time.perf_counter() - scheduled)
+        result.requests += 1
+        if status == 200:
+            result.events += 1
+        else:
+            result.errors += 1
+
+    for index in range(total):
+        scheduled = begin + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index, scheduled)))
+    await asyncio.gather(*tasks)
+    result.seconds = time.perf_counter() - begin
+    return result
+
+
+def track_body(run: str) -> Body:
+    def body(index: int) -> bytes:
+        return json.dumps(
+            {
+                "userId": f"user-{index % 5000}",
+                "event": "Product Viewed",
+                "messageId": f"{run}-t-{index}",
+                "properties": {"product_id": f"p-{index % 300}", "price": 19.99, "currency": "EUR"},
+                "context": {"library": {"name": "bench", "version": "1"}},
+                "timestamp": "2026-11-23T10:00:00.000Z",
+            }
+        ).encode()
+
+    return body
+
+
+def batch_body(run: str, size: int) -> Body:
+    def body(index: int) -> bytes:
+        base = index * size
+        return json.dumps(
+            {
+                "batch": [
+                    {
+                        "type": "track",
+                        "userId": f"user-{(base + i) % 5000}",
+                        "event": "Product Viewed",
+                        "messageId": f"{run}-b-{base + i}",
+                        "properties": {"product_id": f"p-{i}", "price": 19.99, "currency": "EUR"},
+                        "timestamp": "2026-11-23T10:00:00.000Z",
+                    }
+                    for i in range(size)
+                ],
+                "context": {"library": {"name": "bench", "version": "1"}},
+                "sentAt": "2026-11-23T10:00:00.000Z",
+            }
+        ).encode()
+
+    return body
+
+
+def run_phase(spec: dict[str, object]) -> dict[str, float]:
+    """Entry point for a load process: ``spec`` says what to run; returns the summary."""
+    uvloop.install()
+    kind = spec["kind"]
+    host, port, key = str(spec["host"]), int(spec["port"]), str(spec["write_key"])  # type: ignore[call-overload]
+    run = str(spec["run"])
+    seconds = float(spec["seconds"])  # type: ignore[arg-type]
+    if kind == "batch":
+        size = int(spec["batch_size"])  # type: ignore[call-overload]
+        coro = closed_loop(
+            host,
+            port,
+            "/v1/batch",
+            key,
+            batch_body(run, size),
+            size,
+            int(spec["connections"]),
+            seconds,
+        )  # type: ignore[call-overload]
+    elif kind == "track":
+        coro = closed_loop(
+            host, port, "/v1/track", key, track_body(run), 1, int(spec["connections"]), seconds
+        )  # type: ignore[call-overload]
+    else:
+        coro = open_loop(
+            host,
+            port,
+            "/v1/track",
+            key,
+            track_body(run),
+            float(spec["rate"]),
+            seconds,
+            int(spec["connections"]),
+        )  # type: ignore[arg-type, call-overload]
+    return asyncio.run(coro).summary()
