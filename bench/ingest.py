@@ -165,7 +165,7 @@ def main() -> None:
     warmup = {"kind": "track", "connections": 8, "seconds": 2.0}
     figures: dict[str, dict[str, dict[str, float]]] = {}
     for target, server in (("bare", bare), ("headwater", headwater)):
-        with server() if target == "bare" else server({}) as port:  # type: ignore[operator]
+        with server() as port:
             _load(port, warmup, 1)
             figures[target] = {
                 name: _load(port, phase, args.load_processes) for name, phase in phases.items()
