@@ -51,9 +51,13 @@ async def live(
     """Server-sent events: each new event of the source as it is stored (``id`` is its offset)."""
     engine = runtime.database.engine
     await workspaces.get_source(engine, source_id)  # 404 before the stream starts
-    feed = events.follow(
-        engine, source_id=source_id, after=after if after is not None else last_event_id
-    )
+    start = after if after is not None else last_event_id
+    if start is None:
+        # Fix "now" before answering: an event sent once the client sees the stream open
+        # must be in the feed, which it was not when follow() chose "now" lazily.
+        newest = await events.latest(engine, source_id=source_id, limit=1)
+        start = newest[0]["offset"] if newest else 0
+    feed = events.follow(engine, source_id=source_id, after=start)
     return StreamingResponse(
         _frames(feed), media_type="text/event-stream", headers={"cache-control": "no-cache"}
     )

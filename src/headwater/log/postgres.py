@@ -3,12 +3,15 @@
 Appends take a transaction-level advisory lock, so offsets become visible in the order they
 were assigned: a reader that has seen offset N never later finds a smaller one appear. Each
 append commits many records (collection groups requests), so the lock costs little.
+
+Leases live in ``log_leases``: one row per leased partition, and one membership row per live
+owner at a negative slot, so that an owner holding no partition yet still counts when the
+others compute their fair share (without it, the first owner kept every partition forever).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -135,19 +138,25 @@ class PostgresLog(EventLog):
             await connection.exec_driver_sql(
                 "SELECT pg_advisory_xact_lock($1, hashtext($2))", (_CLAIM_LOCK, consumer)
             )
-            others = await connection.scalar(
-                text(
-                    "SELECT count(DISTINCT owner) FROM log_leases WHERE consumer = :consumer"
-                    " AND owner <> :owner AND expires_at > now()"
-                ),
-                params,
+            await self._join(connection, params)
+            owners = list(
+                await connection.scalars(
+                    text(
+                        "SELECT DISTINCT owner FROM log_leases WHERE consumer = :consumer"
+                        " AND expires_at > now() ORDER BY owner"
+                    ),
+                    params,
+                )
             )
-            share = math.ceil(self.partitions / (int(others or 0) + 1))
+            # Shares add up to the partition count: the first owners (by name) take one more.
+            extra = 1 if owners.index(owner) < self.partitions % len(owners) else 0
+            share = self.partitions // len(owners) + extra
             held = list(
                 await connection.scalars(
                     text(
                         "UPDATE log_leases SET expires_at = now() + make_interval(secs => :ttl)"
-                        " WHERE consumer = :consumer AND owner = :owner RETURNING partition"
+                        " WHERE consumer = :consumer AND owner = :owner AND partition >= 0"
+                        " RETURNING partition"
                     ),
                     params,
                 )
@@ -162,6 +171,8 @@ class PostgresLog(EventLog):
                     {**params, "extra": held[share:]},
                 )
                 return held[:share]
+            if len(held) == share:
+                return held
             taken = await connection.scalars(
                 text(
                     "INSERT INTO log_leases (consumer, partition, owner, expires_at)"
@@ -177,6 +188,31 @@ class PostgresLog(EventLog):
                 {**params, "last": self.partitions - 1, "wanted": share - len(held)},
             )
             return sorted([*held, *taken])
+
+    async def _join(self, connection: AsyncConnection, params: dict[str, Any]) -> None:
+        """Renew ``owner``'s membership row, or take a free negative slot for it."""
+        renewed = await connection.execute(
+            text(
+                "UPDATE log_leases SET expires_at = now() + make_interval(secs => :ttl)"
+                " WHERE consumer = :consumer AND owner = :owner AND partition < 0"
+            ),
+            params,
+        )
+        if renewed.rowcount:
+            return
+        await connection.execute(
+            text(
+                "INSERT INTO log_leases (consumer, partition, owner, expires_at)"
+                " SELECT :consumer, s, :owner, now() + make_interval(secs => :ttl)"
+                " FROM generate_series(-1, -32768, -1) AS s"
+                " WHERE NOT EXISTS (SELECT 1 FROM log_leases l WHERE l.consumer = :consumer"
+                "   AND l.partition = s AND l.expires_at > now())"
+                " LIMIT 1"
+                " ON CONFLICT (consumer, partition) DO UPDATE"
+                " SET owner = excluded.owner, expires_at = excluded.expires_at"
+            ),
+            params,
+        )
 
     async def release(self, consumer: str, owner: str) -> None:
         async with self._engine.begin() as connection:

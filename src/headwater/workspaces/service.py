@@ -155,12 +155,15 @@ async def update_source(engine: AsyncEngine, source_id: int, **values: Any) -> S
     unknown = set(values) - allowed
     if unknown:
         raise BadRequest("invalid_field", f"cannot change {', '.join(sorted(unknown))}")
-    async with engine.begin() as connection:
-        if await store.get_source(connection, source_id) is None:
-            raise NotFound("source_not_found", f"no source {source_id}")
-        if values:
-            await store.update_source(connection, source_id, values)
-        source = await store.get_source(connection, source_id)
+    try:
+        async with engine.begin() as connection:
+            if await store.get_source(connection, source_id) is None:
+                raise NotFound("source_not_found", f"no source {source_id}")
+            if values:
+                await store.update_source(connection, source_id, values)
+            source = await store.get_source(connection, source_id)
+    except IntegrityError:
+        raise Conflict("source_exists", "a source with this name exists already") from None
     assert source is not None
     return source
 
