@@ -16,9 +16,11 @@ from rich.console import Console
 
 from headwater import events, workspaces
 from headwater.errors import ApiError
+from headwater.server import announce
 from headwater.server import serve as run_server
 from headwater.settings import Settings
 from headwater.storage import Database, migrate, open_database
+from headwater.worker import work
 from headwater.workspaces import SourceKind
 
 __all__ = ["app", "main"]
@@ -55,6 +57,9 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
         database = await open_database(settings, pool_size=2)
         try:
             await migrate(database.engine)
+            created = await workspaces.bootstrap(database.engine, admin_token=settings.admin_token)
+            if created is not None:
+                announce(console, created)
             return await work(database)
         finally:
             await database.close()
@@ -74,6 +79,12 @@ def serve(
 ) -> None:
     """Run Headwater: tracking API, management API and embedded PostgreSQL, in one process."""
     run_server(_settings(data_dir, host=host, port=port), console=console)
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run the processor (identity and profiles) in its own process; run as many as needed."""
+    work(_settings(data_dir), console=console)
 
 
 @app.command("migrate")

@@ -11,7 +11,17 @@ from headwater.api import create_app
 from headwater.settings import Settings
 from headwater.workspaces import Bootstrap
 
-__all__ = ["serve"]
+__all__ = ["announce", "serve"]
+
+
+def announce(console: Console, created: Bootstrap) -> None:
+    """Print what the first start created: the write key and admin token are shown once."""
+    console.print("[bold green]Headwater is set up.[/] Created on first start:")
+    console.print(f"  workspace      {created.workspace.slug}")
+    console.print(f"  source         {created.source.name}")
+    console.print(f"  write key      [bold]{created.source.write_key}[/]")
+    if created.admin_token:
+        console.print(f"  admin token    [bold]{created.admin_token}[/]  (shown once; keep it)")
 
 
 def serve(settings: Settings, *, console: Console) -> None:
@@ -22,15 +32,7 @@ def serve(settings: Settings, *, console: Console) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
 
-    def announce(created: Bootstrap) -> None:
-        console.print("[bold green]Headwater is set up.[/] Created on first start:")
-        console.print(f"  workspace      {created.workspace.slug}")
-        console.print(f"  source         {created.source.name}")
-        console.print(f"  write key      [bold]{created.source.write_key}[/]")
-        if created.admin_token:
-            console.print(f"  admin token    [bold]{created.admin_token}[/]  (shown once; keep it)")
-
-    app = create_app(settings, announce=announce)
+    app = create_app(settings, announce=lambda created: announce(console, created))
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -42,6 +44,7 @@ def serve(settings: Settings, *, console: Console) -> None:
         log_level=settings.log_level,
         timeout_keep_alive=30,
         backlog=4096,
+        proxy_headers=False,  # the tracking API reads X-Forwarded-For from trusted proxies itself
     )
     server = uvicorn.Server(config)
     console.print(f"Tracking API   {base}/v1/batch  (also /v1/track, /v1/identify, …)")

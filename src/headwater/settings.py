@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -35,14 +36,20 @@ class Settings(BaseSettings):
     max_batch_events: int = 2500
     max_message_id_chars: int = 100
     dedup_window: timedelta = timedelta(days=7)
-    trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+    # NoDecode: the environment gives "10.0.0.0/8, 127.0.0.1/32", split below, not JSON.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list
+    )
 
     # Group commit: how many events one commit may carry, how many commits may be in flight.
     commit_max_events: int = 5000
     commit_writers: int = 2
 
-    # Event log.
+    # Event log and processor.
     log_partitions: int = 16
+    processor_batch_size: int = 500
+    run_processor: bool = True
+    """``headwater serve`` runs the processor in-process; false for an API-only node."""
 
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0

@@ -1,6 +1,5 @@
-"""The HTTP edge: the tracking API and the management API."""
+"""The HTTP edge: the tracking API, the management API and the Profile API."""
 
 from headwater.api.app import HeadwaterApp, create_app
-from headwater.api.runtime import Runtime
 
-__all__ = ["HeadwaterApp", "Runtime", "create_app"]
+__all__ = ["HeadwaterApp", "create_app"]

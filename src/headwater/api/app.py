@@ -20,10 +20,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
 from headwater import __version__
-from headwater.api import data, sources
-from headwater.api.runtime import Runtime
+from headwater.api import data, profile_api, profiles, sources
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError
+from headwater.runtime import Runtime
 from headwater.settings import Settings
 from headwater.workspaces import Bootstrap
 
@@ -79,6 +79,8 @@ def create_app(
     )
     api.include_router(sources.router, prefix="/api/v1")
     api.include_router(data.router, prefix="/api/v1")
+    api.include_router(profiles.router, prefix="/api/v1")
+    api.include_router(profile_api.router)
     _add_operational_routes(api)
     _add_error_handlers(api)
     app = HeadwaterApp(api)

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from headwater.api.runtime import Runtime
 from headwater.errors import Unauthorized
+from headwater.runtime import Runtime
 from headwater.workspaces import check_admin_token
 
 __all__ = ["admin", "runtime"]

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from headwater import events, workspaces
 from headwater.api.auth import admin
-from headwater.api.runtime import Runtime
+from headwater.runtime import Runtime
 
 __all__ = ["router"]
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from headwater import workspaces
 from headwater.api.auth import admin
-from headwater.api.runtime import Runtime
+from headwater.runtime import Runtime
 from headwater.workspaces import SourceKind
 
 __all__ = ["router"]

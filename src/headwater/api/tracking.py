@@ -16,11 +16,11 @@ from urllib.parse import parse_qs
 
 import msgspec
 from prometheus_client import Counter
-from sqlalchemy.exc import DBAPIError
 
 from headwater.collect import Collector, TrackingRequest
 from headwater.errors import ApiError, BadRequest, MethodNotAllowed, Unavailable
 from headwater.spec import MESSAGE_TYPES, SHORT_TYPES
+from headwater.storage import STORAGE_ERRORS
 
 __all__ = ["ROUTES", "TrackingApp"]
 
@@ -100,7 +100,7 @@ class TrackingApp:
         except ApiError as error:
             await self._error(send, cors, error)
             return
-        except (DBAPIError, OSError) as error:
+        except STORAGE_ERRORS as error:
             _log.error("could not commit events: %s", error)
             await self._error(
                 send,

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 
 import msgspec
 from prometheus_client import Counter, Histogram
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.collect import store
 from headwater.log import EventLog, LogRecord
 from headwater.spec import Rejection, encode_payload
+from headwater.storage import STORAGE_ERRORS, driver_connection
 
 __all__ = ["CommitResult", "GroupCommitter", "Submission"]
 
@@ -132,7 +132,7 @@ class GroupCommitter:
     async def _commit_or_split(self, batch: list[_Pending]) -> None:
         try:
             results = await self._commit([p.submission for p in batch])
-        except (DBAPIError, OSError) as error:
+        except STORAGE_ERRORS as error:
             if len(batch) == 1:
                 if not batch[0].future.done():
                     batch[0].future.set_exception(error)
@@ -153,12 +153,14 @@ class GroupCommitter:
         for submission in submissions:
             keys.update((submission.workspace_id, r.event.message_id) for r in submission.records)
         now = datetime.now(UTC)
-        async with self._engine.begin() as connection:
-            new = await store.claim_message_ids(connection, sorted(keys), now)
-            appended, results, counts = _split_new(submissions, new)
-            await self._log.append(appended, connection=connection)
-            await store.insert_rejections(connection, _rejection_rows(submissions))
-            await store.count(connection, counts)
+        async with self._engine.connect() as connection:
+            driver = await driver_connection(connection)
+            async with driver.transaction():
+                seen = await store.claim_message_ids(driver, sorted(keys), now)
+                appended, results, counts = _split_new(submissions, seen)
+                await self._log.append(appended, connection=connection)
+                await store.insert_rejections(driver, _rejection_rows(submissions))
+                await store.count(driver, counts)
         COMMIT_SECONDS.observe(time.perf_counter() - started)
         COMMIT_EVENTS.observe(sum(_size(s) for s in submissions))
         for result in results:
@@ -173,9 +175,9 @@ def _size(submission: Submission) -> int:
 
 
 def _split_new(
-    submissions: Sequence[Submission], new: set[tuple[int, str]]
+    submissions: Sequence[Submission], seen: set[tuple[int, str]]
 ) -> tuple[list[LogRecord], list[CommitResult], dict[store.CountKey, list[int]]]:
-    """Keep the first record of each new message id; count the rest as duplicates."""
+    """Keep the first record of each message id not ``seen``; count the rest as duplicates."""
     appended: list[LogRecord] = []
     results: list[CommitResult] = []
     counts: dict[store.CountKey, list[int]] = {}
@@ -184,9 +186,9 @@ def _split_new(
         accepted = 0
         for record in submission.records:
             key = (record.workspace_id, record.event.message_id)
-            is_new = key in new
+            is_new = key not in seen
             if is_new:
-                new.discard(key)
+                seen.add(key)
                 appended.append(record)
                 accepted += 1
             event = record.event

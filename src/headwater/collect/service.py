@@ -18,7 +18,6 @@ import logging
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.collect import store
@@ -37,6 +36,7 @@ from headwater.spec import (
     normalise,
     parse_timestamp,
 )
+from headwater.storage import STORAGE_ERRORS, driver_connection
 from headwater.workspaces import Source, source_for_write_key
 
 __all__ = ["Collector", "TrackingRequest"]
@@ -94,9 +94,16 @@ class Collector:
         received_at = datetime.now(UTC)
         header_key = write_key_from_basic(request.authorization)
         source = await self._source(header_key) if header_key else None
-        decoded = decode_body(
-            request.body, gzip=request.gzip, batch=request.route_type is None, limits=self._limits
-        )
+        try:
+            decoded = decode_body(
+                request.body,
+                gzip=request.gzip,
+                batch=request.route_type is None,
+                limits=self._limits,
+            )
+        except BadRequest as error:
+            await self._record_refused(source, request, error, received_at)
+            raise
         if source is None:
             source = await self._source(decoded.write_key or request.query_write_key)
         envelope = self._envelope(decoded, request, source, received_at)
@@ -130,6 +137,38 @@ class Collector:
                     for event in events
                 ],
                 rejections=rejections,
+            )
+        )
+
+    async def _record_refused(
+        self,
+        source: Source | None,
+        request: TrackingRequest,
+        error: BadRequest,
+        received_at: datetime,
+    ) -> None:
+        """Keep a refused request's reason where the source's rejections are listed.
+
+        SDKs drop a batch answered with 400 (RudderStack's allows 4 MB where the limit here is
+        500 KB), so the 400 alone would leave no trace on the Headwater side.
+        """
+        if source is None and request.query_write_key:
+            source = await self.keys.source(request.query_write_key)
+        if source is None:
+            return
+        await self._committer.submit(
+            Submission(
+                workspace_id=source.workspace_id,
+                source_id=source.id,
+                received_at=received_at,
+                records=[],
+                rejections=[
+                    Rejection(
+                        index=-1,
+                        reason=f"request refused ({error.code}): {error.message}",
+                        payload={"bytes": len(request.body), "gzip": request.gzip},
+                    )
+                ],
             )
         )
 
@@ -172,11 +211,12 @@ class Collector:
         while True:
             await asyncio.sleep(self._settings.housekeeping_interval_seconds)
             try:
-                async with self._engine.begin() as connection:
+                async with self._engine.connect() as connection:
+                    driver = await driver_connection(connection)
                     purged = await store.purge_dedup_keys(
-                        connection, older_than=self._settings.dedup_window
+                        driver, older_than=self._settings.dedup_window
                     )
                 if purged:
                     _log.info("forgot %d message ids older than the dedup window", purged)
-            except (DBAPIError, OSError) as error:  # the database is away: try next round
+            except STORAGE_ERRORS as error:  # the database is away: try next round
                 _log.warning("dedup purge failed: %s", error)

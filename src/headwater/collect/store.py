@@ -1,11 +1,15 @@
-"""The collection writes besides the log: dedup keys, rejections and counts. None commits."""
+"""The collection writes besides the log: dedup keys, rejections and counts. None commits.
+
+They run on the asyncpg connection of the group commit's transaction (the hot path); see
+:func:`headwater.storage.driver_connection`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import asyncpg
 
 __all__ = [
     "CountKey",
@@ -19,11 +23,19 @@ __all__ = [
 # (source_id, bucket, type, name, workspace_id)
 CountKey = tuple[int, datetime, str, str, int]
 
+# Returns the keys that were NOT inserted (seen before): usually none, so little comes back.
 _CLAIM = """
-INSERT INTO dedup_keys (workspace_id, message_id, received_at)
-SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[])
-ON CONFLICT DO NOTHING
-RETURNING workspace_id, message_id
+WITH input AS (
+    SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS x(workspace_id, message_id, n)
+), inserted AS (
+    INSERT INTO dedup_keys (workspace_id, message_id, received_at)
+    SELECT workspace_id, message_id, $3::timestamptz FROM input ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING workspace_id, message_id
+)
+SELECT workspace_id, message_id FROM input
+EXCEPT ALL
+SELECT workspace_id, message_id FROM inserted
 """
 
 _REJECT = """
@@ -47,33 +59,28 @@ ON CONFLICT (source_id, bucket, type, name) DO UPDATE SET
 
 
 async def claim_message_ids(
-    connection: AsyncConnection, keys: Sequence[tuple[int, str]], received_at: datetime
+    connection: asyncpg.Connection, keys: Sequence[tuple[int, str]], received_at: datetime
 ) -> set[tuple[int, str]]:
-    """Insert dedup keys; return those that were new (the rest were seen within the window).
+    """Insert dedup keys; return those seen before (within the window): the duplicates.
 
-    ``keys`` must be sorted so that concurrent writers lock rows in the same order.
+    ``keys`` must be distinct and sorted, so that concurrent writers lock rows in one order.
     """
     if not keys:
         return set()
-    result = await connection.exec_driver_sql(
-        _CLAIM,
-        ([k[0] for k in keys], [k[1] for k in keys], [received_at] * len(keys)),
-    )
-    return {(row["workspace_id"], row["message_id"]) for row in result.mappings()}
+    rows = await connection.fetch(_CLAIM, [k[0] for k in keys], [k[1] for k in keys], received_at)
+    return {(row[0], row[1]) for row in rows}
 
 
 async def insert_rejections(
-    connection: AsyncConnection,
+    connection: asyncpg.Connection,
     rows: Sequence[tuple[int, int, datetime, int, str | None, str | None, str, str | None]],
 ) -> None:
     """Rows of (workspace, source, received_at, index, type, messageId, reason, payload JSON)."""
     if rows:
-        await connection.exec_driver_sql(
-            _REJECT, tuple(list(column) for column in zip(*rows, strict=True))
-        )
+        await connection.execute(_REJECT, *(list(column) for column in zip(*rows, strict=True)))
 
 
-async def count(connection: AsyncConnection, counts: dict[CountKey, list[int]]) -> None:
+async def count(connection: asyncpg.Connection, counts: dict[CountKey, list[int]]) -> None:
     """Add [accepted, duplicates, rejected] to each (source, bucket, type, name) counter."""
     if not counts:
         return
@@ -82,15 +89,15 @@ async def count(connection: AsyncConnection, counts: dict[CountKey, list[int]]) 
     for key in keys:
         for column, value in zip(columns, (*key, *counts[key]), strict=True):
             column.append(value)
-    await connection.exec_driver_sql(_COUNT, columns)
+    await connection.execute(_COUNT, *columns)
 
 
-async def purge_dedup_keys(connection: AsyncConnection, *, older_than: timedelta) -> int:
+async def purge_dedup_keys(connection: asyncpg.Connection, *, older_than: timedelta) -> int:
     """Forget message ids received before the dedup window; return how many."""
-    result = await connection.exec_driver_sql(
-        "DELETE FROM dedup_keys WHERE received_at < now() - $1::interval", (older_than,)
+    status = await connection.execute(
+        "DELETE FROM dedup_keys WHERE received_at < now() - $1::interval", older_than
     )
-    return int(result.rowcount or 0)
+    return int(status.split()[-1])
 
 
 def minute(value: datetime) -> datetime:

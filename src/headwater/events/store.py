@@ -77,7 +77,10 @@ async def count_rows(
     group_by: GroupBy,
 ) -> list[Row[Any]]:
     """Sums of accepted, duplicates and rejected per time bucket and source or event."""
-    bucket = func.date_trunc(literal_column(f"'{interval}'"), event_counts.c.bucket).label("bucket")
+    # Buckets are cut in UTC whatever the session's time zone.
+    bucket = func.date_trunc(
+        literal_column(f"'{interval}'"), event_counts.c.bucket, literal_column("'UTC'")
+    ).label("bucket")
     keys: list[Any] = [bucket, event_counts.c.source_id]
     if group_by == "event":
         keys += [event_counts.c.type, event_counts.c.name]

@@ -1,6 +1,7 @@
 """The event log interface and its implementations."""
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
+from headwater.log.consumer import Consumer, Handler
 from headwater.log.postgres import PostgresLog
 
-__all__ = ["EventLog", "LogEntry", "LogRecord", "PostgresLog"]
+__all__ = ["Consumer", "EventLog", "Handler", "LogEntry", "LogRecord", "PostgresLog"]

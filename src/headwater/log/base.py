@@ -85,8 +85,19 @@ class EventLog(abc.ABC):
         """The last offset ``consumer`` committed on ``partition`` (0 when none)."""
 
     @abc.abstractmethod
-    async def commit(self, consumer: str, partition: int, offset: int) -> None:
-        """Record that ``consumer`` processed ``partition`` up to ``offset``; never goes back."""
+    async def commit(
+        self,
+        consumer: str,
+        partition: int,
+        offset: int,
+        *,
+        connection: AsyncConnection | None = None,
+    ) -> None:
+        """Record that ``consumer`` processed ``partition`` up to ``offset``; never goes back.
+
+        With ``connection``, an implementation in the same database commits the offset inside
+        that transaction, atomically with the consumer's effects.
+        """
 
     @abc.abstractmethod
     async def claim(self, consumer: str, owner: str, *, ttl_seconds: float) -> list[int]:

@@ -15,11 +15,13 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
 from headwater.spec import encode_payload
+from headwater.storage import driver_connection
 
 __all__ = ["PostgresLog"]
 
@@ -27,13 +29,27 @@ _APPEND_LOCK = 7210002
 _CLAIM_LOCK = 7210003
 _CHANNEL = "headwater_log"
 
-_APPEND = """
-INSERT INTO events (partition, workspace_id, source_id, message_id, type, name, user_id,
-                    anonymous_id, timestamp, received_at, payload)
-SELECT p, w, s, m, t, n, u, a, ts, r, j::jsonb
-FROM unnest($1::smallint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[],
-            $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[])
-     AS x(p, w, s, m, t, n, u, a, ts, r, j)
+# One round trip: take the append lock (an InitPlan, evaluated before the first row gets its
+# seq), insert, and notify listeners; the notification is delivered when the caller commits.
+# Only the payloads cross the wire: PostgreSQL derives the indexed columns from the normalised
+# payload it parses anyway, which costs less than encoding parallel arrays in Python.
+_APPEND = f"""
+WITH appended AS (
+    INSERT INTO events (partition, workspace_id, source_id, message_id, type, name, user_id,
+                        anonymous_id, timestamp, received_at, payload)
+    SELECT p, w, s, d->>'messageId', d->>'type',
+           CASE d->>'type' WHEN 'track' THEN d->>'event'
+                           WHEN 'page' THEN nullif(d->>'name', '')
+                           WHEN 'screen' THEN nullif(d->>'name', '') END,
+           d->>'userId', d->>'anonymousId', (d->>'timestamp')::timestamptz,
+           (d->>'receivedAt')::timestamptz, d
+    FROM (SELECT p, w, s, j::jsonb AS d  -- OFFSET 0: parse each payload once, not per column
+          FROM unnest($1::smallint[], $2::int[], $3::int[], $4::text[]) AS x(p, w, s, j)
+          OFFSET 0) AS rows
+    WHERE EXISTS (SELECT FROM pg_advisory_xact_lock({_APPEND_LOCK}))
+    RETURNING 1
+)
+SELECT pg_notify('{_CHANNEL}', '') FROM (SELECT FROM appended LIMIT 1) AS any_row
 """
 
 
@@ -50,36 +66,27 @@ class PostgresLog(EventLog):
         if not records:
             return
         if connection is None:
-            async with self._engine.begin() as own:
-                await self._append(own, records)
+            async with self._engine.connect() as own:
+                driver = await driver_connection(own)
+                async with driver.transaction():
+                    await self._append(driver, records)
         else:
-            await self._append(connection, records)
+            driver = await driver_connection(connection)
+            if not driver.is_in_transaction():
+                # SQLAlchemy sends BEGIN lazily, with its first statement: without one, the
+                # append would autocommit outside the caller's transaction.
+                await connection.exec_driver_sql("SELECT 1")
+            await self._append(driver, records)
 
-    async def _append(self, connection: AsyncConnection, records: Sequence[LogRecord]) -> None:
-        columns: tuple[list[Any], ...] = tuple([] for _ in range(11))
-        for record in records:
-            event = record.event
-            for column, value in zip(
-                columns,
-                (
-                    self.partition_of(event.partition_key),
-                    record.workspace_id,
-                    record.source_id,
-                    event.message_id,
-                    event.type,
-                    event.name,
-                    event.user_id,
-                    event.anonymous_id,
-                    event.timestamp,
-                    event.received_at,
-                    encode_payload(event.payload),
-                ),
-                strict=True,
-            ):
-                column.append(value)
-        await connection.exec_driver_sql("SELECT pg_advisory_xact_lock($1)", (_APPEND_LOCK,))
-        await connection.exec_driver_sql(_APPEND, columns)
-        await connection.exec_driver_sql("SELECT pg_notify($1, '')", (_CHANNEL,))
+    async def _append(self, driver: asyncpg.Connection, records: Sequence[LogRecord]) -> None:
+        partition_of = self.partition_of
+        await driver.execute(
+            _APPEND,
+            [partition_of(r.event.partition_key) for r in records],
+            [r.workspace_id for r in records],
+            [r.source_id for r in records],
+            [encode_payload(r.event.payload) for r in records],
+        )
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
         async with self._engine.connect() as connection:
@@ -120,17 +127,26 @@ class PostgresLog(EventLog):
             )
             return int(value or 0)
 
-    async def commit(self, consumer: str, partition: int, offset: int) -> None:
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO log_offsets (consumer, partition, committed)"
-                    " VALUES (:consumer, :partition, :offset)"
-                    " ON CONFLICT (consumer, partition) DO UPDATE"
-                    " SET committed = GREATEST(log_offsets.committed, excluded.committed)"
-                ),
-                {"consumer": consumer, "partition": partition, "offset": offset},
-            )
+    async def commit(
+        self,
+        consumer: str,
+        partition: int,
+        offset: int,
+        *,
+        connection: AsyncConnection | None = None,
+    ) -> None:
+        statement = text(
+            "INSERT INTO log_offsets (consumer, partition, committed)"
+            " VALUES (:consumer, :partition, :offset)"
+            " ON CONFLICT (consumer, partition) DO UPDATE"
+            " SET committed = GREATEST(log_offsets.committed, excluded.committed)"
+        )
+        params = {"consumer": consumer, "partition": partition, "offset": offset}
+        if connection is not None:
+            await connection.execute(statement, params)
+            return
+        async with self._engine.begin() as own:
+            await own.execute(statement, params)
 
     async def claim(self, consumer: str, owner: str, *, ttl_seconds: float) -> list[int]:
         params = {"consumer": consumer, "owner": owner, "ttl": ttl_seconds}
@@ -235,10 +251,15 @@ class PostgresLog(EventLog):
         connection = await self._engine.connect()
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
-        await driver.add_listener(_CHANNEL, lambda *_: self._appended.set())
+        await driver.add_listener(_CHANNEL, self._on_notify)
         self._listener = connection
+
+    def _on_notify(self, *_: object) -> None:
+        self._appended.set()
 
     async def close(self) -> None:
         if self._listener is not None:
+            raw = await self._listener.get_raw_connection()
+            await raw.driver_connection.remove_listener(_CHANNEL, self._on_notify)
             await self._listener.close()
             self._listener = None

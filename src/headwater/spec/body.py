@@ -26,12 +26,17 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_event_bytes: int = 32 * 1024
     max_request_bytes: int = 500 * 1024
     max_batch_events: int = 2500
+    max_depth: int = 100
+    """How deep objects and arrays may nest: deeper payloads break the JSON encoders that
+    read them back (the management API's stops near 250 levels)."""
 
 
 class Unreadable(msgspec.Struct, frozen=True):
     """Stands in for a batch item that could not be decoded (too large, not JSON)."""
 
     reason: str
+    excerpt: str | None = None
+    """The item's first bytes as text, kept with the rejection to tell which item it was."""
 
 
 class DecodedRequest(msgspec.Struct, kw_only=True):
@@ -55,6 +60,7 @@ class _Batch(msgspec.Struct):
 
 _batch_decoder = msgspec.json.Decoder(_Batch)
 _any_decoder = msgspec.json.Decoder()
+_EXCERPT_BYTES = 1024
 
 
 def decode_body(body: bytes, *, gzip: bool, batch: bool, limits: Limits) -> DecodedRequest:
@@ -76,6 +82,7 @@ def _decode_single(body: bytes, limits: Limits) -> DecodedRequest:
     if len(body) > limits.max_event_bytes:
         raise BadRequest("event_too_large", f"event exceeds {limits.max_event_bytes} bytes")
     message = _decode(_any_decoder, body)
+    _check_depth(message, body, limits.max_depth)
     if not isinstance(message, dict):
         raise BadRequest("invalid_body", "request body must be a JSON object")
     write_key = message.get("writeKey")
@@ -87,6 +94,8 @@ def _decode_single(body: bytes, limits: Limits) -> DecodedRequest:
 
 def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
     envelope = _decode(_batch_decoder, body)
+    for part in (envelope.context, envelope.integrations):
+        _check_depth(part, body, limits.max_depth - 1)
     if len(envelope.batch) > limits.max_batch_events:
         raise BadRequest(
             "batch_too_large",
@@ -97,12 +106,15 @@ def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
     for raw in envelope.batch:
         size = len(raw)
         if size > limits.max_event_bytes:
-            items.append((Unreadable(f"event exceeds {limits.max_event_bytes} bytes"), size))
+            reason = f"event exceeds {limits.max_event_bytes} bytes"
+            items.append((Unreadable(reason, _excerpt(raw)), size))
             continue
         try:
             message = _decode(_any_decoder, raw)
+            _check_depth(message, bytes(raw), limits.max_depth)
         except BadRequest as error:
-            items.append((Unreadable(error.message.replace("request body", "event")), size))
+            reason = error.message.replace("request body", "event")
+            items.append((Unreadable(reason, _excerpt(raw)), size))
             continue
         if write_key is None and isinstance(message, dict):
             key = message.get("writeKey")
@@ -124,20 +136,52 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
         raise BadRequest("invalid_body", f"invalid request body: {error}") from None
     except msgspec.DecodeError as error:
         raise BadRequest("invalid_json", f"request body is not valid JSON: {error}") from None
+    except UnicodeDecodeError as error:  # msgspec raises it, not DecodeError, for bad UTF-8
+        raise BadRequest("invalid_json", f"request body is not valid UTF-8: {error}") from None
     except RecursionError:
         raise BadRequest("invalid_json", "request body is nested too deeply") from None
 
 
+def _check_depth(value: Any, data: bytes, limit: int) -> None:
+    """Raise BadRequest when ``value`` nests objects and arrays deeper than ``limit`` levels.
+
+    Counting brackets first spares the common case (fewer brackets than the limit) a walk.
+    """
+    if not isinstance(value, dict | list) or data.count(b"{") + data.count(b"[") <= limit:
+        return
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                if depth >= limit:
+                    raise BadRequest(
+                        "invalid_json", f"request body is nested deeper than {limit} levels"
+                    )
+                stack.append((child, depth + 1))
+
+
+def _excerpt(raw: msgspec.Raw) -> str:
+    """The first bytes of an item as text PostgreSQL can store (no NUL, no bad UTF-8)."""
+    text = bytes(memoryview(raw)[:_EXCERPT_BYTES]).decode("utf-8", "replace")
+    return text.replace("\x00", "\ufffd")
+
+
 def _gunzip(body: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error as error:
-        raise BadRequest("invalid_gzip", f"request body is not valid gzip: {error}") from None
-    if len(data) > limit:
-        raise BadRequest(
-            "request_too_large", f"request body exceeds {limit} bytes after decompression"
-        )
-    if not inflater.eof:
-        raise BadRequest("invalid_gzip", "request body is truncated gzip")
-    return data
+    """Inflate every gzip member (RFC 1952 allows several, concatenated), up to ``limit``."""
+    data = b""
+    while True:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            data += inflater.decompress(body, limit + 1 - len(data))
+        except zlib.error as error:
+            raise BadRequest("invalid_gzip", f"request body is not valid gzip: {error}") from None
+        if len(data) > limit:
+            raise BadRequest(
+                "request_too_large", f"request body exceeds {limit} bytes after decompression"
+            )
+        if not inflater.eof:
+            raise BadRequest("invalid_gzip", "request body is truncated gzip")
+        body = inflater.unused_data
+        if not body:
+            return data

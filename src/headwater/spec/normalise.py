@@ -83,12 +83,20 @@ def normalise(
 
     ``route_type`` is the type implied by the route (``/v1/track``), or ``None`` for batch items,
     which must carry their own ``type``. ``clean_nul`` replaces NUL characters, which
-    PostgreSQL cannot store, with U+FFFD in every string and key.
+    PostgreSQL cannot store, with U+FFFD in every string and key, the envelope's included.
     """
     if isinstance(message, Unreadable):
-        return Rejection(index=index, reason=message.reason, type=route_type)
+        return Rejection(
+            index=index, reason=message.reason, type=route_type, payload=message.excerpt
+        )
     if clean_nul:
         message = _without_nul(message)
+        envelope = msgspec.structs.replace(
+            envelope,
+            context=_without_nul(envelope.context),
+            integrations=_without_nul(envelope.integrations),
+            anonymous_id_header=_without_nul(envelope.anonymous_id_header),
+        )
     if not isinstance(message, dict):
         return Rejection(index=index, reason="message must be a JSON object", payload=message)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 __all__ = ["format_timestamp", "parse_timestamp"]
 
@@ -19,6 +20,7 @@ __all__ = ["format_timestamp", "parse_timestamp"]
 _LONG_FRACTION = re.compile(r"([.,]\d{6})\d+")
 
 
+@lru_cache(maxsize=4096)
 def parse_timestamp(value: str) -> datetime:
     """Parse an ISO-8601 string into an aware UTC datetime; a missing offset means UTC.
 
@@ -36,10 +38,14 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(f"not an ISO-8601 timestamp: {value[:64]!r}") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC
+        raise ValueError(f"timestamp out of range: {value[:64]!r}") from None
 
 
+@lru_cache(maxsize=4096)
 def format_timestamp(value: datetime) -> str:
-    """Format an aware datetime as UTC with milliseconds and ``Z``."""
-    utc = value.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    """Format an aware datetime as UTC with milliseconds and ``Z`` (years padded to four)."""
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -1,5 +1,21 @@
 """Storage: the tables, the engine (embedded or external PostgreSQL) and migrations."""
 
-from headwater.storage.database import Database, asyncpg_url, create_engine, migrate, open_database
+from headwater.storage.database import (
+    STORAGE_ERRORS,
+    Database,
+    asyncpg_url,
+    create_engine,
+    driver_connection,
+    migrate,
+    open_database,
+)
 
-__all__ = ["Database", "asyncpg_url", "create_engine", "migrate", "open_database"]
+__all__ = [
+    "STORAGE_ERRORS",
+    "Database",
+    "asyncpg_url",
+    "create_engine",
+    "driver_connection",
+    "migrate",
+    "open_database",
+]

@@ -11,16 +11,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import msgspec
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from headwater.settings import Settings
 from headwater.storage.embedded import EmbeddedPostgres
 
-__all__ = ["Database", "asyncpg_url", "create_engine", "migrate", "open_database"]
+__all__ = [
+    "STORAGE_ERRORS",
+    "Database",
+    "asyncpg_url",
+    "create_engine",
+    "driver_connection",
+    "migrate",
+    "open_database",
+]
+
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (
+    DBAPIError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
+"""What a failing or unreachable database raises, through SQLAlchemy or asyncpg directly."""
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -74,6 +92,18 @@ async def open_database(settings: Settings, *, pool_size: int = 10) -> Database:
     embedded = EmbeddedPostgres(settings.resolved_data_dir())
     url = await embedded.start()
     return Database(create_engine(url, pool_size=pool_size), url, embedded)
+
+
+async def driver_connection(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a pooled SQLAlchemy connection.
+
+    The hot paths (collection's group commit, the log's append) run their few statements on
+    it directly, in an ``async with driver.transaction()`` block, skipping SQLAlchemy's
+    per-statement overhead while still using its pool.
+    """
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    return driver
 
 
 async def migrate(engine: AsyncEngine) -> None:

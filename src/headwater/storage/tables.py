@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
+    "access_tokens",
     "admin_tokens",
     "dedup_keys",
     "event_counts",
@@ -138,4 +139,15 @@ event_counts = Table(
     Column("accepted", BigInteger, nullable=False),
     Column("duplicates", BigInteger, nullable=False),
     Column("rejected", BigInteger, nullable=False),
+)
+
+# Profile API access tokens, one workspace each (Segment: one space each).
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("token_sha256", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -3,8 +3,10 @@
 from headwater.workspaces.model import Source, SourceKind, Workspace
 from headwater.workspaces.service import (
     Bootstrap,
+    access_token_workspace,
     bootstrap,
     check_admin_token,
+    create_access_token,
     create_source,
     create_workspace,
     get_source,
@@ -19,8 +21,10 @@ __all__ = [
     "Source",
     "SourceKind",
     "Workspace",
+    "access_token_workspace",
     "bootstrap",
     "check_admin_token",
+    "create_access_token",
     "create_source",
     "create_workspace",
     "get_source",

@@ -21,8 +21,10 @@ from headwater.workspaces.model import Source, SourceKind, Workspace
 
 __all__ = [
     "Bootstrap",
+    "access_token_workspace",
     "bootstrap",
     "check_admin_token",
+    "create_access_token",
     "create_source",
     "create_workspace",
     "get_source",
@@ -171,3 +173,22 @@ async def update_source(engine: AsyncEngine, source_id: int, **values: Any) -> S
 async def source_for_write_key(engine: AsyncEngine, write_key: str) -> Source | None:
     async with engine.connect() as connection:
         return await store.source_by_write_key(connection, write_key)
+
+
+async def create_access_token(engine: AsyncEngine, *, workspace: str, name: str) -> str:
+    """A new Profile API access token for ``workspace``; only its hash is kept."""
+    token = f"hwp_{secrets.token_urlsafe(32)}"
+    async with engine.begin() as connection:
+        found = await store.get_workspace(connection, workspace)
+        if found is None:
+            raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+        await store.insert_access_token(
+            connection, workspace_id=found.id, name=name, token_sha256=_sha256(token)
+        )
+    return token
+
+
+async def access_token_workspace(engine: AsyncEngine, token: str) -> str | None:
+    """The workspace slug an access token opens, or None."""
+    async with engine.connect() as connection:
+        return await store.access_token_workspace(connection, _sha256(token))

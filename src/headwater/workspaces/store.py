@@ -7,13 +7,15 @@ from typing import Any
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.storage.tables import admin_tokens, sources, workspaces
+from headwater.storage.tables import access_tokens, admin_tokens, sources, workspaces
 from headwater.workspaces.model import Source, Workspace
 
 __all__ = [
+    "access_token_workspace",
     "count_workspaces",
     "get_source",
     "get_workspace",
+    "insert_access_token",
     "insert_admin_token",
     "insert_source",
     "insert_workspace",
@@ -142,3 +144,28 @@ async def token_exists(connection: AsyncConnection, token_sha256: str) -> bool:
         select(admin_tokens.c.id).where(admin_tokens.c.token_sha256 == token_sha256)
     )
     return found is not None
+
+
+async def insert_access_token(
+    connection: AsyncConnection, *, workspace_id: int, name: str, token_sha256: str
+) -> int:
+    token_id = await connection.scalar(
+        insert(access_tokens)
+        .values(
+            workspace_id=workspace_id, name=name, token_sha256=token_sha256, created_at=func.now()
+        )
+        .returning(access_tokens.c.id)
+    )
+    return int(token_id)
+
+
+async def access_token_workspace(connection: AsyncConnection, token_sha256: str) -> str | None:
+    """The slug of the workspace an access token belongs to."""
+    slug: str | None = await connection.scalar(
+        select(workspaces.c.slug)
+        .select_from(
+            access_tokens.join(workspaces, access_tokens.c.workspace_id == workspaces.c.id)
+        )
+        .where(access_tokens.c.token_sha256 == token_sha256)
+    )
+    return slug

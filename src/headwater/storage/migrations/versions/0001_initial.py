@@ -5,7 +5,7 @@ Revision ID: 0001
 
 from __future__ import annotations
 
-from alembic import op
+from headwater.storage.migrations import execute_script
 
 revision = "0001"
 down_revision = None
@@ -45,7 +45,7 @@ CREATE TABLE events (
     partition smallint NOT NULL,
     workspace_id integer NOT NULL,
     source_id integer NOT NULL,
-    message_id text NOT NULL,
+    message_id text COLLATE "C" NOT NULL,
     type text NOT NULL,
     name text,
     user_id text,
@@ -75,7 +75,7 @@ CREATE TABLE log_leases (
 
 CREATE TABLE dedup_keys (
     workspace_id integer NOT NULL,
-    message_id text NOT NULL,
+    message_id text COLLATE "C" NOT NULL,
     received_at timestamptz NOT NULL,
     PRIMARY KEY (workspace_id, message_id)
 );
@@ -114,10 +114,8 @@ DROP TABLE event_counts, rejections, dedup_keys, log_leases, log_offsets, events
 
 
 def upgrade() -> None:
-    for statement in _UP.split(";"):
-        if statement.strip():
-            op.execute(statement)
+    execute_script(_UP)
 
 
 def downgrade() -> None:
-    op.execute(_DOWN)
+    execute_script(_DOWN)

@@ -1,14 +1,18 @@
-"""What a running Headwater holds: the database, the event log and the collector."""
+"""What a running Headwater holds: the database, the event log, the collector and (unless
+turned off) the processor, started and stopped together."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
 from headwater.collect import Collector
 from headwater.log import EventLog, PostgresLog
+from headwater.pipeline import Processor
 from headwater.settings import Settings
 from headwater.storage import Database, migrate, open_database
 from headwater.workspaces import Bootstrap, bootstrap
@@ -22,6 +26,9 @@ class Runtime:
     database: Database
     log: EventLog
     collector: Collector
+    processor: Processor
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _processing: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
@@ -40,10 +47,23 @@ class Runtime:
         except BaseException:
             await database.close()
             raise
-        return cls(settings, database, log, collector)
+        runtime = cls(
+            settings,
+            database,
+            log,
+            collector,
+            Processor(engine=database.engine, log=log, settings=settings),
+        )
+        if settings.run_processor:
+            runtime._processing = asyncio.create_task(runtime.processor.run(runtime._stop))
+        return runtime
 
     async def stop(self) -> None:
         await self.collector.stop()
+        self._stop.set()
+        if self._processing is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._processing
         await self.log.close()
         await self.database.close()
 

@@ -1,0 +1,147 @@
+"""The Profile API, shaped like Segment's: ``/v1/spaces/{space}/collections/{collection}/
+profiles/{id_type}:{value}/{traits|events|external_ids|links|metadata}``.
+
+Auth is HTTP Basic with an access token as the user and an empty password (Segment's form);
+a token opens the one space (workspace) it was created for. Admin tokens open every space.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from headwater import profiles, workspaces
+from headwater.api.auth import runtime
+from headwater.errors import NotFound, Unauthorized
+from headwater.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/v1/spaces/{space}/collections/{collection}/profiles", tags=["profile api"]
+)
+
+Lookup = Annotated[str, Path(description="<id_type>:<value>, e.g. user_id:u1 or email:a@b.c")]
+Next = Annotated[str | None, Query(alias="next", description="cursor from the previous page")]
+
+
+async def _space_access(request: Request, space: str) -> Runtime:
+    current = runtime(request)
+    token = _basic_user(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthorized("missing_token", "send an access token as the HTTP Basic user")
+    engine = current.database.engine
+    if await workspaces.access_token_workspace(engine, token) == space:
+        return current
+    if await workspaces.check_admin_token(engine, token, configured=current.settings.admin_token):
+        return current
+    raise Unauthorized("invalid_token", f"the token does not open space {space!r}")
+
+
+def _basic_user(header: str | None) -> str | None:
+    if not header or header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.split(":", 1)[0] or None
+
+
+Space = Annotated[Runtime, Depends(_space_access)]
+
+
+def _collection(collection: str) -> profiles.Collection:
+    if collection == "users":
+        return "users"
+    if collection == "accounts":
+        return "accounts"
+    raise NotFound("collection_not_found", "collections are users and accounts")
+
+
+@router.get("/{lookup}/traits")
+async def traits(
+    request: Request,
+    space: str,
+    collection: str,
+    lookup: Lookup,
+    current: Space,
+    include: Annotated[str | None, Query(description="comma-separated trait names")] = None,
+    limit: int = 10,
+    next_token: Next = None,
+) -> dict[str, Any]:
+    return await profiles.traits(
+        current.database.engine,
+        space=space,
+        collection=_collection(collection),
+        lookup=lookup,
+        include=[name.strip() for name in include.split(",")] if include else None,
+        limit=limit,
+        next_token=next_token,
+        url=request.url.path,
+    )
+
+
+@router.get("/{lookup}/events")
+async def events(
+    request: Request,
+    space: str,
+    collection: str,
+    lookup: Lookup,
+    current: Space,
+    limit: int = 10,
+    next_token: Next = None,
+) -> dict[str, Any]:
+    return await profiles.events(
+        current.database.engine,
+        space=space,
+        collection=_collection(collection),
+        lookup=lookup,
+        limit=limit,
+        next_token=next_token,
+        url=request.url.path,
+    )
+
+
+@router.get("/{lookup}/external_ids")
+async def external_ids(
+    request: Request,
+    space: str,
+    collection: str,
+    lookup: Lookup,
+    current: Space,
+    limit: int = 25,
+    next_token: Next = None,
+) -> dict[str, Any]:
+    return await profiles.external_ids(
+        current.database.engine,
+        space=space,
+        collection=_collection(collection),
+        lookup=lookup,
+        limit=limit,
+        next_token=next_token,
+        url=request.url.path,
+    )
+
+
+@router.get("/{lookup}/links")
+async def links(
+    request: Request, space: str, collection: str, lookup: Lookup, current: Space
+) -> dict[str, Any]:
+    return await profiles.links(
+        current.database.engine,
+        space=space,
+        collection=_collection(collection),
+        lookup=lookup,
+        url=request.url.path,
+    )
+
+
+@router.get("/{lookup}/metadata")
+async def metadata(space: str, collection: str, lookup: Lookup, current: Space) -> dict[str, Any]:
+    return await profiles.metadata(
+        current.database.engine, space=space, collection=_collection(collection), lookup=lookup
+    )

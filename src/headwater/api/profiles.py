@@ -1,0 +1,75 @@
+"""Management API: profiles (search, one profile's graph, merges and timeline) and Profile API
+access tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from headwater import profiles, workspaces
+from headwater.api.auth import admin
+from headwater.errors import BadRequest
+from headwater.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["profiles"])
+Admin = Annotated[Runtime, Depends(admin)]
+
+
+class AccessTokenIn(BaseModel):
+    name: str
+
+
+@router.post("/workspaces/{workspace}/access-tokens", status_code=201)
+async def create_access_token(
+    workspace: str, body: AccessTokenIn, runtime: Admin
+) -> dict[str, str]:
+    """A Profile API access token for the workspace; shown once."""
+    token = await workspaces.create_access_token(
+        runtime.database.engine, workspace=workspace, name=body.name
+    )
+    return {"token": token, "workspace": workspace, "name": body.name}
+
+
+@router.get("/workspaces/{workspace}/profiles")
+async def search_profiles(
+    workspace: str,
+    runtime: Admin,
+    identifier: Annotated[str | None, Query(description="type:value, e.g. email:a@b.c")] = None,
+    trait: Annotated[str | None, Query(description="name=value, e.g. plan=pro")] = None,
+    value: Annotated[str | None, Query(description="any identifier's value")] = None,
+    collection: str = "users",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    """Profiles matching an identifier, a trait value, or any identifier value."""
+    if collection not in ("users", "accounts"):
+        raise BadRequest("invalid_collection", "collection is users or accounts")
+    found = await profiles.search(
+        runtime.database.engine,
+        workspace=workspace,
+        collection="users" if collection == "users" else "accounts",
+        identifier=identifier,
+        trait=trait,
+        value=value,
+        limit=limit,
+    )
+    return [{"id": profile_id} for profile_id in found]
+
+
+@router.get("/workspaces/{workspace}/profiles/{profile_id}")
+async def profile(
+    workspace: str,
+    profile_id: str,
+    runtime: Admin,
+    events: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> dict[str, Any]:
+    """One profile: traits with update times, identity graph, merge history, links, timeline.
+
+    A merged-away id answers with the survivor (``id``) beside the ``requested_id``.
+    """
+    return await profiles.detail(
+        runtime.database.engine, workspace=workspace, profile_id=profile_id, events_limit=events
+    )

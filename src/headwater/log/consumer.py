@@ -1,0 +1,136 @@
+"""A consumer group member: leases partitions, reads them in order, hands batches to a handler.
+
+>>> consumer = Consumer(log, engine, name="processor", handler=process_batch)
+>>> await consumer.run_until(stop_event)
+
+For each leased partition, the consumer reads a batch after the committed offset and calls
+``handler(entries, connection)`` inside one transaction, then commits the offset on the same
+connection before the transaction ends. With the PostgreSQL log, effects and offset commit
+together; with a log elsewhere the offset commits right after, and a crash in between
+redelivers the batch: handlers must be idempotent (the ``messageId`` is the key).
+
+A handler that raises rolls its batch back; the consumer logs the failure, waits (growing
+back-off, capped) and retries from the committed offset, so a poison batch is visible in the
+logs and in ``headwater_consumer_failures_total`` rather than skipped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+from prometheus_client import Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater.log.base import EventLog, LogEntry
+
+__all__ = ["Consumer", "Handler"]
+
+_log = logging.getLogger(__name__)
+
+Handler = Callable[[Sequence[LogEntry], AsyncConnection], Awaitable[None]]
+
+PROCESSED = Counter(
+    "headwater_consumer_events_total", "Log entries processed, by consumer", ["consumer"]
+)
+FAILURES = Counter(
+    "headwater_consumer_failures_total", "Batches that failed and will be retried", ["consumer"]
+)
+LAG = Gauge(
+    "headwater_consumer_lag_seconds",
+    "Age of the newest entry of the last batch, at processing time",
+    ["consumer"],
+)
+
+
+class Consumer:
+    def __init__(
+        self,
+        log: EventLog,
+        engine: AsyncEngine,
+        *,
+        name: str,
+        handler: Handler,
+        batch_size: int = 500,
+        lease_seconds: float = 15.0,
+        idle_seconds: float = 0.5,
+    ) -> None:
+        self.name = name
+        self.owner = f"{name}-{uuid.uuid4().hex[:12]}"
+        self._log = log
+        self._engine = engine
+        self._handler = handler
+        self._batch_size = batch_size
+        self._lease_seconds = lease_seconds
+        self._idle_seconds = idle_seconds
+        self.partitions: list[int] = []
+        self._backoff = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; then release the leases."""
+        renew_at = 0.0
+        try:
+            while not stop.is_set():
+                if time.monotonic() >= renew_at:
+                    self.partitions = await self._claim()
+                    renew_at = time.monotonic() + self._lease_seconds / 3
+                try:
+                    busy = await self.poll()
+                # The top loop of a worker: any failure rolls the batch back and is retried.
+                except Exception as error:  # noqa: BLE001
+                    busy = False
+                    FAILURES.labels(self.name).inc()
+                    self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
+                    _log.error(
+                        "%s: batch failed (%s); retrying in %.1fs", self.owner, error, self._backoff
+                    )
+                    await _sleep_or_stop(stop, self._backoff)
+                    continue
+                self._backoff = 0.0
+                if not busy:
+                    await self._log.wait(self._idle_seconds)
+        finally:
+            await self._log.release(self.name, self.owner)
+
+    async def poll(self) -> bool:
+        """Process one batch from each leased partition; True when any had entries."""
+        busy = False
+        for partition in self.partitions:
+            busy = bool(await self._process_partition(partition)) or busy
+        return busy
+
+    async def drain(self) -> int:
+        """Process until every leased partition is caught up; return how many entries."""
+        self.partitions = await self._claim()
+        total = 0
+        while True:
+            before = total
+            for partition in self.partitions:
+                total += await self._process_partition(partition)
+            if total == before:
+                return total
+
+    async def _claim(self) -> list[int]:
+        return await self._log.claim(self.name, self.owner, ttl_seconds=self._lease_seconds)
+
+    async def _process_partition(self, partition: int) -> int:
+        after = await self._log.committed(self.name, partition)
+        entries = await self._log.read(partition, after=after, limit=self._batch_size)
+        if not entries:
+            return 0
+        async with self._engine.begin() as connection:
+            await self._handler(entries, connection)
+            await self._log.commit(self.name, partition, entries[-1].offset, connection=connection)
+        PROCESSED.labels(self.name).inc(len(entries))
+        LAG.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
+        return len(entries)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return

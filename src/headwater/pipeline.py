@@ -1,0 +1,55 @@
+"""The processor: the pipeline stages run over batches of the event log.
+
+>>> processor = Processor(engine=engine, log=log, settings=settings)
+>>> await processor.run(stop)          # or: await processor.drain() in tests and benchmarks
+
+Each batch (one partition, in offset order) runs through every stage in one transaction; the
+consumer offset commits in the same transaction. Stages are idempotent, so a batch delivered
+twice (after a crash, or from a log outside PostgreSQL) changes nothing the second time.
+Today's stages: identity and profiles. Tracking plans, audiences and routing come next, in the
+order of ``../shared/DESIGN.md``'s data flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater.log import Consumer, EventLog, LogEntry
+from headwater.settings import Settings
+
+__all__ = ["Processor", "Stage"]
+
+CONSUMER = "processor"
+
+
+class Stage(Protocol):
+    async def process(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
+        """Apply the stage to a batch, inside the caller's transaction; idempotent."""
+
+
+class Processor:
+    def __init__(self, *, engine: AsyncEngine, log: EventLog, settings: Settings) -> None:
+        self.stages: list[Stage] = []
+        self.consumer = Consumer(
+            log,
+            engine,
+            name=CONSUMER,
+            handler=self._handle,
+            batch_size=settings.processor_batch_size,
+        )
+
+    async def _handle(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
+        for stage in self.stages:
+            await stage.process(entries, connection)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process until ``stop`` is set (leases shared with every other processor)."""
+        await self.consumer.run(stop)
+
+    async def drain(self) -> int:
+        """Process everything appended so far on this consumer's partitions; return the count."""
+        return await self.consumer.drain()

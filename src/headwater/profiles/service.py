@@ -1,0 +1,330 @@
+"""Profiles as the APIs show them: the Segment-shaped Profile API and the management views.
+
+Each function opens its own connection and returns JSON-ready values. Unknown profiles raise
+:class:`~headwater.errors.NotFound`.
+
+>>> await traits(engine, space="default", collection="users", lookup="user_id:u1")
+{'traits': {'email': 'ada@example.com', 'plan': 'pro'}, 'cursor': {...}}
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater.errors import BadRequest, NotFound
+from headwater.profiles import reads
+from headwater.spec import format_timestamp, parse_timestamp
+from headwater.workspaces import list_workspaces
+
+__all__ = [
+    "Collection",
+    "detail",
+    "events",
+    "external_ids",
+    "links",
+    "metadata",
+    "search",
+    "traits",
+    "workspace_id",
+]
+
+Collection = Literal["users", "accounts"]
+_KIND = {"users": "user", "accounts": "account"}
+
+
+async def workspace_id(engine: AsyncEngine, space: str) -> int:
+    for workspace in await list_workspaces(engine):
+        if workspace.slug == space:
+            return workspace.id
+    raise NotFound("space_not_found", f"no space {space!r}")
+
+
+async def _profile(
+    connection: AsyncConnection, space_id: int, collection: Collection, lookup: str
+) -> str:
+    id_type, sep, value = lookup.partition(":")
+    if not sep or not id_type or not value:
+        raise BadRequest("invalid_id", "profile ids look like '<id_type>:<value>', e.g. user_id:u1")
+    found = await reads.find_profile(
+        connection, workspace_id=space_id, kind=_KIND[collection], id_type=id_type, value=value
+    )
+    if found is None:
+        raise NotFound("profile_not_found", f"no profile in {collection} for {lookup!r}")
+    return found
+
+
+def _cursor(url: str, next_token: str | None) -> dict[str, Any]:
+    return {"url": url, "has_more": next_token is not None, "next": next_token or ""}
+
+
+def _encode(*parts: str) -> str:
+    return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode()
+
+
+def _decode(token: str, count: int) -> list[str]:
+    try:
+        parts = base64.urlsafe_b64decode(token.encode()).decode().split("\x1f")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("invalid_cursor", "next is not a cursor this API returned") from None
+    if len(parts) != count:
+        raise BadRequest("invalid_cursor", "next is not a cursor this API returned")
+    return parts
+
+
+def _limit(limit: int, maximum: int) -> int:
+    if not 1 <= limit <= maximum:
+        raise BadRequest("invalid_limit", f"limit must be between 1 and {maximum}")
+    return limit
+
+
+async def traits(
+    engine: AsyncEngine,
+    *,
+    space: str,
+    collection: Collection,
+    lookup: str,
+    include: list[str] | None = None,
+    limit: int = 10,
+    next_token: str | None = None,
+    url: str = "",
+) -> dict[str, Any]:
+    """A profile's traits, sorted by name, ``limit`` at a time (Segment: default 10, max 200)."""
+    limit = _limit(limit, 200)
+    space_id = await workspace_id(engine, space)
+    async with engine.connect() as connection:
+        row = await reads.profile_row(
+            connection, await _profile(connection, space_id, collection, lookup)
+        )
+    stored: dict[str, Any] = row.traits
+    names = sorted(name for name in stored if include is None or name in include)
+    if next_token:
+        after = _decode(next_token, 1)[0]
+        names = [name for name in names if name > after]
+    page = names[:limit]
+    more = _encode(page[-1]) if len(names) > limit else None
+    return {"traits": {name: stored[name]["v"] for name in page}, "cursor": _cursor(url, more)}
+
+
+async def events(
+    engine: AsyncEngine,
+    *,
+    space: str,
+    collection: Collection,
+    lookup: str,
+    limit: int = 10,
+    next_token: str | None = None,
+    url: str = "",
+) -> dict[str, Any]:
+    """A profile's events, newest first (Segment: default 10, max 100)."""
+    limit = _limit(limit, 100)
+    before = None
+    if next_token:
+        stamp, message_id = _decode(next_token, 2)
+        before = (parse_timestamp(stamp), message_id)
+    space_id = await workspace_id(engine, space)
+    async with engine.connect() as connection:
+        profile_id = await _profile(connection, space_id, collection, lookup)
+        rows = await reads.profile_events(connection, profile_id, limit=limit + 1, before=before)
+    page = rows[:limit]
+    more = None
+    if len(rows) > limit:
+        more = _encode(_precise(page[-1].timestamp), page[-1].message_id)
+    return {"data": [row.payload for row in page], "cursor": _cursor(url, more)}
+
+
+def _precise(value: datetime) -> str:
+    return value.isoformat()
+
+
+async def external_ids(
+    engine: AsyncEngine,
+    *,
+    space: str,
+    collection: Collection,
+    lookup: str,
+    limit: int = 25,
+    next_token: str | None = None,
+    url: str = "",
+) -> dict[str, Any]:
+    """A profile's identifiers, oldest first (Segment: default 25, max 100)."""
+    limit = _limit(limit, 100)
+    offset = int(_decode(next_token, 1)[0]) if next_token else 0
+    space_id = await workspace_id(engine, space)
+    async with engine.connect() as connection:
+        profile_id = await _profile(connection, space_id, collection, lookup)
+        rows = await reads.identifiers_of(connection, profile_id, limit=limit + 1, offset=offset)
+    data = [
+        {
+            "id": row.value,
+            "type": row.type,
+            "source_id": str(row.source_id) if row.source_id is not None else None,
+            "collection": collection,
+            "created_at": format_timestamp(row.added_at),
+            "encoding": "none",
+        }
+        for row in rows[:limit]
+    ]
+    more = _encode(str(offset + limit)) if len(rows) > limit else None
+    return {"data": data, "cursor": _cursor(url, more)}
+
+
+async def links(
+    engine: AsyncEngine, *, space: str, collection: Collection, lookup: str, url: str = ""
+) -> dict[str, Any]:
+    """The accounts a user belongs to, or the users of an account, with their external ids."""
+    space_id = await workspace_id(engine, space)
+    kind = _KIND[collection]
+    other = "accounts" if collection == "users" else "users"
+    async with engine.connect() as connection:
+        profile_id = await _profile(connection, space_id, collection, lookup)
+        rows = await reads.account_links(connection, profile_id, kind=kind)
+        data = []
+        for row in rows:
+            ids = await reads.identifiers_of(connection, row.linked_id, limit=100, offset=0)
+            data.append(
+                {
+                    "to_collection": other,
+                    "external_ids": [
+                        {
+                            "id": ident.value,
+                            "type": ident.type,
+                            "source_id": str(ident.source_id) if ident.source_id else None,
+                            "collection": other,
+                            "created_at": format_timestamp(ident.added_at),
+                            "encoding": "none",
+                        }
+                        for ident in ids
+                    ],
+                }
+            )
+    return {"data": data, "cursor": _cursor(url, None)}
+
+
+async def metadata(
+    engine: AsyncEngine, *, space: str, collection: Collection, lookup: str
+) -> dict[str, Any]:
+    """When the profile was created and updated, and its first and last messages."""
+    space_id = await workspace_id(engine, space)
+    async with engine.connect() as connection:
+        row = await reads.profile_row(
+            connection, await _profile(connection, space_id, collection, lookup)
+        )
+    return {
+        "metadata": {
+            "created_at": format_timestamp(row.created_at),
+            "updated_at": format_timestamp(row.updated_at),
+            "expires_at": None,
+            "first_message_id": row.first_message_id,
+            "first_source_id": str(row.first_source_id) if row.first_source_id else None,
+            "last_message_id": row.last_message_id,
+            "last_source_id": str(row.last_source_id) if row.last_source_id else None,
+        }
+    }
+
+
+async def detail(
+    engine: AsyncEngine, *, workspace: str, profile_id: str, events_limit: int = 50
+) -> dict[str, Any]:
+    """Everything about one profile: traits with their update times, identity graph, merge
+    history, account links and the newest events (the management API's profile view)."""
+    space_id = await workspace_id(engine, workspace)
+    async with engine.connect() as connection:
+        live = None
+        for kind in ("user", "account"):
+            live = await reads.find_profile(
+                connection, workspace_id=space_id, kind=kind, id_type="profile_id", value=profile_id
+            )
+            if live is not None:
+                break
+        if live is None:
+            raise NotFound("profile_not_found", f"no profile {profile_id!r}")
+        row = await reads.profile_row(connection, live)
+        identifiers = await reads.identifiers_of(connection, live, limit=1000, offset=0)
+        merges = await reads.merges_of(connection, live)
+        linked = await reads.account_links(connection, live, kind=row.kind)
+        timeline = await reads.profile_events(connection, live, limit=_limit(events_limit, 1000))
+    return {
+        "id": live,
+        "requested_id": profile_id,
+        "kind": row.kind,
+        "first_seen": format_timestamp(row.first_ts),
+        "last_seen": format_timestamp(row.last_ts),
+        "traits": {
+            name: {"value": t["v"], "updated_at": t["t"], "message_id": t["m"]}
+            for name, t in sorted(row.traits.items())
+        },
+        "identifiers": [
+            {
+                "type": i.type,
+                "value": i.value,
+                "added_at": format_timestamp(i.added_at),
+                "message_id": i.message_id,
+                "source_id": i.source_id,
+            }
+            for i in identifiers
+        ],
+        "merges": [
+            {
+                "survivor": m.survivor_id,
+                "merged": m.merged_id,
+                "message_id": m.message_id,
+                "merged_at": format_timestamp(m.merged_at),
+                "recorded_at": format_timestamp(m.recorded_at),
+            }
+            for m in merges
+        ],
+        "links": [{"profile_id": link.linked_id, "message_id": link.message_id} for link in linked],
+        "events": [
+            {
+                "offset": e.seq,
+                "message_id": e.message_id,
+                "timestamp": format_timestamp(e.timestamp),
+                "type": e.payload.get("type"),
+                "name": e.payload.get("event") or e.payload.get("name"),
+            }
+            for e in timeline
+        ],
+    }
+
+
+async def search(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    collection: Collection = "users",
+    identifier: str | None = None,
+    trait: str | None = None,
+    value: str | None = None,
+    limit: int = 50,
+) -> list[str]:
+    """Profile ids by identifier (``type:value``), trait (``name=value``), or any identifier
+    value alone."""
+    space_id = await workspace_id(engine, workspace)
+    id_pair = None
+    trait_pair = None
+    if identifier is not None:
+        id_type, sep, id_value = identifier.partition(":")
+        if not sep:
+            raise BadRequest("invalid_identifier", "identifier looks like 'email:ada@example.com'")
+        id_pair = (id_type, id_value)
+    elif trait is not None:
+        name, sep, trait_value = trait.partition("=")
+        if not sep:
+            raise BadRequest("invalid_trait", "trait looks like 'plan=pro'")
+        trait_pair = (name, trait_value)
+    elif value is None:
+        raise BadRequest("missing_query", "give identifier, trait or value")
+    async with engine.connect() as connection:
+        return await reads.search_profiles(
+            connection,
+            workspace_id=space_id,
+            kind=_KIND[collection],
+            identifier=id_pair,
+            trait=trait_pair,
+            value=value,
+            limit=_limit(limit, 1000),
+        )
