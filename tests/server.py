@@ -64,7 +64,9 @@ class RunningServer:
 
     def restart(self) -> None:
         self.stop()
-        self.process = _spawn(self.database_url, self.data_dir, self.port, self.log_path, self.extra_env)
+        self.process = _spawn(
+            self.database_url, self.data_dir, self.port, self.log_path, self.extra_env
+        )
         _wait_ready(self)
 
     def log(self) -> str:
@@ -112,7 +114,11 @@ def start_server(
     log_path = data_dir / "server.log"
     env = extra_env or {}
     server = RunningServer(
-        database_url, data_dir, port, _spawn(database_url, data_dir, port, log_path, env), log_path,
+        database_url,
+        data_dir,
+        port,
+        _spawn(database_url, data_dir, port, log_path, env),
+        log_path,
         extra_env=env,
     )
     try:

@@ -203,8 +203,6 @@ def test_empty_body_is_refused(body: bytes, batch: bool) -> None:
         b'{"a": 1}{"b": 2}',
         b'{"a": 1} x',
         b'{"a": "\x00"}',
-        b'{"a": "\\ud800"}',
-        b'{"a": "\\udc00x"}',
         b"\xef\xbb\xbf{}",
         b"undefined",
     ],
@@ -427,3 +425,19 @@ def test_any_bytes_either_decode_or_raise_bad_request(
         assert size > 0
         if isinstance(item, Unreadable):
             assert item.reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"a": "x\\ud83d"}', "x\ufffd"),
+        (b'{"a": "\\udc00x"}', "\ufffdx"),
+        (b'{"a": "\\ud83d\\ude00"}', "\U0001f600"),
+        (b'{"a": "\\\\ud83d"}', "\\ud83d"),
+        (b'{"a": "\\\\\\ud83d"}', "\\\ufffd"),
+        (b'{"a": "\\ude00\\ud83d"}', "\ufffd\ufffd"),
+    ],
+)
+def test_lone_surrogate_escapes_become_replacement_characters(raw: bytes, expected: str) -> None:
+    decoded = decode_body(raw, gzip=False, batch=False, limits=Limits())
+    assert decoded.items[0][0] == {"a": expected}

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headwater import __version__
 from headwater.api import data, profile_api, profiles, sources
@@ -123,6 +124,19 @@ def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
         return JSONResponse(error.body(), status_code=error.status)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            {
+                "success": False,
+                "code": codes.get(error.status_code, f"http_{error.status_code}"),
+                "message": "no such route" if error.status_code == 404 else str(error.detail),
+            },
+            status_code=error.status_code,
+            headers=error.headers,
+        )
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -142,7 +142,13 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
 
 
 def _text(value: bytes | None) -> str | None:
-    return value.decode("latin-1") if value else None
+    """A header as text: UTF-8 when it is (browsers send it), else Latin-1 (HTTP's default)."""
+    if not value:
+        return None
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 def _query_write_key(scope: Scope) -> str | None:

@@ -12,6 +12,7 @@ one byte past the limit, so a gzip bomb costs at most the limit.
 
 from __future__ import annotations
 
+import re
 import zlib
 from typing import Any
 
@@ -129,7 +130,35 @@ def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
     )
 
 
-def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
+# A \u escape preceded by an even number of backslashes (so the escape is real): a high and low
+# surrogate pair (kept), or a lone surrogate (replaced).
+_SURROGATES = re.compile(
+    rb"(?<!\\)((?:\\\\)*)(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
+)
+
+
+def _replace_lone_surrogate(match: re.Match[bytes]) -> bytes:
+    escape = match.group(2)
+    return match.group(1) + (escape if len(escape) == 12 else b"\\ufffd")
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], body: bytes | msgspec.Raw) -> Any:
+    """Decode JSON; a lone surrogate escape (JavaScript cutting a string in the middle of an
+    emoji) becomes U+FFFD, as Segment's API does, instead of failing the whole request."""
+    try:
+        return _decode_strict(decoder, body)
+    except BadRequest:
+        data = bytes(body)
+        if b"\\u" not in data:
+            raise
+        repaired = _SURROGATES.sub(_replace_lone_surrogate, data)
+        if repaired == data:
+            raise
+        return _decode_strict(decoder, repaired)
+
+
+def _decode_strict(decoder: msgspec.json.Decoder[Any], body: bytes | msgspec.Raw) -> Any:
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as error:
