@@ -60,7 +60,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> No
 
 
 @contextmanager
-def headwater() -> Iterator[int]:
+def headwater(workers: int) -> Iterator[int]:
     """``headwater serve`` as a user runs it: embedded PostgreSQL in a fresh data directory."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
@@ -69,6 +69,9 @@ def headwater() -> Iterator[int]:
             "HEADWATER_DATA_DIR": data_dir,
             "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
             "HEADWATER_LOG_LEVEL": "warning",
+            # Collection alone: the processor has its own benchmark.
+            "HEADWATER_RUN_PROCESSOR": "false",
+            "HEADWATER_WORKERS": str(workers),
         }
         log = Path(data_dir) / "server.log"
         with log.open("wb") as out:
@@ -92,7 +95,8 @@ def headwater() -> Iterator[int]:
 
 
 @contextmanager
-def bare() -> Iterator[int]:
+def bare(workers: int) -> Iterator[int]:
+    """The baseline on the same stack, with as many worker processes."""
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -100,6 +104,8 @@ def bare() -> Iterator[int]:
             "-m",
             "uvicorn",
             "bench.bare:app",
+            "--workers",
+            str(workers),
             "--port",
             str(port),
             "--loop",
@@ -158,14 +164,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--load-processes", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="headwater serve --workers")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args()
 
     phases = _phases(args.seconds)
     warmup = {"kind": "track", "connections": 8, "seconds": 2.0}
     figures: dict[str, dict[str, dict[str, float]]] = {}
-    for target, server in (("bare", bare), ("headwater", headwater)):
-        with server() as port:
+    servers = (("bare", bare), ("headwater", headwater))
+    for target, server in servers:
+        with server(args.workers) as port:
             _load(port, warmup, 1)
             figures[target] = {
                 name: _load(port, phase, args.load_processes) for name, phase in phases.items()

@@ -181,42 +181,52 @@ async def open_loop(
     return result
 
 
+def _template(message: dict[str, object]) -> tuple[bytes, bytes, bytes]:
+    """A message as JSON split around two placeholders (user id, message id), encoded once so
+    that each request costs two joins instead of a JSON encoding."""
+    encoded = json.dumps(message, separators=(",", ":")).encode()
+    head, rest = encoded.split(b"@USER@")
+    middle, tail = rest.split(b"@MESSAGE@")
+    return head, middle, tail
+
+
+_TRACK = {
+    "type": "track",
+    "userId": "@USER@",
+    "event": "Product Viewed",
+    "messageId": "@MESSAGE@",
+    "properties": {"product_id": "p-42", "price": 19.99, "currency": "EUR"},
+    "context": {"library": {"name": "bench", "version": "1"}},
+    "timestamp": "2026-11-23T10:00:00.000Z",
+}
+
+
 def track_body(run: str) -> Body:
+    head, middle, tail = _template(_TRACK)
+    prefix = f"{run}-t-".encode()
+
     def body(index: int) -> bytes:
-        return json.dumps(
-            {
-                "userId": f"user-{index % 5000}",
-                "event": "Product Viewed",
-                "messageId": f"{run}-t-{index}",
-                "properties": {"product_id": f"p-{index % 300}", "price": 19.99, "currency": "EUR"},
-                "context": {"library": {"name": "bench", "version": "1"}},
-                "timestamp": "2026-11-23T10:00:00.000Z",
-            }
-        ).encode()
+        number = str(index).encode()
+        return b"".join((head, b"user-%d" % (index % 5000), middle, prefix, number, tail))
 
     return body
 
 
 def batch_body(run: str, size: int) -> Body:
+    head, middle, tail = _template(_TRACK)
+    prefix = f"{run}-b-".encode()
+    envelope_head = b'{"batch":['
+    envelope_tail = b'],"sentAt":"2026-11-23T10:00:00.000Z"}'
+
     def body(index: int) -> bytes:
         base = index * size
-        return json.dumps(
-            {
-                "batch": [
-                    {
-                        "type": "track",
-                        "userId": f"user-{(base + i) % 5000}",
-                        "event": "Product Viewed",
-                        "messageId": f"{run}-b-{base + i}",
-                        "properties": {"product_id": f"p-{i}", "price": 19.99, "currency": "EUR"},
-                        "timestamp": "2026-11-23T10:00:00.000Z",
-                    }
-                    for i in range(size)
-                ],
-                "context": {"library": {"name": "bench", "version": "1"}},
-                "sentAt": "2026-11-23T10:00:00.000Z",
-            }
-        ).encode()
+        items = [
+            b"".join(
+                (head, b"user-%d" % ((base + i) % 5000), middle, prefix, b"%d" % (base + i), tail)
+            )
+            for i in range(size)
+        ]
+        return envelope_head + b",".join(items) + envelope_tail
 
     return body
 

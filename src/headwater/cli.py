@@ -75,10 +75,13 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on (HEADWATER_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on (HEADWATER_PORT)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="server processes sharing the port (HEADWATER_WORKERS)")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run Headwater: tracking API, management API and embedded PostgreSQL, in one process."""
-    run_server(_settings(data_dir, host=host, port=port), console=console)
+    """Run Headwater: tracking API, management API, processor and embedded PostgreSQL."""
+    run_server(_settings(data_dir, host=host, port=port, workers=workers), console=console)
 
 
 @app.command()

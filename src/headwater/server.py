@@ -1,17 +1,20 @@
-"""``headwater serve``: everything in one process, behind uvicorn."""
+"""``headwater serve``: everything in one process (or ``--workers`` processes), behind uvicorn."""
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+from typing import Any
 
 import uvicorn
 from rich.console import Console
 
-from headwater.api import create_app
+from headwater.api import HeadwaterApp, create_app
 from headwater.settings import Settings
 from headwater.workspaces import Bootstrap
 
-__all__ = ["announce", "serve"]
+__all__ = ["announce", "app_from_env", "serve"]
 
 
 def announce(console: Console, created: Bootstrap) -> None:
@@ -24,30 +27,61 @@ def announce(console: Console, created: Bootstrap) -> None:
         console.print(f"  admin token    [bold]{created.admin_token}[/]  (shown once; keep it)")
 
 
+def app_from_env() -> HeadwaterApp:
+    """The application each worker process builds when ``workers`` > 1 (settings from the
+    environment, which :func:`serve` fills in before the workers start)."""
+    console = Console(stderr=True)
+    return create_app(Settings(), announce=lambda created: announce(console, created))
+
+
 def serve(settings: Settings, *, console: Console) -> None:
-    """Run the API, the collector and (embedded) PostgreSQL until interrupted."""
+    """Run the API, the collector, the processor and (embedded) PostgreSQL until interrupted.
+
+    With ``settings.workers`` > 1, that many processes share the port; each runs its own
+    collector, and the processors share the log's partitions through leases.
+    """
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
-
-    app = create_app(settings, announce=lambda created: announce(console, created))
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level=settings.log_level,
-        timeout_keep_alive=30,
-        backlog=4096,
-        proxy_headers=False,  # the tracking API reads X-Forwarded-For from trusted proxies itself
-    )
-    server = uvicorn.Server(config)
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": settings.log_level,
+        "timeout_keep_alive": 30,
+        "backlog": 4096,
+        "proxy_headers": False,  # the tracking API reads X-Forwarded-For from trusted proxies
+    }
     console.print(f"Tracking API   {base}/v1/batch  (also /v1/track, /v1/identify, …)")
     console.print(f"Management API {base}/api/v1   docs {base}/api/docs")
     console.print(f"Metrics        {base}/metrics")
-    server.run()
+    if settings.workers > 1:
+        _prepare_workers(settings)
+        uvicorn.run(
+            "headwater.server:app_from_env", factory=True, workers=settings.workers, **options
+        )
+        return
+    app = create_app(settings, announce=lambda created: announce(console, created))
+    uvicorn.Server(uvicorn.Config(app, **options)).run()
+
+
+def _prepare_workers(settings: Settings) -> None:
+    """Hand the settings to the worker processes, and give them one metrics directory so that
+    ``/metrics`` adds up every process."""
+    data_dir = settings.resolved_data_dir()
+    metrics = data_dir / "metrics"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    os.environ.update(
+        {
+            "HEADWATER_HOST": settings.host,
+            "HEADWATER_PORT": str(settings.port),
+            "HEADWATER_DATA_DIR": str(data_dir),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        }
+    )

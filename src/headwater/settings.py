@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8088
     public_url: str | None = None
+    workers: int = 1
+    """Server processes sharing the port (``headwater serve --workers``)."""
     admin_token: str | None = None
 
     # Tracking API limits (Segment's published limits are the defaults).
@@ -41,9 +43,10 @@ class Settings(BaseSettings):
         default_factory=list
     )
 
-    # Group commit: how many events one commit may carry, how many commits may be in flight.
+    # Group commit: how many events one commit may carry, how many commits may be in flight per
+    # process. One writer per process measured best (bench/ingest.py): commits grow larger.
     commit_max_events: int = 5000
-    commit_writers: int = 2
+    commit_writers: int = 1
 
     # Event log and processor.
     log_partitions: int = 16

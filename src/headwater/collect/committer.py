@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.collect import store
 from headwater.log import EventLog, LogRecord
-from headwater.spec import Rejection, encode_payload
+from headwater.spec import Event, Rejection, encode_payload
 from headwater.storage import STORAGE_ERRORS, driver_connection
 
 __all__ = ["CommitResult", "GroupCommitter", "Submission"]
@@ -53,7 +53,7 @@ class Submission(msgspec.Struct, kw_only=True):
     workspace_id: int
     source_id: int
     received_at: datetime
-    records: list[LogRecord]
+    events: list[Event]
     rejections: list[Rejection]
 
 
@@ -151,7 +151,8 @@ class GroupCommitter:
         started = time.perf_counter()
         keys: set[tuple[int, str]] = set()
         for submission in submissions:
-            keys.update((submission.workspace_id, r.event.message_id) for r in submission.records)
+            workspace_id = submission.workspace_id
+            keys.update((workspace_id, event.message_id) for event in submission.events)
         now = datetime.now(UTC)
         async with self._engine.connect() as connection:
             driver = await driver_connection(connection)
@@ -171,36 +172,38 @@ class GroupCommitter:
 
 
 def _size(submission: Submission) -> int:
-    return len(submission.records) + len(submission.rejections)
+    return len(submission.events) + len(submission.rejections)
 
 
 def _split_new(
     submissions: Sequence[Submission], seen: set[tuple[int, str]]
 ) -> tuple[list[LogRecord], list[CommitResult], dict[store.CountKey, list[int]]]:
-    """Keep the first record of each message id not ``seen``; count the rest as duplicates."""
+    """Keep the first event of each message id not ``seen``; count the rest as duplicates."""
     appended: list[LogRecord] = []
     results: list[CommitResult] = []
     counts: dict[store.CountKey, list[int]] = {}
     for submission in submissions:
+        workspace_id, source_id = submission.workspace_id, submission.source_id
         bucket = store.minute(submission.received_at)
         accepted = 0
-        for record in submission.records:
-            key = (record.workspace_id, record.event.message_id)
+        per_name: dict[tuple[str, str], list[int]] = {}
+        for event in submission.events:
+            key = (workspace_id, event.message_id)
             is_new = key not in seen
             if is_new:
                 seen.add(key)
-                appended.append(record)
+                appended.append(
+                    LogRecord(workspace_id=workspace_id, source_id=source_id, event=event)
+                )
                 accepted += 1
-            event = record.event
-            count_key = (
-                submission.source_id,
-                bucket,
-                event.type,
-                event.name or "",
-                submission.workspace_id,
-            )
-            counter = counts.setdefault(count_key, [0, 0, 0])
+            counter = per_name.get((event.type, event.name or ""))
+            if counter is None:
+                counter = per_name[(event.type, event.name or "")] = [0, 0, 0]
             counter[0 if is_new else 1] += 1
+        for (kind, name), counter in per_name.items():
+            total = counts.setdefault((source_id, bucket, kind, name, workspace_id), [0, 0, 0])
+            total[0] += counter[0]
+            total[1] += counter[1]
         for rejection in submission.rejections:
             count_key = (
                 submission.source_id,
@@ -213,7 +216,7 @@ def _split_new(
         results.append(
             CommitResult(
                 accepted=accepted,
-                duplicates=len(submission.records) - accepted,
+                duplicates=len(submission.events) - accepted,
                 rejected=len(submission.rejections),
             )
         )

@@ -24,7 +24,7 @@ from headwater.collect import store
 from headwater.collect.committer import CommitResult, GroupCommitter, Submission
 from headwater.collect.keys import WriteKeyCache, write_key_from_basic
 from headwater.errors import BadRequest, Unauthorized
-from headwater.log import EventLog, LogRecord
+from headwater.log import EventLog
 from headwater.settings import Settings
 from headwater.spec import (
     DecodedRequest,
@@ -42,6 +42,8 @@ from headwater.workspaces import Source, source_for_write_key
 __all__ = ["Collector", "TrackingRequest"]
 
 _log = logging.getLogger(__name__)
+
+_YIELD_EVERY = 20
 
 
 class TrackingRequest(msgspec.Struct, kw_only=True):
@@ -110,6 +112,10 @@ class Collector:
         events: list[Event] = []
         rejections: list[Rejection] = []
         for index, (message, _) in enumerate(decoded.items):
+            if index and not index % _YIELD_EVERY:
+                # Let the committers' round trips resume: a 2,500-event batch normalised in one
+                # go would hold the event loop for tens of milliseconds and stall every commit.
+                await asyncio.sleep(0)
             result = normalise(
                 message,
                 index=index,
@@ -132,10 +138,7 @@ class Collector:
                 workspace_id=source.workspace_id,
                 source_id=source.id,
                 received_at=received_at,
-                records=[
-                    LogRecord(workspace_id=source.workspace_id, source_id=source.id, event=event)
-                    for event in events
-                ],
+                events=events,
                 rejections=rejections,
             )
         )
@@ -161,7 +164,7 @@ class Collector:
                 workspace_id=source.workspace_id,
                 source_id=source.id,
                 received_at=received_at,
-                records=[],
+                events=[],
                 rejections=[
                     Rejection(
                         index=-1,

@@ -43,6 +43,7 @@ LAG = Gauge(
     "headwater_consumer_lag_seconds",
     "Age of the newest entry of the last batch, at processing time",
     ["consumer"],
+    multiprocess_mode="max",
 )
 
 

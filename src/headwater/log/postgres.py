@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
-from headwater.spec import encode_payload
+from headwater.spec import encode_payload_bytes
 from headwater.storage import driver_connection
 
 __all__ = ["PostgresLog"]
@@ -31,21 +31,20 @@ _CHANNEL = "headwater_log"
 
 # One round trip: take the append lock (an InitPlan, evaluated before the first row gets its
 # seq), insert, and notify listeners; the notification is delivered when the caller commits.
-# Only the payloads cross the wire: PostgreSQL derives the indexed columns from the normalised
-# payload it parses anyway, which costs less than encoding parallel arrays in Python.
+# The rows cross the wire as one JSON document, [[partition, workspace, source, payload], ...],
+# built by joining encoded payloads: far cheaper in Python than parallel arrays, which asyncpg
+# encodes element by element. PostgreSQL derives the indexed columns from each payload.
 _APPEND = f"""
 WITH appended AS (
     INSERT INTO events (partition, workspace_id, source_id, message_id, type, name, user_id,
                         anonymous_id, timestamp, received_at, payload)
-    SELECT p, w, s, d->>'messageId', d->>'type',
+    SELECT (r->>0)::smallint, (r->>1)::int, (r->>2)::int, d->>'messageId', d->>'type',
            CASE d->>'type' WHEN 'track' THEN d->>'event'
                            WHEN 'page' THEN nullif(d->>'name', '')
                            WHEN 'screen' THEN nullif(d->>'name', '') END,
            d->>'userId', d->>'anonymousId', (d->>'timestamp')::timestamptz,
            (d->>'receivedAt')::timestamptz, d
-    FROM (SELECT p, w, s, j::jsonb AS d  -- OFFSET 0: parse each payload once, not per column
-          FROM unnest($1::smallint[], $2::int[], $3::int[], $4::text[]) AS x(p, w, s, j)
-          OFFSET 0) AS rows
+    FROM (SELECT r, r->3 AS d FROM jsonb_array_elements($1::text::jsonb) AS rows(r)) AS rows
     WHERE EXISTS (SELECT FROM pg_advisory_xact_lock({_APPEND_LOCK}))
     RETURNING 1
 )
@@ -80,13 +79,17 @@ class PostgresLog(EventLog):
 
     async def _append(self, driver: asyncpg.Connection, records: Sequence[LogRecord]) -> None:
         partition_of = self.partition_of
-        await driver.execute(
-            _APPEND,
-            [partition_of(r.event.partition_key) for r in records],
-            [r.workspace_id for r in records],
-            [r.source_id for r in records],
-            [encode_payload(r.event.payload) for r in records],
+        rows = b",".join(
+            b"[%d,%d,%d,%s]"
+            % (
+                partition_of(r.event.partition_key),
+                r.workspace_id,
+                r.source_id,
+                encode_payload_bytes(r.event.payload),
+            )
+            for r in records
         )
+        await driver.execute(_APPEND, (b"[%s]" % rows).decode())
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
         async with self._engine.connect() as connection:

@@ -1,7 +1,14 @@
 """The Segment spec as pure functions: messages, normalisation, limits, timestamps."""
 
 from headwater.spec.body import DecodedRequest, Limits, Unreadable, decode_body
-from headwater.spec.message import MESSAGE_TYPES, SHORT_TYPES, Event, Rejection, encode_payload
+from headwater.spec.message import (
+    MESSAGE_TYPES,
+    SHORT_TYPES,
+    Event,
+    Rejection,
+    encode_payload,
+    encode_payload_bytes,
+)
 from headwater.spec.normalise import Envelope, normalise
 from headwater.spec.timestamps import format_timestamp, parse_timestamp
 
@@ -16,6 +23,7 @@ __all__ = [
     "Unreadable",
     "decode_body",
     "encode_payload",
+    "encode_payload_bytes",
     "format_timestamp",
     "normalise",
     "parse_timestamp",

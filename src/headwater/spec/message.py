@@ -11,7 +11,14 @@ from typing import Any, Final
 
 import msgspec
 
-__all__ = ["MESSAGE_TYPES", "SHORT_TYPES", "Event", "Rejection", "encode_payload"]
+__all__ = [
+    "MESSAGE_TYPES",
+    "SHORT_TYPES",
+    "Event",
+    "Rejection",
+    "encode_payload",
+    "encode_payload_bytes",
+]
 
 MESSAGE_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
 
@@ -63,3 +70,8 @@ _encoder = msgspec.json.Encoder()
 def encode_payload(payload: Any) -> str:
     """A payload as JSON text, the form the database receives it in."""
     return _encoder.encode(payload).decode()
+
+
+def encode_payload_bytes(payload: Any) -> bytes:
+    """A payload as UTF-8 JSON, for building larger documents without decoding."""
+    return _encoder.encode(payload)

@@ -8,6 +8,7 @@ start reuses it, so no acknowledged event depends on a clean shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from pathlib import Path
@@ -40,7 +41,11 @@ class EmbeddedPostgres:
                 "SELECT 1 FROM pg_database WHERE datname = $1", self.database
             )
             if not exists:
-                await connection.execute(f'CREATE DATABASE "{self.database}"')
+                # Several processes may start at once (uvicorn workers): one of them creates it.
+                with contextlib.suppress(
+                    asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError
+                ):
+                    await connection.execute(f'CREATE DATABASE "{self.database}"')
         finally:
             await connection.close()
         _log.info("embedded PostgreSQL ready in %s", self.pgdata)

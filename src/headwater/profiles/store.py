@@ -1,0 +1,318 @@
+"""Writing the identity graph and profiles, for the profile stage. Queries take the stage's
+asyncpg connection (inside the processor's transaction) and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+__all__ = [
+    "ProfileRow",
+    "StoredIdentifier",
+    "component_rows",
+    "insert_merges",
+    "link_accounts",
+    "lock_identifiers",
+    "owners",
+    "processed",
+    "profile_identifiers",
+    "profiles_for_update",
+    "redirect",
+    "save_identifiers",
+    "save_profile_events",
+    "save_profiles",
+]
+
+
+class StoredIdentifier(msgspec.Struct, frozen=True):
+    type: str
+    value: str
+    profile_id: str
+    added_at: datetime
+    message_id: str
+    source_id: int | None
+
+
+class ProfileRow(msgspec.Struct, kw_only=True):
+    id: str
+    kind: str
+    merged_into: str | None
+    merges: int
+    first_ts: datetime
+    first_message_id: str
+    first_source_id: int | None
+    last_ts: datetime
+    last_message_id: str
+    last_source_id: int | None
+    traits: dict[str, Any]
+    new: bool = False
+
+
+async def processed(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, message_ids: Sequence[str]
+) -> set[str]:
+    """The message ids already linked to a profile (a redelivered batch skips them)."""
+    rows = await connection.fetch(
+        "SELECT message_id FROM profile_events WHERE workspace_id = $1 AND kind = $2"
+        " AND message_id = ANY($3::text[])",
+        workspace_id,
+        kind,
+        list(message_ids),
+    )
+    return {row[0] for row in rows}
+
+
+async def lock_identifiers(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+) -> None:
+    """Transaction locks on identifiers, in one order for every process (no deadlocks): only
+    the holder may create or move them, so racing processors never make duplicate profiles."""
+    texts = sorted({f"{workspace_id}\x1f{kind}\x1f{t}\x1f{v}" for t, v in keys})
+    if texts:
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(h) FROM"
+            " (SELECT DISTINCT hashtextextended(k, 7210) AS h FROM unnest($1::text[]) k"
+            "  ORDER BY 1) AS locks",
+            texts,
+        )
+
+
+async def owners(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    pairs = list(set(keys))
+    if not pairs:
+        return {}
+    rows = await connection.fetch(
+        "SELECT i.type, i.value, i.profile_id FROM identifiers i"
+        " JOIN unnest($3::text[], $4::text[]) AS k(t, v) ON i.type = k.t AND i.value = k.v"
+        " WHERE i.workspace_id = $1 AND i.kind = $2",
+        workspace_id,
+        kind,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+    )
+    return {(row[0], row[1]): row[2] for row in rows}
+
+
+_PROFILE_COLUMNS = (
+    "id, kind, merged_into, merges, first_ts, first_message_id, first_source_id, last_ts,"
+    " last_message_id, last_source_id, traits"
+)
+
+
+async def profiles_for_update(
+    connection: asyncpg.Connection, profile_ids: Iterable[str]
+) -> dict[str, ProfileRow]:
+    ids = sorted(set(profile_ids))
+    if not ids:
+        return {}
+    rows = await connection.fetch(
+        f"SELECT {_PROFILE_COLUMNS} FROM profiles WHERE id = ANY($1::text[])"
+        " ORDER BY id FOR UPDATE",
+        ids,
+    )
+    return {
+        row["id"]: ProfileRow(
+            **{k: v for k, v in row.items() if k != "traits"},
+            traits=msgspec.json.decode(row["traits"]),
+        )
+        for row in rows
+    }
+
+
+async def profile_identifiers(
+    connection: asyncpg.Connection, profile_ids: Iterable[str]
+) -> list[StoredIdentifier]:
+    rows = await connection.fetch(
+        "SELECT type, value, profile_id, added_at, message_id, source_id FROM identifiers"
+        " WHERE profile_id = ANY($1::text[])",
+        sorted(set(profile_ids)),
+    )
+    return [StoredIdentifier(*row) for row in rows]
+
+
+async def component_rows(
+    connection: asyncpg.Connection, profile_ids: Iterable[str]
+) -> list[asyncpg.Record]:
+    """The profile events of ``profile_ids`` with what a replay needs."""
+    return await connection.fetch(
+        "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
+        " pe.seq, e.source_id, e.payload FROM profile_events pe JOIN events e ON e.seq = pe.seq"
+        " WHERE pe.profile_id = ANY($1::text[])",
+        sorted(set(profile_ids)),
+    )
+
+
+async def save_profiles(
+    connection: asyncpg.Connection, workspace_id: int, rows: Iterable[ProfileRow]
+) -> None:
+    """Insert new profiles and update changed ones."""
+    batch = list(rows)
+    if not batch:
+        return
+    await connection.execute(
+        "INSERT INTO profiles (id, workspace_id, kind, merged_into, merges, first_ts,"
+        " first_message_id, first_source_id, last_ts, last_message_id, last_source_id, traits)"
+        " SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],"
+        " $6::timestamptz[], $7::text[], $8::int[], $9::timestamptz[], $10::text[], $11::int[],"
+        " $12::jsonb[])"
+        " ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into,"
+        " merges = excluded.merges, first_ts = excluded.first_ts,"
+        " first_message_id = excluded.first_message_id, first_source_id = excluded.first_source_id,"
+        " last_ts = excluded.last_ts, last_message_id = excluded.last_message_id,"
+        " last_source_id = excluded.last_source_id, traits = excluded.traits, updated_at = now()",
+        [r.id for r in batch],
+        [workspace_id] * len(batch),
+        [r.kind for r in batch],
+        [r.merged_into for r in batch],
+        [r.merges for r in batch],
+        [r.first_ts for r in batch],
+        [r.first_message_id for r in batch],
+        [r.first_source_id for r in batch],
+        [r.last_ts for r in batch],
+        [r.last_message_id for r in batch],
+        [r.last_source_id for r in batch],
+        [msgspec.json.encode(r.traits).decode() for r in batch],
+    )
+
+
+async def save_identifiers(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, rows: Sequence[StoredIdentifier]
+) -> None:
+    """Insert identifiers, or move them to another profile."""
+    if not rows:
+        return
+    await connection.execute(
+        "INSERT INTO identifiers (workspace_id, kind, type, value, profile_id, added_at,"
+        " message_id, source_id)"
+        " SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[],"
+        " $7::text[], $8::int[])"
+        " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
+        " profile_id = excluded.profile_id, added_at = excluded.added_at,"
+        " message_id = excluded.message_id, source_id = excluded.source_id",
+        workspace_id,
+        kind,
+        [r.type for r in rows],
+        [r.value for r in rows],
+        [r.profile_id for r in rows],
+        [r.added_at for r in rows],
+        [r.message_id for r in rows],
+        [r.source_id for r in rows],
+    )
+
+
+async def delete_identifiers(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Sequence[tuple[str, str]]
+) -> None:
+    if keys:
+        await connection.execute(
+            "DELETE FROM identifiers i USING unnest($3::text[], $4::text[]) AS k(t, v)"
+            " WHERE i.workspace_id = $1 AND i.kind = $2 AND i.type = k.t AND i.value = k.v",
+            workspace_id,
+            kind,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+
+
+async def save_profile_events(
+    connection: asyncpg.Connection,
+    workspace_id: int,
+    kind: str,
+    rows: Sequence[tuple[str, str, int, datetime, str, str | None, str, str | None]],
+) -> None:
+    """Link events to profiles: (message_id, profile_id, seq, timestamp, type, name,
+    mentions JSON, previous_id); a replay moves existing links."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    await connection.execute(
+        "INSERT INTO profile_events (workspace_id, kind, message_id, profile_id, seq, timestamp,"
+        " type, name, mentions, previous_id)"
+        " SELECT $1, $2, m, p, s, t, ty, n, j::jsonb, pr FROM unnest($3::text[], $4::text[],"
+        " $5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[])"
+        " AS x(m, p, s, t, ty, n, j, pr)"
+        " ON CONFLICT (workspace_id, kind, message_id)"
+        " DO UPDATE SET profile_id = excluded.profile_id",
+        workspace_id,
+        kind,
+        *[list(column) for column in columns],
+    )
+
+
+async def redirect(
+    connection: asyncpg.Connection, workspace_id: int, moves: dict[str, str]
+) -> None:
+    """Point everything of merged-away profiles at their survivors: events and links."""
+    if not moves:
+        return
+    old, new = list(moves), list(moves.values())
+    await connection.execute(
+        "UPDATE profile_events pe SET profile_id = m.new FROM unnest($2::text[], $3::text[])"
+        " AS m(old, new) WHERE pe.workspace_id = $1 AND pe.profile_id = m.old",
+        workspace_id,
+        old,
+        new,
+    )
+    await connection.execute(_MOVE_USER_LINKS, old, new)
+    await connection.execute(_MOVE_ACCOUNT_LINKS, old, new)
+
+
+_MOVE_USER_LINKS = """
+WITH moved AS (
+    DELETE FROM account_links l USING unnest($1::text[], $2::text[]) AS m(old, new)
+    WHERE l.user_profile_id = m.old
+    RETURNING l.workspace_id, m.new, l.account_profile_id, l.message_id, l.linked_at
+)
+INSERT INTO account_links SELECT * FROM moved ON CONFLICT DO NOTHING
+"""
+
+_MOVE_ACCOUNT_LINKS = """
+WITH moved AS (
+    DELETE FROM account_links l USING unnest($1::text[], $2::text[]) AS m(old, new)
+    WHERE l.account_profile_id = m.old
+    RETURNING l.workspace_id, l.user_profile_id, m.new, l.message_id, l.linked_at
+)
+INSERT INTO account_links SELECT * FROM moved ON CONFLICT DO NOTHING
+"""
+
+
+async def insert_merges(
+    connection: asyncpg.Connection,
+    workspace_id: int,
+    kind: str,
+    merges: Sequence[tuple[str, str, str, datetime]],
+) -> None:
+    """Record merges: (survivor, merged-away, message id, event time)."""
+    if merges:
+        columns = list(zip(*merges, strict=True))
+        await connection.execute(
+            "INSERT INTO profile_merges (workspace_id, kind, survivor_id, merged_id, message_id,"
+            " merged_at) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[],"
+            " $6::timestamptz[])",
+            workspace_id,
+            kind,
+            *[list(column) for column in columns],
+        )
+
+
+async def link_accounts(
+    connection: asyncpg.Connection,
+    workspace_id: int,
+    links: Sequence[tuple[str, str, str, datetime]],
+) -> None:
+    """(user profile, account profile, message id, time); the first link is kept."""
+    if links:
+        columns = list(zip(*links, strict=True))
+        await connection.execute(
+            "INSERT INTO account_links (workspace_id, user_profile_id, account_profile_id,"
+            " message_id, linked_at) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[],"
+            " $5::timestamptz[]) ON CONFLICT DO NOTHING",
+            workspace_id,
+            *[list(column) for column in columns],
+        )
