@@ -35,3 +35,36 @@ def test_unknown_write_key_records_nothing(server: RunningServer) -> None:
     response = httpx.post(f"{server.url}/v1/track", content=b"{", auth=("not-a-key", ""))
     assert response.status_code == 401
     assert server.api("GET", "/api/v1/rejections") == []
+
+
+def test_body_over_the_limit_by_content_length_is_recorded(server: RunningServer) -> None:
+    response = httpx.post(
+        f"{server.url}/v1/batch", content=b"x" * 600_000, auth=(server.write_key, "")
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "request_too_large"
+    [rejection] = server.api("GET", "/api/v1/rejections")
+    assert rejection["reason"].startswith("request refused (request_too_large)")
+    assert rejection["payload"] is None
+
+
+def test_strict_refusal_is_recorded_with_its_reason(server: RunningServer) -> None:
+    body = {"batch": [{"type": "track", "userId": "u1"}]}
+    response = httpx.post(
+        f"{server.url}/v1/batch",
+        json=body,
+        auth=(server.write_key, ""),
+        headers={"X-Headwater-Strict": "1"},
+    )
+    assert response.status_code == 400
+    [rejection] = server.api("GET", "/api/v1/rejections")
+    assert rejection["reason"] == (
+        "request refused (invalid_events): 1 of 1 events are invalid; none was stored"
+    )
+
+
+def test_method_not_allowed_names_the_allowed_methods(server: RunningServer) -> None:
+    response = httpx.get(f"{server.url}/v1/track")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST, OPTIONS"
+    assert response.json()["code"] == "method_not_allowed"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 from typing import Any
@@ -11,6 +10,7 @@ import uvicorn
 from rich.console import Console
 
 from headwater.api import HeadwaterApp, create_app
+from headwater.logs import configure
 from headwater.settings import Settings
 from headwater.workspaces import Bootstrap
 
@@ -30,8 +30,10 @@ def announce(console: Console, created: Bootstrap) -> None:
 def app_from_env() -> HeadwaterApp:
     """The application each worker process builds when ``workers`` > 1 (settings from the
     environment, which :func:`serve` fills in before the workers start)."""
+    settings = Settings()
+    configure(level=settings.log_level, form=settings.log_format)
     console = Console(stderr=True)
-    return create_app(Settings(), announce=lambda created: announce(console, created))
+    return create_app(settings, announce=lambda created: announce(console, created))
 
 
 def serve(settings: Settings, *, console: Console) -> None:
@@ -40,10 +42,7 @@ def serve(settings: Settings, *, console: Console) -> None:
     With ``settings.workers`` > 1, that many processes share the port; each runs its own
     collector, and the processors share the log's partitions through leases.
     """
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure(level=settings.log_level, form=settings.log_format)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     options: dict[str, Any] = {
         "host": settings.host,
@@ -53,6 +52,7 @@ def serve(settings: Settings, *, console: Console) -> None:
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level,
+        "log_config": None,  # logs go through headwater.logs
         "timeout_keep_alive": 30,
         "backlog": 4096,
         "proxy_headers": False,  # the tracking API reads X-Forwarded-For from trusted proxies

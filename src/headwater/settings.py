@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -59,12 +59,22 @@ class Settings(BaseSettings):
     housekeeping_interval_seconds: float = 60.0
 
     log_level: str = "info"
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
-            return [ip_network(part.strip(), strict=False) for part in value.split(",") if part]
+            parts = (part.strip() for part in value.split(","))
+            return [ip_network(part, strict=False) for part in parts if part]
+        return value
+
+    @field_validator("dedup_window", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """Accept a number of seconds (``3600``) as well as ISO-8601 durations (``P7D``)."""
+        if isinstance(value, str) and value.strip().isdigit():
+            return timedelta(seconds=int(value))
         return value
 
     def resolved_data_dir(self) -> Path:

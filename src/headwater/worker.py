@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 
 from rich.console import Console
 
 from headwater.log import PostgresLog
+from headwater.logs import configure
 from headwater.pipeline import Processor
 from headwater.settings import Settings
 from headwater.storage import migrate, open_database
@@ -24,10 +24,7 @@ __all__ = ["work"]
 
 def work(settings: Settings, *, console: Console) -> None:
     """Process the event log until SIGINT or SIGTERM."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure(level=settings.log_level, form=settings.log_format)
     asyncio.run(_work(settings, console))
 
 

@@ -38,7 +38,11 @@ def test_a_strict_source_refuses_the_whole_request(shared: RunningServer) -> Non
     body = assert_error(source.post("/v1/batch", mixed_batch("strict-src")), 400, "invalid_events")
     check_errors(body, "strict-src")
     assert source.nothing_stored()
-    assert source.totals() == {"accepted": 0, "duplicates": 0, "rejected": 0}
+    # The refused request itself is recorded once (index -1), none of its events.
+    [refused] = source.rejections(refused_requests=True)
+    assert refused["index"] == -1
+    assert refused["reason"].startswith("request refused (invalid_events): 3 of 5 events")
+    assert source.totals() == {"accepted": 0, "duplicates": 0, "rejected": 1}
 
     single = assert_error(source.post("/v1/track", {"userId": "u1"}), 400, "invalid_events")
     assert single["errors"] == [

@@ -20,7 +20,7 @@ from prometheus_client import Counter
 from headwater.collect import Collector, TrackingRequest
 from headwater.errors import ApiError, BadRequest, MethodNotAllowed, Unavailable
 from headwater.spec import MESSAGE_TYPES, SHORT_TYPES
-from headwater.storage import STORAGE_ERRORS
+from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS
 
 __all__ = ["ROUTES", "TrackingApp"]
 
@@ -64,7 +64,7 @@ class TrackingApp:
         self._max_request_bytes = max_request_bytes
         self._trusted = trusted_proxies
         self._counters = {
-            status: REQUESTS.labels(str(status)) for status in (200, 400, 401, 404, 405, 413, 503)
+            status: REQUESTS.labels(str(status)) for status in (200, 400, 401, 404, 405, 503)
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -81,24 +81,38 @@ class TrackingApp:
             await _preflight(send, headers, cors)
             return
         if method != "POST":
-            await self._error(send, cors, MethodNotAllowed("method_not_allowed", "use POST"))
-            return
-        try:
-            body = await _read_body(receive, headers, self._max_request_bytes)
-            await self._collector.collect(
-                TrackingRequest(
-                    body=body,
-                    route_type=ROUTES[path],
-                    gzip=b"gzip" in headers.get(b"content-encoding", b"").lower(),
-                    authorization=_text(headers.get(b"authorization")),
-                    query_write_key=_query_write_key(scope),
-                    client_ip=self._client_ip(scope, headers),
-                    anonymous_id_header=_text(headers.get(b"anonymousid")),
-                    strict=headers.get(b"x-headwater-strict", b"").lower() in _STRICT_VALUES,
-                )
+            await self._error(
+                send,
+                [*cors, (b"allow", b"POST, OPTIONS")],
+                MethodNotAllowed("method_not_allowed", "use POST"),
             )
+            return
+        request = TrackingRequest(
+            body=b"",
+            route_type=ROUTES[path],
+            gzip=b"gzip" in headers.get(b"content-encoding", b"").lower(),
+            authorization=_text(headers.get(b"authorization")),
+            query_write_key=_query_write_key(scope),
+            client_ip=self._client_ip(scope, headers),
+            anonymous_id_header=_text(headers.get(b"anonymousid")),
+            strict=headers.get(b"x-headwater-strict", b"").lower() in _STRICT_VALUES,
+        )
+        try:
+            try:
+                request.body = await _read_body(receive, headers, self._max_request_bytes)
+            except BadRequest as error:
+                await self._collector.refuse(request, error)
+                raise
+            await self._collector.collect(request)
         except ApiError as error:
             await self._error(send, cors, error)
+            return
+        except UNSTORABLE_ERRORS as error:
+            # The database refuses this data itself: retrying cannot help, so no 503.
+            _log.error("could not store a request's events: %s", error)
+            await self._error(
+                send, cors, BadRequest("unstorable", f"the events could not be stored: {error}")
+            )
             return
         except STORAGE_ERRORS as error:
             _log.error("could not commit events: %s", error)

@@ -115,7 +115,15 @@ class GroupCommitter:
                     return
                 self._ready.clear()
                 continue
-            await self._commit_or_split(batch)
+            try:
+                await self._commit_or_split(batch)
+            # The top loop of a writer: whatever fails, the requests get an answer (an error,
+            # which the HTTP edge turns into a response) and the writer lives on.
+            except Exception as error:  # noqa: BLE001
+                _log.exception("group commit failed unexpectedly")
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(error)
 
     def _take(self) -> list[_Pending]:
         """Everything pending, up to ``max_events`` (at least one submission)."""

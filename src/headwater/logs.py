@@ -1,0 +1,51 @@
+"""Logging: one JSON object a line by default (structured logs), or plain text.
+
+>>> configure(level="info", form="json")
+>>> logging.getLogger("headwater").warning("commit failed", extra={"requests": 3})
+{"time": "2026-11-23T10:00:00.000Z", "level": "warning", "logger": "headwater", ...}
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = ["LogFormat", "configure"]
+
+LogFormat = Literal["json", "text"]
+
+# Attributes every LogRecord has; anything else came in through ``extra=`` and is kept.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update((k, v) for k, v in vars(record).items() if k not in _STANDARD)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return msgspec.json.encode(entry, enc_hook=str).decode()
+
+
+def configure(*, level: str, form: LogFormat) -> None:
+    """Route every logger (uvicorn's too) through one handler on stderr."""
+    handler = logging.StreamHandler()
+    if form == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)

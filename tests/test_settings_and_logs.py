@@ -1,0 +1,79 @@
+"""Settings parsed from the environment, JSON logs, and embedded PostgreSQL's list of users."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from ipaddress import ip_network
+from pathlib import Path
+
+import pytest
+
+from headwater.logs import configure
+from headwater.settings import Settings
+from headwater.storage.embedded import EmbeddedPostgres
+
+
+def test_trusted_proxies_tolerate_spaces_and_a_trailing_comma(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HEADWATER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 , ")
+    assert Settings().trusted_proxies == [ip_network("10.0.0.0/8"), ip_network("127.0.0.1/32")]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("3600", timedelta(hours=1)), ("P7D", timedelta(days=7)), ("PT12H", timedelta(hours=12))],
+)
+def test_dedup_window_in_seconds_or_iso_8601(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: timedelta
+) -> None:
+    monkeypatch.setenv("HEADWATER_DEDUP_WINDOW", value)
+    assert Settings().dedup_window == expected
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_json_logs_carry_extra_fields_and_exceptions(capsys: pytest.CaptureFixture[str]) -> None:
+    configure(level="info", form="json")
+    logger = logging.getLogger("headwater.test")
+    logger.info("committed", extra={"events": 3})
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logger.exception("failed")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert lines[0]["message"] == "committed"
+    assert lines[0]["events"] == 3
+    assert lines[0]["level"] == "info"
+    assert lines[0]["logger"] == "headwater.test"
+    assert lines[1]["level"] == "error"
+    assert "ValueError: boom" in lines[1]["exception"]
+
+
+def test_processes_killed_with_sigkill_are_dropped_from_the_users_list(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    embedded = EmbeddedPostgres(tmp_path)
+    embedded.pgdata.mkdir(parents=True)
+    handles = embedded.pgdata / ".handle_pids.json"
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        handles.write_text(json.dumps([dead.pid, alive.pid]))
+        embedded._forget_dead_processes()
+        assert json.loads(handles.read_text()) == [alive.pid]
+    finally:
+        alive.kill()
+        alive.wait()
