@@ -33,7 +33,7 @@ events_app = typer.Typer(help="Stored events.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(events_app, name="events")
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 DataDir = Annotated[

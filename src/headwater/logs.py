@@ -17,14 +17,20 @@ __all__ = ["LogFormat", "configure"]
 
 LogFormat = Literal["json", "text"]
 
-# Attributes every LogRecord has; anything else came in through ``extra=`` and is kept.
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+# Attributes every LogRecord has; anything else came in through ``extra=`` and is kept
+# (except uvicorn's terminal-coloured copy of the message).
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "color_message",
+}
 
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -19,6 +19,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log import Consumer, EventLog, LogEntry
+from headwater.profiles import ProfileStage
 from headwater.settings import Settings
 
 __all__ = ["Processor", "Stage"]
@@ -33,7 +34,7 @@ class Stage(Protocol):
 
 class Processor:
     def __init__(self, *, engine: AsyncEngine, log: EventLog, settings: Settings) -> None:
-        self.stages: list[Stage] = []
+        self.stages: list[Stage] = [ProfileStage()]
         self.consumer = Consumer(
             log,
             engine,

@@ -32,7 +32,7 @@ def app_from_env() -> HeadwaterApp:
     environment, which :func:`serve` fills in before the workers start)."""
     settings = Settings()
     configure(level=settings.log_level, form=settings.log_format)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     return create_app(settings, announce=lambda created: announce(console, created))
 
 

@@ -86,7 +86,11 @@ class Consumer:
                     FAILURES.labels(self.name).inc()
                     self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
                     _log.error(
-                        "%s: batch failed (%s); retrying in %.1fs", self.owner, error, self._backoff
+                        "%s: batch failed (%s); retrying in %.1fs",
+                        self.owner,
+                        error,
+                        self._backoff,
+                        exc_info=True,
                     )
                     await _sleep_or_stop(stop, self._backoff)
                     continue

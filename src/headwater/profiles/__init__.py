@@ -10,9 +10,11 @@ from headwater.profiles.service import (
     search,
     traits,
 )
+from headwater.profiles.stage import ProfileStage
 
 __all__ = [
     "Collection",
+    "ProfileStage",
     "detail",
     "events",
     "external_ids",

@@ -119,7 +119,7 @@ async def profiles_for_update(
     return {
         row["id"]: ProfileRow(
             **{k: v for k, v in row.items() if k != "traits"},
-            traits=msgspec.json.decode(row["traits"]),
+            traits=row["traits"],  # jsonb arrives decoded (the engine's codec)
         )
         for row in rows
     }
@@ -193,8 +193,9 @@ async def save_identifiers(
         " SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[],"
         " $7::text[], $8::int[])"
         " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
-        " profile_id = excluded.profile_id, added_at = excluded.added_at,"
-        " message_id = excluded.message_id, source_id = excluded.source_id",
+        " profile_id = excluded.profile_id, added_at = excluded.added_at"
+        " WHERE identifiers.profile_id <> excluded.profile_id"
+        " OR identifiers.added_at <> excluded.added_at",
         workspace_id,
         kind,
         [r.type for r in rows],

@@ -1,0 +1,168 @@
+"""Identifiers read from a normalised Segment payload, as Segment Unify promotes them.
+
+=====================  ==================================================================
+type                   where
+=====================  ==================================================================
+``user_id``            ``userId``
+``anonymous_id``       ``anonymousId``
+``email``              ``traits.email``, ``context.traits.email``, ``properties.email``
+``ios.id``             ``context.device.id`` when ``context.device.type`` is ``ios``
+``android.id``         ... when it is ``android``; ``device_id`` for any other or no type
+``ios.idfa``           ``context.device.advertisingId`` when ``adTrackingEnabled`` is true,
+                       and the type ``ios`` (``android.idfa``; ``advertising_id`` otherwise)
+``ios.push_token``     ``context.device.token`` (``android.push_token``; ``push_token``)
+``ga_client_id``       ``integrations["Google Analytics"].clientId``
+``group_id``           ``groupId``
+any lowercase type     ``context.externalIds[]``: ``{"id", "type", "collection"}`` objects
+                       whose collection is ``users`` or missing
+configured types       ``Rules.trait_identifiers`` / ``Rules.property_identifiers`` keys
+=====================  ==================================================================
+
+Values are strings; numbers become their decimal text and anything else is ignored. Emails
+are stripped and lowercased, wherever they come from, so ``Jane@Example.com `` and
+``jane@example.com`` are one identifier. Other values are kept exactly. Blocked values are
+removed (:meth:`Rules.is_blocked`). Device types are compared case-insensitively; Segment
+names no type for an advertising id on other devices, so Headwater uses ``advertising_id``
+(and ``device_id``, ``push_token`` alike) rather than guessing a platform.
+
+External id types must be lowercase, as in Segment: ``{"type": "Phone"}`` is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Final
+
+from headwater.identity.model import Identifier, IdentityEvent, Rules
+
+__all__ = ["extract", "identity_event"]
+
+_PLATFORMS: Final = frozenset({"ios", "android"})
+_CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def extract(payload: dict[str, Any], rules: Rules) -> tuple[Identifier, ...]:
+    """The identifiers of one normalised message, strongest first; never raises.
+
+    >>> extract({"userId": "u1", "anonymousId": "a1", "traits": {"email": " Jane@X.io"}},
+    ...         Rules.default())
+    (Identifier(type='user_id', value='u1'), Identifier(type='email', value='jane@x.io'), \
+Identifier(type='anonymous_id', value='a1'))
+    """
+    if not isinstance(payload, dict):
+        return ()
+    found: list[Identifier] = []
+
+    def add(kind: str, raw: Any) -> None:
+        value = _text(raw)
+        if value is None:
+            return
+        if kind == "email":
+            value = value.strip().lower()
+        if not rules.is_blocked(value):
+            found.append(Identifier(kind, value))
+
+    add("user_id", payload.get("userId"))
+    add("anonymous_id", payload.get("anonymousId"))
+    add("group_id", payload.get("groupId"))
+    context = _object(payload.get("context"))
+    traits = _object(payload.get("traits"))
+    context_traits = _object(context.get("traits"))
+    properties = _object(payload.get("properties"))
+    for source in (traits, context_traits, properties):
+        add("email", source.get("email"))
+    for kind, value in _device(_object(context.get("device"))):
+        add(kind, value)
+    analytics = _object(_object(payload.get("integrations")).get("Google Analytics"))
+    add("ga_client_id", analytics.get("clientId"))
+    for kind, value in _external_ids(context.get("externalIds")):
+        add(kind, value)
+    for key, kind in rules.trait_identifiers.items():
+        for variant in _variants(key):
+            add(kind, traits.get(variant))
+            add(kind, context_traits.get(variant))
+    for key, kind in rules.property_identifiers.items():
+        for variant in _variants(key):
+            add(kind, properties.get(variant))
+    return rules.order(found)
+
+
+def identity_event(
+    payload: dict[str, Any], *, message_id: str, timestamp: datetime, rules: Rules
+) -> IdentityEvent:
+    """The :class:`IdentityEvent` of one normalised message; an alias keeps its ``previousId``
+    unless it is blocked.
+
+    >>> from datetime import UTC
+    >>> event = identity_event({"type": "alias", "userId": "u1", "previousId": "a1"},
+    ...     message_id="m1", timestamp=datetime(2026, 1, 1, tzinfo=UTC), rules=Rules.default())
+    >>> event.identifiers, event.alias_previous_id
+    ((Identifier(type='user_id', value='u1'),), 'a1')
+    """
+    previous = None
+    if isinstance(payload, dict) and payload.get("type") == "alias":
+        previous = _text(payload.get("previousId"))
+        if previous is not None and rules.is_blocked(previous):
+            previous = None
+    return IdentityEvent(
+        message_id=message_id,
+        timestamp=timestamp,
+        identifiers=extract(payload, rules),
+        alias_previous_id=previous,
+    )
+
+
+def _device(device: dict[str, Any]) -> list[tuple[str, Any]]:
+    kind = device.get("type")
+    platform = kind.strip().lower() if isinstance(kind, str) else None
+    if platform not in _PLATFORMS:
+        platform = None
+    found = [
+        (f"{platform}.id" if platform else "device_id", device.get("id")),
+        (f"{platform}.push_token" if platform else "push_token", device.get("token")),
+    ]
+    if device.get("adTrackingEnabled") is True:
+        found.append(
+            (f"{platform}.idfa" if platform else "advertising_id", device.get("advertisingId"))
+        )
+    return found
+
+
+def _external_ids(items: Any) -> list[tuple[str, Any]]:
+    if not isinstance(items, list):
+        return []
+    found = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        kind, collection = item.get("type"), item.get("collection")
+        if collection not in (None, "users") or not isinstance(kind, str):
+            continue
+        if kind and kind == kind.lower() and kind == kind.strip():
+            found.append((kind, item.get("id")))
+    return found
+
+
+def _variants(key: str) -> tuple[str, ...]:
+    """``phone_number`` -> itself and ``phoneNumber``; ``phoneNumber`` -> itself and
+    ``phone_number``."""
+    snake = _CAMEL_BOUNDARY.sub(r"_\1", key).lower()
+    head, *rest = snake.split("_")
+    camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+    return tuple(dict.fromkeys((key, snake, camel)))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return str(value)
+        except ValueError:  # an integer too long to print (sys.get_int_max_str_digits)
+            return None
+    return None

@@ -1,0 +1,472 @@
+"""The profile stage of the processor: identity resolution and profiles, over a log batch.
+
+For each workspace in the batch, inside the processor's transaction:
+
+1. skip events already linked to a profile (a redelivered batch changes nothing);
+2. take transaction locks on every identifier the batch mentions, in one global order, so
+   that racing processors never create two profiles for one person;
+3. load the profiles owning those identifiers (``FOR UPDATE``) into an in-memory
+   :class:`~headwater.identity.Graph`, apply the events in canonical order
+   ``(timestamp, messageId)``, and merge traits last-write-wins;
+4. an event older than the newest event already applied to the profiles it touches cannot be
+   applied on top: its whole component is rebuilt from the stored events in canonical order,
+   so the final graph does not depend on arrival order;
+5. write back profiles, identifiers, merges (and redirect merged-away profiles' events and
+   account links), and link each event to its profile.
+
+Users are resolved from every identifier but ``group_id``: a group call's ``groupId`` names an
+account, and matching users on it would merge everyone in one company. Group calls build
+account profiles (kind ``account``, identified by ``group_id``) with the group's traits, and
+link the user's profile to the account.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.identity import (
+    Graph,
+    Identifier,
+    IdentityEvent,
+    ProfileState,
+    Rules,
+    TraitValue,
+    component_events,
+    identity_event,
+    merge_profiles,
+    merge_traits,
+    resolve,
+)
+from headwater.log import LogEntry
+from headwater.profiles import store
+from headwater.spec import parse_timestamp
+from headwater.storage import driver_connection
+
+__all__ = ["ProfileStage"]
+
+_NAMESPACE = uuid.UUID("5d1c0f0e-7a43-4c8e-9a52-1f3b6c2d9e47")
+_RULES_TTL = 5.0
+
+
+def profile_id(workspace_id: int, kind: str, message_id: str) -> str:
+    """A stable profile id, derived from the event that created the profile."""
+    return "prf_" + uuid.uuid5(_NAMESPACE, f"{workspace_id}:{kind}:{message_id}").hex[:24]
+
+
+def _stored_traits(traits: dict[str, TraitValue]) -> dict[str, Any]:
+    return {
+        key: {"v": t.value, "t": t.updated_at.isoformat(), "m": t.message_id}
+        for key, t in traits.items()
+    }
+
+
+def _trait_values(stored: dict[str, Any]) -> dict[str, TraitValue]:
+    return {key: TraitValue(t["v"], parse_timestamp(t["t"]), t["m"]) for key, t in stored.items()}
+
+
+def _user_traits(payload: dict[str, Any]) -> dict[str, Any]:
+    """Traits an event sets on its user: identify traits, and ``context.traits`` of any call."""
+    found: dict[str, Any] = {}
+    context = payload.get("context")
+    if isinstance(context, dict) and isinstance(context.get("traits"), dict):
+        found.update(context["traits"])
+    if payload.get("type") == "identify" and isinstance(payload.get("traits"), dict):
+        found.update(payload["traits"])
+    return found
+
+
+class _Item(msgspec.Struct):
+    entry: LogEntry
+    event: IdentityEvent
+    traits: dict[str, Any]
+
+
+class ProfileStage:
+    """Identity and profiles; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._rules: dict[int, tuple[float, Rules]] = {}
+
+    async def process(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
+        driver = await driver_connection(connection)
+        if not driver.is_in_transaction():
+            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+        by_workspace: dict[int, list[LogEntry]] = {}
+        for entry in entries:
+            by_workspace.setdefault(entry.workspace_id, []).append(entry)
+        for workspace_id, batch in by_workspace.items():
+            rules = await self._rules_of(driver, workspace_id)
+            users = await self._resolve(driver, workspace_id, "user", batch, rules)
+            await self._accounts(driver, workspace_id, batch, users)
+
+    async def _rules_of(self, driver: asyncpg.Connection, workspace_id: int) -> Rules:
+        cached = self._rules.get(workspace_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        stored = await driver.fetchval(
+            "SELECT rules FROM identity_rules WHERE workspace_id = $1", workspace_id
+        )
+        rules = Rules.from_dict(stored) if stored else Rules.default()
+        self._rules[workspace_id] = (time.monotonic() + _RULES_TTL, rules)
+        return rules
+
+    async def _resolve(
+        self,
+        driver: asyncpg.Connection,
+        workspace_id: int,
+        kind: str,
+        batch: Sequence[LogEntry],
+        rules: Rules,
+    ) -> dict[str, str]:
+        """Resolve ``batch`` into ``kind`` profiles; return message id -> profile id."""
+        done = await store.processed(driver, workspace_id, kind, [e.message_id for e in batch])
+        items = [
+            item
+            for item in (self._item(entry, kind, rules) for entry in batch)
+            if item.entry.message_id not in done and item.event.mentions
+        ]
+        if not items:
+            return {}
+        items.sort(key=lambda item: item.event.key)
+        mentions = {i for item in items for i in item.event.mentions}
+        await store.lock_identifiers(driver, workspace_id, kind, mentions)
+        owners = await store.owners(driver, workspace_id, kind, mentions)
+        before = await store.profiles_for_update(driver, owners.values())
+        graph = Graph()
+        for row in before.values():
+            graph.load(await self._state(driver, row))
+        new_id = _NewIds(workspace_id, kind)
+        late: list[_Item] = []
+        for item in items:
+            newest = graph.newest_key(item.event.mentions)
+            if newest is not None and item.event.key < newest:
+                late.append(item)
+            else:
+                graph.apply(item.event, rules, new_id)
+        writer = _Writer(driver, workspace_id, kind, before, graph)
+        for item in items:
+            if item not in late:
+                writer.applied(item)
+        await writer.flush()
+        for item in late:
+            await self._replay(driver, workspace_id, kind, item, rules, new_id)
+        return {
+            item.entry.message_id: pid
+            for item in items
+            if (pid := await _profile_of(driver, workspace_id, kind, item.entry.message_id))
+        }
+
+    def _item(self, entry: LogEntry, kind: str, rules: Rules) -> _Item:
+        payload = entry.payload
+        if kind == "account":
+            group = payload.get("groupId") if payload.get("type") == "group" else None
+            identifiers = (Identifier("group_id", str(group)),) if group else ()
+            event = IdentityEvent(entry.message_id, entry.timestamp, identifiers)
+            traits = payload.get("traits")
+            return _Item(entry, event, traits if isinstance(traits, dict) else {})
+        event = identity_event(
+            payload, message_id=entry.message_id, timestamp=entry.timestamp, rules=rules
+        )
+        users = tuple(i for i in event.identifiers if i.type != "group_id")
+        if len(users) != len(event.identifiers):
+            event = IdentityEvent(event.message_id, event.timestamp, users, event.alias_previous_id)
+        return _Item(entry, event, _user_traits(payload))
+
+    async def _state(self, driver: asyncpg.Connection, row: store.ProfileRow) -> ProfileState:
+        identifiers = await store.profile_identifiers(driver, [row.id])
+        return ProfileState(
+            row.id,
+            {Identifier(i.type, i.value): i.added_at for i in identifiers},
+            row.merges,
+            (row.first_ts, row.first_message_id),
+            (row.last_ts, row.last_message_id),
+        )
+
+    async def _replay(
+        self,
+        driver: asyncpg.Connection,
+        workspace_id: int,
+        kind: str,
+        item: _Item,
+        rules: Rules,
+        new_id: _NewIds,
+    ) -> None:
+        """Rebuild the component of a late event from every stored event, in canonical order."""
+        stored = await _component(driver, workspace_id, kind, set(item.event.mentions))
+        events = {e.message_id: e for e, _, _ in stored.values()}
+        events[item.event.message_id] = item.event
+        component = component_events(events.values(), set(item.event.mentions))
+        rebuilt = resolve(component, rules, new_id)
+        profiles = {pid for _, pid, _ in stored.values()}
+        before = await store.profiles_for_update(driver, profiles)
+        writer = _Writer(driver, workspace_id, kind, before, rebuilt, replay=True)
+        payloads = {mid: entry for mid, (_, _, entry) in stored.items()}
+        payloads[item.entry.message_id] = item.entry
+        for event in component:
+            entry = payloads.get(event.message_id)
+            if entry is not None:
+                traits = (
+                    item.traits if entry is item.entry else self._item(entry, kind, rules).traits
+                )
+                writer.applied(_Item(entry, event, traits))
+        await writer.flush()
+
+    async def _accounts(
+        self,
+        driver: asyncpg.Connection,
+        workspace_id: int,
+        batch: Sequence[LogEntry],
+        users: dict[str, str],
+    ) -> None:
+        groups = [e for e in batch if e.type == "group"]
+        if not groups:
+            return
+        accounts = await self._resolve(driver, workspace_id, "account", groups, Rules.default())
+        await store.link_accounts(
+            driver,
+            workspace_id,
+            [
+                (users[e.message_id], accounts[e.message_id], e.message_id, e.timestamp)
+                for e in groups
+                if e.message_id in users and e.message_id in accounts
+            ],
+        )
+
+
+class _NewIds:
+    def __init__(self, workspace_id: int, kind: str) -> None:
+        self.workspace_id, self.kind = workspace_id, kind
+
+    def __call__(self, event: IdentityEvent) -> str:
+        return profile_id(self.workspace_id, self.kind, event.message_id)
+
+
+async def _profile_of(
+    driver: asyncpg.Connection, workspace_id: int, kind: str, message_id: str
+) -> str | None:
+    found: str | None = await driver.fetchval(
+        "SELECT profile_id FROM profile_events WHERE workspace_id = $1 AND kind = $2"
+        " AND message_id = $3",
+        workspace_id,
+        kind,
+        message_id,
+    )
+    return found
+
+
+async def _component(
+    driver: asyncpg.Connection, workspace_id: int, kind: str, seed: set[Identifier]
+) -> dict[str, tuple[IdentityEvent, str, LogEntry]]:
+    """Every stored event transitively connected to ``seed``: message id -> (identity event,
+    its profile, the log entry)."""
+    found: dict[str, tuple[IdentityEvent, str, LogEntry]] = {}
+    profiles: set[str] = set()
+    frontier = set(seed)
+    seen = set(seed)
+    while frontier:
+        owners = await store.owners(driver, workspace_id, kind, frontier)
+        fresh = set(owners.values()) - profiles
+        frontier = set()
+        if not fresh:
+            break
+        profiles |= fresh
+        for row in await store.component_rows(driver, fresh):
+            mentions = tuple(Identifier(t, v) for t, v in row["mentions"])
+            own = tuple(
+                i for i in mentions if not (row["previous_id"] and i.value == row["previous_id"])
+            )
+            event = IdentityEvent(row["message_id"], row["timestamp"], own, row["previous_id"])
+            payload = row["payload"]
+            entry = LogEntry(
+                partition=0,
+                offset=row["seq"],
+                workspace_id=workspace_id,
+                source_id=row["source_id"],
+                message_id=row["message_id"],
+                type=payload.get("type", ""),
+                name=None,
+                user_id=payload.get("userId"),
+                anonymous_id=payload.get("anonymousId"),
+                timestamp=row["timestamp"],
+                received_at=row["timestamp"],
+                payload=payload,
+            )
+            found[row["message_id"]] = (event, row["profile_id"], entry)
+            for identifier in mentions:
+                if identifier not in seen:
+                    seen.add(identifier)
+                    frontier.add(identifier)
+    return found
+
+
+class _Writer:
+    """Turns the graph after a batch (or a replay) into rows."""
+
+    def __init__(
+        self,
+        driver: asyncpg.Connection,
+        workspace_id: int,
+        kind: str,
+        before: dict[str, store.ProfileRow],
+        graph: Graph,
+        *,
+        replay: bool = False,
+    ) -> None:
+        self.driver, self.workspace_id, self.kind = driver, workspace_id, kind
+        self.before, self.graph, self.replay = before, graph, replay
+        self.rows: dict[str, store.ProfileRow] = {}
+        self.traits: dict[str, dict[str, TraitValue]] = {}
+        self.links: list[tuple[str, str, int, datetime, str, str | None, str, str | None]] = []
+        self.origin: dict[Identifier, tuple[str, int | None]] = {}
+        """The first event (in canonical order) mentioning each identifier."""
+
+    def _row(self, pid: str, entry: LogEntry) -> store.ProfileRow:
+        row = self.rows.get(pid)
+        if row is None:
+            old = None if self.replay else self.before.get(pid)
+            if old is not None:
+                row = msgspec.structs.replace(old, new=False)
+                self.traits[pid] = _trait_values(old.traits)
+            else:
+                key = (entry.timestamp, entry.message_id)
+                row = store.ProfileRow(
+                    id=pid,
+                    kind=self.kind,
+                    merged_into=None,
+                    merges=0,
+                    first_ts=key[0],
+                    first_message_id=key[1],
+                    first_source_id=entry.source_id,
+                    last_ts=key[0],
+                    last_message_id=key[1],
+                    last_source_id=entry.source_id,
+                    traits={},
+                    new=True,
+                )
+                self.traits[pid] = {}
+            self.rows[pid] = row
+        return row
+
+    def applied(self, item: _Item) -> None:
+        entry = item.entry
+        pid = self.graph.profile_of(entry.message_id)
+        if pid is None:
+            return  # every identifier was dropped: no profile to link the event to
+        for identifier in item.event.mentions:
+            self.origin.setdefault(identifier, (entry.message_id, entry.source_id))
+        row = self._row(pid, entry)
+        key = (entry.timestamp, entry.message_id)
+        if key < (row.first_ts, row.first_message_id):
+            row.first_ts, row.first_message_id, row.first_source_id = (*key, entry.source_id)
+        if key > (row.last_ts, row.last_message_id):
+            row.last_ts, row.last_message_id, row.last_source_id = (*key, entry.source_id)
+        if item.traits:
+            self.traits[pid] = merge_traits(
+                self.traits[pid],
+                item.traits,
+                timestamp=entry.timestamp,
+                message_id=entry.message_id,
+            )
+        self.links.append(
+            (
+                entry.message_id,
+                pid,
+                entry.offset,
+                entry.timestamp,
+                entry.type,
+                entry.name,
+                msgspec.json.encode([list(i) for i in item.event.mentions]).decode(),
+                item.event.alias_previous_id,
+            )
+        )
+
+    async def flush(self) -> None:
+        live = self.graph.profiles()
+        moves: dict[str, str] = {}
+        for old in self.before:
+            if old not in live:
+                target = self.graph.resolve_id(old) or self._retired_target(old)
+                if target is not None and target != old:
+                    moves[old] = target
+        for old, target in moves.items():
+            survivor = self._row(target, self._entry_of(self.before[old]))
+            self.traits[target] = merge_profiles(
+                self.traits[target], _trait_values(self.before[old].traits)
+            )
+            gone = msgspec.structs.replace(self.before[old], merged_into=target)
+            if (gone.first_ts, gone.first_message_id) < (
+                survivor.first_ts,
+                survivor.first_message_id,
+            ):
+                survivor.first_ts, survivor.first_message_id = gone.first_ts, gone.first_message_id
+                survivor.first_source_id = gone.first_source_id
+            self.rows[old] = gone
+        for pid, row in self.rows.items():
+            if pid in live:
+                state = self.graph.profile(pid)
+                row.merges = state.merges if state is not None else row.merges
+                row.traits = _stored_traits(self.traits[pid])
+        await store.save_profiles(self.driver, self.workspace_id, self.rows.values())
+        await self._identifiers(live)
+        await store.save_profile_events(self.driver, self.workspace_id, self.kind, self.links)
+        await store.redirect(self.driver, self.workspace_id, moves)
+        await store.insert_merges(
+            self.driver,
+            self.workspace_id,
+            self.kind,
+            [(m.survivor, m.merged, m.message_id, m.timestamp) for m in self.graph.history],
+        )
+
+    def _retired_target(self, old: str) -> str | None:
+        """A profile a replay made vanish: its first event now belongs to this profile."""
+        return self.graph.profile_of(self.before[old].first_message_id)
+
+    def _entry_of(self, row: store.ProfileRow) -> LogEntry:
+        return LogEntry(
+            partition=0,
+            offset=0,
+            workspace_id=self.workspace_id,
+            source_id=row.first_source_id or 0,
+            message_id=row.first_message_id,
+            type="",
+            name=None,
+            user_id=None,
+            anonymous_id=None,
+            timestamp=row.first_ts,
+            received_at=row.first_ts,
+            payload={},
+        )
+
+    async def _identifiers(self, live: dict[str, frozenset[Identifier]]) -> None:
+        rows = []
+        owned: set[Identifier] = set()
+        for pid in self.rows:
+            state = self.graph.profile(pid) if pid in live else None
+            if state is None:
+                continue
+            for identifier, added in state.identifiers.items():
+                owned.add(identifier)
+                message_id, source_id = self.origin.get(
+                    identifier, (self.rows[pid].first_message_id, self.rows[pid].first_source_id)
+                )
+                rows.append(
+                    store.StoredIdentifier(
+                        identifier.type, identifier.value, pid, added, message_id, source_id
+                    )
+                )
+        await store.save_identifiers(self.driver, self.workspace_id, self.kind, rows)
+        if self.replay:
+            stale = [
+                (i.type, i.value)
+                for i in await store.profile_identifiers(self.driver, self.before)
+                if Identifier(i.type, i.value) not in owned
+            ]
+            await store.delete_identifiers(self.driver, self.workspace_id, self.kind, stale)
