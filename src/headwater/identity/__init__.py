@@ -6,6 +6,7 @@ these.
 - :mod:`~headwater.identity.extract`: identifiers from a normalised Segment payload;
 - :mod:`~headwater.identity.graph`: the in-memory graph, Segment's matching algorithm, and
   :func:`resolve` in canonical order;
+- :mod:`~headwater.identity.outcome`: what applying an event reports; a profile's state;
 - :mod:`~headwater.identity.incremental`: arrival order with the replay rule;
 - :mod:`~headwater.identity.traits`: last-write-wins traits.
 """

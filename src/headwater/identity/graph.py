@@ -34,9 +34,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-import msgspec
-
 from headwater.identity.model import EventKey, Identifier, IdentityEvent, Rules
+from headwater.identity.outcome import Dropped, Merge, Outcome, ProfileState
 
 __all__ = [
     "Dropped",
@@ -51,52 +50,6 @@ __all__ = [
 
 NewId = Callable[[IdentityEvent], str]
 """Names a new profile after the event that creates it; must depend on the event only."""
-
-
-class Dropped(msgspec.Struct, frozen=True, array_like=True):
-    """An identifier of the event that was not linked, and why (``"limit user_id 1"``,
-    ``"max_identifiers"``, ``"max_merges"``)."""
-
-    identifier: Identifier
-    reason: str
-
-
-class Merge(msgspec.Struct, frozen=True):
-    """One merge in a graph's history: ``merged`` now redirects to ``survivor``."""
-
-    survivor: str
-    merged: str
-    message_id: str
-    timestamp: datetime
-
-
-class Outcome(msgspec.Struct, frozen=True):
-    """What applying one event did.
-
-    ``profile_id`` is ``None`` only when the event has no usable identifier. ``merged`` lists
-    ``(survivor, merged_away)`` pairs; ``added`` the identifiers newly linked to the profile.
-    ``replayed`` is set by :class:`~headwater.identity.incremental.IncrementalGraph` when the
-    event's component was rebuilt instead (then the other fields are empty).
-    """
-
-    profile_id: str | None
-    created: bool = False
-    merged: tuple[tuple[str, str], ...] = ()
-    added: tuple[Identifier, ...] = ()
-    dropped: tuple[Dropped, ...] = ()
-    replayed: bool = False
-
-
-class ProfileState(msgspec.Struct, frozen=True):
-    """A profile as the graph holds it: identifiers with the time each was added."""
-
-    id: str
-    identifiers: Mapping[Identifier, datetime]
-    merges: int
-    first_key: EventKey
-    """The key of the event that created the profile."""
-    last_key: EventKey
-    """The key of the newest event applied to the profile."""
 
 
 class _Profile:
@@ -120,7 +73,8 @@ class Graph:
         self._profiles: dict[str, _Profile] = {}
         self._owners: dict[Identifier, str] = {}
         self._seen: dict[Identifier, EventKey] = {}
-        self._assigned: dict[str, str] = {}
+        self._assigned: dict[str, str | None] = {}
+        """Message id -> the profile it was applied to (``None``: it had no identifier)."""
         self.redirects: dict[str, str] = {}
         """Merged-away profile id -> the profile it was merged into (maybe itself merged)."""
         self.history: list[Merge] = []
@@ -186,6 +140,12 @@ class Graph:
             self._seen[identifier] = max(self._seen.get(identifier, p.last_key), p.last_key)
         self._profiles[p.id] = p
 
+    def mark_seen(self, seen: Mapping[Identifier, EventKey]) -> None:
+        """Record stored "newest event that mentioned this identifier" keys, for identifiers
+        that were dropped or that no loaded profile owns; :meth:`newest_key` needs them."""
+        for identifier, key in seen.items():
+            self._seen[identifier] = max(self._seen.get(identifier, key), key)
+
     def apply(self, event: IdentityEvent, rules: Rules, new_id: NewId) -> Outcome:
         """Resolve one event, changing the graph; applying an event twice changes nothing."""
         if event.message_id in self._assigned:
@@ -201,6 +161,7 @@ class Graph:
         for identifier in event.mentions:
             self._seen[identifier] = max(self._seen.get(identifier, event.key), event.key)
         if not candidates:
+            self._assigned[event.message_id] = None
             return Outcome(None, dropped=tuple(dropped))
         created = not owners
         if created:
@@ -338,7 +299,7 @@ class Graph:
 def resolve(events: Iterable[IdentityEvent], rules: Rules, new_id: NewId) -> Graph:
     """The graph of a set of events: each applied in canonical order ``(timestamp,
     message_id)``, so the result does not depend on the order they are given in. Of two
-    events with one message_id, the first in canonical order counts."""
+    events with one message_id, only the first in canonical order is applied."""
     graph = Graph()
     for event in sorted(events, key=lambda e: e.key):
         graph.apply(event, rules, new_id)

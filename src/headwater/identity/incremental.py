@@ -1,15 +1,20 @@
 """Events in arrival order, with the replay rule that keeps the graph order-independent.
 
 The rule, which a store mirrors: an event newer than everything it touches is applied on top
-of the graph (the common case). An event *older* than the newest event that mentioned any of
-its identifiers, or was applied to a profile owning one (:meth:`Graph.newest_key`), is not:
-its component (:func:`component_events`) is replayed through :func:`resolve` in canonical
-order and replaces the component's profiles. Either way the graph ends equal to
-``resolve(all events so far)``: the same profiles, ids and redirects.
+of the graph (the common case). An event *older* than :meth:`Graph.newest_key` of its
+mentioned identifiers (the newest event that mentioned one of them, linked or dropped, or was
+applied to a profile owning one) is not: its component (:func:`component_events`) is replayed
+through :func:`resolve` in canonical order and replaces the component's profiles. Either way
+the graph ends equal to ``resolve(all events so far)``: the same profiles, ids and redirects.
 
-Why it is enough: resolution of an event reads only the profiles owning the identifiers it
-mentions, and a later event's result changes when an earlier one is slipped in before it only
-if the two share an identifier or a profile, which is what :meth:`Graph.newest_key` sees.
+So a store keeps, besides each identifier's owner: the key of the newest event that mentioned
+each identifier (dropped ones too), and each profile's ``last_key``. Owners alone are not
+enough: an identifier dropped by a later event still decides that event's fate when an older
+event links it first (``test_order.py`` checks the rule, and fails without that part).
+
+Why it is enough: resolving an event reads only the profiles owning the identifiers it
+mentions, and every later event whose result could change when an older one is slipped in
+before it shares an identifier or a profile with it, which :meth:`Graph.newest_key` sees.
 
     >>> from datetime import UTC, datetime, timedelta
     >>> from headwater.identity.model import Identifier
