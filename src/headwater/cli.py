@@ -14,8 +14,8 @@ import msgspec
 import typer
 from rich.console import Console
 
-from headwater import events, workspaces
-from headwater.errors import ApiError
+from headwater import events, profiles, workspaces
+from headwater.errors import ApiError, BadRequest
 from headwater.server import announce
 from headwater.server import serve as run_server
 from headwater.settings import Settings
@@ -30,8 +30,10 @@ app = typer.Typer(
 )
 sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
 events_app = typer.Typer(help="Stored events.", no_args_is_help=True)
+identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(events_app, name="events")
+app.add_typer(identity_app, name="identity")
 
 console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -223,6 +225,39 @@ def events_stats(
         ),
     )
     _print(found)
+
+
+@identity_app.command("rules")
+def identity_rules(
+    workspace: str = "default",
+    set_file: Annotated[
+        Path | None,
+        typer.Option("--set", help="replace the rules with this JSON file ('-' for stdin)"),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print the workspace's identity rules as JSON; with --set, replace them first.
+
+    The processor rereads rules every 5 s, so a change applies to events processed from then on.
+    """
+    if set_file is None:
+        found = _with_database(
+            _settings(data_dir),
+            lambda database: profiles.get_rules(database.engine, workspace=workspace),
+        )
+        _print(found)
+        return
+    try:
+        raw = sys.stdin.buffer.read() if str(set_file) == "-" else set_file.read_bytes()
+        rules = msgspec.json.decode(raw)
+    except (OSError, msgspec.DecodeError) as error:
+        _print(BadRequest("invalid_rules_file", f"cannot read {set_file}: {error}").body())
+        raise typer.Exit(1) from None
+    stored = _with_database(
+        _settings(data_dir),
+        lambda database: profiles.set_rules(database.engine, workspace=workspace, rules=rules),
+    )
+    _print(stored)
 
 
 def main() -> None:

@@ -1,11 +1,12 @@
-"""Management API: profiles (search, one profile's graph, merges and timeline) and Profile API
-access tokens."""
+"""Management API: profiles (search, one profile's graph, merges and timeline), identity rules
+and Profile API access tokens."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+import msgspec
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from headwater import profiles, workspaces
@@ -73,3 +74,25 @@ async def profile(
     return await profiles.detail(
         runtime.database.engine, workspace=workspace, profile_id=profile_id, events_limit=events
     )
+
+
+@router.get("/workspaces/{workspace}/identity-rules")
+async def get_identity_rules(workspace: str, runtime: Admin) -> dict[str, Any]:
+    """The workspace's identity rules (Segment's defaults until changed)."""
+    return await profiles.get_rules(runtime.database.engine, workspace=workspace)
+
+
+@router.put("/workspaces/{workspace}/identity-rules")
+async def put_identity_rules(workspace: str, request: Request, runtime: Admin) -> dict[str, Any]:
+    """Replace the workspace's identity rules; fields left out take their defaults, and
+    ``limits`` and ``priorities`` are laid over the default ones type by type.
+
+    The body is the form ``GET`` returns. Invalid rules answer 400 with the reason. The
+    processor rereads rules every 5 s: events processed from then on follow the new rules;
+    profiles already built are not rebuilt.
+    """
+    try:
+        body = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError as error:
+        raise BadRequest("invalid_json", f"the body is not JSON: {error}") from None
+    return await profiles.set_rules(runtime.database.engine, workspace=workspace, rules=body)

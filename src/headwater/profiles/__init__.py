@@ -1,5 +1,6 @@
 """Profiles: the identity graph's storage, the profile stage of the processor, and reads."""
 
+from headwater.profiles.rules import get_rules, set_rules
 from headwater.profiles.service import (
     Collection,
     detail,
@@ -18,8 +19,10 @@ __all__ = [
     "detail",
     "events",
     "external_ids",
+    "get_rules",
     "links",
     "metadata",
     "search",
+    "set_rules",
     "traits",
 ]

@@ -65,14 +65,35 @@ def _encode(*parts: str) -> str:
     return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode()
 
 
+def _bad_cursor() -> BadRequest:
+    return BadRequest("invalid_cursor", "next is not a cursor this API returned")
+
+
 def _decode(token: str, count: int) -> list[str]:
     try:
-        parts = base64.urlsafe_b64decode(token.encode()).decode().split("\x1f")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("invalid_cursor", "next is not a cursor this API returned") from None
-    if len(parts) != count:
-        raise BadRequest("invalid_cursor", "next is not a cursor this API returned")
+        # validate: the lenient decoder drops stray characters, so garbage decoded to ""
+        raw = base64.b64decode(token.encode(), altchars=b"-_", validate=True)
+        parts = raw.decode().split("\x1f")
+    except (ValueError, UnicodeError):
+        raise _bad_cursor() from None
+    if len(parts) != count or not all(parts):
+        raise _bad_cursor()
     return parts
+
+
+def _event_cursor(token: str) -> tuple[datetime, str]:
+    stamp, message_id = _decode(token, 2)
+    try:
+        return parse_timestamp(stamp), message_id
+    except ValueError:
+        raise _bad_cursor() from None
+
+
+def _offset_cursor(token: str) -> int:
+    offset = _decode(token, 1)[0]
+    if not (offset.isascii() and offset.isdigit()):
+        raise _bad_cursor()
+    return int(offset)
 
 
 def _limit(limit: int, maximum: int) -> int:
@@ -121,10 +142,7 @@ async def events(
 ) -> dict[str, Any]:
     """A profile's events, newest first (Segment: default 10, max 100)."""
     limit = _limit(limit, 100)
-    before = None
-    if next_token:
-        stamp, message_id = _decode(next_token, 2)
-        before = (parse_timestamp(stamp), message_id)
+    before = _event_cursor(next_token) if next_token else None
     space_id = await workspace_id(engine, space)
     async with engine.connect() as connection:
         profile_id = await _profile(connection, space_id, collection, lookup)
@@ -152,7 +170,7 @@ async def external_ids(
 ) -> dict[str, Any]:
     """A profile's identifiers, oldest first (Segment: default 25, max 100)."""
     limit = _limit(limit, 100)
-    offset = int(_decode(next_token, 1)[0]) if next_token else 0
+    offset = _offset_cursor(next_token) if next_token else 0
     space_id = await workspace_id(engine, space)
     async with engine.connect() as connection:
         profile_id = await _profile(connection, space_id, collection, lookup)
