@@ -281,7 +281,7 @@ def test_management_search_by_identifier_trait_and_value(space: Space) -> None:
         {
             "type": "identify",
             "userId": "se-1",
-            "traits": {"email": "Se@Example.com", "plan": "pro"},
+            "traits": {"email": "Se@Example.com", "plan": "pro", "seats": 5, "trial": False},
             "messageId": "se-a",
             "timestamp": _ts(9),
         },
@@ -298,6 +298,9 @@ def test_management_search_by_identifier_trait_and_value(space: Space) -> None:
     one = _profile_id(space, "user_id:se-1")
     assert space.search(identifier="email:se@example.com") == [one]
     assert space.search(trait="plan=pro") == [one]
+    assert space.search(trait="seats=5") == [one]  # a number, as JSON
+    assert space.search(trait="trial=false") == [one]
+    assert space.search(trait="seats=6") == []
     assert space.search(value="se-1") == [one]
     assert space.search(identifier="email:nobody@example.com") == []
     response = space.admin("GET", "/profiles", params={"identifier": "no-colon"})

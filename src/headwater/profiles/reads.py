@@ -150,10 +150,21 @@ async def search_profiles(
             " AND kind = :k AND type = :t AND value = :v"
         )
     elif trait is not None:
+        # the text as a string, and as JSON when it is a number, true, false or null:
+        # trait=seats=5 finds {"seats": 5} and {"seats": "5"}
         params["doc"] = msgspec.json.encode({trait[0]: {"v": trait[1]}}).decode()
+        params["typed"] = params["doc"]
+        if isinstance(trait[1], str):
+            try:
+                typed = msgspec.json.decode(trait[1])
+            except msgspec.DecodeError:
+                typed = trait[1]
+            if typed is None or isinstance(typed, bool | int | float):
+                params["typed"] = msgspec.json.encode({trait[0]: {"v": typed}}).decode()
         query = (
             "SELECT id FROM profiles WHERE workspace_id = :w AND kind = :k"
-            " AND merged_into IS NULL AND traits @> CAST(:doc AS jsonb)"
+            " AND merged_into IS NULL AND (traits @> CAST(:doc AS jsonb)"
+            " OR traits @> CAST(:typed AS jsonb))"
         )
     else:
         params["v"] = value
