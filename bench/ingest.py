@@ -40,13 +40,13 @@ ADMIN_TOKEN = "bench-admin-token"
 WRITE_KEY = "bench-write-key-0001"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -63,7 +63,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> No
 @contextmanager
 def headwater(workers: int) -> Iterator[int]:
     """``headwater serve`` as a user runs it: embedded PostgreSQL in a fresh data directory."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
         env |= {
@@ -83,7 +83,7 @@ def headwater(workers: int) -> Iterator[int]:
                 stderr=subprocess.STDOUT,
             )
         try:
-            _wait(f"http://127.0.0.1:{port}/ready", process)
+            wait_ready(f"http://127.0.0.1:{port}/ready", process)
             httpx.post(
                 f"http://127.0.0.1:{port}/api/v1/sources",
                 json={"name": "bench", "write_key": WRITE_KEY},
@@ -98,7 +98,7 @@ def headwater(workers: int) -> Iterator[int]:
 @contextmanager
 def bare(workers: int) -> Iterator[int]:
     """The baseline on the same stack, with as many worker processes."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -121,7 +121,7 @@ def bare(workers: int) -> Iterator[int]:
         ],
     )
     try:
-        _wait(f"http://127.0.0.1:{port}/", process)
+        wait_ready(f"http://127.0.0.1:{port}/", process)
         yield port
     finally:
         process.terminate()

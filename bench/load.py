@@ -45,7 +45,7 @@ class Result:
         }
 
 
-class _Connection(asyncio.Protocol):
+class Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
@@ -98,9 +98,9 @@ def _request(host: str, port: int, path: str, write_key: str, body: bytes) -> by
     ).encode() + body
 
 
-async def _connect(host: str, port: int) -> _Connection:
+async def connect(host: str, port: int) -> Connection:
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_connection(_Connection, host, port)
+    _, protocol = await loop.create_connection(Connection, host, port)
     return protocol
 
 
@@ -116,10 +116,10 @@ async def closed_loop(
 ) -> Result:
     result = Result()
     counter = itertools.count()
-    clients = [await _connect(host, port) for _ in range(connections)]
+    clients = [await connect(host, port) for _ in range(connections)]
     deadline = time.perf_counter() + seconds
 
-    async def client(connection: _Connection) -> None:
+    async def client(connection: Connection) -> None:
         while time.perf_counter() < deadline:
             raw = _request(host, port, path, write_key, body(next(counter)))
             started = time.perf_counter()
@@ -151,8 +151,8 @@ async def open_loop(
     connections: int,
 ) -> Result:
     result = Result()
-    idle = [await _connect(host, port) for _ in range(connections)]
-    spare: asyncio.Queue[_Connection] = asyncio.Queue()
+    idle = [await connect(host, port) for _ in range(connections)]
+    spare: asyncio.Queue[Connection] = asyncio.Queue()
     for connection in idle:
         spare.put_nowait(connection)
     total = int(rate * seconds)

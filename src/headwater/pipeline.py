@@ -33,12 +33,21 @@ class Stage(Protocol):
 
 
 class Processor:
-    def __init__(self, *, engine: AsyncEngine, log: EventLog, settings: Settings) -> None:
-        self.stages: list[Stage] = [ProfileStage()]
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        log: EventLog,
+        settings: Settings,
+        stages: list[Stage] | None = None,
+        name: str = CONSUMER,
+    ) -> None:
+        """``stages`` default to the pipeline's; ``name`` is the consumer (its own offsets)."""
+        self.stages: list[Stage] = [ProfileStage()] if stages is None else stages
         self.consumer = Consumer(
             log,
             engine,
-            name=CONSUMER,
+            name=name,
             handler=self._handle,
             batch_size=settings.processor_batch_size,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -20,6 +21,8 @@ from headwater.runtime import Runtime
 
 __all__ = ["router"]
 
+_TOKEN_TTL = 60.0
+
 router = APIRouter(
     prefix="/v1/spaces/{space}/collections/{collection}/profiles", tags=["profile api"]
 )
@@ -29,14 +32,20 @@ Next = Annotated[str | None, Query(alias="next", description="cursor from the pr
 
 
 async def _space_access(request: Request, space: str) -> Runtime:
+    """The runtime, once the request's token opens ``space``; verified pairs are remembered
+    for a minute (a revoked token stops working within that time)."""
     current = runtime(request)
     token = _basic_user(request.headers.get("authorization"))
     if token is None:
         raise Unauthorized("missing_token", "send an access token as the HTTP Basic user")
-    engine = current.database.engine
-    if await workspaces.access_token_workspace(engine, token) == space:
+    verified: dict[tuple[str, str], float] = request.app.state.verified_tokens
+    if verified.get((token, space), 0.0) > time.monotonic():
         return current
-    if await workspaces.check_admin_token(engine, token, configured=current.settings.admin_token):
+    engine = current.database.engine
+    if await workspaces.access_token_workspace(engine, token) == space or (
+        await workspaces.check_admin_token(engine, token, configured=current.settings.admin_token)
+    ):
+        verified[(token, space)] = time.monotonic() + _TOKEN_TTL
         return current
     raise Unauthorized("invalid_token", f"the token does not open space {space!r}")
 

@@ -141,13 +141,14 @@ class ProfileStage:
         owners = await store.owners(driver, workspace_id, kind, mentions)
         before = await store.profiles_for_update(driver, owners.values())
         graph = Graph()
-        for row in before.values():
-            graph.load(await self._state(driver, row))
+        for state in await _states(driver, before):
+            graph.load(state)
+        seen = await store.mentions(driver, workspace_id, kind, mentions)
+        graph.mark_seen({Identifier(*pair): key for pair, key in seen.items()})
         new_id = _NewIds(workspace_id, kind)
         late: list[_Item] = []
         for item in items:
-            newest = graph.newest_key(item.event.mentions)
-            if newest is not None and item.event.key < newest:
+            if _needs_replay(graph, item.event):
                 late.append(item)
             else:
                 graph.apply(item.event, rules, new_id)
@@ -156,13 +157,10 @@ class ProfileStage:
             if item not in late:
                 writer.applied(item)
         await writer.flush()
+        linked = {link[0]: link[1] for link in writer.links}
         for item in late:
-            await self._replay(driver, workspace_id, kind, item, rules, new_id)
-        return {
-            item.entry.message_id: pid
-            for item in items
-            if (pid := await _profile_of(driver, workspace_id, kind, item.entry.message_id))
-        }
+            linked |= await self._replay(driver, workspace_id, kind, item, rules, new_id)
+        return linked
 
     def _item(self, entry: LogEntry, kind: str, rules: Rules) -> _Item:
         payload = entry.payload
@@ -180,16 +178,6 @@ class ProfileStage:
             event = IdentityEvent(event.message_id, event.timestamp, users, event.alias_previous_id)
         return _Item(entry, event, _user_traits(payload))
 
-    async def _state(self, driver: asyncpg.Connection, row: store.ProfileRow) -> ProfileState:
-        identifiers = await store.profile_identifiers(driver, [row.id])
-        return ProfileState(
-            row.id,
-            {Identifier(i.type, i.value): i.added_at for i in identifiers},
-            row.merges,
-            (row.first_ts, row.first_message_id),
-            (row.last_ts, row.last_message_id),
-        )
-
     async def _replay(
         self,
         driver: asyncpg.Connection,
@@ -198,8 +186,9 @@ class ProfileStage:
         item: _Item,
         rules: Rules,
         new_id: _NewIds,
-    ) -> None:
-        """Rebuild the component of a late event from every stored event, in canonical order."""
+    ) -> dict[str, str]:
+        """Rebuild the component of a late event from every stored event, in canonical order;
+        return the component's message id -> profile id."""
         stored = await _component(driver, workspace_id, kind, set(item.event.mentions))
         events = {e.message_id: e for e, _, _ in stored.values()}
         events[item.event.message_id] = item.event
@@ -218,6 +207,7 @@ class ProfileStage:
                 )
                 writer.applied(_Item(entry, event, traits))
         await writer.flush()
+        return {link[0]: link[1] for link in writer.links}
 
     async def _accounts(
         self,
@@ -241,6 +231,19 @@ class ProfileStage:
         )
 
 
+def _needs_replay(graph: Graph, event: IdentityEvent) -> bool:
+    """An event older than the newest one applied to the profiles it touches needs its
+    component rebuilt in canonical order, unless every identifier it mentions already belongs
+    to one profile: then it adds no identifier and joins no profiles, so applying it late gives
+    the canonical partition too. That is the common case (an anonymous page view read after
+    the identify that named its user, from another partition), and it costs no rebuild."""
+    newest = graph.newest_key(event.mentions)
+    if newest is None or newest < event.key:
+        return False
+    owners = {graph.owner(identifier) for identifier in event.mentions}
+    return len(owners) != 1 or None in owners
+
+
 class _NewIds:
     def __init__(self, workspace_id: int, kind: str) -> None:
         self.workspace_id, self.kind = workspace_id, kind
@@ -249,17 +252,23 @@ class _NewIds:
         return profile_id(self.workspace_id, self.kind, event.message_id)
 
 
-async def _profile_of(
-    driver: asyncpg.Connection, workspace_id: int, kind: str, message_id: str
-) -> str | None:
-    found: str | None = await driver.fetchval(
-        "SELECT profile_id FROM profile_events WHERE workspace_id = $1 AND kind = $2"
-        " AND message_id = $3",
-        workspace_id,
-        kind,
-        message_id,
-    )
-    return found
+async def _states(
+    driver: asyncpg.Connection, rows: dict[str, store.ProfileRow]
+) -> list[ProfileState]:
+    """The stored profiles as the graph loads them, their identifiers in one query."""
+    identifiers: dict[str, dict[Identifier, datetime]] = {pid: {} for pid in rows}
+    for stored in await store.profile_identifiers(driver, rows):
+        identifiers[stored.profile_id][Identifier(stored.type, stored.value)] = stored.added_at
+    return [
+        ProfileState(
+            row.id,
+            identifiers[row.id],
+            row.merges,
+            (row.first_ts, row.first_message_id),
+            (row.last_ts, row.last_message_id),
+        )
+        for row in rows.values()
+    ]
 
 
 async def _component(
@@ -280,9 +289,9 @@ async def _component(
         profiles |= fresh
         for row in await store.component_rows(driver, fresh):
             mentions = tuple(Identifier(t, v) for t, v in row["mentions"])
-            own = tuple(
-                i for i in mentions if not (row["previous_id"] and i.value == row["previous_id"])
-            )
+            # An alias's mentions end with both readings of its previousId (see
+            # IdentityEvent.mentions); its own identifiers may share that value.
+            own = mentions[:-2] if row["previous_id"] is not None else mentions
             event = IdentityEvent(row["message_id"], row["timestamp"], own, row["previous_id"])
             payload = row["payload"]
             entry = LogEntry(
@@ -325,6 +334,8 @@ class _Writer:
         self.rows: dict[str, store.ProfileRow] = {}
         self.traits: dict[str, dict[str, TraitValue]] = {}
         self.links: list[tuple[str, str, int, datetime, str, str | None, str, str | None]] = []
+        self.newest: dict[tuple[str, str], tuple[datetime, str]] = {}
+        """The newest event of this write mentioning each identifier."""
         self.origin: dict[Identifier, tuple[str, int | None]] = {}
         """The first event (in canonical order) mentioning each identifier."""
 
@@ -357,11 +368,15 @@ class _Writer:
 
     def applied(self, item: _Item) -> None:
         entry = item.entry
+        key = (entry.timestamp, entry.message_id)
+        for identifier in item.event.mentions:
+            self.origin.setdefault(identifier, (entry.message_id, entry.source_id))
+            pair = (identifier.type, identifier.value)
+            if pair not in self.newest or key > self.newest[pair]:
+                self.newest[pair] = key
         pid = self.graph.profile_of(entry.message_id)
         if pid is None:
             return  # every identifier was dropped: no profile to link the event to
-        for identifier in item.event.mentions:
-            self.origin.setdefault(identifier, (entry.message_id, entry.source_id))
         row = self._row(pid, entry)
         key = (entry.timestamp, entry.message_id)
         if key < (row.first_ts, row.first_message_id):
@@ -417,6 +432,7 @@ class _Writer:
         await store.save_profiles(self.driver, self.workspace_id, self.rows.values())
         await self._identifiers(live)
         await store.save_profile_events(self.driver, self.workspace_id, self.kind, self.links)
+        await store.save_mentions(self.driver, self.workspace_id, self.kind, self.newest)
         await store.redirect(self.driver, self.workspace_id, moves)
         await store.insert_merges(
             self.driver,

@@ -14,15 +14,18 @@ __all__ = [
     "ProfileRow",
     "StoredIdentifier",
     "component_rows",
+    "delete_identifiers",
     "insert_merges",
     "link_accounts",
     "lock_identifiers",
+    "mentions",
     "owners",
     "processed",
     "profile_identifiers",
     "profiles_for_update",
     "redirect",
     "save_identifiers",
+    "save_mentions",
     "save_profile_events",
     "save_profiles",
 ]
@@ -88,9 +91,11 @@ async def owners(
     if not pairs:
         return {}
     rows = await connection.fetch(
-        "SELECT i.type, i.value, i.profile_id FROM identifiers i"
-        " JOIN unnest($3::text[], $4::text[]) AS k(t, v) ON i.type = k.t AND i.value = k.v"
-        " WHERE i.workspace_id = $1 AND i.kind = $2",
+        # LATERAL ... LIMIT 1 is never flattened into a join: one primary-key probe per
+        # identifier, whatever the planner believes about the table's size.
+        "SELECT k.t, k.v, i.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        " LATERAL (SELECT profile_id FROM identifiers WHERE workspace_id = $1 AND kind = $2"
+        ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS i',
         workspace_id,
         kind,
         [p[0] for p in pairs],
@@ -213,7 +218,8 @@ async def delete_identifiers(
     if keys:
         await connection.execute(
             "DELETE FROM identifiers i USING unnest($3::text[], $4::text[]) AS k(t, v)"
-            " WHERE i.workspace_id = $1 AND i.kind = $2 AND i.type = k.t AND i.value = k.v",
+            " WHERE i.workspace_id = $1 AND i.kind = $2"
+            ' AND i.type = k.t COLLATE "C" AND i.value = k.v COLLATE "C"',
             workspace_id,
             kind,
             [k[0] for k in keys],
@@ -317,3 +323,51 @@ async def link_accounts(
             workspace_id,
             *[list(column) for column in columns],
         )
+
+
+async def mentions(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[datetime, str]]:
+    """The newest (timestamp, message id) that mentioned each identifier."""
+    pairs = list(set(keys))
+    if not pairs:
+        return {}
+    rows = await connection.fetch(
+        "SELECT k.t, k.v, m.newest_ts, m.newest_message_id"
+        " FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        " LATERAL (SELECT newest_ts, newest_message_id FROM identifier_mentions"
+        " WHERE workspace_id = $1 AND kind = $2"
+        ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS m',
+        workspace_id,
+        kind,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+    )
+    return {(row[0], row[1]): (row[2], row[3]) for row in rows}
+
+
+async def save_mentions(
+    connection: asyncpg.Connection,
+    workspace_id: int,
+    kind: str,
+    newest: dict[tuple[str, str], tuple[datetime, str]],
+) -> None:
+    """Raise each identifier's newest mention to the given key (never lower it)."""
+    if not newest:
+        return
+    keys = sorted(newest)
+    await connection.execute(
+        "INSERT INTO identifier_mentions AS m (workspace_id, kind, type, value, newest_ts,"
+        " newest_message_id) SELECT $1, $2, * FROM unnest($3::text[], $4::text[],"
+        " $5::timestamptz[], $6::text[])"
+        " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
+        " newest_ts = excluded.newest_ts, newest_message_id = excluded.newest_message_id"
+        " WHERE (m.newest_ts, m.newest_message_id)"
+        " < (excluded.newest_ts, excluded.newest_message_id)",
+        workspace_id,
+        kind,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [newest[k][0] for k in keys],
+        [newest[k][1] for k in keys],
+    )

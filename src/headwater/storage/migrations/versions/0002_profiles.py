@@ -52,6 +52,18 @@ CREATE TABLE identifiers (
 );
 CREATE INDEX identifiers_profile ON identifiers (profile_id);
 
+-- The newest event that mentioned each identifier, dropped ones included: an event older
+-- than this must be resolved by rebuilding its component in canonical order.
+CREATE TABLE identifier_mentions (
+    workspace_id integer NOT NULL,
+    kind text NOT NULL,
+    type text COLLATE "C" NOT NULL,
+    value text COLLATE "C" NOT NULL,
+    newest_ts timestamptz NOT NULL,
+    newest_message_id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (workspace_id, kind, type, value)
+);
+
 CREATE TABLE profile_events (
     workspace_id integer NOT NULL,
     kind text NOT NULL,
@@ -100,8 +112,8 @@ CREATE TABLE access_tokens (
 """
 
 _DOWN = """
-DROP TABLE access_tokens, account_links, profile_merges, profile_events, identifiers, profiles,
-    identity_rules
+DROP TABLE access_tokens, account_links, profile_merges, profile_events, identifier_mentions,
+    identifiers, profiles, identity_rules
 """
 
 
