@@ -28,8 +28,14 @@ CONSUMER = "processor"
 
 
 class Stage(Protocol):
-    async def process(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
-        """Apply the stage to a batch, inside the caller's transaction; idempotent."""
+    async def process(
+        self, entries: Sequence[LogEntry], connection: AsyncConnection
+    ) -> Sequence[LogEntry]:
+        """Apply the stage to a batch, inside the caller's transaction; idempotent.
+
+        Return the entries the next stage sees: all of them, or fewer (a tracking plan blocks
+        some) or changed ones (it omits properties or attaches violations).
+        """
 
 
 class Processor:
@@ -54,7 +60,9 @@ class Processor:
 
     async def _handle(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
         for stage in self.stages:
-            await stage.process(entries, connection)
+            if not entries:
+                return
+            entries = await stage.process(entries, connection)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set (leases shared with every other processor)."""

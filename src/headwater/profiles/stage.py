@@ -95,7 +95,9 @@ class ProfileStage:
     def __init__(self) -> None:
         self._rules: dict[int, tuple[float, Rules]] = {}
 
-    async def process(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
+    async def process(
+        self, entries: Sequence[LogEntry], connection: AsyncConnection
+    ) -> Sequence[LogEntry]:
         driver = await driver_connection(connection)
         if not driver.is_in_transaction():
             await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
@@ -106,6 +108,7 @@ class ProfileStage:
             rules = await self._rules_of(driver, workspace_id)
             users = await self._resolve(driver, workspace_id, "user", batch, rules)
             await self._accounts(driver, workspace_id, batch, users)
+        return entries
 
     async def _rules_of(self, driver: asyncpg.Connection, workspace_id: int) -> Rules:
         cached = self._rules.get(workspace_id)

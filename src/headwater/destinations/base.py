@@ -1,0 +1,196 @@
+"""The connector interface: what a destination plugin implements, and nothing more.
+
+A connector maps Segment-shaped events to one vendor's API. It never retries, sleeps, queues
+or counts: the delivery engine (``delivery.py``) does that once for every connector. A
+connector gets its typed config and a shared ``httpx.AsyncClient``, sends one batch (one event
+unless :attr:`Connector.max_batch` says more), and reports what happened as a
+:class:`SendResult`, with the request and response it saw so that failures can be shown::
+
+    class Echo(Connector[EchoConfig]):
+        kind = "echo"
+        config_type = EchoConfig
+
+        async def send(self, events: Sequence[Event]) -> SendResult:
+            try:
+                response = await self.client.post(self.config.url, json=list(events))
+            except httpx.HTTPError as error:
+                return transport_failure(error.request, error)
+            return classify(recorded(response))
+"""
+
+from __future__ import annotations
+
+import abc
+import email.utils
+import enum
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import httpx
+import msgspec
+import pydantic
+
+__all__ = [
+    "Connector",
+    "Event",
+    "Exchange",
+    "Outcome",
+    "SendResult",
+    "classify",
+    "recorded",
+    "retry_after_seconds",
+    "transport_failure",
+]
+
+Event = Mapping[str, Any]
+"""A normalised Segment event (``type``, ``messageId``, ``userId``, ``properties``, ...)."""
+
+ConfigT = TypeVar("ConfigT", bound=pydantic.BaseModel)
+
+_BODY_LIMIT = 4_096
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+class Outcome(enum.Enum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # transient: 408, 429, 5xx, timeouts, connection errors
+    FAILED = "failed"  # permanent: other 4xx, or events the vendor refuses as invalid
+
+
+class Exchange(msgspec.Struct, frozen=True, kw_only=True):
+    """A request and its response as shown to users (bodies cut to 4 KB, secrets masked)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str
+    status: int | None = None
+    response_headers: dict[str, str] = {}
+    response_body: str = ""
+    error: str | None = None  # a transport error (timeout, refused) instead of a response
+
+
+class SendResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What happened to one batch.
+
+    ``outcome`` applies to every event of the batch, except the indexes in ``failed`` (events
+    the vendor refused one by one while accepting the rest: permanent failures).
+    """
+
+    outcome: Outcome
+    exchange: Exchange | None = None
+    retry_after: float | None = None  # seconds, from Retry-After or the vendor's own hint
+    error: str | None = None
+    failed: dict[int, str] = {}  # index in the batch -> reason
+
+
+class Connector(abc.ABC, Generic[ConfigT]):
+    """One destination type. Subclasses set ``kind`` and ``config_type`` and write ``send``."""
+
+    kind: ClassVar[str]
+    """The registry name, also the name matched case-sensitively in ``integrations``."""
+    config_type: ClassVar[type[pydantic.BaseModel]]
+    """The typed config; fields typed ``pydantic.SecretStr`` are encrypted at rest and never
+    returned by the API."""
+    max_batch: ClassVar[int] = 1
+    """How many events :meth:`send` accepts at once (1: no batching)."""
+    categories: ClassVar[tuple[str, ...]] = ()
+    """Default consent categories (for example ``("Analytics",)``); instances may override."""
+
+    def __init__(self, config: ConfigT, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self.client = client
+
+    @abc.abstractmethod
+    async def send(self, events: Sequence[Event]) -> SendResult:
+        """Send ``events`` (at most :attr:`max_batch`); never raise for vendor or network errors."""
+
+
+def recorded(response: httpx.Response, *, secrets: Sequence[str] = ()) -> Exchange:
+    """The exchange behind ``response``, with every string in ``secrets`` masked."""
+    request = response.request
+    return Exchange(
+        method=request.method,
+        url=_mask(str(request.url), secrets),
+        request_headers=_headers(request.headers, secrets),
+        request_body=_mask(_text(request.content), secrets),
+        status=response.status_code,
+        response_headers=dict(response.headers.items()),
+        response_body=_mask(_text(response.content), secrets),
+    )
+
+
+def transport_failure(
+    request: httpx.Request, error: httpx.HTTPError, *, secrets: Sequence[str] = ()
+) -> SendResult:
+    """A retryable result for a request that got no response (timeout, refused, reset)."""
+    exchange = Exchange(
+        method=request.method,
+        url=_mask(str(request.url), secrets),
+        request_headers=_headers(request.headers, secrets),
+        request_body=_mask(_text(request.content), secrets),
+        error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__,
+    )
+    return SendResult(outcome=Outcome.RETRY, exchange=exchange, error=exchange.error)
+
+
+def classify(exchange: Exchange) -> SendResult:
+    """The usual reading of an HTTP status: 2xx delivered; 408, 429 and 5xx retried (with
+    ``Retry-After``); any other status a permanent failure."""
+    status = exchange.status
+    if status is None:
+        return SendResult(outcome=Outcome.RETRY, exchange=exchange, error=exchange.error)
+    if 200 <= status < 300:
+        return SendResult(outcome=Outcome.DELIVERED, exchange=exchange)
+    error = f"HTTP {status}: {exchange.response_body[:200]}"
+    if status in (408, 429) or status >= 500:
+        return SendResult(
+            outcome=Outcome.RETRY,
+            exchange=exchange,
+            retry_after=retry_after_seconds(exchange.response_headers.get("retry-after")),
+            error=error,
+        )
+    return SendResult(outcome=Outcome.FAILED, exchange=exchange, error=error)
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None if absent or bad.
+
+    >>> retry_after_seconds("7")
+    7.0
+    >>> retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0)
+    10.0
+    >>> retry_after_seconds("soon") is None
+    True
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _text(content: bytes) -> str:
+    text = content[:_BODY_LIMIT].decode("utf-8", "replace")
+    return text + "…" if len(content) > _BODY_LIMIT else text
+
+
+def _headers(headers: httpx.Headers, secrets: Sequence[str]) -> dict[str, str]:
+    """Headers as shown: credentials always masked, whatever their encoding."""
+    return {
+        name: "****" if name in _CREDENTIAL_HEADERS else _mask(value, secrets)
+        for name, value in headers.items()
+    }
+
+
+def _mask(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "****")
+    return text
