@@ -106,6 +106,15 @@ class Connector(abc.ABC, Generic[ConfigT]):
     async def send(self, events: Sequence[Event]) -> SendResult:
         """Send ``events`` (at most :attr:`max_batch`); never raise for vendor or network errors."""
 
+    def batch_limit(self) -> int:
+        """How many events this instance's :meth:`send` takes at once: :attr:`max_batch`,
+        unless its config asks for fewer (a webhook configured for single events)."""
+        return self.max_batch
+
+    async def close(self) -> None:
+        """Release what the connector opened itself (the injected client is not its own)."""
+        return None
+
 
 def recorded(response: httpx.Response, *, secrets: Sequence[str] = ()) -> Exchange:
     """The exchange behind ``response``, with every string in ``secrets`` masked."""

@@ -1,0 +1,18 @@
+"""The connector registry: ``kind`` -> connector class, one line per connector.
+
+Add a connector by importing its class and adding one line; the ``kind`` is the stable name
+stored with each destination instance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headwater.destinations.base import Connector
+from headwater.destinations.connectors.webhook import Webhook
+
+__all__ = ["CONNECTORS"]
+
+CONNECTORS: dict[str, type[Connector[Any]]] = {
+    Webhook.kind: Webhook,
+}
