@@ -113,7 +113,6 @@ class Connector(abc.ABC, Generic[ConfigT]):
 
     async def close(self) -> None:
         """Release what the connector opened itself (the injected client is not its own)."""
-        return None
 
 
 def recorded(response: httpx.Response, *, secrets: Sequence[str] = ()) -> Exchange:
