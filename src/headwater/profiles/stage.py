@@ -285,7 +285,9 @@ async def _component(
     seen = set(seed)
     while frontier:
         owners = await store.owners(driver, workspace_id, kind, frontier)
+        unowned = frontier - owners.keys()
         fresh = set(owners.values()) - profiles
+        fresh |= await store.mentioning_profiles(driver, workspace_id, kind, unowned) - profiles
         frontier = set()
         if not fresh:
             break

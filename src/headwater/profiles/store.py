@@ -104,6 +104,30 @@ async def owners(
     return {(row[0], row[1]): row[2] for row in rows}
 
 
+async def mentioning_profiles(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+) -> set[str]:
+    """The profiles of the newest events that mentioned each identifier: the way into a
+    component through identifiers no profile owns (an alias's other reading of its
+    ``previousId``, or an identifier dropped by a limit)."""
+    pairs = list(set(keys))
+    if not pairs:
+        return set()
+    rows = await connection.fetch(
+        "SELECT e.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        " LATERAL (SELECT newest_message_id FROM identifier_mentions"
+        " WHERE workspace_id = $1 AND kind = $2"
+        ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS m,'
+        " LATERAL (SELECT profile_id FROM profile_events WHERE workspace_id = $1 AND kind = $2"
+        " AND message_id = m.newest_message_id LIMIT 1) AS e",
+        workspace_id,
+        kind,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+    )
+    return {row[0] for row in rows}
+
+
 _PROFILE_COLUMNS = (
     "id, kind, merged_into, merges, first_ts, first_message_id, first_source_id, last_ts,"
     " last_message_id, last_source_id, traits"
