@@ -1,0 +1,290 @@
+"""What the SaaS connectors share: reading Segment events, one HTTP call, merging results.
+
+Reading: every accessor takes a normalised Segment event and never raises; a missing or
+mistyped field reads as ``None`` (or an empty mapping), so a connector decides what a gap means::
+
+    >>> event = {"type": "identify", "userId": "u1", "traits": {"email": "A@x.io"}}
+    >>> (user_id(event), email(event), distinct_id(event))
+    ('u1', 'A@x.io', 'u1')
+
+Calling: :func:`call` sends one request and returns a :class:`Sent` (the classified
+:class:`SendResult` and the parsed JSON body), turning transport errors into retries and masking
+the given secrets in the recorded exchange.
+
+Merging: a connector that makes several requests for one batch (one per vendor endpoint, one per
+user) describes each with a :class:`Part` and folds them with :func:`combine`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from headwater.destinations.base import (
+    Event,
+    Outcome,
+    SendResult,
+    classify,
+    recorded,
+    transport_failure,
+)
+from headwater.spec import parse_timestamp
+
+__all__ = [
+    "Part",
+    "Sent",
+    "anonymous_id",
+    "call",
+    "combine",
+    "context",
+    "distinct_id",
+    "email",
+    "epoch_ms",
+    "event_name",
+    "event_type",
+    "iso_time",
+    "mapping",
+    "md5_hex",
+    "occurred_at",
+    "partial",
+    "properties",
+    "stable_uuid",
+    "text",
+    "trait",
+    "traits",
+    "user_id",
+]
+
+_NAMESPACE = uuid.UUID("1b671a64-40d5-491e-99b0-da01ff1f3341")
+
+
+# -- reading events ---------------------------------------------------------------------------
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def text(value: Any) -> str | None:
+    """A non-empty identifier as a string: strings as they are, numbers written out."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
+def event_type(event: Event) -> str:
+    return text(event.get("type")) or ""
+
+
+def user_id(event: Event) -> str | None:
+    return text(event.get("userId"))
+
+
+def anonymous_id(event: Event) -> str | None:
+    return text(event.get("anonymousId"))
+
+
+def distinct_id(event: Event) -> str | None:
+    """The user id, else the anonymous id: who the event is about."""
+    return user_id(event) or anonymous_id(event)
+
+
+def properties(event: Event) -> Mapping[str, Any]:
+    return mapping(event.get("properties"))
+
+
+def context(event: Event) -> Mapping[str, Any]:
+    return mapping(event.get("context"))
+
+
+def traits(event: Event) -> Mapping[str, Any]:
+    """An identify's (or group's) ``traits``, else ``context.traits`` carried by other calls."""
+    own = event.get("traits")
+    return mapping(own) if isinstance(own, Mapping) else mapping(context(event).get("traits"))
+
+
+def trait(event: Event, *names: str) -> Any:
+    """The first of ``names`` present (not None) in the traits, for spellings like
+    ``firstName``/``first_name``."""
+    found = traits(event)
+    return next((found[name] for name in names if found.get(name) is not None), None)
+
+
+def email(event: Event) -> str | None:
+    """The email in traits, ``context.traits`` or (for track calls) properties."""
+    for source in (traits(event), mapping(context(event).get("traits")), properties(event)):
+        value = text(source.get("email"))
+        if value and "@" in value:
+            return value
+    return None
+
+
+def event_name(event: Event, *, page_format: str = "Viewed {} Page") -> str | None:
+    """A track's ``event``; for page and screen calls their name in ``page_format`` (with
+    "Screen" for screens), or "Loaded a Page"/"Loaded a Screen" when unnamed."""
+    kind = event_type(event)
+    if kind == "track":
+        return text(event.get("event"))
+    if kind not in ("page", "screen"):
+        return None
+    name = text(event.get("name")) or text(properties(event).get("name"))
+    noun = "Page" if kind == "page" else "Screen"
+    if name is None:
+        return f"Loaded a {noun}"
+    return page_format.replace("Page", noun).format(name)
+
+
+def occurred_at(event: Event) -> datetime:
+    """The event's ``timestamp`` (set on every normalised event); now if it is unreadable."""
+    value = event.get("timestamp")
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+def epoch_ms(event: Event) -> int:
+    return int(occurred_at(event).timestamp() * 1000)
+
+
+def iso_time(event: Event) -> str:
+    """The timestamp as UTC ISO-8601 with milliseconds and ``Z``."""
+    return occurred_at(event).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stable_uuid(message_id: str) -> str:
+    """``message_id`` if it is a UUID, else a UUID derived from it (the same every time), for
+    vendors whose idempotency key must be a UUID."""
+    try:
+        return str(uuid.UUID(message_id))
+    except ValueError:
+        return str(uuid.uuid5(_NAMESPACE, message_id))
+
+
+def md5_hex(value: str) -> str:
+    """The hex MD5 of ``value`` (an identifier some vendors derive, not a security measure)."""
+    return hashlib.md5(value.encode(), usedforsecurity=False).hexdigest()
+
+
+# -- one HTTP call ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A classified response (or transport failure) and its JSON body (None if not JSON)."""
+
+    result: SendResult
+    body: Any = None
+
+    @property
+    def status(self) -> int | None:
+        exchange = self.result.exchange
+        return exchange.status if exchange else None
+
+
+async def call(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    secrets: Sequence[str],
+    json: Any = None,
+    **options: Any,
+) -> Sent:
+    """Send one request (``options`` as for ``httpx.AsyncClient.request``) and classify its
+    response the usual way; never raises for network errors."""
+    request = client.build_request(method, url, json=json, **options)
+    try:
+        response = await client.send(request)
+    except httpx.HTTPError as error:
+        return Sent(transport_failure(request, error, secrets=secrets))
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = None
+    return Sent(classify(recorded(response, secrets=secrets)), body)
+
+
+def partial(result: SendResult, failed: Mapping[int, str], size: int) -> SendResult:
+    """``result`` read as a partial success: delivered except the ``failed`` indexes (out of
+    ``size``), or failed outright when the vendor refused every event."""
+    if len(failed) >= size:
+        error = next(iter(failed.values()), result.error)
+        return SendResult(
+            outcome=Outcome.FAILED, exchange=result.exchange, error=error, failed=dict(failed)
+        )
+    return SendResult(outcome=Outcome.DELIVERED, exchange=result.exchange, failed=dict(failed))
+
+
+# -- merging several calls --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """The result of one request and the batch indexes of the events it carried."""
+
+    indexes: Sequence[int]
+    result: SendResult
+
+
+@dataclass
+class _Merged:
+    failed: dict[int, str] = field(default_factory=dict)
+    retry: list[SendResult] = field(default_factory=list)
+    delivered: bool = False
+
+
+def combine(parts: Sequence[Part], refused: Mapping[int, str]) -> SendResult:
+    """One result for a batch sent as several requests, plus events refused before sending.
+
+    Any retryable part makes the whole batch retry (every request is safe to repeat: the
+    connectors send idempotency keys or set values); otherwise the batch is delivered except
+    the refused events and those of failed parts. Nothing delivered at all is a failure.
+
+    >>> ok = SendResult(outcome=Outcome.DELIVERED)
+    >>> combine([Part([0], ok)], {1: "no email"}).failed
+    {1: 'no email'}
+    """
+    merged = _Merged(failed=dict(refused))
+    for part in parts:
+        result = part.result
+        if result.outcome is Outcome.RETRY:
+            merged.retry.append(result)
+        elif result.outcome is Outcome.FAILED:
+            merged.failed.update({i: result.error or "refused" for i in part.indexes})
+        else:
+            merged.delivered = True
+            merged.failed.update({part.indexes[i]: why for i, why in result.failed.items()})
+    last = parts[-1].result if parts else None
+    if merged.retry:
+        waits = [r.retry_after for r in merged.retry if r.retry_after is not None]
+        first = merged.retry[0]
+        return SendResult(
+            outcome=Outcome.RETRY,
+            exchange=first.exchange,
+            retry_after=max(waits) if waits else None,
+            error=first.error,
+            failed=merged.failed,
+        )
+    if not merged.delivered:
+        failing = next((p.result for p in parts if p.result.outcome is Outcome.FAILED), None)
+        return SendResult(
+            outcome=Outcome.FAILED,
+            exchange=failing.exchange if failing else None,
+            error=failing.error if failing else next(iter(refused.values()), None),
+            failed=merged.failed,
+        )
+    return SendResult(
+        outcome=Outcome.DELIVERED, exchange=last.exchange if last else None, failed=merged.failed
+    )
