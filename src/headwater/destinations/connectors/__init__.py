@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.destinations.base import Connector
+from headwater.destinations.connectors.slack import Slack
 from headwater.destinations.connectors.webhook import Webhook
 
 __all__ = ["CONNECTORS"]
 
 CONNECTORS: dict[str, type[Connector[Any]]] = {
     Webhook.kind: Webhook,
+    Slack.kind: Slack,
 }
