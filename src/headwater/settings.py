@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     run_processor: bool = True
     """``headwater serve`` runs the processor in-process; false for an API-only node."""
 
+    # Destinations and the delivery engine (docs/destinations.md).
+    run_delivery: bool = True
+    """``headwater serve`` runs delivery workers in-process; false for an API-only node."""
+    secret_key: str | None = None
+    """Fernet key(s), comma-separated, for destination secrets; unset: one kept in the database."""
+    delivery_retry_window_seconds: float = 4 * 3600.0
+    delivery_backoff_base_seconds: float = 1.0
+    delivery_backoff_max_seconds: float = 600.0
+    delivery_lease_seconds: float = 30.0
+    """How long past a send's timeout a claimed batch stays hidden from other workers."""
+    delivery_poll_seconds: float = 1.0
+    destinations_refresh_seconds: float = 2.0
+
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0
     housekeeping_interval_seconds: float = 60.0
