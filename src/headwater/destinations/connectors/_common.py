@@ -17,6 +17,7 @@ user) describes each with a :class:`Part` and folds them with :func:`combine`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ __all__ = [
     "Part",
     "Sent",
     "anonymous_id",
+    "basic_auth",
     "call",
     "combine",
     "context",
@@ -178,6 +180,15 @@ def md5_hex(value: str) -> str:
 
 
 # -- one HTTP call ----------------------------------------------------------------------------
+
+
+def basic_auth(username: str, password: str = "") -> str:
+    """An ``Authorization`` header value for HTTP Basic authentication.
+
+    >>> basic_auth("token")
+    'Basic dG9rZW46'
+    """
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 @dataclass(frozen=True)

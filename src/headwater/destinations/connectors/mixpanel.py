@@ -1,0 +1,215 @@
+"""Mixpanel: events through the Import API, user profiles through the Engage API.
+
+Mapping (after Segment's Mixpanel destination):
+
+- ``track`` → an event named ``event``; ``page``/``screen`` → "Viewed {name} Page" /
+  "Viewed {name} Screen" ("Loaded a Page"/"Loaded a Screen" when unnamed). The properties are
+  the call's, plus ``time`` (ms), ``distinct_id`` (userId, else anonymousId), ``$user_id``,
+  ``$device_id`` (anonymousId: Mixpanel's Simplified ID Merge joins the two), ``$insert_id``,
+  ``$ip``, ``$current_url``, ``$referrer``, ``$os``, ``$app_version_string``,
+  ``$manufacturer`` and ``$model`` from ``context``.
+- ``identify`` → a profile ``$set`` of its traits, with Segment's reserved traits renamed
+  (``email`` → ``$email``, ``firstName`` → ``$first_name``, ``createdAt`` → ``$created``...).
+- ``group`` and ``alias`` are refused (per event, with the reason): group profiles need Group
+  Analytics keys this connector does not configure, and Simplified ID Merge links identities
+  through ``$user_id``/``$device_id`` on events instead of alias calls.
+
+Requests: ``POST {endpoint}/import?strict=1`` with a JSON array of up to 2000 events, Basic
+auth with the service account (and ``project_id``) when configured, else the project token as
+user name; ``POST {endpoint}/engage?verbose=1`` with a JSON array of profile updates carrying
+``$token``. A batch may need both requests; see ``_common.combine`` for how they merge.
+
+Idempotency: ``$insert_id`` is the messageId (or a UUID derived from it when it is longer than
+Mixpanel's 36 characters or not alphanumeric-and-dashes); Mixpanel drops repeats, so retries
+are safe. Profile ``$set`` is idempotent by nature.
+
+Errors: an ``/import`` 400 with ``failed_records`` is a partial success: the listed events fail
+(reason: Mixpanel's message), the rest are delivered. ``/engage`` answers 200 even when it
+refuses an update; with ``verbose=1`` its ``{"status": 0, "error": ...}`` marks the updates
+failed. 401, 403, 413 are permanent; 429 and 5xx are retried. Default consent category:
+Analytics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from headwater.destinations.base import Connector, Event, Outcome, SendResult
+from headwater.destinations.connectors._common import (
+    Part,
+    anonymous_id,
+    basic_auth,
+    call,
+    combine,
+    context,
+    distinct_id,
+    epoch_ms,
+    event_name,
+    event_type,
+    mapping,
+    partial,
+    properties,
+    stable_uuid,
+    traits,
+    user_id,
+)
+
+__all__ = ["Mixpanel", "MixpanelConfig"]
+
+_INSERT_ID = re.compile(r"^[A-Za-z0-9-]{1,36}$")
+_RESERVED_TRAITS = {
+    "email": "$email",
+    "firstName": "$first_name",
+    "lastName": "$last_name",
+    "name": "$name",
+    "phone": "$phone",
+    "createdAt": "$created",
+    "username": "$username",
+    "avatar": "$avatar",
+}
+_REFUSED = {
+    "group": "Mixpanel group calls are not supported (Group Analytics keys are not configured)",
+    "alias": "Mixpanel links identities through $user_id/$device_id; alias calls are not sent",
+}
+
+
+class MixpanelConfig(pydantic.BaseModel):
+    project_token: pydantic.SecretStr
+    service_account_username: str | None = pydantic.Field(
+        default=None, description="an Owner or Admin service account; else the token is used"
+    )
+    service_account_secret: pydantic.SecretStr | None = None
+    project_id: str | None = pydantic.Field(
+        default=None, description="required with a service account"
+    )
+    endpoint: str = pydantic.Field(
+        default="https://api.mixpanel.com",
+        description="https://api-eu.mixpanel.com or https://api-in.mixpanel.com for EU or India",
+    )
+    profiles: bool = pydantic.Field(default=True, description="send identify traits to profiles")
+
+
+class Mixpanel(Connector[MixpanelConfig]):
+    kind = "mixpanel"
+    config_type = MixpanelConfig
+    max_batch = 2000
+    categories = ("Analytics",)
+
+    async def send(self, events: Sequence[Event]) -> SendResult:
+        imports: list[int] = []
+        profiles: list[int] = []
+        refused: dict[int, str] = {}
+        for index, event in enumerate(events):
+            kind = event_type(event)
+            if kind in ("track", "page", "screen") and event_name(event):
+                imports.append(index)
+            elif kind == "identify" and self.config.profiles:
+                profiles.append(index)
+            elif kind == "identify":
+                refused[index] = "profile updates are turned off in this Mixpanel destination"
+            else:
+                refused[index] = _REFUSED.get(kind, f"Mixpanel cannot take this {kind} call")
+        parts = []
+        if imports:
+            parts.append(Part(imports, await self._import([events[i] for i in imports])))
+        if profiles:
+            parts.append(Part(profiles, await self._engage([events[i] for i in profiles])))
+        return combine(parts, refused)
+
+    async def _import(self, events: Sequence[Event]) -> SendResult:
+        config = self.config
+        token = config.project_token.get_secret_value()
+        params = {"strict": "1"}
+        if config.service_account_username and config.service_account_secret:
+            secret = config.service_account_secret.get_secret_value()
+            authorization = basic_auth(config.service_account_username, secret)
+            params["project_id"] = config.project_id or ""
+        else:
+            authorization = basic_auth(token)
+        sent = await call(
+            self.client,
+            "POST",
+            f"{config.endpoint.rstrip('/')}/import",
+            json=[_import_event(event) for event in events],
+            params=params,
+            headers={"Authorization": authorization},
+            secrets=self._secrets(),
+        )
+        records = mapping(sent.body).get("failed_records")
+        if sent.status != 400 or not isinstance(records, list) or not records:
+            return sent.result
+        failed = {
+            int(record["index"]): str(record.get("message") or "refused by Mixpanel")
+            for record in map(mapping, records)
+            if isinstance(record.get("index"), int) and 0 <= record["index"] < len(events)
+        }
+        return partial(sent.result, failed, len(events))
+
+    async def _engage(self, events: Sequence[Event]) -> SendResult:
+        token = self.config.project_token.get_secret_value()
+        sent = await call(
+            self.client,
+            "POST",
+            f"{self.config.endpoint.rstrip('/')}/engage",
+            json=[_profile_update(event, token) for event in events],
+            params={"verbose": "1"},
+            secrets=self._secrets(),
+        )
+        body = mapping(sent.body)
+        if sent.result.outcome is Outcome.DELIVERED and body.get("status") == 0:
+            reason = f"Mixpanel refused the profile update: {body.get('error')}"
+            return partial(sent.result, dict.fromkeys(range(len(events)), reason), len(events))
+        return sent.result
+
+    def _secrets(self) -> list[str]:
+        secret = self.config.service_account_secret
+        return [self.config.project_token.get_secret_value()] + (
+            [secret.get_secret_value()] if secret else []
+        )
+
+
+def _import_event(event: Event) -> dict[str, Any]:
+    ctx = context(event)
+    page, os, app, device = (mapping(ctx.get(key)) for key in ("page", "os", "app", "device"))
+    message_id = str(event.get("messageId") or "")
+    optional = {
+        "$user_id": user_id(event),
+        "$device_id": anonymous_id(event),
+        "$ip": ctx.get("ip"),
+        "$current_url": page.get("url"),
+        "$referrer": page.get("referrer"),
+        "$os": os.get("name"),
+        "$app_version_string": app.get("version"),
+        "$manufacturer": device.get("manufacturer"),
+        "$model": device.get("model"),
+    }
+    return {
+        "event": event_name(event),
+        "properties": {
+            **properties(event),
+            **{key: value for key, value in optional.items() if value is not None},
+            "time": epoch_ms(event),
+            "distinct_id": distinct_id(event) or "",
+            "$insert_id": message_id if _INSERT_ID.match(message_id) else stable_uuid(message_id),
+        },
+    }
+
+
+def _profile_update(event: Event, token: str) -> dict[str, Any]:
+    update: dict[str, Any] = {
+        "$token": token,
+        "$distinct_id": distinct_id(event) or "",
+        "$set": _renamed(traits(event)),
+    }
+    ip = context(event).get("ip")
+    if ip:
+        update["$ip"] = ip
+    return update
+
+
+def _renamed(found: Mapping[str, Any]) -> dict[str, Any]:
+    return {_RESERVED_TRAITS.get(key, key): value for key, value in found.items()}
