@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.destinations.base import Connector
+from headwater.destinations.connectors.amplitude import Amplitude
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.slack import Slack
 from headwater.destinations.connectors.webhook import Webhook
@@ -19,4 +20,5 @@ CONNECTORS: dict[str, type[Connector[Any]]] = {
     Webhook.kind: Webhook,
     Slack.kind: Slack,
     Mixpanel.kind: Mixpanel,
+    Amplitude.kind: Amplitude,
 }

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +56,7 @@ __all__ = [
     "occurred_at",
     "partial",
     "properties",
+    "sort_out",
     "stable_uuid",
     "text",
     "trait",
@@ -238,6 +239,21 @@ def partial(result: SendResult, failed: Mapping[int, str], size: int) -> SendRes
     return SendResult(outcome=Outcome.DELIVERED, exchange=result.exchange, failed=dict(failed))
 
 
+def sort_out(
+    events: Sequence[Event], refusal: Callable[[Event], str | None]
+) -> tuple[list[int], dict[int, str]]:
+    """The indexes of the events a vendor can take, and the others with ``refusal``'s reason."""
+    accepted: list[int] = []
+    refused: dict[int, str] = {}
+    for index, event in enumerate(events):
+        reason = refusal(event)
+        if reason is None:
+            accepted.append(index)
+        else:
+            refused[index] = reason
+    return accepted, refused
+
+
 # -- merging several calls --------------------------------------------------------------------
 
 
@@ -267,16 +283,18 @@ def combine(parts: Sequence[Part], refused: Mapping[int, str]) -> SendResult:
     >>> combine([Part([0], ok)], {1: "no email"}).failed
     {1: 'no email'}
     """
+    if len(parts) == 1 and not refused:
+        return parts[0].result  # the whole batch in one request
     merged = _Merged(failed=dict(refused))
     for part in parts:
         result = part.result
+        merged.failed.update({part.indexes[i]: why for i, why in result.failed.items()})
         if result.outcome is Outcome.RETRY:
             merged.retry.append(result)
         elif result.outcome is Outcome.FAILED:
             merged.failed.update({i: result.error or "refused" for i in part.indexes})
         else:
             merged.delivered = True
-            merged.failed.update({part.indexes[i]: why for i, why in result.failed.items()})
     last = parts[-1].result if parts else None
     if merged.retry:
         waits = [r.retry_after for r in merged.retry if r.retry_after is not None]

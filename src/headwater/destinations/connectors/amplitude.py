@@ -1,0 +1,184 @@
+"""Amplitude: events through the HTTP V2 API (``/2/httpapi``) or the Batch Event Upload API
+(``/batch``), chosen by ``api``.
+
+Mapping (after Segment's Amplitude destination):
+
+- ``track`` → ``event_type`` = the event name; ``page``/``screen`` → "Viewed {name} Page" /
+  "Viewed {name} Screen" ("Loaded a Page"/"Loaded a Screen" when unnamed);
+- ``identify`` → an ``$identify`` event whose ``user_properties`` are ``{"$set": traits}``;
+- every event: ``user_id``, ``device_id`` (``context.device.id``, else anonymousId), ``time``
+  (ms), ``insert_id`` (the messageId), ``event_properties`` (properties), ``user_properties``
+  (``context.traits`` on non-identify calls), and from ``context``: ``ip``, ``language``
+  (locale), ``os_name``/``os_version``, ``device_manufacturer``/``device_model``,
+  ``app_version``, ``carrier``, ``city``/``country``; ``revenue``, ``price``, ``quantity`` and
+  ``productId`` copied from properties when present;
+- ``group`` and ``alias`` are refused per event (Amplitude groups need a group type this
+  connector does not configure; Amplitude has no alias in these APIs), and so is an event with
+  neither user id nor device id (Amplitude requires one).
+
+Request: ``POST {endpoint}/2/httpapi`` (or ``/batch``), JSON ``{"api_key", "events",
+["options": {"min_id_length"}]}``. Up to 1000 events per HTTP V2 request (Amplitude asks for
+fewer than 2000 and under 1 MB) and 2000 per Batch request (20 MB limit). Amplitude refuses ids
+shorter than 5 characters unless ``min_id_length`` says otherwise.
+
+Idempotency: ``insert_id`` = messageId; Amplitude ignores a repeat within 7 days.
+
+Errors: a 400 that names events (``events_with_invalid_fields``,
+``events_with_missing_fields``, ``silenced_events``) rejected the whole request: the named
+events fail and the rest are retried (Amplitude's documented recovery: remove them and resend).
+Any other 400, 401 and 413 are permanent. 429 (throttled user or device) is retried after
+``Retry-After`` or, as Amplitude advises, 30 seconds; 5xx is retried. Default consent category:
+Analytics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pydantic
+
+from headwater.destinations.base import Connector, Event, Outcome, SendResult
+from headwater.destinations.connectors._common import (
+    Part,
+    anonymous_id,
+    call,
+    combine,
+    context,
+    epoch_ms,
+    event_name,
+    event_type,
+    mapping,
+    properties,
+    sort_out,
+    text,
+    traits,
+    user_id,
+)
+
+__all__ = ["Amplitude", "AmplitudeConfig"]
+
+_LIMITS = {"http_v2": 1000, "batch": 2000}
+_PATHS = {"http_v2": "/2/httpapi", "batch": "/batch"}
+_THROTTLE_PAUSE = 30.0
+_REJECTION_LISTS = ("events_with_invalid_fields", "events_with_missing_fields")
+_REVENUE_FIELDS = ("revenue", "price", "quantity", "productId")
+_REFUSED = {
+    "group": "Amplitude group calls are not supported (no group type is configured)",
+    "alias": "Amplitude has no alias call in its event APIs",
+}
+
+
+class AmplitudeConfig(pydantic.BaseModel):
+    api_key: pydantic.SecretStr
+    api: Literal["http_v2", "batch"] = pydantic.Field(
+        default="http_v2", description="batch for historical data or high per-user volume"
+    )
+    endpoint: str = pydantic.Field(
+        default="https://api2.amplitude.com", description="https://api.eu.amplitude.com for EU"
+    )
+    min_id_length: int | None = pydantic.Field(
+        default=None, ge=1, description="accept user and device ids shorter than 5 characters"
+    )
+
+
+class Amplitude(Connector[AmplitudeConfig]):
+    kind = "amplitude"
+    config_type = AmplitudeConfig
+    max_batch = max(_LIMITS.values())
+    categories = ("Analytics",)
+
+    def batch_limit(self) -> int:
+        return _LIMITS[self.config.api]
+
+    async def send(self, events: Sequence[Event]) -> SendResult:
+        indexes, refused = sort_out(events, _refusal)
+        parts = [Part(indexes, await self._upload([events[i] for i in indexes]))] if indexes else []
+        return combine(parts, refused)
+
+    async def _upload(self, events: Sequence[Event]) -> SendResult:
+        config = self.config
+        key = config.api_key.get_secret_value()
+        body: dict[str, Any] = {"api_key": key, "events": [_amplitude_event(e) for e in events]}
+        if config.min_id_length is not None:
+            body["options"] = {"min_id_length": config.min_id_length}
+        url = config.endpoint.rstrip("/") + _PATHS[config.api]
+        sent = await call(self.client, "POST", url, json=body, secrets=[key])
+        result = sent.result
+        if sent.status == 429 and result.retry_after is None:
+            return SendResult(
+                outcome=Outcome.RETRY,
+                exchange=result.exchange,
+                retry_after=_THROTTLE_PAUSE,
+                error=result.error,
+            )
+        rejected = _rejected(mapping(sent.body), len(events)) if sent.status == 400 else {}
+        if not rejected or len(rejected) == len(events):
+            return result
+        return SendResult(
+            outcome=Outcome.RETRY, exchange=result.exchange, error=result.error, failed=rejected
+        )
+
+
+def _refusal(event: Event) -> str | None:
+    kind = event_type(event)
+    if kind in _REFUSED:
+        return _REFUSED[kind]
+    if kind != "identify" and not event_name(event):
+        return f"Amplitude cannot take this {kind or 'untyped'} call"
+    if not (user_id(event) or _device_id(event)):
+        return "Amplitude needs a user id or a device id"
+    return None
+
+
+def _rejected(body: Mapping[str, Any], size: int) -> dict[int, str]:
+    """Indexes Amplitude named in a 400 body, each with the field it complained about."""
+    rejected: dict[int, str] = {}
+    for listing in _REJECTION_LISTS:
+        for field, indexes in mapping(body.get(listing)).items():
+            for index in indexes if isinstance(indexes, list) else []:
+                if isinstance(index, int) and 0 <= index < size:
+                    rejected[index] = f"Amplitude {listing.replace('_', ' ')}: {field}"
+    silenced = body.get("silenced_events")
+    for index in silenced if isinstance(silenced, list) else []:
+        if isinstance(index, int) and 0 <= index < size:
+            rejected[index] = "Amplitude silenced this device id"
+    return rejected
+
+
+def _device_id(event: Event) -> str | None:
+    return text(mapping(context(event).get("device")).get("id")) or anonymous_id(event)
+
+
+def _amplitude_event(event: Event) -> dict[str, Any]:
+    ctx = context(event)
+    os, device, app, location = (mapping(ctx.get(k)) for k in ("os", "device", "app", "location"))
+    network = mapping(ctx.get("network"))
+    identify = event_type(event) == "identify"
+    props = properties(event)
+    fields: dict[str, Any] = {
+        "user_id": user_id(event),
+        "device_id": _device_id(event),
+        "event_type": "$identify" if identify else event_name(event),
+        "time": epoch_ms(event),
+        "insert_id": str(event.get("messageId") or ""),
+        "event_properties": None if identify else dict(props) or None,
+        "user_properties": {"$set": dict(traits(event))} if identify else _context_traits(ctx),
+        "ip": ctx.get("ip"),
+        "language": ctx.get("locale"),
+        "os_name": os.get("name"),
+        "os_version": os.get("version"),
+        "device_manufacturer": device.get("manufacturer"),
+        "device_model": device.get("model"),
+        "app_version": app.get("version"),
+        "carrier": network.get("carrier"),
+        "city": location.get("city"),
+        "country": location.get("country"),
+    }
+    if not identify:
+        fields.update({name: props[name] for name in _REVENUE_FIELDS if name in props})
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _context_traits(ctx: Mapping[str, Any]) -> dict[str, Any] | None:
+    return dict(mapping(ctx.get("traits"))) or None
