@@ -10,6 +10,7 @@ from typing import Any
 
 from headwater.destinations.base import Connector
 from headwater.destinations.connectors.amplitude import Amplitude
+from headwater.destinations.connectors.ga4 import GoogleAnalytics4
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.slack import Slack
 from headwater.destinations.connectors.webhook import Webhook
@@ -21,4 +22,5 @@ CONNECTORS: dict[str, type[Connector[Any]]] = {
     Slack.kind: Slack,
     Mixpanel.kind: Mixpanel,
     Amplitude.kind: Amplitude,
+    GoogleAnalytics4.kind: GoogleAnalytics4,
 }
