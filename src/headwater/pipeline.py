@@ -6,7 +6,8 @@
 Each batch (one partition, in offset order) runs through every stage in one transaction; the
 consumer offset commits in the same transaction. Stages are idempotent, so a batch delivered
 twice (after a crash, or from a log outside PostgreSQL) changes nothing the second time.
-Today's stages: identity and profiles. Tracking plans, audiences and routing come next, in the
+Today's stages: identity and profiles, then routing to destinations (last: it only enqueues
+deliveries). Tracking plans and audiences come next, in the
 order of ``../shared/DESIGN.md``'s data flow.
 """
 
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from headwater.destinations import RoutingStage
 from headwater.log import Consumer, EventLog, LogEntry
 from headwater.profiles import ProfileStage
 from headwater.settings import Settings
@@ -49,7 +51,14 @@ class Processor:
         name: str = CONSUMER,
     ) -> None:
         """``stages`` default to the pipeline's; ``name`` is the consumer (its own offsets)."""
-        self.stages: list[Stage] = [ProfileStage()] if stages is None else stages
+        self.stages: list[Stage] = (
+            [
+                ProfileStage(),
+                RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
+            ]
+            if stages is None
+            else stages
+        )
         self.consumer = Consumer(
             log,
             engine,

@@ -1,5 +1,5 @@
 """What a running Headwater holds: the database, the event log, the collector and (unless
-turned off) the processor, started and stopped together."""
+turned off) the processor and the delivery workers, started and stopped together."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from headwater.collect import Collector
+from headwater.destinations import DeliveryWorkers
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
@@ -29,6 +30,7 @@ class Runtime:
     processor: Processor
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _processing: asyncio.Task[None] | None = None
+    _delivering: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
@@ -56,14 +58,18 @@ class Runtime:
         )
         if settings.run_processor:
             runtime._processing = asyncio.create_task(runtime.processor.run(runtime._stop))
+        if settings.run_delivery:
+            workers = DeliveryWorkers(engine=database.engine, settings=settings)
+            runtime._delivering = asyncio.create_task(workers.run(runtime._stop))
         return runtime
 
     async def stop(self) -> None:
         await self.collector.stop()
         self._stop.set()
-        if self._processing is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._processing
+        for task in (self._processing, self._delivering):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.log.close()
         await self.database.close()
 

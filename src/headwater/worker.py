@@ -1,8 +1,12 @@
-"""``headwater worker``: the processor in its own process, for scaling out.
+"""``headwater worker``: the processor and the delivery workers in their own process, for
+scaling out.
 
 Run any number of workers beside ``headwater serve`` (started with
-``HEADWATER_RUN_PROCESSOR=false`` if it should only collect); they share the log's partitions
-through leases, and take over a crashed worker's partitions when its leases expire.
+``HEADWATER_RUN_PROCESSOR=false`` and ``HEADWATER_RUN_DELIVERY=false`` if it should only
+collect); they share the log's partitions through leases, and take over a crashed worker's
+partitions when its leases expire. Delivery workers share each destination's queue through
+``FOR UPDATE SKIP LOCKED`` claims; a crashed worker's claimed rows come due again after their
+lease. ``HEADWATER_RUN_PROCESSOR`` and ``HEADWATER_RUN_DELIVERY`` turn either half off here too.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import signal
 
 from rich.console import Console
 
+from headwater.destinations import DeliveryWorkers
 from headwater.log import PostgresLog
 from headwater.logs import configure
 from headwater.pipeline import Processor
@@ -38,10 +43,16 @@ async def _work(settings: Settings, console: Console) -> None:
         await migrate(database.engine)
         log = PostgresLog(database.engine, settings.log_partitions)
         processor = Processor(engine=database.engine, log=log, settings=settings)
-        console.print(f"processor {processor.consumer.owner} started")
+        tasks = []
+        if settings.run_processor:
+            console.print(f"processor {processor.consumer.owner} started")
+            tasks.append(processor.run(stop))
+        if settings.run_delivery:
+            console.print("delivery workers started")
+            tasks.append(DeliveryWorkers(engine=database.engine, settings=settings).run(stop))
         with contextlib.suppress(asyncio.CancelledError):
-            await processor.run(stop)
+            await asyncio.gather(*tasks)
         await log.close()
     finally:
         await database.close()
-    console.print("processor stopped")
+    console.print("worker stopped")

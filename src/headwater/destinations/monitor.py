@@ -1,0 +1,185 @@
+"""Observability per destination: counts and p95 latency over time, health and alert state,
+the latest errors with their exchanges, and dead letters.
+
+The figures come from ``delivery_stats`` (one row per destination and minute, written in the
+same transactions as the queue changes they count), so they are exact after a crash and cheap
+to read over long ranges.
+
+Alert state over the destination's ``alert_window_minutes``: ``no_data`` when nothing was
+attempted, ``alerting`` when delivered / (delivered + retried + failed) falls below
+``alert_below``, else ``ok``. Every attempt counts, so a destination that needs three tries
+per event scores 0.33 even if nothing is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater.destinations import store
+from headwater.destinations.model import LATENCY_BOUNDS_MS, Destination
+from headwater.destinations.service import find
+from headwater.errors import BadRequest
+
+__all__ = ["dead_letters", "errors", "health", "health_of", "percentile", "stats"]
+
+Interval = Literal["minute", "hour", "day"]
+
+
+def percentile(histogram: list[int], share: float) -> float | None:
+    """The ``share`` quantile (0.95: p95) in ms of a :data:`LATENCY_BOUNDS_MS` histogram,
+    interpolated within its slot; None when empty.
+
+    >>> percentile([0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0.5)
+    17.5
+    """
+    total = sum(histogram)
+    if total == 0:
+        return None
+    wanted = share * total
+    seen = 0
+    for slot, count in enumerate(histogram):
+        if count and seen + count >= wanted:
+            low = LATENCY_BOUNDS_MS[slot - 1] if slot > 0 else 0
+            if slot >= len(LATENCY_BOUNDS_MS):
+                return float(low)
+            high = LATENCY_BOUNDS_MS[slot]
+            return low + (high - low) * (wanted - seen) / count
+        seen += count
+    return float(LATENCY_BOUNDS_MS[-1])
+
+
+def _summed(parts: list[str | None]) -> list[int]:
+    total = [0] * (len(LATENCY_BOUNDS_MS) + 1)
+    for part in parts:
+        for index, value in enumerate((part or "").split(",")):
+            if value and index < len(total):
+                total[index] += int(value)
+    return total
+
+
+async def stats(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    destination_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    interval: Interval = "hour",
+) -> dict[str, Any]:
+    """Counts and p50/p95 received-to-delivered latency per interval (default: last 24 h)."""
+    if interval not in ("minute", "hour", "day"):
+        raise BadRequest("invalid_interval", "interval is minute, hour or day")
+    until = _aware(until) or datetime.now(UTC)
+    since = _aware(since) or until - timedelta(days=1)
+    async with engine.connect() as connection:
+        await find(connection, workspace, destination_id)
+        rows = await store.stats(
+            connection, destination_id, since=since, until=until, interval=interval
+        )
+    series = []
+    for row in rows:
+        histogram = _summed(list(row.latency))
+        series.append(
+            {
+                "at": row.at.isoformat(),
+                **{
+                    name: int(getattr(row, name))
+                    for name in (
+                        "enqueued",
+                        "delivered",
+                        "retried",
+                        "failed",
+                        "dead_lettered",
+                        "skipped_integrations",
+                        "skipped_consent",
+                        "skipped_filters",
+                    )
+                },
+                "p50_ms": percentile(histogram, 0.5),
+                "p95_ms": percentile(histogram, 0.95),
+            }
+        )
+    return {"destination": destination_id, "interval": interval, "series": series}
+
+
+async def health_of(connection: AsyncConnection, destination: Destination) -> dict[str, Any]:
+    """Success ratio and alert state over the destination's alert window."""
+    options = destination.delivery_options()
+    row = (
+        await connection.execute(
+            text(
+                "SELECT coalesce(sum(delivered), 0) AS delivered,"
+                " coalesce(sum(retried), 0) AS retried, coalesce(sum(failed), 0) AS failed"
+                " FROM delivery_stats WHERE destination_id = :id"
+                " AND bucket >= date_trunc('minute', now()) - make_interval(mins => :window)"
+            ),
+            {"id": destination.id, "window": options.alert_window_minutes - 1},
+        )
+    ).one()
+    attempts = int(row.delivered + row.retried + row.failed)
+    ratio = row.delivered / attempts if attempts else None
+    state = "no_data" if ratio is None else "alerting" if ratio < options.alert_below else "ok"
+    return {
+        "state": state,
+        "success_ratio": None if ratio is None else float(ratio),
+        "attempts": attempts,
+        "threshold": options.alert_below,
+        "window_minutes": options.alert_window_minutes,
+    }
+
+
+async def health(engine: AsyncEngine, *, workspace: str, destination_id: int) -> dict[str, Any]:
+    """Alert state, success ratio, and the queue: pending, retrying, oldest event's age."""
+    async with engine.connect() as connection:
+        destination = await find(connection, workspace, destination_id)
+        found = await health_of(connection, destination)
+        found["queue"] = await store.queue_depth(connection, destination_id)
+        found["enabled"] = destination.enabled
+    return found
+
+
+async def errors(
+    engine: AsyncEngine, *, workspace: str, destination_id: int, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The newest failed sends, newest first, each with its request and response."""
+    async with engine.connect() as connection:
+        await find(connection, workspace, destination_id)
+        found = await store.latest_errors(connection, destination_id, limit=_limit(limit))
+    return [_iso(item) for item in found]
+
+
+async def dead_letters(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    destination_id: int,
+    limit: int = 50,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    """Dead letters, newest first (page with ``before`` = the last id seen)."""
+    async with engine.connect() as connection:
+        await find(connection, workspace, destination_id)
+        found = await store.dead_letters(
+            connection, destination_id, limit=_limit(limit), before=before
+        )
+    return [_iso(item) for item in found]
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 1000:
+        raise BadRequest("invalid_limit", "limit is between 1 and 1000")
+    return limit
+
+
+def _iso(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in item.items()}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

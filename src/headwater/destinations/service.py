@@ -1,0 +1,368 @@
+"""Destination instances: create, read, update, enable, delete, test; each function owns its
+transaction. Secrets are sealed before they are stored and masked in everything returned.
+
+>>> await create_destination(engine, settings, workspace="default", name="Orders hook",
+...                          kind="webhook", config={"url": "https://example.com/hook"})
+{"id": 1, "name": "Orders hook", "kind": "webhook", "config": {"url": ..., "secret": null}, ...}
+
+Profile changes and audiences deliver through :func:`enqueue_event`: any Segment-shaped event
+(an ``identify`` with traits, a ``track`` of ``Audience Entered``) queued for one destination,
+delivered by the same engine with the same retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import msgspec
+import pydantic
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater import __version__
+from headwater.destinations import queue, store
+from headwater.destinations.base import Connector
+from headwater.destinations.connectors import CONNECTORS
+from headwater.destinations.model import DeliveryOptions, Destination, FilterList
+from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
+from headwater.errors import BadRequest, Conflict, NotFound
+from headwater.settings import Settings
+from headwater.storage import driver_connection
+
+__all__ = [
+    "connector_config",
+    "create_destination",
+    "delete_destination",
+    "enqueue_event",
+    "find",
+    "get_destination",
+    "kinds",
+    "list_destinations",
+    "send_test",
+    "update_destination",
+    "view",
+]
+
+SAMPLE_EVENT: dict[str, Any] = {
+    "type": "track",
+    "event": "Headwater Test Event",
+    "userId": "test-user",
+    "anonymousId": "test-anonymous-id",
+    "messageId": "headwater-test-event",
+    "properties": {"test": True},
+    "context": {"library": {"name": "headwater", "version": __version__}},
+    "timestamp": "2024-01-01T00:00:00.000Z",
+    "receivedAt": "2024-01-01T00:00:00.000Z",
+    "sentAt": "2024-01-01T00:00:00.000Z",
+}
+
+
+def kinds() -> list[dict[str, Any]]:
+    """Every connector: its kind, batch size, default consent categories and config schema."""
+    return [
+        {
+            "kind": kind,
+            "max_batch": connector.max_batch,
+            "categories": list(connector.categories),
+            "config_schema": connector.config_type.model_json_schema(),
+            "secret_fields": sorted(secret_fields(connector.config_type)),
+        }
+        for kind, connector in sorted(CONNECTORS.items())
+    ]
+
+
+def view(destination: Destination, workspace: str) -> dict[str, Any]:
+    """A destination as the API shows it: secrets as ``{"set": true}``."""
+    return {
+        "id": destination.id,
+        "workspace": workspace,
+        "name": destination.name,
+        "kind": destination.kind,
+        "config": masked(destination.config),
+        "sources": destination.sources,
+        "filters": destination.filters,
+        "categories": destination.categories,
+        "delivery": destination.delivery_options().model_dump(),
+        "enabled": destination.enabled,
+        "created_at": destination.created_at.isoformat(),
+        "updated_at": destination.updated_at.isoformat(),
+    }
+
+
+def _invalid(code: str, what: str, error: pydantic.ValidationError) -> BadRequest:
+    details = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+        for e in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    return BadRequest(code, f"invalid {what}", errors=details)
+
+
+def _connector(kind: str) -> type[Connector[Any]]:
+    found = CONNECTORS.get(kind)
+    if found is None:
+        raise BadRequest("unknown_kind", f"no connector {kind!r}", kinds=sorted(CONNECTORS))
+    return found
+
+
+def _plain(config: pydantic.BaseModel) -> dict[str, Any]:
+    """A validated config as JSON values, secrets in clear (to be sealed)."""
+    dumped: dict[str, Any] = config.model_dump(mode="json")
+    for name in secret_fields(type(config)):
+        value = getattr(config, name)
+        if isinstance(value, pydantic.SecretStr):
+            dumped[name] = value.get_secret_value()
+        elif isinstance(value, dict):
+            dumped[name] = {k: v.get_secret_value() for k, v in value.items()}
+    return dumped
+
+
+def _validated_config(connector: type[Connector[Any]], raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise BadRequest("invalid_config", "config is a JSON object")
+    try:
+        return _plain(connector.config_type.model_validate(raw))
+    except pydantic.ValidationError as error:
+        raise _invalid("invalid_config", "config", error) from None
+
+
+def connector_config(
+    box: SecretBox, connector: type[Connector[Any]], destination: Destination
+) -> pydantic.BaseModel:
+    """The destination's typed config, secrets decrypted."""
+    return connector.config_type.model_validate(box.open(destination.config))
+
+
+def _checked(
+    filters: Any = None, delivery: Any = None, categories: Any = None, sources: Any = None
+) -> dict[str, Any]:
+    """Validate the non-config fields given; return them as columns."""
+    columns: dict[str, Any] = {}
+    try:
+        if filters is not None:
+            parsed = FilterList.validate_python(filters)
+            columns["filters"] = FilterList.dump_python(parsed, mode="json", by_alias=True)
+        if delivery is not None:
+            columns["delivery"] = DeliveryOptions.model_validate(delivery).model_dump(
+                exclude_unset=True
+            )
+    except pydantic.ValidationError as error:
+        raise _invalid("invalid_destination", "filters or delivery options", error) from None
+    if categories is not None:
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            raise BadRequest("invalid_categories", "categories is a list of strings")
+        columns["categories"] = categories
+    if sources is not None:
+        if not isinstance(sources, list) or not all(type(s) is int for s in sources):
+            raise BadRequest("invalid_sources", "sources is a list of source ids")
+        columns["sources"] = sources
+    return columns
+
+
+async def find(connection: AsyncConnection, workspace: str, destination_id: int) -> Destination:
+    """The workspace's destination, or 404."""
+    found = await store.get_destination(connection, destination_id)
+    workspace_id = await store.workspace_id(connection, workspace)
+    if found is None or found.workspace_id != workspace_id:
+        raise NotFound("destination_not_found", f"no destination {destination_id} in {workspace!r}")
+    return found
+
+
+async def create_destination(
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    workspace: str,
+    name: str,
+    kind: str,
+    config: Any,
+    sources: list[int] | None = None,
+    filters: list[Any] | None = None,
+    categories: list[str] | None = None,
+    delivery: dict[str, Any] | None = None,
+    enabled: bool = True,
+) -> dict[str, Any]:
+    """Create a destination; answer its view. 400 for a bad kind, config or filter."""
+    if not name.strip():
+        raise BadRequest("invalid_name", "a destination needs a name")
+    connector = _connector(kind)
+    plain = _validated_config(connector, config)
+    columns = _checked(filters if filters is not None else [], delivery or {}, categories, sources)
+    try:
+        async with engine.begin() as connection:
+            workspace_id = await store.workspace_id(connection, workspace)
+            if workspace_id is None:
+                raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+            box = await load_box(connection, settings.secret_key)
+            destination_id = await store.insert_destination(
+                connection,
+                workspace_id=workspace_id,
+                name=name,
+                kind=kind,
+                config=box.seal(plain, secret_fields(connector.config_type)),
+                enabled=enabled,
+                **columns,
+            )
+            created = await store.get_destination(connection, destination_id)
+    except IntegrityError:
+        raise Conflict("destination_exists", f"{workspace!r} has a destination {name!r}") from None
+    assert created is not None
+    return view(created, workspace)
+
+
+async def update_destination(
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    workspace: str,
+    destination_id: int,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """Apply ``changes`` (name, config, sources, filters, categories, delivery, enabled).
+
+    ``config`` is merged into the stored one key by key: a secret left out (or sent back as
+    ``{"set": true}``) keeps its stored value; ``null`` clears an optional field.
+    ``sources`` and ``categories`` may be ``null`` (all sources; the connector's categories).
+    """
+    unknown = set(changes) - {
+        "name",
+        "config",
+        "sources",
+        "filters",
+        "categories",
+        "delivery",
+        "enabled",
+    }
+    if unknown:
+        raise BadRequest("invalid_change", f"unknown fields: {', '.join(sorted(unknown))}")
+    try:
+        async with engine.begin() as connection:
+            current = await find(connection, workspace, destination_id)
+            columns = _checked(
+                changes.get("filters"),
+                changes.get("delivery"),
+                changes.get("categories"),
+                changes.get("sources"),
+            )
+            for name in ("sources", "categories"):
+                if name in changes and changes[name] is None:
+                    columns[name] = None
+            if "name" in changes:
+                if not isinstance(changes["name"], str) or not changes["name"].strip():
+                    raise BadRequest("invalid_name", "a destination needs a name")
+                columns["name"] = changes["name"]
+            if "enabled" in changes:
+                columns["enabled"] = bool(changes["enabled"])
+            if "config" in changes:
+                columns["config"] = await _merged_config(
+                    connection, settings, current, changes["config"]
+                )
+            await store.update_destination(connection, destination_id, **columns)
+            updated = await store.get_destination(connection, destination_id)
+    except IntegrityError:
+        raise Conflict(
+            "destination_exists", f"{workspace!r} has a destination with that name"
+        ) from None
+    assert updated is not None
+    return view(updated, workspace)
+
+
+async def _merged_config(
+    connection: AsyncConnection, settings: Settings, current: Destination, patch: Any
+) -> dict[str, Any]:
+    if not isinstance(patch, dict):
+        raise BadRequest("invalid_config", "config is a JSON object")
+    connector = _connector(current.kind)
+    secrets = secret_fields(connector.config_type)
+    box = await load_box(connection, settings.secret_key)
+    merged = box.open(current.config)
+    for key, value in patch.items():
+        if key in secrets and value == {"set": True}:
+            continue
+        merged[key] = value
+    return box.seal(_validated_config(connector, merged), secrets)
+
+
+async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[dict[str, Any]]:
+    async with engine.connect() as connection:
+        workspace_id = await store.workspace_id(connection, workspace)
+        if workspace_id is None:
+            raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+        found = await store.destinations(connection, workspace_id=workspace_id)
+    return [view(d, workspace) for d in found]
+
+
+async def get_destination(
+    engine: AsyncEngine, *, workspace: str, destination_id: int
+) -> dict[str, Any]:
+    async with engine.connect() as connection:
+        return view(await find(connection, workspace, destination_id), workspace)
+
+
+async def delete_destination(
+    engine: AsyncEngine, *, workspace: str, destination_id: int
+) -> dict[str, Any]:
+    """Delete a disabled destination (409 while enabled), with its undelivered events: the
+    answer says how many were dropped."""
+    async with engine.begin() as connection:
+        current = await find(connection, workspace, destination_id)
+        if current.enabled:
+            raise Conflict("destination_enabled", "disable the destination before deleting it")
+        dropped = await store.delete_destination(connection, destination_id)
+    return {"deleted": destination_id, "undelivered_dropped": dropped}
+
+
+async def send_test(
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    workspace: str,
+    destination_id: int,
+    event: dict[str, Any] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> dict[str, Any]:
+    """Send one event (a sample unless given) now, outside the queue; answer the outcome with
+    the request and response. Nothing is retried or counted."""
+    async with engine.begin() as connection:
+        destination = await find(connection, workspace, destination_id)
+        box = await load_box(connection, settings.secret_key)
+    connector_type = _connector(destination.kind)
+    config = connector_config(box, connector_type, destination)
+    timeout = destination.delivery_options().timeout_seconds
+    async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
+        connector = connector_type(config, client)
+        try:
+            result = await connector.send([event or SAMPLE_EVENT])
+        finally:
+            await connector.close()
+    return {
+        "outcome": result.outcome.value,
+        "error": result.error,
+        "retry_after": result.retry_after,
+        "failed": result.failed,
+        "exchange": None if result.exchange is None else msgspec.to_builtins(result.exchange),
+    }
+
+
+async def enqueue_event(
+    connection: AsyncConnection, *, destination_id: int, event: dict[str, Any]
+) -> bool:
+    """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
+    destination in the caller's transaction, without routing; False if that messageId is
+    queued for it already."""
+    driver = await driver_connection(connection)
+    if not driver.is_in_transaction():
+        await connection.exec_driver_sql("SELECT 1")
+    user_key = event.get("userId") or event.get("anonymousId")
+    enqueued = queue.Enqueued(
+        rows=[
+            queue.row(
+                destination_id,
+                str(event["messageId"]),
+                None if user_key is None else str(user_key),
+                str(event["receivedAt"]),
+                event,
+            )
+        ]
+    )
+    return await queue.enqueue(driver, {destination_id: enqueued}) == 1

@@ -1,0 +1,120 @@
+"""The routing stage: the processor's last step, deciding which destinations get each event.
+
+>>> Processor(engine=engine, log=log, settings=settings)   # RoutingStage is in its default list
+
+For each entry and each enabled destination of its workspace that receives from its source,
+:func:`~headwater.destinations.routing.decide` says send (in what shape) or skip (why). Rows
+to send go to the delivery queue and skips are counted per reason, all in the processor's
+transaction; so the enqueue commits with the consumer offset, and a redelivered batch enqueues
+nothing twice (``ON CONFLICT DO NOTHING`` on ``(destination_id, message_id)``). Sending
+happens later, in the delivery workers (:mod:`.delivery`).
+
+Destinations are reread every ``refresh_seconds``: a new or changed destination applies to
+events processed from then on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.destinations import queue, store
+from headwater.destinations.connectors import CONNECTORS
+from headwater.destinations.model import Destination, Filter
+from headwater.destinations.routing import decide
+from headwater.log import LogEntry
+from headwater.storage import driver_connection
+
+__all__ = ["Route", "RoutingStage", "route_entries"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A destination, ready for :func:`decide`."""
+
+    destination: Destination
+    names: tuple[str, ...]
+    categories: tuple[str, ...]
+    filters: list[Filter]
+
+    @classmethod
+    def of(cls, destination: Destination) -> Route:
+        connector = CONNECTORS.get(destination.kind)
+        defaults = connector.categories if connector is not None else ()
+        categories = destination.categories if destination.categories is not None else defaults
+        return cls(
+            destination,
+            (destination.name, destination.kind),
+            tuple(categories),
+            destination.parsed_filters(),
+        )
+
+
+def route_entries(
+    entries: Sequence[LogEntry], routes: dict[int, list[Route]]
+) -> dict[int, queue.Enqueued]:
+    """What ``entries`` add to each destination's queue, and what they skip (pure)."""
+    batch: dict[int, queue.Enqueued] = {}
+    for entry in entries:
+        for route in routes.get(entry.workspace_id, ()):
+            destination = route.destination
+            if not destination.receives_from(entry.source_id):
+                continue
+            decision = decide(
+                entry.payload, names=route.names, categories=route.categories, filters=route.filters
+            )
+            found = batch.get(destination.id)
+            if found is None:
+                found = batch[destination.id] = queue.Enqueued()
+            if decision.event is not None:
+                found.rows.append(
+                    queue.row(
+                        destination.id,
+                        entry.message_id,
+                        entry.user_id or entry.anonymous_id,
+                        entry.received_at.isoformat(),
+                        decision.event,
+                    )
+                )
+            elif decision.reason == "integrations":
+                found.skipped_integrations += 1
+            elif decision.reason == "consent":
+                found.skipped_consent += 1
+            else:
+                found.skipped_filters += 1
+    return batch
+
+
+class RoutingStage:
+    """Enqueue deliveries; see the module docstring. Returns its entries unchanged."""
+
+    def __init__(self, *, refresh_seconds: float = 2.0) -> None:
+        self._refresh = refresh_seconds
+        self._routes: dict[int, list[Route]] = {}
+        self._loaded_at = -float("inf")
+
+    async def process(
+        self, entries: Sequence[LogEntry], connection: AsyncConnection
+    ) -> Sequence[LogEntry]:
+        routes = await self._current(connection)
+        if not routes:
+            return entries
+        batch = route_entries(entries, routes)
+        if batch:
+            driver = await driver_connection(connection)
+            if not driver.is_in_transaction():
+                await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+            await queue.enqueue(driver, batch)
+        return entries
+
+    async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
+        if time.monotonic() - self._loaded_at < self._refresh:
+            return self._routes
+        routes: dict[int, list[Route]] = {}
+        for destination in await store.destinations(connection, enabled=True):
+            routes.setdefault(destination.workspace_id, []).append(Route.of(destination))
+        self._routes, self._loaded_at = routes, time.monotonic()
+        return routes

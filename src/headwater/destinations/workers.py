@@ -1,0 +1,214 @@
+"""Delivery workers: one :class:`~.delivery.Lane` per enabled destination, kept in step with
+the database, in every process that delivers (``headwater serve`` and ``headwater worker``).
+
+>>> workers = DeliveryWorkers(engine=engine, settings=settings)
+>>> await workers.run(stop)
+
+Any number of processes run workers at once: claims skip rows another process holds, so they
+share each destination's queue. The supervisor loop rereads destinations every
+``destinations_refresh_seconds`` (starting, restarting on change and stopping lanes), listens
+for the queue's notifications to wake the right lane at once, publishes queue depth and alert
+state to ``/metrics``, and trims old error records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import httpx
+from prometheus_client import Gauge
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater import __version__
+from headwater.destinations import monitor, queue, service, store
+from headwater.destinations.connectors import CONNECTORS
+from headwater.destinations.delivery import Backoff, Lane
+from headwater.destinations.model import Destination
+from headwater.destinations.secrets import SecretBox, load_box
+from headwater.errors import HeadwaterError
+from headwater.settings import Settings
+from headwater.storage import driver_connection
+
+__all__ = ["DeliveryWorkers"]
+
+_log = logging.getLogger(__name__)
+_OBSERVE_SECONDS = 5.0
+_KEEP_ERRORS = 200
+
+QUEUE = Gauge(
+    "headwater_delivery_queue",
+    "Undelivered events per destination: pending (never tried) or retrying",
+    ["destination", "state"],
+    multiprocess_mode="max",
+)
+ALERT = Gauge(
+    "headwater_destination_alerting",
+    "1 when the destination's success rate is below its alert threshold",
+    ["destination"],
+    multiprocess_mode="max",
+)
+SUCCESS = Gauge(
+    "headwater_destination_success_ratio",
+    "Share of delivery attempts that succeeded over the destination's alert window",
+    ["destination"],
+    multiprocess_mode="max",
+)
+INFO = Gauge(
+    "headwater_destination_info",
+    "Destination names and kinds by id (always 1), to join on the destination label",
+    ["destination", "name", "kind", "workspace"],
+    multiprocess_mode="max",
+)
+
+
+class DeliveryWorkers:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._transport = transport
+        self._backoff = Backoff(
+            base=settings.delivery_backoff_base_seconds,
+            cap=settings.delivery_backoff_max_seconds,
+            window=settings.delivery_retry_window_seconds,
+        )
+        self.lanes: dict[int, Lane] = {}
+        self._versions: dict[int, Any] = {}
+        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._box: SecretBox | None = None
+        self._listener: Any = None
+        self._observed_at = -float("inf")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; then let in-flight sends settle."""
+        try:
+            while not stop.is_set():
+                # The top of a worker loop: a failed refresh is logged and tried again.
+                try:
+                    await self._listen()
+                    await self.refresh()
+                    if time.monotonic() - self._observed_at > _OBSERVE_SECONDS:
+                        await self._observe()
+                except Exception:  # noqa: BLE001
+                    _log.exception("delivery supervisor: refresh failed; retrying")
+                    await self._unlisten()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._settings.destinations_refresh_seconds)
+        finally:
+            for destination_id in list(self.lanes):
+                await self._stop_lane(destination_id)
+            await self._unlisten()
+
+    async def refresh(self) -> None:
+        """Bring lanes in line with the enabled destinations."""
+        async with self._engine.begin() as connection:
+            if self._box is None:
+                self._box = await load_box(connection, self._settings.secret_key)
+            enabled = await store.destinations(connection, enabled=True)
+        wanted = {d.id: d for d in enabled}
+        for destination_id in list(self.lanes):
+            current = wanted.get(destination_id)
+            if current is None or current.updated_at != self._versions[destination_id]:
+                await self._stop_lane(destination_id)
+        for destination in enabled:
+            if destination.id not in self.lanes:
+                self._start_lane(destination)
+
+    def _start_lane(self, destination: Destination) -> None:
+        connector_type = CONNECTORS.get(destination.kind)
+        if connector_type is None:
+            _log.error("destination %s: no connector %r", destination.id, destination.kind)
+            return
+        assert self._box is not None
+        try:
+            config = service.connector_config(self._box, connector_type, destination)
+        except (HeadwaterError, ValueError) as error:
+            _log.error("destination %s: unusable config: %s", destination.id, error)
+            return
+        options = destination.delivery_options()
+        client = httpx.AsyncClient(
+            timeout=options.timeout_seconds,
+            limits=httpx.Limits(max_connections=max(10, options.concurrency * 2)),
+            headers={"User-Agent": f"Headwater/{__version__}"},
+            transport=self._transport,
+        )
+        lane = Lane(
+            destination,
+            connector_type(config, client),
+            engine=self._engine,
+            backoff=self._backoff.__class__(
+                base=self._backoff.base,
+                cap=self._backoff.cap,
+                window=options.retry_window_seconds or self._backoff.window,
+            ),
+            lease_seconds=self._settings.delivery_lease_seconds,
+            poll_seconds=self._settings.delivery_poll_seconds,
+        )
+        self.lanes[destination.id] = lane
+        self._versions[destination.id] = destination.updated_at
+        self._clients[destination.id] = client
+        INFO.labels(
+            str(destination.id), destination.name, destination.kind, str(destination.workspace_id)
+        ).set(1)
+        lane.start()
+
+    async def _stop_lane(self, destination_id: int) -> None:
+        lane = self.lanes.pop(destination_id)
+        self._versions.pop(destination_id, None)
+        await lane.stop()
+        await lane.connector.close()
+        await self._clients.pop(destination_id).aclose()
+
+    async def _observe(self) -> None:
+        """Publish queue depth, success ratio and alert state of every running lane."""
+        self._observed_at = time.monotonic()
+        async with self._engine.connect() as connection:
+            for destination_id, lane in list(self.lanes.items()):
+                await self._observe_one(connection, destination_id, lane)
+            await store.trim_errors(connection, keep=_KEEP_ERRORS)
+            await connection.commit()
+
+    async def _observe_one(
+        self, connection: AsyncConnection, destination_id: int, lane: Lane
+    ) -> None:
+        label = str(destination_id)
+        depth = await store.queue_depth(connection, destination_id)
+        QUEUE.labels(label, "pending").set(depth["pending"])
+        QUEUE.labels(label, "retrying").set(depth["retrying"])
+        health = await monitor.health_of(connection, lane.destination)
+        ALERT.labels(label).set(1 if health["state"] == "alerting" else 0)
+        if health["success_ratio"] is not None:
+            SUCCESS.labels(label).set(health["success_ratio"])
+
+    async def _listen(self) -> None:
+        if self._listener is not None:
+            return
+        connection = await self._engine.connect()
+        driver = await driver_connection(connection)
+        await driver.add_listener(queue.CHANNEL, self._on_notify)
+        self._listener = connection
+
+    async def _unlisten(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        try:
+            driver = await driver_connection(listener)
+            await driver.remove_listener(queue.CHANNEL, self._on_notify)
+        finally:
+            await listener.close()
+
+    def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: object) -> None:
+        text = str(payload)
+        lane = self.lanes.get(int(text)) if text.isdigit() else None
+        if lane is not None:
+            lane.wake.set()
