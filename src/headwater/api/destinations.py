@@ -1,0 +1,215 @@
+"""Management API: destinations, their delivery figures, dead letters and replay.
+
+Under ``/api/v1``; every route but ``/destination-kinds`` is under
+``/workspaces/{workspace}/destinations``. Secrets are never returned: a secret config field
+reads ``{"set": true}`` (or ``null`` when unset).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from headwater import destinations
+from headwater.api.auth import admin
+from headwater.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["destinations"])
+Admin = Annotated[Runtime, Depends(admin)]
+_BASE = "/workspaces/{workspace}/destinations"
+
+
+class DestinationIn(BaseModel):
+    name: str
+    kind: str = Field(description="a connector kind from GET /destination-kinds")
+    config: dict[str, Any] = Field(description="the connector's config (see its config_schema)")
+    sources: list[int] | None = Field(default=None, description="source ids; null: all sources")
+    filters: list[dict[str, Any]] = Field(default_factory=list, description="see docs")
+    categories: list[str] | None = Field(
+        default=None, description="consent categories; null: the connector's defaults"
+    )
+    delivery: dict[str, Any] = Field(
+        default_factory=dict,
+        description="batch_size, concurrency, rate_limit, ordered, retry_window_seconds,"
+        " timeout_seconds, alert_below, alert_window_minutes",
+    )
+    enabled: bool = True
+
+
+class SampleIn(BaseModel):
+    event: dict[str, Any] | None = Field(default=None, description="default: a sample track")
+
+
+class ReplayIn(BaseModel):
+    since: datetime | None = None
+    until: datetime | None = None
+    dead_letters: bool = False
+    ids: list[int] | None = Field(default=None, description="only these dead letters")
+
+
+@router.get("/destination-kinds")
+async def destination_kinds(_: Admin) -> list[dict[str, Any]]:
+    """Every connector with its config's JSON Schema, batch size and consent categories."""
+    return destinations.kinds()
+
+
+@router.get(_BASE)
+async def list_destinations(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+    return await destinations.list_destinations(runtime.database.engine, workspace=workspace)
+
+
+@router.post(_BASE, status_code=201)
+async def create_destination(workspace: str, body: DestinationIn, runtime: Admin) -> dict[str, Any]:
+    return await destinations.create_destination(
+        runtime.database.engine,
+        runtime.settings,
+        workspace=workspace,
+        **body.model_dump(),
+    )
+
+
+@router.get(_BASE + "/{destination_id}")
+async def get_destination(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+    return await destinations.get_destination(
+        runtime.database.engine, workspace=workspace, destination_id=destination_id
+    )
+
+
+@router.patch(_BASE + "/{destination_id}")
+async def update_destination(
+    workspace: str, destination_id: int, body: dict[str, Any], runtime: Admin
+) -> dict[str, Any]:
+    """Change any of name, config (merged key by key; secrets left out are kept), sources,
+    filters, categories, delivery, enabled."""
+    return await destinations.update_destination(
+        runtime.database.engine,
+        runtime.settings,
+        workspace=workspace,
+        destination_id=destination_id,
+        changes=body,
+    )
+
+
+@router.delete(_BASE + "/{destination_id}")
+async def delete_destination(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+    """Delete a disabled destination and its undelivered events (409 while enabled)."""
+    return await destinations.delete_destination(
+        runtime.database.engine, workspace=workspace, destination_id=destination_id
+    )
+
+
+@router.post(_BASE + "/{destination_id}/enable")
+async def enable(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+    return await destinations.update_destination(
+        runtime.database.engine,
+        runtime.settings,
+        workspace=workspace,
+        destination_id=destination_id,
+        changes={"enabled": True},
+    )
+
+
+@router.post(_BASE + "/{destination_id}/disable")
+async def disable(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+    """Stop routing and delivering; queued events wait until the destination is enabled."""
+    return await destinations.update_destination(
+        runtime.database.engine,
+        runtime.settings,
+        workspace=workspace,
+        destination_id=destination_id,
+        changes={"enabled": False},
+    )
+
+
+@router.post(_BASE + "/{destination_id}/test")
+async def send_test(
+    workspace: str, destination_id: int, runtime: Admin, body: SampleIn | None = None
+) -> dict[str, Any]:
+    """Send one event now (not queued, not retried); answer the outcome, request and response."""
+    return await destinations.send_test(
+        runtime.database.engine,
+        runtime.settings,
+        workspace=workspace,
+        destination_id=destination_id,
+        event=body.event if body is not None else None,
+    )
+
+
+@router.get(_BASE + "/{destination_id}/stats")
+async def stats(
+    workspace: str,
+    destination_id: int,
+    runtime: Admin,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    interval: Literal["minute", "hour", "day"] = "hour",
+) -> dict[str, Any]:
+    """Counts and p50/p95 received-to-delivered latency per interval (default: 24 h)."""
+    return await destinations.stats(
+        runtime.database.engine,
+        workspace=workspace,
+        destination_id=destination_id,
+        since=since,
+        until=until,
+        interval=interval,
+    )
+
+
+@router.get(_BASE + "/{destination_id}/health")
+async def health(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+    """Alert state (ok, alerting, no_data), success ratio, and the queue's depth."""
+    return await destinations.health(
+        runtime.database.engine, workspace=workspace, destination_id=destination_id
+    )
+
+
+@router.get(_BASE + "/{destination_id}/errors")
+async def errors(
+    workspace: str,
+    destination_id: int,
+    runtime: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> list[dict[str, Any]]:
+    """The latest failed sends, each with its request and response."""
+    return await destinations.errors(
+        runtime.database.engine, workspace=workspace, destination_id=destination_id, limit=limit
+    )
+
+
+@router.get(_BASE + "/{destination_id}/dead-letters")
+async def dead_letters(
+    workspace: str,
+    destination_id: int,
+    runtime: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    return await destinations.dead_letters(
+        runtime.database.engine,
+        workspace=workspace,
+        destination_id=destination_id,
+        limit=limit,
+        before=before,
+    )
+
+
+@router.post(_BASE + "/{destination_id}/replay")
+async def replay(
+    workspace: str, destination_id: int, body: ReplayIn, runtime: Admin
+) -> dict[str, int]:
+    """Queue the dead letters (``dead_letters: true``, optionally ``ids``) or the events
+    received in ``[since, until)`` again for this destination."""
+    return await destinations.replay(
+        runtime.database.engine,
+        workspace=workspace,
+        destination_id=destination_id,
+        since=body.since,
+        until=body.until,
+        dead_letters=body.dead_letters,
+        ids=body.ids,
+    )
