@@ -10,6 +10,7 @@ from typing import Any
 
 from headwater.destinations.base import Connector
 from headwater.destinations.connectors.amplitude import Amplitude
+from headwater.destinations.connectors.braze import Braze
 from headwater.destinations.connectors.ga4 import GoogleAnalytics4
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.slack import Slack
@@ -23,4 +24,5 @@ CONNECTORS: dict[str, type[Connector[Any]]] = {
     Mixpanel.kind: Mixpanel,
     Amplitude.kind: Amplitude,
     GoogleAnalytics4.kind: GoogleAnalytics4,
+    Braze.kind: Braze,
 }

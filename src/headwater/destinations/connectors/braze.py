@@ -1,0 +1,217 @@
+"""Braze: user attributes, custom events and purchases through ``/users/track``.
+
+Mapping (after Segment's Braze destination):
+
+- who: ``external_id`` = userId; without one, a user alias
+  ``{"alias_name": anonymousId, "alias_label": "anonymous_id"}`` (attributes then carry
+  ``_update_existing_only: false`` so that Braze creates the alias-only user);
+- ``identify`` → an attributes object: Braze's standard attributes from the traits
+  (``email``, ``first_name``, ``last_name``, ``phone``, ``gender``, ``dob`` from
+  ``birthday``, ``home_city``/``country`` from ``address``, ``image_url`` from ``avatar``), the
+  other traits as custom attributes;
+- ``track`` → a custom event (``name``, ``time`` ISO 8601, ``properties``); "Order Completed"
+  with ``products`` → one purchase per product (``product_id``, ``price``, ``quantity``,
+  ``currency``, default USD) instead;
+- ``group`` → the custom attribute ``ab_segment_group_{groupId}: true`` (Segment's convention);
+- ``page`` and ``screen`` → custom events "Viewed {name} Page"/"Viewed {name} Screen" when
+  ``track_pages`` is on, refused otherwise; ``alias`` is refused (Braze merges aliases through
+  ``/users/identify``, which this connector does not call).
+
+Request: ``POST {endpoint}/users/track`` with ``Authorization: Bearer <REST API key>`` and JSON
+``{"attributes": [...], "events": [...], "purchases": [...]}``; Braze takes up to 75 of each
+per request, so a batch holds at most 75 Segment events.
+
+No idempotency key: Braze has none for ``/users/track``; attribute updates are idempotent but
+a retried event or purchase can be counted twice.
+
+Errors: a 2xx body ``{"message": "success", "errors": [{"input_array", "index", "type"}]}``
+means the named objects were refused and the rest accepted: the Segment events behind them
+fail. 400, 401, 403, 404 are permanent; 429 is retried after ``Retry-After`` or Braze's
+``X-RateLimit-Reset`` (epoch seconds), 5xx retried. Default consent categories: Marketing and
+Advertising.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from headwater.destinations.base import Connector, Event, Outcome, SendResult
+from headwater.destinations.connectors._common import (
+    Part,
+    anonymous_id,
+    call,
+    combine,
+    event_name,
+    event_type,
+    iso_time,
+    mapping,
+    partial,
+    properties,
+    sort_out,
+    text,
+    traits,
+    user_id,
+)
+
+__all__ = ["Braze", "BrazeConfig"]
+
+_STANDARD = {
+    "email": "email",
+    "firstName": "first_name",
+    "first_name": "first_name",
+    "lastName": "last_name",
+    "last_name": "last_name",
+    "phone": "phone",
+    "gender": "gender",
+    "avatar": "image_url",
+}
+_IDENTITY = ("external_id", "user_alias", "_update_existing_only")
+
+
+class BrazeConfig(pydantic.BaseModel):
+    api_key: pydantic.SecretStr = pydantic.Field(description="a REST API key with users.track")
+    endpoint: str = pydantic.Field(
+        default="https://rest.iad-01.braze.com",
+        description="your instance's REST endpoint (https://rest.fra-01.braze.eu, ...)",
+    )
+    track_pages: bool = pydantic.Field(default=False, description="send page and screen calls")
+    app_id: str | None = pydantic.Field(default=None, description="attached to events")
+
+
+class Braze(Connector[BrazeConfig]):
+    kind = "braze"
+    config_type = BrazeConfig
+    max_batch = 75
+    categories = ("Marketing", "Advertising")
+
+    async def send(self, events: Sequence[Event]) -> SendResult:
+        accepted, refused = sort_out(events, self._refusal)
+        if not accepted:
+            return combine([], refused)
+        body: dict[str, list[dict[str, Any]]] = {"attributes": [], "events": [], "purchases": []}
+        origin: dict[str, list[int]] = {name: [] for name in body}  # object -> batch index
+        for index in accepted:
+            for array, item in self._objects(events[index]):
+                body[array].append(item)
+                origin[array].append(index)
+        key = self.config.api_key.get_secret_value()
+        sent = await call(
+            self.client,
+            "POST",
+            f"{self.config.endpoint.rstrip('/')}/users/track",
+            json={name: items for name, items in body.items() if items},
+            headers={"Authorization": f"Bearer {key}"},
+            secrets=[key],
+        )
+        result = sent.result
+        if sent.status == 429 and result.retry_after is None:
+            result = _with_reset(result)
+        elif result.outcome is Outcome.DELIVERED:
+            failed = _refused_objects(mapping(sent.body), origin)
+            position = {index: n for n, index in enumerate(accepted)}
+            result = partial(result, {position[i]: why for i, why in failed.items()}, len(accepted))
+        return combine([Part(accepted, result)], refused)
+
+    def _refusal(self, event: Event) -> str | None:
+        kind = event_type(event)
+        if not (user_id(event) or anonymous_id(event)):
+            return "Braze needs a userId or an anonymousId"
+        if kind in ("page", "screen") and not self.config.track_pages:
+            return f"{kind} calls are not sent to Braze (track_pages is off)"
+        if kind == "alias":
+            return "Braze alias merges go through /users/identify, which is not supported"
+        if kind == "group" and not text(event.get("groupId")):
+            return "a group call without a groupId"
+        if kind == "track" and not text(event.get("event")):
+            return "a track call without an event name"
+        if kind not in ("identify", "track", "page", "screen", "group"):
+            return f"Braze cannot take {kind or 'untyped'} calls"
+        return None
+
+    def _objects(self, event: Event) -> list[tuple[str, dict[str, Any]]]:
+        """The attributes, events and purchases objects for one Segment event."""
+        who = _who(event)
+        kind = event_type(event)
+        if kind == "identify":
+            return [("attributes", {**who, **_attributes(traits(event))})]
+        if kind == "group":
+            return [("attributes", {**who, f"ab_segment_group_{event['groupId']}": True})]
+        props = properties(event)
+        base = {key: value for key, value in who.items() if key != "_update_existing_only"}
+        base["time"] = iso_time(event)
+        if self.config.app_id:
+            base["app_id"] = self.config.app_id
+        products = props.get("products")
+        if event.get("event") == "Order Completed" and isinstance(products, list) and products:
+            currency = text(props.get("currency")) or "USD"
+            return [("purchases", _purchase(base, mapping(p), currency)) for p in products]
+        return [("events", {**base, "name": event_name(event), "properties": dict(props)})]
+
+
+def _who(event: Event) -> dict[str, Any]:
+    user = user_id(event)
+    if user:
+        return {"external_id": user}
+    alias = {"alias_name": anonymous_id(event), "alias_label": "anonymous_id"}
+    return {"user_alias": alias, "_update_existing_only": False}
+
+
+def _attributes(found: Mapping[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    for name, value in found.items():
+        if name == "birthday" and isinstance(value, str):
+            attributes["dob"] = value[:10]
+        elif name == "address":
+            address = mapping(value)
+            attributes.update(
+                {
+                    braze: address[segment]
+                    for segment, braze in (("city", "home_city"), ("country", "country"))
+                    if segment in address
+                }
+            )
+        elif name not in _IDENTITY:
+            attributes[_STANDARD.get(name, name)] = value
+    return attributes
+
+
+def _purchase(base: Mapping[str, Any], product: Mapping[str, Any], currency: str) -> dict[str, Any]:
+    extra = {
+        k: v for k, v in product.items() if k not in ("product_id", "sku", "price", "quantity")
+    }
+    return {
+        **base,
+        "product_id": text(product.get("product_id")) or text(product.get("sku")) or "unknown",
+        "currency": currency,
+        "price": product.get("price", 0),
+        "quantity": product.get("quantity", 1),
+        "properties": extra,
+    }
+
+
+def _refused_objects(body: Mapping[str, Any], origin: Mapping[str, list[int]]) -> dict[int, str]:
+    """Batch indexes behind the objects Braze listed as minor errors, with its reason."""
+    failed: dict[int, str] = {}
+    errors = body.get("errors")
+    for error in map(mapping, errors if isinstance(errors, list) else []):
+        indexes = origin.get(str(error.get("input_array")), [])
+        position = error.get("index")
+        if isinstance(position, int) and 0 <= position < len(indexes):
+            failed[indexes[position]] = f"Braze refused it: {error.get('type') or 'invalid'}"
+    return failed
+
+
+def _with_reset(result: SendResult) -> SendResult:
+    """A 429 retried when Braze's ``X-RateLimit-Reset`` (epoch seconds) says the limit resets."""
+    headers = result.exchange.response_headers if result.exchange else {}
+    reset = headers.get("x-ratelimit-reset", "")
+    if not reset.isdigit():
+        return result
+    wait = max(0.0, int(reset) - time.time())
+    return SendResult(
+        outcome=Outcome.RETRY, exchange=result.exchange, retry_after=wait, error=result.error
+    )
