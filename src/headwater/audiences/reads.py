@@ -1,0 +1,184 @@
+"""Audience reads: members, a profile's values and history, and the profiles a batch touched
+with what the real-time evaluator needs of them. Queries on an asyncpg connection; nothing
+here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from headwater.audiences.evaluate import EventData
+from headwater.audiences.values import decode
+
+__all__ = [
+    "due",
+    "events_of",
+    "history",
+    "members",
+    "merged_values",
+    "profile_values",
+    "touched",
+    "traits_of",
+    "values_of",
+]
+
+
+async def members(
+    connection: asyncpg.Connection, computation_id: int, *, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Members (or values) in profile id order, after the cursor ``after``, with the
+    profile's ``user_id`` and ``email`` when it has them."""
+    rows = await connection.fetch(
+        "SELECT v.profile_id, v.value::text AS value, v.since, v.updated_at,"
+        " (SELECT value FROM identifiers i WHERE i.profile_id = v.profile_id"
+        "  AND i.type = 'user_id' ORDER BY added_at LIMIT 1) AS user_id,"
+        " (SELECT value FROM identifiers i WHERE i.profile_id = v.profile_id"
+        "  AND i.type = 'email' ORDER BY added_at LIMIT 1) AS email"
+        " FROM computed_values v WHERE v.computation_id = $1"
+        " AND ($2::text IS NULL OR v.profile_id > $2) ORDER BY v.profile_id LIMIT $3",
+        computation_id,
+        after,
+        limit,
+    )
+    return [{**dict(row), "value": decode(row["value"])} for row in rows]
+
+
+async def profile_values(connection: asyncpg.Connection, profile_id: str) -> list[dict[str, Any]]:
+    """The profile's current audiences and computed-trait values."""
+    rows = await connection.fetch(
+        "SELECT c.key, c.kind, c.name, v.value::text AS value, v.since, v.updated_at"
+        " FROM computed_values v JOIN computations c ON c.id = v.computation_id"
+        " WHERE v.profile_id = $1 ORDER BY c.kind, c.key",
+        profile_id,
+    )
+    return [{**dict(row), "value": decode(row["value"])} for row in rows]
+
+
+async def history(
+    connection: asyncpg.Connection,
+    *,
+    profile_id: str | None = None,
+    computation_id: int | None = None,
+    before: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Changes, newest first, of one profile or one computation; ``before`` is an id cursor."""
+    rows = await connection.fetch(
+        "SELECT id, key, profile_id, change, value::text AS value, previous::text AS previous,"
+        " at, cause, message_id, delivered FROM audience_changes"
+        " WHERE ($1::text IS NULL OR profile_id = $1)"
+        " AND ($2::bigint IS NULL OR computation_id = $2)"
+        " AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+        profile_id,
+        computation_id,
+        before,
+        limit,
+    )
+    return [
+        {
+            **dict(row),
+            "value": None if row["value"] is None else decode(row["value"]),
+            "previous": None if row["previous"] is None else decode(row["previous"]),
+        }
+        for row in rows
+    ]
+
+
+async def due(connection: asyncpg.Connection, at: datetime) -> tuple[int, int] | None:
+    """``(workspace_id, computation_id)`` of one enabled computation due at ``at``, locked
+    (``FOR UPDATE SKIP LOCKED``) so another process takes another one."""
+    row = await connection.fetchrow(
+        "SELECT workspace_id, id FROM computations WHERE enabled AND next_run_at <= $1"
+        " ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+        at,
+    )
+    return None if row is None else (row[0], row[1])
+
+
+async def touched(
+    connection: asyncpg.Connection, workspace_id: int, message_ids: Sequence[str]
+) -> dict[str, str]:
+    """The live user profiles the events were linked to: profile id -> the newest of its
+    messages (by timestamp, then id), the cause recorded with its changes."""
+    rows = await connection.fetch(
+        "SELECT DISTINCT ON (pe.profile_id) pe.profile_id, pe.message_id FROM profile_events pe"
+        " JOIN profiles p ON p.id = pe.profile_id AND p.merged_into IS NULL"
+        " WHERE pe.workspace_id = $1 AND pe.kind = 'user' AND pe.message_id = ANY($2::text[])"
+        " ORDER BY pe.profile_id, pe.timestamp DESC, pe.message_id DESC",
+        workspace_id,
+        list(message_ids),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def merged_values(
+    connection: asyncpg.Connection, survivors: Iterable[str]
+) -> list[tuple[int, str]]:
+    """``(computation_id, profile_id)`` of values still held by profiles merged into
+    ``survivors``: they exit, with the cause ``merged``."""
+    rows = await connection.fetch(
+        "SELECT v.computation_id, v.profile_id FROM profiles p"
+        " JOIN computed_values v ON v.profile_id = p.id WHERE p.merged_into = ANY($1::text[])",
+        list(survivors),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def traits_of(
+    connection: asyncpg.Connection, profile_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Profile traits, values only (exact decimals)."""
+    rows = await connection.fetch(
+        "SELECT id, traits::text FROM profiles WHERE id = ANY($1::text[])", list(profile_ids)
+    )
+    return {row[0]: {k: t.get("v") for k, t in decode(row[1]).items()} for row in rows}
+
+
+async def values_of(
+    connection: asyncpg.Connection, profile_ids: Sequence[str]
+) -> dict[str, dict[int, Any]]:
+    """Stored computed values: profile id -> computation id -> value."""
+    rows = await connection.fetch(
+        "SELECT profile_id, computation_id, value::text FROM computed_values"
+        " WHERE profile_id = ANY($1::text[])",
+        list(profile_ids),
+    )
+    found: dict[str, dict[int, Any]] = {}
+    for row in rows:
+        found.setdefault(row[0], {})[row[1]] = decode(row[2])
+    return found
+
+
+async def events_of(
+    connection: asyncpg.Connection,
+    profile_ids: Sequence[str],
+    *,
+    names: Sequence[str],
+    unnamed_types: Sequence[str],
+    since: datetime | None,
+) -> dict[str, list[EventData]]:
+    """The profiles' events that some condition may count: a name in ``names``, or a type in
+    ``unnamed_types`` (conditions on any page, identify or group), since ``since``."""
+    rows = await connection.fetch(
+        "SELECT pe.profile_id, pe.message_id, pe.type, pe.name, pe.timestamp,"
+        " (e.payload -> 'properties')::text FROM profile_events pe JOIN events e ON e.seq = pe.seq"
+        " WHERE pe.profile_id = ANY($1::text[])"
+        " AND (pe.name = ANY($2::text[]) OR pe.type = ANY($3::text[]))"
+        " AND ($4::timestamptz IS NULL OR pe.timestamp >= $4)",
+        list(profile_ids),
+        list(names),
+        list(unnamed_types),
+        since,
+    )
+    found: dict[str, list[EventData]] = {pid: [] for pid in profile_ids}
+    for pid, message_id, kind, name, timestamp, properties in rows:
+        decoded = decode(properties) if properties is not None else {}
+        found[pid].append(
+            EventData(
+                message_id, kind, name, timestamp, decoded if isinstance(decoded, dict) else {}
+            )
+        )
+    return found

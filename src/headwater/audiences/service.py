@@ -1,0 +1,363 @@
+"""Audiences and computed traits: the operations of the API and the CLI, each in its own
+transaction.
+
+>>> await create(engine, workspace="default", kind="audience", key="buyers", name="Buyers",
+...              definition={"version": 1, "condition": {"type": "event",
+...                          "event": "Order Completed"}})
+>>> await recompute(engine, workspace="default", key="buyers")
+[{'key': 'buyers', 'entered': 120, 'exited': 0, 'updated': 0, 'seconds': 0.08}]
+
+Definitions arrive decoded with exact decimals (``values.decode``); invalid ones raise
+:class:`~headwater.errors.BadRequest` with ``problems``. A new or changed definition is due for
+recompute at once (the scheduler picks it up); :func:`recompute` runs it now.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater.audiences import reads, store
+from headwater.audiences.catalog import Catalog, is_realtime, parse
+from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, DefinitionError
+from headwater.audiences.sql import Query, audience_query, trait_query
+from headwater.errors import BadRequest, Conflict, NotFound
+from headwater.storage import driver_connection
+
+__all__ = [
+    "create",
+    "delete",
+    "get",
+    "list_computations",
+    "members",
+    "memberships",
+    "preview",
+    "recompute",
+    "recompute_due",
+    "update",
+]
+
+_KEY = re.compile(KEY_PATTERN)
+
+
+@asynccontextmanager
+async def _transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    async with engine.begin() as connection:
+        driver = await driver_connection(connection)
+        if not driver.is_in_transaction():
+            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+        yield driver
+
+
+async def _workspace(driver: asyncpg.Connection, slug: str) -> int:
+    found = await store.workspace_id(driver, slug)
+    if found is None:
+        raise NotFound("workspace_not_found", f"no workspace {slug}")
+    return found
+
+
+def _public(c: store.Computation) -> dict[str, Any]:
+    body = msgspec.structs.asdict(c)
+    body.pop("workspace_id")
+    return body
+
+
+def _parsed(kind: str, subject: str, definition: Any) -> Any:
+    try:
+        return parse(kind, definition)
+    except DefinitionError as error:
+        raise BadRequest(
+            "invalid_definition", f"invalid definition: {error}", problems=error.problems
+        ) from None
+
+
+async def _one(driver: asyncpg.Connection, ws: int, kind: str, key: str) -> store.Computation:
+    found = await store.computations(driver, ws, kind=kind, key=key, for_update=True)
+    if not found:
+        raise NotFound(f"{kind}_not_found", f"no {kind.replace('trait', 'computed trait')} {key}")
+    return found[0]
+
+
+def _check(catalog: Catalog, key: str, subject: str, definition: Any) -> None:
+    if isinstance(definition, AudienceDefinition):
+        try:
+            catalog.check(key, subject, definition)
+        except DefinitionError as error:
+            raise BadRequest("invalid_definition", str(error), problems=error.problems) from None
+
+
+async def create(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    kind: str,
+    key: str,
+    name: str,
+    definition: Any,
+    description: str = "",
+    subject: str = "user",
+    destinations: list[int] | None = None,
+    enabled: bool = True,
+) -> dict[str, Any]:
+    """A new audience or computed trait; keys are unique across both (both become traits)."""
+    if not _KEY.match(key):
+        raise BadRequest("invalid_key", "a key is lower case letters, digits and _ (snake_case)")
+    if kind == "trait" and subject != "user":
+        raise BadRequest("invalid_subject", "computed traits are computed for users")
+    parsed = _parsed(kind, subject, definition)
+    async with _transaction(engine) as driver:
+        ws = await _workspace(driver, workspace)
+        existing = await store.computations(driver, ws)
+        if any(c.key == key for c in existing):
+            raise Conflict("key_taken", f"the key {key} is taken in this workspace")
+        _check(Catalog.of(existing), key, subject, parsed)
+        made = await store.insert(
+            driver,
+            workspace_id=ws,
+            kind=kind,
+            key=key,
+            name=name,
+            description=description,
+            subject=subject,
+            definition=definition,
+            realtime=is_realtime(subject, parsed),
+            destinations=destinations or [],
+            enabled=enabled,
+        )
+    return _public(made)
+
+
+async def update(
+    engine: AsyncEngine, *, workspace: str, kind: str, key: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change name, description, definition, destinations or enabled (key and subject stay)."""
+    async with _transaction(engine) as driver:
+        ws = await _workspace(driver, workspace)
+        current = await _one(driver, ws, kind, key)
+        for field in ("name", "description", "destinations", "enabled", "definition"):
+            if field in changes and changes[field] is not None:
+                setattr(current, field, changes[field])
+        parsed = _parsed(kind, current.subject, current.definition)
+        others = [c for c in await store.computations(driver, ws) if c.key != key]
+        _check(Catalog.of(others), key, current.subject, parsed)
+        current.realtime = is_realtime(current.subject, parsed)
+        return _public(await store.update(driver, current))
+
+
+async def delete(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> dict[str, Any]:
+    """Remove it; members exit (cause ``deleted``). Audiences naming it must change first."""
+    async with _transaction(engine) as driver:
+        ws = await _workspace(driver, workspace)
+        current = await _one(driver, ws, kind, key)
+        dependents = Catalog.of(await store.computations(driver, ws)).dependents(key)
+        if dependents:
+            raise Conflict("in_use", f"{key} is used by {', '.join(dependents)}: change them first")
+        await store.lock_exclusive(driver, current.id)
+        exited = await store.delete(driver, current, datetime.now(UTC))
+    return {"key": key, "deleted": True, "exited": exited}
+
+
+async def get(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> dict[str, Any]:
+    async with _transaction(engine) as driver:
+        found = await _one(driver, await _workspace(driver, workspace), kind, key)
+        count = await driver.fetchval(
+            "SELECT count(*) FROM computed_values WHERE computation_id = $1", found.id
+        )
+    return {**_public(found), "size": count}
+
+
+async def list_computations(engine: AsyncEngine, *, workspace: str, kind: str) -> list[Any]:
+    """Every audience (or computed trait) of the workspace, by key, with its size."""
+    async with _transaction(engine) as driver:
+        found = await store.computations(driver, await _workspace(driver, workspace), kind=kind)
+        rows = await driver.fetch(
+            "SELECT computation_id, count(*) FROM computed_values"
+            " WHERE computation_id = ANY($1::bigint[]) GROUP BY 1",
+            [c.id for c in found],
+        )
+    sizes = {row[0]: row[1] for row in rows}
+    return [{**_public(c), "size": sizes.get(c.id, 0)} for c in found]
+
+
+def _query(
+    catalog: Catalog, parsed: Any, *, workspace_id: int, subject: str, now: datetime
+) -> Query:
+    if isinstance(parsed, AudienceDefinition):
+        query = audience_query(
+            parsed, workspace_id=workspace_id, subject=subject, refs=catalog.refs(), now=now
+        )
+        query.sql = f"SELECT m.id, 'true'::jsonb FROM ({query.sql}) AS m"
+        return query
+    return trait_query(parsed, workspace_id=workspace_id, now=now)
+
+
+async def preview(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    kind: str,
+    definition: Any,
+    subject: str = "user",
+    sample: int = 20,
+) -> dict[str, Any]:
+    """What a definition would select now, without saving it: the size (exact: the same
+    query as the recompute) and a sample of members with their values."""
+    parsed = _parsed(kind, subject, definition)
+    started = time.perf_counter()
+    async with _transaction(engine) as driver:
+        ws = await _workspace(driver, workspace)
+        catalog = Catalog.of(await store.computations(driver, ws))
+        _check(catalog, "", subject, parsed)
+        query = _query(catalog, parsed, workspace_id=ws, subject=subject, now=datetime.now(UTC))
+        await driver.execute("SET TRANSACTION READ ONLY")
+        rows = await driver.fetch(
+            f"WITH q AS MATERIALIZED ({query.sql}) SELECT (SELECT count(*) FROM q),"
+            f" q.* FROM q ORDER BY 2 LIMIT {int(sample)}",
+            *query.params,
+        )
+        size = rows[0][0] if rows else 0
+    return {
+        "size": size,
+        "sample": [{"profile_id": r[1], "value": r[2]} for r in rows],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+async def _recompute_one(
+    engine: AsyncEngine,
+    computation_id: int,
+    *,
+    now: datetime,
+    cause: str,
+    interval: timedelta,
+) -> dict[str, Any]:
+    """Recompute one computation in its own transaction, under its exclusive lock (the
+    real-time stage waits for it, so neither overwrites the other's newer result)."""
+    started = time.perf_counter()
+    async with _transaction(engine) as driver:
+        ws = await driver.fetchval(
+            "SELECT workspace_id FROM computations WHERE id = $1", computation_id
+        )
+        await store.lock_exclusive(driver, computation_id)
+        catalog = Catalog.of(await store.computations(driver, ws))
+        target = next(p for p in catalog.parsed.values() if p.id == computation_id)
+        definition = target.audience or target.trait
+        query = _query(
+            catalog, definition, workspace_id=ws, subject=target.computation.subject, now=now
+        )
+        counts = await store.apply_values(
+            driver, query=(computation_id, query.sql, query.params), at=now, cause=cause
+        )
+        await store.mark_computed(driver, computation_id, at=now, next_run_at=now + interval)
+    return {
+        "key": target.key,
+        "entered": counts.get("entered", 0),
+        "exited": counts.get("exited", 0),
+        "updated": counts.get("updated", 0),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+async def recompute(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    key: str | None = None,
+    now: datetime | None = None,
+    interval: timedelta = timedelta(minutes=15),
+) -> list[dict[str, Any]]:
+    """Recompute one computation, or every one of the workspace (computed traits first, then
+    audiences after those they name), each in its own transaction; cause ``recompute``."""
+    async with _transaction(engine) as driver:
+        ws = await _workspace(driver, workspace)
+        catalog = Catalog.of(await store.computations(driver, ws))
+    order = catalog.ordered()
+    if key is not None:
+        order = [p for p in order if p.key == key]
+        if not order:
+            raise NotFound("not_found", f"no audience or computed trait {key}")
+    at = now or datetime.now(UTC)
+    return [
+        await _recompute_one(engine, p.id, now=at, cause="recompute", interval=interval)
+        for p in order
+    ]
+
+
+async def recompute_due(
+    engine: AsyncEngine, *, interval: timedelta, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Recompute every computation whose time has come (cause ``schedule``); several
+    processes share the work, each computation claimed with ``SKIP LOCKED``."""
+    done: list[dict[str, Any]] = []
+    while True:
+        at = now or datetime.now(UTC)
+        async with _transaction(engine) as driver:
+            claimed = await reads.due(driver, at)
+            if claimed is not None:
+                # Claim it for one interval, so another process skips it while this one works.
+                await store.mark_computed(driver, claimed[1], at=None, next_run_at=at + interval)
+        if claimed is None:
+            return done
+        done.append(
+            await _recompute_one(engine, claimed[1], now=at, cause="schedule", interval=interval)
+        )
+
+
+async def members(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    kind: str,
+    key: str,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """A page of members (or values) in profile id order; ``next_cursor`` is null at the end."""
+    async with _transaction(engine) as driver:
+        found = await _one(driver, await _workspace(driver, workspace), kind, key)
+        rows = await reads.members(driver, found.id, after=cursor, limit=limit)
+    return {
+        "data": rows,
+        "next_cursor": rows[-1]["profile_id"] if len(rows) == limit else None,
+    }
+
+
+async def memberships(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    profile_id: str,
+    before: int | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """A profile's audiences, computed-trait values and history of changes (newest first).
+
+    A merged-away profile id answers for the profile it was merged into."""
+    async with _transaction(engine) as driver:
+        ws = await _workspace(driver, workspace)
+        row = await driver.fetchrow(
+            "SELECT id, merged_into FROM profiles WHERE id = $1 AND workspace_id = $2",
+            profile_id,
+            ws,
+        )
+        if row is None:
+            raise NotFound("profile_not_found", f"no profile {profile_id}")
+        live = row["merged_into"] or profile_id
+        values = await reads.profile_values(driver, live)
+        changes = await reads.history(driver, profile_id=live, before=before, limit=limit)
+    return {
+        "profile_id": live,
+        "requested_id": profile_id,
+        "audiences": [v for v in values if v["kind"] == "audience"],
+        "traits": {v["key"]: v["value"] for v in values if v["kind"] == "trait"},
+        "history": changes,
+        "next_cursor": changes[-1]["id"] if len(changes) == limit else None,
+    }

@@ -1,0 +1,278 @@
+"""Audience and computed-trait storage: queries on an asyncpg connection inside the caller's
+transaction; nothing here commits.
+
+Tables (migration 0005): ``computations`` (definitions), ``computed_values`` (current members
+and values), ``audience_changes`` (every change with its time and cause: the activation
+outbox). Profiles are read from the profile tables of migration 0002 with plain SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from headwater.audiences.values import decode, encode
+
+__all__ = [
+    "LOCK_CLASS",
+    "Computation",
+    "apply_values",
+    "computations",
+    "delete",
+    "insert",
+    "lock_exclusive",
+    "lock_shared",
+    "mark_computed",
+    "update",
+    "workspace_id",
+]
+
+LOCK_CLASS = 0x6175
+"""The first key of the two-key advisory locks on computations (recompute vs real time)."""
+
+
+class Computation(msgspec.Struct, kw_only=True):
+    """An audience or computed trait as stored; ``definition`` is decoded (exact decimals)."""
+
+    id: int
+    workspace_id: int
+    kind: str
+    key: str
+    name: str
+    description: str
+    subject: str
+    definition: dict[str, Any]
+    realtime: bool
+    destinations: list[int]
+    enabled: bool
+    revision: int
+    next_run_at: datetime
+    computed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+_COLUMNS = (
+    "id, workspace_id, kind, key, name, description, subject, definition::text AS definition,"
+    " realtime, destinations::text AS destinations, enabled, revision, next_run_at,"
+    " computed_at, created_at, updated_at"
+)
+
+
+def _computation(row: asyncpg.Record) -> Computation:
+    values = dict(row)
+    values["definition"] = decode(values["definition"])
+    values["destinations"] = decode(values["destinations"])
+    return Computation(**values)
+
+
+async def workspace_id(connection: asyncpg.Connection, slug: str) -> int | None:
+    found: int | None = await connection.fetchval("SELECT id FROM workspaces WHERE slug = $1", slug)
+    return found
+
+
+async def computations(
+    connection: asyncpg.Connection,
+    workspace: int,
+    *,
+    kind: str | None = None,
+    key: str | None = None,
+    for_update: bool = False,
+) -> list[Computation]:
+    """The workspace's computations (of a kind, or one key), by key."""
+    rows = await connection.fetch(
+        f"SELECT {_COLUMNS} FROM computations WHERE workspace_id = $1"
+        " AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR key = $3) ORDER BY key"
+        + (" FOR UPDATE" if for_update else ""),
+        workspace,
+        kind,
+        key,
+    )
+    return [_computation(row) for row in rows]
+
+
+async def insert(connection: asyncpg.Connection, **values: Any) -> Computation:
+    """A new computation, due for its first recompute at once."""
+    row = await connection.fetchrow(
+        "INSERT INTO computations (workspace_id, kind, key, name, description, subject,"
+        " definition, realtime, destinations, enabled)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9::text::jsonb, $10)"
+        f" RETURNING {_COLUMNS}",
+        values["workspace_id"],
+        values["kind"],
+        values["key"],
+        values["name"],
+        values["description"],
+        values["subject"],
+        encode(values["definition"]),
+        values["realtime"],
+        encode(values["destinations"]),
+        values["enabled"],
+    )
+    assert row is not None
+    return _computation(row)
+
+
+async def update(connection: asyncpg.Connection, computation: Computation) -> Computation:
+    """Write back the editable fields; a new definition bumps the revision and is due now."""
+    row = await connection.fetchrow(
+        "UPDATE computations SET name = $2, description = $3, definition = $4::text::jsonb,"
+        " realtime = $5, destinations = $6::text::jsonb, enabled = $7, updated_at = now(),"
+        " revision = revision + (definition IS DISTINCT FROM $4::text::jsonb)::int,"
+        " next_run_at = CASE WHEN definition IS DISTINCT FROM $4::text::jsonb THEN now()"
+        " ELSE next_run_at END"
+        f" WHERE id = $1 RETURNING {_COLUMNS}",
+        computation.id,
+        computation.name,
+        computation.description,
+        encode(computation.definition),
+        computation.realtime,
+        encode(computation.destinations),
+        computation.enabled,
+    )
+    assert row is not None
+    return _computation(row)
+
+
+async def delete(connection: asyncpg.Connection, computation: Computation, at: datetime) -> int:
+    """Remove a computation; its members exit (cause ``deleted``). Returns how many."""
+    exited: int = await connection.fetchval(
+        "WITH gone AS (DELETE FROM computed_values WHERE computation_id = $1"
+        " RETURNING profile_id, value), logged AS (INSERT INTO audience_changes (workspace_id,"
+        " computation_id, key, profile_id, change, previous, at, cause, delivered)"
+        " SELECT $2, $1, $3, profile_id, 'exited', value, $4, 'deleted', $5 FROM gone"
+        " RETURNING 1) SELECT count(*) FROM logged",
+        computation.id,
+        computation.workspace_id,
+        computation.key,
+        at,
+        not computation.destinations,
+    )
+    await connection.execute("DELETE FROM computations WHERE id = $1", computation.id)
+    return exited
+
+
+async def mark_computed(
+    connection: asyncpg.Connection,
+    computation_id: int,
+    *,
+    at: datetime | None,
+    next_run_at: datetime,
+) -> None:
+    """Record a recompute at ``at`` (None: only move ``next_run_at``, to claim it)."""
+    await connection.execute(
+        "UPDATE computations SET computed_at = coalesce($2, computed_at), next_run_at = $3"
+        " WHERE id = $1",
+        computation_id,
+        at,
+        next_run_at,
+    )
+
+
+async def lock_exclusive(connection: asyncpg.Connection, computation_id: int) -> None:
+    """Held by a recompute until its transaction ends: the real-time stage waits meanwhile."""
+    await connection.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_CLASS, computation_id)
+
+
+async def lock_shared(connection: asyncpg.Connection, computation_ids: Iterable[int]) -> None:
+    """Held by the real-time stage: processors share it, a recompute waits for them."""
+    ids = sorted(set(computation_ids))
+    if ids:
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock_shared($1, i) FROM unnest($2::int[]) AS i ORDER BY i",
+            LOCK_CLASS,
+            ids,
+        )
+
+
+# The diff of fresh values against stored ones: changes are written to computed_values and
+# logged in audience_changes. ``fresh`` has (computation_id, profile_id, value, message_id);
+# a NULL value means "no value" (not a member). Exits of merged-away profiles get the cause
+# "merged".
+_APPLY = """
+{fresh},
+diff AS (
+    SELECT f.computation_id, f.profile_id, f.message_id, o.value AS previous, f.value
+    FROM fresh f LEFT JOIN computed_values o
+        ON o.computation_id = f.computation_id AND o.profile_id = f.profile_id
+    WHERE o.value IS DISTINCT FROM f.value
+{gone}),
+removed AS (
+    DELETE FROM computed_values c USING diff d
+    WHERE c.computation_id = d.computation_id AND c.profile_id = d.profile_id
+        AND d.value IS NULL
+),
+written AS (
+    INSERT INTO computed_values (computation_id, profile_id, value, since, updated_at)
+    SELECT computation_id, profile_id, value, {at}, {at} FROM diff WHERE value IS NOT NULL
+    ON CONFLICT (computation_id, profile_id)
+        DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+),
+logged AS (
+    INSERT INTO audience_changes (workspace_id, computation_id, key, profile_id, change,
+        value, previous, at, cause, message_id, delivered)
+    SELECT c.workspace_id, c.id, c.key, d.profile_id,
+        CASE WHEN d.previous IS NULL THEN 'entered' WHEN d.value IS NULL THEN 'exited'
+             ELSE 'updated' END,
+        d.value, d.previous, {at},
+        CASE WHEN d.value IS NULL AND p.merged_into IS NOT NULL THEN 'merged' ELSE {cause} END,
+        d.message_id, c.destinations = '[]'::jsonb
+    FROM diff d JOIN computations c ON c.id = d.computation_id
+    LEFT JOIN profiles p ON p.id = d.profile_id
+    ORDER BY d.computation_id, d.profile_id
+    RETURNING change
+)
+SELECT change, count(*) FROM logged GROUP BY change
+"""
+
+
+async def apply_values(
+    connection: asyncpg.Connection,
+    *,
+    rows: Sequence[tuple[int, str, Any, str | None]] | None = None,
+    query: tuple[int, str, list[Any]] | None = None,
+    at: datetime,
+    cause: str,
+) -> dict[str, int]:
+    """Store fresh values and log every change; return counts by change.
+
+    Either ``rows`` (real time: ``(computation_id, profile_id, value or None, message_id)``
+    for exactly the pairs to compare) or ``query`` (batch: ``(computation_id, sql, params)``
+    selecting ``(profile_id, value)`` of every profile that has a value; stored values of
+    the computation it does not return are removed).
+    """
+    if rows is not None:
+        params: list[Any] = [
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [None if r[2] is None else encode(r[2]) for r in rows],
+            [r[3] for r in rows],
+        ]
+        fresh = (
+            "WITH fresh AS (SELECT c AS computation_id, p AS profile_id, v::jsonb AS value,"
+            " m AS message_id FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])"
+            " AS t(c, p, v, m))"
+        )
+        gone = ""
+    else:
+        assert query is not None
+        computation_id, sql, params = query[0], query[1], list(query[2])
+        params.append(computation_id)
+        cid = f"${len(params)}::bigint"
+        fresh = (
+            f"WITH selected AS MATERIALIZED ({sql}), fresh AS (SELECT {cid} AS computation_id,"
+            " s.* , NULL::text AS message_id FROM selected AS s(profile_id, value))"
+        )
+        gone = (
+            "    UNION ALL SELECT o.computation_id, o.profile_id, NULL, o.value, NULL"
+            f" FROM computed_values o WHERE o.computation_id = {cid}"
+            " AND NOT EXISTS (SELECT 1 FROM selected s WHERE s.profile_id = o.profile_id)\n"
+        )
+    params += [at, cause]
+    at_param, cause_param = f"${len(params) - 1}::timestamptz", f"${len(params)}::text"
+    sql_text = _APPLY.format(fresh=fresh, gone=gone, at=at_param, cause=cause_param)
+    return {row[0]: row[1] for row in await connection.fetch(sql_text, *params)}
