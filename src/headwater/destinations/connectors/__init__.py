@@ -11,6 +11,7 @@ from typing import Any
 from headwater.destinations.base import Connector
 from headwater.destinations.connectors.amplitude import Amplitude
 from headwater.destinations.connectors.braze import Braze
+from headwater.destinations.connectors.customerio import CustomerIo
 from headwater.destinations.connectors.ga4 import GoogleAnalytics4
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.slack import Slack
@@ -25,4 +26,5 @@ CONNECTORS: dict[str, type[Connector[Any]]] = {
     Amplitude.kind: Amplitude,
     GoogleAnalytics4.kind: GoogleAnalytics4,
     Braze.kind: Braze,
+    CustomerIo.kind: CustomerIo,
 }
