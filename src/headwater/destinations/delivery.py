@@ -13,7 +13,8 @@ connector, and settle the outcome in one transaction (:func:`plan` decides, pure
 - **failed** (other 4xx, events the vendor refuses): dead letters at once.
 
 A lane never waits for another destination: it has its own tasks, HTTP client (connection
-pool) and rate limit, and its rows are claimed by destination. Idle tasks sleep until a
+pool) and rate limit, and its rows are claimed by destination. A ``Retry-After`` pauses the
+whole lane (in this process) for that long. Idle tasks sleep until a
 notification says rows were queued for their destination, the next retry comes due, or
 ``poll_seconds`` pass.
 """
@@ -147,6 +148,7 @@ class Lane:
             limit = min(limit, max(1, int(self.options.rate_limit)))
         self.batch = max(1, limit)
         self._label = str(destination.id)
+        self._paused_until = 0.0
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -178,7 +180,10 @@ class Lane:
                 await self._idle(await self._until_due())
 
     async def step(self) -> int:
-        """Claim, send and settle one batch; return how many rows it held (0: none due)."""
+        """Claim, send and settle one batch; return how many rows it held (0: none due, or the
+        destination asked to wait with ``Retry-After``)."""
+        if self._paused_until > time.monotonic():
+            return 0
         async with self._engine.connect() as connection:
             driver = await driver_connection(connection)
             async with driver.transaction():
@@ -196,6 +201,9 @@ class Lane:
         await self._pacer.take(len(claimed))
         events = [msgspec.json.decode(row.payload) for row in claimed]
         result = await self._send(events)
+        if result.retry_after:
+            # Retry-After speaks for the whole destination: every sender of this lane waits.
+            self._paused_until = max(self._paused_until, time.monotonic() + result.retry_after)
         done = plan(self.destination.id, claimed, result, self._backoff, now=datetime.now(UTC))
         async with self._engine.connect() as connection:
             driver = await driver_connection(connection)
@@ -227,6 +235,9 @@ class Lane:
             DELIVERIES.labels(label, "dead_lettered").inc(len(done.dead))
 
     async def _until_due(self) -> float:
+        paused = self._paused_until - time.monotonic()
+        if paused > 0:
+            return paused
         async with self._engine.connect() as connection:
             due = await queue.next_due(await driver_connection(connection), self.destination.id)
         if due is None:
