@@ -81,7 +81,7 @@ CREATE TABLE computed_values (
 );
 CREATE INDEX computed_values_profile ON computed_values (profile_id);
 
--- Every change, with its time and cause; the outbox of activation (delivered is true at
+-- Every change, with its time and cause: the outbox of activation (delivered is true at
 -- once when the computation has no destination).
 CREATE TABLE audience_changes (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
