@@ -13,6 +13,7 @@ from headwater.destinations.connectors.amplitude import Amplitude
 from headwater.destinations.connectors.braze import Braze
 from headwater.destinations.connectors.customerio import CustomerIo
 from headwater.destinations.connectors.ga4 import GoogleAnalytics4
+from headwater.destinations.connectors.hubspot import HubSpot
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.slack import Slack
 from headwater.destinations.connectors.webhook import Webhook
@@ -27,4 +28,5 @@ CONNECTORS: dict[str, type[Connector[Any]]] = {
     GoogleAnalytics4.kind: GoogleAnalytics4,
     Braze.kind: Braze,
     CustomerIo.kind: CustomerIo,
+    HubSpot.kind: HubSpot,
 }

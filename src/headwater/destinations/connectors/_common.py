@@ -62,6 +62,7 @@ __all__ = [
     "trait",
     "traits",
     "user_id",
+    "waiting",
 ]
 
 _NAMESPACE = uuid.UUID("1b671a64-40d5-491e-99b0-da01ff1f3341")
@@ -226,6 +227,16 @@ async def call(
     except ValueError:
         body = None
     return Sent(classify(recorded(response, secrets=secrets)), body)
+
+
+def waiting(result: SendResult, seconds: float) -> SendResult:
+    """``result`` with ``retry_after`` set to ``seconds`` when it is a retry that names no wait
+    (for vendors that document a pause instead of sending ``Retry-After``)."""
+    if result.outcome is not Outcome.RETRY or result.retry_after is not None:
+        return result
+    return SendResult(
+        outcome=Outcome.RETRY, exchange=result.exchange, retry_after=seconds, error=result.error
+    )
 
 
 def partial(result: SendResult, failed: Mapping[int, str], size: int) -> SendResult:

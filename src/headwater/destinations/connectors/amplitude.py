@@ -54,6 +54,7 @@ from headwater.destinations.connectors._common import (
     text,
     traits,
     user_id,
+    waiting,
 )
 
 __all__ = ["Amplitude", "AmplitudeConfig"]
@@ -105,13 +106,8 @@ class Amplitude(Connector[AmplitudeConfig]):
         url = config.endpoint.rstrip("/") + _PATHS[config.api]
         sent = await call(self.client, "POST", url, json=body, secrets=[key])
         result = sent.result
-        if sent.status == 429 and result.retry_after is None:
-            return SendResult(
-                outcome=Outcome.RETRY,
-                exchange=result.exchange,
-                retry_after=_THROTTLE_PAUSE,
-                error=result.error,
-            )
+        if sent.status == 429:
+            return waiting(result, _THROTTLE_PAUSE)
         rejected = _rejected(mapping(sent.body), len(events)) if sent.status == 400 else {}
         if not rejected or len(rejected) == len(events):
             return result

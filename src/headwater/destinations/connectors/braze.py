@@ -55,6 +55,7 @@ from headwater.destinations.connectors._common import (
     text,
     traits,
     user_id,
+    waiting,
 )
 
 __all__ = ["Braze", "BrazeConfig"]
@@ -108,7 +109,7 @@ class Braze(Connector[BrazeConfig]):
             secrets=[key],
         )
         result = sent.result
-        if sent.status == 429 and result.retry_after is None:
+        if sent.status == 429:
             result = _with_reset(result)
         elif result.outcome is Outcome.DELIVERED:
             failed = _refused_objects(mapping(sent.body), origin)
@@ -209,9 +210,4 @@ def _with_reset(result: SendResult) -> SendResult:
     """A 429 retried when Braze's ``X-RateLimit-Reset`` (epoch seconds) says the limit resets."""
     headers = result.exchange.response_headers if result.exchange else {}
     reset = headers.get("x-ratelimit-reset", "")
-    if not reset.isdigit():
-        return result
-    wait = max(0.0, int(reset) - time.time())
-    return SendResult(
-        outcome=Outcome.RETRY, exchange=result.exchange, retry_after=wait, error=result.error
-    )
+    return waiting(result, max(0.0, int(reset) - time.time())) if reset.isdigit() else result
