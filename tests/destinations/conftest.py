@@ -117,7 +117,7 @@ class Space:
 
     def ok(self, method: str, path: str = "", **kwargs: Any) -> Any:
         response = self.admin(method, path, **kwargs)
-        assert response.status_code in (200, 201), response.text
+        assert response.status_code in (200, 201), (response.text, self.server.log()[-3000:])
         return response.json()
 
     def destination(self, url: str, *, name: str = "hook", **fields: Any) -> int:

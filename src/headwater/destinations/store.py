@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -83,15 +84,28 @@ async def get_destination(connection: AsyncConnection, destination_id: int) -> D
     return _destination(row) if row is not None else None
 
 
+_JSON_COLUMNS = frozenset({"config", "filters", "delivery"})
+
+
+def _encoded(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: msgspec.json.encode(value).decode() if name in _JSON_COLUMNS else value
+        for name, value in values.items()
+    }
+
+
+def _param(name: str) -> str:
+    return f"CAST(:{name} AS jsonb)" if name in _JSON_COLUMNS else f":{name}"
+
+
 async def insert_destination(connection: AsyncConnection, **values: Any) -> int:
     """Insert a destination (columns as keyword arguments); return its id."""
     names = ", ".join(values)
-    params = ", ".join(f":{name}" for name in values)
+    params = ", ".join(_param(name) for name in values)
     return int(
         await connection.scalar(
-            text(f"INSERT INTO destinations ({names}) VALUES ({params}) RETURNING id").bindparams(
-                **values
-            )
+            text(f"INSERT INTO destinations ({names}) VALUES ({params}) RETURNING id"),
+            _encoded(values),
         )
     )
 
@@ -101,10 +115,10 @@ async def update_destination(
 ) -> bool:
     if not values:
         return True
-    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    assignments = ", ".join(f"{name} = {_param(name)}" for name in values)
     result = await connection.execute(
         text(f"UPDATE destinations SET {assignments}, updated_at = now() WHERE id = :id"),
-        {**values, "id": destination_id},
+        {**_encoded(values), "id": destination_id},
     )
     return bool(result.rowcount)
 
