@@ -14,6 +14,7 @@ from headwater.destinations.connectors.braze import Braze
 from headwater.destinations.connectors.customerio import CustomerIo
 from headwater.destinations.connectors.ga4 import GoogleAnalytics4
 from headwater.destinations.connectors.hubspot import HubSpot
+from headwater.destinations.connectors.intercom import Intercom
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.slack import Slack
 from headwater.destinations.connectors.webhook import Webhook
@@ -29,4 +30,5 @@ CONNECTORS: dict[str, type[Connector[Any]]] = {
     Braze.kind: Braze,
     CustomerIo.kind: CustomerIo,
     HubSpot.kind: HubSpot,
+    Intercom.kind: Intercom,
 }

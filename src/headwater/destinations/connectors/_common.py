@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,12 +56,15 @@ __all__ = [
     "md5_hex",
     "occurred_at",
     "partial",
+    "per_reset_header",
     "properties",
+    "scalar",
     "sort_out",
     "stable_uuid",
     "text",
     "trait",
     "traits",
+    "unix_seconds",
     "user_id",
     "waiting",
 ]
@@ -167,6 +171,21 @@ def iso_time(event: Event) -> str:
     return occurred_at(event).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def unix_seconds(value: Any) -> int | None:
+    """An ISO-8601 trait (``createdAt``, ``birthday``) as Unix seconds; None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(parse_timestamp(value).timestamp())
+    except ValueError:
+        return None
+
+
+def scalar(value: Any) -> bool:
+    """Whether ``value`` is a string, number or boolean (what flat vendor properties take)."""
+    return isinstance(value, str | int | float | bool)
+
+
 def stable_uuid(message_id: str) -> str:
     """``message_id`` if it is a UUID, else a UUID derived from it (the same every time), for
     vendors whose idempotency key must be a UUID."""
@@ -237,6 +256,14 @@ def waiting(result: SendResult, seconds: float) -> SendResult:
     return SendResult(
         outcome=Outcome.RETRY, exchange=result.exchange, retry_after=seconds, error=result.error
     )
+
+
+def per_reset_header(result: SendResult) -> SendResult:
+    """A rate-limited ``result`` waiting until ``X-RateLimit-Reset`` (epoch seconds; Braze's and
+    Intercom's header) when it names no ``Retry-After``."""
+    headers = result.exchange.response_headers if result.exchange else {}
+    reset = headers.get("x-ratelimit-reset", "")
+    return waiting(result, max(0.0, int(reset) - time.time())) if reset.isdigit() else result
 
 
 def partial(result: SendResult, failed: Mapping[int, str], size: int) -> SendResult:

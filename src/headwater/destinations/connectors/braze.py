@@ -33,7 +33,6 @@ Advertising.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,12 +49,12 @@ from headwater.destinations.connectors._common import (
     iso_time,
     mapping,
     partial,
+    per_reset_header,
     properties,
     sort_out,
     text,
     traits,
     user_id,
-    waiting,
 )
 
 __all__ = ["Braze", "BrazeConfig"]
@@ -110,7 +109,7 @@ class Braze(Connector[BrazeConfig]):
         )
         result = sent.result
         if sent.status == 429:
-            result = _with_reset(result)
+            result = per_reset_header(result)
         elif result.outcome is Outcome.DELIVERED:
             failed = _refused_objects(mapping(sent.body), origin)
             position = {index: n for n, index in enumerate(accepted)}
@@ -204,10 +203,3 @@ def _refused_objects(body: Mapping[str, Any], origin: Mapping[str, list[int]]) -
         if isinstance(position, int) and 0 <= position < len(indexes):
             failed[indexes[position]] = f"Braze refused it: {error.get('type') or 'invalid'}"
     return failed
-
-
-def _with_reset(result: SendResult) -> SendResult:
-    """A 429 retried when Braze's ``X-RateLimit-Reset`` (epoch seconds) says the limit resets."""
-    headers = result.exchange.response_headers if result.exchange else {}
-    reset = headers.get("x-ratelimit-reset", "")
-    return waiting(result, max(0.0, int(reset) - time.time())) if reset.isdigit() else result

@@ -47,9 +47,9 @@ from headwater.destinations.connectors._common import (
     properties,
     text,
     traits,
+    unix_seconds,
     user_id,
 )
-from headwater.spec import parse_timestamp
 
 __all__ = ["CustomerIo", "CustomerIoConfig", "ulid"]
 
@@ -129,11 +129,11 @@ class CustomerIo(Connector[CustomerIoConfig]):
 def _attributes(event: Event) -> dict[str, Any]:
     attributes = {k: v for k, v in traits(event).items() if k != "createdAt"}
     created = traits(event).get("createdAt")
-    if isinstance(created, str):
-        try:
-            attributes["created_at"] = int(parse_timestamp(created).timestamp())
-        except ValueError:
-            attributes["createdAt"] = created
+    seconds = unix_seconds(created)
+    if seconds is not None:
+        attributes["created_at"] = seconds
+    elif created is not None:
+        attributes["createdAt"] = created
     found = email(event)
     if found:
         attributes["email"] = found

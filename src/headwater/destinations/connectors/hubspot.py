@@ -49,6 +49,7 @@ from headwater.destinations.connectors._common import (
     mapping,
     partial,
     properties,
+    scalar,
     sort_out,
     stable_uuid,
     text,
@@ -139,10 +140,10 @@ class HubSpot(Connector[HubSpotConfig]):
     def _properties(self, event: Event) -> dict[str, Any]:
         found = traits(event)
         names = {**_STANDARD, **self.config.contact_properties}
-        props = {names[k]: v for k, v in found.items() if k in names and _scalar(v)}
+        props = {names[k]: v for k, v in found.items() if k in names and scalar(v)}
         address = mapping(found.get("address"))
-        props.update({_ADDRESS[k]: v for k, v in address.items() if k in _ADDRESS and _scalar(v)})
-        if _scalar(address.get("country")):
+        props.update({_ADDRESS[k]: v for k, v in address.items() if k in _ADDRESS and scalar(v)})
+        if scalar(address.get("country")):
             props["country"] = address["country"]
         return props
 
@@ -152,7 +153,7 @@ class HubSpot(Connector[HubSpotConfig]):
             "email": email(event),
             "occurredAt": iso_time(event),
             "uuid": stable_uuid(str(event.get("messageId") or "")),
-            "properties": {k: v for k, v in properties(event).items() if _scalar(v)},
+            "properties": {k: v for k, v in properties(event).items() if scalar(v)},
         }
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> Sent:
@@ -166,7 +167,3 @@ class HubSpot(Connector[HubSpotConfig]):
             secrets=[token],
         )
         return Sent(waiting(sent.result, _RATE_WINDOW), sent.body) if sent.status == 429 else sent
-
-
-def _scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool)

@@ -1,0 +1,145 @@
+"""Intercom: contacts (users) and data events through the REST API.
+
+Mapping (after Segment's Intercom destination):
+
+- ``identify`` → the contact whose ``external_id`` is the userId is looked up
+  (``POST /contacts/search``) and updated (``PUT /contacts/{id}``), or created with
+  ``role: "user"`` (``POST /contacts``). Standard fields come from the traits (``email``,
+  ``name`` or ``firstName``+``lastName``, ``phone``, ``avatar``, ``createdAt`` →
+  ``signed_up_at`` in Unix seconds); the other scalar traits go to ``custom_attributes``, which
+  must exist in the Intercom workspace (Intercom refuses unknown ones with a 400).
+- ``track`` → ``POST /events`` with ``event_name``, ``created_at`` (Unix seconds), the userId
+  as ``user_id`` (else the email), and up to 10 scalar properties as ``metadata`` (Intercom's
+  limit).
+- Refused: identify and track calls with neither userId nor email (identify needs a userId),
+  and page, screen, group and alias calls.
+
+Headers: ``Authorization: Bearer <access token>``, ``Intercom-Version`` (``api_version``),
+``Accept: application/json``. One call per request (an identify may take two): no batching.
+
+Idempotency: Intercom drops an event repeating the same user, name, ``created_at`` (seconds)
+and metadata, so a retried track call is not counted twice; contact updates are idempotent.
+
+Errors: 400, 401, 403, 404, 409, 422 are permanent; 429 is retried when
+``X-RateLimit-Reset`` (epoch seconds) says, 5xx retried. Default consent category: Functional
+(Intercom powers support conversations in the product).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from headwater.destinations.base import Connector, Event, Outcome, SendResult
+from headwater.destinations.connectors._common import (
+    Sent,
+    call,
+    email,
+    event_type,
+    mapping,
+    occurred_at,
+    per_reset_header,
+    properties,
+    scalar,
+    text,
+    traits,
+    unix_seconds,
+    user_id,
+)
+
+__all__ = ["Intercom", "IntercomConfig"]
+
+_STANDARD = {"email", "name", "firstName", "lastName", "phone", "avatar", "createdAt", "id"}
+_MAX_METADATA = 10
+
+
+class IntercomConfig(pydantic.BaseModel):
+    access_token: pydantic.SecretStr
+    endpoint: str = pydantic.Field(
+        default="https://api.intercom.io",
+        description="https://api.eu.intercom.io or https://api.au.intercom.io for EU or Australia",
+    )
+    api_version: str = "2.11"
+
+
+class Intercom(Connector[IntercomConfig]):
+    kind = "intercom"
+    config_type = IntercomConfig
+    categories = ("Functional",)
+
+    async def send(self, events: Sequence[Event]) -> SendResult:
+        (event,) = events
+        kind = event_type(event)
+        if kind == "identify":
+            user = user_id(event)
+            if not user:
+                return _refused("Intercom needs a userId to identify a contact")
+            return await self._identify(user, event)
+        if kind != "track":
+            return _refused(f"Intercom takes identify and track calls, not {kind or 'untyped'}")
+        who = user_id(event) or email(event)
+        name = text(event.get("event"))
+        if not (who and name):
+            return _refused("Intercom needs an event name and a userId or email")
+        data: dict[str, Any] = {
+            "event_name": name,
+            "created_at": int(occurred_at(event).timestamp()),
+            ("user_id" if user_id(event) else "email"): who,
+        }
+        metadata = {k: v for k, v in properties(event).items() if scalar(v)}
+        if metadata:
+            data["metadata"] = dict(list(metadata.items())[:_MAX_METADATA])
+        return (await self._call("POST", "/events", data)).result
+
+    async def _identify(self, user: str, event: Event) -> SendResult:
+        query = {"query": {"field": "external_id", "operator": "=", "value": user}}
+        found = await self._call("POST", "/contacts/search", query)
+        if found.result.outcome is not Outcome.DELIVERED:
+            return found.result
+        matches = mapping(found.body).get("data")
+        contact = _contact(user, event)
+        if isinstance(matches, list) and matches:
+            contact_id = str(mapping(matches[0]).get("id"))
+            return (await self._call("PUT", f"/contacts/{contact_id}", contact)).result
+        return (await self._call("POST", "/contacts", {"role": "user", **contact})).result
+
+    async def _call(self, method: str, path: str, body: Mapping[str, Any]) -> Sent:
+        token = self.config.access_token.get_secret_value()
+        sent = await call(
+            self.client,
+            method,
+            self.config.endpoint.rstrip("/") + path,
+            json=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Intercom-Version": self.config.api_version,
+                "Accept": "application/json",
+            },
+            secrets=[token],
+        )
+        return Sent(per_reset_header(sent.result), sent.body) if sent.status == 429 else sent
+
+
+def _refused(reason: str) -> SendResult:
+    return SendResult(outcome=Outcome.FAILED, error=reason)
+
+
+def _contact(user: str, event: Event) -> dict[str, Any]:
+    found = traits(event)
+    first, last = text(found.get("firstName")), text(found.get("lastName"))
+    full = text(found.get("name")) or " ".join(part for part in (first, last) if part) or None
+    fields = {
+        "external_id": user,
+        "email": email(event),
+        "name": full,
+        "phone": text(found.get("phone")),
+        "avatar": text(found.get("avatar")),
+        "signed_up_at": unix_seconds(found.get("createdAt")),
+    }
+    contact: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    custom = {k: v for k, v in found.items() if k not in _STANDARD and scalar(v)}
+    if custom:
+        contact["custom_attributes"] = custom
+    return contact
