@@ -1,0 +1,57 @@
+"""Tracking plans (Segment Protocols): plans and their versions, enforcement in the processor,
+violations, the quarantine, observed schemas and typed code generation."""
+
+from headwater.protocols.codegen import generate
+from headwater.protocols.plan import Enforcement, PlanDocument, PlanError, parse_plan
+from headwater.protocols.quality import (
+    draft_plan,
+    forward,
+    observed_schema,
+    quarantine,
+    replay,
+    violations,
+)
+from headwater.protocols.service import (
+    connect_source,
+    create_plan,
+    delete_plan,
+    diff,
+    disconnect_source,
+    export_plan,
+    get_plan,
+    import_plan,
+    list_connections,
+    list_plans,
+    read_document,
+    update_plan,
+    versions,
+)
+from headwater.protocols.stage import ProtocolStage
+
+__all__ = [
+    "Enforcement",
+    "PlanDocument",
+    "PlanError",
+    "ProtocolStage",
+    "connect_source",
+    "create_plan",
+    "delete_plan",
+    "diff",
+    "disconnect_source",
+    "draft_plan",
+    "export_plan",
+    "forward",
+    "generate",
+    "get_plan",
+    "import_plan",
+    "list_connections",
+    "list_plans",
+    "observed_schema",
+    "parse_plan",
+    "quarantine",
+    "read_document",
+    "replay",
+    "update_plan",
+    "versions",
+    "violations",
+]

@@ -1,0 +1,179 @@
+"""The protocols stage's reads and writes. Each function takes the stage's asyncpg connection,
+inside the processor's transaction, and never commits.
+
+Bulk writes send one JSON document (``jsonb_to_recordset``): one parameter, cheap to build,
+rows in the order given (sorted by key, so that concurrent writers lock rows in one order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from headwater.protocols.observe import ObservedRow
+
+__all__ = [
+    "Connection",
+    "add_observations",
+    "add_violations",
+    "connections",
+    "plan_document",
+    "progress",
+    "quarantine",
+    "release",
+    "save_progress",
+]
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Connection(msgspec.Struct, frozen=True):
+    """A source's plan: which plan and version, its settings and their revision."""
+
+    source_id: int
+    plan_id: int
+    version: int
+    revision: int
+    settings: dict[str, Any]
+
+
+async def connections(driver: asyncpg.Connection, source_ids: Sequence[int]) -> list[Connection]:
+    rows = await driver.fetch(
+        "SELECT c.source_id, c.plan_id, p.version, c.revision, c.settings::text AS settings"
+        " FROM tracking_plan_sources c JOIN tracking_plans p ON p.id = c.plan_id"
+        " WHERE c.source_id = ANY($1::int[])",
+        list(source_ids),
+    )
+    return [
+        Connection(
+            r["source_id"],
+            r["plan_id"],
+            r["version"],
+            r["revision"],
+            msgspec.json.decode(r["settings"]),
+        )
+        for r in rows
+    ]
+
+
+async def plan_document(driver: asyncpg.Connection, plan_id: int, version: int) -> Any:
+    text = await driver.fetchval(
+        "SELECT document::text FROM tracking_plan_versions WHERE plan_id = $1 AND version = $2",
+        plan_id,
+        version,
+    )
+    return None if text is None else msgspec.json.decode(text)
+
+
+async def progress(driver: asyncpg.Connection, partitions: Iterable[int]) -> dict[int, int]:
+    """The last offset whose effects were recorded, per partition (absent: none)."""
+    rows = await driver.fetch(
+        "SELECT partition, committed FROM protocols_progress WHERE partition = ANY($1::int[])",
+        sorted(set(partitions)),
+    )
+    return {row["partition"]: row["committed"] for row in rows}
+
+
+async def save_progress(driver: asyncpg.Connection, marks: dict[int, int]) -> None:
+    await driver.execute(
+        "INSERT INTO protocols_progress (partition, committed)"
+        " SELECT * FROM unnest($1::smallint[], $2::bigint[])"
+        " ON CONFLICT (partition) DO UPDATE"
+        " SET committed = GREATEST(protocols_progress.committed, EXCLUDED.committed)",
+        list(marks),
+        list(marks.values()),
+    )
+
+
+async def add_observations(driver: asyncpg.Connection, rows: Sequence[ObservedRow]) -> None:
+    if not rows:
+        return
+    await driver.execute(
+        "INSERT INTO observed_schema (source_id, event_type, event_name, path, json_type,"
+        " partition, workspace_id, count, first_seen, last_seen)"
+        " SELECT source_id, event_type, event_name, path, json_type, partition, workspace_id,"
+        " count, first_seen, last_seen FROM jsonb_to_recordset($1::text::jsonb) AS r("
+        " source_id int, event_type text, event_name text, path text, json_type text,"
+        " partition smallint, workspace_id int, count bigint, first_seen timestamptz,"
+        " last_seen timestamptz)"
+        " ON CONFLICT (source_id, event_type, event_name, path, json_type, partition)"
+        " DO UPDATE SET count = observed_schema.count + EXCLUDED.count,"
+        " first_seen = LEAST(observed_schema.first_seen, EXCLUDED.first_seen),"
+        " last_seen = GREATEST(observed_schema.last_seen, EXCLUDED.last_seen)",
+        _encode(rows).decode(),
+    )
+
+
+async def add_violations(
+    driver: asyncpg.Connection, counts: Sequence[dict[str, Any]], samples: Sequence[dict[str, Any]]
+) -> None:
+    """Add per-minute counts and prepend samples (the newest 5 are kept)."""
+    if counts:
+        await driver.execute(
+            "INSERT INTO violation_counts (source_id, bucket, event_type, event_name, violation,"
+            " path, partition, workspace_id, count)"
+            " SELECT source_id, bucket, event_type, event_name, violation, path, partition,"
+            " workspace_id, count FROM jsonb_to_recordset($1::text::jsonb) AS r("
+            " source_id int, bucket timestamptz, event_type text, event_name text,"
+            " violation text, path text, partition smallint, workspace_id int, count bigint)"
+            " ON CONFLICT (source_id, bucket, event_type, event_name, violation, path, partition)"
+            " DO UPDATE SET count = violation_counts.count + EXCLUDED.count",
+            _encode(counts).decode(),
+        )
+    if samples:
+        await driver.execute(
+            "INSERT INTO violation_samples (source_id, event_type, event_name, violation, path,"
+            " workspace_id, message, first_seen, last_seen, samples)"
+            " SELECT source_id, event_type, event_name, violation, path, workspace_id, message,"
+            " seen_at, seen_at, samples FROM jsonb_to_recordset($1::text::jsonb) AS r("
+            " source_id int, event_type text, event_name text, violation text, path text,"
+            " workspace_id int, message text, seen_at timestamptz, samples jsonb)"
+            " ON CONFLICT (source_id, event_type, event_name, violation, path) DO UPDATE SET"
+            " message = EXCLUDED.message,"
+            " last_seen = GREATEST(violation_samples.last_seen, EXCLUDED.last_seen),"
+            " samples = jsonb_path_query_array("
+            "   EXCLUDED.samples || violation_samples.samples, '$[0 to 4]')",
+            _encode(samples).decode(),
+        )
+
+
+async def quarantine(driver: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Keep blocked messages; a message blocked again (a replay, at another log offset) has its
+    row updated and its attempts counted, a redelivered entry (same offset) changes nothing."""
+    if not rows:
+        return
+    await driver.execute(
+        "INSERT INTO quarantine (workspace_id, source_id, message_id, type, name, reason,"
+        " violations, payload, status, plan_id, plan_version, log_partition, log_offset)"
+        " SELECT workspace_id, source_id, message_id, type, name, reason, violations, payload,"
+        " 'quarantined', plan_id, plan_version, log_partition, log_offset"
+        " FROM jsonb_to_recordset($1::text::jsonb) AS r(workspace_id int, source_id int,"
+        " message_id text, type text, name text, reason text, violations jsonb, payload jsonb,"
+        " plan_id int, plan_version int, log_partition smallint, log_offset bigint)"
+        " ON CONFLICT (source_id, message_id) DO UPDATE SET reason = EXCLUDED.reason,"
+        " violations = EXCLUDED.violations, payload = EXCLUDED.payload, status = 'quarantined',"
+        " attempts = quarantine.attempts + 1, plan_id = EXCLUDED.plan_id,"
+        " plan_version = EXCLUDED.plan_version, log_partition = EXCLUDED.log_partition,"
+        " log_offset = EXCLUDED.log_offset, blocked_at = now(), resolved_at = NULL,"
+        " forwarded_to = NULL"
+        " WHERE (quarantine.log_partition, quarantine.log_offset)"
+        "   IS DISTINCT FROM (EXCLUDED.log_partition, EXCLUDED.log_offset)",
+        _encode(rows).decode(),
+    )
+
+
+async def release(driver: asyncpg.Connection, replays: Sequence[tuple[int, str]]) -> None:
+    """Replayed messages that passed this time: their quarantine rows become ``released``."""
+    if not replays:
+        return
+    await driver.execute(
+        "UPDATE quarantine q SET status = 'released', resolved_at = now()"
+        " FROM unnest($1::int[], $2::text[]) AS r(source_id, message_id)"
+        " WHERE q.source_id = r.source_id AND q.message_id = r.message_id"
+        " AND q.status = 'replayed'",
+        [source for source, _ in replays],
+        [message for _, message in replays],
+    )

@@ -1,0 +1,213 @@
+"""The protocols stage of the processor: tracking plans enforced before identity.
+
+For each batch, inside the processor's transaction:
+
+1. one query reads the plans connected to the batch's sources (plan, newest version, settings
+   revision); a plan version is compiled once and kept while a source uses it, so a change of
+   plan or settings applies from the next batch on;
+2. every message is observed (event name, property paths and types) and, when its source has a
+   plan, checked (:meth:`~headwater.protocols.validate.CompiledPlan.check`);
+3. violations are counted per minute and sampled; blocked messages go to the quarantine and are
+   not returned (later stages never see them); changed messages (omitted properties,
+   ``context.violations``) are returned as copies; a replayed message that passes has its
+   quarantine row released.
+
+Idempotent: effects are recorded only for entries after the partition's mark in
+``protocols_progress``, which moves in the same transaction; a redelivered entry is checked
+again (so later stages see the same result) but counts nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.log import LogEntry
+from headwater.protocols import records
+from headwater.protocols.observe import Observations, event_key
+from headwater.protocols.plan import Enforcement, parse_enforcement, parse_plan
+from headwater.protocols.validate import CompiledPlan, Outcome, compile_plan
+from headwater.spec import format_timestamp
+from headwater.storage import driver_connection
+
+__all__ = ["ProtocolStage", "replay_marker"]
+
+_log = logging.getLogger(__name__)
+_SAMPLES = 5
+
+VIOLATIONS = Counter(
+    "headwater_protocols_violations_total", "Tracking plan violations recorded", ["type"]
+)
+BLOCKED = Counter(
+    "headwater_protocols_blocked_total", "Messages quarantined by a tracking plan", ["reason"]
+)
+
+
+def replay_marker(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """``context.headwater.replay`` of a message re-appended from the quarantine, if any."""
+    context = payload.get("context")
+    if not isinstance(context, dict):
+        return None
+    marks = context.get("headwater")
+    replay = marks.get("replay") if isinstance(marks, dict) else None
+    return replay if isinstance(replay, dict) else None
+
+
+class _Plan(msgspec.Struct, frozen=True):
+    connection: records.Connection
+    compiled: CompiledPlan
+    settings: Enforcement
+
+
+class _Effects:
+    """What one batch records: observations, violation counts and samples, quarantine rows,
+    releases."""
+
+    def __init__(self) -> None:
+        self.observations = Observations()
+        self.counts: dict[tuple[Any, ...], int] = {}
+        self.samples: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.quarantined: list[dict[str, Any]] = []
+        self.released: list[tuple[int, str]] = []
+
+    def violations(self, entry: LogEntry, outcome: Outcome) -> None:
+        kind, name = event_key(entry.payload)
+        bucket = format_timestamp(entry.received_at.replace(second=0, microsecond=0))
+        seen = format_timestamp(entry.received_at)
+        for violation in outcome.violations:
+            VIOLATIONS.labels(violation.type).inc()
+            key = (entry.source_id, kind, name, violation.type, violation.path)
+            counted = (*key[:1], bucket, *key[1:], entry.partition)
+            self.counts[counted] = self.counts.get(counted, 0) + 1
+            sample = {"message_id": entry.message_id, "received_at": seen, "payload": entry.payload}
+            row = self.samples.get(key)
+            if row is None:
+                self.samples[key] = {
+                    "source_id": entry.source_id,
+                    "event_type": kind,
+                    "event_name": name,
+                    "violation": violation.type,
+                    "path": violation.path,
+                    "workspace_id": entry.workspace_id,
+                    "message": violation.message,
+                    "seen_at": seen,
+                    "samples": [sample],
+                }
+            else:
+                row["samples"] = [sample, *row["samples"][: _SAMPLES - 1]]
+                row["message"], row["seen_at"] = violation.message, seen
+
+    def block(self, entry: LogEntry, outcome: Outcome, plan: _Plan) -> None:
+        BLOCKED.labels(outcome.blocked or "").inc()
+        self.quarantined.append(
+            {
+                "workspace_id": entry.workspace_id,
+                "source_id": entry.source_id,
+                "message_id": entry.message_id,
+                "type": entry.type,
+                "name": entry.name,
+                "reason": outcome.blocked,
+                "violations": [msgspec.to_builtins(v) for v in outcome.violations],
+                "payload": entry.payload,
+                "plan_id": plan.connection.plan_id,
+                "plan_version": plan.connection.version,
+                "log_partition": entry.partition,
+                "log_offset": entry.offset,
+            }
+        )
+
+    def count_rows(self) -> list[dict[str, Any]]:
+        fields = ("source_id", "bucket", "event_type", "event_name", "violation", "path")
+        rows = []
+        for key, count in sorted(self.counts.items()):
+            row: dict[str, Any] = dict(zip(fields, key, strict=False))
+            row["partition"] = key[-1]
+            row["count"] = count
+            rows.append(row)
+        return rows
+
+
+class ProtocolStage:
+    """Tracking plan enforcement, violations, quarantine and observed schemas; see the module
+    docstring. Keeps compiled plans between batches."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[int, int], CompiledPlan] = {}
+        self._settings: dict[tuple[int, int], Enforcement] = {}
+
+    async def process(
+        self, entries: Sequence[LogEntry], connection: AsyncConnection
+    ) -> Sequence[LogEntry]:
+        driver = await driver_connection(connection)
+        if not driver.is_in_transaction():
+            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+        plans = await self._plans(driver, sorted({e.source_id for e in entries}))
+        done = await records.progress(driver, (e.partition for e in entries))
+        effects = _Effects()
+        passed: list[LogEntry] = []
+        marks: dict[int, int] = {}
+        for entry in entries:
+            fresh = entry.offset > done.get(entry.partition, 0)
+            marks[entry.partition] = max(marks.get(entry.partition, 0), entry.offset)
+            if fresh:
+                effects.observations.add(
+                    source_id=entry.source_id,
+                    workspace_id=entry.workspace_id,
+                    partition=entry.partition,
+                    payload=entry.payload,
+                    seen_at=entry.received_at,
+                )
+            plan = plans.get(entry.source_id)
+            if plan is None:
+                passed.append(entry)
+                continue
+            outcome = plan.compiled.check(entry.payload, plan.settings)
+            if fresh and outcome.violations:
+                effects.violations(entry, outcome)
+            if outcome.payload is None:
+                if fresh:
+                    effects.block(entry, outcome, plan)
+                continue
+            if fresh and replay_marker(entry.payload) is not None:
+                effects.released.append((entry.source_id, entry.message_id))
+            if outcome.payload is not entry.payload:
+                entry = msgspec.structs.replace(entry, payload=outcome.payload)
+            passed.append(entry)
+        await records.add_observations(driver, effects.observations.rows())
+        await records.add_violations(
+            driver, effects.count_rows(), [effects.samples[k] for k in sorted(effects.samples)]
+        )
+        await records.quarantine(driver, effects.quarantined)
+        await records.release(driver, effects.released)
+        await records.save_progress(driver, marks)
+        return passed
+
+    async def _plans(self, driver: Any, source_ids: list[int]) -> dict[int, _Plan]:
+        """The compiled plan and settings of each source that has a plan."""
+        found: dict[int, _Plan] = {}
+        used: set[tuple[int, int]] = set()
+        for connection in await records.connections(driver, source_ids):
+            key = (connection.plan_id, connection.version)
+            compiled = self._compiled.get(key)
+            if compiled is None:
+                document = await records.plan_document(driver, *key)
+                compiled = compile_plan(parse_plan(document))
+                self._compiled[key] = compiled
+                _log.info("compiled tracking plan %s version %s", *key)
+            settings_key = (connection.source_id, connection.revision)
+            settings = self._settings.get(settings_key)
+            if settings is None:
+                if len(self._settings) > 1000:
+                    self._settings.clear()
+                settings = parse_enforcement(connection.settings)
+                self._settings[settings_key] = settings
+            used.add(key)
+            found[connection.source_id] = _Plan(connection, compiled, settings)
+        if len(self._compiled) > max(16, 2 * len(used)):
+            self._compiled = {k: v for k, v in self._compiled.items() if k in used}
+        return found
