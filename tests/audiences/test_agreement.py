@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
-from headwater.audiences.conditions import parse_audience
+from headwater.audiences.conditions import AudienceDefinition, parse_audience, walk
 from headwater.audiences.evaluate import EventData, Subject, compute, evaluate
 from headwater.audiences.sql import Refs, audience_query, trait_query
 from headwater.audiences.traits import parse_trait
@@ -35,7 +35,9 @@ texts = st.sampled_from(
         "2026-02-27",
         "2026-03-01T10:00+02:00",
         "2026-03-05T23:59:59.999999Z",
-        "2026-02-22T12:00:00",
+        "2026-02-22T12:00:00",  # exactly 7 days before NOW: window edges
+        "2026-02-28T14:00:00+02:00",  # exactly 1 day before NOW
+        "2026-03-08T12:00Z",  # exactly 7 days after NOW
         "2026-02-30",
         "2026-03-01T10:00:00+0530",
         "yesterday",
@@ -65,8 +67,8 @@ OPERATORS: dict[str, Any] = {
     "not_exists": st.none(),
     "before": st.sampled_from(["2026-02-27", "2026-03-01T10:00Z", "2026-03-01T12:00+02:00"]),
     "after": st.sampled_from(["2026-02-27", "2026-03-01T10:00Z", "2026-03-01T12:00+02:00"]),
-    "within_last_days": st.integers(1, 10),
-    "within_next_days": st.integers(1, 10),
+    "within_last_days": st.sampled_from([1, 7, 10]),
+    "within_next_days": st.sampled_from([1, 7, 10]),
 }
 
 
@@ -220,19 +222,22 @@ async def _compare(
 ) -> None:
     audience = parse_audience(_exact({"version": 1, "condition": condition}))
     definition = parse_trait(_exact(trait))
+    nodes = [node for node in walk(audience.condition)]
     connection = await _connect(url)
     try:
         transaction = connection.transaction()
         await transaction.start()
         await insert_profiles(connection, 1, people, at=NOW)
-        query = audience_query(audience, workspace_id=1, subject="user", refs=Refs(), now=NOW)
-        in_sql = {row[0] for row in await connection.fetch(query.sql, *query.params)}
-        in_memory = {
-            pid
-            for pid, subject in people.items()
-            if evaluate(audience.condition, _exact_subject(subject), NOW)
-        }
-        assert in_sql == in_memory, query.sql
+        for node in nodes:  # the whole tree, and each of its parts
+            part = AudienceDefinition(version=1, condition=node)
+            query = audience_query(part, workspace_id=1, subject="user", refs=Refs(), now=NOW)
+            in_sql = {row[0] for row in await connection.fetch(query.sql, *query.params)}
+            in_memory = {
+                pid
+                for pid, subject in people.items()
+                if evaluate(node, _exact_subject(subject), NOW)
+            }
+            assert in_sql == in_memory, (node, query.sql)
         query = trait_query(definition, workspace_id=1, now=NOW)
         rows = await connection.fetch(
             f"SELECT q.* , q.v::text FROM ({query.sql}) q(p, v)", *query.params
@@ -258,7 +263,7 @@ def _exact_subject(subject: Subject) -> Subject:
 
 
 @settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
