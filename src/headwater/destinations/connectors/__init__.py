@@ -15,6 +15,7 @@ from headwater.destinations.connectors.customerio import CustomerIo
 from headwater.destinations.connectors.ga4 import GoogleAnalytics4
 from headwater.destinations.connectors.hubspot import HubSpot
 from headwater.destinations.connectors.intercom import Intercom
+from headwater.destinations.connectors.mailchimp import Mailchimp
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.slack import Slack
 from headwater.destinations.connectors.webhook import Webhook
@@ -31,4 +32,5 @@ CONNECTORS: dict[str, type[Connector[Any]]] = {
     CustomerIo.kind: CustomerIo,
     HubSpot.kind: HubSpot,
     Intercom.kind: Intercom,
+    Mailchimp.kind: Mailchimp,
 }
