@@ -6,8 +6,8 @@
 Each batch (one partition, in offset order) runs through every stage in one transaction; the
 consumer offset commits in the same transaction. Stages are idempotent, so a batch delivered
 twice (after a crash, or from a log outside PostgreSQL) changes nothing the second time.
-Today's stages: identity and profiles, then routing to destinations (last: it only enqueues
-deliveries). Tracking plans and audiences come next, in the
+Today's stages: tracking plans (first: blocked events go no further), identity and profiles,
+then routing to destinations (last: it only enqueues deliveries). Audiences come next, in the
 order of ``../shared/DESIGN.md``'s data flow.
 """
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from headwater.destinations import RoutingStage
 from headwater.log import Consumer, EventLog, LogEntry
 from headwater.profiles import ProfileStage
+from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
 
 __all__ = ["Processor", "Stage"]
@@ -53,6 +54,7 @@ class Processor:
         """``stages`` default to the pipeline's; ``name`` is the consumer (its own offsets)."""
         self.stages: list[Stage] = (
             [
+                ProtocolStage(),
                 ProfileStage(),
                 RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
             ]

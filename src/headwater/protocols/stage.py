@@ -82,7 +82,7 @@ class _Effects:
         for violation in outcome.violations:
             VIOLATIONS.labels(violation.type).inc()
             key = (entry.source_id, kind, name, violation.type, violation.path)
-            counted = (*key[:1], bucket, *key[1:], entry.partition)
+            counted = (*key[:1], bucket, *key[1:], entry.partition, entry.workspace_id)
             self.counts[counted] = self.counts.get(counted, 0) + 1
             sample = {"message_id": entry.message_id, "received_at": seen, "payload": entry.payload}
             row = self.samples.get(key)
@@ -126,7 +126,7 @@ class _Effects:
         rows = []
         for key, count in sorted(self.counts.items()):
             row: dict[str, Any] = dict(zip(fields, key, strict=False))
-            row["partition"] = key[-1]
+            row["partition"], row["workspace_id"] = key[-2:]
             row["count"] = count
             rows.append(row)
         return rows

@@ -36,7 +36,7 @@ CREATE TABLE tracking_plan_versions (
     PRIMARY KEY (plan_id, version)
 );
 
--- One plan per source; revision grows with every change of the settings.
+-- One plan per source, and a revision that grows with every change of the settings.
 CREATE TABLE tracking_plan_sources (
     source_id integer PRIMARY KEY REFERENCES sources (id),
     plan_id integer NOT NULL REFERENCES tracking_plans (id) ON DELETE CASCADE,
@@ -54,7 +54,7 @@ CREATE TABLE protocols_progress (
 );
 
 -- Rows are per log partition too, so that processors on different partitions never wait for
--- each other's row locks; reads add the partitions up.
+-- each other's row locks, and reads add the partitions up.
 CREATE TABLE violation_counts (
     source_id integer NOT NULL,
     bucket timestamptz NOT NULL,

@@ -1,0 +1,93 @@
+"""A processor driven in the test's process on a fresh database: messages are normalised and
+appended to the real event log as collection does, then :meth:`Processor.drain` runs the
+stages. ``Pipeline.seen`` records what a stage after the protocols stage received."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater import protocols, workspaces
+from headwater.log import LogEntry, LogRecord, PostgresLog
+from headwater.pipeline import Processor
+from headwater.protocols import ProtocolStage
+from headwater.settings import Settings
+from headwater.spec import Envelope, Event, normalise
+
+_ids = itertools.count()
+
+
+class Recorder:
+    """The next stage: records what it is handed, passes it on."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, LogEntry] = {}
+
+    async def process(
+        self, entries: Sequence[LogEntry], connection: AsyncConnection
+    ) -> Sequence[LogEntry]:
+        for entry in entries:
+            self.seen[entry.message_id] = entry
+        return entries
+
+
+class Pipeline:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.log = PostgresLog(engine, settings.log_partitions)
+        self.recorder = Recorder()
+        self.stage = ProtocolStage()
+        self.processor = Processor(
+            engine=engine, log=self.log, settings=settings, stages=[self.stage, self.recorder]
+        )
+        self.source_id = 0
+
+    @property
+    def seen(self) -> dict[str, LogEntry]:
+        return self.recorder.seen
+
+    async def source(self, name: str = "web") -> int:
+        created = await workspaces.create_source(
+            self.engine, name=name, workspace="default", write_key=None, kind="server", strict=False
+        )
+        return created.id
+
+    async def plan(self, document: dict[str, Any], source_id: int, **settings: str) -> None:
+        await protocols.create_plan(self.engine, workspace="default", document=document)
+        await protocols.connect_source(
+            self.engine,
+            workspace="default",
+            plan=_slug(document["name"]),
+            source_id=source_id,
+            settings=settings,
+        )
+
+    async def send(self, source_id: int, *messages: dict[str, Any]) -> list[str]:
+        envelope = Envelope(received_at=datetime.now(UTC))
+        records = []
+        for index, message in enumerate(messages):
+            message = {"messageId": f"m{next(_ids)}", "userId": "u1", **message}
+            event = normalise(message, index=index, route_type=None, envelope=envelope)
+            assert isinstance(event, Event), event
+            records.append(LogRecord(workspace_id=1, source_id=source_id, event=event))
+        await self.log.append(records)
+        await self.processor.drain()
+        return [r.event.message_id for r in records]
+
+
+def _slug(name: str) -> str:
+    return "-".join(name.lower().split())
+
+
+@pytest.fixture
+async def pipeline(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Pipeline]:
+    await workspaces.bootstrap(engine, admin_token="test-admin-token")
+    running = Pipeline(engine, settings)
+    yield running
+    await running.log.close()
