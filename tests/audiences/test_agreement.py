@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
@@ -272,4 +273,40 @@ def test_sql_and_memory_agree(
     database_url: str, people: dict[str, Subject], condition: dict[str, Any], trait: dict[str, Any]
 ) -> None:
     note(json.dumps(condition, default=str))
+    asyncio.run(_compare(database_url, people, condition, trait))
+
+
+EDGE = "2026-02-22T12:00:00Z"  # exactly 7 days before NOW
+EDGE_CASES: list[tuple[dict[str, Any], Any]] = [
+    ({"operator": "within_last_days", "value": 7}, EDGE),
+    ({"operator": "within_last_days", "value": 7}, "2026-02-22T11:59:59.999999Z"),
+    ({"operator": "within_last_days", "value": 7}, "2026-02-22T13:00:00+01:00"),
+    ({"operator": "within_next_days", "value": 7}, "2026-03-08T12:00:00Z"),
+    ({"operator": "within_next_days", "value": 7}, "2026-03-08T12:00:00.000001Z"),
+    ({"operator": "before", "value": EDGE}, EDGE),
+    ({"operator": "after", "value": EDGE}, "2026-02-22T12:00:00.000001Z"),
+    ({"operator": "after", "value": "2026-02-22"}, "2026-02-22T00:30:00+01:00"),
+    ({"operator": "less_than", "value": 2}, 2),
+    ({"operator": "at_most", "value": Decimal("2.0")}, 2),
+    ({"operator": "starts_with", "value": "é"}, "été"),
+    ({"operator": "contains", "value": "5"}, [5, "5"]),
+]
+
+
+@pytest.mark.parametrize(("comparison", "value"), EDGE_CASES)
+def test_edges_agree(database_url: str, comparison: dict[str, Any], value: Any) -> None:
+    events = [
+        EventData("a", "track", "A", NOW - timedelta(days=7), {"p": value}),
+        EventData("b", "track", "B", NOW - timedelta(days=7, microseconds=1), {"p": value}),
+    ]
+    people = {"prf_0": Subject(traits={"d": value}, events=events), "prf_1": Subject({}, [])}
+    condition = {
+        "type": "or",
+        "conditions": [
+            {"type": "trait", "trait": "d"} | comparison,
+            {"type": "event", "event": "A", "window": {"within_days": 7}},
+            {"type": "event", "event": "B", "window": {"between_days": [1, 7]}},
+        ],
+    }
+    trait = {"version": 1, "kind": "counter", "event": "A", "window": {"within_days": 7}}
     asyncio.run(_compare(database_url, people, condition, trait))

@@ -58,7 +58,8 @@ def test_invalid_conditions_name_the_problem(
     with pytest.raises(DefinitionError) as caught:
         parse_audience({"version": 1, "condition": condition})
     problem = caught.value.problems[0]
-    assert problem["path"].startswith("condition") and problem["path"].endswith(path)
+    assert problem["path"].startswith("condition")
+    assert problem["path"].endswith(path)
     assert message in problem["message"]
 
 

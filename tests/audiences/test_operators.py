@@ -115,7 +115,8 @@ def test_moments_without_offset_are_utc_and_odd_strings_are_not_dates() -> None:
 
 def test_values_decode_exactly() -> None:
     assert decode('{"a": 0.1}') == {"a": Decimal("0.1")}
-    assert same(Decimal("1.50"), Decimal("1.5")) and not same([1], [1, 1])
+    assert same(Decimal("1.50"), Decimal("1.5"))
+    assert not same([1], [1, 1])
     assert same({"a": [1, "x"]}, {"a": [Decimal("1.0"), "x"]})
 
 
@@ -188,9 +189,11 @@ def test_performed_not_and_property_filters_with_missing_properties() -> None:
     rich = Subject(traits={}, events=[event("Buy", NOW, cart={"total": 80})])
     poor = Subject(traits={}, events=[event("Buy", NOW, cart={"total": 20})])
     missing = Subject(traits={}, events=[event("Buy", NOW, cart="n/a")])
-    assert evaluate(bought, rich, NOW) and not evaluate(bought, poor, NOW)
+    assert evaluate(bought, rich, NOW)
+    assert not evaluate(bought, poor, NOW)
     assert not evaluate(bought, missing, NOW)
-    assert not evaluate(never, rich, NOW) and evaluate(never, Subject({}, []), NOW)
+    assert not evaluate(never, rich, NOW)
+    assert evaluate(never, Subject({}, []), NOW)
 
 
 def test_funnel_then_within_hours_and_abandonment() -> None:
@@ -239,6 +242,7 @@ def test_nested_and_or_audiences_and_account_users() -> None:
     any_pro = audience({"type": "users", "match": "any", "condition": users_pro})
     all_pro = audience({"type": "users", "match": "all", "condition": users_pro})
     account = Subject({}, [], users=[pro, free])
-    assert evaluate(any_pro, account, NOW) and not evaluate(all_pro, account, NOW)
+    assert evaluate(any_pro, account, NOW)
+    assert not evaluate(all_pro, account, NOW)
     assert evaluate(all_pro, Subject({}, [], users=[pro]), NOW)
     assert not evaluate(all_pro, Subject({}, [], users=[]), NOW)  # no users: not "all"
