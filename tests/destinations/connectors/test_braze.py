@@ -176,3 +176,28 @@ async def test_server_errors_and_timeouts_are_retried_with_the_key_masked(
         assert result.exchange is not None
         assert result.exchange.request_headers["authorization"] == "****"
         assert KEY not in repr(result)
+
+
+async def test_purchases_beyond_75_spill_into_another_request(
+    sink: Sink, client: httpx.AsyncClient
+) -> None:
+    def second_refuses_its_first_purchase(request: Recorded) -> Reply:
+        users_track(request)
+        if len(sink.requests) == 1:
+            return Reply(201, {"message": "success"})
+        error = {"type": "invalid product", "input_array": "purchases", "index": 2}
+        return Reply(201, {"message": "success", "errors": [error]})
+
+    sink.handler = second_refuses_its_first_purchase
+    products = [{"product_id": "p-1", "price": 1}, {"product_id": "p-2", "price": 2}]
+    orders = [
+        track("Order Completed", f"m-{n}", properties={"products": products}) for n in range(40)
+    ]
+    huge = track("Order Completed", "m-huge", properties={"products": products * 38})
+    result = await connector(sink, client).send([*orders, huge])
+    assert [len(r.json()["purchases"]) for r in sink.requests] == [74, 6]
+    assert result.outcome is Outcome.DELIVERED
+    assert result.failed == {
+        38: "Braze refused it: invalid product",
+        40: "an order of more than 75 products (Braze's purchases per request)",
+    }

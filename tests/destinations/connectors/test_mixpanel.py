@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import httpx
+import pydantic
+import pytest
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors._common import basic_auth, stable_uuid
@@ -237,3 +239,8 @@ async def test_timeout_is_retried_with_the_token_masked(
     assert result.exchange is not None
     assert TOKEN not in result.exchange.request_body
     assert '"$token":"****"' in result.exchange.request_body
+
+
+def test_a_service_account_needs_all_its_parts() -> None:
+    with pytest.raises(pydantic.ValidationError, match="username, secret and project_id"):
+        MixpanelConfig(project_token=TOKEN, service_account_username="sa.user")

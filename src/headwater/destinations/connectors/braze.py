@@ -18,8 +18,10 @@ Mapping (after Segment's Braze destination):
   ``/users/identify``, which this connector does not call).
 
 Request: ``POST {endpoint}/users/track`` with ``Authorization: Bearer <REST API key>`` and JSON
-``{"attributes": [...], "events": [...], "purchases": [...]}``; Braze takes up to 75 of each
-per request, so a batch holds at most 75 Segment events.
+``{"attributes": [...], "events": [...], "purchases": [...]}``. Braze takes up to 75 objects
+of each kind per request: a batch holds at most 75 Segment events, and when orders' purchases
+overflow, the objects go out in as many requests as needed (each event's objects together); an
+order of more than 75 products is refused.
 
 No idempotency key: Braze has none for ``/users/track``; attribute updates are idempotent but
 a retried event or purchase can be counted twice.
@@ -33,6 +35,7 @@ Advertising.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,6 +73,10 @@ _STANDARD = {
     "avatar": "image_url",
 }
 _IDENTITY = ("external_id", "user_alias", "_update_existing_only")
+_PER_ARRAY = 75
+
+_Object = tuple[int, str, dict[str, Any]]
+"""A Braze object in a request: the position of its Segment event, its array, its body."""
 
 
 class BrazeConfig(pydantic.BaseModel):
@@ -90,31 +97,35 @@ class Braze(Connector[BrazeConfig]):
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         accepted, refused = sort_out(events, self._refusal)
-        if not accepted:
-            return combine([], refused)
-        body: dict[str, list[dict[str, Any]]] = {"attributes": [], "events": [], "purchases": []}
-        origin: dict[str, list[int]] = {name: [] for name in body}  # object -> batch index
-        for index in accepted:
-            for array, item in self._objects(events[index]):
-                body[array].append(item)
-                origin[array].append(index)
+        objects = {index: self._objects(events[index]) for index in accepted}
+        parts = [
+            Part(indexes, await self._track(indexes, packed))
+            for indexes, packed in _requests(accepted, objects)
+        ]
+        return combine(parts, refused)
+
+    async def _track(self, indexes: Sequence[int], objects: Sequence[_Object]) -> SendResult:
+        """One ``/users/track`` request; minor errors fail the events (of ``indexes``) behind
+        the objects they name."""
+        body: dict[str, list[dict[str, Any]]] = {}
+        origin: dict[str, list[int]] = {}  # array -> position in ``indexes`` of each object
+        for position, array, item in objects:
+            body.setdefault(array, []).append(item)
+            origin.setdefault(array, []).append(position)
         key = self.config.api_key.get_secret_value()
         sent = await call(
             self.client,
             "POST",
             f"{self.config.endpoint.rstrip('/')}/users/track",
-            json={name: items for name, items in body.items() if items},
+            json=body,
             headers={"Authorization": f"Bearer {key}"},
             secrets=[key],
         )
-        result = sent.result
         if sent.status == 429:
-            result = per_reset_header(result)
-        elif result.outcome is Outcome.DELIVERED:
-            failed = _refused_objects(mapping(sent.body), origin)
-            position = {index: n for n, index in enumerate(accepted)}
-            result = partial(result, {position[i]: why for i, why in failed.items()}, len(accepted))
-        return combine([Part(accepted, result)], refused)
+            return per_reset_header(sent.result)
+        if sent.result.outcome is not Outcome.DELIVERED:
+            return sent.result
+        return partial(sent.result, _refused_objects(mapping(sent.body), origin), len(indexes))
 
     def _refusal(self, event: Event) -> str | None:
         kind = event_type(event)
@@ -128,6 +139,9 @@ class Braze(Connector[BrazeConfig]):
             return "a group call without a groupId"
         if kind == "track" and not text(event.get("event")):
             return "a track call without an event name"
+        products = properties(event).get("products")
+        if isinstance(products, list) and len(products) > _PER_ARRAY and _is_order(event):
+            return f"an order of more than {_PER_ARRAY} products (Braze's purchases per request)"
         if kind not in ("identify", "track", "page", "screen", "group"):
             return f"Braze cannot take {kind or 'untyped'} calls"
         return None
@@ -146,10 +160,33 @@ class Braze(Connector[BrazeConfig]):
         if self.config.app_id:
             base["app_id"] = self.config.app_id
         products = props.get("products")
-        if event.get("event") == "Order Completed" and isinstance(products, list) and products:
+        if _is_order(event) and isinstance(products, list) and products:
             currency = text(props.get("currency")) or "USD"
             return [("purchases", _purchase(base, mapping(p), currency)) for p in products]
         return [("events", {**base, "name": event_name(event), "properties": dict(props)})]
+
+
+def _requests(
+    accepted: Sequence[int], objects: Mapping[int, list[tuple[str, dict[str, Any]]]]
+) -> list[tuple[list[int], list[_Object]]]:
+    """The accepted events packed into requests of at most 75 objects per array (an order
+    with many products makes many purchases); an event's objects stay in one request."""
+    requests: list[tuple[list[int], list[_Object]]] = []
+    counts: Counter[str] = Counter()
+    for index in accepted:
+        mine = Counter(array for array, _ in objects[index])
+        if not requests or any(counts[a] + n > _PER_ARRAY for a, n in mine.items()):
+            requests.append(([], []))
+            counts = Counter()
+        indexes, packed = requests[-1]
+        packed.extend((len(indexes), array, item) for array, item in objects[index])
+        indexes.append(index)
+        counts.update(mine)
+    return requests
+
+
+def _is_order(event: Event) -> bool:
+    return event_type(event) == "track" and event.get("event") == "Order Completed"
 
 
 def _who(event: Event) -> dict[str, Any]:
@@ -194,7 +231,7 @@ def _purchase(base: Mapping[str, Any], product: Mapping[str, Any], currency: str
 
 
 def _refused_objects(body: Mapping[str, Any], origin: Mapping[str, list[int]]) -> dict[int, str]:
-    """Batch indexes behind the objects Braze listed as minor errors, with its reason."""
+    """Positions of the events behind the objects Braze listed as minor errors, with reasons."""
     failed: dict[int, str] = {}
     errors = body.get("errors")
     for error in map(mapping, errors if isinstance(errors, list) else []):

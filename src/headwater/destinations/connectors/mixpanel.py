@@ -92,6 +92,13 @@ class MixpanelConfig(pydantic.BaseModel):
     )
     profiles: bool = pydantic.Field(default=True, description="send identify traits to profiles")
 
+    @pydantic.model_validator(mode="after")
+    def _whole_service_account(self) -> MixpanelConfig:
+        parts = (self.service_account_username, self.service_account_secret, self.project_id)
+        if any(parts) and not all(parts):
+            raise ValueError("a service account needs its username, secret and project_id")
+        return self
+
 
 class Mixpanel(Connector[MixpanelConfig]):
     kind = "mixpanel"
@@ -124,10 +131,10 @@ class Mixpanel(Connector[MixpanelConfig]):
         config = self.config
         token = config.project_token.get_secret_value()
         params = {"strict": "1"}
-        if config.service_account_username and config.service_account_secret:
+        if config.service_account_username and config.service_account_secret and config.project_id:
             secret = config.service_account_secret.get_secret_value()
             authorization = basic_auth(config.service_account_username, secret)
-            params["project_id"] = config.project_id or ""
+            params["project_id"] = config.project_id
         else:
             authorization = basic_auth(token)
         sent = await call(

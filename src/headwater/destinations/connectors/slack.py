@@ -32,7 +32,7 @@ a lost response can post a message twice. Default consent category: Functional.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pydantic
@@ -90,7 +90,7 @@ def render(template: str, event: Event) -> str:
 
 def _lookup(value: Any, path: Sequence[str]) -> Any:
     for key in path:
-        if not isinstance(value, dict):
+        if not isinstance(value, Mapping):
             return None
         value = value.get(key)
     return value
