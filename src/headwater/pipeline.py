@@ -7,8 +7,9 @@ Each batch (one partition, in offset order) runs through every stage in one tran
 consumer offset commits in the same transaction. Stages are idempotent, so a batch delivered
 twice (after a crash, or from a log outside PostgreSQL) changes nothing the second time.
 Today's stages: tracking plans (first: blocked events go no further), identity and profiles,
-then routing to destinations (last: it only enqueues deliveries). Audiences come next, in the
-order of ``../shared/DESIGN.md``'s data flow.
+real-time audiences and computed traits (on the profiles just resolved), then routing to
+destinations (last: it only enqueues deliveries), in the order of ``../shared/DESIGN.md``'s
+data flow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from headwater.audiences import AudienceStage
 from headwater.destinations import RoutingStage
 from headwater.log import Consumer, EventLog, LogEntry
 from headwater.profiles import ProfileStage
@@ -56,6 +58,7 @@ class Processor:
             [
                 ProtocolStage(),
                 ProfileStage(),
+                AudienceStage(),
                 RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
             ]
             if stages is None

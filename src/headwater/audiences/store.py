@@ -264,8 +264,9 @@ async def apply_values(
         params.append(computation_id)
         cid = f"${len(params)}::bigint"
         fresh = (
-            f"WITH selected AS MATERIALIZED ({sql}), fresh AS (SELECT {cid} AS computation_id,"
-            " s.* , NULL::text AS message_id FROM selected AS s(profile_id, value))"
+            f"WITH selected AS MATERIALIZED (SELECT * FROM ({sql}) AS q(profile_id, value)),"
+            f" fresh AS (SELECT {cid} AS computation_id, s.profile_id, s.value,"
+            " NULL::text AS message_id FROM selected AS s)"
         )
         gone = (
             "    UNION ALL SELECT o.computation_id, o.profile_id, NULL, o.value, NULL"

@@ -1,0 +1,180 @@
+"""The audience stage of the processor: real-time audiences and computed traits, after the
+profile stage, inside the processor's transaction.
+
+For each workspace of a batch that has real-time computations (computed traits and user
+audiences, see :func:`~headwater.audiences.catalog.is_realtime`):
+
+1. find the live user profiles the batch's events were linked to (the profile stage has just
+   written ``profile_events``, redirected to survivors of merges);
+2. take the computations' shared advisory locks, so a batch recompute (exclusive) never
+   interleaves with this transaction;
+3. load those profiles' traits, stored values and the events the conditions can count, and
+   evaluate every real-time computation in memory at the current time (computed traits
+   first, then audiences after those they name);
+4. store the values that changed and log each change, cause ``event`` with the newest
+   triggering ``messageId``; values held by profiles merged into them exit, cause ``merged``.
+
+Idempotent: a redelivered batch finds the same data and the same stored values, so nothing
+changes. Time windows are applied at the time of processing; members leave windows that pass
+by the scheduled batch recompute.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.audiences import reads, store
+from headwater.audiences.catalog import Catalog, Parsed
+from headwater.audiences.conditions import EventCondition, EventSpec, FunnelCondition, walk
+from headwater.audiences.evaluate import EventData, Subject, compute, evaluate
+from headwater.log import LogEntry
+from headwater.storage import driver_connection
+
+__all__ = ["AudienceStage"]
+
+_CATALOG_TTL = 5.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AudienceStage:
+    """Real-time audiences and computed traits; see the module docstring. ``clock`` gives
+    the evaluation time (tests pass a fixed one)."""
+
+    def __init__(self, clock: Callable[[], datetime] = _now) -> None:
+        self.clock = clock
+        self._catalogs: dict[int, tuple[float, Catalog]] = {}
+
+    async def process(
+        self, entries: Sequence[LogEntry], connection: AsyncConnection
+    ) -> Sequence[LogEntry]:
+        driver = await driver_connection(connection)
+        if not driver.is_in_transaction():
+            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+        by_workspace: dict[int, list[str]] = {}
+        for entry in entries:
+            by_workspace.setdefault(entry.workspace_id, []).append(entry.message_id)
+        for workspace_id, message_ids in by_workspace.items():
+            catalog = await self._catalog(driver, workspace_id)
+            live = [p for p in catalog.ordered() if p.computation.realtime]
+            if live:
+                await self._update(driver, workspace_id, message_ids, catalog, live)
+        return entries
+
+    async def _catalog(self, driver: asyncpg.Connection, workspace_id: int) -> Catalog:
+        cached = self._catalogs.get(workspace_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        stored = await store.computations(driver, workspace_id)
+        catalog = Catalog.of(c for c in stored if c.enabled)
+        self._catalogs[workspace_id] = (time.monotonic() + _CATALOG_TTL, catalog)
+        return catalog
+
+    async def _update(
+        self,
+        driver: asyncpg.Connection,
+        workspace_id: int,
+        message_ids: list[str],
+        catalog: Catalog,
+        live: list[Parsed],
+    ) -> None:
+        touched = await reads.touched(driver, workspace_id, message_ids)
+        if not touched:
+            return
+        await store.lock_shared(driver, [p.id for p in live])
+        now = self.clock()
+        pids = sorted(touched)
+        names, unnamed, since = _event_scope(live, now)
+        events = await reads.events_of(
+            driver, pids, names=sorted(names), unnamed_types=sorted(unnamed), since=since
+        )
+        traits = await reads.traits_of(driver, pids)
+        stored = await reads.values_of(driver, pids)
+        rows: list[tuple[int, str, Any, str | None]] = []
+        for pid in pids:
+            fresh = _evaluate(catalog, live, traits.get(pid, {}), events[pid], stored, pid, now)
+            rows += [(cid, pid, value, touched[pid]) for cid, value in fresh.items()]
+        rows += [(cid, pid, None, None) for cid, pid in await reads.merged_values(driver, pids)]
+        await store.apply_values(driver, rows=rows, at=now, cause="event")
+
+
+def _evaluate(
+    catalog: Catalog,
+    live: list[Parsed],
+    profile_traits: dict[str, Any],
+    events: list[EventData],
+    stored: dict[str, dict[int, Any]],
+    pid: str,
+    now: datetime,
+) -> dict[int, Any]:
+    """Fresh values of the real-time computations for one profile; stored values stand for
+    the others (batch-only audiences it may name)."""
+    held = stored.get(pid, {})
+    values: dict[int, Any] = dict(held)
+    traits = dict(profile_traits)
+    for parsed in catalog.parsed.values():  # a computed trait's key hides a profile trait
+        if parsed.trait is not None:
+            traits.pop(parsed.key, None)
+            if parsed.id in held:
+                traits[parsed.key] = held[parsed.id]
+    fresh: dict[int, Any] = {}
+    for parsed in live:
+        if parsed.trait is not None:
+            value = compute(parsed.trait, events, now)
+            if value is None:
+                traits.pop(parsed.key, None)
+            else:
+                traits[parsed.key] = value
+        else:
+            assert parsed.audience is not None
+            members = frozenset(
+                p.key for p in catalog.parsed.values() if p.audience is not None and p.id in values
+            )
+            subject = Subject(traits=traits, events=events, audiences=members)
+            value = True if evaluate(parsed.audience.condition, subject, now) else None
+        fresh[parsed.id] = value
+        if value is None:
+            values.pop(parsed.id, None)
+        else:
+            values[parsed.id] = value
+    return fresh
+
+
+def _event_scope(live: list[Parsed], now: datetime) -> tuple[set[str], set[str], datetime | None]:
+    """Event names and unnamed types the computations count, and the oldest moment any of
+    their windows reaches (None: some condition has no window)."""
+    names: set[str] = set()
+    unnamed: set[str] = set()
+    starts: list[datetime | None] = []
+
+    def add(spec: EventSpec, start: datetime | None) -> None:
+        if spec.event is None:
+            unnamed.add(spec.event_type)
+        else:
+            names.add(spec.event)
+        starts.append(start)
+
+    for parsed in live:
+        if parsed.trait is not None:
+            window = parsed.trait.window
+            add(parsed.trait, window.bounds(now)[0] if window else None)
+            continue
+        assert parsed.audience is not None
+        for node in walk(parsed.audience.condition):
+            if isinstance(node, EventCondition):
+                add(node, node.window.bounds(now)[0] if node.window else None)
+            elif isinstance(node, FunnelCondition):
+                start = node.window.bounds(now)[0] if node.window else None
+                add(node.first, start)
+                add(node.then, start)
+    if not starts or any(start is None for start in starts):
+        return names, unnamed, None
+    return names, unnamed, min(s for s in starts if s is not None) - timedelta(seconds=1)
