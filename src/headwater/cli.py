@@ -14,8 +14,10 @@ import msgspec
 import typer
 from rich.console import Console
 
-from headwater import events, profiles, workspaces
+from headwater import events, profiles, protocols, workspaces
 from headwater.errors import ApiError, BadRequest
+from headwater.protocols.codegen import generate
+from headwater.protocols.formats import dump
 from headwater.server import announce
 from headwater.server import serve as run_server
 from headwater.settings import Settings
@@ -34,6 +36,8 @@ identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(events_app, name="events")
 app.add_typer(identity_app, name="identity")
+plans_app = typer.Typer(help="Tracking plans (Segment Protocols).", no_args_is_help=True)
+app.add_typer(plans_app, name="plans")
 
 console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -258,6 +262,228 @@ def identity_rules(
         lambda database: profiles.set_rules(database.engine, workspace=workspace, rules=rules),
     )
     _print(stored)
+
+
+PlanFormat = Annotated[str | None, typer.Option(help="json, yaml or csv (default: the suffix)")]
+Workspace = Annotated[str, typer.Option(help="the workspace's slug")]
+
+
+def _read_plan(file: Path, format: str | None, name: str | None) -> dict[str, Any]:
+    """A plan document from a file ('-' for stdin); exits 1 with a JSON error when invalid."""
+    kind = format or {".yml": "yaml", ".yaml": "yaml", ".csv": "csv"}.get(file.suffix, "json")
+    if kind not in ("json", "yaml", "csv"):
+        raise typer.BadParameter("format is json, yaml or csv")
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text()
+        return protocols.read_document(text, kind, name=name)  # type: ignore[arg-type]
+    except (OSError, UnicodeDecodeError) as error:
+        _print(BadRequest("invalid_plan", f"cannot read {file}: {error}").body())
+        raise typer.Exit(1) from None
+    except ApiError as error:
+        _print(error.body())
+        raise typer.Exit(1) from None
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
+        console.print(f"wrote {out}")
+
+
+@plans_app.command("list")
+def plans_list(workspace: Workspace = "default", data_dir: DataDir = None) -> None:
+    """Print the workspace's tracking plans."""
+    _print(
+        _with_database(
+            _settings(data_dir), lambda db: protocols.list_plans(db.engine, workspace=workspace)
+        )
+    )
+
+
+@plans_app.command("create")
+def plans_create(
+    file: Annotated[Path, typer.Argument(help="a JSON, YAML or CSV plan ('-' for stdin)")],
+    format: PlanFormat = None,
+    name: Annotated[str | None, typer.Option(help="the plan's name (required for CSV)")] = None,
+    slug: str | None = None,
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Create a tracking plan from a file."""
+    document = _read_plan(file, format, name)
+    _print(
+        _with_database(
+            _settings(data_dir),
+            lambda db: protocols.create_plan(
+                db.engine, workspace=workspace, document=document, slug=slug
+            ),
+        )
+    )
+
+
+@plans_app.command("import")
+def plans_import(
+    file: Annotated[Path, typer.Argument(help="a JSON, YAML or CSV plan ('-' for stdin)")],
+    format: PlanFormat = None,
+    name: Annotated[str | None, typer.Option(help="the plan's name (required for CSV)")] = None,
+    slug: str | None = None,
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Create the plan, or store the file as its next version when the slug exists."""
+    document = _read_plan(file, format, name)
+    _print(
+        _with_database(
+            _settings(data_dir),
+            lambda db: protocols.import_plan(
+                db.engine, workspace=workspace, document=document, slug=slug
+            ),
+        )
+    )
+
+
+@plans_app.command("export")
+def plans_export(
+    slug: str,
+    format: Annotated[str, typer.Option(help="json, yaml or csv")] = "json",
+    version: int | None = None,
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Write the plan (newest version unless --version) as JSON, YAML or CSV."""
+    if format not in ("json", "yaml", "csv"):
+        raise typer.BadParameter("format is json, yaml or csv")
+    _write(
+        _with_database(
+            _settings(data_dir),
+            lambda db: protocols.export_plan(
+                db.engine,
+                workspace=workspace,
+                slug=slug,
+                format=format,  # type: ignore[arg-type]
+                version=version,
+            ),
+        ),
+        out,
+    )
+
+
+@plans_app.command("show")
+def plans_show(
+    slug: str,
+    version: int | None = None,
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Print the plan with its document."""
+    _print(
+        _with_database(
+            _settings(data_dir),
+            lambda db: protocols.get_plan(
+                db.engine, workspace=workspace, slug=slug, version=version
+            ),
+        )
+    )
+
+
+@plans_app.command("versions")
+def plans_versions(slug: str, workspace: Workspace = "default", data_dir: DataDir = None) -> None:
+    """Print the plan's versions, newest first."""
+    _print(
+        _with_database(
+            _settings(data_dir),
+            lambda db: protocols.versions(db.engine, workspace=workspace, slug=slug),
+        )
+    )
+
+
+@plans_app.command("diff")
+def plans_diff(
+    slug: str,
+    before: Annotated[int, typer.Argument(help="the older version")],
+    after: Annotated[int | None, typer.Argument(help="the newer version (default: newest)")] = None,
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Print what changed between two versions of the plan."""
+    _print(
+        _with_database(
+            _settings(data_dir),
+            lambda db: protocols.diff(
+                db.engine, workspace=workspace, slug=slug, before=before, after=after
+            ),
+        )
+    )
+
+
+@plans_app.command("connect")
+def plans_connect(
+    slug: str,
+    source: int,
+    unplanned_events: Annotated[str, typer.Option(help="allow or block")] = "allow",
+    unplanned_properties: Annotated[str, typer.Option(help="allow or omit")] = "allow",
+    violations: Annotated[str, typer.Option(help="allow, flag, omit or block")] = "allow",
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Validate SOURCE's events against the plan SLUG with these settings."""
+    settings = {
+        "unplanned_events": unplanned_events,
+        "unplanned_properties": unplanned_properties,
+        "violations": violations,
+    }
+    _print(
+        _with_database(
+            _settings(data_dir),
+            lambda db: protocols.connect_source(
+                db.engine, workspace=workspace, plan=slug, source_id=source, settings=settings
+            ),
+        )
+    )
+
+
+@plans_app.command("infer")
+def plans_infer(
+    source: int,
+    name: Annotated[str | None, typer.Option(help="the draft's name")] = None,
+    format: Annotated[str, typer.Option(help="json or yaml")] = "yaml",
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Draft a plan from what SOURCE has sent (its observed schema); edit it, then import it."""
+    if format not in ("json", "yaml"):
+        raise typer.BadParameter("format is json or yaml")
+    document = _with_database(
+        _settings(data_dir),
+        lambda db: protocols.draft_plan(
+            db.engine, workspace=workspace, source_id=source, name=name
+        ),
+    )
+    _write(dump(protocols.parse_plan(document), format), out)  # type: ignore[arg-type]
+
+
+@plans_app.command("codegen")
+def plans_codegen(
+    slug: str,
+    lang: Annotated[str, typer.Option(help="python or typescript")] = "python",
+    version: int | None = None,
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+    workspace: Workspace = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Write a typed tracking module for the plan (Segment Typewriter style)."""
+    if lang not in ("python", "typescript"):
+        raise typer.BadParameter("lang is python or typescript")
+    found = _with_database(
+        _settings(data_dir),
+        lambda db: protocols.get_plan(db.engine, workspace=workspace, slug=slug, version=version),
+    )
+    plan = protocols.parse_plan(found["document"])
+    _write(generate(plan, lang, version=found["shown_version"]), out)  # type: ignore[arg-type]
 
 
 def main() -> None:

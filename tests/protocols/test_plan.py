@@ -59,7 +59,8 @@ def test_flatten_lists_nested_and_array_properties() -> None:
         "items[].sku",
         "items[].qty",
     ]
-    assert rules["order_id"].required and not rules["coupon"].required
+    assert rules["order_id"].required
+    assert not rules["coupon"].required
     assert rules["currency"].enum == ("EUR", "USD")
     assert rules["items[].sku"].required
 
@@ -98,7 +99,11 @@ def test_unreadable_files_are_plan_errors() -> None:
         load("{", "json")
 
 
-SEGMENT_CSV = """Event Type,Event Name,Property Name,Description,Property Status,Property Data Type,Allowed Property Values,Enum Values,Labels
+HEADER = (
+    "Event Type,Event Name,Property Name,Description,Property Status,Property Data Type,"
+    "Allowed Property Values,Enum Values,Labels"
+)
+SEGMENT_CSV = f"""{HEADER}
 Track,Order Completed,,A checkout finished,,,,,team:checkout
 Track,Order Completed,order_id,The order,Required,string,,,
 Track,Order Completed,total,,Required,"integer,number",,,

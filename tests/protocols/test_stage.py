@@ -67,7 +67,10 @@ async def test_omit_removes_offending_and_unplanned_properties(pipeline: Pipelin
 
 async def quarantined(pipeline: Pipeline, **filters: object) -> list[dict[str, object]]:
     return await protocols.quarantine(
-        pipeline.engine, workspace="default", status=None, **filters  # type: ignore[arg-type]
+        pipeline.engine,
+        workspace="default",
+        status=None,
+        **filters,  # type: ignore[arg-type]
     )
 
 
@@ -109,7 +112,10 @@ async def test_replay_after_the_plan_is_fixed_releases_the_message(pipeline: Pip
 
     # Replayed before the fix: blocked again, the same row, one more attempt.
     replayed = await protocols.replay(
-        pipeline.engine, pipeline.log, workspace="default", ids=[int(row["id"])]  # type: ignore[call-overload]
+        pipeline.engine,
+        pipeline.log,
+        workspace="default",
+        ids=[int(row["id"])],  # type: ignore[call-overload]
     )
     assert replayed["replayed"] == 1
     await pipeline.processor.drain()
@@ -137,7 +143,11 @@ async def test_forward_sends_quarantined_messages_to_another_source(pipeline: Pi
     [bad] = await pipeline.send(source, BAD)
     [row] = await quarantined(pipeline)
     result = await protocols.forward(
-        pipeline.engine, pipeline.log, workspace="default", to_source=other, ids=[int(row["id"])]  # type: ignore[call-overload]
+        pipeline.engine,
+        pipeline.log,
+        workspace="default",
+        to_source=other,
+        ids=[int(row["id"])],  # type: ignore[call-overload]
     )
     assert result == {"forwarded": 1, "ids": [row["id"]]}
     await pipeline.processor.drain()
@@ -178,15 +188,15 @@ async def test_a_redelivered_batch_counts_nothing_twice(pipeline: Pipeline) -> N
     assert before == (4, 12, 2, 4)
 
 
-def VALID_ORDER_ID(entries: list[LogEntry]) -> str:  # noqa: N802
+def VALID_ORDER_ID(entries: list[LogEntry]) -> str:
     [valid] = [e.message_id for e in entries if e.payload["properties"].get("total") == 9.5]
     return valid
 
 
 async def test_unknown_things_are_404s(pipeline: Pipeline) -> None:
-    import pytest  # noqa: PLC0415
+    import pytest
 
-    from headwater.errors import NotFound  # noqa: PLC0415
+    from headwater.errors import NotFound
 
     with pytest.raises(NotFound):
         await protocols.replay(pipeline.engine, pipeline.log, workspace="default", ids=[999])

@@ -106,7 +106,8 @@ def _level(schema: dict[str, Any]) -> Planned:
         return Planned(keys={}, open=True)
     declared = schema.get("properties") or {}
     keys = {
-        str(name): _nested(sub) if isinstance(sub, dict) else None for name, sub in declared.items()
+        str(name): _nested(sub) if isinstance(sub, dict) else (None, None)
+        for name, sub in declared.items()
     }
     return Planned(keys=keys, patterns=list(schema.get("patternProperties") or ()))
 

@@ -1,0 +1,295 @@
+"""Management API: tracking plans (versions, diff, import and export, typed code), their
+sources and enforcement settings, violations, the quarantine and observed schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from headwater import protocols
+from headwater.api.auth import admin
+from headwater.errors import BadRequest
+from headwater.protocols.codegen import generate
+from headwater.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["tracking plans"])
+Admin = Annotated[Runtime, Depends(admin)]
+_MEDIA = {"json": "application/json", "yaml": "application/yaml", "csv": "text/csv"}
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return msgspec.json.decode(await request.body())
+    except msgspec.DecodeError as error:
+        raise BadRequest("invalid_json", f"the body is not JSON: {error}") from None
+
+
+@router.get("/workspaces/{workspace}/tracking-plans")
+async def list_plans(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+    return await protocols.list_plans(runtime.database.engine, workspace=workspace)
+
+
+@router.post("/workspaces/{workspace}/tracking-plans", status_code=201)
+async def create_plan(
+    workspace: str, request: Request, runtime: Admin, slug: str | None = None
+) -> dict[str, Any]:
+    """Create a plan from its JSON document (see docs/tracking-plans.md); ``slug`` defaults
+    to the name's. 409 when the slug is taken."""
+    return await protocols.create_plan(
+        runtime.database.engine, workspace=workspace, document=await _json(request), slug=slug
+    )
+
+
+@router.post("/workspaces/{workspace}/tracking-plans/import", status_code=201)
+async def import_plan(
+    workspace: str,
+    request: Request,
+    runtime: Admin,
+    format: Literal["json", "yaml", "csv"] = "json",
+    name: Annotated[str | None, Query(description="the plan's name (required for CSV)")] = None,
+    slug: str | None = None,
+) -> dict[str, Any]:
+    """Import a JSON, YAML or CSV file (the raw body): a new plan, or a new version of the plan
+    with that slug."""
+    try:
+        text = (await request.body()).decode()
+    except UnicodeDecodeError:
+        raise BadRequest("invalid_plan", "the file is not UTF-8") from None
+    document = protocols.read_document(text, format, name=name)
+    return await protocols.import_plan(
+        runtime.database.engine, workspace=workspace, document=document, slug=slug
+    )
+
+
+@router.get("/workspaces/{workspace}/tracking-plans/{slug}")
+async def get_plan(
+    workspace: str, slug: str, runtime: Admin, version: int | None = None
+) -> dict[str, Any]:
+    """The plan and the document of ``version`` (default: the newest)."""
+    return await protocols.get_plan(
+        runtime.database.engine, workspace=workspace, slug=slug, version=version
+    )
+
+
+@router.put("/workspaces/{workspace}/tracking-plans/{slug}")
+async def update_plan(
+    workspace: str, slug: str, request: Request, runtime: Admin, note: str = ""
+) -> dict[str, Any]:
+    """Store a new version (none when the document is unchanged); connected sources validate
+    against it from their next batch on."""
+    return await protocols.update_plan(
+        runtime.database.engine,
+        workspace=workspace,
+        slug=slug,
+        document=await _json(request),
+        note=note,
+    )
+
+
+@router.delete("/workspaces/{workspace}/tracking-plans/{slug}", status_code=204)
+async def delete_plan(workspace: str, slug: str, runtime: Admin) -> None:
+    await protocols.delete_plan(runtime.database.engine, workspace=workspace, slug=slug)
+
+
+@router.get("/workspaces/{workspace}/tracking-plans/{slug}/versions")
+async def versions(workspace: str, slug: str, runtime: Admin) -> list[dict[str, Any]]:
+    return await protocols.versions(runtime.database.engine, workspace=workspace, slug=slug)
+
+
+@router.get("/workspaces/{workspace}/tracking-plans/{slug}/diff")
+async def diff(
+    workspace: str,
+    slug: str,
+    runtime: Admin,
+    from_version: Annotated[int, Query(alias="from", ge=1)],
+    to_version: Annotated[int | None, Query(alias="to", ge=1)] = None,
+) -> dict[str, Any]:
+    """What changed from version ``from`` to ``to`` (default: the newest)."""
+    return await protocols.diff(
+        runtime.database.engine,
+        workspace=workspace,
+        slug=slug,
+        before=from_version,
+        after=to_version,
+    )
+
+
+@router.get("/workspaces/{workspace}/tracking-plans/{slug}/export")
+async def export_plan(
+    workspace: str,
+    slug: str,
+    runtime: Admin,
+    format: Literal["json", "yaml", "csv"] = "json",
+    version: int | None = None,
+) -> PlainTextResponse:
+    text = await protocols.export_plan(
+        runtime.database.engine, workspace=workspace, slug=slug, format=format, version=version
+    )
+    return PlainTextResponse(text, media_type=_MEDIA[format])
+
+
+@router.get("/workspaces/{workspace}/tracking-plans/{slug}/codegen")
+async def codegen(
+    workspace: str,
+    slug: str,
+    runtime: Admin,
+    lang: Literal["python", "typescript"] = "python",
+    version: int | None = None,
+) -> PlainTextResponse:
+    """A typed tracking module (Typewriter style) for the plan."""
+    found = await protocols.get_plan(
+        runtime.database.engine, workspace=workspace, slug=slug, version=version
+    )
+    plan = protocols.parse_plan(found["document"])
+    return PlainTextResponse(generate(plan, lang, version=found["shown_version"]))
+
+
+class ConnectIn(BaseModel):
+    plan: str = Field(description="the plan's slug")
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="unplanned_events (allow, block), unplanned_properties (allow, omit), "
+        "violations (allow, flag, omit, block)",
+    )
+
+
+@router.get("/workspaces/{workspace}/tracking-plan-sources")
+async def list_connections(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+    return await protocols.list_connections(runtime.database.engine, workspace=workspace)
+
+
+@router.get("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
+async def get_connection(workspace: str, source_id: int, runtime: Admin) -> dict[str, Any]:
+    found = await protocols.list_connections(
+        runtime.database.engine, workspace=workspace, source_id=source_id
+    )
+    return found[0]
+
+
+@router.put("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
+async def connect(
+    workspace: str, source_id: int, body: ConnectIn, runtime: Admin
+) -> dict[str, Any]:
+    """Validate the source's messages against a plan with these settings."""
+    return await protocols.connect_source(
+        runtime.database.engine,
+        workspace=workspace,
+        plan=body.plan,
+        source_id=source_id,
+        settings=body.settings,
+    )
+
+
+@router.delete("/workspaces/{workspace}/sources/{source_id}/tracking-plan", status_code=204)
+async def disconnect(workspace: str, source_id: int, runtime: Admin) -> None:
+    await protocols.disconnect_source(
+        runtime.database.engine, workspace=workspace, source_id=source_id
+    )
+
+
+@router.get("/workspaces/{workspace}/violations")
+async def violations(
+    workspace: str,
+    runtime: Admin,
+    source_id: int | None = None,
+    event: str | None = None,
+    type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    interval: Literal["minute", "hour", "day"] = "hour",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Violations per kind (source, event, type, path) with counts and samples, and counts
+    per ``interval`` (default window: the last 24 hours)."""
+    return await protocols.violations(
+        runtime.database.engine,
+        workspace=workspace,
+        source_id=source_id,
+        event=event,
+        violation=type,
+        since=since,
+        until=until,
+        interval=interval,
+        limit=limit,
+    )
+
+
+@router.get("/workspaces/{workspace}/quarantine")
+async def quarantine(
+    workspace: str,
+    runtime: Admin,
+    source_id: int | None = None,
+    status: Literal["quarantined", "replayed", "forwarded", "released", "all"] = "quarantined",
+    reason: Literal["violations", "unplanned_event"] | None = None,
+    before: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    """Blocked messages with their reasons and violations, newest first."""
+    return await protocols.quarantine(
+        runtime.database.engine,
+        workspace=workspace,
+        source_id=source_id,
+        status=None if status == "all" else status,
+        reason=reason,
+        before=before,
+        limit=limit,
+    )
+
+
+class ResendIn(BaseModel):
+    ids: list[int] | None = Field(default=None, description="quarantine ids")
+    source_id: int | None = Field(default=None, description="or: all of this source's")
+
+
+class ForwardIn(ResendIn):
+    to_source: int
+
+
+@router.post("/workspaces/{workspace}/quarantine/replay")
+async def replay(workspace: str, body: ResendIn, runtime: Admin) -> dict[str, Any]:
+    """Re-append quarantined messages to the pipeline (after the plan was fixed)."""
+    return await protocols.replay(
+        runtime.database.engine,
+        runtime.log,
+        workspace=workspace,
+        ids=body.ids,
+        source_id=body.source_id,
+    )
+
+
+@router.post("/workspaces/{workspace}/quarantine/forward")
+async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> dict[str, Any]:
+    """Append quarantined messages under another source of the workspace."""
+    return await protocols.forward(
+        runtime.database.engine,
+        runtime.log,
+        workspace=workspace,
+        to_source=body.to_source,
+        ids=body.ids,
+        source_id=body.source_id,
+    )
+
+
+@router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema")
+async def observed_schema(workspace: str, source_id: int, runtime: Admin) -> list[dict[str, Any]]:
+    """Every event and property path the source sent, with types, counts and last seen."""
+    return await protocols.observed_schema(
+        runtime.database.engine, workspace=workspace, source_id=source_id
+    )
+
+
+@router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema/plan")
+async def draft_plan(
+    workspace: str, source_id: int, runtime: Admin, name: str | None = None
+) -> dict[str, Any]:
+    """A plan document drafted from the observed schema (not stored: POST it to create it)."""
+    return await protocols.draft_plan(
+        runtime.database.engine, workspace=workspace, source_id=source_id, name=name
+    )
