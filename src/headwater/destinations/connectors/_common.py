@@ -48,6 +48,7 @@ __all__ = [
     "context",
     "distinct_id",
     "email",
+    "epoch_micros",
     "epoch_ms",
     "event_name",
     "event_type",
@@ -163,7 +164,14 @@ def occurred_at(event: Event) -> datetime:
 
 
 def epoch_ms(event: Event) -> int:
-    return int(occurred_at(event).timestamp() * 1000)
+    """The timestamp in Unix milliseconds, exactly (no float rounding)."""
+    return epoch_micros(event) // 1000
+
+
+def epoch_micros(event: Event) -> int:
+    """The timestamp in Unix microseconds, exactly."""
+    moment = occurred_at(event)
+    return int(moment.replace(microsecond=0).timestamp()) * 1_000_000 + moment.microsecond
 
 
 def iso_time(event: Event) -> str:

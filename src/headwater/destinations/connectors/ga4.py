@@ -44,9 +44,9 @@ from headwater.destinations.connectors._common import (
     call,
     combine,
     context,
+    epoch_micros,
     event_type,
     mapping,
-    occurred_at,
     properties,
     sort_out,
     text,
@@ -179,7 +179,7 @@ def _ga4_event(event: Event) -> dict[str, Any]:
     return {
         "name": name,
         "params": dict(list(params.items())[:_MAX_PARAMS]),
-        "timestamp_micros": int(occurred_at(event).timestamp() * 1_000_000),
+        "timestamp_micros": epoch_micros(event),
     }
 
 
