@@ -319,7 +319,8 @@ class _Merged:
 
 
 def combine(parts: Sequence[Part], refused: Mapping[int, str]) -> SendResult:
-    """One result for a batch sent as several requests, plus events refused before sending.
+    """One result for a batch sent as several requests, plus events refused before sending
+    (``parts`` and ``refused`` together name every index of the batch once).
 
     Any retryable part makes the whole batch retry (every request is safe to repeat: the
     connectors send idempotency keys or set values); otherwise the batch is delivered except
@@ -338,7 +339,8 @@ def combine(parts: Sequence[Part], refused: Mapping[int, str]) -> SendResult:
         if result.outcome is Outcome.RETRY:
             merged.retry.append(result)
         elif result.outcome is Outcome.FAILED:
-            merged.failed.update({i: result.error or "refused" for i in part.indexes})
+            reason = result.error or "refused"
+            merged.failed.update({i: reason for i in part.indexes if i not in merged.failed})
         else:
             merged.delivered = True
     last = parts[-1].result if parts else None
