@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import text
 
+from headwater.audiences import Scheduler
 from headwater.collect import Collector
 from headwater.destinations import DeliveryWorkers
 from headwater.log import EventLog, PostgresLog
@@ -31,6 +33,7 @@ class Runtime:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _processing: asyncio.Task[None] | None = None
     _delivering: asyncio.Task[None] | None = None
+    _scheduling: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
@@ -58,6 +61,10 @@ class Runtime:
         )
         if settings.run_processor:
             runtime._processing = asyncio.create_task(runtime.processor.run(runtime._stop))
+            scheduler = Scheduler(
+                database.engine, interval=timedelta(seconds=settings.audience_recompute_seconds)
+            )
+            runtime._scheduling = asyncio.create_task(scheduler.run(runtime._stop))
         if settings.run_delivery:
             workers = DeliveryWorkers(engine=database.engine, settings=settings)
             runtime._delivering = asyncio.create_task(workers.run(runtime._stop))
@@ -66,7 +73,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.collector.stop()
         self._stop.set()
-        for task in (self._processing, self._delivering):
+        for task in (self._processing, self._delivering, self._scheduling):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

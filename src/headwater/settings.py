@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = 1.0
     destinations_refresh_seconds: float = 2.0
 
+    # Audiences and computed traits (docs/audiences.md).
+    audience_recompute_seconds: float = 900.0
+    """Every audience and computed trait is recomputed in batch at least this often (members
+    leave passed time windows then); the scheduler runs wherever the processor runs."""
+
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0
     housekeeping_interval_seconds: float = 60.0

@@ -4,9 +4,11 @@ scaling out.
 Run any number of workers beside ``headwater serve`` (started with
 ``HEADWATER_RUN_PROCESSOR=false`` and ``HEADWATER_RUN_DELIVERY=false`` if it should only
 collect); they share the log's partitions through leases, and take over a crashed worker's
-partitions when its leases expire. Delivery workers share each destination's queue through
-``FOR UPDATE SKIP LOCKED`` claims; a crashed worker's claimed rows come due again after their
-lease. ``HEADWATER_RUN_PROCESSOR`` and ``HEADWATER_RUN_DELIVERY`` turn either half off here too.
+partitions when its leases expire. The audience scheduler runs with the processor (batch
+recomputes, claimed one computation at a time with ``SKIP LOCKED``). Delivery workers share
+each destination's queue through ``FOR UPDATE SKIP LOCKED`` claims; a crashed worker's
+claimed rows come due again after their lease. ``HEADWATER_RUN_PROCESSOR`` and
+``HEADWATER_RUN_DELIVERY`` turn either half off here too.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from datetime import timedelta
 
 from rich.console import Console
 
+from headwater.audiences import Scheduler
 from headwater.destinations import DeliveryWorkers
 from headwater.log import PostgresLog
 from headwater.logs import configure
@@ -47,6 +51,8 @@ async def _work(settings: Settings, console: Console) -> None:
         if settings.run_processor:
             console.print(f"processor {processor.consumer.owner} started")
             tasks.append(processor.run(stop))
+            interval = timedelta(seconds=settings.audience_recompute_seconds)
+            tasks.append(Scheduler(database.engine, interval=interval).run(stop))
         if settings.run_delivery:
             console.print("delivery workers started")
             tasks.append(DeliveryWorkers(engine=database.engine, settings=settings).run(stop))

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headwater import __version__
+from headwater.api import audiences as audiences_api
 from headwater.api import data, profile_api, profiles, sources
 from headwater.api import destinations as destinations_api
 from headwater.api import plans as plans_api
@@ -92,6 +93,7 @@ def create_app(
     api.include_router(profiles.router, prefix="/api/v1")
     api.include_router(destinations_api.router, prefix="/api/v1")
     api.include_router(plans_api.router, prefix="/api/v1")
+    api.include_router(audiences_api.router, prefix="/api/v1")
     api.include_router(profile_api.router)
     _add_operational_routes(api)
     _add_error_handlers(api)

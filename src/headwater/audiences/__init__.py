@@ -1,7 +1,9 @@
 """Audiences and computed traits: the condition language, evaluation in real time (a
 pipeline stage after profiles) and in batch (SQL), the change log that feeds activation."""
 
+from headwater.audiences.scheduler import Scheduler
 from headwater.audiences.service import (
+    changes,
     create,
     delete,
     get,
@@ -14,11 +16,17 @@ from headwater.audiences.service import (
     update,
 )
 from headwater.audiences.stage import AudienceStage
+from headwater.audiences.values import decode as decode_json
+from headwater.audiences.values import encode as encode_json
 
 __all__ = [
     "AudienceStage",
+    "Scheduler",
+    "changes",
     "create",
+    "decode_json",
     "delete",
+    "encode_json",
     "get",
     "list_computations",
     "members",

@@ -33,6 +33,7 @@ from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.storage import driver_connection
 
 __all__ = [
+    "changes",
     "create",
     "delete",
     "get",
@@ -328,6 +329,22 @@ async def members(
         "data": rows,
         "next_cursor": rows[-1]["profile_id"] if len(rows) == limit else None,
     }
+
+
+async def changes(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    kind: str,
+    key: str,
+    before: int | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """The computation's changes, newest first; ``next_cursor`` goes back as ``before``."""
+    async with _transaction(engine) as driver:
+        found = await _one(driver, await _workspace(driver, workspace), kind, key)
+        rows = await reads.history(driver, computation_id=found.id, before=before, limit=limit)
+    return {"data": rows, "next_cursor": rows[-1]["id"] if len(rows) == limit else None}
 
 
 async def memberships(

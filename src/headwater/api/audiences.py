@@ -1,0 +1,236 @@
+"""Management API: audiences and computed traits (create, change, preview, members with CSV
+export, changes, recompute) and a profile's memberships with their history.
+
+Both kinds share one set of routes, under ``/workspaces/{workspace}/audiences`` and
+``/workspaces/{workspace}/computed-traits``. Bodies are decoded with exact decimals, so a
+threshold like ``0.1`` means what it says; bad input answers 400 with ``problems`` naming each
+field (``{"path": "condition.count.value", "message": ...}``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from headwater import audiences
+from headwater.api.auth import admin
+from headwater.errors import BadRequest
+from headwater.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["audiences"])
+Admin = Annotated[Runtime, Depends(admin)]
+_KINDS = {"audiences": "audience", "computed-traits": "trait"}
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComputationIn(_Body):
+    key: str
+    name: str = Field(min_length=1)
+    description: str = ""
+    subject: Literal["user", "account"] = "user"
+    definition: dict[str, Any]
+    destinations: list[int] = []
+    enabled: bool = True
+
+
+class ComputationChange(_Body):
+    name: str | None = Field(default=None, min_length=1)
+    description: str | None = None
+    definition: dict[str, Any] | None = None
+    destinations: list[int] | None = None
+    enabled: bool | None = None
+
+
+class PreviewIn(_Body):
+    definition: dict[str, Any]
+    subject: Literal["user", "account"] = "user"
+    sample: int = Field(default=20, ge=0, le=1000)
+
+
+async def _body(request: Request, model: type[M]) -> M:
+    try:
+        raw = audiences.decode_json(await request.body())
+    except ValueError as error:
+        raise BadRequest("invalid_json", f"the body is not JSON: {error}") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        problems = [
+            {"path": ".".join(str(p) for p in e["loc"]) or "(root)", "message": e["msg"]}
+            for e in error.errors()
+        ]
+        raise BadRequest(
+            "invalid_request",
+            "; ".join(f"{p['path']}: {p['message']}" for p in problems),
+            problems=problems,
+        ) from None
+
+
+def _routes(path: str, kind: str) -> None:
+    base = f"/workspaces/{{workspace}}/{path}"
+    noun = "audience" if kind == "audience" else "computed trait"
+
+    @router.get(base, name=f"list {path}", summary=f"List {path}")
+    async def list_all(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+        return await audiences.list_computations(
+            runtime.database.engine, workspace=workspace, kind=kind
+        )
+
+    @router.post(base, status_code=201, name=f"create {noun}", summary=f"Create a {noun}")
+    async def create(workspace: str, request: Request, runtime: Admin) -> dict[str, Any]:
+        """Keys are snake_case, unique across audiences and computed traits, and never
+        change. The first recompute runs within a scheduler tick (or ``POST .../recompute``)."""
+        body = await _body(request, ComputationIn)
+        return await audiences.create(
+            runtime.database.engine, workspace=workspace, kind=kind, **body.model_dump()
+        )
+
+    @router.post(f"{base}/preview", name=f"preview {noun}", summary=f"Preview a {noun}")
+    async def preview(workspace: str, request: Request, runtime: Admin) -> dict[str, Any]:
+        """Size and sample members of a definition, computed now, without saving it."""
+        body = await _body(request, PreviewIn)
+        return await audiences.preview(
+            runtime.database.engine,
+            workspace=workspace,
+            kind=kind,
+            definition=body.definition,
+            subject=body.subject,
+            sample=body.sample,
+        )
+
+    @router.get(f"{base}/{{key}}", name=f"get {noun}", summary=f"One {noun}")
+    async def get(workspace: str, key: str, runtime: Admin) -> dict[str, Any]:
+        return await audiences.get(runtime.database.engine, workspace=workspace, kind=kind, key=key)
+
+    @router.patch(f"{base}/{{key}}", name=f"change {noun}", summary=f"Change a {noun}")
+    async def change(workspace: str, key: str, request: Request, runtime: Admin) -> dict[str, Any]:
+        """A new definition is recomputed at once by the scheduler; members that no longer
+        match exit, new ones enter."""
+        body = await _body(request, ComputationChange)
+        return await audiences.update(
+            runtime.database.engine,
+            workspace=workspace,
+            kind=kind,
+            key=key,
+            changes=body.model_dump(exclude_none=True),
+        )
+
+    @router.delete(f"{base}/{{key}}", name=f"delete {noun}", summary=f"Delete a {noun}")
+    async def delete(workspace: str, key: str, runtime: Admin) -> dict[str, Any]:
+        """Members exit (cause ``deleted``); 409 while another audience names it."""
+        return await audiences.delete(
+            runtime.database.engine, workspace=workspace, kind=kind, key=key
+        )
+
+    @router.get(f"{base}/{{key}}/members", name=f"{noun} members", response_model=None)
+    async def members(
+        workspace: str,
+        key: str,
+        runtime: Admin,
+        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+        format: Literal["json", "csv"] = "json",
+    ) -> dict[str, Any] | StreamingResponse:
+        """Members (values, for a computed trait) by profile id; pass ``next_cursor`` back as
+        ``cursor`` for the next page. ``format=csv`` streams every member as CSV."""
+        engine = runtime.database.engine
+        if format == "json":
+            return await audiences.members(
+                engine, workspace=workspace, kind=kind, key=key, cursor=cursor, limit=limit
+            )
+        # an unknown key answers 404 here, before the stream's 200 goes out
+        await audiences.get(engine, workspace=workspace, kind=kind, key=key)
+
+        async def rows() -> AsyncIterator[str]:
+            yield _csv(["profile_id", "user_id", "email", "value", "since"])
+            after = None
+            while True:
+                page = await audiences.members(
+                    engine, workspace=workspace, kind=kind, key=key, cursor=after, limit=5000
+                )
+                for m in page["data"]:
+                    value = m["value"]
+                    yield _csv(
+                        [
+                            m["profile_id"],
+                            m["user_id"] or "",
+                            m["email"] or "",
+                            audiences.encode_json(value) if not isinstance(value, str) else value,
+                            m["since"].isoformat(),
+                        ]
+                    )
+                after = page["next_cursor"]
+                if after is None:
+                    return
+
+        return StreamingResponse(
+            rows(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{key}.csv"'},
+        )
+
+    @router.get(f"{base}/{{key}}/changes", name=f"{noun} changes")
+    async def changes(
+        workspace: str,
+        key: str,
+        runtime: Admin,
+        before: int | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """Entered, exited and updated, newest first, with time and cause; ``before`` pages."""
+        return await audiences.changes(
+            runtime.database.engine,
+            workspace=workspace,
+            kind=kind,
+            key=key,
+            before=before,
+            limit=limit,
+        )
+
+    @router.post(f"{base}/{{key}}/recompute", name=f"recompute {noun}")
+    async def recompute(workspace: str, key: str, runtime: Admin) -> dict[str, Any]:
+        """Recompute now, in SQL over every profile; returns the counts of changes."""
+        await audiences.get(runtime.database.engine, workspace=workspace, kind=kind, key=key)
+        done = await audiences.recompute(runtime.database.engine, workspace=workspace, key=key)
+        return done[0]
+
+
+for _path, _kind in _KINDS.items():
+    _routes(_path, _kind)
+
+
+def _csv(fields: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(fields)
+    return out.getvalue()
+
+
+@router.get("/workspaces/{workspace}/profiles/{profile_id}/audiences")
+async def profile_memberships(
+    workspace: str,
+    profile_id: str,
+    runtime: Admin,
+    before: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """A profile's audiences (since when), computed-trait values, and the history of
+    changes, newest first (``before``: the ``next_cursor`` of the previous page)."""
+    return await audiences.memberships(
+        runtime.database.engine,
+        workspace=workspace,
+        profile_id=profile_id,
+        before=before,
+        limit=limit,
+    )
