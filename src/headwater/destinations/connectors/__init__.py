@@ -17,6 +17,7 @@ from headwater.destinations.connectors.hubspot import HubSpot
 from headwater.destinations.connectors.intercom import Intercom
 from headwater.destinations.connectors.mailchimp import Mailchimp
 from headwater.destinations.connectors.mixpanel import Mixpanel
+from headwater.destinations.connectors.segment import SegmentForward
 from headwater.destinations.connectors.slack import Slack
 from headwater.destinations.connectors.webhook import Webhook
 
@@ -24,6 +25,7 @@ __all__ = ["CONNECTORS"]
 
 CONNECTORS: dict[str, type[Connector[Any]]] = {
     Webhook.kind: Webhook,
+    SegmentForward.kind: SegmentForward,
     Slack.kind: Slack,
     Mixpanel.kind: Mixpanel,
     Amplitude.kind: Amplitude,

@@ -1,0 +1,64 @@
+"""Segment-compatible forwarding: events to another Segment, RudderStack or Headwater, through
+the HTTP Tracking API's ``POST /v1/batch``.
+
+The request is what Segment's own libraries send: HTTP Basic auth with the write key as the
+user name and an empty password, ``{"batch": [...], "sentAt": ...}`` with each event as
+Headwater stored it (``messageId`` kept, so the receiver deduplicates a retried batch), at
+most 100 events a batch (the receivers cap a request at 500 KB and an event at 32 KB).
+
+Endpoints: ``https://api.segment.io`` (default), ``https://events.eu1.segmentapis.com`` (EU),
+a RudderStack data plane URL, or another Headwater.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import httpx
+import msgspec
+import pydantic
+
+from headwater.destinations.base import (
+    Connector,
+    Event,
+    SendResult,
+    classify,
+    recorded,
+    transport_failure,
+)
+
+__all__ = ["SegmentForward", "SegmentForwardConfig"]
+
+
+class SegmentForwardConfig(pydantic.BaseModel):
+    write_key: pydantic.SecretStr
+    endpoint: pydantic.AnyHttpUrl = pydantic.Field(
+        default=pydantic.AnyHttpUrl("https://api.segment.io"),
+        description="base URL; /v1/batch is appended",
+    )
+
+
+class SegmentForward(Connector[SegmentForwardConfig]):
+    kind = "segment"
+    config_type = SegmentForwardConfig
+    max_batch: ClassVar[int] = 100
+
+    async def send(self, events: Sequence[Event]) -> SendResult:
+        key = self.config.write_key.get_secret_value()
+        url = str(self.config.endpoint).rstrip("/") + "/v1/batch"
+        sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        body = msgspec.json.encode({"batch": events, "sentAt": sent_at})
+        request = self.client.build_request(
+            "POST",
+            url,
+            content=body,
+            auth=httpx.BasicAuth(key, ""),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            response = await self.client.send(request)
+        except httpx.HTTPError as error:
+            return transport_failure(request, error, secrets=[key])
+        return classify(recorded(response, secrets=[key]))
