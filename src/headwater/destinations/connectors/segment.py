@@ -12,6 +12,7 @@ a RudderStack data plane URL, or another Headwater.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -40,6 +41,10 @@ class SegmentForwardConfig(pydantic.BaseModel):
     )
 
 
+def _basic(write_key: str) -> str:
+    return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+
+
 class SegmentForward(Connector[SegmentForwardConfig]):
     kind = "segment"
     config_type = SegmentForwardConfig
@@ -54,8 +59,7 @@ class SegmentForward(Connector[SegmentForwardConfig]):
             "POST",
             url,
             content=body,
-            auth=httpx.BasicAuth(key, ""),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": _basic(key)},
         )
         try:
             response = await self.client.send(request)
