@@ -19,6 +19,7 @@ from headwater.destinations.connectors.mailchimp import Mailchimp
 from headwater.destinations.connectors.mixpanel import Mixpanel
 from headwater.destinations.connectors.segment import SegmentForward
 from headwater.destinations.connectors.slack import Slack
+from headwater.destinations.connectors.warehouse import PostgresWarehouse
 from headwater.destinations.connectors.webhook import Webhook
 
 __all__ = ["CONNECTORS"]
@@ -26,6 +27,7 @@ __all__ = ["CONNECTORS"]
 CONNECTORS: dict[str, type[Connector[Any]]] = {
     Webhook.kind: Webhook,
     SegmentForward.kind: SegmentForward,
+    PostgresWarehouse.kind: PostgresWarehouse,
     Slack.kind: Slack,
     Mixpanel.kind: Mixpanel,
     Amplitude.kind: Amplitude,
