@@ -24,14 +24,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 import msgspec
 import pydantic
 
 from headwater.destinations.base import Connector, Event, Outcome, SendResult
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
 
 __all__ = ["PostgresWarehouse", "PostgresWarehouseConfig", "column_name"]
 
@@ -45,7 +47,8 @@ _BASE = {
     "anonymous_id": "text",
     "uuid_ts": "timestamptz DEFAULT now()",
 }
-_Connection = asyncpg.Connection | PoolConnectionProxy[Any]
+if TYPE_CHECKING:
+    _Connection = asyncpg.Connection | PoolConnectionProxy[Any]
 _TIMES = ("received_at", "sent_at", "timestamp", "original_timestamp")
 _TABLES = {"identify": "identifies", "page": "pages", "screen": "screens", "group": "groups"}
 _SPLIT = re.compile(r"[^0-9a-zA-Z]+|(?<=[a-z0-9])(?=[A-Z])")
