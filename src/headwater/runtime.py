@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from headwater.audiences import Scheduler
+from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
-from headwater.destinations import DeliveryWorkers
+from headwater.destinations import DeliveryWorkers, enqueue_event
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
@@ -34,6 +34,7 @@ class Runtime:
     _processing: asyncio.Task[None] | None = None
     _delivering: asyncio.Task[None] | None = None
     _scheduling: asyncio.Task[None] | None = None
+    _relaying: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
@@ -65,6 +66,9 @@ class Runtime:
                 database.engine, interval=timedelta(seconds=settings.audience_recompute_seconds)
             )
             runtime._scheduling = asyncio.create_task(scheduler.run(runtime._stop))
+            # Audience changes reach destinations through the delivery engine's queue.
+            relay = Relay(database.engine, enqueue=enqueue_event)
+            runtime._relaying = asyncio.create_task(relay.run(runtime._stop))
         if settings.run_delivery:
             workers = DeliveryWorkers(engine=database.engine, settings=settings)
             runtime._delivering = asyncio.create_task(workers.run(runtime._stop))
@@ -73,7 +77,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.collector.stop()
         self._stop.set()
-        for task in (self._processing, self._delivering, self._scheduling):
+        for task in (self._processing, self._delivering, self._scheduling, self._relaying):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

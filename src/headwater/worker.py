@@ -20,8 +20,8 @@ from datetime import timedelta
 
 from rich.console import Console
 
-from headwater.audiences import Scheduler
-from headwater.destinations import DeliveryWorkers
+from headwater.audiences import Relay, Scheduler
+from headwater.destinations import DeliveryWorkers, enqueue_event
 from headwater.log import PostgresLog
 from headwater.logs import configure
 from headwater.pipeline import Processor
@@ -53,6 +53,7 @@ async def _work(settings: Settings, console: Console) -> None:
             tasks.append(processor.run(stop))
             interval = timedelta(seconds=settings.audience_recompute_seconds)
             tasks.append(Scheduler(database.engine, interval=interval).run(stop))
+            tasks.append(Relay(database.engine, enqueue=enqueue_event).run(stop))
         if settings.run_delivery:
             console.print("delivery workers started")
             tasks.append(DeliveryWorkers(engine=database.engine, settings=settings).run(stop))

@@ -1,6 +1,7 @@
 """Audiences and computed traits: the condition language, evaluation in real time (a
 pipeline stage after profiles) and in batch (SQL), the change log that feeds activation."""
 
+from headwater.audiences.relay import Enqueue, Relay
 from headwater.audiences.scheduler import Scheduler
 from headwater.audiences.service import (
     changes,
@@ -21,6 +22,8 @@ from headwater.audiences.values import encode as encode_json
 
 __all__ = [
     "AudienceStage",
+    "Enqueue",
+    "Relay",
     "Scheduler",
     "changes",
     "create",

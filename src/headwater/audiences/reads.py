@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from headwater.audiences.activation import Identity
 from headwater.audiences.evaluate import EventData
 from headwater.audiences.values import decode
 
@@ -17,11 +18,13 @@ __all__ = [
     "due",
     "events_of",
     "history",
+    "identities",
     "members",
     "merged_values",
     "profile_values",
     "touched",
     "traits_of",
+    "undelivered",
     "values_of",
 ]
 
@@ -182,3 +185,41 @@ async def events_of(
             )
         )
     return found
+
+
+async def undelivered(connection: asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
+    """The oldest changes not yet handed to the delivery engine, locked (``SKIP LOCKED``)."""
+    rows = await connection.fetch(
+        "SELECT id, computation_id, key, kind, profile_id, change, value::text AS value, at,"
+        " cause, destinations::text AS destinations FROM audience_changes WHERE NOT delivered"
+        " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit,
+    )
+    return [
+        {
+            **dict(row),
+            "value": None if row["value"] is None else decode(row["value"]),
+            "destinations": decode(row["destinations"]),
+        }
+        for row in rows
+    ]
+
+
+async def identities(
+    connection: asyncpg.Connection, profile_ids: Iterable[str]
+) -> dict[str, Identity]:
+    """Each profile's first user id, newest anonymous id and first email."""
+    rows = await connection.fetch(
+        "SELECT profile_id, type, value FROM identifiers WHERE profile_id = ANY($1::text[])"
+        " AND type IN ('user_id', 'anonymous_id', 'email') ORDER BY added_at, value",
+        sorted(profile_ids),
+    )
+    found: dict[str, dict[str, str]] = {}
+    for pid, kind, value in rows:
+        ids = found.setdefault(pid, {})
+        if kind == "anonymous_id" or kind not in ids:
+            ids[kind] = value
+    return {
+        pid: Identity(ids.get("user_id"), ids.get("anonymous_id"), ids.get("email"))
+        for pid, ids in found.items()
+    }

@@ -27,6 +27,7 @@ __all__ = [
     "lock_exclusive",
     "lock_shared",
     "mark_computed",
+    "mark_delivered",
     "update",
     "workspace_id",
 ]
@@ -143,14 +144,17 @@ async def delete(connection: asyncpg.Connection, computation: Computation, at: d
     exited: int = await connection.fetchval(
         "WITH gone AS (DELETE FROM computed_values WHERE computation_id = $1"
         " RETURNING profile_id, value), logged AS (INSERT INTO audience_changes (workspace_id,"
-        " computation_id, key, profile_id, change, previous, at, cause, delivered)"
-        " SELECT $2, $1, $3, profile_id, 'exited', value, $4, 'deleted', $5 FROM gone"
+        " computation_id, key, profile_id, change, previous, at, cause, kind, destinations,"
+        " delivered) SELECT $2, $1, $3, profile_id, 'exited', value, $4, 'deleted', $6,"
+        " $7::text::jsonb, $5 FROM gone"
         " RETURNING 1) SELECT count(*) FROM logged",
         computation.id,
         computation.workspace_id,
         computation.key,
         at,
         not computation.destinations,
+        computation.kind,
+        encode(computation.destinations),
     )
     await connection.execute("DELETE FROM computations WHERE id = $1", computation.id)
     return exited
@@ -170,6 +174,18 @@ async def mark_computed(
         computation_id,
         at,
         next_run_at,
+    )
+
+
+async def mark_delivered(
+    connection: asyncpg.Connection, change_ids: Sequence[int], errors: dict[int, str]
+) -> None:
+    """Mark changes handed to the delivery engine; ``errors`` by change id for refused ones."""
+    await connection.execute(
+        "UPDATE audience_changes c SET delivered = true, error = e.error"
+        " FROM unnest($1::bigint[], $2::text[]) AS e(id, error) WHERE c.id = e.id",
+        list(change_ids),
+        [errors.get(i) for i in change_ids],
     )
 
 
@@ -214,13 +230,13 @@ written AS (
 ),
 logged AS (
     INSERT INTO audience_changes (workspace_id, computation_id, key, profile_id, change,
-        value, previous, at, cause, message_id, delivered)
+        value, previous, at, cause, message_id, kind, destinations, delivered)
     SELECT c.workspace_id, c.id, c.key, d.profile_id,
         CASE WHEN d.previous IS NULL THEN 'entered' WHEN d.value IS NULL THEN 'exited'
              ELSE 'updated' END,
         d.value, d.previous, {at},
         CASE WHEN d.value IS NULL AND p.merged_into IS NOT NULL THEN 'merged' ELSE {cause} END,
-        d.message_id, c.destinations = '[]'::jsonb
+        d.message_id, c.kind, c.destinations, c.destinations = '[]'::jsonb
     FROM diff d JOIN computations c ON c.id = d.computation_id
     LEFT JOIN profiles p ON p.id = d.profile_id
     ORDER BY d.computation_id, d.profile_id

@@ -81,8 +81,10 @@ CREATE TABLE computed_values (
 );
 CREATE INDEX computed_values_profile ON computed_values (profile_id);
 
--- Every change, with its time and cause: the outbox of activation (delivered is true at
--- once when the computation has no destination).
+-- Every change, with its time and cause: the outbox of activation. It keeps the
+-- computation's kind and destinations (a deleted audience's exits are still sent), delivered
+-- is true at once when there is no destination, and error says why a change could not be
+-- handed to the delivery engine.
 CREATE TABLE audience_changes (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workspace_id integer NOT NULL,
@@ -95,7 +97,10 @@ CREATE TABLE audience_changes (
     at timestamptz NOT NULL,
     cause text NOT NULL,
     message_id text COLLATE "C",
-    delivered boolean NOT NULL DEFAULT false
+    kind text NOT NULL,
+    destinations jsonb NOT NULL DEFAULT '[]',
+    delivered boolean NOT NULL DEFAULT false,
+    error text
 );
 CREATE INDEX audience_changes_profile ON audience_changes (profile_id, id);
 CREATE INDEX audience_changes_computation ON audience_changes (computation_id, id);
