@@ -80,5 +80,5 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
         await _answer(send, 500, b'{"error": "down"}')
         return
     decoded = msgspec.json.decode(body)
-    _record(decoded["batch"] if "batch" in decoded else [decoded])
+    _record(decoded.get("batch", [decoded]))
     await _answer(send, 200)
