@@ -145,7 +145,7 @@ class DeliveryWorkers:
             destination,
             connector_type(config, client),
             engine=self._engine,
-            backoff=self._backoff.__class__(
+            backoff=Backoff(
                 base=self._backoff.base,
                 cap=self._backoff.cap,
                 window=options.retry_window_seconds or self._backoff.window,
