@@ -139,6 +139,22 @@ class Catalog:
                 frontier += _references(found.audience)[0]
         return seen
 
+    def levels(self) -> list[list[Parsed]]:
+        """Computations in rounds that may run side by side: computed traits first, then each
+        audience one round after the latest audience or computed trait it names."""
+        level: dict[str, int] = {}
+        for p in self.ordered():
+            if p.audience is None:
+                level[p.key] = 0
+                continue
+            audiences, traits = _references(p.audience)
+            named = [level[k] for k in audiences | traits if k in level]
+            level[p.key] = 1 + max(named, default=0)
+        rounds: list[list[Parsed]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+        for p in self.ordered():
+            rounds[level[p.key]].append(p)
+        return [r for r in rounds if r]
+
     def ordered(self) -> list[Parsed]:
         """Computed traits first (by key), then audiences, each after those it names."""
         traits = [p for _, p in sorted(self.parsed.items()) if p.trait is not None]

@@ -14,6 +14,7 @@ recompute at once (the scheduler picks it up); :func:`recompute` runs it now.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences import reads, store
-from headwater.audiences.catalog import Catalog, is_realtime, parse
+from headwater.audiences.catalog import Catalog, Parsed, is_realtime, parse
 from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, DefinitionError
 from headwater.audiences.sql import Query, audience_query, trait_query
 from headwater.errors import BadRequest, Conflict, NotFound
@@ -71,7 +72,7 @@ def _public(c: store.Computation) -> dict[str, Any]:
     return body
 
 
-def _parsed(kind: str, subject: str, definition: Any) -> Any:
+def _parsed(kind: str, definition: Any) -> Any:
     try:
         return parse(kind, definition)
     except DefinitionError as error:
@@ -113,7 +114,7 @@ async def create(
         raise BadRequest("invalid_key", "a key is lower case letters, digits and _ (snake_case)")
     if kind == "trait" and subject != "user":
         raise BadRequest("invalid_subject", "computed traits are computed for users")
-    parsed = _parsed(kind, subject, definition)
+    parsed = _parsed(kind, definition)
     async with _transaction(engine) as driver:
         ws = await _workspace(driver, workspace)
         existing = await store.computations(driver, ws)
@@ -146,7 +147,7 @@ async def update(
         for field in ("name", "description", "destinations", "enabled", "definition"):
             if field in changes and changes[field] is not None:
                 setattr(current, field, changes[field])
-        parsed = _parsed(kind, current.subject, current.definition)
+        parsed = _parsed(kind, current.definition)
         others = [c for c in await store.computations(driver, ws) if c.key != key]
         _check(Catalog.of(others), key, current.subject, parsed)
         current.realtime = is_realtime(current.subject, parsed)
@@ -211,7 +212,7 @@ async def preview(
 ) -> dict[str, Any]:
     """What a definition would select now, without saving it: the size (exact: the same
     query as the recompute) and a sample of members with their values."""
-    parsed = _parsed(kind, subject, definition)
+    parsed = _parsed(kind, definition)
     started = time.perf_counter()
     async with _transaction(engine) as driver:
         ws = await _workspace(driver, workspace)
@@ -274,22 +275,32 @@ async def recompute(
     key: str | None = None,
     now: datetime | None = None,
     interval: timedelta = timedelta(minutes=15),
+    parallel: int = 2,
 ) -> list[dict[str, Any]]:
-    """Recompute one computation, or every one of the workspace (computed traits first, then
-    audiences after those they name), each in its own transaction; cause ``recompute``."""
+    """Recompute one computation, or every one of the workspace, each in its own
+    transaction; cause ``recompute``. Computed traits go first, then audiences after those
+    they name; up to ``parallel`` independent ones run at once."""
     async with _transaction(engine) as driver:
         ws = await _workspace(driver, workspace)
         catalog = Catalog.of(await store.computations(driver, ws))
-    order = catalog.ordered()
+    rounds = catalog.levels()
     if key is not None:
-        order = [p for p in order if p.key == key]
-        if not order:
+        rounds = [[p for r in rounds for p in r if p.key == key]]
+        if not rounds[0]:
             raise NotFound("not_found", f"no audience or computed trait {key}")
     at = now or datetime.now(UTC)
-    return [
-        await _recompute_one(engine, p.id, now=at, cause="recompute", interval=interval)
-        for p in order
-    ]
+    slots = asyncio.Semaphore(max(1, parallel))
+
+    async def one(parsed: Parsed) -> dict[str, Any]:
+        async with slots:
+            return await _recompute_one(
+                engine, parsed.id, now=at, cause="recompute", interval=interval
+            )
+
+    done: list[dict[str, Any]] = []
+    for batch in rounds:
+        done += await asyncio.gather(*(one(p) for p in batch))
+    return done
 
 
 async def recompute_due(

@@ -263,17 +263,17 @@ def trait_query(definition: TraitDefinition, *, workspace_id: int, now: datetime
     query = Query()
     compiler = _Compiler(query, Refs(), now)
     selected = compiler.event_filter(definition, definition.window, "pe", "e")
+    kind = definition.kind
+    x = "" if definition.property is None else compiler.property("e.payload", definition.property)
+    events = " JOIN events e ON e.seq = pe.seq" if compiler.needs_payload else ""
     source = (
-        "FROM profile_events pe JOIN events e ON e.seq = pe.seq"
+        f"FROM profile_events pe{events}"
         f" WHERE pe.workspace_id = {query.param(workspace_id, 'int')} AND pe.kind = 'user'"
         f" AND {selected}"
     )
-    kind = definition.kind
     if kind == "counter":
         query.sql = f"SELECT pe.profile_id, to_jsonb(count(*)) {source} GROUP BY pe.profile_id"
         return query
-    assert definition.property is not None
-    x = compiler.property("e.payload", definition.property)
     number = f"CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::numeric END"
     text = f"(({x}) #>> '{{}}') COLLATE \"C\""
     strings = f"{source} AND jsonb_typeof({x}) = 'string'"
