@@ -185,13 +185,14 @@ class _Compiler:
             )
             return exists if c.member else f"(NOT {exists})"
         assert isinstance(c, UsersCondition)
+        counted = len(self.counts)
         inner = self.condition(c.condition, "u", "au")
         verdict = "bool_or" if c.match == "any" else "bool_and"
+        join = " LEFT JOIN agg au ON au.profile_id = u.id" if len(self.counts) > counted else ""
         return (
             f"COALESCE((SELECT {verdict}({inner}) FROM account_links l"
             " JOIN profiles u ON u.id = l.user_profile_id AND u.merged_into IS NULL"
-            f" LEFT JOIN agg au ON au.profile_id = u.id WHERE l.account_profile_id = {p}.id),"
-            " false)"
+            f"{join} WHERE l.account_profile_id = {p}.id), false)"
         )
 
     def trait(self, name: str, p: str) -> str:
