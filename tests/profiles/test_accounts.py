@@ -136,3 +136,21 @@ def test_a_user_in_two_accounts_and_links_surviving_a_merge(space: Space) -> Non
     assert _linked(umbrella) == [
         {("user_id", "eve"), ("anonymous_id", "eve-web"), ("anonymous_id", "eve-phone")}
     ]
+
+
+def test_blocked_group_ids_make_no_account_by_default_and_by_workspace_rule(space: Space) -> None:
+    rules = space.admin("GET", "/identity-rules").json()
+    rules["blocked"] = [*rules["blocked"], "test-.*"]  # matched against the whole value
+    assert space.admin("PUT", "/identity-rules", json=rules).status_code == 200
+    space.send(
+        _group({"userId": "bo"}, "null", "b-1", 1, name="Nobody"),
+        _group({"userId": "bo"}, "test-acme", "b-2", 2, name="Test"),
+        _group({"userId": "bo"}, "globex", "b-3", 3, name="Globex"),
+    )
+    space.eventually("user_id:bo/links", lambda b: len(b["data"]) == 1)
+    assert _linked(space.profile_api("user_id:bo/links").json()) == [{("group_id", "globex")}]
+    assert space.search(collection="accounts", identifier="group_id:globex")
+    for blocked in ("null", "test-acme"):
+        assert not space.search(collection="accounts", identifier=f"group_id:{blocked}")
+        response = space.profile_api(f"group_id:{blocked}/traits", collection="accounts")
+        assert response.status_code == 404

@@ -1,6 +1,11 @@
 """Order independence of the profile stage, on PostgreSQL: whatever the arrival order and the
-batches, the stored profiles (identifiers, ids, traits) and event links equal
+batches, the stored profiles (identifiers and traits) and event links equal
 :func:`~headwater.identity.resolve` over the same events in canonical order.
+
+Profile ids are names, not part of the graph: a profile is named after the first event that
+created it as the events arrived, and keeps that id (a late, older event joining it does not
+rename it). What order must never change is which identifiers and events make up a profile,
+and its traits; and every id ever handed out must keep resolving to a live profile.
 
 Each example appends its events to the real log (the stage's replay reads payloads back from
 the ``events`` table), then runs :class:`ProfileStage` over them in a random order, split into
@@ -79,13 +84,14 @@ def identity_of(payload: dict[str, Any]) -> IdentityEvent:
     return IdentityEvent(event.message_id, event.timestamp, users, event.alias_previous_id)
 
 
-Expected = dict[frozenset[Identifier], tuple[str, dict[str, Any]]]
+Expected = dict[frozenset[Identifier], dict[str, Any]]
+"""Live profiles as their identifiers -> their traits."""
 
 
 def expected_profiles(
     workspace_id: int, payloads: Sequence[dict[str, Any]]
 ) -> tuple[Expected, dict[str, frozenset[Identifier]]]:
-    """The reference: live profiles as identifiers -> (id, traits), and message id -> the
+    """The reference: live profiles as identifiers -> traits, and message id -> the
     identifiers of its profile."""
     events = [identity_of(p) for p in payloads]
     graph = resolve(
@@ -105,14 +111,15 @@ def expected_profiles(
             timestamp=parse_timestamp(payload["timestamp"]),
             message_id=payload["messageId"],
         )
-    return {ids: (pid, plain(traits[pid])) for pid, ids in live.items()}, links
+    return {ids: plain(traits[pid]) for pid, ids in live.items()}, links
 
 
 async def stored_profiles(
     engine: AsyncEngine, workspace_id: int
 ) -> tuple[Expected, dict[str, frozenset[Identifier]]]:
     """What the stage stored, in the form of :func:`expected_profiles`; checks on the way that
-    every identifier and event belongs to a live profile, and no live profile is empty."""
+    every identifier and event belongs to a live profile, no live profile is empty, and every
+    merged-away profile id leads to a live one."""
     async with engine.connect() as connection:
         profiles = {
             row.id: {k: v["v"] for k, v in row.traits.items()}
@@ -137,10 +144,23 @@ async def stored_profiles(
                 (workspace_id,),
             )
         )
+        redirects = {
+            row.id: row.merged_into
+            for row in await connection.exec_driver_sql(
+                "SELECT id, merged_into FROM profiles WHERE workspace_id = $1 AND kind = 'user'"
+                " AND merged_into IS NOT NULL",
+                (workspace_id,),
+            )
+        }
+    for old in redirects:
+        target, hops = old, 0
+        while target in redirects and hops <= len(redirects):
+            target, hops = redirects[target], hops + 1
+        assert target in profiles, f"merged profile {old} leads nowhere ({target})"
     assert all(identifiers.values()), f"live profiles without identifiers: {identifiers}"
     for row in events:
         assert row.profile_id in profiles, f"{row} is linked to a dead or missing profile"
-    result = {frozenset(ids): (pid, profiles[pid]) for pid, ids in identifiers.items()}
+    result = {frozenset(ids): profiles[pid] for pid, ids in identifiers.items()}
     assert len(result) == len(profiles)
     return result, {row.message_id: frozenset(identifiers[row.profile_id]) for row in events}
 
@@ -303,7 +323,7 @@ def test_a_late_event_takes_the_replay_path_and_lands_where_canonical_order_puts
     assert stored == expected
     assert links == expected_links
     u1 = frozenset({Identifier("user_id", "u1"), Identifier("anonymous_id", "a1")})
-    assert stored[u1][1] == {"plan": "free", "name": "Ada"}
-    assert stored[frozenset({Identifier("user_id", "u2")})][1] == {"plan": "pro"}
+    assert stored[u1] == {"plan": "free", "name": "Ada"}
+    assert stored[frozenset({Identifier("user_id", "u2")})] == {"plan": "pro"}
     again, _ = asyncio.run(run_stage(database_url, 2, payloads, [[0, 1, 2], [2, 1, 0]], stage))
     assert again == expected_profiles(2, payloads)[0]

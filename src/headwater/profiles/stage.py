@@ -107,7 +107,7 @@ class ProfileStage:
         for workspace_id, batch in by_workspace.items():
             rules = await self._rules_of(driver, workspace_id)
             users = await self._resolve(driver, workspace_id, "user", batch, rules)
-            await self._accounts(driver, workspace_id, batch, users)
+            await self._accounts(driver, workspace_id, batch, users, rules)
         return entries
 
     async def _rules_of(self, driver: asyncpg.Connection, workspace_id: int) -> Rules:
@@ -169,7 +169,10 @@ class ProfileStage:
         payload = entry.payload
         if kind == "account":
             group = payload.get("groupId") if payload.get("type") == "group" else None
-            identifiers = (Identifier("group_id", str(group)),) if group else ()
+            value = "" if group is None else str(group)
+            identifiers = (
+                (Identifier("group_id", value),) if value and not rules.is_blocked(value) else ()
+            )
             event = IdentityEvent(entry.message_id, entry.timestamp, identifiers)
             traits = payload.get("traits")
             return _Item(entry, event, traits if isinstance(traits, dict) else {})
@@ -218,11 +221,12 @@ class ProfileStage:
         workspace_id: int,
         batch: Sequence[LogEntry],
         users: dict[str, str],
+        rules: Rules,
     ) -> None:
         groups = [e for e in batch if e.type == "group"]
         if not groups:
             return
-        accounts = await self._resolve(driver, workspace_id, "account", groups, Rules.default())
+        accounts = await self._resolve(driver, workspace_id, "account", groups, rules)
         await store.link_accounts(
             driver,
             workspace_id,
