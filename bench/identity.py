@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import os
 import random
 import subprocess
@@ -34,11 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
+import uvloop
 
 from bench.ingest import ADMIN_TOKEN, free_port, wait_ready
-from bench.load import Connection, Result, connect
+from bench.load import Connection, Result, connect, open_loop
 from headwater.log import LogRecord, PostgresLog
 from headwater.pipeline import Processor
+from headwater.profiles import ProfileStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
 from headwater.storage import create_engine, migrate
@@ -95,6 +99,19 @@ async def load_log(engine: Any, log: PostgresLog, events: list[Event]) -> float:
     return time.perf_counter() - started
 
 
+def _postgres_cpu(data_dir: str) -> float:
+    """CPU seconds used so far by the PostgreSQL serving ``data_dir`` (postmaster and backends;
+    backends that exited are not counted, so connections must stay open across a phase)."""
+    total = 0.0
+    for process in psutil.process_iter(["cmdline"]):
+        if data_dir in " ".join(process.info["cmdline"] or ()):
+            for member in (process, *process.children(recursive=True)):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = member.cpu_times()
+                    total += times.user + times.system
+    return total
+
+
 async def drain(processor: Processor, total: int) -> float:
     started = time.perf_counter()
     done = 0
@@ -106,7 +123,9 @@ async def drain(processor: Processor, total: int) -> float:
     return time.perf_counter() - started
 
 
-async def process(url: str, events: list[Event], settings: Settings) -> dict[str, float]:
+async def process(
+    url: str, events: list[Event], settings: Settings, data_dir: str
+) -> dict[str, float]:
     engine = create_engine(url, pool_size=4)
     log = PostgresLog(engine, settings.log_partitions)
     loaded = await load_log(engine, log, events)
@@ -114,8 +133,11 @@ async def process(url: str, events: list[Event], settings: Settings) -> dict[str
         engine=engine, log=log, settings=settings, stages=[], name="bench-baseline"
     )
     bare = await drain(baseline, len(events))
-    full = Processor(engine=engine, log=log, settings=settings)
+    full = Processor(engine=engine, log=log, settings=settings, stages=[ProfileStage()])
+    python_cpu, postgres_cpu = time.process_time(), _postgres_cpu(data_dir)
     identity = await drain(full, len(events))
+    python_cpu = time.process_time() - python_cpu
+    postgres_cpu = _postgres_cpu(data_dir) - postgres_cpu
     async with engine.connect() as connection:
         live = await connection.exec_driver_sql(
             "SELECT count(*) FROM profiles WHERE kind = 'user' AND merged_into IS NULL"
@@ -127,25 +149,38 @@ async def process(url: str, events: list[Event], settings: Settings) -> dict[str
         "load_events_per_s": len(events) / loaded,
         "baseline_events_per_s": len(events) / bare,
         "identity_events_per_s": len(events) / identity,
+        "python_us_per_event": python_cpu / len(events) * 1e6,
+        "postgres_us_per_event": postgres_cpu / len(events) * 1e6,
         "live_profiles": profiles,
     }
 
 
-async def read_profiles(port: int, people: int, seconds: float, path_of: Any) -> Result:
-    result = Result()
+def _get(people: int, path_of: Any) -> Any:
+    """A builder of raw GET requests for random people (seeded: runs read the same people)."""
     rng = random.Random(3)
+    auth = base64.b64encode(f"{ADMIN_TOKEN}:".encode()).decode()
+
+    def raw(_: int) -> bytes:
+        path = path_of(rng.randrange(people), rng)
+        return (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n\r\n"
+        ).encode()
+
+    return raw
+
+
+async def read_profiles(port: int, people: int, seconds: float, path_of: Any) -> Result:
+    """Closed loop: 16 clients read as fast as answers come back (the maximum rate)."""
+    result = Result()
+    raw = _get(people, path_of)
     connections: list[Connection] = [await connect("127.0.0.1", port) for _ in range(16)]
     deadline = time.perf_counter() + seconds
-    auth = base64.b64encode(f"{ADMIN_TOKEN}:".encode()).decode()
 
     async def client(connection: Connection) -> None:
         while time.perf_counter() < deadline:
-            path = path_of(rng.randrange(people), rng)
-            raw = (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n\r\n"
-            ).encode()
+            request = raw(0)
             started = time.perf_counter()
-            status = await connection.request(raw)
+            status = await connection.request(request)
             result.latencies.append(time.perf_counter() - started)
             result.requests += 1
             result.errors += status != 200
@@ -154,6 +189,11 @@ async def read_profiles(port: int, people: int, seconds: float, path_of: Any) ->
     await asyncio.gather(*(client(c) for c in connections))
     result.seconds = time.perf_counter() - started
     return result
+
+
+RATE = 300
+"""The steady read rate for the latency target: three times Segment's limit of 100 requests/s
+per space."""
 
 
 def profile_path(person: int, rng: random.Random) -> str:
@@ -189,13 +229,16 @@ def main() -> None:
             return url
 
         url = asyncio.run(prepare())
-        figures = asyncio.run(process(url, events, Settings(database_url=url)))
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # as the worker
+            figures = runner.run(process(url, events, Settings(database_url=url), data_dir))
         print(f"loaded the log at {figures['load_events_per_s']:.0f} events/s")
         print(
             f"processor, no stage (baseline): {figures['baseline_events_per_s']:.0f} events/s\n"
             f"processor, identity + profiles: {figures['identity_events_per_s']:.0f} events/s"
             f"  ratio {figures['identity_events_per_s'] / figures['baseline_events_per_s']:.2f}"
-            f"  ({figures['live_profiles']} live user profiles)"
+            f"  ({figures['live_profiles']} live user profiles)\n"
+            f"  CPU per event: processor {figures['python_us_per_event']:.0f} µs,"
+            f" PostgreSQL {figures['postgres_us_per_event']:.0f} µs"
         )
         reads = _serve_and_read(url, args.people, args.seconds, data_dir)
         asyncio.run(embedded.stop())
@@ -206,10 +249,14 @@ def main() -> None:
             f"  p99 {summary['p99_ms']:.2f} ms  errors {summary['errors']:.0f}"
         )
     api, health = reads["profile api"].summary(), reads["/health"].summary()
+    steady = reads[f"profile api at {RATE}/s"].summary()
     print(f"ratio profile api / health: {api['requests_per_s'] / health['requests_per_s']:.2f}")
     fast = figures["identity_events_per_s"] >= 10_000
     print(f"target >= 10,000 events/s: {'met' if fast else 'MISSED'}")
-    print(f"target Profile API p99 < 20 ms: {'met' if api['p99_ms'] < 20 else 'MISSED'}")
+    print(
+        f"target Profile API p99 < 20 ms at {RATE} req/s (16 concurrent readers):"
+        f" {'met' if steady['p99_ms'] < 20 else 'MISSED'}"
+    )
 
 
 def _serve_and_read(url: str, people: int, seconds: float, data_dir: str) -> dict[str, Result]:
@@ -234,6 +281,9 @@ def _serve_and_read(url: str, people: int, seconds: float, data_dir: str) -> dic
         return {
             "profile api": asyncio.run(read_profiles(port, people, seconds, profile_path)),
             "/health": asyncio.run(read_profiles(port, people, seconds, lambda *_: "/health")),
+            f"profile api at {RATE}/s": asyncio.run(
+                open_loop("127.0.0.1", port, _get(people, profile_path), RATE, seconds, 16)
+            ),
         }
     finally:
         server.terminate()

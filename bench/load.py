@@ -141,15 +141,10 @@ async def closed_loop(
 
 
 async def open_loop(
-    host: str,
-    port: int,
-    path: str,
-    write_key: str,
-    body: Body,
-    rate: float,
-    seconds: float,
-    connections: int,
+    host: str, port: int, raw: Body, rate: float, seconds: float, connections: int
 ) -> Result:
+    """Start request ``raw(i)`` at ``rate`` per second for ``seconds``, over ``connections``
+    keep-alive connections (a request waits for a free one: that wait counts as latency)."""
     result = Result()
     idle = [await connect(host, port) for _ in range(connections)]
     spare: asyncio.Queue[Connection] = asyncio.Queue()
@@ -161,7 +156,7 @@ async def open_loop(
 
     async def one(index: int, scheduled: float) -> None:
         connection = await spare.get()
-        status = await connection.request(_request(host, port, path, write_key, body(index)))
+        status = await connection.request(raw(index))
         spare.put_nowait(connection)
         result.latencies.append(time.perf_counter() - scheduled)
         result.requests += 1
@@ -255,14 +250,13 @@ def run_phase(spec: dict[str, object]) -> dict[str, float]:
             host, port, "/v1/track", key, track_body(run), 1, int(spec["connections"]), seconds
         )  # type: ignore[call-overload]
     else:
+        body = track_body(run)
         coro = open_loop(
             host,
             port,
-            "/v1/track",
-            key,
-            track_body(run),
+            lambda index: _request(host, port, "/v1/track", key, body(index)),
             float(spec["rate"]),
             seconds,
             int(spec["connections"]),
-        )  # type: ignore[arg-type, call-overload]
+        )
     return asyncio.run(coro).summary()

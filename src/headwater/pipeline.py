@@ -70,6 +70,7 @@ class Processor:
             name=name,
             handler=self._handle,
             batch_size=settings.processor_batch_size,
+            concurrency=settings.processor_concurrency,
         )
 
     async def _handle(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:

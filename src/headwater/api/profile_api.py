@@ -12,7 +12,9 @@ import binascii
 import time
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from headwater import profiles, workspaces
 from headwater.api.auth import runtime
@@ -24,8 +26,17 @@ __all__ = ["router"]
 _TOKEN_TTL = 60.0
 
 router = APIRouter(
-    prefix="/v1/spaces/{space}/collections/{collection}/profiles", tags=["profile api"]
+    prefix="/v1/spaces/{space}/collections/{collection}/profiles",
+    tags=["profile api"],
+    default_response_class=JSONResponse,
 )
+
+
+def _json(body: dict[str, Any]) -> Response:
+    """The body encoded once by msgspec: the stored values are JSON already, so FastAPI's
+    per-value conversion would only cost time."""
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
 
 Lookup = Annotated[str, Path(description="<id_type>:<value>, e.g. user_id:u1 or email:a@b.c")]
 Next = Annotated[str | None, Query(alias="next", description="cursor from the previous page")]
@@ -81,16 +92,18 @@ async def traits(
     include: Annotated[str | None, Query(description="comma-separated trait names")] = None,
     limit: int = 10,
     next_token: Next = None,
-) -> dict[str, Any]:
-    return await profiles.traits(
-        current.database.engine,
-        space=space,
-        collection=_collection(collection),
-        lookup=lookup,
-        include=[name.strip() for name in include.split(",")] if include else None,
-        limit=limit,
-        next_token=next_token,
-        url=request.url.path,
+) -> Response:
+    return _json(
+        await profiles.traits(
+            current.database.engine,
+            space=space,
+            collection=_collection(collection),
+            lookup=lookup,
+            include=[name.strip() for name in include.split(",")] if include else None,
+            limit=limit,
+            next_token=next_token,
+            url=request.url.path,
+        )
     )
 
 
@@ -103,15 +116,17 @@ async def events(
     current: Space,
     limit: int = 10,
     next_token: Next = None,
-) -> dict[str, Any]:
-    return await profiles.events(
-        current.database.engine,
-        space=space,
-        collection=_collection(collection),
-        lookup=lookup,
-        limit=limit,
-        next_token=next_token,
-        url=request.url.path,
+) -> Response:
+    return _json(
+        await profiles.events(
+            current.database.engine,
+            space=space,
+            collection=_collection(collection),
+            lookup=lookup,
+            limit=limit,
+            next_token=next_token,
+            url=request.url.path,
+        )
     )
 
 
@@ -124,33 +139,39 @@ async def external_ids(
     current: Space,
     limit: int = 25,
     next_token: Next = None,
-) -> dict[str, Any]:
-    return await profiles.external_ids(
-        current.database.engine,
-        space=space,
-        collection=_collection(collection),
-        lookup=lookup,
-        limit=limit,
-        next_token=next_token,
-        url=request.url.path,
+) -> Response:
+    return _json(
+        await profiles.external_ids(
+            current.database.engine,
+            space=space,
+            collection=_collection(collection),
+            lookup=lookup,
+            limit=limit,
+            next_token=next_token,
+            url=request.url.path,
+        )
     )
 
 
 @router.get("/{lookup}/links")
 async def links(
     request: Request, space: str, collection: str, lookup: Lookup, current: Space
-) -> dict[str, Any]:
-    return await profiles.links(
-        current.database.engine,
-        space=space,
-        collection=_collection(collection),
-        lookup=lookup,
-        url=request.url.path,
+) -> Response:
+    return _json(
+        await profiles.links(
+            current.database.engine,
+            space=space,
+            collection=_collection(collection),
+            lookup=lookup,
+            url=request.url.path,
+        )
     )
 
 
 @router.get("/{lookup}/metadata")
-async def metadata(space: str, collection: str, lookup: Lookup, current: Space) -> dict[str, Any]:
-    return await profiles.metadata(
-        current.database.engine, space=space, collection=_collection(collection), lookup=lookup
+async def metadata(space: str, collection: str, lookup: Lookup, current: Space) -> Response:
+    return _json(
+        await profiles.metadata(
+            current.database.engine, space=space, collection=_collection(collection), lookup=lookup
+        )
     )

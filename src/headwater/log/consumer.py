@@ -56,15 +56,19 @@ class Consumer:
         name: str,
         handler: Handler,
         batch_size: int = 500,
+        concurrency: int = 1,
         lease_seconds: float = 15.0,
         idle_seconds: float = 0.5,
     ) -> None:
+        """``concurrency``: how many partitions are processed at once (each on its own
+        connection and transaction; one partition is never processed twice at once)."""
         self.name = name
         self.owner = f"{name}-{uuid.uuid4().hex[:12]}"
         self._log = log
         self._engine = engine
         self._handler = handler
         self._batch_size = batch_size
+        self._concurrency = max(1, concurrency)
         self._lease_seconds = lease_seconds
         self._idle_seconds = idle_seconds
         self.partitions: list[int] = []
@@ -102,21 +106,35 @@ class Consumer:
 
     async def poll(self) -> bool:
         """Process one batch from each leased partition; True when any had entries."""
-        busy = False
-        for partition in self.partitions:
-            busy = bool(await self._process_partition(partition)) or busy
-        return busy
+        return await self._round() > 0
 
     async def drain(self) -> int:
         """Process until every leased partition is caught up; return how many entries."""
         self.partitions = await self._claim()
         total = 0
-        while True:
-            before = total
-            for partition in self.partitions:
-                total += await self._process_partition(partition)
-            if total == before:
-                return total
+        while processed := await self._round():
+            total += processed
+        return total
+
+    async def _round(self) -> int:
+        """One batch from each leased partition, ``concurrency`` partitions at a time; the
+        number of entries processed. The first failure is raised once every batch of the round
+        has committed or rolled back."""
+        pending = iter(list(self.partitions))
+        counts: list[int] = []
+        errors: list[BaseException] = []
+
+        async def work() -> None:
+            for partition in pending:
+                try:
+                    counts.append(await self._process_partition(partition))
+                except Exception as error:  # noqa: BLE001 - raised below, after the others
+                    errors.append(error)
+
+        await asyncio.gather(*(work() for _ in range(self._concurrency)))
+        if errors:
+            raise errors[0]
+        return sum(counts)
 
     async def _claim(self) -> list[int]:
         return await self._log.claim(self.name, self.owner, ttl_seconds=self._lease_seconds)

@@ -16,10 +16,12 @@ __all__ = [
     "account_links",
     "find_profile",
     "identifiers_of",
+    "lookup_profile",
     "merges_of",
     "profile_events",
     "profile_row",
     "search_profiles",
+    "workspace_id",
 ]
 
 _PROFILE_ID_TYPES = ("segment_id", "profile_id")
@@ -42,6 +44,45 @@ async def find_profile(
         if start is None:
             return None
     return await _follow(connection, workspace_id=workspace_id, kind=kind, profile_id=start)
+
+
+async def workspace_id(connection: AsyncConnection, space: str) -> int | None:
+    found: int | None = await connection.scalar(
+        text("SELECT id FROM workspaces WHERE slug = :space"), {"space": space}
+    )
+    return found
+
+
+_LOOKUP = text(
+    "SELECT w.id AS space_id, p.* FROM workspaces w"
+    " LEFT JOIN identifiers i ON i.workspace_id = w.id AND i.kind = :k AND i.type = :t"
+    " AND i.value = :v"
+    " LEFT JOIN profiles p ON p.id = i.profile_id"
+    " WHERE w.slug = :space"
+)
+
+
+async def lookup_profile(
+    connection: AsyncConnection, *, space: str, kind: str, id_type: str, value: str
+) -> tuple[int | None, Any]:
+    """The workspace id of ``space`` (None if there is none) and the live profile row for an
+    identifier or a profile id (None if there is none), in one round trip for identifiers.
+
+    Identifiers always belong to live profiles (a merge moves them), so only a profile id
+    may need following to its survivor.
+    """
+    if id_type in _PROFILE_ID_TYPES:
+        space_id = await workspace_id(connection, space)
+        if space_id is None:
+            return None, None
+        live = await _follow(connection, workspace_id=space_id, kind=kind, profile_id=value)
+        return space_id, None if live is None else await profile_row(connection, live)
+    found = (
+        await connection.execute(_LOOKUP, {"space": space, "k": kind, "t": id_type, "v": value})
+    ).first()
+    if found is None:
+        return None, None
+    return found.space_id, None if found.id is None else found
 
 
 async def _follow(

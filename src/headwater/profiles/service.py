@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from headwater.errors import BadRequest, NotFound
 from headwater.profiles import reads
 from headwater.spec import format_timestamp, parse_timestamp
-from headwater.workspaces import list_workspaces
 
 __all__ = [
     "Collection",
@@ -37,24 +36,28 @@ _KIND = {"users": "user", "accounts": "account"}
 
 
 async def workspace_id(engine: AsyncEngine, space: str) -> int:
-    for workspace in await list_workspaces(engine):
-        if workspace.slug == space:
-            return workspace.id
-    raise NotFound("space_not_found", f"no space {space!r}")
+    async with engine.connect() as connection:
+        found = await reads.workspace_id(connection, space)
+    if found is None:
+        raise NotFound("space_not_found", f"no space {space!r}")
+    return found
 
 
 async def _profile(
-    connection: AsyncConnection, space_id: int, collection: Collection, lookup: str
-) -> str:
+    connection: AsyncConnection, space: str, collection: Collection, lookup: str
+) -> Any:
+    """The live profile row ``lookup`` (``<id_type>:<value>``) names in ``space``."""
     id_type, sep, value = lookup.partition(":")
     if not sep or not id_type or not value:
         raise BadRequest("invalid_id", "profile ids look like '<id_type>:<value>', e.g. user_id:u1")
-    found = await reads.find_profile(
-        connection, workspace_id=space_id, kind=_KIND[collection], id_type=id_type, value=value
+    space_id, row = await reads.lookup_profile(
+        connection, space=space, kind=_KIND[collection], id_type=id_type, value=value
     )
-    if found is None:
+    if space_id is None:
+        raise NotFound("space_not_found", f"no space {space!r}")
+    if row is None:
         raise NotFound("profile_not_found", f"no profile in {collection} for {lookup!r}")
-    return found
+    return row
 
 
 def _cursor(url: str, next_token: str | None) -> dict[str, Any]:
@@ -115,11 +118,8 @@ async def traits(
 ) -> dict[str, Any]:
     """A profile's traits, sorted by name, ``limit`` at a time (Segment: default 10, max 200)."""
     limit = _limit(limit, 200)
-    space_id = await workspace_id(engine, space)
     async with engine.connect() as connection:
-        row = await reads.profile_row(
-            connection, await _profile(connection, space_id, collection, lookup)
-        )
+        row = await _profile(connection, space, collection, lookup)
     stored: dict[str, Any] = row.traits
     names = sorted(name for name in stored if include is None or name in include)
     if next_token:
@@ -143,10 +143,9 @@ async def events(
     """A profile's events, newest first (Segment: default 10, max 100)."""
     limit = _limit(limit, 100)
     before = _event_cursor(next_token) if next_token else None
-    space_id = await workspace_id(engine, space)
     async with engine.connect() as connection:
-        profile_id = await _profile(connection, space_id, collection, lookup)
-        rows = await reads.profile_events(connection, profile_id, limit=limit + 1, before=before)
+        profile = await _profile(connection, space, collection, lookup)
+        rows = await reads.profile_events(connection, profile.id, limit=limit + 1, before=before)
     page = rows[:limit]
     more = None
     if len(rows) > limit:
@@ -171,10 +170,9 @@ async def external_ids(
     """A profile's identifiers, oldest first (Segment: default 25, max 100)."""
     limit = _limit(limit, 100)
     offset = _offset_cursor(next_token) if next_token else 0
-    space_id = await workspace_id(engine, space)
     async with engine.connect() as connection:
-        profile_id = await _profile(connection, space_id, collection, lookup)
-        rows = await reads.identifiers_of(connection, profile_id, limit=limit + 1, offset=offset)
+        profile = await _profile(connection, space, collection, lookup)
+        rows = await reads.identifiers_of(connection, profile.id, limit=limit + 1, offset=offset)
     data = [
         {
             "id": row.value,
@@ -194,12 +192,11 @@ async def links(
     engine: AsyncEngine, *, space: str, collection: Collection, lookup: str, url: str = ""
 ) -> dict[str, Any]:
     """The accounts a user belongs to, or the users of an account, with their external ids."""
-    space_id = await workspace_id(engine, space)
     kind = _KIND[collection]
     other = "accounts" if collection == "users" else "users"
     async with engine.connect() as connection:
-        profile_id = await _profile(connection, space_id, collection, lookup)
-        rows = await reads.account_links(connection, profile_id, kind=kind)
+        profile = await _profile(connection, space, collection, lookup)
+        rows = await reads.account_links(connection, profile.id, kind=kind)
         data = []
         for row in rows:
             ids = await reads.identifiers_of(connection, row.linked_id, limit=100, offset=0)
@@ -226,11 +223,8 @@ async def metadata(
     engine: AsyncEngine, *, space: str, collection: Collection, lookup: str
 ) -> dict[str, Any]:
     """When the profile was created and updated, and its first and last messages."""
-    space_id = await workspace_id(engine, space)
     async with engine.connect() as connection:
-        row = await reads.profile_row(
-            connection, await _profile(connection, space_id, collection, lookup)
-        )
+        row = await _profile(connection, space, collection, lookup)
     return {
         "metadata": {
             "created_at": format_timestamp(row.created_at),

@@ -144,8 +144,10 @@ class ProfileStage:
         owners = await store.owners(driver, workspace_id, kind, mentions)
         before = await store.profiles_for_update(driver, owners.values())
         graph = Graph()
+        stored: dict[Identifier, tuple[str, datetime]] = {}
         for state in await _states(driver, before):
             graph.load(state)
+            stored.update((i, (state.id, added)) for i, added in state.identifiers.items())
         seen = await store.mentions(driver, workspace_id, kind, mentions)
         graph.mark_seen({Identifier(*pair): key for pair, key in seen.items()})
         new_id = _NewIds(workspace_id, kind)
@@ -155,7 +157,7 @@ class ProfileStage:
                 late.append(item)
             else:
                 graph.apply(item.event, rules, new_id)
-        writer = _Writer(driver, workspace_id, kind, before, graph)
+        writer = _Writer(driver, workspace_id, kind, before, graph, stored=stored)
         for item in items:
             if item not in late:
                 writer.applied(item)
@@ -337,9 +339,13 @@ class _Writer:
         graph: Graph,
         *,
         replay: bool = False,
+        stored: dict[Identifier, tuple[str, datetime]] | None = None,
     ) -> None:
+        """``stored``: the identifiers of ``before`` as stored (profile, added at), so that
+        only new or moved ones are written; without it, every identifier is."""
         self.driver, self.workspace_id, self.kind = driver, workspace_id, kind
         self.before, self.graph, self.replay = before, graph, replay
+        self.stored = stored or {}
         self.rows: dict[str, store.ProfileRow] = {}
         self.traits: dict[str, dict[str, TraitValue]] = {}
         self.links: list[tuple[str, str, int, datetime, str, str | None, str, str | None]] = []
@@ -479,6 +485,8 @@ class _Writer:
                 continue
             for identifier, added in state.identifiers.items():
                 owned.add(identifier)
+                if self.stored.get(identifier) == (pid, added):
+                    continue
                 message_id, source_id = self.origin.get(
                     identifier, (self.rows[pid].first_message_id, self.rows[pid].first_source_id)
                 )
