@@ -158,9 +158,9 @@ def _object(value: Any) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    if isinstance(value, str):
+    if value is None or isinstance(value, str):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return str(value)
         except ValueError:  # an integer too long to print (sys.get_int_max_str_digits)
