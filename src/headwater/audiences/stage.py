@@ -7,7 +7,8 @@ audiences, see :func:`~headwater.audiences.catalog.is_realtime`):
 1. find the live user profiles the batch's events were linked to (the profile stage has just
    written ``profile_events``, redirected to survivors of merges);
 2. take the computations' shared advisory locks, so a batch recompute (exclusive) never
-   interleaves with this transaction;
+   interleaves with this transaction, and a lock on each touched profile, so that batches
+   processed side by side evaluate one profile in turn, each seeing the other's events;
 3. load those profiles' traits, stored values and the events the conditions can count, and
    evaluate every real-time computation in memory at the current time (computed traits
    first, then audiences after those they name);
@@ -90,6 +91,7 @@ class AudienceStage:
         if not touched:
             return
         await store.lock_shared(driver, [p.id for p in live])
+        await store.lock_profiles(driver, touched)
         now = self.clock()
         pids = sorted(touched)
         names, unnamed, since = _event_scope(live, now)

@@ -25,6 +25,7 @@ __all__ = [
     "delete",
     "insert",
     "lock_exclusive",
+    "lock_profiles",
     "lock_shared",
     "mark_computed",
     "mark_delivered",
@@ -187,6 +188,19 @@ async def mark_delivered(
         list(change_ids),
         [errors.get(i) for i in change_ids],
     )
+
+
+async def lock_profiles(connection: asyncpg.Connection, profile_ids: Iterable[str]) -> None:
+    """Transaction locks on profiles, in one order for every process: two batches touching
+    one profile evaluate it one after the other, the second seeing the first's events."""
+    keys = sorted(set(profile_ids))
+    if keys:
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
+            " hashtextextended(k, $1) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS locks",
+            LOCK_CLASS,
+            keys,
+        )
 
 
 async def lock_exclusive(connection: asyncpg.Connection, computation_id: int) -> None:
