@@ -448,7 +448,7 @@ class _Writer:
         await self._identifiers(live)
         await store.save_profile_events(self.driver, self.workspace_id, self.kind, self.links)
         await store.save_mentions(self.driver, self.workspace_id, self.kind, self.newest)
-        await store.redirect(self.driver, self.workspace_id, moves)
+        await store.redirect(self.driver, moves)
         await store.insert_merges(
             self.driver,
             self.workspace_id,

@@ -60,8 +60,11 @@ async def processed(
 ) -> set[str]:
     """The message ids already linked to a profile (a redelivered batch skips them)."""
     rows = await connection.fetch(
-        "SELECT message_id FROM profile_events WHERE workspace_id = $1 AND kind = $2"
-        " AND message_id = ANY($3::text[])",
+        # One primary-key probe per message (see owners()): the batch is never planned as a
+        # scan of the workspace's part of the index.
+        "SELECT k.m FROM unnest($3::text[]) AS k(m),"
+        " LATERAL (SELECT 1 FROM profile_events WHERE workspace_id = $1 AND kind = $2"
+        ' AND message_id = k.m COLLATE "C" LIMIT 1) AS e',
         workspace_id,
         kind,
         list(message_ids),
@@ -140,9 +143,13 @@ async def profiles_for_update(
     ids = sorted(set(profile_ids))
     if not ids:
         return {}
+    columns = ", ".join(f"p.{c.strip()}" for c in _PROFILE_COLUMNS.split(","))
     rows = await connection.fetch(
-        f"SELECT {_PROFILE_COLUMNS} FROM profiles WHERE id = ANY($1::text[])"
-        " ORDER BY id FOR UPDATE",
+        # Index probes per id, whatever the statistics say (see owners()); ids sorted, so
+        # every process locks profiles in one order.
+        f"SELECT {columns} FROM unnest($1::text[]) WITH ORDINALITY AS k(id, n),"
+        ' LATERAL (SELECT * FROM profiles WHERE id = k.id COLLATE "C") AS p'
+        " ORDER BY k.n FOR UPDATE OF p",
         ids,
     )
     return {
@@ -158,8 +165,9 @@ async def profile_identifiers(
     connection: asyncpg.Connection, profile_ids: Iterable[str]
 ) -> list[StoredIdentifier]:
     rows = await connection.fetch(
-        "SELECT type, value, profile_id, added_at, message_id, source_id FROM identifiers"
-        " WHERE profile_id = ANY($1::text[])",
+        "SELECT i.type, i.value, i.profile_id, i.added_at, i.message_id, i.source_id"
+        " FROM unnest($1::text[]) AS k(id),"
+        ' LATERAL (SELECT * FROM identifiers WHERE profile_id = k.id COLLATE "C") AS i',
         sorted(set(profile_ids)),
     )
     return [StoredIdentifier(*row) for row in rows]
@@ -171,8 +179,9 @@ async def component_rows(
     """The profile events of ``profile_ids`` with what a replay needs."""
     return await connection.fetch(
         "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
-        " pe.seq, e.source_id, e.payload FROM profile_events pe JOIN events e ON e.seq = pe.seq"
-        " WHERE pe.profile_id = ANY($1::text[])",
+        " pe.seq, e.source_id, e.payload FROM unnest($1::text[]) AS k(id),"
+        ' LATERAL (SELECT * FROM profile_events WHERE profile_id = k.id COLLATE "C") AS pe,'
+        " LATERAL (SELECT source_id, payload FROM events WHERE seq = pe.seq) AS e",
         sorted(set(profile_ids)),
     )
 
@@ -276,19 +285,16 @@ async def save_profile_events(
     )
 
 
-async def redirect(
-    connection: asyncpg.Connection, workspace_id: int, moves: dict[str, str]
-) -> None:
+async def redirect(connection: asyncpg.Connection, moves: dict[str, str]) -> None:
     """Point everything of merged-away profiles at their survivors: events and links."""
     if not moves:
         return
     old, new = list(moves), list(moves.values())
-    await connection.execute(
-        "UPDATE profile_events pe SET profile_id = m.new FROM unnest($2::text[], $3::text[])"
-        " AS m(old, new) WHERE pe.workspace_id = $1 AND pe.profile_id = m.old",
-        workspace_id,
-        old,
-        new,
+    # One statement per merged profile: a join against the moves array is planned as a scan
+    # of the whole table whenever its statistics lag its growth; one equality is always an
+    # index probe (profile ids are unique across workspaces).
+    await connection.executemany(
+        "UPDATE profile_events SET profile_id = $2 WHERE profile_id = $1", list(moves.items())
     )
     await connection.execute(_MOVE_USER_LINKS, old, new)
     await connection.execute(_MOVE_ACCOUNT_LINKS, old, new)
