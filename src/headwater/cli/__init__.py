@@ -1,0 +1,63 @@
+"""The ``headwater`` command. Every command that prints data prints JSON.
+
+One module per group of commands: ``data`` (sources, events, identity), ``plans``,
+``destinations``, ``audiences``; ``common`` holds what they share.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from headwater.cli.audiences import audiences_app
+from headwater.cli.common import DataDir, console, settings_for, with_database
+from headwater.cli.data import events_app, identity_app, sources_app
+from headwater.cli.destinations import destinations_app
+from headwater.cli.plans import plans_app
+from headwater.server import serve as run_server
+from headwater.storage import migrate
+from headwater.worker import work
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Headwater: an open-source, self-hosted customer data platform.", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
+app.add_typer(events_app, name="events")
+app.add_typer(identity_app, name="identity")
+app.add_typer(destinations_app, name="destinations")
+app.add_typer(plans_app, name="plans")
+app.add_typer(audiences_app, name="audiences")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on (HEADWATER_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (HEADWATER_PORT)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="server processes sharing the port (HEADWATER_WORKERS)")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run Headwater: tracking API, management API, processor and embedded PostgreSQL."""
+    run_server(settings_for(data_dir, host=host, port=port, workers=workers), console=console)
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run the processor, delivery and the audience scheduler without the HTTP APIs; run as many
+    as needed."""
+    work(settings_for(data_dir), console=console)
+
+
+@app.command("migrate")
+def migrate_command(data_dir: DataDir = None) -> None:
+    """Bring the database schema up to date."""
+    with_database(settings_for(data_dir), lambda database: migrate(database.engine))
+    console.print("schema up to date")
+
+
+def main() -> None:
+    app()
