@@ -189,6 +189,23 @@ def test_unknown_things_are_json_404s_and_malformed_ids_json_400s(space: Space) 
     _error(space.profile_api("user_id:er/events", params={"limit": 0}), 400, "invalid_limit")
 
 
+def test_unusual_forms_answer_as_the_documented_routes_do(space: Space) -> None:
+    """The bare app answers ordinary reads; FastAPI answers the rest, and documents them all."""
+    space.send({"type": "identify", "userId": "uf", "messageId": "uf-1", "timestamp": _ts(5)})
+    plain = space.eventually("user_id:uf/traits", lambda b: True)
+    response = space.profile_api("user_id:uf/traits", params={"limit": "ten"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+    assert response.json()["errors"][0]["field"] == "query.limit"
+    # a repeated parameter: the last one counts, as Starlette reads it
+    repeated = space.profile_api("user_id:uf/traits?limit=0&limit=10")
+    assert repeated.status_code == 200
+    assert repeated.json() == plain
+    assert space.profile_api("user_id:uf/traits?limit=007").json() == plain
+    schema = httpx.get(f"{space.server.url}/api/openapi.json").json()
+    assert "/v1/spaces/{space}/collections/{collection}/profiles/{lookup}/traits" in schema["paths"]
+
+
 def test_bad_cursors_are_json_400s(space: Space) -> None:
     space.send({"type": "identify", "userId": "cu", "messageId": "cu-1", "timestamp": _ts(6)})
     space.eventually("user_id:cu/external_ids", lambda b: len(b["data"]) == 1)

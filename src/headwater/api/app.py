@@ -3,8 +3,9 @@
 >>> app = create_app(Settings())       # nothing starts until the ASGI lifespan does
 >>> uvicorn.run(app)
 
-Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp`; all else
-(``/api/v1``, health, metrics, OpenAPI docs) to FastAPI.
+Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp` and the
+Profile API's reads to the bare :class:`ProfileApp` (FastAPI still documents them and answers
+their unusual forms); all else (``/api/v1``, health, metrics, OpenAPI docs) to FastAPI.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from headwater.api import audiences as audiences_api
 from headwater.api import data, profile_api, profiles, sources
 from headwater.api import destinations as destinations_api
 from headwater.api import plans as plans_api
+from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError
 from headwater.runtime import Runtime
@@ -42,21 +44,27 @@ __all__ = ["HeadwaterApp", "create_app"]
 
 
 class HeadwaterApp:
-    """Dispatches tracking routes to the lean ASGI app and the rest to FastAPI."""
+    """Dispatches tracking routes and Profile API reads to the lean ASGI apps and the rest to
+    FastAPI."""
 
     def __init__(self, api: FastAPI) -> None:
         self.api = api
         self.tracking: TrackingApp | None = None
+        self.profiles: ProfileApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and self.tracking is not None
-            and (scope["path"].rstrip("/") or "/") in ROUTES
-        ):
-            await self.tracking(scope, receive, send)
-        else:
-            await self.api(scope, receive, send)
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if self.tracking is not None and (path.rstrip("/") or "/") in ROUTES:
+                await self.tracking(scope, receive, send)
+                return
+            if (
+                self.profiles is not None
+                and ProfileApp.matches(path)
+                and await self.profiles.handle(scope, receive, send)
+            ):
+                return
+        await self.api(scope, receive, send)
 
 
 def create_app(
@@ -74,10 +82,12 @@ def create_app(
             max_request_bytes=settings.max_request_bytes,
             trusted_proxies=settings.trusted_proxies,
         )
+        app.profiles = ProfileApp(runtime, api.state.verified_tokens)
         try:
             yield
         finally:
             app.tracking = None
+            app.profiles = None
             await runtime.stop()
 
     api = FastAPI(

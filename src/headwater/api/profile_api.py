@@ -21,21 +21,27 @@ from headwater.api.auth import runtime
 from headwater.errors import NotFound, Unauthorized
 from headwater.runtime import Runtime
 
-__all__ = ["router"]
+__all__ = ["PREFIX", "check_access", "collection_of", "encode", "router"]
 
 _TOKEN_TTL = 60.0
 
+PREFIX = "/v1/spaces/{space}/collections/{collection}/profiles"
+
 router = APIRouter(
-    prefix="/v1/spaces/{space}/collections/{collection}/profiles",
+    prefix=PREFIX,
     tags=["profile api"],
     default_response_class=JSONResponse,
 )
 
 
-def _json(body: dict[str, Any]) -> Response:
+def encode(body: dict[str, Any]) -> bytes:
     """The body encoded once by msgspec: the stored values are JSON already, so FastAPI's
     per-value conversion would only cost time."""
-    return Response(msgspec.json.encode(body), media_type="application/json")
+    return msgspec.json.encode(body)
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(encode(body), media_type="application/json")
 
 
 Lookup = Annotated[str, Path(description="<id_type>:<value>, e.g. user_id:u1 or email:a@b.c")]
@@ -43,21 +49,34 @@ Next = Annotated[str | None, Query(alias="next", description="cursor from the pr
 
 
 async def _space_access(request: Request, space: str) -> Runtime:
-    """The runtime, once the request's token opens ``space``; verified pairs are remembered
-    for a minute (a revoked token stops working within that time)."""
+    """The runtime, once the request's token opens ``space``."""
     current = runtime(request)
-    token = _basic_user(request.headers.get("authorization"))
+    await check_access(
+        current, request.app.state.verified_tokens, request.headers.get("authorization"), space
+    )
+    return current
+
+
+async def check_access(
+    current: Runtime,
+    verified: dict[tuple[str, str], float],
+    authorization: str | None,
+    space: str,
+) -> None:
+    """Raise :class:`Unauthorized` unless the ``Authorization`` header's token opens ``space``;
+    verified pairs are remembered in ``verified`` for a minute (a revoked token stops working
+    within that time)."""
+    token = _basic_user(authorization)
     if token is None:
         raise Unauthorized("missing_token", "send an access token as the HTTP Basic user")
-    verified: dict[tuple[str, str], float] = request.app.state.verified_tokens
     if verified.get((token, space), 0.0) > time.monotonic():
-        return current
+        return
     engine = current.database.engine
     if await workspaces.access_token_workspace(engine, token) == space or (
         await workspaces.check_admin_token(engine, token, configured=current.settings.admin_token)
     ):
         verified[(token, space)] = time.monotonic() + _TOKEN_TTL
-        return current
+        return
     raise Unauthorized("invalid_token", f"the token does not open space {space!r}")
 
 
@@ -74,7 +93,7 @@ def _basic_user(header: str | None) -> str | None:
 Space = Annotated[Runtime, Depends(_space_access)]
 
 
-def _collection(collection: str) -> profiles.Collection:
+def collection_of(collection: str) -> profiles.Collection:
     if collection == "users":
         return "users"
     if collection == "accounts":
@@ -97,7 +116,7 @@ async def traits(
         await profiles.traits(
             current.database.engine,
             space=space,
-            collection=_collection(collection),
+            collection=collection_of(collection),
             lookup=lookup,
             include=[name.strip() for name in include.split(",")] if include else None,
             limit=limit,
@@ -121,7 +140,7 @@ async def events(
         await profiles.events(
             current.database.engine,
             space=space,
-            collection=_collection(collection),
+            collection=collection_of(collection),
             lookup=lookup,
             limit=limit,
             next_token=next_token,
@@ -144,7 +163,7 @@ async def external_ids(
         await profiles.external_ids(
             current.database.engine,
             space=space,
-            collection=_collection(collection),
+            collection=collection_of(collection),
             lookup=lookup,
             limit=limit,
             next_token=next_token,
@@ -161,7 +180,7 @@ async def links(
         await profiles.links(
             current.database.engine,
             space=space,
-            collection=_collection(collection),
+            collection=collection_of(collection),
             lookup=lookup,
             url=request.url.path,
         )
@@ -172,6 +191,9 @@ async def links(
 async def metadata(space: str, collection: str, lookup: Lookup, current: Space) -> Response:
     return _json(
         await profiles.metadata(
-            current.database.engine, space=space, collection=_collection(collection), lookup=lookup
+            current.database.engine,
+            space=space,
+            collection=collection_of(collection),
+            lookup=lookup,
         )
     )

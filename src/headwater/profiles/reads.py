@@ -1,6 +1,9 @@
 """Reading profiles: lookups by identifier, traits, events, identifiers, links, merges.
 
-Queries take a connection and never commit. A merged-away profile id resolves to its survivor.
+Queries take an asyncpg connection (the driver under a pooled SQLAlchemy connection, see
+:func:`headwater.storage.driver_connection`) and never commit: asyncpg keeps each statement
+prepared per connection, and the Profile API's lookups skip SQLAlchemy's per-statement work.
+A merged-away profile id resolves to its survivor.
 """
 
 from __future__ import annotations
@@ -8,9 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "account_links",
@@ -28,43 +30,43 @@ _PROFILE_ID_TYPES = ("segment_id", "profile_id")
 
 
 async def find_profile(
-    connection: AsyncConnection, *, workspace_id: int, kind: str, id_type: str, value: str
+    connection: asyncpg.Connection, *, workspace_id: int, kind: str, id_type: str, value: str
 ) -> str | None:
     """The live profile id for an identifier (or a profile id, old or new), or None."""
     if id_type in _PROFILE_ID_TYPES:
         start = value
     else:
-        start = await connection.scalar(
-            text(
-                "SELECT profile_id FROM identifiers WHERE workspace_id = :w AND kind = :k"
-                " AND type = :t AND value = :v"
-            ),
-            {"w": workspace_id, "k": kind, "t": id_type, "v": value},
-        )
+        start = await connection.fetchval(_IDENTIFIER, workspace_id, kind, id_type, value)
         if start is None:
             return None
     return await _follow(connection, workspace_id=workspace_id, kind=kind, profile_id=start)
 
 
-async def workspace_id(connection: AsyncConnection, space: str) -> int | None:
-    found: int | None = await connection.scalar(
-        text("SELECT id FROM workspaces WHERE slug = :space"), {"space": space}
+_IDENTIFIER = (
+    "SELECT profile_id FROM identifiers WHERE workspace_id = $1 AND kind = $2"
+    " AND type = $3 AND value = $4"
+)
+
+
+async def workspace_id(connection: asyncpg.Connection, space: str) -> int | None:
+    found: int | None = await connection.fetchval(
+        "SELECT id FROM workspaces WHERE slug = $1", space
     )
     return found
 
 
-_LOOKUP = text(
+_LOOKUP = (
     "SELECT w.id AS space_id, p.* FROM workspaces w"
-    " LEFT JOIN identifiers i ON i.workspace_id = w.id AND i.kind = :k AND i.type = :t"
-    " AND i.value = :v"
+    " LEFT JOIN identifiers i ON i.workspace_id = w.id AND i.kind = $2 AND i.type = $3"
+    " AND i.value = $4"
     " LEFT JOIN profiles p ON p.id = i.profile_id"
-    " WHERE w.slug = :space"
+    " WHERE w.slug = $1"
 )
 
 
 async def lookup_profile(
-    connection: AsyncConnection, *, space: str, kind: str, id_type: str, value: str
-) -> tuple[int | None, Any]:
+    connection: asyncpg.Connection, *, space: str, kind: str, id_type: str, value: str
+) -> tuple[int | None, asyncpg.Record | None]:
     """The workspace id of ``space`` (None if there is none) and the live profile row for an
     identifier or a profile id (None if there is none), in one round trip for identifiers.
 
@@ -77,103 +79,96 @@ async def lookup_profile(
             return None, None
         live = await _follow(connection, workspace_id=space_id, kind=kind, profile_id=value)
         return space_id, None if live is None else await profile_row(connection, live)
-    found = (
-        await connection.execute(_LOOKUP, {"space": space, "k": kind, "t": id_type, "v": value})
-    ).first()
+    found = await connection.fetchrow(_LOOKUP, space, kind, id_type, value)
     if found is None:
         return None, None
-    return found.space_id, None if found.id is None else found
+    return found["space_id"], None if found["id"] is None else found
+
+
+_FOLLOW = (
+    "WITH RECURSIVE chain(id, merged_into, depth) AS ("
+    "  SELECT id, merged_into, 0 FROM profiles"
+    "  WHERE id = $1 AND workspace_id = $2 AND kind = $3"
+    "  UNION ALL"
+    "  SELECT p.id, p.merged_into, c.depth + 1 FROM profiles p"
+    "  JOIN chain c ON p.id = c.merged_into WHERE c.depth < 200"
+    ") SELECT id FROM chain WHERE merged_into IS NULL LIMIT 1"
+)
 
 
 async def _follow(
-    connection: AsyncConnection, *, workspace_id: int, kind: str, profile_id: str
+    connection: asyncpg.Connection, *, workspace_id: int, kind: str, profile_id: str
 ) -> str | None:
-    found: str | None = await connection.scalar(
-        text(
-            "WITH RECURSIVE chain(id, merged_into, depth) AS ("
-            "  SELECT id, merged_into, 0 FROM profiles"
-            "  WHERE id = :id AND workspace_id = :w AND kind = :k"
-            "  UNION ALL"
-            "  SELECT p.id, p.merged_into, c.depth + 1 FROM profiles p"
-            "  JOIN chain c ON p.id = c.merged_into WHERE c.depth < 200"
-            ") SELECT id FROM chain WHERE merged_into IS NULL LIMIT 1"
-        ),
-        {"id": profile_id, "w": workspace_id, "k": kind},
-    )
+    found: str | None = await connection.fetchval(_FOLLOW, profile_id, workspace_id, kind)
     return found
 
 
-async def profile_row(connection: AsyncConnection, profile_id: str) -> Any:
-    return (
-        await connection.execute(text("SELECT * FROM profiles WHERE id = :id"), {"id": profile_id})
-    ).first()
+async def profile_row(connection: asyncpg.Connection, profile_id: str) -> asyncpg.Record | None:
+    return await connection.fetchrow("SELECT * FROM profiles WHERE id = $1", profile_id)
 
 
 async def identifiers_of(
-    connection: AsyncConnection, profile_id: str, *, limit: int, offset: int
-) -> list[Any]:
-    rows = await connection.execute(
-        text(
-            "SELECT type, value, added_at, message_id, source_id FROM identifiers"
-            " WHERE profile_id = :id ORDER BY added_at, type, value LIMIT :limit OFFSET :offset"
-        ),
-        {"id": profile_id, "limit": limit, "offset": offset},
+    connection: asyncpg.Connection, profile_id: str, *, limit: int, offset: int
+) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        "SELECT type, value, added_at, message_id, source_id FROM identifiers"
+        " WHERE profile_id = $1 ORDER BY added_at, type, value LIMIT $2 OFFSET $3",
+        profile_id,
+        limit,
+        offset,
     )
-    return list(rows)
+
+
+_EVENTS = (
+    "SELECT pe.timestamp, pe.message_id, e.seq, e.source_id, e.received_at, e.payload"
+    " FROM profile_events pe JOIN events e ON e.seq = pe.seq"
+    " WHERE pe.profile_id = $1{before}"
+    " ORDER BY pe.timestamp DESC, pe.message_id DESC LIMIT $2"
+)
+_EVENTS_FIRST = _EVENTS.format(before="")
+_EVENTS_BEFORE = _EVENTS.format(before=" AND (pe.timestamp, pe.message_id) < ($3, $4)")
 
 
 async def profile_events(
-    connection: AsyncConnection,
+    connection: asyncpg.Connection,
     profile_id: str,
     *,
     limit: int,
     before: tuple[datetime, str] | None = None,
-) -> list[Any]:
+) -> list[asyncpg.Record]:
     """The profile's events, newest first, with their stored payloads."""
-    query = (
-        "SELECT pe.timestamp, pe.message_id, e.seq, e.source_id, e.received_at, e.payload"
-        " FROM profile_events pe JOIN events e ON e.seq = pe.seq"
-        " WHERE pe.profile_id = :id"
-    )
-    params: dict[str, Any] = {"id": profile_id, "limit": limit}
-    if before is not None:
-        query += " AND (pe.timestamp, pe.message_id) < (:ts, :mid)"
-        params |= {"ts": before[0], "mid": before[1]}
-    query += " ORDER BY pe.timestamp DESC, pe.message_id DESC LIMIT :limit"
-    return list(await connection.execute(text(query), params))
+    if before is None:
+        return await connection.fetch(_EVENTS_FIRST, profile_id, limit)
+    return await connection.fetch(_EVENTS_BEFORE, profile_id, limit, before[0], before[1])
 
 
-async def merges_of(connection: AsyncConnection, profile_id: str) -> list[Any]:
+async def merges_of(connection: asyncpg.Connection, profile_id: str) -> list[asyncpg.Record]:
     """Merges into or out of the profile, oldest first."""
-    rows = await connection.execute(
-        text(
-            "SELECT survivor_id, merged_id, message_id, merged_at, recorded_at FROM profile_merges"
-            " WHERE survivor_id = :id OR merged_id = :id ORDER BY id"
-        ),
-        {"id": profile_id},
+    return await connection.fetch(
+        "SELECT survivor_id, merged_id, message_id, merged_at, recorded_at FROM profile_merges"
+        " WHERE survivor_id = $1 OR merged_id = $1 ORDER BY id",
+        profile_id,
     )
-    return list(rows)
 
 
-async def account_links(connection: AsyncConnection, profile_id: str, *, kind: str) -> list[Any]:
+async def account_links(
+    connection: asyncpg.Connection, profile_id: str, *, kind: str
+) -> list[asyncpg.Record]:
     """The accounts of a user profile, or the users of an account profile."""
     mine, other = (
         ("user_profile_id", "account_profile_id")
         if kind == "user"
         else ("account_profile_id", "user_profile_id")
     )
-    rows = await connection.execute(
-        text(
-            f"SELECT {other} AS linked_id, message_id, linked_at FROM account_links"
-            f" WHERE {mine} = :id ORDER BY linked_at"
-        ),
-        {"id": profile_id},
+    return await connection.fetch(
+        f"SELECT {other} AS linked_id, message_id, linked_at FROM account_links"
+        f" WHERE {mine} = $1 ORDER BY linked_at",
+        profile_id,
     )
-    return list(rows)
 
 
 async def search_profiles(
-    connection: AsyncConnection,
+    connection: asyncpg.Connection,
     *,
     workspace_id: int,
     kind: str,
@@ -183,35 +178,36 @@ async def search_profiles(
     limit: int,
 ) -> list[str]:
     """Live profile ids matching an identifier, a trait value, or any identifier value."""
-    params: dict[str, Any] = {"w": workspace_id, "k": kind, "limit": limit}
+    args: list[Any] = [workspace_id, kind, limit]
     if identifier is not None:
-        params |= {"t": identifier[0], "v": identifier[1]}
+        args += [identifier[0], identifier[1]]
         query = (
-            "SELECT DISTINCT profile_id AS id FROM identifiers WHERE workspace_id = :w"
-            " AND kind = :k AND type = :t AND value = :v"
+            "SELECT DISTINCT profile_id AS id FROM identifiers WHERE workspace_id = $1"
+            " AND kind = $2 AND type = $4 AND value = $5"
         )
     elif trait is not None:
         # the text as a string, and as JSON when it is a number, true, false or null:
         # trait=seats=5 finds {"seats": 5} and {"seats": "5"}
-        params["doc"] = msgspec.json.encode({trait[0]: {"v": trait[1]}}).decode()
-        params["typed"] = params["doc"]
+        doc = msgspec.json.encode({trait[0]: {"v": trait[1]}}).decode()
+        typed_doc = doc
         if isinstance(trait[1], str):
             try:
                 typed = msgspec.json.decode(trait[1])
             except msgspec.DecodeError:
                 typed = trait[1]
             if typed is None or isinstance(typed, bool | int | float):
-                params["typed"] = msgspec.json.encode({trait[0]: {"v": typed}}).decode()
+                typed_doc = msgspec.json.encode({trait[0]: {"v": typed}}).decode()
+        args += [doc, typed_doc]
         query = (
-            "SELECT id FROM profiles WHERE workspace_id = :w AND kind = :k"
-            " AND merged_into IS NULL AND (traits @> CAST(:doc AS jsonb)"
-            " OR traits @> CAST(:typed AS jsonb))"
+            "SELECT id FROM profiles WHERE workspace_id = $1 AND kind = $2"
+            " AND merged_into IS NULL AND (traits @> CAST($4::text AS jsonb)"
+            " OR traits @> CAST($5::text AS jsonb))"
         )
     else:
-        params["v"] = value
+        args.append(value)
         query = (
-            "SELECT DISTINCT profile_id AS id FROM identifiers WHERE workspace_id = :w"
-            " AND kind = :k AND value = :v"
+            "SELECT DISTINCT profile_id AS id FROM identifiers WHERE workspace_id = $1"
+            " AND kind = $2 AND value = $4"
         )
-    rows = await connection.execute(text(f"{query} ORDER BY id LIMIT :limit"), params)
-    return [row.id for row in rows]
+    rows = await connection.fetch(f"{query} ORDER BY id LIMIT $3", *args)
+    return [row["id"] for row in rows]

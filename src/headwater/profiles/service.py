@@ -10,14 +10,18 @@ Each function opens its own connection and returns JSON-ready values. Unknown pr
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.errors import BadRequest, NotFound
 from headwater.profiles import reads
 from headwater.spec import format_timestamp, parse_timestamp
+from headwater.storage import driver_connection
 
 __all__ = [
     "Collection",
@@ -35,8 +39,15 @@ Collection = Literal["users", "accounts"]
 _KIND = {"users": "user", "accounts": "account"}
 
 
-async def workspace_id(engine: AsyncEngine, space: str) -> int:
+@asynccontextmanager
+async def _reading(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's asyncpg driver, for :mod:`~headwater.profiles.reads`."""
     async with engine.connect() as connection:
+        yield await driver_connection(connection)
+
+
+async def workspace_id(engine: AsyncEngine, space: str) -> int:
+    async with _reading(engine) as connection:
         found = await reads.workspace_id(connection, space)
     if found is None:
         raise NotFound("space_not_found", f"no space {space!r}")
@@ -44,7 +55,7 @@ async def workspace_id(engine: AsyncEngine, space: str) -> int:
 
 
 async def _profile(
-    connection: AsyncConnection, space: str, collection: Collection, lookup: str
+    connection: asyncpg.Connection, space: str, collection: Collection, lookup: str
 ) -> Any:
     """The live profile row ``lookup`` (``<id_type>:<value>``) names in ``space``."""
     id_type, sep, value = lookup.partition(":")
@@ -118,9 +129,9 @@ async def traits(
 ) -> dict[str, Any]:
     """A profile's traits, sorted by name, ``limit`` at a time (Segment: default 10, max 200)."""
     limit = _limit(limit, 200)
-    async with engine.connect() as connection:
+    async with _reading(engine) as connection:
         row = await _profile(connection, space, collection, lookup)
-    stored: dict[str, Any] = row.traits
+    stored: dict[str, Any] = row["traits"]
     names = sorted(name for name in stored if include is None or name in include)
     if next_token:
         after = _decode(next_token, 1)[0]
@@ -143,14 +154,14 @@ async def events(
     """A profile's events, newest first (Segment: default 10, max 100)."""
     limit = _limit(limit, 100)
     before = _event_cursor(next_token) if next_token else None
-    async with engine.connect() as connection:
+    async with _reading(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
-        rows = await reads.profile_events(connection, profile.id, limit=limit + 1, before=before)
+        rows = await reads.profile_events(connection, profile["id"], limit=limit + 1, before=before)
     page = rows[:limit]
     more = None
     if len(rows) > limit:
-        more = _encode(_precise(page[-1].timestamp), page[-1].message_id)
-    return {"data": [row.payload for row in page], "cursor": _cursor(url, more)}
+        more = _encode(_precise(page[-1]["timestamp"]), page[-1]["message_id"])
+    return {"data": [row["payload"] for row in page], "cursor": _cursor(url, more)}
 
 
 def _precise(value: datetime) -> str:
@@ -170,16 +181,16 @@ async def external_ids(
     """A profile's identifiers, oldest first (Segment: default 25, max 100)."""
     limit = _limit(limit, 100)
     offset = _offset_cursor(next_token) if next_token else 0
-    async with engine.connect() as connection:
+    async with _reading(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
-        rows = await reads.identifiers_of(connection, profile.id, limit=limit + 1, offset=offset)
+        rows = await reads.identifiers_of(connection, profile["id"], limit=limit + 1, offset=offset)
     data = [
         {
-            "id": row.value,
-            "type": row.type,
-            "source_id": str(row.source_id) if row.source_id is not None else None,
+            "id": row["value"],
+            "type": row["type"],
+            "source_id": str(row["source_id"]) if row["source_id"] is not None else None,
             "collection": collection,
-            "created_at": format_timestamp(row.added_at),
+            "created_at": format_timestamp(row["added_at"]),
             "encoding": "none",
         }
         for row in rows[:limit]
@@ -194,22 +205,22 @@ async def links(
     """The accounts a user belongs to, or the users of an account, with their external ids."""
     kind = _KIND[collection]
     other = "accounts" if collection == "users" else "users"
-    async with engine.connect() as connection:
+    async with _reading(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
-        rows = await reads.account_links(connection, profile.id, kind=kind)
+        rows = await reads.account_links(connection, profile["id"], kind=kind)
         data = []
         for row in rows:
-            ids = await reads.identifiers_of(connection, row.linked_id, limit=100, offset=0)
+            ids = await reads.identifiers_of(connection, row["linked_id"], limit=100, offset=0)
             data.append(
                 {
                     "to_collection": other,
                     "external_ids": [
                         {
-                            "id": ident.value,
-                            "type": ident.type,
-                            "source_id": str(ident.source_id) if ident.source_id else None,
+                            "id": ident["value"],
+                            "type": ident["type"],
+                            "source_id": str(ident["source_id"]) if ident["source_id"] else None,
                             "collection": other,
-                            "created_at": format_timestamp(ident.added_at),
+                            "created_at": format_timestamp(ident["added_at"]),
                             "encoding": "none",
                         }
                         for ident in ids
@@ -223,17 +234,17 @@ async def metadata(
     engine: AsyncEngine, *, space: str, collection: Collection, lookup: str
 ) -> dict[str, Any]:
     """When the profile was created and updated, and its first and last messages."""
-    async with engine.connect() as connection:
+    async with _reading(engine) as connection:
         row = await _profile(connection, space, collection, lookup)
     return {
         "metadata": {
-            "created_at": format_timestamp(row.created_at),
-            "updated_at": format_timestamp(row.updated_at),
+            "created_at": format_timestamp(row["created_at"]),
+            "updated_at": format_timestamp(row["updated_at"]),
             "expires_at": None,
-            "first_message_id": row.first_message_id,
-            "first_source_id": str(row.first_source_id) if row.first_source_id else None,
-            "last_message_id": row.last_message_id,
-            "last_source_id": str(row.last_source_id) if row.last_source_id else None,
+            "first_message_id": row["first_message_id"],
+            "first_source_id": str(row["first_source_id"]) if row["first_source_id"] else None,
+            "last_message_id": row["last_message_id"],
+            "last_source_id": str(row["last_source_id"]) if row["last_source_id"] else None,
         }
     }
 
@@ -244,7 +255,7 @@ async def detail(
     """Everything about one profile: traits with their update times, identity graph, merge
     history, account links and the newest events (the management API's profile view)."""
     space_id = await workspace_id(engine, workspace)
-    async with engine.connect() as connection:
+    async with _reading(engine) as connection:
         live = None
         for kind in ("user", "account"):
             live = await reads.find_profile(
@@ -255,48 +266,52 @@ async def detail(
         if live is None:
             raise NotFound("profile_not_found", f"no profile {profile_id!r}")
         row = await reads.profile_row(connection, live)
+        if row is None:
+            raise NotFound("profile_not_found", f"no profile {profile_id!r}")
         identifiers = await reads.identifiers_of(connection, live, limit=1000, offset=0)
         merges = await reads.merges_of(connection, live)
-        linked = await reads.account_links(connection, live, kind=row.kind)
+        linked = await reads.account_links(connection, live, kind=row["kind"])
         timeline = await reads.profile_events(connection, live, limit=_limit(events_limit, 1000))
     return {
         "id": live,
         "requested_id": profile_id,
-        "kind": row.kind,
-        "first_seen": format_timestamp(row.first_ts),
-        "last_seen": format_timestamp(row.last_ts),
+        "kind": row["kind"],
+        "first_seen": format_timestamp(row["first_ts"]),
+        "last_seen": format_timestamp(row["last_ts"]),
         "traits": {
             name: {"value": t["v"], "updated_at": t["t"], "message_id": t["m"]}
-            for name, t in sorted(row.traits.items())
+            for name, t in sorted(row["traits"].items())
         },
         "identifiers": [
             {
-                "type": i.type,
-                "value": i.value,
-                "added_at": format_timestamp(i.added_at),
-                "message_id": i.message_id,
-                "source_id": i.source_id,
+                "type": i["type"],
+                "value": i["value"],
+                "added_at": format_timestamp(i["added_at"]),
+                "message_id": i["message_id"],
+                "source_id": i["source_id"],
             }
             for i in identifiers
         ],
         "merges": [
             {
-                "survivor": m.survivor_id,
-                "merged": m.merged_id,
-                "message_id": m.message_id,
-                "merged_at": format_timestamp(m.merged_at),
-                "recorded_at": format_timestamp(m.recorded_at),
+                "survivor": m["survivor_id"],
+                "merged": m["merged_id"],
+                "message_id": m["message_id"],
+                "merged_at": format_timestamp(m["merged_at"]),
+                "recorded_at": format_timestamp(m["recorded_at"]),
             }
             for m in merges
         ],
-        "links": [{"profile_id": link.linked_id, "message_id": link.message_id} for link in linked],
+        "links": [
+            {"profile_id": link["linked_id"], "message_id": link["message_id"]} for link in linked
+        ],
         "events": [
             {
-                "offset": e.seq,
-                "message_id": e.message_id,
-                "timestamp": format_timestamp(e.timestamp),
-                "type": e.payload.get("type"),
-                "name": e.payload.get("event") or e.payload.get("name"),
+                "offset": e["seq"],
+                "message_id": e["message_id"],
+                "timestamp": format_timestamp(e["timestamp"]),
+                "type": e["payload"].get("type"),
+                "name": e["payload"].get("event") or e["payload"].get("name"),
             }
             for e in timeline
         ],
@@ -330,7 +345,7 @@ async def search(
         trait_pair = (name, trait_value)
     elif value is None:
         raise BadRequest("missing_query", "give identifier, trait or value")
-    async with engine.connect() as connection:
+    async with _reading(engine) as connection:
         return await reads.search_profiles(
             connection,
             workspace_id=space_id,
