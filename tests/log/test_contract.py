@@ -252,6 +252,24 @@ async def test_a_crashed_consumer_is_resumed_from_its_commit(log_kit: LogKit) ->
     assert again[:3] == batch[2:]
 
 
+async def test_pending_names_partitions_with_entries_after_their_commit(log_kit: LogKit) -> None:
+    log = log_kit.make()
+    everywhere = range(PARTITIONS)
+    assert await log.pending("processor", everywhere) == {}
+    await log.append([make_record(f"m-{i}") for i in range(3)])
+    partition = log.partition_of("user-1")
+    entries = await log.read(partition, after=0, limit=100)
+    assert await log.pending("processor", everywhere) == {partition: 0}
+    assert await log.pending("processor", [p for p in everywhere if p != partition]) == {}
+
+    await log.commit("processor", partition, entries[0].offset)
+    assert await log.pending("processor", everywhere) == {partition: entries[0].offset}
+    # Another consumer's offsets are its own; a caught-up partition is not pending.
+    assert await log.pending("webhooks", [partition]) == {partition: 0}
+    await log.commit("processor", partition, entries[-1].offset)
+    assert await log.pending("processor", everywhere) == {}
+
+
 # --- leases ----------------------------------------------------------------------------------
 
 

@@ -84,6 +84,17 @@ class EventLog(abc.ABC):
     async def committed(self, consumer: str, partition: int) -> int:
         """The last offset ``consumer`` committed on ``partition`` (0 when none)."""
 
+    async def pending(self, consumer: str, partitions: Sequence[int]) -> dict[int, int]:
+        """Of ``partitions``, those holding entries after ``consumer``'s committed offset, each
+        with that offset (read now, as :meth:`committed` would). An implementation answers in
+        one round trip where it can: an idle consumer asks this, not each partition."""
+        found: dict[int, int] = {}
+        for partition in partitions:
+            after = await self.committed(consumer, partition)
+            if await self.read(partition, after=after, limit=1):
+                found[partition] = after
+        return found
+
     @abc.abstractmethod
     async def commit(
         self,

@@ -117,17 +117,23 @@ class Consumer:
         return total
 
     async def _round(self) -> int:
-        """One batch from each leased partition, ``concurrency`` partitions at a time; the
-        number of entries processed. The first failure is raised once every batch of the round
-        has committed or rolled back."""
-        pending = iter(list(self.partitions))
+        """One batch from each leased partition with entries after its committed offset,
+        ``concurrency`` partitions at a time; the number of entries processed. The first
+        failure is raised once every batch of the round has committed or rolled back.
+
+        Which partitions have entries, and their committed offsets, come from one query
+        (:meth:`EventLog.pending`): an idle round is one round trip, not two per partition.
+        Offsets are read afresh every round, never kept, so a consumer that lost a lease and
+        got it back resumes from what the other owner committed.
+        """
+        pending = iter(list((await self._log.pending(self.name, self.partitions)).items()))
         counts: list[int] = []
         errors: list[BaseException] = []
 
         async def work() -> None:
-            for partition in pending:
+            for partition, after in pending:
                 try:
-                    counts.append(await self._process_partition(partition))
+                    counts.append(await self._process_partition(partition, after))
                 except Exception as error:  # noqa: BLE001 - raised below, after the others
                     errors.append(error)
 
@@ -139,8 +145,7 @@ class Consumer:
     async def _claim(self) -> list[int]:
         return await self._log.claim(self.name, self.owner, ttl_seconds=self._lease_seconds)
 
-    async def _process_partition(self, partition: int) -> int:
-        after = await self._log.committed(self.name, partition)
+    async def _process_partition(self, partition: int, after: int) -> int:
         entries = await self._log.read(partition, after=after, limit=self._batch_size)
         if not entries:
             return 0

@@ -51,6 +51,16 @@ WITH appended AS (
 SELECT pg_notify('{_CHANNEL}', '') FROM (SELECT FROM appended LIMIT 1) AS any_row
 """
 
+# The committed offset of each partition, and whether an entry follows it: one index probe on
+# events (partition, seq) per partition, in one round trip for all of a consumer's partitions.
+_PENDING = """
+SELECT p.partition, coalesce(o.committed, 0) AS committed
+FROM unnest($2::smallint[]) AS p(partition)
+LEFT JOIN log_offsets o ON o.consumer = $1 AND o.partition = p.partition
+WHERE EXISTS (SELECT FROM events e
+              WHERE e.partition = p.partition AND e.seq > coalesce(o.committed, 0))
+"""
+
 
 class PostgresLog(EventLog):
     def __init__(self, engine: AsyncEngine, partitions: int) -> None:
@@ -129,6 +139,14 @@ class PostgresLog(EventLog):
                 {"consumer": consumer, "partition": partition},
             )
             return int(value or 0)
+
+    async def pending(self, consumer: str, partitions: Sequence[int]) -> dict[int, int]:
+        if not partitions:
+            return {}
+        async with self._engine.connect() as connection:
+            driver = await driver_connection(connection)
+            rows = await driver.fetch(_PENDING, consumer, list(partitions))
+        return {row["partition"]: row["committed"] for row in rows}
 
     async def commit(
         self,
