@@ -40,6 +40,7 @@ __all__ = ["extract", "identity_event"]
 
 _PLATFORMS: Final = frozenset({"ios", "android"})
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_EMPTY: Final[dict[str, Any]] = {}
 
 
 def extract(payload: dict[str, Any], rules: Rules) -> tuple[Identifier, ...]:
@@ -52,39 +53,55 @@ Identifier(type='anonymous_id', value='a1'))
     """
     if not isinstance(payload, dict):
         return ()
-    found: list[Identifier] = []
-
-    def add(kind: str, raw: Any) -> None:
-        value = _text(raw)
-        if value is None:
-            return
-        if kind == "email":
-            value = value.strip().lower()
-        if not rules.is_blocked(value):
-            found.append(Identifier(kind, value))
-
-    add("user_id", payload.get("userId"))
-    add("anonymous_id", payload.get("anonymousId"))
-    add("group_id", payload.get("groupId"))
-    context = _object(payload.get("context"))
-    traits = _object(payload.get("traits"))
-    context_traits = _object(context.get("traits"))
-    properties = _object(payload.get("properties"))
+    # (type, raw value) pairs, then one pass that reads and checks them: no closure call for
+    # the many fields an event does not have. This runs for every event the processor reads.
+    raw: list[tuple[str, Any]] = []
+    get = payload.get
+    if (value := get("userId")) is not None:
+        raw.append(("user_id", value))
+    if (value := get("anonymousId")) is not None:
+        raw.append(("anonymous_id", value))
+    if (value := get("groupId")) is not None:
+        raw.append(("group_id", value))
+    context = get("context")
+    context = context if isinstance(context, dict) else _EMPTY
+    traits = get("traits")
+    traits = traits if isinstance(traits, dict) else _EMPTY
+    context_traits = context.get("traits")
+    context_traits = context_traits if isinstance(context_traits, dict) else _EMPTY
+    properties = get("properties")
+    properties = properties if isinstance(properties, dict) else _EMPTY
     for source in (traits, context_traits, properties):
-        add("email", source.get("email"))
-    for kind, value in _device(_object(context.get("device"))):
-        add(kind, value)
-    analytics = _object(_object(payload.get("integrations")).get("Google Analytics"))
-    add("ga_client_id", analytics.get("clientId"))
-    for kind, value in _external_ids(context.get("externalIds")):
-        add(kind, value)
+        if (value := source.get("email")) is not None:
+            raw.append(("email", value))
+    device = context.get("device")
+    if isinstance(device, dict):
+        raw.extend(_device(device))
+    integrations = get("integrations")
+    if isinstance(integrations, dict):
+        analytics = integrations.get("Google Analytics")
+        if isinstance(analytics, dict) and (value := analytics.get("clientId")) is not None:
+            raw.append(("ga_client_id", value))
+    if (external := context.get("externalIds")) is not None:
+        raw.extend(_external_ids(external))
     for key, kind in rules.trait_identifiers.items():
         for variant in _variants(key):
-            add(kind, traits.get(variant))
-            add(kind, context_traits.get(variant))
+            raw.append((kind, traits.get(variant)))
+            raw.append((kind, context_traits.get(variant)))
     for key, kind in rules.property_identifiers.items():
         for variant in _variants(key):
-            add(kind, properties.get(variant))
+            raw.append((kind, properties.get(variant)))
+    found: list[Identifier] = []
+    is_blocked = rules.is_blocked
+    for kind, value in raw:
+        if type(value) is not str:
+            value = _text(value)
+            if value is None:
+                continue
+        if kind == "email":
+            value = value.strip().lower()
+        if not is_blocked(value):
+            found.append(Identifier(kind, value))
     return rules.order(found)
 
 
@@ -151,10 +168,6 @@ def _variants(key: str) -> tuple[str, ...]:
     head, *rest = snake.split("_")
     camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
     return tuple(dict.fromkeys((key, snake, camel)))
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str | None:

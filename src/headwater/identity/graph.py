@@ -85,6 +85,19 @@ class Graph:
         """The profile id owning ``identifier``, if any."""
         return self._owners.get(identifier)
 
+    def is_live(self, profile_id: str) -> bool:
+        """Whether ``profile_id`` is a live profile (not merged away, not unknown)."""
+        return profile_id in self._profiles
+
+    def identifiers_of(self, profile_id: str) -> Mapping[Identifier, datetime]:
+        """A live profile's identifiers with the time each was added (not a copy: read it
+        before the graph changes again)."""
+        return self._profiles[profile_id].identifiers
+
+    def merges_of(self, profile_id: str) -> int:
+        """How many merges a live profile has absorbed."""
+        return self._profiles[profile_id].merges
+
     def profiles(self) -> dict[str, frozenset[Identifier]]:
         """Every live profile id with its identifiers."""
         return {pid: frozenset(p.identifiers) for pid, p in self._profiles.items()}
@@ -99,6 +112,8 @@ class Graph:
 
     def resolve_id(self, profile_id: str) -> str | None:
         """The live profile ``profile_id`` is or was merged into; ``None`` if unknown."""
+        if profile_id not in self.redirects:  # the common case: a live id
+            return profile_id if profile_id in self._profiles else None
         seen = set()
         while profile_id in self.redirects and profile_id not in seen:
             seen.add(profile_id)
@@ -150,6 +165,9 @@ class Graph:
         """Resolve one event, changing the graph; applying an event twice changes nothing."""
         if event.message_id in self._assigned:
             return Outcome(self.profile_of(event.message_id))
+        known = self._known(event, rules)
+        if known is not None:
+            return known
         dropped: list[Dropped] = []
         candidates = self._candidates(event, rules, dropped)
         while True:
@@ -201,6 +219,39 @@ class Graph:
         self.history.extend(other.history)
 
     # the algorithm's steps
+
+    def _known(self, event: IdentityEvent, rules: Rules) -> Outcome | None:
+        """The common event, applied without the general steps: every identifier already
+        belongs to one profile, no two share a type, and there is no alias. Then nothing is
+        dropped, added or merged (the general steps would find the one owner, no new
+        identifier and so nothing to check); only the profile's last event and the
+        identifiers' newest mention move. ``None`` for any other event."""
+        identifiers = event.identifiers
+        if event.alias_previous_id is not None or not identifiers:
+            return None
+        owners = self._owners
+        owner = owners.get(identifiers[0])
+        if owner is None:
+            return None
+        if len(identifiers) > 1:
+            if len(identifiers) > rules.max_identifiers:
+                return None
+            if len({i.type for i in identifiers}) != len(identifiers):
+                return None
+            for identifier in identifiers:
+                if owners.get(identifier) != owner:
+                    return None
+        key = event.key
+        seen = self._seen
+        for identifier in identifiers:
+            newest = seen.get(identifier)
+            if newest is None or newest < key:
+                seen[identifier] = key
+        profile = self._profiles[owner]
+        if profile.last_key < key:
+            profile.last_key = key
+        self._assigned[event.message_id] = owner
+        return Outcome(owner)
 
     def _candidates(
         self, event: IdentityEvent, rules: Rules, dropped: list[Dropped]

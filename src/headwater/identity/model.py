@@ -194,7 +194,16 @@ class Rules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def order(self, identifiers: Iterable[Identifier]) -> tuple[Identifier, ...]:
         """Distinct identifiers by priority, then type, then value (the lowest priority last)."""
-        return tuple(sorted(set(identifiers), key=lambda i: (self.rank(i.type), i.value)))
+        unique = dict.fromkeys(identifiers)
+        if len(unique) < 2:
+            return tuple(unique)
+        priorities = self.priorities
+
+        def key(i: Identifier) -> tuple[int, int, str, str]:  # rank(), inlined: hot
+            priority = priorities.get(i.type)
+            return (0, priority, i.type, i.value) if priority is not None else (1, 0, *i)
+
+        return tuple(sorted(unique, key=key))
 
 
 class IdentityEvent(msgspec.Struct, frozen=True):

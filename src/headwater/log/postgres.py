@@ -61,6 +61,12 @@ WHERE EXISTS (SELECT FROM events e
               WHERE e.partition = p.partition AND e.seq > coalesce(o.committed, 0))
 """
 
+_READ = """
+SELECT seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_id, timestamp,
+       received_at, payload
+FROM events WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3
+"""
+
 
 class PostgresLog(EventLog):
     def __init__(self, engine: AsyncEngine, partitions: int) -> None:
@@ -102,32 +108,29 @@ class PostgresLog(EventLog):
         await driver.execute(_APPEND, (b"[%s]" % rows).decode())
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
+        # On the asyncpg connection, outside a transaction: one round trip, and no
+        # SQLAlchemy row processing for what every consumer reads (the payload arrives decoded
+        # by the engine's jsonb codec).
         async with self._engine.connect() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT partition, seq, workspace_id, source_id, message_id, type, name,"
-                    " user_id, anonymous_id, timestamp, received_at, payload FROM events"
-                    " WHERE partition = :partition AND seq > :after ORDER BY seq LIMIT :limit"
-                ),
-                {"partition": partition, "after": after, "limit": limit},
+            driver = await driver_connection(connection)
+            rows = await driver.fetch(_READ, partition, after, limit)
+        return [
+            LogEntry(
+                partition=partition,
+                offset=row[0],
+                workspace_id=row[1],
+                source_id=row[2],
+                message_id=row[3],
+                type=row[4],
+                name=row[5],
+                user_id=row[6],
+                anonymous_id=row[7],
+                timestamp=row[8],
+                received_at=row[9],
+                payload=row[10],
             )
-            return [
-                LogEntry(
-                    partition=row.partition,
-                    offset=row.seq,
-                    workspace_id=row.workspace_id,
-                    source_id=row.source_id,
-                    message_id=row.message_id,
-                    type=row.type,
-                    name=row.name,
-                    user_id=row.user_id,
-                    anonymous_id=row.anonymous_id,
-                    timestamp=row.timestamp,
-                    received_at=row.received_at,
-                    payload=row.payload,
-                )
-                for row in rows
-            ]
+            for row in rows
+        ]
 
     async def committed(self, consumer: str, partition: int) -> int:
         async with self._engine.connect() as connection:

@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 
 __all__ = [
+    "ProfileEvent",
     "ProfileRow",
     "StoredIdentifier",
     "component_rows",
@@ -28,6 +29,8 @@ __all__ = [
     "save_mentions",
     "save_profile_events",
     "save_profiles",
+    "save_strays",
+    "stray_profiles",
 ]
 
 
@@ -131,6 +134,47 @@ async def mentioning_profiles(
     return {row[0] for row in rows}
 
 
+async def stray_profiles(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+) -> set[str]:
+    """The profiles of every event that mentioned one of ``keys`` without its profile owning
+    it (see :func:`save_strays`)."""
+    pairs = list(set(keys))
+    if not pairs:
+        return set()
+    rows = await connection.fetch(
+        "SELECT DISTINCT e.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        " LATERAL (SELECT message_id FROM stray_mentions WHERE workspace_id = $1 AND kind = $2"
+        ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C") AS s,'
+        " LATERAL (SELECT profile_id FROM profile_events WHERE workspace_id = $1 AND kind = $2"
+        " AND message_id = s.message_id LIMIT 1) AS e",
+        workspace_id,
+        kind,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+    )
+    return {row[0] for row in rows}
+
+
+async def save_strays(
+    connection: asyncpg.Connection,
+    workspace_id: int,
+    kind: str,
+    strays: Sequence[tuple[str, str, str]],
+) -> None:
+    """Record (type, value, message id) of identifiers an event mentions but its profile does
+    not own, so that a replay finds the event from them."""
+    if strays:
+        await connection.execute(
+            "INSERT INTO stray_mentions (workspace_id, kind, type, value, message_id)"
+            " SELECT $1, $2, r->>0, r->>1, r->>2 FROM jsonb_array_elements($3::text::jsonb) AS x(r)"
+            " ON CONFLICT DO NOTHING",
+            workspace_id,
+            kind,
+            _rows.encode(sorted(set(strays))).decode(),
+        )
+
+
 _PROFILE_COLUMNS = (
     "id, kind, merged_into, merges, first_ts, first_message_id, first_source_id, last_ts,"
     " last_message_id, last_source_id, traits"
@@ -153,9 +197,18 @@ async def profiles_for_update(
         ids,
     )
     return {
-        row["id"]: ProfileRow(
-            **{k: v for k, v in row.items() if k != "traits"},
-            traits=row["traits"],  # jsonb arrives decoded (the engine's codec)
+        row[0]: ProfileRow(
+            id=row[0],
+            kind=row[1],
+            merged_into=row[2],
+            merges=row[3],
+            first_ts=row[4],
+            first_message_id=row[5],
+            first_source_id=row[6],
+            last_ts=row[7],
+            last_message_id=row[8],
+            last_source_id=row[9],
+            traits=row[10],  # jsonb arrives decoded (the engine's codec)
         )
         for row in rows
     }
@@ -186,6 +239,12 @@ async def component_rows(
     )
 
 
+_rows = msgspec.json.Encoder()
+"""Rows cross the wire as one JSON document per statement, unpacked by ``json_to_recordset``:
+far cheaper in Python than parallel arrays, which asyncpg encodes (and type-checks) element
+by element (see the log's append)."""
+
+
 async def save_profiles(
     connection: asyncpg.Connection, workspace_id: int, rows: Iterable[ProfileRow]
 ) -> None:
@@ -196,26 +255,18 @@ async def save_profiles(
     await connection.execute(
         "INSERT INTO profiles (id, workspace_id, kind, merged_into, merges, first_ts,"
         " first_message_id, first_source_id, last_ts, last_message_id, last_source_id, traits)"
-        " SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],"
-        " $6::timestamptz[], $7::text[], $8::int[], $9::timestamptz[], $10::text[], $11::int[],"
-        " $12::jsonb[])"
+        " SELECT id, $1, kind, merged_into, merges, first_ts, first_message_id,"
+        " first_source_id, last_ts, last_message_id, last_source_id, traits"
+        " FROM json_to_recordset($2::text::json) AS r(id text, kind text, merged_into text,"
+        " merges int, first_ts timestamptz, first_message_id text, first_source_id int,"
+        " last_ts timestamptz, last_message_id text, last_source_id int, traits jsonb)"
         " ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into,"
         " merges = excluded.merges, first_ts = excluded.first_ts,"
         " first_message_id = excluded.first_message_id, first_source_id = excluded.first_source_id,"
         " last_ts = excluded.last_ts, last_message_id = excluded.last_message_id,"
         " last_source_id = excluded.last_source_id, traits = excluded.traits, updated_at = now()",
-        [r.id for r in batch],
-        [workspace_id] * len(batch),
-        [r.kind for r in batch],
-        [r.merged_into for r in batch],
-        [r.merges for r in batch],
-        [r.first_ts for r in batch],
-        [r.first_message_id for r in batch],
-        [r.first_source_id for r in batch],
-        [r.last_ts for r in batch],
-        [r.last_message_id for r in batch],
-        [r.last_source_id for r in batch],
-        [msgspec.json.encode(r.traits).decode() for r in batch],
+        workspace_id,
+        _rows.encode(batch).decode(),
     )
 
 
@@ -228,20 +279,16 @@ async def save_identifiers(
     await connection.execute(
         "INSERT INTO identifiers (workspace_id, kind, type, value, profile_id, added_at,"
         " message_id, source_id)"
-        " SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[],"
-        " $7::text[], $8::int[])"
+        " SELECT $1, $2, type, value, profile_id, added_at, message_id, source_id"
+        " FROM json_to_recordset($3::text::json) AS r(type text, value text, profile_id text,"
+        " added_at timestamptz, message_id text, source_id int)"
         " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
         " profile_id = excluded.profile_id, added_at = excluded.added_at"
         " WHERE identifiers.profile_id <> excluded.profile_id"
         " OR identifiers.added_at <> excluded.added_at",
         workspace_id,
         kind,
-        [r.type for r in rows],
-        [r.value for r in rows],
-        [r.profile_id for r in rows],
-        [r.added_at for r in rows],
-        [r.message_id for r in rows],
-        [r.source_id for r in rows],
+        _rows.encode(rows).decode(),
     )
 
 
@@ -260,28 +307,36 @@ async def delete_identifiers(
         )
 
 
+class ProfileEvent(msgspec.Struct, frozen=True, array_like=True):
+    """An event's link to its profile, with what a replay needs to rebuild its component:
+    ``mentions`` as ``[[type, value], ...]`` (see ``IdentityEvent.mentions``)."""
+
+    message_id: str
+    profile_id: str
+    seq: int
+    timestamp: datetime
+    type: str
+    name: str | None
+    mentions: Sequence[tuple[str, str]]
+    previous_id: str | None
+
+
 async def save_profile_events(
-    connection: asyncpg.Connection,
-    workspace_id: int,
-    kind: str,
-    rows: Sequence[tuple[str, str, int, datetime, str, str | None, str, str | None]],
+    connection: asyncpg.Connection, workspace_id: int, kind: str, rows: Sequence[ProfileEvent]
 ) -> None:
-    """Link events to profiles: (message_id, profile_id, seq, timestamp, type, name,
-    mentions JSON, previous_id); a replay moves existing links."""
+    """Link events to profiles; a replay moves existing links."""
     if not rows:
         return
-    columns = list(zip(*rows, strict=True))
     await connection.execute(
         "INSERT INTO profile_events (workspace_id, kind, message_id, profile_id, seq, timestamp,"
         " type, name, mentions, previous_id)"
-        " SELECT $1, $2, m, p, s, t, ty, n, j::jsonb, pr FROM unnest($3::text[], $4::text[],"
-        " $5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[])"
-        " AS x(m, p, s, t, ty, n, j, pr)"
+        " SELECT $1, $2, r->>0, r->>1, (r->>2)::bigint, (r->>3)::timestamptz, r->>4, r->>5,"
+        " r->6, r->>7 FROM jsonb_array_elements($3::text::jsonb) AS x(r)"
         " ON CONFLICT (workspace_id, kind, message_id)"
         " DO UPDATE SET profile_id = excluded.profile_id",
         workspace_id,
         kind,
-        *[list(column) for column in columns],
+        _rows.encode(rows).decode(),
     )
 
 
@@ -385,19 +440,17 @@ async def save_mentions(
     """Raise each identifier's newest mention to the given key (never lower it)."""
     if not newest:
         return
-    keys = sorted(newest)
+    # Sorted, so that concurrent batches lock rows in one order.
+    rows = [(t, v, *newest[t, v]) for t, v in sorted(newest)]
     await connection.execute(
         "INSERT INTO identifier_mentions AS m (workspace_id, kind, type, value, newest_ts,"
-        " newest_message_id) SELECT $1, $2, * FROM unnest($3::text[], $4::text[],"
-        " $5::timestamptz[], $6::text[])"
+        " newest_message_id) SELECT $1, $2, r->>0, r->>1, (r->>2)::timestamptz, r->>3"
+        " FROM jsonb_array_elements($3::text::jsonb) AS x(r)"
         " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
         " newest_ts = excluded.newest_ts, newest_message_id = excluded.newest_message_id"
         " WHERE (m.newest_ts, m.newest_message_id)"
         " < (excluded.newest_ts, excluded.newest_message_id)",
         workspace_id,
         kind,
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [newest[k][0] for k in keys],
-        [newest[k][1] for k in keys],
+        _rows.encode(rows).decode(),
     )
