@@ -142,8 +142,13 @@ def test_disabled_destinations_receive_nothing_and_replay_sends_a_time_range(spa
         assert sorted(r.json()["messageId"] for r in requests) == sorted(
             f"r-{n}" for n in range(12)
         )
+        # The sink has the requests; the queue empties once Headwater has read the answers.
         health = eventually(
-            lambda: (h := space.ok("GET", f"/{destination}/health"))["state"] == "ok" and h
+            lambda: (
+                (h := space.ok("GET", f"/{destination}/health"))["state"] == "ok"
+                and h["queue"]["pending"] == 0
+                and h
+            )
         )
         assert health["queue"] == {"pending": 0, "retrying": 0, "oldest_seconds": None}
         assert space.ok("POST", f"/{destination}/disable")["enabled"] is False

@@ -140,12 +140,14 @@ async def delete_destination(connection: AsyncConnection, destination_id: int) -
 
 
 async def queue_depth(connection: AsyncConnection, destination_id: int) -> dict[str, Any]:
-    """Undelivered rows: pending (never tried), retrying (tried before), oldest's age."""
+    """Undelivered rows: pending (not failed yet: waiting, or on its first attempt),
+    retrying (an attempt failed; waiting for the next), oldest's age. ``attempts`` counts
+    claims, so a row in flight for the first time is pending, not retrying."""
     row = (
         await connection.execute(
             text(
-                "SELECT count(*) FILTER (WHERE attempts = 0) AS pending,"
-                " count(*) FILTER (WHERE attempts > 0) AS retrying,"
+                "SELECT count(*) FILTER (WHERE last_error IS NULL) AS pending,"
+                " count(*) FILTER (WHERE last_error IS NOT NULL) AS retrying,"
                 " extract(epoch FROM now() - min(received_at)) AS oldest"
                 " FROM deliveries WHERE destination_id = :id"
             ),

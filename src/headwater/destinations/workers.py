@@ -41,7 +41,7 @@ _KEEP_ERRORS = 200
 
 QUEUE = Gauge(
     "headwater_delivery_queue",
-    "Undelivered events per destination: pending (never tried) or retrying",
+    "Undelivered events per destination: pending (no attempt failed yet) or retrying",
     ["destination", "state"],
     multiprocess_mode="max",
 )
