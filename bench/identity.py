@@ -25,10 +25,7 @@ import asyncio
 import base64
 import contextlib
 import gc
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -39,7 +36,7 @@ import httpx
 import psutil
 import uvloop
 
-from bench.ingest import ADMIN_TOKEN, free_port, wait_ready
+from bench.ingest import ADMIN_TOKEN, serve_on
 from bench.load import Connection, Result, connect, open_loop
 from headwater.log import LogRecord, PostgresLog
 from headwater.pipeline import Processor
@@ -266,23 +263,7 @@ def main() -> None:
 
 
 def _serve_and_read(url: str, people: int, seconds: float, data_dir: str) -> dict[str, Result]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-    env |= {
-        "HEADWATER_DATABASE_URL": url,
-        "HEADWATER_DATA_DIR": data_dir,
-        "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "HEADWATER_RUN_PROCESSOR": "false",
-        "HEADWATER_LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "headwater", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/ready", server)
+    with serve_on(url, data_dir) as port:
         httpx.get(f"http://127.0.0.1:{port}/health")
         return {
             "profile api": asyncio.run(read_profiles(port, people, seconds, profile_path)),
@@ -291,9 +272,6 @@ def _serve_and_read(url: str, people: int, seconds: float, data_dir: str) -> dic
                 open_loop("127.0.0.1", port, _get(people, profile_path), RATE, seconds, 16)
             ),
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

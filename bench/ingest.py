@@ -46,6 +46,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def serve_on(url: str, data_dir: str, **settings: str) -> Iterator[int]:
+    """``headwater serve`` on the database at ``url`` (processor off unless ``settings`` say
+    otherwise; ``settings`` are ``HEADWATER_`` names without the prefix), ready; its port."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    env |= {
+        "HEADWATER_DATABASE_URL": url,
+        "HEADWATER_DATA_DIR": data_dir,
+        "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
+        "HEADWATER_RUN_PROCESSOR": "false",
+        "HEADWATER_LOG_LEVEL": "warning",
+    }
+    env |= {f"HEADWATER_{name.upper()}": value for name, value in settings.items()}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "headwater", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/ready", server)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

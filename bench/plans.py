@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -39,7 +36,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from bench.ingest import ADMIN_TOKEN, free_port, wait_ready
+from bench.ingest import ADMIN_TOKEN, serve_on
 from headwater.log import PostgresLog
 from headwater.pipeline import Processor
 from headwater.protocols import Enforcement, parse_plan
@@ -223,27 +220,10 @@ def main() -> None:
             return url
 
         url = asyncio.run(prepare())
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-        env |= {
-            "HEADWATER_DATABASE_URL": url,
-            "HEADWATER_DATA_DIR": data_dir,
-            "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HEADWATER_RUN_PROCESSOR": "false",
-            "HEADWATER_LOG_LEVEL": "warning",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "headwater", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         try:
-            wait_ready(f"http://127.0.0.1:{port}/ready", server)
-            figures = asyncio.run(rounds(url, port, args.events, args.rounds))
+            with serve_on(url, data_dir) as port:
+                figures = asyncio.run(rounds(url, port, args.events, args.rounds))
         finally:
-            server.terminate()
-            server.wait(timeout=30)
             asyncio.run(embedded.stop())
     ratios = [row["ratio"] for row in figures]
     plain = statistics.median(row["plain"] for row in figures)

@@ -5,6 +5,7 @@ migrated template."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -72,21 +73,34 @@ async def _make_template(url: str) -> None:
     await engine.dispose()
 
 
+@contextlib.asynccontextmanager
+async def scratch_database(
+    postgres_url: str, prefix: str, *, template: str | None = _TEMPLATE
+) -> AsyncIterator[str]:
+    """A database of its own: a clone of the migrated template (or empty, with
+    ``template=None``), dropped afterwards."""
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}"
+    clone = f' TEMPLATE "{template}"' if template else ""
+    admin = await _admin_connect(postgres_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"{clone}')
+    finally:
+        await admin.close()
+    try:
+        yield _with_database(postgres_url, name)
+    finally:
+        admin = await _admin_connect(postgres_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
 @pytest.fixture
 async def database_url(postgres_url: str) -> AsyncIterator[str]:
     """A fresh, migrated database for one test."""
-    name = f"hw_test_{os.getpid()}_{next(_counter)}"
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(postgres_url, "hw_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,18 @@ class RunningServer:
             response = client.request(method, path, **kwargs)
             response.raise_for_status()
             return response.json()
+
+    def new_workspace(self) -> tuple[str, str, int]:
+        """A fresh workspace with one source: (slug, write key, source id)."""
+        slug = f"ws-{uuid.uuid4().hex[:10]}"
+        write_key = f"wk-{uuid.uuid4().hex}"
+        self.api("POST", "/api/v1/workspaces", json={"slug": slug})
+        source = self.api(
+            "POST",
+            "/api/v1/sources",
+            json={"name": slug, "workspace": slug, "write_key": write_key},
+        )
+        return slug, write_key, int(source["id"])
 
     def kill(self) -> None:
         """kill -9: no shutdown code runs."""

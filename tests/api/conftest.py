@@ -12,24 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import _TEMPLATE, _admin_connect, _with_database
+from tests.conftest import scratch_database
 from tests.server import ADMIN_TOKEN, RunningServer, start_server
 
 
 @pytest.fixture(scope="package")
 async def shared_database_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"hw_api_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(postgres_url, "hw_api") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,24 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.workspaces import Bootstrap
 from tests.cli.conftest import Cli, Sender, clean_env
-from tests.conftest import _admin_connect, _with_database
+from tests.conftest import scratch_database
 
 
 @pytest.fixture
 async def blank_database_url(postgres_url: str) -> AsyncIterator[str]:
     """An empty database: no tables at all."""
-    name = f"hw_blank_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(postgres_url, "hw_blank", template=None) as url:
+        yield url
 
 
 async def _tables(url: str) -> set[str]:

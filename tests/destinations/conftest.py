@@ -4,7 +4,6 @@ and a fresh workspace (with one source) per test: :class:`Space`."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -12,7 +11,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.conftest import _TEMPLATE, _admin_connect, _with_database
+from tests.conftest import scratch_database
 from tests.server import RunningServer, start_server
 
 __all__ = ["FAST", "Space", "eventually", "track"]
@@ -30,18 +29,8 @@ FAST = {
 
 @pytest.fixture(scope="module")
 async def module_database_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"hw_dest_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(postgres_url, "hw_dest") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +77,7 @@ class Space:
 
     @classmethod
     def create(cls, server: RunningServer) -> Space:
-        slug = f"ws-{uuid.uuid4().hex[:10]}"
-        write_key = f"wk-{uuid.uuid4().hex}"
-        server.api("POST", "/api/v1/workspaces", json={"slug": slug})
-        source = server.api(
-            "POST",
-            "/api/v1/sources",
-            json={"name": slug, "workspace": slug, "write_key": write_key},
-        )
-        return cls(server, slug, write_key, int(source["id"]))
+        return cls(server, *server.new_workspace())
 
     def send(self, *messages: dict[str, Any]) -> None:
         for start in range(0, len(messages), 500):

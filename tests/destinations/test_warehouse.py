@@ -3,7 +3,6 @@ tables, one table per event, new columns for new properties, idempotent by messa
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors.warehouse import PostgresWarehouse, PostgresWarehouseConfig
-from tests.conftest import _admin_connect, _with_database
+from tests.conftest import scratch_database
 
 BASE = {
     "receivedAt": "2024-05-01T10:00:00.000Z",
@@ -25,14 +24,8 @@ CONTEXT = {"library": {"name": "analytics-python", "version": "2.3"}, "ip": "1.2
 
 @pytest.fixture
 async def warehouse_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"hw_wh_{uuid.uuid4().hex[:10]}"
-    admin = await _admin_connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await _admin_connect(postgres_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_database(postgres_url, "hw_wh", template=None) as url:
+        yield url
 
 
 def event(kind: str, message_id: str, **fields: Any) -> dict[str, Any]:

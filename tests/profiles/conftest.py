@@ -7,7 +7,6 @@ workspace with its own source (:class:`Space`), so tests never see each other's 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import _TEMPLATE, _admin_connect, _with_database
+from tests.conftest import scratch_database
 from tests.server import ADMIN_TOKEN, RunningServer, start_server
 
 __all__ = ["Space", "ids"]
@@ -23,18 +22,8 @@ __all__ = ["Space", "ids"]
 
 @pytest.fixture(scope="module")
 async def module_database_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"hw_profiles_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await _admin_connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(postgres_url, "hw_profiles") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +48,7 @@ class Space:
 
     @classmethod
     def create(cls, server: RunningServer) -> Space:
-        slug = f"ws-{uuid.uuid4().hex[:10]}"
-        write_key = f"wk-{uuid.uuid4().hex}"
-        server.api("POST", "/api/v1/workspaces", json={"slug": slug})
-        source = server.api(
-            "POST",
-            "/api/v1/sources",
-            json={"name": slug, "workspace": slug, "write_key": write_key},
-        )
-        return cls(server, slug, write_key, int(source["id"]))
+        return cls(server, *server.new_workspace())
 
     def send(self, *messages: dict[str, Any]) -> None:
         response = httpx.post(
