@@ -15,13 +15,14 @@ from typing import Annotated, Any
 import msgspec
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import profiles, workspaces
 from headwater.api.auth import runtime
 from headwater.errors import NotFound, Unauthorized
 from headwater.runtime import Runtime
 
-__all__ = ["PREFIX", "check_access", "collection_of", "encode", "router"]
+__all__ = ["DEFAULT_LIMIT", "PREFIX", "check_access", "encode", "read", "router"]
 
 _TOKEN_TTL = 60.0
 
@@ -101,6 +102,56 @@ def collection_of(collection: str) -> profiles.Collection:
     raise NotFound("collection_not_found", "collections are users and accounts")
 
 
+DEFAULT_LIMIT: dict[str, int] = {"traits": 10, "events": 10, "external_ids": 25}
+"""Segment's page sizes when ``limit`` is not given."""
+
+
+async def read(
+    engine: AsyncEngine,
+    tail: str,
+    *,
+    space: str,
+    collection: str,
+    lookup: str,
+    url: str,
+    limit: int | None = None,
+    include: str | None = None,
+    next_token: str | None = None,
+) -> dict[str, Any]:
+    """One Profile API read (``tail`` is traits, events, external_ids, links or metadata),
+    whichever app received the request: the FastAPI routes below or the lean ProfileApp."""
+    kind = collection_of(collection)
+    if tail == "metadata":
+        return await profiles.metadata(engine, space=space, collection=kind, lookup=lookup)
+    if tail == "links":
+        return await profiles.links(engine, space=space, collection=kind, lookup=lookup, url=url)
+    size = DEFAULT_LIMIT[tail] if limit is None else limit
+    if tail == "traits":
+        return await profiles.traits(
+            engine,
+            space=space,
+            collection=kind,
+            lookup=lookup,
+            include=[name.strip() for name in include.split(",")] if include else None,
+            limit=size,
+            next_token=next_token,
+            url=url,
+        )
+    page = profiles.events if tail == "events" else profiles.external_ids
+    return await page(
+        engine,
+        space=space,
+        collection=kind,
+        lookup=lookup,
+        limit=size,
+        next_token=next_token,
+        url=url,
+    )
+
+
+Include = Annotated[str | None, Query(description="comma-separated trait names")]
+
+
 @router.get("/{lookup}/traits")
 async def traits(
     request: Request,
@@ -108,20 +159,21 @@ async def traits(
     collection: str,
     lookup: Lookup,
     current: Space,
-    include: Annotated[str | None, Query(description="comma-separated trait names")] = None,
-    limit: int = 10,
+    include: Include = None,
+    limit: int = DEFAULT_LIMIT["traits"],
     next_token: Next = None,
 ) -> Response:
     return _json(
-        await profiles.traits(
+        await read(
             current.database.engine,
+            "traits",
             space=space,
-            collection=collection_of(collection),
+            collection=collection,
             lookup=lookup,
-            include=[name.strip() for name in include.split(",")] if include else None,
-            limit=limit,
-            next_token=next_token,
             url=request.url.path,
+            limit=limit,
+            include=include,
+            next_token=next_token,
         )
     )
 
@@ -133,18 +185,19 @@ async def events(
     collection: str,
     lookup: Lookup,
     current: Space,
-    limit: int = 10,
+    limit: int = DEFAULT_LIMIT["events"],
     next_token: Next = None,
 ) -> Response:
     return _json(
-        await profiles.events(
+        await read(
             current.database.engine,
+            "events",
             space=space,
-            collection=collection_of(collection),
+            collection=collection,
             lookup=lookup,
+            url=request.url.path,
             limit=limit,
             next_token=next_token,
-            url=request.url.path,
         )
     )
 
@@ -156,18 +209,19 @@ async def external_ids(
     collection: str,
     lookup: Lookup,
     current: Space,
-    limit: int = 25,
+    limit: int = DEFAULT_LIMIT["external_ids"],
     next_token: Next = None,
 ) -> Response:
     return _json(
-        await profiles.external_ids(
+        await read(
             current.database.engine,
+            "external_ids",
             space=space,
-            collection=collection_of(collection),
+            collection=collection,
             lookup=lookup,
+            url=request.url.path,
             limit=limit,
             next_token=next_token,
-            url=request.url.path,
         )
     )
 
@@ -177,10 +231,11 @@ async def links(
     request: Request, space: str, collection: str, lookup: Lookup, current: Space
 ) -> Response:
     return _json(
-        await profiles.links(
+        await read(
             current.database.engine,
+            "links",
             space=space,
-            collection=collection_of(collection),
+            collection=collection,
             lookup=lookup,
             url=request.url.path,
         )
@@ -188,12 +243,16 @@ async def links(
 
 
 @router.get("/{lookup}/metadata")
-async def metadata(space: str, collection: str, lookup: Lookup, current: Space) -> Response:
+async def metadata(
+    request: Request, space: str, collection: str, lookup: Lookup, current: Space
+) -> Response:
     return _json(
-        await profiles.metadata(
+        await read(
             current.database.engine,
+            "metadata",
             space=space,
-            collection=collection_of(collection),
+            collection=collection,
             lookup=lookup,
+            url=request.url.path,
         )
     )

@@ -17,8 +17,7 @@ from urllib.parse import parse_qsl
 
 from starlette.datastructures import URL
 
-from headwater import profiles
-from headwater.api.profile_api import check_access, collection_of, encode
+from headwater.api.profile_api import check_access, encode, read
 from headwater.api.tracking import Receive, Scope, Send
 from headwater.errors import ApiError
 from headwater.runtime import Runtime
@@ -33,7 +32,6 @@ _PARAMETERS: Final[dict[str, frozenset[str]]] = {
     "links": frozenset(),
     "metadata": frozenset(),
 }
-_DEFAULT_LIMIT: Final = {"traits": 10, "events": 10, "external_ids": 25}
 _JSON: Final = (b"content-type", b"application/json")
 
 
@@ -81,56 +79,22 @@ class ProfileApp:
         space, collection, lookup = parts[3], parts[5], parts[7]
         try:
             await check_access(self._runtime, self._verified, authorization, space)
-            body = await self._read(tail, scope, space, collection_of(collection), lookup, query)
+            body = await read(
+                self._runtime.database.engine,
+                tail,
+                space=space,
+                collection=collection,
+                lookup=lookup,
+                url=URL(scope=scope).path,
+                limit=query.get("limit"),
+                include=query.get("include"),
+                next_token=query.get("next"),
+            )
         except ApiError as error:
             await _respond(send, error.status, encode(error.body()))
             return True
         await _respond(send, 200, encode(body))
         return True
-
-    async def _read(
-        self,
-        tail: str,
-        scope: Scope,
-        space: str,
-        collection: profiles.Collection,
-        lookup: str,
-        query: dict[str, Any],
-    ) -> dict[str, Any]:
-        engine = self._runtime.database.engine
-        if tail == "metadata":
-            return await profiles.metadata(
-                engine, space=space, collection=collection, lookup=lookup
-            )
-        url = URL(scope=scope).path
-        if tail == "links":
-            return await profiles.links(
-                engine, space=space, collection=collection, lookup=lookup, url=url
-            )
-        limit: int = query.get("limit", _DEFAULT_LIMIT[tail])
-        next_token: str | None = query.get("next")
-        if tail == "traits":
-            include: str | None = query.get("include")
-            return await profiles.traits(
-                engine,
-                space=space,
-                collection=collection,
-                lookup=lookup,
-                include=[name.strip() for name in include.split(",")] if include else None,
-                limit=limit,
-                next_token=next_token,
-                url=url,
-            )
-        read = profiles.events if tail == "events" else profiles.external_ids
-        return await read(
-            engine,
-            space=space,
-            collection=collection,
-            lookup=lookup,
-            limit=limit,
-            next_token=next_token,
-            url=url,
-        )
 
 
 def _query(scope: Scope, known: frozenset[str]) -> dict[str, Any] | None:
