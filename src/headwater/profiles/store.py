@@ -90,13 +90,28 @@ async def lock_identifiers(
         )
 
 
+async def _per_identifier(
+    connection: asyncpg.Connection,
+    sql: str,
+    workspace_id: int,
+    kind: str,
+    keys: Iterable[tuple[str, str]],
+) -> list[asyncpg.Record]:
+    """Run ``sql`` over the distinct (type, value) ``keys``: ``$1`` workspace, ``$2`` kind,
+    ``$3`` and ``$4`` the types and the values, for ``unnest`` into one probe per identifier."""
+    pairs = list(set(keys))
+    if not pairs:
+        return []
+    return await connection.fetch(
+        sql, workspace_id, kind, [p[0] for p in pairs], [p[1] for p in pairs]
+    )
+
+
 async def owners(
     connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
-    pairs = list(set(keys))
-    if not pairs:
-        return {}
-    rows = await connection.fetch(
+    rows = await _per_identifier(
+        connection,
         # LATERAL ... LIMIT 1 is never flattened into a join: one primary-key probe per
         # identifier, whatever the planner believes about the table's size.
         "SELECT k.t, k.v, i.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
@@ -104,8 +119,7 @@ async def owners(
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS i',
         workspace_id,
         kind,
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        keys,
     )
     return {(row[0], row[1]): row[2] for row in rows}
 
@@ -116,10 +130,8 @@ async def mentioning_profiles(
     """The profiles of the newest events that mentioned each identifier: the way into a
     component through identifiers no profile owns (an alias's other reading of its
     ``previousId``, or an identifier dropped by a limit)."""
-    pairs = list(set(keys))
-    if not pairs:
-        return set()
-    rows = await connection.fetch(
+    rows = await _per_identifier(
+        connection,
         "SELECT e.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
         " LATERAL (SELECT newest_message_id FROM identifier_mentions"
         " WHERE workspace_id = $1 AND kind = $2"
@@ -128,8 +140,7 @@ async def mentioning_profiles(
         " AND message_id = m.newest_message_id LIMIT 1) AS e",
         workspace_id,
         kind,
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        keys,
     )
     return {row[0] for row in rows}
 
@@ -139,10 +150,8 @@ async def stray_profiles(
 ) -> set[str]:
     """The profiles of every event that mentioned one of ``keys`` without its profile owning
     it (see :func:`save_strays`)."""
-    pairs = list(set(keys))
-    if not pairs:
-        return set()
-    rows = await connection.fetch(
+    rows = await _per_identifier(
+        connection,
         "SELECT DISTINCT e.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
         " LATERAL (SELECT message_id FROM stray_mentions WHERE workspace_id = $1 AND kind = $2"
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C") AS s,'
@@ -150,8 +159,7 @@ async def stray_profiles(
         " AND message_id = s.message_id LIMIT 1) AS e",
         workspace_id,
         kind,
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        keys,
     )
     return {row[0] for row in rows}
 
@@ -414,10 +422,8 @@ async def mentions(
     connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[datetime, str]]:
     """The newest (timestamp, message id) that mentioned each identifier."""
-    pairs = list(set(keys))
-    if not pairs:
-        return {}
-    rows = await connection.fetch(
+    rows = await _per_identifier(
+        connection,
         "SELECT k.t, k.v, m.newest_ts, m.newest_message_id"
         " FROM unnest($3::text[], $4::text[]) AS k(t, v),"
         " LATERAL (SELECT newest_ts, newest_message_id FROM identifier_mentions"
@@ -425,8 +431,7 @@ async def mentions(
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS m',
         workspace_id,
         kind,
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        keys,
     )
     return {(row[0], row[1]): (row[2], row[3]) for row in rows}
 
