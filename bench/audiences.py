@@ -24,22 +24,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.ingest import fresh_database
 from headwater import audiences
 from headwater.log import LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
-from headwater.storage import create_engine, driver_connection, migrate
-from headwater.storage.embedded import EmbeddedPostgres
-from headwater.workspaces import bootstrap
+from headwater.storage import create_engine, driver_connection
 
 TRAITS: dict[str, dict[str, Any]] = {
     "orders_90d": {"kind": "counter", "event": "Order Completed", "window": {"within_days": 90}},
@@ -325,22 +322,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
-        embedded = EmbeddedPostgres(Path(data_dir))
-
-        async def prepare() -> str:
-            url = await embedded.start()
-            engine = create_engine(url, pool_size=2)
-            await migrate(engine)
-            await bootstrap(engine, admin_token="bench")
-            await engine.dispose()
-            return url
-
-        url = asyncio.run(prepare())
-        try:
-            asyncio.run(run(url, args))
-        finally:
-            asyncio.run(embedded.stop())
+    with fresh_database() as (url, _):
+        asyncio.run(run(url, args))
 
 
 if __name__ == "__main__":

@@ -26,26 +26,22 @@ import base64
 import contextlib
 import gc
 import random
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import uvloop
 
-from bench.ingest import ADMIN_TOKEN, serve_on
+from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 from bench.load import Connection, Result, connect, open_loop
 from headwater.log import LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.profiles import ProfileStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
-from headwater.storage import create_engine, migrate
-from headwater.storage.embedded import EmbeddedPostgres
-from headwater.workspaces import bootstrap
+from headwater.storage import create_engine
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -220,18 +216,7 @@ def main() -> None:
     messages = people_events(args.people)
     print(f"{len(messages)} events for {args.people} people")
     events = as_events(messages)
-    with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
-        embedded = EmbeddedPostgres(Path(data_dir))
-
-        async def prepare() -> str:
-            url = await embedded.start()
-            engine = create_engine(url, pool_size=2)
-            await migrate(engine)
-            await bootstrap(engine, admin_token=ADMIN_TOKEN)
-            await engine.dispose()
-            return url
-
-        url = asyncio.run(prepare())
+    with fresh_database() as (url, data_dir):
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # as the worker
             figures = runner.run(process(url, events, Settings(database_url=url), data_dir))
         print(f"loaded the log at {figures['load_events_per_s']:.0f} events/s")
@@ -244,7 +229,6 @@ def main() -> None:
             f" PostgreSQL {figures['postgres_us_per_event']:.0f} µs"
         )
         reads = _serve_and_read(url, args.people, args.seconds, data_dir)
-        asyncio.run(embedded.stop())
     for name, result in reads.items():
         summary = result.summary()
         print(

@@ -19,6 +19,7 @@ Targets on a 2-core machine, load generator included: >= 20,000 events/s through
 from __future__ import annotations
 
 import argparse
+import asyncio
 import concurrent.futures
 import json
 import os
@@ -35,6 +36,9 @@ from pathlib import Path
 import httpx
 
 from bench.load import run_phase
+from headwater.storage import create_engine, migrate
+from headwater.storage.embedded import EmbeddedPostgres
+from headwater.workspaces import bootstrap
 
 ADMIN_TOKEN = "bench-admin-token"
 WRITE_KEY = "bench-write-key-0001"
@@ -44,6 +48,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_database() -> Iterator[tuple[str, str]]:
+    """A migrated, bootstrapped embedded PostgreSQL in a temporary data directory:
+    (its URL, the directory); stopped and removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
+        embedded = EmbeddedPostgres(Path(data_dir))
+
+        async def prepare() -> str:
+            url = await embedded.start()
+            engine = create_engine(url, pool_size=2)
+            await migrate(engine)
+            await bootstrap(engine, admin_token=ADMIN_TOKEN)
+            await engine.dispose()
+            return url
+
+        url = asyncio.run(prepare())
+        try:
+            yield url, data_dir
+        finally:
+            asyncio.run(embedded.stop())
 
 
 @contextmanager

@@ -28,23 +28,19 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 
-from bench.ingest import ADMIN_TOKEN, serve_on
+from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 from headwater.log import PostgresLog
 from headwater.pipeline import Processor
 from headwater.protocols import Enforcement, parse_plan
 from headwater.protocols.validate import compile_plan
 from headwater.settings import Settings
-from headwater.storage import create_engine, migrate
-from headwater.storage.embedded import EmbeddedPostgres
-from headwater.workspaces import bootstrap
+from headwater.storage import create_engine
 
 EVENTS = 100
 CHUNKS = 10
@@ -208,23 +204,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
-        embedded = EmbeddedPostgres(Path(data_dir))
-
-        async def prepare() -> str:
-            url = await embedded.start()
-            engine = create_engine(url, pool_size=2)
-            await migrate(engine)
-            await bootstrap(engine, admin_token=ADMIN_TOKEN)
-            await engine.dispose()
-            return url
-
-        url = asyncio.run(prepare())
-        try:
-            with serve_on(url, data_dir) as port:
-                figures = asyncio.run(rounds(url, port, args.events, args.rounds))
-        finally:
-            asyncio.run(embedded.stop())
+    with fresh_database() as (url, data_dir), serve_on(url, data_dir) as port:
+        figures = asyncio.run(rounds(url, port, args.events, args.rounds))
     ratios = [row["ratio"] for row in figures]
     plain = statistics.median(row["plain"] for row in figures)
     planned = statistics.median(row["planned"] for row in figures)
