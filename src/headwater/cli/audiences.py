@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from headwater import audiences
-from headwater.cli.common import DataDir, print_json, settings_for, with_database
+from headwater.cli.common import DataDir, print_json, settings_for, show, with_database
 from headwater.errors import BadRequest
 from headwater.storage import Database
 
@@ -46,11 +46,9 @@ def audiences_list(
     kind: Kind = "audience", workspace: str = "default", data_dir: DataDir = None
 ) -> None:
     """Audiences (or computed traits) with their sizes."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda d: audiences.list_computations(d.engine, workspace=workspace, kind=_kind(kind)),
-        )
+    show(
+        data_dir,
+        lambda d: audiences.list_computations(d.engine, workspace=workspace, kind=_kind(kind)),
     )
 
 
@@ -93,13 +91,11 @@ def audiences_preview(
 ) -> None:
     """Size and sample members of a definition, without saving it."""
     body = _definition(definition)
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda d: audiences.preview(
-                d.engine, workspace=workspace, kind=_kind(kind), definition=body, subject=subject
-            ),
-        )
+    show(
+        data_dir,
+        lambda d: audiences.preview(
+            d.engine, workspace=workspace, kind=_kind(kind), definition=body, subject=subject
+        ),
     )
 
 
@@ -110,11 +106,9 @@ def audiences_recompute(
     data_dir: DataDir = None,
 ) -> None:
     """Recompute now in batch (computed traits first, then audiences) and print the changes."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda d: audiences.recompute(d.engine, workspace=workspace, key=key),
-        )
+    show(
+        data_dir,
+        lambda d: audiences.recompute(d.engine, workspace=workspace, key=key),
     )
 
 
@@ -167,11 +161,9 @@ def audiences_profile(
     profile_id: str, workspace: str = "default", data_dir: DataDir = None
 ) -> None:
     """A profile's audiences, computed traits and history of changes."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda d: audiences.memberships(d.engine, workspace=workspace, profile_id=profile_id),
-        )
+    show(
+        data_dir,
+        lambda d: audiences.memberships(d.engine, workspace=workspace, profile_id=profile_id),
     )
 
 
@@ -180,9 +172,7 @@ def audiences_delete(
     key: str, kind: Kind = "audience", workspace: str = "default", data_dir: DataDir = None
 ) -> None:
     """Delete an audience or computed trait; its members exit (cause deleted)."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda d: audiences.delete(d.engine, workspace=workspace, kind=_kind(kind), key=key),
-        )
+    show(
+        data_dir,
+        lambda d: audiences.delete(d.engine, workspace=workspace, kind=_kind(kind), key=key),
     )

@@ -18,7 +18,7 @@ from headwater.server import announce
 from headwater.settings import Settings
 from headwater.storage import Database, migrate, open_database
 
-__all__ = ["DataDir", "console", "print_json", "settings_for", "with_database"]
+__all__ = ["DataDir", "console", "print_json", "settings_for", "show", "with_database"]
 
 console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -56,3 +56,8 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
     except ApiError as error:
         print_json(error.body())
         raise typer.Exit(1) from None
+
+
+def show(data_dir: Path | None, work: Callable[[Database], Awaitable[Any]]) -> None:
+    """Run ``work`` on the database of ``data_dir``'s settings and print its result as JSON."""
+    print_json(with_database(settings_for(data_dir), work))

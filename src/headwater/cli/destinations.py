@@ -11,7 +11,7 @@ import msgspec
 import typer
 
 from headwater import destinations
-from headwater.cli.common import DataDir, print_json, settings_for, with_database
+from headwater.cli.common import DataDir, print_json, settings_for, show, with_database
 from headwater.errors import BadRequest
 from headwater.storage import Database
 
@@ -50,11 +50,9 @@ def destinations_kinds() -> None:
 @destinations_app.command("list")
 def destinations_list(workspace: WorkspaceSlug = "default", data_dir: DataDir = None) -> None:
     """Print the workspace's destinations (secrets shown as set or unset)."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: destinations.list_destinations(db.engine, workspace=workspace),
-        )
+    show(
+        data_dir,
+        lambda db: destinations.list_destinations(db.engine, workspace=workspace),
     )
 
 
@@ -176,18 +174,16 @@ def destinations_replay(
     data_dir: DataDir = None,
 ) -> None:
     """Queue the dead letters, or the events received between --since and --until, again."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: destinations.replay(
-                db.engine,
-                workspace=workspace,
-                destination_id=destination_id,
-                since=since,
-                until=until,
-                dead_letters=dead_letters,
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: destinations.replay(
+            db.engine,
+            workspace=workspace,
+            destination_id=destination_id,
+            since=since,
+            until=until,
+            dead_letters=dead_letters,
+        ),
     )
 
 
@@ -228,13 +224,11 @@ def destinations_dead_letters(
     data_dir: DataDir = None,
 ) -> None:
     """Print dead letters, newest first, with their last error and exchange."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: destinations.dead_letters(
-                db.engine, workspace=workspace, destination_id=destination_id, limit=limit
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: destinations.dead_letters(
+            db.engine, workspace=workspace, destination_id=destination_id, limit=limit
+        ),
     )
 
 
@@ -246,11 +240,9 @@ def destinations_errors(
     data_dir: DataDir = None,
 ) -> None:
     """Print the latest failed sends with their requests and responses."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: destinations.errors(
-                db.engine, workspace=workspace, destination_id=destination_id, limit=limit
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: destinations.errors(
+            db.engine, workspace=workspace, destination_id=destination_id, limit=limit
+        ),
     )

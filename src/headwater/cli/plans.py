@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from headwater import protocols
-from headwater.cli.common import DataDir, console, print_json, settings_for, with_database
+from headwater.cli.common import DataDir, console, print_json, settings_for, show, with_database
 from headwater.errors import ApiError, BadRequest
 from headwater.protocols.codegen import generate
 from headwater.protocols.formats import dump
@@ -67,13 +67,11 @@ def plans_create(
 ) -> None:
     """Create a tracking plan from a file."""
     document = _read_plan(file, format, name)
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: protocols.create_plan(
-                db.engine, workspace=workspace, document=document, slug=slug
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: protocols.create_plan(
+            db.engine, workspace=workspace, document=document, slug=slug
+        ),
     )
 
 
@@ -88,13 +86,11 @@ def plans_import(
 ) -> None:
     """Create the plan, or store the file as its next version when the slug exists."""
     document = _read_plan(file, format, name)
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: protocols.import_plan(
-                db.engine, workspace=workspace, document=document, slug=slug
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: protocols.import_plan(
+            db.engine, workspace=workspace, document=document, slug=slug
+        ),
     )
 
 
@@ -133,24 +129,18 @@ def plans_show(
     data_dir: DataDir = None,
 ) -> None:
     """Print the plan with its document."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: protocols.get_plan(
-                db.engine, workspace=workspace, slug=slug, version=version
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: protocols.get_plan(db.engine, workspace=workspace, slug=slug, version=version),
     )
 
 
 @plans_app.command("versions")
 def plans_versions(slug: str, workspace: Workspace = "default", data_dir: DataDir = None) -> None:
     """Print the plan's versions, newest first."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: protocols.versions(db.engine, workspace=workspace, slug=slug),
-        )
+    show(
+        data_dir,
+        lambda db: protocols.versions(db.engine, workspace=workspace, slug=slug),
     )
 
 
@@ -163,13 +153,11 @@ def plans_diff(
     data_dir: DataDir = None,
 ) -> None:
     """Print what changed between two versions of the plan."""
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: protocols.diff(
-                db.engine, workspace=workspace, slug=slug, before=before, after=after
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: protocols.diff(
+            db.engine, workspace=workspace, slug=slug, before=before, after=after
+        ),
     )
 
 
@@ -189,13 +177,11 @@ def plans_connect(
         "unplanned_properties": unplanned_properties,
         "violations": violations,
     }
-    print_json(
-        with_database(
-            settings_for(data_dir),
-            lambda db: protocols.connect_source(
-                db.engine, workspace=workspace, plan=slug, source_id=source, settings=settings
-            ),
-        )
+    show(
+        data_dir,
+        lambda db: protocols.connect_source(
+            db.engine, workspace=workspace, plan=slug, source_id=source, settings=settings
+        ),
     )
 
 
