@@ -7,8 +7,6 @@ a token opens the one space (workspace) it was created for. Admin tokens open ev
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from typing import Annotated, Any
 
@@ -67,7 +65,7 @@ async def check_access(
     """Raise :class:`Unauthorized` unless the ``Authorization`` header's token opens ``space``;
     verified pairs are remembered in ``verified`` for a minute (a revoked token stops working
     within that time)."""
-    token = _basic_user(authorization)
+    token = workspaces.basic_user(authorization)
     if token is None:
         raise Unauthorized("missing_token", "send an access token as the HTTP Basic user")
     if verified.get((token, space), 0.0) > time.monotonic():
@@ -79,16 +77,6 @@ async def check_access(
         verified[(token, space)] = time.monotonic() + _TOKEN_TTL
         return
     raise Unauthorized("invalid_token", f"the token does not open space {space!r}")
-
-
-def _basic_user(header: str | None) -> str | None:
-    if not header or header[:6].lower() != "basic ":
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip()).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.split(":", 1)[0] or None
 
 
 Space = Annotated[Runtime, Depends(_space_access)]

@@ -7,26 +7,12 @@ wrong key does not reach the database on each request.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from collections.abc import Awaitable, Callable
 
 from headwater.workspaces import Source
 
-__all__ = ["WriteKeyCache", "write_key_from_basic"]
-
-
-def write_key_from_basic(authorization: str | None) -> str | None:
-    """The write key in an HTTP Basic header (``writeKey:`` base64; the colon may be missing)."""
-    if not authorization or authorization[:6].lower() != "basic ":
-        return None
-    try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=False).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    key = decoded.split(":", 1)[0]
-    return key or None
+__all__ = ["WriteKeyCache"]
 
 
 class WriteKeyCache:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.collect import store
 from headwater.collect.committer import CommitResult, GroupCommitter, Submission
-from headwater.collect.keys import WriteKeyCache, write_key_from_basic
+from headwater.collect.keys import WriteKeyCache
 from headwater.errors import BadRequest, Unauthorized
 from headwater.log import EventLog
 from headwater.settings import Settings
@@ -37,7 +37,7 @@ from headwater.spec import (
     parse_timestamp,
 )
 from headwater.storage import STORAGE_ERRORS, driver_connection
-from headwater.workspaces import Source, source_for_write_key
+from headwater.workspaces import Source, basic_user, source_for_write_key
 
 __all__ = ["Collector", "TrackingRequest"]
 
@@ -98,7 +98,7 @@ class Collector:
         rejections (see :meth:`refuse`).
         """
         received_at = datetime.now(UTC)
-        header_key = write_key_from_basic(request.authorization)
+        header_key = basic_user(request.authorization)
         source = await self._source(header_key) if header_key else None
         try:
             decoded = decode_body(
@@ -172,7 +172,7 @@ class Collector:
         known source there is nowhere to record it.
         """
         if source is None:
-            key = write_key_from_basic(request.authorization) or request.query_write_key
+            key = basic_user(request.authorization) or request.query_write_key
             source = await self.keys.source(key) if key else None
         if source is None:
             return

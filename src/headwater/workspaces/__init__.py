@@ -1,5 +1,6 @@
-"""Workspaces, sources and their write keys, and admin tokens."""
+"""Workspaces, sources and their write keys, admin tokens and access tokens."""
 
+from headwater.workspaces.credentials import basic_user
 from headwater.workspaces.model import Source, SourceKind, Workspace
 from headwater.workspaces.service import (
     Bootstrap,
@@ -22,6 +23,7 @@ __all__ = [
     "SourceKind",
     "Workspace",
     "access_token_workspace",
+    "basic_user",
     "bootstrap",
     "check_admin_token",
     "create_access_token",
