@@ -1,0 +1,71 @@
+"""The profile store's per-key reads stay index probes once its tables are large.
+
+PostgreSQL flattens a ``LATERAL`` subquery without ``LIMIT`` into a join and may then scan the
+whole table; the stage reads a few hundred keys per batch from tables of millions of rows, so
+a scan per batch would grow with the data. The counts of this transaction's scans
+(``pg_stat_xact_user_tables``) show which plan ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater.profiles import store
+from headwater.storage import driver_connection
+
+PROFILES = 40_000
+
+_FILL = f"""
+INSERT INTO profiles (id, workspace_id, kind, first_ts, first_message_id, last_ts,
+    last_message_id)
+SELECT 'prf_' || n, 1, 'user', now(), 'm' || n, now(), 'm' || n
+FROM generate_series(1, {PROFILES}) AS n;
+INSERT INTO identifiers (workspace_id, kind, type, value, profile_id, added_at, message_id)
+SELECT 1, 'user', t, t || '-' || n, 'prf_' || n, now(), 'm' || n
+FROM generate_series(1, {PROFILES}) AS n, unnest(ARRAY['anonymous_id', 'user_id']) AS t;
+ANALYZE profiles, identifiers
+"""
+
+
+async def _scans(driver: asyncpg.Connection, table: str) -> tuple[int, int]:
+    row = await driver.fetchrow(
+        "SELECT seq_scan, coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = $1",
+        table,
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+async def _probes(
+    engine: AsyncEngine, table: str, read: Callable[[asyncpg.Connection], Awaitable[int]]
+) -> None:
+    async with engine.begin() as connection:
+        driver = await driver_connection(connection)
+        seq_before, idx_before = await _scans(driver, table)
+        found = await read(driver)
+        seq_after, idx_after = await _scans(driver, table)
+    assert found > 0
+    assert seq_after == seq_before, f"{table} was scanned whole"
+    assert idx_after > idx_before
+
+
+async def test_reads_by_profile_id_probe_the_index_of_a_large_table(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as connection:
+        await (await driver_connection(connection)).execute(_FILL)
+    ids = [f"prf_{n}" for n in range(1, PROFILES, PROFILES // 1000)]
+
+    async def identifiers(driver: asyncpg.Connection) -> int:
+        found = await store.profile_identifiers(driver, ids)
+        assert {i.profile_id for i in found} == set(ids)
+        return len(found)
+
+    async def profiles(driver: asyncpg.Connection) -> int:
+        return len(await store.profiles_for_update(driver, ids))
+
+    await _probes(engine, "identifiers", identifiers)
+    await _probes(engine, "profiles", profiles)
