@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     # Event log and processor.
     log_partitions: int = 16
-    processor_batch_size: int = 500
+    processor_batch_size: int = 2000
     processor_concurrency: int = 2
     """Partitions one processor works on at once: while one batch waits on PostgreSQL, the
     next one's Python work runs (bench/identity.py)."""

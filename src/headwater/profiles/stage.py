@@ -171,7 +171,7 @@ class ProfileStage:
                 late.append(item)
             else:
                 graph.apply(item.event, rules, new_id)
-        writer = _Writer(driver, workspace_id, kind, before, graph, stored=stored)
+        writer = _Writer(driver, workspace_id, kind, before, graph, stored=stored, seen=seen)
         for item in items:
             if item not in late:
                 writer.applied(item)
@@ -386,12 +386,16 @@ class _Writer:
         *,
         replay: bool = False,
         stored: dict[Identifier, tuple[str, datetime]] | None = None,
+        seen: dict[tuple[str, str], tuple[datetime, str]] | None = None,
     ) -> None:
         """``stored``: the identifiers of ``before`` as stored (profile, added at), so that
-        only new or moved ones are written; without it, every identifier is."""
+        only new or moved ones are written; without it, every identifier is. ``seen``: the
+        stored newest mention of identifiers, so that only those this write moves forward
+        are written (a late event's mentions usually move none)."""
         self.driver, self.workspace_id, self.kind = driver, workspace_id, kind
         self.before, self.graph, self.replay = before, graph, replay
         self.stored = stored or {}
+        self.seen = seen or {}
         self.rows: dict[str, store.ProfileRow] = {}
         self.traits: dict[str, dict[str, TraitValue]] = {}
         self.links: list[store.ProfileEvent] = []
@@ -513,7 +517,13 @@ class _Writer:
         await store.save_profiles(self.driver, self.workspace_id, self.rows.values())
         await self._identifiers()
         await store.save_profile_events(self.driver, self.workspace_id, self.kind, self.links)
-        await store.save_mentions(self.driver, self.workspace_id, self.kind, self.newest)
+        seen = self.seen
+        await store.save_mentions(
+            self.driver,
+            self.workspace_id,
+            self.kind,
+            {i: key for i, key in self.newest.items() if i not in seen or seen[i] < key},
+        )
         await store.save_strays(self.driver, self.workspace_id, self.kind, self.strays)
         await store.redirect(self.driver, moves)
         await store.insert_merges(
