@@ -403,7 +403,10 @@ class _Writer:
         """(type, value, message id): mentions of identifiers the event's profile does not
         own; a replay reaches the event through them (see ``_component``)."""
         self.newest: dict[tuple[str, str], tuple[datetime, str]] = {}
-        """The newest event of this write mentioning each identifier."""
+        """The newest event of this write mentioning each identifier that the event's profile
+        does not own (a dropped one, an alias's other reading, a stray). A mention of an
+        identifier the event's profile owns needs no row: that profile's last event is at
+        least as new, and :meth:`Graph.newest_key` counts the owner's last event."""
         self.origin: dict[Identifier, tuple[str, int | None]] = {}
         """The first event (in canonical order) mentioning each identifier."""
 
@@ -443,21 +446,22 @@ class _Writer:
     def applied(self, item: _Item) -> None:
         entry = item.entry
         key = (entry.timestamp, entry.message_id)
-        origin, newest = self.origin, self.newest
+        origin, newest, graph = self.origin, self.newest, self.graph
+        pid = graph.profile_of(entry.message_id)
         for identifier in item.event.mentions:
             if identifier not in origin:
                 origin[identifier] = (entry.message_id, entry.source_id)
+            if graph.owner(identifier) == pid:
+                # The profile's last event accounts for this mention (Graph.newest_key).
+                continue
             # An Identifier is a (type, value) tuple: it is its own key here.
             known = newest.get(identifier)
             if known is None or known < key:
                 newest[identifier] = key
-        graph = self.graph
-        pid = graph.profile_of(entry.message_id)
+            if pid is not None:
+                self.strays.append((*identifier, entry.message_id))
         if pid is None:
             return  # every identifier was dropped: no profile to link the event to
-        for identifier in item.event.mentions:
-            if graph.owner(identifier) != pid:
-                self.strays.append((*identifier, entry.message_id))
         row = self._row(pid, entry)
         if key < (row.first_ts, row.first_message_id):
             row.first_ts, row.first_message_id, row.first_source_id = (*key, entry.source_id)
