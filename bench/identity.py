@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import gc
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -39,6 +38,7 @@ from bench.load import Connection, Result, connect, open_loop
 from headwater.log import LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.profiles import ProfileStage
+from headwater.runtime import tune_garbage_collector
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
 from headwater.storage import create_engine
@@ -123,11 +123,10 @@ async def process(
     engine = create_engine(url, pool_size=4)
     log = PostgresLog(engine, settings.log_partitions)
     loaded = await load_log(engine, log, events)
-    # The generated events stay referenced (a million of them in the official run): keep the
-    # garbage collector from scanning them over and over while the processor is measured. A
-    # worker holds no such data; without this, collections cost the bench a tenth of its time.
-    gc.collect()
-    gc.freeze()
+    # The garbage collector as `headwater serve` and `headwater worker` set it up after
+    # start-up; here it also freezes the generated events out of its scans (a million of them
+    # in the official run, which a worker does not hold).
+    tune_garbage_collector()
     baseline = Processor(
         engine=engine, log=log, settings=settings, stages=[], name="bench-baseline"
     )

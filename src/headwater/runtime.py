@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,7 +21,25 @@ from headwater.settings import Settings
 from headwater.storage import Database, migrate, open_database
 from headwater.workspaces import Bootstrap, bootstrap
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "tune_garbage_collector"]
+
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def tune_garbage_collector() -> None:
+    """Collect less often, and never rescan what start-up loaded.
+
+    The processor allocates and frees millions of short-lived objects (log entries, decoded
+    payloads, rows), nearly all freed by reference counting; with Python's default thresholds
+    (700, 10, 10) the cycle collector still runs thousands of times a minute and rescans the
+    long-lived objects, which cost the identity stage 10-12 µs of its ~60 µs of Python per
+    event. A young generation of 50,000 makes that about one µs. Objects loaded at start-up
+    (modules, the application) are frozen out of the scans. Called once per process, after
+    start-up: by :meth:`Runtime.start` (``headwater serve``) and by ``headwater worker``.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 @dataclass
@@ -72,6 +91,7 @@ class Runtime:
         if settings.run_delivery:
             workers = DeliveryWorkers(engine=database.engine, settings=settings)
             runtime._delivering = asyncio.create_task(workers.run(runtime._stop))
+        tune_garbage_collector()
         return runtime
 
     async def stop(self) -> None:

@@ -26,6 +26,7 @@ from headwater.destinations import DeliveryWorkers, enqueue_event
 from headwater.log import PostgresLog
 from headwater.logs import configure
 from headwater.pipeline import Processor
+from headwater.runtime import tune_garbage_collector
 from headwater.settings import Settings
 from headwater.storage import migrate, open_database
 
@@ -61,6 +62,7 @@ async def _work(settings: Settings, console: Console) -> None:
         if settings.run_delivery:
             console.print("delivery workers started")
             tasks.append(DeliveryWorkers(engine=database.engine, settings=settings).run(stop))
+        tune_garbage_collector()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*tasks)
         await log.close()
