@@ -5,12 +5,14 @@ For each workspace in the batch, inside the processor's transaction:
 1. skip events already linked to a profile (a redelivered batch changes nothing);
 2. take transaction locks on every identifier the batch mentions, in one global order, so
    that racing processors never create two profiles for one person;
-3. load the profiles owning those identifiers (``FOR UPDATE``) into an in-memory
-   :class:`~headwater.identity.Graph`, apply the events in canonical order
-   ``(timestamp, messageId)``, and merge traits last-write-wins;
+3. load the profiles owning those identifiers (``FOR UPDATE``; owners read again if a merge
+   moved one while the lock was awaited) into an in-memory :class:`~headwater.identity.Graph`,
+   apply the events in canonical order ``(timestamp, messageId)``, and merge traits
+   last-write-wins;
 4. an event older than the newest event already applied to the profiles it touches cannot be
-   applied on top: its whole component is rebuilt from the stored events in canonical order,
-   so the final graph does not depend on arrival order;
+   applied on top: its whole component is locked (every identifier it mentions) and rebuilt
+   from the stored events in canonical order, so the final graph does not depend on arrival
+   order;
 5. write back profiles, identifiers, merges (and redirect merged-away profiles' events and
    account links), and link each event to its profile.
 
@@ -152,13 +154,10 @@ class ProfileStage:
         items.sort(key=lambda item: item.event.key)
         mentions = {i for item in items for i in item.event.mentions}
         await store.lock_identifiers(driver, workspace_id, kind, mentions)
-        owners = await store.owners(driver, workspace_id, kind, mentions)
-        before = await store.profiles_for_update(driver, owners.values())
+        before, states, stored = await _owning_profiles(driver, workspace_id, kind, mentions)
         graph = Graph()
-        stored: dict[Identifier, tuple[str, datetime]] = {}
-        for state in await _states(driver, before):
+        for state in states:
             graph.load(state)
-            stored.update((i, (state.id, added)) for i, added in state.identifiers.items())
         seen = await store.mentions(
             driver, workspace_id, kind, mentions | _alias_readings(mentions)
         )
@@ -178,7 +177,7 @@ class ProfileStage:
         await writer.flush()
         linked = {link.message_id: link.profile_id for link in writer.links}
         for item in late:
-            linked |= await self._replay(driver, workspace_id, kind, item, rules, new_id)
+            linked |= await self._replay(driver, workspace_id, kind, item, rules, new_id, mentions)
         return linked
 
     def _item(self, entry: LogEntry, kind: str, rules: Rules) -> _Item:
@@ -208,10 +207,25 @@ class ProfileStage:
         item: _Item,
         rules: Rules,
         new_id: _NewIds,
+        locked: set[Identifier],
     ) -> dict[str, str]:
         """Rebuild the component of a late event from every stored event, in canonical order;
-        return the component's message id -> profile id."""
-        stored = await _component(driver, workspace_id, kind, set(item.event.mentions))
+        return the component's message id -> profile id.
+
+        The rebuild may move, drop or take any identifier of the component, not only those of
+        the batch (``locked``): it locks them all first, then reads the component again, until
+        no new identifier turns up. Another batch mentioning one of them waits for this
+        transaction (or this one for it; PostgreSQL breaks a deadlock by failing one batch,
+        which the consumer retries)."""
+        seed = set(item.event.mentions)
+        locked = locked | seed
+        while True:
+            stored = await _component(driver, workspace_id, kind, seed)
+            reached = {i for event, _, _ in stored.values() for i in event.mentions} - locked
+            if not reached:
+                break
+            await store.lock_identifiers(driver, workspace_id, kind, reached)
+            locked |= reached
         events = {e.message_id: e for e, _, _ in stored.values()}
         events[item.event.message_id] = item.event
         component = component_events(events.values(), set(item.event.mentions))
@@ -304,6 +318,30 @@ class _NewIds:
 
     def __call__(self, event: IdentityEvent) -> str:
         return profile_id(self.workspace_id, self.kind, event.message_id)
+
+
+async def _owning_profiles(
+    driver: asyncpg.Connection, workspace_id: int, kind: str, identifiers: set[Identifier]
+) -> tuple[dict[str, store.ProfileRow], list[ProfileState], dict[Identifier, tuple[str, datetime]]]:
+    """The profiles owning ``identifiers``, locked ``FOR UPDATE`` and loaded, with every
+    identifier they own (-> profile, added at).
+
+    The batch's locks keep others from taking or dropping these identifiers, but a merge
+    elsewhere moves all of a merged profile's identifiers, and the owner read before its
+    profile's lock was granted may have been merged away meanwhile (its identifiers then load
+    empty, and the batch would start a duplicate profile). So owners are read again until
+    they agree with what the locked profiles hold."""
+    while True:
+        owners = await store.owners(driver, workspace_id, kind, identifiers)
+        rows = await store.profiles_for_update(driver, owners.values())
+        states = await _states(driver, rows)
+        held = {
+            identifier: (state.id, added)
+            for state in states
+            for identifier, added in state.identifiers.items()
+        }
+        if all(held.get(Identifier(*key), ("",))[0] == owner for key, owner in owners.items()):
+            return rows, states, held
 
 
 async def _states(

@@ -1,0 +1,128 @@
+"""Two batches in flight at once, interleaved step by step on two connections, where their
+identifier locks do not overlap but their profiles do. Each case holds one transaction open at
+the point that matters, waits until PostgreSQL shows the other blocked on a lock, then lets
+both finish; the result must equal canonical resolution of the same events.
+
+Unlike ``test_races.py`` (two worker processes, timing left to chance), these fail every time
+the interleaving they describe is mishandled."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from headwater.log import LogRecord, PostgresLog
+from headwater.profiles.stage import ProfileStage
+from headwater.storage import create_engine
+from tests.profiles.test_order import (
+    _entry,
+    _event,
+    _payload,
+    expected_profiles,
+    stored_profiles,
+)
+
+_workspaces = itertools.count(500)
+
+
+async def _blocked(engine: AsyncEngine, backend: int, *, within: float = 30) -> None:
+    """Until the session ``backend`` waits on a lock."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async with engine.connect() as connection:
+            waiting = (
+                await connection.exec_driver_sql(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1",
+                    (backend,),
+                )
+            ).scalar()
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"session {backend} never waited on a lock")
+
+
+async def _interleave(
+    database_url: str,
+    payloads: Sequence[dict[str, Any]],
+    setup: Sequence[int],
+    first: Sequence[int],
+    second: Sequence[int],
+) -> None:
+    """Commit ``setup``; process ``first`` and hold its transaction open; process ``second``
+    on another connection until it waits for ``first``; commit ``first``, then ``second``."""
+    workspace_id = next(_workspaces)
+    engine = create_engine(database_url, pool_size=3)
+    try:
+        await PostgresLog(engine, 1).append(
+            [LogRecord(workspace_id=workspace_id, source_id=1, event=_event(p)) for p in payloads]
+        )
+        async with engine.connect() as connection:
+            rows = await connection.exec_driver_sql(
+                "SELECT seq, message_id FROM events WHERE workspace_id = $1", (workspace_id,)
+            )
+            seqs = {row.message_id: row.seq for row in rows}
+
+        def entries(indexes: Sequence[int]) -> list[Any]:
+            return [_entry(workspace_id, seqs, payloads[i]) for i in indexes]
+
+        async with engine.begin() as connection:
+            await ProfileStage().process(entries(setup), connection)
+
+        async def run(connection: AsyncConnection, indexes: Sequence[int]) -> None:
+            await ProfileStage().process(entries(indexes), connection)
+
+        async with engine.connect() as one, engine.connect() as two:
+            await one.begin()
+            await run(one, first)
+            await two.begin()
+            backend = (await two.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+            assert isinstance(backend, int)
+            waiting = asyncio.create_task(run(two, second))
+            await _blocked(engine, backend)
+            assert not waiting.done()
+            await one.commit()
+            await waiting
+            await two.commit()
+        stored, links = await stored_profiles(engine, workspace_id)
+        expected, expected_links = expected_profiles(workspace_id, payloads)
+        assert stored == expected
+        assert links == expected_links
+    finally:
+        await engine.dispose()
+
+
+def test_a_batch_whose_identifier_moved_in_a_merge_while_it_waited_finds_the_survivor(
+    database_url: str,
+) -> None:
+    """The merge of u1's profile with the one holding a1 and e@x.io locks neither a1 nor the
+    page view's batch; the page view read a1's owner before the merge committed and waited for
+    that profile, merged away by then. It must land in the survivor, not start a profile."""
+    payloads = [
+        _payload(0, "identify", 1, None, "a1", {"traits": {"email": "e@x.io"}}),
+        _payload(1, "identify", 0, "u1", None, {}),
+        _payload(2, "identify", 2, "u1", None, {"traits": {"email": "e@x.io"}}),
+        _payload(3, "page", 3, None, "a1", {"name": "Home"}),
+    ]
+    asyncio.run(_interleave(database_url, payloads, setup=[0, 1], first=[2], second=[3]))
+
+
+def test_a_replay_reaching_a_profile_another_batch_is_changing_waits_and_rebuilds_with_it(
+    database_url: str,
+) -> None:
+    """u2's profile is in u1's component only through a1, which u2's identify mentioned but
+    could not take (one user_id per profile). While a batch adds a9 to u2's profile, a late
+    event of u1 rebuilds the component, locking u1 and a2 only. The rebuild must include the
+    other batch's event, or it would write u2's profile back without a9."""
+    payloads = [
+        _payload(0, "identify", 10, "u1", "a1", {}),
+        _payload(1, "identify", 20, "u2", "a1", {}),
+        _payload(2, "track", 30, "u2", "a9", {"event": "Clicked"}),
+        _payload(3, "identify", 5, "u1", "a2", {}),
+    ]
+    asyncio.run(_interleave(database_url, payloads, setup=[0, 1], first=[2], second=[3]))
