@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log import Consumer, LogEntry
@@ -36,3 +38,29 @@ async def test_a_batch_commits_without_waiting_for_the_wal_flush_and_only_the_ba
     assert sum([await log.committed("async-commit", p) > 0 for p in range(log.partitions)]) == len(
         seen
     )
+
+
+async def test_the_lag_gauge_reads_zero_once_the_consumer_has_caught_up(log_kit: LogKit) -> None:
+    assert log_kit.engine is not None
+    log = log_kit.make()
+    # Events received long ago: the batches that process them report a large lag.
+    await log.append([make_record(f"old-{i}", user_id=f"user-{i}") for i in range(4)])
+
+    async def handler(entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
+        return None
+
+    consumer = Consumer(log, log_kit.engine, name="lagging", handler=handler, idle_seconds=0.05)
+    assert await consumer.drain() == 4
+    assert _lag("lagging") > 3600
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+    await asyncio.sleep(1.0)  # idle rounds: nothing is left to read
+    stop.set()
+    await running
+    assert _lag("lagging") == 0
+
+
+def _lag(consumer: str) -> float:
+    value = REGISTRY.get_sample_value("headwater_consumer_lag_seconds", {"consumer": consumer})
+    assert value is not None
+    return value

@@ -41,7 +41,7 @@ FAILURES = Counter(
 )
 LAG = Gauge(
     "headwater_consumer_lag_seconds",
-    "Age of the newest entry of the last batch, at processing time",
+    "Age of the newest entry of the last batch, at processing time; 0 once caught up",
     ["consumer"],
     multiprocess_mode="max",
 )
@@ -100,6 +100,7 @@ class Consumer:
                     continue
                 self._backoff = 0.0
                 if not busy:
+                    LAG.labels(self.name).set(0)  # caught up: no entry is waiting
                     await self._log.wait(self._idle_seconds)
         finally:
             await self._log.release(self.name, self.owner)
