@@ -17,6 +17,8 @@ import httpx
 
 ADMIN_TOKEN = "test-admin-token"
 WRITE_KEY = "test-write-key-0001"
+COLLECT_ONLY = {"HEADWATER_RUN_PROCESSOR": "false"}
+"""``headwater serve`` without its processor: a test's ``headwater worker`` processes."""
 
 
 def free_port() -> int:
@@ -141,3 +143,40 @@ def start_server(
         server.stop()
         raise
     return server
+
+
+class Worker:
+    """``headwater worker`` as an operator starts it."""
+
+    def __init__(
+        self, database_url: str, log_path: Path, *, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            "HEADWATER_DATABASE_URL": database_url,
+            "HEADWATER_LOG_LEVEL": "warning",
+            **(extra_env or {}),
+        }
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "headwater", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=20)

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     next one's Python work runs (bench/identity.py)."""
     run_processor: bool = True
     """``headwater serve`` runs the processor in-process; false for an API-only node."""
+    worker_metrics_port: int | None = None
+    """``headwater worker`` serves Prometheus metrics on this port (at ``host``) when set."""
 
     # Destinations and the delivery engine (docs/destinations.md).
     run_delivery: bool = True

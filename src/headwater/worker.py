@@ -19,6 +19,7 @@ import signal
 from datetime import timedelta
 
 import uvloop
+from prometheus_client import start_http_server
 from rich.console import Console
 
 from headwater.audiences import Relay, Scheduler
@@ -48,6 +49,10 @@ async def _work(settings: Settings, console: Console) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     database = await open_database(settings, pool_size=4)
+    metrics = None
+    if settings.worker_metrics_port is not None:
+        metrics, _ = start_http_server(settings.worker_metrics_port, addr=settings.host)
+        console.print(f"metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics")
     try:
         await migrate(database.engine)
         log = PostgresLog(database.engine, settings.log_partitions)
@@ -67,5 +72,7 @@ async def _work(settings: Settings, console: Console) -> None:
             await asyncio.gather(*tasks)
         await log.close()
     finally:
+        if metrics is not None:
+            metrics.shutdown()
         await database.close()
     console.print("worker stopped")

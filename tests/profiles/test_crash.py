@@ -11,16 +11,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.profiles.test_races import (
-    COLLECT_ONLY,
     PROCESSED,
-    Worker,
     check_profiles,
     person_events,
     scalar,
     send,
     wait_for,
 )
-from tests.server import start_server
+from tests.server import COLLECT_ONLY, Worker, start_server
 
 PEOPLE = 300
 ROUNDS = 2

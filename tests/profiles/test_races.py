@@ -11,10 +11,6 @@ there must be exactly one live profile per person, and the stored profiles must 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -26,11 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.identity import Identifier
 from tests.profiles.test_order import expected_profiles, stored_profiles
-from tests.server import RunningServer, start_server
+from tests.server import COLLECT_ONLY, RunningServer, Worker, start_server
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PEOPLE = 200
-COLLECT_ONLY = {"HEADWATER_RUN_PROCESSOR": "false"}
 
 
 def _at(minutes: float) -> str:
@@ -93,40 +88,6 @@ def send(server: RunningServer, messages: Sequence[dict[str, Any]], *, prefix: s
             ]
             response = client.post("/v1/batch", json={"batch": chunk})
             assert response.status_code == 200, response.text
-
-
-class Worker:
-    """``headwater worker`` as an operator starts it."""
-
-    def __init__(self, database_url: str, log_path: Path) -> None:
-        self.log_path = log_path
-        env = {
-            **os.environ,
-            "HEADWATER_DATABASE_URL": database_url,
-            "HEADWATER_LOG_LEVEL": "warning",
-        }
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "headwater", "worker"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=20)
 
 
 async def scalar(engine: AsyncEngine, sql: str) -> Any:
