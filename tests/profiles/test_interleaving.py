@@ -14,9 +14,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from headwater.log import LogRecord, PostgresLog
+from headwater.log import LogEntry, LogRecord, PostgresLog
 from headwater.profiles.stage import ProfileStage
 from headwater.storage import create_engine
 from tests.profiles.test_order import (
@@ -47,6 +48,21 @@ async def _blocked(engine: AsyncEngine, backend: int, *, within: float = 30) -> 
     raise AssertionError(f"session {backend} never waited on a lock")
 
 
+async def _appended(
+    engine: AsyncEngine, workspace_id: int, payloads: Sequence[dict[str, Any]]
+) -> list[LogEntry]:
+    """``payloads`` appended to the log, as the processor reads them back."""
+    await PostgresLog(engine, 1).append(
+        [LogRecord(workspace_id=workspace_id, source_id=1, event=_event(p)) for p in payloads]
+    )
+    async with engine.connect() as connection:
+        rows = await connection.exec_driver_sql(
+            "SELECT seq, message_id FROM events WHERE workspace_id = $1", (workspace_id,)
+        )
+        seqs = {row.message_id: row.seq for row in rows}
+    return [_entry(workspace_id, seqs, p) for p in payloads]
+
+
 async def _interleave(
     database_url: str,
     payloads: Sequence[dict[str, Any]],
@@ -59,17 +75,10 @@ async def _interleave(
     workspace_id = next(_workspaces)
     engine = create_engine(database_url, pool_size=3)
     try:
-        await PostgresLog(engine, 1).append(
-            [LogRecord(workspace_id=workspace_id, source_id=1, event=_event(p)) for p in payloads]
-        )
-        async with engine.connect() as connection:
-            rows = await connection.exec_driver_sql(
-                "SELECT seq, message_id FROM events WHERE workspace_id = $1", (workspace_id,)
-            )
-            seqs = {row.message_id: row.seq for row in rows}
+        appended = await _appended(engine, workspace_id, payloads)
 
-        def entries(indexes: Sequence[int]) -> list[Any]:
-            return [_entry(workspace_id, seqs, payloads[i]) for i in indexes]
+        def entries(indexes: Sequence[int]) -> list[LogEntry]:
+            return [appended[i] for i in indexes]
 
         async with engine.begin() as connection:
             await ProfileStage().process(entries(setup), connection)
@@ -126,3 +135,33 @@ def test_a_replay_reaching_a_profile_another_batch_is_changing_waits_and_rebuild
         _payload(3, "identify", 5, "u1", "a2", {}),
     ]
     asyncio.run(_interleave(database_url, payloads, setup=[0, 1], first=[2], second=[3]))
+
+
+def test_an_identifier_owned_by_a_missing_profile_fails_the_batch_saying_which(
+    database_url: str,
+) -> None:
+    """Owners re-read until they agree with the locked profiles: damage that no re-read mends
+    must fail the batch (which the consumer retries and reports), not spin."""
+    payloads = [
+        _payload(0, "identify", 0, "u1", None, {}),
+        _payload(1, "track", 1, "u1", None, {"event": "Clicked"}),
+    ]
+
+    async def scenario() -> None:
+        workspace_id = next(_workspaces)
+        engine = create_engine(database_url, pool_size=1)
+        try:
+            entries = await _appended(engine, workspace_id, payloads)
+            async with engine.begin() as connection:
+                await ProfileStage().process(entries[:1], connection)
+                await connection.exec_driver_sql(
+                    "UPDATE identifiers SET profile_id = 'prf_gone' WHERE workspace_id = $1",
+                    (workspace_id,),
+                )
+            with pytest.raises(RuntimeError, match=r"\('user_id', 'u1'\): 'prf_gone'"):
+                async with engine.begin() as connection:
+                    await ProfileStage().process(entries[1:], connection)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())

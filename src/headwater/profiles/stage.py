@@ -330,7 +330,9 @@ async def _owning_profiles(
     elsewhere moves all of a merged profile's identifiers, and the owner read before its
     profile's lock was granted may have been merged away meanwhile (its identifiers then load
     empty, and the batch would start a duplicate profile). So owners are read again until
-    they agree with what the locked profiles hold."""
+    they agree with what the locked profiles hold. Owners that read the same twice and still
+    disagree are damage no retry mends: the batch fails, saying which."""
+    previous: dict[tuple[str, str], str] | None = None
     while True:
         owners = await store.owners(driver, workspace_id, kind, identifiers)
         rows = await store.profiles_for_update(driver, owners.values())
@@ -340,8 +342,16 @@ async def _owning_profiles(
             for state in states
             for identifier, added in state.identifiers.items()
         }
-        if all(held.get(Identifier(*key), ("",))[0] == owner for key, owner in owners.items()):
+        astray = {
+            key: owner
+            for key, owner in owners.items()
+            if held.get(Identifier(*key), ("",))[0] != owner
+        }
+        if not astray:
             return rows, states, held
+        if owners == previous:
+            raise RuntimeError(f"identifiers owned by missing or merged profiles: {astray}")
+        previous = owners
 
 
 async def _states(
