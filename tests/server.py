@@ -27,8 +27,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _Child:
+    """A Headwater process started by a test, its output in ``log_path``."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
 @dataclass
-class RunningServer:
+class RunningServer(_Child):
     database_url: str
     data_dir: Path
     port: int
@@ -64,28 +87,12 @@ class RunningServer:
         )
         return slug, write_key, int(source["id"])
 
-    def kill(self) -> None:
-        """kill -9: no shutdown code runs."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
     def restart(self) -> None:
         self.stop()
         self.process = _spawn(
             self.database_url, self.data_dir, self.port, self.log_path, self.extra_env
         )
         _wait_ready(self)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 def _spawn(
@@ -145,7 +152,7 @@ def start_server(
     return server
 
 
-class Worker:
+class Worker(_Child):
     """``headwater worker`` as an operator starts it."""
 
     def __init__(
@@ -165,18 +172,3 @@ class Worker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=20)
