@@ -17,16 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from headwater.log import LogEntry, LogRecord, PostgresLog
+from headwater.log import LogEntry
 from headwater.profiles.stage import ProfileStage
 from headwater.storage import create_engine
-from tests.profiles.test_order import (
-    _entry,
-    _event,
-    _payload,
-    expected_profiles,
-    stored_profiles,
-)
+from tests.profiles.test_order import appended, expected_profiles, payload, stored_profiles
 
 _workspaces = itertools.count(500)
 
@@ -48,21 +42,6 @@ async def _blocked(engine: AsyncEngine, backend: int, *, within: float = 30) -> 
     raise AssertionError(f"session {backend} never waited on a lock")
 
 
-async def _appended(
-    engine: AsyncEngine, workspace_id: int, payloads: Sequence[dict[str, Any]]
-) -> list[LogEntry]:
-    """``payloads`` appended to the log, as the processor reads them back."""
-    await PostgresLog(engine, 1).append(
-        [LogRecord(workspace_id=workspace_id, source_id=1, event=_event(p)) for p in payloads]
-    )
-    async with engine.connect() as connection:
-        rows = await connection.exec_driver_sql(
-            "SELECT seq, message_id FROM events WHERE workspace_id = $1", (workspace_id,)
-        )
-        seqs = {row.message_id: row.seq for row in rows}
-    return [_entry(workspace_id, seqs, p) for p in payloads]
-
-
 async def _interleave(
     database_url: str,
     payloads: Sequence[dict[str, Any]],
@@ -75,10 +54,10 @@ async def _interleave(
     workspace_id = next(_workspaces)
     engine = create_engine(database_url, pool_size=3)
     try:
-        appended = await _appended(engine, workspace_id, payloads)
+        log = await appended(engine, workspace_id, payloads)
 
         def entries(indexes: Sequence[int]) -> list[LogEntry]:
-            return [appended[i] for i in indexes]
+            return [log[i] for i in indexes]
 
         async with engine.begin() as connection:
             await ProfileStage().process(entries(setup), connection)
@@ -113,10 +92,10 @@ def test_a_batch_whose_identifier_moved_in_a_merge_while_it_waited_finds_the_sur
     page view's batch; the page view read a1's owner before the merge committed and waited for
     that profile, merged away by then. It must land in the survivor, not start a profile."""
     payloads = [
-        _payload(0, "identify", 1, None, "a1", {"traits": {"email": "e@x.io"}}),
-        _payload(1, "identify", 0, "u1", None, {}),
-        _payload(2, "identify", 2, "u1", None, {"traits": {"email": "e@x.io"}}),
-        _payload(3, "page", 3, None, "a1", {"name": "Home"}),
+        payload(0, "identify", 1, None, "a1", {"traits": {"email": "e@x.io"}}),
+        payload(1, "identify", 0, "u1", None, {}),
+        payload(2, "identify", 2, "u1", None, {"traits": {"email": "e@x.io"}}),
+        payload(3, "page", 3, None, "a1", {"name": "Home"}),
     ]
     asyncio.run(_interleave(database_url, payloads, setup=[0, 1], first=[2], second=[3]))
 
@@ -129,10 +108,10 @@ def test_a_replay_reaching_a_profile_another_batch_is_changing_waits_and_rebuild
     event of u1 rebuilds the component, locking u1 and a2 only. The rebuild must include the
     other batch's event, or it would write u2's profile back without a9."""
     payloads = [
-        _payload(0, "identify", 10, "u1", "a1", {}),
-        _payload(1, "identify", 20, "u2", "a1", {}),
-        _payload(2, "track", 30, "u2", "a9", {"event": "Clicked"}),
-        _payload(3, "identify", 5, "u1", "a2", {}),
+        payload(0, "identify", 10, "u1", "a1", {}),
+        payload(1, "identify", 20, "u2", "a1", {}),
+        payload(2, "track", 30, "u2", "a9", {"event": "Clicked"}),
+        payload(3, "identify", 5, "u1", "a2", {}),
     ]
     asyncio.run(_interleave(database_url, payloads, setup=[0, 1], first=[2], second=[3]))
 
@@ -143,15 +122,15 @@ def test_an_identifier_owned_by_a_missing_profile_fails_the_batch_saying_which(
     """Owners re-read until they agree with the locked profiles: damage that no re-read mends
     must fail the batch (which the consumer retries and reports), not spin."""
     payloads = [
-        _payload(0, "identify", 0, "u1", None, {}),
-        _payload(1, "track", 1, "u1", None, {"event": "Clicked"}),
+        payload(0, "identify", 0, "u1", None, {}),
+        payload(1, "track", 1, "u1", None, {"event": "Clicked"}),
     ]
 
     async def scenario() -> None:
         workspace_id = next(_workspaces)
         engine = create_engine(database_url, pool_size=1)
         try:
-            entries = await _appended(engine, workspace_id, payloads)
+            entries = await appended(engine, workspace_id, payloads)
             async with engine.begin() as connection:
                 await ProfileStage().process(entries[:1], connection)
                 await connection.exec_driver_sql(

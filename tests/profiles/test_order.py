@@ -165,7 +165,7 @@ async def stored_profiles(
     return result, {row.message_id: frozenset(identifiers[row.profile_id]) for row in events}
 
 
-def _payload(
+def payload(
     index: int, kind: str, minute: int, user: str | None, anon: str | None, extra: dict[str, Any]
 ) -> dict[str, Any]:
     timestamp = (T0 + timedelta(minutes=minute)).isoformat().replace("+00:00", "Z")
@@ -199,7 +199,7 @@ def _message(draw: st.DrawFn, index: int) -> dict[str, Any]:
     minute = draw(_minute)
     if kind == "alias":
         previous = draw(st.sampled_from(USERS + ANONYMOUS))
-        return _payload(
+        return payload(
             index, kind, minute, draw(st.sampled_from(USERS)), None, {"previousId": previous}
         )
     user = draw(_optional_user)
@@ -213,7 +213,7 @@ def _message(draw: st.DrawFn, index: int) -> dict[str, Any]:
             extra["properties"] = {"email": draw(st.sampled_from(EMAILS))}
     if draw(st.booleans()):
         extra["context"] = {"traits": draw(_traits)}
-    return _payload(index, kind, minute, user, anon, extra)
+    return payload(index, kind, minute, user, anon, extra)
 
 
 @st.composite
@@ -251,22 +251,28 @@ async def run_stage(
     ``payloads``), and return what was stored."""
     engine = create_engine(database_url, pool_size=2)
     try:
-        log = PostgresLog(engine, 1)
-        await log.append(
-            [LogRecord(workspace_id=workspace_id, source_id=1, event=_event(p)) for p in payloads]
-        )
-        async with engine.connect() as connection:
-            rows = await connection.exec_driver_sql(
-                "SELECT seq, message_id FROM events WHERE workspace_id = $1", (workspace_id,)
-            )
-            seqs = {row.message_id: row.seq for row in rows}
+        entries = await appended(engine, workspace_id, payloads)
         for batch in batches:
-            entries = [_entry(workspace_id, seqs, payloads[i]) for i in batch]
             async with engine.begin() as connection:
-                await stage.process(entries, connection)
+                await stage.process([entries[i] for i in batch], connection)
         return await stored_profiles(engine, workspace_id)
     finally:
         await engine.dispose()
+
+
+async def appended(
+    engine: AsyncEngine, workspace_id: int, payloads: Sequence[dict[str, Any]]
+) -> list[LogEntry]:
+    """``payloads`` appended to the log, as the processor reads them back."""
+    await PostgresLog(engine, 1).append(
+        [LogRecord(workspace_id=workspace_id, source_id=1, event=_event(p)) for p in payloads]
+    )
+    async with engine.connect() as connection:
+        rows = await connection.exec_driver_sql(
+            "SELECT seq, message_id FROM events WHERE workspace_id = $1", (workspace_id,)
+        )
+        seqs = {row.message_id: row.seq for row in rows}
+    return [_entry(workspace_id, seqs, p) for p in payloads]
 
 
 def _entry(workspace_id: int, seqs: dict[str, int], payload: dict[str, Any]) -> LogEntry:
@@ -312,9 +318,9 @@ def test_a_late_event_takes_the_replay_path_and_lands_where_canonical_order_puts
     """u2 arrives first and takes a1; u1's older event then arrives: in canonical order a1 is
     u1's, and u2 is left alone. Redelivering everything changes nothing."""
     payloads = [
-        _payload(0, "identify", 60, "u2", "a1", {"traits": {"plan": "pro"}}),
-        _payload(1, "identify", 0, "u1", "a1", {"traits": {"plan": "free", "name": "Ada"}}),
-        _payload(2, "track", 30, None, "a1", {"event": "Clicked"}),
+        payload(0, "identify", 60, "u2", "a1", {"traits": {"plan": "pro"}}),
+        payload(1, "identify", 0, "u1", "a1", {"traits": {"plan": "free", "name": "Ada"}}),
+        payload(2, "track", 30, None, "a1", {"event": "Clicked"}),
     ]
     stage = CountingStage()
     stored, links = asyncio.run(run_stage(database_url, 1, payloads, [[0], [1], [2]], stage))
