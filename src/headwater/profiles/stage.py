@@ -217,8 +217,8 @@ class ProfileStage:
         no new identifier turns up. Another batch mentioning one of them waits for this
         transaction (or this one for it; PostgreSQL breaks a deadlock by failing one batch,
         which the consumer retries)."""
-        seed = set(item.event.mentions)
-        locked = locked | seed
+        seed = set(item.event.mentions)  # among the batch's, so already locked
+        locked = set(locked)
         while True:
             stored = await _component(driver, workspace_id, kind, seed)
             reached = {i for event, _, _ in stored.values() for i in event.mentions} - locked
