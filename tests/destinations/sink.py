@@ -10,16 +10,22 @@ answer (or an error it documents), so a connector that sends the wrong thing fai
         assert sink.requests[0].json()["event"] == "Signed Up"
 
 The server runs in its own thread, so it answers while the test's event loop waits on it.
+
+``url`` ends in a path prefix of its own, and ``Recorded.path`` is the path after it. A request
+without the prefix is kept in ``strays`` and answered 404 (permanent for every connector): it
+was aimed at an earlier sink on the same port, by a destination an earlier test left behind on a
+shared server (the port is reused once that sink closes), and must not count here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -64,6 +70,8 @@ class Sink:
     def __init__(self, handler: Handler | None = None) -> None:
         self.handler: Handler = handler or (lambda _: Reply())
         self.requests: list[Recorded] = []
+        self.strays: list[Recorded] = []
+        self._prefix = f"/sink-{secrets.token_hex(6)}"
         self.errors: list[str] = []  # handler exceptions: a failed check, shown by the test
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_class())
@@ -73,7 +81,7 @@ class Sink:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://{host!s}:{port}{self._prefix}"
 
     def __enter__(self) -> Sink:
         self._thread.start()
@@ -99,6 +107,11 @@ class Sink:
         raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
 
     def _record(self, request: Recorded) -> Reply:
+        if request.path != self._prefix and not request.path.startswith(self._prefix + "/"):
+            with self._lock:
+                self.strays.append(request)
+            return Reply(404, {"error": "not this sink"})
+        request = replace(request, path=request.path[len(self._prefix) :] or "/")
         with self._lock:
             self.requests.append(request)
         try:

@@ -46,3 +46,13 @@ def test_delay_provokes_client_timeouts() -> None:
         else:
             timed_out = False
     assert timed_out
+
+
+def test_requests_for_an_earlier_sink_on_the_same_port_are_strays() -> None:
+    with Sink() as sink, httpx.Client() as client:
+        origin = sink.url.rsplit("/", 1)[0]
+        stray = client.post(origin + "/hook", json={"messageId": "old"})
+        mine = client.post(sink.url + "/hook", json={"messageId": "new"})
+    assert (stray.status_code, mine.status_code) == (404, 200)
+    assert [(r.path, r.json()["messageId"]) for r in sink.requests] == [("/hook", "new")]
+    assert [r.json()["messageId"] for r in sink.strays] == ["old"]
