@@ -51,6 +51,26 @@ def test_late_event_reaches_aliases_that_mention_an_identifier_owned_elsewhere(
     assert stored == expected
 
 
+def test_late_user_id_whose_anonymous_reading_a_profile_outside_the_batch_owns(
+    database_url: str,
+) -> None:
+    """The aliases m008 and m009 read u0 as an anonymous_id, which their profile owns (so no
+    mention row records it); m006 then makes user_id u0 a profile's. m005 (userId u0) comes
+    last, alone in its batch: the profile owning anonymous_id u0 is not in its graph, yet the
+    late m005 must be replayed, or the alias keeps reading u0 as anonymous."""
+    T1 = "2026-01-01T00:01:00Z"
+    payloads = [ev(i, type="identify", traits={}, anonymousId="a0") for i in range(5)]
+    payloads.append(ev(5, type="identify", traits={}, userId="u0"))
+    payloads.append({**ev(6, type="identify", traits={}, userId="u0"), "timestamp": T1})
+    payloads.append({**ev(7, type="alias", previousId="u0", userId="u1"), "timestamp": T1})
+    payloads += [ev(i, type="alias", previousId="u0", userId="u1") for i in (8, 9)]
+    payloads += [ev(i, type="identify", traits={}, anonymousId="a0") for i in (10, 11)]
+    batches = [[0], [8], [2, 3, 4, 6, 7, 1, 9, 10, 11], [5]]
+    stored, _ = asyncio.run(run_stage(database_url, 102, payloads, batches, CountingStage()))
+    expected, _links = expected_profiles(102, payloads)
+    assert stored == expected
+
+
 def test_a_replay_does_not_merge_traits_stored_by_the_graph_it_corrects(database_url: str) -> None:
     """In batch 3, m005 (userId u0, email "free" at t2) first merges a0's profile in memory,
     because the alias m007 that gives that profile u1 is late and waits for its replay. The

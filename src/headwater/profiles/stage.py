@@ -28,6 +28,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -158,15 +159,16 @@ class ProfileStage:
         graph = Graph()
         for state in states:
             graph.load(state)
-        seen = await store.mentions(
-            driver, workspace_id, kind, mentions | _alias_readings(mentions)
-        )
+        readings = _alias_readings(mentions)
+        seen = await store.mentions(driver, workspace_id, kind, mentions | readings)
         graph.mark_seen({Identifier(*pair): key for pair, key in seen.items()})
+        # A reading owned by a profile outside the graph has no mention row (see _Writer).
+        owned = (await store.owners(driver, workspace_id, kind, readings - seen.keys())).keys()
         windowed = _windowed(rules)
         new_id = _NewIds(workspace_id, kind)
         late: list[_Item] = []
         for item in items:
-            if _needs_replay(graph, item.event, windowed):
+            if _needs_replay(graph, item.event, windowed, owned):
                 late.append(item)
             else:
                 graph.apply(item.event, rules, new_id)
@@ -268,7 +270,9 @@ class ProfileStage:
         )
 
 
-def _needs_replay(graph: Graph, event: IdentityEvent, windowed: bool) -> bool:
+def _needs_replay(
+    graph: Graph, event: IdentityEvent, windowed: bool, owned_readings: AbstractSet[tuple[str, str]]
+) -> bool:
     """An event older than the newest one applied to the profiles it touches needs its
     component rebuilt in canonical order, unless applying it late gives the canonical graph
     too. That is the common case (an anonymous page view read after the identify that named
@@ -281,7 +285,8 @@ def _needs_replay(graph: Graph, event: IdentityEvent, windowed: bool) -> bool:
       was known at its time);
     - it carries a ``user_id`` whose value was ever mentioned as an ``anonymous_id``: a later
       alias with that ``previousId`` may have read it as an anonymous id only because this
-      user_id was not known yet (the stage loads those mentions, see :func:`_alias_readings`);
+      user_id was not known yet (the stage loads those mentions, see :func:`_alias_readings`,
+      and which of those readings a profile owns: ``owned_readings``);
     - a limit has a time window: identifiers would have been added at this event's time.
     """
     mentions = event.mentions
@@ -293,10 +298,10 @@ def _needs_replay(graph: Graph, event: IdentityEvent, windowed: bool) -> bool:
     owners = {graph.owner(identifier) for identifier in mentions}
     if len(owners) != 1 or None in owners:
         return True
+    readings = (Identifier("anonymous_id", i.value) for i in mentions if i.type == "user_id")
     return any(
-        graph.newest_key((Identifier("anonymous_id", i.value),)) is not None
-        for i in mentions
-        if i.type == "user_id"
+        reading in owned_readings or graph.newest_key((reading,)) is not None
+        for reading in readings
     )
 
 
