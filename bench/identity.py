@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import psutil
 import uvloop
+from prometheus_client import REGISTRY
 
 from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 from bench.load import Connection, Result, connect, open_loop
@@ -136,6 +137,9 @@ async def process(
     identity = await drain(full, len(events))
     python_cpu = time.process_time() - python_cpu
     postgres_cpu = _postgres_cpu(data_dir) - postgres_cpu
+    conflicts = REGISTRY.get_sample_value(
+        "headwater_consumer_conflicts_total", {"consumer": full.consumer.name}
+    )
     async with engine.connect() as connection:
         live = await connection.exec_driver_sql(
             "SELECT count(*) FROM profiles WHERE kind = 'user' AND merged_into IS NULL"
@@ -150,6 +154,7 @@ async def process(
         "python_us_per_event": python_cpu / len(events) * 1e6,
         "postgres_us_per_event": postgres_cpu / len(events) * 1e6,
         "live_profiles": profiles,
+        "conflicts": conflicts or 0.0,
     }
 
 
@@ -225,7 +230,8 @@ def main() -> None:
             f"  ratio {figures['identity_events_per_s'] / figures['baseline_events_per_s']:.2f}"
             f"  ({figures['live_profiles']} live user profiles)\n"
             f"  CPU per event: processor {figures['python_us_per_event']:.0f} µs,"
-            f" PostgreSQL {figures['postgres_us_per_event']:.0f} µs"
+            f" PostgreSQL {figures['postgres_us_per_event']:.0f} µs\n"
+            f"  batches rolled back by a deadlock and retried: {figures['conflicts']:.0f}"
         )
         reads = _serve_and_read(url, args.people, args.seconds, data_dir)
     for name, result in reads.items():

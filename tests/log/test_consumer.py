@@ -64,3 +64,45 @@ def _lag(consumer: str) -> float:
     value = REGISTRY.get_sample_value("headwater_consumer_lag_seconds", {"consumer": consumer})
     assert value is not None
     return value
+
+
+async def test_a_batch_rolled_back_to_break_a_deadlock_is_retried_at_once(log_kit: LogKit) -> None:
+    """Two partitions' batches lock two keys in opposite orders: PostgreSQL fails one of them
+    to break the deadlock. That batch is retried at once (no failure, no back-off) and both
+    commit; the conflict is counted."""
+    assert log_kit.engine is not None
+    log = log_kit.make()
+    records = [make_record(f"d-{i}", user_id=f"user-{i}") for i in range(64)]
+    await log.append(records)
+    partitions = [p for p in range(log.partitions) if await log.read(p, after=0, limit=1)][:2]
+    both_hold_one = asyncio.Barrier(2)
+    attempts: dict[int, int] = {}
+    processed: list[str] = []
+
+    async def handler(entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
+        partition = entries[0].partition
+        attempts[partition] = attempts.get(partition, 0) + 1
+        if partition in partitions and attempts[partition] == 1:
+            first, second = (1, 2) if partition == partitions[0] else (2, 1)
+            await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock(91000{first})")
+            await asyncio.wait_for(both_hold_one.wait(), 10)
+            await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock(91000{second})")
+        processed.extend(e.message_id for e in entries)
+
+    consumer = Consumer(
+        log, log_kit.engine, name="deadlocked", handler=handler, batch_size=100, concurrency=2
+    )
+    consumer.partitions = list(range(log.partitions))
+    assert await consumer.poll()
+    conflicts = REGISTRY.get_sample_value(
+        "headwater_consumer_conflicts_total", {"consumer": "deadlocked"}
+    )
+    failures = REGISTRY.get_sample_value(
+        "headwater_consumer_failures_total", {"consumer": "deadlocked"}
+    )
+    assert conflicts == 1
+    assert not failures
+    assert sorted(attempts[p] for p in partitions) == [1, 2]
+    for partition in partitions:
+        assert await log.committed("deadlocked", partition) > 0
+    assert sorted(processed) == sorted(r.event.message_id for r in records)

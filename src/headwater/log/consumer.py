@@ -11,7 +11,10 @@ redelivers the batch: handlers must be idempotent (the ``messageId`` is the key)
 
 A handler that raises rolls its batch back; the consumer logs the failure, waits (growing
 back-off, capped) and retries from the committed offset, so a poison batch is visible in the
-logs and in ``headwater_consumer_failures_total`` rather than skipped silently.
+logs and in ``headwater_consumer_failures_total`` rather than skipped silently. A batch that
+PostgreSQL rolled back to break a deadlock (or a serialization failure) is no failure of its
+own: it is retried at once, up to ``_CONFLICT_RETRIES`` times, and counted in
+``headwater_consumer_conflicts_total``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ PROCESSED = Counter(
 )
 FAILURES = Counter(
     "headwater_consumer_failures_total", "Batches that failed and will be retried", ["consumer"]
+)
+CONFLICTS = Counter(
+    "headwater_consumer_conflicts_total",
+    "Batches PostgreSQL rolled back to break a deadlock (or a serialization failure), retried",
+    ["consumer"],
 )
 LAG = Gauge(
     "headwater_consumer_lag_seconds",
@@ -150,6 +158,20 @@ class Consumer:
         entries = await self._log.read(partition, after=after, limit=self._batch_size)
         if not entries:
             return 0
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                await self._process(partition, entries)
+                break
+            except Exception as error:
+                if attempt == _CONFLICT_RETRIES or _sqlstate(error) not in _CONFLICTS:
+                    raise
+                CONFLICTS.labels(self.name).inc()
+                _log.info("%s: partition %d: %s; retrying", self.owner, partition, error)
+        PROCESSED.labels(self.name).inc(len(entries))
+        LAG.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
+        return len(entries)
+
+    async def _process(self, partition: int, entries: Sequence[LogEntry]) -> None:
         async with self._engine.begin() as connection:
             # The batch's effects derive from the log and reapplying them changes nothing: a
             # commit lost in a database crash is redone from the offset before it. Waiting for
@@ -157,9 +179,21 @@ class Consumer:
             await connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             await self._handler(entries, connection)
             await self._log.commit(self.name, partition, entries[-1].offset, connection=connection)
-        PROCESSED.labels(self.name).inc(len(entries))
-        LAG.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
-        return len(entries)
+
+
+_CONFLICT_RETRIES = 3
+_CONFLICTS = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a database error, whether asyncpg raised it or SQLAlchemy wrapped it."""
+    seen: BaseException | None = error
+    while seen is not None:
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
