@@ -31,6 +31,19 @@ def test_late_user_id_before_an_alias_that_read_its_previous_id_as_anonymous(
     assert stored == expected
 
 
+def _u0_read_both_ways() -> list[dict[str, Any]]:
+    """Aliases u1 <- u0 at T and T1, and identifies of user_id u0 at T and T1, among
+    identifies of anonymous a0."""
+    t1 = "2026-01-01T00:01:00Z"
+    payloads = [ev(i, type="identify", traits={}, anonymousId="a0") for i in range(5)]
+    payloads.append(ev(5, type="identify", traits={}, userId="u0"))
+    payloads.append({**ev(6, type="identify", traits={}, userId="u0"), "timestamp": t1})
+    payloads.append({**ev(7, type="alias", previousId="u0", userId="u1"), "timestamp": t1})
+    payloads += [ev(i, type="alias", previousId="u0", userId="u1") for i in (8, 9)]
+    payloads += [ev(i, type="identify", traits={}, anonymousId="a0") for i in (10, 11)]
+    return payloads
+
+
 def test_late_event_reaches_aliases_that_mention_an_identifier_owned_elsewhere(
     database_url: str,
 ) -> None:
@@ -38,13 +51,7 @@ def test_late_event_reaches_aliases_that_mention_an_identifier_owned_elsewhere(
     user_id u0 another profile's. The late m005 (userId u0) is replayed with u0's owner, but
     the component must include m008 and m009, which mention user_id u0 without owning it
     (found through stray_mentions)."""
-    T1 = "2026-01-01T00:01:00Z"
-    payloads = [ev(i, type="identify", traits={}, anonymousId="a0") for i in range(5)]
-    payloads.append(ev(5, type="identify", traits={}, userId="u0"))
-    payloads.append({**ev(6, type="identify", traits={}, userId="u0"), "timestamp": T1})
-    payloads.append({**ev(7, type="alias", previousId="u0", userId="u1"), "timestamp": T1})
-    payloads += [ev(i, type="alias", previousId="u0", userId="u1") for i in (8, 9)]
-    payloads += [ev(i, type="identify", traits={}, anonymousId="a0") for i in (10, 11)]
+    payloads = _u0_read_both_ways()
     batches = [[0], [8], [2, 3, 4, 5, 6, 7, 1, 9, 10, 11]]
     stored, _ = asyncio.run(run_stage(database_url, 101, payloads, batches, CountingStage()))
     expected, _links = expected_profiles(101, payloads)
@@ -58,13 +65,7 @@ def test_late_user_id_whose_anonymous_reading_a_profile_outside_the_batch_owns(
     mention row records it); m006 then makes user_id u0 a profile's. m005 (userId u0) comes
     last, alone in its batch: the profile owning anonymous_id u0 is not in its graph, yet the
     late m005 must be replayed, or the alias keeps reading u0 as anonymous."""
-    T1 = "2026-01-01T00:01:00Z"
-    payloads = [ev(i, type="identify", traits={}, anonymousId="a0") for i in range(5)]
-    payloads.append(ev(5, type="identify", traits={}, userId="u0"))
-    payloads.append({**ev(6, type="identify", traits={}, userId="u0"), "timestamp": T1})
-    payloads.append({**ev(7, type="alias", previousId="u0", userId="u1"), "timestamp": T1})
-    payloads += [ev(i, type="alias", previousId="u0", userId="u1") for i in (8, 9)]
-    payloads += [ev(i, type="identify", traits={}, anonymousId="a0") for i in (10, 11)]
+    payloads = _u0_read_both_ways()
     batches = [[0], [8], [2, 3, 4, 6, 7, 1, 9, 10, 11], [5]]
     stored, _ = asyncio.run(run_stage(database_url, 102, payloads, batches, CountingStage()))
     expected, _links = expected_profiles(102, payloads)
