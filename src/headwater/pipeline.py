@@ -4,7 +4,9 @@
 >>> await processor.run(stop)          # or: await processor.drain() in tests and benchmarks
 
 Each batch (one partition, in offset order) runs through every stage in one transaction; the
-consumer offset commits in the same transaction. Stages are idempotent, so a batch delivered
+consumer offset commits in the same transaction. (The profile stage commits the events that
+no other batch holds anything of first, on a connection of its own, so that batches sharing a
+few people do not wait for each other's whole batch.) Stages are idempotent, so a batch delivered
 twice (after a crash, or from a log outside PostgreSQL) changes nothing the second time.
 Today's stages: tracking plans (first: blocked events go no further), identity and profiles,
 real-time audiences and computed traits (on the profiles just resolved), then routing to
@@ -36,7 +38,8 @@ class Stage(Protocol):
     async def process(
         self, entries: Sequence[LogEntry], connection: AsyncConnection
     ) -> Sequence[LogEntry]:
-        """Apply the stage to a batch, inside the caller's transaction; idempotent.
+        """Apply the stage to a batch, inside the caller's transaction (a stage may commit
+        effects of its own before, as long as a redelivered batch skips them); idempotent.
 
         Return the entries the next stage sees: all of them, or fewer (a tracking plan blocks
         some) or changed ones (it omits properties or attaches violations).

@@ -60,10 +60,10 @@ async def _interleave(
             return [log[i] for i in indexes]
 
         async with engine.begin() as connection:
-            await ProfileStage().process(entries(setup), connection)
+            await ProfileStage(early_commit=False).process(entries(setup), connection)
 
         async def run(connection: AsyncConnection, indexes: Sequence[int]) -> None:
-            await ProfileStage().process(entries(indexes), connection)
+            await ProfileStage(early_commit=False).process(entries(indexes), connection)
 
         async with engine.connect() as one, engine.connect() as two:
             await one.begin()
@@ -132,15 +132,131 @@ def test_an_identifier_owned_by_a_missing_profile_fails_the_batch_saying_which(
         try:
             entries = await appended(engine, workspace_id, payloads)
             async with engine.begin() as connection:
-                await ProfileStage().process(entries[:1], connection)
+                await ProfileStage(early_commit=False).process(entries[:1], connection)
                 await connection.exec_driver_sql(
                     "UPDATE identifiers SET profile_id = 'prf_gone' WHERE workspace_id = $1",
                     (workspace_id,),
                 )
             with pytest.raises(RuntimeError, match=r"\('user_id', 'u1'\): 'prf_gone'"):
                 async with engine.begin() as connection:
-                    await ProfileStage().process(entries[1:], connection)
+                    await ProfileStage(early_commit=False).process(entries[1:], connection)
         finally:
             await engine.dispose()
 
     asyncio.run(scenario())
+
+
+async def _linked(engine: AsyncEngine, workspace_id: int) -> set[str]:
+    """The message ids linked to a profile, as another connection sees them (committed)."""
+    async with engine.connect() as connection:
+        rows = await connection.exec_driver_sql(
+            "SELECT message_id FROM profile_events WHERE workspace_id = $1", (workspace_id,)
+        )
+        return {row.message_id for row in rows}
+
+
+async def _beside(
+    database_url: str,
+    payloads: Sequence[dict[str, Any]],
+    setup: Sequence[int],
+    holding: Sequence[int],
+    batch: Sequence[int],
+    committed_while_waiting: set[str],
+) -> None:
+    """Commit ``setup``; process ``holding`` the waiting way and hold its transaction open;
+    process ``batch`` as the processor does (uncontended events committed apart) until it
+    waits for the rest; check which events are committed by then; let both finish; compare
+    with canonical resolution."""
+    workspace_id = next(_workspaces)
+    engine = create_engine(database_url, pool_size=3)
+    try:
+        log = await appended(engine, workspace_id, payloads)
+        async with engine.begin() as connection:
+            await ProfileStage().process([log[i] for i in setup], connection)
+        async with engine.connect() as one, engine.connect() as two:
+            await one.begin()
+            await ProfileStage(early_commit=False).process([log[i] for i in holding], one)
+            await two.begin()
+            backend = (await two.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+            assert isinstance(backend, int)
+            waiting = asyncio.create_task(ProfileStage().process([log[i] for i in batch], two))
+            try:
+                await _blocked(engine, backend)
+                assert not waiting.done()
+                assert await _linked(engine, workspace_id) == committed_while_waiting
+            except BaseException:
+                waiting.cancel()
+                raise
+            await one.commit()
+            await waiting
+            await two.commit()
+        stored, links = await stored_profiles(engine, workspace_id)
+        expected, expected_links = expected_profiles(workspace_id, payloads)
+        assert stored == expected
+        assert links == expected_links
+    finally:
+        await engine.dispose()
+
+
+def test_a_batch_commits_the_people_no_other_batch_holds_while_it_waits_for_the_others(
+    database_url: str,
+) -> None:
+    """The other batch holds u1 (and a1 through it): the page view of a1 and the identify of
+    u1 wait for it, while u2's events, connected to nothing it holds, are committed before."""
+    payloads = [
+        payload(0, "identify", 0, "u1", "a1", {"traits": {"email": "one@x.io"}}),
+        payload(1, "page", 1, None, "a1", {"name": "Home"}),
+        payload(2, "identify", 2, "u1", None, {"traits": {"plan": "pro"}}),
+        payload(3, "page", 3, None, "a2", {"name": "Home"}),
+        payload(4, "identify", 4, "u2", "a2", {"traits": {"email": "two@x.io"}}),
+    ]
+    asyncio.run(_beside(database_url, payloads, [], [0], [1, 2, 3, 4], {"m003", "m004"}))
+
+
+def test_a_profile_held_by_another_batch_holds_back_events_of_identifiers_it_owns(
+    database_url: str,
+) -> None:
+    """The other batch locks neither a1 nor e@x.io, but the profile owning both (through u1's
+    identify, merging it with a1's): the page view of a1 must wait, not apply to the profile as
+    it was. Only a2's event, owned by nobody held, is committed before."""
+    payloads = [
+        payload(0, "identify", 0, None, "a1", {"traits": {"email": "e@x.io"}}),
+        payload(1, "identify", 1, "u1", None, {"traits": {"email": "e@x.io"}}),
+        payload(2, "track", 2, "u1", None, {"event": "Clicked"}),
+        payload(3, "page", 3, None, "a1", {"name": "Home"}),
+        payload(4, "page", 4, None, "a2", {"name": "Home"}),
+    ]
+    asyncio.run(_beside(database_url, payloads, [0], [1], [2, 3, 4], {"m000", "m004"}))
+
+
+def test_a_batch_processed_twice_at_once_links_each_event_once(database_url: str) -> None:
+    """Two processors on one batch (a lease taken over while the old owner still works): the
+    second waits for the first's locks, then finds the events linked and skips them."""
+    payloads = [
+        payload(0, "identify", 0, "u1", "a1", {"traits": {"email": "one@x.io"}}),
+        payload(1, "page", 1, None, "a1", {"name": "Home"}),
+    ]
+    asyncio.run(_beside(database_url, payloads, [], [0, 1], [0, 1], set()))
+
+
+def test_a_message_twice_in_one_batch_is_applied_once(database_url: str) -> None:
+    payloads = [
+        payload(0, "identify", 0, "u1", "a1", {"traits": {"email": "one@x.io"}}),
+        payload(1, "page", 1, None, "a1", {"name": "Home"}),
+    ]
+
+    async def scenario(early_commit: bool) -> None:
+        workspace_id = next(_workspaces)
+        engine = create_engine(database_url, pool_size=2)
+        try:
+            log = await appended(engine, workspace_id, payloads)
+            async with engine.begin() as connection:
+                stage = ProfileStage(early_commit=early_commit)
+                await stage.process([log[0], log[1], log[1], log[0]], connection)
+            stored, links = await stored_profiles(engine, workspace_id)
+            assert (stored, links) == expected_profiles(workspace_id, payloads)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario(True))
+    asyncio.run(scenario(False))

@@ -1,20 +1,25 @@
 """The profile stage of the processor: identity resolution and profiles, over a log batch.
 
-For each workspace in the batch, inside the processor's transaction:
+For each workspace in the batch:
 
-1. skip events already linked to a profile (a redelivered batch changes nothing);
-2. take transaction locks on every identifier the batch mentions, in one global order, so
-   that racing processors never create two profiles for one person;
-3. load the profiles owning those identifiers (``FOR UPDATE``; owners read again if a merge
+1. take transaction locks on every identifier the batch mentions, in one global order, so
+   that racing processors never create two profiles for one person; then skip events already
+   linked to a profile (a redelivered batch changes nothing);
+2. load the profiles owning those identifiers (``FOR UPDATE``; owners read again if a merge
    moved one while the lock was awaited) into an in-memory :class:`~headwater.identity.Graph`,
    apply the events in canonical order ``(timestamp, messageId)``, and merge traits
    last-write-wins;
-4. an event older than the newest event already applied to the profiles it touches cannot be
+3. an event older than the newest event already applied to the profiles it touches cannot be
    applied on top: its whole component is locked (every identifier it mentions) and rebuilt
    from the stored events in canonical order, so the final graph does not depend on arrival
    order;
-5. write back profiles, identifiers, merges (and redirect merged-away profiles' events and
+4. write back profiles, identifiers, merges (and redirect merged-away profiles' events and
    account links), and link each event to its profile.
+
+Steps 1, 2 and 4 run twice. First, on a connection of its own and without waiting for any
+lock, for the events connected to nothing another transaction holds; that transaction commits
+at once (:meth:`ProfileStage._uncontended`). Then, in the processor's transaction and waiting
+for the locks, for the rest (and step 3).
 
 Users are resolved from every identifier but ``group_id``: a group call's ``groupId`` names an
 account, and matching users on it would merge everyone in one company. Group calls build
@@ -34,7 +39,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.identity import (
     Graph,
@@ -59,6 +64,10 @@ __all__ = ["ProfileStage"]
 _NAMESPACE = uuid.UUID("5d1c0f0e-7a43-4c8e-9a52-1f3b6c2d9e47")
 _NAMESPACE_BYTES = _NAMESPACE.bytes
 _RULES_TTL = 5.0
+_SIDE_SETTINGS = "SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '500ms'"
+"""The uncontended transaction commits as the processor's do (see the consumer), and never
+waits long: it takes no lock by waiting, so any wait is a conflict it leaves to the caller's
+transaction."""
 
 
 def profile_id(workspace_id: int, kind: str, message_id: str) -> str:
@@ -103,10 +112,24 @@ class _Item(msgspec.Struct):
     traits: dict[str, Any]
 
 
+class _Loaded(msgspec.Struct):
+    """What a batch's events are applied to: the identifiers they mention, locked, and the
+    stored profiles owning them (locked rows, states, and their identifiers -> owner, added)."""
+
+    mentions: set[Identifier]
+    before: dict[str, store.ProfileRow]
+    states: list[ProfileState]
+    stored: dict[Identifier, tuple[str, datetime]]
+
+
 class ProfileStage:
     """Identity and profiles; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, early_commit: bool = True) -> None:
+        """``early_commit``: commit the events no other transaction holds anything of first,
+        apart (see :meth:`_resolve`); off, the whole batch waits for its locks in the
+        caller's transaction (tests of the waiting way use that)."""
+        self.early_commit = early_commit
         self._rules: dict[int, tuple[float, Rules]] = {}
 
     async def process(
@@ -120,8 +143,8 @@ class ProfileStage:
             by_workspace.setdefault(entry.workspace_id, []).append(entry)
         for workspace_id, batch in by_workspace.items():
             rules = await self._rules_of(driver, workspace_id)
-            users = await self._resolve(driver, workspace_id, "user", batch, rules)
-            await self._accounts(driver, workspace_id, batch, users, rules)
+            users = await self._resolve(connection, workspace_id, "user", batch, rules)
+            await self._accounts(connection, driver, workspace_id, batch, users, rules)
         return entries
 
     async def _rules_of(self, driver: asyncpg.Connection, workspace_id: int) -> Rules:
@@ -137,30 +160,144 @@ class ProfileStage:
 
     async def _resolve(
         self,
-        driver: asyncpg.Connection,
+        connection: AsyncConnection,
         workspace_id: int,
         kind: str,
         batch: Sequence[LogEntry],
         rules: Rules,
     ) -> dict[str, str]:
-        """Resolve ``batch`` into ``kind`` profiles; return message id -> profile id."""
-        done = await store.processed(driver, workspace_id, kind, [e.message_id for e in batch])
-        items = [
-            item
-            for item in (self._item(entry, kind, rules) for entry in batch)
-            if item.entry.message_id not in done and item.event.mentions
-        ]
+        """Resolve ``batch`` into ``kind`` profiles; return message id -> profile id.
+
+        With ``early_commit``, the events no other transaction holds anything of are applied
+        and committed first, on a connection of their own, without waiting for any lock
+        (:meth:`_uncontended`); the rest wait for their locks in the caller's transaction.
+
+        Events already linked to a profile (a redelivered batch) are skipped, checked once
+        their identifiers are locked: whoever else processed them held those locks, so has
+        committed by then."""
+        driver = await driver_connection(connection)
+        items: list[_Item] = []
+        once: set[str] = set()
+        for entry in batch:
+            if entry.message_id not in once:  # a message twice in one batch is applied once
+                once.add(entry.message_id)
+                item = self._item(entry, kind, rules)
+                if item.event.mentions:
+                    items.append(item)
         if not items:
             return {}
         items.sort(key=lambda item: item.event.key)
+        linked: dict[str, str] = {}
+        if self.early_commit:
+            linked, items = await self._uncontended(
+                connection.engine, workspace_id, kind, items, rules
+            )
+            if not items:
+                return linked
+        await store.lock_identifiers(
+            driver, workspace_id, kind, {i for item in items for i in item.event.mentions}
+        )
+        items = await _unprocessed(driver, workspace_id, kind, items)
+        if not items:
+            return linked
         mentions = {i for item in items for i in item.event.mentions}
-        await store.lock_identifiers(driver, workspace_id, kind, mentions)
         before, states, stored = await _owning_profiles(driver, workspace_id, kind, mentions)
+        applied, late = await self._apply(
+            driver, workspace_id, kind, items, rules, _Loaded(mentions, before, states, stored)
+        )
+        linked |= applied
+        new_id = _NewIds(workspace_id, kind)
+        for item in late:
+            linked |= await self._replay(driver, workspace_id, kind, item, rules, new_id, mentions)
+        return linked
+
+    async def _uncontended(
+        self,
+        engine: AsyncEngine,
+        workspace_id: int,
+        kind: str,
+        items: list[_Item],
+        rules: Rules,
+    ) -> tuple[dict[str, str], list[_Item]]:
+        """Apply and commit, in a transaction of its own, the events whose identifiers and
+        profiles no other transaction holds; return their links and the events left over.
+
+        Two batches processed side by side almost always share a few people (a person's page
+        views are keyed by anonymousId, their identify by userId), and waiting for all of the
+        other batch's locks would run the batches one after the other. Here nothing waits: the
+        identifier locks are tried (``pg_try_advisory_xact_lock``), the profiles locked with
+        ``SKIP LOCKED``, and every event connected to an identifier or profile held elsewhere
+        (through the batch's events and the stored owners) is left over, as are late events,
+        whose rebuild takes locks. The left-over events then go the waiting way, in the
+        caller's transaction, after this one has committed and released everything: no
+        transaction ever waits while holding locks taken out of order, so no deadlock.
+
+        Committing apart is safe for the same reason a redelivered batch is: the events
+        committed here are linked to profiles, and a batch retried after a failure skips them.
+        Should this transaction have to wait after all (a message id inserted by another
+        transaction meanwhile), ``lock_timeout`` ends it and every event goes the waiting way."""
+        async with engine.connect() as side:
+            driver = await driver_connection(side)
+            try:
+                async with driver.transaction():
+                    await driver.execute(_SIDE_SETTINGS)
+                    return await self._apply_free(driver, workspace_id, kind, items, rules)
+            except asyncpg.LockNotAvailableError:
+                return {}, items
+
+    async def _apply_free(
+        self,
+        driver: asyncpg.Connection,
+        workspace_id: int,
+        kind: str,
+        items: list[_Item],
+        rules: Rules,
+    ) -> tuple[dict[str, str], list[_Item]]:
+        mentions = {i for item in items for i in item.event.mentions}
+        blocked = await store.try_lock_identifiers(driver, workspace_id, kind, mentions)
+        owners = await store.owners(driver, workspace_id, kind, mentions)
+        rows = await store.profiles_for_update(driver, owners.values(), skip_locked=True)
+        states = await _states(driver, rows)
+        held = {
+            identifier: (state.id, added)
+            for state in states
+            for identifier, added in state.identifiers.items()
+        }
+        # Owned by a profile locked elsewhere (skipped), or moved by a merge meanwhile.
+        blocked |= {
+            key for key, owner in owners.items() if held.get(Identifier(*key), ("",))[0] != owner
+        }
+        free, left = _separate(items, owners, blocked) if blocked else (items, [])
+        free = await _unprocessed(driver, workspace_id, kind, free)
+        if not free:
+            return {}, left
+        mentions = {i for item in free for i in item.event.mentions}
+        profiles = {owners[i] for i in mentions if i in owners}
+        loaded = _Loaded(
+            mentions,
+            {pid: row for pid, row in rows.items() if pid in profiles},
+            [state for state in states if state.id in profiles],
+            {i: owner for i, owner in held.items() if owner[0] in profiles},
+        )
+        linked, late = await self._apply(driver, workspace_id, kind, free, rules, loaded)
+        return linked, sorted([*left, *late], key=lambda item: item.event.key)
+
+    async def _apply(
+        self,
+        driver: asyncpg.Connection,
+        workspace_id: int,
+        kind: str,
+        items: list[_Item],
+        rules: Rules,
+        loaded: _Loaded,
+    ) -> tuple[dict[str, str], list[_Item]]:
+        """Apply ``items`` (sorted, locked, their owners ``loaded``) and write the result;
+        return message id -> profile id, and the late events that need a rebuild."""
         graph = Graph()
-        for state in states:
+        for state in loaded.states:
             graph.load(state)
-        readings = _alias_readings(mentions)
-        seen = await store.mentions(driver, workspace_id, kind, mentions | readings)
+        readings = _alias_readings(loaded.mentions)
+        seen = await store.mentions(driver, workspace_id, kind, loaded.mentions | readings)
         graph.mark_seen({Identifier(*pair): key for pair, key in seen.items()})
         # A reading owned by a profile outside the graph has no mention row (see _Writer).
         owned = (await store.owners(driver, workspace_id, kind, readings - seen.keys())).keys()
@@ -172,15 +309,14 @@ class ProfileStage:
                 late.append(item)
             else:
                 graph.apply(item.event, rules, new_id)
-        writer = _Writer(driver, workspace_id, kind, before, graph, stored=stored, seen=seen)
+        writer = _Writer(
+            driver, workspace_id, kind, loaded.before, graph, stored=loaded.stored, seen=seen
+        )
         for item in items:
             if item not in late:
                 writer.applied(item)
         await writer.flush()
-        linked = {link.message_id: link.profile_id for link in writer.links}
-        for item in late:
-            linked |= await self._replay(driver, workspace_id, kind, item, rules, new_id, mentions)
-        return linked
+        return {link.message_id: link.profile_id for link in writer.links}, late
 
     def _item(self, entry: LogEntry, kind: str, rules: Rules) -> _Item:
         payload = entry.payload
@@ -249,6 +385,7 @@ class ProfileStage:
 
     async def _accounts(
         self,
+        connection: AsyncConnection,
         driver: asyncpg.Connection,
         workspace_id: int,
         batch: Sequence[LogEntry],
@@ -258,7 +395,7 @@ class ProfileStage:
         groups = [e for e in batch if e.type == "group"]
         if not groups:
             return
-        accounts = await self._resolve(driver, workspace_id, "account", groups, rules)
+        accounts = await self._resolve(connection, workspace_id, "account", groups, rules)
         await store.link_accounts(
             driver,
             workspace_id,
@@ -303,6 +440,41 @@ def _needs_replay(
         reading in owned_readings or graph.newest_key((reading,)) is not None
         for reading in readings
     )
+
+
+async def _unprocessed(
+    driver: asyncpg.Connection, workspace_id: int, kind: str, items: list[_Item]
+) -> list[_Item]:
+    """``items`` without the events already linked to a profile."""
+    done = await store.processed(driver, workspace_id, kind, [i.entry.message_id for i in items])
+    return [item for item in items if item.entry.message_id not in done] if done else items
+
+
+def _separate(
+    items: list[_Item], owners: dict[tuple[str, str], str], blocked: set[tuple[str, str]]
+) -> tuple[list[_Item], list[_Item]]:
+    """Split ``items`` into those unconnected to ``blocked`` identifiers and the rest, where
+    events connect through the identifiers they mention and the profiles owning those."""
+    parent: dict[object, object] = {}  # union-find over identifiers and profile ids
+
+    def root(node: object) -> object:
+        while (up := parent.get(node, node)) != node:
+            parent[node] = parent.get(up, up)
+            node = up
+        return node
+
+    for item in items:
+        first = root(item.event.mentions[0])
+        for identifier in item.event.mentions:
+            for node in (identifier, owners.get(identifier)):
+                if node is not None and (top := root(node)) != first:
+                    parent[top] = first
+    stuck = {root(identifier) for identifier in blocked}
+    free: list[_Item] = []
+    left: list[_Item] = []
+    for item in items:
+        (left if root(item.event.mentions[0]) in stuck else free).append(item)
+    return free, left
 
 
 def _alias_readings(mentions: set[Identifier]) -> set[Identifier]:
@@ -483,7 +655,8 @@ class _Writer:
                     last_message_id=key[1],
                     last_source_id=entry.source_id,
                     traits={},
-                    new=True,
+                    # A rebuild starts its profiles afresh, under ids that may exist.
+                    new=not self.replay,
                 )
             self.rows[pid] = row
         return row
@@ -573,7 +746,9 @@ class _Writer:
                     row.traits = _stored_traits(self.traits[pid])
         await store.save_profiles(self.driver, self.workspace_id, self.rows.values())
         await self._identifiers()
-        await store.save_profile_events(self.driver, self.workspace_id, self.kind, self.links)
+        await store.save_profile_events(
+            self.driver, self.workspace_id, self.kind, self.links, moving=self.replay
+        )
         seen = self.seen
         await store.save_mentions(
             self.driver,
@@ -611,7 +786,8 @@ class _Writer:
         )
 
     async def _identifiers(self) -> None:
-        rows = []
+        rows: list[store.StoredIdentifier] = []
+        new: list[store.StoredIdentifier] = []
         owned: set[Identifier] = set()
         stored = self.stored
         for pid in self.rows:
@@ -621,17 +797,20 @@ class _Writer:
             if self.replay:
                 owned.update(identifiers)
             for identifier, added in identifiers.items():
-                if stored.get(identifier) == (pid, added):
+                known = stored.get(identifier)
+                if known == (pid, added):
                     continue
                 message_id, source_id = self.origin.get(
                     identifier, (self.rows[pid].first_message_id, self.rows[pid].first_source_id)
                 )
-                rows.append(
+                # Outside a rebuild, every stored owner of what the batch mentions is loaded:
+                # an identifier they do not hold is one nobody holds.
+                (rows if known is not None or self.replay else new).append(
                     store.StoredIdentifier(
                         identifier.type, identifier.value, pid, added, message_id, source_id
                     )
                 )
-        await store.save_identifiers(self.driver, self.workspace_id, self.kind, rows)
+        await store.save_identifiers(self.driver, self.workspace_id, self.kind, rows, new=new)
         if self.replay:
             stale = [
                 (i.type, i.value)

@@ -31,6 +31,7 @@ __all__ = [
     "save_profiles",
     "save_strays",
     "stray_profiles",
+    "try_lock_identifiers",
 ]
 
 
@@ -56,6 +57,7 @@ class ProfileRow(msgspec.Struct, kw_only=True):
     last_source_id: int | None
     traits: dict[str, Any]
     new: bool = False
+    """Known not to exist yet: written with a plain insert."""
 
 
 async def processed(
@@ -80,7 +82,7 @@ async def lock_identifiers(
 ) -> None:
     """Transaction locks on identifiers, in one order for every process (no deadlocks): only
     the holder may create or move them, so racing processors never make duplicate profiles."""
-    texts = sorted({f"{workspace_id}\x1f{kind}\x1f{t}\x1f{v}" for t, v in keys})
+    texts = sorted(_lock_texts(workspace_id, kind, keys))
     if texts:
         await connection.execute(
             "SELECT pg_advisory_xact_lock(h) FROM"
@@ -88,6 +90,29 @@ async def lock_identifiers(
             "  ORDER BY 1) AS locks",
             texts,
         )
+
+
+async def try_lock_identifiers(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Take the transaction locks of :func:`lock_identifiers` that are free, without waiting;
+    return the keys whose lock another transaction holds."""
+    texts = _lock_texts(workspace_id, kind, keys)
+    if not texts:
+        return set()
+    rows = await connection.fetch(
+        "SELECT k FROM unnest($1::text[]) AS k"
+        " WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 7210))",
+        list(texts),
+    )
+    return {texts[row[0]] for row in rows}
+
+
+def _lock_texts(
+    workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+) -> dict[str, tuple[str, str]]:
+    """The text each identifier's lock is hashed from -> the identifier."""
+    return {f"{workspace_id}\x1f{kind}\x1f{t}\x1f{v}": (t, v) for t, v in keys}
 
 
 async def _per_identifier(
@@ -179,7 +204,7 @@ async def save_strays(
             " ON CONFLICT DO NOTHING",
             workspace_id,
             kind,
-            _rows.encode(sorted(set(strays))).decode(),
+            _json(sorted(set(strays))),
         )
 
 
@@ -190,8 +215,9 @@ _PROFILE_COLUMNS = (
 
 
 async def profiles_for_update(
-    connection: asyncpg.Connection, profile_ids: Iterable[str]
+    connection: asyncpg.Connection, profile_ids: Iterable[str], *, skip_locked: bool = False
 ) -> dict[str, ProfileRow]:
+    """The profiles, locked; with ``skip_locked``, only those no other transaction holds."""
     ids = sorted(set(profile_ids))
     if not ids:
         return {}
@@ -201,7 +227,7 @@ async def profiles_for_update(
         # every process locks profiles in one order.
         f"SELECT {columns} FROM unnest($1::text[]) WITH ORDINALITY AS k(id, n),"
         ' LATERAL (SELECT * FROM profiles WHERE id = k.id COLLATE "C" OFFSET 0) AS p'
-        " ORDER BY k.n FOR UPDATE OF p",
+        " ORDER BY k.n FOR UPDATE OF p" + (" SKIP LOCKED" if skip_locked else ""),
         ids,
     )
     return {
@@ -260,48 +286,83 @@ by element (see the log's append)."""
 async def save_profiles(
     connection: asyncpg.Connection, workspace_id: int, rows: Iterable[ProfileRow]
 ) -> None:
-    """Insert new profiles and update changed ones."""
+    """Insert new profiles (``new``: known not to exist, a plain insert) and update the
+    others (an upsert: a rebuild may name a profile that exists)."""
     batch = list(rows)
-    if not batch:
-        return
-    await connection.execute(
-        "INSERT INTO profiles (id, workspace_id, kind, merged_into, merges, first_ts,"
-        " first_message_id, first_source_id, last_ts, last_message_id, last_source_id, traits)"
-        " SELECT id, $1, kind, merged_into, merges, first_ts, first_message_id,"
-        " first_source_id, last_ts, last_message_id, last_source_id, traits"
-        " FROM json_to_recordset($2::text::json) AS r(id text, kind text, merged_into text,"
-        " merges int, first_ts timestamptz, first_message_id text, first_source_id int,"
-        " last_ts timestamptz, last_message_id text, last_source_id int, traits jsonb)"
-        " ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into,"
-        " merges = excluded.merges, first_ts = excluded.first_ts,"
-        " first_message_id = excluded.first_message_id, first_source_id = excluded.first_source_id,"
-        " last_ts = excluded.last_ts, last_message_id = excluded.last_message_id,"
-        " last_source_id = excluded.last_source_id, traits = excluded.traits, updated_at = now()",
-        workspace_id,
-        _rows.encode(batch).decode(),
-    )
+    fresh = [row for row in batch if row.new]
+    if fresh:
+        await connection.execute(
+            f"INSERT INTO profiles ({_PROFILE_WRITE}) {_PROFILE_ROWS}", workspace_id, _json(fresh)
+        )
+    if len(fresh) < len(batch):
+        await connection.execute(
+            f"INSERT INTO profiles ({_PROFILE_WRITE}) {_PROFILE_ROWS}"
+            " ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into,"
+            " merges = excluded.merges, first_ts = excluded.first_ts,"
+            " first_message_id = excluded.first_message_id,"
+            " first_source_id = excluded.first_source_id, last_ts = excluded.last_ts,"
+            " last_message_id = excluded.last_message_id,"
+            " last_source_id = excluded.last_source_id, traits = excluded.traits,"
+            " updated_at = now()",
+            workspace_id,
+            _json([row for row in batch if not row.new]),
+        )
+
+
+_PROFILE_WRITE = (
+    "id, workspace_id, kind, merged_into, merges, first_ts, first_message_id, first_source_id,"
+    " last_ts, last_message_id, last_source_id, traits"
+)
+_PROFILE_ROWS = (
+    "SELECT id, $1, kind, merged_into, merges, first_ts, first_message_id, first_source_id,"
+    " last_ts, last_message_id, last_source_id, traits"
+    " FROM json_to_recordset($2::text::json) AS r(id text, kind text, merged_into text,"
+    " merges int, first_ts timestamptz, first_message_id text, first_source_id int,"
+    " last_ts timestamptz, last_message_id text, last_source_id int, traits jsonb)"
+)
+
+
+def _json(rows: object) -> str:
+    return _rows.encode(rows).decode()
 
 
 async def save_identifiers(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, rows: Sequence[StoredIdentifier]
+    connection: asyncpg.Connection,
+    workspace_id: int,
+    kind: str,
+    rows: Sequence[StoredIdentifier],
+    *,
+    new: Sequence[StoredIdentifier] = (),
 ) -> None:
-    """Insert identifiers, or move them to another profile."""
-    if not rows:
-        return
-    await connection.execute(
-        "INSERT INTO identifiers (workspace_id, kind, type, value, profile_id, added_at,"
-        " message_id, source_id)"
-        " SELECT $1, $2, type, value, profile_id, added_at, message_id, source_id"
-        " FROM json_to_recordset($3::text::json) AS r(type text, value text, profile_id text,"
-        " added_at timestamptz, message_id text, source_id int)"
-        " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
-        " profile_id = excluded.profile_id, added_at = excluded.added_at"
-        " WHERE identifiers.profile_id <> excluded.profile_id"
-        " OR identifiers.added_at <> excluded.added_at",
-        workspace_id,
-        kind,
-        _rows.encode(rows).decode(),
-    )
+    """Insert identifiers, or move them to another profile; ``new`` ones are known not to
+    exist (no other transaction may create an identifier whose lock this one holds): a plain
+    insert."""
+    if new:
+        await connection.execute(
+            f"INSERT INTO identifiers ({_IDENTIFIER_WRITE}) {_IDENTIFIER_ROWS}",
+            workspace_id,
+            kind,
+            _json(new),
+        )
+    if rows:
+        await connection.execute(
+            f"INSERT INTO identifiers ({_IDENTIFIER_WRITE}) {_IDENTIFIER_ROWS}"
+            " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
+            " profile_id = excluded.profile_id, added_at = excluded.added_at"
+            " WHERE identifiers.profile_id <> excluded.profile_id"
+            " OR identifiers.added_at <> excluded.added_at",
+            workspace_id,
+            kind,
+            _json(rows),
+        )
+
+
+_IDENTIFIER_WRITE = "workspace_id, kind, type, value, profile_id, added_at, message_id, source_id"
+_IDENTIFIER_ROWS = (
+    "SELECT $1, $2, type, value, profile_id, added_at, message_id, source_id"
+    " FROM json_to_recordset($3::text::json) AS r(type text, value text, profile_id text,"
+    " added_at timestamptz, message_id text, source_id int)"
+)
 
 
 async def delete_identifiers(
@@ -334,9 +395,15 @@ class ProfileEvent(msgspec.Struct, frozen=True, array_like=True):
 
 
 async def save_profile_events(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, rows: Sequence[ProfileEvent]
+    connection: asyncpg.Connection,
+    workspace_id: int,
+    kind: str,
+    rows: Sequence[ProfileEvent],
+    *,
+    moving: bool = False,
 ) -> None:
-    """Link events to profiles; a replay moves existing links."""
+    """Link events to profiles: events never linked (the stage skips those that are), or,
+    ``moving``, links a rebuild may find existing and move."""
     if not rows:
         return
     await connection.execute(
@@ -344,11 +411,15 @@ async def save_profile_events(
         " type, name, mentions, previous_id)"
         " SELECT $1, $2, r->>0, r->>1, (r->>2)::bigint, (r->>3)::timestamptz, r->>4, r->>5,"
         " r->6, r->>7 FROM jsonb_array_elements($3::text::jsonb) AS x(r)"
-        " ON CONFLICT (workspace_id, kind, message_id)"
-        " DO UPDATE SET profile_id = excluded.profile_id",
+        + (
+            " ON CONFLICT (workspace_id, kind, message_id)"
+            " DO UPDATE SET profile_id = excluded.profile_id"
+            if moving
+            else ""
+        ),
         workspace_id,
         kind,
-        _rows.encode(rows).decode(),
+        _json(rows),
     )
 
 
@@ -461,5 +532,5 @@ async def save_mentions(
         " < (excluded.newest_ts, excluded.newest_message_id)",
         workspace_id,
         kind,
-        _rows.encode(rows).decode(),
+        _json(rows),
     )
