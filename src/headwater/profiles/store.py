@@ -67,12 +67,12 @@ async def processed(
     rows = await connection.fetch(
         # One primary-key probe per message (see owners()): the batch is never planned as a
         # scan of the workspace's part of the index.
-        "SELECT k.m FROM unnest($3::text[]) AS k(m),"
+        "SELECT k.m FROM jsonb_array_elements_text($3::text::jsonb) AS k(m),"
         " LATERAL (SELECT 1 FROM profile_events WHERE workspace_id = $1 AND kind = $2"
         ' AND message_id = k.m COLLATE "C" LIMIT 1) AS e',
         workspace_id,
         kind,
-        list(message_ids),
+        _json(message_ids),
     )
     return {row[0] for row in rows}
 
@@ -86,9 +86,9 @@ async def lock_identifiers(
     if texts:
         await connection.execute(
             "SELECT pg_advisory_xact_lock(h) FROM"
-            " (SELECT DISTINCT hashtextextended(k, 7210) AS h FROM unnest($1::text[]) k"
-            "  ORDER BY 1) AS locks",
-            texts,
+            " (SELECT DISTINCT hashtextextended(k, 7210) AS h"
+            "  FROM jsonb_array_elements_text($1::text::jsonb) k ORDER BY 1) AS locks",
+            _json(texts),
         )
 
 
@@ -101,9 +101,9 @@ async def try_lock_identifiers(
     if not texts:
         return set()
     rows = await connection.fetch(
-        "SELECT k FROM unnest($1::text[]) AS k"
+        "SELECT k FROM jsonb_array_elements_text($1::text::jsonb) AS k"
         " WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 7210))",
-        list(texts),
+        _json(list(texts)),
     )
     return {texts[row[0]] for row in rows}
 
@@ -115,6 +115,10 @@ def _lock_texts(
     return {f"{workspace_id}\x1f{kind}\x1f{t}\x1f{v}": (t, v) for t, v in keys}
 
 
+_KEYS = "(SELECT r->>0 AS t, r->>1 AS v FROM jsonb_array_elements($3::text::jsonb) AS x(r)) AS k"
+"""The ``(type, value)`` keys of :func:`_per_identifier` as a relation ``k(t, v)``."""
+
+
 async def _per_identifier(
     connection: asyncpg.Connection,
     sql: str,
@@ -123,13 +127,12 @@ async def _per_identifier(
     keys: Iterable[tuple[str, str]],
 ) -> list[asyncpg.Record]:
     """Run ``sql`` over the distinct (type, value) ``keys``: ``$1`` workspace, ``$2`` kind,
-    ``$3`` and ``$4`` the types and the values, for ``unnest`` into one probe per identifier."""
+    ``$3`` the keys as one JSON document of ``[type, value]`` pairs (see ``_rows``), for
+    :data:`_KEYS` to unpack into one probe per identifier."""
     pairs = list(set(keys))
     if not pairs:
         return []
-    return await connection.fetch(
-        sql, workspace_id, kind, [p[0] for p in pairs], [p[1] for p in pairs]
-    )
+    return await connection.fetch(sql, workspace_id, kind, _json(pairs))
 
 
 async def owners(
@@ -139,7 +142,7 @@ async def owners(
         connection,
         # LATERAL ... LIMIT 1 is never flattened into a join: one primary-key probe per
         # identifier, whatever the planner believes about the table's size.
-        "SELECT k.t, k.v, i.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        "SELECT k.t, k.v, i.profile_id FROM " + _KEYS + ","
         " LATERAL (SELECT profile_id FROM identifiers WHERE workspace_id = $1 AND kind = $2"
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS i',
         workspace_id,
@@ -157,7 +160,7 @@ async def mentioning_profiles(
     ``previousId``, or an identifier dropped by a limit)."""
     rows = await _per_identifier(
         connection,
-        "SELECT e.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        "SELECT e.profile_id FROM " + _KEYS + ","
         " LATERAL (SELECT newest_message_id FROM identifier_mentions"
         " WHERE workspace_id = $1 AND kind = $2"
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS m,'
@@ -177,7 +180,7 @@ async def stray_profiles(
     it (see :func:`save_strays`)."""
     rows = await _per_identifier(
         connection,
-        "SELECT DISTINCT e.profile_id FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        "SELECT DISTINCT e.profile_id FROM " + _KEYS + ","
         " LATERAL (SELECT message_id FROM stray_mentions WHERE workspace_id = $1 AND kind = $2"
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" OFFSET 0) AS s,'
         " LATERAL (SELECT profile_id FROM profile_events WHERE workspace_id = $1 AND kind = $2"
@@ -225,10 +228,11 @@ async def profiles_for_update(
     rows = await connection.fetch(
         # Index probes per id, whatever the statistics say (see owners()); ids sorted, so
         # every process locks profiles in one order.
-        f"SELECT {columns} FROM unnest($1::text[]) WITH ORDINALITY AS k(id, n),"
+        f"SELECT {columns}"
+        " FROM jsonb_array_elements_text($1::text::jsonb) WITH ORDINALITY AS k(id, n),"
         ' LATERAL (SELECT * FROM profiles WHERE id = k.id COLLATE "C" OFFSET 0) AS p'
         " ORDER BY k.n FOR UPDATE OF p" + (" SKIP LOCKED" if skip_locked else ""),
-        ids,
+        _json(ids),
     )
     return {
         row[0]: ProfileRow(
@@ -256,9 +260,9 @@ async def profile_identifiers(
         # it was planned as a hash join over a sequential scan of the table (7 ms a batch at
         # 47,000 identifiers, growing with them) instead of one index probe per profile.
         "SELECT i.type, i.value, i.profile_id, i.added_at, i.message_id, i.source_id"
-        " FROM unnest($1::text[]) AS k(id),"
+        " FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
         ' LATERAL (SELECT * FROM identifiers WHERE profile_id = k.id COLLATE "C" OFFSET 0) AS i',
-        sorted(set(profile_ids)),
+        _json(sorted(set(profile_ids))),
     )
     return [StoredIdentifier(*row) for row in rows]
 
@@ -269,18 +273,22 @@ async def component_rows(
     """The profile events of ``profile_ids`` with what a replay needs."""
     return await connection.fetch(
         "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
-        " pe.seq, e.source_id, e.payload FROM unnest($1::text[]) AS k(id),"
+        " pe.seq, e.source_id, e.payload FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
         " LATERAL (SELECT * FROM profile_events"
         ' WHERE profile_id = k.id COLLATE "C" OFFSET 0) AS pe,'
         " LATERAL (SELECT source_id, payload FROM events WHERE seq = pe.seq LIMIT 1) AS e",
-        sorted(set(profile_ids)),
+        _json(sorted(set(profile_ids))),
     )
 
 
 _rows = msgspec.json.Encoder()
-"""Rows cross the wire as one JSON document per statement, unpacked by ``json_to_recordset``:
-far cheaper in Python than parallel arrays, which asyncpg encodes (and type-checks) element
-by element (see the log's append)."""
+"""Rows and keys cross the wire as one JSON document per statement, unpacked by
+``json_to_recordset`` or ``jsonb_array_elements``: far cheaper in Python than parallel arrays,
+which asyncpg encodes (and type-checks) element by element (see the log's append)."""
+
+
+def _json(rows: object) -> str:
+    return _rows.encode(rows).decode()
 
 
 async def save_profiles(
@@ -320,10 +328,6 @@ _PROFILE_ROWS = (
     " merges int, first_ts timestamptz, first_message_id text, first_source_id int,"
     " last_ts timestamptz, last_message_id text, last_source_id int, traits jsonb)"
 )
-
-
-def _json(rows: object) -> str:
-    return _rows.encode(rows).decode()
 
 
 async def save_identifiers(
@@ -500,7 +504,7 @@ async def mentions(
     rows = await _per_identifier(
         connection,
         "SELECT k.t, k.v, m.newest_ts, m.newest_message_id"
-        " FROM unnest($3::text[], $4::text[]) AS k(t, v),"
+        " FROM " + _KEYS + ","
         " LATERAL (SELECT newest_ts, newest_message_id FROM identifier_mentions"
         " WHERE workspace_id = $1 AND kind = $2"
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" LIMIT 1) AS m',
