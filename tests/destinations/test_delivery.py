@@ -112,6 +112,8 @@ def test_permanent_failures_go_to_dead_letters_and_replay_sends_them(space: Spac
     refusing = True
 
     def handler(request: Recorded) -> Reply:
+        # Each request must carry one event (batch_size 1): a failed check is reported below.
+        assert "messageId" in request.json(), f"not one event: {request.body!r}"
         if refusing and request.json()["properties"]["order"] % 2:
             return Reply(422, {"error": "invalid field 'total'"})
         return Reply(200)
@@ -124,6 +126,7 @@ def test_permanent_failures_go_to_dead_letters_and_replay_sends_them(space: Spac
         )
         sink.wait_for(10)
         time.sleep(0.3)
+        assert not sink.errors, sink.errors
         sent = Counter(r.json()["messageId"] for r in sink.requests)
         assert len(sink.requests) == 10, f"a 422 is not retried; sent: {sent}"
         assert {d["message_id"] for d in dead} == {f"p-{n}" for n in (1, 3, 5, 7, 9)}
