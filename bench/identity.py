@@ -121,7 +121,7 @@ async def drain(processor: Processor, total: int) -> float:
 async def process(
     url: str, events: list[Event], settings: Settings, data_dir: str
 ) -> dict[str, float]:
-    engine = create_engine(url, pool_size=4)
+    engine = create_engine(url, pool_size=settings.processor_connections())
     log = PostgresLog(engine, settings.log_partitions)
     loaded = await load_log(engine, log, events)
     # The garbage collector as `headwater serve` and `headwater worker` set it up after

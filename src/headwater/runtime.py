@@ -60,7 +60,10 @@ class Runtime:
         cls, settings: Settings, *, announce: Callable[[Bootstrap], None] | None = None
     ) -> Runtime:
         """Open the database (starting embedded PostgreSQL if needed), migrate, bootstrap."""
-        database = await open_database(settings)
+        # Room for the processor's connections beside the API's (10 by default).
+        database = await open_database(
+            settings, pool_size=max(10, settings.processor_connections() + 5)
+        )
         try:
             await migrate(database.engine)
             created = await bootstrap(database.engine, admin_token=settings.admin_token)

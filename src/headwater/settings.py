@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     next one's Python work runs (bench/identity.py)."""
     run_processor: bool = True
     """``headwater serve`` runs the processor in-process; false for an API-only node."""
+
+    def processor_connections(self) -> int:
+        """Pooled connections the processor holds at most: two per partition in progress (its
+        transaction, and the profile stage's uncontended one) and one reading the log."""
+        return 2 * self.processor_concurrency + 1
+
     worker_metrics_port: int | None = None
     """``headwater worker`` serves Prometheus metrics on this port (at ``host``) when set."""
 

@@ -48,7 +48,9 @@ async def _work(settings: Settings, console: Console) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    database = await open_database(settings, pool_size=4)
+    # The processor's connections, and a few for the scheduler, the relay, delivery and their
+    # listeners: a pool too small for them opens and closes a connection per checkout.
+    database = await open_database(settings, pool_size=settings.processor_connections() + 4)
     metrics = None
     if settings.worker_metrics_port is not None:
         metrics, _ = start_http_server(settings.worker_metrics_port, addr=settings.host)
