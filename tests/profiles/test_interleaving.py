@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.log import LogEntry
 from headwater.profiles.stage import ProfileStage
@@ -48,9 +48,16 @@ async def _interleave(
     setup: Sequence[int],
     first: Sequence[int],
     second: Sequence[int],
+    *,
+    committed_while_waiting: set[str] | None = None,
 ) -> None:
-    """Commit ``setup``; process ``first`` and hold its transaction open; process ``second``
-    on another connection until it waits for ``first``; commit ``first``, then ``second``."""
+    """Commit ``setup``; process ``first`` the waiting way and hold its transaction open;
+    process ``second`` on another connection until it waits for ``first``; commit ``first``,
+    then ``second``; compare with canonical resolution.
+
+    ``second`` goes the waiting way too, unless ``committed_while_waiting`` is given: then it
+    is processed as the processor does (uncontended events committed apart first), and these
+    must be the events committed while it waits."""
     workspace_id = next(_workspaces)
     engine = create_engine(database_url, pool_size=3)
     try:
@@ -60,20 +67,23 @@ async def _interleave(
             return [log[i] for i in indexes]
 
         async with engine.begin() as connection:
-            await ProfileStage(early_commit=False).process(entries(setup), connection)
-
-        async def run(connection: AsyncConnection, indexes: Sequence[int]) -> None:
-            await ProfileStage(early_commit=False).process(entries(indexes), connection)
-
+            await ProfileStage().process(entries(setup), connection)
         async with engine.connect() as one, engine.connect() as two:
             await one.begin()
-            await run(one, first)
+            await ProfileStage(early_commit=False).process(entries(first), one)
             await two.begin()
             backend = (await two.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
             assert isinstance(backend, int)
-            waiting = asyncio.create_task(run(two, second))
-            await _blocked(engine, backend)
-            assert not waiting.done()
+            stage = ProfileStage(early_commit=committed_while_waiting is not None)
+            waiting = asyncio.create_task(stage.process(entries(second), two))
+            try:
+                await _blocked(engine, backend)
+                assert not waiting.done()
+                if committed_while_waiting is not None:
+                    assert await _linked(engine, workspace_id) == committed_while_waiting
+            except BaseException:
+                waiting.cancel()
+                raise
             await one.commit()
             await waiting
             await two.commit()
@@ -83,6 +93,15 @@ async def _interleave(
         assert links == expected_links
     finally:
         await engine.dispose()
+
+
+async def _linked(engine: AsyncEngine, workspace_id: int) -> set[str]:
+    """The message ids linked to a profile, as another connection sees them (committed)."""
+    async with engine.connect() as connection:
+        rows = await connection.exec_driver_sql(
+            "SELECT message_id FROM profile_events WHERE workspace_id = $1", (workspace_id,)
+        )
+        return {row.message_id for row in rows}
 
 
 def test_a_batch_whose_identifier_moved_in_a_merge_while_it_waited_finds_the_survivor(
@@ -146,58 +165,6 @@ def test_an_identifier_owned_by_a_missing_profile_fails_the_batch_saying_which(
     asyncio.run(scenario())
 
 
-async def _linked(engine: AsyncEngine, workspace_id: int) -> set[str]:
-    """The message ids linked to a profile, as another connection sees them (committed)."""
-    async with engine.connect() as connection:
-        rows = await connection.exec_driver_sql(
-            "SELECT message_id FROM profile_events WHERE workspace_id = $1", (workspace_id,)
-        )
-        return {row.message_id for row in rows}
-
-
-async def _beside(
-    database_url: str,
-    payloads: Sequence[dict[str, Any]],
-    setup: Sequence[int],
-    holding: Sequence[int],
-    batch: Sequence[int],
-    committed_while_waiting: set[str],
-) -> None:
-    """Commit ``setup``; process ``holding`` the waiting way and hold its transaction open;
-    process ``batch`` as the processor does (uncontended events committed apart) until it
-    waits for the rest; check which events are committed by then; let both finish; compare
-    with canonical resolution."""
-    workspace_id = next(_workspaces)
-    engine = create_engine(database_url, pool_size=3)
-    try:
-        log = await appended(engine, workspace_id, payloads)
-        async with engine.begin() as connection:
-            await ProfileStage().process([log[i] for i in setup], connection)
-        async with engine.connect() as one, engine.connect() as two:
-            await one.begin()
-            await ProfileStage(early_commit=False).process([log[i] for i in holding], one)
-            await two.begin()
-            backend = (await two.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
-            assert isinstance(backend, int)
-            waiting = asyncio.create_task(ProfileStage().process([log[i] for i in batch], two))
-            try:
-                await _blocked(engine, backend)
-                assert not waiting.done()
-                assert await _linked(engine, workspace_id) == committed_while_waiting
-            except BaseException:
-                waiting.cancel()
-                raise
-            await one.commit()
-            await waiting
-            await two.commit()
-        stored, links = await stored_profiles(engine, workspace_id)
-        expected, expected_links = expected_profiles(workspace_id, payloads)
-        assert stored == expected
-        assert links == expected_links
-    finally:
-        await engine.dispose()
-
-
 def test_a_batch_commits_the_people_no_other_batch_holds_while_it_waits_for_the_others(
     database_url: str,
 ) -> None:
@@ -210,7 +177,11 @@ def test_a_batch_commits_the_people_no_other_batch_holds_while_it_waits_for_the_
         payload(3, "page", 3, None, "a2", {"name": "Home"}),
         payload(4, "identify", 4, "u2", "a2", {"traits": {"email": "two@x.io"}}),
     ]
-    asyncio.run(_beside(database_url, payloads, [], [0], [1, 2, 3, 4], {"m003", "m004"}))
+    asyncio.run(
+        _interleave(
+            database_url, payloads, [], [0], [1, 2, 3, 4], committed_while_waiting={"m003", "m004"}
+        )
+    )
 
 
 def test_a_profile_held_by_another_batch_holds_back_events_of_identifiers_it_owns(
@@ -226,7 +197,11 @@ def test_a_profile_held_by_another_batch_holds_back_events_of_identifiers_it_own
         payload(3, "page", 3, None, "a1", {"name": "Home"}),
         payload(4, "page", 4, None, "a2", {"name": "Home"}),
     ]
-    asyncio.run(_beside(database_url, payloads, [0], [1], [2, 3, 4], {"m000", "m004"}))
+    asyncio.run(
+        _interleave(
+            database_url, payloads, [0], [1], [2, 3, 4], committed_while_waiting={"m000", "m004"}
+        )
+    )
 
 
 def test_a_batch_processed_twice_at_once_links_each_event_once(database_url: str) -> None:
@@ -236,7 +211,9 @@ def test_a_batch_processed_twice_at_once_links_each_event_once(database_url: str
         payload(0, "identify", 0, "u1", "a1", {"traits": {"email": "one@x.io"}}),
         payload(1, "page", 1, None, "a1", {"name": "Home"}),
     ]
-    asyncio.run(_beside(database_url, payloads, [], [0, 1], [0, 1], set()))
+    asyncio.run(
+        _interleave(database_url, payloads, [], [0, 1], [0, 1], committed_while_waiting=set())
+    )
 
 
 def test_a_message_twice_in_one_batch_is_applied_once(database_url: str) -> None:

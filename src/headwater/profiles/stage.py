@@ -258,11 +258,7 @@ class ProfileStage:
         owners = await store.owners(driver, workspace_id, kind, mentions)
         rows = await store.profiles_for_update(driver, owners.values(), skip_locked=True)
         states = await _states(driver, rows)
-        held = {
-            identifier: (state.id, added)
-            for state in states
-            for identifier, added in state.identifiers.items()
-        }
+        held = _held(states)
         # Owned by a profile locked elsewhere (skipped), or moved by a merge meanwhile.
         blocked |= {
             key for key, owner in owners.items() if held.get(Identifier(*key), ("",))[0] != owner
@@ -514,11 +510,7 @@ async def _owning_profiles(
         owners = await store.owners(driver, workspace_id, kind, identifiers)
         rows = await store.profiles_for_update(driver, owners.values())
         states = await _states(driver, rows)
-        held = {
-            identifier: (state.id, added)
-            for state in states
-            for identifier, added in state.identifiers.items()
-        }
+        held = _held(states)
         astray = {
             key: owner
             for key, owner in owners.items()
@@ -529,6 +521,15 @@ async def _owning_profiles(
         if owners == previous:
             raise RuntimeError(f"identifiers owned by missing or merged profiles: {astray}")
         previous = owners
+
+
+def _held(states: list[ProfileState]) -> dict[Identifier, tuple[str, datetime]]:
+    """Every identifier the loaded profiles hold -> (profile, added at)."""
+    return {
+        identifier: (state.id, added)
+        for state in states
+        for identifier, added in state.identifiers.items()
+    }
 
 
 async def _states(
