@@ -255,14 +255,10 @@ class ProfileStage:
     ) -> tuple[dict[str, str], list[_Item]]:
         mentions = {i for item in items for i in item.event.mentions}
         blocked = await store.try_lock_identifiers(driver, workspace_id, kind, mentions)
-        owners = await store.owners(driver, workspace_id, kind, mentions)
-        rows = await store.profiles_for_update(driver, owners.values(), skip_locked=True)
-        states = await _states(driver, rows)
-        held = _held(states)
+        owned = await _owners_loaded(driver, workspace_id, kind, mentions, skip_locked=True)
+        owners, rows, states, held = owned.owners, owned.rows, owned.states, owned.held
         # Owned by a profile locked elsewhere (skipped), or moved by a merge meanwhile.
-        blocked |= {
-            key for key, owner in owners.items() if held.get(Identifier(*key), ("",))[0] != owner
-        }
+        blocked |= owned.astray.keys()
         free, left = _separate(items, owners, blocked) if blocked else (items, [])
         free = await _unprocessed(driver, workspace_id, kind, free)
         if not free:
@@ -507,29 +503,46 @@ async def _owning_profiles(
     disagree are damage no retry mends: the batch fails, saying which."""
     previous: dict[tuple[str, str], str] | None = None
     while True:
-        owners = await store.owners(driver, workspace_id, kind, identifiers)
-        rows = await store.profiles_for_update(driver, owners.values())
-        states = await _states(driver, rows)
-        held = _held(states)
-        astray = {
-            key: owner
-            for key, owner in owners.items()
-            if held.get(Identifier(*key), ("",))[0] != owner
-        }
-        if not astray:
-            return rows, states, held
-        if owners == previous:
-            raise RuntimeError(f"identifiers owned by missing or merged profiles: {astray}")
-        previous = owners
+        owned = await _owners_loaded(driver, workspace_id, kind, identifiers)
+        if not owned.astray:
+            return owned.rows, owned.states, owned.held
+        if owned.owners == previous:
+            raise RuntimeError(f"identifiers owned by missing or merged profiles: {owned.astray}")
+        previous = owned.owners
 
 
-def _held(states: list[ProfileState]) -> dict[Identifier, tuple[str, datetime]]:
-    """Every identifier the loaded profiles hold -> (profile, added at)."""
-    return {
+class _Owned(msgspec.Struct):
+    """Identifiers' owners as read, those profiles locked and loaded, every identifier they
+    hold (-> profile, added at), and the owners read that the loaded profiles do not bear out
+    (``astray``: merged away meanwhile, or skipped as locked elsewhere)."""
+
+    owners: dict[tuple[str, str], str]
+    rows: dict[str, store.ProfileRow]
+    states: list[ProfileState]
+    held: dict[Identifier, tuple[str, datetime]]
+    astray: dict[tuple[str, str], str]
+
+
+async def _owners_loaded(
+    driver: asyncpg.Connection,
+    workspace_id: int,
+    kind: str,
+    identifiers: set[Identifier],
+    *,
+    skip_locked: bool = False,
+) -> _Owned:
+    owners = await store.owners(driver, workspace_id, kind, identifiers)
+    rows = await store.profiles_for_update(driver, owners.values(), skip_locked=skip_locked)
+    states = await _states(driver, rows)
+    held = {
         identifier: (state.id, added)
         for state in states
         for identifier, added in state.identifiers.items()
     }
+    astray = {
+        key: owner for key, owner in owners.items() if held.get(Identifier(*key), ("",))[0] != owner
+    }
+    return _Owned(owners, rows, states, held, astray)
 
 
 async def _states(
