@@ -66,11 +66,19 @@ ON CONFLICT (destination_id, bucket) DO UPDATE SET
     skipped_filters = s.skipped_filters + excluded.skipped_filters
 """
 
+# The rows are picked in a MATERIALIZED CTE, computed once per statement. As a subquery in
+# UPDATE ... FROM, PostgreSQL may run the LIMIT ... FOR UPDATE SKIP LOCKED part again while
+# the statement runs, and a second run skips the rows the first one locked and updated, so a
+# claim of 1 came back with more rows: a webhook set to single events then sent a batch (seen
+# in tests/destinations/test_delivery.py under a loaded full run).
 _CLAIM = """
+WITH picked AS MATERIALIZED (
+    SELECT id FROM deliveries WHERE destination_id = $1 AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+)
 UPDATE deliveries q
 SET next_attempt_at = now() + make_interval(secs => $3), attempts = q.attempts + 1
-FROM (SELECT id FROM deliveries WHERE destination_id = $1 AND next_attempt_at <= now()
-      ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) picked
+FROM picked
 WHERE q.id = picked.id
 RETURNING q.id, q.message_id, q.received_at, q.enqueued_at, q.attempts, q.payload::text
 """
@@ -78,13 +86,16 @@ RETURNING q.id, q.message_id, q.received_at, q.enqueued_at, q.attempts, q.payloa
 # Per-user order: only each user's oldest undelivered row may go, and only when it is due (a
 # row in flight or backing off holds that user's later rows back).
 _CLAIM_ORDERED = """
+WITH picked AS MATERIALIZED (
+    SELECT id FROM deliveries
+    WHERE id IN (SELECT DISTINCT ON (user_key) id FROM deliveries WHERE destination_id = $1
+                 ORDER BY user_key, id)
+      AND next_attempt_at <= now()
+    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+)
 UPDATE deliveries q
 SET next_attempt_at = now() + make_interval(secs => $3), attempts = q.attempts + 1
-FROM (SELECT id FROM deliveries
-      WHERE id IN (SELECT DISTINCT ON (user_key) id FROM deliveries WHERE destination_id = $1
-                   ORDER BY user_key, id)
-        AND next_attempt_at <= now()
-      ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) picked
+FROM picked
 WHERE q.id = picked.id
 RETURNING q.id, q.message_id, q.received_at, q.enqueued_at, q.attempts, q.payload::text
 """
