@@ -48,7 +48,9 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def people_events(people: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Messages in the order a site would send them, about five per person."""
+    """Messages in the order a site would send them, five per person on average: four
+    anonymous ones and an identify on one device, or two sessions of one or two anonymous ones
+    and an identify each on two devices (a fifth of the people)."""
     rng = random.Random(seed)
     messages: list[dict[str, Any]] = []
     for person in range(people):
@@ -56,7 +58,7 @@ def people_events(people: int, seed: int = 7) -> list[dict[str, Any]]:
         at = START + timedelta(seconds=rng.randrange(30 * 86400))
         for device in range(devices):
             anonymous = f"anon-{person}-{device}"
-            for step in range(rng.choice((2, 3, 4)) if devices == 1 else 2):
+            for step in range(rng.choice((3, 4, 5)) if devices == 1 else rng.choice((1, 2))):
                 at += timedelta(seconds=rng.randrange(1, 600))
                 kind = "page" if step % 2 == 0 else "track"
                 message: dict[str, Any] = {"type": kind, "anonymousId": anonymous}
