@@ -61,10 +61,16 @@ WHERE EXISTS (SELECT FROM events e
               WHERE e.partition = p.partition AND e.seq > coalesce(o.committed, 0))
 """
 
+# A partition's entries after an offset, as one range of the (partition, seq) index, whatever
+# the planner's costs. Written as ``partition = $1 AND seq > $2 ORDER BY seq``, it was planned
+# (default random_page_cost) as a walk of the primary key filtering out every other
+# partition's entries: 15 ms a batch of 2,000 against 1.4 ms. No equality on the partition, so
+# only this index yields the order asked for.
 _READ = """
 SELECT seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_id, timestamp,
        received_at, payload
-FROM events WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3
+FROM events WHERE (partition, seq) > ($1::smallint, $2::bigint) AND partition <= $1::smallint
+ORDER BY partition, seq LIMIT $3
 """
 
 
