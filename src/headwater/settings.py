@@ -57,11 +57,6 @@ class Settings(BaseSettings):
     run_processor: bool = True
     """``headwater serve`` runs the processor in-process; false for an API-only node."""
 
-    def processor_connections(self) -> int:
-        """Pooled connections the processor holds at most: two per partition in progress (its
-        transaction, and the profile stage's uncontended one) and one reading the log."""
-        return 2 * self.processor_concurrency + 1
-
     worker_metrics_port: int | None = None
     """``headwater worker`` serves Prometheus metrics on this port (at ``host``) when set."""
 
@@ -105,6 +100,11 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().isdigit():
             return timedelta(seconds=int(value))
         return value
+
+    def processor_connections(self) -> int:
+        """Pooled connections the processor holds at most: two per partition in progress (its
+        transaction, and the profile stage's uncontended one) and one reading the log."""
+        return 2 * self.processor_concurrency + 1
 
     def resolved_data_dir(self) -> Path:
         """The data directory as an absolute path (created on first use by the server)."""

@@ -201,10 +201,8 @@ class ProfileStage:
         if not items:
             return linked
         mentions = {i for item in items for i in item.event.mentions}
-        before, states, stored = await _owning_profiles(driver, workspace_id, kind, mentions)
-        applied, late = await self._apply(
-            driver, workspace_id, kind, items, rules, _Loaded(mentions, before, states, stored)
-        )
+        loaded = await _owning_profiles(driver, workspace_id, kind, mentions)
+        applied, late = await self._apply(driver, workspace_id, kind, items, rules, loaded)
         linked |= applied
         new_id = _NewIds(workspace_id, kind)
         for item in late:
@@ -491,7 +489,7 @@ class _NewIds:
 
 async def _owning_profiles(
     driver: asyncpg.Connection, workspace_id: int, kind: str, identifiers: set[Identifier]
-) -> tuple[dict[str, store.ProfileRow], list[ProfileState], dict[Identifier, tuple[str, datetime]]]:
+) -> _Loaded:
     """The profiles owning ``identifiers``, locked ``FOR UPDATE`` and loaded, with every
     identifier they own (-> profile, added at).
 
@@ -505,7 +503,7 @@ async def _owning_profiles(
     while True:
         owned = await _owners_loaded(driver, workspace_id, kind, identifiers)
         if not owned.astray:
-            return owned.rows, owned.states, owned.held
+            return _Loaded(identifiers, owned.rows, owned.states, owned.held)
         if owned.owners == previous:
             raise RuntimeError(f"identifiers owned by missing or merged profiles: {owned.astray}")
         previous = owned.owners

@@ -82,7 +82,7 @@ async def lock_identifiers(
 ) -> None:
     """Transaction locks on identifiers, in one order for every process (no deadlocks): only
     the holder may create or move them, so racing processors never make duplicate profiles."""
-    texts = sorted(_lock_texts(workspace_id, kind, keys))
+    texts = list(_lock_texts(workspace_id, kind, keys))  # ordered below, by lock key
     if texts:
         await connection.execute(
             "SELECT pg_advisory_xact_lock(h) FROM"
