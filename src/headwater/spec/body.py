@@ -163,10 +163,16 @@ def _decode_strict(decoder: msgspec.json.Decoder[Any], body: bytes | msgspec.Raw
         return decoder.decode(body)
     except msgspec.ValidationError as error:
         raise BadRequest("invalid_body", f"invalid request body: {error}") from None
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
+        # Bad UTF-8 is named by our own check: msgspec's exception type and wording for it
+        # changed between releases (UnicodeDecodeError before 0.23, DecodeError since).
+        try:
+            bytes(body).decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise BadRequest(
+                "invalid_json", f"request body is not valid UTF-8 (byte {bad.start})"
+            ) from None
         raise BadRequest("invalid_json", f"request body is not valid JSON: {error}") from None
-    except UnicodeDecodeError as error:  # msgspec raises it, not DecodeError, for bad UTF-8
-        raise BadRequest("invalid_json", f"request body is not valid UTF-8: {error}") from None
     except RecursionError:
         raise BadRequest("invalid_json", "request body is nested too deeply") from None
 
