@@ -25,6 +25,7 @@ from headwater.destinations import queue, store
 from headwater.destinations.base import Connector
 from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
+from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
@@ -40,6 +41,7 @@ __all__ = [
     "kinds",
     "list_destinations",
     "send_test",
+    "shown_config",
     "update_destination",
     "view",
 ]
@@ -72,14 +74,23 @@ def kinds() -> list[dict[str, Any]]:
     ]
 
 
+def shown_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A stored config as the API shows it: secret fields as ``{"set": true}``, URLs with their
+    user info and query values masked (:func:`~.redact.mask_url`)."""
+    return {
+        name: mask_url(value) if isinstance(value, str) else value
+        for name, value in masked(config).items()
+    }
+
+
 def view(destination: Destination, workspace: str) -> dict[str, Any]:
-    """A destination as the API shows it: secrets as ``{"set": true}``."""
+    """A destination as the API shows it: secrets as ``{"set": true}``, URLs masked."""
     return {
         "id": destination.id,
         "workspace": workspace,
         "name": destination.name,
         "kind": destination.kind,
-        "config": masked(destination.config),
+        "config": shown_config(destination.config),
         "sources": destination.sources,
         "filters": destination.filters,
         "categories": destination.categories,
@@ -129,8 +140,13 @@ def _validated_config(connector: type[Connector[Any]], raw: Any) -> dict[str, An
 def connector_config(
     box: SecretBox, connector: type[Connector[Any]], destination: Destination
 ) -> pydantic.BaseModel:
-    """The destination's typed config, secrets decrypted."""
-    return connector.config_type.model_validate(box.open(destination.config))
+    """The destination's typed config, secrets decrypted; 409 (naming the fields, never their
+    values) when the stored config no longer validates."""
+    try:
+        return connector.config_type.model_validate(box.open(destination.config))
+    except pydantic.ValidationError as error:
+        invalid = _invalid("invalid_config", "stored config: update it", error)
+        raise Conflict(invalid.code, invalid.message, **invalid.details) from None
 
 
 def _checked(
@@ -279,6 +295,8 @@ async def _merged_config(
     for key, value in patch.items():
         if key in secrets and value == {"set": True}:
             continue
+        if isinstance(value, str) and value == shown_config(merged).get(key):
+            continue  # a URL sent back as shown, its secret parts masked: keep them
         merged[key] = value
     return box.seal(_validated_config(connector, merged), secrets)
 
@@ -332,7 +350,7 @@ async def send_test(
     async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
         connector = connector_type(config, client)
         try:
-            result = await connector.send([event or SAMPLE_EVENT])
+            result = Redactor.of(config).result(await connector.send([event or SAMPLE_EVENT]))
         finally:
             await connector.close()
     return {
