@@ -30,6 +30,7 @@ from headwater.destinations.secrets import SecretBox, load_box, masked, secret_f
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
 from headwater.storage import driver_connection
+from headwater.workspaces import check_name
 
 __all__ = [
     "connector_config",
@@ -184,6 +185,15 @@ async def find(connection: AsyncConnection, workspace: str, destination_id: int)
     return found
 
 
+async def _own_sources(
+    connection: AsyncConnection, workspace: str, workspace_id: int, sources: list[int] | None
+) -> None:
+    """404, as for an unknown source, unless every source is the workspace's own."""
+    foreign = await store.foreign_sources(connection, workspace_id, sources or [])
+    if foreign:
+        raise NotFound("source_not_found", f"no source {foreign[0]} in {workspace!r}")
+
+
 async def create_destination(
     engine: AsyncEngine,
     settings: Settings,
@@ -198,9 +208,9 @@ async def create_destination(
     delivery: dict[str, Any] | None = None,
     enabled: bool = True,
 ) -> dict[str, Any]:
-    """Create a destination; answer its view. 400 for a bad kind, config or filter."""
-    if not name.strip():
-        raise BadRequest("invalid_name", "a destination needs a name")
+    """Create a destination; answer its view. 400 for a bad name, kind, config or filter;
+    404 for a source that is not the workspace's."""
+    check_name(name, what="a destination")
     connector = _connector(kind)
     plain = _validated_config(connector, config)
     columns = _checked(filters if filters is not None else [], delivery or {}, categories, sources)
@@ -209,6 +219,7 @@ async def create_destination(
             workspace_id = await store.workspace_id(connection, workspace)
             if workspace_id is None:
                 raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+            await _own_sources(connection, workspace, workspace_id, columns.get("sources"))
             box = await load_box(connection, settings.secret_key)
             destination_id = await store.insert_destination(
                 connection,
@@ -263,10 +274,11 @@ async def update_destination(
             for name in ("sources", "categories"):
                 if name in changes and changes[name] is None:
                     columns[name] = None
+            await _own_sources(connection, workspace, current.workspace_id, columns.get("sources"))
             if "name" in changes:
-                if not isinstance(changes["name"], str) or not changes["name"].strip():
+                if not isinstance(changes["name"], str):
                     raise BadRequest("invalid_name", "a destination needs a name")
-                columns["name"] = changes["name"]
+                columns["name"] = check_name(changes["name"], what="a destination")
             if "enabled" in changes:
                 columns["enabled"] = bool(changes["enabled"])
             if "config" in changes:
