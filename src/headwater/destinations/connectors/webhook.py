@@ -50,7 +50,7 @@ __all__ = ["Webhook", "WebhookConfig", "idempotency_key"]
 
 SIGNATURE_HEADER = "X-Signature"
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field names
-_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")  # printable, no outer spaces
+_VALUE = re.compile(r"([\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?)?")  # printable, no outer spaces
 _KEPT = "".join(c for c in string.punctuation if c != "%")
 
 
