@@ -11,11 +11,13 @@ from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
 
+import httpx
 import pytest
 
 from headwater.logs import configure
 from headwater.settings import Settings
 from headwater.storage.embedded import EmbeddedPostgres
+from tests.destinations.sink import Sink
 
 
 def test_trusted_proxies_tolerate_spaces_and_a_trailing_comma(
@@ -61,6 +63,17 @@ def test_json_logs_carry_extra_fields_and_exceptions(capsys: pytest.CaptureFixtu
     assert lines[0]["logger"] == "headwater.test"
     assert lines[1]["level"] == "error"
     assert "ValueError: boom" in lines[1]["exception"]
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize("level", ["info", "debug"])
+def test_the_http_clients_request_urls_are_never_logged(
+    capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    configure(level=level, form="json")
+    with Sink() as sink, httpx.Client() as client:
+        client.post(f"{sink.url}/hook?api_secret=hush-in-query", json={})
+    assert "hush" not in capsys.readouterr().err
 
 
 def test_processes_killed_with_sigkill_are_dropped_from_the_users_list(tmp_path: Path) -> None:

@@ -1,5 +1,9 @@
 """Logging: one JSON object a line by default (structured logs), or plain text.
 
+No log line carries a destination's secret: the HTTP client's request logging is off (see
+:func:`configure`) and the delivery engine logs failures masked by :mod:`headwater.destinations`'
+redactor.
+
 >>> configure(level="info", form="json")
 >>> logging.getLogger("headwater").warning("commit failed", extra={"requests": 3})
 {"time": "2026-11-23T10:00:00.000Z", "level": "warning", "logger": "headwater", ...}
@@ -55,3 +59,8 @@ def configure(*, level: str, form: LogFormat) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The HTTP client logs each request's full URL (at info) and its traffic (at debug): a
+    # destination's URL can be its credential (Slack) or carry one (GA4's api_secret), so its
+    # own logging stays off at every level. Deliveries are reported by the engine, masked.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -28,9 +28,19 @@ def test_workspaces_are_listed_and_created(api: Api) -> None:
     assert api.ok("POST", "/api/v1/workspaces", 201, json={"slug": other})["name"] == other
 
 
-@pytest.mark.parametrize("slug", ["Has Space", "UPPER", "-leading-dash", "", "a" * 64, "é"])
+@pytest.mark.parametrize(
+    "slug", ["Has Space", "UPPER", "-leading-dash", "", "a" * 64, "é", "trailing-newline\n"]
+)
 def test_an_invalid_workspace_slug_is_refused(api: Api, slug: str) -> None:
     api.error("POST", "/api/v1/workspaces", 400, "invalid_slug", json={"slug": slug})
+    assert slug not in {w["slug"] for w in api.ok("GET", "/api/v1/workspaces")}
+
+
+@pytest.mark.parametrize("name", ["Shop\n", "  ", "Sh\x00op", "Shop\u2028", "n" * 201])
+def test_an_invalid_workspace_name_is_refused(api: Api, name: str) -> None:
+    slug = unique("named")
+    body = {"slug": slug, "name": name}
+    api.error("POST", "/api/v1/workspaces", 400, "invalid_name", json=body)
     assert slug not in {w["slug"] for w in api.ok("GET", "/api/v1/workspaces")}
 
 
@@ -105,6 +115,7 @@ def test_a_source_in_an_unknown_workspace_is_not_found(api: Api) -> None:
     ("body", "status", "code"),
     [
         ({"name": "  "}, 400, "invalid_name"),
+        ({"name": "pasted\n"}, 400, "invalid_name"),
         ({"name": unique("short-key"), "write_key": "short"}, 400, "invalid_write_key"),
         ({"name": unique("kind"), "kind": "mobile"}, 422, "invalid_request"),
         ({}, 422, "invalid_request"),

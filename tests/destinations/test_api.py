@@ -208,3 +208,42 @@ def test_cli_creates_lists_and_reports(space: Space) -> None:
     assert stats["health"]["state"] == "no_data"  # type: ignore[index]
     disabled = cli("disable", str(created["id"]))  # type: ignore[index]
     assert disabled["enabled"] is False  # type: ignore[index]
+
+
+def test_a_destination_takes_only_its_own_workspaces_sources(space: Space) -> None:
+    other = Space.create(space.server)
+    body = {"name": "h", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}}
+    for sources in ([other.source_id], [space.source_id, other.source_id], [2**31]):
+        answer = space.admin("POST", json={**body, "sources": sources})
+        assert (answer.status_code, answer.json()["code"]) == (404, "source_not_found")
+    own = space.ok("POST", json={**body, "sources": [space.source_id]})
+    answer = space.admin("PATCH", f"/{own['id']}", json={"sources": [other.source_id]})
+    assert (answer.status_code, answer.json()["code"]) == (404, "source_not_found")
+    assert space.ok("GET", f"/{own['id']}")["sources"] == [space.source_id]
+    assert [d["name"] for d in space.ok("GET")] == ["h"]
+
+
+def test_a_name_with_a_control_character_is_refused(space: Space) -> None:
+    body = {"kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}}
+    for name in ("hook\n", "ho\x00ok", " "):
+        answer = space.admin("POST", json={**body, "name": name})
+        assert (answer.status_code, answer.json()["code"]) == (400, "invalid_name")
+    created = space.ok("POST", json={**body, "name": "hook"})
+    answer = space.admin("PATCH", f"/{created['id']}", json={"name": "hook\r\n"})
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid_name")
+
+
+def test_a_url_is_shown_masked_and_kept_when_sent_back(space: Space) -> None:
+    with Sink() as sink:
+        url = f"{sink.url.replace('//', '//hw:pw-hush-1@')}/in?token=hush-token-2&v=2"
+        created = space.ok("POST", json={"name": "u", "kind": "webhook", "config": {"url": url}})
+        shown = created["config"]["url"]
+        assert shown.startswith("http://****@127.0.0.1:")
+        assert shown.endswith("/in?token=****&v=****")
+        patched = space.ok("PATCH", f"/{created['id']}", json={"config": created["config"]})
+        assert "hush" not in json.dumps(patched)
+        answer = space.ok("POST", f"/{created['id']}/test", json={})
+        assert answer["outcome"] == "delivered"
+        assert "hush" not in json.dumps(answer)
+        (request,) = sink.requests
+        assert request.query == {"token": ["hush-token-2"], "v": ["2"]}

@@ -177,7 +177,11 @@ async def errors(
 ) -> list[dict[str, Any]]:
     """The latest failed sends, each with its request and response."""
     return await destinations.errors(
-        runtime.database.engine, workspace=workspace, destination_id=destination_id, limit=limit
+        runtime.database.engine,
+        workspace=workspace,
+        destination_id=destination_id,
+        limit=limit,
+        settings=runtime.settings,
     )
 
 
@@ -195,6 +199,7 @@ async def dead_letters(
         destination_id=destination_id,
         limit=limit,
         before=before,
+        settings=runtime.settings,
     )
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "recorded",
     "retry_after_seconds",
     "transport_failure",
+    "unbuildable",
 ]
 
 Event = Mapping[str, Any]
@@ -49,7 +50,6 @@ Event = Mapping[str, Any]
 ConfigT = TypeVar("ConfigT", bound=pydantic.BaseModel)
 
 _BODY_LIMIT = 4_096
-_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 class Outcome(enum.Enum):
@@ -59,7 +59,8 @@ class Outcome(enum.Enum):
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
-    """A request and its response as shown to users (bodies cut to 4 KB, secrets masked)."""
+    """A request and its response as shown to users (bodies cut to 4 KB; masked by
+    :class:`~.redact.Redactor` before it is stored or shown)."""
 
     method: str
     url: str
@@ -91,8 +92,8 @@ class Connector(abc.ABC, Generic[ConfigT]):
     kind: ClassVar[str]
     """The registry name, also the name matched case-sensitively in ``integrations``."""
     config_type: ClassVar[type[pydantic.BaseModel]]
-    """The typed config; fields typed ``pydantic.SecretStr`` are encrypted at rest and never
-    returned by the API."""
+    """The typed config; fields typed ``pydantic.SecretStr`` are encrypted at rest, never
+    returned by the API and masked wherever deliveries show up (see :mod:`.redact`)."""
     max_batch: ClassVar[int] = 1
     """How many events :meth:`send` accepts at once (1: no batching)."""
     categories: ClassVar[tuple[str, ...]] = ()
@@ -104,7 +105,10 @@ class Connector(abc.ABC, Generic[ConfigT]):
 
     @abc.abstractmethod
     async def send(self, events: Sequence[Event]) -> SendResult:
-        """Send ``events`` (at most :attr:`max_batch`); never raise for vendor or network errors."""
+        """Send ``events`` (at most :attr:`max_batch`); never raise for vendor or network errors.
+
+        The result may hold the config's secrets as sent: the engine masks them
+        (:class:`~.redact.Redactor`) before anything is stored, shown or logged."""
 
     def batch_limit(self) -> int:
         """How many events this instance's :meth:`send` takes at once: :attr:`max_batch`,
@@ -115,32 +119,42 @@ class Connector(abc.ABC, Generic[ConfigT]):
         """Release what the connector opened itself (the injected client is not its own)."""
 
 
-def recorded(response: httpx.Response, *, secrets: Sequence[str] = ()) -> Exchange:
-    """The exchange behind ``response``, with every string in ``secrets`` masked."""
+def recorded(response: httpx.Response) -> Exchange:
+    """The exchange behind ``response``, bodies cut to 4 KB (secrets are masked by the engine,
+    :mod:`.redact`, before an exchange is stored or shown)."""
     request = response.request
     return Exchange(
         method=request.method,
-        url=_mask(str(request.url), secrets),
-        request_headers=_headers(request.headers, secrets),
-        request_body=_mask(_text(request.content), secrets),
+        url=str(request.url),
+        request_headers=dict(request.headers.items()),
+        request_body=_text(request.content),
         status=response.status_code,
         response_headers=dict(response.headers.items()),
-        response_body=_mask(_text(response.content), secrets),
+        response_body=_text(response.content),
     )
 
 
-def transport_failure(
-    request: httpx.Request, error: httpx.HTTPError, *, secrets: Sequence[str] = ()
-) -> SendResult:
-    """A retryable result for a request that got no response (timeout, refused, reset)."""
+def transport_failure(request: httpx.Request, error: httpx.HTTPError) -> SendResult:
+    """The result for a request that got no response: retryable (timeout, refused, reset),
+    except when the client refused to send it (a header it cannot carry): that repeats
+    on every try, so it is a permanent failure."""
     exchange = Exchange(
         method=request.method,
-        url=_mask(str(request.url), secrets),
-        request_headers=_headers(request.headers, secrets),
-        request_body=_mask(_text(request.content), secrets),
+        url=str(request.url),
+        request_headers=dict(request.headers.items()),
+        request_body=_text(request.content),
         error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__,
     )
-    return SendResult(outcome=Outcome.RETRY, exchange=exchange, error=exchange.error)
+    outcome = Outcome.FAILED if isinstance(error, httpx.LocalProtocolError) else Outcome.RETRY
+    return SendResult(outcome=outcome, exchange=exchange, error=exchange.error)
+
+
+def unbuildable(method: str, url: str, error: ValueError | httpx.InvalidURL) -> SendResult:
+    """A permanent failure for a request the client cannot even build from the config (a
+    header value outside ASCII, a malformed URL): every retry would fail the same way."""
+    reason = f"the request cannot be built: {type(error).__name__}: {error}"
+    exchange = Exchange(method=method, url=url, request_headers={}, request_body="", error=reason)
+    return SendResult(outcome=Outcome.FAILED, exchange=exchange, error=reason)
 
 
 def classify(exchange: Exchange) -> SendResult:
@@ -187,18 +201,3 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
 def _text(content: bytes) -> str:
     text = content[:_BODY_LIMIT].decode("utf-8", "replace")
     return text + "…" if len(content) > _BODY_LIMIT else text
-
-
-def _headers(headers: httpx.Headers, secrets: Sequence[str]) -> dict[str, str]:
-    """Headers as shown: credentials always masked, whatever their encoding."""
-    return {
-        name: "****" if name in _CREDENTIAL_HEADERS else _mask(value, secrets)
-        for name, value in headers.items()
-    }
-
-
-def _mask(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    return text

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.destinations import queue
 from headwater.destinations.base import Connector, Outcome, SendResult
 from headwater.destinations.model import LATENCY_BOUNDS_MS, DeliveryOptions, Destination
+from headwater.destinations.redact import Redactor
 from headwater.storage import driver_connection
 
 __all__ = ["DELIVERIES", "LATENCY", "Backoff", "Lane", "plan"]
@@ -136,6 +137,7 @@ class Lane:
     ) -> None:
         self.destination = destination
         self.connector = connector
+        self.redactor = Redactor.of(connector.config)
         self.options: DeliveryOptions = destination.delivery_options()
         self.wake = asyncio.Event()
         self._engine = engine
@@ -213,12 +215,17 @@ class Lane:
         return len(claimed)
 
     async def _send(self, events: list[dict[str, Any]]) -> SendResult:
+        """The connector's result with the config's secrets masked: what is stored and shown."""
         try:
-            return await self.connector.send(events)
+            return self.redactor.result(await self.connector.send(events))
         # A connector must not raise; if one does (a bug), its batch is retried, not lost.
+        # The traceback is logged masked: its message may quote the config.
         except Exception as error:  # noqa: BLE001
-            _log.exception("connector %s raised", self.destination.kind)
-            return SendResult(outcome=Outcome.RETRY, error=f"{type(error).__name__}: {error}")
+            _log.error(
+                "connector %s raised: %s", self.destination.kind, self.redactor.failure(error)
+            )
+            error_text = self.redactor.text(f"{type(error).__name__}: {error}")
+            return SendResult(outcome=Outcome.RETRY, error=error_text)
 
     def _count(self, done: queue.Settlement) -> None:
         label = self._label

@@ -20,9 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.destinations import store
+from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import LATENCY_BOUNDS_MS, Destination
-from headwater.destinations.service import find
-from headwater.errors import BadRequest
+from headwater.destinations.redact import Redactor
+from headwater.destinations.secrets import load_box
+from headwater.destinations.service import connector_config, find
+from headwater.errors import BadRequest, HeadwaterError
+from headwater.settings import Settings
 
 __all__ = ["dead_letters", "errors", "health", "health_of", "percentile", "stats"]
 
@@ -143,13 +147,22 @@ async def health(engine: AsyncEngine, *, workspace: str, destination_id: int) ->
 
 
 async def errors(
-    engine: AsyncEngine, *, workspace: str, destination_id: int, limit: int = 20
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    destination_id: int,
+    limit: int = 20,
+    settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
-    """The newest failed sends, newest first, each with its request and response."""
+    """The newest failed sends, newest first, each with its request and response.
+
+    Stored masked; with ``settings`` (to open the config's secrets) masked again as read, so
+    that records kept from before a secret was known to be one never show it."""
     async with engine.connect() as connection:
-        await find(connection, workspace, destination_id)
+        destination = await find(connection, workspace, destination_id)
         found = await store.latest_errors(connection, destination_id, limit=_limit(limit))
-    return [_iso(item) for item in found]
+        redactor = await _redactor(connection, settings, destination)
+    return [redactor.stored(_iso(item)) for item in found]
 
 
 async def dead_letters(
@@ -159,14 +172,35 @@ async def dead_letters(
     destination_id: int,
     limit: int = 50,
     before: int | None = None,
+    settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
-    """Dead letters, newest first (page with ``before`` = the last id seen)."""
+    """Dead letters, newest first (page with ``before`` = the last id seen); their error and
+    exchange masked as in :func:`errors`, their payload (the event) as it is."""
     async with engine.connect() as connection:
-        await find(connection, workspace, destination_id)
+        destination = await find(connection, workspace, destination_id)
         found = await store.dead_letters(
             connection, destination_id, limit=_limit(limit), before=before
         )
-    return [_iso(item) for item in found]
+        redactor = await _redactor(connection, settings, destination)
+    return [
+        {**item, **redactor.stored({k: item[k] for k in ("error", "exchange")})}
+        for item in map(_iso, found)
+    ]
+
+
+async def _redactor(
+    connection: AsyncConnection, settings: Settings | None, destination: Destination
+) -> Redactor:
+    """The destination's redactor; one that masks nothing without ``settings`` or when its
+    stored config no longer opens (the records were masked when written)."""
+    connector = CONNECTORS.get(destination.kind)
+    if settings is None or connector is None:
+        return Redactor(())
+    try:
+        box = await load_box(connection, settings.secret_key)
+        return Redactor.of(connector_config(box, connector, destination))
+    except HeadwaterError:
+        return Redactor(())
 
 
 def _limit(limit: int) -> int:

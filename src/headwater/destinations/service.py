@@ -25,10 +25,12 @@ from headwater.destinations import queue, store
 from headwater.destinations.base import Connector
 from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
+from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
 from headwater.storage import driver_connection
+from headwater.workspaces import check_name
 
 __all__ = [
     "connector_config",
@@ -40,6 +42,7 @@ __all__ = [
     "kinds",
     "list_destinations",
     "send_test",
+    "shown_config",
     "update_destination",
     "view",
 ]
@@ -72,14 +75,23 @@ def kinds() -> list[dict[str, Any]]:
     ]
 
 
+def shown_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A stored config as the API shows it: secret fields as ``{"set": true}``, URLs with their
+    user info and query values masked (:func:`~.redact.mask_url`)."""
+    return {
+        name: mask_url(value) if isinstance(value, str) else value
+        for name, value in masked(config).items()
+    }
+
+
 def view(destination: Destination, workspace: str) -> dict[str, Any]:
-    """A destination as the API shows it: secrets as ``{"set": true}``."""
+    """A destination as the API shows it: secrets as ``{"set": true}``, URLs masked."""
     return {
         "id": destination.id,
         "workspace": workspace,
         "name": destination.name,
         "kind": destination.kind,
-        "config": masked(destination.config),
+        "config": shown_config(destination.config),
         "sources": destination.sources,
         "filters": destination.filters,
         "categories": destination.categories,
@@ -129,8 +141,13 @@ def _validated_config(connector: type[Connector[Any]], raw: Any) -> dict[str, An
 def connector_config(
     box: SecretBox, connector: type[Connector[Any]], destination: Destination
 ) -> pydantic.BaseModel:
-    """The destination's typed config, secrets decrypted."""
-    return connector.config_type.model_validate(box.open(destination.config))
+    """The destination's typed config, secrets decrypted; 409 (naming the fields, never their
+    values) when the stored config no longer validates."""
+    try:
+        return connector.config_type.model_validate(box.open(destination.config))
+    except pydantic.ValidationError as error:
+        invalid = _invalid("invalid_config", "stored config: update it", error)
+        raise Conflict(invalid.code, invalid.message, **invalid.details) from None
 
 
 def _checked(
@@ -168,6 +185,15 @@ async def find(connection: AsyncConnection, workspace: str, destination_id: int)
     return found
 
 
+async def _own_sources(
+    connection: AsyncConnection, workspace: str, workspace_id: int, sources: list[int] | None
+) -> None:
+    """404, as for an unknown source, unless every source is the workspace's own."""
+    foreign = await store.foreign_sources(connection, workspace_id, sources or [])
+    if foreign:
+        raise NotFound("source_not_found", f"no source {foreign[0]} in {workspace!r}")
+
+
 async def create_destination(
     engine: AsyncEngine,
     settings: Settings,
@@ -182,9 +208,9 @@ async def create_destination(
     delivery: dict[str, Any] | None = None,
     enabled: bool = True,
 ) -> dict[str, Any]:
-    """Create a destination; answer its view. 400 for a bad kind, config or filter."""
-    if not name.strip():
-        raise BadRequest("invalid_name", "a destination needs a name")
+    """Create a destination; answer its view. 400 for a bad name, kind, config or filter;
+    404 for a source that is not the workspace's."""
+    check_name(name, what="a destination")
     connector = _connector(kind)
     plain = _validated_config(connector, config)
     columns = _checked(filters if filters is not None else [], delivery or {}, categories, sources)
@@ -193,6 +219,7 @@ async def create_destination(
             workspace_id = await store.workspace_id(connection, workspace)
             if workspace_id is None:
                 raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+            await _own_sources(connection, workspace, workspace_id, columns.get("sources"))
             box = await load_box(connection, settings.secret_key)
             destination_id = await store.insert_destination(
                 connection,
@@ -247,10 +274,11 @@ async def update_destination(
             for name in ("sources", "categories"):
                 if name in changes and changes[name] is None:
                     columns[name] = None
+            await _own_sources(connection, workspace, current.workspace_id, columns.get("sources"))
             if "name" in changes:
-                if not isinstance(changes["name"], str) or not changes["name"].strip():
+                if not isinstance(changes["name"], str):
                     raise BadRequest("invalid_name", "a destination needs a name")
-                columns["name"] = changes["name"]
+                columns["name"] = check_name(changes["name"], what="a destination")
             if "enabled" in changes:
                 columns["enabled"] = bool(changes["enabled"])
             if "config" in changes:
@@ -279,6 +307,8 @@ async def _merged_config(
     for key, value in patch.items():
         if key in secrets and value == {"set": True}:
             continue
+        if isinstance(value, str) and value == shown_config(merged).get(key):
+            continue  # a URL sent back as shown, its secret parts masked: keep them
         merged[key] = value
     return box.seal(_validated_config(connector, merged), secrets)
 
@@ -332,7 +362,7 @@ async def send_test(
     async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
         connector = connector_type(config, client)
         try:
-            result = await connector.send([event or SAMPLE_EVENT])
+            result = Redactor.of(config).result(await connector.send([event or SAMPLE_EVENT]))
         finally:
             await connector.close()
     return {

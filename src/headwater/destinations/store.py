@@ -19,6 +19,7 @@ __all__ = [
     "dead_letters",
     "delete_destination",
     "destinations",
+    "foreign_sources",
     "get_destination",
     "insert_destination",
     "latest_errors",
@@ -58,6 +59,20 @@ async def workspace_id(connection: AsyncConnection, slug: str) -> int | None:
         text("SELECT id FROM workspaces WHERE slug = :slug"), {"slug": slug}
     )
     return int(value) if value is not None else None
+
+
+async def foreign_sources(
+    connection: AsyncConnection, workspace_id: int, source_ids: list[int]
+) -> list[int]:
+    """The ids among ``source_ids`` that are no source of the workspace, in their order."""
+    if not source_ids:
+        return []
+    owned = await connection.scalars(
+        text("SELECT id FROM sources WHERE workspace_id = :workspace AND id = ANY(:ids)"),
+        {"workspace": workspace_id, "ids": [i for i in source_ids if -(2**31) <= i < 2**31]},
+    )
+    mine = set(owned)
+    return [i for i in source_ids if i not in mine]
 
 
 async def destinations(

@@ -29,7 +29,7 @@ from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.delivery import Backoff, Lane
 from headwater.destinations.model import Destination
 from headwater.destinations.secrets import SecretBox, load_box
-from headwater.errors import HeadwaterError
+from headwater.errors import ApiError, HeadwaterError
 from headwater.settings import Settings
 from headwater.storage import driver_connection
 
@@ -131,8 +131,10 @@ class DeliveryWorkers:
         assert self._box is not None
         try:
             config = service.connector_config(self._box, connector_type, destination)
-        except (HeadwaterError, ValueError) as error:
-            _log.error("destination %s: unusable config: %s", destination.id, error)
+        except HeadwaterError as error:  # the message names fields, never their values
+            _log.error(
+                "destination %s: unusable config: %s", destination.id, error, extra=_details(error)
+            )
             return
         options = destination.delivery_options()
         client = httpx.AsyncClient(
@@ -212,3 +214,7 @@ class DeliveryWorkers:
         lane = self.lanes.get(int(text)) if text.isdigit() else None
         if lane is not None:
             lane.wake.set()
+
+
+def _details(error: HeadwaterError) -> dict[str, Any]:
+    return {"errors": error.details.get("errors")} if isinstance(error, ApiError) else {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from typing import Any
 
 import msgspec
@@ -24,6 +25,7 @@ __all__ = [
     "access_token_workspace",
     "bootstrap",
     "check_admin_token",
+    "check_name",
     "create_access_token",
     "create_source",
     "create_workspace",
@@ -34,7 +36,28 @@ __all__ = [
     "update_source",
 ]
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_NAME_LIMIT = 200
+_CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})  # controls, surrogates, line/paragraph breaks
+
+
+def check_name(value: str, *, what: str) -> str:
+    """``value`` if it is a usable display name, else 400 ``invalid_name``: 1-200 characters,
+    not blank, no control characters (a trailing newline from a pasted name included).
+
+    >>> check_name("Orders hook", what="a destination")
+    'Orders hook'
+    """
+    if (
+        not value.strip()
+        or len(value) > _NAME_LIMIT
+        or any(unicodedata.category(c) in _CONTROL for c in value)
+    ):
+        raise BadRequest(
+            "invalid_name",
+            f"{what} needs a name of 1-{_NAME_LIMIT} characters without control characters",
+        )
+    return value
 
 
 class Bootstrap(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,10 +109,12 @@ async def check_admin_token(engine: AsyncEngine, token: str, *, configured: str 
 
 
 async def create_workspace(engine: AsyncEngine, *, slug: str, name: str | None = None) -> Workspace:
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):  # fullmatch: "$" would let a trailing newline through
         raise BadRequest(
             "invalid_slug", "a workspace slug is 1-63 lowercase letters, digits or '-'"
         )
+    if name is not None:
+        check_name(name, what="a workspace")
     try:
         async with engine.begin() as connection:
             return await store.insert_workspace(connection, slug=slug, name=name or slug)
@@ -112,8 +137,7 @@ async def create_source(
     strict: bool = False,
 ) -> Source:
     """Create a source; a write key is generated unless given."""
-    if not name.strip():
-        raise BadRequest("invalid_name", "a source needs a name")
+    check_name(name, what="a source")
     if write_key is not None and not 8 <= len(write_key) <= 200:
         raise BadRequest("invalid_write_key", "a write key has 8 to 200 characters")
     try:
@@ -157,6 +181,8 @@ async def update_source(engine: AsyncEngine, source_id: int, **values: Any) -> S
     unknown = set(values) - allowed
     if unknown:
         raise BadRequest("invalid_field", f"cannot change {', '.join(sorted(unknown))}")
+    if values.get("name") is not None:
+        check_name(values["name"], what="a source")
     try:
         async with engine.begin() as connection:
             if await store.get_source(connection, source_id) is None:

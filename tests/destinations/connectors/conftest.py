@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
 
 import httpx
 import pytest
 
+from headwater.destinations.base import Connector, Event, SendResult
+from headwater.destinations.redact import Redactor
 from tests.destinations.sink import Sink
 
 TIMEOUT = 0.5
@@ -24,3 +27,9 @@ def sink() -> Iterator[Sink]:
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=TIMEOUT) as shared:
         yield shared
+
+
+async def shown(connector: Connector[Any], events: Sequence[Event]) -> SendResult:
+    """``connector.send(events)`` as the delivery engine stores and shows it: masked by the
+    config's :class:`~headwater.destinations.redact.Redactor`."""
+    return Redactor.of(connector.config).result(await connector.send(events))

@@ -9,7 +9,7 @@ import pytest
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors.amplitude import Amplitude, AmplitudeConfig
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -177,9 +177,9 @@ async def test_server_error_and_timeout_are_retried_with_the_key_masked(
     sink: Sink, client: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(500, {"code": 500, "error": "internal"})
-    failed = await connector(sink, client).send([track(userId=USER)])
+    failed = await shown(connector(sink, client), [track(userId=USER)])
     sink.handler = lambda _: Reply(200, {"code": 200}, delay=TIMEOUT * 3)
-    slow = await connector(sink, client).send([track(userId=USER)])
+    slow = await shown(connector(sink, client), [track(userId=USER)])
     assert (failed.outcome, slow.outcome) == (Outcome.RETRY, Outcome.RETRY)
     for result in (failed, slow):
         assert result.exchange is not None

@@ -10,7 +10,7 @@ import httpx
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors.braze import Braze, BrazeConfig
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import TIMESTAMP, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -168,9 +168,9 @@ async def test_server_errors_and_timeouts_are_retried_with_the_key_masked(
     sink: Sink, client: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(502, "bad gateway")
-    broken = await connector(sink, client).send([track()])
+    broken = await shown(connector(sink, client), [track()])
     sink.handler = lambda _: Reply(201, {"message": "success"}, delay=TIMEOUT * 3)
-    slow = await connector(sink, client).send([track()])
+    slow = await shown(connector(sink, client), [track()])
     assert (broken.outcome, slow.outcome) == (Outcome.RETRY, Outcome.RETRY)
     for result in (broken, slow):
         assert result.exchange is not None

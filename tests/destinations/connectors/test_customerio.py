@@ -10,7 +10,7 @@ import pytest
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors._common import basic_auth
 from headwater.destinations.connectors.customerio import CustomerIo, CustomerIoConfig, ulid
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -122,13 +122,13 @@ async def test_calls_it_cannot_take_are_refused(
 
 async def test_errors(sink: Sink, client: httpx.AsyncClient) -> None:
     sink.handler = lambda _: Reply(401, {"meta": {"error": "Unauthorized request"}})
-    denied = await connector(sink, client).send([track()])
+    denied = await shown(connector(sink, client), [track()])
     sink.handler = lambda _: Reply(429, {"meta": {"error": "rate limited"}}, {"Retry-After": "1"})
-    limited = await connector(sink, client).send([track()])
+    limited = await shown(connector(sink, client), [track()])
     sink.handler = lambda _: Reply(500, {"meta": {"error": "internal"}})
-    broken = await connector(sink, client).send([track()])
+    broken = await shown(connector(sink, client), [track()])
     sink.handler = lambda _: Reply(200, {}, delay=TIMEOUT * 3)
-    slow = await connector(sink, client).send([track()])
+    slow = await shown(connector(sink, client), [track()])
     assert denied.outcome is Outcome.FAILED
     assert (limited.outcome, limited.retry_after) == (Outcome.RETRY, 1.0)
     assert (broken.outcome, slow.outcome) == (Outcome.RETRY, Outcome.RETRY)

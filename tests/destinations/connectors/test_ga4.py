@@ -10,7 +10,7 @@ import httpx
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors.ga4 import GoogleAnalytics4, GoogleAnalytics4Config
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -135,11 +135,11 @@ async def test_one_retryable_request_retries_the_batch(
 
 async def test_http_errors(sink: Sink, client: httpx.AsyncClient) -> None:
     sink.handler = lambda _: Reply(400, {"error": {"code": 400, "message": "bad"}})
-    bad = await connector(sink, client).send([track()])
+    bad = await shown(connector(sink, client), [track()])
     sink.handler = lambda _: Reply(429, "", {"Retry-After": "2"})
-    limited = await connector(sink, client).send([track()])
+    limited = await shown(connector(sink, client), [track()])
     sink.handler = lambda _: Reply(204, "", delay=TIMEOUT * 3)
-    slow = await connector(sink, client).send([track()])
+    slow = await shown(connector(sink, client), [track()])
     assert bad.outcome is Outcome.FAILED
     assert (limited.outcome, limited.retry_after) == (Outcome.RETRY, 2.0)
     assert slow.outcome is Outcome.RETRY

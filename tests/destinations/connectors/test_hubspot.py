@@ -11,7 +11,7 @@ import httpx
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors._common import stable_uuid
 from headwater.destinations.connectors.hubspot import HubSpot, HubSpotConfig
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import TIMESTAMP, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -196,11 +196,11 @@ async def test_rate_limit_waits_for_the_window_and_secrets_are_masked(
         429,
         {"status": "error", "message": "You have reached your secondly limit.", "policyName": "x"},
     )
-    limited = await connector(sink, client).send([identify(traits={"email": "a@b.io"})])
+    limited = await shown(connector(sink, client), [identify(traits={"email": "a@b.io"})])
     sink.handler = lambda _: Reply(200, {}, delay=TIMEOUT * 3)
-    slow = await connector(sink, client).send([identify(traits={"email": "a@b.io"})])
+    slow = await shown(connector(sink, client), [identify(traits={"email": "a@b.io"})])
     sink.handler = lambda _: Reply(503, {"status": "error"})
-    broken = await connector(sink, client).send([identify(traits={"email": "a@b.io"})])
+    broken = await shown(connector(sink, client), [identify(traits={"email": "a@b.io"})])
     assert (limited.outcome, limited.retry_after) == (Outcome.RETRY, 10.0)
     assert (slow.outcome, broken.outcome) == (Outcome.RETRY, Outcome.RETRY)
     for result in (limited, slow):

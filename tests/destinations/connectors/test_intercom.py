@@ -11,7 +11,7 @@ import httpx
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors.intercom import Intercom, IntercomConfig
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -124,18 +124,18 @@ async def test_documented_errors(sink: Sink, client: httpx.AsyncClient) -> None:
         "errors": [{"code": "unauthorized", "message": "Access Token Invalid"}],
     }
     sink.handler = lambda _: Reply(401, unauthorized)
-    denied = await connector(sink, client).send([track()])
+    denied = await shown(connector(sink, client), [track()])
     reset = int(time.time()) + 20
     limited_body = {
         "type": "error.list",
         "errors": [{"code": "rate_limit_exceeded", "message": "Exceeded rate limit"}],
     }
     sink.handler = lambda _: Reply(429, limited_body, {"X-RateLimit-Reset": str(reset)})
-    limited = await connector(sink, client).send([identify()])
+    limited = await shown(connector(sink, client), [identify()])
     sink.handler = lambda _: Reply(500, {"type": "error.list", "errors": []})
-    broken = await connector(sink, client).send([track()])
+    broken = await shown(connector(sink, client), [track()])
     sink.handler = lambda _: Reply(200, EMPTY_SEARCH, delay=TIMEOUT * 3)
-    slow = await connector(sink, client).send([identify()])
+    slow = await shown(connector(sink, client), [identify()])
     assert denied.outcome is Outcome.FAILED
     assert limited.outcome is Outcome.RETRY
     assert limited.retry_after is not None

@@ -15,7 +15,7 @@ import pytest
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors.mailchimp import Mailchimp, MailchimpConfig
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import identify, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -121,11 +121,11 @@ async def test_compliance_state_is_permanent_and_skips_tags(
 async def test_retryable_errors_and_masked_key(sink: Sink, client: httpx.AsyncClient) -> None:
     event = identify(traits={"email": "ada@example.com"})
     sink.handler = lambda _: Reply(429, {"title": "Too Many Requests", "status": 429})
-    limited = await connector(sink, client).send([event])
+    limited = await shown(connector(sink, client), [event])
     sink.handler = lambda _: Reply(503, {"title": "Service Unavailable", "status": 503})
-    broken = await connector(sink, client).send([event])
+    broken = await shown(connector(sink, client), [event])
     sink.handler = lambda _: Reply(200, {}, delay=TIMEOUT * 3)
-    slow = await connector(sink, client).send([event])
+    slow = await shown(connector(sink, client), [event])
     assert [r.outcome for r in (limited, broken, slow)] == [Outcome.RETRY] * 3
     for result in (limited, slow):
         assert result.exchange is not None

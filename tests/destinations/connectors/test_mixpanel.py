@@ -10,7 +10,7 @@ import pytest
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors._common import basic_auth, stable_uuid
 from headwater.destinations.connectors.mixpanel import Mixpanel, MixpanelConfig
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -158,7 +158,7 @@ async def test_service_account_authenticates_import_with_project_id(
         service_account_secret="sa-secret-value",
         project_id="12345",
     )
-    result = await mixpanel.send([track()])
+    result = await shown(mixpanel, [track()])
     assert result.outcome is Outcome.DELIVERED
     assert result.exchange is not None
     assert result.exchange.request_headers["authorization"] == "****"
@@ -234,7 +234,7 @@ async def test_timeout_is_retried_with_the_token_masked(
     sink: Sink, client: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(200, {"status": 1, "error": None}, delay=TIMEOUT * 3)
-    result = await connector(sink, client).send([identify(traits={"plan": "pro"})])
+    result = await shown(connector(sink, client), [identify(traits={"plan": "pro"})])
     assert result.outcome is Outcome.RETRY
     assert result.exchange is not None
     assert TOKEN not in result.exchange.request_body

@@ -7,7 +7,7 @@ import pytest
 
 from headwater.destinations.base import Outcome
 from headwater.destinations.connectors.slack import Slack, SlackConfig
-from tests.destinations.connectors.conftest import TIMEOUT
+from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -110,7 +110,7 @@ async def test_timeout_is_retried_and_the_webhook_url_is_masked(
     sink: Sink, client: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(200, "ok", delay=TIMEOUT * 3)
-    result = await connector(sink, client, send_all_events=True).send([track()])
+    result = await shown(connector(sink, client, send_all_events=True), [track()])
     assert result.outcome is Outcome.RETRY
     assert result.exchange is not None
     assert result.exchange.error is not None

@@ -8,8 +8,8 @@ mistyped field reads as ``None`` (or an empty mapping), so a connector decides w
     ('u1', 'A@x.io', 'u1')
 
 Calling: :func:`call` sends one request and returns a :class:`Sent` (the classified
-:class:`SendResult` and the parsed JSON body), turning transport errors into retries and masking
-the given secrets in the recorded exchange.
+:class:`SendResult` and the parsed JSON body), turning transport errors into retries (the engine
+masks the config's secrets in what is recorded).
 
 Merging: a connector that makes several requests for one batch (one per vendor endpoint, one per
 user) describes each with a :class:`Part` and folds them with :func:`combine`.
@@ -35,6 +35,7 @@ from headwater.destinations.base import (
     classify,
     recorded,
     transport_failure,
+    unbuildable,
 )
 from headwater.spec import parse_timestamp
 
@@ -238,22 +239,25 @@ async def call(
     method: str,
     url: str,
     *,
-    secrets: Sequence[str],
     json: Any = None,
     **options: Any,
 ) -> Sent:
     """Send one request (``options`` as for ``httpx.AsyncClient.request``) and classify its
-    response the usual way; never raises for network errors."""
-    request = client.build_request(method, url, json=json, **options)
+    response the usual way; never raises for network errors or a request the config makes
+    unbuildable (:func:`~headwater.destinations.base.unbuildable`)."""
+    try:
+        request = client.build_request(method, url, json=json, **options)
+    except (ValueError, httpx.InvalidURL) as error:
+        return Sent(unbuildable(method, url, error))
     try:
         response = await client.send(request)
     except httpx.HTTPError as error:
-        return Sent(transport_failure(request, error, secrets=secrets))
+        return Sent(transport_failure(request, error))
     try:
         body = response.json() if response.content else None
     except ValueError:
         body = None
-    return Sent(classify(recorded(response, secrets=secrets)), body)
+    return Sent(classify(recorded(response)), body)
 
 
 def waiting(result: SendResult, seconds: float) -> SendResult:

@@ -104,7 +104,7 @@ class Amplitude(Connector[AmplitudeConfig]):
         if config.min_id_length is not None:
             body["options"] = {"min_id_length": config.min_id_length}
         url = config.endpoint.rstrip("/") + _PATHS[config.api]
-        sent = await call(self.client, "POST", url, json=body, secrets=[key])
+        sent = await call(self.client, "POST", url, json=body)
         result = sent.result
         if sent.status == 429:
             return waiting(result, _THROTTLE_PAUSE)

@@ -119,7 +119,6 @@ class Braze(Connector[BrazeConfig]):
             f"{self.config.endpoint.rstrip('/')}/users/track",
             json=body,
             headers={"Authorization": f"Bearer {key}"},
-            secrets=[key],
         )
         if sent.status == 429:
             return per_reset_header(sent.result)

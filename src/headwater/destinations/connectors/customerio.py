@@ -94,7 +94,6 @@ class CustomerIo(Connector[CustomerIoConfig]):
             (self.config.endpoint or _HOSTS[self.config.region]).rstrip("/") + path,
             json=body,
             headers={"Authorization": basic_auth(self.config.site_id, key)},
-            secrets=[key],
         )
         return sent.result
 

@@ -142,7 +142,6 @@ class GoogleAnalytics4(Connector[GoogleAnalytics4Config]):
             f"{self.config.endpoint.rstrip('/')}/mp/collect",
             params={"measurement_id": self.config.measurement_id, "api_secret": secret},
             json=body,
-            secrets=[secret],
         )
         return sent.result
 

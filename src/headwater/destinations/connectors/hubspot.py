@@ -164,6 +164,5 @@ class HubSpot(Connector[HubSpotConfig]):
             self.config.endpoint.rstrip("/") + path,
             json=body,
             headers={"Authorization": f"Bearer {token}"},
-            secrets=[token],
         )
         return Sent(waiting(sent.result, _RATE_WINDOW), sent.body) if sent.status == 429 else sent

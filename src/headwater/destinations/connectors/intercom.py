@@ -117,7 +117,6 @@ class Intercom(Connector[IntercomConfig]):
                 "Intercom-Version": self.config.api_version,
                 "Accept": "application/json",
             },
-            secrets=[token],
         )
         return Sent(per_reset_header(sent.result), sent.body) if sent.status == 429 else sent
 

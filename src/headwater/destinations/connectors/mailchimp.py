@@ -103,9 +103,7 @@ class Mailchimp(Connector[MailchimpConfig]):
     async def _call(self, method: str, url: str, body: dict[str, Any]) -> SendResult:
         key = self.config.api_key.get_secret_value()
         headers = {"Authorization": basic_auth("headwater", key)}
-        return (
-            await call(self.client, method, url, json=body, headers=headers, secrets=[key])
-        ).result
+        return (await call(self.client, method, url, json=body, headers=headers)).result
 
 
 def _tags(value: Any) -> list[str]:

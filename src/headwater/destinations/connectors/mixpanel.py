@@ -144,7 +144,6 @@ class Mixpanel(Connector[MixpanelConfig]):
             json=[_import_event(event) for event in events],
             params=params,
             headers={"Authorization": authorization},
-            secrets=self._secrets(),
         )
         records = mapping(sent.body).get("failed_records")
         if sent.status != 400 or not isinstance(records, list) or not records:
@@ -164,19 +163,12 @@ class Mixpanel(Connector[MixpanelConfig]):
             f"{self.config.endpoint.rstrip('/')}/engage",
             json=[_profile_update(event, token) for event in events],
             params={"verbose": "1"},
-            secrets=self._secrets(),
         )
         body = mapping(sent.body)
         if sent.result.outcome is Outcome.DELIVERED and body.get("status") == 0:
             reason = f"Mixpanel refused the profile update: {body.get('error')}"
             return partial(sent.result, dict.fromkeys(range(len(events)), reason), len(events))
         return sent.result
-
-    def _secrets(self) -> list[str]:
-        secret = self.config.service_account_secret
-        return [self.config.project_token.get_secret_value()] + (
-            [secret.get_secret_value()] if secret else []
-        )
 
 
 def _import_event(event: Event) -> dict[str, Any]:

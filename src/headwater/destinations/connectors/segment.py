@@ -64,5 +64,5 @@ class SegmentForward(Connector[SegmentForwardConfig]):
         try:
             response = await self.client.send(request)
         except httpx.HTTPError as error:
-            return transport_failure(request, error, secrets=[key])
-        return classify(recorded(response, secrets=[key]))
+            return transport_failure(request, error)
+        return classify(recorded(response))

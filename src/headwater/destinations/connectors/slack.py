@@ -120,7 +120,7 @@ class Slack(Connector[SlackConfig]):
             if option:
                 body[name] = option
         url = config.webhook_url.get_secret_value()
-        return (await call(self.client, "POST", url, json=body, secrets=[url])).result
+        return (await call(self.client, "POST", url, json=body)).result
 
     def _template(self, event: Event) -> str | None:
         """The template for ``event``, or None when it should not become a message."""
