@@ -1,7 +1,10 @@
-"""The ``headwater`` command. Every command that prints data prints JSON.
+"""The ``headwater`` command.
 
-One module per group of commands: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``; ``common`` holds what they share.
+``serve``, ``worker`` and ``migrate`` run here, on the local database. Every other group talks
+to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
+environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
+with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
+``destinations``, ``audiences``; ``output`` holds the printing, ``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from typing import Annotated
 import typer
 
 from headwater.cli.audiences import audiences_app
-from headwater.cli.common import DataDir, console, settings_for, with_database
+from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
+from headwater.cli.output import console
 from headwater.cli.plans import plans_app
 from headwater.server import serve as run_server
 from headwater.storage import migrate
@@ -54,7 +58,7 @@ def worker(data_dir: DataDir = None) -> None:
 
 @app.command("migrate")
 def migrate_command(data_dir: DataDir = None) -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date (the first-start setup is left to serve)."""
     with_database(settings_for(data_dir), lambda database: migrate(database.engine))
     console.print("schema up to date")
 
