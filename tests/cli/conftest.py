@@ -116,7 +116,7 @@ def cli_for(server: RunningServer, tmp_path: Path) -> Cli:
     """The CLI pointed at ``server`` by HEADWATER_URL and HEADWATER_TOKEN, run in an empty
     directory under ``tmp_path``."""
     workdir = tmp_path / "cwd"
-    workdir.mkdir(exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)
     env = clean_env(tmp_path / "cli-config", HEADWATER_URL=server.url, HEADWATER_TOKEN=ADMIN_TOKEN)
     return Cli(env, workdir)
 

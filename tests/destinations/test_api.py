@@ -5,17 +5,15 @@ health, and ``/metrics``."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
+from tests.cli.conftest import cli_for
 from tests.destinations.conftest import Space, eventually, track
 from tests.destinations.sink import Reply, Sink
-from tests.server import ADMIN_TOKEN
 
 
 def test_secrets_are_never_returned(space: Space) -> None:
@@ -175,24 +173,11 @@ def test_alert_state_follows_the_success_ratio(space: Space) -> None:
     assert health["queue"]["retrying"] == 1
 
 
-def test_cli_creates_lists_and_reports(space: Space) -> None:
-    env = {
-        **os.environ,
-        "HEADWATER_DATABASE_URL": space.server.database_url,
-        "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "HEADWATER_LOG_LEVEL": "warning",
-    }
+def test_cli_creates_lists_and_reports(space: Space, tmp_path: Path) -> None:
+    runner = cli_for(space.server, tmp_path)
 
     def cli(*args: str) -> object:
-        done = subprocess.run(
-            [sys.executable, "-m", "headwater", "destinations", *args, "--workspace", space.slug],
-            env=env,
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return json.loads(done.stdout)
+        return runner.run("destinations", *args, "--workspace", space.slug, "--json").json()
 
     created = cli(
         "create",
