@@ -77,6 +77,10 @@ def test_recompute_shows_progress_and_tables_on_a_terminal(
     assert "orders" in shown
     assert "buyers" in shown
 
+    # The order of GET recompute-order: the computed trait before the audience that names it.
+    done = cli.run("audiences", "recompute", "--json").json()
+    assert [r["key"] for r in done] == ["orders", "buyers"]
+
     status, shown = cli.run_in_terminal("audiences", "list")
     assert status == 0, shown
     assert "┃ key" in shown

@@ -193,3 +193,26 @@ def test_cli_creates_lists_and_reports(space: Space, tmp_path: Path) -> None:
     assert stats["health"]["state"] == "no_data"  # type: ignore[index]
     disabled = cli("disable", str(created["id"]))  # type: ignore[index]
     assert disabled["enabled"] is False  # type: ignore[index]
+
+
+def test_cli_replay_waits_until_the_queue_is_delivered(space: Space, tmp_path: Path) -> None:
+    cli = cli_for(space.server, tmp_path)
+    # One event a request, each answered slowly: delivery outlasts the replay request.
+    with Sink(lambda _: Reply(delay=0.3)) as sink:
+        delivery = {"batch_size": 1, "concurrency": 1}
+        destination = space.destination(sink.url, enabled=False, delivery=delivery)
+        before = datetime.now(UTC) - timedelta(seconds=1)
+        space.send(*(track(n, prefix="w") for n in range(12)))
+        time.sleep(1.0)
+        common = ["--workspace", space.slug, "--json"]
+        enabled = cli.run("destinations", "enable", str(destination), *common).json()
+        assert enabled["enabled"] is True
+        window = ["--since", before.isoformat(), "--until", datetime.now(UTC).isoformat()]
+        replay = ["destinations", "replay", str(destination), *window, "--wait", *common]
+        assert cli.run(*replay).json() == {"queued": 12, "skipped": 0}
+        # --wait returned: the queue is empty, so the sink has every event.
+        queue = space.ok("GET", f"/{destination}/health")["queue"]
+        assert (queue["pending"], queue["retrying"]) == (0, 0)
+        assert sorted(r.json()["messageId"] for r in sink.requests) == sorted(
+            f"w-{n}" for n in range(12)
+        )
