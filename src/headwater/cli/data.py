@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from headwater.cli.output import Json, read_input, show
+from headwater.cli.output import Json, pick, read_input, show
 from headwater.cli.remote import Api, Token, Url, decoded, remote, segment
 
 __all__ = ["events_app", "identity_app", "sources_app"]
@@ -22,7 +22,15 @@ events_app = typer.Typer(help="Stored events.", no_args_is_help=True)
 identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 
 _SOURCE_COLUMNS = ["id", "workspace", "name", "kind", "strict", "enabled", "write_key"]
-_EVENT_COLUMNS = ["offset", "receivedAt", "type", "name", "userId", "anonymousId", "messageId"]
+_EVENT_COLUMNS = [
+    "offset",
+    "receivedAt",
+    "type",
+    "name",
+    "payload.userId",
+    "payload.anonymousId",
+    "messageId",
+]
 
 
 @sources_app.command("create")
@@ -103,7 +111,7 @@ def events_tail(
             if json_out:
                 sys.stdout.write(json.dumps(event) + "\n")
             else:
-                cells = (str(event.get(name) or "-") for name in _EVENT_COLUMNS)
+                cells = (str(pick(event, name) or "-") for name in _EVENT_COLUMNS)
                 sys.stdout.write("  ".join(cells) + "\n")
             sys.stdout.flush()
             seen += 1

@@ -32,6 +32,7 @@ __all__ = [
     "console",
     "fail",
     "out",
+    "pick",
     "print_json",
     "progress",
     "read_input",
@@ -66,6 +67,14 @@ def read_input(path: Path) -> bytes:
         fail(f"cannot read {path}: {error.strerror}", code=2)
 
 
+def pick(row: dict[str, Any], name: str) -> Any:
+    """``row[name]``; a dotted name reaches inside (``payload.userId``)."""
+    value: Any = row
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -86,7 +95,8 @@ def show(
     title: str | None = None,
 ) -> None:
     """Print ``value``: JSON with ``json_out``; otherwise a list of objects as a table of
-    ``columns`` (default: the first row's keys), an object as a field/value table."""
+    ``columns`` (default: the first row's keys; ``a.b`` is ``b`` inside ``a``), an object as a
+    field/value table."""
     if json_out:
         print_json(value)
         return
@@ -98,9 +108,9 @@ def show(
         names = list(columns or rows[0].keys())
         table = Table(title=title, title_justify="left")
         for name in names:
-            table.add_column(name, overflow="fold")
+            table.add_column(name.rsplit(".", 1)[-1], overflow="fold")
         for row in rows:
-            table.add_row(*(escape(_cell(row.get(name))) for name in names))
+            table.add_row(*(escape(_cell(pick(row, name))) for name in names))
         out.print(table)
         return
     if isinstance(value, dict):
