@@ -3,10 +3,13 @@ file the CLI reads; flags beat the environment, which beats the file."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
+import threading
 import tomllib
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -119,3 +122,26 @@ def test_local_url_reaches_wildcard_addresses_through_loopback() -> None:
     assert local_url("0.0.0.0", 8088) == "http://127.0.0.1:8088"
     assert local_url("::", 80) == "http://[::1]:80"
     assert local_url("10.0.0.5", 1) == "http://10.0.0.5:1"
+
+
+def test_a_url_that_is_not_headwater_gets_a_plain_answer(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "api" / "v1").mkdir(parents=True)
+    (site / "api" / "v1" / "sources").write_text("<html>a web page</html>")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as web:
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{web.server_address[1]}"
+            cli = Cli(clean_env(tmp_path / "config"), tmp_path)
+            page, missing = (
+                cli.run(*command, "--url", url, "--token", "t")
+                for command in (["sources", "list"], ["events", "stats"])
+            )
+        finally:
+            web.shutdown()
+    assert page.returncode == 1
+    assert "not JSON: is the URL Headwater's?" in page.stderr
+    assert missing.returncode == 1
+    assert "HTTP 404" in missing.stderr
+    assert "Traceback" not in page.stderr + missing.stderr

@@ -142,7 +142,7 @@ def audiences_members(
     path = f"{_base(workspace, kind)}/{segment(key)}/members"
     with remote(url=url, token=token, json_out=json_out) as api:
         if csv_out:
-            sys.stdout.write(api.get(path, format="csv"))
+            sys.stdout.write(api.text(path, format="csv"))
             return
         rows: list[dict[str, Any]] = []
         cursor = None

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from headwater.cli.output import Json, pick, read_input, show
-from headwater.cli.remote import Api, Token, Url, decoded, remote, segment
+from headwater.cli.remote import Api, ServerError, Token, Url, decoded, remote, segment
 
 __all__ = ["events_app", "identity_app", "sources_app"]
 
@@ -127,6 +127,9 @@ def _feed(api: Api, source: int, after: int | None) -> Iterator[dict[str, Any]]:
         if response.status_code >= 400:
             response.read()
             decoded(response)  # raises the server's error
+        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            message = f"{response.url} is not a Headwater live feed: is the URL Headwater's?"
+            raise ServerError(response.status_code, {"code": "not_headwater", "message": message})
         for line in response.iter_lines():
             if line.startswith("data: "):
                 yield json.loads(line[len("data: ") :])

@@ -70,9 +70,10 @@ class Api:
         return self.call("POST", path, json=body, params=params)
 
     def text(self, path: str, **params: Any) -> str:
-        """GET a document as the server wrote it (an export, generated code)."""
+        """GET a document as the server wrote it (an export, generated code, CSV)."""
         response = self._send("GET", path, params=params)
-        decoded(response)  # raises the server's error
+        if response.status_code >= 400:
+            decoded(response)  # raises the server's error
         return response.text
 
     def call(self, method: str, path: str, **options: Any) -> Any:
@@ -93,17 +94,33 @@ def segment(value: str) -> str:
 
 
 def decoded(response: httpx.Response) -> Any:
-    """The answer's JSON (or text); :class:`ServerError` when it is an error."""
-    is_json = response.headers.get("content-type", "").startswith("application/json")
+    """The answer's JSON (None for a 204); :class:`ServerError` when it is an error, or when
+    it is not JSON (the URL is not Headwater's)."""
+    body = _json(response)
     if response.status_code >= 400:
-        body = response.json() if is_json else {}
         if not isinstance(body, dict) or "message" not in body:
             text = response.text.strip()[:200] or response.reason_phrase
             body = {"success": False, "code": f"http_{response.status_code}", "message": text}
         raise ServerError(response.status_code, body)
     if response.status_code == 204:
         return None
-    return response.json() if is_json else response.text
+    if body is _NOT_JSON:
+        kind = response.headers.get("content-type", "no content type")
+        message = f"{response.url} answered {kind}, not JSON: is the URL Headwater's?"
+        raise ServerError(response.status_code, {"code": "not_headwater", "message": message})
+    return body
+
+
+_NOT_JSON = object()
+
+
+def _json(response: httpx.Response) -> Any:
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return _NOT_JSON
+    try:
+        return response.json()
+    except ValueError:
+        return _NOT_JSON
 
 
 def _settings(url: str | None, token: str | None) -> tuple[str, str | None, str]:
