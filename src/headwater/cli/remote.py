@@ -137,7 +137,10 @@ def _settings(url: str | None, token: str | None) -> tuple[str, str | None, str]
         if token is None and stored.token:
             token, token_from = stored.token, str(path)
         url = url or stored.url
-    return (url or DEFAULT_URL).rstrip("/"), token, token_from
+    url = url or DEFAULT_URL
+    if "://" not in url:  # "localhost:8088", as people type it
+        url = f"http://{url}"
+    return url.rstrip("/"), token, token_from
 
 
 @contextmanager
@@ -169,7 +172,7 @@ def remote(*, url: str | None, token: str | None, json_out: bool) -> Iterator[Ap
         )
     except httpx.TimeoutException:
         fail(f"Headwater at {base} did not answer in time")
-    except (httpx.TransportError, httpx.InvalidURL) as error:
+    except (httpx.RequestError, httpx.InvalidURL) as error:
         fail(f"cannot talk to Headwater at {base}: {error}")
 
 
