@@ -19,9 +19,6 @@ from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
 from headwater.cli.output import console
 from headwater.cli.plans import plans_app
-from headwater.server import serve as run_server
-from headwater.storage import migrate
-from headwater.worker import work
 
 __all__ = ["app", "main"]
 
@@ -46,6 +43,10 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run Headwater: tracking API, management API, processor and embedded PostgreSQL."""
+    # The server's modules are imported by the commands that run it, so that the remote
+    # commands start in a fraction of the time.
+    from headwater.server import serve as run_server
+
     run_server(settings_for(data_dir, host=host, port=port, workers=workers), console=console)
 
 
@@ -53,12 +54,16 @@ def serve(
 def worker(data_dir: DataDir = None) -> None:
     """Run the processor, delivery and the audience scheduler without the HTTP APIs; run as many
     as needed."""
+    from headwater.worker import work
+
     work(settings_for(data_dir), console=console)
 
 
 @app.command("migrate")
 def migrate_command(data_dir: DataDir = None) -> None:
     """Bring the database schema up to date (the first-start setup is left to serve)."""
+    from headwater.storage import migrate
+
     with_database(settings_for(data_dir), lambda database: migrate(database.engine))
     console.print("schema up to date")
 

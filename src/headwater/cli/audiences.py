@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import msgspec
 import typer
 
-from headwater import audiences
 from headwater.cli.output import Json, fail, progress, read_input, show, spinner
 from headwater.cli.remote import Api, Token, Url, remote, segment
 
@@ -24,6 +25,10 @@ Kind = Annotated[
 Definition = Annotated[Path, typer.Option("--file", help="definition JSON ('-': stdin)")]
 _PATHS = {"audience": "audiences", "trait": "computed-traits"}
 _COLUMNS = ["key", "name", "subject", "enabled", "size", "computed_at"]
+# Numbers with a fraction stay exact from the file to the server (0.1 is 0.1), as the server
+# decodes them.
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def _base(workspace: str, kind: str) -> str:
@@ -36,14 +41,14 @@ def _definition(path: Path) -> Any:
     """The definition file, decoded with exact decimals (``0.1`` stays 0.1)."""
     raw = read_input(path)
     try:
-        return audiences.decode_json(raw)
-    except ValueError as error:
+        return _DECODER.decode(raw)
+    except msgspec.DecodeError as error:
         fail(f"{path} is not JSON: {error}", code=2)
 
 
 def _send(api: Api, path: str, body: dict[str, Any]) -> Any:
     """POST ``body`` encoded as the server decodes it (exact decimals)."""
-    content = audiences.encode_json(body)
+    content = _ENCODER.encode(body)
     return api.call("POST", path, content=content, headers={"content-type": "application/json"})
 
 
@@ -153,7 +158,7 @@ def audiences_members(
             if cursor is None:
                 break
     if json_out:
-        sys.stdout.writelines(audiences.encode_json(m) + "\n" for m in rows)
+        sys.stdout.writelines(_ENCODER.encode(m).decode() + "\n" for m in rows)
         return
     show(rows, json_out=False, columns=["profile_id", "user_id", "email", "value", "since"])
 

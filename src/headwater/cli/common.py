@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from headwater.settings import Settings
-from headwater.storage import Database, open_database
+
+if TYPE_CHECKING:
+    from headwater.storage import Database
 
 __all__ = ["DataDir", "settings_for", "with_database"]
 
@@ -32,6 +34,8 @@ def settings_for(data_dir: Path | None = None, **overrides: Any) -> Settings:
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` on the settings' database (embedded PostgreSQL started if needed and
     released after); no first-start setup: that is ``headwater serve``'s."""
+
+    from headwater.storage import open_database
 
     async def run() -> T:
         database = await open_database(settings, pool_size=2)

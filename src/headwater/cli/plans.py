@@ -8,12 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from headwater import protocols
 from headwater.cli.output import Json, console, fail, print_json, read_input, show, spinner
 from headwater.cli.remote import Token, Url, remote, segment
 from headwater.errors import ApiError
-from headwater.protocols.codegen import generate
-from headwater.protocols.formats import dump
 
 __all__ = ["plans_app"]
 
@@ -35,6 +32,8 @@ def _format(file: Path, format: str | None) -> str:
 
 def _read_plan(file: Path, format: str | None, name: str | None, json_out: bool) -> dict[str, Any]:
     """A plan document from a file, checked here; exit 1 with the reason when invalid."""
+    from headwater import protocols  # here: the other commands start without its modules
+
     kind = _format(file, format)
     try:
         text = read_input(file).decode()
@@ -216,7 +215,10 @@ def plans_infer(
     path = f"/api/v1/workspaces/{segment(workspace)}/sources/{source}/observed-schema/plan"
     with remote(url=url, token=token, json_out=False) as api:
         document = api.get(path, name=name)
-    _write(dump(protocols.parse_plan(document), format), out)  # type: ignore[arg-type]
+    from headwater.protocols import parse_plan
+    from headwater.protocols.formats import dump
+
+    _write(dump(parse_plan(document), format), out)  # type: ignore[arg-type]
 
 
 @plans_app.command("codegen")
@@ -238,7 +240,9 @@ def plans_codegen(
     if (slug is None) == (file is None):
         fail("give a plan's SLUG or --file, not both", code=2)
     if file is not None:
-        plan = protocols.parse_plan(_read_plan(file, None, None, json_out=False))
+        from headwater.protocols import generate, parse_plan
+
+        plan = parse_plan(_read_plan(file, None, None, json_out=False))
         _write(generate(plan, lang, version=None), out)  # type: ignore[arg-type]
         return
     path = f"{_plans(workspace)}/{segment(slug or '')}/codegen"
