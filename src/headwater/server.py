@@ -35,7 +35,7 @@ def announce(console: Console, settings: Settings, created: Bootstrap) -> None:
         url = settings.public_url or local_url(settings.host, settings.port)
         try:
             write_config(path, url=url, token=created.admin_token)
-        except OSError as error:
+        except OSError as error:  # a read-only home must not stop the server; the token is shown
             console.print(f"  [yellow]could not write the CLI's config {path}: {error}[/]")
         else:
             console.print(f"  CLI config     {path}  (the CLI reaches {url} with this token)")

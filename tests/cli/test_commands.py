@@ -26,7 +26,7 @@ async def blank_database_url(postgres_url: str) -> AsyncIterator[str]:
         yield url
 
 
-async def _tables(url: str) -> set[str]:
+async def _fetch(url: str, sql: str) -> list[Any]:
     parsed = make_url(url)
     connection = await asyncpg.connect(
         host=parsed.query.get("host") or parsed.host,
@@ -36,9 +36,13 @@ async def _tables(url: str) -> set[str]:
         database=parsed.database,
     )
     try:
-        rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return list(await connection.fetch(sql))
     finally:
         await connection.close()
+
+
+async def _tables(url: str) -> set[str]:
+    rows = await _fetch(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     return {row["tablename"] for row in rows}
 
 
@@ -63,6 +67,9 @@ async def test_migrate_creates_the_schema_and_succeeds_again(
     assert second.returncode == 0, second.stderr
     assert "schema up to date" in second.stderr
     assert await _tables(blank_database_url) == tables
+    # Migrating sets nothing up: the first start of `headwater serve` does, and says so.
+    assert await _fetch(blank_database_url, "SELECT slug FROM workspaces") == []
+    assert "admin token" not in first.stderr + second.stderr
 
 
 def _source_id(server: RunningServer) -> int:

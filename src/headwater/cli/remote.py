@@ -77,9 +77,10 @@ class Api:
         return response.text
 
     def call(self, method: str, path: str, **options: Any) -> Any:
-        """Send one request; the decoded JSON answer (text for other media types).
+        """Send one request; its decoded JSON answer (None for a 204).
 
-        Raises :class:`ServerError` for a 4xx/5xx, httpx's errors when the server is away.
+        Raises :class:`ServerError` for a 4xx/5xx or an answer that is not JSON, httpx's
+        errors when the server is away.
         """
         return decoded(self._send(method, path, **options))
 
