@@ -42,6 +42,16 @@ async def _admin_connect(url: str) -> asyncpg.Connection:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``XDG_CONFIG_HOME`` for the whole session (and every process it starts): a first start
+    of ``headwater serve`` writes the CLI's config file, never into the real home's."""
+    path = tmp_path_factory.mktemp("xdg-config")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A server URL, with a migrated template database ready to clone."""

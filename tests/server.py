@@ -104,6 +104,8 @@ def _spawn(
         "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
         "HEADWATER_DATA_DIR": str(data_dir),
         "HEADWATER_LOG_LEVEL": "warning",
+        # A first start writes the CLI's config file there, never into the real home.
+        "XDG_CONFIG_HOME": str(data_dir / "xdg-config"),
         **extra_env,
     }
     log = log_path.open("ab")

@@ -10,6 +10,7 @@ import uvicorn
 from rich.console import Console
 
 from headwater.api import HeadwaterApp, create_app
+from headwater.client_config import config_path, local_url, write_config
 from headwater.logs import configure
 from headwater.settings import Settings
 from headwater.workspaces import Bootstrap
@@ -17,14 +18,27 @@ from headwater.workspaces import Bootstrap
 __all__ = ["announce", "app_from_env", "serve"]
 
 
-def announce(console: Console, created: Bootstrap) -> None:
-    """Print what the first start created: the write key and admin token are shown once."""
+def announce(console: Console, settings: Settings, created: Bootstrap) -> None:
+    """Print what the first start created: the write key and admin token are shown once.
+
+    A generated admin token is also written, with this server's URL, to the CLI's config file
+    (:func:`headwater.client_config.config_path`), so that ``headwater sources list`` works
+    at once.
+    """
     console.print("[bold green]Headwater is set up.[/] Created on first start:")
     console.print(f"  workspace      {created.workspace.slug}")
     console.print(f"  source         {created.source.name}")
     console.print(f"  write key      [bold]{created.source.write_key}[/]")
     if created.admin_token:
         console.print(f"  admin token    [bold]{created.admin_token}[/]  (shown once; keep it)")
+        path = config_path()
+        url = settings.public_url or local_url(settings.host, settings.port)
+        try:
+            write_config(path, url=url, token=created.admin_token)
+        except OSError as error:  # a read-only home must not stop the server; the token is shown
+            console.print(f"  [yellow]could not write the CLI's config {path}: {error}[/]")
+        else:
+            console.print(f"  CLI config     {path}  (the CLI reaches {url} with this token)")
 
 
 def app_from_env() -> HeadwaterApp:
@@ -33,7 +47,7 @@ def app_from_env() -> HeadwaterApp:
     settings = Settings()
     configure(level=settings.log_level, form=settings.log_format)
     console = Console(stderr=True, soft_wrap=True)
-    return create_app(settings, announce=lambda created: announce(console, created))
+    return create_app(settings, announce=lambda created: announce(console, settings, created))
 
 
 def serve(settings: Settings, *, console: Console) -> None:
@@ -66,7 +80,7 @@ def serve(settings: Settings, *, console: Console) -> None:
             "headwater.server:app_from_env", factory=True, workers=settings.workers, **options
         )
         return
-    app = create_app(settings, announce=lambda created: announce(console, created))
+    app = create_app(settings, announce=lambda created: announce(console, settings, created))
     uvicorn.Server(uvicorn.Config(app, **options)).run()
 
 

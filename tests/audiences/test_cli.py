@@ -1,55 +1,87 @@
-"""``headwater audiences ...`` as a user runs it, on a fresh database."""
+"""``headwater audiences ...`` as a user runs it, against a running server."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 
-def headwater(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "HEADWATER_DATABASE_URL": database_url,
-        "HEADWATER_ADMIN_TOKEN": "t",
-        "HEADWATER_DATA_DIR": str(tmp_path),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "headwater", "audiences", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.cli.conftest import Cli, cli_for, send
+from tests.server import RunningServer
 
 
-def test_cli(database_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def cli(server: RunningServer, tmp_path: Path) -> Cli:
+    return cli_for(server, tmp_path)
+
+
+def test_cli(cli: Cli, server: RunningServer, tmp_path: Path) -> None:
     definition: dict[str, Any] = {
         "version": 1,
         "condition": {"type": "trait", "trait": "plan", "operator": "equals", "value": "pro"},
     }
     path = tmp_path / "pro.json"
     path.write_text(json.dumps(definition))
-    made = headwater(database_url, tmp_path, "create", "pro_users", "--file", str(path))
-    assert made.returncode == 0, made.stderr
-    assert json.loads(made.stdout)["key"] == "pro_users"
-    listed = json.loads(headwater(database_url, tmp_path, "list").stdout)
+    made = cli.run("audiences", "create", "pro_users", "--file", str(path), "--json")
+    assert made.json()["key"] == "pro_users"
+    listed = cli.run("audiences", "list", "--json").json()
     assert [(a["key"], a["size"]) for a in listed] == [("pro_users", 0)]
-    preview = headwater(database_url, tmp_path, "preview", "--file", str(path))
-    assert json.loads(preview.stdout)["size"] == 0
-    done = json.loads(headwater(database_url, tmp_path, "recompute").stdout)
+    preview = cli.run("audiences", "preview", "--file", str(path), "--json")
+    assert preview.json()["size"] == 0
+    done = cli.run("audiences", "recompute", "--json").json()
     assert [(r["key"], r["entered"]) for r in done] == [("pro_users", 0)]
-    exported = headwater(database_url, tmp_path, "members", "pro_users", "--csv")
+    exported = cli.run("audiences", "members", "pro_users", "--csv")
     assert exported.stdout.splitlines() == ["profile_id,user_id,email,value,since"]
 
     path.write_text('{"version": 1, "condition": {"type": "trait", "trait": "plan"}}')
-    bad = headwater(database_url, tmp_path, "create", "bad", "--file", str(path))
+    bad = cli.run("audiences", "create", "bad", "--file", str(path), "--json")
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["code"] == "invalid_definition"
-    missing = headwater(database_url, tmp_path, "members", "nope")
+    assert "invalid_definition" in bad.stderr
+    missing = cli.run("audiences", "members", "nope", "--json")
     assert missing.returncode == 1
     assert json.loads(missing.stdout)["code"] == "audience_not_found"
+
+
+def test_recompute_shows_progress_and_tables_on_a_terminal(
+    cli: Cli, server: RunningServer, tmp_path: Path
+) -> None:
+    trait = tmp_path / "orders.json"
+    trait.write_text(json.dumps({"version": 1, "kind": "counter", "event": "Order Completed"}))
+    buyers = tmp_path / "buyers.json"
+    buyers.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "condition": {
+                    "type": "trait",
+                    "trait": "orders",
+                    "operator": "greater_than",
+                    "value": 0,
+                },
+            }
+        )
+    )
+    made = cli.run("audiences", "create", "orders", "--kind", "trait", "--file", str(trait))
+    assert made.returncode == 0, made.stderr
+    assert cli.run("audiences", "create", "buyers", "--file", str(buyers)).returncode == 0
+    send(server, {"userId": "b1", "event": "Order Completed", "messageId": "o-1"})
+
+    status, shown = cli.run_in_terminal("audiences", "recompute")
+    assert status == 0, shown
+    assert "recomputing" in shown
+    assert "2/2" in shown  # a bar over both keys: the computed trait, then the audience
+    assert "┃ key" in shown
+    assert "orders" in shown
+    assert "buyers" in shown
+
+    # The order of GET recompute-order: the computed trait before the audience that names it.
+    done = cli.run("audiences", "recompute", "--json").json()
+    assert [r["key"] for r in done] == ["orders", "buyers"]
+
+    status, shown = cli.run_in_terminal("audiences", "list")
+    assert status == 0, shown
+    assert "┃ key" in shown
+    assert "size" in shown

@@ -1,34 +1,34 @@
-"""The ``headwater`` command run as a user runs it: a subprocess, with settings in its
-environment. Events are stored through the real collection service in the test's process."""
+"""The ``headwater`` command run as a user runs it: a subprocess in an empty directory of its
+own, talking to a real ``headwater serve`` (tests/server.py) by URL and admin token."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
+import pty
+import re
+import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.collect import Collector, CommitResult, TrackingRequest
-from headwater.log import PostgresLog
-from headwater.settings import Settings
-from headwater.workspaces import Bootstrap, bootstrap
+from tests.server import ADMIN_TOKEN, RunningServer, free_port
 
 COMMAND = [sys.executable, "-m", "headwater"]
 
 
-def clean_env(**values: str) -> dict[str, str]:
-    """The test process's environment without any ``HEADWATER_`` setting, plus ``values``."""
+def clean_env(config_home: Path, **values: str) -> dict[str, str]:
+    """The test process's environment without any ``HEADWATER_`` setting, with
+    ``XDG_CONFIG_HOME`` at ``config_home`` (never the real home's), plus ``values``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-    return {**env, "HEADWATER_LOG_LEVEL": "warning", **values}
+    return {**env, "HEADWATER_LOG_LEVEL": "warning", "XDG_CONFIG_HOME": str(config_home), **values}
 
 
 @dataclass
@@ -44,19 +44,53 @@ class Finished:
 
 @dataclass
 class Cli:
+    """``headwater`` with this environment, run in ``cwd``."""
+
     env: dict[str, str]
+    cwd: Path
 
     def run(self, *args: str, timeout: float = 60) -> Finished:
         done = subprocess.run(
-            [*COMMAND, *args], env=self.env, capture_output=True, text=True, timeout=timeout
+            [*COMMAND, *args],
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         return Finished(done.returncode, done.stdout, done.stderr)
+
+    def run_in_terminal(self, *args: str) -> tuple[int, str]:
+        """Run with stdin, stdout and stderr on a pseudo-terminal, as in a user's shell; the
+        exit status and what the terminal showed, without colour codes."""
+        primary, secondary = pty.openpty()
+        env = {**self.env, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "50"}
+        process = subprocess.Popen(
+            [*COMMAND, *args],
+            env=env,
+            cwd=self.cwd,
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+        )
+        os.close(secondary)
+        shown = bytearray()
+        try:
+            while chunk := os.read(primary, 65536):
+                shown += chunk
+        except OSError:  # EIO: the child closed the terminal's last descriptor
+            pass
+        finally:
+            os.close(primary)
+        returncode = process.wait(timeout=60)
+        return returncode, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))
 
     async def start(self, *args: str) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
             *COMMAND,
             *args,
             env=self.env,
+            cwd=self.cwd,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -78,43 +112,72 @@ class Cli:
         return list(await asyncio.gather(*(self.run_async(*command) for command in commands)))
 
 
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path) -> Cli:
-    return Cli(clean_env(HEADWATER_DATABASE_URL=database_url, HEADWATER_DATA_DIR=str(tmp_path)))
+def cli_for(server: RunningServer, tmp_path: Path) -> Cli:
+    """The CLI pointed at ``server`` by HEADWATER_URL and HEADWATER_TOKEN, run in an empty
+    directory under ``tmp_path``."""
+    workdir = tmp_path / "cwd"
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = clean_env(tmp_path / "cli-config", HEADWATER_URL=server.url, HEADWATER_TOKEN=ADMIN_TOKEN)
+    return Cli(env, workdir)
 
 
 @pytest.fixture
-async def first_start(engine: AsyncEngine) -> Bootstrap:
-    """What ``headwater serve`` creates on first start: the default workspace and source."""
-    created = await bootstrap(engine, admin_token="set-in-the-environment")
-    assert created is not None
-    return created
+def cli(server: RunningServer, tmp_path: Path) -> Cli:
+    return cli_for(server, tmp_path)
 
 
-@dataclass
-class Sender:
-    collector: Collector
+def send(
+    server: RunningServer,
+    body: dict[str, Any],
+    path: str = "/v1/track",
+    *,
+    write_key: str | None = None,
+) -> Any:
+    """One tracking request (with the server's write key unless given); its JSON answer."""
+    auth = (write_key or server.write_key, "")
+    return httpx.post(server.url + path, json=body, auth=auth, timeout=30).json()
 
-    async def send(
-        self, write_key: str, body: dict[str, Any], route_type: str | None = "track"
-    ) -> CommitResult:
-        basic = base64.b64encode(f"{write_key}:".encode()).decode()
-        return await self.collector.collect(
-            TrackingRequest(
-                body=json.dumps(body).encode(),
-                route_type=route_type,
-                authorization=f"Basic {basic}",
+
+class Serve:
+    """``headwater serve`` as a user starts it, with ``env`` as its whole environment."""
+
+    def __init__(self, data_dir: Path, log_path: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*COMMAND, "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-        )
 
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
-@pytest.fixture
-async def sender(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Sender]:
-    log = PostgresLog(engine, settings.log_partitions)
-    collector = Collector(engine=engine, log=log, settings=settings)
-    await collector.start()
-    try:
-        yield Sender(collector)
-    finally:
-        await collector.stop()
-        await log.close()
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"serve exited:\n{self.output()}"
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"serve did not become ready:\n{self.output()}")
+
+    def terminate(self) -> None:
+        """SIGTERM, and a clean exit: uvicorn shuts down, then re-raises the signal, so the exit
+        status is 0 or "killed by SIGTERM" (which service managers count as a clean stop)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            status = self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"serve ignored SIGTERM:\n{self.output()}") from None
+        assert status in (0, -signal.SIGTERM), f"exit {status}:\n{self.output()}"
+        assert "Traceback" not in self.output(), self.output()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,8 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.conftest import COMMAND, clean_env
-from tests.server import free_port
+from tests.cli.conftest import Serve, clean_env
 
 
 @pytest.fixture
@@ -27,49 +24,6 @@ def short_data_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="hw-serve-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-class Serve:
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [*COMMAND, "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
-                env=clean_env(),  # no HEADWATER_DATABASE_URL, no HEADWATER_ADMIN_TOKEN
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"serve exited:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"serve did not become ready:\n{self.output()}")
-
-    def terminate(self) -> None:
-        """SIGTERM, and a clean exit: uvicorn shuts down, then re-raises the signal, so the exit
-        status is 0 or "killed by SIGTERM" (which service managers count as a clean stop)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            status = self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"serve ignored SIGTERM:\n{self.output()}") from None
-        assert status in (0, -signal.SIGTERM), f"exit {status}:\n{self.output()}"
-        assert "Traceback" not in self.output(), self.output()
 
 
 def _wait_postgres_stopped(pgdata: Path, timeout: float = 30) -> None:
@@ -82,7 +36,9 @@ def _wait_postgres_stopped(pgdata: Path, timeout: float = 30) -> None:
 def test_serve_runs_on_embedded_postgres_with_zero_setup(
     short_data_dir: Path, tmp_path: Path
 ) -> None:
-    first = Serve(short_data_dir, tmp_path / "first.log")
+    # no HEADWATER_DATABASE_URL, no HEADWATER_ADMIN_TOKEN
+    env = clean_env(tmp_path / "config")
+    first = Serve(short_data_dir, tmp_path / "first.log", env)
     try:
         first.wait_ready()
         output = first.output()
@@ -102,7 +58,7 @@ def test_serve_runs_on_embedded_postgres_with_zero_setup(
     assert (short_data_dir / "postgres").is_dir()
     _wait_postgres_stopped(short_data_dir / "postgres")
 
-    second = Serve(short_data_dir, tmp_path / "second.log")
+    second = Serve(short_data_dir, tmp_path / "second.log", env)
     try:
         second.wait_ready()
         output = second.output()

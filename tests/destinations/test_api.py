@@ -5,17 +5,15 @@ health, and ``/metrics``."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
+from tests.cli.conftest import cli_for
 from tests.destinations.conftest import Space, eventually, track
 from tests.destinations.sink import Reply, Sink
-from tests.server import ADMIN_TOKEN
 
 
 def test_secrets_are_never_returned(space: Space) -> None:
@@ -175,24 +173,11 @@ def test_alert_state_follows_the_success_ratio(space: Space) -> None:
     assert health["queue"]["retrying"] == 1
 
 
-def test_cli_creates_lists_and_reports(space: Space) -> None:
-    env = {
-        **os.environ,
-        "HEADWATER_DATABASE_URL": space.server.database_url,
-        "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "HEADWATER_LOG_LEVEL": "warning",
-    }
+def test_cli_creates_lists_and_reports(space: Space, tmp_path: Path) -> None:
+    runner = cli_for(space.server, tmp_path)
 
     def cli(*args: str) -> object:
-        done = subprocess.run(
-            [sys.executable, "-m", "headwater", "destinations", *args, "--workspace", space.slug],
-            env=env,
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return json.loads(done.stdout)
+        return runner.run("destinations", *args, "--workspace", space.slug, "--json").json()
 
     created = cli(
         "create",
@@ -247,3 +232,26 @@ def test_a_url_is_shown_masked_and_kept_when_sent_back(space: Space) -> None:
         assert "hush" not in json.dumps(answer)
         (request,) = sink.requests
         assert request.query == {"token": ["hush-token-2"], "v": ["2"]}
+
+
+def test_cli_replay_waits_until_the_queue_is_delivered(space: Space, tmp_path: Path) -> None:
+    cli = cli_for(space.server, tmp_path)
+    # One event a request, each answered slowly: delivery outlasts the replay request.
+    with Sink(lambda _: Reply(delay=0.3)) as sink:
+        delivery = {"batch_size": 1, "concurrency": 1}
+        destination = space.destination(sink.url, enabled=False, delivery=delivery)
+        before = datetime.now(UTC) - timedelta(seconds=1)
+        space.send(*(track(n, prefix="w") for n in range(12)))
+        time.sleep(1.0)
+        common = ["--workspace", space.slug, "--json"]
+        enabled = cli.run("destinations", "enable", str(destination), *common).json()
+        assert enabled["enabled"] is True
+        window = ["--since", before.isoformat(), "--until", datetime.now(UTC).isoformat()]
+        replay = ["destinations", "replay", str(destination), *window, "--wait", *common]
+        assert cli.run(*replay).json() == {"queued": 12, "skipped": 0}
+        # --wait returned: the queue is empty, so the sink has every event.
+        queue = space.ok("GET", f"/{destination}/health")["queue"]
+        assert (queue["pending"], queue["retrying"]) == (0, 0)
+        assert sorted(r.json()["messageId"] for r in sink.requests) == sorted(
+            f"w-{n}" for n in range(12)
+        )

@@ -4,14 +4,12 @@ follows them (within 5 s of a change: it caches a workspace's rules that long)."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from headwater.identity import Rules
+from tests.cli.conftest import Finished, cli_for
 from tests.profiles.conftest import Space, ids
 
 _TTL = 5.0  # ProfileStage's cache of a workspace's rules
@@ -196,20 +194,9 @@ def test_a_change_applies_to_events_processed_within_5_s(space: Space) -> None:
     )
 
 
-def _cli(space: Space, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")},
-        "HEADWATER_DATABASE_URL": space.server.database_url,
-        "HEADWATER_DATA_DIR": str(tmp_path),
-        "HEADWATER_LOG_LEVEL": "warning",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "headwater", "identity", "rules", "--workspace", space.slug, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _cli(space: Space, tmp_path: Path, *args: str) -> Finished:
+    cli = cli_for(space.server, tmp_path)
+    return cli.run("identity", "rules", "--workspace", space.slug, "--json", *args)
 
 
 def test_cli_prints_and_sets_rules(space: Space, tmp_path: Path) -> None:

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +12,7 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.cli.conftest import Cli, Finished, clean_env, cli_for
 from tests.protocols.plans import VALID_ORDER, WEB, track
 from tests.protocols.test_plan import SEGMENT_CSV
 from tests.server import RunningServer
@@ -146,27 +144,14 @@ def test_enforcement_violations_quarantine_and_observed_schema(server: RunningSe
         assert api.get(connect).status_code == 404
 
 
-def _cli(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-    env |= {
-        "HEADWATER_DATABASE_URL": server.database_url,
-        "HEADWATER_ADMIN_TOKEN": "test-admin-token",
-        "HEADWATER_LOG_LEVEL": "warning",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "headwater", "plans", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _cli(server: RunningServer, *args: str) -> Finished:
+    return cli_for(server, server.data_dir / "cli").run("plans", *args)
 
 
 def test_cli_plans(server: RunningServer, tmp_path: Path) -> None:
     plan_file = tmp_path / "web.yaml"
     plan_file.write_text(yaml.safe_dump(WEB))
-    created = _cli(server, "create", str(plan_file))
+    created = _cli(server, "create", str(plan_file), "--json")
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["slug"] == "web"
     csv_file = tmp_path / "shop.csv"
@@ -174,17 +159,17 @@ def test_cli_plans(server: RunningServer, tmp_path: Path) -> None:
     assert _cli(server, "import", str(csv_file), "--name", "Shop").returncode == 0
     broken = tmp_path / "broken.json"
     broken.write_text('{"name": "B", "events": [{"name": "A", "schema": {"type": 1}}]}')
-    failed = _cli(server, "import", str(broken))
+    failed = _cli(server, "import", str(broken), "--json")
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["code"] == "invalid_plan"
-    assert [p["slug"] for p in json.loads(_cli(server, "list").stdout)] == ["shop", "web"]
-    assert json.loads(_cli(server, "show", "web").stdout)["document"]["name"] == "Web"
+    assert [p["slug"] for p in json.loads(_cli(server, "list", "--json").stdout)] == ["shop", "web"]
+    assert json.loads(_cli(server, "show", "web", "--json").stdout)["document"]["name"] == "Web"
     exported = _cli(server, "export", "shop", "--format", "csv")
     assert exported.stdout.startswith("Event Type,Event Name")
 
     with server.admin() as api:
         [source] = [s["id"] for s in api.get("/api/v1/sources").json() if s["name"] == "tests"]
-    connected = _cli(server, "connect", "web", str(source), "--violations", "flag")
+    connected = _cli(server, "connect", "web", str(source), "--violations", "flag", "--json")
     assert json.loads(connected.stdout)["settings"]["violations"] == "flag"
     assert _cli(server, "connect", "web", str(source), "--violations", "x").returncode == 1
 
@@ -203,5 +188,10 @@ def test_cli_plans(server: RunningServer, tmp_path: Path) -> None:
     module = tmp_path / "tracking.py"
     assert _cli(server, "codegen", "web", "--lang", "python", "--out", str(module)).returncode == 0
     assert "def order_completed(" in module.read_text()
-    diff = json.loads(_cli(server, "diff", "web", "1").stdout)
+    # From a local file, codegen needs no server at all.
+    offline = Cli(clean_env(tmp_path / "config"), tmp_path)
+    local = offline.run("plans", "codegen", "--file", str(plan_file), "--lang", "typescript")
+    assert local.returncode == 0, local.stderr
+    assert "orderCompleted" in local.stdout
+    diff = json.loads(_cli(server, "diff", "web", "1", "--json").stdout)
     assert diff["breaking"] is False

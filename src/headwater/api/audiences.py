@@ -217,6 +217,14 @@ def _csv(fields: list[str]) -> str:
     return out.getvalue()
 
 
+@router.get("/workspaces/{workspace}/recompute-order")
+async def recompute_order(workspace: str, runtime: Admin) -> list[list[dict[str, str]]]:
+    """Every audience and computed trait in the rounds a full recompute follows (computed traits
+    first, then each audience after those it names): recomputing each key in this order, as
+    ``headwater audiences recompute`` does to show its progress, equals recomputing all."""
+    return await audiences.recompute_order(runtime.database.engine, workspace=workspace)
+
+
 @router.get("/workspaces/{workspace}/profiles/{profile_id}/audiences")
 async def profile_memberships(
     workspace: str,

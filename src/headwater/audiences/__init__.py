@@ -14,6 +14,7 @@ from headwater.audiences.service import (
     preview,
     recompute,
     recompute_due,
+    recompute_order,
     update,
 )
 from headwater.audiences.stage import AudienceStage
@@ -37,5 +38,6 @@ __all__ = [
     "preview",
     "recompute",
     "recompute_due",
+    "recompute_order",
     "update",
 ]

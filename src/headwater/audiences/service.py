@@ -303,6 +303,17 @@ async def recompute(
     return done
 
 
+async def recompute_order(engine: AsyncEngine, *, workspace: str) -> list[list[dict[str, str]]]:
+    """The rounds :func:`recompute` runs in, as ``{"key", "kind"}``: a client that recomputes
+    one key at a time in this order (to show progress) gets what recomputing all does."""
+    async with _transaction(engine) as driver:
+        catalog = Catalog.of(await store.computations(driver, await _workspace(driver, workspace)))
+    return [
+        [{"key": p.key, "kind": "trait" if p.audience is None else "audience"} for p in rounds]
+        for rounds in catalog.levels()
+    ]
+
+
 async def recompute_due(
     engine: AsyncEngine, *, interval: timedelta, now: datetime | None = None
 ) -> list[dict[str, Any]]:

@@ -1,7 +1,10 @@
-"""The ``headwater`` command. Every command that prints data prints JSON.
+"""The ``headwater`` command.
 
-One module per group of commands: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``; ``common`` holds what they share.
+``serve``, ``worker`` and ``migrate`` run here, on the local database. Every other group talks
+to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
+environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
+with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
+``destinations``, ``audiences``; ``output`` holds the printing, ``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -11,13 +14,11 @@ from typing import Annotated
 import typer
 
 from headwater.cli.audiences import audiences_app
-from headwater.cli.common import DataDir, console, settings_for, with_database
+from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
+from headwater.cli.output import console
 from headwater.cli.plans import plans_app
-from headwater.server import serve as run_server
-from headwater.storage import migrate
-from headwater.worker import work
 
 __all__ = ["app", "main"]
 
@@ -42,6 +43,10 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run Headwater: tracking API, management API, processor and embedded PostgreSQL."""
+    # The server's modules are imported by the commands that run it, so that the remote
+    # commands start in a fraction of the time.
+    from headwater.server import serve as run_server
+
     run_server(settings_for(data_dir, host=host, port=port, workers=workers), console=console)
 
 
@@ -49,12 +54,16 @@ def serve(
 def worker(data_dir: DataDir = None) -> None:
     """Run the processor, delivery and the audience scheduler without the HTTP APIs; run as many
     as needed."""
+    from headwater.worker import work
+
     work(settings_for(data_dir), console=console)
 
 
 @app.command("migrate")
 def migrate_command(data_dir: DataDir = None) -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date (the first-start setup is left to serve)."""
+    from headwater.storage import migrate
+
     with_database(settings_for(data_dir), lambda database: migrate(database.engine))
     console.print("schema up to date")
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import msgspec
 import typer
 
-from headwater import audiences
-from headwater.cli.common import DataDir, print_json, settings_for, show, with_database
-from headwater.errors import BadRequest
-from headwater.storage import Database
+from headwater.cli.output import Json, fail, progress, read_input, show, spinner
+from headwater.cli.remote import Api, Token, Url, remote, segment
 
 __all__ = ["audiences_app"]
 
@@ -23,93 +22,114 @@ audiences_app = typer.Typer(
 Kind = Annotated[
     str, typer.Option("--kind", help="audience or trait (computed trait)", show_default=True)
 ]
+Definition = Annotated[Path, typer.Option("--file", help="definition JSON ('-': stdin)")]
+_PATHS = {"audience": "audiences", "trait": "computed-traits"}
+_COLUMNS = ["key", "name", "subject", "enabled", "size", "computed_at"]
+# Numbers with a fraction stay exact from the file to the server (0.1 is 0.1), as the server
+# decodes them.
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
-def _kind(kind: str) -> str:
-    if kind not in ("audience", "trait"):
-        print_json(BadRequest("invalid_kind", "--kind is audience or trait").body())
-        raise typer.Exit(1)
-    return kind
+def _base(workspace: str, kind: str) -> str:
+    if kind not in _PATHS:
+        fail("--kind is audience or trait", code=2)
+    return f"/api/v1/workspaces/{segment(workspace)}/{_PATHS[kind]}"
 
 
 def _definition(path: Path) -> Any:
+    """The definition file, decoded with exact decimals (``0.1`` stays 0.1)."""
+    raw = read_input(path)
     try:
-        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-        return audiences.decode_json(raw)
-    except (OSError, ValueError) as error:
-        print_json(BadRequest("invalid_definition_file", f"cannot read {path}: {error}").body())
-        raise typer.Exit(1) from None
+        return _DECODER.decode(raw)
+    except msgspec.DecodeError as error:
+        fail(f"{path} is not JSON: {error}", code=2)
+
+
+def _send(api: Api, path: str, body: dict[str, Any]) -> Any:
+    """POST ``body`` encoded as the server decodes it (exact decimals)."""
+    content = _ENCODER.encode(body)
+    return api.call("POST", path, content=content, headers={"content-type": "application/json"})
 
 
 @audiences_app.command("list")
 def audiences_list(
-    kind: Kind = "audience", workspace: str = "default", data_dir: DataDir = None
+    kind: Kind = "audience",
+    workspace: str = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Audiences (or computed traits) with their sizes."""
-    show(
-        data_dir,
-        lambda d: audiences.list_computations(d.engine, workspace=workspace, kind=_kind(kind)),
-    )
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(_base(workspace, kind))
+    show(found, json_out=json_out, columns=_COLUMNS)
 
 
 @audiences_app.command("create")
 def audiences_create(
     key: str,
-    definition: Annotated[Path, typer.Option("--file", help="definition JSON ('-': stdin)")],
+    definition: Definition,
     name: str | None = None,
     kind: Kind = "audience",
     subject: str = "user",
     destination: Annotated[list[int] | None, typer.Option(help="destination id")] = None,
     workspace: str = "default",
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Create an audience or computed trait from a definition file (see docs/audiences.md)."""
-    body = _definition(definition)
-    created = with_database(
-        settings_for(data_dir),
-        lambda d: audiences.create(
-            d.engine,
-            workspace=workspace,
-            kind=_kind(kind),
-            key=key,
-            name=name or key,
-            definition=body,
-            subject=subject,
-            destinations=destination or [],
-        ),
-    )
-    print_json(created)
+    body = {
+        "key": key,
+        "name": name or key,
+        "subject": subject,
+        "definition": _definition(definition),
+        "destinations": destination or [],
+    }
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(_send(api, _base(workspace, kind), body), json_out=json_out)
 
 
 @audiences_app.command("preview")
 def audiences_preview(
-    definition: Annotated[Path, typer.Option("--file", help="definition JSON ('-': stdin)")],
+    definition: Definition,
     kind: Kind = "audience",
     subject: str = "user",
     workspace: str = "default",
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Size and sample members of a definition, without saving it."""
-    body = _definition(definition)
-    show(
-        data_dir,
-        lambda d: audiences.preview(
-            d.engine, workspace=workspace, kind=_kind(kind), definition=body, subject=subject
-        ),
-    )
+    body = {"definition": _definition(definition), "subject": subject}
+    path = f"{_base(workspace, kind)}/preview"
+    with remote(url=url, token=token, json_out=json_out) as api, spinner("computing"):
+        show(_send(api, path, body), json_out=json_out)
 
 
 @audiences_app.command("recompute")
 def audiences_recompute(
     key: Annotated[str | None, typer.Argument(help="one key; all when left out")] = None,
     workspace: str = "default",
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Recompute now in batch (computed traits first, then audiences) and print the changes."""
-    show(
-        data_dir,
-        lambda d: audiences.recompute(d.engine, workspace=workspace, key=key),
-    )
+    """Recompute now in batch (computed traits first, then audiences) and print the changes,
+    with a progress bar of the keys done."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        order = api.get(f"/api/v1/workspaces/{segment(workspace)}/recompute-order")
+        keys = [item for rounds in order for item in rounds if key in (None, item["key"])]
+        if key is not None and not keys:
+            fail(f"no audience or computed trait {key} in workspace {workspace}")
+        done = []
+        with progress("recomputing", len(keys)) as advanced:
+            for item in keys:
+                path = f"{_base(workspace, item['kind'])}/{segment(item['key'])}/recompute"
+                done.append(api.post(path))
+                advanced(len(done))
+    show(done, json_out=json_out, columns=["key", "entered", "exited", "updated", "seconds"])
 
 
 @audiences_app.command("members")
@@ -118,61 +138,55 @@ def audiences_members(
     kind: Kind = "audience",
     csv_out: Annotated[bool, typer.Option("--csv", help="CSV of every member")] = False,
     workspace: str = "default",
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Every member (or value) of an audience (or computed trait), as JSON lines or CSV."""
-
-    async def every(database: Database) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
+    """Every member (or value) of an audience (or computed trait): a table, JSON lines
+    (--json) or CSV (--csv)."""
+    path = f"{_base(workspace, kind)}/{segment(key)}/members"
+    with remote(url=url, token=token, json_out=json_out) as api:
+        if csv_out:
+            sys.stdout.write(api.text(path, format="csv"))
+            return
+        rows: list[dict[str, Any]] = []
         cursor = None
         while True:
-            page = await audiences.members(
-                database.engine,
-                workspace=workspace,
-                kind=_kind(kind),
-                key=key,
-                cursor=cursor,
-                limit=5000,
-            )
-            found += page["data"]
+            page = api.get(path, cursor=cursor, limit=5000)
+            rows += page["data"]
             cursor = page["next_cursor"]
             if cursor is None:
-                return found
-
-    rows = with_database(settings_for(data_dir), every)
-    if csv_out:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["profile_id", "user_id", "email", "value", "since"])
-        for m in rows:
-            value = m["value"] if isinstance(m["value"], str) else audiences.encode_json(m["value"])
-            writer.writerow([m["profile_id"], m["user_id"], m["email"], value, m["since"]])
+                break
+    if json_out:
+        sys.stdout.writelines(_ENCODER.encode(m).decode() + "\n" for m in rows)
         return
-    for m in rows:
-        sys.stdout.write(
-            audiences.encode_json(
-                {**m, "since": m["since"].isoformat(), "updated_at": m["updated_at"].isoformat()}
-            )
-            + "\n"
-        )
+    show(rows, json_out=False, columns=["profile_id", "user_id", "email", "value", "since"])
 
 
 @audiences_app.command("profile")
 def audiences_profile(
-    profile_id: str, workspace: str = "default", data_dir: DataDir = None
+    profile_id: str,
+    workspace: str = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """A profile's audiences, computed traits and history of changes."""
-    show(
-        data_dir,
-        lambda d: audiences.memberships(d.engine, workspace=workspace, profile_id=profile_id),
-    )
+    path = f"/api/v1/workspaces/{segment(workspace)}/profiles/{segment(profile_id)}/audiences"
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(api.get(path), json_out=json_out)
 
 
 @audiences_app.command("delete")
 def audiences_delete(
-    key: str, kind: Kind = "audience", workspace: str = "default", data_dir: DataDir = None
+    key: str,
+    kind: Kind = "audience",
+    workspace: str = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Delete an audience or computed trait; its members exit (cause deleted)."""
-    show(
-        data_dir,
-        lambda d: audiences.delete(d.engine, workspace=workspace, kind=_kind(kind), key=key),
-    )
+    path = f"{_base(workspace, kind)}/{segment(key)}"
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(api.call("DELETE", path), json_out=json_out)

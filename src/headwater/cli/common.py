@@ -1,26 +1,22 @@
-"""What every command shares: settings, JSON output, a database for one command."""
+"""What the local commands (``serve``, ``worker``, ``migrate``) share: settings and a database
+for one command. Every other command goes through the management API (``cli.remote``)."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import msgspec
 import typer
-from rich.console import Console
 
-from headwater import workspaces
-from headwater.errors import ApiError
-from headwater.server import announce
 from headwater.settings import Settings
-from headwater.storage import Database, migrate, open_database
 
-__all__ = ["DataDir", "console", "print_json", "settings_for", "show", "with_database"]
+if TYPE_CHECKING:
+    from headwater.storage import Database
 
-console = Console(stderr=True, soft_wrap=True)
+__all__ = ["DataDir", "settings_for", "with_database"]
+
 T = TypeVar("T")
 
 DataDir = Annotated[
@@ -35,29 +31,17 @@ def settings_for(data_dir: Path | None = None, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def print_json(value: Any) -> None:
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value), indent=2).decode() + "\n")
-
-
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` on the settings' database (embedded PostgreSQL started if needed and
+    released after); no first-start setup: that is ``headwater serve``'s."""
+
+    from headwater.storage import open_database
+
     async def run() -> T:
         database = await open_database(settings, pool_size=2)
         try:
-            await migrate(database.engine)
-            created = await workspaces.bootstrap(database.engine, admin_token=settings.admin_token)
-            if created is not None:
-                announce(console, created)
             return await work(database)
         finally:
             await database.close()
 
-    try:
-        return asyncio.run(run())
-    except ApiError as error:
-        print_json(error.body())
-        raise typer.Exit(1) from None
-
-
-def show(data_dir: Path | None, work: Callable[[Database], Awaitable[Any]]) -> None:
-    """Run ``work`` on the database of ``data_dir``'s settings and print its result as JSON."""
-    print_json(with_database(settings_for(data_dir), work))
+    return asyncio.run(run())

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import msgspec
 import typer
 
-from headwater import events, profiles, workspaces
-from headwater.cli.common import DataDir, print_json, settings_for, with_database
-from headwater.errors import BadRequest
-from headwater.storage import Database
-from headwater.workspaces import SourceKind
+from headwater.cli.output import Json, pick, read_input, show
+from headwater.cli.remote import Api, ServerError, Token, Url, decoded, remote, segment
 
 __all__ = ["events_app", "identity_app", "sources_app"]
 
 sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
 events_app = typer.Typer(help="Stored events.", no_args_is_help=True)
 identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
+
+_SOURCE_COLUMNS = ["id", "workspace", "name", "kind", "strict", "enabled", "write_key"]
+_EVENT_COLUMNS = [
+    "offset",
+    "receivedAt",
+    "type",
+    "name",
+    "payload.userId",
+    "payload.anonymousId",
+    "messageId",
+]
 
 
 @sources_app.command("create")
@@ -31,56 +40,54 @@ def sources_create(
     workspace: str = "default",
     kind: Annotated[str, typer.Option(help="server or client")] = "server",
     strict: Annotated[bool, typer.Option(help="invalid events fail the request with 400")] = False,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Create a source and print it (with its write key) as JSON."""
-    if kind not in ("server", "client"):
-        raise typer.BadParameter("kind is server or client")
-    source_kind: SourceKind = "client" if kind == "client" else "server"
-    source = with_database(
-        settings_for(data_dir),
-        lambda database: workspaces.create_source(
-            database.engine,
-            name=name,
-            workspace=workspace,
-            write_key=write_key,
-            kind=source_kind,
-            strict=strict,
-        ),
-    )
-    print_json(msgspec.to_builtins(source))
+    """Create a source and print it, with its write key."""
+    body = {
+        "name": name,
+        "workspace": workspace,
+        "write_key": write_key,
+        "kind": kind,
+        "strict": strict,
+    }
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(api.post("/api/v1/sources", body), json_out=json_out)
 
 
 @sources_app.command("list")
-def sources_list(workspace: str | None = None, data_dir: DataDir = None) -> None:
-    """Print every source as JSON."""
-    found = with_database(
-        settings_for(data_dir),
-        lambda database: workspaces.list_sources(database.engine, workspace=workspace),
-    )
-    print_json(msgspec.to_builtins(found))
+def sources_list(
+    workspace: str | None = None, url: Url = None, token: Token = None, json_out: Json = False
+) -> None:
+    """Every source, with its write key."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get("/api/v1/sources", workspace=workspace)
+    show(found, json_out=json_out, columns=_SOURCE_COLUMNS)
 
 
 @events_app.command("get")
-def events_get(message_id: str, workspace: str = "default", data_dir: DataDir = None) -> None:
-    """Print the stored event with MESSAGE_ID."""
-    found = with_database(
-        settings_for(data_dir),
-        lambda database: events.get_event(
-            database.engine, message_id=message_id, workspace=workspace
-        ),
-    )
-    print_json(found)
+def events_get(
+    message_id: str,
+    workspace: str = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
+) -> None:
+    """The stored event with MESSAGE_ID."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(f"/api/v1/events/{segment(message_id)}", workspace=workspace)
+    show(found, json_out=json_out)
 
 
 @events_app.command("latest")
-def events_latest(source: int, limit: int = 20, data_dir: DataDir = None) -> None:
-    """Print a source's newest events, newest first."""
-    found = with_database(
-        settings_for(data_dir),
-        lambda database: events.latest(database.engine, source_id=source, limit=limit),
-    )
-    print_json(found)
+def events_latest(
+    source: int, limit: int = 20, url: Url = None, token: Token = None, json_out: Json = False
+) -> None:
+    """A source's newest events, newest first."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(f"/api/v1/sources/{source}/events", limit=limit)
+    show(found, json_out=json_out, columns=_EVENT_COLUMNS)
 
 
 @events_app.command("tail")
@@ -90,21 +97,42 @@ def events_tail(
         int | None, typer.Option(help="start after this offset (default: now)")
     ] = None,
     count: Annotated[int | None, typer.Option(help="stop after this many events")] = None,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Follow a source's events as they arrive, one JSON object a line."""
-
-    async def follow(database: Database) -> None:
-        seen = 0
-        async for event in events.follow(database.engine, source_id=source, after=after):
-            sys.stdout.write(msgspec.json.encode(event).decode() + "\n")
+    """Follow a source's events as they arrive: a line each (one JSON object with --json)."""
+    seen = 0
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        remote(url=url, token=token, json_out=json_out) as api,
+    ):
+        for event in _feed(api, source, after):
+            if json_out:
+                sys.stdout.write(json.dumps(event) + "\n")
+            else:
+                cells = (str(pick(event, name) or "-") for name in _EVENT_COLUMNS)
+                sys.stdout.write("  ".join(cells) + "\n")
             sys.stdout.flush()
             seen += 1
             if count is not None and seen >= count:
                 return
 
-    with contextlib.suppress(KeyboardInterrupt):
-        with_database(settings_for(data_dir), follow)
+
+def _feed(api: Api, source: int, after: int | None) -> Iterator[dict[str, Any]]:
+    """The events of the live feed (server-sent events), as they come."""
+    params = {"after": after} if after is not None else {}
+    path = f"/api/v1/sources/{source}/live"
+    with api.client.stream("GET", path, params=params, timeout=None) as response:
+        if response.status_code >= 400:
+            response.read()
+            decoded(response)  # raises the server's error
+        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            message = f"{response.url} is not a Headwater live feed: is the URL Headwater's?"
+            raise ServerError(response.status_code, {"code": "not_headwater", "message": message})
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                yield json.loads(line[len("data: ") :])
 
 
 @events_app.command("rejections")
@@ -112,16 +140,18 @@ def events_rejections(
     source: int | None = None,
     workspace: str | None = None,
     limit: int = 50,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Print rejected messages with their reasons, newest first."""
-    found = with_database(
-        settings_for(data_dir),
-        lambda database: events.list_rejections(
-            database.engine, workspace=workspace, source_id=source, limit=limit
-        ),
+    """Rejected messages with their reasons, newest first."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get("/api/v1/rejections", source=source, workspace=workspace, limit=limit)
+    show(
+        found,
+        json_out=json_out,
+        columns=["id", "receivedAt", "sourceId", "messageId", "index", "reason"],
     )
-    print_json(found)
 
 
 @events_app.command("stats")
@@ -132,24 +162,22 @@ def events_stats(
     until: Annotated[datetime | None, typer.Option(help="ISO-8601 (default: now)")] = None,
     interval: Annotated[str, typer.Option(help="minute, hour or day")] = "hour",
     by: Annotated[str, typer.Option(help="source or event")] = "source",
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Print accepted, duplicate and rejected counts over time."""
-    if interval not in ("minute", "hour", "day") or by not in ("source", "event"):
-        raise typer.BadParameter("interval is minute, hour or day; by is source or event")
-    found = with_database(
-        settings_for(data_dir),
-        lambda database: events.counts(
-            database.engine,
+    """Accepted, duplicate and rejected counts over time."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(
+            "/api/v1/stats",
+            source=source,
             workspace=workspace,
-            source_id=source,
-            since=since,
-            until=until,
-            interval=interval,  # type: ignore[arg-type]
-            group_by=by,  # type: ignore[arg-type]
-        ),
-    )
-    print_json(found)
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            interval=interval,
+            by=by,
+        )
+    show(found, json_out=json_out)
 
 
 @identity_app.command("rules")
@@ -159,27 +187,16 @@ def identity_rules(
         Path | None,
         typer.Option("--set", help="replace the rules with this JSON file ('-' for stdin)"),
     ] = None,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Print the workspace's identity rules as JSON; with --set, replace them first.
+    """The workspace's identity rules; with --set, replace them first.
 
     The processor rereads rules every 5 s, so a change applies to events processed from then on.
     """
-    if set_file is None:
-        found = with_database(
-            settings_for(data_dir),
-            lambda database: profiles.get_rules(database.engine, workspace=workspace),
-        )
-        print_json(found)
-        return
-    try:
-        raw = sys.stdin.buffer.read() if str(set_file) == "-" else set_file.read_bytes()
-        rules = msgspec.json.decode(raw)
-    except (OSError, msgspec.DecodeError) as error:
-        print_json(BadRequest("invalid_rules_file", f"cannot read {set_file}: {error}").body())
-        raise typer.Exit(1) from None
-    stored = with_database(
-        settings_for(data_dir),
-        lambda database: profiles.set_rules(database.engine, workspace=workspace, rules=rules),
-    )
-    print_json(stored)
+    path = f"/api/v1/workspaces/{segment(workspace)}/identity-rules"
+    raw = None if set_file is None else read_input(set_file)
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(path) if raw is None else api.call("PUT", path, content=raw)
+    show(found, json_out=json_out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,10 +10,8 @@ from typing import Annotated, Any
 import msgspec
 import typer
 
-from headwater import destinations
-from headwater.cli.common import DataDir, print_json, settings_for, show, with_database
-from headwater.errors import BadRequest
-from headwater.storage import Database
+from headwater.cli.output import Json, fail, progress, read_input, show, spinner
+from headwater.cli.remote import Api, Token, Url, remote, segment
 
 __all__ = ["destinations_app"]
 
@@ -21,39 +19,45 @@ destinations_app = typer.Typer(
     help="Destinations: create, test, enable, replay, stats.", no_args_is_help=True
 )
 
+WorkspaceSlug = Annotated[str, typer.Option("--workspace", help="workspace slug")]
+JsonOption = Annotated[str | None, typer.Option(help="JSON, or @file, or @- for stdin")]
+_COLUMNS = ["id", "name", "kind", "enabled", "sources", "created_at"]
+
 
 def _json_option(value: str | None, what: str) -> Any:
     """A JSON command-line value, or '@file' / '@-' (stdin) for one read from elsewhere."""
     if value is None:
         return None
+    raw = read_input(Path(value[1:] or "-")) if value.startswith("@") else value.encode()
     try:
-        if value.startswith("@"):
-            raw = sys.stdin.buffer.read() if value == "@-" else Path(value[1:]).read_bytes()
-        else:
-            raw = value.encode()
         return msgspec.json.decode(raw)
-    except (OSError, msgspec.DecodeError) as error:
-        print_json(BadRequest("invalid_json", f"{what}: {error}").body())
-        raise typer.Exit(1) from None
+    except msgspec.DecodeError as error:
+        fail(f"{what} is not JSON: {error}", code=2)
 
 
-WorkspaceSlug = Annotated[str, typer.Option("--workspace", help="workspace slug")]
-JsonOption = Annotated[str | None, typer.Option(help="JSON, or @file, or @- for stdin")]
+def _base(workspace: str) -> str:
+    return f"/api/v1/workspaces/{segment(workspace)}/destinations"
 
 
 @destinations_app.command("kinds")
-def destinations_kinds() -> None:
-    """Print every connector kind with its config's JSON Schema."""
-    print_json(destinations.kinds())
+def destinations_kinds(url: Url = None, token: Token = None, json_out: Json = False) -> None:
+    """Every connector kind (with its config's JSON Schema, with --json)."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get("/api/v1/destination-kinds")
+    show(found, json_out=json_out, columns=["kind", "max_batch", "categories", "secret_fields"])
 
 
 @destinations_app.command("list")
-def destinations_list(workspace: WorkspaceSlug = "default", data_dir: DataDir = None) -> None:
-    """Print the workspace's destinations (secrets shown as set or unset)."""
-    show(
-        data_dir,
-        lambda db: destinations.list_destinations(db.engine, workspace=workspace),
-    )
+def destinations_list(
+    workspace: WorkspaceSlug = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
+) -> None:
+    """The workspace's destinations (secrets shown as set or unset)."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(_base(workspace))
+    show(found, json_out=json_out, columns=_COLUMNS)
 
 
 @destinations_app.command("create")
@@ -67,46 +71,30 @@ def destinations_create(
     categories: JsonOption = None,
     delivery: JsonOption = None,
     disabled: Annotated[bool, typer.Option(help="create it disabled")] = False,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Create a destination and print it."""
-    settings = settings_for(data_dir)
-    print_json(
-        with_database(
-            settings,
-            lambda db: destinations.create_destination(
-                db.engine,
-                settings,
-                workspace=workspace,
-                name=name,
-                kind=kind,
-                config=_json_option(config, "config"),
-                sources=_json_option(sources, "sources"),
-                filters=_json_option(filters, "filters"),
-                categories=_json_option(categories, "categories"),
-                delivery=_json_option(delivery, "delivery"),
-                enabled=not disabled,
-            ),
-        )
-    )
+    body = {
+        "name": name,
+        "kind": kind,
+        "config": _json_option(config, "config"),
+        "sources": _json_option(sources, "sources"),
+        "filters": _json_option(filters, "filters") or [],
+        "categories": _json_option(categories, "categories"),
+        "delivery": _json_option(delivery, "delivery") or {},
+        "enabled": not disabled,
+    }
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(api.post(_base(workspace), body), json_out=json_out)
 
 
-def _update(
-    destination_id: int, workspace: str, changes: dict[str, Any], data_dir: Path | None
-) -> None:
-    settings = settings_for(data_dir)
-    print_json(
-        with_database(
-            settings,
-            lambda db: destinations.update_destination(
-                db.engine,
-                settings,
-                workspace=workspace,
-                destination_id=destination_id,
-                changes=changes,
-            ),
-        )
-    )
+def _change(api: Api, workspace: str, destination_id: int, action: str | dict[str, Any]) -> Any:
+    path = f"{_base(workspace)}/{destination_id}"
+    if isinstance(action, str):
+        return api.post(f"{path}/{action}")
+    return api.call("PATCH", path, json=action)
 
 
 @destinations_app.command("update")
@@ -114,31 +102,43 @@ def destinations_update(
     destination_id: int,
     changes: Annotated[str, typer.Argument(help="JSON object of changes, @file or @-")],
     workspace: WorkspaceSlug = "default",
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Change name, config (merged; secrets left out are kept), sources, filters, categories,
     delivery or enabled."""
     parsed = _json_option(changes, "changes")
     if not isinstance(parsed, dict):
-        print_json(BadRequest("invalid_change", "changes is a JSON object").body())
-        raise typer.Exit(1)
-    _update(destination_id, workspace, parsed, data_dir)
+        fail("changes is a JSON object", code=2)
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(_change(api, workspace, destination_id, parsed), json_out=json_out)
 
 
 @destinations_app.command("enable")
 def destinations_enable(
-    destination_id: int, workspace: WorkspaceSlug = "default", data_dir: DataDir = None
+    destination_id: int,
+    workspace: WorkspaceSlug = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Enable a destination."""
-    _update(destination_id, workspace, {"enabled": True}, data_dir)
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(_change(api, workspace, destination_id, "enable"), json_out=json_out)
 
 
 @destinations_app.command("disable")
 def destinations_disable(
-    destination_id: int, workspace: WorkspaceSlug = "default", data_dir: DataDir = None
+    destination_id: int,
+    workspace: WorkspaceSlug = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Disable a destination; its queued events wait until it is enabled again."""
-    _update(destination_id, workspace, {"enabled": False}, data_dir)
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(_change(api, workspace, destination_id, "disable"), json_out=json_out)
 
 
 @destinations_app.command("test")
@@ -146,22 +146,15 @@ def destinations_test(
     destination_id: int,
     workspace: WorkspaceSlug = "default",
     event: JsonOption = None,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Send one event (a sample unless given) now; print the outcome, request and response."""
-    settings = settings_for(data_dir)
-    print_json(
-        with_database(
-            settings,
-            lambda db: destinations.send_test(
-                db.engine,
-                settings,
-                workspace=workspace,
-                destination_id=destination_id,
-                event=_json_option(event, "event"),
-            ),
-        )
-    )
+    body = {"event": _json_option(event, "event")}
+    with remote(url=url, token=token, json_out=json_out) as api, spinner("sending"):
+        found = api.post(f"{_base(workspace)}/{destination_id}/test", body)
+    show(found, json_out=json_out)
 
 
 @destinations_app.command("replay")
@@ -171,20 +164,46 @@ def destinations_replay(
     since: Annotated[datetime | None, typer.Option(help="ISO-8601, with --until")] = None,
     until: Annotated[datetime | None, typer.Option(help="ISO-8601, with --since")] = None,
     dead_letters: Annotated[bool, typer.Option(help="replay the dead letters")] = False,
-    data_dir: DataDir = None,
+    wait: Annotated[
+        bool, typer.Option(help="follow delivery with a progress bar until the queue is empty")
+    ] = False,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """Queue the dead letters, or the events received between --since and --until, again."""
-    show(
-        data_dir,
-        lambda db: destinations.replay(
-            db.engine,
-            workspace=workspace,
-            destination_id=destination_id,
-            since=since,
-            until=until,
-            dead_letters=dead_letters,
-        ),
-    )
+    body = {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "dead_letters": dead_letters,
+    }
+    path = f"{_base(workspace)}/{destination_id}"
+    with remote(url=url, token=token, json_out=json_out) as api:
+        with spinner("queueing"):
+            queued = api.post(f"{path}/replay", body)
+        if wait:
+            _follow_queue(api, path, int(queued.get("queued") or 0))
+    show(queued, json_out=json_out)
+
+
+def _follow_queue(api: Api, path: str, queued: int) -> None:
+    """A bar of the destination's queue draining (``/health``'s depth, polled each second)
+    until it is empty; Ctrl-C stops following, not the delivery."""
+    start = _depth(api.get(f"{path}/health"))
+    total = max(start, queued)
+    with progress("delivering", total) as done:
+        try:
+            while (left := _depth(api.get(f"{path}/health"))) > 0:
+                done(max(0, total - left))
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            return
+        done(total)
+
+
+def _depth(health: dict[str, Any]) -> int:
+    queue = health.get("queue") or {}
+    return int(queue.get("pending") or 0) + int(queue.get("retrying") or 0)
 
 
 @destinations_app.command("stats")
@@ -194,26 +213,22 @@ def destinations_stats(
     since: Annotated[datetime | None, typer.Option(help="ISO-8601 (default: 24 hours ago)")] = None,
     until: Annotated[datetime | None, typer.Option(help="ISO-8601 (default: now)")] = None,
     interval: Annotated[str, typer.Option(help="minute, hour or day")] = "hour",
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Print delivered, retried, failed and dead-lettered counts and p95 latency over time,
-    with the alert state and queue depth."""
-
-    async def read(db: Database) -> dict[str, Any]:
-        found = await destinations.stats(
-            db.engine,
-            workspace=workspace,
-            destination_id=destination_id,
-            since=since,
-            until=until,
-            interval=interval,  # type: ignore[arg-type]
+    """Delivered, retried, failed and dead-lettered counts and p95 latency over time, with
+    the alert state and queue depth."""
+    path = f"{_base(workspace)}/{destination_id}"
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(
+            f"{path}/stats",
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            interval=interval,
         )
-        found["health"] = await destinations.health(
-            db.engine, workspace=workspace, destination_id=destination_id
-        )
-        return found
-
-    print_json(with_database(settings_for(data_dir), read))
+        found["health"] = api.get(f"{path}/health")
+    show(found, json_out=json_out)
 
 
 @destinations_app.command("dead-letters")
@@ -221,14 +236,17 @@ def destinations_dead_letters(
     destination_id: int,
     workspace: WorkspaceSlug = "default",
     limit: int = 50,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Print dead letters, newest first, with their last error and exchange."""
+    """Dead letters, newest first, with their last error and exchange."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(f"{_base(workspace)}/{destination_id}/dead-letters", limit=limit)
     show(
-        data_dir,
-        lambda db: destinations.dead_letters(
-            db.engine, workspace=workspace, destination_id=destination_id, limit=limit
-        ),
+        found,
+        json_out=json_out,
+        columns=["id", "message_id", "received_at", "failed_at", "attempts", "reason", "error"],
     )
 
 
@@ -237,12 +255,11 @@ def destinations_errors(
     destination_id: int,
     workspace: WorkspaceSlug = "default",
     limit: int = 20,
-    data_dir: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
-    """Print the latest failed sends with their requests and responses."""
-    show(
-        data_dir,
-        lambda db: destinations.errors(
-            db.engine, workspace=workspace, destination_id=destination_id, limit=limit
-        ),
-    )
+    """The latest failed sends with their requests and responses."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(f"{_base(workspace)}/{destination_id}/errors", limit=limit)
+    show(found, json_out=json_out, columns=["id", "at", "outcome", "events", "error"])
