@@ -20,6 +20,7 @@ __all__ = [
     "add_observations",
     "add_violations",
     "connections",
+    "govern",
     "plan_document",
     "progress",
     "quarantine",
@@ -177,3 +178,28 @@ async def release(driver: asyncpg.Connection, replays: Sequence[tuple[int, str]]
         [source for source, _ in replays],
         [message for _, message in replays],
     )
+
+
+async def govern(
+    driver: asyncpg.Connection,
+    governed: Sequence[tuple[int, int, dict[str, Any] | None]],
+    cleared: Sequence[int],
+) -> None:
+    """Record what the plans made of log entries: ``(offset, workspace, payload)`` for each
+    entry changed (the payload as governed) or blocked (None), replacing what an earlier
+    delivery of the entry recorded; ``cleared``: offsets of entries that pass unchanged now
+    (redelivered after their plan changed), whose rows go. ``governed_events`` reads them."""
+    if governed:
+        await driver.execute(
+            "INSERT INTO governed_payloads (seq, workspace_id, payload)"
+            " SELECT seq, workspace_id, payload FROM jsonb_to_recordset($1::text::jsonb)"
+            " AS r(seq bigint, workspace_id int, payload jsonb)"
+            " ON CONFLICT (seq) DO UPDATE SET payload = EXCLUDED.payload",
+            _encode(
+                [{"seq": s, "workspace_id": w, "payload": p} for s, w, p in sorted(governed)]
+            ).decode(),
+        )
+    if cleared:
+        await driver.execute(
+            "DELETE FROM governed_payloads WHERE seq = ANY($1::bigint[])", sorted(cleared)
+        )

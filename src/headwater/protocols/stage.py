@@ -10,7 +10,12 @@ For each batch, inside the processor's transaction:
 3. violations are counted per minute and sampled; blocked messages go to the quarantine and are
    not returned (later stages never see them); changed messages (omitted properties,
    ``context.violations``) are returned as copies; a replayed message that passes has its
-   quarantine row released.
+   quarantine row released;
+4. the governed form of every changed or blocked message (its payload as governed, or a blocked
+   marker) is committed to ``governed_payloads`` before the later stages run, in a transaction
+   of its own: every reader after the processor reads events through the ``governed_events``
+   view, never the log's payloads as sent. Nearly every message passes unchanged and writes
+   nothing there.
 
 Idempotent: effects are recorded only for entries after the partition's mark in
 ``protocols_progress``, which moves in the same transaction; a redelivered entry is checked
@@ -25,7 +30,7 @@ from typing import Any
 
 import msgspec
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log import LogEntry
 from headwater.protocols import records
@@ -74,6 +79,10 @@ class _Effects:
         self.samples: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.quarantined: list[dict[str, Any]] = []
         self.released: list[tuple[int, str]] = []
+        self.governed: list[tuple[int, int, dict[str, Any] | None]] = []
+        """(log offset, workspace, payload as governed; None: blocked) of changed entries."""
+        self.cleared: list[int] = []
+        """Offsets of redelivered entries that pass unchanged now: any governed row goes."""
 
     def violations(self, entry: LogEntry, outcome: Outcome) -> None:
         kind, name = event_key(entry.payload)
@@ -132,6 +141,46 @@ class _Effects:
         return rows
 
 
+def _govern(entry: LogEntry, plan: _Plan | None, fresh: bool, effects: _Effects) -> LogEntry | None:
+    """The entry as its plan governs it (a copy when changed; None: blocked), its effects
+    noted in ``effects`` (violations and the quarantine only when ``fresh``)."""
+    if plan is None:
+        if not fresh:
+            effects.cleared.append(entry.offset)
+        return entry
+    outcome = plan.compiled.check(entry.payload, plan.settings)
+    if fresh and outcome.violations:
+        effects.violations(entry, outcome)
+    if outcome.payload is None:
+        effects.governed.append((entry.offset, entry.workspace_id, None))
+        if fresh:
+            effects.block(entry, outcome, plan)
+        return None
+    if fresh and replay_marker(entry.payload) is not None:
+        effects.released.append((entry.source_id, entry.message_id))
+    if outcome.payload is entry.payload:
+        if not fresh:
+            effects.cleared.append(entry.offset)
+        return entry
+    effects.governed.append((entry.offset, entry.workspace_id, outcome.payload))
+    return msgspec.structs.replace(entry, payload=outcome.payload)
+
+
+async def _publish(engine: AsyncEngine, effects: _Effects) -> None:
+    """Commit the governed payloads and blocked markers of the batch at once, on a connection
+    of their own, before any later stage runs: the profile stage commits part of its work
+    apart too (:class:`~headwater.profiles.ProfileStage`), and no reader may find an event
+    linked to a profile before its governed form exists. Idempotent (an upsert keyed by the
+    log offset), so a batch that fails later and is redelivered writes the same rows again."""
+    async with engine.connect() as side:
+        driver = await driver_connection(side)
+        async with driver.transaction():
+            # As the processor's own commits (see the consumer); WAL order still puts this
+            # commit before any later stage's.
+            await driver.execute("SET LOCAL synchronous_commit = off")
+            await records.govern(driver, effects.governed, effects.cleared)
+
+
 class ProtocolStage:
     """Tracking plan enforcement, violations, quarantine and observed schemas; see the module
     docstring. Keeps compiled plans between batches."""
@@ -162,22 +211,11 @@ class ProtocolStage:
                     payload=entry.payload,
                     seen_at=entry.received_at,
                 )
-            plan = plans.get(entry.source_id)
-            if plan is None:
-                passed.append(entry)
-                continue
-            outcome = plan.compiled.check(entry.payload, plan.settings)
-            if fresh and outcome.violations:
-                effects.violations(entry, outcome)
-            if outcome.payload is None:
-                if fresh:
-                    effects.block(entry, outcome, plan)
-                continue
-            if fresh and replay_marker(entry.payload) is not None:
-                effects.released.append((entry.source_id, entry.message_id))
-            if outcome.payload is not entry.payload:
-                entry = msgspec.structs.replace(entry, payload=outcome.payload)
-            passed.append(entry)
+            governed = _govern(entry, plans.get(entry.source_id), fresh, effects)
+            if governed is not None:
+                passed.append(governed)
+        if effects.governed or effects.cleared:
+            await _publish(connection.engine, effects)
         await records.add_observations(driver, effects.observations.rows())
         await records.add_violations(
             driver, effects.count_rows(), [effects.samples[k] for k in sorted(effects.samples)]
