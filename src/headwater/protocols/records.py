@@ -188,18 +188,20 @@ async def govern(
     """Record what the plans made of log entries: ``(offset, workspace, payload)`` for each
     entry changed (the payload as governed) or blocked (None), replacing what an earlier
     delivery of the entry recorded; ``cleared``: offsets of entries that pass unchanged now
-    (redelivered after their plan changed), whose rows go. ``governed_events`` reads them."""
-    if governed:
-        await driver.execute(
-            "INSERT INTO governed_payloads (seq, workspace_id, payload)"
-            " SELECT seq, workspace_id, payload FROM jsonb_to_recordset($1::text::jsonb)"
-            " AS r(seq bigint, workspace_id int, payload jsonb)"
-            " ON CONFLICT (seq) DO UPDATE SET payload = EXCLUDED.payload",
-            _encode(
-                [{"seq": s, "workspace_id": w, "payload": p} for s, w, p in sorted(governed)]
-            ).decode(),
-        )
-    if cleared:
-        await driver.execute(
-            "DELETE FROM governed_payloads WHERE seq = ANY($1::bigint[])", sorted(cleared)
-        )
+    (redelivered after their plan changed), whose rows go. ``governed_events`` reads them.
+
+    Unlike the other functions here, it runs outside any transaction and commits: one
+    statement, its own transaction, committed as the processor's are (``synchronous_commit``
+    off, see the consumer); a batch pays one round trip for it."""
+    await driver.execute(
+        "WITH settings AS (SELECT set_config('synchronous_commit', 'off', true)),"
+        " cleared AS (DELETE FROM governed_payloads WHERE seq = ANY($2::bigint[]))"
+        " INSERT INTO governed_payloads (seq, workspace_id, payload)"
+        " SELECT r.seq, r.workspace_id, r.payload FROM settings,"
+        " jsonb_to_recordset($1::text::jsonb) AS r(seq bigint, workspace_id int, payload jsonb)"
+        " ON CONFLICT (seq) DO UPDATE SET payload = EXCLUDED.payload",
+        _encode(
+            [{"seq": s, "workspace_id": w, "payload": p} for s, w, p in sorted(governed)]
+        ).decode(),
+        sorted(cleared),
+    )

@@ -173,12 +173,7 @@ async def _publish(engine: AsyncEngine, effects: _Effects) -> None:
     linked to a profile before its governed form exists. Idempotent (an upsert keyed by the
     log offset), so a batch that fails later and is redelivered writes the same rows again."""
     async with engine.connect() as side:
-        driver = await driver_connection(side)
-        async with driver.transaction():
-            # As the processor's own commits (see the consumer); WAL order still puts this
-            # commit before any later stage's.
-            await driver.execute("SET LOCAL synchronous_commit = off")
-            await records.govern(driver, effects.governed, effects.cleared)
+        await records.govern(await driver_connection(side), effects.governed, effects.cleared)
 
 
 class ProtocolStage:
