@@ -27,43 +27,10 @@ from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
+from tests.protocols.plans import BAD_ORDER, COUPON_X, GOOD_ORDER, SHOP
 
 MODES = ["omit", "flag", "block"]
 NOW = datetime.now(UTC).replace(microsecond=0)
-PLAN: dict[str, Any] = {
-    "name": "Shop",
-    "identify_traits": {
-        "type": "object",
-        "properties": {"email": {"type": "string"}, "plan": {"enum": ["free", "pro"]}},
-    },
-    "events": [
-        {
-            "name": "Order Completed",
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "order_id": {"type": "string"},
-                    "coupon": {"type": "string", "pattern": "^[A-Z]{4}$"},
-                },
-                "required": ["order_id"],
-            },
-        }
-    ],
-}
-BAD_ORDER = {
-    "type": "track",
-    "event": "Order Completed",
-    "properties": {"order_id": "o2", "coupon": "X"},
-}
-GOOD_ORDER = {"type": "track", "event": "Order Completed", "properties": {"order_id": "o1"}}
-COUPON_X = {
-    "version": 1,
-    "condition": {
-        "type": "event",
-        "event": "Order Completed",
-        "where": [{"property": "coupon", "operator": "equals", "value": "X"}],
-    },
-}
 _ids = itertools.count()
 
 
@@ -154,7 +121,7 @@ async def shop(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Shop]:
     source = await workspaces.create_source(
         engine, name="web", workspace="default", write_key=None, kind="server", strict=False
     )
-    await protocols.create_plan(engine, workspace="default", document=PLAN)
+    await protocols.create_plan(engine, workspace="default", document=SHOP)
     running = Shop(engine, settings, source.id)
     created = await destinations.create_destination(
         engine,

@@ -15,7 +15,7 @@ from tests.conftest import scratch_database
 from tests.destinations.conftest import FAST
 from tests.destinations.sink import Sink
 from tests.profiles.conftest import Space
-from tests.protocols.test_governed import BAD_ORDER, COUPON_X, GOOD_ORDER, PLAN
+from tests.protocols.plans import BAD_ORDER, COUPON_X, GOOD_ORDER, SHOP
 from tests.server import RunningServer, start_server
 
 
@@ -51,7 +51,7 @@ def test_the_webhook_profile_api_and_audiences_see_one_governed_event(
     shared_server: RunningServer, mode: str
 ) -> None:
     space = Space.create(shared_server)
-    _ok(space.admin("POST", "/tracking-plans", json=PLAN))
+    _ok(space.admin("POST", "/tracking-plans", json=SHOP))
     _ok(
         space.admin(
             "PUT",
@@ -72,7 +72,8 @@ def test_the_webhook_profile_api_and_audiences_see_one_governed_event(
                 json={"name": "hook", "kind": "webhook", "config": {"url": sink.url + "/hook"}},
             )
         )
-        time.sleep(0.5)  # the routing stage reloads destinations every 0.2 s
+        # The routing stage rereads destinations at a batch 0.2 s after its last read (FAST).
+        time.sleep(0.5)
         space.send(
             {**GOOD_ORDER, "userId": "u1", "messageId": "good"},
             {**BAD_ORDER, "userId": "u1", "messageId": "bad"},
