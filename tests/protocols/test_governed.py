@@ -10,18 +10,18 @@ functions behind the management API, the Profile API and the CLI."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import audiences, destinations, profiles, protocols, workspaces
 from headwater.audiences import AudienceStage
 from headwater.destinations import RoutingStage
-from headwater.log import LogRecord, PostgresLog
+from headwater.log import LogEntry, LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
@@ -342,3 +342,49 @@ async def test_a_redelivered_entry_is_governed_as_its_latest_delivery_was(shop: 
         seen = (await shop.profile_events())[bad]
         assert seen["properties"] == {"order_id": "o2", "coupon": "X"}
         assert _coupon_violation(seen) == expected
+
+
+class _Peek:
+    """A later stage that reads, on a connection of its own, what any other reader would see
+    of the batch while the processor's transaction is still open."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.seen: dict[str, dict[str, Any] | None] = {}
+
+    async def process(
+        self, entries: Sequence[LogEntry], connection: AsyncConnection
+    ) -> Sequence[LogEntry]:
+        async with self.engine.connect() as other:
+            rows = await other.execute(
+                text(
+                    "SELECT e.message_id, g.payload FROM events e"
+                    " LEFT JOIN governed_events g ON g.seq = e.seq"
+                )
+            )
+            self.seen = {row.message_id: row.payload for row in rows}
+        return entries
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_governed_form_is_committed_before_the_next_stage_runs(
+    shop: Shop, mode: str
+) -> None:
+    """The profile stage commits part of its work apart, before the processor's transaction
+    ends: the governed form of the batch must already be there for other readers."""
+    await shop.connect(mode)
+    peek = _Peek(shop.engine)
+    shop.processor = Processor(
+        engine=shop.engine, log=shop.log, settings=shop.settings, stages=[ProtocolStage(), peek]
+    )
+    good, bad = await shop.send(GOOD_ORDER, BAD_ORDER)
+    assert peek.seen[good] is not None
+    assert peek.seen[good]["properties"] == {"order_id": "o1"}
+    if mode == "block":
+        assert peek.seen[bad] is None
+    elif mode == "omit":
+        assert peek.seen[bad] is not None
+        assert peek.seen[bad]["properties"] == {"order_id": "o2"}
+    else:
+        assert peek.seen[bad] is not None
+        assert _coupon_violation(peek.seen[bad]) == [("pattern_mismatch", "properties.coupon")]
