@@ -388,3 +388,43 @@ async def test_the_governed_form_is_committed_before_the_next_stage_runs(
     else:
         assert peek.seen[bad] is not None
         assert _coupon_violation(peek.seen[bad]) == [("pattern_mismatch", "properties.coupon")]
+
+
+async def test_a_batch_retried_after_a_failure_keeps_no_governed_form_of_its_first_attempt(
+    shop: Shop,
+) -> None:
+    """The governed form commits before the later stages run; if one of them fails, the batch
+    is rolled back and retried. Passing unchanged on the retry (its plan changed meanwhile),
+    the entry is read as sent, as the later stages then saw it."""
+    await shop.connect("omit")
+    envelope = Envelope(received_at=datetime.now(UTC))
+    event = normalise(
+        {**BAD_ORDER, "userId": "u1", "messageId": "retried"},
+        index=0,
+        route_type=None,
+        envelope=envelope,
+    )
+    assert isinstance(event, Event)
+    await shop.log.append([LogRecord(workspace_id=1, source_id=shop.source_id, event=event)])
+    entries = [
+        e for p in range(shop.log.partitions) for e in await shop.log.read(p, after=0, limit=9)
+    ]
+    stage = ProtocolStage()
+
+    async def governed() -> dict[str, Any]:
+        async with shop.engine.connect() as connection:
+            payload = await connection.scalar(
+                text("SELECT payload FROM governed_events WHERE message_id = 'retried'")
+            )
+        assert isinstance(payload, dict)
+        return payload
+
+    async with shop.engine.connect() as connection:
+        transaction = await connection.begin()
+        await stage.process(entries, connection)
+        await transaction.rollback()  # a later stage failed
+    assert (await governed())["properties"] == {"order_id": "o2"}
+    await shop.connect("allow")
+    async with shop.engine.begin() as connection:
+        await stage.process(entries, connection)
+    assert (await governed())["properties"] == {"order_id": "o2", "coupon": "X"}

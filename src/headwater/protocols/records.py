@@ -1,5 +1,6 @@
 """The protocols stage's reads and writes. Each function takes the stage's asyncpg connection,
-inside the processor's transaction, and never commits.
+inside the processor's transaction, and never commits; except :func:`govern`, which commits on
+a connection of its own (see there).
 
 Bulk writes send one JSON document (``jsonb_to_recordset``): one parameter, cheap to build,
 rows in the order given (sorted by key, so that concurrent writers lock rows in one order).

@@ -25,7 +25,7 @@ again (so later stages see the same result) but counts nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -44,6 +44,7 @@ __all__ = ["ProtocolStage", "replay_marker"]
 
 _log = logging.getLogger(__name__)
 _SAMPLES = 5
+_REMEMBERED = 20_000
 
 VIOLATIONS = Counter(
     "headwater_protocols_violations_total", "Tracking plan violations recorded", ["type"]
@@ -141,11 +142,15 @@ class _Effects:
         return rows
 
 
-def _govern(entry: LogEntry, plan: _Plan | None, fresh: bool, effects: _Effects) -> LogEntry | None:
+def _govern(
+    entry: LogEntry, plan: _Plan | None, effects: _Effects, *, fresh: bool, recorded: bool
+) -> LogEntry | None:
     """The entry as its plan governs it (a copy when changed; None: blocked), its effects
-    noted in ``effects`` (violations and the quarantine only when ``fresh``)."""
+    noted in ``effects`` (violations and the quarantine only when ``fresh``; ``recorded``: an
+    earlier delivery may have recorded a governed form, which goes if the entry now passes
+    unchanged)."""
     if plan is None:
-        if not fresh:
+        if recorded:
             effects.cleared.append(entry.offset)
         return entry
     outcome = plan.compiled.check(entry.payload, plan.settings)
@@ -159,7 +164,7 @@ def _govern(entry: LogEntry, plan: _Plan | None, fresh: bool, effects: _Effects)
     if fresh and replay_marker(entry.payload) is not None:
         effects.released.append((entry.source_id, entry.message_id))
     if outcome.payload is entry.payload:
-        if not fresh:
+        if recorded:
             effects.cleared.append(entry.offset)
         return entry
     effects.governed.append((entry.offset, entry.workspace_id, outcome.payload))
@@ -183,6 +188,11 @@ class ProtocolStage:
     def __init__(self) -> None:
         self._compiled: dict[tuple[int, int], CompiledPlan] = {}
         self._settings: dict[tuple[int, int], Enforcement] = {}
+        self._published: dict[int, None] = {}
+        """Offsets whose governed form this stage committed lately, oldest first: a batch
+        that failed after the commit is retried with its entries fresh again (the progress
+        mark rolled back), and one that passes unchanged now (its plan changed meanwhile)
+        must not keep the row of the failed attempt."""
 
     async def process(
         self, entries: Sequence[LogEntry], connection: AsyncConnection
@@ -206,11 +216,15 @@ class ProtocolStage:
                     payload=entry.payload,
                     seen_at=entry.received_at,
                 )
-            governed = _govern(entry, plans.get(entry.source_id), fresh, effects)
+            recorded = not fresh or entry.offset in self._published
+            governed = _govern(
+                entry, plans.get(entry.source_id), effects, fresh=fresh, recorded=recorded
+            )
             if governed is not None:
                 passed.append(governed)
         if effects.governed or effects.cleared:
             await _publish(connection.engine, effects)
+            self._remember(offset for offset, _, _ in effects.governed)
         await records.add_observations(driver, effects.observations.rows())
         await records.add_violations(
             driver, effects.count_rows(), [effects.samples[k] for k in sorted(effects.samples)]
@@ -219,6 +233,13 @@ class ProtocolStage:
         await records.release(driver, effects.released)
         await records.save_progress(driver, marks)
         return passed
+
+    def _remember(self, offsets: Iterable[int]) -> None:
+        published = self._published
+        for offset in offsets:
+            published[offset] = None
+        while len(published) > _REMEMBERED:
+            del published[next(iter(published))]
 
     async def _plans(self, driver: Any, source_ids: list[int]) -> dict[int, _Plan]:
         """The compiled plan and settings of each source that has a plan."""
