@@ -1,6 +1,7 @@
 """A processor driven in the test's process on a fresh database: messages are normalised and
 appended to the real event log as collection does, then :meth:`Processor.drain` runs the
-stages. ``Pipeline.seen`` records what a stage after the protocols stage received."""
+stages. ``Pipeline.seen`` records what a stage after the protocols stage received. The
+``shop`` fixture is the governed-events tests' (:mod:`tests.protocols.shop`), with every stage."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from headwater import protocols, workspaces
+from headwater import destinations, protocols, workspaces
 from headwater.log import LogEntry, LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
+from tests.protocols.plans import SHOP
+from tests.protocols.shop import Shop
 
 _ids = itertools.count()
 
@@ -89,5 +92,27 @@ def _slug(name: str) -> str:
 async def pipeline(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Pipeline]:
     await workspaces.bootstrap(engine, admin_token="test-admin-token")
     running = Pipeline(engine, settings)
+    yield running
+    await running.log.close()
+
+
+@pytest.fixture
+async def shop(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Shop]:
+    """A fresh :class:`~tests.protocols.shop.Shop`, its plan created but not connected."""
+    await workspaces.bootstrap(engine, admin_token="test-admin-token")
+    source = await workspaces.create_source(
+        engine, name="web", workspace="default", write_key=None, kind="server", strict=False
+    )
+    await protocols.create_plan(engine, workspace="default", document=SHOP)
+    running = Shop(engine, settings, source.id)
+    created = await destinations.create_destination(
+        engine,
+        settings,
+        workspace="default",
+        name="hook",
+        kind="webhook",
+        config={"url": "http://127.0.0.1:9/hook"},
+    )
+    running.destination_id = created["id"]
     yield running
     await running.log.close()

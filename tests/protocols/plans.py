@@ -51,3 +51,44 @@ def track(event: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any
 
 
 VALID_ORDER = track("Order Completed", {"order_id": "o1", "total": 9.5, "currency": "EUR"})
+
+
+SHOP: dict[str, Any] = {
+    # Order Completed with a coupon of four capitals; identify traits email and plan.
+    "name": "Shop",
+    "identify_traits": {
+        "type": "object",
+        "properties": {"email": {"type": "string"}, "plan": {"enum": ["free", "pro"]}},
+    },
+    "events": [
+        {
+            "name": "Order Completed",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "order_id": {"type": "string"},
+                    "coupon": {"type": "string", "pattern": "^[A-Z]{4}$"},
+                },
+                "required": ["order_id"],
+            },
+        }
+    ],
+}
+BAD_ORDER: dict[str, Any] = {
+    "type": "track",
+    "event": "Order Completed",
+    "properties": {"order_id": "o2", "coupon": "X"},
+}
+GOOD_ORDER: dict[str, Any] = {
+    "type": "track",
+    "event": "Order Completed",
+    "properties": {"order_id": "o1"},
+}
+COUPON_X: dict[str, Any] = {
+    "version": 1,
+    "condition": {
+        "type": "event",
+        "event": "Order Completed",
+        "where": [{"property": "coupon", "operator": "equals", "value": "X"}],
+    },
+}

@@ -167,7 +167,8 @@ async def events_of(
     ``unnamed_types`` (conditions on any page, identify or group), since ``since``."""
     rows = await connection.fetch(
         "SELECT pe.profile_id, pe.message_id, pe.type, pe.name, pe.timestamp,"
-        " (e.payload -> 'properties')::text FROM profile_events pe JOIN events e ON e.seq = pe.seq"
+        " (e.payload -> 'properties')::text FROM profile_events pe"
+        " JOIN governed_events e ON e.seq = pe.seq"
         " WHERE pe.profile_id = ANY($1::text[])"
         " AND (pe.name = ANY($2::text[]) OR pe.type = ANY($3::text[]))"
         " AND ($4::timestamptz IS NULL OR pe.timestamp >= $4)",

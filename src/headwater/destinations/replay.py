@@ -33,7 +33,7 @@ _CHUNK = 1000
 _READ = """
 SELECT partition, seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_id,
        timestamp, received_at, payload
-FROM events
+FROM governed_events
 WHERE workspace_id = :workspace AND received_at >= :since AND received_at < :until
   AND seq > :after AND (CAST(:sources AS integer[]) IS NULL OR source_id = ANY(:sources))
 ORDER BY seq LIMIT :limit

@@ -121,7 +121,7 @@ async def identifiers_of(
 
 _EVENTS = (
     "SELECT pe.timestamp, pe.message_id, e.seq, e.source_id, e.received_at, e.payload"
-    " FROM profile_events pe JOIN events e ON e.seq = pe.seq"
+    " FROM profile_events pe JOIN governed_events e ON e.seq = pe.seq"
     " WHERE pe.profile_id = $1{before}"
     " ORDER BY pe.timestamp DESC, pe.message_id DESC LIMIT $2"
 )

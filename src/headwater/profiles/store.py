@@ -276,7 +276,7 @@ async def component_rows(
         " pe.seq, e.source_id, e.payload FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
         " LATERAL (SELECT * FROM profile_events"
         ' WHERE profile_id = k.id COLLATE "C" OFFSET 0) AS pe,'
-        " LATERAL (SELECT source_id, payload FROM events WHERE seq = pe.seq LIMIT 1) AS e",
+        " LATERAL (SELECT source_id, payload FROM governed_events WHERE seq = pe.seq LIMIT 1) AS e",
         _json(sorted(set(profile_ids))),
     )
 

@@ -1,5 +1,6 @@
 """The protocols stage's reads and writes. Each function takes the stage's asyncpg connection,
-inside the processor's transaction, and never commits.
+inside the processor's transaction, and never commits; except :func:`govern`, which commits on
+a connection of its own (see there).
 
 Bulk writes send one JSON document (``jsonb_to_recordset``): one parameter, cheap to build,
 rows in the order given (sorted by key, so that concurrent writers lock rows in one order).
@@ -20,6 +21,7 @@ __all__ = [
     "add_observations",
     "add_violations",
     "connections",
+    "govern",
     "plan_document",
     "progress",
     "quarantine",
@@ -176,4 +178,31 @@ async def release(driver: asyncpg.Connection, replays: Sequence[tuple[int, str]]
         " AND q.status = 'replayed'",
         [source for source, _ in replays],
         [message for _, message in replays],
+    )
+
+
+async def govern(
+    driver: asyncpg.Connection,
+    governed: Sequence[tuple[int, int, dict[str, Any] | None]],
+    cleared: Sequence[int],
+) -> None:
+    """Record what the plans made of log entries: ``(offset, workspace, payload)`` for each
+    entry changed (the payload as governed) or blocked (None), replacing what an earlier
+    delivery of the entry recorded; ``cleared``: offsets of entries that pass unchanged now
+    (redelivered after their plan changed), whose rows go. ``governed_events`` reads them.
+
+    Unlike the other functions here, it runs outside any transaction and commits: one
+    statement, its own transaction, committed as the processor's are (``synchronous_commit``
+    off, see the consumer); a batch pays one round trip for it."""
+    await driver.execute(
+        "WITH settings AS (SELECT set_config('synchronous_commit', 'off', true)),"
+        " cleared AS (DELETE FROM governed_payloads WHERE seq = ANY($2::bigint[]))"
+        " INSERT INTO governed_payloads (seq, workspace_id, payload)"
+        " SELECT r.seq, r.workspace_id, r.payload FROM settings,"
+        " jsonb_to_recordset($1::text::jsonb) AS r(seq bigint, workspace_id int, payload jsonb)"
+        " ON CONFLICT (seq) DO UPDATE SET payload = EXCLUDED.payload",
+        _encode(
+            [{"seq": s, "workspace_id": w, "payload": p} for s, w, p in sorted(governed)]
+        ).decode(),
+        sorted(cleared),
     )

@@ -10,7 +10,12 @@ For each batch, inside the processor's transaction:
 3. violations are counted per minute and sampled; blocked messages go to the quarantine and are
    not returned (later stages never see them); changed messages (omitted properties,
    ``context.violations``) are returned as copies; a replayed message that passes has its
-   quarantine row released.
+   quarantine row released;
+4. the governed form of every changed or blocked message (its payload as governed, or a blocked
+   marker) is committed to ``governed_payloads`` before the later stages run, in a transaction
+   of its own: every reader after the processor reads events through the ``governed_events``
+   view, never the log's payloads as sent. Nearly every message passes unchanged and writes
+   nothing there.
 
 Idempotent: effects are recorded only for entries after the partition's mark in
 ``protocols_progress``, which moves in the same transaction; a redelivered entry is checked
@@ -20,12 +25,12 @@ again (so later stages see the same result) but counts nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log import LogEntry
 from headwater.protocols import records
@@ -39,6 +44,7 @@ __all__ = ["ProtocolStage", "replay_marker"]
 
 _log = logging.getLogger(__name__)
 _SAMPLES = 5
+_REMEMBERED = 20_000
 
 VIOLATIONS = Counter(
     "headwater_protocols_violations_total", "Tracking plan violations recorded", ["type"]
@@ -74,6 +80,10 @@ class _Effects:
         self.samples: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.quarantined: list[dict[str, Any]] = []
         self.released: list[tuple[int, str]] = []
+        self.governed: list[tuple[int, int, dict[str, Any] | None]] = []
+        """(log offset, workspace, payload as governed; None: blocked) of changed entries."""
+        self.cleared: list[int] = []
+        """Offsets of redelivered entries that pass unchanged now: any governed row goes."""
 
     def violations(self, entry: LogEntry, outcome: Outcome) -> None:
         kind, name = event_key(entry.payload)
@@ -132,6 +142,45 @@ class _Effects:
         return rows
 
 
+def _govern(
+    entry: LogEntry, plan: _Plan | None, effects: _Effects, *, fresh: bool, recorded: bool
+) -> LogEntry | None:
+    """The entry as its plan governs it (a copy when changed; None: blocked), its effects
+    noted in ``effects`` (violations and the quarantine only when ``fresh``; ``recorded``: an
+    earlier delivery may have recorded a governed form, which goes if the entry now passes
+    unchanged)."""
+    if plan is None:
+        if recorded:
+            effects.cleared.append(entry.offset)
+        return entry
+    outcome = plan.compiled.check(entry.payload, plan.settings)
+    if fresh and outcome.violations:
+        effects.violations(entry, outcome)
+    if outcome.payload is None:
+        effects.governed.append((entry.offset, entry.workspace_id, None))
+        if fresh:
+            effects.block(entry, outcome, plan)
+        return None
+    if fresh and replay_marker(entry.payload) is not None:
+        effects.released.append((entry.source_id, entry.message_id))
+    if outcome.payload is entry.payload:
+        if recorded:
+            effects.cleared.append(entry.offset)
+        return entry
+    effects.governed.append((entry.offset, entry.workspace_id, outcome.payload))
+    return msgspec.structs.replace(entry, payload=outcome.payload)
+
+
+async def _publish(engine: AsyncEngine, effects: _Effects) -> None:
+    """Commit the governed payloads and blocked markers of the batch at once, on a connection
+    of their own, before any later stage runs: the profile stage commits part of its work
+    apart too (:class:`~headwater.profiles.ProfileStage`), and no reader may find an event
+    linked to a profile before its governed form exists. Idempotent (an upsert keyed by the
+    log offset), so a batch that fails later and is redelivered writes the same rows again."""
+    async with engine.connect() as side:
+        await records.govern(await driver_connection(side), effects.governed, effects.cleared)
+
+
 class ProtocolStage:
     """Tracking plan enforcement, violations, quarantine and observed schemas; see the module
     docstring. Keeps compiled plans between batches."""
@@ -139,6 +188,11 @@ class ProtocolStage:
     def __init__(self) -> None:
         self._compiled: dict[tuple[int, int], CompiledPlan] = {}
         self._settings: dict[tuple[int, int], Enforcement] = {}
+        self._published: dict[int, None] = {}
+        """Offsets whose governed form this stage committed lately, oldest first: a batch
+        that failed after the commit is retried with its entries fresh again (the progress
+        mark rolled back), and one that passes unchanged now (its plan changed meanwhile)
+        must not keep the row of the failed attempt."""
 
     async def process(
         self, entries: Sequence[LogEntry], connection: AsyncConnection
@@ -162,22 +216,15 @@ class ProtocolStage:
                     payload=entry.payload,
                     seen_at=entry.received_at,
                 )
-            plan = plans.get(entry.source_id)
-            if plan is None:
-                passed.append(entry)
-                continue
-            outcome = plan.compiled.check(entry.payload, plan.settings)
-            if fresh and outcome.violations:
-                effects.violations(entry, outcome)
-            if outcome.payload is None:
-                if fresh:
-                    effects.block(entry, outcome, plan)
-                continue
-            if fresh and replay_marker(entry.payload) is not None:
-                effects.released.append((entry.source_id, entry.message_id))
-            if outcome.payload is not entry.payload:
-                entry = msgspec.structs.replace(entry, payload=outcome.payload)
-            passed.append(entry)
+            recorded = not fresh or entry.offset in self._published
+            governed = _govern(
+                entry, plans.get(entry.source_id), effects, fresh=fresh, recorded=recorded
+            )
+            if governed is not None:
+                passed.append(governed)
+        if effects.governed or effects.cleared:
+            await _publish(connection.engine, effects)
+            self._remember(offset for offset, _, _ in effects.governed)
         await records.add_observations(driver, effects.observations.rows())
         await records.add_violations(
             driver, effects.count_rows(), [effects.samples[k] for k in sorted(effects.samples)]
@@ -186,6 +233,13 @@ class ProtocolStage:
         await records.release(driver, effects.released)
         await records.save_progress(driver, marks)
         return passed
+
+    def _remember(self, offsets: Iterable[int]) -> None:
+        published = self._published
+        for offset in offsets:
+            published[offset] = None
+        while len(published) > _REMEMBERED:
+            del published[next(iter(published))]
 
     async def _plans(self, driver: Any, source_ids: list[int]) -> dict[int, _Plan]:
         """The compiled plan and settings of each source that has a plan."""
