@@ -104,6 +104,9 @@ def _spawn(
         "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
         "HEADWATER_DATA_DIR": str(data_dir),
         "HEADWATER_LOG_LEVEL": "warning",
+        # One process unless a test asks for more: a test that kills the server with -9
+        # kills every process it started, and tests share two cores.
+        "HEADWATER_WORKERS": "1",
         **extra_env,
     }
     log = log_path.open("ab")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from headwater.logs import configure
-from headwater.settings import Settings
+from headwater.settings import Settings, available_cores, default_workers
 from headwater.storage.embedded import EmbeddedPostgres
 
 
@@ -23,6 +23,23 @@ def test_trusted_proxies_tolerate_spaces_and_a_trailing_comma(
 ) -> None:
     monkeypatch.setenv("HEADWATER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 , ")
     assert Settings().trusted_proxies == [ip_network("10.0.0.0/8"), ip_network("127.0.0.1/32")]
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 2), (3, 3), (4, 4), (64, 4)])
+def test_serve_runs_a_process_per_core_up_to_four(cores: int, workers: int) -> None:
+    assert default_workers(cores) == workers
+
+
+def test_the_default_worker_count_is_this_machines_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HEADWATER_WORKERS", raising=False)
+    assert Settings().workers == default_workers(available_cores())
+    monkeypatch.setenv("HEADWATER_WORKERS", "3")
+    assert Settings().workers == 3
+    monkeypatch.setenv("HEADWATER_WORKERS", "0")
+    with pytest.raises(ValueError, match="workers"):
+        Settings()
 
 
 @pytest.mark.parametrize(

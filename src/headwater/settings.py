@@ -6,6 +6,7 @@ Every field can be set from the environment with the ``HEADWATER_`` prefix, for 
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -14,7 +15,34 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["MAX_DEFAULT_WORKERS", "Settings", "available_cores", "default_workers"]
+
+MAX_DEFAULT_WORKERS = 4
+"""The most server processes ``headwater serve`` starts unless told: each holds up to 20
+pooled connections, and PostgreSQL allows 100 by default."""
+
+
+def available_cores() -> int | None:
+    """The cores this process may run on (its CPU affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
+def default_workers(cores: int | None = None) -> int:
+    """Server processes for a machine with ``cores`` cores (this one's when None): one per
+    core, at least one and at most :data:`MAX_DEFAULT_WORKERS`.
+
+    One process runs the tracking API, the processor and delivery on one event loop, so it
+    uses one core; on 2 cores two processes collected and processed more than one
+    (``docs/performance.md``).
+
+    >>> default_workers(1), default_workers(2), default_workers(16)
+    (1, 2, 4)
+    """
+    if cores is None:
+        cores = available_cores()
+    return max(1, min(cores or 1, MAX_DEFAULT_WORKERS))
 
 
 class Settings(BaseSettings):
@@ -28,8 +56,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8088
     public_url: str | None = None
-    workers: int = 1
-    """Server processes sharing the port (``headwater serve --workers``)."""
+    workers: int = Field(default_factory=default_workers, ge=1)
+    """Server processes sharing the port (``headwater serve --workers``); by default one per
+    core, at most four (:func:`default_workers`)."""
     admin_token: str | None = None
 
     # Tracking API limits (Segment's published limits are the defaults).
