@@ -25,16 +25,36 @@ def test_trusted_proxies_tolerate_spaces_and_a_trailing_comma(
     assert Settings().trusted_proxies == [ip_network("10.0.0.0/8"), ip_network("127.0.0.1/32")]
 
 
-@pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 2), (3, 3), (4, 4), (64, 4)])
-def test_serve_runs_a_process_per_core_up_to_four(cores: int, workers: int) -> None:
-    assert default_workers(cores) == workers
+@pytest.mark.parametrize(
+    ("cores", "embedded", "workers"),
+    [
+        (1, True, 1),
+        (2, True, 1),
+        (3, True, 2),
+        (4, True, 2),
+        (8, True, 4),
+        (64, True, 4),
+        (1, False, 1),
+        (2, False, 2),
+        (3, False, 3),
+        (64, False, 4),
+    ],
+)
+def test_serve_runs_a_process_per_core_or_per_two_beside_embedded_postgres(
+    cores: int, embedded: bool, workers: int
+) -> None:
+    assert default_workers(cores, embedded=embedded) == workers
 
 
 def test_the_default_worker_count_is_this_machines_and_the_environment_wins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("HEADWATER_WORKERS", raising=False)
-    assert Settings().workers == default_workers(available_cores())
+    for name in ("HEADWATER_WORKERS", "HEADWATER_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    cores = available_cores()
+    assert Settings().workers == default_workers(cores, embedded=True)
+    monkeypatch.setenv("HEADWATER_DATABASE_URL", "postgresql://db.example.com/headwater")
+    assert Settings().workers == default_workers(cores, embedded=False)
     monkeypatch.setenv("HEADWATER_WORKERS", "3")
     assert Settings().workers == 3
     monkeypatch.setenv("HEADWATER_WORKERS", "0")

@@ -62,7 +62,7 @@ def serve(settings: Settings, *, console: Console) -> None:
     console.print(f"Tracking API   {base}/v1/batch  (also /v1/track, /v1/identify, …)")
     console.print(f"Management API {base}/api/v1   docs {base}/api/docs")
     console.print(f"Metrics        {base}/metrics")
-    console.print(f"Processes      {settings.workers}  (--workers; one per core by default)")
+    console.print(f"Processes      {settings.workers}  (--workers N to choose)")
     if settings.workers > 1:
         _prepare_workers(settings)
         uvicorn.run(

@@ -29,20 +29,30 @@ def available_cores() -> int | None:
     return os.cpu_count()
 
 
-def default_workers(cores: int | None = None) -> int:
-    """Server processes for a machine with ``cores`` cores (this one's when None): one per
-    core, at least one and at most :data:`MAX_DEFAULT_WORKERS`.
+def default_workers(cores: int | None = None, *, embedded: bool = True) -> int:
+    """Server processes for a machine with ``cores`` cores (this one's when None): at least
+    one, at most :data:`MAX_DEFAULT_WORKERS`.
 
-    One process runs the tracking API, the processor and delivery on one event loop, so it
-    uses one core; on 2 cores two processes collected and processed more than one
-    (``docs/performance.md``).
+    A process runs the tracking API, the processor and delivery on one event loop, so it uses
+    at most one core. With ``embedded`` PostgreSQL on the same cores, half of them (rounded
+    up): the database spends about as much CPU per event as Headwater's Python, and on two
+    cores, with processing on, one process collected as much as two in batches and more
+    single requests (``bench/ingest.py``, ``docs/performance.md``). With an external
+    database, one per core.
 
-    >>> default_workers(1), default_workers(2), default_workers(16)
-    (1, 2, 4)
+    >>> default_workers(2), default_workers(4), default_workers(2, embedded=False)
+    (1, 2, 2)
     """
     if cores is None:
         cores = available_cores()
-    return max(1, min(cores or 1, MAX_DEFAULT_WORKERS))
+    share = cores or 1
+    if embedded:
+        share = (share + 1) // 2
+    return max(1, min(share, MAX_DEFAULT_WORKERS))
+
+
+def _workers(data: dict[str, object]) -> int:
+    return default_workers(embedded=not data.get("database_url"))
 
 
 class Settings(BaseSettings):
@@ -56,9 +66,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8088
     public_url: str | None = None
-    workers: int = Field(default_factory=default_workers, ge=1)
+    workers: int = Field(default_factory=_workers, ge=1)
     """Server processes sharing the port (``headwater serve --workers``); by default one per
-    core, at most four (:func:`default_workers`)."""
+    core with an external database, one per two cores with embedded PostgreSQL, at most four
+    (:func:`default_workers`)."""
     admin_token: str | None = None
 
     # Tracking API limits (Segment's published limits are the defaults).

@@ -39,8 +39,8 @@ def serve(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="server processes sharing the port (HEADWATER_WORKERS; default: one per core,"
-            " at most 4)"
+            help="server processes sharing the port (HEADWATER_WORKERS; default: one per two"
+            " cores with embedded PostgreSQL, one per core with an external one; at most 4)"
         ),
     ] = None,
     data_dir: DataDir = None,
