@@ -20,8 +20,48 @@ PEOPLE = 12
 """Enough people to spread over most of the log's 16 partitions, so both processors work."""
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
+_SLOW_START = """
+import sys, time
+if "--multiprocessing-fork" in sys.argv:  # a server process uvicorn spawned, not the parent
+    time.sleep(7)
+"""
+"""A ``sitecustomize`` that makes each server process start 7 s late, as importing Headwater
+took on a busy 2-core machine."""
+
+
+def _serve(tmp_path: Path, **env: str) -> tuple[str, subprocess.Popen[bytes], Path]:
+    """``headwater serve --workers 2`` on embedded PostgreSQL in ``tmp_path``: its URL, its
+    process and its log."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    environment |= {
+        "HEADWATER_DATA_DIR": str(tmp_path),
+        "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
+        "HEADWATER_WORKERS": "2",
+        "HEADWATER_LOG_LEVEL": "warning",
+        **env,
+    }
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "headwater", "serve", "--port", str(port)],
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return f"http://127.0.0.1:{port}", server, log
+
+
+def _stop(server: subprocess.Popen[bytes], log: Path) -> None:
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=60)
+    assert server.returncode == 0, log.read_text(errors="replace")
+
+
+def _wait_ready(
+    url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 120
+) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text(errors="replace")
         try:
@@ -47,23 +87,7 @@ def _events_of(url: str, user: str) -> list[str]:
 
 
 def test_two_processes_on_embedded_postgres_process_every_event_once(tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-    env |= {
-        "HEADWATER_DATA_DIR": str(tmp_path),
-        "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "HEADWATER_WORKERS": "2",
-        "HEADWATER_LOG_LEVEL": "warning",
-    }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "headwater", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    url, server, log = _serve(tmp_path)
     try:
         _wait_ready(url, server, log)
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -88,8 +112,21 @@ def test_two_processes_on_embedded_postgres_process_every_event_once(tmp_path: P
             time.sleep(0.5)
         assert seen == expected
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-    assert server.returncode == 0, log.read_text(errors="replace")
+        _stop(server, log)
     # the last process to leave stopped the embedded server
     assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+
+
+def test_server_processes_slow_to_start_are_waited_for_not_killed(tmp_path: Path) -> None:
+    """uvicorn kills a process that has not answered its ping in time and starts another; with
+    its 5 s default, processes that took 7 s to import were killed one after the other and the
+    server never answered."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(_SLOW_START)
+    path = os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])
+    url, server, log = _serve(tmp_path, PYTHONPATH=path, HEADWATER_LOG_LEVEL="info")
+    try:
+        _wait_ready(url, server, log, seconds=60)
+    finally:
+        _stop(server, log)
+    assert "died" not in log.read_text(errors="replace")
