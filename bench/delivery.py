@@ -78,6 +78,7 @@ def headwater(data_dir: str, *, delivery: bool) -> Iterator[str]:
         "HEADWATER_DATA_DIR": data_dir,
         "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
         "HEADWATER_LOG_LEVEL": "warning",
+        "HEADWATER_WORKERS": "1",  # the figures in docs/performance.md are one process's
         "HEADWATER_RUN_DELIVERY": "true" if delivery else "false",
     }
     with (Path(data_dir) / "server.log").open("ab") as out:

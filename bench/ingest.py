@@ -1,17 +1,29 @@
-"""Ingest benchmark: Headwater's tracking API against a bare endpoint on the same stack.
+"""Ingest benchmark: Headwater's tracking API, as installed and as tuned, against a bare endpoint
+on the same stack.
 
-    .venv/bin/python -m bench.ingest [--seconds 10] [--workers 2] [--load-processes 1]
+    .venv/bin/python -m bench.ingest [--seconds 10] [--workers N] [--load-processes 1]
+                                     [--targets default,tuned] [--set NAME=VALUE ...]
 
-Starts ``headwater serve --workers N`` (embedded PostgreSQL in a temporary data directory,
-durable acks, the processor off: collection alone) and ``bench.bare`` (uvicorn + httptools +
-uvloop answering without work, with as many workers), then loads each from separate
-processes on this machine with:
+Measures, one after the other, on fresh embedded PostgreSQL in temporary data directories:
+
+- ``default``: ``headwater serve`` exactly as ``./scripts/serve`` runs it, nothing set but its
+  data directory and an admin token (to add the bench's source): the default process count
+  for this machine, the processor and delivery on, logs at ``info``. Afterwards it waits for
+  the processor to catch up and prints the events/s collected and processed, end to end.
+  ``--set NAME=VALUE`` changes one of its settings (``HEADWATER_`` names without the prefix)
+  for experiments;
+- ``tuned``: ``headwater serve --workers N`` (default: one process per core) with the
+  processor off: collection alone, as earlier runs measured it;
+- the baselines: ``bench.bare`` (uvicorn + httptools + uvloop answering without work) with as
+  many processes as each target, ``bare xN``;
+
+and loads each from separate processes on this machine with:
 
 - ``/v1/batch``, 100 events a request (unique messageIds), closed loop, 16 connections;
 - ``/v1/track``, single events, closed loop, 64 and 128 connections;
 - ``/v1/track`` at a fixed 1,000 requests/s (open loop) for the latency at that rate.
 
-Prints events/s, requests/s, p50/p99 ack latency, and Headwater's ratio to the bare endpoint.
+Prints events/s, requests/s, p50/p99 ack latency, and each target's ratio to the bare endpoint.
 Targets on a 2-core machine, load generator included: >= 20,000 events/s through /v1/batch;
 >= 5,000 requests/s of /v1/track; p99 < 50 ms at 1,000 requests/s.
 """
@@ -30,12 +42,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from bench.load import run_phase
+from headwater.pipeline import CONSUMER
+from headwater.settings import default_workers
 from headwater.storage import create_engine, migrate
 from headwater.storage.embedded import EmbeddedPostgres
 from headwater.workspaces import bootstrap
@@ -74,8 +89,9 @@ def fresh_database() -> Iterator[tuple[str, str]]:
 
 @contextmanager
 def serve_on(url: str, data_dir: str, **settings: str) -> Iterator[int]:
-    """``headwater serve`` on the database at ``url`` (processor off unless ``settings`` say
-    otherwise; ``settings`` are ``HEADWATER_`` names without the prefix), ready; its port."""
+    """``headwater serve`` on the database at ``url`` (one process, processor off unless
+    ``settings`` say otherwise; ``settings`` are ``HEADWATER_`` names without the prefix),
+    ready; its port."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
     env |= {
@@ -84,6 +100,7 @@ def serve_on(url: str, data_dir: str, **settings: str) -> Iterator[int]:
         "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
         "HEADWATER_RUN_PROCESSOR": "false",
         "HEADWATER_LOG_LEVEL": "warning",
+        "HEADWATER_WORKERS": "1",  # the benches that use it measure one process
     }
     env |= {f"HEADWATER_{name.upper()}": value for name, value in settings.items()}
     server = subprocess.Popen(
@@ -115,19 +132,14 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) 
 
 
 @contextmanager
-def headwater(workers: int) -> Iterator[int]:
-    """``headwater serve`` as a user runs it: embedded PostgreSQL in a fresh data directory."""
+def headwater(settings: dict[str, str]) -> Iterator[tuple[int, str]]:
+    """``headwater serve`` as a user runs it: embedded PostgreSQL in a fresh data directory,
+    and nothing else set but ``settings`` (``HEADWATER_`` names without the prefix)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-        env |= {
-            "HEADWATER_DATA_DIR": data_dir,
-            "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HEADWATER_LOG_LEVEL": "warning",
-            # Collection alone: the processor has its own benchmark.
-            "HEADWATER_RUN_PROCESSOR": "false",
-            "HEADWATER_WORKERS": str(workers),
-        }
+        env |= {"HEADWATER_DATA_DIR": data_dir, "HEADWATER_ADMIN_TOKEN": ADMIN_TOKEN}
+        env |= {f"HEADWATER_{name.upper()}": value for name, value in settings.items()}
         log = Path(data_dir) / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -143,14 +155,38 @@ def headwater(workers: int) -> Iterator[int]:
                 json={"name": "bench", "write_key": WRITE_KEY},
                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
             ).raise_for_status()
-            yield port
+            yield port, data_dir
         finally:
             process.terminate()
             process.wait(timeout=60)
 
 
+_BACKLOG = """
+SELECT count(*) FROM events e
+LEFT JOIN log_offsets o ON o.consumer = $1 AND o.partition = e.partition
+WHERE e.seq > coalesce(o.committed, 0)
+"""
+
+
+async def _drain(data_dir: str, limit_seconds: float) -> tuple[int, float, int]:
+    """The processor's backlog now (entries after its offsets), the seconds until it is gone
+    (waiting ``limit_seconds`` at most), and what is left then (0: caught up)."""
+    connection = await asyncpg.connect(
+        host=str(Path(data_dir) / "postgres"), user="postgres", database="headwater"
+    )
+    try:
+        started = time.monotonic()
+        backlog = first = await connection.fetchval(_BACKLOG, CONSUMER)
+        while backlog and time.monotonic() - started < limit_seconds:
+            await asyncio.sleep(0.5)
+            backlog = await connection.fetchval(_BACKLOG, CONSUMER)
+        return first, time.monotonic() - started, backlog
+    finally:
+        await connection.close()
+
+
 @contextmanager
-def bare(workers: int) -> Iterator[int]:
+def bare(workers: int) -> Iterator[tuple[int, None]]:
     """The baseline on the same stack, with as many worker processes."""
     port = free_port()
     process = subprocess.Popen(
@@ -176,7 +212,7 @@ def bare(workers: int) -> Iterator[int]:
     )
     try:
         wait_ready(f"http://127.0.0.1:{port}/", process)
-        yield port
+        yield port, None
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -216,51 +252,129 @@ def _phases(seconds: float) -> dict[str, dict[str, object]]:
     }
 
 
+def _settings(pairs: list[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set takes NAME=VALUE, not {pair!r}")
+        settings[name] = value
+    return settings
+
+
+Server = AbstractContextManager[tuple[int, str | None]]
+"""A server to load: its port and, for Headwater, its data directory."""
+
+
+def _servers(args: argparse.Namespace) -> tuple[dict[str, Server], dict[str, str]]:
+    """What to measure, by name: the baselines first (a bare endpoint with as many processes
+    as each target), then the targets asked for; and the baseline of each target."""
+    settings = _settings(args.set)
+    counts = {
+        "default": int(settings.get("workers", default_workers())),
+        "tuned": args.workers or default_workers(embedded=False),
+    }
+    known = {
+        "default": lambda: headwater(settings),
+        "tuned": lambda: headwater({"workers": str(counts["tuned"]), "run_processor": "false"}),
+    }
+    targets = args.targets.split(",")
+    for name in targets:
+        if name not in known:
+            raise SystemExit(f"unknown target {name!r}: choose among {', '.join(known)}")
+    baseline_of = {name: f"bare x{counts[name]}" for name in targets}
+    servers: dict[str, Server] = {
+        f"bare x{n}": bare(n) for n in sorted({counts[name] for name in targets})
+    }
+    servers |= {name: known[name]() for name in targets}
+    return servers, baseline_of
+
+
+def _report(
+    figures: dict[str, dict[str, dict[str, float]]],
+    phases: list[str],
+    baseline_of: dict[str, str],
+) -> None:
+    columns = ("events/s", 11), ("req/s", 10), ("p50 ms", 9), ("p99 ms", 9), ("errors", 8)
+    header = "".join(f"{name:>{width}}" for name, width in columns)
+    print(f"{'phase':<16}{'target':<10}{header}{'ratio':>8}")
+    for name in phases:
+        for target, measured in figures.items():
+            f = measured[name]
+            ratio = ""
+            if target in baseline_of:
+                base = max(figures[baseline_of[target]][name]["requests_per_s"], 1)
+                ratio = f"{f['requests_per_s'] / base:.3f}"
+            print(
+                f"{name:<16}{target:<10}{f['events_per_s']:>11.0f}{f['requests_per_s']:>10.0f}"
+                f"{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}{f['errors']:>8.0f}{ratio:>8}"
+            )
+    print(
+        "ratio: to the bare endpoint with as many processes, "
+        + ", ".join(f"{target} to {base}" for target, base in baseline_of.items())
+    )
+    for target in baseline_of:
+        hw = figures[target]
+        single = max(hw["track x64"]["requests_per_s"], hw["track x128"]["requests_per_s"])
+        checks = [
+            ("/v1/batch >= 20,000 events/s", hw["batch x100"]["events_per_s"] >= 20_000),
+            ("/v1/track >= 5,000 requests/s", single >= 5_000),
+            ("/v1/track p99 < 50 ms at 1,000/s", hw["track @1000/s"]["p99_ms"] < 50),
+        ]
+        for label, ok in checks:
+            print(f"{target}: target {label}: {'met' if ok else 'MISSED'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--load-processes", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="headwater serve --workers")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="tuned: headwater serve --workers (one a core)"
+    )
+    parser.add_argument("--targets", default="default,tuned", help="default, tuned or both")
+    parser.add_argument(
+        "--set", action="append", default=[], help="NAME=VALUE: a setting of the default run"
+    )
+    parser.add_argument(
+        "--drain-seconds", type=float, default=300.0, help="default: wait this long at most"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args()
 
     phases = _phases(args.seconds)
     warmup = {"kind": "track", "connections": 8, "seconds": 2.0}
     figures: dict[str, dict[str, dict[str, float]]] = {}
-    servers = (("bare", bare), ("headwater", headwater))
-    for target, server in servers:
-        with server(args.workers) as port:
+    processing = _settings(args.set).get("run_processor", "true").lower() != "false"
+    servers, baseline_of = _servers(args)
+    for target, server in servers.items():
+        with server as (port, data_dir):
             _load(port, warmup, 1)
             figures[target] = {
                 name: _load(port, phase, args.load_processes) for name, phase in phases.items()
             }
-
-    columns = ("events/s", 11), ("req/s", 10), ("p50 ms", 9), ("p99 ms", 9), ("errors", 8)
-    print(f"{'phase':<16}{'target':<11}" + "".join(f"{name:>{width}}" for name, width in columns))
-    for name in phases:
-        for target in ("bare", "headwater"):
-            f = figures[target][name]
-            print(
-                f"{name:<16}{target:<11}{f['events_per_s']:>11.0f}{f['requests_per_s']:>10.0f}"
-                f"{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}{f['errors']:>8.0f}"
-            )
-        ratio = figures["headwater"][name]["requests_per_s"] / max(
-            figures["bare"][name]["requests_per_s"], 1
-        )
-        print(f"{'':<16}{'ratio headwater/bare: ' + format(ratio, '.2f'):>58}")
-    hw = figures["headwater"]
-    checks = [
-        ("/v1/batch >= 20,000 events/s", hw["batch x100"]["events_per_s"] >= 20_000),
-        (
-            "/v1/track >= 5,000 requests/s",
-            max(hw["track x64"]["requests_per_s"], hw["track x128"]["requests_per_s"]) >= 5_000,
-        ),
-        ("/v1/track p99 < 50 ms at 1,000/s", hw["track @1000/s"]["p99_ms"] < 50),
-    ]
-    for label, ok in checks:
-        print(f"target {label}: {'met' if ok else 'MISSED'}")
+            if target == "default" and processing and data_dir is not None:
+                backlog, seconds, left = asyncio.run(_drain(data_dir, args.drain_seconds))
+                figures[target]["drain"] = {"backlog": backlog, "seconds": seconds, "left": left}
+    _report(figures, list(phases), baseline_of)
+    if "drain" in figures.get("default", {}):
+        _report_drain(figures["default"], args.seconds * len(phases))
     if args.json:
         print(json.dumps(figures, indent=2))
+
+
+def _report_drain(figures: dict[str, dict[str, float]], load_seconds: float) -> None:
+    """How far the processor was behind when the load stopped, and the rate at which events
+    were collected and processed, end to end."""
+    drain = figures["drain"]
+    events = sum(f["events_per_s"] for name, f in figures.items() if name != "drain")
+    events *= load_seconds / (len(figures) - 1)
+    caught_up = "caught up" if drain["left"] == 0 else f"{drain['left']:.0f} still waiting"
+    print(
+        f"default: processor backlog when the load stopped {drain['backlog']:.0f} events,"
+        f" {caught_up} after {drain['seconds']:.1f} s; collected and processed end to end:"
+        f" {events / (load_seconds + drain['seconds']):.0f} events/s"
+    )
 
 
 if __name__ == "__main__":

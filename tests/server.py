@@ -106,6 +106,9 @@ def _spawn(
         "HEADWATER_LOG_LEVEL": "warning",
         # A first start writes the CLI's config file there, never into the real home.
         "XDG_CONFIG_HOME": str(data_dir / "xdg-config"),
+        # One process unless a test asks for more: a test that kills the server with -9
+        # kills every process it started, and tests share two cores.
+        "HEADWATER_WORKERS": "1",
         **extra_env,
     }
     log = log_path.open("ab")

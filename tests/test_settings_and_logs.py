@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from headwater.logs import configure
-from headwater.settings import Settings
+from headwater.settings import Settings, available_cores, default_workers
 from headwater.storage.embedded import EmbeddedPostgres
 from tests.destinations.sink import Sink
 
@@ -25,6 +25,43 @@ def test_trusted_proxies_tolerate_spaces_and_a_trailing_comma(
 ) -> None:
     monkeypatch.setenv("HEADWATER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 , ")
     assert Settings().trusted_proxies == [ip_network("10.0.0.0/8"), ip_network("127.0.0.1/32")]
+
+
+@pytest.mark.parametrize(
+    ("cores", "embedded", "workers"),
+    [
+        (1, True, 1),
+        (2, True, 1),
+        (3, True, 2),
+        (4, True, 2),
+        (8, True, 4),
+        (64, True, 4),
+        (1, False, 1),
+        (2, False, 2),
+        (3, False, 3),
+        (64, False, 4),
+    ],
+)
+def test_serve_runs_a_process_per_core_or_per_two_beside_embedded_postgres(
+    cores: int, embedded: bool, workers: int
+) -> None:
+    assert default_workers(cores, embedded=embedded) == workers
+
+
+def test_the_default_worker_count_is_this_machines_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HEADWATER_WORKERS", "HEADWATER_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    cores = available_cores()
+    assert Settings().workers == default_workers(cores, embedded=True)
+    monkeypatch.setenv("HEADWATER_DATABASE_URL", "postgresql://db.example.com/headwater")
+    assert Settings().workers == default_workers(cores, embedded=False)
+    monkeypatch.setenv("HEADWATER_WORKERS", "3")
+    assert Settings().workers == 3
+    monkeypatch.setenv("HEADWATER_WORKERS", "0")
+    with pytest.raises(ValueError, match="workers"):
+        Settings()
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,8 @@ from headwater.workspaces import Bootstrap
 
 __all__ = ["announce", "app_from_env", "serve"]
 
+_STARTUP_SECONDS = 60
+
 
 def announce(console: Console, settings: Settings, created: Bootstrap) -> None:
     """Print what the first start created: the write key and admin token are shown once.
@@ -74,10 +76,18 @@ def serve(settings: Settings, *, console: Console) -> None:
     console.print(f"Tracking API   {base}/v1/batch  (also /v1/track, /v1/identify, …)")
     console.print(f"Management API {base}/api/v1   docs {base}/api/docs")
     console.print(f"Metrics        {base}/metrics")
+    console.print(f"Processes      {settings.workers}  (--workers N to choose)")
     if settings.workers > 1:
         _prepare_workers(settings)
         uvicorn.run(
-            "headwater.server:app_from_env", factory=True, workers=settings.workers, **options
+            "headwater.server:app_from_env",
+            factory=True,
+            workers=settings.workers,
+            # uvicorn kills a process that has not answered its first ping within this time,
+            # and a process answers only once it has imported Headwater: 7 s on a busy 2-core
+            # machine, where uvicorn's 5 s default killed and restarted every process in turn.
+            timeout_worker_healthcheck=_STARTUP_SECONDS,
+            **options,
         )
         return
     app = create_app(settings, announce=lambda created: announce(console, settings, created))

@@ -6,6 +6,7 @@ Every field can be set from the environment with the ``HEADWATER_`` prefix, for 
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -14,7 +15,44 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["MAX_DEFAULT_WORKERS", "Settings", "available_cores", "default_workers"]
+
+MAX_DEFAULT_WORKERS = 4
+"""The most server processes ``headwater serve`` starts unless told: each holds up to 20
+pooled connections, and PostgreSQL allows 100 by default."""
+
+
+def available_cores() -> int | None:
+    """The cores this process may run on (its CPU affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
+def default_workers(cores: int | None = None, *, embedded: bool = True) -> int:
+    """Server processes for a machine with ``cores`` cores (this one's when None): at least
+    one, at most :data:`MAX_DEFAULT_WORKERS`.
+
+    A process runs the tracking API, the processor and delivery on one event loop, so it uses
+    at most one core. With ``embedded`` PostgreSQL on the same cores, half of them (rounded
+    up): the database spends about as much CPU per event as Headwater's Python, and on two
+    cores, with processing on, one process collected as much as two in batches and more
+    single requests (``bench/ingest.py``, ``docs/performance.md``). With an external
+    database, one per core.
+
+    >>> default_workers(2), default_workers(4), default_workers(2, embedded=False)
+    (1, 2, 2)
+    """
+    if cores is None:
+        cores = available_cores()
+    share = cores or 1
+    if embedded:
+        share = (share + 1) // 2
+    return max(1, min(share, MAX_DEFAULT_WORKERS))
+
+
+def _workers(data: dict[str, object]) -> int:
+    return default_workers(embedded=not data.get("database_url"))
 
 
 class Settings(BaseSettings):
@@ -28,8 +66,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8088
     public_url: str | None = None
-    workers: int = 1
-    """Server processes sharing the port (``headwater serve --workers``)."""
+    workers: int = Field(default_factory=_workers, ge=1)
+    """Server processes sharing the port (``headwater serve --workers``); by default one per
+    core with an external database, one per two cores with embedded PostgreSQL, at most four
+    (:func:`default_workers`)."""
     admin_token: str | None = None
 
     # Tracking API limits (Segment's published limits are the defaults).

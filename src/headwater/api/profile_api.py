@@ -8,6 +8,7 @@ a token opens the one space (workspace) it was created for. Admin tokens open ev
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -15,9 +16,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater import profiles, workspaces
+from headwater import audiences, profiles, workspaces
 from headwater.api.auth import runtime
-from headwater.errors import NotFound, Unauthorized
+from headwater.errors import BadRequest, NotFound, Unauthorized
 from headwater.runtime import Runtime
 
 __all__ = ["DEFAULT_LIMIT", "PREFIX", "check_access", "encode", "read", "router"]
@@ -93,6 +94,13 @@ def collection_of(collection: str) -> profiles.Collection:
 DEFAULT_LIMIT: dict[str, int] = {"traits": 10, "events": 10, "external_ids": 25}
 """Segment's page sizes when ``limit`` is not given."""
 
+_TRAIT_CLASSES: dict[str, tuple[str, ...]] = {
+    "": ("audience", "trait"),
+    "audience": ("audience",),
+    "computed_trait": ("trait",),
+}
+"""Segment's ``class`` values, as the kinds of computations they show ("": no class)."""
+
 
 async def read(
     engine: AsyncEngine,
@@ -105,9 +113,14 @@ async def read(
     limit: int | None = None,
     include: str | None = None,
     next_token: str | None = None,
+    trait_class: str | None = None,
 ) -> dict[str, Any]:
     """One Profile API read (``tail`` is traits, events, external_ids, links or metadata),
-    whichever app received the request: the FastAPI routes below or the lean ProfileApp."""
+    whichever app received the request: the FastAPI routes below or the lean ProfileApp.
+
+    Traits are Segment's: those the profile's messages set, its computed traits and its
+    audiences (``true``, or ``false`` once left), each by its key; ``trait_class``
+    (Segment's ``class``) keeps only the audiences or only the computed traits."""
     kind = collection_of(collection)
     if tail == "metadata":
         return await profiles.metadata(engine, space=space, collection=kind, lookup=lookup)
@@ -115,6 +128,9 @@ async def read(
         return await profiles.links(engine, space=space, collection=kind, lookup=lookup, url=url)
     size = DEFAULT_LIMIT[tail] if limit is None else limit
     if tail == "traits":
+        kinds = _TRAIT_CLASSES.get(trait_class or "")
+        if kinds is None:
+            raise BadRequest("invalid_class", "class is audience or computed_trait")
         return await profiles.traits(
             engine,
             space=space,
@@ -124,6 +140,8 @@ async def read(
             limit=size,
             next_token=next_token,
             url=url,
+            computed=partial(audiences.profile_traits, kinds=kinds),
+            stored=not trait_class,
         )
     page = profiles.events if tail == "events" else profiles.external_ids
     return await page(
@@ -138,6 +156,10 @@ async def read(
 
 
 Include = Annotated[str | None, Query(description="comma-separated trait names")]
+TraitClass = Annotated[
+    str | None,
+    Query(alias="class", description="audience or computed_trait: only those traits"),
+]
 
 
 @router.get("/{lookup}/traits")
@@ -150,6 +172,7 @@ async def traits(
     include: Include = None,
     limit: int = DEFAULT_LIMIT["traits"],
     next_token: Next = None,
+    trait_class: TraitClass = None,
 ) -> Response:
     return _json(
         await read(
@@ -162,6 +185,7 @@ async def traits(
             limit=limit,
             include=include,
             next_token=next_token,
+            trait_class=trait_class,
         )
     )
 

@@ -26,7 +26,7 @@ __all__ = ["ProfileApp"]
 
 # the query parameters each route reads, beside the path's
 _PARAMETERS: Final[dict[str, frozenset[str]]] = {
-    "traits": frozenset({"include", "limit", "next"}),
+    "traits": frozenset({"class", "include", "limit", "next"}),
     "events": frozenset({"limit", "next"}),
     "external_ids": frozenset({"limit", "next"}),
     "links": frozenset(),
@@ -89,6 +89,7 @@ class ProfileApp:
                 limit=query.get("limit"),
                 include=query.get("include"),
                 next_token=query.get("next"),
+                trait_class=query.get("class"),
             )
         except ApiError as error:
             await _respond(send, error.status, encode(error.body()))

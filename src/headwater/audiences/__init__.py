@@ -1,6 +1,7 @@
 """Audiences and computed traits: the condition language, evaluation in real time (a
 pipeline stage after profiles) and in batch (SQL), the change log that feeds activation."""
 
+from headwater.audiences.reads import profile_traits
 from headwater.audiences.relay import Enqueue, Relay
 from headwater.audiences.scheduler import Scheduler
 from headwater.audiences.service import (
@@ -36,6 +37,7 @@ __all__ = [
     "members",
     "memberships",
     "preview",
+    "profile_traits",
     "recompute",
     "recompute_due",
     "recompute_order",

@@ -21,6 +21,7 @@ __all__ = [
     "identities",
     "members",
     "merged_values",
+    "profile_traits",
     "profile_values",
     "touched",
     "traits_of",
@@ -58,6 +59,30 @@ async def profile_values(connection: asyncpg.Connection, profile_id: str) -> lis
         profile_id,
     )
     return [{**dict(row), "value": decode(row["value"])} for row in rows]
+
+
+_PROFILE_TRAITS = (
+    "SELECT c.key, v.value FROM computed_values v JOIN computations c ON c.id = v.computation_id"
+    " WHERE v.profile_id = $1 AND c.kind = ANY($2::text[])"
+    " UNION ALL"
+    " SELECT c.key, 'false'::jsonb FROM ("
+    "  SELECT DISTINCT ON (computation_id) computation_id, change FROM audience_changes"
+    "  WHERE profile_id = $1 AND kind = 'audience' ORDER BY computation_id, id DESC"
+    " ) last JOIN computations c ON c.id = last.computation_id"
+    " WHERE last.change = 'exited' AND 'audience' = ANY($2::text[])"
+)
+
+
+async def profile_traits(
+    connection: asyncpg.Connection, profile_id: str, *, kinds: Sequence[str]
+) -> dict[str, Any]:
+    """The profile's audiences and computed traits as Segment's Profile API shows them, as
+    traits named by their keys: ``true`` for an audience it is in, ``false`` for one it has
+    left (its last change was an exit), a computed trait's current value. ``kinds`` chooses
+    among ``audience`` and ``trait``. Values are decoded as JSON (numbers as ``float``), ready
+    to encode again."""
+    rows = await connection.fetch(_PROFILE_TRAITS, profile_id, list(kinds))
+    return {row[0]: row[1] for row in rows}
 
 
 async def history(

@@ -38,7 +38,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on (HEADWATER_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on (HEADWATER_PORT)")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="server processes sharing the port (HEADWATER_WORKERS)")
+        int | None,
+        typer.Option(
+            help="server processes sharing the port (HEADWATER_WORKERS; default: one per two"
+            " cores with embedded PostgreSQL, one per core with an external one; at most 4)"
+        ),
     ] = None,
     data_dir: DataDir = None,
 ) -> None:

@@ -3,6 +3,7 @@
 from headwater.profiles.rules import get_rules, set_rules
 from headwater.profiles.service import (
     Collection,
+    ComputedTraits,
     detail,
     events,
     external_ids,
@@ -15,6 +16,7 @@ from headwater.profiles.stage import ProfileStage
 
 __all__ = [
     "Collection",
+    "ComputedTraits",
     "ProfileStage",
     "detail",
     "events",

@@ -10,7 +10,7 @@ Each function opens its own connection and returns JSON-ready values. Unknown pr
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal
@@ -25,6 +25,7 @@ from headwater.storage import driver_connection
 
 __all__ = [
     "Collection",
+    "ComputedTraits",
     "detail",
     "events",
     "external_ids",
@@ -116,6 +117,11 @@ def _limit(limit: int, maximum: int) -> int:
     return limit
 
 
+ComputedTraits = Callable[[asyncpg.Connection, str], Awaitable[Mapping[str, Any]]]
+"""Traits computed elsewhere for a profile id, read on the Profile API's connection: the
+API layer passes the audiences' (profiles do not read other capabilities' tables)."""
+
+
 async def traits(
     engine: AsyncEngine,
     *,
@@ -126,19 +132,29 @@ async def traits(
     limit: int = 10,
     next_token: str | None = None,
     url: str = "",
+    computed: ComputedTraits | None = None,
+    stored: bool = True,
 ) -> dict[str, Any]:
-    """A profile's traits, sorted by name, ``limit`` at a time (Segment: default 10, max 200)."""
+    """A profile's traits, sorted by name, ``limit`` at a time (Segment: default 10, max 200).
+
+    The traits its messages set (unless ``stored`` is false) and those ``computed`` returns,
+    which win over a set trait of the same name, as Segment's computed traits and audience
+    memberships are written onto the profile. ``include`` keeps only the names it lists."""
     limit = _limit(limit, 200)
     async with _reading(engine) as connection:
         row = await _profile(connection, space, collection, lookup)
-    stored: dict[str, Any] = row["traits"]
-    names = sorted(name for name in stored if include is None or name in include)
+        extra = {} if computed is None else await computed(connection, row["id"])
+    values: dict[str, Any] = (
+        {name: trait["v"] for name, trait in row["traits"].items()} if stored else {}
+    )
+    values.update(extra)
+    names = sorted(name for name in values if include is None or name in include)
     if next_token:
         after = _decode(next_token, 1)[0]
         names = [name for name in names if name > after]
     page = names[:limit]
     more = _encode(page[-1]) if len(names) > limit else None
-    return {"traits": {name: stored[name]["v"] for name in page}, "cursor": _cursor(url, more)}
+    return {"traits": {name: values[name] for name in page}, "cursor": _cursor(url, more)}
 
 
 async def events(
