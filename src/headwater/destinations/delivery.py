@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import msgspec
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -54,6 +55,9 @@ LATENCY = Histogram(
     ["destination"],
     buckets=[bound / 1000 for bound in LATENCY_BOUNDS_MS],
 )
+
+
+_SETTLE_ERRORS: tuple[type[BaseException], ...] = (*STORAGE_ERRORS, asyncpg.InternalClientError)
 
 
 class Backoff(msgspec.Struct, frozen=True):
@@ -216,14 +220,18 @@ class Lane:
         at least once, with the same ``Idempotency-Key``."""
         failures = 0
         while True:
+            driver: asyncpg.Connection | None = None
             try:
                 async with self._engine.connect() as connection:
                     driver = await driver_connection(connection)
                     async with driver.transaction():
                         await queue.settle(driver, done)
                 return
-            except STORAGE_ERRORS as error:
-                if not unavailable(error) or self._stop.is_set():
+            # A connection lost mid-commit may surface as any asyncpg error (an internal
+            # client error, say): a closed connection says what happened.
+            except _SETTLE_ERRORS as error:
+                lost = driver is not None and driver.is_closed()
+                if not (lost or unavailable(error)) or self._stop.is_set():
                     raise
                 failures += 1
                 _log.warning(
