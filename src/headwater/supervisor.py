@@ -74,6 +74,9 @@ class Health:
         """The type of the last error (never its text, which may quote statements)."""
         self.restarts = 0
         UP.labels(task).set(0)
+        # Exported at 0 from the start, so that a first increase shows as one.
+        RESTARTS.labels(task)
+        FAILURES.labels(task)
 
     def ok(self) -> None:
         """A round worked."""
