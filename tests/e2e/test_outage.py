@@ -107,17 +107,39 @@ def _eventually(probe: Callable[[], bool], what: str, within: float = 60) -> Non
         time.sleep(0.1)
 
 
-def _unavailable_answers(server: RunningServer, space: Space) -> list[httpx.Response]:
-    """What the management API and the Profile API answer now."""
-    profile = (
-        f"{server.url}/v1/spaces/{space.slug}/collections/users/profiles/user_id:user-1/traits"
-    )
+def _get_routes(server: RunningServer, space: Space, destination_id: int) -> list[str]:
+    """Every GET route of the management and Profile APIs (from the OpenAPI document), its
+    path parameters filled in (the live feed, a stream, left out)."""
+    values = {
+        "workspace": space.slug,
+        "space": space.slug,
+        "source_id": str(space.source_id),
+        "destination_id": str(destination_id),
+        "collection": "users",
+        "lookup": "user_id:user-1",
+        "message_id": "out-1",
+        "profile_id": "p-1",
+        "slug": "plan",
+        "key": "key",
+    }
+    document = httpx.get(f"{server.url}/api/openapi.json", timeout=30).json()
+    return [
+        path.format(**values)
+        for path, operations in document["paths"].items()
+        if "get" in operations
+        and path.startswith(("/api/v1/", "/v1/spaces/"))
+        and not path.endswith("/live")
+    ]
+
+
+def _answers(server: RunningServer, paths: list[str]) -> dict[str, httpx.Response]:
     with server.admin() as admin:
-        return [
-            admin.get("/api/v1/sources"),
-            admin.get(f"/api/v1/workspaces/{space.slug}/destinations"),
-            httpx.get(profile, auth=(ADMIN_TOKEN, ""), timeout=30),
-        ]
+        return {
+            path: admin.get(
+                path, auth=(ADMIN_TOKEN, "") if path.startswith("/v1/spaces/") else None
+            )
+            for path in paths
+        }
 
 
 async def _rows(url: str, sql: str) -> list[Any]:
@@ -145,7 +167,8 @@ async def test_a_database_outage_under_load_loses_and_duplicates_nothing(
         return Reply(200)
 
     with Sink(receive) as sink:
-        space.destination(sink.url, delivery={"concurrency": 4})
+        destination_id = space.destination(sink.url, delivery={"concurrency": 4})
+        routes = _get_routes(outage_server, space, destination_id)
         load = Load(space)
         loader = threading.Thread(target=load.run, daemon=True)
         loader.start()
@@ -155,12 +178,12 @@ async def test_a_database_outage_under_load_loses_and_duplicates_nothing(
             await postgres.stop()
             outage_ended = time.monotonic() + OUTAGE_SECONDS
             readiness: list[tuple[int, dict[str, Any]]] = []
-            answers: list[httpx.Response] = []
+            answers: dict[str, httpx.Response] = {}
             while time.monotonic() < outage_ended:
                 ready = await asyncio.to_thread(httpx.get, f"{outage_server.url}/ready", timeout=30)
                 readiness.append((ready.status_code, ready.json()))
                 if not answers and time.monotonic() > outage_ended - OUTAGE_SECONDS / 2:
-                    answers = await asyncio.to_thread(_unavailable_answers, outage_server, space)
+                    answers = await asyncio.to_thread(_answers, outage_server, routes)
                 await asyncio.sleep(0.5)
             await postgres.start()
             await asyncio.to_thread(
@@ -181,12 +204,17 @@ async def test_a_database_outage_under_load_loses_and_duplicates_nothing(
         ]
         assert processor_down, readiness
         assert processor_down[-1]["database"] == "down"
-        assert [answer.status_code for answer in answers] == [503, 503, 503]
-        for answer in answers:
-            body = answer.json()
-            assert (body["success"], body["code"]) == (False, "unavailable"), body
+        # Every route that needs the database says so: a 503 with the JSON error body.
+        assert len(answers) == len(routes) > 40
+        statuses = {path: answer.status_code for path, answer in answers.items()}
+        assert all(status == 503 or status < 500 for status in statuses.values()), statuses
+        assert sum(status == 503 for status in statuses.values()) > 40, statuses
+        for answer in answers.values():
             assert str(postgres.pgdata) not in answer.text
-            assert "postgres" not in answer.text.lower()
+            if answer.status_code == 503:
+                body = answer.json()
+                assert (body["success"], body["code"]) == (False, "unavailable"), body
+                assert "postgres" not in answer.text.lower()
         ready = await asyncio.to_thread(httpx.get, f"{outage_server.url}/ready", timeout=30)
         tasks = ready.json()["tasks"]
         assert {task["state"] for task in tasks.values()} == {"up"}, tasks
