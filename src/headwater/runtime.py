@@ -98,13 +98,9 @@ class Runtime:
             await database.close()
             raise
         processor = Processor(engine=database.engine, log=log, settings=settings)
-        runtime = cls(
-            settings,
-            database,
-            log,
-            collector,
-            background(settings, database.engine, log, processor),
-        )
+        tasks = background(settings, database.engine, log, processor)
+        tasks.add("dedup-purge", collector.purge)  # only where events are collected
+        runtime = cls(settings, database, log, collector, tasks)
         runtime.tasks.start()
         tune_garbage_collector()
         return runtime

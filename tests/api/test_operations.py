@@ -17,7 +17,13 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
     body = ready.json()
     assert (body["ready"], body["database"], body["collector"]) == (True, "up", "up")
     tasks = body["tasks"]
-    assert set(tasks) == {"processor", "audience-scheduler", "audience-relay", "delivery"}
+    assert set(tasks) == {
+        "processor",
+        "audience-scheduler",
+        "audience-relay",
+        "delivery",
+        "dedup-purge",
+    }
     assert {task["state"] for task in tasks.values()} == {"up"}
     root = httpx.get(f"{api_server.url}/", timeout=10).json()
     assert (root["name"], root["tracking"], root["api"]) == ("Headwater", "/v1/batch", "/api/v1")
