@@ -28,6 +28,7 @@ from headwater.log import Consumer, EventLog, LogEntry
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
+from headwater.supervisor import Health
 
 __all__ = ["Processor", "Stage"]
 
@@ -82,9 +83,10 @@ class Processor:
                 return
             entries = await stage.process(entries, connection)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Process until ``stop`` is set (leases shared with every other processor)."""
-        await self.consumer.run(stop)
+    async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
+        """Process until ``stop`` is set (leases shared with every other processor), reporting
+        each round to ``health``."""
+        await self.consumer.run(stop, health)
 
     async def drain(self) -> int:
         """Process everything appended so far on this consumer's partitions; return the count."""

@@ -1,16 +1,22 @@
 """What a running Headwater holds: the database, the event log, the collector and (unless
-turned off) the processor and the delivery workers, started and stopped together."""
+turned off) the background tasks, started and stopped together.
+
+:func:`background` is the one composition of the background tasks (processor, audience
+scheduler and relay, delivery workers) under a :class:`~headwater.supervisor.Supervisor`;
+``headwater serve`` (through :class:`Runtime`) and ``headwater worker`` both use it."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
@@ -18,10 +24,11 @@ from headwater.destinations import DeliveryWorkers, enqueue_event
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
-from headwater.storage import Database, migrate, open_database
+from headwater.storage import STORAGE_ERRORS, Database, migrate, open_database
+from headwater.supervisor import Supervisor
 from headwater.workspaces import Bootstrap, bootstrap
 
-__all__ = ["Runtime", "tune_garbage_collector"]
+__all__ = ["Runtime", "background", "tune_garbage_collector"]
 
 GC_THRESHOLDS = (50_000, 20, 10)
 
@@ -42,24 +49,39 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def background(
+    settings: Settings, engine: AsyncEngine, log: EventLog, processor: Processor
+) -> Supervisor:
+    """The background tasks of a process, under one supervisor (not started yet): the
+    processor, the audience scheduler and relay (with ``run_processor``) and the delivery
+    workers (with ``run_delivery``). ``headwater serve`` and ``headwater worker`` both run
+    this set."""
+    supervisor = Supervisor(restart_cap=settings.task_restart_max_seconds)
+    if settings.run_processor:
+        supervisor.add("processor", processor.run)
+        interval = timedelta(seconds=settings.audience_recompute_seconds)
+        supervisor.add("audience-scheduler", Scheduler(engine, interval=interval).run)
+        # Audience changes reach destinations through the delivery engine's queue.
+        supervisor.add("audience-relay", Relay(engine, enqueue=enqueue_event).run)
+    if settings.run_delivery:
+        supervisor.add("delivery", DeliveryWorkers(engine=engine, settings=settings).run)
+    return supervisor
+
+
 @dataclass
 class Runtime:
     settings: Settings
     database: Database
     log: EventLog
     collector: Collector
-    processor: Processor
-    _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _processing: asyncio.Task[None] | None = None
-    _delivering: asyncio.Task[None] | None = None
-    _scheduling: asyncio.Task[None] | None = None
-    _relaying: asyncio.Task[None] | None = None
+    tasks: Supervisor
 
     @classmethod
     async def start(
         cls, settings: Settings, *, announce: Callable[[Bootstrap], None] | None = None
     ) -> Runtime:
-        """Open the database (starting embedded PostgreSQL if needed), migrate, bootstrap."""
+        """Open the database (starting embedded PostgreSQL if needed), migrate, bootstrap,
+        start collecting and the background tasks."""
         # Room for the processor's connections beside the API's (10 by default).
         database = await open_database(
             settings, pool_size=max(10, settings.processor_connections() + 5)
@@ -75,42 +97,42 @@ class Runtime:
         except BaseException:
             await database.close()
             raise
-        runtime = cls(
-            settings,
-            database,
-            log,
-            collector,
-            Processor(engine=database.engine, log=log, settings=settings),
-        )
-        if settings.run_processor:
-            runtime._processing = asyncio.create_task(runtime.processor.run(runtime._stop))
-            scheduler = Scheduler(
-                database.engine, interval=timedelta(seconds=settings.audience_recompute_seconds)
-            )
-            runtime._scheduling = asyncio.create_task(scheduler.run(runtime._stop))
-            # Audience changes reach destinations through the delivery engine's queue.
-            relay = Relay(database.engine, enqueue=enqueue_event)
-            runtime._relaying = asyncio.create_task(relay.run(runtime._stop))
-        if settings.run_delivery:
-            workers = DeliveryWorkers(engine=database.engine, settings=settings)
-            runtime._delivering = asyncio.create_task(workers.run(runtime._stop))
+        processor = Processor(engine=database.engine, log=log, settings=settings)
+        tasks = background(settings, database.engine, log, processor)
+        tasks.add("dedup-purge", collector.purge)  # only where events are collected
+        runtime = cls(settings, database, log, collector, tasks)
+        runtime.tasks.start()
         tune_garbage_collector()
         return runtime
 
     async def stop(self) -> None:
         await self.collector.stop()
-        self._stop.set()
-        for task in (self._processing, self._delivering, self._scheduling, self._relaying):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await self.tasks.stop()
         await self.log.close()
         await self.database.close()
 
-    async def ready(self) -> bool:
-        """The database answers and the collector's writers run."""
-        if not self.collector.ready:
+    async def ready(self) -> dict[str, Any]:
+        """What ``/ready`` answers: ``ready`` when the collector's writers run, the database
+        answers ``SELECT 1`` (within ``_READY_TIMEOUT`` seconds) and every background task is
+        up; each part's state beside it."""
+        database = await self._database_answers()
+        report: dict[str, Any] = {
+            "ready": database and self.collector.ready and self.tasks.up,
+            "database": "up" if database else "down",
+            "collector": "up" if self.collector.ready else "down",
+            "tasks": self.tasks.report(),
+        }
+        return report
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(_READY_TIMEOUT), self.database.engine.connect() as db:
+                await db.execute(text("SELECT 1"))
+        except _NOT_ANSWERING:
             return False
-        async with self.database.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
         return True
+
+
+_READY_TIMEOUT = 5.0
+# asyncio.timeout's TimeoutError is an OSError: one of STORAGE_ERRORS.
+_NOT_ANSWERING: tuple[type[BaseException], ...] = (*STORAGE_ERRORS, PoolTimeout)

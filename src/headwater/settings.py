@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     run_processor: bool = True
     """``headwater serve`` runs the processor in-process; false for an API-only node."""
 
+    task_restart_max_seconds: float = 30.0
+    """A background task that ends unexpectedly is restarted after a back-off that doubles
+    from half a second up to this."""
+
     worker_metrics_port: int | None = None
     """``headwater worker`` serves Prometheus metrics on this port (at ``host``) when set."""
 

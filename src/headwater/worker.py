@@ -9,25 +9,26 @@ recomputes, claimed one computation at a time with ``SKIP LOCKED``). Delivery wo
 each destination's queue through ``FOR UPDATE SKIP LOCKED`` claims; a crashed worker's
 claimed rows come due again after their lease. ``HEADWATER_RUN_PROCESSOR`` and
 ``HEADWATER_RUN_DELIVERY`` turn either half off here too.
+
+The background tasks are the ones ``headwater serve`` runs (:func:`~headwater.runtime.background`),
+under the same supervisor: each is restarted if it ends, and its state is in the metrics
+(``headwater_task_up``, ``headwater_task_restarts_total``) served on
+``HEADWATER_WORKER_METRICS_PORT``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from datetime import timedelta
 
 import uvloop
 from prometheus_client import start_http_server
 from rich.console import Console
 
-from headwater.audiences import Relay, Scheduler
-from headwater.destinations import DeliveryWorkers, enqueue_event
 from headwater.log import PostgresLog
 from headwater.logs import configure
 from headwater.pipeline import Processor
-from headwater.runtime import tune_garbage_collector
+from headwater.runtime import background, tune_garbage_collector
 from headwater.settings import Settings
 from headwater.storage import migrate, open_database
 
@@ -59,19 +60,12 @@ async def _work(settings: Settings, console: Console) -> None:
         await migrate(database.engine)
         log = PostgresLog(database.engine, settings.log_partitions)
         processor = Processor(engine=database.engine, log=log, settings=settings)
-        tasks = []
-        if settings.run_processor:
-            console.print(f"processor {processor.consumer.owner} started")
-            tasks.append(processor.run(stop))
-            interval = timedelta(seconds=settings.audience_recompute_seconds)
-            tasks.append(Scheduler(database.engine, interval=interval).run(stop))
-            tasks.append(Relay(database.engine, enqueue=enqueue_event).run(stop))
-        if settings.run_delivery:
-            console.print("delivery workers started")
-            tasks.append(DeliveryWorkers(engine=database.engine, settings=settings).run(stop))
+        tasks = background(settings, database.engine, log, processor)
+        tasks.start()
+        console.print(f"worker started: {', '.join(tasks.health)} ({processor.consumer.owner})")
         tune_garbage_collector()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks)
+        await stop.wait()
+        await tasks.stop()
         await log.close()
     finally:
         if metrics is not None:

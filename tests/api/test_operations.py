@@ -13,7 +13,18 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
     health = httpx.get(f"{api_server.url}/health", timeout=10)
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     ready = httpx.get(f"{api_server.url}/ready", timeout=10)
-    assert (ready.status_code, ready.json()) == (200, {"ready": True})
+    assert ready.status_code == 200
+    body = ready.json()
+    assert (body["ready"], body["database"], body["collector"]) == (True, "up", "up")
+    tasks = body["tasks"]
+    assert set(tasks) == {
+        "processor",
+        "audience-scheduler",
+        "audience-relay",
+        "delivery",
+        "dedup-purge",
+    }
+    assert {task["state"] for task in tasks.values()} == {"up"}
     root = httpx.get(f"{api_server.url}/", timeout=10).json()
     assert (root["name"], root["tracking"], root["api"]) == ("Headwater", "/v1/batch", "/api/v1")
 

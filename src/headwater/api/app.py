@@ -10,6 +10,7 @@ their unusual forms); all else (``/api/v1``, health, metrics, OpenAPI docs) to F
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headwater import __version__
@@ -35,12 +36,15 @@ from headwater.api import destinations as destinations_api
 from headwater.api import plans as plans_api
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
-from headwater.errors import ApiError
+from headwater.errors import ApiError, Unavailable
 from headwater.runtime import Runtime
 from headwater.settings import Settings
+from headwater.storage import STORAGE_ERRORS, unavailable
 from headwater.workspaces import Bootstrap
 
 __all__ = ["HeadwaterApp", "create_app"]
+
+_log = logging.getLogger(__name__)
 
 
 class HeadwaterApp:
@@ -107,6 +111,7 @@ def create_app(
     api.include_router(profile_api.router)
     _add_operational_routes(api)
     _add_error_handlers(api)
+    _add_unavailable_handler(api)
     app = HeadwaterApp(api)
     return app
 
@@ -119,13 +124,11 @@ def _add_operational_routes(api: FastAPI) -> None:
 
     @api.get("/ready", tags=["operations"])
     async def ready(request: Request) -> JSONResponse:
-        """Readiness: the database answers and events can be committed."""
+        """Readiness: the database answers, events can be committed and every background task
+        is up; the body names each part and its state (503 while one is down)."""
         runtime: Runtime = request.app.state.runtime
-        try:
-            ok = await runtime.ready()
-        except (DBAPIError, OSError):
-            ok = False
-        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+        report = await runtime.ready()
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     @api.get("/metrics", tags=["operations"], response_class=Response)
     async def metrics() -> Response:
@@ -145,6 +148,27 @@ def _add_operational_routes(api: FastAPI) -> None:
             "api": "/api/v1",
             "docs": "/api/docs",
         }
+
+
+def _add_unavailable_handler(api: FastAPI) -> None:
+    """A database that cannot be reached is a 503 with the usual JSON error body, on every
+    route (its error's text, which may name hosts or quote statements, is only logged). Any
+    other database error goes on to the next handler."""
+
+    async def database_error(request: Request, error: Exception) -> JSONResponse:
+        if not unavailable(error):
+            raise error
+        _log.error(
+            "%s %s: database unavailable (%s)",
+            request.method,
+            request.url.path,
+            type(error).__name__,
+        )
+        body = Unavailable("unavailable", "the database is unavailable; retry later").body()
+        return JSONResponse(body, status_code=503)
+
+    for kind in (*STORAGE_ERRORS, PoolTimeout):
+        api.add_exception_handler(kind, database_error)
 
 
 def _add_error_handlers(api: FastAPI) -> None:

@@ -12,17 +12,23 @@ FastAPI, which answers it exactly as before.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import URL
 
 from headwater.api.profile_api import check_access, encode, read
 from headwater.api.tracking import Receive, Scope, Send
-from headwater.errors import ApiError
+from headwater.errors import ApiError, Unavailable
 from headwater.runtime import Runtime
+from headwater.storage import STORAGE_ERRORS, unavailable
 
 __all__ = ["ProfileApp"]
+
+_log = logging.getLogger(__name__)
+_DATABASE_ERRORS: tuple[type[BaseException], ...] = (*STORAGE_ERRORS, PoolTimeout)
 
 # the query parameters each route reads, beside the path's
 _PARAMETERS: Final[dict[str, frozenset[str]]] = {
@@ -93,6 +99,13 @@ class ProfileApp:
             )
         except ApiError as error:
             await _respond(send, error.status, encode(error.body()))
+            return True
+        except _DATABASE_ERRORS as error:
+            if not unavailable(error):
+                raise
+            _log.error("profile read: database unavailable (%s)", type(error).__name__)
+            unreachable = Unavailable("unavailable", "the database is unavailable; retry later")
+            await _respond(send, unreachable.status, encode(unreachable.body()))
             return True
         await _respond(send, 200, encode(body))
         return True

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from headwater.audiences import reads, store
 from headwater.audiences.activation import Change, Identity, payloads
 from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, driver_connection
+from headwater.supervisor import Health
 
 __all__ = ["Enqueue", "Relay"]
 
@@ -86,14 +87,19 @@ class Relay:
             await store.mark_delivered(driver, [r["id"] for r in rows], errors)
         return len(rows)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop``; a full batch is followed at once by the next one."""
+    async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
+        """Relay until ``stop``; a full batch is followed at once by the next one. A database
+        outage is logged, reported to ``health`` and retried."""
+        health = health if health is not None else Health("audience-relay")
         while not stop.is_set():
             handled = 0
             try:
                 handled = await self.turn()
-            except STORAGE_ERRORS:
+            except STORAGE_ERRORS as error:
+                health.failed(error)
                 logger.warning("audience relay failed; retrying", exc_info=True)
+            else:
+                health.ok()
             if handled < self.batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.tick)

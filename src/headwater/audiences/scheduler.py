@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences.service import recompute_due
 from headwater.storage import STORAGE_ERRORS
+from headwater.supervisor import Health
 
 __all__ = ["Scheduler"]
 
@@ -41,13 +42,17 @@ class Scheduler:
             logger.info("recomputed %s", result["key"], extra={"recompute": result})
         return len(done)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Turn every ``tick`` seconds until ``stop`` is set; a database outage is logged and
-        retried on the next tick."""
+    async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
+        """Turn every ``tick`` seconds until ``stop`` is set; a database outage is logged,
+        reported to ``health`` and retried on the next tick."""
+        health = health if health is not None else Health("audience-scheduler")
         while not stop.is_set():
             try:
                 await self.turn()
-            except STORAGE_ERRORS:
+            except STORAGE_ERRORS as error:
+                health.failed(error)
                 logger.warning("audience recompute failed; retrying", exc_info=True)
+            else:
+                health.ok()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.tick)

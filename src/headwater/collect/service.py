@@ -37,6 +37,7 @@ from headwater.spec import (
     parse_timestamp,
 )
 from headwater.storage import STORAGE_ERRORS, driver_connection
+from headwater.supervisor import Health
 from headwater.workspaces import Source, basic_user, source_for_write_key
 
 __all__ = ["Collector", "TrackingRequest"]
@@ -75,16 +76,11 @@ class Collector:
         self._committer = GroupCommitter(
             engine, log, max_events=settings.commit_max_events, writers=settings.commit_writers
         )
-        self._housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._committer.start()
-        self._housekeeping = asyncio.create_task(self._purge_forever(), name="dedup-purge")
 
     async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            self._housekeeping = None
         await self._committer.stop()
 
     @property
@@ -231,9 +227,13 @@ class Collector:
             max_message_id_chars=self._settings.max_message_id_chars,
         )
 
-    async def _purge_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.housekeeping_interval_seconds)
+    async def purge(self, stop: asyncio.Event, health: Health) -> None:
+        """Forget message ids older than the dedup window, every housekeeping interval, until
+        ``stop`` (a supervised background task: the runtime runs it beside the collector). A
+        database outage is logged, reported to ``health`` and tried again next round."""
+        health.ok()  # nothing to do until the first interval has passed
+        interval = self._settings.housekeeping_interval_seconds
+        while not await _stopped_within(stop, interval):
             try:
                 async with self._engine.connect() as connection:
                     driver = await driver_connection(connection)
@@ -243,4 +243,16 @@ class Collector:
                 if purged:
                     _log.info("forgot %d message ids older than the dedup window", purged)
             except STORAGE_ERRORS as error:  # the database is away: try next round
+                health.failed(error)
                 _log.warning("dedup purge failed: %s", error)
+            else:
+                health.ok()
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait until ``stop`` is set or ``seconds`` pass; whether it was set."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import msgspec
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,7 +38,7 @@ from headwater.destinations import queue
 from headwater.destinations.base import Connector, Outcome, SendResult
 from headwater.destinations.model import LATENCY_BOUNDS_MS, DeliveryOptions, Destination
 from headwater.destinations.redact import Redactor
-from headwater.storage import driver_connection
+from headwater.storage import STORAGE_ERRORS, driver_connection, unavailable
 
 __all__ = ["DELIVERIES", "LATENCY", "Backoff", "Lane", "plan"]
 
@@ -55,6 +56,9 @@ LATENCY = Histogram(
     ["destination"],
     buckets=[bound / 1000 for bound in LATENCY_BOUNDS_MS],
 )
+
+
+_SETTLE_ERRORS: tuple[type[BaseException], ...] = (*STORAGE_ERRORS, asyncpg.InternalClientError)
 
 
 class Backoff(msgspec.Struct, frozen=True):
@@ -207,12 +211,35 @@ class Lane:
             # Retry-After speaks for the whole destination: every sender of this lane waits.
             self._paused_until = max(self._paused_until, time.monotonic() + result.retry_after)
         done = plan(self.destination.id, claimed, result, self._backoff, now=datetime.now(UTC))
-        async with self._engine.connect() as connection:
-            driver = await driver_connection(connection)
-            async with driver.transaction():
-                await queue.settle(driver, done)
+        await self._settle(done)
         self._count(done)
         return len(claimed)
+
+    async def _settle(self, done: queue.Settlement) -> None:
+        """Record a send's outcome, retrying while the database is unavailable: the rows stay
+        leased meanwhile, and an outcome given up would send them again when the lease ends
+        (delivered twice). Past the lease, or if the lane stops first, that still happens:
+        at least once, with the same ``Idempotency-Key``."""
+        failures = 0
+        while True:
+            driver: asyncpg.Connection | None = None
+            try:
+                async with self._engine.connect() as connection:
+                    driver = await driver_connection(connection)
+                    async with driver.transaction():
+                        await queue.settle(driver, done)
+                return
+            # A connection lost mid-commit may surface as any asyncpg error (an internal
+            # client error, say): a closed connection says what happened.
+            except _SETTLE_ERRORS as error:
+                lost = driver is not None and driver.is_closed()
+                if not (lost or unavailable(error)) or self._stop.is_set():
+                    raise
+                failures += 1
+                _log.warning(
+                    "destination %s: outcome not recorded (%s); retrying", self._label, error
+                )
+                await asyncio.sleep(min(5.0, 0.1 * 2**failures))
 
     async def _send(self, events: list[dict[str, Any]]) -> SendResult:
         """The connector's result with the config's secrets masked: what is stored and shown."""

@@ -5,10 +5,10 @@ the database, in every process that delivers (``headwater serve`` and ``headwate
 >>> await workers.run(stop)
 
 Any number of processes run workers at once: claims skip rows another process holds, so they
-share each destination's queue. The supervisor loop rereads destinations every
+share each destination's queue. The refresh loop rereads destinations every
 ``destinations_refresh_seconds`` (starting, restarting on change and stopping lanes), listens
-for the queue's notifications to wake the right lane at once, publishes queue depth and alert
-state to ``/metrics``, and trims old error records.
+for the queue's notifications (again after a database restart) to wake the right lane at
+once, publishes queue depth and alert state to ``/metrics``, and trims old error records.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from headwater.destinations.model import Destination
 from headwater.destinations.secrets import SecretBox, load_box
 from headwater.errors import ApiError, HeadwaterError
 from headwater.settings import Settings
-from headwater.storage import driver_connection
+from headwater.storage import Listener
+from headwater.supervisor import Health
 
 __all__ = ["DeliveryWorkers"]
 
@@ -85,28 +86,39 @@ class DeliveryWorkers:
         self._versions: dict[int, Any] = {}
         self._clients: dict[int, httpx.AsyncClient] = {}
         self._box: SecretBox | None = None
-        self._listener: Any = None
+        self._listener = Listener(engine, queue.CHANNEL, self._on_notify)
         self._observed_at = -float("inf")
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; then let in-flight sends settle."""
+    async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
+        """Deliver until ``stop`` is set; then let in-flight sends settle. Each refresh that
+        fails (the database is away) is logged, reported to ``health`` and tried again."""
+        health = health if health is not None else Health("delivery")
         try:
             while not stop.is_set():
                 # The top of a worker loop: a failed refresh is logged and tried again.
                 try:
-                    await self._listen()
-                    await self.refresh()
-                    if time.monotonic() - self._observed_at > _OBSERVE_SECONDS:
-                        await self._observe()
-                except Exception:  # noqa: BLE001
-                    _log.exception("delivery supervisor: refresh failed; retrying")
-                    await self._unlisten()
+                    await self._refresh_all()
+                except Exception as error:  # noqa: BLE001
+                    health.failed(error)
+                    _log.exception("delivery workers: refresh failed; retrying")
+                else:
+                    health.ok()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._settings.destinations_refresh_seconds)
         finally:
             for destination_id in list(self.lanes):
                 await self._stop_lane(destination_id)
-            await self._unlisten()
+            await self._listener.close()
+
+    async def _refresh_all(self) -> None:
+        """Listen (again, after the database restarted), refresh lanes, publish metrics."""
+        if await self._listener.ensure():
+            # Notifications sent while nobody listened are lost: every lane looks now.
+            for lane in self.lanes.values():
+                lane.wake.set()
+        await self.refresh()
+        if time.monotonic() - self._observed_at > _OBSERVE_SECONDS:
+            await self._observe()
 
     async def refresh(self) -> None:
         """Bring lanes in line with the enabled destinations."""
@@ -190,24 +202,6 @@ class DeliveryWorkers:
         ALERT.labels(label).set(1 if health["state"] == "alerting" else 0)
         if health["success_ratio"] is not None:
             SUCCESS.labels(label).set(health["success_ratio"])
-
-    async def _listen(self) -> None:
-        if self._listener is not None:
-            return
-        connection = await self._engine.connect()
-        driver = await driver_connection(connection)
-        await driver.add_listener(queue.CHANNEL, self._on_notify)
-        self._listener = connection
-
-    async def _unlisten(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is None:
-            return
-        try:
-            driver = await driver_connection(listener)
-            await driver.remove_listener(queue.CHANNEL, self._on_notify)
-        finally:
-            await listener.close()
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: object) -> None:
         text = str(payload)

@@ -120,7 +120,9 @@ class EventLog(abc.ABC):
 
     @abc.abstractmethod
     async def wait(self, seconds: float) -> None:
-        """Return when something may have been appended, or after ``seconds``."""
+        """Return when something may have been appended, or after ``seconds``; raise when
+        the log cannot be reached (the caller retries later, and reads before waiting again:
+        what was appended meanwhile may have gone unnoticed)."""
 
     @abc.abstractmethod
     async def close(self) -> None:

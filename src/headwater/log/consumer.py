@@ -11,7 +11,10 @@ redelivers the batch: handlers must be idempotent (the ``messageId`` is the key)
 
 A handler that raises rolls its batch back; the consumer logs the failure, waits (growing
 back-off, capped) and retries from the committed offset, so a poison batch is visible in the
-logs and in ``headwater_consumer_failures_total`` rather than skipped silently. A batch that
+logs and in ``headwater_consumer_failures_total`` rather than skipped silently. Renewing the
+leases and waiting for appends fail and are retried the same way (the database is away:
+:meth:`Consumer.run` outlives the outage and reports it to its
+:class:`~headwater.supervisor.Health`). A batch that
 PostgreSQL rolled back to break a deadlock (or a serialization failure) is no failure of its
 own: it is retried at once, up to ``_CONFLICT_RETRIES`` times, and counted in
 ``headwater_consumer_conflicts_total``.
@@ -29,6 +32,8 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry
+from headwater.storage import STORAGE_ERRORS
+from headwater.supervisor import Health
 
 __all__ = ["Consumer", "Handler"]
 
@@ -40,7 +45,9 @@ PROCESSED = Counter(
     "headwater_consumer_events_total", "Log entries processed, by consumer", ["consumer"]
 )
 FAILURES = Counter(
-    "headwater_consumer_failures_total", "Batches that failed and will be retried", ["consumer"]
+    "headwater_consumer_failures_total",
+    "Rounds (a batch, a lease renewal, a wait) that failed and will be retried",
+    ["consumer"],
 )
 CONFLICTS = Counter(
     "headwater_consumer_conflicts_total",
@@ -82,36 +89,51 @@ class Consumer:
         self.partitions: list[int] = []
         self._backoff = 0.0
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set; then release the leases."""
+    async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
+        """Consume until ``stop`` is set; then release the leases. Every round (renewing the
+        leases, reading, processing, waiting for appends) that fails is logged, reported to
+        ``health`` and retried after a back-off; a round that works reports ``ok``."""
+        health = health if health is not None else Health(self.name)
         renew_at = 0.0
         try:
             while not stop.is_set():
-                if time.monotonic() >= renew_at:
-                    self.partitions = await self._claim()
-                    renew_at = time.monotonic() + self._lease_seconds / 3
                 try:
+                    if time.monotonic() >= renew_at:
+                        self.partitions = await self._claim()
+                        renew_at = time.monotonic() + self._lease_seconds / 3
                     busy = await self.poll()
+                    self._backoff = 0.0
+                    health.ok()
+                    if not busy:
+                        LAG.labels(self.name).set(0)  # caught up: no entry is waiting
+                        await self._log.wait(self._idle_seconds)
                 # The top loop of a worker: any failure rolls the batch back and is retried.
                 except Exception as error:  # noqa: BLE001
-                    busy = False
-                    FAILURES.labels(self.name).inc()
-                    self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
-                    _log.error(
-                        "%s: batch failed (%s); retrying in %.1fs",
-                        self.owner,
-                        error,
-                        self._backoff,
-                        exc_info=True,
-                    )
-                    await _sleep_or_stop(stop, self._backoff)
-                    continue
-                self._backoff = 0.0
-                if not busy:
-                    LAG.labels(self.name).set(0)  # caught up: no entry is waiting
-                    await self._log.wait(self._idle_seconds)
+                    renew_at = 0.0  # the leases may have lapsed meanwhile: claim them first
+                    await self._failed(error, health, stop)
         finally:
+            await self._release()
+
+    async def _failed(self, error: Exception, health: Health, stop: asyncio.Event) -> None:
+        FAILURES.labels(self.name).inc()
+        health.failed(error)
+        self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
+        _log.error(
+            "%s: round failed (%s); retrying in %.1fs",
+            self.owner,
+            error,
+            self._backoff,
+            exc_info=True,
+        )
+        await _sleep_or_stop(stop, self._backoff)
+
+    async def _release(self) -> None:
+        try:
             await self._log.release(self.name, self.owner)
+        except STORAGE_ERRORS as error:
+            _log.warning(
+                "%s: leases not released (%s); they expire by themselves", self.owner, error
+            )
 
     async def poll(self) -> bool:
         """Process one batch from each leased partition; True when any had entries."""

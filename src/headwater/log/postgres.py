@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
 from headwater.spec import encode_payload_bytes
-from headwater.storage import driver_connection
+from headwater.storage import Listener, driver_connection
 
 __all__ = ["PostgresLog"]
 
@@ -79,7 +79,8 @@ class PostgresLog(EventLog):
         super().__init__(partitions)
         self._engine = engine
         self._appended = asyncio.Event()
-        self._listener: Any = None
+        # A lost connection wakes the waiter too: it then fails (or resubscribes) at once.
+        self._listener = Listener(engine, _CHANNEL, self._on_notify, on_lost=self._appended.set)
 
     async def append(
         self, records: Sequence[LogRecord], *, connection: AsyncConnection | None = None
@@ -268,8 +269,10 @@ class PostgresLog(EventLog):
             )
 
     async def wait(self, seconds: float) -> None:
-        if self._listener is None:
-            await self._listen()
+        # Subscribed again (the database restarted): what was appended meanwhile went
+        # unnoticed, so return at once for the consumer to read.
+        if await self._listener.ensure():
+            return
         try:
             await asyncio.wait_for(self._appended.wait(), seconds)
         except TimeoutError:
@@ -277,19 +280,8 @@ class PostgresLog(EventLog):
         finally:
             self._appended.clear()
 
-    async def _listen(self) -> None:
-        connection = await self._engine.connect()
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.add_listener(_CHANNEL, self._on_notify)
-        self._listener = connection
-
     def _on_notify(self, *_: object) -> None:
         self._appended.set()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            raw = await self._listener.get_raw_connection()
-            await raw.driver_connection.remove_listener(_CHANNEL, self._on_notify)
-            await self._listener.close()
-            self._listener = None
+        await self._listener.close()

@@ -9,15 +9,19 @@ from headwater.storage.database import (
     driver_connection,
     migrate,
     open_database,
+    unavailable,
 )
+from headwater.storage.listener import Listener
 
 __all__ = [
     "STORAGE_ERRORS",
     "UNSTORABLE_ERRORS",
     "Database",
+    "Listener",
     "asyncpg_url",
     "create_engine",
     "driver_connection",
     "migrate",
     "open_database",
+    "unavailable",
 ]

@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from headwater.settings import Settings
@@ -31,6 +32,7 @@ __all__ = [
     "driver_connection",
     "migrate",
     "open_database",
+    "unavailable",
 ]
 
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -47,6 +49,34 @@ UNSTORABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.ProgramLimitExceededError,
 )
 """Of those, what says the data itself cannot be stored: a retry of the same data fails too."""
+
+_UNAVAILABLE_STATES = ("08", "53", "57P01", "57P02", "57P03")
+"""SQLSTATEs of a database that cannot be reached or is going away: connection exceptions,
+insufficient resources (too many connections), and administrator, crash or start-up shutdown."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database is unreachable or going away (retry later), as
+    opposed to refusing a statement or its data (retrying the same thing fails again).
+
+    Walks the chain SQLAlchemy and asyncpg build (``orig``, ``__cause__``): a refused or
+    reset socket, a connection found closed, a pool that timed out, or an SQLSTATE of
+    ``_UNAVAILABLE_STATES``.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError | TimeoutError | PoolTimeout):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, asyncpg.InterfaceError) and "connection is closed" in str(seen):
+            return True
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 

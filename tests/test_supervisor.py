@@ -1,0 +1,135 @@
+"""The supervisor of background tasks: a task that raises is restarted (and says so), its
+state is reported and exported as metrics, and stop ends every task."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import pytest
+from prometheus_client import REGISTRY
+
+from headwater.supervisor import Health, Supervisor
+
+
+def _sample(name: str, task: str) -> float | None:
+    return REGISTRY.get_sample_value(name, {"task": task})
+
+
+async def _until(probe: Callable[[], bool], within: float = 10.0) -> None:
+    for _ in range(int(within / 0.01)):
+        if probe():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {probe}")
+
+
+class Flaky:
+    """Raises on its first ``crashes`` runs, then works (reporting ok) until stopped."""
+
+    def __init__(self, crashes: int) -> None:
+        self.crashes = crashes
+        self.runs = 0
+
+    async def run(self, stop: asyncio.Event, health: Health) -> None:
+        self.runs += 1
+        if self.runs <= self.crashes:
+            raise ConnectionRefusedError("the database is away")
+        while not stop.is_set():
+            health.ok()
+            await asyncio.sleep(0.01)
+
+
+async def test_a_task_that_raises_is_logged_restarted_and_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flaky = Flaky(crashes=2)
+    supervisor = Supervisor(restart_base=0.01, restart_cap=0.05)
+    supervisor.add("flaky-test", flaky.run)
+    with caplog.at_level(logging.ERROR, logger="headwater.supervisor"):
+        supervisor.start()
+        await _until(lambda: supervisor.up)
+    assert flaky.runs == 3
+    report = supervisor.report()["flaky-test"]
+    assert (report["state"], report["restarts"], report["error"]) == (
+        "up",
+        2,
+        "ConnectionRefusedError",
+    )
+    assert _sample("headwater_task_up", "flaky-test") == 1
+    assert _sample("headwater_task_restarts_total", "flaky-test") == 2
+    crashes = [r for r in caplog.records if r.name == "headwater.supervisor"]
+    assert len(crashes) == 2
+    assert all(isinstance(r.exc_info[1], ConnectionRefusedError) for r in crashes if r.exc_info)
+    await supervisor.stop()
+    assert supervisor.report()["flaky-test"]["state"] == "stopped"
+    assert _sample("headwater_task_up", "flaky-test") == 0
+
+
+async def test_a_task_that_returns_before_stop_is_restarted() -> None:
+    runs = 0
+
+    async def quits(stop: asyncio.Event, health: Health) -> None:
+        nonlocal runs
+        runs += 1
+        health.ok()
+
+    supervisor = Supervisor(restart_base=0.01, restart_cap=0.01)
+    supervisor.add("quitter-test", quits)
+    supervisor.start()
+    await _until(lambda: runs >= 3)
+    assert supervisor.report()["quitter-test"]["error"] == "RuntimeError"
+    await supervisor.stop()
+    assert supervisor.report()["quitter-test"]["state"] == "stopped"
+
+
+async def test_a_failing_round_makes_the_task_not_up_until_one_works() -> None:
+    """A task that retries by itself (the consumer, during an outage) reports each failed
+    round: it is ``failing``, not up, without being restarted; ``ok`` brings it back."""
+    failing = asyncio.Event()
+    recovered = asyncio.Event()
+
+    async def retries(stop: asyncio.Event, health: Health) -> None:
+        health.ok()
+        await failing.wait()
+        health.failed(OSError("connection refused"))
+        await recovered.wait()
+        health.ok()
+        await stop.wait()
+
+    supervisor = Supervisor()
+    supervisor.add("retrier-test", retries)
+    supervisor.add("steady-test", Flaky(crashes=0).run)
+    supervisor.start()
+    await _until(lambda: supervisor.up)
+    failing.set()
+    await _until(lambda: not supervisor.up)
+    report = supervisor.report()
+    assert report["retrier-test"]["state"] == "failing"
+    assert report["retrier-test"]["error"] == "OSError"
+    assert report["retrier-test"]["restarts"] == 0
+    assert report["steady-test"]["state"] == "up"
+    assert _sample("headwater_task_up", "retrier-test") == 0
+    assert _sample("headwater_task_failures_total", "retrier-test") == 1
+    recovered.set()
+    await _until(lambda: supervisor.up)
+    assert _sample("headwater_task_up", "retrier-test") == 1
+    await supervisor.stop()
+
+
+async def test_stop_ends_a_task_waiting_out_its_back_off() -> None:
+    supervisor = Supervisor(restart_base=3600, restart_cap=3600)
+    supervisor.add("crasher-test", Flaky(crashes=1).run)
+    supervisor.start()
+    await _until(lambda: supervisor.report()["crasher-test"]["state"] == "restarting")
+    async with asyncio.timeout(5):
+        await supervisor.stop()
+    assert supervisor.report()["crasher-test"]["state"] == "stopped"
+
+
+def test_a_name_is_supervised_once() -> None:
+    supervisor = Supervisor()
+    supervisor.add("twice-test", Flaky(crashes=0).run)
+    with pytest.raises(ValueError, match="twice-test"):
+        supervisor.add("twice-test", Flaky(crashes=0).run)
