@@ -7,8 +7,9 @@
 CommitResult(accepted=1, duplicates=0, rejected=0)
 
 Order of work: decode the body (400 on a bad request), find the source from the write key
-(401), normalise each message (invalid ones become rejections, or a 400 in strict mode), then
-commit through the group committer and return once durable.
+(401; a disabled source's request is answered and recorded as dropped), normalise each message
+(invalid ones become rejections, or a 400 in strict mode), then commit through the group
+committer and return once durable.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from headwater.spec import (
     Limits,
     Rejection,
     decode_body,
+    encode_payload_bytes,
     normalise,
     parse_timestamp,
 )
@@ -100,6 +102,8 @@ class Collector:
         received_at = datetime.now(UTC)
         header_key = basic_user(request.authorization)
         source = await self._source(header_key) if header_key else None
+        if source is not None and not source.enabled:
+            return await self._drop(source, request, received_at)
         try:
             decoded = decode_body(
                 request.body,
@@ -109,6 +113,8 @@ class Collector:
             )
             if source is None:
                 source = await self._source(decoded.write_key or request.query_write_key)
+                if not source.enabled:
+                    return await self._drop(source, request, received_at)
             return await self._store(source, decoded, request, received_at)
         except BadRequest as error:
             await self.refuse(request, error, source=source, received_at=received_at)
@@ -124,7 +130,7 @@ class Collector:
         envelope = self._envelope(decoded, request, source, received_at)
         events: list[Event] = []
         rejections: list[Rejection] = []
-        for index, (message, _) in enumerate(decoded.items):
+        for index, (message, size) in enumerate(decoded.items):
             if index and not index % _YIELD_EVERY:
                 # Let the committers' round trips resume: a 2,500-event batch normalised in one
                 # go would hold the event loop for tens of milliseconds and stall every commit.
@@ -135,6 +141,7 @@ class Collector:
                 route_type=request.route_type,
                 envelope=envelope,
                 clean_nul=decoded.has_nul,
+                size=size,
             )
             (events if isinstance(result, Event) else rejections).append(result)  # type: ignore[arg-type]
         if rejections and (request.strict or source.strict):
@@ -153,6 +160,29 @@ class Collector:
                 received_at=received_at,
                 events=events,
                 rejections=rejections,
+            )
+        )
+
+    async def _drop(
+        self, source: Source, request: TrackingRequest, received_at: datetime
+    ) -> CommitResult:
+        """Answer a disabled source's request as accepted, store none of it, and record the drop.
+
+        As Segment does: SDKs keep no batch for a source that is switched off on purpose, and
+        the drop stays visible in the source's rejections and counts.
+        """
+        drop = Rejection(
+            index=-1,
+            reason="source disabled: the request's messages were dropped",
+            payload={"bytes": len(request.body), "gzip": request.gzip},
+        )
+        return await self._committer.submit(
+            Submission(
+                workspace_id=source.workspace_id,
+                source_id=source.id,
+                received_at=received_at,
+                events=[],
+                rejections=[drop],
             )
         )
 
@@ -204,7 +234,7 @@ class Collector:
             )
         source = await self.keys.source(write_key)
         if source is None:
-            raise Unauthorized("invalid_write_key", "unknown or disabled write key")
+            raise Unauthorized("invalid_write_key", "unknown write key")
         return source
 
     def _envelope(
@@ -229,6 +259,10 @@ class Collector:
             client_source=source.kind == "client",
             anonymous_id_header=request.anonymous_id_header,
             max_message_id_chars=self._settings.max_message_id_chars,
+            max_id_chars=self._settings.max_id_chars,
+            max_name_chars=self._settings.max_name_chars,
+            max_event_bytes=self._settings.max_event_bytes,
+            added_bytes=_added_bytes(decoded, request),
         )
 
     async def _purge_forever(self) -> None:
@@ -244,3 +278,19 @@ class Collector:
                     _log.info("forgot %d message ids older than the dedup window", purged)
             except STORAGE_ERRORS as error:  # the database is away: try next round
                 _log.warning("dedup purge failed: %s", error)
+
+
+def _added_bytes(decoded: DecodedRequest, request: TrackingRequest) -> int:
+    """At most how many bytes of JSON the request's envelope adds to each of its messages.
+
+    A header character may take 6 bytes as JSON (``\\u001f``); fields normalisation adds itself
+    are covered by ``headwater.spec.ADDED_BYTES``.
+    """
+    added = 0
+    for part in (decoded.context, decoded.integrations):
+        if part:
+            added += len(encode_payload_bytes(part))
+    for header in (request.anonymous_id_header, request.client_ip):
+        if header:
+            added += 6 * len(header)
+    return added

@@ -36,6 +36,8 @@ SHORT_TYPES: Final = {
 class Event(msgspec.Struct, frozen=True, kw_only=True):
     """A valid, normalised message, ready to be appended to the event log."""
 
+    index: int = 0
+    """Position in the request's batch (0 for single-event routes)."""
     type: str
     message_id: str
     user_id: str | None
