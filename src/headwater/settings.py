@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     """From a request's first byte to the end of its headers; over it: 408, connection closed."""
     body_timeout_seconds: float = 30.0
     """From the end of the headers to the end of the body; over it: 408, connection closed."""
-    keep_alive_timeout_seconds: float = 30.0
+    keep_alive_timeout_seconds: int = 30
     """An idle connection (before its first request or between requests) is closed after it."""
 
     # Group commit: how many events one commit may carry, how many commits may be in flight per
