@@ -137,22 +137,24 @@ def lenient(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
         running.stop()
 
 
-def test_an_event_the_database_refuses_is_rejected_alone_and_the_others_stored(
+def test_events_the_database_refuses_are_rejected_alone_and_the_others_stored(
     lenient: RunningServer,
 ) -> None:
     source = new_source(lenient)
-    good = [_track(n, messageId=f"good-{n}") for n in range(5)]
-    name = _incompressible(3000)
-    bad = _track(9, event=name, messageId="refused")
-    response = source.post("/v1/batch", {"batch": [*good[:2], bad, *good[2:]]})
-    assert_ok(response)
-    assert sorted(e["messageId"] for e in source.events()) == [f"good-{n}" for n in range(5)]
-    [rejection] = source.rejections()
-    assert rejection["index"] == 2
-    assert rejection["messageId"] == "refused"
-    assert rejection["reason"].startswith("the database refused to store this event")
-    assert rejection["payload"]["event"] == name
-    assert source.totals() == {"accepted": 5, "duplicates": 0, "rejected": 1}
+    batch = [_track(n, messageId=f"good-{n}") for n in range(40)]
+    names = {index: _incompressible(3000) for index in (3, 17, 38)}
+    for index, name in names.items():
+        batch[index] = _track(index, event=name, messageId=f"refused-{index}")
+    assert_ok(source.post("/v1/batch", {"batch": batch}))
+    good = {f"good-{n}" for n in range(40) if n not in names}
+    assert {e["messageId"] for e in source.events()} == good
+    rejections = source.rejections()
+    assert [r["index"] for r in rejections] == list(names)
+    for rejection in rejections:
+        assert rejection["messageId"] == f"refused-{rejection['index']}"
+        assert rejection["reason"].startswith("the database refused to store this event")
+        assert rejection["payload"]["event"] == names[rejection["index"]]
+    assert source.totals() == {"accepted": 37, "duplicates": 0, "rejected": 3}
     # A request of that event alone is answered 200 too, and recorded.
     assert_ok(source.post("/v1/track", {"userId": "u", "event": _incompressible(3000)}))
-    assert len(source.rejections()) == 2
+    assert len(source.rejections()) == 4

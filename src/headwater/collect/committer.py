@@ -173,15 +173,26 @@ class GroupCommitter:
         pending.future.set_result(result)
 
     async def _commit_each(self, submission: Submission) -> CommitResult:
-        """Commit each event of ``submission`` alone; record those refused as rejections."""
+        """Commit the events of ``submission`` in halves, down to single events where the
+        database refuses a part; record each event refused alone as a rejection.
+
+        Halving keeps a large batch with one bad event to a few dozen transactions while the
+        writer, which other requests wait on, is busy with it.
+        """
         accepted = duplicates = 0
         refused: list[Rejection] = []
-        for event in submission.events:
-            alone = msgspec.structs.replace(submission, events=[event], rejections=[])
+        parts = [submission.events] if submission.events else []
+        while parts:
+            events = parts.pop()
+            part = msgspec.structs.replace(submission, events=events, rejections=[])
             try:
-                [result] = await self._commit([alone])
+                [result] = await self._commit([part])
             except UNSTORABLE_ERRORS as error:
-                refused.append(_refused(event, error))
+                if len(events) == 1:
+                    refused.append(_refused(events[0], error))
+                else:
+                    middle = len(events) // 2
+                    parts += [events[middle:], events[:middle]]  # the first half goes first
                 continue
             accepted += result.accepted
             duplicates += result.duplicates
