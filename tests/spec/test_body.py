@@ -110,20 +110,22 @@ def test_request_limit_applies_after_decompression() -> None:
     refused(gzip.compress(body), "request_too_large", batch=True, gzip=True)
 
 
-def test_items_past_the_count_limit_are_unreadable_and_the_batch_is_read() -> None:
+def test_items_past_the_count_limit_are_one_unreadable_and_the_batch_is_read() -> None:
     item = b'{"type":"track","event":"e","userId":"u"}'
-    decoded = decode(batch_of(*[item] * 2501), batch=True, max_batch_events=2500)
+    decoded = decode(batch_of(*[item] * 2503), batch=True, max_batch_events=2500)
     assert len(decoded.items) == 2501
     assert all(isinstance(message, dict) for message, _ in decoded.items[:2500])
-    past = decoded.items[2500][0]
+    past, size = decoded.items[2500]
     assert isinstance(past, Unreadable)
-    assert "2500" in past.reason
+    assert (past.count, size) == (3, 3 * len(item))
+    assert past.reason == "batch holds 2503 events: the 3 past the limit of 2500 were not stored"
     assert past.excerpt == item.decode()
 
 
 def test_limits_are_configurable() -> None:
     decoded = decode(batch_of(b"{}", b"{}", b"{}"), batch=True, max_batch_events=2)
     assert isinstance(decoded.items[2][0], Unreadable)
+    assert decoded.items[2][0].count == 1
     decoded = decode(batch_of(b'{"a":"xxxxxxxx"}'), batch=True, max_event_bytes=10)
     assert isinstance(decoded.items[0][0], Unreadable)
 

@@ -206,7 +206,9 @@ class GroupCommitter:
             # the reasons are still recorded.
             bare = [msgspec.structs.replace(r, payload=None) for r in rejections]
             await self._commit([msgspec.structs.replace(submission, events=[], rejections=bare)])
-        return CommitResult(accepted=accepted, duplicates=duplicates, rejected=len(rejections))
+        return CommitResult(
+            accepted=accepted, duplicates=duplicates, rejected=sum(r.count for r in rejections)
+        )
 
     async def _commit(self, submissions: Sequence[Submission]) -> list[CommitResult]:
         started = time.perf_counter()
@@ -283,12 +285,12 @@ def _split_new(
                 "",
                 submission.workspace_id,
             )
-            counts.setdefault(count_key, [0, 0, 0])[2] += 1
+            counts.setdefault(count_key, [0, 0, 0])[2] += rejection.count
         results.append(
             CommitResult(
                 accepted=accepted,
                 duplicates=len(submission.events) - accepted,
-                rejected=len(submission.rejections),
+                rejected=sum(r.count for r in submission.rejections),
             )
         )
     return appended, results, counts

@@ -27,7 +27,7 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_event_bytes: int = 32 * 1024
     max_request_bytes: int = 500 * 1024
     max_batch_events: int = 10_000
-    """Items of one batch that are read; each item past it becomes an :class:`Unreadable`."""
+    """Items of one batch that are read; those past it become one :class:`Unreadable`."""
     max_depth: int = 100
     """How deep objects and arrays may nest: deeper payloads break the JSON encoders that
     read them back (the management API's stops near 250 levels)."""
@@ -39,6 +39,9 @@ class Unreadable(msgspec.Struct, frozen=True):
     reason: str
     excerpt: str | None = None
     """The item's first bytes as text, kept with the rejection to tell which item it was."""
+    count: int = 1
+    """How many items it stands for: the items past the batch limit are one, with the first's
+    excerpt, so that a body of tiny items costs one record, not one per item."""
 
 
 class DecodedRequest(msgspec.Struct, kw_only=True):
@@ -100,12 +103,19 @@ def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
         _check_depth(part, body, limits.max_depth - 1)
     items: list[tuple[Any, int]] = []
     write_key = envelope.writeKey
-    for index, raw in enumerate(envelope.batch):
-        item = _decode_item(raw, index, limits)
+    for raw in envelope.batch[: limits.max_batch_events]:
+        item = _decode_item(raw, limits)
         if write_key is None and isinstance(item[0], dict):
             key = item[0].get("writeKey")
             write_key = key if isinstance(key, str) else None
         items.append(item)
+    past = envelope.batch[limits.max_batch_events :]
+    if past:
+        reason = (
+            f"batch holds {len(envelope.batch)} events: the {len(past)} past the limit of "
+            f"{limits.max_batch_events} were not stored"
+        )
+        items.append((Unreadable(reason, _excerpt(past[0]), len(past)), sum(map(len, past))))
     if items and not any(isinstance(message, dict | Unreadable) for message, _ in items):
         # Not one item could be a message (all arrays, strings, numbers): the body is not a
         # batch of messages, as RudderStack also answers. A mixed batch keeps its objects.
@@ -119,12 +129,9 @@ def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
     )
 
 
-def _decode_item(raw: msgspec.Raw, index: int, limits: Limits) -> tuple[Any, int]:
+def _decode_item(raw: msgspec.Raw, limits: Limits) -> tuple[Any, int]:
     """One batch item, or an :class:`Unreadable` saying why it cannot be read."""
     size = len(raw)
-    if index >= limits.max_batch_events:
-        reason = f"batch holds more than {limits.max_batch_events} events; this one is past it"
-        return Unreadable(reason, _excerpt(raw)), size
     if size > limits.max_event_bytes:
         return Unreadable(f"event exceeds {limits.max_event_bytes} bytes", _excerpt(raw)), size
     try:

@@ -109,7 +109,11 @@ def normalise(
     """
     if isinstance(message, Unreadable):
         return Rejection(
-            index=index, reason=message.reason, type=route_type, payload=message.excerpt
+            index=index,
+            reason=message.reason,
+            type=route_type,
+            payload=message.excerpt,
+            count=message.count,
         )
     if clean_nul:
         message = _without_nul(message)
