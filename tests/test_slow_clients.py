@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.collect.helpers import basic
+from tests.collect.helpers import basic, poll
 from tests.server import WRITE_KEY, RunningServer, start_server
 
 _NEVER = 20.0
@@ -102,8 +102,13 @@ def test_a_slow_body_is_answered_408_closed_and_recorded(strict_server: RunningS
     status, body = _status_and_body(answer)
     assert status == 408
     assert body["code"] == "request_timeout"
-    rejections = strict_server.api("GET", "/api/v1/rejections")
-    assert any("client_disconnected" in r["reason"] for r in rejections)
+    # The application records the cut-short body after the answer went out: wait for it.
+    poll(
+        lambda: any(
+            "client_disconnected" in r["reason"]
+            for r in strict_server.api("GET", "/api/v1/rejections")
+        )
+    )
 
 
 def test_headers_over_the_limit_are_answered_431(strict_server: RunningServer) -> None:
