@@ -152,3 +152,8 @@ def test_a_slow_client_attack_beside_normal_traffic(strict_server: RunningServer
     assert all(_status_and_body(answer)[0] == 408 for answer in answers)
     for number in range(60):
         assert strict_server.api("GET", f"/api/v1/events/n-{number}")["messageId"] == f"n-{number}"
+    metrics = httpx.get(f"{strict_server.url}/metrics", timeout=_NEVER).text
+    for reason in ("header_timeout", "body_timeout"):
+        line = f'headwater_connections_cut_total{{reason="{reason}"}}'
+        [count] = [row.split()[-1] for row in metrics.splitlines() if row.startswith(line)]
+        assert float(count) >= 100

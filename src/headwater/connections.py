@@ -24,10 +24,15 @@ from typing import Any, Final
 
 import msgspec
 import uvicorn
+from prometheus_client import Counter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-__all__ = ["ConnectionLimits", "GuardedConfig", "GuardedProtocol"]
+__all__ = ["CUT", "ConnectionLimits", "GuardedConfig", "GuardedProtocol"]
+
+CUT = Counter(
+    "headwater_connections_cut_total", "Connections closed by a limit, by reason", ["reason"]
+)
 
 
 class ConnectionLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +51,7 @@ class GuardedConfig(uvicorn.Config):
 
 
 def _error(status: bytes, code: str, message: str) -> bytes:
+    """A whole HTTP response: Headwater's JSON error, and the connection closes."""
     body = msgspec.json.encode({"success": False, "code": code, "message": message})
     return b"".join(
         [
@@ -58,16 +64,24 @@ def _error(status: bytes, code: str, message: str) -> bytes:
     )
 
 
-_HEADERS_TOO_LARGE: Final = _error(
-    b"431 Request Header Fields Too Large",
+# (reason, response)
+_HEADERS_TOO_LARGE: Final = (
     "headers_too_large",
-    "the request line and headers exceed the server's limit",
+    _error(
+        b"431 Request Header Fields Too Large",
+        "headers_too_large",
+        "the request line and headers exceed the server's limit",
+    ),
 )
-_HEADER_TIMEOUT: Final = _error(
-    b"408 Request Timeout", "request_timeout", "the request's headers took too long to arrive"
+_HEADER_TIMEOUT: Final = (
+    "header_timeout",
+    _error(
+        b"408 Request Timeout", "request_timeout", "the request's headers took too long to arrive"
+    ),
 )
-_BODY_TIMEOUT: Final = _error(
-    b"408 Request Timeout", "request_timeout", "the request's body took too long to arrive"
+_BODY_TIMEOUT: Final = (
+    "body_timeout",
+    _error(b"408 Request Timeout", "request_timeout", "the request's body took too long to arrive"),
 )
 
 
@@ -141,7 +155,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.cycle is not None:
             super().on_body(body)
 
-    def _arm(self, seconds: float, answer: bytes) -> None:
+    def _arm(self, seconds: float, answer: tuple[str, bytes]) -> None:
         self._disarm()
         self._deadline = self.loop.call_later(seconds, self._expire, answer)
 
@@ -150,23 +164,26 @@ class GuardedProtocol(HttpToolsProtocol):
             self._deadline.cancel()
             self._deadline = None
 
-    def _expire(self, answer: bytes) -> None:
+    def _expire(self, answer: tuple[str, bytes]) -> None:
         self._deadline = None
         responding = self.cycle is not None and self.cycle.response_started
         if self._in_headers or not responding:
             self._refuse(answer)
-        elif not self.transport.is_closing():
+        elif not self.transport.is_closing():  # a response is on its way: only cut it short
+            CUT.labels(answer[0]).inc()
             self.transport.close()
 
-    def _refuse(self, answer: bytes) -> None:
+    def _refuse(self, answer: tuple[str, bytes]) -> None:
         """Answer ``answer`` and close: the request in progress gets no other response."""
         self._disarm()
         if self.transport.is_closing():
             return
+        reason, response = answer
+        CUT.labels(reason).inc()
         if self.cycle is not None and not self.cycle.response_complete and not self._in_headers:
             # The application reading this body learns the client is gone, and what it sends
             # is dropped rather than written after our answer.
             self.cycle.disconnected = True
             self.cycle.message_event.set()
-        self.transport.write(answer)
+        self.transport.write(response)
         self.transport.close()
