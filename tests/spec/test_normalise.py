@@ -208,38 +208,30 @@ def test_the_envelope_counts_in_the_size_of_each_event_as_stored() -> None:
     rejection = reject(message, context=context)
     assert rejection.reason.startswith("event as stored is ")
     assert rejection.payload == message
-    # The same with the cheap bound given (size as sent, bytes the envelope adds).
-    added = len(json.dumps(context))
-    for size, env_added in ((len(json.dumps(message)), added), (100, None)):
-        result = normalise(
-            message,
-            index=0,
-            route_type=None,
-            envelope=envelope(context=context, added_bytes=env_added),
-            size=size,
-        )
-        assert isinstance(result, Rejection)
-
-
-def test_an_event_within_the_bound_is_not_measured_and_stays_within_the_limit() -> None:
-    message = track(properties={"blob": "p" * (32 * 1024 - 200)})
-    size = len(json.dumps(message, separators=(",", ":")))
-    event = normalise(
-        message, index=0, route_type=None, envelope=envelope(added_bytes=0), size=size
+    # The AnonymousId header too: 1,000 bytes on top of a small event, with the limit at 0 + 1 KiB.
+    anonymous = {"type": "track", "userId": "u", "event": "E"}
+    accept(anonymous, anonymous_id_header="h" * 500, max_event_bytes=0, max_id_chars=2000)
+    rejection = reject(
+        anonymous, anonymous_id_header="h" * 1000, max_event_bytes=0, max_id_chars=2000
     )
-    assert isinstance(event, Event)
-    assert len(json.dumps(event.payload, default=str)) <= 32 * 1024 + ADDED_BYTES
+    assert rejection.reason.startswith("event as stored is ")
+
+
+def test_an_event_at_the_limit_as_sent_is_stored_within_the_limit_plus_added_bytes() -> None:
+    message = track(properties={"blob": "p" * (32 * 1024 - 100)})
+    event = accept(message)
+    assert len(json.dumps(event.payload, separators=(",", ":"))) <= 32 * 1024 + ADDED_BYTES
 
 
 def test_identify_traits_copied_from_context_count_twice() -> None:
-    traits = {"blob": "t" * 17_000}
-    message = {"type": "identify", "userId": "u", "context": {"traits": traits}}
-    size = len(json.dumps(message))
-    result = normalise(
-        message, index=0, route_type=None, envelope=envelope(added_bytes=0), size=size
-    )
-    assert isinstance(result, Rejection)
-    assert result.reason.startswith("event as stored is ")
+    message = {"type": "identify", "userId": "u", "context": {"traits": {"t": "t" * 17_000}}}
+    assert reject(message).reason.startswith("event as stored is ")
+
+
+def test_numbers_that_grow_when_encoded_count_as_stored() -> None:
+    # "1e5" is stored as 100000.0: 6,000 of them grow from 24 KB to 54 KB.
+    message = track(properties={"n": json.loads("[" + ",".join(["1e5"] * 6000) + "]")})
+    assert reject(message).reason.startswith("event as stored is ")
 
 
 # --- what each type requires ----------------------------------------------------------------

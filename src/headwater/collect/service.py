@@ -34,7 +34,6 @@ from headwater.spec import (
     Limits,
     Rejection,
     decode_body,
-    encode_payload_bytes,
     normalise,
     parse_timestamp,
 )
@@ -130,7 +129,7 @@ class Collector:
         envelope = self._envelope(decoded, request, source, received_at)
         events: list[Event] = []
         rejections: list[Rejection] = []
-        for index, (message, size) in enumerate(decoded.items):
+        for index, (message, _) in enumerate(decoded.items):
             if index and not index % _YIELD_EVERY:
                 # Let the committers' round trips resume: a 2,500-event batch normalised in one
                 # go would hold the event loop for tens of milliseconds and stall every commit.
@@ -141,7 +140,6 @@ class Collector:
                 route_type=request.route_type,
                 envelope=envelope,
                 clean_nul=decoded.has_nul,
-                size=size,
             )
             (events if isinstance(result, Event) else rejections).append(result)  # type: ignore[arg-type]
         if rejections and (request.strict or source.strict):
@@ -262,7 +260,6 @@ class Collector:
             max_id_chars=self._settings.max_id_chars,
             max_name_chars=self._settings.max_name_chars,
             max_event_bytes=self._settings.max_event_bytes,
-            added_bytes=_added_bytes(decoded, request),
         )
 
     async def _purge_forever(self) -> None:
@@ -278,19 +275,3 @@ class Collector:
                     _log.info("forgot %d message ids older than the dedup window", purged)
             except STORAGE_ERRORS as error:  # the database is away: try next round
                 _log.warning("dedup purge failed: %s", error)
-
-
-def _added_bytes(decoded: DecodedRequest, request: TrackingRequest) -> int:
-    """At most how many bytes of JSON the request's envelope adds to each of its messages.
-
-    A header character may take 6 bytes as JSON (``\\u001f``); fields normalisation adds itself
-    are covered by ``headwater.spec.ADDED_BYTES``.
-    """
-    added = 0
-    for part in (decoded.context, decoded.integrations):
-        if part:
-            added += len(encode_payload_bytes(part))
-    for header in (request.anonymous_id_header, request.client_ip):
-        if header:
-            added += 6 * len(header)
-    return added
