@@ -88,6 +88,8 @@ def _status_and_body(answer: bytes) -> tuple[int, dict[str, object]]:
 
 def test_an_idle_connection_is_closed(strict_server: RunningServer) -> None:
     assert asyncio.run(_until_closed(strict_server, b"")) == b""
+    # Blank lines, which the parser skips between requests, do not keep it open either.
+    assert asyncio.run(_until_closed(strict_server, b"", trickle=b"\n" * 200, every=0.5)) == b""
 
 
 def test_slow_headers_are_answered_408_and_closed(strict_server: RunningServer) -> None:

@@ -79,6 +79,7 @@ _HEADER_TIMEOUT: Final = (
         b"408 Request Timeout", "request_timeout", "the request's headers took too long to arrive"
     ),
 )
+_IDLE: Final = ("idle", b"")  # closed without an answer, as the keep-alive timeout closes
 _BODY_TIMEOUT: Final = (
     "body_timeout",
     _error(b"408 Request Timeout", "request_timeout", "the request's body took too long to arrive"),
@@ -122,6 +123,11 @@ class GuardedProtocol(HttpToolsProtocol):
             self._received += len(data)
             if self._received > self._limits.max_header_bytes:
                 self._refuse(_HEADERS_TOO_LARGE)
+        elif self._deadline is None and (self.cycle is None or self.cycle.response_complete):
+            # Data that starts no request (the parser skips blank lines between requests)
+            # cancelled the keep-alive timer, which each byte would restart: close after the
+            # keep-alive timeout from the first such byte instead.
+            self._arm(self.timeout_keep_alive, _IDLE)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -180,10 +186,11 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         reason, response = answer
         CUT.labels(reason).inc()
-        if self.cycle is not None and not self.cycle.response_complete and not self._in_headers:
+        if answer is _BODY_TIMEOUT and self.cycle is not None and not self.cycle.response_complete:
             # The application reading this body learns the client is gone, and what it sends
             # is dropped rather than written after our answer.
             self.cycle.disconnected = True
             self.cycle.message_event.set()
-        self.transport.write(response)
+        if response:
+            self.transport.write(response)
         self.transport.close()
