@@ -8,9 +8,11 @@ from typing import Any
 
 import uvicorn
 from rich.console import Console
+from uvicorn.supervisors import Multiprocess
 
 from headwater.api import HeadwaterApp, create_app
 from headwater.client_config import config_path, local_url, write_config
+from headwater.connections import ConnectionLimits, GuardedConfig, GuardedProtocol
 from headwater.logs import configure
 from headwater.settings import Settings
 from headwater.workspaces import Bootstrap
@@ -64,12 +66,17 @@ def serve(settings: Settings, *, console: Console) -> None:
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": GuardedProtocol,  # httptools, with header and body timeouts and a header cap
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level,
         "log_config": None,  # logs go through headwater.logs
-        "timeout_keep_alive": 30,
+        "timeout_keep_alive": settings.keep_alive_timeout_seconds,
+        "limits": ConnectionLimits(
+            max_header_bytes=settings.max_header_bytes,
+            header_timeout=settings.header_timeout_seconds,
+            body_timeout=settings.body_timeout_seconds,
+        ),
         "backlog": 4096,
         "proxy_headers": False,  # the tracking API reads X-Forwarded-For from trusted proxies
     }
@@ -79,7 +86,8 @@ def serve(settings: Settings, *, console: Console) -> None:
     console.print(f"Processes      {settings.workers}  (--workers N to choose)")
     if settings.workers > 1:
         _prepare_workers(settings)
-        uvicorn.run(
+        # What uvicorn.run does for workers, with our config class (pickled into each worker).
+        config = GuardedConfig(
             "headwater.server:app_from_env",
             factory=True,
             workers=settings.workers,
@@ -89,9 +97,10 @@ def serve(settings: Settings, *, console: Console) -> None:
             timeout_worker_healthcheck=_STARTUP_SECONDS,
             **options,
         )
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
     app = create_app(settings, announce=lambda created: announce(console, settings, created))
-    uvicorn.Server(uvicorn.Config(app, **options)).run()
+    uvicorn.Server(GuardedConfig(app, **options)).run()
 
 
 def _prepare_workers(settings: Settings) -> None:

@@ -72,16 +72,31 @@ class Settings(BaseSettings):
     (:func:`default_workers`)."""
     admin_token: str | None = None
 
-    # Tracking API limits (Segment's published limits are the defaults).
+    # Tracking API limits (Segment's published byte limits are the defaults).
     max_event_bytes: int = 32 * 1024
     max_request_bytes: int = 500 * 1024
-    max_batch_events: int = 2500
+    max_batch_events: int = 10_000
+    """Items of one batch that are stored; those past it are rejected one by one."""
     max_message_id_chars: int = 100
+    max_id_chars: int = 512
+    """Longest ``userId``, ``anonymousId``, ``groupId`` and ``previousId``: they are indexed."""
+    max_name_chars: int = 512
+    """Longest track event name and page or screen name: they are indexed."""
     dedup_window: timedelta = timedelta(days=7)
     # NoDecode: the environment gives "10.0.0.0/8, 127.0.0.1/32", split below, not JSON.
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
         default_factory=list
     )
+
+    # HTTP connections (headwater serve): limits on what a client may hold open.
+    max_header_bytes: int = 32 * 1024
+    """Request line and headers of one request, together; over it: 431."""
+    header_timeout_seconds: float = 10.0
+    """From a request's first byte to the end of its headers; over it: 408, connection closed."""
+    body_timeout_seconds: float = 30.0
+    """From the end of the headers to the end of the body; over it: 408, connection closed."""
+    keep_alive_timeout_seconds: int = 30
+    """An idle connection (before its first request or between requests) is closed after it."""
 
     # Group commit: how many events one commit may carry, how many commits may be in flight per
     # process. One writer per process measured best (bench/ingest.py): commits grow larger.

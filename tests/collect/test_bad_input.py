@@ -177,8 +177,8 @@ def test_wrong_types_become_rejections_with_reason_index_and_payload(source: Sou
         "not an object",
         None,
         [1, 2],
-        {"type": "alias", "userId": "u1"},
-        {"type": "group", "userId": "u1"},
+        {"type": "alias", "previousId": "p1"},
+        {"type": "group", "userId": "u1", "groupId": ["g1"]},
         {"type": "track", "userId": "u1", "event": "E", "messageId": "m" * 101},
     ]
     good = {"type": "track", "userId": "u1", "event": "Kept", "messageId": "wt-good"}

@@ -60,11 +60,12 @@ def batch_of(*items: bytes, **envelope: Any) -> bytes:
 # --- sizes ----------------------------------------------------------------------------------
 
 
-def test_the_defaults_are_segments_limits() -> None:
+def test_the_byte_limits_are_segments_and_the_count_limit_fits_a_500kb_sdk_batch() -> None:
+    # analytics-python fills batches up to 500 KB: 7,662 of its smallest tracks.
     assert (LIMITS.max_event_bytes, LIMITS.max_request_bytes, LIMITS.max_batch_events) == (
         32 * KB,
         500 * KB,
-        2500,
+        10_000,
     )
 
 
@@ -109,16 +110,32 @@ def test_request_limit_applies_after_decompression() -> None:
     refused(gzip.compress(body), "request_too_large", batch=True, gzip=True)
 
 
-def test_more_than_2500_items_is_refused() -> None:
-    assert len(decode(batch_of(*[b"{}"] * 2500), batch=True).items) == 2500
-    message = refused(batch_of(*[b"{}"] * 2501), "batch_too_large", batch=True)
-    assert "2501" in message
+def test_items_past_the_count_limit_are_one_unreadable_and_the_batch_is_read() -> None:
+    item = b'{"type":"track","event":"e","userId":"u"}'
+    decoded = decode(batch_of(*[item] * 2503), batch=True, max_batch_events=2500)
+    assert len(decoded.items) == 2501
+    assert all(isinstance(message, dict) for message, _ in decoded.items[:2500])
+    past, size = decoded.items[2500]
+    assert isinstance(past, Unreadable)
+    assert (past.count, size) == (3, 3 * len(item))
+    assert past.reason == "batch holds 2503 events: the 3 past the limit of 2500 were not stored"
+    assert past.excerpt == item.decode()
 
 
 def test_limits_are_configurable() -> None:
-    refused(batch_of(b"{}", b"{}", b"{}"), "batch_too_large", batch=True, max_batch_events=2)
+    decoded = decode(batch_of(b"{}", b"{}", b"{}"), batch=True, max_batch_events=2)
+    assert isinstance(decoded.items[2][0], Unreadable)
+    assert decoded.items[2][0].count == 1
     decoded = decode(batch_of(b'{"a":"xxxxxxxx"}'), batch=True, max_event_bytes=10)
     assert isinstance(decoded.items[0][0], Unreadable)
+
+
+def test_a_batch_of_no_object_at_all_is_a_bad_request_and_a_mixed_one_is_read() -> None:
+    refused(batch_of(b'[{"type":"track"}]'), "invalid_body", batch=True)
+    refused(batch_of(b"[]", b"1", b'"x"'), "invalid_body", batch=True)
+    decoded = decode(batch_of(b"[]", b'{"type":"track"}'), batch=True)
+    assert [type(message) for message, _ in decoded.items] == [list, dict]
+    assert decode(batch_of(), batch=True).items == []
 
 
 # --- gzip -----------------------------------------------------------------------------------
@@ -268,8 +285,8 @@ def test_bad_items_in_a_batch_are_unreadable_not_fatal(bad: bytes) -> None:
 
 
 def test_non_object_batch_items_are_passed_on() -> None:
-    decoded = decode(b'{"batch": [1, "x", null, []]}', batch=True)
-    assert [item for item, _ in decoded.items] == [1, "x", None, []]
+    decoded = decode(b'{"batch": [1, "x", null, [], {}]}', batch=True)
+    assert [item for item, _ in decoded.items] == [1, "x", None, [], {}]
 
 
 def test_deep_nesting_is_a_bad_request_not_a_recursion_error() -> None:
@@ -297,7 +314,7 @@ def nested(depth: int) -> bytes:
 
 def test_nesting_up_to_100_levels_is_read() -> None:
     assert decode(nested(100)).items[0][0]["p"]["p"]
-    items = b'{"batch": [' + b"[" * 99 + b"{}" + b"]" * 99 + b"]}"
+    items = b'{"batch": [' + b"[" * 99 + b"{}" + b"]" * 99 + b", {}]}"
     assert isinstance(decode(items, batch=True).items[0][0], list)
     assert not isinstance(decode(b'{"batch": [' + nested(100) + b"]}", batch=True), BadRequest)
 
@@ -416,7 +433,6 @@ def test_any_bytes_either_decode_or_raise_bad_request(
             "invalid_json",
             "event_too_large",
             "request_too_large",
-            "batch_too_large",
         }
         assert decoded.message
         return

@@ -70,6 +70,19 @@ def test_no_offset_means_utc() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        # Segment's documented batch example writes this date.
+        ("2015-2-02T00:30:08.276Z", "2015-02-02T00:30:08.276Z"),
+        ("2015-12-2T01:02:03+01:00", "2015-12-02T00:02:03.000Z"),
+        ("2015-2-2", "2015-02-02T00:00:00.000Z"),
+    ],
+)
+def test_a_one_digit_month_or_day_is_read(text: str, stored: str) -> None:
+    assert format_timestamp(parse_timestamp(text)) == stored
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "",
@@ -93,6 +106,8 @@ def test_no_offset_means_utc() -> None:
         "2026-01-02T03:04:05.123456789" + "0" * 60 + "Z",
         "x" * 1000,
         "\x00",
+        "2026-1-123",
+        "2026-0-01",
     ],
 )
 def test_invalid_strings_raise_value_error(text: str) -> None:

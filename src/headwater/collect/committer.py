@@ -7,7 +7,9 @@ submitter. Under load, commits grow instead of queueing, so throughput rises wit
 while each request still waits for its own commit.
 
 If a shared commit fails, each submission is retried alone, so one bad request cannot fail
-the others; the failing one gets the error.
+the others; the failing one gets the error. If the database refuses a submission's data itself
+(``UNSTORABLE_ERRORS``), each of its events is committed alone, and an event still refused
+becomes a rejection with the database's reason, so one event cannot take the others with it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.collect import store
 from headwater.log import EventLog, LogRecord
 from headwater.spec import Event, Rejection, encode_payload
-from headwater.storage import STORAGE_ERRORS, driver_connection
+from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, driver_connection
 
 __all__ = ["CommitResult", "GroupCommitter", "Submission"]
 
@@ -142,8 +144,7 @@ class GroupCommitter:
             results = await self._commit([p.submission for p in batch])
         except STORAGE_ERRORS as error:
             if len(batch) == 1:
-                if not batch[0].future.done():
-                    batch[0].future.set_exception(error)
+                await self._settle_alone(batch[0], error)
                 return
             _log.warning(
                 "group commit of %d requests failed (%s); retrying each alone", len(batch), error
@@ -154,6 +155,60 @@ class GroupCommitter:
         for pending, result in zip(batch, results, strict=True):
             if not pending.future.done():
                 pending.future.set_result(result)
+
+    async def _settle_alone(self, pending: _Pending, error: BaseException) -> None:
+        """A submission that failed alone: isolate its events if the database refused the data,
+        else hand the error to its request."""
+        if pending.future.done():
+            return
+        if not isinstance(error, UNSTORABLE_ERRORS):
+            pending.future.set_exception(error)
+            return
+        _log.warning("the database refused a request's data (%s); storing each event alone", error)
+        try:
+            result = await self._commit_each(pending.submission)
+        except STORAGE_ERRORS as again:
+            pending.future.set_exception(again)
+            return
+        pending.future.set_result(result)
+
+    async def _commit_each(self, submission: Submission) -> CommitResult:
+        """Commit the events of ``submission`` in halves, down to single events where the
+        database refuses a part; record each event refused alone as a rejection.
+
+        Halving keeps a large batch with one bad event to a few dozen transactions while the
+        writer, which other requests wait on, is busy with it.
+        """
+        accepted = duplicates = 0
+        refused: list[Rejection] = []
+        parts = [submission.events] if submission.events else []
+        while parts:
+            events = parts.pop()
+            part = msgspec.structs.replace(submission, events=events, rejections=[])
+            try:
+                [result] = await self._commit([part])
+            except UNSTORABLE_ERRORS as error:
+                if len(events) == 1:
+                    refused.append(_refused(events[0], error))
+                else:
+                    middle = len(events) // 2
+                    parts += [events[middle:], events[:middle]]  # the first half goes first
+                continue
+            accepted += result.accepted
+            duplicates += result.duplicates
+        rejections = [*submission.rejections, *refused]
+        try:
+            await self._commit(
+                [msgspec.structs.replace(submission, events=[], rejections=rejections)]
+            )
+        except UNSTORABLE_ERRORS:
+            # A payload the database refuses as an event may be refused as a rejection too:
+            # the reasons are still recorded.
+            bare = [msgspec.structs.replace(r, payload=None) for r in rejections]
+            await self._commit([msgspec.structs.replace(submission, events=[], rejections=bare)])
+        return CommitResult(
+            accepted=accepted, duplicates=duplicates, rejected=sum(r.count for r in rejections)
+        )
 
     async def _commit(self, submissions: Sequence[Submission]) -> list[CommitResult]:
         started = time.perf_counter()
@@ -177,6 +232,16 @@ class GroupCommitter:
             _DUPLICATE.inc(result.duplicates)
             _REJECTED.inc(result.rejected)
         return results
+
+
+def _refused(event: Event, error: BaseException) -> Rejection:
+    return Rejection(
+        index=event.index,
+        reason=f"the database refused to store this event: {error}",
+        type=event.type,
+        message_id=event.message_id,
+        payload=event.payload,
+    )
 
 
 def _size(submission: Submission) -> int:
@@ -220,12 +285,12 @@ def _split_new(
                 "",
                 submission.workspace_id,
             )
-            counts.setdefault(count_key, [0, 0, 0])[2] += 1
+            counts.setdefault(count_key, [0, 0, 0])[2] += rejection.count
         results.append(
             CommitResult(
                 accepted=accepted,
                 duplicates=len(submission.events) - accepted,
-                rejected=len(submission.rejections),
+                rejected=sum(r.count for r in submission.rejections),
             )
         )
     return appended, results, counts

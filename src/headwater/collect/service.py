@@ -7,8 +7,9 @@
 CommitResult(accepted=1, duplicates=0, rejected=0)
 
 Order of work: decode the body (400 on a bad request), find the source from the write key
-(401), normalise each message (invalid ones become rejections, or a 400 in strict mode), then
-commit through the group committer and return once durable.
+(401; a disabled source's request is answered and recorded as dropped), normalise each message
+(invalid ones become rejections, or a 400 in strict mode), then commit through the group
+committer and return once durable.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class Collector:
         received_at = datetime.now(UTC)
         header_key = basic_user(request.authorization)
         source = await self._source(header_key) if header_key else None
+        if source is not None and not source.enabled:
+            return await self._drop(source, request, received_at)
         try:
             decoded = decode_body(
                 request.body,
@@ -105,6 +108,8 @@ class Collector:
             )
             if source is None:
                 source = await self._source(decoded.write_key or request.query_write_key)
+                if not source.enabled:
+                    return await self._drop(source, request, received_at)
             return await self._store(source, decoded, request, received_at)
         except BadRequest as error:
             await self.refuse(request, error, source=source, received_at=received_at)
@@ -149,6 +154,29 @@ class Collector:
                 received_at=received_at,
                 events=events,
                 rejections=rejections,
+            )
+        )
+
+    async def _drop(
+        self, source: Source, request: TrackingRequest, received_at: datetime
+    ) -> CommitResult:
+        """Answer a disabled source's request as accepted, store none of it, and record the drop.
+
+        As Segment does: SDKs keep no batch for a source that is switched off on purpose, and
+        the drop stays visible in the source's rejections and counts.
+        """
+        drop = Rejection(
+            index=-1,
+            reason="source disabled: the request's messages were dropped",
+            payload={"bytes": len(request.body), "gzip": request.gzip},
+        )
+        return await self._committer.submit(
+            Submission(
+                workspace_id=source.workspace_id,
+                source_id=source.id,
+                received_at=received_at,
+                events=[],
+                rejections=[drop],
             )
         )
 
@@ -200,7 +228,7 @@ class Collector:
             )
         source = await self.keys.source(write_key)
         if source is None:
-            raise Unauthorized("invalid_write_key", "unknown or disabled write key")
+            raise Unauthorized("invalid_write_key", "unknown write key")
         return source
 
     def _envelope(
@@ -225,6 +253,9 @@ class Collector:
             client_source=source.kind == "client",
             anonymous_id_header=request.anonymous_id_header,
             max_message_id_chars=self._settings.max_message_id_chars,
+            max_id_chars=self._settings.max_id_chars,
+            max_name_chars=self._settings.max_name_chars,
+            max_event_bytes=self._settings.max_event_bytes,
         )
 
     async def purge(self, stop: asyncio.Event, health: Health) -> None:

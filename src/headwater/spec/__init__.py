@@ -9,10 +9,11 @@ from headwater.spec.message import (
     encode_payload,
     encode_payload_bytes,
 )
-from headwater.spec.normalise import Envelope, normalise
+from headwater.spec.normalise import ADDED_BYTES, Envelope, normalise
 from headwater.spec.timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
+    "ADDED_BYTES",
     "MESSAGE_TYPES",
     "SHORT_TYPES",
     "DecodedRequest",

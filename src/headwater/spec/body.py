@@ -26,7 +26,8 @@ __all__ = ["DecodedRequest", "Limits", "Unreadable", "decode_body"]
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_event_bytes: int = 32 * 1024
     max_request_bytes: int = 500 * 1024
-    max_batch_events: int = 2500
+    max_batch_events: int = 10_000
+    """Items of one batch that are read; those past it become one :class:`Unreadable`."""
     max_depth: int = 100
     """How deep objects and arrays may nest: deeper payloads break the JSON encoders that
     read them back (the management API's stops near 250 levels)."""
@@ -38,6 +39,9 @@ class Unreadable(msgspec.Struct, frozen=True):
     reason: str
     excerpt: str | None = None
     """The item's first bytes as text, kept with the rejection to tell which item it was."""
+    count: int = 1
+    """How many items it stands for: the items past the batch limit are one, with the first's
+    excerpt, so that a body of tiny items costs one record, not one per item."""
 
 
 class DecodedRequest(msgspec.Struct, kw_only=True):
@@ -97,30 +101,25 @@ def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
     envelope = _decode(_batch_decoder, body)
     for part in (envelope.context, envelope.integrations):
         _check_depth(part, body, limits.max_depth - 1)
-    if len(envelope.batch) > limits.max_batch_events:
-        raise BadRequest(
-            "batch_too_large",
-            f"batch holds {len(envelope.batch)} events; the limit is {limits.max_batch_events}",
-        )
     items: list[tuple[Any, int]] = []
     write_key = envelope.writeKey
-    for raw in envelope.batch:
-        size = len(raw)
-        if size > limits.max_event_bytes:
-            reason = f"event exceeds {limits.max_event_bytes} bytes"
-            items.append((Unreadable(reason, _excerpt(raw)), size))
-            continue
-        try:
-            message = _decode(_any_decoder, raw)
-            _check_depth(message, bytes(raw), limits.max_depth)
-        except BadRequest as error:
-            reason = error.message.replace("request body", "event")
-            items.append((Unreadable(reason, _excerpt(raw)), size))
-            continue
-        if write_key is None and isinstance(message, dict):
-            key = message.get("writeKey")
+    for raw in envelope.batch[: limits.max_batch_events]:
+        item = _decode_item(raw, limits)
+        if write_key is None and isinstance(item[0], dict):
+            key = item[0].get("writeKey")
             write_key = key if isinstance(key, str) else None
-        items.append((message, size))
+        items.append(item)
+    past = envelope.batch[limits.max_batch_events :]
+    if past:
+        reason = (
+            f"batch holds {len(envelope.batch)} events: the {len(past)} past the limit of "
+            f"{limits.max_batch_events} were not stored"
+        )
+        items.append((Unreadable(reason, _excerpt(past[0]), len(past)), sum(map(len, past))))
+    if items and not any(isinstance(message, dict | Unreadable) for message, _ in items):
+        # Not one item could be a message (all arrays, strings, numbers): the body is not a
+        # batch of messages, as RudderStack also answers. A mixed batch keeps its objects.
+        raise BadRequest("invalid_body", "batch items must be JSON objects; none is")
     return DecodedRequest(
         items=items,
         write_key=write_key,
@@ -128,6 +127,20 @@ def _decode_batch(body: bytes, limits: Limits) -> DecodedRequest:
         integrations=envelope.integrations,
         sent_at=envelope.sentAt,
     )
+
+
+def _decode_item(raw: msgspec.Raw, limits: Limits) -> tuple[Any, int]:
+    """One batch item, or an :class:`Unreadable` saying why it cannot be read."""
+    size = len(raw)
+    if size > limits.max_event_bytes:
+        return Unreadable(f"event exceeds {limits.max_event_bytes} bytes", _excerpt(raw)), size
+    try:
+        message = _decode(_any_decoder, raw)
+        _check_depth(message, bytes(raw), limits.max_depth)
+    except BadRequest as error:
+        reason = error.message.replace("request body", "event")
+        return Unreadable(reason, _excerpt(raw)), size
+    return message, size
 
 
 # A \u escape preceded by an even number of backslashes (so the escape is real): a high and low

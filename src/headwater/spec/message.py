@@ -36,6 +36,8 @@ SHORT_TYPES: Final = {
 class Event(msgspec.Struct, frozen=True, kw_only=True):
     """A valid, normalised message, ready to be appended to the event log."""
 
+    index: int = 0
+    """Position in the request's batch (0 for single-event routes)."""
     type: str
     message_id: str
     user_id: str | None
@@ -62,6 +64,9 @@ class Rejection(msgspec.Struct, frozen=True, kw_only=True):
     message_id: str | None = None
     payload: Any = None
     """The message as received (truncated when it was too large to keep whole)."""
+    count: int = 1
+    """How many messages it records: more than one only for the items past a batch's limit,
+    recorded once (with the first one's excerpt)."""
 
 
 _encoder = msgspec.json.Encoder()

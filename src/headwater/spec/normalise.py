@@ -8,12 +8,15 @@ What it does, in order:
 
 - checks the ``type`` (or takes it from the route) and the ids: ``null`` and ``""`` mean
   absent, numbers become strings, anything else is rejected;
-- assigns a ``messageId`` when missing and rejects one longer than the limit;
+- assigns a ``messageId`` when missing; rejects ids, event names and page or screen names
+  longer than their limits (they are indexed: an over-long one could not be stored);
 - merges the batch-level ``context`` and ``integrations`` under the message's own;
 - copies identify traits sent only in ``context.traits`` into ``traits``;
 - keeps the client's ``timestamp`` as ``originalTimestamp``, sets ``receivedAt``, and corrects
   clock skew: ``timestamp = receivedAt - (sentAt - originalTimestamp)``;
-- fills ``context.ip`` from the connection for client-side messages.
+- fills ``context.ip`` from the connection for client-side messages;
+- rejects an event that, as it will be stored (the request's ``context``, ``integrations``
+  and ``AnonymousId`` header merged in), is larger than the event limit.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from typing import Any, Final
 import msgspec
 
 from headwater.spec.body import Unreadable
-from headwater.spec.message import MESSAGE_TYPES, Event, Rejection
+from headwater.spec.message import MESSAGE_TYPES, Event, Rejection, encode_payload_bytes
 from headwater.spec.timestamps import format_timestamp, parse_timestamp
 
-__all__ = ["CLIENT_LIBRARIES", "Envelope", "Invalid", "normalise"]
+__all__ = ["ADDED_BYTES", "CLIENT_LIBRARIES", "Envelope", "Invalid", "normalise"]
 
 # context.library.name values of libraries that run on the user's device: their messages get
 # context.ip from the connection, as Segment does for client-side sources.
@@ -50,6 +53,12 @@ CLIENT_LIBRARIES: Final = (
 
 _OBJECT_FIELDS: Final = ("properties", "traits", "context", "integrations")
 _TIMESTAMP_FIELDS: Final = ("timestamp", "originalTimestamp", "sentAt")
+_ID_FIELDS: Final = ("userId", "anonymousId", "groupId", "previousId")
+
+ADDED_BYTES: Final = 1024
+"""Room, above the event limit, for what normalisation adds (``receivedAt``, ``timestamp``, a
+generated ``messageId``, ``null`` ids, ...): an event stored may be this much larger than the
+limit on the event as sent, never more."""
 
 
 class Envelope(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,6 +74,12 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     anonymous_id_header: str | None = None
     """RudderStack's ``AnonymousId`` request header."""
     max_message_id_chars: int = 100
+    max_id_chars: int = 512
+    """Longest ``userId``, ``anonymousId``, ``groupId`` and ``previousId``."""
+    max_name_chars: int = 512
+    """Longest track event name, page or screen name."""
+    max_event_bytes: int = 32 * 1024
+    """Largest event as sent; as stored, at most :data:`ADDED_BYTES` more."""
 
 
 class Invalid(Exception):
@@ -87,7 +102,11 @@ def normalise(
     """
     if isinstance(message, Unreadable):
         return Rejection(
-            index=index, reason=message.reason, type=route_type, payload=message.excerpt
+            index=index,
+            reason=message.reason,
+            type=route_type,
+            payload=message.excerpt,
+            count=message.count,
         )
     if clean_nul:
         message = _without_nul(message)
@@ -100,16 +119,34 @@ def normalise(
     if not isinstance(message, dict):
         return Rejection(index=index, reason="message must be a JSON object", payload=message)
     try:
-        return _normalise(message, index, route_type, envelope)
+        event = _normalise(message, index, route_type, envelope)
+        _check_stored_size(event, envelope)
     except Invalid as error:
         raw_id = message.get("messageId")
-        raw_type = message.get("type")
+        raw_type = route_type or message.get("type")
         return Rejection(
             index=index,
             reason=str(error),
-            type=route_type or (raw_type if isinstance(raw_type, str) else None),
+            # Only a known type is kept: the type is a column of the indexed counts.
+            type=raw_type if isinstance(raw_type, str) and raw_type in MESSAGE_TYPES else None,
             message_id=raw_id if isinstance(raw_id, str) else None,
             payload=message,
+        )
+    return event
+
+
+def _check_stored_size(event: Event, env: Envelope) -> None:
+    """Raise Invalid when the event as stored is over the event limit (plus ADDED_BYTES).
+
+    Measured on the encoded event (under a microsecond for a typical one): no bound from the
+    size as sent holds, since the envelope is merged in, identify traits may be copied from
+    ``context.traits``, and numbers may grow when re-encoded (``1e5`` becomes ``100000.0``).
+    """
+    stored = len(encode_payload_bytes(event.payload))
+    if stored > env.max_event_bytes + ADDED_BYTES:
+        raise Invalid(
+            f"event as stored is {stored} bytes (with the request's context, integrations and "
+            f"AnonymousId header); the limit is {env.max_event_bytes + ADDED_BYTES}"
         )
 
 
@@ -126,13 +163,21 @@ def _normalise(message: dict[str, Any], index: int, route_type: str | None, env:
         if value is not None and not isinstance(value, dict):
             raise Invalid(f"{field} must be an object, not {_json_type(value)}")
 
-    user_id = _identifier(payload, "userId")
-    anonymous_id = _identifier(payload, "anonymousId") or _clean_header_id(env.anonymous_id_header)
+    ids = {field: _identifier(payload, field) for field in _ID_FIELDS}
+    if ids["anonymousId"] is None:
+        ids["anonymousId"] = _clean_header_id(env.anonymous_id_header)
+    for field, value in ids.items():
+        if value is not None and len(value) > env.max_id_chars:
+            raise Invalid(f"{field} is longer than {env.max_id_chars} characters")
+    user_id, anonymous_id = ids["userId"], ids["anonymousId"]
     message_id = _identifier(payload, "messageId") or f"hw-{uuid.uuid4()}"
     if len(message_id) > env.max_message_id_chars:
         raise Invalid(f"messageId is longer than {env.max_message_id_chars} characters")
 
     name = _check_type_fields(kind, payload, user_id, anonymous_id)
+    if name is not None and len(name) > env.max_name_chars:
+        field = "event" if kind == "track" else "name"
+        raise Invalid(f"{field} is longer than {env.max_name_chars} characters")
 
     context = _merge(env.context, payload.get("context"))
     integrations = _merge(env.integrations, payload.get("integrations"))
@@ -165,6 +210,7 @@ def _normalise(message: dict[str, Any], index: int, route_type: str | None, env:
     if sent_at is not None:
         payload["sentAt"] = format_timestamp(sent_at)
     return Event(
+        index=index,
         type=kind,
         message_id=message_id,
         user_id=user_id,
@@ -179,12 +225,11 @@ def _normalise(message: dict[str, Any], index: int, route_type: str | None, env:
 def _check_type_fields(
     kind: str, payload: dict[str, Any], user_id: str | None, anonymous_id: str | None
 ) -> str | None:
-    """Check what each type requires; return the event, page or screen name."""
-    if kind == "alias":
-        previous_id = _identifier(payload, "previousId")
-        if user_id is None or previous_id is None:
-            raise Invalid("alias requires userId and previousId")
-        return None
+    """Check what each type requires; return the event, page or screen name.
+
+    A group without ``groupId`` and an alias without ``previousId`` are kept, as RudderStack
+    keeps them: they still name a person, and later stages skip what they lack.
+    """
     if user_id is None and anonymous_id is None:
         raise Invalid("userId or anonymousId is required")
     if kind == "track":
@@ -192,8 +237,6 @@ def _check_type_fields(
         if not isinstance(event, str) or not event.strip():
             raise Invalid("track requires event, a non-empty string")
         return event
-    if kind == "group" and _identifier(payload, "groupId") is None:
-        raise Invalid("group requires groupId")
     if kind in ("page", "screen"):
         name = payload.get("name")
         if name is not None and not isinstance(name, str):

@@ -2,7 +2,9 @@
 
 Clients send every ISO-8601 form: ``Z`` or ``+00:00``, with or without fractions, with
 nanosecond fractions (Go, Java) and without an offset. :func:`parse_timestamp` accepts them
-all; :func:`format_timestamp` writes the one form Headwater stores (UTC, milliseconds, ``Z``)::
+all, and a month or day written with one digit (``2015-2-02``, in Segment's own documented
+batch example); :func:`format_timestamp` writes the one form Headwater stores (UTC,
+milliseconds, ``Z``)::
 
     >>> format_timestamp(parse_timestamp("2026-11-23T10:00:00.123456789+01:00"))
     '2026-11-23T09:00:00.123Z'
@@ -18,6 +20,8 @@ __all__ = ["format_timestamp", "parse_timestamp"]
 
 # Fractions longer than microseconds (nanoseconds from Go or Java clients) are cut to six digits.
 _LONG_FRACTION = re.compile(r"([.,]\d{6})\d+")
+# A date whose month or day has one digit: padded to two before parsing.
+_SHORT_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=$|[T ])")
 
 
 @lru_cache(maxsize=4096)
@@ -32,6 +36,7 @@ def parse_timestamp(value: str) -> datetime:
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
     text = _LONG_FRACTION.sub(r"\1", text)
+    text = _SHORT_DATE.sub(_pad_date, text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -42,6 +47,11 @@ def parse_timestamp(value: str) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC
         raise ValueError(f"timestamp out of range: {value[:64]!r}") from None
+
+
+def _pad_date(match: re.Match[str]) -> str:
+    year, month, day = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 @lru_cache(maxsize=4096)
