@@ -59,12 +59,24 @@ class Harness:
         )
         return Space(slug, workspace.id, source.id)
 
-    def record(self, space: Space, message: dict[str, Any]) -> LogRecord:
-        """A message as collection appends it; a ``messageId`` is added when it has none."""
+    def record(
+        self, space: Space, message: dict[str, Any], *, clean_nul: bool = False
+    ) -> LogRecord:
+        """A message as collection appends it; a ``messageId`` is added when it has none.
+        With ``clean_nul``, NUL characters are replaced as when the body held ``\\u0000``."""
+        found = self.accepted(space, message, clean_nul=clean_nul)
+        assert found is not None, message
+        return found
+
+    def accepted(
+        self, space: Space, message: dict[str, Any], *, clean_nul: bool = False
+    ) -> LogRecord | None:
+        """:meth:`record`, or None when the edge rejects the message."""
         message = {"messageId": f"m{next(_ids)}", **message}
         envelope = Envelope(received_at=datetime.now(UTC))
-        event = normalise(message, index=0, route_type=None, envelope=envelope)
-        assert isinstance(event, Event), event
+        event = normalise(message, index=0, route_type=None, envelope=envelope, clean_nul=clean_nul)
+        if not isinstance(event, Event):
+            return None
         return LogRecord(workspace_id=space.workspace_id, source_id=space.source_id, event=event)
 
     async def append(self, records: list[LogRecord]) -> list[str]:

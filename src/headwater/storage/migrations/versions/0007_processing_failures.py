@@ -4,7 +4,10 @@ passes), and the processor's indexes on text from events keyed by a hash of that
 A btree index row holds at most about 2,700 bytes: an event name or a property path longer
 than that (a 3,000-character property key) could not be written to the tracking plans'
 tables, and the batch holding it failed. Their unique keys now index ``md5()`` of the event
-name and of the path; reads filter on the columns themselves.
+name and of the path; reads filter on the columns themselves. The index of batch recomputes
+on ``profile_events`` (``profile_events_activity``) keeps its columns, for index-only scans,
+and leaves out the events whose name is longer than 2,000 bytes (the audience queries say so
+where their conditions imply it, see ``headwater.audiences.sql``).
 
 Revision ID: 0007
 """
@@ -44,10 +47,16 @@ CREATE UNIQUE INDEX violation_counts_key ON violation_counts
     (source_id, bucket, event_type, md5(event_name), violation, md5(path), partition);
 ALTER TABLE violation_samples DROP CONSTRAINT violation_samples_pkey;
 CREATE UNIQUE INDEX violation_samples_key ON violation_samples
-    (source_id, event_type, md5(event_name), violation, md5(path))
+    (source_id, event_type, md5(event_name), violation, md5(path));
+DROP INDEX profile_events_activity;
+CREATE INDEX profile_events_activity ON profile_events (workspace_id, name, timestamp)
+    INCLUDE (profile_id, type, seq) WHERE coalesce(octet_length(name), 0) <= 2000
 """
 
 _DOWN = """
+DROP INDEX profile_events_activity;
+CREATE INDEX profile_events_activity ON profile_events (workspace_id, name, timestamp)
+    INCLUDE (profile_id, type, seq);
 DROP INDEX violation_samples_key;
 ALTER TABLE violation_samples
     ADD PRIMARY KEY (source_id, event_type, event_name, violation, path);
