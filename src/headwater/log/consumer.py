@@ -185,7 +185,7 @@ class Consumer:
             if self._isolate is None or is_transient(error):
                 raise
             _log.warning("%s: partition %d: %s; isolating", self.owner, partition, error)
-            await self._bisect(partition, entries)
+            await self._bisect(partition, entries, self._isolate)
         PROCESSED.labels(self.name).inc(len(entries))
         LAG.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
         return len(entries)
@@ -202,12 +202,12 @@ class Consumer:
                 CONFLICTS.labels(self.name).inc()
                 _log.info("%s: partition %d: %s; retrying", self.owner, partition, error)
 
-    async def _bisect(self, partition: int, entries: Sequence[LogEntry]) -> None:
+    async def _bisect(self, partition: int, entries: Sequence[LogEntry], isolate: Isolate) -> None:
         """Process ``entries`` (known to fail together) in halves, in offset order, down to the
         entries that fail alone, which are isolated. An outage raises, as for a whole batch:
         the halves done so far have committed their offsets, the rest is retried."""
         if len(entries) == 1:
-            await self._isolate_one(partition, entries[0])
+            await self._isolate_one(partition, entries[0], isolate)
             return
         middle = len(entries) // 2
         for half in (entries[:middle], entries[middle:]):
@@ -216,9 +216,9 @@ class Consumer:
             except Exception as error:
                 if is_transient(error):
                     raise
-                await self._bisect(partition, half)
+                await self._bisect(partition, half, isolate)
 
-    async def _isolate_one(self, partition: int, entry: LogEntry) -> None:
+    async def _isolate_one(self, partition: int, entry: LogEntry, isolate: Isolate) -> None:
         try:
             await self._process_retrying(partition, [entry])
             return  # it failed beside others, not alone
@@ -226,9 +226,8 @@ class Consumer:
             if is_transient(error):
                 raise
             failure = error
-        assert self._isolate is not None
         async with self._engine.begin() as connection:
-            await self._isolate(entry, failure, connection)
+            await isolate(entry, failure, connection)
             await self._log.commit(self.name, partition, entry.offset, connection=connection)
         ISOLATED.labels(self.name).inc()
         _log.error(
