@@ -26,6 +26,8 @@ def _failures_counted(stage: str) -> float:
 async def test_a_3000_character_property_key_is_processed_beside_other_workspaces(
     harness: Harness,
 ) -> None:
+    """The event of the report (a track with one 3,000-character property key), a trait and an
+    external id type as long, among other workspaces' events in one partition: all processed."""
     a, b = await harness.space("alpha"), await harness.space("beta")
     key = incompressible(3000)
     records = [
@@ -36,6 +38,14 @@ async def test_a_3000_character_property_key_is_processed_beside_other_workspace
         ),
         harness.record(b, {"type": "identify", "userId": "b2", "traits": {key: "x"}}),
         harness.record(b, {"type": "track", "event": "Viewed", "userId": "b3"}),
+        harness.record(
+            a,
+            {
+                "type": "identify",
+                "userId": "a3",
+                "context": {"externalIds": [{"id": "x", "type": key, "collection": "users"}]},
+            },
+        ),
     ]
     ids = await harness.append(records)
     await harness.drain()

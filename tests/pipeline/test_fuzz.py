@@ -79,6 +79,9 @@ def _message(draw: st.DrawFn) -> dict[str, Any]:
         message["previousId"] = draw(_IDS)
     if draw(st.booleans()):
         message["context"] = {"traits": draw(_OBJECTS)}
+    if draw(st.booleans()):
+        external = {"id": draw(_IDS), "type": draw(_KEYS).lower(), "collection": "users"}
+        message.setdefault("context", {})["externalIds"] = [external]
     return message
 
 
