@@ -15,8 +15,9 @@ data flow.
 
 An entry that a stage fails on alone (the consumer isolates it; see
 :mod:`headwater.log.consumer`) is recorded as a processing failure (:mod:`.failures`) with the
-stage and the reason, and the partition goes on. :meth:`Processor.replay` runs recorded
-failures through the stages again once the cause is fixed.
+stage and the reason (:mod:`headwater.log.failures`), and the partition goes on.
+:meth:`Processor.replay` runs recorded failures through the stages again once the cause is
+fixed.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from headwater.audiences import AudienceStage
 from headwater.destinations import RoutingStage
 from headwater.errors import NotFound
-from headwater.log import Consumer, EventLog, LogEntry, is_transient
-from headwater.pipeline import failures
+from headwater.log import Consumer, EventLog, LogEntry, failures, is_transient
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings

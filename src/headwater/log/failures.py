@@ -1,5 +1,7 @@
-"""Processing failures: log entries a stage failed on alone, set aside so that the rest of
-their partition goes on (see :mod:`headwater.log.consumer`), kept until a replay passes.
+"""Processing failures: log entries the processor's stages failed on alone, set aside so that
+the rest of their partition goes on (see :mod:`headwater.log.consumer`), kept until a replay
+passes. The processor (``headwater.pipeline``) records and replays them; they live beside the
+log because they are log entries, named by partition and offset.
 
 One row per log entry (partition, offset). A row is ``open`` until a replay runs the entry
 through the stages without error (``resolved``); a replay that fails again keeps it open with
@@ -16,7 +18,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.log import LogEntry
+from headwater.log.base import LogEntry
 from headwater.spec import format_timestamp
 
 __all__ = [
