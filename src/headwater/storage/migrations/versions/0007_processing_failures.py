@@ -6,7 +6,7 @@ than that (a 3,000-character property key) could not be written to the tracking 
 tables, and the batch holding it failed. Their unique keys now index ``md5()`` of the event
 name and of the path; reads filter on the columns themselves. The index of batch recomputes
 on ``profile_events`` (``profile_events_activity``) keeps its columns, for index-only scans,
-and leaves out the events whose name is longer than 2,000 bytes (the audience queries say so
+and leaves out the events whose name is longer than 2,400 bytes (the audience queries say so
 where their conditions imply it, see ``headwater.audiences.sql``).
 
 Revision ID: 0007
@@ -50,7 +50,7 @@ CREATE UNIQUE INDEX violation_samples_key ON violation_samples
     (source_id, event_type, md5(event_name), violation, md5(path));
 DROP INDEX profile_events_activity;
 CREATE INDEX profile_events_activity ON profile_events (workspace_id, name, timestamp)
-    INCLUDE (profile_id, type, seq) WHERE coalesce(octet_length(name), 0) <= 2000
+    INCLUDE (profile_id, type, seq) WHERE coalesce(octet_length(name), 0) <= 2400
 """
 
 _DOWN = """
