@@ -70,12 +70,12 @@ class StageFailed(Exception):
 
 
 def _reason(error: BaseException) -> str:
-    """What went wrong, for people: the error's class, SQLSTATE when it has one, and text."""
-    state = getattr(getattr(error, "orig", None), "sqlstate", None) or getattr(
-        error, "sqlstate", None
-    )
-    kind = type(getattr(error, "orig", None) or error).__name__
-    return f"{kind} ({state}): {error}" if state else f"{kind}: {error}"
+    """What went wrong, for people: the error's class, its SQLSTATE when the database raised
+    it, and its text (the driver's, without the statement SQLAlchemy adds when it wraps one)."""
+    cause = getattr(error, "orig", None) or error
+    state = getattr(cause, "sqlstate", None)
+    kind = type(cause).__name__
+    return f"{kind} ({state}): {cause}" if state else f"{kind}: {cause}"
 
 
 def stage_name(stage: Stage) -> str:

@@ -263,9 +263,9 @@ def audience_query(
 
 _INDEXED_NAME_BYTES = 2400
 """The partial index ``profile_events_activity`` (migration 0007) holds the events whose name
-has at most this many bytes (an index row holds about 2,700, and the other columns take ~80). Its predicate is added
-to an event condition that implies it already, so that the planner may use the index: it
-cannot prove on its own that ``name = 'X'`` implies it."""
+has at most this many bytes (an index row holds about 2,700, the other columns take ~80). Its
+predicate is added to an event condition that implies it already, so that the planner may use
+the index: it cannot prove on its own that ``name = 'X'`` implies it."""
 
 
 def _indexed(spec: EventSpec) -> bool:
