@@ -181,6 +181,7 @@ class Consumer:
             return 0
         try:
             await self._process_retrying(partition, entries)
+        # Not an outage: some entry's fault. Finding it is this worker's dead letter.
         except Exception as error:
             if self._isolate is None or is_transient(error):
                 raise
