@@ -53,7 +53,7 @@ _VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
     max_leaves=8,
 )
-_DEEP = st.integers(1, 40).map(
+_DEEP = st.integers(1, 90).map(  # a body nests at most 100 levels (spec/body.py)
     lambda depth: functools.reduce(lambda inner, level: {f"l{level}": inner}, range(depth), 1)
 )
 _OBJECTS = st.dictionaries(_KEYS, st.one_of(_VALUES, _DEEP), max_size=4)
