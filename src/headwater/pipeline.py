@@ -60,6 +60,28 @@ class Stage(Protocol):
         """
 
 
+def _default_stages(settings: Settings) -> list[Stage]:
+    return [
+        ProtocolStage(),
+        ProfileStage(),
+        AudienceStage(),
+        RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
+    ]
+
+
+async def _run_stages(
+    stages: list[Stage], entries: Sequence[LogEntry], connection: AsyncConnection
+) -> None:
+    """Run ``entries`` through ``stages``; a stage's error is raised as :class:`StageFailed`."""
+    for stage in stages:
+        if not entries:
+            return
+        try:
+            entries = await stage.process(entries, connection)
+        except Exception as error:
+            raise StageFailed(stage_name(stage), error) from error
+
+
 class StageFailed(Exception):
     """A stage raised on a batch; the cause is chained (``__cause__``)."""
 
@@ -94,17 +116,9 @@ class Processor:
         name: str = CONSUMER,
     ) -> None:
         """``stages`` default to the pipeline's; ``name`` is the consumer (its own offsets)."""
-        self.stages: list[Stage] = (
-            [
-                ProtocolStage(),
-                ProfileStage(),
-                AudienceStage(),
-                RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
-            ]
-            if stages is None
-            else stages
-        )
-        self._engine, self._log = engine, log
+        self.stages: list[Stage] = _default_stages(settings) if stages is None else stages
+        self._engine, self._log, self._settings = engine, log, settings
+        self._given_stages = stages is not None
         self.consumer = Consumer(
             log,
             engine,
@@ -116,13 +130,7 @@ class Processor:
         )
 
     async def _handle(self, entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
-        for stage in self.stages:
-            if not entries:
-                return
-            try:
-                entries = await stage.process(entries, connection)
-            except Exception as error:
-                raise StageFailed(stage_name(stage), error) from error
+        await _run_stages(self.stages, entries, connection)
 
     async def _isolate(
         self, entry: LogEntry, error: BaseException, connection: AsyncConnection
@@ -137,22 +145,27 @@ class Processor:
         one, each in a transaction of its own: a failure that passes is ``resolved``, one
         that fails again stays ``open`` with the new stage and reason. Idempotent: only open
         failures are replayed, each by one replay at a time, and the stages skip what an
-        earlier run of the same ``messageId`` did. 404 for an unknown workspace."""
+        earlier run of the same ``messageId`` did. The stages are fresh ones, so that a fix
+        (identity rules, a plan, a destination) applies at once, not when the processor's caches
+        expire. 404 for an unknown workspace."""
         async with self._engine.connect() as connection:
             workspace_id = await failures.workspace_id(connection, workspace)
             if workspace_id is None:
                 raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
             found = await failures.find(connection, workspace_id, ids)
         outcome: dict[str, list[dict[str, Any]]] = {"resolved": [], "failed": []}
+        stages = self.stages if self._given_stages else _default_stages(self._settings)
         for failure in found:
-            again = await self._replay_one(workspace_id, failure.id)
+            again = await self._replay_one(stages, workspace_id, failure.id)
             if again is not None:
                 outcome["resolved" if again.status == "resolved" else "failed"].append(
                     again.to_json()
                 )
         return {"replayed": sum(len(v) for v in outcome.values()), **outcome}
 
-    async def _replay_one(self, workspace_id: int, failure_id: int) -> failures.Failure | None:
+    async def _replay_one(
+        self, stages: list[Stage], workspace_id: int, failure_id: int
+    ) -> failures.Failure | None:
         """Replay one failure; its row afterwards, None when it is no longer open."""
         try:
             async with self._engine.begin() as connection:
@@ -160,7 +173,7 @@ class Processor:
                 if not locked:
                     return None  # resolved meanwhile, or being replayed by another call
                 failure = locked[0]
-                await self._handle([await self._entry(failure)], connection)
+                await _run_stages(stages, [await self._entry(failure)], connection)
                 await failures.resolved(connection, failure.id)
         except Exception as error:
             if is_transient(error):

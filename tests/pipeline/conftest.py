@@ -38,11 +38,7 @@ class Harness:
         self.engine = engine
         self.settings = settings
         self.log = PostgresLog(engine, settings.log_partitions)
-        self.processor = self.fresh_processor()
-
-    def fresh_processor(self) -> Processor:
-        """A processor as another process would start it (no cached rules or plans)."""
-        return Processor(engine=self.engine, log=self.log, settings=self.settings)
+        self.processor = Processor(engine=engine, log=self.log, settings=settings)
 
     async def space(self, slug: str) -> Space:
         workspace = await workspaces.create_workspace(self.engine, slug=slug)

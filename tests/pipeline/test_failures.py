@@ -107,7 +107,8 @@ async def test_an_event_a_stage_refuses_is_set_aside_and_replayed_once_fixed(
     assert await harness.failed(ids) == {bad.event.message_id}
 
     await set_rules(harness.engine, workspace="alpha", rules={"max_length": 512})
-    processor = harness.fresh_processor()  # the stage caches rules for a few seconds
+    # The running processor's stages cache the rules; a replay runs fresh ones.
+    processor = harness.processor
     outcome = await processor.replay(workspace="alpha", ids=[failure["id"]])
     assert outcome["replayed"] == 1
     assert [f["status"] for f in outcome["resolved"]] == ["resolved"]
