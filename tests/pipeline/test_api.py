@@ -51,11 +51,10 @@ def test_failures_are_listed_and_replayed_once_fixed(server: RunningServer) -> N
         write_key,
         {"type": "identify", "userId": "ok-1", "messageId": "ok-1"},
         {
-            "type": "track",
-            "event": "X",
-            "userId": incompressible(3000),
+            "type": "identify",
+            "userId": "bad-1",
+            "traits": {"email": incompressible(3000) + "@example.com"},
             "messageId": "bad",
-            "anonymousId": "device-9",
         },
         {"type": "identify", "userId": "ok-2", "messageId": "ok-2"},
     )
@@ -89,7 +88,7 @@ def test_failures_are_listed_and_replayed_once_fixed(server: RunningServer) -> N
         "failed": [],
     }
     events = httpx.get(
-        f"{server.url}/v1/spaces/{slug}/collections/users/profiles/anonymous_id:device-9/events",
+        f"{server.url}/v1/spaces/{slug}/collections/users/profiles/user_id:bad-1/events",
         auth=(ADMIN_TOKEN, ""),
     ).json()
     assert [e["messageId"] for e in events["data"]] == ["bad"]

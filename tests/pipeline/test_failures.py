@@ -65,16 +65,15 @@ async def test_a_3000_character_property_key_is_processed_beside_other_workspace
 async def test_an_event_a_stage_refuses_is_set_aside_and_replayed_once_fixed(
     harness: Harness,
 ) -> None:
-    """A userId longer than an index row allows reaches the profile stage when the identity
-    rules let such long values be identifiers (``max_length`` raised too far): PostgreSQL
-    refuses it. The other events of the partition, of both workspaces, go on; the event is a
-    processing failure until the rules are fixed and it is replayed."""
+    """An email trait longer than an index row allows reaches the profile stage as an
+    identifier when the identity rules let such long values be identifiers (``max_length``
+    raised too far): PostgreSQL refuses it. The other events of the partition, of both
+    workspaces, go on; the event is a processing failure until the rules are fixed and it is
+    replayed."""
     a, b = await harness.space("alpha"), await harness.space("beta")
     await set_rules(harness.engine, workspace="alpha", rules={"max_length": 5000})
-    long_id = incompressible(3000)
-    bad = harness.record(
-        a, {"type": "track", "event": "Viewed", "userId": long_id, "anonymousId": "dev-1"}
-    )
+    email = incompressible(3000) + "@example.com"
+    bad = harness.record(a, {"type": "identify", "userId": "a-bad", "traits": {"email": email}})
     good = [
         harness.record(a, {"type": "track", "event": "Viewed", "userId": "a1"}),
         harness.record(b, {"type": "track", "event": "Viewed", "userId": "b1"}),
