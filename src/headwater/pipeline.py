@@ -14,8 +14,8 @@ destinations (last: it only enqueues deliveries), in the order of ``../shared/DE
 data flow.
 
 An entry that a stage fails on alone (the consumer isolates it; see
-:mod:`headwater.log.consumer`) is recorded as a processing failure (:mod:`.failures`) with the
-stage and the reason (:mod:`headwater.log.failures`), and the partition goes on.
+:mod:`headwater.log.consumer`) is recorded as a processing failure with the stage and the
+reason (:mod:`headwater.log.failures`), and the partition goes on.
 :meth:`Processor.replay` runs recorded failures through the stages again once the cause is
 fixed.
 """
@@ -79,7 +79,7 @@ async def _run_stages(
         try:
             entries = await stage.process(entries, connection)
         except Exception as error:
-            raise StageFailed(stage_name(stage), error) from error
+            raise StageFailed(_stage_name(stage), error) from error
 
 
 class StageFailed(Exception):
@@ -100,7 +100,7 @@ def _reason(error: BaseException) -> str:
     return f"{kind} ({state}): {cause}" if state else f"{kind}: {cause}"
 
 
-def stage_name(stage: Stage) -> str:
+def _stage_name(stage: Stage) -> str:
     """``ProfileStage`` -> ``profile``: the name failures and metrics give a stage."""
     return type(stage).__name__.removesuffix("Stage").lower() or "stage"
 
