@@ -110,6 +110,12 @@ def test_external_ids_of_the_users_collection() -> None:
     }
 
 
+def test_an_external_id_type_too_long_for_an_index_row_is_ignored() -> None:
+    fits, too_long = "é" * 32, "é" * 33  # 64 and 66 bytes in UTF-8
+    external = [{"id": "a", "type": fits}, {"id": "b", "type": too_long}]
+    assert extract({"context": {"externalIds": external}}, DEFAULT) == (Identifier(fits, "a"),)
+
+
 def test_configured_trait_and_property_keys_in_snake_and_camel_case() -> None:
     rules = Rules(
         trait_identifiers={"phone_number": "phone"},

@@ -33,6 +33,7 @@ from headwater import __version__
 from headwater.api import audiences as audiences_api
 from headwater.api import data, profile_api, profiles, sources
 from headwater.api import destinations as destinations_api
+from headwater.api import failures as failures_api
 from headwater.api import plans as plans_api
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
@@ -108,6 +109,7 @@ def create_app(
     api.include_router(destinations_api.router, prefix="/api/v1")
     api.include_router(plans_api.router, prefix="/api/v1")
     api.include_router(audiences_api.router, prefix="/api/v1")
+    api.include_router(failures_api.router, prefix="/api/v1")
     api.include_router(profile_api.router)
     _add_operational_routes(api)
     _add_error_handlers(api)

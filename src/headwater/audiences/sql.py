@@ -140,6 +140,8 @@ class _Compiler:
         parts = [f"{pe}.type = {self.q.param(spec.event_type, 'text')}"]
         if spec.event is not None:
             parts.append(f"{pe}.name = {self.q.param(spec.event, 'text')}")
+        if _indexed(spec):
+            parts.append(f"coalesce(octet_length({pe}.name), 0) <= {_INDEXED_NAME_BYTES}")
         if window is not None:
             start, end = window.bounds(self.now)
             parts.append(
@@ -257,6 +259,21 @@ def audience_query(
         f" AND p.kind = {query.param(subject, 'text')} AND p.merged_into IS NULL AND {where}"
     )
     return query
+
+
+_INDEXED_NAME_BYTES = 2400
+"""The partial index ``profile_events_activity`` (migration 0007) holds the events whose name
+has at most this many bytes (an index row holds about 2,700, the other columns take ~80). Its
+predicate is added to an event condition that implies it already, so that the planner may use
+the index: it cannot prove on its own that ``name = 'X'`` implies it."""
+
+
+def _indexed(spec: EventSpec) -> bool:
+    """Whether every event ``spec`` selects is in ``profile_events_activity``: it names an
+    event short enough, or selects identify or group calls (which have no name)."""
+    if spec.event is None:
+        return spec.event_type in ("identify", "group")
+    return len(spec.event.encode()) <= _INDEXED_NAME_BYTES
 
 
 def trait_query(definition: TraitDefinition, *, workspace_id: int, now: datetime) -> Query:

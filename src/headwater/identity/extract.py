@@ -25,7 +25,9 @@ removed (:meth:`Rules.is_blocked`). Device types are compared case-insensitively
 names no type for an advertising id on other devices, so Headwater uses ``advertising_id``
 (and ``device_id``, ``push_token`` alike) rather than guessing a platform.
 
-External id types must be lowercase, as in Segment: ``{"type": "Phone"}`` is ignored.
+External id types must be lowercase, as in Segment: ``{"type": "Phone"}`` is ignored, and so
+is a type longer than ``MAX_EXTERNAL_TYPE_BYTES`` in UTF-8: an identifier's type and value (at
+most ``Rules.max_length`` characters) and a ``messageId`` must fit one index row.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from typing import Any, Final
 
 from headwater.identity.model import Identifier, IdentityEvent, Rules
 
-__all__ = ["extract", "identity_event"]
+__all__ = ["MAX_EXTERNAL_TYPE_BYTES", "extract", "identity_event"]
+
+MAX_EXTERNAL_TYPE_BYTES: Final = 64
 
 _PLATFORMS: Final = frozenset({"ios", "android"})
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
@@ -156,9 +160,19 @@ def _external_ids(items: Any) -> list[tuple[str, Any]]:
         kind, collection = item.get("type"), item.get("collection")
         if collection not in (None, "users") or not isinstance(kind, str):
             continue
-        if kind and kind == kind.lower() and kind == kind.strip():
+        if _external_type(kind):
             found.append((kind, item.get("id")))
     return found
+
+
+def _external_type(kind: str) -> bool:
+    """Whether ``kind`` may name an external id's type: lowercase, trimmed, short enough."""
+    return (
+        bool(kind)
+        and kind == kind.lower()
+        and kind == kind.strip()
+        and len(kind.encode()) <= MAX_EXTERNAL_TYPE_BYTES
+    )
 
 
 def _variants(key: str) -> tuple[str, ...]:

@@ -1,7 +1,16 @@
 """The event log interface and its implementations."""
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
-from headwater.log.consumer import Consumer, Handler
+from headwater.log.consumer import Consumer, Handler, Isolate, is_transient
 from headwater.log.postgres import PostgresLog
 
-__all__ = ["Consumer", "EventLog", "Handler", "LogEntry", "LogRecord", "PostgresLog"]
+__all__ = [
+    "Consumer",
+    "EventLog",
+    "Handler",
+    "Isolate",
+    "LogEntry",
+    "LogRecord",
+    "PostgresLog",
+    "is_transient",
+]

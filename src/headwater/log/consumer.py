@@ -18,6 +18,15 @@ leases and waiting for appends fail and are retried the same way (the database i
 PostgreSQL rolled back to break a deadlock (or a serialization failure) is no failure of its
 own: it is retried at once, up to ``_CONFLICT_RETRIES`` times, and counted in
 ``headwater_consumer_conflicts_total``.
+
+One event must not hold back the others of its partition (of every workspace). With an
+``isolate`` callback, a batch that failed for any other reason than an outage of the database
+(connection lost, server shutting down, out of resources: :func:`is_transient`) is processed
+again in halves, each in a transaction of its own that commits its offset, down to the single
+entries that fail alone. Each of those is handed to ``isolate`` (which records it) in a
+transaction that commits the offset past it, and counted in
+``headwater_consumer_isolated_total``; the rest of the batch is processed as usual. A batch
+without a failing entry costs nothing more than before.
 """
 
 from __future__ import annotations
@@ -26,20 +35,24 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
+import asyncpg
 from prometheus_client import Counter, Gauge
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry
 from headwater.storage import STORAGE_ERRORS
 from headwater.supervisor import Health
 
-__all__ = ["Consumer", "Handler"]
+__all__ = ["Consumer", "Handler", "Isolate", "is_transient"]
 
 _log = logging.getLogger(__name__)
 
 Handler = Callable[[Sequence[LogEntry], AsyncConnection], Awaitable[None]]
+Isolate = Callable[[LogEntry, BaseException, AsyncConnection], Awaitable[None]]
+"""Records an entry that fails alone, inside the transaction that commits the offset past it."""
 
 PROCESSED = Counter(
     "headwater_consumer_events_total", "Log entries processed, by consumer", ["consumer"]
@@ -52,6 +65,11 @@ FAILURES = Counter(
 CONFLICTS = Counter(
     "headwater_consumer_conflicts_total",
     "Batches PostgreSQL rolled back to break a deadlock (or a serialization failure), retried",
+    ["consumer"],
+)
+ISOLATED = Counter(
+    "headwater_consumer_isolated_total",
+    "Log entries that failed alone, were handed to the consumer's isolate callback and skipped",
     ["consumer"],
 )
 LAG = Gauge(
@@ -70,18 +88,21 @@ class Consumer:
         *,
         name: str,
         handler: Handler,
+        isolate: Isolate | None = None,
         batch_size: int = 500,
         concurrency: int = 1,
         lease_seconds: float = 15.0,
         idle_seconds: float = 0.5,
     ) -> None:
         """``concurrency``: how many partitions are processed at once (each on its own
-        connection and transaction; one partition is never processed twice at once)."""
+        connection and transaction; one partition is never processed twice at once).
+        ``isolate``: without it, a failing batch is retried as a whole until it passes."""
         self.name = name
         self.owner = f"{name}-{uuid.uuid4().hex[:12]}"
         self._log = log
         self._engine = engine
         self._handler = handler
+        self._isolate = isolate
         self._batch_size = batch_size
         self._concurrency = max(1, concurrency)
         self._lease_seconds = lease_seconds
@@ -180,18 +201,68 @@ class Consumer:
         entries = await self._log.read(partition, after=after, limit=self._batch_size)
         if not entries:
             return 0
+        try:
+            await self._process_retrying(partition, entries)
+        # Not an outage: some entry's fault. Finding it is this worker's dead letter.
+        except Exception as error:
+            if self._isolate is None or is_transient(error):
+                raise
+            _log.warning("%s: partition %d: %s; isolating", self.owner, partition, error)
+            await self._bisect(partition, entries, self._isolate)
+        PROCESSED.labels(self.name).inc(len(entries))
+        LAG.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
+        return len(entries)
+
+    async def _process_retrying(self, partition: int, entries: Sequence[LogEntry]) -> None:
+        """Process a batch, retried at once when PostgreSQL rolled it back for a conflict."""
         for attempt in range(_CONFLICT_RETRIES + 1):
             try:
                 await self._process(partition, entries)
-                break
+                return
             except Exception as error:
                 if attempt == _CONFLICT_RETRIES or _sqlstate(error) not in _CONFLICTS:
                     raise
                 CONFLICTS.labels(self.name).inc()
                 _log.info("%s: partition %d: %s; retrying", self.owner, partition, error)
-        PROCESSED.labels(self.name).inc(len(entries))
-        LAG.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
-        return len(entries)
+
+    async def _bisect(self, partition: int, entries: Sequence[LogEntry], isolate: Isolate) -> None:
+        """Process ``entries`` (known to fail together) in halves, in offset order, down to the
+        entries that fail alone, which are isolated. An outage raises, as for a whole batch:
+        the halves done so far have committed their offsets, the rest is retried."""
+        if len(entries) == 1:
+            await self._isolate_one(partition, entries[0], isolate)
+            return
+        middle = len(entries) // 2
+        for half in (entries[:middle], entries[middle:]):
+            try:
+                await self._process_retrying(partition, half)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self._bisect(partition, half, isolate)
+
+    async def _isolate_one(self, partition: int, entry: LogEntry, isolate: Isolate) -> None:
+        try:
+            await self._process_retrying(partition, [entry])
+            return  # it failed beside others, not alone
+        except Exception as error:
+            if is_transient(error):
+                raise
+            failure = error
+        async with self._engine.begin() as connection:
+            await isolate(entry, failure, connection)
+            await self._log.commit(self.name, partition, entry.offset, connection=connection)
+        ISOLATED.labels(self.name).inc()
+        _log.error(
+            "%s: partition %d: entry %d (workspace %d, messageId %r) failed alone and was"
+            " isolated: %s",
+            self.owner,
+            partition,
+            entry.offset,
+            entry.workspace_id,
+            entry.message_id,
+            failure,
+        )
 
     async def _process(self, partition: int, entries: Sequence[LogEntry]) -> None:
         async with self._engine.begin() as connection:
@@ -205,16 +276,52 @@ class Consumer:
 
 _CONFLICT_RETRIES = 3
 _CONFLICTS = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+_TRANSIENT_STATES = {"55P03", "57014"}  # lock_not_available, query_canceled (timeouts)
+_TRANSIENT_CLASSES = {"08", "40", "53", "57", "58", "XX"}
+"""Connection exceptions, transaction rollbacks, insufficient resources, operator
+intervention (shutdown, cannot connect now), system and internal errors."""
+
+
+_TRANSIENT_TYPES = (
+    OSError,  # ConnectionError, TimeoutError among them
+    asyncpg.InterfaceError,  # connection closed or in use
+    exc.DisconnectionError,
+    exc.TimeoutError,  # no pooled connection in time
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` says the database is away or busy rather than that the batch is bad:
+    such a batch is retried whole, later. Anything else (a value refused, an index row too
+    large, a bug that some event reaches) is a failure of some entry of the batch.
+
+    >>> is_transient(ConnectionRefusedError())
+    True
+    >>> is_transient(ValueError("bad"))
+    False
+    """
+    state = _sqlstate(error)
+    if state is not None:
+        return state in _TRANSIENT_STATES or state[:2] in _TRANSIENT_CLASSES
+    return any(isinstance(seen, _TRANSIENT_TYPES) for seen in _chain(error)) or any(
+        getattr(seen, "connection_invalidated", False) for seen in _chain(error)
+    )
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what it wraps: SQLAlchemy's ``orig``, explicit causes."""
+    seen: BaseException | None = error
+    while seen is not None:
+        yield seen
+        seen = getattr(seen, "orig", None) or seen.__cause__
 
 
 def _sqlstate(error: BaseException) -> str | None:
     """The SQLSTATE of a database error, whether asyncpg raised it or SQLAlchemy wrapped it."""
-    seen: BaseException | None = error
-    while seen is not None:
+    for seen in _chain(error):
         state = getattr(seen, "sqlstate", None)
         if isinstance(state, str):
             return state
-        seen = getattr(seen, "orig", None) or seen.__cause__
     return None
 
 

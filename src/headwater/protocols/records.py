@@ -4,6 +4,8 @@ a connection of its own (see there).
 
 Bulk writes send one JSON document (``jsonb_to_recordset``): one parameter, cheap to build,
 rows in the order given (sorted by key, so that concurrent writers lock rows in one order).
+Keys that hold an event name or a property path are unique on ``md5()`` of them (migration
+0007): an index row could not hold a long one.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ async def add_observations(driver: asyncpg.Connection, rows: Sequence[ObservedRo
         " source_id int, event_type text, event_name text, path text, json_type text,"
         " partition smallint, workspace_id int, count bigint, first_seen timestamptz,"
         " last_seen timestamptz)"
-        " ON CONFLICT (source_id, event_type, event_name, path, json_type, partition)"
+        " ON CONFLICT (source_id, event_type, md5(event_name), md5(path), json_type, partition)"
         " DO UPDATE SET count = observed_schema.count + EXCLUDED.count,"
         " first_seen = LEAST(observed_schema.first_seen, EXCLUDED.first_seen),"
         " last_seen = GREATEST(observed_schema.last_seen, EXCLUDED.last_seen)",
@@ -121,7 +123,8 @@ async def add_violations(
             " workspace_id, count FROM jsonb_to_recordset($1::text::jsonb) AS r("
             " source_id int, bucket timestamptz, event_type text, event_name text,"
             " violation text, path text, partition smallint, workspace_id int, count bigint)"
-            " ON CONFLICT (source_id, bucket, event_type, event_name, violation, path, partition)"
+            " ON CONFLICT (source_id, bucket, event_type, md5(event_name), violation, md5(path),"
+            " partition)"
             " DO UPDATE SET count = violation_counts.count + EXCLUDED.count",
             _encode(counts).decode(),
         )
@@ -133,7 +136,8 @@ async def add_violations(
             " seen_at, seen_at, samples FROM jsonb_to_recordset($1::text::jsonb) AS r("
             " source_id int, event_type text, event_name text, violation text, path text,"
             " workspace_id int, message text, seen_at timestamptz, samples jsonb)"
-            " ON CONFLICT (source_id, event_type, event_name, violation, path) DO UPDATE SET"
+            " ON CONFLICT (source_id, event_type, md5(event_name), violation, md5(path))"
+            " DO UPDATE SET"
             " message = EXCLUDED.message,"
             " last_seen = GREATEST(violation_samples.last_seen, EXCLUDED.last_seen),"
             " samples = jsonb_path_query_array("

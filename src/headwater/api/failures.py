@@ -1,0 +1,52 @@
+"""Management API: processing failures (events a processor stage failed on alone, set aside
+so that the rest of their partition went on) and their replay once the cause is fixed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from headwater.api.auth import admin
+from headwater.pipeline import list_failures
+from headwater.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["processing failures"])
+Admin = Annotated[Runtime, Depends(admin)]
+
+
+@router.get("/workspaces/{workspace}/failures")
+async def failures(
+    workspace: str,
+    runtime: Admin,
+    status: Literal["open", "resolved", "all"] = "open",
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    """Events the processor failed on, newest first: the stage, the reason, the source, the
+    ``messageId`` and the log position of each; page with ``before`` (an id)."""
+    return await list_failures(
+        runtime.database.engine,
+        workspace=workspace,
+        status=None if status == "all" else status,
+        before=before,
+        limit=limit,
+    )
+
+
+class ReplayIn(BaseModel):
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        default=None, description="failure ids; absent: every open failure of the workspace"
+    )
+
+
+@router.post("/workspaces/{workspace}/failures/replay")
+async def replay(workspace: str, body: ReplayIn, runtime: Admin) -> dict[str, Any]:
+    """Run open failures through the processor's stages again (after their cause was fixed):
+    those that pass are ``resolved``, the others stay ``open`` with the new reason. Replaying
+    again changes nothing: resolved failures are not replayed, and the stages are idempotent
+    per ``messageId``."""
+    return await runtime.processor.replay(workspace=workspace, ids=body.ids)

@@ -1,0 +1,166 @@
+"""Processing failures: log entries the processor's stages failed on alone, set aside so that
+the rest of their partition goes on (see :mod:`headwater.log.consumer`), kept until a replay
+passes. The processor (``headwater.pipeline``) records and replays them; they live beside the
+log because they are log entries, named by partition and offset.
+
+One row per log entry (partition, offset). A row is ``open`` until a replay runs the entry
+through the stages without error (``resolved``); a replay that fails again keeps it open with
+the new stage and reason, and counts the attempt. Queries take the caller's connection and
+never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.log.base import LogEntry
+from headwater.spec import format_timestamp
+
+__all__ = [
+    "Failure",
+    "failed_again",
+    "find",
+    "listed",
+    "record",
+    "resolved",
+    "rows",
+    "workspace_id",
+]
+
+MAX_REASON_CHARS = 2000
+"""A reason is the error's text (a database error may quote the value it refused)."""
+
+
+class Failure(msgspec.Struct, frozen=True):
+    """A recorded processing failure, as the API shows it."""
+
+    id: int
+    workspace_id: int
+    source_id: int
+    message_id: str
+    log_partition: int
+    log_offset: int
+    stage: str
+    reason: str
+    status: str
+    attempts: int
+    first_failed_at: datetime
+    failed_at: datetime
+    resolved_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        out = msgspec.structs.asdict(self)
+        for key in ("first_failed_at", "failed_at", "resolved_at"):
+            value = out[key]
+            out[key] = None if value is None else format_timestamp(value)
+        return out
+
+
+_COLUMNS = (
+    "id, workspace_id, source_id, message_id, log_partition, log_offset, stage, reason, status,"
+    " attempts, first_failed_at, failed_at, resolved_at"
+)
+
+
+def _failure(row: Any) -> Failure:
+    return Failure(*row)
+
+
+async def record(connection: AsyncConnection, entry: LogEntry, stage: str, reason: str) -> None:
+    """Record ``entry`` as failed; an entry recorded before (a redelivery) stays as it is."""
+    await connection.execute(
+        text(
+            "INSERT INTO processing_failures (workspace_id, source_id, message_id, log_partition,"
+            " log_offset, stage, reason, status)"
+            " VALUES (:workspace, :source, :message, :partition, :offset, :stage, :reason,"
+            " 'open') ON CONFLICT (log_partition, log_offset) DO NOTHING"
+        ),
+        {
+            "workspace": entry.workspace_id,
+            "source": entry.source_id,
+            "message": entry.message_id,
+            "partition": entry.partition,
+            "offset": entry.offset,
+            "stage": stage,
+            "reason": reason[:MAX_REASON_CHARS],
+        },
+    )
+
+
+async def workspace_id(connection: AsyncConnection, slug: str) -> int | None:
+    found = await connection.scalar(
+        text("SELECT id FROM workspaces WHERE slug = :slug"), {"slug": slug}
+    )
+    return None if found is None else int(found)
+
+
+async def listed(
+    connection: AsyncConnection,
+    workspace: int,
+    *,
+    status: str | None,
+    before: int | None,
+    limit: int,
+) -> list[Failure]:
+    """A workspace's failures, newest first; ``status`` None: every status."""
+    rows = await connection.execute(
+        text(
+            f"SELECT {_COLUMNS} FROM processing_failures WHERE workspace_id = :workspace"
+            " AND (CAST(:status AS text) IS NULL OR status = :status)"
+            " AND (CAST(:before AS bigint) IS NULL OR id < :before)"
+            " ORDER BY id DESC LIMIT :limit"
+        ),
+        {"workspace": workspace, "status": status, "before": before, "limit": limit},
+    )
+    return [_failure(row) for row in rows]
+
+
+async def find(
+    connection: AsyncConnection, workspace: int, ids: list[int] | None, *, lock: bool = False
+) -> list[Failure]:
+    """The workspace's open failures among ``ids`` (None: all of them), oldest first;
+    ``lock``: locked until the transaction ends, skipping those another replay holds."""
+    rows = await connection.execute(
+        text(
+            f"SELECT {_COLUMNS} FROM processing_failures WHERE workspace_id = :workspace"
+            " AND status = 'open' AND (CAST(:ids AS bigint[]) IS NULL OR id = ANY(:ids))"
+            " ORDER BY id" + (" FOR UPDATE SKIP LOCKED" if lock else "")
+        ),
+        {"workspace": workspace, "ids": ids},
+    )
+    return [_failure(row) for row in rows]
+
+
+async def rows(connection: AsyncConnection, ids: list[int]) -> list[Failure]:
+    found = await connection.execute(
+        text(f"SELECT {_COLUMNS} FROM processing_failures WHERE id = ANY(:ids) ORDER BY id"),
+        {"ids": ids},
+    )
+    return [_failure(row) for row in found]
+
+
+async def resolved(connection: AsyncConnection, failure_id: int) -> None:
+    await connection.execute(
+        text(
+            "UPDATE processing_failures SET status = 'resolved', resolved_at = now(),"
+            " attempts = attempts + 1 WHERE id = :id"
+        ),
+        {"id": failure_id},
+    )
+
+
+async def failed_again(
+    connection: AsyncConnection, failure_id: int, stage: str, reason: str
+) -> None:
+    await connection.execute(
+        text(
+            "UPDATE processing_failures SET stage = :stage, reason = :reason, failed_at = now(),"
+            " attempts = attempts + 1 WHERE id = :id AND status = 'open'"
+        ),
+        {"id": failure_id, "stage": stage, "reason": reason[:MAX_REASON_CHARS]},
+    )
