@@ -9,7 +9,7 @@ from __future__ import annotations
 from headwater.storage.migrations import execute_script
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
