@@ -74,6 +74,7 @@ class Runtime:
     database: Database
     log: EventLog
     collector: Collector
+    processor: Processor  # also replays recorded processing failures for the API
     tasks: Supervisor
 
     @classmethod
@@ -100,7 +101,7 @@ class Runtime:
         processor = Processor(engine=database.engine, log=log, settings=settings)
         tasks = background(settings, database.engine, log, processor)
         tasks.add("dedup-purge", collector.purge)  # only where events are collected
-        runtime = cls(settings, database, log, collector, tasks)
+        runtime = cls(settings, database, log, collector, processor, tasks)
         runtime.tasks.start()
         tune_garbage_collector()
         return runtime
