@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
+from tests.cli.conftest import cli_for
 from tests.pipeline.test_failures import incompressible
 from tests.server import ADMIN_TOKEN, RunningServer
 
@@ -41,7 +43,7 @@ def profile_of(server: RunningServer, slug: str, user_id: str) -> bool:
     return response.status_code == 200
 
 
-def test_failures_are_listed_and_replayed_once_fixed(server: RunningServer) -> None:
+def test_failures_are_listed_and_replayed_once_fixed(server: RunningServer, tmp_path: Path) -> None:
     slug, write_key, source_id = server.new_workspace()
     other, other_key, _ = server.new_workspace()
     base = f"/api/v1/workspaces/{slug}"
@@ -77,8 +79,12 @@ def test_failures_are_listed_and_replayed_once_fixed(server: RunningServer) -> N
 
     server.api("PUT", f"{base}/identity-rules", json={"max_length": 512})
 
-    outcome = server.api("POST", f"{base}/failures/replay", json={})
+    cli = cli_for(server, tmp_path)
+    shown = cli.run("failures", "list", "--workspace", slug, "--json").json()
+    assert [f["message_id"] for f in shown] == ["bad"]
+    outcome = cli.run("failures", "replay", "--workspace", slug, "--json").json()
     assert [f["message_id"] for f in outcome["resolved"]] == ["bad"]
+    assert (outcome["replayed"], outcome["failed"]) == (1, [])
     assert server.api("GET", f"{base}/failures") == []
     [resolved] = server.api("GET", f"{base}/failures", params={"status": "resolved"})
     assert resolved["resolved_at"] is not None

@@ -4,7 +4,8 @@
 to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``; ``output`` holds the printing, ``common`` the local settings.
+``destinations``, ``audiences``, ``failures``; ``output`` holds the printing, ``common`` the
+local settings.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from headwater.cli.audiences import audiences_app
 from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
+from headwater.cli.failures import failures_app
 from headwater.cli.output import console
 from headwater.cli.plans import plans_app
 
@@ -31,6 +33,7 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(destinations_app, name="destinations")
 app.add_typer(plans_app, name="plans")
 app.add_typer(audiences_app, name="audiences")
+app.add_typer(failures_app, name="failures")
 
 
 @app.command()
