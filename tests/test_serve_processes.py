@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.server import ADMIN_TOKEN, free_port
 
@@ -130,3 +131,20 @@ def test_server_processes_slow_to_start_are_waited_for_not_killed(tmp_path: Path
     finally:
         _stop(server, log)
     assert "died" not in log.read_text(errors="replace")
+
+
+def test_server_processes_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
+    url, server, log = _serve(tmp_path)
+    try:
+        _wait_ready(url, server, log)
+        children = psutil.Process(server.pid).children()
+        assert len(children) >= 2  # the two server processes (and multiprocessing's helper)
+        server.kill()
+        server.wait(timeout=30)
+        _, alive = psutil.wait_procs(children, timeout=60)
+        assert alive == [], log.read_text(errors="replace")
+    finally:
+        if server.poll() is None:
+            server.kill()
+    # the last process to leave stopped the embedded server, although the parent was gone
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists(), log.read_text(errors="replace")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
+import sys
 from typing import Any
 
 import uvicorn
@@ -48,10 +51,29 @@ def announce(console: Console, settings: Settings, created: Bootstrap) -> None:
 def app_from_env() -> HeadwaterApp:
     """The application each worker process builds when ``workers`` > 1 (settings from the
     environment, which :func:`serve` fills in before the workers start)."""
+    _stop_with_parent()
     settings = Settings()
     configure(level=settings.log_level, form=settings.log_format)
     console = Console(stderr=True, soft_wrap=True)
     return create_app(settings, announce=lambda created: announce(console, settings, created))
+
+
+def _stop_with_parent() -> None:
+    """Have the kernel send this server process SIGTERM when its parent (uvicorn's supervisor)
+    dies, even by ``kill -9``: otherwise the processes kept serving the port, with no parent
+    to stop them. SIGTERM shuts a process down as ``headwater serve`` does (the last one out
+    stops embedded PostgreSQL). Linux only (``prctl``); elsewhere the gap remains."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getppid()
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def serve(settings: Settings, *, console: Console) -> None:
