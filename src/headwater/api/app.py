@@ -34,6 +34,7 @@ from headwater.api import audiences as audiences_api
 from headwater.api import data, edge, profile_api, profiles, sources
 from headwater.api import destinations as destinations_api
 from headwater.api import plans as plans_api
+from headwater.api.docs import DOCS, add_docs
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError
@@ -104,7 +105,7 @@ def create_app(
         title="Headwater",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,
         openapi_url=_OPENAPI,
         redoc_url=None,
         responses=edge.ERROR_RESPONSES,
@@ -117,6 +118,7 @@ def create_app(
     api.include_router(audiences_api.router, prefix="/api/v1")
     api.include_router(profile_api.router)
     _add_operational_routes(api)
+    add_docs(api, openapi_url=_OPENAPI)
     _add_error_handlers(api)
     app = HeadwaterApp(api)
     return app
@@ -154,7 +156,7 @@ def _add_operational_routes(api: FastAPI) -> None:
             "version": __version__,
             "tracking": "/v1/batch",
             "api": "/api/v1",
-            "docs": "/api/docs",
+            "docs": DOCS,
         }
 
 
