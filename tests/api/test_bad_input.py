@@ -230,3 +230,24 @@ def test_a_profile_api_cursor_that_decodes_to_bad_input_is_refused(
     token = base64.urlsafe_b64encode(cursor.encode()).decode()
     body = _refused(api.client.get(path, params={"next": token}, headers=_basic()))
     assert body["code"] == "invalid_cursor"
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    return {"version": 1, "condition": {"type": "event", "event": "A", **fields}}
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        _event(count={"operator": "at_least", "value": INT8}),
+        _event(window={"within_days": 10**9}),
+        _event(window={"between_days": [1, 10**9]}),
+        _event(where=[{"property": "d", "operator": "within_last_days", "value": 10**9}]),
+    ],
+)
+def test_an_audience_whose_numbers_cannot_be_represented_is_refused(
+    api: Api, definition: dict[str, Any]
+) -> None:
+    path = "/api/v1/workspaces/default/audiences/preview"
+    body = _refused(api.client.post(path, json={"definition": definition}))
+    assert body["code"] == "invalid_definition"
