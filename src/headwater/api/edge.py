@@ -47,7 +47,10 @@ class ErrorBody(BaseModel):
 
 ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     "4XX": {"model": ErrorBody, "description": "The request cannot be served as it is"},
-    "5XX": {"model": ErrorBody, "description": "Retry later (503: the database is away)"},
+    "5XX": {
+        "model": ErrorBody,
+        "description": "503: the database is unavailable, retry later; 500: a defect (logged)",
+    },
 }
 """The error answers every operation may give, as the OpenAPI document declares them."""
 
