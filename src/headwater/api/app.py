@@ -31,10 +31,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headwater import __version__
 from headwater.api import audiences as audiences_api
-from headwater.api import data, profile_api, profiles, sources
+from headwater.api import data, edge, profile_api, profiles, sources
 from headwater.api import destinations as destinations_api
 from headwater.api import failures as failures_api
 from headwater.api import plans as plans_api
+from headwater.api.docs import DOCS, add_docs
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError, Unavailable
@@ -46,11 +47,12 @@ from headwater.workspaces import Bootstrap
 __all__ = ["HeadwaterApp", "create_app"]
 
 _log = logging.getLogger(__name__)
+_OPENAPI = "/api/openapi.json"
 
 
 class HeadwaterApp:
     """Dispatches tracking routes and Profile API reads to the lean ASGI apps and the rest to
-    FastAPI."""
+    FastAPI; all but tracking's requests pass :func:`edge.refuse_nul` first."""
 
     def __init__(self, api: FastAPI) -> None:
         self.api = api
@@ -63,12 +65,18 @@ class HeadwaterApp:
             if self.tracking is not None and (path.rstrip("/") or "/") in ROUTES:
                 await self.tracking(scope, receive, send)
                 return
-            if (
-                self.profiles is not None
-                and ProfileApp.matches(path)
-                and await self.profiles.handle(scope, receive, send)
-            ):
+            screened = await edge.refuse_nul(scope, receive, send)
+            if screened is None:
                 return
+            receive = screened
+            if self.profiles is not None and ProfileApp.matches(path):
+                try:
+                    if await self.profiles.handle(scope, receive, send):
+                        return
+                except Exception:  # noqa: BLE001 - the last resort; ProfileApp sent nothing yet
+                    _log.exception("unexpected error in %s %s", scope["method"], path)
+                    await edge.send_error(send, edge.UNEXPECTED)
+                    return
         await self.api(scope, receive, send)
 
 
@@ -99,9 +107,10 @@ def create_app(
         title="Headwater",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        openapi_url=_OPENAPI,
         redoc_url=None,
+        responses=edge.ERROR_RESPONSES,
     )
     api.include_router(sources.router, prefix="/api/v1")
     api.include_router(data.router, prefix="/api/v1")
@@ -112,6 +121,7 @@ def create_app(
     api.include_router(failures_api.router, prefix="/api/v1")
     api.include_router(profile_api.router)
     _add_operational_routes(api)
+    add_docs(api, openapi_url=_OPENAPI)
     _add_error_handlers(api)
     _add_unavailable_handler(api)
     app = HeadwaterApp(api)
@@ -148,7 +158,7 @@ def _add_operational_routes(api: FastAPI) -> None:
             "version": __version__,
             "tracking": "/v1/batch",
             "api": "/api/v1",
-            "docs": "/api/docs",
+            "docs": DOCS,
         }
 
 
@@ -206,3 +216,10 @@ def _add_error_handlers(api: FastAPI) -> None:
             },
             status_code=422,
         )
+
+    @api.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        """The last resort: a JSON 500 that names nothing of the cause, which is logged here
+        (Starlette then re-raises it to the server, which logs it too)."""
+        _log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
+        return JSONResponse(edge.UNEXPECTED.body(), status_code=edge.UNEXPECTED.status)

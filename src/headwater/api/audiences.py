@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from headwater import audiences
 from headwater.api.auth import admin
+from headwater.api.params import Cursor, Id
 from headwater.errors import BadRequest
 from headwater.runtime import Runtime
 
@@ -41,7 +42,7 @@ class ComputationIn(_Body):
     description: str = ""
     subject: Literal["user", "account"] = "user"
     definition: dict[str, Any]
-    destinations: list[int] = []
+    destinations: list[Id] = []
     enabled: bool = True
 
 
@@ -49,7 +50,7 @@ class ComputationChange(_Body):
     name: str | None = Field(default=None, min_length=1)
     description: str | None = None
     definition: dict[str, Any] | None = None
-    destinations: list[int] | None = None
+    destinations: list[Id] | None = None
     enabled: bool | None = None
 
 
@@ -186,7 +187,7 @@ def _routes(path: str, kind: str) -> None:
         workspace: str,
         key: str,
         runtime: Admin,
-        before: int | None = None,
+        before: Cursor | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         """Entered, exited and updated, newest first, with time and cause; ``before`` pages."""
@@ -230,7 +231,7 @@ async def profile_memberships(
     workspace: str,
     profile_id: str,
     runtime: Admin,
-    before: int | None = None,
+    before: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """A profile's audiences (since when), computed-trait values, and the history of

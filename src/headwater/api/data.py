@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -12,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from headwater import events, workspaces
 from headwater.api.auth import admin
+from headwater.api.params import Cursor, Id, Moment
 from headwater.runtime import Runtime
 
 __all__ = ["router"]
@@ -30,10 +30,10 @@ async def get_event(message_id: str, runtime: Admin, workspace: str = "default")
 
 @router.get("/sources/{source_id}/events")
 async def latest_events(
-    source_id: int,
+    source_id: Id,
     runtime: Admin,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: int | None = None,
+    before: Cursor | None = None,
 ) -> list[dict[str, Any]]:
     """A source's newest events, newest first; page with ``before`` (an offset)."""
     return await events.latest(
@@ -43,10 +43,10 @@ async def latest_events(
 
 @router.get("/sources/{source_id}/live", response_class=StreamingResponse)
 async def live(
-    source_id: int,
+    source_id: Id,
     runtime: Admin,
-    after: int | None = None,
-    last_event_id: Annotated[int | None, Header()] = None,
+    after: Cursor | None = None,
+    last_event_id: Annotated[Cursor | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: each new event of the source as it is stored (``id`` is its offset)."""
     engine = runtime.database.engine
@@ -73,9 +73,9 @@ async def _frames(feed: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
 async def rejections(
     runtime: Admin,
     workspace: str | None = None,
-    source: int | None = None,
+    source: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: int | None = None,
+    before: Cursor | None = None,
 ) -> list[dict[str, Any]]:
     """Rejected messages with their reasons, newest first."""
     return await events.list_rejections(
@@ -87,9 +87,9 @@ async def rejections(
 async def stats(
     runtime: Admin,
     workspace: str | None = None,
-    source: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    source: Id | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     interval: events.Interval = "hour",
     by: events.GroupBy = "source",
 ) -> list[dict[str, Any]]:

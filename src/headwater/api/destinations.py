@@ -7,14 +7,14 @@ reads ``{"set": true}`` (or ``null`` when unset).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from headwater import destinations
 from headwater.api.auth import admin
+from headwater.api.params import BigId, Cursor, Id, Moment
 from headwater.runtime import Runtime
 
 __all__ = ["router"]
@@ -28,7 +28,7 @@ class DestinationIn(BaseModel):
     name: str
     kind: str = Field(description="a connector kind from GET /destination-kinds")
     config: dict[str, Any] = Field(description="the connector's config (see its config_schema)")
-    sources: list[int] | None = Field(default=None, description="source ids; null: all sources")
+    sources: list[Id] | None = Field(default=None, description="source ids; null: all sources")
     filters: list[dict[str, Any]] = Field(default_factory=list, description="see docs")
     categories: list[str] | None = Field(
         default=None, description="consent categories; null: the connector's defaults"
@@ -41,15 +41,30 @@ class DestinationIn(BaseModel):
     enabled: bool = True
 
 
+class DestinationChange(BaseModel):
+    """The fields to change; fields not sent keep their values. Unknown fields reach the
+    service, which names them (400 ``invalid_change``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    config: dict[str, Any] | None = None
+    sources: list[Id] | None = Field(default=None, description="source ids; null: all sources")
+    filters: list[dict[str, Any]] | None = None
+    categories: list[str] | None = None
+    delivery: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
 class SampleIn(BaseModel):
     event: dict[str, Any] | None = Field(default=None, description="default: a sample track")
 
 
 class ReplayIn(BaseModel):
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     dead_letters: bool = False
-    ids: list[int] | None = Field(default=None, description="only these dead letters")
+    ids: list[BigId] | None = Field(default=None, description="only these dead letters")
 
 
 @router.get("/destination-kinds")
@@ -74,7 +89,7 @@ async def create_destination(workspace: str, body: DestinationIn, runtime: Admin
 
 
 @router.get(_BASE + "/{destination_id}")
-async def get_destination(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+async def get_destination(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
     return await destinations.get_destination(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
     )
@@ -82,7 +97,7 @@ async def get_destination(workspace: str, destination_id: int, runtime: Admin) -
 
 @router.patch(_BASE + "/{destination_id}")
 async def update_destination(
-    workspace: str, destination_id: int, body: dict[str, Any], runtime: Admin
+    workspace: str, destination_id: Id, body: DestinationChange, runtime: Admin
 ) -> dict[str, Any]:
     """Change any of name, config (merged key by key; secrets left out are kept), sources,
     filters, categories, delivery, enabled."""
@@ -91,12 +106,12 @@ async def update_destination(
         runtime.settings,
         workspace=workspace,
         destination_id=destination_id,
-        changes=body,
+        changes=body.model_dump(exclude_unset=True),
     )
 
 
 @router.delete(_BASE + "/{destination_id}")
-async def delete_destination(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+async def delete_destination(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
     """Delete a disabled destination and its undelivered events (409 while enabled)."""
     return await destinations.delete_destination(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
@@ -104,7 +119,7 @@ async def delete_destination(workspace: str, destination_id: int, runtime: Admin
 
 
 @router.post(_BASE + "/{destination_id}/enable")
-async def enable(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+async def enable(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
     return await destinations.update_destination(
         runtime.database.engine,
         runtime.settings,
@@ -115,7 +130,7 @@ async def enable(workspace: str, destination_id: int, runtime: Admin) -> dict[st
 
 
 @router.post(_BASE + "/{destination_id}/disable")
-async def disable(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+async def disable(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
     """Stop routing and delivering; queued events wait until the destination is enabled."""
     return await destinations.update_destination(
         runtime.database.engine,
@@ -128,7 +143,7 @@ async def disable(workspace: str, destination_id: int, runtime: Admin) -> dict[s
 
 @router.post(_BASE + "/{destination_id}/test")
 async def send_test(
-    workspace: str, destination_id: int, runtime: Admin, body: SampleIn | None = None
+    workspace: str, destination_id: Id, runtime: Admin, body: SampleIn | None = None
 ) -> dict[str, Any]:
     """Send one event now (not queued, not retried); answer the outcome, request and response."""
     return await destinations.send_test(
@@ -143,10 +158,10 @@ async def send_test(
 @router.get(_BASE + "/{destination_id}/stats")
 async def stats(
     workspace: str,
-    destination_id: int,
+    destination_id: Id,
     runtime: Admin,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     interval: Literal["minute", "hour", "day"] = "hour",
 ) -> dict[str, Any]:
     """Counts and p50/p95 received-to-delivered latency per interval (default: 24 h)."""
@@ -161,7 +176,7 @@ async def stats(
 
 
 @router.get(_BASE + "/{destination_id}/health")
-async def health(workspace: str, destination_id: int, runtime: Admin) -> dict[str, Any]:
+async def health(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
     """Alert state (ok, alerting, no_data), success ratio, and the queue's depth."""
     return await destinations.health(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
@@ -171,7 +186,7 @@ async def health(workspace: str, destination_id: int, runtime: Admin) -> dict[st
 @router.get(_BASE + "/{destination_id}/errors")
 async def errors(
     workspace: str,
-    destination_id: int,
+    destination_id: Id,
     runtime: Admin,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> list[dict[str, Any]]:
@@ -188,10 +203,10 @@ async def errors(
 @router.get(_BASE + "/{destination_id}/dead-letters")
 async def dead_letters(
     workspace: str,
-    destination_id: int,
+    destination_id: Id,
     runtime: Admin,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: int | None = None,
+    before: Cursor | None = None,
 ) -> list[dict[str, Any]]:
     return await destinations.dead_letters(
         runtime.database.engine,
@@ -205,7 +220,7 @@ async def dead_letters(
 
 @router.post(_BASE + "/{destination_id}/replay")
 async def replay(
-    workspace: str, destination_id: int, body: ReplayIn, runtime: Admin
+    workspace: str, destination_id: Id, body: ReplayIn, runtime: Admin
 ) -> dict[str, int]:
     """Queue the dead letters (``dead_letters: true``, optionally ``ids``) or the events
     received in ``[since, until)`` again for this destination."""

@@ -3,7 +3,6 @@ sources and enforcement settings, violations, the quarantine and observed schema
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from headwater import protocols
 from headwater.api.auth import admin
+from headwater.api.params import BigId, Cursor, Id, Moment
 from headwater.errors import BadRequest
 from headwater.protocols.codegen import generate
 from headwater.runtime import Runtime
@@ -70,7 +70,7 @@ async def import_plan(
 
 @router.get("/workspaces/{workspace}/tracking-plans/{slug}")
 async def get_plan(
-    workspace: str, slug: str, runtime: Admin, version: int | None = None
+    workspace: str, slug: str, runtime: Admin, version: Id | None = None
 ) -> dict[str, Any]:
     """The plan and the document of ``version`` (default: the newest)."""
     return await protocols.get_plan(
@@ -108,8 +108,8 @@ async def diff(
     workspace: str,
     slug: str,
     runtime: Admin,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int | None, Query(alias="to", ge=1)] = None,
+    from_version: Annotated[Id, Query(alias="from")],
+    to_version: Annotated[Id | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """What changed from version ``from`` to ``to`` (default: the newest)."""
     return await protocols.diff(
@@ -127,7 +127,7 @@ async def export_plan(
     slug: str,
     runtime: Admin,
     format: Literal["json", "yaml", "csv"] = "json",
-    version: int | None = None,
+    version: Id | None = None,
 ) -> PlainTextResponse:
     text = await protocols.export_plan(
         runtime.database.engine, workspace=workspace, slug=slug, format=format, version=version
@@ -141,7 +141,7 @@ async def codegen(
     slug: str,
     runtime: Admin,
     lang: Literal["python", "typescript"] = "python",
-    version: int | None = None,
+    version: Id | None = None,
 ) -> PlainTextResponse:
     """A typed tracking module (Typewriter style) for the plan."""
     found = await protocols.get_plan(
@@ -166,7 +166,7 @@ async def list_connections(workspace: str, runtime: Admin) -> list[dict[str, Any
 
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
-async def get_connection(workspace: str, source_id: int, runtime: Admin) -> dict[str, Any]:
+async def get_connection(workspace: str, source_id: Id, runtime: Admin) -> dict[str, Any]:
     found = await protocols.list_connections(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -174,9 +174,7 @@ async def get_connection(workspace: str, source_id: int, runtime: Admin) -> dict
 
 
 @router.put("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
-async def connect(
-    workspace: str, source_id: int, body: ConnectIn, runtime: Admin
-) -> dict[str, Any]:
+async def connect(workspace: str, source_id: Id, body: ConnectIn, runtime: Admin) -> dict[str, Any]:
     """Validate the source's messages against a plan with these settings."""
     return await protocols.connect_source(
         runtime.database.engine,
@@ -188,7 +186,7 @@ async def connect(
 
 
 @router.delete("/workspaces/{workspace}/sources/{source_id}/tracking-plan", status_code=204)
-async def disconnect(workspace: str, source_id: int, runtime: Admin) -> None:
+async def disconnect(workspace: str, source_id: Id, runtime: Admin) -> None:
     await protocols.disconnect_source(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -198,11 +196,11 @@ async def disconnect(workspace: str, source_id: int, runtime: Admin) -> None:
 async def violations(
     workspace: str,
     runtime: Admin,
-    source_id: int | None = None,
+    source_id: Id | None = None,
     event: str | None = None,
     type: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     interval: Literal["minute", "hour", "day"] = "hour",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
@@ -225,10 +223,10 @@ async def violations(
 async def quarantine(
     workspace: str,
     runtime: Admin,
-    source_id: int | None = None,
+    source_id: Id | None = None,
     status: Literal["quarantined", "replayed", "forwarded", "released", "all"] = "quarantined",
     reason: Literal["violations", "unplanned_event"] | None = None,
-    before: int | None = None,
+    before: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[dict[str, Any]]:
     """Blocked messages with their reasons and violations, newest first."""
@@ -244,12 +242,12 @@ async def quarantine(
 
 
 class ResendIn(BaseModel):
-    ids: list[int] | None = Field(default=None, description="quarantine ids")
-    source_id: int | None = Field(default=None, description="or: all of this source's")
+    ids: list[BigId] | None = Field(default=None, description="quarantine ids")
+    source_id: Id | None = Field(default=None, description="or: all of this source's")
 
 
 class ForwardIn(ResendIn):
-    to_source: int
+    to_source: Id
 
 
 @router.post("/workspaces/{workspace}/quarantine/replay")
@@ -278,7 +276,7 @@ async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> dict[str, 
 
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema")
-async def observed_schema(workspace: str, source_id: int, runtime: Admin) -> list[dict[str, Any]]:
+async def observed_schema(workspace: str, source_id: Id, runtime: Admin) -> list[dict[str, Any]]:
     """Every event and property path the source sent, with types, counts and last seen."""
     return await protocols.observed_schema(
         runtime.database.engine, workspace=workspace, source_id=source_id
@@ -287,7 +285,7 @@ async def observed_schema(workspace: str, source_id: int, runtime: Admin) -> lis
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema/plan")
 async def draft_plan(
-    workspace: str, source_id: int, runtime: Admin, name: str | None = None
+    workspace: str, source_id: Id, runtime: Admin, name: str | None = None
 ) -> dict[str, Any]:
     """A plan document drafted from the observed schema (not stored: POST it to create it)."""
     return await protocols.draft_plan(

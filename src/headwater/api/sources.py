@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from headwater import workspaces
 from headwater.api.auth import admin
+from headwater.api.params import Id
 from headwater.runtime import Runtime
 from headwater.workspaces import SourceKind
 
@@ -77,12 +78,12 @@ async def create_source(body: SourceIn, runtime: Admin) -> dict[str, Any]:
 
 
 @router.get("/sources/{source_id}")
-async def get_source(source_id: int, runtime: Admin) -> dict[str, Any]:
+async def get_source(source_id: Id, runtime: Admin) -> dict[str, Any]:
     return _plain(await workspaces.get_source(runtime.database.engine, source_id))  # type: ignore[no-any-return]
 
 
 @router.patch("/sources/{source_id}")
-async def update_source(source_id: int, body: SourcePatch, runtime: Admin) -> dict[str, Any]:
+async def update_source(source_id: Id, body: SourcePatch, runtime: Admin) -> dict[str, Any]:
     source = await workspaces.update_source(
         runtime.database.engine, source_id, **body.model_dump(exclude_none=True)
     )

@@ -102,6 +102,10 @@ _LIST = {"equals_any", "equals_none"}
 _NONE = {"exists", "not_exists"}
 _MOMENT = {"before", "after"}
 _DAYS = {"within_last_days", "within_next_days"}
+_MAX_DAYS = 36_600
+"""The longest span in days a window or a day operator takes (a century): any longer one
+cannot be represented once subtracted from now, and means nothing for an audience."""
+_COUNT_MAX = 2**63 - 1  # a count is compared in SQL as a bigint
 EventType = Literal["track", "page", "screen", "identify", "group"]
 
 
@@ -140,8 +144,10 @@ class Comparison(_Model):
             raise ValueError(f"{op} compares text: the value must be a string")
         elif op in _MOMENT and parse_moment(value) is None:
             raise ValueError(f"{op} takes an ISO-8601 date, like 2026-03-01 or 2026-03-01T10:00Z")
-        elif op in _DAYS and not (_is_number(value) and isinstance(value, int) and value > 0):
-            raise ValueError(f"{op} takes a whole number of days above 0")
+        elif op in _DAYS and not (
+            _is_number(value) and isinstance(value, int) and 0 < value <= _MAX_DAYS
+        ):
+            raise ValueError(f"{op} takes a whole number of days from 1 to {_MAX_DAYS}")
         return self
 
     def moment(self) -> datetime:
@@ -172,8 +178,10 @@ class Window(_Model):
     """``{"within_days": N}``: the last N days (N x 24 hours) up to now; ``{"between_days":
     [N, M]}``: from M to N days ago. Both ends are included."""
 
-    within_days: Annotated[int, Field(gt=0)] | None = None
-    between_days: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(gt=0)]] | None = None
+    within_days: Annotated[int, Field(gt=0, le=_MAX_DAYS)] | None = None
+    between_days: (
+        tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(gt=0, le=_MAX_DAYS)]] | None
+    ) = None
 
     @model_validator(mode="after")
     def _one(self) -> Window:
@@ -211,7 +219,7 @@ class EventSpec(_Model):
 
 class Count(_Model):
     operator: Literal["equals", "not_equals", "less_than", "greater_than", "at_most", "at_least"]
-    value: Annotated[StrictInt, Field(ge=0)]
+    value: Annotated[StrictInt, Field(ge=0, le=_COUNT_MAX)]
 
 
 class EventCondition(EventSpec):

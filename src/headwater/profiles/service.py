@@ -91,7 +91,8 @@ def _decode(token: str, count: int) -> list[str]:
         parts = raw.decode().split("\x1f")
     except (ValueError, UnicodeError):
         raise _bad_cursor() from None
-    if len(parts) != count or not all(parts):
+    # a NUL could never have come from _encode, and PostgreSQL cannot compare with one
+    if len(parts) != count or not all(parts) or b"\x00" in raw:
         raise _bad_cursor()
     return parts
 
@@ -106,7 +107,8 @@ def _event_cursor(token: str) -> tuple[datetime, str]:
 
 def _offset_cursor(token: str) -> int:
     offset = _decode(token, 1)[0]
-    if not (offset.isascii() and offset.isdigit()):
+    # 18 digits keep the offset (and the next one) within a bigint
+    if not (offset.isascii() and offset.isdigit() and len(offset) <= 18):
         raise _bad_cursor()
     return int(offset)
 

@@ -71,9 +71,24 @@ _ANCHORED = re.compile(r"^\^\(\?:(.*)\)\$$", re.DOTALL)
 def load(text: str, format: Literal["json", "yaml"]) -> Any:
     """Decode a JSON or YAML document; raises :class:`PlanError` when it cannot be read."""
     try:
-        return json.loads(text) if format == "json" else yaml.safe_load(text)
+        document = json.loads(text) if format == "json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
         raise PlanError(f"the {format.upper()} cannot be read: {error}") from None
+    # The API refuses a raw NUL before this, but YAML spells it "\0" or "\x00" too, and
+    # PostgreSQL cannot store it.
+    if _holds_nul(document):
+        raise PlanError(f"the {format.upper()} holds a NUL character (U+0000)")
+    return document
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def dump(plan: PlanDocument, format: Format) -> str:
