@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,18 +121,25 @@ def _spawn(
     )
 
 
-def _wait_ready(server: RunningServer, timeout: float = 60) -> None:
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], log: Callable[[], str], timeout: float = 60
+) -> None:
+    """Poll ``url``'s ``/ready`` until it answers 200; fail with the server's log (``log()``)
+    if the process exits or ``timeout`` seconds pass first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"headwater serve exited:\n{server.log()}")
+        assert process.poll() is None, f"headwater serve exited:\n{log()}"
         try:
-            if httpx.get(f"{server.url}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"headwater serve did not become ready:\n{server.log()}")
+    raise AssertionError(f"headwater serve did not become ready:\n{log()}")
+
+
+def _wait_ready(server: RunningServer) -> None:
+    wait_until_ready(server.url, server.process, server.log)
 
 
 def start_server(

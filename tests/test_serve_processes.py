@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.server import ADMIN_TOKEN, free_port
+from tests.server import ADMIN_TOKEN, free_port, wait_until_ready
 
 PEOPLE = 12
 """Enough people to spread over most of the log's 16 partitions, so both processors work."""
@@ -62,16 +62,7 @@ def _stop(server: subprocess.Popen[bytes], log: Path) -> None:
 def _wait_ready(
     url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 120
 ) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text(errors="replace")
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"not ready:\n{log.read_text(errors='replace')}")
+    wait_until_ready(url, process, lambda: log.read_text(errors="replace"), seconds)
 
 
 def _events_of(url: str, user: str) -> list[str]:

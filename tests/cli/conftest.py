@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server import ADMIN_TOKEN, RunningServer, free_port
+from tests.server import ADMIN_TOKEN, RunningServer, free_port, wait_until_ready
 
 COMMAND = [sys.executable, "-m", "headwater"]
 
@@ -157,16 +156,7 @@ class Serve:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"serve exited:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"serve did not become ready:\n{self.output()}")
+        wait_until_ready(self.url, self.process, self.output, timeout)
 
     def terminate(self) -> None:
         """SIGTERM, and a clean exit: uvicorn shuts down, then re-raises the signal, so the exit
