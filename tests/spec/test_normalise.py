@@ -78,7 +78,14 @@ def test_unknown_type_is_rejected(kind: Any) -> None:
     rejection = reject({"type": kind, "userId": "u1", "event": "E", "messageId": "m-1"})
     assert "unknown type" in rejection.reason
     assert rejection.message_id == "m-1"
-    assert rejection.type is None  # only a known type is kept: it is a column of the counts
+    # the type as sent, when it is text that fits the name cap (it is a column of the counts)
+    assert rejection.type == (kind if isinstance(kind, str) else None)
+
+
+def test_a_rejection_keeps_no_type_or_message_id_past_their_caps() -> None:
+    rejection = reject({"type": "t" * 513, "userId": "u1", "messageId": "m" * 513})
+    assert (rejection.type, rejection.message_id) == (None, None)
+    assert "unknown type" in rejection.reason
 
 
 def test_null_type_in_batch_is_missing() -> None:

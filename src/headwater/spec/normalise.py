@@ -127,12 +127,18 @@ def normalise(
         return Rejection(
             index=index,
             reason=str(error),
-            # Only a known type is kept: the type is a column of the indexed counts.
-            type=raw_type if isinstance(raw_type, str) and raw_type in MESSAGE_TYPES else None,
-            message_id=raw_id if isinstance(raw_id, str) else None,
+            # Both are indexed columns (of the counts, of the rejections): kept while they fit
+            # the caps that events' own names and ids are held to.
+            type=_capped(raw_type, envelope.max_name_chars),
+            message_id=_capped(raw_id, envelope.max_id_chars),
             payload=message,
         )
     return event
+
+
+def _capped(value: Any, limit: int) -> str | None:
+    """``value`` when it is a string of at most ``limit`` characters, else None."""
+    return value if isinstance(value, str) and len(value) <= limit else None
 
 
 def _check_stored_size(event: Event, env: Envelope) -> None:
