@@ -251,3 +251,43 @@ def test_an_audience_whose_numbers_cannot_be_represented_is_refused(
     path = "/api/v1/workspaces/default/audiences/preview"
     body = _refused(api.client.post(path, json={"definition": definition}))
     assert body["code"] == "invalid_definition"
+
+
+_LONG = "n" * 201  # one past the display-name limit
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/api/v1/workspaces/default/access-tokens", {"name": _LONG}, "invalid_name"),
+        ("/api/v1/workspaces/default/access-tokens", {"name": "pasted\n"}, "invalid_name"),
+        (
+            "/api/v1/workspaces/default/audiences",
+            {"key": "long_name", "name": _LONG, "definition": {}},
+            "invalid_name",
+        ),
+        (
+            "/api/v1/workspaces/default/tracking-plans",
+            {"name": _LONG, "events": []},
+            "invalid_plan",
+        ),
+        (
+            "/api/v1/workspaces/default/tracking-plans",
+            {"name": "p", "events": [{"name": "e" * 513, "type": "track"}]},
+            "invalid_plan",
+        ),
+    ],
+)
+def test_a_name_too_long_to_show_or_to_arrive_is_refused(
+    api: Api, path: str, body: dict[str, Any], code: str
+) -> None:
+    assert _refused(api.client.post(path, json=body))["code"] == code
+
+
+def test_unknown_quarantine_ids_are_counted_not_echoed_one_by_one(api: Api) -> None:
+    ids = list(range(1, 70_001))
+    path = "/api/v1/workspaces/default/quarantine/replay"
+    refused = _refused(api.client.post(path, json={"ids": ids}))
+    assert refused["code"] == "not_quarantined"
+    assert "70000 ids" in refused["message"]
+    assert len(refused["message"]) < 200

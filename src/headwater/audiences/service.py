@@ -32,6 +32,7 @@ from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, Defi
 from headwater.audiences.sql import Query, audience_query, trait_query
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.storage import driver_connection
+from headwater.workspaces import check_name
 
 __all__ = [
     "changes",
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 _KEY = re.compile(KEY_PATTERN)
+_WHAT = {"audience": "an audience", "trait": "a computed trait"}
 
 
 @asynccontextmanager
@@ -114,6 +116,7 @@ async def create(
         raise BadRequest("invalid_key", "a key is lower case letters, digits and _ (snake_case)")
     if kind == "trait" and subject != "user":
         raise BadRequest("invalid_subject", "computed traits are computed for users")
+    check_name(name, what=_WHAT[kind])
     parsed = _parsed(kind, definition)
     async with _transaction(engine) as driver:
         ws = await _workspace(driver, workspace)
@@ -144,6 +147,8 @@ async def update(
     async with _transaction(engine) as driver:
         ws = await _workspace(driver, workspace)
         current = await _one(driver, ws, kind, key)
+        if changes.get("name") is not None:
+            check_name(changes["name"], what=_WHAT[kind])
         for field in ("name", "description", "destinations", "enabled", "definition"):
             if field in changes and changes[field] is not None:
                 setattr(current, field, changes[field])

@@ -126,16 +126,30 @@ def _convert(raw: Any, kind: type[Any], what: str) -> Any:
         raise PlanError(f"invalid {what}: {error}") from None
 
 
+NAME_LIMIT = 200
+"""A plan's name, as long as other display names (workspaces, sources, destinations)."""
+EVENT_NAME_LIMIT = 512
+"""A planned event's name: no longer than the tracking API lets an event name be
+(``HEADWATER_MAX_NAME_CHARS``' default)."""
+
+
 def parse_plan(raw: Any) -> PlanDocument:
     """A validated plan from its dict form; raises :class:`PlanError`."""
     plan: PlanDocument = _convert(raw, PlanDocument, "tracking plan")
     if not plan.name.strip():
         raise PlanError("invalid tracking plan: name is empty")
+    if len(plan.name) > NAME_LIMIT:
+        raise PlanError(f"invalid tracking plan: name is longer than {NAME_LIMIT} characters")
     seen: set[tuple[str, str]] = set()
     for spec in plan.events:
         key = (spec.type, spec.name)
         if not spec.name:
             raise PlanError("invalid tracking plan: an event has an empty name")
+        if len(spec.name) > EVENT_NAME_LIMIT:
+            raise PlanError(
+                f"invalid tracking plan: an event name is longer than {EVENT_NAME_LIMIT}"
+                " characters, which the tracking API refuses"
+            )
         if key in seen:
             raise PlanError(f"invalid tracking plan: {spec.type} {spec.name!r} is planned twice")
         seen.add(key)

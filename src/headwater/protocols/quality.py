@@ -187,7 +187,10 @@ async def _resend(
         )
         if ids is not None and len(rows) != len(set(ids)):
             missing = sorted(set(ids) - {row.id for row in rows})
-            raise NotFound("not_quarantined", f"not in the quarantine: {missing}")
+            shown = ", ".join(map(str, missing[:10])) + (", …" if len(missing) > 10 else "")
+            raise NotFound(
+                "not_quarantined", f"{len(missing)} ids are not in the quarantine: {shown}"
+            )
         if to_source is None:
             marks = [
                 {"replay": {"quarantine_id": r.id, "reason": r.reason, "attempt": r.attempts}}

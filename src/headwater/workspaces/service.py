@@ -203,6 +203,7 @@ async def source_for_write_key(engine: AsyncEngine, write_key: str) -> Source | 
 
 async def create_access_token(engine: AsyncEngine, *, workspace: str, name: str) -> str:
     """A new Profile API access token for ``workspace``; only its hash is kept."""
+    check_name(name, what="an access token")
     token = f"hwp_{secrets.token_urlsafe(32)}"
     async with engine.begin() as connection:
         found = await store.get_workspace(connection, workspace)
