@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from headwater.logs import configure
 from headwater.settings import Settings, available_cores, default_workers
 from headwater.storage.embedded import EmbeddedPostgres
+from headwater.telemetry.logging import configure
 from tests.destinations.sink import Sink
 
 

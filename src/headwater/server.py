@@ -16,8 +16,8 @@ from uvicorn.supervisors import Multiprocess
 from headwater.api import HeadwaterApp, create_app
 from headwater.client_config import config_path, local_url, write_config
 from headwater.connections import ConnectionLimits, GuardedConfig, GuardedProtocol
-from headwater.logs import configure
 from headwater.settings import Settings
+from headwater.telemetry.logging import configure
 from headwater.workspaces import Bootstrap
 
 __all__ = ["announce", "app_from_env", "serve"]
@@ -92,7 +92,7 @@ def serve(settings: Settings, *, console: Console) -> None:
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level,
-        "log_config": None,  # logs go through headwater.logs
+        "log_config": None,  # logs go through headwater.telemetry.logging
         "timeout_keep_alive": settings.keep_alive_timeout_seconds,
         "limits": ConnectionLimits(
             max_header_bytes=settings.max_header_bytes,

@@ -26,11 +26,11 @@ from prometheus_client import start_http_server
 from rich.console import Console
 
 from headwater.log import PostgresLog
-from headwater.logs import configure
 from headwater.pipeline import Processor
 from headwater.runtime import background, tune_garbage_collector
 from headwater.settings import Settings
 from headwater.storage import migrate, open_database
+from headwater.telemetry.logging import configure
 
 __all__ = ["work"]
 

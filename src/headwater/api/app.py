@@ -31,10 +31,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headwater import __version__
 from headwater.api import audiences as audiences_api
-from headwater.api import data, edge, profile_api, profiles, sources
 from headwater.api import destinations as destinations_api
+from headwater.api import edge, events, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
-from headwater.api import plans as plans_api
+from headwater.api import protocols as protocols_api
 from headwater.api.docs import DOCS, add_docs
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
@@ -112,11 +112,11 @@ def create_app(
         redoc_url=None,
         responses=edge.ERROR_RESPONSES,
     )
-    api.include_router(sources.router, prefix="/api/v1")
-    api.include_router(data.router, prefix="/api/v1")
+    api.include_router(workspaces.router, prefix="/api/v1")
+    api.include_router(events.router, prefix="/api/v1")
     api.include_router(profiles.router, prefix="/api/v1")
     api.include_router(destinations_api.router, prefix="/api/v1")
-    api.include_router(plans_api.router, prefix="/api/v1")
+    api.include_router(protocols_api.router, prefix="/api/v1")
     api.include_router(audiences_api.router, prefix="/api/v1")
     api.include_router(failures_api.router, prefix="/api/v1")
     api.include_router(profile_api.router)

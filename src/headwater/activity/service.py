@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater.activity import store
+from headwater.activity.store import GroupBy, Interval
 from headwater.errors import BadRequest, NotFound
-from headwater.events import store
-from headwater.events.store import GroupBy, Interval
 from headwater.spec import format_timestamp
 from headwater.workspaces import get_source, list_workspaces
 

@@ -15,7 +15,7 @@ data flow.
 
 An entry that a stage fails on alone (the consumer isolates it; see
 :mod:`headwater.log.consumer`) is recorded as a processing failure with the stage and the
-reason (:mod:`headwater.log.failures`), and the partition goes on.
+reason (:mod:`headwater.pipeline.failures`), and the partition goes on.
 :meth:`Processor.replay` runs recorded failures through the stages again once the cause is
 fixed.
 """
@@ -32,13 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from headwater.audiences import AudienceStage
 from headwater.destinations import RoutingStage
 from headwater.errors import NotFound
-from headwater.log import Consumer, EventLog, LogEntry, failures, is_transient
+from headwater.log import Consumer, EventLog, LogEntry, is_transient
+from headwater.pipeline import failures
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
 from headwater.supervisor import Health
 
-__all__ = ["Processor", "Stage", "StageFailed", "list_failures"]
+__all__ = ["CONSUMER", "Processor", "Stage", "StageFailed", "list_failures"]
 
 CONSUMER = "processor"
 

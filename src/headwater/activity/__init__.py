@@ -1,6 +1,6 @@
 """Seeing the data: stored events, live feeds, rejections and counts."""
 
-from headwater.events.service import (
+from headwater.activity.service import (
     GroupBy,
     Interval,
     counts,

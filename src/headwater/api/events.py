@@ -9,7 +9,7 @@ import msgspec
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 
-from headwater import events, workspaces
+from headwater import activity, workspaces
 from headwater.api.auth import admin
 from headwater.api.params import Cursor, Id, Moment
 from headwater.runtime import Runtime
@@ -23,7 +23,7 @@ Admin = Annotated[Runtime, Depends(admin)]
 @router.get("/events/{message_id}")
 async def get_event(message_id: str, runtime: Admin, workspace: str = "default") -> dict[str, Any]:
     """An event by messageId, as stored (normalised)."""
-    return await events.get_event(
+    return await activity.get_event(
         runtime.database.engine, message_id=message_id, workspace=workspace
     )
 
@@ -36,7 +36,7 @@ async def latest_events(
     before: Cursor | None = None,
 ) -> list[dict[str, Any]]:
     """A source's newest events, newest first; page with ``before`` (an offset)."""
-    return await events.latest(
+    return await activity.latest(
         runtime.database.engine, source_id=source_id, limit=limit, before=before
     )
 
@@ -55,9 +55,9 @@ async def live(
     if start is None:
         # Fix "now" before answering: an event sent once the client sees the stream open
         # must be in the feed, which it was not when follow() chose "now" lazily.
-        newest = await events.latest(engine, source_id=source_id, limit=1)
+        newest = await activity.latest(engine, source_id=source_id, limit=1)
         start = newest[0]["offset"] if newest else 0
-    feed = events.follow(engine, source_id=source_id, after=start)
+    feed = activity.follow(engine, source_id=source_id, after=start)
     return StreamingResponse(
         _frames(feed), media_type="text/event-stream", headers={"cache-control": "no-cache"}
     )
@@ -78,7 +78,7 @@ async def rejections(
     before: Cursor | None = None,
 ) -> list[dict[str, Any]]:
     """Rejected messages with their reasons, newest first."""
-    return await events.list_rejections(
+    return await activity.list_rejections(
         runtime.database.engine, workspace=workspace, source_id=source, limit=limit, before=before
     )
 
@@ -90,11 +90,11 @@ async def stats(
     source: Id | None = None,
     since: Moment | None = None,
     until: Moment | None = None,
-    interval: events.Interval = "hour",
-    by: events.GroupBy = "source",
+    interval: activity.Interval = "hour",
+    by: activity.GroupBy = "source",
 ) -> list[dict[str, Any]]:
     """Accepted, duplicate and rejected counts per time bucket, by source or by event."""
-    return await events.counts(
+    return await activity.counts(
         runtime.database.engine,
         workspace=workspace,
         source_id=source,

@@ -1,0 +1,1 @@
+"""Telemetry: logging set-up and the process's metrics."""
