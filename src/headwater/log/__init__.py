@@ -2,6 +2,7 @@
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
 from headwater.log.consumer import Consumer, Handler, Isolate, is_transient
+from headwater.log.memory import MemoryLog, MemoryStorage
 from headwater.log.postgres import PostgresLog
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "Isolate",
     "LogEntry",
     "LogRecord",
+    "MemoryLog",
+    "MemoryStorage",
     "PostgresLog",
     "is_transient",
 ]

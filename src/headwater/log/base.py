@@ -9,8 +9,18 @@ must be idempotent (the ``messageId`` is the key).
 Several processes consume together through leases: :meth:`EventLog.claim` hands each live
 owner a fair share of the partitions; a crashed owner's leases expire and move to the others.
 
-Implementations: :class:`~headwater.log.postgres.PostgresLog` (default). A NATS JetStream
-implementation maps partitions to subjects and consumer offsets to durable consumers.
+An offset names one entry of the whole log: offsets are unique across partitions and grow in
+append order, so an offset is also a cursor over a source's or a workspace's entries.
+
+Besides the consumers' reads (:meth:`EventLog.read`), the log answers the reads of the API and
+of replays by key: entries by offset, an event by ``messageId``, a source's newest entries, a
+workspace's entries received in a time range. They return entries as appended; the form the
+tracking plans left (changed or blocked payloads) belongs to the protocols capability, which
+the caller asks (:func:`headwater.protocols.governed`).
+
+Implementations: :class:`~headwater.log.postgres.PostgresLog` (default) and
+:class:`~headwater.log.memory.MemoryLog` (tests, a processor without a log server). A NATS
+JetStream implementation maps partitions to subjects and consumer offsets to durable consumers.
 """
 
 from __future__ import annotations
@@ -79,6 +89,41 @@ class EventLog(abc.ABC):
     @abc.abstractmethod
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
         """Entries of ``partition`` with offsets greater than ``after``, oldest first."""
+
+    @abc.abstractmethod
+    async def entries(self, offsets: Sequence[int]) -> list[LogEntry]:
+        """The entries at ``offsets`` (those that exist), oldest first, each once."""
+
+    @abc.abstractmethod
+    async def find(self, workspace_id: int, message_id: str) -> LogEntry | None:
+        """The first entry (lowest offset) with ``message_id`` in ``workspace_id``, or None."""
+
+    @abc.abstractmethod
+    async def newest(
+        self, source_id: int, *, limit: int, before: int | None = None
+    ) -> list[LogEntry]:
+        """``source_id``'s last ``limit`` entries, newest first; with ``before``, only those
+        with smaller offsets (the next page)."""
+
+    @abc.abstractmethod
+    async def following(self, source_id: int, *, after: int, limit: int) -> list[LogEntry]:
+        """``source_id``'s first ``limit`` entries with offsets greater than ``after``, oldest
+        first (a live feed)."""
+
+    @abc.abstractmethod
+    async def received(
+        self,
+        workspace_id: int,
+        *,
+        since: datetime,
+        until: datetime,
+        after: int = 0,
+        sources: Sequence[int] | None = None,
+        limit: int,
+    ) -> list[LogEntry]:
+        """``workspace_id``'s entries received in ``[since, until)`` (``received_at``), of
+        ``sources`` (every source when None), with offsets greater than ``after``, oldest
+        first, at most ``limit``: page by passing the last offset as ``after``."""
 
     @abc.abstractmethod
     async def committed(self, consumer: str, partition: int) -> int:
