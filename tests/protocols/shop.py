@@ -79,7 +79,13 @@ class Shop:
     async def profile_events(self, lookup: str = "user_id:u1") -> dict[str, dict[str, Any]]:
         """The Profile API's events of a profile, by messageId."""
         found = await profiles.events(
-            self.engine, space="default", collection="users", lookup=lookup, limit=100
+            self.engine,
+            self.log,
+            governed=protocols.governed,
+            space="default",
+            collection="users",
+            lookup=lookup,
+            limit=100,
         )
         return {event["messageId"]: event for event in found["data"]}
 

@@ -37,7 +37,9 @@ async def test_profile_events_are_the_governed_events(shop: Shop, mode: str) -> 
         assert violations_of(seen[bad]) == [("pattern_mismatch", "properties.coupon")]
     # the management API's profile view reads the same events
     [pid] = await _profile_ids(shop.engine)
-    detail = await profiles.detail(shop.engine, workspace="default", profile_id=pid)
+    detail = await profiles.detail(
+        shop.engine, shop.log, governed=protocols.governed, workspace="default", profile_id=pid
+    )
     assert {e["message_id"] for e in detail["events"]} == set(seen)
 
 
@@ -143,6 +145,8 @@ async def test_a_destination_replay_sends_the_governed_events(shop: Shop, mode: 
         await connection.execute(text("DELETE FROM deliveries"))
     result = await destinations.replay(
         shop.engine,
+        shop.log,
+        governed=protocols.governed,
         workspace="default",
         destination_id=shop.destination_id,
         since=NOW - timedelta(days=1),

@@ -1,11 +1,12 @@
 """The event log interface and its implementations."""
 
-from headwater.log.base import EventLog, LogEntry, LogRecord
+from headwater.log.base import Amend, EventLog, LogEntry, LogRecord
 from headwater.log.consumer import Consumer, Handler, Isolate, is_transient
 from headwater.log.memory import MemoryLog, MemoryStorage
 from headwater.log.postgres import PostgresLog
 
 __all__ = [
+    "Amend",
     "Consumer",
     "EventLog",
     "Handler",

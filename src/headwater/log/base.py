@@ -15,8 +15,9 @@ append order, so an offset is also a cursor over a source's or a workspace's ent
 Besides the consumers' reads (:meth:`EventLog.read`), the log answers the reads of the API and
 of replays by key: entries by offset, an event by ``messageId``, a source's newest entries, a
 workspace's entries received in a time range. They return entries as appended; the form the
-tracking plans left (changed or blocked payloads) belongs to the protocols capability, which
-the caller asks (:func:`headwater.protocols.governed`).
+tracking plans left (changed or blocked payloads) belongs to the protocols capability: a
+reader that wants it is handed that capability's :data:`Amend` function
+(:func:`headwater.protocols.governed`) by its entry point, capabilities importing no other.
 
 Implementations: :class:`~headwater.log.postgres.PostgresLog` (default) and
 :class:`~headwater.log.memory.MemoryLog` (tests, a processor without a log server). A NATS
@@ -27,16 +28,17 @@ from __future__ import annotations
 
 import abc
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.spec import Event
 
-__all__ = ["EventLog", "LogEntry", "LogRecord"]
+__all__ = ["Amend", "EventLog", "LogEntry", "LogRecord"]
 
 
 class LogRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,6 +64,12 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     timestamp: datetime
     received_at: datetime
     payload: dict[str, Any]
+
+
+Amend = Callable[[asyncpg.Connection, Sequence["LogEntry"]], Awaitable[list["LogEntry"]]]
+"""Entries as a later stage left them, in their order, read on the capabilities' database:
+the tracking plans' governed form (:func:`headwater.protocols.governed`) replaces changed
+payloads and leaves blocked entries out."""
 
 
 class EventLog(abc.ABC):
