@@ -142,3 +142,17 @@ async def test_a_commit_inside_the_callers_transaction_rolls_back_with_it(
     async with log_kit.engine.begin() as connection:
         await log.commit("processor", 1, 10, connection=connection)
     assert await log.committed("processor", 1) == 10
+
+
+async def test_reads_on_the_callers_connection_return_the_same(log_kit: LogKit) -> None:
+    if log_kit.engine is None:
+        pytest.skip(f"{log_kit.name} does not live beside a database")
+    log = log_kit.make()
+    entries = await _mixed(log)
+    offsets = [e.offset for e in entries]
+    since, until = _BASE_TIME, _BASE_TIME + timedelta(minutes=1)
+    async with log_kit.engine.connect() as connection:
+        assert await log.entries(offsets, connection=connection) == entries
+        assert await log.received(
+            1, since=since, until=until, limit=100, connection=connection
+        ) == await log.received(1, since=since, until=until, limit=100)

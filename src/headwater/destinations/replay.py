@@ -79,6 +79,7 @@ async def _replay_range(
                 after=after,
                 sources=destination.sources,
                 limit=_CHUNK,
+                connection=connection,
             )
             if not page:
                 return {"queued": queued, "skipped": skipped}

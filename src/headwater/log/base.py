@@ -99,8 +99,13 @@ class EventLog(abc.ABC):
         """Entries of ``partition`` with offsets greater than ``after``, oldest first."""
 
     @abc.abstractmethod
-    async def entries(self, offsets: Sequence[int]) -> list[LogEntry]:
-        """The entries at ``offsets`` (those that exist), oldest first, each once."""
+    async def entries(
+        self, offsets: Sequence[int], *, connection: AsyncConnection | None = None
+    ) -> list[LogEntry]:
+        """The entries at ``offsets`` (those that exist), oldest first, each once.
+
+        With ``connection`` (the caller's, on the capabilities' database), an implementation
+        living in that database reads on it: no second connection, the caller's snapshot."""
 
     @abc.abstractmethod
     async def find(self, workspace_id: int, message_id: str) -> LogEntry | None:
@@ -128,10 +133,12 @@ class EventLog(abc.ABC):
         after: int = 0,
         sources: Sequence[int] | None = None,
         limit: int,
+        connection: AsyncConnection | None = None,
     ) -> list[LogEntry]:
         """``workspace_id``'s entries received in ``[since, until)`` (``received_at``), of
         ``sources`` (every source when None), with offsets greater than ``after``, oldest
-        first, at most ``limit``: page by passing the last offset as ``after``."""
+        first, at most ``limit``: page by passing the last offset as ``after``.
+        ``connection`` as for :meth:`entries`."""
 
     @abc.abstractmethod
     async def committed(self, consumer: str, partition: int) -> int:

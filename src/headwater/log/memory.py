@@ -97,7 +97,9 @@ class MemoryLog(EventLog):
         found = [e for e in self.storage.partitions.get(partition, ()) if e.offset > after]
         return found[:limit]
 
-    async def entries(self, offsets: Sequence[int]) -> list[LogEntry]:
+    async def entries(
+        self, offsets: Sequence[int], *, connection: AsyncConnection | None = None
+    ) -> list[LogEntry]:
         stored = self.storage.entries
         return [stored[offset] for offset in sorted(set(offsets)) if offset in stored]
 
@@ -131,6 +133,7 @@ class MemoryLog(EventLog):
         after: int = 0,
         sources: Sequence[int] | None = None,
         limit: int,
+        connection: AsyncConnection | None = None,
     ) -> list[LogEntry]:
         found = [
             e

@@ -182,14 +182,22 @@ class PostgresLog(EventLog):
             for row in rows
         ]
 
-    async def _fetch(self, query: str, *args: object) -> list[LogEntry]:
-        async with self._engine.connect() as connection:
-            driver = await driver_connection(connection)
-            rows = await driver.fetch(query, *args)
+    async def _fetch(
+        self, query: str, *args: object, connection: AsyncConnection | None = None
+    ) -> list[LogEntry]:
+        if connection is not None:
+            rows = await (await driver_connection(connection)).fetch(query, *args)
+        else:
+            async with self._engine.connect() as own:
+                rows = await (await driver_connection(own)).fetch(query, *args)
         return [_entry(row) for row in rows]
 
-    async def entries(self, offsets: Sequence[int]) -> list[LogEntry]:
-        return await self._fetch(_ENTRIES, list(offsets)) if offsets else []
+    async def entries(
+        self, offsets: Sequence[int], *, connection: AsyncConnection | None = None
+    ) -> list[LogEntry]:
+        if not offsets:
+            return []
+        return await self._fetch(_ENTRIES, list(offsets), connection=connection)
 
     async def find(self, workspace_id: int, message_id: str) -> LogEntry | None:
         found = await self._fetch(_FIND, workspace_id, message_id)
@@ -212,9 +220,12 @@ class PostgresLog(EventLog):
         after: int = 0,
         sources: Sequence[int] | None = None,
         limit: int,
+        connection: AsyncConnection | None = None,
     ) -> list[LogEntry]:
         chosen = None if sources is None else list(sources)
-        return await self._fetch(_RECEIVED, workspace_id, since, until, after, chosen, limit)
+        return await self._fetch(
+            _RECEIVED, workspace_id, since, until, after, chosen, limit, connection=connection
+        )
 
     async def committed(self, consumer: str, partition: int) -> int:
         async with self._engine.connect() as connection:

@@ -176,11 +176,10 @@ async def events(
     """A profile's events, newest first (Segment: default 10, max 100)."""
     limit = _limit(limit, 100)
     before = _event_cursor(next_token) if next_token else None
-    async with _reading(engine) as connection:
+    async with engine.connect() as own:
+        connection = await driver_connection(own)
         profile = await _profile(connection, space, collection, lookup)
-        found = await timeline(
-            connection, log, governed, profile["id"], limit=limit + 1, before=before
-        )
+        found = await timeline(own, log, governed, profile["id"], limit=limit + 1, before=before)
     page = found[:limit]
     more = None
     if len(found) > limit:
@@ -285,7 +284,8 @@ async def detail(
     """Everything about one profile: traits with their update times, identity graph, merge
     history, account links and the newest events (the management API's profile view)."""
     space_id = await workspace_id(engine, workspace)
-    async with _reading(engine) as connection:
+    async with engine.connect() as own:
+        connection = await driver_connection(own)
         live = None
         for kind in ("user", "account"):
             live = await reads.find_profile(
@@ -301,7 +301,7 @@ async def detail(
         identifiers = await reads.identifiers_of(connection, live, limit=1000, offset=0)
         merges = await reads.merges_of(connection, live)
         linked = await reads.account_links(connection, live, kind=row["kind"])
-        recent = await timeline(connection, log, governed, live, limit=_limit(events_limit, 1000))
+        recent = await timeline(own, log, governed, live, limit=_limit(events_limit, 1000))
     return {
         "id": live,
         "requested_id": profile_id,

@@ -3,20 +3,21 @@ profile's comes from ``profile_events``, the events themselves from the
 :class:`~headwater.log.EventLog`, their governed form from the protocols capability (its
 :data:`~headwater.log.Amend`, handed over by the entry point).
 
-Three round trips a page, whatever its size (the profile's page of keys, the log's entries
-by offset, the governed payloads), where one query joined ``governed_events`` before the
-log could be other than a PostgreSQL table.
+Three round trips a page on one connection, whatever the page's size (the profile's page of
+keys, the log's entries by offset, the governed payloads), where one query joined
+``governed_events`` before the log could be other than a PostgreSQL table.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log import Amend, EventLog, LogEntry
 from headwater.profiles import reads
+from headwater.storage import driver_connection
 
 __all__ = ["TimelineEvent", "timeline"]
 
@@ -30,7 +31,7 @@ class TimelineEvent(msgspec.Struct, frozen=True):
 
 
 async def timeline(
-    connection: asyncpg.Connection,
+    connection: AsyncConnection,
     log: EventLog,
     governed: Amend,
     profile_id: str,
@@ -40,14 +41,17 @@ async def timeline(
 ) -> list[TimelineEvent]:
     """Up to ``limit`` of the profile's events, newest first (by ``(timestamp, messageId)``),
     after the cursor ``before``. An event a plan blocked after the profile took it in is left
-    out, and the page filled from further events, as a join on ``governed_events`` did."""
+    out, and the page filled from further events, as a join on ``governed_events`` did.
+    Every read runs on ``connection`` (the log's too, where it lives in the database)."""
+    driver = await driver_connection(connection)
     found: list[TimelineEvent] = []
     while len(found) < limit:
         wanted = limit - len(found)
-        keys = await reads.profile_events(connection, profile_id, limit=wanted, before=before)
+        keys = await reads.profile_events(driver, profile_id, limit=wanted, before=before)
         if not keys:
             break
-        entries = await governed(connection, await log.entries([key["seq"] for key in keys]))
+        offsets = [key["seq"] for key in keys]
+        entries = await governed(driver, await log.entries(offsets, connection=connection))
         by_offset = {entry.offset: entry for entry in entries}
         found += [
             TimelineEvent(key["timestamp"], key["message_id"], by_offset[key["seq"]])

@@ -195,7 +195,8 @@ async def govern(
     """Record what the plans made of log entries: ``(offset, workspace, payload)`` for each
     entry changed (the payload as governed) or blocked (None), replacing what an earlier
     delivery of the entry recorded; ``cleared``: offsets of entries that pass unchanged now
-    (redelivered after their plan changed), whose rows go. :func:`governed` and the view ``governed_events`` read them.
+    (redelivered after their plan changed), whose rows go. :func:`governed` and the view
+    ``governed_events`` read them.
 
     Unlike the other functions here, it runs outside any transaction and commits: one
     statement, its own transaction, committed as the processor's are (``synchronous_commit``
