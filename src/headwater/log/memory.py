@@ -21,6 +21,7 @@ between the two commits may lose one side).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -65,6 +66,9 @@ class MemoryStorage:
 
 
 class MemoryLog(EventLog):
+    """The log in this process's memory. A partition's reads are a binary search; the reads by
+    source and time range scan every entry (tests, small runs)."""
+
     def __init__(self, partitions: int, *, storage: MemoryStorage | None = None) -> None:
         super().__init__(partitions)
         self.storage = MemoryStorage() if storage is None else storage
@@ -94,8 +98,9 @@ class MemoryLog(EventLog):
             waiter.set()
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
-        found = [e for e in self.storage.partitions.get(partition, ()) if e.offset > after]
-        return found[:limit]
+        entries = self.storage.partitions.get(partition, [])
+        start = bisect.bisect_right(entries, after, key=_offset)
+        return entries[start : start + limit]
 
     async def entries(
         self, offsets: Sequence[int], *, connection: AsyncConnection | None = None
@@ -213,6 +218,10 @@ class MemoryLog(EventLog):
 
     async def close(self) -> None:
         self.storage.waiters.discard(self._appended)
+
+
+def _offset(entry: LogEntry) -> int:
+    return entry.offset
 
 
 def _entry(partition: int, offset: int, record: LogRecord, payload: dict[str, Any]) -> LogEntry:
