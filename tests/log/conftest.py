@@ -4,6 +4,8 @@ Each implementation is built by a :class:`LogKit`, which can make several log ob
 same storage (a new object stands for a new process: a restarted consumer, a second owner).
 Adding an implementation (NATS JetStream) means adding its name to ``IMPLEMENTATIONS`` and a
 branch in ``log_kit``; the tests use only the :class:`~headwater.log.EventLog` interface.
+The memory log is given the database too: what it appends or commits inside a caller's
+transaction takes effect when that transaction commits.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.log import EventLog, PostgresLog
+from headwater.log import EventLog, MemoryLog, MemoryStorage, PostgresLog
 from headwater.storage import create_engine
 
-IMPLEMENTATIONS = ["postgres"]
+IMPLEMENTATIONS = ["postgres", "memory"]
 PARTITIONS = 4
 
 
@@ -32,19 +34,25 @@ class LogKit:
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 async def log_kit(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[LogKit]:
-    if request.param != "postgres":
+    if request.param not in IMPLEMENTATIONS:
         raise NotImplementedError(request.param)
     # A pool as large as the concurrent-append test needs: one connection per appender.
     engine = create_engine(database_url, pool_size=20)
     made: list[EventLog] = []
 
+    storage = MemoryStorage()
+
     def make(partitions: int = PARTITIONS) -> EventLog:
-        log = PostgresLog(engine, partitions)
+        log: EventLog
+        if request.param == "memory":
+            log = MemoryLog(partitions, storage=storage)
+        else:
+            log = PostgresLog(engine, partitions)
         made.append(log)
         return log
 
     try:
-        yield LogKit(name="postgres", make=make, engine=engine)
+        yield LogKit(name=request.param, make=make, engine=engine)
     finally:
         for log in made:
             await log.close()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log import Consumer, LogEntry
 from tests.log.conftest import LogKit
 from tests.log.test_contract import make_record
+
+# PostgreSQL behaviour (transactions, outages, the database's errors): not part of the contract.
+pytestmark = pytest.mark.parametrize("log_kit", ["postgres"], indirect=True)
 
 
 async def test_a_batch_commits_without_waiting_for_the_wal_flush_and_only_the_batch(

@@ -13,6 +13,9 @@ from headwater.log import Consumer, LogEntry, is_transient
 from tests.log.conftest import LogKit
 from tests.log.test_contract import make_record
 
+# PostgreSQL behaviour (transactions, the database's errors): not part of the contract.
+postgres_only = pytest.mark.parametrize("log_kit", ["postgres"], indirect=True)
+
 
 class Handled:
     """A handler that fails on the batches holding ``poison`` (with ``error``) and otherwise
@@ -34,6 +37,7 @@ class Handled:
         self.isolated.append((entry.message_id, error))
 
 
+@postgres_only
 async def test_the_entries_failing_alone_are_isolated_and_the_others_handled(
     log_kit: LogKit,
 ) -> None:
@@ -52,6 +56,7 @@ async def test_the_entries_failing_alone_are_isolated_and_the_others_handled(
     assert await consumer.drain() == 0  # the offset passed every entry
 
 
+@postgres_only
 async def test_an_outage_fails_the_batch_without_isolating_anything(log_kit: LogKit) -> None:
     assert log_kit.engine is not None
     log = log_kit.make()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater import audiences, profiles, protocols
 from headwater.audiences import AudienceStage
 from headwater.destinations import RoutingStage
-from headwater.log import LogRecord, PostgresLog
+from headwater.log import EventLog, LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
@@ -33,9 +33,11 @@ class Shop:
     (no delivery workers run: deliveries stay queued, where the test reads them) and the
     processor's stages."""
 
-    def __init__(self, engine: AsyncEngine, settings: Settings, source_id: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, settings: Settings, source_id: int, log: EventLog | None = None
+    ) -> None:
         self.engine, self.settings, self.source_id = engine, settings, source_id
-        self.log = PostgresLog(engine, settings.log_partitions)
+        self.log = PostgresLog(engine, settings.log_partitions) if log is None else log
         self.processor = Processor(
             engine=engine,
             log=self.log,
@@ -79,7 +81,13 @@ class Shop:
     async def profile_events(self, lookup: str = "user_id:u1") -> dict[str, dict[str, Any]]:
         """The Profile API's events of a profile, by messageId."""
         found = await profiles.events(
-            self.engine, space="default", collection="users", lookup=lookup, limit=100
+            self.engine,
+            self.log,
+            governed=protocols.governed,
+            space="default",
+            collection="users",
+            lookup=lookup,
+            limit=100,
         )
         return {event["messageId"]: event for event in found["data"]}
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import audiences, destinations, profiles, protocols, workspaces
+from headwater.log import MemoryLog
 from tests.protocols.plans import BAD_ORDER, COUPON_X, GOOD_ORDER
 from tests.protocols.shop import MODES, NOW, Shop, violations_of
 
@@ -37,7 +38,9 @@ async def test_profile_events_are_the_governed_events(shop: Shop, mode: str) -> 
         assert violations_of(seen[bad]) == [("pattern_mismatch", "properties.coupon")]
     # the management API's profile view reads the same events
     [pid] = await _profile_ids(shop.engine)
-    detail = await profiles.detail(shop.engine, workspace="default", profile_id=pid)
+    detail = await profiles.detail(
+        shop.engine, shop.log, governed=protocols.governed, workspace="default", profile_id=pid
+    )
     assert {e["message_id"] for e in detail["events"]} == set(seen)
 
 
@@ -143,6 +146,8 @@ async def test_a_destination_replay_sends_the_governed_events(shop: Shop, mode: 
         await connection.execute(text("DELETE FROM deliveries"))
     result = await destinations.replay(
         shop.engine,
+        shop.log,
+        governed=protocols.governed,
         workspace="default",
         destination_id=shop.destination_id,
         since=NOW - timedelta(days=1),
@@ -202,3 +207,40 @@ async def _all_profile_events(shop: Shop) -> set[str]:
     async with shop.engine.connect() as connection:
         rows = await connection.execute(text("SELECT message_id FROM profile_events"))
         return {row.message_id for row in rows}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_processor_and_the_readers_run_on_the_memory_log(shop: Shop, mode: str) -> None:
+    """The stages, the Profile API's events, the profile view and a destination replay, on a
+    :class:`~headwater.log.MemoryLog`: none of them reads the PostgreSQL log's table."""
+    memory = Shop(shop.engine, shop.settings, shop.source_id, log=MemoryLog(4))
+    memory.destination_id = shop.destination_id
+    await memory.connect(mode)
+    good, bad = await memory.send(GOOD_ORDER, BAD_ORDER)
+    async with shop.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM events")) == 0
+
+    seen = await memory.profile_events()
+    assert seen[good]["properties"] == {"order_id": "o1"}
+    assert (bad in seen) == (mode != "block")
+    [pid] = await _profile_ids(shop.engine)
+    detail = await profiles.detail(
+        shop.engine, memory.log, governed=protocols.governed, workspace="default", profile_id=pid
+    )
+    assert {e["message_id"] for e in detail["events"]} == set(seen)
+
+    first = await memory.queued()
+    assert set(first) == set(seen)
+    async with shop.engine.begin() as connection:  # as if delivered
+        await connection.execute(text("DELETE FROM deliveries"))
+    result = await destinations.replay(
+        shop.engine,
+        memory.log,
+        governed=protocols.governed,
+        workspace="default",
+        destination_id=shop.destination_id,
+        since=NOW - timedelta(days=1),
+        until=datetime.now(UTC) + timedelta(minutes=1),
+    )
+    assert result["queued"] == len(first)
+    assert await memory.queued() == first

@@ -1,6 +1,7 @@
 """Seeing the data: an event as stored, a source's live feed, rejections, duplicates, counts.
 
-Every function returns plain JSON-ready values (what the API and the CLI print).
+Every function returns plain JSON-ready values (what the API and the CLI print). Events are
+read through the :class:`~headwater.log.EventLog`, as appended (before tracking plans).
 """
 
 from __future__ import annotations
@@ -10,58 +11,63 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.activity import store
 from headwater.activity.store import GroupBy, Interval
 from headwater.errors import BadRequest, NotFound
+from headwater.log import EventLog, LogEntry
 from headwater.spec import format_timestamp
 from headwater.workspaces import get_source, list_workspaces
 
 __all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
 
 
-def _event(row: Row[Any]) -> dict[str, Any]:
+def _event(entry: LogEntry) -> dict[str, Any]:
     return {
-        "offset": row.seq,
-        "partition": row.partition,
-        "sourceId": row.source_id,
-        "messageId": row.message_id,
-        "type": row.type,
-        "name": row.name,
-        "receivedAt": format_timestamp(row.received_at),
-        "payload": row.payload,
+        "offset": entry.offset,
+        "partition": entry.partition,
+        "sourceId": entry.source_id,
+        "messageId": entry.message_id,
+        "type": entry.type,
+        "name": entry.name,
+        "receivedAt": format_timestamp(entry.received_at),
+        "payload": entry.payload,
     }
 
 
 async def get_event(
-    engine: AsyncEngine, *, message_id: str, workspace: str = "default"
+    engine: AsyncEngine, log: EventLog, *, message_id: str, workspace: str = "default"
 ) -> dict[str, Any]:
     """The stored, normalised event with ``message_id`` in ``workspace``."""
-    async with engine.connect() as connection:
-        row = await store.event_by_message_id(
-            connection, workspace=workspace, message_id=message_id
-        )
-    if row is None:
+    space = await _workspace_id(engine, workspace, required=False)
+    entry = None if space is None else await log.find(space, message_id)
+    if entry is None:
         raise NotFound("event_not_found", f"no event {message_id!r} in workspace {workspace!r}")
-    return _event(row)
+    return _event(entry)
 
 
 async def latest(
-    engine: AsyncEngine, *, source_id: int, limit: int = 50, before: int | None = None
+    engine: AsyncEngine,
+    log: EventLog,
+    *,
+    source_id: int,
+    limit: int = 50,
+    before: int | None = None,
 ) -> list[dict[str, Any]]:
     """A source's newest events, newest first; page with ``before`` (an offset)."""
     await get_source(engine, source_id)
-    async with engine.connect() as connection:
-        rows = await store.latest_events(
-            connection, source_id=source_id, limit=_limit(limit), before=before
-        )
-    return [_event(row) for row in rows]
+    entries = await log.newest(source_id, limit=_limit(limit), before=before)
+    return [_event(entry) for entry in entries]
 
 
 async def follow(
-    engine: AsyncEngine, *, source_id: int, after: int | None = None, poll_seconds: float = 0.5
+    engine: AsyncEngine,
+    log: EventLog,
+    *,
+    source_id: int,
+    after: int | None = None,
+    poll_seconds: float = 0.5,
 ) -> AsyncIterator[dict[str, Any]]:
     """Yield a source's events as they arrive, oldest first, forever.
 
@@ -69,18 +75,14 @@ async def follow(
     """
     await get_source(engine, source_id)
     if after is None:
-        async with engine.connect() as connection:
-            newest = await store.latest_events(connection, source_id=source_id, limit=1)
-        after = newest[0].seq if newest else 0
+        newest = await log.newest(source_id, limit=1)
+        after = newest[0].offset if newest else 0
     while True:
-        async with engine.connect() as connection:
-            rows = await store.latest_events(
-                connection, source_id=source_id, limit=500, after=after
-            )
-        for row in rows:
-            after = row.seq
-            yield _event(row)
-        if not rows:
+        entries = await log.following(source_id, after=after, limit=500)
+        for entry in entries:
+            after = entry.offset
+            yield _event(entry)
+        if not entries:
             await asyncio.sleep(poll_seconds)
 
 
@@ -162,12 +164,18 @@ async def counts(
     return result
 
 
-async def _workspace_id(engine: AsyncEngine, slug: str | None) -> int | None:
+async def _workspace_id(
+    engine: AsyncEngine, slug: str | None, *, required: bool = True
+) -> int | None:
+    """The id of workspace ``slug`` (None for no slug); an unknown one is a 404 when
+    ``required``, else None."""
     if slug is None:
         return None
     for workspace in await list_workspaces(engine):
         if workspace.slug == slug:
             return workspace.id
+    if not required:
+        return None
     raise NotFound("workspace_not_found", f"no workspace {slug!r}")
 
 

@@ -1,4 +1,5 @@
-"""Reading what collection stored: events, rejections and counts. Queries take a connection."""
+"""Reading what collection recorded beside the log: rejections and counts. Queries take a
+connection. (Events are read through the :class:`~headwater.log.EventLog`.)"""
 
 from __future__ import annotations
 
@@ -8,44 +9,12 @@ from typing import Any, Literal
 from sqlalchemy import Row, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.storage.tables import event_counts, events, rejections, workspaces
+from headwater.storage.tables import event_counts, rejections
 
-__all__ = ["count_rows", "event_by_message_id", "latest_events", "rejection_rows"]
+__all__ = ["count_rows", "rejection_rows"]
 
 Interval = Literal["minute", "hour", "day"]
 GroupBy = Literal["source", "event"]
-
-
-async def event_by_message_id(
-    connection: AsyncConnection, *, workspace: str, message_id: str
-) -> Row[Any] | None:
-    query = (
-        select(events)
-        .join(workspaces, workspaces.c.id == events.c.workspace_id)
-        .where(workspaces.c.slug == workspace, events.c.message_id == message_id)
-        .order_by(events.c.seq)
-        .limit(1)
-    )
-    return (await connection.execute(query)).first()
-
-
-async def latest_events(
-    connection: AsyncConnection,
-    *,
-    source_id: int,
-    limit: int,
-    before: int | None = None,
-    after: int | None = None,
-) -> list[Row[Any]]:
-    """Newest first; with ``after``, the events after that offset, oldest first (for feeds)."""
-    query = select(events).where(events.c.source_id == source_id).limit(limit)
-    if after is not None:
-        query = query.where(events.c.seq > after).order_by(events.c.seq)
-    else:
-        if before is not None:
-            query = query.where(events.c.seq < before)
-        query = query.order_by(events.c.seq.desc())
-    return list(await connection.execute(query))
 
 
 async def rejection_rows(

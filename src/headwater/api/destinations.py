@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from headwater import destinations
+from headwater import destinations, protocols
 from headwater.api.auth import admin
 from headwater.api.params import BigId, Cursor, Id, Moment
 from headwater.runtime import Runtime
@@ -226,6 +226,8 @@ async def replay(
     received in ``[since, until)`` again for this destination."""
     return await destinations.replay(
         runtime.database.engine,
+        runtime.log,
+        governed=protocols.governed,
         workspace=workspace,
         destination_id=destination_id,
         since=body.since,

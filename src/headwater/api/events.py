@@ -24,7 +24,7 @@ Admin = Annotated[Runtime, Depends(admin)]
 async def get_event(message_id: str, runtime: Admin, workspace: str = "default") -> dict[str, Any]:
     """An event by messageId, as stored (normalised)."""
     return await activity.get_event(
-        runtime.database.engine, message_id=message_id, workspace=workspace
+        runtime.database.engine, runtime.log, message_id=message_id, workspace=workspace
     )
 
 
@@ -37,7 +37,7 @@ async def latest_events(
 ) -> list[dict[str, Any]]:
     """A source's newest events, newest first; page with ``before`` (an offset)."""
     return await activity.latest(
-        runtime.database.engine, source_id=source_id, limit=limit, before=before
+        runtime.database.engine, runtime.log, source_id=source_id, limit=limit, before=before
     )
 
 
@@ -55,9 +55,9 @@ async def live(
     if start is None:
         # Fix "now" before answering: an event sent once the client sees the stream open
         # must be in the feed, which it was not when follow() chose "now" lazily.
-        newest = await activity.latest(engine, source_id=source_id, limit=1)
+        newest = await activity.latest(engine, runtime.log, source_id=source_id, limit=1)
         start = newest[0]["offset"] if newest else 0
-    feed = activity.follow(engine, source_id=source_id, after=start)
+    feed = activity.follow(engine, runtime.log, source_id=source_id, after=start)
     return StreamingResponse(
         _frames(feed), media_type="text/event-stream", headers={"cache-control": "no-cache"}
     )

@@ -16,9 +16,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater import audiences, profiles, workspaces
+from headwater import audiences, profiles, protocols, workspaces
 from headwater.api.auth import runtime
 from headwater.errors import BadRequest, NotFound, Unauthorized
+from headwater.log import EventLog
 from headwater.runtime import Runtime
 
 __all__ = ["DEFAULT_LIMIT", "PREFIX", "check_access", "encode", "read", "router"]
@@ -104,6 +105,7 @@ _TRAIT_CLASSES: dict[str, tuple[str, ...]] = {
 
 async def read(
     engine: AsyncEngine,
+    log: EventLog,
     tail: str,
     *,
     space: str,
@@ -143,8 +145,19 @@ async def read(
             computed=partial(audiences.profile_traits, kinds=kinds),
             stored=not trait_class,
         )
-    page = profiles.events if tail == "events" else profiles.external_ids
-    return await page(
+    if tail == "events":
+        return await profiles.events(
+            engine,
+            log,
+            governed=protocols.governed,
+            space=space,
+            collection=kind,
+            lookup=lookup,
+            limit=size,
+            next_token=next_token,
+            url=url,
+        )
+    return await profiles.external_ids(
         engine,
         space=space,
         collection=kind,
@@ -177,6 +190,7 @@ async def traits(
     return _json(
         await read(
             current.database.engine,
+            current.log,
             "traits",
             space=space,
             collection=collection,
@@ -203,6 +217,7 @@ async def events(
     return _json(
         await read(
             current.database.engine,
+            current.log,
             "events",
             space=space,
             collection=collection,
@@ -227,6 +242,7 @@ async def external_ids(
     return _json(
         await read(
             current.database.engine,
+            current.log,
             "external_ids",
             space=space,
             collection=collection,
@@ -245,6 +261,7 @@ async def links(
     return _json(
         await read(
             current.database.engine,
+            current.log,
             "links",
             space=space,
             collection=collection,
@@ -261,6 +278,7 @@ async def metadata(
     return _json(
         await read(
             current.database.engine,
+            current.log,
             "metadata",
             space=space,
             collection=collection,

@@ -87,6 +87,7 @@ class ProfileApp:
             await check_access(self._runtime, self._verified, authorization, space)
             body = await read(
                 self._runtime.database.engine,
+                self._runtime.log,
                 tail,
                 space=space,
                 collection=collection,

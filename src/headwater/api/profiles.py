@@ -9,7 +9,7 @@ import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from headwater import profiles, workspaces
+from headwater import profiles, protocols, workspaces
 from headwater.api.auth import admin
 from headwater.errors import BadRequest
 from headwater.runtime import Runtime
@@ -72,7 +72,12 @@ async def profile(
     A merged-away id answers with the survivor (``id``) beside the ``requested_id``.
     """
     return await profiles.detail(
-        runtime.database.engine, workspace=workspace, profile_id=profile_id, events_limit=events
+        runtime.database.engine,
+        runtime.log,
+        governed=protocols.governed,
+        workspace=workspace,
+        profile_id=profile_id,
+        events_limit=events,
     )
 
 

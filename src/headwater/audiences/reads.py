@@ -13,6 +13,7 @@ import asyncpg
 from headwater.audiences.activation import Identity
 from headwater.audiences.evaluate import EventData
 from headwater.audiences.values import decode
+from headwater.log.relation import GOVERNED_EVENTS
 
 __all__ = [
     "due",
@@ -193,7 +194,7 @@ async def events_of(
     rows = await connection.fetch(
         "SELECT pe.profile_id, pe.message_id, pe.type, pe.name, pe.timestamp,"
         " (e.payload -> 'properties')::text FROM profile_events pe"
-        " JOIN governed_events e ON e.seq = pe.seq"
+        f" JOIN {GOVERNED_EVENTS} e ON e.seq = pe.seq"
         " WHERE pe.profile_id = ANY($1::text[])"
         " AND (pe.name = ANY($2::text[]) OR pe.type = ANY($3::text[]))"
         " AND ($4::timestamptz IS NULL OR pe.timestamp >= $4)",

@@ -37,6 +37,7 @@ from headwater.audiences.conditions import (
 )
 from headwater.audiences.traits import TraitDefinition
 from headwater.audiences.values import encode, split_path
+from headwater.log.relation import GOVERNED_EVENTS
 
 __all__ = ["Query", "Refs", "audience_query", "trait_query"]
 
@@ -215,7 +216,7 @@ class _Compiler:
         first = self.event_filter(c.first, c.window, "f", "fe")
         then = self.event_filter(c.then, None, "t", "te")
         follows = (
-            "EXISTS (SELECT 1 FROM profile_events t JOIN governed_events te ON te.seq = t.seq"
+            f"EXISTS (SELECT 1 FROM profile_events t JOIN {GOVERNED_EVENTS} te ON te.seq = t.seq"
             f" WHERE t.profile_id = {p}.id AND {then} AND t.message_id <> f.message_id"
             f" AND t.timestamp BETWEEN f.timestamp AND f.timestamp + {within})"
         )
@@ -223,7 +224,7 @@ class _Compiler:
             now = self.q.param(self.now, "timestamptz")
             follows = f"NOT {follows} AND f.timestamp + {within} <= {now}"
         return (
-            "EXISTS (SELECT 1 FROM profile_events f JOIN governed_events fe ON fe.seq = f.seq"
+            f"EXISTS (SELECT 1 FROM profile_events f JOIN {GOVERNED_EVENTS} fe ON fe.seq = f.seq"
             f" WHERE f.profile_id = {p}.id AND {first} AND {follows})"
         )
 
@@ -247,7 +248,7 @@ def audience_query(
         columns = ", ".join(
             f"count(*) FILTER (WHERE {f}) AS c{i}" for i, f in enumerate(compiler.counts)
         )
-        events = " JOIN governed_events e ON e.seq = pe.seq" if compiler.needs_payload else ""
+        events = f" JOIN {GOVERNED_EVENTS} e ON e.seq = pe.seq" if compiler.needs_payload else ""
         bases = " OR ".join(f"({b})" for b in compiler.bases)
         head = (
             f"WITH agg AS MATERIALIZED (SELECT pe.profile_id, {columns} FROM profile_events pe"
@@ -283,7 +284,7 @@ def trait_query(definition: TraitDefinition, *, workspace_id: int, now: datetime
     selected = compiler.event_filter(definition, definition.window, "pe", "e")
     kind = definition.kind
     x = "" if definition.property is None else compiler.property("e.payload", definition.property)
-    events = " JOIN governed_events e ON e.seq = pe.seq" if compiler.needs_payload else ""
+    events = f" JOIN {GOVERNED_EVENTS} e ON e.seq = pe.seq" if compiler.needs_payload else ""
     source = (
         f"FROM profile_events pe{events}"
         f" WHERE pe.workspace_id = {query.param(workspace_id, 'int')} AND pe.kind = 'user'"

@@ -4,9 +4,10 @@
 {"queued": 120, "skipped": 0}
 
 Dead letters go back into the queue as they were sent (the shape after filters), due now,
-and leave the dead-letter list. A time range rereads the event log (``events``) between
-``since`` and ``until`` (by ``receivedAt``) from the destination's sources and routes each
-event again through the destination's *current* integrations check, consent and filters.
+and leave the dead-letter list. A time range rereads the event log between ``since`` and
+``until`` (by ``receivedAt``) from the destination's sources, as the tracking plans left it
+(``governed``: :func:`headwater.protocols.governed`), and routes each event again through the
+destination's *current* integrations check, consent and filters.
 Either way a message still queued for the destination is not queued twice; a message
 delivered before is sent again (that is the point of a replay), with the same messageId for
 the receiver to deduplicate on.
@@ -16,33 +17,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.destinations import queue, store
 from headwater.destinations.service import find
 from headwater.destinations.stage import Route, route_entries
 from headwater.errors import BadRequest
-from headwater.log import LogEntry
+from headwater.log import Amend, EventLog
 from headwater.storage import driver_connection
 
 __all__ = ["replay"]
 
 _CHUNK = 1000
 
-_READ = """
-SELECT partition, seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_id,
-       timestamp, received_at, payload
-FROM governed_events
-WHERE workspace_id = :workspace AND received_at >= :since AND received_at < :until
-  AND seq > :after AND (CAST(:sources AS integer[]) IS NULL OR source_id = ANY(:sources))
-ORDER BY seq LIMIT :limit
-"""
-
 
 async def replay(
     engine: AsyncEngine,
+    log: EventLog,
     *,
+    governed: Amend,
     workspace: str,
     destination_id: int,
     since: datetime | None = None,
@@ -62,52 +55,39 @@ async def replay(
         return {"queued": queued, "skipped": 0}
     if since is None or until is None or since >= until:
         raise BadRequest("invalid_range", "a time range needs since < until")
-    return await _replay_range(engine, workspace, destination_id, since, until)
+    return await _replay_range(engine, log, governed, workspace, destination_id, since, until)
 
 
 async def _replay_range(
-    engine: AsyncEngine, workspace: str, destination_id: int, since: datetime, until: datetime
+    engine: AsyncEngine,
+    log: EventLog,
+    governed: Amend,
+    workspace: str,
+    destination_id: int,
+    since: datetime,
+    until: datetime,
 ) -> dict[str, int]:
     queued = skipped = 0
     after = 0
     while True:
         async with engine.begin() as connection:
             destination = await find(connection, workspace, destination_id)
-            rows = list(
-                await connection.execute(
-                    text(_READ),
-                    {
-                        "workspace": destination.workspace_id,
-                        "since": since,
-                        "until": until,
-                        "after": after,
-                        "sources": destination.sources,
-                        "limit": _CHUNK,
-                    },
-                )
+            page = await log.received(
+                destination.workspace_id,
+                since=since,
+                until=until,
+                after=after,
+                sources=destination.sources,
+                limit=_CHUNK,
+                connection=connection,
             )
-            if not rows:
+            if not page:
                 return {"queued": queued, "skipped": skipped}
-            entries = [
-                LogEntry(
-                    partition=r.partition,
-                    offset=r.seq,
-                    workspace_id=r.workspace_id,
-                    source_id=r.source_id,
-                    message_id=r.message_id,
-                    type=r.type,
-                    name=r.name,
-                    user_id=r.user_id,
-                    anonymous_id=r.anonymous_id,
-                    timestamp=r.timestamp,
-                    received_at=r.received_at,
-                    payload=r.payload,
-                )
-                for r in rows
-            ]
-            after = entries[-1].offset
+            after = page[-1].offset
+            driver = await driver_connection(connection)
+            # Blocked events are left out, as if never received; they count as nothing.
+            entries = await governed(driver, page)
             batch = route_entries(entries, {destination.workspace_id: [Route.of(destination)]})
             found = batch.get(destination_id, queue.Enqueued())
             skipped += len(entries) - len(found.rows)
-            driver = await driver_connection(connection)
             queued += await queue.enqueue(driver, batch)

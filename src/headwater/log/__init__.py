@@ -1,16 +1,22 @@
 """The event log interface and its implementations."""
 
-from headwater.log.base import EventLog, LogEntry, LogRecord
+from headwater.log.base import Amend, EventLog, LogEntry, LogRecord
 from headwater.log.consumer import Consumer, Handler, Isolate, is_transient
+from headwater.log.memory import MemoryLog, MemoryStorage
 from headwater.log.postgres import PostgresLog
+from headwater.log.relation import GOVERNED_EVENTS
 
 __all__ = [
+    "GOVERNED_EVENTS",
+    "Amend",
     "Consumer",
     "EventLog",
     "Handler",
     "Isolate",
     "LogEntry",
     "LogRecord",
+    "MemoryLog",
+    "MemoryStorage",
     "PostgresLog",
     "is_transient",
 ]

@@ -9,24 +9,36 @@ must be idempotent (the ``messageId`` is the key).
 Several processes consume together through leases: :meth:`EventLog.claim` hands each live
 owner a fair share of the partitions; a crashed owner's leases expire and move to the others.
 
-Implementations: :class:`~headwater.log.postgres.PostgresLog` (default). A NATS JetStream
-implementation maps partitions to subjects and consumer offsets to durable consumers.
+An offset names one entry of the whole log: offsets are unique across partitions and grow in
+append order, so an offset is also a cursor over a source's or a workspace's entries.
+
+Besides the consumers' reads (:meth:`EventLog.read`), the log answers the reads of the API and
+of replays by key: entries by offset, an event by ``messageId``, a source's newest entries, a
+workspace's entries received in a time range. They return entries as appended; the form the
+tracking plans left (changed or blocked payloads) belongs to the protocols capability: a
+reader that wants it is handed that capability's :data:`Amend` function
+(:func:`headwater.protocols.governed`) by its entry point, capabilities importing no other.
+
+Implementations: :class:`~headwater.log.postgres.PostgresLog` (default) and
+:class:`~headwater.log.memory.MemoryLog` (tests, a processor without a log server). A NATS
+JetStream implementation maps partitions to subjects and consumer offsets to durable consumers.
 """
 
 from __future__ import annotations
 
 import abc
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.spec import Event
 
-__all__ = ["EventLog", "LogEntry", "LogRecord"]
+__all__ = ["Amend", "EventLog", "LogEntry", "LogRecord"]
 
 
 class LogRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +66,12 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     payload: dict[str, Any]
 
 
+Amend = Callable[[asyncpg.Connection, Sequence["LogEntry"]], Awaitable[list["LogEntry"]]]
+"""Entries as a later stage left them, in their order, read on the capabilities' database:
+the tracking plans' governed form (:func:`headwater.protocols.governed`) replaces changed
+payloads and leaves blocked entries out."""
+
+
 class EventLog(abc.ABC):
     """Append-only, partitioned, with durable consumer offsets and partition leases."""
 
@@ -79,6 +97,48 @@ class EventLog(abc.ABC):
     @abc.abstractmethod
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
         """Entries of ``partition`` with offsets greater than ``after``, oldest first."""
+
+    @abc.abstractmethod
+    async def entries(
+        self, offsets: Sequence[int], *, connection: AsyncConnection | None = None
+    ) -> list[LogEntry]:
+        """The entries at ``offsets`` (those that exist), oldest first, each once.
+
+        With ``connection`` (the caller's, on the capabilities' database), an implementation
+        living in that database reads on it: no second connection, the caller's snapshot."""
+
+    @abc.abstractmethod
+    async def find(self, workspace_id: int, message_id: str) -> LogEntry | None:
+        """The first entry (lowest offset) with ``message_id`` in ``workspace_id``, or None."""
+
+    @abc.abstractmethod
+    async def newest(
+        self, source_id: int, *, limit: int, before: int | None = None
+    ) -> list[LogEntry]:
+        """``source_id``'s last ``limit`` entries, newest first; with ``before``, only those
+        with smaller offsets (the next page)."""
+
+    @abc.abstractmethod
+    async def following(self, source_id: int, *, after: int, limit: int) -> list[LogEntry]:
+        """``source_id``'s first ``limit`` entries with offsets greater than ``after``, oldest
+        first (a live feed)."""
+
+    @abc.abstractmethod
+    async def received(
+        self,
+        workspace_id: int,
+        *,
+        since: datetime,
+        until: datetime,
+        after: int = 0,
+        sources: Sequence[int] | None = None,
+        limit: int,
+        connection: AsyncConnection | None = None,
+    ) -> list[LogEntry]:
+        """``workspace_id``'s entries received in ``[since, until)`` (``received_at``), of
+        ``sources`` (every source when None), with offsets greater than ``after``, oldest
+        first, at most ``limit``: page by passing the last offset as ``after``.
+        ``connection`` as for :meth:`entries`."""
 
     @abc.abstractmethod
     async def committed(self, consumer: str, partition: int) -> int:

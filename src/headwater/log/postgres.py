@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -72,6 +73,48 @@ SELECT seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_
 FROM events WHERE (partition, seq) > ($1::smallint, $2::bigint) AND partition <= $1::smallint
 ORDER BY partition, seq LIMIT $3
 """
+
+# The reads by key (the API's and replays'), each one range or probe of an index of events:
+# (seq), (workspace_id, message_id), (source_id, seq); a time range walks (seq) in order.
+_COLUMNS = (
+    "partition, seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_id,"
+    " timestamp, received_at, payload"
+)
+_ENTRIES = f"SELECT {_COLUMNS} FROM events WHERE seq = ANY($1::bigint[]) ORDER BY seq"
+_FIND = (
+    f"SELECT {_COLUMNS} FROM events WHERE workspace_id = $1 AND message_id = $2"
+    " ORDER BY seq LIMIT 1"
+)
+_NEWEST = (
+    f"SELECT {_COLUMNS} FROM events WHERE source_id = $1"
+    " AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $2"
+)
+_FOLLOWING = (
+    f"SELECT {_COLUMNS} FROM events WHERE source_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+)
+_RECEIVED = (
+    f"SELECT {_COLUMNS} FROM events WHERE workspace_id = $1 AND received_at >= $2"
+    " AND received_at < $3 AND seq > $4 AND ($5::integer[] IS NULL OR source_id = ANY($5))"
+    " ORDER BY seq LIMIT $6"
+)
+
+
+def _entry(row: asyncpg.Record) -> LogEntry:
+    """An entry from a row of ``_COLUMNS``."""
+    return LogEntry(
+        partition=row[0],
+        offset=row[1],
+        workspace_id=row[2],
+        source_id=row[3],
+        message_id=row[4],
+        type=row[5],
+        name=row[6],
+        user_id=row[7],
+        anonymous_id=row[8],
+        timestamp=row[9],
+        received_at=row[10],
+        payload=row[11],
+    )
 
 
 class PostgresLog(EventLog):
@@ -138,6 +181,51 @@ class PostgresLog(EventLog):
             )
             for row in rows
         ]
+
+    async def _fetch(
+        self, query: str, *args: object, connection: AsyncConnection | None = None
+    ) -> list[LogEntry]:
+        if connection is not None:
+            rows = await (await driver_connection(connection)).fetch(query, *args)
+        else:
+            async with self._engine.connect() as own:
+                rows = await (await driver_connection(own)).fetch(query, *args)
+        return [_entry(row) for row in rows]
+
+    async def entries(
+        self, offsets: Sequence[int], *, connection: AsyncConnection | None = None
+    ) -> list[LogEntry]:
+        if not offsets:
+            return []
+        return await self._fetch(_ENTRIES, list(offsets), connection=connection)
+
+    async def find(self, workspace_id: int, message_id: str) -> LogEntry | None:
+        found = await self._fetch(_FIND, workspace_id, message_id)
+        return found[0] if found else None
+
+    async def newest(
+        self, source_id: int, *, limit: int, before: int | None = None
+    ) -> list[LogEntry]:
+        return await self._fetch(_NEWEST, source_id, limit, before)
+
+    async def following(self, source_id: int, *, after: int, limit: int) -> list[LogEntry]:
+        return await self._fetch(_FOLLOWING, source_id, after, limit)
+
+    async def received(
+        self,
+        workspace_id: int,
+        *,
+        since: datetime,
+        until: datetime,
+        after: int = 0,
+        sources: Sequence[int] | None = None,
+        limit: int,
+        connection: AsyncConnection | None = None,
+    ) -> list[LogEntry]:
+        chosen = None if sources is None else list(sources)
+        return await self._fetch(
+            _RECEIVED, workspace_id, since, until, after, chosen, limit, connection=connection
+        )
 
     async def committed(self, consumer: str, partition: int) -> int:
         async with self._engine.connect() as connection:

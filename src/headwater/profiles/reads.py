@@ -120,13 +120,12 @@ async def identifiers_of(
 
 
 _EVENTS = (
-    "SELECT pe.timestamp, pe.message_id, e.seq, e.source_id, e.received_at, e.payload"
-    " FROM profile_events pe JOIN governed_events e ON e.seq = pe.seq"
-    " WHERE pe.profile_id = $1{before}"
-    " ORDER BY pe.timestamp DESC, pe.message_id DESC LIMIT $2"
+    "SELECT timestamp, message_id, seq FROM profile_events"
+    " WHERE profile_id = $1{before}"
+    " ORDER BY timestamp DESC, message_id DESC LIMIT $2"
 )
 _EVENTS_FIRST = _EVENTS.format(before="")
-_EVENTS_BEFORE = _EVENTS.format(before=" AND (pe.timestamp, pe.message_id) < ($3, $4)")
+_EVENTS_BEFORE = _EVENTS.format(before=" AND (timestamp, message_id) < ($3, $4)")
 
 
 async def profile_events(
@@ -136,7 +135,8 @@ async def profile_events(
     limit: int,
     before: tuple[datetime, str] | None = None,
 ) -> list[asyncpg.Record]:
-    """The profile's events, newest first, with their stored payloads."""
+    """The profile's events, newest first: ``timestamp``, ``message_id`` and ``seq`` (the log
+    offset, where :func:`headwater.profiles.timeline.timeline` reads the event)."""
     if before is None:
         return await connection.fetch(_EVENTS_FIRST, profile_id, limit)
     return await connection.fetch(_EVENTS_BEFORE, profile_id, limit, before[0], before[1])

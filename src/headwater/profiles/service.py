@@ -19,7 +19,9 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.errors import BadRequest, NotFound
+from headwater.log import Amend, EventLog
 from headwater.profiles import reads
+from headwater.profiles.timeline import timeline
 from headwater.spec import format_timestamp, parse_timestamp
 from headwater.storage import driver_connection
 
@@ -161,7 +163,9 @@ async def traits(
 
 async def events(
     engine: AsyncEngine,
+    log: EventLog,
     *,
+    governed: Amend,
     space: str,
     collection: Collection,
     lookup: str,
@@ -172,14 +176,15 @@ async def events(
     """A profile's events, newest first (Segment: default 10, max 100)."""
     limit = _limit(limit, 100)
     before = _event_cursor(next_token) if next_token else None
-    async with _reading(engine) as connection:
+    async with engine.connect() as own:
+        connection = await driver_connection(own)
         profile = await _profile(connection, space, collection, lookup)
-        rows = await reads.profile_events(connection, profile["id"], limit=limit + 1, before=before)
-    page = rows[:limit]
+        found = await timeline(own, log, governed, profile["id"], limit=limit + 1, before=before)
+    page = found[:limit]
     more = None
-    if len(rows) > limit:
-        more = _encode(_precise(page[-1]["timestamp"]), page[-1]["message_id"])
-    return {"data": [row["payload"] for row in page], "cursor": _cursor(url, more)}
+    if len(found) > limit:
+        more = _encode(_precise(page[-1].timestamp), page[-1].message_id)
+    return {"data": [event.entry.payload for event in page], "cursor": _cursor(url, more)}
 
 
 def _precise(value: datetime) -> str:
@@ -268,12 +273,19 @@ async def metadata(
 
 
 async def detail(
-    engine: AsyncEngine, *, workspace: str, profile_id: str, events_limit: int = 50
+    engine: AsyncEngine,
+    log: EventLog,
+    *,
+    governed: Amend,
+    workspace: str,
+    profile_id: str,
+    events_limit: int = 50,
 ) -> dict[str, Any]:
     """Everything about one profile: traits with their update times, identity graph, merge
     history, account links and the newest events (the management API's profile view)."""
     space_id = await workspace_id(engine, workspace)
-    async with _reading(engine) as connection:
+    async with engine.connect() as own:
+        connection = await driver_connection(own)
         live = None
         for kind in ("user", "account"):
             live = await reads.find_profile(
@@ -289,7 +301,7 @@ async def detail(
         identifiers = await reads.identifiers_of(connection, live, limit=1000, offset=0)
         merges = await reads.merges_of(connection, live)
         linked = await reads.account_links(connection, live, kind=row["kind"])
-        timeline = await reads.profile_events(connection, live, limit=_limit(events_limit, 1000))
+        recent = await timeline(own, log, governed, live, limit=_limit(events_limit, 1000))
     return {
         "id": live,
         "requested_id": profile_id,
@@ -325,13 +337,13 @@ async def detail(
         ],
         "events": [
             {
-                "offset": e["seq"],
-                "message_id": e["message_id"],
-                "timestamp": format_timestamp(e["timestamp"]),
-                "type": e["payload"].get("type"),
-                "name": e["payload"].get("event") or e["payload"].get("name"),
+                "offset": e.entry.offset,
+                "message_id": e.message_id,
+                "timestamp": format_timestamp(e.timestamp),
+                "type": e.entry.payload.get("type"),
+                "name": e.entry.payload.get("event") or e.entry.payload.get("name"),
             }
-            for e in timeline
+            for e in recent
         ],
     }
 

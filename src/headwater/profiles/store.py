@@ -10,6 +10,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from headwater.log.relation import GOVERNED_EVENTS
+
 __all__ = [
     "ProfileEvent",
     "ProfileRow",
@@ -270,13 +272,16 @@ async def profile_identifiers(
 async def component_rows(
     connection: asyncpg.Connection, profile_ids: Iterable[str]
 ) -> list[asyncpg.Record]:
-    """The profile events of ``profile_ids`` with what a replay needs."""
+    """The profile events of ``profile_ids`` with what a replay needs: a set read over many
+    profiles' events inside the processor's transaction, so on the log's named relation
+    (:mod:`headwater.log.relation`), in one round trip."""
     return await connection.fetch(
         "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
         " pe.seq, e.source_id, e.payload FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
         " LATERAL (SELECT * FROM profile_events"
         ' WHERE profile_id = k.id COLLATE "C" OFFSET 0) AS pe,'
-        " LATERAL (SELECT source_id, payload FROM governed_events WHERE seq = pe.seq LIMIT 1) AS e",
+        f" LATERAL (SELECT source_id, payload FROM {GOVERNED_EVENTS} WHERE seq = pe.seq LIMIT 1)"
+        " AS e",
         _json(sorted(set(profile_ids))),
     )
 

@@ -11,6 +11,7 @@ from headwater.protocols.quality import (
     replay,
     violations,
 )
+from headwater.protocols.records import governed
 from headwater.protocols.service import (
     connect_source,
     create_plan,
@@ -43,6 +44,7 @@ __all__ = [
     "forward",
     "generate",
     "get_plan",
+    "governed",
     "import_plan",
     "list_connections",
     "list_plans",

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from headwater.log import LogEntry
 from headwater.protocols.observe import ObservedRow
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "add_violations",
     "connections",
     "govern",
+    "governed",
     "plan_document",
     "progress",
     "quarantine",
@@ -193,7 +195,8 @@ async def govern(
     """Record what the plans made of log entries: ``(offset, workspace, payload)`` for each
     entry changed (the payload as governed) or blocked (None), replacing what an earlier
     delivery of the entry recorded; ``cleared``: offsets of entries that pass unchanged now
-    (redelivered after their plan changed), whose rows go. ``governed_events`` reads them.
+    (redelivered after their plan changed), whose rows go. :func:`governed` and the view
+    ``governed_events`` read them.
 
     Unlike the other functions here, it runs outside any transaction and commits: one
     statement, its own transaction, committed as the processor's are (``synchronous_commit``
@@ -210,3 +213,30 @@ async def govern(
         ).decode(),
         sorted(cleared),
     )
+
+
+async def governed(driver: asyncpg.Connection, entries: Sequence[LogEntry]) -> list[LogEntry]:
+    """``entries`` as the tracking plans left them, in their order: an entry a plan changed
+    carries the payload as governed, one it blocked is left out, the others are as read from
+    the log. One round trip on ``governed_payloads`` (small: only the entries a plan changed
+    or blocked have a row), whatever the log's implementation.
+
+    >>> await governed(driver, await log.entries([12, 13]))   # 13 was blocked
+    [LogEntry(offset=12, ...)]
+    """
+    if not entries:
+        return []
+    rows = await driver.fetch(
+        "SELECT seq, payload FROM governed_payloads WHERE seq = ANY($1::bigint[])",
+        [entry.offset for entry in entries],
+    )
+    if not rows:
+        return list(entries)
+    found: dict[int, dict[str, Any] | None] = {row[0]: row[1] for row in rows}
+    kept = []
+    for entry in entries:
+        if entry.offset not in found:
+            kept.append(entry)
+        elif (payload := found[entry.offset]) is not None:
+            kept.append(msgspec.structs.replace(entry, payload=payload))
+    return kept

@@ -13,9 +13,10 @@ For each batch, inside the processor's transaction:
    quarantine row released;
 4. the governed form of every changed or blocked message (its payload as governed, or a blocked
    marker) is committed to ``governed_payloads`` before the later stages run, in a transaction
-   of its own: every reader after the processor reads events through the ``governed_events``
-   view, never the log's payloads as sent. Nearly every message passes unchanged and writes
-   nothing there.
+   of its own: every reader after the processor reads events in that form, never the log's
+   payloads as sent (through :func:`~headwater.protocols.governed`, or the log's named
+   relation ``governed_events``). Nearly every message passes unchanged and writes nothing
+   there.
 
 Idempotent: effects are recorded only for entries after the partition's mark in
 ``protocols_progress``, which moves in the same transaction; a redelivered entry is checked
