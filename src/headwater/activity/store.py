@@ -8,7 +8,9 @@ from typing import Any, Literal
 from sqlalchemy import Row, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.storage.tables import event_counts, events, rejections, workspaces
+from headwater.collect.tables import event_counts, rejections
+from headwater.log.tables import events
+from headwater.workspaces.tables import workspaces
 
 __all__ = ["count_rows", "event_by_message_id", "latest_events", "rejection_rows"]
 

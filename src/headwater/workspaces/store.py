@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.storage.tables import access_tokens, admin_tokens, sources, workspaces
 from headwater.workspaces.model import Source, Workspace
+from headwater.workspaces.tables import access_tokens, admin_tokens, sources, workspaces
 
 __all__ = [
     "access_token_workspace",
