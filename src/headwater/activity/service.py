@@ -17,7 +17,7 @@ from headwater.activity import store
 from headwater.activity.store import GroupBy, Interval
 from headwater.errors import BadRequest, NotFound
 from headwater.spec import format_timestamp
-from headwater.workspaces import get_source, list_workspaces
+from headwater.workspaces import get_source, workspace_id
 
 __all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
 
@@ -165,10 +165,8 @@ async def counts(
 async def _workspace_id(engine: AsyncEngine, slug: str | None) -> int | None:
     if slug is None:
         return None
-    for workspace in await list_workspaces(engine):
-        if workspace.slug == slug:
-            return workspace.id
-    raise NotFound("workspace_not_found", f"no workspace {slug!r}")
+    async with engine.connect() as connection:
+        return await workspace_id(connection, slug)
 
 
 def _aware(value: datetime | None) -> datetime | None:

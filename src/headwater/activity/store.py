@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Row, func, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.collect.tables import event_counts, rejections
 from headwater.log.tables import events
+from headwater.storage import Transaction
 from headwater.workspaces.tables import workspaces
 
 __all__ = ["count_rows", "event_by_message_id", "latest_events", "rejection_rows"]
@@ -19,7 +19,7 @@ GroupBy = Literal["source", "event"]
 
 
 async def event_by_message_id(
-    connection: AsyncConnection, *, workspace: str, message_id: str
+    connection: Transaction, *, workspace: str, message_id: str
 ) -> Row[Any] | None:
     query = (
         select(events)
@@ -32,7 +32,7 @@ async def event_by_message_id(
 
 
 async def latest_events(
-    connection: AsyncConnection,
+    connection: Transaction,
     *,
     source_id: int,
     limit: int,
@@ -51,7 +51,7 @@ async def latest_events(
 
 
 async def rejection_rows(
-    connection: AsyncConnection,
+    connection: Transaction,
     *,
     workspace_id: int | None,
     source_id: int | None,
@@ -69,7 +69,7 @@ async def rejection_rows(
 
 
 async def count_rows(
-    connection: AsyncConnection,
+    connection: Transaction,
     *,
     workspace_id: int | None,
     source_id: int | None,

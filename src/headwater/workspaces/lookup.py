@@ -1,0 +1,28 @@
+"""The one lookup of a workspace by its slug, for every capability that scopes by workspace.
+
+>>> async with engine.connect() as transaction:
+...     workspace = await workspace_id(transaction, "default")   # NotFound (404) if none
+"""
+
+from __future__ import annotations
+
+from headwater.errors import NotFound
+from headwater.storage import Transaction
+from headwater.workspaces import store
+
+__all__ = ["find_workspace_id", "workspace_id"]
+
+
+async def find_workspace_id(transaction: Transaction, slug: str) -> int | None:
+    """The id of the workspace ``slug``, None when there is none (for callers that answer
+    something else than :func:`workspace_id`'s 404, such as the Profile API's ``space``)."""
+    return await store.workspace_id(transaction, slug)
+
+
+async def workspace_id(transaction: Transaction, slug: str) -> int:
+    """The id of the workspace ``slug``; ``NotFound("workspace_not_found")`` when there is
+    none, the same error for every workspace-scoped resource. One round trip."""
+    found = await store.workspace_id(transaction, slug)
+    if found is None:
+        raise NotFound("workspace_not_found", f"no workspace {slug!r}")
+    return found
