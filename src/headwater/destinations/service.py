@@ -189,7 +189,7 @@ async def _own_sources(
     connection: AsyncConnection, workspace: str, workspace_id: int, sources: list[int] | None
 ) -> None:
     """404, as for an unknown source, unless every source is the workspace's own."""
-    foreign = await store.foreign_sources(connection, workspace_id, sources or [])
+    foreign = await workspaces.foreign_sources(connection, workspace_id, sources or [])
     if foreign:
         raise NotFound("source_not_found", f"no source {foreign[0]} in {workspace!r}")
 

@@ -19,7 +19,6 @@ __all__ = [
     "dead_letters",
     "delete_destination",
     "destinations",
-    "foreign_sources",
     "get_destination",
     "insert_destination",
     "latest_errors",
@@ -51,20 +50,6 @@ def _destination(row: Row[Any]) -> Destination:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
-
-
-async def foreign_sources(
-    connection: Transaction, workspace_id: int, source_ids: list[int]
-) -> list[int]:
-    """The ids among ``source_ids`` that are no source of the workspace, in their order."""
-    if not source_ids:
-        return []
-    owned = await connection.scalars(
-        text("SELECT id FROM sources WHERE workspace_id = :workspace AND id = ANY(:ids)"),
-        {"workspace": workspace_id, "ids": [i for i in source_ids if -(2**31) <= i < 2**31]},
-    )
-    mine = set(owned)
-    return [i for i in source_ids if i not in mine]
 
 
 async def destinations(

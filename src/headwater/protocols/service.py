@@ -239,7 +239,7 @@ def _connection(row: Row[Any]) -> dict[str, Any]:
 
 async def require_source(connection: AsyncConnection, workspace_id: int, source_id: int) -> None:
     """404 unless ``source_id`` belongs to the workspace."""
-    if await store.source_workspace(connection, source_id) != workspace_id:
+    if await workspaces.source_workspace_id(connection, source_id) != workspace_id:
         raise NotFound("source_not_found", f"no source {source_id} in this workspace")
 
 

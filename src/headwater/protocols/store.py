@@ -28,7 +28,6 @@ __all__ = [
     "plans",
     "quarantined",
     "set_quarantine_status",
-    "source_workspace",
     "upsert_connection",
     "version",
     "versions",
@@ -42,13 +41,6 @@ _json = msgspec.json.Encoder()
 
 def _encode(value: Any) -> str:
     return _json.encode(value).decode()
-
-
-async def source_workspace(connection: Transaction, source_id: int) -> int | None:
-    found = await connection.scalar(
-        text("SELECT workspace_id FROM sources WHERE id = :id"), {"id": source_id}
-    )
-    return None if found is None else int(found)
 
 
 _PLAN = (

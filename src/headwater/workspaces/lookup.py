@@ -1,4 +1,5 @@
-"""The one lookup of a workspace by its slug, for every capability that scopes by workspace.
+"""Lookups of workspaces and sources in the caller's transaction, for every capability that
+scopes by workspace: the one lookup of a workspace by its slug, and the sources' workspaces.
 
 >>> async with engine.connect() as transaction:
 ...     workspace = await workspace_id(transaction, "default")   # NotFound (404) if none
@@ -9,8 +10,9 @@ from __future__ import annotations
 from headwater.errors import NotFound
 from headwater.storage import Transaction
 from headwater.workspaces import store
+from headwater.workspaces.store import foreign_sources, source_workspace_id
 
-__all__ = ["find_workspace_id", "workspace_id"]
+__all__ = ["find_workspace_id", "foreign_sources", "source_workspace_id", "workspace_id"]
 
 
 async def find_workspace_id(transaction: Transaction, slug: str) -> int | None:

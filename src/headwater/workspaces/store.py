@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, text, update
 
 from headwater.storage import Transaction, driver_connection
 from headwater.workspaces.model import Source, Workspace
@@ -13,6 +13,7 @@ from headwater.workspaces.tables import access_tokens, admin_tokens, sources, wo
 __all__ = [
     "access_token_workspace",
     "count_workspaces",
+    "foreign_sources",
     "get_source",
     "insert_access_token",
     "insert_admin_token",
@@ -21,6 +22,7 @@ __all__ = [
     "list_sources",
     "list_workspaces",
     "source_by_write_key",
+    "source_workspace_id",
     "token_exists",
     "update_source",
     "workspace_id",
@@ -73,6 +75,27 @@ async def workspace_id(connection: Transaction, slug: str) -> int | None:
 
 
 _WORKSPACE_ID = "SELECT id FROM workspaces WHERE slug = $1"
+
+
+async def source_workspace_id(connection: Transaction, source_id: int) -> int | None:
+    found = await connection.scalar(
+        text("SELECT workspace_id FROM sources WHERE id = :id"), {"id": source_id}
+    )
+    return None if found is None else int(found)
+
+
+async def foreign_sources(
+    connection: Transaction, workspace_id: int, source_ids: list[int]
+) -> list[int]:
+    """The ids among ``source_ids`` that are no source of the workspace, in their order."""
+    if not source_ids:
+        return []
+    owned = await connection.scalars(
+        text("SELECT id FROM sources WHERE workspace_id = :workspace AND id = ANY(:ids)"),
+        {"workspace": workspace_id, "ids": [i for i in source_ids if -(2**31) <= i < 2**31]},
+    )
+    mine = set(owned)
+    return [i for i in source_ids if i not in mine]
 
 
 async def list_workspaces(connection: Transaction) -> list[Workspace]:
