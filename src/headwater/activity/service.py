@@ -18,7 +18,7 @@ from headwater.activity.store import GroupBy, Interval
 from headwater.errors import BadRequest, NotFound
 from headwater.log import EventLog, LogEntry
 from headwater.spec import format_timestamp
-from headwater.workspaces import get_source, list_workspaces
+from headwater.workspaces import find_workspace_id, get_source, workspace_id
 
 __all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
 
@@ -171,12 +171,10 @@ async def _workspace_id(
     ``required``, else None."""
     if slug is None:
         return None
-    for workspace in await list_workspaces(engine):
-        if workspace.slug == slug:
-            return workspace.id
-    if not required:
-        return None
-    raise NotFound("workspace_not_found", f"no workspace {slug!r}")
+    async with engine.connect() as connection:
+        if required:
+            return await workspace_id(connection, slug)
+        return await find_workspace_id(connection, slug)
 
 
 def _aware(value: datetime | None) -> datetime | None:

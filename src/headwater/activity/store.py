@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Row, func, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.storage.tables import event_counts, rejections
+from headwater.collect.tables import event_counts, rejections
+from headwater.storage import Transaction
 
 __all__ = ["count_rows", "rejection_rows"]
 
@@ -18,7 +18,7 @@ GroupBy = Literal["source", "event"]
 
 
 async def rejection_rows(
-    connection: AsyncConnection,
+    connection: Transaction,
     *,
     workspace_id: int | None,
     source_id: int | None,
@@ -36,7 +36,7 @@ async def rejection_rows(
 
 
 async def count_rows(
-    connection: AsyncConnection,
+    connection: Transaction,
     *,
     workspace_id: int | None,
     source_id: int | None,

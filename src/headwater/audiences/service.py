@@ -26,12 +26,13 @@ import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater import workspaces
 from headwater.audiences import reads, store
 from headwater.audiences.catalog import Catalog, Parsed, is_realtime, parse
 from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, DefinitionError
 from headwater.audiences.sql import Query, audience_query, trait_query
 from headwater.errors import BadRequest, Conflict, NotFound
-from headwater.storage import driver_connection
+from headwater.storage import begin
 from headwater.workspaces import check_name
 
 __all__ = [
@@ -55,17 +56,17 @@ _WHAT = {"audience": "an audience", "trait": "a computed trait"}
 @asynccontextmanager
 async def _transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     async with engine.begin() as connection:
-        driver = await driver_connection(connection)
-        if not driver.is_in_transaction():
-            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
-        yield driver
+        yield await begin(connection)
 
 
-async def _workspace(driver: asyncpg.Connection, slug: str) -> int:
-    found = await store.workspace_id(driver, slug)
-    if found is None:
-        raise NotFound("workspace_not_found", f"no workspace {slug}")
-    return found
+@asynccontextmanager
+async def _in_workspace(
+    engine: AsyncEngine, slug: str
+) -> AsyncIterator[tuple[asyncpg.Connection, int]]:
+    """A transaction and the id of the workspace ``slug`` (404 when there is none)."""
+    async with engine.begin() as connection:
+        driver = await begin(connection)
+        yield driver, await workspaces.workspace_id(connection, slug)
 
 
 def _public(c: store.Computation) -> dict[str, Any]:
@@ -118,8 +119,7 @@ async def create(
         raise BadRequest("invalid_subject", "computed traits are computed for users")
     check_name(name, what=_WHAT[kind])
     parsed = _parsed(kind, definition)
-    async with _transaction(engine) as driver:
-        ws = await _workspace(driver, workspace)
+    async with _in_workspace(engine, workspace) as (driver, ws):
         existing = await store.computations(driver, ws)
         if any(c.key == key for c in existing):
             raise Conflict("key_taken", f"the key {key} is taken in this workspace")
@@ -144,8 +144,7 @@ async def update(
     engine: AsyncEngine, *, workspace: str, kind: str, key: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
     """Change name, description, definition, destinations or enabled (key and subject stay)."""
-    async with _transaction(engine) as driver:
-        ws = await _workspace(driver, workspace)
+    async with _in_workspace(engine, workspace) as (driver, ws):
         current = await _one(driver, ws, kind, key)
         if changes.get("name") is not None:
             check_name(changes["name"], what=_WHAT[kind])
@@ -161,8 +160,7 @@ async def update(
 
 async def delete(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> dict[str, Any]:
     """Remove it; members exit (cause ``deleted``). Audiences naming it must change first."""
-    async with _transaction(engine) as driver:
-        ws = await _workspace(driver, workspace)
+    async with _in_workspace(engine, workspace) as (driver, ws):
         current = await _one(driver, ws, kind, key)
         dependents = Catalog.of(await store.computations(driver, ws)).dependents(key)
         if dependents:
@@ -173,8 +171,8 @@ async def delete(engine: AsyncEngine, *, workspace: str, kind: str, key: str) ->
 
 
 async def get(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> dict[str, Any]:
-    async with _transaction(engine) as driver:
-        found = await _one(driver, await _workspace(driver, workspace), kind, key)
+    async with _in_workspace(engine, workspace) as (driver, ws):
+        found = await _one(driver, ws, kind, key)
         count = await driver.fetchval(
             "SELECT count(*) FROM computed_values WHERE computation_id = $1", found.id
         )
@@ -183,8 +181,8 @@ async def get(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> di
 
 async def list_computations(engine: AsyncEngine, *, workspace: str, kind: str) -> list[Any]:
     """Every audience (or computed trait) of the workspace, by key, with its size."""
-    async with _transaction(engine) as driver:
-        found = await store.computations(driver, await _workspace(driver, workspace), kind=kind)
+    async with _in_workspace(engine, workspace) as (driver, ws):
+        found = await store.computations(driver, ws, kind=kind)
         rows = await driver.fetch(
             "SELECT computation_id, count(*) FROM computed_values"
             " WHERE computation_id = ANY($1::bigint[]) GROUP BY 1",
@@ -219,8 +217,7 @@ async def preview(
     query as the recompute) and a sample of members with their values."""
     parsed = _parsed(kind, definition)
     started = time.perf_counter()
-    async with _transaction(engine) as driver:
-        ws = await _workspace(driver, workspace)
+    async with _in_workspace(engine, workspace) as (driver, ws):
         catalog = Catalog.of(await store.computations(driver, ws))
         _check(catalog, "", subject, parsed)
         query = _query(catalog, parsed, workspace_id=ws, subject=subject, now=datetime.now(UTC))
@@ -285,8 +282,7 @@ async def recompute(
     """Recompute one computation, or every one of the workspace, each in its own
     transaction; cause ``recompute``. Computed traits go first, then audiences after those
     they name; up to ``parallel`` independent ones run at once."""
-    async with _transaction(engine) as driver:
-        ws = await _workspace(driver, workspace)
+    async with _in_workspace(engine, workspace) as (driver, ws):
         catalog = Catalog.of(await store.computations(driver, ws))
     rounds = catalog.levels()
     if key is not None:
@@ -311,8 +307,8 @@ async def recompute(
 async def recompute_order(engine: AsyncEngine, *, workspace: str) -> list[list[dict[str, str]]]:
     """The rounds :func:`recompute` runs in, as ``{"key", "kind"}``: a client that recomputes
     one key at a time in this order (to show progress) gets what recomputing all does."""
-    async with _transaction(engine) as driver:
-        catalog = Catalog.of(await store.computations(driver, await _workspace(driver, workspace)))
+    async with _in_workspace(engine, workspace) as (driver, ws):
+        catalog = Catalog.of(await store.computations(driver, ws))
     return [
         [{"key": p.key, "kind": "trait" if p.audience is None else "audience"} for p in rounds]
         for rounds in catalog.levels()
@@ -349,8 +345,8 @@ async def members(
     limit: int = 100,
 ) -> dict[str, Any]:
     """A page of members (or values) in profile id order; ``next_cursor`` is null at the end."""
-    async with _transaction(engine) as driver:
-        found = await _one(driver, await _workspace(driver, workspace), kind, key)
+    async with _in_workspace(engine, workspace) as (driver, ws):
+        found = await _one(driver, ws, kind, key)
         rows = await reads.members(driver, found.id, after=cursor, limit=limit)
     return {
         "data": rows,
@@ -368,8 +364,8 @@ async def changes(
     limit: int = 100,
 ) -> dict[str, Any]:
     """The computation's changes, newest first; ``next_cursor`` goes back as ``before``."""
-    async with _transaction(engine) as driver:
-        found = await _one(driver, await _workspace(driver, workspace), kind, key)
+    async with _in_workspace(engine, workspace) as (driver, ws):
+        found = await _one(driver, ws, kind, key)
         rows = await reads.history(driver, computation_id=found.id, before=before, limit=limit)
     return {"data": rows, "next_cursor": rows[-1]["id"] if len(rows) == limit else None}
 
@@ -385,8 +381,7 @@ async def memberships(
     """A profile's audiences, computed-trait values and history of changes (newest first).
 
     A merged-away profile id answers for the profile it was merged into."""
-    async with _transaction(engine) as driver:
-        ws = await _workspace(driver, workspace)
+    async with _in_workspace(engine, workspace) as (driver, ws):
         row = await driver.fetchrow(
             "SELECT id, merged_into FROM profiles WHERE id = $1 AND workspace_id = $2",
             profile_id,

@@ -35,7 +35,7 @@ from headwater.audiences.catalog import Catalog, Parsed
 from headwater.audiences.conditions import EventCondition, EventSpec, FunnelCondition, walk
 from headwater.audiences.evaluate import EventData, Subject, compute, evaluate
 from headwater.log import LogEntry
-from headwater.storage import driver_connection
+from headwater.storage import begin
 
 __all__ = ["AudienceStage"]
 
@@ -57,9 +57,7 @@ class AudienceStage:
     async def process(
         self, entries: Sequence[LogEntry], connection: AsyncConnection
     ) -> Sequence[LogEntry]:
-        driver = await driver_connection(connection)
-        if not driver.is_in_transaction():
-            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+        driver = await begin(connection)
         by_workspace: dict[int, list[str]] = {}
         for entry in entries:
             by_workspace.setdefault(entry.workspace_id, []).append(entry.message_id)

@@ -30,7 +30,6 @@ __all__ = [
     "mark_computed",
     "mark_delivered",
     "update",
-    "workspace_id",
 ]
 
 LOCK_CLASS = 0x6175
@@ -70,11 +69,6 @@ def _computation(row: asyncpg.Record) -> Computation:
     values["definition"] = decode(values["definition"])
     values["destinations"] = decode(values["destinations"])
     return Computation(**values)
-
-
-async def workspace_id(connection: asyncpg.Connection, slug: str) -> int | None:
-    found: int | None = await connection.fetchval("SELECT id FROM workspaces WHERE slug = $1", slug)
-    return found
 
 
 async def computations(

@@ -20,7 +20,7 @@ import pydantic
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from headwater import __version__
+from headwater import __version__, workspaces
 from headwater.destinations import queue, store
 from headwater.destinations.base import Connector
 from headwater.destinations.connectors import CONNECTORS
@@ -29,7 +29,7 @@ from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
-from headwater.storage import driver_connection
+from headwater.storage import begin
 from headwater.workspaces import check_name
 
 __all__ = [
@@ -179,7 +179,7 @@ def _checked(
 async def find(connection: AsyncConnection, workspace: str, destination_id: int) -> Destination:
     """The workspace's destination, or 404."""
     found = await store.get_destination(connection, destination_id)
-    workspace_id = await store.workspace_id(connection, workspace)
+    workspace_id = await workspaces.find_workspace_id(connection, workspace)
     if found is None or found.workspace_id != workspace_id:
         raise NotFound("destination_not_found", f"no destination {destination_id} in {workspace!r}")
     return found
@@ -189,7 +189,7 @@ async def _own_sources(
     connection: AsyncConnection, workspace: str, workspace_id: int, sources: list[int] | None
 ) -> None:
     """404, as for an unknown source, unless every source is the workspace's own."""
-    foreign = await store.foreign_sources(connection, workspace_id, sources or [])
+    foreign = await workspaces.foreign_sources(connection, workspace_id, sources or [])
     if foreign:
         raise NotFound("source_not_found", f"no source {foreign[0]} in {workspace!r}")
 
@@ -216,9 +216,7 @@ async def create_destination(
     columns = _checked(filters if filters is not None else [], delivery or {}, categories, sources)
     try:
         async with engine.begin() as connection:
-            workspace_id = await store.workspace_id(connection, workspace)
-            if workspace_id is None:
-                raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+            workspace_id = await workspaces.workspace_id(connection, workspace)
             await _own_sources(connection, workspace, workspace_id, columns.get("sources"))
             box = await load_box(connection, settings.secret_key)
             destination_id = await store.insert_destination(
@@ -315,9 +313,7 @@ async def _merged_config(
 
 async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[dict[str, Any]]:
     async with engine.connect() as connection:
-        workspace_id = await store.workspace_id(connection, workspace)
-        if workspace_id is None:
-            raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         found = await store.destinations(connection, workspace_id=workspace_id)
     return [view(d, workspace) for d in found]
 
@@ -380,9 +376,7 @@ async def enqueue_event(
     """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
     destination in the caller's transaction, without routing; False if that messageId is
     queued for it already."""
-    driver = await driver_connection(connection)
-    if not driver.is_in_transaction():
-        await connection.exec_driver_sql("SELECT 1")
+    driver = await begin(connection)
     user_key = event.get("userId") or event.get("anonymousId")
     enqueued = queue.Enqueued(
         rows=[

@@ -26,7 +26,7 @@ from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import Destination, Filter
 from headwater.destinations.routing import decide
 from headwater.log import LogEntry
-from headwater.storage import driver_connection
+from headwater.storage import begin
 
 __all__ = ["Route", "RoutingStage", "route_entries"]
 
@@ -104,9 +104,7 @@ class RoutingStage:
             return entries
         batch = route_entries(entries, routes)
         if batch:
-            driver = await driver_connection(connection)
-            if not driver.is_in_transaction():
-                await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+            driver = await begin(connection)
             await queue.enqueue(driver, batch)
         return entries
 

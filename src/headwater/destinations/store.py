@@ -11,15 +11,14 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Row, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.destinations.model import Destination
+from headwater.storage import Transaction
 
 __all__ = [
     "dead_letters",
     "delete_destination",
     "destinations",
-    "foreign_sources",
     "get_destination",
     "insert_destination",
     "latest_errors",
@@ -28,7 +27,6 @@ __all__ = [
     "stats",
     "trim_errors",
     "update_destination",
-    "workspace_id",
 ]
 
 _COLUMNS = (
@@ -54,29 +52,8 @@ def _destination(row: Row[Any]) -> Destination:
     )
 
 
-async def workspace_id(connection: AsyncConnection, slug: str) -> int | None:
-    value = await connection.scalar(
-        text("SELECT id FROM workspaces WHERE slug = :slug"), {"slug": slug}
-    )
-    return int(value) if value is not None else None
-
-
-async def foreign_sources(
-    connection: AsyncConnection, workspace_id: int, source_ids: list[int]
-) -> list[int]:
-    """The ids among ``source_ids`` that are no source of the workspace, in their order."""
-    if not source_ids:
-        return []
-    owned = await connection.scalars(
-        text("SELECT id FROM sources WHERE workspace_id = :workspace AND id = ANY(:ids)"),
-        {"workspace": workspace_id, "ids": [i for i in source_ids if -(2**31) <= i < 2**31]},
-    )
-    mine = set(owned)
-    return [i for i in source_ids if i not in mine]
-
-
 async def destinations(
-    connection: AsyncConnection, *, workspace_id: int | None = None, enabled: bool | None = None
+    connection: Transaction, *, workspace_id: int | None = None, enabled: bool | None = None
 ) -> list[Destination]:
     """Destinations of one workspace (or all), optionally only enabled or disabled ones."""
     rows = await connection.execute(
@@ -90,7 +67,7 @@ async def destinations(
     return [_destination(row) for row in rows]
 
 
-async def get_destination(connection: AsyncConnection, destination_id: int) -> Destination | None:
+async def get_destination(connection: Transaction, destination_id: int) -> Destination | None:
     row = (
         await connection.execute(
             text(f"SELECT {_COLUMNS} FROM destinations WHERE id = :id"), {"id": destination_id}
@@ -113,7 +90,7 @@ def _param(name: str) -> str:
     return f"CAST(:{name} AS jsonb)" if name in _JSON_COLUMNS else f":{name}"
 
 
-async def insert_destination(connection: AsyncConnection, **values: Any) -> int:
+async def insert_destination(connection: Transaction, **values: Any) -> int:
     """Insert a destination (columns as keyword arguments); return its id."""
     names = ", ".join(values)
     params = ", ".join(_param(name) for name in values)
@@ -125,9 +102,7 @@ async def insert_destination(connection: AsyncConnection, **values: Any) -> int:
     )
 
 
-async def update_destination(
-    connection: AsyncConnection, destination_id: int, **values: Any
-) -> bool:
+async def update_destination(connection: Transaction, destination_id: int, **values: Any) -> bool:
     if not values:
         return True
     assignments = ", ".join(f"{name} = {_param(name)}" for name in values)
@@ -138,7 +113,7 @@ async def update_destination(
     return bool(result.rowcount)
 
 
-async def delete_destination(connection: AsyncConnection, destination_id: int) -> int:
+async def delete_destination(connection: Transaction, destination_id: int) -> int:
     """Delete a destination with its queue, dead letters, errors and stats; return how many
     undelivered rows went with it."""
     dropped = await connection.execute(
@@ -154,7 +129,7 @@ async def delete_destination(connection: AsyncConnection, destination_id: int) -
     return int(dropped.rowcount)
 
 
-async def queue_depth(connection: AsyncConnection, destination_id: int) -> dict[str, Any]:
+async def queue_depth(connection: Transaction, destination_id: int) -> dict[str, Any]:
     """Undelivered rows: pending (not failed yet: waiting, or on its first attempt),
     retrying (an attempt failed; waiting for the next), oldest's age. ``attempts`` counts
     claims, so a row in flight for the first time is pending, not retrying."""
@@ -177,7 +152,7 @@ async def queue_depth(connection: AsyncConnection, destination_id: int) -> dict[
 
 
 async def stats(
-    connection: AsyncConnection,
+    connection: Transaction,
     destination_id: int,
     *,
     since: datetime,
@@ -202,7 +177,7 @@ async def stats(
 
 
 async def latest_errors(
-    connection: AsyncConnection, destination_id: int, *, limit: int
+    connection: Transaction, destination_id: int, *, limit: int
 ) -> list[dict[str, Any]]:
     rows = await connection.execute(
         text(
@@ -215,7 +190,7 @@ async def latest_errors(
 
 
 async def dead_letters(
-    connection: AsyncConnection, destination_id: int, *, limit: int, before: int | None
+    connection: Transaction, destination_id: int, *, limit: int, before: int | None
 ) -> list[dict[str, Any]]:
     rows = await connection.execute(
         text(
@@ -229,7 +204,7 @@ async def dead_letters(
 
 
 async def replay_dead_letters(
-    connection: AsyncConnection, destination_id: int, *, ids: list[int] | None
+    connection: Transaction, destination_id: int, *, ids: list[int] | None
 ) -> int:
     """Move dead letters (all, or ``ids``) back into the queue, due now; return how many.
 
@@ -255,7 +230,7 @@ async def replay_dead_letters(
     return count
 
 
-async def trim_errors(connection: AsyncConnection, *, keep: int) -> None:
+async def trim_errors(connection: Transaction, *, keep: int) -> None:
     """Keep the newest ``keep`` errors of each destination."""
     await connection.execute(
         text(

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
 from headwater.spec import encode_payload_bytes
-from headwater.storage import Listener, driver_connection
+from headwater.storage import Listener, begin, driver_connection
 
 __all__ = ["PostgresLog"]
 
@@ -136,11 +136,7 @@ class PostgresLog(EventLog):
                 async with driver.transaction():
                     await self._append(driver, records)
         else:
-            driver = await driver_connection(connection)
-            if not driver.is_in_transaction():
-                # SQLAlchemy sends BEGIN lazily, with its first statement: without one, the
-                # append would autocommit outside the caller's transaction.
-                await connection.exec_driver_sql("SELECT 1")
+            driver = await begin(connection)
             await self._append(driver, records)
 
     async def _append(self, driver: asyncpg.Connection, records: Sequence[LogRecord]) -> None:

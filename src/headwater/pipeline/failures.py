@@ -16,10 +16,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log.base import LogEntry
 from headwater.spec import format_timestamp
+from headwater.storage import Transaction
 
 __all__ = [
     "Failure",
@@ -29,7 +29,6 @@ __all__ = [
     "record",
     "resolved",
     "rows",
-    "workspace_id",
 ]
 
 MAX_REASON_CHARS = 2000
@@ -71,7 +70,7 @@ def _failure(row: Any) -> Failure:
     return Failure(*row)
 
 
-async def record(connection: AsyncConnection, entry: LogEntry, stage: str, reason: str) -> None:
+async def record(connection: Transaction, entry: LogEntry, stage: str, reason: str) -> None:
     """Record ``entry`` as failed; an entry recorded before (a redelivery) stays as it is."""
     await connection.execute(
         text(
@@ -92,15 +91,8 @@ async def record(connection: AsyncConnection, entry: LogEntry, stage: str, reaso
     )
 
 
-async def workspace_id(connection: AsyncConnection, slug: str) -> int | None:
-    found = await connection.scalar(
-        text("SELECT id FROM workspaces WHERE slug = :slug"), {"slug": slug}
-    )
-    return None if found is None else int(found)
-
-
 async def listed(
-    connection: AsyncConnection,
+    connection: Transaction,
     workspace: int,
     *,
     status: str | None,
@@ -121,7 +113,7 @@ async def listed(
 
 
 async def find(
-    connection: AsyncConnection, workspace: int, ids: list[int] | None, *, lock: bool = False
+    connection: Transaction, workspace: int, ids: list[int] | None, *, lock: bool = False
 ) -> list[Failure]:
     """The workspace's open failures among ``ids`` (None: all of them), oldest first;
     ``lock``: locked until the transaction ends, skipping those another replay holds."""
@@ -136,7 +128,7 @@ async def find(
     return [_failure(row) for row in rows]
 
 
-async def rows(connection: AsyncConnection, ids: list[int]) -> list[Failure]:
+async def rows(connection: Transaction, ids: list[int]) -> list[Failure]:
     found = await connection.execute(
         text(f"SELECT {_COLUMNS} FROM processing_failures WHERE id = ANY(:ids) ORDER BY id"),
         {"ids": ids},
@@ -144,7 +136,7 @@ async def rows(connection: AsyncConnection, ids: list[int]) -> list[Failure]:
     return [_failure(row) for row in found]
 
 
-async def resolved(connection: AsyncConnection, failure_id: int) -> None:
+async def resolved(connection: Transaction, failure_id: int) -> None:
     await connection.execute(
         text(
             "UPDATE processing_failures SET status = 'resolved', resolved_at = now(),"
@@ -154,9 +146,7 @@ async def resolved(connection: AsyncConnection, failure_id: int) -> None:
     )
 
 
-async def failed_again(
-    connection: AsyncConnection, failure_id: int, stage: str, reason: str
-) -> None:
+async def failed_again(connection: Transaction, failure_id: int, stage: str, reason: str) -> None:
     await connection.execute(
         text(
             "UPDATE processing_failures SET stage = :stage, reason = :reason, failed_at = now(),"

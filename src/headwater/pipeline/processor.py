@@ -29,9 +29,9 @@ from typing import Any, Protocol
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from headwater import workspaces
 from headwater.audiences import AudienceStage
 from headwater.destinations import RoutingStage
-from headwater.errors import NotFound
 from headwater.log import Consumer, EventLog, LogEntry, is_transient
 from headwater.pipeline import failures
 from headwater.profiles import ProfileStage
@@ -151,9 +151,7 @@ class Processor:
         (identity rules, a plan, a destination) applies at once, not when the processor's caches
         expire. 404 for an unknown workspace."""
         async with self._engine.connect() as connection:
-            workspace_id = await failures.workspace_id(connection, workspace)
-            if workspace_id is None:
-                raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+            workspace_id = await workspaces.workspace_id(connection, workspace)
             found = await failures.find(connection, workspace_id, ids)
         outcome: dict[str, list[dict[str, Any]]] = {"resolved": [], "failed": []}
         stages = self.stages if self._given_stages else _default_stages(self._settings)
@@ -216,9 +214,7 @@ async def list_failures(
     """A workspace's processing failures, newest first (page with ``before``, an id);
     ``status`` None: all. 404 for an unknown workspace."""
     async with engine.connect() as connection:
-        workspace_id = await failures.workspace_id(connection, workspace)
-        if workspace_id is None:
-            raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         found = await failures.listed(
             connection, workspace_id, status=status, before=before, limit=min(max(limit, 1), 1000)
         )

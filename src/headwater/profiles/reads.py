@@ -23,7 +23,6 @@ __all__ = [
     "profile_events",
     "profile_row",
     "search_profiles",
-    "workspace_id",
 ]
 
 _PROFILE_ID_TYPES = ("segment_id", "profile_id")
@@ -48,12 +47,9 @@ _IDENTIFIER = (
 )
 
 
-async def workspace_id(connection: asyncpg.Connection, space: str) -> int | None:
-    found: int | None = await connection.fetchval(
-        "SELECT id FROM workspaces WHERE slug = $1", space
-    )
-    return found
-
+# The Profile API reads on the driver, in one round trip each; ``_LOOKUP`` resolves the space
+# and the identifier together (``headwater.workspaces.workspace_id`` is every other lookup).
+_SPACE = "SELECT id FROM workspaces WHERE slug = $1"
 
 _LOOKUP = (
     "SELECT w.id AS space_id, p.* FROM workspaces w"
@@ -74,7 +70,7 @@ async def lookup_profile(
     may need following to its survivor.
     """
     if id_type in _PROFILE_ID_TYPES:
-        space_id = await workspace_id(connection, space)
+        space_id: int | None = await connection.fetchval(_SPACE, space)
         if space_id is None:
             return None, None
         live = await _follow(connection, workspace_id=space_id, kind=kind, profile_id=value)

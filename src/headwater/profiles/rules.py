@@ -17,9 +17,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.errors import BadRequest, NotFound
+from headwater import workspaces
+from headwater.errors import BadRequest
 from headwater.identity import Rules
 
 __all__ = ["get_rules", "set_rules"]
@@ -28,7 +29,7 @@ __all__ = ["get_rules", "set_rules"]
 async def get_rules(engine: AsyncEngine, *, workspace: str) -> dict[str, Any]:
     """The workspace's stored rules as a dict, or the defaults when none are stored."""
     async with engine.connect() as connection:
-        workspace_id = await _workspace_id(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         stored = await connection.scalar(
             text("SELECT rules FROM identity_rules WHERE workspace_id = :w"), {"w": workspace_id}
         )
@@ -49,7 +50,7 @@ async def set_rules(engine: AsyncEngine, *, workspace: str, rules: Any) -> dict[
         raise BadRequest("invalid_rules", str(error)) from None
     document = parsed.to_dict()
     async with engine.begin() as connection:
-        workspace_id = await _workspace_id(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         await connection.execute(
             text(
                 "INSERT INTO identity_rules (workspace_id, rules, updated_at)"
@@ -71,12 +72,3 @@ def _over_defaults(rules: Any) -> Any:
         if isinstance(rules.get(field), dict):
             merged[field] = {**defaults[field], **rules[field]}
     return merged
-
-
-async def _workspace_id(connection: AsyncConnection, workspace: str) -> int:
-    found = await connection.scalar(
-        text("SELECT id FROM workspaces WHERE slug = :slug"), {"slug": workspace}
-    )
-    if found is None:
-        raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
-    return int(found)

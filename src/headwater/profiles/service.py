@@ -18,6 +18,7 @@ from typing import Any, Literal
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater import workspaces
 from headwater.errors import BadRequest, NotFound
 from headwater.log import Amend, EventLog
 from headwater.profiles import reads
@@ -50,8 +51,8 @@ async def _reading(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def workspace_id(engine: AsyncEngine, space: str) -> int:
-    async with _reading(engine) as connection:
-        found = await reads.workspace_id(connection, space)
+    async with engine.connect() as connection:
+        found = await workspaces.find_workspace_id(connection, space)
     if found is None:
         raise NotFound("space_not_found", f"no space {space!r}")
     return found

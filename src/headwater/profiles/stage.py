@@ -57,7 +57,7 @@ from headwater.identity import (
 from headwater.log import LogEntry
 from headwater.profiles import store
 from headwater.spec import parse_timestamp
-from headwater.storage import driver_connection
+from headwater.storage import begin, driver_connection
 
 __all__ = ["ProfileStage"]
 
@@ -135,9 +135,7 @@ class ProfileStage:
     async def process(
         self, entries: Sequence[LogEntry], connection: AsyncConnection
     ) -> Sequence[LogEntry]:
-        driver = await driver_connection(connection)
-        if not driver.is_in_transaction():
-            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+        driver = await begin(connection)
         by_workspace: dict[int, list[LogEntry]] = {}
         for entry in entries:
             by_workspace.setdefault(entry.workspace_id, []).append(entry)

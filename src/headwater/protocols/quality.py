@@ -23,11 +23,12 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater import workspaces
 from headwater.errors import BadRequest, NotFound
 from headwater.log import EventLog, LogRecord
 from headwater.protocols import store
 from headwater.protocols.observe import infer_plan
-from headwater.protocols.service import require_source, resolve_workspace
+from headwater.protocols.service import require_source
 from headwater.protocols.store import Interval
 from headwater.spec import Event, format_timestamp, parse_timestamp
 
@@ -64,7 +65,7 @@ async def violations(
     since, until = _window(since, until)
     filters = {"source_id": source_id, "event": event, "violation": violation}
     async with engine.connect() as connection:
-        workspace_id = await resolve_workspace(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         summary = await store.violation_summary(
             connection, workspace_id, since=since, until=until, limit=limit, filters=filters
         )
@@ -132,7 +133,7 @@ async def quarantine(
     async with engine.connect() as connection:
         rows = await store.quarantined(
             connection,
-            await resolve_workspace(connection, workspace),
+            await workspaces.workspace_id(connection, workspace),
             source_id=source_id,
             status=status,
             reason=reason,
@@ -173,7 +174,7 @@ async def _resend(
     if ids is None and source_id is None:
         raise BadRequest("nothing_selected", "give the ids, or a source to take all of its")
     async with engine.begin() as connection:
-        workspace_id = await resolve_workspace(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         if to_source is not None:
             await require_source(connection, workspace_id, to_source)
         rows = await store.quarantined(
@@ -245,7 +246,9 @@ async def observed_schema(
     """Every event the source sent, with its count and its property paths (types with counts,
     first and last seen)."""
     async with engine.connect() as connection:
-        await require_source(connection, await resolve_workspace(connection, workspace), source_id)
+        await require_source(
+            connection, await workspaces.workspace_id(connection, workspace), source_id
+        )
         rows = await store.observed(connection, source_id)
     events: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
@@ -275,7 +278,9 @@ async def draft_plan(
 ) -> dict[str, Any]:
     """A plan document drafted from the source's observed schema (not stored)."""
     async with engine.connect() as connection:
-        await require_source(connection, await resolve_workspace(connection, workspace), source_id)
+        await require_source(
+            connection, await workspaces.workspace_id(connection, workspace), source_id
+        )
         rows = await store.observed(connection, source_id)
     if not rows:
         raise NotFound("nothing_observed", f"source {source_id} has sent nothing yet")

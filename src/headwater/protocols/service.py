@@ -19,6 +19,7 @@ import msgspec
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from headwater import workspaces
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.protocols import store
 from headwater.protocols.diff import diff_plans
@@ -45,7 +46,6 @@ __all__ = [
     "list_plans",
     "read_document",
     "require_source",
-    "resolve_workspace",
     "update_plan",
     "versions",
 ]
@@ -91,14 +91,6 @@ def read_document(text: str, format: Format, *, name: str | None = None) -> dict
     return plan_to_dict(_document(document))
 
 
-async def resolve_workspace(connection: AsyncConnection, workspace: str) -> int:
-    """The workspace's id; 404 when there is none."""
-    found = await store.workspace_id(connection, workspace)
-    if found is None:
-        raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
-    return found
-
-
 async def _plan_row(
     connection: AsyncConnection, workspace: int, slug: str, *, for_update: bool = False
 ) -> Row[Any]:
@@ -117,7 +109,7 @@ async def _version_document(connection: AsyncConnection, plan_id: int, number: i
 
 async def list_plans(engine: AsyncEngine, *, workspace: str) -> list[dict[str, Any]]:
     async with engine.connect() as connection:
-        found = await store.plans(connection, await resolve_workspace(connection, workspace))
+        found = await store.plans(connection, await workspaces.workspace_id(connection, workspace))
     return [_plan(row) for row in found]
 
 
@@ -135,7 +127,7 @@ async def create_plan(
     if not _SLUG.match(slug):
         raise BadRequest("invalid_slug", "a plan slug is lowercase letters, digits and '-'")
     async with engine.begin() as connection:
-        workspace_id = await resolve_workspace(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         plan_id = await store.insert_plan(connection, workspace_id, slug, plan.name)
         if not plan_id:
             raise Conflict("plan_exists", f"a tracking plan {slug!r} exists already")
@@ -149,7 +141,7 @@ async def update_plan(
     """Store ``document`` as the plan's next version (none when it equals the current one)."""
     plan = plan_to_dict(_document(document))
     async with engine.begin() as connection:
-        workspace_id = await resolve_workspace(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         row = await _plan_row(connection, workspace_id, slug, for_update=True)
         if await _version_document(connection, row.id, row.version) != plan:
             await store.insert_version(connection, row.id, row.version + 1, plan, note)
@@ -163,7 +155,7 @@ async def import_plan(
     slug = slug or _slug_of(str(document.get("name", "")))
     async with engine.connect() as connection:
         exists = await store.plan_by_slug(
-            connection, await resolve_workspace(connection, workspace), slug
+            connection, await workspaces.workspace_id(connection, workspace), slug
         )
     if exists is None:
         return await create_plan(
@@ -179,7 +171,9 @@ async def get_plan(
 ) -> dict[str, Any]:
     """The plan with the document of ``version`` (default: the newest)."""
     async with engine.connect() as connection:
-        row = await _plan_row(connection, await resolve_workspace(connection, workspace), slug)
+        row = await _plan_row(
+            connection, await workspaces.workspace_id(connection, workspace), slug
+        )
         number = row.version if version is None else version
         document = await _version_document(connection, row.id, number)
     return {**_plan(row), "shown_version": number, "document": document}
@@ -188,13 +182,17 @@ async def get_plan(
 async def delete_plan(engine: AsyncEngine, *, workspace: str, slug: str) -> None:
     """Delete the plan and its versions; its sources are no longer validated."""
     async with engine.begin() as connection:
-        row = await _plan_row(connection, await resolve_workspace(connection, workspace), slug)
+        row = await _plan_row(
+            connection, await workspaces.workspace_id(connection, workspace), slug
+        )
         await store.delete_plan(connection, row.id)
 
 
 async def versions(engine: AsyncEngine, *, workspace: str, slug: str) -> list[dict[str, Any]]:
     async with engine.connect() as connection:
-        row = await _plan_row(connection, await resolve_workspace(connection, workspace), slug)
+        row = await _plan_row(
+            connection, await workspaces.workspace_id(connection, workspace), slug
+        )
         found = await store.versions(connection, row.id)
     return [
         {
@@ -212,7 +210,9 @@ async def diff(
 ) -> dict[str, Any]:
     """What changed from version ``before`` to ``after`` (default: the newest)."""
     async with engine.connect() as connection:
-        row = await _plan_row(connection, await resolve_workspace(connection, workspace), slug)
+        row = await _plan_row(
+            connection, await workspaces.workspace_id(connection, workspace), slug
+        )
         after = row.version if after is None else after
         old = await _version_document(connection, row.id, before)
         new = await _version_document(connection, row.id, after)
@@ -239,7 +239,7 @@ def _connection(row: Row[Any]) -> dict[str, Any]:
 
 async def require_source(connection: AsyncConnection, workspace_id: int, source_id: int) -> None:
     """404 unless ``source_id`` belongs to the workspace."""
-    if await store.source_workspace(connection, source_id) != workspace_id:
+    if await workspaces.source_workspace_id(connection, source_id) != workspace_id:
         raise NotFound("source_not_found", f"no source {source_id} in this workspace")
 
 
@@ -258,7 +258,7 @@ async def connect_source(
     except PlanError as error:
         raise BadRequest("invalid_settings", str(error)) from None
     async with engine.begin() as connection:
-        workspace_id = await resolve_workspace(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         row = await _plan_row(connection, workspace_id, plan)
         await require_source(connection, workspace_id, source_id)
         await store.upsert_connection(
@@ -271,7 +271,9 @@ async def connect_source(
 
 async def disconnect_source(engine: AsyncEngine, *, workspace: str, source_id: int) -> None:
     async with engine.begin() as connection:
-        await require_source(connection, await resolve_workspace(connection, workspace), source_id)
+        await require_source(
+            connection, await workspaces.workspace_id(connection, workspace), source_id
+        )
         if not await store.delete_connection(connection, source_id):
             raise NotFound("not_connected", f"source {source_id} has no tracking plan")
 
@@ -281,7 +283,7 @@ async def list_connections(
 ) -> list[dict[str, Any]]:
     """The sources with a plan, or the one source's connection (404 when it has none)."""
     async with engine.connect() as connection:
-        workspace_id = await resolve_workspace(connection, workspace)
+        workspace_id = await workspaces.workspace_id(connection, workspace)
         if source_id is None:
             return [
                 _connection(row) for row in await store.connections_of(connection, workspace_id)

@@ -39,7 +39,7 @@ from headwater.protocols.observe import Observations, event_key
 from headwater.protocols.plan import Enforcement, parse_enforcement, parse_plan
 from headwater.protocols.validate import CompiledPlan, Outcome, compile_plan
 from headwater.spec import format_timestamp
-from headwater.storage import driver_connection
+from headwater.storage import begin, driver_connection
 
 __all__ = ["ProtocolStage", "replay_marker"]
 
@@ -198,9 +198,7 @@ class ProtocolStage:
     async def process(
         self, entries: Sequence[LogEntry], connection: AsyncConnection
     ) -> Sequence[LogEntry]:
-        driver = await driver_connection(connection)
-        if not driver.is_in_transaction():
-            await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
+        driver = await begin(connection)
         plans = await self._plans(driver, sorted({e.source_id for e in entries}))
         done = await records.progress(driver, (e.partition for e in entries))
         effects = _Effects()

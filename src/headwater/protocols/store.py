@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 import msgspec
 from sqlalchemy import Row, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.storage import Transaction
 
 __all__ = [
     "Interval",
@@ -27,13 +28,11 @@ __all__ = [
     "plans",
     "quarantined",
     "set_quarantine_status",
-    "source_workspace",
     "upsert_connection",
     "version",
     "versions",
     "violation_counts",
     "violation_summary",
-    "workspace_id",
 ]
 
 Interval = Literal["minute", "hour", "day"]
@@ -44,20 +43,6 @@ def _encode(value: Any) -> str:
     return _json.encode(value).decode()
 
 
-async def workspace_id(connection: AsyncConnection, slug: str) -> int | None:
-    found = await connection.scalar(
-        text("SELECT id FROM workspaces WHERE slug = :slug"), {"slug": slug}
-    )
-    return None if found is None else int(found)
-
-
-async def source_workspace(connection: AsyncConnection, source_id: int) -> int | None:
-    found = await connection.scalar(
-        text("SELECT workspace_id FROM sources WHERE id = :id"), {"id": source_id}
-    )
-    return None if found is None else int(found)
-
-
 _PLAN = (
     "SELECT p.id, p.slug, p.name, p.version, p.created_at, p.updated_at,"
     " (SELECT coalesce(array_agg(c.source_id ORDER BY c.source_id), '{}')"
@@ -66,7 +51,7 @@ _PLAN = (
 )
 
 
-async def plans(connection: AsyncConnection, workspace: int) -> Sequence[Row[Any]]:
+async def plans(connection: Transaction, workspace: int) -> Sequence[Row[Any]]:
     result = await connection.execute(
         text(f"{_PLAN} WHERE p.workspace_id = :w ORDER BY p.slug"), {"w": workspace}
     )
@@ -74,7 +59,7 @@ async def plans(connection: AsyncConnection, workspace: int) -> Sequence[Row[Any
 
 
 async def plan_by_slug(
-    connection: AsyncConnection, workspace: int, slug: str, *, for_update: bool = False
+    connection: Transaction, workspace: int, slug: str, *, for_update: bool = False
 ) -> Row[Any] | None:
     lock = " FOR UPDATE OF p" if for_update else ""
     result = await connection.execute(
@@ -84,7 +69,7 @@ async def plan_by_slug(
     return result.first()
 
 
-async def insert_plan(connection: AsyncConnection, workspace: int, slug: str, name: str) -> int:
+async def insert_plan(connection: Transaction, workspace: int, slug: str, name: str) -> int:
     """A new plan at version 1 (its version row comes from :func:`insert_version`)."""
     found = await connection.scalar(
         text(
@@ -98,7 +83,7 @@ async def insert_plan(connection: AsyncConnection, workspace: int, slug: str, na
 
 
 async def insert_version(
-    connection: AsyncConnection,
+    connection: Transaction,
     plan_id: int,
     version: int,
     document: dict[str, Any],
@@ -120,11 +105,11 @@ async def insert_version(
     )
 
 
-async def delete_plan(connection: AsyncConnection, plan_id: int) -> None:
+async def delete_plan(connection: Transaction, plan_id: int) -> None:
     await connection.execute(text("DELETE FROM tracking_plans WHERE id = :p"), {"p": plan_id})
 
 
-async def versions(connection: AsyncConnection, plan_id: int) -> Sequence[Row[Any]]:
+async def versions(connection: Transaction, plan_id: int) -> Sequence[Row[Any]]:
     result = await connection.execute(
         text(
             "SELECT version, note, created_at, jsonb_array_length(document->'events') AS events"
@@ -135,7 +120,7 @@ async def versions(connection: AsyncConnection, plan_id: int) -> Sequence[Row[An
     return result.all()
 
 
-async def version(connection: AsyncConnection, plan_id: int, number: int) -> Row[Any] | None:
+async def version(connection: Transaction, plan_id: int, number: int) -> Row[Any] | None:
     result = await connection.execute(
         text(
             "SELECT version, note, created_at, document FROM tracking_plan_versions"
@@ -153,7 +138,7 @@ _CONNECTION = (
 
 
 async def upsert_connection(
-    connection: AsyncConnection, source_id: int, plan_id: int, settings: dict[str, Any]
+    connection: Transaction, source_id: int, plan_id: int, settings: dict[str, Any]
 ) -> None:
     await connection.execute(
         text(
@@ -166,21 +151,21 @@ async def upsert_connection(
     )
 
 
-async def connection_of(connection: AsyncConnection, source_id: int) -> Row[Any] | None:
+async def connection_of(connection: Transaction, source_id: int) -> Row[Any] | None:
     result = await connection.execute(
         text(f"{_CONNECTION} WHERE c.source_id = :s"), {"s": source_id}
     )
     return result.first()
 
 
-async def connections_of(connection: AsyncConnection, workspace: int) -> Sequence[Row[Any]]:
+async def connections_of(connection: Transaction, workspace: int) -> Sequence[Row[Any]]:
     result = await connection.execute(
         text(f"{_CONNECTION} WHERE p.workspace_id = :w ORDER BY c.source_id"), {"w": workspace}
     )
     return result.all()
 
 
-async def delete_connection(connection: AsyncConnection, source_id: int) -> bool:
+async def delete_connection(connection: Transaction, source_id: int) -> bool:
     result = await connection.execute(
         text("DELETE FROM tracking_plan_sources WHERE source_id = :s RETURNING source_id"),
         {"s": source_id},
@@ -202,7 +187,7 @@ def _filters(filters: Filters) -> str:
 
 
 async def violation_summary(
-    connection: AsyncConnection,
+    connection: Transaction,
     workspace: int,
     *,
     since: datetime,
@@ -236,7 +221,7 @@ async def violation_summary(
 
 
 async def violation_counts(
-    connection: AsyncConnection,
+    connection: Transaction,
     workspace: int,
     *,
     since: datetime,
@@ -264,7 +249,7 @@ async def violation_counts(
 
 
 async def quarantined(
-    connection: AsyncConnection,
+    connection: Transaction,
     workspace: int,
     *,
     ids: Sequence[int] | None = None,
@@ -304,7 +289,7 @@ async def quarantined(
 
 
 async def set_quarantine_status(
-    connection: AsyncConnection, ids: Sequence[int], status: str, forwarded_to: int | None
+    connection: Transaction, ids: Sequence[int], status: str, forwarded_to: int | None
 ) -> None:
     await connection.execute(
         text(
@@ -315,7 +300,7 @@ async def set_quarantine_status(
     )
 
 
-async def observed(connection: AsyncConnection, source_id: int) -> Sequence[Row[Any]]:
+async def observed(connection: Transaction, source_id: int) -> Sequence[Row[Any]]:
     """The source's observed schema, partitions added up."""
     result = await connection.execute(
         text(

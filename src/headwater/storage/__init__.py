@@ -1,4 +1,5 @@
-"""Storage: the tables, the engine (embedded or external PostgreSQL) and migrations."""
+"""Storage: the one metadata, the engine (embedded or external PostgreSQL), migrations, and the
+transaction every store function takes."""
 
 from headwater.storage.database import (
     STORAGE_ERRORS,
@@ -12,13 +13,16 @@ from headwater.storage.database import (
     unavailable,
 )
 from headwater.storage.listener import Listener
+from headwater.storage.transaction import Transaction, begin
 
 __all__ = [
     "STORAGE_ERRORS",
     "UNSTORABLE_ERRORS",
     "Database",
     "Listener",
+    "Transaction",
     "asyncpg_url",
+    "begin",
     "create_engine",
     "driver_connection",
     "migrate",

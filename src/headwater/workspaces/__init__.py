@@ -1,6 +1,12 @@
 """Workspaces, sources and their write keys, admin tokens and access tokens."""
 
 from headwater.workspaces.credentials import basic_user
+from headwater.workspaces.lookup import (
+    find_workspace_id,
+    foreign_sources,
+    source_workspace_id,
+    workspace_id,
+)
 from headwater.workspaces.model import Source, SourceKind, Workspace
 from headwater.workspaces.service import (
     Bootstrap,
@@ -31,9 +37,13 @@ __all__ = [
     "create_access_token",
     "create_source",
     "create_workspace",
+    "find_workspace_id",
+    "foreign_sources",
     "get_source",
     "list_sources",
     "list_workspaces",
     "source_for_write_key",
+    "source_workspace_id",
     "update_source",
+    "workspace_id",
 ]

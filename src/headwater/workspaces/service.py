@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.workspaces import store
+from headwater.workspaces.lookup import workspace_id
 from headwater.workspaces.model import Source, SourceKind, Workspace
 
 __all__ = [
@@ -142,12 +143,9 @@ async def create_source(
         raise BadRequest("invalid_write_key", "a write key has 8 to 200 characters")
     try:
         async with engine.begin() as connection:
-            found = await store.get_workspace(connection, workspace)
-            if found is None:
-                raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
             source_id = await store.insert_source(
                 connection,
-                workspace_id=found.id,
+                workspace_id=await workspace_id(connection, workspace),
                 name=name,
                 write_key=write_key or new_write_key(),
                 kind=kind,
@@ -206,11 +204,11 @@ async def create_access_token(engine: AsyncEngine, *, workspace: str, name: str)
     check_name(name, what="an access token")
     token = f"hwp_{secrets.token_urlsafe(32)}"
     async with engine.begin() as connection:
-        found = await store.get_workspace(connection, workspace)
-        if found is None:
-            raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
         await store.insert_access_token(
-            connection, workspace_id=found.id, name=name, token_sha256=_sha256(token)
+            connection,
+            workspace_id=await workspace_id(connection, workspace),
+            name=name,
+            token_sha256=_sha256(token),
         )
     return token
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, func, insert, select, text, update
 
-from headwater.storage.tables import access_tokens, admin_tokens, sources, workspaces
+from headwater.storage import Transaction, driver_connection
 from headwater.workspaces.model import Source, Workspace
+from headwater.workspaces.tables import access_tokens, admin_tokens, sources, workspaces
 
 __all__ = [
     "access_token_workspace",
     "count_workspaces",
+    "foreign_sources",
     "get_source",
-    "get_workspace",
     "insert_access_token",
     "insert_admin_token",
     "insert_source",
@@ -22,8 +22,10 @@ __all__ = [
     "list_sources",
     "list_workspaces",
     "source_by_write_key",
+    "source_workspace_id",
     "token_exists",
     "update_source",
+    "workspace_id",
 ]
 
 _source_columns = (*sources.c, workspaces.c.slug.label("workspace"))
@@ -48,11 +50,11 @@ def _workspace(row: Row[Any]) -> Workspace:
     return Workspace(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
 
 
-async def count_workspaces(connection: AsyncConnection) -> int:
+async def count_workspaces(connection: Transaction) -> int:
     return int(await connection.scalar(select(func.count()).select_from(workspaces)) or 0)
 
 
-async def insert_workspace(connection: AsyncConnection, *, slug: str, name: str) -> Workspace:
+async def insert_workspace(connection: Transaction, *, slug: str, name: str) -> Workspace:
     row = (
         await connection.execute(
             insert(workspaces)
@@ -63,18 +65,46 @@ async def insert_workspace(connection: AsyncConnection, *, slug: str, name: str)
     return _workspace(row)
 
 
-async def get_workspace(connection: AsyncConnection, slug: str) -> Workspace | None:
-    row = (await connection.execute(select(workspaces).where(workspaces.c.slug == slug))).first()
-    return _workspace(row) if row else None
+async def workspace_id(connection: Transaction, slug: str) -> int | None:
+    """The id of the workspace ``slug``, in one round trip: on the asyncpg connection, which
+    sends no BEGIN of its own (a workspace's id never changes, so reading it before the caller's
+    transaction began, if it had not, reads the same)."""
+    driver = await driver_connection(connection)
+    found: int | None = await driver.fetchval(_WORKSPACE_ID, slug)
+    return found
 
 
-async def list_workspaces(connection: AsyncConnection) -> list[Workspace]:
+_WORKSPACE_ID = "SELECT id FROM workspaces WHERE slug = $1"
+
+
+async def source_workspace_id(connection: Transaction, source_id: int) -> int | None:
+    found = await connection.scalar(
+        text("SELECT workspace_id FROM sources WHERE id = :id"), {"id": source_id}
+    )
+    return None if found is None else int(found)
+
+
+async def foreign_sources(
+    connection: Transaction, workspace_id: int, source_ids: list[int]
+) -> list[int]:
+    """The ids among ``source_ids`` that are no source of the workspace, in their order."""
+    if not source_ids:
+        return []
+    owned = await connection.scalars(
+        text("SELECT id FROM sources WHERE workspace_id = :workspace AND id = ANY(:ids)"),
+        {"workspace": workspace_id, "ids": [i for i in source_ids if -(2**31) <= i < 2**31]},
+    )
+    mine = set(owned)
+    return [i for i in source_ids if i not in mine]
+
+
+async def list_workspaces(connection: Transaction) -> list[Workspace]:
     rows = await connection.execute(select(workspaces).order_by(workspaces.c.id))
     return [_workspace(row) for row in rows]
 
 
 async def insert_source(
-    connection: AsyncConnection,
+    connection: Transaction,
     *,
     workspace_id: int,
     name: str,
@@ -98,7 +128,7 @@ async def insert_source(
     return int(source_id)
 
 
-async def get_source(connection: AsyncConnection, source_id: int) -> Source | None:
+async def get_source(connection: Transaction, source_id: int) -> Source | None:
     row = (
         await connection.execute(
             select(*_source_columns).select_from(_sources_join).where(sources.c.id == source_id)
@@ -107,7 +137,7 @@ async def get_source(connection: AsyncConnection, source_id: int) -> Source | No
     return _source(row) if row else None
 
 
-async def source_by_write_key(connection: AsyncConnection, write_key: str) -> Source | None:
+async def source_by_write_key(connection: Transaction, write_key: str) -> Source | None:
     row = (
         await connection.execute(
             select(*_source_columns)
@@ -118,28 +148,24 @@ async def source_by_write_key(connection: AsyncConnection, write_key: str) -> So
     return _source(row) if row else None
 
 
-async def list_sources(
-    connection: AsyncConnection, *, workspace: str | None = None
-) -> list[Source]:
+async def list_sources(connection: Transaction, *, workspace: str | None = None) -> list[Source]:
     query = select(*_source_columns).select_from(_sources_join).order_by(sources.c.id)
     if workspace is not None:
         query = query.where(workspaces.c.slug == workspace)
     return [_source(row) for row in await connection.execute(query)]
 
 
-async def update_source(
-    connection: AsyncConnection, source_id: int, values: dict[str, Any]
-) -> None:
+async def update_source(connection: Transaction, source_id: int, values: dict[str, Any]) -> None:
     await connection.execute(update(sources).where(sources.c.id == source_id).values(**values))
 
 
-async def insert_admin_token(connection: AsyncConnection, token_sha256: str) -> None:
+async def insert_admin_token(connection: Transaction, token_sha256: str) -> None:
     await connection.execute(
         insert(admin_tokens).values(token_sha256=token_sha256, created_at=func.now())
     )
 
 
-async def token_exists(connection: AsyncConnection, token_sha256: str) -> bool:
+async def token_exists(connection: Transaction, token_sha256: str) -> bool:
     found = await connection.scalar(
         select(admin_tokens.c.id).where(admin_tokens.c.token_sha256 == token_sha256)
     )
@@ -147,7 +173,7 @@ async def token_exists(connection: AsyncConnection, token_sha256: str) -> bool:
 
 
 async def insert_access_token(
-    connection: AsyncConnection, *, workspace_id: int, name: str, token_sha256: str
+    connection: Transaction, *, workspace_id: int, name: str, token_sha256: str
 ) -> int:
     token_id = await connection.scalar(
         insert(access_tokens)
@@ -159,7 +185,7 @@ async def insert_access_token(
     return int(token_id)
 
 
-async def access_token_workspace(connection: AsyncConnection, token_sha256: str) -> str | None:
+async def access_token_workspace(connection: Transaction, token_sha256: str) -> str | None:
     """The slug of the workspace an access token belongs to."""
     slug: str | None = await connection.scalar(
         select(workspaces.c.slug)

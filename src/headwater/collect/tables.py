@@ -1,0 +1,48 @@
+"""Collection's tables: the dedup keys, the rejected messages and the per-minute counts."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Integer, Table, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from headwater.storage.tables import metadata
+
+__all__ = ["dedup_keys", "event_counts", "rejections"]
+
+dedup_keys = Table(
+    "dedup_keys",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("message_id", Text(collation="C"), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("dedup_keys_received_at", "received_at"),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("source_id", Integer, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("batch_index", Integer, nullable=False),
+    Column("type", Text),
+    Column("message_id", Text),
+    Column("reason", Text, nullable=False),
+    Column("payload", JSONB),
+    Index("rejections_source_id", "source_id", "id"),
+)
+
+# Counts per source, minute, type and event name: accepted, duplicate and rejected messages.
+event_counts = Table(
+    "event_counts",
+    metadata,
+    Column("source_id", Integer, primary_key=True),
+    Column("bucket", DateTime(timezone=True), primary_key=True),
+    Column("type", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("accepted", BigInteger, nullable=False, server_default=text("0")),
+    Column("duplicates", BigInteger, nullable=False, server_default=text("0")),
+    Column("rejected", BigInteger, nullable=False, server_default=text("0")),
+)

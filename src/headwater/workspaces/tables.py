@@ -1,0 +1,67 @@
+"""The workspaces capability's tables: workspaces, their sources, admin and access tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from headwater.storage.tables import metadata
+
+__all__ = ["access_tokens", "admin_tokens", "sources", "workspaces"]
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("slug", name="workspaces_slug_key"),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("write_key", Text, nullable=False),
+    Column("kind", Text, nullable=False, server_default=text("'server'::text")),
+    Column("strict", Boolean, nullable=False, server_default=text("false")),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("write_key", name="sources_write_key_key"),
+    UniqueConstraint("workspace_id", "name", name="sources_workspace_id_name_key"),
+    CheckConstraint("kind IN ('server', 'client')", name="sources_kind_check"),
+)
+
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("token_sha256", name="admin_tokens_token_sha256_key"),
+)
+
+# Profile API access tokens, one workspace each (Segment: one space each).
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("token_sha256", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("token_sha256", name="access_tokens_token_sha256_key"),
+)
