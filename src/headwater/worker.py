@@ -13,8 +13,9 @@ claimed rows come due again after their lease. ``HEADWATER_RUN_PROCESSOR`` and
 The worker is a ``worker`` :class:`~headwater.runtime.Runtime`: the composition root
 ``headwater serve`` uses, without collecting. Its background tasks are the ones ``headwater
 serve`` runs, under the same supervisor: each is restarted if it ends, and its state is in the
-runtime's metrics (``headwater_task_up``, ``headwater_task_restarts_total``), served on
-``HEADWATER_WORKER_METRICS_PORT``.
+runtime's metrics (``headwater_task_up``, ``headwater_task_restarts_total``). With
+``HEADWATER_WORKER_METRICS_PORT``, that port answers ``/metrics`` and ``/ready`` (the runtime's
+readiness report, as ``headwater serve``'s ``/ready``; see :mod:`headwater.telemetry.endpoint`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import asyncio
 import signal
 
 import uvloop
-from prometheus_client import start_http_server
 from rich.console import Console
 
 from headwater.runtime import Role, Runtime
 from headwater.settings import Settings
+from headwater.telemetry.endpoint import start_endpoint
 from headwater.telemetry.logging import configure
 
 __all__ = ["work"]
@@ -49,21 +50,20 @@ async def _work(settings: Settings, console: Console) -> None:
         loop.add_signal_handler(signum, stop.set)
     runtime = await Runtime.start(settings, role=Role.WORKER)
     try:
-        metrics = None
-        if settings.worker_metrics_port is not None:
-            metrics, _ = start_http_server(
-                settings.worker_metrics_port, addr=settings.host, registry=runtime.metrics.registry
+        endpoint = None
+        port = settings.worker_metrics_port
+        if port is not None:
+            endpoint = await start_endpoint(
+                settings.host, port, metrics=runtime.metrics, ready=runtime.ready
             )
-            console.print(
-                f"metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics"
-            )
+            console.print(f"metrics on http://{settings.host}:{port}/metrics  (and /ready)")
         try:
             owner = runtime.processor.consumer.owner
             console.print(f"worker started: {', '.join(runtime.tasks.health)} ({owner})")
             await stop.wait()
         finally:
-            if metrics is not None:
-                metrics.shutdown()
+            if endpoint is not None:
+                endpoint.close()
     finally:
         await runtime.stop()
     console.print("worker stopped")
