@@ -37,6 +37,7 @@ from headwater.pipeline import Processor
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
 from headwater.storage import create_engine, driver_connection
+from headwater.telemetry.metrics import Metrics
 
 TRAITS: dict[str, dict[str, Any]] = {
     "orders_90d": {"kind": "counter", "event": "Order Completed", "window": {"within_days": 90}},
@@ -229,7 +230,7 @@ async def recompute_all(engine: AsyncEngine) -> tuple[float, list[dict[str, Any]
 
 async def real_time(engine: AsyncEngine, settings: Settings, samples: int) -> list[float]:
     log = PostgresLog(engine, settings.log_partitions)
-    processor = Processor(engine=engine, log=log, settings=settings)
+    processor = Processor(engine=engine, log=log, settings=settings, metrics=Metrics())
     stop = asyncio.Event()
     running = asyncio.create_task(processor.run(stop))
     async with engine.connect() as connection:

@@ -32,7 +32,6 @@ from typing import Any
 import httpx
 import psutil
 import uvloop
-from prometheus_client import REGISTRY
 
 from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 from bench.load import Connection, Result, connect, open_loop
@@ -43,6 +42,7 @@ from headwater.runtime import tune_garbage_collector
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
 from headwater.storage import create_engine
+from headwater.telemetry.metrics import Metrics
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -131,15 +131,22 @@ async def process(
     # in the official run, which a worker does not hold).
     tune_garbage_collector()
     baseline = Processor(
-        engine=engine, log=log, settings=settings, stages=[], name="bench-baseline"
+        engine=engine,
+        log=log,
+        settings=settings,
+        metrics=Metrics(),
+        stages=[],
+        name="bench-baseline",
     )
     bare = await drain(baseline, len(events))
-    full = Processor(engine=engine, log=log, settings=settings, stages=[ProfileStage()])
+    full = Processor(
+        engine=engine, log=log, settings=settings, metrics=Metrics(), stages=[ProfileStage()]
+    )
     python_cpu, postgres_cpu = time.process_time(), _postgres_cpu(data_dir)
     identity = await drain(full, len(events))
     python_cpu = time.process_time() - python_cpu
     postgres_cpu = _postgres_cpu(data_dir) - postgres_cpu
-    conflicts = REGISTRY.get_sample_value(
+    conflicts = full.metrics.sample(
         "headwater_consumer_conflicts_total", {"consumer": full.consumer.name}
     )
     async with engine.connect() as connection:

@@ -41,6 +41,7 @@ from headwater.protocols import Enforcement, parse_plan
 from headwater.protocols.validate import compile_plan
 from headwater.settings import Settings
 from headwater.storage import create_engine
+from headwater.telemetry.metrics import Metrics
 
 EVENTS = 100
 CHUNKS = 10
@@ -153,7 +154,7 @@ async def rounds(url: str, port: int, events: int, count: int) -> list[dict[str,
     settings = Settings(database_url=url)
     engine = create_engine(url, pool_size=4)
     log = PostgresLog(engine, settings.log_partitions)
-    processor = Processor(engine=engine, log=log, settings=settings)
+    processor = Processor(engine=engine, log=log, settings=settings, metrics=Metrics())
     for name in ("plain", "planned"):  # warm up: compile the plan, fill the caches
         await collect(base, keys[name][1], traffic(500, f"warm-{name}"))
         await drain(processor, 500)

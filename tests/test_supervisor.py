@@ -8,13 +8,13 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from prometheus_client import REGISTRY
 
 from headwater.supervisor import Health, Supervisor
+from headwater.telemetry.metrics import Metrics
 
 
-def _sample(name: str, task: str) -> float | None:
-    return REGISTRY.get_sample_value(name, {"task": task})
+def _sample(supervisor: Supervisor, name: str, task: str) -> float | None:
+    return supervisor.metrics.sample(name, {"task": task})
 
 
 async def _until(probe: Callable[[], bool], within: float = 10.0) -> None:
@@ -45,7 +45,7 @@ async def test_a_task_that_raises_is_logged_restarted_and_reported(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     flaky = Flaky(crashes=2)
-    supervisor = Supervisor(restart_base=0.01, restart_cap=0.05)
+    supervisor = Supervisor(metrics=Metrics(), restart_base=0.01, restart_cap=0.05)
     supervisor.add("flaky-test", flaky.run)
     with caplog.at_level(logging.ERROR, logger="headwater.supervisor"):
         supervisor.start()
@@ -57,14 +57,14 @@ async def test_a_task_that_raises_is_logged_restarted_and_reported(
         2,
         "ConnectionRefusedError",
     )
-    assert _sample("headwater_task_up", "flaky-test") == 1
-    assert _sample("headwater_task_restarts_total", "flaky-test") == 2
+    assert _sample(supervisor, "headwater_task_up", "flaky-test") == 1
+    assert _sample(supervisor, "headwater_task_restarts_total", "flaky-test") == 2
     crashes = [r for r in caplog.records if r.name == "headwater.supervisor"]
     assert len(crashes) == 2
     assert all(isinstance(r.exc_info[1], ConnectionRefusedError) for r in crashes if r.exc_info)
     await supervisor.stop()
     assert supervisor.report()["flaky-test"]["state"] == "stopped"
-    assert _sample("headwater_task_up", "flaky-test") == 0
+    assert _sample(supervisor, "headwater_task_up", "flaky-test") == 0
 
 
 async def test_a_task_that_returns_before_stop_is_restarted() -> None:
@@ -75,7 +75,7 @@ async def test_a_task_that_returns_before_stop_is_restarted() -> None:
         runs += 1
         health.ok()
 
-    supervisor = Supervisor(restart_base=0.01, restart_cap=0.01)
+    supervisor = Supervisor(metrics=Metrics(), restart_base=0.01, restart_cap=0.01)
     supervisor.add("quitter-test", quits)
     supervisor.start()
     await _until(lambda: runs >= 3)
@@ -98,7 +98,7 @@ async def test_a_failing_round_makes_the_task_not_up_until_one_works() -> None:
         health.ok()
         await stop.wait()
 
-    supervisor = Supervisor()
+    supervisor = Supervisor(metrics=Metrics())
     supervisor.add("retrier-test", retries)
     supervisor.add("steady-test", Flaky(crashes=0).run)
     supervisor.start()
@@ -110,16 +110,16 @@ async def test_a_failing_round_makes_the_task_not_up_until_one_works() -> None:
     assert report["retrier-test"]["error"] == "OSError"
     assert report["retrier-test"]["restarts"] == 0
     assert report["steady-test"]["state"] == "up"
-    assert _sample("headwater_task_up", "retrier-test") == 0
-    assert _sample("headwater_task_failures_total", "retrier-test") == 1
+    assert _sample(supervisor, "headwater_task_up", "retrier-test") == 0
+    assert _sample(supervisor, "headwater_task_failures_total", "retrier-test") == 1
     recovered.set()
     await _until(lambda: supervisor.up)
-    assert _sample("headwater_task_up", "retrier-test") == 1
+    assert _sample(supervisor, "headwater_task_up", "retrier-test") == 1
     await supervisor.stop()
 
 
 async def test_stop_ends_a_task_waiting_out_its_back_off() -> None:
-    supervisor = Supervisor(restart_base=3600, restart_cap=3600)
+    supervisor = Supervisor(metrics=Metrics(), restart_base=3600, restart_cap=3600)
     supervisor.add("crasher-test", Flaky(crashes=1).run)
     supervisor.start()
     await _until(lambda: supervisor.report()["crasher-test"]["state"] == "restarting")
@@ -129,7 +129,7 @@ async def test_stop_ends_a_task_waiting_out_its_back_off() -> None:
 
 
 def test_a_name_is_supervised_once() -> None:
-    supervisor = Supervisor()
+    supervisor = Supervisor(metrics=Metrics())
     supervisor.add("twice-test", Flaky(crashes=0).run)
     with pytest.raises(ValueError, match="twice-test"):
         supervisor.add("twice-test", Flaky(crashes=0).run)

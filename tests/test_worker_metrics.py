@@ -1,4 +1,4 @@
-"""``headwater worker`` exports its metrics when asked to."""
+"""``headwater worker`` exports its metrics and its readiness when asked to."""
 
 from __future__ import annotations
 
@@ -51,6 +51,15 @@ def test_a_worker_serves_the_processors_counters(database_url: str, tmp_path: Pa
         for task in tasks:
             assert f'headwater_task_up{{task="{task}"}} 1.0' in text, text
             assert f'headwater_task_restarts_total{{task="{task}"}} 0.0' in text
+        # Its readiness report, from the same runtime: no collector, every task up.
+        ready = httpx.get(f"http://127.0.0.1:{port}/ready")
+        assert ready.status_code == 200, ready.text
+        report = ready.json()
+        assert (report["ready"], report["database"], "collector" in report) == (True, "up", False)
+        assert {task: report["tasks"][task]["state"] for task in tasks} == dict.fromkeys(
+            tasks, "up"
+        )
+        assert httpx.get(f"http://127.0.0.1:{port}/other").status_code == 404
     finally:
         worker.stop()
         server.stop()

@@ -13,6 +13,8 @@ httptools it has no limit on how long headers or a body may take, nor on header 
 
 each time closing the connection. The answers are Headwater's JSON errors. A slow client thus
 holds a connection for a bounded time, so a few hundred of them cannot starve the others.
+Each cut is counted (``headwater_connections_cut_total``) in the application's metrics, which
+its lifespan puts in the server's state (:data:`~headwater.telemetry.metrics.STATE_KEY`).
 
 >>> config = GuardedConfig(app, http=GuardedProtocol, limits=ConnectionLimits(), ...)
 """
@@ -24,15 +26,25 @@ from typing import Any, Final
 
 import msgspec
 import uvicorn
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-__all__ = ["CUT", "ConnectionLimits", "GuardedConfig", "GuardedProtocol"]
+from headwater.telemetry.metrics import STATE_KEY, Metrics
 
-CUT = Counter(
-    "headwater_connections_cut_total", "Connections closed by a limit, by reason", ["reason"]
-)
+__all__ = ["ConnectionLimits", "ConnectionMetrics", "GuardedConfig", "GuardedProtocol"]
+
+
+class ConnectionMetrics:
+    """The connection limits' metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.cut = Counter(
+            "headwater_connections_cut_total",
+            "Connections closed by a limit, by reason",
+            ["reason"],
+            registry=registry,
+        )
 
 
 class ConnectionLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -176,8 +188,14 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._in_headers or not responding:
             self._refuse(answer)
         elif not self.transport.is_closing():  # a response is on its way: only cut it short
-            CUT.labels(answer[0]).inc()
+            self._count_cut(answer[0])
             self.transport.close()
+
+    def _count_cut(self, reason: str) -> None:
+        """Count a cut in the application's metrics (none before its lifespan started)."""
+        metrics = self.app_state.get(STATE_KEY)
+        if isinstance(metrics, Metrics):
+            metrics.of(ConnectionMetrics).cut.labels(reason).inc()
 
     def _refuse(self, answer: tuple[str, bytes]) -> None:
         """Answer ``answer`` and close: the request in progress gets no other response."""
@@ -185,7 +203,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         reason, response = answer
-        CUT.labels(reason).inc()
+        self._count_cut(reason)
         if answer is _BODY_TIMEOUT and self.cycle is not None and not self.cycle.response_complete:
             # The application reading this body learns the client is gone, and what it sends
             # is dropped rather than written after our answer.

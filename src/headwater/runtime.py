@@ -1,13 +1,27 @@
-"""What a running Headwater holds: the database, the event log, the collector and (unless
-turned off) the background tasks, started and stopped together.
+"""The one composition root: what a running Headwater holds, built, started and stopped together.
 
-:func:`background` is the one composition of the background tasks (processor, audience
-scheduler and relay, delivery workers) under a :class:`~headwater.supervisor.Supervisor`;
-``headwater serve`` (through :class:`Runtime`) and ``headwater worker`` both use it."""
+>>> runtime = await Runtime.start(settings, role=Role.SERVE)   # or Role.WORKER
+>>> runtime.tasks.report()["processor"]["state"]               # every background task's state
+'up'
+>>> runtime.metrics.exposition()                               # what /metrics answers
+>>> await runtime.stop()
+
+``headwater serve`` (the API app's lifespan, in each of its processes) starts a ``serve``
+runtime: the database (embedded PostgreSQL if needed), migrations, the first-start bootstrap,
+the collector and the background tasks. ``headwater worker`` starts a ``worker`` runtime: the
+same without bootstrap and collector. Both roles build the event log, the processor and the
+background tasks here, each task under the runtime's one
+:class:`~headwater.supervisor.Supervisor`: the processor, the audience scheduler and relay
+(with ``run_processor``), the delivery workers (with ``run_delivery``) and, where events are
+collected, the dedup purge. Every part that records metrics is handed the runtime's one
+:class:`~headwater.telemetry.metrics.Metrics`, which ``/metrics`` and the worker's metrics
+port serve; :meth:`Runtime.ready` is the readiness report of either role.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +40,10 @@ from headwater.pipeline import Processor
 from headwater.settings import Settings
 from headwater.storage import STORAGE_ERRORS, Database, migrate, open_database
 from headwater.supervisor import Supervisor
+from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import Bootstrap, bootstrap
 
-__all__ = ["Runtime", "background", "tune_garbage_collector"]
+__all__ = ["Role", "Runtime", "tune_garbage_collector"]
 
 GC_THRESHOLDS = (50_000, 20, 10)
 
@@ -42,87 +57,97 @@ def tune_garbage_collector() -> None:
     long-lived objects, which cost the identity stage 10-12 µs of its ~60 µs of Python per
     event. A young generation of 50,000 makes that about one µs. Objects loaded at start-up
     (modules, the application) are frozen out of the scans. Called once per process, after
-    start-up: by :meth:`Runtime.start` (``headwater serve``) and by ``headwater worker``.
+    start-up, by :meth:`Runtime.start` (``headwater serve`` and ``headwater worker``).
     """
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def background(
-    settings: Settings, engine: AsyncEngine, log: EventLog, processor: Processor
-) -> Supervisor:
-    """The background tasks of a process, under one supervisor (not started yet): the
-    processor, the audience scheduler and relay (with ``run_processor``) and the delivery
-    workers (with ``run_delivery``). ``headwater serve`` and ``headwater worker`` both run
-    this set."""
-    supervisor = Supervisor(restart_cap=settings.task_restart_max_seconds)
-    if settings.run_processor:
-        supervisor.add("processor", processor.run)
-        interval = timedelta(seconds=settings.audience_recompute_seconds)
-        supervisor.add("audience-scheduler", Scheduler(engine, interval=interval).run)
-        # Audience changes reach destinations through the delivery engine's queue.
-        supervisor.add("audience-relay", Relay(engine, enqueue=enqueue_event).run)
-    if settings.run_delivery:
-        supervisor.add("delivery", DeliveryWorkers(engine=engine, settings=settings).run)
-    return supervisor
+class Role(enum.StrEnum):
+    """What a process runs: ``serve`` collects events (the tracking API) besides the background
+    tasks; ``worker`` runs the background tasks only."""
+
+    SERVE = "serve"
+    WORKER = "worker"
 
 
 @dataclass
 class Runtime:
     settings: Settings
+    role: Role
     database: Database
     log: EventLog
-    collector: Collector
     processor: Processor  # also replays recorded processing failures for the API
     tasks: Supervisor
+    metrics: Metrics
+    _collector: Collector | None
 
     @classmethod
     async def start(
-        cls, settings: Settings, *, announce: Callable[[Bootstrap], None] | None = None
+        cls,
+        settings: Settings,
+        *,
+        role: Role = Role.SERVE,
+        announce: Callable[[Bootstrap], None] | None = None,
     ) -> Runtime:
-        """Open the database (starting embedded PostgreSQL if needed), migrate, bootstrap,
-        start collecting and the background tasks."""
-        # Room for the processor's connections beside the API's (10 by default).
-        database = await open_database(
-            settings, pool_size=max(10, settings.processor_connections() + 5)
-        )
+        """Open the database (starting embedded PostgreSQL if needed) and migrate; for
+        ``serve``, bootstrap (``announce`` hears what the first start created) and start
+        collecting; then start the background tasks."""
+        database = await open_database(settings, pool_size=_pool_size(settings, role))
+        metrics = Metrics()
         try:
             await migrate(database.engine)
-            created = await bootstrap(database.engine, admin_token=settings.admin_token)
-            if created is not None and announce is not None:
-                announce(created)
             log = PostgresLog(database.engine, settings.log_partitions)
-            collector = Collector(engine=database.engine, log=log, settings=settings)
-            await collector.start()
+            collector = None
+            if role is Role.SERVE:
+                created = await bootstrap(database.engine, admin_token=settings.admin_token)
+                if created is not None and announce is not None:
+                    announce(created)
+                collector = Collector(
+                    engine=database.engine, log=log, settings=settings, metrics=metrics
+                )
+                await collector.start()
         except BaseException:
             await database.close()
             raise
-        processor = Processor(engine=database.engine, log=log, settings=settings)
-        tasks = background(settings, database.engine, log, processor)
-        tasks.add("dedup-purge", collector.purge)  # only where events are collected
-        runtime = cls(settings, database, log, collector, processor, tasks)
+        processor = Processor(engine=database.engine, log=log, settings=settings, metrics=metrics)
+        tasks = _background(settings, database.engine, processor, metrics)
+        if collector is not None:
+            tasks.add("dedup-purge", collector.purge)  # only where events are collected
+        runtime = cls(settings, role, database, log, processor, tasks, metrics, collector)
         runtime.tasks.start()
         tune_garbage_collector()
         return runtime
 
+    @property
+    def collector(self) -> Collector:
+        """The collector, which only a ``serve`` runtime has (the API's routes reach it)."""
+        if self._collector is None:
+            raise LookupError(f"a {self.role} runtime collects no events")
+        return self._collector
+
     async def stop(self) -> None:
-        await self.collector.stop()
+        if self._collector is not None:
+            await self._collector.stop()
         await self.tasks.stop()
         await self.log.close()
         await self.database.close()
 
     async def ready(self) -> dict[str, Any]:
-        """What ``/ready`` answers: ``ready`` when the collector's writers run, the database
-        answers ``SELECT 1`` (within ``_READY_TIMEOUT`` seconds) and every background task is
-        up; each part's state beside it."""
+        """What ``/ready`` answers: ``ready`` when the database answers ``SELECT 1`` (within
+        ``_READY_TIMEOUT`` seconds), the collector's writers run (``serve`` only: a worker's
+        report has no ``collector``) and every background task is up; each part's state
+        beside it."""
         database = await self._database_answers()
+        collecting = self._collector is None or self._collector.ready
         report: dict[str, Any] = {
-            "ready": database and self.collector.ready and self.tasks.up,
+            "ready": database and collecting and self.tasks.up,
             "database": "up" if database else "down",
-            "collector": "up" if self.collector.ready else "down",
-            "tasks": self.tasks.report(),
         }
+        if self._collector is not None:
+            report["collector"] = "up" if collecting else "down"
+        report["tasks"] = self.tasks.report()
         return report
 
     async def _database_answers(self) -> bool:
@@ -132,6 +157,34 @@ class Runtime:
         except _NOT_ANSWERING:
             return False
         return True
+
+
+def _pool_size(settings: Settings, role: Role) -> int:
+    """The processor's connections and a few for the scheduler, the relay, delivery and their
+    listeners (a pool too small for them opens and closes a connection per checkout); under
+    ``serve``, room for the API's connections too (10 by default)."""
+    if role is Role.SERVE:
+        return max(10, settings.processor_connections() + 5)
+    return settings.processor_connections() + 4
+
+
+def _background(
+    settings: Settings, engine: AsyncEngine, processor: Processor, metrics: Metrics
+) -> Supervisor:
+    """The background tasks both roles run, under one supervisor (not started yet): the
+    processor, the audience scheduler and relay (with ``run_processor``) and the delivery
+    workers (with ``run_delivery``)."""
+    supervisor = Supervisor(metrics=metrics, restart_cap=settings.task_restart_max_seconds)
+    if settings.run_processor:
+        supervisor.add("processor", processor.run)
+        interval = timedelta(seconds=settings.audience_recompute_seconds)
+        supervisor.add("audience-scheduler", Scheduler(engine, interval=interval).run)
+        # Audience changes reach destinations through the delivery engine's queue.
+        supervisor.add("audience-relay", Relay(engine, enqueue=enqueue_event).run)
+    if settings.run_delivery:
+        workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
+        supervisor.add("delivery", workers.run)
+    return supervisor
 
 
 _READY_TIMEOUT = 5.0

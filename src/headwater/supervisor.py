@@ -1,6 +1,6 @@
 """One supervisor for every background task of a process: none stops silently.
 
->>> supervisor = Supervisor(restart_cap=30.0)
+>>> supervisor = Supervisor(metrics=metrics, restart_cap=30.0)
 >>> supervisor.add("processor", processor.run)     # run(stop, health)
 >>> supervisor.start()
 >>> supervisor.report()["processor"]["state"]      # what ``/ready`` shows
@@ -31,28 +31,38 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
-__all__ = ["Health", "Run", "State", "Supervisor"]
+from headwater.telemetry.metrics import Metrics
+
+__all__ = ["Health", "Run", "State", "Supervisor", "TaskMetrics"]
 
 _log = logging.getLogger(__name__)
 
-UP = Gauge(
-    "headwater_task_up",
-    "1 while the background task is up (its last round worked), else 0",
-    ["task"],
-    multiprocess_mode="min",
-)
-RESTARTS = Counter(
-    "headwater_task_restarts_total",
-    "Times the background task ended unexpectedly and was restarted",
-    ["task"],
-)
-FAILURES = Counter(
-    "headwater_task_failures_total",
-    "Rounds the background task reported failed (it retries them itself)",
-    ["task"],
-)
+
+class TaskMetrics:
+    """The supervised tasks' metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.up = Gauge(
+            "headwater_task_up",
+            "1 while the background task is up (its last round worked), else 0",
+            ["task"],
+            multiprocess_mode="min",
+            registry=registry,
+        )
+        self.restarts = Counter(
+            "headwater_task_restarts_total",
+            "Times the background task ended unexpectedly and was restarted",
+            ["task"],
+            registry=registry,
+        )
+        self.failures = Counter(
+            "headwater_task_failures_total",
+            "Rounds the background task reported failed (it retries them itself)",
+            ["task"],
+            registry=registry,
+        )
 
 
 class State(enum.StrEnum):
@@ -64,19 +74,22 @@ class State(enum.StrEnum):
 
 
 class Health:
-    """A task's account of itself, read by its supervisor (and usable without one)."""
+    """A task's account of itself, read by its supervisor (and usable without one); exported
+    through ``metrics`` when given (a supervisor gives its own)."""
 
-    def __init__(self, task: str) -> None:
+    def __init__(self, task: str, metrics: TaskMetrics | None = None) -> None:
         self.task = task
+        self._metrics = metrics
         self.state = State.STARTING
         self.since = datetime.now(UTC)
         self.error: str | None = None
         """The type of the last error (never its text, which may quote statements)."""
         self.restarts = 0
-        UP.labels(task).set(0)
-        # Exported at 0 from the start, so that a first increase shows as one.
-        RESTARTS.labels(task)
-        FAILURES.labels(task)
+        if metrics is not None:
+            metrics.up.labels(task).set(0)
+            # Exported at 0 from the start, so that a first increase shows as one.
+            metrics.restarts.labels(task)
+            metrics.failures.labels(task)
 
     def ok(self) -> None:
         """A round worked."""
@@ -87,7 +100,8 @@ class Health:
 
     def failed(self, error: BaseException) -> None:
         """A round failed with ``error``; the task retries by itself."""
-        FAILURES.labels(self.task).inc()
+        if self._metrics is not None:
+            self._metrics.failures.labels(self.task).inc()
         self.error = type(error).__name__
         if self.state is not State.FAILING:
             self._enter(State.FAILING)
@@ -96,7 +110,8 @@ class Health:
         """The task ended with ``error`` (its supervisor restarts it)."""
         self.error = type(error).__name__
         self.restarts += 1
-        RESTARTS.labels(self.task).inc()
+        if self._metrics is not None:
+            self._metrics.restarts.labels(self.task).inc()
         self._enter(State.RESTARTING)
 
     def restarting(self) -> None:
@@ -109,7 +124,8 @@ class Health:
     def _enter(self, state: State) -> None:
         self.state = state
         self.since = datetime.now(UTC)
-        UP.labels(self.task).set(1 if state is State.UP else 0)
+        if self._metrics is not None:
+            self._metrics.up.labels(self.task).set(1 if state is State.UP else 0)
 
     def report(self) -> dict[str, Any]:
         return {
@@ -126,7 +142,11 @@ Run = Callable[[asyncio.Event, Health], Awaitable[None]]
 class Supervisor:
     """Runs named tasks until :meth:`stop`, restarting each one that ends; see the module."""
 
-    def __init__(self, *, restart_base: float = 0.5, restart_cap: float = 30.0) -> None:
+    def __init__(
+        self, *, metrics: Metrics, restart_base: float = 0.5, restart_cap: float = 30.0
+    ) -> None:
+        self.metrics = metrics
+        self._task_metrics = metrics.of(TaskMetrics)
         self._base = restart_base
         self._cap = max(restart_cap, restart_base)
         self._runs: dict[str, Run] = {}
@@ -142,7 +162,7 @@ class Supervisor:
 
     def start(self) -> None:
         for name, run in self._runs.items():
-            health = self.health[name] = Health(name)
+            health = self.health[name] = Health(name, self._task_metrics)
             self._tasks.append(asyncio.create_task(self._supervise(run, health), name=name))
 
     async def stop(self) -> None:

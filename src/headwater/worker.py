@@ -10,10 +10,12 @@ each destination's queue through ``FOR UPDATE SKIP LOCKED`` claims; a crashed wo
 claimed rows come due again after their lease. ``HEADWATER_RUN_PROCESSOR`` and
 ``HEADWATER_RUN_DELIVERY`` turn either half off here too.
 
-The background tasks are the ones ``headwater serve`` runs (:func:`~headwater.runtime.background`),
-under the same supervisor: each is restarted if it ends, and its state is in the metrics
-(``headwater_task_up``, ``headwater_task_restarts_total``) served on
-``HEADWATER_WORKER_METRICS_PORT``.
+The worker is a ``worker`` :class:`~headwater.runtime.Runtime`: the composition root
+``headwater serve`` uses, without collecting. Its background tasks are the ones ``headwater
+serve`` runs, under the same supervisor: each is restarted if it ends, and its state is in the
+runtime's metrics (``headwater_task_up``, ``headwater_task_restarts_total``). With
+``HEADWATER_WORKER_METRICS_PORT``, that port answers ``/metrics`` and ``/ready`` (the runtime's
+readiness report, as ``headwater serve``'s ``/ready``; see :mod:`headwater.telemetry.endpoint`).
 """
 
 from __future__ import annotations
@@ -22,14 +24,11 @@ import asyncio
 import signal
 
 import uvloop
-from prometheus_client import start_http_server
 from rich.console import Console
 
-from headwater.log import PostgresLog
-from headwater.pipeline import Processor
-from headwater.runtime import background, tune_garbage_collector
+from headwater.runtime import Role, Runtime
 from headwater.settings import Settings
-from headwater.storage import migrate, open_database
+from headwater.telemetry.endpoint import start_endpoint
 from headwater.telemetry.logging import configure
 
 __all__ = ["work"]
@@ -49,26 +48,22 @@ async def _work(settings: Settings, console: Console) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    # The processor's connections, and a few for the scheduler, the relay, delivery and their
-    # listeners: a pool too small for them opens and closes a connection per checkout.
-    database = await open_database(settings, pool_size=settings.processor_connections() + 4)
-    metrics = None
-    if settings.worker_metrics_port is not None:
-        metrics, _ = start_http_server(settings.worker_metrics_port, addr=settings.host)
-        console.print(f"metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics")
+    runtime = await Runtime.start(settings, role=Role.WORKER)
     try:
-        await migrate(database.engine)
-        log = PostgresLog(database.engine, settings.log_partitions)
-        processor = Processor(engine=database.engine, log=log, settings=settings)
-        tasks = background(settings, database.engine, log, processor)
-        tasks.start()
-        console.print(f"worker started: {', '.join(tasks.health)} ({processor.consumer.owner})")
-        tune_garbage_collector()
-        await stop.wait()
-        await tasks.stop()
-        await log.close()
+        endpoint = None
+        port = settings.worker_metrics_port
+        if port is not None:
+            endpoint = await start_endpoint(
+                settings.host, port, metrics=runtime.metrics, ready=runtime.ready
+            )
+            console.print(f"metrics on http://{settings.host}:{port}/metrics  (and /ready)")
+        try:
+            owner = runtime.processor.consumer.owner
+            console.print(f"worker started: {', '.join(runtime.tasks.health)} ({owner})")
+            await stop.wait()
+        finally:
+            if endpoint is not None:
+                endpoint.close()
     finally:
-        if metrics is not None:
-            metrics.shutdown()
-        await database.close()
+        await runtime.stop()
     console.print("worker stopped")

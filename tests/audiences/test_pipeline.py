@@ -15,6 +15,7 @@ from headwater.pipeline import Processor
 from headwater.profiles import ProfileStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
+from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import bootstrap
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -28,7 +29,11 @@ class Pipeline:
         self.log = PostgresLog(engine, settings.log_partitions)
         self.stage = AudienceStage(clock=lambda: NOW)
         self.processor = Processor(
-            engine=engine, log=self.log, settings=settings, stages=[ProfileStage(), self.stage]
+            engine=engine,
+            log=self.log,
+            settings=settings,
+            metrics=Metrics(),
+            stages=[ProfileStage(), self.stage],
         )
 
     async def send(self, *messages: dict[str, Any]) -> None:

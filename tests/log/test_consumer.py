@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log import Consumer, LogEntry
+from headwater.telemetry.metrics import Metrics
 from tests.log.conftest import LogKit
 from tests.log.test_contract import make_record
 
@@ -32,7 +32,9 @@ async def test_a_batch_commits_without_waiting_for_the_wal_flush_and_only_the_ba
         setting = await connection.exec_driver_sql("SHOW synchronous_commit")
         seen.append((str(setting.scalar_one()), len(entries)))
 
-    consumer = Consumer(log, log_kit.engine, name="async-commit", handler=handler)
+    consumer = Consumer(
+        log, log_kit.engine, name="async-commit", handler=handler, metrics=Metrics()
+    )
     assert await consumer.drain() == 12
     assert {setting for setting, _ in seen} == {"off"}
     assert sum(count for _, count in seen) == 12
@@ -53,19 +55,21 @@ async def test_the_lag_gauge_reads_zero_once_the_consumer_has_caught_up(log_kit:
     async def handler(entries: Sequence[LogEntry], connection: AsyncConnection) -> None:
         return None
 
-    consumer = Consumer(log, log_kit.engine, name="lagging", handler=handler, idle_seconds=0.05)
+    consumer = Consumer(
+        log, log_kit.engine, name="lagging", handler=handler, metrics=Metrics(), idle_seconds=0.05
+    )
     assert await consumer.drain() == 4
-    assert _lag("lagging") > 3600
+    assert _lag(consumer) > 3600
     stop = asyncio.Event()
     running = asyncio.create_task(consumer.run(stop))
     await asyncio.sleep(1.0)  # idle rounds: nothing is left to read
     stop.set()
     await running
-    assert _lag("lagging") == 0
+    assert _lag(consumer) == 0
 
 
-def _lag(consumer: str) -> float:
-    value = REGISTRY.get_sample_value("headwater_consumer_lag_seconds", {"consumer": consumer})
+def _lag(consumer: Consumer) -> float:
+    value = consumer.metrics.sample("headwater_consumer_lag_seconds", {"consumer": consumer.name})
     assert value is not None
     return value
 
@@ -94,14 +98,20 @@ async def test_a_batch_rolled_back_to_break_a_deadlock_is_retried_at_once(log_ki
         processed.extend(e.message_id for e in entries)
 
     consumer = Consumer(
-        log, log_kit.engine, name="deadlocked", handler=handler, batch_size=100, concurrency=2
+        log,
+        log_kit.engine,
+        name="deadlocked",
+        handler=handler,
+        metrics=Metrics(),
+        batch_size=100,
+        concurrency=2,
     )
     consumer.partitions = list(range(log.partitions))
     assert await consumer.poll()
-    conflicts = REGISTRY.get_sample_value(
+    conflicts = consumer.metrics.sample(
         "headwater_consumer_conflicts_total", {"consumer": "deadlocked"}
     )
-    failures = REGISTRY.get_sample_value(
+    failures = consumer.metrics.sample(
         "headwater_consumer_failures_total", {"consumer": "deadlocked"}
     )
     assert conflicts == 1

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log import Consumer, LogEntry, is_transient
+from headwater.telemetry.metrics import Metrics
 from tests.log.conftest import LogKit
 from tests.log.test_contract import make_record
 
@@ -47,7 +48,12 @@ async def test_the_entries_failing_alone_are_isolated_and_the_others_handled(
     await log.append([make_record(i, user_id="one-user") for i in ids])
     handled = Handled({"m-3", "m-4", "m-31"}, ValueError("refused"))
     consumer = Consumer(
-        log, log_kit.engine, name="isolating", handler=handled.handle, isolate=handled.isolate
+        log,
+        log_kit.engine,
+        name="isolating",
+        handler=handled.handle,
+        metrics=Metrics(),
+        isolate=handled.isolate,
     )
     assert await consumer.drain() == 40
     assert [message for message, _ in handled.isolated] == ["m-3", "m-4", "m-31"]
@@ -63,7 +69,12 @@ async def test_an_outage_fails_the_batch_without_isolating_anything(log_kit: Log
     await log.append([make_record(f"m-{i}", user_id="one-user") for i in range(5)])
     handled = Handled({"m-2"}, ConnectionResetError("the server closed the connection"))
     consumer = Consumer(
-        log, log_kit.engine, name="outage", handler=handled.handle, isolate=handled.isolate
+        log,
+        log_kit.engine,
+        name="outage",
+        handler=handled.handle,
+        metrics=Metrics(),
+        isolate=handled.isolate,
     )
     with pytest.raises(ConnectionResetError):
         await consumer.drain()

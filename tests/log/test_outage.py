@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from headwater.log import Consumer, LogEntry, PostgresLog
 from headwater.storage import create_engine
 from headwater.supervisor import Health, State
+from headwater.telemetry.metrics import Metrics
 from tests.cable import Cable
 from tests.log.test_contract import make_record
 
@@ -51,6 +52,7 @@ async def test_a_consumer_outlives_an_outage_and_wakes_on_appends_after_it(
             engine,
             name="outage",
             handler=handler,
+            metrics=Metrics(),
             lease_seconds=1.5,
             idle_seconds=idle_seconds,
         )

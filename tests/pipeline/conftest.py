@@ -20,6 +20,7 @@ from headwater.log import LogRecord, PostgresLog
 from headwater.pipeline import Processor, list_failures
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
+from headwater.telemetry.metrics import Metrics
 
 __all__ = ["Harness", "Space"]
 
@@ -38,7 +39,9 @@ class Harness:
         self.engine = engine
         self.settings = settings
         self.log = PostgresLog(engine, settings.log_partitions)
-        self.processor = Processor(engine=engine, log=self.log, settings=settings)
+        self.processor = Processor(
+            engine=engine, log=self.log, settings=settings, metrics=Metrics()
+        )
 
     async def space(self, slug: str) -> Space:
         workspace = await workspaces.create_workspace(self.engine, slug=slug)

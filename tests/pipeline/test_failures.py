@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 
-from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from headwater.profiles import set_rules
@@ -18,8 +17,9 @@ def incompressible(length: int) -> str:
     return "".join(random.Random(length).choices("abcdefghijklmnopqrstuvwxyz0123456789", k=length))
 
 
-def _failures_counted(stage: str) -> float:
-    value = REGISTRY.get_sample_value("headwater_processing_failures_total", {"stage": stage})
+def _failures_counted(harness: Harness, stage: str) -> float:
+    metrics = harness.processor.metrics
+    value = metrics.sample("headwater_processing_failures_total", {"stage": stage})
     return value or 0.0
 
 
@@ -82,7 +82,7 @@ async def test_an_event_a_stage_refuses_is_set_aside_and_replayed_once_fixed(
         harness.record(a, {"type": "page", "name": "Home", "userId": "a2"}),
     ]
     good.remove(bad)
-    counted = _failures_counted("profile")
+    counted = _failures_counted(harness, "profile")
     ids = await harness.append([*good[:2], bad, *good[2:]])
     good_ids = [r.event.message_id for r in good]
     await harness.drain()
@@ -91,7 +91,7 @@ async def test_an_event_a_stage_refuses_is_set_aside_and_replayed_once_fixed(
     assert await harness.queued(ids) == set(good_ids)
     assert await harness.failed(ids) == {bad.event.message_id}
     assert await harness.caught_up()
-    assert _failures_counted("profile") == counted + 1
+    assert _failures_counted(harness, "profile") == counted + 1
     [failure] = await harness.processor_failures("alpha")
     assert failure["stage"] == "profile"
     assert "54000" in failure["reason"]  # program_limit_exceeded: the index row is too large

@@ -19,6 +19,7 @@ from headwater.pipeline import Processor
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
+from headwater.telemetry.metrics import Metrics
 from tests.protocols.plans import SHOP
 from tests.protocols.shop import Shop
 
@@ -45,9 +46,13 @@ class Pipeline:
         self.settings = settings
         self.log = PostgresLog(engine, settings.log_partitions)
         self.recorder = Recorder()
-        self.stage = ProtocolStage()
+        self.stage = ProtocolStage(Metrics())
         self.processor = Processor(
-            engine=engine, log=self.log, settings=settings, stages=[self.stage, self.recorder]
+            engine=engine,
+            log=self.log,
+            settings=settings,
+            metrics=Metrics(),
+            stages=[self.stage, self.recorder],
         )
         self.source_id = 0
 

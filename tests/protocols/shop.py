@@ -20,6 +20,7 @@ from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
+from headwater.telemetry.metrics import Metrics
 
 __all__ = ["MODES", "NOW", "Shop", "violations_of"]
 
@@ -42,8 +43,9 @@ class Shop:
             engine=engine,
             log=self.log,
             settings=settings,
+            metrics=Metrics(),
             stages=[
-                ProtocolStage(),
+                ProtocolStage(Metrics()),
                 ProfileStage(),
                 AudienceStage(),
                 RoutingStage(refresh_seconds=0),

@@ -16,6 +16,7 @@ from headwater.log import LogEntry, LogRecord
 from headwater.pipeline import Processor
 from headwater.protocols import ProtocolStage
 from headwater.spec import Envelope, Event, normalise
+from headwater.telemetry.metrics import Metrics
 from tests.protocols.plans import BAD_ORDER, GOOD_ORDER
 from tests.protocols.shop import MODES, Shop, violations_of
 
@@ -30,7 +31,7 @@ async def test_a_redelivered_entry_is_governed_as_its_latest_delivery_was(shop: 
     entries = [
         e for p in range(shop.log.partitions) for e in await shop.log.read(p, after=0, limit=9)
     ]
-    stage = ProtocolStage()
+    stage = ProtocolStage(Metrics())
     for mode, expected in [("flag", [("pattern_mismatch", "properties.coupon")]), ("allow", [])]:
         await shop.connect(mode)
         async with shop.engine.begin() as connection:
@@ -71,7 +72,11 @@ async def test_the_governed_form_is_committed_before_the_next_stage_runs(
     await shop.connect(mode)
     peek = _Peek(shop.engine)
     shop.processor = Processor(
-        engine=shop.engine, log=shop.log, settings=shop.settings, stages=[ProtocolStage(), peek]
+        engine=shop.engine,
+        log=shop.log,
+        settings=shop.settings,
+        metrics=Metrics(),
+        stages=[ProtocolStage(Metrics()), peek],
     )
     good, bad = await shop.send(GOOD_ORDER, BAD_ORDER)
     assert peek.seen[good] is not None
@@ -105,7 +110,7 @@ async def test_a_batch_retried_after_a_failure_keeps_no_governed_form_of_its_fir
     entries = [
         e for p in range(shop.log.partitions) for e in await shop.log.read(p, after=0, limit=9)
     ]
-    stage = ProtocolStage()
+    stage = ProtocolStage(Metrics())
 
     async def governed() -> dict[str, Any]:
         async with shop.engine.connect() as connection:

@@ -11,7 +11,6 @@ their unusual forms); all else (``/api/v1``, health, metrics, OpenAPI docs) to F
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,13 +18,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    generate_latest,
-    multiprocess,
-)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,9 +31,10 @@ from headwater.api.docs import DOCS, add_docs
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError, Unavailable
-from headwater.runtime import Runtime
+from headwater.runtime import Role, Runtime
 from headwater.settings import Settings
 from headwater.storage import STORAGE_ERRORS, unavailable
+from headwater.telemetry.metrics import CONTENT_TYPE_LATEST, STATE_KEY
 from headwater.workspaces import Bootstrap
 
 __all__ = ["HeadwaterApp", "create_app"]
@@ -83,21 +76,24 @@ class HeadwaterApp:
 def create_app(
     settings: Settings, *, announce: Callable[[Bootstrap], None] | None = None
 ) -> HeadwaterApp:
-    """Build the application; its lifespan starts and stops the :class:`Runtime`."""
+    """Build the application; its lifespan starts and stops a ``serve``
+    :class:`~headwater.runtime.Runtime`, and hands the server its metrics (the connection
+    limits count their cuts there)."""
 
     @asynccontextmanager
-    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        runtime = await Runtime.start(settings, announce=announce)
+    async def lifespan(api: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        runtime = await Runtime.start(settings, role=Role.SERVE, announce=announce)
         api.state.runtime = runtime
         api.state.verified_tokens = {}
         app.tracking = TrackingApp(
             runtime.collector,
+            metrics=runtime.metrics,
             max_request_bytes=settings.max_request_bytes,
             trusted_proxies=settings.trusted_proxies,
         )
         app.profiles = ProfileApp(runtime, api.state.verified_tokens)
         try:
-            yield
+            yield {STATE_KEY: runtime.metrics}
         finally:
             app.tracking = None
             app.profiles = None
@@ -143,13 +139,10 @@ def _add_operational_routes(api: FastAPI) -> None:
         return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     @api.get("/metrics", tags=["operations"], response_class=Response)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus metrics (of every worker process when there are several)."""
-        registry: CollectorRegistry = REGISTRY
-        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        runtime: Runtime = request.app.state.runtime
+        return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/", tags=["operations"])
     async def root() -> dict[str, Any]:

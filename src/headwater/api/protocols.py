@@ -14,7 +14,6 @@ from headwater import protocols
 from headwater.api.auth import admin
 from headwater.api.params import BigId, Cursor, Id, Moment
 from headwater.errors import BadRequest
-from headwater.protocols.codegen import generate
 from headwater.runtime import Runtime
 
 __all__ = ["router"]
@@ -148,7 +147,7 @@ async def codegen(
         runtime.database.engine, workspace=workspace, slug=slug, version=version
     )
     plan = protocols.parse_plan(found["document"])
-    return PlainTextResponse(generate(plan, lang, version=found["shown_version"]))
+    return PlainTextResponse(protocols.generate(plan, lang, version=found["shown_version"]))
 
 
 class ConnectIn(BaseModel):

@@ -15,14 +15,15 @@ from typing import Any, Final
 from urllib.parse import parse_qs
 
 import msgspec
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
 from headwater.collect import Collector, TrackingRequest
 from headwater.errors import ApiError, BadRequest, MethodNotAllowed, Unavailable
 from headwater.spec import MESSAGE_TYPES, SHORT_TYPES
 from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS
+from headwater.telemetry.metrics import Metrics
 
-__all__ = ["ROUTES", "TrackingApp"]
+__all__ = ["ROUTES", "TrackingApp", "TrackingMetrics"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -41,7 +42,18 @@ ROUTES: Final[dict[str, str | None]] = {
     "/beacon/v1/batch": None,
 }
 
-REQUESTS = Counter("headwater_tracking_requests_total", "Tracking API requests", ["status"])
+
+class TrackingMetrics:
+    """The tracking API's metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "headwater_tracking_requests_total",
+            "Tracking API requests",
+            ["status"],
+            registry=registry,
+        )
+
 
 _OK: Final = b'{"success":true}'
 _DEFAULT_ALLOWED_HEADERS: Final = (
@@ -51,20 +63,23 @@ _STRICT_VALUES: Final = frozenset({b"1", b"true", b"yes", b"on"})
 
 
 class TrackingApp:
-    """Answers the tracking routes; ``collector`` does the work."""
+    """Answers the tracking routes; ``collector`` does the work; requests are counted in
+    ``metrics``."""
 
     def __init__(
         self,
         collector: Collector,
         *,
+        metrics: Metrics,
         max_request_bytes: int,
         trusted_proxies: list[IPv4Network | IPv6Network],
     ) -> None:
         self._collector = collector
         self._max_request_bytes = max_request_bytes
         self._trusted = trusted_proxies
+        requests = metrics.of(TrackingMetrics).requests
         self._counters = {
-            status: REQUESTS.labels(str(status)) for status in (200, 400, 401, 404, 405, 503)
+            status: requests.labels(str(status)) for status in (200, 400, 401, 404, 405, 503)
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

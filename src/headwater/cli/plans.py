@@ -215,8 +215,7 @@ def plans_infer(
     path = f"/api/v1/workspaces/{segment(workspace)}/sources/{source}/observed-schema/plan"
     with remote(url=url, token=token, json_out=False) as api:
         document = api.get(path, name=name)
-    from headwater.protocols import parse_plan
-    from headwater.protocols.formats import dump
+    from headwater.protocols import dump, parse_plan
 
     _write(dump(parse_plan(document), format), out)  # type: ignore[arg-type]
 

@@ -21,32 +21,45 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
-from prometheus_client import Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.collect import store
 from headwater.log import EventLog, LogRecord
 from headwater.spec import Event, Rejection, encode_payload
 from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, driver_connection
+from headwater.telemetry.metrics import Metrics
 
-__all__ = ["CommitResult", "GroupCommitter", "Submission"]
+__all__ = ["CommitMetrics", "CommitResult", "GroupCommitter", "Submission"]
 
 _log = logging.getLogger(__name__)
 
-COMMIT_SECONDS = Histogram(
-    "headwater_commit_seconds",
-    "Time of one group commit",
-    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)
-COMMIT_EVENTS = Histogram(
-    "headwater_commit_events",
-    "Messages (events and rejections) per group commit",
-    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2500, 5000),
-)
-EVENTS = Counter("headwater_events_total", "Messages received, by outcome", ["outcome"])
-_ACCEPTED = EVENTS.labels("accepted")
-_DUPLICATE = EVENTS.labels("duplicate")
-_REJECTED = EVENTS.labels("rejected")
+
+class CommitMetrics:
+    """The group commit's metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.seconds = Histogram(
+            "headwater_commit_seconds",
+            "Time of one group commit",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=registry,
+        )
+        self.events = Histogram(
+            "headwater_commit_events",
+            "Messages (events and rejections) per group commit",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2500, 5000),
+            registry=registry,
+        )
+        outcomes = Counter(
+            "headwater_events_total",
+            "Messages received, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+        self.accepted = outcomes.labels("accepted")
+        self.duplicate = outcomes.labels("duplicate")
+        self.rejected = outcomes.labels("rejected")
 
 
 class Submission(msgspec.Struct, kw_only=True):
@@ -72,8 +85,15 @@ class _Pending(msgspec.Struct):
 
 class GroupCommitter:
     def __init__(
-        self, engine: AsyncEngine, log: EventLog, *, max_events: int = 5000, writers: int = 2
+        self,
+        engine: AsyncEngine,
+        log: EventLog,
+        *,
+        metrics: Metrics,
+        max_events: int = 5000,
+        writers: int = 2,
     ) -> None:
+        self._metrics = metrics.of(CommitMetrics)
         self._engine = engine
         self._log = log
         self._max_events = max_events
@@ -225,12 +245,13 @@ class GroupCommitter:
                 await self._log.append(appended, connection=connection)
                 await store.insert_rejections(driver, _rejection_rows(submissions))
                 await store.count(driver, counts)
-        COMMIT_SECONDS.observe(time.perf_counter() - started)
-        COMMIT_EVENTS.observe(sum(_size(s) for s in submissions))
+        metrics = self._metrics
+        metrics.seconds.observe(time.perf_counter() - started)
+        metrics.events.observe(sum(_size(s) for s in submissions))
         for result in results:
-            _ACCEPTED.inc(result.accepted)
-            _DUPLICATE.inc(result.duplicates)
-            _REJECTED.inc(result.rejected)
+            metrics.accepted.inc(result.accepted)
+            metrics.duplicate.inc(result.duplicates)
+            metrics.rejected.inc(result.rejected)
         return results
 
 

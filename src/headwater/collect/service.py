@@ -1,6 +1,6 @@
 """The tracking API's service: from a request's bytes to durable events in the log.
 
->>> collector = Collector(engine=engine, log=log, settings=settings)
+>>> collector = Collector(engine=engine, log=log, settings=settings, metrics=metrics)
 >>> await collector.start()
 >>> await collector.collect(TrackingRequest(body=b'{"userId": "u1", "event": "Signed Up"}',
 ...                                         route_type="track", authorization="Basic ..."))
@@ -39,6 +39,7 @@ from headwater.spec import (
 )
 from headwater.storage import STORAGE_ERRORS, driver_connection
 from headwater.supervisor import Health
+from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import Source, basic_user, source_for_write_key
 
 __all__ = ["Collector", "TrackingRequest"]
@@ -63,7 +64,10 @@ class TrackingRequest(msgspec.Struct, kw_only=True):
 
 
 class Collector:
-    def __init__(self, *, engine: AsyncEngine, log: EventLog, settings: Settings) -> None:
+    def __init__(
+        self, *, engine: AsyncEngine, log: EventLog, settings: Settings, metrics: Metrics
+    ) -> None:
+        """``metrics``: where the group commit records (its :class:`CommitMetrics`)."""
         self._engine = engine
         self._settings = settings
         self._limits = Limits(
@@ -75,7 +79,11 @@ class Collector:
             lambda key: source_for_write_key(engine, key), ttl=settings.write_key_cache_seconds
         )
         self._committer = GroupCommitter(
-            engine, log, max_events=settings.commit_max_events, writers=settings.commit_writers
+            engine,
+            log,
+            metrics=metrics,
+            max_events=settings.commit_max_events,
+            writers=settings.commit_writers,
         )
 
     async def start(self) -> None:

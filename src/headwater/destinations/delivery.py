@@ -31,7 +31,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from prometheus_client import Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.destinations import queue
@@ -39,23 +39,31 @@ from headwater.destinations.base import Connector, Outcome, SendResult
 from headwater.destinations.model import LATENCY_BOUNDS_MS, DeliveryOptions, Destination
 from headwater.destinations.redact import Redactor
 from headwater.storage import STORAGE_ERRORS, driver_connection, unavailable
+from headwater.telemetry.metrics import Metrics
 
-__all__ = ["DELIVERIES", "LATENCY", "Backoff", "Lane", "plan"]
+__all__ = ["Backoff", "DeliveryMetrics", "Lane", "plan"]
 
 _log = logging.getLogger(__name__)
 
-DELIVERIES = Counter(
-    "headwater_deliveries_total",
-    "Events settled by the delivery engine, by destination id and outcome"
-    " (delivered, retried, failed, dead_lettered)",
-    ["destination", "outcome"],
-)
-LATENCY = Histogram(
-    "headwater_delivery_latency_seconds",
-    "Received (by the tracking API) to delivered (acknowledged by the destination)",
-    ["destination"],
-    buckets=[bound / 1000 for bound in LATENCY_BOUNDS_MS],
-)
+
+class DeliveryMetrics:
+    """The delivery engine's metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.deliveries = Counter(
+            "headwater_deliveries_total",
+            "Events settled by the delivery engine, by destination id and outcome"
+            " (delivered, retried, failed, dead_lettered)",
+            ["destination", "outcome"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "headwater_delivery_latency_seconds",
+            "Received (by the tracking API) to delivered (acknowledged by the destination)",
+            ["destination"],
+            buckets=[bound / 1000 for bound in LATENCY_BOUNDS_MS],
+            registry=registry,
+        )
 
 
 _SETTLE_ERRORS: tuple[type[BaseException], ...] = (*STORAGE_ERRORS, asyncpg.InternalClientError)
@@ -138,8 +146,10 @@ class Lane:
         backoff: Backoff,
         lease_seconds: float,
         poll_seconds: float,
+        metrics: Metrics,
     ) -> None:
         self.destination = destination
+        self._metrics = metrics.of(DeliveryMetrics)
         self.connector = connector
         self.redactor = Redactor.of(connector.config)
         self.options: DeliveryOptions = destination.delivery_options()
@@ -256,17 +266,18 @@ class Lane:
 
     def _count(self, done: queue.Settlement) -> None:
         label = self._label
+        deliveries = self._metrics.deliveries
         if done.delivered:
-            DELIVERIES.labels(label, "delivered").inc(len(done.delivered))
-            histogram = LATENCY.labels(label)
+            deliveries.labels(label, "delivered").inc(len(done.delivered))
+            histogram = self._metrics.latency.labels(label)
             for value in done.latencies_ms:
                 histogram.observe(value / 1000)
         if done.retry:
-            DELIVERIES.labels(label, "retried").inc(len(done.retry))
+            deliveries.labels(label, "retried").inc(len(done.retry))
         if done.failed:
-            DELIVERIES.labels(label, "failed").inc(done.failed)
+            deliveries.labels(label, "failed").inc(done.failed)
         if done.dead:
-            DELIVERIES.labels(label, "dead_lettered").inc(len(done.dead))
+            deliveries.labels(label, "dead_lettered").inc(len(done.dead))
 
     async def _until_due(self) -> float:
         paused = self._paused_until - time.monotonic()

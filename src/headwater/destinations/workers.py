@@ -1,7 +1,7 @@
 """Delivery workers: one :class:`~.delivery.Lane` per enabled destination, kept in step with
 the database, in every process that delivers (``headwater serve`` and ``headwater worker``).
 
->>> workers = DeliveryWorkers(engine=engine, settings=settings)
+>>> workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
 >>> await workers.run(stop)
 
 Any number of processes run workers at once: claims skip rows another process holds, so they
@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 import httpx
-from prometheus_client import Gauge
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import __version__
@@ -33,37 +33,47 @@ from headwater.errors import ApiError, HeadwaterError
 from headwater.settings import Settings
 from headwater.storage import Listener
 from headwater.supervisor import Health
+from headwater.telemetry.metrics import Metrics
 
-__all__ = ["DeliveryWorkers"]
+__all__ = ["DeliveryWorkers", "DestinationMetrics"]
 
 _log = logging.getLogger(__name__)
 _OBSERVE_SECONDS = 5.0
 _KEEP_ERRORS = 200
 
-QUEUE = Gauge(
-    "headwater_delivery_queue",
-    "Undelivered events per destination: pending (no attempt failed yet) or retrying",
-    ["destination", "state"],
-    multiprocess_mode="max",
-)
-ALERT = Gauge(
-    "headwater_destination_alerting",
-    "1 when the destination's success rate is below its alert threshold",
-    ["destination"],
-    multiprocess_mode="max",
-)
-SUCCESS = Gauge(
-    "headwater_destination_success_ratio",
-    "Share of delivery attempts that succeeded over the destination's alert window",
-    ["destination"],
-    multiprocess_mode="max",
-)
-INFO = Gauge(
-    "headwater_destination_info",
-    "Destination names and kinds by id (always 1), to join on the destination label",
-    ["destination", "name", "kind", "workspace"],
-    multiprocess_mode="max",
-)
+
+class DestinationMetrics:
+    """Destinations' state (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.queue = Gauge(
+            "headwater_delivery_queue",
+            "Undelivered events per destination: pending (no attempt failed yet) or retrying",
+            ["destination", "state"],
+            multiprocess_mode="max",
+            registry=registry,
+        )
+        self.alert = Gauge(
+            "headwater_destination_alerting",
+            "1 when the destination's success rate is below its alert threshold",
+            ["destination"],
+            multiprocess_mode="max",
+            registry=registry,
+        )
+        self.success = Gauge(
+            "headwater_destination_success_ratio",
+            "Share of delivery attempts that succeeded over the destination's alert window",
+            ["destination"],
+            multiprocess_mode="max",
+            registry=registry,
+        )
+        self.info = Gauge(
+            "headwater_destination_info",
+            "Destination names and kinds by id (always 1), to join on the destination label",
+            ["destination", "name", "kind", "workspace"],
+            multiprocess_mode="max",
+            registry=registry,
+        )
 
 
 class DeliveryWorkers:
@@ -72,8 +82,11 @@ class DeliveryWorkers:
         *,
         engine: AsyncEngine,
         settings: Settings,
+        metrics: Metrics,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self._metrics = metrics
+        self._recorded = metrics.of(DestinationMetrics)
         self._engine = engine
         self._settings = settings
         self._transport = transport
@@ -166,11 +179,12 @@ class DeliveryWorkers:
             ),
             lease_seconds=self._settings.delivery_lease_seconds,
             poll_seconds=self._settings.delivery_poll_seconds,
+            metrics=self._metrics,
         )
         self.lanes[destination.id] = lane
         self._versions[destination.id] = destination.updated_at
         self._clients[destination.id] = client
-        INFO.labels(
+        self._recorded.info.labels(
             str(destination.id), destination.name, destination.kind, str(destination.workspace_id)
         ).set(1)
         lane.start()
@@ -196,12 +210,12 @@ class DeliveryWorkers:
     ) -> None:
         label = str(destination_id)
         depth = await store.queue_depth(connection, destination_id)
-        QUEUE.labels(label, "pending").set(depth["pending"])
-        QUEUE.labels(label, "retrying").set(depth["retrying"])
+        self._recorded.queue.labels(label, "pending").set(depth["pending"])
+        self._recorded.queue.labels(label, "retrying").set(depth["retrying"])
         health = await monitor.health_of(connection, lane.destination)
-        ALERT.labels(label).set(1 if health["state"] == "alerting" else 0)
+        self._recorded.alert.labels(label).set(1 if health["state"] == "alerting" else 0)
         if health["success_ratio"] is not None:
-            SUCCESS.labels(label).set(health["success_ratio"])
+            self._recorded.success.labels(label).set(health["success_ratio"])
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: object) -> None:
         text = str(payload)

@@ -1,6 +1,6 @@
 """A consumer group member: leases partitions, reads them in order, hands batches to a handler.
 
->>> consumer = Consumer(log, engine, name="processor", handler=process_batch)
+>>> consumer = Consumer(log, engine, name="processor", handler=process_batch, metrics=metrics)
 >>> await consumer.run_until(stop_event)
 
 For each leased partition, the consumer reads a batch after the committed offset and calls
@@ -38,15 +38,16 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import asyncpg
-from prometheus_client import Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry
 from headwater.storage import STORAGE_ERRORS
 from headwater.supervisor import Health
+from headwater.telemetry.metrics import Metrics
 
-__all__ = ["Consumer", "Handler", "Isolate", "is_transient"]
+__all__ = ["Consumer", "ConsumerMetrics", "Handler", "Isolate", "is_transient"]
 
 _log = logging.getLogger(__name__)
 
@@ -54,30 +55,45 @@ Handler = Callable[[Sequence[LogEntry], AsyncConnection], Awaitable[None]]
 Isolate = Callable[[LogEntry, BaseException, AsyncConnection], Awaitable[None]]
 """Records an entry that fails alone, inside the transaction that commits the offset past it."""
 
-PROCESSED = Counter(
-    "headwater_consumer_events_total", "Log entries processed, by consumer", ["consumer"]
-)
-FAILURES = Counter(
-    "headwater_consumer_failures_total",
-    "Rounds (a batch, a lease renewal, a wait) that failed and will be retried",
-    ["consumer"],
-)
-CONFLICTS = Counter(
-    "headwater_consumer_conflicts_total",
-    "Batches PostgreSQL rolled back to break a deadlock (or a serialization failure), retried",
-    ["consumer"],
-)
-ISOLATED = Counter(
-    "headwater_consumer_isolated_total",
-    "Log entries that failed alone, were handed to the consumer's isolate callback and skipped",
-    ["consumer"],
-)
-LAG = Gauge(
-    "headwater_consumer_lag_seconds",
-    "Age of the newest entry of the last batch, at processing time; 0 once caught up",
-    ["consumer"],
-    multiprocess_mode="max",
-)
+
+class ConsumerMetrics:
+    """Consumers' metrics, by consumer name (a group of
+    :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.processed = Counter(
+            "headwater_consumer_events_total",
+            "Log entries processed, by consumer",
+            ["consumer"],
+            registry=registry,
+        )
+        self.failures = Counter(
+            "headwater_consumer_failures_total",
+            "Rounds (a batch, a lease renewal, a wait) that failed and will be retried",
+            ["consumer"],
+            registry=registry,
+        )
+        self.conflicts = Counter(
+            "headwater_consumer_conflicts_total",
+            "Batches PostgreSQL rolled back to break a deadlock (or a serialization failure),"
+            " retried",
+            ["consumer"],
+            registry=registry,
+        )
+        self.isolated = Counter(
+            "headwater_consumer_isolated_total",
+            "Log entries that failed alone, were handed to the consumer's isolate callback and"
+            " skipped",
+            ["consumer"],
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "headwater_consumer_lag_seconds",
+            "Age of the newest entry of the last batch, at processing time; 0 once caught up",
+            ["consumer"],
+            multiprocess_mode="max",
+            registry=registry,
+        )
 
 
 class Consumer:
@@ -88,6 +104,7 @@ class Consumer:
         *,
         name: str,
         handler: Handler,
+        metrics: Metrics,
         isolate: Isolate | None = None,
         batch_size: int = 500,
         concurrency: int = 1,
@@ -96,7 +113,8 @@ class Consumer:
     ) -> None:
         """``concurrency``: how many partitions are processed at once (each on its own
         connection and transaction; one partition is never processed twice at once).
-        ``isolate``: without it, a failing batch is retried as a whole until it passes."""
+        ``isolate``: without it, a failing batch is retried as a whole until it passes.
+        ``metrics``: where its :class:`ConsumerMetrics` are recorded, labelled ``name``."""
         self.name = name
         self.owner = f"{name}-{uuid.uuid4().hex[:12]}"
         self._log = log
@@ -109,6 +127,8 @@ class Consumer:
         self._idle_seconds = idle_seconds
         self.partitions: list[int] = []
         self._backoff = 0.0
+        self.metrics = metrics
+        self._metrics = metrics.of(ConsumerMetrics)
 
     async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
         """Consume until ``stop`` is set; then release the leases. Every round (renewing the
@@ -126,7 +146,7 @@ class Consumer:
                     self._backoff = 0.0
                     health.ok()
                     if not busy:
-                        LAG.labels(self.name).set(0)  # caught up: no entry is waiting
+                        self._metrics.lag.labels(self.name).set(0)  # caught up: no entry is waiting
                         await self._log.wait(self._idle_seconds)
                 # The top loop of a worker: any failure rolls the batch back and is retried.
                 except Exception as error:  # noqa: BLE001
@@ -136,7 +156,7 @@ class Consumer:
             await self._release()
 
     async def _failed(self, error: Exception, health: Health, stop: asyncio.Event) -> None:
-        FAILURES.labels(self.name).inc()
+        self._metrics.failures.labels(self.name).inc()
         health.failed(error)
         self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
         _log.error(
@@ -209,8 +229,8 @@ class Consumer:
                 raise
             _log.warning("%s: partition %d: %s; isolating", self.owner, partition, error)
             await self._bisect(partition, entries, self._isolate)
-        PROCESSED.labels(self.name).inc(len(entries))
-        LAG.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
+        self._metrics.processed.labels(self.name).inc(len(entries))
+        self._metrics.lag.labels(self.name).set(time.time() - entries[-1].received_at.timestamp())
         return len(entries)
 
     async def _process_retrying(self, partition: int, entries: Sequence[LogEntry]) -> None:
@@ -222,7 +242,7 @@ class Consumer:
             except Exception as error:
                 if attempt == _CONFLICT_RETRIES or _sqlstate(error) not in _CONFLICTS:
                     raise
-                CONFLICTS.labels(self.name).inc()
+                self._metrics.conflicts.labels(self.name).inc()
                 _log.info("%s: partition %d: %s; retrying", self.owner, partition, error)
 
     async def _bisect(self, partition: int, entries: Sequence[LogEntry], isolate: Isolate) -> None:
@@ -252,7 +272,7 @@ class Consumer:
         async with self._engine.begin() as connection:
             await isolate(entry, failure, connection)
             await self._log.commit(self.name, partition, entry.offset, connection=connection)
-        ISOLATED.labels(self.name).inc()
+        self._metrics.isolated.labels(self.name).inc()
         _log.error(
             "%s: partition %d: entry %d (workspace %d, messageId %r) failed alone and was"
             " isolated: %s",

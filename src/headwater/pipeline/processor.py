@@ -1,6 +1,6 @@
 """The processor: the pipeline stages run over batches of the event log.
 
->>> processor = Processor(engine=engine, log=log, settings=settings)
+>>> processor = Processor(engine=engine, log=log, settings=settings, metrics=metrics)
 >>> await processor.run(stop)          # or: await processor.drain() in tests and benchmarks
 
 Each batch (one partition, in offset order) runs through every stage in one transaction; the
@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import workspaces
@@ -38,16 +38,23 @@ from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
 from headwater.supervisor import Health
+from headwater.telemetry.metrics import Metrics
 
 __all__ = ["CONSUMER", "Processor", "Stage", "StageFailed", "list_failures"]
 
 CONSUMER = "processor"
 
-FAILURES = Counter(
-    "headwater_processing_failures_total",
-    "Events a processor stage failed on alone, recorded as processing failures",
-    ["stage"],
-)
+
+class ProcessorMetrics:
+    """The processor's metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.failures = Counter(
+            "headwater_processing_failures_total",
+            "Events a processor stage failed on alone, recorded as processing failures",
+            ["stage"],
+            registry=registry,
+        )
 
 
 class Stage(Protocol):
@@ -62,9 +69,9 @@ class Stage(Protocol):
         """
 
 
-def _default_stages(settings: Settings) -> list[Stage]:
+def _default_stages(settings: Settings, metrics: Metrics) -> list[Stage]:
     return [
-        ProtocolStage(),
+        ProtocolStage(metrics),
         ProfileStage(),
         AudienceStage(),
         RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
@@ -114,11 +121,15 @@ class Processor:
         engine: AsyncEngine,
         log: EventLog,
         settings: Settings,
+        metrics: Metrics,
         stages: list[Stage] | None = None,
         name: str = CONSUMER,
     ) -> None:
-        """``stages`` default to the pipeline's; ``name`` is the consumer (its own offsets)."""
-        self.stages: list[Stage] = _default_stages(settings) if stages is None else stages
+        """``stages`` default to the pipeline's; ``name`` is the consumer (its own offsets);
+        ``metrics``: where the processor, its consumer and its stages record."""
+        self.metrics = metrics
+        self._failures = metrics.of(ProcessorMetrics).failures
+        self.stages: list[Stage] = _default_stages(settings, metrics) if stages is None else stages
         self._engine, self._log, self._settings = engine, log, settings
         self._given_stages = stages is not None
         self.consumer = Consumer(
@@ -126,6 +137,7 @@ class Processor:
             engine,
             name=name,
             handler=self._handle,
+            metrics=metrics,
             isolate=self._isolate,
             batch_size=settings.processor_batch_size,
             concurrency=settings.processor_concurrency,
@@ -140,7 +152,7 @@ class Processor:
         """Record an entry the stages failed on alone (the consumer's ``isolate``)."""
         stage, reason = _stage_and_reason(error)
         await failures.record(connection, entry, stage, reason)
-        FAILURES.labels(stage).inc()
+        self._failures.labels(stage).inc()
 
     async def replay(self, *, workspace: str, ids: list[int] | None = None) -> dict[str, Any]:
         """Run a workspace's open failures (``ids``, or all) through the stages again, one by
@@ -154,7 +166,9 @@ class Processor:
             workspace_id = await workspaces.workspace_id(connection, workspace)
             found = await failures.find(connection, workspace_id, ids)
         outcome: dict[str, list[dict[str, Any]]] = {"resolved": [], "failed": []}
-        stages = self.stages if self._given_stages else _default_stages(self._settings)
+        stages = (
+            self.stages if self._given_stages else _default_stages(self._settings, self.metrics)
+        )
         for failure in found:
             again = await self._replay_one(stages, workspace_id, failure.id)
             if again is not None:

@@ -2,6 +2,7 @@
 violations, the quarantine, observed schemas and typed code generation."""
 
 from headwater.protocols.codegen import generate
+from headwater.protocols.formats import dump
 from headwater.protocols.plan import Enforcement, PlanDocument, PlanError, parse_plan
 from headwater.protocols.quality import (
     draft_plan,
@@ -40,6 +41,7 @@ __all__ = [
     "diff",
     "disconnect_source",
     "draft_plan",
+    "dump",
     "export_plan",
     "forward",
     "generate",

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log import LogEntry
@@ -40,19 +40,31 @@ from headwater.protocols.plan import Enforcement, parse_enforcement, parse_plan
 from headwater.protocols.validate import CompiledPlan, Outcome, compile_plan
 from headwater.spec import format_timestamp
 from headwater.storage import begin, driver_connection
+from headwater.telemetry.metrics import Metrics
 
-__all__ = ["ProtocolStage", "replay_marker"]
+__all__ = ["ProtocolMetrics", "ProtocolStage", "replay_marker"]
 
 _log = logging.getLogger(__name__)
 _SAMPLES = 5
 _REMEMBERED = 20_000
 
-VIOLATIONS = Counter(
-    "headwater_protocols_violations_total", "Tracking plan violations recorded", ["type"]
-)
-BLOCKED = Counter(
-    "headwater_protocols_blocked_total", "Messages quarantined by a tracking plan", ["reason"]
-)
+
+class ProtocolMetrics:
+    """Tracking plans' metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.violations = Counter(
+            "headwater_protocols_violations_total",
+            "Tracking plan violations recorded",
+            ["type"],
+            registry=registry,
+        )
+        self.blocked = Counter(
+            "headwater_protocols_blocked_total",
+            "Messages quarantined by a tracking plan",
+            ["reason"],
+            registry=registry,
+        )
 
 
 def replay_marker(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -75,7 +87,8 @@ class _Effects:
     """What one batch records: observations, violation counts and samples, quarantine rows,
     releases."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: ProtocolMetrics) -> None:
+        self._metrics = metrics
         self.observations = Observations()
         self.counts: dict[tuple[Any, ...], int] = {}
         self.samples: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -91,7 +104,7 @@ class _Effects:
         bucket = format_timestamp(entry.received_at.replace(second=0, microsecond=0))
         seen = format_timestamp(entry.received_at)
         for violation in outcome.violations:
-            VIOLATIONS.labels(violation.type).inc()
+            self._metrics.violations.labels(violation.type).inc()
             key = (entry.source_id, kind, name, violation.type, violation.path)
             counted = (*key[:1], bucket, *key[1:], entry.partition, entry.workspace_id)
             self.counts[counted] = self.counts.get(counted, 0) + 1
@@ -114,7 +127,7 @@ class _Effects:
                 row["message"], row["seen_at"] = violation.message, seen
 
     def block(self, entry: LogEntry, outcome: Outcome, plan: _Plan) -> None:
-        BLOCKED.labels(outcome.blocked or "").inc()
+        self._metrics.blocked.labels(outcome.blocked or "").inc()
         self.quarantined.append(
             {
                 "workspace_id": entry.workspace_id,
@@ -184,9 +197,11 @@ async def _publish(engine: AsyncEngine, effects: _Effects) -> None:
 
 class ProtocolStage:
     """Tracking plan enforcement, violations, quarantine and observed schemas; see the module
-    docstring. Keeps compiled plans between batches."""
+    docstring. Keeps compiled plans between batches; counts violations and blocked messages
+    in ``metrics``."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics.of(ProtocolMetrics)
         self._compiled: dict[tuple[int, int], CompiledPlan] = {}
         self._settings: dict[tuple[int, int], Enforcement] = {}
         self._published: dict[int, None] = {}
@@ -201,7 +216,7 @@ class ProtocolStage:
         driver = await begin(connection)
         plans = await self._plans(driver, sorted({e.source_id for e in entries}))
         done = await records.progress(driver, (e.partition for e in entries))
-        effects = _Effects()
+        effects = _Effects(self._metrics)
         passed: list[LogEntry] = []
         marks: dict[int, int] = {}
         for entry in entries:
