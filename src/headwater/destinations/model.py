@@ -8,7 +8,7 @@ A destination is one configured connector in one workspace::
 
 ``sources`` None means every source of the workspace; ``categories`` None means the
 connector's default consent categories. Filters are pydantic models so that their JSON Schema
-documents the API (and renders the UI's forms); :mod:`headwater.destinations.routing` applies
+documents the API (and renders the UI's forms); :mod:`headwater.routing.rules` applies
 them.
 """
 

@@ -4,10 +4,6 @@ transaction. Secrets are sealed before they are stored and masked in everything 
 >>> await create_destination(engine, settings, workspace="default", name="Orders hook",
 ...                          kind="webhook", config={"url": "https://example.com/hook"})
 {"id": 1, "name": "Orders hook", "kind": "webhook", "config": {"url": ..., "secret": null}, ...}
-
-Profile changes and audiences deliver through :func:`enqueue_event`: any Segment-shaped event
-(an ``identify`` with traits, a ``track`` of ``Audience Entered``) queued for one destination,
-delivered by the same engine with the same retries.
 """
 
 from __future__ import annotations
@@ -21,22 +17,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import __version__
-from headwater.destinations import queue, store
-from headwater.destinations.base import Connector
-from headwater.destinations.connectors import CONNECTORS
+from headwater.connectors import CONNECTORS
+from headwater.connectors.base import Connector
+from headwater.destinations import store
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
 from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
-from headwater.storage import driver_connection
 from headwater.workspaces import check_name
 
 __all__ = [
     "connector_config",
     "create_destination",
     "delete_destination",
-    "enqueue_event",
     "find",
     "get_destination",
     "kinds",
@@ -372,27 +366,3 @@ async def send_test(
         "failed": result.failed,
         "exchange": None if result.exchange is None else msgspec.to_builtins(result.exchange),
     }
-
-
-async def enqueue_event(
-    connection: AsyncConnection, *, destination_id: int, event: dict[str, Any]
-) -> bool:
-    """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
-    destination in the caller's transaction, without routing; False if that messageId is
-    queued for it already."""
-    driver = await driver_connection(connection)
-    if not driver.is_in_transaction():
-        await connection.exec_driver_sql("SELECT 1")
-    user_key = event.get("userId") or event.get("anonymousId")
-    enqueued = queue.Enqueued(
-        rows=[
-            queue.row(
-                destination_id,
-                str(event["messageId"]),
-                None if user_key is None else str(user_key),
-                str(event["receivedAt"]),
-                event,
-            )
-        ]
-    )
-    return await queue.enqueue(driver, {destination_id: enqueued}) == 1

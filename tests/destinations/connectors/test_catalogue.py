@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from headwater.destinations.connectors import CONNECTORS
+from headwater.connectors import CONNECTORS
 
 SAAS = {
     "slack": ("webhook_url",),

@@ -5,6 +5,8 @@ Every function takes an asyncpg connection inside the caller's transaction and n
 - :func:`enqueue` inserts rows keyed by ``(destination_id, message_id)`` with
   ``ON CONFLICT DO NOTHING`` (a redelivered log batch enqueues nothing twice), counts them per
   minute and notifies the delivery workers (delivered by PostgreSQL on commit).
+  :func:`enqueue_event` queues one Segment-shaped event for one destination without routing:
+  profile changes and audiences deliver through it, by the same engine with the same retries.
 - :func:`claim` takes due rows with ``FOR UPDATE SKIP LOCKED`` and pushes their
   ``next_attempt_at`` past the send's timeout: the lease. A worker killed mid-send leaves rows
   that come due again when the lease runs out.
@@ -22,8 +24,10 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.destinations.model import LATENCY_BOUNDS_MS
+from headwater.storage import driver_connection
 
 __all__ = [
     "CHANNEL",
@@ -32,6 +36,7 @@ __all__ = [
     "Settlement",
     "claim",
     "enqueue",
+    "enqueue_event",
     "histogram",
     "next_due",
     "row",
@@ -180,6 +185,30 @@ async def enqueue(driver: asyncpg.Connection, batch: dict[int, Enqueued]) -> int
     for destination_id in fresh:
         await driver.execute("SELECT pg_notify($1, $2)", CHANNEL, str(destination_id))
     return sum(fresh.values())
+
+
+async def enqueue_event(
+    connection: AsyncConnection, *, destination_id: int, event: dict[str, Any]
+) -> bool:
+    """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
+    destination in the caller's transaction, without routing; False if that messageId is
+    queued for it already."""
+    driver = await driver_connection(connection)
+    if not driver.is_in_transaction():
+        await connection.exec_driver_sql("SELECT 1")
+    user_key = event.get("userId") or event.get("anonymousId")
+    enqueued = Enqueued(
+        rows=[
+            row(
+                destination_id,
+                str(event["messageId"]),
+                None if user_key is None else str(user_key),
+                str(event["receivedAt"]),
+                event,
+            )
+        ]
+    )
+    return await enqueue(driver, {destination_id: enqueued}) == 1
 
 
 class Claimed(msgspec.Struct, frozen=True):

@@ -19,8 +19,8 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from headwater.connectors import CONNECTORS
 from headwater.destinations import store
-from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import LATENCY_BOUNDS_MS, Destination
 from headwater.destinations.redact import Redactor
 from headwater.destinations.secrets import load_box

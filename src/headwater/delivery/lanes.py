@@ -34,8 +34,8 @@ import msgspec
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.destinations import queue
-from headwater.destinations.base import Connector, Outcome, SendResult
+from headwater.connectors.base import Connector, Outcome, SendResult
+from headwater.delivery import queue
 from headwater.destinations.model import LATENCY_BOUNDS_MS, DeliveryOptions, Destination
 from headwater.destinations.redact import Redactor
 from headwater.storage import STORAGE_ERRORS, driver_connection, unavailable

@@ -19,11 +19,12 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.destinations import queue, store
+from headwater.delivery import queue
+from headwater.destinations import store
 from headwater.destinations.service import find
-from headwater.destinations.stage import Route, route_entries
 from headwater.errors import BadRequest
 from headwater.log import LogEntry
+from headwater.routing.stage import Route, route_entries
 from headwater.storage import driver_connection
 
 __all__ = ["replay"]

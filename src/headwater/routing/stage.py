@@ -3,7 +3,7 @@
 >>> Processor(engine=engine, log=log, settings=settings)   # RoutingStage is in its default list
 
 For each entry and each enabled destination of its workspace that receives from its source,
-:func:`~headwater.destinations.routing.decide` says send (in what shape) or skip (why). Rows
+:func:`~headwater.routing.rules.decide` says send (in what shape) or skip (why). Rows
 to send go to the delivery queue and skips are counted per reason, all in the processor's
 transaction; so the enqueue commits with the consumer offset, and a redelivered batch enqueues
 nothing twice (``ON CONFLICT DO NOTHING`` on ``(destination_id, message_id)``). Sending
@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.destinations import queue, store
-from headwater.destinations.connectors import CONNECTORS
+from headwater.connectors import CONNECTORS
+from headwater.delivery import queue
+from headwater.destinations import store
 from headwater.destinations.model import Destination, Filter
-from headwater.destinations.routing import decide
 from headwater.log import LogEntry
+from headwater.routing.rules import decide
 from headwater.storage import driver_connection
 
 __all__ = ["Route", "RoutingStage", "route_entries"]

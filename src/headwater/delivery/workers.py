@@ -24,9 +24,10 @@ from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import __version__
-from headwater.destinations import monitor, queue, service, store
-from headwater.destinations.connectors import CONNECTORS
-from headwater.destinations.delivery import Backoff, Lane
+from headwater.connectors import CONNECTORS
+from headwater.delivery import monitor, queue
+from headwater.delivery.lanes import Backoff, Lane
+from headwater.destinations import service, store
 from headwater.destinations.model import Destination
 from headwater.destinations.secrets import SecretBox, load_box
 from headwater.errors import ApiError, HeadwaterError
