@@ -1,40 +1,25 @@
-"""The connector registry: ``kind`` -> connector class, one line per connector.
+"""The connector catalog: the interface every destination plugin implements, and the registry
+that finds each one by its stable ``kind`` name (Python entry points, group
+``headwater.connectors``), importing a connector's module only when its kind is first used.
 
-Add a connector by importing its class and adding one line; the ``kind`` is the stable name
-stored with each destination instance.
+No database here: a connector gets a typed config and an HTTP client, and answers a
+:class:`SendResult`. What other packages may use: the interface and result types, and the
+registry (:func:`registered`, :func:`lookup`, :func:`load_all`). One module per connector
+(``webhook.py``, ``mixpanel.py``, ...) and ``_common.py`` (their shared helpers) are the
+catalog's own.
 """
 
-from __future__ import annotations
+from headwater.connectors.base import Connector, Event, Exchange, Outcome, SendResult
+from headwater.connectors.registry import GROUP, load_all, lookup, registered
 
-from typing import Any
-
-from headwater.connectors.amplitude import Amplitude
-from headwater.connectors.base import Connector
-from headwater.connectors.braze import Braze
-from headwater.connectors.customerio import CustomerIo
-from headwater.connectors.ga4 import GoogleAnalytics4
-from headwater.connectors.hubspot import HubSpot
-from headwater.connectors.intercom import Intercom
-from headwater.connectors.mailchimp import Mailchimp
-from headwater.connectors.mixpanel import Mixpanel
-from headwater.connectors.segment import SegmentForward
-from headwater.connectors.slack import Slack
-from headwater.connectors.warehouse import PostgresWarehouse
-from headwater.connectors.webhook import Webhook
-
-__all__ = ["CONNECTORS"]
-
-CONNECTORS: dict[str, type[Connector[Any]]] = {
-    Webhook.kind: Webhook,
-    SegmentForward.kind: SegmentForward,
-    PostgresWarehouse.kind: PostgresWarehouse,
-    Slack.kind: Slack,
-    Mixpanel.kind: Mixpanel,
-    Amplitude.kind: Amplitude,
-    GoogleAnalytics4.kind: GoogleAnalytics4,
-    Braze.kind: Braze,
-    CustomerIo.kind: CustomerIo,
-    HubSpot.kind: HubSpot,
-    Intercom.kind: Intercom,
-    Mailchimp.kind: Mailchimp,
-}
+__all__ = [
+    "GROUP",
+    "Connector",
+    "Event",
+    "Exchange",
+    "Outcome",
+    "SendResult",
+    "load_all",
+    "lookup",
+    "registered",
+]

@@ -2,12 +2,13 @@
 that keep lanes in step with the database, and the monitoring reads of what was delivered.
 
 What other packages may use: the workers (for ``serve`` and ``worker``), the queue's enqueue
-(for routing and for events queued without routing), and the monitoring reads behind the
-management API and the CLI.
+(for routing and for events queued without routing), dead letters put back in the queue (for
+replay), and the monitoring reads behind the management API and the CLI.
 """
 
 from headwater.delivery.monitor import dead_letters, errors, health, stats
 from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, row
+from headwater.delivery.store import replay_dead_letters
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "enqueue_event",
     "errors",
     "health",
+    "replay_dead_letters",
     "row",
     "stats",
 ]

@@ -34,10 +34,10 @@ import msgspec
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.connectors.base import Connector, Outcome, SendResult
+from headwater.connectors import Connector, Outcome, SendResult
 from headwater.delivery import queue
-from headwater.destinations.model import LATENCY_BOUNDS_MS, DeliveryOptions, Destination
-from headwater.destinations.redact import Redactor
+from headwater.delivery.queue import LATENCY_BOUNDS_MS
+from headwater.destinations import DeliveryOptions, Destination, Redactor
 from headwater.storage import STORAGE_ERRORS, driver_connection, unavailable
 
 __all__ = ["DELIVERIES", "LATENCY", "Backoff", "Lane", "plan"]

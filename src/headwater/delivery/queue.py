@@ -26,11 +26,11 @@ import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.destinations.model import LATENCY_BOUNDS_MS
 from headwater.storage import driver_connection
 
 __all__ = [
     "CHANNEL",
+    "LATENCY_BOUNDS_MS",
     "Claimed",
     "Enqueued",
     "Settlement",
@@ -42,6 +42,25 @@ __all__ = [
     "row",
     "settle",
 ]
+
+LATENCY_BOUNDS_MS: tuple[int, ...] = (
+    10,
+    25,
+    50,
+    100,
+    250,
+    500,
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    30_000,
+    60_000,
+    300_000,
+    900_000,
+    3_600_000,
+)
+"""Upper bounds of the received-to-delivered latency histogram kept per minute."""
 
 CHANNEL = "headwater_delivery"
 

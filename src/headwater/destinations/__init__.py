@@ -1,12 +1,35 @@
-"""Destinations: the configured instances of connectors in each workspace, their filters and
-delivery options, and their secrets (sealed at rest, masked in everything shown).
+"""Destinations: the configured instances of connectors in each workspace, with their filters,
+delivery options and secrets (sealed at rest, masked in everything shown).
 
-What other packages may use: the service functions behind the management API and the CLI.
+What other packages may use: the service functions behind the management API and the CLI;
+for routing and the delivery engine, the instance model (:class:`Destination`, its
+:class:`DeliveryOptions` and filters), the reads they refresh from, and the secrets' box and
+:class:`Redactor` that open a connector's config and mask it in what a delivery shows.
 """
 
+from headwater.destinations.model import (
+    AllOf,
+    AllowProperties,
+    AnyOf,
+    Compare,
+    Condition,
+    DeliveryOptions,
+    Destination,
+    DropProperties,
+    DropWhen,
+    Filter,
+    NotOf,
+    OnlyWhen,
+    Sample,
+)
+from headwater.destinations.redact import Redactor
+from headwater.destinations.secrets import SecretBox, load_box
 from headwater.destinations.service import (
+    connector_config,
     create_destination,
     delete_destination,
+    enabled_destinations,
+    find,
     get_destination,
     kinds,
     list_destinations,
@@ -15,11 +38,30 @@ from headwater.destinations.service import (
 )
 
 __all__ = [
+    "AllOf",
+    "AllowProperties",
+    "AnyOf",
+    "Compare",
+    "Condition",
+    "DeliveryOptions",
+    "Destination",
+    "DropProperties",
+    "DropWhen",
+    "Filter",
+    "NotOf",
+    "OnlyWhen",
+    "Redactor",
+    "Sample",
+    "SecretBox",
+    "connector_config",
     "create_destination",
     "delete_destination",
+    "enabled_destinations",
+    "find",
     "get_destination",
     "kinds",
     "list_destinations",
+    "load_box",
     "send_test",
     "update_destination",
 ]

@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import __version__
-from headwater.connectors import CONNECTORS
-from headwater.connectors.base import Connector
+from headwater.connectors import Connector, load_all, lookup, registered
 from headwater.destinations import store
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
 from headwater.destinations.redact import Redactor, mask_url
@@ -31,6 +30,7 @@ __all__ = [
     "connector_config",
     "create_destination",
     "delete_destination",
+    "enabled_destinations",
     "find",
     "get_destination",
     "kinds",
@@ -65,7 +65,7 @@ def kinds() -> list[dict[str, Any]]:
             "config_schema": connector.config_type.model_json_schema(),
             "secret_fields": sorted(secret_fields(connector.config_type)),
         }
-        for kind, connector in sorted(CONNECTORS.items())
+        for kind, connector in load_all().items()
     ]
 
 
@@ -105,9 +105,9 @@ def _invalid(code: str, what: str, error: pydantic.ValidationError) -> BadReques
 
 
 def _connector(kind: str) -> type[Connector[Any]]:
-    found = CONNECTORS.get(kind)
+    found = lookup(kind)
     if found is None:
-        raise BadRequest("unknown_kind", f"no connector {kind!r}", kinds=sorted(CONNECTORS))
+        raise BadRequest("unknown_kind", f"no connector {kind!r}", kinds=list(registered()))
     return found
 
 
@@ -177,6 +177,12 @@ async def find(connection: AsyncConnection, workspace: str, destination_id: int)
     if found is None or found.workspace_id != workspace_id:
         raise NotFound("destination_not_found", f"no destination {destination_id} in {workspace!r}")
     return found
+
+
+async def enabled_destinations(connection: AsyncConnection) -> list[Destination]:
+    """Every enabled destination of every workspace, read in the caller's transaction (the
+    routing stage and the delivery workers refresh from it)."""
+    return await store.destinations(connection, enabled=True)
 
 
 async def _own_sources(

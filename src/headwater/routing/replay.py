@@ -19,9 +19,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.delivery import queue
-from headwater.destinations import store
-from headwater.destinations.service import find
+from headwater import delivery
+from headwater.destinations import find
 from headwater.errors import BadRequest
 from headwater.log import LogEntry
 from headwater.routing.stage import Route, route_entries
@@ -59,7 +58,7 @@ async def replay(
     if dead_letters:
         async with engine.begin() as connection:
             await find(connection, workspace, destination_id)
-            queued = await store.replay_dead_letters(connection, destination_id, ids=ids)
+            queued = await delivery.replay_dead_letters(connection, destination_id, ids=ids)
         return {"queued": queued, "skipped": 0}
     if since is None or until is None or since >= until:
         raise BadRequest("invalid_range", "a time range needs since < until")
@@ -108,7 +107,7 @@ async def _replay_range(
             ]
             after = entries[-1].offset
             batch = route_entries(entries, {destination.workspace_id: [Route.of(destination)]})
-            found = batch.get(destination_id, queue.Enqueued())
+            found = batch.get(destination_id, delivery.Enqueued())
             skipped += len(entries) - len(found.rows)
             driver = await driver_connection(connection)
-            queued += await queue.enqueue(driver, batch)
+            queued += await delivery.enqueue(driver, batch)

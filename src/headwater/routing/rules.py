@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from headwater.destinations.model import (
+from headwater.destinations import (
     AllOf,
     AllowProperties,
     AnyOf,

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.connectors import CONNECTORS
-from headwater.delivery import queue
-from headwater.destinations import store
-from headwater.destinations.model import Destination, Filter
+from headwater import delivery
+from headwater.connectors import lookup
+from headwater.destinations import Destination, Filter, enabled_destinations
 from headwater.log import LogEntry
 from headwater.routing.rules import decide
 from headwater.storage import driver_connection
@@ -43,7 +42,7 @@ class Route:
 
     @classmethod
     def of(cls, destination: Destination) -> Route:
-        connector = CONNECTORS.get(destination.kind)
+        connector = lookup(destination.kind)
         defaults = connector.categories if connector is not None else ()
         categories = destination.categories if destination.categories is not None else defaults
         return cls(
@@ -56,9 +55,9 @@ class Route:
 
 def route_entries(
     entries: Sequence[LogEntry], routes: dict[int, list[Route]]
-) -> dict[int, queue.Enqueued]:
+) -> dict[int, delivery.Enqueued]:
     """What ``entries`` add to each destination's queue, and what they skip (pure)."""
-    batch: dict[int, queue.Enqueued] = {}
+    batch: dict[int, delivery.Enqueued] = {}
     for entry in entries:
         for route in routes.get(entry.workspace_id, ()):
             destination = route.destination
@@ -69,10 +68,10 @@ def route_entries(
             )
             found = batch.get(destination.id)
             if found is None:
-                found = batch[destination.id] = queue.Enqueued()
+                found = batch[destination.id] = delivery.Enqueued()
             if decision.event is not None:
                 found.rows.append(
-                    queue.row(
+                    delivery.row(
                         destination.id,
                         entry.message_id,
                         entry.user_id or entry.anonymous_id,
@@ -108,14 +107,14 @@ class RoutingStage:
             driver = await driver_connection(connection)
             if not driver.is_in_transaction():
                 await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
-            await queue.enqueue(driver, batch)
+            await delivery.enqueue(driver, batch)
         return entries
 
     async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
         if time.monotonic() - self._loaded_at < self._refresh:
             return self._routes
         routes: dict[int, list[Route]] = {}
-        for destination in await store.destinations(connection, enabled=True):
+        for destination in await enabled_destinations(connection):
             routes.setdefault(destination.workspace_id, []).append(Route.of(destination))
         self._routes, self._loaded_at = routes, time.monotonic()
         return routes
