@@ -1,4 +1,4 @@
-"""Delivery workers: one :class:`~.delivery.Lane` per enabled destination, kept in step with
+"""Delivery workers: one :class:`~.lanes.Lane` per enabled destination, kept in step with
 the database, in every process that delivers (``headwater serve`` and ``headwater worker``).
 
 >>> workers = DeliveryWorkers(engine=engine, settings=settings)

@@ -7,7 +7,7 @@ For each entry and each enabled destination of its workspace that receives from 
 to send go to the delivery queue and skips are counted per reason, all in the processor's
 transaction; so the enqueue commits with the consumer offset, and a redelivered batch enqueues
 nothing twice (``ON CONFLICT DO NOTHING`` on ``(destination_id, message_id)``). Sending
-happens later, in the delivery workers (:mod:`.delivery`).
+happens later, in the delivery workers (:mod:`headwater.delivery`).
 
 Destinations are reread every ``refresh_seconds``: a new or changed destination applies to
 events processed from then on.
