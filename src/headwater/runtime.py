@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
-from headwater.destinations import DeliveryWorkers, enqueue_event
+from headwater.delivery import DeliveryWorkers, enqueue_event
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings

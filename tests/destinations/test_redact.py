@@ -9,11 +9,11 @@ from urllib.parse import quote, quote_plus
 import pydantic
 import pytest
 
-from headwater.destinations.base import Exchange, Outcome, SendResult
-from headwater.destinations.connectors.ga4 import GoogleAnalytics4Config
-from headwater.destinations.connectors.slack import SlackConfig
-from headwater.destinations.connectors.warehouse import PostgresWarehouseConfig
-from headwater.destinations.connectors.webhook import WebhookConfig
+from headwater.connectors.base import Exchange, Outcome, SendResult
+from headwater.connectors.ga4 import GoogleAnalytics4Config
+from headwater.connectors.slack import SlackConfig
+from headwater.connectors.warehouse import PostgresWarehouseConfig
+from headwater.connectors.webhook import WebhookConfig
 from headwater.destinations.redact import MASK, Redactor, mask_url
 
 SECRET = "Ab/+ c%d-Secret"

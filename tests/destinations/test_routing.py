@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from headwater.destinations.model import FilterList
-from headwater.destinations.routing import consented, decide, integration_enabled, matches
+from headwater.routing.rules import consented, decide, integration_enabled, matches
 
 NAMES = ("Orders Hook", "webhook")
 

@@ -7,8 +7,8 @@ import base64
 
 import httpx
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.segment import SegmentForward, SegmentForwardConfig
+from headwater.connectors.base import Outcome
+from headwater.connectors.segment import SegmentForward, SegmentForwardConfig
 from tests.destinations.conftest import Space, eventually, track
 from tests.destinations.sink import Recorded, Reply, Sink
 

@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 import pytest
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.warehouse import PostgresWarehouse, PostgresWarehouseConfig
+from headwater.connectors.base import Outcome
+from headwater.connectors.warehouse import PostgresWarehouse, PostgresWarehouseConfig
 from tests.conftest import scratch_database
 
 BASE = {

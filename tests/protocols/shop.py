@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import audiences, profiles, protocols
 from headwater.audiences import AudienceStage
-from headwater.destinations import RoutingStage
 from headwater.log import EventLog, LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
+from headwater.routing import RoutingStage
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
 from headwater.telemetry.metrics import Metrics

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater import audiences, destinations, profiles, protocols, workspaces
+from headwater import audiences, destinations, profiles, protocols, routing, workspaces
 from headwater.log import MemoryLog
 from tests.protocols.plans import BAD_ORDER, COUPON_X, GOOD_ORDER
 from tests.protocols.shop import MODES, NOW, Shop, violations_of
@@ -144,7 +144,7 @@ async def test_a_destination_replay_sends_the_governed_events(shop: Shop, mode: 
     first = await shop.queued()
     async with shop.engine.begin() as connection:  # as if delivered
         await connection.execute(text("DELETE FROM deliveries"))
-    result = await destinations.replay(
+    result = await routing.replay(
         shop.engine,
         shop.log,
         governed=protocols.governed,

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from headwater import destinations, protocols
+from headwater import delivery, destinations, protocols, routing
 from headwater.api.auth import admin
 from headwater.api.params import BigId, Cursor, Id, Moment
 from headwater.runtime import Runtime
@@ -165,7 +165,7 @@ async def stats(
     interval: Literal["minute", "hour", "day"] = "hour",
 ) -> dict[str, Any]:
     """Counts and p50/p95 received-to-delivered latency per interval (default: 24 h)."""
-    return await destinations.stats(
+    return await delivery.stats(
         runtime.database.engine,
         workspace=workspace,
         destination_id=destination_id,
@@ -178,7 +178,7 @@ async def stats(
 @router.get(_BASE + "/{destination_id}/health")
 async def health(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
     """Alert state (ok, alerting, no_data), success ratio, and the queue's depth."""
-    return await destinations.health(
+    return await delivery.health(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
     )
 
@@ -191,7 +191,7 @@ async def errors(
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> list[dict[str, Any]]:
     """The latest failed sends, each with its request and response."""
-    return await destinations.errors(
+    return await delivery.errors(
         runtime.database.engine,
         workspace=workspace,
         destination_id=destination_id,
@@ -208,7 +208,7 @@ async def dead_letters(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Cursor | None = None,
 ) -> list[dict[str, Any]]:
-    return await destinations.dead_letters(
+    return await delivery.dead_letters(
         runtime.database.engine,
         workspace=workspace,
         destination_id=destination_id,
@@ -224,7 +224,7 @@ async def replay(
 ) -> dict[str, int]:
     """Queue the dead letters (``dead_letters: true``, optionally ``ids``) or the events
     received in ``[since, until)`` again for this destination."""
-    return await destinations.replay(
+    return await routing.replay(
         runtime.database.engine,
         runtime.log,
         governed=protocols.governed,

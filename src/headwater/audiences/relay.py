@@ -1,7 +1,7 @@
 """The activation relay: hands logged changes (the ``audience_changes`` outbox) to the
 delivery engine, for every destination the computation lists.
 
->>> relay = Relay(engine, enqueue=destinations.enqueue_event)   # wired in runtime.py/worker.py
+>>> relay = Relay(engine, enqueue=delivery.enqueue_event)   # wired in runtime.py/worker.py
 >>> await relay.run(stop)
 
 Each turn claims undelivered changes in id order (``FOR UPDATE SKIP LOCKED``, so several

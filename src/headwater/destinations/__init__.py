@@ -1,38 +1,67 @@
-"""Destinations: connector plugins and the one delivery engine that sends to all of them.
+"""Destinations: the configured instances of connectors in each workspace, with their filters,
+delivery options and secrets (sealed at rest, masked in everything shown).
 
-What other packages may use: the routing stage (for the processor), the delivery workers (for
-``serve`` and ``worker``), and the service functions behind the management API and the CLI.
+What other packages may use: the service functions behind the management API and the CLI;
+for routing and the delivery engine, the instance model (:class:`Destination`, its
+:class:`DeliveryOptions` and filters), the reads they refresh from, and the secrets' box and
+:class:`Redactor` that open a connector's config and mask it in what a delivery shows.
 """
 
-from headwater.destinations.monitor import dead_letters, errors, health, stats
-from headwater.destinations.replay import replay
+from headwater.destinations.model import (
+    AllOf,
+    AllowProperties,
+    AnyOf,
+    Compare,
+    Condition,
+    DeliveryOptions,
+    Destination,
+    DropProperties,
+    DropWhen,
+    Filter,
+    NotOf,
+    OnlyWhen,
+    Sample,
+)
+from headwater.destinations.redact import Redactor
+from headwater.destinations.secrets import SecretBox, load_box
 from headwater.destinations.service import (
+    connector_config,
     create_destination,
     delete_destination,
-    enqueue_event,
+    enabled_destinations,
+    find,
     get_destination,
     kinds,
     list_destinations,
     send_test,
     update_destination,
 )
-from headwater.destinations.stage import RoutingStage
-from headwater.destinations.workers import DeliveryWorkers
 
 __all__ = [
-    "DeliveryWorkers",
-    "RoutingStage",
+    "AllOf",
+    "AllowProperties",
+    "AnyOf",
+    "Compare",
+    "Condition",
+    "DeliveryOptions",
+    "Destination",
+    "DropProperties",
+    "DropWhen",
+    "Filter",
+    "NotOf",
+    "OnlyWhen",
+    "Redactor",
+    "Sample",
+    "SecretBox",
+    "connector_config",
     "create_destination",
-    "dead_letters",
     "delete_destination",
-    "enqueue_event",
-    "errors",
+    "enabled_destinations",
+    "find",
     "get_destination",
-    "health",
     "kinds",
     "list_destinations",
-    "replay",
+    "load_box",
     "send_test",
-    "stats",
     "update_destination",
 ]

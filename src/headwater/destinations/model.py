@@ -8,7 +8,7 @@ A destination is one configured connector in one workspace::
 
 ``sources`` None means every source of the workspace; ``categories`` None means the
 connector's default consent categories. Filters are pydantic models so that their JSON Schema
-documents the API (and renders the UI's forms); :mod:`headwater.destinations.routing` applies
+documents the API (and renders the UI's forms); :mod:`headwater.routing.rules` applies
 them.
 """
 
@@ -21,7 +21,6 @@ import msgspec
 import pydantic
 
 __all__ = [
-    "LATENCY_BOUNDS_MS",
     "AllOf",
     "AnyOf",
     "Compare",
@@ -32,25 +31,6 @@ __all__ = [
     "FilterList",
     "NotOf",
 ]
-
-LATENCY_BOUNDS_MS: tuple[int, ...] = (
-    10,
-    25,
-    50,
-    100,
-    250,
-    500,
-    1_000,
-    2_500,
-    5_000,
-    10_000,
-    30_000,
-    60_000,
-    300_000,
-    900_000,
-    3_600_000,
-)
-"""Upper bounds of the received-to-delivered latency histogram kept per minute."""
 
 
 class _Strict(pydantic.BaseModel):

@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit, urluns
 import msgspec
 import pydantic
 
-from headwater.destinations.base import Exchange, SendResult
+from headwater.connectors import Exchange, SendResult
 
 __all__ = ["MASK", "Redactor", "mask_url"]
 

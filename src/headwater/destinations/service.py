@@ -4,10 +4,6 @@ transaction. Secrets are sealed before they are stored and masked in everything 
 >>> await create_destination(engine, settings, workspace="default", name="Orders hook",
 ...                          kind="webhook", config={"url": "https://example.com/hook"})
 {"id": 1, "name": "Orders hook", "kind": "webhook", "config": {"url": ..., "secret": null}, ...}
-
-Profile changes and audiences deliver through :func:`enqueue_event`: any Segment-shaped event
-(an ``identify`` with traits, a ``track`` of ``Audience Entered``) queued for one destination,
-delivered by the same engine with the same retries.
 """
 
 from __future__ import annotations
@@ -21,22 +17,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import __version__, workspaces
-from headwater.destinations import queue, store
-from headwater.destinations.base import Connector
-from headwater.destinations.connectors import CONNECTORS
+from headwater.connectors import Connector, load_all, lookup, registered
+from headwater.destinations import store
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
 from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
-from headwater.storage import begin
 from headwater.workspaces import check_name
 
 __all__ = [
     "connector_config",
     "create_destination",
     "delete_destination",
-    "enqueue_event",
+    "enabled_destinations",
     "find",
     "get_destination",
     "kinds",
@@ -71,7 +65,7 @@ def kinds() -> list[dict[str, Any]]:
             "config_schema": connector.config_type.model_json_schema(),
             "secret_fields": sorted(secret_fields(connector.config_type)),
         }
-        for kind, connector in sorted(CONNECTORS.items())
+        for kind, connector in load_all().items()
     ]
 
 
@@ -111,9 +105,9 @@ def _invalid(code: str, what: str, error: pydantic.ValidationError) -> BadReques
 
 
 def _connector(kind: str) -> type[Connector[Any]]:
-    found = CONNECTORS.get(kind)
+    found = lookup(kind)
     if found is None:
-        raise BadRequest("unknown_kind", f"no connector {kind!r}", kinds=sorted(CONNECTORS))
+        raise BadRequest("unknown_kind", f"no connector {kind!r}", kinds=list(registered()))
     return found
 
 
@@ -183,6 +177,12 @@ async def find(connection: AsyncConnection, workspace: str, destination_id: int)
     if found is None or found.workspace_id != workspace_id:
         raise NotFound("destination_not_found", f"no destination {destination_id} in {workspace!r}")
     return found
+
+
+async def enabled_destinations(connection: AsyncConnection) -> list[Destination]:
+    """Every enabled destination of every workspace, read in the caller's transaction (the
+    routing stage and the delivery workers refresh from it)."""
+    return await store.destinations(connection, enabled=True)
 
 
 async def _own_sources(
@@ -368,25 +368,3 @@ async def send_test(
         "failed": result.failed,
         "exchange": None if result.exchange is None else msgspec.to_builtins(result.exchange),
     }
-
-
-async def enqueue_event(
-    connection: AsyncConnection, *, destination_id: int, event: dict[str, Any]
-) -> bool:
-    """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
-    destination in the caller's transaction, without routing; False if that messageId is
-    queued for it already."""
-    driver = await begin(connection)
-    user_key = event.get("userId") or event.get("anonymousId")
-    enqueued = queue.Enqueued(
-        rows=[
-            queue.row(
-                destination_id,
-                str(event["messageId"]),
-                None if user_key is None else str(user_key),
-                str(event["receivedAt"]),
-                event,
-            )
-        ]
-    )
-    return await queue.enqueue(driver, {destination_id: enqueued}) == 1

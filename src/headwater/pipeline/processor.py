@@ -31,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import workspaces
 from headwater.audiences import AudienceStage
-from headwater.destinations import RoutingStage
 from headwater.log import Consumer, EventLog, LogEntry, is_transient
 from headwater.pipeline import failures
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
+from headwater.routing import RoutingStage
 from headwater.settings import Settings
 from headwater.supervisor import Health
 from headwater.telemetry.metrics import Metrics

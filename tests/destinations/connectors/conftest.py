@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from headwater.destinations.base import Connector, Event, SendResult
+from headwater.connectors.base import Connector, Event, SendResult
 from headwater.destinations.redact import Redactor
 from tests.destinations.sink import Sink
 

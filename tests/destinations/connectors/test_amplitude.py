@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.amplitude import Amplitude, AmplitudeConfig
+from headwater.connectors.amplitude import Amplitude, AmplitudeConfig
+from headwater.connectors.base import Outcome
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

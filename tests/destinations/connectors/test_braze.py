@@ -8,8 +8,8 @@ import time
 
 import httpx
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.braze import Braze, BrazeConfig
+from headwater.connectors.base import Outcome
+from headwater.connectors.braze import Braze, BrazeConfig
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import TIMESTAMP, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from headwater.destinations.connectors import CONNECTORS
+from headwater.connectors import lookup
 
 SAAS = {
     "slack": ("webhook_url",),
@@ -23,7 +23,8 @@ SAAS = {
 def test_registered_with_a_form_whose_credentials_are_secret(
     kind: str, secrets: tuple[str, ...]
 ) -> None:
-    connector = CONNECTORS[kind]
+    connector = lookup(kind)
+    assert connector is not None
     assert connector.kind == kind
     assert connector.categories
     schema = connector.config_type.model_json_schema()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from headwater.destinations.base import Outcome, SendResult
-from headwater.destinations.connectors._common import Part, combine, partial, stable_uuid
+from headwater.connectors._common import Part, combine, partial, stable_uuid
+from headwater.connectors.base import Outcome, SendResult
 
 DELIVERED = SendResult(outcome=Outcome.DELIVERED)
 

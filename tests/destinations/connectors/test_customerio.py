@@ -7,9 +7,9 @@ import re
 import httpx
 import pytest
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors._common import basic_auth
-from headwater.destinations.connectors.customerio import CustomerIo, CustomerIoConfig, ulid
+from headwater.connectors._common import basic_auth
+from headwater.connectors.base import Outcome
+from headwater.connectors.customerio import CustomerIo, CustomerIoConfig, ulid
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

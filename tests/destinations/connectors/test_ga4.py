@@ -8,8 +8,8 @@ import re
 
 import httpx
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.ga4 import GoogleAnalytics4, GoogleAnalytics4Config
+from headwater.connectors.base import Outcome
+from headwater.connectors.ga4 import GoogleAnalytics4, GoogleAnalytics4Config
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

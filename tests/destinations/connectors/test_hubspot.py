@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import httpx
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors._common import stable_uuid
-from headwater.destinations.connectors.hubspot import HubSpot, HubSpotConfig
+from headwater.connectors._common import stable_uuid
+from headwater.connectors.base import Outcome
+from headwater.connectors.hubspot import HubSpot, HubSpotConfig
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import TIMESTAMP, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

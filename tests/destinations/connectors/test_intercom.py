@@ -9,8 +9,8 @@ import time
 
 import httpx
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.intercom import Intercom, IntercomConfig
+from headwater.connectors.base import Outcome
+from headwater.connectors.intercom import Intercom, IntercomConfig
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

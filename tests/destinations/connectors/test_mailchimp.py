@@ -13,8 +13,8 @@ import httpx
 import pydantic
 import pytest
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.mailchimp import Mailchimp, MailchimpConfig
+from headwater.connectors.base import Outcome
+from headwater.connectors.mailchimp import Mailchimp, MailchimpConfig
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import identify, track
 from tests.destinations.sink import Recorded, Reply, Sink

@@ -7,9 +7,9 @@ import httpx
 import pydantic
 import pytest
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors._common import basic_auth, stable_uuid
-from headwater.destinations.connectors.mixpanel import Mixpanel, MixpanelConfig
+from headwater.connectors._common import basic_auth, stable_uuid
+from headwater.connectors.base import Outcome
+from headwater.connectors.mixpanel import Mixpanel, MixpanelConfig
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import EPOCH_MS, identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

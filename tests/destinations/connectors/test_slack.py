@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.slack import Slack, SlackConfig
+from headwater.connectors.base import Outcome
+from headwater.connectors.slack import Slack, SlackConfig
 from tests.destinations.connectors.conftest import TIMEOUT, shown
 from tests.destinations.connectors.events import identify, segment, track
 from tests.destinations.sink import Recorded, Reply, Sink

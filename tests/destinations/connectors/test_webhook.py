@@ -11,8 +11,8 @@ import httpx
 import pydantic
 import pytest
 
-from headwater.destinations.base import Outcome
-from headwater.destinations.connectors.webhook import Webhook, WebhookConfig
+from headwater.connectors.base import Outcome
+from headwater.connectors.webhook import Webhook, WebhookConfig
 from tests.destinations.connectors.events import track
 from tests.destinations.sink import Sink
 

@@ -77,7 +77,7 @@ CREATE TABLE delivery_errors (
 CREATE INDEX delivery_errors_destination ON delivery_errors (destination_id, id);
 
 -- Counts per destination and minute. latency_ms is a histogram over fixed bounds
--- (destinations/model.py LATENCY_BOUNDS_MS, one more slot for anything above).
+-- (delivery/queue.py LATENCY_BOUNDS_MS, one more slot for anything above).
 CREATE TABLE delivery_stats (
     destination_id integer NOT NULL,
     bucket timestamptz NOT NULL,

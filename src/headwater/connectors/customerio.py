@@ -33,8 +33,7 @@ from urllib.parse import quote
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     anonymous_id,
     basic_auth,
     call,
@@ -50,6 +49,7 @@ from headwater.destinations.connectors._common import (
     unix_seconds,
     user_id,
 )
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 __all__ = ["CustomerIo", "CustomerIoConfig", "ulid"]
 

@@ -30,7 +30,7 @@ import asyncpg
 import msgspec
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy

@@ -38,8 +38,7 @@ from typing import Any
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     Part,
     anonymous_id,
     basic_auth,
@@ -57,6 +56,7 @@ from headwater.destinations.connectors._common import (
     traits,
     user_id,
 )
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 __all__ = ["Mixpanel", "MixpanelConfig"]
 

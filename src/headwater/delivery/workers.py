@@ -1,4 +1,4 @@
-"""Delivery workers: one :class:`~.delivery.Lane` per enabled destination, kept in step with
+"""Delivery workers: one :class:`~.lanes.Lane` per enabled destination, kept in step with
 the database, in every process that delivers (``headwater serve`` and ``headwater worker``).
 
 >>> workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
@@ -24,11 +24,16 @@ from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import __version__
-from headwater.destinations import monitor, queue, service, store
-from headwater.destinations.connectors import CONNECTORS
-from headwater.destinations.delivery import Backoff, Lane
-from headwater.destinations.model import Destination
-from headwater.destinations.secrets import SecretBox, load_box
+from headwater.connectors import lookup
+from headwater.delivery import monitor, queue, store
+from headwater.delivery.lanes import Backoff, Lane
+from headwater.destinations import (
+    Destination,
+    SecretBox,
+    connector_config,
+    enabled_destinations,
+    load_box,
+)
 from headwater.errors import ApiError, HeadwaterError
 from headwater.settings import Settings
 from headwater.storage import Listener
@@ -138,7 +143,7 @@ class DeliveryWorkers:
         async with self._engine.begin() as connection:
             if self._box is None:
                 self._box = await load_box(connection, self._settings.secret_key)
-            enabled = await store.destinations(connection, enabled=True)
+            enabled = await enabled_destinations(connection)
         wanted = {d.id: d for d in enabled}
         for destination_id in list(self.lanes):
             current = wanted.get(destination_id)
@@ -149,13 +154,13 @@ class DeliveryWorkers:
                 self._start_lane(destination)
 
     def _start_lane(self, destination: Destination) -> None:
-        connector_type = CONNECTORS.get(destination.kind)
+        connector_type = lookup(destination.kind)
         if connector_type is None:
             _log.error("destination %s: no connector %r", destination.id, destination.kind)
             return
         assert self._box is not None
         try:
-            config = service.connector_config(self._box, connector_type, destination)
+            config = connector_config(self._box, connector_type, destination)
         except HeadwaterError as error:  # the message names fields, never their values
             _log.error(
                 "destination %s: unusable config: %s", destination.id, error, extra=_details(error)

@@ -19,11 +19,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.destinations import queue, store
-from headwater.destinations.service import find
-from headwater.destinations.stage import Route, route_entries
+from headwater import delivery
+from headwater.destinations import find
 from headwater.errors import BadRequest
 from headwater.log import Amend, EventLog
+from headwater.routing.stage import Route, route_entries
 from headwater.storage import driver_connection
 
 __all__ = ["replay"]
@@ -51,7 +51,7 @@ async def replay(
     if dead_letters:
         async with engine.begin() as connection:
             await find(connection, workspace, destination_id)
-            queued = await store.replay_dead_letters(connection, destination_id, ids=ids)
+            queued = await delivery.replay_dead_letters(connection, destination_id, ids=ids)
         return {"queued": queued, "skipped": 0}
     if since is None or until is None or since >= until:
         raise BadRequest("invalid_range", "a time range needs since < until")
@@ -88,6 +88,6 @@ async def _replay_range(
             # Blocked events are left out, as if never received; they count as nothing.
             entries = await governed(driver, page)
             batch = route_entries(entries, {destination.workspace_id: [Route.of(destination)]})
-            found = batch.get(destination_id, queue.Enqueued())
+            found = batch.get(destination_id, delivery.Enqueued())
             skipped += len(entries) - len(found.rows)
-            queued += await queue.enqueue(driver, batch)
+            queued += await delivery.enqueue(driver, batch)

@@ -34,10 +34,10 @@ import msgspec
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.destinations import queue
-from headwater.destinations.base import Connector, Outcome, SendResult
-from headwater.destinations.model import LATENCY_BOUNDS_MS, DeliveryOptions, Destination
-from headwater.destinations.redact import Redactor
+from headwater.connectors import Connector, Outcome, SendResult
+from headwater.delivery import queue
+from headwater.delivery.queue import LATENCY_BOUNDS_MS
+from headwater.destinations import DeliveryOptions, Destination, Redactor
 from headwater.storage import STORAGE_ERRORS, driver_connection, unavailable
 from headwater.telemetry.metrics import Metrics
 

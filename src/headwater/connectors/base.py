@@ -1,7 +1,7 @@
 """The connector interface: what a destination plugin implements, and nothing more.
 
 A connector maps Segment-shaped events to one vendor's API. It never retries, sleeps, queues
-or counts: the delivery engine (``delivery.py``) does that once for every connector. A
+or counts: the delivery engine (:mod:`headwater.delivery`) does that once for every connector. A
 connector gets its typed config and a shared ``httpx.AsyncClient``, sends one batch (one event
 unless :attr:`Connector.max_batch` says more), and reports what happened as a
 :class:`SendResult`, with the request and response it saw so that failures can be shown::
@@ -60,7 +60,7 @@ class Outcome(enum.Enum):
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
     """A request and its response as shown to users (bodies cut to 4 KB; masked by
-    :class:`~.redact.Redactor` before it is stored or shown)."""
+    :class:`~headwater.destinations.redact.Redactor` before it is stored or shown)."""
 
     method: str
     url: str
@@ -93,7 +93,8 @@ class Connector(abc.ABC, Generic[ConfigT]):
     """The registry name, also the name matched case-sensitively in ``integrations``."""
     config_type: ClassVar[type[pydantic.BaseModel]]
     """The typed config; fields typed ``pydantic.SecretStr`` are encrypted at rest, never
-    returned by the API and masked wherever deliveries show up (see :mod:`.redact`)."""
+    returned by the API and masked wherever deliveries show up
+    (see :mod:`headwater.destinations.redact`)."""
     max_batch: ClassVar[int] = 1
     """How many events :meth:`send` accepts at once (1: no batching)."""
     categories: ClassVar[tuple[str, ...]] = ()
@@ -108,7 +109,8 @@ class Connector(abc.ABC, Generic[ConfigT]):
         """Send ``events`` (at most :attr:`max_batch`); never raise for vendor or network errors.
 
         The result may hold the config's secrets as sent: the engine masks them
-        (:class:`~.redact.Redactor`) before anything is stored, shown or logged."""
+        (:class:`~headwater.destinations.redact.Redactor`) before anything is stored, shown
+        or logged."""
 
     def batch_limit(self) -> int:
         """How many events this instance's :meth:`send` takes at once: :attr:`max_batch`,
@@ -121,7 +123,7 @@ class Connector(abc.ABC, Generic[ConfigT]):
 
 def recorded(response: httpx.Response) -> Exchange:
     """The exchange behind ``response``, bodies cut to 4 KB (secrets are masked by the engine,
-    :mod:`.redact`, before an exchange is stored or shown)."""
+    :mod:`headwater.destinations.redact`, before an exchange is stored or shown)."""
     request = response.request
     return Exchange(
         method=request.method,

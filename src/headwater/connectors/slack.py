@@ -37,8 +37,7 @@ from typing import Any
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     call,
     distinct_id,
     email,
@@ -46,6 +45,7 @@ from headwater.destinations.connectors._common import (
     text,
     trait,
 )
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 __all__ = ["Slack", "SlackConfig", "render"]
 

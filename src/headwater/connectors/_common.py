@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from headwater.destinations.base import (
+from headwater.connectors.base import (
     Event,
     Outcome,
     SendResult,
@@ -244,7 +244,7 @@ async def call(
 ) -> Sent:
     """Send one request (``options`` as for ``httpx.AsyncClient.request``) and classify its
     response the usual way; never raises for network errors or a request the config makes
-    unbuildable (:func:`~headwater.destinations.base.unbuildable`)."""
+    unbuildable (:func:`~headwater.connectors.base.unbuildable`)."""
     try:
         request = client.build_request(method, url, json=json, **options)
     except (ValueError, httpx.InvalidURL) as error:

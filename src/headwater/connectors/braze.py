@@ -41,8 +41,7 @@ from typing import Any
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     Part,
     anonymous_id,
     call,
@@ -59,6 +58,7 @@ from headwater.destinations.connectors._common import (
     traits,
     user_id,
 )
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 __all__ = ["Braze", "BrazeConfig"]
 

@@ -37,8 +37,7 @@ from typing import Any
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     Part,
     anonymous_id,
     call,
@@ -52,6 +51,7 @@ from headwater.destinations.connectors._common import (
     text,
     user_id,
 )
+from headwater.connectors.base import Connector, Event, SendResult
 
 __all__ = ["RECOMMENDED", "GoogleAnalytics4", "GoogleAnalytics4Config", "ga4_name"]
 

@@ -19,12 +19,10 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from headwater.destinations import store
-from headwater.destinations.connectors import CONNECTORS
-from headwater.destinations.model import LATENCY_BOUNDS_MS, Destination
-from headwater.destinations.redact import Redactor
-from headwater.destinations.secrets import load_box
-from headwater.destinations.service import connector_config, find
+from headwater.connectors import lookup
+from headwater.delivery import store
+from headwater.delivery.queue import LATENCY_BOUNDS_MS
+from headwater.destinations import Destination, Redactor, connector_config, find, load_box
 from headwater.errors import BadRequest, HeadwaterError
 from headwater.settings import Settings
 
@@ -193,7 +191,7 @@ async def _redactor(
 ) -> Redactor:
     """The destination's redactor; one that masks nothing without ``settings`` or when its
     stored config no longer opens (the records were masked when written)."""
-    connector = CONNECTORS.get(destination.kind)
+    connector = lookup(destination.kind)
     if settings is None or connector is None:
         return Redactor(())
     try:

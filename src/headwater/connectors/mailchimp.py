@@ -31,8 +31,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     basic_auth,
     call,
     email,
@@ -41,6 +40,7 @@ from headwater.destinations.connectors._common import (
     scalar,
     traits,
 )
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 __all__ = ["Mailchimp", "MailchimpConfig"]
 

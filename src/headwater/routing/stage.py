@@ -3,11 +3,11 @@
 >>> Processor(engine=engine, log=log, settings=settings)   # RoutingStage is in its default list
 
 For each entry and each enabled destination of its workspace that receives from its source,
-:func:`~headwater.destinations.routing.decide` says send (in what shape) or skip (why). Rows
+:func:`~headwater.routing.rules.decide` says send (in what shape) or skip (why). Rows
 to send go to the delivery queue and skips are counted per reason, all in the processor's
 transaction; so the enqueue commits with the consumer offset, and a redelivered batch enqueues
 nothing twice (``ON CONFLICT DO NOTHING`` on ``(destination_id, message_id)``). Sending
-happens later, in the delivery workers (:mod:`.delivery`).
+happens later, in the delivery workers (:mod:`headwater.delivery`).
 
 Destinations are reread every ``refresh_seconds``: a new or changed destination applies to
 events processed from then on.
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.destinations import queue, store
-from headwater.destinations.connectors import CONNECTORS
-from headwater.destinations.model import Destination, Filter
-from headwater.destinations.routing import decide
+from headwater import delivery
+from headwater.connectors import lookup
+from headwater.destinations import Destination, Filter, enabled_destinations
 from headwater.log import LogEntry
+from headwater.routing.rules import decide
 from headwater.storage import begin
 
 __all__ = ["Route", "RoutingStage", "route_entries"]
@@ -42,7 +42,7 @@ class Route:
 
     @classmethod
     def of(cls, destination: Destination) -> Route:
-        connector = CONNECTORS.get(destination.kind)
+        connector = lookup(destination.kind)
         defaults = connector.categories if connector is not None else ()
         categories = destination.categories if destination.categories is not None else defaults
         return cls(
@@ -55,9 +55,9 @@ class Route:
 
 def route_entries(
     entries: Sequence[LogEntry], routes: dict[int, list[Route]]
-) -> dict[int, queue.Enqueued]:
+) -> dict[int, delivery.Enqueued]:
     """What ``entries`` add to each destination's queue, and what they skip (pure)."""
-    batch: dict[int, queue.Enqueued] = {}
+    batch: dict[int, delivery.Enqueued] = {}
     for entry in entries:
         for route in routes.get(entry.workspace_id, ()):
             destination = route.destination
@@ -68,10 +68,10 @@ def route_entries(
             )
             found = batch.get(destination.id)
             if found is None:
-                found = batch[destination.id] = queue.Enqueued()
+                found = batch[destination.id] = delivery.Enqueued()
             if decision.event is not None:
                 found.rows.append(
-                    queue.row(
+                    delivery.row(
                         destination.id,
                         entry.message_id,
                         entry.user_id or entry.anonymous_id,
@@ -105,14 +105,14 @@ class RoutingStage:
         batch = route_entries(entries, routes)
         if batch:
             driver = await begin(connection)
-            await queue.enqueue(driver, batch)
+            await delivery.enqueue(driver, batch)
         return entries
 
     async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
         if time.monotonic() - self._loaded_at < self._refresh:
             return self._routes
         routes: dict[int, list[Route]] = {}
-        for destination in await store.destinations(connection, enabled=True):
+        for destination in await enabled_destinations(connection):
             routes.setdefault(destination.workspace_id, []).append(Route.of(destination))
         self._routes, self._loaded_at = routes, time.monotonic()
         return routes

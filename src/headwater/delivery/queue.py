@@ -5,6 +5,8 @@ Every function takes an asyncpg connection inside the caller's transaction and n
 - :func:`enqueue` inserts rows keyed by ``(destination_id, message_id)`` with
   ``ON CONFLICT DO NOTHING`` (a redelivered log batch enqueues nothing twice), counts them per
   minute and notifies the delivery workers (delivered by PostgreSQL on commit).
+  :func:`enqueue_event` queues one Segment-shaped event for one destination without routing:
+  profile changes and audiences deliver through it, by the same engine with the same retries.
 - :func:`claim` takes due rows with ``FOR UPDATE SKIP LOCKED`` and pushes their
   ``next_attempt_at`` past the send's timeout: the lease. A worker killed mid-send leaves rows
   that come due again when the lease runs out.
@@ -22,21 +24,43 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.destinations.model import LATENCY_BOUNDS_MS
+from headwater.storage import begin
 
 __all__ = [
     "CHANNEL",
+    "LATENCY_BOUNDS_MS",
     "Claimed",
     "Enqueued",
     "Settlement",
     "claim",
     "enqueue",
+    "enqueue_event",
     "histogram",
     "next_due",
     "row",
     "settle",
 ]
+
+LATENCY_BOUNDS_MS: tuple[int, ...] = (
+    10,
+    25,
+    50,
+    100,
+    250,
+    500,
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    30_000,
+    60_000,
+    300_000,
+    900_000,
+    3_600_000,
+)
+"""Upper bounds of the received-to-delivered latency histogram kept per minute."""
 
 CHANNEL = "headwater_delivery"
 
@@ -180,6 +204,28 @@ async def enqueue(driver: asyncpg.Connection, batch: dict[int, Enqueued]) -> int
     for destination_id in fresh:
         await driver.execute("SELECT pg_notify($1, $2)", CHANNEL, str(destination_id))
     return sum(fresh.values())
+
+
+async def enqueue_event(
+    connection: AsyncConnection, *, destination_id: int, event: dict[str, Any]
+) -> bool:
+    """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
+    destination in the caller's transaction, without routing; False if that messageId is
+    queued for it already."""
+    driver = await begin(connection)
+    user_key = event.get("userId") or event.get("anonymousId")
+    enqueued = Enqueued(
+        rows=[
+            row(
+                destination_id,
+                str(event["messageId"]),
+                None if user_key is None else str(user_key),
+                str(event["receivedAt"]),
+                event,
+            )
+        ]
+    )
+    return await enqueue(driver, {destination_id: enqueued}) == 1
 
 
 class Claimed(msgspec.Struct, frozen=True):

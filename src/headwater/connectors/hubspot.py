@@ -37,8 +37,7 @@ from typing import Any
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     Part,
     Sent,
     call,
@@ -56,6 +55,7 @@ from headwater.destinations.connectors._common import (
     traits,
     waiting,
 )
+from headwater.connectors.base import Connector, Event, SendResult
 
 __all__ = ["HubSpot", "HubSpotConfig"]
 

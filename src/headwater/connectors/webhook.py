@@ -36,7 +36,7 @@ import httpx
 import msgspec
 import pydantic
 
-from headwater.destinations.base import (
+from headwater.connectors.base import (
     Connector,
     Event,
     SendResult,

@@ -32,8 +32,7 @@ from typing import Any
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     Sent,
     call,
     email,
@@ -48,6 +47,7 @@ from headwater.destinations.connectors._common import (
     unix_seconds,
     user_id,
 )
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 __all__ = ["Intercom", "IntercomConfig"]
 

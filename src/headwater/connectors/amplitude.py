@@ -38,8 +38,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from headwater.destinations.base import Connector, Event, Outcome, SendResult
-from headwater.destinations.connectors._common import (
+from headwater.connectors._common import (
     Part,
     anonymous_id,
     call,
@@ -56,6 +55,7 @@ from headwater.destinations.connectors._common import (
     user_id,
     waiting,
 )
+from headwater.connectors.base import Connector, Event, Outcome, SendResult
 
 __all__ = ["Amplitude", "AmplitudeConfig"]
 

@@ -1,0 +1,136 @@
+"""The delivery engine's SQL off the hot path (SQLAlchemy Core text; never commits).
+
+The reads behind the management API (queue depth, stats, errors, dead letters), dead letters
+put back in the queue, and housekeeping. The queue's hot statements live in :mod:`.queue`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, text
+
+from headwater.storage import Transaction
+
+__all__ = [
+    "dead_letters",
+    "latest_errors",
+    "queue_depth",
+    "replay_dead_letters",
+    "stats",
+    "trim_errors",
+]
+
+
+async def queue_depth(connection: Transaction, destination_id: int) -> dict[str, Any]:
+    """Undelivered rows: pending (not failed yet: waiting, or on its first attempt),
+    retrying (an attempt failed; waiting for the next), oldest's age. ``attempts`` counts
+    claims, so a row in flight for the first time is pending, not retrying."""
+    row = (
+        await connection.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE last_error IS NULL) AS pending,"
+                " count(*) FILTER (WHERE last_error IS NOT NULL) AS retrying,"
+                " extract(epoch FROM now() - min(received_at)) AS oldest"
+                " FROM deliveries WHERE destination_id = :id"
+            ),
+            {"id": destination_id},
+        )
+    ).one()
+    return {
+        "pending": int(row.pending),
+        "retrying": int(row.retrying),
+        "oldest_seconds": float(row.oldest) if row.oldest is not None else None,
+    }
+
+
+async def stats(
+    connection: Transaction,
+    destination_id: int,
+    *,
+    since: datetime,
+    until: datetime,
+    interval: str,
+) -> list[Row[Any]]:
+    """Counts and summed latency histograms per ``interval`` (minute, hour or day)."""
+    result = await connection.execute(
+        text(
+            "SELECT date_trunc(:interval, bucket) AS at, sum(enqueued) AS enqueued,"
+            " sum(skipped_integrations) AS skipped_integrations,"
+            " sum(skipped_consent) AS skipped_consent, sum(skipped_filters) AS skipped_filters,"
+            " sum(delivered) AS delivered, sum(retried) AS retried, sum(failed) AS failed,"
+            " sum(dead_lettered) AS dead_lettered,"
+            " array_agg(array_to_string(latency_ms, ',')) AS latency"
+            " FROM delivery_stats WHERE destination_id = :id AND bucket >= :since"
+            " AND bucket < :until GROUP BY 1 ORDER BY 1"
+        ),
+        {"interval": interval, "id": destination_id, "since": since, "until": until},
+    )
+    return list(result)
+
+
+async def latest_errors(
+    connection: Transaction, destination_id: int, *, limit: int
+) -> list[dict[str, Any]]:
+    rows = await connection.execute(
+        text(
+            "SELECT id, at, outcome, events, message_ids, error, exchange FROM delivery_errors"
+            " WHERE destination_id = :id ORDER BY id DESC LIMIT :limit"
+        ),
+        {"id": destination_id, "limit": limit},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def dead_letters(
+    connection: Transaction, destination_id: int, *, limit: int, before: int | None
+) -> list[dict[str, Any]]:
+    rows = await connection.execute(
+        text(
+            "SELECT id, message_id, received_at, enqueued_at, failed_at, attempts, reason,"
+            " error, exchange, payload FROM dead_letters WHERE destination_id = :id"
+            " AND (CAST(:before AS bigint) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
+        ),
+        {"id": destination_id, "limit": limit, "before": before},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def replay_dead_letters(
+    connection: Transaction, destination_id: int, *, ids: list[int] | None
+) -> int:
+    """Move dead letters (all, or ``ids``) back into the queue, due now; return how many.
+
+    A message still queued for the destination is not queued twice; its dead letter goes.
+    """
+    result = await connection.execute(
+        text(
+            "WITH moved AS (DELETE FROM dead_letters WHERE destination_id = :id"
+            " AND (CAST(:ids AS bigint[]) IS NULL OR id = ANY(:ids))"
+            " RETURNING destination_id, message_id, received_at, payload),"
+            " inserted AS (INSERT INTO deliveries (destination_id, message_id, user_key,"
+            " received_at, payload) SELECT destination_id, message_id,"
+            " coalesce(payload->>'userId', payload->>'anonymousId'), received_at, payload"
+            " FROM moved ON CONFLICT (destination_id, message_id) DO NOTHING RETURNING 1)"
+            " SELECT count(*) FROM inserted"
+        ),
+        {"id": destination_id, "ids": ids},
+    )
+    count = int(result.scalar_one())
+    await connection.execute(
+        text("SELECT pg_notify('headwater_delivery', :id)"), {"id": str(destination_id)}
+    )
+    return count
+
+
+async def trim_errors(connection: Transaction, *, keep: int) -> None:
+    """Keep the newest ``keep`` errors of each destination."""
+    await connection.execute(
+        text(
+            "DELETE FROM delivery_errors e USING (SELECT id, row_number() OVER"
+            " (PARTITION BY destination_id ORDER BY id DESC) AS n FROM delivery_errors) r"
+            " WHERE e.id = r.id AND r.n > :keep"
+        ),
+        {"keep": keep},
+    )
