@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater import audiences, destinations, profiles, protocols, routing, workspaces
+from headwater import audiences, profiles, protocols, routing, workspaces
 from headwater.log import MemoryLog
 from tests.protocols.plans import BAD_ORDER, COUPON_X, GOOD_ORDER
 from tests.protocols.shop import MODES, NOW, Shop, violations_of
@@ -233,7 +233,7 @@ async def test_the_processor_and_the_readers_run_on_the_memory_log(shop: Shop, m
     assert set(first) == set(seen)
     async with shop.engine.begin() as connection:  # as if delivered
         await connection.execute(text("DELETE FROM deliveries"))
-    result = await destinations.replay(
+    result = await routing.replay(
         shop.engine,
         memory.log,
         governed=protocols.governed,
