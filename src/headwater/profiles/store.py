@@ -273,7 +273,8 @@ async def component_rows(
     """The profile events of ``profile_ids`` with what a replay needs."""
     return await connection.fetch(
         "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
-        " pe.seq, e.source_id, e.payload FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
+        " pe.seq, pe.type, pe.name, e.source_id, e.payload"
+        " FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
         " LATERAL (SELECT * FROM profile_events"
         ' WHERE profile_id = k.id COLLATE "C" OFFSET 0) AS pe,'
         " LATERAL (SELECT source_id, payload FROM governed_events WHERE seq = pe.seq LIMIT 1) AS e",

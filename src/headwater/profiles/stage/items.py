@@ -12,7 +12,7 @@ import msgspec
 from headwater.identity import Identifier, IdentityEvent, Rules, identity_event
 from headwater.log import LogEntry
 
-__all__ = ["Item", "NewIds", "item_of", "profile_id"]
+__all__ = ["Item", "NewIds", "item_of", "profile_id", "traits_of"]
 
 _NAMESPACE = uuid.UUID("5d1c0f0e-7a43-4c8e-9a52-1f3b6c2d9e47")
 _NAMESPACE_BYTES = _NAMESPACE.bytes
@@ -43,13 +43,30 @@ def user_traits(payload: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-class Item(msgspec.Struct):
-    """An event as the stage applies it: the log entry, its identity reading, the traits it
-    sets on its profile."""
+def account_traits(payload: dict[str, Any]) -> dict[str, Any]:
+    """Traits a group call sets on its account: the group's traits."""
+    traits = payload.get("traits")
+    return traits if isinstance(traits, dict) else {}
 
-    entry: LogEntry
+
+def traits_of(payload: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Traits an event sets on its ``kind`` (``user`` or ``account``) profile."""
+    return account_traits(payload) if kind == "account" else user_traits(payload)
+
+
+class Item(msgspec.Struct):
+    """An event as the stage applies it and links it: its identity reading (message id and
+    timestamp included), the traits it sets on its profile, and what its link to the profile
+    records of it (its log sequence number, source, type and name). An event of the batch
+    becomes one with :func:`item_of`; a stored event a rebuild reaches, from its stored link
+    (see :mod:`.rebuild`)."""
+
     event: IdentityEvent
     traits: dict[str, Any]
+    seq: int
+    source_id: int
+    type: str
+    name: str | None
 
 
 def item_of(entry: LogEntry, kind: str, rules: Rules) -> Item:
@@ -62,15 +79,18 @@ def item_of(entry: LogEntry, kind: str, rules: Rules) -> Item:
             (Identifier("group_id", value),) if value and not rules.is_blocked(value) else ()
         )
         event = IdentityEvent(entry.message_id, entry.timestamp, identifiers)
-        traits = payload.get("traits")
-        return Item(entry, event, traits if isinstance(traits, dict) else {})
+        return _logged(entry, event, account_traits(payload))
     event = identity_event(
         payload, message_id=entry.message_id, timestamp=entry.timestamp, rules=rules
     )
     users = tuple(i for i in event.identifiers if i.type != "group_id")
     if len(users) != len(event.identifiers):
         event = IdentityEvent(event.message_id, event.timestamp, users, event.alias_previous_id)
-    return Item(entry, event, user_traits(payload))
+    return _logged(entry, event, user_traits(payload))
+
+
+def _logged(entry: LogEntry, event: IdentityEvent, traits: dict[str, Any]) -> Item:
+    return Item(event, traits, entry.offset, entry.source_id, entry.type, entry.name)
 
 
 class NewIds:

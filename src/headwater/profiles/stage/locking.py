@@ -111,8 +111,8 @@ async def unprocessed(
     driver: asyncpg.Connection, workspace_id: int, kind: str, items: list[Item]
 ) -> list[Item]:
     """``items`` without the events already linked to a profile."""
-    done = await store.processed(driver, workspace_id, kind, [i.entry.message_id for i in items])
-    return [item for item in items if item.entry.message_id not in done] if done else items
+    done = await store.processed(driver, workspace_id, kind, [i.event.message_id for i in items])
+    return [item for item in items if item.event.message_id not in done] if done else items
 
 
 def _separate(

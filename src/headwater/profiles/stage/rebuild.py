@@ -7,8 +7,10 @@ so the final graph does not depend on arrival order."""
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 import asyncpg
+import msgspec
 
 from headwater.identity import (
     Graph,
@@ -18,9 +20,8 @@ from headwater.identity import (
     component_events,
     resolve,
 )
-from headwater.log import LogEntry
 from headwater.profiles import store
-from headwater.profiles.stage.items import Item, NewIds, item_of
+from headwater.profiles.stage.items import Item, NewIds, traits_of
 from headwater.profiles.stage.writer import Writer
 
 __all__ = ["alias_readings", "needs_replay", "replay", "windowed"]
@@ -47,25 +48,23 @@ async def replay(
     locked = set(locked)
     while True:
         stored = await _component(driver, workspace_id, kind, seed)
-        reached = {i for event, _, _ in stored.values() for i in event.mentions} - locked
+        reached = {i for found in stored.values() for i in found.event.mentions} - locked
         if not reached:
             break
         await store.lock_identifiers(driver, workspace_id, kind, reached)
         locked |= reached
-    events = {e.message_id: e for e, _, _ in stored.values()}
+    events = {found.event.message_id: found.event for found in stored.values()}
     events[late.event.message_id] = late.event
     component = component_events(events.values(), set(late.event.mentions))
     rebuilt = resolve(component, rules, new_id)
-    profiles = {pid for _, pid, _ in stored.values()}
+    profiles = {found.profile_id for found in stored.values()}
     before = await store.profiles_for_update(driver, profiles)
     writer = Writer(driver, workspace_id, kind, before, rebuilt, replay=True)
-    payloads = {mid: entry for mid, (_, _, entry) in stored.items()}
-    payloads[late.entry.message_id] = late.entry
     for event in component:
-        entry = payloads.get(event.message_id)
-        if entry is not None:
-            traits = late.traits if entry is late.entry else item_of(entry, kind, rules).traits
-            writer.applied(Item(entry, event, traits))
+        if event.message_id == late.event.message_id:
+            writer.applied(msgspec.structs.replace(late, event=event))
+        else:
+            writer.applied(stored[event.message_id].item(event, kind))
     await writer.flush()
     return {link.message_id: link.profile_id for link in writer.links}
 
@@ -118,12 +117,31 @@ def windowed(rules: Rules) -> bool:
     )
 
 
+class _Stored(msgspec.Struct):
+    """A stored event a rebuild reaches: its identity reading as stored, its profile, and its
+    link's fields with the payload its traits are read from."""
+
+    event: IdentityEvent
+    profile_id: str
+    seq: int
+    source_id: int
+    type: str
+    name: str | None
+    payload: dict[str, Any]
+
+    def item(self, event: IdentityEvent, kind: str) -> Item:
+        """The event as the rebuild applies it, read as ``event`` (its place in the rebuilt
+        component) and as setting the traits its payload sets on its ``kind`` profile."""
+        return Item(
+            event, traits_of(self.payload, kind), self.seq, self.source_id, self.type, self.name
+        )
+
+
 async def _component(
     driver: asyncpg.Connection, workspace_id: int, kind: str, seed: set[Identifier]
-) -> dict[str, tuple[IdentityEvent, str, LogEntry]]:
-    """Every stored event transitively connected to ``seed``: message id -> (identity event,
-    its profile, the log entry)."""
-    found: dict[str, tuple[IdentityEvent, str, LogEntry]] = {}
+) -> dict[str, _Stored]:
+    """Every stored event transitively connected to ``seed``, by message id."""
+    found: dict[str, _Stored] = {}
     profiles: set[str] = set()
     frontier = set(seed)
     seen = set(seed)
@@ -143,22 +161,15 @@ async def _component(
             # IdentityEvent.mentions); its own identifiers may share that value.
             own = mentions[:-2] if row["previous_id"] is not None else mentions
             event = IdentityEvent(row["message_id"], row["timestamp"], own, row["previous_id"])
-            payload = row["payload"]
-            entry = LogEntry(
-                partition=0,
-                offset=row["seq"],
-                workspace_id=workspace_id,
-                source_id=row["source_id"],
-                message_id=row["message_id"],
-                type=payload.get("type", ""),
-                name=None,
-                user_id=payload.get("userId"),
-                anonymous_id=payload.get("anonymousId"),
-                timestamp=row["timestamp"],
-                received_at=row["timestamp"],
-                payload=payload,
+            found[row["message_id"]] = _Stored(
+                event,
+                row["profile_id"],
+                row["seq"],
+                row["source_id"],
+                row["type"],
+                row["name"],
+                row["payload"],
             )
-            found[row["message_id"]] = (event, row["profile_id"], entry)
             for identifier in mentions:
                 if identifier not in seen:
                     seen.add(identifier)

@@ -10,7 +10,6 @@ import asyncpg
 import msgspec
 
 from headwater.identity import Graph, Identifier, TraitValue, merge_profiles, merge_traits
-from headwater.log import LogEntry
 from headwater.profiles import store
 from headwater.profiles.stage.items import Item
 from headwater.spec import parse_timestamp
@@ -57,7 +56,7 @@ class Writer:
         self.links: list[store.ProfileEvent] = []
         self.strays: list[tuple[str, str, str]] = []
         """(type, value, message id): mentions of identifiers the event's profile does not
-        own; a replay reaches the event through them (see :func:`.rebuild.component`)."""
+        own; a replay reaches the event through them (see :mod:`.rebuild`)."""
         self.newest: dict[tuple[str, str], tuple[datetime, str]] = {}
         """The newest event of this write mentioning each identifier that the event's profile
         does not own (a dropped one, an alias's other reading, a stray). A mention of an
@@ -66,14 +65,15 @@ class Writer:
         self.origin: dict[Identifier, tuple[str, int | None]] = {}
         """The first event (in canonical order) mentioning each identifier."""
 
-    def _row(self, pid: str, entry: LogEntry) -> store.ProfileRow:
+    def _row(self, pid: str, key: tuple[datetime, str], source_id: int) -> store.ProfileRow:
+        """``pid``'s row as this write leaves it; a new profile's starts at the event ``key``
+        (timestamp, message id) of ``source_id``."""
         row = self.rows.get(pid)
         if row is None:
             old = None if self.replay else self.before.get(pid)
             if old is not None:
                 row = msgspec.structs.replace(old, new=False)
             else:
-                key = (entry.timestamp, entry.message_id)
                 row = store.ProfileRow(
                     id=pid,
                     kind=self.kind,
@@ -81,10 +81,10 @@ class Writer:
                     merges=0,
                     first_ts=key[0],
                     first_message_id=key[1],
-                    first_source_id=entry.source_id,
+                    first_source_id=source_id,
                     last_ts=key[0],
                     last_message_id=key[1],
-                    last_source_id=entry.source_id,
+                    last_source_id=source_id,
                     traits={},
                     # A rebuild starts its profiles afresh, under ids that may exist.
                     new=not self.replay,
@@ -101,13 +101,14 @@ class Writer:
         return traits
 
     def applied(self, item: Item) -> None:
-        entry = item.entry
-        key = (entry.timestamp, entry.message_id)
+        event = item.event
+        message_id, source_id = event.message_id, item.source_id
+        key = (event.timestamp, message_id)
         origin, newest, graph = self.origin, self.newest, self.graph
-        pid = graph.profile_of(entry.message_id)
-        for identifier in item.event.mentions:
+        pid = graph.profile_of(message_id)
+        for identifier in event.mentions:
             if identifier not in origin:
-                origin[identifier] = (entry.message_id, entry.source_id)
+                origin[identifier] = (message_id, source_id)
             if graph.owner(identifier) == pid:
                 # The profile's last event accounts for this mention (Graph.newest_key).
                 continue
@@ -116,31 +117,31 @@ class Writer:
             if known is None or known < key:
                 newest[identifier] = key
             if pid is not None:
-                self.strays.append((*identifier, entry.message_id))
+                self.strays.append((*identifier, message_id))
         if pid is None:
             return  # every identifier was dropped: no profile to link the event to
-        row = self._row(pid, entry)
+        row = self._row(pid, key, source_id)
         if key < (row.first_ts, row.first_message_id):
-            row.first_ts, row.first_message_id, row.first_source_id = (*key, entry.source_id)
+            row.first_ts, row.first_message_id, row.first_source_id = (*key, source_id)
         if key > (row.last_ts, row.last_message_id):
-            row.last_ts, row.last_message_id, row.last_source_id = (*key, entry.source_id)
+            row.last_ts, row.last_message_id, row.last_source_id = (*key, source_id)
         if item.traits:
             self.traits[pid] = merge_traits(
                 self._traits(pid),
                 item.traits,
-                timestamp=entry.timestamp,
-                message_id=entry.message_id,
+                timestamp=event.timestamp,
+                message_id=message_id,
             )
         self.links.append(
             store.ProfileEvent(
-                entry.message_id,
+                message_id,
                 pid,
-                entry.offset,
-                entry.timestamp,
-                entry.type,
-                entry.name,
-                item.event.mentions,
-                item.event.alias_previous_id,
+                item.seq,
+                event.timestamp,
+                item.type,
+                item.name,
+                event.mentions,
+                event.alias_previous_id,
             )
         )
 
@@ -153,8 +154,11 @@ class Writer:
                 if target is not None and target != old:
                     moves[old] = target
         for old, target in moves.items():
-            survivor = self._row(target, self._entry_of(self.before[old]))
-            gone = msgspec.structs.replace(self.before[old], merged_into=target)
+            merged = self.before[old]
+            survivor = self._row(
+                target, (merged.first_ts, merged.first_message_id), merged.first_source_id or 0
+            )
+            gone = msgspec.structs.replace(merged, merged_into=target)
             self.rows[old] = gone
             if self.replay:
                 # A replay recomputes traits and first events from every event of the
@@ -199,22 +203,6 @@ class Writer:
     def _retired_target(self, old: str) -> str | None:
         """A profile a replay made vanish: its first event now belongs to this profile."""
         return self.graph.profile_of(self.before[old].first_message_id)
-
-    def _entry_of(self, row: store.ProfileRow) -> LogEntry:
-        return LogEntry(
-            partition=0,
-            offset=0,
-            workspace_id=self.workspace_id,
-            source_id=row.first_source_id or 0,
-            message_id=row.first_message_id,
-            type="",
-            name=None,
-            user_id=None,
-            anonymous_id=None,
-            timestamp=row.first_ts,
-            received_at=row.first_ts,
-            payload={},
-        )
 
     async def _identifiers(self) -> None:
         rows: list[store.StoredIdentifier] = []
