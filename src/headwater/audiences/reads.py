@@ -1,5 +1,5 @@
-"""Audience reads: members, a profile's values and history, and the profiles a batch touched
-with what the real-time evaluator needs of them. Queries on an asyncpg connection; nothing
+"""Audience reads: members, a profile's values and history, and what the real-time evaluator
+needs of the profiles a batch touched. Queries on an asyncpg connection; nothing
 here commits."""
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ __all__ = [
     "merged_values",
     "profile_traits",
     "profile_values",
-    "touched",
     "traits_of",
     "undelivered",
     "values_of",
@@ -126,22 +125,6 @@ async def due(connection: asyncpg.Connection, at: datetime) -> tuple[int, int] |
     return None if row is None else (row[0], row[1])
 
 
-async def touched(
-    connection: asyncpg.Connection, workspace_id: int, message_ids: Sequence[str]
-) -> dict[str, str]:
-    """The live user profiles the events were linked to: profile id -> the newest of its
-    messages (by timestamp, then id), the cause recorded with its changes."""
-    rows = await connection.fetch(
-        "SELECT DISTINCT ON (pe.profile_id) pe.profile_id, pe.message_id FROM profile_events pe"
-        " JOIN profiles p ON p.id = pe.profile_id AND p.merged_into IS NULL"
-        " WHERE pe.workspace_id = $1 AND pe.kind = 'user' AND pe.message_id = ANY($2::text[])"
-        " ORDER BY pe.profile_id, pe.timestamp DESC, pe.message_id DESC",
-        workspace_id,
-        list(message_ids),
-    )
-    return {row[0]: row[1] for row in rows}
-
-
 async def merged_values(
     connection: asyncpg.Connection, survivors: Iterable[str]
 ) -> list[tuple[int, str]]:
@@ -158,9 +141,11 @@ async def merged_values(
 async def traits_of(
     connection: asyncpg.Connection, profile_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """Profile traits, values only (exact decimals)."""
+    """Traits of the live profiles among ``profile_ids`` (merged-away ones are left out),
+    values only (exact decimals)."""
     rows = await connection.fetch(
-        "SELECT id, traits::text FROM profiles WHERE id = ANY($1::text[])", list(profile_ids)
+        "SELECT id, traits::text FROM profiles WHERE id = ANY($1::text[]) AND merged_into IS NULL",
+        list(profile_ids),
     )
     return {row[0]: {k: t.get("v") for k, t in decode(row[1]).items()} for row in rows}
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from headwater.batch import Batch
 from headwater.destinations import queue, store
 from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import Destination, Filter
@@ -96,19 +97,16 @@ class RoutingStage:
         self._routes: dict[int, list[Route]] = {}
         self._loaded_at = -float("inf")
 
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         routes = await self._current(connection)
         if not routes:
-            return entries
-        batch = route_entries(entries, routes)
-        if batch:
+            return
+        deliveries = route_entries(batch.entries, routes)
+        if deliveries:
             driver = await driver_connection(connection)
             if not driver.is_in_transaction():
                 await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
-            await queue.enqueue(driver, batch)
-        return entries
+            await queue.enqueue(driver, deliveries)
 
     async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
         if time.monotonic() - self._loaded_at < self._refresh:

@@ -18,6 +18,7 @@ __all__ = [
     "delete_identifiers",
     "insert_merges",
     "link_accounts",
+    "linked_profiles",
     "lock_identifiers",
     "mentions",
     "owners",
@@ -280,6 +281,22 @@ async def component_rows(
         " LATERAL (SELECT source_id, payload FROM governed_events WHERE seq = pe.seq LIMIT 1) AS e",
         _json(sorted(set(profile_ids))),
     )
+
+
+async def linked_profiles(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, message_ids: Iterable[str]
+) -> dict[str, str]:
+    """The live profile each event of ``message_ids`` is linked to (merges move links to the
+    survivor): message id -> profile id."""
+    rows = await connection.fetch(
+        "SELECT pe.message_id, pe.profile_id FROM profile_events pe"
+        " JOIN profiles p ON p.id = pe.profile_id AND p.merged_into IS NULL"
+        " WHERE pe.workspace_id = $1 AND pe.kind = $2 AND pe.message_id = ANY($3::text[])",
+        workspace_id,
+        kind,
+        list(message_ids),
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 _rows = msgspec.json.Encoder()

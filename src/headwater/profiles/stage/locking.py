@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.identity import Identifier, ProfileState, Rules
 from headwater.profiles import store
 from headwater.profiles.stage.items import Item
+from headwater.profiles.stage.writer import Written
 from headwater.storage import driver_connection
 
 __all__ = ["Apply", "Loaded", "owning_profiles", "uncontended", "unprocessed"]
@@ -36,10 +37,10 @@ class Loaded(msgspec.Struct):
 
 Apply = Callable[
     [asyncpg.Connection, int, str, list[Item], Rules, Loaded],
-    Awaitable[tuple[dict[str, str], list[Item]]],
+    Awaitable[tuple[Written, list[Item]]],
 ]
-"""Applies sorted, locked events to their loaded owners and writes the result; returns
-message id -> profile id, and the late events left for a rebuild."""
+"""Applies sorted, locked events to their loaded owners and writes the result; returns what
+it wrote, and the late events left for a rebuild."""
 
 
 async def uncontended(
@@ -51,7 +52,8 @@ async def uncontended(
     apply: Apply,
 ) -> tuple[dict[str, str], list[Item]]:
     """Apply and commit, in a transaction of its own, the events whose identifiers and
-    profiles no other transaction holds; return their links and the events left over.
+    profiles no other transaction holds; return their links (message id -> profile id, with
+    those of events already linked) and the events left over.
 
     Two batches processed side by side almost always share a few people (a person's page
     views are keyed by anonymousId, their identify by userId), and waiting for all of the
@@ -92,9 +94,9 @@ async def _apply_free(
     # Owned by a profile locked elsewhere (skipped), or moved by a merge meanwhile.
     blocked |= owned.astray.keys()
     free, left = _separate(items, owners, blocked) if blocked else (items, [])
-    free = await unprocessed(driver, workspace_id, kind, free)
+    free, done = await unprocessed(driver, workspace_id, kind, free)
     if not free:
-        return {}, left
+        return done, left
     mentions = {i for item in free for i in item.event.mentions}
     profiles = {owners[i] for i in mentions if i in owners}
     loaded = Loaded(
@@ -103,16 +105,21 @@ async def _apply_free(
         [state for state in states if state.id in profiles],
         {i: owner for i, owner in held.items() if owner[0] in profiles},
     )
-    linked, late = await apply(driver, workspace_id, kind, free, rules, loaded)
-    return linked, sorted([*left, *late], key=lambda item: item.event.key)
+    written, late = await apply(driver, workspace_id, kind, free, rules, loaded)
+    return done | written.links, sorted([*left, *late], key=lambda item: item.event.key)
 
 
 async def unprocessed(
     driver: asyncpg.Connection, workspace_id: int, kind: str, items: list[Item]
-) -> list[Item]:
-    """``items`` without the events already linked to a profile."""
+) -> tuple[list[Item], dict[str, str]]:
+    """``items`` without the events already linked to a profile (a redelivered batch), and
+    the profiles those are linked to now (message id -> profile id), which the later stages
+    learn as they would have the first time. The second query runs only on a redelivery."""
     done = await store.processed(driver, workspace_id, kind, [i.event.message_id for i in items])
-    return [item for item in items if item.event.message_id not in done] if done else items
+    if not done:
+        return items, {}
+    left = [item for item in items if item.event.message_id not in done]
+    return left, await store.linked_profiles(driver, workspace_id, kind, done)
 
 
 def _separate(

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from headwater.batch import Batch
 from headwater.identity import Graph, Identifier, Rules
 from headwater.log import LogEntry
 from headwater.profiles import store
 from headwater.profiles.stage.items import Item, NewIds, item_of
 from headwater.profiles.stage.locking import Loaded, owning_profiles, uncontended, unprocessed
 from headwater.profiles.stage.rebuild import alias_readings, needs_replay, replay, windowed
-from headwater.profiles.stage.writer import Writer
+from headwater.profiles.stage.writer import Writer, Written
 from headwater.storage import driver_connection
 
 __all__ = ["ProfileStage"]
@@ -35,20 +36,20 @@ class ProfileStage:
         self.early_commit = early_commit
         self._rules: dict[int, tuple[float, Rules]] = {}
 
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
+        """Resolve the batch's events into profiles and record each event's user profile in
+        the batch (:meth:`~headwater.batch.Batch.linked`); every entry goes on."""
         driver = await driver_connection(connection)
         if not driver.is_in_transaction():
             await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins lazily
         by_workspace: dict[int, list[LogEntry]] = {}
-        for entry in entries:
+        for entry in batch.entries:
             by_workspace.setdefault(entry.workspace_id, []).append(entry)
-        for workspace_id, batch in by_workspace.items():
+        for workspace_id, entries in by_workspace.items():
             rules = await self._rules_of(driver, workspace_id)
-            users = await self._resolve(connection, workspace_id, "user", batch, rules)
-            await self._accounts(connection, driver, workspace_id, batch, users, rules)
-        return entries
+            users = await self._resolve(connection, workspace_id, "user", entries, rules)
+            await self._accounts(connection, driver, workspace_id, entries, users, rules)
+            batch.linked(workspace_id, users)
 
     async def _rules_of(self, driver: asyncpg.Connection, workspace_id: int) -> Rules:
         cached = self._rules.get(workspace_id)
@@ -69,11 +70,14 @@ class ProfileStage:
         batch: Sequence[LogEntry],
         rules: Rules,
     ) -> dict[str, str]:
-        """Resolve ``batch`` into ``kind`` profiles; return message id -> profile id.
+        """Resolve ``batch`` into ``kind`` profiles; return message id -> profile id of
+        every event linked to one, those linked before included (a redelivered batch), each
+        the live profile as the batch leaves it.
 
         With ``early_commit``, the events no other transaction holds anything of are applied
         and committed first, on a connection of their own, without waiting for any lock
-        (:func:`.locking.uncontended`); the rest wait for their locks in the caller's transaction.
+        (:func:`.locking.uncontended`); the rest wait for their locks in the caller's
+        transaction.
 
         Events already linked to a profile (a redelivered batch) are skipped, checked once
         their identifiers are locked: whoever else processed them held those locks, so has
@@ -100,16 +104,18 @@ class ProfileStage:
         await store.lock_identifiers(
             driver, workspace_id, kind, {i for item in items for i in item.event.mentions}
         )
-        items = await unprocessed(driver, workspace_id, kind, items)
+        items, done = await unprocessed(driver, workspace_id, kind, items)
+        linked |= done
         if not items:
             return linked
         mentions = {i for item in items for i in item.event.mentions}
         loaded = await owning_profiles(driver, workspace_id, kind, mentions)
-        applied, late = await _apply(driver, workspace_id, kind, items, rules, loaded)
-        linked |= applied
+        written, late = await _apply(driver, workspace_id, kind, items, rules, loaded)
+        _update(linked, written)
         new_id = NewIds(workspace_id, kind)
         for item in late:
-            linked |= await self._replay(driver, workspace_id, kind, item, rules, new_id, mentions)
+            written = await self._replay(driver, workspace_id, kind, item, rules, new_id, mentions)
+            _update(linked, written)
         return linked
 
     async def _replay(
@@ -121,7 +127,7 @@ class ProfileStage:
         rules: Rules,
         new_id: NewIds,
         locked: set[Identifier],
-    ) -> dict[str, str]:
+    ) -> Written:
         """Rebuild a late event's component (:func:`.rebuild.replay`); a method, so that
         tests can count the rebuilds."""
         return await replay(driver, workspace_id, kind, item, rules, new_id, locked)
@@ -157,9 +163,9 @@ async def _apply(
     items: list[Item],
     rules: Rules,
     loaded: Loaded,
-) -> tuple[dict[str, str], list[Item]]:
+) -> tuple[Written, list[Item]]:
     """Apply ``items`` (sorted, locked, their owners ``loaded``) and write the result;
-    return message id -> profile id, and the late events that need a rebuild."""
+    return what was written, and the late events that need a rebuild."""
     graph = Graph()
     for state in loaded.states:
         graph.load(state)
@@ -182,5 +188,17 @@ async def _apply(
     for item in items:
         if item not in late:
             writer.applied(item)
-    await writer.flush()
-    return {link.message_id: link.profile_id for link in writer.links}, late
+    return await writer.flush(), late
+
+
+def _update(linked: dict[str, str], written: Written) -> None:
+    """Add what a write linked to ``linked``, and move the links read before it to the
+    survivors of the profiles it merged away (an event the side commit linked to a profile
+    that the waiting way then merges belongs to the survivor)."""
+    if written.moves:
+        moves = written.moves
+        for message_id, pid in linked.items():
+            target = moves.get(pid)
+            if target is not None:
+                linked[message_id] = target
+    linked.update(written.links)

@@ -22,7 +22,7 @@ from headwater.identity import (
 )
 from headwater.profiles import store
 from headwater.profiles.stage.items import Item, NewIds, traits_of
-from headwater.profiles.stage.writer import Writer
+from headwater.profiles.stage.writer import Writer, Written
 
 __all__ = ["alias_readings", "needs_replay", "replay", "windowed"]
 
@@ -35,9 +35,9 @@ async def replay(
     rules: Rules,
     new_id: NewIds,
     locked: set[Identifier],
-) -> dict[str, str]:
+) -> Written:
     """Rebuild the component of a late event from every stored event, in canonical order;
-    return the component's message id -> profile id.
+    return what it wrote (the component's message id -> profile id, and its merges).
 
     The rebuild may move, drop or take any identifier of the component, not only those of
     the batch (``locked``): it locks them all first, then reads the component again, until
@@ -65,8 +65,7 @@ async def replay(
             writer.applied(msgspec.structs.replace(late, event=event))
         else:
             writer.applied(stored[event.message_id].item(event, kind))
-    await writer.flush()
-    return {link.message_id: link.profile_id for link in writer.links}
+    return await writer.flush()
 
 
 def needs_replay(

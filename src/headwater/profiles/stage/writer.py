@@ -14,7 +14,7 @@ from headwater.profiles import store
 from headwater.profiles.stage.items import Item
 from headwater.spec import parse_timestamp
 
-__all__ = ["Writer"]
+__all__ = ["Writer", "Written"]
 
 
 def _stored_traits(traits: dict[str, TraitValue]) -> dict[str, Any]:
@@ -26,6 +26,14 @@ def _stored_traits(traits: dict[str, TraitValue]) -> dict[str, Any]:
 
 def _trait_values(stored: dict[str, Any]) -> dict[str, TraitValue]:
     return {key: TraitValue(t["v"], parse_timestamp(t["t"]), t["m"]) for key, t in stored.items()}
+
+
+class Written(msgspec.Struct):
+    """What a write linked: message id -> profile id, and the profiles it merged away (->
+    the survivor), so that links read before it can be brought up to date."""
+
+    links: dict[str, str]
+    moves: dict[str, str]
 
 
 class Writer:
@@ -145,7 +153,7 @@ class Writer:
             )
         )
 
-    async def flush(self) -> None:
+    async def flush(self) -> Written:
         graph = self.graph
         moves: dict[str, str] = {}
         for old in self.before:
@@ -199,6 +207,7 @@ class Writer:
             self.kind,
             [(m.survivor, m.merged, m.message_id, m.timestamp) for m in self.graph.history],
         )
+        return Written({link.message_id: link.profile_id for link in self.links}, moves)
 
     def _retired_target(self, old: str) -> str | None:
         """A profile a replay made vanish: its first event now belongs to this profile."""
