@@ -1,6 +1,7 @@
 """Audience reads: members, a profile's values and history, and what the real-time evaluator
 needs of the profiles a batch touched. Queries on an asyncpg connection; nothing
-here commits."""
+here commits. Profile data comes through the profile capability's face
+(:mod:`headwater.profiles.lookups`, and :mod:`headwater.profiles.relations` in SQL)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import asyncpg
 from headwater.audiences.activation import Identity
 from headwater.audiences.evaluate import EventData
 from headwater.audiences.values import decode
+from headwater.profiles import lookups
+from headwater.profiles.relations import IDENTIFIERS, PROFILE_EVENTS, PROFILES
 
 __all__ = [
     "due",
@@ -23,7 +26,6 @@ __all__ = [
     "merged_values",
     "profile_traits",
     "profile_values",
-    "traits_of",
     "undelivered",
     "values_of",
 ]
@@ -36,9 +38,9 @@ async def members(
     profile's ``user_id`` and ``email`` when it has them."""
     rows = await connection.fetch(
         "SELECT v.profile_id, v.value::text AS value, v.since, v.updated_at,"
-        " (SELECT value FROM identifiers i WHERE i.profile_id = v.profile_id"
+        f" (SELECT value FROM {IDENTIFIERS} i WHERE i.profile_id = v.profile_id"
         "  AND i.type = 'user_id' ORDER BY added_at LIMIT 1) AS user_id,"
-        " (SELECT value FROM identifiers i WHERE i.profile_id = v.profile_id"
+        f" (SELECT value FROM {IDENTIFIERS} i WHERE i.profile_id = v.profile_id"
         "  AND i.type = 'email' ORDER BY added_at LIMIT 1) AS email"
         " FROM computed_values v WHERE v.computation_id = $1"
         " AND ($2::text IS NULL OR v.profile_id > $2) ORDER BY v.profile_id LIMIT $3",
@@ -131,23 +133,11 @@ async def merged_values(
     """``(computation_id, profile_id)`` of values still held by profiles merged into
     ``survivors``: they exit, with the cause ``merged``."""
     rows = await connection.fetch(
-        "SELECT v.computation_id, v.profile_id FROM profiles p"
+        f"SELECT v.computation_id, v.profile_id FROM {PROFILES} p"
         " JOIN computed_values v ON v.profile_id = p.id WHERE p.merged_into = ANY($1::text[])",
         list(survivors),
     )
     return [(row[0], row[1]) for row in rows]
-
-
-async def traits_of(
-    connection: asyncpg.Connection, profile_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """Traits of the live profiles among ``profile_ids`` (merged-away ones are left out),
-    values only (exact decimals)."""
-    rows = await connection.fetch(
-        "SELECT id, traits::text FROM profiles WHERE id = ANY($1::text[]) AND merged_into IS NULL",
-        list(profile_ids),
-    )
-    return {row[0]: {k: t.get("v") for k, t in decode(row[1]).items()} for row in rows}
 
 
 async def values_of(
@@ -177,7 +167,7 @@ async def events_of(
     ``unnamed_types`` (conditions on any page, identify or group), since ``since``."""
     rows = await connection.fetch(
         "SELECT pe.profile_id, pe.message_id, pe.type, pe.name, pe.timestamp,"
-        " (e.payload -> 'properties')::text FROM profile_events pe"
+        f" (e.payload -> 'properties')::text FROM {PROFILE_EVENTS} pe"
         " JOIN governed_events e ON e.seq = pe.seq"
         " WHERE pe.profile_id = ANY($1::text[])"
         " AND (pe.name = ANY($2::text[]) OR pe.type = ANY($3::text[]))"
@@ -220,11 +210,7 @@ async def identities(
     connection: asyncpg.Connection, profile_ids: Iterable[str]
 ) -> dict[str, Identity]:
     """Each profile's first user id, newest anonymous id and first email."""
-    rows = await connection.fetch(
-        "SELECT profile_id, type, value FROM identifiers WHERE profile_id = ANY($1::text[])"
-        " AND type IN ('user_id', 'anonymous_id', 'email') ORDER BY added_at, value",
-        sorted(profile_ids),
-    )
+    rows = await lookups.identifiers(connection, profile_ids, ("user_id", "anonymous_id", "email"))
     found: dict[str, dict[str, str]] = {}
     for pid, kind, value in rows:
         ids = found.setdefault(pid, {})

@@ -35,6 +35,7 @@ from headwater.audiences.catalog import Catalog, Parsed
 from headwater.audiences.conditions import EventCondition, EventSpec, FunnelCondition, walk
 from headwater.audiences.evaluate import EventData, Subject, compute, evaluate
 from headwater.batch import Batch
+from headwater.profiles import lookups
 from headwater.storage import driver_connection
 
 __all__ = ["AudienceStage"]
@@ -90,7 +91,7 @@ class AudienceStage:
         now = self.clock()
         # Live profiles only: one merged away by another batch since the profile stage linked
         # it (the early side commit releases its locks) is that batch's to evaluate.
-        traits = await reads.traits_of(driver, sorted(touched))
+        traits = await lookups.live_traits(driver, sorted(touched))
         pids = sorted(traits)
         names, unnamed, since = _event_scope(live, now)
         events = await reads.events_of(
