@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.log import LogEntry
+from headwater.batch import Batch
 from headwater.profiles.stage import ProfileStage
 from headwater.storage import create_engine
 from tests.profiles.test_order import appended, expected_profiles, payload, stored_profiles
@@ -63,8 +63,8 @@ async def _interleave(
     try:
         log = await appended(engine, workspace_id, payloads)
 
-        def entries(indexes: Sequence[int]) -> list[LogEntry]:
-            return [log[i] for i in indexes]
+        def entries(indexes: Sequence[int]) -> Batch:
+            return Batch([log[i] for i in indexes])
 
         async with engine.begin() as connection:
             await ProfileStage().process(entries(setup), connection)
@@ -151,14 +151,14 @@ def test_an_identifier_owned_by_a_missing_profile_fails_the_batch_saying_which(
         try:
             entries = await appended(engine, workspace_id, payloads)
             async with engine.begin() as connection:
-                await ProfileStage(early_commit=False).process(entries[:1], connection)
+                await ProfileStage(early_commit=False).process(Batch(entries[:1]), connection)
                 await connection.exec_driver_sql(
                     "UPDATE identifiers SET profile_id = 'prf_gone' WHERE workspace_id = $1",
                     (workspace_id,),
                 )
             with pytest.raises(RuntimeError, match=r"\('user_id', 'u1'\): 'prf_gone'"):
                 async with engine.begin() as connection:
-                    await ProfileStage(early_commit=False).process(entries[1:], connection)
+                    await ProfileStage(early_commit=False).process(Batch(entries[1:]), connection)
         finally:
             await engine.dispose()
 
@@ -229,7 +229,7 @@ def test_a_message_twice_in_one_batch_is_applied_once(database_url: str) -> None
             log = await appended(engine, workspace_id, payloads)
             async with engine.begin() as connection:
                 stage = ProfileStage(early_commit=early_commit)
-                await stage.process([log[0], log[1], log[1], log[0]], connection)
+                await stage.process(Batch([log[0], log[1], log[1], log[0]]), connection)
             stored, links = await stored_profiles(engine, workspace_id)
             assert (stored, links) == expected_profiles(workspace_id, payloads)
         finally:

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater.batch import Batch
 from headwater.identity import (
     Identifier,
     IdentityEvent,
@@ -254,7 +255,7 @@ async def run_stage(
         entries = await appended(engine, workspace_id, payloads)
         for batch in batches:
             async with engine.begin() as connection:
-                await stage.process([entries[i] for i in batch], connection)
+                await stage.process(Batch([entries[i] for i in batch]), connection)
         return await stored_profiles(engine, workspace_id)
     finally:
         await engine.dispose()

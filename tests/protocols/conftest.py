@@ -6,7 +6,7 @@ stages. ``Pipeline.seen`` records what a stage after the protocols stage receive
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import destinations, protocols, workspaces
+from headwater.batch import Batch
 from headwater.log import LogEntry, LogRecord, PostgresLog
 from headwater.pipeline import Processor
 from headwater.protocols import ProtocolStage
@@ -32,12 +33,9 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: dict[str, LogEntry] = {}
 
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
-        for entry in entries:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
+        for entry in batch.entries:
             self.seen[entry.message_id] = entry
-        return entries
 
 
 class Pipeline:

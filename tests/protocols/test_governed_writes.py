@@ -4,7 +4,6 @@ under a changed plan."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from headwater.log import LogEntry, LogRecord
+from headwater.batch import Batch
+from headwater.log import LogRecord
 from headwater.pipeline import Processor
 from headwater.protocols import ProtocolStage
 from headwater.spec import Envelope, Event, normalise
@@ -35,7 +35,7 @@ async def test_a_redelivered_entry_is_governed_as_its_latest_delivery_was(shop: 
     for mode, expected in [("flag", [("pattern_mismatch", "properties.coupon")]), ("allow", [])]:
         await shop.connect(mode)
         async with shop.engine.begin() as connection:
-            await stage.process(entries, connection)
+            await stage.process(Batch(entries), connection)
         seen = (await shop.profile_events())[bad]
         assert seen["properties"] == {"order_id": "o2", "coupon": "X"}
         assert violations_of(seen) == expected
@@ -49,9 +49,7 @@ class _Peek:
         self.engine = engine
         self.seen: dict[str, dict[str, Any] | None] = {}
 
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         async with self.engine.connect() as other:
             rows = await other.execute(
                 text(
@@ -60,7 +58,6 @@ class _Peek:
                 )
             )
             self.seen = {row.message_id: row.payload for row in rows}
-        return entries
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -122,10 +119,10 @@ async def test_a_batch_retried_after_a_failure_keeps_no_governed_form_of_its_fir
 
     async with shop.engine.connect() as connection:
         transaction = await connection.begin()
-        await stage.process(entries, connection)
+        await stage.process(Batch(entries), connection)
         await transaction.rollback()  # a later stage failed
     assert (await governed())["properties"] == {"order_id": "o2"}
     await shop.connect("allow")
     async with shop.engine.begin() as connection:
-        await stage.process(entries, connection)
+        await stage.process(Batch(entries), connection)
     assert (await governed())["properties"] == {"order_id": "o2", "coupon": "X"}

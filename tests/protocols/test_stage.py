@@ -8,6 +8,7 @@ import copy
 from sqlalchemy import text
 
 from headwater import protocols
+from headwater.batch import Batch
 from headwater.log import LogEntry
 from tests.protocols.conftest import Pipeline
 from tests.protocols.plans import VALID_ORDER, WEB, track
@@ -182,8 +183,10 @@ async def test_a_redelivered_batch_counts_nothing_twice(pipeline: Pipeline) -> N
     entries = await _entries(pipeline)
     for _ in range(2):
         async with pipeline.engine.begin() as connection:
-            passed = await pipeline.stage.process(entries, connection)
-        assert [e.message_id for e in passed] == [VALID_ORDER_ID(entries)]
+            batch = Batch(entries)
+            await pipeline.stage.process(batch, connection)
+        assert [e.message_id for e in batch.entries] == [VALID_ORDER_ID(entries)]
+        assert len(batch.blocked) == len(entries) - 1
     assert await snapshot() == before
     assert before == (4, 12, 2, 4)
 

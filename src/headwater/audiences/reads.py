@@ -1,6 +1,7 @@
-"""Audience reads: members, a profile's values and history, and the profiles a batch touched
-with what the real-time evaluator needs of them. Queries on an asyncpg connection; nothing
-here commits."""
+"""Audience reads: members, a profile's values and history, and what the real-time evaluator
+needs of the profiles a batch touched. Queries on an asyncpg connection; nothing
+here commits. Profile data comes through the profile capability's face
+(:mod:`headwater.profiles.lookups`, and :mod:`headwater.profiles.relations` in SQL)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from headwater.audiences.activation import Identity
 from headwater.audiences.evaluate import EventData
 from headwater.audiences.values import decode
 from headwater.log.relation import GOVERNED_EVENTS
+from headwater.profiles import lookups
+from headwater.profiles.relations import IDENTIFIERS, PROFILE_EVENTS, PROFILES
 
 __all__ = [
     "due",
@@ -24,8 +27,6 @@ __all__ = [
     "merged_values",
     "profile_traits",
     "profile_values",
-    "touched",
-    "traits_of",
     "undelivered",
     "values_of",
 ]
@@ -38,9 +39,9 @@ async def members(
     profile's ``user_id`` and ``email`` when it has them."""
     rows = await connection.fetch(
         "SELECT v.profile_id, v.value::text AS value, v.since, v.updated_at,"
-        " (SELECT value FROM identifiers i WHERE i.profile_id = v.profile_id"
+        f" (SELECT value FROM {IDENTIFIERS} i WHERE i.profile_id = v.profile_id"
         "  AND i.type = 'user_id' ORDER BY added_at LIMIT 1) AS user_id,"
-        " (SELECT value FROM identifiers i WHERE i.profile_id = v.profile_id"
+        f" (SELECT value FROM {IDENTIFIERS} i WHERE i.profile_id = v.profile_id"
         "  AND i.type = 'email' ORDER BY added_at LIMIT 1) AS email"
         " FROM computed_values v WHERE v.computation_id = $1"
         " AND ($2::text IS NULL OR v.profile_id > $2) ORDER BY v.profile_id LIMIT $3",
@@ -127,43 +128,17 @@ async def due(connection: asyncpg.Connection, at: datetime) -> tuple[int, int] |
     return None if row is None else (row[0], row[1])
 
 
-async def touched(
-    connection: asyncpg.Connection, workspace_id: int, message_ids: Sequence[str]
-) -> dict[str, str]:
-    """The live user profiles the events were linked to: profile id -> the newest of its
-    messages (by timestamp, then id), the cause recorded with its changes."""
-    rows = await connection.fetch(
-        "SELECT DISTINCT ON (pe.profile_id) pe.profile_id, pe.message_id FROM profile_events pe"
-        " JOIN profiles p ON p.id = pe.profile_id AND p.merged_into IS NULL"
-        " WHERE pe.workspace_id = $1 AND pe.kind = 'user' AND pe.message_id = ANY($2::text[])"
-        " ORDER BY pe.profile_id, pe.timestamp DESC, pe.message_id DESC",
-        workspace_id,
-        list(message_ids),
-    )
-    return {row[0]: row[1] for row in rows}
-
-
 async def merged_values(
     connection: asyncpg.Connection, survivors: Iterable[str]
 ) -> list[tuple[int, str]]:
     """``(computation_id, profile_id)`` of values still held by profiles merged into
     ``survivors``: they exit, with the cause ``merged``."""
     rows = await connection.fetch(
-        "SELECT v.computation_id, v.profile_id FROM profiles p"
+        f"SELECT v.computation_id, v.profile_id FROM {PROFILES} p"
         " JOIN computed_values v ON v.profile_id = p.id WHERE p.merged_into = ANY($1::text[])",
         list(survivors),
     )
     return [(row[0], row[1]) for row in rows]
-
-
-async def traits_of(
-    connection: asyncpg.Connection, profile_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """Profile traits, values only (exact decimals)."""
-    rows = await connection.fetch(
-        "SELECT id, traits::text FROM profiles WHERE id = ANY($1::text[])", list(profile_ids)
-    )
-    return {row[0]: {k: t.get("v") for k, t in decode(row[1]).items()} for row in rows}
 
 
 async def values_of(
@@ -193,7 +168,7 @@ async def events_of(
     ``unnamed_types`` (conditions on any page, identify or group), since ``since``."""
     rows = await connection.fetch(
         "SELECT pe.profile_id, pe.message_id, pe.type, pe.name, pe.timestamp,"
-        " (e.payload -> 'properties')::text FROM profile_events pe"
+        f" (e.payload -> 'properties')::text FROM {PROFILE_EVENTS} pe"
         f" JOIN {GOVERNED_EVENTS} e ON e.seq = pe.seq"
         " WHERE pe.profile_id = ANY($1::text[])"
         " AND (pe.name = ANY($2::text[]) OR pe.type = ANY($3::text[]))"
@@ -236,11 +211,7 @@ async def identities(
     connection: asyncpg.Connection, profile_ids: Iterable[str]
 ) -> dict[str, Identity]:
     """Each profile's first user id, newest anonymous id and first email."""
-    rows = await connection.fetch(
-        "SELECT profile_id, type, value FROM identifiers WHERE profile_id = ANY($1::text[])"
-        " AND type IN ('user_id', 'anonymous_id', 'email') ORDER BY added_at, value",
-        sorted(profile_ids),
-    )
+    rows = await lookups.identifiers(connection, profile_ids, ("user_id", "anonymous_id", "email"))
     found: dict[str, dict[str, str]] = {}
     for pid, kind, value in rows:
         ids = found.setdefault(pid, {})

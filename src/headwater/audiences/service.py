@@ -32,6 +32,7 @@ from headwater.audiences.catalog import Catalog, Parsed, is_realtime, parse
 from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, DefinitionError
 from headwater.audiences.sql import Query, audience_query, trait_query
 from headwater.errors import BadRequest, Conflict, NotFound
+from headwater.profiles import lookups
 from headwater.storage import begin
 from headwater.workspaces import check_name
 
@@ -382,14 +383,9 @@ async def memberships(
 
     A merged-away profile id answers for the profile it was merged into."""
     async with _in_workspace(engine, workspace) as (driver, ws):
-        row = await driver.fetchrow(
-            "SELECT id, merged_into FROM profiles WHERE id = $1 AND workspace_id = $2",
-            profile_id,
-            ws,
-        )
-        if row is None:
+        live = await lookups.survivor(driver, ws, profile_id)
+        if live is None:
             raise NotFound("profile_not_found", f"no profile {profile_id}")
-        live = row["merged_into"] or profile_id
         values = await reads.profile_values(driver, live)
         changes = await reads.history(driver, profile_id=live, before=before, limit=limit)
     return {

@@ -1,4 +1,5 @@
-"""Conditions and computed traits compiled to SQL over the profile tables, for the batch
+"""Conditions and computed traits compiled to SQL over the profile capability's relations
+(:mod:`headwater.profiles.relations`: profiles, their events, account links), for the batch
 recompute and previews.
 
 The rules are those of ``evaluate.py``, stated in SQL: a missing value or JSON ``null`` is SQL
@@ -38,6 +39,7 @@ from headwater.audiences.conditions import (
 from headwater.audiences.traits import TraitDefinition
 from headwater.audiences.values import encode, split_path
 from headwater.log.relation import GOVERNED_EVENTS
+from headwater.profiles.relations import ACCOUNT_LINKS, PROFILE_EVENTS, PROFILES
 
 __all__ = ["Query", "Refs", "audience_query", "trait_query"]
 
@@ -193,8 +195,8 @@ class _Compiler:
         verdict = "bool_or" if c.match == "any" else "bool_and"
         join = " LEFT JOIN agg au ON au.profile_id = u.id" if len(self.counts) > counted else ""
         return (
-            f"COALESCE((SELECT {verdict}({inner}) FROM account_links l"
-            " JOIN profiles u ON u.id = l.user_profile_id AND u.merged_into IS NULL"
+            f"COALESCE((SELECT {verdict}({inner}) FROM {ACCOUNT_LINKS} l"
+            f" JOIN {PROFILES} u ON u.id = l.user_profile_id AND u.merged_into IS NULL"
             f"{join} WHERE l.account_profile_id = {p}.id), false)"
         )
 
@@ -216,7 +218,7 @@ class _Compiler:
         first = self.event_filter(c.first, c.window, "f", "fe")
         then = self.event_filter(c.then, None, "t", "te")
         follows = (
-            f"EXISTS (SELECT 1 FROM profile_events t JOIN {GOVERNED_EVENTS} te ON te.seq = t.seq"
+            f"EXISTS (SELECT 1 FROM {PROFILE_EVENTS} t JOIN {GOVERNED_EVENTS} te ON te.seq = t.seq"
             f" WHERE t.profile_id = {p}.id AND {then} AND t.message_id <> f.message_id"
             f" AND t.timestamp BETWEEN f.timestamp AND f.timestamp + {within})"
         )
@@ -224,7 +226,7 @@ class _Compiler:
             now = self.q.param(self.now, "timestamptz")
             follows = f"NOT {follows} AND f.timestamp + {within} <= {now}"
         return (
-            f"EXISTS (SELECT 1 FROM profile_events f JOIN {GOVERNED_EVENTS} fe ON fe.seq = f.seq"
+            f"EXISTS (SELECT 1 FROM {PROFILE_EVENTS} f JOIN {GOVERNED_EVENTS} fe ON fe.seq = f.seq"
             f" WHERE f.profile_id = {p}.id AND {first} AND {follows})"
         )
 
@@ -251,12 +253,12 @@ def audience_query(
         events = f" JOIN {GOVERNED_EVENTS} e ON e.seq = pe.seq" if compiler.needs_payload else ""
         bases = " OR ".join(f"({b})" for b in compiler.bases)
         head = (
-            f"WITH agg AS MATERIALIZED (SELECT pe.profile_id, {columns} FROM profile_events pe"
+            f"WITH agg AS MATERIALIZED (SELECT pe.profile_id, {columns} FROM {PROFILE_EVENTS} pe"
             f"{events} WHERE pe.workspace_id = {ws} AND ({bases}) GROUP BY pe.profile_id) "
         )
         join = " LEFT JOIN agg a ON a.profile_id = p.id"
     query.sql = (
-        f"{head}SELECT p.id FROM profiles p{join} WHERE p.workspace_id = {ws}"
+        f"{head}SELECT p.id FROM {PROFILES} p{join} WHERE p.workspace_id = {ws}"
         f" AND p.kind = {query.param(subject, 'text')} AND p.merged_into IS NULL AND {where}"
     )
     return query
@@ -286,7 +288,7 @@ def trait_query(definition: TraitDefinition, *, workspace_id: int, now: datetime
     x = "" if definition.property is None else compiler.property("e.payload", definition.property)
     events = f" JOIN {GOVERNED_EVENTS} e ON e.seq = pe.seq" if compiler.needs_payload else ""
     source = (
-        f"FROM profile_events pe{events}"
+        f"FROM {PROFILE_EVENTS} pe{events}"
         f" WHERE pe.workspace_id = {query.param(workspace_id, 'int')} AND pe.kind = 'user'"
         f" AND {selected}"
     )

@@ -4,8 +4,8 @@ profile stage, inside the processor's transaction.
 For each workspace of a batch that has real-time computations (computed traits and user
 audiences, see :func:`~headwater.audiences.catalog.is_realtime`):
 
-1. find the live user profiles the batch's events were linked to (the profile stage has just
-   written ``profile_events``, redirected to survivors of merges);
+1. take the user profiles the batch's events were linked to from the batch (the profile
+   stage recorded them, survivors of the batch's merges);
 2. take the computations' shared advisory locks, so a batch recompute (exclusive) never
    interleaves with this transaction, and a lock on each touched profile, so that batches
    processed side by side evaluate one profile in turn, each seeing the other's events;
@@ -23,7 +23,7 @@ by the scheduled batch recompute.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,8 @@ from headwater.audiences import reads, store
 from headwater.audiences.catalog import Catalog, Parsed
 from headwater.audiences.conditions import EventCondition, EventSpec, FunnelCondition, walk
 from headwater.audiences.evaluate import EventData, Subject, compute, evaluate
-from headwater.log import LogEntry
+from headwater.batch import Batch
+from headwater.profiles import lookups
 from headwater.storage import begin
 
 __all__ = ["AudienceStage"]
@@ -54,19 +55,15 @@ class AudienceStage:
         self.clock = clock
         self._catalogs: dict[int, tuple[float, Catalog]] = {}
 
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
+        """Evaluate the real-time computations of the profiles the profile stage recorded
+        in ``batch`` (:meth:`~headwater.batch.Batch.touched`); every entry goes on."""
         driver = await begin(connection)
-        by_workspace: dict[int, list[str]] = {}
-        for entry in entries:
-            by_workspace.setdefault(entry.workspace_id, []).append(entry.message_id)
-        for workspace_id, message_ids in by_workspace.items():
+        for workspace_id in dict.fromkeys(entry.workspace_id for entry in batch.entries):
             catalog = await self._catalog(driver, workspace_id)
             live = [p for p in catalog.ordered() if p.computation.realtime]
             if live:
-                await self._update(driver, workspace_id, message_ids, catalog, live)
-        return entries
+                await self._update(driver, batch.touched(workspace_id), catalog, live)
 
     async def _catalog(self, driver: asyncpg.Connection, workspace_id: int) -> Catalog:
         cached = self._catalogs.get(workspace_id)
@@ -80,27 +77,28 @@ class AudienceStage:
     async def _update(
         self,
         driver: asyncpg.Connection,
-        workspace_id: int,
-        message_ids: list[str],
+        touched: dict[str, str],
         catalog: Catalog,
         live: list[Parsed],
     ) -> None:
-        touched = await reads.touched(driver, workspace_id, message_ids)
+        """Evaluate ``live`` for the ``touched`` profiles (-> the message a change records)."""
         if not touched:
             return
         await store.lock_shared(driver, [p.id for p in live])
         await store.lock_profiles(driver, touched)
         now = self.clock()
-        pids = sorted(touched)
+        # Live profiles only: one merged away by another batch since the profile stage linked
+        # it (the early side commit releases its locks) is that batch's to evaluate.
+        traits = await lookups.live_traits(driver, sorted(touched))
+        pids = sorted(traits)
         names, unnamed, since = _event_scope(live, now)
         events = await reads.events_of(
             driver, pids, names=sorted(names), unnamed_types=sorted(unnamed), since=since
         )
-        traits = await reads.traits_of(driver, pids)
         stored = await reads.values_of(driver, pids)
         rows: list[tuple[int, str, Any, str | None]] = []
         for pid in pids:
-            fresh = _evaluate(catalog, live, traits.get(pid, {}), events[pid], stored, pid, now)
+            fresh = _evaluate(catalog, live, traits[pid], events[pid], stored, pid, now)
             rows += [(cid, pid, value, touched[pid]) for cid, value in fresh.items()]
         rows += [(cid, pid, None, None) for cid, pid in await reads.merged_values(driver, pids)]
         await store.apply_values(driver, rows=rows, at=now, cause="event")

@@ -3,7 +3,8 @@ transaction; nothing here commits.
 
 Tables (migration 0005): ``computations`` (definitions), ``computed_values`` (current members
 and values), ``audience_changes`` (every change with its time and cause: the activation
-outbox). Profiles are read from the profile tables of migration 0002 with plain SQL.
+outbox). Profiles are read through the profile capability's relations
+(:mod:`headwater.profiles.relations`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncpg
 import msgspec
 
 from headwater.audiences.values import decode, encode
+from headwater.profiles.relations import PROFILES
 
 __all__ = [
     "LOCK_CLASS",
@@ -246,7 +248,7 @@ logged AS (
         CASE WHEN d.value IS NULL AND p.merged_into IS NOT NULL THEN 'merged' ELSE {cause} END,
         d.message_id, c.kind, c.destinations, c.destinations = '[]'::jsonb
     FROM diff d JOIN computations c ON c.id = d.computation_id
-    LEFT JOIN profiles p ON p.id = d.profile_id
+    LEFT JOIN {profiles} p ON p.id = d.profile_id
     ORDER BY d.computation_id, d.profile_id
     RETURNING change
 )
@@ -299,5 +301,7 @@ async def apply_values(
         )
     params += [at, cause]
     at_param, cause_param = f"${len(params) - 1}::timestamptz", f"${len(params)}::text"
-    sql_text = _APPLY.format(fresh=fresh, gone=gone, at=at_param, cause=cause_param)
+    sql_text = _APPLY.format(
+        fresh=fresh, gone=gone, at=at_param, cause=cause_param, profiles=PROFILES
+    )
     return {row[0]: row[1] for row in await connection.fetch(sql_text, *params)}

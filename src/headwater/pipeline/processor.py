@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater import workspaces
 from headwater.audiences import AudienceStage
+from headwater.batch import Batch
 from headwater.log import Consumer, EventLog, LogEntry, is_transient
 from headwater.pipeline import failures
 from headwater.profiles import ProfileStage
@@ -58,14 +59,15 @@ class ProcessorMetrics:
 
 
 class Stage(Protocol):
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         """Apply the stage to a batch, inside the caller's transaction (a stage may commit
         effects of its own before, as long as a redelivered batch skips them); idempotent.
 
-        Return the entries the next stage sees: all of them, or fewer (a tracking plan blocks
-        some) or changed ones (it omits properties or attaches violations).
+        The stage reads what earlier stages recorded in ``batch`` and records what it learns
+        for the later ones (see :class:`~headwater.batch.Batch`). ``batch.entries`` are the
+        entries the next stage sees: all of them, or fewer (a tracking plan blocks some,
+        recording them with :meth:`~headwater.batch.Batch.block`) or changed ones (it omits
+        properties or attaches violations).
         """
 
 
@@ -81,12 +83,14 @@ def _default_stages(settings: Settings, metrics: Metrics) -> list[Stage]:
 async def _run_stages(
     stages: list[Stage], entries: Sequence[LogEntry], connection: AsyncConnection
 ) -> None:
-    """Run ``entries`` through ``stages``; a stage's error is raised as :class:`StageFailed`."""
+    """Run ``entries`` through ``stages`` as one :class:`~headwater.batch.Batch`; a stage's
+    error is raised as :class:`StageFailed`."""
+    batch = Batch(entries)
     for stage in stages:
-        if not entries:
+        if not batch.entries:
             return
         try:
-            entries = await stage.process(entries, connection)
+            await stage.process(batch, connection)
         except Exception as error:
             raise StageFailed(_stage_name(stage), error) from error
 

@@ -1,5 +1,9 @@
-"""Profiles: the identity graph's storage, the profile stage of the processor, and reads."""
+"""Profiles: the identity graph's storage, the profile stage of the processor, and reads.
 
+Other capabilities read profiles through :mod:`~headwater.profiles.lookups` (functions) and,
+in SQL they compose, :mod:`~headwater.profiles.relations`; the tables are this package's."""
+
+from headwater.profiles import lookups, relations
 from headwater.profiles.rules import get_rules, set_rules
 from headwater.profiles.service import (
     Collection,
@@ -23,7 +27,9 @@ __all__ = [
     "external_ids",
     "get_rules",
     "links",
+    "lookups",
     "metadata",
+    "relations",
     "search",
     "set_rules",
     "traits",

@@ -20,6 +20,7 @@ __all__ = [
     "delete_identifiers",
     "insert_merges",
     "link_accounts",
+    "linked_profiles",
     "lock_identifiers",
     "mentions",
     "owners",
@@ -277,13 +278,30 @@ async def component_rows(
     (:mod:`headwater.log.relation`), in one round trip."""
     return await connection.fetch(
         "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
-        " pe.seq, e.source_id, e.payload FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
+        " pe.seq, pe.type, pe.name, e.source_id, e.payload"
+        " FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
         " LATERAL (SELECT * FROM profile_events"
         ' WHERE profile_id = k.id COLLATE "C" OFFSET 0) AS pe,'
         f" LATERAL (SELECT source_id, payload FROM {GOVERNED_EVENTS} WHERE seq = pe.seq LIMIT 1)"
         " AS e",
         _json(sorted(set(profile_ids))),
     )
+
+
+async def linked_profiles(
+    connection: asyncpg.Connection, workspace_id: int, kind: str, message_ids: Iterable[str]
+) -> dict[str, str]:
+    """The live profile each event of ``message_ids`` is linked to (merges move links to the
+    survivor): message id -> profile id."""
+    rows = await connection.fetch(
+        "SELECT pe.message_id, pe.profile_id FROM profile_events pe"
+        " JOIN profiles p ON p.id = pe.profile_id AND p.merged_into IS NULL"
+        " WHERE pe.workspace_id = $1 AND pe.kind = $2 AND pe.message_id = ANY($3::text[])",
+        workspace_id,
+        kind,
+        list(message_ids),
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 _rows = msgspec.json.Encoder()

@@ -26,13 +26,14 @@ again (so later stages see the same result) but counts nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from headwater.batch import Batch
 from headwater.log import LogEntry
 from headwater.protocols import records
 from headwater.protocols.observe import Observations, event_key
@@ -210,14 +211,14 @@ class ProtocolStage:
         mark rolled back), and one that passes unchanged now (its plan changed meanwhile)
         must not keep the row of the failed attempt."""
 
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
+        entries = batch.entries
         driver = await begin(connection)
         plans = await self._plans(driver, sorted({e.source_id for e in entries}))
         done = await records.progress(driver, (e.partition for e in entries))
         effects = _Effects(self._metrics)
         passed: list[LogEntry] = []
+        blocked: list[LogEntry] = []
         marks: dict[int, int] = {}
         for entry in entries:
             fresh = entry.offset > done.get(entry.partition, 0)
@@ -236,6 +237,8 @@ class ProtocolStage:
             )
             if governed is not None:
                 passed.append(governed)
+            else:
+                blocked.append(entry)
         if effects.governed or effects.cleared:
             await _publish(connection.engine, effects)
             self._remember(offset for offset, _, _ in effects.governed)
@@ -246,7 +249,8 @@ class ProtocolStage:
         await records.quarantine(driver, effects.quarantined)
         await records.release(driver, effects.released)
         await records.save_progress(driver, marks)
-        return passed
+        batch.entries = passed
+        batch.block(blocked)
 
     def _remember(self, offsets: Iterable[int]) -> None:
         published = self._published

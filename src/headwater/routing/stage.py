@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater import delivery
+from headwater.batch import Batch
 from headwater.connectors import lookup
 from headwater.destinations import Destination, Filter, enabled_destinations
 from headwater.log import LogEntry
@@ -96,17 +97,14 @@ class RoutingStage:
         self._routes: dict[int, list[Route]] = {}
         self._loaded_at = -float("inf")
 
-    async def process(
-        self, entries: Sequence[LogEntry], connection: AsyncConnection
-    ) -> Sequence[LogEntry]:
+    async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         routes = await self._current(connection)
         if not routes:
-            return entries
-        batch = route_entries(entries, routes)
-        if batch:
+            return
+        deliveries = route_entries(batch.entries, routes)
+        if deliveries:
             driver = await begin(connection)
-            await delivery.enqueue(driver, batch)
-        return entries
+            await delivery.enqueue(driver, deliveries)
 
     async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
         if time.monotonic() - self._loaded_at < self._refresh:

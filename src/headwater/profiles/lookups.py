@@ -1,0 +1,64 @@
+"""What other capabilities read of profiles (audiences today; journeys and privacy next),
+as functions on an asyncpg connection. Nothing here commits or locks.
+
+>>> await lookups.survivor(driver, workspace_id, "prf_...")   # the live id, or None
+>>> await lookups.live_traits(driver, ["prf_..."])             # {id: {trait: value}}
+>>> await lookups.identifiers(driver, ["prf_..."], ("email",))  # [(id, type, value), ...]
+
+SQL that must join profile data in one statement uses :mod:`headwater.profiles.relations`
+instead. Only this module, those relations and the Profile API are the capability's face.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+__all__ = ["identifiers", "live_traits", "survivor"]
+
+
+async def survivor(
+    connection: asyncpg.Connection, workspace_id: int, profile_id: str
+) -> str | None:
+    """The live profile ``profile_id`` stands for in the workspace: itself when live, the
+    profile it was merged into otherwise; None when the workspace has no such profile."""
+    row = await connection.fetchrow(
+        "SELECT id, merged_into FROM profiles WHERE id = $1 AND workspace_id = $2",
+        profile_id,
+        workspace_id,
+    )
+    return None if row is None else row["merged_into"] or row["id"]
+
+
+async def live_traits(
+    connection: asyncpg.Connection, profile_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The traits of the live profiles among ``profile_ids`` (merged-away ones are left
+    out): profile id -> trait -> value, decoded exactly (a number with a fraction or an
+    exponent as ``Decimal``)."""
+    rows = await connection.fetch(
+        "SELECT id, traits::text FROM profiles WHERE id = ANY($1::text[]) AND merged_into IS NULL",
+        list(profile_ids),
+    )
+    return {
+        row[0]: {k: t.get("v") for k, t in json.loads(row[1], parse_float=Decimal).items()}
+        for row in rows
+    }
+
+
+async def identifiers(
+    connection: asyncpg.Connection, profile_ids: Iterable[str], types: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """``(profile id, type, value)`` of the identifiers of ``types`` the profiles hold,
+    oldest first (by the time added, then value)."""
+    rows = await connection.fetch(
+        "SELECT profile_id, type, value FROM identifiers WHERE profile_id = ANY($1::text[])"
+        " AND type = ANY($2::text[]) ORDER BY added_at, value",
+        sorted(profile_ids),
+        list(types),
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
