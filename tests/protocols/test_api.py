@@ -92,7 +92,11 @@ def test_plans_lifecycle_and_errors(server: RunningServer) -> None:
 
 def test_enforcement_violations_quarantine_and_observed_schema(server: RunningServer) -> None:
     with server.admin() as api:
-        [source] = [s["id"] for s in api.get("/api/v1/sources").json() if s["name"] == "tests"]
+        [source] = [
+            s["id"]
+            for s in api.get("/api/v1/workspaces/default/sources").json()
+            if s["name"] == "tests"
+        ]
         assert api.post(f"{BASE}/tracking-plans", json=WEB).status_code == 201
         connect = f"{BASE}/sources/{source}/tracking-plan"
         bad = api.put(connect, json={"plan": "web", "settings": {"violations": "shout"}})
@@ -168,7 +172,11 @@ def test_cli_plans(server: RunningServer, tmp_path: Path) -> None:
     assert exported.stdout.startswith("Event Type,Event Name")
 
     with server.admin() as api:
-        [source] = [s["id"] for s in api.get("/api/v1/sources").json() if s["name"] == "tests"]
+        [source] = [
+            s["id"]
+            for s in api.get("/api/v1/workspaces/default/sources").json()
+            if s["name"] == "tests"
+        ]
     connected = _cli(server, "connect", "web", str(source), "--violations", "flag", "--json")
     assert json.loads(connected.stdout)["settings"]["violations"] == "flag"
     assert _cli(server, "connect", "web", str(source), "--violations", "x").returncode == 1

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.activity import store
 from headwater.activity.store import GroupBy, Interval
+from headwater.activity.views import CountView, EventView, RejectionView
 from headwater.errors import BadRequest, NotFound
 from headwater.spec import format_timestamp
 from headwater.workspaces import get_source, list_workspaces
@@ -22,7 +23,7 @@ from headwater.workspaces import get_source, list_workspaces
 __all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
 
 
-def _event(row: Row[Any]) -> dict[str, Any]:
+def _event(row: Row[Any]) -> EventView:
     return {
         "offset": row.seq,
         "partition": row.partition,
@@ -37,7 +38,7 @@ def _event(row: Row[Any]) -> dict[str, Any]:
 
 async def get_event(
     engine: AsyncEngine, *, message_id: str, workspace: str = "default"
-) -> dict[str, Any]:
+) -> EventView:
     """The stored, normalised event with ``message_id`` in ``workspace``."""
     async with engine.connect() as connection:
         row = await store.event_by_message_id(
@@ -50,7 +51,7 @@ async def get_event(
 
 async def latest(
     engine: AsyncEngine, *, source_id: int, limit: int = 50, before: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[EventView]:
     """A source's newest events, newest first; page with ``before`` (an offset)."""
     await get_source(engine, source_id)
     async with engine.connect() as connection:
@@ -62,7 +63,7 @@ async def latest(
 
 async def follow(
     engine: AsyncEngine, *, source_id: int, after: int | None = None, poll_seconds: float = 0.5
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[EventView]:
     """Yield a source's events as they arrive, oldest first, forever.
 
     Starts after offset ``after``; without it, with the events stored from now on.
@@ -91,7 +92,7 @@ async def list_rejections(
     source_id: int | None = None,
     limit: int = 50,
     before: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[RejectionView]:
     """Rejected messages with their reasons, newest first; page with ``before`` (an id)."""
     workspace_id = await _workspace_id(engine, workspace)
     async with engine.connect() as connection:
@@ -126,7 +127,7 @@ async def counts(
     until: datetime | None = None,
     interval: Interval = "hour",
     group_by: GroupBy = "source",
-) -> list[dict[str, Any]]:
+) -> list[CountView]:
     """Accepted, duplicate and rejected counts per time bucket, by source or by event name.
 
     Defaults to the last 24 hours.
@@ -146,9 +147,9 @@ async def counts(
             interval=interval,
             group_by=group_by,
         )
-    result = []
+    result: list[CountView] = []
     for row in rows:
-        item: dict[str, Any] = {
+        item: CountView = {
             "bucket": format_timestamp(row.bucket),
             "sourceId": row.source_id,
             "accepted": int(row.accepted),

@@ -113,9 +113,12 @@ def create_app(
         responses=edge.ERROR_RESPONSES,
     )
     api.include_router(workspaces.router, prefix="/api/v1")
+    api.include_router(workspaces.sources, prefix="/api/v1")
     api.include_router(events.router, prefix="/api/v1")
     api.include_router(profiles.router, prefix="/api/v1")
+    api.include_router(destinations_api.catalog, prefix="/api/v1")
     api.include_router(destinations_api.router, prefix="/api/v1")
+    api.include_router(protocols_api.files, prefix="/api/v1")
     api.include_router(protocols_api.router, prefix="/api/v1")
     api.include_router(audiences_api.router, prefix="/api/v1")
     api.include_router(failures_api.router, prefix="/api/v1")

@@ -14,20 +14,18 @@ import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from headwater import audiences
-from headwater.api.auth import admin
 from headwater.api.params import Cursor, Id
+from headwater.api.scope import SCOPED, Admin
 from headwater.errors import BadRequest
-from headwater.runtime import Runtime
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["audiences"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["audiences"], dependencies=SCOPED)
 _KINDS = {"audiences": "audience", "computed-traits": "trait"}
 M = TypeVar("M", bound=BaseModel)
 

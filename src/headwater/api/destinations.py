@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from headwater import destinations
-from headwater.api.auth import admin
 from headwater.api.params import BigId, Cursor, Id, Moment
-from headwater.runtime import Runtime
+from headwater.api.scope import SCOPED, UNSCOPED, Admin
 
-__all__ = ["router"]
+__all__ = ["catalog", "router"]
 
-router = APIRouter(tags=["destinations"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["destinations"], dependencies=SCOPED)
+catalog = APIRouter(tags=["destinations"], dependencies=UNSCOPED)
 _BASE = "/workspaces/{workspace}/destinations"
 
 
@@ -67,7 +66,7 @@ class ReplayIn(BaseModel):
     ids: list[BigId] | None = Field(default=None, description="only these dead letters")
 
 
-@router.get("/destination-kinds")
+@catalog.get("/destination-kinds")
 async def destination_kinds(_: Admin) -> list[dict[str, Any]]:
     """Every connector with its config's JSON Schema, batch size and consent categories."""
     return destinations.kinds()

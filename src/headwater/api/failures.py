@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from headwater.api.auth import admin
+from headwater.api.scope import SCOPED, Admin
 from headwater.pipeline import list_failures
-from headwater.runtime import Runtime
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["processing failures"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["processing failures"], dependencies=SCOPED)
 
 
 @router.get("/workspaces/{workspace}/failures")

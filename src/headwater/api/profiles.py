@@ -6,18 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from headwater import profiles, workspaces
-from headwater.api.auth import admin
+from headwater.api.scope import SCOPED, Admin
 from headwater.errors import BadRequest
-from headwater.runtime import Runtime
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["profiles"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["profiles"], dependencies=SCOPED)
 
 
 class AccessTokenIn(BaseModel):

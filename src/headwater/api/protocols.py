@@ -13,14 +13,15 @@ from pydantic import BaseModel, Field
 from headwater import protocols
 from headwater.api.auth import admin
 from headwater.api.params import BigId, Cursor, Id, Moment
+from headwater.api.scope import SCOPED, Admin, SourceId, known_workspace
 from headwater.errors import BadRequest
 from headwater.protocols.codegen import generate
-from headwater.runtime import Runtime
 
-__all__ = ["router"]
+__all__ = ["files", "router"]
 
-router = APIRouter(tags=["tracking plans"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["tracking plans"], dependencies=SCOPED)
+files = APIRouter(tags=["tracking plans"], dependencies=[Depends(admin), Depends(known_workspace)])
+"""The import route: its body is a file (JSON, YAML or CSV, as ``format`` says), not JSON."""
 _MEDIA = {"json": "application/json", "yaml": "application/yaml", "csv": "text/csv"}
 
 
@@ -47,7 +48,7 @@ async def create_plan(
     )
 
 
-@router.post("/workspaces/{workspace}/tracking-plans/import", status_code=201)
+@files.post("/workspaces/{workspace}/tracking-plans/import", status_code=201)
 async def import_plan(
     workspace: str,
     request: Request,
@@ -166,7 +167,7 @@ async def list_connections(workspace: str, runtime: Admin) -> list[dict[str, Any
 
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
-async def get_connection(workspace: str, source_id: Id, runtime: Admin) -> dict[str, Any]:
+async def get_connection(workspace: str, source_id: SourceId, runtime: Admin) -> dict[str, Any]:
     found = await protocols.list_connections(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -174,7 +175,9 @@ async def get_connection(workspace: str, source_id: Id, runtime: Admin) -> dict[
 
 
 @router.put("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
-async def connect(workspace: str, source_id: Id, body: ConnectIn, runtime: Admin) -> dict[str, Any]:
+async def connect(
+    workspace: str, source_id: SourceId, body: ConnectIn, runtime: Admin
+) -> dict[str, Any]:
     """Validate the source's messages against a plan with these settings."""
     return await protocols.connect_source(
         runtime.database.engine,
@@ -186,7 +189,7 @@ async def connect(workspace: str, source_id: Id, body: ConnectIn, runtime: Admin
 
 
 @router.delete("/workspaces/{workspace}/sources/{source_id}/tracking-plan", status_code=204)
-async def disconnect(workspace: str, source_id: Id, runtime: Admin) -> None:
+async def disconnect(workspace: str, source_id: SourceId, runtime: Admin) -> None:
     await protocols.disconnect_source(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -276,7 +279,9 @@ async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> dict[str, 
 
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema")
-async def observed_schema(workspace: str, source_id: Id, runtime: Admin) -> list[dict[str, Any]]:
+async def observed_schema(
+    workspace: str, source_id: SourceId, runtime: Admin
+) -> list[dict[str, Any]]:
     """Every event and property path the source sent, with types, counts and last seen."""
     return await protocols.observed_schema(
         runtime.database.engine, workspace=workspace, source_id=source_id
@@ -285,7 +290,7 @@ async def observed_schema(workspace: str, source_id: Id, runtime: Admin) -> list
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema/plan")
 async def draft_plan(
-    workspace: str, source_id: Id, runtime: Admin, name: str | None = None
+    workspace: str, source_id: SourceId, runtime: Admin, name: str | None = None
 ) -> dict[str, Any]:
     """A plan document drafted from the observed schema (not stored: POST it to create it)."""
     return await protocols.draft_plan(
