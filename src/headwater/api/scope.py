@@ -10,9 +10,11 @@ resolves the workspace first, so that an unknown parent answers the same 404 eve
     async def latest(workspace: str, source_id: SourceId, runtime: Admin) -> ...
 
 Unknown workspace: 404 ``workspace_not_found``; a source id that is not one of the
-workspace's: 404 ``source_not_found``. A body is JSON: a request that carries one with a
-``Content-Type`` other than ``application/json`` (or ``application/*+json``) answers 415
-``unsupported_media_type``; without a ``Content-Type`` the body is read as JSON.
+workspace's: 404 ``source_not_found``. A body is JSON and says so: a request that carries one
+without ``Content-Type: application/json`` (or ``application/*+json``, parameters allowed)
+answers 415 ``unsupported_media_type``, on every route (before this rule, routes with a body
+model answered a missing or other type with a 422 and routes that read their body themselves
+took anything). A request without a body needs no ``Content-Type``.
 """
 
 from __future__ import annotations
@@ -76,9 +78,9 @@ async def json_body(request: Request) -> None:
     """415 when the request has a body whose ``Content-Type`` is not JSON (see the module)."""
     if request.method not in _JSON_METHODS:
         return
-    declared = request.headers.get("content-type")
-    if not declared or not await request.body():
+    if not await request.body():
         return
+    declared = request.headers.get("content-type", "")
     header = Message()
     header["content-type"] = declared
     subtype = header.get_content_subtype()
@@ -88,7 +90,7 @@ async def json_body(request: Request) -> None:
         return
     raise UnsupportedMediaType(
         "unsupported_media_type",
-        f"the body must be JSON (Content-Type: application/json), not {declared!r}",
+        f"the body must be JSON, sent as Content-Type: application/json (not {declared!r})",
     )
 
 

@@ -21,6 +21,7 @@ sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=
 events_app = typer.Typer(help="Stored events.", no_args_is_help=True)
 identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 
+_JSON = {"content-type": "application/json"}
 _SOURCE_COLUMNS = ["id", "workspace", "name", "kind", "strict", "enabled", "write_key"]
 _EVENT_COLUMNS = [
     "offset",
@@ -243,5 +244,5 @@ def identity_rules(
     path = f"{_scope(workspace)}/identity-rules"
     raw = None if set_file is None else read_input(set_file)
     with remote(url=url, token=token, json_out=json_out) as api:
-        found = api.get(path) if raw is None else api.call("PUT", path, content=raw)
+        found = api.get(path) if raw is None else api.call("PUT", path, content=raw, headers=_JSON)
     show(found, json_out=json_out)
