@@ -17,11 +17,31 @@ from headwater.destinations.service import (
     update_destination,
 )
 from headwater.destinations.stage import RoutingStage
+from headwater.destinations.views import (
+    DeadLetterView,
+    DeletedView,
+    DeliveryErrorView,
+    DestinationView,
+    HealthView,
+    KindView,
+    ReplayedView,
+    StatsView,
+    TestSendView,
+)
 from headwater.destinations.workers import DeliveryWorkers
 
 __all__ = [
+    "DeadLetterView",
+    "DeletedView",
+    "DeliveryErrorView",
     "DeliveryWorkers",
+    "DestinationView",
+    "HealthView",
+    "KindView",
+    "ReplayedView",
     "RoutingStage",
+    "StatsView",
+    "TestSendView",
     "create_destination",
     "dead_letters",
     "delete_destination",

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.destinations import queue, store
 from headwater.destinations.service import find
 from headwater.destinations.stage import Route, route_entries
+from headwater.destinations.views import ReplayedView
 from headwater.errors import BadRequest
 from headwater.log import LogEntry
 from headwater.storage import driver_connection
@@ -49,7 +50,7 @@ async def replay(
     until: datetime | None = None,
     dead_letters: bool = False,
     ids: list[int] | None = None,
-) -> dict[str, int]:
+) -> ReplayedView:
     """Queue dead letters (all, or ``ids``) or the events of ``[since, until)`` again."""
     if dead_letters == (since is not None or until is not None):
         raise BadRequest(
@@ -67,7 +68,7 @@ async def replay(
 
 async def _replay_range(
     engine: AsyncEngine, workspace: str, destination_id: int, since: datetime, until: datetime
-) -> dict[str, int]:
+) -> ReplayedView:
     queued = skipped = 0
     after = 0
     while True:

@@ -27,8 +27,10 @@ from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
 from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
+from headwater.destinations.views import DeletedView, DestinationView, KindView, TestSendView
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
+from headwater.spec import format_timestamp
 from headwater.storage import driver_connection
 from headwater.workspaces import check_name
 
@@ -61,7 +63,7 @@ SAMPLE_EVENT: dict[str, Any] = {
 }
 
 
-def kinds() -> list[dict[str, Any]]:
+def kinds() -> list[KindView]:
     """Every connector: its kind, batch size, default consent categories and config schema."""
     return [
         {
@@ -84,7 +86,7 @@ def shown_config(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def view(destination: Destination, workspace: str) -> dict[str, Any]:
+def view(destination: Destination, workspace: str) -> DestinationView:
     """A destination as the API shows it: secrets as ``{"set": true}``, URLs masked."""
     return {
         "id": destination.id,
@@ -97,8 +99,8 @@ def view(destination: Destination, workspace: str) -> dict[str, Any]:
         "categories": destination.categories,
         "delivery": destination.delivery_options().model_dump(),
         "enabled": destination.enabled,
-        "created_at": destination.created_at.isoformat(),
-        "updated_at": destination.updated_at.isoformat(),
+        "created_at": format_timestamp(destination.created_at),
+        "updated_at": format_timestamp(destination.updated_at),
     }
 
 
@@ -207,7 +209,7 @@ async def create_destination(
     categories: list[str] | None = None,
     delivery: dict[str, Any] | None = None,
     enabled: bool = True,
-) -> dict[str, Any]:
+) -> DestinationView:
     """Create a destination; answer its view. 400 for a bad name, kind, config or filter;
     404 for a source that is not the workspace's."""
     check_name(name, what="a destination")
@@ -244,7 +246,7 @@ async def update_destination(
     workspace: str,
     destination_id: int,
     changes: dict[str, Any],
-) -> dict[str, Any]:
+) -> DestinationView:
     """Apply ``changes`` (name, config, sources, filters, categories, delivery, enabled).
 
     ``config`` is merged into the stored one key by key: a secret left out (or sent back as
@@ -313,7 +315,7 @@ async def _merged_config(
     return box.seal(_validated_config(connector, merged), secrets)
 
 
-async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[dict[str, Any]]:
+async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[DestinationView]:
     async with engine.connect() as connection:
         workspace_id = await store.workspace_id(connection, workspace)
         if workspace_id is None:
@@ -324,14 +326,14 @@ async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[dict
 
 async def get_destination(
     engine: AsyncEngine, *, workspace: str, destination_id: int
-) -> dict[str, Any]:
+) -> DestinationView:
     async with engine.connect() as connection:
         return view(await find(connection, workspace, destination_id), workspace)
 
 
 async def delete_destination(
     engine: AsyncEngine, *, workspace: str, destination_id: int
-) -> dict[str, Any]:
+) -> DeletedView:
     """Delete a disabled destination (409 while enabled), with its undelivered events: the
     answer says how many were dropped."""
     async with engine.begin() as connection:
@@ -350,7 +352,7 @@ async def send_test(
     destination_id: int,
     event: dict[str, Any] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> dict[str, Any]:
+) -> TestSendView:
     """Send one event (a sample unless given) now, outside the queue; answer the outcome with
     the request and response. Nothing is retried or counted."""
     async with engine.begin() as connection:

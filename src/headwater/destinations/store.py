@@ -14,6 +14,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.destinations.model import Destination
+from headwater.destinations.views import QueueView
 
 __all__ = [
     "dead_letters",
@@ -154,7 +155,7 @@ async def delete_destination(connection: AsyncConnection, destination_id: int) -
     return int(dropped.rowcount)
 
 
-async def queue_depth(connection: AsyncConnection, destination_id: int) -> dict[str, Any]:
+async def queue_depth(connection: AsyncConnection, destination_id: int) -> QueueView:
     """Undelivered rows: pending (not failed yet: waiting, or on its first attempt),
     retrying (an attempt failed; waiting for the next), oldest's age. ``attempts`` counts
     claims, so a row in flight for the first time is pending, not retrying."""
