@@ -36,6 +36,9 @@ def send(server: RunningServer, *messages: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
+_JSON = {"content-type": "application/json"}
+
+
 def test_plans_lifecycle_and_errors(server: RunningServer) -> None:
     with server.admin() as api:
         created = api.post(f"{BASE}/tracking-plans", json=WEB)
@@ -46,7 +49,7 @@ def test_plans_lifecycle_and_errors(server: RunningServer) -> None:
         assert (again.status_code, again.json()["code"]) == (409, "plan_exists")
         bad = api.post(f"{BASE}/tracking-plans", json={"name": "X", "events": [{"name": 1}]})
         assert (bad.status_code, bad.json()["code"]) == (400, "invalid_plan")
-        not_json = api.post(f"{BASE}/tracking-plans", content=b"{")
+        not_json = api.post(f"{BASE}/tracking-plans", content=b"{", headers=_JSON)
         assert (not_json.status_code, not_json.json()["code"]) == (400, "invalid_json")
         bad_schema = {"name": "Y", "events": [{"name": "A", "schema": {"type": 3}}]}
         assert api.post(f"{BASE}/tracking-plans", json=bad_schema).status_code == 400

@@ -161,7 +161,7 @@ class DeadLetterView(TypedDict):
     reason: Literal["failed", "expired"]
     error: str
     exchange: dict[str, Any] | None
-    payload: dict[str, Any]
+    payload: Any
 
 
 class ReplayedView(TypedDict):
