@@ -14,7 +14,6 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +35,7 @@ from headwater.api import edge, events, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
 from headwater.api import protocols as protocols_api
 from headwater.api.docs import DOCS, add_docs
+from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, HealthView, RootView
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError, Unavailable
@@ -133,11 +133,11 @@ def create_app(
 
 def _add_operational_routes(api: FastAPI) -> None:
     @api.get("/health", tags=["operations"])
-    async def health() -> dict[str, str]:
+    async def health() -> HealthView:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @api.get("/ready", tags=["operations"])
+    @api.get("/ready", tags=["operations"], responses=READY_RESPONSES)
     async def ready(request: Request) -> JSONResponse:
         """Readiness: the database answers, events can be committed and every background task
         is up; the body names each part and its state (503 while one is down)."""
@@ -145,7 +145,7 @@ def _add_operational_routes(api: FastAPI) -> None:
         report = await runtime.ready()
         return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
-    @api.get("/metrics", tags=["operations"], response_class=Response)
+    @api.get("/metrics", tags=["operations"], response_class=Response, responses=METRICS_RESPONSES)
     async def metrics() -> Response:
         """Prometheus metrics (of every worker process when there are several)."""
         registry: CollectorRegistry = REGISTRY
@@ -155,7 +155,7 @@ def _add_operational_routes(api: FastAPI) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/", tags=["operations"])
-    async def root() -> dict[str, Any]:
+    async def root() -> RootView:
         return {
             "name": "Headwater",
             "version": __version__,

@@ -3,13 +3,13 @@ so that the rest of their partition went on) and their replay once the cause is 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from headwater.api.scope import SCOPED, Admin
-from headwater.pipeline import list_failures
+from headwater.pipeline import FailureView, ReplayedFailuresView, list_failures
 
 __all__ = ["router"]
 
@@ -23,7 +23,7 @@ async def failures(
     status: Literal["open", "resolved", "all"] = "open",
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
+) -> list[FailureView]:
     """Events the processor failed on, newest first: the stage, the reason, the source, the
     ``messageId`` and the log position of each; page with ``before`` (an id)."""
     return await list_failures(
@@ -42,7 +42,7 @@ class ReplayIn(BaseModel):
 
 
 @router.post("/workspaces/{workspace}/failures/replay")
-async def replay(workspace: str, body: ReplayIn, runtime: Admin) -> dict[str, Any]:
+async def replay(workspace: str, body: ReplayIn, runtime: Admin) -> ReplayedFailuresView:
     """Run open failures through the processor's stages again (after their cause was fixed):
     those that pass are ``resolved``, the others stay ``open`` with the new reason. Replaying
     again changes nothing: resolved failures are not replayed, and the stages are idempotent

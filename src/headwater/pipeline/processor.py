@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,6 +34,7 @@ from headwater.destinations import RoutingStage
 from headwater.errors import NotFound
 from headwater.log import Consumer, EventLog, LogEntry, is_transient
 from headwater.pipeline import failures
+from headwater.pipeline.views import FailureView, ReplayedFailuresView
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.settings import Settings
@@ -142,7 +143,7 @@ class Processor:
         await failures.record(connection, entry, stage, reason)
         FAILURES.labels(stage).inc()
 
-    async def replay(self, *, workspace: str, ids: list[int] | None = None) -> dict[str, Any]:
+    async def replay(self, *, workspace: str, ids: list[int] | None = None) -> ReplayedFailuresView:
         """Run a workspace's open failures (``ids``, or all) through the stages again, one by
         one, each in a transaction of its own: a failure that passes is ``resolved``, one
         that fails again stays ``open`` with the new stage and reason. Idempotent: only open
@@ -155,7 +156,7 @@ class Processor:
             if workspace_id is None:
                 raise NotFound("workspace_not_found", f"no workspace {workspace!r}")
             found = await failures.find(connection, workspace_id, ids)
-        outcome: dict[str, list[dict[str, Any]]] = {"resolved": [], "failed": []}
+        outcome: dict[str, list[FailureView]] = {"resolved": [], "failed": []}
         stages = self.stages if self._given_stages else _default_stages(self._settings)
         for failure in found:
             again = await self._replay_one(stages, workspace_id, failure.id)
@@ -163,7 +164,8 @@ class Processor:
                 outcome["resolved" if again.status == "resolved" else "failed"].append(
                     again.to_json()
                 )
-        return {"replayed": sum(len(v) for v in outcome.values()), **outcome}
+        replayed = sum(len(v) for v in outcome.values())
+        return {"replayed": replayed, "resolved": outcome["resolved"], "failed": outcome["failed"]}
 
     async def _replay_one(
         self, stages: list[Stage], workspace_id: int, failure_id: int
@@ -212,7 +214,7 @@ async def list_failures(
     status: str | None = "open",
     before: int | None = None,
     limit: int = 50,
-) -> list[dict[str, Any]]:
+) -> list[FailureView]:
     """A workspace's processing failures, newest first (page with ``before``, an id);
     ``status`` None: all. 404 for an unknown workspace."""
     async with engine.connect() as connection:
