@@ -76,6 +76,29 @@ def test_every_route_under_an_unknown_workspace_answers_one_404(
         assert response.json() == expected, f"{method} {path}"
 
 
+def test_every_route_under_a_source_not_of_its_workspace_answers_one_404(
+    api: Api, document: dict[str, Any]
+) -> None:
+    operations = [
+        (method, path) for method, path in _operations(document, _SCOPED) if "{source_id}" in path
+    ]
+    assert len(operations) > 5
+    workspace = api.workspace()
+    elsewhere = api.source()  # of the default workspace
+    for source_id in (elsewhere["id"], 2**31 - 1):
+        expected = {
+            "success": False,
+            "code": "source_not_found",
+            "message": f"no source {source_id} in workspace {workspace!r}",
+        }
+        for method, path in operations:
+            body = {} if method in ("POST", "PUT", "PATCH") else None
+            filled = _fill(path, workspace).replace("/sources/1", f"/sources/{source_id}")
+            response = api.client.request(method, filled, json=body)
+            assert response.status_code == 404, f"{method} {path}: {response.text}"
+            assert response.json() == expected, f"{method} {path}"
+
+
 def test_every_route_that_takes_a_body_refuses_one_that_is_not_json(
     api: Api, document: dict[str, Any]
 ) -> None:

@@ -143,7 +143,7 @@ class ViolationKindView(TypedDict):
 
     source_id: int
     event_type: str
-    event_name: str | None
+    event_name: str
     type: str
     path: str
     count: int
@@ -207,7 +207,7 @@ class ObservedEventView(TypedDict):
     """An event the source sent, with its count and its property paths."""
 
     type: str
-    name: str | None
+    name: str
     count: int
     first_seen: NotRequired[str]
     last_seen: NotRequired[str]
