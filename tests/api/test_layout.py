@@ -178,3 +178,9 @@ def test_every_operation_declares_its_answer(document: dict[str, Any]) -> None:
                 if not schemas or not all(_described(schema) for schema in schemas):
                     undeclared.append(f"{method.upper()} {path} {status}")
     assert not undeclared, f"{len(undeclared)} answers without a schema:\n" + "\n".join(undeclared)
+
+
+def test_every_schema_has_a_name_of_its_own(document: dict[str, Any]) -> None:
+    # Two models of one name get module-qualified names (a__b__Model) in the document.
+    qualified = [name for name in document["components"]["schemas"] if "__" in name]
+    assert not qualified, qualified

@@ -35,7 +35,7 @@ from headwater.api import edge, events, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
 from headwater.api import protocols as protocols_api
 from headwater.api.docs import DOCS, add_docs
-from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, HealthView, RootView
+from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError, Unavailable
@@ -133,7 +133,7 @@ def create_app(
 
 def _add_operational_routes(api: FastAPI) -> None:
     @api.get("/health", tags=["operations"])
-    async def health() -> HealthView:
+    async def health() -> LivenessView:
         """Liveness: the process answers."""
         return {"status": "ok"}
 

@@ -23,8 +23,8 @@ from headwater.api.params import Cursor, Id
 from headwater.api.scope import SCOPED, Admin
 from headwater.audiences import (
     ChangesPage,
+    ComputationDeletedView,
     ComputationView,
-    DeletedView,
     MembershipsView,
     MembersPage,
     PreviewView,
@@ -138,7 +138,7 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.delete(f"{base}/{{key}}", name=f"delete {noun}", summary=f"Delete a {noun}")
-    async def delete(workspace: str, key: str, runtime: Admin) -> DeletedView:
+    async def delete(workspace: str, key: str, runtime: Admin) -> ComputationDeletedView:
         """Members exit (cause ``deleted``); 409 while another audience names it."""
         return await audiences.delete(
             runtime.database.engine, workspace=workspace, kind=kind, key=key

@@ -17,10 +17,10 @@ from headwater.api.params import BigId, Cursor, Id, Moment
 from headwater.api.scope import SCOPED, UNSCOPED, Admin
 from headwater.destinations import (
     DeadLetterView,
-    DeletedView,
     DeliveryErrorView,
+    DestinationDeletedView,
+    DestinationHealthView,
     DestinationView,
-    HealthView,
     KindView,
     ReplayedView,
     StatsView,
@@ -70,7 +70,7 @@ class SampleIn(BaseModel):
     event: dict[str, Any] | None = Field(default=None, description="default: a sample track")
 
 
-class ReplayIn(BaseModel):
+class DestinationReplayIn(BaseModel):
     since: Moment | None = None
     until: Moment | None = None
     dead_letters: bool = False
@@ -123,7 +123,9 @@ async def update_destination(
 
 
 @router.delete(_BASE + "/{destination_id}")
-async def delete_destination(workspace: str, destination_id: Id, runtime: Admin) -> DeletedView:
+async def delete_destination(
+    workspace: str, destination_id: Id, runtime: Admin
+) -> DestinationDeletedView:
     """Delete a disabled destination and its undelivered events (409 while enabled)."""
     return await destinations.delete_destination(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
@@ -188,7 +190,7 @@ async def stats(
 
 
 @router.get(_BASE + "/{destination_id}/health")
-async def health(workspace: str, destination_id: Id, runtime: Admin) -> HealthView:
+async def health(workspace: str, destination_id: Id, runtime: Admin) -> DestinationHealthView:
     """Alert state (ok, alerting, no_data), success ratio, and the queue's depth."""
     return await destinations.health(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
@@ -232,7 +234,7 @@ async def dead_letters(
 
 @router.post(_BASE + "/{destination_id}/replay")
 async def replay(
-    workspace: str, destination_id: Id, body: ReplayIn, runtime: Admin
+    workspace: str, destination_id: Id, body: DestinationReplayIn, runtime: Admin
 ) -> ReplayedView:
     """Queue the dead letters (``dead_letters: true``, optionally ``ids``) or the events
     received in ``[since, until)`` again for this destination."""

@@ -35,14 +35,14 @@ async def failures(
     )
 
 
-class ReplayIn(BaseModel):
+class FailureReplayIn(BaseModel):
     ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
         default=None, description="failure ids; absent: every open failure of the workspace"
     )
 
 
 @router.post("/workspaces/{workspace}/failures/replay")
-async def replay(workspace: str, body: ReplayIn, runtime: Admin) -> ReplayedFailuresView:
+async def replay(workspace: str, body: FailureReplayIn, runtime: Admin) -> ReplayedFailuresView:
     """Run open failures through the processor's stages again (after their cause was fixed):
     those that pass are ``resolved``, the others stay ``open`` with the new reason. Replaying
     again changes nothing: resolved failures are not replayed, and the stages are idempotent

@@ -11,10 +11,10 @@ from typing import Any, Final, Literal
 
 from typing_extensions import TypedDict
 
-__all__ = ["METRICS_RESPONSES", "READY_RESPONSES", "HealthView", "ReadyView", "RootView"]
+__all__ = ["METRICS_RESPONSES", "READY_RESPONSES", "LivenessView", "ReadyView", "RootView"]
 
 
-class HealthView(TypedDict):
+class LivenessView(TypedDict):
     status: Literal["ok"]
 
 

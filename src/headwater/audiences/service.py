@@ -33,8 +33,8 @@ from headwater.audiences.sql import Query, audience_query, trait_query
 from headwater.audiences.views import (
     ChangesPage,
     ChangeView,
+    ComputationDeletedView,
     ComputationView,
-    DeletedView,
     MembershipsView,
     MembersPage,
     MemberView,
@@ -172,7 +172,9 @@ async def update(
         return _public(await store.update(driver, current))
 
 
-async def delete(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> DeletedView:
+async def delete(
+    engine: AsyncEngine, *, workspace: str, kind: str, key: str
+) -> ComputationDeletedView:
     """Remove it; members exit (cause ``deleted``). Audiences naming it must change first."""
     async with _transaction(engine) as driver:
         ws = await _workspace(driver, workspace)

@@ -20,8 +20,8 @@ from headwater.spec import Timestamp
 __all__ = [
     "ChangeView",
     "ChangesPage",
+    "ComputationDeletedView",
     "ComputationView",
-    "DeletedView",
     "Exact",
     "MemberView",
     "MembersPage",
@@ -65,7 +65,7 @@ class ComputationView(TypedDict):
     size: NotRequired[int]
 
 
-class DeletedView(TypedDict):
+class ComputationDeletedView(TypedDict):
     key: str
     deleted: bool
     exited: int

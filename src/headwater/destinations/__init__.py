@@ -19,10 +19,10 @@ from headwater.destinations.service import (
 from headwater.destinations.stage import RoutingStage
 from headwater.destinations.views import (
     DeadLetterView,
-    DeletedView,
     DeliveryErrorView,
+    DestinationDeletedView,
+    DestinationHealthView,
     DestinationView,
-    HealthView,
     KindView,
     ReplayedView,
     StatsView,
@@ -32,11 +32,11 @@ from headwater.destinations.workers import DeliveryWorkers
 
 __all__ = [
     "DeadLetterView",
-    "DeletedView",
     "DeliveryErrorView",
     "DeliveryWorkers",
+    "DestinationDeletedView",
+    "DestinationHealthView",
     "DestinationView",
-    "HealthView",
     "KindView",
     "ReplayedView",
     "RoutingStage",

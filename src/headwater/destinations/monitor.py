@@ -30,7 +30,7 @@ from headwater.destinations.views import (
     AlertView,
     DeadLetterView,
     DeliveryErrorView,
-    HealthView,
+    DestinationHealthView,
     StatsBucketView,
     StatsView,
 )
@@ -143,7 +143,9 @@ async def health_of(connection: AsyncConnection, destination: Destination) -> Al
     }
 
 
-async def health(engine: AsyncEngine, *, workspace: str, destination_id: int) -> HealthView:
+async def health(
+    engine: AsyncEngine, *, workspace: str, destination_id: int
+) -> DestinationHealthView:
     """Alert state, success ratio, and the queue: pending, retrying, oldest event's age."""
     async with engine.connect() as connection:
         destination = await find(connection, workspace, destination_id)

@@ -27,7 +27,12 @@ from headwater.destinations.connectors import CONNECTORS
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
 from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
-from headwater.destinations.views import DeletedView, DestinationView, KindView, TestSendView
+from headwater.destinations.views import (
+    DestinationDeletedView,
+    DestinationView,
+    KindView,
+    TestSendView,
+)
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
@@ -333,7 +338,7 @@ async def get_destination(
 
 async def delete_destination(
     engine: AsyncEngine, *, workspace: str, destination_id: int
-) -> DeletedView:
+) -> DestinationDeletedView:
     """Delete a disabled destination (409 while enabled), with its undelivered events: the
     answer says how many were dropped."""
     async with engine.begin() as connection:

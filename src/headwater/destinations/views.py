@@ -16,11 +16,11 @@ __all__ = [
     "AlertState",
     "AlertView",
     "DeadLetterView",
-    "DeletedView",
     "DeliveryErrorView",
+    "DestinationDeletedView",
+    "DestinationHealthView",
     "DestinationView",
     "ExchangeView",
-    "HealthView",
     "KindView",
     "QueueView",
     "ReplayedView",
@@ -59,7 +59,7 @@ class DestinationView(TypedDict):
     updated_at: str
 
 
-class DeletedView(TypedDict):
+class DestinationDeletedView(TypedDict):
     deleted: int
     undelivered_dropped: int
 
@@ -129,7 +129,7 @@ class AlertView(TypedDict):
     window_minutes: int
 
 
-class HealthView(AlertView):
+class DestinationHealthView(AlertView):
     """The alert state, the queue, and whether the destination is enabled."""
 
     queue: QueueView
