@@ -28,7 +28,7 @@ from fastapi.params import Depends as DependsParam
 from headwater import workspaces
 from headwater.api.auth import admin
 from headwater.api.params import Id
-from headwater.errors import ApiError, NotFound
+from headwater.errors import NotFound, UnsupportedMediaType
 from headwater.runtime import Runtime
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "WORKSPACE",
     "Admin",
     "SourceId",
-    "UnsupportedMediaType",
     "json_body",
     "known_workspace",
 ]
@@ -46,10 +45,6 @@ WORKSPACE: Final = "/workspaces/{workspace}"
 """The prefix of every workspace-scoped route (under ``/api/v1``)."""
 
 Admin = Annotated[Runtime, Depends(admin)]
-
-
-class UnsupportedMediaType(ApiError):
-    status = 415
 
 
 async def known_workspace(workspace: str, runtime: Admin) -> str:
