@@ -198,7 +198,7 @@ def main() -> None:
     with sink() as sink_url, tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
         with headwater(data_dir, delivery=False) as url:
             httpx.post(
-                f"{url}/api/v1/sources",
+                f"{url}/api/v1/workspaces/default/sources",
                 json={"name": "bench", "write_key": WRITE_KEY},
                 headers=HEADERS,
             ).raise_for_status()

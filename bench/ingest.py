@@ -151,7 +151,7 @@ def headwater(settings: dict[str, str]) -> Iterator[tuple[int, str]]:
         try:
             wait_ready(f"http://127.0.0.1:{port}/ready", process)
             httpx.post(
-                f"http://127.0.0.1:{port}/api/v1/sources",
+                f"http://127.0.0.1:{port}/api/v1/workspaces/default/sources",
                 json={"name": "bench", "write_key": WRITE_KEY},
                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
             ).raise_for_status()

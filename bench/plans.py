@@ -142,7 +142,9 @@ async def rounds(url: str, port: int, events: int, count: int) -> list[dict[str,
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as api:
         keys = {}
         for name in ("plain", "planned"):
-            source = (await api.post("/api/v1/sources", json={"name": name})).json()
+            source = (
+                await api.post("/api/v1/workspaces/default/sources", json={"name": name})
+            ).json()
             keys[name] = (source["id"], source["write_key"])
         created = await api.post("/api/v1/workspaces/default/tracking-plans", json=plan_document())
         created.raise_for_status()

@@ -83,8 +83,8 @@ class RunningServer(_Child):
         self.api("POST", "/api/v1/workspaces", json={"slug": slug})
         source = self.api(
             "POST",
-            "/api/v1/sources",
-            json={"name": slug, "workspace": slug, "write_key": write_key},
+            f"/api/v1/workspaces/{slug}/sources",
+            json={"name": slug, "write_key": write_key},
         )
         return slug, write_key, int(source["id"])
 
@@ -158,7 +158,11 @@ def start_server(
     )
     try:
         _wait_ready(server)
-        server.api("POST", "/api/v1/sources", json={"name": "tests", "write_key": WRITE_KEY})
+        server.api(
+            "POST",
+            "/api/v1/workspaces/default/sources",
+            json={"name": "tests", "write_key": WRITE_KEY},
+        )
     except BaseException:
         server.stop()
         raise

@@ -22,19 +22,19 @@ def test_oversize_request_is_refused_and_recorded(server: RunningServer) -> None
     assert response.status_code == 400
     assert response.json()["code"] == "request_too_large"
 
-    rejections = server.api("GET", "/api/v1/rejections")
+    rejections = server.api("GET", "/api/v1/workspaces/default/rejections")
     assert len(rejections) == 1
     assert rejections[0]["index"] == -1
     assert rejections[0]["reason"].startswith("request refused (request_too_large)")
     assert rejections[0]["payload"] == {"bytes": len(body), "gzip": True}
-    stats = server.api("GET", "/api/v1/stats")
+    stats = server.api("GET", "/api/v1/workspaces/default/stats")
     assert sum(row["rejected"] for row in stats) == 1
 
 
 def test_unknown_write_key_records_nothing(server: RunningServer) -> None:
     response = httpx.post(f"{server.url}/v1/track", content=b"{", auth=("not-a-key", ""))
     assert response.status_code == 401
-    assert server.api("GET", "/api/v1/rejections") == []
+    assert server.api("GET", "/api/v1/workspaces/default/rejections") == []
 
 
 def test_body_over_the_limit_by_content_length_is_recorded(server: RunningServer) -> None:
@@ -43,7 +43,7 @@ def test_body_over_the_limit_by_content_length_is_recorded(server: RunningServer
     )
     assert response.status_code == 400
     assert response.json()["code"] == "request_too_large"
-    [rejection] = server.api("GET", "/api/v1/rejections")
+    [rejection] = server.api("GET", "/api/v1/workspaces/default/rejections")
     assert rejection["reason"].startswith("request refused (request_too_large)")
     assert rejection["payload"] is None
 
@@ -57,7 +57,7 @@ def test_strict_refusal_is_recorded_with_its_reason(server: RunningServer) -> No
         headers={"X-Headwater-Strict": "1"},
     )
     assert response.status_code == 400
-    [rejection] = server.api("GET", "/api/v1/rejections")
+    [rejection] = server.api("GET", "/api/v1/workspaces/default/rejections")
     assert rejection["reason"] == (
         "request refused (invalid_events): 1 of 1 events are invalid; none was stored"
     )

@@ -83,7 +83,7 @@ def test_two_processes_on_embedded_postgres_process_every_event_once(tmp_path: P
     try:
         _wait_ready(url, server, log)
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        sources = httpx.get(f"{url}/api/v1/sources", headers=headers).json()
+        sources = httpx.get(f"{url}/api/v1/workspaces/default/sources", headers=headers).json()
         write_key = sources[0]["write_key"]
         expected: dict[str, list[str]] = {}
         # one request a person: the two processes' collectors take the connections in turn

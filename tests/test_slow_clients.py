@@ -108,7 +108,7 @@ def test_a_slow_body_is_answered_408_closed_and_recorded(strict_server: RunningS
     poll(
         lambda: any(
             "client_disconnected" in r["reason"]
-            for r in strict_server.api("GET", "/api/v1/rejections")
+            for r in strict_server.api("GET", "/api/v1/workspaces/default/rejections")
         )
     )
 
@@ -153,7 +153,10 @@ def test_a_slow_client_attack_beside_normal_traffic(strict_server: RunningServer
     assert statuses == [200] * 60
     assert all(_status_and_body(answer)[0] == 408 for answer in answers)
     for number in range(60):
-        assert strict_server.api("GET", f"/api/v1/events/n-{number}")["messageId"] == f"n-{number}"
+        assert (
+            strict_server.api("GET", f"/api/v1/workspaces/default/events/n-{number}")["messageId"]
+            == f"n-{number}"
+        )
     metrics = httpx.get(f"{strict_server.url}/metrics", timeout=_NEVER).text
     for reason in ("header_timeout", "body_timeout"):
         line = f'headwater_connections_cut_total{{reason="{reason}"}}'

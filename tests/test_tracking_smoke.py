@@ -23,7 +23,7 @@ def test_track_is_stored_normalised(server: RunningServer) -> None:
     assert response.status_code == 200
     assert response.json() == {"success": True}
 
-    stored = server.api("GET", "/api/v1/events/smoke-1")["payload"]
+    stored = server.api("GET", "/api/v1/workspaces/default/events/smoke-1")["payload"]
     assert stored["event"] == "Order Completed"
     assert stored["originalTimestamp"] == "2026-01-01T10:00:00.000Z"
     assert stored["properties"] == {"revenue": 12.5}
@@ -44,5 +44,7 @@ def test_gzip_batch_with_write_key_in_body(server: RunningServer) -> None:
         headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"},
     )
     assert response.status_code == 200, response.text
-    assert server.api("GET", "/api/v1/events/g-2")["payload"]["name"] == "Home"
-    assert server.api("GET", "/api/v1/events/g-1")["payload"]["traits"] == {"email": "a@b.c"}
+    assert server.api("GET", "/api/v1/workspaces/default/events/g-2")["payload"]["name"] == "Home"
+    assert server.api("GET", "/api/v1/workspaces/default/events/g-1")["payload"]["traits"] == {
+        "email": "a@b.c"
+    }

@@ -9,6 +9,7 @@
     │   ├── NotFound          404     the thing asked for does not exist
     │   ├── MethodNotAllowed  405     the route exists, the method does not
     │   ├── Conflict          409     the thing to create exists already
+    │   ├── UnsupportedMediaType 415  a body not sent as JSON (Content-Type)
     │   └── Unavailable       503     a dependency (the database) is down: retry later
     └── ConfigurationError            Headwater cannot start as configured
 """
@@ -27,6 +28,7 @@ __all__ = [
     "NotFound",
     "Unauthorized",
     "Unavailable",
+    "UnsupportedMediaType",
 ]
 
 
@@ -68,6 +70,10 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status = 409
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
 
 
 class MethodNotAllowed(ApiError):

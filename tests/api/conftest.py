@@ -75,8 +75,11 @@ class Api:
         return slug
 
     def source(self, **fields: Any) -> dict[str, Any]:
+        """A new source in ``workspace`` (default: ``default``) with the other ``fields``."""
+        workspace = fields.pop("workspace", "default")
         body = {"name": unique("src"), **fields}
-        return self.ok("POST", "/api/v1/sources", 201, json=body)  # type: ignore[no-any-return]
+        path = f"/api/v1/workspaces/{workspace}/sources"
+        return self.ok("POST", path, 201, json=body)  # type: ignore[no-any-return]
 
     def track(
         self, write_key: str, path: str = "/v1/track", *, status: int = 200, **body: Any

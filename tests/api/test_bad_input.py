@@ -34,12 +34,12 @@ def _refused(response: httpx.Response) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("GET", f"/api/v1/sources/{INT4}", None),
-        ("PATCH", f"/api/v1/sources/{INT4}", {"enabled": True}),
-        ("GET", f"/api/v1/sources/{INT4}/events", None),
-        ("GET", f"/api/v1/sources/{INT4}/live", None),
-        ("GET", f"/api/v1/rejections?source={INT4}", None),
-        ("GET", f"/api/v1/stats?source={INT4}", None),
+        ("GET", f"/api/v1/workspaces/default/sources/{INT4}", None),
+        ("PATCH", f"/api/v1/workspaces/default/sources/{INT4}", {"enabled": True}),
+        ("GET", f"/api/v1/workspaces/default/sources/{INT4}/events", None),
+        ("GET", f"/api/v1/workspaces/default/sources/{INT4}/live", None),
+        ("GET", f"/api/v1/workspaces/default/rejections?source={INT4}", None),
+        ("GET", f"/api/v1/workspaces/default/stats?source={INT4}", None),
         ("GET", f"{_DESTINATION}{INT4}", None),
         ("PATCH", f"{_DESTINATION}{INT4}", {"enabled": False}),
         ("DELETE", f"{_DESTINATION}{INT4}", None),
@@ -76,9 +76,9 @@ def test_an_id_beyond_the_databases_range_is_refused(
 @pytest.mark.parametrize(
     ("path", "params"),
     [
-        ("/api/v1/sources/{source}/events", {"before": INT8}),
-        ("/api/v1/sources/{source}/live", {"after": INT8}),
-        ("/api/v1/rejections", {"before": INT8}),
+        ("/api/v1/workspaces/default/sources/{source}/events", {"before": INT8}),
+        ("/api/v1/workspaces/default/sources/{source}/live", {"after": INT8}),
+        ("/api/v1/workspaces/default/rejections", {"before": INT8}),
         ("/api/v1/workspaces/default/quarantine", {"before": INT8}),
         ("/api/v1/workspaces/default/profiles/p1/audiences", {"before": INT8}),
     ],
@@ -94,7 +94,7 @@ def test_a_cursor_beyond_the_databases_range_is_refused(
 
 def test_a_live_feed_resumed_beyond_the_databases_range_is_refused(api: Api) -> None:
     source = api.source()
-    path = f"/api/v1/sources/{source['id']}/live"
+    path = f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}/live"
     with api.client.stream("GET", path, headers={"Last-Event-ID": str(INT8)}) as response:
         response.read()
     _refused(response)
@@ -113,7 +113,7 @@ def _basic() -> dict[str, str]:
     "path",
     [
         "/api/v1/workspaces/de%00fault/tracking-plans",
-        "/api/v1/events/m%00",
+        "/api/v1/workspaces/default/events/m%00",
         "/api/v1/workspaces/default/profiles/p%001",
         "/api/v1/workspaces/default/audiences/a%00",
         "/v1/spaces/default/collections/users/profiles/user_id:u%001/traits",
@@ -128,9 +128,9 @@ def test_a_nul_character_in_a_path_is_refused(api: Api, path: str) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/v1/sources?workspace=de%00fault",
-        "/api/v1/events/m1?workspace=%00",
-        "/api/v1/rejections?workspace=%00",
+        "/api/v1/workspaces?x=de%00fault",
+        "/api/v1/workspaces/default/events/m1?x=%00",
+        "/api/v1/workspaces/default/rejections?source=%00",
         "/api/v1/workspaces/default/profiles?identifier=email:a%00b",
         "/api/v1/workspaces/default/violations?event=%00",
         "/api/v1/workspaces/default/audiences/a/members?cursor=%00",
@@ -147,8 +147,8 @@ def test_a_nul_character_in_a_query_is_refused(api: Api, path: str) -> None:
     ("method", "path", "body"),
     [
         ("POST", "/api/v1/workspaces", {"slug": "nul", "name": "a\x00b"}),
-        ("POST", "/api/v1/sources", {"name": "a\x00b"}),
-        ("PATCH", "/api/v1/sources/1", {"name": "a\x00b"}),
+        ("POST", "/api/v1/workspaces/default/sources", {"name": "a\x00b"}),
+        ("PATCH", "/api/v1/workspaces/default/sources/1", {"name": "a\x00b"}),
         ("POST", "/api/v1/workspaces/default/access-tokens", {"name": "\x00"}),
         ("PUT", "/api/v1/workspaces/default/identity-rules", {"limits": {"email\x00": 1}}),
         ("POST", "/api/v1/workspaces/default/tracking-plans", {"name": "plan\x00"}),
@@ -174,16 +174,16 @@ def test_a_nul_character_in_a_body_is_refused(
 def test_an_escaped_backslash_before_u0000_is_not_a_nul_character(api: Api) -> None:
     # The JSON text \\u0000 is a backslash and the letters u0000, not a NUL character.
     name = "a\\u0000b"
-    created = api.ok("POST", "/api/v1/sources", 201, json={"name": name})
+    created = api.ok("POST", "/api/v1/workspaces/default/sources", 201, json={"name": name})
     assert created["name"] == name
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/v1/stats?until=0001-01-01",
-        "/api/v1/stats?since=0001-01-01T00:00:00%2B01:00",
-        "/api/v1/stats?until=9999-12-31T23:59:59-01:00",
+        "/api/v1/workspaces/default/stats?until=0001-01-01",
+        "/api/v1/workspaces/default/stats?since=0001-01-01T00:00:00%2B01:00",
+        "/api/v1/workspaces/default/stats?until=9999-12-31T23:59:59-01:00",
         "/api/v1/workspaces/default/violations?until=0001-01-01T00:00:00Z",
         f"{_DESTINATION}1/stats?until=0001-01-01",
     ],

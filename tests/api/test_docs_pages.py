@@ -45,7 +45,9 @@ def test_the_openapi_document_declares_bounds_and_the_error_shape(
     api_server: RunningServer,
 ) -> None:
     document = httpx.get(f"{api_server.url}/api/openapi.json", timeout=10).json()
-    operation = document["paths"]["/api/v1/sources/{source_id}/events"]["get"]
+    operation = document["paths"]["/api/v1/workspaces/{workspace}/sources/{source_id}/events"][
+        "get"
+    ]
     parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
     assert (parameters["source_id"]["minimum"], parameters["source_id"]["maximum"]) == (
         1,

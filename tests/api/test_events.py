@@ -25,7 +25,7 @@ def test_an_event_is_got_by_message_id(api: Api) -> None:
         properties={"revenue": 9.99, "currency": "EUR"},
         timestamp="2026-03-01T08:00:00+01:00",
     )
-    event = api.ok("GET", f"/api/v1/events/{message_id}")
+    event = api.ok("GET", f"/api/v1/workspaces/default/events/{message_id}")
     assert event["messageId"] == message_id
     assert event["type"] == "track"
     assert event["name"] == "Order Completed"
@@ -41,13 +41,14 @@ def test_an_event_is_got_by_message_id(api: Api) -> None:
 
 
 def test_an_unknown_event_is_not_found(api: Api) -> None:
-    api.error("GET", f"/api/v1/events/{unique('nothing')}", 404, "event_not_found")
+    api.error(
+        "GET", f"/api/v1/workspaces/default/events/{unique('nothing')}", 404, "event_not_found"
+    )
     api.error(
         "GET",
-        f"/api/v1/events/{unique('nothing')}",
+        f"/api/v1/workspaces/no-such-workspace/events/{unique('nothing')}",
         404,
-        "event_not_found",
-        params={"workspace": "no-such-workspace"},
+        "workspace_not_found",
     )
 
 
@@ -59,12 +60,12 @@ def test_an_event_is_looked_up_in_a_workspace(api: Api) -> None:
     api.track(source["write_key"], userId="u1", event="There", messageId=everywhere)
     api.track(WRITE_KEY, userId="u1", event="Here", messageId=everywhere)
 
-    api.error("GET", f"/api/v1/events/{only_there}", 404, "event_not_found")
-    found = api.ok("GET", f"/api/v1/events/{only_there}", params={"workspace": workspace})
+    api.error("GET", f"/api/v1/workspaces/default/events/{only_there}", 404, "event_not_found")
+    found = api.ok("GET", f"/api/v1/workspaces/{workspace}/events/{only_there}")
     assert found["sourceId"] == source["id"]
     # Dedup is per workspace: one messageId is two events in two workspaces.
-    there = api.ok("GET", f"/api/v1/events/{everywhere}", params={"workspace": workspace})
-    here = api.ok("GET", f"/api/v1/events/{everywhere}")
+    there = api.ok("GET", f"/api/v1/workspaces/{workspace}/events/{everywhere}")
+    here = api.ok("GET", f"/api/v1/workspaces/default/events/{everywhere}")
     assert (there["sourceId"], there["name"]) == (source["id"], "There")
     assert here["name"] == "Here"
     assert here["sourceId"] != source["id"]
@@ -92,7 +93,9 @@ def test_a_sources_events_come_newest_first(api: Api) -> None:
     other = api.source()
     _send_batch(api, other["write_key"], 2)
 
-    events = api.ok("GET", f"/api/v1/sources/{source['id']}/events")
+    events = api.ok(
+        "GET", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}/events"
+    )
     assert [e["messageId"] for e in events] == ids[::-1]
     offsets = [e["offset"] for e in events]
     assert offsets == sorted(offsets, reverse=True)
@@ -102,7 +105,7 @@ def test_a_sources_events_come_newest_first(api: Api) -> None:
 def test_a_sources_events_are_paged_with_limit_and_before(api: Api) -> None:
     source = api.source()
     ids = _send_batch(api, source["write_key"], 5)
-    path = f"/api/v1/sources/{source['id']}/events"
+    path = f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}/events"
 
     first = api.ok("GET", path, params={"limit": 2})
     assert [e["messageId"] for e in first] == [ids[4], ids[3]]
@@ -123,13 +126,17 @@ def test_a_sources_events_are_paged_with_limit_and_before(api: Api) -> None:
 @pytest.mark.parametrize("limit", [0, 1001, -1])
 def test_an_invalid_limit_is_refused(api: Api, limit: int) -> None:
     body = api.error(
-        "GET", "/api/v1/sources/1/events", 422, "invalid_request", params={"limit": limit}
+        "GET",
+        "/api/v1/workspaces/default/sources/1/events",
+        422,
+        "invalid_request",
+        params={"limit": limit},
     )
     assert body["errors"][0]["field"].endswith("limit")
 
 
 def test_events_of_an_unknown_source_are_not_found(api: Api) -> None:
-    api.error("GET", "/api/v1/sources/999999/events", 404, "source_not_found")
+    api.error("GET", "/api/v1/workspaces/default/sources/999999/events", 404, "source_not_found")
 
 
 # --- the live feed ---------------------------------------------------------------------------
@@ -152,7 +159,10 @@ def frames(response: httpx.Response) -> Iterator[dict[str, str]]:
 
 def _live(api: Api, source_id: int, **kwargs: Any) -> Any:
     return api.client.stream(
-        "GET", f"/api/v1/sources/{source_id}/live", timeout=httpx.Timeout(15), **kwargs
+        "GET",
+        f"/api/v1/workspaces/default/sources/{source_id}/live",
+        timeout=httpx.Timeout(15),
+        **kwargs,
     )
 
 
@@ -193,7 +203,9 @@ def test_the_live_feed_streams_new_events(api: Api) -> None:
 def test_the_live_feed_resumes_after_last_event_id(api: Api) -> None:
     source = api.source()
     ids = _send_batch(api, source["write_key"], 4)
-    stored = api.ok("GET", f"/api/v1/sources/{source['id']}/events")[::-1]
+    stored = api.ok(
+        "GET", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}/events"
+    )[::-1]
     assert [e["messageId"] for e in stored] == ids
 
     with _live(api, source["id"], headers={"Last-Event-ID": str(stored[1]["offset"])}) as response:

@@ -34,7 +34,7 @@ EXAMPLES = int(os.environ.get("HEADWATER_FUZZ_EXAMPLES", "15"))
 
 # An endless stream: a case that opens it never returns. Its parameters are covered by
 # tests/api/test_bad_input.py instead.
-_SKIPPED = {("GET", "/api/v1/sources/{source_id}/live")}
+_SKIPPED = {("GET", "/api/v1/workspaces/{workspace}/sources/{source_id}/live")}
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,9 @@ def test_rejections_are_listed_with_their_reasons(api: Api) -> None:
     source = api.source()
     ids = _reject_some(api, source["write_key"])
 
-    rejected = api.ok("GET", "/api/v1/rejections", params={"source": source["id"]})
+    rejected = api.ok(
+        "GET", "/api/v1/workspaces/default/rejections", params={"source": source["id"]}
+    )
     assert [r["messageId"] for r in rejected] == ids[::-1]
     assert [r["index"] for r in rejected] == [3, 2, 1]
     assert [r["type"] for r in rejected] == ["purchase", "identify", "track"]
@@ -51,7 +53,9 @@ def test_rejections_are_listed_with_their_reasons(api: Api) -> None:
     assert ids_desc == sorted(ids_desc, reverse=True)
     assert abs(datetime.now(UTC) - _time(rejected[0]["receivedAt"])) < timedelta(minutes=5)
     # The valid message of the batch was stored.
-    stored = api.ok("GET", f"/api/v1/sources/{source['id']}/events")
+    stored = api.ok(
+        "GET", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}/events"
+    )
     assert [e["name"] for e in stored] == ["Valid"]
 
 
@@ -62,22 +66,14 @@ def test_rejections_are_filtered_by_workspace_and_source(api: Api) -> None:
     there_ids = _reject_some(api, there["write_key"])
     _reject_some(api, here["write_key"])
 
-    in_workspace = api.ok("GET", "/api/v1/rejections", params={"workspace": workspace})
+    in_workspace = api.ok("GET", f"/api/v1/workspaces/{workspace}/rejections")
     assert [r["messageId"] for r in in_workspace] == there_ids[::-1]
-    in_default = api.ok("GET", "/api/v1/rejections", params={"workspace": "default"})
+    in_default = api.ok("GET", "/api/v1/workspaces/default/rejections")
     assert {r["sourceId"] for r in in_default} >= {here["id"]}
     assert there["id"] not in {r["sourceId"] for r in in_default}
-    both = api.ok("GET", "/api/v1/rejections", params={"limit": 1000})
-    assert {there["id"], here["id"]} <= {r["sourceId"] for r in both}
-    mismatched = {"workspace": workspace, "source": here["id"]}
-    assert api.ok("GET", "/api/v1/rejections", params=mismatched) == []
-    api.error(
-        "GET",
-        "/api/v1/rejections",
-        404,
-        "workspace_not_found",
-        params={"workspace": "no-such-workspace"},
-    )
+    mismatched = {"source": here["id"]}
+    assert api.ok("GET", f"/api/v1/workspaces/{workspace}/rejections", params=mismatched) == []
+    api.error("GET", "/api/v1/workspaces/no-such-workspace/rejections", 404, "workspace_not_found")
 
 
 def test_rejections_are_paged(api: Api) -> None:
@@ -85,13 +81,19 @@ def test_rejections_are_paged(api: Api) -> None:
     ids = _reject_some(api, source["write_key"])
     params: dict[str, Any] = {"source": source["id"], "limit": 2}
 
-    first = api.ok("GET", "/api/v1/rejections", params=params)
+    first = api.ok("GET", "/api/v1/workspaces/default/rejections", params=params)
     assert [r["messageId"] for r in first] == [ids[2], ids[1]]
-    rest = api.ok("GET", "/api/v1/rejections", params={**params, "before": first[-1]["id"]})
+    rest = api.ok(
+        "GET", "/api/v1/workspaces/default/rejections", params={**params, "before": first[-1]["id"]}
+    )
     assert [r["messageId"] for r in rest] == [ids[0]]
-    last = api.ok("GET", "/api/v1/rejections", params={**params, "before": rest[-1]["id"]})
+    last = api.ok(
+        "GET", "/api/v1/workspaces/default/rejections", params={**params, "before": rest[-1]["id"]}
+    )
     assert last == []
-    api.error("GET", "/api/v1/rejections", 422, "invalid_request", params={"limit": 0})
+    api.error(
+        "GET", "/api/v1/workspaces/default/rejections", 422, "invalid_request", params={"limit": 0}
+    )
 
 
 # --- counts ----------------------------------------------------------------------------------
@@ -118,7 +120,7 @@ def test_stats_count_accepted_duplicates_and_rejected_by_source(api: Api) -> Non
     source, quiet = api.source(), api.source()
     _traffic(api, source["write_key"])
 
-    rows = api.ok("GET", "/api/v1/stats", params={"source": source["id"]})
+    rows = api.ok("GET", "/api/v1/workspaces/default/stats", params={"source": source["id"]})
     assert rows, "no counts"
     assert {r["sourceId"] for r in rows} == {source["id"]}
     assert _totals(rows) == (3, 1, 1)
@@ -127,8 +129,8 @@ def test_stats_count_accepted_duplicates_and_rejected_by_source(api: Api) -> Non
         assert (bucket.minute, bucket.second) == (0, 0)
         assert datetime.now(UTC) - bucket < timedelta(hours=2)
         assert "event" not in row
-    assert api.ok("GET", "/api/v1/stats", params={"source": quiet["id"]}) == []
-    everything = api.ok("GET", "/api/v1/stats")
+    assert api.ok("GET", "/api/v1/workspaces/default/stats", params={"source": quiet["id"]}) == []
+    everything = api.ok("GET", "/api/v1/workspaces/default/stats")
     assert source["id"] in {r["sourceId"] for r in everything}
 
 
@@ -136,7 +138,9 @@ def test_stats_count_by_event(api: Api) -> None:
     source = api.source()
     _traffic(api, source["write_key"])
 
-    rows = api.ok("GET", "/api/v1/stats", params={"source": source["id"], "by": "event"})
+    rows = api.ok(
+        "GET", "/api/v1/workspaces/default/stats", params={"source": source["id"], "by": "event"}
+    )
     by_event: dict[tuple[str, str | None], list[int]] = {}
     for row in rows:
         totals = by_event.setdefault((row["type"], row["event"]), [0, 0, 0])
@@ -157,7 +161,7 @@ def test_stats_are_bucketed_by_interval(api: Api, interval: str) -> None:
 
     rows = api.ok(
         "GET",
-        "/api/v1/stats",
+        "/api/v1/workspaces/default/stats",
         params={"source": source["id"], "interval": interval, "since": since},
     )
     assert _totals(rows) == (3, 1, 1)
@@ -178,14 +182,14 @@ def test_stats_are_limited_to_a_time_range(api: Api) -> None:
 
     def stats(since: datetime, until: datetime) -> Any:
         params = {"source": source["id"], "since": since.isoformat(), "until": until.isoformat()}
-        return api.ok("GET", "/api/v1/stats", params=params)
+        return api.ok("GET", "/api/v1/workspaces/default/stats", params=params)
 
     assert stats(now - timedelta(days=3), now - timedelta(days=2)) == []
     assert stats(now + timedelta(hours=1), now + timedelta(hours=2)) == []
     assert _totals(stats(now - timedelta(hours=1), now + timedelta(minutes=5))) == (3, 1, 1)
     # A time without an offset is UTC.
     naive = {"source": source["id"], "since": (now - timedelta(hours=1)).replace(tzinfo=None)}
-    assert _totals(api.ok("GET", "/api/v1/stats", params=naive)) == (3, 1, 1)
+    assert _totals(api.ok("GET", "/api/v1/workspaces/default/stats", params=naive)) == (3, 1, 1)
 
 
 @pytest.mark.parametrize(
@@ -201,10 +205,8 @@ def test_stats_are_limited_to_a_time_range(api: Api) -> None:
 def test_invalid_stats_requests_are_refused(
     api: Api, params: dict[str, str], status: int, code: str
 ) -> None:
-    api.error("GET", "/api/v1/stats", status, code, params=params)
+    api.error("GET", "/api/v1/workspaces/default/stats", status, code, params=params)
 
 
 def test_stats_of_an_unknown_workspace_are_not_found(api: Api) -> None:
-    api.error(
-        "GET", "/api/v1/stats", 404, "workspace_not_found", params={"workspace": "no-such-one"}
-    )
+    api.error("GET", "/api/v1/workspaces/no-such-one/stats", 404, "workspace_not_found")

@@ -69,7 +69,7 @@ def test_a_duplicate_workspace_is_a_conflict(api: Api) -> None:
 
 def test_a_source_gets_a_generated_write_key_that_works(api: Api) -> None:
     name = unique("web")
-    source = api.ok("POST", "/api/v1/sources", 201, json={"name": name})
+    source = api.ok("POST", "/api/v1/workspaces/default/sources", 201, json={"name": name})
     assert source["name"] == name
     assert source["workspace"] == "default"
     assert source["kind"] == "server"
@@ -79,7 +79,9 @@ def test_a_source_gets_a_generated_write_key_that_works(api: Api) -> None:
     assert source != api.source(), "two sources must not share a write key"
 
     api.track(source["write_key"], userId="u1", event="Signed Up", messageId=unique("m"))
-    stored = api.ok("GET", f"/api/v1/sources/{source['id']}/events")
+    stored = api.ok(
+        "GET", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}/events"
+    )
     assert [e["payload"]["event"] for e in stored] == ["Signed Up"]
     assert stored[0]["sourceId"] == source["id"]
 
@@ -92,18 +94,25 @@ def test_a_source_can_be_given_its_write_key(api: Api) -> None:
     assert source["workspace"] == workspace
     assert (source["kind"], source["strict"]) == ("client", True)
     api.track(key, userId="u1", event="Given Key")
-    assert len(api.ok("GET", f"/api/v1/sources/{source['id']}/events")) == 1
+    assert (
+        len(
+            api.ok("GET", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}/events")
+        )
+        == 1
+    )
 
 
 def test_source_names_are_unique_per_workspace(api: Api) -> None:
     name = unique("app")
     first = api.source(name=name)
-    api.error("POST", "/api/v1/sources", 409, "source_exists", json={"name": name})
+    api.error(
+        "POST", "/api/v1/workspaces/default/sources", 409, "source_exists", json={"name": name}
+    )
     elsewhere = api.source(name=name, workspace=api.workspace())
     assert elsewhere["id"] != first["id"]
     api.error(
         "POST",
-        "/api/v1/sources",
+        "/api/v1/workspaces/default/sources",
         409,
         "source_exists",
         json={"name": unique("other"), "write_key": first["write_key"]},
@@ -113,10 +122,10 @@ def test_source_names_are_unique_per_workspace(api: Api) -> None:
 def test_a_source_in_an_unknown_workspace_is_not_found(api: Api) -> None:
     api.error(
         "POST",
-        "/api/v1/sources",
+        "/api/v1/workspaces/no-such-workspace/sources",
         404,
         "workspace_not_found",
-        json={"name": "x", "workspace": "no-such-workspace"},
+        json={"name": "x"},
     )
 
 
@@ -133,9 +142,9 @@ def test_a_source_in_an_unknown_workspace_is_not_found(api: Api) -> None:
 def test_an_invalid_source_is_refused(
     api: Api, body: dict[str, str], status: int, code: str
 ) -> None:
-    before = len(api.ok("GET", "/api/v1/sources"))
-    api.error("POST", "/api/v1/sources", status, code, json=body)
-    assert len(api.ok("GET", "/api/v1/sources")) == before
+    before = len(api.ok("GET", "/api/v1/workspaces/default/sources"))
+    api.error("POST", "/api/v1/workspaces/default/sources", status, code, json=body)
+    assert len(api.ok("GET", "/api/v1/workspaces/default/sources")) == before
 
 
 # --- listing, getting, changing --------------------------------------------------------------
@@ -146,27 +155,33 @@ def test_sources_are_listed_by_workspace(api: Api) -> None:
     mine = [api.source(workspace=workspace), api.source(workspace=workspace)]
     other = api.source()
 
-    listed = api.ok("GET", "/api/v1/sources", params={"workspace": workspace})
+    listed = api.ok("GET", f"/api/v1/workspaces/{workspace}/sources")
     assert listed == mine
-    everything = {s["id"] for s in api.ok("GET", "/api/v1/sources")}
-    assert {mine[0]["id"], mine[1]["id"], other["id"]} <= everything
-    assert api.ok("GET", "/api/v1/sources", params={"workspace": "no-such-workspace"}) == []
+    in_default = {s["id"] for s in api.ok("GET", "/api/v1/workspaces/default/sources")}
+    assert other["id"] in in_default
+    assert not {mine[0]["id"], mine[1]["id"]} & in_default
+    api.error("GET", "/api/v1/workspaces/no-such-workspace/sources", 404, "workspace_not_found")
 
 
 def test_a_source_is_got_by_id(api: Api) -> None:
     source = api.source()
-    assert api.ok("GET", f"/api/v1/sources/{source['id']}") == source
-    api.error("GET", "/api/v1/sources/999999", 404, "source_not_found")
+    assert (
+        api.ok("GET", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}") == source
+    )
+    api.error("GET", "/api/v1/workspaces/default/sources/999999", 404, "source_not_found")
 
 
 def test_disabling_a_source_drops_its_events_and_records_each_drop(api: Api) -> None:
     source = api.source()
-    key, path = source["write_key"], f"/api/v1/sources/{source['id']}"
+    key, path = (
+        source["write_key"],
+        f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}",
+    )
     patched = api.ok("PATCH", path, json={"enabled": False})
     assert patched == {**source, "enabled": False}
 
     api.track(key, userId="u1", event="While Disabled")  # answered 200, as Segment does
-    [drop] = api.ok("GET", "/api/v1/rejections", params={"source": source["id"]})
+    [drop] = api.ok("GET", "/api/v1/workspaces/default/rejections", params={"source": source["id"]})
     assert drop["reason"].startswith("source disabled")
     assert api.ok("PATCH", path, json={"enabled": True})["enabled"] is True
     api.track(key, userId="u1", event="Enabled Again")
@@ -176,7 +191,7 @@ def test_disabling_a_source_drops_its_events_and_records_each_drop(api: Api) -> 
 
 def test_a_strict_source_refuses_invalid_batches_whole(api: Api) -> None:
     source = api.source()
-    path = f"/api/v1/sources/{source['id']}"
+    path = f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}"
     assert api.ok("PATCH", path, json={"strict": True})["strict"] is True
     batch = [
         {"type": "track", "userId": "u1", "event": "Fine"},
@@ -193,7 +208,7 @@ def test_a_strict_source_refuses_invalid_batches_whole(api: Api) -> None:
 
 def test_a_client_source_records_the_callers_ip(api: Api) -> None:
     source = api.source()
-    path = f"/api/v1/sources/{source['id']}"
+    path = f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}"
     api.track(source["write_key"], userId="u1", event="Server Side", messageId=unique("m"))
     assert api.ok("PATCH", path, json={"kind": "client"})["kind"] == "client"
     api.track(source["write_key"], userId="u1", event="Client Side", messageId=unique("m"))
@@ -208,27 +223,41 @@ def test_a_client_source_records_the_callers_ip(api: Api) -> None:
 def test_a_source_is_renamed(api: Api) -> None:
     source = api.source()
     name = unique("renamed")
-    assert api.ok("PATCH", f"/api/v1/sources/{source['id']}", json={"name": name})["name"] == name
-    assert api.ok("GET", f"/api/v1/sources/{source['id']}")["name"] == name
+    assert (
+        api.ok(
+            "PATCH",
+            f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}",
+            json={"name": name},
+        )["name"]
+        == name
+    )
+    assert (
+        api.ok("GET", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}")["name"]
+        == name
+    )
     # An empty patch changes nothing.
-    assert api.ok("PATCH", f"/api/v1/sources/{source['id']}", json={}) == {**source, "name": name}
+    assert api.ok(
+        "PATCH", f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}", json={}
+    ) == {**source, "name": name}
 
 
 def test_renaming_onto_another_sources_name_is_a_conflict(api: Api) -> None:
     first, second = api.source(), api.source()
     api.error(
         "PATCH",
-        f"/api/v1/sources/{second['id']}",
+        f"/api/v1/workspaces/{second['workspace']}/sources/{second['id']}",
         409,
         "source_exists",
         json={"name": first["name"]},
     )
-    assert api.ok("GET", f"/api/v1/sources/{second['id']}") == second
+    assert (
+        api.ok("GET", f"/api/v1/workspaces/{second['workspace']}/sources/{second['id']}") == second
+    )
 
 
 def test_a_patch_cannot_change_other_fields(api: Api) -> None:
     source = api.source()
-    path = f"/api/v1/sources/{source['id']}"
+    path = f"/api/v1/workspaces/{source['workspace']}/sources/{source['id']}"
     response = api.client.patch(
         path, json={"write_key": "changed-write-key", "id": 5, "workspace": "other"}
     )
@@ -240,4 +269,19 @@ def test_a_patch_cannot_change_other_fields(api: Api) -> None:
 
 
 def test_patching_an_unknown_source_is_not_found(api: Api) -> None:
-    api.error("PATCH", "/api/v1/sources/999999", 404, "source_not_found", json={"strict": True})
+    api.error(
+        "PATCH",
+        "/api/v1/workspaces/default/sources/999999",
+        404,
+        "source_not_found",
+        json={"strict": True},
+    )
+
+
+def test_a_source_of_another_workspace_is_not_found(api: Api) -> None:
+    workspace = api.workspace()
+    source = api.source()
+    for suffix in ("", "/events", "/tracking-plan", "/observed-schema"):
+        path = f"/api/v1/workspaces/{workspace}/sources/{source['id']}{suffix}"
+        body = api.error("GET", path, 404, "source_not_found")
+        assert body["message"] == f"no source {source['id']} in workspace {workspace!r}"

@@ -32,6 +32,9 @@ def send(server: RunningServer, *messages: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
+_JSON = {"content-type": "application/json"}
+
+
 def call(server: RunningServer, method: str, path: str, **kwargs: Any) -> httpx.Response:
     with server.admin() as client:
         return client.request(method, BASE + path, **kwargs)
@@ -133,7 +136,7 @@ def test_bad_input_is_a_4xx_naming_the_problem(server: RunningServer) -> None:
         assert response.status_code == status, (path, body, response.text)
         assert response.json()["success"] is False
         assert needle in response.text, (needle, response.text)
-    response = call(server, "POST", "/audiences", content=b"{not json")
+    response = call(server, "POST", "/audiences", content=b"{not json", headers=_JSON)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_json"
     with server.admin() as client:

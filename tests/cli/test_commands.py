@@ -73,7 +73,11 @@ async def test_migrate_creates_the_schema_and_succeeds_again(
 
 
 def _source_id(server: RunningServer) -> int:
-    return next(s["id"] for s in server.api("GET", "/api/v1/sources") if s["name"] == "tests")
+    return next(
+        s["id"]
+        for s in server.api("GET", "/api/v1/workspaces/default/sources")
+        if s["name"] == "tests"
+    )
 
 
 async def test_sources_create_and_list(cli: Cli, server: RunningServer) -> None:

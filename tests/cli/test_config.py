@@ -82,7 +82,7 @@ def test_serve_writes_the_config_on_first_start_and_the_cli_uses_it(
         assert flagged.json() == listed
         elsewhere = Cli(clean_env(config, HEADWATER_URL="http://127.0.0.1:9"), workdir)
         assert "http://127.0.0.1:9" in elsewhere.run("sources", "list").stderr
-        response = httpx.get(f"{serve.url}/api/v1/sources", timeout=10)
+        response = httpx.get(f"{serve.url}/api/v1/workspaces/default/sources", timeout=10)
         assert response.status_code == 401
     finally:
         serve.terminate()
@@ -127,7 +127,7 @@ def test_local_url_reaches_wildcard_addresses_through_loopback() -> None:
 def test_a_url_that_is_not_headwater_gets_a_plain_answer(tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "api" / "v1").mkdir(parents=True)
-    (site / "api" / "v1" / "sources").write_text("<html>a web page</html>")
+    (site / "api" / "v1" / "workspaces").write_text("<html>a web page</html>")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as web:
         threading.Thread(target=web.serve_forever, daemon=True).start()
@@ -136,7 +136,7 @@ def test_a_url_that_is_not_headwater_gets_a_plain_answer(tmp_path: Path) -> None
             cli = Cli(clean_env(tmp_path / "config"), tmp_path)
             page, missing = (
                 cli.run(*command, "--url", url, "--token", "t")
-                for command in (["sources", "list"], ["events", "stats"])
+                for command in (["sources", "list"], ["events", "stats", "--workspace", "default"])
             )
         finally:
             web.shutdown()

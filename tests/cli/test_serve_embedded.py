@@ -66,7 +66,9 @@ def test_serve_runs_on_embedded_postgres_with_zero_setup(
         assert "admin token" not in output, output
         assert write_key[1] not in output
         admin = {"Authorization": f"Bearer {admin_token[1]}"}
-        stored = httpx.get(f"{second.url}/api/v1/events/zero-setup-1", headers=admin, timeout=30)
+        stored = httpx.get(
+            f"{second.url}/api/v1/workspaces/default/events/zero-setup-1", headers=admin, timeout=30
+        )
         assert stored.status_code == 200, stored.text
         assert stored.json()["payload"]["event"] == "Signed Up"
         again = httpx.post(

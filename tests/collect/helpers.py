@@ -83,7 +83,12 @@ class Source:
 
     def events(self) -> list[dict[str, Any]]:
         """The payloads stored for this source, oldest first."""
-        rows = api(self.server, "GET", f"/api/v1/sources/{self.id}/events", params={"limit": 1000})
+        rows = api(
+            self.server,
+            "GET",
+            f"/api/v1/workspaces/{self.workspace}/sources/{self.id}/events",
+            params={"limit": 1000},
+        )
         return [row["payload"] for row in reversed(rows)]
 
     def rejections(self, *, refused_requests: bool = False) -> list[dict[str, Any]]:
@@ -93,16 +98,19 @@ class Source:
         unless ``refused_requests``.
         """
         rows = api(
-            self.server, "GET", "/api/v1/rejections", params={"source": self.id, "limit": 1000}
+            self.server,
+            "GET",
+            f"/api/v1/workspaces/{self.workspace}/rejections",
+            params={"source": self.id, "limit": 1000},
         )
         return [row for row in reversed(rows) if refused_requests or row["index"] != -1]
 
     def totals(self) -> dict[str, int]:
-        """Accepted, duplicate and rejected counts of this source (GET /api/v1/stats?by=event)."""
+        """Accepted, duplicate and rejected counts of this source (GET .../stats?by=event)."""
         rows = api(
             self.server,
             "GET",
-            "/api/v1/stats",
+            f"/api/v1/workspaces/{self.workspace}/stats",
             params={"source": self.id, "by": "event", "interval": "day"},
         )
         return {
@@ -126,10 +134,9 @@ def new_source(server: RunningServer, *, workspace: str = "default", **fields: A
     created = api(
         server,
         "POST",
-        "/api/v1/sources",
+        f"/api/v1/workspaces/{workspace}/sources",
         json={
             "name": f"source-{number}",
-            "workspace": workspace,
             "write_key": f"key-{os.getpid()}-{number}-{time.monotonic_ns()}",
             **fields,
         },

@@ -35,7 +35,12 @@ def test_duplicates_inside_one_batch_are_stored_once(source: Source) -> None:
 def test_stats_by_event_name_the_duplicates(source: Source, shared: RunningServer) -> None:
     for _ in range(3):
         assert_ok(source.post("/v1/track", track(f"stats-{source.id}", event="Counted")))
-    rows = api(shared, "GET", "/api/v1/stats", params={"source": source.id, "by": "event"})
+    rows = api(
+        shared,
+        "GET",
+        f"/api/v1/workspaces/{source.workspace}/stats",
+        params={"source": source.id, "by": "event"},
+    )
     assert [(row["type"], row["event"]) for row in rows] == [("track", "Counted")]
     assert sum(row["accepted"] for row in rows) == 1
     assert sum(row["duplicates"] for row in rows) == 2
@@ -62,8 +67,8 @@ def test_the_same_message_id_in_two_workspaces_is_stored_in_both(
 
     assert [event["event"] for event in source.events()] == ["In default"]
     assert [event["event"] for event in other.events()] == ["In second"]
-    default = api(shared, "GET", f"/api/v1/events/{message_id}")
-    second = api(shared, "GET", f"/api/v1/events/{message_id}", params={"workspace": slug})
+    default = api(shared, "GET", f"/api/v1/workspaces/default/events/{message_id}")
+    second = api(shared, "GET", f"/api/v1/workspaces/{slug}/events/{message_id}")
     assert default["payload"]["event"] == "In default"
     assert second["payload"]["event"] == "In second"
     assert source.totals() == {"accepted": 1, "duplicates": 0, "rejected": 0}

@@ -122,10 +122,15 @@ def test_headwater_answers_as_a_peer_does(case: dict[str, Any], shared: RunningS
     disabled = api(
         shared,
         "POST",
-        "/api/v1/sources",
-        json={"name": f"{slug}-off", "workspace": slug, "write_key": f"{write_key}-off"},
+        f"/api/v1/workspaces/{slug}/sources",
+        json={"name": f"{slug}-off", "write_key": f"{write_key}-off"},
     )
-    api(shared, "PATCH", f"/api/v1/sources/{disabled['id']}", json={"enabled": False})
+    api(
+        shared,
+        "PATCH",
+        f"/api/v1/workspaces/{slug}/sources/{disabled['id']}",
+        json={"enabled": False},
+    )
     off = Source(shared, disabled["id"], disabled["write_key"], slug)
     keys = {"{{WRITE_KEY}}": write_key, "{{DISABLED_KEY}}": disabled["write_key"]}
     for number, spec in enumerate(case["requests"]):

@@ -127,7 +127,12 @@ def test_a_disabled_source_is_answered_its_drops_recorded_then_accepted_again(
     # As Segment: a disabled source is not an unknown key. Its requests get 200, none of their
     # messages is stored, and each drop is recorded with its reason.
     assert_ok(source.post("/v1/track", TRACK))
-    api(shared, "PATCH", f"/api/v1/sources/{source.id}", json={"enabled": False})
+    api(
+        shared,
+        "PATCH",
+        f"/api/v1/workspaces/{source.workspace}/sources/{source.id}",
+        json={"enabled": False},
+    )
     # The shared server caches write keys for 0.1 s: well within a second, requests are dropped.
     poll(
         lambda: source.post("/v1/track", TRACK).status_code == 200 and bool(_drops(source)),
@@ -144,7 +149,12 @@ def test_a_disabled_source_is_answered_its_drops_recorded_then_accepted_again(
     assert drops[-1]["payload"] == {"bytes": drops[-1]["payload"]["bytes"], "gzip": False}  # type: ignore[index]
     assert drops[-1]["payload"]["bytes"] > 0  # type: ignore[index]
 
-    api(shared, "PATCH", f"/api/v1/sources/{source.id}", json={"enabled": True})
+    api(
+        shared,
+        "PATCH",
+        f"/api/v1/workspaces/{source.workspace}/sources/{source.id}",
+        json={"enabled": True},
+    )
     poll(
         lambda: (
             source.post("/v1/track", TRACK).status_code == 200 and len(source.events()) > stored

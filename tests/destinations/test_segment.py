@@ -58,7 +58,9 @@ def test_forwards_into_another_headwater(space: Space) -> None:
 
     def arrived() -> list[str] | None:
         with space.server.admin() as client:
-            found = client.get(f"/api/v1/sources/{target.source_id}/events").json()
+            found = client.get(
+                f"/api/v1/workspaces/{target.slug}/sources/{target.source_id}/events"
+            ).json()
         ids = sorted(e["messageId"] for e in found)
         return ids if len(ids) == 5 else None
 

@@ -192,7 +192,7 @@ def assert_stored(
     ``sent_after`` and ``acked_before`` bound the moment the SDK sent the call (on this
     machine's clock, which the SDK and the server share).
     """
-    stored = server.api("GET", f"/api/v1/events/{call['messageId']}")
+    stored = server.api("GET", f"/api/v1/workspaces/default/events/{call['messageId']}")
     payload: dict[str, Any] = stored["payload"]
     assert stored["messageId"] == call["messageId"]
     assert stored["type"] == call["type"]
@@ -226,18 +226,22 @@ def assert_stored(
 def assert_deduplicated(server: RunningServer, probe: Call) -> None:
     """``probe``'s messageId was sent twice: stored once (the first copy), counted once as a
     duplicate, and no other event was counted as one."""
-    assert server.api("GET", f"/api/v1/events/{probe['messageId']}")["payload"]["properties"] == {
-        "attempt": 1
-    }
+    assert server.api("GET", f"/api/v1/workspaces/default/events/{probe['messageId']}")["payload"][
+        "properties"
+    ] == {"attempt": 1}
     source = next(
-        s for s in server.api("GET", "/api/v1/sources") if s["write_key"] == server.write_key
+        s
+        for s in server.api("GET", "/api/v1/workspaces/default/sources")
+        if s["write_key"] == server.write_key
     )
-    listed = server.api("GET", f"/api/v1/sources/{source['id']}/events", params={"limit": 1000})
+    listed = server.api(
+        "GET", f"/api/v1/workspaces/default/sources/{source['id']}/events", params={"limit": 1000}
+    )
     per_id = Counter(event["messageId"] for event in listed)
     assert per_id[probe["messageId"]] == 1
     assert set(per_id.values()) == {1}
 
-    rows = server.api("GET", "/api/v1/stats", params={"by": "event"})
+    rows = server.api("GET", "/api/v1/workspaces/default/stats", params={"by": "event"})
     probe_rows = [row for row in rows if row["event"] == probe["event"]]
     assert sum(row["accepted"] for row in probe_rows) == 1
     assert sum(row["duplicates"] for row in probe_rows) == 1

@@ -172,7 +172,7 @@ async def test_kill_9_mid_load_loses_and_duplicates_nothing(
 
     stored = await stored_counts(engine)
     assert stored == Counter(dict.fromkeys(all_ids, 1))
-    stats = server.api("GET", "/api/v1/stats")
+    stats = server.api("GET", "/api/v1/workspaces/default/stats")
     assert sum(row["accepted"] for row in stats) == len(all_ids)
     assert sum(row["duplicates"] for row in stats) == committed_unanswered
     assert sum(row["rejected"] for row in stats) == 0

@@ -36,6 +36,9 @@ def send(server: RunningServer, *messages: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
+_JSON = {"content-type": "application/json"}
+
+
 def test_plans_lifecycle_and_errors(server: RunningServer) -> None:
     with server.admin() as api:
         created = api.post(f"{BASE}/tracking-plans", json=WEB)
@@ -46,7 +49,7 @@ def test_plans_lifecycle_and_errors(server: RunningServer) -> None:
         assert (again.status_code, again.json()["code"]) == (409, "plan_exists")
         bad = api.post(f"{BASE}/tracking-plans", json={"name": "X", "events": [{"name": 1}]})
         assert (bad.status_code, bad.json()["code"]) == (400, "invalid_plan")
-        not_json = api.post(f"{BASE}/tracking-plans", content=b"{")
+        not_json = api.post(f"{BASE}/tracking-plans", content=b"{", headers=_JSON)
         assert (not_json.status_code, not_json.json()["code"]) == (400, "invalid_json")
         bad_schema = {"name": "Y", "events": [{"name": "A", "schema": {"type": 3}}]}
         assert api.post(f"{BASE}/tracking-plans", json=bad_schema).status_code == 400
@@ -92,7 +95,11 @@ def test_plans_lifecycle_and_errors(server: RunningServer) -> None:
 
 def test_enforcement_violations_quarantine_and_observed_schema(server: RunningServer) -> None:
     with server.admin() as api:
-        [source] = [s["id"] for s in api.get("/api/v1/sources").json() if s["name"] == "tests"]
+        [source] = [
+            s["id"]
+            for s in api.get("/api/v1/workspaces/default/sources").json()
+            if s["name"] == "tests"
+        ]
         assert api.post(f"{BASE}/tracking-plans", json=WEB).status_code == 201
         connect = f"{BASE}/sources/{source}/tracking-plan"
         bad = api.put(connect, json={"plan": "web", "settings": {"violations": "shout"}})
@@ -168,7 +175,11 @@ def test_cli_plans(server: RunningServer, tmp_path: Path) -> None:
     assert exported.stdout.startswith("Event Type,Event Name")
 
     with server.admin() as api:
-        [source] = [s["id"] for s in api.get("/api/v1/sources").json() if s["name"] == "tests"]
+        [source] = [
+            s["id"]
+            for s in api.get("/api/v1/workspaces/default/sources").json()
+            if s["name"] == "tests"
+        ]
     connected = _cli(server, "connect", "web", str(source), "--violations", "flag", "--json")
     assert json.loads(connected.stdout)["settings"]["violations"] == "flag"
     assert _cli(server, "connect", "web", str(source), "--violations", "x").returncode == 1

@@ -83,7 +83,7 @@ def _event(server: RunningServer, message_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 20
     with server.admin() as api:
         while True:
-            found = api.get(f"/api/v1/events/{message_id}")
+            found = api.get(f"/api/v1/workspaces/default/events/{message_id}")
             if found.status_code == 200 or time.monotonic() > deadline:
                 assert found.status_code == 200, found.text
                 return found.json()["payload"]  # type: ignore[no-any-return]

@@ -9,5 +9,17 @@ from headwater.activity.service import (
     latest,
     list_rejections,
 )
+from headwater.activity.views import CountView, EventView, RejectionView
 
-__all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
+__all__ = [
+    "CountView",
+    "EventView",
+    "GroupBy",
+    "Interval",
+    "RejectionView",
+    "counts",
+    "follow",
+    "get_event",
+    "latest",
+    "list_rejections",
+]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.activity import store
 from headwater.activity.store import GroupBy, Interval
+from headwater.activity.views import CountView, EventView, RejectionView
 from headwater.errors import BadRequest, NotFound
 from headwater.log import EventLog, LogEntry
 from headwater.spec import format_timestamp
@@ -23,7 +23,7 @@ from headwater.workspaces import find_workspace_id, get_source, workspace_id
 __all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
 
 
-def _event(entry: LogEntry) -> dict[str, Any]:
+def _event(entry: LogEntry) -> EventView:
     return {
         "offset": entry.offset,
         "partition": entry.partition,
@@ -38,7 +38,7 @@ def _event(entry: LogEntry) -> dict[str, Any]:
 
 async def get_event(
     engine: AsyncEngine, log: EventLog, *, message_id: str, workspace: str = "default"
-) -> dict[str, Any]:
+) -> EventView:
     """The stored, normalised event with ``message_id`` in ``workspace``."""
     space = await _workspace_id(engine, workspace, required=False)
     entry = None if space is None else await log.find(space, message_id)
@@ -54,7 +54,7 @@ async def latest(
     source_id: int,
     limit: int = 50,
     before: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[EventView]:
     """A source's newest events, newest first; page with ``before`` (an offset)."""
     await get_source(engine, source_id)
     entries = await log.newest(source_id, limit=_limit(limit), before=before)
@@ -68,7 +68,7 @@ async def follow(
     source_id: int,
     after: int | None = None,
     poll_seconds: float = 0.5,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[EventView]:
     """Yield a source's events as they arrive, oldest first, forever.
 
     Starts after offset ``after``; without it, with the events stored from now on.
@@ -93,7 +93,7 @@ async def list_rejections(
     source_id: int | None = None,
     limit: int = 50,
     before: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[RejectionView]:
     """Rejected messages with their reasons, newest first; page with ``before`` (an id)."""
     workspace_id = await _workspace_id(engine, workspace)
     async with engine.connect() as connection:
@@ -128,7 +128,7 @@ async def counts(
     until: datetime | None = None,
     interval: Interval = "hour",
     group_by: GroupBy = "source",
-) -> list[dict[str, Any]]:
+) -> list[CountView]:
     """Accepted, duplicate and rejected counts per time bucket, by source or by event name.
 
     Defaults to the last 24 hours.
@@ -148,9 +148,9 @@ async def counts(
             interval=interval,
             group_by=group_by,
         )
-    result = []
+    result: list[CountView] = []
     for row in rows:
-        item: dict[str, Any] = {
+        item: CountView = {
             "bucket": format_timestamp(row.bucket),
             "sourceId": row.source_id,
             "accepted": int(row.accepted),

@@ -28,6 +28,7 @@ from headwater.api import edge, events, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
 from headwater.api import protocols as protocols_api
 from headwater.api.docs import DOCS, add_docs
+from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError, Unavailable
@@ -109,9 +110,12 @@ def create_app(
         responses=edge.ERROR_RESPONSES,
     )
     api.include_router(workspaces.router, prefix="/api/v1")
+    api.include_router(workspaces.sources, prefix="/api/v1")
     api.include_router(events.router, prefix="/api/v1")
     api.include_router(profiles.router, prefix="/api/v1")
+    api.include_router(destinations_api.catalog, prefix="/api/v1")
     api.include_router(destinations_api.router, prefix="/api/v1")
+    api.include_router(protocols_api.files, prefix="/api/v1")
     api.include_router(protocols_api.router, prefix="/api/v1")
     api.include_router(audiences_api.router, prefix="/api/v1")
     api.include_router(failures_api.router, prefix="/api/v1")
@@ -126,11 +130,11 @@ def create_app(
 
 def _add_operational_routes(api: FastAPI) -> None:
     @api.get("/health", tags=["operations"])
-    async def health() -> dict[str, str]:
+    async def health() -> LivenessView:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @api.get("/ready", tags=["operations"])
+    @api.get("/ready", tags=["operations"], responses=READY_RESPONSES)
     async def ready(request: Request) -> JSONResponse:
         """Readiness: the database answers, events can be committed and every background task
         is up; the body names each part and its state (503 while one is down)."""
@@ -138,14 +142,14 @@ def _add_operational_routes(api: FastAPI) -> None:
         report = await runtime.ready()
         return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
-    @api.get("/metrics", tags=["operations"], response_class=Response)
+    @api.get("/metrics", tags=["operations"], response_class=Response, responses=METRICS_RESPONSES)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics (of every worker process when there are several)."""
         runtime: Runtime = request.app.state.runtime
         return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/", tags=["operations"])
-    async def root() -> dict[str, Any]:
+    async def root() -> RootView:
         return {
             "name": "Headwater",
             "version": __version__,

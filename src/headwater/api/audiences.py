@@ -14,20 +14,29 @@ import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from headwater import audiences
-from headwater.api.auth import admin
 from headwater.api.params import Cursor, Id
+from headwater.api.scope import SCOPED, Admin
+from headwater.audiences import (
+    ChangesPage,
+    ComputationDeletedView,
+    ComputationView,
+    MembershipsView,
+    MembersPage,
+    PreviewView,
+    RecomputedView,
+    RecomputeStepView,
+)
 from headwater.errors import BadRequest
-from headwater.runtime import Runtime
+from headwater.spec import format_timestamp
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["audiences"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["audiences"], dependencies=SCOPED)
 _KINDS = {"audiences": "audience", "computed-traits": "trait"}
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,13 +93,13 @@ def _routes(path: str, kind: str) -> None:
     noun = "audience" if kind == "audience" else "computed trait"
 
     @router.get(base, name=f"list {path}", summary=f"List {path}")
-    async def list_all(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+    async def list_all(workspace: str, runtime: Admin) -> list[ComputationView]:
         return await audiences.list_computations(
             runtime.database.engine, workspace=workspace, kind=kind
         )
 
     @router.post(base, status_code=201, name=f"create {noun}", summary=f"Create a {noun}")
-    async def create(workspace: str, request: Request, runtime: Admin) -> dict[str, Any]:
+    async def create(workspace: str, request: Request, runtime: Admin) -> ComputationView:
         """Keys are snake_case, unique across audiences and computed traits, and never
         change. The first recompute runs within a scheduler tick (or ``POST .../recompute``)."""
         body = await _body(request, ComputationIn)
@@ -99,7 +108,7 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.post(f"{base}/preview", name=f"preview {noun}", summary=f"Preview a {noun}")
-    async def preview(workspace: str, request: Request, runtime: Admin) -> dict[str, Any]:
+    async def preview(workspace: str, request: Request, runtime: Admin) -> PreviewView:
         """Size and sample members of a definition, computed now, without saving it."""
         body = await _body(request, PreviewIn)
         return await audiences.preview(
@@ -112,11 +121,11 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.get(f"{base}/{{key}}", name=f"get {noun}", summary=f"One {noun}")
-    async def get(workspace: str, key: str, runtime: Admin) -> dict[str, Any]:
+    async def get(workspace: str, key: str, runtime: Admin) -> ComputationView:
         return await audiences.get(runtime.database.engine, workspace=workspace, kind=kind, key=key)
 
     @router.patch(f"{base}/{{key}}", name=f"change {noun}", summary=f"Change a {noun}")
-    async def change(workspace: str, key: str, request: Request, runtime: Admin) -> dict[str, Any]:
+    async def change(workspace: str, key: str, request: Request, runtime: Admin) -> ComputationView:
         """A new definition is recomputed at once by the scheduler; members that no longer
         match exit, new ones enter."""
         body = await _body(request, ComputationChange)
@@ -129,13 +138,18 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.delete(f"{base}/{{key}}", name=f"delete {noun}", summary=f"Delete a {noun}")
-    async def delete(workspace: str, key: str, runtime: Admin) -> dict[str, Any]:
+    async def delete(workspace: str, key: str, runtime: Admin) -> ComputationDeletedView:
         """Members exit (cause ``deleted``); 409 while another audience names it."""
         return await audiences.delete(
             runtime.database.engine, workspace=workspace, kind=kind, key=key
         )
 
-    @router.get(f"{base}/{{key}}/members", name=f"{noun} members", response_model=None)
+    @router.get(
+        f"{base}/{{key}}/members",
+        name=f"{noun} members",
+        response_model=MembersPage,
+        responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
     async def members(
         workspace: str,
         key: str,
@@ -143,7 +157,7 @@ def _routes(path: str, kind: str) -> None:
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 100,
         format: Literal["json", "csv"] = "json",
-    ) -> dict[str, Any] | StreamingResponse:
+    ) -> MembersPage | StreamingResponse:
         """Members (values, for a computed trait) by profile id; pass ``next_cursor`` back as
         ``cursor`` for the next page. ``format=csv`` streams every member as CSV."""
         engine = runtime.database.engine
@@ -169,7 +183,7 @@ def _routes(path: str, kind: str) -> None:
                             m["user_id"] or "",
                             m["email"] or "",
                             audiences.encode_json(value) if not isinstance(value, str) else value,
-                            m["since"].isoformat(),
+                            format_timestamp(m["since"]),
                         ]
                     )
                 after = page["next_cursor"]
@@ -189,7 +203,7 @@ def _routes(path: str, kind: str) -> None:
         runtime: Admin,
         before: Cursor | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> dict[str, Any]:
+    ) -> ChangesPage:
         """Entered, exited and updated, newest first, with time and cause; ``before`` pages."""
         return await audiences.changes(
             runtime.database.engine,
@@ -201,7 +215,7 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.post(f"{base}/{{key}}/recompute", name=f"recompute {noun}")
-    async def recompute(workspace: str, key: str, runtime: Admin) -> dict[str, Any]:
+    async def recompute(workspace: str, key: str, runtime: Admin) -> RecomputedView:
         """Recompute now, in SQL over every profile; returns the counts of changes."""
         await audiences.get(runtime.database.engine, workspace=workspace, kind=kind, key=key)
         done = await audiences.recompute(runtime.database.engine, workspace=workspace, key=key)
@@ -219,7 +233,7 @@ def _csv(fields: list[str]) -> str:
 
 
 @router.get("/workspaces/{workspace}/recompute-order")
-async def recompute_order(workspace: str, runtime: Admin) -> list[list[dict[str, str]]]:
+async def recompute_order(workspace: str, runtime: Admin) -> list[list[RecomputeStepView]]:
     """Every audience and computed trait in the rounds a full recompute follows (computed traits
     first, then each audience after those it names): recomputing each key in this order, as
     ``headwater audiences recompute`` does to show its progress, equals recomputing all."""
@@ -233,7 +247,7 @@ async def profile_memberships(
     runtime: Admin,
     before: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> MembershipsView:
     """A profile's audiences (since when), computed-trait values, and the history of
     changes, newest first (``before``: the ``next_cursor`` of the previous page)."""
     return await audiences.memberships(

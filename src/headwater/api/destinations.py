@@ -9,18 +9,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from headwater import delivery, destinations, protocols, routing
-from headwater.api.auth import admin
 from headwater.api.params import BigId, Cursor, Id, Moment
-from headwater.runtime import Runtime
+from headwater.api.scope import SCOPED, UNSCOPED, Admin
+from headwater.destinations import (
+    DeadLetterView,
+    DeliveryErrorView,
+    DestinationDeletedView,
+    DestinationHealthView,
+    DestinationView,
+    KindView,
+    ReplayedView,
+    StatsView,
+    TestSendView,
+)
 
-__all__ = ["router"]
+__all__ = ["catalog", "router"]
 
-router = APIRouter(tags=["destinations"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["destinations"], dependencies=SCOPED)
+catalog = APIRouter(tags=["destinations"], dependencies=UNSCOPED)
 _BASE = "/workspaces/{workspace}/destinations"
 
 
@@ -60,26 +70,28 @@ class SampleIn(BaseModel):
     event: dict[str, Any] | None = Field(default=None, description="default: a sample track")
 
 
-class ReplayIn(BaseModel):
+class DestinationReplayIn(BaseModel):
     since: Moment | None = None
     until: Moment | None = None
     dead_letters: bool = False
     ids: list[BigId] | None = Field(default=None, description="only these dead letters")
 
 
-@router.get("/destination-kinds")
-async def destination_kinds(_: Admin) -> list[dict[str, Any]]:
+@catalog.get("/destination-kinds")
+async def destination_kinds(_: Admin) -> list[KindView]:
     """Every connector with its config's JSON Schema, batch size and consent categories."""
     return destinations.kinds()
 
 
 @router.get(_BASE)
-async def list_destinations(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+async def list_destinations(workspace: str, runtime: Admin) -> list[DestinationView]:
     return await destinations.list_destinations(runtime.database.engine, workspace=workspace)
 
 
 @router.post(_BASE, status_code=201)
-async def create_destination(workspace: str, body: DestinationIn, runtime: Admin) -> dict[str, Any]:
+async def create_destination(
+    workspace: str, body: DestinationIn, runtime: Admin
+) -> DestinationView:
     return await destinations.create_destination(
         runtime.database.engine,
         runtime.settings,
@@ -89,7 +101,7 @@ async def create_destination(workspace: str, body: DestinationIn, runtime: Admin
 
 
 @router.get(_BASE + "/{destination_id}")
-async def get_destination(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
+async def get_destination(workspace: str, destination_id: Id, runtime: Admin) -> DestinationView:
     return await destinations.get_destination(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
     )
@@ -98,7 +110,7 @@ async def get_destination(workspace: str, destination_id: Id, runtime: Admin) ->
 @router.patch(_BASE + "/{destination_id}")
 async def update_destination(
     workspace: str, destination_id: Id, body: DestinationChange, runtime: Admin
-) -> dict[str, Any]:
+) -> DestinationView:
     """Change any of name, config (merged key by key; secrets left out are kept), sources,
     filters, categories, delivery, enabled."""
     return await destinations.update_destination(
@@ -111,7 +123,9 @@ async def update_destination(
 
 
 @router.delete(_BASE + "/{destination_id}")
-async def delete_destination(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
+async def delete_destination(
+    workspace: str, destination_id: Id, runtime: Admin
+) -> DestinationDeletedView:
     """Delete a disabled destination and its undelivered events (409 while enabled)."""
     return await destinations.delete_destination(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
@@ -119,7 +133,7 @@ async def delete_destination(workspace: str, destination_id: Id, runtime: Admin)
 
 
 @router.post(_BASE + "/{destination_id}/enable")
-async def enable(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
+async def enable(workspace: str, destination_id: Id, runtime: Admin) -> DestinationView:
     return await destinations.update_destination(
         runtime.database.engine,
         runtime.settings,
@@ -130,7 +144,7 @@ async def enable(workspace: str, destination_id: Id, runtime: Admin) -> dict[str
 
 
 @router.post(_BASE + "/{destination_id}/disable")
-async def disable(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
+async def disable(workspace: str, destination_id: Id, runtime: Admin) -> DestinationView:
     """Stop routing and delivering; queued events wait until the destination is enabled."""
     return await destinations.update_destination(
         runtime.database.engine,
@@ -144,7 +158,7 @@ async def disable(workspace: str, destination_id: Id, runtime: Admin) -> dict[st
 @router.post(_BASE + "/{destination_id}/test")
 async def send_test(
     workspace: str, destination_id: Id, runtime: Admin, body: SampleIn | None = None
-) -> dict[str, Any]:
+) -> TestSendView:
     """Send one event now (not queued, not retried); answer the outcome, request and response."""
     return await destinations.send_test(
         runtime.database.engine,
@@ -163,7 +177,7 @@ async def stats(
     since: Moment | None = None,
     until: Moment | None = None,
     interval: Literal["minute", "hour", "day"] = "hour",
-) -> dict[str, Any]:
+) -> StatsView:
     """Counts and p50/p95 received-to-delivered latency per interval (default: 24 h)."""
     return await delivery.stats(
         runtime.database.engine,
@@ -176,7 +190,7 @@ async def stats(
 
 
 @router.get(_BASE + "/{destination_id}/health")
-async def health(workspace: str, destination_id: Id, runtime: Admin) -> dict[str, Any]:
+async def health(workspace: str, destination_id: Id, runtime: Admin) -> DestinationHealthView:
     """Alert state (ok, alerting, no_data), success ratio, and the queue's depth."""
     return await delivery.health(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
@@ -189,7 +203,7 @@ async def errors(
     destination_id: Id,
     runtime: Admin,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-) -> list[dict[str, Any]]:
+) -> list[DeliveryErrorView]:
     """The latest failed sends, each with its request and response."""
     return await delivery.errors(
         runtime.database.engine,
@@ -207,7 +221,7 @@ async def dead_letters(
     runtime: Admin,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Cursor | None = None,
-) -> list[dict[str, Any]]:
+) -> list[DeadLetterView]:
     return await delivery.dead_letters(
         runtime.database.engine,
         workspace=workspace,
@@ -220,8 +234,8 @@ async def dead_letters(
 
 @router.post(_BASE + "/{destination_id}/replay")
 async def replay(
-    workspace: str, destination_id: Id, body: ReplayIn, runtime: Admin
-) -> dict[str, int]:
+    workspace: str, destination_id: Id, body: DestinationReplayIn, runtime: Admin
+) -> ReplayedView:
     """Queue the dead letters (``dead_letters: true``, optionally ``ids``) or the events
     received in ``[since, until)`` again for this destination."""
     return await routing.replay(

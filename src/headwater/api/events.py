@@ -1,27 +1,26 @@
-"""Management API: stored events, a source's live feed, rejections and counts."""
+"""Management API: a workspace's stored events, a source's live feed, rejections and counts."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from headwater import activity, workspaces
-from headwater.api.auth import admin
+from headwater import activity
+from headwater.activity import CountView, EventView, RejectionView
 from headwater.api.params import Cursor, Id, Moment
-from headwater.runtime import Runtime
+from headwater.api.scope import SCOPED, WORKSPACE, Admin, SourceId
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["data"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(prefix=WORKSPACE, tags=["data"], dependencies=SCOPED)
 
 
 @router.get("/events/{message_id}")
-async def get_event(message_id: str, runtime: Admin, workspace: str = "default") -> dict[str, Any]:
+async def get_event(message_id: str, workspace: str, runtime: Admin) -> EventView:
     """An event by messageId, as stored (normalised)."""
     return await activity.get_event(
         runtime.database.engine, runtime.log, message_id=message_id, workspace=workspace
@@ -30,27 +29,31 @@ async def get_event(message_id: str, runtime: Admin, workspace: str = "default")
 
 @router.get("/sources/{source_id}/events")
 async def latest_events(
-    source_id: Id,
+    source_id: SourceId,
     runtime: Admin,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Cursor | None = None,
-) -> list[dict[str, Any]]:
+) -> list[EventView]:
     """A source's newest events, newest first; page with ``before`` (an offset)."""
     return await activity.latest(
         runtime.database.engine, runtime.log, source_id=source_id, limit=limit, before=before
     )
 
 
-@router.get("/sources/{source_id}/live", response_class=StreamingResponse)
+@router.get(
+    "/sources/{source_id}/live",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
 async def live(
-    source_id: Id,
+    source_id: SourceId,
     runtime: Admin,
     after: Cursor | None = None,
     last_event_id: Annotated[Cursor | None, Header()] = None,
 ) -> StreamingResponse:
-    """Server-sent events: each new event of the source as it is stored (``id`` is its offset)."""
+    """Server-sent events: each new event of the source as it is stored (``id`` is its offset,
+    ``data`` the event as ``GET .../events`` gives it)."""
     engine = runtime.database.engine
-    await workspaces.get_source(engine, source_id)  # 404 before the stream starts
     start = after if after is not None else last_event_id
     if start is None:
         # Fix "now" before answering: an event sent once the client sees the stream open
@@ -63,7 +66,7 @@ async def live(
     )
 
 
-async def _frames(feed: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+async def _frames(feed: AsyncIterator[EventView]) -> AsyncIterator[bytes]:
     yield b": connected\n\n"
     async for event in feed:
         yield b"id: %d\nevent: event\ndata: %s\n\n" % (event["offset"], msgspec.json.encode(event))
@@ -71,12 +74,12 @@ async def _frames(feed: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
 
 @router.get("/rejections")
 async def rejections(
+    workspace: str,
     runtime: Admin,
-    workspace: str | None = None,
     source: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Cursor | None = None,
-) -> list[dict[str, Any]]:
+) -> list[RejectionView]:
     """Rejected messages with their reasons, newest first."""
     return await activity.list_rejections(
         runtime.database.engine, workspace=workspace, source_id=source, limit=limit, before=before
@@ -85,14 +88,14 @@ async def rejections(
 
 @router.get("/stats")
 async def stats(
+    workspace: str,
     runtime: Admin,
-    workspace: str | None = None,
     source: Id | None = None,
     since: Moment | None = None,
     until: Moment | None = None,
     interval: activity.Interval = "hour",
     by: activity.GroupBy = "source",
-) -> list[dict[str, Any]]:
+) -> list[CountView]:
     """Accepted, duplicate and rejected counts per time bucket, by source or by event."""
     return await activity.counts(
         runtime.database.engine,

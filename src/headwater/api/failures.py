@@ -3,19 +3,17 @@ so that the rest of their partition went on) and their replay once the cause is 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from headwater.api.auth import admin
-from headwater.pipeline import list_failures
-from headwater.runtime import Runtime
+from headwater.api.scope import SCOPED, Admin
+from headwater.pipeline import FailureView, ReplayedFailuresView, list_failures
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["processing failures"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["processing failures"], dependencies=SCOPED)
 
 
 @router.get("/workspaces/{workspace}/failures")
@@ -25,7 +23,7 @@ async def failures(
     status: Literal["open", "resolved", "all"] = "open",
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
+) -> list[FailureView]:
     """Events the processor failed on, newest first: the stage, the reason, the source, the
     ``messageId`` and the log position of each; page with ``before`` (an id)."""
     return await list_failures(
@@ -37,14 +35,14 @@ async def failures(
     )
 
 
-class ReplayIn(BaseModel):
+class FailureReplayIn(BaseModel):
     ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
         default=None, description="failure ids; absent: every open failure of the workspace"
     )
 
 
 @router.post("/workspaces/{workspace}/failures/replay")
-async def replay(workspace: str, body: ReplayIn, runtime: Admin) -> dict[str, Any]:
+async def replay(workspace: str, body: FailureReplayIn, runtime: Admin) -> ReplayedFailuresView:
     """Run open failures through the processor's stages again (after their cause was fixed):
     those that pass are ``resolved``, the others stay ``open`` with the new reason. Replaying
     again changes nothing: resolved failures are not replayed, and the stages are idempotent

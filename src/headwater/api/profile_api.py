@@ -20,9 +20,18 @@ from headwater import audiences, profiles, protocols, workspaces
 from headwater.api.auth import runtime
 from headwater.errors import BadRequest, NotFound, Unauthorized
 from headwater.log import EventLog
+from headwater.profiles import EventsPage, ExternalIdsPage, LinksPage, MetadataView, TraitsPage
 from headwater.runtime import Runtime
 
-__all__ = ["DEFAULT_LIMIT", "PREFIX", "check_access", "encode", "read", "router"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "PREFIX",
+    "ProfileRead",
+    "check_access",
+    "encode",
+    "read",
+    "router",
+]
 
 _TOKEN_TTL = 60.0
 
@@ -35,13 +44,17 @@ router = APIRouter(
 )
 
 
-def encode(body: dict[str, Any]) -> bytes:
-    """The body encoded once by msgspec: the stored values are JSON already, so FastAPI's
-    per-value conversion would only cost time."""
+ProfileRead = TraitsPage | EventsPage | ExternalIdsPage | LinksPage | MetadataView
+"""The answer of one Profile API read."""
+
+
+def encode(body: ProfileRead | dict[str, Any]) -> bytes:
+    """The body (a read's answer or an error's) encoded once by msgspec: the stored values are
+    JSON already, so FastAPI's per-value conversion would only cost time."""
     return msgspec.json.encode(body)
 
 
-def _json(body: dict[str, Any]) -> Response:
+def _json(body: ProfileRead) -> Response:
     return Response(encode(body), media_type="application/json")
 
 
@@ -116,7 +129,7 @@ async def read(
     include: str | None = None,
     next_token: str | None = None,
     trait_class: str | None = None,
-) -> dict[str, Any]:
+) -> ProfileRead:
     """One Profile API read (``tail`` is traits, events, external_ids, links or metadata),
     whichever app received the request: the FastAPI routes below or the lean ProfileApp.
 
@@ -175,7 +188,7 @@ TraitClass = Annotated[
 ]
 
 
-@router.get("/{lookup}/traits")
+@router.get("/{lookup}/traits", responses={200: {"model": TraitsPage}})
 async def traits(
     request: Request,
     space: str,
@@ -204,7 +217,7 @@ async def traits(
     )
 
 
-@router.get("/{lookup}/events")
+@router.get("/{lookup}/events", responses={200: {"model": EventsPage}})
 async def events(
     request: Request,
     space: str,
@@ -229,7 +242,7 @@ async def events(
     )
 
 
-@router.get("/{lookup}/external_ids")
+@router.get("/{lookup}/external_ids", responses={200: {"model": ExternalIdsPage}})
 async def external_ids(
     request: Request,
     space: str,
@@ -254,7 +267,7 @@ async def external_ids(
     )
 
 
-@router.get("/{lookup}/links")
+@router.get("/{lookup}/links", responses={200: {"model": LinksPage}})
 async def links(
     request: Request, space: str, collection: str, lookup: Lookup, current: Space
 ) -> Response:
@@ -271,7 +284,7 @@ async def links(
     )
 
 
-@router.get("/{lookup}/metadata")
+@router.get("/{lookup}/metadata", responses={200: {"model": MetadataView}})
 async def metadata(
     request: Request, space: str, collection: str, lookup: Lookup, current: Space
 ) -> Response:

@@ -3,21 +3,21 @@ and Profile API access tokens."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from headwater import profiles, protocols, workspaces
-from headwater.api.auth import admin
+from headwater.api.scope import SCOPED, Admin
 from headwater.errors import BadRequest
-from headwater.runtime import Runtime
+from headwater.profiles import IdentityRulesView, ProfileDetailView, ProfileRefView
+from headwater.workspaces import AccessTokenView
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["profiles"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["profiles"], dependencies=SCOPED)
 
 
 class AccessTokenIn(BaseModel):
@@ -27,7 +27,7 @@ class AccessTokenIn(BaseModel):
 @router.post("/workspaces/{workspace}/access-tokens", status_code=201)
 async def create_access_token(
     workspace: str, body: AccessTokenIn, runtime: Admin
-) -> dict[str, str]:
+) -> AccessTokenView:
     """A Profile API access token for the workspace; shown once."""
     token = await workspaces.create_access_token(
         runtime.database.engine, workspace=workspace, name=body.name
@@ -44,7 +44,7 @@ async def search_profiles(
     value: Annotated[str | None, Query(description="any identifier's value")] = None,
     collection: str = "users",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
+) -> list[ProfileRefView]:
     """Profiles matching an identifier, a trait value, or any identifier value."""
     if collection not in ("users", "accounts"):
         raise BadRequest("invalid_collection", "collection is users or accounts")
@@ -66,7 +66,7 @@ async def profile(
     profile_id: str,
     runtime: Admin,
     events: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> dict[str, Any]:
+) -> ProfileDetailView:
     """One profile: traits with update times, identity graph, merge history, links, timeline.
 
     A merged-away id answers with the survivor (``id``) beside the ``requested_id``.
@@ -82,13 +82,13 @@ async def profile(
 
 
 @router.get("/workspaces/{workspace}/identity-rules")
-async def get_identity_rules(workspace: str, runtime: Admin) -> dict[str, Any]:
+async def get_identity_rules(workspace: str, runtime: Admin) -> IdentityRulesView:
     """The workspace's identity rules (Segment's defaults until changed)."""
     return await profiles.get_rules(runtime.database.engine, workspace=workspace)
 
 
 @router.put("/workspaces/{workspace}/identity-rules")
-async def put_identity_rules(workspace: str, request: Request, runtime: Admin) -> dict[str, Any]:
+async def put_identity_rules(workspace: str, request: Request, runtime: Admin) -> IdentityRulesView:
     """Replace the workspace's identity rules; fields left out take their defaults, and
     ``limits`` and ``priorities`` are laid over the default ones type by type.
 

@@ -13,14 +13,28 @@ from pydantic import BaseModel, Field
 from headwater import protocols
 from headwater.api.auth import admin
 from headwater.api.params import BigId, Cursor, Id, Moment
+from headwater.api.scope import SCOPED, Admin, SourceId, known_workspace
 from headwater.errors import BadRequest
-from headwater.runtime import Runtime
+from headwater.protocols import (
+    ConnectionView,
+    DocumentView,
+    ObservedEventView,
+    PlanDiffView,
+    PlanView,
+    PlanWithDocumentView,
+    QuarantinedView,
+    ResentView,
+    VersionView,
+    ViolationsView,
+)
 
-__all__ = ["router"]
+__all__ = ["files", "router"]
 
-router = APIRouter(tags=["tracking plans"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["tracking plans"], dependencies=SCOPED)
+files = APIRouter(tags=["tracking plans"], dependencies=[Depends(admin), Depends(known_workspace)])
+"""The import route: its body is a file (JSON, YAML or CSV, as ``format`` says), not JSON."""
 _MEDIA = {"json": "application/json", "yaml": "application/yaml", "csv": "text/csv"}
+_TEXT: dict[str, Any] = {"schema": {"type": "string"}}
 
 
 async def _json(request: Request) -> Any:
@@ -31,14 +45,14 @@ async def _json(request: Request) -> Any:
 
 
 @router.get("/workspaces/{workspace}/tracking-plans")
-async def list_plans(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+async def list_plans(workspace: str, runtime: Admin) -> list[PlanView]:
     return await protocols.list_plans(runtime.database.engine, workspace=workspace)
 
 
 @router.post("/workspaces/{workspace}/tracking-plans", status_code=201)
 async def create_plan(
     workspace: str, request: Request, runtime: Admin, slug: str | None = None
-) -> dict[str, Any]:
+) -> PlanView:
     """Create a plan from its JSON document (see docs/tracking-plans.md); ``slug`` defaults
     to the name's. 409 when the slug is taken."""
     return await protocols.create_plan(
@@ -46,7 +60,7 @@ async def create_plan(
     )
 
 
-@router.post("/workspaces/{workspace}/tracking-plans/import", status_code=201)
+@files.post("/workspaces/{workspace}/tracking-plans/import", status_code=201)
 async def import_plan(
     workspace: str,
     request: Request,
@@ -54,7 +68,7 @@ async def import_plan(
     format: Literal["json", "yaml", "csv"] = "json",
     name: Annotated[str | None, Query(description="the plan's name (required for CSV)")] = None,
     slug: str | None = None,
-) -> dict[str, Any]:
+) -> PlanView:
     """Import a JSON, YAML or CSV file (the raw body): a new plan, or a new version of the plan
     with that slug."""
     try:
@@ -70,7 +84,7 @@ async def import_plan(
 @router.get("/workspaces/{workspace}/tracking-plans/{slug}")
 async def get_plan(
     workspace: str, slug: str, runtime: Admin, version: Id | None = None
-) -> dict[str, Any]:
+) -> PlanWithDocumentView:
     """The plan and the document of ``version`` (default: the newest)."""
     return await protocols.get_plan(
         runtime.database.engine, workspace=workspace, slug=slug, version=version
@@ -80,7 +94,7 @@ async def get_plan(
 @router.put("/workspaces/{workspace}/tracking-plans/{slug}")
 async def update_plan(
     workspace: str, slug: str, request: Request, runtime: Admin, note: str = ""
-) -> dict[str, Any]:
+) -> PlanView:
     """Store a new version (none when the document is unchanged); connected sources validate
     against it from their next batch on."""
     return await protocols.update_plan(
@@ -98,7 +112,7 @@ async def delete_plan(workspace: str, slug: str, runtime: Admin) -> None:
 
 
 @router.get("/workspaces/{workspace}/tracking-plans/{slug}/versions")
-async def versions(workspace: str, slug: str, runtime: Admin) -> list[dict[str, Any]]:
+async def versions(workspace: str, slug: str, runtime: Admin) -> list[VersionView]:
     return await protocols.versions(runtime.database.engine, workspace=workspace, slug=slug)
 
 
@@ -109,7 +123,7 @@ async def diff(
     runtime: Admin,
     from_version: Annotated[Id, Query(alias="from")],
     to_version: Annotated[Id | None, Query(alias="to")] = None,
-) -> dict[str, Any]:
+) -> PlanDiffView:
     """What changed from version ``from`` to ``to`` (default: the newest)."""
     return await protocols.diff(
         runtime.database.engine,
@@ -120,7 +134,11 @@ async def diff(
     )
 
 
-@router.get("/workspaces/{workspace}/tracking-plans/{slug}/export")
+@router.get(
+    "/workspaces/{workspace}/tracking-plans/{slug}/export",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {media: _TEXT for media in _MEDIA.values()}}},
+)
 async def export_plan(
     workspace: str,
     slug: str,
@@ -134,7 +152,11 @@ async def export_plan(
     return PlainTextResponse(text, media_type=_MEDIA[format])
 
 
-@router.get("/workspaces/{workspace}/tracking-plans/{slug}/codegen")
+@router.get(
+    "/workspaces/{workspace}/tracking-plans/{slug}/codegen",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": _TEXT}}},
+)
 async def codegen(
     workspace: str,
     slug: str,
@@ -160,12 +182,12 @@ class ConnectIn(BaseModel):
 
 
 @router.get("/workspaces/{workspace}/tracking-plan-sources")
-async def list_connections(workspace: str, runtime: Admin) -> list[dict[str, Any]]:
+async def list_connections(workspace: str, runtime: Admin) -> list[ConnectionView]:
     return await protocols.list_connections(runtime.database.engine, workspace=workspace)
 
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
-async def get_connection(workspace: str, source_id: Id, runtime: Admin) -> dict[str, Any]:
+async def get_connection(workspace: str, source_id: SourceId, runtime: Admin) -> ConnectionView:
     found = await protocols.list_connections(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -173,7 +195,9 @@ async def get_connection(workspace: str, source_id: Id, runtime: Admin) -> dict[
 
 
 @router.put("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
-async def connect(workspace: str, source_id: Id, body: ConnectIn, runtime: Admin) -> dict[str, Any]:
+async def connect(
+    workspace: str, source_id: SourceId, body: ConnectIn, runtime: Admin
+) -> ConnectionView:
     """Validate the source's messages against a plan with these settings."""
     return await protocols.connect_source(
         runtime.database.engine,
@@ -185,7 +209,7 @@ async def connect(workspace: str, source_id: Id, body: ConnectIn, runtime: Admin
 
 
 @router.delete("/workspaces/{workspace}/sources/{source_id}/tracking-plan", status_code=204)
-async def disconnect(workspace: str, source_id: Id, runtime: Admin) -> None:
+async def disconnect(workspace: str, source_id: SourceId, runtime: Admin) -> None:
     await protocols.disconnect_source(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -202,7 +226,7 @@ async def violations(
     until: Moment | None = None,
     interval: Literal["minute", "hour", "day"] = "hour",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> ViolationsView:
     """Violations per kind (source, event, type, path) with counts and samples, and counts
     per ``interval`` (default window: the last 24 hours)."""
     return await protocols.violations(
@@ -227,7 +251,7 @@ async def quarantine(
     reason: Literal["violations", "unplanned_event"] | None = None,
     before: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
+) -> list[QuarantinedView]:
     """Blocked messages with their reasons and violations, newest first."""
     return await protocols.quarantine(
         runtime.database.engine,
@@ -250,7 +274,7 @@ class ForwardIn(ResendIn):
 
 
 @router.post("/workspaces/{workspace}/quarantine/replay")
-async def replay(workspace: str, body: ResendIn, runtime: Admin) -> dict[str, Any]:
+async def replay(workspace: str, body: ResendIn, runtime: Admin) -> ResentView:
     """Re-append quarantined messages to the pipeline (after the plan was fixed)."""
     return await protocols.replay(
         runtime.database.engine,
@@ -262,7 +286,7 @@ async def replay(workspace: str, body: ResendIn, runtime: Admin) -> dict[str, An
 
 
 @router.post("/workspaces/{workspace}/quarantine/forward")
-async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> dict[str, Any]:
+async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> ResentView:
     """Append quarantined messages under another source of the workspace."""
     return await protocols.forward(
         runtime.database.engine,
@@ -275,7 +299,9 @@ async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> dict[str, 
 
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema")
-async def observed_schema(workspace: str, source_id: Id, runtime: Admin) -> list[dict[str, Any]]:
+async def observed_schema(
+    workspace: str, source_id: SourceId, runtime: Admin
+) -> list[ObservedEventView]:
     """Every event and property path the source sent, with types, counts and last seen."""
     return await protocols.observed_schema(
         runtime.database.engine, workspace=workspace, source_id=source_id
@@ -284,8 +310,8 @@ async def observed_schema(workspace: str, source_id: Id, runtime: Admin) -> list
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema/plan")
 async def draft_plan(
-    workspace: str, source_id: Id, runtime: Admin, name: str | None = None
-) -> dict[str, Any]:
+    workspace: str, source_id: SourceId, runtime: Admin, name: str | None = None
+) -> DocumentView:
     """A plan document drafted from the observed schema (not stored: POST it to create it)."""
     return await protocols.draft_plan(
         runtime.database.engine, workspace=workspace, source_id=source_id, name=name

@@ -1,23 +1,18 @@
-"""Management API: workspaces and sources."""
+"""Management API: workspaces (global) and each workspace's sources."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-import msgspec
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from headwater import workspaces
-from headwater.api.auth import admin
-from headwater.api.params import Id
-from headwater.runtime import Runtime
-from headwater.workspaces import SourceKind
+from headwater.api.scope import SCOPED, UNSCOPED, WORKSPACE, Admin, SourceId
+from headwater.workspaces import SourceKind, SourceView, WorkspaceView, source_view, workspace_view
 
-__all__ = ["router"]
+__all__ = ["router", "sources"]
 
-router = APIRouter(tags=["sources"])
-Admin = Annotated[Runtime, Depends(admin)]
+router = APIRouter(tags=["sources"], dependencies=UNSCOPED)
+sources = APIRouter(prefix=WORKSPACE + "/sources", tags=["sources"], dependencies=SCOPED)
 
 
 class WorkspaceIn(BaseModel):
@@ -27,7 +22,6 @@ class WorkspaceIn(BaseModel):
 
 class SourceIn(BaseModel):
     name: str
-    workspace: str = "default"
     write_key: str | None = Field(default=None, description="generated when omitted")
     kind: SourceKind = Field(
         default="server", description="client: context.ip is filled from the connection"
@@ -42,50 +36,48 @@ class SourcePatch(BaseModel):
     enabled: bool | None = None
 
 
-def _plain(value: Any) -> Any:
-    return msgspec.to_builtins(value)
-
-
 @router.get("/workspaces")
-async def list_workspaces(runtime: Admin) -> list[dict[str, Any]]:
-    return _plain(await workspaces.list_workspaces(runtime.database.engine))  # type: ignore[no-any-return]
+async def list_workspaces(runtime: Admin) -> list[WorkspaceView]:
+    return [workspace_view(w) for w in await workspaces.list_workspaces(runtime.database.engine)]
 
 
 @router.post("/workspaces", status_code=201)
-async def create_workspace(body: WorkspaceIn, runtime: Admin) -> dict[str, Any]:
+async def create_workspace(body: WorkspaceIn, runtime: Admin) -> WorkspaceView:
     created = await workspaces.create_workspace(
         runtime.database.engine, slug=body.slug, name=body.name
     )
-    return _plain(created)  # type: ignore[no-any-return]
+    return workspace_view(created)
 
 
-@router.get("/sources")
-async def list_sources(runtime: Admin, workspace: str | None = None) -> list[dict[str, Any]]:
-    return _plain(await workspaces.list_sources(runtime.database.engine, workspace=workspace))  # type: ignore[no-any-return]
+@sources.get("")
+async def list_sources(workspace: str, runtime: Admin) -> list[SourceView]:
+    """The workspace's sources, with their write keys."""
+    found = await workspaces.list_sources(runtime.database.engine, workspace=workspace)
+    return [source_view(source) for source in found]
 
 
-@router.post("/sources", status_code=201)
-async def create_source(body: SourceIn, runtime: Admin) -> dict[str, Any]:
+@sources.post("", status_code=201)
+async def create_source(workspace: str, body: SourceIn, runtime: Admin) -> SourceView:
     source = await workspaces.create_source(
         runtime.database.engine,
         name=body.name,
-        workspace=body.workspace,
+        workspace=workspace,
         write_key=body.write_key,
         kind=body.kind,
         strict=body.strict,
     )
-    return _plain(source)  # type: ignore[no-any-return]
+    return source_view(source)
 
 
-@router.get("/sources/{source_id}")
-async def get_source(source_id: Id, runtime: Admin) -> dict[str, Any]:
-    return _plain(await workspaces.get_source(runtime.database.engine, source_id))  # type: ignore[no-any-return]
+@sources.get("/{source_id}")
+async def get_source(source_id: SourceId, runtime: Admin) -> SourceView:
+    return source_view(await workspaces.get_source(runtime.database.engine, source_id))
 
 
-@router.patch("/sources/{source_id}")
-async def update_source(source_id: Id, body: SourcePatch, runtime: Admin) -> dict[str, Any]:
+@sources.patch("/{source_id}")
+async def update_source(source_id: SourceId, body: SourcePatch, runtime: Admin) -> SourceView:
     source = await workspaces.update_source(
         runtime.database.engine, source_id, **body.model_dump(exclude_none=True)
     )
     runtime.collector.keys.forget()
-    return _plain(source)  # type: ignore[no-any-return]
+    return source_view(source)

@@ -21,10 +21,32 @@ from headwater.audiences.service import (
 from headwater.audiences.stage import AudienceStage
 from headwater.audiences.values import decode as decode_json
 from headwater.audiences.values import encode as encode_json
+from headwater.audiences.views import (
+    ChangesPage,
+    ChangeView,
+    ComputationDeletedView,
+    ComputationView,
+    MembershipsView,
+    MembersPage,
+    MemberView,
+    PreviewView,
+    RecomputedView,
+    RecomputeStepView,
+)
 
 __all__ = [
     "AudienceStage",
+    "ChangeView",
+    "ChangesPage",
+    "ComputationDeletedView",
+    "ComputationView",
     "Enqueue",
+    "MemberView",
+    "MembersPage",
+    "MembershipsView",
+    "PreviewView",
+    "RecomputeStepView",
+    "RecomputedView",
     "Relay",
     "Scheduler",
     "changes",

@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import msgspec
@@ -31,6 +31,19 @@ from headwater.audiences import reads, store
 from headwater.audiences.catalog import Catalog, Parsed, is_realtime, parse
 from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, DefinitionError
 from headwater.audiences.sql import Query, audience_query, trait_query
+from headwater.audiences.views import (
+    ChangesPage,
+    ChangeView,
+    ComputationDeletedView,
+    ComputationView,
+    MembershipsView,
+    MembersPage,
+    MemberView,
+    PreviewView,
+    ProfileValueView,
+    RecomputedView,
+    RecomputeStepView,
+)
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.profiles import lookups
 from headwater.storage import begin
@@ -70,10 +83,10 @@ async def _in_workspace(
         yield driver, await workspaces.workspace_id(connection, slug)
 
 
-def _public(c: store.Computation) -> dict[str, Any]:
+def _public(c: store.Computation) -> ComputationView:
     body = msgspec.structs.asdict(c)
     body.pop("workspace_id")
-    return body
+    return cast(ComputationView, body)
 
 
 def _parsed(kind: str, definition: Any) -> Any:
@@ -112,7 +125,7 @@ async def create(
     subject: str = "user",
     destinations: list[int] | None = None,
     enabled: bool = True,
-) -> dict[str, Any]:
+) -> ComputationView:
     """A new audience or computed trait; keys are unique across both (both become traits)."""
     if not _KEY.match(key):
         raise BadRequest("invalid_key", "a key is lower case letters, digits and _ (snake_case)")
@@ -143,7 +156,7 @@ async def create(
 
 async def update(
     engine: AsyncEngine, *, workspace: str, kind: str, key: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> ComputationView:
     """Change name, description, definition, destinations or enabled (key and subject stay)."""
     async with _in_workspace(engine, workspace) as (driver, ws):
         current = await _one(driver, ws, kind, key)
@@ -159,7 +172,9 @@ async def update(
         return _public(await store.update(driver, current))
 
 
-async def delete(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> dict[str, Any]:
+async def delete(
+    engine: AsyncEngine, *, workspace: str, kind: str, key: str
+) -> ComputationDeletedView:
     """Remove it; members exit (cause ``deleted``). Audiences naming it must change first."""
     async with _in_workspace(engine, workspace) as (driver, ws):
         current = await _one(driver, ws, kind, key)
@@ -171,7 +186,7 @@ async def delete(engine: AsyncEngine, *, workspace: str, kind: str, key: str) ->
     return {"key": key, "deleted": True, "exited": exited}
 
 
-async def get(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> dict[str, Any]:
+async def get(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> ComputationView:
     async with _in_workspace(engine, workspace) as (driver, ws):
         found = await _one(driver, ws, kind, key)
         count = await driver.fetchval(
@@ -180,7 +195,9 @@ async def get(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> di
     return {**_public(found), "size": count}
 
 
-async def list_computations(engine: AsyncEngine, *, workspace: str, kind: str) -> list[Any]:
+async def list_computations(
+    engine: AsyncEngine, *, workspace: str, kind: str
+) -> list[ComputationView]:
     """Every audience (or computed trait) of the workspace, by key, with its size."""
     async with _in_workspace(engine, workspace) as (driver, ws):
         found = await store.computations(driver, ws, kind=kind)
@@ -213,7 +230,7 @@ async def preview(
     definition: Any,
     subject: str = "user",
     sample: int = 20,
-) -> dict[str, Any]:
+) -> PreviewView:
     """What a definition would select now, without saving it: the size (exact: the same
     query as the recompute) and a sample of members with their values."""
     parsed = _parsed(kind, definition)
@@ -243,7 +260,7 @@ async def _recompute_one(
     now: datetime,
     cause: str,
     interval: timedelta,
-) -> dict[str, Any]:
+) -> RecomputedView:
     """Recompute one computation in its own transaction, under its exclusive lock (the
     real-time stage waits for it, so neither overwrites the other's newer result)."""
     started = time.perf_counter()
@@ -279,7 +296,7 @@ async def recompute(
     now: datetime | None = None,
     interval: timedelta = timedelta(minutes=15),
     parallel: int = 2,
-) -> list[dict[str, Any]]:
+) -> list[RecomputedView]:
     """Recompute one computation, or every one of the workspace, each in its own
     transaction; cause ``recompute``. Computed traits go first, then audiences after those
     they name; up to ``parallel`` independent ones run at once."""
@@ -293,19 +310,19 @@ async def recompute(
     at = now or datetime.now(UTC)
     slots = asyncio.Semaphore(max(1, parallel))
 
-    async def one(parsed: Parsed) -> dict[str, Any]:
+    async def one(parsed: Parsed) -> RecomputedView:
         async with slots:
             return await _recompute_one(
                 engine, parsed.id, now=at, cause="recompute", interval=interval
             )
 
-    done: list[dict[str, Any]] = []
+    done: list[RecomputedView] = []
     for batch in rounds:
         done += await asyncio.gather(*(one(p) for p in batch))
     return done
 
 
-async def recompute_order(engine: AsyncEngine, *, workspace: str) -> list[list[dict[str, str]]]:
+async def recompute_order(engine: AsyncEngine, *, workspace: str) -> list[list[RecomputeStepView]]:
     """The rounds :func:`recompute` runs in, as ``{"key", "kind"}``: a client that recomputes
     one key at a time in this order (to show progress) gets what recomputing all does."""
     async with _in_workspace(engine, workspace) as (driver, ws):
@@ -318,10 +335,10 @@ async def recompute_order(engine: AsyncEngine, *, workspace: str) -> list[list[d
 
 async def recompute_due(
     engine: AsyncEngine, *, interval: timedelta, now: datetime | None = None
-) -> list[dict[str, Any]]:
+) -> list[RecomputedView]:
     """Recompute every computation whose time has come (cause ``schedule``); several
     processes share the work, each computation claimed with ``SKIP LOCKED``."""
-    done: list[dict[str, Any]] = []
+    done: list[RecomputedView] = []
     while True:
         at = now or datetime.now(UTC)
         async with _transaction(engine) as driver:
@@ -344,13 +361,13 @@ async def members(
     key: str,
     cursor: str | None = None,
     limit: int = 100,
-) -> dict[str, Any]:
+) -> MembersPage:
     """A page of members (or values) in profile id order; ``next_cursor`` is null at the end."""
     async with _in_workspace(engine, workspace) as (driver, ws):
         found = await _one(driver, ws, kind, key)
         rows = await reads.members(driver, found.id, after=cursor, limit=limit)
     return {
-        "data": rows,
+        "data": cast(list[MemberView], rows),
         "next_cursor": rows[-1]["profile_id"] if len(rows) == limit else None,
     }
 
@@ -363,12 +380,13 @@ async def changes(
     key: str,
     before: int | None = None,
     limit: int = 100,
-) -> dict[str, Any]:
+) -> ChangesPage:
     """The computation's changes, newest first; ``next_cursor`` goes back as ``before``."""
     async with _in_workspace(engine, workspace) as (driver, ws):
         found = await _one(driver, ws, kind, key)
         rows = await reads.history(driver, computation_id=found.id, before=before, limit=limit)
-    return {"data": rows, "next_cursor": rows[-1]["id"] if len(rows) == limit else None}
+    found_changes = cast(list[ChangeView], rows)
+    return {"data": found_changes, "next_cursor": rows[-1]["id"] if len(rows) == limit else None}
 
 
 async def memberships(
@@ -378,7 +396,7 @@ async def memberships(
     profile_id: str,
     before: int | None = None,
     limit: int = 100,
-) -> dict[str, Any]:
+) -> MembershipsView:
     """A profile's audiences, computed-trait values and history of changes (newest first).
 
     A merged-away profile id answers for the profile it was merged into."""
@@ -391,8 +409,8 @@ async def memberships(
     return {
         "profile_id": live,
         "requested_id": profile_id,
-        "audiences": [v for v in values if v["kind"] == "audience"],
+        "audiences": cast(list[ProfileValueView], [v for v in values if v["kind"] == "audience"]),
         "traits": {v["key"]: v["value"] for v in values if v["kind"] == "trait"},
-        "history": changes,
+        "history": cast(list[ChangeView], changes),
         "next_cursor": changes[-1]["id"] if len(changes) == limit else None,
     }

@@ -21,6 +21,7 @@ sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=
 events_app = typer.Typer(help="Stored events.", no_args_is_help=True)
 identity_app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 
+_JSON = {"content-type": "application/json"}
 _SOURCE_COLUMNS = ["id", "workspace", "name", "kind", "strict", "enabled", "write_key"]
 _EVENT_COLUMNS = [
     "offset",
@@ -45,25 +46,46 @@ def sources_create(
     json_out: Json = False,
 ) -> None:
     """Create a source and print it, with its write key."""
-    body = {
-        "name": name,
-        "workspace": workspace,
-        "write_key": write_key,
-        "kind": kind,
-        "strict": strict,
-    }
+    body = {"name": name, "write_key": write_key, "kind": kind, "strict": strict}
     with remote(url=url, token=token, json_out=json_out) as api:
-        show(api.post("/api/v1/sources", body), json_out=json_out)
+        show(api.post(f"{_scope(workspace)}/sources", body), json_out=json_out)
 
 
 @sources_app.command("list")
 def sources_list(
     workspace: str | None = None, url: Url = None, token: Token = None, json_out: Json = False
 ) -> None:
-    """Every source, with its write key."""
+    """Every source (of every workspace unless --workspace), with its write key."""
     with remote(url=url, token=token, json_out=json_out) as api:
-        found = api.get("/api/v1/sources", workspace=workspace)
+        found = [s for w in _workspaces(api, workspace) for s in api.get(f"{_scope(w)}/sources")]
     show(found, json_out=json_out, columns=_SOURCE_COLUMNS)
+
+
+def _scope(workspace: str) -> str:
+    """The path of a workspace's resources in the management API."""
+    return f"/api/v1/workspaces/{segment(workspace)}"
+
+
+def _workspaces(api: Api, workspace: str | None) -> list[str]:
+    """``[workspace]``, or every workspace's slug when None."""
+    if workspace is not None:
+        return [workspace]
+    return [found["slug"] for found in api.get("/api/v1/workspaces")]
+
+
+def _source_path(api: Api, source: int, workspace: str | None) -> str:
+    """The path of source ``source`` in ``workspace`` (default: the one it is in)."""
+    return f"{_scope(workspace or _source_workspace(api, source))}/sources/{source}"
+
+
+def _source_workspace(api: Api, source: int) -> str:
+    """The workspace source ``source`` is in: the API nests sources under their workspace,
+    while these commands take a source id alone. An unknown source gives ``default``, where
+    the API answers its 404."""
+    for workspace in _workspaces(api, None):
+        if any(found["id"] == source for found in api.get(f"{_scope(workspace)}/sources")):
+            return workspace
+    return "default"
 
 
 @events_app.command("get")
@@ -76,17 +98,22 @@ def events_get(
 ) -> None:
     """The stored event with MESSAGE_ID."""
     with remote(url=url, token=token, json_out=json_out) as api:
-        found = api.get(f"/api/v1/events/{segment(message_id)}", workspace=workspace)
+        found = api.get(f"{_scope(workspace)}/events/{segment(message_id)}")
     show(found, json_out=json_out)
 
 
 @events_app.command("latest")
 def events_latest(
-    source: int, limit: int = 20, url: Url = None, token: Token = None, json_out: Json = False
+    source: int,
+    limit: int = 20,
+    workspace: Annotated[str | None, typer.Option(help="the source's (default: found)")] = None,
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
 ) -> None:
     """A source's newest events, newest first."""
     with remote(url=url, token=token, json_out=json_out) as api:
-        found = api.get(f"/api/v1/sources/{source}/events", limit=limit)
+        found = api.get(f"{_source_path(api, source, workspace)}/events", limit=limit)
     show(found, json_out=json_out, columns=_EVENT_COLUMNS)
 
 
@@ -97,6 +124,7 @@ def events_tail(
         int | None, typer.Option(help="start after this offset (default: now)")
     ] = None,
     count: Annotated[int | None, typer.Option(help="stop after this many events")] = None,
+    workspace: Annotated[str | None, typer.Option(help="the source's (default: found)")] = None,
     url: Url = None,
     token: Token = None,
     json_out: Json = False,
@@ -107,7 +135,7 @@ def events_tail(
         contextlib.suppress(KeyboardInterrupt),
         remote(url=url, token=token, json_out=json_out) as api,
     ):
-        for event in _feed(api, source, after):
+        for event in _feed(api, _source_path(api, source, workspace), after):
             if json_out:
                 sys.stdout.write(json.dumps(event) + "\n")
             else:
@@ -119,10 +147,11 @@ def events_tail(
                 return
 
 
-def _feed(api: Api, source: int, after: int | None) -> Iterator[dict[str, Any]]:
-    """The events of the live feed (server-sent events), as they come."""
+def _feed(api: Api, source: str, after: int | None) -> Iterator[dict[str, Any]]:
+    """The events of the live feed of the source at path ``source`` (server-sent events), as
+    they come."""
     params = {"after": after} if after is not None else {}
-    path = f"/api/v1/sources/{source}/live"
+    path = f"{source}/live"
     with api.client.stream("GET", path, params=params, timeout=None) as response:
         if response.status_code >= 400:
             response.read()
@@ -144,9 +173,15 @@ def events_rejections(
     token: Token = None,
     json_out: Json = False,
 ) -> None:
-    """Rejected messages with their reasons, newest first."""
+    """Rejected messages with their reasons, newest first (of every workspace unless
+    --workspace or --source)."""
     with remote(url=url, token=token, json_out=json_out) as api:
-        found = api.get("/api/v1/rejections", source=source, workspace=workspace, limit=limit)
+        found = [
+            rejection
+            for w in _workspaces_of(api, workspace, source)
+            for rejection in api.get(f"{_scope(w)}/rejections", source=source, limit=limit)
+        ]
+    found = sorted(found, key=lambda rejection: -int(rejection["id"]))[:limit]
     show(
         found,
         json_out=json_out,
@@ -166,18 +201,29 @@ def events_stats(
     token: Token = None,
     json_out: Json = False,
 ) -> None:
-    """Accepted, duplicate and rejected counts over time."""
+    """Accepted, duplicate and rejected counts over time (of every workspace unless
+    --workspace or --source)."""
     with remote(url=url, token=token, json_out=json_out) as api:
-        found = api.get(
-            "/api/v1/stats",
-            source=source,
-            workspace=workspace,
-            since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None,
-            interval=interval,
-            by=by,
-        )
+        found = [
+            count
+            for w in _workspaces_of(api, workspace, source)
+            for count in api.get(
+                f"{_scope(w)}/stats",
+                source=source,
+                since=since.isoformat() if since else None,
+                until=until.isoformat() if until else None,
+                interval=interval,
+                by=by,
+            )
+        ]
     show(found, json_out=json_out)
+
+
+def _workspaces_of(api: Api, workspace: str | None, source: int | None) -> list[str]:
+    """The workspaces to read: ``workspace``; else the source's; else all of them."""
+    if workspace is None and source is not None:
+        return [_source_workspace(api, source)]
+    return _workspaces(api, workspace)
 
 
 @identity_app.command("rules")
@@ -195,8 +241,8 @@ def identity_rules(
 
     The processor rereads rules every 5 s, so a change applies to events processed from then on.
     """
-    path = f"/api/v1/workspaces/{segment(workspace)}/identity-rules"
+    path = f"{_scope(workspace)}/identity-rules"
     raw = None if set_file is None else read_input(set_file)
     with remote(url=url, token=token, json_out=json_out) as api:
-        found = api.get(path) if raw is None else api.call("PUT", path, content=raw)
+        found = api.get(path) if raw is None else api.call("PUT", path, content=raw, headers=_JSON)
     show(found, json_out=json_out)

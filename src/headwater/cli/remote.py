@@ -12,7 +12,7 @@ Nothing here opens a database or creates files: without a token the command stop
 message saying how to give one.
 
 >>> with remote(url=None, token=None, json_out=False) as api:
-...     api.get("/api/v1/sources")
+...     api.get("/api/v1/workspaces")
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ per event scores 0.33 even if nothing is lost.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,9 +22,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from headwater.connectors import lookup
 from headwater.delivery import store
 from headwater.delivery.queue import LATENCY_BOUNDS_MS
-from headwater.destinations import Destination, Redactor, connector_config, find, load_box
+from headwater.destinations import (
+    AlertState,
+    AlertView,
+    DeadLetterView,
+    DeliveryErrorView,
+    Destination,
+    DestinationHealthView,
+    Redactor,
+    StatsBucketView,
+    StatsView,
+    connector_config,
+    find,
+    load_box,
+)
 from headwater.errors import BadRequest, HeadwaterError
 from headwater.settings import Settings
+from headwater.spec import format_timestamp
 
 __all__ = ["dead_letters", "errors", "health", "health_of", "percentile", "stats"]
 
@@ -71,7 +85,7 @@ async def stats(
     since: datetime | None = None,
     until: datetime | None = None,
     interval: Interval = "hour",
-) -> dict[str, Any]:
+) -> StatsView:
     """Counts and p50/p95 received-to-delivered latency per interval (default: last 24 h)."""
     if interval not in ("minute", "hour", "day"):
         raise BadRequest("invalid_interval", "interval is minute, hour or day")
@@ -82,25 +96,20 @@ async def stats(
         rows = await store.stats(
             connection, destination_id, since=since, until=until, interval=interval
         )
-    series = []
+    series: list[StatsBucketView] = []
     for row in rows:
         histogram = _summed(list(row.latency))
         series.append(
             {
-                "at": row.at.isoformat(),
-                **{
-                    name: int(getattr(row, name))
-                    for name in (
-                        "enqueued",
-                        "delivered",
-                        "retried",
-                        "failed",
-                        "dead_lettered",
-                        "skipped_integrations",
-                        "skipped_consent",
-                        "skipped_filters",
-                    )
-                },
+                "at": format_timestamp(row.at),
+                "enqueued": int(row.enqueued),
+                "delivered": int(row.delivered),
+                "retried": int(row.retried),
+                "failed": int(row.failed),
+                "dead_lettered": int(row.dead_lettered),
+                "skipped_integrations": int(row.skipped_integrations),
+                "skipped_consent": int(row.skipped_consent),
+                "skipped_filters": int(row.skipped_filters),
                 "p50_ms": percentile(histogram, 0.5),
                 "p95_ms": percentile(histogram, 0.95),
             }
@@ -108,7 +117,7 @@ async def stats(
     return {"destination": destination_id, "interval": interval, "series": series}
 
 
-async def health_of(connection: AsyncConnection, destination: Destination) -> dict[str, Any]:
+async def health_of(connection: AsyncConnection, destination: Destination) -> AlertView:
     """Success ratio and alert state over the destination's alert window."""
     options = destination.delivery_options()
     row = (
@@ -124,7 +133,9 @@ async def health_of(connection: AsyncConnection, destination: Destination) -> di
     ).one()
     attempts = int(row.delivered + row.retried + row.failed)
     ratio = row.delivered / attempts if attempts else None
-    state = "no_data" if ratio is None else "alerting" if ratio < options.alert_below else "ok"
+    state: AlertState = (
+        "no_data" if ratio is None else "alerting" if ratio < options.alert_below else "ok"
+    )
     return {
         "state": state,
         "success_ratio": None if ratio is None else float(ratio),
@@ -134,14 +145,15 @@ async def health_of(connection: AsyncConnection, destination: Destination) -> di
     }
 
 
-async def health(engine: AsyncEngine, *, workspace: str, destination_id: int) -> dict[str, Any]:
+async def health(
+    engine: AsyncEngine, *, workspace: str, destination_id: int
+) -> DestinationHealthView:
     """Alert state, success ratio, and the queue: pending, retrying, oldest event's age."""
     async with engine.connect() as connection:
         destination = await find(connection, workspace, destination_id)
-        found = await health_of(connection, destination)
-        found["queue"] = await store.queue_depth(connection, destination_id)
-        found["enabled"] = destination.enabled
-    return found
+        alert = await health_of(connection, destination)
+        queue = await store.queue_depth(connection, destination_id)
+    return {**alert, "queue": queue, "enabled": destination.enabled}
 
 
 async def errors(
@@ -151,7 +163,7 @@ async def errors(
     destination_id: int,
     limit: int = 20,
     settings: Settings | None = None,
-) -> list[dict[str, Any]]:
+) -> list[DeliveryErrorView]:
     """The newest failed sends, newest first, each with its request and response.
 
     Stored masked; with ``settings`` (to open the config's secrets) masked again as read, so
@@ -171,7 +183,7 @@ async def dead_letters(
     limit: int = 50,
     before: int | None = None,
     settings: Settings | None = None,
-) -> list[dict[str, Any]]:
+) -> list[DeadLetterView]:
     """Dead letters, newest first (page with ``before`` = the last id seen); their error and
     exchange masked as in :func:`errors`, their payload (the event) as it is."""
     async with engine.connect() as connection:
@@ -181,7 +193,9 @@ async def dead_letters(
         )
         redactor = await _redactor(connection, settings, destination)
     return [
-        {**item, **redactor.stored({k: item[k] for k in ("error", "exchange")})}
+        cast(
+            DeadLetterView, {**item, **redactor.stored({k: item[k] for k in ("error", "exchange")})}
+        )
         for item in map(_iso, found)
     ]
 
@@ -208,7 +222,7 @@ def _limit(limit: int) -> int:
 
 
 def _iso(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in item.items()}
+    return {k: format_timestamp(v) if isinstance(v, datetime) else v for k, v in item.items()}
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Row, text
 
+from headwater.destinations import QueueView
 from headwater.storage import Transaction
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-async def queue_depth(connection: Transaction, destination_id: int) -> dict[str, Any]:
+async def queue_depth(connection: Transaction, destination_id: int) -> QueueView:
     """Undelivered rows: pending (not failed yet: waiting, or on its first attempt),
     retrying (an attempt failed; waiting for the next), oldest's age. ``attempts`` counts
     claims, so a row in flight for the first time is pending, not retrying."""

@@ -22,8 +22,15 @@ from headwater.destinations import store
 from headwater.destinations.model import DeliveryOptions, Destination, FilterList
 from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
+from headwater.destinations.views import (
+    DestinationDeletedView,
+    DestinationView,
+    KindView,
+    TestSendView,
+)
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
+from headwater.spec import format_timestamp
 from headwater.workspaces import check_name
 
 __all__ = [
@@ -55,7 +62,7 @@ SAMPLE_EVENT: dict[str, Any] = {
 }
 
 
-def kinds() -> list[dict[str, Any]]:
+def kinds() -> list[KindView]:
     """Every connector: its kind, batch size, default consent categories and config schema."""
     return [
         {
@@ -78,7 +85,7 @@ def shown_config(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def view(destination: Destination, workspace: str) -> dict[str, Any]:
+def view(destination: Destination, workspace: str) -> DestinationView:
     """A destination as the API shows it: secrets as ``{"set": true}``, URLs masked."""
     return {
         "id": destination.id,
@@ -91,8 +98,8 @@ def view(destination: Destination, workspace: str) -> dict[str, Any]:
         "categories": destination.categories,
         "delivery": destination.delivery_options().model_dump(),
         "enabled": destination.enabled,
-        "created_at": destination.created_at.isoformat(),
-        "updated_at": destination.updated_at.isoformat(),
+        "created_at": format_timestamp(destination.created_at),
+        "updated_at": format_timestamp(destination.updated_at),
     }
 
 
@@ -207,7 +214,7 @@ async def create_destination(
     categories: list[str] | None = None,
     delivery: dict[str, Any] | None = None,
     enabled: bool = True,
-) -> dict[str, Any]:
+) -> DestinationView:
     """Create a destination; answer its view. 400 for a bad name, kind, config or filter;
     404 for a source that is not the workspace's."""
     check_name(name, what="a destination")
@@ -242,7 +249,7 @@ async def update_destination(
     workspace: str,
     destination_id: int,
     changes: dict[str, Any],
-) -> dict[str, Any]:
+) -> DestinationView:
     """Apply ``changes`` (name, config, sources, filters, categories, delivery, enabled).
 
     ``config`` is merged into the stored one key by key: a secret left out (or sent back as
@@ -311,7 +318,7 @@ async def _merged_config(
     return box.seal(_validated_config(connector, merged), secrets)
 
 
-async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[dict[str, Any]]:
+async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[DestinationView]:
     async with engine.connect() as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         found = await store.destinations(connection, workspace_id=workspace_id)
@@ -320,14 +327,14 @@ async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[dict
 
 async def get_destination(
     engine: AsyncEngine, *, workspace: str, destination_id: int
-) -> dict[str, Any]:
+) -> DestinationView:
     async with engine.connect() as connection:
         return view(await find(connection, workspace, destination_id), workspace)
 
 
 async def delete_destination(
     engine: AsyncEngine, *, workspace: str, destination_id: int
-) -> dict[str, Any]:
+) -> DestinationDeletedView:
     """Delete a disabled destination (409 while enabled), with its undelivered events: the
     answer says how many were dropped."""
     async with engine.begin() as connection:
@@ -346,7 +353,7 @@ async def send_test(
     destination_id: int,
     event: dict[str, Any] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> dict[str, Any]:
+) -> TestSendView:
     """Send one event (a sample unless given) now, outside the queue; answer the outcome with
     the request and response. Nothing is retried or counted."""
     async with engine.begin() as connection:

@@ -2,5 +2,14 @@
 failures set aside when a stage fails on one event alone."""
 
 from headwater.pipeline.processor import CONSUMER, Processor, Stage, StageFailed, list_failures
+from headwater.pipeline.views import FailureView, ReplayedFailuresView
 
-__all__ = ["CONSUMER", "Processor", "Stage", "StageFailed", "list_failures"]
+__all__ = [
+    "CONSUMER",
+    "FailureView",
+    "Processor",
+    "ReplayedFailuresView",
+    "Stage",
+    "StageFailed",
+    "list_failures",
+]

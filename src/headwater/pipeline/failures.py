@@ -12,12 +12,13 @@ never commit.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import text
 
 from headwater.log.base import LogEntry
+from headwater.pipeline.views import FailureView
 from headwater.spec import format_timestamp
 from headwater.storage import Transaction
 
@@ -52,12 +53,12 @@ class Failure(msgspec.Struct, frozen=True):
     failed_at: datetime
     resolved_at: datetime | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> FailureView:
         out = msgspec.structs.asdict(self)
         for key in ("first_failed_at", "failed_at", "resolved_at"):
             value = out[key]
             out[key] = None if value is None else format_timestamp(value)
-        return out
+        return cast(FailureView, out)
 
 
 _COLUMNS = (

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,6 +34,7 @@ from headwater.audiences import AudienceStage
 from headwater.batch import Batch
 from headwater.log import Consumer, EventLog, LogEntry, is_transient
 from headwater.pipeline import failures
+from headwater.pipeline.views import FailureView, ReplayedFailuresView
 from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.routing import RoutingStage
@@ -158,7 +159,7 @@ class Processor:
         await failures.record(connection, entry, stage, reason)
         self._failures.labels(stage).inc()
 
-    async def replay(self, *, workspace: str, ids: list[int] | None = None) -> dict[str, Any]:
+    async def replay(self, *, workspace: str, ids: list[int] | None = None) -> ReplayedFailuresView:
         """Run a workspace's open failures (``ids``, or all) through the stages again, one by
         one, each in a transaction of its own: a failure that passes is ``resolved``, one
         that fails again stays ``open`` with the new stage and reason. Idempotent: only open
@@ -169,7 +170,7 @@ class Processor:
         async with self._engine.connect() as connection:
             workspace_id = await workspaces.workspace_id(connection, workspace)
             found = await failures.find(connection, workspace_id, ids)
-        outcome: dict[str, list[dict[str, Any]]] = {"resolved": [], "failed": []}
+        outcome: dict[str, list[FailureView]] = {"resolved": [], "failed": []}
         stages = (
             self.stages if self._given_stages else _default_stages(self._settings, self.metrics)
         )
@@ -179,7 +180,8 @@ class Processor:
                 outcome["resolved" if again.status == "resolved" else "failed"].append(
                     again.to_json()
                 )
-        return {"replayed": sum(len(v) for v in outcome.values()), **outcome}
+        replayed = sum(len(v) for v in outcome.values())
+        return {"replayed": replayed, "resolved": outcome["resolved"], "failed": outcome["failed"]}
 
     async def _replay_one(
         self, stages: list[Stage], workspace_id: int, failure_id: int
@@ -228,7 +230,7 @@ async def list_failures(
     status: str | None = "open",
     before: int | None = None,
     limit: int = 50,
-) -> list[dict[str, Any]]:
+) -> list[FailureView]:
     """A workspace's processing failures, newest first (page with ``before``, an id);
     ``status`` None: all. 404 for an unknown workspace."""
     async with engine.connect() as connection:

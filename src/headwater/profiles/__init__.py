@@ -17,11 +17,29 @@ from headwater.profiles.service import (
     traits,
 )
 from headwater.profiles.stage import ProfileStage
+from headwater.profiles.views import (
+    EventsPage,
+    ExternalIdsPage,
+    IdentityRulesView,
+    LinksPage,
+    MetadataView,
+    ProfileDetailView,
+    ProfileRefView,
+    TraitsPage,
+)
 
 __all__ = [
     "Collection",
     "ComputedTraits",
+    "EventsPage",
+    "ExternalIdsPage",
+    "IdentityRulesView",
+    "LinksPage",
+    "MetadataView",
+    "ProfileDetailView",
+    "ProfileRefView",
     "ProfileStage",
+    "TraitsPage",
     "detail",
     "events",
     "external_ids",

@@ -13,7 +13,7 @@ workspace's rules for 5 seconds, so a change applies to events processed within 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import text
@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater import workspaces
 from headwater.errors import BadRequest
 from headwater.identity import Rules
+from headwater.profiles.views import IdentityRulesView
 
 __all__ = ["get_rules", "set_rules"]
 
 
-async def get_rules(engine: AsyncEngine, *, workspace: str) -> dict[str, Any]:
+async def get_rules(engine: AsyncEngine, *, workspace: str) -> IdentityRulesView:
     """The workspace's stored rules as a dict, or the defaults when none are stored."""
     async with engine.connect() as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
@@ -34,10 +35,10 @@ async def get_rules(engine: AsyncEngine, *, workspace: str) -> dict[str, Any]:
             text("SELECT rules FROM identity_rules WHERE workspace_id = :w"), {"w": workspace_id}
         )
     rules = Rules.from_dict(stored) if stored else Rules.default()
-    return rules.to_dict()
+    return cast(IdentityRulesView, rules.to_dict())
 
 
-async def set_rules(engine: AsyncEngine, *, workspace: str, rules: Any) -> dict[str, Any]:
+async def set_rules(engine: AsyncEngine, *, workspace: str, rules: Any) -> IdentityRulesView:
     """Validate ``rules`` and store them; return them in full. Raises :class:`BadRequest`
     (``invalid_rules``) with the reason on invalid rules.
 
@@ -60,7 +61,7 @@ async def set_rules(engine: AsyncEngine, *, workspace: str, rules: Any) -> dict[
             ),
             {"w": workspace_id, "rules": msgspec.json.encode(document).decode()},
         )
-    return document
+    return cast(IdentityRulesView, document)
 
 
 def _over_defaults(rules: Any) -> Any:

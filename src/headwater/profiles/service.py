@@ -23,6 +23,17 @@ from headwater.errors import BadRequest, NotFound
 from headwater.log import Amend, EventLog
 from headwater.profiles import reads
 from headwater.profiles.timeline import timeline
+from headwater.profiles.views import (
+    CursorView,
+    EventsPage,
+    ExternalIdsPage,
+    ExternalIdView,
+    LinksPage,
+    LinkView,
+    MetadataView,
+    ProfileDetailView,
+    TraitsPage,
+)
 from headwater.spec import format_timestamp, parse_timestamp
 from headwater.storage import driver_connection
 
@@ -75,7 +86,7 @@ async def _profile(
     return row
 
 
-def _cursor(url: str, next_token: str | None) -> dict[str, Any]:
+def _cursor(url: str, next_token: str | None) -> CursorView:
     return {"url": url, "has_more": next_token is not None, "next": next_token or ""}
 
 
@@ -139,7 +150,7 @@ async def traits(
     url: str = "",
     computed: ComputedTraits | None = None,
     stored: bool = True,
-) -> dict[str, Any]:
+) -> TraitsPage:
     """A profile's traits, sorted by name, ``limit`` at a time (Segment: default 10, max 200).
 
     The traits its messages set (unless ``stored`` is false) and those ``computed`` returns,
@@ -173,7 +184,7 @@ async def events(
     limit: int = 10,
     next_token: str | None = None,
     url: str = "",
-) -> dict[str, Any]:
+) -> EventsPage:
     """A profile's events, newest first (Segment: default 10, max 100)."""
     limit = _limit(limit, 100)
     before = _event_cursor(next_token) if next_token else None
@@ -201,14 +212,14 @@ async def external_ids(
     limit: int = 25,
     next_token: str | None = None,
     url: str = "",
-) -> dict[str, Any]:
+) -> ExternalIdsPage:
     """A profile's identifiers, oldest first (Segment: default 25, max 100)."""
     limit = _limit(limit, 100)
     offset = _offset_cursor(next_token) if next_token else 0
     async with _reading(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
         rows = await reads.identifiers_of(connection, profile["id"], limit=limit + 1, offset=offset)
-    data = [
+    data: list[ExternalIdView] = [
         {
             "id": row["value"],
             "type": row["type"],
@@ -225,14 +236,14 @@ async def external_ids(
 
 async def links(
     engine: AsyncEngine, *, space: str, collection: Collection, lookup: str, url: str = ""
-) -> dict[str, Any]:
+) -> LinksPage:
     """The accounts a user belongs to, or the users of an account, with their external ids."""
     kind = _KIND[collection]
     other = "accounts" if collection == "users" else "users"
     async with _reading(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
         rows = await reads.account_links(connection, profile["id"], kind=kind)
-        data = []
+        data: list[LinkView] = []
         for row in rows:
             ids = await reads.identifiers_of(connection, row["linked_id"], limit=100, offset=0)
             data.append(
@@ -256,7 +267,7 @@ async def links(
 
 async def metadata(
     engine: AsyncEngine, *, space: str, collection: Collection, lookup: str
-) -> dict[str, Any]:
+) -> MetadataView:
     """When the profile was created and updated, and its first and last messages."""
     async with _reading(engine) as connection:
         row = await _profile(connection, space, collection, lookup)
@@ -281,7 +292,7 @@ async def detail(
     workspace: str,
     profile_id: str,
     events_limit: int = 50,
-) -> dict[str, Any]:
+) -> ProfileDetailView:
     """Everything about one profile: traits with their update times, identity graph, merge
     history, account links and the newest events (the management API's profile view)."""
     space_id = await workspace_id(engine, workspace)
@@ -310,7 +321,11 @@ async def detail(
         "first_seen": format_timestamp(row["first_ts"]),
         "last_seen": format_timestamp(row["last_ts"]),
         "traits": {
-            name: {"value": t["v"], "updated_at": t["t"], "message_id": t["m"]}
+            name: {
+                "value": t["v"],
+                "updated_at": format_timestamp(parse_timestamp(t["t"])),
+                "message_id": t["m"],
+            }
             for name, t in sorted(row["traits"].items())
         },
         "identifiers": [

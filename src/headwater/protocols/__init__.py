@@ -29,12 +29,34 @@ from headwater.protocols.service import (
     versions,
 )
 from headwater.protocols.stage import ProtocolStage
+from headwater.protocols.views import (
+    ConnectionView,
+    DocumentView,
+    ObservedEventView,
+    PlanDiffView,
+    PlanView,
+    PlanWithDocumentView,
+    QuarantinedView,
+    ResentView,
+    VersionView,
+    ViolationsView,
+)
 
 __all__ = [
+    "ConnectionView",
+    "DocumentView",
     "Enforcement",
+    "ObservedEventView",
+    "PlanDiffView",
     "PlanDocument",
     "PlanError",
+    "PlanView",
+    "PlanWithDocumentView",
     "ProtocolStage",
+    "QuarantinedView",
+    "ResentView",
+    "VersionView",
+    "ViolationsView",
     "connect_source",
     "create_plan",
     "delete_plan",

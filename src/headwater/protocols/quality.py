@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +30,13 @@ from headwater.protocols import store
 from headwater.protocols.observe import infer_plan
 from headwater.protocols.service import require_source
 from headwater.protocols.store import Interval
+from headwater.protocols.views import (
+    DocumentView,
+    ObservedEventView,
+    QuarantinedView,
+    ResentView,
+    ViolationsView,
+)
 from headwater.spec import Event, format_timestamp, parse_timestamp
 
 __all__ = ["draft_plan", "forward", "observed_schema", "quarantine", "replay", "violations"]
@@ -58,7 +65,7 @@ async def violations(
     until: datetime | None = None,
     interval: Interval = "hour",
     limit: int = 100,
-) -> dict[str, Any]:
+) -> ViolationsView:
     """Violations in ``[since, until)`` (default: the last 24 hours): one row per kind
     (source, event, type, path) with its count, newest message and samples, and the counts
     per ``interval`` and type."""
@@ -97,8 +104,8 @@ async def violations(
     }
 
 
-def _quarantined(row: Row[Any], *, payload: bool = True) -> dict[str, Any]:
-    out = {
+def _quarantined(row: Row[Any], *, payload: bool = True) -> QuarantinedView:
+    out: QuarantinedView = {
         "id": row.id,
         "source_id": row.source_id,
         "message_id": row.message_id,
@@ -128,7 +135,7 @@ async def quarantine(
     reason: str | None = None,
     before: int | None = None,
     limit: int = 50,
-) -> list[dict[str, Any]]:
+) -> list[QuarantinedView]:
     """Blocked messages, newest first (page with ``before``, an id); ``status`` None: all."""
     async with engine.connect() as connection:
         rows = await store.quarantined(
@@ -170,7 +177,7 @@ async def _resend(
     ids: Sequence[int] | None,
     source_id: int | None,
     to_source: int | None,
-) -> dict[str, Any]:
+) -> ResentView:
     if ids is None and source_id is None:
         raise BadRequest("nothing_selected", "give the ids, or a source to take all of its")
     async with engine.begin() as connection:
@@ -208,7 +215,10 @@ async def _resend(
         await log.append(records, connection=connection)
         status = "replayed" if to_source is None else "forwarded"
         await store.set_quarantine_status(connection, [r.id for r in rows], status, to_source)
-    return {status: len(rows), "ids": [row.id for row in rows]}
+    ids = [row.id for row in rows]
+    if to_source is None:
+        return {"replayed": len(rows), "ids": ids}
+    return {"forwarded": len(rows), "ids": ids}
 
 
 async def replay(
@@ -218,7 +228,7 @@ async def replay(
     workspace: str,
     ids: Sequence[int] | None = None,
     source_id: int | None = None,
-) -> dict[str, Any]:
+) -> ResentView:
     """Re-append quarantined messages (``ids``, or all of ``source_id``'s) to the log."""
     return await _resend(
         engine, log, workspace=workspace, ids=ids, source_id=source_id, to_source=None
@@ -233,7 +243,7 @@ async def forward(
     to_source: int,
     ids: Sequence[int] | None = None,
     source_id: int | None = None,
-) -> dict[str, Any]:
+) -> ResentView:
     """Append quarantined messages under another source of the workspace."""
     return await _resend(
         engine, log, workspace=workspace, ids=ids, source_id=source_id, to_source=to_source
@@ -242,7 +252,7 @@ async def forward(
 
 async def observed_schema(
     engine: AsyncEngine, *, workspace: str, source_id: int
-) -> list[dict[str, Any]]:
+) -> list[ObservedEventView]:
     """Every event the source sent, with its count and its property paths (types with counts,
     first and last seen)."""
     async with engine.connect() as connection:
@@ -270,12 +280,15 @@ async def observed_schema(
         found["count"] += int(row.total)
         seen = format_timestamp(row.last_seen)
         found["last_seen"] = max(found["last_seen"] or seen, seen)
-    return [{**e, "properties": list(e["properties"].values())} for e in events.values()]
+    return [
+        cast(ObservedEventView, {**e, "properties": list(e["properties"].values())})
+        for e in events.values()
+    ]
 
 
 async def draft_plan(
     engine: AsyncEngine, *, workspace: str, source_id: int, name: str | None = None
-) -> dict[str, Any]:
+) -> DocumentView:
     """A plan document drafted from the source's observed schema (not stored)."""
     async with engine.connect() as connection:
         await require_source(
@@ -284,7 +297,5 @@ async def draft_plan(
         rows = await store.observed(connection, source_id)
     if not rows:
         raise NotFound("nothing_observed", f"source {source_id} has sent nothing yet")
-    return infer_plan(
-        name or f"Source {source_id}",
-        [(r.event_type, r.event_name, r.path, r.json_type, int(r.total)) for r in rows],
-    )
+    observed = [(r.event_type, r.event_name, r.path, r.json_type, int(r.total)) for r in rows]
+    return cast(DocumentView, infer_plan(name or f"Source {source_id}", observed))

@@ -13,7 +13,7 @@ messages against the newest version of its plan from its next batch on.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import Row
@@ -30,6 +30,13 @@ from headwater.protocols.plan import (
     parse_enforcement,
     parse_plan,
     plan_to_dict,
+)
+from headwater.protocols.views import (
+    ConnectionView,
+    PlanDiffView,
+    PlanView,
+    PlanWithDocumentView,
+    VersionView,
 )
 from headwater.spec import format_timestamp
 
@@ -57,7 +64,7 @@ def _slug_of(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63] or "plan"
 
 
-def _plan(row: Row[Any]) -> dict[str, Any]:
+def _plan(row: Row[Any]) -> PlanView:
     return {
         "slug": row.slug,
         "name": row.name,
@@ -107,7 +114,7 @@ async def _version_document(connection: AsyncConnection, plan_id: int, number: i
     return row.document
 
 
-async def list_plans(engine: AsyncEngine, *, workspace: str) -> list[dict[str, Any]]:
+async def list_plans(engine: AsyncEngine, *, workspace: str) -> list[PlanView]:
     async with engine.connect() as connection:
         found = await store.plans(connection, await workspaces.workspace_id(connection, workspace))
     return [_plan(row) for row in found]
@@ -120,7 +127,7 @@ async def create_plan(
     document: Any,
     slug: str | None = None,
     note: str = "",
-) -> dict[str, Any]:
+) -> PlanView:
     """A new plan at version 1; 409 when the slug is taken, 400 on an invalid document."""
     plan = _document(document)
     slug = slug or _slug_of(plan.name)
@@ -137,7 +144,7 @@ async def create_plan(
 
 async def update_plan(
     engine: AsyncEngine, *, workspace: str, slug: str, document: Any, note: str = ""
-) -> dict[str, Any]:
+) -> PlanView:
     """Store ``document`` as the plan's next version (none when it equals the current one)."""
     plan = plan_to_dict(_document(document))
     async with engine.begin() as connection:
@@ -150,7 +157,7 @@ async def update_plan(
 
 async def import_plan(
     engine: AsyncEngine, *, workspace: str, document: dict[str, Any], slug: str | None = None
-) -> dict[str, Any]:
+) -> PlanView:
     """Create the plan, or add a version when ``slug`` (or the name's slug) exists."""
     slug = slug or _slug_of(str(document.get("name", "")))
     async with engine.connect() as connection:
@@ -168,7 +175,7 @@ async def import_plan(
 
 async def get_plan(
     engine: AsyncEngine, *, workspace: str, slug: str, version: int | None = None
-) -> dict[str, Any]:
+) -> PlanWithDocumentView:
     """The plan with the document of ``version`` (default: the newest)."""
     async with engine.connect() as connection:
         row = await _plan_row(
@@ -188,7 +195,7 @@ async def delete_plan(engine: AsyncEngine, *, workspace: str, slug: str) -> None
         await store.delete_plan(connection, row.id)
 
 
-async def versions(engine: AsyncEngine, *, workspace: str, slug: str) -> list[dict[str, Any]]:
+async def versions(engine: AsyncEngine, *, workspace: str, slug: str) -> list[VersionView]:
     async with engine.connect() as connection:
         row = await _plan_row(
             connection, await workspaces.workspace_id(connection, workspace), slug
@@ -207,7 +214,7 @@ async def versions(engine: AsyncEngine, *, workspace: str, slug: str) -> list[di
 
 async def diff(
     engine: AsyncEngine, *, workspace: str, slug: str, before: int, after: int | None = None
-) -> dict[str, Any]:
+) -> PlanDiffView:
     """What changed from version ``before`` to ``after`` (default: the newest)."""
     async with engine.connect() as connection:
         row = await _plan_row(
@@ -216,7 +223,8 @@ async def diff(
         after = row.version if after is None else after
         old = await _version_document(connection, row.id, before)
         new = await _version_document(connection, row.id, after)
-    return {"from": before, "to": after, **diff_plans(parse_plan(old), parse_plan(new))}
+    changes = diff_plans(parse_plan(old), parse_plan(new))
+    return cast(PlanDiffView, {"from": before, "to": after, **changes})
 
 
 async def export_plan(
@@ -226,7 +234,7 @@ async def export_plan(
     return dump(parse_plan(found["document"]), format)
 
 
-def _connection(row: Row[Any]) -> dict[str, Any]:
+def _connection(row: Row[Any]) -> ConnectionView:
     return {
         "source_id": row.source_id,
         "plan": row.plan,
@@ -250,7 +258,7 @@ async def connect_source(
     plan: str,
     source_id: int,
     settings: Any = None,
-) -> dict[str, Any]:
+) -> ConnectionView:
     """Validate ``source_id``'s messages against ``plan`` with ``settings`` (fields left out
     take Segment's defaults: allow); replaces the source's previous plan or settings."""
     try:
@@ -280,7 +288,7 @@ async def disconnect_source(engine: AsyncEngine, *, workspace: str, source_id: i
 
 async def list_connections(
     engine: AsyncEngine, *, workspace: str, source_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[ConnectionView]:
     """The sources with a plan, or the one source's connection (404 when it has none)."""
     async with engine.connect() as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import delivery
-from headwater.destinations import find
+from headwater.destinations import ReplayedView, find
 from headwater.errors import BadRequest
 from headwater.log import Amend, EventLog
 from headwater.routing.stage import Route, route_entries
@@ -42,7 +42,7 @@ async def replay(
     until: datetime | None = None,
     dead_letters: bool = False,
     ids: list[int] | None = None,
-) -> dict[str, int]:
+) -> ReplayedView:
     """Queue dead letters (all, or ``ids``) or the events of ``[since, until)`` again."""
     if dead_letters == (since is not None or until is not None):
         raise BadRequest(
@@ -66,7 +66,7 @@ async def _replay_range(
     destination_id: int,
     since: datetime,
     until: datetime,
-) -> dict[str, int]:
+) -> ReplayedView:
     queued = skipped = 0
     after = 0
     while True:

@@ -10,7 +10,7 @@ from headwater.spec.message import (
     encode_payload_bytes,
 )
 from headwater.spec.normalise import ADDED_BYTES, Envelope, normalise
-from headwater.spec.timestamps import format_timestamp, parse_timestamp
+from headwater.spec.timestamps import Timestamp, format_timestamp, parse_timestamp
 
 __all__ = [
     "ADDED_BYTES",
@@ -21,6 +21,7 @@ __all__ = [
     "Event",
     "Limits",
     "Rejection",
+    "Timestamp",
     "Unreadable",
     "decode_body",
     "encode_payload",

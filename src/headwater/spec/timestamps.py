@@ -15,8 +15,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Annotated
 
-__all__ = ["format_timestamp", "parse_timestamp"]
+from pydantic import PlainSerializer
+
+__all__ = ["Timestamp", "format_timestamp", "parse_timestamp"]
 
 # Fractions longer than microseconds (nanoseconds from Go or Java clients) are cut to six digits.
 _LONG_FRACTION = re.compile(r"([.,]\d{6})\d+")
@@ -59,3 +62,11 @@ def format_timestamp(value: datetime) -> str:
     """Format an aware datetime as UTC with milliseconds and ``Z`` (years padded to four)."""
     utc = value if value.tzinfo is UTC else value.astimezone(UTC)
     return utc.isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+Timestamp = Annotated[
+    datetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")
+]
+"""A time in a read model: an aware datetime, written in JSON in :func:`format_timestamp`'s
+form, the one form of every time in the management API's answers
+(``2026-11-23T09:00:00.123Z``)."""

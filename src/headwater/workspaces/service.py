@@ -123,6 +123,16 @@ async def create_workspace(engine: AsyncEngine, *, slug: str, name: str | None =
         raise Conflict("workspace_exists", f"workspace {slug!r} exists already") from None
 
 
+async def get_workspace(engine: AsyncEngine, slug: str) -> Workspace:
+    """The workspace ``slug`` names; 404 ``workspace_not_found`` (the management API's answer
+    for every route under an unknown workspace)."""
+    async with engine.connect() as connection:
+        found = await store.get_workspace(connection, slug)
+    if found is None:
+        raise NotFound("workspace_not_found", f"no workspace {slug!r}")
+    return found
+
+
 async def list_workspaces(engine: AsyncEngine) -> list[Workspace]:
     async with engine.connect() as connection:
         return await store.list_workspaces(connection)
@@ -160,9 +170,14 @@ async def create_source(
     return source
 
 
-async def get_source(engine: AsyncEngine, source_id: int) -> Source:
+async def find_source(engine: AsyncEngine, source_id: int) -> Source | None:
+    """The source ``source_id`` names, or None."""
     async with engine.connect() as connection:
-        source = await store.get_source(connection, source_id)
+        return await store.get_source(connection, source_id)
+
+
+async def get_source(engine: AsyncEngine, source_id: int) -> Source:
+    source = await find_source(engine, source_id)
     if source is None:
         raise NotFound("source_not_found", f"no source {source_id}")
     return source

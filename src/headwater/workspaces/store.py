@@ -98,6 +98,11 @@ async def foreign_sources(
     return [i for i in source_ids if i not in mine]
 
 
+async def get_workspace(connection: Transaction, slug: str) -> Workspace | None:
+    row = (await connection.execute(select(workspaces).where(workspaces.c.slug == slug))).first()
+    return _workspace(row) if row else None
+
+
 async def list_workspaces(connection: Transaction) -> list[Workspace]:
     rows = await connection.execute(select(workspaces).order_by(workspaces.c.id))
     return [_workspace(row) for row in rows]
