@@ -6,7 +6,7 @@ Two comparisons: alembic's ``compare_metadata`` against the migrated database, a
 it does not see (collations, partial, expression and covering indexes, check constraints),
 PostgreSQL's own catalog of the migrated database beside that of a database created from the
 declarations. Not compared: the queue's autovacuum storage parameters (``deliveries``, said in
-``headwater.destinations.tables``)."""
+``headwater.delivery.tables``)."""
 
 from __future__ import annotations
 

@@ -29,34 +29,30 @@ STORES: dict[str, set[str]] = {
     "headwater.workspaces": {"headwater.workspaces.store"},
     "headwater.log": {"headwater.log.postgres"},
     "headwater.collect": {"headwater.collect.store"},
-    "headwater.profiles": {"headwater.profiles.store", "headwater.profiles.reads"},
+    "headwater.profiles": {
+        "headwater.profiles.store",
+        "headwater.profiles.reads",
+        "headwater.profiles.lookups",
+        "headwater.profiles.relations",
+    },
     "headwater.protocols": {"headwater.protocols.store", "headwater.protocols.records"},
     "headwater.audiences": {
         "headwater.audiences.store",
         "headwater.audiences.reads",
         "headwater.audiences.sql",
     },
-    "headwater.destinations": {"headwater.destinations.store", "headwater.destinations.queue"},
+    "headwater.destinations": {"headwater.destinations.store"},
+    "headwater.delivery": {"headwater.delivery.store", "headwater.delivery.queue"},
     "headwater.pipeline": {"headwater.pipeline.failures"},
 }
 """The store modules of each owning package: the only modules that name its tables."""
 
-_BATCH = "a profile table: part `batch` gives profiles a read interface for audiences"
 _ACTIVITY = "activity, the read view of what arrived, reads collection's records; not assigned"
 _ONE_TRIP = "resolves the workspace in the same statement (one round trip); not assigned"
 _OWNER = "the owner's module, but not one of its stores; not assigned in issue 14"
 _META = "the installation's meta table holds the sealed secret key; not assigned"
 
 ALLOWED: dict[tuple[str, str], str] = {
-    # Audiences on the profile tables.
-    ("headwater.audiences.reads", "identifiers"): _BATCH,
-    ("headwater.audiences.reads", "profile_events"): _BATCH,
-    ("headwater.audiences.reads", "profiles"): _BATCH,
-    ("headwater.audiences.service", "profiles"): _BATCH,
-    ("headwater.audiences.sql", "account_links"): _BATCH,
-    ("headwater.audiences.sql", "profile_events"): _BATCH,
-    ("headwater.audiences.sql", "profiles"): _BATCH,
-    ("headwater.audiences.store", "profiles"): _BATCH,
     # Collection's records, read by activity (also in pyproject.toml's import contract).
     ("headwater.activity.store", "rejections"): _ACTIVITY,
     ("headwater.activity.store", "event_counts"): _ACTIVITY,
@@ -65,9 +61,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     # Owner modules that are not its store modules.
     ("headwater.audiences.service", "computations"): _OWNER,
     ("headwater.audiences.service", "computed_values"): _OWNER,
-    ("headwater.destinations.monitor", "delivery_stats"): _OWNER,
     ("headwater.profiles.rules", "identity_rules"): _OWNER,
-    ("headwater.profiles.stage", "identity_rules"): _OWNER,
+    ("headwater.profiles.stage.orchestration", "identity_rules"): _OWNER,
     ("headwater.destinations.secrets", "meta"): _META,
 }
 """Today's exceptions, each with its reason and the part removing it. Empty it as they go: an

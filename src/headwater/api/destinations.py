@@ -127,7 +127,7 @@ async def delete_destination(
     workspace: str, destination_id: Id, runtime: Admin
 ) -> DestinationDeletedView:
     """Delete a disabled destination and its undelivered events (409 while enabled)."""
-    return await destinations.delete_destination(
+    return await delivery.delete_destination(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
     )
 

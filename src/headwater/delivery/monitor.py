@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.connectors import lookup
@@ -120,17 +119,7 @@ async def stats(
 async def health_of(connection: AsyncConnection, destination: Destination) -> AlertView:
     """Success ratio and alert state over the destination's alert window."""
     options = destination.delivery_options()
-    row = (
-        await connection.execute(
-            text(
-                "SELECT coalesce(sum(delivered), 0) AS delivered,"
-                " coalesce(sum(retried), 0) AS retried, coalesce(sum(failed), 0) AS failed"
-                " FROM delivery_stats WHERE destination_id = :id"
-                " AND bucket >= date_trunc('minute', now()) - make_interval(mins => :window)"
-            ),
-            {"id": destination.id, "window": options.alert_window_minutes - 1},
-        )
-    ).one()
+    row = await store.alert_counts(connection, destination.id, minutes=options.alert_window_minutes)
     attempts = int(row.delivered + row.retried + row.failed)
     ratio = row.delivered / attempts if attempts else None
     state: AlertState = (

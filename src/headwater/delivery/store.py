@@ -135,3 +135,30 @@ async def trim_errors(connection: Transaction, *, keep: int) -> None:
         ),
         {"keep": keep},
     )
+
+
+async def alert_counts(connection: Transaction, destination_id: int, *, minutes: int) -> Row[Any]:
+    """Delivered, retried and failed sends over the last ``minutes`` minute buckets."""
+    result = await connection.execute(
+        text(
+            "SELECT coalesce(sum(delivered), 0) AS delivered,"
+            " coalesce(sum(retried), 0) AS retried, coalesce(sum(failed), 0) AS failed"
+            " FROM delivery_stats WHERE destination_id = :id"
+            " AND bucket >= date_trunc('minute', now()) - make_interval(mins => :window)"
+        ),
+        {"id": destination_id, "window": minutes - 1},
+    )
+    return result.one()
+
+
+async def purge(connection: Transaction, destination_id: int) -> int:
+    """Remove a destination's queue, dead letters, errors and stats; return how many
+    undelivered rows went."""
+    dropped = await connection.execute(
+        text("DELETE FROM deliveries WHERE destination_id = :id"), {"id": destination_id}
+    )
+    for table in ("dead_letters", "delivery_errors", "delivery_stats"):
+        await connection.execute(
+            text(f"DELETE FROM {table} WHERE destination_id = :id"), {"id": destination_id}
+        )
+    return int(dropped.rowcount)

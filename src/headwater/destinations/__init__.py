@@ -27,12 +27,12 @@ from headwater.destinations.secrets import SecretBox, load_box
 from headwater.destinations.service import (
     connector_config,
     create_destination,
-    delete_destination,
     enabled_destinations,
     find,
     get_destination,
     kinds,
     list_destinations,
+    remove,
     send_test,
     update_destination,
 )
@@ -83,13 +83,13 @@ __all__ = [
     "TestSendView",
     "connector_config",
     "create_destination",
-    "delete_destination",
     "enabled_destinations",
     "find",
     "get_destination",
     "kinds",
     "list_destinations",
     "load_box",
+    "remove",
     "send_test",
     "update_destination",
 ]

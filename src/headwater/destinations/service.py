@@ -23,7 +23,6 @@ from headwater.destinations.model import DeliveryOptions, Destination, FilterLis
 from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
 from headwater.destinations.views import (
-    DestinationDeletedView,
     DestinationView,
     KindView,
     TestSendView,
@@ -36,12 +35,12 @@ from headwater.workspaces import check_name
 __all__ = [
     "connector_config",
     "create_destination",
-    "delete_destination",
     "enabled_destinations",
     "find",
     "get_destination",
     "kinds",
     "list_destinations",
+    "remove",
     "send_test",
     "shown_config",
     "update_destination",
@@ -332,17 +331,13 @@ async def get_destination(
         return view(await find(connection, workspace, destination_id), workspace)
 
 
-async def delete_destination(
-    engine: AsyncEngine, *, workspace: str, destination_id: int
-) -> DestinationDeletedView:
-    """Delete a disabled destination (409 while enabled), with its undelivered events: the
-    answer says how many were dropped."""
-    async with engine.begin() as connection:
-        current = await find(connection, workspace, destination_id)
-        if current.enabled:
-            raise Conflict("destination_enabled", "disable the destination before deleting it")
-        dropped = await store.delete_destination(connection, destination_id)
-    return {"deleted": destination_id, "undelivered_dropped": dropped}
+async def remove(connection: AsyncConnection, *, workspace: str, destination_id: int) -> None:
+    """Delete a disabled destination (409 while enabled) in the caller's transaction; the
+    delivery engine's ``delete_destination`` removes its queue with it."""
+    current = await find(connection, workspace, destination_id)
+    if current.enabled:
+        raise Conflict("destination_enabled", "disable the destination before deleting it")
+    await store.delete_destination(connection, destination_id)
 
 
 async def send_test(

@@ -105,17 +105,9 @@ async def update_destination(connection: Transaction, destination_id: int, **val
     return bool(result.rowcount)
 
 
-async def delete_destination(connection: Transaction, destination_id: int) -> int:
-    """Delete a destination with its queue, dead letters, errors and stats; return how many
-    undelivered rows went with it."""
-    dropped = await connection.execute(
-        text("DELETE FROM deliveries WHERE destination_id = :id"), {"id": destination_id}
-    )
-    for table in ("dead_letters", "delivery_errors", "delivery_stats"):
-        await connection.execute(
-            text(f"DELETE FROM {table} WHERE destination_id = :id"), {"id": destination_id}
-        )
+async def delete_destination(connection: Transaction, destination_id: int) -> None:
+    """Delete a destination's row (the delivery engine removes its queue first, in the same
+    transaction)."""
     await connection.execute(
         text("DELETE FROM destinations WHERE id = :id"), {"id": destination_id}
     )
-    return int(dropped.rowcount)

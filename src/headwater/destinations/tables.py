@@ -1,22 +1,13 @@
-"""The destinations' tables: destination instances, and the delivery engine's queue, dead
-letters, errors and per-minute stats.
-
-``deliveries``, ``dead_letters``, ``delivery_errors`` and ``delivery_stats`` are the delivery
-engine's (they move with it when ``destinations`` is split). The queue holds only undelivered
-rows, and is created ``WITH (autovacuum_vacuum_scale_factor = 0.02,
-autovacuum_vacuum_cost_delay = 0)`` (migration 0004): it churns, and must stay small."""
+"""The destinations' table: destination instances (the delivery engine's queue, dead letters,
+errors and stats are in :mod:`headwater.delivery.tables`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
-    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
-    Identity,
-    Index,
     Integer,
     Table,
     Text,
@@ -27,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["dead_letters", "deliveries", "delivery_errors", "delivery_stats", "destinations"]
+__all__ = ["destinations"]
 
 destinations = Table(
     "destinations",
@@ -48,75 +39,3 @@ destinations = Table(
 )
 
 # The delivery engine's queue: ``next_attempt_at`` is both the backoff and the lease.
-deliveries = Table(
-    "deliveries",
-    metadata,
-    Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column("destination_id", Integer, nullable=False),
-    Column("message_id", Text(collation="C"), nullable=False),
-    Column("user_key", Text(collation="C")),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("enqueued_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-    Column(
-        "next_attempt_at", DateTime(timezone=True), nullable=False, server_default=text("now()")
-    ),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("last_error", Text),
-    Column("payload", JSONB, nullable=False),
-    UniqueConstraint(
-        "destination_id", "message_id", name="deliveries_destination_id_message_id_key"
-    ),
-    Index("deliveries_due", "destination_id", "next_attempt_at"),
-)
-
-# The delivery engine's dead letters: what failed for good or expired.
-dead_letters = Table(
-    "dead_letters",
-    metadata,
-    Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column("destination_id", Integer, nullable=False),
-    Column("message_id", Text(collation="C"), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("enqueued_at", DateTime(timezone=True), nullable=False),
-    Column("failed_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-    Column("attempts", Integer, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("error", Text, nullable=False),
-    Column("exchange", JSONB),
-    Column("payload", JSONB, nullable=False),
-    CheckConstraint("reason IN ('failed', 'expired')", name="dead_letters_reason_check"),
-    Index("dead_letters_destination", "destination_id", "id"),
-)
-
-# The delivery engine's latest errors per destination.
-delivery_errors = Table(
-    "delivery_errors",
-    metadata,
-    Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column("destination_id", Integer, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-    Column("outcome", Text, nullable=False),
-    Column("events", Integer, nullable=False),
-    Column("message_ids", ARRAY(Text), nullable=False),
-    Column("error", Text, nullable=False),
-    Column("exchange", JSONB),
-    Index("delivery_errors_destination", "destination_id", "id"),
-)
-
-# The delivery engine's counts per destination and minute. latency_ms is a histogram over
-# fixed bounds (destinations/model.py LATENCY_BOUNDS_MS, one more slot for anything above).
-delivery_stats = Table(
-    "delivery_stats",
-    metadata,
-    Column("destination_id", Integer, primary_key=True),
-    Column("bucket", DateTime(timezone=True), primary_key=True),
-    Column("enqueued", BigInteger, nullable=False, server_default=text("0")),
-    Column("skipped_integrations", BigInteger, nullable=False, server_default=text("0")),
-    Column("skipped_consent", BigInteger, nullable=False, server_default=text("0")),
-    Column("skipped_filters", BigInteger, nullable=False, server_default=text("0")),
-    Column("delivered", BigInteger, nullable=False, server_default=text("0")),
-    Column("retried", BigInteger, nullable=False, server_default=text("0")),
-    Column("failed", BigInteger, nullable=False, server_default=text("0")),
-    Column("dead_lettered", BigInteger, nullable=False, server_default=text("0")),
-    Column("latency_ms", ARRAY(BigInteger), nullable=False, server_default=text("'{}'::bigint[]")),
-)
