@@ -5,23 +5,39 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from headwater.destinations.model import FilterList
-from headwater.destinations.routing import consented, decide, integration_enabled, matches
+from headwater.destinations.routing import consented as consented_message
+from headwater.destinations.routing import decide, integration_enabled, matches
+from headwater.spec import message_builtins, message_of
 
 NAMES = ("Orders Hook", "webhook")
 
 
+class Routed(msgspec.Struct):
+    """A decision with the event as the JSON object it would be sent as."""
+
+    event: dict[str, Any] | None
+    reason: str | None
+
+
 def route(event: dict[str, Any], filters: list[dict[str, Any]] | None = None, **kw: Any) -> Any:
-    return decide(
-        event,
+    decision = decide(
+        message_of(event),
         names=kw.get("names", NAMES),
         categories=kw.get("categories", ()),
         filters=FilterList.validate_python(filters or []),
     )
+    sent = None if decision.event is None else message_builtins(decision.event)
+    return Routed(sent, decision.reason)
+
+
+def consented(event: dict[str, Any], categories: tuple[str, ...]) -> bool:
+    return consented_message(message_of(event), categories)
 
 
 @pytest.mark.parametrize(

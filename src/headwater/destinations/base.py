@@ -24,12 +24,14 @@ import abc
 import email.utils
 import enum
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Sequence
+from typing import ClassVar, Generic, TypeVar
 
 import httpx
 import msgspec
 import pydantic
+
+from headwater.spec import Message
 
 __all__ = [
     "Connector",
@@ -44,8 +46,9 @@ __all__ = [
     "unbuildable",
 ]
 
-Event = Mapping[str, Any]
-"""A normalised Segment event (``type``, ``messageId``, ``userId``, ``properties``, ...)."""
+Event = Message
+"""A Segment message as stored (:mod:`headwater.spec.messages`): typed, with every field it
+was sent with (:func:`~headwater.spec.encode_message` gives its JSON back)."""
 
 ConfigT = TypeVar("ConfigT", bound=pydantic.BaseModel)
 

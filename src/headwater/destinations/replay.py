@@ -24,6 +24,7 @@ from headwater.destinations.service import find
 from headwater.destinations.stage import Route, route_entries
 from headwater.errors import BadRequest
 from headwater.log import LogEntry
+from headwater.spec import message_of
 from headwater.storage import driver_connection
 
 __all__ = ["replay"]
@@ -101,7 +102,7 @@ async def _replay_range(
                     anonymous_id=r.anonymous_id,
                     timestamp=r.timestamp,
                     received_at=r.received_at,
-                    payload=r.payload,
+                    message=message_of(r.payload),
                 )
                 for r in rows
             ]

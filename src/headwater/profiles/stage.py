@@ -48,18 +48,23 @@ from headwater.identity import (
     ProfileState,
     Rules,
     TraitValue,
+    account_traits,
     component_events,
     identity_event,
     merge_profiles,
     merge_traits,
     resolve,
+    user_traits,
 )
 from headwater.log import LogEntry
 from headwater.profiles import store
-from headwater.spec import parse_timestamp
+from headwater.spec import Identify, message_of, parse_timestamp
 from headwater.storage import driver_connection
 
 __all__ = ["ProfileStage"]
+
+# The message of an entry built from a stored profile row: only its ids and times are read.
+_NO_MESSAGE = Identify()
 
 _NAMESPACE = uuid.UUID("5d1c0f0e-7a43-4c8e-9a52-1f3b6c2d9e47")
 _NAMESPACE_BYTES = _NAMESPACE.bytes
@@ -93,17 +98,6 @@ def _stored_traits(traits: dict[str, TraitValue]) -> dict[str, Any]:
 
 def _trait_values(stored: dict[str, Any]) -> dict[str, TraitValue]:
     return {key: TraitValue(t["v"], parse_timestamp(t["t"]), t["m"]) for key, t in stored.items()}
-
-
-def _user_traits(payload: dict[str, Any]) -> dict[str, Any]:
-    """Traits an event sets on its user: identify traits, and ``context.traits`` of any call."""
-    found: dict[str, Any] = {}
-    context = payload.get("context")
-    if isinstance(context, dict) and isinstance(context.get("traits"), dict):
-        found.update(context["traits"])
-    if payload.get("type") == "identify" and isinstance(payload.get("traits"), dict):
-        found.update(payload["traits"])
-    return found
 
 
 class _Item(msgspec.Struct):
@@ -309,23 +303,21 @@ class ProfileStage:
         return {link.message_id: link.profile_id for link in writer.links}, late
 
     def _item(self, entry: LogEntry, kind: str, rules: Rules) -> _Item:
-        payload = entry.payload
+        message = entry.message
         if kind == "account":
-            group = payload.get("groupId") if payload.get("type") == "group" else None
-            value = "" if group is None else str(group)
+            value, traits = account_traits(message)
             identifiers = (
                 (Identifier("group_id", value),) if value and not rules.is_blocked(value) else ()
             )
             event = IdentityEvent(entry.message_id, entry.timestamp, identifiers)
-            traits = payload.get("traits")
-            return _Item(entry, event, traits if isinstance(traits, dict) else {})
+            return _Item(entry, event, traits)
         event = identity_event(
-            payload, message_id=entry.message_id, timestamp=entry.timestamp, rules=rules
+            message, message_id=entry.message_id, timestamp=entry.timestamp, rules=rules
         )
         users = tuple(i for i in event.identifiers if i.type != "group_id")
         if len(users) != len(event.identifiers):
             event = IdentityEvent(event.message_id, event.timestamp, users, event.alias_previous_id)
-        return _Item(entry, event, _user_traits(payload))
+        return _Item(entry, event, user_traits(message))
 
     async def _replay(
         self,
@@ -587,20 +579,20 @@ async def _component(
             # IdentityEvent.mentions); its own identifiers may share that value.
             own = mentions[:-2] if row["previous_id"] is not None else mentions
             event = IdentityEvent(row["message_id"], row["timestamp"], own, row["previous_id"])
-            payload = row["payload"]
+            message = message_of(row["payload"])
             entry = LogEntry(
                 partition=0,
                 offset=row["seq"],
                 workspace_id=workspace_id,
                 source_id=row["source_id"],
                 message_id=row["message_id"],
-                type=payload.get("type", ""),
+                type=message.type,
                 name=None,
-                user_id=payload.get("userId"),
-                anonymous_id=payload.get("anonymousId"),
+                user_id=message.user_id or None,
+                anonymous_id=message.anonymous_id or None,
                 timestamp=row["timestamp"],
                 received_at=row["timestamp"],
-                payload=payload,
+                message=message,
             )
             found[row["message_id"]] = (event, row["profile_id"], entry)
             for identifier in mentions:
@@ -794,7 +786,7 @@ class _Writer:
             anonymous_id=None,
             timestamp=row.first_ts,
             received_at=row.first_ts,
-            payload={},
+            message=_NO_MESSAGE,
         )
 
     async def _identifiers(self) -> None:

@@ -29,6 +29,7 @@ from headwater.destinations.base import (
     recorded,
     transport_failure,
 )
+from headwater.spec import encode_message
 
 __all__ = ["SegmentForward", "SegmentForwardConfig"]
 
@@ -54,7 +55,8 @@ class SegmentForward(Connector[SegmentForwardConfig]):
         key = self.config.write_key.get_secret_value()
         url = str(self.config.endpoint).rstrip("/") + "/v1/batch"
         sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        body = msgspec.json.encode({"batch": events, "sentAt": sent_at})
+        batch = [msgspec.Raw(encode_message(event)) for event in events]
+        body = msgspec.json.encode({"batch": batch, "sentAt": sent_at})
         request = self.client.build_request(
             "POST",
             url,

@@ -1,0 +1,210 @@
+"""A message's ``context``: the fields Headwater and the connectors read, typed; the rest kept.
+
+:class:`Context` is built once from the decoded ``context`` object (see
+:func:`~headwater.spec.messages.decode_message`) and keeps that object whole in
+:attr:`Context.fields`, so that encoding a message gives back every key it was stored with,
+custom ones included (the forwarding connectors send the message as sent). The typed
+attributes are read from it at construction; a known field whose value has another type than
+documented reads as absent (``None``), as Segment's own libraries treat it, and is still
+forwarded unchanged::
+
+    >>> context = Context.of({"ip": "10.0.0.1", "library": {"name": "analytics.js"}, "x": 1})
+    >>> (context.ip, context.library.name if context.library else None, context.fields["x"])
+    ('10.0.0.1', 'analytics.js', 1)
+
+A context is immutable: to change one, build another from a changed copy of :attr:`fields`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
+
+import msgspec
+
+__all__ = ["App", "Campaign", "Consent", "Context", "Device", "Library", "Os", "PageContext"]
+
+
+class _Part(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """A typed view of one nested context object (its other keys stay in the context's fields)."""
+
+
+class Library(_Part, frozen=True):
+    name: str | None = None
+    version: str | None = None
+
+
+class PageContext(_Part, frozen=True):
+    """``context.page``, sent by browser libraries."""
+
+    path: str | None = None
+    referrer: str | None = None
+    search: str | None = None
+    title: str | None = None
+    url: str | None = None
+
+
+class App(_Part, frozen=True):
+    name: str | None = None
+    version: str | None = None
+    build: str | None = None
+    namespace: str | None = None
+
+
+class Device(_Part, frozen=True):
+    id: str | None = None
+    advertising_id: str | None = None
+    ad_tracking_enabled: bool | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    name: str | None = None
+    type: str | None = None
+    token: str | None = None
+
+
+class Os(_Part, frozen=True):
+    name: str | None = None
+    version: str | None = None
+
+
+class Campaign(_Part, frozen=True):
+    name: str | None = None
+    source: str | None = None
+    medium: str | None = None
+    term: str | None = None
+    content: str | None = None
+
+
+class Consent(_Part, frozen=True):
+    """``context.consent``: Segment's consent preferences, category name -> consented."""
+
+    category_preferences: dict[str, Any] | None = None
+
+
+_PartT = TypeVar("_PartT", bound=_Part)
+
+_EMPTY: Final[dict[str, Any]] = {}
+_AT_FIELD: Final = re.compile(r"at `\$\.([A-Za-z_]+)")
+
+
+def _part(value: Any, kind: type[_PartT]) -> _PartT | None:
+    """``value`` as ``kind`` when it is an object, else None; a field of another type than
+    documented reads as absent (the others are kept)."""
+    if not isinstance(value, dict):
+        return None
+    while True:
+        try:
+            return msgspec.convert(value, kind)
+        except msgspec.ValidationError as error:
+            found = _AT_FIELD.search(str(error))
+            if found is None:
+                return None
+            value = {k: v for k, v in value.items() if k != found.group(1)}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class Context:
+    """The typed ``context`` of a message; :attr:`fields` is the object as stored.
+
+    Scalar fields are read at construction; nested objects (``library``, ``page``, ...) are
+    converted on first use and kept: most readers look at none of them.
+    """
+
+    __slots__ = (
+        "_parts",
+        "fields",
+        "group_id",
+        "ip",
+        "locale",
+        "present",
+        "timezone",
+        "traits",
+        "user_agent",
+    )
+
+    fields: Mapping[str, Any]
+    present: bool
+    """False for a message stored without ``context`` (encoded back without one)."""
+    ip: str | None
+    user_agent: str | None
+    locale: str | None
+    timezone: str | None
+    group_id: str | None
+    traits: Mapping[str, Any]
+    """``context.traits`` (empty when absent or not an object)."""
+
+    def __init__(self, fields: Mapping[str, Any], *, present: bool = True) -> None:
+        self.fields = fields
+        self.present = present
+        get = fields.get
+        self.ip = _text(get("ip"))
+        self.user_agent = _text(get("userAgent"))
+        self.locale = _text(get("locale"))
+        self.timezone = _text(get("timezone"))
+        self.group_id = _text(get("groupId"))
+        traits = get("traits")
+        self.traits = traits if isinstance(traits, dict) else _EMPTY
+        self._parts: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any]) -> Context:
+        """The context of a stored ``context`` object."""
+        return cls(fields)
+
+    @classmethod
+    def absent(cls) -> Context:
+        """The context of a message stored without one: empty, and not encoded back."""
+        return cls(_EMPTY, present=False)
+
+    def _part(self, key: str, kind: type[_PartT]) -> _PartT | None:
+        parts = self._parts
+        if key not in parts:
+            parts[key] = _part(self.fields.get(key), kind)
+        found: _PartT | None = parts[key]
+        return found
+
+    @property
+    def library(self) -> Library | None:
+        return self._part("library", Library)
+
+    @property
+    def page(self) -> PageContext | None:
+        return self._part("page", PageContext)
+
+    @property
+    def consent(self) -> Consent | None:
+        return self._part("consent", Consent)
+
+    @property
+    def app(self) -> App | None:
+        return self._part("app", App)
+
+    @property
+    def device(self) -> Device | None:
+        return self._part("device", Device)
+
+    @property
+    def os(self) -> Os | None:
+        return self._part("os", Os)
+
+    @property
+    def campaign(self) -> Campaign | None:
+        return self._part("campaign", Campaign)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The stored value of ``key`` (custom keys included), as sent."""
+        return self.fields.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Context):
+            return NotImplemented
+        return self.present == other.present and self.fields == other.fields
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Context({dict(self.fields)!r})"
