@@ -110,45 +110,47 @@ def _text(value: Any) -> str | None:
 class Context:
     """The typed ``context`` of a message; :attr:`fields` is the object as stored.
 
-    Scalar fields are read at construction; nested objects (``library``, ``page``, ...) are
-    converted on first use and kept: most readers look at none of them.
+    Built for every message read from the log, so construction only keeps the object: each
+    typed field is read from it when asked (scalars), or converted on first use and kept
+    (nested objects). Most readers look at one or two fields.
     """
 
-    __slots__ = (
-        "_parts",
-        "fields",
-        "group_id",
-        "ip",
-        "locale",
-        "present",
-        "timezone",
-        "traits",
-        "user_agent",
-    )
+    __slots__ = ("_parts", "fields", "present")
 
     fields: Mapping[str, Any]
     present: bool
     """False for a message stored without ``context`` (encoded back without one)."""
-    ip: str | None
-    user_agent: str | None
-    locale: str | None
-    timezone: str | None
-    group_id: str | None
-    traits: Mapping[str, Any]
-    """``context.traits`` (empty when absent or not an object)."""
 
     def __init__(self, fields: Mapping[str, Any], *, present: bool = True) -> None:
         self.fields = fields
         self.present = present
-        get = fields.get
-        self.ip = _text(get("ip"))
-        self.user_agent = _text(get("userAgent"))
-        self.locale = _text(get("locale"))
-        self.timezone = _text(get("timezone"))
-        self.group_id = _text(get("groupId"))
-        traits = get("traits")
-        self.traits = traits if isinstance(traits, dict) else _EMPTY
-        self._parts: dict[str, Any] = {}
+        self._parts: dict[str, Any] | None = None
+
+    @property
+    def ip(self) -> str | None:
+        return _text(self.fields.get("ip"))
+
+    @property
+    def user_agent(self) -> str | None:
+        return _text(self.fields.get("userAgent"))
+
+    @property
+    def locale(self) -> str | None:
+        return _text(self.fields.get("locale"))
+
+    @property
+    def timezone(self) -> str | None:
+        return _text(self.fields.get("timezone"))
+
+    @property
+    def group_id(self) -> str | None:
+        return _text(self.fields.get("groupId"))
+
+    @property
+    def traits(self) -> Mapping[str, Any]:
+        """``context.traits`` (empty when absent or not an object)."""
+        traits = self.fields.get("traits")
+        return traits if isinstance(traits, dict) else _EMPTY
 
     @classmethod
     def of(cls, fields: Mapping[str, Any]) -> Context:
@@ -162,6 +164,8 @@ class Context:
 
     def _part(self, key: str, kind: type[_PartT]) -> _PartT | None:
         parts = self._parts
+        if parts is None:
+            parts = self._parts = {}
         if key not in parts:
             parts[key] = _part(self.fields.get(key), kind)
         found: _PartT | None = parts[key]

@@ -74,6 +74,8 @@ def _wire(name: str) -> str:
     """Segment's camelCase name of an attribute (``message_id`` -> ``messageId``)."""
     if name == "extra":
         return _EXTRA_WIRE
+    if name == "metadata":
+        return "_metadata"
     first, *rest = name.split("_")
     return first + "".join(part.title() for part in rest)
 
@@ -83,7 +85,13 @@ class InvalidMessage(ValueError):
 
 
 class _Message(
-    msgspec.Struct, frozen=True, kw_only=True, rename=_wire, tag_field="type", omit_defaults=True
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    rename=_wire,
+    tag_field="type",
+    omit_defaults=True,
+    forbid_unknown_fields=True,
 ):
     """The fields every message type has."""
 
@@ -97,6 +105,10 @@ class _Message(
     received_at: str | UnsetType = UNSET
     integrations: dict[str, Any] | UnsetType = UNSET
     context: Context = msgspec.field(default_factory=Context.absent)
+    channel: str | UnsetType = UNSET
+    """``server``, ``browser``, ``mobile``: sent by some libraries."""
+    metadata: dict[str, Any] | UnsetType = UNSET
+    """``_metadata``, analytics.js's notes on bundled integrations."""
     extra: dict[str, Any] = {}
     """Stored fields this type does not declare (or stored with another type), as sent."""
 
@@ -175,6 +187,9 @@ def _dec_hook(kind: type, value: Any) -> Any:
     raise ValueError(f"expected an object, got {type(value).__name__}")
 
 
+_typed_decoder = msgspec.json.Decoder(Message, dec_hook=_dec_hook)
+
+
 def _enc_hook(value: Any) -> Any:
     if isinstance(value, Context):
         return value.fields
@@ -182,12 +197,19 @@ def _enc_hook(value: Any) -> Any:
 
 
 def decode_message(data: bytes | str) -> Message:
-    """The message stored as the JSON text ``data``; raises :class:`InvalidMessage`."""
+    """The message stored as the JSON text ``data``; raises :class:`InvalidMessage`.
+
+    One typed pass over the text (the types refuse undeclared fields); a message with one,
+    or with a field of another type than documented, is parsed again to builtins and
+    converted by :func:`message_of`, which keeps them in ``extra``.
+    """
     try:
-        value = _decoder.decode(data)
+        return _typed_decoder.decode(data)
+    except msgspec.ValidationError:
+        pass
     except msgspec.DecodeError as error:
         raise InvalidMessage(f"a message must be JSON: {error}") from None
-    return message_of(value)
+    return message_of(_decoder.decode(data))
 
 
 def message_of(value: Any) -> Message:
@@ -204,11 +226,10 @@ def message_of(value: Any) -> Message:
         expected = ", ".join(sorted(_TYPES))
         raise InvalidMessage(f"unknown message type {kind!r}: expected one of {expected}")
     declared = _DECLARED[str(kind)]
-    extra: dict[str, Any] = (
-        {} if value.keys() <= declared else {k: v for k, v in value.items() if k not in declared}
-    )
-    if _EXTRA_WIRE in value:
-        value = {k: v for k, v in value.items() if k != _EXTRA_WIRE}
+    extra: dict[str, Any] = {}
+    if not value.keys() <= declared:
+        extra = {k: v for k, v in value.items() if k not in declared}
+        value = {k: v for k, v in value.items() if k in declared}
     while True:
         try:
             message: Message = msgspec.convert(value, cls, dec_hook=_dec_hook)  # type: ignore[assignment]
