@@ -7,16 +7,16 @@ the stored JSON::
 
     >>> message = decode_message(b'{"type": "track", "messageId": "m1", "userId": "u1",'
     ...                          b' "event": "Signed Up", "context": {"ip": "10.0.0.1"},'
-    ...                          b' "channel": "server"}')
+    ...                          b' "rudderId": "r1"}')
     >>> (type(message).__name__, message.event, message.context.ip, message.extra)
-    ('Track', 'Signed Up', '10.0.0.1', {'channel': 'server'})
+    ('Track', 'Signed Up', '10.0.0.1', {'rudderId': 'r1'})
     >>> sorted(msgspec.json.decode(encode_message(message)))
-    ['channel', 'context', 'event', 'messageId', 'type', 'userId']
+    ['context', 'event', 'messageId', 'rudderId', 'type', 'userId']
 
 What is kept as sent, so that :func:`encode_message` gives back the JSON as stored (the same
 keys and values; the forwarding connectors send it on):
 
-- a field the message type does not declare (``channel``, ``_metadata``, a vendor's own) is
+- a field the message type does not declare (RudderStack's ``rudderId``, a vendor's own) is
   kept in :attr:`extra`;
 - a declared field stored with another type than documented (a numeric ``category``) is kept
   in :attr:`extra` too, and its attribute reads as absent;
@@ -30,9 +30,12 @@ entry (:class:`~headwater.log.LogEntry`), and a decoded-then-encoded datetime wo
 the same text back. Traits are ``dict[str, Any]`` (Segment's reserved traits are conventions,
 not a schema; clients send any value): :func:`reserved_trait` reads one reserved trait typed.
 
-One decode: the JSON text is parsed once (into builtins, in C) and converted to the struct
-(in C; ``context`` through :class:`Context`'s constructor). msgspec's one-pass typed decode
-would drop the undeclared fields the forwarding connectors must keep.
+One decode: :func:`decode_message` parses the text once, typed (msgspec, in C; ``context``
+through :class:`Context`, which only keeps its object). The types refuse undeclared fields, so
+that a message carrying one (or a field of another type than documented) is not silently
+cut: it is parsed again into builtins and converted with those fields kept in ``extra``
+(:func:`message_of`). Server libraries send no such field; ``channel`` and ``_metadata`` are
+declared for the browser's. :func:`encode_message` is one pass over the struct too.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ def _wire(name: str) -> str:
     return first + "".join(part.title() for part in rest)
 
 
+# The context of messages stored without one: omitted when encoding (it is the default).
+_NO_CONTEXT: Final = Context.absent()
+
+
 class InvalidMessage(ValueError):
     """A stored message that is not a Segment message (not an object, or an unknown type)."""
 
@@ -104,7 +111,7 @@ class _Message(
     sent_at: str | UnsetType | None = UNSET
     received_at: str | UnsetType = UNSET
     integrations: dict[str, Any] | UnsetType = UNSET
-    context: Context = msgspec.field(default_factory=Context.absent)
+    context: Context = _NO_CONTEXT
     channel: str | UnsetType = UNSET
     """``server``, ``browser``, ``mobile``: sent by some libraries."""
     metadata: dict[str, Any] | UnsetType = UNSET
@@ -196,6 +203,10 @@ def _enc_hook(value: Any) -> Any:
     raise NotImplementedError
 
 
+_struct_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+_EXTRA_MEMBER: Final = b',"' + _EXTRA_WIRE.encode() + b'":'
+
+
 def decode_message(data: bytes | str) -> Message:
     """The message stored as the JSON text ``data``; raises :class:`InvalidMessage`.
 
@@ -257,8 +268,6 @@ def _without_mistyped(
 def message_builtins(message: Message) -> dict[str, Any]:
     """The message as the JSON object it was stored as (a new dict; nested objects shared)."""
     out: dict[str, Any] = msgspec.to_builtins(message, enc_hook=_enc_hook)
-    if not message.context.present:
-        del out["context"]
     if message.extra:
         del out[_EXTRA_WIRE]
         out.update(message.extra)
@@ -266,8 +275,16 @@ def message_builtins(message: Message) -> dict[str, Any]:
 
 
 def encode_message(message: Message) -> bytes:
-    """The message as UTF-8 JSON with the keys and values it was stored with."""
-    return _encoder.encode(message_builtins(message))
+    """The message as UTF-8 JSON with the keys and values it was stored with.
+
+    One pass over the struct; ``extra`` (its last field, omitted when empty) is spliced in
+    as the object's last keys.
+    """
+    data = _struct_encoder.encode(message)
+    if not message.extra:
+        return data
+    tail = _encoder.encode(message.extra)  # b'{"channel":"web"}'
+    return data[: -(len(_EXTRA_MEMBER) + len(tail) + 1)] + b"," + tail[1:]
 
 
 def stored_field(message: Message, key: str, default: Any = None) -> Any:
