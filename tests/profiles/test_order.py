@@ -236,7 +236,7 @@ def _event(payload: dict[str, Any]) -> Event:
         name=None,
         timestamp=parse_timestamp(payload["timestamp"]),
         received_at=parse_timestamp(payload["receivedAt"]),
-        message=message_of(payload),
+        payload=payload,
     )
 
 
@@ -288,7 +288,7 @@ def _entry(workspace_id: int, seqs: dict[str, int], payload: dict[str, Any]) -> 
         anonymous_id=payload.get("anonymousId"),
         timestamp=parse_timestamp(payload["timestamp"]),
         received_at=parse_timestamp(payload["receivedAt"]),
-        payload=payload,
+        message=message_of(payload),
     )
 
 
