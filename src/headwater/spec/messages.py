@@ -122,7 +122,7 @@ class _Message(
     @property
     def type(self) -> str:
         """The message type (``track``, ``identify``, ...), as on the wire."""
-        return str(self.__struct_config__.tag)
+        return _KINDS[self.__class__]
 
 
 class Identify(_Message, tag="identify", frozen=True):
@@ -172,10 +172,15 @@ _DECLARED: Final = {
     kind: frozenset({"type", *cls.__struct_encode_fields__} - {_EXTRA_WIRE})
     for kind, cls in _TYPES.items()
 }
-# Each type's attribute of each declared stored key.
+_KINDS: Final[dict[type, str]] = {cls: kind for kind, cls in _TYPES.items()}
+# Each type's attribute of each declared stored key (``extra`` left out: it is no stored key).
 _ATTRIBUTES: Final = {
-    kind: dict(zip(cls.__struct_encode_fields__, cls.__struct_fields__, strict=True))
-    for kind, cls in _TYPES.items()
+    cls: {
+        wire: name
+        for wire, name in zip(cls.__struct_encode_fields__, cls.__struct_fields__, strict=True)
+        if name != "extra"
+    }
+    for cls in _TYPES.values()
 }
 # Fields that must have their documented type: the others are kept in ``extra`` if they do not.
 # (``type`` only: it is the tag, checked before conversion.)
@@ -297,8 +302,8 @@ def stored_field(message: Message, key: str, default: Any = None) -> Any:
     """
     if key == "type":
         return message.type
-    attribute = _ATTRIBUTES[message.type].get(key)
-    if attribute is not None and attribute != "extra":
+    attribute = _ATTRIBUTES[message.__class__].get(key)
+    if attribute is not None:
         value = getattr(message, attribute)
         if isinstance(value, Context):
             if value.present:
