@@ -235,3 +235,9 @@ def test_not_is_the_opposite(event: dict[str, Any], op: str, value: Any) -> None
         ]
     )
     assert matches(parsed[0].when, event) != matches(parsed[1].when, event)  # type: ignore[union-attr]
+
+
+def test_dropping_the_type_keeps_a_message_to_send() -> None:
+    event = {"type": "track", "event": "E", "messageId": "m", "properties": {"a": 1}}
+    shaped = route(event, [{"type": "drop_properties", "paths": ["type", "properties.a"]}])
+    assert shaped.event == {"type": "track", "event": "E", "messageId": "m", "properties": {}}

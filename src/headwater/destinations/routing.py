@@ -92,7 +92,10 @@ def decide(
             shaped = _drop(shaped, rule.paths)
         elif isinstance(rule, AllowProperties):
             shaped = _allow(shaped, rule.paths)
-    return Decision(event if shaped is document else message_of(shaped))
+    if shaped is document:
+        return Decision(event)
+    shaped["type"] = event.type  # dropping it would leave no message to send
+    return Decision(message_of(shaped))
 
 
 def integration_enabled(integrations: Any, names: Sequence[str]) -> bool:
