@@ -166,9 +166,13 @@ def test_absent_and_null_stay_apart() -> None:
     assert properties_of(without) == properties_of(with_null) == {}
 
 
-def test_a_key_named_like_the_extra_field_is_kept() -> None:
-    document = {"type": "alias", "messageId": "m", "$headwater:extra": 1, "extra": {"a": 1}}
+@pytest.mark.parametrize("value", [1, {"a": 1}])
+def test_a_key_named_like_the_extra_field_is_kept(value: Any) -> None:
+    document = {"type": "alias", "messageId": "m", "$headwater:extra": value, "extra": {"a": 1}}
     assert message_builtins(message_of(dict(document))) == document
+    assert msgspec.json.decode(encode_message(decode_message(msgspec.json.encode(document)))) == (
+        document
+    )
 
 
 def test_changes_go_through_replace() -> None:

@@ -68,8 +68,8 @@ __all__ = [
     "traits_of",
 ]
 
-# The wire name of ``extra``: a stored key of that name is removed before conversion (and kept
-# in ``extra`` with the other undeclared ones).
+# The wire name of ``extra``: a stored key of that name is kept in ``extra`` like any other
+# undeclared one (the typed pass would take it for the field: its result is set aside).
 _EXTRA_WIRE: Final = "$headwater:extra"
 
 
@@ -220,11 +220,14 @@ def decode_message(data: bytes | str) -> Message:
     converted by :func:`message_of`, which keeps them in ``extra``.
     """
     try:
-        return _typed_decoder.decode(data)
+        message: Message = _typed_decoder.decode(data)
     except msgspec.ValidationError:
         pass
     except msgspec.DecodeError as error:
         raise InvalidMessage(f"a message must be JSON: {error}") from None
+    else:
+        if not message.extra:  # else the text has a key named like the field
+            return message
     return message_of(_decoder.decode(data))
 
 
