@@ -39,7 +39,7 @@ from typing import Any, Final
 from msgspec import UNSET
 
 from headwater.identity.model import Identifier, IdentityEvent, Rules
-from headwater.spec import Alias, Group, Identify, Message, stored_field
+from headwater.spec import Alias, Group, Identify, Message, Page, Screen, Track, stored_field
 
 __all__ = ["MAX_EXTERNAL_TYPE_BYTES", "account_traits", "extract", "identity_event", "user_traits"]
 
@@ -48,6 +48,8 @@ MAX_EXTERNAL_TYPE_BYTES: Final = 64
 _PLATFORMS: Final = frozenset({"ios", "android"})
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _EMPTY: Final[dict[str, Any]] = {}
+_WITH_TRAITS: Final = (Identify, Group)
+_WITH_PROPERTIES: Final = (Track, Page, Screen)
 
 
 def extract(message: Message, rules: Rules) -> tuple[Identifier, ...]:
@@ -65,20 +67,20 @@ Identifier(type='anonymous_id', value='a1'))
     # (type, raw value) pairs, then one pass that reads and checks them: no closure call for
     # the many fields an event does not have. This runs for every event the processor reads.
     raw: list[tuple[str, Any]] = []
-    if (value := message.user_id) is UNSET:  # absent, or stored with another type
-        value = message.extra.get("userId")
+    extra = message.extra  # undeclared fields, and declared ones of another type (then UNSET)
+    if (value := message.user_id) is UNSET:
+        value = extra.get("userId")
     if value is not None:
         raw.append(("user_id", value))
     if (value := message.anonymous_id) is UNSET:
-        value = message.extra.get("anonymousId")
+        value = extra.get("anonymousId")
     if value is not None:
         raw.append(("anonymous_id", value))
-    if (value := stored_field(message, "groupId")) is not None:
-        raw.append(("group_id", value))
+    group, traits, properties = _loose_fields(message, extra)
+    if group is not None:
+        raw.append(("group_id", group))
     context = message.context
-    traits = _object(message, "traits")
     context_traits = context.traits
-    properties = _object(message, "properties")
     for source in (traits, context_traits, properties):
         if (value := source.get("email")) is not None:
             raw.append(("email", value))
@@ -159,10 +161,24 @@ def account_traits(message: Message) -> tuple[str, dict[str, Any]]:
     return ("" if group is None else str(group)), traits if isinstance(traits, dict) else {}
 
 
-def _object(message: Message, key: str) -> dict[str, Any]:
-    """The object stored at ``key`` (``traits``, ``properties``), else an empty one."""
-    value = stored_field(message, key)
-    return value if isinstance(value, dict) else _EMPTY
+def _loose_fields(
+    message: Message, extra: dict[str, Any]
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """``groupId`` as stored, and the ``traits`` and ``properties`` objects (else empty ones),
+    whichever type declares them: read inline, as :func:`~headwater.spec.stored_field` would,
+    since this runs for every event."""
+    group: Any = message.group_id if isinstance(message, Group) else UNSET
+    traits: Any = message.traits if isinstance(message, _WITH_TRAITS) else UNSET
+    properties: Any = message.properties if isinstance(message, _WITH_PROPERTIES) else UNSET
+    if extra:
+        group = extra.get("groupId") if group is UNSET else group
+        traits = extra.get("traits") if traits is UNSET else traits
+        properties = extra.get("properties") if properties is UNSET else properties
+    return (
+        None if group is UNSET else group,
+        traits if isinstance(traits, dict) else _EMPTY,
+        properties if isinstance(properties, dict) else _EMPTY,
+    )
 
 
 def _device(device: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -75,7 +75,7 @@ def event_key(message: Message) -> tuple[str, str]:
     """``(type, name)`` of a message: the track event, the page or screen name, else ``""``."""
     if isinstance(message, Track):
         return "track", message.event
-    if isinstance(message, Page | Screen):
+    if isinstance(message, (Page, Screen)):
         return message.type, message.name or ""
     return message.type, ""
 
@@ -84,7 +84,7 @@ def observe(message: Message) -> list[tuple[str, str]]:
     """``(path, type)`` of every property or trait of one message, ``("", "event")`` first;
     a path inside an array is listed once per element (so that a key is required only when
     every element has it)."""
-    key = "traits" if isinstance(message, Identify | Group) else "properties"
+    key = "traits" if isinstance(message, (Identify, Group)) else "properties"
     found: list[tuple[str, str]] = []
     container = getattr(message, key, None)
     if isinstance(container, dict):

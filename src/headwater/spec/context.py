@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import msgspec
 
@@ -115,16 +115,15 @@ class Context:
     (nested objects). Most readers look at one or two fields.
     """
 
-    __slots__ = ("_parts", "fields", "present")
+    __slots__ = ("_parts", "fields")
 
     fields: Mapping[str, Any]
-    present: bool
+    present: ClassVar[bool] = True
     """False for a message stored without ``context`` (encoded back without one)."""
+    _parts: dict[str, Any]
 
-    def __init__(self, fields: Mapping[str, Any], *, present: bool = True) -> None:
+    def __init__(self, fields: Mapping[str, Any]) -> None:
         self.fields = fields
-        self.present = present
-        self._parts: dict[str, Any] | None = None
 
     @property
     def ip(self) -> str | None:
@@ -160,11 +159,12 @@ class Context:
     @classmethod
     def absent(cls) -> Context:
         """The context of a message stored without one: empty, and not encoded back."""
-        return cls(_EMPTY, present=False)
+        return _Absent(_EMPTY)
 
     def _part(self, key: str, kind: type[_PartT]) -> _PartT | None:
-        parts = self._parts
-        if parts is None:
+        try:
+            parts = self._parts
+        except AttributeError:  # no nested object read yet
             parts = self._parts = {}
         if key not in parts:
             parts[key] = _part(self.fields.get(key), kind)
@@ -212,3 +212,10 @@ class Context:
 
     def __repr__(self) -> str:
         return f"Context({dict(self.fields)!r})"
+
+
+class _Absent(Context):
+    """The context of a message stored without one."""
+
+    __slots__ = ()
+    present: ClassVar[bool] = False

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import httpx
-import msgspec
 import pydantic
 
 from headwater.destinations.base import (
@@ -29,7 +28,7 @@ from headwater.destinations.base import (
     recorded,
     transport_failure,
 )
-from headwater.spec import encode_message
+from headwater.spec import encode_messages
 
 __all__ = ["SegmentForward", "SegmentForwardConfig"]
 
@@ -55,8 +54,7 @@ class SegmentForward(Connector[SegmentForwardConfig]):
         key = self.config.write_key.get_secret_value()
         url = str(self.config.endpoint).rstrip("/") + "/v1/batch"
         sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        batch = [msgspec.Raw(encode_message(event)) for event in events]
-        body = msgspec.json.encode({"batch": batch, "sentAt": sent_at})
+        body = b'{"batch":%s,"sentAt":"%s"}' % (encode_messages(events), sent_at.encode())
         request = self.client.build_request(
             "POST",
             url,

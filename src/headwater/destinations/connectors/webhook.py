@@ -33,7 +33,6 @@ from typing import ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
-import msgspec
 import pydantic
 
 from headwater.destinations.base import (
@@ -45,7 +44,7 @@ from headwater.destinations.base import (
     transport_failure,
     unbuildable,
 )
-from headwater.spec import encode_message
+from headwater.spec import encode_message, encode_messages
 
 __all__ = ["Webhook", "WebhookConfig", "idempotency_key"]
 
@@ -107,7 +106,7 @@ class Webhook(Connector[WebhookConfig]):
             body = encode_message(events[0])
             key = idempotency_key(events[0].message_id)
         else:
-            body = msgspec.json.encode({"batch": [msgspec.Raw(encode_message(e)) for e in events]})
+            body = b'{"batch":' + encode_messages(events) + b"}"
             ids = "\n".join(event.message_id for event in events)
             key = hashlib.sha256(ids.encode()).hexdigest()
         headers = {name: value.get_secret_value() for name, value in config.headers.items()}
