@@ -5,23 +5,39 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from headwater.destinations.model import FilterList
-from headwater.routing.rules import consented, decide, integration_enabled, matches
+from headwater.routing.rules import consented as consented_message
+from headwater.routing.rules import decide, integration_enabled, matches
+from headwater.spec import message_builtins, message_of
 
 NAMES = ("Orders Hook", "webhook")
 
 
+class Routed(msgspec.Struct):
+    """A decision with the event as the JSON object it would be sent as."""
+
+    event: dict[str, Any] | None
+    reason: str | None
+
+
 def route(event: dict[str, Any], filters: list[dict[str, Any]] | None = None, **kw: Any) -> Any:
-    return decide(
-        event,
+    decision = decide(
+        message_of(event),
         names=kw.get("names", NAMES),
         categories=kw.get("categories", ()),
         filters=FilterList.validate_python(filters or []),
     )
+    sent = None if decision.event is None else message_builtins(decision.event)
+    return Routed(sent, decision.reason)
+
+
+def consented(event: dict[str, Any], categories: tuple[str, ...]) -> bool:
+    return consented_message(message_of(event), categories)
 
 
 @pytest.mark.parametrize(
@@ -219,3 +235,9 @@ def test_not_is_the_opposite(event: dict[str, Any], op: str, value: Any) -> None
         ]
     )
     assert matches(parsed[0].when, event) != matches(parsed[1].when, event)  # type: ignore[union-attr]
+
+
+def test_dropping_the_type_keeps_a_message_to_send() -> None:
+    event = {"type": "track", "event": "E", "messageId": "m", "properties": {"a": 1}}
+    shaped = route(event, [{"type": "drop_properties", "paths": ["type", "properties.a"]}])
+    assert shaped.event == {"type": "track", "event": "E", "messageId": "m", "properties": {}}

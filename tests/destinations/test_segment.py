@@ -9,6 +9,7 @@ import httpx
 
 from headwater.connectors.base import Outcome
 from headwater.connectors.segment import SegmentForward, SegmentForwardConfig
+from headwater.spec import message_of
 from tests.destinations.conftest import Space, eventually, track
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -33,9 +34,9 @@ async def test_posts_a_batch_with_basic_auth_and_reads_documented_errors() -> No
                 ),
                 client,
             )
-            ok = await connector.send([track(1), track(2)])
+            ok = await connector.send([message_of(track(1)), message_of(track(2))])
             sink.handler = lambda _: Reply(429, {}, {"Retry-After": "5"})
-            limited = await connector.send([track(1), track(2)])
+            limited = await connector.send([message_of(track(1)), message_of(track(2))])
     assert ok.outcome is Outcome.DELIVERED
     assert not sink.errors
     assert limited.outcome is Outcome.RETRY

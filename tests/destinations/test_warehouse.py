@@ -12,6 +12,7 @@ import pytest
 
 from headwater.connectors.base import Outcome
 from headwater.connectors.warehouse import PostgresWarehouse, PostgresWarehouseConfig
+from headwater.spec import Message, message_of
 from tests.conftest import scratch_database
 
 BASE = {
@@ -28,15 +29,17 @@ async def warehouse_url(postgres_url: str) -> AsyncIterator[str]:
         yield url
 
 
-def event(kind: str, message_id: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "messageId": message_id,
-        "userId": "u1",
-        "context": CONTEXT,
-        **BASE,
-        **fields,
-    }
+def event(kind: str, message_id: str, **fields: Any) -> Message:
+    return message_of(
+        {
+            "type": kind,
+            "messageId": message_id,
+            "userId": "u1",
+            "context": CONTEXT,
+            **BASE,
+            **fields,
+        }
+    )
 
 
 async def test_loads_segments_schema_evolves_and_is_idempotent(warehouse_url: str) -> None:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headwater.identity import Identifier, IdentityEvent, Rules, extract, identity_event
-from tests.identity.build import T0, anon, email, uid
+from headwater.identity import Identifier, IdentityEvent, Rules
+from tests.identity.build import T0, anon, email, extract, identity_event, uid
 
 DEFAULT = Rules.default()
 

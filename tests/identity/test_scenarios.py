@@ -12,11 +12,20 @@ from headwater.identity import (
     Identifier,
     Limit,
     Rules,
-    extract,
-    identity_event,
     resolve,
 )
-from tests.identity.build import T0, anon, email, event, new_id, partition, profiles, uid
+from tests.identity.build import (
+    T0,
+    anon,
+    email,
+    event,
+    extract,
+    identity_event,
+    new_id,
+    partition,
+    profiles,
+    uid,
+)
 
 DEFAULT = Rules.default()
 

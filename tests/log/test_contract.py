@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from headwater.log import EventLog, LogEntry, LogRecord
-from headwater.spec import Event, format_timestamp
+from headwater.spec import Event, format_timestamp, message_builtins
 from tests.log.conftest import PARTITIONS, LogKit
 
 _BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -119,7 +119,7 @@ async def test_append_then_read_returns_a_partitions_records_in_order(event_log:
         assert entry.anonymous_id is None
         assert entry.timestamp == event.timestamp
         assert entry.received_at == event.received_at
-        assert entry.payload == event.payload
+        assert message_builtins(entry.message) == event.payload
     for other in set(range(PARTITIONS)) - {partition}:
         assert await event_log.read(other, after=0, limit=100) == []
 

@@ -39,7 +39,7 @@ from headwater.identity import (
 )
 from headwater.log import LogEntry, LogRecord, PostgresLog
 from headwater.profiles.stage import ProfileStage, profile_id
-from headwater.spec import Event, parse_timestamp
+from headwater.spec import Event, message_of, parse_timestamp
 from headwater.storage import create_engine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -76,7 +76,7 @@ def user_traits(payload: dict[str, Any]) -> dict[str, Any]:
 def identity_of(payload: dict[str, Any]) -> IdentityEvent:
     """The event as users are resolved from it: every identifier but ``group_id``."""
     event = identity_event(
-        payload,
+        message_of(payload),
         message_id=payload["messageId"],
         timestamp=parse_timestamp(payload["timestamp"]),
         rules=Rules.default(),
@@ -289,7 +289,7 @@ def _entry(workspace_id: int, seqs: dict[str, int], payload: dict[str, Any]) -> 
         anonymous_id=payload.get("anonymousId"),
         timestamp=parse_timestamp(payload["timestamp"]),
         received_at=parse_timestamp(payload["receivedAt"]),
-        payload=payload,
+        message=message_of(payload),
     )
 
 

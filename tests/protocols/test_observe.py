@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from headwater.protocols.observe import Observations, infer_plan, observe
 from headwater.protocols.plan import Enforcement, parse_plan
 from headwater.protocols.validate import compile_plan
+from headwater.spec import message_of
 from tests.protocols.plans import VALID_ORDER
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -23,7 +24,7 @@ def test_observe_lists_paths_and_types() -> None:
         "properties": {"a": 1, "b": {"c": "x"}, "d": [{"e": True}, {"e": None}], "f": 1.5},
         "context": {"ignored": 1},
     }
-    assert observe(message) == [
+    assert observe(message_of(message)) == [
         ("", "event"),
         ("properties.a", "integer"),
         ("properties.b", "object"),
@@ -35,7 +36,7 @@ def test_observe_lists_paths_and_types() -> None:
         ("properties.d[].e", "null"),
         ("properties.f", "number"),
     ]
-    assert observe({"type": "identify", "traits": {"email": "x", "a.b[]": 1}}) == [
+    assert observe(message_of({"type": "identify", "traits": {"email": "x", "a.b[]": 1}})) == [
         ("", "event"),
         ("traits.email", "string"),
         ("traits.a~1b~2]", "integer"),
@@ -44,13 +45,13 @@ def test_observe_lists_paths_and_types() -> None:
 
 def test_one_huge_message_is_bounded() -> None:
     message = {"type": "track", "event": "E", "properties": {f"p{i}": i for i in range(1000)}}
-    assert len(observe(message)) == 201
+    assert len(observe(message_of(message))) == 201
 
 
 def test_observations_count_per_event_path_and_type() -> None:
     seen = Observations()
     for payload in (VALID_ORDER, VALID_ORDER, {**VALID_ORDER, "properties": {"total": "x"}}):
-        seen.add(source_id=1, workspace_id=1, partition=0, payload=payload, seen_at=NOW)
+        seen.add(source_id=1, workspace_id=1, partition=0, message=message_of(payload), seen_at=NOW)
     counts = {(r.path, r.json_type): r.count for r in seen.rows()}
     assert counts[("", "event")] == 3
     assert counts[("properties.total", "number")] == 2
@@ -60,7 +61,7 @@ def test_observations_count_per_event_path_and_type() -> None:
 def _rows(messages: list[dict[str, Any]]) -> list[tuple[str, str, str, str, int]]:
     seen = Observations()
     for message in messages:
-        seen.add(source_id=1, workspace_id=1, partition=0, payload=message, seen_at=NOW)
+        seen.add(source_id=1, workspace_id=1, partition=0, message=message_of(message), seen_at=NOW)
     return [(r.event_type, r.event_name, r.path, r.json_type, r.count) for r in seen.rows()]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from headwater import protocols
 from headwater.batch import Batch
 from headwater.log import LogEntry
+from headwater.spec import message_builtins
 from tests.protocols.conftest import Pipeline
 from tests.protocols.plans import VALID_ORDER, WEB, track
 
@@ -21,7 +22,7 @@ async def test_a_source_without_a_plan_passes_everything_and_is_observed(
 ) -> None:
     source = await pipeline.source()
     [sent] = await pipeline.send(source, BAD)
-    assert pipeline.seen[sent].payload["properties"] == BAD["properties"]
+    assert message_builtins(pipeline.seen[sent].message)["properties"] == BAD["properties"]
     observed = await protocols.observed_schema(
         pipeline.engine, workspace="default", source_id=source
     )
@@ -39,8 +40,8 @@ async def test_flag_attaches_violations_and_records_them(pipeline: Pipeline) -> 
     source = await pipeline.source()
     await pipeline.plan(WEB, source, violations="flag")
     good, bad = await pipeline.send(source, VALID_ORDER, BAD)
-    assert "violations" not in pipeline.seen[good].payload.get("context", {})
-    flagged = pipeline.seen[bad].payload["context"]["violations"]
+    assert "violations" not in message_builtins(pipeline.seen[good].message).get("context", {})
+    flagged = message_builtins(pipeline.seen[bad].message)["context"]["violations"]
     assert {(v["type"], v["path"]) for v in flagged} == {
         ("datatype_mismatch", "properties.total"),
         ("additional_property", "properties.extra"),
@@ -63,7 +64,7 @@ async def test_omit_removes_offending_and_unplanned_properties(pipeline: Pipelin
     source = await pipeline.source()
     await pipeline.plan(WEB, source, violations="omit", unplanned_properties="omit")
     [bad] = await pipeline.send(source, BAD)
-    assert pipeline.seen[bad].payload["properties"] == {"order_id": "o1"}
+    assert message_builtins(pipeline.seen[bad].message)["properties"] == {"order_id": "o1"}
 
 
 async def quarantined(pipeline: Pipeline, **filters: object) -> list[dict[str, object]]:
@@ -132,7 +133,7 @@ async def test_replay_after_the_plan_is_fixed_releases_the_message(pipeline: Pip
     await pipeline.processor.drain()
     [released] = await quarantined(pipeline)
     assert released["status"] == "released"
-    delivered = pipeline.seen[bad].payload
+    delivered = message_builtins(pipeline.seen[bad].message)
     assert delivered["properties"] == BAD["properties"]
     assert delivered["context"]["headwater"]["replay"]["quarantine_id"] == row["id"]
     assert await protocols.quarantine(pipeline.engine, workspace="default") == []
@@ -192,7 +193,11 @@ async def test_a_redelivered_batch_counts_nothing_twice(pipeline: Pipeline) -> N
 
 
 def VALID_ORDER_ID(entries: list[LogEntry]) -> str:
-    [valid] = [e.message_id for e in entries if e.payload["properties"].get("total") == 9.5]
+    [valid] = [
+        e.message_id
+        for e in entries
+        if message_builtins(e.message)["properties"].get("total") == 9.5
+    ]
     return valid
 
 

@@ -17,7 +17,7 @@ from headwater.activity.store import GroupBy, Interval
 from headwater.activity.views import CountView, EventView, RejectionView
 from headwater.errors import BadRequest, NotFound
 from headwater.log import EventLog, LogEntry
-from headwater.spec import format_timestamp
+from headwater.spec import format_timestamp, message_builtins
 from headwater.workspaces import find_workspace_id, get_source, workspace_id
 
 __all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
@@ -32,7 +32,7 @@ def _event(entry: LogEntry) -> EventView:
         "type": entry.type,
         "name": entry.name,
         "receivedAt": format_timestamp(entry.received_at),
-        "payload": entry.payload,
+        "payload": message_builtins(entry.message),
     }
 
 

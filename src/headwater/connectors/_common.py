@@ -1,11 +1,14 @@
-"""What the SaaS connectors share: reading Segment events, one HTTP call, merging results.
+"""What the SaaS connectors share: rules read from Segment messages, one HTTP call, merging.
 
-Reading: every accessor takes a normalised Segment event and never raises; a missing or
-mistyped field reads as ``None`` (or an empty mapping), so a connector decides what a gap means::
+Reading: connectors read the typed message (:mod:`headwater.spec.messages`) directly; the
+rules here are what several vendors derive from it the same way (who the event is about, the
+email wherever it was sent, Segment's page and screen event names, the timestamp in each
+vendor's unit). None raises::
 
-    >>> event = {"type": "identify", "userId": "u1", "traits": {"email": "A@x.io"}}
-    >>> (user_id(event), email(event), distinct_id(event))
-    ('u1', 'A@x.io', 'u1')
+    >>> from headwater.spec import message_of
+    >>> event = message_of({"type": "identify", "userId": "u1", "traits": {"email": "A@x.io"}})
+    >>> (email(event), distinct_id(event))
+    ('A@x.io', 'u1')
 
 Calling: :func:`call` sends one request and returns a :class:`Sent` (the classified
 :class:`SendResult` and the parsed JSON body), turning transport errors into retries (the engine
@@ -37,37 +40,31 @@ from headwater.connectors.base import (
     transport_failure,
     unbuildable,
 )
-from headwater.spec import parse_timestamp
+from headwater.spec import Page, Screen, Track, parse_timestamp, properties_of, traits_of
 
 __all__ = [
     "Part",
     "Sent",
-    "anonymous_id",
     "basic_auth",
     "call",
     "combine",
-    "context",
     "distinct_id",
     "email",
     "epoch_micros",
     "epoch_ms",
     "event_name",
-    "event_type",
     "iso_time",
     "mapping",
     "md5_hex",
     "occurred_at",
     "partial",
     "per_reset_header",
-    "properties",
     "scalar",
     "sort_out",
     "stable_uuid",
     "text",
     "trait",
-    "traits",
     "unix_seconds",
-    "user_id",
     "waiting",
 ]
 
@@ -91,47 +88,21 @@ def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def event_type(event: Event) -> str:
-    return text(event.get("type")) or ""
-
-
-def user_id(event: Event) -> str | None:
-    return text(event.get("userId"))
-
-
-def anonymous_id(event: Event) -> str | None:
-    return text(event.get("anonymousId"))
-
-
 def distinct_id(event: Event) -> str | None:
     """The user id, else the anonymous id: who the event is about."""
-    return user_id(event) or anonymous_id(event)
-
-
-def properties(event: Event) -> Mapping[str, Any]:
-    return mapping(event.get("properties"))
-
-
-def context(event: Event) -> Mapping[str, Any]:
-    return mapping(event.get("context"))
-
-
-def traits(event: Event) -> Mapping[str, Any]:
-    """An identify's (or group's) ``traits``, else ``context.traits`` carried by other calls."""
-    own = event.get("traits")
-    return mapping(own) if isinstance(own, Mapping) else mapping(context(event).get("traits"))
+    return event.user_id or event.anonymous_id or None
 
 
 def trait(event: Event, *names: str) -> Any:
     """The first of ``names`` present (not None) in the traits, for spellings like
     ``firstName``/``first_name``."""
-    found = traits(event)
+    found = traits_of(event)
     return next((found[name] for name in names if found.get(name) is not None), None)
 
 
 def email(event: Event) -> str | None:
     """The email in traits, ``context.traits`` or (for track calls) properties."""
-    for source in (traits(event), mapping(context(event).get("traits")), properties(event)):
+    for source in (traits_of(event), event.context.traits, properties_of(event)):
         value = text(source.get("email"))
         if value and "@" in value:
             return value
@@ -141,13 +112,12 @@ def email(event: Event) -> str | None:
 def event_name(event: Event, *, page_format: str = "Viewed {} Page") -> str | None:
     """A track's ``event``; for page and screen calls their name in ``page_format`` (with
     "Screen" for screens), or "Loaded a Page"/"Loaded a Screen" when unnamed."""
-    kind = event_type(event)
-    if kind == "track":
-        return text(event.get("event"))
-    if kind not in ("page", "screen"):
+    if isinstance(event, Track):
+        return event.event or None
+    if not isinstance(event, Page | Screen):
         return None
-    name = text(event.get("name")) or text(properties(event).get("name"))
-    noun = "Page" if kind == "page" else "Screen"
+    name = event.name or text(properties_of(event).get("name"))
+    noun = "Page" if isinstance(event, Page) else "Screen"
     if name is None:
         return f"Loaded a {noun}"
     return page_format.replace("Page", noun).format(name)
@@ -155,7 +125,7 @@ def event_name(event: Event, *, page_format: str = "Viewed {} Page") -> str | No
 
 def occurred_at(event: Event) -> datetime:
     """The event's ``timestamp`` (set on every normalised event); now if it is unreadable."""
-    value = event.get("timestamp")
+    value = event.timestamp
     if isinstance(value, str):
         try:
             return parse_timestamp(value)

@@ -40,22 +40,16 @@ import pydantic
 
 from headwater.connectors._common import (
     Part,
-    anonymous_id,
     call,
     combine,
-    context,
     epoch_ms,
     event_name,
-    event_type,
     mapping,
-    properties,
     sort_out,
-    text,
-    traits,
-    user_id,
     waiting,
 )
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import Context, Identify, properties_of, traits_of
 
 __all__ = ["Amplitude", "AmplitudeConfig"]
 
@@ -117,12 +111,12 @@ class Amplitude(Connector[AmplitudeConfig]):
 
 
 def _refusal(event: Event) -> str | None:
-    kind = event_type(event)
+    kind = event.type
     if kind in _REFUSED:
         return _REFUSED[kind]
     if kind != "identify" and not event_name(event):
         return f"Amplitude cannot take this {kind or 'untyped'} call"
-    if not (user_id(event) or _device_id(event)):
+    if not (event.user_id or _device_id(event)):
         return "Amplitude needs a user id or a device id"
     return None
 
@@ -143,30 +137,31 @@ def _rejected(body: Mapping[str, Any], size: int) -> dict[int, str]:
 
 
 def _device_id(event: Event) -> str | None:
-    return text(mapping(context(event).get("device")).get("id")) or anonymous_id(event)
+    device = event.context.device
+    return (device.id if device else None) or event.anonymous_id or None
 
 
 def _amplitude_event(event: Event) -> dict[str, Any]:
-    ctx = context(event)
-    os, device, app, location = (mapping(ctx.get(k)) for k in ("os", "device", "app", "location"))
-    network = mapping(ctx.get("network"))
-    identify = event_type(event) == "identify"
-    props = properties(event)
+    ctx = event.context
+    os, device, app = ctx.os, ctx.device, ctx.app
+    location, network = mapping(ctx.get("location")), mapping(ctx.get("network"))
+    identify = isinstance(event, Identify)
+    props = properties_of(event)
     fields: dict[str, Any] = {
-        "user_id": user_id(event),
+        "user_id": event.user_id or None,
         "device_id": _device_id(event),
         "event_type": "$identify" if identify else event_name(event),
         "time": epoch_ms(event),
-        "insert_id": str(event.get("messageId") or ""),
+        "insert_id": event.message_id,
         "event_properties": None if identify else dict(props) or None,
-        "user_properties": {"$set": dict(traits(event))} if identify else _context_traits(ctx),
-        "ip": ctx.get("ip"),
-        "language": ctx.get("locale"),
-        "os_name": os.get("name"),
-        "os_version": os.get("version"),
-        "device_manufacturer": device.get("manufacturer"),
-        "device_model": device.get("model"),
-        "app_version": app.get("version"),
+        "user_properties": {"$set": dict(traits_of(event))} if identify else _context_traits(ctx),
+        "ip": ctx.ip,
+        "language": ctx.locale,
+        "os_name": os.name if os else None,
+        "os_version": os.version if os else None,
+        "device_manufacturer": device.manufacturer if device else None,
+        "device_model": device.model if device else None,
+        "app_version": app.version if app else None,
         "carrier": network.get("carrier"),
         "city": location.get("city"),
         "country": location.get("country"),
@@ -176,5 +171,5 @@ def _amplitude_event(event: Event) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
-def _context_traits(ctx: Mapping[str, Any]) -> dict[str, Any] | None:
-    return dict(mapping(ctx.get("traits"))) or None
+def _context_traits(ctx: Context) -> dict[str, Any] | None:
+    return dict(ctx.traits) or None

@@ -1,10 +1,11 @@
 """The connector interface: what a destination plugin implements, and nothing more.
 
-A connector maps Segment-shaped events to one vendor's API. It never retries, sleeps, queues
-or counts: the delivery engine (:mod:`headwater.delivery`) does that once for every connector. A
-connector gets its typed config and a shared ``httpx.AsyncClient``, sends one batch (one event
-unless :attr:`Connector.max_batch` says more), and reports what happened as a
-:class:`SendResult`, with the request and response it saw so that failures can be shown::
+A connector maps Segment messages (typed: :data:`Event`) to one vendor's API. It never
+retries, sleeps, queues or counts: the delivery engine (:mod:`headwater.delivery`) does that
+once for every connector. A connector gets its typed config and a shared
+``httpx.AsyncClient``, sends one batch (one event unless :attr:`Connector.max_batch` says
+more), and reports what happened as a :class:`SendResult`, with the request and response it
+saw so that failures can be shown::
 
     class Echo(Connector[EchoConfig]):
         kind = "echo"
@@ -12,7 +13,8 @@ unless :attr:`Connector.max_batch` says more), and reports what happened as a
 
         async def send(self, events: Sequence[Event]) -> SendResult:
             try:
-                response = await self.client.post(self.config.url, json=list(events))
+                body = [{"user": e.user_id or None, "type": e.type} for e in events]
+                response = await self.client.post(self.config.url, json=body)
             except httpx.HTTPError as error:
                 return transport_failure(error.request, error)
             return classify(recorded(response))
@@ -24,12 +26,14 @@ import abc
 import email.utils
 import enum
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Sequence
+from typing import ClassVar, Generic, TypeVar
 
 import httpx
 import msgspec
 import pydantic
+
+from headwater.spec import Message
 
 __all__ = [
     "Connector",
@@ -44,8 +48,9 @@ __all__ = [
     "unbuildable",
 ]
 
-Event = Mapping[str, Any]
-"""A normalised Segment event (``type``, ``messageId``, ``userId``, ``properties``, ...)."""
+Event = Message
+"""A Segment message as stored (:mod:`headwater.spec.messages`): typed, with every field it
+was sent with (:func:`~headwater.spec.encode_message` gives its JSON back)."""
 
 ConfigT = TypeVar("ConfigT", bound=pydantic.BaseModel)
 

@@ -43,22 +43,18 @@ import pydantic
 
 from headwater.connectors._common import (
     Part,
-    anonymous_id,
     call,
     combine,
     event_name,
-    event_type,
     iso_time,
     mapping,
     partial,
     per_reset_header,
-    properties,
     sort_out,
     text,
-    traits,
-    user_id,
 )
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import Group, Identify, Track, properties_of, traits_of
 
 __all__ = ["Braze", "BrazeConfig"]
 
@@ -127,18 +123,18 @@ class Braze(Connector[BrazeConfig]):
         return partial(sent.result, _refused_objects(mapping(sent.body), origin), len(indexes))
 
     def _refusal(self, event: Event) -> str | None:
-        kind = event_type(event)
-        if not (user_id(event) or anonymous_id(event)):
+        kind = event.type
+        if not (event.user_id or event.anonymous_id):
             return "Braze needs a userId or an anonymousId"
         if kind in ("page", "screen") and not self.config.track_pages:
             return f"{kind} calls are not sent to Braze (track_pages is off)"
         if kind == "alias":
             return "Braze alias merges go through /users/identify, which is not supported"
-        if kind == "group" and not text(event.get("groupId")):
+        if isinstance(event, Group) and not event.group_id:
             return "a group call without a groupId"
-        if kind == "track" and not text(event.get("event")):
+        if isinstance(event, Track) and not event.event:
             return "a track call without an event name"
-        products = properties(event).get("products")
+        products = properties_of(event).get("products")
         if isinstance(products, list) and len(products) > _PER_ARRAY and _is_order(event):
             return f"an order of more than {_PER_ARRAY} products (Braze's purchases per request)"
         if kind not in ("identify", "track", "page", "screen", "group"):
@@ -148,12 +144,11 @@ class Braze(Connector[BrazeConfig]):
     def _objects(self, event: Event) -> list[tuple[str, dict[str, Any]]]:
         """The attributes, events and purchases objects for one Segment event."""
         who = _who(event)
-        kind = event_type(event)
-        if kind == "identify":
-            return [("attributes", {**who, **_attributes(traits(event))})]
-        if kind == "group":
-            return [("attributes", {**who, f"ab_segment_group_{event['groupId']}": True})]
-        props = properties(event)
+        if isinstance(event, Identify):
+            return [("attributes", {**who, **_attributes(traits_of(event))})]
+        if isinstance(event, Group):
+            return [("attributes", {**who, f"ab_segment_group_{event.group_id}": True})]
+        props = properties_of(event)
         base = {key: value for key, value in who.items() if key != "_update_existing_only"}
         base["time"] = iso_time(event)
         if self.config.app_id:
@@ -185,14 +180,14 @@ def _requests(
 
 
 def _is_order(event: Event) -> bool:
-    return event_type(event) == "track" and event.get("event") == "Order Completed"
+    return isinstance(event, Track) and event.event == "Order Completed"
 
 
 def _who(event: Event) -> dict[str, Any]:
-    user = user_id(event)
+    user = event.user_id
     if user:
         return {"external_id": user}
-    alias = {"alias_name": anonymous_id(event), "alias_label": "anonymous_id"}
+    alias = {"alias_name": event.anonymous_id or None, "alias_label": "anonymous_id"}
     return {"user_alias": alias, "_update_existing_only": False}
 
 

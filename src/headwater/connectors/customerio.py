@@ -34,22 +34,16 @@ from urllib.parse import quote
 import pydantic
 
 from headwater.connectors._common import (
-    anonymous_id,
     basic_auth,
     call,
-    context,
     email,
     epoch_ms,
-    event_type,
-    mapping,
     occurred_at,
-    properties,
     text,
-    traits,
     unix_seconds,
-    user_id,
 )
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import Alias, Screen, Track, properties_of, traits_of
 
 __all__ = ["CustomerIo", "CustomerIoConfig", "ulid"]
 
@@ -99,15 +93,15 @@ class CustomerIo(Connector[CustomerIoConfig]):
 
     def _request(self, event: Event) -> tuple[str, str, dict[str, Any]] | str:
         """Method, path and body for ``event``, or why Customer.io cannot take it."""
-        kind = event_type(event)
-        user = user_id(event)
+        kind = event.type
+        user = event.user_id or None
         if kind == "identify":
             person = user or email(event)
             if not person:
                 return "Customer.io needs a userId or an email to identify someone"
             return "PUT", f"/api/v1/customers/{quote(person, safe='')}", _attributes(event)
-        if kind == "alias":
-            previous = text(event.get("previousId"))
+        if isinstance(event, Alias):
+            previous = event.previous_id or None
             if not (user and previous):
                 return "a Customer.io merge needs both userId and previousId"
             merge = {"primary": {"id": user}, "secondary": {"id": previous}}
@@ -119,15 +113,15 @@ class CustomerIo(Connector[CustomerIoConfig]):
             return f"a {kind} call without a name"
         if user:
             return "POST", f"/api/v1/customers/{quote(user, safe='')}/events", body
-        anonymous = anonymous_id(event)
+        anonymous = event.anonymous_id or None
         if kind != "track" or not anonymous:
             return f"Customer.io takes {kind} calls from identified people only"
         return "POST", "/api/v1/events", {**body, "anonymous_id": anonymous}
 
 
 def _attributes(event: Event) -> dict[str, Any]:
-    attributes = {k: v for k, v in traits(event).items() if k != "createdAt"}
-    created = traits(event).get("createdAt")
+    attributes = {k: v for k, v in traits_of(event).items() if k != "createdAt"}
+    created = traits_of(event).get("createdAt")
     seconds = unix_seconds(created)
     if seconds is not None:
         attributes["created_at"] = seconds
@@ -140,16 +134,17 @@ def _attributes(event: Event) -> dict[str, Any]:
 
 
 def _event(event: Event, kind: str) -> dict[str, Any]:
-    props = properties(event)
+    props = properties_of(event)
+    page = event.context.page
     if kind == "page":
-        name = text(props.get("url")) or text(mapping(context(event).get("page")).get("url"))
-    elif kind == "screen":
-        name = text(event.get("name")) or text(props.get("name"))
+        name = text(props.get("url")) or (page.url if page else None) or None
+    elif isinstance(event, Screen):
+        name = event.name or text(props.get("name"))
     else:
-        name = text(event.get("event"))
+        name = (event.event if isinstance(event, Track) else None) or None
     body: dict[str, Any] = {"name": name, "data": dict(props)}
     if kind != "track":
         body["type"] = kind
     body["timestamp"] = int(occurred_at(event).timestamp())
-    body["id"] = ulid(str(event.get("messageId") or ""), epoch_ms(event))
+    body["id"] = ulid(event.message_id, epoch_ms(event))
     return body

@@ -39,19 +39,15 @@ import pydantic
 
 from headwater.connectors._common import (
     Part,
-    anonymous_id,
     call,
     combine,
-    context,
     epoch_micros,
-    event_type,
     mapping,
-    properties,
     sort_out,
     text,
-    user_id,
 )
 from headwater.connectors.base import Connector, Event, SendResult
+from headwater.spec import Page, PageContext, Screen, Track, properties_of
 
 __all__ = ["RECOMMENDED", "GoogleAnalytics4", "GoogleAnalytics4Config", "ga4_name"]
 
@@ -122,8 +118,8 @@ class GoogleAnalytics4(Connector[GoogleAnalytics4Config]):
         groups: dict[tuple[str, str | None], list[int]] = {}
         for index in accepted:
             event = events[index]
-            client = anonymous_id(event) or user_id(event) or ""
-            groups.setdefault((client, user_id(event)), []).append(index)
+            client = event.anonymous_id or event.user_id or ""
+            groups.setdefault((client, event.user_id or None), []).append(index)
         parts = [
             Part(indexes, await self._collect(client, user, [events[i] for i in indexes]))
             for (client, user), indexes in groups.items()
@@ -147,34 +143,32 @@ class GoogleAnalytics4(Connector[GoogleAnalytics4Config]):
 
 
 def _refusal(event: Event) -> str | None:
-    kind = event_type(event)
-    if kind not in ("track", "page", "screen"):
-        return f"GA4's Measurement Protocol takes events only, not {kind or 'untyped'} calls"
-    if kind == "track" and not text(event.get("event")):
+    if not isinstance(event, Track | Page | Screen):
+        return f"GA4's Measurement Protocol takes events only, not {event.type} calls"
+    if isinstance(event, Track) and not event.event:
         return "a track call without an event name"
-    if not (anonymous_id(event) or user_id(event)):
+    if not (event.anonymous_id or event.user_id):
         return "GA4 needs a client id: the event has neither anonymousId nor userId"
     return None
 
 
 def _ga4_event(event: Event) -> dict[str, Any]:
-    kind = event_type(event)
-    props = properties(event)
+    props = properties_of(event)
     params = _params(props)
-    if kind == "page":
-        page = mapping(context(event).get("page"))
+    if isinstance(event, Page):
+        page = event.context.page or PageContext()
         name = "page_view"
         extra = {
-            "page_location": props.get("url") or page.get("url"),
-            "page_title": props.get("title") or page.get("title"),
-            "page_referrer": props.get("referrer") or page.get("referrer"),
+            "page_location": props.get("url") or page.url,
+            "page_title": props.get("title") or page.title,
+            "page_referrer": props.get("referrer") or page.referrer,
         }
         params.update({key: value for key, value in extra.items() if value})
-    elif kind == "screen":
+    elif isinstance(event, Screen):
         name = "screen_view"
-        params["screen_name"] = text(event.get("name")) or text(props.get("name")) or ""
+        params["screen_name"] = event.name or text(props.get("name")) or ""
     else:
-        name = ga4_name(str(event["event"]))
+        name = ga4_name(event.event if isinstance(event, Track) else "")
     return {
         "name": name,
         "params": dict(list(params.items())[:_MAX_PARAMS]),

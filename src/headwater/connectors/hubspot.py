@@ -43,19 +43,16 @@ from headwater.connectors._common import (
     call,
     combine,
     email,
-    event_type,
     iso_time,
     mapping,
     partial,
-    properties,
     scalar,
     sort_out,
     stable_uuid,
-    text,
-    traits,
     waiting,
 )
 from headwater.connectors.base import Connector, Event, SendResult
+from headwater.spec import Identify, Track, properties_of, traits_of
 
 __all__ = ["HubSpot", "HubSpotConfig"]
 
@@ -91,8 +88,8 @@ class HubSpot(Connector[HubSpotConfig]):
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         accepted, refused = sort_out(events, self._refusal)
-        contacts = [i for i in accepted if event_type(events[i]) == "identify"]
-        occurrences = [i for i in accepted if event_type(events[i]) == "track"]
+        contacts = [i for i in accepted if isinstance(events[i], Identify)]
+        occurrences = [i for i in accepted if isinstance(events[i], Track)]
         parts = []
         if contacts:
             parts.append(Part(contacts, await self._upsert([events[i] for i in contacts])))
@@ -103,13 +100,12 @@ class HubSpot(Connector[HubSpotConfig]):
         return combine(parts, refused)
 
     def _refusal(self, event: Event) -> str | None:
-        kind = event_type(event)
-        if kind not in ("identify", "track"):
-            return f"HubSpot takes identify and track calls, not {kind or 'untyped'} calls"
+        if not isinstance(event, Identify | Track):
+            return f"HubSpot takes identify and track calls, not {event.type} calls"
         if not email(event):
             return "HubSpot needs an email to find the contact"
-        name = text(event.get("event")) or ""
-        if kind == "track" and name not in self.config.events:
+        name = event.event if isinstance(event, Track) else ""
+        if isinstance(event, Track) and name not in self.config.events:
             return f"no HubSpot custom event is mapped to {name!r}"
         return None
 
@@ -138,7 +134,7 @@ class HubSpot(Connector[HubSpotConfig]):
         return partial(sent.result, failed, len(events))
 
     def _properties(self, event: Event) -> dict[str, Any]:
-        found = traits(event)
+        found = traits_of(event)
         names = {**_STANDARD, **self.config.contact_properties}
         props = {names[k]: v for k, v in found.items() if k in names and scalar(v)}
         address = mapping(found.get("address"))
@@ -149,11 +145,11 @@ class HubSpot(Connector[HubSpotConfig]):
 
     def _occurrence(self, event: Event) -> dict[str, Any]:
         return {
-            "eventName": self.config.events[str(event["event"])],
+            "eventName": self.config.events[event.event if isinstance(event, Track) else ""],
             "email": email(event),
             "occurredAt": iso_time(event),
-            "uuid": stable_uuid(str(event.get("messageId") or "")),
-            "properties": {k: v for k, v in properties(event).items() if scalar(v)},
+            "uuid": stable_uuid(event.message_id),
+            "properties": {k: v for k, v in properties_of(event).items() if scalar(v)},
         }
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> Sent:

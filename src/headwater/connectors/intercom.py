@@ -36,18 +36,14 @@ from headwater.connectors._common import (
     Sent,
     call,
     email,
-    event_type,
     mapping,
     occurred_at,
     per_reset_header,
-    properties,
     scalar,
-    text,
-    traits,
     unix_seconds,
-    user_id,
 )
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import Identify, Track, properties_of, reserved_trait, traits_of
 
 __all__ = ["Intercom", "IntercomConfig"]
 
@@ -71,24 +67,23 @@ class Intercom(Connector[IntercomConfig]):
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         (event,) = events
-        kind = event_type(event)
-        if kind == "identify":
-            user = user_id(event)
+        if isinstance(event, Identify):
+            user = event.user_id
             if not user:
                 return _refused("Intercom needs a userId to identify a contact")
             return await self._identify(user, event)
-        if kind != "track":
-            return _refused(f"Intercom takes identify and track calls, not {kind or 'untyped'}")
-        who = user_id(event) or email(event)
-        name = text(event.get("event"))
+        if not isinstance(event, Track):
+            return _refused(f"Intercom takes identify and track calls, not {event.type}")
+        who = event.user_id or email(event)
+        name = event.event
         if not (who and name):
             return _refused("Intercom needs an event name and a userId or email")
         data: dict[str, Any] = {
             "event_name": name,
             "created_at": int(occurred_at(event).timestamp()),
-            ("user_id" if user_id(event) else "email"): who,
+            ("user_id" if event.user_id else "email"): who,
         }
-        metadata = {k: v for k, v in properties(event).items() if scalar(v)}
+        metadata = {k: v for k, v in properties_of(event).items() if scalar(v)}
         if metadata:
             data["metadata"] = dict(list(metadata.items())[:_MAX_METADATA])
         return (await self._call("POST", "/events", data)).result
@@ -126,15 +121,15 @@ def _refused(reason: str) -> SendResult:
 
 
 def _contact(user: str, event: Event) -> dict[str, Any]:
-    found = traits(event)
-    first, last = text(found.get("firstName")), text(found.get("lastName"))
-    full = text(found.get("name")) or " ".join(part for part in (first, last) if part) or None
+    found = traits_of(event)
+    first, last = reserved_trait(found, "firstName"), reserved_trait(found, "lastName")
+    full = reserved_trait(found, "name") or " ".join(p for p in (first, last) if p) or None
     fields = {
         "external_id": user,
         "email": email(event),
         "name": full,
-        "phone": text(found.get("phone")),
-        "avatar": text(found.get("avatar")),
+        "phone": reserved_trait(found, "phone"),
+        "avatar": reserved_trait(found, "avatar"),
         "signed_up_at": unix_seconds(found.get("createdAt")),
     }
     contact: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}

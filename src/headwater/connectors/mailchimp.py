@@ -35,12 +35,11 @@ from headwater.connectors._common import (
     basic_auth,
     call,
     email,
-    event_type,
     md5_hex,
     scalar,
-    traits,
 )
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import Identify, traits_of
 
 __all__ = ["Mailchimp", "MailchimpConfig"]
 
@@ -81,14 +80,14 @@ class Mailchimp(Connector[MailchimpConfig]):
     async def send(self, events: Sequence[Event]) -> SendResult:
         (event,) = events
         address = email(event)
-        if event_type(event) != "identify" or not address:
+        if not isinstance(event, Identify) or not address:
             reason = "Mailchimp accepts only identify calls with an email"
             return SendResult(outcome=Outcome.FAILED, error=reason)
         config = self.config
         member_url = (
             f"{config.base_url()}/lists/{config.list_id}/members/{md5_hex(address.lower())}"
         )
-        found = traits(event)
+        found = traits_of(event)
         member: dict[str, Any] = {"email_address": address, "status_if_new": config.status_if_new}
         merge = {tag: found[t] for t, tag in config.merge_fields.items() if scalar(found.get(t))}
         if merge:

@@ -40,23 +40,18 @@ import pydantic
 
 from headwater.connectors._common import (
     Part,
-    anonymous_id,
     basic_auth,
     call,
     combine,
-    context,
     distinct_id,
     epoch_ms,
     event_name,
-    event_type,
     mapping,
     partial,
-    properties,
     stable_uuid,
-    traits,
-    user_id,
 )
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import properties_of, traits_of
 
 __all__ = ["Mixpanel", "MixpanelConfig"]
 
@@ -111,7 +106,7 @@ class Mixpanel(Connector[MixpanelConfig]):
         profiles: list[int] = []
         refused: dict[int, str] = {}
         for index, event in enumerate(events):
-            kind = event_type(event)
+            kind = event.type
             if kind in ("track", "page", "screen") and event_name(event):
                 imports.append(index)
             elif kind == "identify" and self.config.profiles:
@@ -172,24 +167,24 @@ class Mixpanel(Connector[MixpanelConfig]):
 
 
 def _import_event(event: Event) -> dict[str, Any]:
-    ctx = context(event)
-    page, os, app, device = (mapping(ctx.get(key)) for key in ("page", "os", "app", "device"))
-    message_id = str(event.get("messageId") or "")
+    ctx = event.context
+    page, os, app, device = ctx.page, ctx.os, ctx.app, ctx.device
+    message_id = event.message_id
     optional = {
-        "$user_id": user_id(event),
-        "$device_id": anonymous_id(event),
-        "$ip": ctx.get("ip"),
-        "$current_url": page.get("url"),
-        "$referrer": page.get("referrer"),
-        "$os": os.get("name"),
-        "$app_version_string": app.get("version"),
-        "$manufacturer": device.get("manufacturer"),
-        "$model": device.get("model"),
+        "$user_id": event.user_id or None,
+        "$device_id": event.anonymous_id or None,
+        "$ip": ctx.ip,
+        "$current_url": page.url if page else None,
+        "$referrer": page.referrer if page else None,
+        "$os": os.name if os else None,
+        "$app_version_string": app.version if app else None,
+        "$manufacturer": device.manufacturer if device else None,
+        "$model": device.model if device else None,
     }
     return {
         "event": event_name(event),
         "properties": {
-            **properties(event),
+            **properties_of(event),
             **{key: value for key, value in optional.items() if value is not None},
             "time": epoch_ms(event),
             "distinct_id": distinct_id(event) or "",
@@ -202,9 +197,9 @@ def _profile_update(event: Event, token: str) -> dict[str, Any]:
     update: dict[str, Any] = {
         "$token": token,
         "$distinct_id": distinct_id(event) or "",
-        "$set": _renamed(traits(event)),
+        "$set": _renamed(traits_of(event)),
     }
-    ip = context(event).get("ip")
+    ip = event.context.ip
     if ip:
         update["$ip"] = ip
     return update

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import httpx
-import msgspec
 import pydantic
 
 from headwater.connectors.base import (
@@ -29,6 +28,7 @@ from headwater.connectors.base import (
     recorded,
     transport_failure,
 )
+from headwater.spec import encode_messages
 
 __all__ = ["SegmentForward", "SegmentForwardConfig"]
 
@@ -54,7 +54,7 @@ class SegmentForward(Connector[SegmentForwardConfig]):
         key = self.config.write_key.get_secret_value()
         url = str(self.config.endpoint).rstrip("/") + "/v1/batch"
         sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        body = msgspec.json.encode({"batch": events, "sentAt": sent_at})
+        body = b'{"batch":%s,"sentAt":"%s"}' % (encode_messages(events), sent_at.encode())
         request = self.client.build_request(
             "POST",
             url,

@@ -41,11 +41,11 @@ from headwater.connectors._common import (
     call,
     distinct_id,
     email,
-    event_type,
     text,
     trait,
 )
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import Track, message_builtins
 
 __all__ = ["Slack", "SlackConfig", "render"]
 
@@ -70,16 +70,18 @@ class SlackConfig(pydantic.BaseModel):
 
 
 def render(template: str, event: Event) -> str:
-    """``template`` with each ``{{path}}`` replaced by the event's value there (escaped for
-    Slack; missing values become empty).
+    """``template`` with each ``{{path}}`` replaced by the event's value there (a dotted path
+    into the message as sent; escaped for Slack; missing values become empty).
 
-    >>> render("{{user}} bought {{properties.item}}", {"userId": "u1", "properties": {"item": "<"}})
+    >>> render("{{user}} bought {{properties.item}}",
+    ...        message_of({"type": "track", "userId": "u1", "properties": {"item": "<"}}))
     'u1 bought &lt;'
     """
+    document = message_builtins(event)
 
     def value(match: re.Match[str]) -> str:
         path = match.group(1)
-        found: Any = _who(event) if path == "user" else _lookup(event, path.split("."))
+        found: Any = _who(event) if path == "user" else _lookup(document, path.split("."))
         if found is None:
             return ""
         shown = ("true" if found else "false") if isinstance(found, bool) else str(found)
@@ -124,9 +126,9 @@ class Slack(Connector[SlackConfig]):
 
     def _template(self, event: Event) -> str | None:
         """The template for ``event``, or None when it should not become a message."""
-        if event_type(event) != "track":
+        if not isinstance(event, Track):
             return None
-        name = text(event.get("event")) or ""
+        name = event.event
         if name in self.config.templates:
             return self.config.templates[name]
         return self.config.default_template if self.config.send_all_events else None

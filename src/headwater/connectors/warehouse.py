@@ -31,6 +31,7 @@ import msgspec
 import pydantic
 
 from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.spec import message_builtins
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -111,9 +112,11 @@ def _converted(value: Any, column_type: str) -> Any:
 
 
 def rows_of(event: Event) -> list[tuple[str, dict[str, Any]]]:
-    """The (table, row) pairs one event loads."""
-    kind = event.get("type")
-    row: dict[str, Any] = {"id": event.get("messageId")}
+    """The (table, row) pairs one event loads: every field as sent, flattened into columns
+    (read from the message as the JSON document it was stored as)."""
+    kind = event.type
+    document = message_builtins(event)
+    row: dict[str, Any] = {"id": document.get("messageId")}
     for field in (
         "userId",
         "anonymousId",
@@ -122,31 +125,31 @@ def rows_of(event: Event) -> list[tuple[str, dict[str, Any]]]:
         "timestamp",
         "originalTimestamp",
     ):
-        if event.get(field) is not None:
-            row[column_name(field)] = event[field]
-    _flatten("context", event.get("context") or {}, row)
+        if document.get(field) is not None:
+            row[column_name(field)] = document[field]
+    _flatten("context", document.get("context") or {}, row)
     if kind == "track":
-        name = str(event.get("event", ""))
+        name = str(document.get("event", ""))
         shared = {**row, "event": column_name(name), "event_text": name}
         properties: dict[str, Any] = {}
-        _flatten("", event.get("properties") or {}, properties)
+        _flatten("", document.get("properties") or {}, properties)
         specific = {**properties, **shared}
         return [("tracks", shared), (column_name(name), specific)]
     if kind == "alias":
-        return [("aliases", {**row, "previous_id": event.get("previousId")})]
+        return [("aliases", {**row, "previous_id": document.get("previousId")})]
     traits: dict[str, Any] = {}
     if kind in ("page", "screen"):
-        _flatten("", event.get("properties") or {}, traits)
-        traits["name"] = event.get("name")
+        _flatten("", document.get("properties") or {}, traits)
+        traits["name"] = document.get("name")
     else:
-        _flatten("", event.get("traits") or {}, traits)
+        _flatten("", document.get("traits") or {}, traits)
     if kind == "group":
-        traits["group_id"] = event.get("groupId")
+        traits["group_id"] = document.get("groupId")
     table = _TABLES.get(str(kind), "tracks")
     found = [(table, {**traits, **row})]
-    if kind == "identify" and event.get("userId") is not None:
+    if kind == "identify" and document.get("userId") is not None:
         found.append(
-            ("users", {**traits, "id": event["userId"], "received_at": row.get("received_at")})
+            ("users", {**traits, "id": document["userId"], "received_at": row.get("received_at")})
         )
     return found
 

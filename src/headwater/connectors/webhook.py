@@ -33,7 +33,6 @@ from typing import ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
-import msgspec
 import pydantic
 
 from headwater.connectors.base import (
@@ -45,6 +44,7 @@ from headwater.connectors.base import (
     transport_failure,
     unbuildable,
 )
+from headwater.spec import encode_message, encode_messages
 
 __all__ = ["Webhook", "WebhookConfig", "idempotency_key"]
 
@@ -103,11 +103,11 @@ class Webhook(Connector[WebhookConfig]):
     async def send(self, events: Sequence[Event]) -> SendResult:
         config = self.config
         if config.batch_size == 1 and len(events) == 1:
-            body = msgspec.json.encode(events[0])
-            key = idempotency_key(str(events[0].get("messageId", "")))
+            body = encode_message(events[0])
+            key = idempotency_key(events[0].message_id)
         else:
-            body = msgspec.json.encode({"batch": events})
-            ids = "\n".join(str(event.get("messageId", "")) for event in events)
+            body = b'{"batch":' + encode_messages(events) + b"}"
+            ids = "\n".join(event.message_id for event in events)
             key = hashlib.sha256(ids.encode()).hexdigest()
         headers = {name: value.get_secret_value() for name, value in config.headers.items()}
         headers["Content-Type"] = "application/json"

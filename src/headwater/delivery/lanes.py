@@ -38,6 +38,7 @@ from headwater.connectors import Connector, Outcome, SendResult
 from headwater.delivery import queue
 from headwater.delivery.queue import LATENCY_BOUNDS_MS
 from headwater.destinations import DeliveryOptions, Destination, Redactor
+from headwater.spec import Message, decode_message
 from headwater.storage import STORAGE_ERRORS, driver_connection, unavailable
 from headwater.telemetry.metrics import Metrics
 
@@ -215,7 +216,7 @@ class Lane:
         if len(claimed) == self.batch:
             self.wake.set()  # more may be due: let an idle sibling claim too
         await self._pacer.take(len(claimed))
-        events = [msgspec.json.decode(row.payload) for row in claimed]
+        events = [decode_message(row.payload) for row in claimed]
         result = await self._send(events)
         if result.retry_after:
             # Retry-After speaks for the whole destination: every sender of this lane waits.
@@ -251,7 +252,7 @@ class Lane:
                 )
                 await asyncio.sleep(min(5.0, 0.1 * 2**failures))
 
-    async def _send(self, events: list[dict[str, Any]]) -> SendResult:
+    async def _send(self, events: list[Message]) -> SendResult:
         """The connector's result with the config's secrets masked: what is stored and shown."""
         try:
             return self.redactor.result(await self.connector.send(events))

@@ -29,7 +29,7 @@ from headwater.destinations.views import (
 )
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
-from headwater.spec import format_timestamp
+from headwater.spec import InvalidMessage, format_timestamp, message_of
 from headwater.workspaces import check_name
 
 __all__ = [
@@ -351,6 +351,12 @@ async def send_test(
 ) -> TestSendView:
     """Send one event (a sample unless given) now, outside the queue; answer the outcome with
     the request and response. Nothing is retried or counted."""
+    try:
+        message = message_of(event or SAMPLE_EVENT)
+    except InvalidMessage as error:
+        raise BadRequest(
+            "invalid_event", f"the test event is not a Segment message: {error}"
+        ) from None
     async with engine.begin() as connection:
         destination = await find(connection, workspace, destination_id)
         box = await load_box(connection, settings.secret_key)
@@ -360,7 +366,7 @@ async def send_test(
     async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
         connector = connector_type(config, client)
         try:
-            result = Redactor.of(config).result(await connector.send([event or SAMPLE_EVENT]))
+            result = Redactor.of(config).result(await connector.send([message]))
         finally:
             await connector.close()
     return {

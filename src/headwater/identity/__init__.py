@@ -11,7 +11,7 @@ these.
 - :mod:`~headwater.identity.traits`: last-write-wins traits.
 """
 
-from headwater.identity.extract import extract, identity_event
+from headwater.identity.extract import account_traits, extract, identity_event, user_traits
 from headwater.identity.graph import (
     Dropped,
     Graph,
@@ -50,6 +50,7 @@ __all__ = [
     "ProfileState",
     "Rules",
     "TraitValue",
+    "account_traits",
     "component_events",
     "extract",
     "identity_event",
@@ -57,4 +58,5 @@ __all__ = [
     "merge_traits",
     "plain",
     "resolve",
+    "user_traits",
 ]

@@ -1,4 +1,4 @@
-"""Identifiers read from a normalised Segment payload, as Segment Unify promotes them.
+"""Identifiers read from a Segment message, as Segment Unify promotes them.
 
 =====================  ==================================================================
 type                   where
@@ -36,52 +36,59 @@ import re
 from datetime import datetime
 from typing import Any, Final
 
-from headwater.identity.model import Identifier, IdentityEvent, Rules
+from msgspec import UNSET
 
-__all__ = ["MAX_EXTERNAL_TYPE_BYTES", "extract", "identity_event"]
+from headwater.identity.model import Identifier, IdentityEvent, Rules
+from headwater.spec import Alias, Group, Identify, Message, Page, Screen, Track, stored_field
+
+__all__ = ["MAX_EXTERNAL_TYPE_BYTES", "account_traits", "extract", "identity_event", "user_traits"]
 
 MAX_EXTERNAL_TYPE_BYTES: Final = 64
 
 _PLATFORMS: Final = frozenset({"ios", "android"})
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _EMPTY: Final[dict[str, Any]] = {}
+_WITH_TRAITS: Final = (Identify, Group)
+_WITH_PROPERTIES: Final = (Track, Page, Screen)
 
 
-def extract(payload: dict[str, Any], rules: Rules) -> tuple[Identifier, ...]:
-    """The identifiers of one normalised message, strongest first; never raises.
+def extract(message: Message, rules: Rules) -> tuple[Identifier, ...]:
+    """The identifiers of one message, strongest first; never raises.
 
-    >>> extract({"userId": "u1", "anonymousId": "a1", "traits": {"email": " Jane@X.io"}},
-    ...         Rules.default())
+    Like Segment, it reads ``traits``, ``properties`` and ``groupId`` of any call that carries
+    them, declared by its type or not (:func:`~headwater.spec.stored_field`).
+
+    >>> from headwater.spec import message_of
+    >>> extract(message_of({"type": "identify", "userId": "u1", "anonymousId": "a1",
+    ...                     "traits": {"email": " Jane@X.io"}}), Rules.default())
     (Identifier(type='user_id', value='u1'), Identifier(type='email', value='jane@x.io'), \
 Identifier(type='anonymous_id', value='a1'))
     """
-    if not isinstance(payload, dict):
-        return ()
     # (type, raw value) pairs, then one pass that reads and checks them: no closure call for
     # the many fields an event does not have. This runs for every event the processor reads.
     raw: list[tuple[str, Any]] = []
-    get = payload.get
-    if (value := get("userId")) is not None:
+    extra = message.extra  # undeclared fields, and declared ones of another type (then UNSET)
+    if (value := message.user_id) is UNSET:
+        value = extra.get("userId")
+    if value is not None:
         raw.append(("user_id", value))
-    if (value := get("anonymousId")) is not None:
+    if (value := message.anonymous_id) is UNSET:
+        value = extra.get("anonymousId")
+    if value is not None:
         raw.append(("anonymous_id", value))
-    if (value := get("groupId")) is not None:
-        raw.append(("group_id", value))
-    context = get("context")
-    context = context if isinstance(context, dict) else _EMPTY
-    traits = get("traits")
-    traits = traits if isinstance(traits, dict) else _EMPTY
-    context_traits = context.get("traits")
-    context_traits = context_traits if isinstance(context_traits, dict) else _EMPTY
-    properties = get("properties")
-    properties = properties if isinstance(properties, dict) else _EMPTY
+    group, traits, properties = _loose_fields(message, extra)
+    if group is not None:
+        raw.append(("group_id", group))
+    context = message.context
+    context_traits = context.traits
     for source in (traits, context_traits, properties):
         if (value := source.get("email")) is not None:
             raw.append(("email", value))
+    # Read as sent, not as a typed Device: a numeric device id counts (as text).
     device = context.get("device")
     if isinstance(device, dict):
         raw.extend(_device(device))
-    integrations = get("integrations")
+    integrations = message.integrations
     if isinstance(integrations, dict):
         analytics = integrations.get("Google Analytics")
         if isinstance(analytics, dict) and (value := analytics.get("clientId")) is not None:
@@ -110,27 +117,67 @@ Identifier(type='anonymous_id', value='a1'))
 
 
 def identity_event(
-    payload: dict[str, Any], *, message_id: str, timestamp: datetime, rules: Rules
+    message: Message, *, message_id: str, timestamp: datetime, rules: Rules
 ) -> IdentityEvent:
-    """The :class:`IdentityEvent` of one normalised message; an alias keeps its ``previousId``
-    unless it is blocked.
+    """The :class:`IdentityEvent` of one message; an alias keeps its ``previousId`` unless it
+    is blocked.
 
     >>> from datetime import UTC
-    >>> event = identity_event({"type": "alias", "userId": "u1", "previousId": "a1"},
+    >>> from headwater.spec import message_of
+    >>> event = identity_event(message_of({"type": "alias", "userId": "u1", "previousId": "a1"}),
     ...     message_id="m1", timestamp=datetime(2026, 1, 1, tzinfo=UTC), rules=Rules.default())
     >>> event.identifiers, event.alias_previous_id
     ((Identifier(type='user_id', value='u1'),), 'a1')
     """
     previous = None
-    if isinstance(payload, dict) and payload.get("type") == "alias":
-        previous = _text(payload.get("previousId"))
+    if isinstance(message, Alias):
+        previous = _text(stored_field(message, "previousId"))
         if previous is not None and rules.is_blocked(previous):
             previous = None
     return IdentityEvent(
         message_id=message_id,
         timestamp=timestamp,
-        identifiers=extract(payload, rules),
+        identifiers=extract(message, rules),
         alias_previous_id=previous,
+    )
+
+
+def user_traits(message: Message) -> dict[str, Any]:
+    """Traits a message sets on its user: ``context.traits`` of any call, under an
+    identify's own ``traits`` (a new dict)."""
+    found = dict(message.context.traits)
+    if isinstance(message, Identify) and isinstance(message.traits, dict):
+        found.update(message.traits)
+    return found
+
+
+def account_traits(message: Message) -> tuple[str, dict[str, Any]]:
+    """A group call's ``groupId`` as text (``""`` for another call or without one) and its
+    ``traits`` (empty when absent), as the account profile reads them."""
+    if not isinstance(message, Group):
+        return "", {}
+    group = stored_field(message, "groupId")
+    traits = message.traits
+    return ("" if group is None else str(group)), traits if isinstance(traits, dict) else {}
+
+
+def _loose_fields(
+    message: Message, extra: dict[str, Any]
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """``groupId`` as stored, and the ``traits`` and ``properties`` objects (else empty ones),
+    whichever type declares them: read inline, as :func:`~headwater.spec.stored_field` would,
+    since this runs for every event."""
+    group: Any = message.group_id if isinstance(message, Group) else UNSET
+    traits: Any = message.traits if isinstance(message, _WITH_TRAITS) else UNSET
+    properties: Any = message.properties if isinstance(message, _WITH_PROPERTIES) else UNSET
+    if extra:
+        group = extra.get("groupId") if group is UNSET else group
+        traits = extra.get("traits") if traits is UNSET else traits
+        properties = extra.get("properties") if properties is UNSET else properties
+    return (
+        None if group is UNSET else group,
+        traits if isinstance(traits, dict) else _EMPTY,
+        properties if isinstance(properties, dict) else _EMPTY,
     )
 
 

@@ -30,13 +30,12 @@ import abc
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.spec import Event
+from headwater.spec import Event, Message
 
 __all__ = ["Amend", "EventLog", "LogEntry", "LogRecord"]
 
@@ -50,7 +49,11 @@ class LogRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """What consumers read: a record with its partition and offset."""
+    """What consumers read: a record with its partition and offset, and its message decoded.
+
+    The other fields are the log's indexed columns (derived from the message when appended):
+    ``timestamp`` and ``received_at`` parsed, ``name`` the track event or page or screen name.
+    """
 
     partition: int
     offset: int
@@ -63,7 +66,7 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     anonymous_id: str | None
     timestamp: datetime
     received_at: datetime
-    payload: dict[str, Any]
+    message: Message
 
 
 Amend = Callable[[asyncpg.Connection, Sequence["LogEntry"]], Awaitable[list["LogEntry"]]]

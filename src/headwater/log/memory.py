@@ -27,14 +27,12 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-import msgspec
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
-from headwater.spec import encode_payload_bytes
+from headwater.spec import Message, decode_message, encode_payload_bytes
 
 __all__ = ["MemoryLog", "MemoryStorage"]
 
@@ -82,15 +80,15 @@ class MemoryLog(EventLog):
             return
         # Encoded and decoded as the database does, so that readers get what they would get
         # there (JSON values), and no entry shares a mutable payload with its record.
-        payloads = [msgspec.json.decode(encode_payload_bytes(r.event.payload)) for r in records]
-        _on_commit(connection, lambda: self._append(records, payloads))
+        messages = [decode_message(encode_payload_bytes(r.event.payload)) for r in records]
+        _on_commit(connection, lambda: self._append(records, messages))
 
-    def _append(self, records: Sequence[LogRecord], payloads: list[dict[str, Any]]) -> None:
+    def _append(self, records: Sequence[LogRecord], messages: list[Message]) -> None:
         storage = self.storage
-        for record, payload in zip(records, payloads, strict=True):
+        for record, message in zip(records, messages, strict=True):
             storage.last_offset += 1
             partition = self.partition_of(record.event.partition_key)
-            entry = _entry(partition, storage.last_offset, record, payload)
+            entry = _entry(partition, storage.last_offset, record, message)
             storage.entries[entry.offset] = entry
             storage.partitions.setdefault(entry.partition, []).append(entry)
             storage.first.setdefault((entry.workspace_id, entry.message_id), entry)
@@ -224,7 +222,7 @@ def _offset(entry: LogEntry) -> int:
     return entry.offset
 
 
-def _entry(partition: int, offset: int, record: LogRecord, payload: dict[str, Any]) -> LogEntry:
+def _entry(partition: int, offset: int, record: LogRecord, message: Message) -> LogEntry:
     event_ = record.event
     name = None
     if event_.type in _NAMED:
@@ -241,7 +239,7 @@ def _entry(partition: int, offset: int, record: LogRecord, payload: dict[str, An
         anonymous_id=event_.anonymous_id,
         timestamp=event_.timestamp,
         received_at=event_.received_at,
-        payload=payload,
+        message=message,
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
-from headwater.spec import encode_payload_bytes
+from headwater.spec import decode_message, encode_payload_bytes
 from headwater.storage import Listener, begin, driver_connection
 
 __all__ = ["PostgresLog"]
@@ -69,7 +69,7 @@ WHERE EXISTS (SELECT FROM events e
 # only this index yields the order asked for.
 _READ = """
 SELECT seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_id, timestamp,
-       received_at, payload
+       received_at, payload::text
 FROM events WHERE (partition, seq) > ($1::smallint, $2::bigint) AND partition <= $1::smallint
 ORDER BY partition, seq LIMIT $3
 """
@@ -78,7 +78,7 @@ ORDER BY partition, seq LIMIT $3
 # (seq), (workspace_id, message_id), (source_id, seq); a time range walks (seq) in order.
 _COLUMNS = (
     "partition, seq, workspace_id, source_id, message_id, type, name, user_id, anonymous_id,"
-    " timestamp, received_at, payload"
+    " timestamp, received_at, payload::text"
 )
 _ENTRIES = f"SELECT {_COLUMNS} FROM events WHERE seq = ANY($1::bigint[]) ORDER BY seq"
 _FIND = (
@@ -113,7 +113,7 @@ def _entry(row: asyncpg.Record) -> LogEntry:
         anonymous_id=row[8],
         timestamp=row[9],
         received_at=row[10],
-        payload=row[11],
+        message=decode_message(row[11]),
     )
 
 
@@ -155,8 +155,8 @@ class PostgresLog(EventLog):
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
         # On the asyncpg connection, outside a transaction: one round trip, and no
-        # SQLAlchemy row processing for what every consumer reads (the payload arrives decoded
-        # by the engine's jsonb codec).
+        # SQLAlchemy row processing for what every consumer reads. The payload arrives as
+        # text and is decoded once, straight into the typed message.
         async with self._engine.connect() as connection:
             driver = await driver_connection(connection)
             rows = await driver.fetch(_READ, partition, after, limit)
@@ -173,7 +173,7 @@ class PostgresLog(EventLog):
                 anonymous_id=row[7],
                 timestamp=row[8],
                 received_at=row[9],
-                payload=row[10],
+                message=decode_message(row[10]),
             )
             for row in rows
         ]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import workspaces
 from headwater.errors import BadRequest, NotFound
-from headwater.log import Amend, EventLog
+from headwater.log import Amend, EventLog, LogEntry
 from headwater.profiles import reads
 from headwater.profiles.timeline import timeline
 from headwater.profiles.views import (
@@ -32,9 +32,10 @@ from headwater.profiles.views import (
     LinkView,
     MetadataView,
     ProfileDetailView,
+    ProfileEventView,
     TraitsPage,
 )
-from headwater.spec import format_timestamp, parse_timestamp
+from headwater.spec import format_timestamp, message_builtins, parse_timestamp
 from headwater.storage import driver_connection
 
 __all__ = [
@@ -196,7 +197,10 @@ async def events(
     more = None
     if len(found) > limit:
         more = _encode(_precise(page[-1].timestamp), page[-1].message_id)
-    return {"data": [event.entry.payload for event in page], "cursor": _cursor(url, more)}
+    return {
+        "data": [message_builtins(event.entry.message) for event in page],
+        "cursor": _cursor(url, more),
+    }
 
 
 def _precise(value: datetime) -> str:
@@ -351,16 +355,7 @@ async def detail(
         "links": [
             {"profile_id": link["linked_id"], "message_id": link["message_id"]} for link in linked
         ],
-        "events": [
-            {
-                "offset": e.entry.offset,
-                "message_id": e.message_id,
-                "timestamp": format_timestamp(e.timestamp),
-                "type": e.entry.payload.get("type"),
-                "name": e.entry.payload.get("event") or e.entry.payload.get("name"),
-            }
-            for e in recent
-        ],
+        "events": [_recent(e.entry, e.message_id, e.timestamp) for e in recent],
     }
 
 
@@ -401,3 +396,15 @@ async def search(
             value=value,
             limit=_limit(limit, 1000),
         )
+
+
+def _recent(entry: LogEntry, message_id: str, timestamp: datetime) -> ProfileEventView:
+    """One of a profile's recent events as the profile view lists it."""
+    stored = message_builtins(entry.message)
+    return {
+        "offset": entry.offset,
+        "message_id": message_id,
+        "timestamp": format_timestamp(timestamp),
+        "type": stored.get("type"),
+        "name": stored.get("event") or stored.get("name"),
+    }

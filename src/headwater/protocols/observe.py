@@ -27,6 +27,8 @@ from typing import Any
 
 import msgspec
 
+from headwater.spec import Group, Identify, Message, Page, Screen, Track
+
 __all__ = ["Observations", "ObservedRow", "infer_plan", "json_type", "observe"]
 
 MAX_DEPTH = 6
@@ -69,21 +71,22 @@ def _walk(value: Any, path: str, depth: int, out: list[tuple[str, str]]) -> None
             _walk(item, f"{path}[]", depth + 1, out)
 
 
-def event_key(payload: dict[str, Any]) -> tuple[str, str]:
+def event_key(message: Message) -> tuple[str, str]:
     """``(type, name)`` of a message: the track event, the page or screen name, else ``""``."""
-    kind = str(payload.get("type", ""))
-    name = payload.get("event") if kind == "track" else payload.get("name")
-    return kind, name if isinstance(name, str) and kind in ("track", "page", "screen") else ""
+    if isinstance(message, Track):
+        return "track", message.event
+    if isinstance(message, (Page, Screen)):
+        return message.type, message.name or ""
+    return message.type, ""
 
 
-def observe(payload: dict[str, Any]) -> list[tuple[str, str]]:
+def observe(message: Message) -> list[tuple[str, str]]:
     """``(path, type)`` of every property or trait of one message, ``("", "event")`` first;
     a path inside an array is listed once per element (so that a key is required only when
     every element has it)."""
-    kind = payload.get("type")
-    key = "traits" if kind in ("identify", "group") else "properties"
+    key = "traits" if isinstance(message, (Identify, Group)) else "properties"
     found: list[tuple[str, str]] = []
-    container = payload.get(key)
+    container = getattr(message, key, None)
     if isinstance(container, dict):
         for name, item in container.items():
             _walk(item, f"{key}.{escape(name)}", 1, found)
@@ -117,12 +120,12 @@ class Observations:
         source_id: int,
         workspace_id: int,
         partition: int,
-        payload: dict[str, Any],
+        message: Message,
         seen_at: datetime,
     ) -> None:
-        kind, name = event_key(payload)
+        kind, name = event_key(message)
         rows = self._rows
-        for path, type_ in observe(payload):
+        for path, type_ in observe(message):
             key = (source_id, kind, name, path, type_, partition)
             row = rows.get(key)
             if row is None:

@@ -18,6 +18,7 @@ import msgspec
 
 from headwater.log import LogEntry
 from headwater.protocols.observe import ObservedRow
+from headwater.spec import message_of
 
 __all__ = [
     "Connection",
@@ -238,5 +239,5 @@ async def governed(driver: asyncpg.Connection, entries: Sequence[LogEntry]) -> l
         if entry.offset not in found:
             kept.append(entry)
         elif (payload := found[entry.offset]) is not None:
-            kept.append(msgspec.structs.replace(entry, payload=payload))
+            kept.append(msgspec.structs.replace(entry, message=message_of(payload)))
     return kept

@@ -39,7 +39,7 @@ from headwater.protocols import records
 from headwater.protocols.observe import Observations, event_key
 from headwater.protocols.plan import Enforcement, parse_enforcement, parse_plan
 from headwater.protocols.validate import CompiledPlan, Outcome, compile_plan
-from headwater.spec import format_timestamp
+from headwater.spec import Message, format_timestamp, message_builtins, message_of
 from headwater.storage import begin, driver_connection
 from headwater.telemetry.metrics import Metrics
 
@@ -68,12 +68,9 @@ class ProtocolMetrics:
         )
 
 
-def replay_marker(payload: dict[str, Any]) -> dict[str, Any] | None:
+def replay_marker(message: Message) -> dict[str, Any] | None:
     """``context.headwater.replay`` of a message re-appended from the quarantine, if any."""
-    context = payload.get("context")
-    if not isinstance(context, dict):
-        return None
-    marks = context.get("headwater")
+    marks = message.context.get("headwater")
     replay = marks.get("replay") if isinstance(marks, dict) else None
     return replay if isinstance(replay, dict) else None
 
@@ -101,7 +98,7 @@ class _Effects:
         """Offsets of redelivered entries that pass unchanged now: any governed row goes."""
 
     def violations(self, entry: LogEntry, outcome: Outcome) -> None:
-        kind, name = event_key(entry.payload)
+        kind, name = event_key(entry.message)
         bucket = format_timestamp(entry.received_at.replace(second=0, microsecond=0))
         seen = format_timestamp(entry.received_at)
         for violation in outcome.violations:
@@ -109,7 +106,11 @@ class _Effects:
             key = (entry.source_id, kind, name, violation.type, violation.path)
             counted = (*key[:1], bucket, *key[1:], entry.partition, entry.workspace_id)
             self.counts[counted] = self.counts.get(counted, 0) + 1
-            sample = {"message_id": entry.message_id, "received_at": seen, "payload": entry.payload}
+            sample = {
+                "message_id": entry.message_id,
+                "received_at": seen,
+                "payload": message_builtins(entry.message),
+            }
             row = self.samples.get(key)
             if row is None:
                 self.samples[key] = {
@@ -138,7 +139,7 @@ class _Effects:
                 "name": entry.name,
                 "reason": outcome.blocked,
                 "violations": [msgspec.to_builtins(v) for v in outcome.violations],
-                "payload": entry.payload,
+                "payload": message_builtins(entry.message),
                 "plan_id": plan.connection.plan_id,
                 "plan_version": plan.connection.version,
                 "log_partition": entry.partition,
@@ -168,7 +169,10 @@ def _govern(
         if recorded:
             effects.cleared.append(entry.offset)
         return entry
-    outcome = plan.compiled.check(entry.payload, plan.settings)
+    # A plan is JSON Schema over the message as stored: checked in that form, and a changed
+    # form decoded back into a message (nearly every message passes unchanged).
+    document = message_builtins(entry.message)
+    outcome = plan.compiled.check(document, plan.settings)
     if fresh and outcome.violations:
         effects.violations(entry, outcome)
     if outcome.payload is None:
@@ -176,14 +180,14 @@ def _govern(
         if fresh:
             effects.block(entry, outcome, plan)
         return None
-    if fresh and replay_marker(entry.payload) is not None:
+    if fresh and replay_marker(entry.message) is not None:
         effects.released.append((entry.source_id, entry.message_id))
-    if outcome.payload is entry.payload:
+    if outcome.payload is document:
         if recorded:
             effects.cleared.append(entry.offset)
         return entry
     effects.governed.append((entry.offset, entry.workspace_id, outcome.payload))
-    return msgspec.structs.replace(entry, payload=outcome.payload)
+    return msgspec.structs.replace(entry, message=message_of(outcome.payload))
 
 
 async def _publish(engine: AsyncEngine, effects: _Effects) -> None:
@@ -228,7 +232,7 @@ class ProtocolStage:
                     source_id=entry.source_id,
                     workspace_id=entry.workspace_id,
                     partition=entry.partition,
-                    payload=entry.payload,
+                    message=entry.message,
                     seen_at=entry.received_at,
                 )
             recorded = not fresh or entry.offset in self._published

@@ -13,7 +13,11 @@ Three checks, in this order; the first that says no names the reason:
 3. **filters**, in the order listed: ``sample``, ``drop`` (when a condition holds), ``only``
    (unless it holds), ``drop_properties`` and ``allow_properties`` (which reshape the event).
 
->>> decide({"type": "track", "integrations": {"All": False, "Hook": True}},
+Conditions and the reshaping filters read the message as the JSON document it was stored as
+(a field is a dotted path into it); a message without filters is not converted.
+
+>>> from headwater.spec import message_of
+>>> decide(message_of({"type": "track", "integrations": {"All": False, "Hook": True}}),
 ...        names=("Hook", "webhook"), categories=(), filters=[]).reason is None
 True
 """
@@ -41,6 +45,7 @@ from headwater.destinations.model import (
     OnlyWhen,
     Sample,
 )
+from headwater.spec import Message, message_builtins, message_of, stored_field
 
 __all__ = ["Decision", "Reason", "consented", "decide", "integration_enabled", "matches"]
 
@@ -50,28 +55,32 @@ _MISSING = object()
 
 
 class Decision(msgspec.Struct, frozen=True):
-    """The event to send (``reason`` None), or why it is skipped (``event`` None)."""
+    """The event to send (``reason`` None), or why it is skipped (``event`` None). An event
+    that no filter reshaped is the message routed itself."""
 
-    event: dict[str, Any] | None
+    event: Message | None
     reason: Reason | None = None
 
 
 def decide(
-    event: Mapping[str, Any],
+    event: Message,
     *,
     names: Sequence[str],
     categories: Sequence[str],
     filters: Sequence[Filter],
 ) -> Decision:
     """Route ``event`` to one destination known by ``names`` (its name, then its kind)."""
-    if not integration_enabled(event.get("integrations"), names):
+    if not integration_enabled(stored_field(event, "integrations"), names):
         return Decision(None, "integrations")
     if not consented(event, categories):
         return Decision(None, "consent")
-    shaped: dict[str, Any] = dict(event)
+    if not filters:
+        return Decision(event)
+    document = message_builtins(event)
+    shaped = document
     for rule in filters:
         if isinstance(rule, Sample):
-            if not _sampled(str(event.get("messageId", "")), rule.percent):
+            if not _sampled(event.message_id, rule.percent):
                 return Decision(None, "filters")
         elif isinstance(rule, DropWhen):
             if matches(rule.when, shaped):
@@ -83,7 +92,10 @@ def decide(
             shaped = _drop(shaped, rule.paths)
         elif isinstance(rule, AllowProperties):
             shaped = _allow(shaped, rule.paths)
-    return Decision(shaped)
+    if shaped is document:
+        return Decision(event)
+    shaped["type"] = event.type  # dropping it would leave no message to send
+    return Decision(message_of(shaped))
 
 
 def integration_enabled(integrations: Any, names: Sequence[str]) -> bool:
@@ -100,12 +112,11 @@ def _on(value: Any) -> bool:
     return value is not None and value is not False
 
 
-def consented(event: Mapping[str, Any], categories: Sequence[str]) -> bool:
+def consented(event: Message, categories: Sequence[str]) -> bool:
     """True when the event carries no preferences, or consents to every category."""
-    context = event.get("context")
-    consent = context.get("consent") if isinstance(context, Mapping) else None
-    preferences = consent.get("categoryPreferences") if isinstance(consent, Mapping) else None
-    if not isinstance(preferences, Mapping) or not preferences or not categories:
+    consent = event.context.consent
+    preferences = consent.category_preferences if consent is not None else None
+    if not preferences or not categories:
         return True
     return all(preferences.get(category) is True for category in categories)
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater import delivery
@@ -27,6 +28,7 @@ from headwater.connectors import lookup
 from headwater.destinations import Destination, Filter, enabled_destinations
 from headwater.log import LogEntry
 from headwater.routing.rules import decide
+from headwater.spec import encode_message
 from headwater.storage import begin
 
 __all__ = ["Route", "RoutingStage", "route_entries"]
@@ -60,24 +62,33 @@ def route_entries(
     """What ``entries`` add to each destination's queue, and what they skip (pure)."""
     batch: dict[int, delivery.Enqueued] = {}
     for entry in entries:
+        encoded: msgspec.Raw | None = None  # the message as stored, encoded once per entry
         for route in routes.get(entry.workspace_id, ()):
             destination = route.destination
             if not destination.receives_from(entry.source_id):
                 continue
             decision = decide(
-                entry.payload, names=route.names, categories=route.categories, filters=route.filters
+                entry.message, names=route.names, categories=route.categories, filters=route.filters
             )
             found = batch.get(destination.id)
             if found is None:
                 found = batch[destination.id] = delivery.Enqueued()
-            if decision.event is not None:
+            if decision.event is entry.message:
+                if encoded is None:
+                    encoded = msgspec.Raw(encode_message(entry.message))
+                body: msgspec.Raw | None = encoded
+            else:
+                body = (
+                    None if decision.event is None else msgspec.Raw(encode_message(decision.event))
+                )
+            if body is not None:
                 found.rows.append(
                     delivery.row(
                         destination.id,
                         entry.message_id,
                         entry.user_id or entry.anonymous_id,
                         entry.received_at.isoformat(),
-                        decision.event,
+                        body,
                     )
                 )
             elif decision.reason == "integrations":

@@ -9,8 +9,16 @@ from typing import Any
 
 import msgspec
 
-from headwater.identity import Identifier, IdentityEvent, Rules, identity_event
+from headwater.identity import (
+    Identifier,
+    IdentityEvent,
+    Rules,
+    account_traits,
+    identity_event,
+    user_traits,
+)
 from headwater.log import LogEntry
+from headwater.spec import Message
 
 __all__ = ["Item", "NewIds", "item_of", "profile_id", "traits_of"]
 
@@ -32,26 +40,9 @@ def profile_id(workspace_id: int, kind: str, message_id: str) -> str:
     return "prf_" + digest.hex()
 
 
-def user_traits(payload: dict[str, Any]) -> dict[str, Any]:
-    """Traits an event sets on its user: identify traits, and ``context.traits`` of any call."""
-    found: dict[str, Any] = {}
-    context = payload.get("context")
-    if isinstance(context, dict) and isinstance(context.get("traits"), dict):
-        found.update(context["traits"])
-    if payload.get("type") == "identify" and isinstance(payload.get("traits"), dict):
-        found.update(payload["traits"])
-    return found
-
-
-def account_traits(payload: dict[str, Any]) -> dict[str, Any]:
-    """Traits a group call sets on its account: the group's traits."""
-    traits = payload.get("traits")
-    return traits if isinstance(traits, dict) else {}
-
-
-def traits_of(payload: dict[str, Any], kind: str) -> dict[str, Any]:
-    """Traits an event sets on its ``kind`` (``user`` or ``account``) profile."""
-    return account_traits(payload) if kind == "account" else user_traits(payload)
+def traits_of(message: Message, kind: str) -> dict[str, Any]:
+    """Traits a message sets on its ``kind`` (``user`` or ``account``) profile."""
+    return account_traits(message)[1] if kind == "account" else user_traits(message)
 
 
 class Item(msgspec.Struct):
@@ -71,22 +62,21 @@ class Item(msgspec.Struct):
 
 def item_of(entry: LogEntry, kind: str, rules: Rules) -> Item:
     """``entry`` read as a ``kind`` (``user`` or ``account``) profile's event."""
-    payload = entry.payload
+    message = entry.message
     if kind == "account":
-        group = payload.get("groupId") if payload.get("type") == "group" else None
-        value = "" if group is None else str(group)
+        value, traits = account_traits(message)
         identifiers = (
             (Identifier("group_id", value),) if value and not rules.is_blocked(value) else ()
         )
         event = IdentityEvent(entry.message_id, entry.timestamp, identifiers)
-        return _logged(entry, event, account_traits(payload))
+        return _logged(entry, event, traits)
     event = identity_event(
-        payload, message_id=entry.message_id, timestamp=entry.timestamp, rules=rules
+        message, message_id=entry.message_id, timestamp=entry.timestamp, rules=rules
     )
     users = tuple(i for i in event.identifiers if i.type != "group_id")
     if len(users) != len(event.identifiers):
         event = IdentityEvent(event.message_id, event.timestamp, users, event.alias_previous_id)
-    return _logged(entry, event, user_traits(payload))
+    return _logged(entry, event, user_traits(message))
 
 
 def _logged(entry: LogEntry, event: IdentityEvent, traits: dict[str, Any]) -> Item:

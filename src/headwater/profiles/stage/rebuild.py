@@ -7,7 +7,6 @@ so the final graph does not depend on arrival order."""
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -23,6 +22,7 @@ from headwater.identity import (
 from headwater.profiles import store
 from headwater.profiles.stage.items import Item, NewIds, traits_of
 from headwater.profiles.stage.writer import Writer, Written
+from headwater.spec import Message, message_of
 
 __all__ = ["alias_readings", "needs_replay", "replay", "windowed"]
 
@@ -118,7 +118,7 @@ def windowed(rules: Rules) -> bool:
 
 class _Stored(msgspec.Struct):
     """A stored event a rebuild reaches: its identity reading as stored, its profile, and its
-    link's fields with the payload its traits are read from."""
+    link's fields with the message its traits are read from."""
 
     event: IdentityEvent
     profile_id: str
@@ -126,13 +126,13 @@ class _Stored(msgspec.Struct):
     source_id: int
     type: str
     name: str | None
-    payload: dict[str, Any]
+    message: Message
 
     def item(self, event: IdentityEvent, kind: str) -> Item:
         """The event as the rebuild applies it, read as ``event`` (its place in the rebuilt
-        component) and as setting the traits its payload sets on its ``kind`` profile."""
+        component) and as setting the traits its message sets on its ``kind`` profile."""
         return Item(
-            event, traits_of(self.payload, kind), self.seq, self.source_id, self.type, self.name
+            event, traits_of(self.message, kind), self.seq, self.source_id, self.type, self.name
         )
 
 
@@ -167,7 +167,7 @@ async def _component(
                 row["source_id"],
                 row["type"],
                 row["name"],
-                row["payload"],
+                message_of(row["payload"]),
             )
             for identifier in mentions:
                 if identifier not in seen:
