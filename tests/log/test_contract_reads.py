@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from headwater.log import EventLog, LogEntry, LogRecord
-from headwater.spec import format_timestamp
+from headwater.spec import format_timestamp, message_builtins
 from tests.log.conftest import LogKit
 from tests.log.test_contract import _BASE_TIME, make_record, read_everything
 
@@ -69,11 +69,11 @@ async def test_find_returns_the_first_entry_of_a_message_id_in_a_workspace(
     await event_log.append([make_record("dup", workspace_id=2, properties={"n": 3})])
     found = await event_log.find(1, "dup")
     assert found is not None
-    assert found.payload["properties"] == {"n": 1}
+    assert message_builtins(found.message)["properties"] == {"n": 1}
     other = await event_log.find(2, "dup")
     assert other is not None
     assert other.workspace_id == 2
-    assert other.payload["properties"] == {"n": 3}
+    assert message_builtins(other.message)["properties"] == {"n": 3}
     assert await event_log.find(3, "dup") is None
     assert await event_log.find(1, "nothing") is None
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.batch import Batch
 from headwater.log import LogEntry
 from headwater.profiles.stage import ProfileStage
-from headwater.spec import parse_timestamp
+from headwater.spec import message_of, parse_timestamp
 from headwater.storage import create_engine
 from tests.profiles.test_order import _scenario, appended, payload
 
@@ -131,5 +131,5 @@ def _entry(workspace_id: int, sent: dict[str, Any], offset: int) -> LogEntry:
         anonymous_id=None,
         timestamp=parse_timestamp(sent["timestamp"]),
         received_at=parse_timestamp(sent["timestamp"]),
-        payload=sent,
+        message=message_of(sent),
     )
