@@ -32,11 +32,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.spec import Event
+from headwater.storage import Transaction
 
 __all__ = ["Amend", "EventLog", "LogEntry", "LogRecord"]
 
@@ -66,7 +66,7 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     payload: dict[str, Any]
 
 
-Amend = Callable[[asyncpg.Connection, Sequence["LogEntry"]], Awaitable[list["LogEntry"]]]
+Amend = Callable[[Transaction, Sequence["LogEntry"]], Awaitable[list["LogEntry"]]]
 """Entries as a later stage left them, in their order, read on the capabilities' database:
 the tracking plans' governed form (:func:`headwater.protocols.governed`) replaces changed
 payloads and leaves blocked entries out."""
