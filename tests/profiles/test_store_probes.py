@@ -14,7 +14,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.profiles import store
-from headwater.storage import driver_connection
+from headwater.storage import Transaction, driver_connection
 
 PROFILES = 40_000
 
@@ -40,13 +40,13 @@ async def _scans(driver: asyncpg.Connection, table: str) -> tuple[int, int]:
 
 
 async def _probes(
-    engine: AsyncEngine, table: str, read: Callable[[asyncpg.Connection], Awaitable[int]]
+    engine: AsyncEngine, table: str, read: Callable[[Transaction], Awaitable[int]]
 ) -> None:
     async with engine.begin() as connection:
-        driver = await driver_connection(connection)
-        seq_before, idx_before = await _scans(driver, table)
-        found = await read(driver)
-        seq_after, idx_after = await _scans(driver, table)
+        tx = await Transaction.of(connection)
+        seq_before, idx_before = await _scans(tx.driver, table)
+        found = await read(tx)
+        seq_after, idx_after = await _scans(tx.driver, table)
     assert found > 0
     assert seq_after == seq_before, f"{table} was scanned whole"
     assert idx_after > idx_before
@@ -59,13 +59,13 @@ async def test_reads_by_profile_id_probe_the_index_of_a_large_table(
         await (await driver_connection(connection)).execute(_FILL)
     ids = [f"prf_{n}" for n in range(1, PROFILES, PROFILES // 1000)]
 
-    async def identifiers(driver: asyncpg.Connection) -> int:
-        found = await store.profile_identifiers(driver, ids)
+    async def identifiers(tx: Transaction) -> int:
+        found = await store.profile_identifiers(tx, ids)
         assert {i.profile_id for i in found} == set(ids)
         return len(found)
 
-    async def profiles(driver: asyncpg.Connection) -> int:
-        return len(await store.profiles_for_update(driver, ids))
+    async def profiles(tx: Transaction) -> int:
+        return len(await store.profiles_for_update(tx, ids))
 
     await _probes(engine, "identifiers", identifiers)
     await _probes(engine, "profiles", profiles)

@@ -18,6 +18,7 @@ from headwater.activity.views import CountView, EventView, RejectionView
 from headwater.errors import BadRequest, NotFound
 from headwater.log import EventLog, LogEntry
 from headwater.spec import format_timestamp, message_builtins
+from headwater.storage import connected
 from headwater.workspaces import find_workspace_id, get_source, workspace_id
 
 __all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
@@ -96,7 +97,7 @@ async def list_rejections(
 ) -> list[RejectionView]:
     """Rejected messages with their reasons, newest first; page with ``before`` (an id)."""
     workspace_id = await _workspace_id(engine, workspace)
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         rows = await store.rejection_rows(
             connection,
             workspace_id=workspace_id,
@@ -138,7 +139,7 @@ async def counts(
     if since >= until:
         raise BadRequest("invalid_range", "since must be before until")
     workspace_id = await _workspace_id(engine, workspace)
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         rows = await store.count_rows(
             connection,
             workspace_id=workspace_id,
@@ -171,7 +172,7 @@ async def _workspace_id(
     ``required``, else None."""
     if slug is None:
         return None
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         if required:
             return await workspace_id(connection, slug)
         return await find_workspace_id(connection, slug)

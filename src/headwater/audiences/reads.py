@@ -1,5 +1,5 @@
 """Audience reads: members, a profile's values and history, and what the real-time evaluator
-needs of the profiles a batch touched. Queries on an asyncpg connection; nothing
+needs of the profiles a batch touched. Queries on a transaction's asyncpg driver; nothing
 here commits. Profile data comes through the profile capability's face
 (:mod:`headwater.profiles.lookups`, and :mod:`headwater.profiles.relations` in SQL)."""
 
@@ -9,14 +9,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from headwater.audiences.activation import Identity
 from headwater.audiences.evaluate import EventData
 from headwater.audiences.values import decode
 from headwater.log.relation import GOVERNED_EVENTS
 from headwater.profiles import lookups
 from headwater.profiles.relations import IDENTIFIERS, PROFILE_EVENTS, PROFILES
+from headwater.storage import Transaction
 
 __all__ = [
     "due",
@@ -33,11 +32,11 @@ __all__ = [
 
 
 async def members(
-    connection: asyncpg.Connection, computation_id: int, *, after: str | None, limit: int
+    tx: Transaction, computation_id: int, *, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Members (or values) in profile id order, after the cursor ``after``, with the
     profile's ``user_id`` and ``email`` when it has them."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT v.profile_id, v.value::text AS value, v.since, v.updated_at,"
         f" (SELECT value FROM {IDENTIFIERS} i WHERE i.profile_id = v.profile_id"
         "  AND i.type = 'user_id' ORDER BY added_at LIMIT 1) AS user_id,"
@@ -52,9 +51,9 @@ async def members(
     return [{**dict(row), "value": decode(row["value"])} for row in rows]
 
 
-async def profile_values(connection: asyncpg.Connection, profile_id: str) -> list[dict[str, Any]]:
+async def profile_values(tx: Transaction, profile_id: str) -> list[dict[str, Any]]:
     """The profile's current audiences and computed-trait values."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT c.key, c.kind, c.name, v.value::text AS value, v.since, v.updated_at"
         " FROM computed_values v JOIN computations c ON c.id = v.computation_id"
         " WHERE v.profile_id = $1 ORDER BY c.kind, c.key",
@@ -76,19 +75,19 @@ _PROFILE_TRAITS = (
 
 
 async def profile_traits(
-    connection: asyncpg.Connection, profile_id: str, *, kinds: Sequence[str]
+    tx: Transaction, profile_id: str, *, kinds: Sequence[str]
 ) -> dict[str, Any]:
     """The profile's audiences and computed traits as Segment's Profile API shows them, as
     traits named by their keys: ``true`` for an audience it is in, ``false`` for one it has
     left (its last change was an exit), a computed trait's current value. ``kinds`` chooses
     among ``audience`` and ``trait``. Values are decoded as JSON (numbers as ``float``), ready
     to encode again."""
-    rows = await connection.fetch(_PROFILE_TRAITS, profile_id, list(kinds))
+    rows = await tx.driver.fetch(_PROFILE_TRAITS, profile_id, list(kinds))
     return {row[0]: row[1] for row in rows}
 
 
 async def history(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     *,
     profile_id: str | None = None,
     computation_id: int | None = None,
@@ -96,7 +95,7 @@ async def history(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Changes, newest first, of one profile or one computation; ``before`` is an id cursor."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT id, key, profile_id, change, value::text AS value, previous::text AS previous,"
         " at, cause, message_id, delivered FROM audience_changes"
         " WHERE ($1::text IS NULL OR profile_id = $1)"
@@ -117,10 +116,10 @@ async def history(
     ]
 
 
-async def due(connection: asyncpg.Connection, at: datetime) -> tuple[int, int] | None:
+async def due(tx: Transaction, at: datetime) -> tuple[int, int] | None:
     """``(workspace_id, computation_id)`` of one enabled computation due at ``at``, locked
     (``FOR UPDATE SKIP LOCKED``) so another process takes another one."""
-    row = await connection.fetchrow(
+    row = await tx.driver.fetchrow(
         "SELECT workspace_id, id FROM computations WHERE enabled AND next_run_at <= $1"
         " ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED",
         at,
@@ -128,12 +127,10 @@ async def due(connection: asyncpg.Connection, at: datetime) -> tuple[int, int] |
     return None if row is None else (row[0], row[1])
 
 
-async def merged_values(
-    connection: asyncpg.Connection, survivors: Iterable[str]
-) -> list[tuple[int, str]]:
+async def merged_values(tx: Transaction, survivors: Iterable[str]) -> list[tuple[int, str]]:
     """``(computation_id, profile_id)`` of values still held by profiles merged into
     ``survivors``: they exit, with the cause ``merged``."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         f"SELECT v.computation_id, v.profile_id FROM {PROFILES} p"
         " JOIN computed_values v ON v.profile_id = p.id WHERE p.merged_into = ANY($1::text[])",
         list(survivors),
@@ -141,11 +138,9 @@ async def merged_values(
     return [(row[0], row[1]) for row in rows]
 
 
-async def values_of(
-    connection: asyncpg.Connection, profile_ids: Sequence[str]
-) -> dict[str, dict[int, Any]]:
+async def values_of(tx: Transaction, profile_ids: Sequence[str]) -> dict[str, dict[int, Any]]:
     """Stored computed values: profile id -> computation id -> value."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT profile_id, computation_id, value::text FROM computed_values"
         " WHERE profile_id = ANY($1::text[])",
         list(profile_ids),
@@ -157,7 +152,7 @@ async def values_of(
 
 
 async def events_of(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     profile_ids: Sequence[str],
     *,
     names: Sequence[str],
@@ -166,7 +161,7 @@ async def events_of(
 ) -> dict[str, list[EventData]]:
     """The profiles' events that some condition may count: a name in ``names``, or a type in
     ``unnamed_types`` (conditions on any page, identify or group), since ``since``."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT pe.profile_id, pe.message_id, pe.type, pe.name, pe.timestamp,"
         f" (e.payload -> 'properties')::text FROM {PROFILE_EVENTS} pe"
         f" JOIN {GOVERNED_EVENTS} e ON e.seq = pe.seq"
@@ -189,9 +184,9 @@ async def events_of(
     return found
 
 
-async def undelivered(connection: asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
+async def undelivered(tx: Transaction, limit: int) -> list[dict[str, Any]]:
     """The oldest changes not yet handed to the delivery engine, locked (``SKIP LOCKED``)."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT id, computation_id, key, kind, profile_id, change, value::text AS value, at,"
         " cause, destinations::text AS destinations FROM audience_changes WHERE NOT delivered"
         " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -207,11 +202,9 @@ async def undelivered(connection: asyncpg.Connection, limit: int) -> list[dict[s
     ]
 
 
-async def identities(
-    connection: asyncpg.Connection, profile_ids: Iterable[str]
-) -> dict[str, Identity]:
+async def identities(tx: Transaction, profile_ids: Iterable[str]) -> dict[str, Identity]:
     """Each profile's first user id, newest anonymous id and first email."""
-    rows = await lookups.identifiers(connection, profile_ids, ("user_id", "anonymous_id", "email"))
+    rows = await lookups.identifiers(tx, profile_ids, ("user_id", "anonymous_id", "email"))
     found: dict[str, dict[str, str]] = {}
     for pid, kind, value in rows:
         ids = found.setdefault(pid, {})

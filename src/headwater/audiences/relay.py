@@ -21,11 +21,11 @@ import logging
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences import reads, store
 from headwater.audiences.activation import Change, Identity, payloads
-from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, driver_connection
+from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, Transaction
 from headwater.supervisor import Health
 
 __all__ = ["Enqueue", "Relay"]
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 class Enqueue(Protocol):
     def __call__(
-        self, connection: AsyncConnection, *, destination_id: int, event: dict[str, Any]
+        self, tx: Transaction, *, destination_id: int, event: dict[str, Any]
     ) -> Awaitable[bool]: ...
 
 
@@ -55,11 +55,12 @@ class Relay:
     async def turn(self) -> int:
         """Hand over one batch of undelivered changes; return how many were handled."""
         async with self.engine.begin() as connection:
-            driver = await driver_connection(connection)
-            rows = await reads.undelivered(driver, self.batch)
+            # Not begun: the reads run as they did, the savepoints below begin the transaction.
+            tx = await Transaction.of(connection)
+            rows = await reads.undelivered(tx, self.batch)
             if not rows:
                 return 0
-            identities = await reads.identities(driver, {r["profile_id"] for r in rows})
+            identities = await reads.identities(tx, {r["profile_id"] for r in rows})
             errors: dict[int, str] = {}
             for row in rows:
                 if row["cause"] == "merged":
@@ -79,12 +80,10 @@ class Relay:
                     try:
                         async with connection.begin_nested():
                             for event in events:
-                                await self.enqueue(
-                                    connection, destination_id=destination_id, event=event
-                                )
+                                await self.enqueue(tx, destination_id=destination_id, event=event)
                     except UNSTORABLE_ERRORS as error:
                         errors[row["id"]] = f"destination {destination_id}: {error}"
-            await store.mark_delivered(driver, [r["id"] for r in rows], errors)
+            await store.mark_delivered(tx, [r["id"] for r in rows], errors)
         return len(rows)
 
     async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:

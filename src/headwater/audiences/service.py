@@ -22,7 +22,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,7 +45,7 @@ from headwater.audiences.views import (
 )
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.profiles import lookups
-from headwater.storage import begin
+from headwater.storage import Transaction, begin
 from headwater.workspaces import check_name
 
 __all__ = [
@@ -68,19 +67,17 @@ _WHAT = {"audience": "an audience", "trait": "a computed trait"}
 
 
 @asynccontextmanager
-async def _transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+async def _transaction(engine: AsyncEngine) -> AsyncIterator[Transaction]:
     async with engine.begin() as connection:
         yield await begin(connection)
 
 
 @asynccontextmanager
-async def _in_workspace(
-    engine: AsyncEngine, slug: str
-) -> AsyncIterator[tuple[asyncpg.Connection, int]]:
+async def _in_workspace(engine: AsyncEngine, slug: str) -> AsyncIterator[tuple[Transaction, int]]:
     """A transaction and the id of the workspace ``slug`` (404 when there is none)."""
     async with engine.begin() as connection:
-        driver = await begin(connection)
-        yield driver, await workspaces.workspace_id(connection, slug)
+        tx = await begin(connection)
+        yield tx, await workspaces.workspace_id(tx, slug)
 
 
 def _public(c: store.Computation) -> ComputationView:
@@ -98,8 +95,8 @@ def _parsed(kind: str, definition: Any) -> Any:
         ) from None
 
 
-async def _one(driver: asyncpg.Connection, ws: int, kind: str, key: str) -> store.Computation:
-    found = await store.computations(driver, ws, kind=kind, key=key, for_update=True)
+async def _one(tx: Transaction, ws: int, kind: str, key: str) -> store.Computation:
+    found = await store.computations(tx, ws, kind=kind, key=key, for_update=True)
     if not found:
         raise NotFound(f"{kind}_not_found", f"no {kind.replace('trait', 'computed trait')} {key}")
     return found[0]
@@ -133,13 +130,13 @@ async def create(
         raise BadRequest("invalid_subject", "computed traits are computed for users")
     check_name(name, what=_WHAT[kind])
     parsed = _parsed(kind, definition)
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        existing = await store.computations(driver, ws)
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        existing = await store.computations(tx, ws)
         if any(c.key == key for c in existing):
             raise Conflict("key_taken", f"the key {key} is taken in this workspace")
         _check(Catalog.of(existing), key, subject, parsed)
         made = await store.insert(
-            driver,
+            tx,
             workspace_id=ws,
             kind=kind,
             key=key,
@@ -158,38 +155,38 @@ async def update(
     engine: AsyncEngine, *, workspace: str, kind: str, key: str, changes: dict[str, Any]
 ) -> ComputationView:
     """Change name, description, definition, destinations or enabled (key and subject stay)."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        current = await _one(driver, ws, kind, key)
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        current = await _one(tx, ws, kind, key)
         if changes.get("name") is not None:
             check_name(changes["name"], what=_WHAT[kind])
         for field in ("name", "description", "destinations", "enabled", "definition"):
             if field in changes and changes[field] is not None:
                 setattr(current, field, changes[field])
         parsed = _parsed(kind, current.definition)
-        others = [c for c in await store.computations(driver, ws) if c.key != key]
+        others = [c for c in await store.computations(tx, ws) if c.key != key]
         _check(Catalog.of(others), key, current.subject, parsed)
         current.realtime = is_realtime(current.subject, parsed)
-        return _public(await store.update(driver, current))
+        return _public(await store.update(tx, current))
 
 
 async def delete(
     engine: AsyncEngine, *, workspace: str, kind: str, key: str
 ) -> ComputationDeletedView:
     """Remove it; members exit (cause ``deleted``). Audiences naming it must change first."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        current = await _one(driver, ws, kind, key)
-        dependents = Catalog.of(await store.computations(driver, ws)).dependents(key)
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        current = await _one(tx, ws, kind, key)
+        dependents = Catalog.of(await store.computations(tx, ws)).dependents(key)
         if dependents:
             raise Conflict("in_use", f"{key} is used by {', '.join(dependents)}: change them first")
-        await store.lock_exclusive(driver, current.id)
-        exited = await store.delete(driver, current, datetime.now(UTC))
+        await store.lock_exclusive(tx, current.id)
+        exited = await store.delete(tx, current, datetime.now(UTC))
     return {"key": key, "deleted": True, "exited": exited}
 
 
 async def get(engine: AsyncEngine, *, workspace: str, kind: str, key: str) -> ComputationView:
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        found = await _one(driver, ws, kind, key)
-        count = await driver.fetchval(
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        found = await _one(tx, ws, kind, key)
+        count = await tx.driver.fetchval(
             "SELECT count(*) FROM computed_values WHERE computation_id = $1", found.id
         )
     return {**_public(found), "size": count}
@@ -199,9 +196,9 @@ async def list_computations(
     engine: AsyncEngine, *, workspace: str, kind: str
 ) -> list[ComputationView]:
     """Every audience (or computed trait) of the workspace, by key, with its size."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        found = await store.computations(driver, ws, kind=kind)
-        rows = await driver.fetch(
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        found = await store.computations(tx, ws, kind=kind)
+        rows = await tx.driver.fetch(
             "SELECT computation_id, count(*) FROM computed_values"
             " WHERE computation_id = ANY($1::bigint[]) GROUP BY 1",
             [c.id for c in found],
@@ -235,12 +232,12 @@ async def preview(
     query as the recompute) and a sample of members with their values."""
     parsed = _parsed(kind, definition)
     started = time.perf_counter()
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        catalog = Catalog.of(await store.computations(driver, ws))
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        catalog = Catalog.of(await store.computations(tx, ws))
         _check(catalog, "", subject, parsed)
         query = _query(catalog, parsed, workspace_id=ws, subject=subject, now=datetime.now(UTC))
-        await driver.execute("SET TRANSACTION READ ONLY")
-        rows = await driver.fetch(
+        await tx.driver.execute("SET TRANSACTION READ ONLY")
+        rows = await tx.driver.fetch(
             f"WITH q AS MATERIALIZED ({query.sql}) SELECT (SELECT count(*) FROM q),"
             f" q.* FROM q ORDER BY 2 LIMIT {int(sample)}",
             *query.params,
@@ -264,21 +261,21 @@ async def _recompute_one(
     """Recompute one computation in its own transaction, under its exclusive lock (the
     real-time stage waits for it, so neither overwrites the other's newer result)."""
     started = time.perf_counter()
-    async with _transaction(engine) as driver:
-        ws = await driver.fetchval(
+    async with _transaction(engine) as tx:
+        ws = await tx.driver.fetchval(
             "SELECT workspace_id FROM computations WHERE id = $1", computation_id
         )
-        await store.lock_exclusive(driver, computation_id)
-        catalog = Catalog.of(await store.computations(driver, ws))
+        await store.lock_exclusive(tx, computation_id)
+        catalog = Catalog.of(await store.computations(tx, ws))
         target = next(p for p in catalog.parsed.values() if p.id == computation_id)
         definition = target.audience or target.trait
         query = _query(
             catalog, definition, workspace_id=ws, subject=target.computation.subject, now=now
         )
         counts = await store.apply_values(
-            driver, query=(computation_id, query.sql, query.params), at=now, cause=cause
+            tx, query=(computation_id, query.sql, query.params), at=now, cause=cause
         )
-        await store.mark_computed(driver, computation_id, at=now, next_run_at=now + interval)
+        await store.mark_computed(tx, computation_id, at=now, next_run_at=now + interval)
     return {
         "key": target.key,
         "entered": counts.get("entered", 0),
@@ -300,8 +297,8 @@ async def recompute(
     """Recompute one computation, or every one of the workspace, each in its own
     transaction; cause ``recompute``. Computed traits go first, then audiences after those
     they name; up to ``parallel`` independent ones run at once."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        catalog = Catalog.of(await store.computations(driver, ws))
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        catalog = Catalog.of(await store.computations(tx, ws))
     rounds = catalog.levels()
     if key is not None:
         rounds = [[p for r in rounds for p in r if p.key == key]]
@@ -325,8 +322,8 @@ async def recompute(
 async def recompute_order(engine: AsyncEngine, *, workspace: str) -> list[list[RecomputeStepView]]:
     """The rounds :func:`recompute` runs in, as ``{"key", "kind"}``: a client that recomputes
     one key at a time in this order (to show progress) gets what recomputing all does."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        catalog = Catalog.of(await store.computations(driver, ws))
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        catalog = Catalog.of(await store.computations(tx, ws))
     return [
         [{"key": p.key, "kind": "trait" if p.audience is None else "audience"} for p in rounds]
         for rounds in catalog.levels()
@@ -341,11 +338,11 @@ async def recompute_due(
     done: list[RecomputedView] = []
     while True:
         at = now or datetime.now(UTC)
-        async with _transaction(engine) as driver:
-            claimed = await reads.due(driver, at)
+        async with _transaction(engine) as tx:
+            claimed = await reads.due(tx, at)
             if claimed is not None:
                 # Claim it for one interval, so another process skips it while this one works.
-                await store.mark_computed(driver, claimed[1], at=None, next_run_at=at + interval)
+                await store.mark_computed(tx, claimed[1], at=None, next_run_at=at + interval)
         if claimed is None:
             return done
         done.append(
@@ -363,9 +360,9 @@ async def members(
     limit: int = 100,
 ) -> MembersPage:
     """A page of members (or values) in profile id order; ``next_cursor`` is null at the end."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        found = await _one(driver, ws, kind, key)
-        rows = await reads.members(driver, found.id, after=cursor, limit=limit)
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        found = await _one(tx, ws, kind, key)
+        rows = await reads.members(tx, found.id, after=cursor, limit=limit)
     return {
         "data": cast(list[MemberView], rows),
         "next_cursor": rows[-1]["profile_id"] if len(rows) == limit else None,
@@ -382,9 +379,9 @@ async def changes(
     limit: int = 100,
 ) -> ChangesPage:
     """The computation's changes, newest first; ``next_cursor`` goes back as ``before``."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        found = await _one(driver, ws, kind, key)
-        rows = await reads.history(driver, computation_id=found.id, before=before, limit=limit)
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        found = await _one(tx, ws, kind, key)
+        rows = await reads.history(tx, computation_id=found.id, before=before, limit=limit)
     found_changes = cast(list[ChangeView], rows)
     return {"data": found_changes, "next_cursor": rows[-1]["id"] if len(rows) == limit else None}
 
@@ -400,12 +397,12 @@ async def memberships(
     """A profile's audiences, computed-trait values and history of changes (newest first).
 
     A merged-away profile id answers for the profile it was merged into."""
-    async with _in_workspace(engine, workspace) as (driver, ws):
-        live = await lookups.survivor(driver, ws, profile_id)
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        live = await lookups.survivor(tx, ws, profile_id)
         if live is None:
             raise NotFound("profile_not_found", f"no profile {profile_id}")
-        values = await reads.profile_values(driver, live)
-        changes = await reads.history(driver, profile_id=live, before=before, limit=limit)
+        values = await reads.profile_values(tx, live)
+        changes = await reads.history(tx, profile_id=live, before=before, limit=limit)
     return {
         "profile_id": live,
         "requested_id": profile_id,

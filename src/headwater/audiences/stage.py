@@ -27,7 +27,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.audiences import reads, store
@@ -36,7 +35,7 @@ from headwater.audiences.conditions import EventCondition, EventSpec, FunnelCond
 from headwater.audiences.evaluate import EventData, Subject, compute, evaluate
 from headwater.batch import Batch
 from headwater.profiles import lookups
-from headwater.storage import begin
+from headwater.storage import Transaction, begin
 
 __all__ = ["AudienceStage"]
 
@@ -58,25 +57,25 @@ class AudienceStage:
     async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         """Evaluate the real-time computations of the profiles the profile stage recorded
         in ``batch`` (:meth:`~headwater.batch.Batch.touched`); every entry goes on."""
-        driver = await begin(connection)
+        tx = await begin(connection)
         for workspace_id in dict.fromkeys(entry.workspace_id for entry in batch.entries):
-            catalog = await self._catalog(driver, workspace_id)
+            catalog = await self._catalog(tx, workspace_id)
             live = [p for p in catalog.ordered() if p.computation.realtime]
             if live:
-                await self._update(driver, batch.touched(workspace_id), catalog, live)
+                await self._update(tx, batch.touched(workspace_id), catalog, live)
 
-    async def _catalog(self, driver: asyncpg.Connection, workspace_id: int) -> Catalog:
+    async def _catalog(self, tx: Transaction, workspace_id: int) -> Catalog:
         cached = self._catalogs.get(workspace_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        stored = await store.computations(driver, workspace_id)
+        stored = await store.computations(tx, workspace_id)
         catalog = Catalog.of(c for c in stored if c.enabled)
         self._catalogs[workspace_id] = (time.monotonic() + _CATALOG_TTL, catalog)
         return catalog
 
     async def _update(
         self,
-        driver: asyncpg.Connection,
+        tx: Transaction,
         touched: dict[str, str],
         catalog: Catalog,
         live: list[Parsed],
@@ -84,24 +83,24 @@ class AudienceStage:
         """Evaluate ``live`` for the ``touched`` profiles (-> the message a change records)."""
         if not touched:
             return
-        await store.lock_shared(driver, [p.id for p in live])
-        await store.lock_profiles(driver, touched)
+        await store.lock_shared(tx, [p.id for p in live])
+        await store.lock_profiles(tx, touched)
         now = self.clock()
         # Live profiles only: one merged away by another batch since the profile stage linked
         # it (the early side commit releases its locks) is that batch's to evaluate.
-        traits = await lookups.live_traits(driver, sorted(touched))
+        traits = await lookups.live_traits(tx, sorted(touched))
         pids = sorted(traits)
         names, unnamed, since = _event_scope(live, now)
         events = await reads.events_of(
-            driver, pids, names=sorted(names), unnamed_types=sorted(unnamed), since=since
+            tx, pids, names=sorted(names), unnamed_types=sorted(unnamed), since=since
         )
-        stored = await reads.values_of(driver, pids)
+        stored = await reads.values_of(tx, pids)
         rows: list[tuple[int, str, Any, str | None]] = []
         for pid in pids:
             fresh = _evaluate(catalog, live, traits[pid], events[pid], stored, pid, now)
             rows += [(cid, pid, value, touched[pid]) for cid, value in fresh.items()]
-        rows += [(cid, pid, None, None) for cid, pid in await reads.merged_values(driver, pids)]
-        await store.apply_values(driver, rows=rows, at=now, cause="event")
+        rows += [(cid, pid, None, None) for cid, pid in await reads.merged_values(tx, pids)]
+        await store.apply_values(tx, rows=rows, at=now, cause="event")
 
 
 def _evaluate(

@@ -18,6 +18,7 @@ import msgspec
 
 from headwater.audiences.values import decode, encode
 from headwater.profiles.relations import PROFILES
+from headwater.storage import Transaction
 
 __all__ = [
     "LOCK_CLASS",
@@ -74,7 +75,7 @@ def _computation(row: asyncpg.Record) -> Computation:
 
 
 async def computations(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     workspace: int,
     *,
     kind: str | None = None,
@@ -82,7 +83,7 @@ async def computations(
     for_update: bool = False,
 ) -> list[Computation]:
     """The workspace's computations (of a kind, or one key), by key."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         f"SELECT {_COLUMNS} FROM computations WHERE workspace_id = $1"
         " AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR key = $3) ORDER BY key"
         + (" FOR UPDATE" if for_update else ""),
@@ -93,9 +94,9 @@ async def computations(
     return [_computation(row) for row in rows]
 
 
-async def insert(connection: asyncpg.Connection, **values: Any) -> Computation:
+async def insert(tx: Transaction, **values: Any) -> Computation:
     """A new computation, due for its first recompute at once."""
-    row = await connection.fetchrow(
+    row = await tx.driver.fetchrow(
         "INSERT INTO computations (workspace_id, kind, key, name, description, subject,"
         " definition, realtime, destinations, enabled)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9::text::jsonb, $10)"
@@ -115,9 +116,9 @@ async def insert(connection: asyncpg.Connection, **values: Any) -> Computation:
     return _computation(row)
 
 
-async def update(connection: asyncpg.Connection, computation: Computation) -> Computation:
+async def update(tx: Transaction, computation: Computation) -> Computation:
     """Write back the editable fields; a new definition bumps the revision and is due now."""
-    row = await connection.fetchrow(
+    row = await tx.driver.fetchrow(
         "UPDATE computations SET name = $2, description = $3, definition = $4::text::jsonb,"
         " realtime = $5, destinations = $6::text::jsonb, enabled = $7, updated_at = now(),"
         " revision = revision + (definition IS DISTINCT FROM $4::text::jsonb)::int,"
@@ -136,9 +137,9 @@ async def update(connection: asyncpg.Connection, computation: Computation) -> Co
     return _computation(row)
 
 
-async def delete(connection: asyncpg.Connection, computation: Computation, at: datetime) -> int:
+async def delete(tx: Transaction, computation: Computation, at: datetime) -> int:
     """Remove a computation; its members exit (cause ``deleted``). Returns how many."""
-    exited: int = await connection.fetchval(
+    exited: int = await tx.driver.fetchval(
         "WITH gone AS (DELETE FROM computed_values WHERE computation_id = $1"
         " RETURNING profile_id, value), logged AS (INSERT INTO audience_changes (workspace_id,"
         " computation_id, key, profile_id, change, previous, at, cause, kind, destinations,"
@@ -153,19 +154,19 @@ async def delete(connection: asyncpg.Connection, computation: Computation, at: d
         computation.kind,
         encode(computation.destinations),
     )
-    await connection.execute("DELETE FROM computations WHERE id = $1", computation.id)
+    await tx.driver.execute("DELETE FROM computations WHERE id = $1", computation.id)
     return exited
 
 
 async def mark_computed(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     computation_id: int,
     *,
     at: datetime | None,
     next_run_at: datetime,
 ) -> None:
     """Record a recompute at ``at`` (None: only move ``next_run_at``, to claim it)."""
-    await connection.execute(
+    await tx.driver.execute(
         "UPDATE computations SET computed_at = coalesce($2, computed_at), next_run_at = $3"
         " WHERE id = $1",
         computation_id,
@@ -175,10 +176,10 @@ async def mark_computed(
 
 
 async def mark_delivered(
-    connection: asyncpg.Connection, change_ids: Sequence[int], errors: dict[int, str]
+    tx: Transaction, change_ids: Sequence[int], errors: dict[int, str]
 ) -> None:
     """Mark changes handed to the delivery engine; ``errors`` by change id for refused ones."""
-    await connection.execute(
+    await tx.driver.execute(
         "UPDATE audience_changes c SET delivered = true, error = e.error"
         " FROM unnest($1::bigint[], $2::text[]) AS e(id, error) WHERE c.id = e.id",
         list(change_ids),
@@ -186,12 +187,12 @@ async def mark_delivered(
     )
 
 
-async def lock_profiles(connection: asyncpg.Connection, profile_ids: Iterable[str]) -> None:
+async def lock_profiles(tx: Transaction, profile_ids: Iterable[str]) -> None:
     """Transaction locks on profiles, in one order for every process: two batches touching
     one profile evaluate it one after the other, the second seeing the first's events."""
     keys = sorted(set(profile_ids))
     if keys:
-        await connection.execute(
+        await tx.driver.execute(
             "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
             " hashtextextended(k, $1) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS locks",
             LOCK_CLASS,
@@ -199,16 +200,16 @@ async def lock_profiles(connection: asyncpg.Connection, profile_ids: Iterable[st
         )
 
 
-async def lock_exclusive(connection: asyncpg.Connection, computation_id: int) -> None:
+async def lock_exclusive(tx: Transaction, computation_id: int) -> None:
     """Held by a recompute until its transaction ends: the real-time stage waits meanwhile."""
-    await connection.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_CLASS, computation_id)
+    await tx.driver.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_CLASS, computation_id)
 
 
-async def lock_shared(connection: asyncpg.Connection, computation_ids: Iterable[int]) -> None:
+async def lock_shared(tx: Transaction, computation_ids: Iterable[int]) -> None:
     """Held by the real-time stage: processors share it, a recompute waits for them."""
     ids = sorted(set(computation_ids))
     if ids:
-        await connection.execute(
+        await tx.driver.execute(
             "SELECT pg_advisory_xact_lock_shared($1, i) FROM unnest($2::int[]) AS i ORDER BY i",
             LOCK_CLASS,
             ids,
@@ -257,7 +258,7 @@ SELECT change, count(*) FROM logged GROUP BY change
 
 
 async def apply_values(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     *,
     rows: Sequence[tuple[int, str, Any, str | None]] | None = None,
     query: tuple[int, str, list[Any]] | None = None,
@@ -304,4 +305,4 @@ async def apply_values(
     sql_text = _APPLY.format(
         fresh=fresh, gone=gone, at=at_param, cause=cause_param, profiles=PROFILES
     )
-    return {row[0]: row[1] for row in await connection.fetch(sql_text, *params)}
+    return {row[0]: row[1] for row in await tx.driver.fetch(sql_text, *params)}

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.collect import store
 from headwater.log import EventLog, LogRecord
 from headwater.spec import Event, Rejection, encode_payload
-from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, driver_connection
+from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, Transaction
 from headwater.telemetry.metrics import Metrics
 
 __all__ = ["CommitMetrics", "CommitResult", "GroupCommitter", "Submission"]
@@ -238,13 +238,13 @@ class GroupCommitter:
             keys.update((workspace_id, event.message_id) for event in submission.events)
         now = datetime.now(UTC)
         async with self._engine.connect() as connection:
-            driver = await driver_connection(connection)
-            async with driver.transaction():
-                seen = await store.claim_message_ids(driver, sorted(keys), now)
+            tx = await Transaction.of(connection)
+            async with tx.driver.transaction():
+                seen = await store.claim_message_ids(tx, sorted(keys), now)
                 appended, results, counts = _split_new(submissions, seen)
                 await self._log.append(appended, connection=connection)
-                await store.insert_rejections(driver, _rejection_rows(submissions))
-                await store.count(driver, counts)
+                await store.insert_rejections(tx, _rejection_rows(submissions))
+                await store.count(tx, counts)
         metrics = self._metrics
         metrics.seconds.observe(time.perf_counter() - started)
         metrics.events.observe(sum(_size(s) for s in submissions))

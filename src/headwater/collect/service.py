@@ -37,7 +37,7 @@ from headwater.spec import (
     normalise,
     parse_timestamp,
 )
-from headwater.storage import STORAGE_ERRORS, driver_connection
+from headwater.storage import STORAGE_ERRORS, connected
 from headwater.supervisor import Health
 from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import Source, basic_user, source_for_write_key
@@ -274,10 +274,9 @@ class Collector:
         interval = self._settings.housekeeping_interval_seconds
         while not await _stopped_within(stop, interval):
             try:
-                async with self._engine.connect() as connection:
-                    driver = await driver_connection(connection)
+                async with connected(self._engine) as tx:
                     purged = await store.purge_dedup_keys(
-                        driver, older_than=self._settings.dedup_window
+                        tx, older_than=self._settings.dedup_window
                     )
                 if purged:
                     _log.info("forgot %d message ids older than the dedup window", purged)

@@ -1,7 +1,7 @@
 """The collection writes besides the log: dedup keys, rejections and counts. None commits.
 
-They run on the asyncpg connection of the group commit's transaction (the hot path); see
-:func:`headwater.storage.driver_connection`.
+They run on the asyncpg driver of the group commit's :class:`~headwater.storage.Transaction`
+(the hot path: the committer opens ``driver.transaction()`` itself, no SQLAlchemy statement).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import asyncpg
+from headwater.storage import Transaction
 
 __all__ = [
     "CountKey",
@@ -59,7 +59,7 @@ ON CONFLICT (source_id, bucket, type, name) DO UPDATE SET
 
 
 async def claim_message_ids(
-    connection: asyncpg.Connection, keys: Sequence[tuple[int, str]], received_at: datetime
+    tx: Transaction, keys: Sequence[tuple[int, str]], received_at: datetime
 ) -> set[tuple[int, str]]:
     """Insert dedup keys; return those seen before (within the window): the duplicates.
 
@@ -67,20 +67,20 @@ async def claim_message_ids(
     """
     if not keys:
         return set()
-    rows = await connection.fetch(_CLAIM, [k[0] for k in keys], [k[1] for k in keys], received_at)
+    rows = await tx.driver.fetch(_CLAIM, [k[0] for k in keys], [k[1] for k in keys], received_at)
     return {(row[0], row[1]) for row in rows}
 
 
 async def insert_rejections(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     rows: Sequence[tuple[int, int, datetime, int, str | None, str | None, str, str | None]],
 ) -> None:
     """Rows of (workspace, source, received_at, index, type, messageId, reason, payload JSON)."""
     if rows:
-        await connection.execute(_REJECT, *(list(column) for column in zip(*rows, strict=True)))
+        await tx.driver.execute(_REJECT, *(list(column) for column in zip(*rows, strict=True)))
 
 
-async def count(connection: asyncpg.Connection, counts: dict[CountKey, list[int]]) -> None:
+async def count(tx: Transaction, counts: dict[CountKey, list[int]]) -> None:
     """Add [accepted, duplicates, rejected] to each (source, bucket, type, name) counter."""
     if not counts:
         return
@@ -89,12 +89,12 @@ async def count(connection: asyncpg.Connection, counts: dict[CountKey, list[int]
     for key in keys:
         for column, value in zip(columns, (*key, *counts[key]), strict=True):
             column.append(value)
-    await connection.execute(_COUNT, *columns)
+    await tx.driver.execute(_COUNT, *columns)
 
 
-async def purge_dedup_keys(connection: asyncpg.Connection, *, older_than: timedelta) -> int:
+async def purge_dedup_keys(tx: Transaction, *, older_than: timedelta) -> int:
     """Forget message ids received before the dedup window; return how many."""
-    status = await connection.execute(
+    status = await tx.driver.execute(
         "DELETE FROM dedup_keys WHERE received_at < now() - $1::interval", older_than
     )
     return int(status.split()[-1])

@@ -39,7 +39,7 @@ from headwater.delivery import queue
 from headwater.delivery.queue import LATENCY_BOUNDS_MS
 from headwater.destinations import DeliveryOptions, Destination, Redactor
 from headwater.spec import Message, decode_message
-from headwater.storage import STORAGE_ERRORS, driver_connection, unavailable
+from headwater.storage import STORAGE_ERRORS, connected, unavailable
 from headwater.telemetry.metrics import Metrics
 
 __all__ = ["Backoff", "DeliveryMetrics", "Lane", "plan"]
@@ -201,16 +201,14 @@ class Lane:
         destination asked to wait with ``Retry-After``)."""
         if self._paused_until > time.monotonic():
             return 0
-        async with self._engine.connect() as connection:
-            driver = await driver_connection(connection)
-            async with driver.transaction():
-                claimed = await queue.claim(
-                    driver,
-                    self.destination.id,
-                    limit=self.batch,
-                    lease=self._lease,
-                    ordered=self.options.ordered,
-                )
+        async with connected(self._engine) as tx, tx.driver.transaction():
+            claimed = await queue.claim(
+                tx,
+                self.destination.id,
+                limit=self.batch,
+                lease=self._lease,
+                ordered=self.options.ordered,
+            )
         if not claimed:
             return 0
         if len(claimed) == self.batch:
@@ -235,10 +233,10 @@ class Lane:
         while True:
             driver: asyncpg.Connection | None = None
             try:
-                async with self._engine.connect() as connection:
-                    driver = await driver_connection(connection)
+                async with connected(self._engine) as tx:
+                    driver = tx.driver
                     async with driver.transaction():
-                        await queue.settle(driver, done)
+                        await queue.settle(tx, done)
                 return
             # A connection lost mid-commit may surface as any asyncpg error (an internal
             # client error, say): a closed connection says what happened.
@@ -284,8 +282,8 @@ class Lane:
         paused = self._paused_until - time.monotonic()
         if paused > 0:
             return paused
-        async with self._engine.connect() as connection:
-            due = await queue.next_due(await driver_connection(connection), self.destination.id)
+        async with connected(self._engine) as tx:
+            due = await queue.next_due(tx, self.destination.id)
         if due is None:
             return self._poll
         return min(self._poll, max(0.01, (due - datetime.now(UTC)).total_seconds()))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.connectors import lookup
 from headwater.delivery import store
@@ -38,6 +38,7 @@ from headwater.destinations import (
 from headwater.errors import BadRequest, HeadwaterError
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
+from headwater.storage import Transaction, connected
 
 __all__ = ["dead_letters", "errors", "health", "health_of", "percentile", "stats"]
 
@@ -90,7 +91,7 @@ async def stats(
         raise BadRequest("invalid_interval", "interval is minute, hour or day")
     until = _aware(until) or datetime.now(UTC)
     since = _aware(since) or until - timedelta(days=1)
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         await find(connection, workspace, destination_id)
         rows = await store.stats(
             connection, destination_id, since=since, until=until, interval=interval
@@ -116,7 +117,7 @@ async def stats(
     return {"destination": destination_id, "interval": interval, "series": series}
 
 
-async def health_of(connection: AsyncConnection, destination: Destination) -> AlertView:
+async def health_of(connection: Transaction, destination: Destination) -> AlertView:
     """Success ratio and alert state over the destination's alert window."""
     options = destination.delivery_options()
     row = await store.alert_counts(connection, destination.id, minutes=options.alert_window_minutes)
@@ -138,7 +139,7 @@ async def health(
     engine: AsyncEngine, *, workspace: str, destination_id: int
 ) -> DestinationHealthView:
     """Alert state, success ratio, and the queue: pending, retrying, oldest event's age."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         destination = await find(connection, workspace, destination_id)
         alert = await health_of(connection, destination)
         queue = await store.queue_depth(connection, destination_id)
@@ -157,7 +158,7 @@ async def errors(
 
     Stored masked; with ``settings`` (to open the config's secrets) masked again as read, so
     that records kept from before a secret was known to be one never show it."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         destination = await find(connection, workspace, destination_id)
         found = await store.latest_errors(connection, destination_id, limit=_limit(limit))
         redactor = await _redactor(connection, settings, destination)
@@ -175,7 +176,7 @@ async def dead_letters(
 ) -> list[DeadLetterView]:
     """Dead letters, newest first (page with ``before`` = the last id seen); their error and
     exchange masked as in :func:`errors`, their payload (the event) as it is."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         destination = await find(connection, workspace, destination_id)
         found = await store.dead_letters(
             connection, destination_id, limit=_limit(limit), before=before
@@ -190,7 +191,7 @@ async def dead_letters(
 
 
 async def _redactor(
-    connection: AsyncConnection, settings: Settings | None, destination: Destination
+    connection: Transaction, settings: Settings | None, destination: Destination
 ) -> Redactor:
     """The destination's redactor; one that masks nothing without ``settings`` or when its
     stored config no longer opens (the records were masked when written)."""

@@ -1,6 +1,7 @@
 """The delivery queue's SQL: enqueue, claim, and settle a sent batch (asyncpg, hot path).
 
-Every function takes an asyncpg connection inside the caller's transaction and never commits.
+Every function takes the caller's :class:`~headwater.storage.Transaction`, runs on its asyncpg
+driver and never commits.
 
 - :func:`enqueue` inserts rows keyed by ``(destination_id, message_id)`` with
   ``ON CONFLICT DO NOTHING`` (a redelivered log batch enqueues nothing twice), counts them per
@@ -22,11 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.storage import begin
+from headwater.storage import Transaction
 
 __all__ = [
     "CHANNEL",
@@ -185,15 +184,15 @@ def row(
     return msgspec.json.encode([destination_id, message_id, user_key, received_at, payload])
 
 
-async def enqueue(driver: asyncpg.Connection, batch: dict[int, Enqueued]) -> int:
+async def enqueue(tx: Transaction, batch: dict[int, Enqueued]) -> int:
     """Insert every destination's rows and counts; return how many rows were new."""
     rows = [r for enqueued in batch.values() for r in enqueued.rows]
     fresh: dict[int, int] = {}
     if rows:
-        result = await driver.fetch(_ENQUEUE, (b"[" + b",".join(rows) + b"]").decode())
+        result = await tx.driver.fetch(_ENQUEUE, (b"[" + b",".join(rows) + b"]").decode())
         fresh = {r[0]: r[1] for r in result}
     ids = sorted(batch)
-    await driver.execute(
+    await tx.driver.execute(
         _COUNT,
         ids,
         [fresh.get(i, 0) for i in ids],
@@ -202,17 +201,14 @@ async def enqueue(driver: asyncpg.Connection, batch: dict[int, Enqueued]) -> int
         [batch[i].skipped_filters for i in ids],
     )
     for destination_id in fresh:
-        await driver.execute("SELECT pg_notify($1, $2)", CHANNEL, str(destination_id))
+        await tx.driver.execute("SELECT pg_notify($1, $2)", CHANNEL, str(destination_id))
     return sum(fresh.values())
 
 
-async def enqueue_event(
-    connection: AsyncConnection, *, destination_id: int, event: dict[str, Any]
-) -> bool:
+async def enqueue_event(tx: Transaction, *, destination_id: int, event: dict[str, Any]) -> bool:
     """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
     destination in the caller's transaction, without routing; False if that messageId is
     queued for it already."""
-    driver = await begin(connection)
     user_key = event.get("userId") or event.get("anonymousId")
     enqueued = Enqueued(
         rows=[
@@ -225,7 +221,7 @@ async def enqueue_event(
             )
         ]
     )
-    return await enqueue(driver, {destination_id: enqueued}) == 1
+    return await enqueue(tx, {destination_id: enqueued}) == 1
 
 
 class Claimed(msgspec.Struct, frozen=True):
@@ -238,18 +234,20 @@ class Claimed(msgspec.Struct, frozen=True):
 
 
 async def claim(
-    driver: asyncpg.Connection, destination_id: int, *, limit: int, lease: float, ordered: bool
+    tx: Transaction, destination_id: int, *, limit: int, lease: float, ordered: bool
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows of one destination, oldest first."""
-    rows = await driver.fetch(_CLAIM_ORDERED if ordered else _CLAIM, destination_id, limit, lease)
+    rows = await tx.driver.fetch(
+        _CLAIM_ORDERED if ordered else _CLAIM, destination_id, limit, lease
+    )
     claimed = [Claimed(*r) for r in rows]
     claimed.sort(key=lambda c: c.id)
     return claimed
 
 
-async def next_due(driver: asyncpg.Connection, destination_id: int) -> datetime | None:
+async def next_due(tx: Transaction, destination_id: int) -> datetime | None:
     """When the destination's next row comes due (None: its queue is empty)."""
-    value: datetime | None = await driver.fetchval(
+    value: datetime | None = await tx.driver.fetchval(
         "SELECT min(next_attempt_at) FROM deliveries WHERE destination_id = $1", destination_id
     )
     return value
@@ -279,17 +277,17 @@ class Settlement:
     exchange: bytes | None = None
 
 
-async def settle(driver: asyncpg.Connection, done: Settlement) -> None:
+async def settle(tx: Transaction, done: Settlement) -> None:
     """Apply ``done`` in the caller's transaction."""
     if done.delivered:
-        await driver.execute(_DELETE, done.delivered)
+        await tx.driver.execute(_DELETE, done.delivered)
     if done.retry:
-        await driver.execute(
+        await tx.driver.execute(
             _RETRY, [i for i, _ in done.retry], [d for _, d in done.retry], done.error
         )
     exchange = done.exchange.decode() if done.exchange is not None else None
     if done.dead:
-        await driver.execute(
+        await tx.driver.execute(
             _DEAD,
             [i for i, _, _ in done.dead],
             [r for _, r, _ in done.dead],
@@ -297,7 +295,7 @@ async def settle(driver: asyncpg.Connection, done: Settlement) -> None:
             exchange,
         )
     if done.error is not None:
-        await driver.execute(
+        await tx.driver.execute(
             _ERROR,
             done.destination_id,
             done.outcome,
@@ -306,7 +304,7 @@ async def settle(driver: asyncpg.Connection, done: Settlement) -> None:
             done.error,
             exchange,
         )
-    await driver.execute(
+    await tx.driver.execute(
         _STATS,
         done.destination_id,
         len(done.delivered),

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.delivery import store
 from headwater.destinations import DestinationDeletedView, remove
+from headwater.storage import transaction
 
 __all__ = ["delete_destination"]
 
@@ -16,7 +17,7 @@ async def delete_destination(
 ) -> DestinationDeletedView:
     """Delete a disabled destination (409 while enabled) with its undelivered events, dead
     letters, errors and stats, in one transaction: the answer says how many were dropped."""
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         await remove(connection, workspace=workspace, destination_id=destination_id)
         dropped = await store.purge(connection, destination_id)
     return {"deleted": destination_id, "undelivered_dropped": dropped}

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry, Gauge
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import __version__
 from headwater.connectors import lookup
@@ -36,7 +36,7 @@ from headwater.destinations import (
 )
 from headwater.errors import ApiError, HeadwaterError
 from headwater.settings import Settings
-from headwater.storage import Listener
+from headwater.storage import Listener, Transaction, connected, transaction
 from headwater.supervisor import Health
 from headwater.telemetry.metrics import Metrics
 
@@ -140,7 +140,7 @@ class DeliveryWorkers:
 
     async def refresh(self) -> None:
         """Bring lanes in line with the enabled destinations."""
-        async with self._engine.begin() as connection:
+        async with transaction(self._engine) as connection:
             if self._box is None:
                 self._box = await load_box(connection, self._settings.secret_key)
             enabled = await enabled_destinations(connection)
@@ -204,15 +204,13 @@ class DeliveryWorkers:
     async def _observe(self) -> None:
         """Publish queue depth, success ratio and alert state of every running lane."""
         self._observed_at = time.monotonic()
-        async with self._engine.connect() as connection:
+        async with connected(self._engine) as connection:
             for destination_id, lane in list(self.lanes.items()):
                 await self._observe_one(connection, destination_id, lane)
             await store.trim_errors(connection, keep=_KEEP_ERRORS)
-            await connection.commit()
+            await connection.connection.commit()
 
-    async def _observe_one(
-        self, connection: AsyncConnection, destination_id: int, lane: Lane
-    ) -> None:
+    async def _observe_one(self, connection: Transaction, destination_id: int, lane: Lane) -> None:
         label = str(destination_id)
         depth = await store.queue_depth(connection, destination_id)
         self._recorded.queue.labels(label, "pending").set(depth["pending"])

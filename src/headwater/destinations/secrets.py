@@ -27,9 +27,9 @@ from typing import Any
 import pydantic
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.errors import ConfigurationError
+from headwater.storage import Transaction
 
 __all__ = ["MARK", "SecretBox", "load_box", "masked", "secret_fields"]
 
@@ -123,7 +123,7 @@ def secret_fields(config_type: type[pydantic.BaseModel]) -> dict[str, bool]:
     return found
 
 
-async def load_box(connection: AsyncConnection, configured: str | None) -> SecretBox:
+async def load_box(connection: Transaction, configured: str | None) -> SecretBox:
     """The box for ``HEADWATER_SECRET_KEY``, else for the key kept in the database (created
     on first use; concurrent first uses agree, the insert being ``ON CONFLICT DO NOTHING``)."""
     keys = [k.strip() for k in (configured or "").split(",") if k.strip()]

@@ -14,7 +14,7 @@ import httpx
 import msgspec
 import pydantic
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import __version__, workspaces
 from headwater.connectors import Connector, load_all, lookup, registered
@@ -30,6 +30,7 @@ from headwater.destinations.views import (
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.settings import Settings
 from headwater.spec import InvalidMessage, format_timestamp, message_of
+from headwater.storage import Transaction, connected, transaction
 from headwater.workspaces import check_name
 
 __all__ = [
@@ -176,7 +177,7 @@ def _checked(
     return columns
 
 
-async def find(connection: AsyncConnection, workspace: str, destination_id: int) -> Destination:
+async def find(connection: Transaction, workspace: str, destination_id: int) -> Destination:
     """The workspace's destination, or 404."""
     found = await store.get_destination(connection, destination_id)
     workspace_id = await workspaces.find_workspace_id(connection, workspace)
@@ -185,14 +186,14 @@ async def find(connection: AsyncConnection, workspace: str, destination_id: int)
     return found
 
 
-async def enabled_destinations(connection: AsyncConnection) -> list[Destination]:
+async def enabled_destinations(connection: Transaction) -> list[Destination]:
     """Every enabled destination of every workspace, read in the caller's transaction (the
     routing stage and the delivery workers refresh from it)."""
     return await store.destinations(connection, enabled=True)
 
 
 async def _own_sources(
-    connection: AsyncConnection, workspace: str, workspace_id: int, sources: list[int] | None
+    connection: Transaction, workspace: str, workspace_id: int, sources: list[int] | None
 ) -> None:
     """404, as for an unknown source, unless every source is the workspace's own."""
     foreign = await workspaces.foreign_sources(connection, workspace_id, sources or [])
@@ -221,7 +222,7 @@ async def create_destination(
     plain = _validated_config(connector, config)
     columns = _checked(filters if filters is not None else [], delivery or {}, categories, sources)
     try:
-        async with engine.begin() as connection:
+        async with transaction(engine) as connection:
             workspace_id = await workspaces.workspace_id(connection, workspace)
             await _own_sources(connection, workspace, workspace_id, columns.get("sources"))
             box = await load_box(connection, settings.secret_key)
@@ -267,7 +268,7 @@ async def update_destination(
     if unknown:
         raise BadRequest("invalid_change", f"unknown fields: {', '.join(sorted(unknown))}")
     try:
-        async with engine.begin() as connection:
+        async with transaction(engine) as connection:
             current = await find(connection, workspace, destination_id)
             columns = _checked(
                 changes.get("filters"),
@@ -300,7 +301,7 @@ async def update_destination(
 
 
 async def _merged_config(
-    connection: AsyncConnection, settings: Settings, current: Destination, patch: Any
+    connection: Transaction, settings: Settings, current: Destination, patch: Any
 ) -> dict[str, Any]:
     if not isinstance(patch, dict):
         raise BadRequest("invalid_config", "config is a JSON object")
@@ -318,7 +319,7 @@ async def _merged_config(
 
 
 async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[DestinationView]:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         found = await store.destinations(connection, workspace_id=workspace_id)
     return [view(d, workspace) for d in found]
@@ -327,11 +328,11 @@ async def list_destinations(engine: AsyncEngine, *, workspace: str) -> list[Dest
 async def get_destination(
     engine: AsyncEngine, *, workspace: str, destination_id: int
 ) -> DestinationView:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         return view(await find(connection, workspace, destination_id), workspace)
 
 
-async def remove(connection: AsyncConnection, *, workspace: str, destination_id: int) -> None:
+async def remove(connection: Transaction, *, workspace: str, destination_id: int) -> None:
     """Delete a disabled destination (409 while enabled) in the caller's transaction; the
     delivery engine's ``delete_destination`` removes its queue with it."""
     current = await find(connection, workspace, destination_id)
@@ -357,7 +358,7 @@ async def send_test(
         raise BadRequest(
             "invalid_event", f"the test event is not a Segment message: {error}"
         ) from None
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         destination = await find(connection, workspace, destination_id)
         box = await load_box(connection, settings.secret_key)
     connector_type = _connector(destination.kind)

@@ -31,11 +31,11 @@ import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-import asyncpg
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.spec import Event, Message
+from headwater.storage import Transaction
 
 __all__ = ["Amend", "EventLog", "LogEntry", "LogRecord"]
 
@@ -69,7 +69,7 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     message: Message
 
 
-Amend = Callable[[asyncpg.Connection, Sequence["LogEntry"]], Awaitable[list["LogEntry"]]]
+Amend = Callable[[Transaction, Sequence["LogEntry"]], Awaitable[list["LogEntry"]]]
 """Entries as a later stage left them, in their order, read on the capabilities' database:
 the tracking plans' governed form (:func:`headwater.protocols.governed`) replaces changed
 payloads and leaves blocked entries out."""

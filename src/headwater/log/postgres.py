@@ -136,8 +136,7 @@ class PostgresLog(EventLog):
                 async with driver.transaction():
                     await self._append(driver, records)
         else:
-            driver = await begin(connection)
-            await self._append(driver, records)
+            await self._append((await begin(connection)).driver, records)
 
     async def _append(self, driver: asyncpg.Connection, records: Sequence[LogRecord]) -> None:
         partition_of = self.partition_of

@@ -39,6 +39,7 @@ from headwater.profiles import ProfileStage
 from headwater.protocols import ProtocolStage
 from headwater.routing import RoutingStage
 from headwater.settings import Settings
+from headwater.storage import Transaction, connected, transaction
 from headwater.supervisor import Health
 from headwater.telemetry.metrics import Metrics
 
@@ -156,7 +157,7 @@ class Processor:
     ) -> None:
         """Record an entry the stages failed on alone (the consumer's ``isolate``)."""
         stage, reason = _stage_and_reason(error)
-        await failures.record(connection, entry, stage, reason)
+        await failures.record(await Transaction.of(connection), entry, stage, reason)
         self._failures.labels(stage).inc()
 
     async def replay(self, *, workspace: str, ids: list[int] | None = None) -> ReplayedFailuresView:
@@ -167,7 +168,7 @@ class Processor:
         earlier run of the same ``messageId`` did. The stages are fresh ones, so that a fix
         (identity rules, a plan, a destination) applies at once, not when the processor's caches
         expire. 404 for an unknown workspace."""
-        async with self._engine.connect() as connection:
+        async with connected(self._engine) as connection:
             workspace_id = await workspaces.workspace_id(connection, workspace)
             found = await failures.find(connection, workspace_id, ids)
         outcome: dict[str, list[FailureView]] = {"resolved": [], "failed": []}
@@ -188,21 +189,21 @@ class Processor:
     ) -> failures.Failure | None:
         """Replay one failure; its row afterwards, None when it is no longer open."""
         try:
-            async with self._engine.begin() as connection:
+            async with transaction(self._engine) as connection:
                 locked = await failures.find(connection, workspace_id, [failure_id], lock=True)
                 if not locked:
                     return None  # resolved meanwhile, or being replayed by another call
                 failure = locked[0]
-                await _run_stages(stages, [await self._entry(failure)], connection)
+                await _run_stages(stages, [await self._entry(failure)], connection.connection)
                 await failures.resolved(connection, failure.id)
         except Exception as error:
             if is_transient(error):
                 raise  # the database is away: nothing was learnt about the event
             # A replay's top loop: the failure is recorded again, with the new reason.
             stage, reason = _stage_and_reason(error)
-            async with self._engine.begin() as connection:
+            async with transaction(self._engine) as connection:
                 await failures.failed_again(connection, failure_id, stage, reason)
-        async with self._engine.connect() as connection:
+        async with connected(self._engine) as connection:
             return (await failures.rows(connection, [failure_id]))[0]
 
     async def _entry(self, failure: failures.Failure) -> LogEntry:
@@ -233,7 +234,7 @@ async def list_failures(
 ) -> list[FailureView]:
     """A workspace's processing failures, newest first (page with ``before``, an id);
     ``status`` None: all. 404 for an unknown workspace."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         found = await failures.listed(
             connection, workspace_id, status=status, before=before, limit=min(max(limit, 1), 1000)

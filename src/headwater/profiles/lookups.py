@@ -1,5 +1,5 @@
 """What other capabilities read of profiles (audiences today; journeys and privacy next),
-as functions on an asyncpg connection. Nothing here commits or locks.
+as functions on a transaction's asyncpg driver. Nothing here commits or locks.
 
 >>> await lookups.survivor(driver, workspace_id, "prf_...")   # the live id, or None
 >>> await lookups.live_traits(driver, ["prf_..."])             # {id: {trait: value}}
@@ -16,17 +16,15 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
+from headwater.storage import Transaction
 
 __all__ = ["identifiers", "live_traits", "survivor"]
 
 
-async def survivor(
-    connection: asyncpg.Connection, workspace_id: int, profile_id: str
-) -> str | None:
+async def survivor(tx: Transaction, workspace_id: int, profile_id: str) -> str | None:
     """The live profile ``profile_id`` stands for in the workspace: itself when live, the
     profile it was merged into otherwise; None when the workspace has no such profile."""
-    row = await connection.fetchrow(
+    row = await tx.driver.fetchrow(
         "SELECT id, merged_into FROM profiles WHERE id = $1 AND workspace_id = $2",
         profile_id,
         workspace_id,
@@ -34,13 +32,11 @@ async def survivor(
     return None if row is None else row["merged_into"] or row["id"]
 
 
-async def live_traits(
-    connection: asyncpg.Connection, profile_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
+async def live_traits(tx: Transaction, profile_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The traits of the live profiles among ``profile_ids`` (merged-away ones are left
     out): profile id -> trait -> value, decoded exactly (a number with a fraction or an
     exponent as ``Decimal``)."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT id, traits::text FROM profiles WHERE id = ANY($1::text[]) AND merged_into IS NULL",
         list(profile_ids),
     )
@@ -51,11 +47,11 @@ async def live_traits(
 
 
 async def identifiers(
-    connection: asyncpg.Connection, profile_ids: Iterable[str], types: Sequence[str]
+    tx: Transaction, profile_ids: Iterable[str], types: Sequence[str]
 ) -> list[tuple[str, str, str]]:
     """``(profile id, type, value)`` of the identifiers of ``types`` the profiles hold,
     oldest first (by the time added, then value)."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT profile_id, type, value FROM identifiers WHERE profile_id = ANY($1::text[])"
         " AND type = ANY($2::text[]) ORDER BY added_at, value",
         sorted(profile_ids),

@@ -1,7 +1,7 @@
 """Reading profiles: lookups by identifier, traits, events, identifiers, links, merges.
 
-Queries take an asyncpg connection (the driver under a pooled SQLAlchemy connection, see
-:func:`headwater.storage.driver_connection`) and never commit: asyncpg keeps each statement
+Queries take a :class:`~headwater.storage.Transaction` (on ``engine.connect()``: each read
+autocommits) and run on its asyncpg driver; they never commit: asyncpg keeps each statement
 prepared per connection, and the Profile API's lookups skip SQLAlchemy's per-statement work.
 A merged-away profile id resolves to its survivor.
 """
@@ -13,6 +13,8 @@ from typing import Any
 
 import asyncpg
 import msgspec
+
+from headwater.storage import Transaction
 
 __all__ = [
     "account_links",
@@ -29,16 +31,16 @@ _PROFILE_ID_TYPES = ("segment_id", "profile_id")
 
 
 async def find_profile(
-    connection: asyncpg.Connection, *, workspace_id: int, kind: str, id_type: str, value: str
+    tx: Transaction, *, workspace_id: int, kind: str, id_type: str, value: str
 ) -> str | None:
     """The live profile id for an identifier (or a profile id, old or new), or None."""
     if id_type in _PROFILE_ID_TYPES:
         start = value
     else:
-        start = await connection.fetchval(_IDENTIFIER, workspace_id, kind, id_type, value)
+        start = await tx.driver.fetchval(_IDENTIFIER, workspace_id, kind, id_type, value)
         if start is None:
             return None
-    return await _follow(connection, workspace_id=workspace_id, kind=kind, profile_id=start)
+    return await _follow(tx, workspace_id=workspace_id, kind=kind, profile_id=start)
 
 
 _IDENTIFIER = (
@@ -61,7 +63,7 @@ _LOOKUP = (
 
 
 async def lookup_profile(
-    connection: asyncpg.Connection, *, space: str, kind: str, id_type: str, value: str
+    tx: Transaction, *, space: str, kind: str, id_type: str, value: str
 ) -> tuple[int | None, asyncpg.Record | None]:
     """The workspace id of ``space`` (None if there is none) and the live profile row for an
     identifier or a profile id (None if there is none), in one round trip for identifiers.
@@ -70,12 +72,12 @@ async def lookup_profile(
     may need following to its survivor.
     """
     if id_type in _PROFILE_ID_TYPES:
-        space_id: int | None = await connection.fetchval(_SPACE, space)
+        space_id: int | None = await tx.driver.fetchval(_SPACE, space)
         if space_id is None:
             return None, None
-        live = await _follow(connection, workspace_id=space_id, kind=kind, profile_id=value)
-        return space_id, None if live is None else await profile_row(connection, live)
-    found = await connection.fetchrow(_LOOKUP, space, kind, id_type, value)
+        live = await _follow(tx, workspace_id=space_id, kind=kind, profile_id=value)
+        return space_id, None if live is None else await profile_row(tx, live)
+    found = await tx.driver.fetchrow(_LOOKUP, space, kind, id_type, value)
     if found is None:
         return None, None
     return found["space_id"], None if found["id"] is None else found
@@ -92,21 +94,19 @@ _FOLLOW = (
 )
 
 
-async def _follow(
-    connection: asyncpg.Connection, *, workspace_id: int, kind: str, profile_id: str
-) -> str | None:
-    found: str | None = await connection.fetchval(_FOLLOW, profile_id, workspace_id, kind)
+async def _follow(tx: Transaction, *, workspace_id: int, kind: str, profile_id: str) -> str | None:
+    found: str | None = await tx.driver.fetchval(_FOLLOW, profile_id, workspace_id, kind)
     return found
 
 
-async def profile_row(connection: asyncpg.Connection, profile_id: str) -> asyncpg.Record | None:
-    return await connection.fetchrow("SELECT * FROM profiles WHERE id = $1", profile_id)
+async def profile_row(tx: Transaction, profile_id: str) -> asyncpg.Record | None:
+    return await tx.driver.fetchrow("SELECT * FROM profiles WHERE id = $1", profile_id)
 
 
 async def identifiers_of(
-    connection: asyncpg.Connection, profile_id: str, *, limit: int, offset: int
+    tx: Transaction, profile_id: str, *, limit: int, offset: int
 ) -> list[asyncpg.Record]:
-    return await connection.fetch(
+    return await tx.driver.fetch(
         "SELECT type, value, added_at, message_id, source_id FROM identifiers"
         " WHERE profile_id = $1 ORDER BY added_at, type, value LIMIT $2 OFFSET $3",
         profile_id,
@@ -125,7 +125,7 @@ _EVENTS_BEFORE = _EVENTS.format(before=" AND (timestamp, message_id) < ($3, $4)"
 
 
 async def profile_events(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     profile_id: str,
     *,
     limit: int,
@@ -134,29 +134,27 @@ async def profile_events(
     """The profile's events, newest first: ``timestamp``, ``message_id`` and ``seq`` (the log
     offset, where :func:`headwater.profiles.timeline.timeline` reads the event)."""
     if before is None:
-        return await connection.fetch(_EVENTS_FIRST, profile_id, limit)
-    return await connection.fetch(_EVENTS_BEFORE, profile_id, limit, before[0], before[1])
+        return await tx.driver.fetch(_EVENTS_FIRST, profile_id, limit)
+    return await tx.driver.fetch(_EVENTS_BEFORE, profile_id, limit, before[0], before[1])
 
 
-async def merges_of(connection: asyncpg.Connection, profile_id: str) -> list[asyncpg.Record]:
+async def merges_of(tx: Transaction, profile_id: str) -> list[asyncpg.Record]:
     """Merges into or out of the profile, oldest first."""
-    return await connection.fetch(
+    return await tx.driver.fetch(
         "SELECT survivor_id, merged_id, message_id, merged_at, recorded_at FROM profile_merges"
         " WHERE survivor_id = $1 OR merged_id = $1 ORDER BY id",
         profile_id,
     )
 
 
-async def account_links(
-    connection: asyncpg.Connection, profile_id: str, *, kind: str
-) -> list[asyncpg.Record]:
+async def account_links(tx: Transaction, profile_id: str, *, kind: str) -> list[asyncpg.Record]:
     """The accounts of a user profile, or the users of an account profile."""
     mine, other = (
         ("user_profile_id", "account_profile_id")
         if kind == "user"
         else ("account_profile_id", "user_profile_id")
     )
-    return await connection.fetch(
+    return await tx.driver.fetch(
         f"SELECT {other} AS linked_id, message_id, linked_at FROM account_links"
         f" WHERE {mine} = $1 ORDER BY linked_at",
         profile_id,
@@ -164,7 +162,7 @@ async def account_links(
 
 
 async def search_profiles(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     *,
     workspace_id: int,
     kind: str,
@@ -205,5 +203,5 @@ async def search_profiles(
             "SELECT DISTINCT profile_id AS id FROM identifiers WHERE workspace_id = $1"
             " AND kind = $2 AND value = $4"
         )
-    rows = await connection.fetch(f"{query} ORDER BY id LIMIT $3", *args)
+    rows = await tx.driver.fetch(f"{query} ORDER BY id LIMIT $3", *args)
     return [row["id"] for row in rows]

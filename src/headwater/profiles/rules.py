@@ -23,13 +23,14 @@ from headwater import workspaces
 from headwater.errors import BadRequest
 from headwater.identity import Rules
 from headwater.profiles.views import IdentityRulesView
+from headwater.storage import connected, transaction
 
 __all__ = ["get_rules", "set_rules"]
 
 
 async def get_rules(engine: AsyncEngine, *, workspace: str) -> IdentityRulesView:
     """The workspace's stored rules as a dict, or the defaults when none are stored."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         stored = await connection.scalar(
             text("SELECT rules FROM identity_rules WHERE workspace_id = :w"), {"w": workspace_id}
@@ -50,7 +51,7 @@ async def set_rules(engine: AsyncEngine, *, workspace: str, rules: Any) -> Ident
     except ValueError as error:
         raise BadRequest("invalid_rules", str(error)) from None
     document = parsed.to_dict()
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         await connection.execute(
             text(

@@ -10,12 +10,10 @@ Each function opens its own connection and returns JSON-ready values. Unknown pr
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import workspaces
@@ -36,7 +34,7 @@ from headwater.profiles.views import (
     TraitsPage,
 )
 from headwater.spec import format_timestamp, message_builtins, parse_timestamp
-from headwater.storage import driver_connection
+from headwater.storage import Transaction, connected
 
 __all__ = [
     "Collection",
@@ -55,24 +53,15 @@ Collection = Literal["users", "accounts"]
 _KIND = {"users": "user", "accounts": "account"}
 
 
-@asynccontextmanager
-async def _reading(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection's asyncpg driver, for :mod:`~headwater.profiles.reads`."""
-    async with engine.connect() as connection:
-        yield await driver_connection(connection)
-
-
 async def workspace_id(engine: AsyncEngine, space: str) -> int:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         found = await workspaces.find_workspace_id(connection, space)
     if found is None:
         raise NotFound("space_not_found", f"no space {space!r}")
     return found
 
 
-async def _profile(
-    connection: asyncpg.Connection, space: str, collection: Collection, lookup: str
-) -> Any:
+async def _profile(connection: Transaction, space: str, collection: Collection, lookup: str) -> Any:
     """The live profile row ``lookup`` (``<id_type>:<value>``) names in ``space``."""
     id_type, sep, value = lookup.partition(":")
     if not sep or not id_type or not value:
@@ -134,7 +123,7 @@ def _limit(limit: int, maximum: int) -> int:
     return limit
 
 
-ComputedTraits = Callable[[asyncpg.Connection, str], Awaitable[Mapping[str, Any]]]
+ComputedTraits = Callable[[Transaction, str], Awaitable[Mapping[str, Any]]]
 """Traits computed elsewhere for a profile id, read on the Profile API's connection: the
 API layer passes the audiences' (profiles do not read other capabilities' tables)."""
 
@@ -158,7 +147,7 @@ async def traits(
     which win over a set trait of the same name, as Segment's computed traits and audience
     memberships are written onto the profile. ``include`` keeps only the names it lists."""
     limit = _limit(limit, 200)
-    async with _reading(engine) as connection:
+    async with connected(engine) as connection:
         row = await _profile(connection, space, collection, lookup)
         extra = {} if computed is None else await computed(connection, row["id"])
     values: dict[str, Any] = (
@@ -189,10 +178,11 @@ async def events(
     """A profile's events, newest first (Segment: default 10, max 100)."""
     limit = _limit(limit, 100)
     before = _event_cursor(next_token) if next_token else None
-    async with engine.connect() as own:
-        connection = await driver_connection(own)
+    async with connected(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
-        found = await timeline(own, log, governed, profile["id"], limit=limit + 1, before=before)
+        found = await timeline(
+            connection, log, governed, profile["id"], limit=limit + 1, before=before
+        )
     page = found[:limit]
     more = None
     if len(found) > limit:
@@ -220,7 +210,7 @@ async def external_ids(
     """A profile's identifiers, oldest first (Segment: default 25, max 100)."""
     limit = _limit(limit, 100)
     offset = _offset_cursor(next_token) if next_token else 0
-    async with _reading(engine) as connection:
+    async with connected(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
         rows = await reads.identifiers_of(connection, profile["id"], limit=limit + 1, offset=offset)
     data: list[ExternalIdView] = [
@@ -244,7 +234,7 @@ async def links(
     """The accounts a user belongs to, or the users of an account, with their external ids."""
     kind = _KIND[collection]
     other = "accounts" if collection == "users" else "users"
-    async with _reading(engine) as connection:
+    async with connected(engine) as connection:
         profile = await _profile(connection, space, collection, lookup)
         rows = await reads.account_links(connection, profile["id"], kind=kind)
         data: list[LinkView] = []
@@ -273,7 +263,7 @@ async def metadata(
     engine: AsyncEngine, *, space: str, collection: Collection, lookup: str
 ) -> MetadataView:
     """When the profile was created and updated, and its first and last messages."""
-    async with _reading(engine) as connection:
+    async with connected(engine) as connection:
         row = await _profile(connection, space, collection, lookup)
     return {
         "metadata": {
@@ -300,8 +290,7 @@ async def detail(
     """Everything about one profile: traits with their update times, identity graph, merge
     history, account links and the newest events (the management API's profile view)."""
     space_id = await workspace_id(engine, workspace)
-    async with engine.connect() as own:
-        connection = await driver_connection(own)
+    async with connected(engine) as connection:
         live = None
         for kind in ("user", "account"):
             live = await reads.find_profile(
@@ -317,7 +306,7 @@ async def detail(
         identifiers = await reads.identifiers_of(connection, live, limit=1000, offset=0)
         merges = await reads.merges_of(connection, live)
         linked = await reads.account_links(connection, live, kind=row["kind"])
-        recent = await timeline(own, log, governed, live, limit=_limit(events_limit, 1000))
+        recent = await timeline(connection, log, governed, live, limit=_limit(events_limit, 1000))
     return {
         "id": live,
         "requested_id": profile_id,
@@ -386,7 +375,7 @@ async def search(
         trait_pair = (name, trait_value)
     elif value is None:
         raise BadRequest("missing_query", "give identifier, trait or value")
-    async with _reading(engine) as connection:
+    async with connected(engine) as connection:
         return await reads.search_profiles(
             connection,
             workspace_id=space_id,

@@ -1,5 +1,5 @@
 """Writing the identity graph and profiles, for the profile stage. Queries take the stage's
-asyncpg connection (inside the processor's transaction) and never commit."""
+transaction and run on its asyncpg driver (inside the processor's transaction) and never commit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 
 from headwater.log.relation import GOVERNED_EVENTS
+from headwater.storage import Transaction
 
 __all__ = [
     "ProfileEvent",
@@ -64,10 +65,10 @@ class ProfileRow(msgspec.Struct, kw_only=True):
 
 
 async def processed(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, message_ids: Sequence[str]
+    tx: Transaction, workspace_id: int, kind: str, message_ids: Sequence[str]
 ) -> set[str]:
     """The message ids already linked to a profile (a redelivered batch skips them)."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         # One primary-key probe per message (see owners()): the batch is never planned as a
         # scan of the workspace's part of the index.
         "SELECT k.m FROM jsonb_array_elements_text($3::text::jsonb) AS k(m),"
@@ -81,13 +82,13 @@ async def processed(
 
 
 async def lock_identifiers(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+    tx: Transaction, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> None:
     """Transaction locks on identifiers, in one order for every process (no deadlocks): only
     the holder may create or move them, so racing processors never make duplicate profiles."""
     texts = list(_lock_texts(workspace_id, kind, keys))  # ordered below, by lock key
     if texts:
-        await connection.execute(
+        await tx.driver.execute(
             "SELECT pg_advisory_xact_lock(h) FROM"
             " (SELECT DISTINCT hashtextextended(k, 7210) AS h"
             "  FROM jsonb_array_elements_text($1::text::jsonb) k ORDER BY 1) AS locks",
@@ -96,14 +97,14 @@ async def lock_identifiers(
 
 
 async def try_lock_identifiers(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+    tx: Transaction, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> set[tuple[str, str]]:
     """Take the transaction locks of :func:`lock_identifiers` that are free, without waiting;
     return the keys whose lock another transaction holds."""
     texts = _lock_texts(workspace_id, kind, keys)
     if not texts:
         return set()
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT k FROM jsonb_array_elements_text($1::text::jsonb) AS k"
         " WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 7210))",
         _json(list(texts)),
@@ -123,7 +124,7 @@ _KEYS = "(SELECT r->>0 AS t, r->>1 AS v FROM jsonb_array_elements($3::text::json
 
 
 async def _per_identifier(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     sql: str,
     workspace_id: int,
     kind: str,
@@ -135,14 +136,14 @@ async def _per_identifier(
     pairs = list(set(keys))
     if not pairs:
         return []
-    return await connection.fetch(sql, workspace_id, kind, _json(pairs))
+    return await tx.driver.fetch(sql, workspace_id, kind, _json(pairs))
 
 
 async def owners(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+    tx: Transaction, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
     rows = await _per_identifier(
-        connection,
+        tx,
         # LATERAL ... LIMIT 1 is never flattened into a join: one primary-key probe per
         # identifier, whatever the planner believes about the table's size.
         "SELECT k.t, k.v, i.profile_id FROM " + _KEYS + ","
@@ -156,13 +157,13 @@ async def owners(
 
 
 async def mentioning_profiles(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+    tx: Transaction, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> set[str]:
     """The profiles of the newest events that mentioned each identifier: the way into a
     component through identifiers no profile owns (an alias's other reading of its
     ``previousId``, or an identifier dropped by a limit)."""
     rows = await _per_identifier(
-        connection,
+        tx,
         "SELECT e.profile_id FROM " + _KEYS + ","
         " LATERAL (SELECT newest_message_id FROM identifier_mentions"
         " WHERE workspace_id = $1 AND kind = $2"
@@ -177,12 +178,12 @@ async def mentioning_profiles(
 
 
 async def stray_profiles(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+    tx: Transaction, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> set[str]:
     """The profiles of every event that mentioned one of ``keys`` without its profile owning
     it (see :func:`save_strays`)."""
     rows = await _per_identifier(
-        connection,
+        tx,
         "SELECT DISTINCT e.profile_id FROM " + _KEYS + ","
         " LATERAL (SELECT message_id FROM stray_mentions WHERE workspace_id = $1 AND kind = $2"
         ' AND type = k.t COLLATE "C" AND value = k.v COLLATE "C" OFFSET 0) AS s,'
@@ -196,7 +197,7 @@ async def stray_profiles(
 
 
 async def save_strays(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     strays: Sequence[tuple[str, str, str]],
@@ -204,7 +205,7 @@ async def save_strays(
     """Record (type, value, message id) of identifiers an event mentions but its profile does
     not own, so that a replay finds the event from them."""
     if strays:
-        await connection.execute(
+        await tx.driver.execute(
             "INSERT INTO stray_mentions (workspace_id, kind, type, value, message_id)"
             " SELECT $1, $2, r->>0, r->>1, r->>2 FROM jsonb_array_elements($3::text::jsonb) AS x(r)"
             " ON CONFLICT DO NOTHING",
@@ -221,14 +222,14 @@ _PROFILE_COLUMNS = (
 
 
 async def profiles_for_update(
-    connection: asyncpg.Connection, profile_ids: Iterable[str], *, skip_locked: bool = False
+    tx: Transaction, profile_ids: Iterable[str], *, skip_locked: bool = False
 ) -> dict[str, ProfileRow]:
     """The profiles, locked; with ``skip_locked``, only those no other transaction holds."""
     ids = sorted(set(profile_ids))
     if not ids:
         return {}
     columns = ", ".join(f"p.{c.strip()}" for c in _PROFILE_COLUMNS.split(","))
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         # Index probes per id, whatever the statistics say (see owners()); ids sorted, so
         # every process locks profiles in one order.
         f"SELECT {columns}"
@@ -256,9 +257,9 @@ async def profiles_for_update(
 
 
 async def profile_identifiers(
-    connection: asyncpg.Connection, profile_ids: Iterable[str]
+    tx: Transaction, profile_ids: Iterable[str]
 ) -> list[StoredIdentifier]:
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         # OFFSET 0 keeps a LATERAL without LIMIT from being flattened into a join: flattened,
         # it was planned as a hash join over a sequential scan of the table (7 ms a batch at
         # 47,000 identifiers, growing with them) instead of one index probe per profile.
@@ -270,13 +271,11 @@ async def profile_identifiers(
     return [StoredIdentifier(*row) for row in rows]
 
 
-async def component_rows(
-    connection: asyncpg.Connection, profile_ids: Iterable[str]
-) -> list[asyncpg.Record]:
+async def component_rows(tx: Transaction, profile_ids: Iterable[str]) -> list[asyncpg.Record]:
     """The profile events of ``profile_ids`` with what a replay needs: a set read over many
     profiles' events inside the processor's transaction, so on the log's named relation
     (:mod:`headwater.log.relation`), in one round trip."""
-    return await connection.fetch(
+    return await tx.driver.fetch(
         "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
         " pe.seq, pe.type, pe.name, e.source_id, e.payload"
         " FROM jsonb_array_elements_text($1::text::jsonb) AS k(id),"
@@ -289,11 +288,11 @@ async def component_rows(
 
 
 async def linked_profiles(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, message_ids: Iterable[str]
+    tx: Transaction, workspace_id: int, kind: str, message_ids: Iterable[str]
 ) -> dict[str, str]:
     """The live profile each event of ``message_ids`` is linked to (merges move links to the
     survivor): message id -> profile id."""
-    rows = await connection.fetch(
+    rows = await tx.driver.fetch(
         "SELECT pe.message_id, pe.profile_id FROM profile_events pe"
         " JOIN profiles p ON p.id = pe.profile_id AND p.merged_into IS NULL"
         " WHERE pe.workspace_id = $1 AND pe.kind = $2 AND pe.message_id = ANY($3::text[])",
@@ -314,19 +313,17 @@ def _json(rows: object) -> str:
     return _rows.encode(rows).decode()
 
 
-async def save_profiles(
-    connection: asyncpg.Connection, workspace_id: int, rows: Iterable[ProfileRow]
-) -> None:
+async def save_profiles(tx: Transaction, workspace_id: int, rows: Iterable[ProfileRow]) -> None:
     """Insert new profiles (``new``: known not to exist, a plain insert) and update the
     others (an upsert: a rebuild may name a profile that exists)."""
     batch = list(rows)
     fresh = [row for row in batch if row.new]
     if fresh:
-        await connection.execute(
+        await tx.driver.execute(
             f"INSERT INTO profiles ({_PROFILE_WRITE}) {_PROFILE_ROWS}", workspace_id, _json(fresh)
         )
     if len(fresh) < len(batch):
-        await connection.execute(
+        await tx.driver.execute(
             f"INSERT INTO profiles ({_PROFILE_WRITE}) {_PROFILE_ROWS}"
             " ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into,"
             " merges = excluded.merges, first_ts = excluded.first_ts,"
@@ -354,7 +351,7 @@ _PROFILE_ROWS = (
 
 
 async def save_identifiers(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     rows: Sequence[StoredIdentifier],
@@ -365,14 +362,14 @@ async def save_identifiers(
     exist (no other transaction may create an identifier whose lock this one holds): a plain
     insert."""
     if new:
-        await connection.execute(
+        await tx.driver.execute(
             f"INSERT INTO identifiers ({_IDENTIFIER_WRITE}) {_IDENTIFIER_ROWS}",
             workspace_id,
             kind,
             _json(new),
         )
     if rows:
-        await connection.execute(
+        await tx.driver.execute(
             f"INSERT INTO identifiers ({_IDENTIFIER_WRITE}) {_IDENTIFIER_ROWS}"
             " ON CONFLICT (workspace_id, kind, type, value) DO UPDATE SET"
             " profile_id = excluded.profile_id, added_at = excluded.added_at"
@@ -393,10 +390,10 @@ _IDENTIFIER_ROWS = (
 
 
 async def delete_identifiers(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Sequence[tuple[str, str]]
+    tx: Transaction, workspace_id: int, kind: str, keys: Sequence[tuple[str, str]]
 ) -> None:
     if keys:
-        await connection.execute(
+        await tx.driver.execute(
             "DELETE FROM identifiers i USING unnest($3::text[], $4::text[]) AS k(t, v)"
             " WHERE i.workspace_id = $1 AND i.kind = $2"
             ' AND i.type = k.t COLLATE "C" AND i.value = k.v COLLATE "C"',
@@ -422,7 +419,7 @@ class ProfileEvent(msgspec.Struct, frozen=True, array_like=True):
 
 
 async def save_profile_events(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     rows: Sequence[ProfileEvent],
@@ -433,7 +430,7 @@ async def save_profile_events(
     ``moving``, links a rebuild may find existing and move."""
     if not rows:
         return
-    await connection.execute(
+    await tx.driver.execute(
         "INSERT INTO profile_events (workspace_id, kind, message_id, profile_id, seq, timestamp,"
         " type, name, mentions, previous_id)"
         " SELECT $1, $2, r->>0, r->>1, (r->>2)::bigint, (r->>3)::timestamptz, r->>4, r->>5,"
@@ -450,7 +447,7 @@ async def save_profile_events(
     )
 
 
-async def redirect(connection: asyncpg.Connection, moves: dict[str, str]) -> None:
+async def redirect(tx: Transaction, moves: dict[str, str]) -> None:
     """Point everything of merged-away profiles at their survivors: events and links."""
     if not moves:
         return
@@ -458,11 +455,11 @@ async def redirect(connection: asyncpg.Connection, moves: dict[str, str]) -> Non
     # One statement per merged profile: a join against the moves array is planned as a scan
     # of the whole table whenever its statistics lag its growth; one equality is always an
     # index probe (profile ids are unique across workspaces).
-    await connection.executemany(
+    await tx.driver.executemany(
         "UPDATE profile_events SET profile_id = $2 WHERE profile_id = $1", list(moves.items())
     )
-    await connection.execute(_MOVE_USER_LINKS, old, new)
-    await connection.execute(_MOVE_ACCOUNT_LINKS, old, new)
+    await tx.driver.execute(_MOVE_USER_LINKS, old, new)
+    await tx.driver.execute(_MOVE_ACCOUNT_LINKS, old, new)
 
 
 _MOVE_USER_LINKS = """
@@ -485,7 +482,7 @@ INSERT INTO account_links SELECT * FROM moved ON CONFLICT DO NOTHING
 
 
 async def insert_merges(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     merges: Sequence[tuple[str, str, str, datetime]],
@@ -493,7 +490,7 @@ async def insert_merges(
     """Record merges: (survivor, merged-away, message id, event time)."""
     if merges:
         columns = list(zip(*merges, strict=True))
-        await connection.execute(
+        await tx.driver.execute(
             "INSERT INTO profile_merges (workspace_id, kind, survivor_id, merged_id, message_id,"
             " merged_at) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[],"
             " $6::timestamptz[])",
@@ -504,14 +501,14 @@ async def insert_merges(
 
 
 async def link_accounts(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     links: Sequence[tuple[str, str, str, datetime]],
 ) -> None:
     """(user profile, account profile, message id, time); the first link is kept."""
     if links:
         columns = list(zip(*links, strict=True))
-        await connection.execute(
+        await tx.driver.execute(
             "INSERT INTO account_links (workspace_id, user_profile_id, account_profile_id,"
             " message_id, linked_at) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[],"
             " $5::timestamptz[]) ON CONFLICT DO NOTHING",
@@ -521,11 +518,11 @@ async def link_accounts(
 
 
 async def mentions(
-    connection: asyncpg.Connection, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
+    tx: Transaction, workspace_id: int, kind: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[datetime, str]]:
     """The newest (timestamp, message id) that mentioned each identifier."""
     rows = await _per_identifier(
-        connection,
+        tx,
         "SELECT k.t, k.v, m.newest_ts, m.newest_message_id"
         " FROM " + _KEYS + ","
         " LATERAL (SELECT newest_ts, newest_message_id FROM identifier_mentions"
@@ -539,7 +536,7 @@ async def mentions(
 
 
 async def save_mentions(
-    connection: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     newest: dict[tuple[str, str], tuple[datetime, str]],
@@ -549,7 +546,7 @@ async def save_mentions(
         return
     # Sorted, so that concurrent batches lock rows in one order.
     rows = [(t, v, *newest[t, v]) for t, v in sorted(newest)]
-    await connection.execute(
+    await tx.driver.execute(
         "INSERT INTO identifier_mentions AS m (workspace_id, kind, type, value, newest_ts,"
         " newest_message_id) SELECT $1, $2, r->>0, r->>1, (r->>2)::timestamptz, r->>3"
         " FROM jsonb_array_elements($3::text::jsonb) AS x(r)"

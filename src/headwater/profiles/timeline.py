@@ -13,11 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.log import Amend, EventLog, LogEntry
 from headwater.profiles import reads
-from headwater.storage import driver_connection
+from headwater.storage import Transaction
 
 __all__ = ["TimelineEvent", "timeline"]
 
@@ -31,7 +30,7 @@ class TimelineEvent(msgspec.Struct, frozen=True):
 
 
 async def timeline(
-    connection: AsyncConnection,
+    tx: Transaction,
     log: EventLog,
     governed: Amend,
     profile_id: str,
@@ -42,16 +41,15 @@ async def timeline(
     """Up to ``limit`` of the profile's events, newest first (by ``(timestamp, messageId)``),
     after the cursor ``before``. An event a plan blocked after the profile took it in is left
     out, and the page filled from further events, as a join on ``governed_events`` did.
-    Every read runs on ``connection`` (the log's too, where it lives in the database)."""
-    driver = await driver_connection(connection)
+    Every read runs on ``tx`` (the log's too, where it lives in the database)."""
     found: list[TimelineEvent] = []
     while len(found) < limit:
         wanted = limit - len(found)
-        keys = await reads.profile_events(driver, profile_id, limit=wanted, before=before)
+        keys = await reads.profile_events(tx, profile_id, limit=wanted, before=before)
         if not keys:
             break
         offsets = [key["seq"] for key in keys]
-        entries = await governed(driver, await log.entries(offsets, connection=connection))
+        entries = await governed(tx, await log.entries(offsets, connection=tx.connection))
         by_offset = {entry.offset: entry for entry in entries}
         found += [
             TimelineEvent(key["timestamp"], key["message_id"], by_offset[key["seq"]])

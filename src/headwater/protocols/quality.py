@@ -38,6 +38,7 @@ from headwater.protocols.views import (
     ViolationsView,
 )
 from headwater.spec import Event, format_timestamp, parse_timestamp
+from headwater.storage import connected, transaction
 
 __all__ = ["draft_plan", "forward", "observed_schema", "quarantine", "replay", "violations"]
 
@@ -71,7 +72,7 @@ async def violations(
     per ``interval`` and type."""
     since, until = _window(since, until)
     filters = {"source_id": source_id, "event": event, "violation": violation}
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         summary = await store.violation_summary(
             connection, workspace_id, since=since, until=until, limit=limit, filters=filters
@@ -137,7 +138,7 @@ async def quarantine(
     limit: int = 50,
 ) -> list[QuarantinedView]:
     """Blocked messages, newest first (page with ``before``, an id); ``status`` None: all."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         rows = await store.quarantined(
             connection,
             await workspaces.workspace_id(connection, workspace),
@@ -180,7 +181,7 @@ async def _resend(
 ) -> ResentView:
     if ids is None and source_id is None:
         raise BadRequest("nothing_selected", "give the ids, or a source to take all of its")
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         if to_source is not None:
             await require_source(connection, workspace_id, to_source)
@@ -212,7 +213,7 @@ async def _resend(
             _record(row, to_source or row.source_id, mark)
             for row, mark in zip(rows, marks, strict=True)
         ]
-        await log.append(records, connection=connection)
+        await log.append(records, connection=connection.connection)
         status = "replayed" if to_source is None else "forwarded"
         await store.set_quarantine_status(connection, [r.id for r in rows], status, to_source)
     ids = [row.id for row in rows]
@@ -255,7 +256,7 @@ async def observed_schema(
 ) -> list[ObservedEventView]:
     """Every event the source sent, with its count and its property paths (types with counts,
     first and last seen)."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         await require_source(
             connection, await workspaces.workspace_id(connection, workspace), source_id
         )
@@ -290,7 +291,7 @@ async def draft_plan(
     engine: AsyncEngine, *, workspace: str, source_id: int, name: str | None = None
 ) -> DocumentView:
     """A plan document drafted from the source's observed schema (not stored)."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         await require_source(
             connection, await workspaces.workspace_id(connection, workspace), source_id
         )

@@ -1,6 +1,6 @@
-"""The protocols stage's reads and writes. Each function takes the stage's asyncpg connection,
-inside the processor's transaction, and never commits; except :func:`govern`, which commits on
-a connection of its own (see there).
+"""The protocols stage's reads and writes. Each function takes the stage's transaction
+and runs on its asyncpg driver, inside the processor's transaction, and never commits; except
+:func:`govern`, which commits on a connection of its own (see there).
 
 Bulk writes send one JSON document (``jsonb_to_recordset``): one parameter, cheap to build,
 rows in the order given (sorted by key, so that concurrent writers lock rows in one order).
@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from headwater.log import LogEntry
 from headwater.protocols.observe import ObservedRow
 from headwater.spec import message_of
+from headwater.storage import Transaction
 
 __all__ = [
     "Connection",
@@ -47,8 +47,8 @@ class Connection(msgspec.Struct, frozen=True):
     settings: dict[str, Any]
 
 
-async def connections(driver: asyncpg.Connection, source_ids: Sequence[int]) -> list[Connection]:
-    rows = await driver.fetch(
+async def connections(tx: Transaction, source_ids: Sequence[int]) -> list[Connection]:
+    rows = await tx.driver.fetch(
         "SELECT c.source_id, c.plan_id, p.version, c.revision, c.settings::text AS settings"
         " FROM tracking_plan_sources c JOIN tracking_plans p ON p.id = c.plan_id"
         " WHERE c.source_id = ANY($1::int[])",
@@ -66,8 +66,8 @@ async def connections(driver: asyncpg.Connection, source_ids: Sequence[int]) -> 
     ]
 
 
-async def plan_document(driver: asyncpg.Connection, plan_id: int, version: int) -> Any:
-    text = await driver.fetchval(
+async def plan_document(tx: Transaction, plan_id: int, version: int) -> Any:
+    text = await tx.driver.fetchval(
         "SELECT document::text FROM tracking_plan_versions WHERE plan_id = $1 AND version = $2",
         plan_id,
         version,
@@ -75,17 +75,17 @@ async def plan_document(driver: asyncpg.Connection, plan_id: int, version: int) 
     return None if text is None else msgspec.json.decode(text)
 
 
-async def progress(driver: asyncpg.Connection, partitions: Iterable[int]) -> dict[int, int]:
+async def progress(tx: Transaction, partitions: Iterable[int]) -> dict[int, int]:
     """The last offset whose effects were recorded, per partition (absent: none)."""
-    rows = await driver.fetch(
+    rows = await tx.driver.fetch(
         "SELECT partition, committed FROM protocols_progress WHERE partition = ANY($1::int[])",
         sorted(set(partitions)),
     )
     return {row["partition"]: row["committed"] for row in rows}
 
 
-async def save_progress(driver: asyncpg.Connection, marks: dict[int, int]) -> None:
-    await driver.execute(
+async def save_progress(tx: Transaction, marks: dict[int, int]) -> None:
+    await tx.driver.execute(
         "INSERT INTO protocols_progress (partition, committed)"
         " SELECT * FROM unnest($1::smallint[], $2::bigint[])"
         " ON CONFLICT (partition) DO UPDATE"
@@ -95,10 +95,10 @@ async def save_progress(driver: asyncpg.Connection, marks: dict[int, int]) -> No
     )
 
 
-async def add_observations(driver: asyncpg.Connection, rows: Sequence[ObservedRow]) -> None:
+async def add_observations(tx: Transaction, rows: Sequence[ObservedRow]) -> None:
     if not rows:
         return
-    await driver.execute(
+    await tx.driver.execute(
         "INSERT INTO observed_schema (source_id, event_type, event_name, path, json_type,"
         " partition, workspace_id, count, first_seen, last_seen)"
         " SELECT source_id, event_type, event_name, path, json_type, partition, workspace_id,"
@@ -115,11 +115,11 @@ async def add_observations(driver: asyncpg.Connection, rows: Sequence[ObservedRo
 
 
 async def add_violations(
-    driver: asyncpg.Connection, counts: Sequence[dict[str, Any]], samples: Sequence[dict[str, Any]]
+    tx: Transaction, counts: Sequence[dict[str, Any]], samples: Sequence[dict[str, Any]]
 ) -> None:
     """Add per-minute counts and prepend samples (the newest 5 are kept)."""
     if counts:
-        await driver.execute(
+        await tx.driver.execute(
             "INSERT INTO violation_counts (source_id, bucket, event_type, event_name, violation,"
             " path, partition, workspace_id, count)"
             " SELECT source_id, bucket, event_type, event_name, violation, path, partition,"
@@ -132,7 +132,7 @@ async def add_violations(
             _encode(counts).decode(),
         )
     if samples:
-        await driver.execute(
+        await tx.driver.execute(
             "INSERT INTO violation_samples (source_id, event_type, event_name, violation, path,"
             " workspace_id, message, first_seen, last_seen, samples)"
             " SELECT source_id, event_type, event_name, violation, path, workspace_id, message,"
@@ -149,12 +149,12 @@ async def add_violations(
         )
 
 
-async def quarantine(driver: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
+async def quarantine(tx: Transaction, rows: Sequence[dict[str, Any]]) -> None:
     """Keep blocked messages; a message blocked again (a replay, at another log offset) has its
     row updated and its attempts counted, a redelivered entry (same offset) changes nothing."""
     if not rows:
         return
-    await driver.execute(
+    await tx.driver.execute(
         "INSERT INTO quarantine (workspace_id, source_id, message_id, type, name, reason,"
         " violations, payload, status, plan_id, plan_version, log_partition, log_offset)"
         " SELECT workspace_id, source_id, message_id, type, name, reason, violations, payload,"
@@ -174,11 +174,11 @@ async def quarantine(driver: asyncpg.Connection, rows: Sequence[dict[str, Any]])
     )
 
 
-async def release(driver: asyncpg.Connection, replays: Sequence[tuple[int, str]]) -> None:
+async def release(tx: Transaction, replays: Sequence[tuple[int, str]]) -> None:
     """Replayed messages that passed this time: their quarantine rows become ``released``."""
     if not replays:
         return
-    await driver.execute(
+    await tx.driver.execute(
         "UPDATE quarantine q SET status = 'released', resolved_at = now()"
         " FROM unnest($1::int[], $2::text[]) AS r(source_id, message_id)"
         " WHERE q.source_id = r.source_id AND q.message_id = r.message_id"
@@ -189,7 +189,7 @@ async def release(driver: asyncpg.Connection, replays: Sequence[tuple[int, str]]
 
 
 async def govern(
-    driver: asyncpg.Connection,
+    tx: Transaction,
     governed: Sequence[tuple[int, int, dict[str, Any] | None]],
     cleared: Sequence[int],
 ) -> None:
@@ -202,7 +202,7 @@ async def govern(
     Unlike the other functions here, it runs outside any transaction and commits: one
     statement, its own transaction, committed as the processor's are (``synchronous_commit``
     off, see the consumer); a batch pays one round trip for it."""
-    await driver.execute(
+    await tx.driver.execute(
         "WITH settings AS (SELECT set_config('synchronous_commit', 'off', true)),"
         " cleared AS (DELETE FROM governed_payloads WHERE seq = ANY($2::bigint[]))"
         " INSERT INTO governed_payloads (seq, workspace_id, payload)"
@@ -216,7 +216,7 @@ async def govern(
     )
 
 
-async def governed(driver: asyncpg.Connection, entries: Sequence[LogEntry]) -> list[LogEntry]:
+async def governed(tx: Transaction, entries: Sequence[LogEntry]) -> list[LogEntry]:
     """``entries`` as the tracking plans left them, in their order: an entry a plan changed
     carries the payload as governed, one it blocked is left out, the others are as read from
     the log. One round trip on ``governed_payloads`` (small: only the entries a plan changed
@@ -227,7 +227,7 @@ async def governed(driver: asyncpg.Connection, entries: Sequence[LogEntry]) -> l
     """
     if not entries:
         return []
-    rows = await driver.fetch(
+    rows = await tx.driver.fetch(
         "SELECT seq, payload FROM governed_payloads WHERE seq = ANY($1::bigint[])",
         [entry.offset for entry in entries],
     )

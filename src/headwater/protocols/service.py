@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import msgspec
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import workspaces
 from headwater.errors import BadRequest, Conflict, NotFound
@@ -39,6 +39,7 @@ from headwater.protocols.views import (
     VersionView,
 )
 from headwater.spec import format_timestamp
+from headwater.storage import Transaction, connected, transaction
 
 __all__ = [
     "connect_source",
@@ -99,7 +100,7 @@ def read_document(text: str, format: Format, *, name: str | None = None) -> dict
 
 
 async def _plan_row(
-    connection: AsyncConnection, workspace: int, slug: str, *, for_update: bool = False
+    connection: Transaction, workspace: int, slug: str, *, for_update: bool = False
 ) -> Row[Any]:
     row = await store.plan_by_slug(connection, workspace, slug, for_update=for_update)
     if row is None:
@@ -107,7 +108,7 @@ async def _plan_row(
     return row
 
 
-async def _version_document(connection: AsyncConnection, plan_id: int, number: int) -> Any:
+async def _version_document(connection: Transaction, plan_id: int, number: int) -> Any:
     row = await store.version(connection, plan_id, number)
     if row is None:
         raise NotFound("version_not_found", f"the plan has no version {number}")
@@ -115,7 +116,7 @@ async def _version_document(connection: AsyncConnection, plan_id: int, number: i
 
 
 async def list_plans(engine: AsyncEngine, *, workspace: str) -> list[PlanView]:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         found = await store.plans(connection, await workspaces.workspace_id(connection, workspace))
     return [_plan(row) for row in found]
 
@@ -133,7 +134,7 @@ async def create_plan(
     slug = slug or _slug_of(plan.name)
     if not _SLUG.match(slug):
         raise BadRequest("invalid_slug", "a plan slug is lowercase letters, digits and '-'")
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         plan_id = await store.insert_plan(connection, workspace_id, slug, plan.name)
         if not plan_id:
@@ -147,7 +148,7 @@ async def update_plan(
 ) -> PlanView:
     """Store ``document`` as the plan's next version (none when it equals the current one)."""
     plan = plan_to_dict(_document(document))
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         row = await _plan_row(connection, workspace_id, slug, for_update=True)
         if await _version_document(connection, row.id, row.version) != plan:
@@ -160,7 +161,7 @@ async def import_plan(
 ) -> PlanView:
     """Create the plan, or add a version when ``slug`` (or the name's slug) exists."""
     slug = slug or _slug_of(str(document.get("name", "")))
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         exists = await store.plan_by_slug(
             connection, await workspaces.workspace_id(connection, workspace), slug
         )
@@ -177,7 +178,7 @@ async def get_plan(
     engine: AsyncEngine, *, workspace: str, slug: str, version: int | None = None
 ) -> PlanWithDocumentView:
     """The plan with the document of ``version`` (default: the newest)."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         row = await _plan_row(
             connection, await workspaces.workspace_id(connection, workspace), slug
         )
@@ -188,7 +189,7 @@ async def get_plan(
 
 async def delete_plan(engine: AsyncEngine, *, workspace: str, slug: str) -> None:
     """Delete the plan and its versions; its sources are no longer validated."""
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         row = await _plan_row(
             connection, await workspaces.workspace_id(connection, workspace), slug
         )
@@ -196,7 +197,7 @@ async def delete_plan(engine: AsyncEngine, *, workspace: str, slug: str) -> None
 
 
 async def versions(engine: AsyncEngine, *, workspace: str, slug: str) -> list[VersionView]:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         row = await _plan_row(
             connection, await workspaces.workspace_id(connection, workspace), slug
         )
@@ -216,7 +217,7 @@ async def diff(
     engine: AsyncEngine, *, workspace: str, slug: str, before: int, after: int | None = None
 ) -> PlanDiffView:
     """What changed from version ``before`` to ``after`` (default: the newest)."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         row = await _plan_row(
             connection, await workspaces.workspace_id(connection, workspace), slug
         )
@@ -245,7 +246,7 @@ def _connection(row: Row[Any]) -> ConnectionView:
     }
 
 
-async def require_source(connection: AsyncConnection, workspace_id: int, source_id: int) -> None:
+async def require_source(connection: Transaction, workspace_id: int, source_id: int) -> None:
     """404 unless ``source_id`` belongs to the workspace."""
     if await workspaces.source_workspace_id(connection, source_id) != workspace_id:
         raise NotFound("source_not_found", f"no source {source_id} in this workspace")
@@ -265,7 +266,7 @@ async def connect_source(
         enforcement = parse_enforcement(settings)
     except PlanError as error:
         raise BadRequest("invalid_settings", str(error)) from None
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         row = await _plan_row(connection, workspace_id, plan)
         await require_source(connection, workspace_id, source_id)
@@ -278,7 +279,7 @@ async def connect_source(
 
 
 async def disconnect_source(engine: AsyncEngine, *, workspace: str, source_id: int) -> None:
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         await require_source(
             connection, await workspaces.workspace_id(connection, workspace), source_id
         )
@@ -290,7 +291,7 @@ async def list_connections(
     engine: AsyncEngine, *, workspace: str, source_id: int | None = None
 ) -> list[ConnectionView]:
     """The sources with a plan, or the one source's connection (404 when it has none)."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         if source_id is None:
             return [

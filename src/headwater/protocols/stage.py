@@ -40,7 +40,7 @@ from headwater.protocols.observe import Observations, event_key
 from headwater.protocols.plan import Enforcement, parse_enforcement, parse_plan
 from headwater.protocols.validate import CompiledPlan, Outcome, compile_plan
 from headwater.spec import Message, format_timestamp, message_builtins, message_of
-from headwater.storage import begin, driver_connection
+from headwater.storage import begin, connected
 from headwater.telemetry.metrics import Metrics
 
 __all__ = ["ProtocolMetrics", "ProtocolStage", "replay_marker"]
@@ -196,8 +196,8 @@ async def _publish(engine: AsyncEngine, effects: _Effects) -> None:
     apart too (:class:`~headwater.profiles.ProfileStage`), and no reader may find an event
     linked to a profile before its governed form exists. Idempotent (an upsert keyed by the
     log offset), so a batch that fails later and is redelivered writes the same rows again."""
-    async with engine.connect() as side:
-        await records.govern(await driver_connection(side), effects.governed, effects.cleared)
+    async with connected(engine) as side:
+        await records.govern(side, effects.governed, effects.cleared)
 
 
 class ProtocolStage:

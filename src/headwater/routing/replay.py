@@ -24,7 +24,7 @@ from headwater.destinations import ReplayedView, find
 from headwater.errors import BadRequest
 from headwater.log import Amend, EventLog
 from headwater.routing.stage import Route, route_entries
-from headwater.storage import driver_connection
+from headwater.storage import transaction
 
 __all__ = ["replay"]
 
@@ -49,7 +49,7 @@ async def replay(
             "invalid_replay", "replay either dead letters or a time range (since and until)"
         )
     if dead_letters:
-        async with engine.begin() as connection:
+        async with transaction(engine) as connection:
             await find(connection, workspace, destination_id)
             queued = await delivery.replay_dead_letters(connection, destination_id, ids=ids)
         return {"queued": queued, "skipped": 0}
@@ -70,7 +70,7 @@ async def _replay_range(
     queued = skipped = 0
     after = 0
     while True:
-        async with engine.begin() as connection:
+        async with transaction(engine) as connection:
             destination = await find(connection, workspace, destination_id)
             page = await log.received(
                 destination.workspace_id,
@@ -79,15 +79,14 @@ async def _replay_range(
                 after=after,
                 sources=destination.sources,
                 limit=_CHUNK,
-                connection=connection,
+                connection=connection.connection,
             )
             if not page:
                 return {"queued": queued, "skipped": skipped}
             after = page[-1].offset
-            driver = await driver_connection(connection)
             # Blocked events are left out, as if never received; they count as nothing.
-            entries = await governed(driver, page)
+            entries = await governed(connection, page)
             batch = route_entries(entries, {destination.workspace_id: [Route.of(destination)]})
             found = batch.get(destination_id, delivery.Enqueued())
             skipped += len(entries) - len(found.rows)
-            queued += await delivery.enqueue(driver, batch)
+            queued += await delivery.enqueue(connection, batch)

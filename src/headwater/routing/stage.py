@@ -29,7 +29,7 @@ from headwater.destinations import Destination, Filter, enabled_destinations
 from headwater.log import LogEntry
 from headwater.routing.rules import decide
 from headwater.spec import encode_message
-from headwater.storage import begin
+from headwater.storage import Transaction, begin
 
 __all__ = ["Route", "RoutingStage", "route_entries"]
 
@@ -114,14 +114,13 @@ class RoutingStage:
             return
         deliveries = route_entries(batch.entries, routes)
         if deliveries:
-            driver = await begin(connection)
-            await delivery.enqueue(driver, deliveries)
+            await delivery.enqueue(await begin(connection), deliveries)
 
     async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
         if time.monotonic() - self._loaded_at < self._refresh:
             return self._routes
         routes: dict[int, list[Route]] = {}
-        for destination in await enabled_destinations(connection):
+        for destination in await enabled_destinations(await Transaction.of(connection)):
             routes.setdefault(destination.workspace_id, []).append(Route.of(destination))
         self._routes, self._loaded_at = routes, time.monotonic()
         return routes

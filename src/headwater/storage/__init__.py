@@ -13,7 +13,7 @@ from headwater.storage.database import (
     unavailable,
 )
 from headwater.storage.listener import Listener
-from headwater.storage.transaction import Transaction, begin
+from headwater.storage.transaction import Transaction, begin, connected, transaction
 
 __all__ = [
     "STORAGE_ERRORS",
@@ -23,9 +23,11 @@ __all__ = [
     "Transaction",
     "asyncpg_url",
     "begin",
+    "connected",
     "create_engine",
     "driver_connection",
     "migrate",
     "open_database",
+    "transaction",
     "unavailable",
 ]

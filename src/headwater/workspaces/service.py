@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.errors import BadRequest, Conflict, NotFound
+from headwater.storage import connected, transaction
 from headwater.workspaces import store
 from headwater.workspaces.lookup import workspace_id
 from headwater.workspaces.model import Source, SourceKind, Workspace
@@ -80,8 +81,8 @@ def new_write_key() -> str:
 
 async def bootstrap(engine: AsyncEngine, *, admin_token: str | None) -> Bootstrap | None:
     """On an empty database, create the default workspace, source and an admin token."""
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7210004)")
+    async with transaction(engine) as connection:
+        await connection.connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7210004)")
         if await store.count_workspaces(connection):
             return None
         workspace = await store.insert_workspace(connection, slug="default", name="Default")
@@ -105,7 +106,7 @@ async def check_admin_token(engine: AsyncEngine, token: str, *, configured: str 
     """True when ``token`` is the configured admin token or one created at first start."""
     if configured is not None and secrets.compare_digest(token, configured):
         return True
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         return await store.token_exists(connection, _sha256(token))
 
 
@@ -117,7 +118,7 @@ async def create_workspace(engine: AsyncEngine, *, slug: str, name: str | None =
     if name is not None:
         check_name(name, what="a workspace")
     try:
-        async with engine.begin() as connection:
+        async with transaction(engine) as connection:
             return await store.insert_workspace(connection, slug=slug, name=name or slug)
     except IntegrityError:
         raise Conflict("workspace_exists", f"workspace {slug!r} exists already") from None
@@ -126,7 +127,7 @@ async def create_workspace(engine: AsyncEngine, *, slug: str, name: str | None =
 async def get_workspace(engine: AsyncEngine, slug: str) -> Workspace:
     """The workspace ``slug`` names; 404 ``workspace_not_found`` (the management API's answer
     for every route under an unknown workspace)."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         found = await store.get_workspace(connection, slug)
     if found is None:
         raise NotFound("workspace_not_found", f"no workspace {slug!r}")
@@ -134,7 +135,7 @@ async def get_workspace(engine: AsyncEngine, slug: str) -> Workspace:
 
 
 async def list_workspaces(engine: AsyncEngine) -> list[Workspace]:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         return await store.list_workspaces(connection)
 
 
@@ -152,7 +153,7 @@ async def create_source(
     if write_key is not None and not 8 <= len(write_key) <= 200:
         raise BadRequest("invalid_write_key", "a write key has 8 to 200 characters")
     try:
-        async with engine.begin() as connection:
+        async with transaction(engine) as connection:
             source_id = await store.insert_source(
                 connection,
                 workspace_id=await workspace_id(connection, workspace),
@@ -172,7 +173,7 @@ async def create_source(
 
 async def find_source(engine: AsyncEngine, source_id: int) -> Source | None:
     """The source ``source_id`` names, or None."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         return await store.get_source(connection, source_id)
 
 
@@ -184,7 +185,7 @@ async def get_source(engine: AsyncEngine, source_id: int) -> Source:
 
 
 async def list_sources(engine: AsyncEngine, *, workspace: str | None = None) -> list[Source]:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         return await store.list_sources(connection, workspace=workspace)
 
 
@@ -197,7 +198,7 @@ async def update_source(engine: AsyncEngine, source_id: int, **values: Any) -> S
     if values.get("name") is not None:
         check_name(values["name"], what="a source")
     try:
-        async with engine.begin() as connection:
+        async with transaction(engine) as connection:
             if await store.get_source(connection, source_id) is None:
                 raise NotFound("source_not_found", f"no source {source_id}")
             if values:
@@ -210,7 +211,7 @@ async def update_source(engine: AsyncEngine, source_id: int, **values: Any) -> S
 
 
 async def source_for_write_key(engine: AsyncEngine, write_key: str) -> Source | None:
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         return await store.source_by_write_key(connection, write_key)
 
 
@@ -218,7 +219,7 @@ async def create_access_token(engine: AsyncEngine, *, workspace: str, name: str)
     """A new Profile API access token for ``workspace``; only its hash is kept."""
     check_name(name, what="an access token")
     token = f"hwp_{secrets.token_urlsafe(32)}"
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         await store.insert_access_token(
             connection,
             workspace_id=await workspace_id(connection, workspace),
@@ -230,5 +231,5 @@ async def create_access_token(engine: AsyncEngine, *, workspace: str, name: str)
 
 async def access_token_workspace(engine: AsyncEngine, token: str) -> str | None:
     """The workspace slug an access token opens, or None."""
-    async with engine.connect() as connection:
+    async with connected(engine) as connection:
         return await store.access_token_workspace(connection, _sha256(token))

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, insert, select, text, update
 
-from headwater.storage import Transaction, driver_connection
+from headwater.storage import Transaction
 from headwater.workspaces.model import Source, Workspace
 from headwater.workspaces.tables import access_tokens, admin_tokens, sources, workspaces
 
@@ -69,8 +69,7 @@ async def workspace_id(connection: Transaction, slug: str) -> int | None:
     """The id of the workspace ``slug``, in one round trip: on the asyncpg connection, which
     sends no BEGIN of its own (a workspace's id never changes, so reading it before the caller's
     transaction began, if it had not, reads the same)."""
-    driver = await driver_connection(connection)
-    found: int | None = await driver.fetchval(_WORKSPACE_ID, slug)
+    found: int | None = await connection.driver.fetchval(_WORKSPACE_ID, slug)
     return found
 
 

@@ -15,7 +15,7 @@ from headwater.identity import Identifier, ProfileState, Rules
 from headwater.profiles import store
 from headwater.profiles.stage.items import Item
 from headwater.profiles.stage.writer import Written
-from headwater.storage import driver_connection
+from headwater.storage import Transaction
 
 __all__ = ["Apply", "Loaded", "owning_profiles", "uncontended", "unprocessed"]
 
@@ -36,7 +36,7 @@ class Loaded(msgspec.Struct):
 
 
 Apply = Callable[
-    [asyncpg.Connection, int, str, list[Item], Rules, Loaded],
+    [Transaction, int, str, list[Item], Rules, Loaded],
     Awaitable[tuple[Written, list[Item]]],
 ]
 """Applies sorted, locked events to their loaded owners and writes the result; returns what
@@ -70,17 +70,17 @@ async def uncontended(
     Should this transaction have to wait after all (a message id inserted by another
     transaction meanwhile), ``lock_timeout`` ends it and every event goes the waiting way."""
     async with engine.connect() as side:
-        driver = await driver_connection(side)
+        tx = await Transaction.of(side)
         try:
-            async with driver.transaction():
-                await driver.execute(_SIDE_SETTINGS)
-                return await _apply_free(driver, workspace_id, kind, items, rules, apply)
+            async with tx.driver.transaction():
+                await tx.driver.execute(_SIDE_SETTINGS)
+                return await _apply_free(tx, workspace_id, kind, items, rules, apply)
         except asyncpg.LockNotAvailableError:
             return {}, items
 
 
 async def _apply_free(
-    driver: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     items: list[Item],
@@ -88,13 +88,13 @@ async def _apply_free(
     apply: Apply,
 ) -> tuple[dict[str, str], list[Item]]:
     mentions = {i for item in items for i in item.event.mentions}
-    blocked = await store.try_lock_identifiers(driver, workspace_id, kind, mentions)
-    owned = await _owners_loaded(driver, workspace_id, kind, mentions, skip_locked=True)
+    blocked = await store.try_lock_identifiers(tx, workspace_id, kind, mentions)
+    owned = await _owners_loaded(tx, workspace_id, kind, mentions, skip_locked=True)
     owners, rows, states, held = owned.owners, owned.rows, owned.states, owned.held
     # Owned by a profile locked elsewhere (skipped), or moved by a merge meanwhile.
     blocked |= owned.astray.keys()
     free, left = _separate(items, owners, blocked) if blocked else (items, [])
-    free, done = await unprocessed(driver, workspace_id, kind, free)
+    free, done = await unprocessed(tx, workspace_id, kind, free)
     if not free:
         return done, left
     mentions = {i for item in free for i in item.event.mentions}
@@ -105,21 +105,21 @@ async def _apply_free(
         [state for state in states if state.id in profiles],
         {i: owner for i, owner in held.items() if owner[0] in profiles},
     )
-    written, late = await apply(driver, workspace_id, kind, free, rules, loaded)
+    written, late = await apply(tx, workspace_id, kind, free, rules, loaded)
     return done | written.links, sorted([*left, *late], key=lambda item: item.event.key)
 
 
 async def unprocessed(
-    driver: asyncpg.Connection, workspace_id: int, kind: str, items: list[Item]
+    tx: Transaction, workspace_id: int, kind: str, items: list[Item]
 ) -> tuple[list[Item], dict[str, str]]:
     """``items`` without the events already linked to a profile (a redelivered batch), and
     the profiles those are linked to now (message id -> profile id), which the later stages
     learn as they would have the first time. The second query runs only on a redelivery."""
-    done = await store.processed(driver, workspace_id, kind, [i.event.message_id for i in items])
+    done = await store.processed(tx, workspace_id, kind, [i.event.message_id for i in items])
     if not done:
         return items, {}
     left = [item for item in items if item.event.message_id not in done]
-    return left, await store.linked_profiles(driver, workspace_id, kind, done)
+    return left, await store.linked_profiles(tx, workspace_id, kind, done)
 
 
 def _separate(
@@ -150,7 +150,7 @@ def _separate(
 
 
 async def owning_profiles(
-    driver: asyncpg.Connection, workspace_id: int, kind: str, identifiers: set[Identifier]
+    tx: Transaction, workspace_id: int, kind: str, identifiers: set[Identifier]
 ) -> Loaded:
     """The profiles owning ``identifiers``, locked ``FOR UPDATE`` and loaded, with every
     identifier they own (-> profile, added at).
@@ -163,7 +163,7 @@ async def owning_profiles(
     disagree are damage no retry mends: the batch fails, saying which."""
     previous: dict[tuple[str, str], str] | None = None
     while True:
-        owned = await _owners_loaded(driver, workspace_id, kind, identifiers)
+        owned = await _owners_loaded(tx, workspace_id, kind, identifiers)
         if not owned.astray:
             return Loaded(identifiers, owned.rows, owned.states, owned.held)
         if owned.owners == previous:
@@ -184,16 +184,16 @@ class _Owned(msgspec.Struct):
 
 
 async def _owners_loaded(
-    driver: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     identifiers: set[Identifier],
     *,
     skip_locked: bool = False,
 ) -> _Owned:
-    owners = await store.owners(driver, workspace_id, kind, identifiers)
-    rows = await store.profiles_for_update(driver, owners.values(), skip_locked=skip_locked)
-    states = await _states(driver, rows)
+    owners = await store.owners(tx, workspace_id, kind, identifiers)
+    rows = await store.profiles_for_update(tx, owners.values(), skip_locked=skip_locked)
+    states = await _states(tx, rows)
     held = {
         identifier: (state.id, added)
         for state in states
@@ -205,12 +205,10 @@ async def _owners_loaded(
     return _Owned(owners, rows, states, held, astray)
 
 
-async def _states(
-    driver: asyncpg.Connection, rows: dict[str, store.ProfileRow]
-) -> list[ProfileState]:
+async def _states(tx: Transaction, rows: dict[str, store.ProfileRow]) -> list[ProfileState]:
     """The stored profiles as the graph loads them, their identifiers in one query."""
     identifiers: dict[str, dict[Identifier, datetime]] = {pid: {} for pid in rows}
-    for stored in await store.profile_identifiers(driver, rows):
+    for stored in await store.profile_identifiers(tx, rows):
         identifiers[stored.profile_id][Identifier(stored.type, stored.value)] = stored.added_at
     return [
         ProfileState(

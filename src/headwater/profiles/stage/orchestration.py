@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.batch import Batch
@@ -19,7 +18,7 @@ from headwater.profiles.stage.items import Item, NewIds, item_of
 from headwater.profiles.stage.locking import Loaded, owning_profiles, uncontended, unprocessed
 from headwater.profiles.stage.rebuild import alias_readings, needs_replay, replay, windowed
 from headwater.profiles.stage.writer import Writer, Written
-from headwater.storage import begin, driver_connection
+from headwater.storage import Transaction, begin
 
 __all__ = ["ProfileStage"]
 
@@ -39,21 +38,21 @@ class ProfileStage:
     async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         """Resolve the batch's events into profiles and record each event's user profile in
         the batch (:meth:`~headwater.batch.Batch.linked`); every entry goes on."""
-        driver = await begin(connection)
+        tx = await begin(connection)
         by_workspace: dict[int, list[LogEntry]] = {}
         for entry in batch.entries:
             by_workspace.setdefault(entry.workspace_id, []).append(entry)
         for workspace_id, entries in by_workspace.items():
-            rules = await self._rules_of(driver, workspace_id)
+            rules = await self._rules_of(tx, workspace_id)
             users = await self._resolve(connection, workspace_id, "user", entries, rules)
-            await self._accounts(connection, driver, workspace_id, entries, users, rules)
+            await self._accounts(connection, tx, workspace_id, entries, users, rules)
             batch.linked(workspace_id, users)
 
-    async def _rules_of(self, driver: asyncpg.Connection, workspace_id: int) -> Rules:
+    async def _rules_of(self, tx: Transaction, workspace_id: int) -> Rules:
         cached = self._rules.get(workspace_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        stored = await driver.fetchval(
+        stored = await tx.driver.fetchval(
             "SELECT rules FROM identity_rules WHERE workspace_id = $1", workspace_id
         )
         rules = Rules.from_dict(stored) if stored else Rules.default()
@@ -80,7 +79,7 @@ class ProfileStage:
         Events already linked to a profile (a redelivered batch) are skipped, checked once
         their identifiers are locked: whoever else processed them held those locks, so has
         committed by then."""
-        driver = await driver_connection(connection)
+        tx = await Transaction.of(connection)
         items: list[Item] = []
         once: set[str] = set()
         for entry in batch:
@@ -100,25 +99,25 @@ class ProfileStage:
             if not items:
                 return linked
         await store.lock_identifiers(
-            driver, workspace_id, kind, {i for item in items for i in item.event.mentions}
+            tx, workspace_id, kind, {i for item in items for i in item.event.mentions}
         )
-        items, done = await unprocessed(driver, workspace_id, kind, items)
+        items, done = await unprocessed(tx, workspace_id, kind, items)
         linked |= done
         if not items:
             return linked
         mentions = {i for item in items for i in item.event.mentions}
-        loaded = await owning_profiles(driver, workspace_id, kind, mentions)
-        written, late = await _apply(driver, workspace_id, kind, items, rules, loaded)
+        loaded = await owning_profiles(tx, workspace_id, kind, mentions)
+        written, late = await _apply(tx, workspace_id, kind, items, rules, loaded)
         _update(linked, written)
         new_id = NewIds(workspace_id, kind)
         for item in late:
-            written = await self._replay(driver, workspace_id, kind, item, rules, new_id, mentions)
+            written = await self._replay(tx, workspace_id, kind, item, rules, new_id, mentions)
             _update(linked, written)
         return linked
 
     async def _replay(
         self,
-        driver: asyncpg.Connection,
+        tx: Transaction,
         workspace_id: int,
         kind: str,
         item: Item,
@@ -128,12 +127,12 @@ class ProfileStage:
     ) -> Written:
         """Rebuild a late event's component (:func:`.rebuild.replay`); a method, so that
         tests can count the rebuilds."""
-        return await replay(driver, workspace_id, kind, item, rules, new_id, locked)
+        return await replay(tx, workspace_id, kind, item, rules, new_id, locked)
 
     async def _accounts(
         self,
         connection: AsyncConnection,
-        driver: asyncpg.Connection,
+        tx: Transaction,
         workspace_id: int,
         batch: Sequence[LogEntry],
         users: dict[str, str],
@@ -144,7 +143,7 @@ class ProfileStage:
             return
         accounts = await self._resolve(connection, workspace_id, "account", groups, rules)
         await store.link_accounts(
-            driver,
+            tx,
             workspace_id,
             [
                 (users[e.message_id], accounts[e.message_id], e.message_id, e.timestamp)
@@ -155,7 +154,7 @@ class ProfileStage:
 
 
 async def _apply(
-    driver: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     items: list[Item],
@@ -168,10 +167,10 @@ async def _apply(
     for state in loaded.states:
         graph.load(state)
     readings = alias_readings(loaded.mentions)
-    seen = await store.mentions(driver, workspace_id, kind, loaded.mentions | readings)
+    seen = await store.mentions(tx, workspace_id, kind, loaded.mentions | readings)
     graph.mark_seen({Identifier(*pair): key for pair, key in seen.items()})
     # A reading owned by a profile outside the graph has no mention row (see Writer).
-    owned = (await store.owners(driver, workspace_id, kind, readings - seen.keys())).keys()
+    owned = (await store.owners(tx, workspace_id, kind, readings - seen.keys())).keys()
     is_windowed = windowed(rules)
     new_id = NewIds(workspace_id, kind)
     late: list[Item] = []
@@ -180,9 +179,7 @@ async def _apply(
             late.append(item)
         else:
             graph.apply(item.event, rules, new_id)
-    writer = Writer(
-        driver, workspace_id, kind, loaded.before, graph, stored=loaded.stored, seen=seen
-    )
+    writer = Writer(tx, workspace_id, kind, loaded.before, graph, stored=loaded.stored, seen=seen)
     for item in items:
         if item not in late:
             writer.applied(item)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 
-import asyncpg
 import msgspec
 
 from headwater.identity import (
@@ -23,12 +22,13 @@ from headwater.profiles import store
 from headwater.profiles.stage.items import Item, NewIds, traits_of
 from headwater.profiles.stage.writer import Writer, Written
 from headwater.spec import Message, message_of
+from headwater.storage import Transaction
 
 __all__ = ["alias_readings", "needs_replay", "replay", "windowed"]
 
 
 async def replay(
-    driver: asyncpg.Connection,
+    tx: Transaction,
     workspace_id: int,
     kind: str,
     late: Item,
@@ -47,19 +47,19 @@ async def replay(
     seed = set(late.event.mentions)  # among the batch's, so already locked
     locked = set(locked)
     while True:
-        stored = await _component(driver, workspace_id, kind, seed)
+        stored = await _component(tx, workspace_id, kind, seed)
         reached = {i for found in stored.values() for i in found.event.mentions} - locked
         if not reached:
             break
-        await store.lock_identifiers(driver, workspace_id, kind, reached)
+        await store.lock_identifiers(tx, workspace_id, kind, reached)
         locked |= reached
     events = {found.event.message_id: found.event for found in stored.values()}
     events[late.event.message_id] = late.event
     component = component_events(events.values(), set(late.event.mentions))
     rebuilt = resolve(component, rules, new_id)
     profiles = {found.profile_id for found in stored.values()}
-    before = await store.profiles_for_update(driver, profiles)
-    writer = Writer(driver, workspace_id, kind, before, rebuilt, replay=True)
+    before = await store.profiles_for_update(tx, profiles)
+    writer = Writer(tx, workspace_id, kind, before, rebuilt, replay=True)
     for event in component:
         if event.message_id == late.event.message_id:
             writer.applied(msgspec.structs.replace(late, event=event))
@@ -137,7 +137,7 @@ class _Stored(msgspec.Struct):
 
 
 async def _component(
-    driver: asyncpg.Connection, workspace_id: int, kind: str, seed: set[Identifier]
+    tx: Transaction, workspace_id: int, kind: str, seed: set[Identifier]
 ) -> dict[str, _Stored]:
     """Every stored event transitively connected to ``seed``, by message id."""
     found: dict[str, _Stored] = {}
@@ -145,16 +145,16 @@ async def _component(
     frontier = set(seed)
     seen = set(seed)
     while frontier:
-        owners = await store.owners(driver, workspace_id, kind, frontier)
+        owners = await store.owners(tx, workspace_id, kind, frontier)
         unowned = frontier - owners.keys()
         fresh = set(owners.values()) - profiles
-        fresh |= await store.mentioning_profiles(driver, workspace_id, kind, unowned) - profiles
-        fresh |= await store.stray_profiles(driver, workspace_id, kind, frontier) - profiles
+        fresh |= await store.mentioning_profiles(tx, workspace_id, kind, unowned) - profiles
+        fresh |= await store.stray_profiles(tx, workspace_id, kind, frontier) - profiles
         frontier = set()
         if not fresh:
             break
         profiles |= fresh
-        for row in await store.component_rows(driver, fresh):
+        for row in await store.component_rows(tx, fresh):
             mentions = tuple(Identifier(t, v) for t, v in row["mentions"])
             # An alias's mentions end with both readings of its previousId (see
             # IdentityEvent.mentions); its own identifiers may share that value.

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from headwater.identity import Graph, Identifier, TraitValue, merge_profiles, merge_traits
 from headwater.profiles import store
 from headwater.profiles.stage.items import Item
 from headwater.spec import parse_timestamp
+from headwater.storage import Transaction
 
 __all__ = ["Writer", "Written"]
 
@@ -41,7 +41,7 @@ class Writer:
 
     def __init__(
         self,
-        driver: asyncpg.Connection,
+        tx: Transaction,
         workspace_id: int,
         kind: str,
         before: dict[str, store.ProfileRow],
@@ -55,7 +55,7 @@ class Writer:
         only new or moved ones are written; without it, every identifier is. ``seen``: the
         stored newest mention of identifiers, so that only those this write moves forward
         are written (a late event's mentions usually move none)."""
-        self.driver, self.workspace_id, self.kind = driver, workspace_id, kind
+        self.tx, self.workspace_id, self.kind = tx, workspace_id, kind
         self.before, self.graph, self.replay = before, graph, replay
         self.stored = stored or {}
         self.seen = seen or {}
@@ -187,22 +187,22 @@ class Writer:
                 row.merges = graph.merges_of(pid)
                 if pid in self.traits:
                     row.traits = _stored_traits(self.traits[pid])
-        await store.save_profiles(self.driver, self.workspace_id, self.rows.values())
+        await store.save_profiles(self.tx, self.workspace_id, self.rows.values())
         await self._identifiers()
         await store.save_profile_events(
-            self.driver, self.workspace_id, self.kind, self.links, moving=self.replay
+            self.tx, self.workspace_id, self.kind, self.links, moving=self.replay
         )
         seen = self.seen
         await store.save_mentions(
-            self.driver,
+            self.tx,
             self.workspace_id,
             self.kind,
             {i: key for i, key in self.newest.items() if i not in seen or seen[i] < key},
         )
-        await store.save_strays(self.driver, self.workspace_id, self.kind, self.strays)
-        await store.redirect(self.driver, moves)
+        await store.save_strays(self.tx, self.workspace_id, self.kind, self.strays)
+        await store.redirect(self.tx, moves)
         await store.insert_merges(
-            self.driver,
+            self.tx,
             self.workspace_id,
             self.kind,
             [(m.survivor, m.merged, m.message_id, m.timestamp) for m in self.graph.history],
@@ -238,11 +238,11 @@ class Writer:
                         identifier.type, identifier.value, pid, added, message_id, source_id
                     )
                 )
-        await store.save_identifiers(self.driver, self.workspace_id, self.kind, rows, new=new)
+        await store.save_identifiers(self.tx, self.workspace_id, self.kind, rows, new=new)
         if self.replay:
             stale = [
                 (i.type, i.value)
-                for i in await store.profile_identifiers(self.driver, self.before)
+                for i in await store.profile_identifiers(self.tx, self.before)
                 if Identifier(i.type, i.value) not in owned
             ]
-            await store.delete_identifiers(self.driver, self.workspace_id, self.kind, stale)
+            await store.delete_identifiers(self.tx, self.workspace_id, self.kind, stale)
