@@ -41,7 +41,8 @@ async def get_event(
     engine: AsyncEngine, log: EventLog, *, message_id: str, workspace: str = "default"
 ) -> EventView:
     """The stored, normalised event with ``message_id`` in ``workspace``."""
-    space = await _workspace_id(engine, workspace, required=False)
+    async with connected(engine) as connection:
+        space = await find_workspace_id(connection, workspace)
     entry = None if space is None else await log.find(space, message_id)
     if entry is None:
         raise NotFound("event_not_found", f"no event {message_id!r} in workspace {workspace!r}")
@@ -90,7 +91,7 @@ async def follow(
 async def list_rejections(
     engine: AsyncEngine,
     *,
-    workspace: str | None = None,
+    workspace: str,
     source_id: int | None = None,
     limit: int = 50,
     before: int | None = None,
@@ -123,7 +124,7 @@ async def list_rejections(
 async def counts(
     engine: AsyncEngine,
     *,
-    workspace: str | None = None,
+    workspace: str,
     source_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -165,17 +166,10 @@ async def counts(
     return result
 
 
-async def _workspace_id(
-    engine: AsyncEngine, slug: str | None, *, required: bool = True
-) -> int | None:
-    """The id of workspace ``slug`` (None for no slug); an unknown one is a 404 when
-    ``required``, else None."""
-    if slug is None:
-        return None
+async def _workspace_id(engine: AsyncEngine, slug: str) -> int:
+    """The id of workspace ``slug``; 404 for an unknown one."""
     async with connected(engine) as connection:
-        if required:
-            return await workspace_id(connection, slug)
-        return await find_workspace_id(connection, slug)
+        return await workspace_id(connection, slug)
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -20,14 +20,17 @@ GroupBy = Literal["source", "event"]
 async def rejection_rows(
     connection: Transaction,
     *,
-    workspace_id: int | None,
+    workspace_id: int,
     source_id: int | None,
     limit: int,
     before: int | None,
 ) -> list[Row[Any]]:
-    query = select(rejections).order_by(rejections.c.id.desc()).limit(limit)
-    if workspace_id is not None:
-        query = query.where(rejections.c.workspace_id == workspace_id)
+    query = (
+        select(rejections)
+        .where(rejections.c.workspace_id == workspace_id)
+        .order_by(rejections.c.id.desc())
+        .limit(limit)
+    )
     if source_id is not None:
         query = query.where(rejections.c.source_id == source_id)
     if before is not None:
@@ -38,7 +41,7 @@ async def rejection_rows(
 async def count_rows(
     connection: Transaction,
     *,
-    workspace_id: int | None,
+    workspace_id: int,
     source_id: int | None,
     since: datetime,
     until: datetime,
@@ -60,12 +63,14 @@ async def count_rows(
             func.sum(event_counts.c.duplicates).label("duplicates"),
             func.sum(event_counts.c.rejected).label("rejected"),
         )
-        .where(event_counts.c.bucket >= since, event_counts.c.bucket < until)
+        .where(
+            event_counts.c.workspace_id == workspace_id,
+            event_counts.c.bucket >= since,
+            event_counts.c.bucket < until,
+        )
         .group_by(*keys)
         .order_by(*keys)
     )
-    if workspace_id is not None:
-        query = query.where(event_counts.c.workspace_id == workspace_id)
     if source_id is not None:
         query = query.where(event_counts.c.source_id == source_id)
     return list(await connection.execute(query))
