@@ -2,14 +2,6 @@
 
 from headwater.spec.body import DecodedRequest, Limits, Unreadable, decode_body
 from headwater.spec.context import Context, PageContext
-from headwater.spec.message import (
-    MESSAGE_TYPES,
-    SHORT_TYPES,
-    Event,
-    Rejection,
-    encode_payload,
-    encode_payload_bytes,
-)
 from headwater.spec.messages import (
     Alias,
     Group,
@@ -30,6 +22,14 @@ from headwater.spec.messages import (
     traits_of,
 )
 from headwater.spec.normalise import ADDED_BYTES, Envelope, normalise
+from headwater.spec.parsed import (
+    MESSAGE_TYPES,
+    SHORT_TYPES,
+    Event,
+    Rejection,
+    encode_payload,
+    encode_payload_bytes,
+)
 from headwater.spec.timestamps import Timestamp, format_timestamp, parse_timestamp
 
 __all__ = [

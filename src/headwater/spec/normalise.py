@@ -1,7 +1,7 @@
 """Normalisation of one Segment message, as Segment's tracking API does it.
 
 :func:`normalise` takes one decoded message and what the request tells about it, and returns
-an :class:`~headwater.spec.message.Event` or a :class:`~headwater.spec.message.Rejection`
+an :class:`~headwater.spec.parsed.Event` or a :class:`~headwater.spec.parsed.Rejection`
 with its reason. It does no I/O.
 
 What it does, in order:
@@ -28,7 +28,7 @@ from typing import Any, Final
 import msgspec
 
 from headwater.spec.body import Unreadable
-from headwater.spec.message import MESSAGE_TYPES, Event, Rejection, encode_payload_bytes
+from headwater.spec.parsed import MESSAGE_TYPES, Event, Rejection, encode_payload_bytes
 from headwater.spec.timestamps import format_timestamp, parse_timestamp
 
 __all__ = ["ADDED_BYTES", "CLIENT_LIBRARIES", "Envelope", "Invalid", "normalise"]
