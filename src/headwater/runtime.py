@@ -38,6 +38,7 @@ from headwater.delivery import DeliveryWorkers, enqueue_event
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
+from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, migrate, open_database
 from headwater.supervisor import Supervisor
 from headwater.telemetry.metrics import Metrics
@@ -147,7 +148,11 @@ class Runtime:
         }
         if self._collector is not None:
             report["collector"] = "up" if collecting else "down"
-        report["tasks"] = self.tasks.report()
+        # Times in the one format of every answer.
+        report["tasks"] = {
+            name: {**task, "since": format_timestamp(task["since"])}
+            for name, task in self.tasks.report().items()
+        }
         return report
 
     async def _database_answers(self) -> bool:

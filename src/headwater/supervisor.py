@@ -128,9 +128,10 @@ class Health:
             self._metrics.up.labels(self.task).set(1 if state is State.UP else 0)
 
     def report(self) -> dict[str, Any]:
+        """State, since when (a UTC datetime), restarts and the last error."""
         return {
             "state": self.state.value,
-            "since": self.since.isoformat(),
+            "since": self.since,
             "restarts": self.restarts,
             "error": self.error,
         }

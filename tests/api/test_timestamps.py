@@ -1,4 +1,4 @@
-"""One time format in every answer of the management API: UTC, milliseconds, ``Z``
+"""One time format in every answer of the management API (and ``/ready``): UTC, milliseconds, ``Z``
 (``spec.format_timestamp``'s), walked over every read of a workspace that holds one of each
 thing."""
 
@@ -86,7 +86,7 @@ def test_every_answer_writes_its_times_in_one_form(api: Api) -> None:
     parameters = _workspace_with_one_of_each(api)
     times = 0
     for path, operations in document["paths"].items():
-        if "get" not in operations or not path.startswith("/api/v1/"):
+        if "get" not in operations or not path.startswith(("/api/v1/", "/ready")):
             continue
         if path.endswith(_NOT_JSON) or "/computed-traits/" in path:
             continue
