@@ -1,7 +1,8 @@
-"""Who reads the event log's storage directly: only the PostgreSQL log names its ``events``
-table, and only the set-based SQL named in :mod:`headwater.log.relation` names the governed
-history relation. Every other reader goes through the :class:`~headwater.log.EventLog`, so
-that another implementation of the log (NATS JetStream) can replace the table."""
+"""Who reads the governed history relation: only the set-based SQL named in
+:mod:`headwater.log.relation`. Every other reader goes through the
+:class:`~headwater.log.EventLog`, so that another implementation of the log (NATS JetStream)
+can replace the table. (That only the PostgreSQL log names its ``events`` table is the table
+owners' check, ``tests/storage/test_table_owners.py``.)"""
 
 from __future__ import annotations
 
@@ -12,12 +13,8 @@ import headwater
 
 _SOURCE = Path(headwater.__file__).parent
 
-_EVENTS_TABLE = re.compile(
-    r"\b(FROM|JOIN|INTO|UPDATE|TABLE)\s+events\b|\btables\.events\b|\bevents\.c\.", re.I
-)
 _RELATION = re.compile(r"\bGOVERNED_EVENTS\b|\bFROM\s+governed_events\b|\bJOIN\s+governed_events\b")
 
-_TABLE_OWNERS = {"log/postgres.py"}
 _RELATION_READERS = {
     "log/__init__.py",
     "log/relation.py",
@@ -33,11 +30,6 @@ def _modules() -> dict[str, str]:
         for path in _SOURCE.rglob("*.py")
         if "migrations" not in path.parts
     }
-
-
-def test_only_the_postgresql_log_names_the_events_table() -> None:
-    naming = {name for name, text in _modules().items() if _EVENTS_TABLE.search(text)}
-    assert naming <= _TABLE_OWNERS, naming - _TABLE_OWNERS
 
 
 def test_only_the_set_based_readers_use_the_governed_relation() -> None:
