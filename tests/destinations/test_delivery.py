@@ -10,11 +10,14 @@ it with the same ``Idempotency-Key`` (asserted).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import threading
 import time
 from collections import Counter, defaultdict
+
+import asyncpg
 
 from tests.destinations.conftest import Space, eventually, track
 from tests.destinations.sink import Recorded, Reply, Sink
@@ -189,3 +192,32 @@ def test_ordered_destinations_keep_each_users_order_through_retries(space: Space
     assert len(by_user) == 7
     for user, orders in by_user.items():
         assert orders == sorted(orders), user  # type: ignore[type-var]
+
+
+def test_a_queued_row_that_is_no_message_fails_alone(
+    space: Space, module_database_url: str
+) -> None:
+    """A queued payload that cannot be read as a Segment message goes to the dead letters with
+    its reason; the batch's other events are delivered."""
+
+    async def queue_unreadable(destination: int) -> None:
+        connection = await asyncpg.connect(module_database_url.replace("+asyncpg", ""))
+        try:
+            await connection.execute(
+                "INSERT INTO deliveries (destination_id, message_id, received_at, payload)"
+                " VALUES ($1, 'bad-1', now(), '{\"type\": \"purchase\"}'::jsonb)",
+                destination,
+            )
+        finally:
+            await connection.close()
+
+    with Sink() as sink:
+        destination = space.destination(sink.url)
+        asyncio.run(queue_unreadable(destination))
+        space.send(track(1, prefix="good"))
+        sink.wait_for(1)
+        dead = eventually(lambda: space.ok("GET", f"/{destination}/dead-letters"))
+    assert [r.json()["messageId"] for r in sink.requests] == ["good-1"]
+    assert [d["message_id"] for d in dead] == ["bad-1"]
+    assert dead[0]["reason"] == "failed"
+    assert "not a Segment message" in dead[0]["error"]

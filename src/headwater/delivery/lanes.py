@@ -38,7 +38,7 @@ from headwater.connectors import Connector, Outcome, SendResult
 from headwater.delivery import queue
 from headwater.delivery.queue import LATENCY_BOUNDS_MS
 from headwater.destinations import DeliveryOptions, Destination, Redactor
-from headwater.spec import Message, decode_message
+from headwater.spec import InvalidMessage, Message, decode_message
 from headwater.storage import STORAGE_ERRORS, connected, unavailable
 from headwater.telemetry.metrics import Metrics
 
@@ -214,8 +214,17 @@ class Lane:
         if len(claimed) == self.batch:
             self.wake.set()  # more may be due: let an idle sibling claim too
         await self._pacer.take(len(claimed))
-        events = [decode_message(row.payload) for row in claimed]
-        result = await self._send(events)
+        events: list[Message] = []
+        unreadable: dict[int, str] = {}
+        for index, row in enumerate(claimed):
+            try:
+                events.append(decode_message(row.payload))
+            except InvalidMessage as error:
+                unreadable[index] = f"the queued event is not a Segment message: {error}"
+        if unreadable:
+            result = await self._send_readable(len(claimed), events, unreadable)
+        else:
+            result = await self._send(events)
         if result.retry_after:
             # Retry-After speaks for the whole destination: every sender of this lane waits.
             self._paused_until = max(self._paused_until, time.monotonic() + result.retry_after)
@@ -249,6 +258,21 @@ class Lane:
                     "destination %s: outcome not recorded (%s); retrying", self._label, error
                 )
                 await asyncio.sleep(min(5.0, 0.1 * 2**failures))
+
+    async def _send_readable(
+        self, claimed: int, events: list[Message], unreadable: dict[int, str]
+    ) -> SendResult:
+        """Send the readable ``events`` of a batch of ``claimed`` rows; the ``unreadable``
+        ones (their index in the batch, with the reason) fail for good, so that a row that
+        can never be sent does not hold back the others."""
+        if not events:
+            return SendResult(
+                outcome=Outcome.FAILED, error=next(iter(unreadable.values())), failed=unreadable
+            )
+        positions = [index for index in range(claimed) if index not in unreadable]
+        sent = await self._send(events)
+        failed = {positions[index]: reason for index, reason in sent.failed.items()}
+        return msgspec.structs.replace(sent, failed=failed | unreadable)
 
     async def _send(self, events: list[Message]) -> SendResult:
         """The connector's result with the config's secrets masked: what is stored and shown."""

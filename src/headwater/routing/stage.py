@@ -101,7 +101,7 @@ def route_entries(
 
 
 class RoutingStage:
-    """Enqueue deliveries; see the module docstring. Returns its entries unchanged."""
+    """Enqueue deliveries; see the module docstring. Leaves the batch as it is."""
 
     def __init__(self, *, refresh_seconds: float = 2.0) -> None:
         self._refresh = refresh_seconds
