@@ -17,7 +17,6 @@ A context is immutable: to change one, build another from a changed copy of :att
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final, TypeVar
 
@@ -85,7 +84,6 @@ class Consent(_Part, frozen=True):
 _PartT = TypeVar("_PartT", bound=_Part)
 
 _EMPTY: Final[dict[str, Any]] = {}
-_AT_FIELD: Final = re.compile(r"at `\$\.([A-Za-z_]+)")
 
 
 def _part(value: Any, kind: type[_PartT]) -> _PartT | None:
@@ -93,14 +91,19 @@ def _part(value: Any, kind: type[_PartT]) -> _PartT | None:
     documented reads as absent (the others are kept)."""
     if not isinstance(value, dict):
         return None
-    while True:
-        try:
-            return msgspec.convert(value, kind)
-        except msgspec.ValidationError as error:
-            found = _AT_FIELD.search(str(error))
-            if found is None:
-                return None
-            value = {k: v for k, v in value.items() if k != found.group(1)}
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError:
+        # Keep the fields that have their documented type, each converted alone.
+        return msgspec.convert({k: v for k, v in value.items() if _fits({k: v}, kind)}, kind)
+
+
+def _fits(fields: dict[str, Any], kind: type[_Part]) -> bool:
+    try:
+        msgspec.convert(fields, kind)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str | None:

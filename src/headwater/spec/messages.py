@@ -40,7 +40,6 @@ declared for the browser's. :func:`encode_message` is one pass over the struct t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -186,7 +185,6 @@ _ATTRIBUTES: Final = {
 # Fields that must have their documented type: the others are kept in ``extra`` if they do not.
 # (``type`` only: it is the tag, checked before conversion.)
 _REQUIRED: Final = frozenset({"type"})
-_AT_FIELD: Final = re.compile(r"at `\$\.([A-Za-z_]+)`")
 
 _NO_FIELDS: Final[Mapping[str, Any]] = {}
 _decoder = msgspec.json.Decoder()
@@ -250,28 +248,39 @@ def message_of(value: Any) -> Message:
     if not value.keys() <= declared:
         extra = {k: v for k, v in value.items() if k not in declared}
         value = {k: v for k, v in value.items() if k in declared}
-    while True:
+    try:
+        message: Message = msgspec.convert(value, cls, dec_hook=_dec_hook)  # type: ignore[assignment]
+    except msgspec.ValidationError:
+        value = _without_mistyped(value, cls, extra)
         try:
-            message: Message = msgspec.convert(value, cls, dec_hook=_dec_hook)  # type: ignore[assignment]
-        except msgspec.ValidationError as error:
-            value = _without_mistyped(value, error, extra)
-            continue
-        if extra:
-            msgspec.structs.force_setattr(message, "extra", extra)
-        return message
+            message = msgspec.convert(value, cls, dec_hook=_dec_hook)  # type: ignore[assignment]
+        except msgspec.ValidationError as error:  # fields that fit alone but not together
+            raise InvalidMessage(f"not a {value['type']} message: {error}") from None
+    if extra:
+        msgspec.structs.force_setattr(message, "extra", extra)
+    return message
 
 
 def _without_mistyped(
-    value: dict[str, Any], error: msgspec.ValidationError, extra: dict[str, Any]
+    value: dict[str, Any], cls: type[_Message], extra: dict[str, Any]
 ) -> dict[str, Any]:
-    """``value`` without the declared field ``error`` names, moved to ``extra`` (kept as
-    sent); raises :class:`InvalidMessage` when that field is required or not named."""
-    found = _AT_FIELD.search(str(error))
-    field = found.group(1) if found else None
-    if field is None or field in _REQUIRED or field not in value:
-        raise InvalidMessage(f"not a {value.get('type')} message: {error}") from None
-    extra[field] = value[field]
-    return {k: v for k, v in value.items() if k != field}
+    """``value`` without the declared fields that do not have their documented type (each
+    converted alone), moved to ``extra`` (kept as sent)."""
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in _REQUIRED or _fits(cls, {"type": value["type"], key: item}):
+            kept[key] = item
+        else:
+            extra[key] = item
+    return kept
+
+
+def _fits(cls: type[_Message], fields: dict[str, Any]) -> bool:
+    try:
+        msgspec.convert(fields, cls, dec_hook=_dec_hook)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 def message_builtins(message: Message) -> dict[str, Any]:
