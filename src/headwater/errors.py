@@ -5,11 +5,14 @@
     HeadwaterError
     ├── ApiError                      carries an HTTP status and a stable ``code``
     │   ├── BadRequest        400     malformed JSON, bad gzip, oversize, invalid events (strict)
-    │   ├── Unauthorized      401     missing, unknown or disabled write key or admin token
-    │   ├── NotFound          404     the thing asked for does not exist
+    │   ├── Unauthorized      401     missing, unknown, expired or revoked key, token or session
+    │   ├── Forbidden         403     signed in, but the role may not do this (or CSRF failed)
+    │   ├── NotFound          404     the thing asked for does not exist (or is another
+    │   │                             workspace's: a workspace one has no role in is unknown)
     │   ├── MethodNotAllowed  405     the route exists, the method does not
     │   ├── Conflict          409     the thing to create exists already
     │   ├── UnsupportedMediaType 415  a body not sent as JSON (Content-Type)
+    │   ├── TooManyRequests   429     too many attempts (logins): retry after ``retry_after``
     │   └── Unavailable       503     a dependency (the database) is down: retry later
     └── ConfigurationError            Headwater cannot start as configured
 """
@@ -23,9 +26,11 @@ __all__ = [
     "BadRequest",
     "ConfigurationError",
     "Conflict",
+    "Forbidden",
     "HeadwaterError",
     "MethodNotAllowed",
     "NotFound",
+    "TooManyRequests",
     "Unauthorized",
     "Unavailable",
     "UnsupportedMediaType",
@@ -64,6 +69,10 @@ class Unauthorized(ApiError):
     status = 401
 
 
+class Forbidden(ApiError):
+    status = 403
+
+
 class NotFound(ApiError):
     status = 404
 
@@ -74,6 +83,10 @@ class Conflict(ApiError):
 
 class UnsupportedMediaType(ApiError):
     status = 415
+
+
+class TooManyRequests(ApiError):
+    status = 429
 
 
 class MethodNotAllowed(ApiError):

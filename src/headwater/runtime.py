@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater.access import FirstOwner, bootstrap_owner
 from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
 from headwater.delivery import DeliveryWorkers, enqueue_event
@@ -44,7 +45,7 @@ from headwater.supervisor import Supervisor
 from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import Bootstrap, bootstrap
 
-__all__ = ["Role", "Runtime", "tune_garbage_collector"]
+__all__ = ["FirstStart", "Role", "Runtime", "tune_garbage_collector"]
 
 GC_THRESHOLDS = (50_000, 20, 10)
 
@@ -73,6 +74,15 @@ class Role(enum.StrEnum):
     WORKER = "worker"
 
 
+@dataclass(frozen=True)
+class FirstStart:
+    """What a start created, shown once: the default workspace and source (on an empty
+    database), the first owner (while there is none)."""
+
+    workspace: Bootstrap | None
+    owner: FirstOwner | None
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -90,7 +100,7 @@ class Runtime:
         settings: Settings,
         *,
         role: Role = Role.SERVE,
-        announce: Callable[[Bootstrap], None] | None = None,
+        announce: Callable[[FirstStart], None] | None = None,
     ) -> Runtime:
         """Open the database (starting embedded PostgreSQL if needed) and migrate; for
         ``serve``, bootstrap (``announce`` hears what the first start created) and start
@@ -102,8 +112,16 @@ class Runtime:
             log = PostgresLog(database.engine, settings.log_partitions)
             collector = None
             if role is Role.SERVE:
-                created = await bootstrap(database.engine, admin_token=settings.admin_token)
-                if created is not None and announce is not None:
+                created = FirstStart(
+                    workspace=await bootstrap(database.engine),
+                    owner=await bootstrap_owner(
+                        database.engine,
+                        admin_token=settings.admin_token,
+                        email=settings.owner_email,
+                        password=settings.owner_password,
+                    ),
+                )
+                if (created.workspace or created.owner) and announce is not None:
                     announce(created)
                 collector = Collector(
                     engine=database.engine, log=log, settings=settings, metrics=metrics

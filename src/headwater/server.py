@@ -16,32 +16,43 @@ from uvicorn.supervisors import Multiprocess
 from headwater.api import HeadwaterApp, create_app
 from headwater.client_config import config_path, local_url, write_config
 from headwater.connections import ConnectionLimits, GuardedConfig, GuardedProtocol
+from headwater.runtime import FirstStart
 from headwater.settings import Settings
 from headwater.telemetry.logging import configure
-from headwater.workspaces import Bootstrap
 
 __all__ = ["announce", "app_from_env", "serve"]
 
 _STARTUP_SECONDS = 60
 
 
-def announce(console: Console, settings: Settings, created: Bootstrap) -> None:
-    """Print what the first start created: the write key and admin token are shown once.
+def announce(console: Console, settings: Settings, created: FirstStart) -> None:
+    """Print what the first start created: the write key, the owner's API token and set-up
+    link are shown once.
 
-    A generated admin token is also written, with this server's URL, to the CLI's config file
+    A generated API token is also written, with this server's URL, to the CLI's config file
     (:func:`headwater.client_config.config_path`), so that ``headwater sources list`` works
     at once.
     """
+    url = settings.public_url or local_url(settings.host, settings.port)
     console.print("[bold green]Headwater is set up.[/] Created on first start:")
-    console.print(f"  workspace      {created.workspace.slug}")
-    console.print(f"  source         {created.source.name}")
-    console.print(f"  write key      [bold]{created.source.write_key}[/]")
-    if created.admin_token:
-        console.print(f"  admin token    [bold]{created.admin_token}[/]  (shown once; keep it)")
+    if created.workspace is not None:
+        console.print(f"  workspace      {created.workspace.workspace.slug}")
+        console.print(f"  source         {created.workspace.source.name}")
+        console.print(f"  write key      [bold]{created.workspace.source.write_key}[/]")
+    owner = created.owner
+    if owner is None:
+        return
+    if owner.email:
+        console.print(f"  owner          {owner.email}  (sign in with the configured password)")
+    if owner.setup_token:
+        link = f"{url.rstrip('/')}/setup#{owner.setup_token}"
+        console.print(f"  owner set-up   [bold]{link}[/]")
+        console.print("                 (one use, 7 days: choose the owner's email and password)")
+    if owner.admin_token:
+        console.print(f"  API token      [bold]{owner.admin_token}[/]  (the owner's; shown once)")
         path = config_path()
-        url = settings.public_url or local_url(settings.host, settings.port)
         try:
-            write_config(path, url=url, token=created.admin_token)
+            write_config(path, url=url, token=owner.admin_token)
         except OSError as error:  # a read-only home must not stop the server; the token is shown
             console.print(f"  [yellow]could not write the CLI's config {path}: {error}[/]")
         else:

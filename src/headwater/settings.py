@@ -70,7 +70,22 @@ class Settings(BaseSettings):
     """Server processes sharing the port (``headwater serve --workers``); by default one per
     core with an external database, one per two cores with embedded PostgreSQL, at most four
     (:func:`default_workers`)."""
-    admin_token: str | None = None
+    admin_token: str | None = Field(default=None, repr=False)
+    """An API token of the first owner's, valid in every workspace, kept outside the database
+    (otherwise the first start generates one and prints it once)."""
+
+    # People and sessions.
+    owner_email: str | None = None
+    owner_password: str | None = Field(default=None, repr=False)
+    """With ``owner_email``: the first owner's password, set on first start (otherwise the first
+    start prints a one-time set-up link)."""
+    session_hours: float = Field(default=12.0, gt=0)
+    """A web session ends this long after sign-in (sign-out and a password change end it
+    sooner)."""
+    login_attempts: int = Field(default=5, ge=1)
+    """Failed sign-ins allowed per email (and ten times as many per IP address) within
+    ``login_window`` before further attempts answer 429."""
+    login_window: timedelta = timedelta(minutes=15)
 
     # Tracking API limits (Segment's published byte limits are the defaults).
     max_event_bytes: int = 32 * 1024
@@ -122,7 +137,7 @@ class Settings(BaseSettings):
     # Destinations and the delivery engine (docs/destinations.md).
     run_delivery: bool = True
     """``headwater serve`` runs delivery workers in-process; false for an API-only node."""
-    secret_key: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
     """Fernet key(s), comma-separated, for destination secrets; unset: one kept in the database."""
     delivery_retry_window_seconds: float = 4 * 3600.0
     delivery_backoff_base_seconds: float = 1.0

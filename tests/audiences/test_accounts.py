@@ -20,7 +20,7 @@ ACTIVE = {"type": "event", "event": "Signed In", "window": {"within_days": 7}}
 
 
 async def test_any_and_all_users_of_an_account(engine: AsyncEngine) -> None:
-    await bootstrap(engine, admin_token="x")
+    await bootstrap(engine)
     signed_in = [EventData("s", "track", "Signed In", NOW - timedelta(days=1), {})]
     users = {
         "prf_u1": Subject({"plan": "pro"}, signed_in),

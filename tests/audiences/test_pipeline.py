@@ -73,7 +73,7 @@ class Pipeline:
 
 
 async def _setup(engine: AsyncEngine, settings: Settings) -> Pipeline:
-    await bootstrap(engine, admin_token="x")
+    await bootstrap(engine)
     definitions: list[tuple[str, str, dict[str, Any]]] = [
         (
             "trait",

@@ -60,7 +60,7 @@ def test_serve_writes_the_config_on_first_start_and_the_cli_uses_it(
     serve = Serve(tmp_path / "data", tmp_path / "serve.log", env)
     try:
         serve.wait_ready()
-        printed = re.search(r"admin token\s+(hw_\S+)", serve.output())
+        printed = re.search(r"API token\s+(hw_\S+)", serve.output())
         assert printed, serve.output()
         path = config / "headwater" / "config.toml"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -43,7 +43,7 @@ def test_serve_runs_on_embedded_postgres_with_zero_setup(
         first.wait_ready()
         output = first.output()
         write_key = re.search(r"write key\s+(\S+)", output)
-        admin_token = re.search(r"admin token\s+(hw_\S+)", output)
+        admin_token = re.search(r"API token\s+(hw_\S+)", output)
         assert write_key, output
         assert admin_token, output
         response = httpx.post(
@@ -63,7 +63,7 @@ def test_serve_runs_on_embedded_postgres_with_zero_setup(
         second.wait_ready()
         output = second.output()
         assert "write key" not in output, output
-        assert "admin token" not in output, output
+        assert "API token" not in output, output
         assert write_key[1] not in output
         admin = {"Authorization": f"Bearer {admin_token[1]}"}
         stored = httpx.get(

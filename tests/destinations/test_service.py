@@ -18,7 +18,7 @@ HOOK = {"url": "https://example.com/hook", "secret": "s3cret", "headers": {"Auth
 async def test_secrets_are_sealed_at_rest_and_never_returned(
     engine: AsyncEngine, settings: Settings
 ) -> None:
-    await bootstrap(engine, admin_token="t")
+    await bootstrap(engine)
     created = await destinations.create_destination(
         engine, settings, workspace="default", name="hook", kind="webhook", config=HOOK
     )
@@ -51,7 +51,7 @@ async def test_secrets_are_sealed_at_rest_and_never_returned(
 async def test_bad_input_is_refused_with_its_reason(
     engine: AsyncEngine, settings: Settings
 ) -> None:
-    await bootstrap(engine, admin_token="t")
+    await bootstrap(engine)
 
     async def create(**fields: object) -> object:
         values: dict[str, object] = {

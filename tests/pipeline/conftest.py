@@ -138,7 +138,7 @@ def one_partition(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def harness(engine: AsyncEngine, one_partition: Settings) -> AsyncIterator[Harness]:
-    await workspaces.bootstrap(engine, admin_token="test-admin-token")
+    await workspaces.bootstrap(engine)
     running = Harness(engine, one_partition)
     yield running
     await running.log.close()

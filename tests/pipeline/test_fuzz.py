@@ -132,7 +132,7 @@ async def _run(
 async def _spaces(harness: Harness) -> list[Space]:
     known = {w.slug: w.id for w in await workspaces.list_workspaces(harness.engine)}
     if "fuzz-a" not in known:
-        await workspaces.bootstrap(harness.engine, admin_token="test-admin-token")
+        await workspaces.bootstrap(harness.engine)
         return [await harness.space("fuzz-a"), await harness.space("fuzz-b")]
     sources = {s.workspace: s.id for s in await workspaces.list_sources(harness.engine)}
     return [Space(slug, known[slug], sources[slug]) for slug in ("fuzz-a", "fuzz-b")]

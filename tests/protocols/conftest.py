@@ -93,7 +93,7 @@ def _slug(name: str) -> str:
 
 @pytest.fixture
 async def pipeline(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Pipeline]:
-    await workspaces.bootstrap(engine, admin_token="test-admin-token")
+    await workspaces.bootstrap(engine)
     running = Pipeline(engine, settings)
     yield running
     await running.log.close()
@@ -102,7 +102,7 @@ async def pipeline(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Pip
 @pytest.fixture
 async def shop(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Shop]:
     """A fresh :class:`~tests.protocols.shop.Shop`, its plan created but not connected."""
-    await workspaces.bootstrap(engine, admin_token="test-admin-token")
+    await workspaces.bootstrap(engine)
     source = await workspaces.create_source(
         engine, name="web", workspace="default", write_key=None, kind="server", strict=False
     )

@@ -27,6 +27,7 @@ SOURCE = Path(headwater.__file__).parent
 STORES: dict[str, set[str]] = {
     "headwater.storage": set(),
     "headwater.workspaces": {"headwater.workspaces.store"},
+    "headwater.access": {"headwater.access.store"},
     "headwater.log": {"headwater.log.postgres"},
     "headwater.collect": {"headwater.collect.store"},
     "headwater.profiles": {
@@ -58,6 +59,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("headwater.activity.store", "event_counts"): _ACTIVITY,
     # The Profile API's space and identifier in one statement.
     ("headwater.profiles.reads", "workspaces"): _ONE_TRIP,
+    # A principal's roles by workspace slug, with its token or session.
+    ("headwater.access.store", "workspaces"): _ONE_TRIP,
     # Owner modules that are not its store modules.
     ("headwater.audiences.service", "computations"): _OWNER,
     ("headwater.audiences.service", "computed_values"): _OWNER,

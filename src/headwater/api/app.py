@@ -32,11 +32,10 @@ from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, Livenes
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError, Unavailable
-from headwater.runtime import Role, Runtime
+from headwater.runtime import FirstStart, Role, Runtime
 from headwater.settings import Settings
 from headwater.storage import STORAGE_ERRORS, unavailable
 from headwater.telemetry.metrics import CONTENT_TYPE_LATEST, STATE_KEY
-from headwater.workspaces import Bootstrap
 
 __all__ = ["HeadwaterApp", "create_app"]
 
@@ -75,7 +74,7 @@ class HeadwaterApp:
 
 
 def create_app(
-    settings: Settings, *, announce: Callable[[Bootstrap], None] | None = None
+    settings: Settings, *, announce: Callable[[FirstStart], None] | None = None
 ) -> HeadwaterApp:
     """Build the application; its lifespan starts and stops a ``serve``
     :class:`~headwater.runtime.Runtime`, and hands the server its metrics (the connection

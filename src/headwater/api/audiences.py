@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from headwater import audiences
 from headwater.api.params import Cursor, Id
-from headwater.api.scope import SCOPED, Admin
+from headwater.api.scope import SCOPED, Allowed
 from headwater.audiences import (
     ChangesPage,
     ComputationDeletedView,
@@ -93,13 +93,13 @@ def _routes(path: str, kind: str) -> None:
     noun = "audience" if kind == "audience" else "computed trait"
 
     @router.get(base, name=f"list {path}", summary=f"List {path}")
-    async def list_all(workspace: str, runtime: Admin) -> list[ComputationView]:
+    async def list_all(workspace: str, runtime: Allowed) -> list[ComputationView]:
         return await audiences.list_computations(
             runtime.database.engine, workspace=workspace, kind=kind
         )
 
     @router.post(base, status_code=201, name=f"create {noun}", summary=f"Create a {noun}")
-    async def create(workspace: str, request: Request, runtime: Admin) -> ComputationView:
+    async def create(workspace: str, request: Request, runtime: Allowed) -> ComputationView:
         """Keys are snake_case, unique across audiences and computed traits, and never
         change. The first recompute runs within a scheduler tick (or ``POST .../recompute``)."""
         body = await _body(request, ComputationIn)
@@ -108,7 +108,7 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.post(f"{base}/preview", name=f"preview {noun}", summary=f"Preview a {noun}")
-    async def preview(workspace: str, request: Request, runtime: Admin) -> PreviewView:
+    async def preview(workspace: str, request: Request, runtime: Allowed) -> PreviewView:
         """Size and sample members of a definition, computed now, without saving it."""
         body = await _body(request, PreviewIn)
         return await audiences.preview(
@@ -121,11 +121,13 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.get(f"{base}/{{key}}", name=f"get {noun}", summary=f"One {noun}")
-    async def get(workspace: str, key: str, runtime: Admin) -> ComputationView:
+    async def get(workspace: str, key: str, runtime: Allowed) -> ComputationView:
         return await audiences.get(runtime.database.engine, workspace=workspace, kind=kind, key=key)
 
     @router.patch(f"{base}/{{key}}", name=f"change {noun}", summary=f"Change a {noun}")
-    async def change(workspace: str, key: str, request: Request, runtime: Admin) -> ComputationView:
+    async def change(
+        workspace: str, key: str, request: Request, runtime: Allowed
+    ) -> ComputationView:
         """A new definition is recomputed at once by the scheduler; members that no longer
         match exit, new ones enter."""
         body = await _body(request, ComputationChange)
@@ -138,7 +140,7 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.delete(f"{base}/{{key}}", name=f"delete {noun}", summary=f"Delete a {noun}")
-    async def delete(workspace: str, key: str, runtime: Admin) -> ComputationDeletedView:
+    async def delete(workspace: str, key: str, runtime: Allowed) -> ComputationDeletedView:
         """Members exit (cause ``deleted``); 409 while another audience names it."""
         return await audiences.delete(
             runtime.database.engine, workspace=workspace, kind=kind, key=key
@@ -153,7 +155,7 @@ def _routes(path: str, kind: str) -> None:
     async def members(
         workspace: str,
         key: str,
-        runtime: Admin,
+        runtime: Allowed,
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 100,
         format: Literal["json", "csv"] = "json",
@@ -200,7 +202,7 @@ def _routes(path: str, kind: str) -> None:
     async def changes(
         workspace: str,
         key: str,
-        runtime: Admin,
+        runtime: Allowed,
         before: Cursor | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> ChangesPage:
@@ -215,7 +217,7 @@ def _routes(path: str, kind: str) -> None:
         )
 
     @router.post(f"{base}/{{key}}/recompute", name=f"recompute {noun}")
-    async def recompute(workspace: str, key: str, runtime: Admin) -> RecomputedView:
+    async def recompute(workspace: str, key: str, runtime: Allowed) -> RecomputedView:
         """Recompute now, in SQL over every profile; returns the counts of changes."""
         await audiences.get(runtime.database.engine, workspace=workspace, kind=kind, key=key)
         done = await audiences.recompute(runtime.database.engine, workspace=workspace, key=key)
@@ -233,7 +235,7 @@ def _csv(fields: list[str]) -> str:
 
 
 @router.get("/workspaces/{workspace}/recompute-order")
-async def recompute_order(workspace: str, runtime: Admin) -> list[list[RecomputeStepView]]:
+async def recompute_order(workspace: str, runtime: Allowed) -> list[list[RecomputeStepView]]:
     """Every audience and computed trait in the rounds a full recompute follows (computed traits
     first, then each audience after those it names): recomputing each key in this order, as
     ``headwater audiences recompute`` does to show its progress, equals recomputing all."""
@@ -244,7 +246,7 @@ async def recompute_order(workspace: str, runtime: Admin) -> list[list[Recompute
 async def profile_memberships(
     workspace: str,
     profile_id: str,
-    runtime: Admin,
+    runtime: Allowed,
     before: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MembershipsView:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from headwater import delivery, destinations, protocols, routing
 from headwater.api.params import BigId, Cursor, Id, Moment
-from headwater.api.scope import SCOPED, UNSCOPED, Admin
+from headwater.api.scope import SCOPED, UNSCOPED, Allowed
 from headwater.destinations import (
     DeadLetterView,
     DeliveryErrorView,
@@ -78,19 +78,19 @@ class DestinationReplayIn(BaseModel):
 
 
 @catalog.get("/destination-kinds")
-async def destination_kinds(_: Admin) -> list[KindView]:
+async def destination_kinds(_: Allowed) -> list[KindView]:
     """Every connector with its config's JSON Schema, batch size and consent categories."""
     return destinations.kinds()
 
 
 @router.get(_BASE)
-async def list_destinations(workspace: str, runtime: Admin) -> list[DestinationView]:
+async def list_destinations(workspace: str, runtime: Allowed) -> list[DestinationView]:
     return await destinations.list_destinations(runtime.database.engine, workspace=workspace)
 
 
 @router.post(_BASE, status_code=201)
 async def create_destination(
-    workspace: str, body: DestinationIn, runtime: Admin
+    workspace: str, body: DestinationIn, runtime: Allowed
 ) -> DestinationView:
     return await destinations.create_destination(
         runtime.database.engine,
@@ -101,7 +101,7 @@ async def create_destination(
 
 
 @router.get(_BASE + "/{destination_id}")
-async def get_destination(workspace: str, destination_id: Id, runtime: Admin) -> DestinationView:
+async def get_destination(workspace: str, destination_id: Id, runtime: Allowed) -> DestinationView:
     return await destinations.get_destination(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
     )
@@ -109,7 +109,7 @@ async def get_destination(workspace: str, destination_id: Id, runtime: Admin) ->
 
 @router.patch(_BASE + "/{destination_id}")
 async def update_destination(
-    workspace: str, destination_id: Id, body: DestinationChange, runtime: Admin
+    workspace: str, destination_id: Id, body: DestinationChange, runtime: Allowed
 ) -> DestinationView:
     """Change any of name, config (merged key by key; secrets left out are kept), sources,
     filters, categories, delivery, enabled."""
@@ -124,7 +124,7 @@ async def update_destination(
 
 @router.delete(_BASE + "/{destination_id}")
 async def delete_destination(
-    workspace: str, destination_id: Id, runtime: Admin
+    workspace: str, destination_id: Id, runtime: Allowed
 ) -> DestinationDeletedView:
     """Delete a disabled destination and its undelivered events (409 while enabled)."""
     return await delivery.delete_destination(
@@ -133,7 +133,7 @@ async def delete_destination(
 
 
 @router.post(_BASE + "/{destination_id}/enable")
-async def enable(workspace: str, destination_id: Id, runtime: Admin) -> DestinationView:
+async def enable(workspace: str, destination_id: Id, runtime: Allowed) -> DestinationView:
     return await destinations.update_destination(
         runtime.database.engine,
         runtime.settings,
@@ -144,7 +144,7 @@ async def enable(workspace: str, destination_id: Id, runtime: Admin) -> Destinat
 
 
 @router.post(_BASE + "/{destination_id}/disable")
-async def disable(workspace: str, destination_id: Id, runtime: Admin) -> DestinationView:
+async def disable(workspace: str, destination_id: Id, runtime: Allowed) -> DestinationView:
     """Stop routing and delivering; queued events wait until the destination is enabled."""
     return await destinations.update_destination(
         runtime.database.engine,
@@ -157,7 +157,7 @@ async def disable(workspace: str, destination_id: Id, runtime: Admin) -> Destina
 
 @router.post(_BASE + "/{destination_id}/test")
 async def send_test(
-    workspace: str, destination_id: Id, runtime: Admin, body: SampleIn | None = None
+    workspace: str, destination_id: Id, runtime: Allowed, body: SampleIn | None = None
 ) -> TestSendView:
     """Send one event now (not queued, not retried); answer the outcome, request and response."""
     return await destinations.send_test(
@@ -173,7 +173,7 @@ async def send_test(
 async def stats(
     workspace: str,
     destination_id: Id,
-    runtime: Admin,
+    runtime: Allowed,
     since: Moment | None = None,
     until: Moment | None = None,
     interval: Literal["minute", "hour", "day"] = "hour",
@@ -190,7 +190,7 @@ async def stats(
 
 
 @router.get(_BASE + "/{destination_id}/health")
-async def health(workspace: str, destination_id: Id, runtime: Admin) -> DestinationHealthView:
+async def health(workspace: str, destination_id: Id, runtime: Allowed) -> DestinationHealthView:
     """Alert state (ok, alerting, no_data), success ratio, and the queue's depth."""
     return await delivery.health(
         runtime.database.engine, workspace=workspace, destination_id=destination_id
@@ -201,7 +201,7 @@ async def health(workspace: str, destination_id: Id, runtime: Admin) -> Destinat
 async def errors(
     workspace: str,
     destination_id: Id,
-    runtime: Admin,
+    runtime: Allowed,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> list[DeliveryErrorView]:
     """The latest failed sends, each with its request and response."""
@@ -218,7 +218,7 @@ async def errors(
 async def dead_letters(
     workspace: str,
     destination_id: Id,
-    runtime: Admin,
+    runtime: Allowed,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Cursor | None = None,
 ) -> list[DeadLetterView]:
@@ -234,7 +234,7 @@ async def dead_letters(
 
 @router.post(_BASE + "/{destination_id}/replay")
 async def replay(
-    workspace: str, destination_id: Id, body: DestinationReplayIn, runtime: Admin
+    workspace: str, destination_id: Id, body: DestinationReplayIn, runtime: Allowed
 ) -> ReplayedView:
     """Queue the dead letters (``dead_letters: true``, optionally ``ids``) or the events
     received in ``[since, until)`` again for this destination."""

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from headwater import activity
 from headwater.activity import CountView, EventView, RejectionView
 from headwater.api.params import Cursor, Id, Moment
-from headwater.api.scope import SCOPED, WORKSPACE, Admin, SourceId
+from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
 
 __all__ = ["router"]
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix=WORKSPACE, tags=["data"], dependencies=SCOPED)
 
 
 @router.get("/events/{message_id}")
-async def get_event(message_id: str, workspace: str, runtime: Admin) -> EventView:
+async def get_event(message_id: str, workspace: str, runtime: Allowed) -> EventView:
     """An event by messageId, as stored (normalised)."""
     return await activity.get_event(
         runtime.database.engine, runtime.log, message_id=message_id, workspace=workspace
@@ -30,7 +30,7 @@ async def get_event(message_id: str, workspace: str, runtime: Admin) -> EventVie
 @router.get("/sources/{source_id}/events")
 async def latest_events(
     source_id: SourceId,
-    runtime: Admin,
+    runtime: Allowed,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Cursor | None = None,
 ) -> list[EventView]:
@@ -47,7 +47,7 @@ async def latest_events(
 )
 async def live(
     source_id: SourceId,
-    runtime: Admin,
+    runtime: Allowed,
     after: Cursor | None = None,
     last_event_id: Annotated[Cursor | None, Header()] = None,
 ) -> StreamingResponse:
@@ -75,7 +75,7 @@ async def _frames(feed: AsyncIterator[EventView]) -> AsyncIterator[bytes]:
 @router.get("/rejections")
 async def rejections(
     workspace: str,
-    runtime: Admin,
+    runtime: Allowed,
     source: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Cursor | None = None,
@@ -89,7 +89,7 @@ async def rejections(
 @router.get("/stats")
 async def stats(
     workspace: str,
-    runtime: Admin,
+    runtime: Allowed,
     source: Id | None = None,
     since: Moment | None = None,
     until: Moment | None = None,

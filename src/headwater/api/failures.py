@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from headwater.api.scope import SCOPED, Admin
+from headwater.api.scope import SCOPED, Allowed
 from headwater.pipeline import FailureView, ReplayedFailuresView, list_failures
 
 __all__ = ["router"]
@@ -19,7 +19,7 @@ router = APIRouter(tags=["processing failures"], dependencies=SCOPED)
 @router.get("/workspaces/{workspace}/failures")
 async def failures(
     workspace: str,
-    runtime: Admin,
+    runtime: Allowed,
     status: Literal["open", "resolved", "all"] = "open",
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -42,7 +42,7 @@ class FailureReplayIn(BaseModel):
 
 
 @router.post("/workspaces/{workspace}/failures/replay")
-async def replay(workspace: str, body: FailureReplayIn, runtime: Admin) -> ReplayedFailuresView:
+async def replay(workspace: str, body: FailureReplayIn, runtime: Allowed) -> ReplayedFailuresView:
     """Run open failures through the processor's stages again (after their cause was fixed):
     those that pass are ``resolved``, the others stay ``open`` with the new reason. Replaying
     again changes nothing: resolved failures are not replayed, and the stages are idempotent

@@ -2,7 +2,10 @@
 profiles/{id_type}:{value}/{traits|events|external_ids|links|metadata}``.
 
 Auth is HTTP Basic with an access token as the user and an empty password (Segment's form);
-a token opens the one space (workspace) it was created for. Admin tokens open every space.
+an access token opens the one space (workspace) it was created for. An API token opens the
+spaces where its role reads profiles with the ``pii:read`` grant (the Profile API answers
+unmasked values, as Segment's does). A verified token is remembered for ten seconds: a revoked
+one stops working within that time.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater import audiences, profiles, protocols, workspaces
+from headwater import access, audiences, profiles, protocols, workspaces
 from headwater.api.auth import runtime
 from headwater.errors import BadRequest, NotFound, Unauthorized
 from headwater.log import EventLog
@@ -33,7 +36,7 @@ __all__ = [
     "router",
 ]
 
-_TOKEN_TTL = 60.0
+_TOKEN_TTL = 10.0
 
 PREFIX = "/v1/spaces/{space}/collections/{collection}/profiles"
 
@@ -78,20 +81,29 @@ async def check_access(
     space: str,
 ) -> None:
     """Raise :class:`Unauthorized` unless the ``Authorization`` header's token opens ``space``;
-    verified pairs are remembered in ``verified`` for a minute (a revoked token stops working
-    within that time)."""
+    verified pairs are remembered in ``verified`` for ten seconds (a revoked token stops
+    working within that time)."""
     token = workspaces.basic_user(authorization)
     if token is None:
         raise Unauthorized("missing_token", "send an access token as the HTTP Basic user")
     if verified.get((token, space), 0.0) > time.monotonic():
         return
     engine = current.database.engine
-    if await workspaces.access_token_workspace(engine, token) == space or (
-        await workspaces.check_admin_token(engine, token, configured=current.settings.admin_token)
+    if await workspaces.access_token_workspace(engine, token) == space or _opens(
+        await access.authenticate_token(engine, token, configured=current.settings.admin_token),
+        space,
     ):
         verified[(token, space)] = time.monotonic() + _TOKEN_TTL
         return
     raise Unauthorized("invalid_token", f"the token does not open space {space!r}")
+
+
+def _opens(principal: access.Principal | None, space: str) -> bool:
+    return (
+        principal is not None
+        and principal.allows(space, access.Permission.PROFILES_READ)
+        and principal.pii_read(space)
+    )
 
 
 Space = Annotated[Runtime, Depends(_space_access)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from headwater import profiles, protocols, workspaces
-from headwater.api.scope import SCOPED, Admin
+from headwater.api.scope import SCOPED, Allowed
 from headwater.errors import BadRequest
 from headwater.profiles import IdentityRulesView, ProfileDetailView, ProfileRefView
 from headwater.workspaces import AccessTokenView
@@ -26,7 +26,7 @@ class AccessTokenIn(BaseModel):
 
 @router.post("/workspaces/{workspace}/access-tokens", status_code=201)
 async def create_access_token(
-    workspace: str, body: AccessTokenIn, runtime: Admin
+    workspace: str, body: AccessTokenIn, runtime: Allowed
 ) -> AccessTokenView:
     """A Profile API access token for the workspace; shown once."""
     token = await workspaces.create_access_token(
@@ -38,7 +38,7 @@ async def create_access_token(
 @router.get("/workspaces/{workspace}/profiles")
 async def search_profiles(
     workspace: str,
-    runtime: Admin,
+    runtime: Allowed,
     identifier: Annotated[str | None, Query(description="type:value, e.g. email:a@b.c")] = None,
     trait: Annotated[str | None, Query(description="name=value, e.g. plan=pro")] = None,
     value: Annotated[str | None, Query(description="any identifier's value")] = None,
@@ -64,7 +64,7 @@ async def search_profiles(
 async def profile(
     workspace: str,
     profile_id: str,
-    runtime: Admin,
+    runtime: Allowed,
     events: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> ProfileDetailView:
     """One profile: traits with update times, identity graph, merge history, links, timeline.
@@ -82,13 +82,15 @@ async def profile(
 
 
 @router.get("/workspaces/{workspace}/identity-rules")
-async def get_identity_rules(workspace: str, runtime: Admin) -> IdentityRulesView:
+async def get_identity_rules(workspace: str, runtime: Allowed) -> IdentityRulesView:
     """The workspace's identity rules (Segment's defaults until changed)."""
     return await profiles.get_rules(runtime.database.engine, workspace=workspace)
 
 
 @router.put("/workspaces/{workspace}/identity-rules")
-async def put_identity_rules(workspace: str, request: Request, runtime: Admin) -> IdentityRulesView:
+async def put_identity_rules(
+    workspace: str, request: Request, runtime: Allowed
+) -> IdentityRulesView:
     """Replace the workspace's identity rules; fields left out take their defaults, and
     ``limits`` and ``priorities`` are laid over the default ones type by type.
 

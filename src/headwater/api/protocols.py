@@ -11,9 +11,9 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from headwater import protocols
-from headwater.api.auth import admin
+from headwater.api.auth import allowed
 from headwater.api.params import BigId, Cursor, Id, Moment
-from headwater.api.scope import SCOPED, Admin, SourceId, known_workspace
+from headwater.api.scope import SCOPED, Allowed, SourceId, known_workspace
 from headwater.errors import BadRequest
 from headwater.protocols import (
     ConnectionView,
@@ -31,7 +31,9 @@ from headwater.protocols import (
 __all__ = ["files", "router"]
 
 router = APIRouter(tags=["tracking plans"], dependencies=SCOPED)
-files = APIRouter(tags=["tracking plans"], dependencies=[Depends(admin), Depends(known_workspace)])
+files = APIRouter(
+    tags=["tracking plans"], dependencies=[Depends(allowed), Depends(known_workspace)]
+)
 """The import route: its body is a file (JSON, YAML or CSV, as ``format`` says), not JSON."""
 _MEDIA = {"json": "application/json", "yaml": "application/yaml", "csv": "text/csv"}
 _TEXT: dict[str, Any] = {"schema": {"type": "string"}}
@@ -45,13 +47,13 @@ async def _json(request: Request) -> Any:
 
 
 @router.get("/workspaces/{workspace}/tracking-plans")
-async def list_plans(workspace: str, runtime: Admin) -> list[PlanView]:
+async def list_plans(workspace: str, runtime: Allowed) -> list[PlanView]:
     return await protocols.list_plans(runtime.database.engine, workspace=workspace)
 
 
 @router.post("/workspaces/{workspace}/tracking-plans", status_code=201)
 async def create_plan(
-    workspace: str, request: Request, runtime: Admin, slug: str | None = None
+    workspace: str, request: Request, runtime: Allowed, slug: str | None = None
 ) -> PlanView:
     """Create a plan from its JSON document (see docs/tracking-plans.md); ``slug`` defaults
     to the name's. 409 when the slug is taken."""
@@ -64,7 +66,7 @@ async def create_plan(
 async def import_plan(
     workspace: str,
     request: Request,
-    runtime: Admin,
+    runtime: Allowed,
     format: Literal["json", "yaml", "csv"] = "json",
     name: Annotated[str | None, Query(description="the plan's name (required for CSV)")] = None,
     slug: str | None = None,
@@ -83,7 +85,7 @@ async def import_plan(
 
 @router.get("/workspaces/{workspace}/tracking-plans/{slug}")
 async def get_plan(
-    workspace: str, slug: str, runtime: Admin, version: Id | None = None
+    workspace: str, slug: str, runtime: Allowed, version: Id | None = None
 ) -> PlanWithDocumentView:
     """The plan and the document of ``version`` (default: the newest)."""
     return await protocols.get_plan(
@@ -93,7 +95,7 @@ async def get_plan(
 
 @router.put("/workspaces/{workspace}/tracking-plans/{slug}")
 async def update_plan(
-    workspace: str, slug: str, request: Request, runtime: Admin, note: str = ""
+    workspace: str, slug: str, request: Request, runtime: Allowed, note: str = ""
 ) -> PlanView:
     """Store a new version (none when the document is unchanged); connected sources validate
     against it from their next batch on."""
@@ -107,12 +109,12 @@ async def update_plan(
 
 
 @router.delete("/workspaces/{workspace}/tracking-plans/{slug}", status_code=204)
-async def delete_plan(workspace: str, slug: str, runtime: Admin) -> None:
+async def delete_plan(workspace: str, slug: str, runtime: Allowed) -> None:
     await protocols.delete_plan(runtime.database.engine, workspace=workspace, slug=slug)
 
 
 @router.get("/workspaces/{workspace}/tracking-plans/{slug}/versions")
-async def versions(workspace: str, slug: str, runtime: Admin) -> list[VersionView]:
+async def versions(workspace: str, slug: str, runtime: Allowed) -> list[VersionView]:
     return await protocols.versions(runtime.database.engine, workspace=workspace, slug=slug)
 
 
@@ -120,7 +122,7 @@ async def versions(workspace: str, slug: str, runtime: Admin) -> list[VersionVie
 async def diff(
     workspace: str,
     slug: str,
-    runtime: Admin,
+    runtime: Allowed,
     from_version: Annotated[Id, Query(alias="from")],
     to_version: Annotated[Id | None, Query(alias="to")] = None,
 ) -> PlanDiffView:
@@ -142,7 +144,7 @@ async def diff(
 async def export_plan(
     workspace: str,
     slug: str,
-    runtime: Admin,
+    runtime: Allowed,
     format: Literal["json", "yaml", "csv"] = "json",
     version: Id | None = None,
 ) -> PlainTextResponse:
@@ -160,7 +162,7 @@ async def export_plan(
 async def codegen(
     workspace: str,
     slug: str,
-    runtime: Admin,
+    runtime: Allowed,
     lang: Literal["python", "typescript"] = "python",
     version: Id | None = None,
 ) -> PlainTextResponse:
@@ -182,12 +184,12 @@ class ConnectIn(BaseModel):
 
 
 @router.get("/workspaces/{workspace}/tracking-plan-sources")
-async def list_connections(workspace: str, runtime: Admin) -> list[ConnectionView]:
+async def list_connections(workspace: str, runtime: Allowed) -> list[ConnectionView]:
     return await protocols.list_connections(runtime.database.engine, workspace=workspace)
 
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
-async def get_connection(workspace: str, source_id: SourceId, runtime: Admin) -> ConnectionView:
+async def get_connection(workspace: str, source_id: SourceId, runtime: Allowed) -> ConnectionView:
     found = await protocols.list_connections(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -196,7 +198,7 @@ async def get_connection(workspace: str, source_id: SourceId, runtime: Admin) ->
 
 @router.put("/workspaces/{workspace}/sources/{source_id}/tracking-plan")
 async def connect(
-    workspace: str, source_id: SourceId, body: ConnectIn, runtime: Admin
+    workspace: str, source_id: SourceId, body: ConnectIn, runtime: Allowed
 ) -> ConnectionView:
     """Validate the source's messages against a plan with these settings."""
     return await protocols.connect_source(
@@ -209,7 +211,7 @@ async def connect(
 
 
 @router.delete("/workspaces/{workspace}/sources/{source_id}/tracking-plan", status_code=204)
-async def disconnect(workspace: str, source_id: SourceId, runtime: Admin) -> None:
+async def disconnect(workspace: str, source_id: SourceId, runtime: Allowed) -> None:
     await protocols.disconnect_source(
         runtime.database.engine, workspace=workspace, source_id=source_id
     )
@@ -218,7 +220,7 @@ async def disconnect(workspace: str, source_id: SourceId, runtime: Admin) -> Non
 @router.get("/workspaces/{workspace}/violations")
 async def violations(
     workspace: str,
-    runtime: Admin,
+    runtime: Allowed,
     source_id: Id | None = None,
     event: str | None = None,
     type: str | None = None,
@@ -245,7 +247,7 @@ async def violations(
 @router.get("/workspaces/{workspace}/quarantine")
 async def quarantine(
     workspace: str,
-    runtime: Admin,
+    runtime: Allowed,
     source_id: Id | None = None,
     status: Literal["quarantined", "replayed", "forwarded", "released", "all"] = "quarantined",
     reason: Literal["violations", "unplanned_event"] | None = None,
@@ -274,7 +276,7 @@ class ForwardIn(ResendIn):
 
 
 @router.post("/workspaces/{workspace}/quarantine/replay")
-async def replay(workspace: str, body: ResendIn, runtime: Admin) -> ResentView:
+async def replay(workspace: str, body: ResendIn, runtime: Allowed) -> ResentView:
     """Re-append quarantined messages to the pipeline (after the plan was fixed)."""
     return await protocols.replay(
         runtime.database.engine,
@@ -286,7 +288,7 @@ async def replay(workspace: str, body: ResendIn, runtime: Admin) -> ResentView:
 
 
 @router.post("/workspaces/{workspace}/quarantine/forward")
-async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> ResentView:
+async def forward(workspace: str, body: ForwardIn, runtime: Allowed) -> ResentView:
     """Append quarantined messages under another source of the workspace."""
     return await protocols.forward(
         runtime.database.engine,
@@ -300,7 +302,7 @@ async def forward(workspace: str, body: ForwardIn, runtime: Admin) -> ResentView
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema")
 async def observed_schema(
-    workspace: str, source_id: SourceId, runtime: Admin
+    workspace: str, source_id: SourceId, runtime: Allowed
 ) -> list[ObservedEventView]:
     """Every event and property path the source sent, with types, counts and last seen."""
     return await protocols.observed_schema(
@@ -310,7 +312,7 @@ async def observed_schema(
 
 @router.get("/workspaces/{workspace}/sources/{source_id}/observed-schema/plan")
 async def draft_plan(
-    workspace: str, source_id: SourceId, runtime: Admin, name: str | None = None
+    workspace: str, source_id: SourceId, runtime: Allowed, name: str | None = None
 ) -> DocumentView:
     """A plan document drafted from the observed schema (not stored: POST it to create it)."""
     return await protocols.draft_plan(

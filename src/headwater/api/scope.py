@@ -1,4 +1,4 @@
-"""What every management route shares: the admin check, the workspace a route is under, the
+"""What every management route shares: the permission check, the workspace a route is under, the
 source it names, and the one rule for request bodies.
 
 Every workspace-scoped route lives under ``/api/v1/workspaces/{workspace}/...``; its router
@@ -7,7 +7,7 @@ resolves the workspace first, so that an unknown parent answers the same 404 eve
     router = APIRouter(prefix=WORKSPACE, dependencies=SCOPED)
 
     @router.get("/sources/{source_id}/events")
-    async def latest(workspace: str, source_id: SourceId, runtime: Admin) -> ...
+    async def latest(workspace: str, source_id: SourceId, runtime: Allowed) -> ...
 
 Unknown workspace: 404 ``workspace_not_found``; a source id that is not one of the
 workspace's: 404 ``source_not_found``. A body is JSON and says so: a request that carries one
@@ -26,7 +26,7 @@ from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
 
 from headwater import workspaces
-from headwater.api.auth import admin
+from headwater.api.auth import allowed
 from headwater.api.params import Id
 from headwater.errors import NotFound, UnsupportedMediaType
 from headwater.runtime import Runtime
@@ -35,7 +35,7 @@ __all__ = [
     "SCOPED",
     "UNSCOPED",
     "WORKSPACE",
-    "Admin",
+    "Allowed",
     "SourceId",
     "json_body",
     "known_workspace",
@@ -44,17 +44,18 @@ __all__ = [
 WORKSPACE: Final = "/workspaces/{workspace}"
 """The prefix of every workspace-scoped route (under ``/api/v1``)."""
 
-Admin = Annotated[Runtime, Depends(admin)]
+Allowed = Annotated[Runtime, Depends(allowed)]
+"""The runtime, once the request's principal may use the route (:func:`allowed`)."""
 
 
-async def known_workspace(workspace: str, runtime: Admin) -> str:
+async def known_workspace(workspace: str, runtime: Allowed) -> str:
     """``workspace`` (a slug), once it names a workspace; 404 ``workspace_not_found``."""
     await workspaces.get_workspace(runtime.database.engine, workspace)
     return workspace
 
 
 async def _source_of_workspace(
-    source_id: Id, runtime: Admin, workspace: Annotated[str, Depends(known_workspace)]
+    source_id: Id, runtime: Allowed, workspace: Annotated[str, Depends(known_workspace)]
 ) -> int:
     """``source_id``, once it is a source of ``workspace``; 404 ``source_not_found``."""
     source = await workspaces.find_source(runtime.database.engine, source_id)
@@ -89,8 +90,8 @@ async def json_body(request: Request) -> None:
     )
 
 
-UNSCOPED: Final[list[DependsParam]] = [Depends(admin), Depends(json_body)]
-"""The dependencies of a global management router: the admin check, then the body rule."""
+UNSCOPED: Final[list[DependsParam]] = [Depends(allowed), Depends(json_body)]
+"""The dependencies of a global management router: the permission check, then the body rule."""
 
 SCOPED: Final[list[DependsParam]] = [*UNSCOPED, Depends(known_workspace)]
 """The dependencies of a workspace-scoped router: as :data:`UNSCOPED`, then the workspace."""

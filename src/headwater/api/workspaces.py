@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from headwater import workspaces
-from headwater.api.scope import SCOPED, UNSCOPED, WORKSPACE, Admin, SourceId
+from headwater.api.auth import principal_of
+from headwater.api.scope import SCOPED, UNSCOPED, WORKSPACE, Allowed, SourceId
 from headwater.workspaces import SourceKind, SourceView, WorkspaceView, source_view, workspace_view
 
 __all__ = ["router", "sources"]
@@ -37,12 +38,18 @@ class SourcePatch(BaseModel):
 
 
 @router.get("/workspaces")
-async def list_workspaces(runtime: Admin) -> list[WorkspaceView]:
-    return [workspace_view(w) for w in await workspaces.list_workspaces(runtime.database.engine)]
+async def list_workspaces(request: Request, runtime: Allowed) -> list[WorkspaceView]:
+    """The workspaces the caller has a role in (an instance owner: all)."""
+    principal = principal_of(request)
+    return [
+        workspace_view(w)
+        for w in await workspaces.list_workspaces(runtime.database.engine)
+        if principal.grant(w.slug) is not None
+    ]
 
 
 @router.post("/workspaces", status_code=201)
-async def create_workspace(body: WorkspaceIn, runtime: Admin) -> WorkspaceView:
+async def create_workspace(body: WorkspaceIn, runtime: Allowed) -> WorkspaceView:
     created = await workspaces.create_workspace(
         runtime.database.engine, slug=body.slug, name=body.name
     )
@@ -50,14 +57,14 @@ async def create_workspace(body: WorkspaceIn, runtime: Admin) -> WorkspaceView:
 
 
 @sources.get("")
-async def list_sources(workspace: str, runtime: Admin) -> list[SourceView]:
+async def list_sources(workspace: str, runtime: Allowed) -> list[SourceView]:
     """The workspace's sources, with their write keys."""
     found = await workspaces.list_sources(runtime.database.engine, workspace=workspace)
     return [source_view(source) for source in found]
 
 
 @sources.post("", status_code=201)
-async def create_source(workspace: str, body: SourceIn, runtime: Admin) -> SourceView:
+async def create_source(workspace: str, body: SourceIn, runtime: Allowed) -> SourceView:
     source = await workspaces.create_source(
         runtime.database.engine,
         name=body.name,
@@ -70,12 +77,12 @@ async def create_source(workspace: str, body: SourceIn, runtime: Admin) -> Sourc
 
 
 @sources.get("/{source_id}")
-async def get_source(source_id: SourceId, runtime: Admin) -> SourceView:
+async def get_source(source_id: SourceId, runtime: Allowed) -> SourceView:
     return source_view(await workspaces.get_source(runtime.database.engine, source_id))
 
 
 @sources.patch("/{source_id}")
-async def update_source(source_id: SourceId, body: SourcePatch, runtime: Admin) -> SourceView:
+async def update_source(source_id: SourceId, body: SourcePatch, runtime: Allowed) -> SourceView:
     source = await workspaces.update_source(
         runtime.database.engine, source_id, **body.model_dump(exclude_none=True)
     )

@@ -1,4 +1,4 @@
-"""Workspaces, sources and their write keys, admin tokens and access tokens."""
+"""Workspaces, sources and their write keys, and Profile API access tokens."""
 
 from headwater.workspaces.credentials import basic_user
 from headwater.workspaces.lookup import (
@@ -12,7 +12,6 @@ from headwater.workspaces.service import (
     Bootstrap,
     access_token_workspace,
     bootstrap,
-    check_admin_token,
     check_name,
     create_access_token,
     create_source,
@@ -44,7 +43,6 @@ __all__ = [
     "access_token_workspace",
     "basic_user",
     "bootstrap",
-    "check_admin_token",
     "check_name",
     "create_access_token",
     "create_source",

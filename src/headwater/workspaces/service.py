@@ -1,6 +1,6 @@
-"""Workspaces, sources and admin tokens: each function owns its transaction.
+"""Workspaces, sources and Profile API access tokens: each function owns its transaction.
 
->>> first = await bootstrap(engine, admin_token=None)
+>>> first = await bootstrap(engine)
 >>> first.source.write_key        # printed by ``headwater serve`` on first start
 """
 
@@ -26,7 +26,6 @@ __all__ = [
     "Bootstrap",
     "access_token_workspace",
     "bootstrap",
-    "check_admin_token",
     "check_name",
     "create_access_token",
     "create_source",
@@ -67,8 +66,6 @@ class Bootstrap(msgspec.Struct, frozen=True, kw_only=True):
 
     workspace: Workspace
     source: Source
-    admin_token: str | None
-    """The generated admin token, or None when ``HEADWATER_ADMIN_TOKEN`` is set."""
 
 
 def _sha256(token: str) -> str:
@@ -79,8 +76,8 @@ def new_write_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-async def bootstrap(engine: AsyncEngine, *, admin_token: str | None) -> Bootstrap | None:
-    """On an empty database, create the default workspace, source and an admin token."""
+async def bootstrap(engine: AsyncEngine) -> Bootstrap | None:
+    """On an empty database, create the default workspace and its source."""
     async with transaction(engine) as connection:
         await connection.connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7210004)")
         if await store.count_workspaces(connection):
@@ -94,20 +91,9 @@ async def bootstrap(engine: AsyncEngine, *, admin_token: str | None) -> Bootstra
             kind="server",
             strict=False,
         )
-        token = None if admin_token else f"hw_{secrets.token_urlsafe(32)}"
-        if token:
-            await store.insert_admin_token(connection, _sha256(token))
         source = await store.get_source(connection, source_id)
         assert source is not None
-        return Bootstrap(workspace=workspace, source=source, admin_token=token)
-
-
-async def check_admin_token(engine: AsyncEngine, token: str, *, configured: str | None) -> bool:
-    """True when ``token`` is the configured admin token or one created at first start."""
-    if configured is not None and secrets.compare_digest(token, configured):
-        return True
-    async with connected(engine) as connection:
-        return await store.token_exists(connection, _sha256(token))
+        return Bootstrap(workspace=workspace, source=source)
 
 
 async def create_workspace(engine: AsyncEngine, *, slug: str, name: str | None = None) -> Workspace:

@@ -1,4 +1,5 @@
-"""Queries on workspaces, sources and admin tokens. Each takes a connection; none commits."""
+"""Queries on workspaces, sources and Profile API access tokens. Each takes a connection;
+none commits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import Row, func, insert, select, text, update
 
 from headwater.storage import Transaction
 from headwater.workspaces.model import Source, Workspace
-from headwater.workspaces.tables import access_tokens, admin_tokens, sources, workspaces
+from headwater.workspaces.tables import access_tokens, sources, workspaces
 
 __all__ = [
     "access_token_workspace",
@@ -16,14 +17,12 @@ __all__ = [
     "foreign_sources",
     "get_source",
     "insert_access_token",
-    "insert_admin_token",
     "insert_source",
     "insert_workspace",
     "list_sources",
     "list_workspaces",
     "source_by_write_key",
     "source_workspace_id",
-    "token_exists",
     "update_source",
     "workspace_id",
 ]
@@ -161,19 +160,6 @@ async def list_sources(connection: Transaction, *, workspace: str | None = None)
 
 async def update_source(connection: Transaction, source_id: int, values: dict[str, Any]) -> None:
     await connection.execute(update(sources).where(sources.c.id == source_id).values(**values))
-
-
-async def insert_admin_token(connection: Transaction, token_sha256: str) -> None:
-    await connection.execute(
-        insert(admin_tokens).values(token_sha256=token_sha256, created_at=func.now())
-    )
-
-
-async def token_exists(connection: Transaction, token_sha256: str) -> bool:
-    found = await connection.scalar(
-        select(admin_tokens.c.id).where(admin_tokens.c.token_sha256 == token_sha256)
-    )
-    return found is not None
 
 
 async def insert_access_token(

@@ -1,4 +1,4 @@
-"""The workspaces capability's tables: workspaces, their sources, admin and access tokens."""
+"""The workspaces capability's tables: workspaces, their sources and Profile API access tokens."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy import (
 
 from headwater.storage.tables import metadata
 
-__all__ = ["access_tokens", "admin_tokens", "sources", "workspaces"]
+__all__ = ["access_tokens", "sources", "workspaces"]
 
 workspaces = Table(
     "workspaces",
@@ -43,15 +43,6 @@ sources = Table(
     UniqueConstraint("write_key", name="sources_write_key_key"),
     UniqueConstraint("workspace_id", "name", name="sources_workspace_id_name_key"),
     CheckConstraint("kind IN ('server', 'client')", name="sources_kind_check"),
-)
-
-admin_tokens = Table(
-    "admin_tokens",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("token_sha256", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-    UniqueConstraint("token_sha256", name="admin_tokens_token_sha256_key"),
 )
 
 # Profile API access tokens, one workspace each (Segment: one space each).

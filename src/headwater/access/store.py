@@ -1,0 +1,205 @@
+"""Queries on people, roles, tokens and sessions. Each takes a connection; none commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+
+from headwater.access.model import Grant, Role
+from headwater.access.tables import api_tokens, one_time_links, users
+from headwater.storage import Transaction
+
+__all__ = [
+    "SessionRow",
+    "TokenRow",
+    "first_owner",
+    "insert_link",
+    "insert_token",
+    "insert_user",
+    "session_row",
+    "token_row",
+    "user_grants",
+]
+
+
+async def insert_user(
+    connection: Transaction,
+    *,
+    email: str | None,
+    password_hash: str | None,
+    instance_owner: bool = False,
+) -> int:
+    user_id = await connection.scalar(
+        insert(users)
+        .values(
+            email=email,
+            password_hash=password_hash,
+            instance_owner=instance_owner,
+            password_changed_at=None if password_hash is None else func.now(),
+            created_at=func.now(),
+        )
+        .returning(users.c.id)
+    )
+    return int(user_id)
+
+
+async def first_owner(connection: Transaction) -> tuple[int, str | None] | None:
+    """The first instance owner still enabled: its id and email."""
+    row = (
+        await connection.execute(
+            select(users.c.id, users.c.email)
+            .where(users.c.instance_owner, users.c.disabled_at.is_(None))
+            .order_by(users.c.id)
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row.id, row.email)
+
+
+async def insert_token(
+    connection: Transaction,
+    *,
+    token_sha256: str,
+    name: str,
+    role: Role,
+    pii_read: bool,
+    user_id: int | None = None,
+    workspace_id: int | None = None,
+    expires_at: datetime | None = None,
+    created_by: int | None = None,
+) -> int:
+    token_id = await connection.scalar(
+        insert(api_tokens)
+        .values(
+            token_sha256=token_sha256,
+            name=name,
+            role=role.value,
+            pii_read=pii_read,
+            user_id=user_id,
+            workspace_id=workspace_id,
+            expires_at=expires_at,
+            created_by=created_by,
+            created_at=func.now(),
+        )
+        .returning(api_tokens.c.id)
+    )
+    return int(token_id)
+
+
+async def insert_link(
+    connection: Transaction,
+    *,
+    token_sha256: str,
+    user_id: int,
+    purpose: str,
+    expires_at: datetime,
+) -> None:
+    await connection.execute(
+        insert(one_time_links).values(
+            token_sha256=token_sha256,
+            user_id=user_id,
+            purpose=purpose,
+            expires_at=expires_at,
+            created_at=func.now(),
+        )
+    )
+
+
+_GRANTS = """
+SELECT coalesce(json_agg(json_build_array(w.slug, m.role, m.pii_read)), '[]')
+FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+WHERE m.user_id = u.id
+"""
+
+# One trip per request: the token, its workspace, its user and the user's roles.
+_TOKEN = text(
+    f"""
+SELECT t.id, t.name, t.user_id, t.role, t.pii_read, w.slug AS workspace,
+       u.email, u.instance_owner, u.disabled_at IS NOT NULL AS disabled,
+       CASE WHEN u.id IS NULL THEN '[]' ELSE ({_GRANTS}) END AS grants
+FROM api_tokens t
+LEFT JOIN workspaces w ON w.id = t.workspace_id
+LEFT JOIN users u ON u.id = t.user_id
+WHERE t.token_sha256 = :sha AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+"""
+)
+
+
+class TokenRow:
+    """A live token as :func:`token_row` reads it."""
+
+    __slots__ = (
+        "disabled",
+        "email",
+        "grants",
+        "id",
+        "instance_owner",
+        "name",
+        "pii_read",
+        "role",
+        "user_id",
+        "workspace",
+    )
+
+    def __init__(self, row: Any) -> None:
+        self.id: int = row.id
+        self.name: str = row.name
+        self.user_id: int | None = row.user_id
+        self.role = Role(row.role)
+        self.pii_read: bool = row.pii_read
+        self.workspace: str | None = row.workspace
+        self.email: str | None = row.email
+        self.instance_owner: bool = bool(row.instance_owner)
+        self.disabled: bool = bool(row.disabled)
+        self.grants = grants_of(row.grants)
+
+
+def grants_of(rows: Any) -> dict[str, Grant]:
+    """``[[slug, role, pii_read], ...]`` (as the queries aggregate them) by slug."""
+    return {slug: Grant(Role(role), pii_read) for slug, role, pii_read in rows}
+
+
+async def token_row(connection: Transaction, token_sha256: str) -> TokenRow | None:
+    """The token with this hash, unless it is revoked or expired."""
+    row = (await connection.execute(_TOKEN, {"sha": token_sha256})).first()
+    return None if row is None else TokenRow(row)
+
+
+async def user_grants(connection: Transaction, user_id: int) -> dict[str, Grant]:
+    rows = await connection.scalar(
+        text(f"SELECT ({_GRANTS}) FROM users u WHERE u.id = :user_id"), {"user_id": user_id}
+    )
+    return grants_of(rows or [])
+
+
+_SESSION = text(
+    f"""
+SELECT s.id, s.csrf_sha256, u.id AS user_id, u.email, u.instance_owner, ({_GRANTS}) AS grants
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_sha256 = :sha AND s.revoked_at IS NULL AND s.expires_at > now()
+  AND u.disabled_at IS NULL
+"""
+)
+
+
+class SessionRow:
+    """A live session of an enabled user, as :func:`session_row` reads it."""
+
+    __slots__ = ("csrf_sha256", "email", "grants", "id", "instance_owner", "user_id")
+
+    def __init__(self, row: Any) -> None:
+        self.id: int = row.id
+        self.csrf_sha256: str = row.csrf_sha256
+        self.user_id: int = row.user_id
+        self.email: str | None = row.email
+        self.instance_owner: bool = bool(row.instance_owner)
+        self.grants = grants_of(row.grants)
+
+
+async def session_row(connection: Transaction, token_sha256: str) -> SessionRow | None:
+    """The session with this hash, unless it is revoked or expired or its user disabled."""
+    row = (await connection.execute(_SESSION, {"sha": token_sha256})).first()
+    return None if row is None else SessionRow(row)

@@ -1,0 +1,144 @@
+"""The one table of management route to permission: every route of the management API
+(``/api/v1``) is a row, checked before the route runs (``headwater.api.auth``). A route
+missing from the table is refused (403) and fails ``tests/api/test_permissions.py``, which
+also checks every row against every role.
+
+A route that changes something names its audit action, ``resource.verb``; a read (every GET,
+and the POST previews) names none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from headwater.access import Permission as P
+
+__all__ = ["ROUTES", "Rule", "rule_of"]
+
+_W = "/workspaces/{workspace}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a route needs, and the audit action its successful changes record."""
+
+    permission: P
+    action: str | None = None
+
+
+def _read(permission: P) -> Rule:
+    return Rule(permission)
+
+
+def _change(permission: P, action: str) -> Rule:
+    return Rule(permission, action)
+
+
+ROUTES: Final[dict[tuple[str, str], Rule]] = {
+    # Workspaces and sources.
+    ("GET", "/workspaces"): _read(P.AUTHENTICATED),
+    ("POST", "/workspaces"): _change(P.INSTANCE_OWNER, "workspace.create"),
+    ("GET", f"{_W}/sources"): _read(P.SOURCES_READ),
+    ("POST", f"{_W}/sources"): _change(P.SOURCES_WRITE, "source.create"),
+    ("GET", f"{_W}/sources/{{source_id}}"): _read(P.SOURCES_READ),
+    ("PATCH", f"{_W}/sources/{{source_id}}"): _change(P.SOURCES_WRITE, "source.update"),
+    # Stored data.
+    ("GET", f"{_W}/events/{{message_id}}"): _read(P.DATA_READ),
+    ("GET", f"{_W}/sources/{{source_id}}/events"): _read(P.DATA_READ),
+    ("GET", f"{_W}/sources/{{source_id}}/live"): _read(P.DATA_READ),
+    ("GET", f"{_W}/rejections"): _read(P.DATA_READ),
+    ("GET", f"{_W}/stats"): _read(P.DATA_READ),
+    ("GET", f"{_W}/failures"): _read(P.DATA_READ),
+    ("POST", f"{_W}/failures/replay"): _change(P.FAILURES_REPLAY, "failures.replay"),
+    # Profiles and identity.
+    ("POST", f"{_W}/access-tokens"): _change(P.PROFILE_TOKENS_WRITE, "access_token.create"),
+    ("GET", f"{_W}/profiles"): _read(P.PROFILES_READ),
+    ("GET", f"{_W}/profiles/{{profile_id}}"): _read(P.PROFILES_READ),
+    ("GET", f"{_W}/identity-rules"): _read(P.PROFILES_READ),
+    ("PUT", f"{_W}/identity-rules"): _change(P.IDENTITY_WRITE, "identity_rules.update"),
+    # Destinations and delivery.
+    ("GET", "/destination-kinds"): _read(P.AUTHENTICATED),
+    ("GET", f"{_W}/destinations"): _read(P.DESTINATIONS_READ),
+    ("POST", f"{_W}/destinations"): _change(P.DESTINATIONS_WRITE, "destination.create"),
+    ("GET", f"{_W}/destinations/{{destination_id}}"): _read(P.DESTINATIONS_READ),
+    ("PATCH", f"{_W}/destinations/{{destination_id}}"): _change(
+        P.DESTINATIONS_WRITE, "destination.update"
+    ),
+    ("DELETE", f"{_W}/destinations/{{destination_id}}"): _change(
+        P.DESTINATIONS_WRITE, "destination.delete"
+    ),
+    ("POST", f"{_W}/destinations/{{destination_id}}/enable"): _change(
+        P.DESTINATIONS_WRITE, "destination.enable"
+    ),
+    ("POST", f"{_W}/destinations/{{destination_id}}/disable"): _change(
+        P.DESTINATIONS_WRITE, "destination.disable"
+    ),
+    ("POST", f"{_W}/destinations/{{destination_id}}/test"): _change(
+        P.DESTINATIONS_WRITE, "destination.test"
+    ),
+    ("GET", f"{_W}/destinations/{{destination_id}}/stats"): _read(P.DESTINATIONS_READ),
+    ("GET", f"{_W}/destinations/{{destination_id}}/health"): _read(P.DESTINATIONS_READ),
+    ("GET", f"{_W}/destinations/{{destination_id}}/errors"): _read(P.DESTINATIONS_READ),
+    ("GET", f"{_W}/destinations/{{destination_id}}/dead-letters"): _read(P.DESTINATIONS_READ),
+    ("POST", f"{_W}/destinations/{{destination_id}}/replay"): _change(
+        P.DESTINATIONS_WRITE, "destination.replay"
+    ),
+    # Tracking plans.
+    ("POST", f"{_W}/tracking-plans/import"): _change(P.PLANS_WRITE, "tracking_plan.import"),
+    ("GET", f"{_W}/tracking-plans"): _read(P.PLANS_READ),
+    ("POST", f"{_W}/tracking-plans"): _change(P.PLANS_WRITE, "tracking_plan.create"),
+    ("GET", f"{_W}/tracking-plans/{{slug}}"): _read(P.PLANS_READ),
+    ("PUT", f"{_W}/tracking-plans/{{slug}}"): _change(P.PLANS_WRITE, "tracking_plan.update"),
+    ("DELETE", f"{_W}/tracking-plans/{{slug}}"): _change(P.PLANS_WRITE, "tracking_plan.delete"),
+    ("GET", f"{_W}/tracking-plans/{{slug}}/versions"): _read(P.PLANS_READ),
+    ("GET", f"{_W}/tracking-plans/{{slug}}/diff"): _read(P.PLANS_READ),
+    ("GET", f"{_W}/tracking-plans/{{slug}}/export"): _read(P.PLANS_READ),
+    ("GET", f"{_W}/tracking-plans/{{slug}}/codegen"): _read(P.PLANS_READ),
+    ("GET", f"{_W}/tracking-plan-sources"): _read(P.PLANS_READ),
+    ("GET", f"{_W}/sources/{{source_id}}/tracking-plan"): _read(P.PLANS_READ),
+    ("PUT", f"{_W}/sources/{{source_id}}/tracking-plan"): _change(
+        P.PLANS_WRITE, "tracking_plan.connect"
+    ),
+    ("DELETE", f"{_W}/sources/{{source_id}}/tracking-plan"): _change(
+        P.PLANS_WRITE, "tracking_plan.disconnect"
+    ),
+    ("GET", f"{_W}/violations"): _read(P.PLANS_READ),
+    ("GET", f"{_W}/quarantine"): _read(P.PLANS_READ),
+    ("POST", f"{_W}/quarantine/replay"): _change(P.PLANS_WRITE, "quarantine.replay"),
+    ("POST", f"{_W}/quarantine/forward"): _change(P.PLANS_WRITE, "quarantine.forward"),
+    ("GET", f"{_W}/sources/{{source_id}}/observed-schema"): _read(P.PLANS_READ),
+    ("GET", f"{_W}/sources/{{source_id}}/observed-schema/plan"): _read(P.PLANS_READ),
+    # Audiences and computed traits.
+    ("GET", f"{_W}/audiences"): _read(P.AUDIENCES_READ),
+    ("POST", f"{_W}/audiences"): _change(P.AUDIENCES_WRITE, "audience.create"),
+    ("POST", f"{_W}/audiences/preview"): _read(P.AUDIENCES_READ),
+    ("GET", f"{_W}/audiences/{{key}}"): _read(P.AUDIENCES_READ),
+    ("PATCH", f"{_W}/audiences/{{key}}"): _change(P.AUDIENCES_WRITE, "audience.update"),
+    ("DELETE", f"{_W}/audiences/{{key}}"): _change(P.AUDIENCES_WRITE, "audience.delete"),
+    ("GET", f"{_W}/audiences/{{key}}/members"): _read(P.AUDIENCES_READ),
+    ("GET", f"{_W}/audiences/{{key}}/changes"): _read(P.AUDIENCES_READ),
+    ("POST", f"{_W}/audiences/{{key}}/recompute"): _change(P.AUDIENCES_WRITE, "audience.recompute"),
+    ("GET", f"{_W}/computed-traits"): _read(P.AUDIENCES_READ),
+    ("POST", f"{_W}/computed-traits"): _change(P.AUDIENCES_WRITE, "computed_trait.create"),
+    ("POST", f"{_W}/computed-traits/preview"): _read(P.AUDIENCES_READ),
+    ("GET", f"{_W}/computed-traits/{{key}}"): _read(P.AUDIENCES_READ),
+    ("PATCH", f"{_W}/computed-traits/{{key}}"): _change(P.AUDIENCES_WRITE, "computed_trait.update"),
+    ("DELETE", f"{_W}/computed-traits/{{key}}"): _change(
+        P.AUDIENCES_WRITE, "computed_trait.delete"
+    ),
+    ("GET", f"{_W}/computed-traits/{{key}}/members"): _read(P.AUDIENCES_READ),
+    ("GET", f"{_W}/computed-traits/{{key}}/changes"): _read(P.AUDIENCES_READ),
+    ("POST", f"{_W}/computed-traits/{{key}}/recompute"): _change(
+        P.AUDIENCES_WRITE, "computed_trait.recompute"
+    ),
+    ("GET", f"{_W}/recompute-order"): _read(P.AUDIENCES_READ),
+    ("GET", f"{_W}/profiles/{{profile_id}}/audiences"): _read(P.AUDIENCES_READ),
+}
+"""(method, route path under ``/api/v1``) → rule, for every management route."""
+
+
+def rule_of(method: str, path: str) -> Rule | None:
+    """The rule of a route (its method and its path under ``/api/v1``, as its router declares
+    it), or None (refused)."""
+    return ROUTES.get((method, path))
