@@ -75,6 +75,9 @@ class Permission(StrEnum):
     """Any signed-in principal, whatever its roles (its own account, the connector catalog)."""
     INSTANCE_OWNER = "instance:owner"
     """Instance-wide administration: create workspaces, list and disable people."""
+    PUBLIC = "public"
+    """No sign-in (signing in itself, accepting a one-time link): such a route does not use
+    the permission check, but is still a row of the route table."""
 
 
 _READ: Final = frozenset(
@@ -103,7 +106,9 @@ _CONFIGURE: Final = frozenset(
     }
 )
 
-INSTANCE_PERMISSIONS: Final = frozenset({Permission.AUTHENTICATED, Permission.INSTANCE_OWNER})
+INSTANCE_PERMISSIONS: Final = frozenset(
+    {Permission.AUTHENTICATED, Permission.INSTANCE_OWNER, Permission.PUBLIC}
+)
 """Permissions that no workspace role carries: they are checked against the principal."""
 
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
@@ -205,7 +210,7 @@ class Principal:
 
     def allows(self, workspace: str | None, permission: Permission) -> bool:
         """May the principal do ``permission`` (in ``workspace``, for a workspace's route)?"""
-        if permission is Permission.AUTHENTICATED:
+        if permission in (Permission.AUTHENTICATED, Permission.PUBLIC):
             return True
         if permission is Permission.INSTANCE_OWNER:
             return self.instance_owner

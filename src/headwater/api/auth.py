@@ -9,8 +9,8 @@ with the session cookie; a session request that changes something also sends its
   the answer for a workspace that does not exist (another workspace's existence is not told);
 - a role that does not allow the route (or a route missing from the table): 403 ``forbidden``.
 
-The principal is left in ``request.state.principal`` for the route, the audit trail and the
-masking of personal values.
+The principal is left in ``request.state.principal`` and the route's rule in
+``request.state.rule``, for the route, the audit trail and the masking of personal values.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ async def allowed(
     if rule is None or not principal.allows(workspace, rule.permission):
         needed = "an unlisted permission" if rule is None else rule.permission.value
         raise Forbidden("forbidden", _refusal(principal, workspace, needed))
+    request.state.rule = rule
     return runtime(request)
 
 
