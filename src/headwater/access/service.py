@@ -109,21 +109,15 @@ async def authenticate_token(
             token_id=row.id,
             grants={row.workspace: Grant(row.role, row.pii_read)},
         )
-    grants = row.grants
-    if row.instance_owner:
-        grants = {}
     label = row.email or "first owner"
     if row.workspace is not None:
-        held = Principal.user(
-            row.user_id, label, grants=grants, instance_owner=row.instance_owner
-        ).grant(row.workspace)
+        held = row.grants.get(row.workspace)
         scoped = {} if held is None else {row.workspace: held.narrowed(row.role, row.pii_read)}
         return Principal.user(row.user_id, label, grants=scoped, token_id=row.id)
-    narrowed = {slug: grant.narrowed(row.role, row.pii_read) for slug, grant in grants.items()}
     return Principal.user(
         row.user_id,
         label,
-        grants=narrowed,
+        grants={slug: grant.narrowed(row.role, row.pii_read) for slug, grant in row.grants.items()},
         instance_owner=row.instance_owner and row.role is Role.OWNER and row.pii_read,
         token_id=row.id,
     )

@@ -113,12 +113,19 @@ FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
 WHERE m.user_id = u.id
 """
 
-# One trip per request: the token, its workspace, its user and the user's roles.
+# An instance owner's roles: owner, with pii:read, in every workspace.
+_EVERYWHERE = """
+SELECT coalesce(json_agg(json_build_array(w.slug, 'owner', true)), '[]') FROM workspaces w
+"""
+
+# One trip per request: the token, its workspace, its user and the user's roles (an instance
+# owner's in every workspace, so that a narrower token of theirs is narrowed everywhere).
 _TOKEN = text(
     f"""
 SELECT t.id, t.name, t.user_id, t.role, t.pii_read, w.slug AS workspace,
        u.email, u.instance_owner, u.disabled_at IS NOT NULL AS disabled,
-       CASE WHEN u.id IS NULL THEN '[]' ELSE ({_GRANTS}) END AS grants
+       CASE WHEN u.id IS NULL THEN '[]' WHEN u.instance_owner THEN ({_EVERYWHERE})
+            ELSE ({_GRANTS}) END AS grants
 FROM api_tokens t
 LEFT JOIN workspaces w ON w.id = t.workspace_id
 LEFT JOIN users u ON u.id = t.user_id
