@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 
 from headwater.access.model import Grant, Role
+from headwater.access.people import LinkPurpose
 from headwater.access.tables import api_tokens, one_time_links, users
 from headwater.storage import Transaction
 
@@ -93,7 +94,7 @@ async def insert_link(
     *,
     token_sha256: str,
     user_id: int,
-    purpose: str,
+    purpose: LinkPurpose,
     expires_at: datetime,
 ) -> None:
     await connection.execute(
