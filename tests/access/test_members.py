@@ -25,8 +25,10 @@ async def test_a_member_is_created_invited_and_added_once(engine: AsyncEngine) -
         pii_read=False,
         password=None,
     )
-    assert added.invite_token is not None and added.invite_token.startswith("hwl_")
-    assert added.view["role"] == "analyst" and added.view["email"] == "ana@example.com"
+    assert added.invite_token is not None
+    assert added.invite_token.startswith("hwl_")
+    assert added.view["role"] == "analyst"
+    assert added.view["email"] == "ana@example.com"
     with pytest.raises(Conflict) as again:
         await access.add_member(
             engine,

@@ -32,7 +32,8 @@ async def test_an_unknown_email_and_a_wrong_password_answer_alike(engine: AsyncE
     await _person(engine, "ana@example.com")
     unknown = await _refusal(engine, "nobody@example.com", PASSWORD)
     wrong = await _refusal(engine, "ana@example.com", "not the password")
-    assert isinstance(unknown, Unauthorized) and isinstance(wrong, Unauthorized)
+    assert isinstance(unknown, Unauthorized)
+    assert isinstance(wrong, Unauthorized)
     assert unknown.body() == wrong.body()
     assert unknown.code == "invalid_credentials"
 
@@ -41,14 +42,16 @@ async def test_an_unknown_email_and_a_wrong_password_answer_alike(engine: AsyncE
     )
     assert opened.token.startswith("hws_")
     principal = await access.authenticate_session(engine, opened.token, csrf=None)
-    assert principal is not None and principal.user_id == opened.user["id"]
+    assert principal is not None
+    assert principal.user_id == opened.user["id"]
     assert principal.session_id == opened.id
     async with engine.connect() as connection:
         stored = (
             await connection.execute(text("SELECT token_sha256, csrf_sha256 FROM sessions"))
         ).one()
         emails = (await connection.execute(text("SELECT email_sha256 FROM login_attempts"))).all()
-    assert opened.token not in stored and opened.csrf_token not in stored
+    assert opened.token not in stored
+    assert opened.csrf_token not in stored
     assert all("@" not in row.email_sha256 for row in emails)
 
 
@@ -97,7 +100,8 @@ async def test_an_address_is_limited_across_emails(engine: AsyncEngine) -> None:
 
 async def test_the_set_up_link_sets_email_and_password_once(engine: AsyncEngine) -> None:
     first = await access.bootstrap_owner(engine, admin_token=None, email=None, password=None)
-    assert first is not None and first.setup_token is not None
+    assert first is not None
+    assert first.setup_token is not None
     token = first.setup_token
 
     with pytest.raises(BadRequest) as missing:
@@ -113,7 +117,8 @@ async def test_the_set_up_link_sets_email_and_password_once(engine: AsyncEngine)
         client=HERE,
         limits=LIMITS,
     )
-    assert opened.user["email"] == "owner@example.com" and opened.user["instance_owner"]
+    assert opened.user["email"] == "owner@example.com"
+    assert opened.user["instance_owner"]
 
     refusals = []
     for link in (token, "hwl_unknown"):

@@ -44,10 +44,12 @@ def test_an_owner_manages_the_workspace_members(api: Api) -> None:
         invited = client.post(path, json={"email": f"{unique('new')}@example.com", "role": "admin"})
         assert invited.status_code == 201, invited.text
         added = invited.json()
-        assert added["role"] == "admin" and added["pii_read"] is False
+        assert added["role"] == "admin"
+        assert added["pii_read"] is False
         assert "/setup#hwl_" in added["invite_link"]
         again = client.post(path, json={"email": added["email"].upper(), "role": "analyst"})
-        assert again.status_code == 409 and again.json()["code"] == "already_member"
+        assert again.status_code == 409
+        assert again.json()["code"] == "already_member"
 
         changed = client.patch(
             f"{path}/{added['user_id']}", json={"role": "marketer", "pii_read": True}
@@ -79,7 +81,8 @@ def test_an_instance_owner_creates_lists_and_disables_people(api: Api) -> None:
     workspace = api.workspace()
     worker = member(api, workspace, "developer")
     created = person(api)
-    assert "invite_link" not in created and created["disabled"] is False
+    assert "invite_link" not in created
+    assert created["disabled"] is False
     listed = {u["id"]: u for u in api.ok("GET", "/api/v1/users")}
     assert listed[worker["user_id"]]["workspaces"] == [
         {"workspace": workspace, "role": "developer", "pii_read": False}
@@ -109,7 +112,9 @@ def test_an_instance_owner_creates_lists_and_disables_people(api: Api) -> None:
 
 def test_the_admin_token_says_who_it_is(api: Api) -> None:
     me = api.ok("GET", "/api/v1/me")
-    assert me["kind"] == "user" and me["instance_owner"] is True and me["via"] == "token"
+    assert me["kind"] == "user"
+    assert me["instance_owner"] is True
+    assert me["via"] == "token"
     assert {"workspace": "default", "role": "owner", "pii_read": True} in me["workspaces"]
     signed_out = httpx.post(
         f"{api.server.url}/api/v1/auth/logout",

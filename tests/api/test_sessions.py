@@ -127,11 +127,13 @@ def test_a_password_change_ends_the_other_sessions(api: Api) -> None:
             "/api/v1/me/password",
             json={"current_password": "wrong", "new_password": new},
         )
-        assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_password"
+        assert wrong.status_code == 400
+        assert wrong.json()["code"] == "wrong_password"
         weak = mine.put(
             "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "short"}
         )
-        assert weak.status_code == 400 and weak.json()["code"] == "weak_password"
+        assert weak.status_code == 400
+        assert weak.json()["code"] == "weak_password"
         changed = mine.put(
             "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": new}
         )
