@@ -40,11 +40,11 @@ from headwater.access.sessions import (
 )
 from headwater.access.views import (
     MembershipView,
-    MemberView,
     MeView,
     PasswordChangedView,
     SignInView,
     UserView,
+    WorkspaceMemberView,
 )
 
 __all__ = [
@@ -58,7 +58,6 @@ __all__ = [
     "Grant",
     "Limits",
     "MeView",
-    "MemberView",
     "MembershipView",
     "NewSession",
     "PasswordChangedView",
@@ -67,6 +66,7 @@ __all__ = [
     "Role",
     "SignInView",
     "UserView",
+    "WorkspaceMemberView",
     "accept_link",
     "add_member",
     "authenticate_session",

@@ -24,7 +24,7 @@ from headwater.access import passwords, people, people_store, store
 from headwater.access.credentials import digest, new_secret
 from headwater.access.model import Role
 from headwater.access.sessions import user_view
-from headwater.access.views import MemberView, UserView
+from headwater.access.views import UserView, WorkspaceMemberView
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.storage import Transaction, connected, transaction
 
@@ -50,7 +50,7 @@ class Created(msgspec.Struct, frozen=True, kw_only=True):
     invite_token: str | None
 
 
-def member_view(row: Any) -> MemberView:
+def member_view(row: Any) -> WorkspaceMemberView:
     return {
         "user_id": row.user_id,
         "email": row.email,
@@ -126,7 +126,7 @@ async def disable_user(engine: AsyncEngine, user_id: int) -> UserView:
         return user_view(row)
 
 
-async def list_members(engine: AsyncEngine, workspace: str) -> list[MemberView]:
+async def list_members(engine: AsyncEngine, workspace: str) -> list[WorkspaceMemberView]:
     async with connected(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)
         return [
@@ -143,9 +143,9 @@ async def add_member(
     pii_read: bool,
     password: str | None,
 ) -> Created:
-    """Give the person with ``email`` ``role`` in the workspace (``view``: :class:`MemberView`),
-    creating them when the email is new (invited when ``password`` is None). 409
-    ``already_member``; a password for a person who has an account: 400
+    """Give the person with ``email`` ``role`` in the workspace (``view``:
+    :class:`WorkspaceMemberView`), creating them when the email is new (invited when
+    ``password`` is None). 409 ``already_member``; a password for a person who has an account: 400
     ``password_not_allowed`` (a workspace's owner does not set another account's password)."""
     checked = people.check_email(email)
     async with connected(engine) as connection:
@@ -199,7 +199,7 @@ async def update_member(
     user_id: int,
     role: Role | None,
     pii_read: bool | None,
-) -> MemberView:
+) -> WorkspaceMemberView:
     """Change a member's role and/or ``pii:read`` (see the module for the last owner)."""
     async with transaction(engine) as connection:
         workspace_id, current = await _member(connection, workspace, user_id)

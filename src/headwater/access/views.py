@@ -11,11 +11,11 @@ from headwater.spec import Timestamp
 
 __all__ = [
     "MeView",
-    "MemberView",
     "MembershipView",
     "PasswordChangedView",
     "SignInView",
     "UserView",
+    "WorkspaceMemberView",
 ]
 
 
@@ -40,7 +40,7 @@ class UserView(TypedDict):
     invite_link: NotRequired[str]
 
 
-class MemberView(TypedDict):
+class WorkspaceMemberView(TypedDict):
     """A person's membership of one workspace (``invite_link``: as in :class:`UserView`)."""
 
     user_id: int

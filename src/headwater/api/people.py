@@ -18,7 +18,6 @@ from headwater import access
 from headwater.access import (
     Client,
     Limits,
-    MemberView,
     MeView,
     NewSession,
     PasswordChangedView,
@@ -26,6 +25,7 @@ from headwater.access import (
     Role,
     SignInView,
     UserView,
+    WorkspaceMemberView,
 )
 from headwater.api.auth import CSRF_COOKIE, SESSION_COOKIE, principal_of, runtime
 from headwater.api.params import Id
@@ -260,14 +260,14 @@ async def disable_user(user_id: Id, current: Allowed) -> UserView:
 
 
 @members.get("")
-async def list_members(workspace: str, current: Allowed) -> list[MemberView]:
+async def list_members(workspace: str, current: Allowed) -> list[WorkspaceMemberView]:
     return await access.list_members(current.database.engine, workspace)
 
 
 @members.post("", status_code=201)
 async def add_member(
     workspace: str, body: MemberIn, request: Request, current: Allowed
-) -> MemberView:
+) -> WorkspaceMemberView:
     """Give a person a role here, creating them when the email is new (without a password:
     with an invite link). Already a member: 409 ``already_member``."""
     created = await access.add_member(
@@ -278,7 +278,7 @@ async def add_member(
         pii_read=body.pii_read,
         password=body.password,
     )
-    view: MemberView = created.view
+    view: WorkspaceMemberView = created.view
     link = _link(request, current.settings, created.invite_token)
     if link is not None:
         view["invite_link"] = link
@@ -288,7 +288,7 @@ async def add_member(
 @members.patch("/{user_id}")
 async def update_member(
     workspace: str, user_id: Id, body: MemberPatch, current: Allowed
-) -> MemberView:
+) -> WorkspaceMemberView:
     """Change a member's role or ``pii_read``. Not a member here: 404 ``member_not_found``."""
     return await access.update_member(
         current.database.engine,
