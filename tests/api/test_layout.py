@@ -13,7 +13,17 @@ import pytest
 from tests.api.conftest import Api, unique
 from tests.server import RunningServer
 
-_GLOBAL = {"/api/v1/workspaces", "/api/v1/destination-kinds"}
+_GLOBAL = {
+    "/api/v1/workspaces",
+    "/api/v1/destination-kinds",
+    "/api/v1/auth/login",
+    "/api/v1/auth/accept",
+    "/api/v1/auth/logout",
+    "/api/v1/me",
+    "/api/v1/me/password",
+    "/api/v1/users",
+    "/api/v1/users/{user_id}",
+}
 _SCOPED = "/api/v1/workspaces/{workspace}/"
 # Path parameters other than the workspace: any value of the right type names nothing.
 _PARAMETERS = {
@@ -23,6 +33,7 @@ _PARAMETERS = {
     "slug": "s",
     "message_id": "m",
     "profile_id": "p",
+    "user_id": "1",
 }
 _NOT_JSON = {("POST", "/api/v1/workspaces/{workspace}/tracking-plans/import")}
 """The one body that is a file (JSON, YAML or CSV, as its ``format`` says)."""

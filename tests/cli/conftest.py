@@ -48,11 +48,12 @@ class Cli:
     env: dict[str, str]
     cwd: Path
 
-    def run(self, *args: str, timeout: float = 60) -> Finished:
+    def run(self, *args: str, timeout: float = 60, stdin: str | None = None) -> Finished:
         done = subprocess.run(
             [*COMMAND, *args],
             env=self.env,
             cwd=self.cwd,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -27,7 +27,7 @@ SOURCE = Path(headwater.__file__).parent
 STORES: dict[str, set[str]] = {
     "headwater.storage": set(),
     "headwater.workspaces": {"headwater.workspaces.store"},
-    "headwater.access": {"headwater.access.store"},
+    "headwater.access": {"headwater.access.store", "headwater.access.people_store"},
     "headwater.log": {"headwater.log.postgres"},
     "headwater.collect": {"headwater.collect.store"},
     "headwater.profiles": {
@@ -61,6 +61,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("headwater.profiles.reads", "workspaces"): _ONE_TRIP,
     # A principal's roles by workspace slug, with its token or session.
     ("headwater.access.store", "workspaces"): _ONE_TRIP,
+    ("headwater.access.people_store", "workspaces"): _ONE_TRIP,
     # Owner modules that are not its store modules.
     ("headwater.audiences.service", "computations"): _OWNER,
     ("headwater.audiences.service", "computed_values"): _OWNER,

@@ -1,6 +1,17 @@
 """People, roles, API tokens, web sessions and the audit trail: who may do what in which
 workspace, and a record of what they did."""
 
+from headwater.access.members import (
+    INVITE_DAYS,
+    Created,
+    add_member,
+    create_user,
+    disable_user,
+    list_members,
+    list_users,
+    remove_member,
+    update_member,
+)
 from headwater.access.model import (
     INSTANCE_PERMISSIONS,
     OWNER,
@@ -17,18 +28,59 @@ from headwater.access.service import (
     authenticate_token,
     bootstrap_owner,
 )
+from headwater.access.sessions import (
+    Client,
+    Limits,
+    NewSession,
+    accept_link,
+    change_password,
+    sign_in,
+    sign_out,
+    whoami,
+)
+from headwater.access.views import (
+    MembershipView,
+    MeView,
+    PasswordChangedView,
+    SignInView,
+    UserView,
+    WorkspaceMemberView,
+)
 
 __all__ = [
     "INSTANCE_PERMISSIONS",
+    "INVITE_DAYS",
     "OWNER",
     "ROLE_PERMISSIONS",
+    "Client",
+    "Created",
     "FirstOwner",
     "Grant",
+    "Limits",
+    "MeView",
+    "MembershipView",
+    "NewSession",
+    "PasswordChangedView",
     "Permission",
     "Principal",
     "Role",
+    "SignInView",
+    "UserView",
+    "WorkspaceMemberView",
+    "accept_link",
+    "add_member",
     "authenticate_session",
     "authenticate_token",
     "bootstrap_owner",
+    "change_password",
+    "create_user",
+    "disable_user",
+    "list_members",
+    "list_users",
     "narrower",
+    "remove_member",
+    "sign_in",
+    "sign_out",
+    "update_member",
+    "whoami",
 ]

@@ -26,6 +26,7 @@ from headwater.api import audiences as audiences_api
 from headwater.api import destinations as destinations_api
 from headwater.api import edge, events, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
+from headwater.api import people as people_api
 from headwater.api import protocols as protocols_api
 from headwater.api.docs import DOCS, add_docs
 from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
@@ -118,6 +119,10 @@ def create_app(
     api.include_router(protocols_api.router, prefix="/api/v1")
     api.include_router(audiences_api.router, prefix="/api/v1")
     api.include_router(failures_api.router, prefix="/api/v1")
+    api.include_router(people_api.sign_in, prefix="/api/v1")
+    api.include_router(people_api.account, prefix="/api/v1")
+    api.include_router(people_api.users, prefix="/api/v1")
+    api.include_router(people_api.members, prefix="/api/v1")
     api.include_router(profile_api.router)
     _add_operational_routes(api)
     add_docs(api, openapi_url=_OPENAPI)
@@ -182,7 +187,9 @@ def _add_unavailable_handler(api: FastAPI) -> None:
 def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error.body(), status_code=error.status)
+        retry_after = error.details.get("retry_after")
+        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+        return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -134,6 +134,20 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ),
     ("GET", f"{_W}/recompute-order"): _read(P.AUDIENCES_READ),
     ("GET", f"{_W}/profiles/{{profile_id}}/audiences"): _read(P.AUDIENCES_READ),
+    # Signing in and one's own account.
+    ("POST", "/auth/login"): _change(P.PUBLIC, "session.login"),
+    ("POST", "/auth/accept"): _change(P.PUBLIC, "user.accept"),
+    ("POST", "/auth/logout"): _change(P.AUTHENTICATED, "session.logout"),
+    ("GET", "/me"): _read(P.AUTHENTICATED),
+    ("PUT", "/me/password"): _change(P.AUTHENTICATED, "user.password_change"),
+    # The instance's people, and each workspace's members.
+    ("GET", "/users"): _read(P.INSTANCE_OWNER),
+    ("POST", "/users"): _change(P.INSTANCE_OWNER, "user.create"),
+    ("DELETE", "/users/{user_id}"): _change(P.INSTANCE_OWNER, "user.disable"),
+    ("GET", f"{_W}/members"): _read(P.PEOPLE_READ),
+    ("POST", f"{_W}/members"): _change(P.PEOPLE_WRITE, "member.add"),
+    ("PATCH", f"{_W}/members/{{user_id}}"): _change(P.PEOPLE_WRITE, "member.update"),
+    ("DELETE", f"{_W}/members/{{user_id}}"): _change(P.PEOPLE_WRITE, "member.remove"),
 }
 """(method, route path under ``/api/v1``) → rule, for every management route."""
 

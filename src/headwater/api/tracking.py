@@ -23,7 +23,7 @@ from headwater.spec import MESSAGE_TYPES, SHORT_TYPES
 from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS
 from headwater.telemetry.metrics import Metrics
 
-__all__ = ["ROUTES", "TrackingApp", "TrackingMetrics"]
+__all__ = ["ROUTES", "Proxies", "TrackingApp", "TrackingMetrics", "client_ip", "is_trusted"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -149,21 +149,35 @@ class TrackingApp:
     def _client_ip(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
         client = scope.get("client")
         peer = client[0] if client else None
-        forwarded = headers.get(b"x-forwarded-for")
-        if peer is None or not forwarded or not self._trusted or not self._is_trusted(peer):
-            return peer
-        hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
-        for hop in reversed(hops):
-            if not self._is_trusted(hop):
-                return hop
-        return hops[0] if hops else peer
+        return client_ip(peer, headers.get(b"x-forwarded-for"), self._trusted)
 
-    def _is_trusted(self, address: str) -> bool:
-        try:
-            parsed = ip_address(address)
-        except ValueError:
-            return False
-        return any(parsed in network for network in self._trusted)
+
+Proxies = list[IPv4Network | IPv6Network]
+
+
+def client_ip(peer: str | None, forwarded: bytes | None, trusted: Proxies) -> str | None:
+    """The client's address: the connection's ``peer``, or, when the peer is one of the
+    ``trusted`` proxies, the last ``X-Forwarded-For`` hop (``forwarded``) that is not.
+
+    >>> client_ip("10.0.0.2", b"203.0.113.9, 10.0.0.1", [ip_network("10.0.0.0/8")])
+    '203.0.113.9'
+    """
+    if peer is None or not forwarded or not trusted or not is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def is_trusted(address: str, trusted: Proxies) -> bool:
+    """Is ``address`` one of the ``trusted`` proxies' (False when it is no IP address)?"""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted)
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:

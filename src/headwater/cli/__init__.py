@@ -4,8 +4,8 @@
 to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``, ``failures``; ``output`` holds the printing, ``common`` the
-local settings.
+``destinations``, ``audiences``, ``failures``, ``people`` (users and members); ``output``
+holds the printing, ``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
 from headwater.cli.failures import failures_app
 from headwater.cli.output import console
+from headwater.cli.people import members_app, users_app
 from headwater.cli.plans import plans_app
 
 __all__ = ["app", "main"]
@@ -34,6 +35,8 @@ app.add_typer(destinations_app, name="destinations")
 app.add_typer(plans_app, name="plans")
 app.add_typer(audiences_app, name="audiences")
 app.add_typer(failures_app, name="failures")
+app.add_typer(users_app, name="users")
+app.add_typer(members_app, name="members")
 
 
 @app.command()
