@@ -17,6 +17,8 @@ from headwater.access.service import (
     authenticate_token,
     bootstrap_owner,
 )
+from headwater.access.tokens import create_token, list_tokens, revoke_token
+from headwater.access.views import NewTokenView, TokenView
 
 __all__ = [
     "INSTANCE_PERMISSIONS",
@@ -24,11 +26,16 @@ __all__ = [
     "ROLE_PERMISSIONS",
     "FirstOwner",
     "Grant",
+    "NewTokenView",
     "Permission",
     "Principal",
     "Role",
+    "TokenView",
     "authenticate_session",
     "authenticate_token",
     "bootstrap_owner",
+    "create_token",
+    "list_tokens",
     "narrower",
+    "revoke_token",
 ]

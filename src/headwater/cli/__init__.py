@@ -4,8 +4,8 @@
 to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``, ``failures``; ``output`` holds the printing, ``common`` the
-local settings.
+``destinations``, ``audiences``, ``failures``, ``tokens``; ``output`` holds the printing,
+``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from headwater.cli.destinations import destinations_app
 from headwater.cli.failures import failures_app
 from headwater.cli.output import console
 from headwater.cli.plans import plans_app
+from headwater.cli.tokens import tokens_app
 
 __all__ = ["app", "main"]
 
@@ -34,6 +35,7 @@ app.add_typer(destinations_app, name="destinations")
 app.add_typer(plans_app, name="plans")
 app.add_typer(audiences_app, name="audiences")
 app.add_typer(failures_app, name="failures")
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.command()
