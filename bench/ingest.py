@@ -49,6 +49,7 @@ import asyncpg
 import httpx
 
 from bench.load import run_phase
+from headwater.access import bootstrap_owner
 from headwater.pipeline import CONSUMER
 from headwater.settings import default_workers
 from headwater.storage import create_engine, migrate
@@ -76,7 +77,8 @@ def fresh_database() -> Iterator[tuple[str, str]]:
             url = await embedded.start()
             engine = create_engine(url, pool_size=2)
             await migrate(engine)
-            await bootstrap(engine, admin_token=ADMIN_TOKEN)
+            await bootstrap(engine)
+            await bootstrap_owner(engine, admin_token=ADMIN_TOKEN, email=None, password=None)
             await engine.dispose()
             return url
 

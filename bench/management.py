@@ -9,7 +9,8 @@ from this process, sends on keep-alive connections:
 - ``GET /api/v1/workspaces/default/sources`` with the configured admin token (the first
   owner's, ``HEADWATER_ADMIN_TOKEN``: compared in memory, then the owner read), with an API
   token of the first owner (role owner) and with a service account's token (role developer),
-  the last two read from ``api_tokens`` on every request.
+  the last two read from ``api_tokens`` on every request (on a checkout from before issue 14,
+``GET /api/v1/sources``, the same list).
 
 Each is measured sequentially (``--requests`` on one connection: p50/p99) and concurrently
 (16 connections for ``--seconds``: requests/s, p50/p99), and printed with the latency it
@@ -30,6 +31,8 @@ from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 from bench.load import Connection, Result, connect
 
 _SOURCES = "/api/v1/workspaces/default/sources"
+_OLD_SOURCES = "/api/v1/sources"
+"""The same list before routes moved under their workspace (a checkout before issue 14)."""
 _CONCURRENCY = 16
 
 
@@ -98,10 +101,19 @@ def _tokens(base: str) -> dict[str, str | None]:
     return found
 
 
+def _sources(base: str) -> str:
+    """The path of the default workspace's sources on the server under test."""
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    for path in (_SOURCES, _OLD_SOURCES):
+        if httpx.get(base + path, headers=headers).status_code == 200:
+            return path
+    raise SystemExit("the server lists no sources with the admin token")
+
+
 def _line(label: str, result: Result, baseline: Result | None) -> str:
     summary = result.summary()
     line = (
-        f"  {label:<30} {summary['requests_per_s']:>7.0f} req/s"
+        f"  {label:<38} {summary['requests_per_s']:>7.0f} req/s"
         f"  p50 {summary['p50_ms']:6.2f} ms  p99 {summary['p99_ms']:6.2f} ms"
         f"  errors {summary['errors']:.0f}"
     )
@@ -122,12 +134,14 @@ def main() -> None:
     with fresh_database() as (url, data_dir), serve_on(url, data_dir) as port:
         base = f"http://127.0.0.1:{port}"
         tokens = _tokens(base)
+        sources = _sources(base)
+        print(f"sources: GET {sources}")
         targets: dict[str, bytes] = {"GET /health (baseline)": _raw("/health", None)}
         for label, token in tokens.items():
             if token is None:
                 print(f"  {label}: not available on this checkout")
             else:
-                targets[f"sources, {label}"] = _raw(_SOURCES, token)
+                targets[f"sources, {label}"] = _raw(sources, token)
         for phase in ("sequential", "concurrent"):
             title = (
                 f"{args.requests} sequential requests on one connection"
