@@ -25,7 +25,7 @@ from headwater.access.views import NewTokenView, TokenView, token_view
 from headwater.errors import BadRequest, Forbidden, NotFound
 from headwater.storage import connected, transaction
 
-__all__ = ["create_token", "list_tokens", "revoke_token"]
+__all__ = ["create_token", "expiry", "list_tokens", "revoke_token"]
 
 _NAME_LIMIT = 200
 _MAX_DAYS = 3650
