@@ -547,3 +547,20 @@ def test_the_profile_api_opens_for_a_token_with_pii_read(
     for label in ("admin", "developer", "marketer", "analyst", "privacy_admin"):
         assert _profile_status(api_server, space_a.slug, space_a.tokens[label]) == 401, label
     assert _profile_status(api_server, space_b.slug, space_a.tokens[_PII]) == 401
+
+
+def test_the_profile_api_stops_a_revoked_token_within_ten_seconds(first_owner: Api) -> None:
+    workspace = first_owner.workspace()
+    created = first_owner.ok(
+        "POST",
+        _tokens_path(workspace),
+        201,
+        json={"name": "reader", "role": "analyst", "pii_read": True, "service_account": True},
+    )
+    server = first_owner.server
+    assert _profile_status(server, workspace, created["token"]) == 404  # opens; no such person
+    first_owner.ok("DELETE", f"{_tokens_path(workspace)}/{created['id']}")
+    revoked = time.monotonic()
+    while _profile_status(server, workspace, created["token"]) != 401:
+        assert time.monotonic() - revoked < 12, "still open 12 s after revocation"
+        time.sleep(0.5)
