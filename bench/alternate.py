@@ -5,6 +5,10 @@ whose speed drifts: old, new, old, new, ... Each checkout runs with its own ``.v
 
 Prints each run's output under a header naming the checkout and the round; compare figures
 within one round (the two runs are minutes apart), never across rounds.
+
+``--same-bench`` runs this checkout's bench module on both, for a bench the other checkout
+lacks (``management``): the module runs with the other checkout's ``.venv``, ``headwater`` and
+``bench`` package, so it may use only what both have.
 """
 
 from __future__ import annotations
@@ -20,10 +24,19 @@ __all__ = ["main"]
 HERE = Path(__file__).resolve().parent.parent
 
 
-def _run(checkout: Path, bench: str, args: list[str]) -> tuple[int, str]:
+def _run(checkout: Path, bench: str, args: list[str], *, same: bool) -> tuple[int, str]:
     python = checkout / ".venv" / "bin" / "python"
+    command = [str(python), "-m", f"bench.{bench}", *args]
+    if same and checkout != HERE:
+        script = HERE / "bench" / f"{bench}.py"
+        path = str(script)
+        run = (
+            f"import runpy, sys; sys.path.insert(0, '.'); sys.argv[0] = {path!r};"
+            f" runpy.run_path({path!r}, run_name='__main__')"
+        )
+        command = [str(python), "-c", run, *args]
     done = subprocess.run(
-        [str(python), "-m", f"bench.{bench}", *args],
+        command,
         cwd=checkout,
         capture_output=True,
         text=True,
@@ -36,6 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", type=Path, required=True, help="the other checkout")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--same-bench", action="store_true", help="run this checkout's bench on both"
+    )
     parser.add_argument("bench", help="ingest, identity, delivery, ...")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="after --: the bench's arguments")
     options = parser.parse_args()
@@ -54,7 +70,7 @@ def main() -> None:
     for round_ in range(1, options.rounds + 1):
         for label, checkout in checkouts.items():
             started = time.monotonic()
-            code, output = _run(checkout, options.bench, args)
+            code, output = _run(checkout, options.bench, args, same=options.same_bench)
             took = time.monotonic() - started
             print(f"\n=== round {round_}, {label} ({took:.0f} s, exit {code})", flush=True)
             print(output, flush=True)

@@ -20,10 +20,11 @@ _GLOBAL = {
     "/api/v1/auth/accept",
     "/api/v1/auth/logout",
     "/api/v1/me",
-    "/api/v1/me/password",
     "/api/v1/users",
     "/api/v1/users/{user_id}",
 }
+_OWN = "/api/v1/me/"
+"""The caller's own things (its tokens, its password), across workspaces."""
 _SCOPED = "/api/v1/workspaces/{workspace}/"
 # Path parameters other than the workspace: any value of the right type names nothing.
 _PARAMETERS = {
@@ -34,6 +35,7 @@ _PARAMETERS = {
     "message_id": "m",
     "profile_id": "p",
     "user_id": "1",
+    "token_id": "1",
 }
 _NOT_JSON = {("POST", "/api/v1/workspaces/{workspace}/tracking-plans/import")}
 """The one body that is a file (JSON, YAML or CSV, as its ``format`` says)."""
@@ -65,7 +67,7 @@ def test_every_management_route_is_global_or_under_its_workspace(
     document: dict[str, Any],
 ) -> None:
     for _, path in _operations(document, "/api/v1/"):
-        assert path in _GLOBAL or path.startswith(_SCOPED), path
+        assert path in _GLOBAL or path.startswith((_SCOPED, _OWN)), path
 
 
 def test_every_route_under_an_unknown_workspace_answers_one_404(

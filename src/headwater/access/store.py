@@ -13,15 +13,19 @@ from headwater.access.tables import api_tokens, one_time_links, users
 from headwater.storage import Transaction
 
 __all__ = [
+    "ListedToken",
     "SessionRow",
     "TokenRow",
     "first_owner",
     "insert_link",
     "insert_token",
     "insert_user",
+    "listed_tokens",
+    "revoke_token",
     "session_row",
     "token_row",
     "user_grants",
+    "workspace_id",
 ]
 
 
@@ -211,3 +215,91 @@ async def session_row(connection: Transaction, token_sha256: str) -> SessionRow 
     """The session with this hash, unless it is revoked or expired or its user disabled."""
     row = (await connection.execute(_SESSION, {"sha": token_sha256})).first()
     return None if row is None else SessionRow(row)
+
+
+async def workspace_id(connection: Transaction, slug: str) -> int | None:
+    """The id of the workspace ``slug`` (resolved here, beside the token it scopes)."""
+    found = await connection.scalar(
+        text("SELECT id FROM workspaces WHERE slug = :slug"), {"slug": slug}
+    )
+    return None if found is None else int(found)
+
+
+class ListedToken:
+    """An API token as the token routes show it: never its secret nor its hash."""
+
+    __slots__ = (
+        "created_at",
+        "email",
+        "expired",
+        "expires_at",
+        "id",
+        "name",
+        "pii_read",
+        "revoked_at",
+        "role",
+        "user_id",
+        "workspace",
+    )
+
+    def __init__(self, row: Any) -> None:
+        self.id: int = row.id
+        self.name: str = row.name
+        self.user_id: int | None = row.user_id
+        self.email: str | None = row.email
+        self.workspace: str | None = row.workspace
+        self.role = Role(row.role)
+        self.pii_read: bool = row.pii_read
+        self.created_at: datetime = row.created_at
+        self.expires_at: datetime | None = row.expires_at
+        self.revoked_at: datetime | None = row.revoked_at
+        self.expired: bool = bool(row.expired)
+
+
+_LISTED = """
+SELECT t.id, t.name, t.user_id, u.email, w.slug AS workspace, t.role, t.pii_read,
+       t.created_at, t.expires_at, t.revoked_at,
+       coalesce(t.expires_at <= now(), false) AS expired
+FROM api_tokens t
+LEFT JOIN workspaces w ON w.id = t.workspace_id
+LEFT JOIN users u ON u.id = t.user_id
+"""
+
+
+async def listed_tokens(
+    connection: Transaction,
+    *,
+    workspace: str | None = None,
+    user_id: int | None = None,
+    token_id: int | None = None,
+    own_token_id: int | None = None,
+) -> list[ListedToken]:
+    """Tokens, newest first: those of ``workspace`` (when given), that are ``token_id`` (when
+    given), and, when ``user_id`` or ``own_token_id`` is given, only those of that user or
+    that are that token (a service account's own)."""
+    clauses = ["true"]
+    if workspace is not None:
+        clauses.append("w.slug = :workspace")
+    if token_id is not None:
+        clauses.append("t.id = :token_id")
+    if user_id is not None or own_token_id is not None:
+        clauses.append("(t.user_id = :user_id OR t.id = :own_token_id)")
+    statement = text(f"{_LISTED} WHERE {' AND '.join(clauses)} ORDER BY t.id DESC")
+    given = {
+        "workspace": workspace,
+        "token_id": token_id,
+        "user_id": user_id,
+        "own_token_id": own_token_id,
+    }
+    rows = await connection.execute(
+        statement, {name: value for name, value in given.items() if f":{name}" in statement.text}
+    )
+    return [ListedToken(row) for row in rows]
+
+
+async def revoke_token(connection: Transaction, token_id: int) -> None:
+    """Revoke the token now (a revoked one keeps its first revocation time)."""
+    await connection.execute(
+        text("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = :token_id"),
+        {"token_id": token_id},
+    )

@@ -1,5 +1,6 @@
-"""The read models of people, memberships and sign-in, as the management API answers them
-(``TypedDict``s: see ``headwater.workspaces.views``)."""
+"""The read models of people, memberships, sign-in and API tokens, as the management API
+answers them (``TypedDict``s: see ``headwater.workspaces.views``). A token's secret is never
+in them but once, at creation, and its hash never."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
+from headwater.access.model import Role
+from headwater.access.store import ListedToken
 from headwater.spec import Timestamp
 
 __all__ = [
     "MeView",
     "MembershipView",
+    "NewTokenView",
     "PasswordChangedView",
     "SignInView",
+    "TokenView",
     "UserView",
     "WorkspaceMemberView",
+    "token_view",
 ]
 
 
@@ -83,3 +89,43 @@ class PasswordChangedView(TypedDict):
     user_id: int
     csrf_token: str | None
     expires_at: Timestamp | None
+
+
+class TokenView(TypedDict):
+    """An API token: ``kind`` user (acts as ``email``'s person, narrowed to ``role``) or
+    service_account (no person; acts in ``workspace`` with ``role``). ``workspace`` is null
+    for an instance-level token (the first owner's). ``expired``: past ``expires_at``."""
+
+    id: int
+    name: str
+    kind: Literal["user", "service_account"]
+    email: str | None
+    workspace: str | None
+    role: Role
+    pii_read: bool
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    revoked_at: Timestamp | None
+    expired: bool
+
+
+class NewTokenView(TokenView):
+    """A new API token, with its secret ``token``: the only time it is shown."""
+
+    token: str
+
+
+def token_view(token: ListedToken) -> TokenView:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "kind": "service_account" if token.user_id is None else "user",
+        "email": token.email,
+        "workspace": token.workspace,
+        "role": token.role,
+        "pii_read": token.pii_read,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+        "expired": token.expired,
+    }

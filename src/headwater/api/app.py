@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,8 +29,10 @@ from headwater.api import edge, events, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
 from headwater.api import people as people_api
 from headwater.api import protocols as protocols_api
+from headwater.api import tokens as tokens_api
 from headwater.api.docs import DOCS, add_docs
 from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
+from headwater.api.permissions import PREFIX, check_table
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
 from headwater.errors import ApiError, Unavailable
@@ -109,20 +112,33 @@ def create_app(
         redoc_url=None,
         responses=edge.ERROR_RESPONSES,
     )
-    api.include_router(workspaces.router, prefix="/api/v1")
-    api.include_router(workspaces.sources, prefix="/api/v1")
-    api.include_router(events.router, prefix="/api/v1")
-    api.include_router(profiles.router, prefix="/api/v1")
-    api.include_router(destinations_api.catalog, prefix="/api/v1")
-    api.include_router(destinations_api.router, prefix="/api/v1")
-    api.include_router(protocols_api.files, prefix="/api/v1")
-    api.include_router(protocols_api.router, prefix="/api/v1")
-    api.include_router(audiences_api.router, prefix="/api/v1")
-    api.include_router(failures_api.router, prefix="/api/v1")
-    api.include_router(people_api.sign_in, prefix="/api/v1")
-    api.include_router(people_api.account, prefix="/api/v1")
-    api.include_router(people_api.users, prefix="/api/v1")
-    api.include_router(people_api.members, prefix="/api/v1")
+    management = (
+        workspaces.router,
+        workspaces.sources,
+        events.router,
+        profiles.router,
+        destinations_api.catalog,
+        destinations_api.router,
+        protocols_api.files,
+        protocols_api.router,
+        audiences_api.router,
+        failures_api.router,
+        people_api.sign_in,
+        people_api.account,
+        people_api.users,
+        people_api.members,
+        tokens_api.router,
+        tokens_api.me,
+    )
+    check_table(
+        (method, PREFIX + route.path)
+        for router in management
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    )
+    for router in management:
+        api.include_router(router, prefix=PREFIX)
     api.include_router(profile_api.router)
     _add_operational_routes(api)
     add_docs(api, openapi_url=_OPENAPI)

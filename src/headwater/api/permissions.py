@@ -9,12 +9,15 @@ and the POST previews) names none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 from headwater.access import Permission as P
 
-__all__ = ["ROUTES", "Rule", "rule_of"]
+__all__ = ["PREFIX", "ROUTES", "Rule", "check_table", "rule_of"]
+
+PREFIX: Final = "/api/v1"
 
 _W = "/workspaces/{workspace}"
 
@@ -148,6 +151,13 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("POST", f"{_W}/members"): _change(P.PEOPLE_WRITE, "member.add"),
     ("PATCH", f"{_W}/members/{{user_id}}"): _change(P.PEOPLE_WRITE, "member.update"),
     ("DELETE", f"{_W}/members/{{user_id}}"): _change(P.PEOPLE_WRITE, "member.remove"),
+    # API tokens: one's own (people:read lists, people:write revokes, every token of the
+    # workspace; a service account's token needs people:write, checked by the route).
+    ("GET", f"{_W}/tokens"): _read(P.TOKENS_OWN),
+    ("POST", f"{_W}/tokens"): _change(P.TOKENS_OWN, "token.create"),
+    ("DELETE", f"{_W}/tokens/{{token_id}}"): _change(P.TOKENS_OWN, "token.revoke"),
+    ("GET", "/me/tokens"): _read(P.AUTHENTICATED),
+    ("DELETE", "/me/tokens/{token_id}"): _change(P.AUTHENTICATED, "token.revoke"),
 }
 """(method, route path under ``/api/v1``) → rule, for every management route."""
 
@@ -156,3 +166,21 @@ def rule_of(method: str, path: str) -> Rule | None:
     """The rule of a route (its method and its path under ``/api/v1``, as its router declares
     it), or None (refused)."""
     return ROUTES.get((method, path))
+
+
+def check_table(routes: Iterable[tuple[str, str]]) -> None:
+    """Fail fast: raise RuntimeError unless every (method, full path) of ``routes`` under
+    :data:`PREFIX` is a row of :data:`ROUTES` and every row is one of them (the application
+    refuses to be built with a route that has no permission)."""
+    served = {
+        (method, path.removeprefix(PREFIX))
+        for method, path in routes
+        if path.startswith(PREFIX + "/") and method != "HEAD"
+    }
+    unlisted = sorted(served - ROUTES.keys())
+    stale = sorted(ROUTES.keys() - served)
+    if unlisted or stale:
+        raise RuntimeError(
+            f"api/permissions.py ROUTES: routes without a row {unlisted}, rows without a route"
+            f" {stale}"
+        )

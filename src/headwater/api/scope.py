@@ -26,7 +26,7 @@ from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
 
 from headwater import workspaces
-from headwater.api.auth import allowed
+from headwater.api.auth import allowed, principal_of
 from headwater.api.params import Id
 from headwater.errors import NotFound, UnsupportedMediaType
 from headwater.runtime import Runtime
@@ -48,9 +48,14 @@ Allowed = Annotated[Runtime, Depends(allowed)]
 """The runtime, once the request's principal may use the route (:func:`allowed`)."""
 
 
-async def known_workspace(workspace: str, runtime: Allowed) -> str:
-    """``workspace`` (a slug), once it names a workspace; 404 ``workspace_not_found``."""
-    await workspaces.get_workspace(runtime.database.engine, workspace)
+async def known_workspace(workspace: str, request: Request, runtime: Allowed) -> str:
+    """``workspace`` (a slug), once it names a workspace; 404 ``workspace_not_found``.
+
+    Only an instance owner's workspace is looked up: any other principal holds a role in it,
+    read with the principal in this request (from a membership or a token joined to the
+    workspace), so it exists; the lookup would cost each request a database round trip."""
+    if principal_of(request).instance_owner:
+        await workspaces.get_workspace(runtime.database.engine, workspace)
     return workspace
 
 

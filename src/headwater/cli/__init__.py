@@ -4,8 +4,8 @@
 to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``, ``failures``, ``people`` (users and members); ``output``
-holds the printing, ``common`` the local settings.
+``destinations``, ``audiences``, ``failures``, ``people`` (users and members), ``tokens``;
+``output`` holds the printing, ``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from headwater.cli.failures import failures_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
 from headwater.cli.plans import plans_app
+from headwater.cli.tokens import tokens_app
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,7 @@ app.add_typer(audiences_app, name="audiences")
 app.add_typer(failures_app, name="failures")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.command()
