@@ -134,6 +134,11 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ),
     ("GET", f"{_W}/recompute-order"): _read(P.AUDIENCES_READ),
     ("GET", f"{_W}/profiles/{{profile_id}}/audiences"): _read(P.AUDIENCES_READ),
+    # The audit trail: read only, by anyone; no route changes it.
+    ("GET", f"{_W}/audit"): _read(P.AUDIT_READ),
+    ("GET", f"{_W}/audit/export"): _read(P.AUDIT_READ),
+    ("GET", "/audit"): _read(P.INSTANCE_OWNER),
+    ("GET", "/audit/export"): _read(P.INSTANCE_OWNER),
 }
 """(method, route path under ``/api/v1``) → rule, for every management route."""
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any, Final
 from urllib.parse import parse_qs
 
 import msgspec
 from prometheus_client import CollectorRegistry, Counter
 
+from headwater.api.client_ip import client_ip
 from headwater.collect import Collector, TrackingRequest
 from headwater.errors import ApiError, BadRequest, MethodNotAllowed, Unavailable
 from headwater.spec import MESSAGE_TYPES, SHORT_TYPES
@@ -108,7 +109,7 @@ class TrackingApp:
             gzip=b"gzip" in headers.get(b"content-encoding", b"").lower(),
             authorization=_text(headers.get(b"authorization")),
             query_write_key=_query_write_key(scope),
-            client_ip=self._client_ip(scope, headers),
+            client_ip=client_ip(scope, self._trusted, headers.get(b"x-forwarded-for")),
             anonymous_id_header=_text(headers.get(b"anonymousid")),
             strict=headers.get(b"x-headwater-strict", b"").lower() in _STRICT_VALUES,
         )
@@ -145,25 +146,6 @@ class TrackingApp:
         if counter is not None:
             counter.inc()
         await _respond(send, error.status, msgspec.json.encode(error.body()), cors)
-
-    def _client_ip(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
-        client = scope.get("client")
-        peer = client[0] if client else None
-        forwarded = headers.get(b"x-forwarded-for")
-        if peer is None or not forwarded or not self._trusted or not self._is_trusted(peer):
-            return peer
-        hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
-        for hop in reversed(hops):
-            if not self._is_trusted(hop):
-                return hop
-        return hops[0] if hops else peer
-
-    def _is_trusted(self, address: str) -> bool:
-        try:
-            parsed = ip_address(address)
-        except ValueError:
-            return False
-        return any(parsed in network for network in self._trusted)
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:

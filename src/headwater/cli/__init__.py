@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from headwater.cli.audiences import audiences_app
+from headwater.cli.audit import audit_app
 from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
@@ -34,6 +35,7 @@ app.add_typer(destinations_app, name="destinations")
 app.add_typer(plans_app, name="plans")
 app.add_typer(audiences_app, name="audiences")
 app.add_typer(failures_app, name="failures")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
