@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from headwater.access.credentials import digest
+from headwater.api.audit_trail import route_of
 from headwater.api.permissions import ROUTES
 from tests.api.conftest import Api, unique
 
@@ -749,3 +751,16 @@ async def test_a_failed_write_keeps_the_change_and_is_counted(
     log = api.server.log()
     assert f"could not append the audit entry of source.update on {resource}" in log
     assert "kept-name-31c9" not in log
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(ROUTES), ids=[f"{m} {p}" for m, p in sorted(ROUTES)]
+)
+def test_each_route_is_found_by_its_path(method: str, path: str) -> None:
+    """The recorder finds every row of the table from a request's path (literal segments
+    before parameters: ``/tracking-plans/import`` is not a plan named ``import``)."""
+    values = {"workspace": "shop", "source_id": "12", "slug": "orders", "key": "buyers"}
+    concrete = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x1"), path)
+    found = route_of(method, f"/api/v1{concrete}")
+    assert found is not None
+    assert found[0] == path
