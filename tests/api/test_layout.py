@@ -13,7 +13,12 @@ import pytest
 from tests.api.conftest import Api, unique
 from tests.server import RunningServer
 
-_GLOBAL = {"/api/v1/workspaces", "/api/v1/destination-kinds"}
+_GLOBAL = {
+    "/api/v1/workspaces",
+    "/api/v1/destination-kinds",
+    "/api/v1/audit",  # the instance's entries: workspaces created, people, sign-ins
+    "/api/v1/audit/export",
+}
 _SCOPED = "/api/v1/workspaces/{workspace}/"
 # Path parameters other than the workspace: any value of the right type names nothing.
 _PARAMETERS = {

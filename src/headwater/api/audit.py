@@ -49,7 +49,10 @@ CSV_COLUMNS: Final = (
 
 _EXPORT_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     200: {
-        "content": {"application/x-ndjson": {}, "text/csv": {}},
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
         "description": "every matching entry, newest first",
     }
 }
