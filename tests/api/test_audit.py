@@ -476,7 +476,7 @@ def test_each_change_appends_one_entry(api: Api, owner_id: int, method: str, pat
     _subset(step.after, entry["after"], "after")
 
 
-def test_a_refused_change_records_nothing(api: Api) -> None:
+def test_a_refused_change_or_a_read_records_nothing(api: Api) -> None:
     workspace = api.workspace()
     source = api.source(workspace=workspace)
     last = _newest_id(api, workspace)
@@ -490,6 +490,11 @@ def test_a_refused_change_records_nothing(api: Api) -> None:
         headers={"Authorization": "Bearer wrong-token"},
     )
     assert refused.status_code == 401
+    # Reads record nothing, a POST that reads (a preview) included.
+    api.ok("GET", f"{base}/sources/{source['id']}")
+    condition = {"type": "event", "event": "Order Completed"}
+    preview = {"definition": {"version": 1, "condition": condition}}
+    api.ok("POST", f"{base}/audiences/preview", json=preview)
     assert [e for e in _trail(api, workspace) if e["id"] > last] == []
 
 
@@ -764,3 +769,51 @@ def test_each_route_is_found_by_its_path(method: str, path: str) -> None:
     found = route_of(method, f"/api/v1{concrete}")
     assert found is not None
     assert found[0] == path
+
+
+async def test_a_session_change_names_its_session(
+    api: Api, owner_id: int, shared_database_url: str
+) -> None:
+    """A web session (as signing in makes one) acts with its cookie and CSRF token; its
+    entry names the session, and ``before`` was read with the same cookie."""
+    session, csrf = f"hws_{unique('s')}{'x' * 30}", f"csrf-{unique('c')}"
+    connection = await _connect(shared_database_url)
+    try:
+        session_id = await connection.fetchval(
+            "INSERT INTO sessions (token_sha256, csrf_sha256, user_id, expires_at)"
+            " VALUES ($1, $2, $3, now() + interval '1 hour') RETURNING id",
+            digest(session),
+            digest(csrf),
+            owner_id,
+        )
+    finally:
+        await connection.close()
+    workspace = api.workspace()
+    source = api.source(workspace=workspace, name="before session")
+    async with httpx.AsyncClient(base_url=api.server.url, timeout=30) as browser:
+        browser.cookies.set("headwater_session", session)
+        response = await browser.patch(
+            f"{_base(workspace)}/sources/{source['id']}",
+            json={"name": "by session"},
+            headers={"X-CSRF-Token": csrf},
+        )
+    assert response.status_code == 200, response.text
+    entry = _trail(api, workspace, action="source.update")[0]
+    assert entry["actor"]["session_id"] == session_id
+    assert entry["actor"]["token_id"] is None
+    assert entry["before"]["name"] == "before session"
+    assert entry["after"]["name"] == "by session"
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_not_believed(api: Api) -> None:
+    """The test server trusts no proxy: the entry's ip is the connection's, whatever the
+    client claims in X-Forwarded-For."""
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    api.ok(
+        "PATCH",
+        f"{_base(workspace)}/sources/{source['id']}",
+        json={"name": "forwarded"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert _trail(api, workspace, action="source.update")[0]["ip"] == "127.0.0.1"
