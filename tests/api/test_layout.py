@@ -22,6 +22,8 @@ _GLOBAL = {
     "/api/v1/me",
     "/api/v1/users",
     "/api/v1/users/{user_id}",
+    "/api/v1/audit",  # the instance's entries: workspaces created, people, sign-ins
+    "/api/v1/audit/export",
 }
 _OWN = "/api/v1/me/"
 """The caller's own things (its tokens, its password), across workspaces."""

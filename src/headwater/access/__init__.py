@@ -1,6 +1,13 @@
 """People, roles, API tokens, web sessions and the audit trail: who may do what in which
 workspace, and a record of what they did."""
 
+from headwater.access.audit import (
+    AuditChange,
+    AuditFilter,
+    audit_entries,
+    audit_export,
+    record_change,
+)
 from headwater.access.members import (
     INVITE_DAYS,
     Created,
@@ -22,6 +29,7 @@ from headwater.access.model import (
     Role,
     narrower,
 )
+from headwater.access.redact import REDACTED, redact
 from headwater.access.service import (
     FirstOwner,
     authenticate_session,
@@ -40,6 +48,9 @@ from headwater.access.sessions import (
 )
 from headwater.access.tokens import create_token, list_tokens, revoke_token
 from headwater.access.views import (
+    AuditActorView,
+    AuditEntryView,
+    AuditPageView,
     MembershipView,
     MeView,
     NewTokenView,
@@ -54,7 +65,13 @@ __all__ = [
     "INSTANCE_PERMISSIONS",
     "INVITE_DAYS",
     "OWNER",
+    "REDACTED",
     "ROLE_PERMISSIONS",
+    "AuditActorView",
+    "AuditChange",
+    "AuditEntryView",
+    "AuditFilter",
+    "AuditPageView",
     "Client",
     "Created",
     "FirstOwner",
@@ -74,6 +91,8 @@ __all__ = [
     "WorkspaceMemberView",
     "accept_link",
     "add_member",
+    "audit_entries",
+    "audit_export",
     "authenticate_session",
     "authenticate_token",
     "bootstrap_owner",
@@ -85,6 +104,8 @@ __all__ = [
     "list_tokens",
     "list_users",
     "narrower",
+    "record_change",
+    "redact",
     "remove_member",
     "revoke_token",
     "sign_in",

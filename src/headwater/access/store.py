@@ -13,10 +13,13 @@ from headwater.access.tables import api_tokens, one_time_links, users
 from headwater.storage import Transaction
 
 __all__ = [
+    "AuditFilter",
     "ListedToken",
     "SessionRow",
     "TokenRow",
+    "audit_rows",
     "first_owner",
+    "insert_audit",
     "insert_link",
     "insert_token",
     "insert_user",
@@ -303,3 +306,91 @@ async def revoke_token(connection: Transaction, token_id: int) -> None:
         text("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = :token_id"),
         {"token_id": token_id},
     )
+
+
+# The audit trail (append-only: migration 0009's triggers refuse UPDATE, DELETE and TRUNCATE).
+
+_INSERT_AUDIT = text(
+    """
+INSERT INTO audit_log (at, workspace_id, actor_kind, actor_user_id, actor_label, token_id,
+                       session_id, action, resource, before, after, ip)
+VALUES (now(), (SELECT id FROM workspaces WHERE slug = :workspace), :actor_kind,
+        :actor_user_id, :actor_label, :token_id, :session_id, :action, :resource,
+        CAST(:before AS jsonb), CAST(:after AS jsonb), :ip)
+RETURNING id
+"""
+)
+
+
+async def insert_audit(connection: Transaction, entry: dict[str, Any]) -> int:
+    """Append one entry: ``entry`` has every parameter of the statement above (``workspace``
+    a slug or None, ``before``/``after`` JSON text or None)."""
+    return int(await connection.scalar(_INSERT_AUDIT, entry))
+
+
+class AuditFilter:
+    """Which entries a reader wants: one workspace's (a slug) or the instance's (None), by
+    actor (an email or label, case-insensitive, or a user id), action, resource (exact, or
+    every resource of a kind: ``source`` matches ``source:12``) and time (``since`` included,
+    ``until`` excluded)."""
+
+    __slots__ = ("action", "actor", "resource", "since", "until", "workspace")
+
+    def __init__(
+        self,
+        *,
+        workspace: str | None,
+        actor: str | None = None,
+        action: str | None = None,
+        resource: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.actor = actor
+        self.action = action
+        self.resource = resource
+        self.since = since
+        self.until = until
+
+
+_AUDIT_COLUMNS = """
+a.id, a.at, w.slug AS workspace, a.actor_kind, a.actor_user_id, a.actor_label, a.token_id,
+a.session_id, a.action, a.resource, a.before, a.after, a.ip
+"""
+
+
+async def audit_rows(
+    connection: Transaction, found: AuditFilter, *, before: int | None, limit: int
+) -> list[Any]:
+    """Entries matching ``found``, newest first, with ids below ``before`` (a keyset cursor)."""
+    where = ["a.workspace_id IS NULL" if found.workspace is None else "w.slug = :workspace"]
+    values: dict[str, Any] = {"workspace": found.workspace, "limit": limit}
+    if found.actor is not None:
+        if found.actor.isdigit():
+            where.append("a.actor_user_id = :actor_id")
+            values["actor_id"] = int(found.actor) if len(found.actor) < 10 else -1
+        else:
+            where.append("lower(a.actor_label) = lower(:actor)")
+            values["actor"] = found.actor
+    if found.action is not None:
+        where.append("a.action = :action")
+        values["action"] = found.action
+    if found.resource is not None:
+        if ":" in found.resource:
+            where.append("a.resource = :resource")
+        else:
+            where.append("(a.resource = :resource OR starts_with(a.resource, :resource || ':'))")
+        values["resource"] = found.resource
+    for name, condition in (("since", "a.at >= :since"), ("until", "a.at < :until")):
+        if getattr(found, name) is not None:
+            where.append(condition)
+            values[name] = getattr(found, name)
+    if before is not None:
+        where.append("a.id < :before")
+        values["before"] = before
+    statement = text(
+        f"SELECT {_AUDIT_COLUMNS} FROM audit_log a LEFT JOIN workspaces w ON w.id = a.workspace_id"
+        f" WHERE {' AND '.join(where)} ORDER BY a.id DESC LIMIT :limit"
+    )
+    return list((await connection.execute(statement, values)).all())

@@ -1,10 +1,11 @@
-"""The read models of people, memberships, sign-in and API tokens, as the management API
-answers them (``TypedDict``s: see ``headwater.workspaces.views``). A token's secret is never
-in them but once, at creation, and its hash never."""
+"""The read models of people, memberships, sign-in, API tokens and the audit trail, as the
+management API answers them (``TypedDict``s: see ``headwater.workspaces.views``; times in
+:func:`~headwater.spec.format_timestamp`'s form). A token's secret is in them once, at its
+creation; its hash and other secrets never."""
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -13,6 +14,9 @@ from headwater.access.store import ListedToken
 from headwater.spec import Timestamp
 
 __all__ = [
+    "AuditActorView",
+    "AuditEntryView",
+    "AuditPageView",
     "MeView",
     "MembershipView",
     "NewTokenView",
@@ -129,3 +133,45 @@ def token_view(token: ListedToken) -> TokenView:
         "revoked_at": token.revoked_at,
         "expired": token.expired,
     }
+
+
+class AuditActorView(TypedDict):
+    """Who made a change: a person (``user_id``) or a workspace's service account, through an
+    API token (``token_id``) or a web session (``session_id``)."""
+
+    kind: Literal["user", "service_account"]
+    user_id: int | None
+    label: str
+    """The person's email (the first owner before setting one: ``first owner``), or the
+    service account token's name."""
+    token_id: int | None
+    session_id: int | None
+
+
+class AuditEntryView(TypedDict):
+    """One change through the management API, secrets redacted (``"[redacted]"``)."""
+
+    id: int
+    at: str
+    workspace: str | None
+    """The workspace's slug; null for an instance-level change (a workspace created, people)."""
+    actor: AuditActorView
+    action: str
+    """``resource.verb``, as ``api/permissions.py`` names it: ``source.update``..."""
+    resource: str
+    """``kind:id`` (``source:12``, ``tracking_plan:orders``), or the kind alone for a change
+    of a workspace-wide setting (``identity_rules``)."""
+    before: Any
+    """What the API showed of the resource before the change (null for a creation, or when
+    the route has no read of the same resource)."""
+    after: Any
+    """The change's answer (null for a deletion), or its request body when it answered none."""
+    ip: str | None
+
+
+class AuditPageView(TypedDict):
+    """A page of entries, newest first; pass ``next_cursor`` back as ``before`` for the next
+    (null at the end)."""
+
+    data: list[AuditEntryView]
+    next_cursor: int | None

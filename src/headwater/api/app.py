@@ -21,15 +21,18 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from headwater import __version__
 from headwater.api import audiences as audiences_api
+from headwater.api import audit as audit_api
 from headwater.api import destinations as destinations_api
 from headwater.api import edge, events, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
 from headwater.api import people as people_api
 from headwater.api import protocols as protocols_api
 from headwater.api import tokens as tokens_api
+from headwater.api.audit_trail import AuditMetrics, AuditTrail
 from headwater.api.docs import DOCS, add_docs
 from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
 from headwater.api.permissions import PREFIX, check_table
@@ -49,10 +52,12 @@ _OPENAPI = "/api/openapi.json"
 
 class HeadwaterApp:
     """Dispatches tracking routes and Profile API reads to the lean ASGI apps and the rest to
-    FastAPI; all but tracking's requests pass :func:`edge.refuse_nul` first."""
+    FastAPI (through ``management``, the wrappers around it: the audit trail's recorder); all
+    but tracking's requests pass :func:`edge.refuse_nul` first."""
 
-    def __init__(self, api: FastAPI) -> None:
+    def __init__(self, api: FastAPI, management: ASGIApp | None = None) -> None:
         self.api = api
+        self.management: ASGIApp = api if management is None else management
         self.tracking: TrackingApp | None = None
         self.profiles: ProfileApp | None = None
 
@@ -74,7 +79,7 @@ class HeadwaterApp:
                     _log.exception("unexpected error in %s %s", scope["method"], path)
                     await edge.send_error(send, edge.UNEXPECTED)
                     return
-        await self.api(scope, receive, send)
+        await self.management(scope, receive, send)
 
 
 def create_app(
@@ -89,6 +94,7 @@ def create_app(
         runtime = await Runtime.start(settings, role=Role.SERVE, announce=announce)
         api.state.runtime = runtime
         api.state.verified_tokens = {}
+        runtime.metrics.of(AuditMetrics)  # its failures counter shows from the start, at 0
         app.tracking = TrackingApp(
             runtime.collector,
             metrics=runtime.metrics,
@@ -129,6 +135,8 @@ def create_app(
         people_api.members,
         tokens_api.router,
         tokens_api.me,
+        audit_api.router,
+        audit_api.instance,
     )
     check_table(
         (method, PREFIX + route.path)
@@ -144,7 +152,7 @@ def create_app(
     add_docs(api, openapi_url=_OPENAPI)
     _add_error_handlers(api)
     _add_unavailable_handler(api)
-    app = HeadwaterApp(api)
+    app = HeadwaterApp(api, AuditTrail(api, trusted_proxies=settings.trusted_proxies))
     return app
 
 

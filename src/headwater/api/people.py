@@ -28,10 +28,10 @@ from headwater.access import (
     WorkspaceMemberView,
 )
 from headwater.api.auth import CSRF_COOKIE, SESSION_COOKIE, principal_of, runtime
+from headwater.api.client_ip import client_ip, trusted
 from headwater.api.params import Id
 from headwater.api.permissions import rule_of
 from headwater.api.scope import SCOPED, UNSCOPED, WORKSPACE, Allowed, json_body
-from headwater.api.tracking import client_ip, is_trusted
 from headwater.errors import Forbidden
 from headwater.runtime import Runtime
 from headwater.settings import Settings
@@ -92,11 +92,7 @@ class MemberPatch(BaseModel):
 
 
 def _client(request: Request, settings: Settings) -> Client:
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-for")
-    ip = client_ip(
-        peer, forwarded.encode("latin-1") if forwarded else None, settings.trusted_proxies
-    )
+    ip = client_ip(request.scope, settings.trusted_proxies)
     return Client(ip, request.headers.get("user-agent"))
 
 
@@ -113,7 +109,7 @@ def _https(request: Request, settings: Settings) -> bool:
         return True
     peer = request.client.host if request.client else None
     proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return proto == "https" and peer is not None and is_trusted(peer, settings.trusted_proxies)
+    return proto == "https" and peer is not None and trusted(peer, settings.trusted_proxies)
 
 
 async def _signed_in(

@@ -158,6 +158,11 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("DELETE", f"{_W}/tokens/{{token_id}}"): _change(P.TOKENS_OWN, "token.revoke"),
     ("GET", "/me/tokens"): _read(P.AUTHENTICATED),
     ("DELETE", "/me/tokens/{token_id}"): _change(P.AUTHENTICATED, "token.revoke"),
+    # The audit trail: read only, by anyone; no route changes it.
+    ("GET", f"{_W}/audit"): _read(P.AUDIT_READ),
+    ("GET", f"{_W}/audit/export"): _read(P.AUDIT_READ),
+    ("GET", "/audit"): _read(P.INSTANCE_OWNER),
+    ("GET", "/audit/export"): _read(P.INSTANCE_OWNER),
 }
 """(method, route path under ``/api/v1``) → rule, for every management route."""
 

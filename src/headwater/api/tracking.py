@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any, Final
 from urllib.parse import parse_qs
 
 import msgspec
 from prometheus_client import CollectorRegistry, Counter
 
+from headwater.api.client_ip import client_ip
 from headwater.collect import Collector, TrackingRequest
 from headwater.errors import ApiError, BadRequest, MethodNotAllowed, Unavailable
 from headwater.spec import MESSAGE_TYPES, SHORT_TYPES
 from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS
 from headwater.telemetry.metrics import Metrics
 
-__all__ = ["ROUTES", "Proxies", "TrackingApp", "TrackingMetrics", "client_ip", "is_trusted"]
+__all__ = ["ROUTES", "TrackingApp", "TrackingMetrics"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -108,7 +109,7 @@ class TrackingApp:
             gzip=b"gzip" in headers.get(b"content-encoding", b"").lower(),
             authorization=_text(headers.get(b"authorization")),
             query_write_key=_query_write_key(scope),
-            client_ip=self._client_ip(scope, headers),
+            client_ip=client_ip(scope, self._trusted, headers.get(b"x-forwarded-for")),
             anonymous_id_header=_text(headers.get(b"anonymousid")),
             strict=headers.get(b"x-headwater-strict", b"").lower() in _STRICT_VALUES,
         )
@@ -145,39 +146,6 @@ class TrackingApp:
         if counter is not None:
             counter.inc()
         await _respond(send, error.status, msgspec.json.encode(error.body()), cors)
-
-    def _client_ip(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
-        client = scope.get("client")
-        peer = client[0] if client else None
-        return client_ip(peer, headers.get(b"x-forwarded-for"), self._trusted)
-
-
-Proxies = list[IPv4Network | IPv6Network]
-
-
-def client_ip(peer: str | None, forwarded: bytes | None, trusted: Proxies) -> str | None:
-    """The client's address: the connection's ``peer``, or, when the peer is one of the
-    ``trusted`` proxies, the last ``X-Forwarded-For`` hop (``forwarded``) that is not.
-
-    >>> client_ip("10.0.0.2", b"203.0.113.9, 10.0.0.1", [ip_network("10.0.0.0/8")])
-    '203.0.113.9'
-    """
-    if peer is None or not forwarded or not trusted or not is_trusted(peer, trusted):
-        return peer
-    hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not is_trusted(hop, trusted):
-            return hop
-    return hops[0] if hops else peer
-
-
-def is_trusted(address: str, trusted: Proxies) -> bool:
-    """Is ``address`` one of the ``trusted`` proxies' (False when it is no IP address)?"""
-    try:
-        parsed = ip_address(address)
-    except ValueError:
-        return False
-    return any(parsed in network for network in trusted)
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:

@@ -4,8 +4,8 @@
 to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``, ``failures``, ``people`` (users and members), ``tokens``;
-``output`` holds the printing, ``common`` the local settings.
+``destinations``, ``audiences``, ``failures``, ``people`` (users and members), ``tokens``,
+``audit``; ``output`` holds the printing, ``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from headwater.cli.audiences import audiences_app
+from headwater.cli.audit import audit_app
 from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
@@ -39,6 +40,7 @@ app.add_typer(failures_app, name="failures")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()

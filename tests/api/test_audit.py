@@ -1,0 +1,819 @@
+"""The audit trail on a running ``headwater serve``: one entry for each successful change,
+generated from the route table (a change row without a recipe here fails), secrets redacted,
+nothing for a refused change, the filters, paging and exports, and the append-only table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from headwater.access.credentials import digest
+from headwater.api.audit_trail import route_of
+from headwater.api.permissions import ROUTES
+from tests.api.conftest import Api, unique
+
+ANY = object()
+"""An expected ``before`` that is not checked (the resource's state, whatever it was)."""
+
+
+@dataclass
+class Step:
+    """One change to make, and the entry it should leave."""
+
+    method: str
+    url: str
+    resource: str | Callable[[Any], str]
+    """The entry's resource, or how to find it in the change's answer."""
+    status: int = 200
+    body: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+    before: Any = None
+    """A dict: these fields of ``before``; None: ``before`` is null; :data:`ANY`: unchecked."""
+    after: Any = ANY
+    """A dict: these fields of ``after``; None: ``after`` is null; :data:`ANY`: unchecked."""
+    workspace: str | None = None
+
+
+Recipe = Callable[[Api, str], Step]
+_W = "/workspaces/{workspace}"
+_HOOK = {"url": "http://127.0.0.1:9/hook"}
+
+
+def _base(workspace: str) -> str:
+    return f"/api/v1/workspaces/{workspace}"
+
+
+def _destination(api: Api, workspace: str, **fields: Any) -> dict[str, Any]:
+    body = {"name": unique("hook"), "kind": "webhook", "config": _HOOK, **fields}
+    return api.ok("POST", f"{_base(workspace)}/destinations", 201, json=body)  # type: ignore[no-any-return]
+
+
+def _plan(api: Api, workspace: str, name: str = "Web") -> str:
+    plan = {"name": name, "events": [{"name": "Order Completed"}]}
+    return api.ok("POST", f"{_base(workspace)}/tracking-plans", 201, json=plan)["slug"]  # type: ignore[no-any-return]
+
+
+def _computation(api: Api, workspace: str, route: str, key: str) -> None:
+    definition: dict[str, Any] = (
+        {"version": 1, "condition": {"type": "event", "event": "Order Completed"}}
+        if route == "audiences"
+        else {"version": 1, "kind": "counter", "event": "Order Completed"}
+    )
+    body = {"key": key, "name": f"{key} name", "definition": definition}
+    api.ok("POST", f"{_base(workspace)}/{route}", 201, json=body)
+
+
+def _workspace_create(api: Api, workspace: str) -> Step:
+    slug = unique("ws")
+    return Step(
+        "POST",
+        "/api/v1/workspaces",
+        f"workspace:{slug}",
+        201,
+        {"slug": slug},
+        after={"slug": slug},
+        workspace=None,
+    )
+
+
+def _source_create(api: Api, workspace: str) -> Step:
+    name = unique("src")
+    return Step(
+        "POST",
+        f"{_base(workspace)}/sources",
+        lambda answer: f"source:{answer['id']}",
+        201,
+        {"name": name},
+        after={"name": name, "write_key": "[redacted]"},
+    )
+
+
+def _source_update(api: Api, workspace: str) -> Step:
+    source = api.source(workspace=workspace, name="old name")
+    return Step(
+        "PATCH",
+        f"{_base(workspace)}/sources/{source['id']}",
+        f"source:{source['id']}",
+        body={"name": "new name"},
+        before={"name": "old name", "write_key": "[redacted]"},
+        after={"name": "new name"},
+    )
+
+
+def _failures_replay(api: Api, workspace: str) -> Step:
+    return Step("POST", f"{_base(workspace)}/failures/replay", "failures", body={})
+
+
+def _access_token_create(api: Api, workspace: str) -> Step:
+    return Step(
+        "POST",
+        f"{_base(workspace)}/access-tokens",
+        "access_token",
+        201,
+        {"name": "reader"},
+        after={"name": "reader", "token": "[redacted]"},
+    )
+
+
+def _identity_rules_update(api: Api, workspace: str) -> Step:
+    rules = api.ok("GET", f"{_base(workspace)}/identity-rules")
+    changed = {**rules, "max_length": 777}
+    return Step(
+        "PUT",
+        f"{_base(workspace)}/identity-rules",
+        "identity_rules",
+        body=changed,
+        before={"max_length": rules["max_length"]},
+        after={"max_length": 777},
+    )
+
+
+def _destination_create(api: Api, workspace: str) -> Step:
+    name = unique("hook")
+    body = {"name": name, "kind": "webhook", "config": _HOOK}
+    return Step(
+        "POST",
+        f"{_base(workspace)}/destinations",
+        lambda answer: f"destination:{answer['id']}",
+        201,
+        body,
+        after={"name": name, "kind": "webhook"},
+    )
+
+
+def _destination_update(api: Api, workspace: str) -> Step:
+    made = _destination(api, workspace, name="old hook")
+    return Step(
+        "PATCH",
+        f"{_base(workspace)}/destinations/{made['id']}",
+        f"destination:{made['id']}",
+        body={"name": "new hook"},
+        before={"name": "old hook"},
+        after={"name": "new hook"},
+    )
+
+
+def _destination_delete(api: Api, workspace: str) -> Step:
+    made = _destination(api, workspace, name="doomed hook", enabled=False)
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/destinations/{made['id']}",
+        f"destination:{made['id']}",
+        before={"name": "doomed hook", "enabled": False},
+        after=None,
+    )
+
+
+def _destination_switch(enabled: bool) -> Recipe:
+    def recipe(api: Api, workspace: str) -> Step:
+        made = _destination(api, workspace, enabled=not enabled)
+        verb = "enable" if enabled else "disable"
+        return Step(
+            "POST",
+            f"{_base(workspace)}/destinations/{made['id']}/{verb}",
+            f"destination:{made['id']}",
+            after={"enabled": enabled},
+        )
+
+    return recipe
+
+
+def _destination_post(verb: str, body: Any) -> Recipe:
+    def recipe(api: Api, workspace: str) -> Step:
+        made = _destination(api, workspace)
+        return Step(
+            "POST",
+            f"{_base(workspace)}/destinations/{made['id']}/{verb}",
+            f"destination:{made['id']}",
+            body=body,
+        )
+
+    return recipe
+
+
+def _plan_import(api: Api, workspace: str) -> Step:
+    document = {"name": "Imported", "events": [{"name": "Signed Up"}]}
+    return Step(
+        "POST",
+        f"{_base(workspace)}/tracking-plans/import",
+        "tracking_plan:imported",
+        201,
+        options={"content": json.dumps(document), "params": {"slug": "imported"}},
+        after={"slug": "imported"},
+    )
+
+
+def _plan_create(api: Api, workspace: str) -> Step:
+    return Step(
+        "POST",
+        f"{_base(workspace)}/tracking-plans",
+        "tracking_plan:orders",
+        201,
+        {"name": "Orders", "events": [{"name": "Order Completed"}]},
+        after={"slug": "orders", "name": "Orders"},
+    )
+
+
+def _plan_update(api: Api, workspace: str) -> Step:
+    slug = _plan(api, workspace, "Web")
+    return Step(
+        "PUT",
+        f"{_base(workspace)}/tracking-plans/{slug}",
+        f"tracking_plan:{slug}",
+        body={"name": "Web 2", "events": [{"name": "Order Completed"}]},
+        before={"slug": slug, "name": "Web"},
+        after={"slug": slug, "name": "Web 2"},
+    )
+
+
+def _plan_delete(api: Api, workspace: str) -> Step:
+    slug = _plan(api, workspace, "Doomed")
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/tracking-plans/{slug}",
+        f"tracking_plan:{slug}",
+        204,
+        before={"slug": slug},
+        after=None,
+    )
+
+
+def _plan_connect(api: Api, workspace: str) -> Step:
+    slug = _plan(api, workspace)
+    source = api.source(workspace=workspace)
+    return Step(
+        "PUT",
+        f"{_base(workspace)}/sources/{source['id']}/tracking-plan",
+        f"source:{source['id']}",
+        body={"plan": slug},
+        before=None,  # not connected yet: the read answers 404
+        after={"plan": slug},
+    )
+
+
+def _plan_disconnect(api: Api, workspace: str) -> Step:
+    slug = _plan(api, workspace)
+    source = api.source(workspace=workspace)
+    url = f"{_base(workspace)}/sources/{source['id']}/tracking-plan"
+    api.ok("PUT", url, json={"plan": slug})
+    return Step("DELETE", url, f"source:{source['id']}", 204, before={"plan": slug}, after=None)
+
+
+def _quarantine_replay(api: Api, workspace: str) -> Step:
+    source = api.source(workspace=workspace)
+    return Step(
+        "POST",
+        f"{_base(workspace)}/quarantine/replay",
+        "quarantine",
+        body={"source_id": source["id"]},
+    )
+
+
+def _quarantine_forward(api: Api, workspace: str) -> Step:
+    source, target = api.source(workspace=workspace), api.source(workspace=workspace)
+    return Step(
+        "POST",
+        f"{_base(workspace)}/quarantine/forward",
+        "quarantine",
+        body={"source_id": source["id"], "to_source": target["id"]},
+    )
+
+
+def _computation_recipes(route: str, kind: str) -> dict[tuple[str, str], Recipe]:
+    def create(api: Api, workspace: str) -> Step:
+        definition: dict[str, Any] = (
+            {"version": 1, "condition": {"type": "event", "event": "Order Completed"}}
+            if route == "audiences"
+            else {"version": 1, "kind": "counter", "event": "Order Completed"}
+        )
+        return Step(
+            "POST",
+            f"{_base(workspace)}/{route}",
+            f"{kind}:buyers",
+            201,
+            {"key": "buyers", "name": "Buyers", "definition": definition},
+            after={"key": "buyers", "name": "Buyers"},
+        )
+
+    def update(api: Api, workspace: str) -> Step:
+        _computation(api, workspace, route, "buyers")
+        return Step(
+            "PATCH",
+            f"{_base(workspace)}/{route}/buyers",
+            f"{kind}:buyers",
+            body={"name": "Big buyers"},
+            before={"key": "buyers", "name": "buyers name"},
+            after={"name": "Big buyers"},
+        )
+
+    def delete(api: Api, workspace: str) -> Step:
+        _computation(api, workspace, route, "buyers")
+        return Step(
+            "DELETE",
+            f"{_base(workspace)}/{route}/buyers",
+            f"{kind}:buyers",
+            before={"key": "buyers"},
+            after=None,
+        )
+
+    def recompute(api: Api, workspace: str) -> Step:
+        _computation(api, workspace, route, "buyers")
+        return Step("POST", f"{_base(workspace)}/{route}/buyers/recompute", f"{kind}:buyers")
+
+    path = f"{_W}/{route}"
+    return {
+        ("POST", path): create,
+        ("PATCH", f"{path}/{{key}}"): update,
+        ("DELETE", f"{path}/{{key}}"): delete,
+        ("POST", f"{path}/{{key}}/recompute"): recompute,
+    }
+
+
+_DESTINATION = f"{_W}/destinations/{{destination_id}}"
+
+RECIPES: dict[tuple[str, str], Recipe] = {
+    ("POST", "/workspaces"): _workspace_create,
+    ("POST", f"{_W}/sources"): _source_create,
+    ("PATCH", f"{_W}/sources/{{source_id}}"): _source_update,
+    ("POST", f"{_W}/failures/replay"): _failures_replay,
+    ("POST", f"{_W}/access-tokens"): _access_token_create,
+    ("PUT", f"{_W}/identity-rules"): _identity_rules_update,
+    ("POST", f"{_W}/destinations"): _destination_create,
+    ("PATCH", _DESTINATION): _destination_update,
+    ("DELETE", _DESTINATION): _destination_delete,
+    ("POST", f"{_DESTINATION}/enable"): _destination_switch(True),
+    ("POST", f"{_DESTINATION}/disable"): _destination_switch(False),
+    ("POST", f"{_DESTINATION}/test"): _destination_post("test", None),
+    ("POST", f"{_DESTINATION}/replay"): _destination_post("replay", {"dead_letters": True}),
+    ("POST", f"{_W}/tracking-plans/import"): _plan_import,
+    ("POST", f"{_W}/tracking-plans"): _plan_create,
+    ("PUT", f"{_W}/tracking-plans/{{slug}}"): _plan_update,
+    ("DELETE", f"{_W}/tracking-plans/{{slug}}"): _plan_delete,
+    ("PUT", f"{_W}/sources/{{source_id}}/tracking-plan"): _plan_connect,
+    ("DELETE", f"{_W}/sources/{{source_id}}/tracking-plan"): _plan_disconnect,
+    ("POST", f"{_W}/quarantine/replay"): _quarantine_replay,
+    ("POST", f"{_W}/quarantine/forward"): _quarantine_forward,
+    **_computation_recipes("audiences", "audience"),
+    **_computation_recipes("computed-traits", "computed_trait"),
+}
+"""How to make each change of the route table once, with success."""
+
+ALLOWED_MISSING: frozenset[tuple[str, str]] = frozenset()
+"""Change rows without a recipe yet (each with its reason); keep it empty."""
+
+CHANGES = sorted(key for key, rule in ROUTES.items() if rule.action is not None)
+
+
+def test_every_recipe_is_of_a_change_row() -> None:
+    assert set(RECIPES) <= set(CHANGES), set(RECIPES) - set(CHANGES)
+
+
+async def _first_owner(database_url: str) -> int:
+    connection = await _connect(database_url)
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT min(id) FROM users WHERE instance_owner AND disabled_at IS NULL"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def _connect(database_url: str) -> asyncpg.Connection:
+    parsed = make_url(database_url)
+    return await asyncpg.connect(
+        host=parsed.query.get("host") or parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
+
+
+@pytest.fixture
+async def owner_id(shared_database_url: str) -> int:
+    return await _first_owner(shared_database_url)
+
+
+def _trail(api: Api, workspace: str | None, **params: Any) -> list[dict[str, Any]]:
+    url = "/api/v1/audit" if workspace is None else f"{_base(workspace)}/audit"
+    return api.ok("GET", url, params={"limit": 1000, **params})["data"]  # type: ignore[no-any-return]
+
+
+def _newest_id(api: Api, workspace: str | None) -> int:
+    found = api.ok(
+        "GET",
+        "/api/v1/audit" if workspace is None else f"{_base(workspace)}/audit",
+        params={"limit": 1},
+    )["data"]
+    return found[0]["id"] if found else 0
+
+
+def _subset(expected: Any, actual: Any, what: str) -> None:
+    if expected is ANY:
+        return
+    if expected is None:
+        assert actual is None, f"{what}: {actual}"
+        return
+    assert isinstance(actual, dict), f"{what}: {actual}"
+    for key, value in expected.items():
+        assert actual.get(key) == value, f"{what}.{key}: {actual}"
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize(("method", "path"), CHANGES, ids=[f"{m} {p}" for m, p in CHANGES])
+def test_each_change_appends_one_entry(api: Api, owner_id: int, method: str, path: str) -> None:
+    recipe = RECIPES.get((method, path))
+    if recipe is None:
+        assert (method, path) in ALLOWED_MISSING, f"no audit recipe for {method} {path}"
+        pytest.xfail(f"no recipe yet for {method} {path}")
+    workspace = api.workspace()
+    step = recipe(api, workspace)
+    scope = None if path == "/workspaces" else workspace
+    last = _newest_id(api, scope)
+    started = datetime.now(UTC) - timedelta(milliseconds=5)
+    options = dict(step.options)
+    if step.body is not None:
+        options["json"] = step.body
+    response = api.client.request(step.method, step.url, **options)
+    finished = datetime.now(UTC) + timedelta(milliseconds=5)
+    assert response.status_code == step.status, response.text
+    answer = response.json() if response.content else None
+    entries = [e for e in _trail(api, scope) if e["id"] > last]
+    assert len(entries) == 1, entries
+    entry = entries[0]
+    rule = ROUTES[(method, path)]
+    resource = step.resource if isinstance(step.resource, str) else step.resource(answer)
+    assert entry["action"] == rule.action
+    assert entry["resource"] == resource
+    assert entry["workspace"] == scope
+    assert entry["actor"] == {
+        "kind": "user",
+        "user_id": owner_id,
+        "label": "first owner",
+        "token_id": None,  # HEADWATER_ADMIN_TOKEN: the first owner's, without a stored token
+        "session_id": None,
+    }
+    assert entry["ip"] == "127.0.0.1"
+    assert started <= _moment(entry["at"]) <= finished
+    _subset(step.before, entry["before"], "before")
+    _subset(step.after, entry["after"], "after")
+
+
+def test_a_refused_change_or_a_read_records_nothing(api: Api) -> None:
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    last = _newest_id(api, workspace)
+    base = _base(workspace)
+    api.error("PATCH", f"{base}/sources/{source['id']}", 422, "invalid_request", json={"name": 5})
+    api.error("PATCH", f"{base}/sources/999999", 404, "source_not_found", json={"name": "x"})
+    api.error("DELETE", f"{base}/tracking-plans/nope", 404, "plan_not_found")
+    refused = httpx.patch(
+        f"{api.server.url}{base}/sources/{source['id']}",
+        json={"name": "x"},
+        headers={"Authorization": "Bearer wrong-token"},
+    )
+    assert refused.status_code == 401
+    # Reads record nothing, a POST that reads (a preview) included.
+    api.ok("GET", f"{base}/sources/{source['id']}")
+    condition = {"type": "event", "event": "Order Completed"}
+    preview = {"definition": {"version": 1, "condition": condition}}
+    api.ok("POST", f"{base}/audiences/preview", json=preview)
+    assert [e for e in _trail(api, workspace) if e["id"] > last] == []
+
+
+async def _token(
+    database_url: str, *, role: str, user_id: int | None, workspace: str | None, name: str
+) -> tuple[str, int]:
+    """A stored API token (its secret and id), as the token routes will create them."""
+    secret = f"hw_{unique('test')}{'x' * 30}"
+    connection = await _connect(database_url)
+    try:
+        token_id = await connection.fetchval(
+            "INSERT INTO api_tokens (token_sha256, name, user_id, workspace_id, role, pii_read)"
+            " VALUES ($1, $2, $3, (SELECT id FROM workspaces WHERE slug = $4), $5, $5 = 'owner')"
+            " RETURNING id",
+            digest(secret),
+            name,
+            user_id,
+            workspace,
+            role,
+        )
+    finally:
+        await connection.close()
+    return secret, int(token_id)
+
+
+def _as(api: Api, secret: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=api.server.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30
+    )
+
+
+async def test_the_entry_names_the_token_and_the_service_account(
+    api: Api, owner_id: int, shared_database_url: str
+) -> None:
+    workspace = api.workspace()
+    own, own_id = await _token(
+        shared_database_url, role="owner", user_id=owner_id, workspace=None, name="laptop"
+    )
+    robot, robot_id = await _token(
+        shared_database_url, role="developer", user_id=None, workspace=workspace, name="deployer"
+    )
+    source = api.source(workspace=workspace)
+    url = f"{_base(workspace)}/sources/{source['id']}"
+    with _as(api, own) as client:
+        assert client.patch(url, json={"name": "by token"}).status_code == 200
+    with _as(api, robot) as client:
+        assert client.patch(url, json={"name": "by robot"}).status_code == 200
+        # A developer has no audit:read.
+        assert client.get(f"{_base(workspace)}/audit").status_code == 403
+    robot_entry, own_entry = _trail(api, workspace, action="source.update")
+    assert own_entry["actor"] == {
+        "kind": "user",
+        "user_id": owner_id,
+        "label": "first owner",
+        "token_id": own_id,
+        "session_id": None,
+    }
+    assert robot_entry["actor"] == {
+        "kind": "service_account",
+        "user_id": None,
+        "label": "deployer",
+        "token_id": robot_id,
+        "session_id": None,
+    }
+    assert (robot_entry["before"]["name"], robot_entry["after"]["name"]) == ("by token", "by robot")
+
+
+async def test_who_may_read_the_trail(api: Api, shared_database_url: str) -> None:
+    workspace = api.workspace()
+    admin, _ = await _token(
+        shared_database_url, role="admin", user_id=None, workspace=workspace, name="auditor"
+    )
+    with _as(api, admin) as client:
+        assert client.get(f"{_base(workspace)}/audit").status_code == 200
+        assert client.get(f"{_base(workspace)}/audit/export").status_code == 200
+        assert client.get("/api/v1/audit").status_code == 403
+        assert client.get("/api/v1/audit/export").status_code == 403
+        # Another workspace's trail is not there for it.
+        assert client.get("/api/v1/workspaces/default/audit").status_code == 404
+
+
+def _secrets_in(api: Api, workspace: str) -> str:
+    listed = json.dumps(_trail(api, workspace))
+    exported = api.client.get(f"{_base(workspace)}/audit/export").text
+    exported += api.client.get(f"{_base(workspace)}/audit/export", params={"format": "csv"}).text
+    return listed + exported
+
+
+def test_secrets_never_reach_the_trail(api: Api) -> None:
+    workspace = api.workspace()
+    base = _base(workspace)
+    secrets = [
+        "sign-secret-5b1f0c",
+        "header-secret-93ad7e",
+        "query-secret-77c2d1",
+        "new-secret-0aa1",
+    ]
+    config = {
+        "url": f"http://127.0.0.1:9/hook?token={secrets[2]}",
+        "secret": secrets[0],
+        "headers": {"X-Api-Key": secrets[1]},
+    }
+    made = api.ok(
+        "POST",
+        f"{base}/destinations",
+        201,
+        json={"name": "hook", "kind": "webhook", "config": config},
+    )
+    url = f"{base}/destinations/{made['id']}"
+    api.ok("PATCH", url, json={"config": {**config, "secret": secrets[3]}})
+    api.ok("POST", f"{url}/test")
+    token = api.ok("POST", f"{base}/access-tokens", 201, json={"name": "reader"})["token"]
+    source = api.source(workspace=workspace, write_key=f"wk-{unique('secret')}")
+    trail = _secrets_in(api, workspace)
+    for secret in [*secrets, token, source["write_key"]]:
+        assert secret not in trail
+    actions = {e["action"] for e in _trail(api, workspace)}
+    assert {"destination.create", "destination.update", "destination.test"} <= actions
+    created = _trail(api, workspace, action="destination.create")[0]
+    assert created["after"]["config"]["secret"] == "[redacted]"
+
+
+def test_the_filters_and_the_pages(api: Api) -> None:
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    time.sleep(0.01)
+    api.ok("PATCH", f"{_base(workspace)}/sources/{source['id']}", json={"name": "renamed"})
+    time.sleep(0.01)
+    destination = _destination(api, workspace)
+    first, second, third = reversed(_trail(api, workspace))
+    assert [e["action"] for e in (first, second, third)] == [
+        "source.create",
+        "source.update",
+        "destination.create",
+    ]
+
+    def ids(**params: Any) -> list[int]:
+        return [e["id"] for e in _trail(api, workspace, **params)]
+
+    assert ids(action="source.update") == [second["id"]]
+    assert ids(resource=f"source:{source['id']}") == [second["id"], first["id"]]
+    assert ids(resource="source") == [second["id"], first["id"]]
+    assert ids(resource=f"destination:{destination['id']}") == [third["id"]]
+    assert ids(resource="sour") == []
+    assert ids(actor="first owner") == [third["id"], second["id"], first["id"]]
+    assert ids(actor="FIRST OWNER") == ids(actor="first owner")
+    assert ids(actor=str(first["actor"]["user_id"])) == ids(actor="first owner")
+    assert ids(actor="nobody@example.com") == []
+    assert ids(since=second["at"]) == [third["id"], second["id"]]
+    assert ids(until=second["at"]) == [first["id"]]
+    assert ids(since=second["at"], until=third["at"]) == [second["id"]]
+    # A page at a time, newest first.
+    seen: list[int] = []
+    before = None
+    while True:
+        params = {"limit": 1} if before is None else {"limit": 1, "before": before}
+        page = api.ok("GET", f"{_base(workspace)}/audit", params=params)
+        seen += [e["id"] for e in page["data"]]
+        before = page["next_cursor"]
+        if before is None:
+            break
+    assert seen == [third["id"], second["id"], first["id"]]
+    api.error("GET", f"{_base(workspace)}/audit", 422, "invalid_request", params={"limit": 0})
+    api.error("GET", f"{_base(workspace)}/audit", 422, "invalid_request", params={"since": "x"})
+    api.error(
+        "GET", f"{_base(workspace)}/audit/export", 422, "invalid_request", params={"format": "xml"}
+    )
+
+
+def test_the_exports(api: Api) -> None:
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    api.ok("PATCH", f"{_base(workspace)}/sources/{source['id']}", json={"name": "renamed"})
+    listed = _trail(api, workspace)
+    response = api.client.get(f"{_base(workspace)}/audit/export")
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert lines == listed
+    only = api.client.get(
+        f"{_base(workspace)}/audit/export", params={"action": "source.update", "format": "csv"}
+    )
+    assert only.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(only.text)))
+    assert len(rows) == 1
+    assert rows[0]["resource"] == f"source:{source['id']}"
+    assert rows[0]["actor_label"] == "first owner"
+    assert json.loads(rows[0]["after"])["name"] == "renamed"
+    assert json.loads(rows[0]["before"])["name"] == source["name"]
+
+
+def test_instance_entries_are_apart_from_the_workspaces(api: Api) -> None:
+    workspace = api.workspace()
+    created = _trail(api, None, resource=f"workspace:{workspace}")
+    assert [(e["action"], e["workspace"]) for e in created] == [("workspace.create", None)]
+    assert _trail(api, workspace, action="workspace.create") == []
+    exported = api.client.get(
+        "/api/v1/audit/export", params={"resource": f"workspace:{workspace}"}
+    ).text.splitlines()
+    assert [json.loads(line)["id"] for line in exported] == [created[0]["id"]]
+
+
+async def test_the_trail_is_append_only(api: Api, shared_database_url: str) -> None:
+    workspace = api.workspace()
+    api.source(workspace=workspace)
+    entry = _trail(api, workspace)[0]
+    connection = await _connect(shared_database_url)
+    try:
+        for statement in (
+            "UPDATE audit_log SET action = 'nothing' WHERE id = $1",
+            "DELETE FROM audit_log WHERE id = $1",
+        ):
+            with pytest.raises(asyncpg.RaiseError):
+                await connection.execute(statement, entry["id"])
+        with pytest.raises(asyncpg.RaiseError):
+            await connection.execute("TRUNCATE audit_log")
+    finally:
+        await connection.close()
+    assert _trail(api, workspace)[0] == entry
+
+
+def _failures(api: Api) -> float:
+    text = api.client.get("/metrics").text
+    for line in text.splitlines():
+        if line.startswith("headwater_audit_failures_total "):
+            return float(line.split()[1])
+    raise AssertionError("headwater_audit_failures_total is not exposed")
+
+
+async def test_a_failed_write_keeps_the_change_and_is_counted(
+    api: Api, shared_database_url: str
+) -> None:
+    """The database refuses this one source's entries (a trigger the test adds): the change
+    stands, its answer is a 200, the failure is logged without values and counted."""
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    resource = f"source:{source['id']}"
+    connection = await _connect(shared_database_url)
+    function = f"refuse_{unique('t').replace('-', '_')}"
+    await connection.execute(
+        f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF NEW.resource = '{resource}' THEN RAISE EXCEPTION 'refused'; END IF;"
+        " RETURN NEW; END $$"
+    )
+    await connection.execute(
+        f"CREATE TRIGGER {function} BEFORE INSERT ON audit_log"
+        f" FOR EACH ROW EXECUTE FUNCTION {function}()"
+    )
+    try:
+        counted = _failures(api)
+        url = f"{_base(workspace)}/sources/{source['id']}"
+        assert api.ok("PATCH", url, json={"name": "kept-name-31c9"})["name"] == "kept-name-31c9"
+    finally:
+        await connection.execute(f"DROP TRIGGER {function} ON audit_log")
+        await connection.execute(f"DROP FUNCTION {function}()")
+        await connection.close()
+    assert api.ok("GET", url)["name"] == "kept-name-31c9"
+    assert _failures(api) == counted + 1
+    assert _trail(api, workspace, action="source.update") == []
+    log = api.server.log()
+    assert f"could not append the audit entry of source.update on {resource}" in log
+    assert "kept-name-31c9" not in log
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(ROUTES), ids=[f"{m} {p}" for m, p in sorted(ROUTES)]
+)
+def test_each_route_is_found_by_its_path(method: str, path: str) -> None:
+    """The recorder finds every row of the table from a request's path (literal segments
+    before parameters: ``/tracking-plans/import`` is not a plan named ``import``)."""
+    values = {"workspace": "shop", "source_id": "12", "slug": "orders", "key": "buyers"}
+    concrete = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x1"), path)
+    found = route_of(method, f"/api/v1{concrete}")
+    assert found is not None
+    assert found[0] == path
+
+
+async def test_a_session_change_names_its_session(
+    api: Api, owner_id: int, shared_database_url: str
+) -> None:
+    """A web session (as signing in makes one) acts with its cookie and CSRF token; its
+    entry names the session, and ``before`` was read with the same cookie."""
+    session, csrf = f"hws_{unique('s')}{'x' * 30}", f"csrf-{unique('c')}"
+    connection = await _connect(shared_database_url)
+    try:
+        session_id = await connection.fetchval(
+            "INSERT INTO sessions (token_sha256, csrf_sha256, user_id, expires_at)"
+            " VALUES ($1, $2, $3, now() + interval '1 hour') RETURNING id",
+            digest(session),
+            digest(csrf),
+            owner_id,
+        )
+    finally:
+        await connection.close()
+    workspace = api.workspace()
+    source = api.source(workspace=workspace, name="before session")
+    async with httpx.AsyncClient(base_url=api.server.url, timeout=30) as browser:
+        browser.cookies.set("headwater_session", session)
+        response = await browser.patch(
+            f"{_base(workspace)}/sources/{source['id']}",
+            json={"name": "by session"},
+            headers={"X-CSRF-Token": csrf},
+        )
+    assert response.status_code == 200, response.text
+    entry = _trail(api, workspace, action="source.update")[0]
+    assert entry["actor"]["session_id"] == session_id
+    assert entry["actor"]["token_id"] is None
+    assert entry["before"]["name"] == "before session"
+    assert entry["after"]["name"] == "by session"
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_not_believed(api: Api) -> None:
+    """The test server trusts no proxy: the entry's ip is the connection's, whatever the
+    client claims in X-Forwarded-For."""
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    api.ok(
+        "PATCH",
+        f"{_base(workspace)}/sources/{source['id']}",
+        json={"name": "forwarded"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert _trail(api, workspace, action="source.update")[0]["ip"] == "127.0.0.1"
