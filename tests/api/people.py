@@ -37,13 +37,20 @@ def login(url: str, email: str, password: str = PASSWORD) -> httpx.Response:
     )
 
 
+def signed_in(url: str, email: str, password: str = PASSWORD) -> httpx.Client:
+    """A client signed in by session: the cookies in its jar, the CSRF token in its headers
+    (the caller closes it)."""
+    client = httpx.Client(base_url=url, timeout=30)
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
+
+
 @contextmanager
 def session(url: str, email: str, password: str = PASSWORD) -> Iterator[httpx.Client]:
-    """A client signed in by session: the cookies in its jar, the CSRF token in its headers."""
-    with httpx.Client(base_url=url, timeout=30) as client:
-        response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    """:func:`signed_in`, closed at the end of the block."""
+    with signed_in(url, email, password) as client:
         yield client
 
 

@@ -23,6 +23,7 @@ from headwater.access.credentials import digest
 from headwater.api.audit_trail import route_of
 from headwater.api.permissions import ROUTES
 from tests.api.conftest import Api, unique
+from tests.api.people import PASSWORD, member, person, signed_in
 
 ANY = object()
 """An expected ``before`` that is not checked (the resource's state, whatever it was)."""
@@ -44,6 +45,10 @@ class Step:
     after: Any = ANY
     """A dict: these fields of ``after``; None: ``after`` is null; :data:`ANY`: unchecked."""
     workspace: str | None = None
+    client: httpx.Client | None = None
+    """Who makes the change: a client of its own (closed after), else the admin token's."""
+    actor: dict[str, Any] | None = None
+    """These fields of the entry's actor (default: the first owner by the admin token)."""
 
 
 Recipe = Callable[[Api, str], Step]
@@ -291,6 +296,143 @@ def _quarantine_forward(api: Api, workspace: str) -> Step:
     )
 
 
+def _user_create(api: Api, workspace: str) -> Step:
+    email = f"{unique('new')}@example.com"
+    return Step(
+        "POST",
+        "/api/v1/users",
+        lambda answer: f"user:{answer['id']}",
+        201,
+        {"email": email},
+        after={"email": email, "invite_link": "[redacted]"},
+    )
+
+
+def _user_disable(api: Api, workspace: str) -> Step:
+    made = person(api)
+    return Step("DELETE", f"/api/v1/users/{made['id']}", f"user:{made['id']}", after=None)
+
+
+def _member_add(api: Api, workspace: str) -> Step:
+    email = f"{unique('new')}@example.com"
+    return Step(
+        "POST",
+        f"{_base(workspace)}/members",
+        lambda answer: f"member:{answer['user_id']}",
+        201,
+        {"email": email, "role": "analyst"},
+        after={"email": email, "role": "analyst", "invite_link": "[redacted]"},
+    )
+
+
+def _member_update(api: Api, workspace: str) -> Step:
+    made = member(api, workspace, "analyst")
+    return Step(
+        "PATCH",
+        f"{_base(workspace)}/members/{made['user_id']}",
+        f"member:{made['user_id']}",
+        body={"role": "marketer"},
+        after={"role": "marketer"},
+    )
+
+
+def _member_remove(api: Api, workspace: str) -> Step:
+    made = member(api, workspace, "analyst")
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/members/{made['user_id']}",
+        f"member:{made['user_id']}",
+        204,
+        after=None,
+    )
+
+
+def _token_create(api: Api, workspace: str) -> Step:
+    return Step(
+        "POST",
+        f"{_base(workspace)}/tokens",
+        lambda answer: f"token:{answer['id']}",
+        201,
+        {"name": "ci", "role": "developer"},
+        after={"name": "ci", "role": "developer", "token": "[redacted]"},
+    )
+
+
+def _made_token(api: Api, workspace: str) -> int:
+    body = {"name": unique("t"), "role": "analyst"}
+    return int(api.ok("POST", f"{_base(workspace)}/tokens", 201, json=body)["id"])
+
+
+def _token_revoke(api: Api, workspace: str) -> Step:
+    made = _made_token(api, workspace)
+    url = f"{_base(workspace)}/tokens/{made}"
+    return Step("DELETE", url, f"token:{made}", after=None)
+
+
+def _own_token_revoke(api: Api, workspace: str) -> Step:
+    made = _made_token(api, workspace)
+    return Step("DELETE", f"/api/v1/me/tokens/{made}", f"token:{made}", after=None)
+
+
+def _signed_in(api: Api) -> tuple[dict[str, Any], httpx.Client]:
+    """A new person, and a client signed in as them by session."""
+    made = person(api)
+    return made, signed_in(api.server.url, made["email"])
+
+
+def _login(api: Api, workspace: str) -> Step:
+    made = person(api)
+    return Step(
+        "POST",
+        "/api/v1/auth/login",
+        "session",
+        body={"email": made["email"], "password": PASSWORD},
+        after={"csrf_token": "[redacted]"},
+        client=httpx.Client(base_url=api.server.url, timeout=30),
+        actor={"user_id": made["id"], "label": made["email"], "token_id": None},
+    )
+
+
+def _accept(api: Api, workspace: str) -> Step:
+    made = api.ok("POST", "/api/v1/users", 201, json={"email": f"{unique('i')}@example.com"})
+    link = made["invite_link"].split("#", 1)[1]
+    return Step(
+        "POST",
+        "/api/v1/auth/accept",
+        "user",
+        body={"token": link, "password": PASSWORD},
+        after={"csrf_token": "[redacted]"},
+        client=httpx.Client(base_url=api.server.url, timeout=30),
+        actor={"user_id": made["id"], "token_id": None},
+    )
+
+
+def _logout(api: Api, workspace: str) -> Step:
+    made, client = _signed_in(api)
+    return Step(
+        "POST",
+        "/api/v1/auth/logout",
+        "session",
+        204,
+        after=None,
+        client=client,
+        actor={"user_id": made["id"], "token_id": None},
+    )
+
+
+def _password_change(api: Api, workspace: str) -> Step:
+    made, client = _signed_in(api)
+    return Step(
+        "PUT",
+        "/api/v1/me/password",
+        "user",
+        body={"current_password": PASSWORD, "new_password": "another horse battery"},
+        after={"user_id": made["id"], "csrf_token": "[redacted]"},
+        client=client,
+        actor={"user_id": made["id"], "token_id": None},
+    )
+
+
 def _computation_recipes(route: str, kind: str) -> dict[tuple[str, str], Recipe]:
     def create(api: Api, workspace: str) -> Step:
         definition: dict[str, Any] = (
@@ -367,6 +509,18 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/quarantine/forward"): _quarantine_forward,
     **_computation_recipes("audiences", "audience"),
     **_computation_recipes("computed-traits", "computed_trait"),
+    ("POST", "/users"): _user_create,
+    ("DELETE", "/users/{user_id}"): _user_disable,
+    ("POST", f"{_W}/members"): _member_add,
+    ("PATCH", f"{_W}/members/{{user_id}}"): _member_update,
+    ("DELETE", f"{_W}/members/{{user_id}}"): _member_remove,
+    ("POST", f"{_W}/tokens"): _token_create,
+    ("DELETE", f"{_W}/tokens/{{token_id}}"): _token_revoke,
+    ("DELETE", "/me/tokens/{token_id}"): _own_token_revoke,
+    ("POST", "/auth/login"): _login,
+    ("POST", "/auth/accept"): _accept,
+    ("POST", "/auth/logout"): _logout,
+    ("PUT", "/me/password"): _password_change,
 }
 """How to make each change of the route table once, with success."""
 
@@ -445,13 +599,17 @@ def test_each_change_appends_one_entry(api: Api, owner_id: int, method: str, pat
         pytest.xfail(f"no recipe yet for {method} {path}")
     workspace = api.workspace()
     step = recipe(api, workspace)
-    scope = None if path == "/workspaces" else workspace
+    scope = workspace if path.startswith(f"{_W}/") else None
     last = _newest_id(api, scope)
     started = datetime.now(UTC) - timedelta(milliseconds=5)
     options = dict(step.options)
     if step.body is not None:
         options["json"] = step.body
-    response = api.client.request(step.method, step.url, **options)
+    try:
+        response = (step.client or api.client).request(step.method, step.url, **options)
+    finally:
+        if step.client is not None:
+            step.client.close()
     finished = datetime.now(UTC) + timedelta(milliseconds=5)
     assert response.status_code == step.status, response.text
     answer = response.json() if response.content else None
@@ -463,13 +621,17 @@ def test_each_change_appends_one_entry(api: Api, owner_id: int, method: str, pat
     assert entry["action"] == rule.action
     assert entry["resource"] == resource
     assert entry["workspace"] == scope
-    assert entry["actor"] == {
-        "kind": "user",
-        "user_id": owner_id,
-        "label": "first owner",
-        "token_id": None,  # HEADWATER_ADMIN_TOKEN: the first owner's, without a stored token
-        "session_id": None,
-    }
+    if step.actor is None:
+        assert entry["actor"] == {
+            "kind": "user",
+            "user_id": owner_id,
+            "label": "first owner",
+            "token_id": None,  # HEADWATER_ADMIN_TOKEN: the first owner's, without a stored token
+            "session_id": None,
+        }
+    else:
+        _subset({"kind": "user", **step.actor}, entry["actor"], "actor")
+        assert (entry["actor"]["session_id"] is not None) == (step.client is not None)
     assert entry["ip"] == "127.0.0.1"
     assert started <= _moment(entry["at"]) <= finished
     _subset(step.before, entry["before"], "before")

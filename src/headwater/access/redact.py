@@ -3,13 +3,16 @@
 A field is secret by its name, whatever its letter case and separators (``api_key``,
 ``apiKey``, ``API-Key`` are one name): a password, a token, a secret, a key that opens
 something (API, write, private, access, signing key), an authorization header, a credential.
-A string value is secret by its form when it is one of Headwater's own secrets (an API token
-``hw_...``, a session ``hws_...``, a one-time link ``hwl_...``), whatever its field's name.
+A string value is secret by its form when it holds one of Headwater's own secrets (an API
+token ``hw_...``, a session ``hws_...``, a one-time link ``hwl_...``, also inside a longer
+string such as an invite link's URL), whatever its field's name.
 
 >>> redact({"name": "hook", "config": {"apiKey": "s3cret", "headers": {"Authorization": "x"}}})
 {'name': 'hook', 'config': {'apiKey': '[redacted]', 'headers': {'Authorization': '[redacted]'}}}
 >>> redact([{"write_key": "wk_1", "token_id": 4}])
 [{'write_key': '[redacted]', 'token_id': 4}]
+>>> redact({"invite_link": "https://cdp.example.com/setup#hwl_" + "x" * 43})
+{'invite_link': '[redacted]'}
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ _SECRET_ENDINGS: Final = (
     "sha256",
 )
 _SEPARATORS: Final = re.compile(r"[\s_.\-]+")
-_HEADWATER_SECRET: Final = re.compile(r"^hw[sl]?_[A-Za-z0-9_\-]{20,}$")
+_HEADWATER_SECRET: Final = re.compile(r"(?<![A-Za-z0-9])hw[sl]?_[A-Za-z0-9_\-]{20,}")
 
 
 def secret_name(name: str) -> bool:
@@ -70,6 +73,6 @@ def redact(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
-    if isinstance(value, str) and _HEADWATER_SECRET.match(value):
+    if isinstance(value, str) and _HEADWATER_SECRET.search(value):
         return REDACTED
     return value

@@ -67,6 +67,7 @@ _IDENTIFIERS: Final = {
     "tracking_plan": "slug",
     "audience": "key",
     "computed_trait": "key",
+    "member": "user_id",
 }
 """The field of a created resource's answer that its routes name it by (default ``id``)."""
 
