@@ -11,6 +11,8 @@ from headwater.access.model import (
     Role,
     narrower,
 )
+from headwater.access.personal import DEFAULT as DEFAULT_PERSONAL
+from headwater.access.personal import MASK, Classifier, PersonalKeys, mask
 from headwater.access.service import (
     FirstOwner,
     authenticate_session,
@@ -19,16 +21,21 @@ from headwater.access.service import (
 )
 
 __all__ = [
+    "DEFAULT_PERSONAL",
     "INSTANCE_PERMISSIONS",
+    "MASK",
     "OWNER",
     "ROLE_PERMISSIONS",
+    "Classifier",
     "FirstOwner",
     "Grant",
     "Permission",
+    "PersonalKeys",
     "Principal",
     "Role",
     "authenticate_session",
     "authenticate_token",
     "bootstrap_owner",
+    "mask",
     "narrower",
 ]

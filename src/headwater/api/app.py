@@ -24,10 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from headwater import __version__
 from headwater.api import audiences as audiences_api
 from headwater.api import destinations as destinations_api
-from headwater.api import edge, events, profile_api, profiles, workspaces
+from headwater.api import edge, events, personal, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
 from headwater.api import protocols as protocols_api
 from headwater.api.docs import DOCS, add_docs
+from headwater.api.masking import MaskingMiddleware
 from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
@@ -110,6 +111,7 @@ def create_app(
     )
     api.include_router(workspaces.router, prefix="/api/v1")
     api.include_router(workspaces.sources, prefix="/api/v1")
+    api.include_router(personal.router, prefix="/api/v1")
     api.include_router(events.router, prefix="/api/v1")
     api.include_router(profiles.router, prefix="/api/v1")
     api.include_router(destinations_api.catalog, prefix="/api/v1")
@@ -123,6 +125,7 @@ def create_app(
     add_docs(api, openapi_url=_OPENAPI)
     _add_error_handlers(api)
     _add_unavailable_handler(api)
+    api.add_middleware(MaskingMiddleware)
     app = HeadwaterApp(api)
     return app
 
