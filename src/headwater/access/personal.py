@@ -21,8 +21,9 @@ or ``id`` masked; a value beside its key (``{"key": "email", "value": ..., "prev
 its ``value`` and ``previous``. A string under one of
 :data:`RAW_TEXT` keys (a request as received, a body sent to a destination) is raw text: when
 it is JSON it is masked the same way and encoded again, otherwise it is withheld whole.
-Last, a masked value (of 4 characters or more) is replaced wherever another string of the
-document quotes it: an error quoting a destination's answer, a ``userId`` that is an email.
+Last, a masked value (of 4 characters or more) is replaced wherever another string of the same
+record quotes it: an error quoting a destination's answer, a ``userId`` that is an email (a
+record is the document, or each object in a list: an event of a page, a dead letter).
 
 >>> mask({"traits": {"email": "a@b.c", "plan": "pro", "name": "Ana"}, "name": "Signed Up"})
 {'traits': {'email': '[masked]', 'plan': 'pro', 'name': '[masked]'}, 'name': 'Signed Up'}
@@ -38,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -68,6 +70,7 @@ _PAIRS: Final = (
 or a trait's value beside its key (``{"key": "email", "value": ..., "previous": ...}``)."""
 
 
+@lru_cache(maxsize=4096)
 def words(key: str) -> str:
     """``key``'s words in lower case, joined without separators: the form keys are compared in.
 
@@ -77,6 +80,7 @@ def words(key: str) -> str:
     return "".join(w.lower() for w in _WORD.findall(key))
 
 
+@lru_cache(maxsize=4096)
 def _last_word(key: str) -> str:
     found = _WORD.findall(key)
     return found[-1].lower() if found else ""
@@ -115,12 +119,7 @@ class PersonalKeys:
         )
 
     def personal(self, key: str, *, trait: bool = False) -> bool:
-        normal = words(key)
-        return (
-            normal in self.anywhere
-            or (trait and normal in self.in_traits)
-            or (bool(self.last_words) and _last_word(key) in self.last_words)
-        )
+        return _personal(self, key, trait)
 
     def listed(self) -> dict[str, list[str]]:
         """The classification as the API shows it (sorted lists of normalised keys)."""
@@ -129,6 +128,16 @@ class PersonalKeys:
             "in_traits": sorted(self.in_traits),
             "last_words": sorted(self.last_words),
         }
+
+
+@lru_cache(maxsize=8192)
+def _personal(keys: PersonalKeys, key: str, trait: bool) -> bool:
+    normal = words(key)
+    return (
+        normal in keys.anywhere
+        or (trait and normal in keys.in_traits)
+        or (bool(keys.last_words) and _last_word(key) in keys.last_words)
+    )
 
 
 DEFAULT: Final = PersonalKeys.of(
@@ -170,8 +179,7 @@ def mask(
     >>> mask([{"profile_id": "p1", "value": "Ana"}], also=frozenset({"value"}))
     [{'profile_id': 'p1', 'value': '[masked]'}]
     """
-    masker = _Masker(classifier, also, set())
-    return _scrub(masker.walk(document, trait=False), masker.seen)
+    return _Masker(classifier, also, set()).record(document)
 
 
 _SCRUBBED_LENGTH: Final = 4
@@ -184,11 +192,15 @@ def _scrub(document: Any, seen: set[str]) -> Any:
     quoted = sorted((v for v in seen if len(v) >= _SCRUBBED_LENGTH), key=len, reverse=True)
     if not quoted:
         return document
-    pattern = re.compile("|".join(map(re.escape, quoted)))
+    shortest = len(quoted[-1])
 
     def scrub(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub(MASK, value)
+            if len(value) >= shortest:
+                for text in quoted:  # longest first: a value inside another is replaced after
+                    if text in value:
+                        value = value.replace(text, MASK)
+            return value
         if isinstance(value, dict):
             return {key: scrub(item) for key, item in value.items()}
         if isinstance(value, list):
@@ -205,11 +217,22 @@ class _Masker:
     seen: set[str]
     """The values masked so far (as text), for :func:`_scrub`."""
 
+    def record(self, value: Any) -> Any:
+        """``value`` masked, then scrubbed of the values masked in it."""
+        return _scrub(self.walk(value, trait=False), self.seen)
+
     def walk(self, value: Any, *, trait: bool) -> Any:
         if isinstance(value, dict):
             return self.walk_object(value, trait=trait)
         if isinstance(value, list):
-            return [self.walk(item, trait=False) for item in value]
+            # each object of a list is a record of its own, scrubbed of its own values only
+            # (a page of a thousand people is not searched for each one's values)
+            return [
+                _Masker(self.classifier, self.also, set()).record(item)
+                if isinstance(item, dict)
+                else self.walk(item, trait=False)
+                for item in value
+            ]
         return value
 
     def walk_object(self, value: dict[str, Any], *, trait: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from headwater import audiences
 from headwater.access import MASK
-from headwater.api.masking import classifier_of, computed_values
+from headwater.api.masking import classifier_of, computed_values, mask_values_of
 from headwater.api.params import Cursor, Id
 from headwater.api.scope import SCOPED, Allowed
 from headwater.audiences import (
@@ -113,6 +113,8 @@ def _routes(path: str, kind: str) -> None:
     async def preview(workspace: str, request: Request, runtime: Allowed) -> PreviewView:
         """Size and sample members of a definition, computed now, without saving it."""
         body = await _body(request, PreviewIn)
+        if kind == "trait":
+            mask_values_of(request.scope, body.definition)
         return await audiences.preview(
             runtime.database.engine,
             workspace=workspace,

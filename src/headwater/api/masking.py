@@ -12,6 +12,8 @@ masked (:func:`headwater.access.mask`) and encoded again::
 - A route that streams (the live feed, a CSV export) masks inside its producer, with
   :func:`classifier_of`, and is listed in :data:`SELF_MASKING`. Any other answer that is not
   JSON, from a route in neither list, is withheld: 403 ``pii_read_required``.
+- A route that knows more names further keys (:func:`mask_values_of`: a computed trait's
+  preview of a personal property masks its sample values).
 - Requests without a principal (refused before the route, public routes) pass as they are.
 """
 
@@ -33,6 +35,8 @@ __all__ = [
     "MaskingMiddleware",
     "classifier_of",
     "classifier_of_workspace",
+    "computed_values",
+    "mask_values_of",
 ]
 
 _W = "/workspaces/{workspace}"
@@ -120,6 +124,21 @@ def computed_values(scope: Scope, classifier: Classifier) -> frozenset[str]:
     return frozenset()
 
 
+def mask_values_of(scope: Scope, definition: dict[str, Any]) -> None:
+    """Mask ``value`` in this answer when the computed trait ``definition`` reads a personal
+    property or trait (its sample values are that property's values)."""
+    classifier = classifier_of(scope)
+    read = [definition.get("property"), definition.get("trait")]
+    if classifier is not None and any(
+        isinstance(key, str) and classifier.personal(key, trait=True) for key in read
+    ):
+        scope.setdefault("state", {})[_ALSO] = frozenset({"value"})
+
+
+_ALSO: Final = "mask_also"
+"""Where a route leaves further keys to mask in its answer (``request.state.mask_also``)."""
+
+
 class MaskingMiddleware:
     """Masks JSON answers of the management API (see the module)."""
 
@@ -200,7 +219,9 @@ class _Answer:
             document: Any = msgspec.json.decode(body)
         except msgspec.DecodeError:
             return None
-        also = computed_values(self.scope, self.classifier)
+        also = computed_values(self.scope, self.classifier) | self.scope.get("state", {}).get(
+            _ALSO, frozenset()
+        )
         return msgspec.json.encode(mask(document, self.classifier, also=also))
 
 
