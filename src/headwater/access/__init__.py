@@ -29,6 +29,8 @@ from headwater.access.model import (
     Role,
     narrower,
 )
+from headwater.access.personal import DEFAULT as DEFAULT_PERSONAL
+from headwater.access.personal import MASK, Classifier, PersonalKeys, mask
 from headwater.access.redact import REDACTED, redact
 from headwater.access.service import (
     FirstOwner,
@@ -62,8 +64,10 @@ from headwater.access.views import (
 )
 
 __all__ = [
+    "DEFAULT_PERSONAL",
     "INSTANCE_PERMISSIONS",
     "INVITE_DAYS",
+    "MASK",
     "OWNER",
     "REDACTED",
     "ROLE_PERMISSIONS",
@@ -72,6 +76,7 @@ __all__ = [
     "AuditEntryView",
     "AuditFilter",
     "AuditPageView",
+    "Classifier",
     "Client",
     "Created",
     "FirstOwner",
@@ -83,6 +88,7 @@ __all__ = [
     "NewTokenView",
     "PasswordChangedView",
     "Permission",
+    "PersonalKeys",
     "Principal",
     "Role",
     "SignInView",
@@ -103,6 +109,7 @@ __all__ = [
     "list_members",
     "list_tokens",
     "list_users",
+    "mask",
     "narrower",
     "record_change",
     "redact",

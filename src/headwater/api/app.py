@@ -27,13 +27,14 @@ from headwater import __version__
 from headwater.api import audiences as audiences_api
 from headwater.api import audit as audit_api
 from headwater.api import destinations as destinations_api
-from headwater.api import edge, events, profile_api, profiles, workspaces
+from headwater.api import edge, events, personal, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
 from headwater.api import people as people_api
 from headwater.api import protocols as protocols_api
 from headwater.api import tokens as tokens_api
 from headwater.api.audit_trail import AuditMetrics, AuditTrail
 from headwater.api.docs import DOCS, add_docs
+from headwater.api.masking import MaskingMiddleware
 from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
 from headwater.api.permissions import PREFIX, check_table
 from headwater.api.profile_app import ProfileApp
@@ -121,6 +122,7 @@ def create_app(
     management = (
         workspaces.router,
         workspaces.sources,
+        personal.router,
         events.router,
         profiles.router,
         destinations_api.catalog,
@@ -152,6 +154,7 @@ def create_app(
     add_docs(api, openapi_url=_OPENAPI)
     _add_error_handlers(api)
     _add_unavailable_handler(api)
+    api.add_middleware(MaskingMiddleware)
     app = HeadwaterApp(api, AuditTrail(api, trusted_proxies=settings.trusted_proxies))
     return app
 

@@ -19,6 +19,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from headwater import audiences
+from headwater.access import MASK
+from headwater.api.masking import classifier_of, computed_values, mask_values_of
 from headwater.api.params import Cursor, Id
 from headwater.api.scope import SCOPED, Allowed
 from headwater.audiences import (
@@ -111,6 +113,8 @@ def _routes(path: str, kind: str) -> None:
     async def preview(workspace: str, request: Request, runtime: Allowed) -> PreviewView:
         """Size and sample members of a definition, computed now, without saving it."""
         body = await _body(request, PreviewIn)
+        if kind == "trait":
+            mask_values_of(request.scope, body.definition)
         return await audiences.preview(
             runtime.database.engine,
             workspace=workspace,
@@ -156,6 +160,7 @@ def _routes(path: str, kind: str) -> None:
         workspace: str,
         key: str,
         runtime: Allowed,
+        request: Request,
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 100,
         format: Literal["json", "csv"] = "json",
@@ -170,6 +175,10 @@ def _routes(path: str, kind: str) -> None:
         # an unknown key answers 404 here, before the stream's 200 goes out
         await audiences.get(engine, workspace=workspace, kind=kind, key=key)
 
+        classifier = classifier_of(request.scope)
+        hide_email = classifier is not None
+        hide_value = classifier is not None and bool(computed_values(request.scope, classifier))
+
         async def rows() -> AsyncIterator[str]:
             yield _csv(["profile_id", "user_id", "email", "value", "since"])
             after = None
@@ -183,8 +192,12 @@ def _routes(path: str, kind: str) -> None:
                         [
                             m["profile_id"],
                             m["user_id"] or "",
-                            m["email"] or "",
-                            audiences.encode_json(value) if not isinstance(value, str) else value,
+                            MASK if hide_email and m["email"] else m["email"] or "",
+                            MASK
+                            if hide_value
+                            else audiences.encode_json(value)
+                            if not isinstance(value, str)
+                            else value,
                             format_timestamp(m["since"]),
                         ]
                     )

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import msgspec
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from headwater import activity
+from headwater.access import Classifier, mask
 from headwater.activity import CountView, EventView, RejectionView
+from headwater.api.masking import classifier_of
 from headwater.api.params import Cursor, Id, Moment
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
 
@@ -48,11 +50,13 @@ async def latest_events(
 async def live(
     source_id: SourceId,
     runtime: Allowed,
+    request: Request,
     after: Cursor | None = None,
     last_event_id: Annotated[Cursor | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: each new event of the source as it is stored (``id`` is its offset,
-    ``data`` the event as ``GET .../events`` gives it)."""
+    ``data`` the event as ``GET .../events`` gives it, personal values masked without
+    ``pii:read``)."""
     engine = runtime.database.engine
     start = after if after is not None else last_event_id
     if start is None:
@@ -62,14 +66,19 @@ async def live(
         start = newest[0]["offset"] if newest else 0
     feed = activity.follow(engine, runtime.log, source_id=source_id, after=start)
     return StreamingResponse(
-        _frames(feed), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+        _frames(feed, classifier_of(request.scope)),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache"},
     )
 
 
-async def _frames(feed: AsyncIterator[EventView]) -> AsyncIterator[bytes]:
+async def _frames(
+    feed: AsyncIterator[EventView], classifier: Classifier | None
+) -> AsyncIterator[bytes]:
     yield b": connected\n\n"
     async for event in feed:
-        yield b"id: %d\nevent: event\ndata: %s\n\n" % (event["offset"], msgspec.json.encode(event))
+        shown = event if classifier is None else mask(event, classifier)
+        yield b"id: %d\nevent: event\ndata: %s\n\n" % (event["offset"], msgspec.json.encode(shown))
 
 
 @router.get("/rejections")

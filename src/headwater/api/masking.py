@@ -1,0 +1,244 @@
+"""Personal values masked in the management API's answers for principals without ``pii:read``.
+
+One ASGI middleware around the management app, so that a new route cannot forget it: once a
+route has answered, when the request's principal (left in ``request.state.principal`` by
+``headwater.api.auth``) lacks ``pii:read`` in the path's workspace, a JSON answer is decoded,
+masked (:func:`headwater.access.mask`) and encoded again::
+
+    api.add_middleware(MaskingMiddleware)
+
+- Every route is masked unless it is in :data:`CONFIGURATION` (its answer is configuration,
+  which names personal keys, as a tracking plan's ``properties.email``, but holds no values).
+- A route that streams (the live feed, a CSV export) masks inside its producer, with
+  :func:`classifier_of`, and is listed in :data:`SELF_MASKING`. Any other answer that is not
+  JSON, from a route in neither list, is withheld: 403 ``pii_read_required``.
+- A route that knows more names further keys (:func:`mask_values_of`: a computed trait's
+  preview of a personal property masks its sample values).
+- Requests without a principal (refused before the route, public routes) pass as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+import msgspec
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from headwater.access import DEFAULT_PERSONAL, Classifier, Principal, mask
+from headwater.api.permissions import ROUTES
+from headwater.errors import Forbidden
+
+__all__ = [
+    "CONFIGURATION",
+    "SELF_MASKING",
+    "MaskingMiddleware",
+    "classifier_of",
+    "classifier_of_workspace",
+    "computed_values",
+    "mask_values_of",
+]
+
+_W = "/workspaces/{workspace}"
+_DESTINATION = f"{_W}/destinations/{{destination_id}}"
+_PLAN = f"{_W}/tracking-plans/{{slug}}"
+
+_CONFIGURATION_PATHS: Final = frozenset(
+    {
+        "/workspaces",
+        "/destination-kinds",
+        f"{_W}/personal-keys",
+        f"{_W}/sources",
+        f"{_W}/sources/{{source_id}}",
+        f"{_W}/access-tokens",
+        f"{_W}/identity-rules",
+        f"{_W}/destinations",
+        _DESTINATION,
+        *(f"{_DESTINATION}/{verb}" for verb in ("enable", "disable", "stats", "health", "replay")),
+        f"{_W}/tracking-plans",
+        f"{_W}/tracking-plans/import",
+        _PLAN,
+        *(f"{_PLAN}/{part}" for part in ("versions", "diff", "export", "codegen")),
+        f"{_W}/tracking-plan-sources",
+        f"{_W}/sources/{{source_id}}/tracking-plan",
+        f"{_W}/audiences",
+        f"{_W}/audiences/{{key}}",
+        f"{_W}/audiences/{{key}}/recompute",
+        f"{_W}/computed-traits",
+        f"{_W}/computed-traits/{{key}}",
+        f"{_W}/computed-traits/{{key}}/recompute",
+        f"{_W}/recompute-order",
+    }
+)
+
+CONFIGURATION: Final = frozenset(
+    (method, path) for method, path in ROUTES if path in _CONFIGURATION_PATHS
+)
+"""Routes whose answers are configuration, shown unmasked: workspaces, sources, destinations,
+tracking plans, identity rules, audience and computed trait definitions. Every other route is
+masked (their data: events, live feed, members, changes, previews, test sends, errors, dead
+letters, observed schemas...), a new route too until it is listed here."""
+
+SELF_MASKING: Final = frozenset(
+    {
+        ("GET", f"{_W}/sources/{{source_id}}/live"),
+        ("GET", f"{_W}/audiences/{{key}}/members"),
+        ("GET", f"{_W}/computed-traits/{{key}}/members"),
+    }
+)
+"""Routes that stream (server-sent events, CSV) and mask in their producers."""
+
+ClassifierFor = Callable[[str | None], Classifier]
+
+
+def classifier_of_workspace(workspace: str | None) -> Classifier:
+    """The classification of ``workspace``'s keys: the default, until workspaces have their own
+    rules (the privacy issue's PII rules plug in here)."""
+    return DEFAULT_PERSONAL
+
+
+def classifier_of(scope: Scope) -> Classifier | None:
+    """The classification to mask this request's answer with, or None when it is shown unmasked
+    (a principal with ``pii:read`` in the path's workspace, or no principal)."""
+    principal = scope.get("state", {}).get("principal")
+    if not isinstance(principal, Principal):
+        return None
+    workspace = scope.get("path_params", {}).get("workspace")
+    if principal.pii_read(workspace):
+        return None
+    return classifier_of_workspace(workspace)
+
+
+def route_of(scope: Scope) -> tuple[str, str]:
+    """(method, route path under ``/api/v1``), as the permission table keys it."""
+    return scope["method"], getattr(scope.get("route"), "path", "")
+
+
+def computed_values(scope: Scope, classifier: Classifier) -> frozenset[str]:
+    """``value`` and ``previous`` when the route is a computed trait's whose key is personal
+    (its members' values are that trait's values)."""
+    key = scope.get("path_params", {}).get("key")
+    _, path = route_of(scope)
+    if path.startswith(f"{_W}/computed-traits/{{key}}") and classifier.personal(key, trait=True):
+        return frozenset({"value", "previous"})
+    return frozenset()
+
+
+def mask_values_of(scope: Scope, definition: dict[str, Any]) -> None:
+    """Mask ``value`` in this answer when the computed trait ``definition`` reads a personal
+    property or trait (its sample values are that property's values)."""
+    classifier = classifier_of(scope)
+    read = [definition.get("property"), definition.get("trait")]
+    if classifier is not None and any(
+        isinstance(key, str) and classifier.personal(key, trait=True) for key in read
+    ):
+        scope.setdefault("state", {})[_ALSO] = frozenset({"value"})
+
+
+_ALSO: Final = "mask_also"
+"""Where a route leaves further keys to mask in its answer (``request.state.mask_also``)."""
+
+
+class MaskingMiddleware:
+    """Masks JSON answers of the management API (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answer = _Answer(scope, send)
+        await self.app(scope, receive, answer.send)
+
+
+class _Answer:
+    """One response: passed on, held back until its body is whole and masked, or refused."""
+
+    def __init__(self, scope: Scope, send: Send) -> None:
+        self.scope = scope
+        self.downstream = send
+        self.mode: str = "pass"
+        self.start: Message = {}
+        self.classifier: Classifier | None = None
+        self.chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.mode = self._mode(message)
+            if self.mode == "pass":
+                await self.downstream(message)
+            elif self.mode == "mask":
+                self.start = message
+            else:
+                await self._send(message, 403, _REFUSAL)
+            return
+        if self.mode == "pass" or message["type"] != "http.response.body":
+            await self.downstream(message)
+            return
+        if self.mode == "refused":
+            return
+        self.chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            masked = self._masked(b"".join(self.chunks))
+            if masked is None:
+                await self._send(self.start, 403, _REFUSAL)
+            else:
+                await self._send(self.start, self.start["status"], masked)
+
+    def _mode(self, start: Message) -> str:
+        """``pass`` (unmasked, or masked by the route), ``mask`` (JSON) or ``refused``."""
+        route = route_of(self.scope)
+        if route in CONFIGURATION or not _header(start, b"content-type"):
+            return "pass"
+        self.classifier = classifier_of(self.scope)
+        if self.classifier is None:
+            return "pass"
+        if _is_json(start):
+            return "mask"
+        return "pass" if route in SELF_MASKING else "refused"
+
+    async def _send(self, start: Message, status: int, body: bytes) -> None:
+        headers = [
+            (name, value)
+            for name, value in start["headers"]
+            if name.lower() not in (b"content-length", b"content-type")
+        ]
+        content_type = _header(start, b"content-type") if body is not _REFUSAL else b""
+        headers.append((b"content-type", content_type or b"application/json"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.downstream({**start, "status": status, "headers": headers})
+        await self.downstream({"type": "http.response.body", "body": body})
+
+    def _masked(self, body: bytes) -> bytes | None:
+        assert self.classifier is not None
+        if not body:
+            return body
+        try:
+            document: Any = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return None
+        also = computed_values(self.scope, self.classifier) | self.scope.get("state", {}).get(
+            _ALSO, frozenset()
+        )
+        return msgspec.json.encode(mask(document, self.classifier, also=also))
+
+
+_REFUSAL: Final = msgspec.json.encode(
+    Forbidden(
+        "pii_read_required", "this answer holds personal values; it needs the pii:read grant"
+    ).body()
+)
+
+
+def _header(message: Message, name: bytes) -> bytes:
+    for key, value in message.get("headers", []):
+        if key.lower() == name:
+            return value  # type: ignore[no-any-return]
+    return b""
+
+
+def _is_json(start: Message) -> bool:
+    kind = _header(start, b"content-type").split(b";")[0].strip().lower()
+    return kind == b"application/json" or kind.endswith(b"+json")
