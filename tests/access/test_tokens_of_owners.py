@@ -34,6 +34,7 @@ async def test_an_owners_narrower_instance_token_is_narrowed_in_every_workspace(
     assert owner.instance_owner
     assert owner.allows("shop", Permission.PEOPLE_WRITE)
     assert owner.pii_read("shop")
+    assert owner.pii_read(None)  # the instance's own entries (its audit trail)
 
     narrowed = await authenticate_token(engine, "hw_analyst", configured=None)
     assert narrowed is not None
@@ -43,3 +44,4 @@ async def test_an_owners_narrower_instance_token_is_narrowed_in_every_workspace(
         assert not narrowed.allows(workspace, Permission.AUDIENCES_WRITE)
         assert not narrowed.pii_read(workspace)
     assert not narrowed.allows(None, Permission.INSTANCE_OWNER)
+    assert not narrowed.pii_read(None)

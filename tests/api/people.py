@@ -50,8 +50,11 @@ def signed_in(url: str, email: str, password: str = PASSWORD) -> httpx.Client:
 @contextmanager
 def session(url: str, email: str, password: str = PASSWORD) -> Iterator[httpx.Client]:
     """:func:`signed_in`, closed at the end of the block."""
-    with signed_in(url, email, password) as client:
+    client = signed_in(url, email, password)
+    try:
         yield client
+    finally:
+        client.close()
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:

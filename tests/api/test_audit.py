@@ -738,6 +738,36 @@ async def test_who_may_read_the_trail(api: Api, shared_database_url: str) -> Non
         assert client.get("/api/v1/workspaces/default/audit").status_code == 404
 
 
+async def test_a_reader_without_pii_read_sees_personal_values_masked(
+    api: Api, shared_database_url: str
+) -> None:
+    """``before`` and ``after`` are masked for an admin without pii:read, in the list and both
+    exports; the actor (the team's, not a customer's) and its address are not."""
+    workspace = api.workspace()
+    email = f"{unique('kept')}@example.com"
+    api.ok("POST", f"{_base(workspace)}/members", 201, json={"email": email, "role": "analyst"})
+    admin, _ = await _token(
+        shared_database_url, role="admin", user_id=None, workspace=workspace, name="auditor"
+    )
+    shown = json.dumps(_trail(api, workspace, action="member.add"))
+    assert email in shown
+    with _as(api, admin) as client:
+        url = f"{_base(workspace)}/audit"
+        (entry,) = client.get(url, params={"action": "member.add"}).json()["data"]
+        exports = [
+            client.get(f"{url}/export", params={"action": "member.add", "format": kind})
+            for kind in ("jsonl", "csv")
+        ]
+    assert entry["after"]["email"] == "[masked]"
+    assert entry["actor"]["label"] == "first owner"
+    assert entry["ip"] == "127.0.0.1"
+    for export in exports:
+        assert export.status_code == 200, export.text
+        assert email not in export.text
+        assert "[masked]" in export.text
+        assert "127.0.0.1" in export.text
+
+
 def _secrets_in(api: Api, workspace: str) -> str:
     listed = json.dumps(_trail(api, workspace))
     exported = api.client.get(f"{_base(workspace)}/audit/export").text

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from headwater.access import MASK
 from headwater.access.credentials import digest, new_secret
-from headwater.api.masking import CONFIGURATION, SELF_MASKING
+from headwater.api.masking import CONFIGURATION, MASKED_BY_ROUTE, SELF_MASKING
 from headwater.api.permissions import ROUTES
 from tests.api.conftest import Api
 from tests.destinations.sink import Recorded, Reply, Sink
@@ -240,6 +240,7 @@ def _data_routes() -> list[tuple[str, str]]:
         and path.startswith("/workspaces/{workspace}/")
         and (method, path) not in CONFIGURATION
         and (method, path) not in SELF_MASKING
+        and (method, path) not in MASKED_BY_ROUTE
     )
 
 
@@ -437,4 +438,6 @@ def test_the_personal_keys_are_listed(world: World) -> None:
 def test_masking_configuration_lists_known_routes() -> None:
     assert set(CONFIGURATION) <= set(ROUTES)
     assert set(SELF_MASKING) <= set(ROUTES)
+    assert set(MASKED_BY_ROUTE) <= set(ROUTES)
     assert not set(CONFIGURATION) & set(SELF_MASKING)
+    assert not (set(CONFIGURATION) | set(SELF_MASKING)) & set(MASKED_BY_ROUTE)

@@ -220,6 +220,9 @@ class Principal:
         return grant is not None and grant.allows(permission)
 
     def pii_read(self, workspace: str | None) -> bool:
-        """Are personal values shown unmasked to the principal (in ``workspace``)?"""
-        grant = None if workspace is None else self.grant(workspace)
+        """Are personal values shown unmasked to the principal (in ``workspace``; outside any
+        workspace, as the instance's audit trail: to an instance owner only)?"""
+        if workspace is None:
+            return self.instance_owner
+        grant = self.grant(workspace)
         return grant is not None and grant.pii_read

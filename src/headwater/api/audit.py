@@ -7,6 +7,10 @@ filters: ``actor`` (an email or token name, or a user id), ``action`` (``source.
 ``resource`` (``source:12``, or a kind: ``source``), ``since`` (included) and ``until``
 (excluded). Lists are newest first, a page at a time (``before``: the previous page's
 ``next_cursor``); exports stream every matching entry as JSON Lines or CSV.
+
+The routes mask their own answers (``MASKED_BY_ROUTE``): a reader without ``pii:read`` sees the
+personal values of ``before`` and ``after`` masked; the actor and its address, which are the
+team's, not a customer's, are shown as they are.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from headwater import access
+from headwater.api.masking import classifier_of
 from headwater.api.params import Cursor, Moment
 from headwater.api.scope import SCOPED, UNSCOPED, WORKSPACE, Allowed
 from headwater.runtime import Runtime
@@ -91,10 +96,25 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Format = Annotated[Literal["jsonl", "csv"], Query(description="JSON Lines or CSV")]
 
 
+def _shown(entry: access.AuditEntryView, classifier: access.Classifier | None) -> None:
+    """Mask ``entry``'s ``before`` and ``after`` in place for a reader without ``pii:read``."""
+    if classifier is not None:
+        entry["before"] = access.mask(entry["before"], classifier)
+        entry["after"] = access.mask(entry["after"], classifier)
+
+
 async def _page(
-    runtime: Runtime, found: access.AuditFilter, before: int | None, limit: int
+    request: Request,
+    runtime: Runtime,
+    found: access.AuditFilter,
+    before: int | None,
+    limit: int,
 ) -> access.AuditPageView:
-    return await access.audit_entries(runtime.database.engine, found, before=before, limit=limit)
+    page = await access.audit_entries(runtime.database.engine, found, before=before, limit=limit)
+    classifier = classifier_of(request.scope)
+    for entry in page["data"]:
+        _shown(entry, classifier)
+    return page
 
 
 def _csv_line(values: list[Any]) -> str:
@@ -122,11 +142,16 @@ def _csv_row(entry: access.AuditEntryView) -> list[Any]:
     ]
 
 
-def _export(runtime: Runtime, found: access.AuditFilter, kind: str, name: str) -> StreamingResponse:
+def _export(
+    request: Request, runtime: Runtime, found: access.AuditFilter, kind: str, name: str
+) -> StreamingResponse:
+    classifier = classifier_of(request.scope)
+
     async def lines() -> AsyncIterator[bytes]:
         if kind == "csv":
             yield _csv_line(list(CSV_COLUMNS)).encode()
         async for entry in access.audit_export(runtime.database.engine, found):
+            _shown(entry, classifier)
             if kind == "csv":
                 yield _csv_line(_csv_row(entry)).encode()
             else:
@@ -141,6 +166,7 @@ def _export(runtime: Runtime, found: access.AuditFilter, kind: str, name: str) -
 
 @router.get("")
 async def workspace_entries(
+    request: Request,
     workspace: str,
     runtime: Allowed,
     filters: Filters,
@@ -148,30 +174,34 @@ async def workspace_entries(
     limit: Limit = 100,
 ) -> access.AuditPageView:
     """The workspace's audit entries, newest first (see the module for the filters)."""
-    return await _page(runtime, filters.of(workspace), before, limit)
+    return await _page(request, runtime, filters.of(workspace), before, limit)
 
 
 @router.get("/export", response_class=StreamingResponse, responses=_EXPORT_RESPONSES)
 async def workspace_export(
-    workspace: str, runtime: Allowed, filters: Filters, format: Format = "jsonl"
+    request: Request, workspace: str, runtime: Allowed, filters: Filters, format: Format = "jsonl"
 ) -> StreamingResponse:
     """Every matching entry of the workspace, newest first, streamed as JSON Lines (one
     entry, as the list shows it, per line) or CSV (columns: see ``CSV_COLUMNS``)."""
-    return _export(runtime, filters.of(workspace), format, f"audit-{workspace}")
+    return _export(request, runtime, filters.of(workspace), format, f"audit-{workspace}")
 
 
 @instance.get("")
 async def instance_entries(
-    runtime: Allowed, filters: Filters, before: Cursor | None = None, limit: Limit = 100
+    request: Request,
+    runtime: Allowed,
+    filters: Filters,
+    before: Cursor | None = None,
+    limit: Limit = 100,
 ) -> access.AuditPageView:
     """The instance's audit entries (without a workspace: workspaces created, people, sign-ins),
     newest first."""
-    return await _page(runtime, filters.of(None), before, limit)
+    return await _page(request, runtime, filters.of(None), before, limit)
 
 
 @instance.get("/export", response_class=StreamingResponse, responses=_EXPORT_RESPONSES)
 async def instance_export(
-    runtime: Allowed, filters: Filters, format: Format = "jsonl"
+    request: Request, runtime: Allowed, filters: Filters, format: Format = "jsonl"
 ) -> StreamingResponse:
     """Every matching instance entry, newest first, as JSON Lines or CSV."""
-    return _export(runtime, filters.of(None), format, "audit-instance")
+    return _export(request, runtime, filters.of(None), format, "audit-instance")

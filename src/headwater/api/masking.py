@@ -12,6 +12,8 @@ masked (:func:`headwater.access.mask`) and encoded again::
 - A route that streams (the live feed, a CSV export) masks inside its producer, with
   :func:`classifier_of`, and is listed in :data:`SELF_MASKING`. Any other answer that is not
   JSON, from a route in neither list, is withheld: 403 ``pii_read_required``.
+- A route that masks only part of its answer (the audit trail) does it itself, JSON included,
+  and is listed in :data:`MASKED_BY_ROUTE`.
 - A route that knows more names further keys (:func:`mask_values_of`: a computed trait's
   preview of a personal property masks its sample values).
 - Requests without a principal (refused before the route, public routes) pass as they are.
@@ -31,6 +33,7 @@ from headwater.errors import Forbidden
 
 __all__ = [
     "CONFIGURATION",
+    "MASKED_BY_ROUTE",
     "SELF_MASKING",
     "MaskingMiddleware",
     "classifier_of",
@@ -68,6 +71,19 @@ _CONFIGURATION_PATHS: Final = frozenset(
         f"{_W}/computed-traits/{{key}}",
         f"{_W}/computed-traits/{{key}}/recompute",
         f"{_W}/recompute-order",
+        # Headwater's own accounts: people's emails here are team members', not customers'.
+        "/auth/login",
+        "/auth/accept",
+        "/me",
+        "/me/password",
+        "/me/tokens",
+        "/me/tokens/{token_id}",
+        "/users",
+        "/users/{user_id}",
+        f"{_W}/members",
+        f"{_W}/members/{{user_id}}",
+        f"{_W}/tokens",
+        f"{_W}/tokens/{{token_id}}",
     }
 )
 
@@ -75,7 +91,8 @@ CONFIGURATION: Final = frozenset(
     (method, path) for method, path in ROUTES if path in _CONFIGURATION_PATHS
 )
 """Routes whose answers are configuration, shown unmasked: workspaces, sources, destinations,
-tracking plans, identity rules, audience and computed trait definitions. Every other route is
+tracking plans, identity rules, audience and computed trait definitions, and Headwater's own
+people, members and API tokens (account data of the team, not of customers). Every other route is
 masked (their data: events, live feed, members, changes, previews, test sends, errors, dead
 letters, observed schemas...), a new route too until it is listed here."""
 
@@ -87,6 +104,17 @@ SELF_MASKING: Final = frozenset(
     }
 )
 """Routes that stream (server-sent events, CSV) and mask in their producers."""
+
+MASKED_BY_ROUTE: Final = frozenset(
+    {
+        ("GET", f"{_W}/audit"),
+        ("GET", f"{_W}/audit/export"),
+        ("GET", "/audit"),
+        ("GET", "/audit/export"),
+    }
+)
+"""Routes that mask every answer themselves, JSON included: the audit trail masks an entry's
+``before`` and ``after`` only (its actor and address are the team's, not a customer's)."""
 
 ClassifierFor = Callable[[str | None], Classifier]
 
@@ -190,7 +218,9 @@ class _Answer:
     def _mode(self, start: Message) -> str:
         """``pass`` (unmasked, or masked by the route), ``mask`` (JSON) or ``refused``."""
         route = route_of(self.scope)
-        if route in CONFIGURATION or not _header(start, b"content-type"):
+        if route in CONFIGURATION or route in MASKED_BY_ROUTE:
+            return "pass"
+        if not _header(start, b"content-type"):
             return "pass"
         self.classifier = classifier_of(self.scope)
         if self.classifier is None:
