@@ -113,6 +113,7 @@ def serve(settings: Settings, *, console: Console) -> None:
         "backlog": 4096,
         "proxy_headers": False,  # the tracking API reads X-Forwarded-For from trusted proxies
     }
+    console.print(f"Web app        {base}/  (sign in with the owner's email and password)")
     console.print(f"Tracking API   {base}/v1/batch  (also /v1/track, /v1/identify, …)")
     console.print(f"Management API {base}/api/v1   docs {base}/api/docs")
     console.print(f"Metrics        {base}/metrics")

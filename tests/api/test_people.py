@@ -32,7 +32,12 @@ def test_a_member_sees_only_their_workspace_and_their_role(api: Api) -> None:
             refused = client.request(method, path, json={"email": "x@example.com"})
             assert refused.status_code == 403, f"{method} {path}: {refused.text}"
         me = client.get("/api/v1/me").json()
-        assert me["workspaces"] == [{"workspace": mine, "role": "analyst", "pii_read": False}]
+        (held,) = me["workspaces"]
+        assert (held["workspace"], held["role"], held["pii_read"]) == (mine, "analyst", False)
+        # what the role allows there, for the web app to offer: reads, no changes
+        assert "profiles:read" in held["permissions"]
+        assert "audiences:write" not in held["permissions"]
+        assert "people:write" not in held["permissions"]
 
 
 def test_an_owner_manages_the_workspace_members(api: Api) -> None:
@@ -115,7 +120,9 @@ def test_the_admin_token_says_who_it_is(api: Api) -> None:
     assert me["kind"] == "user"
     assert me["instance_owner"] is True
     assert me["via"] == "token"
-    assert {"workspace": "default", "role": "owner", "pii_read": True} in me["workspaces"]
+    held = {m["workspace"]: m for m in me["workspaces"]}["default"]
+    assert (held["role"], held["pii_read"]) == ("owner", True)
+    assert {"people:write", "audiences:write", "audit:read"} <= set(held["permissions"])
     signed_out = httpx.post(
         f"{api.server.url}/api/v1/auth/logout",
         headers={"Authorization": "Bearer test-admin-token"},

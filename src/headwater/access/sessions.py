@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater import workspaces
 from headwater.access import passwords, people, people_store
 from headwater.access.credentials import digest, new_secret
-from headwater.access.model import Principal
-from headwater.access.views import MembershipView, MeView, UserView
+from headwater.access.model import Permission, Principal
+from headwater.access.views import HeldView, MembershipView, MeView, UserView
 from headwater.errors import BadRequest, Conflict, TooManyRequests, Unauthorized
 from headwater.storage import Transaction, connected, transaction
 
@@ -246,11 +246,19 @@ async def whoami(engine: AsyncEngine, principal: Principal) -> MeView:
         slugs = [found.slug for found in await workspaces.list_workspaces(engine)]
     else:
         slugs = sorted(principal.grants)
-    held: list[MembershipView] = []
+    held: list[HeldView] = []
     for slug in slugs:
         grant = principal.grant(slug)
         if grant is not None:
-            held.append({"workspace": slug, "role": grant.role.value, "pii_read": grant.pii_read})
+            allowed = sorted(p.value for p in Permission if grant.allows(p))
+            held.append(
+                {
+                    "workspace": slug,
+                    "role": grant.role.value,
+                    "pii_read": grant.pii_read,
+                    "permissions": allowed,
+                }
+            )
     return {
         "kind": principal.kind,
         "id": principal.user_id,

@@ -37,6 +37,12 @@ class MembershipView(TypedDict):
     pii_read: bool
 
 
+class HeldView(MembershipView):
+    """A role the caller acts with, and what it allows there (the web app offers only that)."""
+
+    permissions: list[str]
+
+
 class UserView(TypedDict):
     """A person. ``invite_link`` only in the answer that created them without a password:
     one use, 7 days, shown once."""
@@ -71,7 +77,7 @@ class MeView(TypedDict):
     email: str | None
     label: str
     instance_owner: bool
-    workspaces: list[MembershipView]
+    workspaces: list[HeldView]
     via: Literal["session", "token"]
     token_id: int | None
     session_id: int | None

@@ -3,9 +3,10 @@
 >>> app = create_app(Settings())       # nothing starts until the ASGI lifespan does
 >>> uvicorn.run(app)
 
-Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp` and the
+Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp`, the
 Profile API's reads to the bare :class:`ProfileApp` (FastAPI still documents them and answers
-their unusual forms); all else (``/api/v1``, health, metrics, OpenAPI docs) to FastAPI.
+their unusual forms), the web app's pages and assets to :class:`WebApp`; all else
+(``/api/v1``, health, metrics, OpenAPI docs) to FastAPI.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, Livenes
 from headwater.api.permissions import PREFIX, check_table
 from headwater.api.profile_app import ProfileApp
 from headwater.api.tracking import ROUTES, Receive, Scope, Send, TrackingApp
+from headwater.api.web import WebApp
 from headwater.errors import ApiError, Unavailable
 from headwater.runtime import FirstStart, Role, Runtime
 from headwater.settings import Settings
@@ -56,9 +58,12 @@ class HeadwaterApp:
     FastAPI (through ``management``, the wrappers around it: the audit trail's recorder); all
     but tracking's requests pass :func:`edge.refuse_nul` first."""
 
-    def __init__(self, api: FastAPI, management: ASGIApp | None = None) -> None:
+    def __init__(
+        self, api: FastAPI, management: ASGIApp | None = None, web: WebApp | None = None
+    ) -> None:
         self.api = api
         self.management: ASGIApp = api if management is None else management
+        self.web = web
         self.tracking: TrackingApp | None = None
         self.profiles: ProfileApp | None = None
 
@@ -72,6 +77,9 @@ class HeadwaterApp:
             if screened is None:
                 return
             receive = screened
+            if self.web is not None and self.web.matches(scope):
+                await self.web(scope, receive, send)
+                return
             if self.profiles is not None and ProfileApp.matches(path):
                 try:
                     if await self.profiles.handle(scope, receive, send):
@@ -155,7 +163,9 @@ def create_app(
     _add_error_handlers(api)
     _add_unavailable_handler(api)
     api.add_middleware(MaskingMiddleware)
-    app = HeadwaterApp(api, AuditTrail(api, trusted_proxies=settings.trusted_proxies))
+    app = HeadwaterApp(
+        api, AuditTrail(api, trusted_proxies=settings.trusted_proxies), WebApp.of_package()
+    )
     return app
 
 

@@ -10,6 +10,7 @@ with ``--json``. One module per group: ``data`` (sources, events, identity), ``p
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,6 +72,25 @@ def worker(data_dir: DataDir = None) -> None:
     from headwater.worker import work
 
     work(settings_for(data_dir), console=console)
+
+
+@app.command("openapi")
+def openapi_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to this file (default: stdout)")
+    ] = None,
+) -> None:
+    """Print the OpenAPI document of every API (JSON): the web app's client types come from it."""
+    import json
+
+    from headwater.api import create_app
+
+    document = json.dumps(create_app(settings_for()).api.openapi(), indent=1, sort_keys=True)
+    if output is None:
+        typer.echo(document)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(document + "\n", encoding="utf-8")
 
 
 @app.command("migrate")

@@ -1,0 +1,66 @@
+"""A developer adds a source, copies its set-up, and watches events arrive live from the
+official Segment Python SDK."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Page, expect
+from segment.analytics.client import Client as SegmentClient
+
+from tests.ui.conftest import World, sign_in
+
+
+def test_a_developer_adds_a_source_and_sees_its_events_live(page: Page, world: World) -> None:
+    developer = world.person("developer")
+    sign_in(page, developer)
+    page.get_by_role("link", name="Sources").click()
+    expect(page.get_by_role("heading", name="No source yet")).to_be_visible()
+    page.get_by_role("button", name="Add a source").click()
+    page.get_by_label("Name").fill("Web shop")
+    page.get_by_role("button", name="Create source").click()
+
+    expect(page.get_by_role("heading", name="Web shop")).to_be_visible()
+    write_key = page.get_by_label("write key", exact=True).inner_text()
+    assert len(write_key) >= 16
+    page.get_by_role("button", name="Python").click()
+    snippet = page.get_by_label("Python set-up", exact=True).inner_text()
+    assert f'analytics.write_key = "{write_key}"' in snippet
+    assert f'analytics.host = "{world.server.url}"' in snippet
+
+    page.get_by_role("tab", name="Live events").click()
+    expect(page.get_by_role("status").filter(has_text="Listening")).to_be_visible()
+    client = SegmentClient(write_key, host=world.server.url, sync_mode=True)
+    client.track(user_id="ada", event="Checkout Started", properties={"total": 42})
+    acknowledged = time.monotonic()
+    events = page.get_by_role("list", name="Events, newest first")
+    expect(events.get_by_role("button", name="Checkout Started · ada")).to_be_visible(timeout=5000)
+    shown_after = time.monotonic() - acknowledged
+    assert shown_after < 5, shown_after
+    events.get_by_role("button", name="Checkout Started · ada").click()
+    page.get_by_role("button", name="Raw").click()
+    expect(page.get_by_label("Selected event")).to_contain_text('"total": 42')
+
+    page.get_by_role("tab", name="Observed schema").click()
+    expect(page.get_by_text("Checkout Started")).to_be_visible()
+
+
+def test_rejections_say_why(page: Page, world: World) -> None:
+    developer = world.person("developer")
+    source = world.source(developer.workspace)
+    # no userId nor anonymousId: refused with its reason, never stored
+    response = page.request.post(
+        "/v1/batch",
+        headers={"Authorization": _basic(str(source["write_key"]))},
+        data={"batch": [{"type": "track", "event": "Lost"}]},
+    )
+    assert response.status in (200, 400)
+    sign_in(page, developer)
+    page.goto(f"/w/{developer.workspace}/sources/{source['id']}?tab=rejections")
+    expect(page.get_by_role("list", name="Rejected events")).to_contain_text("userId")
+
+
+def _basic(write_key: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
