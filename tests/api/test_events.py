@@ -234,3 +234,63 @@ def test_the_live_feed_of_an_unknown_source_is_not_found(api: Api) -> None:
         assert response.headers["content-type"].startswith("application/json")
         response.read()
         assert response.json()["code"] == "source_not_found"
+
+
+def _next_of(stream: Iterator[dict[str, str]], kind: str) -> dict[str, Any]:
+    """The data of the next frame of ``kind`` (``event`` or ``fate``)."""
+    for frame in stream:
+        if frame.get("event") == kind:
+            return json.loads(frame["data"])  # type: ignore[no-any-return]
+    raise AssertionError(f"the feed ended before a {kind} frame")
+
+
+def test_the_live_feed_shows_each_message_s_fate(api: Api) -> None:
+    """Rejected (with the reason), duplicate (kept for the debugger), blocked by a plan (after
+    its stored frame): nothing a source sends goes by unseen."""
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    base = f"/api/v1/workspaces/{workspace}"
+    paid = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]}
+    plan = {"name": "Web", "events": [{"name": "Paid", "schema": paid}]}
+    api.ok("POST", f"{base}/tracking-plans", 201, json=plan)
+    connect = {"plan": "web", "settings": {"violations": "block"}}
+    api.ok("PUT", f"{base}/sources/{source['id']}/tracking-plan", json=connect)
+    first = unique("first")
+    api.track(source["write_key"], userId="u1", event="Seen", messageId=first)
+
+    with api.client.stream(
+        "GET", f"{base}/sources/{source['id']}/live", timeout=httpx.Timeout(15)
+    ) as response:
+        stream = frames(response)
+        assert next(stream) == {"comment": "connected"}
+        api.track(source["write_key"], userId="u1", event="Seen", messageId=first)
+        duplicate = _next_of(stream, "fate")
+        api.track(source["write_key"], event="No One")  # 200: non-strict sources record it
+        rejected = _next_of(stream, "fate")
+        blocked_id = unique("blocked")
+        api.track(
+            source["write_key"],
+            userId="u1",
+            event="Paid",
+            messageId=blocked_id,
+            properties={"total": "a lot"},
+        )
+        stored = _next_of(stream, "event")
+        blocked = _next_of(stream, "fate")
+
+    assert (duplicate["fate"], duplicate["messageId"], duplicate["name"]) == (
+        "duplicate",
+        first,
+        "Seen",
+    )
+    assert duplicate["payload"]["event"] == "Seen"
+    assert rejected["fate"] == "rejected"
+    assert "userId" in rejected["reason"]
+    assert stored["messageId"] == blocked_id
+    assert (blocked["fate"], blocked["messageId"], blocked["reason"]) == (
+        "blocked",
+        blocked_id,
+        "violations",
+    )
+    assert blocked["violations"]
+    assert {duplicate["sourceId"], rejected["sourceId"], blocked["sourceId"]} == {source["id"]}

@@ -64,3 +64,31 @@ def _basic(write_key: str) -> str:
     import base64
 
     return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+
+
+def test_the_debugger_shows_what_was_not_stored_and_why(page: Page, world: World) -> None:
+    developer = world.person("developer")
+    source = world.source(developer.workspace)
+    sign_in(page, developer)
+    page.goto(f"/w/{developer.workspace}/sources/{source['id']}?tab=live")
+    expect(page.get_by_role("status").filter(has_text="Listening")).to_be_visible()
+    auth = {"Authorization": _basic(str(source["write_key"]))}
+    retry = {"userId": "bo", "event": "Paid", "messageId": "retry-1"}
+    for _ in range(2):
+        assert page.request.post("/v1/track", headers=auth, data=retry).ok
+    assert page.request.post("/v1/track", headers=auth, data={"event": "Nobody"}).ok
+
+    events = page.get_by_role("list", name="Events, newest first")
+    expect(events.get_by_role("button").filter(has_text="stored")).to_have_count(1)
+    duplicate = events.get_by_role("button").filter(has_text="duplicate")
+    expect(duplicate).to_contain_text("Paid · bo")
+    duplicate.click()
+    expect(page.get_by_label("Selected event")).to_contain_text("dedup window")
+    events.get_by_role("button").filter(has_text="rejected").click()
+    expect(page.get_by_label("Selected event")).to_contain_text("userId")
+
+    page.get_by_label("Search").fill("Nobody")
+    expect(events.get_by_role("button")).to_have_count(1)
+    page.get_by_role("button", name="Pause").click()
+    assert page.request.post("/v1/track", headers=auth, data={"userId": "cy", "event": "Late"}).ok
+    expect(page.get_by_text("1 event(s) arrived while paused")).to_be_visible()

@@ -3,23 +3,26 @@
 from headwater.activity.service import (
     GroupBy,
     Interval,
+    LiveItem,
     counts,
-    follow,
     get_event,
     latest,
     list_rejections,
+    watch,
 )
-from headwater.activity.views import CountView, EventView, RejectionView
+from headwater.activity.views import CountView, EventView, FateView, RejectionView
 
 __all__ = [
     "CountView",
     "EventView",
+    "FateView",
     "GroupBy",
     "Interval",
+    "LiveItem",
     "RejectionView",
     "counts",
-    "follow",
     "get_event",
     "latest",
     "list_rejections",
+    "watch",
 ]

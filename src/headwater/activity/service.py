@@ -9,19 +9,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.activity import store
 from headwater.activity.store import GroupBy, Interval
-from headwater.activity.views import CountView, EventView, RejectionView
+from headwater.activity.views import CountView, EventView, FateView, RejectionView
 from headwater.errors import BadRequest, NotFound
 from headwater.log import EventLog, LogEntry
 from headwater.spec import format_timestamp, message_builtins
 from headwater.storage import connected
 from headwater.workspaces import find_workspace_id, get_source, workspace_id
 
-__all__ = ["GroupBy", "Interval", "counts", "follow", "get_event", "latest", "list_rejections"]
+__all__ = [
+    "GroupBy",
+    "Interval",
+    "LiveItem",
+    "counts",
+    "get_event",
+    "latest",
+    "list_rejections",
+    "watch",
+]
 
 
 def _event(entry: LogEntry) -> EventView:
@@ -63,29 +73,86 @@ async def latest(
     return [_event(entry) for entry in entries]
 
 
-async def follow(
+LiveItem = tuple[Literal["stored"], EventView] | tuple[Literal["fate"], FateView]
+"""An item of :func:`watch`: a stored event, or a message's other fate."""
+
+_FATE_BATCH: Final = 200
+
+
+async def watch(
     engine: AsyncEngine,
     log: EventLog,
     *,
     source_id: int,
-    after: int | None = None,
+    after: int,
     poll_seconds: float = 0.5,
-) -> AsyncIterator[EventView]:
-    """Yield a source's events as they arrive, oldest first, forever.
+) -> AsyncIterator[LiveItem]:
+    """What happens to a source's messages from now on, forever: each event stored (after
+    offset ``after``, oldest first), and each message rejected, dropped as a duplicate or
+    blocked by a tracking plan from the call on (:class:`FateView`). Each kind comes in its
+    own order; a blocked event comes as stored first.
 
-    Starts after offset ``after``; without it, with the events stored from now on.
+    "Now" is fixed when this returns, before the first item is asked for: a message sent once
+    the caller has the iterator is in it. An unknown source: 404 ``source_not_found``.
     """
     await get_source(engine, source_id)
-    if after is None:
-        newest = await log.newest(source_id, limit=1)
-        after = newest[0].offset if newest else 0
+    async with connected(engine) as connection:
+        cursors = await store.newest_fate_ids(connection, source_id=source_id)
+    return _watching(engine, log, source_id, after, cursors, poll_seconds)
+
+
+async def _watching(
+    engine: AsyncEngine,
+    log: EventLog,
+    source_id: int,
+    after: int,
+    cursors: dict[str, int],
+    poll_seconds: float,
+) -> AsyncIterator[LiveItem]:
     while True:
         entries = await log.following(source_id, after=after, limit=500)
         for entry in entries:
             after = entry.offset
-            yield _event(entry)
-        if not entries:
+            yield "stored", _event(entry)
+        fates = await _fates_after(engine, source_id, cursors)
+        for fate in fates:
+            yield "fate", fate
+        if not entries and not fates:
             await asyncio.sleep(poll_seconds)
+
+
+async def _fates_after(
+    engine: AsyncEngine, source_id: int, cursors: dict[str, int]
+) -> list[FateView]:
+    """The records of each fate after ``cursors`` (moved past them)."""
+    found: list[FateView] = []
+    async with connected(engine) as connection:
+        for fate, after in cursors.items():
+            rows = await store.fate_rows(
+                connection, fate=fate, source_id=source_id, after=after, limit=_FATE_BATCH
+            )
+            for row in rows:
+                cursors[fate] = row.id
+                found.append(_fate(fate, row))
+    return found
+
+
+def _fate(fate: str, row: Any) -> FateView:
+    mapping = row._mapping
+    view: FateView = {
+        "fate": fate,  # type: ignore[typeddict-item]
+        "id": row.id,
+        "sourceId": row.source_id,
+        "messageId": row.message_id,
+        "type": row.type,
+        "name": mapping.get("name"),
+        "receivedAt": format_timestamp(mapping.get("received_at") or mapping["blocked_at"]),
+        "reason": mapping.get("reason"),
+        "payload": row.payload,
+    }
+    if "violations" in mapping:
+        view["violations"] = mapping["violations"]
+    return view
 
 
 async def list_rejections(

@@ -1,17 +1,48 @@
-"""Reading what collection recorded beside the log: rejections and counts. Queries take a
-connection. (Events are read through the :class:`~headwater.log.EventLog`.)"""
+"""Reading what collection recorded beside the log (rejections, duplicates, counts) and what
+tracking plans blocked (the quarantine). Queries take a connection. (Events are read through
+the :class:`~headwater.log.EventLog`.)"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import Row, func, literal_column, select
 
-from headwater.collect.tables import event_counts, rejections
+from headwater.collect.tables import duplicates, event_counts, rejections
+from headwater.protocols.tables import quarantine
 from headwater.storage import Transaction
 
-__all__ = ["count_rows", "rejection_rows"]
+__all__ = ["FATE_TABLES", "count_rows", "fate_rows", "newest_fate_ids", "rejection_rows"]
+
+FATE_TABLES: Final = {"rejected": rejections, "duplicate": duplicates, "blocked": quarantine}
+"""Where each fate of a message other than "stored" is recorded, by id."""
+
+
+async def newest_fate_ids(connection: Transaction, *, source_id: int) -> dict[str, int]:
+    """The newest id of each fate's records of the source (0 for none): a live feed's start."""
+    found = {}
+    for fate, table in FATE_TABLES.items():
+        newest = select(func.coalesce(func.max(table.c.id), 0)).where(
+            table.c.source_id == source_id
+        )
+        found[fate] = int(await connection.scalar(newest))
+    return found
+
+
+async def fate_rows(
+    connection: Transaction, *, fate: str, source_id: int, after: int, limit: int
+) -> list[Row[Any]]:
+    """The source's records of ``fate`` after id ``after``, oldest first."""
+    table = FATE_TABLES[fate]
+    query = (
+        select(table)
+        .where(table.c.source_id == source_id, table.c.id > after)
+        .order_by(table.c.id)
+        .limit(limit)
+    )
+    return list(await connection.execute(query))
+
 
 Interval = Literal["minute", "hour", "day"]
 GroupBy = Literal["source", "event"]

@@ -7,11 +7,11 @@ Times are strings already in :func:`~headwater.spec.format_timestamp`'s form.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
-__all__ = ["CountView", "EventView", "RejectionView"]
+__all__ = ["CountView", "EventView", "FateView", "RejectionView"]
 
 
 class EventView(TypedDict):
@@ -51,3 +51,21 @@ class CountView(TypedDict):
     rejected: int
     type: NotRequired[str | None]
     event: NotRequired[str | None]
+
+
+class FateView(TypedDict):
+    """A message of a source's live feed that was not stored as it came: ``rejected`` (invalid,
+    with the reason), ``duplicate`` (its messageId was seen within the dedup window) or
+    ``blocked`` (stored, then held in quarantine by a tracking plan, with the reason and the
+    violations). ``id`` is the record's in its fate's list."""
+
+    fate: Literal["rejected", "duplicate", "blocked"]
+    id: int
+    sourceId: int
+    messageId: str | None
+    type: str | None
+    name: str | None
+    receivedAt: str
+    reason: str | None
+    violations: NotRequired[Any]
+    payload: Any

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, cast
 
 import msgspec
 from fastapi import APIRouter, Header, Query, Request
@@ -54,17 +54,23 @@ async def live(
     after: Cursor | None = None,
     last_event_id: Annotated[Cursor | None, Header()] = None,
 ) -> StreamingResponse:
-    """Server-sent events: each new event of the source as it is stored (``id`` is its offset,
-    ``data`` the event as ``GET .../events`` gives it, personal values masked without
-    ``pii:read``)."""
+    """Server-sent events, what happens to the source's messages from now on (or after offset
+    ``after`` / ``Last-Event-ID`` for the stored events):
+
+    - ``event: event``: an event as stored (``id`` its offset, ``data`` as ``GET .../events``
+      gives it); a reconnecting client resumes after the last one;
+    - ``event: fate``: a message rejected (with the reason), dropped as a duplicate, or
+      blocked by a tracking plan (with the reason and violations), as ``FateView``.
+
+    Personal values are masked without ``pii:read``."""
     engine = runtime.database.engine
     start = after if after is not None else last_event_id
     if start is None:
         # Fix "now" before answering: an event sent once the client sees the stream open
-        # must be in the feed, which it was not when follow() chose "now" lazily.
+        # must be in the feed, which it was not when the feed chose "now" lazily.
         newest = await activity.latest(engine, runtime.log, source_id=source_id, limit=1)
         start = newest[0]["offset"] if newest else 0
-    feed = activity.follow(engine, runtime.log, source_id=source_id, after=start)
+    feed = await activity.watch(engine, runtime.log, source_id=source_id, after=start)
     return StreamingResponse(
         _frames(feed, classifier_of(request.scope)),
         media_type="text/event-stream",
@@ -73,12 +79,17 @@ async def live(
 
 
 async def _frames(
-    feed: AsyncIterator[EventView], classifier: Classifier | None
+    feed: AsyncIterator[activity.LiveItem], classifier: Classifier | None
 ) -> AsyncIterator[bytes]:
     yield b": connected\n\n"
-    async for event in feed:
-        shown = event if classifier is None else mask(event, classifier)
-        yield b"id: %d\nevent: event\ndata: %s\n\n" % (event["offset"], msgspec.json.encode(shown))
+    async for kind, item in feed:
+        data = msgspec.json.encode(item if classifier is None else mask(item, classifier))
+        if kind == "stored":
+            offset = cast(EventView, item)["offset"]
+            yield b"id: %d\nevent: event\ndata: %s\n\n" % (offset, data)
+        else:
+            # no id: a reconnecting client resumes after the last stored event
+            yield b"event: fate\ndata: %s\n\n" % data
 
 
 @router.get("/rejections")

@@ -159,8 +159,13 @@ def _feed(api: Api, source: str, after: int | None) -> Iterator[dict[str, Any]]:
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
             message = f"{response.url} is not a Headwater live feed: is the URL Headwater's?"
             raise ServerError(response.status_code, {"code": "not_headwater", "message": message})
+        kind = ""
         for line in response.iter_lines():
-            if line.startswith("data: "):
+            if not line:  # a frame ends
+                kind = ""
+            elif line.startswith("event: "):
+                kind = line[len("event: ") :]
+            elif line.startswith("data: ") and kind == "event":  # stored events only
                 yield json.loads(line[len("data: ") :])
 
 

@@ -241,9 +241,10 @@ class GroupCommitter:
             tx = await Transaction.of(connection)
             async with tx.driver.transaction():
                 seen = await store.claim_message_ids(tx, sorted(keys), now)
-                appended, results, counts = _split_new(submissions, seen)
+                appended, results, counts, duplicates = _split_new(submissions, seen)
                 await self._log.append(appended, connection=connection)
                 await store.insert_rejections(tx, _rejection_rows(submissions))
+                await store.insert_duplicates(tx, duplicates)
                 await store.count(tx, counts)
         metrics = self._metrics
         metrics.seconds.observe(time.perf_counter() - started)
@@ -271,11 +272,15 @@ def _size(submission: Submission) -> int:
 
 def _split_new(
     submissions: Sequence[Submission], seen: set[tuple[int, str]]
-) -> tuple[list[LogRecord], list[CommitResult], dict[store.CountKey, list[int]]]:
-    """Keep the first event of each message id not ``seen``; count the rest as duplicates."""
+) -> tuple[
+    list[LogRecord], list[CommitResult], dict[store.CountKey, list[int]], list[store.DuplicateRow]
+]:
+    """Keep the first event of each message id not ``seen``; count and record the rest as
+    duplicates."""
     appended: list[LogRecord] = []
     results: list[CommitResult] = []
     counts: dict[store.CountKey, list[int]] = {}
+    duplicates: list[store.DuplicateRow] = []
     for submission in submissions:
         workspace_id, source_id = submission.workspace_id, submission.source_id
         bucket = store.minute(submission.received_at)
@@ -290,6 +295,8 @@ def _split_new(
                     LogRecord(workspace_id=workspace_id, source_id=source_id, event=event)
                 )
                 accepted += 1
+            else:
+                duplicates.append(_duplicate_row(workspace_id, source_id, event))
             counter = per_name.get((event.type, event.name or ""))
             if counter is None:
                 counter = per_name[(event.type, event.name or "")] = [0, 0, 0]
@@ -314,7 +321,19 @@ def _split_new(
                 rejected=sum(r.count for r in submission.rejections),
             )
         )
-    return appended, results, counts
+    return appended, results, counts, duplicates
+
+
+def _duplicate_row(workspace_id: int, source_id: int, event: Event) -> store.DuplicateRow:
+    return (
+        workspace_id,
+        source_id,
+        event.received_at,
+        event.type,
+        event.name,
+        event.message_id,
+        encode_payload(event.payload),
+    )
 
 
 def _rejection_rows(

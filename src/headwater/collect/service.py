@@ -267,7 +267,8 @@ class Collector:
         )
 
     async def purge(self, stop: asyncio.Event, health: Health) -> None:
-        """Forget message ids older than the dedup window, every housekeeping interval, until
+        """Forget message ids older than the dedup window, and duplicates older than a day
+        (:data:`~headwater.collect.store.DUPLICATES_KEPT`), every housekeeping interval, until
         ``stop`` (a supervised background task: the runtime runs it beside the collector). A
         database outage is logged, reported to ``health`` and tried again next round."""
         health.ok()  # nothing to do until the first interval has passed
@@ -278,6 +279,7 @@ class Collector:
                     purged = await store.purge_dedup_keys(
                         tx, older_than=self._settings.dedup_window
                     )
+                    await store.purge_duplicates(tx)
                 if purged:
                     _log.info("forgot %d message ids older than the dedup window", purged)
             except STORAGE_ERRORS as error:  # the database is away: try next round

@@ -1,4 +1,5 @@
-"""The collection writes besides the log: dedup keys, rejections and counts. None commits.
+"""The collection writes besides the log: dedup keys, rejections, duplicates and counts. None
+commits.
 
 They run on the asyncpg driver of the group commit's :class:`~headwater.storage.Transaction`
 (the hot path: the committer opens ``driver.transaction()`` itself, no SQLAlchemy statement).
@@ -8,16 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Final
 
 from headwater.storage import Transaction
 
 __all__ = [
+    "DUPLICATES_KEPT",
     "CountKey",
+    "DuplicateRow",
     "claim_message_ids",
     "count",
+    "insert_duplicates",
     "insert_rejections",
     "minute",
     "purge_dedup_keys",
+    "purge_duplicates",
 ]
 
 # (source_id, bucket, type, name, workspace_id)
@@ -44,6 +50,13 @@ INSERT INTO rejections (workspace_id, source_id, received_at, batch_index, type,
 SELECT w, s, r, i, t, m, reason, j::jsonb
 FROM unnest($1::int[], $2::int[], $3::timestamptz[], $4::int[], $5::text[], $6::text[],
             $7::text[], $8::text[]) AS x(w, s, r, i, t, m, reason, j)
+"""
+
+_DUPLICATE = """
+INSERT INTO duplicates (workspace_id, source_id, received_at, type, name, message_id, payload)
+SELECT w, s, r, t, n, m, j::jsonb
+FROM unnest($1::int[], $2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+            $7::text[]) AS x(w, s, r, t, n, m, j)
 """
 
 _COUNT = """
@@ -80,6 +93,16 @@ async def insert_rejections(
         await tx.driver.execute(_REJECT, *(list(column) for column in zip(*rows, strict=True)))
 
 
+DuplicateRow = tuple[int, int, datetime, str, str | None, str, str]
+"""(workspace, source, received_at, type, name, messageId, payload JSON)."""
+
+
+async def insert_duplicates(tx: Transaction, rows: Sequence[DuplicateRow]) -> None:
+    """Record messages dropped as duplicates (kept :data:`DUPLICATES_KEPT`)."""
+    if rows:
+        await tx.driver.execute(_DUPLICATE, *(list(column) for column in zip(*rows, strict=True)))
+
+
 async def count(tx: Transaction, counts: dict[CountKey, list[int]]) -> None:
     """Add [accepted, duplicates, rejected] to each (source, bucket, type, name) counter."""
     if not counts:
@@ -96,6 +119,18 @@ async def purge_dedup_keys(tx: Transaction, *, older_than: timedelta) -> int:
     """Forget message ids received before the dedup window; return how many."""
     status = await tx.driver.execute(
         "DELETE FROM dedup_keys WHERE received_at < now() - $1::interval", older_than
+    )
+    return int(status.split()[-1])
+
+
+DUPLICATES_KEPT: Final = timedelta(days=1)
+"""How long a duplicate stays visible to the live debugger (its count stays in the counts)."""
+
+
+async def purge_duplicates(tx: Transaction) -> int:
+    """Forget duplicates older than :data:`DUPLICATES_KEPT`; return how many."""
+    status = await tx.driver.execute(
+        "DELETE FROM duplicates WHERE received_at < now() - $1::interval", DUPLICATES_KEPT
     )
     return int(status.split()[-1])
 

@@ -1,4 +1,5 @@
-"""Collection's tables: the dedup keys, the rejected messages and the per-minute counts."""
+"""Collection's tables: the dedup keys, the rejected messages, the recent duplicates and the
+per-minute counts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["dedup_keys", "event_counts", "rejections"]
+__all__ = ["dedup_keys", "duplicates", "event_counts", "rejections"]
 
 dedup_keys = Table(
     "dedup_keys",
@@ -31,6 +32,22 @@ rejections = Table(
     Column("reason", Text, nullable=False),
     Column("payload", JSONB),
     Index("rejections_source_id", "source_id", "id"),
+)
+
+# Each message dropped as a duplicate, kept a day (``DUPLICATES_KEPT``) for the live debugger.
+duplicates = Table(
+    "duplicates",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("source_id", Integer, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("name", Text),
+    Column("message_id", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Index("duplicates_source_id", "source_id", "id"),
+    Index("duplicates_received_at", "received_at"),
 )
 
 # Counts per source, minute, type and event name: accepted, duplicate and rejected messages.

@@ -1,6 +1,8 @@
-// The live debugger: the source's events as they are stored, from the server-sent feed.
-// Events arrive into a buffer and the list is redrawn four times a second at most, so that a
-// thousand events a second cost four renders, not a thousand; the newest 500 are kept.
+// The live debugger: what happens to each message the source sends, from the server-sent feed
+// (GET .../live): stored, dropped as a duplicate, rejected with its reason, or blocked by a
+// tracking plan. Items arrive into a buffer and the list is redrawn four times a second at
+// most, so that a thousand events a second cost four renders, not a thousand; the newest 500
+// are kept.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
@@ -8,21 +10,74 @@ import type { components } from "../../api/schema";
 import { useWorkspace } from "../../app/session";
 import { Empty } from "../../components/Notes";
 
-type Event = components["schemas"]["EventView"];
+type Stored = components["schemas"]["EventView"];
+
+/** A frame `event: fate` of the feed (the API's FateView; streams have no OpenAPI schema). */
+interface Fate {
+  fate: "rejected" | "duplicate" | "blocked";
+  id: number;
+  messageId: string | null;
+  type: string | null;
+  name: string | null;
+  receivedAt: string;
+  reason: string | null;
+  violations?: unknown;
+  payload: unknown;
+}
+
+interface Item {
+  key: string;
+  fate: "stored" | Fate["fate"];
+  messageId: string | null;
+  receivedAt: string;
+  reason: string | null;
+  payload: unknown;
+  violations?: unknown;
+}
+
+function storedItem(event: Stored): Item {
+  return {
+    key: `stored:${event.offset}`,
+    fate: "stored",
+    messageId: event.messageId,
+    receivedAt: event.receivedAt,
+    reason: null,
+    payload: event.payload,
+  };
+}
+
+function fateItem(fate: Fate): Item {
+  return {
+    key: `${fate.fate}:${fate.id}`,
+    fate: fate.fate,
+    messageId: fate.messageId,
+    receivedAt: fate.receivedAt,
+    reason: fate.reason,
+    payload: fate.payload,
+    violations: fate.violations,
+  };
+}
+
+const FATE_LABELS: Record<Item["fate"], string> = {
+  stored: "stored",
+  duplicate: "duplicate",
+  rejected: "rejected",
+  blocked: "blocked",
+};
 
 const KEEP = 500;
 const FLUSH_MS = 250;
 
 export function Live({ sourceId }: { sourceId: number }) {
   const workspace = useWorkspace();
-  const [events, setEvents] = useState<Event[]>([]);
+  const [events, setEvents] = useState<Item[]>([]);
   const [paused, setPaused] = useState(false);
   const [missed, setMissed] = useState(0);
   const [state, setState] = useState<"connecting" | "open" | "lost">("connecting");
   const [search, setSearch] = useState("");
   const [selected, setSelected] = useState<string | null>(null);
   const [raw, setRaw] = useState(false);
-  const buffer = useRef<Event[]>([]);
+  const buffer = useRef<Item[]>([]);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
 
@@ -31,11 +86,16 @@ export function Live({ sourceId }: { sourceId: number }) {
     const feed = new EventSource(url, { withCredentials: true });
     feed.onopen = () => setState("open");
     feed.onerror = () => setState(feed.readyState === EventSource.CLOSED ? "lost" : "connecting");
-    feed.addEventListener("event", (message: MessageEvent<string>) => {
-      const event = JSON.parse(message.data) as Event;
+    const arrive = (item: Item) => {
       if (pausedRef.current) setMissed((n) => n + 1);
-      else buffer.current.push(event);
-    });
+      else buffer.current.push(item);
+    };
+    feed.addEventListener("event", (message: MessageEvent<string>) =>
+      arrive(storedItem(JSON.parse(message.data) as Stored)),
+    );
+    feed.addEventListener("fate", (message: MessageEvent<string>) =>
+      arrive(fateItem(JSON.parse(message.data) as Fate)),
+    );
     const flush = setInterval(() => {
       if (buffer.current.length === 0) return;
       const arrived = buffer.current.reverse();
@@ -53,7 +113,7 @@ export function Live({ sourceId }: { sourceId: number }) {
     if (!needle) return events;
     return events.filter((event) => JSON.stringify(event).toLowerCase().includes(needle));
   }, [events, search]);
-  const chosen = events.find((event) => event.messageId === selected) ?? null;
+  const chosen = events.find((event) => event.key === selected) ?? null;
 
   return (
     <section aria-label="Live events" className="live">
@@ -84,14 +144,10 @@ export function Live({ sourceId }: { sourceId: number }) {
         <div className="split">
           <ul className="event-list" aria-label="Events, newest first">
             {shown.map((event) => (
-              <li key={event.messageId}>
-                <button
-                  type="button"
-                  aria-pressed={event.messageId === selected}
-                  onClick={() => setSelected(event.messageId)}
-                >
-                  <span className="fate stored">stored</span>
-                  <strong>{describe(event)}</strong>
+              <li key={event.key}>
+                <button type="button" aria-pressed={event.key === selected} onClick={() => setSelected(event.key)}>
+                  <span className={`fate ${event.fate}`}>{FATE_LABELS[event.fate]}</span>
+                  <strong>{describe(event.payload)}</strong>
                   <span className="muted">{new Date(event.receivedAt).toLocaleTimeString()}</span>
                 </button>
               </li>
@@ -100,6 +156,22 @@ export function Live({ sourceId }: { sourceId: number }) {
           <div className="event-detail" aria-label="Selected event">
             {chosen ? (
               <>
+                <p>
+                  <span className={`fate ${chosen.fate}`}>{FATE_LABELS[chosen.fate]}</span>{" "}
+                  {EXPLAINED[chosen.fate]}
+                  {chosen.reason && (
+                    <>
+                      {" "}
+                      Reason: <strong>{chosen.reason}</strong>
+                    </>
+                  )}
+                </p>
+                {chosen.violations !== undefined && (
+                  <details>
+                    <summary>Violations of the tracking plan</summary>
+                    <pre tabIndex={0}>{JSON.stringify(chosen.violations, null, 2)}</pre>
+                  </details>
+                )}
                 <div className="segmented" role="group" aria-label="View">
                   <button type="button" aria-pressed={!raw} onClick={() => setRaw(false)}>
                     Pretty
@@ -111,11 +183,11 @@ export function Live({ sourceId }: { sourceId: number }) {
                 {raw ? (
                   <pre tabIndex={0}>{JSON.stringify(chosen.payload, null, 2)}</pre>
                 ) : (
-                  <JsonView data={chosen.payload} shouldExpandNode={allExpanded} style={defaultStyles} />
+                  <JsonView data={asObject(chosen.payload)} shouldExpandNode={allExpanded} style={defaultStyles} />
                 )}
               </>
             ) : (
-              <p className="muted">Choose an event to see it as it was stored.</p>
+              <p className="muted">Choose an event to see it in its normalised form, with what happened to it.</p>
             )}
           </div>
         </div>
@@ -124,9 +196,20 @@ export function Live({ sourceId }: { sourceId: number }) {
   );
 }
 
-function describe(event: Event): string {
-  const payload = event.payload as { type?: string; event?: string; userId?: string; anonymousId?: string };
-  const who = payload.userId ?? payload.anonymousId ?? "";
-  const what = payload.type === "track" ? (payload.event ?? "track") : (payload.type ?? "event");
+const EXPLAINED: Record<Item["fate"], string> = {
+  stored: "Stored in the event log; profiles, audiences and destinations receive it.",
+  duplicate: "Dropped: an event with this messageId arrived within the dedup window (an SDK retry).",
+  rejected: "Refused: it was not a valid message, so it was not stored.",
+  blocked: "Held in quarantine by the source's tracking plan: release, replay or forward it under Tracking plans.",
+};
+
+function asObject(payload: unknown): object {
+  return typeof payload === "object" && payload !== null ? payload : { value: payload };
+}
+
+function describe(payload: unknown): string {
+  const message = (payload ?? {}) as { type?: string; event?: string; userId?: string; anonymousId?: string };
+  const who = message.userId ?? message.anonymousId ?? "";
+  const what = message.type === "track" ? (message.event ?? "track") : (message.type ?? "message");
   return who ? `${what} · ${who}` : what;
 }
