@@ -14,6 +14,8 @@ SCREENS = [
     ("sources/{source}?tab=live", "Website"),
     ("sources/{source}?tab=rejections", "Website"),
     ("sources/{source}?tab=schema", "Website"),
+    ("settings/workspaces", "Workspaces"),
+    ("settings/identity", "Identity rules"),
     ("settings/people", "People"),
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),

@@ -87,7 +87,17 @@ async def get_identity_rules(workspace: str, runtime: Allowed) -> IdentityRulesV
     return await profiles.get_rules(runtime.database.engine, workspace=workspace)
 
 
-@router.put("/workspaces/{workspace}/identity-rules")
+@router.put(
+    "/workspaces/{workspace}/identity-rules",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/IdentityRulesView"}}
+            },
+        }
+    },
+)
 async def put_identity_rules(
     workspace: str, request: Request, runtime: Allowed
 ) -> IdentityRulesView:

@@ -24,9 +24,11 @@ const SECTIONS: { title: string; items: Item[] }[] = [
   {
     title: "Settings",
     items: [
+      { to: "settings/workspaces", label: "Workspaces", needs: "workspace:read" },
       { to: "settings/people", label: "People", needs: "people:read" },
       { to: "settings/tokens", label: "API tokens", needs: "workspace:read" },
       { to: "settings/audit", label: "Audit log", needs: "audit:read" },
+      { to: "settings/identity", label: "Identity rules", needs: "profiles:read" },
       { to: "settings/account", label: "Your account", needs: "workspace:read" },
     ],
   },

@@ -32,6 +32,14 @@ export const router = createBrowserRouter([
         element: screen(() => import("../screens/sources/Source"), "the source"),
       },
       {
+        path: "settings/workspaces",
+        element: screen(() => import("../screens/settings/Workspaces"), "workspaces"),
+      },
+      {
+        path: "settings/identity",
+        element: screen(() => import("../screens/settings/IdentityRules"), "the identity rules"),
+      },
+      {
         path: "settings/people",
         element: screen(() => import("../screens/settings/People"), "people"),
       },
