@@ -24,6 +24,7 @@ _GLOBAL = {
     "/api/v1/users/{user_id}",
     "/api/v1/audit",  # the instance's entries: workspaces created, people, sign-ins
     "/api/v1/audit/export",
+    "/api/v1/processing/backlog",  # the processor's, over every workspace
 }
 _OWN = "/api/v1/me/"
 """The caller's own things (its tokens, its password), across workspaces."""

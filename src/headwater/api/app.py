@@ -139,6 +139,7 @@ def create_app(
         protocols_api.router,
         audiences_api.router,
         failures_api.router,
+        failures_api.processing,
         people_api.sign_in,
         people_api.account,
         people_api.users,

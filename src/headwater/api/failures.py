@@ -1,5 +1,6 @@
 """Management API: processing failures (events a processor stage failed on alone, set aside
-so that the rest of their partition went on) and their replay once the cause is fixed."""
+so that the rest of their partition went on), their replay once the cause is fixed, and the
+processor's backlog."""
 
 from __future__ import annotations
 
@@ -8,12 +9,27 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from headwater.api.scope import SCOPED, Allowed
-from headwater.pipeline import FailureView, ReplayedFailuresView, list_failures
+from headwater.api.scope import SCOPED, UNSCOPED, Allowed
+from headwater.pipeline import (
+    BacklogView,
+    FailureView,
+    ReplayedFailuresView,
+    backlog,
+    list_failures,
+)
 
-__all__ = ["router"]
+__all__ = ["processing", "router"]
 
 router = APIRouter(tags=["processing failures"], dependencies=SCOPED)
+processing = APIRouter(tags=["processing failures"], dependencies=UNSCOPED)
+
+
+@processing.get("/processing/backlog")
+async def processing_backlog(runtime: Allowed) -> BacklogView:
+    """How far the processor is behind the event log, over every workspace: partitions with
+    events waiting, when the oldest waiting event was received, and its age in seconds (0 when
+    the processor is caught up)."""
+    return await backlog(runtime.log)
 
 
 @router.get("/workspaces/{workspace}/failures")

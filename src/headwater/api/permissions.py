@@ -41,6 +41,7 @@ def _change(permission: P, action: str) -> Rule:
 ROUTES: Final[dict[tuple[str, str], Rule]] = {
     # Workspaces and sources.
     ("GET", "/workspaces"): _read(P.AUTHENTICATED),
+    ("GET", "/processing/backlog"): _read(P.AUTHENTICATED),
     ("POST", "/workspaces"): _change(P.INSTANCE_OWNER, "workspace.create"),
     ("GET", f"{_W}/sources"): _read(P.SOURCES_READ),
     ("POST", f"{_W}/sources"): _change(P.SOURCES_WRITE, "source.create"),

@@ -1,15 +1,18 @@
-"""The processor: the pipeline's stages run over batches of the event log, and the processing
-failures set aside when a stage fails on one event alone."""
+"""The processor: the pipeline's stages run over batches of the event log, the processing
+failures set aside when a stage fails on one event alone, and the backlog."""
 
+from headwater.pipeline.backlog import backlog
 from headwater.pipeline.processor import CONSUMER, Processor, Stage, StageFailed, list_failures
-from headwater.pipeline.views import FailureView, ReplayedFailuresView
+from headwater.pipeline.views import BacklogView, FailureView, ReplayedFailuresView
 
 __all__ = [
     "CONSUMER",
+    "BacklogView",
     "FailureView",
     "Processor",
     "ReplayedFailuresView",
     "Stage",
     "StageFailed",
+    "backlog",
     "list_failures",
 ]

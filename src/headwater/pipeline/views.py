@@ -1,4 +1,4 @@
-"""The read models of processing failures, as the management API shows them.
+"""The read models of processing failures and of the backlog, as the management API shows them.
 
 ``TypedDict``s, like every read model (see ``workspaces/views.py``). Times are strings in
 :func:`~headwater.spec.format_timestamp`'s form.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing_extensions import TypedDict
 
-__all__ = ["FailureView", "ReplayedFailuresView"]
+__all__ = ["BacklogView", "FailureView", "ReplayedFailuresView"]
 
 
 class FailureView(TypedDict):
@@ -36,3 +36,12 @@ class ReplayedFailuresView(TypedDict):
     replayed: int
     resolved: list[FailureView]
     failed: list[FailureView]
+
+
+class BacklogView(TypedDict):
+    """The processor's backlog: partitions with events waiting, when the oldest waiting event
+    was received (None when none waits) and how long ago, in seconds."""
+
+    partitions_behind: int
+    oldest_waiting: str | None
+    lag_seconds: float

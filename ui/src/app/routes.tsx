@@ -25,7 +25,7 @@ export const router = createBrowserRouter([
     element: <Layout />,
     children: [
       { index: true, element: <Navigate to="overview" replace /> },
-      { path: "overview", element: screen(() => import("../screens/Overview"), "the overview") },
+      { path: "overview", element: screen(() => import("../screens/overview/Overview"), "the overview") },
       { path: "sources", element: screen(() => import("../screens/sources/Sources"), "sources") },
       {
         path: "sources/:sourceId",
