@@ -38,7 +38,7 @@ export function Outgoing({ since }: { since: string }) {
     delivered: (bucket) => bucket.delivered,
     failed: (bucket) => bucket.failed,
     dead: (bucket) => bucket.dead_lettered,
-  });
+  }, since);
   if (destinations.isPending) return <Loading what="destinations" />;
   if (destinations.error) return <ErrorNote error={destinations.error} retry={() => destinations.refetch()} />;
   if (destinations.data.length === 0) return null;

@@ -31,8 +31,8 @@ export default function Overview() {
         accepted: (row) => row.accepted,
         duplicates: (row) => row.duplicates,
         rejected: (row) => row.rejected,
-      }),
-    [stats.data],
+      }, since),
+    [stats.data, since],
   );
   return (
     <>

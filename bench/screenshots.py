@@ -1,0 +1,163 @@
+"""Screenshots of every screen of the web app, for ``docs/ui.md``: ``./scripts/screenshots``.
+
+    .venv/bin/python -m bench.screenshots [--out docs/ui]
+
+Not a benchmark: it shares the benches' server helpers. Starts ``headwater serve`` (processor
+on) on a fresh embedded PostgreSQL, fills a workspace the way a user would (a source, events
+from a few people, a destination that receives them at a local HTTP receiver, a person
+invited, a token), signs in as the owner in the system's Chromium and saves one PNG per
+screen (``SCREENS``), 1280 pixels wide, replacing the previous ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, sync_playwright
+
+from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
+
+EMAIL = "owner@example.com"
+PASSWORD = "screenshots only"
+WORKSPACE = "default"
+
+Seeded = dict[str, str]
+Screen = tuple[str, str, Callable[[Page, Seeded], None] | None]
+"""(file name, path under the workspace, what to do on the page before the shot)."""
+
+
+def _send_live(page: Page, seeded: Seeded) -> None:
+    """Events sent while the live debugger watches, one of each fate; the first opened."""
+    auth = {
+        "Authorization": "Basic " + base64.b64encode(f"{seeded['write_key']}:".encode()).decode()
+    }
+    page.get_by_role("status").filter(has_text="Listening").wait_for()
+    retry = {"userId": "ada", "event": "Order Completed", "messageId": "order-77"}
+    for message in (retry, retry, {"event": "Checkout Started"}):
+        page.request.post("/v1/track", headers=auth, data=message)
+    events = page.get_by_role("list", name="Events, newest first")
+    events.get_by_role("button").filter(has_text="stored").first.click()
+
+
+SCREENS: list[Screen] = [
+    ("overview", "overview", None),
+    ("sources", "sources", None),
+    ("source-setup", "sources/{source}", None),
+    ("source-live", "sources/{source}?tab=live", _send_live),
+    ("source-schema", "sources/{source}?tab=schema", None),
+    ("settings-people", "settings/people", None),
+    ("settings-tokens", "settings/tokens", None),
+    ("settings-audit", "settings/audit", None),
+    ("settings-identity", "settings/identity", None),
+    ("settings-workspaces", "settings/workspaces", None),
+]
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextmanager
+def _receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+
+
+def _seed(base: str, hook: str) -> Seeded:
+    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    admin.post(
+        "/api/v1/users", json={"email": EMAIL, "password": PASSWORD, "instance_owner": True}
+    ).raise_for_status()
+    api = f"/api/v1/workspaces/{WORKSPACE}"
+    source = admin.post(f"{api}/sources", json={"name": "Web shop", "kind": "client"}).json()
+    admin.post(
+        f"{api}/destinations",
+        json={"name": "CRM webhook", "kind": "webhook", "config": {"url": hook}},
+    ).raise_for_status()
+    admin.post(
+        f"{api}/members", json={"email": "mia@example.com", "role": "marketer"}
+    ).raise_for_status()
+    admin.post(
+        f"{api}/tokens", json={"name": "nightly export", "role": "analyst", "expires_in_days": 90}
+    ).raise_for_status()
+    people = [("ada", "ada@example.com", "pro"), ("bo", "bo@example.com", "free")]
+    batch: list[dict[str, object]] = []
+    for user, email, plan in people:
+        batch.append({"type": "identify", "userId": user, "traits": {"email": email, "plan": plan}})
+        for event in ("Product Viewed", "Product Viewed", "Order Completed"):
+            batch.append(
+                {"type": "track", "userId": user, "event": event, "properties": {"total": 42}}
+            )
+    batch.append({"type": "track", "event": "Missing User"})  # a rejection to look at
+    sent = httpx.post(f"{base}/v1/batch", auth=(source["write_key"], ""), json={"batch": batch})
+    sent.raise_for_status()
+    admin.close()
+    return {"source": str(source["id"]), "write_key": str(source["write_key"])}
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        raise SystemExit("Chromium is needed: apt-get install chromium")
+    return found
+
+
+def _shoot(base: str, seeded: Seeded, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        page = browser.new_page(base_url=base, viewport={"width": 1280, "height": 800})
+        page.goto("/login")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.screenshot(path=str(out / "sign-in.png"))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/overview")
+        for name, path, prepare in SCREENS:
+            page.goto(f"/w/{WORKSPACE}/{path.format(**seeded)}")
+            page.wait_for_timeout(1500)  # let the screen's queries and charts settle
+            if prepare is not None:
+                prepare(page, seeded)
+                page.wait_for_timeout(300)
+            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+            print(f"  {name}.png")
+        browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/ui"))
+    arguments = parser.parse_args()
+    with (
+        fresh_database() as (url, data_dir),
+        _receiver() as hook,
+        serve_on(url, data_dir, run_processor="true") as port,
+    ):
+        base = f"http://127.0.0.1:{port}"
+        seeded = _seed(base, hook)
+        time.sleep(3)  # the processor builds profiles and delivers
+        _shoot(base, seeded, arguments.out)
+    print(f"screenshots in {arguments.out}")
+
+
+if __name__ == "__main__":
+    main()
