@@ -32,6 +32,18 @@ export const router = createBrowserRouter([
         element: screen(() => import("../screens/sources/Source"), "the source"),
       },
       {
+        path: "destinations",
+        element: screen(() => import("../screens/destinations/Destinations"), "destinations"),
+      },
+      {
+        path: "destinations/new",
+        element: screen(() => import("../screens/destinations/NewDestination"), "the catalog"),
+      },
+      {
+        path: "destinations/:destinationId",
+        element: screen(() => import("../screens/destinations/Destination"), "the destination"),
+      },
+      {
         path: "settings/people",
         element: screen(() => import("../screens/settings/People"), "people"),
       },
