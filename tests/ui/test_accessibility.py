@@ -16,6 +16,13 @@ SCREENS = [
     ("sources/{source}?tab=schema", "Website"),
     ("settings/workspaces", "Workspaces"),
     ("settings/identity", "Identity rules"),
+    ("destinations", "Destinations"),
+    ("destinations/new", "Add a destination"),
+    ("destinations/{destination}", "Hook"),
+    ("destinations/{destination}?tab=errors", "Hook"),
+    ("destinations/{destination}?tab=dead-letters", "Hook"),
+    ("destinations/{destination}?tab=test", "Hook"),
+    ("destinations/{destination}?tab=settings", "Hook"),
     ("settings/people", "People"),
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),
@@ -30,8 +37,15 @@ def test_no_serious_accessibility_violation(
     owner = world.person("owner")
     source = world.source(owner.workspace)
     world.track(str(source["write_key"]), "Signed Up")
+    destination = world.server.api(
+        "POST",
+        f"/api/v1/workspaces/{owner.workspace}/destinations",
+        json={"name": "Hook", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}},
+    )
     sign_in(page, owner)
-    page.goto(f"/w/{owner.workspace}/{path.format(source=source['id'])}")
+    page.goto(
+        f"/w/{owner.workspace}/{path.format(source=source['id'], destination=destination['id'])}"
+    )
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
     assert serious_violations(page) == []

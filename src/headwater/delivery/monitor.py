@@ -14,7 +14,7 @@ per event scores 0.33 even if nothing is lost.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +28,7 @@ from headwater.destinations import (
     DeliveryErrorView,
     Destination,
     DestinationHealthView,
+    PipelineView,
     Redactor,
     StatsBucketView,
     StatsView,
@@ -40,7 +41,7 @@ from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import Transaction, connected
 
-__all__ = ["dead_letters", "errors", "health", "health_of", "percentile", "stats"]
+__all__ = ["dead_letters", "errors", "health", "health_of", "percentile", "stats", "totals"]
 
 Interval = Literal["minute", "hour", "day"]
 
@@ -86,7 +87,8 @@ async def stats(
     until: datetime | None = None,
     interval: Interval = "hour",
 ) -> StatsView:
-    """Counts and p50/p95 received-to-delivered latency per interval (default: last 24 h)."""
+    """Counts and p50/p95 received-to-delivered latency per interval (default: last 24 h),
+    and the range's totals at each stage (see :class:`~headwater.destinations.PipelineView`)."""
     if interval not in ("minute", "hour", "day"):
         raise BadRequest("invalid_interval", "interval is minute, hour or day")
     until = _aware(until) or datetime.now(UTC)
@@ -114,7 +116,42 @@ async def stats(
                 "p95_ms": percentile(histogram, 0.95),
             }
         )
-    return {"destination": destination_id, "interval": interval, "series": series}
+    return {
+        "destination": destination_id,
+        "interval": interval,
+        "since": format_timestamp(since),
+        "until": format_timestamp(until),
+        "series": series,
+        "totals": totals(series),
+    }
+
+
+Stage = Literal[
+    "skipped_integrations",
+    "skipped_consent",
+    "skipped_filters",
+    "enqueued",
+    "delivered",
+    "retried",
+    "failed",
+    "dead_lettered",
+]
+_STAGES: tuple[Stage, ...] = get_args(Stage)
+
+
+def totals(series: list[StatsBucketView]) -> PipelineView:
+    """The sum of ``series`` at each stage; received is what was queued or skipped.
+
+    >>> bucket = {"enqueued": 3, "skipped_consent": 1, "skipped_filters": 0,
+    ...           "skipped_integrations": 0, "delivered": 2, "retried": 1, "failed": 0,
+    ...           "dead_lettered": 0}
+    >>> sums = totals([bucket, bucket])
+    >>> sums["received"], sums["skipped_consent"], sums["delivered"]
+    (8, 2, 4)
+    """
+    summed = {stage: sum(bucket[stage] for bucket in series) for stage in _STAGES}
+    received = sum(summed[stage] for stage in _STAGES[:4])
+    return cast(PipelineView, {"received": received, **summed})
 
 
 async def health_of(connection: Transaction, destination: Destination) -> AlertView:

@@ -22,6 +22,7 @@ __all__ = [
     "DestinationView",
     "ExchangeView",
     "KindView",
+    "PipelineView",
     "QueueView",
     "ReplayedView",
     "StatsBucketView",
@@ -102,12 +103,36 @@ class StatsBucketView(TypedDict):
     p95_ms: float | None
 
 
+class PipelineView(TypedDict):
+    """The events of a time range at each stage of a destination's pipeline.
+
+    ``received``: routed to the destination from its sources (queued plus skipped);
+    ``skipped_*``: left out by the event's ``integrations``, by consent, or by the
+    destination's filters; ``enqueued``: queued for delivery. Then per send: ``delivered``,
+    ``retried`` (a send failed and will be tried again), ``failed`` (refused for good), and
+    ``dead_lettered`` (given up on). An event counts in the range it reached that stage."""
+
+    received: int
+    skipped_integrations: int
+    skipped_consent: int
+    skipped_filters: int
+    enqueued: int
+    delivered: int
+    retried: int
+    failed: int
+    dead_lettered: int
+
+
 class StatsView(TypedDict):
-    """Counts and received-to-delivered latency percentiles per ``interval``."""
+    """Counts and received-to-delivered latency percentiles per ``interval``, and the range's
+    ``totals`` at each stage of the pipeline."""
 
     destination: int
     interval: Literal["minute", "hour", "day"]
+    since: str
+    until: str
     series: list[StatsBucketView]
+    totals: PipelineView
 
 
 class QueueView(TypedDict):

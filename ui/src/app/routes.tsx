@@ -40,6 +40,18 @@ export const router = createBrowserRouter([
         element: screen(() => import("../screens/settings/IdentityRules"), "the identity rules"),
       },
       {
+        path: "destinations",
+        element: screen(() => import("../screens/destinations/Destinations"), "destinations"),
+      },
+      {
+        path: "destinations/new",
+        element: screen(() => import("../screens/destinations/NewDestination"), "the catalog"),
+      },
+      {
+        path: "destinations/:destinationId",
+        element: screen(() => import("../screens/destinations/Destination"), "the destination"),
+      },
+      {
         path: "settings/people",
         element: screen(() => import("../screens/settings/People"), "people"),
       },
