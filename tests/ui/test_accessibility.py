@@ -14,6 +14,13 @@ SCREENS = [
     ("sources/{source}?tab=live", "Website"),
     ("sources/{source}?tab=rejections", "Website"),
     ("sources/{source}?tab=schema", "Website"),
+    ("plans", "Tracking plans"),
+    ("plans?tab=violations", "Tracking plans"),
+    ("plans?tab=quarantine", "Tracking plans"),
+    ("plans/new", "New tracking plan"),
+    ("plans/web", "Web"),
+    ("plans/web?tab=versions", "Web"),
+    ("plans/web?tab=sources", "Web"),
     ("settings/people", "People"),
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),
@@ -28,6 +35,8 @@ def test_no_serious_accessibility_violation(
     owner = world.person("owner")
     source = world.source(owner.workspace)
     world.track(str(source["write_key"]), "Signed Up")
+    plan = {"name": "Web", "events": [{"name": "Signed Up", "schema": {"required": ["plan"]}}]}
+    world.server.api("POST", f"/api/v1/workspaces/{owner.workspace}/tracking-plans", json=plan)
     sign_in(page, owner)
     page.goto(f"/w/{owner.workspace}/{path.format(source=source['id'])}")
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
