@@ -53,7 +53,9 @@ _WATCH = """
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
   window.__frames = [];
   let last = performance.now();
-  const tick = (now) => { window.__frames.push(now - last); last = now; requestAnimationFrame(tick); };
+  const tick = (now) => {
+    window.__frames.push(now - last); last = now; requestAnimationFrame(tick);
+  };
   requestAnimationFrame(tick);
 }
 """
@@ -110,9 +112,11 @@ def _initial_js(browser: Browser, base: str) -> float:
     scripts: list[str] = []
     page.on(
         "response",
-        lambda response: scripts.append(response.url)
-        if response.url.endswith(".js") and "/assets/" in response.url
-        else None,
+        lambda response: (
+            scripts.append(response.url)
+            if response.url.endswith(".js") and "/assets/" in response.url
+            else None
+        ),
     )
     page.goto("/login")
     page.get_by_role("button", name="Sign in").wait_for()
@@ -212,8 +216,10 @@ def main() -> None:
                 f"   x{median / docs:.2f}"
             )
         kilobytes = _initial_js(browser, base)
-        print(f"initial JavaScript (sign-in), gzipped: {kilobytes:.1f} KB"
-              f"   x{kilobytes / BUDGET_KB:.2f} of the {BUDGET_KB} KB budget")
+        print(
+            f"initial JavaScript (sign-in), gzipped: {kilobytes:.1f} KB"
+            f"   x{kilobytes / BUDGET_KB:.2f} of the {BUDGET_KB} KB budget"
+        )
         idle = _live(browser, base, write_key, source_id, 0, arguments.seconds)
         busy = _live(browser, base, write_key, source_id, arguments.rate, arguments.seconds)
         print("live debugger: acknowledgement to row shown, ms (p50 / p95 / max); frames > 50 ms")

@@ -64,3 +64,18 @@ def test_the_openapi_document_declares_bounds_and_the_error_shape(
         "message",
     }
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_the_openapi_document_declares_the_plan_document_as_body(
+    api_server: RunningServer,
+) -> None:
+    """Create and update read the plan document by hand (to answer ``invalid_plan`` with the
+    reason), yet declare it, so that the web app's generated client types what it sends."""
+    document = httpx.get(f"{api_server.url}/api/openapi.json", timeout=10).json()
+    plans = "/api/v1/workspaces/{workspace}/tracking-plans"
+    for method, path in (("post", plans), ("put", plans + "/{slug}")):
+        body = document["paths"][path][method]["requestBody"]
+        assert body["required"] is True
+        schema = body["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/DocumentView"}
+    assert "events" in document["components"]["schemas"]["DocumentView"]["required"]

@@ -23,6 +23,13 @@ SCREENS = [
     ("destinations/{destination}?tab=dead-letters", "Hook"),
     ("destinations/{destination}?tab=test", "Hook"),
     ("destinations/{destination}?tab=settings", "Hook"),
+    ("plans", "Tracking plans"),
+    ("plans?tab=violations", "Tracking plans"),
+    ("plans?tab=quarantine", "Tracking plans"),
+    ("plans/new", "New tracking plan"),
+    ("plans/web", "Web"),
+    ("plans/web?tab=versions", "Web"),
+    ("plans/web?tab=sources", "Web"),
     ("settings/people", "People"),
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),
@@ -42,6 +49,8 @@ def test_no_serious_accessibility_violation(
         f"/api/v1/workspaces/{owner.workspace}/destinations",
         json={"name": "Hook", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}},
     )
+    plan = {"name": "Web", "events": [{"name": "Signed Up", "schema": {"required": ["plan"]}}]}
+    world.server.api("POST", f"/api/v1/workspaces/{owner.workspace}/tracking-plans", json=plan)
     sign_in(page, owner)
     page.goto(
         f"/w/{owner.workspace}/{path.format(source=source['id'], destination=destination['id'])}"

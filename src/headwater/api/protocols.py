@@ -37,6 +37,14 @@ files = APIRouter(
 """The import route: its body is a file (JSON, YAML or CSV, as ``format`` says), not JSON."""
 _MEDIA = {"json": "application/json", "yaml": "application/yaml", "csv": "text/csv"}
 _TEXT: dict[str, Any] = {"schema": {"type": "string"}}
+_DOCUMENT: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentView"}}},
+    }
+}
+"""The body of create and update, read by hand (so that a bad document is ``invalid_plan`` with
+the reason, not a generic 422) but declared, so that generated clients type it."""
 
 
 async def _json(request: Request) -> Any:
@@ -51,7 +59,7 @@ async def list_plans(workspace: str, runtime: Allowed) -> list[PlanView]:
     return await protocols.list_plans(runtime.database.engine, workspace=workspace)
 
 
-@router.post("/workspaces/{workspace}/tracking-plans", status_code=201)
+@router.post("/workspaces/{workspace}/tracking-plans", status_code=201, openapi_extra=_DOCUMENT)
 async def create_plan(
     workspace: str, request: Request, runtime: Allowed, slug: str | None = None
 ) -> PlanView:
@@ -93,7 +101,7 @@ async def get_plan(
     )
 
 
-@router.put("/workspaces/{workspace}/tracking-plans/{slug}")
+@router.put("/workspaces/{workspace}/tracking-plans/{slug}", openapi_extra=_DOCUMENT)
 async def update_plan(
     workspace: str, slug: str, request: Request, runtime: Allowed, note: str = ""
 ) -> PlanView:
