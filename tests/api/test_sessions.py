@@ -51,7 +51,9 @@ def test_sign_in_sets_the_cookies_and_answers_the_user(api: Api) -> None:
         f"{api.server.url}/api/v1/me", cookies={SESSION: response.cookies[SESSION]}, timeout=30
     ).json()
     assert (me["kind"], me["email"], me["via"]) == ("user", email, "session")
-    assert me["workspaces"] == body["user"]["workspaces"]
+    held = [{k: v for k, v in m.items() if k != "permissions"} for m in me["workspaces"]]
+    assert held == body["user"]["workspaces"]
+    assert all("workspace:read" in m["permissions"] for m in me["workspaces"])
 
 
 def test_an_unknown_email_answers_as_a_wrong_password(api: Api) -> None:
