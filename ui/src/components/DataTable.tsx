@@ -91,7 +91,10 @@ export function DataTable<T>({ label, rows, columns, height = 480, onRowClick }:
                 key={row.id}
                 style={{ height: ROW_HEIGHT }}
                 className={onRowClick ? "clickable" : undefined}
+                // a row that opens something opens with Enter too, from the keyboard
+                tabIndex={onRowClick ? 0 : undefined}
                 onClick={onRowClick ? () => onRowClick(row.original) : undefined}
+                onKeyDown={onRowClick ? (event) => event.key === "Enter" && onRowClick(row.original) : undefined}
               >
                 {row.getVisibleCells().map((cell) => (
                   <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>

@@ -1,10 +1,6 @@
 // A request and its response as Headwater recorded them (masked by the API), in a JSON viewer:
 // a body that is JSON is shown as a tree, anything else as it came.
-import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
-import "react-json-view-lite/dist/index.css";
-
-// the library's null colour fails WCAG contrast on its own background (axe: color-contrast)
-const STYLES = { ...defaultStyles, nullValue: "json-null" };
+import { JsonTree as Json } from "../../components/JsonTree";
 
 function readable(body: unknown): unknown {
   if (typeof body !== "string") return body;
@@ -13,14 +9,6 @@ function readable(body: unknown): unknown {
   } catch {
     return body;
   }
-}
-
-function Json({ data }: { data: unknown }) {
-  return data !== null && typeof data === "object" ? (
-    <JsonView data={data} shouldExpandNode={allExpanded} style={STYLES} />
-  ) : (
-    <pre tabIndex={0}>{String(data ?? "")}</pre>
-  );
 }
 
 export function Exchange({ exchange }: { exchange: Record<string, unknown> | null | undefined }) {

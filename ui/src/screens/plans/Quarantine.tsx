@@ -2,8 +2,7 @@
 // them through their source's plan or forward them to another source.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
-import "react-json-view-lite/dist/index.css";
+import { JsonTree } from "../../components/JsonTree";
 import { api, inWorkspace, ok } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useCan, useWorkspace } from "../../app/session";
@@ -119,7 +118,7 @@ function BlockedCard({ item, source, selectable, selected, onToggle }: CardProps
         <details>
           <summary>The event as it was sent</summary>
           <div className="json">
-            <JsonView data={item.payload as object} shouldExpandNode={allExpanded} style={defaultStyles} />
+            <JsonTree data={item.payload} />
           </div>
         </details>
       )}

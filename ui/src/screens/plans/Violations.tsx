@@ -1,7 +1,6 @@
 // What the plans caught over the last day: each kind of violation with its count and samples.
 import { useQuery } from "@tanstack/react-query";
-import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
-import "react-json-view-lite/dist/index.css";
+import { JsonTree } from "../../components/JsonTree";
 import { api, inWorkspace, ok } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useWorkspace } from "../../app/session";
@@ -60,7 +59,7 @@ function ViolationCard({ kind, source }: { kind: Kind; source: string | undefine
           </summary>
           {samples.map((sample, i) => (
             <div key={i} className="json" role="group" aria-label={`Sample ${i + 1}`}>
-              <JsonView data={sample as object} shouldExpandNode={allExpanded} style={defaultStyles} />
+              <JsonTree data={sample} />
             </div>
           ))}
         </details>

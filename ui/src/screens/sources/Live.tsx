@@ -4,8 +4,7 @@
 // most, so that a thousand events a second cost four renders, not a thousand; the newest 500
 // are kept.
 import { useEffect, useMemo, useRef, useState } from "react";
-import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
-import "react-json-view-lite/dist/index.css";
+import { JsonTree } from "../../components/JsonTree";
 import type { components } from "../../api/schema";
 import { useWorkspace } from "../../app/session";
 import { Empty } from "../../components/Notes";
@@ -183,7 +182,7 @@ export function Live({ sourceId }: { sourceId: number }) {
                 {raw ? (
                   <pre tabIndex={0}>{JSON.stringify(chosen.payload, null, 2)}</pre>
                 ) : (
-                  <JsonView data={asObject(chosen.payload)} shouldExpandNode={allExpanded} style={defaultStyles} />
+                  <JsonTree data={chosen.payload} />
                 )}
               </>
             ) : (
@@ -202,10 +201,6 @@ const EXPLAINED: Record<Item["fate"], string> = {
   rejected: "Refused: it was not a valid message, so it was not stored.",
   blocked: "Held in quarantine by the source's tracking plan: release, replay or forward it under Tracking plans.",
 };
-
-function asObject(payload: unknown): object {
-  return typeof payload === "object" && payload !== null ? payload : { value: payload };
-}
 
 function describe(payload: unknown): string {
   const message = (payload ?? {}) as { type?: string; event?: string; userId?: string; anonymousId?: string };
