@@ -96,7 +96,7 @@ def _first_screen(browser: Browser, base: str, loads: int) -> dict[str, list[flo
         for kind in ("cold", "warm"):
             started = time.perf_counter()
             page.goto("/w/default/overview")
-            page.get_by_text("Stored", exact=True).wait_for()
+            page.locator(".tile-label", has_text="Stored").wait_for()
             found[kind].append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         page.goto("/api/docs")
