@@ -79,3 +79,23 @@ def test_the_openapi_document_declares_the_plan_document_as_body(
         schema = body["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/DocumentView"}
     assert "events" in document["components"]["schemas"]["DocumentView"]["required"]
+
+
+@pytest.mark.parametrize("section", ["audiences", "computed-traits"])
+def test_the_openapi_document_declares_the_bodies_of_audiences(
+    api_server: RunningServer, section: str
+) -> None:
+    """The bodies are decoded by hand (exact decimals); the web app's types need them."""
+    document = httpx.get(f"{api_server.url}/api/openapi.json", timeout=10).json()
+    base = f"/api/v1/workspaces/{{workspace}}/{section}"
+
+    def body(path: str, method: str) -> dict[str, object]:
+        found = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+        return dict(found["schema"])
+
+    create = body(base, "post")
+    assert {"key", "name", "definition"} <= set(create["required"])  # type: ignore[arg-type]
+    assert create["additionalProperties"] is False
+    assert "definition" in body(f"{base}/preview", "post")["properties"]  # type: ignore[operator]
+    change = body(f"{base}/{{key}}", "patch")["properties"]
+    assert {"name", "definition", "destinations", "enabled"} <= set(change)  # type: ignore[arg-type]

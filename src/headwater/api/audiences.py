@@ -71,6 +71,13 @@ class PreviewIn(_Body):
     sample: int = Field(default=20, ge=0, le=1000)
 
 
+def _documented(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body in the OpenAPI document: bodies are decoded by hand (exact decimals),
+    so FastAPI cannot see them, yet the web app's client types are generated from it."""
+    schema = {"schema": model.model_json_schema()}
+    return {"requestBody": {"required": True, "content": {"application/json": schema}}}
+
+
 async def _body(request: Request, model: type[M]) -> M:
     try:
         raw = audiences.decode_json(await request.body())
@@ -100,7 +107,13 @@ def _routes(path: str, kind: str) -> None:
             runtime.database.engine, workspace=workspace, kind=kind
         )
 
-    @router.post(base, status_code=201, name=f"create {noun}", summary=f"Create a {noun}")
+    @router.post(
+        base,
+        status_code=201,
+        name=f"create {noun}",
+        summary=f"Create a {noun}",
+        openapi_extra=_documented(ComputationIn),
+    )
     async def create(workspace: str, request: Request, runtime: Allowed) -> ComputationView:
         """Keys are snake_case, unique across audiences and computed traits, and never
         change. The first recompute runs within a scheduler tick (or ``POST .../recompute``)."""
@@ -109,7 +122,12 @@ def _routes(path: str, kind: str) -> None:
             runtime.database.engine, workspace=workspace, kind=kind, **body.model_dump()
         )
 
-    @router.post(f"{base}/preview", name=f"preview {noun}", summary=f"Preview a {noun}")
+    @router.post(
+        f"{base}/preview",
+        name=f"preview {noun}",
+        summary=f"Preview a {noun}",
+        openapi_extra=_documented(PreviewIn),
+    )
     async def preview(workspace: str, request: Request, runtime: Allowed) -> PreviewView:
         """Size and sample members of a definition, computed now, without saving it."""
         body = await _body(request, PreviewIn)
@@ -128,7 +146,12 @@ def _routes(path: str, kind: str) -> None:
     async def get(workspace: str, key: str, runtime: Allowed) -> ComputationView:
         return await audiences.get(runtime.database.engine, workspace=workspace, kind=kind, key=key)
 
-    @router.patch(f"{base}/{{key}}", name=f"change {noun}", summary=f"Change a {noun}")
+    @router.patch(
+        f"{base}/{{key}}",
+        name=f"change {noun}",
+        summary=f"Change a {noun}",
+        openapi_extra=_documented(ComputationChange),
+    )
     async def change(
         workspace: str, key: str, request: Request, runtime: Allowed
     ) -> ComputationView:

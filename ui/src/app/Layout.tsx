@@ -24,6 +24,13 @@ const SECTIONS: { title: string; items: Item[] }[] = [
     ],
   },
   {
+    title: "Engage",
+    items: [
+      { to: "audiences", label: "Audiences", needs: "audiences:read" },
+      { to: "computed-traits", label: "Computed traits", needs: "audiences:read" },
+    ],
+  },
+  {
     title: "Settings",
     items: [
       { to: "settings/workspaces", label: "Workspaces", needs: "workspace:read" },

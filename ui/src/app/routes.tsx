@@ -16,6 +16,27 @@ function screen(load: () => Promise<{ default: ComponentType }>, what: string) {
   );
 }
 
+/** The list, new, one and edit screens of audiences or of computed traits (one lazy chunk each). */
+function audienceRoutes(path: string, one: "Audience" | "ComputedTrait", what: string) {
+  const list = one === "Audience" ? "Audiences" : "ComputedTraits";
+  const edit = one === "Audience" ? "EditAudience" : "EditComputedTrait";
+  return [
+    { path, element: screen(() => import("../screens/audiences/List").then((m) => ({ default: m[list] })), what) },
+    {
+      path: `${path}/new`,
+      element: screen(() => import("../screens/audiences/Edit").then((m) => ({ default: m[edit] })), "the builder"),
+    },
+    {
+      path: `${path}/:key`,
+      element: screen(() => import("../screens/audiences/Detail").then((m) => ({ default: m[one] })), what),
+    },
+    {
+      path: `${path}/:key/edit`,
+      element: screen(() => import("../screens/audiences/Edit").then((m) => ({ default: m[edit] })), "the builder"),
+    },
+  ];
+}
+
 export const router = createBrowserRouter([
   { path: "/login", element: <Login /> },
   { path: "/setup", element: <Setup /> },
@@ -54,6 +75,8 @@ export const router = createBrowserRouter([
         path: "destinations/:destinationId",
         element: screen(() => import("../screens/destinations/Destination"), "the destination"),
       },
+      ...audienceRoutes("audiences", "Audience", "audiences"),
+      ...audienceRoutes("computed-traits", "ComputedTrait", "computed traits"),
       {
         path: "settings/people",
         element: screen(() => import("../screens/settings/People"), "people"),

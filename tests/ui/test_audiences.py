@@ -1,0 +1,137 @@
+"""A marketer builds an audience and a computed trait in the builder, previews them, saves them,
+and sees a person enter after events sent with the official Segment Python SDK; an analyst
+reads them without being offered any change."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+from segment.analytics.client import Client as SegmentClient
+
+from tests.ui.conftest import World, serious_violations, sign_in
+
+
+def test_a_marketer_builds_an_audience_and_sees_a_member_enter(page: Page, world: World) -> None:
+    marketer = world.person("marketer")
+    source = world.source(marketer.workspace)
+    sign_in(page, marketer)
+    page.get_by_role("link", name="Audiences").click()
+    expect(page.get_by_role("heading", name="No audience yet")).to_be_visible()
+    page.get_by_role("link", name="New audience").click()
+    page.get_by_label("Name", exact=True).fill("Pro clickers")
+    page.get_by_label("Key", exact=True).fill("pro_clickers")
+
+    # performed "Clicked Button" at least once in the last 7 days...
+    page.get_by_label("Condition 1: name").fill("Clicked Button")
+    page.get_by_label("Condition 1: how often").select_option(label="a number of times")
+    page.get_by_label("Condition 1: times").select_option(label="at least")
+    page.get_by_label("Condition 1: number of times").fill("1")
+    page.get_by_label("Condition 1: when", exact=True).select_option(label="in the last … days")
+    page.get_by_label("Condition 1: when: days").fill("7")
+    # ... and has the trait plan = "pro"
+    page.get_by_role("button", name="+ Condition").click()
+    page.get_by_label("Condition 2: type").select_option(label="Has a trait")
+    page.get_by_label("Condition 2: trait").fill("plan")
+    page.get_by_label("Condition 2: value", exact=True).fill("pro")
+    page.get_by_label("Condition 2: comparison").select_option(label="is")
+
+    page.get_by_role("button", name="Preview size and members").click()
+    expect(page.get_by_role("status", name="Preview")).to_contain_text("0 members now")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Save audience").click()
+
+    expect(page.get_by_role("heading", name="Pro clickers")).to_be_visible()
+    expect(page.get_by_role("heading", name="No member yet")).to_be_visible()
+    definition = world.server.api(
+        "GET", f"/api/v1/workspaces/{marketer.workspace}/audiences/pro_clickers"
+    )["definition"]
+    assert definition == {
+        "version": 1,
+        "condition": {
+            "type": "and",
+            "conditions": [
+                {
+                    "type": "event",
+                    "event": "Clicked Button",
+                    "count": {"operator": "at_least", "value": 1},
+                    "window": {"within_days": 7},
+                },
+                {"type": "trait", "trait": "plan", "operator": "equals", "value": "pro"},
+            ],
+        },
+    }
+
+    client = SegmentClient(str(source["write_key"]), host=world.server.url, sync_mode=True)
+    client.identify(user_id="ada", traits={"plan": "pro", "email": "ada@example.com"})
+    client.track(user_id="ada", event="Clicked Button", properties={"button": "buy"})
+    client.track(user_id="bo", event="Clicked Button")  # no plan: stays out
+
+    members = page.get_by_role("region", name="Members", exact=True)
+    expect(members.get_by_role("cell", name="ada", exact=True)).to_be_visible(timeout=20_000)
+    expect(members.get_by_role("cell", name="bo", exact=True)).to_have_count(0)
+    page.get_by_role("tab", name="Changes").click()
+    expect(page.get_by_role("region", name="Changes, newest first")).to_contain_text("entered")
+    assert serious_violations(page) == []
+
+    page.get_by_role("tab", name="Members").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download all as CSV").click()
+    exported = download.value.path().read_text()
+    assert exported.splitlines()[0] == "profile_id,user_id,email,value,since"
+    assert ",ada," in exported
+
+
+def test_a_marketer_creates_a_computed_trait(page: Page, world: World) -> None:
+    marketer = world.person("marketer")
+    source = world.source(marketer.workspace)
+    sign_in(page, marketer)
+    page.get_by_role("link", name="Computed traits").click()
+    expect(page.get_by_role("heading", name="No computed trait yet")).to_be_visible()
+    page.get_by_role("link", name="New computed trait").click()
+    page.get_by_label("Name", exact=True).fill("Clicks in 30 days")
+    page.get_by_label("Key", exact=True).fill("clicks_30d")
+    page.get_by_label("Compute", exact=True).select_option(label="Number of events")
+    page.get_by_label("Events: name").fill("Clicked Button")
+    page.get_by_label("Events: when", exact=True).select_option(label="in the last … days")
+    page.get_by_label("Events: when: days").fill("30")
+    page.get_by_role("button", name="Preview size and members").click()
+    expect(page.get_by_role("status", name="Preview")).to_contain_text("0 profiles with a value")
+    page.get_by_role("button", name="Save computed trait").click()
+    expect(page.get_by_role("heading", name="Clicks in 30 days")).to_be_visible()
+
+    client = SegmentClient(str(source["write_key"]), host=world.server.url, sync_mode=True)
+    for _ in range(2):
+        client.track(user_id="cy", event="Clicked Button")
+    values = page.get_by_role("region", name="Values", exact=True)
+    row = values.get_by_role("row").filter(has_text="cy")
+    expect(row.get_by_role("cell", name="2", exact=True)).to_be_visible(timeout=20_000)
+
+
+def test_an_analyst_reads_audiences_without_edit_controls(page: Page, world: World) -> None:
+    analyst = world.person("analyst")
+    world.server.api(
+        "POST",
+        f"/api/v1/workspaces/{analyst.workspace}/audiences",
+        json={
+            "key": "vips",
+            "name": "VIPs",
+            "definition": {
+                "version": 1,
+                "condition": {"type": "trait", "trait": "vip", "operator": "equals", "value": True},
+            },
+        },
+    )
+    sign_in(page, analyst)
+    page.get_by_role("link", name="Audiences").click()
+    expect(page.get_by_role("link", name="VIPs")).to_be_visible()
+    expect(page.get_by_role("link", name="New audience")).to_have_count(0)
+    page.get_by_role("link", name="VIPs").click()
+    expect(page.get_by_role("heading", name="VIPs")).to_be_visible()
+    for control in ("Edit", "Recompute", "Delete"):
+        expect(page.get_by_role("button", name=control)).to_have_count(0)
+        expect(page.get_by_role("link", name=control)).to_have_count(0)
+    page.get_by_role("tab", name="Definition").click()
+    expect(page.get_by_role("region", name="Definition")).to_contain_text("vip")
+    assert serious_violations(page) == []
+    page.goto(f"/w/{analyst.workspace}/audiences/new")
+    expect(page.get_by_role("heading", name="Your role cannot change audiences")).to_be_visible()
+    expect(page.get_by_role("button", name="Save audience")).to_have_count(0)

@@ -1,0 +1,248 @@
+// One audience or computed trait: its members (CSV export), entries and exits over time, its
+// definition and the destinations it syncs to; edit, recompute and delete for roles that may.
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { ColumnDef } from "@tanstack/react-table";
+import { useMemo } from "react";
+import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
+import "react-json-view-lite/dist/index.css";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { useCan, useWorkspace } from "../../app/session";
+import { Chart } from "../../components/Chart";
+import { DataTable } from "../../components/DataTable";
+import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
+import { Tabs } from "../../components/Tabs";
+import { calls, type Change, type Computation, destinations, type Member, type Section, WORDS } from "./calls";
+
+function DetailScreen({ section }: { section: Section }) {
+  const workspace = useWorkspace();
+  const key = useParams().key!;
+  const words = WORDS[section];
+  const one = useQuery({ queryKey: [section, workspace, key], queryFn: () => calls(section, workspace).get(key) });
+  if (one.isPending) return <Loading what={`the ${words.noun}`} />;
+  if (one.error) return <ErrorNote error={one.error} retry={() => one.refetch()} />;
+  const item = one.data;
+  return (
+    <>
+      <p className="crumbs">
+        <Link to={`/w/${encodeURIComponent(workspace)}/${section}`}>{words.title}</Link> ›
+      </p>
+      <PageHeader title={item.name}>
+        <span className="badge">{(item.size ?? 0).toLocaleString()} {section === "audiences" ? "members" : "values"}</span>
+        <Actions section={section} item={item} />
+      </PageHeader>
+      {item.description && <p className="muted">{item.description}</p>}
+      <Tabs
+        label={words.title}
+        tabs={[
+          { id: "members", label: section === "audiences" ? "Members" : "Values", content: <Members section={section} item={item} /> },
+          { id: "changes", label: "Changes", content: <Changes section={section} item={item} /> },
+          { id: "definition", label: "Definition", content: <Definition item={item} /> },
+          { id: "destinations", label: "Destinations", content: <Synced ids={item.destinations} /> },
+        ]}
+      />
+    </>
+  );
+}
+
+function Actions({ section, item }: { section: Section; item: Computation }) {
+  const workspace = useWorkspace();
+  const navigate = useNavigate();
+  const queries = useQueryClient();
+  const canWrite = useCan("audiences:write");
+  const api = calls(section, workspace);
+  const refresh = () => queries.invalidateQueries({ queryKey: [section, workspace] });
+  const recompute = useMutation({ mutationFn: () => api.recompute(item.key), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: () => api.remove(item.key),
+    onSuccess: async () => {
+      await refresh();
+      navigate(`/w/${encodeURIComponent(workspace)}/${section}`);
+    },
+  });
+  if (!canWrite) return null;
+  const done = recompute.data;
+  return (
+    <>
+      <Link className="button" to="edit">
+        Edit
+      </Link>
+      <button type="button" onClick={() => recompute.mutate()} disabled={recompute.isPending}>
+        Recompute
+      </button>
+      <button
+        type="button"
+        className="danger"
+        disabled={remove.isPending}
+        onClick={() => window.confirm(`Delete “${item.name}”? Its members exit.`) && remove.mutate()}
+      >
+        Delete
+      </button>
+      {done && (
+        <span role="status" className="small">
+          Recomputed: {done.entered} entered, {done.exited} exited{section === "computed-traits" ? `, ${done.updated} updated` : ""}.
+        </span>
+      )}
+      {(recompute.error || remove.error) && <ErrorNote error={recompute.error ?? remove.error} />}
+    </>
+  );
+}
+
+const MEMBER_COLUMNS: ColumnDef<Member, any>[] = [
+  { accessorKey: "profile_id", header: "Profile", cell: (c) => <code>{c.getValue()}</code> },
+  { accessorKey: "user_id", header: "User id", cell: (c) => c.getValue() ?? "" },
+  { accessorKey: "email", header: "Email", cell: (c) => c.getValue() ?? "" },
+  { accessorKey: "since", header: "Since", cell: (c) => new Date(c.getValue()).toLocaleString() },
+];
+const VALUE_COLUMN: ColumnDef<Member, any> = {
+  accessorKey: "value",
+  header: "Value",
+  cell: (c) => (typeof c.getValue() === "string" ? c.getValue() : JSON.stringify(c.getValue())),
+};
+
+function Members({ section, item }: { section: Section; item: Computation }) {
+  const workspace = useWorkspace();
+  const api = calls(section, workspace);
+  const pages = useInfiniteQuery({
+    queryKey: [section, workspace, item.key, "members"],
+    queryFn: ({ pageParam }) => api.members(item.key, pageParam),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // entries from arriving events show up without a reload
+    refetchInterval: 5000,
+  });
+  const columns = useMemo(() => (section === "audiences" ? MEMBER_COLUMNS : [...MEMBER_COLUMNS.slice(0, 3), VALUE_COLUMN, MEMBER_COLUMNS[3]!]), [section]);
+  if (pages.isPending) return <Loading what="members" />;
+  if (pages.error) return <ErrorNote error={pages.error} retry={() => pages.refetch()} />;
+  const rows = pages.data.pages.flatMap((p) => p.data);
+  return (
+    <section aria-label="Members">
+      <div className="toolbar">
+        <a className="button" href={api.csv(item.key)} download>
+          Download all as CSV
+        </a>
+        <span className="muted small">
+          {rows.length.toLocaleString()} shown{pages.hasNextPage ? ", more to load" : ""}
+        </span>
+      </div>
+      {rows.length === 0 ? (
+        <Empty title="No member yet">
+          <p>
+            {item.computed_at
+              ? "Nobody matches now. Profiles enter as soon as their events match."
+              : "It has not been computed yet: that happens within a minute of saving, or at once with Recompute."}
+          </p>
+        </Empty>
+      ) : (
+        <DataTable label={section === "audiences" ? "Members" : "Values"} rows={rows} columns={columns} />
+      )}
+      {pages.hasNextPage && (
+        <button type="button" onClick={() => pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
+          Load more
+        </button>
+      )}
+    </section>
+  );
+}
+
+const DAY = 86_400;
+const CHANGE_COLUMNS: ColumnDef<Change, any>[] = [
+  { accessorKey: "at", header: "When", cell: (c) => new Date(c.getValue()).toLocaleString() },
+  { accessorKey: "change", header: "Change" },
+  { accessorKey: "profile_id", header: "Profile", cell: (c) => <code>{c.getValue()}</code> },
+  { accessorKey: "cause", header: "Cause" },
+  { accessorKey: "delivered", header: "Sent", cell: (c) => (c.getValue() ? "yes" : "pending") },
+];
+
+/** Entries and exits (and updates) per day, from the changes given. */
+export function perDay(changes: Change[]): { times: number[]; counts: Record<string, number[]> } {
+  const days = changes.map((c) => Math.floor(Date.parse(c.at) / 1000 / DAY) * DAY);
+  if (days.length === 0) return { times: [], counts: {} };
+  const first = Math.min(...days);
+  const last = Math.max(...days);
+  const times: number[] = [];
+  for (let t = first; t <= last; t += DAY) times.push(t);
+  const counts: Record<string, number[]> = { entered: times.map(() => 0), exited: times.map(() => 0), updated: times.map(() => 0) };
+  changes.forEach((c, i) => {
+    const row = counts[c.change];
+    if (row) row[(days[i]! - first) / DAY]! += 1;
+  });
+  return { times, counts };
+}
+
+function Changes({ section, item }: { section: Section; item: Computation }) {
+  const workspace = useWorkspace();
+  const changes = useQuery({
+    queryKey: [section, workspace, item.key, "changes"],
+    queryFn: () => calls(section, workspace).changes(item.key, undefined),
+  });
+  const days = useMemo(() => perDay(changes.data?.data ?? []), [changes.data]);
+  const series = useMemo(
+    () => [
+      { label: "Entered", values: days.counts.entered ?? [], color: "#15803d" },
+      { label: "Exited", values: days.counts.exited ?? [], color: "#b91c1c" },
+      ...(section === "computed-traits" ? [{ label: "Updated", values: days.counts.updated ?? [], color: "#1d4ed8" }] : []),
+    ],
+    [days, section],
+  );
+  if (changes.isPending) return <Loading what="changes" />;
+  if (changes.error) return <ErrorNote error={changes.error} retry={() => changes.refetch()} />;
+  const rows = changes.data.data;
+  if (rows.length === 0) {
+    return (
+      <Empty title="No change yet">
+        <p>Each time a profile enters or exits (or its value changes), it is listed here with its cause.</p>
+      </Empty>
+    );
+  }
+  return (
+    <section aria-label="Changes">
+      <Chart
+        title={`Per day, over the latest ${rows.length.toLocaleString()} changes`}
+        times={days.times}
+        series={series}
+      />
+      <DataTable label="Changes, newest first" rows={rows} columns={CHANGE_COLUMNS} />
+    </section>
+  );
+}
+
+// the library's colour for true and false is too pale to read on white (axe: colour contrast)
+const STYLES = { ...defaultStyles, booleanValue: `${defaultStyles.booleanValue} json-boolean` };
+
+function Definition({ item }: { item: Computation }) {
+  return (
+    <section aria-label="Definition" className="event-detail">
+      <JsonView data={item.definition as object} shouldExpandNode={allExpanded} style={STYLES} />
+    </section>
+  );
+}
+
+function Synced({ ids }: { ids: number[] }) {
+  const workspace = useWorkspace();
+  const all = useQuery({ queryKey: ["destinations", workspace], queryFn: () => destinations(workspace) });
+  if (ids.length === 0) {
+    return (
+      <Empty title="Not sent anywhere">
+        <p>Changes are kept here. Choose destinations with Edit to send entries and exits to them as they happen.</p>
+      </Empty>
+    );
+  }
+  if (all.isPending) return <Loading what="destinations" />;
+  if (all.error) return <ErrorNote error={all.error} retry={() => all.refetch()} />;
+  return (
+    <ul className="plain-list" aria-label="Destinations">
+      {ids.map((id) => {
+        const found = all.data.find((d) => d.id === id);
+        return <li key={id}>{found ? `${found.name} (${found.kind}${found.enabled ? "" : ", disabled"})` : `Destination ${id} (deleted)`}</li>;
+      })}
+    </ul>
+  );
+}
+
+export function Audience() {
+  return <DetailScreen section="audiences" />;
+}
+
+export function ComputedTrait() {
+  return <DetailScreen section="computed-traits" />;
+}

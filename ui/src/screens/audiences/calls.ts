@@ -1,0 +1,82 @@
+// The management API of audiences and of computed traits: the same routes under two paths.
+import { api, ok } from "../../api/client";
+import type { components } from "../../api/schema";
+
+export type Computation = components["schemas"]["ComputationView"];
+export type Member = components["schemas"]["MemberView"];
+export type Change = components["schemas"]["ChangeView"];
+export type MembersPage = components["schemas"]["MembersPage"];
+
+export type Section = "audiences" | "computed-traits";
+
+export interface Words {
+  section: Section;
+  title: string;
+  noun: string;
+  one: string;
+}
+
+export const WORDS: Record<Section, Words> = {
+  audiences: { section: "audiences", title: "Audiences", noun: "audience", one: "an audience" },
+  "computed-traits": { section: "computed-traits", title: "Computed traits", noun: "computed trait", one: "a computed trait" },
+};
+
+const W = "/api/v1/workspaces/{workspace}";
+
+function base(section: Section) {
+  return section === "audiences" ? (`${W}/audiences` as const) : (`${W}/computed-traits` as const);
+}
+
+function one(section: Section) {
+  return section === "audiences" ? (`${W}/audiences/{key}` as const) : (`${W}/computed-traits/{key}` as const);
+}
+
+export interface Saved {
+  key: string;
+  name: string;
+  description: string;
+  subject: "user" | "account";
+  definition: Record<string, unknown>;
+  destinations: number[];
+}
+
+export function calls(section: Section, workspace: string) {
+  const at = { params: { path: { workspace } } };
+  const of = (key: string) => ({ params: { path: { workspace, key } } });
+  return {
+    list: () => ok(api.GET(base(section), at)),
+    get: (key: string) => ok(api.GET(one(section), of(key))),
+    create: (body: Saved) => ok(api.POST(base(section), { ...at, body })),
+    update: (key: string, body: Partial<Omit<Saved, "key" | "subject">>) => ok(api.PATCH(one(section), { ...of(key), body })),
+    remove: (key: string) => ok(api.DELETE(one(section), of(key))),
+    preview: (definition: Record<string, unknown>, subject: "user" | "account") =>
+      ok(
+        api.POST(section === "audiences" ? `${W}/audiences/preview` : `${W}/computed-traits/preview`, {
+          ...at,
+          body: { definition, subject, sample: 20 },
+        }),
+      ),
+    // JSON asked (the same route streams CSV with format=csv)
+    members: (key: string, cursor: string | undefined): Promise<MembersPage> =>
+      ok(
+        api.GET(section === "audiences" ? `${W}/audiences/{key}/members` : `${W}/computed-traits/{key}/members`, {
+          params: { path: { workspace, key }, query: { limit: 1000, ...(cursor ? { cursor } : {}) } },
+        }),
+      ) as Promise<MembersPage>,
+    changes: (key: string, before: number | undefined) =>
+      ok(
+        api.GET(section === "audiences" ? `${W}/audiences/{key}/changes` : `${W}/computed-traits/{key}/changes`, {
+          params: { path: { workspace, key }, query: { limit: 1000, ...(before ? { before } : {}) } },
+        }),
+      ),
+    recompute: (key: string) =>
+      ok(api.POST(section === "audiences" ? `${W}/audiences/{key}/recompute` : `${W}/computed-traits/{key}/recompute`, of(key))),
+    /** Where the browser downloads every member as CSV (the API streams it). */
+    csv: (key: string) =>
+      `/api/v1/workspaces/${encodeURIComponent(workspace)}/${section}/${encodeURIComponent(key)}/members?format=csv`,
+  };
+}
+
+export function destinations(workspace: string) {
+  return ok(api.GET(`${W}/destinations`, { params: { path: { workspace } } }));
+}
