@@ -14,6 +14,12 @@ SCREENS = [
     ("sources/{source}?tab=live", "Website"),
     ("sources/{source}?tab=rejections", "Website"),
     ("sources/{source}?tab=schema", "Website"),
+    ("profiles", "Profiles"),
+    ("profiles/{profile}", "user_id: user-1"),
+    ("profiles/{profile}?tab=events", "user_id: user-1"),
+    ("profiles/{profile}?tab=identity", "user_id: user-1"),
+    ("profiles/{profile}?tab=accounts", "user_id: user-1"),
+    ("profiles/{profile}?tab=audiences", "user_id: user-1"),
     ("settings/people", "People"),
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),
@@ -28,8 +34,9 @@ def test_no_serious_accessibility_violation(
     owner = world.person("owner")
     source = world.source(owner.workspace)
     world.track(str(source["write_key"]), "Signed Up")
+    profile = world.profile(owner.workspace, "user_id:user-1")["id"] if "{profile}" in path else ""
     sign_in(page, owner)
-    page.goto(f"/w/{owner.workspace}/{path.format(source=source['id'])}")
+    page.goto(f"/w/{owner.workspace}/{path.format(source=source['id'], profile=profile)}")
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
     assert serious_violations(page) == []

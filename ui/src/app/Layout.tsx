@@ -19,6 +19,7 @@ const SECTIONS: { title: string; items: Item[] }[] = [
     items: [
       { to: "overview", label: "Overview", needs: "data:read" },
       { to: "sources", label: "Sources", needs: "sources:read" },
+      { to: "profiles", label: "Profiles", needs: "profiles:read" },
     ],
   },
   {

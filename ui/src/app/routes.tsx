@@ -31,6 +31,11 @@ export const router = createBrowserRouter([
         path: "sources/:sourceId",
         element: screen(() => import("../screens/sources/Source"), "the source"),
       },
+      { path: "profiles", element: screen(() => import("../screens/profiles/Profiles"), "profiles") },
+      {
+        path: "profiles/:profileId",
+        element: screen(() => import("../screens/profiles/Profile"), "the profile"),
+      },
       {
         path: "settings/people",
         element: screen(() => import("../screens/settings/People"), "people"),
