@@ -49,7 +49,12 @@ export default function Profiles() {
       id: "profile",
       header: "Profile",
       accessorFn: profileLabel,
-      cell: (c) => <Link to={profilePath(workspace, c.row.original.id)}>{c.getValue()}</Link>,
+      // the row opens the profile too: the link's own click must not navigate a second time
+      cell: (c) => (
+        <Link to={profilePath(workspace, c.row.original.id)} onClick={(e) => e.stopPropagation()}>
+          {c.getValue()}
+        </Link>
+      ),
     },
     {
       id: "identifiers",
