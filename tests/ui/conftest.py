@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -109,6 +111,15 @@ class World:
             timeout=30,
         )
         assert response.status_code == 200, response.text
+
+    def profile(self, workspace: str, identifier: str, timeout: float = 30) -> dict[str, Any]:
+        """The profile ``identifier`` (``type:value``) names, once the processor made it."""
+        deadline = time.monotonic() + timeout
+        path = f"/api/v1/workspaces/{workspace}/profiles"
+        while not (found := self.server.api("GET", path, params={"identifier": identifier})):
+            assert time.monotonic() < deadline, f"no profile for {identifier}"
+            time.sleep(0.1)
+        return found[0]  # type: ignore[no-any-return]
 
 
 @pytest.fixture

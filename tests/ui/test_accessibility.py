@@ -34,6 +34,12 @@ SCREENS = [
     ("audiences/new", "New audience"),
     ("computed-traits", "Computed traits"),
     ("computed-traits/new", "New computed trait"),
+    ("profiles", "Profiles"),
+    ("profiles/{profile}", "user_id: user-1"),
+    ("profiles/{profile}?tab=events", "user_id: user-1"),
+    ("profiles/{profile}?tab=identity", "user_id: user-1"),
+    ("profiles/{profile}?tab=accounts", "user_id: user-1"),
+    ("profiles/{profile}?tab=audiences", "user_id: user-1"),
     ("settings/people", "People"),
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),
@@ -55,10 +61,10 @@ def test_no_serious_accessibility_violation(
     )
     plan = {"name": "Web", "events": [{"name": "Signed Up", "schema": {"required": ["plan"]}}]}
     world.server.api("POST", f"/api/v1/workspaces/{owner.workspace}/tracking-plans", json=plan)
+    profile = world.profile(owner.workspace, "user_id:user-1")["id"] if "{profile}" in path else ""
     sign_in(page, owner)
-    page.goto(
-        f"/w/{owner.workspace}/{path.format(source=source['id'], destination=destination['id'])}"
-    )
+    ids = {"source": source["id"], "destination": destination["id"], "profile": profile}
+    page.goto(f"/w/{owner.workspace}/{path.format(**ids)}")
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
     assert serious_violations(page) == []

@@ -60,6 +60,7 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("POST", f"{_W}/access-tokens"): _change(P.PROFILE_TOKENS_WRITE, "access_token.create"),
     ("GET", f"{_W}/profiles"): _read(P.PROFILES_READ),
     ("GET", f"{_W}/profiles/{{profile_id}}"): _read(P.PROFILES_READ),
+    ("GET", f"{_W}/profiles/{{profile_id}}/events"): _read(P.PROFILES_READ),
     ("GET", f"{_W}/identity-rules"): _read(P.PROFILES_READ),
     ("PUT", f"{_W}/identity-rules"): _change(P.IDENTITY_WRITE, "identity_rules.update"),
     # Destinations and delivery.

@@ -12,7 +12,12 @@ from pydantic import BaseModel
 from headwater import profiles, protocols, workspaces
 from headwater.api.scope import SCOPED, Allowed
 from headwater.errors import BadRequest
-from headwater.profiles import IdentityRulesView, ProfileDetailView, ProfileRefView
+from headwater.profiles import (
+    IdentityRulesView,
+    ProfileDetailView,
+    ProfileRefView,
+    ProfileTimelinePage,
+)
 from headwater.workspaces import AccessTokenView
 
 __all__ = ["router"]
@@ -45,10 +50,12 @@ async def search_profiles(
     collection: str = "users",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[ProfileRefView]:
-    """Profiles matching an identifier, a trait value, or any identifier value."""
+    """Profiles matching an identifier, a trait value, or any identifier value; without any
+    of them, the profiles seen most recently (newest first). Each with its first identifiers
+    and its traits, to tell it apart in a list."""
     if collection not in ("users", "accounts"):
         raise BadRequest("invalid_collection", "collection is users or accounts")
-    found = await profiles.search(
+    return await profiles.search(
         runtime.database.engine,
         workspace=workspace,
         collection="users" if collection == "users" else "accounts",
@@ -57,7 +64,6 @@ async def search_profiles(
         value=value,
         limit=limit,
     )
-    return [{"id": profile_id} for profile_id in found]
 
 
 @router.get("/workspaces/{workspace}/profiles/{profile_id}")
@@ -78,6 +84,31 @@ async def profile(
         workspace=workspace,
         profile_id=profile_id,
         events_limit=events,
+    )
+
+
+@router.get("/workspaces/{workspace}/profiles/{profile_id}/events")
+async def profile_events(
+    workspace: str,
+    profile_id: str,
+    runtime: Allowed,
+    before: Annotated[str | None, Query(description="the previous page's next")] = None,
+    type: Annotated[str | None, Query(description="only events of this type, e.g. track")] = None,
+    name: Annotated[str | None, Query(description="only events whose name contains this")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> ProfileTimelinePage:
+    """A profile's events, newest first, as stored (tracking plans applied), ``limit`` at a
+    time; a merged-away id answers with the survivor's events."""
+    return await profiles.timeline_page(
+        runtime.database.engine,
+        runtime.log,
+        governed=protocols.governed,
+        workspace=workspace,
+        profile_id=profile_id,
+        limit=limit,
+        before=before,
+        event_type=type,
+        name=name,
     )
 
 

@@ -1,7 +1,7 @@
 """The processor: the pipeline's stages run over batches of the event log, the processing
 failures set aside when a stage fails on one event alone, and the backlog."""
 
-from headwater.pipeline.backlog import backlog
+from headwater.pipeline.lag import backlog
 from headwater.pipeline.processor import CONSUMER, Processor, Stage, StageFailed, list_failures
 from headwater.pipeline.views import BacklogView, FailureView, ReplayedFailuresView
 

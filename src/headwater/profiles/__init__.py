@@ -14,6 +14,7 @@ from headwater.profiles.service import (
     links,
     metadata,
     search,
+    timeline_page,
     traits,
 )
 from headwater.profiles.stage import ProfileStage
@@ -25,6 +26,7 @@ from headwater.profiles.views import (
     MetadataView,
     ProfileDetailView,
     ProfileRefView,
+    ProfileTimelinePage,
     TraitsPage,
 )
 
@@ -39,6 +41,7 @@ __all__ = [
     "ProfileDetailView",
     "ProfileRefView",
     "ProfileStage",
+    "ProfileTimelinePage",
     "TraitsPage",
     "detail",
     "events",
@@ -50,5 +53,6 @@ __all__ = [
     "relations",
     "search",
     "set_rules",
+    "timeline_page",
     "traits",
 ]

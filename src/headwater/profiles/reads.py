@@ -19,12 +19,15 @@ from headwater.storage import Transaction
 __all__ = [
     "account_links",
     "find_profile",
+    "identifier_links",
     "identifiers_of",
     "lookup_profile",
     "merges_of",
     "profile_events",
     "profile_row",
+    "recent_profiles",
     "search_profiles",
+    "summaries",
 ]
 
 _PROFILE_ID_TYPES = ("segment_id", "profile_id")
@@ -115,27 +118,51 @@ async def identifiers_of(
     )
 
 
-_EVENTS = (
-    "SELECT timestamp, message_id, seq FROM profile_events"
-    " WHERE profile_id = $1{before}"
-    " ORDER BY timestamp DESC, message_id DESC LIMIT $2"
-)
-_EVENTS_FIRST = _EVENTS.format(before="")
-_EVENTS_BEFORE = _EVENTS.format(before=" AND (timestamp, message_id) < ($3, $4)")
-
-
 async def profile_events(
     tx: Transaction,
     profile_id: str,
     *,
     limit: int,
     before: tuple[datetime, str] | None = None,
+    event_type: str | None = None,
+    name: str | None = None,
 ) -> list[asyncpg.Record]:
     """The profile's events, newest first: ``timestamp``, ``message_id`` and ``seq`` (the log
-    offset, where :func:`headwater.profiles.timeline.timeline` reads the event)."""
-    if before is None:
-        return await tx.driver.fetch(_EVENTS_FIRST, profile_id, limit)
-    return await tx.driver.fetch(_EVENTS_BEFORE, profile_id, limit, before[0], before[1])
+    offset, where :func:`headwater.profiles.timeline.timeline` reads the event); only those of
+    ``event_type`` (``track``...) and whose name contains ``name`` (any case), when given."""
+    args: list[Any] = [profile_id, limit]
+    where = ""
+    if before is not None:
+        args += [before[0], before[1]]
+        where += f" AND (timestamp, message_id) < (${len(args) - 1}, ${len(args)})"
+    if event_type is not None:
+        args.append(event_type)
+        where += f" AND type = ${len(args)}"
+    if name is not None:
+        args.append(f"%{_escape_like(name)}%")
+        where += f" AND name ILIKE ${len(args)}"
+    return await tx.driver.fetch(
+        "SELECT timestamp, message_id, seq FROM profile_events"
+        f" WHERE profile_id = $1{where} ORDER BY timestamp DESC, message_id DESC LIMIT $2",
+        *args,
+    )
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched as it is by LIKE (whose default escape character is a backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def identifier_links(tx: Transaction, profile_id: str) -> list[asyncpg.Record]:
+    """Each set of identifiers (``mentions``, ``[[type, value], ...]``) the profile's events
+    named together, once, with the first event (by time) that did (``message_id``): the
+    links of its identity graph."""
+    return await tx.driver.fetch(
+        "SELECT DISTINCT ON (mentions) mentions, message_id FROM profile_events"
+        " WHERE profile_id = $1 AND jsonb_array_length(mentions) > 1"
+        " ORDER BY mentions, timestamp, message_id",
+        profile_id,
+    )
 
 
 async def merges_of(tx: Transaction, profile_id: str) -> list[asyncpg.Record]:
@@ -205,3 +232,36 @@ async def search_profiles(
         )
     rows = await tx.driver.fetch(f"{query} ORDER BY id LIMIT $3", *args)
     return [row["id"] for row in rows]
+
+
+async def recent_profiles(
+    tx: Transaction, *, workspace_id: int, kind: str, limit: int
+) -> list[str]:
+    """The live profiles seen most recently, newest first."""
+    rows = await tx.driver.fetch(
+        "SELECT id FROM profiles WHERE workspace_id = $1 AND kind = $2"
+        " AND merged_into IS NULL ORDER BY last_ts DESC, id LIMIT $3",
+        workspace_id,
+        kind,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def summaries(
+    tx: Transaction, profile_ids: list[str], *, identifiers: int
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """The profile rows of ``profile_ids`` and up to ``identifiers`` identifiers of each (the
+    oldest first), in two round trips."""
+    rows = await tx.driver.fetch(
+        "SELECT id, kind, first_ts, last_ts, traits FROM profiles WHERE id = ANY($1::text[])",
+        profile_ids,
+    )
+    idents = await tx.driver.fetch(
+        "SELECT p.id AS profile_id, i.type, i.value FROM unnest($1::text[]) AS p(id),"
+        " LATERAL (SELECT type, value FROM identifiers WHERE profile_id = p.id"
+        " ORDER BY added_at, type, value LIMIT $2) AS i",
+        profile_ids,
+        identifiers,
+    )
+    return rows, idents

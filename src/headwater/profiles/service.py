@@ -26,11 +26,14 @@ from headwater.profiles.views import (
     EventsPage,
     ExternalIdsPage,
     ExternalIdView,
+    IdentifierLinkView,
     LinksPage,
     LinkView,
     MetadataView,
     ProfileDetailView,
     ProfileEventView,
+    ProfileRefView,
+    ProfileTimelinePage,
     TraitsPage,
 )
 from headwater.spec import format_timestamp, message_builtins, parse_timestamp
@@ -45,6 +48,7 @@ __all__ = [
     "links",
     "metadata",
     "search",
+    "timeline_page",
     "traits",
     "workspace_id",
 ]
@@ -291,19 +295,12 @@ async def detail(
     history, account links and the newest events (the management API's profile view)."""
     space_id = await workspace_id(engine, workspace)
     async with connected(engine) as connection:
-        live = None
-        for kind in ("user", "account"):
-            live = await reads.find_profile(
-                connection, workspace_id=space_id, kind=kind, id_type="profile_id", value=profile_id
-            )
-            if live is not None:
-                break
-        if live is None:
-            raise NotFound("profile_not_found", f"no profile {profile_id!r}")
+        live = await _live(connection, space_id, profile_id)
         row = await reads.profile_row(connection, live)
         if row is None:
             raise NotFound("profile_not_found", f"no profile {profile_id!r}")
         identifiers = await reads.identifiers_of(connection, live, limit=1000, offset=0)
+        mentioned = await reads.identifier_links(connection, live)
         merges = await reads.merges_of(connection, live)
         linked = await reads.account_links(connection, live, kind=row["kind"])
         recent = await timeline(connection, log, governed, live, limit=_limit(events_limit, 1000))
@@ -331,6 +328,7 @@ async def detail(
             }
             for i in identifiers
         ],
+        "identifier_links": _edges(identifiers, mentioned),
         "merges": [
             {
                 "survivor": m["survivor_id"],
@@ -357,9 +355,10 @@ async def search(
     trait: str | None = None,
     value: str | None = None,
     limit: int = 50,
-) -> list[str]:
-    """Profile ids by identifier (``type:value``), trait (``name=value``), or any identifier
-    value alone."""
+) -> list[ProfileRefView]:
+    """Profiles by identifier (``type:value``), trait (``name=value``), or any identifier
+    value alone; without any of them, the profiles seen most recently."""
+    limit = _limit(limit, 1000)
     space_id = await workspace_id(engine, workspace)
     id_pair = None
     trait_pair = None
@@ -373,18 +372,116 @@ async def search(
         if not sep:
             raise BadRequest("invalid_trait", "trait looks like 'plan=pro'")
         trait_pair = (name, trait_value)
-    elif value is None:
-        raise BadRequest("missing_query", "give identifier, trait or value")
     async with connected(engine) as connection:
-        return await reads.search_profiles(
-            connection,
-            workspace_id=space_id,
-            kind=_KIND[collection],
-            identifier=id_pair,
-            trait=trait_pair,
-            value=value,
-            limit=_limit(limit, 1000),
+        if id_pair is None and trait_pair is None and value is None:
+            found = await reads.recent_profiles(
+                connection, workspace_id=space_id, kind=_KIND[collection], limit=limit
+            )
+        else:
+            found = await reads.search_profiles(
+                connection,
+                workspace_id=space_id,
+                kind=_KIND[collection],
+                identifier=id_pair,
+                trait=trait_pair,
+                value=value,
+                limit=limit,
+            )
+        rows, idents = await reads.summaries(connection, found, identifiers=_SUMMARY_IDENTIFIERS)
+    by_id = {row["id"]: row for row in rows}
+    shown: dict[str, ProfileRefView] = {}
+    for profile_id in found:
+        row = by_id[profile_id]
+        shown[profile_id] = {
+            "id": profile_id,
+            "kind": row["kind"],
+            "first_seen": format_timestamp(row["first_ts"]),
+            "last_seen": format_timestamp(row["last_ts"]),
+            "identifiers": [],
+            "traits": {name: trait["v"] for name, trait in sorted(row["traits"].items())},
+        }
+    for ident in idents:
+        shown[ident["profile_id"]]["identifiers"].append(
+            {"type": ident["type"], "value": ident["value"]}
         )
+    return list(shown.values())
+
+
+_SUMMARY_IDENTIFIERS = 5
+"""Identifiers shown of each profile a search finds: enough to recognise it."""
+
+
+async def timeline_page(
+    engine: AsyncEngine,
+    log: EventLog,
+    *,
+    governed: Amend,
+    workspace: str,
+    profile_id: str,
+    limit: int = 50,
+    before: str | None = None,
+    event_type: str | None = None,
+    name: str | None = None,
+) -> ProfileTimelinePage:
+    """A page of one profile's events, newest first, of ``event_type`` and with a name that
+    contains ``name`` (any case) when given; ``before`` is the ``next`` of the previous page."""
+    limit = _limit(limit, 1000)
+    after = _event_cursor(before) if before else None
+    space_id = await workspace_id(engine, workspace)
+    async with connected(engine) as connection:
+        live = await _live(connection, space_id, profile_id)
+        found = await timeline(
+            connection,
+            log,
+            governed,
+            live,
+            limit=limit + 1,
+            before=after,
+            event_type=event_type,
+            name=name,
+        )
+    page = found[:limit]
+    more = None
+    if len(found) > limit:
+        more = _encode(_precise(page[-1].timestamp), page[-1].message_id)
+    return {
+        "id": live,
+        "events": [
+            {
+                **_recent(e.entry, e.message_id, e.timestamp),
+                "message": message_builtins(e.entry.message),
+            }
+            for e in page
+        ],
+        "next": more,
+    }
+
+
+async def _live(connection: Transaction, space_id: int, profile_id: str) -> str:
+    """The live profile (user or account) ``profile_id`` is, or was merged into."""
+    for kind in ("user", "account"):
+        live = await reads.find_profile(
+            connection, workspace_id=space_id, kind=kind, id_type="profile_id", value=profile_id
+        )
+        if live is not None:
+            return live
+    raise NotFound("profile_not_found", f"no profile {profile_id!r}")
+
+
+def _edges(identifiers: list[Any], mentioned: list[Any]) -> list[IdentifierLinkView]:
+    """The identity graph's edges: each identifier an event named, linked to the first
+    (strongest) of the profile's identifiers it named beside it; one edge per pair."""
+    index = {(i["type"], i["value"]): n for n, i in enumerate(identifiers)}
+    edges: dict[tuple[int, int], IdentifierLinkView] = {}
+    for row in mentioned:
+        named = [index[(kind, value)] for kind, value in row["mentions"] if (kind, value) in index]
+        for other in named[1:]:
+            pair = (min(named[0], other), max(named[0], other))
+            if pair[0] != pair[1]:
+                edges.setdefault(
+                    pair, {"source": pair[0], "target": pair[1], "message_id": row["message_id"]}
+                )
+    return [edges[pair] for pair in sorted(edges)]
 
 
 def _recent(entry: LogEntry, message_id: str, timestamp: datetime) -> ProfileEventView:

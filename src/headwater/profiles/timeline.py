@@ -37,15 +37,21 @@ async def timeline(
     *,
     limit: int,
     before: tuple[datetime, str] | None = None,
+    event_type: str | None = None,
+    name: str | None = None,
 ) -> list[TimelineEvent]:
     """Up to ``limit`` of the profile's events, newest first (by ``(timestamp, messageId)``),
-    after the cursor ``before``. An event a plan blocked after the profile took it in is left
-    out, and the page filled from further events, as a join on ``governed_events`` did.
+    after the cursor ``before``, of ``event_type`` and named like ``name`` when given (see
+    :func:`~headwater.profiles.reads.profile_events`). An event a plan blocked after the
+    profile took it in is left out, and the page filled from further events, as a join on
+    ``governed_events`` did.
     Every read runs on ``tx`` (the log's too, where it lives in the database)."""
     found: list[TimelineEvent] = []
     while len(found) < limit:
         wanted = limit - len(found)
-        keys = await reads.profile_events(tx, profile_id, limit=wanted, before=before)
+        keys = await reads.profile_events(
+            tx, profile_id, limit=wanted, before=before, event_type=event_type, name=name
+        )
         if not keys:
             break
         offsets = [key["seq"] for key in keys]

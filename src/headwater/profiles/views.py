@@ -17,6 +17,8 @@ __all__ = [
     "EventsPage",
     "ExternalIdView",
     "ExternalIdsPage",
+    "IdentifierLinkView",
+    "IdentifierRefView",
     "IdentityRulesView",
     "LimitView",
     "LinkView",
@@ -29,6 +31,8 @@ __all__ = [
     "ProfileMergeView",
     "ProfileMetadataView",
     "ProfileRefView",
+    "ProfileTimelinePage",
+    "ProfileTimelineView",
     "TraitView",
     "TraitsPage",
 ]
@@ -55,8 +59,21 @@ class IdentityRulesView(TypedDict):
     max_length: int
 
 
+class IdentifierRefView(TypedDict):
+    type: str
+    value: str
+
+
 class ProfileRefView(TypedDict):
+    """A profile found by a search: enough to tell it apart in a list (its first identifiers
+    and its traits' values)."""
+
     id: str
+    kind: str
+    first_seen: str
+    last_seen: str
+    identifiers: list[IdentifierRefView]
+    traits: dict[str, Any]
 
 
 class TraitView(TypedDict):
@@ -94,9 +111,20 @@ class ProfileEventView(TypedDict):
     name: str | None
 
 
+class IdentifierLinkView(TypedDict):
+    """An edge of the identity graph: the identifiers at ``source`` and ``target`` (indexes
+    into the profile's ``identifiers``) were named together by the event ``message_id`` (the
+    first that did)."""
+
+    source: int
+    target: int
+    message_id: str
+
+
 class ProfileDetailView(TypedDict):
-    """One profile: traits with update times, identity graph, merges, links and its newest
-    events; ``id`` is the live profile a merged-away ``requested_id`` answers for."""
+    """One profile: traits with update times, identity graph (``identifiers`` and the
+    ``identifier_links`` between them), merges, links and its newest events; ``id`` is the live
+    profile a merged-away ``requested_id`` answers for."""
 
     id: str
     requested_id: str
@@ -105,9 +133,30 @@ class ProfileDetailView(TypedDict):
     last_seen: str
     traits: dict[str, TraitView]
     identifiers: list[ProfileIdentifierView]
+    identifier_links: list[IdentifierLinkView]
     merges: list[ProfileMergeView]
     links: list[ProfileLinkView]
     events: list[ProfileEventView]
+
+
+class ProfileTimelineView(TypedDict):
+    """One event of a profile's timeline, with the message as stored (tracking plans applied)."""
+
+    offset: int
+    message_id: str
+    timestamp: str
+    type: str | None
+    name: str | None
+    message: dict[str, Any]
+
+
+class ProfileTimelinePage(TypedDict):
+    """A page of a profile's events, newest first: pass ``next`` back as ``before`` while it
+    is not null."""
+
+    id: str
+    events: list[ProfileTimelineView]
+    next: str | None
 
 
 class CursorView(TypedDict):

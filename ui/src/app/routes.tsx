@@ -77,6 +77,11 @@ export const router = createBrowserRouter([
       },
       ...audienceRoutes("audiences", "Audience", "audiences"),
       ...audienceRoutes("computed-traits", "ComputedTrait", "computed traits"),
+      { path: "profiles", element: screen(() => import("../screens/profiles/Profiles"), "profiles") },
+      {
+        path: "profiles/:profileId",
+        element: screen(() => import("../screens/profiles/Profile"), "the profile"),
+      },
       {
         path: "settings/people",
         element: screen(() => import("../screens/settings/People"), "people"),
