@@ -6,7 +6,8 @@ import type { components } from "../../api/schema";
 import { useCan, useMe, useWorkspace } from "../../app/session";
 import { Copy } from "../../components/Copy";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
-import { ROLES, roleLabel } from "./roles";
+import { ROLES, RoleField, roleLabel } from "./roles";
+import { FormActions } from "../../components/FormActions";
 
 type Member = components["schemas"]["WorkspaceMemberView"];
 type Role = components["schemas"]["Role"];
@@ -190,29 +191,12 @@ function AddMember({ onDone }: { onDone: () => void }) {
         Email
         <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
       </label>
-      <label>
-        Role
-        <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {roleLabel(r)}
-            </option>
-          ))}
-        </select>
-      </label>
+      <RoleField value={role} onChange={setRole} />
       <label className="inline">
         <input type="checkbox" checked={piiRead} onChange={(e) => setPiiRead(e.target.checked)} />
         Sees personal data (emails, names, addresses) unmasked
       </label>
-      {add.error && <ErrorNote error={add.error} />}
-      <div className="row">
-        <button type="submit" className="primary" disabled={add.isPending}>
-          Add
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions action="Add" pending={add.isPending} error={add.error} onCancel={onDone} />
     </form>
   );
 }

@@ -6,7 +6,8 @@ import type { components } from "../../api/schema";
 import { useCan, useHeld, useWorkspace } from "../../app/session";
 import { Copy } from "../../components/Copy";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
-import { ROLES, roleLabel } from "./roles";
+import { RoleField, roleLabel } from "./roles";
+import { FormActions } from "../../components/FormActions";
 
 type Token = components["schemas"]["TokenView"];
 type Role = components["schemas"]["Role"];
@@ -154,16 +155,7 @@ function NewToken({ onDone }: { onDone: () => void }) {
         What is it for?
         <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="nightly import script" />
       </label>
-      <label>
-        Role
-        <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {roleLabel(r)}
-            </option>
-          ))}
-        </select>
-      </label>
+      <RoleField value={role} onChange={setRole} />
       <label>
         Expires
         <select aria-label="Expires" value={days} onChange={(e) => setDays(e.target.value)}>
@@ -180,15 +172,7 @@ function NewToken({ onDone }: { onDone: () => void }) {
           A service account's token (it outlives any one person's account)
         </label>
       )}
-      {create.error && <ErrorNote error={create.error} />}
-      <div className="row">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create token
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions action="Create token" pending={create.isPending} error={create.error} onCancel={onDone} />
     </form>
   );
 }

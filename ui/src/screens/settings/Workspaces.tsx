@@ -6,6 +6,7 @@ import { api, ok } from "../../api/client";
 import { ME, useMe } from "../../app/session";
 import { ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { roleLabel } from "./roles";
+import { FormActions } from "../../components/FormActions";
 
 export default function Workspaces() {
   const me = useMe();
@@ -108,15 +109,7 @@ function NewWorkspace({ onDone }: { onDone: () => void }) {
           }}
         />
       </label>
-      {create.error && <ErrorNote error={create.error} />}
-      <div className="row">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create workspace
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions action="Create workspace" pending={create.isPending} error={create.error} onCancel={onDone} />
     </form>
   );
 }

@@ -8,6 +8,7 @@ import type { components } from "../../api/schema";
 import { useCan, useWorkspace } from "../../app/session";
 import { DataTable } from "../../components/DataTable";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
+import { FormActions } from "../../components/FormActions";
 
 type Source = components["schemas"]["SourceView"];
 
@@ -93,15 +94,7 @@ function NewSource({ onDone }: { onDone: () => void }) {
           a script
         </label>
       </fieldset>
-      {create.error && <ErrorNote error={create.error} />}
-      <div className="row">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create source
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions action="Create source" pending={create.isPending} error={create.error} onCancel={onDone} />
     </form>
   );
 }

@@ -17,3 +17,20 @@ const LABELS: Record<Role, string> = {
 export function roleLabel(role: string): string {
   return LABELS[role as Role] ?? role;
 }
+
+/** The role of a person or a token, chosen among every role (the API refuses one wider than
+ * the chooser's own). */
+export function RoleField({ value, onChange }: { value: Role; onChange: (role: Role) => void }) {
+  return (
+    <label>
+      Role
+      <select aria-label="Role" value={value} onChange={(e) => onChange(e.target.value as Role)}>
+        {ROLES.map((role) => (
+          <option key={role} value={role}>
+            {roleLabel(role)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
