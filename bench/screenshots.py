@@ -54,6 +54,14 @@ SCREENS: list[Screen] = [
     ("source-setup", "sources/{source}", None),
     ("source-live", "sources/{source}?tab=live", _send_live),
     ("source-schema", "sources/{source}?tab=schema", None),
+    ("destinations", "destinations", None),
+    ("destination", "destinations/{destination}", None),
+    ("plans", "plans", None),
+    ("audiences", "audiences", None),
+    ("audience-new", "audiences/new", None),
+    ("profiles", "profiles", None),
+    ("profile", "profiles/{profile}", None),
+    ("profile-graph", "profiles/{profile}?tab=identity", None),
     ("settings-people", "settings/people", None),
     ("settings-tokens", "settings/tokens", None),
     ("settings-audit", "settings/audit", None),
@@ -89,10 +97,10 @@ def _seed(base: str, hook: str) -> Seeded:
     ).raise_for_status()
     api = f"/api/v1/workspaces/{WORKSPACE}"
     source = admin.post(f"{api}/sources", json={"name": "Web shop", "kind": "client"}).json()
-    admin.post(
+    destination = admin.post(
         f"{api}/destinations",
         json={"name": "CRM webhook", "kind": "webhook", "config": {"url": hook}},
-    ).raise_for_status()
+    ).json()
     admin.post(
         f"{api}/members", json={"email": "mia@example.com", "role": "marketer"}
     ).raise_for_status()
@@ -110,8 +118,15 @@ def _seed(base: str, hook: str) -> Seeded:
     batch.append({"type": "track", "event": "Missing User"})  # a rejection to look at
     sent = httpx.post(f"{base}/v1/batch", auth=(source["write_key"], ""), json={"batch": batch})
     sent.raise_for_status()
+    time.sleep(3)  # the processor builds the profiles
+    found = admin.get(f"{api}/profiles", params={"identifier": "user_id:ada"}).json()
     admin.close()
-    return {"source": str(source["id"]), "write_key": str(source["write_key"])}
+    return {
+        "source": str(source["id"]),
+        "write_key": str(source["write_key"]),
+        "destination": str(destination["id"]),
+        "profile": str(found[0]["id"]) if found else "",
+    }
 
 
 def _chromium() -> str:
