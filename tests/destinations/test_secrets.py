@@ -215,8 +215,11 @@ def test_no_secret_shows_in_logs_or_answers(logged_server: RunningServer) -> Non
 
     errors = seen.call("GET", f"/{ids[-1]}/errors", params={"limit": 1000}).json()
     refusals = [e["error"] for e in errors if e["outcome"] == "failed"]
-    assert refusals  # the header the client refused: a permanent failure, recorded masked
-    assert all("****" in error for error in refusals), refusals
+    # The header the client refused: a permanent failure, recorded masked. (A track event sent
+    # alone fails first for want of a mapping, depending on how events were batched: that
+    # failure quotes no header, so it is only checked for secrets.)
+    assert any("****" in error for error in refusals), refusals
+    assert not [e for e in refusals for secret in planted.secrets if secret in e], refusals
     shown = seen.call("GET", f"/{ids[0]}").json()["config"]
     assert shown["url"].endswith("/webhook?token=****&plain=****")
     log = logged_server.log()
