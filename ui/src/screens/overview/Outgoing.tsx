@@ -5,7 +5,7 @@ import type { components } from "../../api/schema";
 import { useWorkspace } from "../../app/session";
 import { Chart } from "../../components/Chart";
 import { ErrorNote, Loading } from "../../components/Notes";
-import { Tile } from "./Overview";
+import { Tile } from "../../components/Tile";
 import { perBucket, total } from "./series";
 
 type Bucket = components["schemas"]["StatsBucketView"];

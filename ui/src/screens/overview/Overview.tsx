@@ -8,6 +8,7 @@ import { Chart } from "../../components/Chart";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Attention } from "./Attention";
 import { Outgoing } from "./Outgoing";
+import { Tile } from "../../components/Tile";
 import { perBucket, total } from "./series";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -65,15 +66,6 @@ export default function Overview() {
       )}
       <Outgoing since={since} />
     </>
-  );
-}
-
-export function Tile({ label, value, warn = false }: { label: string; value: number | string; warn?: boolean }) {
-  return (
-    <div className={warn ? "tile warn" : "tile"}>
-      <div className="tile-value">{typeof value === "number" ? value.toLocaleString() : value}</div>
-      <div className="tile-label">{label}</div>
-    </div>
   );
 }
 
