@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import World, sign_in
@@ -14,6 +15,14 @@ def test_an_analyst_sees_the_day_s_events_and_a_destination_in_trouble(
     source = world.source(analyst.workspace)
     for event in ("Signed Up", "Paid", "Paid"):
         world.track(str(source["write_key"]), event)
+    # accepted by the tracking API (as Segment does) and recorded as a rejection
+    nameless = httpx.post(
+        f"{world.server.url}/v1/track",
+        auth=(str(source["write_key"]), ""),
+        json={"userId": "user-1", "event": ""},
+        timeout=30,
+    )
+    assert nameless.status_code == 200, nameless.text
     hook = world.server.api(
         "POST",
         f"/api/v1/workspaces/{analyst.workspace}/destinations",
@@ -29,6 +38,7 @@ def test_an_analyst_sees_the_day_s_events_and_a_destination_in_trouble(
     expect(incoming.get_by_role("img", name="Events in per hour")).to_be_visible()
     attention = page.get_by_role("region", name="Needs attention")
     expect(attention).to_contain_text("Old CRM is disabled")
+    expect(attention.get_by_role("link", name="1 message rejected in the last 24 hours")).to_be_visible()
     expect(page.get_by_role("heading", name="Events out (last 24 hours)")).to_be_visible()
 
 

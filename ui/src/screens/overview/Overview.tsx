@@ -9,7 +9,7 @@ import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Attention } from "./Attention";
 import { Outgoing } from "./Outgoing";
 import { Tile } from "../../components/Tile";
-import { perBucket, total } from "./series";
+import { perBucket, total } from "../../components/buckets";
 
 const DAY_MS = 24 * 3600 * 1000;
 
