@@ -38,7 +38,9 @@ def test_an_analyst_sees_the_day_s_events_and_a_destination_in_trouble(
     expect(incoming.get_by_role("img", name="Events in per hour")).to_be_visible()
     attention = page.get_by_role("region", name="Needs attention")
     expect(attention).to_contain_text("Old CRM is disabled")
-    expect(attention.get_by_role("link", name="1 message rejected in the last 24 hours")).to_be_visible()
+    expect(
+        attention.get_by_role("link", name="1 message rejected in the last 24 hours")
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="Events out (last 24 hours)")).to_be_visible()
 
 

@@ -63,10 +63,11 @@ SAMPLE_EVENT: dict[str, Any] = {
 
 
 def kinds() -> list[KindView]:
-    """Every connector: its kind, batch size, default consent categories and config schema."""
+    """Every connector: its kind and title, batch size, default consent categories and config schema."""
     return [
         {
             "kind": kind,
+            "title": connector.title,
             "max_batch": connector.max_batch,
             "categories": list(connector.categories),
             "config_schema": connector.config_type.model_json_schema(),

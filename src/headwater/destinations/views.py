@@ -36,6 +36,7 @@ class KindView(TypedDict):
     request carries, and the consent categories it needs by default."""
 
     kind: str
+    title: str
     max_batch: int
     categories: list[str]
     config_schema: dict[str, Any]

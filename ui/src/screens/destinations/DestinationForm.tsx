@@ -3,7 +3,7 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ErrorNote } from "../../components/Notes";
 import { ConfigForm } from "./ConfigForm";
-import { type Destination, type Kind, kindLabel, schemaOf } from "./queries";
+import { type Destination, type Kind, schemaOf } from "./queries";
 import { fieldsOf, initialValues, toConfig, type Values } from "./schema";
 
 export interface Saved {
@@ -25,7 +25,7 @@ interface Props {
 export function DestinationForm({ kind, editing, submitLabel, pending, error, onSubmit, onCancel }: Props) {
   const schema = schemaOf(kind);
   const fields = useMemo(() => fieldsOf(schema, kind.secret_fields), [schema, kind.secret_fields]);
-  const [name, setName] = useState(editing?.name ?? kindLabel(kind.kind));
+  const [name, setName] = useState(editing?.name ?? kind.title);
   const [values, setValues] = useState<Values>(() => initialValues(fields, editing?.config, schema));
   // Saved secrets are kept (left out of the change) until the person chooses to replace one.
   const [kept, setKept] = useState<Set<string>>(
@@ -42,7 +42,7 @@ export function DestinationForm({ kind, editing, submitLabel, pending, error, on
     event.preventDefault();
     onSubmit({ name, config: toConfig(fields, values, schema, kept) });
   };
-  const title = editing ? "Settings" : `New ${kindLabel(kind.kind)} destination`;
+  const title = editing ? "Settings" : `New ${kind.title} destination`;
   return (
     <form className="card" onSubmit={submit} aria-labelledby="destination-form-title">
       <h2 id="destination-form-title">{title}</h2>

@@ -7,7 +7,7 @@ import { api, inWorkspace, ok } from "../../api/client";
 import { useCan, useWorkspace } from "../../app/session";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { DestinationForm, type Saved } from "./DestinationForm";
-import { type Kind, kindLabel, useKinds } from "./queries";
+import { type Kind, useKinds } from "./queries";
 
 export default function NewDestination() {
   const workspace = useWorkspace();
@@ -47,10 +47,10 @@ function Catalog({ kinds, onChoose }: { kinds: Kind[]; onChoose: (kind: Kind) =>
         {kinds.map((kind) => (
           <li key={kind.kind}>
             <button type="button" onClick={() => onChoose(kind)}>
-              <strong>{kindLabel(kind.kind)}</strong>
+              <strong>{kind.title}</strong>
               <span className="small muted">
-                {kind.categories.length ? `Consent: ${kind.categories.join(", ")}` : "No consent category"} · up to{" "}
-                {kind.max_batch} events a request
+                {kind.categories.length ? `Consent: ${kind.categories.join(", ")}` : "No consent category"} ·{" "}
+                {kind.max_batch === 1 ? "one event a request" : `up to ${kind.max_batch.toLocaleString()} events a request`}
               </span>
             </button>
           </li>

@@ -53,9 +53,3 @@ export function useHealth(destinationId: number, every = 3000) {
 export function schemaOf(kind: Kind): JsonSchema {
   return kind.config_schema as JsonSchema;
 }
-
-/** A connector's name as people say it: "google_analytics_4" reads "Google analytics 4". */
-export function kindLabel(kind: string): string {
-  const words = kind.replace(/[-_]/g, " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
