@@ -5,8 +5,9 @@
 Not a benchmark: it shares the benches' server helpers. Starts ``headwater serve`` (processor
 on) on a fresh embedded PostgreSQL, fills a workspace the way a user would (a source under a
 tracking plan, events from a few people, a destination that receives them at a local HTTP
-receiver, an audience and a computed trait, a person invited, a token), signs in as the owner in the system's Chromium and saves one PNG per
-screen (``SCREENS``), 1280 pixels wide, replacing the previous ones.
+receiver and one that refuses them, an audience and a computed trait, a person invited, a
+token), signs in as the owner in the system's Chromium and saves one PNG per screen
+(``SCREENS``), 1280 pixels wide, replacing the previous ones.
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ SAMPLE_EVENT: dict[str, Any] = {
 
 
 def kinds() -> list[KindView]:
-    """Every connector: its kind and title, batch size, default consent categories and config schema."""
+    """Every connector: its kind and title, batch size, default consent categories and config
+    schema."""
     return [
         {
             "kind": kind,
