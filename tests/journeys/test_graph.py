@@ -195,13 +195,16 @@ def test_node_configs_are_checked_by_their_type() -> None:
         },
         "random_split": {"cohorts": [{"port": "a", "weight": 1}]},
         "update_traits": {"updates": [{"op": "increment", "trait": "n", "value": "1"}]},
+        "update_traits ": {"updates": [{"op": "unset", "trait": "n", "value": 1}]},
         "delay": {"duration": {"days": 1}, "until_trait": "birthday"},
         "webhook": {"url": "file:///etc/passwd"},
+        "webhook ": {"url": "https://example.com", "headers": {"X-Api-Key": "k"}},
         "send": {"destination": 0, "event": "x"},
         "list_membership": {"action": "toggle", "audience": "vips"},
     }
     for kind, config in bad.items():
-        paths = [p["path"] for p in _problems(_journey({"a": {"type": kind, "config": config}}))]
+        node = {"type": kind.strip(), "config": config}
+        paths = [p["path"] for p in _problems(_journey({"a": node}))]
         assert paths, kind
         assert all(path.startswith("nodes.a.config") for path in paths), kind
 

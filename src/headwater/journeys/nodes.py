@@ -25,7 +25,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from headwater.audiences import conditions
+from headwater.audiences import conditions, values
 
 __all__ = [
     "NODE_TYPES",
@@ -174,11 +174,29 @@ class Send(_Model):
     properties: dict[str, Any] = {}
 
 
+_CREDENTIAL = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.I)
+
+
 class Webhook(_Model):
+    """A request to ``url`` with the profile and the journey's step as its JSON body (or
+    ``body``). Headers here are stored as written and shown to every reader of the journey, so
+    none that looks like a credential is taken: a webhook that needs one is a webhook
+    destination (its secrets sealed) reached through a send node."""
+
     url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)]
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     headers: dict[str, str] = {}
     body: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _no_credentials(self) -> Webhook:
+        for name in self.headers:
+            if _CREDENTIAL.search(name):
+                raise ValueError(
+                    f"header {name!r} looks like a credential: put it in a webhook destination"
+                    " (its secrets are sealed) and use a send node"
+                )
+        return self
 
 
 class TraitUpdate(_Model):
@@ -192,7 +210,7 @@ class TraitUpdate(_Model):
             raise ValueError("unset takes no value")
         if self.op != "unset" and self.value is None:
             raise ValueError(f"{self.op} takes a value")
-        if self.op == "increment" and not _is_number(self.value):
+        if self.op == "increment" and not values.is_number(self.value):
             raise ValueError("increment takes a number")
         return self
 
@@ -217,10 +235,6 @@ class GoTo(_Model):
 
 class Nothing(_Model):
     pass
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
