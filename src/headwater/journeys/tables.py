@@ -1,5 +1,5 @@
 """The journeys' tables: each journey with its draft, and its published versions (migration
-0011)."""
+0012)."""
 
 from __future__ import annotations
 

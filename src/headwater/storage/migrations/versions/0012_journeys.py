@@ -1,15 +1,15 @@
 """Journeys: each journey with its draft, and its published versions (never changed once
 written). Instances, timers and waits arrive with the journey runtime.
 
-Revision ID: 0011
+Revision ID: 0012
 """
 
 from __future__ import annotations
 
 from headwater.storage.migrations import execute_script
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
