@@ -17,6 +17,7 @@ __all__ = [
     "AlertView",
     "DeadLetterView",
     "DeliveryErrorView",
+    "DeliveryView",
     "DestinationDeletedView",
     "DestinationHealthView",
     "DestinationView",
@@ -43,6 +44,19 @@ class KindView(TypedDict):
     secret_fields: list[str]
 
 
+class DeliveryView(TypedDict):
+    """A destination's delivery options with their defaults (see ``model.DeliveryOptions``)."""
+
+    batch_size: int | None
+    concurrency: int
+    rate_limit: float | None
+    ordered: bool
+    retry_window_seconds: float | None
+    timeout_seconds: float
+    alert_below: float
+    alert_window_minutes: int
+
+
 class DestinationView(TypedDict):
     """A destination: ``sources`` null is every source of the workspace, ``categories`` null
     the connector's defaults; ``delivery`` holds the delivery options with their defaults."""
@@ -55,7 +69,7 @@ class DestinationView(TypedDict):
     sources: list[int] | None
     filters: list[Any]
     categories: list[str] | None
-    delivery: dict[str, Any]
+    delivery: DeliveryView
     enabled: bool
     created_at: str
     updated_at: str

@@ -7,7 +7,7 @@ import { api, inWorkspace, ok } from "../../api/client";
 import { useCan, useWorkspace } from "../../app/session";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { DestinationForm, type Saved } from "./DestinationForm";
-import { type Kind, useKinds } from "./queries";
+import { type Kind, knownCategories, useKinds } from "./queries";
 
 export default function NewDestination() {
   const workspace = useWorkspace();
@@ -30,7 +30,7 @@ export default function NewDestination() {
       ) : kinds.error ? (
         <ErrorNote error={kinds.error} retry={() => kinds.refetch()} />
       ) : chosen ? (
-        <Create kind={chosen} onCancel={() => setChosen(null)} />
+        <Create kind={chosen} categories={knownCategories(kinds.data)} onCancel={() => setChosen(null)} />
       ) : (
         <Catalog kinds={kinds.data} onChoose={setChosen} />
       )}
@@ -60,16 +60,16 @@ function Catalog({ kinds, onChoose }: { kinds: Kind[]; onChoose: (kind: Kind) =>
   );
 }
 
-function Create({ kind, onCancel }: { kind: Kind; onCancel: () => void }) {
+function Create({ kind, categories, onCancel }: { kind: Kind; categories: string[]; onCancel: () => void }) {
   const workspace = useWorkspace();
   const navigate = useNavigate();
   const queries = useQueryClient();
   const create = useMutation({
-    mutationFn: ({ name, config }: Saved) =>
+    mutationFn: (saved: Saved) =>
       ok(
         api.POST("/api/v1/workspaces/{workspace}/destinations", {
           ...inWorkspace(workspace),
-          body: { name, kind: kind.kind, config },
+          body: { ...saved, kind: kind.kind },
         }),
       ),
     onSuccess: async (destination) => {
@@ -80,6 +80,7 @@ function Create({ kind, onCancel }: { kind: Kind; onCancel: () => void }) {
   return (
     <DestinationForm
       kind={kind}
+      categories={categories}
       submitLabel="Create destination"
       pending={create.isPending}
       error={create.error}

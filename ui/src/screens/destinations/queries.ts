@@ -50,6 +50,11 @@ export function useHealth(destinationId: number, every = 3000) {
   });
 }
 
+/** Every consent category the catalog's connectors name, to offer as choices. */
+export function knownCategories(kinds: Kind[]): string[] {
+  return [...new Set(kinds.flatMap((kind) => kind.categories))].sort();
+}
+
 export function schemaOf(kind: Kind): JsonSchema {
   return kind.config_schema as JsonSchema;
 }
