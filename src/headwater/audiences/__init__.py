@@ -5,6 +5,9 @@ from headwater.audiences.reads import profile_traits
 from headwater.audiences.relay import Enqueue, Relay
 from headwater.audiences.scheduler import Scheduler
 from headwater.audiences.service import (
+    MAX_BUCKETS,
+    Interval,
+    change_totals,
     changes,
     create,
     delete,
@@ -23,6 +26,7 @@ from headwater.audiences.values import decode as decode_json
 from headwater.audiences.values import encode as encode_json
 from headwater.audiences.views import (
     ChangesPage,
+    ChangeTotalView,
     ChangeView,
     ComputationDeletedView,
     ComputationView,
@@ -35,12 +39,15 @@ from headwater.audiences.views import (
 )
 
 __all__ = [
+    "MAX_BUCKETS",
     "AudienceStage",
+    "ChangeTotalView",
     "ChangeView",
     "ChangesPage",
     "ComputationDeletedView",
     "ComputationView",
     "Enqueue",
+    "Interval",
     "MemberView",
     "MembersPage",
     "MembershipsView",
@@ -49,6 +56,7 @@ __all__ = [
     "RecomputedView",
     "Relay",
     "Scheduler",
+    "change_totals",
     "changes",
     "create",
     "decode_json",
