@@ -229,7 +229,7 @@ function ChangesOverTime({ section, item }: { section: Section; item: Computatio
       ) : totals.error ? (
         <ErrorNote error={totals.error} retry={() => totals.refetch()} />
       ) : (
-        <Chart title={`Changes per day (UTC), last ${days} days`} times={chart.times} series={chart.series} />
+        <Chart title={`Changes per day (UTC), last ${days} days`} times={chart.times} series={chart.series} utc />
       )}
     </>
   );
