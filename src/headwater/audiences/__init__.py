@@ -5,7 +5,6 @@ from headwater.audiences.reads import profile_traits
 from headwater.audiences.relay import Enqueue, Relay
 from headwater.audiences.scheduler import Scheduler
 from headwater.audiences.service import (
-    MAX_BUCKETS,
     Interval,
     change_totals,
     changes,
@@ -39,7 +38,6 @@ from headwater.audiences.views import (
 )
 
 __all__ = [
-    "MAX_BUCKETS",
     "AudienceStage",
     "ChangeTotalView",
     "ChangeView",

@@ -50,7 +50,6 @@ from headwater.storage import Transaction, begin
 from headwater.workspaces import check_name
 
 __all__ = [
-    "MAX_BUCKETS",
     "Interval",
     "change_totals",
     "changes",
