@@ -189,6 +189,7 @@ def _destination_switch(enabled: bool) -> Recipe:
             "POST",
             f"{_base(workspace)}/destinations/{made['id']}/{verb}",
             f"destination:{made['id']}",
+            before={"id": made["id"], "enabled": not enabled},
             after={"enabled": enabled},
         )
 
@@ -203,6 +204,7 @@ def _destination_post(verb: str, body: Any) -> Recipe:
             f"{_base(workspace)}/destinations/{made['id']}/{verb}",
             f"destination:{made['id']}",
             body=body,
+            before={"id": made["id"]},
         )
 
     return recipe
@@ -472,7 +474,12 @@ def _computation_recipes(route: str, kind: str) -> dict[tuple[str, str], Recipe]
 
     def recompute(api: Api, workspace: str) -> Step:
         _computation(api, workspace, route, "buyers")
-        return Step("POST", f"{_base(workspace)}/{route}/buyers/recompute", f"{kind}:buyers")
+        return Step(
+            "POST",
+            f"{_base(workspace)}/{route}/buyers/recompute",
+            f"{kind}:buyers",
+            before={"key": "buyers"},
+        )
 
     path = f"{_W}/{route}"
     return {
@@ -480,6 +487,87 @@ def _computation_recipes(route: str, kind: str) -> dict[tuple[str, str], Recipe]
         ("PATCH", f"{path}/{{key}}"): update,
         ("DELETE", f"{path}/{{key}}"): delete,
         ("POST", f"{path}/{{key}}/recompute"): recompute,
+    }
+
+
+_JOURNEY_DOCUMENT: dict[str, Any] = {
+    "version": 1,
+    "trigger": {"type": "manual"},
+    "start": "done",
+    "nodes": {"done": {"type": "exit"}},
+}
+
+
+def _journey_recipes() -> dict[tuple[str, str], Recipe]:
+    def made(api: Api, workspace: str, *, publish: bool = False, pause: bool = False) -> str:
+        journeys = f"{_base(workspace)}/journeys"
+        key = unique("j").lower().replace("_", "-")
+        body = {"key": key, "name": "Welcome", "document": _JOURNEY_DOCUMENT}
+        api.ok("POST", journeys, 201, json=body)
+        if publish:
+            api.ok("POST", f"{journeys}/{key}/publish")
+        if pause:
+            api.ok("POST", f"{journeys}/{key}/pause")
+        return key
+
+    def create(api: Api, workspace: str) -> Step:
+        body = {"key": "welcome", "name": "Welcome", "document": _JOURNEY_DOCUMENT}
+        return Step(
+            "POST",
+            f"{_base(workspace)}/journeys",
+            "journey:welcome",
+            201,
+            body,
+            after={"key": "welcome", "state": "draft"},
+        )
+
+    def import_file(api: Api, workspace: str) -> Step:
+        file = {"key": "imported", "name": "Imported", "document": _JOURNEY_DOCUMENT}
+        return Step(
+            "POST",
+            f"{_base(workspace)}/journeys/import",
+            "journey:imported",
+            201,
+            options={"content": json.dumps(file)},
+            after={"key": "imported"},
+        )
+
+    def on(verb: str, status: int = 200, **setup: bool) -> Recipe:
+        def recipe(api: Api, workspace: str) -> Step:
+            key = made(api, workspace, **setup)
+            method, tail, body, after = {
+                "update": ("PATCH", "", {"name": "Hello"}, {"name": "Hello"}),
+                "delete": ("DELETE", "", None, None),
+                "draft": ("PUT", "/draft", {"revision": 1, "document": _JOURNEY_DOCUMENT}, ANY),
+                "publish": ("POST", "/publish", None, {"state": "live", "version": 1}),
+                "pause": ("POST", "/pause", None, {"state": "paused"}),
+                "resume": ("POST", "/resume", None, {"state": "live"}),
+                "archive": ("POST", "/archive", None, {"state": "archived"}),
+            }[verb]
+            return Step(
+                method,
+                f"{_base(workspace)}/journeys/{key}{tail}",
+                f"journey:{key}",
+                status,
+                body,
+                before={"key": key},
+                after=after,
+            )
+
+        return recipe
+
+    path = f"{_W}/journeys"
+    one = f"{path}/{{key}}"
+    return {
+        ("POST", path): create,
+        ("POST", f"{path}/import"): import_file,
+        ("PATCH", one): on("update"),
+        ("DELETE", one): on("delete", 204),
+        ("PUT", f"{one}/draft"): on("draft"),
+        ("POST", f"{one}/publish"): on("publish"),
+        ("POST", f"{one}/pause"): on("pause", publish=True),
+        ("POST", f"{one}/resume"): on("resume", publish=True, pause=True),
+        ("POST", f"{one}/archive"): on("archive"),
     }
 
 
@@ -509,6 +597,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/quarantine/forward"): _quarantine_forward,
     **_computation_recipes("audiences", "audience"),
     **_computation_recipes("computed-traits", "computed_trait"),
+    **_journey_recipes(),
     ("POST", "/users"): _user_create,
     ("DELETE", "/users/{user_id}"): _user_disable,
     ("POST", f"{_W}/members"): _member_add,

@@ -16,6 +16,7 @@ from tests.server import RunningServer
 _GLOBAL = {
     "/api/v1/workspaces",
     "/api/v1/destination-kinds",
+    "/api/v1/journey-node-types",
     "/api/v1/auth/login",
     "/api/v1/auth/accept",
     "/api/v1/auth/logout",
@@ -39,9 +40,13 @@ _PARAMETERS = {
     "profile_id": "p",
     "user_id": "1",
     "token_id": "1",
+    "version": "1",
 }
-_NOT_JSON = {("POST", "/api/v1/workspaces/{workspace}/tracking-plans/import")}
-"""The one body that is a file (JSON, YAML or CSV, as its ``format`` says)."""
+_NOT_JSON = {
+    ("POST", "/api/v1/workspaces/{workspace}/tracking-plans/import"),
+    ("POST", "/api/v1/workspaces/{workspace}/journeys/import"),
+}
+"""The bodies that are files (JSON, YAML or CSV, as their ``format`` says)."""
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ _DUMMY: dict[str, str] = {
     "profile_id": "prf_nope",
     "key": "no-such-key",
     "slug": "no-such-plan",
+    "version": "2147483000",
 }
 """Path parameters that name nothing: an allowed route answers 404 (or 400/422), never
 changing anything."""
@@ -61,6 +62,11 @@ _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/workspaces/{workspace}/audiences/{key}"): {"name": "x"},
     ("PATCH", "/workspaces/{workspace}/computed-traits/{key}"): {"name": "x"},
     ("PATCH", "/workspaces/{workspace}/members/{user_id}"): {"role": "analyst"},
+    ("PATCH", "/workspaces/{workspace}/journeys/{key}"): {"name": "x"},
+    ("PUT", "/workspaces/{workspace}/journeys/{key}/draft"): {
+        "revision": 1,
+        "document": {"version": 1, "trigger": {"type": "manual"}, "start": "a", "nodes": {}},
+    },
 }
 
 
@@ -124,6 +130,17 @@ def space_b(first_owner: Api) -> Space:
             "definition": {"version": 1, "kind": "counter", "event": "Order Completed"},
         },
     )
+    journey = {
+        "version": 1,
+        "trigger": {"type": "manual"},
+        "start": "a",
+        "nodes": {"a": {"type": "exit"}},
+    }
+    journeys = f"/api/v1/workspaces/{slug}/journeys"
+    body = {"key": "welcome", "name": "Welcome", "document": journey}
+    first_owner.ok("POST", journeys, 201, json=body)
+    first_owner.ok("POST", f"{journeys}/welcome/publish", json={})
+    ids.update(journey_key="welcome", version="1")
     space = Space(slug, ids=ids)
     space.tokens[Role.OWNER.value] = _service_token(first_owner, slug, Role.OWNER)
     listed = first_owner.ok("GET", f"/api/v1/workspaces/{slug}/tokens")
@@ -256,6 +273,7 @@ def test_another_workspaces_ids_are_not_found_under_ones_own(
             "/audiences/buyers",
             "/computed-traits/orders",
             "/tracking-plans/web",
+            "/journeys/buyers",
         ):
             assert client.get(base + path).status_code == 200, path
         tokens = client.get(f"{base}/tokens").json()

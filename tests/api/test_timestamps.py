@@ -35,8 +35,8 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
     """A workspace with a source, events, a rejection, a profile, a destination, a tracking
-    plan connected to the source, an audience and a computed trait; the path parameters that
-    name them."""
+    plan connected to the source, an audience and a computed trait, a published journey; the
+    path parameters that name them."""
     workspace = api.workspace()
     base = f"/api/v1/workspaces/{workspace}"
     source = api.source(workspace=workspace)
@@ -70,12 +70,26 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
         assert time.monotonic() < deadline, "the profile was not built"
         time.sleep(0.2)
     api.ok("POST", f"{base}/audiences/buyers/recompute")
+    journey = {
+        "version": 1,
+        "trigger": {"type": "manual"},
+        "start": "a",
+        "nodes": {"a": {"type": "exit"}},
+    }
+    api.ok(
+        "POST",
+        f"{base}/journeys",
+        201,
+        json={"key": "buyers", "name": "Buyers", "document": journey},
+    )
+    api.ok("POST", f"{base}/journeys/buyers/publish")
     return {
         "workspace": workspace,
         "source_id": str(source["id"]),
         "destination_id": str(destination["id"]),
         "slug": "web",
         "key": "buyers",
+        "version": "1",
         "message_id": message_id,
         "profile_id": found[0]["id"],
     }

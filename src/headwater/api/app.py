@@ -30,6 +30,7 @@ from headwater.api import audit as audit_api
 from headwater.api import destinations as destinations_api
 from headwater.api import edge, events, personal, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
+from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
 from headwater.api import protocols as protocols_api
 from headwater.api import tokens as tokens_api
@@ -138,6 +139,9 @@ def create_app(
         protocols_api.files,
         protocols_api.router,
         audiences_api.router,
+        journeys_api.palette,
+        journeys_api.files,
+        journeys_api.router,
         failures_api.router,
         failures_api.processing,
         people_api.sign_in,

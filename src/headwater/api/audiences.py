@@ -12,14 +12,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from headwater import audiences
 from headwater.access import MASK
+from headwater.api.bodies import Body, documented, read_body
 from headwater.api.masking import classifier_of, computed_values, mask_values_of
 from headwater.api.params import Cursor, Id, Moment
 from headwater.api.scope import SCOPED, Allowed
@@ -34,31 +35,25 @@ from headwater.audiences import (
     RecomputedView,
     RecomputeStepView,
 )
-from headwater.errors import BadRequest
 from headwater.spec import format_timestamp
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["audiences"], dependencies=SCOPED)
 _KINDS = {"audiences": "audience", "computed-traits": "trait"}
-M = TypeVar("M", bound=BaseModel)
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ComputationIn(_Body):
+class ComputationIn(Body):
     key: str
     name: str = Field(min_length=1)
     description: str = ""
     subject: Literal["user", "account"] = "user"
     definition: dict[str, Any]
-    destinations: list[Id] = []
+    destinations: list[Id] = Field(default_factory=list)
     enabled: bool = True
 
 
-class ComputationChange(_Body):
+class ComputationChange(Body):
     name: str | None = Field(default=None, min_length=1)
     description: str | None = None
     definition: dict[str, Any] | None = None
@@ -66,36 +61,10 @@ class ComputationChange(_Body):
     enabled: bool | None = None
 
 
-class PreviewIn(_Body):
+class PreviewIn(Body):
     definition: dict[str, Any]
     subject: Literal["user", "account"] = "user"
     sample: int = Field(default=20, ge=0, le=1000)
-
-
-def _documented(model: type[BaseModel]) -> dict[str, Any]:
-    """The request body in the OpenAPI document: bodies are decoded by hand (exact decimals),
-    so FastAPI cannot see them, yet the web app's client types are generated from it."""
-    schema = {"schema": model.model_json_schema()}
-    return {"requestBody": {"required": True, "content": {"application/json": schema}}}
-
-
-async def _body(request: Request, model: type[M]) -> M:
-    try:
-        raw = audiences.decode_json(await request.body())
-    except ValueError as error:
-        raise BadRequest("invalid_json", f"the body is not JSON: {error}") from None
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        problems = [
-            {"path": ".".join(str(p) for p in e["loc"]) or "(root)", "message": e["msg"]}
-            for e in error.errors()
-        ]
-        raise BadRequest(
-            "invalid_request",
-            "; ".join(f"{p['path']}: {p['message']}" for p in problems),
-            problems=problems,
-        ) from None
 
 
 def _routes(path: str, kind: str) -> None:
@@ -114,12 +83,12 @@ def _routes(path: str, kind: str) -> None:
         status_code=201,
         name=f"create {noun}",
         summary=f"Create {one}",
-        openapi_extra=_documented(ComputationIn),
+        openapi_extra=documented(ComputationIn),
     )
     async def create(workspace: str, request: Request, runtime: Allowed) -> ComputationView:
         """Keys are snake_case, unique across audiences and computed traits, and never
         change. The first recompute runs within a scheduler tick (or ``POST .../recompute``)."""
-        body = await _body(request, ComputationIn)
+        body = await read_body(request, ComputationIn)
         return await audiences.create(
             runtime.database.engine, workspace=workspace, kind=kind, **body.model_dump()
         )
@@ -128,11 +97,11 @@ def _routes(path: str, kind: str) -> None:
         f"{base}/preview",
         name=f"preview {noun}",
         summary=f"Preview {one}",
-        openapi_extra=_documented(PreviewIn),
+        openapi_extra=documented(PreviewIn),
     )
     async def preview(workspace: str, request: Request, runtime: Allowed) -> PreviewView:
         """Size and sample members of a definition, computed now, without saving it."""
-        body = await _body(request, PreviewIn)
+        body = await read_body(request, PreviewIn)
         if kind == "trait":
             mask_values_of(request.scope, body.definition)
         return await audiences.preview(
@@ -152,14 +121,14 @@ def _routes(path: str, kind: str) -> None:
         f"{base}/{{key}}",
         name=f"change {noun}",
         summary=f"Change {one}",
-        openapi_extra=_documented(ComputationChange),
+        openapi_extra=documented(ComputationChange),
     )
     async def change(
         workspace: str, key: str, request: Request, runtime: Allowed
     ) -> ComputationView:
         """A new definition is recomputed at once by the scheduler; members that no longer
         match exit, new ones enter."""
-        body = await _body(request, ComputationChange)
+        body = await read_body(request, ComputationChange)
         return await audiences.update(
             runtime.database.engine,
             workspace=workspace,

@@ -10,7 +10,10 @@ For each such request the wrapper
 2. for ``PATCH``, ``PUT`` and ``DELETE``, when the table has a ``GET`` of the same path, reads
    the resource first with an internal ``GET`` sub-request to the same application, with the
    request's own headers (so its own credentials and permission check): ``before`` is that
-   answer when it is a 200 with JSON, else null. *Race*: the read and the change are two
+   answer when it is a 200 with JSON, else null. A change of a part of a resource, or an
+   action on it (``PUT .../journeys/{key}/draft``, ``POST .../destinations/{id}/enable``),
+   reads the resource it belongs to (the path without its last segment, when that ends with a
+   parameter other than the workspace and has a ``GET``). *Race*: the read and the change are two
    transactions; a change by someone else in between makes ``before`` show the state before
    that other change (which has its own entry). Reading through the API, rather than through
    each service inside its transaction, keeps every route unaware of the trail and ``before``
@@ -67,6 +70,7 @@ _IDENTIFIERS: Final = {
     "tracking_plan": "slug",
     "audience": "key",
     "computed_trait": "key",
+    "journey": "key",
     "member": "user_id",
 }
 """The field of a created resource's answer that its routes name it by (default ``id``)."""
@@ -100,6 +104,23 @@ def route_of(method: str, path: str) -> tuple[str, dict[str, str]] | None:
     for routed, template, pattern in _TEMPLATES:
         if routed == method and (match := pattern.fullmatch(tail)) is not None:
             return template, match.groupdict()
+    return None
+
+
+def _before_path(method: str, template: str, path: str) -> str | None:
+    """The path whose ``GET`` shows what a change is about before it (see the module's
+    docstring), or None.
+
+    >>> _before_path("POST", "/workspaces/{workspace}/destinations/{destination_id}/enable",
+    ...              "/api/v1/workspaces/shop/destinations/3/enable")
+    '/api/v1/workspaces/shop/destinations/3'
+    >>> _before_path("POST", "/workspaces/{workspace}/sources", "/api/v1/workspaces/shop/sources")
+    """
+    if method in _READ_BEFORE and ("GET", template) in ROUTES:
+        return path
+    parent, _, _ = template.rpartition("/")
+    if parent.endswith("}") and not parent.endswith("{workspace}") and ("GET", parent) in ROUTES:
+        return path.rstrip("/").rpartition("/")[0]
     return None
 
 
@@ -207,8 +228,9 @@ class AuditTrail:
         request, receive = await _buffered(receive)
         route = route_of(scope["method"], scope["path"])
         before = None
-        if route is not None and scope["method"] in _READ_BEFORE and ("GET", route[0]) in ROUTES:
-            before = await self._read(scope, fresh)
+        read = None if route is None else _before_path(scope["method"], route[0], scope["path"])
+        if read is not None:
+            before = await self._read(scope, fresh, read)
         held = _Held(send)
         try:
             await self.api(scope, receive, held.send)
@@ -240,9 +262,9 @@ class AuditTrail:
                 )
             await held.flush()
 
-    async def _read(self, scope: Scope, state: dict[str, Any]) -> Any:
-        """The resource as a ``GET`` of the same path shows it to the same caller (a 200's
-        JSON), or None."""
+    async def _read(self, scope: Scope, state: dict[str, Any], path: str) -> Any:
+        """The resource as a ``GET`` of ``path`` shows it to the same caller (a 200's JSON),
+        or None."""
         sub: dict[str, Any] = {
             key: scope[key]
             for key in ("type", "asgi", "http_version", "scheme", "server", "client", "root_path")
@@ -250,8 +272,7 @@ class AuditTrail:
         }
         sub.update(
             method="GET",
-            path=scope["path"],
-            raw_path=scope.get("raw_path"),
+            path=path,
             query_string=b"",
             headers=[(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED],
             state=state,

@@ -45,6 +45,17 @@ __all__ = [
 _W = "/workspaces/{workspace}"
 _DESTINATION = f"{_W}/destinations/{{destination_id}}"
 _PLAN = f"{_W}/tracking-plans/{{slug}}"
+_JOURNEY = f"{_W}/journeys/{{key}}"
+_JOURNEY_PARTS = (
+    "draft",
+    "publish",
+    "pause",
+    "resume",
+    "archive",
+    "versions",
+    "versions/{version}",
+    "export",
+)
 
 _CONFIGURATION_PATHS: Final = frozenset(
     {
@@ -74,6 +85,11 @@ _CONFIGURATION_PATHS: Final = frozenset(
         f"{_W}/audiences/{{key}}/changes/totals",
         f"{_W}/computed-traits/{{key}}/changes/totals",
         f"{_W}/recompute-order",
+        "/journey-node-types",
+        f"{_W}/journeys",
+        f"{_W}/journeys/import",
+        _JOURNEY,
+        *(f"{_JOURNEY}/{part}" for part in _JOURNEY_PARTS),
         # Headwater's own accounts: people's emails here are team members', not customers'.
         "/auth/login",
         "/auth/accept",
@@ -95,10 +111,10 @@ CONFIGURATION: Final = frozenset(
 )
 """Routes whose answers are configuration, shown unmasked: workspaces, sources, destinations,
 tracking plans, identity rules, audience and computed trait definitions (and their counts of
-changes per day or hour), and Headwater's own people, members and API tokens (account data of
-the team, not of customers). Every other route is masked (their data: events, live feed,
-members, changes, previews, test sends, errors, dead letters, observed schemas...), a new route
-too until it is listed here."""
+changes per day or hour), journeys, and Headwater's own people, members and API tokens (account
+data of the team, not of customers). Every other route is masked (their data: events, live
+feed, members, changes, previews, test sends, errors, dead letters, observed schemas...), a new
+route too until it is listed here."""
 
 SELF_MASKING: Final = frozenset(
     {

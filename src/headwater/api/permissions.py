@@ -91,6 +91,22 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
         P.DESTINATIONS_WRITE, "destination.replay"
     ),
     # Tracking plans.
+    # Journeys.
+    ("GET", "/journey-node-types"): _read(P.AUTHENTICATED),
+    ("GET", f"{_W}/journeys"): _read(P.JOURNEYS_READ),
+    ("POST", f"{_W}/journeys"): _change(P.JOURNEYS_WRITE, "journey.create"),
+    ("POST", f"{_W}/journeys/import"): _change(P.JOURNEYS_WRITE, "journey.import"),
+    ("GET", f"{_W}/journeys/{{key}}"): _read(P.JOURNEYS_READ),
+    ("PATCH", f"{_W}/journeys/{{key}}"): _change(P.JOURNEYS_WRITE, "journey.update"),
+    ("DELETE", f"{_W}/journeys/{{key}}"): _change(P.JOURNEYS_WRITE, "journey.delete"),
+    ("PUT", f"{_W}/journeys/{{key}}/draft"): _change(P.JOURNEYS_WRITE, "journey.save_draft"),
+    ("POST", f"{_W}/journeys/{{key}}/publish"): _change(P.JOURNEYS_WRITE, "journey.publish"),
+    ("POST", f"{_W}/journeys/{{key}}/pause"): _change(P.JOURNEYS_WRITE, "journey.pause"),
+    ("POST", f"{_W}/journeys/{{key}}/resume"): _change(P.JOURNEYS_WRITE, "journey.resume"),
+    ("POST", f"{_W}/journeys/{{key}}/archive"): _change(P.JOURNEYS_WRITE, "journey.archive"),
+    ("GET", f"{_W}/journeys/{{key}}/versions"): _read(P.JOURNEYS_READ),
+    ("GET", f"{_W}/journeys/{{key}}/versions/{{version}}"): _read(P.JOURNEYS_READ),
+    ("GET", f"{_W}/journeys/{{key}}/export"): _read(P.JOURNEYS_READ),
     ("POST", f"{_W}/tracking-plans/import"): _change(P.PLANS_WRITE, "tracking_plan.import"),
     ("GET", f"{_W}/tracking-plans"): _read(P.PLANS_READ),
     ("POST", f"{_W}/tracking-plans"): _change(P.PLANS_WRITE, "tracking_plan.create"),

@@ -21,6 +21,7 @@ from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
 from headwater.cli.failures import failures_app
+from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
 from headwater.cli.plans import plans_app
@@ -37,6 +38,7 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(destinations_app, name="destinations")
 app.add_typer(plans_app, name="plans")
 app.add_typer(audiences_app, name="audiences")
+app.add_typer(journeys_app, name="journeys")
 app.add_typer(failures_app, name="failures")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")

@@ -38,6 +38,7 @@ __all__ = [
     "read_input",
     "show",
     "spinner",
+    "write_out",
 ]
 
 console = Console(stderr=True, soft_wrap=True)
@@ -65,6 +66,18 @@ def read_input(path: Path) -> bytes:
         return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror}", code=2)
+
+
+def write_out(text: str, out: Path | None) -> None:
+    """``text`` to the file ``out``, or to stdout without one (exit 2 if it cannot be written)."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text)
+    except OSError as error:
+        fail(f"cannot write {out}: {error.strerror}", code=2)
+    console.print(f"wrote {out}")
 
 
 def pick(row: dict[str, Any], name: str) -> Any:

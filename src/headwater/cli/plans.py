@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from headwater.cli.output import Json, console, fail, print_json, read_input, show, spinner
+from headwater.cli.output import (
+    Json,
+    fail,
+    print_json,
+    read_input,
+    show,
+    spinner,
+    write_out,
+)
 from headwater.cli.remote import Token, Url, remote, segment
 from headwater.errors import ApiError
 
@@ -44,17 +51,6 @@ def _read_plan(file: Path, format: str | None, name: str | None, json_out: bool)
         if json_out:
             print_json(error.body())
         fail(f"{error.message} ({error.code})")
-
-
-def _write(text: str, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.write(text)
-        return
-    try:
-        out.write_text(text)
-    except OSError as error:
-        fail(f"cannot write {out}: {error.strerror}", code=2)
-    console.print(f"wrote {out}")
 
 
 def _plans(workspace: str) -> str:
@@ -124,7 +120,7 @@ def plans_export(
     path = f"{_plans(workspace)}/{segment(slug)}/export"
     with remote(url=url, token=token, json_out=False) as api:
         text = api.text(path, format=format, version=version)
-    _write(text, out)
+    write_out(text, out)
 
 
 @plans_app.command("show")
@@ -217,7 +213,7 @@ def plans_infer(
         document = api.get(path, name=name)
     from headwater.protocols import dump, parse_plan
 
-    _write(dump(parse_plan(document), format), out)  # type: ignore[arg-type]
+    write_out(dump(parse_plan(document), format), out)  # type: ignore[arg-type]
 
 
 @plans_app.command("codegen")
@@ -242,9 +238,9 @@ def plans_codegen(
         from headwater.protocols import generate, parse_plan
 
         plan = parse_plan(_read_plan(file, None, None, json_out=False))
-        _write(generate(plan, lang, version=None), out)  # type: ignore[arg-type]
+        write_out(generate(plan, lang, version=None), out)  # type: ignore[arg-type]
         return
     path = f"{_plans(workspace)}/{segment(slug or '')}/codegen"
     with remote(url=url, token=token, json_out=False) as api:
         text = api.text(path, lang=lang, version=version)
-    _write(text, out)
+    write_out(text, out)

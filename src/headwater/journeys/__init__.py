@@ -1,7 +1,9 @@
 """Customer journeys: workflows of waits, branches and actions that profiles go through.
 
-What exists so far is the journey document and its node types (pure rules): parsing a draft,
-the checks before publishing, and where an instance continues when a live journey changes.
+Built so far: the journey document and its node types (pure rules: parsing a draft, the checks
+before publishing, where an instance continues when a live journey changes), and journeys as
+the management API handles them (drafts, versions, states, files). The runtime (instances,
+timers, waits, actions) is not built yet.
 """
 
 from headwater.journeys.graph import (
@@ -12,13 +14,63 @@ from headwater.journeys.graph import (
     relocate,
 )
 from headwater.journeys.nodes import NODE_TYPES, NodeType
+from headwater.journeys.service import (
+    archive,
+    create_journey,
+    delete_journey,
+    export_journey,
+    get_journey,
+    get_version,
+    import_journey,
+    list_journeys,
+    list_versions,
+    node_types,
+    pause,
+    publish,
+    read_file,
+    resume,
+    save_draft,
+    update_journey,
+)
+from headwater.journeys.views import (
+    JourneyDetailView,
+    JourneyFileView,
+    JourneyVersionDetailView,
+    JourneyVersionView,
+    JourneyView,
+    NodeTypeView,
+    ProblemView,
+)
 
 __all__ = [
     "NODE_TYPES",
     "Journey",
+    "JourneyDetailView",
     "JourneyError",
+    "JourneyFileView",
+    "JourneyVersionDetailView",
+    "JourneyVersionView",
+    "JourneyView",
     "NodeType",
+    "NodeTypeView",
+    "ProblemView",
+    "archive",
+    "create_journey",
+    "delete_journey",
+    "export_journey",
+    "get_journey",
+    "get_version",
+    "import_journey",
+    "list_journeys",
+    "list_versions",
+    "node_types",
     "parse_journey",
+    "pause",
+    "publish",
     "publish_problems",
+    "read_file",
     "relocate",
+    "resume",
+    "save_draft",
+    "update_journey",
 ]

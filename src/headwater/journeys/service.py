@@ -33,11 +33,11 @@ from headwater.journeys.nodes import NODE_TYPES
 from headwater.journeys.views import (
     JourneyDetailView,
     JourneyFileView,
+    JourneyVersionDetailView,
+    JourneyVersionView,
     JourneyView,
     NodeTypeView,
     ProblemView,
-    VersionDetailView,
-    VersionView,
 )
 from headwater.spec import format_timestamp
 from headwater.storage import Transaction, connected, transaction
@@ -304,7 +304,9 @@ async def delete_journey(engine: AsyncEngine, *, workspace: str, key: str) -> No
         await store.delete_journey(tx, row.id)
 
 
-async def list_versions(engine: AsyncEngine, *, workspace: str, key: str) -> list[VersionView]:
+async def list_versions(
+    engine: AsyncEngine, *, workspace: str, key: str
+) -> list[JourneyVersionView]:
     async with connected(engine) as tx:
         row = await _row(tx, workspace, key)
         found = await store.versions(tx, row.id)
@@ -316,7 +318,7 @@ async def list_versions(engine: AsyncEngine, *, workspace: str, key: str) -> lis
 
 async def get_version(
     engine: AsyncEngine, *, workspace: str, key: str, version: int
-) -> VersionDetailView:
+) -> JourneyVersionDetailView:
     async with connected(engine) as tx:
         row = await _row(tx, workspace, key)
         found = await store.version(tx, row.id, version)

@@ -1,5 +1,6 @@
 """The read models of journeys, as the management API and the CLI show them (``TypedDict``s,
-like every read model; times as :func:`~headwater.spec.format_timestamp` strings)."""
+like every read model; times as :func:`~headwater.spec.format_timestamp` strings; documents
+with exact decimals, written back as JSON numbers)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from typing import Any, Literal
 
 from typing_extensions import TypedDict
 
+from headwater.audiences import Exact
+
 __all__ = [
     "JourneyDetailView",
     "JourneyFileView",
+    "JourneyVersionDetailView",
+    "JourneyVersionView",
     "JourneyView",
     "NodeTypeView",
     "ProblemView",
-    "VersionDetailView",
-    "VersionView",
 ]
 
 State = Literal["draft", "live", "paused", "archived"]
@@ -45,20 +48,20 @@ class JourneyDetailView(JourneyView):
     """A journey with its draft and what stops the draft from being published (none: it
     may be)."""
 
-    draft: dict[str, Any]
+    draft: Exact
     problems: list[ProblemView]
     changed: bool
     """Whether the draft differs from the version it runs (or has never been published)."""
 
 
-class VersionView(TypedDict):
+class JourneyVersionView(TypedDict):
     version: int
     note: str
     published_at: str
 
 
-class VersionDetailView(VersionView):
-    document: dict[str, Any]
+class JourneyVersionDetailView(JourneyVersionView):
+    document: Exact
 
 
 class JourneyFileView(TypedDict):
@@ -67,7 +70,7 @@ class JourneyFileView(TypedDict):
     key: str
     name: str
     description: str
-    document: dict[str, Any]
+    document: Exact
 
 
 class NodeTypeView(TypedDict):
