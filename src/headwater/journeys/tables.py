@@ -1,25 +1,29 @@
 """The journeys' tables: each journey with its draft, and its published versions (migration
-0012)."""
+0012); instances and their steps (migration 0014)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     Integer,
+    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
+    column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["journey_versions", "journeys"]
+__all__ = ["journey_instances", "journey_steps", "journey_versions", "journeys"]
 
 # A journey: its draft (edited with optimistic locking on ``revision``) and the version it runs
 # (``version``, null until it is first published).
@@ -58,4 +62,79 @@ journey_versions = Table(
     Column("document", JSONB, nullable=False),
     Column("note", Text, nullable=False, server_default=text("''::text")),
     Column("published_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+_RUNNING = column("state").in_(["active", "waiting"])
+
+# A profile's way through a journey: the node it is at (since when), until when it waits
+# (``wake_at``; the runner claims those due), the port a matched event chose, how many steps it
+# took, and how it ended. ``trigger_id`` (the triggering messageId, or the start's id) makes a
+# redelivered trigger enter nobody twice.
+journey_instances = Table(
+    "journey_instances",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column(
+        "journey_id", Integer, ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("version", Integer, nullable=False),
+    Column("profile_id", Text(collation="C"), nullable=False),
+    Column("instance_key", Text(collation="C"), nullable=False, server_default=text("''::text")),
+    Column("trigger_id", Text(collation="C"), nullable=False),
+    Column("state", Text, nullable=False),
+    Column("node_id", Text(collation="C"), nullable=False),
+    Column("node_since", DateTime(timezone=True), nullable=False),
+    Column("wake_at", DateTime(timezone=True)),
+    Column("port", Text(collation="C")),
+    Column("step", Integer, nullable=False, server_default=text("0")),
+    Column("context", JSONB, nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("goal_until", DateTime(timezone=True)),
+    Column("converted_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("end_reason", Text),
+    Column("error", Text),
+    UniqueConstraint("journey_id", "trigger_id", name="journey_instances_trigger_key"),
+    CheckConstraint(
+        "state IN ('active', 'waiting', 'completed', 'exited', 'failed')",
+        name="journey_instances_state_check",
+    ),
+    Index(
+        "journey_instances_running",
+        "journey_id",
+        "profile_id",
+        "instance_key",
+        unique=True,
+        postgresql_where=_RUNNING,
+    ),
+    Index(
+        "journey_instances_due",
+        "wake_at",
+        postgresql_where=_RUNNING & column("wake_at").is_not(None),
+    ),
+    Index("journey_instances_profile", "profile_id", "journey_id"),
+)
+
+# Each node an instance passed, and the port it left by: written in the transaction that took
+# the step (with its side effect), so a step is recorded exactly when it happened.
+journey_steps = Table(
+    "journey_steps",
+    metadata,
+    Column(
+        "instance_id",
+        BigInteger,
+        ForeignKey("journey_instances.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("step", Integer, nullable=False),
+    Column("journey_id", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("node_id", Text(collation="C"), nullable=False),
+    Column("port", Text(collation="C")),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("detail", Text),
+    PrimaryKeyConstraint("instance_id", "step", name="journey_steps_pkey"),
+    Index("journey_steps_node", "journey_id", "version", "node_id"),
 )

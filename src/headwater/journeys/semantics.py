@@ -1,0 +1,187 @@
+"""What each node, trigger and rule of a journey means, as pure functions: which events match,
+when a delay ends, which branch or cohort a profile takes, whether a profile may enter.
+
+The runner and the stage do the I/O and call these; the tests check the rules here without a
+database. Events are :class:`~headwater.audiences.evaluate.EventData` (numbers as exact
+decimals), so a journey's conditions mean what the same conditions mean in an audience.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from headwater.audiences.conditions import EventSpec
+from headwater.audiences.evaluate import EventData, Subject, evaluate, matches
+from headwater.audiences.values import lookup, parse_moment
+from headwater.journeys.graph import Entry, Goal, Trigger
+from headwater.journeys.nodes import Delay, RandomSplit, Split, WaitEvent, Window
+
+__all__ = [
+    "Due",
+    "Entered",
+    "branch",
+    "cohort",
+    "delay_due",
+    "instance_key",
+    "matches_any",
+    "may_enter",
+    "triggered_by",
+    "waited_port",
+]
+
+
+def triggered_by(trigger: Trigger, event: EventData, now: datetime) -> bool:
+    """Whether ``event`` starts the journey (an event trigger whose spec it matches)."""
+    return trigger.type == "event" and matches(trigger, event, now)
+
+
+def matches_any(specs: Sequence[EventSpec], event: EventData, now: datetime) -> bool:
+    """Whether ``event`` matches one of ``specs`` (exit rules)."""
+    return any(matches(spec, event, now) for spec in specs)
+
+
+def waited_port(config: WaitEvent, event: EventData, now: datetime) -> str | None:
+    """The port of the first awaited event ``event`` matches, or None."""
+    for awaited in config.events:
+        if matches(awaited, event, now):
+            return awaited.port
+    return None
+
+
+def goal_reached(goal: Goal, event: EventData, now: datetime) -> bool:
+    return matches(goal, event, now)
+
+
+def branch(config: Split, subject: Subject, now: datetime) -> str:
+    """The first branch whose condition holds for the profile, else ``else``."""
+    for candidate in config.branches:
+        if evaluate(candidate.condition, subject, now):
+            return candidate.port
+    return "else"
+
+
+def cohort(config: RandomSplit, *, journey_id: int, node_id: str, profile_id: str) -> str:
+    """The profile's cohort, by weight, the same every time for this node of this journey
+    (a hash of the three, not a random draw: sticky across retries, restarts and re-entries)."""
+    digest = hashlib.sha256(f"{journey_id}\x00{node_id}\x00{profile_id}".encode()).digest()
+    total = sum(c.weight for c in config.cohorts)
+    point = int.from_bytes(digest[:8], "big") % total
+    for candidate in config.cohorts:
+        if point < candidate.weight:
+            return candidate.port
+        point -= candidate.weight
+    raise AssertionError("a point below the total weight falls in a cohort")
+
+
+@dataclass(frozen=True)
+class Due:
+    """When a delay ends, and why it ends then (kept with the step, for people to read)."""
+
+    at: datetime
+    why: str
+
+
+def delay_due(config: Delay, since: datetime, traits: Mapping[str, Any]) -> Due:
+    """When a delay that began at ``since`` ends for a profile with ``traits``.
+
+    A duration counts from ``since``; ``until_trait`` is the moment the trait holds (an
+    ISO-8601 time, or a date: midnight in the profile's time zone), moved by ``offset``. A
+    trait that is missing or not a time ends the delay at once (the step says so). With a
+    ``window``, an end outside its hours moves to the next opening, in the time zone named by
+    the trait ``time_zone_trait`` (UTC when missing or unknown).
+    """
+    zone = _zone(traits.get(config.time_zone_trait))
+    if config.duration is not None:
+        due = Due(since + config.duration.span(), "duration")
+    else:
+        assert config.until_trait is not None  # validated: one of the two
+        moment = _moment(traits.get(config.until_trait), zone)
+        if moment is None:
+            return Due(since, f"trait {config.until_trait!r} holds no time: no wait")
+        if config.offset is not None:
+            span = config.offset.span()
+            moment = moment - span if config.before else moment + span
+        due = Due(max(moment, since), f"trait {config.until_trait}")
+    if config.window is None:
+        return due
+    opened = _in_window(due.at, config.window, zone)
+    return Due(opened, due.why if opened == due.at else f"{due.why}, then the window")
+
+
+def _zone(name: Any) -> ZoneInfo:
+    if isinstance(name, str) and name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo("UTC")
+
+
+def _moment(value: Any, zone: ZoneInfo) -> datetime | None:
+    """A trait's value as an aware time: a date alone is midnight in ``zone``."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            day = datetime.strptime(value, "%Y-%m-%d")
+        except ValueError:
+            return None
+        return day.replace(tzinfo=zone).astimezone(UTC)
+    return parse_moment(value)
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _in_window(at: datetime, window: Window, zone: ZoneInfo) -> datetime:
+    """``at`` if the window is open then (in ``zone``), else the window's next opening."""
+    local = at.astimezone(zone)
+    start, end = _clock(window.start), _clock(window.end)
+    now = local.time()
+    open_now = start <= now < end if start < end else now >= start or now < end
+    if open_now:
+        return at
+    opening = datetime.combine(local.date(), start, tzinfo=zone)
+    if opening <= local:
+        opening = datetime.combine(local.date() + timedelta(days=1), start, tzinfo=zone)
+    return opening.astimezone(UTC)
+
+
+def instance_key(entry: Entry, properties: Mapping[str, Any]) -> str | None:
+    """The instance key of an entry triggered by an event with ``properties`` ('' without an
+    ``instance_key`` rule); None when the rule names a property the event lacks (it enters
+    nobody: an order journey needs the order)."""
+    if entry.instance_key is None:
+        return ""
+    value = lookup(properties, entry.instance_key)
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class Entered:
+    """A profile's history in one journey, as much as the entry rules look at."""
+
+    ever: bool
+    """Whether it ever entered (with any key)."""
+    last_entered_at: datetime | None
+    running: Sequence[str]
+    """The instance keys of its instances in the journey now."""
+
+
+def may_enter(entry: Entry, history: Entered, key: str, now: datetime) -> bool:
+    """Whether a profile with ``history`` may enter again now with instance key ``key``."""
+    if key in history.running or len(history.running) >= entry.max_instances:
+        return False
+    if entry.mode == "once":
+        return not history.ever
+    if entry.mode == "cooldown" and history.last_entered_at is not None:
+        assert entry.cooldown is not None  # validated: cooldown mode has one
+        return now - history.last_entered_at >= entry.cooldown.span()
+    return True
