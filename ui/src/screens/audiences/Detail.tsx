@@ -1,8 +1,8 @@
 // One audience or computed trait: its members (CSV export), entries and exits over time, its
 // definition and the destinations it syncs to; edit, recompute and delete for roles that may.
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type InfiniteData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
-import { useMemo } from "react";
+import { useCallback, useMemo } from "react";
 import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
 import { Link, useNavigate, useParams } from "react-router-dom";
@@ -11,7 +11,7 @@ import { Chart } from "../../components/Chart";
 import { DataTable } from "../../components/DataTable";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
-import { calls, type Change, type Computation, destinations, type Member, type Section, WORDS } from "./calls";
+import { calls, type Change, type Computation, destinations, type Member, type MembersPage, type Section, WORDS } from "./calls";
 
 function DetailScreen({ section }: { section: Section }) {
   const workspace = useWorkspace();
@@ -99,6 +99,13 @@ const VALUE_COLUMN: ColumnDef<Member, any> = {
   cell: (c) => (typeof c.getValue() === "string" ? c.getValue() : JSON.stringify(c.getValue())),
 };
 
+/** One page loaded or none: only then does polling (or a refocus) refetch, since refetching an
+ * infinite query asks again for every loaded page (a hundred requests for 100,000 members) and
+ * would move the rows under someone who scrolled far; the first page is where entries show. */
+function onePage(query: { state: { data: InfiniteData<MembersPage> | undefined } }) {
+  return (query.state.data?.pages.length ?? 0) <= 1;
+}
+
 function Members({ section, item }: { section: Section; item: Computation }) {
   const workspace = useWorkspace();
   const api = calls(section, workspace);
@@ -108,20 +115,30 @@ function Members({ section, item }: { section: Section; item: Computation }) {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     // entries from arriving events show up without a reload
-    refetchInterval: 5000,
+    refetchInterval: (query) => (onePage(query) ? 5000 : false),
+    refetchOnWindowFocus: (query) => onePage(query),
   });
   const columns = useMemo(() => (section === "audiences" ? MEMBER_COLUMNS : [...MEMBER_COLUMNS.slice(0, 3), VALUE_COLUMN, MEMBER_COLUMNS[3]!]), [section]);
+  // one array per loaded page, not per render: the table rebuilds its rows when this changes
+  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.data) ?? [], [pages.data]);
+  const { hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage } = pages;
+  // scrolling near the end loads the next page; after a failure only the button tries again
+  const more = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage && !isFetchNextPageError) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage]);
   if (pages.isPending) return <Loading what="members" />;
-  if (pages.error) return <ErrorNote error={pages.error} retry={() => pages.refetch()} />;
-  const rows = pages.data.pages.flatMap((p) => p.data);
+  if (pages.error && !isFetchNextPageError) return <ErrorNote error={pages.error} retry={() => pages.refetch()} />;
+  const many = (pages.data?.pages.length ?? 0) > 1;
   return (
     <section aria-label="Members">
       <div className="toolbar">
         <a className="button" href={api.csv(item.key)} download>
           Download all as CSV
         </a>
-        <span className="muted small">
-          {rows.length.toLocaleString()} shown{pages.hasNextPage ? ", more to load" : ""}
+        <span className="muted small" role="status">
+          {rows.length.toLocaleString()} shown
+          {isFetchingNextPage ? ", loading more" : hasNextPage ? ", more load as you scroll" : ""}
+          {many ? "; reload for new entries" : ""}
         </span>
       </div>
       {rows.length === 0 ? (
@@ -133,10 +150,11 @@ function Members({ section, item }: { section: Section; item: Computation }) {
           </p>
         </Empty>
       ) : (
-        <DataTable label={section === "audiences" ? "Members" : "Values"} rows={rows} columns={columns} />
+        <DataTable label={section === "audiences" ? "Members" : "Values"} rows={rows} columns={columns} onNearEnd={more} />
       )}
-      {pages.hasNextPage && (
-        <button type="button" onClick={() => pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
+      {isFetchNextPageError && <ErrorNote error={pages.error} />}
+      {hasNextPage && (
+        <button type="button" onClick={() => fetchNextPage()} disabled={isFetchingNextPage}>
           Load more
         </button>
       )}
