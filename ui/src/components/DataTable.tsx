@@ -2,9 +2,9 @@
 // so that only the rows in view are in the page (100,000 members scroll as smoothly as ten).
 // The table is given only the rows in view, already in order (sortRows): its row model costs
 // tens of microseconds a row, which over 100,000 rows took seconds each time a page arrived.
-import { type ColumnDef, flexRender, getCoreRowModel, type SortingState, useReactTable } from "@tanstack/react-table";
+import { type ColumnDef, flexRender, getCoreRowModel, type Row, type SortingState, useReactTable } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { sortRows } from "./sortRows";
 
 const ROW_HEIGHT = 36;
@@ -92,26 +92,9 @@ export function DataTable<T>({ label, rows, columns, height = 480, onRowClick, o
               <td colSpan={width} style={{ height: before, padding: 0, border: 0 }} />
             </tr>
           )}
-          {items.map((item, at) => {
-            const row = model[at]!;
-            return (
-              <tr
-                key={item.key}
-                // the header is row 1; screen readers tell which of all the rows this is
-                aria-rowindex={item.index + 2}
-                style={{ height: ROW_HEIGHT }}
-                className={onRowClick ? "clickable" : undefined}
-                // a row that opens something opens with Enter too, from the keyboard
-                tabIndex={onRowClick ? 0 : undefined}
-                onClick={onRowClick ? () => onRowClick(row.original) : undefined}
-                onKeyDown={onRowClick ? (event) => event.key === "Enter" && onRowClick(row.original) : undefined}
-              >
-                {row.getVisibleCells().map((cell) => (
-                  <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
-                ))}
-              </tr>
-            );
-          })}
+          {items.map((item, at) => (
+            <BodyRow key={item.key} row={model[at]!} index={item.index} columns={columns} onRowClick={onRowClick} />
+          ))}
           {after > 0 && (
             <tr aria-hidden="true">
               <td colSpan={width} style={{ height: after, padding: 0, border: 0 }} />
@@ -122,3 +105,42 @@ export function DataTable<T>({ label, rows, columns, height = 480, onRowClick, o
     </div>
   );
 }
+
+interface RowProps<T> {
+  row: Row<T>;
+  index: number;
+  // not read: a change of columns draws the row again
+  columns: ColumnDef<T, any>[];
+  onRowClick: ((row: T) => void) | undefined;
+}
+
+function BodyRowView<T>({ row, index, onRowClick }: RowProps<T>) {
+  return (
+    <tr
+      // the header is row 1; screen readers tell which of all the rows this is
+      aria-rowindex={index + 2}
+      style={{ height: ROW_HEIGHT }}
+      className={onRowClick ? "clickable" : undefined}
+      // a row that opens something opens with Enter too, from the keyboard
+      tabIndex={onRowClick ? 0 : undefined}
+      onClick={onRowClick ? () => onRowClick(row.original) : undefined}
+      onKeyDown={onRowClick ? (event) => event.key === "Enter" && onRowClick(row.original) : undefined}
+    >
+      {row.getVisibleCells().map((cell) => (
+        <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
+      ))}
+    </tr>
+  );
+}
+
+// TanStack Table makes new Row objects whenever the rows in view change (each scroll step), so
+// a row is the same when it shows the same item at the same place with the same columns; then a
+// scroll renders only the rows that came into view, not every row in view again
+const BodyRow = memo(
+  BodyRowView,
+  (a, b) =>
+    a.row.original === b.row.original &&
+    a.index === b.index &&
+    a.onRowClick === b.onRowClick &&
+    a.columns === b.columns,
+) as typeof BodyRowView;
