@@ -87,11 +87,22 @@ function Actions({ section, item }: { section: Section; item: Computation }) {
   );
 }
 
+// what toLocaleString() shows, with one formatter: toLocaleString builds one per call, and a
+// fast scroll of the members table formats every row that comes into view
+const WHEN = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "numeric",
+  day: "numeric",
+  hour: "numeric",
+  minute: "numeric",
+  second: "numeric",
+});
+
 const MEMBER_COLUMNS: ColumnDef<Member, any>[] = [
   { accessorKey: "profile_id", header: "Profile", cell: (c) => <code>{c.getValue()}</code> },
   { accessorKey: "user_id", header: "User id", cell: (c) => c.getValue() ?? "" },
   { accessorKey: "email", header: "Email", cell: (c) => c.getValue() ?? "" },
-  { accessorKey: "since", header: "Since", cell: (c) => new Date(c.getValue()).toLocaleString() },
+  { accessorKey: "since", header: "Since", cell: (c) => WHEN.format(new Date(c.getValue())) },
 ];
 const VALUE_COLUMN: ColumnDef<Member, any> = {
   accessorKey: "value",
@@ -164,7 +175,7 @@ function Members({ section, item }: { section: Section; item: Computation }) {
 
 const DAY = 86_400;
 const CHANGE_COLUMNS: ColumnDef<Change, any>[] = [
-  { accessorKey: "at", header: "When", cell: (c) => new Date(c.getValue()).toLocaleString() },
+  { accessorKey: "at", header: "When", cell: (c) => WHEN.format(new Date(c.getValue())) },
   { accessorKey: "change", header: "Change" },
   { accessorKey: "profile_id", header: "Profile", cell: (c) => <code>{c.getValue()}</code> },
   { accessorKey: "cause", header: "Cause" },
