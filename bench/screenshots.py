@@ -3,10 +3,11 @@
     .venv/bin/python -m bench.screenshots [--out docs/ui]
 
 Not a benchmark: it shares the benches' server helpers. Starts ``headwater serve`` (processor
-on) on a fresh embedded PostgreSQL, fills a workspace the way a user would (a source, events
-from a few people, a destination that receives them at a local HTTP receiver, a person
-invited, a token), signs in as the owner in the system's Chromium and saves one PNG per
-screen (``SCREENS``), 1280 pixels wide, replacing the previous ones.
+on) on a fresh embedded PostgreSQL, fills a workspace the way a user would (a source under a
+tracking plan, events from a few people, a destination that receives them at a local HTTP
+receiver and one that refuses them, an audience and a computed trait, a person invited, a
+token), signs in as the owner in the system's Chromium and saves one PNG per screen
+(``SCREENS``), 1280 pixels wide, replacing the previous ones.
 """
 
 from __future__ import annotations
@@ -56,25 +57,60 @@ SCREENS: list[Screen] = [
     ("source-schema", "sources/{source}?tab=schema", None),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),
+    ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),
+    ("destination-settings", "destinations/{destination}?tab=settings", None),
+    ("destination-new", "destinations/new", None),
     ("plans", "plans", None),
+    ("plan", "plans/web-shop", None),
+    ("plan-violations", "plans?tab=violations", None),
+    ("plan-quarantine", "plans?tab=quarantine", None),
     ("audiences", "audiences", None),
     ("audience-new", "audiences/new", None),
+    ("audience", "audiences/buyers", None),
+    ("audience-changes", "audiences/buyers?tab=changes", None),
+    ("computed-traits", "computed-traits", None),
+    ("computed-trait", "computed-traits/orders", None),
     ("profiles", "profiles", None),
     ("profile", "profiles/{profile}", None),
+    ("profile-events", "profiles/{profile}?tab=events", None),
     ("profile-graph", "profiles/{profile}?tab=identity", None),
+    ("profile-audiences", "profiles/{profile}?tab=audiences", None),
     ("settings-people", "settings/people", None),
     ("settings-tokens", "settings/tokens", None),
     ("settings-audit", "settings/audit", None),
     ("settings-identity", "settings/identity", None),
     ("settings-workspaces", "settings/workspaces", None),
+    ("settings-account", "settings/account", None),
 ]
+
+PLAN = {
+    "name": "Web shop",
+    "events": [
+        {
+            "name": name,
+            "schema": {
+                "type": "object",
+                "properties": {"total": {"type": "number"}},
+                "required": ["total"],
+            },
+        }
+        for name in ("Product Viewed", "Order Completed")
+    ],
+}
 
 
 class _Receiver(BaseHTTPRequestHandler):
+    """Accepts what is posted to /hook; refuses what is posted to /broken (dead letters)."""
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
-        self.send_response(200)
+        refused = self.path.endswith("/broken")
+        body = b'{"error": "unknown list id"}' if refused else b"{}"
+        self.send_response(400 if refused else 200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *_: object) -> None:
         pass
@@ -97,9 +133,22 @@ def _seed(base: str, hook: str) -> Seeded:
     ).raise_for_status()
     api = f"/api/v1/workspaces/{WORKSPACE}"
     source = admin.post(f"{api}/sources", json={"name": "Web shop", "kind": "client"}).json()
+    admin.post(f"{api}/tracking-plans", json=PLAN).raise_for_status()
+    admin.put(
+        f"{api}/sources/{source['id']}/tracking-plan",
+        json={"plan": "web-shop", "settings": {"unplanned_events": "block", "violations": "flag"}},
+    ).raise_for_status()
     destination = admin.post(
         f"{api}/destinations",
         json={"name": "CRM webhook", "kind": "webhook", "config": {"url": hook}},
+    ).json()
+    broken = admin.post(
+        f"{api}/destinations",
+        json={
+            "name": "Old newsletter",
+            "kind": "webhook",
+            "config": {"url": hook.replace("/hook", "/broken")},
+        },
     ).json()
     admin.post(
         f"{api}/members", json={"email": "mia@example.com", "role": "marketer"}
@@ -116,8 +165,20 @@ def _seed(base: str, hook: str) -> Seeded:
                 {"type": "track", "userId": user, "event": event, "properties": {"total": 42}}
             )
     batch.append({"type": "track", "event": "Missing User"})  # a rejection to look at
+    # a violation flagged, and an unplanned event held in quarantine
+    batch.append({"type": "track", "userId": "bo", "event": "Order Completed", "properties": {}})
+    batch.append({"type": "track", "userId": "bo", "event": "Coupon Applied"})
     sent = httpx.post(f"{base}/v1/batch", auth=(source["write_key"], ""), json={"batch": batch})
     sent.raise_for_status()
+    buyers = {"type": "event", "event": "Order Completed"}
+    admin.post(
+        f"{api}/audiences",
+        json={"key": "buyers", "name": "Buyers", "definition": {"version": 1, "condition": buyers}},
+    ).raise_for_status()
+    orders = {"version": 1, "kind": "counter", "event": "Order Completed"}
+    admin.post(
+        f"{api}/computed-traits", json={"key": "orders", "name": "Orders", "definition": orders}
+    ).raise_for_status()
     time.sleep(3)  # the processor builds the profiles
     found = admin.get(f"{api}/profiles", params={"identifier": "user_id:ada"}).json()
     admin.close()
@@ -125,6 +186,7 @@ def _seed(base: str, hook: str) -> Seeded:
         "source": str(source["id"]),
         "write_key": str(source["write_key"]),
         "destination": str(destination["id"]),
+        "broken": str(broken["id"]),
         "profile": str(found[0]["id"]) if found else "",
     }
 

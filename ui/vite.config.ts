@@ -13,5 +13,6 @@ export default defineConfig({
     // `npm run dev` beside `headwater serve` on its default port
     proxy: { "/api": "http://127.0.0.1:8088", "/v1": "http://127.0.0.1:8088" },
   },
-  test: { environment: "jsdom" },
+  // pure modules are tested in node; a component test asks for jsdom in its docblock
+  test: { environment: "node" },
 });

@@ -99,3 +99,20 @@ def test_the_openapi_document_declares_the_bodies_of_audiences(
     assert "definition" in body(f"{base}/preview", "post")["properties"]  # type: ignore[operator]
     change = body(f"{base}/{{key}}", "patch")["properties"]
     assert {"name", "definition", "destinations", "enabled"} <= set(change)  # type: ignore[arg-type]
+
+
+def test_the_openapi_summaries_use_the_right_article(api_server: RunningServer) -> None:
+    document = httpx.get(f"{api_server.url}/api/openapi.json", timeout=10).json()
+    summaries = [
+        operation["summary"]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+    ]
+    base = "/api/v1/workspaces/{workspace}"
+    assert document["paths"][f"{base}/audiences"]["post"]["summary"] == "Create an audience"
+    assert document["paths"][f"{base}/computed-traits"]["post"]["summary"] == (
+        "Create a computed trait"
+    )
+    # "a user" and "an hour" are right: the check skips words that start with u or h
+    wrong = [s for s in summaries if re.search(r"\b[Aa] [aeioAEIO]|\b[Aa]n [^aeiouhAEIOUH]", s)]
+    assert wrong == []

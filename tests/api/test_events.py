@@ -294,3 +294,78 @@ def test_the_live_feed_shows_each_message_s_fate(api: Api) -> None:
     )
     assert blocked["violations"]
     assert {duplicate["sourceId"], rejected["sourceId"], blocked["sourceId"]} == {source["id"]}
+
+
+def test_the_live_feed_shows_a_flagged_message(api: Api) -> None:
+    """Let through by a plan with violations (``flag``: under ``context.violations``; ``omit``:
+    the offending fields removed): flagged after its stored frame, with the violations and the
+    payload as later stages receive it. One let through as sent (``allow``) is not flagged."""
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    base = f"/api/v1/workspaces/{workspace}"
+    paid = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]}
+    api.ok(
+        "POST",
+        f"{base}/tracking-plans",
+        201,
+        json={"name": "Web", "events": [{"name": "Paid", "schema": paid}]},
+    )
+    connect = f"{base}/sources/{source['id']}/tracking-plan"
+    api.ok("PUT", connect, json={"plan": "web", "settings": {"violations": "flag"}})
+
+    with api.client.stream(
+        "GET", f"{base}/sources/{source['id']}/live", timeout=httpx.Timeout(15)
+    ) as response:
+        stream = frames(response)
+        assert next(stream) == {"comment": "connected"}
+        flagged_id = unique("flagged")
+        paid_wrongly = {"total": "a lot"}
+        api.track(
+            source["write_key"],
+            userId="u1",
+            event="Paid",
+            messageId=flagged_id,
+            properties=paid_wrongly,
+        )
+        stored = _next_of(stream, "event")
+        flagged = _next_of(stream, "fate")
+
+        settings = {"violations": "allow", "unplanned_properties": "omit"}
+        api.ok("PUT", connect, json={"plan": "web", "settings": settings})
+        allowed_id, trimmed_id = unique("allowed"), unique("trimmed")
+        api.track(
+            source["write_key"],
+            userId="u1",
+            event="Paid",
+            messageId=allowed_id,
+            properties=paid_wrongly,
+        )
+        api.track(
+            source["write_key"],
+            userId="u1",
+            event="Paid",
+            messageId=trimmed_id,
+            properties={"total": 5, "coupon": "SPRING"},
+        )
+        fates = []
+        while not fates or fates[-1]["messageId"] != trimmed_id:
+            fates.append(_next_of(stream, "fate"))
+
+    assert stored["messageId"] == flagged_id
+    assert stored["payload"]["properties"] == paid_wrongly  # the log keeps it as sent
+    assert (flagged["fate"], flagged["messageId"], flagged["name"]) == (
+        "flagged",
+        flagged_id,
+        "Paid",
+    )
+    assert flagged["sourceId"] == source["id"]
+    assert [v["type"] for v in flagged["violations"]] == ["datatype_mismatch"]
+    assert flagged["payload"]["context"]["violations"] == flagged["violations"]
+    # allowed: stored as sent and passed on as sent, so nothing to show but the stored frame
+    assert [f["messageId"] for f in fates] == [trimmed_id]
+    trimmed = fates[0]
+    assert trimmed["fate"] == "flagged"
+    assert [(v["type"], v["path"]) for v in trimmed["violations"]] == [
+        ("additional_property", "properties.coupon")
+    ]
+    assert trimmed["payload"]["properties"] == {"total": 5}

@@ -221,3 +221,41 @@ def test_a_queued_row_that_is_no_message_fails_alone(
     assert [d["message_id"] for d in dead] == ["bad-1"]
     assert dead[0]["reason"] == "failed"
     assert "not a Segment message" in dead[0]["error"]
+
+
+def test_dead_letters_page_by_id_and_replay_only_the_chosen_ones(space: Space) -> None:
+    refusing = True
+
+    def handler(_: Recorded) -> Reply:
+        return Reply(422, {"error": "invalid field"}) if refusing else Reply(200)
+
+    with Sink(handler) as sink:
+        destination = space.destination(sink.url)
+        space.send(*(track(n, prefix="c") for n in range(5)))
+        dead = eventually(
+            lambda: len(d := space.ok("GET", f"/{destination}/dead-letters")) == 5 and d
+        )
+        path = f"/{destination}/dead-letters"
+        first = space.ok("GET", path, params={"limit": 2})
+        rest = space.ok("GET", path, params={"limit": 10, "before": first[-1]["id"]})
+        assert [d["id"] for d in first + rest] == [d["id"] for d in dead], "newest first, no gap"
+
+        replay = f"/{destination}/replay"
+        too_many = {"dead_letters": True, "ids": list(range(1, 1002))}
+        for body, status, code in [
+            (too_many, 422, "invalid_request"),
+            ({"dead_letters": True, "ids": []}, 422, "invalid_request"),
+            ({"ids": [dead[0]["id"]]}, 400, "invalid_replay"),
+        ]:
+            response = space.admin("POST", replay, json=body)
+            assert (response.status_code, response.json()["code"]) == (status, code), body
+        refusing = False
+        chosen = [dead[1]["id"], dead[3]["id"]]
+        replayed = space.ok("POST", replay, json={"dead_letters": True, "ids": chosen})
+        assert replayed == {"queued": 2, "skipped": 0}
+        sink.wait_for(7)
+        time.sleep(0.5)
+    resent = sorted(r.json()["messageId"] for r in sink.requests[5:])
+    assert resent == sorted([dead[1]["message_id"], dead[3]["message_id"]])
+    left = space.ok("GET", path)
+    assert [d["id"] for d in left] == [dead[0]["id"], dead[2]["id"], dead[4]["id"]]

@@ -370,6 +370,11 @@ def test_management_search_by_identifier_trait_and_value(space: Space) -> None:
     space.eventually("user_id:se-2/traits", lambda b: b["traits"].get("plan") == "free")
     one = _profile_id(space, "user_id:se-1")
     assert space.search(identifier="email:se@example.com") == [one]
+    # emails are kept lowercased, so any case finds them; user ids and trait values are exact
+    assert space.search(identifier="email: SE@example.COM") == [one]
+    assert space.search(value="SE@Example.com") == [one]
+    assert space.search(value="SE-1") == []
+    assert space.search(trait="plan=PRO") == []
     assert space.search(trait="plan=pro") == [one]
     assert space.search(trait="seats=5") == [one]  # a number, as JSON
     assert space.search(trait="trial=false") == [one]

@@ -4,13 +4,16 @@ quarantine with replay and forward, observed schemas, and idempotence."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from sqlalchemy import text
 
 from headwater import protocols
 from headwater.batch import Batch
 from headwater.log import LogEntry
+from headwater.protocols import records
 from headwater.spec import message_builtins
+from headwater.storage import connected
 from tests.protocols.conftest import Pipeline
 from tests.protocols.plans import VALID_ORDER, WEB, track
 
@@ -190,6 +193,42 @@ async def test_a_redelivered_batch_counts_nothing_twice(pipeline: Pipeline) -> N
         assert len(batch.blocked) == len(entries) - 1
     assert await snapshot() == before
     assert before == (4, 12, 2, 4)
+
+
+async def test_a_message_let_through_changed_is_kept_once_for_the_debugger(
+    pipeline: Pipeline,
+) -> None:
+    """``flagged``: what the live debugger follows. A redelivered entry adds no row; a day
+    later, the row goes (its violations stay counted)."""
+    source = await pipeline.source()
+    await pipeline.plan(WEB, source, violations="flag")
+    _, bad = await pipeline.send(source, VALID_ORDER, BAD)
+
+    async def flagged() -> list[Any]:
+        async with pipeline.engine.connect() as connection:
+            query = text("SELECT * FROM flagged ORDER BY id")
+            return list(await connection.execute(query))
+
+    [row] = await flagged()
+    assert (row.message_id, row.source_id, row.type, row.name) == (
+        bad,
+        source,
+        "track",
+        "Order Completed",
+    )
+    assert {v["type"] for v in row.violations} == {"datatype_mismatch", "additional_property"}
+    assert row.payload == message_builtins(pipeline.seen[bad].message)
+    assert row.payload["context"]["violations"] == row.violations
+
+    async with pipeline.engine.begin() as connection:
+        await pipeline.stage.process(Batch(await _entries(pipeline)), connection)
+    assert [r.id for r in await flagged()] == [row.id]
+
+    async with pipeline.engine.begin() as connection:
+        await connection.execute(text("UPDATE flagged SET received_at = now() - interval '25h'"))
+    async with connected(pipeline.engine) as connection:
+        assert await records.purge_flagged(connection) == 1
+    assert await flagged() == []
 
 
 def VALID_ORDER_ID(entries: list[LogEntry]) -> str:

@@ -36,6 +36,7 @@ STORES: dict[str, set[str]] = {
         "headwater.profiles.lookups",
         "headwater.profiles.relations",
     },
+    "headwater.journeys": {"headwater.journeys.store"},
     "headwater.protocols": {"headwater.protocols.store", "headwater.protocols.records"},
     "headwater.audiences": {
         "headwater.audiences.store",
@@ -58,8 +59,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("headwater.activity.store", "rejections"): _ACTIVITY,
     ("headwater.activity.store", "event_counts"): _ACTIVITY,
     ("headwater.activity.store", "duplicates"): _ACTIVITY,
-    # What tracking plans blocked, for the live debugger's fates (read-only).
+    # What tracking plans blocked or flagged, for the live debugger's fates (read-only).
     ("headwater.activity.store", "quarantine"): _ACTIVITY,
+    ("headwater.activity.store", "flagged"): _ACTIVITY,
     # The Profile API's space and identifier in one statement.
     ("headwater.profiles.reads", "workspaces"): _ONE_TRIP,
     # A principal's roles by workspace slug, with its token or session.

@@ -4,6 +4,7 @@ reads them without being offered any change."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -107,6 +108,41 @@ def test_a_marketer_creates_a_computed_trait(page: Page, world: World) -> None:
     values = page.get_by_role("region", name="Values", exact=True)
     row = values.get_by_role("row").filter(has_text="cy")
     expect(row.get_by_role("cell", name="2", exact=True)).to_be_visible(timeout=20_000)
+
+
+def test_the_changes_tab_charts_entries_per_day(page: Page, world: World) -> None:
+    analyst = world.person("analyst")
+    source = world.source(analyst.workspace)
+    world.server.api(
+        "POST",
+        f"/api/v1/workspaces/{analyst.workspace}/audiences",
+        json={
+            "key": "payers",
+            "name": "Payers",
+            "definition": {"version": 1, "condition": {"type": "event", "event": "Paid"}},
+        },
+    )
+    sign_in(page, analyst)
+    page.get_by_role("link", name="Audiences").click()
+    page.get_by_role("link", name="Payers").click()
+    page.get_by_role("tab", name="Changes").click()
+    expect(page.get_by_role("heading", name="No change yet")).to_be_visible()
+
+    for user in ("ada", "bo"):
+        world.track(str(source["write_key"]), "Paid", user_id=user)
+    page.get_by_role("tab", name="Members").click()
+    members = page.get_by_role("region", name="Members", exact=True)
+    for user in ("ada", "bo"):
+        expect(members.get_by_role("cell", name=user, exact=True)).to_be_visible(timeout=20_000)
+    page.get_by_role("tab", name="Changes").click()
+    chart = page.get_by_role("img", name=re.compile(r"^Changes per day \(UTC\), last 30 days"))
+    expect(chart).to_have_accessible_name(re.compile(r"Entered: 2, Exited: 0$"), timeout=20_000)
+    page.get_by_label("Over").select_option(label="the last 7 days")
+    chart = page.get_by_role("img", name=re.compile(r"^Changes per day \(UTC\), last 7 days"))
+    expect(chart).to_have_accessible_name(re.compile(r"Entered: 2, Exited: 0$"))
+    latest = page.get_by_role("region", name="Changes, newest first")
+    expect(latest.get_by_role("row").filter(has_text="entered")).to_have_count(2)
+    assert serious_violations(page) == []
 
 
 def test_an_analyst_reads_audiences_without_edit_controls(page: Page, world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import World, sign_in
@@ -14,6 +15,14 @@ def test_an_analyst_sees_the_day_s_events_and_a_destination_in_trouble(
     source = world.source(analyst.workspace)
     for event in ("Signed Up", "Paid", "Paid"):
         world.track(str(source["write_key"]), event)
+    # accepted by the tracking API (as Segment does) and recorded as a rejection
+    nameless = httpx.post(
+        f"{world.server.url}/v1/track",
+        auth=(str(source["write_key"]), ""),
+        json={"userId": "user-1", "event": ""},
+        timeout=30,
+    )
+    assert nameless.status_code == 200, nameless.text
     hook = world.server.api(
         "POST",
         f"/api/v1/workspaces/{analyst.workspace}/destinations",
@@ -29,6 +38,9 @@ def test_an_analyst_sees_the_day_s_events_and_a_destination_in_trouble(
     expect(incoming.get_by_role("img", name="Events in per hour")).to_be_visible()
     attention = page.get_by_role("region", name="Needs attention")
     expect(attention).to_contain_text("Old CRM is disabled")
+    expect(
+        attention.get_by_role("link", name="1 message rejected in the last 24 hours")
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="Events out (last 24 hours)")).to_be_visible()
 
 
@@ -39,3 +51,20 @@ def test_a_new_workspace_says_how_to_start(page: Page, world: World) -> None:
     page.get_by_role("link", name="Add a source").click()
     page.wait_for_url(f"**/w/{developer.workspace}/sources")
     expect(page.get_by_role("region", name="Needs attention")).to_have_count(0)
+
+
+def test_a_workspace_with_a_source_but_no_event_says_to_send_one(page: Page, world: World) -> None:
+    developer = world.person("developer")
+    source = world.source(developer.workspace, name="Shop")
+    sign_in(page, developer)
+    expect(page.get_by_role("heading", name="No events in the last day")).to_be_visible()
+    expect(page.get_by_role("link", name="Add a source")).to_have_count(0)
+    page.get_by_role("link", name="Send an event").click()
+    page.wait_for_url(f"**/w/{developer.workspace}/sources/{source['id']}?tab=setup")
+    expect(page.get_by_role("tab", name="Set up")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text(str(source["write_key"])).first).to_be_visible()
+
+    page.go_back()
+    world.track(str(source["write_key"]), "Signed Up")
+    incoming = page.get_by_role("region", name="Events in, last 24 hours")
+    expect(incoming.locator(".tile").filter(has_text="Stored")).to_contain_text("1", timeout=30_000)

@@ -69,6 +69,13 @@ def _basic(write_key: str) -> str:
 def test_the_debugger_shows_what_was_not_stored_and_why(page: Page, world: World) -> None:
     developer = world.person("developer")
     source = world.source(developer.workspace)
+    # a plan that flags: a Paid event without its total is let through with its violations
+    base = f"/api/v1/workspaces/{developer.workspace}"
+    paid = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]}
+    plan = {"name": "Shop", "events": [{"name": "Paid", "schema": paid}]}
+    world.server.api("POST", f"{base}/tracking-plans", json=plan)
+    connect = {"plan": "shop", "settings": {"violations": "flag"}}
+    world.server.api("PUT", f"{base}/sources/{source['id']}/tracking-plan", json=connect)
     sign_in(page, developer)
     page.goto(f"/w/{developer.workspace}/sources/{source['id']}?tab=live")
     expect(page.get_by_role("status").filter(has_text="Listening")).to_be_visible()
@@ -86,6 +93,14 @@ def test_the_debugger_shows_what_was_not_stored_and_why(page: Page, world: World
     expect(page.get_by_label("Selected event")).to_contain_text("dedup window")
     events.get_by_role("button").filter(has_text="rejected").click()
     expect(page.get_by_label("Selected event")).to_contain_text("userId")
+    flagged = events.get_by_role("button").filter(has_text="flagged")
+    expect(flagged).to_contain_text("Paid · bo")
+    flagged.click()
+    detail = page.get_by_label("Selected event")
+    expect(detail).to_contain_text("despite violations")
+    detail.get_by_text("Violations of the tracking plan").click()
+    expect(detail.locator("pre")).to_contain_text("required_missing")
+    expect(detail.locator("pre")).to_contain_text("properties.total")
 
     page.get_by_label("Search").fill("Nobody")
     expect(events.get_by_role("button")).to_have_count(1)

@@ -88,9 +88,10 @@ async def watch(
     poll_seconds: float = 0.25,
 ) -> AsyncIterator[LiveItem]:
     """What happens to a source's messages from now on, forever: each event stored (after
-    offset ``after``, oldest first), and each message rejected, dropped as a duplicate or
-    blocked by a tracking plan from the call on (:class:`FateView`). Each kind comes in its
-    own order; a blocked event comes as stored first.
+    offset ``after``, oldest first), and each message rejected, dropped as a duplicate,
+    blocked by a tracking plan or let through by one with violations (flagged) from the call
+    on (:class:`FateView`). Each kind comes in its own order; a blocked or flagged event comes
+    as stored first.
 
     "Now" is fixed when this returns, before the first item is asked for: a message sent once
     the caller has the iterator is in it. Idle, it looks every ``poll_seconds`` (a quarter of

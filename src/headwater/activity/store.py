@@ -1,6 +1,6 @@
 """Reading what collection recorded beside the log (rejections, duplicates, counts) and what
-tracking plans blocked (the quarantine). Queries take a connection. (Events are read through
-the :class:`~headwater.log.EventLog`.)"""
+tracking plans blocked (the quarantine) or let through changed (flagged). Queries take a
+connection. (Events are read through the :class:`~headwater.log.EventLog`.)"""
 
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ from typing import Any, Final, Literal
 from sqlalchemy import Row, func, literal_column, select
 
 from headwater.collect.tables import duplicates, event_counts, rejections
-from headwater.protocols.tables import quarantine
+from headwater.protocols.tables import flagged, quarantine
 from headwater.storage import Transaction
 
 __all__ = ["FATE_TABLES", "count_rows", "fate_rows", "newest_fate_ids", "rejection_rows"]
 
-FATE_TABLES: Final = {"rejected": rejections, "duplicate": duplicates, "blocked": quarantine}
+FATE_TABLES: Final = {
+    "rejected": rejections,
+    "duplicate": duplicates,
+    "blocked": quarantine,
+    "flagged": flagged,
+}
 """Where each fate of a message other than "stored" is recorded, by id."""
 
 

@@ -54,12 +54,15 @@ class CountView(TypedDict):
 
 
 class FateView(TypedDict):
-    """A message of a source's live feed that was not stored as it came: ``rejected`` (invalid,
-    with the reason), ``duplicate`` (its messageId was seen within the dedup window) or
-    ``blocked`` (stored, then held in quarantine by a tracking plan, with the reason and the
-    violations). ``id`` is the record's in its fate's list."""
+    """A message of a source's live feed that was not stored as it came, or not passed on as
+    stored: ``rejected`` (invalid, with the reason), ``duplicate`` (its messageId was seen
+    within the dedup window), ``blocked`` (stored, then held in quarantine by a tracking plan,
+    with the reason and the violations) or ``flagged`` (stored, then let through by a tracking
+    plan with the violations under ``context.violations`` or the offending fields omitted:
+    the violations, and ``payload`` as later stages receive it). ``id`` is the record's in its
+    fate's list."""
 
-    fate: Literal["rejected", "duplicate", "blocked"]
+    fate: Literal["rejected", "duplicate", "blocked", "flagged"]
     id: int
     sourceId: int
     messageId: str | None

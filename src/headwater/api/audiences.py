@@ -21,10 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from headwater import audiences
 from headwater.access import MASK
 from headwater.api.masking import classifier_of, computed_values, mask_values_of
-from headwater.api.params import Cursor, Id
+from headwater.api.params import Cursor, Id, Moment
 from headwater.api.scope import SCOPED, Allowed
 from headwater.audiences import (
     ChangesPage,
+    ChangeTotalView,
     ComputationDeletedView,
     ComputationView,
     MembershipsView,
@@ -100,6 +101,7 @@ async def _body(request: Request, model: type[M]) -> M:
 def _routes(path: str, kind: str) -> None:
     base = f"/workspaces/{{workspace}}/{path}"
     noun = "audience" if kind == "audience" else "computed trait"
+    one = f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
     @router.get(base, name=f"list {path}", summary=f"List {path}")
     async def list_all(workspace: str, runtime: Allowed) -> list[ComputationView]:
@@ -111,7 +113,7 @@ def _routes(path: str, kind: str) -> None:
         base,
         status_code=201,
         name=f"create {noun}",
-        summary=f"Create a {noun}",
+        summary=f"Create {one}",
         openapi_extra=_documented(ComputationIn),
     )
     async def create(workspace: str, request: Request, runtime: Allowed) -> ComputationView:
@@ -125,7 +127,7 @@ def _routes(path: str, kind: str) -> None:
     @router.post(
         f"{base}/preview",
         name=f"preview {noun}",
-        summary=f"Preview a {noun}",
+        summary=f"Preview {one}",
         openapi_extra=_documented(PreviewIn),
     )
     async def preview(workspace: str, request: Request, runtime: Allowed) -> PreviewView:
@@ -149,7 +151,7 @@ def _routes(path: str, kind: str) -> None:
     @router.patch(
         f"{base}/{{key}}",
         name=f"change {noun}",
-        summary=f"Change a {noun}",
+        summary=f"Change {one}",
         openapi_extra=_documented(ComputationChange),
     )
     async def change(
@@ -166,7 +168,7 @@ def _routes(path: str, kind: str) -> None:
             changes=body.model_dump(exclude_none=True),
         )
 
-    @router.delete(f"{base}/{{key}}", name=f"delete {noun}", summary=f"Delete a {noun}")
+    @router.delete(f"{base}/{{key}}", name=f"delete {noun}", summary=f"Delete {one}")
     async def delete(workspace: str, key: str, runtime: Allowed) -> ComputationDeletedView:
         """Members exit (cause ``deleted``); 409 while another audience names it."""
         return await audiences.delete(
@@ -250,6 +252,28 @@ def _routes(path: str, kind: str) -> None:
             key=key,
             before=before,
             limit=limit,
+        )
+
+    @router.get(f"{base}/{{key}}/changes/totals", name=f"{noun} change totals")
+    async def change_totals(
+        workspace: str,
+        key: str,
+        runtime: Allowed,
+        since: Moment | None = None,
+        until: Moment | None = None,
+        interval: audiences.Interval = "day",
+    ) -> list[ChangeTotalView]:
+        """Entered, exited and updated per day or hour (cut in UTC), oldest first, every
+        bucket from the one holding ``since`` (default: 30 days before ``until``) to the one
+        before ``until`` (default: now), zero where nothing changed; counts only, no profile."""
+        return await audiences.change_totals(
+            runtime.database.engine,
+            workspace=workspace,
+            kind=kind,
+            key=key,
+            since=since,
+            until=until,
+            interval=interval,
         )
 
     @router.post(f"{base}/{{key}}/recompute", name=f"recompute {noun}")

@@ -32,6 +32,8 @@ __all__ = ["catalog", "router"]
 router = APIRouter(tags=["destinations"], dependencies=SCOPED)
 catalog = APIRouter(tags=["destinations"], dependencies=UNSCOPED)
 _BASE = "/workspaces/{workspace}/destinations"
+_MAX_REPLAY_IDS = 1000
+"""Dead letters one replay may name: a page of the list, chosen by hand, is far fewer."""
 
 
 class DestinationIn(BaseModel):
@@ -74,7 +76,12 @@ class DestinationReplayIn(BaseModel):
     since: Moment | None = None
     until: Moment | None = None
     dead_letters: bool = False
-    ids: list[BigId] | None = Field(default=None, description="only these dead letters")
+    ids: list[BigId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=_MAX_REPLAY_IDS,
+        description=f"only these dead letters (with dead_letters true; at most {_MAX_REPLAY_IDS})",
+    )
 
 
 @catalog.get("/destination-kinds")

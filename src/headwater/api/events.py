@@ -59,8 +59,9 @@ async def live(
 
     - ``event: event``: an event as stored (``id`` its offset, ``data`` as ``GET .../events``
       gives it); a reconnecting client resumes after the last one;
-    - ``event: fate``: a message rejected (with the reason), dropped as a duplicate, or
-      blocked by a tracking plan (with the reason and violations), as ``FateView``.
+    - ``event: fate``: a message rejected (with the reason), dropped as a duplicate, blocked
+      by a tracking plan (with the reason and violations) or flagged (let through by a plan
+      with violations: the violations and the payload as governed), as ``FateView``.
 
     Personal values are masked without ``pii:read``."""
     engine = runtime.database.engine

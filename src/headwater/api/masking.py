@@ -70,6 +70,9 @@ _CONFIGURATION_PATHS: Final = frozenset(
         f"{_W}/computed-traits",
         f"{_W}/computed-traits/{{key}}",
         f"{_W}/computed-traits/{{key}}/recompute",
+        # counts per day or hour, with no profile in them
+        f"{_W}/audiences/{{key}}/changes/totals",
+        f"{_W}/computed-traits/{{key}}/changes/totals",
         f"{_W}/recompute-order",
         # Headwater's own accounts: people's emails here are team members', not customers'.
         "/auth/login",
@@ -91,10 +94,11 @@ CONFIGURATION: Final = frozenset(
     (method, path) for method, path in ROUTES if path in _CONFIGURATION_PATHS
 )
 """Routes whose answers are configuration, shown unmasked: workspaces, sources, destinations,
-tracking plans, identity rules, audience and computed trait definitions, and Headwater's own
-people, members and API tokens (account data of the team, not of customers). Every other route is
-masked (their data: events, live feed, members, changes, previews, test sends, errors, dead
-letters, observed schemas...), a new route too until it is listed here."""
+tracking plans, identity rules, audience and computed trait definitions (and their counts of
+changes per day or hour), and Headwater's own people, members and API tokens (account data of
+the team, not of customers). Every other route is masked (their data: events, live feed,
+members, changes, previews, test sends, errors, dead letters, observed schemas...), a new route
+too until it is listed here."""
 
 SELF_MASKING: Final = frozenset(
     {

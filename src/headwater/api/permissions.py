@@ -124,6 +124,7 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("DELETE", f"{_W}/audiences/{{key}}"): _change(P.AUDIENCES_WRITE, "audience.delete"),
     ("GET", f"{_W}/audiences/{{key}}/members"): _read(P.AUDIENCES_READ),
     ("GET", f"{_W}/audiences/{{key}}/changes"): _read(P.AUDIENCES_READ),
+    ("GET", f"{_W}/audiences/{{key}}/changes/totals"): _read(P.AUDIENCES_READ),
     ("POST", f"{_W}/audiences/{{key}}/recompute"): _change(P.AUDIENCES_WRITE, "audience.recompute"),
     ("GET", f"{_W}/computed-traits"): _read(P.AUDIENCES_READ),
     ("POST", f"{_W}/computed-traits"): _change(P.AUDIENCES_WRITE, "computed_trait.create"),
@@ -135,6 +136,7 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ),
     ("GET", f"{_W}/computed-traits/{{key}}/members"): _read(P.AUDIENCES_READ),
     ("GET", f"{_W}/computed-traits/{{key}}/changes"): _read(P.AUDIENCES_READ),
+    ("GET", f"{_W}/computed-traits/{{key}}/changes/totals"): _read(P.AUDIENCES_READ),
     ("POST", f"{_W}/computed-traits/{{key}}/recompute"): _change(
         P.AUDIENCES_WRITE, "computed_trait.recompute"
     ),

@@ -5,6 +5,8 @@ from headwater.audiences.reads import profile_traits
 from headwater.audiences.relay import Enqueue, Relay
 from headwater.audiences.scheduler import Scheduler
 from headwater.audiences.service import (
+    Interval,
+    change_totals,
     changes,
     create,
     delete,
@@ -23,6 +25,7 @@ from headwater.audiences.values import decode as decode_json
 from headwater.audiences.values import encode as encode_json
 from headwater.audiences.views import (
     ChangesPage,
+    ChangeTotalView,
     ChangeView,
     ComputationDeletedView,
     ComputationView,
@@ -36,11 +39,13 @@ from headwater.audiences.views import (
 
 __all__ = [
     "AudienceStage",
+    "ChangeTotalView",
     "ChangeView",
     "ChangesPage",
     "ComputationDeletedView",
     "ComputationView",
     "Enqueue",
+    "Interval",
     "MemberView",
     "MembersPage",
     "MembershipsView",
@@ -49,6 +54,7 @@ __all__ = [
     "RecomputedView",
     "Relay",
     "Scheduler",
+    "change_totals",
     "changes",
     "create",
     "decode_json",

@@ -18,6 +18,7 @@ from headwater.profiles.relations import IDENTIFIERS, PROFILE_EVENTS, PROFILES
 from headwater.storage import Transaction
 
 __all__ = [
+    "change_totals",
     "due",
     "events_of",
     "history",
@@ -114,6 +115,25 @@ async def history(
         }
         for row in rows
     ]
+
+
+async def change_totals(
+    tx: Transaction, computation_id: int, *, since: datetime, until: datetime, interval: str
+) -> dict[datetime, tuple[int, int, int]]:
+    """Entered, exited and updated counts per ``interval`` (``day`` or ``hour``, cut in UTC)
+    of the changes at ``since`` or later and before ``until``, for the buckets that have any
+    (the index on ``(computation_id, at)`` bounds the scan to the range)."""
+    rows = await tx.driver.fetch(
+        "SELECT date_trunc($4, at, 'UTC') AS bucket,"
+        " count(*) FILTER (WHERE change = 'entered'), count(*) FILTER (WHERE change = 'exited'),"
+        " count(*) FILTER (WHERE change = 'updated') FROM audience_changes"
+        " WHERE computation_id = $1 AND at >= $2 AND at < $3 GROUP BY 1",
+        computation_id,
+        since,
+        until,
+        interval,
+    )
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
 
 async def due(tx: Transaction, at: datetime) -> tuple[int, int] | None:

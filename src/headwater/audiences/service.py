@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,6 +32,7 @@ from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, Defi
 from headwater.audiences.sql import Query, audience_query, trait_query
 from headwater.audiences.views import (
     ChangesPage,
+    ChangeTotalView,
     ChangeView,
     ComputationDeletedView,
     ComputationView,
@@ -49,6 +50,8 @@ from headwater.storage import Transaction, begin
 from headwater.workspaces import check_name
 
 __all__ = [
+    "Interval",
+    "change_totals",
     "changes",
     "create",
     "delete",
@@ -63,6 +66,10 @@ __all__ = [
 ]
 
 _KEY = re.compile(KEY_PATTERN)
+Interval = Literal["day", "hour"]
+_STEP: dict[Interval, timedelta] = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+MAX_BUCKETS = 2400
+"""The most buckets one totals answer holds: 100 days of hours, over 6 years of days."""
 _WHAT = {"audience": "an audience", "trait": "a computed trait"}
 
 
@@ -384,6 +391,52 @@ async def changes(
         rows = await reads.history(tx, computation_id=found.id, before=before, limit=limit)
     found_changes = cast(list[ChangeView], rows)
     return {"data": found_changes, "next_cursor": rows[-1]["id"] if len(rows) == limit else None}
+
+
+async def change_totals(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    kind: str,
+    key: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    interval: Interval = "day",
+) -> list[ChangeTotalView]:
+    """Entries, exits and updates per day or hour (cut in UTC), oldest first, from the bucket
+    holding ``since`` to the one holding the last moment before ``until``: every bucket, zero
+    where nothing changed, so that a chart spans the whole range. Changes before ``since``
+    (the first bucket may start earlier) or at ``until`` and later are not counted. Defaults:
+    ``until`` now, ``since`` 30 days before ``until``; times without an offset are UTC."""
+    until = _utc(until) if until is not None else datetime.now(UTC)
+    since = _utc(since) if since is not None else until - timedelta(days=30)
+    if since >= until:
+        raise BadRequest("invalid_range", "since must be before until")
+    step = _STEP[interval]
+    first = since.replace(minute=0, second=0, microsecond=0)
+    if interval == "day":
+        first = first.replace(hour=0)
+    if (until - first) / step > MAX_BUCKETS:
+        raise BadRequest(
+            "range_too_long", f"at most {MAX_BUCKETS} buckets: shorten the range or use days"
+        )
+    async with _in_workspace(engine, workspace) as (tx, ws):
+        found = await _one(tx, ws, kind, key)
+        counted = await reads.change_totals(
+            tx, found.id, since=since, until=until, interval=interval
+        )
+    buckets: list[ChangeTotalView] = []
+    at = first
+    while at < until:
+        entered, exited, updated = counted.get(at, (0, 0, 0))
+        buckets.append({"bucket": at, "entered": entered, "exited": exited, "updated": updated})
+        at += step
+    return buckets
+
+
+def _utc(value: datetime) -> datetime:
+    """``value`` in UTC (a time without an offset is taken as UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 async def memberships(

@@ -92,5 +92,6 @@ audience_changes = Table(
     ),
     Index("audience_changes_profile", "profile_id", "id"),
     Index("audience_changes_computation", "computation_id", "id"),
+    Index("audience_changes_computation_at", "computation_id", "at"),
     Index("audience_changes_outbox", "id", postgresql_where=~column("delivered")),
 )

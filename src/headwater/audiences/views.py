@@ -18,6 +18,7 @@ from headwater.audiences.values import encode
 from headwater.spec import Timestamp
 
 __all__ = [
+    "ChangeTotalView",
     "ChangeView",
     "ChangesPage",
     "ComputationDeletedView",
@@ -137,6 +138,16 @@ class ChangesPage(TypedDict):
 
     data: list[ChangeView]
     next_cursor: int | None
+
+
+class ChangeTotalView(TypedDict):
+    """The changes of one time bucket (a day or an hour in UTC, from ``bucket``); updates are
+    a computed trait's changes of value (an audience has none)."""
+
+    bucket: Timestamp
+    entered: int
+    exited: int
+    updated: int
 
 
 class ProfileValueView(TypedDict):

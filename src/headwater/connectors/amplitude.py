@@ -79,6 +79,7 @@ class AmplitudeConfig(pydantic.BaseModel):
 
 class Amplitude(Connector[AmplitudeConfig]):
     kind = "amplitude"
+    title = "Amplitude"
     config_type = AmplitudeConfig
     max_batch = max(_LIMITS.values())
     categories = ("Analytics",)

@@ -9,6 +9,7 @@ saw so that failures can be shown::
 
     class Echo(Connector[EchoConfig]):
         kind = "echo"
+        title = "Echo"
         config_type = EchoConfig
 
         async def send(self, events: Sequence[Event]) -> SendResult:
@@ -92,10 +93,13 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Connector(abc.ABC, Generic[ConfigT]):
-    """One destination type. Subclasses set ``kind`` and ``config_type`` and write ``send``."""
+    """One destination type. Subclasses set ``kind``, ``title`` and ``config_type`` and write
+    ``send``."""
 
     kind: ClassVar[str]
     """The registry name, also the name matched case-sensitively in ``integrations``."""
+    title: ClassVar[str]
+    """The product's name as its vendor spells it (``Customer.io``, ``HubSpot``)."""
     config_type: ClassVar[type[pydantic.BaseModel]]
     """The typed config; fields typed ``pydantic.SecretStr`` are encrypted at rest, never
     returned by the API and masked wherever deliveries show up

@@ -87,6 +87,7 @@ class BrazeConfig(pydantic.BaseModel):
 
 class Braze(Connector[BrazeConfig]):
     kind = "braze"
+    title = "Braze"
     config_type = BrazeConfig
     max_batch = 75
     categories = ("Marketing", "Advertising")

@@ -72,6 +72,7 @@ def ulid(message_id: str, epoch_ms: int) -> str:
 
 class CustomerIo(Connector[CustomerIoConfig]):
     kind = "customerio"
+    title = "Customer.io"
     config_type = CustomerIoConfig
     categories = ("Marketing",)
 

@@ -109,6 +109,7 @@ def ga4_name(name: str) -> str:
 
 class GoogleAnalytics4(Connector[GoogleAnalytics4Config]):
     kind = "google_analytics_4"
+    title = "Google Analytics 4"
     config_type = GoogleAnalytics4Config
     max_batch = 25
     categories = ("Analytics",)

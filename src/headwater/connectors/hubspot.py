@@ -82,6 +82,7 @@ class HubSpotConfig(pydantic.BaseModel):
 
 class HubSpot(Connector[HubSpotConfig]):
     kind = "hubspot"
+    title = "HubSpot"
     config_type = HubSpotConfig
     max_batch = 100
     categories = ("Marketing", "Advertising")

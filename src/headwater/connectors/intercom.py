@@ -62,6 +62,7 @@ class IntercomConfig(pydantic.BaseModel):
 
 class Intercom(Connector[IntercomConfig]):
     kind = "intercom"
+    title = "Intercom"
     config_type = IntercomConfig
     categories = ("Functional",)
 

@@ -74,6 +74,7 @@ class MailchimpConfig(pydantic.BaseModel):
 
 class Mailchimp(Connector[MailchimpConfig]):
     kind = "mailchimp"
+    title = "Mailchimp"
     config_type = MailchimpConfig
     categories = ("Marketing", "Advertising")
 

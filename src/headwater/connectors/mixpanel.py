@@ -97,6 +97,7 @@ class MixpanelConfig(pydantic.BaseModel):
 
 class Mixpanel(Connector[MixpanelConfig]):
     kind = "mixpanel"
+    title = "Mixpanel"
     config_type = MixpanelConfig
     max_batch = 2000
     categories = ("Analytics",)

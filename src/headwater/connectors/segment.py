@@ -47,6 +47,7 @@ def _basic(write_key: str) -> str:
 
 class SegmentForward(Connector[SegmentForwardConfig]):
     kind = "segment"
+    title = "Segment"
     config_type = SegmentForwardConfig
     max_batch: ClassVar[int] = 100
 

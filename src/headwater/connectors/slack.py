@@ -104,6 +104,7 @@ def _who(event: Event) -> str:
 
 class Slack(Connector[SlackConfig]):
     kind = "slack"
+    title = "Slack"
     config_type = SlackConfig
     categories = ("Functional",)
 

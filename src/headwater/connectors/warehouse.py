@@ -156,6 +156,7 @@ def rows_of(event: Event) -> list[tuple[str, dict[str, Any]]]:
 
 class PostgresWarehouse(Connector[PostgresWarehouseConfig]):
     kind = "postgres-warehouse"
+    title = "PostgreSQL warehouse"
     config_type = PostgresWarehouseConfig
     max_batch: ClassVar[int] = 500
 

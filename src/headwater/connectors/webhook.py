@@ -94,6 +94,7 @@ class WebhookConfig(pydantic.BaseModel):
 
 class Webhook(Connector[WebhookConfig]):
     kind = "webhook"
+    title = "Webhook"
     config_type = WebhookConfig
     max_batch: ClassVar[int] = 1000
 

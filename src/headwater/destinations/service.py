@@ -23,6 +23,7 @@ from headwater.destinations.model import DeliveryOptions, Destination, FilterLis
 from headwater.destinations.redact import Redactor, mask_url
 from headwater.destinations.secrets import SecretBox, load_box, masked, secret_fields
 from headwater.destinations.views import (
+    DeliveryView,
     DestinationView,
     KindView,
     TestSendView,
@@ -63,10 +64,12 @@ SAMPLE_EVENT: dict[str, Any] = {
 
 
 def kinds() -> list[KindView]:
-    """Every connector: its kind, batch size, default consent categories and config schema."""
+    """Every connector: its kind and title, batch size, default consent categories and config
+    schema."""
     return [
         {
             "kind": kind,
+            "title": connector.title,
             "max_batch": connector.max_batch,
             "categories": list(connector.categories),
             "config_schema": connector.config_type.model_json_schema(),
@@ -85,6 +88,19 @@ def shown_config(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _delivery_view(options: DeliveryOptions) -> DeliveryView:
+    return {
+        "batch_size": options.batch_size,
+        "concurrency": options.concurrency,
+        "rate_limit": options.rate_limit,
+        "ordered": options.ordered,
+        "retry_window_seconds": options.retry_window_seconds,
+        "timeout_seconds": options.timeout_seconds,
+        "alert_below": options.alert_below,
+        "alert_window_minutes": options.alert_window_minutes,
+    }
+
+
 def view(destination: Destination, workspace: str) -> DestinationView:
     """A destination as the API shows it: secrets as ``{"set": true}``, URLs masked."""
     return {
@@ -96,7 +112,7 @@ def view(destination: Destination, workspace: str) -> DestinationView:
         "sources": destination.sources,
         "filters": destination.filters,
         "categories": destination.categories,
-        "delivery": destination.delivery_options().model_dump(),
+        "delivery": _delivery_view(destination.delivery_options()),
         "enabled": destination.enabled,
         "created_at": format_timestamp(destination.created_at),
         "updated_at": format_timestamp(destination.updated_at),

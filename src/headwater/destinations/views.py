@@ -17,6 +17,7 @@ __all__ = [
     "AlertView",
     "DeadLetterView",
     "DeliveryErrorView",
+    "DeliveryView",
     "DestinationDeletedView",
     "DestinationHealthView",
     "DestinationView",
@@ -36,10 +37,24 @@ class KindView(TypedDict):
     request carries, and the consent categories it needs by default."""
 
     kind: str
+    title: str
     max_batch: int
     categories: list[str]
     config_schema: dict[str, Any]
     secret_fields: list[str]
+
+
+class DeliveryView(TypedDict):
+    """A destination's delivery options with their defaults (see ``model.DeliveryOptions``)."""
+
+    batch_size: int | None
+    concurrency: int
+    rate_limit: float | None
+    ordered: bool
+    retry_window_seconds: float | None
+    timeout_seconds: float
+    alert_below: float
+    alert_window_minutes: int
 
 
 class DestinationView(TypedDict):
@@ -54,7 +69,7 @@ class DestinationView(TypedDict):
     sources: list[int] | None
     filters: list[Any]
     categories: list[str] | None
-    delivery: dict[str, Any]
+    delivery: DeliveryView
     enabled: bool
     created_at: str
     updated_at: str

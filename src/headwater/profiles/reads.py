@@ -198,7 +198,9 @@ async def search_profiles(
     value: str | None,
     limit: int,
 ) -> list[str]:
-    """Live profile ids matching an identifier, a trait value, or any identifier value."""
+    """Live profile ids matching an identifier, a trait value (exactly: a case-insensitive
+    match could not use the GIN index on ``traits`` and would read every profile), or any
+    identifier value (an email whatever its case)."""
     args: list[Any] = [workspace_id, kind, limit]
     if identifier is not None:
         args += [identifier[0], identifier[1]]
@@ -225,10 +227,13 @@ async def search_profiles(
             " OR traits @> CAST($5::text AS jsonb))"
         )
     else:
-        args.append(value)
+        # an email matches whatever its case (emails are stored lowercased); other
+        # identifiers, user ids among them, only exactly
+        assert value is not None
+        args += [value, value.strip().lower()]
         query = (
             "SELECT DISTINCT profile_id AS id FROM identifiers WHERE workspace_id = $1"
-            " AND kind = $2 AND value = $4"
+            " AND kind = $2 AND (value = $4 OR (type = 'email' AND value = $5))"
         )
     rows = await tx.driver.fetch(f"{query} ORDER BY id LIMIT $3", *args)
     return [row["id"] for row in rows]

@@ -346,6 +346,10 @@ async def detail(
     }
 
 
+def _email(value: str) -> str:
+    return value.strip().lower()
+
+
 async def search(
     engine: AsyncEngine,
     *,
@@ -366,7 +370,8 @@ async def search(
         id_type, sep, id_value = identifier.partition(":")
         if not sep:
             raise BadRequest("invalid_identifier", "identifier looks like 'email:ada@example.com'")
-        id_pair = (id_type, id_value)
+        # emails are stored trimmed and lowercased (as identity extraction keeps them)
+        id_pair = (id_type, _email(id_value) if id_type == "email" else id_value)
     elif trait is not None:
         name, sep, trait_value = trait.partition("=")
         if not sep:

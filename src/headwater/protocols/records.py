@@ -11,7 +11,8 @@ Keys that hold an event name or a property path are unique on ``md5()`` of them 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from datetime import timedelta
+from typing import Any, Final
 
 import msgspec
 
@@ -21,14 +22,17 @@ from headwater.spec import message_of
 from headwater.storage import Transaction
 
 __all__ = [
+    "FLAGGED_KEPT",
     "Connection",
     "add_observations",
     "add_violations",
     "connections",
+    "flag",
     "govern",
     "governed",
     "plan_document",
     "progress",
+    "purge_flagged",
     "quarantine",
     "release",
     "save_progress",
@@ -172,6 +176,35 @@ async def quarantine(tx: Transaction, rows: Sequence[dict[str, Any]]) -> None:
         "   IS DISTINCT FROM (EXCLUDED.log_partition, EXCLUDED.log_offset)",
         _encode(rows).decode(),
     )
+
+
+async def flag(tx: Transaction, rows: Sequence[dict[str, Any]]) -> None:
+    """Keep the messages let through with violations, in the order given (the log's): the
+    live debugger follows their ids. Written only for fresh entries, so once each."""
+    if not rows:
+        return
+    await tx.driver.execute(
+        "INSERT INTO flagged (workspace_id, source_id, received_at, type, name, message_id,"
+        " violations, payload)"
+        " SELECT workspace_id, source_id, received_at, type, name, message_id, violations,"
+        " payload FROM jsonb_to_recordset($1::text::jsonb) AS r(workspace_id int,"
+        " source_id int, received_at timestamptz, type text, name text, message_id text,"
+        " violations jsonb, payload jsonb)",
+        _encode(rows).decode(),
+    )
+
+
+FLAGGED_KEPT: Final = timedelta(days=1)
+"""How long a flagged message stays visible to the live debugger (its violations stay in the
+counts and samples)."""
+
+
+async def purge_flagged(tx: Transaction) -> int:
+    """Forget flagged messages older than :data:`FLAGGED_KEPT`; return how many."""
+    status = await tx.driver.execute(
+        "DELETE FROM flagged WHERE received_at < now() - $1::interval", FLAGGED_KEPT
+    )
+    return int(status.split()[-1])
 
 
 async def release(tx: Transaction, replays: Sequence[tuple[int, str]]) -> None:

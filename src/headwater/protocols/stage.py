@@ -9,8 +9,9 @@ For each batch, inside the processor's transaction:
    plan, checked (:meth:`~headwater.protocols.validate.CompiledPlan.check`);
 3. violations are counted per minute and sampled; blocked messages go to the quarantine and are
    not returned (later stages never see them); changed messages (omitted properties,
-   ``context.violations``) are returned as copies; a replayed message that passes has its
-   quarantine row released;
+   ``context.violations``) are returned as copies and kept a day in ``flagged`` for the live
+   debugger (purged by the stage itself, every few minutes); a replayed message that passes
+   has its quarantine row released;
 4. the governed form of every changed or blocked message (its payload as governed, or a blocked
    marker) is committed to ``governed_payloads`` before the later stages run, in a transaction
    of its own: every reader after the processor reads events in that form, never the log's
@@ -26,6 +27,7 @@ again (so later stages see the same result) but counts nothing twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,6 +50,8 @@ __all__ = ["ProtocolMetrics", "ProtocolStage", "replay_marker"]
 _log = logging.getLogger(__name__)
 _SAMPLES = 5
 _REMEMBERED = 20_000
+_PURGE_SECONDS = 300.0
+"""How often the stage forgets flagged messages older than a day (one indexed delete)."""
 
 
 class ProtocolMetrics:
@@ -83,7 +87,7 @@ class _Plan(msgspec.Struct, frozen=True):
 
 class _Effects:
     """What one batch records: observations, violation counts and samples, quarantine rows,
-    releases."""
+    flagged messages, releases."""
 
     def __init__(self, metrics: ProtocolMetrics) -> None:
         self._metrics = metrics
@@ -91,6 +95,7 @@ class _Effects:
         self.counts: dict[tuple[Any, ...], int] = {}
         self.samples: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.quarantined: list[dict[str, Any]] = []
+        self.flagged: list[dict[str, Any]] = []
         self.released: list[tuple[int, str]] = []
         self.governed: list[tuple[int, int, dict[str, Any] | None]] = []
         """(log offset, workspace, payload as governed; None: blocked) of changed entries."""
@@ -147,6 +152,21 @@ class _Effects:
             }
         )
 
+    def flag(self, entry: LogEntry, outcome: Outcome, payload: dict[str, Any]) -> None:
+        """A message let through changed: flagged or trimmed, ``payload`` as governed."""
+        self.flagged.append(
+            {
+                "workspace_id": entry.workspace_id,
+                "source_id": entry.source_id,
+                "received_at": format_timestamp(entry.received_at),
+                "type": entry.type,
+                "name": entry.name,
+                "message_id": entry.message_id,
+                "violations": [msgspec.to_builtins(v) for v in outcome.violations],
+                "payload": payload,
+            }
+        )
+
     def count_rows(self) -> list[dict[str, Any]]:
         fields = ("source_id", "bucket", "event_type", "event_name", "violation", "path")
         rows = []
@@ -187,6 +207,10 @@ def _govern(
             effects.cleared.append(entry.offset)
         return entry
     effects.governed.append((entry.offset, entry.workspace_id, outcome.payload))
+    if fresh:
+        # Only violations change a message; one let through as sent (``allow``) is not
+        # flagged: it is what the log holds, and its violations are counted and sampled.
+        effects.flag(entry, outcome, outcome.payload)
     return msgspec.structs.replace(entry, message=message_of(outcome.payload))
 
 
@@ -198,6 +222,16 @@ async def _publish(engine: AsyncEngine, effects: _Effects) -> None:
     log offset), so a batch that fails later and is redelivered writes the same rows again."""
     async with connected(engine) as side:
         await records.govern(side, effects.governed, effects.cleared)
+
+
+async def _purge(engine: AsyncEngine) -> None:
+    """Forget flagged messages older than a day, on a connection of its own (one statement
+    that commits by itself): not in the processor's transaction, where processors of other
+    partitions deleting the same rows would wait for its locks until it commits."""
+    async with connected(engine) as side:
+        purged = await records.purge_flagged(side)
+    if purged:
+        _log.info("forgot %d flagged messages older than a day", purged)
 
 
 class ProtocolStage:
@@ -214,6 +248,8 @@ class ProtocolStage:
         that failed after the commit is retried with its entries fresh again (the progress
         mark rolled back), and one that passes unchanged now (its plan changed meanwhile)
         must not keep the row of the failed attempt."""
+        self._purge_due = 0.0
+        """When (``time.monotonic()``) to forget old flagged messages next."""
 
     async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         entries = batch.entries
@@ -251,10 +287,14 @@ class ProtocolStage:
             driver, effects.count_rows(), [effects.samples[k] for k in sorted(effects.samples)]
         )
         await records.quarantine(driver, effects.quarantined)
+        await records.flag(driver, effects.flagged)
         await records.release(driver, effects.released)
         await records.save_progress(driver, marks)
         batch.entries = passed
         batch.block(blocked)
+        if time.monotonic() >= self._purge_due:
+            self._purge_due = time.monotonic() + _PURGE_SECONDS
+            await _purge(connection.engine)
 
     def _remember(self, offsets: Iterable[int]) -> None:
         published = self._published

@@ -1,6 +1,7 @@
 """The tracking plans' tables: plans and their versions, their connections to sources, the
-protocols stage's progress, violations (counts and samples), the quarantine, the observed
-schema, and the governed payloads behind the log's ``governed_events`` view.
+protocols stage's progress, violations (counts and samples), the quarantine, the recently
+flagged messages, the observed schema, and the governed payloads behind the log's
+``governed_events`` view.
 
 Event names and property paths can be longer than a btree index row: the unique keys of the
 counts, samples and observed schema index ``md5()`` of them (migration 0007)."""
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from headwater.storage.tables import metadata
 
 __all__ = [
+    "flagged",
     "governed_payloads",
     "observed_schema",
     "protocols_progress",
@@ -179,6 +181,24 @@ quarantine = Table(
         name="quarantine_status_check",
     ),
     Index("quarantine_list", "workspace_id", "status", "id"),
+)
+
+# Each message a plan let through with violations (changed: flagged or trimmed), with the
+# payload as governed, kept a day (``records.FLAGGED_KEPT``) for the live debugger.
+flagged = Table(
+    "flagged",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("source_id", Integer, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("name", Text),
+    Column("message_id", Text, nullable=False),
+    Column("violations", JSONB, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Index("flagged_source_id", "source_id", "id"),
+    Index("flagged_received_at", "received_at"),
 )
 
 # Every event name and property path seen per source, with the JSON type seen; path '' with

@@ -48,6 +48,10 @@ async def replay(
         raise BadRequest(
             "invalid_replay", "replay either dead letters or a time range (since and until)"
         )
+    if ids is not None and not dead_letters:
+        raise BadRequest(
+            "invalid_replay", "ids name dead letters: send dead_letters true with them"
+        )
     if dead_letters:
         async with transaction(engine) as connection:
             await find(connection, workspace, destination_id)

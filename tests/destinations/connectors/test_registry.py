@@ -76,6 +76,10 @@ def test_the_catalog_lists_every_kind_with_its_config_schema() -> None:
     listed = destinations.kinds()
     assert [entry["kind"] for entry in listed] == list(KINDS)
     assert all(entry["config_schema"]["properties"] for entry in listed)
+    titles = {entry["kind"]: entry["title"] for entry in listed}
+    assert titles["customerio"] == "Customer.io"
+    assert titles["google_analytics_4"] == "Google Analytics 4"
+    assert len(set(titles.values())) == len(KINDS)  # each its own name
 
 
 async def test_an_unknown_kind_is_refused_with_the_kinds_there_are() -> None:

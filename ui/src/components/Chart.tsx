@@ -14,9 +14,11 @@ interface Props {
   times: number[]; // seconds since the epoch
   series: Series[];
   height?: number;
+  /** Label the time axis in UTC rather than the browser's zone (for buckets cut in UTC). */
+  utc?: boolean;
 }
 
-export function Chart({ title, times, series, height = 220 }: Props) {
+export function Chart({ title, times, series, height = 220, utc = false }: Props) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
@@ -27,6 +29,7 @@ export function Chart({ title, times, series, height = 220 }: Props) {
         height,
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2 }))],
         axes: [{}, { size: 60 }],
+        ...(utc ? { tzDate: (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC") } : {}),
       },
       [times, ...series.map((s) => s.values)],
       element,
@@ -37,7 +40,7 @@ export function Chart({ title, times, series, height = 220 }: Props) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [times, series, height]);
+  }, [times, series, height, utc]);
   const totals = series.map((s) => `${s.label}: ${s.values.reduce((a, b) => a + b, 0)}`).join(", ");
   return (
     <figure className="chart">

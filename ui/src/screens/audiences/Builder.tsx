@@ -230,6 +230,7 @@ function FunnelRule({ label, value, onChange }: { label: string; value: FunnelVa
         <input
           type="number"
           min={1}
+          aria-label={`${label}: within … hours`}
           value={value.within_hours}
           onChange={(e) => onChange({ ...value, within_hours: Math.max(1, Math.trunc(Number(e.target.value))) })}
         />

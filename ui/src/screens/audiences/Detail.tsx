@@ -2,7 +2,7 @@
 // definition and the destinations it syncs to; edit, recompute and delete for roles that may.
 import { type InfiniteData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
-import { useCallback, useMemo } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
 import { Link, useNavigate, useParams } from "react-router-dom";
@@ -11,7 +11,7 @@ import { Chart } from "../../components/Chart";
 import { DataTable } from "../../components/DataTable";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
-import { calls, type Change, type Computation, destinations, type Member, type MembersPage, type Section, WORDS } from "./calls";
+import { calls, type Change, type Computation, destinations, type Member, type Section, WORDS } from "./calls";
 
 function DetailScreen({ section }: { section: Section }) {
   const workspace = useWorkspace();
@@ -113,7 +113,7 @@ const VALUE_COLUMN: ColumnDef<Member, any> = {
 /** One page loaded or none: only then does polling (or a refocus) refetch, since refetching an
  * infinite query asks again for every loaded page (a hundred requests for 100,000 members) and
  * would move the rows under someone who scrolled far; the first page is where entries show. */
-function onePage(query: { state: { data: InfiniteData<MembersPage> | undefined } }) {
+function onePage(query: { state: { data: InfiniteData<unknown> | undefined } }) {
   return (query.state.data?.pages.length ?? 0) <= 1;
 }
 
@@ -173,7 +173,6 @@ function Members({ section, item }: { section: Section; item: Computation }) {
   );
 }
 
-const DAY = 86_400;
 const CHANGE_COLUMNS: ColumnDef<Change, any>[] = [
   { accessorKey: "at", header: "When", cell: (c) => WHEN.format(new Date(c.getValue())) },
   { accessorKey: "change", header: "Change" },
@@ -182,40 +181,21 @@ const CHANGE_COLUMNS: ColumnDef<Change, any>[] = [
   { accessorKey: "delivered", header: "Sent", cell: (c) => (c.getValue() ? "yes" : "pending") },
 ];
 
-/** Entries and exits (and updates) per day, from the changes given. */
-export function perDay(changes: Change[]): { times: number[]; counts: Record<string, number[]> } {
-  const days = changes.map((c) => Math.floor(Date.parse(c.at) / 1000 / DAY) * DAY);
-  if (days.length === 0) return { times: [], counts: {} };
-  const first = Math.min(...days);
-  const last = Math.max(...days);
-  const times: number[] = [];
-  for (let t = first; t <= last; t += DAY) times.push(t);
-  const counts: Record<string, number[]> = { entered: times.map(() => 0), exited: times.map(() => 0), updated: times.map(() => 0) };
-  changes.forEach((c, i) => {
-    const row = counts[c.change];
-    if (row) row[(days[i]! - first) / DAY]! += 1;
-  });
-  return { times, counts };
-}
-
 function Changes({ section, item }: { section: Section; item: Computation }) {
   const workspace = useWorkspace();
-  const changes = useQuery({
+  const api = calls(section, workspace);
+  const pages = useInfiniteQuery({
     queryKey: [section, workspace, item.key, "changes"],
-    queryFn: () => calls(section, workspace).changes(item.key, undefined),
+    queryFn: ({ pageParam }) => api.changes(item.key, pageParam),
+    initialPageParam: undefined as number | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // as members: changes from arriving events show up without a reload, while one page is loaded
+    refetchInterval: (query) => (onePage(query) ? 5000 : false),
+    refetchOnWindowFocus: (query) => onePage(query),
   });
-  const days = useMemo(() => perDay(changes.data?.data ?? []), [changes.data]);
-  const series = useMemo(
-    () => [
-      { label: "Entered", values: days.counts.entered ?? [], color: "#15803d" },
-      { label: "Exited", values: days.counts.exited ?? [], color: "#b91c1c" },
-      ...(section === "computed-traits" ? [{ label: "Updated", values: days.counts.updated ?? [], color: "#1d4ed8" }] : []),
-    ],
-    [days, section],
-  );
-  if (changes.isPending) return <Loading what="changes" />;
-  if (changes.error) return <ErrorNote error={changes.error} retry={() => changes.refetch()} />;
-  const rows = changes.data.data;
+  if (pages.isPending) return <Loading what="changes" />;
+  if (pages.error) return <ErrorNote error={pages.error} retry={() => pages.refetch()} />;
+  const rows = pages.data.pages.flatMap((p) => p.data);
   if (rows.length === 0) {
     return (
       <Empty title="No change yet">
@@ -225,13 +205,63 @@ function Changes({ section, item }: { section: Section; item: Computation }) {
   }
   return (
     <section aria-label="Changes">
-      <Chart
-        title={`Per day, over the latest ${rows.length.toLocaleString()} changes`}
-        times={days.times}
-        series={series}
-      />
+      <ChangesOverTime section={section} item={item} />
+      <h3>Latest changes</h3>
       <DataTable label="Changes, newest first" rows={rows} columns={CHANGE_COLUMNS} />
+      {pages.hasNextPage && (
+        <button type="button" onClick={() => pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
+          Load more
+        </button>
+      )}
     </section>
+  );
+}
+
+const RANGES = [7, 30, 90] as const;
+const DAY_MS = 86_400_000;
+
+/** Entries and exits (and updates) per UTC day over the chosen range: the API's totals. */
+function ChangesOverTime({ section, item }: { section: Section; item: Computation }) {
+  const workspace = useWorkspace();
+  const [days, setDays] = useState<number>(30);
+  // the range starts at midnight UTC, so that it holds exactly `days` whole days, today included
+  const since = useMemo(() => new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - (days - 1) * DAY_MS).toISOString(), [days]);
+  const totals = useQuery({
+    queryKey: [section, workspace, item.key, "totals", since],
+    queryFn: () => calls(section, workspace).totals(item.key, since),
+    refetchInterval: 5000,
+  });
+  const chart = useMemo(() => {
+    const buckets = totals.data ?? [];
+    const series = [
+      { label: "Entered", values: buckets.map((b) => b.entered), color: "#15803d" },
+      { label: "Exited", values: buckets.map((b) => b.exited), color: "#b91c1c" },
+      ...(section === "computed-traits" ? [{ label: "Updated", values: buckets.map((b) => b.updated), color: "#1d4ed8" }] : []),
+    ];
+    return { times: buckets.map((b) => Date.parse(b.bucket) / 1000), series };
+  }, [totals.data, section]);
+  return (
+    <>
+      <div className="toolbar">
+        <label>
+          Over
+          <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {RANGES.map((n) => (
+              <option key={n} value={n}>
+                the last {n} days
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {totals.isPending ? (
+        <Loading what="the changes per day" />
+      ) : totals.error ? (
+        <ErrorNote error={totals.error} retry={() => totals.refetch()} />
+      ) : (
+        <Chart title={`Changes per day (UTC), last ${days} days`} times={chart.times} series={chart.series} utc />
+      )}
+    </>
   );
 }
 

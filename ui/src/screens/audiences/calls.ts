@@ -6,6 +6,7 @@ export type Computation = components["schemas"]["ComputationView"];
 export type Member = components["schemas"]["MemberView"];
 export type Change = components["schemas"]["ChangeView"];
 export type MembersPage = components["schemas"]["MembersPage"];
+export type ChangeTotal = components["schemas"]["ChangeTotalView"];
 
 export type Section = "audiences" | "computed-traits";
 
@@ -66,7 +67,14 @@ export function calls(section: Section, workspace: string) {
     changes: (key: string, before: number | undefined) =>
       ok(
         api.GET(section === "audiences" ? `${W}/audiences/{key}/changes` : `${W}/computed-traits/{key}/changes`, {
-          params: { path: { workspace, key }, query: { limit: 1000, ...(before ? { before } : {}) } },
+          params: { path: { workspace, key }, query: { limit: 200, ...(before ? { before } : {}) } },
+        }),
+      ),
+    /** Entered, exited and updated per UTC day since `since` (every day, zero included). */
+    totals: (key: string, since: string) =>
+      ok(
+        api.GET(section === "audiences" ? `${W}/audiences/{key}/changes/totals` : `${W}/computed-traits/{key}/changes/totals`, {
+          params: { path: { workspace, key }, query: { since, interval: "day" } },
         }),
       ),
     recompute: (key: string) =>

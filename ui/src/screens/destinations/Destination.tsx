@@ -9,7 +9,8 @@ import { Tabs } from "../../components/Tabs";
 import { DeadLetters } from "./DeadLetters";
 import { Errors } from "./Errors";
 import { Pipeline } from "./Pipeline";
-import { type Destination as Found, destinationKey, kindLabel, onDestination, useDestination, useHealth } from "./queries";
+import { KindTitle } from "./KindTitle";
+import { type Destination as Found, destinationKey, onDestination, useDestination, useHealth } from "./queries";
 import { Settings } from "./Settings";
 import { TestSend } from "./TestSend";
 
@@ -33,7 +34,9 @@ export default function Destination() {
         <Link to={`/w/${encodeURIComponent(found.workspace)}/destinations`}>Destinations</Link> ›
       </p>
       <PageHeader title={found.name}>
-        <span className="badge">{kindLabel(found.kind)}</span>
+        <span className="badge">
+          <KindTitle kind={found.kind} />
+        </span>
         <span className="badge">{found.enabled ? "Sending" : "Disabled"}</span>
         {canWrite && <Actions destination={found} />}
       </PageHeader>

@@ -1,18 +1,34 @@
-// A destination's name and its connector's config, in a card: creating one, or editing it
-// (then saved secrets are kept unless replaced, and only what changed is sent).
+// Everything about a destination the API lets a person set, in a card: its name and connector
+// config, the sources that feed it, which events it is sent, the consent it needs, whether it
+// sends, and how. Creating one, or editing it (then saved secrets are kept unless replaced).
 import { type FormEvent, useMemo, useState } from "react";
 import { ErrorNote } from "../../components/Notes";
 import { ConfigForm } from "./ConfigForm";
-import { type Destination, type Kind, kindLabel, schemaOf } from "./queries";
+import { ConsentField } from "./ConsentField";
+import { deliveryOf, type DeliveryDraft, draftOf } from "./delivery";
+import { DeliveryFields } from "./DeliveryFields";
+import { FieldErrors } from "./FieldErrors";
+import { FilterEditor } from "./FilterEditor";
+import type { Filter } from "./filters";
+import { type Destination, type Kind, schemaOf } from "./queries";
 import { fieldsOf, initialValues, toConfig, type Values } from "./schema";
+import { SourcesField } from "./SourcesField";
 
-export interface Saved {
+// a type, not an interface: the change body (extra fields allowed) takes only indexable types
+export type Saved = {
   name: string;
   config: Values;
-}
+  sources: number[] | null;
+  filters: Filter[];
+  categories: string[] | null;
+  delivery: Record<string, number | boolean | null>;
+  enabled: boolean;
+};
 
 interface Props {
   kind: Kind;
+  /** Every connector's consent categories, offered as choices. */
+  categories: string[];
   /** The destination being edited; absent when creating. */
   editing?: Destination;
   submitLabel: string;
@@ -22,11 +38,27 @@ interface Props {
   onCancel: () => void;
 }
 
-export function DestinationForm({ kind, editing, submitLabel, pending, error, onSubmit, onCancel }: Props) {
+const DEFAULT_DELIVERY: DeliveryDraft = {
+  batch_size: "",
+  concurrency: "",
+  rate_limit: "",
+  ordered: false,
+  retry_window_seconds: "",
+  timeout_seconds: "",
+  alert_below: "",
+  alert_window_minutes: "",
+};
+
+export function DestinationForm({ kind, categories, editing, submitLabel, pending, error, onSubmit, onCancel }: Props) {
   const schema = schemaOf(kind);
   const fields = useMemo(() => fieldsOf(schema, kind.secret_fields), [schema, kind.secret_fields]);
-  const [name, setName] = useState(editing?.name ?? kindLabel(kind.kind));
+  const [name, setName] = useState(editing?.name ?? kind.title);
   const [values, setValues] = useState<Values>(() => initialValues(fields, editing?.config, schema));
+  const [sources, setSources] = useState(editing?.sources ?? null);
+  const [filters, setFilters] = useState<Filter[] | null>((editing?.filters ?? []) as Filter[]);
+  const [consent, setConsent] = useState(editing?.categories ?? null);
+  const [delivery, setDelivery] = useState(editing ? draftOf(editing.delivery) : DEFAULT_DELIVERY);
+  const [enabled, setEnabled] = useState(editing?.enabled ?? true);
   // Saved secrets are kept (left out of the change) until the person chooses to replace one.
   const [kept, setKept] = useState<Set<string>>(
     () => new Set(editing ? fields.filter((f) => f.secret).map((f) => f.name) : []),
@@ -40,9 +72,18 @@ export function DestinationForm({ kind, editing, submitLabel, pending, error, on
     });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    onSubmit({ name, config: toConfig(fields, values, schema, kept) });
+    if (filters === null) return; // the JSON typed is not a list: the editor says so
+    onSubmit({
+      name,
+      config: toConfig(fields, values, schema, kept),
+      sources,
+      filters,
+      categories: consent,
+      delivery: deliveryOf(delivery),
+      enabled,
+    });
   };
-  const title = editing ? "Settings" : `New ${kindLabel(kind.kind)} destination`;
+  const title = editing ? "Settings" : `New ${kind.title} destination`;
   return (
     <form className="card" onSubmit={submit} aria-labelledby="destination-form-title">
       <h2 id="destination-form-title">{title}</h2>
@@ -59,9 +100,18 @@ export function DestinationForm({ kind, editing, submitLabel, pending, error, on
         kept={kept}
         onReplace={replace}
       />
+      <SourcesField value={sources} onChange={setSources} />
+      <FilterEditor filters={filters ?? []} onChange={setFilters} />
+      <ConsentField value={consent} defaults={kind.categories} known={categories} onChange={setConsent} />
+      <DeliveryFields draft={delivery} onChange={setDelivery} />
+      <label className="inline">
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+        Send events to this destination (untick to pause: new events are not queued meanwhile)
+      </label>
       {error ? <ErrorNote error={error} /> : null}
+      <FieldErrors error={error} />
       <div className="row">
-        <button type="submit" className="primary" disabled={pending}>
+        <button type="submit" className="primary" disabled={pending || filters === null}>
           {submitLabel}
         </button>
         <button type="button" onClick={onCancel}>

@@ -6,7 +6,8 @@ import { api, inWorkspace, ok } from "../../api/client";
 import { useCan, useWorkspace } from "../../app/session";
 import { DataTable } from "../../components/DataTable";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
-import { type Destination, kindLabel } from "./queries";
+import { KindTitle } from "./KindTitle";
+import type { Destination } from "./queries";
 
 const COLUMNS: ColumnDef<Destination, any>[] = [
   {
@@ -15,7 +16,7 @@ const COLUMNS: ColumnDef<Destination, any>[] = [
     // a link, so that the keyboard reaches each destination too
     cell: (c) => <Link to={String(c.row.original.id)}>{c.getValue()}</Link>,
   },
-  { accessorKey: "kind", header: "Kind", cell: (c) => kindLabel(c.getValue()) },
+  { accessorKey: "kind", header: "Kind", cell: (c) => <KindTitle kind={c.getValue()} /> },
   { accessorKey: "enabled", header: "State", cell: (c) => (c.getValue() ? "Sending" : "Disabled") },
   { accessorKey: "created_at", header: "Created", cell: (c) => new Date(c.getValue()).toLocaleString() },
 ];

@@ -7,7 +7,7 @@ import { api, inWorkspace, ok } from "../../api/client";
 import { useCan, useWorkspace } from "../../app/session";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { DestinationForm, type Saved } from "./DestinationForm";
-import { type Kind, kindLabel, useKinds } from "./queries";
+import { type Kind, knownCategories, useKinds } from "./queries";
 
 export default function NewDestination() {
   const workspace = useWorkspace();
@@ -30,7 +30,7 @@ export default function NewDestination() {
       ) : kinds.error ? (
         <ErrorNote error={kinds.error} retry={() => kinds.refetch()} />
       ) : chosen ? (
-        <Create kind={chosen} onCancel={() => setChosen(null)} />
+        <Create kind={chosen} categories={knownCategories(kinds.data)} onCancel={() => setChosen(null)} />
       ) : (
         <Catalog kinds={kinds.data} onChoose={setChosen} />
       )}
@@ -47,10 +47,10 @@ function Catalog({ kinds, onChoose }: { kinds: Kind[]; onChoose: (kind: Kind) =>
         {kinds.map((kind) => (
           <li key={kind.kind}>
             <button type="button" onClick={() => onChoose(kind)}>
-              <strong>{kindLabel(kind.kind)}</strong>
+              <strong>{kind.title}</strong>
               <span className="small muted">
-                {kind.categories.length ? `Consent: ${kind.categories.join(", ")}` : "No consent category"} · up to{" "}
-                {kind.max_batch} events a request
+                {kind.categories.length ? `Consent: ${kind.categories.join(", ")}` : "No consent category"} ·{" "}
+                {kind.max_batch === 1 ? "one event a request" : `up to ${kind.max_batch.toLocaleString()} events a request`}
               </span>
             </button>
           </li>
@@ -60,16 +60,16 @@ function Catalog({ kinds, onChoose }: { kinds: Kind[]; onChoose: (kind: Kind) =>
   );
 }
 
-function Create({ kind, onCancel }: { kind: Kind; onCancel: () => void }) {
+function Create({ kind, categories, onCancel }: { kind: Kind; categories: string[]; onCancel: () => void }) {
   const workspace = useWorkspace();
   const navigate = useNavigate();
   const queries = useQueryClient();
   const create = useMutation({
-    mutationFn: ({ name, config }: Saved) =>
+    mutationFn: (saved: Saved) =>
       ok(
         api.POST("/api/v1/workspaces/{workspace}/destinations", {
           ...inWorkspace(workspace),
-          body: { name, kind: kind.kind, config },
+          body: { ...saved, kind: kind.kind },
         }),
       ),
     onSuccess: async (destination) => {
@@ -80,6 +80,7 @@ function Create({ kind, onCancel }: { kind: Kind; onCancel: () => void }) {
   return (
     <DestinationForm
       kind={kind}
+      categories={categories}
       submitLabel="Create destination"
       pending={create.isPending}
       error={create.error}

@@ -6,6 +6,7 @@ import { useSearchParams } from "react-router-dom";
 import { api, ok } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useCan, useWorkspace } from "../../app/session";
+import { perBucket, STEP } from "../../components/buckets";
 import { Chart } from "../../components/Chart";
 import { ErrorNote, Loading } from "../../components/Notes";
 import { type Destination, useHealth } from "./queries";
@@ -120,25 +121,31 @@ function Stages({ destinationId, stats, range }: { destinationId: number; stats:
 }
 
 function History({ stats, range }: { stats: Stats; range: Range }) {
-  const { times, series } = useMemo(() => {
-    const rows = stats.series;
-    return {
-      times: rows.map((row) => Date.parse(row.at) / 1000),
-      series: [
-        { label: "Delivered", color: "#15803d", values: rows.map((row) => row.delivered) },
-        { label: "Retried", color: "#92400e", values: rows.map((row) => row.retried) },
-        { label: "Failed", color: "#b91c1c", values: rows.map((row) => row.dead_lettered) },
+  const { times, values } = useMemo(
+    () =>
+      perBucket(
+        stats.series,
+        (row) => row.at,
         {
-          label: "Filtered",
-          color: "#4b5563",
-          values: rows.map((row) => row.skipped_consent + row.skipped_filters + row.skipped_integrations),
+          delivered: (row) => row.delivered,
+          retried: (row) => row.retried,
+          failed: (row) => row.dead_lettered,
+          filtered: (row) => row.skipped_consent + row.skipped_filters + row.skipped_integrations,
         },
-      ],
-    };
-  }, [stats]);
+        stats.since,
+        STEP[range.interval],
+      ),
+    [stats, range.interval],
+  );
   if (times.length === 0) {
     return <p className="muted">Nothing reached this destination in the {range.label.toLowerCase()}.</p>;
   }
+  const series = [
+    { label: "Delivered", color: "#15803d", values: values.delivered ?? [] },
+    { label: "Retried", color: "#92400e", values: values.retried ?? [] },
+    { label: "Failed", color: "#b91c1c", values: values.failed ?? [] },
+    { label: "Filtered", color: "#4b5563", values: values.filtered ?? [] },
+  ];
   return <Chart title={`Events per ${range.interval}`} times={times} series={series} />;
 }
 

@@ -1,5 +1,5 @@
-// A destination's settings: the form for writers (PATCH: only what changed, saved secrets kept
-// unless replaced), the config as it is for readers (secrets read as set, never their value).
+// A destination's settings: the form for writers (PATCH: every part, saved secrets kept unless
+// replaced), the settings as they are for readers (secrets read as set, never their value).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ok } from "../../api/client";
@@ -7,7 +7,7 @@ import { useCan, useWorkspace } from "../../app/session";
 import { ErrorNote, Loading } from "../../components/Notes";
 import { DestinationForm, type Saved } from "./DestinationForm";
 import { Json } from "./Exchange";
-import { type Destination, destinationKey, type Kind, onDestination, useKinds } from "./queries";
+import { type Destination, destinationKey, type Kind, knownCategories, onDestination, useKinds } from "./queries";
 
 export function Settings({ destination }: { destination: Destination }) {
   const canWrite = useCan("destinations:write");
@@ -21,6 +21,11 @@ export function Settings({ destination }: { destination: Destination }) {
         <h2>Configuration</h2>
         <p className="muted">Secrets are never shown: they read “set”. Only developers and admins can change these.</p>
         <Json data={destination.config} />
+        <h3>Sources, filters, consent and delivery</h3>
+        <p className="muted">
+          Sources and consent categories read null for all sources and for what this kind of destination needs.
+        </p>
+        <Json data={{ sources: destination.sources, filters: destination.filters, categories: destination.categories, delivery: destination.delivery }} />
       </section>
     );
   }
@@ -39,7 +44,14 @@ export function Settings({ destination }: { destination: Destination }) {
           Saved.
         </p>
       )}
-      <Edit key={version} destination={destination} kind={kind} onDone={reset} />
+      {/* a change saved elsewhere (enable or disable above) remounts the form on it */}
+      <Edit
+        key={`${version} ${destination.updated_at}`}
+        destination={destination}
+        kind={kind}
+        categories={knownCategories(kinds.data)}
+        onDone={reset}
+      />
     </>
   );
 }
@@ -47,18 +59,19 @@ export function Settings({ destination }: { destination: Destination }) {
 interface EditProps {
   destination: Destination;
   kind: Kind;
+  categories: string[];
   onDone: (saved: boolean) => void;
 }
 
-function Edit({ destination, kind, onDone }: EditProps) {
+function Edit({ destination, kind, categories, onDone }: EditProps) {
   const workspace = useWorkspace();
   const queries = useQueryClient();
   const save = useMutation({
-    mutationFn: ({ name, config }: Saved) =>
+    mutationFn: (body: Saved) =>
       ok(
         api.PATCH("/api/v1/workspaces/{workspace}/destinations/{destination_id}", {
           ...onDestination(workspace, destination.id),
-          body: { name, config },
+          body,
         }),
       ),
     onSuccess: (changed) => {
@@ -69,6 +82,7 @@ function Edit({ destination, kind, onDone }: EditProps) {
   return (
     <DestinationForm
       kind={kind}
+      categories={categories}
       editing={destination}
       submitLabel="Save changes"
       pending={save.isPending}

@@ -50,12 +50,11 @@ export function useHealth(destinationId: number, every = 3000) {
   });
 }
 
-export function schemaOf(kind: Kind): JsonSchema {
-  return kind.config_schema as JsonSchema;
+/** Every consent category the catalog's connectors name, to offer as choices. */
+export function knownCategories(kinds: Kind[]): string[] {
+  return [...new Set(kinds.flatMap((kind) => kind.categories))].sort();
 }
 
-/** A connector's name as people say it: "google_analytics_4" reads "Google analytics 4". */
-export function kindLabel(kind: string): string {
-  const words = kind.replace(/[-_]/g, " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
+export function schemaOf(kind: Kind): JsonSchema {
+  return kind.config_schema as JsonSchema;
 }

@@ -5,6 +5,7 @@ import { Link } from "react-router-dom";
 import { api, ok } from "../../api/client";
 import { useWorkspace } from "../../app/session";
 import { ErrorNote } from "../../components/Notes";
+import { counted } from "../../components/words";
 import { useDestinations } from "./Outgoing";
 
 const LAG_WARNING_SECONDS = 60;
@@ -48,7 +49,7 @@ export function Attention({ since }: { since: string }) {
       const ratio = found.success_ratio === null ? "" : ` (${Math.round(found.success_ratio * 100)}% succeed)`;
       return [{ destination, why: `is failing${ratio}` }];
     }
-    if (found.queue.retrying > 0) return [{ destination, why: `has ${found.queue.retrying} event(s) waiting to retry` }];
+    if (found.queue.retrying > 0) return [{ destination, why: `has ${counted(found.queue.retrying, "event")} waiting to retry` }];
     return [];
   });
   const rejected = (stats.data ?? []).reduce((sum, row) => sum + row.rejected, 0);
@@ -58,10 +59,10 @@ export function Attention({ since }: { since: string }) {
     lines.push({ key: "lag", text: `Processing is ${Math.round(lag)} s behind: profiles and audiences lag by as much.` });
   }
   if (failures.data?.length) {
-    lines.push({ key: "failures", text: `${failures.data.length} event(s) failed processing and wait for a replay.` });
+    lines.push({ key: "failures", text: `${counted(failures.data.length, "event")} failed processing and can be replayed.` });
   }
   if (rejected > 0) {
-    lines.push({ key: "rejected", text: `${rejected} message(s) were rejected today.`, link: `${base}/sources` });
+    lines.push({ key: "rejected", text: `${counted(rejected, "message")} rejected in the last 24 hours: see why.`, link: `${base}/sources` });
   }
   for (const { destination, why } of troubled) {
     lines.push({

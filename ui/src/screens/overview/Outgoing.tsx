@@ -6,7 +6,7 @@ import { useWorkspace } from "../../app/session";
 import { Chart } from "../../components/Chart";
 import { ErrorNote, Loading } from "../../components/Notes";
 import { Tile } from "../../components/Tile";
-import { perBucket, total } from "./series";
+import { perBucket, total } from "../../components/buckets";
 
 type Bucket = components["schemas"]["StatsBucketView"];
 

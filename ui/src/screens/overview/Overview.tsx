@@ -9,7 +9,7 @@ import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Attention } from "./Attention";
 import { Outgoing } from "./Outgoing";
 import { Tile } from "../../components/Tile";
-import { perBucket, total } from "./series";
+import { perBucket, total } from "../../components/buckets";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -70,20 +70,51 @@ export default function Overview() {
 }
 
 function NoEvents({ workspace }: { workspace: string }) {
-  const canAdd = useCan("sources:write");
+  const canRead = useCan("sources:read");
+  const sources = useQuery({
+    queryKey: ["sources", workspace],
+    queryFn: () => ok(api.GET("/api/v1/workspaces/{workspace}/sources", { params: { path: { workspace } } })),
+    enabled: canRead,
+  });
   return (
     <Empty title="No events in the last day">
-      <p>
-        Events appear here as soon as a website, app or server sends them.{" "}
-        {canAdd ? (
-          <>
-            <Link to={`/w/${encodeURIComponent(workspace)}/sources`}>Add a source</Link> and paste its set-up snippet
-            into your site or app.
-          </>
-        ) : (
-          "Ask a developer of this workspace to connect a source."
-        )}
-      </p>
+      <p>Events appear here as soon as a website, app or server sends them.</p>
+      {canRead && sources.isPending ? null : sources.error ? (
+        <ErrorNote error={sources.error} retry={() => sources.refetch()} />
+      ) : (
+        <p>
+          <NextStep workspace={workspace} sources={sources.data ?? []} />
+        </p>
+      )}
     </Empty>
+  );
+}
+
+/** What to do next: send an event with the snippet of the source there is, or add one first. */
+function NextStep({ workspace, sources }: { workspace: string; sources: { id: number; name: string }[] }) {
+  const canAdd = useCan("sources:write");
+  const at = `/w/${encodeURIComponent(workspace)}/sources`;
+  const only = sources.length === 1 ? sources[0] : undefined;
+  if (only) {
+    return (
+      <>
+        <Link to={`${at}/${only.id}?tab=setup`}>Send an event</Link> with the set-up snippet of the source “{only.name}”: paste it
+        into your site or app.
+      </>
+    );
+  }
+  if (sources.length > 1) {
+    return (
+      <>
+        <Link to={at}>Open a source</Link> and paste its set-up snippet into your site or app.
+      </>
+    );
+  }
+  return canAdd ? (
+    <>
+      <Link to={at}>Add a source</Link> and paste its set-up snippet into your site or app.
+    </>
+  ) : (
+    "Ask a developer of this workspace to connect a source."
   );
 }

@@ -1,6 +1,6 @@
 // The live debugger: what happens to each message the source sends, from the server-sent feed
-// (GET .../live): stored, dropped as a duplicate, rejected with its reason, or blocked by a
-// tracking plan. Items arrive into a buffer and the list is redrawn four times a second at
+// (GET .../live): stored, dropped as a duplicate, rejected with its reason, blocked by a
+// tracking plan, or flagged (let through by the plan with violations, changed). Items arrive into a buffer and the list is redrawn four times a second at
 // most, so that a thousand events a second cost four renders, not a thousand; the newest 500
 // are kept.
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -13,7 +13,7 @@ type Stored = components["schemas"]["EventView"];
 
 /** A frame `event: fate` of the feed (the API's FateView; streams have no OpenAPI schema). */
 interface Fate {
-  fate: "rejected" | "duplicate" | "blocked";
+  fate: "rejected" | "duplicate" | "blocked" | "flagged";
   id: number;
   messageId: string | null;
   type: string | null;
@@ -62,6 +62,7 @@ const FATE_LABELS: Record<Item["fate"], string> = {
   duplicate: "duplicate",
   rejected: "rejected",
   blocked: "blocked",
+  flagged: "flagged",
 };
 
 const KEEP = 500;
@@ -200,6 +201,8 @@ const EXPLAINED: Record<Item["fate"], string> = {
   duplicate: "Dropped: an event with this messageId arrived within the dedup window (an SDK retry).",
   rejected: "Refused: it was not a valid message, so it was not stored.",
   blocked: "Held in quarantine by the source's tracking plan: release, replay or forward it under Tracking plans.",
+  flagged:
+    "Let through by the source's tracking plan despite violations, changed as its settings say (the violations under context.violations, or the offending fields omitted): shown here as profiles, audiences and destinations receive it.",
 };
 
 function describe(payload: unknown): string {
