@@ -1,6 +1,7 @@
 """Web app benchmark, in the system's Chromium against ``headwater serve`` (processor on).
 
     .venv/bin/python -m bench.ui [--loads 10] [--rate 1000] [--seconds 5]
+    .venv/bin/python -m bench.ui --only members [--members 100000] [--scroll-seconds 10]
 
 Measures what a person meets, each beside a baseline taken in the same run:
 
@@ -15,7 +16,11 @@ Measures what a person meets, each beside a baseline taken in the same run:
   each marker's acknowledgement to its row in the page (the page notes when it appears), and
   the page's frame times meanwhile (``requestAnimationFrame``); baseline: the same markers
   with no other load.
+- **members table**: an audience of ``--members`` people (100,000) scrolled in its Members
+  tab, frame times and dropped frames while its pages load and once they are; baseline: an
+  audience of 1,000 in the same run (see ``bench.ui_members``).
 
+``--only`` runs one figure (``first``, ``js``, ``live``, ``members``); all by default.
 Prints each figure and its ratio to its baseline.
 """
 
@@ -33,6 +38,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from bench import ui_members
 from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 from bench.screenshots import _chromium
 
@@ -191,12 +197,70 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+FIGURES = ("first", "js", "live", "members")
+
+
+def _report_first(browser: Browser, base: str, loads: int) -> None:
+    screens = _first_screen(browser, base, loads)
+    docs = statistics.median(screens["docs"])
+    print("first screen (overview with its data), ms: p50 / max, ratio to /api/docs p50")
+    print(f"  /api/docs (baseline)  {docs:7.0f} / {max(screens['docs']):7.0f}")
+    for kind in ("cold", "warm"):
+        median = statistics.median(screens[kind])
+        print(
+            f"  overview {kind:5}        {median:7.0f} / {max(screens[kind]):7.0f}"
+            f"   x{median / docs:.2f}"
+        )
+
+
+def _report_js(browser: Browser, base: str) -> None:
+    kilobytes = _initial_js(browser, base)
+    print(
+        f"initial JavaScript (sign-in), gzipped: {kilobytes:.1f} KB"
+        f"   x{kilobytes / BUDGET_KB:.2f} of the {BUDGET_KB} KB budget"
+    )
+
+
+def _report_live(
+    browser: Browser, base: str, write_key: str, source_id: str, rate: int, seconds: float
+) -> None:
+    idle = _live(browser, base, write_key, source_id, 0, seconds)
+    busy = _live(browser, base, write_key, source_id, rate, seconds)
+    print("live debugger: acknowledgement to row shown, ms (p50 / p95 / max); frames > 50 ms")
+    for name, run in (("idle (baseline)", idle), (f"{rate} events/s", busy)):
+        delays, frames = run["delays"], run["frames"]
+        long = sum(1 for frame in frames if frame > 50)
+        print(
+            f"  {name:16} {_pct(delays, 0.5):6.0f} / {_pct(delays, 0.95):6.0f} / "
+            f"{max(delays, default=float('nan')):6.0f}   shown {run['shown']}/{run['markers']}"
+            f"   long frames {long}/{len(frames)}   load sent {run['sent']}"
+        )
+    ratio = _pct(busy["delays"], 0.95) / _pct(idle["delays"], 0.95)
+    print(f"  p95 under load / idle: x{ratio:.2f}")
+
+
+def _report_members(
+    browser: Browser, base: str, write_key: str, people: int, seconds: float
+) -> None:
+    started = time.perf_counter()
+    ui_members.seed(base, write_key, people, 1000)
+    seeded = time.perf_counter() - started
+    print(f"members: seeded {people:,} profiles and 2 audiences in {seeded:.0f} s")
+    page = _signed_in(browser, base)
+    ui_members.report(ui_members.measure(page, people, 1000, seconds))
+    page.context.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=FIGURES, action="append")
     parser.add_argument("--loads", type=int, default=10)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--scroll-seconds", type=float, default=10)
     arguments = parser.parse_args()
+    chosen = arguments.only or FIGURES
     with (
         fresh_database() as (url, data_dir),
         serve_on(url, data_dir, run_processor="true") as port,
@@ -205,34 +269,14 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         write_key, source_id = _seed(base).split("|")
         browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
-        screens = _first_screen(browser, base, arguments.loads)
-        docs = statistics.median(screens["docs"])
-        print("first screen (overview with its data), ms: p50 / max, ratio to /api/docs p50")
-        print(f"  /api/docs (baseline)  {docs:7.0f} / {max(screens['docs']):7.0f}")
-        for kind in ("cold", "warm"):
-            median = statistics.median(screens[kind])
-            print(
-                f"  overview {kind:5}        {median:7.0f} / {max(screens[kind]):7.0f}"
-                f"   x{median / docs:.2f}"
-            )
-        kilobytes = _initial_js(browser, base)
-        print(
-            f"initial JavaScript (sign-in), gzipped: {kilobytes:.1f} KB"
-            f"   x{kilobytes / BUDGET_KB:.2f} of the {BUDGET_KB} KB budget"
-        )
-        idle = _live(browser, base, write_key, source_id, 0, arguments.seconds)
-        busy = _live(browser, base, write_key, source_id, arguments.rate, arguments.seconds)
-        print("live debugger: acknowledgement to row shown, ms (p50 / p95 / max); frames > 50 ms")
-        for name, run in (("idle (baseline)", idle), (f"{arguments.rate} events/s", busy)):
-            delays, frames = run["delays"], run["frames"]
-            long = sum(1 for frame in frames if frame > 50)
-            print(
-                f"  {name:16} {_pct(delays, 0.5):6.0f} / {_pct(delays, 0.95):6.0f} / "
-                f"{max(delays, default=float('nan')):6.0f}   shown {run['shown']}/{run['markers']}"
-                f"   long frames {long}/{len(frames)}   load sent {run['sent']}"
-            )
-        ratio = _pct(busy["delays"], 0.95) / _pct(idle["delays"], 0.95)
-        print(f"  p95 under load / idle: x{ratio:.2f}")
+        if "first" in chosen:
+            _report_first(browser, base, arguments.loads)
+        if "js" in chosen:
+            _report_js(browser, base)
+        if "live" in chosen:
+            _report_live(browser, base, write_key, source_id, arguments.rate, arguments.seconds)
+        if "members" in chosen:
+            _report_members(browser, base, write_key, arguments.members, arguments.scroll_seconds)
         browser.close()
 
 

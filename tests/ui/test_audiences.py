@@ -5,7 +5,9 @@ reads them without being offered any change."""
 from __future__ import annotations
 
 import re
+import time
 
+import httpx
 from playwright.sync_api import Page, expect
 from segment.analytics.client import Client as SegmentClient
 
@@ -172,3 +174,59 @@ def test_an_analyst_reads_audiences_without_edit_controls(page: Page, world: Wor
     page.goto(f"/w/{analyst.workspace}/audiences/new")
     expect(page.get_by_role("heading", name="Your role cannot change audiences")).to_be_visible()
     expect(page.get_by_role("button", name="Save audience")).to_have_count(0)
+
+
+def test_members_load_as_the_table_scrolls_and_stay_virtualised(page: Page, world: World) -> None:
+    marketer = world.person("marketer")
+    source = world.source(marketer.workspace)
+    people = 2_500  # two and a half pages of 1,000
+    batch = [
+        {"type": "identify", "userId": f"member{i:04d}", "traits": {"tier": "gold"}}
+        for i in range(people)
+    ]
+    httpx.post(
+        f"{world.server.url}/v1/batch", auth=(str(source["write_key"]), ""), json={"batch": batch}
+    ).raise_for_status()
+    path = f"/api/v1/workspaces/{marketer.workspace}/audiences"
+    condition = {"type": "trait", "trait": "tier", "operator": "equals", "value": "gold"}
+    world.server.api(
+        "POST",
+        path,
+        json={"key": "gold", "name": "Gold", "definition": {"version": 1, "condition": condition}},
+    )
+    deadline = time.monotonic() + 60
+    # the processor may still be making profiles: recompute until all are in
+    while world.server.api("POST", f"{path}/gold/recompute") and (
+        world.server.api("GET", f"{path}/gold")["size"] < people
+    ):
+        assert time.monotonic() < deadline, "the audience did not reach its size"
+        time.sleep(0.5)
+
+    sign_in(page, marketer)
+    page.goto(f"/w/{marketer.workspace}/audiences/gold")
+    members = page.get_by_role("region", name="Members", exact=True).last
+    table = members.get_by_role("table")
+    status = page.get_by_role("status").filter(has_text="shown")
+    expect(status).to_contain_text("1,000 shown, more load as you scroll")
+    expect(table).to_have_attribute("aria-rowcount", "1001")  # the header is a row too
+
+    # from the keyboard: the button loads the next page
+    page.get_by_role("button", name="Load more").click()
+    expect(status).to_contain_text("2,000 shown")
+    # scrolling to the end (End in the focused table, as a person does) loads the rest
+    members.focus()
+    page.keyboard.press("End")
+    expect(table).to_have_attribute("aria-rowcount", str(people + 1))
+    expect(status).to_contain_text(f"{people:,} shown")
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)
+    # 2,500 loaded, a few dozen in the page (the ones in view, and a margin)
+    assert members.get_by_role("row").count() < 60
+
+    # with more than one page loaded the list does not poll (that would fetch every page)
+    asked: list[str] = []
+    page.on(
+        "request", lambda request: asked.append(request.url) if "/members" in request.url else None
+    )
+    page.wait_for_timeout(6_000)
+    assert asked == []
+    assert serious_violations(page) == []

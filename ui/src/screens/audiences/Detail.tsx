@@ -1,8 +1,8 @@
 // One audience or computed trait: its members (CSV export), entries and exits over time, its
 // definition and the destinations it syncs to; edit, recompute and delete for roles that may.
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type InfiniteData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
-import { useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
 import { Link, useNavigate, useParams } from "react-router-dom";
@@ -87,17 +87,35 @@ function Actions({ section, item }: { section: Section; item: Computation }) {
   );
 }
 
+// what toLocaleString() shows, with one formatter: toLocaleString builds one per call, and a
+// fast scroll of the members table formats every row that comes into view
+const WHEN = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "numeric",
+  day: "numeric",
+  hour: "numeric",
+  minute: "numeric",
+  second: "numeric",
+});
+
 const MEMBER_COLUMNS: ColumnDef<Member, any>[] = [
   { accessorKey: "profile_id", header: "Profile", cell: (c) => <code>{c.getValue()}</code> },
   { accessorKey: "user_id", header: "User id", cell: (c) => c.getValue() ?? "" },
   { accessorKey: "email", header: "Email", cell: (c) => c.getValue() ?? "" },
-  { accessorKey: "since", header: "Since", cell: (c) => new Date(c.getValue()).toLocaleString() },
+  { accessorKey: "since", header: "Since", cell: (c) => WHEN.format(new Date(c.getValue())) },
 ];
 const VALUE_COLUMN: ColumnDef<Member, any> = {
   accessorKey: "value",
   header: "Value",
   cell: (c) => (typeof c.getValue() === "string" ? c.getValue() : JSON.stringify(c.getValue())),
 };
+
+/** One page loaded or none: only then does polling (or a refocus) refetch, since refetching an
+ * infinite query asks again for every loaded page (a hundred requests for 100,000 members) and
+ * would move the rows under someone who scrolled far; the first page is where entries show. */
+function onePage(query: { state: { data: InfiniteData<unknown> | undefined } }) {
+  return (query.state.data?.pages.length ?? 0) <= 1;
+}
 
 function Members({ section, item }: { section: Section; item: Computation }) {
   const workspace = useWorkspace();
@@ -108,20 +126,30 @@ function Members({ section, item }: { section: Section; item: Computation }) {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     // entries from arriving events show up without a reload
-    refetchInterval: 5000,
+    refetchInterval: (query) => (onePage(query) ? 5000 : false),
+    refetchOnWindowFocus: (query) => onePage(query),
   });
   const columns = useMemo(() => (section === "audiences" ? MEMBER_COLUMNS : [...MEMBER_COLUMNS.slice(0, 3), VALUE_COLUMN, MEMBER_COLUMNS[3]!]), [section]);
+  // one array per loaded page, not per render: the table rebuilds its rows when this changes
+  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.data) ?? [], [pages.data]);
+  const { hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage } = pages;
+  // scrolling near the end loads the next page; after a failure only the button tries again
+  const more = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage && !isFetchNextPageError) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage]);
   if (pages.isPending) return <Loading what="members" />;
-  if (pages.error) return <ErrorNote error={pages.error} retry={() => pages.refetch()} />;
-  const rows = pages.data.pages.flatMap((p) => p.data);
+  if (pages.error && !isFetchNextPageError) return <ErrorNote error={pages.error} retry={() => pages.refetch()} />;
+  const many = (pages.data?.pages.length ?? 0) > 1;
   return (
     <section aria-label="Members">
       <div className="toolbar">
         <a className="button" href={api.csv(item.key)} download>
           Download all as CSV
         </a>
-        <span className="muted small">
-          {rows.length.toLocaleString()} shown{pages.hasNextPage ? ", more to load" : ""}
+        <span className="muted small" role="status">
+          {rows.length.toLocaleString()} shown
+          {isFetchingNextPage ? ", loading more" : hasNextPage ? ", more load as you scroll" : ""}
+          {many ? "; reload for new entries" : ""}
         </span>
       </div>
       {rows.length === 0 ? (
@@ -133,10 +161,11 @@ function Members({ section, item }: { section: Section; item: Computation }) {
           </p>
         </Empty>
       ) : (
-        <DataTable label={section === "audiences" ? "Members" : "Values"} rows={rows} columns={columns} />
+        <DataTable label={section === "audiences" ? "Members" : "Values"} rows={rows} columns={columns} onNearEnd={more} />
       )}
-      {pages.hasNextPage && (
-        <button type="button" onClick={() => pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
+      {isFetchNextPageError && <ErrorNote error={pages.error} />}
+      {hasNextPage && (
+        <button type="button" onClick={() => fetchNextPage()} disabled={isFetchingNextPage}>
           Load more
         </button>
       )}
@@ -145,7 +174,7 @@ function Members({ section, item }: { section: Section; item: Computation }) {
 }
 
 const CHANGE_COLUMNS: ColumnDef<Change, any>[] = [
-  { accessorKey: "at", header: "When", cell: (c) => new Date(c.getValue()).toLocaleString() },
+  { accessorKey: "at", header: "When", cell: (c) => WHEN.format(new Date(c.getValue())) },
   { accessorKey: "change", header: "Change" },
   { accessorKey: "profile_id", header: "Profile", cell: (c) => <code>{c.getValue()}</code> },
   { accessorKey: "cause", header: "Cause" },
@@ -160,8 +189,9 @@ function Changes({ section, item }: { section: Section; item: Computation }) {
     queryFn: ({ pageParam }) => api.changes(item.key, pageParam),
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
-    // as members: changes from arriving events show up without a reload
-    refetchInterval: 5000,
+    // as members: changes from arriving events show up without a reload, while one page is loaded
+    refetchInterval: (query) => (onePage(query) ? 5000 : false),
+    refetchOnWindowFocus: (query) => onePage(query),
   });
   if (pages.isPending) return <Loading what="changes" />;
   if (pages.error) return <ErrorNote error={pages.error} retry={() => pages.refetch()} />;
