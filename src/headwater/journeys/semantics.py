@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from headwater.audiences.conditions import EventSpec
 from headwater.audiences.evaluate import EventData, Subject, evaluate, matches
-from headwater.audiences.values import lookup, parse_moment
+from headwater.audiences.values import lookup, parse_moment, split_path
 from headwater.journeys.graph import Entry, Goal, Trigger
 from headwater.journeys.nodes import Delay, RandomSplit, Split, WaitEvent, Window
 
@@ -158,7 +158,7 @@ def instance_key(entry: Entry, properties: Mapping[str, Any]) -> str | None:
     nobody: an order journey needs the order)."""
     if entry.instance_key is None:
         return ""
-    value = lookup(properties, entry.instance_key)
+    value = lookup(properties, split_path(entry.instance_key))
     if value is None or isinstance(value, dict | list):
         return None
     return str(value).lower() if isinstance(value, bool) else str(value)

@@ -75,9 +75,7 @@ journey_instances = Table(
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
     Column("workspace_id", Integer, nullable=False),
-    Column(
-        "journey_id", Integer, ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("journey_id", Integer, ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("profile_id", Text(collation="C"), nullable=False),
     Column("instance_key", Text(collation="C"), nullable=False, server_default=text("''::text")),
