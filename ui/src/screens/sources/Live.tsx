@@ -1,13 +1,14 @@
 // The live debugger: what happens to each message the source sends, from the server-sent feed
 // (GET .../live): stored, dropped as a duplicate, rejected with its reason, blocked by a
-// tracking plan, or flagged (let through by the plan with violations, changed). Items arrive into a buffer and the list is redrawn four times a second at
-// most, so that a thousand events a second cost four renders, not a thousand; the newest 500
-// are kept.
+// tracking plan, or flagged (let through by the plan with violations, changed). Items arrive
+// into a buffer and the list is redrawn four times a second at most, so that a thousand
+// events a second cost four renders, not a thousand; the newest 500 are kept.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { JsonTree } from "../../components/JsonTree";
 import type { components } from "../../api/schema";
 import { useWorkspace } from "../../app/session";
 import { Empty } from "../../components/Notes";
+import { counted } from "../../components/words";
 
 type Stored = components["schemas"]["EventView"];
 
@@ -72,6 +73,8 @@ export function Live({ sourceId }: { sourceId: number }) {
   const workspace = useWorkspace();
   const [events, setEvents] = useState<Item[]>([]);
   const [paused, setPaused] = useState(false);
+  // messages (not items: a flagged or blocked message also comes as stored) sent while paused
+  const missedIds = useRef(new Set<string>());
   const [missed, setMissed] = useState(0);
   const [state, setState] = useState<"connecting" | "open" | "lost">("connecting");
   const [search, setSearch] = useState("");
@@ -87,7 +90,10 @@ export function Live({ sourceId }: { sourceId: number }) {
     feed.onopen = () => setState("open");
     feed.onerror = () => setState(feed.readyState === EventSource.CLOSED ? "lost" : "connecting");
     const arrive = (item: Item) => {
-      if (pausedRef.current) setMissed((n) => n + 1);
+      if (pausedRef.current) {
+        missedIds.current.add(item.messageId ?? item.key);
+        setMissed(missedIds.current.size);
+      }
       else buffer.current.push(item);
     };
     feed.addEventListener("event", (message: MessageEvent<string>) =>
@@ -125,12 +131,13 @@ export function Live({ sourceId }: { sourceId: number }) {
           type="button"
           onClick={() => {
             setPaused(!paused);
+            missedIds.current.clear();
             setMissed(0);
           }}
         >
           {paused ? "Resume" : "Pause"}
         </button>
-        {paused && missed > 0 && <span className="muted">{missed} event(s) arrived while paused</span>}
+        {paused && missed > 0 && <span className="muted">{counted(missed, "event")} arrived while paused</span>}
         <label className="inline">
           Search
           <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="event, user, property…" />
