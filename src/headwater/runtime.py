@@ -36,11 +36,13 @@ from headwater.access import FirstOwner, bootstrap_owner
 from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
 from headwater.delivery import DeliveryWorkers, enqueue_event
+from headwater.destinations import enabled_destinations
+from headwater.journeys import Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
-from headwater.storage import STORAGE_ERRORS, Database, migrate, open_database
+from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
 from headwater.supervisor import Supervisor
 from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import Bootstrap, bootstrap
@@ -204,10 +206,18 @@ def _background(
         supervisor.add("audience-scheduler", Scheduler(engine, interval=interval).run)
         # Audience changes reach destinations through the delivery engine's queue.
         supervisor.add("audience-relay", Relay(engine, enqueue=enqueue_event).run)
+        # Journeys move on (waits end, actions run) in a runner beside the processor.
+        runner = Runner(engine, enqueue=enqueue_event, destinations=_enabled_destinations)
+        supervisor.add("journey-runner", runner.run)
     if settings.run_delivery:
         workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
         supervisor.add("delivery", workers.run)
     return supervisor
+
+
+async def _enabled_destinations(tx: Transaction) -> dict[int, int]:
+    """The enabled destinations a journey may send to: id -> workspace id."""
+    return {d.id: d.workspace_id for d in await enabled_destinations(tx)}
 
 
 _READY_TIMEOUT = 5.0

@@ -36,7 +36,7 @@ STORES: dict[str, set[str]] = {
         "headwater.profiles.lookups",
         "headwater.profiles.relations",
     },
-    "headwater.journeys": {"headwater.journeys.store"},
+    "headwater.journeys": {"headwater.journeys.store", "headwater.journeys.instances"},
     "headwater.protocols": {"headwater.protocols.store", "headwater.protocols.records"},
     "headwater.audiences": {
         "headwater.audiences.store",

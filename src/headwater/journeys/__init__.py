@@ -2,8 +2,9 @@
 
 Built so far: the journey document and its node types (pure rules: parsing a draft, the checks
 before publishing, where an instance continues when a live journey changes), and journeys as
-the management API handles them (drafts, versions, states, files). The runtime (instances,
-timers, waits, actions) is not built yet.
+the management API handles them (drafts, versions, states, files), and the runtime: the
+processor's stage (entries, exits, woken waits, goals) and the runner (delays, waits, splits,
+sends), instances and steps in PostgreSQL.
 """
 
 from headwater.journeys.graph import (
@@ -14,6 +15,7 @@ from headwater.journeys.graph import (
     relocate,
 )
 from headwater.journeys.nodes import NODE_TYPES, NodeType
+from headwater.journeys.runner import Runner
 from headwater.journeys.service import (
     archive,
     create_journey,
@@ -32,6 +34,7 @@ from headwater.journeys.service import (
     save_draft,
     update_journey,
 )
+from headwater.journeys.stage import JourneyStage
 from headwater.journeys.views import (
     JourneyDetailView,
     JourneyFileView,
@@ -48,12 +51,14 @@ __all__ = [
     "JourneyDetailView",
     "JourneyError",
     "JourneyFileView",
+    "JourneyStage",
     "JourneyVersionDetailView",
     "JourneyVersionView",
     "JourneyView",
     "NodeType",
     "NodeTypeView",
     "ProblemView",
+    "Runner",
     "archive",
     "create_journey",
     "delete_journey",

@@ -48,11 +48,12 @@ class _Model(BaseModel):
 
 
 class Duration(_Model):
-    """A span of days, hours and minutes; more than none, at most ten years."""
+    """A span of days, hours, minutes and seconds; more than none, at most ten years."""
 
     days: Annotated[StrictInt, Field(ge=0, le=_MAX_DAYS)] = 0
     hours: Annotated[StrictInt, Field(ge=0, le=24 * _MAX_DAYS)] = 0
     minutes: Annotated[StrictInt, Field(ge=0, le=24 * 60 * _MAX_DAYS)] = 0
+    seconds: Annotated[StrictInt, Field(ge=0, le=24 * 3600 * _MAX_DAYS)] = 0
 
     @model_validator(mode="after")
     def _some(self) -> Duration:
@@ -61,7 +62,9 @@ class Duration(_Model):
         return self
 
     def span(self) -> timedelta:
-        return timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
+        return timedelta(
+            days=self.days, hours=self.hours, minutes=self.minutes, seconds=self.seconds
+        )
 
 
 class Window(_Model):

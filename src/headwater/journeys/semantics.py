@@ -9,6 +9,7 @@ decimals), so a journey's conditions mean what the same conditions mean in an au
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -30,6 +31,7 @@ __all__ = [
     "instance_key",
     "matches_any",
     "may_enter",
+    "render",
     "triggered_by",
     "waited_port",
 ]
@@ -185,3 +187,36 @@ def may_enter(entry: Entry, history: Entered, key: str, now: datetime) -> bool:
         assert entry.cooldown is not None  # validated: cooldown mode has one
         return now - history.last_entered_at >= entry.cooldown.span()
     return True
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+
+
+def render(value: Any, scope: Mapping[str, Any]) -> Any:
+    """``value`` with each ``{{ path }}`` replaced by what ``path`` names in ``scope``
+    (``traits.first_name``, ``event.order_id``, ``profile.id``); a string that is one
+    placeholder alone takes the value's own type; what names nothing becomes empty (in a
+    string) or null.
+
+    >>> render({"hi": "Hello {{ traits.name }}!", "n": "{{ traits.n }}"},
+    ...        {"traits": {"name": "Ada", "n": 3}})
+    {'hi': 'Hello Ada!', 'n': 3}
+    """
+    if isinstance(value, dict):
+        return {key: render(item, scope) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render(item, scope) for item in value]
+    if not isinstance(value, str):
+        return value
+    alone = _PLACEHOLDER.fullmatch(value.strip())
+    if alone is not None:
+        return lookup(scope, split_path(alone[1]))
+    return _PLACEHOLDER.sub(lambda m: _text(lookup(scope, split_path(m[1]))), value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

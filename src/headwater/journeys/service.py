@@ -27,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater import workspaces
 from headwater.audiences import decode_json
 from headwater.errors import BadRequest, Conflict, NotFound
-from headwater.journeys import store
-from headwater.journeys.graph import JourneyError, parse_journey, publish_problems
+from headwater.journeys import instances, store
+from headwater.journeys.graph import Journey, JourneyError, parse_journey, publish_problems
 from headwater.journeys.nodes import NODE_TYPES
+from headwater.journeys.runner import RUNNABLE
 from headwater.journeys.views import (
     JourneyDetailView,
     JourneyFileView,
@@ -240,7 +241,8 @@ async def publish(
         row = await _row(tx, workspace, key, for_update=True)
         _not_archived(row)
         draft = decode_json(row.draft)
-        problems = publish_problems(parse_journey(draft))
+        journey = parse_journey(draft)
+        problems = publish_problems(journey) + _not_runnable(journey)
         if problems:
             raise BadRequest(
                 "journey_not_publishable",
@@ -251,15 +253,30 @@ async def publish(
             )
         if row.published is not None and decode_json(row.published) == draft:
             return _detail(row)
+        number = (row.version or 0) + 1
         await store.insert_version(
             tx,
             row.id,
-            number=(row.version or 0) + 1,
+            number=number,
             document=draft,
             note=note,
             state="paused" if row.state == "paused" else "live",
         )
+        if row.published is not None:
+            old = parse_journey(decode_json(row.published))
+            await instances.move_to_version(tx, row.id, old, journey, number)
         return _detail(await _row(tx, workspace, key))
+
+
+def _not_runnable(journey: Journey) -> list[dict[str, str]]:
+    return [
+        {
+            "path": f"nodes.{node_id}.type",
+            "message": f"{node.type} nodes do not run yet in this version of Headwater",
+        }
+        for node_id, node in journey.document.nodes.items()
+        if node.type not in RUNNABLE
+    ]
 
 
 async def _move(
@@ -274,6 +291,8 @@ async def _move(
                 state=row.state,
             )
         await store.set_state(tx, row.id, to)
+        if to == "archived":
+            await instances.end_journey(tx, row.id, "archived")
         return _detail(await _row(tx, workspace, key))
 
 
@@ -287,7 +306,8 @@ async def resume(engine: AsyncEngine, *, workspace: str, key: str) -> JourneyDet
 
 
 async def archive(engine: AsyncEngine, *, workspace: str, key: str) -> JourneyDetailView:
-    """Ended for good: every profile in it leaves, and it is read only from now on."""
+    """Ended for good: every profile in it leaves (``exited``, reason ``archived``), and it
+    is read only from now on."""
     return await _move(engine, workspace, key, to="archived", allowed={"draft", "live", "paused"})
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from headwater import workspaces
 from headwater.audiences import AudienceStage
 from headwater.batch import Batch
+from headwater.journeys import JourneyStage
 from headwater.log import Consumer, EventLog, LogEntry, is_transient
 from headwater.pipeline import failures
 from headwater.pipeline.views import FailureView, ReplayedFailuresView
@@ -78,6 +79,7 @@ def _default_stages(settings: Settings, metrics: Metrics) -> list[Stage]:
         ProtocolStage(metrics),
         ProfileStage(),
         AudienceStage(),
+        JourneyStage(),
         RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
     ]
 

@@ -39,7 +39,8 @@ CREATE TABLE journey_instances (
     CONSTRAINT journey_instances_trigger_key UNIQUE (journey_id, trigger_id)
 );
 -- One running instance per profile and instance key: concurrent entries cannot both win.
-CREATE UNIQUE INDEX journey_instances_running ON journey_instances (journey_id, profile_id, instance_key)
+CREATE UNIQUE INDEX journey_instances_running
+    ON journey_instances (journey_id, profile_id, instance_key)
     WHERE state IN ('active', 'waiting');
 -- What the runner claims: running instances due now.
 CREATE INDEX journey_instances_due ON journey_instances (wake_at)

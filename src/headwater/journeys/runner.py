@@ -1,0 +1,318 @@
+"""The journey runner: moves running instances on, durably, any number of runners at once.
+
+>>> runner = Runner(engine, enqueue=delivery.enqueue_event)   # wired in runtime.py
+>>> await runner.run(stop)
+
+Each turn claims the instances due now (``FOR UPDATE SKIP LOCKED``: entered, woken by an event,
+or whose wait ended) and, for each, takes steps until a node holds it (a delay, a wait) or it
+ends, all in one transaction with the steps' records and their side effects (a send is a row of
+the delivery engine's queue, with a messageId made of the instance and the step). A crash before
+the commit loses nothing and does nothing twice: the instance is due again, and its steps run
+again as if for the first time. A timer due while Headwater was down is simply due: the first
+turn after the start takes it.
+
+What each node does (``semantics.py`` has the rules):
+
+- a delay holds the instance until its end (a duration from when it arrived, a trait's time,
+  a window's opening), then leaves by ``out``;
+- a wait for events holds it until the stage matches one (that event's port) or its timeout
+  (``timeout``); a split and a random split choose a port at once; ``goto`` jumps ahead;
+  ``exit`` ends it (``completed``); a port left unconnected ends it as well;
+- a send queues one track event for a destination: ``out`` once queued (the delivery engine
+  then owns its retries, dead letters and replay), ``error`` when the destination is deleted or
+  disabled. An ``error`` port left unconnected ends the instance as ``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater.audiences.evaluate import Subject
+from headwater.journeys import instances as store
+from headwater.journeys.graph import Journey, parse_journey
+from headwater.journeys.instances import Instance, Step
+from headwater.journeys.semantics import branch, cohort, delay_due, render
+from headwater.journeys.subjects import subject_of
+from headwater.profiles import lookups
+from headwater.storage import STORAGE_ERRORS, Transaction, begin
+from headwater.supervisor import Health
+
+__all__ = ["RUNNABLE", "Enqueue", "Runner", "Versions"]
+
+logger = logging.getLogger(__name__)
+
+RUNNABLE = frozenset({"delay", "wait_event", "split", "random_split", "send", "goto", "exit"})
+"""The node types this version runs; a journey with another one cannot be published yet."""
+
+
+class Enqueue(Protocol):
+    def __call__(
+        self, tx: Transaction, *, destination_id: int, event: dict[str, Any]
+    ) -> Awaitable[bool]: ...
+
+
+Destinations = Callable[[Transaction], Awaitable[dict[int, int]]]
+"""The enabled destinations: id -> workspace id."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Versions:
+    """Published versions, parsed once: they never change."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[int, int], Journey] = {}
+
+    async def get(self, tx: Transaction, journey_id: int, version: int) -> Journey | None:
+        key = (journey_id, version)
+        if key not in self._parsed:
+            document = await store.version_document(tx, journey_id, version)
+            if document is None:
+                return None
+            self._parsed[key] = parse_journey(document)
+        return self._parsed[key]
+
+
+class Runner:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        enqueue: Enqueue,
+        destinations: Destinations,
+        batch: int = 500,
+        tick: float = 0.2,
+        clock: Callable[[], datetime] = _now,
+        steps_per_turn: int = 100,
+    ) -> None:
+        """``enqueue`` queues one event for one destination in the given transaction (the
+        delivery engine's ``enqueue_event``); ``destinations`` reads the enabled ones."""
+        self.engine, self.enqueue, self.batch, self.tick = engine, enqueue, batch, tick
+        self.destinations, self.clock, self.steps_per_turn = destinations, clock, steps_per_turn
+        self.versions = Versions()
+        self._enabled: tuple[float, dict[int, int]] = (0.0, {})
+
+    async def turn(self) -> int:
+        """Move the instances due now; return how many were claimed."""
+        async with self.engine.begin() as connection:
+            tx = await begin(connection)
+            claimed = await store.claim_due(tx, self.batch)
+            if not claimed:
+                return 0
+            steps: list[Step] = []
+            for instance in claimed:
+                journey = await self.versions.get(tx, instance.journey_id, instance.version)
+                if journey is None:  # its journey was deleted meanwhile
+                    _finish(instance, "exited", self.clock(), reason="journey_deleted")
+                    continue
+                await _Walk(self, tx, instance, journey, steps).run()
+            await store.save(tx, claimed, steps)
+        return len(claimed)
+
+    async def enabled(self, tx: Transaction) -> dict[int, int]:
+        """The enabled destinations (id -> workspace), read at most every few seconds."""
+        expires, known = self._enabled
+        if time.monotonic() >= expires:
+            known = await self.destinations(tx)
+            self._enabled = (time.monotonic() + 5.0, known)
+        return known
+
+    async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
+        """Run turns until ``stop``; a full turn is followed at once by the next one. A
+        database outage is logged, reported to ``health`` and retried."""
+        health = health if health is not None else Health("journey-runner")
+        while not stop.is_set():
+            claimed = 0
+            try:
+                claimed = await self.turn()
+            except STORAGE_ERRORS as error:
+                health.failed(error)
+                logger.warning("journey runner failed; retrying", exc_info=True)
+            else:
+                health.ok()
+            if claimed < self.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.tick)
+
+
+def _finish(
+    instance: Instance,
+    state: str,
+    at: datetime,
+    *,
+    reason: str,
+    error: str | None = None,
+) -> None:
+    instance.state, instance.ended_at, instance.end_reason = state, at, reason
+    instance.error, instance.wake_at, instance.port = error, None, None
+
+
+class _Walk:
+    """One instance's steps in one turn."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        tx: Transaction,
+        instance: Instance,
+        journey: Journey,
+        steps: list[Step],
+    ) -> None:
+        self.runner, self.tx, self.instance, self.journey, self.steps = (
+            runner,
+            tx,
+            instance,
+            journey,
+            steps,
+        )
+        self._traits: dict[str, Any] | None = None
+
+    async def run(self) -> None:
+        instance = self.instance
+        for _ in range(self.runner.steps_per_turn):
+            now = self.runner.clock()
+            if instance.node_id not in self.journey.document.nodes:
+                _finish(instance, "exited", now, reason="node_removed")
+                return
+            node = self.journey.node(instance.node_id)
+            taken = await self._port(node.type, now)
+            if taken is None:
+                return  # held by the node until wake_at (or an event)
+            port, detail = taken
+            self.steps.append(
+                Step(
+                    instance.id,
+                    instance.step,
+                    instance.journey_id,
+                    instance.version,
+                    instance.node_id,
+                    port,
+                    instance.node_since,
+                    now,
+                    detail,
+                )
+            )
+            instance.step += 1
+            if node.type == "exit":
+                _finish(instance, "completed", now, reason="exit")
+                return
+            target = (
+                self.journey.configs[instance.node_id].node
+                if node.type == "goto"
+                else node.next.get(port or "")
+            )
+            if target is None:
+                if port == "error":
+                    _finish(instance, "failed", now, reason="error", error=detail)
+                else:
+                    _finish(instance, "completed", now, reason="end")
+                return
+            instance.node_id, instance.node_since = target, now
+            instance.state, instance.port, instance.wake_at = "active", None, None
+        instance.wake_at = self.runner.clock()  # more next turn: others get their turn first
+
+    async def _port(self, kind: str, now: datetime) -> tuple[str | None, str | None] | None:
+        """The port the current node leaves by now (with a detail for the step), or None when
+        it holds the instance (its state and ``wake_at`` set)."""
+        instance = self.instance
+        config = self.journey.configs[instance.node_id]
+        if instance.port is not None:
+            return instance.port, "event"
+        if instance.state == "waiting":  # its time came
+            return ("out", None) if kind == "delay" else ("timeout", None)
+        if kind == "delay":
+            due = delay_due(config, instance.node_since, await self._profile_traits())
+            if due.at > now:
+                self._hold(due.at)
+                return None
+            return "out", due.why
+        if kind == "wait_event":
+            self._hold(instance.node_since + config.timeout.span())
+            return None
+        if kind == "split":
+            return branch(config, await self._subject(config), now), None
+        if kind == "random_split":
+            port = cohort(
+                config,
+                journey_id=instance.journey_id,
+                node_id=instance.node_id,
+                profile_id=instance.profile_id,
+            )
+            return port, None
+        if kind == "send":
+            return await self._send(config, now)
+        if kind in ("goto", "exit"):
+            return None, None
+        raise AssertionError(f"{kind} is not in RUNNABLE: publishing refuses it")
+
+    def _hold(self, until: datetime) -> None:
+        self.instance.state, self.instance.wake_at = "waiting", until
+
+    async def _profile_traits(self) -> dict[str, Any]:
+        if self._traits is None:
+            found = await lookups.live_traits(self.tx, [await self._live_profile()])
+            self._traits = next(iter(found.values()), {})
+        return self._traits
+
+    async def _live_profile(self) -> str:
+        live = await lookups.survivor(self.tx, self.instance.workspace_id, self.instance.profile_id)
+        return live or self.instance.profile_id
+
+    async def _subject(self, config: Any) -> Subject:
+        """The profile as a split's branch conditions see it."""
+        conditions = [candidate.condition for candidate in config.branches]
+        profile = await self._live_profile()
+        return await subject_of(self.tx, self.instance.workspace_id, profile, conditions)
+
+    async def _send(self, config: Any, now: datetime) -> tuple[str, str]:
+        instance = self.instance
+        enabled = await self.runner.enabled(self.tx)
+        if enabled.get(config.destination) != instance.workspace_id:
+            return "error", f"destination {config.destination} is deleted or disabled"
+        profile = await self._live_profile()
+        ids = dict(
+            (kind, value)
+            for _, kind, value in await lookups.identifiers(
+                self.tx, [profile], ("user_id", "anonymous_id")
+            )
+        )
+        scope = {
+            "traits": await self._profile_traits(),
+            "event": instance.context.get("event") or {},
+            "profile": {"id": profile},
+        }
+        stamp = now.isoformat().replace("+00:00", "Z")
+        event: dict[str, Any] = {
+            "type": "track",
+            "event": config.event,
+            "properties": render(config.properties, scope),
+            "messageId": f"hwj-{instance.id}-{instance.step}",
+            "timestamp": stamp,
+            "receivedAt": stamp,
+            "context": {
+                "journey": {
+                    "id": instance.journey_id,
+                    "version": instance.version,
+                    "node": instance.node_id,
+                    "instance": instance.id,
+                }
+            },
+        }
+        if "user_id" in ids:
+            event["userId"] = ids["user_id"]
+        if "anonymous_id" in ids:
+            event["anonymousId"] = ids["anonymous_id"]
+        if "userId" not in event and "anonymousId" not in event:
+            return "error", "the profile has no user id or anonymous id to send as"
+        await self.runner.enqueue(self.tx, destination_id=config.destination, event=event)
+        return "out", f"queued for destination {config.destination}"

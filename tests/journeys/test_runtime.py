@@ -1,0 +1,355 @@
+"""Journeys running in a real ``headwater serve``: profiles enter on their events, wait, branch,
+leave by exit rules, and messages reach a destination exactly once, across restarts and live
+edits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.destinations.sink import Recorded, Sink
+from tests.server import RunningServer
+
+BASE = "/api/v1/workspaces/default"
+
+
+def _send(server: RunningServer, *messages: dict[str, Any]) -> None:
+    response = httpx.post(
+        f"{server.url}/v1/batch", json={"batch": list(messages)}, auth=(server.write_key, "")
+    )
+    assert response.status_code == 200, response.text
+
+
+def _track(user: str, event: str, **properties: Any) -> dict[str, Any]:
+    return {"type": "track", "userId": user, "event": event, "properties": properties}
+
+
+def _journey(server: RunningServer, key: str, document: dict[str, Any]) -> None:
+    server.api("POST", f"{BASE}/journeys", json={"key": key, "name": key, "document": document})
+    server.api("POST", f"{BASE}/journeys/{key}/publish")
+    # the processor's stage reads live journeys anew every 2 s
+    time.sleep(2.5)
+
+
+def _destination(server: RunningServer, sink: Sink) -> int:
+    made = server.api(
+        "POST",
+        f"{BASE}/destinations",
+        json={"name": "messages", "kind": "webhook", "config": {"url": sink.url}},
+    )
+    return int(made["id"])
+
+
+async def _instances(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT i.id, i.state, i.node_id, i.end_reason, i.converted_at, i.version,"
+                " (SELECT value FROM identifiers d WHERE d.profile_id = i.profile_id"
+                "  AND d.type = 'user_id') AS user_id FROM journey_instances i ORDER BY i.id"
+            )
+        )
+        return {row.user_id: dict(row._mapping) for row in rows}
+
+
+async def _sent(sink: Sink, count: int) -> None:
+    """Until the sink has ``count`` journey messages."""
+
+    async def enough() -> bool:
+        return sum(len(v) for v in _by_user(sink.requests).values()) >= count
+
+    await _until(enough, f"{count} journey messages")
+
+
+async def _until(probe: Callable[[], Any], what: str, within: float = 30) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        found = await probe()
+        if found:
+            return found
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.2)
+
+
+def _by_user(requests: list[Recorded]) -> dict[str, list[str]]:
+    """The journeys' messages each user was sent (the destination gets every event too)."""
+    found: dict[str, list[str]] = {}
+    for request in requests:
+        body = request.json()
+        if "journey" in body.get("context", {}):
+            found.setdefault(body["userId"], []).append(body["event"])
+    return found
+
+
+async def test_profiles_enter_wait_branch_and_leave_with_messages_sent_once(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    with Sink() as sink:
+        hook = _destination(server, sink)
+        _journey(
+            server,
+            "welcome",
+            {
+                "version": 1,
+                "trigger": {"type": "event", "event": "Signed Up"},
+                "exits": [{"event": "Unsubscribed"}],
+                "goal": {"event": "Order Completed", "within": {"days": 1}},
+                "start": "wait",
+                "nodes": {
+                    "wait": {
+                        "type": "wait_event",
+                        "config": {
+                            "events": [{"port": "bought", "event": "Order Completed"}],
+                            "timeout": {"seconds": 3},
+                        },
+                        "next": {"bought": "thanks", "timeout": "remind"},
+                    },
+                    "thanks": {
+                        "type": "send",
+                        "config": {
+                            "destination": hook,
+                            "event": "Thanks",
+                            "properties": {
+                                "greeting": "Thank you, {{ traits.name }}!",
+                                "plan": "{{ event.plan }}",
+                            },
+                        },
+                        "next": {"out": "done"},
+                    },
+                    "remind": {
+                        "type": "send",
+                        "config": {"destination": hook, "event": "Reminder"},
+                        "next": {"out": "done"},
+                    },
+                    "done": {"type": "exit"},
+                },
+            },
+        )
+        _send(
+            server,
+            {"type": "identify", "userId": "ada", "traits": {"name": "Ada"}},
+            _track("ada", "Signed Up", plan="pro"),
+            _track("bo", "Signed Up"),
+            _track("cy", "Signed Up"),
+        )
+
+        async def waiting() -> bool:
+            found = await _instances(engine)
+            return len(found) == 3 and all(i["state"] == "waiting" for i in found.values())
+
+        await _until(waiting, "the three wait for an order")
+        _send(server, _track("ada", "Order Completed"), _track("cy", "Unsubscribed"))
+        _send(server, _track("ada", "Signed Up"))  # once per profile: not again
+        await _sent(sink, 2)
+        await asyncio.sleep(2)  # nothing more comes, nothing twice
+        assert _by_user(sink.requests) == {"ada": ["Thanks"], "bo": ["Reminder"]}
+        thanks = next(r.json() for r in sink.requests if r.json().get("event") == "Thanks")
+        assert thanks["properties"] == {"greeting": "Thank you, Ada!", "plan": "pro"}
+        assert thanks["messageId"].startswith("hwj-")
+        found = await _instances(engine)
+        assert {user: (i["state"], i["end_reason"]) for user, i in found.items()} == {
+            "ada": ("completed", "exit"),
+            "bo": ("completed", "exit"),
+            "cy": ("exited", "exit_event"),
+        }
+        assert found["ada"]["converted_at"] is not None
+        assert found["bo"]["converted_at"] is None
+
+
+async def test_a_timer_due_while_headwater_was_down_fires_on_restart(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    with Sink() as sink:
+        hook = _destination(server, sink)
+        _journey(
+            server,
+            "later",
+            {
+                "version": 1,
+                "trigger": {"type": "event", "event": "Signed Up"},
+                "start": "delay",
+                "nodes": {
+                    "delay": {
+                        "type": "delay",
+                        "config": {"duration": {"seconds": 3}},
+                        "next": {"out": "mail"},
+                    },
+                    "mail": {
+                        "type": "send",
+                        "config": {"destination": hook, "event": "Hello"},
+                        "next": {"out": "done"},
+                    },
+                    "done": {"type": "exit"},
+                },
+            },
+        )
+        _send(server, _track("ada", "Signed Up"))
+
+        async def delayed() -> bool:
+            found = await _instances(engine)
+            return found.get("ada", {}).get("state") == "waiting"
+
+        await _until(delayed, "ada waits in the delay")
+        server.kill()
+        await asyncio.sleep(4)  # the delay ends while nothing runs
+        server.restart()
+        await _sent(sink, 1)
+        await asyncio.sleep(1.5)
+        assert _by_user(sink.requests) == {"ada": ["Hello"]}
+        assert (await _instances(engine))["ada"]["state"] == "completed"
+
+
+async def test_a_live_edit_moves_waiting_profiles_on_by_node_id(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    with Sink() as sink:
+        hook = _destination(server, sink)
+        first: dict[str, Any] = {
+            "version": 1,
+            "trigger": {"type": "event", "event": "Signed Up"},
+            "start": "long",
+            "nodes": {
+                "long": {
+                    "type": "delay",
+                    "config": {"duration": {"days": 3}},
+                    "next": {"out": "mail"},
+                },
+                "mail": {
+                    "type": "send",
+                    "config": {"destination": hook, "event": "Hello"},
+                    "next": {"out": "done"},
+                },
+                "done": {"type": "exit"},
+            },
+        }
+        _journey(server, "edited", first)
+        _send(server, _track("ada", "Signed Up"), _track("bo", "Signed Up"))
+
+        async def waiting() -> bool:
+            found = await _instances(engine)
+            return len(found) == 2 and all(i["state"] == "waiting" for i in found.values())
+
+        await _until(waiting, "both wait three days")
+        # shorter: recomputed from when the wait began, so it ends at once
+        shorter = {**first, "nodes": {**first["nodes"]}}
+        shorter["nodes"]["long"] = {
+            **first["nodes"]["long"],
+            "config": {"duration": {"seconds": 1}},
+        }
+        journey = server.api("GET", f"{BASE}/journeys/edited")
+        server.api(
+            "PUT",
+            f"{BASE}/journeys/edited/draft",
+            json={"revision": journey["revision"], "document": shorter},
+        )
+        published = server.api("POST", f"{BASE}/journeys/edited/publish")
+        assert published["version"] == 2
+        await _sent(sink, 2)
+        await asyncio.sleep(1.5)
+        assert _by_user(sink.requests) == {"ada": ["Hello"], "bo": ["Hello"]}
+        assert {i["version"] for i in (await _instances(engine)).values()} == {2}
+
+
+async def test_a_split_and_a_destination_that_is_gone(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    with Sink() as sink:
+        hook = _destination(server, sink)
+        _journey(
+            server,
+            "plans",
+            {
+                "version": 1,
+                "trigger": {"type": "event", "event": "Signed Up"},
+                "start": "split",
+                "nodes": {
+                    "split": {
+                        "type": "split",
+                        "config": {
+                            "branches": [
+                                {
+                                    "port": "pro",
+                                    "condition": {
+                                        "type": "trait",
+                                        "trait": "plan",
+                                        "operator": "equals",
+                                        "value": "pro",
+                                    },
+                                }
+                            ]
+                        },
+                        "next": {"pro": "pro_mail", "else": "gone"},
+                    },
+                    "pro_mail": {
+                        "type": "send",
+                        "config": {"destination": hook, "event": "Pro tips"},
+                        "next": {"out": "done"},
+                    },
+                    "gone": {
+                        "type": "send",
+                        "config": {"destination": 999999, "event": "Lost"},
+                        "next": {"out": "done"},
+                    },
+                    "done": {"type": "exit"},
+                },
+            },
+        )
+        _send(
+            server,
+            {"type": "identify", "userId": "ada", "traits": {"plan": "pro"}},
+            {"type": "identify", "userId": "bo", "traits": {"plan": "free"}},
+        )
+        await asyncio.sleep(1)  # the traits are stored before the journey's events
+        _send(server, _track("ada", "Signed Up"), _track("bo", "Signed Up"))
+        await _sent(sink, 1)
+
+        async def ended() -> dict[str, Any] | None:
+            found = await _instances(engine)
+            done = len(found) == 2 and all(i["state"] != "active" for i in found.values())
+            return found if done else None
+
+        found = await _until(ended, "both went their way")
+        assert _by_user(sink.requests) == {"ada": ["Pro tips"]}
+        assert (found["ada"]["state"], found["bo"]["state"]) == ("completed", "failed")
+        async with engine.connect() as connection:
+            error = await connection.scalar(
+                text("SELECT error FROM journey_instances WHERE state = 'failed'")
+            )
+        assert error == "destination 999999 is deleted or disabled"
+
+
+@pytest.mark.parametrize("kind", ["webhook", "update_traits"])
+def test_node_types_that_do_not_run_yet_cannot_be_published(
+    server: RunningServer, kind: str
+) -> None:
+    config = (
+        {"url": "https://example.com/hook"}
+        if kind == "webhook"
+        else {"updates": [{"op": "set", "trait": "x", "value": 1}]}
+    )
+    document = {
+        "version": 1,
+        "trigger": {"type": "manual"},
+        "start": "a",
+        "nodes": {
+            "a": {"type": kind, "config": config, "next": {"out": "b"}},
+            "b": {"type": "exit"},
+        },
+    }
+    server.api("POST", f"{BASE}/journeys", json={"key": "k", "name": "K", "document": document})
+    with server.admin() as client:
+        refused = client.post(f"{BASE}/journeys/k/publish")
+    assert refused.status_code == 400
+    assert refused.json()["problems"] == [
+        {
+            "path": "nodes.a.type",
+            "message": f"{kind} nodes do not run yet in this version of Headwater",
+        }
+    ]
