@@ -23,6 +23,7 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
         "processor",
         "audience-scheduler",
         "audience-relay",
+        "journey-runner",
         "delivery",
         "dedup-purge",
     }
