@@ -9,8 +9,9 @@ no other batch holds anything of first, on a connection of its own, so that batc
 few people do not wait for each other's whole batch.) Stages are idempotent, so a batch delivered
 twice (after a crash, or from a log outside PostgreSQL) changes nothing the second time.
 Today's stages: tracking plans (first: blocked events go no further), identity and profiles,
-real-time audiences and computed traits (on the profiles just resolved), then routing to
-destinations (last: it only enqueues deliveries), in the order of ``../shared/DESIGN.md``'s
+real-time audiences and computed traits (on the profiles just resolved), journeys (entries,
+exits, woken waits, goals; the runner moves instances on beside the processor), then routing
+to destinations (last: it only enqueues deliveries), in the order of ``../shared/DESIGN.md``'s
 data flow.
 
 An entry that a stage fails on alone (the consumer isolates it; see
