@@ -556,6 +556,17 @@ def _journey_recipes() -> dict[tuple[str, str], Recipe]:
 
         return recipe
 
+    def start(api: Api, workspace: str) -> Step:
+        key = made(api, workspace, publish=True)
+        return Step(
+            "POST",
+            f"{_base(workspace)}/journeys/{key}/start",
+            f"journey:{key}",
+            body={"profile_ids": ["prf_nobody"]},
+            before={"key": key},
+            after={"entered": 0},
+        )
+
     path = f"{_W}/journeys"
     one = f"{path}/{{key}}"
     return {
@@ -568,6 +579,7 @@ def _journey_recipes() -> dict[tuple[str, str], Recipe]:
         ("POST", f"{one}/pause"): on("pause", publish=True),
         ("POST", f"{one}/resume"): on("resume", publish=True, pause=True),
         ("POST", f"{one}/archive"): on("archive"),
+        ("POST", f"{one}/start"): start,
     }
 
 

@@ -63,6 +63,7 @@ _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/workspaces/{workspace}/computed-traits/{key}"): {"name": "x"},
     ("PATCH", "/workspaces/{workspace}/members/{user_id}"): {"role": "analyst"},
     ("PATCH", "/workspaces/{workspace}/journeys/{key}"): {"name": "x"},
+    ("POST", "/workspaces/{workspace}/journeys/{key}/start"): {"profile_ids": ["prf_x"]},
     ("PUT", "/workspaces/{workspace}/journeys/{key}/draft"): {
         "revision": 1,
         "document": {"version": 1, "trigger": {"type": "manual"}, "start": "a", "nodes": {}},

@@ -219,6 +219,10 @@ def test_journeys_as_code_from_the_command_line(server: RunningServer, tmp_path:
     assert yaml.safe_load(out.read_text())["document"] == WELCOME
     versions = json.loads(cli("versions", "welcome", "--json").stdout)
     assert [v["note"] for v in versions] == ["first"]
+    stats = json.loads(cli("stats", "welcome", "--json").stdout)
+    assert (stats["entered"], stats["nodes"]) == (0, {})
+    started = json.loads(cli("start", "welcome", "prf_nobody", "--json").stdout)
+    assert started["skipped"] == [{"profile_id": "prf_nobody", "reason": "no such profile"}]
 
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"key": "b", "name": "B", "document": {"version": 1}}))

@@ -162,6 +162,23 @@ async def test_profiles_enter_wait_branch_and_leave_with_messages_sent_once(
         assert found["ada"]["converted_at"] is not None
         assert found["bo"]["converted_at"] is None
 
+        stats = server.api("GET", f"{BASE}/journeys/welcome/stats")
+        assert (stats["entered"], stats["completed"], stats["converted"]) == (3, 2, 1)
+        assert stats["exited"] == {"exit_event": 1}
+        wait = stats["nodes"]["wait"]
+        assert (wait["entered"], wait["here"], wait["ports"]) == (2, 0, {"bought": 1, "timeout": 1})
+        assert wait["seconds_p50"] is not None
+        assert stats["nodes"]["done"]["entered"] == 2
+        [ada] = server.api("GET", f"{BASE}/profiles", params={"identifier": "user_id:ada"})
+        [way] = server.api("GET", f"{BASE}/profiles/{ada['id']}/journeys")
+        assert (way["journey"], way["state"], way["end_reason"]) == ("welcome", "completed", "exit")
+        assert [(s["node"], s["port"]) for s in way["steps"]] == [
+            ("wait", "bought"),
+            ("thanks", "out"),
+            ("done", None),
+        ]
+        assert way["steps"][1]["detail"] == f"queued for destination {hook}"
+
 
 async def test_a_timer_due_while_headwater_was_down_fires_on_restart(
     server: RunningServer, engine: AsyncEngine
@@ -325,31 +342,88 @@ async def test_a_split_and_a_destination_that_is_gone(
         assert error == "destination 999999 is deleted or disabled"
 
 
-@pytest.mark.parametrize("kind", ["webhook", "update_traits"])
-def test_node_types_that_do_not_run_yet_cannot_be_published(
-    server: RunningServer, kind: str
-) -> None:
-    config = (
-        {"url": "https://example.com/hook"}
-        if kind == "webhook"
-        else {"updates": [{"op": "set", "trait": "x", "value": 1}]}
-    )
+_NOT_YET: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+    # what is tried: (the trigger, node a, the problem's path)
+    "webhook": (
+        {"type": "manual"},
+        {"type": "webhook", "config": {"url": "https://example.com/hook"}},
+        "nodes.a.type",
+    ),
+    "update_traits": (
+        {"type": "manual"},
+        {"type": "update_traits", "config": {"updates": [{"op": "set", "trait": "x", "value": 1}]}},
+        "nodes.a.type",
+    ),
+    "audience_entered": (
+        {"type": "audience_entered", "audience": "vips"},
+        {"type": "delay", "config": {"duration": {"hours": 1}}},
+        "trigger.type",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_NOT_YET))
+def test_parts_that_do_not_run_yet_cannot_be_published(server: RunningServer, kind: str) -> None:
+    trigger, node, path = _NOT_YET[kind]
     document = {
         "version": 1,
-        "trigger": {"type": "manual"},
+        "trigger": trigger,
         "start": "a",
-        "nodes": {
-            "a": {"type": kind, "config": config, "next": {"out": "b"}},
-            "b": {"type": "exit"},
-        },
+        "nodes": {"a": {**node, "next": {"out": "b"}}, "b": {"type": "exit"}},
     }
     server.api("POST", f"{BASE}/journeys", json={"key": "k", "name": "K", "document": document})
     with server.admin() as client:
         refused = client.post(f"{BASE}/journeys/k/publish")
     assert refused.status_code == 400
+    noun = "triggers" if path == "trigger.type" else "nodes"
     assert refused.json()["problems"] == [
-        {
-            "path": "nodes.a.type",
-            "message": f"{kind} nodes do not run yet in this version of Headwater",
-        }
+        {"path": path, "message": f"{kind} {noun} do not run yet in this version of Headwater"}
     ]
+
+
+async def test_profiles_started_by_hand(server: RunningServer, engine: AsyncEngine) -> None:
+    with Sink() as sink:
+        hook = _destination(server, sink)
+        _journey(
+            server,
+            "by-hand",
+            {
+                "version": 1,
+                "trigger": {"type": "manual"},
+                "start": "mail",
+                "nodes": {
+                    "mail": {
+                        "type": "send",
+                        "config": {"destination": hook, "event": "Hello"},
+                        "next": {"out": "done"},
+                    },
+                    "done": {"type": "exit"},
+                },
+            },
+        )
+        _send(server, {"type": "identify", "userId": "ada", "traits": {"name": "Ada"}})
+
+        async def profile() -> Any:
+            found = server.api("GET", f"{BASE}/profiles", params={"identifier": "user_id:ada"})
+            return found[0]["id"] if found else None
+
+        ada = await _until(profile, "ada's profile")
+        body = {"profile_ids": [ada, "prf_nobody"], "start_id": "campaign-1"}
+        started = server.api("POST", f"{BASE}/journeys/by-hand/start", json=body)
+        assert started == {
+            "entered": 1,
+            "skipped": [{"profile_id": "prf_nobody", "reason": "no such profile"}],
+        }
+        again = server.api("POST", f"{BASE}/journeys/by-hand/start", json=body)
+        assert again["entered"] == 0  # the same start: nobody twice
+        assert again["skipped"] == [
+            {"profile_id": ada, "reason": "the entry rule keeps it out"},
+            {"profile_id": "prf_nobody", "reason": "no such profile"},
+        ]
+        await _sent(sink, 1)
+        assert _by_user(sink.requests) == {"ada": ["Hello"]}
+        server.api("POST", f"{BASE}/journeys/by-hand/pause")
+        with server.admin() as client:
+            paused = client.post(f"{BASE}/journeys/by-hand/start", json=body)
+        assert paused.status_code == 409
+        assert paused.json()["code"] == "invalid_state"

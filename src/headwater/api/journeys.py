@@ -20,11 +20,15 @@ from headwater.api.params import Id
 from headwater.api.scope import SCOPED, Allowed, known_workspace
 from headwater.errors import BadRequest
 from headwater.journeys import (
+    START_LIMIT,
+    InstanceView,
     JourneyDetailView,
+    JourneyStatsView,
     JourneyVersionDetailView,
     JourneyVersionView,
     JourneyView,
     NodeTypeView,
+    StartedView,
 )
 
 __all__ = ["files", "palette", "router"]
@@ -58,6 +62,15 @@ class JourneyChange(Body):
 
 class PublishIn(Body):
     note: str = Field(default="", max_length=2000)
+
+
+class StartIn(Body):
+    profile_ids: list[str] = Field(min_length=1, max_length=START_LIMIT)
+    start_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="names this start: sent again, it enters nobody twice",
+    )
 
 
 @palette.get("/journey-node-types")
@@ -201,3 +214,36 @@ async def export_journey(
         runtime.database.engine, workspace=workspace, key=key, version=version, format=format
     )
     return PlainTextResponse(text, media_type=_MEDIA[format])
+
+
+@router.post(_ONE + "/start", openapi_extra=documented(StartIn))
+async def start(workspace: str, key: str, request: Request, runtime: Allowed) -> StartedView:
+    """Start profiles in the live journey now, by its entry rules; those skipped come back
+    with the reason."""
+    body = await read_body(request, StartIn)
+    return await journeys.start(
+        runtime.database.engine,
+        workspace=workspace,
+        key=key,
+        profile_ids=body.profile_ids,
+        start_id=body.start_id,
+    )
+
+
+@router.get(_ONE + "/stats")
+async def stats(
+    workspace: str, key: str, runtime: Allowed, version: Id | None = None
+) -> JourneyStatsView:
+    """Entered, in progress, completed, failed, converted, exited by reason, and per node:
+    arrived, there now, out of each port, errors, time spent there (all versions, or one)."""
+    return await journeys.journey_stats(
+        runtime.database.engine, workspace=workspace, key=key, version=version
+    )
+
+
+@router.get("/workspaces/{workspace}/profiles/{profile_id}/journeys")
+async def profile_journeys(workspace: str, profile_id: str, runtime: Allowed) -> list[InstanceView]:
+    """The profile's journeys, newest first, each step by step."""
+    return await journeys.profile_journeys(
+        runtime.database.engine, workspace=workspace, profile_id=profile_id
+    )

@@ -55,6 +55,7 @@ _JOURNEY_PARTS = (
     "versions",
     "versions/{version}",
     "export",
+    "stats",
 )
 
 _CONFIGURATION_PATHS: Final = frozenset(

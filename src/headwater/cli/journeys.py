@@ -142,3 +142,37 @@ def journeys_versions(
     with remote(url=url, token=token, json_out=json_out) as api:
         found = api.get(f"{_journeys(workspace)}/{segment(key)}/versions")
     show(found, json_out=json_out)
+
+
+@journeys_app.command("start")
+def journeys_start(
+    key: str,
+    profiles: Annotated[list[str], typer.Argument(help="profile ids (prf_...)")],
+    start_id: Annotated[
+        str | None, typer.Option(help="names this start: run again, it enters nobody twice")
+    ] = None,
+    workspace: Workspace = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
+) -> None:
+    """Start profiles in the live journey now (its entry rules apply)."""
+    path = f"{_journeys(workspace)}/{segment(key)}/start"
+    with remote(url=url, token=token, json_out=json_out) as api:
+        done = api.call("POST", path, json={"profile_ids": profiles, "start_id": start_id})
+    show(done, json_out=json_out)
+
+
+@journeys_app.command("stats")
+def journeys_stats(
+    key: str,
+    version: Annotated[int | None, typer.Option(help="one version (default: all)")] = None,
+    workspace: Workspace = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
+) -> None:
+    """Entered, in progress, completed, converted, exited; per node and port."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        found = api.get(f"{_journeys(workspace)}/{segment(key)}/stats", version=version)
+    show(found, json_out=json_out)

@@ -15,6 +15,7 @@ from headwater.journeys.graph import (
     relocate,
 )
 from headwater.journeys.nodes import NODE_TYPES, NodeType
+from headwater.journeys.reports import journey_stats, profile_journeys
 from headwater.journeys.runner import Runner
 from headwater.journeys.service import (
     archive,
@@ -35,23 +36,30 @@ from headwater.journeys.service import (
     update_journey,
 )
 from headwater.journeys.stage import JourneyStage
+from headwater.journeys.starts import START_LIMIT, start
 from headwater.journeys.views import (
+    InstanceView,
     JourneyDetailView,
     JourneyFileView,
+    JourneyStatsView,
     JourneyVersionDetailView,
     JourneyVersionView,
     JourneyView,
     NodeTypeView,
     ProblemView,
+    StartedView,
 )
 
 __all__ = [
     "NODE_TYPES",
+    "START_LIMIT",
+    "InstanceView",
     "Journey",
     "JourneyDetailView",
     "JourneyError",
     "JourneyFileView",
     "JourneyStage",
+    "JourneyStatsView",
     "JourneyVersionDetailView",
     "JourneyVersionView",
     "JourneyView",
@@ -59,6 +67,7 @@ __all__ = [
     "NodeTypeView",
     "ProblemView",
     "Runner",
+    "StartedView",
     "archive",
     "create_journey",
     "delete_journey",
@@ -66,16 +75,19 @@ __all__ = [
     "get_journey",
     "get_version",
     "import_journey",
+    "journey_stats",
     "list_journeys",
     "list_versions",
     "node_types",
     "parse_journey",
     "pause",
+    "profile_journeys",
     "publish",
     "publish_problems",
     "read_file",
     "relocate",
     "resume",
     "save_draft",
+    "start",
     "update_journey",
 ]

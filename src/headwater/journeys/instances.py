@@ -32,9 +32,12 @@ __all__ = [
     "enter",
     "history",
     "move_to_version",
+    "node_counts",
+    "of_profiles",
     "running_journeys",
     "running_of",
     "save",
+    "totals",
     "version_document",
     "wake",
 ]
@@ -361,3 +364,73 @@ async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]
                 for i in moved
             ],
         )
+
+
+async def totals(tx: Transaction, journey_id: int, version: int | None) -> asyncpg.Record:
+    """How many entered, are in it now, completed, failed, converted, and exited by reason."""
+    row = await tx.driver.fetchrow(
+        "SELECT count(*) AS entered,"
+        " count(*) FILTER (WHERE state IN ('active', 'waiting')) AS in_progress,"
+        " count(*) FILTER (WHERE state = 'completed') AS completed,"
+        " count(*) FILTER (WHERE state = 'failed') AS failed,"
+        " count(*) FILTER (WHERE converted_at IS NOT NULL) AS converted,"
+        " coalesce((SELECT jsonb_object_agg(reason, n) FROM (SELECT end_reason AS reason,"
+        "   count(*) AS n FROM journey_instances WHERE journey_id = $1"
+        "   AND ($2::int IS NULL OR version = $2) AND state = 'exited' GROUP BY end_reason) e),"
+        "   '{}')::text AS exited"
+        " FROM journey_instances WHERE journey_id = $1 AND ($2::int IS NULL OR version = $2)",
+        journey_id,
+        version,
+    )
+    assert row is not None  # an aggregate answers one row
+    return row
+
+
+async def node_counts(
+    tx: Transaction, journey_id: int, version: int | None
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Per node and port: steps out and the time spent in the node (p50, p95, in seconds);
+    per node: instances there now."""
+    ports = await tx.driver.fetch(
+        "SELECT node_id, coalesce(port, '') AS port, count(*) AS n,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY"
+        "   extract(epoch FROM finished_at - started_at)) AS p50,"
+        " percentile_cont(0.95) WITHIN GROUP (ORDER BY"
+        "   extract(epoch FROM finished_at - started_at)) AS p95"
+        " FROM journey_steps WHERE journey_id = $1 AND ($2::int IS NULL OR version = $2)"
+        " GROUP BY node_id, port",
+        journey_id,
+        version,
+    )
+    here = await tx.driver.fetch(
+        "SELECT node_id, count(*) AS n FROM journey_instances WHERE journey_id = $1"
+        " AND ($2::int IS NULL OR version = $2) AND state IN ('active', 'waiting')"
+        " GROUP BY node_id",
+        journey_id,
+        version,
+    )
+    return list(ports), list(here)
+
+
+async def of_profiles(
+    tx: Transaction, workspace_id: int, profile_ids: Sequence[str], limit: int
+) -> list[asyncpg.Record]:
+    """The instances of the profiles (entered as them or as profiles merged into them since),
+    newest first, with their journey's key and their steps."""
+    return list(
+        await tx.driver.fetch(
+            "SELECT i.id, j.key, i.version, i.state, i.node_id, i.entered_at, i.ended_at,"
+            " i.end_reason, i.error, i.converted_at, i.wake_at,"
+            " coalesce((SELECT jsonb_agg(jsonb_build_object('step', s.step, 'node', s.node_id,"
+            "   'port', s.port, 'arrived_at', s.started_at, 'left_at', s.finished_at,"
+            "   'detail', s.detail) ORDER BY s.step)"
+            "   FROM journey_steps s WHERE s.instance_id = i.id), '[]')::text AS steps"
+            " FROM journey_instances i JOIN journeys j ON j.id = i.journey_id"
+            f" JOIN {PROFILES} p ON p.id = i.profile_id"
+            " WHERE i.workspace_id = $1 AND (p.id = ANY($2::text[]) OR p.merged_into = ANY($2))"
+            " ORDER BY i.id DESC LIMIT $3",
+            workspace_id,
+            list(profile_ids),
+            limit,
+        )
+    )

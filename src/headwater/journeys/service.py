@@ -269,7 +269,8 @@ async def publish(
 
 
 def _not_runnable(journey: Journey) -> list[dict[str, str]]:
-    return [
+    """The parts of a journey this version of Headwater does not run yet."""
+    problems = [
         {
             "path": f"nodes.{node_id}.type",
             "message": f"{node.type} nodes do not run yet in this version of Headwater",
@@ -277,6 +278,11 @@ def _not_runnable(journey: Journey) -> list[dict[str, str]]:
         for node_id, node in journey.document.nodes.items()
         if node.type not in RUNNABLE
     ]
+    trigger = journey.document.trigger.type
+    if trigger not in ("event", "manual"):
+        message = f"{trigger} triggers do not run yet in this version of Headwater"
+        problems.append({"path": "trigger.type", "message": message})
+    return problems
 
 
 async def _move(

@@ -11,13 +11,19 @@ from typing_extensions import TypedDict
 from headwater.audiences import Exact
 
 __all__ = [
+    "InstanceView",
     "JourneyDetailView",
     "JourneyFileView",
+    "JourneyStatsView",
     "JourneyVersionDetailView",
     "JourneyVersionView",
     "JourneyView",
+    "NodeStatsView",
     "NodeTypeView",
     "ProblemView",
+    "SkippedView",
+    "StartedView",
+    "StepView",
 ]
 
 State = Literal["draft", "live", "paused", "archived"]
@@ -81,3 +87,68 @@ class NodeTypeView(TypedDict):
     title: str
     family: Literal["flow", "wait", "action"]
     config_schema: dict[str, Any]
+
+
+class NodeStatsView(TypedDict):
+    """One node: how many arrived (``entered``), are there now (``here``), left by each port,
+    left by ``error``, and the time spent there (seconds, p50 and p95; null before anyone
+    left)."""
+
+    entered: int
+    here: int
+    ports: dict[str, int]
+    errors: int
+    seconds_p50: float | None
+    seconds_p95: float | None
+
+
+class JourneyStatsView(TypedDict):
+    """A journey's figures, for one version or all (``version`` null)."""
+
+    version: int | None
+    entered: int
+    in_progress: int
+    completed: int
+    failed: int
+    converted: int
+    exited: dict[str, int]
+    """By reason: ``exit_event``, ``archived``, ``node_removed``..."""
+    nodes: dict[str, NodeStatsView]
+
+
+class SkippedView(TypedDict):
+    profile_id: str
+    reason: str
+
+
+class StartedView(TypedDict):
+    """A manual start: how many entered, and who did not, with why."""
+
+    entered: int
+    skipped: list[SkippedView]
+
+
+class StepView(TypedDict):
+    step: int
+    node: str
+    port: str | None
+    arrived_at: str
+    left_at: str
+    detail: str | None
+
+
+class InstanceView(TypedDict):
+    """A profile's way through a journey, step by step."""
+
+    id: int
+    journey: str
+    version: int
+    state: Literal["active", "waiting", "completed", "exited", "failed"]
+    node: str
+    entered_at: str
+    waiting_until: str | None
+    ended_at: str | None
+    end_reason: str | None
+    error: str | None
+    converted_at: str | None
+    steps: list[StepView]

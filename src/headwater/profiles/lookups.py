@@ -18,7 +18,7 @@ from typing import Any
 
 from headwater.storage import Transaction
 
-__all__ = ["identifiers", "live_traits", "survivor"]
+__all__ = ["identifiers", "live_profiles", "live_traits", "survivor"]
 
 
 async def survivor(tx: Transaction, workspace_id: int, profile_id: str) -> str | None:
@@ -30,6 +30,17 @@ async def survivor(tx: Transaction, workspace_id: int, profile_id: str) -> str |
         workspace_id,
     )
     return None if row is None else row["merged_into"] or row["id"]
+
+
+async def live_profiles(tx: Transaction, workspace_id: int, profile_ids: Sequence[str]) -> set[str]:
+    """Those of ``profile_ids`` that are live profiles of the workspace (not merged away)."""
+    rows = await tx.driver.fetch(
+        "SELECT id FROM profiles WHERE id = ANY($1::text[]) AND workspace_id = $2"
+        " AND merged_into IS NULL",
+        list(profile_ids),
+        workspace_id,
+    )
+    return {row[0] for row in rows}
 
 
 async def live_traits(tx: Transaction, profile_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,87 @@
+"""Starting profiles in a journey by hand (the API, the CLI, the web app): the ``manual``
+trigger, and a way into any live journey, under its entry rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from headwater import workspaces
+from headwater.audiences import decode_json
+from headwater.errors import BadRequest, Conflict, NotFound
+from headwater.journeys import instances, store
+from headwater.journeys.graph import parse_journey
+from headwater.journeys.semantics import Entered, may_enter
+from headwater.journeys.views import SkippedView, StartedView
+from headwater.profiles.lookups import live_profiles
+from headwater.storage import transaction
+
+__all__ = ["START_LIMIT", "start"]
+
+
+START_LIMIT: Final = 1000
+"""Profiles one manual start takes at most."""
+
+
+async def start(
+    engine: AsyncEngine,
+    *,
+    workspace: str,
+    key: str,
+    profile_ids: list[str],
+    start_id: str | None = None,
+) -> StartedView:
+    """Start the profiles in the live journey now, by its entry rules (whatever its trigger).
+    ``start_id`` names this start: the same start sent again enters nobody twice. Profiles
+    that are unknown (or merged away), or that the entry rule keeps out, are skipped with
+    the reason."""
+    if not 1 <= len(profile_ids) <= START_LIMIT:
+        raise BadRequest("invalid_request", f"give 1 to {START_LIMIT} profile ids")
+    start_id = start_id or f"start-{uuid.uuid4().hex}"
+    now = datetime.now(UTC)
+    async with transaction(engine) as tx:
+        space = await workspaces.workspace_id(tx, workspace)
+        row = await store.journey(tx, space, key, for_update=True)
+        if row is None:
+            raise NotFound("journey_not_found", f"no journey {key!r}")
+        if row.state != "live":
+            raise Conflict(
+                "invalid_state", f"journey {key!r} is {row.state}: only a live one starts"
+            )
+        journey = parse_journey(decode_json(row.published))
+        live = await live_profiles(tx, space, profile_ids)
+        known = await instances.history(tx, [row.id], sorted(live))
+        skipped: list[SkippedView] = []
+        entering: list[instances.Entering] = []
+        document = journey.document
+        for profile in dict.fromkeys(profile_ids):
+            if profile not in live:
+                skipped.append({"profile_id": profile, "reason": "no such profile"})
+                continue
+            past = known.get((row.id, profile))
+            history = Entered(
+                past is not None,
+                past.last_entered_at if past else None,
+                past.running if past else (),
+            )
+            if not may_enter(document.entry, history, "", now):
+                skipped.append({"profile_id": profile, "reason": "the entry rule keeps it out"})
+                continue
+            entering.append(
+                instances.Entering(
+                    workspace_id=space,
+                    journey_id=row.id,
+                    version=row.version,
+                    profile_id=profile,
+                    instance_key="",
+                    trigger_id=f"{start_id}:{profile}",
+                    start=document.start,
+                    context={"event": {}, "trigger": start_id},
+                    goal_until=None if document.goal is None else now + document.goal.within.span(),
+                )
+            )
+        entered = await instances.enter(tx, entering, now)
+    return {"entered": entered, "skipped": skipped}
