@@ -47,7 +47,14 @@ def test_a_worker_serves_the_processors_counters(database_url: str, tmp_path: Pa
         assert _processed(text) == 5, worker.log()
         assert "headwater_consumer_lag_seconds" in text
         # The same supervised tasks as headwater serve, each up.
-        tasks = ("processor", "audience-scheduler", "audience-relay", "journey-runner", "delivery")
+        tasks = (
+            "processor",
+            "audience-scheduler",
+            "audience-relay",
+            "journey-runner",
+            "journey-calls",
+            "delivery",
+        )
         for task in tasks:
             assert f'headwater_task_up{{task="{task}"}} 1.0' in text, text
             assert f'headwater_task_restarts_total{{task="{task}"}} 0.0' in text

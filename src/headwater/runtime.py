@@ -37,7 +37,7 @@ from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
 from headwater.delivery import DeliveryWorkers, enqueue_event
 from headwater.destinations import enabled_destinations
-from headwater.journeys import Runner
+from headwater.journeys import Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
@@ -209,6 +209,7 @@ def _background(
         # Journeys move on (waits end, actions run) in a runner beside the processor.
         runner = Runner(engine, enqueue=enqueue_event, destinations=_enabled_destinations)
         supervisor.add("journey-runner", runner.run)
+        supervisor.add("journey-calls", Caller(engine).run)
     if settings.run_delivery:
         workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
         supervisor.add("delivery", workers.run)

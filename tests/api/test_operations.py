@@ -24,6 +24,7 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
         "audience-scheduler",
         "audience-relay",
         "journey-runner",
+        "journey-calls",
         "delivery",
         "dedup-purge",
     }

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.destinations.sink import Recorded, Sink
+from tests.destinations.sink import Recorded, Reply, Sink
 from tests.server import RunningServer
 
 BASE = "/api/v1/workspaces/default"
@@ -344,19 +344,30 @@ async def test_a_split_and_a_destination_that_is_gone(
 
 _NOT_YET: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     # what is tried: (the trigger, node a, the problem's path)
-    "webhook": (
+    "wait_condition": (
         {"type": "manual"},
-        {"type": "webhook", "config": {"url": "https://example.com/hook"}},
+        {
+            "type": "wait_condition",
+            "config": {
+                "condition": {"type": "audience", "audience": "vips"},
+                "timeout": {"days": 1},
+            },
+            "next": {"met": "b", "timeout": "b"},
+        },
         "nodes.a.type",
     ),
     "update_traits": (
         {"type": "manual"},
-        {"type": "update_traits", "config": {"updates": [{"op": "set", "trait": "x", "value": 1}]}},
+        {
+            "type": "update_traits",
+            "config": {"updates": [{"op": "set", "trait": "x", "value": 1}]},
+            "next": {"out": "b"},
+        },
         "nodes.a.type",
     ),
     "audience_entered": (
         {"type": "audience_entered", "audience": "vips"},
-        {"type": "delay", "config": {"duration": {"hours": 1}}},
+        {"type": "delay", "config": {"duration": {"hours": 1}}, "next": {"out": "b"}},
         "trigger.type",
     ),
 }
@@ -369,7 +380,7 @@ def test_parts_that_do_not_run_yet_cannot_be_published(server: RunningServer, ki
         "version": 1,
         "trigger": trigger,
         "start": "a",
-        "nodes": {"a": {**node, "next": {"out": "b"}}, "b": {"type": "exit"}},
+        "nodes": {"a": node, "b": {"type": "exit"}},
     }
     server.api("POST", f"{BASE}/journeys", json={"key": "k", "name": "K", "document": document})
     with server.admin() as client:
@@ -427,3 +438,86 @@ async def test_profiles_started_by_hand(server: RunningServer, engine: AsyncEngi
             paused = client.post(f"{BASE}/journeys/by-hand/start", json=body)
         assert paused.status_code == 409
         assert paused.json()["code"] == "invalid_state"
+
+
+async def test_a_webhook_is_called_once_retried_and_its_failure_takes_the_error_port(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    answers = {"ada": [200], "bo": [503, 200], "cy": [400]}
+
+    def answer(request: Recorded) -> Reply:
+        user = request.json()["profile"]["traits"]["name"]
+        status = answers[user].pop(0) if len(answers[user]) > 1 else answers[user][0]
+        return Reply(status, {"ok": status == 200})
+
+    with Sink(answer) as calls, Sink() as messages:
+        hook = _destination(server, messages)
+        _journey(
+            server,
+            "hooked",
+            {
+                "version": 1,
+                "trigger": {"type": "event", "event": "Signed Up"},
+                "start": "call",
+                "nodes": {
+                    "call": {
+                        "type": "webhook",
+                        "config": {
+                            "url": calls.url + "/welcome",
+                            "headers": {"X-Campaign": "spring"},
+                        },
+                        "next": {"out": "done", "error": "fallback"},
+                    },
+                    "fallback": {
+                        "type": "send",
+                        "config": {"destination": hook, "event": "Webhook failed"},
+                        "next": {"out": "done"},
+                    },
+                    "done": {"type": "exit"},
+                },
+            },
+        )
+        for user in answers:
+            _send(
+                server,
+                {"type": "identify", "userId": user, "traits": {"name": user}},
+                _track(user, "Signed Up", plan="pro"),
+            )
+        await _sent(messages, 1)
+
+        async def settled() -> dict[str, Any] | None:
+            found = await _instances(engine)
+            done = len(found) == 3 and all(i["state"] == "completed" for i in found.values())
+            return found if done else None
+
+        await _until(settled, "the three went on", within=40)
+        await asyncio.sleep(1)
+        by_user: dict[str, list[Recorded]] = {}
+        for request in calls.requests:
+            by_user.setdefault(request.json()["profile"]["traits"]["name"], []).append(request)
+        assert {user: len(found) for user, found in by_user.items()} == {"ada": 1, "bo": 2, "cy": 1}
+        first = by_user["ada"][0]
+        assert first.path == "/welcome"
+        assert first.headers["x-campaign"] == "spring"
+        assert first.headers["idempotency-key"].startswith("hwj-")
+        assert first.json()["event"] == {"plan": "pro"}
+        assert first.json()["journey"]["node"] == "call"
+        retried = {r.headers["idempotency-key"] for r in by_user["bo"]}
+        assert len(retried) == 1  # the same key: the receiver may drop a repeat
+        assert _by_user(messages.requests) == {"cy": ["Webhook failed"]}
+        async with engine.connect() as connection:
+            details = dict(
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT (SELECT value FROM identifiers d WHERE d.profile_id ="
+                            " i.profile_id AND d.type = 'user_id'), s.detail FROM journey_steps s"
+                            " JOIN journey_instances i ON i.id = s.instance_id"
+                            " WHERE s.node_id = 'call'"
+                        )
+                    )
+                ).all()
+            )
+        assert details["ada"] == "HTTP 200"
+        assert details["bo"] == "HTTP 200 (attempt 2)"
+        assert details["cy"].startswith("HTTP 400")

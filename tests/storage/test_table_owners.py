@@ -36,7 +36,11 @@ STORES: dict[str, set[str]] = {
         "headwater.profiles.lookups",
         "headwater.profiles.relations",
     },
-    "headwater.journeys": {"headwater.journeys.store", "headwater.journeys.instances"},
+    "headwater.journeys": {
+        "headwater.journeys.store",
+        "headwater.journeys.instances",
+        "headwater.journeys.calls",
+    },
     "headwater.protocols": {"headwater.protocols.store", "headwater.protocols.records"},
     "headwater.audiences": {
         "headwater.audiences.store",

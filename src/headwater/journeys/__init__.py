@@ -3,10 +3,11 @@
 Built so far: the journey document and its node types (pure rules: parsing a draft, the checks
 before publishing, where an instance continues when a live journey changes), and journeys as
 the management API handles them (drafts, versions, states, files), and the runtime: the
-processor's stage (entries, exits, woken waits, goals) and the runner (delays, waits, splits,
-sends), instances and steps in PostgreSQL.
+processor's stage (entries, exits, woken waits, goals), the runner (delays, waits, splits,
+sends) and the caller (webhooks), instances, steps and calls in PostgreSQL.
 """
 
+from headwater.journeys.calls import Caller
 from headwater.journeys.graph import (
     Journey,
     JourneyError,
@@ -53,6 +54,7 @@ from headwater.journeys.views import (
 __all__ = [
     "NODE_TYPES",
     "START_LIMIT",
+    "Caller",
     "InstanceView",
     "Journey",
     "JourneyDetailView",

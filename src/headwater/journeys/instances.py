@@ -25,6 +25,7 @@ __all__ = [
     "Entering",
     "Instance",
     "Step",
+    "Woken",
     "claim_due",
     "convert",
     "end",
@@ -152,6 +153,8 @@ class Instance:
     entered_at: datetime
     goal_until: datetime | None
     converted_at: datetime | None = None
+    note: str | None = None
+    """What goes with ``port`` when something woke the instance (the event, the call's answer)."""
     ended_at: datetime | None = None
     end_reason: str | None = None
     error: str | None = None
@@ -160,7 +163,7 @@ class Instance:
 _COLUMNS = (
     "i.id, i.workspace_id, i.journey_id, i.version, i.profile_id, i.state, i.node_id,"
     " i.node_since, i.wake_at, i.port, i.step, i.context::text AS context, i.entered_at,"
-    " i.goal_until, i.converted_at"
+    " i.goal_until, i.converted_at, i.note"
 )
 
 
@@ -195,16 +198,30 @@ async def running_of(
     return found
 
 
-async def wake(tx: Transaction, woken: Sequence[tuple[int, str]]) -> None:
-    """Waiting instances that an event moves on through a port, due now."""
+@dataclass(frozen=True)
+class Woken:
+    """A waiting instance moved on through ``port``, if it is still at ``node_id``."""
+
+    instance_id: int
+    node_id: str
+    port: str
+    note: str
+
+
+async def wake(tx: Transaction, woken: Sequence[Woken]) -> None:
+    """Waiting instances that an event or a call's answer moves on through a port, due now
+    (one that moved elsewhere meanwhile, by a live edit, is left as it is)."""
     if not woken:
         return
     await tx.driver.execute(
-        "UPDATE journey_instances i SET state = 'active', port = w.port, wake_at = now()"
-        " FROM unnest($1::bigint[], $2::text[]) AS w(id, port)"
-        " WHERE i.id = w.id AND i.state = 'waiting'",
-        [w[0] for w in woken],
-        [w[1] for w in woken],
+        "UPDATE journey_instances i SET state = 'active', port = w.port, note = w.note,"
+        " wake_at = now() FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])"
+        " AS w(id, node_id, port, note)"
+        " WHERE i.id = w.id AND i.node_id = w.node_id AND i.state = 'waiting'",
+        [w.instance_id for w in woken],
+        [w.node_id for w in woken],
+        [w.port for w in woken],
+        [w.note for w in woken],
     )
     await tx.driver.execute("SELECT pg_notify($1, '')", CHANNEL)
 
@@ -345,7 +362,8 @@ async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]
         await tx.driver.executemany(
             "UPDATE journey_instances SET version = $2, state = $3, node_id = $4,"
             " node_since = $5, wake_at = $6, port = $7, step = $8, ended_at = $9,"
-            " end_reason = $10, error = $11, context = $12::text::jsonb WHERE id = $1",
+            " end_reason = $10, error = $11, context = $12::text::jsonb, note = $13"
+            " WHERE id = $1",
             [
                 (
                     i.id,
@@ -360,6 +378,7 @@ async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]
                     i.end_reason,
                     i.error,
                     encode_json(i.context),
+                    i.note,
                 )
                 for i in moved
             ],

@@ -20,7 +20,11 @@ What each node does (``semantics.py`` has the rules):
   ``exit`` ends it (``completed``); a port left unconnected ends it as well;
 - a send queues one track event for a destination: ``out`` once queued (the delivery engine
   then owns its retries, dead letters and replay), ``error`` when the destination is deleted or
-  disabled. An ``error`` port left unconnected ends the instance as ``failed`` with the reason.
+  disabled;
+- a webhook queues its request (``calls.py`` sends it, with retries) and holds the instance
+  until the answer wakes it: ``out`` for a success, ``error`` once it failed for good.
+
+An ``error`` port left unconnected ends the instance as ``failed`` with the reason.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences.evaluate import Subject
+from headwater.journeys import calls
 from headwater.journeys import instances as store
 from headwater.journeys.graph import Journey, parse_journey
 from headwater.journeys.instances import Instance, Step
@@ -49,7 +54,9 @@ __all__ = ["RUNNABLE", "Enqueue", "Runner", "Versions"]
 
 logger = logging.getLogger(__name__)
 
-RUNNABLE = frozenset({"delay", "wait_event", "split", "random_split", "send", "goto", "exit"})
+RUNNABLE = frozenset(
+    {"delay", "wait_event", "split", "random_split", "send", "webhook", "goto", "exit"}
+)
 """The node types this version runs; a journey with another one cannot be published yet."""
 
 
@@ -219,6 +226,7 @@ class _Walk:
                 return
             instance.node_id, instance.node_since = target, now
             instance.state, instance.port, instance.wake_at = "active", None, None
+            instance.note = None
         instance.wake_at = self.runner.clock()  # more next turn: others get their turn first
 
     async def _port(self, kind: str, now: datetime) -> tuple[str | None, str | None] | None:
@@ -227,7 +235,7 @@ class _Walk:
         instance = self.instance
         config = self.journey.configs[instance.node_id]
         if instance.port is not None:
-            return instance.port, "event"
+            return instance.port, instance.note
         if instance.state == "waiting":  # its time came
             return ("out", None) if kind == "delay" else ("timeout", None)
         if kind == "delay":
@@ -251,12 +259,53 @@ class _Walk:
             return port, None
         if kind == "send":
             return await self._send(config, now)
+        if kind == "webhook":
+            await self._call(config)
+            return None
         if kind in ("goto", "exit"):
             return None, None
         raise AssertionError(f"{kind} is not in RUNNABLE: publishing refuses it")
 
-    def _hold(self, until: datetime) -> None:
+    def _hold(self, until: datetime | None) -> None:
+        """The node keeps the instance until ``until`` (None: until something wakes it)."""
         self.instance.state, self.instance.wake_at = "waiting", until
+
+    async def _scope(self) -> dict[str, Any]:
+        """What templates name: ``traits``, ``event`` (the trigger's properties), ``profile``."""
+        return {
+            "traits": await self._profile_traits(),
+            "event": self.instance.context.get("event") or {},
+            "profile": {"id": await self._live_profile()},
+        }
+
+    async def _call(self, config: Any) -> None:
+        """Queue the webhook's request (the caller sends it, with retries) and wait for its
+        answer, which wakes the instance through ``out`` or ``error``."""
+        instance = self.instance
+        scope = await self._scope()
+        body = (
+            render(config.body, scope)
+            if config.body is not None
+            else {
+                "journey": {
+                    "id": instance.journey_id,
+                    "version": instance.version,
+                    "node": instance.node_id,
+                    "instance": instance.id,
+                },
+                "profile": {**scope["profile"], "traits": scope["traits"]},
+                "event": scope["event"],
+            }
+        )
+        request = {
+            "url": config.url,
+            "method": config.method,
+            "headers": config.headers,
+            "body": body,
+            "idempotency_key": f"hwj-{instance.id}-{instance.step}",
+        }
+        await calls.queue(self.tx, instance.id, instance.step, instance.node_id, request)
+        self._hold(None)
 
     async def _profile_traits(self) -> dict[str, Any]:
         if self._traits is None:
@@ -286,11 +335,7 @@ class _Walk:
                 self.tx, [profile], ("user_id", "anonymous_id")
             )
         )
-        scope = {
-            "traits": await self._profile_traits(),
-            "event": instance.context.get("event") or {},
-            "profile": {"id": profile},
-        }
+        scope = await self._scope()
         stamp = now.isoformat().replace("+00:00", "Z")
         event: dict[str, Any] = {
             "type": "track",

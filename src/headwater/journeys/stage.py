@@ -32,7 +32,7 @@ from headwater.audiences.evaluate import EventData
 from headwater.batch import Batch
 from headwater.journeys import instances as store
 from headwater.journeys.graph import Journey, parse_journey
-from headwater.journeys.instances import Entering, Instance
+from headwater.journeys.instances import Entering, Instance, Woken
 from headwater.journeys.semantics import (
     Entered,
     goal_reached,
@@ -68,7 +68,7 @@ class _Live:
 
 @dataclass
 class _Effects:
-    woken: list[tuple[int, str]] = field(default_factory=list)
+    woken: list[Woken] = field(default_factory=list)
     ended: list[int] = field(default_factory=list)
     converted: list[int] = field(default_factory=list)
     entering: list[Entering] = field(default_factory=list)
@@ -169,7 +169,8 @@ class JourneyStage:
                 ):
                     port = waited_port(journey.configs[instance.node_id], event, now)
                     if port is not None:
-                        effects.woken.append((instance.id, port))
+                        note = f"event {event.message_id}"
+                        effects.woken.append(Woken(instance.id, instance.node_id, port, note))
                         instance.state = "active"
             goal = document.goal
             if (

@@ -1,5 +1,5 @@
 """The journeys' tables: each journey with its draft, and its published versions (migration
-0012); instances and their steps (migration 0014)."""
+0012); instances and their steps (migration 0014); webhook calls (migration 0015)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["journey_instances", "journey_steps", "journey_versions", "journeys"]
+__all__ = [
+    "journey_calls",
+    "journey_instances",
+    "journey_steps",
+    "journey_versions",
+    "journeys",
+]
 
 # A journey: its draft (edited with optimistic locking on ``revision``) and the version it runs
 # (``version``, null until it is first published).
@@ -93,6 +99,7 @@ journey_instances = Table(
     Column("ended_at", DateTime(timezone=True)),
     Column("end_reason", Text),
     Column("error", Text),
+    Column("note", Text),
     UniqueConstraint("journey_id", "trigger_id", name="journey_instances_trigger_key"),
     CheckConstraint(
         "state IN ('active', 'waiting', 'completed', 'exited', 'failed')",
@@ -135,4 +142,27 @@ journey_steps = Table(
     Column("detail", Text),
     PrimaryKeyConstraint("instance_id", "step", name="journey_steps_pkey"),
     Index("journey_steps_node", "journey_id", "version", "node_id"),
+)
+
+# The webhook requests of journeys, an outbox: written with the step that makes the call, sent
+# by the caller (leased by pushing ``next_at`` ahead, retried with backoff), deleted when the
+# instance is woken with the answer.
+journey_calls = Table(
+    "journey_calls",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column(
+        "instance_id",
+        BigInteger,
+        ForeignKey("journey_instances.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("step", Integer, nullable=False),
+    Column("node_id", Text(collation="C"), nullable=False),
+    Column("request", JSONB, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    UniqueConstraint("instance_id", "step", name="journey_calls_instance_id_step_key"),
+    Index("journey_calls_due", "next_at"),
 )
