@@ -133,7 +133,7 @@ class Runtime:
             await database.close()
             raise
         processor = Processor(engine=database.engine, log=log, settings=settings, metrics=metrics)
-        tasks = _background(settings, database.engine, processor, metrics)
+        tasks = _background(settings, database.engine, log, processor, metrics)
         if collector is not None:
             tasks.add("dedup-purge", collector.purge)  # only where events are collected
         runtime = cls(settings, role, database, log, processor, tasks, metrics, collector)
@@ -194,11 +194,15 @@ def _pool_size(settings: Settings, role: Role) -> int:
 
 
 def _background(
-    settings: Settings, engine: AsyncEngine, processor: Processor, metrics: Metrics
+    settings: Settings,
+    engine: AsyncEngine,
+    log: EventLog,
+    processor: Processor,
+    metrics: Metrics,
 ) -> Supervisor:
     """The background tasks both roles run, under one supervisor (not started yet): the
-    processor, the audience scheduler and relay (with ``run_processor``) and the delivery
-    workers (with ``run_delivery``)."""
+    processor, the audience scheduler and relay, the journey runner and caller (with
+    ``run_processor``) and the delivery workers (with ``run_delivery``)."""
     supervisor = Supervisor(metrics=metrics, restart_cap=settings.task_restart_max_seconds)
     if settings.run_processor:
         supervisor.add("processor", processor.run)
@@ -207,7 +211,7 @@ def _background(
         # Audience changes reach destinations through the delivery engine's queue.
         supervisor.add("audience-relay", Relay(engine, enqueue=enqueue_event).run)
         # Journeys move on (waits end, actions run) in a runner beside the processor.
-        runner = Runner(engine, enqueue=enqueue_event, destinations=_enabled_destinations)
+        runner = Runner(engine, log=log, enqueue=enqueue_event, destinations=_enabled_destinations)
         supervisor.add("journey-runner", runner.run)
         supervisor.add("journey-calls", Caller(engine).run)
     if settings.run_delivery:

@@ -356,11 +356,11 @@ _NOT_YET: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
         },
         "nodes.a.type",
     ),
-    "update_traits": (
+    "list_membership": (
         {"type": "manual"},
         {
-            "type": "update_traits",
-            "config": {"updates": [{"op": "set", "trait": "x", "value": 1}]},
+            "type": "list_membership",
+            "config": {"action": "add", "audience": "vips"},
             "next": {"out": "b"},
         },
         "nodes.a.type",
@@ -521,3 +521,59 @@ async def test_a_webhook_is_called_once_retried_and_its_failure_takes_the_error_
         assert details["ada"] == "HTTP 200"
         assert details["bo"] == "HTTP 200 (attempt 2)"
         assert details["cy"].startswith("HTTP 400")
+
+
+async def test_traits_set_by_a_journey_are_the_profile_s(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    updates = [
+        {"op": "set", "trait": "plan", "value": "trial"},
+        {"op": "increment", "trait": "visits", "value": 1},
+        {"op": "set_once", "trait": "source", "value": "journey"},
+        {"op": "append", "trait": "tags", "value": "welcomed"},
+        {"op": "unset", "trait": "coupon"},
+    ]
+    _journey(
+        server,
+        "traits",
+        {
+            "version": 1,
+            "trigger": {"type": "event", "event": "Signed Up"},
+            "start": "set",
+            "nodes": {
+                "set": {
+                    "type": "update_traits",
+                    "config": {"updates": updates},
+                    "next": {"out": "done"},
+                },
+                "done": {"type": "exit"},
+            },
+        },
+    )
+    traits = {"visits": 2, "source": "ads", "tags": ["new"], "coupon": "X1", "plan": "free"}
+    _send(server, {"type": "identify", "userId": "ada", "traits": traits})
+    await asyncio.sleep(1)
+    _send(server, _track("ada", "Signed Up"))
+
+    async def updated() -> Any:
+        found = server.api("GET", f"{BASE}/profiles", params={"identifier": "user_id:ada"})
+        if not found:
+            return None
+        profile = server.api("GET", f"{BASE}/profiles/{found[0]['id']}")
+        plan = profile["traits"].get("plan", {})
+        return profile if plan.get("value") == "trial" else None
+
+    profile = await _until(updated, "the journey's traits on ada's profile")
+    assert {k: profile["traits"][k]["value"] for k in traits} == {
+        "visits": 3,
+        "source": "ads",
+        "tags": ["new", "welcomed"],
+        "coupon": None,
+        "plan": "trial",
+    }
+    events = server.api("GET", f"{BASE}/profiles/{profile['id']}/events")
+    journey_calls = [e for e in events["events"] if "journey" in e["message"].get("context", {})]
+    assert [e["message"]["type"] for e in journey_calls] == ["identify"]
+    [way] = server.api("GET", f"{BASE}/profiles/{profile['id']}/journeys")
+    assert way["steps"][0]["detail"] == "set coupon, plan, tags, visits"  # source was set
+    assert profile["traits"]["plan"]["message_id"].startswith("hwj-")

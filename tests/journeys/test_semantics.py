@@ -19,6 +19,7 @@ from headwater.journeys.semantics import (
     delay_due,
     instance_key,
     may_enter,
+    trait_changes,
     triggered_by,
     waited_port,
 )
@@ -196,3 +197,35 @@ def test_entry_rules() -> None:
     assert not may_enter(keyed, one, "o1", NOW)
     two = Entered(ever=True, last_entered_at=NOW, running=("o1", "o2"))
     assert not may_enter(keyed, two, "o3", NOW)  # the cap per profile
+
+
+def test_trait_updates_in_order() -> None:
+    updates = (
+        NODE_TYPES["update_traits"]
+        .config(
+            {
+                "updates": [
+                    {"op": "increment", "trait": "visits", "value": Decimal("1.5")},
+                    {"op": "increment", "trait": "fresh", "value": 2},
+                    {"op": "set_once", "trait": "plan", "value": "pro"},
+                    {"op": "set_once", "trait": "first", "value": "welcome"},
+                    {"op": "append", "trait": "tags", "value": "a"},
+                    {"op": "append", "trait": "tags", "value": "b"},
+                    {"op": "append", "trait": "one", "value": "y"},
+                    {"op": "unset", "trait": "coupon"},
+                    {"op": "set", "trait": "visits", "value": 0},
+                ]
+            }
+        )
+        .updates
+    )
+    current = {"visits": 1, "plan": "free", "one": "x", "coupon": "C"}
+    assert trait_changes(updates, current) == {
+        "visits": 0,  # the last update wins
+        "fresh": 2,
+        "first": "welcome",
+        "tags": ["a", "b"],
+        "one": ["x", "y"],
+        "coupon": None,
+    }
+    assert current == {"visits": 1, "plan": "free", "one": "x", "coupon": "C"}  # not changed

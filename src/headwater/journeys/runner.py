@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -39,14 +40,17 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater.audiences import encode_json
 from headwater.audiences.evaluate import Subject
 from headwater.journeys import calls
 from headwater.journeys import instances as store
 from headwater.journeys.graph import Journey, parse_journey
 from headwater.journeys.instances import Instance, Step
-from headwater.journeys.semantics import branch, cohort, delay_due, render
+from headwater.journeys.semantics import branch, cohort, delay_due, render, trait_changes
 from headwater.journeys.subjects import subject_of
+from headwater.log import EventLog, LogRecord
 from headwater.profiles import lookups
+from headwater.spec import Envelope, Event, normalise
 from headwater.storage import STORAGE_ERRORS, Transaction, begin
 from headwater.supervisor import Health
 
@@ -55,7 +59,17 @@ __all__ = ["RUNNABLE", "Enqueue", "Runner", "Versions"]
 logger = logging.getLogger(__name__)
 
 RUNNABLE = frozenset(
-    {"delay", "wait_event", "split", "random_split", "send", "webhook", "goto", "exit"}
+    {
+        "delay",
+        "wait_event",
+        "split",
+        "random_split",
+        "send",
+        "webhook",
+        "update_traits",
+        "goto",
+        "exit",
+    }
 )
 """The node types this version runs; a journey with another one cannot be published yet."""
 
@@ -95,6 +109,7 @@ class Runner:
         self,
         engine: AsyncEngine,
         *,
+        log: EventLog,
         enqueue: Enqueue,
         destinations: Destinations,
         batch: int = 500,
@@ -102,9 +117,11 @@ class Runner:
         clock: Callable[[], datetime] = _now,
         steps_per_turn: int = 100,
     ) -> None:
-        """``enqueue`` queues one event for one destination in the given transaction (the
-        delivery engine's ``enqueue_event``); ``destinations`` reads the enabled ones."""
+        """``log`` takes the identify calls of trait updates; ``enqueue`` queues one event for
+        one destination in the given transaction (the delivery engine's ``enqueue_event``);
+        ``destinations`` reads the enabled ones."""
         self.engine, self.enqueue, self.batch, self.tick = engine, enqueue, batch, tick
+        self.log = log
         self.destinations, self.clock, self.steps_per_turn = destinations, clock, steps_per_turn
         self.versions = Versions()
         self._enabled: tuple[float, dict[int, int]] = (0.0, {})
@@ -262,6 +279,8 @@ class _Walk:
         if kind == "webhook":
             await self._call(config)
             return None
+        if kind == "update_traits":
+            return await self._update_traits(config, now)
         if kind in ("goto", "exit"):
             return None, None
         raise AssertionError(f"{kind} is not in RUNNABLE: publishing refuses it")
@@ -269,6 +288,54 @@ class _Walk:
     def _hold(self, until: datetime | None) -> None:
         """The node keeps the instance until ``until`` (None: until something wakes it)."""
         self.instance.state, self.instance.wake_at = "waiting", until
+
+    async def _identity(self) -> dict[str, str]:
+        """The profile's ``userId`` and ``anonymousId`` (those it has), to send as."""
+        found = await lookups.identifiers(
+            self.tx, [await self._live_profile()], ("user_id", "anonymous_id")
+        )
+        names = {"user_id": "userId", "anonymous_id": "anonymousId"}
+        return {names[kind]: value for _, kind, value in found}
+
+    async def _update_traits(self, config: Any, now: datetime) -> tuple[str, str]:
+        """The traits as a journey step sets them: an identify call appended to the event log
+        in this transaction (so profiles, audiences and destinations take it like any other,
+        and a rebuilt profile keeps it), attributed to the source the profile was last seen
+        from, with ``context.journey``."""
+        instance = self.instance
+        current = await self._profile_traits()
+        changes = trait_changes(config.updates, current)
+        if not changes:
+            return "out", "nothing to change"
+        identity = await self._identity()
+        source = await lookups.last_source(self.tx, await self._live_profile())
+        if not identity or source is None:
+            return "error", "the profile has no user id or anonymous id to set traits for"
+        message = {
+            "type": "identify",
+            **identity,
+            "traits": json.loads(encode_json(changes)),
+            "messageId": f"hwj-{instance.id}-{instance.step}",
+            "timestamp": now.isoformat(),
+            "context": {"journey": self._where()},
+        }
+        made = normalise(message, index=0, route_type=None, envelope=Envelope(received_at=now))
+        if not isinstance(made, Event):
+            return "error", made.reason
+        record = LogRecord(workspace_id=instance.workspace_id, source_id=source, event=made)
+        await self.runner.log.append([record], connection=self.tx.connection)
+        self._traits = {**current, **changes}  # what later steps of this turn see
+        return "out", "set " + ", ".join(sorted(changes))
+
+    def _where(self) -> dict[str, Any]:
+        """Where in which journey a message comes from (its ``context.journey``)."""
+        instance = self.instance
+        return {
+            "id": instance.journey_id,
+            "version": instance.version,
+            "node": instance.node_id,
+            "instance": instance.id,
+        }
 
     async def _scope(self) -> dict[str, Any]:
         """What templates name: ``traits``, ``event`` (the trigger's properties), ``profile``."""
@@ -287,12 +354,7 @@ class _Walk:
             render(config.body, scope)
             if config.body is not None
             else {
-                "journey": {
-                    "id": instance.journey_id,
-                    "version": instance.version,
-                    "node": instance.node_id,
-                    "instance": instance.id,
-                },
+                "journey": self._where(),
                 "profile": {**scope["profile"], "traits": scope["traits"]},
                 "event": scope["event"],
             }
@@ -328,36 +390,19 @@ class _Walk:
         enabled = await self.runner.enabled(self.tx)
         if enabled.get(config.destination) != instance.workspace_id:
             return "error", f"destination {config.destination} is deleted or disabled"
-        profile = await self._live_profile()
-        ids = dict(
-            (kind, value)
-            for _, kind, value in await lookups.identifiers(
-                self.tx, [profile], ("user_id", "anonymous_id")
-            )
-        )
-        scope = await self._scope()
+        identity = await self._identity()
+        if not identity:
+            return "error", "the profile has no user id or anonymous id to send as"
         stamp = now.isoformat().replace("+00:00", "Z")
         event: dict[str, Any] = {
             "type": "track",
             "event": config.event,
-            "properties": render(config.properties, scope),
+            **identity,
+            "properties": render(config.properties, await self._scope()),
             "messageId": f"hwj-{instance.id}-{instance.step}",
             "timestamp": stamp,
             "receivedAt": stamp,
-            "context": {
-                "journey": {
-                    "id": instance.journey_id,
-                    "version": instance.version,
-                    "node": instance.node_id,
-                    "instance": instance.id,
-                }
-            },
+            "context": {"journey": self._where()},
         }
-        if "user_id" in ids:
-            event["userId"] = ids["user_id"]
-        if "anonymous_id" in ids:
-            event["anonymousId"] = ids["anonymous_id"]
-        if "userId" not in event and "anonymousId" not in event:
-            return "error", "the profile has no user id or anonymous id to send as"
         await self.runner.enqueue(self.tx, destination_id=config.destination, event=event)
         return "out", f"queued for destination {config.destination}"

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from headwater.audiences.conditions import EventSpec
 from headwater.audiences.evaluate import EventData, Subject, evaluate, matches
-from headwater.audiences.values import lookup, parse_moment, split_path
+from headwater.audiences.values import is_number, lookup, parse_moment, split_path
 from headwater.journeys.graph import Entry, Goal, Trigger
-from headwater.journeys.nodes import Delay, RandomSplit, Split, WaitEvent, Window
+from headwater.journeys.nodes import Delay, RandomSplit, Split, TraitUpdate, WaitEvent, Window
 
 __all__ = [
     "Due",
@@ -32,6 +32,7 @@ __all__ = [
     "matches_any",
     "may_enter",
     "render",
+    "trait_changes",
     "triggered_by",
     "waited_port",
 ]
@@ -220,3 +221,35 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def trait_changes(updates: Sequence[TraitUpdate], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The traits an update node sets on a profile whose traits are ``current``, in order:
+    ``set``; ``set_once`` (only a trait without a value); ``unset`` (null); ``increment`` (a
+    number, from 0 when the trait holds none); ``append`` (to the list the trait holds, or a
+    new list). Later updates see the earlier ones.
+
+    >>> trait_changes([TraitUpdate(op="increment", trait="n", value=2),
+    ...                TraitUpdate(op="set_once", trait="plan", value="pro")],
+    ...               {"n": 1, "plan": "free"})
+    {'n': 3}
+    """
+    seen = dict(current)
+    changes: dict[str, Any] = {}
+    for update in updates:
+        held = seen.get(update.trait)
+        if update.op == "set":
+            value = update.value
+        elif update.op == "set_once":
+            if held is not None:
+                continue
+            value = update.value
+        elif update.op == "unset":
+            value = None
+        elif update.op == "increment":
+            value = (held if is_number(held) else 0) + update.value
+        else:
+            items = list(held) if isinstance(held, list) else ([] if held is None else [held])
+            value = [*items, update.value]
+        seen[update.trait] = changes[update.trait] = value
+    return changes

@@ -18,7 +18,7 @@ from typing import Any
 
 from headwater.storage import Transaction
 
-__all__ = ["identifiers", "live_profiles", "live_traits", "survivor"]
+__all__ = ["identifiers", "last_source", "live_profiles", "live_traits", "survivor"]
 
 
 async def survivor(tx: Transaction, workspace_id: int, profile_id: str) -> str | None:
@@ -30,6 +30,14 @@ async def survivor(tx: Transaction, workspace_id: int, profile_id: str) -> str |
         workspace_id,
     )
     return None if row is None else row["merged_into"] or row["id"]
+
+
+async def last_source(tx: Transaction, profile_id: str) -> int | None:
+    """The source the profile's newest event came from (None for an unknown profile)."""
+    found = await tx.driver.fetchval(
+        "SELECT last_source_id FROM profiles WHERE id = $1", profile_id
+    )
+    return None if found is None else int(found)
 
 
 async def live_profiles(tx: Transaction, workspace_id: int, profile_ids: Sequence[str]) -> set[str]:
