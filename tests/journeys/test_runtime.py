@@ -344,18 +344,6 @@ async def test_a_split_and_a_destination_that_is_gone(
 
 _NOT_YET: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     # what is tried: (the trigger, node a, the problem's path)
-    "wait_condition": (
-        {"type": "manual"},
-        {
-            "type": "wait_condition",
-            "config": {
-                "condition": {"type": "audience", "audience": "vips"},
-                "timeout": {"days": 1},
-            },
-            "next": {"met": "b", "timeout": "b"},
-        },
-        "nodes.a.type",
-    ),
     "list_membership": (
         {"type": "manual"},
         {
@@ -577,3 +565,55 @@ async def test_traits_set_by_a_journey_are_the_profile_s(
     [way] = server.api("GET", f"{BASE}/profiles/{profile['id']}/journeys")
     assert way["steps"][0]["detail"] == "set coupon, plan, tags, visits"  # source was set
     assert profile["traits"]["plan"]["message_id"].startswith("hwj-")
+
+
+async def test_a_wait_until_a_condition_holds(server: RunningServer, engine: AsyncEngine) -> None:
+    with Sink() as sink:
+        hook = _destination(server, sink)
+        pro = {"type": "trait", "trait": "plan", "operator": "equals", "value": "pro"}
+        _journey(
+            server,
+            "upgrade",
+            {
+                "version": 1,
+                "trigger": {"type": "event", "event": "Signed Up"},
+                "start": "until",
+                "nodes": {
+                    "until": {
+                        "type": "wait_condition",
+                        "config": {"condition": pro, "timeout": {"seconds": 4}},
+                        "next": {"met": "welcome", "timeout": "nudge"},
+                    },
+                    "welcome": {
+                        "type": "send",
+                        "config": {"destination": hook, "event": "Welcome to Pro"},
+                        "next": {"out": "done"},
+                    },
+                    "nudge": {
+                        "type": "send",
+                        "config": {"destination": hook, "event": "Still free"},
+                        "next": {"out": "done"},
+                    },
+                    "done": {"type": "exit"},
+                },
+            },
+        )
+        _send(server, {"type": "identify", "userId": "cy", "traits": {"plan": "pro"}})
+        await asyncio.sleep(1)
+        _send(
+            server, _track("ada", "Signed Up"), _track("bo", "Signed Up"), _track("cy", "Signed Up")
+        )
+
+        async def waiting() -> bool:
+            found = await _instances(engine)
+            return found.get("ada", {}).get("state") == "waiting"
+
+        await _until(waiting, "ada waits to be pro")
+        _send(server, {"type": "identify", "userId": "ada", "traits": {"plan": "pro"}})
+        await _sent(sink, 3)
+        await asyncio.sleep(1)
+        assert _by_user(sink.requests) == {
+            "ada": ["Welcome to Pro"],  # woken by the identify that made it true
+            "bo": ["Still free"],  # never: the timeout
+            "cy": ["Welcome to Pro"],  # true on arrival
+        }

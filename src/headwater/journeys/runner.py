@@ -16,7 +16,8 @@ What each node does (``semantics.py`` has the rules):
 - a delay holds the instance until its end (a duration from when it arrived, a trait's time,
   a window's opening), then leaves by ``out``;
 - a wait for events holds it until the stage matches one (that event's port) or its timeout
-  (``timeout``); a split and a random split choose a port at once; ``goto`` jumps ahead;
+  (``timeout``); a wait for a condition until it holds (``met``: checked on arrival, by the
+  stage on the profile's events, and every :data:`RECHECK`) or its timeout; a split and a random split choose a port at once; ``goto`` jumps ahead;
   ``exit`` ends it (``completed``); a port left unconnected ends it as well;
 - a send queues one track event for a destination: ``out`` once queued (the delivery engine
   then owns its retries, dead letters and replay), ``error`` when the destination is deleted or
@@ -35,13 +36,13 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences import encode_json
-from headwater.audiences.evaluate import Subject
+from headwater.audiences.evaluate import Subject, evaluate
 from headwater.journeys import calls
 from headwater.journeys import instances as store
 from headwater.journeys.graph import Journey, parse_journey
@@ -64,6 +65,7 @@ RUNNABLE = frozenset(
         "wait_event",
         "split",
         "random_split",
+        "wait_condition",
         "send",
         "webhook",
         "update_traits",
@@ -72,6 +74,9 @@ RUNNABLE = frozenset(
     }
 )
 """The node types this version runs; a journey with another one cannot be published yet."""
+
+RECHECK: Final = timedelta(minutes=5)
+"""How often a wait for a condition looks again without an event of the profile."""
 
 
 class Enqueue(Protocol):
@@ -253,6 +258,8 @@ class _Walk:
         config = self.journey.configs[instance.node_id]
         if instance.port is not None:
             return instance.port, instance.note
+        if kind == "wait_condition":
+            return await self._until(config, now)
         if instance.state == "waiting":  # its time came
             return ("out", None) if kind == "delay" else ("timeout", None)
         if kind == "delay":
@@ -284,6 +291,20 @@ class _Walk:
         if kind in ("goto", "exit"):
             return None, None
         raise AssertionError(f"{kind} is not in RUNNABLE: publishing refuses it")
+
+    async def _until(self, config: Any, now: datetime) -> tuple[str, str | None] | None:
+        """A wait for a condition: ``met`` once it holds (checked on arrival, by the stage on
+        each of the profile's events, and here every :data:`RECHECK`, for what changes with
+        time or a batch recompute), ``timeout`` when its time is up."""
+        ends = self.instance.node_since + config.timeout.span()
+        if now >= ends:
+            return "timeout", None
+        profile = await self._live_profile()
+        subject = await subject_of(self.tx, self.instance.workspace_id, profile, [config.condition])
+        if evaluate(config.condition, subject, now):
+            return "met", None
+        self._hold(min(ends, now + RECHECK))
+        return None
 
     def _hold(self, until: datetime | None) -> None:
         """The node keeps the instance until ``until`` (None: until something wakes it)."""

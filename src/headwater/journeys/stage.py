@@ -8,8 +8,8 @@ user profile (the profile stage recorded it):
 1. the profile's running instances (entered as it, or as a profile merged into it) are looked
    at: an exit rule the event matches ends the instance (``exited``, reason ``exit_event``); a
    wait for events whose event it is (sent at or after the wait began: a late event still wakes
-   a wait that is open) moves on through that event's port; a goal reached within its window
-   counts a conversion;
+   a wait that is open) moves on through that event's port, and a wait for a condition that
+   now holds moves on by ``met``; a goal reached within its window counts a conversion;
 2. journeys whose trigger the event matches take the profile in, if its entry rule lets it
    (and it is in the trigger's audience, when one is named): one instance per triggering
    message (a redelivered event enters nobody again) and per running instance key.
@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.audiences import decode_json
-from headwater.audiences.evaluate import EventData
+from headwater.audiences.evaluate import EventData, evaluate
 from headwater.batch import Batch
 from headwater.journeys import instances as store
 from headwater.journeys.graph import Journey, parse_journey
@@ -44,6 +44,7 @@ from headwater.journeys.semantics import (
 )
 from headwater.journeys.subjects import subject_of
 from headwater.log import LogEntry
+from headwater.profiles.lookups import survivor
 from headwater.spec.messages import encode_message
 from headwater.storage import Transaction, begin
 
@@ -161,13 +162,8 @@ class JourneyStage:
                 if document.exits and matches_any(document.exits, event, now):
                     effects.ended.append(instance.id)
                     instance.state = "exited"
-                elif (
-                    instance.state == "waiting"
-                    and instance.node_id in document.nodes
-                    and document.nodes[instance.node_id].type == "wait_event"
-                    and event.timestamp >= instance.node_since
-                ):
-                    port = waited_port(journey.configs[instance.node_id], event, now)
+                elif instance.state == "waiting" and instance.node_id in document.nodes:
+                    port = await self._awaited(tx, instance, journey, event, now)
                     if port is not None:
                         note = f"event {event.message_id}"
                         effects.woken.append(Woken(instance.id, instance.node_id, port, note))
@@ -182,6 +178,29 @@ class JourneyStage:
                 and goal_reached(goal, event, now)
             ):
                 effects.converted.append(instance.id)
+
+    async def _awaited(
+        self,
+        tx: Transaction,
+        instance: Instance,
+        journey: Journey,
+        event: EventData,
+        now: datetime,
+    ) -> str | None:
+        """The port the event moves a waiting instance on by, if any: an awaited event's (sent
+        once the wait began), or ``met`` when the condition of a wait for one holds now that
+        the batch's profiles and audiences are updated."""
+        kind = journey.document.nodes[instance.node_id].type
+        config = journey.configs[instance.node_id]
+        if kind == "wait_event" and event.timestamp >= instance.node_since:
+            return waited_port(config, event, now)
+        if kind == "wait_condition":
+            profile = await survivor(tx, instance.workspace_id, instance.profile_id)
+            subject = await subject_of(
+                tx, instance.workspace_id, profile or instance.profile_id, [config.condition]
+            )
+            return "met" if evaluate(config.condition, subject, now) else None
+        return None
 
     async def _enter(
         self,
