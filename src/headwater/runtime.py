@@ -37,7 +37,7 @@ from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
 from headwater.delivery import DeliveryWorkers, enqueue_event
 from headwater.destinations import enabled_destinations
-from headwater.journeys import Caller, Runner
+from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
 from headwater.settings import Settings
@@ -208,8 +208,10 @@ def _background(
         supervisor.add("processor", processor.run)
         interval = timedelta(seconds=settings.audience_recompute_seconds)
         supervisor.add("audience-scheduler", Scheduler(engine, interval=interval).run)
-        # Audience changes reach destinations through the delivery engine's queue.
-        supervisor.add("audience-relay", Relay(engine, enqueue=enqueue_event).run)
+        # Audience changes reach destinations through the delivery engine's queue, and
+        # journeys with audience triggers.
+        relay = Relay(engine, enqueue=enqueue_event, changed=AudienceEntries().changed)
+        supervisor.add("audience-relay", relay.run)
         # Journeys move on (waits end, actions run) in a runner beside the processor.
         runner = Runner(engine, log=log, enqueue=enqueue_event, destinations=_enabled_destinations)
         supervisor.add("journey-runner", runner.run)

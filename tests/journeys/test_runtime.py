@@ -353,11 +353,6 @@ _NOT_YET: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
         },
         "nodes.a.type",
     ),
-    "audience_entered": (
-        {"type": "audience_entered", "audience": "vips"},
-        {"type": "delay", "config": {"duration": {"hours": 1}}, "next": {"out": "b"}},
-        "trigger.type",
-    ),
 }
 
 
@@ -617,3 +612,70 @@ async def test_a_wait_until_a_condition_holds(server: RunningServer, engine: Asy
             "bo": ["Still free"],  # never: the timeout
             "cy": ["Welcome to Pro"],  # true on arrival
         }
+
+
+def _mail_journey(trigger: dict[str, Any], hook: int, event: str, **more: Any) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "trigger": trigger,
+        "start": "mail",
+        "nodes": {
+            "mail": {
+                "type": "send",
+                "config": {"destination": hook, "event": event},
+                "next": {"out": "done"},
+            },
+            "done": {"type": "exit"},
+        },
+        **more,
+    }
+
+
+async def test_audience_changes_and_schedules_start_journeys(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    pro = {"type": "trait", "trait": "plan", "operator": "equals", "value": "pro"}
+    server.api(
+        "POST",
+        f"{BASE}/audiences",
+        json={"key": "pros", "name": "Pros", "definition": {"version": 1, "condition": pro}},
+    )
+    with Sink() as sink:
+        hook = _destination(server, sink)
+        entered = {"type": "audience_entered", "audience": "pros"}
+        exited = {"type": "audience_exited", "audience": "pros"}
+        every = {"type": "schedule", "audience": "pros", "every": {"seconds": 2}}
+        server.api(
+            "POST",
+            f"{BASE}/journeys",
+            json={"key": "in", "name": "In", "document": _mail_journey(entered, hook, "Hi pro")},
+        )
+        server.api(
+            "POST",
+            f"{BASE}/journeys",
+            json={"key": "out", "name": "Out", "document": _mail_journey(exited, hook, "Bye pro")},
+        )
+        digest = _mail_journey(every, hook, "Digest", entry={"mode": "every_time"})
+        server.api("POST", f"{BASE}/journeys", json={"key": "d", "name": "D", "document": digest})
+        for key in ("in", "out", "d"):
+            server.api("POST", f"{BASE}/journeys/{key}/publish")
+        _send(
+            server,
+            {"type": "identify", "userId": "ada", "traits": {"plan": "pro"}},
+            {"type": "identify", "userId": "bo", "traits": {"plan": "free"}},
+        )
+
+        async def digests() -> bool:
+            return _by_user(sink.requests).get("ada", []).count("Digest") >= 2
+
+        await _until(digests, "ada gets a digest on each run", within=40)
+        _send(server, {"type": "identify", "userId": "ada", "traits": {"plan": "free"}})
+
+        async def left() -> bool:
+            return "Bye pro" in _by_user(sink.requests).get("ada", [])
+
+        await _until(left, "ada leaves the audience")
+        sent = _by_user(sink.requests)
+        assert set(sent) == {"ada"}  # bo was never a pro
+        assert sent["ada"].count("Hi pro") == 1
+        assert sent["ada"].count("Bye pro") == 1

@@ -207,8 +207,9 @@ async def events_of(
 async def undelivered(tx: Transaction, limit: int) -> list[dict[str, Any]]:
     """The oldest changes not yet handed to the delivery engine, locked (``SKIP LOCKED``)."""
     rows = await tx.driver.fetch(
-        "SELECT id, computation_id, key, kind, profile_id, change, value::text AS value, at,"
-        " cause, destinations::text AS destinations FROM audience_changes WHERE NOT delivered"
+        "SELECT id, workspace_id, computation_id, key, kind, profile_id, change,"
+        " value::text AS value, at, cause, destinations::text AS destinations"
+        " FROM audience_changes WHERE NOT delivered"
         " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         limit,
     )

@@ -1,7 +1,7 @@
 """The activation relay: hands logged changes (the ``audience_changes`` outbox) to the
 delivery engine, for every destination the computation lists.
 
->>> relay = Relay(engine, enqueue=delivery.enqueue_event)   # wired in runtime.py/worker.py
+>>> relay = Relay(engine, enqueue=delivery.enqueue_event, changed=journeys_hear)  # runtime.py
 >>> await relay.run(stop)
 
 Each turn claims undelivered changes in id order (``FOR UPDATE SKIP LOCKED``, so several
@@ -28,7 +28,7 @@ from headwater.audiences.activation import Change, Identity, payloads
 from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, Transaction
 from headwater.supervisor import Health
 
-__all__ = ["Enqueue", "Relay"]
+__all__ = ["Changed", "Enqueue", "Relay"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +39,25 @@ class Enqueue(Protocol):
     ) -> Awaitable[bool]: ...
 
 
+class Changed(Protocol):
+    def __call__(self, tx: Transaction, changes: list[dict[str, Any]]) -> Awaitable[None]: ...
+
+
 class Relay:
     def __init__(
         self,
         engine: AsyncEngine,
         *,
         enqueue: Enqueue,
+        changed: Changed | None = None,
         batch: int = 500,
         tick: float = 0.5,
     ) -> None:
         """``enqueue`` queues one event for one destination in the given connection's
-        transaction (the delivery engine's ``enqueue_event``)."""
+        transaction (the delivery engine's ``enqueue_event``); ``changed`` hears of each batch
+        of changes in that transaction too (the journeys' audience triggers)."""
         self.engine, self.enqueue, self.batch, self.tick = engine, enqueue, batch, tick
+        self.changed = changed
 
     async def turn(self) -> int:
         """Hand over one batch of undelivered changes; return how many were handled."""
@@ -83,6 +90,13 @@ class Relay:
                                 await self.enqueue(tx, destination_id=destination_id, event=event)
                     except UNSTORABLE_ERRORS as error:
                         errors[row["id"]] = f"destination {destination_id}: {error}"
+            if self.changed is not None:
+                try:
+                    async with connection.begin_nested():
+                        await self.changed(tx, rows)
+                except UNSTORABLE_ERRORS:
+                    # journeys miss these changes; destinations still get them
+                    logger.exception("journeys could not take %d audience changes", len(rows))
             await store.mark_delivered(tx, [r["id"] for r in rows], errors)
         return len(rows)
 

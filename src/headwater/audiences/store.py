@@ -150,7 +150,7 @@ async def delete(tx: Transaction, computation: Computation, at: datetime) -> int
         computation.workspace_id,
         computation.key,
         at,
-        not computation.destinations,
+        False,
         computation.kind,
         encode(computation.destinations),
     )
@@ -247,7 +247,7 @@ logged AS (
              ELSE 'updated' END,
         d.value, d.previous, {at},
         CASE WHEN d.value IS NULL AND p.merged_into IS NOT NULL THEN 'merged' ELSE {cause} END,
-        d.message_id, c.kind, c.destinations, c.destinations = '[]'::jsonb
+        d.message_id, c.kind, c.destinations, false
     FROM diff d JOIN computations c ON c.id = d.computation_id
     LEFT JOIN {profiles} p ON p.id = d.profile_id
     ORDER BY d.computation_id, d.profile_id

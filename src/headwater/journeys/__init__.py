@@ -8,6 +8,7 @@ sends) and the caller (webhooks), instances, steps and calls in PostgreSQL.
 """
 
 from headwater.journeys.calls import Caller
+from headwater.journeys.entries import AudienceEntries
 from headwater.journeys.graph import (
     Journey,
     JourneyError,
@@ -54,6 +55,7 @@ from headwater.journeys.views import (
 __all__ = [
     "NODE_TYPES",
     "START_LIMIT",
+    "AudienceEntries",
     "Caller",
     "InstanceView",
     "Journey",

@@ -32,9 +32,11 @@ __all__ = [
     "end_journey",
     "enter",
     "history",
+    "live_workspaces",
     "move_to_version",
     "node_counts",
     "of_profiles",
+    "published_at",
     "running_journeys",
     "running_of",
     "save",
@@ -51,12 +53,29 @@ async def running_journeys(tx: Transaction, workspace_id: int) -> list[asyncpg.R
     """The workspace's live and paused journeys with the document of the version they run."""
     return list(
         await tx.driver.fetch(
-            "SELECT j.id, j.key, j.version, j.state, v.document::text AS document FROM journeys j"
+            "SELECT j.id, j.workspace_id, j.key, j.version, j.state,"
+            " v.document::text AS document FROM journeys j"
             " JOIN journey_versions v ON v.journey_id = j.id AND v.version = j.version"
             " WHERE j.workspace_id = $1 AND j.state IN ('live', 'paused')",
             workspace_id,
         )
     )
+
+
+async def live_workspaces(tx: Transaction) -> list[int]:
+    """The workspaces with a live journey."""
+    rows = await tx.driver.fetch("SELECT DISTINCT workspace_id FROM journeys WHERE state = 'live'")
+    return [row[0] for row in rows]
+
+
+async def published_at(tx: Transaction, journey_id: int, version: int) -> datetime:
+    found = await tx.driver.fetchval(
+        "SELECT published_at FROM journey_versions WHERE journey_id = $1 AND version = $2",
+        journey_id,
+        version,
+    )
+    assert isinstance(found, datetime)  # the version a journey runs exists
+    return found
 
 
 async def version_document(tx: Transaction, journey_id: int, version: int) -> Any:

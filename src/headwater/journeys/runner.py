@@ -6,7 +6,9 @@
 Each turn claims the instances due now (``FOR UPDATE SKIP LOCKED``: entered, woken by an event,
 or whose wait ended) and, for each, takes steps until a node holds it (a delay, a wait) or it
 ends, all in one transaction with the steps' records and their side effects (a send is a row of
-the delivery engine's queue, with a messageId made of the instance and the step). A crash before
+the delivery engine's queue, with a messageId made of the instance and the step; a trait update
+an identify call in the event log). Scheduled journeys take their audience's members in each
+turn of :meth:`Runner.schedules` (``entries.py``). A crash before
 the commit loses nothing and does nothing twice: the instance is due again, and its steps run
 again as if for the first time. A timer due while Headwater was down is simply due: the first
 turn after the start takes it.
@@ -17,8 +19,10 @@ What each node does (``semantics.py`` has the rules):
   a window's opening), then leaves by ``out``;
 - a wait for events holds it until the stage matches one (that event's port) or its timeout
   (``timeout``); a wait for a condition until it holds (``met``: checked on arrival, by the
-  stage on the profile's events, and every :data:`RECHECK`) or its timeout; a split and a random split choose a port at once; ``goto`` jumps ahead;
-  ``exit`` ends it (``completed``); a port left unconnected ends it as well;
+  stage on the profile's events, and every :data:`RECHECK`) or its timeout; a split and a
+  random split choose a port at once; ``goto`` jumps ahead; ``exit`` ends it (``completed``);
+  a port left unconnected ends it as well;
+- an update of traits appends an identify call to the event log;
 - a send queues one track event for a destination: ``out`` once queued (the delivery engine
   then owns its retries, dead letters and replay), ``error`` when the destination is deleted or
   disabled;
@@ -45,6 +49,7 @@ from headwater.audiences import encode_json
 from headwater.audiences.evaluate import Subject, evaluate
 from headwater.journeys import calls
 from headwater.journeys import instances as store
+from headwater.journeys.entries import run_schedules
 from headwater.journeys.graph import Journey, parse_journey
 from headwater.journeys.instances import Instance, Step
 from headwater.journeys.semantics import branch, cohort, delay_due, render, trait_changes
@@ -74,6 +79,9 @@ RUNNABLE = frozenset(
     }
 )
 """The node types this version runs; a journey with another one cannot be published yet."""
+
+SCHEDULE_EVERY: Final = 5.0
+"""Seconds between looks at scheduled journeys (a run enters members within that of its time)."""
 
 RECHECK: Final = timedelta(minutes=5)
 """How often a wait for a condition looks again without an event of the profile."""
@@ -130,6 +138,7 @@ class Runner:
         self.destinations, self.clock, self.steps_per_turn = destinations, clock, steps_per_turn
         self.versions = Versions()
         self._enabled: tuple[float, dict[int, int]] = (0.0, {})
+        self._schedules_at = 0.0
 
     async def turn(self) -> int:
         """Move the instances due now; return how many were claimed."""
@@ -148,6 +157,17 @@ class Runner:
             await store.save(tx, claimed, steps)
         return len(claimed)
 
+    async def schedules(self) -> int:
+        """Enter the members of scheduled journeys whose run is due (looked at every
+        :data:`SCHEDULE_EVERY` seconds); how many entered."""
+        if time.monotonic() < self._schedules_at:
+            return 0
+        self._schedules_at = time.monotonic() + SCHEDULE_EVERY
+        async with self.engine.begin() as connection:
+            tx = await begin(connection)
+            workspaces = await store.live_workspaces(tx)
+            return await run_schedules(tx, workspaces, self.clock())
+
     async def enabled(self, tx: Transaction) -> dict[int, int]:
         """The enabled destinations (id -> workspace), read at most every few seconds."""
         expires, known = self._enabled
@@ -163,6 +183,7 @@ class Runner:
         while not stop.is_set():
             claimed = 0
             try:
+                await self.schedules()
                 claimed = await self.turn()
             except STORAGE_ERRORS as error:
                 health.failed(error)

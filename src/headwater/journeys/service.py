@@ -279,7 +279,7 @@ def _not_runnable(journey: Journey) -> list[dict[str, str]]:
         if node.type not in RUNNABLE
     ]
     trigger = journey.document.trigger.type
-    if trigger not in ("event", "manual"):
+    if trigger not in ("event", "manual", "audience_entered", "audience_exited", "schedule"):
         message = f"{trigger} triggers do not run yet in this version of Headwater"
         problems.append({"path": "trigger.type", "message": message})
     return problems
