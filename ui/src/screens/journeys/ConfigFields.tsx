@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { ConditionBuilder } from "../audiences/Builder";
 import { type Condition, fromQuery, type Group, toQuery } from "../audiences/conditions";
-import { type Field, fieldsOf, itemsOf, type JsonSchema, readScalar, showScalar, withValue } from "./schema";
+import { type Field, fieldsOf, itemLabel, itemsOf, type JsonSchema, readScalar, showScalar, withValue } from "./schema";
 
 type Values = Record<string, unknown>;
 
@@ -136,7 +136,7 @@ function ListField({ field, root, value, set, readOnly, path }: ControlProps) {
     <fieldset>
       <legend>{field.label}</legend>
       {items.map((item, index) => {
-        const name = `${field.label} ${index + 1}`;
+        const name = `${itemLabel(field.label)} ${index + 1}`;
         return (
           <fieldset key={index} className="list-item">
             <legend>{name}</legend>
@@ -158,7 +158,7 @@ function ListField({ field, root, value, set, readOnly, path }: ControlProps) {
       })}
       {!readOnly && (
         <button type="button" onClick={() => set([...items, {}])}>
-          Add to {field.label}
+          Add {itemLabel(field.label).toLowerCase()}
         </button>
       )}
     </fieldset>

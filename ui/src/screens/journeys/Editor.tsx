@@ -7,7 +7,7 @@ import { useCan, useWorkspace } from "../../app/session";
 import { ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { type Detail, exportUrl, journeyCalls, type NodeType, SaveRefused, STATES } from "./calls";
 import { Canvas } from "./Canvas";
-import { addNode, type Document, type Position, type Problem, sameDocument } from "./graph";
+import { addNode, type Document, type Position, type Problem, problemPlace, sameDocument } from "./graph";
 import { Lifecycle } from "./Lifecycle";
 import { NodePanel } from "./NodePanel";
 import { Palette } from "./Palette";
@@ -106,9 +106,14 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
           </button>
         </div>
       )}
-      {save.error && !refused?.conflict ? <ErrorNote error={save.error} /> : null}
+      {save.error && !refused?.conflict && !refused?.problems.length ? <ErrorNote error={save.error} /> : null}
       {showing === null ? (
-        <Problems problems={problems} onSelect={setSelected} document={document} />
+        <Problems
+          problems={problems}
+          blocking={refused?.problems.length ? "saving: the draft is not saved" : "publishing"}
+          onSelect={setSelected}
+          document={document}
+        />
       ) : (
         <p className="note">You are looking at version {showing}, read only. Choose “Draft” to edit.</p>
       )}
@@ -172,16 +177,28 @@ function publishBlocked(journey: Detail, dirty: boolean, problems: Problem[]): s
   return null;
 }
 
-function Problems({ problems, document, onSelect }: { problems: Problem[]; document: Document; onSelect: (id: string) => void }) {
+interface ProblemsProps {
+  problems: Problem[];
+  /** What they stop. */
+  blocking: string;
+  document: Document;
+  onSelect: (id: string) => void;
+}
+
+function Problems({ problems, blocking, document, onSelect }: ProblemsProps) {
   if (problems.length === 0) return null;
+  const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
   return (
     <section className="note warn journey-problem-list" aria-labelledby="journey-problems-title">
       <div>
-        <h2 id="journey-problems-title">{problems.length === 1 ? "1 problem to fix before publishing" : `${problems.length} problems to fix before publishing`}</h2>
+        <h2 id="journey-problems-title">
+          {count} to fix before {blocking}
+        </h2>
         <ul>
           {problems.map((p) => {
             const id = p.path.split(".")[1] ?? "";
             const node = p.path.startsWith("nodes.") ? document.nodes[id] : undefined;
+            const place = node ? problemPlace(p.path, id) : "";
             return (
               <li key={p.path + p.message}>
                 {node ? (
@@ -191,6 +208,7 @@ function Problems({ problems, document, onSelect }: { problems: Problem[]; docum
                 ) : (
                   <code>{p.path}</code>
                 )}
+                {place ? ` (${place})` : null}
                 : {p.message}
               </li>
             );

@@ -2,7 +2,7 @@
 // config's form, its problems, and making it the start or removing it.
 import type { NodeType } from "./calls";
 import { ConfigFields } from "./ConfigFields";
-import { connect, type Document, portsOf, type Problem, problemsOf, removeNode, updateNode } from "./graph";
+import { connect, type Document, portsOf, type Problem, problemPlace, problemsOf, removeNode, updateNode } from "./graph";
 import { type JsonSchema, plainDescription } from "./schema";
 
 interface Props {
@@ -32,7 +32,7 @@ export function NodePanel({ id, document, kind, problems, readOnly, onChange, on
         <ul className="journey-problems" aria-label={`Problems of ${name}`}>
           {mine.map((p) => (
             <li key={p.path + p.message}>
-              {p.path.replace(`nodes.${id}`, "") || "this node"}: {p.message}
+              {problemPlace(p.path, id) || "this node"}: {p.message}
             </li>
           ))}
         </ul>

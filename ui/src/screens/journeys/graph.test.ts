@@ -6,6 +6,7 @@ import {
   edgeEnds,
   newNodeId,
   portsOf,
+  problemPlace,
   problemsOf,
   removeNode,
   sameDocument,
@@ -95,5 +96,13 @@ describe("unsaved changes", () => {
     const b = { nodes: {}, start: "s", trigger: { event: "X", type: "event" }, version: 1 } as Document;
     expect(sameDocument(a, b)).toBe(true);
     expect(sameDocument(a, { ...b, start: "t" })).toBe(false);
+  });
+});
+
+describe("a problem's place", () => {
+  it("reads as words within its node", () => {
+    expect(problemPlace("nodes.a.config.events.0.event_type", "a")).toBe("events 1 event type");
+    expect(problemPlace("nodes.a.next", "a")).toBe("ports");
+    expect(problemPlace("nodes.a", "a")).toBe("");
   });
 });

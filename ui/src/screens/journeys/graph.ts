@@ -208,3 +208,14 @@ function canonical(value: unknown): unknown {
 export function sameDocument(a: Document, b: Document): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
+
+/** Where in its node a problem is, for people: `nodes.a.config.events.0.event` → "events 1 event". */
+export function problemPlace(path: string, id: string): string {
+  const rest = path.slice(`nodes.${id}`.length).replace(/^\./, "").replace(/^config\.?/, "");
+  if (rest === "next") return "ports";
+  return rest
+    .split(".")
+    .filter(Boolean)
+    .map((part) => (/^\d+$/.test(part) ? String(Number(part) + 1) : part.replace(/_/g, " ")))
+    .join(" ");
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fieldsOf, type JsonSchema, labelOf, readScalar, withValue } from "./schema";
+import { fieldsOf, itemLabel, type JsonSchema, labelOf, readScalar, withValue } from "./schema";
 
 const DELAY: JsonSchema = {
   type: "object",
@@ -43,6 +43,7 @@ describe("config schemas as fields", () => {
       ["value", "scalar", true],
     ]);
     expect(labelOf("op")).toBe("Operation");
+    expect([itemLabel("Branches"), itemLabel("Headers")]).toEqual(["Branch", "Headers item"]);
   });
 });
 

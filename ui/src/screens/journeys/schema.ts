@@ -35,6 +35,19 @@ export interface Field {
 
 const LABELS: Record<string, string> = { op: "Operation", url: "URL", event_type: "Event type" };
 
+const SINGULAR: Record<string, string> = {
+  Events: "Event",
+  Branches: "Branch",
+  Cohorts: "Cohort",
+  Updates: "Update",
+  Where: "Filter",
+};
+
+/** The label of one item of a list: "Branches" → "Branch". */
+export function itemLabel(label: string): string {
+  return SINGULAR[label] ?? `${label} item`;
+}
+
 /** `until_trait` → "Until trait". */
 export function labelOf(name: string): string {
   const words = name.replace(/_/g, " ");
