@@ -61,7 +61,10 @@ def test_a_marketer_draws_saves_fixes_and_publishes_a_journey(page: Page, world:
     expect(side.get_by_role("heading", name="delay_1")).to_be_visible()
     side.get_by_label("Label", exact=True).fill("Wait two days")
     side.get_by_role("group", name="Duration").get_by_label("Days", exact=True).fill("2")
-    palette.get_by_role("button", name="Exit", exact=True).click()
+    # the exit is dragged from the palette onto the canvas
+    palette.get_by_role("button", name="Exit", exact=True).drag_to(
+        page.locator(".react-flow__pane"), target_position={"x": 200, "y": 300}
+    )
     expect(side.get_by_role("heading", name="exit_1")).to_be_visible()
     side.get_by_role("button", name="Back to the journey").click()
     side.get_by_label("Starts when").select_option("event")
@@ -93,7 +96,17 @@ def test_a_marketer_draws_saves_fixes_and_publishes_a_journey(page: Page, world:
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".page-header .badge")).to_have_text("Live")
     expect(page.get_by_text("Version 1", exact=True)).to_be_visible()
-    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator(".page-header .badge")).to_have_text("Paused")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator(".page-header .badge")).to_have_text("Live")
+
+    exported = page.get_by_role("link", name="Export YAML").get_attribute("href")
+    assert exported is not None
+    answer = page.request.get(exported)
+    assert answer.ok
+    assert "Signed Up" in answer.text()
+    assert "exit_1" in answer.text()
 
     journey = world.server.api("GET", _journeys(marketer.workspace) + "/welcome")
     assert (journey["state"], journey["version"], journey["problems"]) == ("live", 1, [])

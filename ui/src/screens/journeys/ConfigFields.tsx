@@ -1,7 +1,10 @@
 // A node's config as form controls, from its type's JSON Schema (see schema.ts). Conditions use
 // the audience builder; free objects (headers, properties, body) are JSON text.
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { useWorkspace } from "../../app/session";
 import { ConditionBuilder } from "../audiences/Builder";
+import { calls } from "../audiences/calls";
 import { type Condition, fromQuery, type Group, toQuery } from "../audiences/conditions";
 import { type Field, fieldsOf, itemLabel, itemsOf, type JsonSchema, readScalar, showScalar, withValue } from "./schema";
 
@@ -166,6 +169,10 @@ function ListField({ field, root, value, set, readOnly, path }: ControlProps) {
 }
 
 function ConditionField({ field, value, set, readOnly, path }: ControlProps) {
+  const workspace = useWorkspace();
+  // the same query as the audience builder's: journeys act on people, so user audiences only
+  const audiences = useQuery({ queryKey: ["audiences", workspace], queryFn: () => calls("audiences", workspace).list() });
+  const keys = (audiences.data ?? []).filter((a) => a.subject === "user").map((a) => a.key);
   // the builder keeps ids of its own in its state: kept here, the document gets the condition
   const [query, setQuery] = useState<Group>(() => toQuery((value ?? { type: "and", conditions: [] }) as Condition));
   if (readOnly) {
@@ -183,7 +190,7 @@ function ConditionField({ field, value, set, readOnly, path }: ControlProps) {
   return (
     <fieldset>
       <legend>{field.label}</legend>
-      <ConditionBuilder query={query} onChange={change} subject="user" audiences={[]} prefix={`${path.trim()}: `} />
+      <ConditionBuilder query={query} onChange={change} subject="user" audiences={keys} prefix={`${path.trim()}: `} />
     </fieldset>
   );
 }
