@@ -34,6 +34,8 @@ SCREENS = [
     ("audiences/new", "New audience"),
     ("computed-traits", "Computed traits"),
     ("computed-traits/new", "New computed trait"),
+    ("journeys", "Journeys"),
+    ("journeys/welcome", "Welcome"),
     ("profiles", "Profiles"),
     ("profiles/{profile}", "user_id: user-1"),
     ("profiles/{profile}?tab=events", "user_id: user-1"),
@@ -61,6 +63,17 @@ def test_no_serious_accessibility_violation(
     )
     plan = {"name": "Web", "events": [{"name": "Signed Up", "schema": {"required": ["plan"]}}]}
     world.server.api("POST", f"/api/v1/workspaces/{owner.workspace}/tracking-plans", json=plan)
+    journey = {
+        "key": "welcome",
+        "name": "Welcome",
+        "document": {
+            "version": 1,
+            "trigger": {"type": "event", "event": "Signed Up"},
+            "start": "wait",
+            "nodes": {"wait": {"type": "delay", "config": {"duration": {"days": 1}}}},
+        },
+    }
+    world.server.api("POST", f"/api/v1/workspaces/{owner.workspace}/journeys", json=journey)
     profile = world.profile(owner.workspace, "user_id:user-1")["id"] if "{profile}" in path else ""
     sign_in(page, owner)
     ids = {"source": source["id"], "destination": destination["id"], "profile": profile}

@@ -28,6 +28,7 @@ const SECTIONS: { title: string; items: Item[] }[] = [
     items: [
       { to: "audiences", label: "Audiences", needs: "audiences:read" },
       { to: "computed-traits", label: "Computed traits", needs: "audiences:read" },
+      { to: "journeys", label: "Journeys", needs: "journeys:read" },
       { to: "profiles", label: "Profiles", needs: "profiles:read" },
     ],
   },

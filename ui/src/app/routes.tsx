@@ -77,6 +77,8 @@ export const router = createBrowserRouter([
       },
       ...audienceRoutes("audiences", "Audience", "audiences"),
       ...audienceRoutes("computed-traits", "ComputedTrait", "computed traits"),
+      { path: "journeys", element: screen(() => import("../screens/journeys/Journeys"), "journeys") },
+      { path: "journeys/:key", element: screen(() => import("../screens/journeys/Editor"), "the journey") },
       { path: "profiles", element: screen(() => import("../screens/profiles/Profiles"), "profiles") },
       {
         path: "profiles/:profileId",

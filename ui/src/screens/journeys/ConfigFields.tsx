@@ -1,0 +1,224 @@
+// A node's config as form controls, from its type's JSON Schema (see schema.ts). Conditions use
+// the audience builder; free objects (headers, properties, body) are JSON text.
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useWorkspace } from "../../app/session";
+import { ConditionBuilder } from "../audiences/Builder";
+import { calls } from "../audiences/calls";
+import { type Condition, fromQuery, type Group, toQuery } from "../audiences/conditions";
+import { type Field, fieldsOf, itemLabel, itemsOf, type JsonSchema, readScalar, showScalar, withValue } from "./schema";
+
+type Values = Record<string, unknown>;
+
+interface Props {
+  schema: JsonSchema;
+  root: JsonSchema;
+  values: Values;
+  onChange: (values: Values) => void;
+  readOnly: boolean;
+  /** Prefix of labels that must be unique on the page (condition builders). */
+  path: string;
+}
+
+export function ConfigFields({ schema, root, values, onChange, readOnly, path }: Props) {
+  return (
+    <>
+      {fieldsOf(schema, root).map((field) => (
+        <FieldControl
+          key={field.name}
+          field={field}
+          root={root}
+          value={values[field.name]}
+          set={(value) => onChange(withValue(values, field.name, value))}
+          readOnly={readOnly}
+          path={`${path} ${field.label}`}
+        />
+      ))}
+    </>
+  );
+}
+
+interface ControlProps {
+  field: Field;
+  root: JsonSchema;
+  value: unknown;
+  set: (value: unknown) => void;
+  readOnly: boolean;
+  path: string;
+}
+
+function FieldControl(props: ControlProps) {
+  const { field, value, set, readOnly } = props;
+  switch (field.kind) {
+    case "object":
+      return <ObjectField {...props} />;
+    case "list":
+      return <ListField {...props} />;
+    case "condition":
+      return <ConditionField {...props} />;
+    case "json":
+      return <JsonField {...props} />;
+    case "boolean":
+      return (
+        <label className="inline">
+          <input type="checkbox" disabled={readOnly} checked={Boolean(value)} onChange={(e) => set(e.target.checked)} />
+          {field.label}
+        </label>
+      );
+    case "enum":
+      return (
+        <label>
+          {field.label}
+          <select disabled={readOnly} value={String(value ?? "")} onChange={(e) => set(e.target.value || undefined)}>
+            {(field.optional || value === undefined) && <option value="">(default)</option>}
+            {(field.schema.enum ?? []).map((option) => (
+              <option key={option}>{option}</option>
+            ))}
+          </select>
+        </label>
+      );
+    case "integer":
+    case "number":
+      return (
+        <label>
+          {field.label}
+          <input
+            type="number"
+            readOnly={readOnly}
+            step={field.kind === "integer" ? 1 : "any"}
+            min={field.schema.minimum}
+            value={value === undefined || value === null ? "" : String(value)}
+            onChange={(e) => set(e.target.value === "" ? undefined : Number(e.target.value))}
+          />
+        </label>
+      );
+    case "string":
+      return (
+        <label>
+          {field.label}
+          <input
+            readOnly={readOnly}
+            value={String(value ?? "")}
+            onChange={(e) => set(e.target.value === "" && field.optional ? undefined : e.target.value)}
+          />
+        </label>
+      );
+    default:
+      return (
+        <label>
+          {field.label}
+          <input readOnly={readOnly} value={showScalar(value)} onChange={(e) => set(readScalar(e.target.value))} />
+        </label>
+      );
+  }
+}
+
+function ObjectField({ field, root, value, set, readOnly, path }: ControlProps) {
+  const present = value !== undefined && value !== null;
+  return (
+    <fieldset>
+      <legend>{field.label}</legend>
+      {field.optional && (
+        <label className="inline">
+          <input type="checkbox" disabled={readOnly} checked={present} onChange={(e) => set(e.target.checked ? {} : undefined)} />
+          Use {field.label.toLowerCase()}
+        </label>
+      )}
+      {present && (
+        <ConfigFields schema={field.schema} root={root} values={value as Values} onChange={set} readOnly={readOnly} path={path} />
+      )}
+    </fieldset>
+  );
+}
+
+function ListField({ field, root, value, set, readOnly, path }: ControlProps) {
+  const items = Array.isArray(value) ? (value as Values[]) : [];
+  const schema = itemsOf(field, root);
+  const change = (index: number, item: Values) => set(items.map((old, i) => (i === index ? item : old)));
+  return (
+    <fieldset>
+      <legend>{field.label}</legend>
+      {items.map((item, index) => {
+        const name = `${itemLabel(field.label)} ${index + 1}`;
+        return (
+          <fieldset key={index} className="list-item">
+            <legend>{name}</legend>
+            <ConfigFields
+              schema={schema}
+              root={root}
+              values={item}
+              onChange={(next) => change(index, next)}
+              readOnly={readOnly}
+              path={`${path} ${index + 1}`}
+            />
+            {!readOnly && (
+              <button type="button" onClick={() => set(items.filter((_, i) => i !== index))}>
+                Remove {name}
+              </button>
+            )}
+          </fieldset>
+        );
+      })}
+      {!readOnly && (
+        <button type="button" onClick={() => set([...items, {}])}>
+          Add {itemLabel(field.label).toLowerCase()}
+        </button>
+      )}
+    </fieldset>
+  );
+}
+
+function ConditionField({ field, value, set, readOnly, path }: ControlProps) {
+  const workspace = useWorkspace();
+  // the same query as the audience builder's: journeys act on people, so user audiences only
+  const audiences = useQuery({ queryKey: ["audiences", workspace], queryFn: () => calls("audiences", workspace).list() });
+  const keys = (audiences.data ?? []).filter((a) => a.subject === "user").map((a) => a.key);
+  // the builder keeps ids of its own in its state: kept here, the document gets the condition
+  const [query, setQuery] = useState<Group>(() => toQuery((value ?? { type: "and", conditions: [] }) as Condition));
+  if (readOnly) {
+    return (
+      <div className="field">
+        <span className="field-label">{field.label}</span>
+        <pre className="json">{JSON.stringify(value, null, 2)}</pre>
+      </div>
+    );
+  }
+  const change = (next: Group) => {
+    setQuery(next);
+    set(fromQuery(next));
+  };
+  return (
+    <fieldset>
+      <legend>{field.label}</legend>
+      <ConditionBuilder query={query} onChange={change} subject="user" audiences={keys} prefix={`${path.trim()}: `} />
+    </fieldset>
+  );
+}
+
+function JsonField({ field, value, set, readOnly }: ControlProps) {
+  const [text, setText] = useState(() => (value === undefined ? "" : JSON.stringify(value, null, 2)));
+  const [wrong, setWrong] = useState(false);
+  const change = (next: string) => {
+    setText(next);
+    if (next.trim() === "") {
+      setWrong(false);
+      set(undefined);
+      return;
+    }
+    try {
+      set(JSON.parse(next));
+      setWrong(false);
+    } catch {
+      setWrong(true);
+    }
+  };
+  return (
+    <div className="field">
+      <label>
+        {field.label} (JSON)
+        <textarea readOnly={readOnly} rows={3} value={text} aria-invalid={wrong} onChange={(e) => change(e.target.value)} />
+      </label>
+      {wrong && <small className="error-text">This is not JSON yet: it is kept as it was until it is.</small>}
+    </div>
+  );
+}
