@@ -155,6 +155,8 @@ def test_an_analyst_sees_a_journey_read_only(page: Page, world: World) -> None:
     base = _journeys(owner.workspace)
     world.server.api("POST", base, json={"key": "welcome", "name": "Welcome", "document": SMALL})
     world.server.api("POST", base + "/welcome/publish", json={})
+    source = world.source(owner.workspace)
+    world.track(str(source["write_key"]), "Signed Up", user_id="ada")
     sign_in(page, analyst)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Journeys").click()
     table = page.get_by_role("region", name="Journeys")
@@ -163,7 +165,11 @@ def test_an_analyst_sees_a_journey_read_only(page: Page, world: World) -> None:
     table.get_by_role("link", name="Welcome").click()
 
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
-    expect(page.locator('.react-flow__node[data-id="wait"]')).to_contain_text("Wait a day")
+    wait = page.locator('.react-flow__node[data-id="wait"]')
+    expect(wait).to_contain_text("Wait a day")
+    # live figures: ada entered and waits in the delay
+    expect(wait).to_contain_text("1 in · 1 here", timeout=20_000)
+    expect(page.get_by_label("Figures")).to_contain_text("1 entered · 1 in progress")
     expect(page.get_by_role("navigation", name="Add a node")).to_have_count(0)
     for action in ("Save draft", "Publish", "Pause", "Archive"):
         expect(page.get_by_role("button", name=action)).to_have_count(0)

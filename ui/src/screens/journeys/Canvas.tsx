@@ -20,6 +20,7 @@ import {
   type Document,
   edgeEnds,
   type FlowNode,
+  type NodeCounts,
   type Position as Point,
   type Problem,
   removeNode,
@@ -40,6 +41,8 @@ interface Props {
   onSelect: (id: string | null) => void;
   onChange: (document: Document) => void;
   onAdd: (type: string, position: Point) => void;
+  /** Live figures per node (a published journey). */
+  counts?: Record<string, NodeCounts>;
 }
 
 export function Canvas(props: Props) {
@@ -52,12 +55,12 @@ export function Canvas(props: Props) {
 
 const NODE_TYPES = { journey: JourneyNodeView };
 
-function Flow({ document, titles, problems, readOnly, selected, onSelect, onChange, onAdd }: Props) {
+function Flow({ document, titles, problems, readOnly, selected, onSelect, onChange, onAdd, counts }: Props) {
   const flow = useReactFlow();
   // sizes measured by the canvas: kept so that nodes drawn again from the document stay shown
   const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
   const [edge, setEdge] = useState<string | null>(null);
-  const nodes = toFlowNodes(document, { titles, problems, readOnly, selected, sizes });
+  const nodes = toFlowNodes(document, { titles, problems, readOnly, selected, sizes, counts });
   const edges = toFlowEdges(document).map((e) => ({ ...e, selected: e.id === edge }));
 
   const nodesChange = (changes: NodeChange<FlowNode>[]) => {
@@ -138,6 +141,7 @@ function JourneyNodeView({ data, selected }: NodeProps<FlowNode>) {
         {data.start && <span className="badge">Start</span>}
       </div>
       <div className="muted small">{data.title}</div>
+      {data.counts && <Figures counts={data.counts} />}
       {problems > 0 && (
         <div className="badge warn" title={data.problems.join("\n")}>
           {problems === 1 ? "1 problem" : `${problems} problems`}
@@ -148,6 +152,7 @@ function JourneyNodeView({ data, selected }: NodeProps<FlowNode>) {
           {data.ports.map((port) => (
             <div className="journey-port" key={port}>
               {port}
+              {data.counts ? <span className="journey-count"> {data.counts.ports[port] ?? 0}</span> : null}
               <Handle type="source" id={port} position={Position.Bottom} isConnectable={!data.readOnly} />
             </div>
           ))}
@@ -155,4 +160,27 @@ function JourneyNodeView({ data, selected }: NodeProps<FlowNode>) {
       )}
     </div>
   );
+}
+
+/** A node's live figures: how many arrived, are there now, failed; the time spent there. */
+function Figures({ counts }: { counts: NodeCounts }) {
+  const time =
+    counts.seconds_p50 === null || counts.seconds_p50 === undefined
+      ? ""
+      : ` · ${duration(counts.seconds_p50)} typical, ${duration(counts.seconds_p95 ?? counts.seconds_p50)} p95`;
+  return (
+    <div className="journey-figures small">
+      {counts.entered.toLocaleString()} in · {counts.here.toLocaleString()} here
+      {counts.errors ? <span className="journey-errors"> · {counts.errors.toLocaleString()} failed</span> : null}
+      {time}
+    </div>
+  );
+}
+
+function duration(seconds: number): string {
+  if (seconds < 1) return "<1 s";
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
 }

@@ -5,7 +5,7 @@ import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useCan, useWorkspace } from "../../app/session";
 import { ErrorNote, Loading, PageHeader } from "../../components/Notes";
-import { type Detail, exportUrl, journeyCalls, type NodeType, SaveRefused, STATES } from "./calls";
+import { type Detail, exportUrl, journeyCalls, type NodeType, SaveRefused, STATES, type Stats } from "./calls";
 import { Canvas } from "./Canvas";
 import { addNode, type Document, type Position, type Problem, problemPlace, sameDocument } from "./graph";
 import { Lifecycle } from "./Lifecycle";
@@ -37,6 +37,14 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
     queryKey: ["journey-version", workspace, journey.key, showing],
     queryFn: () => calls.version(journey.key, showing ?? 0),
     enabled: showing !== null,
+  });
+  // live figures of the version shown (or the one running, under the draft), every few seconds
+  const figuresOf = showing ?? journey.version;
+  const stats = useQuery({
+    queryKey: ["journey-stats", workspace, journey.key, figuresOf],
+    queryFn: () => calls.stats(journey.key, figuresOf),
+    enabled: figuresOf !== null,
+    refetchInterval: 3000,
   });
   const refresh = (next: Detail) => {
     queries.setQueryData(["journey", workspace, journey.key], next);
@@ -117,6 +125,7 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
       ) : (
         <p className="note">You are looking at version {showing}, read only. Choose “Draft” to edit.</p>
       )}
+      {stats.data && <Totals stats={stats.data} />}
       {canWrite && showing === null && (
         <Lifecycle workspace={workspace} journey={journey} blocked={publishBlocked(journey, dirty, problems)} onDone={refresh} />
       )}
@@ -138,6 +147,7 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
             onSelect={setSelected}
             onChange={edit}
             onAdd={add}
+            counts={stats.data?.nodes}
           />
           <aside className="journey-side" aria-label="Details">
             {selected && shown.nodes[selected] ? (
@@ -272,5 +282,24 @@ function VersionSwitch({
         ))}
       </select>
     </label>
+  );
+}
+
+const REASONS: Record<string, string> = {
+  exit_event: "left by an exit rule",
+  archived: "left when archived",
+  node_removed: "left when their step was removed",
+};
+
+/** The journey's figures in a sentence (the version shown, or the one running). */
+function Totals({ stats }: { stats: Stats }) {
+  const exited = Object.entries(stats.exited).map(([reason, n]) => `${n.toLocaleString()} ${REASONS[reason] ?? reason}`);
+  return (
+    <p className="journey-totals" aria-label="Figures">
+      <strong>{stats.entered.toLocaleString()}</strong> entered · <strong>{stats.in_progress.toLocaleString()}</strong> in
+      progress · <strong>{stats.completed.toLocaleString()}</strong> completed · <strong>{stats.converted.toLocaleString()}</strong>{" "}
+      reached the goal{stats.failed ? ` · ${stats.failed.toLocaleString()} failed` : ""}
+      {exited.length ? ` · ${exited.join(", ")}` : ""}
+    </p>
   );
 }

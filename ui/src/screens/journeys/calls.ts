@@ -9,6 +9,8 @@ export type Journey = components["schemas"]["JourneyView"];
 export type Detail = Omit<components["schemas"]["JourneyDetailView"], "draft"> & { draft: Document };
 export type Version = components["schemas"]["JourneyVersionView"];
 export type NodeType = components["schemas"]["NodeTypeView"];
+export type Stats = components["schemas"]["JourneyStatsView"];
+export type NodeStats = components["schemas"]["NodeStatsView"];
 
 const BASE = "/api/v1/workspaces/{workspace}/journeys";
 const ONE = `${BASE}/{key}` as const;
@@ -52,6 +54,12 @@ export function journeyCalls(workspace: string) {
     resume: (key: string) => ok(api.POST(`${ONE}/resume`, one(workspace, key))) as Promise<Detail>,
     archive: (key: string) => ok(api.POST(`${ONE}/archive`, one(workspace, key))) as Promise<Detail>,
     nodeTypes: () => ok(api.GET("/api/v1/journey-node-types")),
+    stats: (key: string, version: number | null) =>
+      ok(
+        api.GET(`${ONE}/stats`, {
+          params: { path: { workspace, key }, query: version === null ? {} : { version } },
+        }),
+      ),
   };
 }
 

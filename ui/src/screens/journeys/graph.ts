@@ -40,6 +40,18 @@ export interface NodeData extends Record<string, unknown> {
   start: boolean;
   problems: string[];
   readOnly: boolean;
+  /** What went through the node (a published journey): none on a draft never run. */
+  counts: NodeCounts | null;
+}
+
+/** A node's figures, as the stats route gives them. */
+export interface NodeCounts {
+  entered: number;
+  here: number;
+  ports: Record<string, number>;
+  errors: number;
+  seconds_p50?: number | null;
+  seconds_p95?: number | null;
 }
 
 export type FlowNode = Node<NodeData, "journey">;
@@ -153,6 +165,7 @@ interface FlowOptions {
   readOnly: boolean;
   selected: string | null;
   sizes?: Record<string, { width: number; height: number }>;
+  counts?: Record<string, NodeCounts>;
 }
 
 /** The canvas's nodes: each with its ports, its problems and whether it is the start. */
@@ -172,6 +185,7 @@ export function toFlowNodes(document: Document, options: FlowOptions): FlowNode[
         start: document.start === id,
         problems: problemsOf(options.problems, id).map((p) => p.message),
         readOnly: options.readOnly,
+        counts: options.counts?.[id] ?? null,
       },
     };
   });
