@@ -1,5 +1,5 @@
 // A route per screen, each loaded on first visit (the first screen's JavaScript stays small).
-import { lazy, Suspense, type ComponentType } from "react";
+import { lazy, Suspense, useState, type ComponentType } from "react";
 import { createBrowserRouter, Navigate } from "react-router-dom";
 import { Loading } from "../components/Notes";
 import { Home } from "./Home";
@@ -7,14 +7,41 @@ import { Layout } from "./Layout";
 import { Login } from "./Login";
 import { Setup } from "./Setup";
 
-function screen(load: () => Promise<{ default: ComponentType }>, what: string) {
-  const Screen = lazy(load);
-  return (
-    <Suspense fallback={<Loading what={what} />}>
-      <Screen />
-    </Suspense>
-  );
+type Load = () => Promise<{ default: ComponentType }>;
+
+/** A screen loaded on first visit; ``preload`` starts loading it sooner. A screen whose code
+ * is already there when it is first drawn is drawn at once, not through Suspense: React delays
+ * revealing suspended content (by about 300 ms), which the first screen cannot spare. */
+function lazyScreen(load: Load, what: string) {
+  let ready: ComponentType | undefined;
+  const preload = () =>
+    load().then((module) => {
+      ready = module.default;
+      return module;
+    });
+  const Lazy = lazy(preload);
+  function Screen() {
+    const [Ready] = useState(() => ready); // decided once per visit: no remount later
+    return Ready ? (
+      <Ready />
+    ) : (
+      <Suspense fallback={<Loading what={what} />}>
+        <Lazy />
+      </Suspense>
+    );
+  }
+  return { element: <Screen />, preload };
 }
+
+function screen(load: Load, what: string) {
+  return lazyScreen(load, what).element;
+}
+
+const overview = lazyScreen(() => import("../screens/overview/Overview"), "the overview");
+
+// The first screen a person lands on starts loading with the app, beside the session check,
+// rather than once the session is known: it is there when the session is.
+if (/^\/(w\/[^/]+\/overview\/?)?$/.test(window.location.pathname)) void overview.preload();
 
 /** The list, new, one and edit screens of audiences or of computed traits (one lazy chunk each). */
 function audienceRoutes(path: string, one: "Audience" | "ComputedTrait", what: string) {
@@ -46,7 +73,7 @@ export const router = createBrowserRouter([
     element: <Layout />,
     children: [
       { index: true, element: <Navigate to="overview" replace /> },
-      { path: "overview", element: screen(() => import("../screens/overview/Overview"), "the overview") },
+      { path: "overview", element: overview.element },
       { path: "sources", element: screen(() => import("../screens/sources/Sources"), "sources") },
       {
         path: "sources/:sourceId",
