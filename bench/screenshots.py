@@ -70,6 +70,8 @@ SCREENS: list[Screen] = [
     ("audience-changes", "audiences/buyers?tab=changes", None),
     ("computed-traits", "computed-traits", None),
     ("computed-trait", "computed-traits/orders", None),
+    ("journeys", "journeys", None),
+    ("journey", "journeys/welcome", None),
     ("profiles", "profiles", None),
     ("profile", "profiles/{profile}", None),
     ("profile-events", "profiles/{profile}?tab=events", None),
@@ -126,6 +128,36 @@ def _receiver() -> Iterator[str]:
         server.shutdown()
 
 
+def _welcome(destination: int) -> dict[str, object]:
+    """A journey for those who view a product: wait for an order, thank buyers."""
+    return {
+        "version": 1,
+        "trigger": {"type": "event", "event": "Product Viewed"},
+        "goal": {"event": "Order Completed", "within": {"days": 7}},
+        "start": "wait",
+        "nodes": {
+            "wait": {
+                "type": "wait_event",
+                "label": "Wait for an order",
+                "position": {"x": 200, "y": 40},
+                "config": {
+                    "events": [{"port": "bought", "event": "Order Completed"}],
+                    "timeout": {"days": 3},
+                },
+                "next": {"bought": "thanks", "timeout": "done"},
+            },
+            "thanks": {
+                "type": "send",
+                "label": "Thank the buyer",
+                "position": {"x": 60, "y": 240},
+                "config": {"destination": destination, "event": "Thanks"},
+                "next": {"out": "done"},
+            },
+            "done": {"type": "exit", "position": {"x": 260, "y": 420}},
+        },
+    }
+
+
 def _seed(base: str, hook: str) -> Seeded:
     admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     admin.post(
@@ -153,6 +185,11 @@ def _seed(base: str, hook: str) -> Seeded:
     admin.post(
         f"{api}/members", json={"email": "mia@example.com", "role": "marketer"}
     ).raise_for_status()
+    welcome = _welcome(int(destination["id"]))
+    admin.post(
+        f"{api}/journeys", json={"key": "welcome", "name": "Welcome", "document": welcome}
+    ).raise_for_status()
+    admin.post(f"{api}/journeys/welcome/publish", json={"note": "first"}).raise_for_status()
     admin.post(
         f"{api}/tokens", json={"name": "nightly export", "role": "analyst", "expires_in_days": 90}
     ).raise_for_status()
