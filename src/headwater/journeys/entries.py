@@ -13,6 +13,7 @@ a second runner, enters nobody twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from headwater.journeys.instances import Entering
 from headwater.journeys.semantics import Entered, may_enter
 from headwater.storage import Transaction
 
-__all__ = ["AudienceEntries", "run_schedules"]
+__all__ = ["AudienceEntries", "Taking", "admitted", "run_schedules"]
 
 _TRIGGERS = {"entered": "audience_entered", "exited": "audience_exited"}
 
@@ -36,11 +37,11 @@ class AudienceEntries:
     def __init__(self) -> None:
         self._parsed: dict[tuple[int, int], Journey] = {}
 
-    def _journey(self, row: Any) -> Journey:
+    def _taking(self, row: Any) -> Taking:
         key = (row["id"], row["version"])
         if key not in self._parsed:
             self._parsed[key] = parse_journey(decode_json(row["document"]))
-        return self._parsed[key]
+        return Taking(row["id"], row["workspace_id"], row["version"], self._parsed[key])
 
     async def changed(self, tx: Transaction, changes: Sequence[dict[str, Any]]) -> None:
         """Enter the profiles of audience ``changes`` (rows of the activation outbox) into the
@@ -48,30 +49,24 @@ class AudienceEntries:
         now = datetime.now(UTC)
         wanted = [c for c in changes if c["kind"] == "audience" and c["change"] in _TRIGGERS]
         for workspace_id in sorted({c["workspace_id"] for c in wanted}):
-            rows = [
-                (row, journey)
+            takings = [
+                taking
                 for row in await instances.running_journeys(tx, workspace_id)
                 if row["state"] == "live"
-                and (journey := self._journey(row)).document.trigger.type in _TRIGGERS.values()
+                and (taking := self._taking(row)).journey.document.trigger.type
+                in _TRIGGERS.values()
             ]
-            if not rows:
+            if not takings:
                 continue
             matched = [
-                (row, journey, change)
+                (taking, change["profile_id"], f"audience-{change['id']}")
                 for change in wanted
                 if change["workspace_id"] == workspace_id and change["cause"] != "merged"
-                for row, journey in rows
-                if journey.document.trigger.type == _TRIGGERS[change["change"]]
-                and getattr(journey.document.trigger, "audience", None) == change["key"]
+                for taking in takings
+                if taking.journey.document.trigger.type == _TRIGGERS[change["change"]]
+                and getattr(taking.journey.document.trigger, "audience", None) == change["key"]
             ]
-            entering = await _admitted(
-                tx,
-                [
-                    (row, journey, change["profile_id"], f"audience-{change['id']}")
-                    for row, journey, change in matched
-                ],
-                now,
-            )
+            entering = await admitted(tx, matched, now)
             await instances.enter(tx, entering, now)
 
 
@@ -92,10 +87,11 @@ async def run_schedules(tx: Transaction, workspace_ids: Sequence[int], now: date
             since = await instances.published_at(tx, row["id"], row["version"])
             run = int((now - since) / trigger.every.span())
             members = await audience_reads.members(tx, found[0].id, after=None, limit=100_000)
-            entering = await _admitted(
+            taking = Taking(row["id"], row["workspace_id"], row["version"], journey)
+            entering = await admitted(
                 tx,
                 [
-                    (row, journey, member["profile_id"], f"schedule-{run}:{member['profile_id']}")
+                    (taking, member["profile_id"], f"schedule-{run}:{member['profile_id']}")
                     for member in members
                 ],
                 now,
@@ -104,34 +100,43 @@ async def run_schedules(tx: Transaction, workspace_ids: Sequence[int], now: date
     return entered
 
 
-async def _admitted(
-    tx: Transaction,
-    candidates: Sequence[tuple[Any, Journey, str, str]],
-    now: datetime,
+@dataclass(frozen=True)
+class Taking:
+    """A journey taking entries: its id, workspace and the version it runs, parsed."""
+
+    id: int
+    workspace_id: int
+    version: int
+    journey: Journey
+
+
+async def admitted(
+    tx: Transaction, candidates: Sequence[tuple[Taking, str, str]], now: datetime
 ) -> list[Entering]:
-    """Those of ``(journey row, journey, profile, trigger id)`` the entry rules let in."""
+    """Those of ``(journey, profile, trigger id)`` its entry rules let in (without an
+    instance key), in order: one let in counts for the next of the same profile."""
     if not candidates:
         return []
     known = await instances.history(
-        tx, sorted({row["id"] for row, *_ in candidates}), sorted({c[2] for c in candidates})
+        tx, sorted({taking.id for taking, _, _ in candidates}), sorted({c[1] for c in candidates})
     )
     histories = {
         key: Entered(True, past.last_entered_at, past.running) for key, past in known.items()
     }
     entering: list[Entering] = []
-    for row, journey, profile, trigger_id in candidates:
-        document = journey.document
+    for taking, profile, trigger_id in candidates:
+        document = taking.journey.document
         history = histories.get(
-            (row["id"], profile), Entered(ever=False, last_entered_at=None, running=())
+            (taking.id, profile), Entered(ever=False, last_entered_at=None, running=())
         )
         if not may_enter(document.entry, history, "", now):
             continue
-        histories[(row["id"], profile)] = Entered(True, now, (*history.running, ""))
+        histories[(taking.id, profile)] = Entered(True, now, (*history.running, ""))
         entering.append(
             Entering(
-                workspace_id=row["workspace_id"],
-                journey_id=row["id"],
-                version=row["version"],
+                workspace_id=taking.workspace_id,
+                journey_id=taking.id,
+                version=taking.version,
                 profile_id=profile,
                 instance_key="",
                 trigger_id=trigger_id,

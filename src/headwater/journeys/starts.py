@@ -13,8 +13,8 @@ from headwater import workspaces
 from headwater.audiences import decode_json
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.journeys import instances, store
+from headwater.journeys.entries import Taking, admitted
 from headwater.journeys.graph import parse_journey
-from headwater.journeys.semantics import Entered, may_enter
 from headwater.journeys.views import SkippedView, StartedView
 from headwater.profiles.lookups import live_profiles
 from headwater.storage import transaction
@@ -51,37 +51,20 @@ async def start(
             raise Conflict(
                 "invalid_state", f"journey {key!r} is {row.state}: only a live one starts"
             )
-        journey = parse_journey(decode_json(row.published))
+        taking = Taking(row.id, space, row.version, parse_journey(decode_json(row.published)))
         live = await live_profiles(tx, space, profile_ids)
-        known = await instances.history(tx, [row.id], sorted(live))
-        skipped: list[SkippedView] = []
-        entering: list[instances.Entering] = []
-        document = journey.document
-        for profile in dict.fromkeys(profile_ids):
-            if profile not in live:
-                skipped.append({"profile_id": profile, "reason": "no such profile"})
-                continue
-            past = known.get((row.id, profile))
-            history = Entered(
-                past is not None,
-                past.last_entered_at if past else None,
-                past.running if past else (),
-            )
-            if not may_enter(document.entry, history, "", now):
-                skipped.append({"profile_id": profile, "reason": "the entry rule keeps it out"})
-                continue
-            entering.append(
-                instances.Entering(
-                    workspace_id=space,
-                    journey_id=row.id,
-                    version=row.version,
-                    profile_id=profile,
-                    instance_key="",
-                    trigger_id=f"{start_id}:{profile}",
-                    start=document.start,
-                    context={"event": {}, "trigger": start_id},
-                    goal_until=None if document.goal is None else now + document.goal.within.span(),
-                )
-            )
+        wanted = list(dict.fromkeys(profile_ids))
+        entering = await admitted(
+            tx, [(taking, p, f"{start_id}:{p}") for p in wanted if p in live], now
+        )
+        let_in = {e.profile_id for e in entering}
+        skipped: list[SkippedView] = [
+            {
+                "profile_id": p,
+                "reason": "the entry rule keeps it out" if p in live else "no such profile",
+            }
+            for p in wanted
+            if p not in let_in
+        ]
         entered = await instances.enter(tx, entering, now)
     return {"entered": entered, "skipped": skipped}
