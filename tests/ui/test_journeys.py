@@ -4,10 +4,13 @@ sees journeys read only."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from playwright.sync_api import Page, expect
+from segment.analytics.client import Client as SegmentClient
 
+from tests.destinations.sink import Sink
 from tests.ui.conftest import World, sign_in
 
 SMALL: dict[str, Any] = {
@@ -182,3 +185,65 @@ def test_an_analyst_sees_a_journey_read_only(page: Page, world: World) -> None:
         '.react-flow__node[data-id="wait"] .react-flow__handle[data-handleid="out"]'
     )
     expect(handle).not_to_have_class("connectable")
+
+
+def test_a_journey_built_on_the_canvas_greets_a_sign_up_sent_by_the_sdk(
+    page: Page, world: World
+) -> None:
+    marketer = world.person("marketer")
+    source = world.source(marketer.workspace)
+    with Sink() as receiver:
+        world.server.api(
+            "POST",
+            f"/api/v1/workspaces/{marketer.workspace}/destinations",
+            json={"name": "Mailer", "kind": "webhook", "config": {"url": receiver.url}},
+        )
+        sign_in(page, marketer)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Journeys").click()
+        page.get_by_role("button", name="Create a journey").click()
+        page.get_by_label("Name", exact=True).fill("Greet")
+        page.get_by_label("Key", exact=True).fill("greet")
+        page.get_by_role("button", name="Create", exact=True).click()
+
+        palette = page.get_by_role("navigation", name="Add a node")
+        side = page.get_by_role("complementary", name="Details")
+        palette.get_by_role("button", name="Send to a destination", exact=True).click()
+        side.get_by_label("Destination", exact=True).select_option(label="Mailer")
+        side.get_by_label("Event", exact=True).fill("Welcome")
+        palette.get_by_role("button", name="Exit", exact=True).click()
+        side.get_by_role("button", name="Back to the journey").click()
+        side.get_by_role("button", name="Edit send_1").click()
+        side.get_by_label("Port “out” leads to").select_option("exit_1")
+        side.get_by_role("button", name="Back to the journey").click()
+        side.get_by_label("Starts when").select_option("event")
+        side.get_by_label("Trigger event").fill("Signed Up")
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.get_by_role("status").filter(has_text="Draft saved")).to_be_visible()
+        page.get_by_role("button", name="Publish").click()
+        expect(page.locator(".page-header .badge")).to_have_text("Live")
+        time.sleep(2.5)  # the processor reads live journeys anew every 2 s
+
+        sdk = SegmentClient(
+            write_key=str(source["write_key"]), host=world.server.url, sync_mode=True
+        )
+        sdk.track(user_id="ada", event="Signed Up", properties={"plan": "pro"})
+        sdk.flush()
+
+        deadline = time.monotonic() + 30
+        greetings: list[Any] = []
+        while not greetings and time.monotonic() < deadline:
+            greetings = [
+                r.json()
+                for r in receiver.requests
+                if r.json().get("event") == "Welcome" and r.json().get("userId") == "ada"
+            ]
+            time.sleep(0.2)
+        assert len(greetings) == 1, [r.json() for r in receiver.requests]
+        assert greetings[0]["context"]["journey"]["node"] == "send_1"
+        # the canvas counts ada through the send and out of the journey
+        expect(page.locator('.react-flow__node[data-id="send_1"]')).to_contain_text(
+            "1 in · 0 here", timeout=20_000
+        )
+        expect(page.get_by_label("Figures")).to_contain_text(
+            "1 entered · 0 in progress · 1 completed"
+        )

@@ -43,6 +43,12 @@ _MAX_DAYS: Final = 3660
 """The longest wait (ten years): longer ones mean nothing for a journey and overflow dates."""
 
 
+_NAMES_DESTINATION: Final[dict[str, Any]] = {"x-headwater-names": "destination"}
+_NAMES_AUDIENCE: Final[dict[str, Any]] = {"x-headwater-names": "audience"}
+"""Marks in a config's JSON Schema: the field names a destination (its id) or an audience (its
+key) of the workspace, so that a form offers a choice of them rather than a blank box."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -172,7 +178,7 @@ class Send(_Model):
     """A track event to a destination through the delivery engine (its retries, dead letters
     and replay); ``properties`` may use templates like ``{{ traits.first_name }}``."""
 
-    destination: Annotated[StrictInt, Field(gt=0)]
+    destination: Annotated[StrictInt, Field(gt=0, json_schema_extra=_NAMES_DESTINATION)]
     event: Annotated[str, Field(min_length=1, max_length=200)]
     properties: dict[str, Any] = {}
 
@@ -227,7 +233,9 @@ class ListMembership(_Model):
     journeys, not computed)."""
 
     action: Literal["add", "remove"]
-    audience: Annotated[str, Field(pattern=conditions.KEY_PATTERN)]
+    audience: Annotated[
+        str, Field(pattern=conditions.KEY_PATTERN, json_schema_extra=_NAMES_AUDIENCE)
+    ]
 
 
 class GoTo(_Model):

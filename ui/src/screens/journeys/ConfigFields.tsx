@@ -2,6 +2,7 @@
 // the audience builder; free objects (headers, properties, body) are JSON text.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { api, inWorkspace, ok } from "../../api/client";
 import { useWorkspace } from "../../app/session";
 import { ConditionBuilder } from "../audiences/Builder";
 import { calls } from "../audiences/calls";
@@ -49,6 +50,9 @@ interface ControlProps {
 
 function FieldControl(props: ControlProps) {
   const { field, value, set, readOnly } = props;
+  const names = field.schema["x-headwater-names"];
+  if (names === "destination") return <DestinationPicker {...props} />;
+  if (names === "audience") return <AudiencePicker {...props} />;
   switch (field.kind) {
     case "object":
       return <ObjectField {...props} />;
@@ -69,7 +73,12 @@ function FieldControl(props: ControlProps) {
       return (
         <label>
           {field.label}
-          <select disabled={readOnly} value={String(value ?? "")} onChange={(e) => set(e.target.value || undefined)}>
+          <select
+            aria-label={field.label}
+            disabled={readOnly}
+            value={String(value ?? "")}
+            onChange={(e) => set(e.target.value || undefined)}
+          >
             {(field.optional || value === undefined) && <option value="">(default)</option>}
             {(field.schema.enum ?? []).map((option) => (
               <option key={option}>{option}</option>
@@ -220,5 +229,62 @@ function JsonField({ field, value, set, readOnly }: ControlProps) {
       </label>
       {wrong && <small className="error-text">This is not JSON yet: it is kept as it was until it is.</small>}
     </div>
+  );
+}
+
+/** A send's destination, chosen by name among the workspace's. */
+function DestinationPicker({ field, value, set, readOnly }: ControlProps) {
+  const workspace = useWorkspace();
+  const destinations = useQuery({
+    queryKey: ["destinations", workspace],
+    queryFn: () => ok(api.GET("/api/v1/workspaces/{workspace}/destinations", inWorkspace(workspace))),
+  });
+  const known = destinations.data ?? [];
+  return (
+    <label>
+      {field.label}
+      <select
+        aria-label={field.label}
+        disabled={readOnly}
+        value={value === undefined || value === null ? "" : String(value)}
+        onChange={(e) => set(e.target.value === "" ? undefined : Number(e.target.value))}
+      >
+        <option value="">{known.length ? "Choose a destination" : "No destination yet: add one first"}</option>
+        {known.map((d) => (
+          <option key={d.id} value={d.id}>
+            {d.name}
+            {d.enabled ? "" : " (disabled)"}
+          </option>
+        ))}
+        {typeof value === "number" && !known.some((d) => d.id === value) && destinations.isSuccess ? (
+          <option value={value}>Destination {value} (deleted)</option>
+        ) : null}
+      </select>
+    </label>
+  );
+}
+
+/** An audience, chosen by name among the workspace's user audiences. */
+function AudiencePicker({ field, value, set, readOnly }: ControlProps) {
+  const workspace = useWorkspace();
+  const audiences = useQuery({ queryKey: ["audiences", workspace], queryFn: () => calls("audiences", workspace).list() });
+  const known = (audiences.data ?? []).filter((a) => a.subject === "user");
+  return (
+    <label>
+      {field.label}
+      <select
+        aria-label={field.label}
+        disabled={readOnly}
+        value={String(value ?? "")}
+        onChange={(e) => set(e.target.value || undefined)}
+      >
+        <option value="">{known.length ? "Choose an audience" : "No audience yet"}</option>
+        {known.map((a) => (
+          <option key={a.key} value={a.key}>
+            {a.name}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
