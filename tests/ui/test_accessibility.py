@@ -42,6 +42,7 @@ SCREENS = [
     ("profiles/{profile}?tab=identity", "user_id: user-1"),
     ("profiles/{profile}?tab=accounts", "user_id: user-1"),
     ("profiles/{profile}?tab=audiences", "user_id: user-1"),
+    ("profiles/{profile}?tab=journeys", "user_id: user-1"),
     ("settings/people", "People"),
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),

@@ -10,6 +10,7 @@ import { ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
 import { Accounts } from "./Accounts";
 import { IdentityGraph } from "./IdentityGraph";
+import { ProfileJourneys } from "./Journeys";
 import { Memberships } from "./Memberships";
 import { PersonalNote, profileLabel, profilePath, shown, when } from "./shared";
 import { Timeline } from "./Timeline";
@@ -45,6 +46,7 @@ export default function Profile() {
     ...(canAudiences
       ? [{ id: "audiences", label: "Audiences", content: <Memberships profileId={detail.id} /> }]
       : []),
+    { id: "journeys", label: "Journeys", content: <ProfileJourneys profileId={detail.id} /> },
   ];
   return (
     <>
