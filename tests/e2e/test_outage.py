@@ -121,6 +121,7 @@ def _get_routes(server: RunningServer, space: Space, destination_id: int) -> lis
         "profile_id": "p-1",
         "slug": "plan",
         "key": "key",
+        "version": "1",
     }
     document = httpx.get(f"{server.url}/api/openapi.json", timeout=30).json()
     return [
