@@ -34,7 +34,9 @@ from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 
 BATCH = 500
 DELAY_SECONDS = 60
-WAIT_SECONDS = 30
+WAIT_SECONDS = 60
+ORDER_RATE = 500
+"""Orders a second while the profiles wait."""
 
 
 def _journey(destination: int) -> dict[str, Any]:
@@ -70,6 +72,18 @@ def _journey(destination: int) -> dict[str, Any]:
             "done": {"type": "exit"},
         },
     }
+
+
+def _paced(client: httpx.Client, key: str, messages: list[dict[str, Any]], rate: int) -> None:
+    """``messages`` at ``rate`` a second, in requests of a tenth of a second's worth, as a site
+    sends them (a burst would measure the backlog, not the wake)."""
+    size = max(1, rate // 10)
+    started = time.monotonic()
+    for n, start in enumerate(range(0, len(messages), size)):
+        client.post(
+            "/v1/batch", auth=(key, ""), json={"batch": messages[start : start + size]}
+        ).raise_for_status()
+        time.sleep(max(0.0, started + (n + 1) * 0.1 - time.monotonic()))
 
 
 def _send(client: httpx.Client, key: str, messages: list[dict[str, Any]]) -> None:
@@ -182,7 +196,7 @@ def main() -> None:
             {"type": "track", "userId": f"u{i}", "event": "Order Completed"}
             for i in range(0, count, 2)
         ]
-        _send(plain, key, orders)
+        _paced(plain, key, orders, ORDER_RATE)
         ended = "SELECT count(*) FROM journey_instances WHERE state IN ('completed','failed')"
         _until(url, ended, count, WAIT_SECONDS + 900)
 
