@@ -24,6 +24,7 @@ from headwater.journeys import instances
 from headwater.journeys.graph import Journey, parse_journey
 from headwater.journeys.instances import Entering
 from headwater.journeys.semantics import Entered, may_enter
+from headwater.journeys.versions import Versions
 from headwater.storage import Transaction
 
 __all__ = ["AudienceEntries", "Taking", "admitted", "run_schedules"]
@@ -35,13 +36,11 @@ class AudienceEntries:
     """Profiles entering journeys as they enter or leave audiences."""
 
     def __init__(self) -> None:
-        self._parsed: dict[tuple[int, int], Journey] = {}
+        self._versions = Versions()
 
     def _taking(self, row: Any) -> Taking:
-        key = (row["id"], row["version"])
-        if key not in self._parsed:
-            self._parsed[key] = parse_journey(decode_json(row["document"]))
-        return Taking(row["id"], row["workspace_id"], row["version"], self._parsed[key])
+        journey = self._versions.of_row(row)
+        return Taking(row["id"], row["workspace_id"], row["version"], journey)
 
     async def changed(self, tx: Transaction, changes: Sequence[dict[str, Any]]) -> None:
         """Enter the profiles of audience ``changes`` (rows of the activation outbox) into the

@@ -426,17 +426,22 @@ async def totals(tx: Transaction, journey_id: int, version: int | None) -> async
 
 async def node_counts(
     tx: Transaction, journey_id: int, version: int | None
-) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """Per node and port: steps out and the time spent in the node (p50, p95, in seconds);
-    per node: instances there now."""
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record], list[asyncpg.Record]]:
+    """Steps out of each node and port; per node, the time spent there (p50, p95, seconds);
+    per node, the instances there now."""
     ports = await tx.driver.fetch(
-        "SELECT node_id, coalesce(port, '') AS port, count(*) AS n,"
-        " percentile_cont(0.5) WITHIN GROUP (ORDER BY"
-        "   extract(epoch FROM finished_at - started_at)) AS p50,"
-        " percentile_cont(0.95) WITHIN GROUP (ORDER BY"
-        "   extract(epoch FROM finished_at - started_at)) AS p95"
-        " FROM journey_steps WHERE journey_id = $1 AND ($2::int IS NULL OR version = $2)"
-        " GROUP BY node_id, port",
+        "SELECT node_id, coalesce(port, '') AS port, count(*) AS n FROM journey_steps"
+        " WHERE journey_id = $1 AND ($2::int IS NULL OR version = $2) GROUP BY node_id, port",
+        journey_id,
+        version,
+    )
+    times = await tx.driver.fetch(
+        "SELECT node_id,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS p50,"
+        " percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95"
+        " FROM (SELECT node_id, extract(epoch FROM finished_at - started_at) AS seconds"
+        "  FROM journey_steps WHERE journey_id = $1 AND ($2::int IS NULL OR version = $2)) s"
+        " GROUP BY node_id",
         journey_id,
         version,
     )
@@ -447,7 +452,7 @@ async def node_counts(
         journey_id,
         version,
     )
-    return list(ports), list(here)
+    return list(ports), list(times), list(here)
 
 
 async def of_profiles(

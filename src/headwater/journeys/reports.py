@@ -30,7 +30,7 @@ async def journey_stats(
         if row is None:
             raise NotFound("journey_not_found", f"no journey {key!r}")
         totals = await instances.totals(tx, row.id, version)
-        ports, here = await instances.node_counts(tx, row.id, version)
+        ports, times, here = await instances.node_counts(tx, row.id, version)
     nodes: dict[str, NodeStatsView] = {}
 
     def node(node_id: str) -> NodeStatsView:
@@ -46,7 +46,6 @@ async def journey_stats(
             },
         )
 
-    weights: dict[str, list[tuple[int, float, float]]] = {}
     for item in ports:
         found = node(item["node_id"])
         found["entered"] += item["n"]
@@ -54,16 +53,14 @@ async def journey_stats(
             found["ports"][item["port"]] = item["n"]
         if item["port"] == "error":
             found["errors"] += item["n"]
-        weights.setdefault(item["node_id"], []).append((item["n"], item["p50"], item["p95"]))
+    for item in times:
+        found = node(item["node_id"])
+        found["seconds_p50"] = round(float(item["p50"]), 3)
+        found["seconds_p95"] = round(float(item["p95"]), 3)
     for item in here:
         found = node(item["node_id"])
         found["here"] = item["n"]
         found["entered"] += item["n"]
-    for node_id, parts in weights.items():
-        # one node's ports pooled: the heaviest port's percentiles stand for the node
-        _, p50, p95 = max(parts)
-        nodes[node_id]["seconds_p50"] = round(float(p50), 3)
-        nodes[node_id]["seconds_p95"] = round(float(p95), 3)
     return {
         "version": version,
         "entered": totals["entered"],

@@ -50,17 +50,18 @@ from headwater.audiences.evaluate import Subject, evaluate
 from headwater.journeys import calls
 from headwater.journeys import instances as store
 from headwater.journeys.entries import run_schedules
-from headwater.journeys.graph import Journey, parse_journey
+from headwater.journeys.graph import Journey
 from headwater.journeys.instances import Instance, Step
 from headwater.journeys.semantics import branch, cohort, delay_due, render, trait_changes
 from headwater.journeys.subjects import subject_of
+from headwater.journeys.versions import Versions
 from headwater.log import EventLog, LogRecord
 from headwater.profiles import lookups
 from headwater.spec import Envelope, Event, normalise
 from headwater.storage import STORAGE_ERRORS, Transaction, begin
 from headwater.supervisor import Health
 
-__all__ = ["RUNNABLE", "Enqueue", "Runner", "Versions"]
+__all__ = ["RUNNABLE", "Enqueue", "Runner"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,22 +100,6 @@ Destinations = Callable[[Transaction], Awaitable[dict[int, int]]]
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class Versions:
-    """Published versions, parsed once: they never change."""
-
-    def __init__(self) -> None:
-        self._parsed: dict[tuple[int, int], Journey] = {}
-
-    async def get(self, tx: Transaction, journey_id: int, version: int) -> Journey | None:
-        key = (journey_id, version)
-        if key not in self._parsed:
-            document = await store.version_document(tx, journey_id, version)
-            if document is None:
-                return None
-            self._parsed[key] = parse_journey(document)
-        return self._parsed[key]
 
 
 class Runner:

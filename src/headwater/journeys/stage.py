@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,7 +30,7 @@ from headwater.audiences import decode_json
 from headwater.audiences.evaluate import EventData, evaluate
 from headwater.batch import Batch
 from headwater.journeys import instances as store
-from headwater.journeys.graph import Journey, parse_journey
+from headwater.journeys.graph import Journey
 from headwater.journeys.instances import Entering, Instance, Woken
 from headwater.journeys.semantics import (
     Entered,
@@ -43,6 +42,7 @@ from headwater.journeys.semantics import (
     waited_port,
 )
 from headwater.journeys.subjects import subject_of
+from headwater.journeys.versions import Versions
 from headwater.log import LogEntry
 from headwater.profiles.lookups import survivor
 from headwater.spec.messages import encode_message
@@ -81,7 +81,7 @@ class JourneyStage:
     def __init__(self, clock: Callable[[], datetime] = _now) -> None:
         self.clock = clock
         self._catalogs: dict[int, tuple[float, list[_Live]]] = {}
-        self._versions: dict[tuple[int, int], Journey] = {}
+        self._versions = Versions()
 
     async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         """Apply the batch's events to journeys; every entry goes on."""
@@ -122,27 +122,12 @@ class JourneyStage:
                 row["id"],
                 row["version"],
                 row["state"] == "live",
-                self._parsed(row["id"], row["version"], row),
+                self._versions.of_row(row),
             )
             for row in rows
         ]
         self._catalogs[workspace_id] = (time.monotonic() + _CATALOG_TTL, live)
         return live
-
-    def _parsed(self, journey_id: int, version: int, row: Any) -> Journey:
-        key = (journey_id, version)
-        if key not in self._versions:
-            self._versions[key] = parse_journey(decode_json(row["document"]))
-        return self._versions[key]
-
-    async def _journey(self, tx: Transaction, instance: Instance) -> Journey | None:
-        key = (instance.journey_id, instance.version)
-        if key not in self._versions:
-            document = await store.version_document(tx, *key)
-            if document is None:
-                return None
-            self._versions[key] = parse_journey(document)
-        return self._versions[key]
 
     async def _follow(
         self,
@@ -154,7 +139,7 @@ class JourneyStage:
     ) -> None:
         """Exits, wakes and goals of one event for its profile's instances."""
         for instance in running:
-            journey = await self._journey(tx, instance)
+            journey = await self._versions.get(tx, instance.journey_id, instance.version)
             if journey is None:
                 continue
             document = journey.document
