@@ -49,6 +49,11 @@ def _send_live(page: Page, seeded: Seeded) -> None:
     events.get_by_role("button").filter(has_text="stored").first.click()
 
 
+def _select_send(page: Page, seeded: Seeded) -> None:
+    """The send node's form open in the side panel."""
+    page.locator('.react-flow__node[data-id="thanks"]').click()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -72,11 +77,13 @@ SCREENS: list[Screen] = [
     ("computed-trait", "computed-traits/orders", None),
     ("journeys", "journeys", None),
     ("journey", "journeys/welcome", None),
+    ("journey-node", "journeys/welcome", _select_send),
     ("profiles", "profiles", None),
     ("profile", "profiles/{profile}", None),
     ("profile-events", "profiles/{profile}?tab=events", None),
     ("profile-graph", "profiles/{profile}?tab=identity", None),
     ("profile-audiences", "profiles/{profile}?tab=audiences", None),
+    ("profile-journeys", "profiles/{profile}?tab=journeys", None),
     ("settings-people", "settings/people", None),
     ("settings-tokens", "settings/tokens", None),
     ("settings-audit", "settings/audit", None),
