@@ -53,12 +53,12 @@ from headwater.journeys.entries import run_schedules
 from headwater.journeys.graph import Journey
 from headwater.journeys.instances import Instance, Step
 from headwater.journeys.semantics import branch, cohort, delay_due, render, trait_changes
-from headwater.journeys.subjects import subject_of
+from headwater.journeys.subjects import Profiles
 from headwater.journeys.versions import Versions
 from headwater.log import EventLog, LogRecord
 from headwater.profiles import lookups
 from headwater.spec import Envelope, Event, normalise
-from headwater.storage import STORAGE_ERRORS, Transaction, begin
+from headwater.storage import STORAGE_ERRORS, Listener, Transaction, begin
 from headwater.supervisor import Health
 
 __all__ = ["RUNNABLE", "Enqueue", "Runner"]
@@ -124,6 +124,11 @@ class Runner:
         self.versions = Versions()
         self._enabled: tuple[float, dict[int, int]] = (0.0, {})
         self._schedules_at = 0.0
+        self._due = asyncio.Event()
+        self._listener = Listener(engine, store.CHANNEL, self._on_notify, on_lost=self._due.set)
+
+    def _on_notify(self, *_: object) -> None:
+        self._due.set()  # an instance entered or woke: a turn now, not at the next tick
 
     async def turn(self) -> int:
         """Move the instances due now; return how many were claimed."""
@@ -133,12 +138,13 @@ class Runner:
             if not claimed:
                 return 0
             steps: list[Step] = []
+            profiles = Profiles(tx, [(i.workspace_id, i.profile_id) for i in claimed])
             for instance in claimed:
                 journey = await self.versions.get(tx, instance.journey_id, instance.version)
                 if journey is None:  # its journey was deleted meanwhile
                     _finish(instance, "exited", self.clock(), reason="journey_deleted")
                     continue
-                await _Walk(self, tx, instance, journey, steps).run()
+                await _Walk(self, tx, profiles, instance, journey, steps).run()
             await store.save(tx, claimed, steps)
         return len(claimed)
 
@@ -162,22 +168,28 @@ class Runner:
         return known
 
     async def run(self, stop: asyncio.Event, health: Health | None = None) -> None:
-        """Run turns until ``stop``; a full turn is followed at once by the next one. A
-        database outage is logged, reported to ``health`` and retried."""
+        """Run turns until ``stop``: a full turn is followed at once by the next one, others
+        by the next entry or wake (the stage notifies on commit) or by ``tick`` (for timers).
+        A database outage is logged, reported to ``health`` and retried."""
         health = health if health is not None else Health("journey-runner")
-        while not stop.is_set():
-            claimed = 0
-            try:
-                await self.schedules()
-                claimed = await self.turn()
-            except STORAGE_ERRORS as error:
-                health.failed(error)
-                logger.warning("journey runner failed; retrying", exc_info=True)
-            else:
-                health.ok()
-            if claimed < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.tick)
+        try:
+            while not stop.is_set():
+                claimed = 0
+                try:
+                    await self._listener.ensure()
+                    self._due.clear()
+                    await self.schedules()
+                    claimed = await self.turn()
+                except STORAGE_ERRORS as error:
+                    health.failed(error)
+                    logger.warning("journey runner failed; retrying", exc_info=True)
+                else:
+                    health.ok()
+                if claimed < self.batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._due.wait(), self.tick)
+        finally:
+            await self._listener.close()
 
 
 def _finish(
@@ -199,18 +211,13 @@ class _Walk:
         self,
         runner: Runner,
         tx: Transaction,
+        profiles: Profiles,
         instance: Instance,
         journey: Journey,
         steps: list[Step],
     ) -> None:
-        self.runner, self.tx, self.instance, self.journey, self.steps = (
-            runner,
-            tx,
-            instance,
-            journey,
-            steps,
-        )
-        self._traits: dict[str, Any] | None = None
+        self.runner, self.tx, self.profiles = runner, tx, profiles
+        self.instance, self.journey, self.steps = instance, journey, steps
 
     async def run(self) -> None:
         instance = self.instance
@@ -306,7 +313,9 @@ class _Walk:
         if now >= ends:
             return "timeout", None
         profile = await self._live_profile()
-        subject = await subject_of(self.tx, self.instance.workspace_id, profile, [config.condition])
+        subject = await self.profiles.subject(
+            self.instance.workspace_id, profile, [config.condition]
+        )
         if evaluate(config.condition, subject, now):
             return "met", None
         self._hold(min(ends, now + RECHECK))
@@ -318,11 +327,7 @@ class _Walk:
 
     async def _identity(self) -> dict[str, str]:
         """The profile's ``userId`` and ``anonymousId`` (those it has), to send as."""
-        found = await lookups.identifiers(
-            self.tx, [await self._live_profile()], ("user_id", "anonymous_id")
-        )
-        names = {"user_id": "userId", "anonymous_id": "anonymousId"}
-        return {names[kind]: value for _, kind, value in found}
+        return await self.profiles.identity(await self._live_profile())
 
     async def _update_traits(self, config: Any, now: datetime) -> tuple[str, str]:
         """The traits as a journey step sets them: an identify call appended to the event log
@@ -351,7 +356,8 @@ class _Walk:
             return "error", made.reason
         record = LogRecord(workspace_id=instance.workspace_id, source_id=source, event=made)
         await self.runner.log.append([record], connection=self.tx.connection)
-        self._traits = {**current, **changes}  # what later steps of this turn see
+        # what later steps of this turn see
+        self.profiles.set_traits(await self._live_profile(), {**current, **changes})
         return "out", "set " + ", ".join(sorted(changes))
 
     def _where(self) -> dict[str, Any]:
@@ -397,20 +403,16 @@ class _Walk:
         self._hold(None)
 
     async def _profile_traits(self) -> dict[str, Any]:
-        if self._traits is None:
-            found = await lookups.live_traits(self.tx, [await self._live_profile()])
-            self._traits = next(iter(found.values()), {})
-        return self._traits
+        return await self.profiles.traits(await self._live_profile())
 
     async def _live_profile(self) -> str:
-        live = await lookups.survivor(self.tx, self.instance.workspace_id, self.instance.profile_id)
-        return live or self.instance.profile_id
+        return await self.profiles.live(self.instance.workspace_id, self.instance.profile_id)
 
     async def _subject(self, config: Any) -> Subject:
         """The profile as a split's branch conditions see it."""
         conditions = [candidate.condition for candidate in config.branches]
         profile = await self._live_profile()
-        return await subject_of(self.tx, self.instance.workspace_id, profile, conditions)
+        return await self.profiles.subject(self.instance.workspace_id, profile, conditions)
 
     async def _send(self, config: Any, now: datetime) -> tuple[str, str]:
         instance = self.instance

@@ -41,10 +41,9 @@ from headwater.journeys.semantics import (
     triggered_by,
     waited_port,
 )
-from headwater.journeys.subjects import subject_of
+from headwater.journeys.subjects import Profiles
 from headwater.journeys.versions import Versions
 from headwater.log import LogEntry
-from headwater.profiles.lookups import survivor
 from headwater.spec.messages import encode_message
 from headwater.storage import Transaction, begin
 
@@ -101,12 +100,17 @@ class JourneyStage:
                 continue  # none live or paused: nobody is in a journey here
             running = await store.running_of(tx, workspace_id, sorted({p for _, p in linked}))
             live = [item for item in journeys if item.live]
+            profiles = Profiles(
+                tx,
+                [(workspace_id, p) for _, p in linked]
+                + [(workspace_id, i.profile_id) for found in running.values() for i in found],
+            )
             effects = _Effects()
             now = self.clock()
             events = [(entry, profile, _event(entry)) for entry, profile in linked]
             for _, profile, event in events:
-                await self._follow(tx, running.get(profile, ()), event, now, effects)
-            await self._enter(tx, workspace_id, live, events, now, effects)
+                await self._follow(tx, profiles, running.get(profile, ()), event, now, effects)
+            await self._enter(tx, profiles, workspace_id, live, events, now, effects)
             await store.wake(tx, effects.woken)
             await store.end(tx, effects.ended, "exit_event", now)
             await store.convert(tx, effects.converted, now)
@@ -132,6 +136,7 @@ class JourneyStage:
     async def _follow(
         self,
         tx: Transaction,
+        profiles: Profiles,
         running: Sequence[Instance],
         event: EventData,
         now: datetime,
@@ -148,7 +153,7 @@ class JourneyStage:
                     effects.ended.append(instance.id)
                     instance.state = "exited"
                 elif instance.state == "waiting" and instance.node_id in document.nodes:
-                    port = await self._awaited(tx, instance, journey, event, now)
+                    port = await self._awaited(profiles, instance, journey, event, now)
                     if port is not None:
                         note = f"event {event.message_id}"
                         effects.woken.append(Woken(instance.id, instance.node_id, port, note))
@@ -166,7 +171,7 @@ class JourneyStage:
 
     async def _awaited(
         self,
-        tx: Transaction,
+        profiles: Profiles,
         instance: Instance,
         journey: Journey,
         event: EventData,
@@ -180,16 +185,15 @@ class JourneyStage:
         if kind == "wait_event" and event.timestamp >= instance.node_since:
             return waited_port(config, event, now)
         if kind == "wait_condition":
-            profile = await survivor(tx, instance.workspace_id, instance.profile_id)
-            subject = await subject_of(
-                tx, instance.workspace_id, profile or instance.profile_id, [config.condition]
-            )
+            profile = await profiles.live(instance.workspace_id, instance.profile_id)
+            subject = await profiles.subject(instance.workspace_id, profile, [config.condition])
             return "met" if evaluate(config.condition, subject, now) else None
         return None
 
     async def _enter(
         self,
         tx: Transaction,
+        profiles: Profiles,
         workspace_id: int,
         live: Sequence[_Live],
         events: Sequence[tuple[LogEntry, str, EventData]],
@@ -216,7 +220,7 @@ class JourneyStage:
             trigger = document.trigger
             audience = getattr(trigger, "audience", None)
             if audience is not None:
-                subject = await subject_of(tx, workspace_id, profile, [])
+                subject = await profiles.subject(workspace_id, profile, [])
                 if audience not in subject.audiences:
                     continue
             key = instance_key(document.entry, event.properties)

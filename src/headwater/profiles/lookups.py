@@ -12,13 +12,20 @@ instead. Only this module, those relations and the Profile API are the capabilit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from headwater.storage import Transaction
 
-__all__ = ["identifiers", "last_source", "live_profiles", "live_traits", "survivor"]
+__all__ = [
+    "identifiers",
+    "last_source",
+    "live_profiles",
+    "live_traits",
+    "survivor",
+    "survivors",
+]
 
 
 async def survivor(tx: Transaction, workspace_id: int, profile_id: str) -> str | None:
@@ -30,6 +37,20 @@ async def survivor(tx: Transaction, workspace_id: int, profile_id: str) -> str |
         workspace_id,
     )
     return None if row is None else row["merged_into"] or row["id"]
+
+
+async def survivors(tx: Transaction, profiles: Mapping[str, int]) -> dict[str, str]:
+    """:func:`survivor` of many: ``profiles`` maps profile id -> workspace id; the answer, the
+    live id each stands for (those the workspace has no such profile for are left out)."""
+    rows = await tx.driver.fetch(
+        "SELECT id, workspace_id, merged_into FROM profiles WHERE id = ANY($1::text[])",
+        list(profiles),
+    )
+    return {
+        row["id"]: row["merged_into"] or row["id"]
+        for row in rows
+        if profiles[row["id"]] == row["workspace_id"]
+    }
 
 
 async def last_source(tx: Transaction, profile_id: str) -> int | None:
