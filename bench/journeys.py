@@ -3,7 +3,8 @@
 A fresh ``headwater serve`` (processor on, its journey runner and caller) on an embedded
 PostgreSQL. One journey: on ``Signed Up``, a delay (every profile's ends within the same
 minute), a wait for ``Order Completed`` with a timeout, a split on a trait, and a send to a
-webhook destination (a local receiver that answers 200). ``--profiles`` identify calls (half
+webhook destination that takes journey messages only (no source routes to it) and posts them to
+``bench.sink``, a receiver in its own process that answers 200. ``--profiles`` identify calls (half
 ``plan: pro``), then as many ``Signed Up``; half of the profiles send ``Order Completed`` while
 they wait. Figures, from the server's own records (``journey_steps``, the log):
 
@@ -30,6 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.delivery import sink
 from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 
 BATCH = 500
@@ -152,7 +154,11 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=100_000)
     args = parser.parse_args()
     count = args.profiles
-    with fresh_database() as (url, data_dir), serve_on(url, data_dir, run_processor="true") as port:
+    with (
+        sink() as receiver,
+        fresh_database() as (url, data_dir),
+        serve_on(url, data_dir, run_processor="true") as port,
+    ):
         base = f"http://127.0.0.1:{port}"
         admin = httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=60
@@ -163,7 +169,12 @@ def main() -> None:
         key = source["write_key"]
         hook = admin.post(
             f"{ws}/destinations",
-            json={"name": "hook", "kind": "webhook", "config": {"url": f"{base}/health"}},
+            json={
+                "name": "hook",
+                "kind": "webhook",
+                "config": {"url": f"{receiver}/ok"},
+                "sources": [],
+            },
         ).json()
         # the baseline: the processor alone, the same events with no journey live
         admin.post("/api/v1/workspaces", json={"slug": "baseline"}).raise_for_status()

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.access import FirstOwner, bootstrap_owner
 from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
-from headwater.delivery import DeliveryWorkers, enqueue_event
+from headwater.delivery import DeliveryWorkers, enqueue_event, enqueue_events
 from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
@@ -213,7 +213,7 @@ def _background(
         relay = Relay(engine, enqueue=enqueue_event, changed=AudienceEntries().changed)
         supervisor.add("audience-relay", relay.run)
         # Journeys move on (waits end, actions run) in a runner beside the processor.
-        runner = Runner(engine, log=log, enqueue=enqueue_event, destinations=_enabled_destinations)
+        runner = Runner(engine, log=log, enqueue=enqueue_events, destinations=_enabled_destinations)
         supervisor.add("journey-runner", runner.run)
         supervisor.add("journey-calls", Caller(engine).run)
     if settings.run_delivery:

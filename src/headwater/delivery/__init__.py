@@ -7,7 +7,7 @@ replay), and the monitoring reads behind the management API and the CLI.
 """
 
 from headwater.delivery.monitor import dead_letters, errors, health, stats
-from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, row
+from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, enqueue_events, row
 from headwater.delivery.service import delete_destination
 from headwater.delivery.store import replay_dead_letters
 from headwater.delivery.workers import DeliveryWorkers
@@ -19,6 +19,7 @@ __all__ = [
     "delete_destination",
     "enqueue",
     "enqueue_event",
+    "enqueue_events",
     "errors",
     "health",
     "replay_dead_letters",

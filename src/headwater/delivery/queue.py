@@ -6,8 +6,9 @@ driver and never commits.
 - :func:`enqueue` inserts rows keyed by ``(destination_id, message_id)`` with
   ``ON CONFLICT DO NOTHING`` (a redelivered log batch enqueues nothing twice), counts them per
   minute and notifies the delivery workers (delivered by PostgreSQL on commit).
-  :func:`enqueue_event` queues one Segment-shaped event for one destination without routing:
-  profile changes and audiences deliver through it, by the same engine with the same retries.
+  :func:`enqueue_event` queues one Segment-shaped event for one destination without routing
+  (:func:`enqueue_events` many): audiences and journeys deliver through it, by the same engine
+  with the same retries.
 - :func:`claim` takes due rows with ``FOR UPDATE SKIP LOCKED`` and pushes their
   ``next_attempt_at`` past the send's timeout: the lease. A worker killed mid-send leaves rows
   that come due again when the lease runs out.
@@ -36,6 +37,7 @@ __all__ = [
     "claim",
     "enqueue",
     "enqueue_event",
+    "enqueue_events",
     "histogram",
     "next_due",
     "row",
@@ -209,19 +211,26 @@ async def enqueue_event(tx: Transaction, *, destination_id: int, event: dict[str
     """Queue ``event`` (Segment-shaped, with ``messageId`` and ``receivedAt``) for one
     destination in the caller's transaction, without routing; False if that messageId is
     queued for it already."""
-    user_key = event.get("userId") or event.get("anonymousId")
-    enqueued = Enqueued(
-        rows=[
-            row(
-                destination_id,
-                str(event["messageId"]),
-                None if user_key is None else str(user_key),
-                str(event["receivedAt"]),
-                event,
-            )
-        ]
-    )
-    return await enqueue(tx, {destination_id: enqueued}) == 1
+    return await enqueue_events(tx, [(destination_id, event)]) == 1
+
+
+async def enqueue_events(tx: Transaction, events: Sequence[tuple[int, dict[str, Any]]]) -> int:
+    """:func:`enqueue_event` of many ``(destination id, event)`` in one statement; how many
+    were new."""
+    if not events:
+        return 0
+    batch: dict[int, Enqueued] = {}
+    for destination_id, event in events:
+        user_key = event.get("userId") or event.get("anonymousId")
+        encoded = row(
+            destination_id,
+            str(event["messageId"]),
+            None if user_key is None else str(user_key),
+            str(event["receivedAt"]),
+            event,
+        )
+        batch.setdefault(destination_id, Enqueued()).rows.append(encoded)
+    return await enqueue(tx, batch)
 
 
 class Claimed(msgspec.Struct, frozen=True):

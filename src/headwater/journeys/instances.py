@@ -8,7 +8,7 @@ that any number of runners share the work and none takes an instance another hol
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -357,51 +357,46 @@ class Step:
 
 
 async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]) -> None:
-    """Write the instances as moved and their steps, in the caller's transaction."""
+    """Write the instances as moved and their steps, in the caller's transaction (one
+    statement each)."""
     if steps:
-        await tx.driver.executemany(
+        await tx.driver.execute(
             "INSERT INTO journey_steps (instance_id, step, journey_id, version, node_id, port,"
-            " started_at, finished_at, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            [
+            " started_at, finished_at, detail) SELECT * FROM unnest($1::bigint[], $2::int[],"
+            " $3::bigint[], $4::int[], $5::text[], $6::text[], $7::timestamptz[],"
+            " $8::timestamptz[], $9::text[])",
+            *_columns(
                 (
-                    s.instance_id,
-                    s.step,
-                    s.journey_id,
-                    s.version,
-                    s.node_id,
-                    s.port,
-                    s.started_at,
-                    s.finished_at,
-                    s.detail,
+                    *(s.instance_id, s.step, s.journey_id, s.version, s.node_id, s.port),
+                    *(s.started_at, s.finished_at, s.detail),
                 )
                 for s in steps
-            ],
+            ),
         )
     if moved:
-        await tx.driver.executemany(
-            "UPDATE journey_instances SET version = $2, state = $3, node_id = $4,"
-            " node_since = $5, wake_at = $6, port = $7, step = $8, ended_at = $9,"
-            " end_reason = $10, error = $11, context = $12::text::jsonb, note = $13"
-            " WHERE id = $1",
-            [
+        await tx.driver.execute(
+            "UPDATE journey_instances i SET version = m.version, state = m.state,"
+            " node_id = m.node_id, node_since = m.node_since, wake_at = m.wake_at,"
+            " port = m.port, step = m.step, ended_at = m.ended_at, end_reason = m.end_reason,"
+            " error = m.error, context = m.context::jsonb, note = m.note"
+            " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamptz[],"
+            " $6::timestamptz[], $7::text[], $8::int[], $9::timestamptz[], $10::text[],"
+            " $11::text[], $12::text[], $13::text[]) AS m(id, version, state, node_id,"
+            " node_since, wake_at, port, step, ended_at, end_reason, error, context, note)"
+            " WHERE i.id = m.id",
+            *_columns(
                 (
-                    i.id,
-                    i.version,
-                    i.state,
-                    i.node_id,
-                    i.node_since,
-                    i.wake_at,
-                    i.port,
-                    i.step,
-                    i.ended_at,
-                    i.end_reason,
-                    i.error,
-                    encode_json(i.context),
-                    i.note,
+                    *(i.id, i.version, i.state, i.node_id, i.node_since, i.wake_at, i.port),
+                    *(i.step, i.ended_at, i.end_reason, i.error, encode_json(i.context), i.note),
                 )
                 for i in moved
-            ],
+            ),
         )
+
+
+def _columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows (at least one) turned into columns: the arrays ``unnest`` takes."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def totals(tx: Transaction, journey_id: int, version: int | None) -> asyncpg.Record:

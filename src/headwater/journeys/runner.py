@@ -1,6 +1,6 @@
 """The journey runner: moves running instances on, durably, any number of runners at once.
 
->>> runner = Runner(engine, enqueue=delivery.enqueue_event)   # wired in runtime.py
+>>> runner = Runner(engine, enqueue=delivery.enqueue_events)   # wired in runtime.py
 >>> await runner.run(stop)
 
 Each turn claims the instances due now (``FOR UPDATE SKIP LOCKED``: entered, woken by an event,
@@ -39,7 +39,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
@@ -90,8 +91,8 @@ RECHECK: Final = timedelta(minutes=5)
 
 class Enqueue(Protocol):
     def __call__(
-        self, tx: Transaction, *, destination_id: int, event: dict[str, Any]
-    ) -> Awaitable[bool]: ...
+        self, tx: Transaction, events: Sequence[tuple[int, dict[str, Any]]]
+    ) -> Awaitable[int]: ...
 
 
 Destinations = Callable[[Transaction], Awaitable[dict[int, int]]]
@@ -115,8 +116,9 @@ class Runner:
         clock: Callable[[], datetime] = _now,
         steps_per_turn: int = 100,
     ) -> None:
-        """``log`` takes the identify calls of trait updates; ``enqueue`` queues one event for
-        one destination in the given transaction (the delivery engine's ``enqueue_event``);
+        """``log`` takes the identify calls of trait updates; ``enqueue`` queues events,
+        ``(destination id, event)``, in the given transaction (the delivery engine's
+        ``enqueue_events``);
         ``destinations`` reads the enabled ones."""
         self.engine, self.enqueue, self.batch, self.tick = engine, enqueue, batch, tick
         self.log = log
@@ -137,15 +139,15 @@ class Runner:
             claimed = await store.claim_due(tx, self.batch)
             if not claimed:
                 return 0
-            steps: list[Step] = []
-            profiles = Profiles(tx, [(i.workspace_id, i.profile_id) for i in claimed])
+            turn = _Turn(tx, Profiles(tx, [(i.workspace_id, i.profile_id) for i in claimed]))
             for instance in claimed:
                 journey = await self.versions.get(tx, instance.journey_id, instance.version)
                 if journey is None:  # its journey was deleted meanwhile
                     _finish(instance, "exited", self.clock(), reason="journey_deleted")
                     continue
-                await _Walk(self, tx, profiles, instance, journey, steps).run()
-            await store.save(tx, claimed, steps)
+                await _Walk(self, turn, instance, journey).run()
+            await self.enqueue(tx, turn.sends)
+            await store.save(tx, claimed, turn.steps)
         return len(claimed)
 
     async def schedules(self) -> int:
@@ -204,20 +206,23 @@ def _finish(
     instance.error, instance.wake_at, instance.port = error, None, None
 
 
+@dataclass
+class _Turn:
+    """What a turn's walks share: the transaction, the profiles' data, and what they did (the
+    steps taken, the events to queue), written together at the end of the turn."""
+
+    tx: Transaction
+    profiles: Profiles
+    steps: list[Step] = field(default_factory=list)
+    sends: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
 class _Walk:
     """One instance's steps in one turn."""
 
-    def __init__(
-        self,
-        runner: Runner,
-        tx: Transaction,
-        profiles: Profiles,
-        instance: Instance,
-        journey: Journey,
-        steps: list[Step],
-    ) -> None:
-        self.runner, self.tx, self.profiles = runner, tx, profiles
-        self.instance, self.journey, self.steps = instance, journey, steps
+    def __init__(self, runner: Runner, turn: _Turn, instance: Instance, journey: Journey) -> None:
+        self.runner, self.tx, self.profiles = runner, turn.tx, turn.profiles
+        self.instance, self.journey, self.steps, self.turn = instance, journey, turn.steps, turn
 
     async def run(self) -> None:
         instance = self.instance
@@ -433,5 +438,5 @@ class _Walk:
             "receivedAt": stamp,
             "context": {"journey": self._where()},
         }
-        await self.runner.enqueue(self.tx, destination_id=config.destination, event=event)
+        self.turn.sends.append((config.destination, event))
         return "out", f"queued for destination {config.destination}"
