@@ -358,7 +358,7 @@ class Step:
 
 async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]) -> None:
     """Write the instances as moved and their steps, in the caller's transaction (one
-    statement each)."""
+    statement each). An instance's context is what it entered with: never written again."""
     if steps:
         await tx.driver.execute(
             "INSERT INTO journey_steps (instance_id, step, journey_id, version, node_id, port,"
@@ -378,16 +378,16 @@ async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]
             "UPDATE journey_instances i SET version = m.version, state = m.state,"
             " node_id = m.node_id, node_since = m.node_since, wake_at = m.wake_at,"
             " port = m.port, step = m.step, ended_at = m.ended_at, end_reason = m.end_reason,"
-            " error = m.error, context = m.context::jsonb, note = m.note"
+            " error = m.error, note = m.note"
             " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamptz[],"
             " $6::timestamptz[], $7::text[], $8::int[], $9::timestamptz[], $10::text[],"
-            " $11::text[], $12::text[], $13::text[]) AS m(id, version, state, node_id,"
-            " node_since, wake_at, port, step, ended_at, end_reason, error, context, note)"
+            " $11::text[], $12::text[]) AS m(id, version, state, node_id,"
+            " node_since, wake_at, port, step, ended_at, end_reason, error, note)"
             " WHERE i.id = m.id",
             *_columns(
                 (
                     *(i.id, i.version, i.state, i.node_id, i.node_since, i.wake_at, i.port),
-                    *(i.step, i.ended_at, i.end_reason, i.error, encode_json(i.context), i.note),
+                    *(i.step, i.ended_at, i.end_reason, i.error, i.note),
                 )
                 for i in moved
             ),

@@ -55,8 +55,8 @@ class Profiles:
         if self._traits is None:
             self._traits = await lookups.live_traits(self.tx, await self._live_ids())
         if live not in self._traits:
-            self._traits.update(await lookups.live_traits(self.tx, [live]))
-        return self._traits.get(live, {})
+            self._traits[live] = (await lookups.live_traits(self.tx, [live])).get(live, {})
+        return self._traits[live]
 
     def set_traits(self, live: str, traits: dict[str, Any]) -> None:
         """What the profile's traits are once the caller's own change is applied."""
@@ -78,9 +78,9 @@ class Profiles:
         """A live profile as ``conditions`` see it: traits with computed traits' values by key,
         the audiences it is in, and the events the conditions count."""
         if self._values is None:
-            self._values = await reads.values_of(self.tx, await self._live_ids())
+            self._values = await self._read_values(await self._live_ids())
         if live not in self._values:
-            self._values.update(await reads.values_of(self.tx, [live]))
+            self._values.update(await self._read_values([live]))
         known = await self._known(workspace_id)
         stored = self._values.get(live, {})
         audiences = frozenset(
@@ -101,6 +101,10 @@ class Profiles:
         if self._survivors is None:
             self._survivors = await lookups.survivors(self.tx, self._asked)
         return sorted(set(self._survivors.values()))
+
+    async def _read_values(self, lives: Sequence[str]) -> dict[str, dict[int, Any]]:
+        """Computed values of each of ``lives`` (none: an empty dict, read, not missing)."""
+        return {live: {} for live in lives} | await reads.values_of(self.tx, lives)
 
     async def _identified(self, lives: Sequence[str]) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {live: {} for live in lives}
