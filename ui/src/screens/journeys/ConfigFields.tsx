@@ -7,6 +7,7 @@ import { useWorkspace } from "../../app/session";
 import { ConditionBuilder } from "../audiences/Builder";
 import { calls } from "../audiences/calls";
 import { type Condition, fromQuery, type Group, toQuery } from "../audiences/conditions";
+import { GotoTarget } from "./GotoTarget";
 import { type Field, fieldsOf, itemLabel, itemsOf, type JsonSchema, readScalar, showScalar, withValue } from "./schema";
 
 type Values = Record<string, unknown>;
@@ -53,6 +54,7 @@ function FieldControl(props: ControlProps) {
   const names = field.schema["x-headwater-names"];
   if (names === "destination") return <DestinationPicker {...props} />;
   if (names === "audience") return <AudiencePicker {...props} />;
+  if (names === "node") return <GotoTarget label={field.label} value={value} set={set} readOnly={readOnly} />;
   switch (field.kind) {
     case "object":
       return <ObjectField {...props} />;
