@@ -12,7 +12,7 @@ const TRIGGERS: { type: string; label: string; starter: Values }[] = [
   { type: "audience_entered", label: "Someone enters an audience", starter: { audience: "" } },
   { type: "audience_exited", label: "Someone leaves an audience", starter: { audience: "" } },
   { type: "schedule", label: "On a schedule, for an audience", starter: { audience: "", every: { days: 1 } } },
-  { type: "manual", label: "Someone starts it (here, the API or the CLI)", starter: {} },
+  { type: "manual", label: "Someone starts it by hand", starter: {} },
 ];
 
 const ENTRIES = [

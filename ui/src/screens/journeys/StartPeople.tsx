@@ -87,18 +87,21 @@ function StartDialog({ journey, onClose }: { journey: Detail; onClose: () => voi
             </p>
             <ProfileFinder chosen={chosen} onChoose={(p) => setChosen((old) => [...old, p])} />
             {chosen.length > 0 && (
-              <ul className="plain-list" aria-label="Chosen profiles">
-                {chosen.map((p) => (
-                  <li key={p.id} className="row wrap">
-                    <span>
-                      {profileLabel(p)} <code className="muted small">{p.id}</code>
-                    </span>
-                    <button type="button" className="link" onClick={() => setChosen((old) => old.filter((o) => o.id !== p.id))}>
-                      Remove {profileLabel(p)}
-                    </button>
-                  </li>
-                ))}
-              </ul>
+              <>
+                <h3 className="small">Chosen ({chosen.length})</h3>
+                <ul className="pick-list" aria-label="Chosen profiles">
+                  {chosen.map((p) => (
+                    <li key={p.id}>
+                      <span>
+                        {profileLabel(p)} <code className="muted small">{p.id}</code>
+                      </span>
+                      <button type="button" onClick={() => setChosen((old) => old.filter((o) => o.id !== p.id))}>
+                        Remove<span className="sr-only"> {profileLabel(p)}</span>
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </>
             )}
             <label>
               Or paste profile ids (one a line, or separated by commas)
@@ -167,15 +170,16 @@ function ProfileFinder({ chosen, onChoose }: { chosen: Found[]; onChoose: (profi
         (found.data.length === 0 ? (
           <p className="muted">No profile has the identifier “{value}”. Check its spelling, or paste the profile's id below.</p>
         ) : (
-          <ul className="plain-list" aria-label="Profiles found">
+          <ul className="pick-list" aria-label="Profiles found">
             {found.data.map((p) => (
-              <li key={p.id} className="row wrap">
+              <li key={p.id}>
                 <span>
                   {profileLabel(p)}{" "}
                   <span className="muted small">{p.identifiers.map((i) => `${i.type}: ${i.value}`).join(", ")}</span>
                 </span>
                 <button type="button" disabled={taken.has(p.id)} onClick={() => onChoose(p)}>
-                  {taken.has(p.id) ? "Added" : `Add ${profileLabel(p)}`}
+                  {taken.has(p.id) ? "Added" : "Add"}
+                  <span className="sr-only"> {profileLabel(p)}</span>
                 </button>
               </li>
             ))}

@@ -36,7 +36,7 @@ export interface Field {
   schema: JsonSchema;
 }
 
-const LABELS: Record<string, string> = { op: "Operation", url: "URL", event_type: "Event type" };
+const LABELS: Record<string, string> = { op: "Operation", url: "URL", event_type: "Event type", node: "Goes to" };
 
 const SINGULAR: Record<string, string> = {
   Events: "Event",
