@@ -71,7 +71,7 @@ def test_a_marketer_draws_saves_fixes_and_publishes_a_journey(page: Page, world:
     expect(side.get_by_role("heading", name="exit_1")).to_be_visible()
     side.get_by_role("button", name="Back to the journey").click()
     side.get_by_label("Starts when").select_option("event")
-    side.get_by_label("Trigger event").fill("Signed Up")
+    side.get_by_label("Trigger event: name").fill("Signed Up")
 
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status").filter(has_text="Draft saved")).to_be_visible()
@@ -144,11 +144,11 @@ def test_someone_elses_save_is_told_and_can_be_reloaded(page: Page, world: World
     theirs = {**SMALL, "trigger": {"type": "event", "event": "Logged In"}}
     world.server.api("PUT", base + "/nudge/draft", json={"revision": 1, "document": theirs})
     side = page.get_by_role("complementary", name="Details")
-    side.get_by_label("Trigger event").fill("Signed Up Again")
+    side.get_by_label("Trigger event: name").fill("Signed Up Again")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("alert")).to_contain_text("Someone else saved this journey")
     page.get_by_role("button", name="Reload").click()
-    expect(side.get_by_label("Trigger event")).to_have_value("Logged In")
+    expect(side.get_by_label("Trigger event: name")).to_have_value("Logged In")
     assert world.server.api("GET", base + "/nudge")["draft"]["trigger"]["event"] == "Logged In"
 
 
@@ -177,7 +177,7 @@ def test_an_analyst_sees_a_journey_read_only(page: Page, world: World) -> None:
     for action in ("Save draft", "Publish", "Pause", "Archive"):
         expect(page.get_by_role("button", name=action)).to_have_count(0)
     side = page.get_by_role("complementary", name="Details")
-    expect(side.get_by_label("Trigger event")).to_be_disabled()
+    expect(side.get_by_label("Trigger event: name")).to_be_disabled()
     side.get_by_role("button", name="View Wait a day").click()
     expect(side.get_by_label("Label", exact=True)).to_be_disabled()
     expect(side.get_by_role("button", name="Start here")).to_have_count(0)
@@ -216,7 +216,7 @@ def test_a_journey_built_on_the_canvas_greets_a_sign_up_sent_by_the_sdk(
         side.get_by_label("Port “out” leads to").select_option("exit_1")
         side.get_by_role("button", name="Back to the journey").click()
         side.get_by_label("Starts when").select_option("event")
-        side.get_by_label("Trigger event").fill("Signed Up")
+        side.get_by_label("Trigger event: name").fill("Signed Up")
         page.get_by_role("button", name="Save draft").click()
         expect(page.get_by_role("status").filter(has_text="Draft saved")).to_be_visible()
         page.get_by_role("button", name="Publish").click()

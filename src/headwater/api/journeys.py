@@ -71,6 +71,10 @@ class StartIn(Body):
         max_length=200,
         description="names this start: sent again, it enters nobody twice",
     )
+    properties: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what the steps' templates read as {{ event.x }}, as if an event had them",
+    )
 
 
 @palette.get("/journey-node-types")
@@ -227,6 +231,7 @@ async def start(workspace: str, key: str, request: Request, runtime: Allowed) ->
         key=key,
         profile_ids=body.profile_ids,
         start_id=body.start_id,
+        properties=body.properties,
     )
 
 

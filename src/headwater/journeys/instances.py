@@ -454,7 +454,8 @@ async def of_profiles(
     tx: Transaction, workspace_id: int, profile_ids: Sequence[str], limit: int
 ) -> list[asyncpg.Record]:
     """The instances of the profiles (entered as them or as profiles merged into them since),
-    newest first, with their journey's key and their steps."""
+    newest first, with their journey's key, their steps, and the ``nodes`` of their version
+    (each node's ``label`` and ``type``, by id)."""
     return list(
         await tx.driver.fetch(
             "SELECT i.id, j.key, i.version, i.state, i.node_id, i.entered_at, i.ended_at,"
@@ -462,7 +463,11 @@ async def of_profiles(
             " coalesce((SELECT jsonb_agg(jsonb_build_object('step', s.step, 'node', s.node_id,"
             "   'port', s.port, 'arrived_at', s.started_at, 'left_at', s.finished_at,"
             "   'detail', s.detail) ORDER BY s.step)"
-            "   FROM journey_steps s WHERE s.instance_id = i.id), '[]')::text AS steps"
+            "   FROM journey_steps s WHERE s.instance_id = i.id), '[]')::text AS steps,"
+            " coalesce((SELECT jsonb_object_agg(n.key, jsonb_build_object("
+            "   'label', n.value->'label', 'type', n.value->'type'))"
+            "   FROM journey_versions v, jsonb_each(v.document->'nodes') n"
+            "   WHERE v.journey_id = i.journey_id AND v.version = i.version), '{}')::text AS nodes"
             " FROM journey_instances i JOIN journeys j ON j.id = i.journey_id"
             f" JOIN {PROFILES} p ON p.id = i.profile_id"
             " WHERE i.workspace_id = $1 AND (p.id = ANY($2::text[]) OR p.merged_into = ANY($2))"

@@ -45,8 +45,10 @@ _MAX_DAYS: Final = 3660
 
 _NAMES_DESTINATION: Final[dict[str, Any]] = {"x-headwater-names": "destination"}
 _NAMES_AUDIENCE: Final[dict[str, Any]] = {"x-headwater-names": "audience"}
+_NAMES_NODE: Final[dict[str, Any]] = {"x-headwater-names": "node"}
 """Marks in a config's JSON Schema: the field names a destination (its id) or an audience (its
-key) of the workspace, so that a form offers a choice of them rather than a blank box."""
+key) of the workspace, or a node of the journey (its id), so that a form offers a choice of
+them rather than a blank box."""
 
 
 class _Model(BaseModel):
@@ -241,7 +243,7 @@ class ListMembership(_Model):
 class GoTo(_Model):
     """Continue at another node, further on in the journey (never back: no loops)."""
 
-    node: Annotated[str, Field(min_length=1)]
+    node: Annotated[str, Field(min_length=1, json_schema_extra=_NAMES_NODE)]
 
 
 class Nothing(_Model):

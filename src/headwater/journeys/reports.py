@@ -77,7 +77,8 @@ async def profile_journeys(
     engine: AsyncEngine, *, workspace: str, profile_id: str, limit: int = 50
 ) -> list[InstanceView]:
     """The profile's journeys, newest first, each with its steps (404 ``profile_not_found``
-    for a profile the workspace does not have)."""
+    for a profile the workspace does not have). Nodes are named by id, with their label and
+    type in the instance's version (null for a node that version does not have)."""
     async with connected(engine) as tx:
         space = await workspaces.workspace_id(tx, workspace)
         if await lookups.survivor(tx, space, profile_id) is None:
@@ -86,6 +87,7 @@ async def profile_journeys(
     found: list[InstanceView] = []
     for row in rows:
         steps = decode_json(row["steps"])
+        nodes: dict[str, dict[str, str | None]] = decode_json(row["nodes"])
         found.append(
             {
                 "id": row["id"],
@@ -93,6 +95,7 @@ async def profile_journeys(
                 "version": row["version"],
                 "state": row["state"],
                 "node": row["node_id"],
+                "node_label": nodes.get(row["node_id"], {}).get("label"),
                 "entered_at": format_timestamp(row["entered_at"]),
                 "waiting_until": _time(row["wake_at"]) if row["state"] == "waiting" else None,
                 "ended_at": _time(row["ended_at"]),
@@ -103,6 +106,8 @@ async def profile_journeys(
                     {
                         "step": step["step"],
                         "node": step["node"],
+                        "label": nodes.get(step["node"], {}).get("label"),
+                        "type": nodes.get(step["node"], {}).get("type"),
                         "port": step["port"],
                         "arrived_at": _stamp(step["arrived_at"]),
                         "left_at": _stamp(step["left_at"]),

@@ -4,8 +4,9 @@ trigger, and a way into any live journey, under its entry rules."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -33,11 +34,13 @@ async def start(
     key: str,
     profile_ids: list[str],
     start_id: str | None = None,
+    properties: dict[str, Any] | None = None,
 ) -> StartedView:
     """Start the profiles in the live journey now, by its entry rules (whatever its trigger).
     ``start_id`` names this start: the same start sent again enters nobody twice. Profiles
     that are unknown (or merged away), or that the entry rule keeps out, are skipped with
-    the reason."""
+    the reason. ``properties`` stand for the triggering event's: the steps' templates read
+    them as ``{{ event.x }}``."""
     if not 1 <= len(profile_ids) <= START_LIMIT:
         raise BadRequest("invalid_request", f"give 1 to {START_LIMIT} profile ids")
     start_id = start_id or f"start-{uuid.uuid4().hex}"
@@ -57,6 +60,8 @@ async def start(
         entering = await admitted(
             tx, [(taking, p, f"{start_id}:{p}") for p in wanted if p in live], now
         )
+        if properties:
+            entering = [replace(e, context={**e.context, "event": properties}) for e in entering]
         let_in = {e.profile_id for e in entering}
         skipped: list[SkippedView] = [
             {

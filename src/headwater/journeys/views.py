@@ -131,6 +131,10 @@ class StartedView(TypedDict):
 class StepView(TypedDict):
     step: int
     node: str
+    label: str | None
+    """The node's label in the instance's version (null: none, or no longer a node there)."""
+    type: str | None
+    """The node's type in the instance's version (null: no longer a node there)."""
     port: str | None
     arrived_at: str
     left_at: str
@@ -145,6 +149,7 @@ class InstanceView(TypedDict):
     version: int
     state: Literal["active", "waiting", "completed", "exited", "failed"]
     node: str
+    node_label: str | None
     entered_at: str
     waiting_until: str | None
     ended_at: str | None

@@ -20,6 +20,7 @@ import {
   type Document,
   edgeEnds,
   type FlowNode,
+  JUMP,
   type NodeCounts,
   type Position as Point,
   type Problem,
@@ -147,6 +148,7 @@ function JourneyNodeView({ data, selected }: NodeProps<FlowNode>) {
           {problems === 1 ? "1 problem" : `${problems} problems`}
         </div>
       )}
+      {data.jumps && <Handle type="source" id={JUMP} position={Position.Bottom} isConnectable={false} />}
       {data.ports.length > 0 && (
         <div className="journey-ports">
           {data.ports.map((port) => (

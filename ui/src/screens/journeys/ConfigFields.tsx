@@ -6,7 +6,9 @@ import { api, inWorkspace, ok } from "../../api/client";
 import { useWorkspace } from "../../app/session";
 import { ConditionBuilder } from "../audiences/Builder";
 import { calls } from "../audiences/calls";
-import { type Condition, fromQuery, type Group, toQuery } from "../audiences/conditions";
+import { type Condition, fromQuery, type Group, type PropertyFilter, toQuery } from "../audiences/conditions";
+import { WhereList } from "../audiences/fields";
+import { GotoTarget } from "./GotoTarget";
 import { type Field, fieldsOf, itemLabel, itemsOf, type JsonSchema, readScalar, showScalar, withValue } from "./schema";
 
 type Values = Record<string, unknown>;
@@ -53,6 +55,9 @@ function FieldControl(props: ControlProps) {
   const names = field.schema["x-headwater-names"];
   if (names === "destination") return <DestinationPicker {...props} />;
   if (names === "audience") return <AudiencePicker {...props} />;
+  if (names === "node") return <GotoTarget label={field.label} value={value} set={set} readOnly={readOnly} />;
+  // an event spec's property filters (a wait's events): the condition builder's own controls
+  if (field.name === "where" && field.kind === "list") return <WhereField {...props} />;
   switch (field.kind) {
     case "object":
       return <ObjectField {...props} />;
@@ -200,6 +205,15 @@ function ConditionField({ field, value, set, readOnly, path }: ControlProps) {
     <fieldset>
       <legend>{field.label}</legend>
       <ConditionBuilder query={query} onChange={change} subject="user" audiences={keys} prefix={`${path.trim()}: `} />
+    </fieldset>
+  );
+}
+
+function WhereField({ field, value, set, readOnly, path }: ControlProps) {
+  return (
+    <fieldset disabled={readOnly}>
+      <legend>{field.label}</legend>
+      <WhereList label={path.trim()} where={value as PropertyFilter[] | undefined} onChange={(where) => set(where.length ? where : undefined)} />
     </fieldset>
   );
 }

@@ -12,6 +12,8 @@ import { Lifecycle } from "./Lifecycle";
 import { NodePanel } from "./NodePanel";
 import { Palette } from "./Palette";
 import { JourneySettings } from "./Settings";
+import { StartPeople } from "./StartPeople";
+import { LeaveWarning, SaveState } from "./Unsaved";
 
 export default function Editor() {
   const workspace = useWorkspace();
@@ -100,12 +102,12 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
             <button type="button" className="primary" disabled={!dirty || save.isPending} onClick={() => save.mutate()}>
               {save.isPending ? "Saving…" : "Save draft"}
             </button>
-            <span className="muted small" role="status">
-              {dirty ? "Unsaved changes" : "Draft saved"}
-            </span>
+            <SaveState dirty={dirty} saving={save.isPending} />
           </>
         )}
+        <StartPeople journey={journey} />
       </div>
+      <LeaveWarning dirty={dirty} />
       {refused?.conflict && (
         <div className="note error" role="alert">
           <span>Someone else saved this journey after you opened it. Reload it to see their changes (yours here are then lost).</span>

@@ -2,6 +2,7 @@
 // config's form, its problems, and making it the start or removing it.
 import type { NodeType } from "./calls";
 import { ConfigFields } from "./ConfigFields";
+import { NodeScope } from "./GotoTarget";
 import { connect, type Document, portsOf, type Problem, problemPlace, problemsOf, removeNode, updateNode } from "./graph";
 import { type JsonSchema, plainDescription } from "./schema";
 
@@ -70,15 +71,17 @@ export function NodePanel({ id, document, kind, problems, readOnly, onChange, on
       {schema && (
         <div className="journey-config">
           {schema.description && <p className="muted small">{plainDescription(schema.description)}</p>}
-          <ConfigFields
-            key={id}
-            schema={schema}
-            root={schema}
-            values={node.config ?? {}}
-            onChange={(config) => onChange(updateNode(document, id, { config }))}
-            readOnly={readOnly}
-            path={name}
-          />
+          <NodeScope.Provider value={{ document, id }}>
+            <ConfigFields
+              key={id}
+              schema={schema}
+              root={schema}
+              values={node.config ?? {}}
+              onChange={(config) => onChange(updateNode(document, id, { config }))}
+              readOnly={readOnly}
+              path={name}
+            />
+          </NodeScope.Provider>
         </div>
       )}
       <div className="row wrap">

@@ -1,5 +1,8 @@
 // The journey's own settings (shown when no node is selected): what starts it, who may enter
-// again, which events end it, and the goal it counts.
+// again, which events end it, and the goal it counts. Events (the trigger's, exit rules', the
+// goal's) are edited as in the audience condition builder: kind, name and property filters.
+import type { EventSpec } from "../audiences/conditions";
+import { EventFields } from "../audiences/fields";
 import type { Document } from "./graph";
 
 type Values = Record<string, unknown>;
@@ -9,7 +12,7 @@ const TRIGGERS: { type: string; label: string; starter: Values }[] = [
   { type: "audience_entered", label: "Someone enters an audience", starter: { audience: "" } },
   { type: "audience_exited", label: "Someone leaves an audience", starter: { audience: "" } },
   { type: "schedule", label: "On a schedule, for an audience", starter: { audience: "", every: { days: 1 } } },
-  { type: "manual", label: "Someone starts it (the API or the CLI)", starter: {} },
+  { type: "manual", label: "Someone starts it by hand", starter: {} },
 ];
 
 const ENTRIES = [
@@ -69,10 +72,10 @@ export function JourneySettings({ document, onChange, readOnly }: Props) {
       </label>
       {trigger.type === "event" && (
         <>
-          <label>
-            Trigger event
-            <input value={text(trigger.event)} onChange={(e) => setTrigger({ ...trigger, event: e.target.value })} />
-          </label>
+          <fieldset>
+            <legend>Trigger event</legend>
+            <EventFields label="Trigger event" spec={trigger as EventSpec} onChange={(spec) => setTrigger(spec as Values)} />
+          </fieldset>
           <label>
             Only for members of the audience (its key, optional)
             <input value={text(trigger.audience)} onChange={(e) => setTrigger(optional(trigger, "audience", e.target.value))} />
@@ -126,11 +129,11 @@ export function JourneySettings({ document, onChange, readOnly }: Props) {
       <fieldset>
         <legend>Exit when the person sends</legend>
         {exits.map((rule, index) => (
-          <div className="row" key={index}>
-            <input
-              aria-label={`Exit event ${index + 1}`}
-              value={text(rule.event)}
-              onChange={(e) => setExits(exits.map((old, i) => (i === index ? { ...old, event: e.target.value } : old)))}
+          <div className="list-item" key={index}>
+            <EventFields
+              label={`Exit event ${index + 1}`}
+              spec={rule as EventSpec}
+              onChange={(spec) => setExits(exits.map((old, i) => (i === index ? (spec as Values) : old)))}
             />
             {!readOnly && (
               <button type="button" onClick={() => setExits(exits.filter((_, i) => i !== index))}>
@@ -157,10 +160,11 @@ export function JourneySettings({ document, onChange, readOnly }: Props) {
         </label>
         {goal && (
           <>
-            <label>
-              Goal event
-              <input value={text(goal.event)} onChange={(e) => onChange({ ...document, goal: { ...goal, event: e.target.value } })} />
-            </label>
+            <EventFields
+              label="Goal event"
+              spec={goal as EventSpec}
+              onChange={(spec) => onChange({ ...document, goal: { ...(spec as Values), within: goal.within } })}
+            />
             <label>
               Within how many days of entering
               <input

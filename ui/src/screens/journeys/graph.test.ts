@@ -4,10 +4,12 @@ import {
   connect,
   type Document,
   edgeEnds,
+  forwardTargets,
   newNodeId,
   portsOf,
   problemPlace,
   problemsOf,
+  reaches,
   removeNode,
   sameDocument,
   toFlowEdges,
@@ -87,6 +89,43 @@ describe("document to canvas", () => {
     const edges = toFlowEdges(document);
     expect(edges.map((e) => [e.source, e.sourceHandle, e.target])).toEqual([["mail", "out", "done"]]);
     expect(edgeEnds(edges[0]!.id)).toEqual(["mail", "out"]);
+  });
+});
+
+describe("where a go-to may jump", () => {
+  // start → pick; pick.a → hop (a go-to); pick.b → mail → done; side is connected to nothing
+  const document: Document = {
+    version: 1,
+    trigger: { type: "manual" },
+    start: "start",
+    nodes: {
+      start: { type: "delay", next: { out: "pick" } },
+      pick: { type: "random_split", next: { a: "hop", b: "mail" } },
+      hop: { type: "goto", config: { node: "mail" } },
+      mail: { type: "send", next: { out: "done" } },
+      done: { type: "exit" },
+      side: { type: "exit" },
+    },
+  };
+
+  it("offers only the nodes from which no way leads back to it", () => {
+    expect(forwardTargets(document, "hop")).toEqual(["mail", "done", "side"]);
+    // a go-to reached from mail may not jump to mail or anything before it
+    const late = { ...document, nodes: { ...document.nodes, mail: { type: "send", next: { out: "hop" } } } };
+    expect(forwardTargets(late, "hop")).toEqual(["done", "side"]);
+  });
+
+  it("follows a go-to's jump as a way through the journey", () => {
+    expect(reaches(document, "start", "done")).toBe(true);
+    expect(reaches(document, "hop", "mail")).toBe(true);
+    expect(reaches(document, "mail", "start")).toBe(false);
+  });
+
+  it("draws the jump as an edge the canvas does not edit", () => {
+    const jump = toFlowEdges(document).find((e) => e.source === "hop");
+    expect(jump).toMatchObject({ sourceHandle: "jump", target: "mail", label: "goes to", deletable: false, selectable: false });
+    const nowhere = { ...document, nodes: { ...document.nodes, hop: { type: "goto", config: { node: "gone" } } } };
+    expect(toFlowEdges(nowhere).find((e) => e.source === "hop")).toBeUndefined();
   });
 });
 

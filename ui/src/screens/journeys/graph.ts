@@ -40,6 +40,8 @@ export interface NodeData extends Record<string, unknown> {
   start: boolean;
   problems: string[];
   readOnly: boolean;
+  /** A go-to: its jump is drawn from a handle of its own. */
+  jumps: boolean;
   /** What went through the node (a published journey): none on a draft never run. */
   counts: NodeCounts | null;
 }
@@ -149,6 +151,33 @@ export function connect(document: Document, source: string, port: string, target
   return updateNode(document, source, { next });
 }
 
+/** Where a node leads directly: the nodes its ports connect to, and a `goto`'s jump. */
+export function successors(node: JourneyNode): string[] {
+  const out = Object.values(node.next ?? {});
+  const jump = node.type === "goto" ? node.config?.node : undefined;
+  return typeof jump === "string" ? [...out, jump] : out;
+}
+
+/** Whether some way through the document leads from `from` to `to`. */
+export function reaches(document: Document, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const todo = [from];
+  for (let id = todo.pop(); id !== undefined; id = todo.pop()) {
+    if (id === to) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const node = document.nodes[id];
+    if (node) todo.push(...successors(node));
+  }
+  return false;
+}
+
+/** The nodes `id` may go to without a loop (graph.py refuses loops): every node from which
+ * no way leads back to `id`. */
+export function forwardTargets(document: Document, id: string): string[] {
+  return Object.keys(document.nodes).filter((target) => target !== id && !reaches(document, target, id));
+}
+
 /** Problems about one node: paths `nodes.<id>` and below. */
 export function problemsOf(problems: Problem[], id: string): Problem[] {
   const path = `nodes.${id}`;
@@ -185,11 +214,15 @@ export function toFlowNodes(document: Document, options: FlowOptions): FlowNode[
         start: document.start === id,
         problems: problemsOf(options.problems, id).map((p) => p.message),
         readOnly: options.readOnly,
+        jumps: node.type === "goto",
         counts: options.counts?.[id] ?? null,
       },
     };
   });
 }
+
+/** The handle a go-to's jump is drawn from. */
+export const JUMP = "jump";
 
 /** The canvas's edges: one per connected port, from the port's handle to the node it leads to. */
 export function toFlowEdges(document: Document): Edge[] {
@@ -198,6 +231,20 @@ export function toFlowEdges(document: Document): Edge[] {
     for (const [port, target] of Object.entries(node.next ?? {})) {
       if (!(target in document.nodes)) continue;
       edges.push({ id: edgeId(source, port), source, sourceHandle: port, target, label: port });
+    }
+    const jump = node.type === "goto" ? node.config?.node : undefined;
+    if (typeof jump === "string" && jump in document.nodes) {
+      // drawn, not edited on the canvas: the go-to's form chooses where it jumps
+      edges.push({
+        id: `jump:${source}`,
+        source,
+        sourceHandle: JUMP,
+        target: jump,
+        label: "goes to",
+        className: "journey-jump",
+        deletable: false,
+        selectable: false,
+      });
     }
   }
   return edges;

@@ -20,8 +20,9 @@ export type JsonSchema = {
   discriminator?: unknown;
   $ref?: string;
   $defs?: Record<string, JsonSchema>;
-  /** The field names a destination (its id) or an audience (its key): offer a choice. */
-  "x-headwater-names"?: "destination" | "audience";
+  /** The field names a destination (its id), an audience (its key) or a node of the journey
+   * (its id): offer a choice. */
+  "x-headwater-names"?: "destination" | "audience" | "node";
 };
 
 export type Kind = "object" | "list" | "enum" | "boolean" | "integer" | "number" | "string" | "scalar" | "condition" | "json";
@@ -35,7 +36,7 @@ export interface Field {
   schema: JsonSchema;
 }
 
-const LABELS: Record<string, string> = { op: "Operation", url: "URL", event_type: "Event type" };
+const LABELS: Record<string, string> = { op: "Operation", url: "URL", event_type: "Event type", node: "Goes to" };
 
 const SINGULAR: Record<string, string> = {
   Events: "Event",
