@@ -221,8 +221,12 @@ def test_journeys_as_code_from_the_command_line(server: RunningServer, tmp_path:
     assert [v["note"] for v in versions] == ["first"]
     stats = json.loads(cli("stats", "welcome", "--json").stdout)
     assert (stats["entered"], stats["nodes"]) == (0, {})
-    started = json.loads(cli("start", "welcome", "prf_nobody", "--json").stdout)
-    assert started["skipped"] == [{"profile_id": "prf_nobody", "reason": "no such profile"}]
+    started = cli("start", "welcome", "prf_nobody", "--properties", '{"coupon": "X1"}', "--json")
+    assert json.loads(started.stdout)["skipped"] == [
+        {"profile_id": "prf_nobody", "reason": "no such profile"}
+    ]
+    assert cli("start", "welcome", "prf_nobody", "--properties", "[1]").returncode == 2
+    assert cli("start", "welcome", "prf_nobody", "--properties", "{").returncode == 2
 
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"key": "b", "name": "B", "document": {"version": 1}}))

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-import msgspec
 import typer
 
-from headwater.cli.output import Json, fail, progress, read_input, show, spinner
+from headwater.cli.output import Json, fail, json_option, progress, show, spinner
 from headwater.cli.remote import Api, Token, Url, remote, segment
 
 __all__ = ["destinations_app"]
@@ -22,17 +20,6 @@ destinations_app = typer.Typer(
 WorkspaceSlug = Annotated[str, typer.Option("--workspace", help="workspace slug")]
 JsonOption = Annotated[str | None, typer.Option(help="JSON, or @file, or @- for stdin")]
 _COLUMNS = ["id", "name", "kind", "enabled", "sources", "created_at"]
-
-
-def _json_option(value: str | None, what: str) -> Any:
-    """A JSON command-line value, or '@file' / '@-' (stdin) for one read from elsewhere."""
-    if value is None:
-        return None
-    raw = read_input(Path(value[1:] or "-")) if value.startswith("@") else value.encode()
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError as error:
-        fail(f"{what} is not JSON: {error}", code=2)
 
 
 def _base(workspace: str) -> str:
@@ -79,11 +66,11 @@ def destinations_create(
     body = {
         "name": name,
         "kind": kind,
-        "config": _json_option(config, "config"),
-        "sources": _json_option(sources, "sources"),
-        "filters": _json_option(filters, "filters") or [],
-        "categories": _json_option(categories, "categories"),
-        "delivery": _json_option(delivery, "delivery") or {},
+        "config": json_option(config, "config"),
+        "sources": json_option(sources, "sources"),
+        "filters": json_option(filters, "filters") or [],
+        "categories": json_option(categories, "categories"),
+        "delivery": json_option(delivery, "delivery") or {},
         "enabled": not disabled,
     }
     with remote(url=url, token=token, json_out=json_out) as api:
@@ -108,7 +95,7 @@ def destinations_update(
 ) -> None:
     """Change name, config (merged; secrets left out are kept), sources, filters, categories,
     delivery or enabled."""
-    parsed = _json_option(changes, "changes")
+    parsed = json_option(changes, "changes")
     if not isinstance(parsed, dict):
         fail("changes is a JSON object", code=2)
     with remote(url=url, token=token, json_out=json_out) as api:
@@ -151,7 +138,7 @@ def destinations_test(
     json_out: Json = False,
 ) -> None:
     """Send one event (a sample unless given) now; print the outcome, request and response."""
-    body = {"event": _json_option(event, "event")}
+    body = {"event": json_option(event, "event")}
     with remote(url=url, token=token, json_out=json_out) as api, spinner("sending"):
         found = api.post(f"{_base(workspace)}/{destination_id}/test", body)
     show(found, json_out=json_out)

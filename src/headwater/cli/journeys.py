@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from headwater.cli.output import Json, fail, read_input, show, spinner, write_out
+from headwater.cli.output import Json, fail, json_option, read_input, show, spinner, write_out
 from headwater.cli.remote import Token, Url, remote, segment
 
 __all__ = ["journeys_app"]
@@ -151,15 +151,25 @@ def journeys_start(
     start_id: Annotated[
         str | None, typer.Option(help="names this start: run again, it enters nobody twice")
     ] = None,
+    properties: Annotated[
+        str | None,
+        typer.Option(help="JSON object its steps read as {{ event.x }}, @file or @-"),
+    ] = None,
     workspace: Workspace = "default",
     url: Url = None,
     token: Token = None,
     json_out: Json = False,
 ) -> None:
     """Start profiles in the live journey now (its entry rules apply)."""
+    body: dict[str, Any] = {"profile_ids": profiles, "start_id": start_id}
+    given = json_option(properties, "--properties")
+    if given is not None:
+        if not isinstance(given, dict):
+            fail("--properties is a JSON object", code=2)
+        body["properties"] = given
     path = f"{_journeys(workspace)}/{segment(key)}/start"
     with remote(url=url, token=token, json_out=json_out) as api:
-        done = api.call("POST", path, json={"profile_ids": profiles, "start_id": start_id})
+        done = api.call("POST", path, json=body)
     show(done, json_out=json_out)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "Json",
     "console",
     "fail",
+    "json_option",
     "out",
     "pick",
     "print_json",
@@ -66,6 +67,18 @@ def read_input(path: Path) -> bytes:
         return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror}", code=2)
+
+
+def json_option(value: str | None, what: str) -> Any:
+    """A JSON command-line value, or '@file' / '@-' (stdin) for one read from elsewhere; exit
+    status 2 with the reason when it is not JSON."""
+    if value is None:
+        return None
+    raw = read_input(Path(value[1:] or "-")) if value.startswith("@") else value.encode()
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as error:
+        fail(f"{what} is not JSON: {error}", code=2)
 
 
 def write_out(text: str, out: Path | None) -> None:
