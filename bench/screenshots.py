@@ -54,6 +54,18 @@ def _select_send(page: Page, seeded: Seeded) -> None:
     page.locator('.react-flow__node[data-id="thanks"]').click()
 
 
+def _test_run(page: Page, seeded: Seeded) -> None:
+    """A test run of a sample whose order comes two hours after it entered."""
+    page.get_by_role("button", name="Test run").click()
+    panel = page.get_by_role("region", name="Test run")
+    panel.get_by_role("button", name="Add a later event").click()
+    panel.get_by_role("group", name="Later event 1").get_by_label("Message").fill(
+        '{"type": "track", "userId": "user-1", "event": "Order Completed"}'
+    )
+    panel.get_by_role("button", name="Run the test").click()
+    panel.get_by_role("list", name="Path").wait_for()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -78,6 +90,7 @@ SCREENS: list[Screen] = [
     ("journeys", "journeys", None),
     ("journey", "journeys/welcome", None),
     ("journey-node", "journeys/welcome", _select_send),
+    ("journey-test-run", "journeys/welcome", _test_run),
     ("profiles", "profiles", None),
     ("profile", "profiles/{profile}", None),
     ("profile-events", "profiles/{profile}?tab=events", None),

@@ -758,6 +758,13 @@ def test_a_refused_change_or_a_read_records_nothing(api: Api) -> None:
     condition = {"type": "event", "event": "Order Completed"}
     preview = {"definition": {"version": 1, "condition": condition}}
     api.ok("POST", f"{base}/audiences/preview", json=preview)
+    manual = {"version": 1, "trigger": {"type": "manual"}, "start": "a", "nodes": {}}
+    api.ok(
+        "POST", f"{base}/journeys", 201, json={"key": "tried", "name": "Tried", "document": manual}
+    )
+    last = _newest_id(api, workspace)
+    tried = {"document": {**manual, "nodes": {"a": {"type": "exit"}}}}
+    api.ok("POST", f"{base}/journeys/tried/test-run", json=tried)
     assert [e for e in _trail(api, workspace) if e["id"] > last] == []
 
 

@@ -64,6 +64,9 @@ _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/workspaces/{workspace}/members/{user_id}"): {"role": "analyst"},
     ("PATCH", "/workspaces/{workspace}/journeys/{key}"): {"name": "x"},
     ("POST", "/workspaces/{workspace}/journeys/{key}/start"): {"profile_ids": ["prf_x"]},
+    ("POST", "/workspaces/{workspace}/journeys/{key}/test-run"): {
+        "event": {"type": "track", "userId": "u", "event": "Signed Up"}
+    },
     ("PUT", "/workspaces/{workspace}/journeys/{key}/draft"): {
         "revision": 1,
         "document": {"version": 1, "trigger": {"type": "manual"}, "start": "a", "nodes": {}},

@@ -30,8 +30,29 @@ class Body(BaseModel):
 
 def documented(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
     """``openapi_extra`` declaring ``model`` as the route's JSON body."""
-    schema = {"schema": model.model_json_schema()}
+    schema = {"schema": _inlined(model.model_json_schema())}
     return {"requestBody": {"required": required, "content": {"application/json": schema}}}
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its nested models (``$defs``, which a schema placed inside the OpenAPI
+    document cannot reach by ``#/$defs/...``) written in place; a model that contains itself
+    stays an open object below its first level."""
+    defs = schema.pop("$defs", {})
+
+    def walk(value: Any, seen: frozenset[str]) -> Any:
+        if isinstance(value, list):
+            return [walk(item, seen) for item in value]
+        if not isinstance(value, dict):
+            return value
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.removeprefix("#/$defs/")
+            return {"type": "object"} if name in seen else walk(defs[name], seen | {name})
+        return {key: walk(item, seen) for key, item in value.items()}
+
+    inlined: dict[str, Any] = walk(schema, frozenset())
+    return inlined
 
 
 async def read_body(request: Request, model: type[M], *, optional: bool = False) -> M:

@@ -29,6 +29,8 @@ from headwater.journeys import (
     JourneyView,
     NodeTypeView,
     StartedView,
+    TrialRunView,
+    TrialSample,
 )
 
 __all__ = ["files", "palette", "router"]
@@ -74,6 +76,41 @@ class StartIn(Body):
     properties: dict[str, Any] = Field(
         default_factory=dict,
         description="what the steps' templates read as {{ event.x }}, as if an event had them",
+    )
+
+
+class LaterIn(Body):
+    after: journeys.Duration = Field(description="how long after the entry the event comes")
+    event: dict[str, Any] = Field(description="a Segment message, as the tracking API takes")
+
+
+class TestRunIn(Body):
+    """A sample to walk through the journey (see :func:`test_run`)."""
+
+    version: int | None = Field(default=None, ge=1, description="a version (default: the draft)")
+    document: dict[str, Any] | None = Field(
+        default=None, description="a document to run instead, such as the editor's unsaved draft"
+    )
+    event: dict[str, Any] | None = Field(
+        default=None, description="the Segment message that triggers the journey"
+    )
+    profile_id: str | None = Field(default=None, max_length=200)
+    user_id: str | None = Field(default=None, max_length=512)
+    traits: dict[str, Any] = Field(
+        default={}, description="the sample's traits; laid over a named profile's"
+    )
+    computed: dict[str, Any] = Field(
+        default={}, description="computed traits' values by key; laid over a named profile's"
+    )
+    audiences: list[str] | None = Field(
+        default=None, max_length=200, description="audience keys (default: a profile's own)"
+    )
+    later: list[LaterIn] = Field(default=[], max_length=50)
+    ignore_history: bool = Field(
+        default=False, description="let a profile that entered before in again"
+    )
+    failing: list[str] = Field(
+        default=[], max_length=100, description="action nodes to take as failed"
     )
 
 
@@ -251,4 +288,37 @@ async def profile_journeys(workspace: str, profile_id: str, runtime: Allowed) ->
     """The profile's journeys, newest first, each step by step."""
     return await journeys.profile_journeys(
         runtime.database.engine, workspace=workspace, profile_id=profile_id
+    )
+
+
+@router.post(_ONE + "/test-run", openapi_extra=documented(TestRunIn))
+async def test_run(workspace: str, key: str, request: Request, runtime: Allowed) -> TrialRunView:
+    """The path a sample would take through the journey (its draft, ``version``, or
+    ``document``), on a virtual clock, with each action's effect described and none done:
+    nothing is sent, queued or stored, so this is a read (``journeys:read``, not audited, like
+    an audience's preview). A named profile's personal values are masked for a caller without
+    ``pii:read``, as in every answer that holds them. 404 for an unknown journey, version or
+    profile; 400 ``invalid_journey`` (with ``problems``) for a document that cannot run, 400
+    ``invalid_sample`` (with ``problems``) for a sample that cannot."""
+    body = await read_body(request, TestRunIn)
+    if body.version is not None and body.document is not None:
+        raise BadRequest("invalid_request", "give a version or a document, not both")
+    sample = TrialSample(
+        event=body.event,
+        profile_id=body.profile_id,
+        user_id=body.user_id,
+        traits=body.traits,
+        computed=body.computed,
+        audiences=body.audiences,
+        later=[(item.after.span(), item.event) for item in body.later],
+        ignore_history=body.ignore_history,
+        failing=body.failing,
+    )
+    return await journeys.run_sample(
+        runtime.database.engine,
+        workspace=workspace,
+        key=key,
+        sample=sample,
+        version=body.version,
+        document=body.document,
     )

@@ -109,6 +109,8 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_W}/journeys/{{key}}/export"): _read(P.JOURNEYS_READ),
     ("POST", f"{_W}/journeys/{{key}}/start"): _change(P.JOURNEYS_WRITE, "journey.start"),
     ("GET", f"{_W}/journeys/{{key}}/stats"): _read(P.JOURNEYS_READ),
+    # A test run changes nothing (api/journeys.py): a read, like an audience's preview.
+    ("POST", f"{_W}/journeys/{{key}}/test-run"): _read(P.JOURNEYS_READ),
     ("GET", f"{_W}/profiles/{{profile_id}}/journeys"): _read(P.PROFILES_READ),
     ("POST", f"{_W}/tracking-plans/import"): _change(P.PLANS_WRITE, "tracking_plan.import"),
     ("GET", f"{_W}/tracking-plans"): _read(P.PLANS_READ),

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from headwater.cli.output import Json, fail, json_option, read_input, show, spinner, write_out
+from headwater.cli.output import (
+    Json,
+    fail,
+    json_option,
+    out,
+    print_json,
+    read_input,
+    show,
+    spinner,
+    write_out,
+)
 from headwater.cli.remote import Token, Url, remote, segment
 
 __all__ = ["journeys_app"]
@@ -186,3 +198,95 @@ def journeys_stats(
     with remote(url=url, token=token, json_out=json_out) as api:
         found = api.get(f"{_journeys(workspace)}/{segment(key)}/stats", version=version)
     show(found, json_out=json_out)
+
+
+def _json_file(path: Path, what: str) -> Any:
+    try:
+        return json.loads(read_input(path))
+    except ValueError as error:
+        fail(f"{what} {path} is not JSON: {error}", code=2)
+
+
+@journeys_app.command("test")
+def journeys_test(
+    key: str,
+    event: Annotated[
+        Path | None,
+        typer.Option(help="the triggering Segment message, a JSON file ('-' for stdin)"),
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="an existing profile id (prf_...)")] = None,
+    user_id: Annotated[str | None, typer.Option(help="an existing profile's userId")] = None,
+    sample: Annotated[
+        Path | None,
+        typer.Option(
+            help="a JSON file with more of the sample: traits, computed, audiences, later"
+            " ([{after: {hours: 2}, event: {...}}]), failing, document"
+        ),
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option(help="a published version (default: the draft)")
+    ] = None,
+    ignore_history: Annotated[
+        bool, typer.Option(help="let a profile that entered before in again")
+    ] = False,
+    fail_node: Annotated[
+        list[str] | None, typer.Option("--fail", help="an action node to take as failed")
+    ] = None,
+    workspace: Workspace = "default",
+    url: Url = None,
+    token: Token = None,
+    json_out: Json = False,
+) -> None:
+    """Walk a sample through the journey: the path it would take, on a virtual clock, with
+    what each action would do. Nothing is sent, queued or stored."""
+    body: dict[str, Any] = {} if sample is None else _json_file(sample, "the sample")
+    if not isinstance(body, dict):
+        fail("the sample file holds a JSON object", code=2)
+    if event is not None:
+        body["event"] = _json_file(event, "the event")
+    extra = {"profile_id": profile, "user_id": user_id, "version": version}
+    body.update({name: value for name, value in extra.items() if value is not None})
+    if ignore_history:
+        body["ignore_history"] = True
+    if fail_node:
+        body["failing"] = fail_node
+    path = f"{_journeys(workspace)}/{segment(key)}/test-run"
+    with remote(url=url, token=token, json_out=json_out) as api:
+        run = api.call("POST", path, json=body)
+    if json_out:
+        print_json(run)
+    else:
+        _print_run(run)
+
+
+def _print_run(run: dict[str, Any]) -> None:
+    """A test run for people: the entry, each step (time, node, port, why, effect), the end."""
+    out.print(escape(f"Entry: {run['entry']}"), highlight=False)
+    for step in run["steps"]:
+        port = f" -> {step['port']}" if step["port"] else ""
+        line = (
+            f"{_clock(step['elapsed']):>8}  {step['label']} ({step['type']}){port}: {step['why']}"
+        )
+        out.print(escape(line), highlight=False)
+        if step["effect"]:
+            out.print(escape(f"{'':>10}{step['effect']['summary']}"), highlight=False)
+    for later in run["events"]:
+        line = f"Event {later['event']} at {_clock(later['elapsed'])}: {later['outcome']}"
+        out.print(escape(line), highlight=False)
+    out.print(escape(f"Outcome: {run['outcome']}"), highlight=False)
+    if run["converted_at"]:
+        out.print(escape(f"Reached the goal at {run['converted_at']}"), highlight=False)
+    for problem in run["problems"]:
+        line = f"Not publishable yet: {problem['path']}: {problem['message']}"
+        out.print(escape(line), highlight=False)
+    out.print("Nothing was sent, queued or stored.", highlight=False)
+
+
+def _clock(seconds: int) -> str:
+    """Time since the entry, as ``+1d 2h``, ``+5m``, ``+0``."""
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "+" + " ".join(parts[:2]) if parts else "+0"

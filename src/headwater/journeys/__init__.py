@@ -16,7 +16,7 @@ from headwater.journeys.graph import (
     publish_problems,
     relocate,
 )
-from headwater.journeys.nodes import NODE_TYPES, NodeType
+from headwater.journeys.nodes import NODE_TYPES, Duration, NodeType
 from headwater.journeys.reports import journey_stats, profile_journeys
 from headwater.journeys.runner import Runner
 from headwater.journeys.service import (
@@ -39,6 +39,7 @@ from headwater.journeys.service import (
 )
 from headwater.journeys.stage import JourneyStage
 from headwater.journeys.starts import START_LIMIT, start
+from headwater.journeys.testrun import TrialSample, run_sample
 from headwater.journeys.views import (
     InstanceView,
     JourneyDetailView,
@@ -50,6 +51,7 @@ from headwater.journeys.views import (
     NodeTypeView,
     ProblemView,
     StartedView,
+    TrialRunView,
 )
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "START_LIMIT",
     "AudienceEntries",
     "Caller",
+    "Duration",
     "InstanceView",
     "Journey",
     "JourneyDetailView",
@@ -72,6 +75,8 @@ __all__ = [
     "ProblemView",
     "Runner",
     "StartedView",
+    "TrialRunView",
+    "TrialSample",
     "archive",
     "create_journey",
     "delete_journey",
@@ -91,6 +96,7 @@ __all__ = [
     "read_file",
     "relocate",
     "resume",
+    "run_sample",
     "save_draft",
     "start",
     "update_journey",

@@ -30,6 +30,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences import decode_json, encode_json
+from headwater.journeys.decide import call_headers
 from headwater.journeys.instances import Woken, wake
 from headwater.storage import STORAGE_ERRORS, Transaction, begin
 from headwater.supervisor import Health
@@ -152,12 +153,7 @@ class Caller:
 
 async def _send(client: httpx.AsyncClient, call: _Call) -> _Answer:
     request = call.request
-    headers = {
-        **request.get("headers", {}),
-        "Content-Type": "application/json",
-        "Idempotency-Key": request["idempotency_key"],
-        "User-Agent": "Headwater journeys",
-    }
+    headers = call_headers(request)
     try:
         response = await client.request(
             request["method"], request["url"], content=encode_json(request["body"]), headers=headers

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 from headwater.audiences import conditions, values
 
 __all__ = [
+    "CREDENTIAL",
     "NODE_TYPES",
     "OPTIONAL_PORTS",
     "PORT_PATTERN",
@@ -185,7 +186,9 @@ class Send(_Model):
     properties: dict[str, Any] = {}
 
 
-_CREDENTIAL = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.I)
+CREDENTIAL: Final = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.I)
+"""Names of headers (and, in a test run's output, of parameters and body keys) that look
+like credentials."""
 
 
 class Webhook(_Model):
@@ -202,7 +205,7 @@ class Webhook(_Model):
     @model_validator(mode="after")
     def _no_credentials(self) -> Webhook:
         for name in self.headers:
-            if _CREDENTIAL.search(name):
+            if CREDENTIAL.search(name):
                 raise ValueError(
                     f"header {name!r} looks like a credential: put it in a webhook destination"
                     " (its secrets are sealed) and use a send node"

@@ -13,7 +13,8 @@ the commit loses nothing and does nothing twice: the instance is due again, and 
 again as if for the first time. A timer due while Headwater was down is simply due: the first
 turn after the start takes it.
 
-What each node does (``semantics.py`` has the rules):
+What each node does (``semantics.py`` and ``decide.py`` have the rules, which the test run
+shares):
 
 - a delay holds the instance until its end (a duration from when it arrived, a trait's time,
   a window's opening), then leaves by ``out``;
@@ -41,19 +42,39 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences import encode_json
-from headwater.audiences.evaluate import Subject, evaluate
+from headwater.audiences.evaluate import Subject
 from headwater.journeys import calls
 from headwater.journeys import instances as store
+from headwater.journeys.decide import (
+    NO_IDENTITY,
+    NO_IDENTITY_FOR_TRAITS,
+    RECHECK,
+    Hold,
+    Leave,
+    condition_met,
+    condition_timeout,
+    delay_step,
+    ending,
+    identify_call,
+    leads_to,
+    no_destination,
+    scope_of,
+    track_event,
+    traits_set,
+    wait_event_step,
+    webhook_request,
+    where,
+)
 from headwater.journeys.entries import run_schedules
 from headwater.journeys.graph import Journey
 from headwater.journeys.instances import Instance, Step
-from headwater.journeys.semantics import branch, cohort, delay_due, render, trait_changes
+from headwater.journeys.semantics import branch, cohort, trait_changes
 from headwater.journeys.subjects import Profiles
 from headwater.journeys.versions import Versions
 from headwater.log import EventLog, LogRecord
@@ -62,7 +83,7 @@ from headwater.spec import Envelope, Event, normalise
 from headwater.storage import STORAGE_ERRORS, Listener, Transaction, begin
 from headwater.supervisor import Health
 
-__all__ = ["RUNNABLE", "Enqueue", "Runner"]
+__all__ = ["RECHECK", "RUNNABLE", "Enqueue", "Runner"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +105,6 @@ RUNNABLE = frozenset(
 
 SCHEDULE_EVERY: Final = 5.0
 """Seconds between looks at scheduled journeys (a run enters members within that of its time)."""
-
-RECHECK: Final = timedelta(minutes=5)
-"""How often a wait for a condition looks again without an event of the profile."""
 
 
 class Enqueue(Protocol):
@@ -250,19 +268,11 @@ class _Walk:
                 )
             )
             instance.step += 1
-            if node.type == "exit":
-                _finish(instance, "completed", now, reason="exit")
-                return
-            target = (
-                self.journey.configs[instance.node_id].node
-                if node.type == "goto"
-                else node.next.get(port or "")
-            )
+            target = leads_to(self.journey, instance.node_id, port)
             if target is None:
-                if port == "error":
-                    _finish(instance, "failed", now, reason="error", error=detail)
-                else:
-                    _finish(instance, "completed", now, reason="end")
+                state, reason = ending(node.type, port)
+                error = detail if state == "failed" else None
+                _finish(instance, state, now, reason=reason, error=error)
                 return
             instance.node_id, instance.node_since = target, now
             instance.state, instance.port, instance.wake_at = "active", None, None
@@ -281,14 +291,10 @@ class _Walk:
         if instance.state == "waiting":  # its time came
             return ("out", None) if kind == "delay" else ("timeout", None)
         if kind == "delay":
-            due = delay_due(config, instance.node_since, await self._profile_traits())
-            if due.at > now:
-                self._hold(due.at)
-                return None
-            return "out", due.why
+            step = delay_step(config, instance.node_since, await self._profile_traits(), now)
+            return self._taken(step)
         if kind == "wait_event":
-            self._hold(instance.node_since + config.timeout.span())
-            return None
+            return self._taken(wait_event_step(config, instance.node_since))
         if kind == "split":
             return branch(config, await self._subject(config), now), None
         if kind == "random_split":
@@ -310,20 +316,25 @@ class _Walk:
             return None, None
         raise AssertionError(f"{kind} is not in RUNNABLE: publishing refuses it")
 
-    async def _until(self, config: Any, now: datetime) -> tuple[str, str | None] | None:
+    async def _until(self, config: Any, now: datetime) -> tuple[str | None, str | None] | None:
         """A wait for a condition: ``met`` once it holds (checked on arrival, by the stage on
         each of the profile's events, and here every :data:`RECHECK`, for what changes with
         time or a batch recompute), ``timeout`` when its time is up."""
-        ends = self.instance.node_since + config.timeout.span()
-        if now >= ends:
-            return "timeout", None
+        since = self.instance.node_since
+        late = condition_timeout(config, since, now)
+        if late is not None:
+            return self._taken(late)
         profile = await self._live_profile()
         subject = await self.profiles.subject(
             self.instance.workspace_id, profile, [config.condition]
         )
-        if evaluate(config.condition, subject, now):
-            return "met", None
-        self._hold(min(ends, now + RECHECK))
+        return self._taken(condition_met(config, subject, since, now))
+
+    def _taken(self, step: Hold | Leave) -> tuple[str | None, str | None] | None:
+        """A decision as :meth:`_port` answers it: the port and why, or None once held."""
+        if isinstance(step, Leave):
+            return step.port, step.why
+        self._hold(step.until)
         return None
 
     def _hold(self, until: datetime | None) -> None:
@@ -343,19 +354,18 @@ class _Walk:
         current = await self._profile_traits()
         changes = trait_changes(config.updates, current)
         if not changes:
-            return "out", "nothing to change"
+            return "out", traits_set(changes)
         identity = await self._identity()
         source = await lookups.last_source(self.tx, await self._live_profile())
         if not identity or source is None:
-            return "error", "the profile has no user id or anonymous id to set traits for"
-        message = {
-            "type": "identify",
-            **identity,
-            "traits": json.loads(encode_json(changes)),
-            "messageId": f"hwj-{instance.id}-{instance.step}",
-            "timestamp": now.isoformat(),
-            "context": {"journey": self._where()},
-        }
+            return "error", NO_IDENTITY_FOR_TRAITS
+        message = identify_call(
+            json.loads(encode_json(changes)),
+            identity=identity,
+            message_id=f"hwj-{instance.id}-{instance.step}",
+            now=now,
+            origin=self._where(),
+        )
         made = normalise(message, index=0, route_type=None, envelope=Envelope(received_at=now))
         if not isinstance(made, Event):
             return "error", made.reason
@@ -363,47 +373,29 @@ class _Walk:
         await self.runner.log.append([record], connection=self.tx.connection)
         # what later steps of this turn see
         self.profiles.set_traits(await self._live_profile(), {**current, **changes})
-        return "out", "set " + ", ".join(sorted(changes))
+        return "out", traits_set(changes)
 
     def _where(self) -> dict[str, Any]:
-        """Where in which journey a message comes from (its ``context.journey``)."""
         instance = self.instance
-        return {
-            "id": instance.journey_id,
-            "version": instance.version,
-            "node": instance.node_id,
-            "instance": instance.id,
-        }
+        return where(instance.journey_id, instance.version, instance.node_id, instance.id)
 
     async def _scope(self) -> dict[str, Any]:
-        """What templates name: ``traits``, ``event`` (the trigger's properties), ``profile``."""
-        return {
-            "traits": await self._profile_traits(),
-            "event": self.instance.context.get("event") or {},
-            "profile": {"id": await self._live_profile()},
-        }
+        return scope_of(
+            await self._profile_traits(),
+            self.instance.context.get("event") or {},
+            await self._live_profile(),
+        )
 
     async def _call(self, config: Any) -> None:
         """Queue the webhook's request (the caller sends it, with retries) and wait for its
         answer, which wakes the instance through ``out`` or ``error``."""
         instance = self.instance
-        scope = await self._scope()
-        body = (
-            render(config.body, scope)
-            if config.body is not None
-            else {
-                "journey": self._where(),
-                "profile": {**scope["profile"], "traits": scope["traits"]},
-                "event": scope["event"],
-            }
+        request = webhook_request(
+            config,
+            scope=await self._scope(),
+            origin=self._where(),
+            key=f"hwj-{instance.id}-{instance.step}",
         )
-        request = {
-            "url": config.url,
-            "method": config.method,
-            "headers": config.headers,
-            "body": body,
-            "idempotency_key": f"hwj-{instance.id}-{instance.step}",
-        }
         await calls.queue(self.tx, instance.id, instance.step, instance.node_id, request)
         self._hold(None)
 
@@ -423,20 +415,17 @@ class _Walk:
         instance = self.instance
         enabled = await self.runner.enabled(self.tx)
         if enabled.get(config.destination) != instance.workspace_id:
-            return "error", f"destination {config.destination} is deleted or disabled"
+            return "error", no_destination(config.destination)
         identity = await self._identity()
         if not identity:
-            return "error", "the profile has no user id or anonymous id to send as"
-        stamp = now.isoformat().replace("+00:00", "Z")
-        event: dict[str, Any] = {
-            "type": "track",
-            "event": config.event,
-            **identity,
-            "properties": render(config.properties, await self._scope()),
-            "messageId": f"hwj-{instance.id}-{instance.step}",
-            "timestamp": stamp,
-            "receivedAt": stamp,
-            "context": {"journey": self._where()},
-        }
+            return "error", NO_IDENTITY
+        event = track_event(
+            config,
+            identity=identity,
+            scope=await self._scope(),
+            message_id=f"hwj-{instance.id}-{instance.step}",
+            now=now,
+            origin=self._where(),
+        )
         self.turn.sends.append((config.destination, event))
         return "out", f"queued for destination {config.destination}"

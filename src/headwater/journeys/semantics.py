@@ -31,6 +31,7 @@ __all__ = [
     "instance_key",
     "matches_any",
     "may_enter",
+    "refusal",
     "render",
     "trait_changes",
     "triggered_by",
@@ -180,14 +181,30 @@ class Entered:
 
 def may_enter(entry: Entry, history: Entered, key: str, now: datetime) -> bool:
     """Whether a profile with ``history`` may enter again now with instance key ``key``."""
-    if key in history.running or len(history.running) >= entry.max_instances:
-        return False
-    if entry.mode == "once":
-        return not history.ever
+    return refusal(entry, history, key, now) is None
+
+
+def refusal(entry: Entry, history: Entered, key: str, now: datetime) -> str | None:
+    """Why the entry rule keeps a profile with ``history`` out now with instance key ``key``
+    (None: it may enter).
+
+    >>> refusal(Entry(), Entered(True, None, ()), "", datetime.now(UTC))
+    'it entered before, and the entry rule is once per profile'
+    """
+    if key in history.running:
+        named = f" with instance key {key!r}" if key else ""
+        return f"it is in the journey now{named}"
+    if len(history.running) >= entry.max_instances:
+        return f"it is in the journey {len(history.running)} times at once, the most allowed"
+    if entry.mode == "once" and history.ever:
+        return "it entered before, and the entry rule is once per profile"
     if entry.mode == "cooldown" and history.last_entered_at is not None:
         assert entry.cooldown is not None  # validated: cooldown mode has one
-        return now - history.last_entered_at >= entry.cooldown.span()
-    return True
+        again = history.last_entered_at + entry.cooldown.span()
+        if now < again:
+            entered = history.last_entered_at.isoformat()
+            return f"it entered at {entered}: the cooldown ends at {again.isoformat()}"
+    return None
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")

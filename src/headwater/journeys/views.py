@@ -24,6 +24,10 @@ __all__ = [
     "SkippedView",
     "StartedView",
     "StepView",
+    "TrialEffectView",
+    "TrialEventView",
+    "TrialRunView",
+    "TrialStepView",
 ]
 
 State = Literal["draft", "live", "paused", "archived"]
@@ -157,3 +161,57 @@ class InstanceView(TypedDict):
     error: str | None
     converted_at: str | None
     steps: list[StepView]
+
+
+class TrialEffectView(TypedDict):
+    """What an action node would do, done by nothing: ``send`` (``payload``: the track event
+    queued for ``destination``), ``webhook`` (the request, its secrets masked), ``traits`` (the
+    identify call that sets them), ``list`` (the list audience and whether added or removed)."""
+
+    kind: Literal["send", "webhook", "traits", "list"]
+    summary: str
+    destination: int | None
+    payload: Exact
+
+
+class TrialStepView(TypedDict):
+    """One node of a test run: the port taken (null for go-to and exit), why, and when on
+    the run's virtual clock (``elapsed``: seconds since the entry)."""
+
+    node: str
+    label: str
+    type: str
+    title: str
+    port: str | None
+    why: str
+    at: str
+    elapsed: int
+    effect: TrialEffectView | None
+
+
+class TrialEventView(TypedDict):
+    """One later event of the sample's script, and what it did to the run."""
+
+    event: str
+    at: str
+    elapsed: int
+    outcome: str
+
+
+class TrialRunView(TypedDict):
+    """A test run: whether the sample enters (``entry`` says why or why not), the path it
+    takes step by step on a virtual clock, and how it ends (``state``: ``completed``,
+    ``failed``, ``exited``, ``not_entered``, or ``stopped`` at the step limit). Nothing was
+    sent, queued or stored. ``problems`` are what stops the document from being published."""
+
+    entered: bool
+    entry: str
+    profile_id: str | None
+    started_at: str
+    steps: list[TrialStepView]
+    state: Literal["completed", "failed", "exited", "not_entered", "stopped"]
+    outcome: str
+    ended_at: str | None
+    converted_at: str | None
+    events: list[TrialEventView]
+    problems: list[ProblemView]

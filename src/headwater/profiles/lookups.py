@@ -25,6 +25,7 @@ __all__ = [
     "live_traits",
     "survivor",
     "survivors",
+    "with_identifier",
 ]
 
 
@@ -51,6 +52,21 @@ async def survivors(tx: Transaction, profiles: Mapping[str, int]) -> dict[str, s
         for row in rows
         if profiles[row["id"]] == row["workspace_id"]
     }
+
+
+async def with_identifier(
+    tx: Transaction, workspace_id: int, id_type: str, value: str
+) -> str | None:
+    """The live user profile holding the identifier (``user_id``, ``email``...) in the
+    workspace, or None (identifiers always belong to live profiles: a merge moves them)."""
+    found = await tx.driver.fetchval(
+        "SELECT profile_id FROM identifiers WHERE workspace_id = $1 AND kind = 'user'"
+        " AND type = $2 AND value = $3",
+        workspace_id,
+        id_type,
+        value,
+    )
+    return None if found is None else str(found)
 
 
 async def last_source(tx: Transaction, profile_id: str) -> int | None:

@@ -29,6 +29,7 @@ import {
   toFlowNodes,
   updateNode,
 } from "./graph";
+import type { Trail } from "./testRun";
 
 /** The drag data type of a palette item: the node type's key. */
 export const PALETTE_DRAG = "application/x-headwater-node-type";
@@ -44,6 +45,8 @@ interface Props {
   onAdd: (type: string, position: Point) => void;
   /** Live figures per node (a published journey). */
   counts?: Record<string, NodeCounts>;
+  /** What a test run went through, highlighted. */
+  trail?: Trail | null;
 }
 
 export function Canvas(props: Props) {
@@ -56,13 +59,13 @@ export function Canvas(props: Props) {
 
 const NODE_TYPES = { journey: JourneyNodeView };
 
-function Flow({ document, titles, problems, readOnly, selected, onSelect, onChange, onAdd, counts }: Props) {
+function Flow({ document, titles, problems, readOnly, selected, onSelect, onChange, onAdd, counts, trail }: Props) {
   const flow = useReactFlow();
   // sizes measured by the canvas: kept so that nodes drawn again from the document stay shown
   const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
   const [edge, setEdge] = useState<string | null>(null);
-  const nodes = toFlowNodes(document, { titles, problems, readOnly, selected, sizes, counts });
-  const edges = toFlowEdges(document).map((e) => ({ ...e, selected: e.id === edge }));
+  const nodes = toFlowNodes(document, { titles, problems, readOnly, selected, sizes, counts, visited: trail?.nodes });
+  const edges = toFlowEdges(document, trail?.edges).map((e) => ({ ...e, selected: e.id === edge }));
 
   const nodesChange = (changes: NodeChange<FlowNode>[]) => {
     let next = document;

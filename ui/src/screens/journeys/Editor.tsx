@@ -13,6 +13,8 @@ import { NodePanel } from "./NodePanel";
 import { Palette } from "./Palette";
 import { JourneySettings } from "./Settings";
 import { StartPeople } from "./StartPeople";
+import { type Run, TestRun } from "./TestRun";
+import { trailOf } from "./testRun";
 import { LeaveWarning, SaveState } from "./Unsaved";
 
 export default function Editor() {
@@ -34,6 +36,8 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
   const [document, setDocument] = useState<Document>(journey.draft);
   const [selected, setSelected] = useState<string | null>(null);
   const [showing, setShowing] = useState<number | null>(null);
+  const [testing, setTesting] = useState(false);
+  const [run, setRun] = useState<Run | null>(null);
   const calls = journeyCalls(workspace);
   const version = useQuery({
     queryKey: ["journey-version", workspace, journey.key, showing],
@@ -96,7 +100,17 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
         </a>
       </PageHeader>
       <div className="toolbar">
-        <VersionSwitch journeyKey={journey.key} showing={showing} onShow={setShowing} />
+        <VersionSwitch
+          journeyKey={journey.key}
+          showing={showing}
+          onShow={(shownVersion) => {
+            setShowing(shownVersion);
+            setRun(null);
+          }}
+        />
+        <button type="button" aria-expanded={testing} onClick={() => setTesting(!testing)}>
+          Test run
+        </button>
         {canWrite && showing === null && journey.state !== "archived" && (
           <>
             <button type="button" className="primary" disabled={!dirty || save.isPending} onClick={() => save.mutate()}>
@@ -150,6 +164,7 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
             onChange={edit}
             onAdd={add}
             counts={stats.data?.nodes}
+            trail={testing && run && shown ? trailOf(run.steps, shown) : null}
           />
           <aside className="journey-side" aria-label="Details">
             {selected && shown.nodes[selected] ? (
@@ -171,6 +186,20 @@ function Loaded({ journey, types }: { journey: Detail; types: NodeType[] }) {
             )}
           </aside>
         </div>
+      )}
+      {testing && shown && (
+        <TestRun
+          key={showing ?? "draft"}
+          workspace={workspace}
+          journeyKey={journey.key}
+          document={shown}
+          version={showing}
+          onRun={setRun}
+          onClose={() => {
+            setTesting(false);
+            setRun(null);
+          }}
+        />
       )}
     </>
   );

@@ -195,6 +195,8 @@ interface FlowOptions {
   selected: string | null;
   sizes?: Record<string, { width: number; height: number }>;
   counts?: Record<string, NodeCounts>;
+  /** Nodes a test run went through (drawn highlighted). */
+  visited?: Set<string>;
 }
 
 /** The canvas's nodes: each with its ports, its problems and whether it is the start. */
@@ -207,6 +209,7 @@ export function toFlowNodes(document: Document, options: FlowOptions): FlowNode[
       position: node.position ?? { x: 40 + (index % 4) * 240, y: 40 + Math.floor(index / 4) * 160 },
       selected: options.selected === id,
       ...(options.sizes?.[id] ? { measured: options.sizes[id] } : {}),
+      ...(options.visited?.has(id) ? { className: "visited" } : {}),
       data: {
         title: kind?.title ?? node.type,
         label: node.label || id,
@@ -224,13 +227,16 @@ export function toFlowNodes(document: Document, options: FlowOptions): FlowNode[
 /** The handle a go-to's jump is drawn from. */
 export const JUMP = "jump";
 
-/** The canvas's edges: one per connected port, from the port's handle to the node it leads to. */
-export function toFlowEdges(document: Document): Edge[] {
+/** The canvas's edges: one per connected port, from the port's handle to the node it leads to
+ * (those of `visited`, a test run's way, highlighted), and each go-to's jump. */
+export function toFlowEdges(document: Document, visited?: Set<string>): Edge[] {
   const edges: Edge[] = [];
   for (const [source, node] of Object.entries(document.nodes)) {
     for (const [port, target] of Object.entries(node.next ?? {})) {
       if (!(target in document.nodes)) continue;
-      edges.push({ id: edgeId(source, port), source, sourceHandle: port, target, label: port });
+      const id = edgeId(source, port);
+      const shown = visited?.has(id) ? { className: "visited", animated: true } : {};
+      edges.push({ id, source, sourceHandle: port, target, label: port, ...shown });
     }
     const jump = node.type === "goto" ? node.config?.node : undefined;
     if (typeof jump === "string" && jump in document.nodes) {
