@@ -1,15 +1,16 @@
 """Journeys under load: ``python -m bench.journeys [--profiles 100000]``.
 
 A fresh ``headwater serve`` (processor on, its journey runner and caller) on an embedded
-PostgreSQL. One journey: on ``Signed Up``, a delay (every profile's ends within the same
-minute), a wait for ``Order Completed`` with a timeout, a split on a trait, and a send to a
-webhook destination that takes journey messages only (no source routes to it) and posts them to
-``bench.sink``, a receiver in its own process that answers 200. ``--profiles`` identify calls
-(half ``plan: pro``), then as many ``Signed Up``; half of the profiles send ``Order Completed``
-while they wait. Figures, from the server's own records (``journey_steps``, the log):
+PostgreSQL. One journey: on ``Signed Up``, a delay until the time in the trait ``remind_at``
+(every profile's within the same minute, :data:`DUE_SPAN`, once all have entered), a wait for
+``Order Completed`` with a timeout, a split on a trait, and a send to a webhook destination
+that takes journey messages only (no source routes to it) and posts them to ``bench.sink``, a
+receiver in its own process that answers 200. ``--profiles`` identify calls (half
+``plan: pro``), then as many ``Signed Up``; half of the profiles send ``Order Completed`` while
+they wait. Figures, from the server's own records (``journey_steps``, the log):
 
-- timer lateness: when each delay's step was taken against its due time (p50, p99, max), all
-  the delays due within the minute the sign-ups took to arrive;
+- timer lateness: when each delay's step was taken against its due time (p50, p99, max), the
+  profiles' times spread evenly over one minute;
 - wake latency: from the acknowledged ``Order Completed`` (its ``receivedAt``) to the wait's step
   (p50, p95, max), the orders paced at :data:`ORDER_RATE` a second as a site sends them;
 - steps per second, sustained: the journey is paused once every order has woken its buyer and
@@ -30,7 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -40,7 +41,8 @@ from bench.delivery import sink
 from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 
 BATCH = 500
-DELAY_SECONDS = 60
+DUE_SPAN = 60
+"""Seconds over which the delays' times are spread."""
 ORDER_RATE = 500
 """Orders a second while the profiles wait."""
 
@@ -54,7 +56,7 @@ def _journey(destination: int, wait_seconds: int) -> dict[str, Any]:
         "nodes": {
             "delay": {
                 "type": "delay",
-                "config": {"duration": {"seconds": DELAY_SECONDS}},
+                "config": {"until_trait": "remind_at"},
                 "next": {"out": "wait"},
             },
             "wait": {
@@ -180,13 +182,21 @@ def main() -> None:
         _drained(admin)
         baseline = count / (time.monotonic() - started)
 
+        # The delays end after everyone entered (the identify calls and the sign-ups take about
+        # twice the baseline's time), all within one minute.
+        first_due = datetime.now(UTC) + timedelta(seconds=3 * count / baseline + 30)
+        due = [first_due + timedelta(seconds=DUE_SPAN * i / count) for i in range(count)]
         identities = [
-            {"type": "identify", "userId": f"u{i}", "traits": {"plan": "pro" if i % 2 else "free"}}
+            {
+                "type": "identify",
+                "userId": f"u{i}",
+                "traits": {"plan": "pro" if i % 2 else "free", "remind_at": due[i].isoformat()},
+            }
             for i in range(count)
         ]
         _send(plain, key, identities)
         # every order must reach its buyer while the buyer still waits
-        wait_seconds = 60 + count // 2 // ORDER_RATE
+        wait_seconds = DUE_SPAN + 60 + count // 2 // ORDER_RATE
         document = _journey(hook["id"], wait_seconds)
         admin.post(f"{ws}/journeys", json={"key": "j", "name": "J", "document": document})
         admin.post(f"{ws}/journeys/j/publish").raise_for_status()
@@ -194,8 +204,9 @@ def main() -> None:
         signups = [{"type": "track", "userId": f"u{i}", "event": "Signed Up"} for i in range(count)]
         _send(plain, key, signups)
         _until(url, "SELECT count(*) FROM journey_instances", count, 900)
+        entered_by = asyncio.run(_scalar(url, "SELECT max(entered_at) FROM journey_instances"))
         past_delay = "SELECT count(*) FROM journey_instances WHERE step >= 1"
-        _until(url, past_delay, count, DELAY_SECONDS + 900)
+        _until(url, past_delay, count, (due[-1] - datetime.now(UTC)).total_seconds() + 900)
 
         orders = [
             {"type": "track", "userId": f"u{i}", "event": "Order Completed"}
@@ -223,19 +234,13 @@ def main() -> None:
                 resumed,
             )
         )[0]
-        late = asyncio.run(
+        delays = asyncio.run(
             _rows(
                 url,
-                "SELECT extract(epoch FROM finished_at - started_at) - $1 FROM journey_steps"
-                " WHERE node_id = 'delay'",
-                float(DELAY_SECONDS),
-            )
-        )
-        due_span = asyncio.run(
-            _scalar(
-                url,
-                "SELECT extract(epoch FROM max(started_at) - min(started_at)) FROM journey_steps"
-                " WHERE node_id = 'delay'",
+                "SELECT substr(d.value, 2)::int, s.finished_at FROM journey_steps s"
+                " JOIN journey_instances i ON i.id = s.instance_id"
+                " JOIN identifiers d ON d.profile_id = i.profile_id AND d.type = 'user_id'"
+                " WHERE s.node_id = 'delay'",
             )
         )
         woken = asyncio.run(
@@ -247,7 +252,9 @@ def main() -> None:
             )
         )
     rate = drained[0] / ((drained[1] - resumed) / timedelta(seconds=1))
-    lateness = _percentiles([r[0] for r in late], 0.5, 0.99, 1.0)
+    late = [(finished - due[n]).total_seconds() for n, finished in delays]
+    lateness = _percentiles(late, 0.5, 0.99, 1.0)
+    early = sum(1 for d in due if d < entered_by)
     wake = _percentiles([r[0] for r in woken], 0.5, 0.95, 1.0) if woken else [0.0] * 3
     print(f"journeys: {count:,} profiles")
     print(
@@ -257,7 +264,7 @@ def main() -> None:
     print(f"  processor alone (baseline)  {baseline:9,.0f}   events/s through every stage")
     print(
         "  timer lateness, s           p50 {:.3f}  p99 {:.3f}  max {:.3f}".format(*lateness)
-        + f"   ({len(late):,} due within {float(due_span):.0f} s)"
+        + f"   ({len(late):,} due within {DUE_SPAN} s, {early:,} of them before all entered)"
     )
     print(
         "  wake after the event, s     p50 {:.3f}  p95 {:.3f}  max {:.3f}".format(*wake)
