@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field
 
 from headwater import audiences
 from headwater.access import MASK
@@ -70,27 +70,23 @@ class PreviewIn(Body):
     sample: int = Field(default=20, ge=0, le=1000)
 
 
-class MemberRef(Body):
-    """One member, named by exactly one of its profile id (a merged-away one names the
-    profile it was merged into) or an identifier."""
-
-    profile_id: str | None = Field(default=None, min_length=1)
-    user_id: str | None = Field(default=None, min_length=1)
-    anonymous_id: str | None = Field(default=None, min_length=1)
-    email: str | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _one(self) -> MemberRef:
-        if sum(v is not None for v in self.model_dump().values()) != 1:
-            raise ValueError(f"name a member by one of {', '.join(audiences.REFERENCES)}")
-        return self
-
-    def reference(self) -> tuple[str, str]:
-        return next((k, v) for k, v in self.model_dump().items() if v is not None)
+def _one_reference(member: dict[str, str]) -> dict[str, str]:
+    """A member named by exactly one of its profile id (a merged-away one names the profile
+    it was merged into) or an identifier, not empty."""
+    if len(member) != 1 or not set(member) <= set(audiences.REFERENCES):
+        raise ValueError(f"name a member by one of {', '.join(audiences.REFERENCES)}")
+    if not next(iter(member.values())).strip():
+        raise ValueError("the value is empty")
+    return member
 
 
 class MembersIn(Body):
-    members: list[MemberRef] = Field(min_length=1, max_length=audiences.MAX_MEMBERS)
+    members: list[Annotated[dict[str, str], AfterValidator(_one_reference)]] = Field(
+        min_length=1,
+        max_length=audiences.MAX_MEMBERS,
+        description="each {reference: value}, the reference one of profile_id, user_id,"
+        " anonymous_id, email",
+    )
 
 
 def _routes(path: str, kind: str) -> None:
@@ -285,7 +281,10 @@ for _path, _kind in _KINDS.items():
 
 _MEMBERS = "/workspaces/{workspace}/audiences/{key}/members"
 _CHANGED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    207: {"description": "some members were found and changed, the others were not found"},
+    207: {
+        "model": MembersChangedView,
+        "description": "some members were found and changed, the others were not found",
+    },
     404: {"description": "no such audience, or not one member was found"},
     409: {"description": "a computed audience: its members cannot be set"},
 }
@@ -305,7 +304,7 @@ async def _change_members(
         workspace=workspace,
         key=key,
         action=action,
-        members=[m.reference() for m in body.members],
+        members=[next(iter(m.items())) for m in body.members],
     )
     if done["problems"] and not done["results"]:
         raise NotFound(

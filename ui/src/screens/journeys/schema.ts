@@ -20,8 +20,8 @@ export type JsonSchema = {
   discriminator?: unknown;
   $ref?: string;
   $defs?: Record<string, JsonSchema>;
-  /** The field names a destination (its id) or an audience (its key): offer a choice. */
-  "x-headwater-names"?: "destination" | "audience";
+  /** The field names a destination (its id) or a list audience (its key): offer a choice. */
+  "x-headwater-names"?: "destination" | "list_audience";
 };
 
 export type Kind = "object" | "list" | "enum" | "boolean" | "integer" | "number" | "string" | "scalar" | "condition" | "json";
