@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.audiences.test_api import call, eventually, send
 from tests.destinations.sink import Sink
@@ -223,3 +225,36 @@ def test_a_merge_keeps_the_membership(server: RunningServer) -> None:
         ]
     else:  # the member survived the merge: nothing changed
         assert _changes(server, "vips") == [("entered", anonymous, "manual")]
+
+
+async def test_a_member_added_as_it_merged_away_is_moved_by_the_recompute(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    call(server, "POST", "/audiences", json={"key": "vips", "name": "VIPs", "definition": LIST})
+    send(server, {"type": "track", "anonymousId": "anon-eve", "event": "Viewed"})
+    anonymous = eventually(lambda: _profile(server, "anonymous_id:anon-eve"))
+    send(server, {"type": "identify", "userId": "eve", "traits": {"plan": "pro"}})
+    known = eventually(lambda: _profile(server, "user_id:eve"))
+    assert known != anonymous
+    send(server, {"type": "identify", "userId": "eve", "anonymousId": "anon-eve"})
+
+    def merged() -> str | None:
+        live = _profile(server, "user_id:eve")
+        return live if live == _profile(server, "anonymous_id:anon-eve") else None
+
+    live = eventually(merged)
+    gone = anonymous if live == known else known
+    # the membership written by an addition that read the profile just before it merged
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO computed_values (computation_id, profile_id, value, since,"
+                " updated_at) SELECT id, :p, 'true', now(), now() FROM computations"
+                " WHERE key = 'vips'"
+            ),
+            {"p": gone},
+        )
+    recomputed = call(server, "POST", "/audiences/vips/recompute").json()
+    assert (recomputed["entered"], recomputed["exited"]) == (1, 1)
+    assert _members(server, "vips") == [live]
+    assert _changes(server, "vips") == [("exited", gone, "merged"), ("entered", live, "recompute")]
