@@ -32,6 +32,16 @@ def _membership(action: str, audience: str, **next_: str) -> dict[str, Any]:
     }
 
 
+def _in_vips(then: str) -> dict[str, Any]:
+    """A split: ``in`` for members of vips, ``else`` for the others, both on to ``then``."""
+    vips = {"type": "audience", "audience": "vips"}
+    return {
+        "type": "split",
+        "config": {"branches": [{"port": "in", "condition": vips}]},
+        "next": {"in": then, "else": then},
+    }
+
+
 def _changes(server: RunningServer, key: str) -> list[dict[str, Any]]:
     """The audience's changes, oldest first."""
     return list(reversed(server.api("GET", f"{BASE}/audiences/{key}/changes")["data"]))
@@ -90,9 +100,12 @@ async def test_a_journey_adds_and_removes_list_members_exactly_once(
             {
                 "version": 1,
                 "trigger": {"type": "event", "event": "Signed Up"},
-                "start": "add",
+                "start": "before",
                 "nodes": {
-                    "add": _membership("add", "vips", out="wait"),
+                    "before": _in_vips(then="add"),
+                    "add": _membership("add", "vips", out="check"),
+                    # in the same turn as the add: the split sees ada in the list now
+                    "check": _in_vips(then="wait"),
                     "wait": {
                         "type": "wait_event",
                         "config": {
@@ -135,7 +148,9 @@ async def test_a_journey_adds_and_removes_list_members_exactly_once(
         assert [c["change"] for c in _changes(server, "vips")] == ["entered", "exited"]
         instance = (await _instance(engine, "vip", "ada"))["id"]
         assert [s[:2] for s in await _steps(engine, instance)] == [
+            ("before", "else"),
             ("add", "out"),
+            ("check", "in"),
             ("wait", "cancelled"),
             ("remove", "out"),
             ("done", None),
@@ -149,7 +164,7 @@ async def test_a_journey_adds_and_removes_list_members_exactly_once(
             )
             await connection.execute(
                 text(
-                    "UPDATE journey_instances SET state = 'active', node_id = 'add', step = 0,"
+                    "UPDATE journey_instances SET state = 'active', node_id = 'before', step = 0,"
                     " node_since = now(), wake_at = now(), ended_at = NULL, end_reason = NULL"
                     " WHERE id = :i"
                 ),
@@ -159,8 +174,9 @@ async def test_a_journey_adds_and_removes_list_members_exactly_once(
         _send(server, _track("ada", "Cancelled"))
         await _until(removed, "and through the remove step again")
         steps = await _steps(engine, instance)
-        assert steps[0] == ("add", "out", "done already (added)")
-        assert steps[2] == ("remove", "out", "done already (removed)")
+        assert steps[1] == ("add", "out", "done already (added)")
+        assert steps[2][:2] == ("check", "else")  # not added again: she is not in the list
+        assert steps[4] == ("remove", "out", "done already (removed)")
         assert [c["change"] for c in _changes(server, "vips")] == ["entered", "exited"]
         assert _members(server, "vips") == []
 

@@ -376,15 +376,17 @@ class _Walk:
         change (cause ``journey``, messageId ``hwj-{instance}-{step}``) reaches destinations
         and audience-triggered journeys through the activation relay like any other."""
         instance = self.instance
+        live = await self._live_profile()
         done, detail = await journey_change(
             self.tx,
             workspace_id=instance.workspace_id,
             key=config.audience,
-            profile_id=await self._live_profile(),
+            profile_id=live,
             action=config.action,
             message_id=f"hwj-{instance.id}-{instance.step}",
             at=now,
         )
+        self.profiles.forget_values(live)  # a later split in this turn sees the list as it is
         return ("out" if done else "error"), detail
 
     def _where(self) -> dict[str, Any]:
