@@ -5,8 +5,8 @@
 Not a benchmark: it shares the benches' server helpers. Starts ``headwater serve`` (processor
 on) on a fresh embedded PostgreSQL, fills a workspace the way a user would (a source under a
 tracking plan, events from a few people, a destination that receives them at a local HTTP
-receiver and one that refuses them, an audience and a computed trait, a person invited, a
-token), signs in as the owner in the system's Chromium and saves one PNG per screen
+receiver and one that refuses them, an audience, a list audience and a computed trait, a person
+invited, a token), signs in as the owner in the system's Chromium and saves one PNG per screen
 (``SCREENS``), 1280 pixels wide, replacing the previous ones.
 """
 
@@ -85,6 +85,7 @@ SCREENS: list[Screen] = [
     ("audience-new", "audiences/new", None),
     ("audience", "audiences/buyers", None),
     ("audience-changes", "audiences/buyers?tab=changes", None),
+    ("list-audience", "audiences/vips", None),
     ("computed-traits", "computed-traits", None),
     ("computed-trait", "computed-traits/orders", None),
     ("journeys", "journeys", None),
@@ -236,7 +237,11 @@ def _seed(base: str, hook: str) -> Seeded:
     admin.post(
         f"{api}/computed-traits", json={"key": "orders", "name": "Orders", "definition": orders}
     ).raise_for_status()
+    vips = {"key": "vips", "name": "VIPs", "definition": {"version": 1, "list": True}}
+    admin.post(f"{api}/audiences", json=vips).raise_for_status()
     time.sleep(3)  # the processor builds the profiles
+    members = {"members": [{"user_id": "ada"}, {"email": "bo@example.com"}]}
+    admin.post(f"{api}/audiences/vips/members", json=members).raise_for_status()
     found = admin.get(f"{api}/profiles", params={"identifier": "user_id:ada"}).json()
     admin.close()
     return {

@@ -490,6 +490,34 @@ def _computation_recipes(route: str, kind: str) -> dict[tuple[str, str], Recipe]
     }
 
 
+def _list_members_recipe(action: str) -> Recipe:
+    """Add ada to (or remove her from) a list audience: a source sends her event first."""
+
+    def change(api: Api, workspace: str) -> Step:
+        body = {"key": "vips", "name": "VIPs", "definition": {"version": 1, "list": True}}
+        api.ok("POST", f"{_base(workspace)}/audiences", 201, json=body)
+        source = api.source(workspace=workspace)
+        api.track(source["write_key"], userId="ada", event="Signed Up")
+        deadline = time.monotonic() + 30
+        params = {"identifier": "user_id:ada"}
+        while not api.ok("GET", f"{_base(workspace)}/profiles", params=params):
+            assert time.monotonic() < deadline, "ada's profile"
+            time.sleep(0.2)
+        members = f"{_base(workspace)}/audiences/vips/members"
+        if action == "remove":
+            api.ok("POST", members, json={"members": [{"user_id": "ada"}]})
+        return Step(
+            "POST",
+            members + ("/remove" if action == "remove" else ""),
+            "audience:vips",
+            body={"members": [{"user_id": "ada"}]},
+            before={"key": "vips"} if action == "add" else None,
+            after={"added": 1} if action == "add" else {"removed": 1},
+        )
+
+    return change
+
+
 _JOURNEY_DOCUMENT: dict[str, Any] = {
     "version": 1,
     "trigger": {"type": "manual"},
@@ -609,6 +637,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/quarantine/forward"): _quarantine_forward,
     **_computation_recipes("audiences", "audience"),
     **_computation_recipes("computed-traits", "computed_trait"),
+    ("POST", f"{_W}/audiences/{{key}}/members"): _list_members_recipe("add"),
+    ("POST", f"{_W}/audiences/{{key}}/members/remove"): _list_members_recipe("remove"),
     **_journey_recipes(),
     ("POST", "/users"): _user_create,
     ("DELETE", "/users/{user_id}"): _user_disable,

@@ -61,6 +61,10 @@ _BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/workspaces/{workspace}/sources/{source_id}/tracking-plan"): {"plan": "web"},
     ("PATCH", "/workspaces/{workspace}/audiences/{key}"): {"name": "x"},
     ("PATCH", "/workspaces/{workspace}/computed-traits/{key}"): {"name": "x"},
+    ("POST", "/workspaces/{workspace}/audiences/{key}/members"): {"members": [{"user_id": "x"}]},
+    ("POST", "/workspaces/{workspace}/audiences/{key}/members/remove"): {
+        "members": [{"user_id": "x"}]
+    },
     ("PATCH", "/workspaces/{workspace}/members/{user_id}"): {"role": "analyst"},
     ("PATCH", "/workspaces/{workspace}/journeys/{key}"): {"name": "x"},
     ("POST", "/workspaces/{workspace}/journeys/{key}/start"): {"profile_ids": ["prf_x"]},

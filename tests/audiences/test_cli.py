@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,33 @@ def test_recompute_shows_progress_and_tables_on_a_terminal(
     assert status == 0, shown
     assert "┃ key" in shown
     assert "size" in shown
+
+
+def test_list_members_added_and_removed(cli: Cli, server: RunningServer, tmp_path: Path) -> None:
+    definition = tmp_path / "vips.json"
+    definition.write_text('{"version": 1, "list": true}')
+    assert cli.run("audiences", "create", "vips", "--file", str(definition)).returncode == 0
+    send(server, {"userId": "ada", "traits": {"email": "ada@example.com"}}, "/v1/identify")
+    send(server, {"userId": "bo"}, "/v1/identify")
+    deadline = time.monotonic() + 30
+    while len(server.api("GET", "/api/v1/workspaces/default/profiles")) < 2:
+        assert time.monotonic() < deadline, "two profiles"
+        time.sleep(0.2)
+
+    added = cli.run("audiences", "add", "vips", "--user-id", "ada", "--user-id", "bo", "--json")
+    assert added.returncode == 0, added.stderr
+    assert (added.json()["added"], added.json()["problems"]) == (2, [])
+    leavers = tmp_path / "leavers.txt"
+    leavers.write_text("ADA@example.com\n\nnobody@example.com\n")
+    removed = cli.run(
+        "audiences", "remove", "vips", "--file", str(leavers), "--by", "email", "--json"
+    )
+    assert removed.returncode == 1  # one was not found: said, and the other removed
+    answer = json.loads(removed.stdout)
+    assert answer["removed"] == 1
+    assert answer["problems"] == [
+        {"path": "members.1", "message": "no profile with email nobody@example.com"}
+    ]
+    assert "1 of 2 members were not found" in removed.stderr
+    members = cli.run("audiences", "members", "vips", "--json")
+    assert [json.loads(line)["user_id"] for line in members.stdout.splitlines()] == ["bo"]

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -340,39 +339,6 @@ async def test_a_split_and_a_destination_that_is_gone(
                 text("SELECT error FROM journey_instances WHERE state = 'failed'")
             )
         assert error == "destination 999999 is deleted or disabled"
-
-
-_NOT_YET: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
-    # what is tried: (the trigger, node a, the problem's path)
-    "list_membership": (
-        {"type": "manual"},
-        {
-            "type": "list_membership",
-            "config": {"action": "add", "audience": "vips"},
-            "next": {"out": "b"},
-        },
-        "nodes.a.type",
-    ),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(_NOT_YET))
-def test_parts_that_do_not_run_yet_cannot_be_published(server: RunningServer, kind: str) -> None:
-    trigger, node, path = _NOT_YET[kind]
-    document = {
-        "version": 1,
-        "trigger": trigger,
-        "start": "a",
-        "nodes": {"a": node, "b": {"type": "exit"}},
-    }
-    server.api("POST", f"{BASE}/journeys", json={"key": "k", "name": "K", "document": document})
-    with server.admin() as client:
-        refused = client.post(f"{BASE}/journeys/k/publish")
-    assert refused.status_code == 400
-    noun = "triggers" if path == "trigger.type" else "nodes"
-    assert refused.json()["problems"] == [
-        {"path": path, "message": f"{kind} {noun} do not run yet in this version of Headwater"}
-    ]
 
 
 async def test_profiles_started_by_hand(server: RunningServer, engine: AsyncEngine) -> None:

@@ -230,3 +230,60 @@ def test_members_load_as_the_table_scrolls_and_stay_virtualised(page: Page, worl
     page.wait_for_timeout(6_000)
     assert asked == []
     assert serious_violations(page) == []
+
+
+def test_a_marketer_keeps_a_list_audience_by_hand(page: Page, world: World) -> None:
+    marketer = world.person("marketer")
+    source = world.source(marketer.workspace)
+    client = SegmentClient(str(source["write_key"]), host=world.server.url, sync_mode=True)
+    client.identify(user_id="ada", traits={"email": "ada@example.com"})
+    client.identify(user_id="bo", traits={"email": "bo@example.com"})
+    base = f"/api/v1/workspaces/{marketer.workspace}"
+
+    def known() -> bool:
+        found = world.server.api("GET", f"{base}/profiles", params={"identifier": "user_id:bo"})
+        return bool(found)
+
+    deadline = time.monotonic() + 20
+    while not known():
+        assert time.monotonic() < deadline, "bo's profile"
+        time.sleep(0.2)
+
+    sign_in(page, marketer)
+    page.get_by_role("link", name="Audiences").click()
+    page.get_by_role("link", name="New audience").click()
+    page.get_by_label("Name", exact=True).fill("VIPs")
+    page.get_by_label("Key", exact=True).fill("vips")
+    page.get_by_label("A list: people are added and removed by hand, or by journeys").check()
+    expect(page.get_by_role("button", name="Preview size and members")).to_have_count(0)
+    page.get_by_role("button", name="Save audience").click()
+
+    expect(page.get_by_role("heading", name="VIPs")).to_be_visible()
+    assert world.server.api("GET", f"{base}/audiences/vips")["definition"] == {
+        "version": 1,
+        "list": True,
+    }
+    expect(page.get_by_role("heading", name="No member yet")).to_be_visible()
+    expect(page.get_by_text("Add people above by user id, email")).to_be_visible()
+    assert serious_violations(page) == []
+
+    form = page.get_by_role("form", name="Add or remove members")
+    form.get_by_label("People are named by").select_option(label="Email")
+    form.get_by_label("Emails, one per line").fill("ada@example.com\nBO@example.com\nnobody@x.io")
+    form.get_by_role("button", name="Add to the list").click()
+    expect(form.get_by_role("status")).to_contain_text("2 added.")
+    expect(form.get_by_role("status")).to_contain_text("Not found, so left out")
+    expect(form.get_by_label("Emails, one per line")).to_have_value("nobody@x.io")
+    members = page.get_by_role("region", name="Members", exact=True)
+    expect(members.get_by_role("cell", name="ada", exact=True)).to_be_visible(timeout=10_000)
+    expect(members.get_by_role("cell", name="bo", exact=True)).to_be_visible()
+
+    form.get_by_label("People are named by").select_option(label="User id")
+    form.get_by_label("User ids, one per line").fill("ada")
+    form.get_by_role("button", name="Remove from the list").click()
+    expect(form.get_by_role("status")).to_contain_text("1 removed.")
+    expect(members.get_by_role("cell", name="ada", exact=True)).to_have_count(0, timeout=10_000)
+    expect(members.get_by_role("cell", name="bo", exact=True)).to_be_visible()
+    page.get_by_role("tab", name="Changes").click()
+    expect(page.get_by_role("region", name="Changes, newest first")).to_contain_text("manual")
+    assert serious_violations(page) == []

@@ -1,5 +1,6 @@
 """Management API: audiences and computed traits (create, change, preview, members with CSV
-export, changes, recompute) and a profile's memberships with their history.
+export, changes, recompute), a list audience's members added and removed, and a profile's
+memberships with their history.
 
 Both kinds share one set of routes, under ``/workspaces/{workspace}/audiences`` and
 ``/workspaces/{workspace}/computed-traits``. Bodies are decoded with exact decimals, so a
@@ -14,9 +15,9 @@ import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from headwater import audiences
 from headwater.access import MASK
@@ -29,12 +30,14 @@ from headwater.audiences import (
     ChangeTotalView,
     ComputationDeletedView,
     ComputationView,
+    MembersChangedView,
     MembershipsView,
     MembersPage,
     PreviewView,
     RecomputedView,
     RecomputeStepView,
 )
+from headwater.errors import NotFound
 from headwater.spec import format_timestamp
 
 __all__ = ["router"]
@@ -65,6 +68,25 @@ class PreviewIn(Body):
     definition: dict[str, Any]
     subject: Literal["user", "account"] = "user"
     sample: int = Field(default=20, ge=0, le=1000)
+
+
+def _one_reference(member: dict[str, str]) -> dict[str, str]:
+    """A member named by exactly one of its profile id (a merged-away one names the profile
+    it was merged into) or an identifier, not empty."""
+    if len(member) != 1 or not set(member) <= set(audiences.REFERENCES):
+        raise ValueError(f"name a member by one of {', '.join(audiences.REFERENCES)}")
+    if not next(iter(member.values())).strip():
+        raise ValueError("the value is empty")
+    return member
+
+
+class MembersIn(Body):
+    members: list[Annotated[dict[str, str], AfterValidator(_one_reference)]] = Field(
+        min_length=1,
+        max_length=audiences.MAX_MEMBERS,
+        description="each {reference: value}, the reference one of profile_id, user_id,"
+        " anonymous_id, email",
+    )
 
 
 def _routes(path: str, kind: str) -> None:
@@ -255,6 +277,75 @@ def _routes(path: str, kind: str) -> None:
 
 for _path, _kind in _KINDS.items():
     _routes(_path, _kind)
+
+
+_MEMBERS = "/workspaces/{workspace}/audiences/{key}/members"
+_CHANGED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    207: {
+        "model": MembersChangedView,
+        "description": "some members were found and changed, the others were not found",
+    },
+    404: {"description": "no such audience, or not one member was found"},
+    409: {"description": "a computed audience: its members cannot be set"},
+}
+
+
+async def _change_members(
+    workspace: str,
+    key: str,
+    request: Request,
+    response: Response,
+    runtime: Allowed,
+    action: Literal["add", "remove"],
+) -> MembersChangedView:
+    body = await read_body(request, MembersIn)
+    done = await audiences.change_members(
+        runtime.database.engine,
+        workspace=workspace,
+        key=key,
+        action=action,
+        members=[next(iter(m.items())) for m in body.members],
+    )
+    if done["problems"] and not done["results"]:
+        raise NotFound(
+            "members_not_found",
+            f"no member found: {done['problems'][0]['message']}"
+            + (f" (and {len(done['problems']) - 1} more)" if len(done["problems"]) > 1 else ""),
+            problems=done["problems"],
+        )
+    if done["problems"]:
+        response.status_code = 207
+    return done
+
+
+@router.post(
+    _MEMBERS,
+    name="add list audience members",
+    openapi_extra=documented(MembersIn),
+    responses=_CHANGED_RESPONSES,
+)
+async def add_members(
+    workspace: str, key: str, request: Request, response: Response, runtime: Allowed
+) -> MembersChangedView:
+    """Add up to 1,000 members to a list audience, each named by ``profile_id``, ``user_id``,
+    ``anonymous_id`` or ``email``; one already in is ``unchanged``. 200 when every one was
+    found; 207 when some were not (those found are added all the same; ``problems`` names the
+    others, ``members.N``); 404 when none was."""
+    return await _change_members(workspace, key, request, response, runtime, "add")
+
+
+@router.post(
+    _MEMBERS + "/remove",
+    name="remove list audience members",
+    openapi_extra=documented(MembersIn),
+    responses=_CHANGED_RESPONSES,
+)
+async def remove_members(
+    workspace: str, key: str, request: Request, response: Response, runtime: Allowed
+) -> MembersChangedView:
+    """Remove up to 1,000 members from a list audience, named as for adding; one not in is
+    ``unchanged``. Statuses as for adding."""
+    return await _change_members(workspace, key, request, response, runtime, "remove")
 
 
 def _csv(fields: list[str]) -> str:

@@ -144,6 +144,10 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("PATCH", f"{_W}/audiences/{{key}}"): _change(P.AUDIENCES_WRITE, "audience.update"),
     ("DELETE", f"{_W}/audiences/{{key}}"): _change(P.AUDIENCES_WRITE, "audience.delete"),
     ("GET", f"{_W}/audiences/{{key}}/members"): _read(P.AUDIENCES_READ),
+    ("POST", f"{_W}/audiences/{{key}}/members"): _change(P.AUDIENCES_WRITE, "audience.members_add"),
+    ("POST", f"{_W}/audiences/{{key}}/members/remove"): _change(
+        P.AUDIENCES_WRITE, "audience.members_remove"
+    ),
     ("GET", f"{_W}/audiences/{{key}}/changes"): _read(P.AUDIENCES_READ),
     ("GET", f"{_W}/audiences/{{key}}/changes/totals"): _read(P.AUDIENCES_READ),
     ("POST", f"{_W}/audiences/{{key}}/recompute"): _change(P.AUDIENCES_WRITE, "audience.recompute"),

@@ -1,6 +1,8 @@
 """Audiences and computed traits: the condition language, evaluation in real time (a
-pipeline stage after profiles) and in batch (SQL), the change log that feeds activation."""
+pipeline stage after profiles) and in batch (SQL), list audiences (members set explicitly),
+the change log that feeds activation."""
 
+from headwater.audiences.lists import MAX_MEMBERS, REFERENCES, change_members, journey_change
 from headwater.audiences.reads import profile_traits
 from headwater.audiences.relay import Enqueue, Relay
 from headwater.audiences.scheduler import Scheduler
@@ -30,6 +32,8 @@ from headwater.audiences.views import (
     ComputationDeletedView,
     ComputationView,
     Exact,
+    MemberChangeView,
+    MembersChangedView,
     MembershipsView,
     MembersPage,
     MemberView,
@@ -39,6 +43,8 @@ from headwater.audiences.views import (
 )
 
 __all__ = [
+    "MAX_MEMBERS",
+    "REFERENCES",
     "AudienceStage",
     "ChangeTotalView",
     "ChangeView",
@@ -48,7 +54,9 @@ __all__ = [
     "Enqueue",
     "Exact",
     "Interval",
+    "MemberChangeView",
     "MemberView",
+    "MembersChangedView",
     "MembersPage",
     "MembershipsView",
     "PreviewView",
@@ -56,6 +64,7 @@ __all__ = [
     "RecomputedView",
     "Relay",
     "Scheduler",
+    "change_members",
     "change_totals",
     "changes",
     "create",
@@ -63,6 +72,7 @@ __all__ = [
     "delete",
     "encode_json",
     "get",
+    "journey_change",
     "list_computations",
     "members",
     "memberships",

@@ -16,9 +16,12 @@ from headwater.audiences.conditions import (
     AudienceDefinition,
     AudienceRef,
     DefinitionError,
+    ListDefinition,
     TraitCondition,
     UsersCondition,
+    is_list,
     parse_audience,
+    parse_list,
     walk,
 )
 from headwater.audiences.sql import Refs
@@ -31,11 +34,18 @@ __all__ = ["Catalog", "Parsed", "is_realtime", "parse"]
 
 @dataclass(frozen=True)
 class Parsed:
-    """A computation with its parsed definition (``audience`` or ``trait``)."""
+    """A computation with its parsed definition (``audience``, ``listed`` for a list
+    audience, or ``trait``)."""
 
     computation: Computation
     audience: AudienceDefinition | None = None
     trait: TraitDefinition | None = None
+    listed: ListDefinition | None = None
+
+    @property
+    def is_audience(self) -> bool:
+        """An audience, computed or a list (what an ``audience`` condition may name)."""
+        return self.trait is None
 
     @property
     def key(self) -> str:
@@ -46,17 +56,25 @@ class Parsed:
         return self.computation.id
 
 
-def parse(kind: str, definition: Any) -> AudienceDefinition | TraitDefinition:
-    """Parse a definition of ``kind`` (``audience`` or ``trait``); raise DefinitionError."""
-    return parse_audience(definition) if kind == "audience" else parse_trait(definition)
+Definition = AudienceDefinition | ListDefinition | TraitDefinition
 
 
-def is_realtime(subject: str, definition: AudienceDefinition | TraitDefinition) -> bool:
+def parse(kind: str, definition: Any) -> Definition:
+    """Parse a definition of ``kind`` (``audience``, a list audience's included, or
+    ``trait``); raise DefinitionError."""
+    if kind == "trait":
+        return parse_trait(definition)
+    return parse_list(definition) if is_list(definition) else parse_audience(definition)
+
+
+def is_realtime(subject: str, definition: Definition) -> bool:
     """Computed traits and user audiences are updated on each event (and by the batch
     recompute, for time windows); account audiences depend on many profiles at once and are
-    computed in batch only."""
+    computed in batch only; list audiences are never computed."""
     if isinstance(definition, TraitDefinition):
         return True
+    if isinstance(definition, ListDefinition):
+        return False
     return subject == "user" and not any(
         isinstance(node, UsersCondition) for node in walk(definition.condition)
     )
@@ -87,13 +105,15 @@ class Catalog:
             definition = parse(c.kind, c.definition)
             if isinstance(definition, AudienceDefinition):
                 found.append(Parsed(c, audience=definition))
+            elif isinstance(definition, ListDefinition):
+                found.append(Parsed(c, listed=definition))
             else:
                 found.append(Parsed(c, trait=definition))
         return cls(found)
 
     def refs(self) -> Refs:
         return Refs(
-            audiences={k: p.id for k, p in self.parsed.items() if p.audience is not None},
+            audiences={k: p.id for k, p in self.parsed.items() if p.is_audience},
             traits={k: p.id for k, p in self.parsed.items() if p.trait is not None},
         )
 
@@ -103,7 +123,7 @@ class Catalog:
         audiences, _ = _references(definition)
         for name in sorted(audiences):
             other = self.parsed.get(name)
-            if other is None or other.audience is None:
+            if other is None or not other.is_audience:
                 raise DefinitionError(
                     [{"path": "condition", "message": f"no audience with key {name}"}]
                 )
@@ -140,8 +160,9 @@ class Catalog:
         return seen
 
     def levels(self) -> list[list[Parsed]]:
-        """Computations in rounds that may run side by side: computed traits first, then each
-        audience one round after the latest audience or computed trait it names."""
+        """Computations in rounds that may run side by side: computed traits and list
+        audiences first, then each audience one round after the latest audience or computed
+        trait it names."""
         level: dict[str, int] = {}
         for p in self.ordered():
             if p.audience is None:
@@ -156,8 +177,10 @@ class Catalog:
         return [r for r in rounds if r]
 
     def ordered(self) -> list[Parsed]:
-        """Computed traits first (by key), then audiences, each after those it names."""
-        traits = [p for _, p in sorted(self.parsed.items()) if p.trait is not None]
+        """Computed traits first (by key), then list audiences (by key), then audiences, each
+        after those it names."""
+        first = [p for _, p in sorted(self.parsed.items()) if p.trait is not None]
+        first += [p for _, p in sorted(self.parsed.items()) if p.listed is not None]
         done: list[Parsed] = []
         placed: set[str] = set()
 
@@ -175,4 +198,4 @@ class Catalog:
         for _, p in sorted(self.parsed.items()):
             if p.audience is not None:
                 place(p)
-        return traits + done
+        return first + done

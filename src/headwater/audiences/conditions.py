@@ -14,6 +14,10 @@ An audience definition is ``{"version": 1, "condition": <condition>}``; a condit
 ``and``/``or`` nested combinations
 =============  ==========================================================================
 
+A **list audience** has no condition: its definition is ``{"version": 1, "list": true}``
+(:class:`ListDefinition`, read by :func:`parse_list`), and its members are added and removed
+explicitly (the API, the CLI, a journey's ``list_membership`` node).
+
 >>> definition = parse_audience({"version": 1, "condition": {
 ...     "type": "event", "event": "Order Completed",
 ...     "count": {"operator": "at_least", "value": 3}, "window": {"within_days": 30},
@@ -58,13 +62,16 @@ __all__ = [
     "EventCondition",
     "EventSpec",
     "FunnelCondition",
+    "ListDefinition",
     "Operator",
     "PropertyFilter",
     "Scalar",
     "TraitCondition",
     "UsersCondition",
     "Window",
+    "is_list",
     "parse_audience",
+    "parse_list",
     "problems_of",
     "walk",
 ]
@@ -283,6 +290,13 @@ class AudienceDefinition(_Model):
     condition: Condition
 
 
+class ListDefinition(_Model):
+    """A list audience: members are set explicitly, never computed from a condition."""
+
+    version: Literal[1]
+    list: Literal[True]
+
+
 def walk(condition: Condition) -> list[Condition]:
     """Every node of a condition tree, parents before children."""
     found: list[Condition] = [condition]
@@ -305,8 +319,7 @@ def problems_of(error: ValidationError) -> list[dict[str, str]]:
     return problems
 
 
-def parse_audience(raw: Any) -> AudienceDefinition:
-    """Validate a decoded JSON definition (numbers as ``Decimal``, see ``values.decode``)."""
+def _version(raw: Any) -> None:
     if not isinstance(raw, dict):
         raise DefinitionError([{"path": "(root)", "message": "a definition is a JSON object"}])
     if raw.get("version") != VERSION:
@@ -319,6 +332,34 @@ def parse_audience(raw: Any) -> AudienceDefinition:
                 }
             ]
         )
+
+
+def is_list(raw: Any) -> bool:
+    """Whether a decoded audience definition is meant as a list audience's (it has ``list``):
+    :func:`parse_list` reads it, and says what is wrong with it."""
+    return isinstance(raw, dict) and "list" in raw
+
+
+def parse_list(raw: Any) -> ListDefinition:
+    """Validate a list audience's definition, ``{"version": 1, "list": true}``.
+
+    >>> parse_list({"version": 1, "list": True}).list
+    True
+    """
+    _version(raw)
+    if "condition" in raw:
+        raise DefinitionError(
+            [{"path": "condition", "message": "a list audience has no condition: leave it out"}]
+        )
+    try:
+        return ListDefinition.model_validate(raw)
+    except ValidationError as error:
+        raise DefinitionError(problems_of(error)) from None
+
+
+def parse_audience(raw: Any) -> AudienceDefinition:
+    """Validate a decoded JSON definition (numbers as ``Decimal``, see ``values.decode``)."""
+    _version(raw)
     try:
         definition = AudienceDefinition.model_validate(raw)
     except ValidationError as error:

@@ -147,15 +147,17 @@ async def due(tx: Transaction, at: datetime) -> tuple[int, int] | None:
     return None if row is None else (row[0], row[1])
 
 
-async def merged_values(tx: Transaction, survivors: Iterable[str]) -> list[tuple[int, str]]:
-    """``(computation_id, profile_id)`` of values still held by profiles merged into
-    ``survivors``: they exit, with the cause ``merged``."""
+async def merged_values(tx: Transaction, survivors: Iterable[str]) -> list[tuple[int, str, str]]:
+    """``(computation_id, profile_id, survivor)`` of values still held by profiles merged
+    into ``survivors``: they exit, with the cause ``merged`` (a list audience's membership
+    goes to the survivor)."""
     rows = await tx.driver.fetch(
-        f"SELECT v.computation_id, v.profile_id FROM {PROFILES} p"
-        " JOIN computed_values v ON v.profile_id = p.id WHERE p.merged_into = ANY($1::text[])",
+        f"SELECT v.computation_id, v.profile_id, p.merged_into FROM {PROFILES} p"
+        " JOIN computed_values v ON v.profile_id = p.id WHERE p.merged_into = ANY($1::text[])"
+        " ORDER BY 1, 2",
         list(survivors),
     )
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def values_of(tx: Transaction, profile_ids: Sequence[str]) -> dict[str, dict[int, Any]]:

@@ -28,7 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater import workspaces
 from headwater.audiences import reads, store
 from headwater.audiences.catalog import Catalog, Parsed, is_realtime, parse
-from headwater.audiences.conditions import KEY_PATTERN, AudienceDefinition, DefinitionError
+from headwater.audiences.conditions import (
+    KEY_PATTERN,
+    AudienceDefinition,
+    DefinitionError,
+    ListDefinition,
+)
 from headwater.audiences.sql import Query, audience_query, trait_query
 from headwater.audiences.views import (
     ChangesPage,
@@ -137,6 +142,8 @@ async def create(
         raise BadRequest("invalid_subject", "computed traits are computed for users")
     check_name(name, what=_WHAT[kind])
     parsed = _parsed(kind, definition)
+    if isinstance(parsed, ListDefinition) and subject != "user":
+        raise BadRequest("invalid_subject", "list audiences are lists of people (subject user)")
     async with _in_workspace(engine, workspace) as (tx, ws):
         existing = await store.computations(tx, ws)
         if any(c.key == key for c in existing):
@@ -161,15 +168,23 @@ async def create(
 async def update(
     engine: AsyncEngine, *, workspace: str, kind: str, key: str, changes: dict[str, Any]
 ) -> ComputationView:
-    """Change name, description, definition, destinations or enabled (key and subject stay)."""
+    """Change name, description, definition, destinations or enabled (key and subject stay;
+    a list audience stays a list, a computed one computed)."""
     async with _in_workspace(engine, workspace) as (tx, ws):
         current = await _one(tx, ws, kind, key)
+        was_list = isinstance(_parsed(kind, current.definition), ListDefinition)
         if changes.get("name") is not None:
             check_name(changes["name"], what=_WHAT[kind])
         for field in ("name", "description", "destinations", "enabled", "definition"):
             if field in changes and changes[field] is not None:
                 setattr(current, field, changes[field])
         parsed = _parsed(kind, current.definition)
+        if isinstance(parsed, ListDefinition) != was_list:
+            raise BadRequest(
+                "invalid_definition",
+                f"{key} is {'a list' if was_list else 'a computed'} audience and stays one:"
+                " create a new audience instead",
+            )
         others = [c for c in await store.computations(tx, ws) if c.key != key]
         _check(Catalog.of(others), key, current.subject, parsed)
         current.realtime = is_realtime(current.subject, parsed)
@@ -238,6 +253,11 @@ async def preview(
     """What a definition would select now, without saving it: the size (exact: the same
     query as the recompute) and a sample of members with their values."""
     parsed = _parsed(kind, definition)
+    if isinstance(parsed, ListDefinition):
+        raise BadRequest(
+            "invalid_definition",
+            "a list audience has no condition to preview: save it, then add its members",
+        )
     started = time.perf_counter()
     async with _in_workspace(engine, workspace) as (tx, ws):
         catalog = Catalog.of(await store.computations(tx, ws))
@@ -275,13 +295,16 @@ async def _recompute_one(
         await store.lock_exclusive(tx, computation_id)
         catalog = Catalog.of(await store.computations(tx, ws))
         target = next(p for p in catalog.parsed.values() if p.id == computation_id)
-        definition = target.audience or target.trait
-        query = _query(
-            catalog, definition, workspace_id=ws, subject=target.computation.subject, now=now
-        )
-        counts = await store.apply_values(
-            tx, query=(computation_id, query.sql, query.params), at=now, cause=cause
-        )
+        if target.listed is not None:
+            counts = await _follow_merges(tx, computation_id, now=now, cause=cause)
+        else:
+            definition = target.audience or target.trait
+            query = _query(
+                catalog, definition, workspace_id=ws, subject=target.computation.subject, now=now
+            )
+            counts = await store.apply_values(
+                tx, query=(computation_id, query.sql, query.params), at=now, cause=cause
+            )
         await store.mark_computed(tx, computation_id, at=now, next_run_at=now + interval)
     return {
         "key": target.key,
@@ -290,6 +313,22 @@ async def _recompute_one(
         "updated": counts.get("updated", 0),
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+async def _follow_merges(
+    tx: Transaction, computation_id: int, *, now: datetime, cause: str
+) -> dict[str, int]:
+    """A list audience's recompute: nothing is evaluated, members stay; a member merged into
+    another profile since (one the real-time stage could not see, added while it merged)
+    exits (``merged``) and the profile it now is enters."""
+    moved = await store.merged_members(tx, computation_id)
+    exited = await store.remove_members(
+        tx, [(computation_id, gone, None) for gone, _ in moved], at=now, cause="merged"
+    )
+    entered = await store.add_members(
+        tx, [(computation_id, live, None) for _, live in moved], at=now, cause=cause
+    )
+    return {"entered": len(entered), "exited": len(exited)}
 
 
 async def recompute(
@@ -332,7 +371,7 @@ async def recompute_order(engine: AsyncEngine, *, workspace: str) -> list[list[R
     async with _in_workspace(engine, workspace) as (tx, ws):
         catalog = Catalog.of(await store.computations(tx, ws))
     return [
-        [{"key": p.key, "kind": "trait" if p.audience is None else "audience"} for p in rounds]
+        [{"key": p.key, "kind": "audience" if p.is_audience else "trait"} for p in rounds]
         for rounds in catalog.levels()
     ]
 

@@ -15,6 +15,10 @@ audiences, see :func:`~headwater.audiences.catalog.is_realtime`):
 4. store the values that changed and log each change, cause ``event`` with the newest
    triggering ``messageId``; values held by profiles merged into them exit, cause ``merged``.
 
+List audiences are never evaluated (they have no condition); only merges touch them here: a
+member merged into another profile exits (``merged``) and the survivor enters (``event``),
+before the computations are evaluated, so an audience naming the list sees the survivor in it.
+
 Idempotent: a redelivered batch finds the same data and the same stored values, so nothing
 changes. Time windows are applied at the time of processing; members leave windows that pass
 by the scheduled batch recompute.
@@ -61,8 +65,9 @@ class AudienceStage:
         for workspace_id in dict.fromkeys(entry.workspace_id for entry in batch.entries):
             catalog = await self._catalog(tx, workspace_id)
             live = [p for p in catalog.ordered() if p.computation.realtime]
-            if live:
-                await self._update(tx, batch.touched(workspace_id), catalog, live)
+            lists = {p.id for p in catalog.parsed.values() if p.listed is not None}
+            if live or lists:
+                await self._update(tx, batch.touched(workspace_id), catalog, live, lists)
 
     async def _catalog(self, tx: Transaction, workspace_id: int) -> Catalog:
         cached = self._catalogs.get(workspace_id)
@@ -79,8 +84,10 @@ class AudienceStage:
         touched: dict[str, str],
         catalog: Catalog,
         live: list[Parsed],
+        lists: set[int],
     ) -> None:
-        """Evaluate ``live`` for the ``touched`` profiles (-> the message a change records)."""
+        """Evaluate ``live`` for the ``touched`` profiles (-> the message a change records),
+        after moving the ``lists`` memberships of profiles merged into them."""
         if not touched:
             return
         await store.lock_shared(tx, [p.id for p in live])
@@ -90,17 +97,29 @@ class AudienceStage:
         # it (the early side commit releases its locks) is that batch's to evaluate.
         traits = await lookups.live_traits(tx, sorted(touched))
         pids = sorted(traits)
-        names, unnamed, since = _event_scope(live, now)
-        events = await reads.events_of(
-            tx, pids, names=sorted(names), unnamed_types=sorted(unnamed), since=since
-        )
-        stored = await reads.values_of(tx, pids)
-        rows: list[tuple[int, str, Any, str | None]] = []
-        for pid in pids:
-            fresh = _evaluate(catalog, live, traits[pid], events[pid], stored, pid, now)
-            rows += [(cid, pid, value, touched[pid]) for cid, value in fresh.items()]
-        rows += [(cid, pid, None, None) for cid, pid in await reads.merged_values(tx, pids)]
-        await store.apply_values(tx, rows=rows, at=now, cause="event")
+        merged = await reads.merged_values(tx, pids)
+        listed = [(cid, pid, live_id) for cid, pid, live_id in merged if cid in lists]
+        if listed:
+            await store.remove_members(
+                tx, [(cid, pid, None) for cid, pid, _ in listed], at=now, cause="merged"
+            )
+            await store.add_members(
+                tx, [(cid, s, touched[s]) for cid, _, s in listed], at=now, cause="event"
+            )
+        rows: list[tuple[int, str, Any, str | None]] = [
+            (cid, pid, None, None) for cid, pid, _ in merged if cid not in lists
+        ]
+        if live:
+            names, unnamed, since = _event_scope(live, now)
+            events = await reads.events_of(
+                tx, pids, names=sorted(names), unnamed_types=sorted(unnamed), since=since
+            )
+            stored = await reads.values_of(tx, pids)
+            for pid in pids:
+                fresh = _evaluate(catalog, live, traits[pid], events[pid], stored, pid, now)
+                rows += [(cid, pid, value, touched[pid]) for cid, value in fresh.items()]
+        if rows:
+            await store.apply_values(tx, rows=rows, at=now, cause="event")
 
 
 def _evaluate(
@@ -133,7 +152,7 @@ def _evaluate(
         else:
             assert parsed.audience is not None
             members = frozenset(
-                p.key for p in catalog.parsed.values() if p.audience is not None and p.id in values
+                p.key for p in catalog.parsed.values() if p.is_audience and p.id in values
             )
             subject = Subject(traits=traits, events=events, audiences=members)
             value = True if evaluate(parsed.audience.condition, subject, now) else None

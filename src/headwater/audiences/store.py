@@ -3,7 +3,9 @@ transaction; nothing here commits.
 
 Tables (migration 0005): ``computations`` (definitions), ``computed_values`` (current members
 and values), ``audience_changes`` (every change with its time and cause: the activation
-outbox). Profiles are read through the profile capability's relations
+outbox). Computed values are diffed and written by :func:`apply_values`; a list audience's
+members are added and removed one by one by :func:`add_members` and :func:`remove_members`.
+Profiles are read through the profile capability's relations
 (:mod:`headwater.profiles.relations`).
 """
 
@@ -23,7 +25,10 @@ from headwater.storage import Transaction
 __all__ = [
     "LOCK_CLASS",
     "Computation",
+    "Membership",
+    "add_members",
     "apply_values",
+    "change_recorded",
     "computations",
     "delete",
     "insert",
@@ -32,6 +37,8 @@ __all__ = [
     "lock_shared",
     "mark_computed",
     "mark_delivered",
+    "merged_members",
+    "remove_members",
     "update",
 ]
 
@@ -306,3 +313,98 @@ async def apply_values(
         fresh=fresh, gone=gone, at=at_param, cause=cause_param, profiles=PROFILES
     )
     return {row[0]: row[1] for row in await tx.driver.fetch(sql_text, *params)}
+
+
+Membership = tuple[int, str, str | None]
+"""A list audience's member as :func:`add_members` and :func:`remove_members` take it:
+``(computation_id, profile_id, message_id)``; the message id (the event, or the journey step,
+that made the change) is recorded with the change, None when there is none."""
+
+_LOG_MEMBERS = """
+logged AS (
+    INSERT INTO audience_changes (workspace_id, computation_id, key, profile_id, change,
+        value, previous, at, cause, message_id, kind, destinations, delivered)
+    SELECT c.workspace_id, c.id, c.key, d.profile_id, {change}, {value}, {previous},
+        $4, $5, d.message_id, c.kind, c.destinations, false
+    FROM done d JOIN computations c ON c.id = d.computation_id
+    ORDER BY d.computation_id, d.profile_id
+    RETURNING computation_id, profile_id
+)
+SELECT computation_id, profile_id FROM logged
+"""
+
+
+async def add_members(
+    tx: Transaction, members: Sequence[Membership], *, at: datetime, cause: str
+) -> list[tuple[int, str]]:
+    """Add list-audience members and log each entry; those already in are left as they are.
+    Returns ``(computation_id, profile_id)`` of those that entered.
+
+    One statement whose insert skips existing members (``ON CONFLICT DO NOTHING``, which waits
+    for a concurrent insert of the same member to commit): two transactions adding the same
+    member log one entry between them."""
+    rows = await tx.driver.fetch(
+        "WITH wanted AS (SELECT DISTINCT ON (c, p) c, p, m FROM unnest($1::bigint[],"
+        " $2::text[], $3::text[]) AS t(c, p, m) ORDER BY c, p),"
+        " done AS (INSERT INTO computed_values (computation_id, profile_id, value, since,"
+        " updated_at) SELECT c, p, 'true'::jsonb, $4, $4 FROM wanted"
+        " ON CONFLICT (computation_id, profile_id) DO NOTHING"
+        " RETURNING computation_id, profile_id, (SELECT m FROM wanted w"
+        " WHERE w.c = computation_id AND w.p = profile_id) AS message_id),"
+        + _LOG_MEMBERS.format(change="'entered'", value="'true'::jsonb", previous="NULL"),
+        *_columns(members),
+        at,
+        cause,
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def remove_members(
+    tx: Transaction, members: Sequence[Membership], *, at: datetime, cause: str
+) -> list[tuple[int, str]]:
+    """Remove list-audience members and log each exit; those not in change nothing.
+    Returns ``(computation_id, profile_id)`` of those that exited."""
+    rows = await tx.driver.fetch(
+        "WITH wanted AS (SELECT DISTINCT ON (c, p) c, p, m FROM unnest($1::bigint[],"
+        " $2::text[], $3::text[]) AS t(c, p, m) ORDER BY c, p),"
+        " done AS (DELETE FROM computed_values v USING wanted w"
+        " WHERE v.computation_id = w.c AND v.profile_id = w.p"
+        " RETURNING v.computation_id, v.profile_id, w.m AS message_id, v.value),"
+        + _LOG_MEMBERS.format(change="'exited'", value="NULL", previous="d.value"),
+        *_columns(members),
+        at,
+        cause,
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def _columns(members: Sequence[Membership]) -> list[list[Any]]:
+    return [[m[0] for m in members], [m[1] for m in members], [m[2] for m in members]]
+
+
+async def merged_members(tx: Transaction, computation_id: int) -> list[tuple[str, str]]:
+    """``(merged-away profile, the live profile it now is)`` for each member of a list
+    audience that was merged into another profile (following merges of merges)."""
+    rows = await tx.driver.fetch(
+        "WITH RECURSIVE chain(start, id, merged_into, depth) AS ("
+        f" SELECT p.id, p.id, p.merged_into, 0 FROM {PROFILES} p"
+        " JOIN computed_values v ON v.profile_id = p.id"
+        " WHERE v.computation_id = $1 AND p.merged_into IS NOT NULL"
+        " UNION ALL"
+        f" SELECT c.start, p.id, p.merged_into, c.depth + 1 FROM {PROFILES} p"
+        " JOIN chain c ON p.id = c.merged_into WHERE c.depth < 200"
+        ") SELECT start, id FROM chain WHERE merged_into IS NULL ORDER BY start",
+        computation_id,
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def change_recorded(tx: Transaction, computation_id: int, message_id: str) -> bool:
+    """Whether a journey step (its ``message_id``) changed the computation's members already."""
+    found: bool = await tx.driver.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM audience_changes WHERE message_id = $2"
+        " AND cause = 'journey' AND computation_id = $1)",
+        computation_id,
+        message_id,
+    )
+    return found

@@ -94,4 +94,6 @@ audience_changes = Table(
     Index("audience_changes_computation", "computation_id", "id"),
     Index("audience_changes_computation_at", "computation_id", "at"),
     Index("audience_changes_outbox", "id", postgresql_where=~column("delivered")),
+    # a journey step's change to a list audience, by the step's message id (migration 0016)
+    Index("audience_changes_journey", "message_id", postgresql_where=column("cause") == "journey"),
 )

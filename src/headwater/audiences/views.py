@@ -24,7 +24,9 @@ __all__ = [
     "ComputationDeletedView",
     "ComputationView",
     "Exact",
+    "MemberChangeView",
     "MemberView",
+    "MembersChangedView",
     "MembersPage",
     "MembershipsView",
     "PreviewView",
@@ -83,6 +85,28 @@ class PreviewView(TypedDict):
     size: int
     sample: list[SampleView]
     seconds: float
+
+
+class MemberChangeView(TypedDict):
+    """What adding or removing one member of a list audience did: ``index`` in the request,
+    the live ``profile_id`` it named, and ``result``: ``added``, ``removed``, or
+    ``unchanged`` (already in, or not in)."""
+
+    index: int
+    profile_id: str
+    result: str
+
+
+class MembersChangedView(TypedDict):
+    """Members added to or removed from a list audience: the counts, each known member's
+    result, and a problem (``path`` ``members.N``, ``message``) for each one not found."""
+
+    key: str
+    added: int
+    removed: int
+    unchanged: int
+    results: list[MemberChangeView]
+    problems: list[dict[str, str]]
 
 
 class RecomputedView(TypedDict):

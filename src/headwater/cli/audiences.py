@@ -11,7 +11,7 @@ import msgspec
 import typer
 
 from headwater.cli.output import Json, fail, progress, read_input, show, spinner
-from headwater.cli.remote import Api, Token, Url, remote, segment
+from headwater.cli.remote import Api, ServerError, Token, Url, remote, segment
 
 __all__ = ["audiences_app"]
 
@@ -161,6 +161,94 @@ def audiences_members(
         sys.stdout.writelines(_ENCODER.encode(m).decode() + "\n" for m in rows)
         return
     show(rows, json_out=False, columns=["profile_id", "user_id", "email", "value", "since"])
+
+
+_BY = ("user_id", "anonymous_id", "email", "profile_id")
+_BATCH = 1000  # the most members one request takes
+Ids = Annotated[list[str] | None, typer.Option(help="repeat for several")]
+
+
+def _references(
+    user_id: list[str] | None,
+    anonymous_id: list[str] | None,
+    email: list[str] | None,
+    profile_id: list[str] | None,
+    file: Path | None,
+    by: str,
+) -> list[dict[str, str]]:
+    """The members named on the command line, then those of the file (one per line)."""
+    if by not in _BY:
+        fail(f"--by is one of {', '.join(_BY)}", code=2)
+    named = {"user_id": user_id, "anonymous_id": anonymous_id, "email": email}
+    found = [
+        {kind: v}
+        for kind, values in (named | {"profile_id": profile_id}).items()
+        for v in values or []
+    ]
+    if file is not None:
+        lines = read_input(file).decode("utf-8", errors="replace").splitlines()
+        found += [{by: line.strip()} for line in lines if line.strip()]
+    if not found:
+        fail("name members: --user-id, --anonymous-id, --email, --profile-id or --file", code=2)
+    return found
+
+
+def _change_members(api: Api, path: str, members: list[dict[str, str]]) -> dict[str, Any]:
+    """Send the members in batches (a progress bar over them); the counts and problems of all
+    the batches together (each problem's path counts from the first member)."""
+    total: dict[str, Any] = {"added": 0, "removed": 0, "unchanged": 0, "problems": []}
+    with progress("sending members", len(members)) as advanced:
+        for start in range(0, len(members), _BATCH):
+            try:
+                done = api.post(path, {"members": members[start : start + _BATCH]})
+            except ServerError as error:  # none of this batch was found
+                if error.body.get("code") != "members_not_found":
+                    raise
+                done = {"problems": error.body["problems"]}
+            for count in ("added", "removed", "unchanged"):
+                total[count] += done.get(count, 0)
+            total["problems"] += [
+                {**p, "path": f"members.{start + int(p['path'].split('.')[1])}"}
+                for p in done["problems"]
+            ]
+            advanced(min(start + _BATCH, len(members)))
+    return total
+
+
+def _members_command(action: str) -> None:
+    verb = "Add members to" if action == "add" else "Remove members from"
+    summary = (
+        f"{verb} a list audience, by user id, anonymous id, email or profile id, or from a"
+        " file; members not found are listed (exit status 1) and the others changed."
+    )
+
+    @audiences_app.command(action, help=summary)
+    def change(
+        key: str,
+        user_id: Ids = None,
+        anonymous_id: Ids = None,
+        email: Ids = None,
+        profile_id: Ids = None,
+        file: Annotated[
+            Path | None, typer.Option("--file", help="one member per line ('-': stdin)")
+        ] = None,
+        by: Annotated[str, typer.Option(help="what the file's lines are")] = "user_id",
+        workspace: str = "default",
+        url: Url = None,
+        token: Token = None,
+        json_out: Json = False,
+    ) -> None:
+        members = _references(user_id, anonymous_id, email, profile_id, file, by)
+        path = f"{_base(workspace, 'audience')}/{segment(key)}/members"
+        with remote(url=url, token=token, json_out=json_out) as api:
+            done = _change_members(api, path + ("" if action == "add" else "/remove"), members)
+        show(done, json_out=json_out)
+        if done["problems"]:
+            fail(f"{len(done['problems'])} of {len(members)} members were not found")
+
+
+_members_command("add")
+_members_command("remove")
 
 
 @audiences_app.command("profile")

@@ -45,11 +45,11 @@ _MAX_DAYS: Final = 3660
 
 
 _NAMES_DESTINATION: Final[dict[str, Any]] = {"x-headwater-names": "destination"}
-_NAMES_AUDIENCE: Final[dict[str, Any]] = {"x-headwater-names": "audience"}
+_NAMES_LIST_AUDIENCE: Final[dict[str, Any]] = {"x-headwater-names": "list_audience"}
 _NAMES_NODE: Final[dict[str, Any]] = {"x-headwater-names": "node"}
-"""Marks in a config's JSON Schema: the field names a destination (its id) or an audience (its
-key) of the workspace, or a node of the journey (its id), so that a form offers a choice of
-them rather than a blank box."""
+"""Marks in a config's JSON Schema: the field names a destination (its id) or a list audience
+(its key) of the workspace, or a node of the journey (its id), so that a form offers a choice
+of them rather than a blank box."""
 
 
 class _Model(BaseModel):
@@ -239,7 +239,7 @@ class ListMembership(_Model):
 
     action: Literal["add", "remove"]
     audience: Annotated[
-        str, Field(pattern=conditions.KEY_PATTERN, json_schema_extra=_NAMES_AUDIENCE)
+        str, Field(pattern=conditions.KEY_PATTERN, json_schema_extra=_NAMES_LIST_AUDIENCE)
     ]
 
 

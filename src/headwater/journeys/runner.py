@@ -24,6 +24,9 @@ shares):
   random split choose a port at once; ``goto`` jumps ahead; ``exit`` ends it (``completed``);
   a port left unconnected ends it as well;
 - an update of traits appends an identify call to the event log;
+- a list membership adds the profile to (or removes it from) a list audience: ``out``, or
+  ``error`` when the audience is missing or not a list; the change is recorded with the step's
+  messageId, so a step run again changes nothing twice;
 - a send queues one track event for a destination: ``out`` once queued (the delivery engine
   then owns its retries, dead letters and replay), ``error`` when the destination is deleted or
   disabled;
@@ -47,7 +50,7 @@ from typing import Any, Final, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.audiences import encode_json
+from headwater.audiences import encode_json, journey_change
 from headwater.audiences.evaluate import Subject
 from headwater.journeys import calls
 from headwater.journeys import instances as store
@@ -97,6 +100,7 @@ RUNNABLE = frozenset(
         "send",
         "webhook",
         "update_traits",
+        "list_membership",
         "goto",
         "exit",
     }
@@ -312,6 +316,8 @@ class _Walk:
             return None
         if kind == "update_traits":
             return await self._update_traits(config, now)
+        if kind == "list_membership":
+            return await self._list_membership(config, now)
         if kind in ("goto", "exit"):
             return None, None
         raise AssertionError(f"{kind} is not in RUNNABLE: publishing refuses it")
@@ -374,6 +380,24 @@ class _Walk:
         # what later steps of this turn see
         self.profiles.set_traits(await self._live_profile(), {**current, **changes})
         return "out", traits_set(changes)
+
+    async def _list_membership(self, config: Any, now: datetime) -> tuple[str, str]:
+        """Add the profile to, or remove it from, a list audience in this transaction: the
+        change (cause ``journey``, messageId ``hwj-{instance}-{step}``) reaches destinations
+        and audience-triggered journeys through the activation relay like any other."""
+        instance = self.instance
+        live = await self._live_profile()
+        done, detail = await journey_change(
+            self.tx,
+            workspace_id=instance.workspace_id,
+            key=config.audience,
+            profile_id=live,
+            action=config.action,
+            message_id=f"hwj-{instance.id}-{instance.step}",
+            at=now,
+        )
+        self.profiles.forget_values(live)  # a later split in this turn sees the list as it is
+        return ("out" if done else "error"), detail
 
     def _where(self) -> dict[str, Any]:
         instance = self.instance

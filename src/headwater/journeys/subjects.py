@@ -8,7 +8,8 @@ counted events) is read once for all of them, on first need, instead of once per
 
 A :class:`~headwater.audiences.evaluate.Subject` is what the audience stage evaluates, so a
 condition means the same in a journey as in an audience. Reads see the transaction as it was
-when first asked; :meth:`Profiles.set_traits` records a change the turn itself made.
+when first asked; :meth:`Profiles.set_traits` and :meth:`Profiles.forget_values` take in a
+change the turn itself made.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ class Profiles:
         if self._traits is None:
             self._traits = {}
         self._traits[live] = traits
+
+    def forget_values(self, live: str) -> None:
+        """The profile's audiences and computed values changed (the caller added it to a
+        list, or removed it): read them again when next asked."""
+        if self._values is not None:
+            self._values.pop(live, None)
 
     async def identity(self, live: str) -> dict[str, str]:
         """The profile's ``userId`` and ``anonymousId`` (those it has; the newest of each)."""

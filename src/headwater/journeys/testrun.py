@@ -254,7 +254,7 @@ async def _profile(tx: Transaction, space: int, sample: TrialSample) -> str | No
             raise NotFound("profile_not_found", f"no profile {sample.profile_id!r}")
         return found
     if sample.user_id is not None:
-        found = await lookups.with_identifier(tx, space, "user_id", sample.user_id)
+        (found,) = await lookups.resolve(tx, space, [("user_id", sample.user_id)])
         if found is None:
             raise NotFound("profile_not_found", f"no profile with userId {sample.user_id!r}")
         return found

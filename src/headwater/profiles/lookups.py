@@ -23,9 +23,9 @@ __all__ = [
     "last_source",
     "live_profiles",
     "live_traits",
+    "resolve",
     "survivor",
     "survivors",
-    "with_identifier",
 ]
 
 
@@ -54,19 +54,37 @@ async def survivors(tx: Transaction, profiles: Mapping[str, int]) -> dict[str, s
     }
 
 
-async def with_identifier(
-    tx: Transaction, workspace_id: int, id_type: str, value: str
-) -> str | None:
-    """The live user profile holding the identifier (``user_id``, ``email``...) in the
-    workspace, or None (identifiers always belong to live profiles: a merge moves them)."""
-    found = await tx.driver.fetchval(
-        "SELECT profile_id FROM identifiers WHERE workspace_id = $1 AND kind = 'user'"
-        " AND type = $2 AND value = $3",
-        workspace_id,
-        id_type,
-        value,
+_RESOLVE = (
+    "WITH RECURSIVE wanted AS ("
+    "  SELECT n, t, v FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS w(t, v, n)),"
+    " start AS ("
+    "  SELECT w.n, CASE WHEN w.t = 'profile_id' THEN w.v ELSE i.profile_id END AS id"
+    "  FROM wanted w LEFT JOIN identifiers i ON w.t <> 'profile_id'"
+    "  AND i.workspace_id = $1 AND i.kind = 'user' AND i.type = w.t AND i.value = w.v),"
+    " chain(n, id, merged_into, depth) AS ("
+    "  SELECT s.n, p.id, p.merged_into, 0 FROM start s"
+    "  JOIN profiles p ON p.id = s.id AND p.workspace_id = $1 AND p.kind = 'user'"
+    "  UNION ALL"
+    "  SELECT c.n, p.id, p.merged_into, c.depth + 1 FROM profiles p"
+    "  JOIN chain c ON p.id = c.merged_into WHERE c.depth < 200)"
+    " SELECT n, id FROM chain WHERE merged_into IS NULL"
+)
+
+
+async def resolve(
+    tx: Transaction, workspace_id: int, wanted: Sequence[tuple[str, str]]
+) -> list[str | None]:
+    """The live user profile each ``(type, value)`` of ``wanted`` names, in order (None for
+    one that names none): an identifier of the identity graph (``user_id``,
+    ``anonymous_id``, ``email`` as stored: lower case), or ``profile_id``, a profile id old
+    or new (a merged-away one names the profile it was merged into)."""
+    rows = await tx.driver.fetch(
+        _RESOLVE, workspace_id, [w[0] for w in wanted], [w[1] for w in wanted]
     )
-    return None if found is None else str(found)
+    found: list[str | None] = [None] * len(wanted)
+    for n, profile_id in rows:
+        found[n - 1] = profile_id
+    return found
 
 
 async def last_source(tx: Transaction, profile_id: str) -> int | None:

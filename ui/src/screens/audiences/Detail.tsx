@@ -11,7 +11,8 @@ import { Chart } from "../../components/Chart";
 import { DataTable } from "../../components/DataTable";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
-import { calls, type Change, type Computation, destinations, type Member, type Section, WORDS } from "./calls";
+import { calls, type Change, type Computation, destinations, isList, type Member, type Section, WORDS } from "./calls";
+import { ListMembers } from "./ListMembers";
 
 function DetailScreen({ section }: { section: Section }) {
   const workspace = useWorkspace();
@@ -66,9 +67,11 @@ function Actions({ section, item }: { section: Section; item: Computation }) {
       <Link className="button" to="edit">
         Edit
       </Link>
-      <button type="button" onClick={() => recompute.mutate()} disabled={recompute.isPending}>
-        Recompute
-      </button>
+      {!isList(item) && (
+        <button type="button" onClick={() => recompute.mutate()} disabled={recompute.isPending}>
+          Recompute
+        </button>
+      )}
       <button
         type="button"
         className="danger"
@@ -119,6 +122,8 @@ function onePage(query: { state: { data: InfiniteData<unknown> | undefined } }) 
 
 function Members({ section, item }: { section: Section; item: Computation }) {
   const workspace = useWorkspace();
+  const canWrite = useCan("audiences:write");
+  const listed = isList(item);
   const api = calls(section, workspace);
   const pages = useInfiniteQuery({
     queryKey: [section, workspace, item.key, "members"],
@@ -142,6 +147,7 @@ function Members({ section, item }: { section: Section; item: Computation }) {
   const many = (pages.data?.pages.length ?? 0) > 1;
   return (
     <section aria-label="Members">
+      {listed && canWrite && <ListMembers item={item} />}
       <div className="toolbar">
         <a className="button" href={api.csv(item.key)} download>
           Download all as CSV
@@ -155,9 +161,13 @@ function Members({ section, item }: { section: Section; item: Computation }) {
       {rows.length === 0 ? (
         <Empty title="No member yet">
           <p>
-            {item.computed_at
-              ? "Nobody matches now. Profiles enter as soon as their events match."
-              : "It has not been computed yet: that happens within a minute of saving, or at once with Recompute."}
+            {listed
+              ? canWrite
+                ? "Nobody is in this list. Add people above by user id, email, anonymous id or profile id, one per line; journeys can add them too, with an “Add to or remove from a list” step."
+                : "Nobody is in this list. Marketers, admins and owners add people to it; journeys can too."
+              : item.computed_at
+                ? "Nobody matches now. Profiles enter as soon as their events match."
+                : "It has not been computed yet: that happens within a minute of saving, or at once with Recompute."}
           </p>
         </Empty>
       ) : (

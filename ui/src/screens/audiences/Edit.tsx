@@ -6,7 +6,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { useCan, useWorkspace } from "../../app/session";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { ConditionBuilder } from "./Builder";
-import { calls, type Computation, destinations, type Section, WORDS } from "./calls";
+import { calls, type Computation, destinations, isList, type Section, WORDS } from "./calls";
 import {
   type AudienceDefinition,
   emptyQuery,
@@ -54,14 +54,20 @@ function Form({ section, saved }: { section: Section; saved?: Computation }) {
   const [description, setDescription] = useState(saved?.description ?? "");
   const [subject, setSubject] = useState<"user" | "account">(saved?.subject === "account" ? "account" : "user");
   const [chosen, setChosen] = useState<number[]>(saved?.destinations ?? []);
+  // a list audience: members added and removed by hand (and by journeys), no condition
+  const [listed, setListed] = useState(saved !== undefined && isList(saved));
   const [query, setQuery] = useState<Group>(() =>
-    saved && section === "audiences" ? toQuery((saved.definition as AudienceDefinition).condition) : emptyQuery(),
+    saved && section === "audiences" && !isList(saved) ? toQuery((saved.definition as AudienceDefinition).condition) : emptyQuery(),
   );
   const [trait, setTrait] = useState<TraitForm>(() =>
     saved && section === "computed-traits" ? toTraitForm(saved.definition as TraitDefinition) : { kind: "counter", event: "" },
   );
   const definition = (): Record<string, unknown> =>
-    section === "audiences" ? { version: 1, condition: fromQuery(query) } : { ...fromTraitForm(trait) };
+    section === "audiences"
+      ? listed
+        ? { version: 1, list: true }
+        : { version: 1, condition: fromQuery(query) }
+      : { ...fromTraitForm(trait) };
   const audiences = useQuery({
     queryKey: ["audiences", workspace],
     queryFn: () => calls("audiences", workspace).list(),
@@ -73,7 +79,7 @@ function Form({ section, saved }: { section: Section; saved?: Computation }) {
     mutationFn: () =>
       saved
         ? api.update(saved.key, { name, description, definition: definition(), destinations: chosen })
-        : api.create({ key, name, description, subject, definition: definition(), destinations: chosen }),
+        : api.create({ key, name, description, subject: listed ? "user" : subject, definition: definition(), destinations: chosen }),
     onSuccess: async (done) => {
       await queries.invalidateQueries({ queryKey: [section, workspace] });
       navigate(`/w/${encodeURIComponent(workspace)}/${section}/${done.key}`);
@@ -119,6 +125,19 @@ function Form({ section, saved }: { section: Section; saved?: Computation }) {
         </label>
         {section === "audiences" && !saved && (
           <fieldset>
+            <legend>Who decides who is in it</legend>
+            <label className="inline">
+              <input type="radio" name="kind" checked={!listed} onChange={() => setListed(false)} />
+              A condition: Headwater keeps it current as events arrive
+            </label>
+            <label className="inline">
+              <input type="radio" name="kind" checked={listed} onChange={() => setListed(true)} />
+              A list: people are added and removed by hand, or by journeys
+            </label>
+          </fieldset>
+        )}
+        {section === "audiences" && !saved && !listed && (
+          <fieldset>
             <legend>Members are</legend>
             <label className="inline">
               <input type="radio" name="subject" checked={subject === "user"} onChange={() => setSubject("user")} />
@@ -131,20 +150,28 @@ function Form({ section, saved }: { section: Section; saved?: Computation }) {
           </fieldset>
         )}
         <Part title={section === "audiences" ? "Who is in it" : "What to compute"}>
-          {section === "audiences" ? (
+          {listed ? (
+            <p className="muted">
+              People in this list stay until they are removed. {saved ? "Add" : "Once it is saved, add"} them on its
+              Members tab (by user id, email, anonymous id or profile id), with <code>headwater audiences add</code>, or
+              from a journey’s “Add to or remove from a list” step.
+            </p>
+          ) : section === "audiences" ? (
             <ConditionBuilder query={query} onChange={setQuery} subject={subject} audiences={keys} />
           ) : (
             <TraitFields form={trait} onChange={setTrait} />
           )}
         </Part>
         <Destinations chosen={chosen} onChange={setChosen} />
-        <Part title="Preview">
-          <button type="button" onClick={() => preview.mutate()} disabled={preview.isPending}>
-            Preview size and members
-          </button>
-          {preview.error && <ErrorNote error={preview.error} />}
-          {preview.data && <PreviewResult section={section} size={preview.data.size} sample={preview.data.sample} />}
-        </Part>
+        {!listed && (
+          <Part title="Preview">
+            <button type="button" onClick={() => preview.mutate()} disabled={preview.isPending}>
+              Preview size and members
+            </button>
+            {preview.error && <ErrorNote error={preview.error} />}
+            {preview.data && <PreviewResult section={section} size={preview.data.size} sample={preview.data.sample} />}
+          </Part>
+        )}
         {save.error && <ErrorNote error={save.error} />}
         <div className="row">
           <button type="submit" className="primary" disabled={save.isPending}>

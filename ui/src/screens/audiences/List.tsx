@@ -6,7 +6,7 @@ import { Link, useNavigate } from "react-router-dom";
 import { useCan, useWorkspace } from "../../app/session";
 import { DataTable } from "../../components/DataTable";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
-import { calls, type Computation, type Section, WORDS } from "./calls";
+import { calls, type Computation, isList, type Section, WORDS } from "./calls";
 
 const COLUMNS: ColumnDef<Computation, any>[] = [
   // a link, so that the keyboard reaches each one (the row's click is a shortcut for the mouse)
@@ -17,7 +17,8 @@ const COLUMNS: ColumnDef<Computation, any>[] = [
   {
     accessorKey: "computed_at",
     header: "Computed",
-    cell: (c) => (c.getValue() ? new Date(c.getValue()).toLocaleString() : "not yet"),
+    // a list audience is never computed: its members are set by hand and by journeys
+    cell: (c) => (isList(c.row.original) ? "a list, set by hand" : c.getValue() ? new Date(c.getValue()).toLocaleString() : "not yet"),
   },
 ];
 
@@ -47,7 +48,8 @@ function List({ section }: { section: Section }) {
             <p>
               An audience is the set of people (or accounts) matching a condition, such as “performed Order Completed at
               least 3 times in 30 days” or “plan is pro”. Headwater keeps it current as events arrive and sends entries
-              and exits to the destinations you choose.{" "}
+              and exits to the destinations you choose. A list audience is kept by hand instead: you (and journeys) add
+              people to it and remove them.{" "}
               {canWrite
                 ? "Choose “New audience”, build its condition, preview its size, then save it."
                 : "Ask a marketer or an admin of this workspace to build the first one."}

@@ -7,6 +7,15 @@ export type Member = components["schemas"]["MemberView"];
 export type Change = components["schemas"]["ChangeView"];
 export type MembersPage = components["schemas"]["MembersPage"];
 export type ChangeTotal = components["schemas"]["ChangeTotalView"];
+export type MembersChanged = components["schemas"]["MembersChangedView"];
+
+/** How a list audience's members are named when added or removed. */
+export type Reference = "user_id" | "email" | "anonymous_id" | "profile_id";
+
+/** Whether an audience is a list audience (its members set by hand and by journeys). */
+export function isList(item: { definition: unknown }): boolean {
+  return (item.definition as { list?: unknown } | null)?.list === true;
+}
 
 export type Section = "audiences" | "computed-traits";
 
@@ -79,6 +88,14 @@ export function calls(section: Section, workspace: string) {
       ),
     recompute: (key: string) =>
       ok(api.POST(section === "audiences" ? `${W}/audiences/{key}/recompute` : `${W}/computed-traits/{key}/recompute`, of(key))),
+    /** Add members to (or remove them from) a list audience; a 207 answer lists those not found. */
+    changeMembers: (key: string, action: "add" | "remove", by: Reference, values: string[]) =>
+      ok(
+        api.POST(action === "add" ? `${W}/audiences/{key}/members` : `${W}/audiences/{key}/members/remove`, {
+          ...of(key),
+          body: { members: values.map((value) => ({ [by]: value })) },
+        }),
+      ),
     /** Where the browser downloads every member as CSV (the API streams it). */
     csv: (key: string) =>
       `/api/v1/workspaces/${encodeURIComponent(workspace)}/${section}/${encodeURIComponent(key)}/members?format=csv`,

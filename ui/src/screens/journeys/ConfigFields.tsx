@@ -5,7 +5,7 @@ import { useState } from "react";
 import { api, inWorkspace, ok } from "../../api/client";
 import { useWorkspace } from "../../app/session";
 import { ConditionBuilder } from "../audiences/Builder";
-import { calls } from "../audiences/calls";
+import { calls, isList } from "../audiences/calls";
 import { type Condition, fromQuery, type Group, type PropertyFilter, toQuery } from "../audiences/conditions";
 import { WhereList } from "../audiences/fields";
 import { GotoTarget } from "./GotoTarget";
@@ -54,7 +54,7 @@ function FieldControl(props: ControlProps) {
   const { field, value, set, readOnly } = props;
   const names = field.schema["x-headwater-names"];
   if (names === "destination") return <DestinationPicker {...props} />;
-  if (names === "audience") return <AudiencePicker {...props} />;
+  if (names === "list_audience") return <ListAudiencePicker {...props} />;
   if (names === "node") return <GotoTarget label={field.label} value={value} set={set} readOnly={readOnly} />;
   // an event spec's property filters (a wait's events): the condition builder's own controls
   if (field.name === "where" && field.kind === "list") return <WhereField {...props} />;
@@ -279,10 +279,11 @@ function DestinationPicker({ field, value, set, readOnly }: ControlProps) {
 }
 
 /** An audience, chosen by name among the workspace's user audiences. */
-function AudiencePicker({ field, value, set, readOnly }: ControlProps) {
+/** The workspace's list audiences (those whose members are set, not computed). */
+function ListAudiencePicker({ field, value, set, readOnly }: ControlProps) {
   const workspace = useWorkspace();
   const audiences = useQuery({ queryKey: ["audiences", workspace], queryFn: () => calls("audiences", workspace).list() });
-  const known = (audiences.data ?? []).filter((a) => a.subject === "user");
+  const known = (audiences.data ?? []).filter((a) => isList(a));
   return (
     <label>
       {field.label}
@@ -292,12 +293,15 @@ function AudiencePicker({ field, value, set, readOnly }: ControlProps) {
         value={String(value ?? "")}
         onChange={(e) => set(e.target.value || undefined)}
       >
-        <option value="">{known.length ? "Choose an audience" : "No audience yet"}</option>
+        <option value="">{known.length ? "Choose a list audience" : "No list audience yet: create one under Audiences"}</option>
         {known.map((a) => (
           <option key={a.key} value={a.key}>
             {a.name}
           </option>
         ))}
+        {typeof value === "string" && value && audiences.data && !known.some((a) => a.key === value) && (
+          <option value={value}>{value} (not a list audience)</option>
+        )}
       </select>
     </label>
   );

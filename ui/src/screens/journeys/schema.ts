@@ -20,9 +20,9 @@ export type JsonSchema = {
   discriminator?: unknown;
   $ref?: string;
   $defs?: Record<string, JsonSchema>;
-  /** The field names a destination (its id), an audience (its key) or a node of the journey
-   * (its id): offer a choice. */
-  "x-headwater-names"?: "destination" | "audience" | "node";
+  /** The field names a destination (its id), a list audience (its key) or a node of the
+   * journey (its id): offer a choice. */
+  "x-headwater-names"?: "destination" | "list_audience" | "node";
 };
 
 export type Kind = "object" | "list" | "enum" | "boolean" | "integer" | "number" | "string" | "scalar" | "condition" | "json";
