@@ -20,6 +20,7 @@ from headwater import workspaces
 from headwater.errors import BadRequest, NotFound
 from headwater.log import Amend, EventLog, LogEntry
 from headwater.profiles import reads
+from headwater.profiles.consent import categories_of
 from headwater.profiles.timeline import timeline
 from headwater.profiles.views import (
     CursorView,
@@ -318,6 +319,9 @@ async def detail(
             }
             for name, t in sorted(row["traits"].items())
         },
+        "consent": categories_of(row["consent"]),
+        "consent_updated_at": _consent_time(row["consent"]),
+        "consent_message_id": None if row["consent"] is None else row["consent"]["m"],
         "identifiers": [
             {
                 "type": i["type"],
@@ -344,6 +348,11 @@ async def detail(
         ],
         "events": [_recent(e.entry, e.message_id, e.timestamp) for e in recent],
     }
+
+
+def _consent_time(stored: dict[str, Any] | None) -> str | None:
+    """When the stored consent was set (its event's timestamp); None before any."""
+    return None if stored is None else format_timestamp(parse_timestamp(stored["t"]))
 
 
 def _email(value: str) -> str:

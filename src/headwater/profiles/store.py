@@ -60,6 +60,9 @@ class ProfileRow(msgspec.Struct, kw_only=True):
     last_message_id: str
     last_source_id: int | None
     traits: dict[str, Any]
+    consent: dict[str, Any] | None = None
+    """``{"c": {category: bool}, "t": timestamp, "m": message id}``: the newest preferences
+    of the profile's events (see :mod:`headwater.profiles.consent`); None before any."""
     new: bool = False
     """Known not to exist yet: written with a plain insert."""
 
@@ -217,7 +220,7 @@ async def save_strays(
 
 _PROFILE_COLUMNS = (
     "id, kind, merged_into, merges, first_ts, first_message_id, first_source_id, last_ts,"
-    " last_message_id, last_source_id, traits"
+    " last_message_id, last_source_id, traits, consent"
 )
 
 
@@ -251,6 +254,7 @@ async def profiles_for_update(
             last_message_id=row[8],
             last_source_id=row[9],
             traits=row[10],  # jsonb arrives decoded (the engine's codec)
+            consent=row[11],
         )
         for row in rows
     }
@@ -331,7 +335,7 @@ async def save_profiles(tx: Transaction, workspace_id: int, rows: Iterable[Profi
             " first_source_id = excluded.first_source_id, last_ts = excluded.last_ts,"
             " last_message_id = excluded.last_message_id,"
             " last_source_id = excluded.last_source_id, traits = excluded.traits,"
-            " updated_at = now()",
+            " consent = excluded.consent, updated_at = now()",
             workspace_id,
             _json([row for row in batch if not row.new]),
         )
@@ -339,14 +343,15 @@ async def save_profiles(tx: Transaction, workspace_id: int, rows: Iterable[Profi
 
 _PROFILE_WRITE = (
     "id, workspace_id, kind, merged_into, merges, first_ts, first_message_id, first_source_id,"
-    " last_ts, last_message_id, last_source_id, traits"
+    " last_ts, last_message_id, last_source_id, traits, consent"
 )
 _PROFILE_ROWS = (
     "SELECT id, $1, kind, merged_into, merges, first_ts, first_message_id, first_source_id,"
-    " last_ts, last_message_id, last_source_id, traits"
+    " last_ts, last_message_id, last_source_id, traits, consent"
     " FROM json_to_recordset($2::text::json) AS r(id text, kind text, merged_into text,"
     " merges int, first_ts timestamptz, first_message_id text, first_source_id int,"
-    " last_ts timestamptz, last_message_id text, last_source_id int, traits jsonb)"
+    " last_ts timestamptz, last_message_id text, last_source_id int, traits jsonb,"
+    " consent jsonb)"
 )
 
 

@@ -61,6 +61,8 @@ profiles = Table(
     Column("traits", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    # The newest consent preferences of the profile's events (migration 0017).
+    Column("consent", JSONB),
     CheckConstraint("kind IN ('user', 'account')", name="profiles_kind_check"),
     Index(
         "profiles_live",

@@ -122,7 +122,9 @@ class IdentifierLinkView(TypedDict):
 
 
 class ProfileDetailView(TypedDict):
-    """One profile: traits with update times, identity graph (``identifiers`` and the
+    """One profile: traits with update times, consent (category -> consented, from the newest
+    event that carried consent preferences, ``consent_updated_at`` being its timestamp; empty
+    and null before any), identity graph (``identifiers`` and the
     ``identifier_links`` between them), merges, links and its newest events; ``id`` is the live
     profile a merged-away ``requested_id`` answers for."""
 
@@ -132,6 +134,9 @@ class ProfileDetailView(TypedDict):
     first_seen: str
     last_seen: str
     traits: dict[str, TraitView]
+    consent: dict[str, bool]
+    consent_updated_at: str | None
+    consent_message_id: str | None
     identifiers: list[ProfileIdentifierView]
     identifier_links: list[IdentifierLinkView]
     merges: list[ProfileMergeView]

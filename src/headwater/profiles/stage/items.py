@@ -18,9 +18,10 @@ from headwater.identity import (
     user_traits,
 )
 from headwater.log import LogEntry
+from headwater.profiles.consent import preferences_of
 from headwater.spec import Message
 
-__all__ = ["Item", "NewIds", "item_of", "profile_id", "traits_of"]
+__all__ = ["Item", "NewIds", "consent_of", "item_of", "profile_id", "traits_of"]
 
 _NAMESPACE = uuid.UUID("5d1c0f0e-7a43-4c8e-9a52-1f3b6c2d9e47")
 _NAMESPACE_BYTES = _NAMESPACE.bytes
@@ -45,12 +46,17 @@ def traits_of(message: Message, kind: str) -> dict[str, Any]:
     return account_traits(message)[1] if kind == "account" else user_traits(message)
 
 
+def consent_of(message: Message, kind: str) -> dict[str, bool] | None:
+    """The consent preferences a message sets on its ``kind`` profile: a user's only."""
+    return None if kind == "account" else preferences_of(message)
+
+
 class Item(msgspec.Struct):
     """An event as the stage applies it and links it: its identity reading (message id and
-    timestamp included), the traits it sets on its profile, and what its link to the profile
-    records of it (its log sequence number, source, type and name). An event of the batch
-    becomes one with :func:`item_of`; a stored event a rebuild reaches, from its stored link
-    (see :mod:`.rebuild`)."""
+    timestamp included), the traits and consent preferences it sets on its profile, and what
+    its link to the profile records of it (its log sequence number, source, type and name).
+    An event of the batch becomes one with :func:`item_of`; a stored event a rebuild reaches,
+    from its stored link (see :mod:`.rebuild`)."""
 
     event: IdentityEvent
     traits: dict[str, Any]
@@ -58,6 +64,7 @@ class Item(msgspec.Struct):
     source_id: int
     type: str
     name: str | None
+    consent: dict[str, bool] | None = None
 
 
 def item_of(entry: LogEntry, kind: str, rules: Rules) -> Item:
@@ -76,11 +83,16 @@ def item_of(entry: LogEntry, kind: str, rules: Rules) -> Item:
     users = tuple(i for i in event.identifiers if i.type != "group_id")
     if len(users) != len(event.identifiers):
         event = IdentityEvent(event.message_id, event.timestamp, users, event.alias_previous_id)
-    return _logged(entry, event, user_traits(message))
+    return _logged(entry, event, user_traits(message), preferences_of(message))
 
 
-def _logged(entry: LogEntry, event: IdentityEvent, traits: dict[str, Any]) -> Item:
-    return Item(event, traits, entry.offset, entry.source_id, entry.type, entry.name)
+def _logged(
+    entry: LogEntry,
+    event: IdentityEvent,
+    traits: dict[str, Any],
+    consent: dict[str, bool] | None = None,
+) -> Item:
+    return Item(event, traits, entry.offset, entry.source_id, entry.type, entry.name, consent)
 
 
 class NewIds:

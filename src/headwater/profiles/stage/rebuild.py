@@ -19,7 +19,7 @@ from headwater.identity import (
     resolve,
 )
 from headwater.profiles import store
-from headwater.profiles.stage.items import Item, NewIds, traits_of
+from headwater.profiles.stage.items import Item, NewIds, consent_of, traits_of
 from headwater.profiles.stage.writer import Writer, Written
 from headwater.spec import Message, message_of
 from headwater.storage import Transaction
@@ -130,9 +130,16 @@ class _Stored(msgspec.Struct):
 
     def item(self, event: IdentityEvent, kind: str) -> Item:
         """The event as the rebuild applies it, read as ``event`` (its place in the rebuilt
-        component) and as setting the traits its message sets on its ``kind`` profile."""
+        component) and as setting the traits and consent its message sets on its ``kind``
+        profile."""
         return Item(
-            event, traits_of(self.message, kind), self.seq, self.source_id, self.type, self.name
+            event,
+            traits_of(self.message, kind),
+            self.seq,
+            self.source_id,
+            self.type,
+            self.name,
+            consent_of(self.message, kind),
         )
 
 

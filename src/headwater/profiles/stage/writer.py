@@ -10,6 +10,7 @@ import msgspec
 
 from headwater.identity import Graph, Identifier, TraitValue, merge_profiles, merge_traits
 from headwater.profiles import store
+from headwater.profiles.consent import newer, newest
 from headwater.profiles.stage.items import Item
 from headwater.spec import parse_timestamp
 from headwater.storage import Transaction
@@ -133,6 +134,8 @@ class Writer:
             row.first_ts, row.first_message_id, row.first_source_id = (*key, source_id)
         if key > (row.last_ts, row.last_message_id):
             row.last_ts, row.last_message_id, row.last_source_id = (*key, source_id)
+        if item.consent is not None:
+            row.consent = newer(row.consent, item.consent, event.timestamp, message_id)
         if item.traits:
             self.traits[pid] = merge_traits(
                 self._traits(pid),
@@ -176,6 +179,7 @@ class Writer:
             self.traits[target] = merge_profiles(
                 self._traits(target), _trait_values(self.before[old].traits)
             )
+            survivor.consent = newest(survivor.consent, merged.consent)
             if (gone.first_ts, gone.first_message_id) < (
                 survivor.first_ts,
                 survivor.first_message_id,
