@@ -26,7 +26,7 @@ from typing import Any
 
 from headwater.spec import Message, parse_timestamp
 
-__all__ = ["categories_of", "consented", "newer", "newest", "preferences_of"]
+__all__ = ["categories_of", "newer", "newest", "preferences_of"]
 
 
 def preferences_of(message: Message) -> dict[str, bool] | None:
@@ -66,8 +66,3 @@ def newest(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]
 def categories_of(stored: dict[str, Any] | None) -> dict[str, bool]:
     """Category -> consented, from a stored consent (empty before any)."""
     return dict(stored["c"]) if stored is not None else {}
-
-
-def consented(stored: dict[str, Any] | None, category: str) -> bool:
-    """Whether the stored consent says ``true`` for ``category`` (missing: not consented)."""
-    return categories_of(stored).get(category) is True
