@@ -19,6 +19,7 @@ from typing import Any
 from headwater.storage import Transaction
 
 __all__ = [
+    "family",
     "identifiers",
     "last_source",
     "live_profiles",
@@ -132,3 +133,31 @@ async def identifiers(
         list(types),
     )
     return [(row[0], row[1], row[2]) for row in rows]
+
+
+_FAMILY = (
+    "WITH RECURSIVE tree(id) AS ("
+    "  SELECT id FROM profiles WHERE id = $1 AND workspace_id = $2"
+    "  UNION"
+    "  SELECT p.id FROM profiles p JOIN tree t ON p.merged_into = t.id"
+    "  WHERE p.workspace_id = $2)"
+    " SELECT t.id, i.type, i.value FROM tree t"
+    " LEFT JOIN identifiers i ON i.profile_id = t.id AND i.workspace_id = $2"
+    " ORDER BY t.id, i.type, i.value"
+)
+
+
+async def family(
+    tx: Transaction, workspace_id: int, profile_id: str
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The live profile ``profile_id`` and every profile ever merged into it (directly or
+    through others), with every identifier they hold as ``(type, value)``: the whole person
+    as the identity graph knows it. Both lists sorted; empty for an unknown profile.
+
+    >>> await lookups.family(tx, 1, "prf_a")
+    (['prf_a', 'prf_b'], [('anonymous_id', 'a-1'), ('email', 'ann@example.com'), ...])
+    """
+    rows = await tx.driver.fetch(_FAMILY, profile_id, workspace_id)
+    profiles = sorted({row[0] for row in rows})
+    found = sorted({(row[1], row[2]) for row in rows if row[1] is not None})
+    return profiles, found
