@@ -25,17 +25,21 @@ async def insert_profiles(
     kind: str = "user",
     at: datetime,
 ) -> None:
-    """One profile per subject (its traits, its events in ``events`` and ``profile_events``)."""
+    """One profile per subject (its traits, its consent (none stored when empty), its events
+    in ``events`` and ``profile_events``)."""
     for pid, subject in subjects.items():
         traits = {k: {"v": v, "t": at.isoformat(), "m": "m0"} for k, v in subject.traits.items()}
+        consent = {"c": dict(subject.consent), "t": at.isoformat(), "m": "m0"}
         await driver.execute(
             "INSERT INTO profiles (id, workspace_id, kind, first_ts, first_message_id, last_ts,"
-            " last_message_id, traits) VALUES ($1, $2, $3, $4, 'm0', $4, 'm0', $5::text::jsonb)",
+            " last_message_id, traits, consent)"
+            " VALUES ($1, $2, $3, $4, 'm0', $4, 'm0', $5::text::jsonb, $6::text::jsonb)",
             pid,
             workspace_id,
             kind,
             at,
             encode(traits),
+            encode(consent) if subject.consent else None,
         )
         for event in subject.events:
             await insert_event(driver, workspace_id, pid, event, kind=kind)

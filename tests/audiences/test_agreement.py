@@ -96,7 +96,10 @@ def event_specs(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def leaves(draw: st.DrawFn) -> dict[str, Any]:
-    choice = draw(st.sampled_from(["trait", "event", "count", "not", "funnel"]))
+    choice = draw(st.sampled_from(["trait", "event", "count", "not", "funnel", "consent"]))
+    if choice == "consent":
+        category = draw(st.sampled_from(["Marketing", "Analytics", "Ads"]))
+        return {"type": "consent", "category": category, "granted": draw(st.booleans())}
     if choice == "trait":
         trait = draw(st.sampled_from(["plan", "n", "d", "tags", "nested.x"]))
         return {"type": "trait", "trait": trait} | draw(comparisons())
@@ -198,7 +201,10 @@ def subjects(draw: st.DrawFn) -> dict[str, Subject]:
                     properties,
                 )
             )
-        found[f"prf_{index}"] = Subject(traits=traits, events=events)
+        consent = draw(
+            st.dictionaries(st.sampled_from(["Marketing", "Analytics", "Other"]), st.booleans())
+        )
+        found[f"prf_{index}"] = Subject(traits=traits, events=events, consent=consent)
     return found
 
 
@@ -260,6 +266,7 @@ def _exact_subject(subject: Subject) -> Subject:
             EventData(e.message_id, e.type, e.name, e.timestamp, _exact(dict(e.properties)))
             for e in subject.events
         ],
+        consent=subject.consent,
     )
 
 

@@ -63,6 +63,22 @@ def test_invalid_conditions_name_the_problem(
     assert message in problem["message"]
 
 
+@pytest.mark.parametrize(
+    ("condition", "path"),
+    [
+        ({"type": "consent", "category": ""}, "category"),
+        ({"type": "consent"}, "category"),
+        ({"type": "consent", "category": "Ads", "granted": "yes"}, "granted"),
+    ],
+)
+def test_a_consent_condition_names_a_category(condition: dict[str, Any], path: str) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        parse_audience({"version": 1, "condition": condition})
+    assert caught.value.problems[0]["path"].endswith(path)
+    parsed = parse_audience({"version": 1, "condition": {"type": "consent", "category": "Ads"}})
+    assert parsed.condition.model_dump() == {"type": "consent", "category": "Ads", "granted": True}
+
+
 def test_versions_and_nesting() -> None:
     with pytest.raises(DefinitionError, match="unsupported version 2"):
         parse_audience({"version": 2, "condition": {}})

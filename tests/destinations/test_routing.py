@@ -70,7 +70,10 @@ def consent(preferences: Any) -> dict[str, Any]:
 def test_consent_needs_every_category_of_the_destination() -> None:
     both = ("Analytics", "Advertising")
     assert consented({"type": "track"}, both), "no consent data flows everywhere"
-    assert consented(consent({}), both)
+    empty_consent = {"type": "track", "context": {"consent": {}}}
+    assert consented(empty_consent, both), "an empty consent object flows everywhere"
+    assert not consented(consent({}), both), "empty preferences consent to nothing mapped"
+    assert consented(consent({}), ()), "empty preferences reach destinations without categories"
     assert consented(consent({"Analytics": False}), ()), "no categories receive everything"
     assert consented(consent({"Analytics": True, "Advertising": True}), both)
     assert not consented(consent({"Analytics": True, "Advertising": False}), both)

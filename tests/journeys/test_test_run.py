@@ -318,6 +318,30 @@ def test_the_entry_rules_say_why_a_sample_stays_out() -> None:
     assert _run(member, _sample(audiences=frozenset({"vips"})))["entered"]
 
 
+def test_a_journey_requiring_consent_refuses_without_it_and_ends_once_it_is_withdrawn() -> None:
+    document = _document(
+        {
+            "a": {"type": "delay", "config": {"duration": {"days": 2}}, "next": {"out": "b"}},
+            "b": {"type": "send", "config": {"destination": 3, "event": "Offer"}, "next": {}},
+        },
+        entry={"consent": ["Marketing", "Email"]},
+    )
+    refused = _run(document, _sample(consent={"Marketing": True, "Email": False}))
+    assert (refused["entered"], refused["entry"]) == (False, "it has not consented to Email")
+    consenting = {"Marketing": True, "Email": True}
+    sent = _run(document, _sample(consent=consenting))
+    assert _path(sent) == [("a", "out"), ("b", "out")]
+    withdrawal = Later(
+        timedelta(hours=5),
+        EventData("m-w", "track", "Segment Consent Preference Updated", START, {}),
+        consent={"Marketing": False, "Email": True},
+    )
+    withdrawn = _run(document, _sample(consent=consenting, later=[withdrawal]))
+    assert withdrawn["state"] == "exited"
+    assert _path(withdrawn) == [("a", "out"), ("b", None)]
+    assert withdrawn["outcome"] == "it no longer consents to Marketing (consent_withdrawn)"
+
+
 def test_an_exit_rule_ends_the_run_while_the_profile_waits_and_the_goal_counts() -> None:
     document = _document(
         {

@@ -112,6 +112,12 @@ class TestRunIn(Body):
     failing: list[str] = Field(
         default=[], max_length=100, description="action nodes to take as failed"
     )
+    consent: dict[str, bool] | None = Field(
+        default=None,
+        max_length=100,
+        description="consent categories -> consented (default: a profile's own; the event's"
+        " context.consent.categoryPreferences replace it)",
+    )
 
 
 @palette.get("/journey-node-types")
@@ -313,6 +319,7 @@ async def test_run(workspace: str, key: str, request: Request, runtime: Allowed)
         later=[(item.after.span(), item.event) for item in body.later],
         ignore_history=body.ignore_history,
         failing=body.failing,
+        consent=body.consent,
     )
     return await journeys.run_sample(
         runtime.database.engine,

@@ -10,6 +10,8 @@ An audience definition is ``{"version": 1, "condition": <condition>}``; a condit
 ``funnel``     performed ``first`` and then ``then`` within ``within_hours`` (or not)
 ``trait``      a profile trait (or a computed trait, by its key) compared with an operator
 ``audience``   member (or not) of another audience
+``consent``    has consented (or not) to a consent category (the profile's newest
+               ``context.consent.categoryPreferences``)
 ``users``      account audiences only: any or all users of the account match a condition
 ``and``/``or`` nested combinations
 =============  ==========================================================================
@@ -57,6 +59,7 @@ __all__ = [
     "Combination",
     "Comparison",
     "Condition",
+    "ConsentCondition",
     "Count",
     "DefinitionError",
     "EventCondition",
@@ -263,6 +266,16 @@ class AudienceRef(_Model):
     member: StrictBool = True
 
 
+class ConsentCondition(_Model):
+    """The profile has consented (``granted``, default true) to ``category`` in its newest
+    consent preferences, or has not (``granted: false``): a category the preferences leave
+    out, or a profile that never sent any, counts as not consented."""
+
+    type: Literal["consent"]
+    category: Annotated[str, Field(min_length=1, max_length=200)]
+    granted: StrictBool = True
+
+
 class UsersCondition(_Model):
     """In an account audience: ``any`` or ``all`` of the account's users match ``condition``
     (``all`` needs at least one user)."""
@@ -278,7 +291,13 @@ class Combination(_Model):
 
 
 Condition = Annotated[
-    EventCondition | FunnelCondition | TraitCondition | AudienceRef | UsersCondition | Combination,
+    EventCondition
+    | FunnelCondition
+    | TraitCondition
+    | AudienceRef
+    | ConsentCondition
+    | UsersCondition
+    | Combination,
     Field(discriminator="type"),
 ]
 UsersCondition.model_rebuild()

@@ -35,6 +35,7 @@ from headwater.audiences.conditions import (
     Combination,
     Comparison,
     Condition,
+    ConsentCondition,
     EventCondition,
     EventSpec,
     FunnelCondition,
@@ -65,12 +66,14 @@ class EventData:
 @dataclass(frozen=True)
 class Subject:
     """A profile: traits (computed-trait values by their keys included), events, the keys of
-    the audiences it belongs to, and, for an account, its users."""
+    the audiences it belongs to, its consent (category -> consented), and, for an account,
+    its users."""
 
     traits: Mapping[str, Any]
     events: Sequence[EventData]
     audiences: frozenset[str] = frozenset()
     users: Sequence[Subject] = field(default_factory=tuple)
+    consent: Mapping[str, bool] = field(default_factory=dict)
 
 
 def compare(comparison: Comparison, value: Any, now: datetime) -> bool:
@@ -167,6 +170,8 @@ def evaluate(condition: Condition, subject: Subject, now: datetime) -> bool:
         return _funnel(condition, subject.events, now)
     if isinstance(condition, AudienceRef):
         return (condition.audience in subject.audiences) == condition.member
+    if isinstance(condition, ConsentCondition):
+        return (subject.consent.get(condition.category) is True) == condition.granted
     assert isinstance(condition, UsersCondition)
     found = [evaluate(condition.condition, user, now) for user in subject.users]
     return any(found) if condition.match == "any" else bool(found) and all(found)

@@ -28,6 +28,7 @@ from headwater.audiences.conditions import (
     Combination,
     Comparison,
     Condition,
+    ConsentCondition,
     DefinitionError,
     EventCondition,
     EventSpec,
@@ -189,6 +190,10 @@ class _Compiler:
                 f" {self.q.param(found, 'bigint')} AND m.profile_id = {p}.id)"
             )
             return exists if c.member else f"(NOT {exists})"
+        if isinstance(c, ConsentCondition):
+            category = self.q.param(c.category, "text")
+            granted = f"COALESCE({p}.consent -> 'c' -> {category} = 'true'::jsonb, false)"
+            return granted if c.granted else f"(NOT {granted})"
         assert isinstance(c, UsersCondition)
         counted = len(self.counts)
         inner = self.condition(c.condition, "u", "au")

@@ -35,8 +35,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.audiences import reads, store
 from headwater.audiences.catalog import Catalog, Parsed
-from headwater.audiences.conditions import EventCondition, EventSpec, FunnelCondition, walk
-from headwater.audiences.evaluate import EventData, Subject, compute, evaluate
+from headwater.audiences.conditions import (
+    ConsentCondition,
+    EventCondition,
+    EventSpec,
+    FunnelCondition,
+    walk,
+)
+from headwater.audiences.evaluate import Subject, compute, evaluate
 from headwater.batch import Batch
 from headwater.profiles import lookups
 from headwater.storage import Transaction, begin
@@ -115,27 +121,41 @@ class AudienceStage:
                 tx, pids, names=sorted(names), unnamed_types=sorted(unnamed), since=since
             )
             stored = await reads.values_of(tx, pids)
+            consents = await lookups.live_consent(tx, pids) if _asks_consent(live) else {}
             for pid in pids:
-                fresh = _evaluate(catalog, live, traits[pid], events[pid], stored, pid, now)
+                subject = Subject(
+                    traits=traits[pid], events=events[pid], consent=consents.get(pid, {})
+                )
+                fresh = _evaluate(catalog, live, subject, stored, pid, now)
                 rows += [(cid, pid, value, touched[pid]) for cid, value in fresh.items()]
         if rows:
             await store.apply_values(tx, rows=rows, at=now, cause="event")
 
 
+def _asks_consent(live: list[Parsed]) -> bool:
+    """Whether any of the ``live`` audiences has a consent condition."""
+    return any(
+        isinstance(node, ConsentCondition)
+        for parsed in live
+        if parsed.audience is not None
+        for node in walk(parsed.audience.condition)
+    )
+
+
 def _evaluate(
     catalog: Catalog,
     live: list[Parsed],
-    profile_traits: dict[str, Any],
-    events: list[EventData],
+    profile: Subject,
     stored: dict[str, dict[int, Any]],
     pid: str,
     now: datetime,
 ) -> dict[int, Any]:
-    """Fresh values of the real-time computations for one profile; stored values stand for
-    the others (batch-only audiences it may name)."""
+    """Fresh values of the real-time computations for one profile (its traits, events and
+    consent); stored values stand for the others (batch-only audiences it may name)."""
     held = stored.get(pid, {})
     values: dict[int, Any] = dict(held)
-    traits = dict(profile_traits)
+    events = profile.events
+    traits = dict(profile.traits)
     for parsed in catalog.parsed.values():  # a computed trait's key hides a profile trait
         if parsed.trait is not None:
             traits.pop(parsed.key, None)
@@ -154,7 +174,9 @@ def _evaluate(
             members = frozenset(
                 p.key for p in catalog.parsed.values() if p.is_audience and p.id in values
             )
-            subject = Subject(traits=traits, events=events, audiences=members)
+            subject = Subject(
+                traits=traits, events=events, audiences=members, consent=profile.consent
+            )
             value = True if evaluate(parsed.audience.condition, subject, now) else None
         fresh[parsed.id] = value
         if value is None:

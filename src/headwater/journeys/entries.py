@@ -23,8 +23,9 @@ from headwater.audiences import store as computations
 from headwater.journeys import instances
 from headwater.journeys.graph import Journey, parse_journey
 from headwater.journeys.instances import Entering
-from headwater.journeys.semantics import Entered, may_enter
+from headwater.journeys.semantics import Entered, may_enter, missing_consent
 from headwater.journeys.versions import Versions
+from headwater.profiles import lookups
 from headwater.storage import Transaction
 
 __all__ = ["AudienceEntries", "Taking", "admitted", "run_schedules"]
@@ -113,9 +114,12 @@ async def admitted(
     tx: Transaction, candidates: Sequence[tuple[Taking, str, str]], now: datetime
 ) -> list[Entering]:
     """Those of ``(journey, profile, trigger id)`` its entry rules let in (without an
-    instance key), in order: one let in counts for the next of the same profile."""
+    instance key; with the consent it requires), in order: one let in counts for the next of
+    the same profile."""
     if not candidates:
         return []
+    asking = sorted({p for taking, p, _ in candidates if taking.journey.document.entry.consent})
+    consents = await lookups.live_consent(tx, asking) if asking else {}
     known = await instances.history(
         tx, sorted({taking.id for taking, _, _ in candidates}), sorted({c[1] for c in candidates})
     )
@@ -129,6 +133,8 @@ async def admitted(
             (taking.id, profile), Entered(ever=False, last_entered_at=None, running=())
         )
         if not may_enter(document.entry, history, "", now):
+            continue
+        if missing_consent(document.entry, consents.get(profile, {})):
             continue
         histories[(taking.id, profile)] = Entered(True, now, (*history.running, ""))
         entering.append(

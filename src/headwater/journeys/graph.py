@@ -102,12 +102,18 @@ class Entry(_Model):
     """Who may enter again: ``once`` per profile ever, ``every_time`` the trigger fires, or
     again once ``cooldown`` has passed since the last entry. With ``instance_key`` (a property
     path of the triggering event, like ``order_id``), a profile may be in the journey several
-    times at once, once per key, up to ``max_instances``."""
+    times at once, once per key, up to ``max_instances``. With ``consent`` (consent categories,
+    as in ``context.consent.categoryPreferences``), only a profile that consented to every one
+    of them enters, and an instance ends (``exited``, reason ``consent_withdrawn``) at its next
+    step once the profile no longer consents to all of them."""
 
     mode: Literal["once", "every_time", "cooldown"] = "once"
     cooldown: Duration | None = None
     instance_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     max_instances: Annotated[StrictInt, Field(ge=1, le=100)] = 1
+    consent: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)
+    ] = []
 
     @model_validator(mode="after")
     def _fits(self) -> Entry:

@@ -77,7 +77,7 @@ from headwater.journeys.decide import (
 from headwater.journeys.entries import run_schedules
 from headwater.journeys.graph import Journey
 from headwater.journeys.instances import Instance, Step
-from headwater.journeys.semantics import branch, cohort, trait_changes
+from headwater.journeys.semantics import branch, cohort, missing_consent, trait_changes
 from headwater.journeys.subjects import Profiles
 from headwater.journeys.versions import Versions
 from headwater.log import EventLog, LogRecord
@@ -253,6 +253,9 @@ class _Walk:
             if instance.node_id not in self.journey.document.nodes:
                 _finish(instance, "exited", now, reason="node_removed")
                 return
+            if await self._withdrawn():
+                _finish(instance, "exited", now, reason="consent_withdrawn")
+                return
             node = self.journey.node(instance.node_id)
             taken = await self._port(node.type, now)
             if taken is None:
@@ -282,6 +285,14 @@ class _Walk:
             instance.state, instance.port, instance.wake_at = "active", None, None
             instance.note = None
         instance.wake_at = self.runner.clock()  # more next turn: others get their turn first
+
+    async def _withdrawn(self) -> bool:
+        """Whether the profile no longer consents to every category the journey requires."""
+        entry = self.journey.document.entry
+        if not entry.consent:
+            return False
+        live = await self.profiles.live(self.instance.workspace_id, self.instance.profile_id)
+        return bool(missing_consent(entry, await self.profiles.consent(live)))
 
     async def _port(self, kind: str, now: datetime) -> tuple[str | None, str | None] | None:
         """The port the current node leaves by now (with a detail for the step), or None when

@@ -27,10 +27,12 @@ __all__ = [
     "Entered",
     "branch",
     "cohort",
+    "consent_refusal",
     "delay_due",
     "instance_key",
     "matches_any",
     "may_enter",
+    "missing_consent",
     "refusal",
     "render",
     "trait_changes",
@@ -177,6 +179,24 @@ class Entered:
     last_entered_at: datetime | None
     running: Sequence[str]
     """The instance keys of its instances in the journey now."""
+
+
+def missing_consent(entry: Entry, consent: Mapping[str, bool]) -> list[str]:
+    """The consent categories the journey requires that ``consent`` (category -> consented,
+    the profile's newest preferences) does not grant, in the entry rule's order.
+
+    >>> missing_consent(Entry(consent=["Marketing", "Email"]), {"Marketing": True})
+    ['Email']
+    """
+    return [category for category in entry.consent if consent.get(category) is not True]
+
+
+def consent_refusal(entry: Entry, consent: Mapping[str, bool]) -> str | None:
+    """Why the entry rule's consent keeps the profile out (None: it consents to all)."""
+    missing = missing_consent(entry, consent)
+    if not missing:
+        return None
+    return "it has not consented to " + ", ".join(missing)
 
 
 def may_enter(entry: Entry, history: Entered, key: str, now: datetime) -> bool:

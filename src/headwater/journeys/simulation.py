@@ -51,9 +51,11 @@ from headwater.journeys.semantics import (
     Entered,
     branch,
     cohort,
+    consent_refusal,
     goal_reached,
     instance_key,
     matches_any,
+    missing_consent,
     refusal,
     trait_changes,
     triggered_by,
@@ -81,11 +83,13 @@ _INSTANCE: Final = "test"
 @dataclass(frozen=True)
 class Later:
     """An event of the sample's script, ``after`` the entry; an identify's ``traits`` are
-    laid over the profile's when it arrives."""
+    laid over the profile's when it arrives, and consent preferences it carries (``consent``,
+    None when it carries none) replace the profile's."""
 
     after: timedelta
     event: EventData
     traits: Mapping[str, Any] = field(default_factory=dict)
+    consent: Mapping[str, bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ class Sample:
     templates and delays only the traits); ``events`` are the profile's past events the
     conditions count; ``identity`` the ``userId``/``anonymousId`` a send goes as; ``trigger``
     the event that starts the run (None for a journey that no event triggers); ``history``
-    its entries so far; ``failing`` the action nodes to take as failed."""
+    its entries so far; ``failing`` the action nodes to take as failed; ``consent`` its consent
+    (category -> consented) as the trigger leaves it."""
 
     profile_id: str
     traits: Mapping[str, Any]
@@ -108,6 +113,7 @@ class Sample:
     later: Sequence[Later] = ()
     history: Entered = field(default_factory=lambda: Entered(False, None, ()))
     failing: frozenset[str] = frozenset()
+    consent: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class _Run:
         self.journey, self.sample, self.setting = journey, sample, setting
         self.clock = setting.start
         self.traits = dict(sample.traits)
+        self.consent = dict(sample.consent)
         self.seen = [*sample.events, *([sample.trigger] if sample.trigger else [])]
         self.pending = deque(sorted(enumerate(sample.later), key=lambda item: item[1].after))
         self.outcomes: dict[int, str] = {}
@@ -192,7 +199,9 @@ class _Run:
             key = found
         elif trigger.type == "schedule" and trigger.audience not in self.sample.audiences:
             return f"it is not in audience {trigger.audience!r}, whose members the schedule takes"
-        return refusal(document.entry, self.sample.history, key, self.clock)
+        return refusal(document.entry, self.sample.history, key, self.clock) or consent_refusal(
+            document.entry, self.consent
+        )
 
     def _admitted(self) -> str:
         trigger = self.journey.document.trigger
@@ -215,6 +224,11 @@ class _Run:
         for _ in range(MAX_STEPS):
             if node_id not in journey.document.nodes:
                 return _Ended("stopped", f"the way leads to {node_id!r}, which is not a node")
+            missing = missing_consent(journey.document.entry, self.consent)
+            if missing:
+                withdrawn = "it no longer consents to " + ", ".join(missing)
+                self._record(node_id, None, withdrawn, None)
+                return _Ended("exited", withdrawn + " (consent_withdrawn)")
             kind = journey.node(node_id).type
             taken = self._decide(node_id, kind)
             if isinstance(taken, _Ended):
@@ -394,6 +408,8 @@ class _Run:
 
     def _arrive(self, index: int, later: Later) -> None:
         self.traits.update(later.traits)
+        if later.consent is not None:
+            self.consent = dict(later.consent)
         self.seen.append(later.event)
         at = self._time(later)
         goal = self.journey.document.goal

@@ -38,6 +38,7 @@ from headwater.journeys.semantics import (
     instance_key,
     matches_any,
     may_enter,
+    missing_consent,
     triggered_by,
     waited_port,
 )
@@ -228,6 +229,8 @@ class JourneyStage:
                 (item.id, profile), Entered(ever=False, last_entered_at=None, running=())
             )
             if key is None or not may_enter(document.entry, history, key, now):
+                continue
+            if missing_consent(document.entry, await profiles.consent(profile)):
                 continue
             histories[(item.id, profile)] = Entered(True, now, (*history.running, key))
             effects.entering.append(

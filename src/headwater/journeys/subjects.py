@@ -19,7 +19,13 @@ from typing import Any
 
 from headwater.audiences import reads
 from headwater.audiences import store as computations
-from headwater.audiences.conditions import Condition, EventCondition, FunnelCondition, walk
+from headwater.audiences.conditions import (
+    Condition,
+    ConsentCondition,
+    EventCondition,
+    FunnelCondition,
+    walk,
+)
 from headwater.audiences.evaluate import EventData, Subject
 from headwater.profiles import lookups
 from headwater.storage import Transaction
@@ -38,6 +44,7 @@ class Profiles:
         self._survivors: dict[str, str] | None = None
         self._traits: dict[str, dict[str, Any]] | None = None
         self._identities: dict[str, dict[str, str]] | None = None
+        self._consents: dict[str, dict[str, bool]] | None = None
         self._values: dict[str, dict[int, Any]] | None = None
         self._computations: dict[int, dict[int, computations.Computation]] = {}
         self._events: dict[frozenset[str], dict[str, list[EventData]]] = {}
@@ -58,6 +65,14 @@ class Profiles:
         if live not in self._traits:
             self._traits[live] = (await lookups.live_traits(self.tx, [live])).get(live, {})
         return self._traits[live]
+
+    async def consent(self, live: str) -> dict[str, bool]:
+        """A live profile's consent: category -> consented (empty before any preferences)."""
+        if self._consents is None:
+            self._consents = await lookups.live_consent(self.tx, await self._live_ids())
+        if live not in self._consents:
+            self._consents[live] = (await lookups.live_consent(self.tx, [live])).get(live, {})
+        return self._consents[live]
 
     def set_traits(self, live: str, traits: dict[str, Any]) -> None:
         """What the profile's traits are once the caller's own change is applied."""
@@ -102,6 +117,7 @@ class Profiles:
             traits={**await self.traits(live), **values},
             events=await self._counted(live, conditions),
             audiences=audiences,
+            consent=await self.consent(live) if _asks_consent(conditions) else {},
         )
 
     async def _live_ids(self) -> list[str]:
@@ -155,3 +171,9 @@ def _counted_names(conditions: Sequence[Condition]) -> frozenset[str]:
             elif isinstance(node, FunnelCondition):
                 names.update(n for n in (node.first.event, node.then.event) if n is not None)
     return frozenset(names)
+
+
+def _asks_consent(conditions: Sequence[Condition]) -> bool:
+    return any(
+        isinstance(node, ConsentCondition) for condition in conditions for node in walk(condition)
+    )

@@ -51,7 +51,9 @@ class TrialSample:
     """What a test run is asked: ``event`` (a Segment message) starts it; ``profile_id`` or
     ``user_id`` name an existing profile (its traits, computed traits, audiences, events and
     entries so far), else the sample is ``traits`` alone; ``traits``, ``computed`` and
-    ``audiences`` given with a profile are laid over (audiences: replace) its own; ``later``
+    ``audiences`` given with a profile are laid over (audiences: replace) its own, ``consent``
+    (category -> consented) replaces its consent, and preferences the event carries
+    (``context.consent.categoryPreferences``) replace both, as processing would; ``later``
     are ``(after, message)`` pairs; ``ignore_history`` lets a profile that entered before in
     again; ``failing`` names action nodes to take as failed."""
 
@@ -64,6 +66,7 @@ class TrialSample:
     later: Sequence[tuple[timedelta, Mapping[str, Any]]] = ()
     ignore_history: bool = False
     failing: Sequence[str] = ()
+    consent: Mapping[str, bool] | None = None
 
 
 async def run_sample(
@@ -187,11 +190,21 @@ def _data(event: Event) -> EventData:
     )
 
 
+def _preferences(event: Event) -> dict[str, bool] | None:
+    """The consent preferences the message carries (None: none), as the profile keeps them."""
+    context = event.payload.get("context")
+    consent = context.get("consent") if isinstance(context, dict) else None
+    found = consent.get("categoryPreferences") if isinstance(consent, dict) else None
+    if not isinstance(found, dict):
+        return None
+    return {str(category): value is True for category, value in found.items()}
+
+
 def _later(after: timedelta, event: Event | None) -> Later:
     assert event is not None  # every later item has its message
     traits: Any = decode_json(encode_json(event.payload)).get("traits")
     identify = event.type == "identify" and isinstance(traits, dict)
-    return Later(after, _data(event), traits if identify else {})
+    return Later(after, _data(event), traits if identify else {}, _preferences(event))
 
 
 async def _sample(
@@ -207,6 +220,7 @@ async def _sample(
     such profile), with what the sample gives laid over it; or the sample alone."""
     failing = frozenset(sample.failing)
     data = None if trigger is None else _data(trigger)
+    carried = None if trigger is None else _preferences(trigger)
     profile = await _profile(tx, space, sample)
     if profile is None:
         identity = {} if trigger is None else _identity_of(trigger)
@@ -220,6 +234,7 @@ async def _sample(
             data,
             later,
             failing=failing,
+            consent=carried if carried is not None else dict(sample.consent or {}),
         )
     profiles = Profiles(tx, [(space, profile)])
     own = await profiles.traits(profile)
@@ -243,6 +258,11 @@ async def _sample(
         later,
         history,
         failing,
+        carried
+        if carried is not None
+        else dict(sample.consent)
+        if sample.consent is not None
+        else await profiles.consent(profile),
     )
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "family",
     "identifiers",
     "last_source",
+    "live_consent",
     "live_profiles",
     "live_traits",
     "resolve",
@@ -119,6 +120,18 @@ async def live_traits(tx: Transaction, profile_ids: Sequence[str]) -> dict[str, 
         row[0]: {k: t.get("v") for k, t in json.loads(row[1], parse_float=Decimal).items()}
         for row in rows
     }
+
+
+async def live_consent(tx: Transaction, profile_ids: Sequence[str]) -> dict[str, dict[str, bool]]:
+    """The consent of the live profiles among ``profile_ids`` that have one: profile id ->
+    category -> consented (their newest ``categoryPreferences``; see
+    :mod:`headwater.profiles.consent`). A profile that never sent preferences is left out."""
+    rows = await tx.driver.fetch(
+        "SELECT id, (consent -> 'c')::text FROM profiles WHERE id = ANY($1::text[])"
+        " AND merged_into IS NULL AND consent IS NOT NULL",
+        list(profile_ids),
+    )
+    return {row[0]: {k: v is True for k, v in json.loads(row[1]).items()} for row in rows}
 
 
 async def identifiers(

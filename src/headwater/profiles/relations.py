@@ -19,9 +19,10 @@ from __future__ import annotations
 
 __all__ = ["ACCOUNT_LINKS", "IDENTIFIERS", "PROFILES", "PROFILE_EVENTS"]
 
-PROFILES = "(SELECT id, workspace_id, kind, merged_into, traits FROM profiles)"
+PROFILES = "(SELECT id, workspace_id, kind, merged_into, traits, consent FROM profiles)"
 """Every profile, live or merged away (``merged_into`` is the survivor's id, NULL when live);
-``traits`` is the stored JSON object ``{key: {"v": value, "t": time, "m": message id}}``."""
+``traits`` is the stored JSON object ``{key: {"v": value, "t": time, "m": message id}}``;
+``consent`` is NULL or ``{"c": {category: bool}, "t": time, "m": message id}``."""
 
 PROFILE_EVENTS = (
     "(SELECT workspace_id, kind, profile_id, message_id, seq, timestamp, type, name"

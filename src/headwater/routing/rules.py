@@ -6,10 +6,12 @@ Three checks, in this order; the first that says no names the reason:
    connector kind (both case-sensitive), decides; ``false`` or ``null`` turns it off, ``true``
    or an object (destination options) turns it on. Without an entry, ``All`` decides
    (default ``true``).
-2. **consent** (``context.consent.categoryPreferences``): an event without preferences goes
-   everywhere; otherwise the user must have consented (``true``) to *every* category of the
-   destination. A category missing from the preferences counts as refused. A destination with
-   no categories receives every event.
+2. **consent** (``context.consent.categoryPreferences``): an event without preferences (no
+   consent object, an empty one, or one without ``categoryPreferences``) goes everywhere;
+   otherwise the user must have consented (``true``) to *every* category of the destination. A
+   category missing from the preferences counts as refused, so an empty ``categoryPreferences``
+   reaches no destination that has categories. A destination with no categories receives
+   every event.
 3. **filters**, in the order listed: ``sample``, ``drop`` (when a condition holds), ``only``
    (unless it holds), ``drop_properties`` and ``allow_properties`` (which reshape the event).
 
@@ -113,10 +115,12 @@ def _on(value: Any) -> bool:
 
 
 def consented(event: Message, categories: Sequence[str]) -> bool:
-    """True when the event carries no preferences, or consents to every category."""
+    """True when the destination has no categories, the event carries no preferences (no
+    consent object, or one without ``categoryPreferences``), or it consents to every category.
+    An empty ``categoryPreferences`` object consents to none (Segment's rule)."""
     consent = event.context.consent
     preferences = consent.category_preferences if consent is not None else None
-    if not preferences or not categories:
+    if preferences is None or not categories:
         return True
     return all(preferences.get(category) is True for category in categories)
 

@@ -225,6 +225,22 @@ describe("an audience condition", () => {
   });
 });
 
+describe("a consent condition", () => {
+  it("shows the category and hands on a refusal and another category", async () => {
+    const { user, last } = draw({ type: "consent", category: "Marketing" });
+    expect(shown(select("Condition 1: type"))).toBe("Has given consent");
+    expect(shown(select("Condition 1: consent"))).toBe("has consented to");
+    expect(shown(text("Condition 1: consent category"))).toBe("Marketing");
+
+    await user.selectOptions(select("Condition 1: consent"), "has not consented to");
+    await user.clear(text("Condition 1: consent category"));
+    await user.type(text("Condition 1: consent category"), "Ads");
+    const condition = last()!;
+    expect(condition).toEqual({ type: "consent", category: "Ads", granted: false });
+    expectSameWhenRedrawn(condition, controls());
+  });
+});
+
 describe("a funnel condition", () => {
   const abandoned: Condition = {
     type: "funnel",

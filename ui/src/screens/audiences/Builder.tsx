@@ -12,6 +12,7 @@ import {
 import "react-querybuilder/dist/query-builder.css";
 import {
   type AudienceValue,
+  type ConsentValue,
   defaultValue,
   type EventValue,
   type FunnelValue,
@@ -37,6 +38,7 @@ const FIELDS: (Field & { name: Kind })[] = [
   { name: "funnel", label: "Did one thing, then another" },
   { name: "trait", label: "Has a trait" },
   { name: "audience", label: "Is in an audience" },
+  { name: "consent", label: "Has given consent" },
   { name: "users", label: "Its users (account audience)" },
 ];
 
@@ -148,6 +150,8 @@ function RuleEditor(props: ValueEditorProps) {
       return <TraitRule label={label} operator={props.operator as Operator} value={props.value as TraitValue} onChange={change} />;
     case "audience":
       return <AudienceRule label={label} value={props.value as AudienceValue} onChange={change} audiences={context.audiences} />;
+    case "consent":
+      return <ConsentRule label={label} value={props.value as ConsentValue} onChange={change} />;
     case "users":
       return <UsersRule label={label} value={props.value as UsersValue} onChange={change} audiences={context.audiences} />;
   }
@@ -267,6 +271,30 @@ function TraitRule({
           const { value: _old, ...rest } = value;
           onChange(next === undefined ? rest : { ...rest, value: next });
         }}
+      />
+    </span>
+  );
+}
+
+function ConsentRule({ label, value, onChange }: { label: string; value: ConsentValue; onChange: (v: ConsentValue) => void }) {
+  return (
+    <span className="value-input">
+      <select
+        aria-label={`${label}: consent`}
+        value={value.granted === false ? "no" : "yes"}
+        onChange={(e) => {
+          const { granted: _g, ...rest } = value;
+          onChange(e.target.value === "no" ? { ...rest, granted: false } : rest);
+        }}
+      >
+        <option value="yes">has consented to</option>
+        <option value="no">has not consented to</option>
+      </select>
+      <input
+        aria-label={`${label}: consent category`}
+        placeholder="category, as in categoryPreferences (e.g. Marketing)"
+        value={value.category}
+        onChange={(e) => onChange({ ...value, category: e.target.value })}
       />
     </span>
   );

@@ -76,6 +76,8 @@ const CONDITIONS: Record<string, Condition> = {
   },
   "member of an audience": { type: "audience", audience: "buyers_30d" },
   "not a member": { type: "audience", audience: "buyers_30d", member: false },
+  "consented to a category": { type: "consent", category: "Marketing" },
+  "not consented to a category": { type: "consent", category: "Advertising", granted: false },
   "account: any user": { type: "users", match: "any", condition: buyers },
   "account: all users, nested combination": {
     type: "users",

@@ -62,6 +62,11 @@ export interface AudienceRef {
   audience: string;
   member?: boolean;
 }
+export interface ConsentCondition {
+  type: "consent";
+  category: string;
+  granted?: boolean;
+}
 export interface UsersCondition {
   type: "users";
   match: "any" | "all";
@@ -76,6 +81,7 @@ export type Condition =
   | FunnelCondition
   | TraitCondition
   | AudienceRef
+  | ConsentCondition
   | UsersCondition
   | Combination;
 
@@ -113,12 +119,13 @@ export function takes(operator: Operator): ValueClass {
 }
 
 /** The condition types a rule can be; `users` only in account audiences. */
-export type Kind = "event" | "funnel" | "trait" | "audience" | "users";
+export type Kind = "event" | "funnel" | "trait" | "audience" | "consent" | "users";
 
 export type EventValue = Omit<EventCondition, "type">;
 export type FunnelValue = Omit<FunnelCondition, "type">;
 export type TraitValue = { trait: string; value?: Scalar | Scalar[] };
 export type AudienceValue = Omit<AudienceRef, "type">;
+export type ConsentValue = Omit<ConsentCondition, "type">;
 export type UsersValue = { match: "any" | "all"; query: Group };
 
 /** Rules other than trait conditions have one operator, not shown: the value editor says it all. */
@@ -206,6 +213,8 @@ export function defaultValue(kind: Kind): Rule["value"] {
       return { trait: "", value: "" } satisfies TraitValue;
     case "audience":
       return { audience: "" } satisfies AudienceValue;
+    case "consent":
+      return { category: "" } satisfies ConsentValue;
     case "users":
       return { match: "any", query: emptyQuery() } satisfies UsersValue;
   }

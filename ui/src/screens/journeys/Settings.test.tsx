@@ -69,6 +69,16 @@ describe("the journey's events", () => {
     ]);
   });
 
+  it("require consent categories typed with commas, and none once emptied", async () => {
+    const { user, last } = draw(START);
+    const consent = screen.getByRole("textbox", { name: /Only people who consented to/ });
+    await user.type(consent, "Marketing, Email,");
+    expect(last()?.entry).toEqual({ mode: "once", consent: ["Marketing", "Email"] });
+    expect(consent).toHaveProperty("value", "Marketing, Email,");
+    await user.clear(consent);
+    expect(last()?.entry).toEqual({ mode: "once" });
+  });
+
   it("keep the goal's window beside its event", async () => {
     const { user, last } = draw(START);
     await user.click(screen.getByRole("checkbox", { name: "Count a conversion" }));

@@ -1,6 +1,7 @@
 // The journey's own settings (shown when no node is selected): what starts it, who may enter
 // again, which events end it, and the goal it counts. Events (the trigger's, exit rules', the
 // goal's) are edited as in the audience condition builder: kind, name and property filters.
+import { useEffect, useState } from "react";
 import type { EventSpec } from "../audiences/conditions";
 import { EventFields } from "../audiences/fields";
 import type { Document } from "./graph";
@@ -126,6 +127,14 @@ export function JourneySettings({ document, onChange, readOnly }: Props) {
           />
         </label>
       )}
+      <ConsentInput
+        categories={Array.isArray(entry.consent) ? (entry.consent as string[]) : []}
+        readOnly={readOnly}
+        onChange={(categories) => {
+          const { consent: _dropped, ...rest } = entry;
+          setEntry(categories.length ? { ...rest, consent: categories } : rest);
+        }}
+      />
       <fieldset>
         <legend>Exit when the person sends</legend>
         {exits.map((rule, index) => (
@@ -178,5 +187,38 @@ export function JourneySettings({ document, onChange, readOnly }: Props) {
         )}
       </fieldset>
     </fieldset>
+  );
+}
+
+/** The consent categories a person must have granted to enter (and keep, to go on): typed as
+ * a comma-separated list, kept as typed while editing so that a trailing comma survives. */
+function ConsentInput({ categories, readOnly, onChange }: { categories: string[]; readOnly: boolean; onChange: (c: string[]) => void }) {
+  const [typed, setTyped] = useState(categories.join(", "));
+  const parsed = (value: string) =>
+    value
+      .split(",")
+      .map((c) => c.trim())
+      .filter(Boolean);
+  useEffect(() => {
+    if (parsed(typed).join("\u0000") !== categories.join("\u0000")) setTyped(categories.join(", "));
+    // only a change from outside (undo, another version) redraws what was typed
+  }, [categories.join("\u0000")]);
+  return (
+    <label>
+      Only people who consented to
+      <input
+        value={typed}
+        readOnly={readOnly}
+        placeholder="consent categories, separated by commas (e.g. Marketing, Email)"
+        onChange={(e) => {
+          setTyped(e.target.value);
+          onChange(parsed(e.target.value));
+        }}
+      />
+      <small>
+        Leave empty to let everyone in. With categories, people enter only if their latest consent preferences grant every
+        one, and leave the journey at their next step once they withdraw any.
+      </small>
+    </label>
   );
 }
