@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -71,6 +71,7 @@ __all__ = [
     "waiting",
 ]
 
+_T = TypeVar("_T")
 _NAMESPACE = uuid.UUID("1b671a64-40d5-491e-99b0-da01ff1f3341")
 
 
@@ -347,7 +348,7 @@ def combine(parts: Sequence[Part], refused: Mapping[int, str]) -> SendResult:
 # -- deletions ----------------------------------------------------------------------------------
 
 
-def chunked(items: Sequence[str], size: int) -> list[Sequence[str]]:
+def chunked(items: Sequence[_T], size: int) -> list[Sequence[_T]]:
     """``items`` in slices of at most ``size`` (a vendor's batch limit), in order.
 
     >>> chunked(["a", "b", "c"], 2)

@@ -114,10 +114,7 @@ class Braze(Connector[BrazeConfig]):
         aliases = [{"alias_name": a, "alias_label": "anonymous_id"} for a in subject.anonymous_ids]
         bodies: list[dict[str, Any]] = [
             *({"external_ids": list(ids)} for ids in chunked(subject.user_ids, _PER_DELETE)),
-            *(
-                {"user_aliases": aliases[start : start + _PER_DELETE]}
-                for start in range(0, len(aliases), _PER_DELETE)
-            ),
+            *({"user_aliases": list(some)} for some in chunked(aliases, _PER_DELETE)),
             *({"email_addresses": list(ids)} for ids in chunked(subject.emails, _PER_DELETE)),
         ]
         if not bodies:
