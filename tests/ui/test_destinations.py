@@ -57,6 +57,13 @@ def test_a_developer_adds_a_webhook_and_replays_its_dead_letters(page: Page, wor
         page.get_by_role("button", name="Add a destination").click()
         # the catalog names each product as its vendor spells it
         expect(page.get_by_role("button", name=re.compile(r"^Customer\.io"))).to_be_visible()
+        # and says which forward a person's deletion to the vendor
+        expect(page.get_by_role("button", name=re.compile(r"^Customer\.io"))).to_contain_text(
+            "forwards deletions"
+        )
+        expect(page.get_by_role("button", name=re.compile("^Webhook"))).not_to_contain_text(
+            "forwards deletions"
+        )
         page.get_by_role("button", name=re.compile("^Webhook")).click()
         page.get_by_label("Name", exact=True).fill("Order hook")
         page.get_by_label("Url").fill(sink.url)

@@ -51,6 +51,7 @@ function Catalog({ kinds, onChoose }: { kinds: Kind[]; onChoose: (kind: Kind) =>
               <span className="small muted">
                 {kind.categories.length ? `Consent: ${kind.categories.join(", ")}` : "No consent category"} ·{" "}
                 {kind.max_batch === 1 ? "one event a request" : `up to ${kind.max_batch.toLocaleString()} events a request`}
+                {kind.deletes ? " · forwards deletions" : ""}
               </span>
             </button>
           </li>
