@@ -35,6 +35,10 @@ def test_secrets_are_never_returned(space: Space) -> None:
     webhook = next(k for k in kinds if k["kind"] == "webhook")
     assert webhook["secret_fields"] == ["headers", "secret"]
     assert "url" in webhook["config_schema"]["properties"]
+    deletes = {k["kind"]: k["deletes"] for k in kinds}
+    assert deletes["webhook"] is False
+    assert deletes["segment"] is False
+    assert deletes["braze"] is True
 
 
 def test_bad_input_is_a_4xx_with_a_reason(space: Space) -> None:

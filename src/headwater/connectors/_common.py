@@ -15,7 +15,8 @@ Calling: :func:`call` sends one request and returns a :class:`Sent` (the classif
 masks the config's secrets in what is recorded).
 
 Merging: a connector that makes several requests for one batch (one per vendor endpoint, one per
-user) describes each with a :class:`Part` and folds them with :func:`combine`.
+user) describes each with a :class:`Part` and folds them with :func:`combine`; the requests of
+one deletion (one per identifier, or per batch of them) fold with :func:`all_of`.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ from headwater.spec import Page, Screen, Track, parse_timestamp, properties_of, 
 __all__ = [
     "Part",
     "Sent",
+    "all_of",
     "basic_auth",
     "call",
+    "chunked",
     "combine",
     "distinct_id",
     "email",
@@ -339,3 +342,38 @@ def combine(parts: Sequence[Part], refused: Mapping[int, str]) -> SendResult:
     return SendResult(
         outcome=Outcome.DELIVERED, exchange=last.exchange if last else None, failed=merged.failed
     )
+
+
+# -- deletions ----------------------------------------------------------------------------------
+
+
+def chunked(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    """``items`` in slices of at most ``size`` (a vendor's batch limit), in order.
+
+    >>> chunked(["a", "b", "c"], 2)
+    [['a', 'b'], ['c']]
+    """
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def all_of(results: Sequence[SendResult]) -> SendResult:
+    """One result for the requests of one deletion (at least one): retried if any request is
+    (the whole deletion is repeated; deletions are idempotent), else failed if any failed,
+    else delivered. The result shown is the first retried or failed request's, or the last.
+
+    >>> ok, no = SendResult(outcome=Outcome.DELIVERED), SendResult(outcome=Outcome.FAILED)
+    >>> all_of([ok, no]).outcome.value
+    'failed'
+    """
+    retried = [r for r in results if r.outcome is Outcome.RETRY]
+    if retried:
+        waits = [r.retry_after for r in retried if r.retry_after is not None]
+        first = retried[0]
+        return SendResult(
+            outcome=Outcome.RETRY,
+            exchange=first.exchange,
+            retry_after=max(waits) if waits else None,
+            error=first.error,
+        )
+    failed = next((r for r in results if r.outcome is Outcome.FAILED), None)
+    return failed if failed is not None else results[-1]

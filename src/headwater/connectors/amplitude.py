@@ -23,6 +23,15 @@ shorter than 5 characters unless ``min_id_length`` says otherwise.
 
 Idempotency: ``insert_id`` = messageId; Amplitude ignores a repeat within 7 days.
 
+Deletion (``deletes``): the User Privacy API, ``POST {privacy_endpoint}/api/2/deletions/users``
+with HTTP Basic auth ``api_key:secret_key`` and JSON ``{"user_ids", "requester",
+"ignore_invalid_ids": true}``, at most 100 user ids a request. ``requester`` names the
+Headwater regulation; ``ignore_invalid_ids`` lets a request naming users Amplitude never saw
+go through for the others. Amplitude deletes by user id (or its own Amplitude id), never by
+device id: a person known only by anonymous ids cannot be deleted through it (a permanent
+failure says so), nor can any person while the optional ``secret_key`` is unset. Amplitude
+schedules the job days later; accepting the request is what Headwater records.
+
 Errors: a 400 that names events (``events_with_invalid_fields``,
 ``events_with_missing_fields``, ``silenced_events``) rejected the whole request: the named
 events fail and the rest are retried (Amplitude's documented recovery: remove them and resend).
@@ -40,7 +49,10 @@ import pydantic
 
 from headwater.connectors._common import (
     Part,
+    all_of,
+    basic_auth,
     call,
+    chunked,
     combine,
     epoch_ms,
     event_name,
@@ -48,7 +60,14 @@ from headwater.connectors._common import (
     sort_out,
     waiting,
 )
-from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import (
+    Connector,
+    DeletionSubject,
+    Event,
+    Outcome,
+    SendResult,
+    not_supported,
+)
 from headwater.spec import Context, Identify, properties_of, traits_of
 
 __all__ = ["Amplitude", "AmplitudeConfig"]
@@ -56,6 +75,7 @@ __all__ = ["Amplitude", "AmplitudeConfig"]
 _LIMITS = {"http_v2": 1000, "batch": 2000}
 _PATHS = {"http_v2": "/2/httpapi", "batch": "/batch"}
 _THROTTLE_PAUSE = 30.0
+_PER_DELETION = 100
 _REJECTION_LISTS = ("events_with_invalid_fields", "events_with_missing_fields")
 _REVENUE_FIELDS = ("revenue", "price", "quantity", "productId")
 _REFUSED = {
@@ -75,6 +95,13 @@ class AmplitudeConfig(pydantic.BaseModel):
     min_id_length: int | None = pydantic.Field(
         default=None, ge=1, description="accept user and device ids shorter than 5 characters"
     )
+    secret_key: pydantic.SecretStr | None = pydantic.Field(
+        default=None, description="the project's secret key: needed to forward deletions"
+    )
+    privacy_endpoint: str = pydantic.Field(
+        default="https://amplitude.com",
+        description="User Privacy API; https://analytics.eu.amplitude.com for EU",
+    )
 
 
 class Amplitude(Connector[AmplitudeConfig]):
@@ -83,6 +110,26 @@ class Amplitude(Connector[AmplitudeConfig]):
     config_type = AmplitudeConfig
     max_batch = max(_LIMITS.values())
     categories = ("Analytics",)
+    deletes = True
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        config = self.config
+        if config.secret_key is None:
+            return not_supported("Amplitude deletions need the secret_key in the config")
+        if not subject.user_ids:
+            return not_supported("Amplitude deletes by user id; this person has none")
+        auth = basic_auth(config.api_key.get_secret_value(), config.secret_key.get_secret_value())
+        url = config.privacy_endpoint.rstrip("/") + "/api/2/deletions/users"
+        results = []
+        for user_ids in chunked(subject.user_ids, _PER_DELETION):
+            body = {
+                "user_ids": list(user_ids),
+                "requester": f"headwater regulation {subject.regulation_id}",
+                "ignore_invalid_ids": True,
+            }
+            sent = await call(self.client, "POST", url, json=body, headers={"Authorization": auth})
+            results.append(waiting(sent.result, _THROTTLE_PAUSE))
+        return all_of(results)
 
     def batch_limit(self) -> int:
         return _LIMITS[self.config.api]

@@ -19,6 +19,12 @@ saw so that failures can be shown::
             except httpx.HTTPError as error:
                 return transport_failure(error.request, error)
             return classify(recorded(response))
+
+A connector whose vendor can forget a person sets :attr:`Connector.deletes` and writes
+:meth:`Connector.delete`, which takes a :class:`DeletionSubject` (every identifier of the person)
+and answers the same :class:`SendResult`: delivered once the vendor accepted the deletion
+request, retried (408, 429, 5xx, no response), or failed for good (another 4xx, or an
+identifier the vendor needs that the person lacks).
 """
 
 from __future__ import annotations
@@ -38,11 +44,13 @@ from headwater.spec import Message
 
 __all__ = [
     "Connector",
+    "DeletionSubject",
     "Event",
     "Exchange",
     "Outcome",
     "SendResult",
     "classify",
+    "not_supported",
     "recorded",
     "retry_after_seconds",
     "transport_failure",
@@ -92,6 +100,19 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
     failed: dict[int, str] = {}  # index in the batch -> reason
 
 
+class DeletionSubject(msgspec.Struct, frozen=True, kw_only=True):
+    """A person to forget at a destination: every identifier Headwater knows them by.
+
+    ``regulation_id`` names the deletion request that asked for it (vendors that keep an audit
+    field, Amplitude's ``requester``, receive it). The tuples may be empty, never all of them.
+    """
+
+    regulation_id: str
+    user_ids: tuple[str, ...] = ()
+    anonymous_ids: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+
+
 class Connector(abc.ABC, Generic[ConfigT]):
     """One destination type. Subclasses set ``kind``, ``title`` and ``config_type`` and write
     ``send``."""
@@ -108,6 +129,9 @@ class Connector(abc.ABC, Generic[ConfigT]):
     """How many events :meth:`send` accepts at once (1: no batching)."""
     categories: ClassVar[tuple[str, ...]] = ()
     """Default consent categories (for example ``("Analytics",)``); instances may override."""
+    deletes: ClassVar[bool] = False
+    """Whether :meth:`delete` forwards a person's deletion to the vendor (its user deletion
+    API); connectors that leave it False answer every deletion with a permanent failure."""
 
     def __init__(self, config: ConfigT, client: httpx.AsyncClient) -> None:
         self.config = config
@@ -121,6 +145,19 @@ class Connector(abc.ABC, Generic[ConfigT]):
         (:class:`~headwater.destinations.redact.Redactor`) before anything is stored, shown
         or logged."""
 
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        """Ask the vendor to delete everything it holds about ``subject``; never raise for
+        vendor or network errors (like :meth:`send`, the result may hold the config's secrets
+        as sent: the caller masks them).
+
+        One call makes every request the deletion needs (one per identifier where the vendor
+        takes one, batches where it takes many); each is safe to repeat, since the caller
+        retries the whole deletion after a retryable result. The default, for connectors that
+        do not set :attr:`deletes`, is a permanent failure saying so: a result rather than
+        ``NotImplementedError``, so that a caller that forwards to every destination records
+        why nothing was sent instead of crashing."""
+        return not_supported(f"{self.title} destinations do not forward deletions")
+
     def batch_limit(self) -> int:
         """How many events this instance's :meth:`send` takes at once: :attr:`max_batch`,
         unless its config asks for fewer (a webhook configured for single events)."""
@@ -128,6 +165,12 @@ class Connector(abc.ABC, Generic[ConfigT]):
 
     async def close(self) -> None:
         """Release what the connector opened itself (the injected client is not its own)."""
+
+
+def not_supported(reason: str) -> SendResult:
+    """A permanent failure sent nowhere: the connector cannot do what was asked (a deletion its
+    vendor has no API for, a person without the identifier the vendor needs)."""
+    return SendResult(outcome=Outcome.FAILED, error=reason)
 
 
 def recorded(response: httpx.Response) -> Exchange:

@@ -26,6 +26,13 @@ order of more than 75 products is refused.
 No idempotency key: Braze has none for ``/users/track``; attribute updates are idempotent but
 a retried event or purchase can be counted twice.
 
+Deletion (``deletes``): ``POST {endpoint}/users/delete`` (the API key needs the
+``users.delete`` permission) with one kind of identifier per request, at most 50 each, as Braze
+requires: ``external_ids`` (the user ids), ``user_aliases`` (each anonymous id as the alias this
+connector creates, label ``anonymous_id``) and ``email_addresses`` (the person's emails: Braze
+deletes every profile with that address). Braze answers ``{"deleted": n, "message"}``; a
+profile that does not exist is simply not counted, so a repeated deletion is harmless.
+
 Errors: a 2xx body ``{"message": "success", "errors": [{"input_array", "index", "type"}]}``
 means the named objects were refused and the rest accepted: the Segment events behind them
 fail. 400, 401, 403, 404 are permanent; 429 is retried after ``Retry-After`` or Braze's
@@ -43,7 +50,9 @@ import pydantic
 
 from headwater.connectors._common import (
     Part,
+    all_of,
     call,
+    chunked,
     combine,
     event_name,
     iso_time,
@@ -53,7 +62,14 @@ from headwater.connectors._common import (
     sort_out,
     text,
 )
-from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import (
+    Connector,
+    DeletionSubject,
+    Event,
+    Outcome,
+    SendResult,
+    not_supported,
+)
 from headwater.spec import Group, Identify, Track, properties_of, traits_of
 
 __all__ = ["Braze", "BrazeConfig"]
@@ -70,6 +86,7 @@ _STANDARD = {
 }
 _IDENTITY = ("external_id", "user_alias", "_update_existing_only")
 _PER_ARRAY = 75
+_PER_DELETE = 50
 
 _Object = tuple[int, str, dict[str, Any]]
 """A Braze object in a request: the position of its Segment event, its array, its body."""
@@ -91,6 +108,32 @@ class Braze(Connector[BrazeConfig]):
     config_type = BrazeConfig
     max_batch = 75
     categories = ("Marketing", "Advertising")
+    deletes = True
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        aliases = [{"alias_name": a, "alias_label": "anonymous_id"} for a in subject.anonymous_ids]
+        bodies: list[dict[str, Any]] = [
+            *({"external_ids": list(ids)} for ids in chunked(subject.user_ids, _PER_DELETE)),
+            *(
+                {"user_aliases": aliases[start : start + _PER_DELETE]}
+                for start in range(0, len(aliases), _PER_DELETE)
+            ),
+            *({"email_addresses": list(ids)} for ids in chunked(subject.emails, _PER_DELETE)),
+        ]
+        if not bodies:
+            return not_supported("Braze deletes by user id, anonymous id or email: none is known")
+        return all_of([await self._post("/users/delete", body) for body in bodies])
+
+    async def _post(self, path: str, body: Mapping[str, Any]) -> SendResult:
+        key = self.config.api_key.get_secret_value()
+        sent = await call(
+            self.client,
+            "POST",
+            f"{self.config.endpoint.rstrip('/')}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        return per_reset_header(sent.result) if sent.status == 429 else sent.result
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         accepted, refused = sort_out(events, self._refusal)

@@ -20,6 +20,13 @@ Auth: HTTP Basic ``site_id:api_key``; ``region`` picks ``https://track.customer.
 Idempotency: each event's ``id`` is a ULID derived from the messageId and timestamp (the same
 every time), which Customer.io uses to drop duplicates. Identify and merge are idempotent.
 
+Deletion (``deletes``): ``DELETE /api/v1/customers/{identifier}`` (Track API, same auth), one
+request per user id and per email (Customer.io reads an email-shaped identifier as an email in
+email-identified workspaces, as identify uses it). Customer.io keeps no profile for anonymous
+ids, so they need no request; a person with neither user id nor email cannot be deleted here.
+Deleting someone Customer.io does not have answers 200 too, so a repeat is harmless. (A later
+identify for the same id creates the person again: suppression is Headwater's side.)
+
 Errors: 400, 401, 403, 404 are permanent; 429 (Customer.io asks for at most about 100
 requests a second) and 5xx are retried. Default consent category: Marketing.
 """
@@ -34,6 +41,7 @@ from urllib.parse import quote
 import pydantic
 
 from headwater.connectors._common import (
+    all_of,
     basic_auth,
     call,
     email,
@@ -42,7 +50,14 @@ from headwater.connectors._common import (
     text,
     unix_seconds,
 )
-from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import (
+    Connector,
+    DeletionSubject,
+    Event,
+    Outcome,
+    SendResult,
+    not_supported,
+)
 from headwater.spec import Alias, Screen, Track, properties_of, traits_of
 
 __all__ = ["CustomerIo", "CustomerIoConfig", "ulid"]
@@ -75,6 +90,7 @@ class CustomerIo(Connector[CustomerIoConfig]):
     title = "Customer.io"
     config_type = CustomerIoConfig
     categories = ("Marketing",)
+    deletes = True
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         (event,) = events
@@ -82,6 +98,20 @@ class CustomerIo(Connector[CustomerIoConfig]):
         if isinstance(request, str):
             return SendResult(outcome=Outcome.FAILED, error=request)
         method, path, body = request
+        return await self._call(method, path, body)
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        people = list(dict.fromkeys((*subject.user_ids, *subject.emails)))
+        if not people:
+            return not_supported("Customer.io deletes by user id or email; this person has none")
+        return all_of(
+            [
+                await self._call("DELETE", f"/api/v1/customers/{quote(person, safe='')}", None)
+                for person in people
+            ]
+        )
+
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> SendResult:
         key = self.config.api_key.get_secret_value()
         sent = await call(
             self.client,

@@ -24,6 +24,14 @@ upsert limit) becomes at most one request per endpoint.
 Idempotency: contact upserts are idempotent; event occurrences carry the messageId as
 ``uuid``, HubSpot's identifier of the occurrence.
 
+Deletion (``deletes``): the GDPR delete, ``POST /crm/v3/objects/contacts/gdpr-delete`` with
+``{"objectId": email, "idProperty": "email"}``, one request per email of the person (HubSpot
+takes one contact a request; it answers 204). HubSpot deletes the contact and its associated
+content for good, and blocks an email it has no contact for from being used again, so a
+repeat is harmless. This connector knows contacts by email only: a person without an email
+cannot be deleted here (a permanent failure says so). The access token needs the
+``crm.objects.contacts.write`` scope.
+
 Errors: a 207 upsert answer lists the failed inputs (``errors[].context.ids``): those events
 fail, the rest are delivered. 400, 401, 403, 404 are permanent; 429 is retried after
 ``Retry-After`` or HubSpot's 10-second rate-limit window; 5xx retried. Default consent
@@ -40,6 +48,7 @@ import pydantic
 from headwater.connectors._common import (
     Part,
     Sent,
+    all_of,
     call,
     combine,
     email,
@@ -51,7 +60,13 @@ from headwater.connectors._common import (
     stable_uuid,
     waiting,
 )
-from headwater.connectors.base import Connector, Event, SendResult
+from headwater.connectors.base import (
+    Connector,
+    DeletionSubject,
+    Event,
+    SendResult,
+    not_supported,
+)
 from headwater.spec import Identify, Track, properties_of, traits_of
 
 __all__ = ["HubSpot", "HubSpotConfig"]
@@ -86,6 +101,18 @@ class HubSpot(Connector[HubSpotConfig]):
     config_type = HubSpotConfig
     max_batch = 100
     categories = ("Marketing", "Advertising")
+    deletes = True
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        if not subject.emails:
+            return not_supported("HubSpot finds contacts by email; this person has none")
+        path = "/crm/v3/objects/contacts/gdpr-delete"
+        return all_of(
+            [
+                (await self._post(path, {"objectId": address, "idProperty": "email"})).result
+                for address in dict.fromkeys(e.lower() for e in subject.emails)
+            ]
+        )
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         accepted, refused = sort_out(events, self._refusal)

@@ -20,6 +20,14 @@ Headers: ``Authorization: Bearer <access token>``, ``Intercom-Version`` (``api_v
 Idempotency: Intercom drops an event repeating the same user, name, ``created_at`` (seconds)
 and metadata, so a retried track call is not counted twice; contact updates are idempotent.
 
+Deletion (``deletes``): the person's contacts are found (``POST /contacts/search``, one query per
+user id on ``external_id`` and per email on ``email``) and each is deleted with
+``DELETE /contacts/{id}`` (API 2.x: Intercom destroys the data for good after a 7-day grace
+period). No match means Intercom holds nothing of the person: delivered, as is a 404 on the
+delete (the contact is already gone), so a repeated deletion is harmless. Anonymous ids are not
+searched: this connector never sends them to Intercom. A person with neither user id nor email
+cannot be deleted here.
+
 Errors: 400, 401, 403, 404, 409, 422 are permanent; 429 is retried when
 ``X-RateLimit-Reset`` (epoch seconds) says, 5xx retried. Default consent category: Functional
 (Intercom powers support conversations in the product).
@@ -29,11 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import pydantic
 
 from headwater.connectors._common import (
     Sent,
+    all_of,
     call,
     email,
     mapping,
@@ -42,7 +52,14 @@ from headwater.connectors._common import (
     scalar,
     unix_seconds,
 )
-from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import (
+    Connector,
+    DeletionSubject,
+    Event,
+    Outcome,
+    SendResult,
+    not_supported,
+)
 from headwater.spec import Identify, Track, properties_of, reserved_trait, traits_of
 
 __all__ = ["Intercom", "IntercomConfig"]
@@ -65,6 +82,29 @@ class Intercom(Connector[IntercomConfig]):
     title = "Intercom"
     config_type = IntercomConfig
     categories = ("Functional",)
+    deletes = True
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        queries = [("external_id", user) for user in subject.user_ids]
+        queries += [("email", address) for address in subject.emails]
+        if not queries:
+            return not_supported(
+                "Intercom finds contacts by user id or email; this person has none"
+            )
+        results: list[SendResult] = []
+        contacts: dict[str, None] = {}
+        for field, value in queries:
+            query = {"query": {"field": field, "operator": "=", "value": value}}
+            found = await self._call("POST", "/contacts/search", query)
+            results.append(found.result)
+            matches = mapping(found.body).get("data")
+            for match in map(mapping, matches if isinstance(matches, list) else []):
+                if match.get("id") is not None:
+                    contacts[str(match["id"])] = None
+        for contact_id in contacts:
+            deleted = await self._call("DELETE", f"/contacts/{quote(contact_id, safe='')}", None)
+            results.append(_absent_is_deleted(deleted))
+        return all_of(results)
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         (event,) = events
@@ -101,7 +141,7 @@ class Intercom(Connector[IntercomConfig]):
             return (await self._call("PUT", f"/contacts/{contact_id}", contact)).result
         return (await self._call("POST", "/contacts", {"role": "user", **contact})).result
 
-    async def _call(self, method: str, path: str, body: Mapping[str, Any]) -> Sent:
+    async def _call(self, method: str, path: str, body: Mapping[str, Any] | None) -> Sent:
         token = self.config.access_token.get_secret_value()
         sent = await call(
             self.client,
@@ -115,6 +155,13 @@ class Intercom(Connector[IntercomConfig]):
             },
         )
         return Sent(per_reset_header(sent.result), sent.body) if sent.status == 429 else sent
+
+
+def _absent_is_deleted(sent: Sent) -> SendResult:
+    """A 404 on a delete as delivered: the contact is already gone, nothing is left to forget."""
+    if sent.status != 404:
+        return sent.result
+    return SendResult(outcome=Outcome.DELIVERED, exchange=sent.result.exchange)
 
 
 def _refused(reason: str) -> SendResult:

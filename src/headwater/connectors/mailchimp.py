@@ -18,6 +18,14 @@ One member per request: no batching (Mailchimp's batch operations are asynchrono
 
 Idempotency: both requests set state (add-or-update, tag active), so repeating them is safe.
 
+Deletion (``deletes``): ``POST /3.0/lists/{list_id}/members/{subscriber_hash}/actions/
+delete-permanent`` (no body; Mailchimp answers 204) for each email of the person: Mailchimp
+erases the member and their history from the audience, and the address cannot be re-imported
+(only re-subscribed by the person). A 404 means the audience holds no such member (never
+added, or already erased): delivered, so a repeated deletion is harmless; a wrong ``list_id``
+also answers 404 there, but fails every delivery, which shows it. Members are found by email
+only: a person without an email cannot be deleted here.
+
 Errors (``application/problem+json`` with ``title`` and ``detail``): 400 (for example "Invalid
 Resource", "Member In Compliance State", "Forgotten Email Not Subscribed"), 401, 403, 404
 are permanent; 429 (more than 10 simultaneous connections) and 5xx are retried. Default
@@ -32,13 +40,21 @@ from typing import Any, Literal
 import pydantic
 
 from headwater.connectors._common import (
+    all_of,
     basic_auth,
     call,
     email,
     md5_hex,
     scalar,
 )
-from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import (
+    Connector,
+    DeletionSubject,
+    Event,
+    Outcome,
+    SendResult,
+    not_supported,
+)
 from headwater.spec import Identify, traits_of
 
 __all__ = ["Mailchimp", "MailchimpConfig"]
@@ -77,6 +93,24 @@ class Mailchimp(Connector[MailchimpConfig]):
     title = "Mailchimp"
     config_type = MailchimpConfig
     categories = ("Marketing", "Advertising")
+    deletes = True
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        if not subject.emails:
+            return not_supported("Mailchimp finds members by email; this person has none")
+        config = self.config
+        results = []
+        for address in dict.fromkeys(e.lower() for e in subject.emails):
+            url = (
+                f"{config.base_url()}/lists/{config.list_id}/members/{md5_hex(address)}"
+                "/actions/delete-permanent"
+            )
+            result = await self._call("POST", url, None)
+            absent = result.exchange is not None and result.exchange.status == 404
+            if absent:  # no such member: nothing held in this audience
+                result = SendResult(outcome=Outcome.DELIVERED, exchange=result.exchange)
+            results.append(result)
+        return all_of(results)
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         (event,) = events
@@ -100,7 +134,7 @@ class Mailchimp(Connector[MailchimpConfig]):
         active = [{"name": name, "status": "active"} for name in dict.fromkeys(tags)]
         return await self._call("POST", f"{member_url}/tags", {"tags": active})
 
-    async def _call(self, method: str, url: str, body: dict[str, Any]) -> SendResult:
+    async def _call(self, method: str, url: str, body: dict[str, Any] | None) -> SendResult:
         key = self.config.api_key.get_secret_value()
         headers = {"Authorization": basic_auth("headwater", key)}
         return (await call(self.client, method, url, json=body, headers=headers)).result

@@ -23,6 +23,15 @@ Idempotency: ``$insert_id`` is the messageId (or a UUID derived from it when it 
 Mixpanel's 36 characters or not alphanumeric-and-dashes); Mixpanel drops repeats, so retries
 are safe. Profile ``$set`` is idempotent by nature.
 
+Deletion (``deletes``): the profile deletion of the Engage API, which the project token
+allows: ``POST {endpoint}/engage?verbose=1`` with one ``{"$token", "$distinct_id",
+"$delete": null, "$ignore_alias": false}`` per distinct id of the person (every user id and
+anonymous id, as events carry them), at most 2000 a request. It deletes profiles and their
+properties, not the events already imported: Mixpanel deletes events only through its GDPR API
+(``/api/app/data-deletions/v3.0``), which needs a GDPR OAuth token this connector does not
+hold. Deleting a profile that does not exist is accepted, so a repeat is harmless. A person
+with neither user id nor anonymous id (only an email) cannot be deleted here.
+
 Errors: an ``/import`` 400 with ``failed_records`` is a partial success: the listed events fail
 (reason: Mixpanel's message), the rest are delivered. ``/engage`` answers 200 even when it
 refuses an update; with ``verbose=1`` its ``{"status": 0, "error": ...}`` marks the updates
@@ -40,8 +49,10 @@ import pydantic
 
 from headwater.connectors._common import (
     Part,
+    all_of,
     basic_auth,
     call,
+    chunked,
     combine,
     distinct_id,
     epoch_ms,
@@ -50,11 +61,19 @@ from headwater.connectors._common import (
     partial,
     stable_uuid,
 )
-from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import (
+    Connector,
+    DeletionSubject,
+    Event,
+    Outcome,
+    SendResult,
+    not_supported,
+)
 from headwater.spec import properties_of, traits_of
 
 __all__ = ["Mixpanel", "MixpanelConfig"]
 
+_PER_ENGAGE = 2000
 _INSERT_ID = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 _RESERVED_TRAITS = {
     "email": "$email",
@@ -101,6 +120,21 @@ class Mixpanel(Connector[MixpanelConfig]):
     config_type = MixpanelConfig
     max_batch = 2000
     categories = ("Analytics",)
+    deletes = True
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        distinct_ids = list(dict.fromkeys((*subject.user_ids, *subject.anonymous_ids)))
+        if not distinct_ids:
+            return not_supported("Mixpanel deletes profiles by distinct id; this person has none")
+        token = self.config.project_token.get_secret_value()
+        results = []
+        for ids in chunked(distinct_ids, _PER_ENGAGE):
+            updates = [
+                {"$token": token, "$distinct_id": i, "$delete": None, "$ignore_alias": False}
+                for i in ids
+            ]
+            results.append(await self._post_engage(updates))
+        return all_of(results)
 
     async def send(self, events: Sequence[Event]) -> SendResult:
         imports: list[int] = []
@@ -153,17 +187,21 @@ class Mixpanel(Connector[MixpanelConfig]):
 
     async def _engage(self, events: Sequence[Event]) -> SendResult:
         token = self.config.project_token.get_secret_value()
+        return await self._post_engage([_profile_update(event, token) for event in events])
+
+    async def _post_engage(self, updates: Sequence[Mapping[str, Any]]) -> SendResult:
+        """One ``/engage`` request; ``{"status": 0}`` (verbose) fails every update in it."""
         sent = await call(
             self.client,
             "POST",
             f"{self.config.endpoint.rstrip('/')}/engage",
-            json=[_profile_update(event, token) for event in events],
+            json=list(updates),
             params={"verbose": "1"},
         )
         body = mapping(sent.body)
         if sent.result.outcome is Outcome.DELIVERED and body.get("status") == 0:
             reason = f"Mixpanel refused the profile update: {body.get('error')}"
-            return partial(sent.result, dict.fromkeys(range(len(events)), reason), len(events))
+            return partial(sent.result, dict.fromkeys(range(len(updates)), reason), len(updates))
         return sent.result
 
 

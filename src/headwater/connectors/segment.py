@@ -6,6 +6,12 @@ user name and an empty password, ``{"batch": [...], "sentAt": ...}`` with each e
 Headwater stored it (``messageId`` kept, so the receiver deduplicates a retried batch), at
 most 100 events a batch (the receivers cap a request at 500 KB and an event at 32 KB).
 
+Deletion: not forwarded (``deletes`` is False). Segment deletes a person through its Public API
+(``POST /regulations`` on ``api.segmentapis.com``, with a workspace token), not through the
+Tracking API this connector calls with a write key: the config holds no credential for it, and
+the other receivers it serves (RudderStack, another Headwater) each have their own deletion
+API. Delete the person in the receiving system itself.
+
 Endpoints: ``https://api.segment.io`` (default), ``https://events.eu1.segmentapis.com`` (EU),
 a RudderStack data plane URL, or another Headwater.
 """

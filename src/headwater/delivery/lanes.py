@@ -25,7 +25,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,7 +42,7 @@ from headwater.spec import InvalidMessage, Message, decode_message
 from headwater.storage import STORAGE_ERRORS, connected, unavailable
 from headwater.telemetry.metrics import Metrics
 
-__all__ = ["Backoff", "DeliveryMetrics", "Lane", "plan"]
+__all__ = ["Backoff", "DeliveryMetrics", "Lane", "plan", "shielded"]
 
 _log = logging.getLogger(__name__)
 
@@ -116,6 +116,19 @@ def plan(
         if result.exchange is not None:
             done.exchange = msgspec.json.encode(result.exchange)
     return done
+
+
+async def shielded(redactor: Redactor, kind: str, pending: Awaitable[SendResult]) -> SendResult:
+    """``pending``'s result (a connector's send or delete) with the config's secrets masked:
+    what is stored and shown. A connector that raises (a bug) gets a retry, not a loss."""
+    try:
+        return redactor.result(await pending)
+    # A connector must not raise; if one does, its work is retried, not lost.
+    # The traceback is logged masked: its message may quote the config.
+    except Exception as error:  # noqa: BLE001
+        _log.error("connector %s raised: %s", kind, redactor.failure(error))
+        error_text = redactor.text(f"{type(error).__name__}: {error}")
+        return SendResult(outcome=Outcome.RETRY, error=error_text)
 
 
 class _Pacer:
@@ -276,16 +289,7 @@ class Lane:
 
     async def _send(self, events: list[Message]) -> SendResult:
         """The connector's result with the config's secrets masked: what is stored and shown."""
-        try:
-            return self.redactor.result(await self.connector.send(events))
-        # A connector must not raise; if one does (a bug), its batch is retried, not lost.
-        # The traceback is logged masked: its message may quote the config.
-        except Exception as error:  # noqa: BLE001
-            _log.error(
-                "connector %s raised: %s", self.destination.kind, self.redactor.failure(error)
-            )
-            error_text = self.redactor.text(f"{type(error).__name__}: {error}")
-            return SendResult(outcome=Outcome.RETRY, error=error_text)
+        return await shielded(self.redactor, self.destination.kind, self.connector.send(events))
 
     def _count(self, done: queue.Settlement) -> None:
         label = self._label

@@ -27,6 +27,7 @@ from headwater.destinations.secrets import SecretBox, load_box
 from headwater.destinations.service import (
     connector_config,
     create_destination,
+    destinations_of,
     enabled_destinations,
     find,
     get_destination,
@@ -87,6 +88,7 @@ __all__ = [
     "TestSendView",
     "connector_config",
     "create_destination",
+    "destinations_of",
     "enabled_destinations",
     "find",
     "get_destination",

@@ -37,6 +37,7 @@ from headwater.workspaces import check_name
 __all__ = [
     "connector_config",
     "create_destination",
+    "destinations_of",
     "enabled_destinations",
     "find",
     "get_destination",
@@ -64,14 +65,15 @@ SAMPLE_EVENT: dict[str, Any] = {
 
 
 def kinds() -> list[KindView]:
-    """Every connector: its kind and title, batch size, default consent categories and config
-    schema."""
+    """Every connector: its kind and title, batch size, default consent categories, whether it
+    forwards deletions, and config schema."""
     return [
         {
             "kind": kind,
             "title": connector.title,
             "max_batch": connector.max_batch,
             "categories": list(connector.categories),
+            "deletes": connector.deletes,
             "config_schema": connector.config_type.model_json_schema(),
             "secret_fields": sorted(secret_fields(connector.config_type)),
         }
@@ -206,6 +208,12 @@ async def enabled_destinations(connection: Transaction) -> list[Destination]:
     """Every enabled destination of every workspace, read in the caller's transaction (the
     routing stage and the delivery workers refresh from it)."""
     return await store.destinations(connection, enabled=True)
+
+
+async def destinations_of(connection: Transaction, *, workspace_id: int) -> list[Destination]:
+    """Every destination of one workspace, enabled or not, by id, read in the caller's
+    transaction (secrets still sealed: :func:`connector_config` opens them)."""
+    return await store.destinations(connection, workspace_id=workspace_id)
 
 
 async def _own_sources(

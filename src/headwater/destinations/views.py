@@ -34,12 +34,14 @@ __all__ = [
 
 class KindView(TypedDict):
     """A connector of the catalog: what its config takes (a JSON Schema), how many events one
-    request carries, and the consent categories it needs by default."""
+    request carries, the consent categories it needs by default, and whether it forwards a
+    person's deletion to the vendor (``deletes``)."""
 
     kind: str
     title: str
     max_batch: int
     categories: list[str]
+    deletes: bool
     config_schema: dict[str, Any]
     secret_fields: list[str]
 

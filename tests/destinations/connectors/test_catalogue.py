@@ -9,7 +9,7 @@ from headwater.connectors import lookup
 SAAS = {
     "slack": ("webhook_url",),
     "mixpanel": ("project_token", "service_account_secret"),
-    "amplitude": ("api_key",),
+    "amplitude": ("api_key", "secret_key"),
     "google_analytics_4": ("api_secret",),
     "braze": ("api_key",),
     "customerio": ("api_key",),
