@@ -53,6 +53,7 @@ def test_a_worker_serves_the_processors_counters(database_url: str, tmp_path: Pa
             "audience-relay",
             "journey-runner",
             "journey-calls",
+            "regulations",
             "delivery",
         )
         for task in tasks:

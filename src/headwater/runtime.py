@@ -12,10 +12,11 @@ the collector and the background tasks. ``headwater worker`` starts a ``worker``
 same without bootstrap and collector. Both roles build the event log, the processor and the
 background tasks here, each task under the runtime's one
 :class:`~headwater.supervisor.Supervisor`: the processor, the audience scheduler and relay
-(with ``run_processor``), the delivery workers (with ``run_delivery``) and, where events are
-collected, the dedup purge. Every part that records metrics is handed the runtime's one
-:class:`~headwater.telemetry.metrics.Metrics`, which ``/metrics`` and the worker's metrics
-port serve; :meth:`Runtime.ready` is the readiness report of either role.
+and the regulation job (with ``run_processor``), the delivery workers (with ``run_delivery``)
+and, where events are collected, the dedup purge and the suppressions' watch. Every part
+that records metrics is handed the runtime's one :class:`~headwater.telemetry.metrics.Metrics`,
+which ``/metrics`` and the worker's metrics port serve; :meth:`Runtime.ready` is the
+readiness report of either role.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
+from headwater.privacy import NO_FORWARDING, Regulator
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
@@ -133,9 +135,10 @@ class Runtime:
             await database.close()
             raise
         processor = Processor(engine=database.engine, log=log, settings=settings, metrics=metrics)
-        tasks = _background(settings, database.engine, log, processor, metrics)
+        tasks = _background(settings, database.engine, log, processor, metrics, collector)
         if collector is not None:
             tasks.add("dedup-purge", collector.purge)  # only where events are collected
+            tasks.add("suppressions", collector.suppressions.watch)
         runtime = cls(settings, role, database, log, processor, tasks, metrics, collector)
         runtime.tasks.start()
         tune_garbage_collector()
@@ -199,10 +202,11 @@ def _background(
     log: EventLog,
     processor: Processor,
     metrics: Metrics,
+    collector: Collector | None = None,
 ) -> Supervisor:
     """The background tasks both roles run, under one supervisor (not started yet): the
-    processor, the audience scheduler and relay, the journey runner and caller (with
-    ``run_processor``) and the delivery workers (with ``run_delivery``)."""
+    processor, the audience scheduler and relay, the journey runner and caller, the regulation
+    job (with ``run_processor``) and the delivery workers (with ``run_delivery``)."""
     supervisor = Supervisor(metrics=metrics, restart_cap=settings.task_restart_max_seconds)
     if settings.run_processor:
         supervisor.add("processor", processor.run)
@@ -216,10 +220,26 @@ def _background(
         runner = Runner(engine, log=log, enqueue=enqueue_events, destinations=_enabled_destinations)
         supervisor.add("journey-runner", runner.run)
         supervisor.add("journey-calls", Caller(engine).run)
+        supervisor.add("regulations", _regulator(engine, log, collector).run)
     if settings.run_delivery:
         workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
         supervisor.add("delivery", workers.run)
     return supervisor
+
+
+def _regulator(engine: AsyncEngine, log: EventLog, collector: Collector | None) -> Regulator:
+    """The regulation job, with what it erases and forwards through: the two places where
+    erasing a person from every store (``erase``) and forwarding deletions to destinations
+    that can delete (``forwarder``) plug in. Until they are wired, deletion from Headwater's
+    stores ends ``NOT_SUPPORTED`` and no destination is asked. Where this process collects
+    events, its collector reloads a workspace's suppressions as soon as the job changes them."""
+    return Regulator(
+        engine,
+        log,
+        erase=None,
+        forwarder=NO_FORWARDING,
+        suppressions_changed=None if collector is None else collector.suppressions.reload,
+    )
 
 
 async def _enabled_destinations(tx: Transaction) -> dict[int, int]:

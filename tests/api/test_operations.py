@@ -27,6 +27,8 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
         "journey-calls",
         "delivery",
         "dedup-purge",
+        "suppressions",
+        "regulations",
     }
     assert {task["state"] for task in tasks.values()} == {"up"}
     root = httpx.get(f"{api_server.url}/", timeout=10).json()

@@ -201,7 +201,8 @@ async def counts(
     interval: Interval = "hour",
     group_by: GroupBy = "source",
 ) -> list[CountView]:
-    """Accepted, duplicate and rejected counts per time bucket, by source or by event name.
+    """Accepted, duplicate, rejected and suppressed counts per time bucket, by source or by
+    event name.
 
     Defaults to the last 24 hours.
     """
@@ -228,6 +229,7 @@ async def counts(
             "accepted": int(row.accepted),
             "duplicates": int(row.duplicates),
             "rejected": int(row.rejected),
+            "suppressed": int(row.suppressed),
         }
         if group_by == "event":
             item["type"] = row.type

@@ -98,6 +98,7 @@ async def count_rows(
             func.sum(event_counts.c.accepted).label("accepted"),
             func.sum(event_counts.c.duplicates).label("duplicates"),
             func.sum(event_counts.c.rejected).label("rejected"),
+            func.sum(event_counts.c.suppressed).label("suppressed"),
         )
         .where(
             event_counts.c.workspace_id == workspace_id,

@@ -41,14 +41,16 @@ class RejectionView(TypedDict):
 
 
 class CountView(TypedDict):
-    """Accepted, duplicate and rejected counts of one bucket of one source (and, grouped by
-    event, of one event type and name)."""
+    """Accepted, duplicate, rejected and suppressed counts of one bucket of one source (and,
+    grouped by event, of one event type and name). ``suppressed``: messages of suppressed
+    people, refused before the log (a regulation's suppression)."""
 
     bucket: str
     sourceId: int | None
     accepted: int
     duplicates: int
     rejected: int
+    suppressed: int
     type: NotRequired[str | None]
     event: NotRequired[str | None]
 

@@ -6,7 +6,8 @@
 Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp`, the
 Profile API's reads to the bare :class:`ProfileApp` (FastAPI still documents them and answers
 their unusual forms), the web app's pages and assets to :class:`WebApp`; all else
-(``/api/v1``, health, metrics, OpenAPI docs) to FastAPI.
+(``/api/v1``, Segment's regulations API under ``/v1``, health, metrics, OpenAPI docs) to
+FastAPI.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from headwater.api import failures as failures_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
 from headwater.api import protocols as protocols_api
+from headwater.api import regulations as regulations_api
 from headwater.api import tokens as tokens_api
 from headwater.api.audit_trail import AuditMetrics, AuditTrail
 from headwater.api.docs import DOCS, add_docs
@@ -152,6 +154,7 @@ def create_app(
         tokens_api.me,
         audit_api.router,
         audit_api.instance,
+        regulations_api.router,
     )
     check_table(
         (method, PREFIX + route.path)
@@ -163,6 +166,7 @@ def create_app(
     for router in management:
         api.include_router(router, prefix=PREFIX)
     api.include_router(profile_api.router)
+    api.include_router(regulations_api.public)
     _add_operational_routes(api)
     add_docs(api, openapi_url=_OPENAPI)
     _add_error_handlers(api)

@@ -167,6 +167,17 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ),
     ("GET", f"{_W}/recompute-order"): _read(P.AUDIENCES_READ),
     ("GET", f"{_W}/profiles/{{profile_id}}/audiences"): _read(P.AUDIENCES_READ),
+    # Regulations: deletion and suppression (Segment's regulations API is also served under
+    # /v1, outside this table: api/regulations.py checks the same permissions there).
+    ("POST", f"{_W}/regulations"): _change(P.PRIVACY_WRITE, "regulation.create"),
+    ("GET", f"{_W}/regulations"): _read(P.PRIVACY_READ),
+    ("POST", f"{_W}/regulations/sources/{{source_id}}"): _change(
+        P.PRIVACY_WRITE, "regulation.create"
+    ),
+    ("GET", f"{_W}/regulations/sources/{{source_id}}"): _read(P.PRIVACY_READ),
+    ("GET", f"{_W}/regulations/{{regulate_id}}"): _read(P.PRIVACY_READ),
+    ("DELETE", f"{_W}/regulations/{{regulate_id}}"): _change(P.PRIVACY_WRITE, "regulation.delete"),
+    ("GET", f"{_W}/suppressions"): _read(P.PRIVACY_READ),
     # Signing in and one's own account.
     ("POST", "/auth/login"): _change(P.PUBLIC, "session.login"),
     ("POST", "/auth/accept"): _change(P.PUBLIC, "user.accept"),

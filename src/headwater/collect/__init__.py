@@ -1,6 +1,26 @@
-"""Collection: the tracking API's service (parse, normalise, dedupe, group commit)."""
+"""Collection: the tracking API's service (parse, normalise, dedupe, group commit), and the
+suppressions it enforces (privacy adds and removes them through ``suppress`` and
+``unsuppress``)."""
 
 from headwater.collect.committer import CommitResult
 from headwater.collect.service import Collector, TrackingRequest
+from headwater.collect.store import (
+    SUPPRESSIONS_CHANNEL,
+    suppress,
+    suppression_page,
+    unsuppress,
+    unsuppress_regulation,
+)
+from headwater.collect.suppressions import Suppressions
 
-__all__ = ["Collector", "CommitResult", "TrackingRequest"]
+__all__ = [
+    "SUPPRESSIONS_CHANNEL",
+    "Collector",
+    "CommitResult",
+    "Suppressions",
+    "TrackingRequest",
+    "suppress",
+    "suppression_page",
+    "unsuppress",
+    "unsuppress_regulation",
+]

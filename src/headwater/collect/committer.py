@@ -60,6 +60,7 @@ class CommitMetrics:
         self.accepted = outcomes.labels("accepted")
         self.duplicate = outcomes.labels("duplicate")
         self.rejected = outcomes.labels("rejected")
+        self.suppressed = outcomes.labels("suppressed")
 
 
 class Submission(msgspec.Struct, kw_only=True):
@@ -70,12 +71,16 @@ class Submission(msgspec.Struct, kw_only=True):
     received_at: datetime
     events: list[Event]
     rejections: list[Rejection]
+    suppressed: dict[tuple[str, str], int] = {}
+    """Messages refused because their person is suppressed, by (type, event name): counted,
+    never stored."""
 
 
 class CommitResult(msgspec.Struct, frozen=True, kw_only=True):
     accepted: int
     duplicates: int
     rejected: int
+    suppressed: int = 0
 
 
 class _Pending(msgspec.Struct):
@@ -204,7 +209,7 @@ class GroupCommitter:
         parts = [submission.events] if submission.events else []
         while parts:
             events = parts.pop()
-            part = msgspec.structs.replace(submission, events=events, rejections=[])
+            part = msgspec.structs.replace(submission, events=events, rejections=[], suppressed={})
             try:
                 [result] = await self._commit([part])
             except UNSTORABLE_ERRORS as error:
@@ -227,7 +232,10 @@ class GroupCommitter:
             bare = [msgspec.structs.replace(r, payload=None) for r in rejections]
             await self._commit([msgspec.structs.replace(submission, events=[], rejections=bare)])
         return CommitResult(
-            accepted=accepted, duplicates=duplicates, rejected=sum(r.count for r in rejections)
+            accepted=accepted,
+            duplicates=duplicates,
+            rejected=sum(r.count for r in rejections),
+            suppressed=sum(submission.suppressed.values()),
         )
 
     async def _commit(self, submissions: Sequence[Submission]) -> list[CommitResult]:
@@ -253,6 +261,7 @@ class GroupCommitter:
             metrics.accepted.inc(result.accepted)
             metrics.duplicate.inc(result.duplicates)
             metrics.rejected.inc(result.rejected)
+            metrics.suppressed.inc(result.suppressed)
         return results
 
 
@@ -299,12 +308,15 @@ def _split_new(
                 duplicates.append(_duplicate_row(workspace_id, source_id, event))
             counter = per_name.get((event.type, event.name or ""))
             if counter is None:
-                counter = per_name[(event.type, event.name or "")] = [0, 0, 0]
+                counter = per_name[(event.type, event.name or "")] = [0, 0, 0, 0]
             counter[0 if is_new else 1] += 1
+        for type_and_name, refused in submission.suppressed.items():
+            per_name.setdefault(type_and_name, [0, 0, 0, 0])[3] += refused
         for (kind, name), counter in per_name.items():
-            total = counts.setdefault((source_id, bucket, kind, name, workspace_id), [0, 0, 0])
+            total = counts.setdefault((source_id, bucket, kind, name, workspace_id), [0, 0, 0, 0])
             total[0] += counter[0]
             total[1] += counter[1]
+            total[3] += counter[3]
         for rejection in submission.rejections:
             count_key = (
                 submission.source_id,
@@ -313,12 +325,13 @@ def _split_new(
                 "",
                 submission.workspace_id,
             )
-            counts.setdefault(count_key, [0, 0, 0])[2] += rejection.count
+            counts.setdefault(count_key, [0, 0, 0, 0])[2] += rejection.count
         results.append(
             CommitResult(
                 accepted=accepted,
                 duplicates=len(submission.events) - accepted,
                 rejected=sum(r.count for r in submission.rejections),
+                suppressed=sum(submission.suppressed.values()),
             )
         )
     return appended, results, counts, duplicates

@@ -8,8 +8,9 @@ CommitResult(accepted=1, duplicates=0, rejected=0)
 
 Order of work: decode the body (400 on a bad request), find the source from the write key
 (401; a disabled source's request is answered and recorded as dropped), normalise each message
-(invalid ones become rejections, or a 400 in strict mode), then commit through the group
-committer and return once durable.
+(invalid ones become rejections, or a 400 in strict mode), set aside the messages of
+suppressed people (counted, never stored: ``collect/suppressions.py``), then commit through
+the group committer and return once durable.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.collect import store
 from headwater.collect.committer import CommitResult, GroupCommitter, Submission
 from headwater.collect.keys import WriteKeyCache
+from headwater.collect.suppressions import Suppressions
 from headwater.errors import BadRequest, Unauthorized
 from headwater.log import EventLog
 from headwater.settings import Settings
@@ -78,6 +80,7 @@ class Collector:
         self.keys = WriteKeyCache(
             lambda key: source_for_write_key(engine, key), ttl=settings.write_key_cache_seconds
         )
+        self.suppressions = Suppressions(engine)
         self._committer = GroupCommitter(
             engine,
             log,
@@ -87,6 +90,7 @@ class Collector:
         )
 
     async def start(self) -> None:
+        await self.suppressions.load()
         await self._committer.start()
 
     async def stop(self) -> None:
@@ -155,6 +159,9 @@ class Collector:
                     for r in rejections
                 ],
             )
+        suppressed: dict[tuple[str, str], int] = {}
+        if self.suppressions.active(source.workspace_id):
+            events = self._unsuppressed(source.workspace_id, events, suppressed)
         return await self._committer.submit(
             Submission(
                 workspace_id=source.workspace_id,
@@ -162,8 +169,23 @@ class Collector:
                 received_at=received_at,
                 events=events,
                 rejections=rejections,
+                suppressed=suppressed,
             )
         )
+
+    def _unsuppressed(
+        self, workspace_id: int, events: list[Event], suppressed: dict[tuple[str, str], int]
+    ) -> list[Event]:
+        """The events whose person is not suppressed; the others counted in ``suppressed`` by
+        (type, name), and nothing else of them kept."""
+        kept: list[Event] = []
+        for event in events:
+            if self.suppressions.refused(workspace_id, event.user_id, event.anonymous_id):
+                key = (event.type, event.name or "")
+                suppressed[key] = suppressed.get(key, 0) + 1
+            else:
+                kept.append(event)
+        return kept
 
     async def _drop(
         self, source: Source, request: TrackingRequest, received_at: datetime

@@ -1,8 +1,8 @@
-"""The collection writes besides the log: dedup keys, rejections, duplicates and counts. None
-commits.
+"""The collection writes besides the log: dedup keys, rejections, duplicates and counts; and the
+suppressions privacy adds and removes (:data:`SUPPRESSIONS_CHANNEL`). None commits.
 
-They run on the asyncpg driver of the group commit's :class:`~headwater.storage.Transaction`
-(the hot path: the committer opens ``driver.transaction()`` itself, no SQLAlchemy statement).
+They run on the asyncpg driver of the caller's :class:`~headwater.storage.Transaction` (the
+hot path: the committer opens ``driver.transaction()`` itself, no SQLAlchemy statement).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from headwater.storage import Transaction
 
 __all__ = [
     "DUPLICATES_KEPT",
+    "SUPPRESSIONS_CHANNEL",
     "CountKey",
     "DuplicateRow",
     "claim_message_ids",
@@ -24,6 +25,12 @@ __all__ = [
     "minute",
     "purge_dedup_keys",
     "purge_duplicates",
+    "suppress",
+    "suppressed_hashes",
+    "suppressed_workspaces",
+    "suppression_page",
+    "unsuppress",
+    "unsuppress_regulation",
 ]
 
 # (source_id, bucket, type, name, workspace_id)
@@ -61,13 +68,14 @@ FROM unnest($1::int[], $2::int[], $3::timestamptz[], $4::text[], $5::text[], $6:
 
 _COUNT = """
 INSERT INTO event_counts AS c (source_id, bucket, type, name, workspace_id, accepted,
-                               duplicates, rejected)
+                               duplicates, rejected, suppressed)
 SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::text[], $4::text[], $5::int[],
-                     $6::bigint[], $7::bigint[], $8::bigint[])
+                     $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
 ON CONFLICT (source_id, bucket, type, name) DO UPDATE SET
     accepted = c.accepted + excluded.accepted,
     duplicates = c.duplicates + excluded.duplicates,
-    rejected = c.rejected + excluded.rejected
+    rejected = c.rejected + excluded.rejected,
+    suppressed = c.suppressed + excluded.suppressed
 """
 
 
@@ -104,11 +112,12 @@ async def insert_duplicates(tx: Transaction, rows: Sequence[DuplicateRow]) -> No
 
 
 async def count(tx: Transaction, counts: dict[CountKey, list[int]]) -> None:
-    """Add [accepted, duplicates, rejected] to each (source, bucket, type, name) counter."""
+    """Add [accepted, duplicates, rejected, suppressed] to each (source, bucket, type, name)
+    counter."""
     if not counts:
         return
     keys = sorted(counts)
-    columns: tuple[list[object], ...] = tuple([] for _ in range(8))
+    columns: tuple[list[object], ...] = tuple([] for _ in range(9))
     for key in keys:
         for column, value in zip(columns, (*key, *counts[key]), strict=True):
             column.append(value)
@@ -138,3 +147,98 @@ async def purge_duplicates(tx: Transaction) -> int:
 def minute(value: datetime) -> datetime:
     """The counter bucket of a time."""
     return value.replace(second=0, microsecond=0)
+
+
+SUPPRESSIONS_CHANNEL: Final = "headwater_suppressions"
+"""Notified (payload: the workspace id) in the transaction that changes a workspace's
+suppressions; every collector reloads that workspace's set when it commits."""
+
+
+async def suppress(
+    tx: Transaction,
+    workspace_id: int,
+    entries: Sequence[tuple[str, bytes, bytes]],
+    *,
+    regulation_id: str,
+) -> None:
+    """Add (kind, digest, origin) entries to the workspace's suppressions, ``origin`` being the
+    digest of the subject whose person the identifier belongs to (an entry already there keeps
+    the regulation that added it), and notify the collectors."""
+    rows = sorted({entry[1]: entry for entry in entries}.values(), key=lambda entry: entry[1])
+    if rows:
+        await tx.driver.execute(
+            "INSERT INTO suppressions (workspace_id, identifier_hash, kind, origin, regulation_id)"
+            " SELECT $1, h, k, o, $5 FROM unnest($2::bytea[], $3::text[], $4::bytea[])"
+            " AS x(h, k, o) ORDER BY h ON CONFLICT DO NOTHING",
+            workspace_id,
+            [row[1] for row in rows],
+            [row[0] for row in rows],
+            [row[2] for row in rows],
+            regulation_id,
+        )
+    await tx.driver.execute("SELECT pg_notify($1, $2)", SUPPRESSIONS_CHANNEL, str(workspace_id))
+
+
+async def unsuppress(
+    tx: Transaction, workspace_id: int, hashes: Sequence[bytes], *, origin: bytes
+) -> int:
+    """Remove identifier digests, and every suppression added for the subject whose digest is
+    ``origin``, from the workspace's suppressions and notify the collectors; how many."""
+    status = await tx.driver.execute(
+        "DELETE FROM suppressions WHERE workspace_id = $1"
+        " AND (identifier_hash = ANY($2::bytea[]) OR origin = $3)",
+        workspace_id,
+        list(hashes),
+        origin,
+    )
+    await tx.driver.execute("SELECT pg_notify($1, $2)", SUPPRESSIONS_CHANNEL, str(workspace_id))
+    return int(status.split()[-1])
+
+
+async def suppressed_workspaces(tx: Transaction) -> list[int]:
+    """The workspaces that have suppressions."""
+    rows = await tx.driver.fetch("SELECT DISTINCT workspace_id FROM suppressions")
+    return [row[0] for row in rows]
+
+
+async def suppressed_hashes(tx: Transaction, workspace_id: int) -> frozenset[bytes]:
+    """Every identifier digest the workspace suppresses."""
+    rows = await tx.driver.fetch(
+        "SELECT identifier_hash FROM suppressions WHERE workspace_id = $1", workspace_id
+    )
+    return frozenset(bytes(row[0]) for row in rows)
+
+
+async def suppression_page(
+    tx: Transaction, workspace_id: int, *, after: bytes | None, limit: int, only: bytes | None
+) -> tuple[list[tuple[str, bytes]], int]:
+    """A page of the workspace's suppressions, (kind, digest) in digest order, after
+    ``after``, and how many it has; with ``only``, that digest alone if suppressed."""
+    rows = await tx.driver.fetch(
+        "SELECT kind, identifier_hash FROM suppressions WHERE workspace_id = $1"
+        " AND ($2::bytea IS NULL OR identifier_hash > $2)"
+        " AND ($3::bytea IS NULL OR identifier_hash = $3)"
+        " ORDER BY identifier_hash LIMIT $4",
+        workspace_id,
+        after,
+        only,
+        limit,
+    )
+    total = await tx.driver.fetchval(
+        "SELECT count(*) FROM suppressions WHERE workspace_id = $1"
+        " AND ($2::bytea IS NULL OR identifier_hash = $2)",
+        workspace_id,
+        only,
+    )
+    return [(row[0], bytes(row[1])) for row in rows], int(total)
+
+
+async def unsuppress_regulation(tx: Transaction, workspace_id: int, regulation_id: str) -> int:
+    """Remove the suppressions one regulation added (it was cancelled) and notify."""
+    status = await tx.driver.execute(
+        "DELETE FROM suppressions WHERE workspace_id = $1 AND regulation_id = $2",
+        workspace_id,
+        regulation_id,
+    )
+    await tx.driver.execute("SELECT pg_notify($1, $2)", SUPPRESSIONS_CHANNEL, str(workspace_id))
+    return int(status.split()[-1])

@@ -1,14 +1,25 @@
-"""Collection's tables: the dedup keys, the rejected messages, the recent duplicates and the
-per-minute counts."""
+"""Collection's tables: the dedup keys, the rejected messages, the recent duplicates, the
+per-minute counts and the suppressions (hashed identifiers whose messages are refused)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Integer, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["dedup_keys", "duplicates", "event_counts", "rejections"]
+__all__ = ["dedup_keys", "duplicates", "event_counts", "rejections", "suppressions"]
 
 dedup_keys = Table(
     "dedup_keys",
@@ -50,7 +61,8 @@ duplicates = Table(
     Index("duplicates_received_at", "received_at"),
 )
 
-# Counts per source, minute, type and event name: accepted, duplicate and rejected messages.
+# Counts per source, minute, type and event name: accepted, duplicate, rejected and suppressed
+# messages.
 event_counts = Table(
     "event_counts",
     metadata,
@@ -62,4 +74,23 @@ event_counts = Table(
     Column("accepted", BigInteger, nullable=False, server_default=text("0")),
     Column("duplicates", BigInteger, nullable=False, server_default=text("0")),
     Column("rejected", BigInteger, nullable=False, server_default=text("0")),
+    Column("suppressed", BigInteger, nullable=False, server_default=text("0")),
+)
+
+# Identifiers whose messages the tracking API refuses: HMAC-SHA256 digests under the
+# workspace's identifier key (``workspaces.identifier_hash``), with their kind (``user_id`` or
+# ``anonymous_id``: what a message is checked by), the digest of the subject whose person they
+# belong to (``origin``: an UNSUPPRESS of that subject finds them after the person is erased)
+# and the regulation that added each.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("identifier_hash", LargeBinary, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("origin", LargeBinary, nullable=False),
+    Column("regulation_id", Text(collation="C"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("suppressions_regulation_id", "regulation_id"),
+    Index("suppressions_origin", "workspace_id", "origin"),
 )

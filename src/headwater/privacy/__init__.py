@@ -5,6 +5,45 @@ Privacy sits above the capabilities whose data it reaches (it erases and exports
 from each of them through their faces) and below the composition root.
 """
 
+from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarded, Forwarder
+from headwater.privacy.job import Regulator
+from headwater.privacy.model import MAX_SUBJECTS, REGULATION_TYPES, STATUSES
 from headwater.privacy.person import Person, SubjectType, person_of
+from headwater.privacy.service import (
+    cancel_regulation,
+    create_regulation,
+    get_regulation,
+    list_regulations,
+    list_suppressions,
+)
+from headwater.privacy.views import (
+    CreatedRegulationView,
+    DeletedRegulationView,
+    RegulationListView,
+    RegulationView,
+    SuppressionsView,
+)
 
-__all__ = ["Person", "SubjectType", "person_of"]
+__all__ = [
+    "MAX_SUBJECTS",
+    "NO_FORWARDING",
+    "REGULATION_TYPES",
+    "STATUSES",
+    "CreatedRegulationView",
+    "DeletedRegulationView",
+    "Eraser",
+    "Forwarded",
+    "Forwarder",
+    "Person",
+    "RegulationListView",
+    "RegulationView",
+    "Regulator",
+    "SubjectType",
+    "SuppressionsView",
+    "cancel_regulation",
+    "create_regulation",
+    "get_regulation",
+    "list_regulations",
+    "list_suppressions",
+    "person_of",
+]

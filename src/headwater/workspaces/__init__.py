@@ -1,6 +1,7 @@
 """Workspaces, sources and their write keys, and Profile API access tokens."""
 
 from headwater.workspaces.credentials import basic_user
+from headwater.workspaces.identifiers import identifier_hash, identifier_key
 from headwater.workspaces.lookup import (
     find_workspace_id,
     foreign_sources,
@@ -52,6 +53,8 @@ __all__ = [
     "foreign_sources",
     "get_source",
     "get_workspace",
+    "identifier_hash",
+    "identifier_key",
     "list_sources",
     "list_workspaces",
     "source_for_write_key",

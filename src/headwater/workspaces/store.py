@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as upsert
 
 from headwater.storage import Transaction
 from headwater.workspaces.model import Source, Workspace
-from headwater.workspaces.tables import access_tokens, sources, workspaces
+from headwater.workspaces.tables import access_tokens, sources, workspace_keys, workspaces
 
 __all__ = [
     "access_token_workspace",
     "count_workspaces",
     "foreign_sources",
     "get_source",
+    "identifier_key",
     "insert_access_token",
     "insert_source",
     "insert_workspace",
@@ -185,3 +187,17 @@ async def access_token_workspace(connection: Transaction, token_sha256: str) -> 
         .where(access_tokens.c.token_sha256 == token_sha256)
     )
     return slug
+
+
+async def identifier_key(tx: Transaction, workspace_id: int, new: bytes) -> bytes:
+    """The workspace's identifier key, stored as ``new`` when it has none yet (two callers
+    racing keep the first one stored)."""
+    await tx.execute(
+        upsert(workspace_keys)
+        .values(workspace_id=workspace_id, identifier_key=new)
+        .on_conflict_do_nothing(index_elements=["workspace_id"])
+    )
+    key = await tx.scalar(
+        select(workspace_keys.c.identifier_key).where(workspace_keys.c.workspace_id == workspace_id)
+    )
+    return bytes(key)

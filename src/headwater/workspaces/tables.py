@@ -1,4 +1,5 @@
-"""The workspaces capability's tables: workspaces, their sources and Profile API access tokens."""
+"""The workspaces capability's tables: workspaces, their sources, Profile API access tokens and
+each workspace's secret key for hashing identifiers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     Table,
     Text,
     UniqueConstraint,
@@ -17,7 +19,7 @@ from sqlalchemy import (
 
 from headwater.storage.tables import metadata
 
-__all__ = ["access_tokens", "sources", "workspaces"]
+__all__ = ["access_tokens", "sources", "workspace_keys", "workspaces"]
 
 workspaces = Table(
     "workspaces",
@@ -55,4 +57,14 @@ access_tokens = Table(
     Column("name", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     UniqueConstraint("token_sha256", name="access_tokens_token_sha256_key"),
+)
+
+# The secret each workspace hashes identifiers with (HMAC-SHA256): suppressions and regulation
+# records keep digests, never ids. Created on first use, never shown (workspaces/identifiers.py).
+workspace_keys = Table(
+    "workspace_keys",
+    metadata,
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), primary_key=True),
+    Column("identifier_key", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )

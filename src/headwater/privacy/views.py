@@ -1,0 +1,126 @@
+"""What the regulations API answers, in Segment's Public API shapes (``{"data": ...}``).
+
+Subjects are shown as the id only to a caller who names the id (``subjectId``); otherwise as
+the digest Headwater keeps, ``hmac-sha256:<hex>`` (the id itself is not kept)."""
+
+from __future__ import annotations
+
+from typing import NotRequired
+
+from typing_extensions import TypedDict
+
+__all__ = [
+    "CreatedRegulationView",
+    "DeletedRegulationView",
+    "DestinationStatusView",
+    "PaginationView",
+    "RegulationEntryView",
+    "RegulationListView",
+    "RegulationView",
+    "StreamStatusView",
+    "SuppressedView",
+    "SuppressionsView",
+    "TargetView",
+]
+
+
+class CreatedRegulationView(TypedDict):
+    data: CreatedData
+
+
+class CreatedData(TypedDict):
+    regulateId: str
+
+
+class DestinationStatusView(TypedDict):
+    """One destination's part of a regulation (Segment's ``DestinationStatusV1``);
+    ``headwater`` is Headwater's own stores."""
+
+    name: str
+    id: str
+    status: str
+    errString: str
+    finishedAt: str
+
+
+class StreamStatusView(TypedDict):
+    id: str
+    destinationStatus: list[DestinationStatusView]
+
+
+class TargetView(TypedDict):
+    """A subject's own status (Headwater's addition: a status per subject)."""
+
+    subject: str
+    status: str
+    errString: str
+    finishedAt: str | None
+    removed: dict[str, int]
+
+
+class RegulationBody(TypedDict):
+    id: str
+    workspaceId: str
+    overallStatus: str
+    finishedAt: NotRequired[str]
+    createdAt: str
+    streamStatus: list[StreamStatusView]
+    regulationType: str
+    subjectType: str
+    targets: list[TargetView]
+
+
+class RegulationData(TypedDict):
+    regulation: RegulationBody
+
+
+class RegulationView(TypedDict):
+    data: RegulationData
+
+
+class RegulationEntryView(TypedDict):
+    id: str
+    subjectType: str
+    subjects: list[str]
+    status: str
+    createdAt: str
+    regulationType: str
+    finishedAt: NotRequired[str]
+
+
+class PaginationView(TypedDict):
+    current: str
+    next: NotRequired[str | None]
+    previous: NotRequired[str | None]
+    totalEntries: int
+
+
+class RegulationListData(TypedDict):
+    regulations: list[RegulationEntryView]
+    pagination: PaginationView
+
+
+class RegulationListView(TypedDict):
+    data: RegulationListData
+
+
+class SuppressedView(TypedDict):
+    subjectType: str
+    subjectIds: list[str]
+
+
+class SuppressionsData(TypedDict):
+    suppressed: list[SuppressedView]
+    pagination: PaginationView
+
+
+class SuppressionsView(TypedDict):
+    data: SuppressionsData
+
+
+class DeletedData(TypedDict):
+    status: str
+
+
+class DeletedRegulationView(TypedDict):
+    data: DeletedData
