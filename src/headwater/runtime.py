@@ -41,7 +41,7 @@ from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
-from headwater.privacy import NO_FORWARDING, Regulator
+from headwater.privacy import NO_FORWARDING, Exporter, Regulator
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
@@ -206,7 +206,8 @@ def _background(
 ) -> Supervisor:
     """The background tasks both roles run, under one supervisor (not started yet): the
     processor, the audience scheduler and relay, the journey runner and caller, the regulation
-    job (with ``run_processor``) and the delivery workers (with ``run_delivery``)."""
+    job (with ``run_processor``), the delivery workers (with ``run_delivery``) and the privacy
+    exporter (always)."""
     supervisor = Supervisor(metrics=metrics, restart_cap=settings.task_restart_max_seconds)
     if settings.run_processor:
         supervisor.add("processor", processor.run)
@@ -224,6 +225,8 @@ def _background(
     if settings.run_delivery:
         workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
         supervisor.add("delivery", workers.run)
+    # Subject access exports, in every process: each claims a job with SKIP LOCKED.
+    supervisor.add("privacy-exports", Exporter(engine, log).run)
     return supervisor
 
 

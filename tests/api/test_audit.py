@@ -121,6 +121,17 @@ def _failures_replay(api: Api, workspace: str) -> Step:
     return Step("POST", f"{_base(workspace)}/failures/replay", "failures", body={})
 
 
+def _subject_export_create(api: Api, workspace: str) -> Step:
+    return Step(
+        "POST",
+        f"{_base(workspace)}/privacy/exports",
+        lambda answer: f"subject_export:{answer['id']}",
+        202,
+        {"subject_type": "USER_ID", "subject_id": "u-audited"},
+        after={"subject_type": "USER_ID", "subject_id": "u-audited", "status": "queued"},
+    )
+
+
 def _access_token_create(api: Api, workspace: str) -> Step:
     return Step(
         "POST",
@@ -618,6 +629,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/sources"): _source_create,
     ("PATCH", f"{_W}/sources/{{source_id}}"): _source_update,
     ("POST", f"{_W}/failures/replay"): _failures_replay,
+    ("POST", f"{_W}/privacy/exports"): _subject_export_create,
     ("POST", f"{_W}/access-tokens"): _access_token_create,
     ("PUT", f"{_W}/identity-rules"): _identity_rules_update,
     ("POST", f"{_W}/destinations"): _destination_create,

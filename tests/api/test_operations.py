@@ -26,6 +26,7 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
         "journey-runner",
         "journey-calls",
         "delivery",
+        "privacy-exports",
         "dedup-purge",
         "suppressions",
         "regulations",

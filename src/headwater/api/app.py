@@ -33,6 +33,7 @@ from headwater.api import edge, events, personal, profile_api, profiles, workspa
 from headwater.api import failures as failures_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
+from headwater.api import privacy as privacy_api
 from headwater.api import protocols as protocols_api
 from headwater.api import regulations as regulations_api
 from headwater.api import tokens as tokens_api
@@ -146,6 +147,7 @@ def create_app(
         journeys_api.router,
         failures_api.router,
         failures_api.processing,
+        privacy_api.router,
         people_api.sign_in,
         people_api.account,
         people_api.users,

@@ -119,6 +119,8 @@ route too until it is listed here."""
 
 SELF_MASKING: Final = frozenset(
     {
+        # A subject access export's file: the route refuses it without pii:read.
+        ("GET", f"{_W}/privacy/exports/{{export_id}}/download"),
         ("GET", f"{_W}/sources/{{source_id}}/live"),
         ("GET", f"{_W}/audiences/{{key}}/members"),
         ("GET", f"{_W}/computed-traits/{{key}}/members"),

@@ -178,6 +178,11 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_W}/regulations/{{regulate_id}}"): _read(P.PRIVACY_READ),
     ("DELETE", f"{_W}/regulations/{{regulate_id}}"): _change(P.PRIVACY_WRITE, "regulation.delete"),
     ("GET", f"{_W}/suppressions"): _read(P.PRIVACY_READ),
+    # Privacy: subject access exports (a download also needs pii:read, checked by the route).
+    ("POST", f"{_W}/privacy/exports"): _change(P.PRIVACY_WRITE, "subject_export.create"),
+    ("GET", f"{_W}/privacy/exports"): _read(P.PRIVACY_READ),
+    ("GET", f"{_W}/privacy/exports/{{export_id}}"): _read(P.PRIVACY_READ),
+    ("GET", f"{_W}/privacy/exports/{{export_id}}/download"): _read(P.PRIVACY_READ),
     # Signing in and one's own account.
     ("POST", "/auth/login"): _change(P.PUBLIC, "session.login"),
     ("POST", "/auth/accept"): _change(P.PUBLIC, "user.accept"),

@@ -5,7 +5,7 @@ to a running Headwater through its management API (``remote``: by ``--url``/``--
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
 ``destinations``, ``audiences``, ``failures``, ``people`` (users and members), ``tokens``,
-``audit``; ``output`` holds the printing, ``common`` the local settings.
+``audit``, ``privacy``; ``output`` holds the printing, ``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
 from headwater.cli.plans import plans_app
+from headwater.cli.privacy import privacy_app
 from headwater.cli.tokens import tokens_app
 
 __all__ = ["app", "main"]
@@ -44,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
 
 
 @app.command()

@@ -3,9 +3,10 @@ that keep lanes in step with the database, and the monitoring reads of what was 
 
 What other packages may use: the workers (for ``serve`` and ``worker``), the queue's enqueue
 (for routing and for events queued without routing), dead letters put back in the queue (for
-replay), the monitoring reads behind the management API and the CLI, and the deletions
-forwarded to destinations (for the privacy regulation job: :func:`deleting_destinations`,
-:func:`forward_deletion`, with the connectors' :class:`DeletionSubject`).
+replay), what was delivered about a user (for subject access), the monitoring reads behind
+the management API and the CLI, and the deletions forwarded to destinations (for the privacy
+regulation job: :func:`deleting_destinations`, :func:`forward_deletion`, with the connectors'
+:class:`DeletionSubject`).
 """
 
 from headwater.connectors import DeletionSubject
@@ -17,17 +18,19 @@ from headwater.delivery.deletions import (
 from headwater.delivery.monitor import dead_letters, errors, health, stats
 from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, enqueue_events, row
 from headwater.delivery.service import delete_destination
-from headwater.delivery.store import replay_dead_letters
+from headwater.delivery.store import Delivered, delivered_to, replay_dead_letters
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [
     "DeletingDestination",
     "DeletionSubject",
+    "Delivered",
     "DeliveryWorkers",
     "Enqueued",
     "dead_letters",
     "delete_destination",
     "deleting_destinations",
+    "delivered_to",
     "enqueue",
     "enqueue_event",
     "enqueue_events",

@@ -125,7 +125,18 @@ WHERE q.id = picked.id
 RETURNING q.id, q.message_id, q.received_at, q.enqueued_at, q.attempts, q.payload::text
 """
 
-_DELETE = "DELETE FROM deliveries WHERE id = ANY($1::bigint[])"
+# Delivered rows leave the queue; who they were about is kept in ``delivered_users``.
+_DELETE = """
+WITH gone AS (
+    DELETE FROM deliveries WHERE id = ANY($1::bigint[]) RETURNING destination_id, user_key
+)
+INSERT INTO delivered_users AS u (user_key, destination_id, events, first_at, last_at)
+SELECT user_key, destination_id, count(*), now(), now() FROM gone
+WHERE user_key IS NOT NULL GROUP BY user_key, destination_id
+ORDER BY user_key, destination_id
+ON CONFLICT (user_key, destination_id) DO UPDATE SET
+    events = u.events + excluded.events, last_at = excluded.last_at
+"""
 
 _RETRY = """
 UPDATE deliveries q

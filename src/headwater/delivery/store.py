@@ -6,9 +6,11 @@ put back in the queue, and housekeeping. The queue's hot statements live in :mod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import Row, text
 
 from headwater.destinations import QueueView
@@ -16,6 +18,7 @@ from headwater.storage import Transaction
 
 __all__ = [
     "dead_letters",
+    "delivered_to",
     "latest_errors",
     "queue_depth",
     "replay_dead_letters",
@@ -152,13 +155,36 @@ async def alert_counts(connection: Transaction, destination_id: int, *, minutes:
 
 
 async def purge(connection: Transaction, destination_id: int) -> int:
-    """Remove a destination's queue, dead letters, errors and stats; return how many
+    """Remove a destination's queue, dead letters, errors, stats and record of whom it received
+    events about; return how many
     undelivered rows went."""
     dropped = await connection.execute(
         text("DELETE FROM deliveries WHERE destination_id = :id"), {"id": destination_id}
     )
-    for table in ("dead_letters", "delivery_errors", "delivery_stats"):
+    for table in ("dead_letters", "delivery_errors", "delivery_stats", "delivered_users"):
         await connection.execute(
             text(f"DELETE FROM {table} WHERE destination_id = :id"), {"id": destination_id}
         )
     return int(dropped.rowcount)
+
+
+class Delivered(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of one user's events one destination received, and when first and last."""
+
+    destination_id: int
+    user_key: str
+    events: int
+    first_at: datetime
+    last_at: datetime
+
+
+async def delivered_to(tx: Transaction, user_keys: Sequence[str]) -> list[Delivered]:
+    """What was delivered about ``user_keys`` (userIds and anonymousIds, as the queue keys an
+    event: its userId, else its anonymousId), per destination and key, by destination then key.
+    The caller keeps the destinations of its workspace."""
+    rows = await tx.driver.fetch(
+        "SELECT destination_id, user_key, events, first_at, last_at FROM delivered_users"
+        " WHERE user_key = ANY($1::text[]) ORDER BY destination_id, user_key",
+        sorted(set(user_keys)),
+    )
+    return [Delivered(**dict(row)) for row in rows]

@@ -1,4 +1,5 @@
-"""The delivery engine's tables: the queue, dead letters, errors and per-minute stats.
+"""The delivery engine's tables: the queue, dead letters, errors, per-minute stats and which
+destinations received each user's events.
 
 The queue holds only undelivered rows, and is created ``WITH (autovacuum_vacuum_scale_factor =
 0.02, autovacuum_vacuum_cost_delay = 0)`` (migration 0004): it churns, and must stay small."""
@@ -22,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["dead_letters", "deliveries", "delivery_errors", "delivery_stats"]
+__all__ = ["dead_letters", "delivered_users", "deliveries", "delivery_errors", "delivery_stats"]
 
 deliveries = Table(
     "deliveries",
@@ -95,4 +96,19 @@ delivery_stats = Table(
     Column("failed", BigInteger, nullable=False, server_default=text("0")),
     Column("dead_lettered", BigInteger, nullable=False, server_default=text("0")),
     Column("latency_ms", ARRAY(BigInteger), nullable=False, server_default=text("'{}'::bigint[]")),
+)
+
+
+# Which destinations received a user's events (migration 0019): per ``user_key`` (the event's
+# userId, else its anonymousId, as the queue keys it) and destination, how many were delivered
+# and when first and last. Written when a delivered batch settles; read by subject access.
+delivered_users = Table(
+    "delivered_users",
+    metadata,
+    Column("user_key", Text(collation="C"), primary_key=True),
+    Column("destination_id", Integer, primary_key=True),
+    Column("events", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Index("delivered_users_destination", "destination_id"),
 )

@@ -5,6 +5,16 @@ Privacy sits above the capabilities whose data it reaches (it erases and exports
 from each of them through their faces) and below the composition root.
 """
 
+from headwater.privacy.export import (
+    KEEP,
+    Download,
+    Exporter,
+    FileFormat,
+    create_export,
+    get_export,
+    list_exports,
+    open_download,
+)
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarded, Forwarder
 from headwater.privacy.job import Regulator
 from headwater.privacy.model import MAX_SUBJECTS, REGULATION_TYPES, STATUSES
@@ -19,19 +29,27 @@ from headwater.privacy.service import (
 from headwater.privacy.views import (
     CreatedRegulationView,
     DeletedRegulationView,
+    ExportFilesView,
+    ExportView,
     RegulationListView,
     RegulationView,
     SuppressionsView,
 )
 
 __all__ = [
+    "KEEP",
     "MAX_SUBJECTS",
     "NO_FORWARDING",
     "REGULATION_TYPES",
     "STATUSES",
     "CreatedRegulationView",
     "DeletedRegulationView",
+    "Download",
     "Eraser",
+    "ExportFilesView",
+    "ExportView",
+    "Exporter",
+    "FileFormat",
     "Forwarded",
     "Forwarder",
     "Person",
@@ -41,9 +59,13 @@ __all__ = [
     "SubjectType",
     "SuppressionsView",
     "cancel_regulation",
+    "create_export",
     "create_regulation",
+    "get_export",
     "get_regulation",
+    "list_exports",
     "list_regulations",
     "list_suppressions",
+    "open_download",
     "person_of",
 ]

@@ -1,11 +1,12 @@
-"""What the regulations API answers, in Segment's Public API shapes (``{"data": ...}``).
+"""What the management API answers about privacy: the regulations API, in Segment's Public API
+shapes (``{"data": ...}``), and subject access exports.
 
-Subjects are shown as the id only to a caller who names the id (``subjectId``); otherwise as
-the digest Headwater keeps, ``hmac-sha256:<hex>`` (the id itself is not kept)."""
+Regulation subjects are shown as the id only to a caller who names the id (``subjectId``);
+otherwise as the digest Headwater keeps, ``hmac-sha256:<hex>`` (the id itself is not kept)."""
 
 from __future__ import annotations
 
-from typing import NotRequired
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -13,6 +14,8 @@ __all__ = [
     "CreatedRegulationView",
     "DeletedRegulationView",
     "DestinationStatusView",
+    "ExportFilesView",
+    "ExportView",
     "PaginationView",
     "RegulationEntryView",
     "RegulationListView",
@@ -124,3 +127,32 @@ class DeletedData(TypedDict):
 
 class DeletedRegulationView(TypedDict):
     data: DeletedData
+
+
+class ExportFilesView(TypedDict):
+    """The sizes in bytes of a finished export's files (null before it is done, and once its
+    files expired)."""
+
+    json: int | None
+    csv: int | None
+
+
+class ExportView(TypedDict):
+    """A subject access export: whom it is about, its state (``failed`` with the ``reason``),
+    what each section holds once done, and until when its files can be downloaded."""
+
+    id: int
+    subject_type: Literal["USER_ID", "ANONYMOUS_ID"]
+    subject_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    reason: str | None
+    requested_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    expires_at: str | None
+    expired: bool
+    counts: dict[str, int] | None
+    files: ExportFilesView
+    downloads: int
+    last_downloaded_at: str | None

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from headwater.storage import Transaction
 
 __all__ = [
+    "event_offsets",
     "family",
     "identifiers",
     "last_source",
@@ -174,3 +176,29 @@ async def family(
     profiles = sorted({row[0] for row in rows})
     found = sorted({(row[1], row[2]) for row in rows if row[1] is not None})
     return profiles, found
+
+
+async def event_offsets(
+    tx: Transaction,
+    workspace_id: int,
+    profile_ids: Sequence[str],
+    *,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[tuple[datetime, str, int]]:
+    """Up to ``limit`` of the events the profiles took in, oldest first: ``(timestamp,
+    messageId, log offset)``, after the key ``after`` (the last of the previous page). A
+    merge moves the merged profile's events to the survivor, so a person's are under its
+    live profile; the events themselves are read from the log by offset."""
+    rows = await tx.driver.fetch(
+        "SELECT timestamp, message_id, seq FROM profile_events"
+        " WHERE workspace_id = $1 AND kind = 'user' AND profile_id = ANY($2::text[])"
+        " AND ($3::timestamptz IS NULL OR (timestamp, message_id) > ($3::timestamptz, $4::text))"
+        " ORDER BY timestamp, message_id LIMIT $5",
+        workspace_id,
+        list(profile_ids),
+        None if after is None else after[0],
+        None if after is None else after[1],
+        limit,
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
