@@ -50,6 +50,7 @@ STORES: dict[str, set[str]] = {
     "headwater.destinations": {"headwater.destinations.store"},
     "headwater.delivery": {"headwater.delivery.store", "headwater.delivery.queue"},
     "headwater.pipeline": {"headwater.pipeline.failures"},
+    "headwater.pii": {"headwater.pii.store"},
 }
 """The store modules of each owning package: the only modules that name its tables."""
 
