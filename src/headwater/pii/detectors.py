@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from headwater.access.personal import words
+from headwater.access.personal import DEFAULT, words
 
 __all__ = ["DETECTORS", "Detector", "detect", "luhn", "personal_key"]
 
@@ -292,4 +292,9 @@ def personal_key(key: str) -> bool:
     (True, True, False)
     """
     name = words(key)
-    return name in _KEY_WORDS or name.endswith(_KEY_TAILS) or "birth" in name
+    return (
+        name in _KEY_WORDS
+        or name.endswith(_KEY_TAILS)
+        or "birth" in name
+        or DEFAULT.personal(key, trait=True)
+    )

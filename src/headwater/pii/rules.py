@@ -212,7 +212,7 @@ class _Matcher:
 
 
 def _matcher(rule: Rule) -> _Matcher:
-    exact = rule.path is not None and "*" not in rule.path
+    exact = rule.path is not None and "*" not in rule.path and "[]" not in rule.path
     tier = 0 if exact else 1 if rule.path else 2 if rule.key else 3
     return _Matcher(
         rule,
@@ -335,10 +335,10 @@ class _Walker:
         path: str,
         matchers: list[_Matcher],
     ) -> dict[str, Any]:
-        """``document`` with the field at ``segments`` decided (no array steps here: a path
-        through ``[]`` has wildcards' cost and is matched while walking)."""
+        """``document`` with the field at ``segments`` decided (a path through an array's
+        ``[]`` is matched while walking, like wildcards)."""
         head, *rest = segments
-        if head.endswith("[]") or head not in document:
+        if head not in document:
             return document
         value = document[head]
         if rest:
