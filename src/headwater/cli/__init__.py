@@ -25,6 +25,7 @@ from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
 from headwater.cli.plans import plans_app
+from headwater.cli.privacy import pii_app
 from headwater.cli.tokens import tokens_app
 
 __all__ = ["app", "main"]
@@ -44,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(pii_app, name="pii")
 
 
 @app.command()

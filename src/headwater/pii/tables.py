@@ -45,7 +45,7 @@ pii_rules = Table(
 pii_salts = Table(
     "pii_salts",
     metadata,
-    Column("workspace_id", Integer, primary_key=True),
+    Column("workspace_id", Integer, primary_key=True, autoincrement=False),
     Column("salt", LargeBinary, nullable=False),
 )
 
