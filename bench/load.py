@@ -196,8 +196,9 @@ _TRACK = {
 }
 
 
-def track_body(run: str) -> Body:
-    head, middle, tail = _template(_TRACK)
+def track_body(run: str, message: dict[str, object] | None = None) -> Body:
+    """``message`` (default: a product view) with ``@USER@`` and ``@MESSAGE@`` filled in."""
+    head, middle, tail = _template(message or _TRACK)
     prefix = f"{run}-t-".encode()
 
     def body(index: int) -> bytes:
@@ -207,8 +208,8 @@ def track_body(run: str) -> Body:
     return body
 
 
-def batch_body(run: str, size: int) -> Body:
-    head, middle, tail = _template(_TRACK)
+def batch_body(run: str, size: int, message: dict[str, object] | None = None) -> Body:
+    head, middle, tail = _template(message or _TRACK)
     prefix = f"{run}-b-".encode()
     envelope_head = b'{"batch":['
     envelope_tail = b'],"sentAt":"2026-11-23T10:00:00.000Z"}'
@@ -240,14 +241,21 @@ def run_phase(spec: dict[str, object]) -> dict[str, float]:
             port,
             "/v1/batch",
             key,
-            batch_body(run, size),
+            batch_body(run, size, spec.get("message")),  # type: ignore[arg-type]
             size,
             int(spec["connections"]),
             seconds,
         )  # type: ignore[call-overload]
     elif kind == "track":
         coro = closed_loop(
-            host, port, "/v1/track", key, track_body(run), 1, int(spec["connections"]), seconds
+            host,
+            port,
+            "/v1/track",
+            key,
+            track_body(run, spec.get("message")),  # type: ignore[arg-type]
+            1,
+            int(spec["connections"]),
+            seconds,
         )  # type: ignore[call-overload]
     else:
         body = track_body(run)

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
 
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0
+    pii_rules_cache_seconds: float = 5.0
+    """How long a process keeps the PII rules it loaded (collection, the API's masking) before
+    reading them again; the process that changed a rule reads them at once (docs/privacy.md)."""
     housekeeping_interval_seconds: float = 60.0
 
     log_level: str = "info"

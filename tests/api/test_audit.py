@@ -624,7 +624,77 @@ def _journey_recipes() -> dict[tuple[str, str], Recipe]:
 
 _DESTINATION = f"{_W}/destinations/{{destination_id}}"
 
+
+def _pii_rule(api: Api, workspace: str, **fields: Any) -> dict[str, Any]:
+    body = {"path": "properties.email", "action": "hash", **fields}
+    made: dict[str, Any] = api.ok("POST", f"{_base(workspace)}/pii-rules", 201, json=body)
+    return made
+
+
+def _pii_rule_create(api: Api, workspace: str) -> Step:
+    body = {"name": "emails", "path": "traits.email", "action": "redact"}
+    return Step(
+        "POST",
+        f"{_base(workspace)}/pii-rules",
+        lambda answer: f"pii_rule:{answer['id']}",
+        201,
+        body,
+        after={"name": "emails", "path": "traits.email", "action": "redact"},
+    )
+
+
+def _pii_rule_update(api: Api, workspace: str) -> Step:
+    made = _pii_rule(api, workspace)
+    return Step(
+        "PATCH",
+        f"{_base(workspace)}/pii-rules/{made['id']}",
+        f"pii_rule:{made['id']}",
+        body={"action": "drop"},
+        before={"action": "hash"},
+        after={"action": "drop"},
+    )
+
+
+def _pii_rule_delete(api: Api, workspace: str) -> Step:
+    made = _pii_rule(api, workspace, action="block")
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/pii-rules/{made['id']}",
+        f"pii_rule:{made['id']}",
+        before={"action": "block"},
+        after=None,
+    )
+
+
+def _pii_classify(api: Api, workspace: str) -> Step:
+    body = {"path": "traits.phone", "action": "mask"}
+    return Step(
+        "POST",
+        f"{_base(workspace)}/pii-inbox/classify",
+        lambda answer: f"pii_rule:{answer['id']}",
+        201,
+        body,
+        after={"path": "traits.phone", "action": "mask"},
+    )
+
+
+def _pii_dismiss(api: Api, workspace: str) -> Step:
+    body = {"path": "traits.nickname"}
+    return Step(
+        "POST",
+        f"{_base(workspace)}/pii-inbox/dismiss",
+        "pii_inbox",
+        body=body,
+        after={"path": "traits.nickname", "dismissed": True},
+    )
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
+    ("POST", f"{_W}/pii-rules"): _pii_rule_create,
+    ("PATCH", f"{_W}/pii-rules/{{rule_id}}"): _pii_rule_update,
+    ("DELETE", f"{_W}/pii-rules/{{rule_id}}"): _pii_rule_delete,
+    ("POST", f"{_W}/pii-inbox/classify"): _pii_classify,
+    ("POST", f"{_W}/pii-inbox/dismiss"): _pii_dismiss,
     ("POST", "/workspaces"): _workspace_create,
     ("POST", f"{_W}/sources"): _source_create,
     ("PATCH", f"{_W}/sources/{{source_id}}"): _source_update,

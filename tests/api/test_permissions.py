@@ -40,6 +40,7 @@ _DUMMY: dict[str, str] = {
     "slug": "no-such-plan",
     "version": "2147483000",
     "export_id": "2147483000",
+    "rule_id": "2147483000",
 }
 """Path parameters that name nothing: an allowed route answers 404 (or 400/422), never
 changing anything."""
@@ -68,6 +69,7 @@ _BODIES: dict[tuple[str, str], Any] = {
     },
     ("PATCH", "/workspaces/{workspace}/members/{user_id}"): {"role": "analyst"},
     ("PATCH", "/workspaces/{workspace}/journeys/{key}"): {"name": "x"},
+    ("PATCH", "/workspaces/{workspace}/pii-rules/{rule_id}"): {"name": "x"},
     ("POST", "/workspaces/{workspace}/journeys/{key}/start"): {"profile_ids": ["prf_x"]},
     ("POST", "/workspaces/{workspace}/journeys/{key}/test-run"): {
         "event": {"type": "track", "userId": "u", "event": "Signed Up"}
@@ -160,6 +162,9 @@ def space_b(first_owner: Api) -> Space:
     body = {"email": f"{unique('b')}@example.com", "role": "analyst"}
     joined = first_owner.ok("POST", f"/api/v1/workspaces/{slug}/members", 201, json=body)
     space.ids["user_id"] = str(joined["user_id"])
+    rule = {"path": "properties.email", "action": "hash"}
+    made = first_owner.ok("POST", f"/api/v1/workspaces/{slug}/pii-rules", 201, json=rule)
+    space.ids["rule_id"] = str(made["id"])
     return space
 
 

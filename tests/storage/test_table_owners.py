@@ -51,6 +51,7 @@ STORES: dict[str, set[str]] = {
     "headwater.delivery": {"headwater.delivery.store", "headwater.delivery.queue"},
     "headwater.pipeline": {"headwater.pipeline.failures"},
     "headwater.privacy": {"headwater.privacy.store", "headwater.privacy.export_store"},
+    "headwater.pii": {"headwater.pii.store"},
 }
 """The store modules of each owning package: the only modules that name its tables."""
 

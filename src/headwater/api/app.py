@@ -33,6 +33,7 @@ from headwater.api import edge, events, personal, profile_api, profiles, workspa
 from headwater.api import failures as failures_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
+from headwater.api import pii as pii_api
 from headwater.api import privacy as privacy_api
 from headwater.api import protocols as protocols_api
 from headwater.api import regulations as regulations_api
@@ -157,6 +158,7 @@ def create_app(
         audit_api.router,
         audit_api.instance,
         regulations_api.router,
+        pii_api.router,
     )
     check_table(
         (method, PREFIX + route.path)

@@ -21,8 +21,10 @@ masked (:func:`headwater.access.mask`) and encoded again::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Final
+from urllib.parse import unquote
 
 import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from headwater.access import DEFAULT_PERSONAL, Classifier, Principal, mask
 from headwater.api.permissions import ROUTES
 from headwater.errors import Forbidden
+from headwater.runtime import Role
+from headwater.storage import STORAGE_ERRORS
 
 __all__ = [
     "CONFIGURATION",
@@ -104,6 +108,12 @@ _CONFIGURATION_PATHS: Final = frozenset(
         f"{_W}/members/{{user_id}}",
         f"{_W}/tokens",
         f"{_W}/tokens/{{token_id}}",
+        # PII rules name keys and patterns, never a customer's values (their test run does)
+        f"{_W}/pii-rules",
+        f"{_W}/pii-rules/{{rule_id}}",
+        f"{_W}/pii-inbox",
+        f"{_W}/pii-inbox/classify",
+        f"{_W}/pii-inbox/dismiss",
     }
 )
 
@@ -142,10 +152,43 @@ MASKED_BY_ROUTE: Final = frozenset(
 ClassifierFor = Callable[[str | None], Classifier]
 
 
-def classifier_of_workspace(workspace: str | None) -> Classifier:
-    """The classification of ``workspace``'s keys: the default, until workspaces have their own
-    rules (the privacy issue's PII rules plug in here)."""
-    return DEFAULT_PERSONAL
+_CLASSIFIER: Final = "pii_classifier"
+"""Where the middleware leaves the path's workspace's classification (``scope["state"]``)."""
+_WORKSPACE_PATH: Final = re.compile(r"/api/v1/workspaces/([^/]+)")
+
+
+def classifier_of_workspace(scope: Scope) -> Classifier:
+    """The classification of the keys of the request's workspace: the default personal keys
+    and the workspace's ``mask`` rules (:class:`headwater.pii.RuleClassifier`), as the
+    middleware found them before the route ran; the default alone without a workspace."""
+    found = scope.get("state", {}).get(_CLASSIFIER)
+    return found if found is not None else DEFAULT_PERSONAL
+
+
+async def _load_classifier(scope: Scope) -> None:
+    """Find the path's workspace's classification (cached: see :class:`headwater.pii.RuleBook`)
+    for :func:`classifier_of_workspace`."""
+    found = _WORKSPACE_PATH.match(scope.get("path", ""))
+    runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    if found is None or runtime is None or runtime.role is not Role.SERVE:
+        return
+    classifier: Classifier | None
+    try:
+        classifier = await runtime.collector.pii.classifier(unquote(found.group(1)))
+    except STORAGE_ERRORS:  # the rules cannot be read: mask every value (fail closed)
+        classifier = _EVERYTHING
+    if classifier is not None:
+        scope.setdefault("state", {})[_CLASSIFIER] = classifier
+
+
+class _Everything:
+    """Every key is personal: the classification while a workspace's rules cannot be read."""
+
+    def personal(self, key: str, *, trait: bool = False) -> bool:
+        return True
+
+
+_EVERYTHING: Final = _Everything()
 
 
 def classifier_of(scope: Scope) -> Classifier | None:
@@ -157,7 +200,7 @@ def classifier_of(scope: Scope) -> Classifier | None:
     workspace = scope.get("path_params", {}).get("workspace")
     if principal.pii_read(workspace):
         return None
-    return classifier_of_workspace(workspace)
+    return classifier_of_workspace(scope)
 
 
 def route_of(scope: Scope) -> tuple[str, str]:
@@ -200,6 +243,7 @@ class MaskingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await _load_classifier(scope)
         answer = _Answer(scope, send)
         await self.app(scope, receive, answer.send)
 

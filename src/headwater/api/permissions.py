@@ -56,6 +56,16 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_W}/stats"): _read(P.DATA_READ),
     ("GET", f"{_W}/failures"): _read(P.DATA_READ),
     ("POST", f"{_W}/failures/replay"): _change(P.FAILURES_REPLAY, "failures.replay"),
+    # PII rules and their inbox.
+    ("GET", f"{_W}/pii-rules"): _read(P.PRIVACY_READ),
+    ("POST", f"{_W}/pii-rules"): _change(P.PRIVACY_WRITE, "pii_rule.create"),
+    ("POST", f"{_W}/pii-rules/test"): _read(P.PRIVACY_READ),
+    ("GET", f"{_W}/pii-rules/{{rule_id}}"): _read(P.PRIVACY_READ),
+    ("PATCH", f"{_W}/pii-rules/{{rule_id}}"): _change(P.PRIVACY_WRITE, "pii_rule.update"),
+    ("DELETE", f"{_W}/pii-rules/{{rule_id}}"): _change(P.PRIVACY_WRITE, "pii_rule.delete"),
+    ("GET", f"{_W}/pii-inbox"): _read(P.PRIVACY_READ),
+    ("POST", f"{_W}/pii-inbox/classify"): _change(P.PRIVACY_WRITE, "pii_rule.create"),
+    ("POST", f"{_W}/pii-inbox/dismiss"): _change(P.PRIVACY_WRITE, "pii_inbox.dismiss"),
     # Profiles and identity.
     ("POST", f"{_W}/access-tokens"): _change(P.PROFILE_TOKENS_WRITE, "access_token.create"),
     ("GET", f"{_W}/profiles"): _read(P.PROFILES_READ),

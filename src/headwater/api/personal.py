@@ -9,6 +9,7 @@ from headwater.access import MASK, PersonalKeys
 from headwater.api.auth import principal_of
 from headwater.api.masking import classifier_of_workspace
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed
+from headwater.pii import RuleClassifier
 
 __all__ = ["PersonalKeysView", "router"]
 
@@ -32,10 +33,10 @@ async def personal_keys(workspace: str, request: Request, runtime: Allowed) -> P
     of ``anywhere`` or end with one of ``last_words``; directly inside ``traits`` also when
     they are one of ``in_traits``. Identifiers of a personal type (``{"type": "email", ...}``)
     and raw request text are masked too (``docs/access.md``)."""
-    classifier = classifier_of_workspace(workspace)
+    classifier = classifier_of_workspace(request.scope)
     listed = (
         classifier.listed()
-        if isinstance(classifier, PersonalKeys)
+        if isinstance(classifier, PersonalKeys | RuleClassifier)
         else {"anywhere": [], "in_traits": [], "last_words": []}
     )
     return {

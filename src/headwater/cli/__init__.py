@@ -25,6 +25,7 @@ from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
 from headwater.cli.plans import plans_app
+from headwater.cli.pii import pii_app
 from headwater.cli.privacy import privacy_app
 from headwater.cli.tokens import tokens_app
 
@@ -46,6 +47,7 @@ app.add_typer(members_app, name="members")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(pii_app, name="pii")
 
 
 @app.command()

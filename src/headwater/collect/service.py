@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater import pii
 from headwater.collect import store
 from headwater.collect.committer import CommitResult, GroupCommitter, Submission
 from headwater.collect.keys import WriteKeyCache
@@ -81,6 +82,7 @@ class Collector:
             lambda key: source_for_write_key(engine, key), ttl=settings.write_key_cache_seconds
         )
         self.suppressions = Suppressions(engine)
+        self.pii = pii.RuleBook(engine, ttl=settings.pii_rules_cache_seconds)
         self._committer = GroupCommitter(
             engine,
             log,
@@ -135,6 +137,7 @@ class Collector:
         received_at: datetime,
     ) -> CommitResult:
         envelope = self._envelope(decoded, request, source, received_at)
+        rules = (await self.pii.current()).collection(source.workspace_id, source.id)
         events: list[Event] = []
         rejections: list[Rejection] = []
         for index, (message, _) in enumerate(decoded.items):
@@ -149,6 +152,8 @@ class Collector:
                 envelope=envelope,
                 clean_nul=decoded.has_nul,
             )
+            if rules is not None:
+                result = _governed(result, rules)
             (events if isinstance(result, Event) else rejections).append(result)  # type: ignore[arg-type]
         if rejections and (request.strict or source.strict):
             raise BadRequest(
@@ -309,6 +314,40 @@ class Collector:
                 _log.warning("dedup purge failed: %s", error)
             else:
                 health.ok()
+
+
+def _governed(result: Event | Rejection, rules: pii.Applicable) -> Event | Rejection:
+    """``result`` with the source's PII rules applied before anything is stored: an event
+    changed, or refused (a rejection with the rule's reason, keeping no value of the message);
+    a rejection's excerpt of the message changed the same way."""
+    payload = result.payload
+    if not isinstance(payload, dict):
+        return result
+    outcome = pii.apply(rules.rules, payload, salt=rules.salt)
+    if isinstance(result, Rejection):
+        kept = {"type": result.type, "messageId": result.message_id, "blocked": outcome.blocked}
+        return (
+            msgspec.structs.replace(result, payload=kept)
+            if outcome.blocked is not None
+            else msgspec.structs.replace(result, payload=outcome.payload)
+        )
+    if outcome.blocked is not None:
+        return Rejection(
+            index=result.index,
+            reason=f"blocked: {outcome.blocked}",
+            type=result.type,
+            message_id=result.message_id,
+            payload={"type": result.type, "messageId": result.message_id},
+        )
+    if not outcome.changed:
+        return result
+    changed = outcome.payload
+    return msgspec.structs.replace(
+        result,
+        payload=changed,
+        user_id=changed.get("userId") if result.user_id is not None else None,
+        anonymous_id=changed.get("anonymousId") if result.anonymous_id is not None else None,
+    )
 
 
 async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:

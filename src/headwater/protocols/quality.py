@@ -33,6 +33,7 @@ from headwater.protocols.store import Interval
 from headwater.protocols.views import (
     DocumentView,
     ObservedEventView,
+    ObservedFieldView,
     QuarantinedView,
     ResentView,
     ViolationsView,
@@ -40,7 +41,15 @@ from headwater.protocols.views import (
 from headwater.spec import Event, format_timestamp, parse_timestamp
 from headwater.storage import connected, transaction
 
-__all__ = ["draft_plan", "forward", "observed_schema", "quarantine", "replay", "violations"]
+__all__ = [
+    "draft_plan",
+    "forward",
+    "observed_fields",
+    "observed_schema",
+    "quarantine",
+    "replay",
+    "violations",
+]
 
 _MAX_WINDOW = timedelta(days=92)
 
@@ -285,6 +294,27 @@ async def observed_schema(
         cast(ObservedEventView, {**e, "properties": list(e["properties"].values())})
         for e in events.values()
     ]
+
+
+async def observed_fields(engine: AsyncEngine, *, workspace: str) -> list[ObservedFieldView]:
+    """Every property path the workspace's sources sent (over events): its JSON types with
+    counts, total count, last seen and the sources that sent it, in path order."""
+    async with connected(engine) as connection:
+        rows = await store.observed_paths(
+            connection, await workspaces.workspace_id(connection, workspace)
+        )
+    fields: dict[str, ObservedFieldView] = {}
+    for row in rows:
+        found = fields.setdefault(
+            row.path,
+            {"path": row.path, "types": {}, "count": 0, "last_seen": None, "source_ids": []},
+        )
+        found["types"][row.json_type] = int(row.total)
+        found["count"] += int(row.total)
+        seen = format_timestamp(row.last_seen)
+        found["last_seen"] = max(found["last_seen"] or seen, seen)
+        found["source_ids"] = sorted(set(found["source_ids"]) | set(row.source_ids))
+    return list(fields.values())
 
 
 async def draft_plan(

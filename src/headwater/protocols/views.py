@@ -19,6 +19,7 @@ __all__ = [
     "EventRefView",
     "EventSpecView",
     "ObservedEventView",
+    "ObservedFieldView",
     "ObservedPathView",
     "PlanDiffView",
     "PlanView",
@@ -192,6 +193,16 @@ class ResentView(TypedDict):
     replayed: NotRequired[int]
     forwarded: NotRequired[int]
     ids: list[int]
+
+
+class ObservedFieldView(TypedDict):
+    """A property path over all of a workspace's sources and events."""
+
+    path: str
+    types: dict[str, int]
+    count: int
+    last_seen: str | None
+    source_ids: list[int]
 
 
 class ObservedPathView(TypedDict):

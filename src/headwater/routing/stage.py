@@ -10,7 +10,10 @@ nothing twice (``ON CONFLICT DO NOTHING`` on ``(destination_id, message_id)``). 
 happens later, in the delivery workers (:mod:`headwater.delivery`).
 
 Destinations are reread every ``refresh_seconds``: a new or changed destination applies to
-events processed from then on.
+events processed from then on. So are the PII rules scoped to destinations
+(:mod:`headwater.pii`): an event bound for a destination with such rules is sent with them
+applied (hashed, redacted, dropped fields), or skipped when one blocks it (counted with the
+filters' skips).
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from dataclasses import dataclass
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater import delivery
+from headwater import delivery, pii
 from headwater.batch import Batch
 from headwater.connectors import lookup
 from headwater.destinations import Destination, Filter, enabled_destinations
 from headwater.log import LogEntry
 from headwater.routing.rules import decide
-from headwater.spec import encode_message
+from headwater.spec import Message, encode_message, message_builtins
 from headwater.storage import Transaction, begin
 
 __all__ = ["Route", "RoutingStage", "route_entries"]
@@ -57,12 +60,16 @@ class Route:
 
 
 def route_entries(
-    entries: Sequence[LogEntry], routes: dict[int, list[Route]]
+    entries: Sequence[LogEntry],
+    routes: dict[int, list[Route]],
+    privacy: pii.Snapshot | None = None,
 ) -> dict[int, delivery.Enqueued]:
-    """What ``entries`` add to each destination's queue, and what they skip (pure)."""
+    """What ``entries`` add to each destination's queue, and what they skip (pure), with
+    ``privacy``'s rules scoped to destinations applied."""
     batch: dict[int, delivery.Enqueued] = {}
     for entry in entries:
         encoded: msgspec.Raw | None = None  # the message as stored, encoded once per entry
+        scoped = privacy is not None and privacy.has_destination_rules(entry.workspace_id)
         for route in routes.get(entry.workspace_id, ()):
             destination = route.destination
             if not destination.receives_from(entry.source_id):
@@ -81,6 +88,11 @@ def route_entries(
                 body = (
                     None if decision.event is None else msgspec.Raw(encode_message(decision.event))
                 )
+            if body is not None and scoped and decision.event is not None:
+                assert privacy is not None
+                rules = privacy.destination(entry.workspace_id, entry.source_id, destination.id)
+                if rules is not None:
+                    body = _private(decision.event, rules, body)
             if body is not None:
                 found.rows.append(
                     delivery.row(
@@ -100,19 +112,28 @@ def route_entries(
     return batch
 
 
+def _private(message: Message, rules: pii.Applicable, body: msgspec.Raw) -> msgspec.Raw | None:
+    """``body`` with the destination's PII rules applied; None when one blocks it."""
+    outcome = pii.apply(rules.rules, message_builtins(message), salt=rules.salt)
+    if outcome.blocked is not None:
+        return None
+    return msgspec.Raw(msgspec.json.encode(outcome.payload)) if outcome.changed else body
+
+
 class RoutingStage:
     """Enqueue deliveries; see the module docstring. Leaves the batch as it is."""
 
     def __init__(self, *, refresh_seconds: float = 2.0) -> None:
         self._refresh = refresh_seconds
         self._routes: dict[int, list[Route]] = {}
+        self._privacy: pii.Snapshot | None = None
         self._loaded_at = -float("inf")
 
     async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         routes = await self._current(connection)
         if not routes:
             return
-        deliveries = route_entries(batch.entries, routes)
+        deliveries = route_entries(batch.entries, routes, self._privacy)
         if deliveries:
             await delivery.enqueue(await begin(connection), deliveries)
 
@@ -120,7 +141,9 @@ class RoutingStage:
         if time.monotonic() - self._loaded_at < self._refresh:
             return self._routes
         routes: dict[int, list[Route]] = {}
-        for destination in await enabled_destinations(await Transaction.of(connection)):
+        tx = await Transaction.of(connection)
+        for destination in await enabled_destinations(tx):
             routes.setdefault(destination.workspace_id, []).append(Route.of(destination))
-        self._routes, self._loaded_at = routes, time.monotonic()
+        privacy = await pii.load(tx)
+        self._routes, self._privacy, self._loaded_at = routes, privacy, time.monotonic()
         return routes
