@@ -32,6 +32,7 @@ from headwater.api import edge, events, personal, profile_api, profiles, workspa
 from headwater.api import failures as failures_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
+from headwater.api import privacy as privacy_api
 from headwater.api import protocols as protocols_api
 from headwater.api import tokens as tokens_api
 from headwater.api.audit_trail import AuditMetrics, AuditTrail
@@ -152,6 +153,7 @@ def create_app(
         tokens_api.me,
         audit_api.router,
         audit_api.instance,
+        privacy_api.router,
     )
     check_table(
         (method, PREFIX + route.path)

@@ -56,6 +56,11 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_W}/stats"): _read(P.DATA_READ),
     ("GET", f"{_W}/failures"): _read(P.DATA_READ),
     ("POST", f"{_W}/failures/replay"): _change(P.FAILURES_REPLAY, "failures.replay"),
+    # Privacy: retention.
+    ("GET", f"{_W}/retention"): _read(P.PRIVACY_READ),
+    ("PUT", f"{_W}/retention"): _change(P.PRIVACY_WRITE, "retention.update"),
+    ("POST", f"{_W}/retention/dry-run"): _read(P.PRIVACY_READ),
+    ("POST", f"{_W}/retention/apply"): _change(P.PRIVACY_WRITE, "retention.apply"),
     # Profiles and identity.
     ("POST", f"{_W}/access-tokens"): _change(P.PROFILE_TOKENS_WRITE, "access_token.create"),
     ("GET", f"{_W}/profiles"): _read(P.PROFILES_READ),

@@ -9,18 +9,24 @@ replay), and the monitoring reads behind the management API and the CLI.
 from headwater.delivery.monitor import dead_letters, errors, health, stats
 from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, enqueue_events, row
 from headwater.delivery.service import delete_destination
-from headwater.delivery.store import replay_dead_letters
+from headwater.delivery.store import (  # retention: each owner forgets its own rows
+    count_dead_letters_before,
+    forget_dead_letters_before,
+    replay_dead_letters,
+)
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [
     "DeliveryWorkers",
     "Enqueued",
+    "count_dead_letters_before",
     "dead_letters",
     "delete_destination",
     "enqueue",
     "enqueue_event",
     "enqueue_events",
     "errors",
+    "forget_dead_letters_before",
     "health",
     "replay_dead_letters",
     "row",
