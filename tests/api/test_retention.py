@@ -67,5 +67,7 @@ def test_a_dry_run_answers_a_plan_and_drops_nothing(api: Api) -> None:
 
     plan = api.ok("POST", f"{base}/dry-run")
 
-    assert plan["dry_run"] is True and plan["workspace"] == workspace
-    assert plan["items"] == [] and plan["rows"] == 0
+    assert plan["dry_run"] is True
+    assert plan["workspace"] == workspace
+    assert plan["items"] == []
+    assert plan["rows"] == 0
