@@ -41,7 +41,7 @@ from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
-from headwater.privacy import NO_FORWARDING, Exporter, Regulator
+from headwater.privacy import NO_FORWARDING, Exporter, Regulator, RetentionTask
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
@@ -222,6 +222,7 @@ def _background(
         supervisor.add("journey-runner", runner.run)
         supervisor.add("journey-calls", Caller(engine).run)
         supervisor.add("regulations", _regulator(engine, log, collector).run)
+    supervisor.add("retention", RetentionTask(engine, settings).run)
     if settings.run_delivery:
         workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
         supervisor.add("delivery", workers.run)

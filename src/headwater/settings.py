@@ -152,6 +152,14 @@ class Settings(BaseSettings):
     """Every audience and computed trait is recomputed in batch at least this often (members
     leave passed time windows then); the scheduler runs wherever the processor runs."""
 
+    # Retention (docs/privacy.md#retention).
+    retention_default_days: int | None = Field(default=None, ge=1)
+    """The window of every store, workspace and source without one of its own, in days; unset:
+    keep everything until a window is set."""
+    retention_interval_seconds: float = Field(default=86400.0, gt=0)
+    """The retention task runs at start and this often: days of the log created ahead, windows
+    enforced."""
+
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0
     pii_rules_cache_seconds: float = 5.0

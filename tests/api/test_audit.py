@@ -132,6 +132,27 @@ def _subject_export_create(api: Api, workspace: str) -> Step:
     )
 
 
+def _retention_update(api: Api, workspace: str) -> Step:
+    windows = [{"store": "events", "source_id": None, "days": 30}]
+    return Step(
+        "PUT",
+        f"{_base(workspace)}/retention",
+        "retention",
+        body={"windows": windows},
+        before=ANY,
+        after={"workspace": workspace, "default_days": None},
+    )
+
+
+def _retention_apply(api: Api, workspace: str) -> Step:
+    return Step(
+        "POST",
+        f"{_base(workspace)}/retention/apply",
+        "retention",
+        after={"workspace": workspace, "dry_run": False},
+    )
+
+
 def _access_token_create(api: Api, workspace: str) -> Step:
     return Step(
         "POST",
@@ -701,6 +722,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/failures/replay"): _failures_replay,
     ("POST", f"{_W}/privacy/exports"): _subject_export_create,
     ("POST", f"{_W}/access-tokens"): _access_token_create,
+    ("PUT", f"{_W}/retention"): _retention_update,
+    ("POST", f"{_W}/retention/apply"): _retention_apply,
     ("PUT", f"{_W}/identity-rules"): _identity_rules_update,
     ("POST", f"{_W}/destinations"): _destination_create,
     ("PATCH", _DESTINATION): _destination_update,

@@ -28,7 +28,7 @@ STORES: dict[str, set[str]] = {
     "headwater.storage": set(),
     "headwater.workspaces": {"headwater.workspaces.store"},
     "headwater.access": {"headwater.access.store", "headwater.access.people_store"},
-    "headwater.log": {"headwater.log.postgres"},
+    "headwater.log": {"headwater.log.postgres", "headwater.log.partitions"},
     "headwater.collect": {"headwater.collect.store"},
     "headwater.profiles": {
         "headwater.profiles.store",
@@ -50,7 +50,11 @@ STORES: dict[str, set[str]] = {
     "headwater.destinations": {"headwater.destinations.store"},
     "headwater.delivery": {"headwater.delivery.store", "headwater.delivery.queue"},
     "headwater.pipeline": {"headwater.pipeline.failures"},
-    "headwater.privacy": {"headwater.privacy.store", "headwater.privacy.export_store"},
+    "headwater.privacy": {
+        "headwater.privacy.store",
+        "headwater.privacy.export_store",
+        "headwater.privacy.retention_store",
+    },
     "headwater.pii": {"headwater.pii.store"},
 }
 """The store modules of each owning package: the only modules that name its tables."""

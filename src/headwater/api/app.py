@@ -37,6 +37,7 @@ from headwater.api import pii as pii_api
 from headwater.api import privacy as privacy_api
 from headwater.api import protocols as protocols_api
 from headwater.api import regulations as regulations_api
+from headwater.api import retention as retention_api
 from headwater.api import tokens as tokens_api
 from headwater.api.audit_trail import AuditMetrics, AuditTrail
 from headwater.api.docs import DOCS, add_docs
@@ -159,6 +160,7 @@ def create_app(
         audit_api.instance,
         regulations_api.router,
         pii_api.router,
+        retention_api.router,
     )
     check_table(
         (method, PREFIX + route.path)

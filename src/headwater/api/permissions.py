@@ -66,6 +66,11 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_W}/pii-inbox"): _read(P.PRIVACY_READ),
     ("POST", f"{_W}/pii-inbox/classify"): _change(P.PRIVACY_WRITE, "pii_rule.create"),
     ("POST", f"{_W}/pii-inbox/dismiss"): _change(P.PRIVACY_WRITE, "pii_inbox.dismiss"),
+    # Privacy: retention.
+    ("GET", f"{_W}/retention"): _read(P.PRIVACY_READ),
+    ("PUT", f"{_W}/retention"): _change(P.PRIVACY_WRITE, "retention.update"),
+    ("POST", f"{_W}/retention/dry-run"): _read(P.PRIVACY_READ),
+    ("POST", f"{_W}/retention/apply"): _change(P.PRIVACY_WRITE, "retention.apply"),
     # Profiles and identity.
     ("POST", f"{_W}/access-tokens"): _change(P.PROFILE_TOKENS_WRITE, "access_token.create"),
     ("GET", f"{_W}/profiles"): _read(P.PROFILES_READ),

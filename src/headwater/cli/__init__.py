@@ -24,8 +24,8 @@ from headwater.cli.failures import failures_app
 from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
-from headwater.cli.plans import plans_app
 from headwater.cli.pii import pii_app
+from headwater.cli.plans import plans_app
 from headwater.cli.privacy import privacy_app
 from headwater.cli.tokens import tokens_app
 

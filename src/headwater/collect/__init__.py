@@ -6,6 +6,8 @@ from headwater.collect.committer import CommitResult
 from headwater.collect.service import Collector, TrackingRequest
 from headwater.collect.store import (
     SUPPRESSIONS_CHANNEL,
+    count_rejections_before,
+    forget_rejections_before,
     suppress,
     suppression_page,
     unsuppress,
@@ -19,6 +21,8 @@ __all__ = [
     "CommitResult",
     "Suppressions",
     "TrackingRequest",
+    "count_rejections_before",
+    "forget_rejections_before",
     "suppress",
     "suppression_page",
     "unsuppress",

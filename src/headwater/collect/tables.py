@@ -43,6 +43,7 @@ rejections = Table(
     Column("reason", Text, nullable=False),
     Column("payload", JSONB),
     Index("rejections_source_id", "source_id", "id"),
+    Index("rejections_received_at", "workspace_id", "received_at"),  # retention
 )
 
 # Each message dropped as a duplicate, kept a day (``DUPLICATES_KEPT``) for the live debugger.

@@ -18,7 +18,13 @@ from headwater.delivery.deletions import (
 from headwater.delivery.monitor import dead_letters, errors, health, stats
 from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, enqueue_events, row
 from headwater.delivery.service import delete_destination
-from headwater.delivery.store import Delivered, delivered_to, replay_dead_letters
+from headwater.delivery.store import (  # retention: each owner forgets its own rows
+    Delivered,
+    count_dead_letters_before,
+    delivered_to,
+    forget_dead_letters_before,
+    replay_dead_letters,
+)
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [
@@ -27,6 +33,7 @@ __all__ = [
     "Delivered",
     "DeliveryWorkers",
     "Enqueued",
+    "count_dead_letters_before",
     "dead_letters",
     "delete_destination",
     "deleting_destinations",
@@ -35,6 +42,7 @@ __all__ = [
     "enqueue_event",
     "enqueue_events",
     "errors",
+    "forget_dead_letters_before",
     "forward_deletion",
     "health",
     "replay_dead_letters",

@@ -63,6 +63,7 @@ dead_letters = Table(
     Column("payload", JSONB, nullable=False),
     CheckConstraint("reason IN ('failed', 'expired')", name="dead_letters_reason_check"),
     Index("dead_letters_destination", "destination_id", "id"),
+    Index("dead_letters_failed_at", "destination_id", "failed_at"),  # retention
 )
 
 # The delivery engine's latest errors per destination.

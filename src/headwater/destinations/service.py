@@ -216,6 +216,11 @@ async def destinations_of(connection: Transaction, *, workspace_id: int) -> list
     return await store.destinations(connection, workspace_id=workspace_id)
 
 
+async def workspace_destination_ids(connection: Transaction, workspace_id: int) -> list[int]:
+    """The ids of a workspace's destinations, enabled or not (retention reaches their logs)."""
+    return [d.id for d in await store.destinations(connection, workspace_id=workspace_id)]
+
+
 async def _own_sources(
     connection: Transaction, workspace: str, workspace_id: int, sources: list[int] | None
 ) -> None:

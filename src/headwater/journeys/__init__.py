@@ -39,6 +39,10 @@ from headwater.journeys.service import (
 )
 from headwater.journeys.stage import JourneyStage
 from headwater.journeys.starts import START_LIMIT, start
+from headwater.journeys.store import (  # retention: each owner forgets its own rows
+    count_steps_before,
+    forget_steps_before,
+)
 from headwater.journeys.testrun import TrialSample, run_sample
 from headwater.journeys.views import (
     InstanceView,
@@ -78,9 +82,11 @@ __all__ = [
     "TrialRunView",
     "TrialSample",
     "archive",
+    "count_steps_before",
     "create_journey",
     "delete_journey",
     "export_journey",
+    "forget_steps_before",
     "get_journey",
     "get_version",
     "import_journey",

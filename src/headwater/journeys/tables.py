@@ -142,6 +142,7 @@ journey_steps = Table(
     Column("detail", Text),
     PrimaryKeyConstraint("instance_id", "step", name="journey_steps_pkey"),
     Index("journey_steps_node", "journey_id", "version", "node_id"),
+    Index("journey_steps_finished_at", "journey_id", "finished_at"),  # retention
 )
 
 # The webhook requests of journeys, an outbox: written with the step that makes the call, sent

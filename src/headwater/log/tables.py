@@ -22,7 +22,9 @@ from headwater.storage.tables import VIEW, metadata
 
 __all__ = ["events", "governed_events", "log_leases", "log_offsets"]
 
-# ``seq`` is the offset, ordered per partition.
+# ``seq`` is the offset, ordered per partition. The table is partitioned by UTC day of
+# ``received_at`` (migration 0021; ``headwater.log.partitions`` creates and drops the days), so
+# the primary key includes ``received_at``.
 events = Table(
     "events",
     metadata,
@@ -36,11 +38,12 @@ events = Table(
     Column("user_id", Text),
     Column("anonymous_id", Text),
     Column("timestamp", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), primary_key=True),
     Column("payload", JSONB, nullable=False),
     Index("events_partition_seq", "partition", "seq"),
     Index("events_workspace_message", "workspace_id", "message_id"),
     Index("events_source_seq", "source_id", "seq"),
+    postgresql_partition_by="RANGE (received_at)",
 )
 
 log_offsets = Table(

@@ -2,8 +2,7 @@
 consent, PII rules and retention.
 
 Privacy sits above the capabilities whose data it reaches (it erases and exports a person
-from each of them through their faces) and below the composition root.
-"""
+from each of them through their faces) and below the composition root."""
 
 from headwater.privacy.export import (
     KEEP,
@@ -19,6 +18,14 @@ from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarded, Forwarde
 from headwater.privacy.job import Regulator
 from headwater.privacy.model import MAX_SUBJECTS, REGULATION_TYPES, STATUSES
 from headwater.privacy.person import Person, SubjectType, person_of
+from headwater.privacy.retention import (
+    WindowIn,
+    apply_retention,
+    get_windows,
+    maintain,
+    retention_plan,
+    set_windows,
+)
 from headwater.privacy.service import (
     cancel_regulation,
     create_regulation,
@@ -26,6 +33,7 @@ from headwater.privacy.service import (
     list_regulations,
     list_suppressions,
 )
+from headwater.privacy.task import RetentionTask
 from headwater.privacy.views import (
     CreatedRegulationView,
     DeletedRegulationView,
@@ -33,8 +41,13 @@ from headwater.privacy.views import (
     ExportView,
     RegulationListView,
     RegulationView,
+    RetentionItemView,
+    RetentionPlanView,
+    RetentionView,
+    RetentionWindowView,
     SuppressionsView,
 )
+from headwater.privacy.windows import Store, Windows
 
 __all__ = [
     "KEEP",
@@ -56,16 +69,29 @@ __all__ = [
     "RegulationListView",
     "RegulationView",
     "Regulator",
+    "RetentionItemView",
+    "RetentionPlanView",
+    "RetentionTask",
+    "RetentionView",
+    "RetentionWindowView",
+    "Store",
     "SubjectType",
     "SuppressionsView",
+    "WindowIn",
+    "Windows",
+    "apply_retention",
     "cancel_regulation",
     "create_export",
     "create_regulation",
     "get_export",
     "get_regulation",
+    "get_windows",
     "list_exports",
     "list_regulations",
     "list_suppressions",
+    "maintain",
     "open_download",
     "person_of",
+    "retention_plan",
+    "set_windows",
 ]

@@ -1,7 +1,7 @@
 """Privacy's tables: regulations, a row per subject (target) and per destination a deletion is
 forwarded to (subjects are kept as digests, ``workspaces.identifier_hash``; the ids a pending
 target needs for its work, ``work``, are wiped when it ends); subject access exports and their
-files."""
+files; the retention windows."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ __all__ = [
     "regulation_destinations",
     "regulation_targets",
     "regulations",
+    "retention_windows",
 ]
 
 regulations = Table(
@@ -153,4 +154,28 @@ privacy_export_parts = Table(
     Column("data", LargeBinary, nullable=False),
     PrimaryKeyConstraint("export_id", "format", "n", name="privacy_export_parts_pkey"),
     CheckConstraint("format IN ('json', 'csv')", name="privacy_export_parts_format_check"),
+)
+
+
+# One window per workspace, store and source (``source_id`` 0: the workspace's window for the
+# store, which its sources without a window of their own follow).
+retention_windows = Table(
+    "retention_windows",
+    metadata,
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("store", Text, nullable=False),
+    Column("source_id", Integer, nullable=False, server_default=text("0")),
+    Column("days", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("workspace_id", "store", "source_id", name="retention_windows_pkey"),
+    CheckConstraint(
+        "store IN ('events', 'rejections', 'quarantine', 'delivery_logs', 'journey_history')",
+        name="retention_windows_store_check",
+    ),
+    CheckConstraint("days >= 1", name="retention_windows_days_check"),
 )

@@ -30,6 +30,12 @@ from headwater.protocols.service import (
     versions,
 )
 from headwater.protocols.stage import ProtocolStage
+from headwater.protocols.store import (  # retention: each owner forgets its own rows
+    count_quarantine_before,
+    forget_governed,
+    forget_quarantine_before,
+    governed_between,
+)
 from headwater.protocols.views import (
     ConnectionView,
     DocumentView,
@@ -61,6 +67,7 @@ __all__ = [
     "VersionView",
     "ViolationsView",
     "connect_source",
+    "count_quarantine_before",
     "create_plan",
     "delete_plan",
     "diff",
@@ -68,10 +75,13 @@ __all__ = [
     "draft_plan",
     "dump",
     "export_plan",
+    "forget_governed",
+    "forget_quarantine_before",
     "forward",
     "generate",
     "get_plan",
     "governed",
+    "governed_between",
     "import_plan",
     "list_connections",
     "list_plans",

@@ -181,6 +181,7 @@ quarantine = Table(
         name="quarantine_status_check",
     ),
     Index("quarantine_list", "workspace_id", "status", "id"),
+    Index("quarantine_blocked_at", "workspace_id", "blocked_at"),  # retention
 )
 
 # Each message a plan let through with violations (changed: flagged or trimmed), with the
