@@ -1,6 +1,6 @@
 """Screenshots of every screen of the web app, for ``docs/ui.md``: ``./scripts/screenshots``.
 
-    .venv/bin/python -m bench.screenshots [--out docs/ui]
+    .venv/bin/python -m bench.screenshots [--out docs/ui] [--only privacy-]
 
 Not a benchmark: it shares the benches' server helpers. Starts ``headwater serve`` (processor
 on) on a fresh embedded PostgreSQL, fills a workspace the way a user would (a source under a
@@ -66,6 +66,36 @@ def _test_run(page: Page, seeded: Seeded) -> None:
     panel.get_by_role("list", name="Path").wait_for()
 
 
+def _regulation_details(page: Page, seeded: Seeded) -> None:
+    """The first request's details open, and a person looked up."""
+    page.get_by_role("button", name="Show details").first.click()
+    lookup = page.get_by_role("region", name="Is this person suppressed?")
+    lookup.get_by_label("Id to look up").fill("carl")
+    lookup.get_by_role("button", name="Look up").click()
+    lookup.get_by_role("status").wait_for()
+
+
+def _new_regulation(page: Page, seeded: Seeded) -> None:
+    page.get_by_role("button", name="Delete or suppress a person").click()
+    page.get_by_label("Ids, one a line").fill("user-123\nuser-456")
+
+
+def _new_rule(page: Page, seeded: Seeded) -> None:
+    page.get_by_role("button", name="Add a rule").click()
+    page.get_by_label("Name").fill("Phone numbers")
+    page.get_by_label("Detector").select_option("phone")
+
+
+def _test_rules(page: Page, seeded: Seeded) -> None:
+    page.get_by_role("button", name="Test", exact=True).click()
+    page.get_by_role("table", name="Fields decided").wait_for()
+
+
+def _dry_run(page: Page, seeded: Seeded) -> None:
+    page.get_by_role("button", name="Dry run").click()
+    page.get_by_role("region", name="What would be removed now").get_by_role("status").wait_for()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -104,6 +134,14 @@ SCREENS: list[Screen] = [
     ("settings-identity", "settings/identity", None),
     ("settings-workspaces", "settings/workspaces", None),
     ("settings-account", "settings/account", None),
+    ("privacy-deletion", "privacy/deletion", _regulation_details),
+    ("privacy-deletion-new", "privacy/deletion", _new_regulation),
+    ("privacy-exports", "privacy/exports", None),
+    ("privacy-pii", "privacy/pii", None),
+    ("privacy-pii-new", "privacy/pii", _new_rule),
+    ("privacy-pii-inbox", "privacy/pii?tab=inbox", None),
+    ("privacy-pii-test", "privacy/pii?tab=test", _test_rules),
+    ("privacy-retention", "privacy/retention", _dry_run),
 ]
 
 PLAN = {
@@ -243,6 +281,22 @@ def _seed(base: str, hook: str) -> Seeded:
     members = {"members": [{"user_id": "ada"}, {"email": "bo@example.com"}]}
     admin.post(f"{api}/audiences/vips/members", json=members).raise_for_status()
     found = admin.get(f"{api}/profiles", params={"identifier": "user_id:ada"}).json()
+    # privacy: a person forgotten and one suppressed, an export, a PII rule, retention windows
+    for kind, who in (("SUPPRESS_WITH_DELETE", "carl"), ("SUPPRESS_ONLY", "dee")):
+        admin.post(
+            f"{api}/regulations",
+            json={"regulationType": kind, "subjectType": "USER_ID", "subjectIds": [who]},
+        ).raise_for_status()
+    admin.post(
+        f"{api}/privacy/exports", json={"subject_type": "USER_ID", "subject_id": "ada"}
+    ).raise_for_status()
+    rule = {"name": "Emails", "path": "traits.email", "action": "hash"}
+    admin.post(f"{api}/pii-rules", json=rule).raise_for_status()
+    windows = [
+        {"store": "events", "source_id": None, "days": 395},
+        {"store": "rejections", "source_id": source["id"], "days": 30},
+    ]
+    admin.put(f"{api}/retention", json={"windows": windows}).raise_for_status()
     admin.close()
     return {
         "source": str(source["id"]),
@@ -260,7 +314,7 @@ def _chromium() -> str:
     return found
 
 
-def _shoot(base: str, seeded: Seeded, out: Path) -> None:
+def _shoot(base: str, seeded: Seeded, out: Path, only: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
@@ -272,6 +326,8 @@ def _shoot(base: str, seeded: Seeded, out: Path) -> None:
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url("**/overview")
         for name, path, prepare in SCREENS:
+            if only and not name.startswith(only):
+                continue
             page.goto(f"/w/{WORKSPACE}/{path.format(**seeded)}")
             page.wait_for_timeout(1500)  # let the screen's queries and charts settle
             if prepare is not None:
@@ -285,6 +341,7 @@ def _shoot(base: str, seeded: Seeded, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/ui"))
+    parser.add_argument("--only", default="", help="only the screens whose name starts so")
     arguments = parser.parse_args()
     with (
         fresh_database() as (url, data_dir),
@@ -294,7 +351,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         seeded = _seed(base, hook)
         time.sleep(3)  # the processor builds profiles and delivers
-        _shoot(base, seeded, arguments.out)
+        _shoot(base, seeded, arguments.out, arguments.only)
     print(f"screenshots in {arguments.out}")
 
 

@@ -47,6 +47,12 @@ SCREENS = [
     ("settings/tokens", "API tokens"),
     ("settings/audit", "Audit log"),
     ("settings/account", "Your account"),
+    ("privacy/deletion", "Deletion and suppression"),
+    ("privacy/exports", "Subject access"),
+    ("privacy/pii", "PII rules"),
+    ("privacy/pii?tab=inbox", "PII rules"),
+    ("privacy/pii?tab=test", "PII rules"),
+    ("privacy/retention", "Retention"),
 ]
 
 

@@ -33,6 +33,15 @@ const SECTIONS: { title: string; items: Item[] }[] = [
     ],
   },
   {
+    title: "Privacy",
+    items: [
+      { to: "privacy/deletion", label: "Deletion & suppression", needs: "privacy:read" },
+      { to: "privacy/exports", label: "Subject access", needs: "privacy:read" },
+      { to: "privacy/pii", label: "PII rules", needs: "privacy:read" },
+      { to: "privacy/retention", label: "Retention", needs: "privacy:read" },
+    ],
+  },
+  {
     title: "Settings",
     items: [
       { to: "settings/workspaces", label: "Workspaces", needs: "workspace:read" },

@@ -112,6 +112,13 @@ export const router = createBrowserRouter([
         element: screen(() => import("../screens/profiles/Profile"), "the profile"),
       },
       {
+        path: "privacy/deletion",
+        element: screen(() => import("../screens/privacy/Regulations"), "deletion and suppression"),
+      },
+      { path: "privacy/exports", element: screen(() => import("../screens/privacy/Exports"), "subject access") },
+      { path: "privacy/pii", element: screen(() => import("../screens/privacy/PiiRules"), "PII rules") },
+      { path: "privacy/retention", element: screen(() => import("../screens/privacy/Retention"), "retention") },
+      {
         path: "settings/people",
         element: screen(() => import("../screens/settings/People"), "people"),
       },
