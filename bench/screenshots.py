@@ -264,6 +264,9 @@ def _seed(base: str, hook: str) -> Seeded:
     # a violation flagged, and an unplanned event held in quarantine
     batch.append({"type": "track", "userId": "bo", "event": "Order Completed", "properties": {}})
     batch.append({"type": "track", "userId": "bo", "event": "Coupon Applied"})
+    # fields that look personal, for the PII inbox
+    phone = {"phone": "+44 20 7946 0958", "home": "51.5072, -0.1276"}
+    batch.append({"type": "identify", "userId": "ada", "traits": phone})
     sent = httpx.post(f"{base}/v1/batch", auth=(source["write_key"], ""), json={"batch": batch})
     sent.raise_for_status()
     buyers = {"type": "event", "event": "Order Completed"}

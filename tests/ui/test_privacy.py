@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import World, serious_violations, sign_in
@@ -127,8 +128,31 @@ def test_a_privacy_admin_adds_a_pii_rule_and_tests_it(page: Page, world: World) 
     rules.get_by_role("row").filter(has_text="Emails").get_by_role("button", name="Delete").click()
     expect(page.get_by_role("heading", name="No rule yet")).to_be_visible()
     page.get_by_role("tab", name="Inbox").click()
-    expect(page.get_by_role("tabpanel")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nothing to classify")).to_be_visible()
     assert serious_violations(page) == []
+
+
+def test_a_field_that_looks_personal_is_classified_from_the_inbox(page: Page, world: World) -> None:
+    admin = world.person("privacy_admin")
+    source = world.source(admin.workspace)
+    sent = httpx.post(
+        f"{world.server.url}/v1/identify",
+        auth=(str(source["write_key"]), ""),
+        json={"userId": "u-9", "traits": {"email": "ana@example.com"}},
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+    sign_in(page, admin)
+    page.goto(f"/w/{admin.workspace}/privacy/pii?tab=inbox")
+    inbox = page.get_by_role("table", name="Fields that look personal and that no rule covers yet")
+    row = inbox.get_by_role("row").filter(has_text="traits.email")
+    expect(row).to_contain_text("text", timeout=SLOW)
+    row.get_by_role("combobox").select_option("redact")
+    row.get_by_role("button", name="Make a rule").click()
+    expect(page.get_by_role("heading", name="Nothing to classify")).to_be_visible()
+    page.get_by_role("tab", name="Rules", exact=True).click()
+    rules = page.get_by_role("table", name="PII rules")
+    expect(rules.get_by_role("row").filter(has_text="traits.email")).to_contain_text("Redact")
 
 
 def test_a_privacy_admin_sets_a_retention_window_and_runs_a_dry_run(

@@ -178,12 +178,14 @@ function RuleRow({ rule, names, onEdit }: { rule: Rule; names: ReturnType<typeof
 function ScopeField({
   legend,
   all,
+  some = "Only those ticked",
   value,
   onChange,
   choices,
 }: {
   legend: string;
   all: string;
+  some?: string;
   value: number[] | null;
   onChange: (value: number[] | null) => void;
   choices: { id: number; name: string }[];
@@ -198,7 +200,7 @@ function ScopeField({
       </label>
       <label className="inline">
         <input type="radio" name={group} checked={value !== null} onChange={() => onChange([])} />
-        Only those ticked
+        {some}
       </label>
       {value !== null &&
         (choices.length === 0 ? (
@@ -319,10 +321,11 @@ function RuleForm({ rule, onDone }: { rule: Rule | null; onDone: () => void }) {
           ))}
         </select>
       </label>
-      <ScopeField legend="From sources" all="All sources" value={sources} onChange={setSources} choices={names.sources} />
+      <ScopeField legend="From sources" all="All sources" some="Only the sources ticked" value={sources} onChange={setSources} choices={names.sources} />
       <ScopeField
         legend="Applies"
         all="At collection, before anything is stored or sent"
+        some="Only before sending to the destinations ticked"
         value={destinations}
         onChange={setDestinations}
         choices={names.destinations}
@@ -347,6 +350,7 @@ function InboxList() {
   const inbox = useQuery({
     queryKey: INBOX(workspace),
     queryFn: () => ok(api.GET("/api/v1/workspaces/{workspace}/pii-inbox", inWorkspace(workspace))),
+    refetchInterval: 5000, // new fields arrive as sources send them
   });
   if (inbox.isPending) return <Loading what="the inbox" />;
   if (inbox.error) return <ErrorNote error={inbox.error} retry={() => inbox.refetch()} />;
@@ -354,8 +358,8 @@ function InboxList() {
     return (
       <Empty title="Nothing to classify">
         <p>
-          No field that looks personal is left without a rule. New ones appear here as your sources send them: an email
-          in a property, a phone number in a trait.
+          No field that looks personal is left without a rule. New ones appear here as your sources send them: a
+          property or trait named like an email, a phone number or an address.
         </p>
       </Empty>
     );
@@ -365,7 +369,7 @@ function InboxList() {
       <thead>
         <tr>
           <th scope="col">Field</th>
-          <th scope="col">Looks like</th>
+          <th scope="col">Values</th>
           <th scope="col">Seen</th>
           <th scope="col">Last seen</th>
           {canWrite && <th scope="col">Classify</th>}
@@ -379,6 +383,16 @@ function InboxList() {
     </table>
   );
 }
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "text",
+  number: "number",
+  integer: "number",
+  boolean: "yes/no",
+  object: "object",
+  array: "list",
+  null: "empty",
+};
 
 function InboxRow({ item }: { item: Inbox }) {
   const workspace = useWorkspace();
@@ -409,13 +423,13 @@ function InboxRow({ item }: { item: Inbox }) {
       ),
     onSuccess: done,
   });
-  const kinds = Object.keys(item.types).map(detectorWords).join(", ");
+  const kinds = Object.keys(item.types).map((type) => TYPE_WORDS[type] ?? type).join(", ");
   return (
     <tr>
       <td>
         <code>{item.path}</code>
       </td>
-      <td>{kinds || "a personal key"}</td>
+      <td>{kinds || "—"}</td>
       <td>{item.count.toLocaleString()} times</td>
       <td>{item.last_seen ? new Date(item.last_seen).toLocaleString() : "—"}</td>
       {canWrite && (
