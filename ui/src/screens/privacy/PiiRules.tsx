@@ -10,6 +10,7 @@ import { FormActions } from "../../components/FormActions";
 import { JsonTree } from "../../components/JsonTree";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
+import { counted } from "../../components/words";
 import { actionWords, DETECTORS, detectorWords, PII_ACTIONS } from "./words";
 
 type Rule = components["schemas"]["RuleView"];
@@ -430,7 +431,7 @@ function InboxRow({ item }: { item: Inbox }) {
         <code>{item.path}</code>
       </td>
       <td>{kinds || "—"}</td>
-      <td>{item.count.toLocaleString()} times</td>
+      <td>{counted(item.count, "time")}</td>
       <td>{item.last_seen ? new Date(item.last_seen).toLocaleString() : "—"}</td>
       {canWrite && (
         <td>
