@@ -41,7 +41,7 @@ from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
-from headwater.privacy import NO_FORWARDING, Regulator
+from headwater.privacy import DestinationForwarder, Regulator
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
@@ -220,24 +220,27 @@ def _background(
         runner = Runner(engine, log=log, enqueue=enqueue_events, destinations=_enabled_destinations)
         supervisor.add("journey-runner", runner.run)
         supervisor.add("journey-calls", Caller(engine).run)
-        supervisor.add("regulations", _regulator(engine, log, collector).run)
+        supervisor.add("regulations", _regulator(settings, engine, log, collector).run)
     if settings.run_delivery:
         workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
         supervisor.add("delivery", workers.run)
     return supervisor
 
 
-def _regulator(engine: AsyncEngine, log: EventLog, collector: Collector | None) -> Regulator:
-    """The regulation job, with what it erases and forwards through: the two places where
-    erasing a person from every store (``erase``) and forwarding deletions to destinations
-    that can delete (``forwarder``) plug in. Until they are wired, deletion from Headwater's
-    stores ends ``NOT_SUPPORTED`` and no destination is asked. Where this process collects
-    events, its collector reloads a workspace's suppressions as soon as the job changes them."""
+def _regulator(
+    settings: Settings, engine: AsyncEngine, log: EventLog, collector: Collector | None
+) -> Regulator:
+    """The regulation job, with what it erases and forwards through: the place where erasing
+    a person from every store (``erase``) plugs in; until it is wired, deletion from
+    Headwater's own stores ends ``NOT_SUPPORTED``. Deletions go to every destination whose
+    connector deletes. Where this process collects events, its collector reloads a
+    workspace's suppressions as soon as the job changes them."""
     return Regulator(
         engine,
         log,
         erase=None,
-        forwarder=NO_FORWARDING,
+        forwarder=DestinationForwarder(engine, settings),
+        lease=timedelta(seconds=settings.regulation_lease_seconds),
         suppressions_changed=None if collector is None else collector.suppressions.reload,
     )
 

@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     """Every audience and computed trait is recomputed in batch at least this often (members
     leave passed time windows then); the scheduler runs wherever the processor runs."""
 
+    # Privacy (docs/privacy.md).
+    regulation_lease_seconds: float = 30.0
+    """How long the regulation job holds a regulation between renewals; a process that dies
+    mid-regulation leaves it to another (or to itself, restarted) once this has passed."""
+
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0
     housekeeping_interval_seconds: float = 60.0

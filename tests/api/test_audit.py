@@ -613,6 +613,39 @@ def _journey_recipes() -> dict[tuple[str, str], Recipe]:
 
 _DESTINATION = f"{_W}/destinations/{{destination_id}}"
 
+
+def _regulation_body() -> dict[str, Any]:
+    return {"regulationType": "SUPPRESS_ONLY", "subjectType": "USER_ID", "subjectIds": ["u-1"]}
+
+
+def _regulation_create(api: Api, workspace: str) -> Step:
+    return Step("POST", f"{_base(workspace)}/regulations", "regulation", body=_regulation_body())
+
+
+def _source_regulation_create(api: Api, workspace: str) -> Step:
+    source = api.source(workspace=workspace, name=unique("src"))
+    return Step(
+        "POST",
+        f"{_base(workspace)}/regulations/sources/{source['id']}",
+        f"source:{source['id']}",
+        body=_regulation_body(),
+    )
+
+
+def _regulation_delete(api: Api, workspace: str) -> Step:
+    # A regulation waits a few seconds before it starts (privacy.model.START_DELAY): it can
+    # still be deleted now.
+    made = api.ok("POST", f"{_base(workspace)}/regulations", json=_regulation_body())
+    regulate_id = made["data"]["regulateId"]
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/regulations/{regulate_id}",
+        f"regulation:{regulate_id}",
+        before=ANY,
+        after=None,
+    )
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/workspaces"): _workspace_create,
     ("POST", f"{_W}/sources"): _source_create,
@@ -652,6 +685,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/auth/accept"): _accept,
     ("POST", "/auth/logout"): _logout,
     ("PUT", "/me/password"): _password_change,
+    ("POST", f"{_W}/regulations"): _regulation_create,
+    ("POST", f"{_W}/regulations/sources/{{source_id}}"): _source_regulation_create,
+    ("DELETE", f"{_W}/regulations/{{regulate_id}}"): _regulation_delete,
 }
 """How to make each change of the route table once, with success."""
 

@@ -39,6 +39,7 @@ _DUMMY: dict[str, str] = {
     "key": "no-such-key",
     "slug": "no-such-plan",
     "version": "2147483000",
+    "regulate_id": "no-such-regulation",
 }
 """Path parameters that name nothing: an allowed route answers 404 (or 400/422), never
 changing anything."""
@@ -149,6 +150,9 @@ def space_b(first_owner: Api) -> Space:
     first_owner.ok("POST", journeys, 201, json=body)
     first_owner.ok("POST", f"{journeys}/welcome/publish", json={})
     ids.update(journey_key="welcome", version="1")
+    regulation = {"regulationType": "SUPPRESS_ONLY", "subjectType": "USER_ID", "subjectIds": ["b"]}
+    created = first_owner.ok("POST", f"/api/v1/workspaces/{slug}/regulations", json=regulation)
+    ids["regulate_id"] = created["data"]["regulateId"]
     space = Space(slug, ids=ids)
     space.tokens[Role.OWNER.value] = _service_token(first_owner, slug, Role.OWNER)
     listed = first_owner.ok("GET", f"/api/v1/workspaces/{slug}/tokens")

@@ -5,6 +5,7 @@ Privacy sits above the capabilities whose data it reaches (it erases and exports
 from each of them through their faces) and below the composition root.
 """
 
+from headwater.privacy.destinations import DestinationForwarder
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarded, Forwarder
 from headwater.privacy.job import Regulator
 from headwater.privacy.model import MAX_SUBJECTS, REGULATION_TYPES, STATUSES
@@ -31,6 +32,7 @@ __all__ = [
     "STATUSES",
     "CreatedRegulationView",
     "DeletedRegulationView",
+    "DestinationForwarder",
     "Eraser",
     "Forwarded",
     "Forwarder",

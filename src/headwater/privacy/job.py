@@ -128,8 +128,13 @@ class Regulator:
                 targets = await store.pending_targets(tx, regulation.id, self._batch)
             if not targets:
                 break
-            waits = [await self._advance(regulation, target) for target in targets]
-            later = [when for when in waits if when is not None]
+            later: list[datetime] = []
+            for target in targets:
+                if not await self._renewed(regulation.id):
+                    return
+                when = await self._advance(regulation, target)
+                if when is not None:
+                    later.append(when)
             if later:
                 async with transaction(self._engine) as tx:
                     await store.release(tx, regulation.id, self.owner, min(later))
@@ -137,6 +142,11 @@ class Regulator:
         async with transaction(self._engine) as tx:
             statuses = [row.status for row in await store.targets_of(tx, [regulation.id])]
             await store.finish(tx, regulation.id, model.overall(statuses, started=True))
+
+    async def _renewed(self, regulation_id: str) -> bool:
+        """Renew the lease before each subject (one may wait on a vendor's timeout)."""
+        async with transaction(self._engine) as tx:
+            return await store.renew(tx, regulation_id, self.owner, self._lease)
 
     async def _advance(self, regulation: Any, target: Any) -> datetime | None:
         """Take one subject through its stages; when it must wait, until when."""
@@ -241,7 +251,10 @@ class Regulator:
                 waits.append(row.next_at)
                 continue
             outcome = await self._forwarder.forward(
-                destination_id=row.destination_id, person=person
+                regulation_id=regulation.id,
+                workspace_id=regulation.workspace_id,
+                destination_id=row.destination_id,
+                person=person,
             )
             values: dict[str, Any] = {"attempts": row.attempts + 1, "error": outcome.error or None}
             if outcome.status == "RETRY" and row.attempts + 1 < self._max_attempts:
