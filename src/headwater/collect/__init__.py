@@ -2,5 +2,6 @@
 
 from headwater.collect.committer import CommitResult
 from headwater.collect.service import Collector, TrackingRequest
+from headwater.collect.store import forget_records
 
-__all__ = ["Collector", "CommitResult", "TrackingRequest"]
+__all__ = ["Collector", "CommitResult", "TrackingRequest", "forget_records"]

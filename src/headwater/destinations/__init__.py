@@ -35,6 +35,7 @@ from headwater.destinations.service import (
     remove,
     send_test,
     update_destination,
+    workspace_destination_ids,
 )
 from headwater.destinations.views import (
     AlertState,
@@ -96,4 +97,5 @@ __all__ = [
     "remove",
     "send_test",
     "update_destination",
+    "workspace_destination_ids",
 ]

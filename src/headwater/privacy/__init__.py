@@ -5,6 +5,8 @@ Privacy sits above the capabilities whose data it reaches (it erases and exports
 from each of them through their faces) and below the composition root.
 """
 
+from headwater.privacy.erase import STORES, erase
 from headwater.privacy.person import Person, SubjectType, person_of
+from headwater.privacy.service import erase_person
 
-__all__ = ["Person", "SubjectType", "person_of"]
+__all__ = ["STORES", "Person", "SubjectType", "erase", "erase_person", "person_of"]
