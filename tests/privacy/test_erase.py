@@ -123,7 +123,8 @@ class Someone:
                 **user,
                 "event": "Order Completed",
                 "messageId": f"{self.user_id}-bad-order",
-                "properties": {"order_id": self.email, "coupon": "X"},
+                # The violation's message quotes the coupon: the person's name.
+                "properties": {"order_id": self.email, "coupon": self.name},
             },
             # No event name: rejected at collection, kept as a rejection.
             {"type": "track", **user, "properties": {"name": self.name}},
@@ -332,7 +333,8 @@ async def test_an_erased_person_is_in_no_table_and_everyone_else_is_untouched(
     ann, bob = Someone.new("ann"), Someone.new("bob")
     with Sink(_refuse_refunds) as sink:
         _set_up(space, sink.url)
-        for someone in (ann, bob):
+        # Ann last: the newest message of the violation both share quotes her name.
+        for someone in (bob, ann):
             messages = someone.messages()
             space.send(*messages[:2])  # two visits, two profiles: merged by what follows
             await _until(partial(_visits, engine, someone), f"{someone.user_id}'s two visits")
@@ -347,6 +349,8 @@ async def test_an_erased_person_is_in_no_table_and_everyone_else_is_untouched(
         bob_before = await _holding(engine, bob_values)
         assert set(ann_before) >= REACHED, f"not reached: {REACHED - set(ann_before)}"
         assert set(bob_before) >= REACHED
+        quoted = "SELECT count(*) FROM violation_samples WHERE strpos(message, $1) > 0"
+        assert await _count(engine, quoted, ann.name) == 1
 
         log = PostgresLog(engine, 4)
         try:
@@ -375,6 +379,7 @@ async def test_an_erased_person_is_in_no_table_and_everyone_else_is_untouched(
     assert removed["quarantine"] == removed["dead_letters"] == removed["journey_instances"] == 1
     assert removed["profile_merges"] == 1
     assert removed["computed_values"] == 2  # the audience and the computed trait
+    assert removed["violation_samples"] >= 2  # the bad order's samples, and others of hers
     assert again == dict.fromkeys(STORES, 0)
 
 

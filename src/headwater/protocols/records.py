@@ -279,16 +279,21 @@ async def governed(tx: Transaction, entries: Sequence[LogEntry]) -> list[LogEntr
 
 # The samples of each kind of violation, without the person's: a sample of one of their
 # messages, or whose payload holds one of their values. The row stays (its counts are no one's).
+# Its message is the newest violation's, the first sample's, and may quote the offending value
+# ("'ann@example.com' is not of type 'integer'"): when that sample goes, a marker replaces it.
+ERASED_MESSAGE: Final = "(message removed: it came from an erased person)"
 _FORGET_SAMPLES = (
     "WITH kept AS ("
-    " SELECT s.ctid AS at, jsonb_array_length(s.samples) AS before,"
+    " SELECT s.ctid AS at, jsonb_array_length(s.samples) AS before, s.samples->0 AS newest,"
     "  (SELECT coalesce(jsonb_agg(e.sample ORDER BY e.n), '[]'::jsonb)"
     "   FROM jsonb_array_elements(s.samples) WITH ORDINALITY AS e(sample, n)"
     "   WHERE NOT (e.sample->>'message_id' = ANY($2::text[])"
     "   OR " + holds_any("e.sample->'payload'", "$3::text[]") + ")) AS samples"
     " FROM violation_samples s WHERE s.workspace_id = $1)"
-    " UPDATE violation_samples v SET samples = kept.samples FROM kept"
-    " WHERE v.ctid = kept.at AND jsonb_array_length(kept.samples) < kept.before"
+    " UPDATE violation_samples v SET samples = kept.samples,"
+    " message = CASE WHEN kept.samples->0 IS DISTINCT FROM kept.newest"
+    "  THEN '" + ERASED_MESSAGE + "' ELSE v.message END"
+    " FROM kept WHERE v.ctid = kept.at AND jsonb_array_length(kept.samples) < kept.before"
     " RETURNING kept.before - jsonb_array_length(kept.samples)"
 )
 
@@ -312,7 +317,9 @@ async def forget_records(
     their profile), and their violation samples (the counts stay: they are no one's).
     Return rows removed per table (samples counted one by one), and the log entries of the
     quarantined messages removed (message id, offset), for the caller to remove from the
-    log. Reads the workspace's quarantine, flagged messages and samples whole."""
+    log. A violation's message that came from their event is replaced by
+    :data:`ERASED_MESSAGE`. Reads the workspace's quarantine,
+    flagged messages and samples whole."""
     driver = tx.driver
     args = (workspace_id, sorted(set(message_ids)), sorted(set(values)))
     governed = await driver.execute(
