@@ -82,10 +82,10 @@ _KIND: Final = "user"
 
 
 async def erase(tx: Transaction, person: Person, *, log: EventLog) -> dict[str, int]:
-    """Remove ``person`` from every store, within ``tx`` (never committed here); return how
-    many rows each store lost (:data:`STORES`, every name present). A second call removes
-    nothing and fails on nothing. ``log`` is the event log the processor reads, whose entries
-    of the person go with ``tx`` when it lives in the same database.
+    """Remove ``person`` from every store, within ``tx`` (begun: :func:`storage.begin`; never
+    committed here); return how many rows each store lost (:data:`STORES`, every name
+    present). A second call removes nothing and fails on nothing. ``log`` is the event log the
+    processor reads; in the same database, its entries of the person go with ``tx``.
 
     Precondition: every event appended before the call has been processed (see the module)."""
     person = await _locked(tx, person)

@@ -312,23 +312,23 @@ async def forget_records(
     values: Sequence[str],
 ) -> tuple[dict[str, int], list[tuple[str, int]]]:
     """Remove a person from the tracking plans' records: the governed payloads of their log
-    entries (``offsets``), their quarantined and flagged messages (those of ``message_ids``,
-    or whose payload holds one of ``values``, lower case: a blocked event never reached
-    their profile), and their violation samples (the counts stay: they are no one's).
-    Return rows removed per table (samples counted one by one), and the log entries of the
-    quarantined messages removed (message id, offset), for the caller to remove from the
-    log. A violation's message that came from their event is replaced by
-    :data:`ERASED_MESSAGE`. Reads the workspace's quarantine,
-    flagged messages and samples whole."""
+    entries (``offsets``, and those of their quarantined messages), their quarantined and
+    flagged messages (those of ``message_ids``, or whose payload holds one of ``values``, lower
+    case: a blocked event never reached their profile), and their violation samples (the
+    counts stay: they are no one's). Return rows removed per table (samples counted one by
+    one), and the log entries of the quarantined messages removed (message id, offset), for
+    the caller to remove from the log. A violation's message that came from their event is
+    replaced by :data:`ERASED_MESSAGE`. Reads the workspace's quarantine, flagged messages and
+    samples whole."""
     driver = tx.driver
     args = (workspace_id, sorted(set(message_ids)), sorted(set(values)))
+    blocked = await driver.fetch(
+        _FORGET_BLOCKED.format(table="quarantine", returning="message_id, log_offset"), *args
+    )
     governed = await driver.execute(
         "DELETE FROM governed_payloads WHERE workspace_id = $1 AND seq = ANY($2::bigint[])",
         workspace_id,
-        sorted(set(offsets)),
-    )
-    blocked = await driver.fetch(
-        _FORGET_BLOCKED.format(table="quarantine", returning="message_id, log_offset"), *args
+        sorted({*offsets, *(row[1] for row in blocked)}),
     )
     flagged = await driver.fetch(_FORGET_BLOCKED.format(table="flagged", returning="id"), *args)
     samples = await driver.fetch(_FORGET_SAMPLES, *args)
