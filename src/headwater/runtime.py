@@ -41,7 +41,7 @@ from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
-from headwater.privacy import DestinationForwarder, Regulator
+from headwater.privacy import DestinationForwarder, Person, Regulator, erase_from_stores
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
@@ -230,15 +230,18 @@ def _background(
 def _regulator(
     settings: Settings, engine: AsyncEngine, log: EventLog, collector: Collector | None
 ) -> Regulator:
-    """The regulation job, with what it erases and forwards through: the place where erasing
-    a person from every store (``erase``) plugs in; until it is wired, deletion from
-    Headwater's own stores ends ``NOT_SUPPORTED``. Deletions go to every destination whose
-    connector deletes. Where this process collects events, its collector reloads a
+    """The regulation job, with what it erases and forwards through: a person is erased from
+    every store (``privacy.erase``, with this log), and deletions go to every destination
+    whose connector deletes. Where this process collects events, its collector reloads a
     workspace's suppressions as soon as the job changes them."""
+
+    async def erase_person(tx: Transaction, person: Person) -> dict[str, int]:
+        return await erase_from_stores(tx, person, log=log)
+
     return Regulator(
         engine,
         log,
-        erase=None,
+        erase=erase_person,
         forwarder=DestinationForwarder(engine, settings),
         lease=timedelta(seconds=settings.regulation_lease_seconds),
         suppressions_changed=None if collector is None else collector.suppressions.reload,

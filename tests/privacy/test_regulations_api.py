@@ -51,7 +51,8 @@ def test_the_answers_have_segments_shapes(server: RunningServer) -> None:
         # ... or as the id, to the one who names it.
         named = client.get(f"/regulations/{regulate_id}", params={"subjectId": "u-2"}).json()
         subjects = [t["subject"] for t in named["data"]["regulation"]["targets"]]
-        assert subjects[1] == "u-2" and _DIGEST.match(subjects[0])
+        assert subjects[1] == "u-2"
+        assert _DIGEST.match(subjects[0])
 
         listed = client.get("/regulations", params={"pagination.count": 1}).json()["data"]
         [entry] = listed["regulations"]
@@ -192,4 +193,5 @@ def test_a_regulation_is_deleted_only_before_it_starts_and_both_are_audited(
     assert ("regulation.create", f"regulation:{second}") in actions
     assert ("regulation.delete", f"regulation:{second}") not in actions
     # The trail keeps no id of a subject.
-    assert "u-1" not in str(trail) and "u-2" not in str(trail)
+    assert "u-1" not in str(trail)
+    assert "u-2" not in str(trail)

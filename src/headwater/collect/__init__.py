@@ -6,6 +6,7 @@ from headwater.collect.committer import CommitResult
 from headwater.collect.service import Collector, TrackingRequest
 from headwater.collect.store import (
     SUPPRESSIONS_CHANNEL,
+    forget_records,
     suppress,
     suppression_page,
     unsuppress,
@@ -19,6 +20,7 @@ __all__ = [
     "CommitResult",
     "Suppressions",
     "TrackingRequest",
+    "forget_records",
     "suppress",
     "suppression_page",
     "unsuppress",

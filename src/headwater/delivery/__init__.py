@@ -17,7 +17,7 @@ from headwater.delivery.deletions import (
 from headwater.delivery.monitor import dead_letters, errors, health, stats
 from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, enqueue_events, row
 from headwater.delivery.service import delete_destination
-from headwater.delivery.store import replay_dead_letters
+from headwater.delivery.store import forget_deliveries, replay_dead_letters
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "enqueue_event",
     "enqueue_events",
     "errors",
+    "forget_deliveries",
     "forward_deletion",
     "health",
     "replay_dead_letters",

@@ -36,6 +36,7 @@ from headwater.destinations.service import (
     remove,
     send_test,
     update_destination,
+    workspace_destination_ids,
 )
 from headwater.destinations.views import (
     AlertState,
@@ -98,4 +99,5 @@ __all__ = [
     "remove",
     "send_test",
     "update_destination",
+    "workspace_destination_ids",
 ]

@@ -6,17 +6,20 @@ from each of them through their faces) and below the composition root.
 """
 
 from headwater.privacy.destinations import DestinationForwarder
+from headwater.privacy.erase import STORES, erase
+from headwater.privacy.erase import erase as erase_from_stores
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarded, Forwarder
 from headwater.privacy.job import Regulator
 from headwater.privacy.model import MAX_SUBJECTS, REGULATION_TYPES, STATUSES
 from headwater.privacy.person import Person, SubjectType, person_of
-from headwater.privacy.service import (
+from headwater.privacy.regulations import (
     cancel_regulation,
     create_regulation,
     get_regulation,
     list_regulations,
     list_suppressions,
 )
+from headwater.privacy.service import erase_person
 from headwater.privacy.views import (
     CreatedRegulationView,
     DeletedRegulationView,
@@ -30,6 +33,7 @@ __all__ = [
     "NO_FORWARDING",
     "REGULATION_TYPES",
     "STATUSES",
+    "STORES",
     "CreatedRegulationView",
     "DeletedRegulationView",
     "DestinationForwarder",
@@ -44,6 +48,9 @@ __all__ = [
     "SuppressionsView",
     "cancel_regulation",
     "create_regulation",
+    "erase",
+    "erase_from_stores",
+    "erase_person",
     "get_regulation",
     "list_regulations",
     "list_suppressions",

@@ -51,7 +51,7 @@ from headwater.privacy import model, store
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarder
 from headwater.privacy.person import Person, person_of
 from headwater.spec import format_timestamp, parse_timestamp
-from headwater.storage import STORAGE_ERRORS, Transaction, transaction
+from headwater.storage import STORAGE_ERRORS, Transaction, begin, transaction
 from headwater.supervisor import Health
 from headwater.workspaces import identifier_hash, identifier_key
 
@@ -221,7 +221,8 @@ class Regulator:
         if not await self._caught_up(since):
             return self._soon()
         following = "forward" if model.forwards(regulation.regulation_type) else "done"
-        async with transaction(self._engine) as tx:
+        async with self._engine.begin() as connection:
+            tx = await begin(connection)  # the eraser's statements on the driver join it
             if self._erase is None:
                 work["internal"] = "NOT_SUPPORTED"
                 work["error"] = "erasing is not wired in this build"

@@ -12,7 +12,7 @@ from headwater.protocols.quality import (
     replay,
     violations,
 )
-from headwater.protocols.records import governed
+from headwater.protocols.records import forget_records, governed
 from headwater.protocols.service import (
     connect_source,
     create_plan,
@@ -65,6 +65,7 @@ __all__ = [
     "draft_plan",
     "dump",
     "export_plan",
+    "forget_records",
     "forward",
     "generate",
     "get_plan",
