@@ -4,8 +4,9 @@
 to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``, ``failures``, ``people`` (users and members), ``tokens``,
-``audit``; ``output`` holds the printing, ``common`` the local settings.
+``destinations``, ``audiences``, ``failures``, ``privacy`` (regulations and suppressions),
+``people`` (users and members), ``tokens``, ``audit``; ``output`` holds the printing,
+``common`` the local settings.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
 from headwater.cli.plans import plans_app
+from headwater.cli.privacy import privacy_app
 from headwater.cli.tokens import tokens_app
 
 __all__ = ["app", "main"]
@@ -40,6 +42,7 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(audiences_app, name="audiences")
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(failures_app, name="failures")
+app.add_typer(privacy_app, name="privacy")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
 app.add_typer(tokens_app, name="tokens")
