@@ -41,7 +41,14 @@ from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
-from headwater.privacy import NO_FORWARDING, Exporter, Regulator, RetentionTask
+from headwater.privacy import (
+    DestinationForwarder,
+    Exporter,
+    Person,
+    Regulator,
+    RetentionTask,
+    erase_from_stores,
+)
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
@@ -221,7 +228,7 @@ def _background(
         runner = Runner(engine, log=log, enqueue=enqueue_events, destinations=_enabled_destinations)
         supervisor.add("journey-runner", runner.run)
         supervisor.add("journey-calls", Caller(engine).run)
-        supervisor.add("regulations", _regulator(engine, log, collector).run)
+        supervisor.add("regulations", _regulator(settings, engine, log, collector).run)
     supervisor.add("retention", RetentionTask(engine, settings).run)
     if settings.run_delivery:
         workers = DeliveryWorkers(engine=engine, settings=settings, metrics=metrics)
@@ -231,17 +238,23 @@ def _background(
     return supervisor
 
 
-def _regulator(engine: AsyncEngine, log: EventLog, collector: Collector | None) -> Regulator:
-    """The regulation job, with what it erases and forwards through: the two places where
-    erasing a person from every store (``erase``) and forwarding deletions to destinations
-    that can delete (``forwarder``) plug in. Until they are wired, deletion from Headwater's
-    stores ends ``NOT_SUPPORTED`` and no destination is asked. Where this process collects
-    events, its collector reloads a workspace's suppressions as soon as the job changes them."""
+def _regulator(
+    settings: Settings, engine: AsyncEngine, log: EventLog, collector: Collector | None
+) -> Regulator:
+    """The regulation job, with what it erases and forwards through: a person is erased from
+    every store (``privacy.erase``, with this log), and deletions go to every destination
+    whose connector deletes. Where this process collects events, its collector reloads a
+    workspace's suppressions as soon as the job changes them."""
+
+    async def erase_person(tx: Transaction, person: Person) -> dict[str, int]:
+        return await erase_from_stores(tx, person, log=log)
+
     return Regulator(
         engine,
         log,
-        erase=None,
-        forwarder=NO_FORWARDING,
+        erase=erase_person,
+        forwarder=DestinationForwarder(engine, settings),
+        lease=timedelta(seconds=settings.regulation_lease_seconds),
         suppressions_changed=None if collector is None else collector.suppressions.reload,
     )
 

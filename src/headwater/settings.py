@@ -159,6 +159,10 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(default=86400.0, gt=0)
     """The retention task runs at start and this often: days of the log created ahead, windows
     enforced."""
+    # Privacy (docs/privacy.md).
+    regulation_lease_seconds: float = 30.0
+    """How long the regulation job holds a regulation between renewals; a process that dies
+    mid-regulation leaves it to another (or to itself, restarted) once this has passed."""
 
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0

@@ -683,6 +683,34 @@ def _pii_rule_delete(api: Api, workspace: str) -> Step:
         f"{_base(workspace)}/pii-rules/{made['id']}",
         f"pii_rule:{made['id']}",
         before={"action": "block"},
+def _regulation_body() -> dict[str, Any]:
+    return {"regulationType": "SUPPRESS_ONLY", "subjectType": "USER_ID", "subjectIds": ["u-1"]}
+
+
+def _regulation_create(api: Api, workspace: str) -> Step:
+    return Step("POST", f"{_base(workspace)}/regulations", "regulation", body=_regulation_body())
+
+
+def _source_regulation_create(api: Api, workspace: str) -> Step:
+    source = api.source(workspace=workspace, name=unique("src"))
+    return Step(
+        "POST",
+        f"{_base(workspace)}/regulations/sources/{source['id']}",
+        f"source:{source['id']}",
+        body=_regulation_body(),
+    )
+
+
+def _regulation_delete(api: Api, workspace: str) -> Step:
+    # A regulation waits a few seconds before it starts (privacy.model.START_DELAY): it can
+    # still be deleted now.
+    made = api.ok("POST", f"{_base(workspace)}/regulations", json=_regulation_body())
+    regulate_id = made["data"]["regulateId"]
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/regulations/{regulate_id}",
+        f"regulation:{regulate_id}",
+        before=ANY,
         after=None,
     )
 
@@ -757,6 +785,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/auth/accept"): _accept,
     ("POST", "/auth/logout"): _logout,
     ("PUT", "/me/password"): _password_change,
+    ("POST", f"{_W}/regulations"): _regulation_create,
+    ("POST", f"{_W}/regulations/sources/{{source_id}}"): _source_regulation_create,
+    ("DELETE", f"{_W}/regulations/{{regulate_id}}"): _regulation_delete,
 }
 """How to make each change of the route table once, with success."""
 

@@ -41,6 +41,7 @@ _DUMMY: dict[str, str] = {
     "version": "2147483000",
     "export_id": "2147483000",
     "rule_id": "2147483000",
+    "regulate_id": "no-such-regulation",
 }
 """Path parameters that name nothing: an allowed route answers 404 (or 400/422), never
 changing anything."""
@@ -155,6 +156,9 @@ def space_b(first_owner: Api) -> Space:
     subject = {"subject_type": "USER_ID", "subject_id": "someone"}
     export = first_owner.ok("POST", f"/api/v1/workspaces/{slug}/privacy/exports", 202, json=subject)
     ids["export_id"] = str(export["id"])
+    regulation = {"regulationType": "SUPPRESS_ONLY", "subjectType": "USER_ID", "subjectIds": ["b"]}
+    created = first_owner.ok("POST", f"/api/v1/workspaces/{slug}/regulations", json=regulation)
+    ids["regulate_id"] = created["data"]["regulateId"]
     space = Space(slug, ids=ids)
     space.tokens[Role.OWNER.value] = _service_token(first_owner, slug, Role.OWNER)
     listed = first_owner.ok("GET", f"/api/v1/workspaces/{slug}/tokens")

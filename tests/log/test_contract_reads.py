@@ -156,3 +156,46 @@ async def test_reads_on_the_callers_connection_return_the_same(log_kit: LogKit) 
         assert await log.received(
             1, since=since, until=until, limit=100, connection=connection
         ) == await log.received(1, since=since, until=until, limit=100)
+
+
+# --- forgetting a person's entries -----------------------------------------------------------
+
+
+async def test_forget_removes_a_workspaces_entries_at_offsets_and_only_those(
+    event_log: EventLog,
+) -> None:
+    entries = await _mixed(event_log)
+    ann = [e for e in entries if e.user_id == "user-1" and e.workspace_id == 1]
+    other_workspace = entries[-1]
+    assert len(ann) == 3
+    assert other_workspace.workspace_id == 2
+    offsets = [e.offset for e in ann] + [other_workspace.offset, entries[-1].offset + 1000]
+
+    assert await event_log.forget(1, offsets) == 3
+    left = await event_log.entries([e.offset for e in entries])
+    assert [e for e in entries if e not in ann] == left
+    assert all(e.user_id != "user-1" or e.workspace_id == 2 for e in left)
+    assert await event_log.find(1, ann[0].message_id) is None
+    everything = await read_everything(event_log)
+    assert not {e.offset for es in everything.values() for e in es} & {e.offset for e in ann}
+    # A second call finds nothing left to remove, and fails on nothing.
+    assert await event_log.forget(1, offsets) == 0
+    assert await event_log.forget(1, []) == 0
+
+
+async def test_forget_joins_the_callers_transaction(log_kit: LogKit) -> None:
+    if log_kit.engine is None:
+        pytest.skip(f"{log_kit.name} does not live in the database")
+    log = log_kit.make()
+    entries = await _mixed(log)
+    first = entries[0]
+
+    async with log_kit.engine.connect() as connection:
+        transaction = await connection.begin()
+        assert await log.forget(1, [first.offset], connection=connection) == 1
+        await transaction.rollback()
+    assert await log.entries([first.offset]) == [first]
+
+    async with log_kit.engine.begin() as connection:
+        assert await log.forget(1, [first.offset], connection=connection) == 1
+    assert await log.entries([first.offset]) == []

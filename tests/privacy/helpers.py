@@ -1,13 +1,17 @@
-"""Events on chosen days, appended through the PostgreSQL log."""
+"""What the privacy tests share: events on chosen days, appended through the PostgreSQL log
+(retention); the regulations API as a script written for Segment's calls it, waiting for a
+regulation to end and for the processor to catch up."""
 
 from __future__ import annotations
 
+import time
+import httpx
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from headwater.log import LogRecord, PostgresLog
 from headwater.spec import Event, format_timestamp
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.server import ADMIN_TOKEN, RunningServer
+from typing import Any
 
 
 def record(
@@ -55,3 +59,59 @@ async def append(
         )
     finally:
         await log.close()
+
+
+PENDING = ("INITIALIZED", "RUNNING")
+
+
+def public(server: RunningServer, workspace: str, token: str = ADMIN_TOKEN) -> httpx.Client:
+    """A client of ``/v1`` (Segment's paths) acting in ``workspace``."""
+    return httpx.Client(
+        base_url=f"{server.url}/v1",
+        headers={"Authorization": f"Bearer {token}", "X-Headwater-Workspace": workspace},
+        timeout=30,
+    )
+
+
+def regulate(
+    server: RunningServer, workspace: str, kind: str, ids: list[str], subject: str = "USER_ID"
+) -> str:
+    with public(server, workspace) as client:
+        response = client.post(
+            "/regulations",
+            json={"regulationType": kind, "subjectType": subject, "subjectIds": ids},
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["data"]["regulateId"])
+
+
+def ended(server: RunningServer, workspace: str, regulate_id: str, timeout: float = 90) -> Any:
+    """The regulation once its status is no longer INITIALIZED or RUNNING."""
+    deadline = time.monotonic() + timeout
+    with public(server, workspace) as client:
+        while time.monotonic() < deadline:
+            body = client.get(f"/regulations/{regulate_id}").json()["data"]["regulation"]
+            if body["overallStatus"] not in PENDING:
+                return body
+            time.sleep(0.2)
+    raise AssertionError(f"regulation {regulate_id} did not end:\n{server.log()[-3000:]}")
+
+
+def caught_up(server: RunningServer, timeout: float = 60) -> None:
+    """Wait until the processor has processed everything in the log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        backlog = server.api("GET", "/api/v1/processing/backlog")
+        if backlog["partitions_behind"] == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the processor did not catch up")
+
+
+def service_token(server: RunningServer, workspace: str, role: str) -> str:
+    created = server.api(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/tokens",
+        json={"name": f"sa-{role}-{time.monotonic_ns()}", "role": role, "service_account": True},
+    )
+    return str(created["token"])

@@ -117,7 +117,8 @@ async def stats(
     interval: activity.Interval = "hour",
     by: activity.GroupBy = "source",
 ) -> list[CountView]:
-    """Accepted, duplicate and rejected counts per time bucket, by source or by event."""
+    """Accepted, duplicate, rejected and suppressed counts per time bucket, by source or by
+    event (``suppressed``: messages of suppressed people, refused before the log)."""
     return await activity.counts(
         runtime.database.engine,
         workspace=workspace,

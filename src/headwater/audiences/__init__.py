@@ -23,6 +23,7 @@ from headwater.audiences.service import (
     update,
 )
 from headwater.audiences.stage import AudienceStage
+from headwater.audiences.store import forget_profiles
 from headwater.audiences.values import decode as decode_json
 from headwater.audiences.values import encode as encode_json
 from headwater.audiences.views import (
@@ -71,6 +72,7 @@ __all__ = [
     "decode_json",
     "delete",
     "encode_json",
+    "forget_profiles",
     "get",
     "journey_change",
     "list_computations",

@@ -20,7 +20,7 @@ import msgspec
 
 from headwater.audiences.values import decode, encode
 from headwater.profiles.relations import PROFILES
-from headwater.storage import Transaction
+from headwater.storage import Transaction, removed
 
 __all__ = [
     "LOCK_CLASS",
@@ -31,6 +31,7 @@ __all__ = [
     "change_recorded",
     "computations",
     "delete",
+    "forget_profiles",
     "insert",
     "lock_exclusive",
     "lock_profiles",
@@ -408,3 +409,22 @@ async def change_recorded(tx: Transaction, computation_id: int, message_id: str)
         message_id,
     )
     return found
+
+
+async def forget_profiles(tx: Transaction, profile_ids: Sequence[str]) -> dict[str, int]:
+    """Remove a person's profiles from every computation (audience memberships, computed
+    trait values) and from the change log (their history, and any change not yet relayed);
+    return rows removed per table. Takes the profiles' locks first (:func:`lock_profiles`),
+    so the real-time stage evaluates them before or after, never half. Profile ids are unique
+    across workspaces: the workspace needs no naming."""
+    ids = sorted(set(profile_ids))
+    if not ids:
+        return {"computed_values": 0, "audience_changes": 0}
+    await lock_profiles(tx, ids)
+    values = await tx.driver.execute(
+        "DELETE FROM computed_values WHERE profile_id = ANY($1::text[])", ids
+    )
+    changes = await tx.driver.execute(
+        "DELETE FROM audience_changes WHERE profile_id = ANY($1::text[])", ids
+    )
+    return {"computed_values": removed(values), "audience_changes": removed(changes)}

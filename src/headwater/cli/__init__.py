@@ -4,8 +4,9 @@
 to a running Headwater through its management API (``remote``: by ``--url``/``--token``, the
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
-``destinations``, ``audiences``, ``failures``, ``people`` (users and members), ``tokens``,
-``audit``, ``privacy``; ``output`` holds the printing, ``common`` the local settings.
+``destinations``, ``audiences``, ``failures``, ``privacy`` (regulations, suppressions and
+subject access exports), ``pii``, ``people`` (users and members), ``tokens``, ``audit``;
+``output`` holds the printing, ``common`` the local settings.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from headwater.storage import Transaction
+from headwater.storage import Transaction, holds_any, removed
 
 __all__ = [
     "DUPLICATES_KEPT",
@@ -22,6 +22,7 @@ __all__ = [
     "count",
     "count_rejections_before",
     "forget_rejections_before",
+    "forget_records",
     "insert_duplicates",
     "insert_rejections",
     "minute",
@@ -285,3 +286,31 @@ async def forget_rejections_before(
         "DELETE" + _REJECTIONS_BEFORE, workspace_id, before, chosen, list(excluding)
     )
     return int(status.split()[-1])
+
+
+_FORGET = (
+    "DELETE FROM {table} WHERE workspace_id = $1"
+    " AND (message_id = ANY($2::text[]) OR " + holds_any("payload", "$3::text[]") + ")"
+)
+
+
+async def forget_records(
+    tx: Transaction, workspace_id: int, message_ids: Sequence[str], values: Sequence[str]
+) -> dict[str, int]:
+    """Remove a person's rejected and duplicate messages: those of ``message_ids``, or whose
+    payload holds one of ``values`` (their identifiers, lower case), and the dedup keys of
+    ``message_ids`` (a primary-key probe each: a message id may be built from a user's id or
+    email); return rows removed per table. Rejections are read whole for the workspace (they
+    are few, and indexed by source only). A copy of an erased message sent again is then
+    accepted as new, as any event of the person arriving after the erase is. The counts
+    (``event_counts``) stay: they are no one's."""
+    args = (workspace_id, sorted(set(message_ids)), sorted(set(values)))
+    counts = {
+        table: removed(await tx.driver.execute(_FORGET.format(table=table), *args))
+        for table in ("rejections", "duplicates")
+    }
+    keys = await tx.driver.execute(
+        "DELETE FROM dedup_keys WHERE workspace_id = $1 AND message_id = ANY($2::text[])",
+        *args[:2],
+    )
+    return counts | {"dedup_keys": removed(keys)}

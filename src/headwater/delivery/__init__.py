@@ -25,6 +25,7 @@ from headwater.delivery.store import (  # retention: each owner forgets its own 
     forget_dead_letters_before,
     replay_dead_letters,
 )
+from headwater.delivery.store import forget_deliveries, replay_dead_letters
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "enqueue_events",
     "errors",
     "forget_dead_letters_before",
+    "forget_deliveries",
     "forward_deletion",
     "health",
     "replay_dead_letters",

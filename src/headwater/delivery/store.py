@@ -14,13 +14,14 @@ import msgspec
 from sqlalchemy import Row, text
 
 from headwater.destinations import QueueView
-from headwater.storage import Transaction
+from headwater.storage import Transaction, holds_any, removed
 
 __all__ = [
     "count_dead_letters_before",
     "dead_letters",
     "delivered_to",
     "forget_dead_letters_before",
+    "forget_deliveries",
     "latest_errors",
     "queue_depth",
     "replay_dead_letters",
@@ -214,3 +215,49 @@ async def forget_dead_letters_before(
     params = {"destinations": destination_ids, "before": before}
     result = await connection.execute(text("DELETE" + _DEAD_BEFORE), params)
     return int(result.rowcount)
+
+
+_FORGET_QUEUED = (
+    "DELETE FROM {table} WHERE destination_id = ANY($1::int[])"
+    " AND (message_id = ANY($2::text[]) OR " + holds_any("payload", "$3::text[]") + ")"
+    " RETURNING message_id"
+)
+
+# An error row names its batch's first 20 message ids; its exchange (request and response
+# bodies) is searched for the person's values as text, values of 5 characters or more only,
+# so that a short id never matches inside someone else's body.
+_FORGET_ERRORS = (
+    "DELETE FROM delivery_errors WHERE destination_id = ANY($1::int[])"
+    " AND (message_ids && $2::text[] OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS v(value)"
+    " WHERE length(v.value) >= 5 AND strpos(lower(exchange::text), v.value) > 0))"
+)
+
+
+async def forget_deliveries(
+    connection: Transaction,
+    destination_ids: Sequence[int],
+    message_ids: Sequence[str],
+    values: Sequence[str],
+) -> dict[str, int]:
+    """Remove from the queue, the dead letters and the latest errors of ``destination_ids``
+    (one workspace's) the rows of a person: those of ``message_ids`` (their events) and those
+    whose payload holds one of ``values`` (their identifiers and profile ids, lower case: the
+    audience and journey sends, which have message ids of their own); return rows removed
+    per table. A row a lane has claimed is sent anyway (it is in flight), and its settling
+    then finds no row."""
+    counts = {"deliveries": 0, "dead_letters": 0, "delivery_errors": 0}
+    if not destination_ids:
+        return counts
+    driver = connection.driver
+    destinations, values = sorted(set(destination_ids)), sorted(set(values))
+    sent = set(message_ids)
+    for table in ("deliveries", "dead_letters"):
+        rows = await driver.fetch(
+            _FORGET_QUEUED.format(table=table), destinations, sorted(sent), values
+        )
+        counts[table] = len(rows)
+        sent |= {row[0] for row in rows}
+    counts["delivery_errors"] = removed(
+        await driver.execute(_FORGET_ERRORS, destinations, sorted(sent), values)
+    )
+    return counts

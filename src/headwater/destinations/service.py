@@ -48,6 +48,7 @@ __all__ = [
     "shown_config",
     "update_destination",
     "view",
+    "workspace_destination_ids",
 ]
 
 SAMPLE_EVENT: dict[str, Any] = {
@@ -202,6 +203,12 @@ async def find(connection: Transaction, workspace: str, destination_id: int) -> 
     if found is None or found.workspace_id != workspace_id:
         raise NotFound("destination_not_found", f"no destination {destination_id} in {workspace!r}")
     return found
+
+
+async def workspace_destination_ids(connection: Transaction, workspace_id: int) -> list[int]:
+    """The ids of every destination of ``workspace_id``, enabled or not (what privacy erases a
+    person's deliveries from)."""
+    return [found.id for found in await store.destinations(connection, workspace_id=workspace_id)]
 
 
 async def enabled_destinations(connection: Transaction) -> list[Destination]:

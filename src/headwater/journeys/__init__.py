@@ -16,6 +16,7 @@ from headwater.journeys.graph import (
     publish_problems,
     relocate,
 )
+from headwater.journeys.instances import forget_profiles
 from headwater.journeys.nodes import NODE_TYPES, Duration, NodeType
 from headwater.journeys.reports import journey_stats, profile_journeys
 from headwater.journeys.runner import Runner
@@ -87,6 +88,7 @@ __all__ = [
     "delete_journey",
     "export_journey",
     "forget_steps_before",
+    "forget_profiles",
     "get_journey",
     "get_version",
     "import_journey",

@@ -18,7 +18,7 @@ import asyncpg
 from headwater.audiences import decode_json, encode_json
 from headwater.journeys.graph import Journey, relocate
 from headwater.profiles.relations import PROFILES
-from headwater.storage import Transaction
+from headwater.storage import Transaction, removed
 
 __all__ = [
     "CHANNEL",
@@ -31,6 +31,7 @@ __all__ = [
     "end",
     "end_journey",
     "enter",
+    "forget_profiles",
     "history",
     "live_workspaces",
     "move_to_version",
@@ -477,3 +478,36 @@ async def of_profiles(
             limit,
         )
     )
+
+
+async def forget_profiles(
+    tx: Transaction, workspace_id: int, profile_ids: Sequence[str]
+) -> dict[str, int]:
+    """Remove a person's journey instances (running or ended: their context holds the
+    triggering event's properties), with their steps and webhook calls; return rows removed
+    per table. An instance the runner holds is removed when the runner's turn ends."""
+    ids = sorted(set(profile_ids))
+    counts = {"journey_instances": 0, "journey_steps": 0, "journey_calls": 0}
+    if not ids:
+        return counts
+    rows = await tx.driver.fetch(
+        "SELECT id FROM journey_instances WHERE workspace_id = $1 AND profile_id = ANY($2::text[])"
+        " FOR UPDATE",
+        workspace_id,
+        ids,
+    )
+    instances = [row[0] for row in rows]
+    if not instances:
+        return counts
+    for table in ("journey_calls", "journey_steps"):
+        counts[table] = removed(
+            await tx.driver.execute(
+                f"DELETE FROM {table} WHERE instance_id = ANY($1::bigint[])", instances
+            )
+        )
+    counts["journey_instances"] = removed(
+        await tx.driver.execute(
+            "DELETE FROM journey_instances WHERE id = ANY($1::bigint[])", instances
+        )
+    )
+    return counts

@@ -144,6 +144,22 @@ class EventLog(abc.ABC):
         ``connection`` as for :meth:`entries`."""
 
     @abc.abstractmethod
+    async def forget(
+        self,
+        workspace_id: int,
+        offsets: Sequence[int],
+        *,
+        connection: AsyncConnection | None = None,
+    ) -> int:
+        """Remove ``workspace_id``'s entries at ``offsets`` (a person erased: the only removal
+        from an append-only log); return how many there were. Offsets of other workspaces, or
+        of no entry, remove nothing, so a second call removes nothing.
+
+        With ``connection``, an implementation in the same database removes them inside that
+        transaction (they go only if it commits). Consumers never go back, so an entry removed
+        behind a consumer's offset changes nothing it did; one ahead of it is never read."""
+
+    @abc.abstractmethod
     async def committed(self, consumer: str, partition: int) -> int:
         """The last offset ``consumer`` committed on ``partition`` (0 when none)."""
 

@@ -106,6 +106,39 @@ class MemoryLog(EventLog):
         stored = self.storage.entries
         return [stored[offset] for offset in sorted(set(offsets)) if offset in stored]
 
+    async def forget(
+        self,
+        workspace_id: int,
+        offsets: Sequence[int],
+        *,
+        connection: AsyncConnection | None = None,
+    ) -> int:
+        stored = self.storage.entries
+        gone = {
+            offset
+            for offset in offsets
+            if offset in stored and stored[offset].workspace_id == workspace_id
+        }
+        if gone:
+            _on_commit(connection, lambda: self._forget(gone))
+        return len(gone)
+
+    def _forget(self, gone: set[int]) -> None:
+        storage = self.storage
+        for offset in gone:
+            entry = storage.entries.pop(offset, None)
+            if entry is None:
+                continue
+            storage.partitions[entry.partition].remove(entry)
+            key = (entry.workspace_id, entry.message_id)
+            if storage.first.get(key) is entry:
+                del storage.first[key]
+                later = [
+                    e for e in storage.entries.values() if (e.workspace_id, e.message_id) == key
+                ]
+                if later:
+                    storage.first[key] = later[0]
+
     async def find(self, workspace_id: int, message_id: str) -> LogEntry | None:
         return self.storage.first.get((workspace_id, message_id))
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
 from headwater.spec import decode_message, encode_payload_bytes
-from headwater.storage import Listener, begin, driver_connection
+from headwater.storage import Listener, begin, driver_connection, removed
 
 __all__ = ["PostgresLog"]
 
@@ -81,6 +81,8 @@ _COLUMNS = (
     " timestamp, received_at, payload::text"
 )
 _ENTRIES = f"SELECT {_COLUMNS} FROM events WHERE seq = ANY($1::bigint[]) ORDER BY seq"
+# A person's entries, by the primary key: the same statement on a plain or a partitioned table.
+_FORGET = "DELETE FROM events WHERE workspace_id = $1 AND seq = ANY($2::bigint[])"
 _FIND = (
     f"SELECT {_COLUMNS} FROM events WHERE workspace_id = $1 AND message_id = $2"
     " ORDER BY seq LIMIT 1"
@@ -193,6 +195,23 @@ class PostgresLog(EventLog):
         if not offsets:
             return []
         return await self._fetch(_ENTRIES, list(offsets), connection=connection)
+
+    async def forget(
+        self,
+        workspace_id: int,
+        offsets: Sequence[int],
+        *,
+        connection: AsyncConnection | None = None,
+    ) -> int:
+        if not offsets:
+            return 0
+        wanted = sorted(set(offsets))
+        if connection is not None:
+            status = await (await begin(connection)).driver.execute(_FORGET, workspace_id, wanted)
+        else:
+            async with self._engine.begin() as own:
+                status = await (await begin(own)).driver.execute(_FORGET, workspace_id, wanted)
+        return removed(status)
 
     async def find(self, workspace_id: int, message_id: str) -> LogEntry | None:
         found = await self._fetch(_FIND, workspace_id, message_id)

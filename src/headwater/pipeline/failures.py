@@ -11,21 +11,23 @@ never commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import msgspec
 from sqlalchemy import text
 
-from headwater.log.base import LogEntry
+from headwater.log import EventLog, LogEntry
 from headwater.pipeline.views import FailureView
 from headwater.spec import format_timestamp
-from headwater.storage import Transaction
+from headwater.storage import Transaction, removed
 
 __all__ = [
     "Failure",
     "failed_again",
     "find",
+    "forget_failures",
     "listed",
     "record",
     "resolved",
@@ -155,3 +157,41 @@ async def failed_again(connection: Transaction, failure_id: int, stage: str, rea
         ),
         {"id": failure_id, "stage": stage, "reason": reason[:MAX_REASON_CHARS]},
     )
+
+
+async def forget_failures(
+    tx: Transaction,
+    workspace_id: int,
+    log: EventLog,
+    message_ids: Sequence[str],
+    person_ids: Sequence[str],
+) -> tuple[int, list[tuple[str, int]]]:
+    """Remove a person's processing failures: those of ``message_ids``, and those whose log
+    entry names one of ``person_ids`` as its ``userId`` or ``anonymousId`` (an event a stage
+    failed on may never have reached the person's profile). Return how many went and their
+    log entries (message id, offset), for the caller to remove from the log. Reads every
+    failure of the workspace, and their entries by offset."""
+    rows = await tx.driver.fetch(
+        "SELECT message_id, log_offset FROM processing_failures WHERE workspace_id = $1",
+        workspace_id,
+    )
+    if not rows:
+        return 0, []
+    known, ids = set(message_ids), set(person_ids)
+    entries = await log.entries([row[1] for row in rows], connection=tx.connection)
+    theirs = {
+        (entry.message_id, entry.offset)
+        for entry in entries
+        if entry.workspace_id == workspace_id
+        and (entry.message_id in known or {entry.user_id, entry.anonymous_id} & ids)
+    }
+    theirs |= {(row[0], row[1]) for row in rows if row[0] in known}
+    if not theirs:
+        return 0, []
+    status = await tx.driver.execute(
+        "DELETE FROM processing_failures WHERE workspace_id = $1"
+        " AND log_offset = ANY($2::bigint[])",
+        workspace_id,
+        sorted(offset for _, offset in theirs),
+    )
+    return removed(status), sorted(theirs, key=lambda found: found[1])

@@ -3,10 +3,11 @@
 The regulation job (``privacy.job``) erases a person from Headwater's stores with an
 :data:`Eraser` and forwards the deletion to each destination a :class:`Forwarder` names. Both
 are handed to the job by the composition root (``runtime.py``); this module holds their
-shapes, and the forwarder used until destinations declare a delete capability
-(:data:`NO_FORWARDING`: no destination to forward to).
+shapes, and a forwarder with no destination (:data:`NO_FORWARDING`, for tests and for a job
+that must not reach vendors); ``privacy.destinations`` has the delivery engine's.
 
->>> outcome = await forwarder.forward(destination_id=3, person=person)
+>>> outcome = await forwarder.forward(
+...     regulation_id="r", workspace_id=1, destination_id=3, person=person)
 >>> outcome.status          # FINISHED, RETRY (transient: again later), FAILED or NOT_SUPPORTED
 """
 
@@ -39,15 +40,20 @@ class Forwarder(Protocol):
     async def destinations(self, tx: Transaction, workspace_id: int) -> list[tuple[int, str]]:
         """The workspace's destinations that can delete a person: (id, name)."""
 
-    async def forward(self, *, destination_id: int, person: Person) -> Forwarded:
-        """Send one deletion request for ``person`` to the destination."""
+    async def forward(
+        self, *, regulation_id: str, workspace_id: int, destination_id: int, person: Person
+    ) -> Forwarded:
+        """Send one deletion request for ``person`` to the destination (its error text holds
+        none of the person's identifiers: it is stored)."""
 
 
 class _NoForwarding:
     async def destinations(self, tx: Transaction, workspace_id: int) -> list[tuple[int, str]]:
         return []
 
-    async def forward(self, *, destination_id: int, person: Person) -> Forwarded:
+    async def forward(
+        self, *, regulation_id: str, workspace_id: int, destination_id: int, person: Person
+    ) -> Forwarded:
         return Forwarded(status="NOT_SUPPORTED", error="no destination can delete")
 
 

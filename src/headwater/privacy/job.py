@@ -51,7 +51,7 @@ from headwater.privacy import model, store
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarder
 from headwater.privacy.person import Person, person_of
 from headwater.spec import format_timestamp, parse_timestamp
-from headwater.storage import STORAGE_ERRORS, Transaction, transaction
+from headwater.storage import STORAGE_ERRORS, Transaction, begin, transaction
 from headwater.supervisor import Health
 from headwater.workspaces import identifier_hash, identifier_key
 
@@ -128,8 +128,13 @@ class Regulator:
                 targets = await store.pending_targets(tx, regulation.id, self._batch)
             if not targets:
                 break
-            waits = [await self._advance(regulation, target) for target in targets]
-            later = [when for when in waits if when is not None]
+            later: list[datetime] = []
+            for target in targets:
+                if not await self._renewed(regulation.id):
+                    return
+                when = await self._advance(regulation, target)
+                if when is not None:
+                    later.append(when)
             if later:
                 async with transaction(self._engine) as tx:
                     await store.release(tx, regulation.id, self.owner, min(later))
@@ -137,6 +142,11 @@ class Regulator:
         async with transaction(self._engine) as tx:
             statuses = [row.status for row in await store.targets_of(tx, [regulation.id])]
             await store.finish(tx, regulation.id, model.overall(statuses, started=True))
+
+    async def _renewed(self, regulation_id: str) -> bool:
+        """Renew the lease before each subject (one may wait on a vendor's timeout)."""
+        async with transaction(self._engine) as tx:
+            return await store.renew(tx, regulation_id, self.owner, self._lease)
 
     async def _advance(self, regulation: Any, target: Any) -> datetime | None:
         """Take one subject through its stages; when it must wait, until when."""
@@ -211,7 +221,8 @@ class Regulator:
         if not await self._caught_up(since):
             return self._soon()
         following = "forward" if model.forwards(regulation.regulation_type) else "done"
-        async with transaction(self._engine) as tx:
+        async with self._engine.begin() as connection:
+            tx = await begin(connection)  # the eraser's statements on the driver join it
             if self._erase is None:
                 work["internal"] = "NOT_SUPPORTED"
                 work["error"] = "erasing is not wired in this build"
@@ -241,7 +252,10 @@ class Regulator:
                 waits.append(row.next_at)
                 continue
             outcome = await self._forwarder.forward(
-                destination_id=row.destination_id, person=person
+                regulation_id=regulation.id,
+                workspace_id=regulation.workspace_id,
+                destination_id=row.destination_id,
+                person=person,
             )
             values: dict[str, Any] = {"attempts": row.attempts + 1, "error": outcome.error or None}
             if outcome.status == "RETRY" and row.attempts + 1 < self._max_attempts:

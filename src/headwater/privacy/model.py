@@ -29,6 +29,7 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any, Final, Literal
 
 from headwater.errors import BadRequest
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_SUBJECT_CHARS",
     "PENDING",
     "REGULATION_TYPES",
+    "START_DELAY",
     "STATUSES",
     "SUBJECT_KINDS",
     "SUBJECT_TYPES",
@@ -84,6 +86,11 @@ PENDING: Final = frozenset({"INITIALIZED", "RUNNING"})
 
 SUBJECT_KINDS: Final = {"USER_ID": "user_id", "ANONYMOUS_ID": "anonymous_id"}
 """The identity graph's kind of each subject type (what a subject's digest is taken of)."""
+
+START_DELAY: Final = timedelta(seconds=5)
+"""How long a new regulation waits before its job starts: the time to delete one made by
+mistake (only an ``INITIALIZED`` regulation can be deleted, as at Segment). The named ids of
+a suppressing regulation are suppressed at once all the same."""
 
 MAX_SUBJECTS: Final = 5000
 """Segment's limit of ids per call."""

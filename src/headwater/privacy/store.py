@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, and_, delete, func, insert, select, text, update
 
+from headwater.privacy.model import START_DELAY
 from headwater.privacy.tables import regulation_destinations, regulation_targets, regulations
 from headwater.storage import Transaction
 
@@ -49,6 +50,7 @@ async def insert_regulation(
             regulation_type=regulation_type,
             subject_type=subject_type,
             status="INITIALIZED",
+            next_at=func.now() + START_DELAY,
         )
     )
     await tx.execute(

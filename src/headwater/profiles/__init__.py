@@ -18,6 +18,7 @@ from headwater.profiles.service import (
     traits,
 )
 from headwater.profiles.stage import ProfileStage
+from headwater.profiles.store import forget_person, lock_identifiers, person_events
 from headwater.profiles.views import (
     EventsPage,
     ExternalIdsPage,
@@ -46,10 +47,13 @@ __all__ = [
     "detail",
     "events",
     "external_ids",
+    "forget_person",
     "get_rules",
     "links",
+    "lock_identifiers",
     "lookups",
     "metadata",
+    "person_events",
     "relations",
     "search",
     "set_rules",

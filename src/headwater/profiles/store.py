@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 
 from headwater.log.relation import GOVERNED_EVENTS
-from headwater.storage import Transaction
+from headwater.storage import Transaction, removed
 
 __all__ = [
     "ProfileEvent",
@@ -19,12 +19,14 @@ __all__ = [
     "StoredIdentifier",
     "component_rows",
     "delete_identifiers",
+    "forget_person",
     "insert_merges",
     "link_accounts",
     "linked_profiles",
     "lock_identifiers",
     "mentions",
     "owners",
+    "person_events",
     "processed",
     "profile_identifiers",
     "profiles_for_update",
@@ -563,3 +565,96 @@ async def save_mentions(
         kind,
         _json(rows),
     )
+
+
+# --- erasure (privacy) -----------------------------------------------------------------------
+
+
+async def person_events(
+    tx: Transaction, workspace_id: int, profile_ids: Sequence[str]
+) -> list[tuple[str, int]]:
+    """``(message id, log offset)`` of every event linked to ``profile_ids``: one probe of
+    ``profile_events_profile`` per profile."""
+    rows = await tx.driver.fetch(
+        "SELECT e.message_id, e.seq FROM unnest($2::text[]) AS p(id),"
+        " LATERAL (SELECT message_id, seq FROM profile_events"
+        ' WHERE profile_id = p.id COLLATE "C" AND workspace_id = $1) AS e',
+        workspace_id,
+        list(profile_ids),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+_NAMED = ' (SELECT k.t COLLATE "C", k.v COLLATE "C" FROM unnest($2::text[], $3::text[]) AS k(t, v))'
+"""The named identifiers (``$2`` types, ``$3`` values) as a relation of pairs."""
+
+_FORGET_PERSON: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (table, statement, its arguments in order)
+    (
+        "profile_events",
+        "DELETE FROM profile_events WHERE workspace_id = $1 AND profile_id = ANY($2::text[])",
+        ("workspace", "profiles"),
+    ),
+    (
+        "identifiers",
+        "DELETE FROM identifiers i WHERE i.workspace_id = $1 AND (i.profile_id = ANY($4::text[])"
+        " OR (i.kind = 'user' AND (i.type, i.value) IN" + _NAMED + "))",
+        ("workspace", "types", "values", "profiles"),
+    ),
+    (
+        "identifier_mentions",
+        "DELETE FROM identifier_mentions m WHERE m.workspace_id = $1 AND m.kind = 'user'"
+        " AND (m.type, m.value) IN" + _NAMED,
+        ("workspace", "types", "values"),
+    ),
+    (
+        "stray_mentions",
+        "DELETE FROM stray_mentions s WHERE s.workspace_id = $1 AND (s.message_id = ANY($4::text[])"
+        " OR (s.kind = 'user' AND (s.type, s.value) IN" + _NAMED + "))",
+        ("workspace", "types", "values", "messages"),
+    ),
+    (
+        "profile_merges",
+        "DELETE FROM profile_merges WHERE workspace_id = $1"
+        " AND (survivor_id = ANY($2::text[]) OR merged_id = ANY($2::text[]))",
+        ("workspace", "profiles"),
+    ),
+    (
+        "account_links",
+        "DELETE FROM account_links WHERE workspace_id = $1"
+        " AND (user_profile_id = ANY($2::text[]) OR account_profile_id = ANY($2::text[]))",
+        ("workspace", "profiles"),
+    ),
+    (
+        "profiles",
+        "DELETE FROM profiles WHERE workspace_id = $1 AND id = ANY($2::text[])",
+        ("workspace", "profiles"),
+    ),
+)
+
+
+async def forget_person(
+    tx: Transaction,
+    workspace_id: int,
+    profile_ids: Sequence[str],
+    identifiers: Sequence[tuple[str, str]],
+    message_ids: Sequence[str],
+) -> dict[str, int]:
+    """Remove a person from the identity graph: their profiles (traits and consent with them),
+    the identifiers they hold and those named (the latter also where no profile holds them:
+    their newest mentions, stray mentions), their events' links (``message_ids``: stray
+    mentions of their events too), merges and account links; return rows removed per table.
+    The caller holds the identifiers' locks (:func:`lock_identifiers`), so no batch of the
+    profile stage links to them meanwhile."""
+    arguments: dict[str, object] = {
+        "workspace": workspace_id,
+        "profiles": list(profile_ids),
+        "types": [t for t, _ in identifiers],
+        "values": [v for _, v in identifiers],
+        "messages": list(message_ids),
+    }
+    counts: dict[str, int] = {}
+    for table, sql, names in _FORGET_PERSON:
+        status = await tx.driver.execute(sql, *(arguments[name] for name in names))
+        counts[table] = removed(status)
+    return counts

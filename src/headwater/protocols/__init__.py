@@ -13,7 +13,7 @@ from headwater.protocols.quality import (
     replay,
     violations,
 )
-from headwater.protocols.records import governed
+from headwater.protocols.records import forget_records, governed
 from headwater.protocols.service import (
     connect_source,
     create_plan,
@@ -77,6 +77,7 @@ __all__ = [
     "export_plan",
     "forget_governed",
     "forget_quarantine_before",
+    "forget_records",
     "forward",
     "generate",
     "get_plan",

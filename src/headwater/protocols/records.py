@@ -19,7 +19,7 @@ import msgspec
 from headwater.log import LogEntry
 from headwater.protocols.observe import ObservedRow
 from headwater.spec import message_of
-from headwater.storage import Transaction
+from headwater.storage import Transaction, holds_any, removed
 
 __all__ = [
     "FLAGGED_KEPT",
@@ -28,6 +28,7 @@ __all__ = [
     "add_violations",
     "connections",
     "flag",
+    "forget_records",
     "govern",
     "governed",
     "plan_document",
@@ -274,3 +275,67 @@ async def governed(tx: Transaction, entries: Sequence[LogEntry]) -> list[LogEntr
         elif (payload := found[entry.offset]) is not None:
             kept.append(msgspec.structs.replace(entry, message=message_of(payload)))
     return kept
+
+
+# The samples of each kind of violation, without the person's: a sample of one of their
+# messages, or whose payload holds one of their values. The row stays (its counts are no one's).
+# Its message is the newest violation's, the first sample's, and may quote the offending value
+# ("'ann@example.com' is not of type 'integer'"): when that sample goes, a marker replaces it.
+ERASED_MESSAGE: Final = "(message removed: it came from an erased person)"
+_FORGET_SAMPLES = (
+    "WITH kept AS ("
+    " SELECT s.ctid AS at, jsonb_array_length(s.samples) AS before, s.samples->0 AS newest,"
+    "  (SELECT coalesce(jsonb_agg(e.sample ORDER BY e.n), '[]'::jsonb)"
+    "   FROM jsonb_array_elements(s.samples) WITH ORDINALITY AS e(sample, n)"
+    "   WHERE NOT (e.sample->>'message_id' = ANY($2::text[])"
+    "   OR " + holds_any("e.sample->'payload'", "$3::text[]") + ")) AS samples"
+    " FROM violation_samples s WHERE s.workspace_id = $1)"
+    " UPDATE violation_samples v SET samples = kept.samples,"
+    " message = CASE WHEN kept.samples->0 IS DISTINCT FROM kept.newest"
+    "  THEN '" + ERASED_MESSAGE + "' ELSE v.message END"
+    " FROM kept WHERE v.ctid = kept.at AND jsonb_array_length(kept.samples) < kept.before"
+    " RETURNING kept.before - jsonb_array_length(kept.samples)"
+)
+
+_FORGET_BLOCKED = (
+    "DELETE FROM {table} WHERE workspace_id = $1"
+    " AND (message_id = ANY($2::text[]) OR " + holds_any("payload", "$3::text[]") + ")"
+    " RETURNING {returning}"
+)
+
+
+async def forget_records(
+    tx: Transaction,
+    workspace_id: int,
+    message_ids: Sequence[str],
+    offsets: Sequence[int],
+    values: Sequence[str],
+) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """Remove a person from the tracking plans' records: the governed payloads of their log
+    entries (``offsets``, and those of their quarantined messages), their quarantined and
+    flagged messages (those of ``message_ids``, or whose payload holds one of ``values``, lower
+    case: a blocked event never reached their profile), and their violation samples (the
+    counts stay: they are no one's). Return rows removed per table (samples counted one by
+    one), and the log entries of the quarantined messages removed (message id, offset), for
+    the caller to remove from the log. A violation's message that came from their event is
+    replaced by :data:`ERASED_MESSAGE`. Reads the workspace's quarantine, flagged messages and
+    samples whole."""
+    driver = tx.driver
+    args = (workspace_id, sorted(set(message_ids)), sorted(set(values)))
+    blocked = await driver.fetch(
+        _FORGET_BLOCKED.format(table="quarantine", returning="message_id, log_offset"), *args
+    )
+    governed = await driver.execute(
+        "DELETE FROM governed_payloads WHERE workspace_id = $1 AND seq = ANY($2::bigint[])",
+        workspace_id,
+        sorted({*offsets, *(row[1] for row in blocked)}),
+    )
+    flagged = await driver.fetch(_FORGET_BLOCKED.format(table="flagged", returning="id"), *args)
+    samples = await driver.fetch(_FORGET_SAMPLES, *args)
+    counts = {
+        "governed_payloads": removed(governed),
+        "quarantine": len(blocked),
+        "flagged": len(flagged),
+        "violation_samples": sum(row[0] for row in samples),
+    }
+    return counts, [(row[0], row[1]) for row in blocked]

@@ -12,6 +12,7 @@ from headwater.storage.database import (
     open_database,
     unavailable,
 )
+from headwater.storage.erasure import holds_any, removed
 from headwater.storage.listener import Listener
 from headwater.storage.transaction import Transaction, begin, connected, transaction
 
@@ -26,8 +27,10 @@ __all__ = [
     "connected",
     "create_engine",
     "driver_connection",
+    "holds_any",
     "migrate",
     "open_database",
+    "removed",
     "transaction",
     "unavailable",
 ]
