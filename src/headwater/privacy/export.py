@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,8 @@ ATTEMPTS: Final = 3
 PART_BYTES: Final = 1 << 20
 _PARTS_AT_ONCE: Final = 8
 _LEASE: Final = timedelta(minutes=5)
+_PURGE_EVERY: Final = 60.0
+"""Seconds between two removals of expired files by one exporter."""
 _MAX_SUBJECT: Final = 1000
 FileFormat = Literal["json", "csv"]
 
@@ -216,12 +219,16 @@ class Exporter:
         self, engine: AsyncEngine, log: EventLog, *, keep: timedelta = KEEP, tick: float = 1.0
     ) -> None:
         self.engine, self.log, self.keep, self.tick = engine, log, keep, tick
+        self._purged_at = -_PURGE_EVERY
 
     async def turn(self) -> bool:
-        """Remove expired files; build the oldest waiting export, if any (True)."""
+        """Remove expired files (once a minute); build the oldest waiting export, if any
+        (True)."""
         async with self.engine.begin() as connection:
             tx = await begin(connection)
-            await store.purge_expired(tx)
+            if time.monotonic() - self._purged_at >= _PURGE_EVERY:
+                await store.purge_expired(tx)
+                self._purged_at = time.monotonic()
             job = await store.claim(tx, lease=_LEASE)
         if job is None:
             return False
