@@ -182,3 +182,15 @@ def test_inbox_lists_unclassified_personal_looking_fields() -> None:
     ]
     listed = inbox(observed, rules=rules, dismissed={"traits.email"})
     assert [item.path for item in listed] == ["traits.ip"]
+
+
+def test_a_field_an_exact_path_decided_is_not_decided_again() -> None:
+    rules = [
+        Rule(id=1, path="traits.email", action="hash"),
+        Rule(id=2, key="email", action="drop"),
+        Rule(id=3, path="context", action="allow"),
+    ]
+    outcome = _run(rules, _message())
+    assert len(outcome.payload["traits"]["email"]) == 64
+    assert outcome.payload["context"] == _message()["context"]
+    assert sorted(a.path for a in outcome.applied) == ["context", "traits.email"]

@@ -45,6 +45,7 @@ _EMAIL: Final = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}"
 )
 _PHONE_CHARS: Final = re.compile(r"\+?[0-9 ().\-]{7,24}")
+_PHONE_START: Final = frozenset("+(0123456789")
 _DECIMAL: Final = re.compile(r"-?\d+\.\d+")
 _CARD: Final = re.compile(r"\d(?:[ -]?\d){12,18}")
 _IBAN: Final = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
@@ -101,7 +102,9 @@ def _email(key: str, value: Any) -> bool:
 
 
 def _phone(key: str, value: Any) -> bool:
-    if not isinstance(value, str) or len(value) > 24 or _PHONE_CHARS.fullmatch(value) is None:
+    if not isinstance(value, str) or not 7 <= len(value) <= 24 or value[0] not in _PHONE_START:
+        return False
+    if _PHONE_CHARS.fullmatch(value) is None:
         return False
     if _DECIMAL.fullmatch(value) or _ip(key, value):
         return False
@@ -114,7 +117,9 @@ def _phone(key: str, value: Any) -> bool:
 
 
 def _card(key: str, value: Any) -> bool:
-    if not isinstance(value, str) or _CARD.fullmatch(value.strip()) is None:
+    if not isinstance(value, str) or not 13 <= len(value) <= 40 or not value.lstrip()[:1].isdigit():
+        return False
+    if _CARD.fullmatch(value.strip()) is None:
         return False
     digits = "".join(c for c in value if c.isdigit())
     return len(set(digits)) > 1 and luhn(digits)
@@ -131,7 +136,13 @@ def iban_valid(text: str) -> bool:
 
 
 def _iban(key: str, value: Any) -> bool:
-    return isinstance(value, str) and 15 <= len(value) <= 42 and iban_valid(value)
+    return (
+        isinstance(value, str)
+        and 15 <= len(value) <= 42
+        and value[:2].isalpha()
+        and value[2:4].isdigit()
+        and iban_valid(value)
+    )
 
 
 def _ssn(text: str) -> bool:

@@ -37,8 +37,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 import msgspec
@@ -191,14 +192,23 @@ class _Matcher:
     rule: Rule
     tier: int
     glob: re.Pattern[str] | None
+    """The path as a regular expression, checked on the whole path (``**`` paths only)."""
+    segments: tuple[str, ...] | None
+    """The path as segments, followed while walking (paths without ``**``)."""
     key: re.Pattern[str] | None
     value: re.Pattern[str] | None
     detector: Detector | None
+    keys: dict[str, bool] = field(default_factory=dict)
+    """The key pattern's answers so far (keys repeat from one message to the next)."""
 
     def matches(self, path: str, key: str, value: Any) -> bool:
-        if self.glob is not None and self.glob.fullmatch(path) is None:
+        if self.key is not None and not self.key_matches(key):
             return False
-        if self.key is not None and self.key.search(key) is None:
+        return self.matches_value(path, value, key)
+
+    def matches_value(self, path: str, value: Any, key: str) -> bool:
+        """The conditions but the key's (which :meth:`Compiled.step` checked)."""
+        if self.glob is not None and self.glob.fullmatch(path) is None:
             return False
         if self.value is not None and not (
             isinstance(value, str) and self.value.search(value) is not None
@@ -206,32 +216,91 @@ class _Matcher:
             return False
         return self.detector is None or self.detector(key, value)
 
+    def key_matches(self, key: str) -> bool:
+        found = self.keys.get(key)
+        if found is None:
+            assert self.key is not None
+            found = self.key.search(key) is not None
+            if len(self.keys) < _CACHED_KEYS:
+                self.keys[key] = found
+        return found
+
     @property
     def order(self) -> tuple[int, int, int]:
         return (self.tier, _STRENGTH[self.rule.action], self.rule.id)
 
 
+_CACHED_KEYS: Final = 4096
+
+
 def _matcher(rule: Rule) -> _Matcher:
     exact = rule.path is not None and "*" not in rule.path and "[]" not in rule.path
     tier = 0 if exact else 1 if rule.path else 2 if rule.key else 3
+    deep = rule.path is not None and "**" in rule.path
     return _Matcher(
         rule,
         tier,
-        _glob(rule.path) if rule.path else None,
+        _glob(rule.path) if rule.path and deep else None,
+        tuple(rule.path.split(".")) if rule.path and not deep else None,
         re.compile(rule.key) if rule.key else None,
         re.compile(rule.value) if rule.value else None,
         DETECTORS[rule.detector] if rule.detector else None,
     )
 
 
+def _segment_matches(pattern: str, segment: str) -> bool:
+    """Does a rule path's segment name a walked one (``items[]`` is an array's element)?"""
+    if pattern == segment or pattern == "*":
+        return True
+    return pattern == "*[]" and segment.endswith("[]")
+
+
+_Step = tuple[tuple[_Matcher, ...], tuple[_Matcher, ...]]
+"""At one node: the matchers that may decide it, and those still alive below it."""
+
+
+@dataclass(slots=True)
+class _Node:
+    """Exact paths as a tree: the rules whose path ends here, and the paths going on."""
+
+    matchers: list[_Matcher] = field(default_factory=list)
+    children: dict[str, _Node] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
     """Rules ready to apply: those on exact paths looked up, the others tried while walking."""
 
-    exact: dict[tuple[str, ...], list[_Matcher]]
-    walking: list[_Matcher]
+    exact: dict[str, _Node]
+    walking: tuple[_Matcher, ...]
     hashes: bool
     """Some rule hashes (the salt is needed)."""
+    steps: dict[tuple[int, int, str], _Step] = field(default_factory=dict)
+    """:meth:`step`'s answers so far, by (alive matchers, depth, segment)."""
+
+    def step(self, alive: tuple[_Matcher, ...], depth: int, segment: str) -> _Step:
+        """Which of ``alive`` may decide the node ``segment`` at ``depth`` (0: a root's
+        child), and which stay alive below it; remembered, as segments repeat."""
+        memo = (id(alive), depth, segment)
+        found = self.steps.get(memo)
+        if found is not None:
+            return found
+        here: list[_Matcher] = []
+        below: list[_Matcher] = []
+        key = segment.removesuffix("[]")
+        for matcher in alive:
+            segments = matcher.segments
+            if segments is None:
+                here.append(matcher)
+                below.append(matcher)
+            elif depth < len(segments) and _segment_matches(segments[depth], segment):
+                (here if depth == len(segments) - 1 else below).append(matcher)
+        here = [m for m in here if m.key is None or m.key_matches(key)]
+        found = (tuple(here), tuple(below))
+        if len(self.steps) >= _CACHED_STEPS:
+            self.steps.clear()
+        self.steps[memo] = found
+        return found
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.walking)
@@ -240,15 +309,22 @@ class Compiled:
 def compile_rules(rules: Iterable[Rule]) -> Compiled:
     """``rules`` ready for :func:`apply` (each valid: see :func:`validate`)."""
     matchers = sorted((_matcher(r) for r in rules), key=lambda m: m.order)
-    exact: dict[tuple[str, ...], list[_Matcher]] = {}
+    exact: dict[str, _Node] = {}
     walking: list[_Matcher] = []
     for matcher in matchers:
         if matcher.tier == 0:
             assert matcher.rule.path is not None
-            exact.setdefault(tuple(matcher.rule.path.split(".")), []).append(matcher)
+            children = exact
+            *parents, last = matcher.rule.path.split(".")
+            for name in parents:
+                children = children.setdefault(name, _Node()).children
+            children.setdefault(last, _Node()).matchers.append(matcher)
         else:
             walking.append(matcher)
-    return Compiled(exact, walking, any(m.rule.action == "hash" for m in matchers))
+    return Compiled(exact, tuple(walking), any(m.rule.action == "hash" for m in matchers))
+
+
+_CACHED_STEPS: Final = 16_384
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -273,7 +349,16 @@ class Outcome:
 def digest(value: Any, salt: bytes) -> str:
     """HMAC-SHA256 of ``value`` (a string as is, anything else as JSON) with ``salt``, hex."""
     data = value.encode() if isinstance(value, str) else msgspec.json.encode(value)
-    return hmac.new(salt, data, hashlib.sha256).hexdigest()
+    keyed = _keyed(salt).copy()
+    keyed.update(data)
+    return keyed.hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _keyed(salt: bytes) -> hmac.HMAC:
+    """An HMAC keyed with ``salt`` and fed nothing yet: copied for each value (the key's
+    padding is computed once)."""
+    return hmac.new(salt, digestmod=hashlib.sha256)
 
 
 _DROP: Final = object()
@@ -284,16 +369,17 @@ def apply(compiled: Compiled, payload: dict[str, Any], *, salt: bytes = b"") -> 
     given document is never changed (changed parts are copies)."""
     outcome = Outcome(payload)
     walker = _Walker(compiled, salt, outcome)
-    result = payload
-    for segments, matchers in compiled.exact.items():
-        result = walker.exact(result, segments, ".".join(segments), matchers)
-        if outcome.blocked is not None:
-            return outcome
+    result = walker.exact(payload, compiled.exact, "") if compiled.exact else payload
+    if outcome.blocked is not None:
+        return outcome
     if compiled.walking:
         for root in _ROOTS:
             value = result.get(root)
-            if isinstance(value, dict):
-                walked = walker.walk(value, root)
+            if not isinstance(value, dict):
+                continue
+            _, alive = compiled.step(compiled.walking, 0, root)
+            if alive:
+                walked = walker.walk(value, root, 1, alive)
                 if outcome.blocked is not None:
                     return outcome
                 if walked is not value:
@@ -308,14 +394,14 @@ class _Walker:
         self.compiled = compiled
         self.salt = salt
         self.outcome = outcome
-        self.allowed: set[str] = set()
+        self.decided: set[str] = set()
+        """Paths an exact-path rule decided: no other rule applies to them or inside them."""
 
     def decide(self, matcher: _Matcher, path: str, value: Any) -> Any:
         """The field's new value (``_DROP`` to remove it); records what was done."""
         action = matcher.rule.action
         self.outcome.applied.append(Applied(path, action, matcher.rule.id))
         if action == "allow":
-            self.allowed.add(path)
             return value
         if action == "block":
             self.outcome.blocked = f"PII rule {matcher.rule.id} blocks events with {path}"
@@ -328,57 +414,90 @@ class _Walker:
             return digest(value, self.salt) if value is not None else None
         return value  # mask: stored as sent
 
-    def exact(
-        self,
-        document: dict[str, Any],
-        segments: Sequence[str],
-        path: str,
-        matchers: list[_Matcher],
-    ) -> dict[str, Any]:
-        """``document`` with the field at ``segments`` decided (a path through an array's
-        ``[]`` is matched while walking, like wildcards)."""
-        head, *rest = segments
-        if head not in document:
-            return document
-        value = document[head]
-        if rest:
-            if not isinstance(value, dict):
-                return document
-            changed = self.exact(value, rest, path, matchers)
-            return document if changed is value else {**document, head: changed}
-        for matcher in matchers:
-            if matcher.matches(path, head, value):
-                new = self.decide(matcher, path, value)
-                return _put(document, head, value, new)
-        return document
-
-    def walk(self, document: dict[str, Any], prefix: str) -> dict[str, Any]:
+    def exact(self, document: dict[str, Any], nodes: dict[str, _Node], prefix: str) -> Any:
+        """``document`` with the exact paths under ``nodes`` decided (a path through an
+        array's ``[]`` is matched while walking, like wildcards); each object copied once."""
         result = document
-        for key, value in document.items():
-            path = f"{prefix}.{key}"
-            if path in self.allowed:
+        for name, node in nodes.items():
+            if name not in document:
                 continue
-            new = self.field(path, key, value)
+            value = document[name]
+            path = f"{prefix}.{name}" if prefix else name
+            new = value
+            for matcher in node.matchers:
+                if matcher.matches(path, name, value):
+                    self.decided.add(path)
+                    new = self.decide(matcher, path, value)
+                    break
+            else:
+                if node.children and isinstance(value, dict):
+                    new = self.exact(value, node.children, path)
             if self.outcome.blocked is not None:
                 return document
             if new is not value:
-                result = _put(result, key, value, new)
+                if result is document:
+                    result = dict(document)
+                if new is _DROP:
+                    del result[name]
+                else:
+                    result[name] = new
         return result
 
-    def field(self, path: str, key: str, value: Any) -> Any:
-        for matcher in self.compiled.walking:
-            if matcher.matches(path, key, value):
-                return self.decide(matcher, path, value)
-        if isinstance(value, dict):
-            return self.walk(value, path)
-        if isinstance(value, list):
-            return self.items(value, f"{path}[]", key)
+    def walk(
+        self, document: dict[str, Any], prefix: str, depth: int, alive: tuple[_Matcher, ...]
+    ) -> dict[str, Any]:
+        result = document
+        for key, value in document.items():
+            new = self.field(prefix, key, key, value, depth, alive)
+            if self.outcome.blocked is not None:
+                return document
+            if new is not value:
+                if result is document:
+                    result = dict(document)
+                if new is _DROP:
+                    del result[key]
+                else:
+                    result[key] = new
+        return result
+
+    def field(
+        self,
+        prefix: str,
+        segment: str,
+        key: str,
+        value: Any,
+        depth: int,
+        alive: tuple[_Matcher, ...],
+    ) -> Any:
+        here, below = self.compiled.step(alive, depth, segment)
+        if here:
+            path = f"{prefix}.{segment}"
+            if self.decided and path in self.decided:
+                return value
+            for matcher in here:
+                if matcher.matches_value(path, value, key):
+                    return self.decide(matcher, path, value)
+        if below and isinstance(value, dict):
+            path = f"{prefix}.{segment}"
+            if self.decided and path in self.decided:
+                return value
+            return self.walk(value, path, depth + 1, below)
+        if isinstance(value, list):  # its elements are the segment with [] (items[])
+            return self.items(value, prefix, f"{segment}[]", key, depth, alive)
         return value
 
-    def items(self, values: list[Any], path: str, key: str) -> Any:
+    def items(
+        self,
+        values: list[Any],
+        prefix: str,
+        segment: str,
+        key: str,
+        depth: int,
+        alive: tuple[_Matcher, ...],
+    ) -> Any:
         result = values
         for index, item in enumerate(values):
-            new = self.field(path, key, item)
+            new = self.field(prefix, segment, key, item, depth, alive)
             if self.outcome.blocked is not None:
                 return values
             if new is not item:
@@ -388,14 +507,3 @@ class _Walker:
         if result is not values:
             return [item for item in result if item is not _DROP]
         return values
-
-
-def _put(document: dict[str, Any], key: str, old: Any, new: Any) -> dict[str, Any]:
-    if new is old:
-        return document
-    copy = dict(document)
-    if new is _DROP:
-        del copy[key]
-    else:
-        copy[key] = new
-    return copy
