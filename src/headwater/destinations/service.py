@@ -207,7 +207,7 @@ async def find(connection: Transaction, workspace: str, destination_id: int) -> 
 
 async def workspace_destination_ids(connection: Transaction, workspace_id: int) -> list[int]:
     """The ids of every destination of ``workspace_id``, enabled or not (what privacy erases a
-    person's deliveries from)."""
+    person's deliveries from, and whose logs retention reaches)."""
     return [found.id for found in await store.destinations(connection, workspace_id=workspace_id)]
 
 
@@ -221,11 +221,6 @@ async def destinations_of(connection: Transaction, *, workspace_id: int) -> list
     """Every destination of one workspace, enabled or not, by id, read in the caller's
     transaction (secrets still sealed: :func:`connector_config` opens them)."""
     return await store.destinations(connection, workspace_id=workspace_id)
-
-
-async def workspace_destination_ids(connection: Transaction, workspace_id: int) -> list[int]:
-    """The ids of a workspace's destinations, enabled or not (retention reaches their logs)."""
-    return [d.id for d in await store.destinations(connection, workspace_id=workspace_id)]
 
 
 async def _own_sources(
