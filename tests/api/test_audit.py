@@ -683,6 +683,9 @@ def _pii_rule_delete(api: Api, workspace: str) -> Step:
         f"{_base(workspace)}/pii-rules/{made['id']}",
         f"pii_rule:{made['id']}",
         before={"action": "block"},
+    )
+
+
 def _regulation_body() -> dict[str, Any]:
     return {"regulationType": "SUPPRESS_ONLY", "subjectType": "USER_ID", "subjectIds": ["u-1"]}
 

@@ -5,13 +5,15 @@ regulation to end and for the processor to catch up."""
 from __future__ import annotations
 
 import time
-import httpx
 from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from headwater.log import LogRecord, PostgresLog
 from headwater.spec import Event, format_timestamp
-from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.server import ADMIN_TOKEN, RunningServer
-from typing import Any
 
 
 def record(

@@ -29,7 +29,10 @@ from headwater.cli.remote import Api, Token, Url, decoded, remote, segment
 __all__ = ["privacy_app"]
 
 privacy_app = typer.Typer(
-    help="Privacy: delete and suppress people (Segment's regulations API), and export everything\n    held about one person.",
+    help=(
+        "Privacy: delete and suppress people (Segment's regulations API), and export"
+        " everything held about one person."
+    ),
     no_args_is_help=True,
 )
 

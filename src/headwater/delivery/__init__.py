@@ -23,9 +23,9 @@ from headwater.delivery.store import (  # retention: each owner forgets its own 
     count_dead_letters_before,
     delivered_to,
     forget_dead_letters_before,
+    forget_deliveries,
     replay_dead_letters,
 )
-from headwater.delivery.store import forget_deliveries, replay_dead_letters
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [

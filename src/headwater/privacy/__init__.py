@@ -6,6 +6,8 @@ from each of them through their faces) and below the composition root.
 """
 
 from headwater.privacy.destinations import DestinationForwarder
+from headwater.privacy.erase import STORES, erase
+from headwater.privacy.erase import erase as erase_from_stores
 from headwater.privacy.export import (
     KEEP,
     Download,
@@ -16,8 +18,6 @@ from headwater.privacy.export import (
     list_exports,
     open_download,
 )
-from headwater.privacy.erase import STORES, erase
-from headwater.privacy.erase import erase as erase_from_stores
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarded, Forwarder
 from headwater.privacy.job import Regulator
 from headwater.privacy.model import MAX_SUBJECTS, REGULATION_TYPES, STATUSES
@@ -56,28 +56,6 @@ from headwater.privacy.windows import Store, Windows
 
 __all__ = [
     "KEEP",
-    "Download",
-    "Exporter",
-    "FileFormat",
-    "create_export",
-    "get_export",
-    "list_exports",
-    "open_download",
-    "WindowIn",
-    "apply_retention",
-    "get_windows",
-    "maintain",
-    "retention_plan",
-    "set_windows",
-    "RetentionTask",
-    "ExportFilesView",
-    "ExportView",
-    "RetentionItemView",
-    "RetentionPlanView",
-    "RetentionView",
-    "RetentionWindowView",
-    "Store",
-    "Windows",
     "MAX_SUBJECTS",
     "NO_FORWARDING",
     "REGULATION_TYPES",
@@ -86,22 +64,44 @@ __all__ = [
     "CreatedRegulationView",
     "DeletedRegulationView",
     "DestinationForwarder",
+    "Download",
     "Eraser",
+    "ExportFilesView",
+    "ExportView",
+    "Exporter",
+    "FileFormat",
     "Forwarded",
     "Forwarder",
     "Person",
     "RegulationListView",
     "RegulationView",
     "Regulator",
+    "RetentionItemView",
+    "RetentionPlanView",
+    "RetentionTask",
+    "RetentionView",
+    "RetentionWindowView",
+    "Store",
     "SubjectType",
     "SuppressionsView",
+    "WindowIn",
+    "Windows",
+    "apply_retention",
     "cancel_regulation",
+    "create_export",
     "create_regulation",
     "erase",
     "erase_from_stores",
     "erase_person",
+    "get_export",
     "get_regulation",
+    "get_windows",
+    "list_exports",
     "list_regulations",
     "list_suppressions",
+    "maintain",
+    "open_download",
     "person_of",
+    "retention_plan",
+    "set_windows",
 ]
