@@ -41,6 +41,9 @@ _PARAMETERS = {
     "user_id": "1",
     "token_id": "1",
     "version": "1",
+    "export_id": "1",
+    "rule_id": "1",
+    "regulate_id": "r",
 }
 _NOT_JSON = {
     ("POST", "/api/v1/workspaces/{workspace}/tracking-plans/import"),

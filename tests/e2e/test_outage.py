@@ -122,6 +122,9 @@ def _get_routes(server: RunningServer, space: Space, destination_id: int) -> lis
         "slug": "plan",
         "key": "key",
         "version": "1",
+        "export_id": "1",
+        "rule_id": "1",
+        "regulate_id": "r",
     }
     document = httpx.get(f"{server.url}/api/openapi.json", timeout=30).json()
     return [

@@ -33,7 +33,22 @@ ExportId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 _DOWNLOAD_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     200: {
         "content": {
-            "application/json": {"schema": {"type": "object"}},
+            "application/json": {
+                "schema": {
+                    "title": "SubjectAccessExport",
+                    "type": "object",
+                    "properties": {
+                        "export": {"description": "who asked, when, for which subject"},
+                        "profile": {"description": "the profile and its traits"},
+                        "identifiers": {"description": "every identifier of the person"},
+                        "consent": {"description": "consent now and its history"},
+                        "memberships": {"description": "audiences, now and over time"},
+                        "journeys": {"description": "journey instances and their steps"},
+                        "destinations": {"description": "which destinations received data"},
+                        "events": {"description": "the events within retention, as stored"},
+                    },
+                }
+            },
             "application/zip": {"schema": {"type": "string", "format": "binary"}},
         },
         "description": "the JSON document (format=json) or the ZIP of CSV files (format=csv)",

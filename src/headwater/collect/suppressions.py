@@ -132,7 +132,9 @@ async def _wait(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> boo
     stopping = asyncio.ensure_future(stop.wait())
     woken = asyncio.ensure_future(wake.wait())
     try:
-        done, _ = await asyncio.wait({stopping, woken}, timeout=seconds)
+        done, _ = await asyncio.wait(
+            {stopping, woken}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         stopping.cancel()
         woken.cancel()

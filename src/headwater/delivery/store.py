@@ -231,6 +231,10 @@ _FORGET_ERRORS = (
     " AND (message_ids && $2::text[] OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS v(value)"
     " WHERE length(v.value) >= 5 AND strpos(lower(exchange::text), v.value) > 0))"
 )
+_FORGET_DELIVERED = (
+    "DELETE FROM delivered_users WHERE destination_id = ANY($1::int[])"
+    " AND user_key = ANY($2::text[])"
+)
 
 
 async def forget_deliveries(
@@ -238,14 +242,16 @@ async def forget_deliveries(
     destination_ids: Sequence[int],
     message_ids: Sequence[str],
     values: Sequence[str],
+    user_keys: Sequence[str],
 ) -> dict[str, int]:
     """Remove from the queue, the dead letters and the latest errors of ``destination_ids``
     (one workspace's) the rows of a person: those of ``message_ids`` (their events) and those
     whose payload holds one of ``values`` (their identifiers and profile ids, lower case: the
-    audience and journey sends, which have message ids of their own); return rows removed
-    per table. A row a lane has claimed is sent anyway (it is in flight), and its settling
-    then finds no row."""
-    counts = {"deliveries": 0, "dead_letters": 0, "delivery_errors": 0}
+    audience and journey sends, which have message ids of their own); and the record of what
+    was delivered to ``user_keys`` (their user and anonymous ids, as sent). Return rows
+    removed per table. A row a lane has claimed is sent anyway (it is in flight), and its
+    settling then finds no row (but records its user in ``delivered_users`` again)."""
+    counts = {"deliveries": 0, "dead_letters": 0, "delivery_errors": 0, "delivered_users": 0}
     if not destination_ids:
         return counts
     driver = connection.driver
@@ -259,5 +265,8 @@ async def forget_deliveries(
         sent |= {row[0] for row in rows}
     counts["delivery_errors"] = removed(
         await driver.execute(_FORGET_ERRORS, destinations, sorted(sent), values)
+    )
+    counts["delivered_users"] = removed(
+        await driver.execute(_FORGET_DELIVERED, destinations, sorted(set(user_keys)))
     )
     return counts

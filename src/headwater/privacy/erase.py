@@ -66,6 +66,7 @@ STORES: Final = (
     "deliveries",
     "dead_letters",
     "delivery_errors",
+    "delivered_users",
     "governed_payloads",
     "quarantine",
     "flagged",
@@ -113,7 +114,9 @@ async def erase(tx: Transaction, person: Person, *, log: EventLog) -> dict[str, 
 
     counts["events"] = await log.forget(workspace_id, sorted(offsets), connection=tx.connection)
     destination_ids = await destinations.workspace_destination_ids(tx, workspace_id)
-    counts |= await delivery.forget_deliveries(tx, destination_ids, sorted(message_ids), values)
+    counts |= await delivery.forget_deliveries(
+        tx, destination_ids, sorted(message_ids), values, ids
+    )
     counts |= await journeys.forget_profiles(tx, workspace_id, profile_ids)
     counts |= await audiences.forget_profiles(tx, profile_ids)
     counts |= await collect.forget_records(tx, workspace_id, sorted(message_ids), values)
