@@ -209,3 +209,39 @@ def test_privacy_is_offered_only_as_far_as_the_role_allows(page: Page, world: Wo
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation.get_by_role("link", name="Audiences")).to_be_visible()
     expect(navigation.get_by_role("link", name="Deletion & suppression")).to_have_count(0)
+
+
+def test_long_lists_of_requests_and_exports_load_more_on_demand(page: Page, world: World) -> None:
+    admin = world.person("privacy_admin")
+    base = f"/api/v1/workspaces/{admin.workspace}"
+    for n in range(51):
+        world.server.api(
+            "POST",
+            f"{base}/regulations",
+            json={
+                "regulationType": "SUPPRESS_ONLY",
+                "subjectType": "USER_ID",
+                "subjectIds": [f"quiet-{n}"],
+            },
+        )
+        world.server.api(
+            "POST",
+            f"{base}/privacy/exports",
+            json={"subject_type": "USER_ID", "subject_id": f"asks-{n}"},
+        )
+    sign_in(page, admin)
+    page.get_by_role("link", name="Deletion & suppression").click()
+    requests = page.get_by_role("table", name="Deletion and suppression requests")
+    # 50 a page, a header row above them
+    expect(requests.get_by_role("row")).to_have_count(51)
+    page.get_by_role("button", name="Load more").click()
+    expect(requests.get_by_role("row")).to_have_count(52)
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)
+
+    page.get_by_role("link", name="Subject access").click()
+    exports = page.get_by_role("table", name="Subject access exports")
+    expect(exports.get_by_role("row")).to_have_count(51)
+    page.get_by_role("button", name="Load more").click()
+    expect(exports.get_by_role("row")).to_have_count(52)
+    expect(exports).to_contain_text("asks-0")
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)

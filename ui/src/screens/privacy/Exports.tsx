@@ -1,7 +1,7 @@
 // Subject access: export everything Headwater holds about one person (their profile, events,
 // audiences, journeys and what was sent to each destination), then download it as one JSON
 // document or as a ZIP of CSV files. Files are kept for 7 days.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, inWorkspace, ok } from "../../api/client";
 import type { components } from "../../api/schema";
@@ -12,16 +12,27 @@ import { statusWords, stillWorking, type SubjectType, subjectWords } from "./wor
 type Export = components["schemas"]["ExportView"];
 
 const LIST = (workspace: string) => ["privacy-exports", workspace] as const;
+/** Exports a page holds; older ones load with "Load more". */
+const PAGE = 50;
 
 export default function Exports() {
   const workspace = useWorkspace();
   const canWrite = useCan("privacy:write");
-  const list = useQuery({
+  const list = useInfiniteQuery({
     queryKey: LIST(workspace),
-    queryFn: () =>
-      ok(api.GET("/api/v1/workspaces/{workspace}/privacy/exports", { params: { path: { workspace }, query: { limit: 100 } } })),
-    refetchInterval: (query) => (query.state.data?.some((e) => stillWorking(e.status)) ? 1000 : false),
+    queryFn: ({ pageParam }) =>
+      ok(
+        api.GET("/api/v1/workspaces/{workspace}/privacy/exports", {
+          params: { path: { workspace }, query: { limit: PAGE, before: pageParam } },
+        }),
+      ),
+    initialPageParam: undefined as number | undefined,
+    // newest first: the next page is older than the last export shown
+    getNextPageParam: (last: Export[]) => (last.length < PAGE ? undefined : last[last.length - 1]?.id),
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((page) => page.some((e) => stillWorking(e.status))) ? 1000 : false,
   });
+  const shown = list.data?.pages.flat() ?? [];
   return (
     <>
       <PageHeader title="Subject access" />
@@ -36,7 +47,7 @@ export default function Exports() {
           <Loading what="the exports" />
         ) : list.error ? (
           <ErrorNote error={list.error} retry={() => list.refetch()} />
-        ) : list.data.length === 0 ? (
+        ) : shown.length === 0 ? (
           <Empty title="No export yet">
             <p>
               {canWrite
@@ -57,11 +68,16 @@ export default function Exports() {
               </tr>
             </thead>
             <tbody>
-              {list.data.map((item) => (
+              {shown.map((item) => (
                 <ExportRow key={item.id} item={item} />
               ))}
             </tbody>
           </table>
+        )}
+        {list.hasNextPage && (
+          <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            {list.isFetchingNextPage ? "Loading older exports…" : "Load more"}
+          </button>
         )}
       </section>
     </>

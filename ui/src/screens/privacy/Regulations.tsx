@@ -1,7 +1,7 @@
 // Deletion and suppression: forget a person (erase what is held, here and in the destinations
 // that can delete), stop collecting their messages, or collect them again; follow each request
 // per person and per destination; and look up whether a person's messages are dropped.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
 import { api, inWorkspace, ok } from "../../api/client";
 import { useCan, useWorkspace } from "../../app/session";
@@ -20,29 +20,37 @@ import {
 } from "./words";
 
 const LIST = (workspace: string) => ["regulations", workspace] as const;
+/** Requests a page holds; older ones load with "Load more". */
+const PAGE = 50;
 
 export default function Regulations() {
   const workspace = useWorkspace();
   const canWrite = useCan("privacy:write");
   const [asking, setAsking] = useState(false);
   const [found, setFound] = useState<{ type: SubjectType; id: string } | null>(null);
-  const list = useQuery({
+  const list = useInfiniteQuery({
     queryKey: [...LIST(workspace), found],
-    queryFn: () =>
+    queryFn: ({ pageParam }) =>
       ok(
         api.GET("/api/v1/workspaces/{workspace}/regulations", {
           params: {
             path: { workspace },
             query: {
-              "pagination.count": 100,
+              "pagination.count": PAGE,
+              ...(pageParam ? { "pagination.cursor": pageParam } : {}),
               ...(found ? { subjectId: found.id, subjectType: found.type } : {}),
             },
           },
         }),
       ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.data.pagination.next ?? undefined,
     refetchInterval: (query) =>
-      query.state.data?.data.regulations.some((r) => stillWorking(r.status)) ? 1000 : false,
+      query.state.data?.pages.some((page) => page.data.regulations.some((r) => stillWorking(r.status)))
+        ? 1000
+        : false,
   });
+  const shown = list.data?.pages.flatMap((page) => page.data.regulations) ?? [];
   return (
     <>
       <PageHeader title="Deletion and suppression">
@@ -66,7 +74,7 @@ export default function Regulations() {
           <Loading what="the requests" />
         ) : list.error ? (
           <ErrorNote error={list.error} retry={() => list.refetch()} />
-        ) : list.data.data.regulations.length === 0 ? (
+        ) : shown.length === 0 ? (
           found ? (
             <Empty title="No request about this person">
               <p>
@@ -97,11 +105,16 @@ export default function Regulations() {
               </tr>
             </thead>
             <tbody>
-              {list.data.data.regulations.map((regulation) => (
+              {shown.map((regulation) => (
                 <RegulationRow key={regulation.id} regulation={regulation} subjectId={found?.id} />
               ))}
             </tbody>
           </table>
+        )}
+        {list.hasNextPage && (
+          <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            {list.isFetchingNextPage ? "Loading older requests…" : "Load more"}
+          </button>
         )}
       </section>
     </>
