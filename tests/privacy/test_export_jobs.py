@@ -4,18 +4,25 @@ files are removed and the job stays."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.errors import NotFound
 from headwater.log import PostgresLog
+from headwater.pipeline import Processor
 from headwater.privacy import Exporter, create_export, get_export, open_download
 from headwater.privacy import export_store as store
 from headwater.privacy.export import ATTEMPTS
+from headwater.settings import Settings
 from headwater.storage import begin
-from headwater.workspaces import create_workspace
+from headwater.telemetry.metrics import Metrics
+from headwater.workspaces import create_source, create_workspace
+from tests.privacy.helpers import record
 
 
 async def _queued(engine: AsyncEngine, subject: str = "u-1") -> int:
@@ -98,3 +105,53 @@ async def test_expired_files_are_removed_and_the_job_stays(engine: AsyncEngine) 
         assert await store.part_count(tx, export_id, "json") == 0
         assert await store.part_count(tx, export_id, "csv") == 0
     assert (await get_export(engine, workspace="shop", export_id=export_id))["id"] == export_id
+
+
+async def _document(engine: AsyncEngine, export_id: int) -> dict[str, Any]:
+    download = await open_download(
+        engine, workspace="shop", export_id=export_id, file_format="json"
+    )
+    body = b"".join([chunk async for chunk in download.chunks])
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+async def test_an_export_waits_for_the_events_received_before_it(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    workspace = await create_workspace(engine, slug="shop")
+    source = await create_source(engine, name="web", workspace="shop")
+    log = PostgresLog(engine, settings.log_partitions)
+    await log.append(
+        [
+            record(f"m-{n}", datetime.now(UTC), workspace_id=workspace.id, source_id=source.id)
+            for n in range(3)
+        ]
+    )
+    export_id = await _queued(engine, "user-1")
+    building = asyncio.create_task(Exporter(engine, log, tick=0.1).turn())
+    await asyncio.sleep(3)  # past the grace for requests in flight; nothing processed yet
+    assert not building.done()
+    processor = Processor(engine=engine, log=log, settings=settings, metrics=Metrics())
+    while await processor.drain():
+        pass
+    assert await asyncio.wait_for(building, timeout=30) is True
+    done = await get_export(engine, workspace="shop", export_id=export_id)
+    assert (done["status"], done["counts"]["events"]) == ("done", 3)
+    assert (await _document(engine, export_id))["export"]["all_events_processed"] is True
+
+
+async def test_an_export_built_before_its_events_were_processed_says_so(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    workspace = await create_workspace(engine, slug="shop")
+    source = await create_source(engine, name="web", workspace="shop")
+    log = PostgresLog(engine, settings.log_partitions)
+    await log.append(
+        [record("m-1", datetime.now(UTC), workspace_id=workspace.id, source_id=source.id)]
+    )
+    export_id = await _queued(engine, "user-1")
+    # No processor runs, and the export may not wait.
+    assert await Exporter(engine, log, catch_up=timedelta(0)).turn() is True
+    done = await get_export(engine, workspace="shop", export_id=export_id)
+    assert (done["status"], done["counts"]["events"]) == ("done", 0)
+    assert (await _document(engine, export_id))["export"]["all_events_processed"] is False

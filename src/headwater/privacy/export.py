@@ -11,8 +11,10 @@
 What an export holds is said in :mod:`headwater.privacy.sections`. A job is a row of
 ``privacy_exports``: ``queued``, then ``running`` (claimed by one exporter with ``FOR UPDATE
 SKIP LOCKED`` under a lease it renews between pages of events), then ``done`` or ``failed``
-with the reason. A job whose exporter stopped (a restart, a crash) is claimed again once its
-lease ran out, up to :data:`ATTEMPTS` times. A finished export's two files (the JSON document
+with the reason. A job is built once the processor has processed every event received before
+it was requested (waiting at most :data:`CATCH_UP`), so that the person's latest events are in
+it. A job whose exporter stopped (a restart, a crash) is claimed again once its lease ran out,
+up to :data:`ATTEMPTS` times. A finished export's two files (the JSON document
 and the ZIP of CSV files) are kept in PostgreSQL, in parts of :data:`PART_BYTES`, for
 :data:`KEEP` (then removed; the job row stays, as the record of the request); every server
 process and worker reads the same files, and they are backed up and removed with the rest of
@@ -40,6 +42,7 @@ from headwater.log import EventLog
 from headwater.privacy import export_store as store
 from headwater.privacy.bundle import Bundle
 from headwater.privacy.person import SubjectType, person_of
+from headwater.privacy.processed import processed_until
 from headwater.privacy.sections import write_sections
 from headwater.privacy.views import ExportView
 from headwater.spec import format_timestamp
@@ -64,6 +67,9 @@ KEEP: Final = timedelta(days=7)
 """How long a finished export's files are kept."""
 ATTEMPTS: Final = 3
 """Claims of one job before it is failed (its exporter stopped each time)."""
+CATCH_UP: Final = timedelta(minutes=2)
+"""How long an export waits for the processor to process the events received before it was
+requested; past that it is built without those not processed yet, and says so."""
 PART_BYTES: Final = 1 << 20
 _PARTS_AT_ONCE: Final = 8
 _LEASE: Final = timedelta(minutes=5)
@@ -216,9 +222,16 @@ class Exporter:
     """Builds waiting exports, one at a time, and removes expired files (see the module)."""
 
     def __init__(
-        self, engine: AsyncEngine, log: EventLog, *, keep: timedelta = KEEP, tick: float = 1.0
+        self,
+        engine: AsyncEngine,
+        log: EventLog,
+        *,
+        keep: timedelta = KEEP,
+        tick: float = 1.0,
+        catch_up: timedelta = CATCH_UP,
     ) -> None:
         self.engine, self.log, self.keep, self.tick = engine, log, keep, tick
+        self.catch_up = catch_up
         self._purged_at = -_PURGE_EVERY
 
     async def turn(self) -> bool:
@@ -249,6 +262,7 @@ class Exporter:
     async def _build(self, job: asyncpg.Record) -> None:
         space = {w.id: w.slug for w in await workspaces.list_workspaces(self.engine)}
         workspace = space[job["workspace_id"]]
+        processed = await self._processed(job)
         async with connected(self.engine) as tx:
             person = await person_of(
                 tx,
@@ -268,6 +282,7 @@ class Exporter:
                     "requested_at": format_timestamp(job["created_at"]),
                     "generated_at": format_timestamp(datetime.now(UTC)),
                     "profile_ids": list(person.profile_ids),
+                    "all_events_processed": processed,
                 },
             )
             await write_sections(
@@ -284,6 +299,18 @@ class Exporter:
         document, archive = bundle.close()
         with document, archive:
             await self._store(job, {"json": document, "csv": archive}, bundle.counts)
+
+    async def _processed(self, job: asyncpg.Record) -> bool:
+        """Wait, renewing the lease, until the processor has processed every event received
+        before the request (only then are they linked to the person), at most ``catch_up``;
+        whether it had (the export says so: ``all_events_processed``)."""
+        deadline = time.monotonic() + self.catch_up.total_seconds()
+        while not await processed_until(self.log, job["created_at"]):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(self.tick)
+            await self._renew(job)
+        return True
 
     async def _renew(self, job: asyncpg.Record) -> None:
         async with self.engine.begin() as connection:

@@ -46,10 +46,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import collect
 from headwater.log import EventLog
-from headwater.pipeline import CONSUMER
 from headwater.privacy import model, store
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarder
 from headwater.privacy.person import Person, person_of
+from headwater.privacy.processed import GRACE, processed_until
 from headwater.spec import format_timestamp, parse_timestamp
 from headwater.storage import STORAGE_ERRORS, Transaction, begin, transaction
 from headwater.supervisor import Health
@@ -75,7 +75,7 @@ class Regulator:
         poll_seconds: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 100,
-        grace: timedelta = timedelta(seconds=2),
+        grace: timedelta = GRACE,
         retry_base: timedelta = timedelta(seconds=5),
         max_attempts: int = 10,
     ) -> None:
@@ -307,14 +307,7 @@ class Regulator:
     async def _caught_up(self, since: datetime) -> bool:
         """Has the processor processed every event received up to ``since`` (and has
         ``grace`` passed since, for requests that were being committed then)?"""
-        if datetime.now(UTC) < since + self._grace:
-            return False
-        waiting = await self._log.pending(CONSUMER, range(self._log.partitions))
-        for partition, after in waiting.items():
-            first = await self._log.read(partition, after=after, limit=1)
-            if first and first[0].received_at <= since:
-                return False
-        return True
+        return await processed_until(self._log, since, grace=self._grace)
 
     def _soon(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self._poll)
