@@ -14,5 +14,6 @@ export default defineConfig({
     proxy: { "/api": "http://127.0.0.1:8088", "/v1": "http://127.0.0.1:8088" },
   },
   // pure modules are tested in node; a component test asks for jsdom in its docblock
-  test: { environment: "node" },
+  // Interaction tests type a key at a time into jsdom: seconds each on a busy two-core machine.
+  test: { environment: "node", testTimeout: 30_000 },
 });

@@ -143,8 +143,8 @@ async def delete_rule(workspace: str, rule_id: BigId, runtime: Allowed) -> pii.R
 
 @router.get(_INBOX)
 async def inbox(workspace: str, runtime: Allowed) -> list[pii.InboxItemView]:
-    """Observed fields (tracking plans' observed schema) whose key looks personal and that no
-    rule classifies and nobody marked "not personal"."""
+    """Observed fields (tracking plans' observed schema) whose key or values look personal and
+    that no rule classifies and nobody marked "not personal"."""
     engine = runtime.database.engine
     observed = [
         pii.ObservedPath(**field)

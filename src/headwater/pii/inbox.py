@@ -2,8 +2,10 @@
 
 A field is a path of the observed schema (``traits.email``, ``properties.items[].phone``),
 under ``properties`` or ``traits`` (what the observed schema keeps). It looks personal when its
-key's name does (:func:`~headwater.pii.detectors.personal_key`): the observed schema keeps no
-values, and the inbox adds no work per event. It is classified, and leaves the inbox, when a
+key's name does (:func:`~headwater.pii.detectors.personal_key`), or when a built-in detector
+found a personal value there: the observed schema keeps no values, but it runs the detectors on
+the first few values of each path in each batch it counts and keeps the name of the first
+detector that found one (``detected``). It is classified, and leaves the inbox, when a
 rule with a ``path`` names it or a rule with a ``key`` matches its key (whatever the action:
 ``allow`` classifies as much as ``hash``), or when someone marked it "not personal". Rules on
 values or detectors alone classify no field: a value is not a field.
@@ -35,6 +37,8 @@ class ObservedPath(msgspec.Struct, kw_only=True):
     count: int
     last_seen: str | None
     source_ids: list[int]
+    detected: list[str] = []
+    """The built-in detectors that found a personal value at this path."""
 
 
 def key_of(path: str) -> str:
@@ -67,7 +71,7 @@ def inbox(
             item
             for item in observed
             if item.path not in dismissed
-            and personal_key(key_of(item.path))
+            and (bool(item.detected) or personal_key(key_of(item.path)))
             and not classified(item.path, rules)
         ),
         key=lambda item: item.path,

@@ -247,6 +247,7 @@ async def list_inbox(
             "count": item.count,
             "last_seen": item.last_seen,
             "source_ids": item.source_ids,
+            "detected": item.detected,
         }
         for item in inbox(observed, rules=rules, dismissed=dismissed)
     ]

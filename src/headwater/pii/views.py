@@ -89,6 +89,9 @@ class InboxItemView(TypedDict):
     count: int
     last_seen: str | None
     source_ids: list[int]
+    detected: list[str]
+    """The built-in detectors that found a personal value there (empty: the key's name looks
+    personal)."""
 
 
 class DismissedView(TypedDict):

@@ -23,16 +23,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
+from headwater.pii.detectors import detect
+from headwater.pii.inbox import key_of
 from headwater.spec import Group, Identify, Message, Page, Screen, Track
 
 __all__ = ["Observations", "ObservedRow", "infer_plan", "json_type", "observe"]
 
 MAX_DEPTH = 6
 MAX_PATHS = 200
+VALUES_CHECKED: Final = 3
+"""Values of one path that a batch runs the PII detectors on (until one finds it personal)."""
+_CHECKED_TYPES: Final = frozenset({"string", "number"})
 
 
 def json_type(value: Any) -> str:
@@ -56,11 +61,11 @@ def escape(key: str) -> str:
     return key.replace("~", "~0").replace(".", "~1").replace("[", "~2")
 
 
-def _walk(value: Any, path: str, depth: int, out: list[tuple[str, str]]) -> None:
+def _walk(value: Any, path: str, depth: int, out: list[tuple[str, str, Any]]) -> None:
     if len(out) >= MAX_PATHS:
         return
     kind = json_type(value)
-    out.append((path, kind))
+    out.append((path, kind, value))
     if depth >= MAX_DEPTH:
         return
     if kind == "object":
@@ -84,13 +89,18 @@ def observe(message: Message) -> list[tuple[str, str]]:
     """``(path, type)`` of every property or trait of one message, ``("", "event")`` first;
     a path inside an array is listed once per element (so that a key is required only when
     every element has it)."""
+    return [("", "event"), *((path, kind) for path, kind, _ in _fields(message))]
+
+
+def _fields(message: Message) -> list[tuple[str, str, Any]]:
+    """``(path, type, value)`` of every property or trait of one message (see :func:`observe`)."""
     key = "traits" if isinstance(message, (Identify, Group)) else "properties"
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, Any]] = []
     container = getattr(message, key, None)
     if isinstance(container, dict):
         for name, item in container.items():
             _walk(item, f"{key}.{escape(name)}", 1, found)
-    return [("", "event"), *found]
+    return found
 
 
 class ObservedRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,10 +116,14 @@ class ObservedRow(msgspec.Struct, frozen=True, kw_only=True):
     count: int
     first_seen: datetime
     last_seen: datetime
+    detected: str | None = None
 
 
 class Observations:
-    """Counts of one batch, ready to be added to the store."""
+    """Counts of one batch, ready to be added to the store, with the built-in PII detector
+    (:func:`headwater.pii.detectors.detect`) that found a personal value at each path: the
+    first :data:`VALUES_CHECKED` texts and numbers of a path in a batch are checked, until
+    one is found, so that the cost per batch stays bounded whatever its size."""
 
     def __init__(self) -> None:
         self._rows: dict[tuple[int, str, str, str, str, int], list[Any]] = {}
@@ -125,15 +139,20 @@ class Observations:
     ) -> None:
         kind, name = event_key(message)
         rows = self._rows
-        for path, type_ in observe(message):
+        for path, type_, value in [("", "event", None), *_fields(message)]:
             key = (source_id, kind, name, path, type_, partition)
             row = rows.get(key)
             if row is None:
-                rows[key] = [workspace_id, 1, seen_at, seen_at]
+                # workspace, count, first and last seen, detector found, values checked
+                row = rows[key] = [workspace_id, 1, seen_at, seen_at, None, 0]
             else:
                 row[1] += 1
                 row[2] = min(row[2], seen_at)
                 row[3] = max(row[3], seen_at)
+            if row[4] is None and row[5] < VALUES_CHECKED and type_ in _CHECKED_TYPES:
+                row[5] += 1
+                found = detect(key_of(path), value)
+                row[4] = found[0] if found else None
 
     def rows(self) -> list[ObservedRow]:
         """The counted rows in key order (concurrent writers then lock rows in one order)."""
@@ -149,6 +168,7 @@ class Observations:
                 count=row[1],
                 first_seen=row[2],
                 last_seen=row[3],
+                detected=row[4],
             )
             for key, row in sorted(self._rows.items(), key=lambda item: item[0])
         ]

@@ -298,7 +298,8 @@ async def observed_schema(
 
 async def observed_fields(engine: AsyncEngine, *, workspace: str) -> list[ObservedFieldView]:
     """Every property path the workspace's sources sent (over events): its JSON types with
-    counts, total count, last seen and the sources that sent it, in path order."""
+    counts, total count, last seen, the sources that sent it and the PII detectors that found a
+    personal value there, in path order."""
     async with connected(engine) as connection:
         rows = await store.observed_paths(
             connection, await workspaces.workspace_id(connection, workspace)
@@ -307,13 +308,21 @@ async def observed_fields(engine: AsyncEngine, *, workspace: str) -> list[Observ
     for row in rows:
         found = fields.setdefault(
             row.path,
-            {"path": row.path, "types": {}, "count": 0, "last_seen": None, "source_ids": []},
+            {
+                "path": row.path,
+                "types": {},
+                "count": 0,
+                "last_seen": None,
+                "source_ids": [],
+                "detected": [],
+            },
         )
         found["types"][row.json_type] = int(row.total)
         found["count"] += int(row.total)
         seen = format_timestamp(row.last_seen)
         found["last_seen"] = max(found["last_seen"] or seen, seen)
         found["source_ids"] = sorted(set(found["source_ids"]) | set(row.source_ids))
+        found["detected"] = sorted(set(found["detected"]) | set(row.detected))
     return list(fields.values())
 
 

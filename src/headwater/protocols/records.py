@@ -105,16 +105,17 @@ async def add_observations(tx: Transaction, rows: Sequence[ObservedRow]) -> None
         return
     await tx.driver.execute(
         "INSERT INTO observed_schema (source_id, event_type, event_name, path, json_type,"
-        " partition, workspace_id, count, first_seen, last_seen)"
+        " partition, workspace_id, count, first_seen, last_seen, detected)"
         " SELECT source_id, event_type, event_name, path, json_type, partition, workspace_id,"
-        " count, first_seen, last_seen FROM jsonb_to_recordset($1::text::jsonb) AS r("
+        " count, first_seen, last_seen, detected FROM jsonb_to_recordset($1::text::jsonb) AS r("
         " source_id int, event_type text, event_name text, path text, json_type text,"
         " partition smallint, workspace_id int, count bigint, first_seen timestamptz,"
-        " last_seen timestamptz)"
+        " last_seen timestamptz, detected text)"
         " ON CONFLICT (source_id, event_type, md5(event_name), md5(path), json_type, partition)"
         " DO UPDATE SET count = observed_schema.count + EXCLUDED.count,"
         " first_seen = LEAST(observed_schema.first_seen, EXCLUDED.first_seen),"
-        " last_seen = GREATEST(observed_schema.last_seen, EXCLUDED.last_seen)",
+        " last_seen = GREATEST(observed_schema.last_seen, EXCLUDED.last_seen),"
+        " detected = COALESCE(observed_schema.detected, EXCLUDED.detected)",
         _encode(rows).decode(),
     )
 

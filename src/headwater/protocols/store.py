@@ -306,11 +306,13 @@ async def set_quarantine_status(
 
 async def observed_paths(connection: Transaction, workspace_id: int) -> Sequence[Row[Any]]:
     """Every property path the workspace's sources sent, over events and partitions: path,
-    JSON type, count, last seen and the sources (for the PII inbox)."""
+    JSON type, count, last seen, the sources and the detectors that found a personal value
+    there (for the PII inbox)."""
     result = await connection.execute(
         text(
             "SELECT path, json_type, sum(count) AS total, max(last_seen) AS last_seen,"
-            " array_agg(DISTINCT source_id ORDER BY source_id) AS source_ids"
+            " array_agg(DISTINCT source_id ORDER BY source_id) AS source_ids,"
+            " array_remove(array_agg(DISTINCT detected), NULL) AS detected"
             " FROM observed_schema WHERE workspace_id = :w AND path <> ''"
             " GROUP BY 1, 2 ORDER BY 1, 2"
         ),

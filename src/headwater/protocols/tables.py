@@ -217,6 +217,8 @@ observed_schema = Table(
     Column("count", BigInteger, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+    # a built-in PII detector that found a value there (migration 0022); NULL while none has
+    Column("detected", Text(collation=_C)),
 )
 Index(
     "observed_schema_key",

@@ -203,6 +203,8 @@ class ObservedFieldView(TypedDict):
     count: int
     last_seen: str | None
     source_ids: list[int]
+    detected: list[str]
+    """Built-in PII detectors that found a value there (``email``, ``phone``…)."""
 
 
 class ObservedPathView(TypedDict):
