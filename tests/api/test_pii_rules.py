@@ -279,6 +279,9 @@ def test_the_inbox(api: Api) -> None:
             "home_address": "1 Main St",
             "favorite_color": "red",
             "mobile": "+14155550123",
+            # names that say nothing, values that do
+            "reach_me_at": "ana@example.com",
+            "spot": "48.8566, 2.3522",
         },
     )
     inbox = f"/api/v1/workspaces/{workspace}/pii-inbox"
@@ -287,8 +290,24 @@ def test_the_inbox(api: Api) -> None:
         return {item["path"] for item in api.ok("GET", inbox)}
 
     listed = eventually(lambda: paths() or None)
-    assert listed == {"traits.email", "traits.home_address", "traits.mobile"}
+    assert listed == {
+        "traits.email",
+        "traits.home_address",
+        "traits.mobile",
+        "traits.reach_me_at",
+        "traits.spot",
+    }
+    detected = {item["path"]: item["detected"] for item in api.ok("GET", inbox)}
+    assert detected == {
+        "traits.email": ["email"],
+        "traits.home_address": [],
+        "traits.mobile": ["phone"],
+        "traits.reach_me_at": ["email"],
+        "traits.spot": ["location"],
+    }
     api.ok("POST", f"{inbox}/dismiss", json={"path": "traits.home_address"})
+    api.ok("POST", f"{inbox}/dismiss", json={"path": "traits.spot"})
+    api.ok("POST", f"{inbox}/classify", 201, json={"path": "traits.reach_me_at", "action": "hash"})
     rule = api.ok("POST", f"{inbox}/classify", 201, json={"path": "traits.email", "action": "hash"})
     assert (rule["path"], rule["action"]) == ("traits.email", "hash")
     assert paths() == {"traits.mobile"}

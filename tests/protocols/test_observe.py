@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headwater.protocols.observe import Observations, infer_plan, observe
+from headwater.protocols.observe import VALUES_CHECKED, Observations, infer_plan, observe
 from headwater.protocols.plan import Enforcement, parse_plan
 from headwater.protocols.validate import compile_plan
 from headwater.spec import message_of
@@ -56,6 +56,28 @@ def test_observations_count_per_event_path_and_type() -> None:
     assert counts[("", "event")] == 3
     assert counts[("properties.total", "number")] == 2
     assert counts[("properties.total", "string")] == 1
+
+
+def test_observations_name_the_detector_that_found_a_personal_value() -> None:
+    seen = Observations()
+    for contact in ("not yet", "ana@example.com", "bob@example.com"):
+        message = {"type": "identify", "traits": {"contact": contact, "n": 1.5, "plan": "pro"}}
+        seen.add(source_id=1, workspace_id=1, partition=0, message=message_of(message), seen_at=NOW)
+    detected = {r.path: r.detected for r in seen.rows()}
+    assert detected == {"": None, "traits.contact": "email", "traits.n": None, "traits.plan": None}
+
+
+def test_observations_check_only_the_first_values_of_a_path_in_a_batch() -> None:
+    seen = Observations()
+    contacts = ["later"] * VALUES_CHECKED + ["ana@example.com"]
+    for contact in contacts:
+        message = {"type": "identify", "traits": {"contact": contact}}
+        seen.add(source_id=1, workspace_id=1, partition=0, message=message_of(message), seen_at=NOW)
+    assert {r.path: r.detected for r in seen.rows()}["traits.contact"] is None
+    fresh = Observations()  # the next batch checks again
+    message = {"type": "identify", "traits": {"contact": "ana@example.com"}}
+    fresh.add(source_id=1, workspace_id=1, partition=0, message=message_of(message), seen_at=NOW)
+    assert {r.path: r.detected for r in fresh.rows()}["traits.contact"] == "email"
 
 
 def _rows(messages: list[dict[str, Any]]) -> list[tuple[str, str, str, str, int]]:

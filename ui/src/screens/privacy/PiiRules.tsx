@@ -11,7 +11,7 @@ import { JsonTree } from "../../components/JsonTree";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
 import { counted } from "../../components/words";
-import { actionWords, DETECTORS, detectorWords, PII_ACTIONS } from "./words";
+import { actionWords, DETECTORS, detectorWords, PII_ACTIONS, whyPersonal } from "./words";
 
 type Rule = components["schemas"]["RuleView"];
 type Inbox = components["schemas"]["InboxItemView"];
@@ -360,7 +360,7 @@ function InboxList() {
       <Empty title="Nothing to classify">
         <p>
           No field that looks personal is left without a rule. New ones appear here as your sources send them: a
-          property or trait named like an email, a phone number or an address.
+          property or trait named like an email, a phone number or an address, or whose values look like one.
         </p>
       </Empty>
     );
@@ -429,6 +429,7 @@ function InboxRow({ item }: { item: Inbox }) {
     <tr>
       <td>
         <code>{item.path}</code>
+        <div className="muted">{whyPersonal(item.detected)}</div>
       </td>
       <td>{kinds || "—"}</td>
       <td>{counted(item.count, "time")}</td>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSubjects, regulationWords, stillWorking, subjectsProblem, windowsOut } from "./words";
+import { parseSubjects, regulationWords, stillWorking, subjectsProblem, whyPersonal, windowsOut } from "./words";
 
 describe("the deletion form's ids", () => {
   it("takes one a line or comma separated, trimmed, without blanks or repeats", () => {
@@ -54,5 +54,13 @@ describe("retention windows", () => {
         { store: "rejections", source_id: null, days: "4" },
       ]),
     ).toEqual({ problem: "Row 2 repeats a store and source already above: keep one." });
+  });
+});
+
+describe("why the inbox lists a field", () => {
+  it("names what its values looked like, or its name", () => {
+    expect(whyPersonal([])).toBe("Its name looks personal");
+    expect(whyPersonal(["email"])).toBe("Values look like: email address");
+    expect(whyPersonal(["phone", "ip"])).toBe("Values look like: phone number, ip address");
   });
 });

@@ -132,6 +132,13 @@ export function detectorWords(name: string): string {
   return DETECTORS.find((d) => d.name === name)?.label ?? name;
 }
 
+/** Why the inbox lists a field: what its values looked like, else its name. */
+export function whyPersonal(detected: string[]): string {
+  if (detected.length === 0) return "Its name looks personal";
+  const kinds = detected.map((name) => detectorWords(name).toLowerCase());
+  return `Values look like: ${kinds.join(", ")}`;
+}
+
 export type Store = "events" | "rejections" | "quarantine" | "delivery_logs" | "journey_history";
 
 export const STORES: { store: Store; label: string }[] = [
