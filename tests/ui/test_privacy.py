@@ -114,6 +114,14 @@ def test_a_privacy_admin_adds_a_pii_rule_and_tests_it(page: Page, world: World) 
     rules = page.get_by_role("table", name="PII rules")
     expect(rules.get_by_role("row").filter(has_text="Emails")).to_contain_text("field traits.email")
     expect(rules.get_by_role("row").filter(has_text="Emails")).to_contain_text("Hash")
+    rules.get_by_role("button", name="Turn off the rule Emails").click()
+    expect(
+        rules.get_by_role("row").filter(has_text="Emails").get_by_role("cell").nth(5)
+    ).to_have_text("Off")
+    rules.get_by_role("button", name="Turn on the rule Emails").click()
+    expect(
+        rules.get_by_role("row").filter(has_text="Emails").get_by_role("cell").nth(5)
+    ).to_have_text("On")
 
     page.get_by_role("tab", name="Test the rules").click()
     page.get_by_role("button", name="Test", exact=True).click()
@@ -139,7 +147,7 @@ def test_a_field_that_looks_personal_is_classified_from_the_inbox(page: Page, wo
     sent = httpx.post(
         f"{world.server.url}/v1/identify",
         auth=(str(source["write_key"]), ""),
-        json={"userId": "u-9", "traits": {"email": "ana@example.com"}},
+        json={"userId": "u-9", "traits": {"email": "x", "reach": "ana@example.com"}},
         timeout=30,
     )
     assert sent.status_code == 200, sent.text
@@ -148,6 +156,11 @@ def test_a_field_that_looks_personal_is_classified_from_the_inbox(page: Page, wo
     inbox = page.get_by_role("table", name="Fields that look personal and that no rule covers yet")
     row = inbox.get_by_role("row").filter(has_text="traits.email")
     expect(row).to_contain_text("text", timeout=SLOW)
+    expect(row).to_contain_text("Its name looks personal")
+    reach = inbox.get_by_role("row").filter(has_text="traits.reach")
+    expect(reach).to_contain_text("Values look like: email address")
+    reach.get_by_role("button", name="Not personal").click()
+    expect(reach).to_have_count(0)
     row.get_by_role("combobox").select_option("redact")
     row.get_by_role("button", name="Make a rule").click()
     expect(page.get_by_role("heading", name="Nothing to classify")).to_be_visible()

@@ -144,6 +144,16 @@ function RuleRow({ rule, names, onEdit }: { rule: Rule; names: ReturnType<typeof
       ),
     onSuccess: () => queries.invalidateQueries({ queryKey: RULES(workspace) }),
   });
+  const turn = useMutation({
+    mutationFn: (enabled: boolean) =>
+      ok(
+        api.PATCH("/api/v1/workspaces/{workspace}/pii-rules/{rule_id}", {
+          params: { path: { workspace, rule_id: rule.id } },
+          body: { enabled },
+        }),
+      ),
+    onSuccess: () => queries.invalidateQueries({ queryKey: RULES(workspace) }),
+  });
   return (
     <tr>
       <td>{rule.name}</td>
@@ -160,6 +170,14 @@ function RuleRow({ rule, names, onEdit }: { rule: Rule; names: ReturnType<typeof
             </button>
             <button
               type="button"
+              aria-label={`${rule.enabled ? "Turn off" : "Turn on"} the rule ${rule.name}`}
+              onClick={() => turn.mutate(!rule.enabled)}
+              disabled={turn.isPending}
+            >
+              {rule.enabled ? "Turn off" : "Turn on"}
+            </button>
+            <button
+              type="button"
               className="danger"
               onClick={() => {
                 if (window.confirm(`Delete the rule “${rule.name}”? Its fields are no longer ${actionWords(rule.action).toLowerCase()}ed from now on.`))
@@ -170,6 +188,7 @@ function RuleRow({ rule, names, onEdit }: { rule: Rule; names: ReturnType<typeof
             </button>
           </span>
           {remove.error ? <ErrorNote error={remove.error} /> : null}
+          {turn.error ? <ErrorNote error={turn.error} /> : null}
         </td>
       )}
     </tr>
