@@ -5,6 +5,7 @@ import { useState } from "react";
 import { api, ok } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useCan, useWorkspace } from "../../app/session";
+import { LoadMore } from "../../components/LoadMore";
 import { Empty, ErrorNote, Loading } from "../../components/Notes";
 import { Exchange, Json } from "./Exchange";
 import { ReplayProgress, useReplay } from "./Replay";
@@ -110,11 +111,7 @@ export function DeadLetters({ destinationId }: { destinationId: number }) {
               />
             ))}
           </ul>
-          {letters.hasNextPage && (
-            <button type="button" onClick={() => letters.fetchNextPage()} disabled={letters.isFetchingNextPage}>
-              {letters.isFetchingNextPage ? "Loading older dead letters…" : "Load more"}
-            </button>
-          )}
+          <LoadMore pages={letters} loading="Loading older dead letters…" />
         </>
       )}
     </section>

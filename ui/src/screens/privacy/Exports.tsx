@@ -6,6 +6,7 @@ import { type FormEvent, useState } from "react";
 import { api, inWorkspace, ok } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useCan, useHeld, useWorkspace } from "../../app/session";
+import { LoadMore } from "../../components/LoadMore";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { statusWords, stillWorking, type SubjectType, subjectWords } from "./words";
 
@@ -74,11 +75,7 @@ export default function Exports() {
             </tbody>
           </table>
         )}
-        {list.hasNextPage && (
-          <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-            {list.isFetchingNextPage ? "Loading older exports…" : "Load more"}
-          </button>
-        )}
+        <LoadMore pages={list} loading="Loading older exports…" />
       </section>
     </>
   );

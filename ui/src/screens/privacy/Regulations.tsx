@@ -5,6 +5,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { type FormEvent, useId, useState } from "react";
 import { api, inWorkspace, ok } from "../../api/client";
 import { useCan, useWorkspace } from "../../app/session";
+import { LoadMore } from "../../components/LoadMore";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { counted } from "../../components/words";
 import {
@@ -111,11 +112,7 @@ export default function Regulations() {
             </tbody>
           </table>
         )}
-        {list.hasNextPage && (
-          <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-            {list.isFetchingNextPage ? "Loading older requests…" : "Load more"}
-          </button>
-        )}
+        <LoadMore pages={list} loading="Loading older requests…" />
       </section>
     </>
   );
