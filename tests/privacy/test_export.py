@@ -401,6 +401,17 @@ def test_creating_an_export_is_in_the_audit_trail(api: Api, person: dict[str, An
     (entry,) = [e for e in entries if e["resource"] == f"subject_export:{created['id']}"]
     assert entry["after"]["subject_id"] == "a-2"
     assert entry["actor"]["label"] == "first owner"
+    # Each download too: who took the person's data away, and in which form.
+    _finished(api, workspace, created["id"])
+    path = f"{_base(workspace)}/privacy/exports/{created['id']}/download"
+    for file_format in ("json", "csv"):
+        assert api.client.get(path, params={"format": file_format}).status_code == 200
+    downloads = api.ok(
+        "GET", f"{_base(workspace)}/audit", params={"action": "subject_export.download"}
+    )["data"]
+    taken = [e for e in downloads if e["resource"] == f"subject_export:{created['id']}"]
+    assert sorted(e["after"]["format"] for e in taken) == ["csv", "json"]
+    assert {e["actor"]["label"] for e in taken} == {"first owner"}
 
 
 def test_the_cli_exports_and_waits(

@@ -47,7 +47,7 @@ from headwater.api.client_ip import client_ip
 from headwater.api.permissions import ROUTES, Rule
 from headwater.runtime import Runtime
 
-__all__ = ["AuditMetrics", "AuditTrail", "resource_of", "route_of"]
+__all__ = ["AuditMetrics", "AuditTrail", "record", "resource_of", "route_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -291,17 +291,22 @@ class AuditTrail:
         return answer.json() if answer.complete and answer.status == 200 else None
 
     async def _record(self, change: AuditChange) -> None:
-        runtime: Runtime = self.api.state.runtime
-        try:
-            await record_change(runtime.database.engine, change)
-        except Exception as error:  # noqa: BLE001 - a committed change must not become a 500
-            _log.error(
-                "could not append the audit entry of %s on %s: %s",
-                change.action,
-                change.resource,
-                type(error).__name__,
-            )
-            runtime.metrics.of(AuditMetrics).failures.inc()
+        await record(self.api.state.runtime, change)
+
+
+async def record(runtime: Runtime, change: AuditChange) -> None:
+    """Append ``change`` to the audit trail; a failure is logged and counted (the action it
+    records has happened: it must not become a 500)."""
+    try:
+        await record_change(runtime.database.engine, change)
+    except Exception as error:  # noqa: BLE001 - a committed change must not become a 500
+        _log.error(
+            "could not append the audit entry of %s on %s: %s",
+            change.action,
+            change.resource,
+            type(error).__name__,
+        )
+        runtime.metrics.of(AuditMetrics).failures.inc()
 
 
 async def _discard(message: Message) -> None:

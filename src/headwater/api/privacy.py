@@ -18,8 +18,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from headwater import privacy
+from headwater.access import AuditChange
+from headwater.api.audit_trail import record
 from headwater.api.auth import principal_of
 from headwater.api.bodies import Body, documented, read_body
+from headwater.api.client_ip import client_ip
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed
 from headwater.errors import Forbidden
 from headwater.privacy import ExportView
@@ -110,7 +113,8 @@ async def download_export(
     format: Literal["json", "csv"] = "json",
 ) -> StreamingResponse:
     """A finished export's file: ``json`` (one document) or ``csv`` (a ZIP, one CSV file per
-    table). Needs ``pii:read``: 403 ``pii_read_required`` without it. 409
+    table), each download in the audit trail (``subject_export.download``). Needs
+    ``pii:read``: 403 ``pii_read_required`` without it. 409
     ``export_not_ready`` before it is done; 404 ``export_expired`` once its files are gone."""
     engine = runtime.database.engine
     await privacy.get_export(engine, workspace=workspace, export_id=export_id)  # 404 first
@@ -121,6 +125,16 @@ async def download_export(
     download = await privacy.open_download(
         engine, workspace=workspace, export_id=export_id, file_format=format
     )
+    # Who took a person's data away is a privacy action, though a read.
+    change = AuditChange(
+        workspace=workspace,
+        actor=principal_of(request),
+        action="subject_export.download",
+        resource=f"subject_export:{export_id}",
+        after={"format": format},
+        ip=client_ip(request.scope, runtime.settings.trusted_proxies),
+    )
+    await record(runtime, change)
     return StreamingResponse(
         download.chunks,
         media_type=download.media_type,
