@@ -4,6 +4,7 @@ workspace, and a record of what they did."""
 from headwater.access.audit import (
     AuditChange,
     AuditFilter,
+    append_change,
     audit_entries,
     audit_export,
     record_change,
@@ -97,6 +98,7 @@ __all__ = [
     "WorkspaceMemberView",
     "accept_link",
     "add_member",
+    "append_change",
     "audit_entries",
     "audit_export",
     "authenticate_session",

@@ -1,5 +1,6 @@
 """The audit trail: every change made through the management API, appended once it committed,
-and read back newest first. Each function owns its connection.
+and read back newest first. Each function owns its connection, but :func:`append_change`,
+which appends in the caller's transaction (a background job's entry with its effect).
 
 >>> change = AuditChange(workspace="shop", actor=principal, action="source.update",
 ...     resource="source:12", before={"name": "web"}, after={"name": "site"}, ip="10.0.0.7")
@@ -29,9 +30,16 @@ from headwater.access.redact import redact
 from headwater.access.store import AuditFilter
 from headwater.access.views import AuditEntryView, AuditPageView
 from headwater.spec import format_timestamp
-from headwater.storage import connected, transaction
+from headwater.storage import Transaction, connected, transaction
 
-__all__ = ["AuditChange", "AuditFilter", "audit_entries", "audit_export", "record_change"]
+__all__ = [
+    "AuditChange",
+    "AuditFilter",
+    "append_change",
+    "audit_entries",
+    "audit_export",
+    "record_change",
+]
 
 _EXPORT_PAGE: Final = 1000
 
@@ -56,6 +64,19 @@ def _json(value: Any) -> str | None:
 async def record_change(engine: AsyncEngine, change: AuditChange) -> int:
     """Append ``change`` (its before and after redacted) in a transaction of its own; the
     entry's id. Raises what the database raises: the caller decides what a failure means."""
+    async with transaction(engine) as connection:
+        return await append_change(connection, change)
+
+
+async def append_change(tx: Transaction, change: AuditChange) -> int:
+    """Append ``change`` in the caller's transaction (which this never commits), so that the
+    entry commits with the effect it records, or neither does; the entry's id.
+
+    >>> async with transaction(engine) as tx:
+    ...     await erase(tx, person)
+    ...     await append_change(tx, AuditChange(workspace="shop", actor=job,
+    ...         action="regulation.erase", resource="regulation:r1", after={"removed": {...}}))
+    """
     actor = change.actor
     entry = {
         "workspace": change.workspace,
@@ -70,8 +91,7 @@ async def record_change(engine: AsyncEngine, change: AuditChange) -> int:
         "after": _json(change.after),
         "ip": change.ip,
     }
-    async with transaction(engine) as connection:
-        return await store.insert_audit(connection, entry)
+    return await store.insert_audit(tx, entry)
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -159,43 +159,106 @@ def _types(types: list[str] | None) -> list[str]:
     return [part for value in types or () for part in value.split(",") if part]
 
 
-@public.post("/regulations", openapi_extra=_BODY)
-async def create_workspace_regulation(
-    scope: Public, request: Request
-) -> privacy.CreatedRegulationView:
-    """Create a workspace regulation (Segment's ``createWorkspaceRegulation``)."""
-    created = await privacy.create_regulation(
-        scope.runtime.database.engine,
-        workspace=scope.workspace,
-        source_id=None,
-        body=await _body(request),
-    )
-    regulate_id = created["data"]["regulateId"]
-    await _audit(scope, request, "regulation.create", f"regulation:{regulate_id}", created)
-    return created
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The query of a list of suppressions: a page and, optionally, one subject's id."""
+
+    count: int
+    cursor: str | None
+    subject_id: str | None
+    subject_type: Literal["USER_ID", "ANONYMOUS_ID"]
 
 
-@public.get("/regulations")
-async def list_workspace_regulations(
-    scope: Public,
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The query of a list of regulations: a page, a status and the types to show."""
+
+    page: Page
+    status: str | None
+    types: list[str]
+
+
+def _page(
+    count: Count = 10,
+    cursor: Cursor = None,
+    subject_id: SubjectId = None,
+    subject_type: SubjectType = "USER_ID",
+) -> Page:
+    return Page(count, cursor, subject_id, subject_type)
+
+
+def _filters(
     count: Count = 10,
     cursor: Cursor = None,
     status: str | None = None,
     regulation_types: Types = None,
     subject_id: SubjectId = None,
     subject_type: SubjectType = "USER_ID",
-) -> privacy.RegulationListView:
-    """List the workspace's regulations, newest first (``listWorkspaceRegulations``)."""
-    return await privacy.list_regulations(
-        scope.runtime.database.engine,
-        scope.workspace,
-        status=status,
-        types=_types(regulation_types),
-        count=count,
-        cursor=cursor,
-        subject_id=subject_id,
-        subject_type=subject_type,
+) -> Filters:
+    return Filters(Page(count, cursor, subject_id, subject_type), status, _types(regulation_types))
+
+
+Paged = Annotated[Page, Depends(_page)]
+Filtered = Annotated[Filters, Depends(_filters)]
+
+
+# The operations, shared by the two routers: each handler below names its path and its
+# scope (a /v1 token's workspace or the management API's {workspace}) and calls one of these.
+
+
+async def _create(
+    runtime: Runtime, workspace: str, source_id: int | None, request: Request
+) -> privacy.CreatedRegulationView:
+    return await privacy.create_regulation(
+        runtime.database.engine,
+        workspace=workspace,
+        source_id=source_id,
+        body=await _body(request),
     )
+
+
+async def _list(
+    runtime: Runtime, workspace: str, source_id: int | None, query: Filters
+) -> privacy.RegulationListView:
+    return await privacy.list_regulations(
+        runtime.database.engine,
+        workspace,
+        source_id=source_id,
+        status=query.status,
+        types=query.types,
+        count=query.page.count,
+        cursor=query.page.cursor,
+        subject_id=query.page.subject_id,
+        subject_type=query.page.subject_type,
+    )
+
+
+async def _suppressions(runtime: Runtime, workspace: str, page: Page) -> privacy.SuppressionsView:
+    return await privacy.list_suppressions(
+        runtime.database.engine,
+        workspace,
+        count=page.count,
+        cursor=page.cursor,
+        subject_id=page.subject_id,
+        subject_type=page.subject_type,
+    )
+
+
+@public.post("/regulations", openapi_extra=_BODY)
+async def create_workspace_regulation(
+    scope: Public, request: Request
+) -> privacy.CreatedRegulationView:
+    """Create a workspace regulation (Segment's ``createWorkspaceRegulation``)."""
+    created = await _create(scope.runtime, scope.workspace, None, request)
+    regulate_id = created["data"]["regulateId"]
+    await _audit(scope, request, "regulation.create", f"regulation:{regulate_id}", created)
+    return created
+
+
+@public.get("/regulations")
+async def list_workspace_regulations(scope: Public, query: Filtered) -> privacy.RegulationListView:
+    """List the workspace's regulations, newest first (``listWorkspaceRegulations``)."""
+    return await _list(scope.runtime, scope.workspace, None, query)
 
 
 @public.post("/regulations/sources/{sourceId}", openapi_extra=_BODY)
@@ -204,39 +267,17 @@ async def create_source_regulation(
 ) -> privacy.CreatedRegulationView:
     """Create a source regulation (``createSourceRegulation``); it covers the whole person
     in the workspace, like a workspace regulation (docs/privacy.md)."""
-    created = await privacy.create_regulation(
-        scope.runtime.database.engine,
-        workspace=scope.workspace,
-        source_id=sourceId,
-        body=await _body(request),
-    )
+    created = await _create(scope.runtime, scope.workspace, sourceId, request)
     await _audit(scope, request, "regulation.create", f"source:{sourceId}", created)
     return created
 
 
 @public.get("/regulations/sources/{sourceId}")
 async def list_regulations_from_source(
-    scope: Public,
-    sourceId: Id,
-    count: Count = 10,
-    cursor: Cursor = None,
-    status: str | None = None,
-    regulation_types: Types = None,
-    subject_id: SubjectId = None,
-    subject_type: SubjectType = "USER_ID",
+    scope: Public, sourceId: Id, query: Filtered
 ) -> privacy.RegulationListView:
     """List a source's regulations (``listRegulationsFromSource``)."""
-    return await privacy.list_regulations(
-        scope.runtime.database.engine,
-        scope.workspace,
-        source_id=sourceId,
-        status=status,
-        types=_types(regulation_types),
-        count=count,
-        cursor=cursor,
-        subject_id=subject_id,
-        subject_type=subject_type,
-    )
+    return await _list(scope.runtime, scope.workspace, sourceId, query)
 
 
 @public.get("/regulations/{regulateId}")
@@ -263,23 +304,10 @@ async def delete_regulation(
 
 
 @public.get("/suppressions")
-async def list_suppressions(
-    scope: Public,
-    count: Count = 10,
-    cursor: Cursor = None,
-    subject_id: SubjectId = None,
-    subject_type: SubjectType = "USER_ID",
-) -> privacy.SuppressionsView:
+async def list_suppressions(scope: Public, page: Paged) -> privacy.SuppressionsView:
     """The workspace's suppressed identifiers (``listSuppressions``), as digests; with
     ``subjectId``, that id alone when it is suppressed."""
-    return await privacy.list_suppressions(
-        scope.runtime.database.engine,
-        scope.workspace,
-        count=count,
-        cursor=cursor,
-        subject_id=subject_id,
-        subject_type=subject_type,
-    )
+    return await _suppressions(scope.runtime, scope.workspace, page)
 
 
 @router.post("/regulations", openapi_extra=_BODY)
@@ -287,33 +315,15 @@ async def create_regulation_in(
     workspace: str, runtime: Allowed, request: Request
 ) -> privacy.CreatedRegulationView:
     """Create a workspace regulation (as ``POST /v1/regulations``)."""
-    return await privacy.create_regulation(
-        runtime.database.engine, workspace=workspace, source_id=None, body=await _body(request)
-    )
+    return await _create(runtime, workspace, None, request)
 
 
 @router.get("/regulations")
 async def list_regulations_in(
-    workspace: str,
-    runtime: Allowed,
-    count: Count = 10,
-    cursor: Cursor = None,
-    status: str | None = None,
-    regulation_types: Types = None,
-    subject_id: SubjectId = None,
-    subject_type: SubjectType = "USER_ID",
+    workspace: str, runtime: Allowed, query: Filtered
 ) -> privacy.RegulationListView:
     """The workspace's regulations, newest first (as ``GET /v1/regulations``)."""
-    return await privacy.list_regulations(
-        runtime.database.engine,
-        workspace,
-        status=status,
-        types=_types(regulation_types),
-        count=count,
-        cursor=cursor,
-        subject_id=subject_id,
-        subject_type=subject_type,
-    )
+    return await _list(runtime, workspace, None, query)
 
 
 @router.post("/regulations/sources/{source_id}", openapi_extra=_BODY)
@@ -321,38 +331,15 @@ async def create_source_regulation_in(
     workspace: str, source_id: SourceId, runtime: Allowed, request: Request
 ) -> privacy.CreatedRegulationView:
     """Create a source regulation (as ``POST /v1/regulations/sources/{sourceId}``)."""
-    return await privacy.create_regulation(
-        runtime.database.engine,
-        workspace=workspace,
-        source_id=source_id,
-        body=await _body(request),
-    )
+    return await _create(runtime, workspace, source_id, request)
 
 
 @router.get("/regulations/sources/{source_id}")
 async def list_source_regulations_in(
-    workspace: str,
-    source_id: SourceId,
-    runtime: Allowed,
-    count: Count = 10,
-    cursor: Cursor = None,
-    status: str | None = None,
-    regulation_types: Types = None,
-    subject_id: SubjectId = None,
-    subject_type: SubjectType = "USER_ID",
+    workspace: str, source_id: SourceId, runtime: Allowed, query: Filtered
 ) -> privacy.RegulationListView:
     """A source's regulations (as ``GET /v1/regulations/sources/{sourceId}``)."""
-    return await privacy.list_regulations(
-        runtime.database.engine,
-        workspace,
-        source_id=source_id,
-        status=status,
-        types=_types(regulation_types),
-        count=count,
-        cursor=cursor,
-        subject_id=subject_id,
-        subject_type=subject_type,
-    )
+    return await _list(runtime, workspace, source_id, query)
 
 
 @router.get("/regulations/{regulate_id}")
@@ -375,19 +362,7 @@ async def delete_regulation_in(
 
 @router.get("/suppressions")
 async def list_suppressions_in(
-    workspace: str,
-    runtime: Allowed,
-    count: Count = 10,
-    cursor: Cursor = None,
-    subject_id: SubjectId = None,
-    subject_type: SubjectType = "USER_ID",
+    workspace: str, runtime: Allowed, page: Paged
 ) -> privacy.SuppressionsView:
     """The workspace's suppressed identifiers (as ``GET /v1/suppressions``)."""
-    return await privacy.list_suppressions(
-        runtime.database.engine,
-        workspace,
-        count=count,
-        cursor=cursor,
-        subject_id=subject_id,
-        subject_type=subject_type,
-    )
+    return await _suppressions(runtime, workspace, page)

@@ -11,6 +11,7 @@ access exports.
 >>> headwater privacy export --anonymous-id a-1 --wait --format csv -o a-1.zip
 >>> headwater privacy exports                                   # the workspace's exports
 >>> headwater privacy download 12 --format csv -o u-1.zip
+>>> headwater privacy retention dry-run                         # see cli/retention.py
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ import typer
 
 from headwater.cli.output import Json, console, fail, show, spinner
 from headwater.cli.remote import Api, Token, Url, decoded, remote, segment
+from headwater.cli.retention import retention_app
 
 __all__ = ["privacy_app"]
 
 privacy_app = typer.Typer(
     help=(
-        "Privacy: delete and suppress people (Segment's regulations API), and export"
-        " everything held about one person."
+        "Privacy: delete and suppress people (Segment's regulations API), export"
+        " everything held about one person, and retention."
     ),
     no_args_is_help=True,
 )
+privacy_app.add_typer(retention_app, name="retention")
 
 _COLUMNS = ["id", "subject_type", "subject_id", "status", "reason", "created_at", "expires_at"]
 _POLL = 1.0

@@ -28,6 +28,10 @@ its effect in one transaction, so a stage is done once or not at all:
     work are wiped.
 
 The regulation ends when every subject has: its status is ``model.overall`` of theirs.
+
+Each stage that changes data (suppress, unsuppress, erase, a destination's final outcome)
+appends its audit entry (actor: the regulation job; the subject as its digest, never an id) in
+the transaction that commits its effect, so the trail has an entry for every effect.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater import collect
+from headwater import collect, workspaces
+from headwater.access import AuditChange, Principal, append_change
 from headwater.log import EventLog
 from headwater.privacy import model, store
 from headwater.privacy.forward import NO_FORWARDING, Eraser, Forwarder
@@ -61,6 +66,9 @@ _log = logging.getLogger(__name__)
 
 _SUPPRESSED_KINDS = ("user_id", "anonymous_id")
 """The identifiers a message is checked by at collection."""
+
+ACTOR = Principal(kind="service_account", label="regulation job")
+"""Who the audit trail says did a regulation's work."""
 
 
 class Regulator:
@@ -93,6 +101,7 @@ class Regulator:
         self._grace = grace
         self._retry_base = retry_base
         self._max_attempts = max_attempts
+        self._slugs: dict[int, str] = {}
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def run(self, stop: asyncio.Event, health: Health) -> None:
@@ -153,17 +162,18 @@ class Regulator:
         stage: str = target.stage
         work: dict[str, Any] = dict(target.work or {})
         while stage != "ended":
-            after = await self._stage(regulation, target.position, stage, work)
+            after = await self._stage(regulation, target, stage, work)
             if isinstance(after, datetime):
                 return after
             stage = after
         return None
 
     async def _stage(
-        self, regulation: Any, position: int, stage: str, work: dict[str, Any]
+        self, regulation: Any, target: Any, stage: str, work: dict[str, Any]
     ) -> str | datetime:
         """Run one stage and commit it; the next stage, or the time to try again."""
         kind: str = regulation.regulation_type
+        position: int = target.position
         if stage == "resolve":
             if model.erases(kind) and not await self._caught_up(regulation.created_at):
                 return self._soon()
@@ -182,7 +192,9 @@ class Regulator:
             return following
         if stage in ("suppress", "unsuppress"):
             async with transaction(self._engine) as tx:
-                await self._suppression(tx, regulation, work, add=stage == "suppress")
+                changed = await self._suppression(tx, regulation, work, add=stage == "suppress")
+                after = {"identifiers": changed}
+                await self._audit(tx, regulation, target, f"regulation.{stage}", after)
                 work["since"] = format_timestamp(datetime.now(UTC))
                 following = "erase" if model.erases(kind) else "done"
                 await self._save(tx, regulation, position, following, work)
@@ -190,14 +202,15 @@ class Regulator:
                 await self._changed(regulation.workspace_id)
             return following
         if stage == "erase":
-            return await self._erase_stage(regulation, position, work)
+            return await self._erase_stage(regulation, target, work)
         if stage == "forward":
-            return await self._forward_stage(regulation, position, work)
+            return await self._forward_stage(regulation, target, work)
         return await self._done(regulation, position, work)
 
     async def _suppression(
         self, tx: Transaction, regulation: Any, work: dict[str, Any], *, add: bool
-    ) -> None:
+    ) -> int:
+        """Add (remove) the person's suppressions; how many identifiers they cover."""
         key = await identifier_key(tx, regulation.workspace_id)
         origin = _subject_hash(key, regulation.subject_type, work["subject"])
         entries = [
@@ -213,10 +226,12 @@ class Regulator:
             await collect.unsuppress(
                 tx, regulation.workspace_id, [entry[1] for entry in entries], origin=origin
             )
+        return len(entries)
 
     async def _erase_stage(
-        self, regulation: Any, position: int, work: dict[str, Any]
+        self, regulation: Any, target: Any, work: dict[str, Any]
     ) -> str | datetime:
+        position: int = target.position
         since = parse_timestamp(work["since"]) if "since" in work else regulation.created_at
         if not await self._caught_up(since):
             return self._soon()
@@ -229,12 +244,14 @@ class Regulator:
                 await self._save(tx, regulation, position, following, work)
                 return following
             removed = await self._erase(tx, _person(regulation.workspace_id, work))
+            await self._audit(tx, regulation, target, "regulation.erase", {"removed": removed})
             await self._save(tx, regulation, position, following, work, removed=removed)
         return following
 
     async def _forward_stage(
-        self, regulation: Any, position: int, work: dict[str, Any]
+        self, regulation: Any, target: Any, work: dict[str, Any]
     ) -> str | datetime:
+        position: int = target.position
         if not work.get("listed"):
             async with transaction(self._engine) as tx:
                 found = await self._forwarder.destinations(tx, regulation.workspace_id)
@@ -268,6 +285,14 @@ class Regulator:
                 await store.update_destination(
                     tx, regulation.id, position, row.destination_id, **values
                 )
+                if "status" in values:  # its outcome: once per destination, when final
+                    forwarded = {
+                        "destination": {"id": row.destination_id, "name": row.name},
+                        "status": values["status"],
+                        "attempts": values["attempts"],
+                        "error": values["error"],
+                    }
+                    await self._audit(tx, regulation, target, "regulation.forward", forwarded)
         if waits:
             return min(waits)
         async with transaction(self._engine) as tx:
@@ -303,6 +328,32 @@ class Regulator:
         **values: Any,
     ) -> None:
         await store.update_target(tx, regulation.id, position, stage=stage, work=work, **values)
+
+    async def _audit(
+        self, tx: Transaction, regulation: Any, target: Any, action: str, after: dict[str, Any]
+    ) -> None:
+        """One stage's entry in the audit trail, in the stage's transaction: a stage's effect
+        and its entry commit together. It names the regulation and the subject by its digest
+        (the regulation's own record of it, as ``GET .../regulations/{id}`` shows it), never an
+        id. A workspace's slug never changes: it is looked up once per workspace."""
+        workspace = self._slugs.get(regulation.workspace_id)
+        if workspace is None:
+            workspace = await workspaces.workspace_slug(tx, regulation.workspace_id)
+            self._slugs[regulation.workspace_id] = workspace
+        change = AuditChange(
+            workspace=workspace,
+            actor=ACTOR,
+            action=action,
+            resource=f"regulation:{regulation.id}",
+            after={
+                "regulation": regulation.id,
+                "regulationType": regulation.regulation_type,
+                "subjectType": regulation.subject_type,
+                "subject": model.subject_digest(bytes(target.subject_hash)),
+                **after,
+            },
+        )
+        await append_change(tx, change)
 
     async def _caught_up(self, since: datetime) -> bool:
         """Has the processor processed every event received up to ``since`` (and has

@@ -50,6 +50,7 @@ __all__ = [
     "new_regulation_id",
     "overall",
     "parse_request",
+    "subject_digest",
     "suppresses",
     "target_status",
     "unsuppresses",
@@ -181,6 +182,15 @@ def parse_request(body: Any) -> Request:
                 f"subjectIds[{index}] is longer than {MAX_SUBJECT_CHARS} characters",
             )
     return Request(regulation_type, subject_type, list(dict.fromkeys(ids)))
+
+
+def subject_digest(digest: bytes) -> str:
+    """A subject's digest as the API and the audit trail show it (never the id itself).
+
+    >>> subject_digest(bytes.fromhex("00ff"))
+    'hmac-sha256:00ff'
+    """
+    return f"hmac-sha256:{digest.hex()}"
 
 
 def _shown(value: object) -> str:

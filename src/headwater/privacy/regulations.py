@@ -224,7 +224,9 @@ async def list_suppressions(
         )
     grouped: dict[str, list[str]] = {}
     for kind, digest in rows:
-        shown = subject_id if asked is not None and digest == asked else _digest(digest)
+        shown = (
+            subject_id if asked is not None and digest == asked else model.subject_digest(digest)
+        )
         grouped.setdefault(_KIND_TYPES.get(kind, kind.upper()), []).append(shown or "")
     suppressed: list[SuppressedView] = [
         {"subjectType": kind, "subjectIds": ids} for kind, ids in grouped.items()
@@ -279,11 +281,7 @@ async def _asked(
 def _subject(digest: bytes, asked: bytes | None, subject_id: str | None) -> str:
     if asked is not None and subject_id is not None and bytes(digest) == asked:
         return subject_id
-    return _digest(bytes(digest))
-
-
-def _digest(digest: bytes) -> str:
-    return f"hmac-sha256:{digest.hex()}"
+    return model.subject_digest(bytes(digest))
 
 
 def _time(value: Any) -> str | None:

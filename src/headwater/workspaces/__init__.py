@@ -7,6 +7,7 @@ from headwater.workspaces.lookup import (
     foreign_sources,
     source_workspace_id,
     workspace_id,
+    workspace_slug,
 )
 from headwater.workspaces.model import Source, SourceKind, Workspace
 from headwater.workspaces.service import (
@@ -62,5 +63,6 @@ __all__ = [
     "source_workspace_id",
     "update_source",
     "workspace_id",
+    "workspace_slug",
     "workspace_view",
 ]

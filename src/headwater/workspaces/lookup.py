@@ -12,7 +12,13 @@ from headwater.storage import Transaction
 from headwater.workspaces import store
 from headwater.workspaces.store import foreign_sources, source_workspace_id
 
-__all__ = ["find_workspace_id", "foreign_sources", "source_workspace_id", "workspace_id"]
+__all__ = [
+    "find_workspace_id",
+    "foreign_sources",
+    "source_workspace_id",
+    "workspace_id",
+    "workspace_slug",
+]
 
 
 async def find_workspace_id(transaction: Transaction, slug: str) -> int | None:
@@ -27,4 +33,13 @@ async def workspace_id(transaction: Transaction, slug: str) -> int:
     found = await store.workspace_id(transaction, slug)
     if found is None:
         raise NotFound("workspace_not_found", f"no workspace {slug!r}")
+    return found
+
+
+async def workspace_slug(transaction: Transaction, workspace_id: int) -> str:
+    """The slug of the workspace ``workspace_id`` (for a background job that holds the id and
+    writes where the API names workspaces by slug, such as the audit trail)."""
+    found = await store.workspace_slug(transaction, workspace_id)
+    if found is None:
+        raise NotFound("workspace_not_found", f"no workspace {workspace_id}")
     return found

@@ -66,6 +66,14 @@ async def insert_workspace(connection: Transaction, *, slug: str, name: str) -> 
     return _workspace(row)
 
 
+async def workspace_slug(connection: Transaction, workspace_id: int) -> str | None:
+    """The slug of the workspace ``workspace_id``, None when there is none."""
+    found: str | None = await connection.scalar(
+        select(workspaces.c.slug).where(workspaces.c.id == workspace_id)
+    )
+    return found
+
+
 async def workspace_id(connection: Transaction, slug: str) -> int | None:
     """The id of the workspace ``slug``, in one round trip: on the asyncpg connection, which
     sends no BEGIN of its own (a workspace's id never changes, so reading it before the caller's
