@@ -17,7 +17,6 @@ workspace's, 404.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
@@ -27,8 +26,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from headwater import privacy, workspaces
-from headwater.access import AuditChange, Permission, Principal, record_change
-from headwater.api.audit_trail import AuditMetrics
+from headwater.access import AuditChange, Permission, Principal
+from headwater.api.audit_trail import record
 from headwater.api.auth import SAFE_METHODS, authenticate, runtime
 from headwater.api.bodies import documented
 from headwater.api.client_ip import client_ip
@@ -39,7 +38,6 @@ from headwater.runtime import Runtime
 
 __all__ = ["WORKSPACE_HEADER", "PublicScope", "public", "public_scope", "router"]
 
-_log = logging.getLogger(__name__)
 
 WORKSPACE_HEADER: Final = "x-headwater-workspace"
 _bearer = HTTPBearer(auto_error=False)
@@ -147,11 +145,7 @@ async def _audit(
         after=after,
         ip=client_ip(request.scope, scope.runtime.settings.trusted_proxies),
     )
-    try:
-        await record_change(scope.runtime.database.engine, change)
-    except Exception as error:  # noqa: BLE001 - a committed change must not become a 500
-        _log.error("could not append the audit entry of %s: %s", action, type(error).__name__)
-        scope.runtime.metrics.of(AuditMetrics).failures.inc()
+    await record(scope.runtime, change)
 
 
 def _types(types: list[str] | None) -> list[str]:
