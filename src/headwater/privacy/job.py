@@ -277,17 +277,17 @@ class Regulator:
     async def _done(self, regulation: Any, position: int, work: dict[str, Any]) -> str:
         async with transaction(self._engine) as tx:
             rows = await store.destinations_of(tx, regulation.id, position)
-            status = model.target_status(
-                work.get("internal", "FINISHED"), [row.status for row in rows]
-            )
-            # The ids the work needed go now: what stays is the subject's digest and statuses.
+            internal = work.get("internal", "FINISHED")
+            status = model.target_status(internal, [row.status for row in rows])
+            # The ids the work needed go now: what stays is the subject's digest and statuses
+            # (its own stores' status apart, shown as Headwater's: ``model.internal_status``).
             await store.update_target(
                 tx,
                 regulation.id,
                 position,
                 stage="ended",
                 status=status,
-                work=None,
+                work={"internal": internal},
                 error=work.get("error"),
                 finished_at=datetime.now(UTC),
             )
