@@ -18,6 +18,7 @@ answering 500 is asked again and ends ``FAILED`` with the reason, while the othe
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -191,13 +192,18 @@ def test_the_deletion_reaches_every_deleting_destination_and_a_failing_one_fails
     assert regulation["id"] in deletion.json()["requester"]
     # Braze: each attempt one request per kind of identifier, every identifier of the person,
     # asked three times (HEADWATER_REGULATION_MAX_ATTEMPTS) before giving up.
+    # An email's item is not pinned down: Braze's page asks for a ``prioritization`` with an
+    # email, in a shape this test could not confirm, and the connector sends the bare address.
     bodies = [request.json() for request in braze_deletions]
-    attempt = [
-        {"external_ids": [USER]},
-        {"user_aliases": [{"alias_name": ANONYMOUS, "alias_label": "anonymous_id"}]},
-        {"email_addresses": [EMAIL]},
-    ]
-    assert bodies == attempt * 3
+    assert [set(body) for body in bodies] == [
+        {"external_ids"},
+        {"user_aliases"},
+        {"email_addresses"},
+    ] * 3
+    assert [body.get("external_ids") for body in bodies[:2]] == [[USER], None]
+    assert bodies[1]["user_aliases"] == [{"alias_name": ANONYMOUS, "alias_label": "anonymous_id"}]
+    assert EMAIL in json.dumps(bodies[2]["email_addresses"])
+    assert bodies[:3] * 3 == bodies  # the same deletion, asked again
     for request in (*mixpanel_deletions, *amplitude_deletions, *braze_deletions):
         assert OTHER not in request.body.decode()
 
