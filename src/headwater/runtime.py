@@ -255,6 +255,8 @@ def _regulator(
         erase=erase_person,
         forwarder=DestinationForwarder(engine, settings),
         lease=timedelta(seconds=settings.regulation_lease_seconds),
+        retry_base=timedelta(seconds=settings.regulation_retry_seconds),
+        max_attempts=settings.regulation_max_attempts,
         suppressions_changed=None if collector is None else collector.suppressions.reload,
     )
 

@@ -163,6 +163,12 @@ class Settings(BaseSettings):
     regulation_lease_seconds: float = 30.0
     """How long the regulation job holds a regulation between renewals; a process that dies
     mid-regulation leaves it to another (or to itself, restarted) once this has passed."""
+    regulation_retry_seconds: float = Field(default=5.0, gt=0)
+    """The first wait before a deletion a destination answered with a transient error is sent
+    again; each later wait doubles."""
+    regulation_max_attempts: int = Field(default=10, ge=1)
+    """How many times a deletion is sent to a destination that keeps answering with transient
+    errors before its status is ``FAILED`` with the last error."""
 
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0

@@ -1,6 +1,7 @@
 """What the privacy tests share: events on chosen days, appended through the PostgreSQL log
 (retention); the regulations API as a script written for Segment's calls it, waiting for a
-regulation to end and for the processor to catch up."""
+regulation to end and for the processor to catch up; a scan of every table for a person's
+values."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.log import LogRecord, PostgresLog
 from headwater.spec import Event, format_timestamp
+from headwater.storage import Transaction
 from tests.server import ADMIN_TOKEN, RunningServer
 
 
@@ -117,3 +119,33 @@ def service_token(server: RunningServer, workspace: str, role: str) -> str:
         json={"name": f"sa-{role}-{time.monotonic_ns()}", "role": role, "service_account": True},
     )
     return str(created["token"])
+
+
+async def tables(engine: AsyncEngine) -> list[str]:
+    """Every table of the database (partitioned ones too), migrations' bookkeeping aside."""
+    async with engine.connect() as connection:
+        tx = await Transaction.of(connection)
+        rows = await tx.driver.fetch(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            " AND c.relname <> 'alembic_version' ORDER BY 1"
+        )
+    return [row[0] for row in rows]
+
+
+async def holding(engine: AsyncEngine, values: set[str]) -> dict[str, int]:
+    """Per table, how many rows hold one of ``values`` anywhere in their text (lower case)."""
+    wanted = sorted({value.lower() for value in values})
+    found: dict[str, int] = {}
+    async with engine.connect() as connection:
+        tx = await Transaction.of(connection)
+        for table in await tables(engine):
+            count = await tx.driver.fetchval(
+                f'SELECT count(*) FROM "{table}" AS t WHERE EXISTS'
+                " (SELECT 1 FROM unnest($1::text[]) AS v(value)"
+                "  WHERE strpos(lower(t::text), v.value) > 0)",
+                wanted,
+            )
+            if count:
+                found[table] = count
+    return found

@@ -25,6 +25,7 @@ from headwater.storage import Transaction, create_engine
 from tests.conftest import scratch_database
 from tests.destinations.conftest import FAST
 from tests.destinations.sink import Recorded, Reply, Sink
+from tests.privacy.helpers import holding
 from tests.profiles.conftest import Space
 from tests.protocols.plans import SHOP
 from tests.server import RunningServer, start_server
@@ -199,36 +200,6 @@ async def _until(check: Callable[[], Awaitable[bool]], what: str, seconds: float
     raise AssertionError(f"waited in vain for {what}")
 
 
-async def _tables(engine: AsyncEngine) -> list[str]:
-    """Every table of the database (partitioned ones too), migrations' bookkeeping aside."""
-    async with engine.connect() as connection:
-        tx = await Transaction.of(connection)
-        rows = await tx.driver.fetch(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
-            " AND c.relname <> 'alembic_version' ORDER BY 1"
-        )
-    return [row[0] for row in rows]
-
-
-async def _holding(engine: AsyncEngine, values: set[str]) -> dict[str, int]:
-    """Per table, how many rows hold one of ``values`` anywhere in their text (lower case)."""
-    wanted = sorted({value.lower() for value in values})
-    found: dict[str, int] = {}
-    async with engine.connect() as connection:
-        tx = await Transaction.of(connection)
-        for table in await _tables(engine):
-            count = await tx.driver.fetchval(
-                f'SELECT count(*) FROM "{table}" AS t WHERE EXISTS'
-                " (SELECT 1 FROM unnest($1::text[]) AS v(value)"
-                "  WHERE strpos(lower(t::text), v.value) > 0)",
-                wanted,
-            )
-            if count:
-                found[table] = count
-    return found
-
-
 async def _count(engine: AsyncEngine, sql: str, *args: object) -> int:
     async with engine.connect() as connection:
         tx = await Transaction.of(connection)
@@ -345,8 +316,8 @@ async def test_an_erased_person_is_in_no_table_and_everyone_else_is_untouched(
         ann_values = ann.values() | await _person(engine, workspace_id, ann)
         bob_values = bob.values() | await _person(engine, workspace_id, bob)
         assert len(ann_values) == len(ann.values()) + 2, "two profiles merged"
-        ann_before = await _holding(engine, ann_values)
-        bob_before = await _holding(engine, bob_values)
+        ann_before = await holding(engine, ann_values)
+        bob_before = await holding(engine, bob_values)
         assert set(ann_before) >= REACHED, f"not reached: {REACHED - set(ann_before)}"
         assert set(bob_before) >= REACHED
         quoted = "SELECT count(*) FROM violation_samples WHERE strpos(message, $1) > 0"
@@ -371,8 +342,8 @@ async def test_an_erased_person_is_in_no_table_and_everyone_else_is_untouched(
         finally:
             await log.close()
 
-        assert await _holding(engine, ann_values) == {}
-        assert await _holding(engine, bob_values) == bob_before
+        assert await holding(engine, ann_values) == {}
+        assert await holding(engine, bob_values) == bob_before
     assert list(removed) == list(STORES)
     assert removed["profiles"] == 2
     assert removed["events"] == 7  # the rejected one never reached the log

@@ -91,6 +91,24 @@ def test_a_subject_is_partly_done_when_a_destination_failed() -> None:
     assert model.target_status("FINISHED", []) == "FINISHED"
 
 
+@pytest.mark.parametrize(
+    ("stage", "status", "work", "expected"),
+    [
+        ("ended", "PARTIAL_SUCCESS", {"internal": "FINISHED"}, "FINISHED"),
+        ("ended", "FINISHED", {"internal": "NOT_SUPPORTED"}, "NOT_SUPPORTED"),
+        ("forward", "RUNNING", {"internal": "FINISHED", "identifiers": []}, "FINISHED"),
+        ("erase", "RUNNING", {"internal": "FINISHED"}, "RUNNING"),
+        ("resolve", "INITIALIZED", {"subject": "u"}, "INITIALIZED"),
+        ("ended", "FAILED", None, "FAILED"),  # ended before the job kept it
+        ("ended", "FAILED", {"internal": "bogus"}, "FAILED"),
+    ],
+)
+def test_headwaters_own_status_ignores_the_destinations(
+    stage: str, status: str, work: dict[str, object] | None, expected: str
+) -> None:
+    assert model.internal_status(stage, status, work) == expected
+
+
 def test_regulation_ids_look_like_segments() -> None:
     ids = {model.new_regulation_id() for _ in range(100)}
     assert len(ids) == 100

@@ -4,8 +4,9 @@
 ...                   body={"path": "properties.email", "action": "hash"})
 {'id': 1, 'name': 'properties.email', 'action': 'hash', ...}
 
-A rule that hashes creates the workspace's salt in its transaction when there is none yet (32
-random bytes, never shown). :func:`try_rules` runs the rules on a sample and stores nothing.
+A rule that hashes creates the workspace's secret in its transaction when there is none yet
+(``workspaces.pii_salt``: the salt is derived from the workspace's one key, never shown).
+:func:`try_rules` runs the rules on a sample and stores nothing.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, text
 
+from headwater import workspaces
 from headwater.pii.rules import Rule
 from headwater.storage import Transaction
 
@@ -29,7 +29,6 @@ _COLUMNS = (
     "id, workspace_id, name, path, key, value, detector, action, sources, destinations,"
     " enabled, created_at, updated_at"
 )
-_SALT_BYTES = 32
 
 
 def rule_of(row: Row[Any]) -> Rule:
@@ -132,22 +131,14 @@ async def all_rules(connection: Transaction) -> dict[int, list[Rule]]:
 
 
 async def ensure_salt(connection: Transaction, workspace_id: int) -> None:
-    """Create the workspace's salt unless it has one (32 random bytes)."""
-    await connection.execute(
-        text(
-            "INSERT INTO pii_salts (workspace_id, salt) VALUES (:w, :salt)"
-            " ON CONFLICT (workspace_id) DO NOTHING"
-        ),
-        {"w": workspace_id, "salt": os.urandom(_SALT_BYTES)},
-    )
+    """Make sure the workspace has its salt: its one secret (``workspaces``' key, from which
+    the salt is derived) is created unless it exists."""
+    await workspaces.pii_salt(connection, workspace_id)
 
 
 async def salts(connection: Transaction, workspace_ids: list[int]) -> dict[int, bytes]:
-    rows = await connection.execute(
-        text("SELECT workspace_id, salt FROM pii_salts WHERE workspace_id = ANY(:ids)"),
-        {"ids": workspace_ids},
-    )
-    return {row.workspace_id: bytes(row.salt) for row in rows}
+    """The hashing salt of each of these workspaces that has one (``workspaces.pii_salts``)."""
+    return await workspaces.pii_salts(connection, workspace_ids)
 
 
 async def dismissed(connection: Transaction, workspace_id: int) -> set[str]:

@@ -1,5 +1,5 @@
-"""PII rules' tables: the rules of each workspace, each workspace's hashing salt, and the
-inbox's fields marked "not personal" (migration 0020)."""
+"""PII rules' tables: the rules of each workspace and the inbox's fields marked "not personal"
+(migration 0020). Each workspace's hashing salt is ``workspaces``' (migration 0022)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    LargeBinary,
     Table,
     Text,
     func,
@@ -20,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from headwater.storage.tables import metadata
 
-__all__ = ["pii_dismissed", "pii_rules", "pii_salts"]
+__all__ = ["pii_dismissed", "pii_rules"]
 
 pii_rules = Table(
     "pii_rules",
@@ -39,14 +38,6 @@ pii_rules = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("pii_rules_workspace_id", "workspace_id", "id"),
-)
-
-# One random salt per workspace, created with its first hashing rule; never shown by any API.
-pii_salts = Table(
-    "pii_salts",
-    metadata,
-    Column("workspace_id", Integer, primary_key=True, autoincrement=False),
-    Column("salt", LargeBinary, nullable=False),
 )
 
 # Observed fields someone marked "not personal": they leave the inbox.

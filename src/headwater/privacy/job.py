@@ -18,7 +18,10 @@ its effect in one transaction, so a stage is done once or not at all:
     suppressions; the collector of this process is told at once (others by ``NOTIFY``).
 ``erase``
     the person removed from every store, once the processor has processed every event
-    received before the suppression (plus ``grace``, for requests in flight).
+    received up to ``grace`` after the suppression (the time it takes to reach every
+    collector), waiting ``grace`` more for requests in flight: an event of the person accepted
+    before the suppression took effect is processed first and erased with the rest, never
+    processed after the erase (which would make a new profile of them).
 ``forward``
     one deletion request per destination that can delete: transient failures are retried
     on later turns with exponential backoff (``FAILED`` after ``max_attempts``), permanent ones
@@ -233,7 +236,10 @@ class Regulator:
     ) -> str | datetime:
         position: int = target.position
         since = parse_timestamp(work["since"]) if "since" in work else regulation.created_at
-        if not await self._caught_up(since):
+        # A collector that had not heard of the suppression yet (this process's is told just
+        # after the commit, others by NOTIFY) may have accepted the person's events after
+        # ``since``: they are erased too, so the wait covers them (``grace`` after ``since``).
+        if not await self._caught_up(since + self._grace):
             return self._soon()
         following = "forward" if model.forwards(regulation.regulation_type) else "done"
         async with self._engine.begin() as connection:
@@ -302,17 +308,17 @@ class Regulator:
     async def _done(self, regulation: Any, position: int, work: dict[str, Any]) -> str:
         async with transaction(self._engine) as tx:
             rows = await store.destinations_of(tx, regulation.id, position)
-            status = model.target_status(
-                work.get("internal", "FINISHED"), [row.status for row in rows]
-            )
-            # The ids the work needed go now: what stays is the subject's digest and statuses.
+            internal = work.get("internal", "FINISHED")
+            status = model.target_status(internal, [row.status for row in rows])
+            # The ids the work needed go now: what stays is the subject's digest and statuses
+            # (its own stores' status apart, shown as Headwater's: ``model.internal_status``).
             await store.update_target(
                 tx,
                 regulation.id,
                 position,
                 stage="ended",
                 status=status,
-                work=None,
+                work={"internal": internal},
                 error=work.get("error"),
                 finished_at=datetime.now(UTC),
             )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final, Literal
 
@@ -47,6 +47,7 @@ __all__ = [
     "Request",
     "erases",
     "forwards",
+    "internal_status",
     "new_regulation_id",
     "overall",
     "parse_request",
@@ -204,6 +205,28 @@ def target_status(internal: str, destinations: Iterable[str]) -> str:
     if any(status in PENDING for status in statuses):
         return "RUNNING"
     return _combined(statuses)
+
+
+_OWN_STAGES: Final = frozenset({"resolve", "suppress", "unsuppress", "erase"})
+"""The stages of a subject that work on Headwater's own stores; ``forward`` and ``done`` come
+after them."""
+
+
+def internal_status(stage: str, status: str, work: Mapping[str, Any] | None) -> str:
+    """Headwater's own stores' part of a subject: the subject's status while its own stages
+    run, then the status they ended with (``work["internal"]``, which the job keeps when the
+    subject ends), whatever its destinations did. A subject that ended without it (an older
+    record) shows its own status.
+
+    >>> internal_status("ended", "PARTIAL_SUCCESS", {"internal": "FINISHED"})
+    'FINISHED'
+    >>> internal_status("erase", "RUNNING", {"internal": "FINISHED"})
+    'RUNNING'
+    """
+    if stage in _OWN_STAGES or not work:
+        return status
+    own = work.get("internal")
+    return own if isinstance(own, str) and own in STATUSES else status
 
 
 def overall(statuses: Sequence[str], *, started: bool) -> str:

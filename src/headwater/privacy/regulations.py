@@ -290,7 +290,9 @@ def _time(value: Any) -> str | None:
 
 def _headwater_status(targets: Sequence[Any]) -> DestinationStatusView:
     """Headwater's own stores as a destination of the regulation."""
-    statuses = [target.status for target in targets]
+    statuses = [
+        model.internal_status(target.stage, target.status, target.work) for target in targets
+    ]
     finished = [target.finished_at for target in targets if target.finished_at is not None]
     errors = [target.error for target in targets if target.error]
     return {

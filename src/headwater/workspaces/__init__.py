@@ -1,7 +1,12 @@
 """Workspaces, sources and their write keys, and Profile API access tokens."""
 
 from headwater.workspaces.credentials import basic_user
-from headwater.workspaces.identifiers import identifier_hash, identifier_key
+from headwater.workspaces.identifiers import (
+    identifier_hash,
+    identifier_key,
+    pii_salt,
+    pii_salts,
+)
 from headwater.workspaces.lookup import (
     find_workspace_id,
     foreign_sources,
@@ -58,6 +63,8 @@ __all__ = [
     "identifier_key",
     "list_sources",
     "list_workspaces",
+    "pii_salt",
+    "pii_salts",
     "source_for_write_key",
     "source_view",
     "source_workspace_id",

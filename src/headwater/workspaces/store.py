@@ -27,6 +27,7 @@ __all__ = [
     "source_workspace_id",
     "update_source",
     "workspace_id",
+    "workspace_secrets",
 ]
 
 _source_columns = (*sources.c, workspaces.c.slug.label("workspace"))
@@ -209,3 +210,25 @@ async def identifier_key(tx: Transaction, workspace_id: int, new: bytes) -> byte
         select(workspace_keys.c.identifier_key).where(workspace_keys.c.workspace_id == workspace_id)
     )
     return bytes(key)
+
+
+async def workspace_secrets(
+    tx: Transaction, workspace_ids: list[int]
+) -> list[tuple[int, bytes, bytes | None]]:
+    """(workspace id, identifier key, stored PII salt or None) of those workspaces that have a
+    key."""
+    rows = await tx.execute(
+        select(
+            workspace_keys.c.workspace_id,
+            workspace_keys.c.identifier_key,
+            workspace_keys.c.pii_salt,
+        ).where(workspace_keys.c.workspace_id.in_(workspace_ids))
+    )
+    return [
+        (
+            row.workspace_id,
+            bytes(row.identifier_key),
+            None if row.pii_salt is None else bytes(row.pii_salt),
+        )
+        for row in rows
+    ]

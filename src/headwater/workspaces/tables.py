@@ -59,12 +59,16 @@ access_tokens = Table(
     UniqueConstraint("token_sha256", name="access_tokens_token_sha256_key"),
 )
 
-# The secret each workspace hashes identifiers with (HMAC-SHA256): suppressions and regulation
-# records keep digests, never ids. Created on first use, never shown (workspaces/identifiers.py).
+# The one secret of each workspace: identifiers are hashed with it (HMAC-SHA256; suppressions and
+# regulation records keep digests, never ids) and the PII rules' salt is derived from it.
+# Created on first use, never shown (workspaces/identifiers.py).
 workspace_keys = Table(
     "workspace_keys",
     metadata,
     Column("workspace_id", Integer, ForeignKey("workspaces.id"), primary_key=True),
     Column("identifier_key", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    # The PII hashing salt stored before the secrets were one (migration 0022): kept so that
+    # values hashed under it hash the same; NULL derives it from the key (``pii_salt``).
+    Column("pii_salt", LargeBinary),
 )
