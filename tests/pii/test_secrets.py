@@ -1,4 +1,4 @@
-"""One secret per workspace (migration 0022): the PII salt is derived from the workspace's
+"""One secret per workspace (migration 0023): the PII salt is derived from the workspace's
 identifier key, except where a salt was stored before, which is kept (hashes already made
 under it must not change) and moved beside the key; a downgrade writes every salt back."""
 
@@ -46,7 +46,7 @@ async def test_stored_salts_are_kept_and_the_others_derived_from_the_key(
         engine = create_engine(url, pool_size=2)
         try:
             async with engine.begin() as connection:
-                await connection.run_sync(_to, "0021")
+                await connection.run_sync(_to, "0022")
             async with connected(engine) as tx:
                 for n in (1, 2, 3, 4):
                     await tx.driver.execute(
@@ -86,7 +86,7 @@ async def test_stored_salts_are_kept_and_the_others_derived_from_the_key(
                 fourth = await workspaces.pii_salt(tx, 4)
 
             async with engine.begin() as connection:
-                await connection.run_sync(_to, "0021", down=True)
+                await connection.run_sync(_to, "0022", down=True)
             back = await _rows(engine, "SELECT workspace_id, salt FROM pii_salts")
             assert back == {1: salted_keyed, 2: salted_keyless, 3: _derived(key_c), 4: fourth}
         finally:

@@ -1,5 +1,5 @@
 """PII rules' tables: the rules of each workspace and the inbox's fields marked "not personal"
-(migration 0020). Each workspace's hashing salt is ``workspaces``' (migration 0022)."""
+(migration 0020). Each workspace's hashing salt is ``workspaces``' (migration 0023)."""
 
 from __future__ import annotations
 

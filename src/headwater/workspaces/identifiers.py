@@ -10,7 +10,7 @@ against a guessed id without the key. Collection (the suppressions it enforces) 
 The same key is the workspace's one secret: the PII rules' hashing salt is derived from it
 (:func:`pii_salt_of`: HMAC-SHA256 of the key over the label ``pii-hash`` and a 1 byte, one
 block of HKDF-Expand), so that one secret per workspace is kept, in one table. A workspace
-whose salt was stored before (migration 0022) keeps that salt, stored beside the key: values
+whose salt was stored before (migration 0023) keeps that salt, stored beside the key: values
 already hashed under it must hash the same.
 
 >>> key = await identifier_key(tx, workspace_id)

@@ -68,7 +68,7 @@ workspace_keys = Table(
     Column("workspace_id", Integer, ForeignKey("workspaces.id"), primary_key=True),
     Column("identifier_key", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-    # The PII hashing salt stored before the secrets were one (migration 0022): kept so that
+    # The PII hashing salt stored before the secrets were one (migration 0023): kept so that
     # values hashed under it hash the same; NULL derives it from the key (``pii_salt``).
     Column("pii_salt", LargeBinary),
 )

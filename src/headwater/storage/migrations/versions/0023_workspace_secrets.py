@@ -11,7 +11,7 @@ the derived one. A workspace with a stored salt and no identifier key yet gets a
 Downgrade writes every workspace's salt (stored or derived) back into ``pii_salts``, so hashes
 made after the upgrade stay the same after it.
 
-Revision ID: 0022
+Revision ID: 0023
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from sqlalchemy import text
 
 from headwater.storage.migrations import execute_script
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
