@@ -116,6 +116,28 @@ def test_shapes_are_forgotten_past_the_bound_and_still_apply() -> None:
     assert len(compiled.shapes.roots[0][1].sites) < _CACHED_SITES
 
 
+def test_an_exact_rule_with_a_condition_leaves_what_it_does_not_decide_to_the_others() -> None:
+    compiled = compile_rules(
+        [
+            Rule(id=1, path="properties.email", detector="email", action="hash"),
+            Rule(id=2, path="properties.*", action="redact"),
+            Rule(id=3, path="properties.plan", action="allow"),
+        ]
+    )
+    hashed = hmac.new(SALT, b"ana@example.com", hashlib.sha256).hexdigest()
+    for _ in range(2):  # the same answers once the shapes are remembered
+        email = apply(
+            compiled, {"properties": {"email": "ana@example.com", "plan": "pro"}}, salt=SALT
+        )
+        assert email.payload["properties"] == {"email": hashed, "plan": "pro"}
+        other = apply(compiled, {"properties": {"email": "none", "plan": "pro"}}, salt=SALT)
+        assert other.payload["properties"] == {"email": REDACTED, "plan": "pro"}
+        assert [(a.path, a.rule_id) for a in other.applied] == [
+            ("properties.plan", 3),
+            ("properties.email", 2),
+        ]
+
+
 def test_digest_is_hmac_sha256_for_every_salt_length() -> None:
     for salt in (b"", b"s", SALT, b"k" * 64, b"k" * 65, b"k" * 200):
         for value, data in (("ana@example.com", b"ana@example.com"), (12, b"12")):

@@ -28,8 +28,9 @@ decides is not looked inside. Rules see ``properties``, ``traits`` and ``context
 one). Nothing else of a message (its type, ``messageId``, timestamps, event name) is touched.
 
 >>> rules = compile_rules([Rule(id=1, path="properties.email", action="hash")])
->>> apply(rules, {"type": "track", "properties": {"email": "a@b.co"}}, salt=b"s").payload
-{'type': 'track', 'properties': {'email': '...'}}  # doctest: +SKIP
+>>> outcome = apply(rules, {"type": "track", "properties": {"email": "a@b.co"}}, salt=b"s")
+>>> outcome.payload["properties"]
+{'email': '70ef1d65d2606646cb8b9b2edfc25e99e404caee68f58e44df517f827b23f94c'}
 """
 
 from __future__ import annotations
@@ -302,6 +303,9 @@ class _Site:
     inside: _Level | None
     exact: bool
     """An exact path's rule may have decided the field (then no other rule applies)."""
+    decided: bool
+    """An exact path's rule decides the field whenever it is there (it has no condition,
+    and no rule on a path above it may stop the lookup before it)."""
     strings: bool
     """Only a string can be decided here (every matcher's conditions need one)."""
     verdict: Callable[[str], int] | None = None
@@ -327,25 +331,32 @@ class _Site:
 @dataclass(slots=True)
 class _Level:
     """An object at one path: the matchers alive in it, and for each shape (its keys in
-    order) the keys some rule may apply to (inside them or to their elements), with their
-    sites."""
+    order and the types of their values) the fields some rule may decide or look inside,
+    with their sites."""
 
     path: str
     depth: int
     alive: tuple[_Matcher, ...]
     shapes: _Shapes
-    plans: dict[tuple[str, ...], tuple[tuple[str, _Site], ...]] = field(default_factory=dict)
+    plans: dict[tuple[tuple[str, ...], tuple[type, ...]], _Plan] = field(default_factory=dict)
     sites: dict[str, _Site | None] = field(default_factory=dict)
     """By key, shared by the shapes (None: no rule applies to the field, inside it or to
     its elements)."""
 
-    def plan(self, keys: tuple[str, ...]) -> tuple[tuple[str, _Site], ...]:
-        found = self.plans.get(keys)
+    def plan(self, keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan:
+        """The fields of an object with ``keys`` holding values of ``types`` that a rule may
+        decide or look inside, each with its site and whether it is a string for the
+        site's remembered verdicts."""
+        shape = (keys, types)
+        found = self.plans.get(shape)
         if found is None:
-            sites = ((key, self._site(key)) for key in keys)
-            found = tuple((key, site) for key, site in sites if site is not None)
+            entries = []
+            for key, kind in zip(keys, types, strict=True):
+                site = self._site(key)
+                if site is not None and (work := _work(site, kind)) is not None:
+                    entries.append((key, site, work))
+            found = self.plans[shape] = tuple(entries)
             self.shapes.grown(len(keys) + 1)
-            self.plans[keys] = found
         return found
 
     def _site(self, key: str) -> _Site | None:
@@ -365,11 +376,35 @@ class _Level:
         path = f"{self.path}.{segment}"
         inside = _Level(path, self.depth + 1, below, self.shapes) if below else None
         strings = all(m.strings for m in here)
-        site = _Site(self, segment, key, path, here, inside, path in self.shapes.exact, strings)
+        exact, decided = path in self.shapes.exact, path in self.shapes.decided
+        site = _Site(self, segment, key, path, here, inside, exact, decided, strings)
         if here and strings:
             site.verdict = lru_cache(maxsize=_VERDICTS)(site.decider)
             self.shapes.grown(_VERDICTS)
         return site
+
+
+_Plan = tuple[tuple[str, "_Site", bool], ...]
+
+_KINDS: Final = frozenset({str, int, float, bool, type(None), dict, list})
+"""The types of decoded JSON (any other type takes the general path, :meth:`_Walker.field`)."""
+
+
+def _work(site: _Site, kind: type) -> bool | None:
+    """What a field of type ``kind`` at ``site`` needs: None nothing (what
+    :meth:`_Walker.field` would conclude), True the site's remembered verdict on a string,
+    False :meth:`_Walker.field`."""
+    if kind not in _KINDS:
+        return False
+    if site.here:
+        if site.decided:
+            return None
+        if kind is str:
+            return site.verdict is not None
+        return None if site.strings and kind is not dict and kind is not list else False
+    if kind is list or (kind is dict and site.inside is not None and not site.decided):
+        return False
+    return None
 
 
 class _Shapes:
@@ -377,9 +412,12 @@ class _Shapes:
     source repeat their shapes); forgotten all at once past :data:`_CACHED_SITES` entries, so
     keys that never repeat (ids as keys) cannot grow it without bound."""
 
-    def __init__(self, walking: tuple[_Matcher, ...], exact: frozenset[str]) -> None:
+    def __init__(
+        self, walking: tuple[_Matcher, ...], exact: frozenset[str], decided: frozenset[str]
+    ) -> None:
         self.walking = walking
         self.exact = exact
+        self.decided = decided
         self.size = 0
         self.roots: tuple[tuple[str, _Level], ...] = self._roots()
 
@@ -450,8 +488,18 @@ def compile_rules(rules: Iterable[Rule]) -> Compiled:
         exact,
         tuple(walking),
         any(m.rule.action == "hash" for m in matchers),
-        _Shapes(tuple(walking), paths),
+        _Shapes(tuple(walking), paths, frozenset(_always_decided(exact))),
     )
+
+
+def _always_decided(nodes: dict[str, _Node]) -> Iterable[str]:
+    """The exact paths decided whenever they are there: one of their rules has no condition,
+    and none is on a path above them (a decided field is not looked inside)."""
+    for node in nodes.values():
+        if any(m.always for m in node.matchers):
+            yield node.path
+        elif not node.matchers:
+            yield from _always_decided(node.children)
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -474,7 +522,20 @@ class Outcome:
 
 
 def digest(value: Any, salt: bytes) -> str:
-    """HMAC-SHA256 of ``value`` (a string as is, anything else as JSON) with ``salt``, hex."""
+    """HMAC-SHA256 of ``value`` (a string as is, anything else as JSON) with ``salt``, hex;
+    remembered for the last 4,096 short strings (a person's email or id is hashed
+    in every event they send)."""
+    if isinstance(value, str) and len(value) <= _VERDICT_CHARS:
+        return _remembered(value, salt)
+    return _hmac(value, salt)
+
+
+@lru_cache(maxsize=4096)
+def _remembered(value: str, salt: bytes) -> str:
+    return _hmac(value, salt)
+
+
+def _hmac(value: Any, salt: bytes) -> str:
     data = value.encode() if isinstance(value, str) else msgspec.json.encode(value)
     inner, outer = _keyed(salt)
     inner = inner.copy()
@@ -581,20 +642,19 @@ class _Walker:
 
     def walk(self, document: dict[str, Any], level: _Level) -> dict[str, Any]:
         result = document
-        for key, site in level.plan(tuple(document)):
+        plan = level.plan(tuple(document), tuple(map(type, document.values())))
+        for key, site, remembered in plan:
             value = document[key]
-            if isinstance(value, str) and site.verdict is not None:  # the usual field, inline
+            if remembered:  # a string at a site with remembered verdicts: field(), inline
                 if site.exact and site.path in self.decided:
                     continue
                 short = len(value) <= _VERDICT_CHARS
-                index = site.verdict(value) if short else site.decider(value)
+                index = site.verdict(value) if short else site.decider(value)  # type: ignore[misc]
                 if index < 0:
                     continue
                 new = self.decide(site.here[index], site.path, value)
-            elif site.here or isinstance(value, dict | list):
-                new = self.field(site, value)
             else:
-                continue  # nothing can decide it, and there is nothing inside
+                new = self.field(site, value)
             if new is not value:
                 if result is document:
                     result = dict(document)
