@@ -560,6 +560,7 @@ _BLOCK: Final = 64
 """SHA-256's block size, in bytes."""
 
 _DROP: Final = object()
+_ABSENT: Final = object()
 
 
 def apply(compiled: Compiled, payload: dict[str, Any], *, salt: bytes = b"") -> Outcome:
@@ -619,9 +620,9 @@ class _Walker:
         array's ``[]`` is matched while walking, like wildcards); each object copied once."""
         result = document
         for name, node in nodes.items():
-            if name not in document:
+            value = document.get(name, _ABSENT)
+            if value is _ABSENT:
                 continue
-            value = document[name]
             new = value
             for matcher in node.matchers:
                 if matcher.always or matcher.matches(node.path, name, value):
