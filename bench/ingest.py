@@ -134,9 +134,11 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) 
 
 
 @contextmanager
-def headwater(settings: dict[str, str]) -> Iterator[tuple[int, str]]:
+def headwater(settings: dict[str, str], *, exit_seconds: float = 60) -> Iterator[tuple[int, str]]:
     """``headwater serve`` as a user runs it: embedded PostgreSQL in a fresh data directory,
-    and nothing else set but ``settings`` (``HEADWATER_`` names without the prefix)."""
+    and nothing else set but ``settings`` (``HEADWATER_`` names without the prefix). On the
+    way out it waits ``exit_seconds`` for the server to exit, and past them kills it and
+    raises ``subprocess.TimeoutExpired``."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
@@ -160,7 +162,12 @@ def headwater(settings: dict[str, str]) -> Iterator[tuple[int, str]]:
             yield port, data_dir
         finally:
             process.terminate()
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=exit_seconds)
+            except subprocess.TimeoutExpired:
+                process.kill()  # not left running beside what the bench starts next
+                process.wait()
+                raise
 
 
 _BACKLOG = """

@@ -35,7 +35,7 @@ from typing import Any, Final
 
 from headwater.access.personal import DEFAULT, words
 
-__all__ = ["DETECTORS", "Detector", "detect", "luhn", "personal_key"]
+__all__ = ["DETECTORS", "NUMBERS", "Detector", "detect", "luhn", "personal_key"]
 
 Detector = Callable[[str, Any], bool]
 """(key, value) -> is the value of this kind."""
@@ -238,6 +238,10 @@ DETECTORS: Final[dict[str, Detector]] = {
     "location": _location,
 }
 """The built-in detectors by name."""
+
+NUMBERS: Final = frozenset({"location"})
+"""The detectors that may find a value other than a string (the others answer False for
+anything else, so callers may skip them there)."""
 
 
 def detect(key: str, value: Any) -> list[str]:

@@ -28,24 +28,27 @@ decides is not looked inside. Rules see ``properties``, ``traits`` and ``context
 one). Nothing else of a message (its type, ``messageId``, timestamps, event name) is touched.
 
 >>> rules = compile_rules([Rule(id=1, path="properties.email", action="hash")])
->>> apply(rules, {"type": "track", "properties": {"email": "a@b.co"}}, salt=b"s").payload
-{'type': 'track', 'properties': {'email': '...'}}  # doctest: +SKIP
+>>> outcome = apply(rules, {"type": "track", "properties": {"email": "a@b.co"}}, salt=b"s")
+>>> outcome.payload["properties"]
+{'email': '70ef1d65d2606646cb8b9b2edfc25e99e404caee68f58e44df517f827b23f94c'}
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import msgspec
 
 from headwater.errors import BadRequest
-from headwater.pii.detectors import DETECTORS, Detector
+from headwater.pii.detectors import DETECTORS, NUMBERS, Detector
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 __all__ = [
     "ACTIONS",
@@ -198,6 +201,12 @@ class _Matcher:
     key: re.Pattern[str] | None
     value: re.Pattern[str] | None
     detector: Detector | None
+    plain: bool
+    """No condition but the path (and the key, checked before): it decides any value."""
+    always: bool
+    """No condition but the path: it decides any field at its path."""
+    strings: bool
+    """Its value conditions hold only for strings (checked before calling them)."""
     keys: dict[str, bool] = field(default_factory=dict)
     """The key pattern's answers so far (keys repeat from one message to the next)."""
 
@@ -207,12 +216,14 @@ class _Matcher:
         return self.matches_value(path, value, key)
 
     def matches_value(self, path: str, value: Any, key: str) -> bool:
-        """The conditions but the key's (which :meth:`Compiled.step` checked)."""
+        """The conditions but the key's (which :func:`_step` checked)."""
+        if self.plain:
+            return True
+        if self.strings and not isinstance(value, str):
+            return False
         if self.glob is not None and self.glob.fullmatch(path) is None:
             return False
-        if self.value is not None and not (
-            isinstance(value, str) and self.value.search(value) is not None
-        ):
+        if self.value is not None and self.value.search(value) is None:
             return False
         return self.detector is None or self.detector(key, value)
 
@@ -245,6 +256,9 @@ def _matcher(rule: Rule) -> _Matcher:
         re.compile(rule.key) if rule.key else None,
         re.compile(rule.value) if rule.value else None,
         DETECTORS[rule.detector] if rule.detector else None,
+        plain=not (deep or rule.value or rule.detector),
+        always=not (deep or rule.value or rule.detector or rule.key),
+        strings=bool(rule.value) or (rule.detector is not None and rule.detector not in NUMBERS),
     )
 
 
@@ -255,52 +269,199 @@ def _segment_matches(pattern: str, segment: str) -> bool:
     return pattern == "*[]" and segment.endswith("[]")
 
 
-_Step = tuple[tuple[_Matcher, ...], tuple[_Matcher, ...]]
-"""At one node: the matchers that may decide it, and those still alive below it."""
+def _step(
+    alive: tuple[_Matcher, ...], depth: int, segment: str
+) -> tuple[tuple[_Matcher, ...], tuple[_Matcher, ...]]:
+    """Which of ``alive`` may decide the node ``segment`` at ``depth`` (0: a root's child),
+    and which stay alive below it."""
+    here: list[_Matcher] = []
+    below: list[_Matcher] = []
+    key = segment.removesuffix("[]")
+    for matcher in alive:
+        segments = matcher.segments
+        if segments is None:
+            here.append(matcher)
+            below.append(matcher)
+        elif depth < len(segments) and _segment_matches(segments[depth], segment):
+            (here if depth == len(segments) - 1 else below).append(matcher)
+    here = [m for m in here if m.key is None or m.key_matches(key)]
+    return tuple(here), tuple(below)
+
+
+@dataclass(slots=True)
+class _Site:
+    """A field at one path, as the walking rules see it: which may decide it (``here``) and
+    the object inside it (``inside``, None when no rule looks there); an array's elements are
+    the site of the segment with ``[]`` (:meth:`elements`)."""
+
+    level: _Level
+    segment: str
+    key: str
+    """The field's own key, given to the conditions (an element's is its array's)."""
+    path: str
+    here: tuple[_Matcher, ...]
+    inside: _Level | None
+    exact: bool
+    """An exact path's rule may have decided the field (then no other rule applies)."""
+    decided: bool
+    """An exact path's rule decides the field whenever it is there (it has no condition,
+    and no rule on a path above it may stop the lookup before it)."""
+    strings: bool
+    """Only a string can be decided here (every matcher's conditions need one)."""
+    verdict: Callable[[str], int] | None = None
+    """Which of ``here`` decides a string (its index, -1: none), for strings of at most
+    :data:`_VERDICT_CHARS` characters, remembered for the last :data:`_VERDICTS` of them
+    (values repeat: a currency, a plan, a person's email from one event to the next)."""
+    _elements: _Site | None = None
+
+    def decider(self, value: str) -> int:
+        """The index in ``here`` of the first matcher that decides ``value``, or -1."""
+        for index, matcher in enumerate(self.here):
+            if matcher.matches_value(self.path, value, self.key):
+                return index
+        return -1
+
+    def elements(self) -> _Site:
+        if self._elements is None:
+            self._elements = self.level.site(f"{self.segment}[]", self.key)
+            self.level.shapes.grown(1)
+        return self._elements
+
+
+@dataclass(slots=True)
+class _Level:
+    """An object at one path: the matchers alive in it, and for each shape (its keys in
+    order and the types of their values) the fields some rule may decide or look inside,
+    with their sites."""
+
+    path: str
+    depth: int
+    alive: tuple[_Matcher, ...]
+    shapes: _Shapes
+    plans: dict[tuple[tuple[str, ...], tuple[type, ...]], _Plan] = field(default_factory=dict)
+    sites: dict[str, _Site | None] = field(default_factory=dict)
+    """By key, shared by the shapes (None: no rule applies to the field, inside it or to
+    its elements)."""
+
+    def plan(self, keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan:
+        """The fields of an object with ``keys`` holding values of ``types`` that a rule may
+        decide or look inside, each with its site and whether it is a string for the
+        site's remembered verdicts."""
+        shape = (keys, types)
+        found = self.plans.get(shape)
+        if found is None:
+            entries = []
+            for key, kind in zip(keys, types, strict=True):
+                site = self._site(key)
+                if site is not None and (work := _work(site, kind)) is not None:
+                    entries.append((key, site, work))
+            found = self.plans[shape] = tuple(entries)
+            self.shapes.grown(len(keys) + 1)
+        return found
+
+    def _site(self, key: str) -> _Site | None:
+        if key in self.sites:
+            return self.sites[key]
+        here, below = _step(self.alive, self.depth, key)
+        # No path names an element's element: when no rule sees a field's elements, none
+        # sees theirs.
+        elements = _step(self.alive, self.depth, f"{key}[]")
+        found = self.site(key, key) if here or below or any(elements) else None
+        self.sites[key] = found
+        self.shapes.grown(1)
+        return found
+
+    def site(self, segment: str, key: str) -> _Site:
+        here, below = _step(self.alive, self.depth, segment)
+        path = f"{self.path}.{segment}"
+        inside = _Level(path, self.depth + 1, below, self.shapes) if below else None
+        strings = all(m.strings for m in here)
+        exact, decided = path in self.shapes.exact, path in self.shapes.decided
+        site = _Site(self, segment, key, path, here, inside, exact, decided, strings)
+        if here and strings:
+            site.verdict = lru_cache(maxsize=_VERDICTS)(site.decider)
+            self.shapes.grown(_VERDICTS)
+        return site
+
+
+_Plan = tuple[tuple[str, "_Site", bool], ...]
+
+_KINDS: Final = frozenset({str, int, float, bool, type(None), dict, list})
+"""The types of decoded JSON (any other type takes the general path, :meth:`_Walker.field`)."""
+
+
+def _work(site: _Site, kind: type) -> bool | None:
+    """What a field of type ``kind`` at ``site`` needs: None nothing (what
+    :meth:`_Walker.field` would conclude), True the site's remembered verdict on a string,
+    False :meth:`_Walker.field`."""
+    if kind not in _KINDS:
+        return False
+    if site.here:
+        if site.decided:
+            return None
+        if kind is str:
+            return site.verdict is not None
+        return None if site.strings and kind is not dict and kind is not list else False
+    if kind is list or (kind is dict and site.inside is not None and not site.decided):
+        return False
+    return None
+
+
+class _Shapes:
+    """The walking rules' answers per path and shape of object, remembered (messages of one
+    source repeat their shapes); forgotten all at once past :data:`_CACHED_SITES` entries, so
+    keys that never repeat (ids as keys) cannot grow it without bound."""
+
+    def __init__(
+        self, walking: tuple[_Matcher, ...], exact: frozenset[str], decided: frozenset[str]
+    ) -> None:
+        self.walking = walking
+        self.exact = exact
+        self.decided = decided
+        self.size = 0
+        self.roots: tuple[tuple[str, _Level], ...] = self._roots()
+
+    def _roots(self) -> tuple[tuple[str, _Level], ...]:
+        roots = []
+        for root in _ROOTS:
+            _, alive = _step(self.walking, 0, root)
+            if alive:
+                roots.append((root, _Level(root, 1, alive, self)))
+        return tuple(roots)
+
+    def grown(self, entries: int) -> None:
+        self.size += entries
+        if self.size > _CACHED_SITES:
+            self.size = 0
+            self.roots = self._roots()
+
+
+_CACHED_SITES: Final = 65_536
+"""Entries (keys of the shapes, sites, remembered verdicts) kept before forgetting them all."""
+
+_VERDICTS: Final = 128
+_VERDICT_CHARS: Final = 100
 
 
 @dataclass(slots=True)
 class _Node:
     """Exact paths as a tree: the rules whose path ends here, and the paths going on."""
 
+    path: str
     matchers: list[_Matcher] = field(default_factory=list)
     children: dict[str, _Node] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """Rules ready to apply: those on exact paths looked up, the others tried while walking."""
+    """Rules ready to apply: those on exact paths looked up, the others tried while walking
+    the objects each message's shape says they may apply in."""
 
     exact: dict[str, _Node]
     walking: tuple[_Matcher, ...]
     hashes: bool
     """Some rule hashes (the salt is needed)."""
-    steps: dict[tuple[int, int, str], _Step] = field(default_factory=dict)
-    """:meth:`step`'s answers so far, by (alive matchers, depth, segment)."""
-
-    def step(self, alive: tuple[_Matcher, ...], depth: int, segment: str) -> _Step:
-        """Which of ``alive`` may decide the node ``segment`` at ``depth`` (0: a root's
-        child), and which stay alive below it; remembered, as segments repeat."""
-        memo = (id(alive), depth, segment)
-        found = self.steps.get(memo)
-        if found is not None:
-            return found
-        here: list[_Matcher] = []
-        below: list[_Matcher] = []
-        key = segment.removesuffix("[]")
-        for matcher in alive:
-            segments = matcher.segments
-            if segments is None:
-                here.append(matcher)
-                below.append(matcher)
-            elif depth < len(segments) and _segment_matches(segments[depth], segment):
-                (here if depth == len(segments) - 1 else below).append(matcher)
-        here = [m for m in here if m.key is None or m.key_matches(key)]
-        found = (tuple(here), tuple(below))
-        if len(self.steps) >= _CACHED_STEPS:
-            self.steps.clear()
-        self.steps[memo] = found
-        return found
+    shapes: _Shapes
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.walking)
@@ -314,17 +475,31 @@ def compile_rules(rules: Iterable[Rule]) -> Compiled:
     for matcher in matchers:
         if matcher.tier == 0:
             assert matcher.rule.path is not None
-            children = exact
-            *parents, last = matcher.rule.path.split(".")
-            for name in parents:
-                children = children.setdefault(name, _Node()).children
-            children.setdefault(last, _Node()).matchers.append(matcher)
+            children, path = exact, ""
+            for name in matcher.rule.path.split("."):
+                path = f"{path}.{name}" if path else name
+                node = children.setdefault(name, _Node(path))
+                children = node.children
+            node.matchers.append(matcher)
         else:
             walking.append(matcher)
-    return Compiled(exact, tuple(walking), any(m.rule.action == "hash" for m in matchers))
+    paths = frozenset(m.rule.path for m in matchers if m.tier == 0 and m.rule.path)
+    return Compiled(
+        exact,
+        tuple(walking),
+        any(m.rule.action == "hash" for m in matchers),
+        _Shapes(tuple(walking), paths, frozenset(_always_decided(exact))),
+    )
 
 
-_CACHED_STEPS: Final = 16_384
+def _always_decided(nodes: dict[str, _Node]) -> Iterable[str]:
+    """The exact paths decided whenever they are there: one of their rules has no condition,
+    and none is on a path above them (a decided field is not looked inside)."""
+    for node in nodes.values():
+        if any(m.always for m in node.matchers):
+            yield node.path
+        elif not node.matchers:
+            yield from _always_decided(node.children)
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -347,65 +522,91 @@ class Outcome:
 
 
 def digest(value: Any, salt: bytes) -> str:
-    """HMAC-SHA256 of ``value`` (a string as is, anything else as JSON) with ``salt``, hex."""
+    """HMAC-SHA256 of ``value`` (a string as is, anything else as JSON) with ``salt``, hex;
+    remembered for the last 4,096 short strings (a person's email or id is hashed
+    in every event they send)."""
+    if isinstance(value, str) and len(value) <= _VERDICT_CHARS:
+        return _remembered(value, salt)
+    return _hmac(value, salt)
+
+
+@lru_cache(maxsize=4096)
+def _remembered(value: str, salt: bytes) -> str:
+    return _hmac(value, salt)
+
+
+def _hmac(value: Any, salt: bytes) -> str:
     data = value.encode() if isinstance(value, str) else msgspec.json.encode(value)
-    keyed = _keyed(salt).copy()
-    keyed.update(data)
-    return keyed.hexdigest()
+    inner, outer = _keyed(salt)
+    inner = inner.copy()
+    inner.update(data)
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
 
 
 @lru_cache(maxsize=256)
-def _keyed(salt: bytes) -> hmac.HMAC:
-    """An HMAC keyed with ``salt`` and fed nothing yet: copied for each value (the key's
-    padding is computed once)."""
-    return hmac.new(salt, digestmod=hashlib.sha256)
+def _keyed(salt: bytes) -> tuple[_Hash, _Hash]:
+    """The inner and outer SHA-256 of an HMAC keyed with ``salt`` (RFC 2104), fed their
+    padded keys only: copied for each value, as :mod:`hmac` would, without its wrapper."""
+    key = hashlib.sha256(salt).digest() if len(salt) > _BLOCK else salt
+    key = key.ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+    return inner, outer
 
+
+_BLOCK: Final = 64
+"""SHA-256's block size, in bytes."""
 
 _DROP: Final = object()
+_ABSENT: Final = object()
 
 
 def apply(compiled: Compiled, payload: dict[str, Any], *, salt: bytes = b"") -> Outcome:
     """``payload`` (a message as a JSON document) with ``compiled``'s actions applied; the
     given document is never changed (changed parts are copies)."""
     outcome = Outcome(payload)
-    walker = _Walker(compiled, salt, outcome)
-    result = walker.exact(payload, compiled.exact, "") if compiled.exact else payload
-    if outcome.blocked is not None:
-        return outcome
-    if compiled.walking:
-        for root in _ROOTS:
+    walker = _Walker(salt, outcome)
+    try:
+        result = walker.exact(payload, compiled.exact) if compiled.exact else payload
+        for root, level in compiled.shapes.roots:
             value = result.get(root)
             if not isinstance(value, dict):
                 continue
-            _, alive = compiled.step(compiled.walking, 0, root)
-            if alive:
-                walked = walker.walk(value, root, 1, alive)
-                if outcome.blocked is not None:
-                    return outcome
-                if walked is not value:
-                    result = {**result, root: walked}
+            walked = walker.walk(value, level)
+            if walked is not value:
+                result = {**result, root: walked}
+    except _Blocked:
+        return outcome
     outcome.payload = result
     outcome.changed = result is not payload
     return outcome
 
 
+class _Blocked(Exception):
+    """A rule blocked the event (:attr:`Outcome.blocked` says which): nothing more to do."""
+
+
 class _Walker:
-    def __init__(self, compiled: Compiled, salt: bytes, outcome: Outcome) -> None:
-        self.compiled = compiled
+    __slots__ = ("decided", "outcome", "salt")
+
+    def __init__(self, salt: bytes, outcome: Outcome) -> None:
         self.salt = salt
         self.outcome = outcome
         self.decided: set[str] = set()
         """Paths an exact-path rule decided: no other rule applies to them or inside them."""
 
     def decide(self, matcher: _Matcher, path: str, value: Any) -> Any:
-        """The field's new value (``_DROP`` to remove it); records what was done."""
+        """The field's new value (``_DROP`` to remove it); records what was done; raises
+        :class:`_Blocked` for ``block``."""
         action = matcher.rule.action
         self.outcome.applied.append(Applied(path, action, matcher.rule.id))
         if action == "allow":
             return value
         if action == "block":
             self.outcome.blocked = f"PII rule {matcher.rule.id} blocks events with {path}"
-            return value
+            raise _Blocked
         if action == "drop":
             return _DROP
         if action == "redact":
@@ -414,26 +615,23 @@ class _Walker:
             return digest(value, self.salt) if value is not None else None
         return value  # mask: stored as sent
 
-    def exact(self, document: dict[str, Any], nodes: dict[str, _Node], prefix: str) -> Any:
+    def exact(self, document: dict[str, Any], nodes: dict[str, _Node]) -> Any:
         """``document`` with the exact paths under ``nodes`` decided (a path through an
         array's ``[]`` is matched while walking, like wildcards); each object copied once."""
         result = document
         for name, node in nodes.items():
-            if name not in document:
+            value = document.get(name, _ABSENT)
+            if value is _ABSENT:
                 continue
-            value = document[name]
-            path = f"{prefix}.{name}" if prefix else name
             new = value
             for matcher in node.matchers:
-                if matcher.matches(path, name, value):
-                    self.decided.add(path)
-                    new = self.decide(matcher, path, value)
+                if matcher.always or matcher.matches(node.path, name, value):
+                    self.decided.add(node.path)
+                    new = self.decide(matcher, node.path, value)
                     break
             else:
                 if node.children and isinstance(value, dict):
-                    new = self.exact(value, node.children, path)
-            if self.outcome.blocked is not None:
-                return document
+                    new = self.exact(value, node.children)
             if new is not value:
                 if result is document:
                     result = dict(document)
@@ -443,14 +641,21 @@ class _Walker:
                     result[name] = new
         return result
 
-    def walk(
-        self, document: dict[str, Any], prefix: str, depth: int, alive: tuple[_Matcher, ...]
-    ) -> dict[str, Any]:
+    def walk(self, document: dict[str, Any], level: _Level) -> dict[str, Any]:
         result = document
-        for key, value in document.items():
-            new = self.field(prefix, key, key, value, depth, alive)
-            if self.outcome.blocked is not None:
-                return document
+        plan = level.plan(tuple(document), tuple(map(type, document.values())))
+        for key, site, remembered in plan:
+            value = document[key]
+            if remembered:  # a string at a site with remembered verdicts: field(), inline
+                if site.exact and site.path in self.decided:
+                    continue
+                short = len(value) <= _VERDICT_CHARS
+                index = site.verdict(value) if short else site.decider(value)  # type: ignore[misc]
+                if index < 0:
+                    continue
+                new = self.decide(site.here[index], site.path, value)
+            else:
+                new = self.field(site, value)
             if new is not value:
                 if result is document:
                     result = dict(document)
@@ -460,46 +665,31 @@ class _Walker:
                     result[key] = new
         return result
 
-    def field(
-        self,
-        prefix: str,
-        segment: str,
-        key: str,
-        value: Any,
-        depth: int,
-        alive: tuple[_Matcher, ...],
-    ) -> Any:
-        here, below = self.compiled.step(alive, depth, segment)
-        if here:
-            path = f"{prefix}.{segment}"
-            if self.decided and path in self.decided:
+    def field(self, site: _Site, value: Any) -> Any:
+        if site.here:
+            if site.exact and site.path in self.decided:
                 return value
-            for matcher in here:
-                if matcher.matches_value(path, value, key):
-                    return self.decide(matcher, path, value)
-        if below and isinstance(value, dict):
-            path = f"{prefix}.{segment}"
-            if self.decided and path in self.decided:
+            if site.verdict is not None and isinstance(value, str):
+                short = len(value) <= _VERDICT_CHARS
+                index = site.verdict(value) if short else site.decider(value)
+                if index >= 0:
+                    return self.decide(site.here[index], site.path, value)
+            elif not site.strings or isinstance(value, str):
+                for matcher in site.here:
+                    if matcher.matches_value(site.path, value, site.key):
+                        return self.decide(matcher, site.path, value)
+        if site.inside is not None and isinstance(value, dict):
+            if site.exact and site.path in self.decided:
                 return value
-            return self.walk(value, path, depth + 1, below)
+            return self.walk(value, site.inside)
         if isinstance(value, list):  # its elements are the segment with [] (items[])
-            return self.items(value, prefix, f"{segment}[]", key, depth, alive)
+            return self.items(value, site.elements())
         return value
 
-    def items(
-        self,
-        values: list[Any],
-        prefix: str,
-        segment: str,
-        key: str,
-        depth: int,
-        alive: tuple[_Matcher, ...],
-    ) -> Any:
+    def items(self, values: list[Any], site: _Site) -> Any:
         result = values
         for index, item in enumerate(values):
-            new = self.field(prefix, segment, key, item, depth, alive)
-            if self.outcome.blocked is not None:
-                return values
+            new = self.field(site, item)
             if new is not item:
                 if result is values:
                     result = list(values)
