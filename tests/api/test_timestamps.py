@@ -35,8 +35,9 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
     """A workspace with a source, events, a rejection, a profile, a destination, a tracking
-    plan connected to the source, an audience and a computed trait, a published journey; the
-    path parameters that name them."""
+    plan connected to the source, an audience and a computed trait, a published journey, a PII
+    rule, a regulation and a finished subject access export; the path parameters that name
+    them."""
     workspace = api.workspace()
     base = f"/api/v1/workspaces/{workspace}"
     source = api.source(workspace=workspace)
@@ -83,6 +84,16 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
         json={"key": "buyers", "name": "Buyers", "document": journey},
     )
     api.ok("POST", f"{base}/journeys/buyers/publish")
+    rule = {"name": "Emails", "path": "traits.email", "action": "hash"}
+    rule_id = api.ok("POST", f"{base}/pii-rules", 201, json=rule)["id"]
+    suppress = {"regulationType": "SUPPRESS_ONLY", "subjectType": "USER_ID", "subjectIds": ["u9"]}
+    regulate_id = api.ok("POST", f"{base}/regulations", json=suppress)["data"]["regulateId"]
+    asked = {"subject_type": "USER_ID", "subject_id": "u1"}
+    export_id = api.ok("POST", f"{base}/privacy/exports", 202, json=asked)["id"]
+    deadline = time.monotonic() + 60
+    while api.ok("GET", f"{base}/privacy/exports/{export_id}")["status"] != "done":
+        assert time.monotonic() < deadline, "the export was not built"
+        time.sleep(0.2)
     return {
         "workspace": workspace,
         "source_id": str(source["id"]),
@@ -92,6 +103,9 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
         "version": "1",
         "message_id": message_id,
         "profile_id": found[0]["id"],
+        "rule_id": str(rule_id),
+        "regulate_id": str(regulate_id),
+        "export_id": str(export_id),
     }
 
 

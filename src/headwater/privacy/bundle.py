@@ -11,7 +11,8 @@ at a time and are never all in memory.
 
 The JSON document holds the sections in the order given, ``events`` last (each event as the log
 stored it). In the CSV files, a text is as it is, null is empty, and every other value (a
-number, a boolean, an object) is its JSON text.
+number, a boolean, an object) is its JSON text. Times, in both, are written as every answer of
+the API writes them (``2026-12-06T21:30:51.363Z``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import io
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import IO, Any, Final
 
 import msgspec
@@ -47,13 +49,27 @@ EVENT_COLUMNS: Final = (
 _encoder: Final = msgspec.json.Encoder(decimal_format="number")
 
 
+def _times(value: Any) -> Any:
+    """``value`` with every time in it written as every answer of Headwater writes one
+    (``spec.format_timestamp``: UTC, milliseconds, ``Z``)."""
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, dict):
+        return {key: _times(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_times(item) for item in value]
+    return value
+
+
 def cell(value: Any) -> str:
     """A value as a CSV cell (see the module)."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    return _encoder.encode(value).decode()
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    return _encoder.encode(_times(value)).decode()
 
 
 class Bundle:
@@ -73,7 +89,7 @@ class Bundle:
         if not self._first:
             self._head.write(b",")
         self._first = False
-        self._head.write(_encoder.encode(key) + b":" + _encoder.encode(value))
+        self._head.write(_encoder.encode(key) + b":" + _encoder.encode(_times(value)))
 
     def table(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """``{name}.csv`` in the ZIP, with a header row."""
