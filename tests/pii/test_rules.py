@@ -194,3 +194,28 @@ def test_a_field_an_exact_path_decided_is_not_decided_again() -> None:
     assert len(outcome.payload["traits"]["email"]) == 64
     assert outcome.payload["context"] == _message()["context"]
     assert sorted(a.path for a in outcome.applied) == ["context", "traits.email"]
+
+
+def test_nothing_inside_a_field_allowed_by_its_exact_path_is_decided() -> None:
+    rules = [
+        Rule(id=1, path="properties", action="allow"),
+        Rule(id=2, path="properties.*", detector="email", action="redact"),
+        Rule(id=3, path="context.items", action="allow"),
+        Rule(id=4, path="context.items[].e", action="drop"),
+        Rule(id=5, path="traits.*", detector="email", action="redact"),
+    ]
+    payload = {
+        "type": "track",
+        "properties": {"contact": "ana@example.com"},
+        "context": {"items": [{"e": "bob@example.com"}]},
+        "traits": {"contact": "cy@example.com"},
+    }
+    outcome = _run(rules, payload)
+    assert outcome.payload["properties"] == payload["properties"]
+    assert outcome.payload["context"] == payload["context"]
+    assert outcome.payload["traits"] == {"contact": REDACTED}
+    assert sorted(a.path for a in outcome.applied) == [
+        "context.items",
+        "properties",
+        "traits.contact",
+    ]

@@ -572,7 +572,7 @@ def apply(compiled: Compiled, payload: dict[str, Any], *, salt: bytes = b"") -> 
         result = walker.exact(payload, compiled.exact) if compiled.exact else payload
         for root, level in compiled.shapes.roots:
             value = result.get(root)
-            if not isinstance(value, dict):
+            if not isinstance(value, dict) or root in walker.decided:
                 continue
             walked = walker.walk(value, level)
             if walked is not value:
@@ -666,9 +666,9 @@ class _Walker:
         return result
 
     def field(self, site: _Site, value: Any) -> Any:
+        if site.exact and site.path in self.decided:
+            return value  # an exact path's rule decided it: nothing here or inside
         if site.here:
-            if site.exact and site.path in self.decided:
-                return value
             if site.verdict is not None and isinstance(value, str):
                 short = len(value) <= _VERDICT_CHARS
                 index = site.verdict(value) if short else site.decider(value)
@@ -679,8 +679,6 @@ class _Walker:
                     if matcher.matches_value(site.path, value, site.key):
                         return self.decide(matcher, site.path, value)
         if site.inside is not None and isinstance(value, dict):
-            if site.exact and site.path in self.decided:
-                return value
             return self.walk(value, site.inside)
         if isinstance(value, list):  # its elements are the segment with [] (items[])
             return self.items(value, site.elements())
