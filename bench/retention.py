@@ -31,7 +31,7 @@ from headwater.storage.database import _MIGRATIONS
 from headwater.storage.embedded import EmbeddedPostgres
 from headwater.workspaces import bootstrap
 
-__all__ = ["main"]
+__all__ = ["TARGET_SECONDS", "main", "measure_retention"]
 
 TARGET_SECONDS = 1.0
 
@@ -151,13 +151,19 @@ def _on_fresh_postgres(part: str, events: int) -> dict[str, float]:
         return asyncio.run(run())
 
 
+def measure_retention(events: int) -> dict[str, float]:
+    """The drop of a day of ``events`` events and the baseline, on a fresh PostgreSQL (what
+    ``bench.privacy`` prints as its retention figure)."""
+    return _on_fresh_postgres("retention", events)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--skip-migration", action="store_true")
     args = parser.parse_args()
 
-    r = _on_fresh_postgres("retention", args.events)
+    r = measure_retention(args.events)
     print(f"loaded {args.events:,} events into one day in {r['load_s']:.1f} s")
     print(f"dry run: {r['planned_rows']:,.0f} rows listed in {r['dry_run_s'] * 1000:.0f} ms")
     print(f"drop of the day (apply): {r['dropped_rows']:,.0f} rows in {r['drop_s'] * 1000:.0f} ms")

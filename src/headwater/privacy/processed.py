@@ -10,21 +10,30 @@ from typing import Final
 from headwater.log import EventLog
 from headwater.pipeline import CONSUMER
 
-__all__ = ["GRACE", "processed_until"]
+__all__ = ["GRACE", "processed_through", "processed_until"]
 
 GRACE: Final = timedelta(seconds=2)
 """How long after a moment an event received before it may still be committing (a request
 in flight): a moment counts as passed only this long after it."""
 
 
-async def processed_until(log: EventLog, moment: datetime, *, grace: timedelta = GRACE) -> bool:
-    """Has ``grace`` passed since ``moment``, and has the processor processed every event
-    received up to it (no partition's next unprocessed event was received at or before it)?"""
-    if datetime.now(UTC) < moment + grace:
-        return False
+async def processed_through(log: EventLog, *, grace: timedelta = GRACE) -> datetime:
+    """A time up to which every event received is processed: ``grace`` before now (an event
+    received later may still be committing), or just before the oldest event that waits in a
+    partition, whichever is earlier. What it answers stays true: processed events stay
+    processed, and an event appended later was received after it."""
+    through = datetime.now(UTC) - grace
     waiting = await log.pending(CONSUMER, range(log.partitions))
     for partition, after in waiting.items():
         first = await log.read(partition, after=after, limit=1)
-        if first and first[0].received_at <= moment:
-            return False
-    return True
+        if first:
+            through = min(through, first[0].received_at - timedelta(microseconds=1))
+    return through
+
+
+async def processed_until(log: EventLog, moment: datetime, *, grace: timedelta = GRACE) -> bool:
+    """Has ``grace`` passed since ``moment``, and has the processor processed every event
+    received up to it?"""
+    if datetime.now(UTC) < moment + grace:
+        return False
+    return moment <= await processed_through(log, grace=grace)

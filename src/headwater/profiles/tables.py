@@ -71,6 +71,12 @@ profiles = Table(
         "id",
         postgresql_where=column("merged_into").is_(None),
     ),
+    # The profiles merged into each (migration 0024): ``lookups.family`` walks it.
+    Index(
+        "profiles_merged_into",
+        "merged_into",
+        postgresql_where=column("merged_into").isnot(None),
+    ),
     Index(
         "profiles_traits",
         "traits",
