@@ -42,7 +42,9 @@ def test_a_developer_adds_a_source_and_sees_its_events_live(page: Page, world: W
     expect(page.get_by_label("Selected event")).to_contain_text('"total": 42')
 
     page.get_by_role("tab", name="Observed schema").click()
-    expect(page.get_by_text("Checkout Started")).to_be_visible()
+    # the tab shows once its schema is read (the live feed stays until then)
+    schema = page.get_by_role("tabpanel").get_by_text("Checkout Started", exact=True)
+    expect(schema).to_be_visible(timeout=30_000)
 
 
 def test_rejections_say_why(page: Page, world: World) -> None:
