@@ -115,18 +115,25 @@ async def _document(engine: AsyncEngine, export_id: int) -> dict[str, Any]:
     return json.loads(body)  # type: ignore[no-any-return]
 
 
-async def test_an_export_waits_for_the_events_received_before_it(
-    engine: AsyncEngine, settings: Settings
-) -> None:
+async def _unprocessed(engine: AsyncEngine, settings: Settings, count: int) -> PostgresLog:
+    """The log of a workspace "shop" holding ``count`` events of user-1, none processed."""
     workspace = await create_workspace(engine, slug="shop")
     source = await create_source(engine, name="web", workspace="shop")
     log = PostgresLog(engine, settings.log_partitions)
+    now = datetime.now(UTC)
     await log.append(
         [
-            record(f"m-{n}", datetime.now(UTC), workspace_id=workspace.id, source_id=source.id)
-            for n in range(3)
+            record(f"m-{n}", now, workspace_id=workspace.id, source_id=source.id)
+            for n in range(count)
         ]
     )
+    return log
+
+
+async def test_an_export_waits_for_the_events_received_before_it(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    log = await _unprocessed(engine, settings, 3)
     export_id = await _queued(engine, "user-1")
     building = asyncio.create_task(Exporter(engine, log, tick=0.1).turn())
     await asyncio.sleep(3)  # past the grace for requests in flight; nothing processed yet
@@ -143,12 +150,7 @@ async def test_an_export_waits_for_the_events_received_before_it(
 async def test_an_export_built_before_its_events_were_processed_says_so(
     engine: AsyncEngine, settings: Settings
 ) -> None:
-    workspace = await create_workspace(engine, slug="shop")
-    source = await create_source(engine, name="web", workspace="shop")
-    log = PostgresLog(engine, settings.log_partitions)
-    await log.append(
-        [record("m-1", datetime.now(UTC), workspace_id=workspace.id, source_id=source.id)]
-    )
+    log = await _unprocessed(engine, settings, 1)
     export_id = await _queued(engine, "user-1")
     # No processor runs, and the export may not wait.
     assert await Exporter(engine, log, catch_up=timedelta(0)).turn() is True
