@@ -87,6 +87,7 @@ def test_a_privacy_admin_exports_a_person_and_downloads_it(page: Page, world: Wo
     exports = page.get_by_role("table", name="Subject access exports")
     row = exports.get_by_role("row").filter(has_text=person)
     expect(row).to_contain_text("Ready", timeout=SLOW)
+    expect(row).to_contain_text("1 event,")  # counted in words, not "1 events"
     with page.expect_download() as downloading:
         row.get_by_role("link", name="JSON").click()
     document = json.loads(downloading.value.path().read_text(encoding="utf-8"))

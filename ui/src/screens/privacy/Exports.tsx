@@ -7,6 +7,7 @@ import { api, inWorkspace, ok } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useCan, useHeld, useWorkspace } from "../../app/session";
 import { LoadMore } from "../../components/LoadMore";
+import { counted } from "../../components/words";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { statusWords, stillWorking, type SubjectType, subjectWords } from "./words";
 
@@ -90,7 +91,11 @@ function size(bytes: number | null | undefined): string {
 
 function holds(counts: Record<string, number> | null | undefined): string {
   if (!counts) return "—";
-  const parts = Object.entries(counts).map(([what, count]) => `${count.toLocaleString()} ${what.replace(/_/g, " ")}`);
+  // the counts are named in the plural ("membership_changes"): "1 membership change"
+  const parts = Object.entries(counts).map(([what, count]) => {
+    const plural = what.replace(/_/g, " ");
+    return counted(count, plural.replace(/s$/, ""), plural);
+  });
   return parts.length ? parts.join(", ") : "Nothing held";
 }
 
