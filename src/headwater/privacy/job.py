@@ -32,6 +32,14 @@ its effect in one transaction, so a stage is done once or not at all:
 
 The regulation ends when every subject has: its status is ``model.overall`` of theirs.
 
+A turn takes the subjects in passes of ``batch`` (in position order) and each pass stage by
+stage: every subject at ``resolve`` in one transaction, then every suppression in one (one
+``NOTIFY``, one reload of this process's collector), then the erasures ``ERASE_CHUNK`` people
+to a transaction (each person erased, counted and audited on their own), and so on. A stage's
+fixed costs (a commit, the processor catch-up check, the collectors' reload of the workspace's
+suppressions, which grows with their number) are paid once per pass, not once per subject:
+that is what lets a thousand deletions end within a minute (docs/performance.md).
+
 Each stage that changes data (suppress, unsuppress, erase, a destination's final outcome)
 appends its audit entry (actor: the regulation job; the subject as its digest, never an id) in
 the transaction that commits its effect, so the trail has an entry for every effect.
@@ -45,9 +53,10 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -70,6 +79,14 @@ _log = logging.getLogger(__name__)
 _SUPPRESSED_KINDS = ("user_id", "anonymous_id")
 """The identifiers a message is checked by at collection."""
 
+_ORDER: Final = ("resolve", "unsuppress", "suppress", "erase", "forward", "done")
+"""The stages in the order a subject passes them: one sweep over them takes a subject as far
+as it can go."""
+
+ERASE_CHUNK: Final = 25
+"""People erased in one transaction: fewer commits, while a transaction's row locks stay
+few and short."""
+
 ACTOR = Principal(kind="service_account", label="regulation job")
 """Who the audit trail says did a regulation's work."""
 
@@ -85,7 +102,7 @@ class Regulator:
         suppressions_changed: Callable[[int], Awaitable[None]] | None = None,
         poll_seconds: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
-        batch: int = 100,
+        batch: int = 1000,
         grace: timedelta = GRACE,
         retry_base: timedelta = timedelta(seconds=5),
         max_attempts: int = 10,
@@ -142,13 +159,10 @@ class Regulator:
                 targets = await store.pending_targets(tx, regulation.id, self._batch)
             if not targets:
                 break
-            later: list[datetime] = []
-            for target in targets:
-                if not await self._renewed(regulation.id):
-                    return
-                when = await self._advance(regulation, target)
-                if when is not None:
-                    later.append(when)
+            subjects = [_Subject(target) for target in targets]
+            if not await self._sweep(regulation, subjects):
+                return
+            later = [subject.wait for subject in subjects if subject.wait is not None]
             if later:
                 async with transaction(self._engine) as tx:
                     await store.release(tx, regulation.id, self.owner, min(later))
@@ -157,122 +171,171 @@ class Regulator:
             statuses = [row.status for row in await store.targets_of(tx, [regulation.id])]
             await store.finish(tx, regulation.id, model.overall(statuses, started=True))
 
+    async def _sweep(self, regulation: Any, subjects: list[_Subject]) -> bool:
+        """Take every subject of a pass as far as it goes now, stage by stage: the subjects at
+        one stage together, so that a stage's fixed costs (a transaction, the catch-up check,
+        the collectors' reload) are paid once per pass rather than per subject. A subject that
+        must wait keeps its time (``wait``) and goes no further. False when the lease is lost."""
+        for stage in _ORDER:
+            group = [s for s in subjects if s.stage == stage and s.wait is None]
+            if not group:
+                continue
+            if not await self._renewed(regulation.id):
+                return False
+            if stage == "resolve":
+                await self._resolve(regulation, group)
+            elif stage in ("suppress", "unsuppress"):
+                await self._suppression_stage(regulation, group, add=stage == "suppress")
+            elif stage == "erase":
+                if not await self._erase_stage(regulation, group):
+                    return False
+            elif stage == "forward":
+                if not await self._forward_stage(regulation, group):
+                    return False
+            else:
+                await self._done(regulation, group)
+        return True
+
     async def _renewed(self, regulation_id: str) -> bool:
-        """Renew the lease before each subject (one may wait on a vendor's timeout)."""
+        """Renew the lease before each stage, erase chunk and subject forwarded (a vendor may
+        take its timeout to answer)."""
         async with transaction(self._engine) as tx:
             return await store.renew(tx, regulation_id, self.owner, self._lease)
 
-    async def _advance(self, regulation: Any, target: Any) -> datetime | None:
-        """Take one subject through its stages; when it must wait, until when."""
-        stage: str = target.stage
-        work: dict[str, Any] = dict(target.work or {})
-        while stage != "ended":
-            after = await self._stage(regulation, target, stage, work)
-            if isinstance(after, datetime):
-                return after
-            stage = after
-        return None
-
-    async def _stage(
-        self, regulation: Any, target: Any, stage: str, work: dict[str, Any]
-    ) -> str | datetime:
-        """Run one stage and commit it; the next stage, or the time to try again."""
+    async def _resolve(self, regulation: Any, group: list[_Subject]) -> None:
+        """Find each subject's whole person; for a type that erases, only once the processor
+        has processed every event received before the regulation."""
         kind: str = regulation.regulation_type
-        position: int = target.position
-        if stage == "resolve":
-            if model.erases(kind) and not await self._caught_up(regulation.created_at):
-                return self._soon()
-            async with transaction(self._engine) as tx:
+        if model.erases(kind) and not await self._caught_up(regulation.created_at):
+            for subject in group:
+                subject.wait = self._soon()
+            return
+        following = _after_resolve(kind)
+        async with transaction(self._engine) as tx:
+            for subject in group:
                 person = await person_of(
                     tx,
                     workspace_id=regulation.workspace_id,
                     subject_type=regulation.subject_type,
-                    subject_id=work["subject"],
+                    subject_id=subject.work["subject"],
                 )
-                work["identifiers"] = [list(pair) for pair in person.identifiers]
-                work["profiles"] = list(person.profile_ids)
-                work["internal"] = "FINISHED"
-                following = _after_resolve(kind)
-                await self._save(tx, regulation, position, following, work, status="RUNNING")
-            return following
-        if stage in ("suppress", "unsuppress"):
-            async with transaction(self._engine) as tx:
-                changed = await self._suppression(tx, regulation, work, add=stage == "suppress")
-                after = {"identifiers": changed}
-                await self._audit(tx, regulation, target, f"regulation.{stage}", after)
-                work["since"] = format_timestamp(datetime.now(UTC))
-                following = "erase" if model.erases(kind) else "done"
-                await self._save(tx, regulation, position, following, work)
-            if self._changed is not None:
-                await self._changed(regulation.workspace_id)
-            return following
-        if stage == "erase":
-            return await self._erase_stage(regulation, target, work)
-        if stage == "forward":
-            return await self._forward_stage(regulation, target, work)
-        return await self._done(regulation, position, work)
+                subject.work["identifiers"] = [list(pair) for pair in person.identifiers]
+                subject.work["profiles"] = list(person.profile_ids)
+                subject.work["internal"] = "FINISHED"
+                await self._save(tx, regulation, subject, following, status="RUNNING")
 
-    async def _suppression(
-        self, tx: Transaction, regulation: Any, work: dict[str, Any], *, add: bool
-    ) -> int:
-        """Add (remove) the person's suppressions; how many identifiers they cover."""
-        key = await identifier_key(tx, regulation.workspace_id)
-        origin = _subject_hash(key, regulation.subject_type, work["subject"])
-        entries = [
-            (kind, identifier_hash(key, kind, value), origin)
-            for kind, value in work["identifiers"]
-            if kind in _SUPPRESSED_KINDS
-        ]
-        if add:
-            await collect.suppress(
-                tx, regulation.workspace_id, entries, regulation_id=regulation.id
-            )
-        else:
-            await collect.unsuppress(
-                tx, regulation.workspace_id, [entry[1] for entry in entries], origin=origin
-            )
-        return len(entries)
+    async def _suppression_stage(
+        self, regulation: Any, group: list[_Subject], *, add: bool
+    ) -> None:
+        """Add (remove) the people's suppressions in one transaction; the collectors reload
+        the workspace's once (this process's at once, others on the one ``NOTIFY``)."""
+        following = "erase" if model.erases(regulation.regulation_type) else "done"
+        async with transaction(self._engine) as tx:
+            key = await identifier_key(tx, regulation.workspace_id)
+            entries: list[tuple[str, bytes, bytes]] = []
+            for subject in group:
+                origin = _subject_hash(key, regulation.subject_type, subject.work["subject"])
+                mine = [
+                    (kind, identifier_hash(key, kind, value), origin)
+                    for kind, value in subject.work["identifiers"]
+                    if kind in _SUPPRESSED_KINDS
+                ]
+                if not add:
+                    await collect.unsuppress(
+                        tx, regulation.workspace_id, [entry[1] for entry in mine], origin=origin
+                    )
+                entries += mine
+                after = {"identifiers": len(mine)}
+                action = "regulation.suppress" if add else "regulation.unsuppress"
+                await self._audit(tx, regulation, subject, action, after)
+            if add:
+                await collect.suppress(
+                    tx, regulation.workspace_id, entries, regulation_id=regulation.id
+                )
+            since = format_timestamp(datetime.now(UTC))
+            for subject in group:
+                subject.work["since"] = since
+                await self._save(tx, regulation, subject, following)
+        if self._changed is not None:
+            await self._changed(regulation.workspace_id)
 
-    async def _erase_stage(
-        self, regulation: Any, target: Any, work: dict[str, Any]
-    ) -> str | datetime:
-        position: int = target.position
-        since = parse_timestamp(work["since"]) if "since" in work else regulation.created_at
-        # A collector that had not heard of the suppression yet (this process's is told just
-        # after the commit, others by NOTIFY) may have accepted the person's events after
-        # ``since``: they are erased too, so the wait covers them (``grace`` after ``since``).
-        if not await self._caught_up(since + self._grace):
-            return self._soon()
+    async def _erase_stage(self, regulation: Any, group: list[_Subject]) -> bool:
+        """Erase the people whose wait is over, ``ERASE_CHUNK`` to a transaction (each person
+        erased, counted and audited on their own); False when the lease is lost."""
+        ready: list[_Subject] = []
+        for subject in group:
+            work = subject.work
+            since = parse_timestamp(work["since"]) if "since" in work else regulation.created_at
+            # A collector that had not heard of the suppression yet (this process's is told
+            # just after the commit, others by NOTIFY) may have accepted the person's events
+            # after ``since``: they are erased too, so the wait covers them (``grace`` more).
+            if await self._caught_up(since + self._grace):
+                ready.append(subject)
+            else:
+                subject.wait = self._soon()
         following = "forward" if model.forwards(regulation.regulation_type) else "done"
-        async with self._engine.begin() as connection:
-            tx = await begin(connection)  # the eraser's statements on the driver join it
-            if self._erase is None:
-                work["internal"] = "NOT_SUPPORTED"
-                work["error"] = "erasing is not wired in this build"
-                await self._save(tx, regulation, position, following, work)
-                return following
-            removed = await self._erase(tx, _person(regulation.workspace_id, work))
-            await self._audit(tx, regulation, target, "regulation.erase", {"removed": removed})
-            await self._save(tx, regulation, position, following, work, removed=removed)
-        return following
+        for start in range(0, len(ready), ERASE_CHUNK):
+            if start and not await self._renewed(regulation.id):
+                return False
+            async with self._engine.begin() as connection:
+                tx = await begin(connection)  # the eraser's statements on the driver join it
+                for subject in ready[start : start + ERASE_CHUNK]:
+                    await self._erase_one(tx, regulation, subject, following)
+        return True
 
-    async def _forward_stage(
-        self, regulation: Any, target: Any, work: dict[str, Any]
-    ) -> str | datetime:
-        position: int = target.position
-        if not work.get("listed"):
+    async def _erase_one(
+        self, tx: Transaction, regulation: Any, subject: _Subject, following: str
+    ) -> None:
+        if self._erase is None:
+            subject.work["internal"] = "NOT_SUPPORTED"
+            subject.work["error"] = "erasing is not wired in this build"
+            await self._save(tx, regulation, subject, following)
+            return
+        removed = await self._erase(tx, _person(regulation.workspace_id, subject.work))
+        await self._audit(tx, regulation, subject, "regulation.erase", {"removed": removed})
+        await self._save(tx, regulation, subject, following, removed=removed)
+
+    async def _forward_stage(self, regulation: Any, group: list[_Subject]) -> bool:
+        """One deletion request per destination that can delete, for each subject: the
+        destinations are listed for the whole group at once, and a subject with nothing left
+        to send goes on with the others; False when the lease is lost."""
+        unlisted = [subject for subject in group if not subject.work.get("listed")]
+        if unlisted:
             async with transaction(self._engine) as tx:
                 found = await self._forwarder.destinations(tx, regulation.workspace_id)
-                await store.insert_destinations(tx, regulation.id, position, found)
-                work["listed"] = True
-                await self._save(tx, regulation, position, "forward", work)
+                positions = [subject.target.position for subject in unlisted]
+                await store.insert_destinations(tx, regulation.id, positions, found)
+                for subject in unlisted:
+                    subject.work["listed"] = True
+                    await self._save(tx, regulation, subject, "forward")
         async with transaction(self._engine) as tx:
-            rows = await store.destinations_of(tx, regulation.id, position)
-        person = _person(regulation.workspace_id, work)
-        waits: list[datetime] = []
-        for row in rows:
-            if row.status not in model.PENDING:
+            rows = _by_position(await store.destinations_of(tx, regulation.id))
+        sent: list[_Subject] = []
+        for subject in group:
+            pending = [row for row in rows[subject.target.position] if row.status in model.PENDING]
+            if not pending:
+                sent.append(subject)
                 continue
+            if not await self._renewed(regulation.id):
+                return False
+            subject.wait = await self._forward_one(regulation, subject, pending)
+            if subject.wait is None:
+                sent.append(subject)
+        if sent:
+            async with transaction(self._engine) as tx:
+                for subject in sent:
+                    await self._save(tx, regulation, subject, "done")
+        return True
+
+    async def _forward_one(
+        self, regulation: Any, subject: _Subject, pending: list[Any]
+    ) -> datetime | None:
+        """Send a subject's pending deletion requests that are due; until when it must wait
+        for the others (None when every destination has its final outcome)."""
+        position: int = subject.target.position
+        person = _person(regulation.workspace_id, subject.work)
+        waits: list[datetime] = []
+        for row in pending:
             if row.next_at > datetime.now(UTC):
                 waits.append(row.next_at)
                 continue
@@ -300,45 +363,47 @@ class Regulator:
                         "attempts": values["attempts"],
                         "error": values["error"],
                     }
-                    await self._audit(tx, regulation, target, "regulation.forward", forwarded)
-        if waits:
-            return min(waits)
-        async with transaction(self._engine) as tx:
-            await self._save(tx, regulation, position, "done", work)
-        return "done"
+                    await self._audit(tx, regulation, subject, "regulation.forward", forwarded)
+        return min(waits) if waits else None
 
-    async def _done(self, regulation: Any, position: int, work: dict[str, Any]) -> str:
+    async def _done(self, regulation: Any, group: list[_Subject]) -> None:
+        """Each subject's status from its parts. The ids the work needed go now: what stays
+        is the subject's digest and statuses (its own stores' status apart, shown as
+        Headwater's: ``model.internal_status``)."""
         async with transaction(self._engine) as tx:
-            rows = await store.destinations_of(tx, regulation.id, position)
-            internal = work.get("internal", "FINISHED")
-            status = model.target_status(internal, [row.status for row in rows])
-            # The ids the work needed go now: what stays is the subject's digest and statuses
-            # (its own stores' status apart, shown as Headwater's: ``model.internal_status``).
-            await store.update_target(
-                tx,
-                regulation.id,
-                position,
-                stage="ended",
-                status=status,
-                work={"internal": internal},
-                error=work.get("error"),
-                finished_at=datetime.now(UTC),
-            )
-        return "ended"
+            rows = _by_position(await store.destinations_of(tx, regulation.id))
+            for subject in group:
+                position: int = subject.target.position
+                internal = subject.work.get("internal", "FINISHED")
+                status = model.target_status(internal, [row.status for row in rows[position]])
+                await store.update_target(
+                    tx,
+                    regulation.id,
+                    position,
+                    stage="ended",
+                    status=status,
+                    work={"internal": internal},
+                    error=subject.work.get("error"),
+                    finished_at=datetime.now(UTC),
+                )
+                subject.stage = "ended"
 
     async def _save(
+        self, tx: Transaction, regulation: Any, subject: _Subject, stage: str, **values: Any
+    ) -> None:
+        """Commit a subject's move to ``stage`` (with ``tx``) and take it there."""
+        await store.update_target(
+            tx, regulation.id, subject.target.position, stage=stage, work=subject.work, **values
+        )
+        subject.stage = stage
+
+    async def _audit(
         self,
         tx: Transaction,
         regulation: Any,
-        position: int,
-        stage: str,
-        work: dict[str, Any],
-        **values: Any,
-    ) -> None:
-        await store.update_target(tx, regulation.id, position, stage=stage, work=work, **values)
-
-    async def _audit(
-        self, tx: Transaction, regulation: Any, target: Any, action: str, after: dict[str, Any]
+        subject: _Subject,
+        action: str,
+        after: dict[str, Any],
     ) -> None:
         """One stage's entry in the audit trail, in the stage's transaction: a stage's effect
         and its entry commit together. It names the regulation and the subject by its digest
@@ -357,7 +422,7 @@ class Regulator:
                 "regulation": regulation.id,
                 "regulationType": regulation.regulation_type,
                 "subjectType": regulation.subject_type,
-                "subject": model.subject_digest(bytes(target.subject_hash)),
+                "subject": model.subject_digest(bytes(subject.target.subject_hash)),
                 **after,
             },
         )
@@ -376,6 +441,27 @@ class Regulator:
 
     def _soon(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self._poll)
+
+
+class _Subject:
+    """A target as a pass takes it through its stages: its row, the stage it is at and its
+    work (both as last committed, moved on by ``_save``), and when it must wait, until when."""
+
+    __slots__ = ("stage", "target", "wait", "work")
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.stage: str = target.stage
+        self.work: dict[str, Any] = dict(target.work or {})
+        self.wait: datetime | None = None
+
+
+def _by_position(rows: Sequence[Any]) -> defaultdict[int, list[Any]]:
+    """A regulation's destination rows by target position."""
+    found: defaultdict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        found[row.position].append(row)
+    return found
 
 
 def _after_resolve(kind: str) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, and_, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from headwater.privacy.model import START_DELAY
 from headwater.privacy.tables import regulation_destinations, regulation_targets, regulations
@@ -235,20 +236,26 @@ async def update_target(tx: Transaction, regulation_id: str, position: int, **va
 
 
 async def insert_destinations(
-    tx: Transaction, regulation_id: str, position: int, destinations: Sequence[tuple[int, str]]
+    tx: Transaction,
+    regulation_id: str,
+    positions: Sequence[int],
+    destinations: Sequence[tuple[int, str]],
 ) -> None:
-    """A ``RUNNING`` row per (destination id, name) for one target (once: repeats are kept)."""
-    if not destinations:
-        return
-    for destination_id, name in destinations:
-        await tx.execute(
-            text(
-                "INSERT INTO regulation_destinations"
-                " (regulation_id, position, destination_id, name, status)"
-                " VALUES (:r, :p, :d, :n, 'RUNNING') ON CONFLICT DO NOTHING"
-            ),
-            {"r": regulation_id, "p": position, "d": destination_id, "n": name},
-        )
+    """A ``RUNNING`` row per (destination id, name) for each target at ``positions`` (once:
+    repeats are kept)."""
+    rows = [
+        {
+            "regulation_id": regulation_id,
+            "position": position,
+            "destination_id": destination_id,
+            "name": name,
+            "status": "RUNNING",
+        }
+        for position in positions
+        for destination_id, name in destinations
+    ]
+    if rows:
+        await tx.execute(pg_insert(regulation_destinations).on_conflict_do_nothing(), rows)
 
 
 async def update_destination(

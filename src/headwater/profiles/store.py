@@ -574,44 +574,66 @@ async def person_events(
     tx: Transaction, workspace_id: int, profile_ids: Sequence[str]
 ) -> list[tuple[str, int]]:
     """``(message id, log offset)`` of every event linked to ``profile_ids``: one probe of
-    ``profile_events_profile`` per profile."""
+    ``profile_events_profile`` per profile (the workspace checked on the rows found:
+    ``_BY_PROFILE``)."""
     rows = await tx.driver.fetch(
         "SELECT e.message_id, e.seq FROM unnest($2::text[]) AS p(id),"
         " LATERAL (SELECT message_id, seq FROM profile_events"
-        ' WHERE profile_id = p.id COLLATE "C" AND workspace_id = $1) AS e',
+        ' WHERE profile_id = p.id COLLATE "C" AND workspace_id + 0 = $1) AS e',
         workspace_id,
         list(profile_ids),
     )
     return [(row[0], row[1]) for row in rows]
 
 
-_NAMED = ' (SELECT k.t COLLATE "C", k.v COLLATE "C" FROM unnest($2::text[], $3::text[]) AS k(t, v))'
-"""The named identifiers (``$2`` types, ``$3`` values) as a relation of pairs."""
+_NAMED = (
+    " AND type = ANY($2::text[]) AND value = ANY($3::text[]) AND (type, value) IN"
+    ' (SELECT k.t COLLATE "C", k.v COLLATE "C" FROM unnest($2::text[], $3::text[]) AS k(t, v))'
+)
+"""The named identifiers (``$2`` types, ``$3`` values), exactly, on a table keyed by
+``(workspace_id, kind, type, value)``. The arrays alone are index conditions that probe the key
+(a few types by a few values; the pairs then keep the named ones): the pairs alone, a join,
+may be planned as a read of the whole workspace's identifiers, one probe of the pairs each."""
+
+_BY_PROFILE = "profile_id = ANY($2::text[]) AND workspace_id + 0 = $1"
+"""Rows of a person's profiles. The workspace is checked on the rows the profile index finds
+(``+ 0`` keeps it out of the index conditions): with statistics from before a bulk load, the
+planner may otherwise intersect the profiles' probes with a read of the whole workspace's
+entries in the primary key, which costs as much as the workspace holds."""
 
 _FORGET_PERSON: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # (table, statement, its arguments in order)
+    # (table, statement, its arguments in order); a table's statements add up
     (
         "profile_events",
-        "DELETE FROM profile_events WHERE workspace_id = $1 AND profile_id = ANY($2::text[])",
+        "DELETE FROM profile_events WHERE " + _BY_PROFILE,
+        ("workspace", "profiles"),
+    ),
+    # Identifiers in two statements, each on its own index: one with ``OR`` would filter every
+    # identifier of the workspace.
+    (
+        "identifiers",
+        "DELETE FROM identifiers WHERE " + _BY_PROFILE,
         ("workspace", "profiles"),
     ),
     (
         "identifiers",
-        "DELETE FROM identifiers i WHERE i.workspace_id = $1 AND (i.profile_id = ANY($4::text[])"
-        " OR (i.kind = 'user' AND (i.type, i.value) IN" + _NAMED + "))",
-        ("workspace", "types", "values", "profiles"),
+        "DELETE FROM identifiers WHERE workspace_id = $1 AND kind = 'user'" + _NAMED,
+        ("workspace", "types", "values"),
     ),
     (
         "identifier_mentions",
-        "DELETE FROM identifier_mentions m WHERE m.workspace_id = $1 AND m.kind = 'user'"
-        " AND (m.type, m.value) IN" + _NAMED,
+        "DELETE FROM identifier_mentions WHERE workspace_id = $1 AND kind = 'user'" + _NAMED,
         ("workspace", "types", "values"),
     ),
     (
         "stray_mentions",
-        "DELETE FROM stray_mentions s WHERE s.workspace_id = $1 AND (s.message_id = ANY($4::text[])"
-        " OR (s.kind = 'user' AND (s.type, s.value) IN" + _NAMED + "))",
-        ("workspace", "types", "values", "messages"),
+        "DELETE FROM stray_mentions WHERE workspace_id = $1 AND message_id = ANY($2::text[])",
+        ("workspace", "messages"),
+    ),
+    (
+        "stray_mentions",
+        "DELETE FROM stray_mentions WHERE workspace_id = $1 AND kind = 'user'" + _NAMED,
+        ("workspace", "types", "values"),
     ),
     (
         "profile_merges",
@@ -656,5 +678,5 @@ async def forget_person(
     counts: dict[str, int] = {}
     for table, sql, names in _FORGET_PERSON:
         status = await tx.driver.execute(sql, *(arguments[name] for name in names))
-        counts[table] = removed(status)
+        counts[table] = counts.get(table, 0) + removed(status)
     return counts
