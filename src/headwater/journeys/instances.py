@@ -368,7 +368,8 @@ async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]
             " started_at, finished_at, detail, entered_at) SELECT s.*, (SELECT i.entered_at"
             " FROM journey_instances i WHERE i.id = s.instance_id) FROM unnest($1::bigint[],"
             " $2::int[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::timestamptz[],"
-            " $8::timestamptz[], $9::text[]) AS s",
+            " $8::timestamptz[], $9::text[]) AS s(instance_id, step, journey_id, version,"
+            " node_id, port, started_at, finished_at, detail)",
             *_columns(
                 (
                     *(s.instance_id, s.step, s.journey_id, s.version, s.node_id, s.port),
