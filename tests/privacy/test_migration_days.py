@@ -8,15 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater.storage import connected, create_engine, days
-from headwater.storage.database import _MIGRATIONS
+from headwater.storage import connected, days
 from headwater.storage.days import DayTable
-from tests.conftest import scratch_database
+from tests.privacy.helpers import database_at, migrate_to
 
 _OLD = [datetime(2025, 3, d, 9, 30, tzinfo=UTC) for d in (1, 2, 4)]
 _ENTERED = datetime(2025, 2, 27, 8, 0, tzinfo=UTC)
@@ -33,13 +29,6 @@ _ORDER = {
     "dead_letters": "id",
     "journey_steps": "instance_id, step",
 }
-
-
-def _to(connection: Connection, revision: str, *, down: bool = False) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
 
 
 _FILL = [
@@ -127,51 +116,40 @@ async def _new_ids(engine: AsyncEngine) -> dict[str, int]:
 async def test_the_four_stores_are_partitioned_by_day_with_their_rows_and_back(
     postgres_url: str,
 ) -> None:
-    async with scratch_database(postgres_url, "hw_days", template=None) as url:
-        engine = create_engine(url, pool_size=2)
-        try:
-            async with engine.begin() as connection:
-                await connection.run_sync(_to, "0024")
-            await _fill(engine)
-            old = await _rows(engine)
-            assert await _kinds(engine) == dict.fromkeys(_TABLES, "r")
+    async with database_at(postgres_url, "hw_days", "0024") as engine:
+        await _fill(engine)
+        old = await _rows(engine)
+        assert await _kinds(engine) == dict.fromkeys(_TABLES, "r")
 
-            async with engine.begin() as connection:
-                await connection.run_sync(_to, "0025")
+        await migrate_to(engine, "0025")
 
-            assert await _kinds(engine) == dict.fromkeys(_TABLES, "p")
-            new = await _rows(engine)
-            for table in ("rejections", "quarantine", "dead_letters"):
-                assert new[table] == old[table], table
-            # Journey steps: the same rows, each with its instance's entry time added.
-            assert new["journey_steps"] == [(*row, _ENTERED) for row in old["journey_steps"]]
-            today = datetime.now(UTC).date()
-            async with connected(engine) as tx:
-                for name, table in _TABLES.items():
-                    held = {p.day for p in await days.day_partitions(tx, table)}
-                    stored = (
-                        {_ENTERED.date()} if name == "journey_steps" else {d.date() for d in _OLD}
-                    )
-                    assert stored <= held, name
-                    assert {today + timedelta(days=n) for n in range(0, 8)} <= held, name
-                    assert await days.default_days(tx, table) == [], name
-            ids = await _new_ids(engine)
-            # Past the old rows (six each) and the id each failed insert used.
-            assert ids == {"rejections": 8, "dead_letters": 8}
+        assert await _kinds(engine) == dict.fromkeys(_TABLES, "p")
+        new = await _rows(engine)
+        for table in ("rejections", "quarantine", "dead_letters"):
+            assert new[table] == old[table], table
+        # Journey steps: the same rows, each with its instance's entry time added.
+        assert new["journey_steps"] == [(*row, _ENTERED) for row in old["journey_steps"]]
+        today = datetime.now(UTC).date()
+        async with connected(engine) as tx:
+            for name, table in _TABLES.items():
+                held = {p.day for p in await days.day_partitions(tx, table)}
+                stored = {_ENTERED.date()} if name == "journey_steps" else {d.date() for d in _OLD}
+                assert stored <= held, name
+                assert {today + timedelta(days=n) for n in range(0, 8)} <= held, name
+                assert await days.default_days(tx, table) == [], name
+        ids = await _new_ids(engine)
+        # Past the old rows (six each) and the id each failed insert used.
+        assert ids == {"rejections": 8, "dead_letters": 8}
 
-            async with engine.begin() as connection:
-                await connection.run_sync(_to, "0024", down=True)
+        await migrate_to(engine, "0024", down=True)
 
-            assert await _kinds(engine) == dict.fromkeys(_TABLES, "r")
-            back = await _rows(engine)
-            for table in _ORDER:
-                assert [r for r in back[table] if r[0] != 8] == old[table], table
-            again = await _new_ids(engine)
-            assert again == {"rejections": 9, "dead_letters": 9}
+        assert await _kinds(engine) == dict.fromkeys(_TABLES, "r")
+        back = await _rows(engine)
+        for table in _ORDER:
+            assert [r for r in back[table] if r[0] != 8] == old[table], table
+        again = await _new_ids(engine)
+        assert again == {"rejections": 9, "dead_letters": 9}
 
-            async with engine.begin() as connection:
-                await connection.run_sync(_to, "0025")
-            assert await _kinds(engine) == dict.fromkeys(_TABLES, "p")
-            assert len((await _rows(engine))["rejections"]) == len(old["rejections"]) + 2
-        finally:
-            await engine.dispose()
+        await migrate_to(engine, "0025")
+        assert await _kinds(engine) == dict.fromkeys(_TABLES, "p")
+        assert len((await _rows(engine))["rejections"]) == len(old["rejections"]) + 2

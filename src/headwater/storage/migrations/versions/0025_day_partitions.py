@@ -47,14 +47,34 @@ _AHEAD_DAYS = 7  # the retention task keeps the same horizon (headwater.storage.
 
 
 class _Table(NamedTuple):
-    """One table converted: its day column, whether ``id`` is its identity, what the
-    partitioned table gets after the copy (``keys``) and what the plain one had (``old``)."""
+    """One table converted: its day column, whether ``id`` is its identity, its primary key
+    and unique key as they were (each gains the day column), the indexes and foreign key it
+    keeps, and the index retention deleted its rows by (migration 0021, not made again)."""
 
     name: str
     column: str
     identity: bool
-    keys: str
-    old: str
+    key: str
+    unique: str | None
+    kept: str
+    retired: str
+
+    def keys(self, *, partitioned: bool) -> str:
+        """The keys and indexes of the partitioned table, or of the plain one."""
+        day = f", {self.column}" if partitioned else ""
+        statements = [
+            f"ALTER TABLE {self.name} ADD CONSTRAINT {self.name}_pkey"
+            f" PRIMARY KEY ({self.key}{day})",
+            self.kept,
+        ]
+        if self.unique is not None:
+            statements.append(
+                f"ALTER TABLE {self.name} ADD CONSTRAINT"
+                f" {self.name}_{self.unique.replace(', ', '_')}_key UNIQUE ({self.unique}{day})"
+            )
+        if not partitioned:
+            statements.append(self.retired)
+        return ";\n".join(statements)
 
 
 _TABLES = (
@@ -62,66 +82,39 @@ _TABLES = (
         "rejections",
         "received_at",
         True,
-        """
-        ALTER TABLE rejections ADD CONSTRAINT rejections_pkey PRIMARY KEY (id, received_at);
-        CREATE INDEX rejections_source_id ON rejections (source_id, id);
-        """,
-        """
-        ALTER TABLE rejections ADD CONSTRAINT rejections_pkey PRIMARY KEY (id);
-        CREATE INDEX rejections_source_id ON rejections (source_id, id);
-        CREATE INDEX rejections_received_at ON rejections (workspace_id, received_at);
-        """,
+        "id",
+        None,
+        "CREATE INDEX rejections_source_id ON rejections (source_id, id)",
+        "CREATE INDEX rejections_received_at ON rejections (workspace_id, received_at)",
     ),
     _Table(
         "quarantine",
         "first_blocked_at",
         True,
-        """
-        ALTER TABLE quarantine ADD CONSTRAINT quarantine_pkey PRIMARY KEY (id, first_blocked_at);
-        ALTER TABLE quarantine ADD CONSTRAINT quarantine_source_id_message_id_key
-            UNIQUE (source_id, message_id, first_blocked_at);
-        CREATE INDEX quarantine_list ON quarantine (workspace_id, status, id);
-        """,
-        """
-        ALTER TABLE quarantine ADD CONSTRAINT quarantine_pkey PRIMARY KEY (id);
-        ALTER TABLE quarantine ADD CONSTRAINT quarantine_source_id_message_id_key
-            UNIQUE (source_id, message_id);
-        CREATE INDEX quarantine_list ON quarantine (workspace_id, status, id);
-        CREATE INDEX quarantine_blocked_at ON quarantine (workspace_id, blocked_at);
-        """,
+        "id",
+        "source_id, message_id",
+        "CREATE INDEX quarantine_list ON quarantine (workspace_id, status, id)",
+        "CREATE INDEX quarantine_blocked_at ON quarantine (workspace_id, blocked_at)",
     ),
     _Table(
         "dead_letters",
         "failed_at",
         True,
-        """
-        ALTER TABLE dead_letters ADD CONSTRAINT dead_letters_pkey PRIMARY KEY (id, failed_at);
-        CREATE INDEX dead_letters_destination ON dead_letters (destination_id, id);
-        """,
-        """
-        ALTER TABLE dead_letters ADD CONSTRAINT dead_letters_pkey PRIMARY KEY (id);
-        CREATE INDEX dead_letters_destination ON dead_letters (destination_id, id);
-        CREATE INDEX dead_letters_failed_at ON dead_letters (destination_id, failed_at);
-        """,
+        "id",
+        None,
+        "CREATE INDEX dead_letters_destination ON dead_letters (destination_id, id)",
+        "CREATE INDEX dead_letters_failed_at ON dead_letters (destination_id, failed_at)",
     ),
     _Table(
         "journey_steps",
         "entered_at",
         False,
-        """
-        ALTER TABLE journey_steps ADD CONSTRAINT journey_steps_pkey
-            PRIMARY KEY (instance_id, step, entered_at);
-        ALTER TABLE journey_steps ADD CONSTRAINT journey_steps_instance_id_fkey
-            FOREIGN KEY (instance_id) REFERENCES journey_instances (id) ON DELETE CASCADE;
-        CREATE INDEX journey_steps_node ON journey_steps (journey_id, version, node_id);
-        """,
-        """
-        ALTER TABLE journey_steps ADD CONSTRAINT journey_steps_pkey PRIMARY KEY (instance_id, step);
-        ALTER TABLE journey_steps ADD CONSTRAINT journey_steps_instance_id_fkey
-            FOREIGN KEY (instance_id) REFERENCES journey_instances (id) ON DELETE CASCADE;
-        CREATE INDEX journey_steps_node ON journey_steps (journey_id, version, node_id);
-        CREATE INDEX journey_steps_finished_at ON journey_steps (journey_id, finished_at);
-        """,
+        "instance_id, step",
+        None,
+        "ALTER TABLE journey_steps ADD CONSTRAINT journey_steps_instance_id_fkey"
+        " FOREIGN KEY (instance_id) REFERENCES journey_instances (id) ON DELETE CASCADE;"
+        " CREATE INDEX journey_steps_node ON journey_steps (journey_id, version, node_id)",
+        "CREATE INDEX journey_steps_finished_at ON journey_steps (journey_id, finished_at)",
     ),
 )
 
@@ -168,7 +161,7 @@ def _set_aside(bind: Connection, table: _Table, suffix: str) -> tuple[int, bool]
 
 
 def _finish(
-    bind: Connection, table: _Table, suffix: str, keys: str, position: tuple[int, bool] | None
+    bind: Connection, table: _Table, suffix: str, position: tuple[int, bool] | None
 ) -> None:
     """Copy the rows from the set-aside table, drop it, give ids and keys back."""
     columns = _columns(bind, table.name)
@@ -180,7 +173,7 @@ def _finish(
             text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), :last, :called)"),
             {"last": position[0], "called": position[1]},
         )
-    execute_script(keys)
+    execute_script(table.keys(partitioned=suffix == "_unpartitioned"))
 
 
 def _days(bind: Connection, table: _Table) -> list[date]:
@@ -211,7 +204,7 @@ def upgrade() -> None:
         op.execute(f"CREATE TABLE {table.name}_default PARTITION OF {table.name} DEFAULT")
         for day in _days(bind, table):
             op.execute(_partition(table.name, day))
-        _finish(bind, table, "_unpartitioned", table.keys, position)
+        _finish(bind, table, "_unpartitioned", position)
 
 
 def downgrade() -> None:
@@ -224,4 +217,4 @@ def downgrade() -> None:
         )
         if table.name == "journey_steps":
             op.execute("ALTER TABLE journey_steps DROP COLUMN entered_at")
-        _finish(bind, table, "_partitioned", table.old, position)
+        _finish(bind, table, "_partitioned", position)
