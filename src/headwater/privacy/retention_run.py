@@ -8,7 +8,7 @@ them, this module decides. Every day is decided again inside a transaction of it
 one advisory lock, with the day locked against inserts before its keys are read, so a run cut
 short leaves nothing half done and the next run finishes the rest.
 
->>> plan = await run(engine, workspace=1, slug="shop", default_days=None, dry_run=True)
+>>> plan = await run(engine, workspace=1, slug="shop", default_days=None, dry_run=True, now=now)
 >>> [(i["store"], i["partition"]) for i in plan["items"] if i["action"] == "drop_partition"]
 [('events', 'events_p20261101'), ('rejections', 'rejections_p20261101')]
 """
