@@ -1,12 +1,14 @@
-"""Retention: the time to drop one day of the event log holding 1,000,000 events, against
-deleting the same rows by time (the baseline, measured in the same run), and the time
+"""Retention: the time to drop one day of the event log holding 1,000,000 events, and one day
+of each smaller store (rejections, quarantine, dead letters, journey steps; 200,000 rows each),
+against deleting the same rows by time (the baseline, measured in the same run), and the time
 migration 0021 takes to partition an existing log, per million rows.
 
-    .venv/bin/python -m bench.retention                 # 1,000,000 events
-    .venv/bin/python -m bench.retention --events 200000 --skip-migration
+    .venv/bin/python -m bench.retention                 # 1,000,000 events, 200,000 rows a store
+    .venv/bin/python -m bench.retention --events 200000 --rows 50000 --skip-migration
 
-Each part runs on embedded PostgreSQL in a fresh data directory. The events are loaded with one
-``INSERT ... SELECT generate_series`` (payloads ~350 bytes, shaped like stored track calls).
+Each part runs on embedded PostgreSQL in a fresh data directory. The rows are loaded with one
+``INSERT ... SELECT generate_series`` each (event payloads ~350 bytes, shaped like stored track
+calls; the smaller stores' rows shaped like theirs).
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from headwater import collect, delivery, journeys, protocols
 from headwater.log import partitions
 from headwater.privacy import WindowIn, apply_retention, maintain, retention_plan, set_windows
 from headwater.privacy.windows import Store
 from headwater.storage import connected, create_engine, migrate
 from headwater.storage.database import _MIGRATIONS
+from headwater.storage.days import DayTable, ensure_days
 from headwater.storage.embedded import EmbeddedPostgres
 from headwater.workspaces import bootstrap
 
-__all__ = ["TARGET_SECONDS", "main", "measure_retention"]
+__all__ = ["TARGET_SECONDS", "main", "measure_retention", "measure_small_stores"]
 
 TARGET_SECONDS = 1.0
 
@@ -71,7 +75,7 @@ async def _retention(url: str, events: int) -> dict[str, float]:
             hour=0, minute=0, second=0, microsecond=0
         )
         async with connected(engine) as tx:
-            await partitions.ensure_days(tx, [day.date()])
+            await ensure_days(tx, partitions.EVENTS, [day.date()])
         figures = {"load_s": await _load(engine, day, events)}
         await set_windows(
             engine,
@@ -92,7 +96,7 @@ async def _retention(url: str, events: int) -> dict[str, float]:
         # partitions would have to.
         await maintain(engine, default_days=None)
         async with connected(engine) as tx:
-            await partitions.ensure_days(tx, [day.date()])
+            await ensure_days(tx, partitions.EVENTS, [day.date()])
         await _load(engine, day, events)
         started = time.perf_counter()
         async with connected(engine) as tx:
@@ -103,6 +107,102 @@ async def _retention(url: str, events: int) -> dict[str, float]:
             )
         figures["delete_s"] = time.perf_counter() - started
         figures["deleted_rows"] = int(status.split()[-1])
+    finally:
+        await engine.dispose()
+    return figures
+
+
+_PAYLOAD = (
+    "jsonb_build_object('type', 'track', 'event', 'Order Completed', 'messageId', 'bench-' || i)"
+)
+_SMALL: dict[Store, tuple[DayTable, str]] = {
+    Store.REJECTIONS: (
+        collect.REJECTION_DAYS,
+        "INSERT INTO rejections (workspace_id, source_id, received_at, batch_index, type,"
+        " message_id, reason, payload) SELECT 1, 1, $1::timestamptz + i * interval '80 ms', 0,"
+        f" 'track', 'bench-' || i, 'missing userId', {_PAYLOAD}"
+        " FROM generate_series(0, $2 - 1) AS i",
+    ),
+    Store.QUARANTINE: (
+        protocols.QUARANTINE_DAYS,
+        "INSERT INTO quarantine (workspace_id, source_id, message_id, type, name, reason,"
+        " violations, payload, status, log_partition, log_offset, first_blocked_at, blocked_at)"
+        " SELECT 1, 1, 'bench-' || i, 'track', 'Order Completed', 'violations',"
+        ' \'[{"path": "properties.total", "message": "required"}]\','
+        f" {_PAYLOAD}, 'quarantined', i % 16, i, $1::timestamptz + i * interval '80 ms',"
+        " $1::timestamptz + i * interval '80 ms' FROM generate_series(0, $2 - 1) AS i",
+    ),
+    Store.DELIVERY_LOGS: (
+        delivery.DEAD_LETTER_DAYS,
+        "INSERT INTO dead_letters (destination_id, message_id, received_at, enqueued_at,"
+        " failed_at, attempts, reason, error, payload) SELECT 1, 'bench-' || i,"
+        " $1::timestamptz, $1::timestamptz, $1::timestamptz + i * interval '80 ms', 8,"
+        f" 'failed', 'HTTP 500 from the destination', {_PAYLOAD}"
+        " FROM generate_series(0, $2 - 1) AS i",
+    ),
+    Store.JOURNEY_HISTORY: (
+        journeys.STEP_DAYS,
+        # ten steps per instance, each instance entered on the day
+        "WITH entered AS (INSERT INTO journey_instances (workspace_id, journey_id, version,"
+        " profile_id, trigger_id, state, node_id, node_since, context, entered_at)"
+        " SELECT 1, 1, 1, 'p-' || i, gen_random_uuid()::text,"
+        " 'completed', 'end', $1::timestamptz, '{}', $1::timestamptz + i * interval '800 ms'"
+        " FROM generate_series(0, $2 / 10 - 1) AS i RETURNING id, entered_at)"
+        " INSERT INTO journey_steps (instance_id, step, journey_id, version, node_id, port,"
+        " started_at, finished_at, entered_at) SELECT e.id, s, 1, 1, 'node-' || s, 'next',"
+        " e.entered_at, e.entered_at, e.entered_at FROM entered e, generate_series(0, 9) AS s",
+    ),
+}
+
+_OWNERS = (
+    "INSERT INTO destinations (workspace_id, name, kind, config)"
+    " VALUES (1, 'bench', 'webhook', '{}')",
+    "INSERT INTO journeys (workspace_id, key, name, draft) VALUES (1, 'bench', 'bench', '{}')",
+)
+
+
+async def _load_small(engine: AsyncEngine, kind: Store, day: datetime, rows: int) -> None:
+    table, load = _SMALL[kind]
+    async with connected(engine) as tx:
+        await ensure_days(tx, table, [day.date()])
+        await tx.driver.execute(load, day, rows)
+        await tx.driver.execute(f"ANALYZE {table.table}")
+
+
+async def _small_stores(url: str, rows: int) -> dict[str, float]:
+    """A day of each smaller store dropped by a workspace's apply, then the same rows loaded
+    again and deleted by time."""
+    engine = create_engine(url, pool_size=4)
+    figures: dict[str, float] = {}
+    try:
+        await migrate(engine)
+        await bootstrap(engine)
+        async with connected(engine) as tx:
+            for statement in _OWNERS:
+                await tx.driver.execute(statement)
+        day = (datetime.now(UTC) - timedelta(days=20)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        for kind, (table, _) in _SMALL.items():
+            await _load_small(engine, kind, day, rows)
+            await set_windows(
+                engine,
+                workspace="default",
+                windows=[WindowIn(store=kind, days=7)],
+                default_days=None,
+            )
+            started = time.perf_counter()
+            done = await apply_retention(engine, workspace="default", default_days=None)
+            figures[f"{kind}_drop_s"] = time.perf_counter() - started
+            figures[f"{kind}_dropped"] = done["rows"]
+            await _load_small(engine, kind, day, rows)
+            started = time.perf_counter()
+            async with connected(engine) as tx:
+                status = await tx.driver.execute(
+                    f"DELETE FROM {table.table} WHERE {table.day_filter(day.date())}"
+                )
+            figures[f"{kind}_delete_s"] = time.perf_counter() - started
+            figures[f"{kind}_deleted"] = int(status.split()[-1])
     finally:
         await engine.dispose()
     return figures
@@ -136,6 +236,7 @@ async def _migration(url: str, events: int) -> dict[str, float]:
 
 
 def _on_fresh_postgres(part: str, events: int) -> dict[str, float]:
+    """``part`` (retention, small, migration) on a PostgreSQL of its own."""
     with tempfile.TemporaryDirectory(prefix="headwater-bench-") as data_dir:
         embedded = EmbeddedPostgres(Path(data_dir))
 
@@ -144,6 +245,8 @@ def _on_fresh_postgres(part: str, events: int) -> dict[str, float]:
             try:
                 if part == "retention":
                     return await _retention(url, events)
+                if part == "small":
+                    return await _small_stores(url, events)
                 return await _migration(url, events)
             finally:
                 await embedded.stop()
@@ -157,9 +260,16 @@ def measure_retention(events: int) -> dict[str, float]:
     return _on_fresh_postgres("retention", events)
 
 
+def measure_small_stores(rows: int) -> dict[str, float]:
+    """A day of ``rows`` rows of each smaller store dropped, and the baseline, on a fresh
+    PostgreSQL: ``<store>_drop_s``, ``<store>_delete_s`` and the rows of each."""
+    return _on_fresh_postgres("small", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=200_000, help="rows a smaller store's day")
     parser.add_argument("--skip-migration", action="store_true")
     args = parser.parse_args()
 
@@ -173,6 +283,14 @@ def main() -> None:
     )
     met = r["drop_s"] < TARGET_SECONDS and r["dropped_rows"] >= args.events
     print(f"target: a day of {args.events:,} events dropped in < 1 s: {'met' if met else 'MISSED'}")
+    small = measure_small_stores(args.rows)
+    for kind in _SMALL:
+        drop, delete = small[f"{kind}_drop_s"], small[f"{kind}_delete_s"]
+        print(
+            f"{kind}: drop of a day {small[f'{kind}_dropped']:,.0f} rows in {drop * 1000:.0f} ms;"
+            f" baseline DELETE by time {small[f'{kind}_deleted']:,.0f} rows in"
+            f" {delete * 1000:.0f} ms  ratio drop / delete {drop / delete:.4f}"
+        )
     if not args.skip_migration:
         m = _on_fresh_postgres("migration", args.events)
         per_million = m["migrate_s"] / m["rows"] * 1_000_000

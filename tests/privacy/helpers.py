@@ -6,15 +6,22 @@ values."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import httpx
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.log import LogRecord, PostgresLog
 from headwater.spec import Event, format_timestamp
-from headwater.storage import Transaction
+from headwater.storage import Transaction, create_engine
+from headwater.storage.database import _MIGRATIONS
+from tests.conftest import scratch_database
 from tests.server import ADMIN_TOKEN, RunningServer
 
 
@@ -149,3 +156,28 @@ async def holding(engine: AsyncEngine, values: set[str]) -> dict[str, int]:
             if count:
                 found[table] = count
     return found
+
+
+def _to(connection: Connection, revision: str, down: bool) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+async def migrate_to(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or downgrade) the database to ``revision``."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_to, revision, down)
+
+
+@asynccontextmanager
+async def database_at(postgres_url: str, name: str, revision: str) -> AsyncIterator[AsyncEngine]:
+    """A scratch database migrated to ``revision``, and its engine."""
+    async with scratch_database(postgres_url, name, template=None) as url:
+        engine = create_engine(url, pool_size=2)
+        try:
+            await migrate_to(engine, revision)
+            yield engine
+        finally:
+            await engine.dispose()

@@ -16,6 +16,7 @@ from headwater.log import partitions
 from headwater.privacy import WindowIn, apply_retention, maintain, retention_plan, set_windows
 from headwater.privacy.windows import Store
 from headwater.storage import connected, transaction
+from headwater.storage.days import day_partitions, default_days
 from headwater.workspaces import create_source, create_workspace
 from tests.privacy.helpers import append
 
@@ -38,7 +39,7 @@ async def _counts(engine: AsyncEngine) -> dict[tuple[date, int], int]:
 
 async def _days(engine: AsyncEngine) -> set[date]:
     async with connected(engine) as tx:
-        return {p.day for p in await partitions.day_partitions(tx)}
+        return {p.day for p in await day_partitions(tx, partitions.EVENTS)}
 
 
 @pytest.fixture
@@ -63,16 +64,16 @@ async def test_days_are_created_ahead_and_late_appends_get_their_day(
     far = day(40)
     await append(engine, far, 3, workspace_id=space["a"], source_id=space["a1"])
     async with connected(engine) as tx:
-        assert await partitions.default_days(tx) == [far.date()]  # caught, not refused
+        assert await default_days(tx, partitions.EVENTS) == [far.date()]  # caught, not refused
 
     created, _ = await maintain(engine, default_days=None)
 
     days = await _days(engine)
     assert {TODAY.date() + timedelta(days=n) for n in range(-1, 8)} <= days
     assert far.date() in days
-    assert partitions.partition_name(far.date()) in created
+    assert partitions.EVENTS.partition_name(far.date()) in created
     async with connected(engine) as tx:
-        assert await partitions.default_days(tx) == []
+        assert await default_days(tx, partitions.EVENTS) == []
     assert (await _counts(engine))[(far.date(), space["a1"])] == 3
     # A second round creates nothing more.
     again, _ = await maintain(engine, default_days=None)
@@ -95,8 +96,8 @@ async def test_a_dry_run_lists_and_drops_nothing_and_apply_drops_exactly_the_exp
 
     drops = [i for i in plan["items"] if i["action"] == "drop_partition"]
     assert [i["partition"] for i in drops] == [
-        partitions.partition_name(day(-20).date()),
-        partitions.partition_name(day(-10).date()),
+        partitions.EVENTS.partition_name(day(-20).date()),
+        partitions.EVENTS.partition_name(day(-10).date()),
     ]
     assert [i["rows"] for i in drops] == [5, 5]  # a's rows only
     assert plan["dry_run"] is True
@@ -162,7 +163,7 @@ async def test_a_run_cut_short_is_finished_by_the_next(
         await append(engine, day(offset), 2, workspace_id=space["a"], source_id=space["a1"])
     await maintain(engine, default_days=None)  # the days get their partitions
     await _windows(engine, "a", WindowIn(store=Store.EVENTS, days=5))
-    blocked = partitions.partition_name(day(-10).date())
+    blocked = partitions.EVENTS.partition_name(day(-10).date())
     holder = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
     try:
         held = holder.transaction()
@@ -204,32 +205,6 @@ async def test_dropping_a_day_forgets_the_governed_payloads_of_its_events(
         alive = await tx.driver.fetch("SELECT seq FROM events")
     assert {r[0] for r in kept} == {r[0] for r in alive}
     assert len(alive) == 1
-
-
-async def test_rejections_and_quarantine_older_than_the_window_are_deleted(
-    engine: AsyncEngine, space: dict[str, int]
-) -> None:
-    async with transaction(engine) as tx:
-        for offset in (-10, -1):
-            for source, workspace in (("a1", "a"), ("b1", "b")):
-                await tx.driver.execute(
-                    "INSERT INTO rejections (workspace_id, source_id, received_at, batch_index,"
-                    " reason) VALUES ($1, $2, $3, 0, 'invalid')",
-                    space[workspace],
-                    space[source],
-                    day(offset),
-                )
-    await _windows(engine, "a", WindowIn(store=Store.REJECTIONS, days=5))
-
-    plan = await retention_plan(engine, workspace="a", default_days=None)
-    assert [(i["store"], i["rows"]) for i in plan["items"]] == [("rejections", 1)]
-    await apply_retention(engine, workspace="a", default_days=None)
-
-    async with connected(engine) as tx:
-        left = await tx.driver.fetch("SELECT source_id, received_at FROM rejections")
-    assert sorted((r[0], r[1]) for r in left) == sorted(
-        [(space["a1"], day(-1)), (space["b1"], day(-10)), (space["b1"], day(-1))]
-    )
 
 
 async def test_concurrent_runs_do_not_trip_over_each_other(

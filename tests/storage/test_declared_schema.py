@@ -43,12 +43,15 @@ def _is_view(name: str) -> bool:
     return table is not None and bool(table.info.get("view"))
 
 
-_PARTITION = re.compile(r"events_(p\d{8}|default)")
+_PARTITION = re.compile(
+    r"(events|rejections|quarantine|dead_letters|journey_steps)_(p\d{8}|default)"
+)
 
 
 def _include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
     """Views are compared apart (autogenerate reflects tables only); alembic's own table is
-    not the application's; the event log's day partitions are made at run time."""
+    not the application's; the day partitions (of the log and the smaller stores retention
+    drops by day) are made at run time."""
     if kind == "table":
         return (
             name != "alembic_version"
@@ -84,7 +87,7 @@ async def test_every_migrated_table_and_view_is_declared(engine: AsyncEngine) ->
             text(
                 "SELECT table_name, table_type FROM information_schema.tables"
                 " WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
-                # the event log's day partitions are made at run time (headwater.log.partitions)
+                # day partitions are made at run time (headwater.storage.days)
                 " AND NOT EXISTS (SELECT FROM pg_class c"
                 "                 WHERE c.relname = table_name AND c.relispartition)"
             )

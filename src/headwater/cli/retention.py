@@ -31,7 +31,15 @@ retention_app = typer.Typer(
 
 STORES = ("events", "rejections", "quarantine", "delivery_logs", "journey_history")
 _WINDOW_COLUMNS = ["store", "source_id", "days", "updated_at"]
-_ITEM_COLUMNS = ["store", "action", "partition", "source_id", "older_than", "rows"]
+_ITEM_COLUMNS = [
+    "store",
+    "action",
+    "partition",
+    "source_id",
+    "destination_id",
+    "journey_id",
+    "rows",
+]
 
 Store = Annotated[str, typer.Argument(help=", ".join(STORES))]
 Source = Annotated[

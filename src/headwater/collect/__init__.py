@@ -6,25 +6,23 @@ from headwater.collect.committer import CommitResult
 from headwater.collect.service import Collector, TrackingRequest
 from headwater.collect.store import (
     SUPPRESSIONS_CHANNEL,
-    count_rejections_before,
     forget_records,
-    forget_rejections_before,
     suppress,
     suppression_page,
     unsuppress,
     unsuppress_regulation,
 )
 from headwater.collect.suppressions import Suppressions
+from headwater.collect.tables import REJECTION_DAYS
 
 __all__ = [
+    "REJECTION_DAYS",
     "SUPPRESSIONS_CHANNEL",
     "Collector",
     "CommitResult",
     "Suppressions",
     "TrackingRequest",
-    "count_rejections_before",
     "forget_records",
-    "forget_rejections_before",
     "suppress",
     "suppression_page",
     "unsuppress",

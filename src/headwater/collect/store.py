@@ -20,9 +20,7 @@ __all__ = [
     "DuplicateRow",
     "claim_message_ids",
     "count",
-    "count_rejections_before",
     "forget_records",
-    "forget_rejections_before",
     "insert_duplicates",
     "insert_rejections",
     "minute",
@@ -244,47 +242,6 @@ async def unsuppress_regulation(tx: Transaction, workspace_id: int, regulation_i
         regulation_id,
     )
     await tx.driver.execute("SELECT pg_notify($1, $2)", SUPPRESSIONS_CHANNEL, str(workspace_id))
-    return int(status.split()[-1])
-
-
-# Retention (headwater.privacy composes these): the rejections of a workspace received before
-# a time, from the chosen sources (None: every source) less the excluded ones (those with a
-# window of their own). One range of ``rejections_received_at`` each.
-_REJECTIONS_BEFORE = (
-    " FROM rejections WHERE workspace_id = $1 AND received_at < $2"
-    " AND ($3::int[] IS NULL OR source_id = ANY($3)) AND NOT (source_id = ANY($4::int[]))"
-)
-
-
-async def count_rejections_before(
-    tx: Transaction,
-    *,
-    workspace_id: int,
-    before: datetime,
-    sources: Sequence[int] | None,
-    excluding: Sequence[int] = (),
-) -> int:
-    """How many rejections :func:`forget_rejections_before` would delete."""
-    chosen = None if sources is None else list(sources)
-    found = await tx.driver.fetchval(
-        "SELECT count(*)" + _REJECTIONS_BEFORE, workspace_id, before, chosen, list(excluding)
-    )
-    return int(found)
-
-
-async def forget_rejections_before(
-    tx: Transaction,
-    *,
-    workspace_id: int,
-    before: datetime,
-    sources: Sequence[int] | None,
-    excluding: Sequence[int] = (),
-) -> int:
-    """Delete a workspace's rejections received before ``before``; how many."""
-    chosen = None if sources is None else list(sources)
-    status = await tx.driver.execute(
-        "DELETE" + _REJECTIONS_BEFORE, workspace_id, before, chosen, list(excluding)
-    )
     return int(status.split()[-1])
 
 

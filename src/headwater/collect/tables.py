@@ -17,9 +17,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from headwater.storage.days import DayTable
 from headwater.storage.tables import metadata
 
-__all__ = ["dedup_keys", "duplicates", "event_counts", "rejections", "suppressions"]
+__all__ = [
+    "REJECTION_DAYS",
+    "dedup_keys",
+    "duplicates",
+    "event_counts",
+    "rejections",
+    "suppressions",
+]
 
 dedup_keys = Table(
     "dedup_keys",
@@ -30,21 +38,26 @@ dedup_keys = Table(
     Index("dedup_keys_received_at", "received_at"),
 )
 
+# Partitioned by UTC day of ``received_at`` (migration 0025; retention drops the days), so the
+# primary key includes ``received_at``.
 rejections = Table(
     "rejections",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
     Column("workspace_id", Integer, nullable=False),
     Column("source_id", Integer, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), primary_key=True),
     Column("batch_index", Integer, nullable=False),
     Column("type", Text),
     Column("message_id", Text),
     Column("reason", Text, nullable=False),
     Column("payload", JSONB),
     Index("rejections_source_id", "source_id", "id"),
-    Index("rejections_received_at", "workspace_id", "received_at"),  # retention
+    postgresql_partition_by="RANGE (received_at)",
 )
+
+REJECTION_DAYS = DayTable("rejections", "received_at", key="source_id", workspace="workspace_id")
+"""The rejections' day partitions, grouped by source (index ``rejections_source_id``)."""
 
 # Each message dropped as a duplicate, kept a day (``DUPLICATES_KEPT``) for the live debugger.
 duplicates = Table(

@@ -18,23 +18,22 @@ from headwater.delivery.deletions import (
 from headwater.delivery.monitor import dead_letters, errors, health, stats
 from headwater.delivery.queue import Enqueued, enqueue, enqueue_event, enqueue_events, row
 from headwater.delivery.service import delete_destination
-from headwater.delivery.store import (  # retention: each owner forgets its own rows
+from headwater.delivery.store import (
     Delivered,
-    count_dead_letters_before,
     delivered_to,
-    forget_dead_letters_before,
     forget_deliveries,
     replay_dead_letters,
 )
+from headwater.delivery.tables import DEAD_LETTER_DAYS
 from headwater.delivery.workers import DeliveryWorkers
 
 __all__ = [
+    "DEAD_LETTER_DAYS",
     "DeletingDestination",
     "DeletionSubject",
     "Delivered",
     "DeliveryWorkers",
     "Enqueued",
-    "count_dead_letters_before",
     "dead_letters",
     "delete_destination",
     "deleting_destinations",
@@ -43,7 +42,6 @@ __all__ = [
     "enqueue_event",
     "enqueue_events",
     "errors",
-    "forget_dead_letters_before",
     "forget_deliveries",
     "forward_deletion",
     "health",

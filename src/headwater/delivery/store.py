@@ -17,10 +17,8 @@ from headwater.destinations import QueueView
 from headwater.storage import Transaction, holds_any, removed
 
 __all__ = [
-    "count_dead_letters_before",
     "dead_letters",
     "delivered_to",
-    "forget_dead_letters_before",
     "forget_deliveries",
     "latest_errors",
     "queue_depth",
@@ -191,30 +189,6 @@ async def delivered_to(tx: Transaction, user_keys: Sequence[str]) -> list[Delive
         sorted(set(user_keys)),
     )
     return [Delivered(**dict(row)) for row in rows]
-
-
-# Retention (headwater.privacy composes these): dead letters of these destinations that failed
-# before a time. One range of ``dead_letters_failed_at`` per destination.
-_DEAD_BEFORE = (
-    " FROM dead_letters WHERE destination_id = ANY(:destinations) AND failed_at < :before"
-)
-
-
-async def count_dead_letters_before(
-    connection: Transaction, *, destination_ids: list[int], before: datetime
-) -> int:
-    """How many dead letters :func:`forget_dead_letters_before` would delete."""
-    params = {"destinations": destination_ids, "before": before}
-    return int(await connection.scalar(text("SELECT count(*)" + _DEAD_BEFORE), params))
-
-
-async def forget_dead_letters_before(
-    connection: Transaction, *, destination_ids: list[int], before: datetime
-) -> int:
-    """Delete the dead letters of these destinations that failed before ``before``."""
-    params = {"destinations": destination_ids, "before": before}
-    result = await connection.execute(text("DELETE" + _DEAD_BEFORE), params)
-    return int(result.rowcount)
 
 
 _FORGET_QUEUED = (

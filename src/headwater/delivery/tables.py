@@ -21,9 +21,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from headwater.storage.days import DayTable
 from headwater.storage.tables import metadata
 
-__all__ = ["dead_letters", "delivered_users", "deliveries", "delivery_errors", "delivery_stats"]
+__all__ = [
+    "DEAD_LETTER_DAYS",
+    "dead_letters",
+    "delivered_users",
+    "deliveries",
+    "delivery_errors",
+    "delivery_stats",
+]
 
 deliveries = Table(
     "deliveries",
@@ -46,7 +54,8 @@ deliveries = Table(
     Index("deliveries_due", "destination_id", "next_attempt_at"),
 )
 
-# The delivery engine's dead letters: what failed for good or expired.
+# The delivery engine's dead letters: what failed for good or expired. Partitioned by UTC day of
+# ``failed_at`` (migration 0025; retention drops the days), so the primary key includes it.
 dead_letters = Table(
     "dead_letters",
     metadata,
@@ -55,7 +64,7 @@ dead_letters = Table(
     Column("message_id", Text(collation="C"), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("enqueued_at", DateTime(timezone=True), nullable=False),
-    Column("failed_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("failed_at", DateTime(timezone=True), primary_key=True, server_default=text("now()")),
     Column("attempts", Integer, nullable=False),
     Column("reason", Text, nullable=False),
     Column("error", Text, nullable=False),
@@ -63,8 +72,12 @@ dead_letters = Table(
     Column("payload", JSONB, nullable=False),
     CheckConstraint("reason IN ('failed', 'expired')", name="dead_letters_reason_check"),
     Index("dead_letters_destination", "destination_id", "id"),
-    Index("dead_letters_failed_at", "destination_id", "failed_at"),  # retention
+    postgresql_partition_by="RANGE (failed_at)",
 )
+
+DEAD_LETTER_DAYS = DayTable("dead_letters", "failed_at", key="destination_id")
+"""The dead letters' day partitions, grouped by destination (index ``dead_letters_destination``;
+a destination's workspace is the destinations capability's to say)."""
 
 # The delivery engine's latest errors per destination.
 delivery_errors = Table(

@@ -27,6 +27,7 @@ from headwater.destinations.secrets import SecretBox, load_box
 from headwater.destinations.service import (
     connector_config,
     create_destination,
+    destination_workspaces,
     destinations_of,
     enabled_destinations,
     find,
@@ -89,6 +90,7 @@ __all__ = [
     "TestSendView",
     "connector_config",
     "create_destination",
+    "destination_workspaces",
     "destinations_of",
     "enabled_destinations",
     "find",

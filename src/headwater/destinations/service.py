@@ -37,6 +37,7 @@ from headwater.workspaces import check_name
 __all__ = [
     "connector_config",
     "create_destination",
+    "destination_workspaces",
     "destinations_of",
     "enabled_destinations",
     "find",
@@ -209,6 +210,12 @@ async def workspace_destination_ids(connection: Transaction, workspace_id: int) 
     """The ids of every destination of ``workspace_id``, enabled or not (what privacy erases a
     person's deliveries from, and whose logs retention reaches)."""
     return [found.id for found in await store.destinations(connection, workspace_id=workspace_id)]
+
+
+async def destination_workspaces(connection: Transaction) -> dict[int, int]:
+    """The workspace of every destination, by destination id (retention decides a day of
+    delivery logs by the workspaces of the destinations in it)."""
+    return {found.id: found.workspace_id for found in await store.destinations(connection)}
 
 
 async def enabled_destinations(connection: Transaction) -> list[Destination]:

@@ -40,10 +40,8 @@ from headwater.journeys.service import (
 )
 from headwater.journeys.stage import JourneyStage
 from headwater.journeys.starts import START_LIMIT, start
-from headwater.journeys.store import (  # retention: each owner forgets its own rows
-    count_steps_before,
-    forget_steps_before,
-)
+from headwater.journeys.store import journey_workspaces
+from headwater.journeys.tables import STEP_DAYS
 from headwater.journeys.testrun import TrialSample, run_sample
 from headwater.journeys.views import (
     InstanceView,
@@ -62,6 +60,7 @@ from headwater.journeys.views import (
 __all__ = [
     "NODE_TYPES",
     "START_LIMIT",
+    "STEP_DAYS",
     "AudienceEntries",
     "Caller",
     "Duration",
@@ -83,16 +82,15 @@ __all__ = [
     "TrialRunView",
     "TrialSample",
     "archive",
-    "count_steps_before",
     "create_journey",
     "delete_journey",
     "export_journey",
     "forget_profiles",
-    "forget_steps_before",
     "get_journey",
     "get_version",
     "import_journey",
     "journey_stats",
+    "journey_workspaces",
     "list_journeys",
     "list_versions",
     "node_types",

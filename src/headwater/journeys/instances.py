@@ -362,10 +362,14 @@ async def save(tx: Transaction, moved: Sequence[Instance], steps: Sequence[Step]
     statement each). An instance's context is what it entered with: never written again."""
     if steps:
         await tx.driver.execute(
+            # ``entered_at`` (the partition key) is the instance's, read from its row: the key
+            # (instance_id, step, entered_at) stays as unique as (instance_id, step).
             "INSERT INTO journey_steps (instance_id, step, journey_id, version, node_id, port,"
-            " started_at, finished_at, detail) SELECT * FROM unnest($1::bigint[], $2::int[],"
-            " $3::bigint[], $4::int[], $5::text[], $6::text[], $7::timestamptz[],"
-            " $8::timestamptz[], $9::text[])",
+            " started_at, finished_at, detail, entered_at) SELECT s.*, (SELECT i.entered_at"
+            " FROM journey_instances i WHERE i.id = s.instance_id) FROM unnest($1::bigint[],"
+            " $2::int[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::timestamptz[],"
+            " $8::timestamptz[], $9::text[]) AS s(instance_id, step, journey_id, version,"
+            " node_id, port, started_at, finished_at, detail)",
             *_columns(
                 (
                     *(s.instance_id, s.step, s.journey_id, s.version, s.node_id, s.port),

@@ -7,7 +7,6 @@ audiences)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -16,12 +15,11 @@ from headwater.audiences import encode_json
 from headwater.storage import Transaction
 
 __all__ = [
-    "count_steps_before",
     "delete_journey",
-    "forget_steps_before",
     "insert_journey",
     "insert_version",
     "journey",
+    "journey_workspaces",
     "journeys",
     "rename",
     "save_draft",
@@ -154,23 +152,8 @@ async def delete_journey(tx: Transaction, journey_id: int) -> None:
     await tx.execute(text("DELETE FROM journeys WHERE id = :id"), {"id": journey_id})
 
 
-# Retention (headwater.privacy composes these): the steps of a workspace's journeys finished
-# before a time. One range of ``journey_steps_finished_at`` per journey.
-_STEPS_BEFORE = (
-    " FROM journey_steps WHERE finished_at < :before"
-    " AND journey_id IN (SELECT id FROM journeys WHERE workspace_id = :workspace)"
-)
-
-
-async def count_steps_before(tx: Transaction, *, workspace_id: int, before: datetime) -> int:
-    """How many journey steps :func:`forget_steps_before` would delete."""
-    params = {"workspace": workspace_id, "before": before}
-    return int(await tx.scalar(text("SELECT count(*)" + _STEPS_BEFORE), params))
-
-
-async def forget_steps_before(tx: Transaction, *, workspace_id: int, before: datetime) -> int:
-    """Delete the history of a workspace's journey instances: the steps finished before
-    ``before`` (the instances themselves, and their current state, stay)."""
-    params = {"workspace": workspace_id, "before": before}
-    result = await tx.execute(text("DELETE" + _STEPS_BEFORE), params)
-    return int(result.rowcount)
+async def journey_workspaces(tx: Transaction) -> dict[int, int]:
+    """The workspace of every journey, by journey id (retention decides a day of journey
+    history by the workspaces of the journeys in it)."""
+    rows = await tx.execute(text("SELECT id, workspace_id FROM journeys"))
+    return {row.id: row.workspace_id for row in rows}

@@ -21,9 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from headwater.storage.days import DayTable
 from headwater.storage.tables import metadata
 
 __all__ = [
+    "STEP_DAYS",
     "journey_calls",
     "journey_instances",
     "journey_steps",
@@ -122,7 +124,10 @@ journey_instances = Table(
 )
 
 # Each node an instance passed, and the port it left by: written in the transaction that took
-# the step (with its side effect), so a step is recorded exactly when it happened.
+# the step (with its side effect), so a step is recorded exactly when it happened. Partitioned
+# by UTC day of ``entered_at``, the instance's (migration 0025; retention drops the days): the
+# insert copies it from the instance row, where it never changes, so the primary key
+# ``(instance_id, step, entered_at)`` is unique exactly when ``(instance_id, step)`` is.
 journey_steps = Table(
     "journey_steps",
     metadata,
@@ -140,10 +145,14 @@ journey_steps = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("detail", Text),
-    PrimaryKeyConstraint("instance_id", "step", name="journey_steps_pkey"),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("instance_id", "step", "entered_at", name="journey_steps_pkey"),
     Index("journey_steps_node", "journey_id", "version", "node_id"),
-    Index("journey_steps_finished_at", "journey_id", "finished_at"),  # retention
+    postgresql_partition_by="RANGE (entered_at)",
 )
+
+STEP_DAYS = DayTable("journey_steps", "entered_at", key="journey_id")
+"""The journey steps' day partitions, grouped by journey (index ``journey_steps_node``)."""
 
 # The webhook requests of journeys, an outbox: written with the step that makes the call, sent
 # by the caller (leased by pushing ``next_at`` ahead, retried with backoff), deleted when the

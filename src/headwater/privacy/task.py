@@ -35,7 +35,7 @@ class RetentionTask:
             self._engine, default_days=self._settings.retention_default_days
         )
         if created:
-            _log.info("created log partitions %s", ", ".join(created))
+            _log.info("created day partitions %s", ", ".join(created))
         if done["items"]:
             _log.info("retention dropped %d rows (%d actions)", done["rows"], len(done["items"]))
             change = AuditChange(

@@ -182,18 +182,21 @@ class RetentionView(TypedDict):
 
 
 class RetentionItemView(TypedDict):
-    """One thing retention drops or deletes. ``drop_partition``: a whole day of the event log
-    (``partition``, received from ``start`` to ``end``) goes; ``rows`` counts the workspace's
-    events in it. ``delete_rows``: the rows of a store older than ``older_than`` (of
-    ``source_id`` only, when set; for the log, in ``partition`` only) are deleted."""
+    """One thing retention drops or deletes, in one day partition of a store (``partition``,
+    holding the rows from ``start`` to ``end``). ``drop_partition``: the whole day goes;
+    ``rows`` counts the workspace's rows in it. ``delete_rows``: the rows of one source
+    (``source_id``: events, rejections, quarantine), destination (``destination_id``:
+    delivery logs) or journey (``journey_id``: journey history) are deleted from that day, which
+    stays for the others."""
 
     store: str
     action: Literal["drop_partition", "delete_rows"]
-    partition: str | None
-    start: str | None
-    end: str | None
+    partition: str
+    start: str
+    end: str
     source_id: int | None
-    older_than: str | None
+    destination_id: int | None
+    journey_id: int | None
     rows: int
 
 

@@ -1,15 +1,17 @@
 """Retention windows as pure rules: which window governs a row, and what becomes of a day of
-the event log.
+a store (each is partitioned by UTC day: the event log, rejections, quarantine, dead letters,
+journey steps).
 
 A window is a number of days per workspace and store, optionally per source (for the stores
 whose rows have a source). A source's own window wins over its workspace's; with neither, the
 install's default (``HEADWATER_RETENTION_DEFAULT_DAYS``; unset: keep everything).
 
-A day of the log (one partition) holds every workspace's events received that UTC day. Its
-rows of one source are past their window when the whole day is: ``day end <= now - days``. The
-day is dropped whole when every source in it is past its window; when only some are (a source
-whose window is shorter than its neighbours'), those sources' rows are deleted from that day
-and the rest stay. A window is a cap: nothing is kept past it for want of a neighbour.
+A day of a store (one partition) holds every workspace's rows of that UTC day, grouped by a key
+(a source; for delivery logs a destination, for journey history a journey). Its rows of one
+key are past their window when the whole day is: ``day end <= now - days``. The day is dropped
+whole when every key in it is past its window; when only some are (a source whose window is
+shorter than its neighbours'), those keys' rows are deleted from that day and the rest stay. A
+window is a cap: nothing is kept past it for want of a neighbour.
 
 >>> w = Windows(workspaces={1: 30}, sources={7: 2})
 >>> w.days_for(1, 7), w.days_for(1, 8), w.days_for(2, 9)
@@ -19,7 +21,7 @@ and the rest stay. A window is a cap: nothing is kept past it for want of a neig
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -30,9 +32,7 @@ __all__ = [
     "DayDecision",
     "Store",
     "Windows",
-    "cutoff",
     "decide_day",
-    "source_groups",
 ]
 
 
@@ -71,8 +71,8 @@ class Windows:
 
 @dataclass(frozen=True, slots=True)
 class DayDecision:
-    """What becomes of one day of the log: ``drop`` it whole, ``delete`` the rows of
-    ``sources`` from it, or ``keep`` it."""
+    """What becomes of one day of a store: ``drop`` it whole, ``delete`` the rows of the keys
+    in ``sources`` from it, or ``keep`` it."""
 
     action: Literal["drop", "delete", "keep"]
     sources: tuple[int, ...] = ()
@@ -85,8 +85,9 @@ def _past(end: datetime, days: int | None, now: datetime) -> bool:
 def decide_day(
     end: datetime, present: Sequence[tuple[int, int]], windows: Windows, now: datetime
 ) -> DayDecision:
-    """What becomes of the day ending at ``end`` holding rows of these ``(workspace_id,
-    source_id)`` pairs.
+    """What becomes of the day ending at ``end`` holding rows of these ``(workspace_id, key)``
+    pairs (the key a source, destination or journey; the latter two have no window of their
+    own, so their workspace's applies).
 
     >>> from datetime import UTC
     >>> now = datetime(2026, 12, 10, tzinfo=UTC)
@@ -104,28 +105,3 @@ def decide_day(
     if expired:
         return DayDecision("delete", expired)
     return DayDecision("keep")
-
-
-def cutoff(days: int, now: datetime) -> datetime:
-    """Rows older than this are past a window of ``days``."""
-    return now - timedelta(days=days)
-
-
-def source_groups(
-    windows: Windows, workspace_id: int, sources: Iterable[int]
-) -> list[tuple[int, list[int] | None, list[int]]]:
-    """How to forget a workspace's rows of a store with sources, as ``(days, sources,
-    excluding)`` calls: one per source with its own window, then one for the rest of the
-    workspace (``sources`` None) excluding those.
-
-    >>> source_groups(Windows(workspaces={1: 30}, sources={7: 2}), 1, [7, 8])
-    [(2, [7], []), (30, None, [7])]
-    """
-    own = sorted(s for s in sources if s in windows.sources)
-    groups: list[tuple[int, list[int] | None, list[int]]] = [
-        (windows.sources[s], [s], []) for s in own
-    ]
-    rest = windows.workspaces.get(workspace_id, windows.default)
-    if rest is not None:
-        groups.append((rest, None, own))
-    return groups

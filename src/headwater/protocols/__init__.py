@@ -31,11 +31,10 @@ from headwater.protocols.service import (
 )
 from headwater.protocols.stage import ProtocolStage
 from headwater.protocols.store import (  # retention: each owner forgets its own rows
-    count_quarantine_before,
     forget_governed,
-    forget_quarantine_before,
     governed_between,
 )
+from headwater.protocols.tables import QUARANTINE_DAYS
 from headwater.protocols.views import (
     ConnectionView,
     DocumentView,
@@ -51,6 +50,7 @@ from headwater.protocols.views import (
 )
 
 __all__ = [
+    "QUARANTINE_DAYS",
     "ConnectionView",
     "DocumentView",
     "Enforcement",
@@ -67,7 +67,6 @@ __all__ = [
     "VersionView",
     "ViolationsView",
     "connect_source",
-    "count_quarantine_before",
     "create_plan",
     "delete_plan",
     "diff",
@@ -76,7 +75,6 @@ __all__ = [
     "dump",
     "export_plan",
     "forget_governed",
-    "forget_quarantine_before",
     "forget_records",
     "forward",
     "generate",

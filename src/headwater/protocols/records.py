@@ -155,20 +155,41 @@ async def add_violations(
         )
 
 
+_QUARANTINE_LOCK: Final = 7210025
+"""The advisory lock class under which :func:`quarantine` takes one lock per message."""
+
+
 async def quarantine(tx: Transaction, rows: Sequence[dict[str, Any]]) -> None:
     """Keep blocked messages; a message blocked again (a replay, at another log offset) has its
-    row updated and its attempts counted, a redelivered entry (same offset) changes nothing."""
+    row updated and its attempts counted, a redelivered entry (same offset) changes nothing.
+
+    ``quarantine`` is partitioned by ``first_blocked_at``, so its unique key is ``(source_id,
+    message_id, first_blocked_at)``. A message blocked again must find its row, so its
+    ``first_blocked_at`` is read from that row, under a transaction lock per message (taken in
+    one order, so two batches never wait on each other in a cycle): a transaction blocking the
+    same message at the same time waits, then reads the row this one wrote (each statement sees
+    what committed before it began). A message has one row, as it had before partitioning."""
     if not rows:
         return
     await tx.driver.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM (SELECT DISTINCT k FROM"
+        " unnest($2::text[]) AS k ORDER BY k) AS keys",
+        _QUARANTINE_LOCK,
+        [f"{row['source_id']}:{row['message_id']}" for row in rows],
+    )
+    await tx.driver.execute(
         "INSERT INTO quarantine (workspace_id, source_id, message_id, type, name, reason,"
-        " violations, payload, status, plan_id, plan_version, log_partition, log_offset)"
+        " violations, payload, status, plan_id, plan_version, log_partition, log_offset,"
+        " first_blocked_at)"
         " SELECT workspace_id, source_id, message_id, type, name, reason, violations, payload,"
-        " 'quarantined', plan_id, plan_version, log_partition, log_offset"
+        " 'quarantined', plan_id, plan_version, log_partition, log_offset,"
+        " coalesce((SELECT q.first_blocked_at FROM quarantine q WHERE q.source_id = r.source_id"
+        "   AND q.message_id = r.message_id), now())"
         " FROM jsonb_to_recordset($1::text::jsonb) AS r(workspace_id int, source_id int,"
         " message_id text, type text, name text, reason text, violations jsonb, payload jsonb,"
         " plan_id int, plan_version int, log_partition smallint, log_offset bigint)"
-        " ON CONFLICT (source_id, message_id) DO UPDATE SET reason = EXCLUDED.reason,"
+        " ON CONFLICT (source_id, message_id, first_blocked_at) DO UPDATE"
+        " SET reason = EXCLUDED.reason,"
         " violations = EXCLUDED.violations, payload = EXCLUDED.payload, status = 'quarantined',"
         " attempts = quarantine.attempts + 1, plan_id = EXCLUDED.plan_id,"
         " plan_version = EXCLUDED.plan_version, log_partition = EXCLUDED.log_partition,"

@@ -19,11 +19,9 @@ __all__ = [
     "Interval",
     "connection_of",
     "connections_of",
-    "count_quarantine_before",
     "delete_connection",
     "delete_plan",
     "forget_governed",
-    "forget_quarantine_before",
     "governed_between",
     "insert_plan",
     "insert_version",
@@ -332,55 +330,6 @@ async def observed(connection: Transaction, source_id: int) -> Sequence[Row[Any]
         {"s": source_id},
     )
     return result.all()
-
-
-# Retention (headwater.privacy composes these): a workspace's quarantined messages last blocked
-# before a time, from the chosen sources (None: every source) less the excluded ones. One range
-# of ``quarantine_blocked_at`` each.
-_QUARANTINE_BEFORE = (
-    " FROM quarantine WHERE workspace_id = :workspace AND blocked_at < :before"
-    " AND (CAST(:sources AS integer[]) IS NULL OR source_id = ANY(:sources))"
-    " AND NOT (source_id = ANY(CAST(:excluding AS integer[])))"
-)
-
-
-def _quarantine_params(
-    workspace_id: int, before: datetime, sources: Sequence[int] | None, excluding: Sequence[int]
-) -> dict[str, Any]:
-    return {
-        "workspace": workspace_id,
-        "before": before,
-        "sources": None if sources is None else list(sources),
-        "excluding": list(excluding),
-    }
-
-
-async def count_quarantine_before(
-    connection: Transaction,
-    *,
-    workspace_id: int,
-    before: datetime,
-    sources: Sequence[int] | None,
-    excluding: Sequence[int] = (),
-) -> int:
-    """How many quarantined messages :func:`forget_quarantine_before` would delete."""
-    params = _quarantine_params(workspace_id, before, sources, excluding)
-    return int(await connection.scalar(text("SELECT count(*)" + _QUARANTINE_BEFORE), params))
-
-
-async def forget_quarantine_before(
-    connection: Transaction,
-    *,
-    workspace_id: int,
-    before: datetime,
-    sources: Sequence[int] | None,
-    excluding: Sequence[int] = (),
-) -> int:
-    """Delete a workspace's quarantined messages last blocked before ``before``, whatever their
-    status (a message still held past its window is forgotten too); how many."""
-    params = _quarantine_params(workspace_id, before, sources, excluding)
-    result = await connection.execute(text("DELETE" + _QUARANTINE_BEFORE), params)
-    return int(result.rowcount)
 
 
 async def governed_between(connection: Transaction, low: int, high: int) -> list[int]:

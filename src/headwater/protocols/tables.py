@@ -26,9 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from headwater.storage.days import DayTable
 from headwater.storage.tables import metadata
 
 __all__ = [
+    "QUARANTINE_DAYS",
     "flagged",
     "governed_payloads",
     "observed_schema",
@@ -151,6 +153,11 @@ Index(
     unique=True,
 )
 
+# Partitioned by UTC day of ``first_blocked_at`` (migration 0025; retention drops the days), so
+# the keys include it. A message's ``first_blocked_at`` never changes once its row exists, and
+# ``records.quarantine`` takes it from that row (under an advisory lock per message), so
+# ``(source_id, message_id, first_blocked_at)`` is unique exactly when ``(source_id,
+# message_id)`` is. ``blocked_at`` (the last time) is updated when a replay is blocked again.
 quarantine = Table(
     "quarantine",
     metadata,
@@ -170,19 +177,29 @@ quarantine = Table(
     Column("log_partition", SmallInteger, nullable=False),
     Column("log_offset", BigInteger, nullable=False),
     Column(
-        "first_blocked_at", DateTime(timezone=True), nullable=False, server_default=text("now()")
+        "first_blocked_at",
+        DateTime(timezone=True),
+        primary_key=True,
+        server_default=text("now()"),
     ),
     Column("blocked_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Column("resolved_at", DateTime(timezone=True)),
     Column("forwarded_to", Integer),
-    UniqueConstraint("source_id", "message_id", name="quarantine_source_id_message_id_key"),
+    UniqueConstraint(
+        "source_id", "message_id", "first_blocked_at", name="quarantine_source_id_message_id_key"
+    ),
     CheckConstraint(
         "status IN ('quarantined', 'replayed', 'forwarded', 'released')",
         name="quarantine_status_check",
     ),
     Index("quarantine_list", "workspace_id", "status", "id"),
-    Index("quarantine_blocked_at", "workspace_id", "blocked_at"),  # retention
+    postgresql_partition_by="RANGE (first_blocked_at)",
 )
+
+QUARANTINE_DAYS = DayTable(
+    "quarantine", "first_blocked_at", key="source_id", workspace="workspace_id"
+)
+"""The quarantine's day partitions, grouped by source (its unique key leads with it)."""
 
 # Each message a plan let through with violations (changed: flagged or trimmed), with the
 # payload as governed, kept a day (``records.FLAGGED_KEPT``) for the live debugger.

@@ -217,9 +217,15 @@ function Run() {
 }
 
 function span(item: Plan["items"][number]): string {
-  if (item.partition) return `the day ${item.start ? new Date(item.start).toLocaleDateString() : item.partition}`;
-  if (item.older_than) return `older than ${new Date(item.older_than).toLocaleString()}`;
-  return "—";
+  return `the day ${new Date(item.start).toLocaleDateString()}`;
+}
+
+/** Whose rows an item removes: a source's, a destination's or a journey's, or all of the day's. */
+function whose(item: Plan["items"][number]): string {
+  if (item.source_id != null) return `Source #${item.source_id}`;
+  if (item.destination_id != null) return `Destination #${item.destination_id}`;
+  if (item.journey_id != null) return `Journey #${item.journey_id}`;
+  return "All";
 }
 
 const ACTION_WORDS: Record<string, string> = { drop_partition: "Drop the whole day", delete_rows: "Delete rows" };
@@ -241,7 +247,7 @@ function PlanTable({ plan }: { plan: Plan }) {
           <thead>
             <tr>
               <th scope="col">Data</th>
-              <th scope="col">Source</th>
+              <th scope="col">Whose</th>
               <th scope="col">How</th>
               <th scope="col">Which</th>
               <th scope="col">Rows</th>
@@ -251,7 +257,7 @@ function PlanTable({ plan }: { plan: Plan }) {
             {items.map((item, at) => (
               <tr key={at}>
                 <td>{storeWords(item.store)}</td>
-                <td>{item.source_id == null ? "All" : `#${item.source_id}`}</td>
+                <td>{whose(item)}</td>
                 <td>{ACTION_WORDS[item.action] ?? item.action}</td>
                 <td>{span(item)}</td>
                 <td>{item.rows.toLocaleString()}</td>
