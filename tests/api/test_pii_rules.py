@@ -11,6 +11,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -206,6 +207,7 @@ def test_a_destination_rule_changes_what_that_destination_receives(api: Api) -> 
             json={"path": "properties.secret", "action": "block", "destinations": [hook["id"]]},
         )
         time.sleep(2.5)  # the router reloads destinations and their rules every 2 s
+        started = datetime.now(UTC) - timedelta(seconds=1)
         sent, held = unique("sent"), unique("held")
         api.track(
             source["write_key"],
@@ -220,9 +222,17 @@ def test_a_destination_rule_changes_what_that_destination_receives(api: Api) -> 
         received = eventually(lambda: [r.json() for r in sink.requests])
         time.sleep(1)
         bodies = [r.json() for r in sink.requests]
+        # A replay of the time range sends the event again with the rules applied, as now.
+        window = {"since": started.isoformat(), "until": datetime.now(UTC).isoformat()}
+        replayed = api.ok(
+            "POST", f"/api/v1/workspaces/{workspace}/destinations/{hook['id']}/replay", json=window
+        )
+        assert replayed == {"queued": 1, "skipped": 1}
+        again = sink.wait_for(len(bodies) + 1)[-1].json()
     assert received[0]["messageId"] == sent
     assert received[0]["properties"]["email"] == REDACTED
     assert held not in {b["messageId"] for b in bodies}
+    assert (again["messageId"], again["properties"]["email"]) == (sent, REDACTED)
     # the log keeps the event as sent: the rule is the destination's only
     assert _stored(api, workspace, sent)["properties"]["email"] == "ana@example.com"
 
