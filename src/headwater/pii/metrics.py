@@ -21,7 +21,7 @@ from typing import Final, Literal
 
 from prometheus_client import CollectorRegistry, Counter
 
-from headwater.pii.rules import Applied, Outcome
+from headwater.pii.rules import ACTIONS, Applied, Outcome
 
 __all__ = ["COUNTED", "PiiMetrics", "Stage", "Tally"]
 
@@ -74,13 +74,12 @@ class Tally:
         >>> tally.counts()
         {}
         """
-        counts = dict.fromkeys(COUNTED, 0)
-        counts["block"] = self._blocked
+        counts = dict.fromkeys(ACTIONS, 0)
         for applied in self._applied:
             for record in applied:
-                if record.action in counts:
-                    counts[record.action] += 1
-        return {action: n for action, n in counts.items() if n}
+                counts[record.action] += 1
+        counts["block"] = self._blocked  # a blocked event counts once, as a block
+        return {action: counts[action] for action in COUNTED if counts[action]}
 
     def record(self, metrics: PiiMetrics, stage: Stage) -> None:
         """Add the counts to ``metrics`` under ``stage``."""
