@@ -11,10 +11,12 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from segment.analytics.client import Client as SegmentClient
 
 from headwater.access import MASK
@@ -205,6 +207,7 @@ def test_a_destination_rule_changes_what_that_destination_receives(api: Api) -> 
             json={"path": "properties.secret", "action": "block", "destinations": [hook["id"]]},
         )
         time.sleep(2.5)  # the router reloads destinations and their rules every 2 s
+        started = datetime.now(UTC) - timedelta(seconds=1)
         sent, held = unique("sent"), unique("held")
         api.track(
             source["write_key"],
@@ -219,9 +222,17 @@ def test_a_destination_rule_changes_what_that_destination_receives(api: Api) -> 
         received = eventually(lambda: [r.json() for r in sink.requests])
         time.sleep(1)
         bodies = [r.json() for r in sink.requests]
+        # A replay of the time range sends the event again with the rules applied, as now.
+        window = {"since": started.isoformat(), "until": datetime.now(UTC).isoformat()}
+        replayed = api.ok(
+            "POST", f"/api/v1/workspaces/{workspace}/destinations/{hook['id']}/replay", json=window
+        )
+        assert replayed == {"queued": 1, "skipped": 1}
+        again = sink.wait_for(len(bodies) + 1)[-1].json()
     assert received[0]["messageId"] == sent
     assert received[0]["properties"]["email"] == REDACTED
     assert held not in {b["messageId"] for b in bodies}
+    assert (again["messageId"], again["properties"]["email"]) == (sent, REDACTED)
     # the log keeps the event as sent: the rule is the destination's only
     assert _stored(api, workspace, sent)["properties"]["email"] == "ana@example.com"
 
@@ -397,3 +408,74 @@ def test_rules_crud_and_errors(api: Api) -> None:
     assert api.ok("DELETE", one) == {"id": made["id"], "deleted": True}
     assert api.ok("GET", _rules(workspace)) == []
     api.error("POST", f"{_rules(workspace)}/test", 400, "invalid_test", json={"message": 1})
+
+
+def _actions(server: RunningServer) -> dict[tuple[str, str], float]:
+    """``headwater_pii_actions_total`` from ``/metrics``, by (stage, action)."""
+    response = httpx.get(f"{server.url}/metrics", timeout=10)
+    assert response.status_code == 200
+    return {
+        (sample.labels["stage"], sample.labels["action"]): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "headwater_pii_actions_total"
+    }
+
+
+def test_metrics_count_the_actions_at_collection_and_in_routing(api: Api) -> None:
+    workspace = api.workspace()
+    source = api.source(workspace=workspace)
+    with Sink() as sink:
+        hook = api.ok(
+            "POST",
+            f"/api/v1/workspaces/{workspace}/destinations",
+            201,
+            json={"name": unique("hook"), "kind": "webhook", "config": {"url": sink.url}},
+        )
+        for rule in (
+            {"path": "properties.email", "action": "hash"},
+            {"path": "properties.phone", "action": "redact"},
+            {"key": "(?i)^ssn$", "action": "drop"},
+            {"path": "properties.secret", "action": "block"},
+            {"path": "properties.plan", "action": "allow"},
+            {"path": "properties.note", "action": "drop", "destinations": [hook["id"]]},
+        ):
+            api.ok("POST", _rules(workspace), 201, json=rule)
+        time.sleep(2.5)  # the router reloads destinations and their rules every 2 s
+        before = _actions(api.server)
+        properties = {"email": "ana@example.com", "phone": "+14155550123", "ssn": "1"}
+        api.track(
+            source["write_key"],
+            "/v1/batch",
+            batch=[
+                {"type": "track", "userId": "u1", "event": "A", "properties": properties},
+                {
+                    "type": "track",
+                    "userId": "u2",
+                    "event": "A",
+                    "properties": {"email": "bo@example.com", "plan": "pro", "note": "n"},
+                },
+                # blocked: counted once as a block, not for the email hashed before it
+                {
+                    "type": "track",
+                    "userId": "u3",
+                    "event": "A",
+                    "properties": {"email": "cy@example.com", "secret": 1},
+                },
+            ],
+        )
+        after = _actions(api.server)
+
+        def delta(stage: str, action: str, now: dict[tuple[str, str], float]) -> float:
+            return now[stage, action] - before[stage, action]
+
+        # Counted before the request is answered; allowed fields are not counted.
+        counted = {action: delta("collection", action, after) for action in ("hash", "redact")}
+        assert counted == {"hash": 2, "redact": 1}
+        assert (delta("collection", "drop", after), delta("collection", "block", after)) == (1, 1)
+        assert {action for _, action in after} == {"hash", "redact", "drop", "block"}
+        received = {r.json()["userId"]: r.json() for r in sink.wait_for(2)}
+        routed = eventually(lambda: delta("routing", "drop", _actions(api.server)))
+    assert routed == 1
+    assert set(received) == {"u1", "u2"}
+    assert "note" not in received["u2"]["properties"]

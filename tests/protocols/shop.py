@@ -48,7 +48,7 @@ class Shop:
                 ProtocolStage(Metrics()),
                 ProfileStage(),
                 AudienceStage(),
-                RoutingStage(refresh_seconds=0),
+                RoutingStage(Metrics(), refresh_seconds=0),
             ],
         )
         self.destination_id = 0

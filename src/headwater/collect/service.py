@@ -70,7 +70,8 @@ class Collector:
     def __init__(
         self, *, engine: AsyncEngine, log: EventLog, settings: Settings, metrics: Metrics
     ) -> None:
-        """``metrics``: where the group commit records (its :class:`CommitMetrics`)."""
+        """``metrics``: where the group commit records (its :class:`CommitMetrics`), and
+        the PII rules' actions (:class:`~headwater.pii.PiiMetrics`)."""
         self._engine = engine
         self._settings = settings
         self._limits = Limits(
@@ -83,6 +84,7 @@ class Collector:
         )
         self.suppressions = Suppressions(engine)
         self.pii = pii.RuleBook(engine, ttl=settings.pii_rules_cache_seconds)
+        self._pii_metrics = metrics.of(pii.PiiMetrics)
         self._committer = GroupCommitter(
             engine,
             log,
@@ -140,6 +142,7 @@ class Collector:
         rules = (await self.pii.current()).collection(source.workspace_id, source.id)
         events: list[Event] = []
         rejections: list[Rejection] = []
+        tally = pii.Tally()
         for index, (message, _) in enumerate(decoded.items):
             if index and not index % _YIELD_EVERY:
                 # Let the committers' round trips resume: a 2,500-event batch normalised in one
@@ -153,7 +156,7 @@ class Collector:
                 clean_nul=decoded.has_nul,
             )
             if rules is not None:
-                result = _governed(result, rules)
+                result = _governed(result, rules, tally)
             (events if isinstance(result, Event) else rejections).append(result)  # type: ignore[arg-type]
         if rejections and (request.strict or source.strict):
             raise BadRequest(
@@ -164,6 +167,8 @@ class Collector:
                     for r in rejections
                 ],
             )
+        if rules is not None:
+            tally.record(self._pii_metrics, "collection")
         suppressed: dict[tuple[str, str], int] = {}
         if self.suppressions.active(source.workspace_id):
             events = self._unsuppressed(source.workspace_id, events, suppressed)
@@ -316,10 +321,13 @@ class Collector:
                 health.ok()
 
 
-def _governed(result: Event | Rejection, rules: pii.Applicable) -> Event | Rejection:
+def _governed(
+    result: Event | Rejection, rules: pii.Applicable, tally: pii.Tally
+) -> Event | Rejection:
     """``result`` with the source's PII rules applied before anything is stored: an event
     changed, or refused (a rejection with the rule's reason, keeping no value of the message);
-    a rejection's excerpt of the message changed the same way."""
+    a rejection's excerpt of the message changed the same way. An event's actions are added to
+    ``tally`` (a rejection is stored as a rejection either way: its actions are not counted)."""
     payload = result.payload
     if not isinstance(payload, dict):
         return result
@@ -331,6 +339,7 @@ def _governed(result: Event | Rejection, rules: pii.Applicable) -> Event | Rejec
             if outcome.blocked is not None
             else msgspec.structs.replace(result, payload=outcome.payload)
         )
+    tally.add(outcome)
     if outcome.blocked is not None:
         return Rejection(
             index=result.index,

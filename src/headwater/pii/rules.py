@@ -207,6 +207,8 @@ class _Matcher:
     """No condition but the path: it decides any field at its path."""
     strings: bool
     """Its value conditions hold only for strings (checked before calling them)."""
+    record: Applied | None = None
+    """What it records when it decides its field (rules on exact paths: made once)."""
     keys: dict[str, bool] = field(default_factory=dict)
     """The key pattern's answers so far (keys repeat from one message to the next)."""
 
@@ -259,6 +261,7 @@ def _matcher(rule: Rule) -> _Matcher:
         plain=not (deep or rule.value or rule.detector),
         always=not (deep or rule.value or rule.detector or rule.key),
         strings=bool(rule.value) or (rule.detector is not None and rule.detector not in NUMBERS),
+        record=Applied(rule.path, rule.action, rule.id) if exact and rule.path else None,
     )
 
 
@@ -308,6 +311,8 @@ class _Site:
     and no rule on a path above it may stop the lookup before it)."""
     strings: bool
     """Only a string can be decided here (every matcher's conditions need one)."""
+    records: tuple[Applied, ...] = ()
+    """What each of ``here`` records when it decides the field (made once)."""
     verdict: Callable[[str], int] | None = None
     """Which of ``here`` decides a string (its index, -1: none), for strings of at most
     :data:`_VERDICT_CHARS` characters, remembered for the last :data:`_VERDICTS` of them
@@ -378,33 +383,42 @@ class _Level:
         strings = all(m.strings for m in here)
         exact, decided = path in self.shapes.exact, path in self.shapes.decided
         site = _Site(self, segment, key, path, here, inside, exact, decided, strings)
+        site.records = tuple(Applied(path, m.rule.action, m.rule.id) for m in here)
         if here and strings:
             site.verdict = lru_cache(maxsize=_VERDICTS)(site.decider)
             self.shapes.grown(_VERDICTS)
         return site
 
 
-_Plan = tuple[tuple[str, "_Site", bool], ...]
+_Plan = tuple[tuple[str, "_Site", int], ...]
 
 _KINDS: Final = frozenset({str, int, float, bool, type(None), dict, list})
 """The types of decoded JSON (any other type takes the general path, :meth:`_Walker.field`)."""
 
 
-def _work(site: _Site, kind: type) -> bool | None:
+def _work(site: _Site, kind: type) -> int | None:
     """What a field of type ``kind`` at ``site`` needs: None nothing (what
-    :meth:`_Walker.field` would conclude), True the site's remembered verdict on a string,
-    False :meth:`_Walker.field`."""
+    :meth:`_Walker.field` would conclude), :data:`_VERDICT` the site's remembered verdict on a
+    string, :data:`_INSIDE` a walk of the object inside (no rule may decide the field itself),
+    :data:`_FIELD` :meth:`_Walker.field`."""
     if kind not in _KINDS:
-        return False
+        return _FIELD
     if site.here:
         if site.decided:
             return None
         if kind is str:
-            return site.verdict is not None
-        return None if site.strings and kind is not dict and kind is not list else False
-    if kind is list or (kind is dict and site.inside is not None and not site.decided):
-        return False
+            return _VERDICT if site.verdict is not None else _FIELD
+        return None if site.strings and kind is not dict and kind is not list else _FIELD
+    if kind is list:
+        return _FIELD
+    if kind is dict and site.inside is not None and not site.decided:
+        return _FIELD if site.exact else _INSIDE
     return None
+
+
+_FIELD: Final = 0
+_VERDICT: Final = 1
+_INSIDE: Final = 2
 
 
 class _Shapes:
@@ -597,15 +611,15 @@ class _Walker:
         self.decided: set[str] = set()
         """Paths an exact-path rule decided: no other rule applies to them or inside them."""
 
-    def decide(self, matcher: _Matcher, path: str, value: Any) -> Any:
-        """The field's new value (``_DROP`` to remove it); records what was done; raises
-        :class:`_Blocked` for ``block``."""
-        action = matcher.rule.action
-        self.outcome.applied.append(Applied(path, action, matcher.rule.id))
+    def decide(self, record: Applied, value: Any) -> Any:
+        """The field's new value (``_DROP`` to remove it) by the rule and at the path of
+        ``record``; records what was done; raises :class:`_Blocked` for ``block``."""
+        action = record.action
+        self.outcome.applied.append(record)
         if action == "allow":
             return value
         if action == "block":
-            self.outcome.blocked = f"PII rule {matcher.rule.id} blocks events with {path}"
+            self.outcome.blocked = f"PII rule {record.rule_id} blocks events with {record.path}"
             raise _Blocked
         if action == "drop":
             return _DROP
@@ -627,7 +641,7 @@ class _Walker:
             for matcher in node.matchers:
                 if matcher.always or matcher.matches(node.path, name, value):
                     self.decided.add(node.path)
-                    new = self.decide(matcher, node.path, value)
+                    new = self.decide(matcher.record, value)  # type: ignore[arg-type]
                     break
             else:
                 if node.children and isinstance(value, dict):
@@ -643,17 +657,22 @@ class _Walker:
 
     def walk(self, document: dict[str, Any], level: _Level) -> dict[str, Any]:
         result = document
-        plan = level.plan(tuple(document), tuple(map(type, document.values())))
-        for key, site, remembered in plan:
+        keys, types = tuple(document), tuple(map(type, document.values()))
+        plan = level.plans.get((keys, types))
+        if plan is None:
+            plan = level.plan(keys, types)
+        for key, site, work in plan:
             value = document[key]
-            if remembered:  # a string at a site with remembered verdicts: field(), inline
+            if work == _VERDICT:  # a string at a site with remembered verdicts: field(), inline
                 if site.exact and site.path in self.decided:
                     continue
                 short = len(value) <= _VERDICT_CHARS
                 index = site.verdict(value) if short else site.decider(value)  # type: ignore[misc]
                 if index < 0:
                     continue
-                new = self.decide(site.here[index], site.path, value)
+                new = self.decide(site.records[index], value)
+            elif work == _INSIDE:  # an object no rule decides, some look inside: field(), inline
+                new = self.walk(value, site.inside)  # type: ignore[arg-type]
             else:
                 new = self.field(site, value)
             if new is not value:
@@ -673,11 +692,11 @@ class _Walker:
                 short = len(value) <= _VERDICT_CHARS
                 index = site.verdict(value) if short else site.decider(value)
                 if index >= 0:
-                    return self.decide(site.here[index], site.path, value)
+                    return self.decide(site.records[index], value)
             elif not site.strings or isinstance(value, str):
-                for matcher in site.here:
+                for matcher, record in zip(site.here, site.records, strict=True):
                     if matcher.matches_value(site.path, value, site.key):
-                        return self.decide(matcher, site.path, value)
+                        return self.decide(record, value)
         if site.inside is not None and isinstance(value, dict):
             return self.walk(value, site.inside)
         if isinstance(value, list):  # its elements are the segment with [] (items[])

@@ -81,7 +81,7 @@ def _default_stages(settings: Settings, metrics: Metrics) -> list[Stage]:
         ProfileStage(),
         AudienceStage(),
         JourneyStage(),
-        RoutingStage(refresh_seconds=settings.destinations_refresh_seconds),
+        RoutingStage(metrics, refresh_seconds=settings.destinations_refresh_seconds),
     ]
 
 

@@ -7,7 +7,8 @@ Dead letters go back into the queue as they were sent (the shape after filters),
 and leave the dead-letter list. A time range rereads the event log between ``since`` and
 ``until`` (by ``receivedAt``) from the destination's sources, as the tracking plans left it
 (``governed``: :func:`headwater.protocols.governed`), and routes each event again through the
-destination's *current* integrations check, consent and filters.
+destination's *current* integrations check, consent, filters and PII rules (a field its
+rules drop is not sent again; an event one blocks is skipped).
 Either way a message still queued for the destination is not queued twice; a message
 delivered before is sent again (that is the point of a replay), with the same messageId for
 the receiver to deduplicate on.
@@ -19,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from headwater import delivery
+from headwater import delivery, pii
 from headwater.destinations import ReplayedView, find
 from headwater.errors import BadRequest
 from headwater.log import Amend, EventLog
@@ -90,7 +91,9 @@ async def _replay_range(
             after = page[-1].offset
             # Blocked events are left out, as if never received; they count as nothing.
             entries = await governed(connection, page)
-            batch = route_entries(entries, {destination.workspace_id: [Route.of(destination)]})
+            routes = {destination.workspace_id: [Route.of(destination)]}
+            # The destination's PII rules as they are now, as for its filters.
+            batch = route_entries(entries, routes, await pii.load(connection))
             found = batch.get(destination_id, delivery.Enqueued())
             skipped += len(entries) - len(found.rows)
             queued += await delivery.enqueue(connection, batch)

@@ -33,6 +33,7 @@ from headwater.log import LogEntry
 from headwater.routing.rules import decide
 from headwater.spec import Message, encode_message, message_builtins
 from headwater.storage import Transaction, begin
+from headwater.telemetry.metrics import Metrics
 
 __all__ = ["Route", "RoutingStage", "route_entries"]
 
@@ -63,9 +64,10 @@ def route_entries(
     entries: Sequence[LogEntry],
     routes: dict[int, list[Route]],
     privacy: pii.Snapshot | None = None,
+    tally: pii.Tally | None = None,
 ) -> dict[int, delivery.Enqueued]:
     """What ``entries`` add to each destination's queue, and what they skip (pure), with
-    ``privacy``'s rules scoped to destinations applied."""
+    ``privacy``'s rules scoped to destinations applied (their actions added to ``tally``)."""
     batch: dict[int, delivery.Enqueued] = {}
     for entry in entries:
         encoded: msgspec.Raw | None = None  # the message as stored, encoded once per entry
@@ -92,7 +94,7 @@ def route_entries(
                 assert privacy is not None
                 rules = privacy.destination(entry.workspace_id, entry.source_id, destination.id)
                 if rules is not None:
-                    body = _private(decision.event, rules, body)
+                    body = _private(decision.event, rules, body, tally)
             if body is not None:
                 found.rows.append(
                     delivery.row(
@@ -112,9 +114,13 @@ def route_entries(
     return batch
 
 
-def _private(message: Message, rules: pii.Applicable, body: msgspec.Raw) -> msgspec.Raw | None:
+def _private(
+    message: Message, rules: pii.Applicable, body: msgspec.Raw, tally: pii.Tally | None
+) -> msgspec.Raw | None:
     """``body`` with the destination's PII rules applied; None when one blocks it."""
     outcome = pii.apply(rules.rules, message_builtins(message), salt=rules.salt)
+    if tally is not None:
+        tally.add(outcome)
     if outcome.blocked is not None:
         return None
     return msgspec.Raw(msgspec.json.encode(outcome.payload)) if outcome.changed else body
@@ -123,7 +129,10 @@ def _private(message: Message, rules: pii.Applicable, body: msgspec.Raw) -> msgs
 class RoutingStage:
     """Enqueue deliveries; see the module docstring. Leaves the batch as it is."""
 
-    def __init__(self, *, refresh_seconds: float = 2.0) -> None:
+    def __init__(self, metrics: Metrics, *, refresh_seconds: float = 2.0) -> None:
+        """``metrics``: where the destinations' PII rules count their actions
+        (:class:`~headwater.pii.PiiMetrics`, stage ``routing``)."""
+        self._pii_metrics = metrics.of(pii.PiiMetrics)
         self._refresh = refresh_seconds
         self._routes: dict[int, list[Route]] = {}
         self._privacy: pii.Snapshot | None = None
@@ -133,9 +142,13 @@ class RoutingStage:
         routes = await self._current(connection)
         if not routes:
             return
-        deliveries = route_entries(batch.entries, routes, self._privacy)
+        tally = pii.Tally()
+        deliveries = route_entries(batch.entries, routes, self._privacy, tally)
         if deliveries:
             await delivery.enqueue(await begin(connection), deliveries)
+        # Counted once the enqueue is in the transaction; a batch the processor retries after
+        # a failed commit counts again (as at-least-once processing does everything).
+        tally.record(self._pii_metrics, "routing")
 
     async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
         if time.monotonic() - self._loaded_at < self._refresh:
