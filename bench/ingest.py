@@ -42,11 +42,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 
 from bench.load import run_phase
 from headwater.access import bootstrap_owner
@@ -117,6 +118,27 @@ def serve_on(url: str, data_dir: str, **settings: str) -> Iterator[int]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def cpu_seconds(port: int, data_dir: str) -> tuple[float, float]:
+    """CPU seconds used so far by the server on ``port`` (its processes) and by the
+    PostgreSQL serving ``data_dir`` (postmaster, backends, autovacuum workers). A process
+    that has ended is counted in its parent's ``children_*`` times, so the sum only grows
+    (an autovacuum worker that ends between two readings is not lost)."""
+    server = postgres = 0.0
+    for process in psutil.process_iter(["cmdline"]):
+        line = " ".join(process.info["cmdline"] or ())
+        ours = "headwater" in line and f"--port {port}" in line
+        if data_dir in line or ours:
+            for member in (process, *process.children(recursive=True)):
+                with suppress(psutil.NoSuchProcess):
+                    times = member.cpu_times()
+                    used = times.user + times.system + times.children_user + times.children_system
+                    if ours:
+                        server += used
+                    else:
+                        postgres += used
+    return server, postgres
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:

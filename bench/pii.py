@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
-import contextlib
 import importlib.util
 import json
 import statistics
@@ -50,9 +49,8 @@ from typing import Any
 
 import httpx
 import msgspec
-import psutil
 
-from bench.ingest import ADMIN_TOKEN, WRITE_KEY, _drain, headwater
+from bench.ingest import ADMIN_TOKEN, WRITE_KEY, _drain, cpu_seconds, headwater
 from bench.load import run_phase
 from headwater import pii
 from headwater.collect.service import _governed
@@ -161,10 +159,10 @@ def _run(with_rules: bool, args: argparse.Namespace) -> dict[str, float]:
         for name, phase in _PHASES.items():
             if processor:
                 _settle(data_dir, label)
-            server, postgres = _cpu(port, data_dir)
+            server, postgres = cpu_seconds(port, data_dir)
             figures[name] = _load(port, phase, args.seconds, args.load_processes)
             events = figures[name] * args.seconds
-            after = _cpu(port, data_dir)
+            after = cpu_seconds(port, data_dir)
             server, postgres = after[0] - server, after[1] - postgres
             figures[f"{name} cpu"] = (server + postgres) / events * 1e6
             print(
@@ -178,25 +176,6 @@ def _run(with_rules: bool, args: argparse.Namespace) -> dict[str, float]:
         stopping = time.monotonic()
     print(f"  {label}: server exited in {time.monotonic() - stopping:.1f} s", flush=True)
     return figures
-
-
-def _cpu(port: int, data_dir: str) -> tuple[float, float]:
-    """CPU seconds used so far by the server on ``port`` (its processes) and by the
-    PostgreSQL serving ``data_dir`` (postmaster and backends: the pool's connections stay
-    open)."""
-    server = postgres = 0.0
-    for process in psutil.process_iter(["cmdline"]):
-        line = " ".join(process.info["cmdline"] or ())
-        ours = "headwater" in line and f"--port {port}" in line
-        if data_dir in line or ours:
-            for member in (process, *process.children(recursive=True)):
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    times = member.cpu_times()
-                    if ours:
-                        server += times.user + times.system
-                    else:
-                        postgres += times.user + times.system
-    return server, postgres
 
 
 def _settle(data_dir: str, label: str) -> None:

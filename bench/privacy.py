@@ -21,9 +21,12 @@ delivery on), on embedded PostgreSQL in a fresh data directory (``bench.ingest.h
    that they are gone. Target: under 60 s for 1,000 people in 1,000,000 events.
 2. **Suppression.** A second workspace gets ``--suppressed`` ids suppressed (``SUPPRESS_ONLY``);
    the same closed-loop ``/v1/batch`` load as ``bench.pii`` (100 events a request, 16
-   connections, ``--seconds``) of people who are not suppressed is sent to the workspace
-   without suppressions and to the one with them, ``--rounds`` times alternately; the best run
-   of each counts. Target: ratio >= 0.95 (suppression costs collection under 5%).
+   connections, ``--seconds``; 5,000 users, each id seen again and again, as a site's visitors
+   are) of people who are not suppressed is sent to the workspace without suppressions and to
+   the one with them, ``--rounds`` times alternately. Each run's CPU an event (the server's
+   processes and PostgreSQL's, over the run) is less disturbed by a busy machine than its
+   events/s: the target is on the median ratio of CPU an event, without / with >= 0.95
+   (suppression costs collection under 5%); the events/s ratio is printed beside it.
 3. **Retention.** ``bench.retention``'s measure (its own fresh PostgreSQL): a day of
    ``--events`` events dropped, against deleting it by time. Target: under 1 s.
 """
@@ -35,6 +38,7 @@ import asyncio
 import concurrent.futures
 import itertools
 import json
+import statistics
 import threading
 import time
 import uuid
@@ -46,7 +50,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.ingest import ADMIN_TOKEN, WRITE_KEY, headwater
+from bench.ingest import ADMIN_TOKEN, WRITE_KEY, cpu_seconds, headwater
 from bench.load import run_phase
 from bench.retention import TARGET_SECONDS as RETENTION_TARGET
 from bench.retention import measure_retention
@@ -365,7 +369,7 @@ def _deletion(port: int, data_dir: str, args: argparse.Namespace) -> dict[str, A
     return figures
 
 
-def _suppression(port: int, args: argparse.Namespace) -> dict[str, float]:
+def _suppression(port: int, data_dir: str, args: argparse.Namespace) -> dict[str, float]:
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as admin:
@@ -389,7 +393,7 @@ def _suppression(port: int, args: argparse.Namespace) -> dict[str, float]:
             params={"pagination.count": 1},
             headers={"X-Headwater-Workspace": "suppressing"},
         ).json()
-    best = {"without": 0.0, "with": 0.0}
+    runs: dict[str, list[tuple[float, float]]] = {"without": [], "with": []}
     for _ in range(args.rounds):
         for name, write_key in (("without", WRITE_KEY), ("with", key)):
             spec = {
@@ -402,13 +406,22 @@ def _suppression(port: int, args: argparse.Namespace) -> dict[str, float]:
                 "write_key": write_key,
                 "run": uuid.uuid4().hex[:8],
             }
+            before = sum(cpu_seconds(port, data_dir))
             with concurrent.futures.ProcessPoolExecutor(1) as pool:
                 rate = pool.submit(run_phase, spec).result()["events_per_s"]
-            print(f"  suppression: {name} {rate:,.0f} events/s", flush=True)
-            best[name] = max(best[name], rate)
+            cpu = (sum(cpu_seconds(port, data_dir)) - before) / (rate * args.seconds) * 1e6
+            print(
+                f"  suppression: {name} {rate:,.0f} events/s, {cpu:.0f} µs of CPU an event",
+                flush=True,
+            )
+            runs[name].append((rate, cpu))
     total = count.get("data", {}).get("pagination", {}).get("totalEntries")
+    rounds = list(zip(runs["without"], runs["with"], strict=True))
     return {
-        **best,
+        "without": max(rate for rate, _ in runs["without"]),
+        "with": max(rate for rate, _ in runs["with"]),
+        "rate_ratio": statistics.median(w[0] / wo[0] for wo, w in rounds),
+        "cpu_ratio": statistics.median(wo[1] / w[1] for wo, w in rounds),
         "setup_s": took,
         "finished": float(all(s == "FINISHED" for s in statuses)),
         "listed": float(total) if total is not None else float("nan"),
@@ -459,17 +472,17 @@ def _print_deletion(d: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def _print_suppression(s: dict[str, float], args: argparse.Namespace) -> None:
-    ratio = s["with"] / s["without"] if s["without"] else 0.0
     print(
         f"suppression: {args.suppressed:,} ids suppressed in {s['setup_s']:.1f} s"
         f" (finished: {bool(s['finished'])}, listed: {s['listed']:,.0f});"
-        f" /v1/batch x100, 16 connections, best of {args.rounds}:"
-        f" without {s['without']:,.0f} events/s, with {s['with']:,.0f} events/s,"
-        f" ratio {ratio:.3f}"
+        f" /v1/batch x100, 16 connections, {args.rounds} round(s): best without"
+        f" {s['without']:,.0f} events/s, with {s['with']:,.0f} events/s; median ratio"
+        f" events/s {s['rate_ratio']:.3f}, CPU an event (without / with) {s['cpu_ratio']:.3f}"
     )
-    met = ratio >= SUPPRESSION_TARGET
+    met = s["cpu_ratio"] >= SUPPRESSION_TARGET
     print(
-        f"target: suppression costs collection < 5% (ratio >= 0.95): {'met' if met else 'MISSED'}"
+        "target: suppression costs collection < 5% (CPU an event, ratio >= 0.95):"
+        f" {'met' if met else 'MISSED'}"
     )
 
 
@@ -494,7 +507,7 @@ def main() -> None:
     with headwater({}) as (port, data_dir):
         deletion = _deletion(port, data_dir, args)
         _print_deletion(deletion, args)
-        suppression = _suppression(port, args)
+        suppression = _suppression(port, data_dir, args)
         _print_suppression(suppression, args)
     if not args.skip_retention:
         r = measure_retention(args.events)

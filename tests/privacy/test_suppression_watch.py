@@ -49,3 +49,36 @@ async def test_a_suppression_added_elsewhere_is_enforced_when_notified(
         stop.set()
         # Ends at once, not when its hour of waiting for the next refresh is up.
         await asyncio.wait_for(watching, timeout=10)
+
+
+async def _suppress(engine: AsyncEngine, workspace_id: int, user_id: str) -> None:
+    async with connected(engine) as tx:
+        key = await identifier_key(tx, workspace_id)
+        digest = identifier_hash(key, "user_id", user_id)
+        await store.suppress(tx, workspace_id, [("user_id", digest, digest)], regulation_id="r")
+        await tx.connection.commit()
+
+
+async def test_a_remembered_verdict_does_not_outlive_a_change(engine: AsyncEngine) -> None:
+    workspace = await create_workspace(engine, slug="remembered")
+    await _suppress(engine, workspace.id, "user-0")
+    suppressions = Suppressions(engine, refresh_seconds=3600)
+    await suppressions.load()
+    # Verdicts reached, and remembered, before the change: ask twice.
+    for _ in range(2):
+        assert suppressions.refused(workspace.id, "user-0", None)
+        assert not suppressions.refused(workspace.id, "user-1", "anon-1")
+
+    await _suppress(engine, workspace.id, "user-1")
+    await suppressions.reload(workspace.id)
+    assert suppressions.refused(workspace.id, "user-1", None)
+    assert not suppressions.refused(workspace.id, None, "anon-1")
+
+    async with connected(engine) as tx:
+        key = await identifier_key(tx, workspace.id)
+        origin = identifier_hash(key, "user_id", "user-0")
+        await store.unsuppress(tx, workspace.id, [origin], origin=origin)
+        await tx.connection.commit()
+    await suppressions.reload(workspace.id)
+    assert not suppressions.refused(workspace.id, "user-0", None)
+    assert suppressions.refused(workspace.id, "user-1", None)

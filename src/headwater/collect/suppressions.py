@@ -4,7 +4,9 @@ A message whose ``userId`` or ``anonymousId`` is suppressed is refused before th
 stored, counted as ``suppressed`` in its source's counts. The set of each workspace is the
 ``suppressions`` table's digests (see ``workspaces.identifier_hash``); a workspace without
 suppressions is not in memory at all, so its messages cost one dict lookup per request, and a
-workspace with some costs one HMAC per identifier of each message.
+workspace with some costs one HMAC per identifier the first time a process sees it, then one
+dict lookup: each process remembers its verdicts on the last :data:`VERDICTS` identifiers of
+each kind (forgotten all at once when full, and whenever the workspace's set is read again).
 
 >>> cache = Suppressions(engine)
 >>> await cache.load()                           # before the first request
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -33,16 +35,42 @@ from headwater.storage.listener import Listener
 from headwater.supervisor import Health
 from headwater.workspaces import identifier_hash, identifier_key
 
-__all__ = ["Suppressions"]
+__all__ = ["VERDICTS", "Suppressions"]
 
 _log = logging.getLogger(__name__)
+
+VERDICTS: Final = 65_536
+"""Identifiers of one kind whose verdict a process remembers per workspace: about 6 MB at most
+for both kinds. Senders repeat their ids (a visitor's every page view carries the same
+anonymous id), so most messages are answered without an HMAC."""
+
+
+class _Held:
+    """One workspace's suppressed digests as a collector holds them, with its key and the
+    verdicts it has reached (valid for this set only: a reload makes a new one)."""
+
+    __slots__ = ("anonymous_ids", "hashes", "key", "user_ids")
+
+    def __init__(self, key: bytes, hashes: frozenset[bytes]) -> None:
+        self.key = key
+        self.hashes = hashes
+        self.user_ids: dict[str, bool] = {}
+        self.anonymous_ids: dict[str, bool] = {}
+
+    def suppressed(self, verdicts: dict[str, bool], kind: str, value: str) -> bool:
+        verdict = verdicts.get(value)
+        if verdict is None:
+            if len(verdicts) >= VERDICTS:
+                verdicts.clear()
+            verdict = verdicts[value] = identifier_hash(self.key, kind, value) in self.hashes
+        return verdict
 
 
 class Suppressions:
     def __init__(self, engine: AsyncEngine, *, refresh_seconds: float = 60.0) -> None:
         self._engine = engine
         self._refresh = refresh_seconds
-        self._sets: dict[int, tuple[bytes, frozenset[bytes]]] = {}
+        self._sets: dict[int, _Held] = {}
         self._changed: set[int] = set()
         self._wake = asyncio.Event()
 
@@ -55,17 +83,16 @@ class Suppressions:
         held = self._sets.get(workspace_id)
         if held is None:
             return False
-        key, hashes = held
-        return (user_id is not None and identifier_hash(key, "user_id", user_id) in hashes) or (
+        return (user_id is not None and held.suppressed(held.user_ids, "user_id", user_id)) or (
             anonymous_id is not None
-            and identifier_hash(key, "anonymous_id", anonymous_id) in hashes
+            and held.suppressed(held.anonymous_ids, "anonymous_id", anonymous_id)
         )
 
     async def load(self) -> None:
         """Read every workspace's suppressions (replacing what is held)."""
         async with connected(self._engine) as tx:
             workspaces = await store.suppressed_workspaces(tx)
-        fresh: dict[int, tuple[bytes, frozenset[bytes]]] = {}
+        fresh: dict[int, _Held] = {}
         for workspace_id in workspaces:
             held = await self._read(workspace_id)
             if held is not None:
@@ -80,14 +107,14 @@ class Suppressions:
         else:
             self._sets[workspace_id] = held
 
-    async def _read(self, workspace_id: int) -> tuple[bytes, frozenset[bytes]] | None:
+    async def _read(self, workspace_id: int) -> _Held | None:
         async with connected(self._engine) as tx:
             hashes = await store.suppressed_hashes(tx, workspace_id)
             if not hashes:
                 return None
             key = await identifier_key(tx, workspace_id)
             await tx.connection.commit()
-        return key, hashes
+        return _Held(key, hashes)
 
     def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload.isdigit():
