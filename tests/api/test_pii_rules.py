@@ -38,6 +38,16 @@ def eventually(probe: Callable[[], Any], timeout: float = 30) -> Any:
         time.sleep(0.2)
 
 
+def _webhook(api: Api, workspace: str, sink: Sink) -> Any:
+    """A webhook destination of the workspace that sends to ``sink``."""
+    return api.ok(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/destinations",
+        201,
+        json={"name": unique("hook"), "kind": "webhook", "config": {"url": sink.url}},
+    )
+
+
 def _rules(workspace: str) -> str:
     return f"/api/v1/workspaces/{workspace}/pii-rules"
 
@@ -188,12 +198,7 @@ def test_a_destination_rule_changes_what_that_destination_receives(api: Api) -> 
     workspace = api.workspace()
     source = api.source(workspace=workspace)
     with Sink() as sink:
-        hook = api.ok(
-            "POST",
-            f"/api/v1/workspaces/{workspace}/destinations",
-            201,
-            json={"name": unique("hook"), "kind": "webhook", "config": {"url": sink.url}},
-        )
+        hook = _webhook(api, workspace, sink)
         api.ok(
             "POST",
             _rules(workspace),
@@ -426,12 +431,7 @@ def test_metrics_count_the_actions_at_collection_and_in_routing(api: Api) -> Non
     workspace = api.workspace()
     source = api.source(workspace=workspace)
     with Sink() as sink:
-        hook = api.ok(
-            "POST",
-            f"/api/v1/workspaces/{workspace}/destinations",
-            201,
-            json={"name": unique("hook"), "kind": "webhook", "config": {"url": sink.url}},
-        )
+        hook = _webhook(api, workspace, sink)
         for rule in (
             {"path": "properties.email", "action": "hash"},
             {"path": "properties.phone", "action": "redact"},
