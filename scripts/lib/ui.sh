@@ -12,7 +12,7 @@ ensure_ui() {
   .venv/bin/headwater openapi -o build/openapi.next.json
   local built=src/headwater/web/dist/index.html
   if [ ! -f "$built" ] || ! cmp -s build/openapi.next.json build/openapi.json \
-    || [ -n "$(find ui/src ui/index.html ui/package-lock.json ui/vite.config.ts ui/tsconfig.json \
+    || [ -n "$(find ui/src ui/scripts ui/index.html ui/package-lock.json ui/vite.config.ts ui/tsconfig.json \
       -newer "$built" -print -quit)" ]; then
     mv build/openapi.next.json build/openapi.json
     (cd ui && npm run --silent build)

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from segment.analytics.client import Client as SegmentClient
 
 from tests.ui.conftest import World, sign_in
+from tests.ui.test_analytics_js import DOC_HOST, DOC_KEY, documented_snippet
 
 
 def test_a_developer_adds_a_source_and_sees_its_events_live(page: Page, world: World) -> None:
@@ -27,6 +28,10 @@ def test_a_developer_adds_a_source_and_sees_its_events_live(page: Page, world: W
     snippet = page.get_by_label("Python set-up", exact=True).inner_text()
     assert f'analytics.write_key = "{write_key}"' in snippet
     assert f'analytics.host = "{world.server.url}"' in snippet
+    page.get_by_role("button", name="Website (snippet)").click()
+    snippet = page.get_by_label("Website (snippet) set-up", exact=True).inner_text()
+    documented = documented_snippet().replace(DOC_HOST, f'"{world.server.url}"')
+    assert snippet.strip() == documented.replace(DOC_KEY, f'"{write_key}"').strip()
 
     page.get_by_role("tab", name="Live events").click()
     expect(page.get_by_role("status").filter(has_text="Listening")).to_be_visible()

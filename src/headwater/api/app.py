@@ -3,11 +3,11 @@
 >>> app = create_app(Settings())       # nothing starts until the ASGI lifespan does
 >>> uvicorn.run(app)
 
-Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp`, the
-Profile API's reads to the bare :class:`ProfileApp` (FastAPI still documents them and answers
-their unusual forms), the web app's pages and assets to :class:`WebApp`; all else
-(``/api/v1``, Segment's regulations API under ``/v1``, health, metrics, OpenAPI docs) to
-FastAPI.
+Tracking routes (``/v1/track``, ``/v1/batch``…) go to the bare :class:`TrackingApp`,
+analytics.js's settings and bundles to :class:`BrowserSdk`, the Profile API's reads to the
+bare :class:`ProfileApp` (FastAPI still documents them and answers their unusual forms), the
+web app's pages and assets to :class:`WebApp`; all else (``/api/v1``, Segment's regulations
+API under ``/v1``, health, metrics, OpenAPI docs) to FastAPI.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from headwater.api import regulations as regulations_api
 from headwater.api import retention as retention_api
 from headwater.api import tokens as tokens_api
 from headwater.api.audit_trail import AuditMetrics, AuditTrail
+from headwater.api.browser_sdk import BrowserSdk
 from headwater.api.docs import DOCS, add_docs
 from headwater.api.masking import MaskingMiddleware
 from headwater.api.operations import METRICS_RESPONSES, READY_RESPONSES, LivenessView, RootView
@@ -71,6 +72,7 @@ class HeadwaterApp:
         self.management: ASGIApp = api if management is None else management
         self.web = web
         self.tracking: TrackingApp | None = None
+        self.browser_sdk: BrowserSdk | None = None
         self.profiles: ProfileApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,6 +85,9 @@ class HeadwaterApp:
             if screened is None:
                 return
             receive = screened
+            if self.browser_sdk is not None and BrowserSdk.matches(path):
+                await self.browser_sdk(scope, receive, send)
+                return
             if self.web is not None and self.web.matches(scope):
                 await self.web(scope, receive, send)
                 return
@@ -116,11 +121,15 @@ def create_app(
             max_request_bytes=settings.max_request_bytes,
             trusted_proxies=settings.trusted_proxies,
         )
+        app.browser_sdk = BrowserSdk.of_package(
+            sources=runtime.collector.keys.source, public_url=settings.public_url
+        )
         app.profiles = ProfileApp(runtime, api.state.verified_tokens)
         try:
             yield {STATE_KEY: runtime.metrics}
         finally:
             app.tracking = None
+            app.browser_sdk = None
             app.profiles = None
             await runtime.stop()
 

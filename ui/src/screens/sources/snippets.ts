@@ -9,23 +9,36 @@ export interface Snippet {
 export function snippets(origin: string, writeKey: string): Snippet[] {
   return [
     {
+      id: "snippet",
+      label: "Website (snippet)",
+      // Segment's snippet, loading analytics.js and its settings from this Headwater
+      code: `<script>
+  !function(){var HOST="${origin}",KEY="${writeKey}";
+  var analytics=window.analytics=window.analytics||[];if(analytics.initialize||analytics.invoked)return;
+  analytics.invoked=true;analytics.methods=["trackSubmit","trackClick","trackLink","trackForm",
+  "pageview","identify","reset","group","track","ready","alias","debug","page","screen","once",
+  "off","on","addSourceMiddleware","addIntegrationMiddleware","setAnonymousId",
+  "addDestinationMiddleware","register","deregister"];
+  analytics.factory=function(m){return function(){var a=Array.prototype.slice.call(arguments);
+  a.unshift(m);analytics.push(a);return analytics}};
+  for(var i=0;i<analytics.methods.length;i++){var m=analytics.methods[i];analytics[m]=analytics.factory(m)}
+  analytics.load=function(key,options){var s=document.createElement("script");s.async=true;
+  s.src=HOST+"/analytics.js/v1/"+key+"/analytics.min.js";
+  var first=document.getElementsByTagName("script")[0];first.parentNode.insertBefore(s,first);
+  analytics._loadOptions=options};
+  analytics._writeKey=KEY;analytics._cdn=HOST;analytics.SNIPPET_VERSION="5.2.0";
+  analytics.load(KEY);analytics.page()}();
+</script>`,
+    },
+    {
       id: "browser",
-      label: "Website (analytics.js)",
+      label: "Website (npm)",
       code: `npm install @segment/analytics-next
 
 import { AnalyticsBrowser } from "@segment/analytics-next";
 
-export const analytics = AnalyticsBrowser.load(
-  {
-    writeKey: "${writeKey}",
-    // settings given here: nothing is fetched from a CDN
-    cdnSettings: {
-      integrations: {
-        "Segment.io": { apiKey: "${writeKey}", apiHost: "${hostOf(origin)}/v1", protocol: "${protocolOf(origin)}" },
-      },
-    },
-  },
-);
+// settings and any chunk the SDK loads come from this Headwater, not a CDN
+export const analytics = AnalyticsBrowser.load({ writeKey: "${writeKey}", cdnURL: "${origin}" });
 
 analytics.track("Signed Up", { plan: "pro" });`,
     },
@@ -74,12 +87,4 @@ await client.flush();`,
   -d '{"userId": "user-1", "event": "Order Completed", "properties": {"total": 42}}'`,
     },
   ];
-}
-
-function hostOf(origin: string): string {
-  return origin.replace(/^https?:\/\//, "");
-}
-
-function protocolOf(origin: string): string {
-  return origin.startsWith("https:") ? "https" : "http";
 }
