@@ -510,8 +510,8 @@ def _exact_paths(nodes: dict[str, _Node]) -> Iterable[str]:
 
 
 _GENERATE_AFTER: Final = 1_000
-"""Uses before a program is made: making one costs about as much as interpreting 1,000
-objects (docs/performance.md)."""
+"""Uses before a program is made: making one takes 0.5-1 ms (the source compiled), about what
+it saves over 1,000-2,000 uses; keys seen fewer times (ids as keys) never cost one."""
 
 _CACHED_SITES: Final = 65_536
 """Entries (keys of the shapes, sites, remembered verdicts) kept before forgetting them all."""
