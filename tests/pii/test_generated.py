@@ -12,7 +12,7 @@ import pytest
 from headwater.errors import BadRequest
 from headwater.pii import REDACTED, Rule, apply, compile_rules
 from headwater.pii.detectors import DETECTORS
-from headwater.pii.rules import ACTIONS, Compiled, Outcome, validate
+from headwater.pii.rules import _PROGRAMS, ACTIONS, Compiled, Outcome, validate
 
 SALT = b"salt-of-the-workspace"
 
@@ -204,3 +204,15 @@ def test_a_deep_exact_path_is_looked_up_past_the_nesting_of_programs() -> None:
     for n in range(11):
         inner = inner[f"k{n}"]
     assert inner == {"k11": REDACTED}
+
+
+def test_programs_are_bounded_and_past_the_bound_objects_are_interpreted() -> None:
+    compiled = compile_rules(
+        [Rule(id=1, path="properties.*", detector="email", action="redact")], generate_after=1
+    )
+    for n in range(_PROGRAMS + 50):  # keys seen twice each: each is due a program
+        for _ in range(2):
+            outcome = apply(compiled, {"properties": {f"k{n}": "ana@example.com", "n": n}})
+            assert outcome.payload == {"properties": {f"k{n}": REDACTED, "n": n}}
+    level = compiled.shapes.roots[0][1]
+    assert len(level.programs) + (compiled.shapes.program is not None) == _PROGRAMS

@@ -470,6 +470,8 @@ class _Shapes:
         self.roots: tuple[tuple[str, _Level], ...] = self._roots()
         self.applied = 0
         """Messages applied by the interpreter."""
+        self.made = 0
+        """Programs made (at most :data:`_PROGRAMS`)."""
         self.program: Program | None = None
         """The message's program, once made."""
 
@@ -491,13 +493,18 @@ class _Shapes:
         return self.program
 
     def due(self, seen: int) -> bool:
-        """Is something seen ``seen`` times worth a program?"""
-        return self.generate_after is not None and seen > self.generate_after
+        """Is something seen ``seen`` times worth a program (and is there room for one)?"""
+        if self.generate_after is None or seen <= self.generate_after:
+            return False
+        if self.made >= _PROGRAMS:
+            return False
+        self.made += 1
+        return True
 
     def grown(self, entries: int) -> None:
         self.size += entries
         if self.size > _CACHED_SITES:
-            self.size = 0
+            self.size = self.made = 0
             self.roots = self._roots()
             self.program = None  # it walks the roots' levels
 
@@ -512,6 +519,10 @@ def _exact_paths(nodes: dict[str, _Node]) -> Iterable[str]:
 _GENERATE_AFTER: Final = 1_000
 """Uses before a program is made: making one takes 0.5-1 ms (the source compiled), about what
 it saves over 1,000-2,000 uses; keys seen fewer times (ids as keys) never cost one."""
+
+_PROGRAMS: Final = 256
+"""Programs made before the next time everything is forgotten (each holds 10-30 kB: a few MB
+at most)."""
 
 _CACHED_SITES: Final = 65_536
 """Entries (keys of the shapes, sites, remembered verdicts) kept before forgetting them all."""
