@@ -116,6 +116,7 @@ class _Writer:
         self.line(indent + 1, f"{result} = dict({document})")
 
     def program(self) -> Program:
+        """The lines as a program, its constants bound (compiled once, here)."""
         parameters = ", ".join(f"c{n}" for n in range(len(self.constants)))
         body = "\n".join(self.lines)
         source = f"def make({parameters}):\n    def program(w, d0):\n{body}\n    return program\n"
