@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from headwater.pii import REDACTED, Rule, apply, compile_rules
+from headwater.pii import REDACTED, Rule, Snapshot, apply, compile_rules
 from headwater.pii.rules import _CACHED_SITES, _VERDICT_CHARS, _VERDICTS, Outcome, digest
 
 SALT = b"salt-of-the-workspace"
@@ -142,3 +142,29 @@ def test_digest_is_hmac_sha256_for_every_salt_length() -> None:
     for salt in (b"", b"s", SALT, b"k" * 64, b"k" * 65, b"k" * 200):
         for value, data in (("ana@example.com", b"ana@example.com"), (12, b"12")):
             assert digest(value, salt) == hmac.new(salt, data, hashlib.sha256).hexdigest()
+
+
+def test_a_reloaded_snapshot_keeps_the_compiled_rules_of_unchanged_workspaces() -> None:
+    routing = Rule(id=10, path="properties.note", action="drop", destinations=[9])
+    before = Snapshot(
+        {1: [*RULES[:2], routing], 2: RULES[2:4], 3: RULES[4:]}, {1: SALT, 2: SALT, 3: SALT}
+    )
+    kept = before.collection(1, 7)
+    changed = before.collection(2, 7)
+    resalted = before.collection(3, 7)
+    routed = before.destination(1, 7, 9)
+    after = Snapshot(
+        {
+            1: [*RULES[:2], routing],
+            2: [*RULES[2:4], Rule(id=9, key="x", action="drop")],
+            3: RULES[4:],
+        },
+        {1: SALT, 2: SALT, 3: b"another salt"},
+    )
+    after.keep(before)
+    assert after.collection(1, 7) is kept
+    assert routed is not None
+    assert after.destination(1, 7, 9) is routed
+    assert after.collection(2, 7) is not changed
+    assert after.collection(3, 7) is not resalted
+    assert after.collection(1, 8) is not None  # not compiled before: compiled now

@@ -3,8 +3,9 @@ one query, compiled once per (workspace, source) and (workspace, source, destina
 
 :class:`Snapshot` is what one load holds; :class:`RuleBook` keeps the current snapshot for the
 collector and the management API's masking, reloaded when older than ``ttl`` seconds (and at
-once, in the process that changed a rule, by :meth:`RuleBook.forget`); the routing stage loads
-one with its destinations (:func:`load`). A source without rules costs one dict lookup per
+once, in the process that changed a rule, by :meth:`RuleBook.forget`), keeping the compiled
+rules of the workspaces whose rules did not change (:meth:`Snapshot.keep`); the routing stage
+loads one with its destinations (:func:`load`). A source without rules costs one dict lookup per
 request and nothing per message.
 """
 
@@ -65,6 +66,25 @@ class Snapshot:
             self._destination[key] = self._applicable(workspace_id, rules)
         return self._destination[key]
 
+    def keep(self, previous: Snapshot) -> None:
+        """Take over ``previous``'s compiled rules (and what they learned: plans, programs)
+        for the workspaces whose rules and salt did not change."""
+        same = {
+            workspace_id
+            for workspace_id, rules in self.rules.items()
+            if previous.rules.get(workspace_id) == rules
+            and previous.salts.get(workspace_id) == self.salts.get(workspace_id)
+        }
+        for key, found in previous._collection.items():
+            if key[0] in same:
+                self._collection.setdefault(key, found)
+        for destination_key, applicable in previous._destination.items():
+            if destination_key[0] in same:
+                self._destination.setdefault(destination_key, applicable)
+        for workspace_id, classifier in previous._classifiers.items():
+            if workspace_id in same:
+                self._classifiers.setdefault(workspace_id, classifier)
+
     def has_destination_rules(self, workspace_id: int) -> bool:
         return any(r.destinations is not None for r in self.rules.get(workspace_id, ()))
 
@@ -110,6 +130,8 @@ class RuleBook:
                 return self._snapshot
             async with connected(self._engine) as connection:
                 loaded = await load(connection)
+            if self._snapshot is not None:
+                loaded.keep(self._snapshot)
             self._snapshot, self._loaded_at = loaded, time.monotonic()
             return loaded
 

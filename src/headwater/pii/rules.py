@@ -35,20 +35,18 @@ one). Nothing else of a message (its type, ``messageId``, timestamps, event name
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 
 from headwater.errors import BadRequest
 from headwater.pii.detectors import DETECTORS, NUMBERS, Detector
-
-if TYPE_CHECKING:
-    from hashlib import _Hash
+from headwater.pii.digests import digest
+from headwater.pii.generate import Field, Program, for_level, for_message
 
 __all__ = [
     "ACTIONS",
@@ -343,25 +341,49 @@ class _Level:
     depth: int
     alive: tuple[_Matcher, ...]
     shapes: _Shapes
-    plans: dict[tuple[tuple[str, ...], tuple[type, ...]], _Plan] = field(default_factory=dict)
+    plans: dict[_Shape, _Plan] = field(default_factory=dict)
+    programs: dict[tuple[str, ...], Program] = field(default_factory=dict)
+    """By keys in order, the programs of those often seen (:func:`for_level`), for any
+    types of the values."""
+    counts: dict[tuple[str, ...], int] = field(default_factory=dict)
+    """How often the keys without a program were seen."""
     sites: dict[str, _Site | None] = field(default_factory=dict)
     """By key, shared by the shapes (None: no rule applies to the field, inside it or to
     its elements)."""
 
-    def plan(self, keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan:
-        """The fields of an object with ``keys`` holding values of ``types`` that a rule may
-        decide or look inside, each with its site and whether it is a string for the
-        site's remembered verdicts."""
-        shape = (keys, types)
+    def plan(self, shape: _Shape) -> _Plan:
+        """The fields of an object of ``shape`` (its keys, the types of their values) that a
+        rule may decide or look inside, each with its site and the work it needs
+        (:func:`_work`)."""
         found = self.plans.get(shape)
         if found is None:
             entries = []
+            keys, types = shape
             for key, kind in zip(keys, types, strict=True):
                 site = self._site(key)
                 if site is not None and (work := _work(site, kind)) is not None:
                     entries.append((key, site, work))
             found = self.plans[shape] = tuple(entries)
             self.shapes.grown(len(keys) + 1)
+        return found
+
+    def seen(self, keys: tuple[str, ...]) -> bool:
+        """Count an object with ``keys`` (without a program); are they due one?"""
+        count = self.counts.get(keys, 0) + 1
+        self.counts[keys] = count
+        if count == 1:
+            self.shapes.grown(1)
+        return self.shapes.due(count)
+
+    def program(self, keys: tuple[str, ...]) -> Program:
+        """The program for objects with ``keys`` (in this order), made once."""
+        fields: list[Field] = []
+        for key in keys:
+            site = self._site(key)
+            if site is not None:
+                fields.append((key, site, {kind: _work(site, kind) for kind in _KINDS}))
+        found = self.programs[keys] = for_level(fields, _VERDICT_CHARS, _RUNTIME)
+        self.shapes.grown(len(fields) + 1)
         return found
 
     def _site(self, key: str) -> _Site | None:
@@ -391,8 +413,9 @@ class _Level:
 
 
 _Plan = tuple[tuple[str, "_Site", int], ...]
+_Shape = tuple[tuple[str, ...], tuple[type, ...]]
 
-_KINDS: Final = frozenset({str, int, float, bool, type(None), dict, list})
+_KINDS: Final[frozenset[type]] = frozenset({str, int, float, bool, type(None), dict, list})
 """The types of decoded JSON (any other type takes the general path, :meth:`_Walker.field`)."""
 
 
@@ -424,16 +447,33 @@ _INSIDE: Final = 2
 class _Shapes:
     """The walking rules' answers per path and shape of object, remembered (messages of one
     source repeat their shapes); forgotten all at once past :data:`_CACHED_SITES` entries, so
-    keys that never repeat (ids as keys) cannot grow it without bound."""
+    keys that never repeat (ids as keys) cannot grow it without bound. The keys of an object
+    at a path, once seen ``generate_after`` times, get a program (:mod:`headwater.pii.generate`),
+    and so does the whole message's lookup of exact paths and walk of the roots once that many
+    messages were applied; before, and always with ``generate_after`` None, they are
+    interpreted."""
 
     def __init__(
-        self, walking: tuple[_Matcher, ...], exact: frozenset[str], decided: frozenset[str]
+        self,
+        walking: tuple[_Matcher, ...],
+        exact: dict[str, _Node],
+        decided: frozenset[str],
+        *,
+        generate_after: int | None,
     ) -> None:
         self.walking = walking
-        self.exact = exact
+        self.nodes = exact
+        self.exact = frozenset(_exact_paths(exact))
         self.decided = decided
+        self.generate_after = generate_after
         self.size = 0
         self.roots: tuple[tuple[str, _Level], ...] = self._roots()
+        self.applied = 0
+        """Messages applied by the interpreter."""
+        self.made = 0
+        """Programs made (at most :data:`_PROGRAMS`)."""
+        self.program: Program | None = None
+        """The message's program, once made."""
 
     def _roots(self) -> tuple[tuple[str, _Level], ...]:
         roots = []
@@ -443,12 +483,46 @@ class _Shapes:
                 roots.append((root, _Level(root, 1, alive, self)))
         return tuple(roots)
 
+    def message(self) -> Program | None:
+        """The program applying the rules to a message, or None: interpret this one."""
+        if self.program is None:
+            self.applied += 1
+            if not self.due(self.applied):
+                return None
+            self.program = for_message(self.nodes, self.roots, _RUNTIME)
+        return self.program
+
+    def due(self, seen: int) -> bool:
+        """Is something seen ``seen`` times worth a program (and is there room for one)?"""
+        if self.generate_after is None or seen <= self.generate_after:
+            return False
+        if self.made >= _PROGRAMS:
+            return False
+        self.made += 1
+        return True
+
     def grown(self, entries: int) -> None:
         self.size += entries
         if self.size > _CACHED_SITES:
-            self.size = 0
+            self.size = self.made = 0
             self.roots = self._roots()
+            self.program = None  # it walks the roots' levels
 
+
+def _exact_paths(nodes: dict[str, _Node]) -> Iterable[str]:
+    for node in nodes.values():
+        if node.matchers:
+            yield node.path
+        yield from _exact_paths(node.children)
+
+
+_GENERATE_AFTER: Final = 1_000
+"""Uses before a program is made: making one takes 0.5-1 ms (the source compiled), about what
+it saves over 1,000-2,000 uses; keys seen fewer times (ids as keys) never cost one."""
+
+_PROGRAMS: Final = 256
+"""Programs made before the next time everything is forgotten (each holds 10-30 kB: a few MB
+at most)."""
 
 _CACHED_SITES: Final = 65_536
 """Entries (keys of the shapes, sites, remembered verdicts) kept before forgetting them all."""
@@ -481,8 +555,14 @@ class Compiled:
         return bool(self.exact or self.walking)
 
 
-def compile_rules(rules: Iterable[Rule]) -> Compiled:
-    """``rules`` ready for :func:`apply` (each valid: see :func:`validate`)."""
+def compile_rules(
+    rules: Iterable[Rule], *, generate_after: int | None = _GENERATE_AFTER
+) -> Compiled:
+    """``rules`` ready for :func:`apply` (each valid: see :func:`validate`). Messages, and
+    objects with the same keys at one path, are interpreted ``generate_after`` times, then
+    applied by code generated for them (:mod:`headwater.pii.generate`; with None, always
+    interpreted: the reference the generated code is tested against, with the same
+    outcomes)."""
     matchers = sorted((_matcher(r) for r in rules), key=lambda m: m.order)
     exact: dict[str, _Node] = {}
     walking: list[_Matcher] = []
@@ -497,12 +577,16 @@ def compile_rules(rules: Iterable[Rule]) -> Compiled:
             node.matchers.append(matcher)
         else:
             walking.append(matcher)
-    paths = frozenset(m.rule.path for m in matchers if m.tier == 0 and m.rule.path)
     return Compiled(
         exact,
         tuple(walking),
         any(m.rule.action == "hash" for m in matchers),
-        _Shapes(tuple(walking), paths, frozenset(_always_decided(exact))),
+        _Shapes(
+            tuple(walking),
+            exact,
+            frozenset(_always_decided(exact)),
+            generate_after=generate_after,
+        ),
     )
 
 
@@ -523,6 +607,10 @@ class Applied(msgspec.Struct, frozen=True):
     action: Action
     rule_id: int
 
+    def blocks(self) -> str:
+        """Why the event is blocked, when the action is ``block``."""
+        return f"PII rule {self.rule_id} blocks events with {self.path}"
+
 
 @dataclass(slots=True)
 class Outcome:
@@ -535,44 +623,6 @@ class Outcome:
     changed: bool = False
 
 
-def digest(value: Any, salt: bytes) -> str:
-    """HMAC-SHA256 of ``value`` (a string as is, anything else as JSON) with ``salt``, hex;
-    remembered for the last 4,096 short strings (a person's email or id is hashed
-    in every event they send)."""
-    if isinstance(value, str) and len(value) <= _VERDICT_CHARS:
-        return _remembered(value, salt)
-    return _hmac(value, salt)
-
-
-@lru_cache(maxsize=4096)
-def _remembered(value: str, salt: bytes) -> str:
-    return _hmac(value, salt)
-
-
-def _hmac(value: Any, salt: bytes) -> str:
-    data = value.encode() if isinstance(value, str) else msgspec.json.encode(value)
-    inner, outer = _keyed(salt)
-    inner = inner.copy()
-    inner.update(data)
-    outer = outer.copy()
-    outer.update(inner.digest())
-    return outer.hexdigest()
-
-
-@lru_cache(maxsize=256)
-def _keyed(salt: bytes) -> tuple[_Hash, _Hash]:
-    """The inner and outer SHA-256 of an HMAC keyed with ``salt`` (RFC 2104), fed their
-    padded keys only: copied for each value, as :mod:`hmac` would, without its wrapper."""
-    key = hashlib.sha256(salt).digest() if len(salt) > _BLOCK else salt
-    key = key.ljust(_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
-    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
-    return inner, outer
-
-
-_BLOCK: Final = 64
-"""SHA-256's block size, in bytes."""
-
 _DROP: Final = object()
 _ABSENT: Final = object()
 
@@ -582,15 +632,9 @@ def apply(compiled: Compiled, payload: dict[str, Any], *, salt: bytes = b"") -> 
     given document is never changed (changed parts are copies)."""
     outcome = Outcome(payload)
     walker = _Walker(salt, outcome)
+    program = compiled.shapes.message()
     try:
-        result = walker.exact(payload, compiled.exact) if compiled.exact else payload
-        for root, level in compiled.shapes.roots:
-            value = result.get(root)
-            if not isinstance(value, dict) or root in walker.decided:
-                continue
-            walked = walker.walk(value, level)
-            if walked is not value:
-                result = {**result, root: walked}
+        result = walker.message(payload, compiled) if program is None else program(walker, payload)
     except _Blocked:
         return outcome
     outcome.payload = result
@@ -602,24 +646,52 @@ class _Blocked(Exception):
     """A rule blocked the event (:attr:`Outcome.blocked` says which): nothing more to do."""
 
 
+_RUNTIME: Final = {
+    "ABSENT": _ABSENT,
+    "DROP": _DROP,
+    "REDACTED": REDACTED,
+    "Blocked": _Blocked,
+    "digest": digest,
+}
+"""What generated programs use besides their constants (:mod:`headwater.pii.generate`)."""
+
+
 class _Walker:
-    __slots__ = ("decided", "outcome", "salt")
+    """One message's application: the interpreter, which generated programs call for what
+    they leave to it (an array, a value of a type JSON does not decode to, an exact path
+    deeper than they nest, an object of a shape seen once)."""
+
+    __slots__ = ("applied", "decided", "outcome", "salt")
 
     def __init__(self, salt: bytes, outcome: Outcome) -> None:
         self.salt = salt
         self.outcome = outcome
+        self.applied = outcome.applied
         self.decided: set[str] = set()
         """Paths an exact-path rule decided: no other rule applies to them or inside them."""
+
+    def message(self, payload: dict[str, Any], compiled: Compiled) -> dict[str, Any]:
+        """``payload`` with the exact paths decided, then each root walked that is an object
+        no exact rule decided (what :func:`~headwater.pii.generate.for_message` writes)."""
+        result = self.exact(payload, compiled.exact) if compiled.exact else payload
+        for root, level in compiled.shapes.roots:
+            value = result.get(root)
+            if not isinstance(value, dict) or root in self.decided:
+                continue
+            walked = self.walk(value, level)
+            if walked is not value:
+                result = {**result, root: walked}
+        return result
 
     def decide(self, record: Applied, value: Any) -> Any:
         """The field's new value (``_DROP`` to remove it) by the rule and at the path of
         ``record``; records what was done; raises :class:`_Blocked` for ``block``."""
         action = record.action
-        self.outcome.applied.append(record)
+        self.applied.append(record)
         if action == "allow":
             return value
         if action == "block":
-            self.outcome.blocked = f"PII rule {record.rule_id} blocks events with {record.path}"
+            self.outcome.blocked = record.blocks()
             raise _Blocked
         if action == "drop":
             return _DROP
@@ -656,11 +728,24 @@ class _Walker:
         return result
 
     def walk(self, document: dict[str, Any], level: _Level) -> dict[str, Any]:
-        result = document
-        keys, types = tuple(document), tuple(map(type, document.values()))
-        plan = level.plans.get((keys, types))
+        """``document`` (an object at ``level``) with the rules applied: by the program for
+        its keys, made once they are due one (:meth:`_Shapes.due`), or interpreted."""
+        keys = tuple(document)
+        program = level.programs.get(keys)
+        if program is not None:
+            return program(self, document)  # type: ignore[no-any-return]
+        if level.seen(keys):
+            return level.program(keys)(self, document)  # type: ignore[no-any-return]
+        shape = (keys, tuple(map(type, document.values())))
+        plan = level.plans.get(shape)
         if plan is None:
-            plan = level.plan(keys, types)
+            plan = level.plan(shape)
+        return self.interpret(document, plan)
+
+    def interpret(self, document: dict[str, Any], plan: _Plan) -> dict[str, Any]:
+        """``document`` with the rules applied by following ``plan`` (what
+        :func:`~headwater.pii.generate.for_level` writes)."""
+        result = document
         for key, site, work in plan:
             value = document[key]
             if work == _VERDICT:  # a string at a site with remembered verdicts: field(), inline

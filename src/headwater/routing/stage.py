@@ -158,5 +158,7 @@ class RoutingStage:
         for destination in await enabled_destinations(tx):
             routes.setdefault(destination.workspace_id, []).append(Route.of(destination))
         privacy = await pii.load(tx)
+        if self._privacy is not None:
+            privacy.keep(self._privacy)  # what the unchanged rules learned
         self._routes, self._privacy, self._loaded_at = routes, privacy, time.monotonic()
         return routes
