@@ -74,6 +74,10 @@ async def _replay_range(
 ) -> ReplayedView:
     queued = skipped = 0
     after = 0
+    # The PII rules as they are when the replay starts, loaded (and compiled) once for every
+    # page.
+    async with transaction(engine) as connection:
+        privacy = await pii.load(connection)
     while True:
         async with transaction(engine) as connection:
             destination = await find(connection, workspace, destination_id)
@@ -92,8 +96,7 @@ async def _replay_range(
             # Blocked events are left out, as if never received; they count as nothing.
             entries = await governed(connection, page)
             routes = {destination.workspace_id: [Route.of(destination)]}
-            # The destination's PII rules as they are now, as for its filters.
-            batch = route_entries(entries, routes, await pii.load(connection))
+            batch = route_entries(entries, routes, privacy)
             found = batch.get(destination_id, delivery.Enqueued())
             skipped += len(entries) - len(found.rows)
             queued += await delivery.enqueue(connection, batch)
