@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     next one's Python work runs (bench/identity.py)."""
     run_processor: bool = True
     """``headwater serve`` runs the processor in-process; false for an API-only node."""
+    identity_rebuild_limit: int = Field(default=20_000, ge=1)
+    """The most stored events a batch's late events may reach and still have their identity
+    components rebuilt in canonical order; past it they apply in arrival order, logged and
+    counted (docs/identity.md)."""
 
     task_restart_max_seconds: float = 30.0
     """A background task that ends unexpectedly is restarted after a back-off that doubles

@@ -78,7 +78,7 @@ class Stage(Protocol):
 def _default_stages(settings: Settings, metrics: Metrics) -> list[Stage]:
     return [
         ProtocolStage(metrics),
-        ProfileStage(),
+        ProfileStage(metrics, rebuild_limit=settings.identity_rebuild_limit),
         AudienceStage(),
         JourneyStage(),
         RoutingStage(metrics, refresh_seconds=settings.destinations_refresh_seconds),

@@ -277,10 +277,12 @@ async def profile_identifiers(
     return [StoredIdentifier(*row) for row in rows]
 
 
-async def component_rows(tx: Transaction, profile_ids: Iterable[str]) -> list[asyncpg.Record]:
-    """The profile events of ``profile_ids`` with what a replay needs: a set read over many
-    profiles' events inside the processor's transaction, so on the log's named relation
-    (:mod:`headwater.log.relation`), in one round trip."""
+async def component_rows(
+    tx: Transaction, profile_ids: Iterable[str], limit: int
+) -> list[asyncpg.Record]:
+    """The profile events of ``profile_ids`` (``limit`` at most) with what a replay needs: a
+    set read over many profiles' events inside the processor's transaction, so on the log's
+    named relation (:mod:`headwater.log.relation`), in one round trip."""
     return await tx.driver.fetch(
         "SELECT pe.message_id, pe.timestamp, pe.mentions, pe.previous_id, pe.profile_id,"
         " pe.seq, pe.type, pe.name, e.source_id, e.payload"
@@ -288,8 +290,9 @@ async def component_rows(tx: Transaction, profile_ids: Iterable[str]) -> list[as
         " LATERAL (SELECT * FROM profile_events"
         ' WHERE profile_id = k.id COLLATE "C" OFFSET 0) AS pe,'
         f" LATERAL (SELECT source_id, payload FROM {GOVERNED_EVENTS} WHERE seq = pe.seq LIMIT 1)"
-        " AS e",
+        " AS e LIMIT $2",
         _json(sorted(set(profile_ids))),
+        limit,
     )
 
 

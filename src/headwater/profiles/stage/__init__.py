@@ -12,7 +12,10 @@ For each workspace in the batch:
 3. an event older than the newest event already applied to the profiles it touches cannot be
    applied on top: its whole component is locked (every identifier it mentions) and rebuilt
    from the stored events in canonical order, so the final graph does not depend on arrival
-   order;
+   order (one rebuild per batch, for all its late events). Components of more than the
+   stage's ``rebuild_limit`` stored events (an identifier shared by many people) are not
+   rebuilt: their late events are applied in arrival order, logged and counted in
+   ``headwater_identity_rebuilds_total{outcome="too_large"}``;
 4. write back profiles, identifiers, merges (and redirect merged-away profiles' events and
    account links), and link each event to its profile.
 
@@ -33,6 +36,6 @@ order), :mod:`.items` (an event as the stage applies it, and new profile ids),
 """
 
 from headwater.profiles.stage.items import profile_id
-from headwater.profiles.stage.orchestration import ProfileStage
+from headwater.profiles.stage.orchestration import REBUILD_LIMIT, IdentityMetrics, ProfileStage
 
-__all__ = ["ProfileStage", "profile_id"]
+__all__ = ["REBUILD_LIMIT", "IdentityMetrics", "ProfileStage", "profile_id"]

@@ -5,9 +5,11 @@ taken in order, and rebuilds the components of late events (:mod:`.rebuild`)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.batch import Batch
@@ -19,20 +21,55 @@ from headwater.profiles.stage.locking import Loaded, owning_profiles, uncontende
 from headwater.profiles.stage.rebuild import alias_readings, needs_replay, replay, windowed
 from headwater.profiles.stage.writer import Writer, Written
 from headwater.storage import Transaction, begin
+from headwater.telemetry.metrics import Metrics
 
-__all__ = ["ProfileStage"]
+__all__ = ["REBUILD_LIMIT", "IdentityMetrics", "ProfileStage"]
+
+_log = logging.getLogger(__name__)
 
 _RULES_TTL = 5.0
+
+REBUILD_LIMIT = 20_000
+"""The default ``rebuild_limit``: a component past it is almost always one identifier shared
+by people who are not one person (a kiosk's device id, a placeholder email), where reading
+every event again for each late batch would stall processing."""
+
+
+class IdentityMetrics:
+    """The profile stage's metrics (a group of :class:`~headwater.telemetry.metrics.Metrics`):
+    ``headwater_identity_rebuilds_total{outcome}``, per batch with late events, ``rebuilt``
+    in canonical order or applied in arrival order because ``too_large``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        rebuilds = Counter(
+            "headwater_identity_rebuilds_total",
+            "Batches whose late events had their identity components rebuilt in canonical"
+            " order, or were applied in arrival order because the components were too large",
+            ["outcome"],
+            registry=registry,
+        )
+        self.rebuilds = {outcome: rebuilds.labels(outcome) for outcome in ("rebuilt", "too_large")}
 
 
 class ProfileStage:
     """Identity and profiles; see :mod:`headwater.profiles.stage`."""
 
-    def __init__(self, *, early_commit: bool = True) -> None:
-        """``early_commit``: commit the events no other transaction holds anything of first,
+    def __init__(
+        self,
+        metrics: Metrics | None = None,
+        *,
+        early_commit: bool = True,
+        rebuild_limit: int = REBUILD_LIMIT,
+    ) -> None:
+        """``metrics``: where the rebuilds are counted (a registry of its own if None).
+        ``early_commit``: commit the events no other transaction holds anything of first,
         apart (see :meth:`_resolve`); off, the whole batch waits for its locks in the
-        caller's transaction (tests of the waiting way use that)."""
+        caller's transaction (tests of the waiting way use that). ``rebuild_limit``: the
+        most stored events a batch's late events may reach and still be rebuilt in
+        canonical order (see :meth:`_late`)."""
         self.early_commit = early_commit
+        self.rebuild_limit = rebuild_limit
+        self._metrics = (metrics or Metrics()).of(IdentityMetrics)
         self._rules: dict[int, tuple[float, Rules]] = {}
 
     async def process(self, batch: Batch, connection: AsyncConnection) -> None:
@@ -109,25 +146,54 @@ class ProfileStage:
         loaded = await owning_profiles(tx, workspace_id, kind, mentions)
         written, late = await _apply(tx, workspace_id, kind, items, rules, loaded)
         _update(linked, written)
-        new_id = NewIds(workspace_id, kind)
-        for item in late:
-            written = await self._replay(tx, workspace_id, kind, item, rules, new_id, mentions)
-            _update(linked, written)
+        if late:
+            _update(linked, await self._late(tx, workspace_id, kind, late, rules, mentions))
         return linked
+
+    async def _late(
+        self,
+        tx: Transaction,
+        workspace_id: int,
+        kind: str,
+        late: list[Item],
+        rules: Rules,
+        locked: set[Identifier],
+    ) -> Written:
+        """Rebuild the late events' components in one pass; when they hold more than the
+        stage's ``rebuild_limit`` events, apply the late events in arrival order instead,
+        counted and logged (see :class:`IdentityMetrics`)."""
+        new_id = NewIds(workspace_id, kind)
+        written = await self._replay(tx, workspace_id, kind, late, rules, new_id, locked)
+        if written is not None:
+            self._metrics.rebuilds["rebuilt"].inc()
+            return written
+        self._metrics.rebuilds["too_large"].inc()
+        _log.warning(
+            "identity: %d late %s events of workspace %d applied in arrival order; their"
+            " components hold more than %d events, too many to rebuild in canonical order",
+            len(late),
+            kind,
+            workspace_id,
+            self.rebuild_limit,
+        )
+        mentions = {i for item in late for i in item.event.mentions}
+        loaded = await owning_profiles(tx, workspace_id, kind, mentions)
+        written, _ = await _apply(tx, workspace_id, kind, late, rules, loaded, rebuild=False)
+        return written
 
     async def _replay(
         self,
         tx: Transaction,
         workspace_id: int,
         kind: str,
-        item: Item,
+        late: list[Item],
         rules: Rules,
         new_id: NewIds,
         locked: set[Identifier],
-    ) -> Written:
-        """Rebuild a late event's component (:func:`.rebuild.replay`); a method, so that
+    ) -> Written | None:
+        """Rebuild the late events' components (:func:`.rebuild.replay`); a method, so that
         tests can count the rebuilds."""
-        return await replay(tx, workspace_id, kind, item, rules, new_id, locked)
+        return await replay(tx, workspace_id, kind, late, rules, new_id, locked, self.rebuild_limit)
 
     async def _accounts(
         self,
@@ -160,9 +226,12 @@ async def _apply(
     items: list[Item],
     rules: Rules,
     loaded: Loaded,
+    *,
+    rebuild: bool = True,
 ) -> tuple[Written, list[Item]]:
     """Apply ``items`` (sorted, locked, their owners ``loaded``) and write the result;
-    return what was written, and the late events that need a rebuild."""
+    return what was written, and the late events that need a rebuild (with ``rebuild``
+    off, none: every event is applied as it comes)."""
     graph = Graph()
     for state in loaded.states:
         graph.load(state)
@@ -175,7 +244,7 @@ async def _apply(
     new_id = NewIds(workspace_id, kind)
     late: list[Item] = []
     for item in items:
-        if needs_replay(graph, item.event, is_windowed, owned):
+        if rebuild and needs_replay(graph, item.event, is_windowed, owned):
             late.append(item)
         else:
             graph.apply(item.event, rules, new_id)

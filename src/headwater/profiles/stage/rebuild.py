@@ -6,6 +6,7 @@ so the final graph does not depend on arrival order."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 import msgspec
@@ -24,45 +25,60 @@ from headwater.profiles.stage.writer import Writer, Written
 from headwater.spec import Message, message_of
 from headwater.storage import Transaction
 
-__all__ = ["alias_readings", "needs_replay", "replay", "windowed"]
+__all__ = ["LOCK_LIMIT", "alias_readings", "needs_replay", "replay", "windowed"]
+
+LOCK_LIMIT = 2_000
+"""The most identifiers a rebuild locks: each is a transaction lock, and PostgreSQL's lock
+table holds 6,400 for all transactions together with its default settings (64 per
+connection slot), which a batch's own locks share."""
 
 
 async def replay(
     tx: Transaction,
     workspace_id: int,
     kind: str,
-    late: Item,
+    late: Sequence[Item],
     rules: Rules,
     new_id: NewIds,
     locked: set[Identifier],
-) -> Written:
-    """Rebuild the component of a late event from every stored event, in canonical order;
-    return what it wrote (the component's message id -> profile id, and its merges).
+    limit: int,
+) -> Written | None:
+    """Rebuild the components of a batch's late events from every stored event, in
+    canonical order, all in one pass; return what it wrote (the components' message id ->
+    profile id, and their merges), or None, having written nothing, when the components
+    hold more than ``limit`` stored events or :data:`LOCK_LIMIT` identifiers (the caller
+    then applies the late events in arrival order, see :mod:`.orchestration`).
 
-    The rebuild may move, drop or take any identifier of the component, not only those of
-    the batch (``locked``): it locks them all first, then reads the component again, until
+    The rebuild may move, drop or take any identifier of the components, not only those of
+    the batch (``locked``): it locks them all first, then reads the components again, until
     no new identifier turns up. Another batch mentioning one of them waits for this
     transaction (or this one for it; PostgreSQL breaks a deadlock by failing one batch,
     which the consumer retries)."""
-    seed = set(late.event.mentions)  # among the batch's, so already locked
+    seed = {i for item in late for i in item.event.mentions}  # the batch's, so already locked
     locked = set(locked)
     while True:
-        stored = await _component(tx, workspace_id, kind, seed)
+        stored = await _component(tx, workspace_id, kind, seed, limit)
+        if stored is None:
+            return None
         reached = {i for found in stored.values() for i in found.event.mentions} - locked
         if not reached:
             break
+        if len(locked) + len(reached) > LOCK_LIMIT:
+            return None
         await store.lock_identifiers(tx, workspace_id, kind, reached)
         locked |= reached
+    arrived = {item.event.message_id: item for item in late}
     events = {found.event.message_id: found.event for found in stored.values()}
-    events[late.event.message_id] = late.event
-    component = component_events(events.values(), set(late.event.mentions))
+    events.update((message_id, item.event) for message_id, item in arrived.items())
+    component = component_events(events.values(), seed)
     rebuilt = resolve(component, rules, new_id)
     profiles = {found.profile_id for found in stored.values()}
     before = await store.profiles_for_update(tx, profiles)
     writer = Writer(tx, workspace_id, kind, before, rebuilt, replay=True)
     for event in component:
-        if event.message_id == late.event.message_id:
-            writer.applied(msgspec.structs.replace(late, event=event))
+        item = arrived.get(event.message_id)
+        if item is not None:
+            writer.applied(msgspec.structs.replace(item, event=event))
         else:
             writer.applied(stored[event.message_id].item(event, kind))
     return await writer.flush()
@@ -144,9 +160,10 @@ class _Stored(msgspec.Struct):
 
 
 async def _component(
-    tx: Transaction, workspace_id: int, kind: str, seed: set[Identifier]
-) -> dict[str, _Stored]:
-    """Every stored event transitively connected to ``seed``, by message id."""
+    tx: Transaction, workspace_id: int, kind: str, seed: set[Identifier], limit: int
+) -> dict[str, _Stored] | None:
+    """Every stored event transitively connected to ``seed``, by message id; None once they
+    are found to be more than ``limit`` (the profiles' events are read ``limit`` at most)."""
     found: dict[str, _Stored] = {}
     profiles: set[str] = set()
     frontier = set(seed)
@@ -161,7 +178,10 @@ async def _component(
         if not fresh:
             break
         profiles |= fresh
-        for row in await store.component_rows(tx, fresh):
+        rows = await store.component_rows(tx, fresh, limit + 1 - len(found))
+        if len(found) + len(rows) > limit:
+            return None
+        for row in rows:
             mentions = tuple(Identifier(t, v) for t, v in row["mentions"])
             # An alias's mentions end with both readings of its previousId (see
             # IdentityEvent.mentions); its own identifiers may share that value.
