@@ -133,3 +133,27 @@ def test_a_name_is_supervised_once() -> None:
     supervisor.add("twice-test", Flaky(crashes=0).run)
     with pytest.raises(ValueError, match="twice-test"):
         supervisor.add("twice-test", Flaky(crashes=0).run)
+
+
+async def test_stop_cancels_a_task_still_busy_after_the_grace_period(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A task deep in a long piece of work (a processor batch) does not hold shutdown up."""
+    ended = asyncio.Event()
+
+    async def busy(stop: asyncio.Event, health: Health) -> None:
+        health.ok()
+        try:
+            await asyncio.sleep(3600)  # never looks at stop
+        finally:
+            ended.set()
+
+    supervisor = Supervisor(metrics=Metrics(), stop_grace=0.05)
+    supervisor.add("busy-test", busy)
+    supervisor.start()
+    await _until(lambda: supervisor.up)
+    with caplog.at_level(logging.WARNING, logger="headwater.supervisor"):
+        await supervisor.stop()
+    assert ended.is_set()
+    assert supervisor.report()["busy-test"]["state"] == "stopped"
+    assert any("busy-test" in r.getMessage() for r in caplog.records)

@@ -215,7 +215,11 @@ def _background(
     processor, the audience scheduler and relay, the journey runner and caller, the regulation
     job (with ``run_processor``), the delivery workers (with ``run_delivery``) and the privacy
     exporter (always)."""
-    supervisor = Supervisor(metrics=metrics, restart_cap=settings.task_restart_max_seconds)
+    supervisor = Supervisor(
+        metrics=metrics,
+        restart_cap=settings.task_restart_max_seconds,
+        stop_grace=settings.stop_grace_seconds,
+    )
     if settings.run_processor:
         supervisor.add("processor", processor.run)
         interval = timedelta(seconds=settings.audience_recompute_seconds)

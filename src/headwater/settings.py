@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     task_restart_max_seconds: float = 30.0
     """A background task that ends unexpectedly is restarted after a back-off that doubles
     from half a second up to this."""
+    stop_grace_seconds: float = Field(default=10.0, ge=0)
+    """On shutdown, how long background tasks may take to finish what they are doing; those
+    still running after it are cancelled (their transactions roll back, the work is done
+    again after the restart)."""
 
     worker_metrics_port: int | None = None
     """``headwater worker`` serves Prometheus metrics on this port (at ``host``) when set."""

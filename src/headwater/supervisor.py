@@ -144,9 +144,16 @@ class Supervisor:
     """Runs named tasks until :meth:`stop`, restarting each one that ends; see the module."""
 
     def __init__(
-        self, *, metrics: Metrics, restart_base: float = 0.5, restart_cap: float = 30.0
+        self,
+        *,
+        metrics: Metrics,
+        restart_base: float = 0.5,
+        restart_cap: float = 30.0,
+        stop_grace: float = 10.0,
     ) -> None:
+        """``stop_grace``: how long :meth:`stop` waits for the tasks to end by themselves."""
         self.metrics = metrics
+        self._grace = stop_grace
         self._task_metrics = metrics.of(TaskMetrics)
         self._base = restart_base
         self._cap = max(restart_cap, restart_base)
@@ -167,9 +174,19 @@ class Supervisor:
             self._tasks.append(asyncio.create_task(self._supervise(run, health), name=name))
 
     async def stop(self) -> None:
-        """Set every task's ``stop`` and wait for each to end."""
+        """Set every task's ``stop`` and wait for each to end; those still running after
+        ``stop_grace`` seconds (a long processor batch, a slow send) are cancelled, as a
+        crash would end them: their transactions roll back, and what they had not committed
+        is done again after the restart (every effect is idempotent)."""
         self._stop.set()
-        await asyncio.gather(*self._tasks)
+        if self._tasks:
+            _, running = await asyncio.wait(self._tasks, timeout=self._grace)
+            for task in running:
+                _log.warning(
+                    "%s did not stop within %.0fs; cancelled", task.get_name(), self._grace
+                )
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
     @property
@@ -182,6 +199,12 @@ class Supervisor:
         return {name: health.report() for name, health in self.health.items()}
 
     async def _supervise(self, run: Run, health: Health) -> None:
+        try:
+            await self._restarting(run, health)
+        finally:
+            health.stopped()
+
+    async def _restarting(self, run: Run, health: Health) -> None:
         crashes = 0
         while not self._stop.is_set():
             started = time.monotonic()
@@ -206,7 +229,6 @@ class Supervisor:
                 await _sleep_or_stop(self._stop, delay)
             if not self._stop.is_set():
                 health.restarting()
-        health.stopped()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
