@@ -5,6 +5,7 @@ builds it); and, on a directory the test lays out, what a package without them a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from ipaddress import IPv4Network, ip_network
 from pathlib import Path
 
 import httpx
@@ -188,3 +189,24 @@ async def test_a_host_header_that_is_no_host_name_is_a_400(tmp_path: Path) -> No
         response = await client.get("/v1/projects/k/settings", headers={"Host": "a b/<x>"})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_host"
+
+
+@pytest.mark.parametrize(
+    ("proxies", "protocol", "api_host"),
+    [
+        ([ip_network("127.0.0.0/8")], "https", "cdp.example.com/v1"),
+        ([], "http", "hw:8088/v1"),  # the peer is no trusted proxy: its headers are not read
+        ([ip_network("10.0.0.0/8")], "http", "hw:8088/v1"),
+    ],
+)
+async def test_behind_a_trusted_proxy_the_api_host_is_the_one_it_forwards(
+    tmp_path: Path, proxies: list[IPv4Network], protocol: str, api_host: str
+) -> None:
+    """A TLS-terminating proxy talks to Headwater over HTTP: without its forwarded headers the
+    browser would be told to send events to http://, which an https page may not call."""
+    sdk = BrowserSdk(tmp_path, sources=_a_source, public_url=None, trusted_proxies=proxies)
+    forwarded = {"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "cdp.example.com"}
+    async with _client(sdk) as client:  # the ASGI client's peer is 127.0.0.1
+        body = (await client.get("/v1/projects/k/settings", headers=forwarded)).json()
+    assert body["integrations"]["Segment.io"]["protocol"] == protocol
+    assert body["integrations"]["Segment.io"]["apiHost"] == api_host

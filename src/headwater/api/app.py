@@ -122,7 +122,9 @@ def create_app(
             trusted_proxies=settings.trusted_proxies,
         )
         app.browser_sdk = BrowserSdk.of_package(
-            sources=runtime.collector.keys.source, public_url=settings.public_url
+            sources=runtime.collector.keys.source,
+            public_url=settings.public_url,
+            trusted_proxies=settings.trusted_proxies,
         )
         app.profiles = ProfileApp(runtime, api.state.verified_tokens)
         try:

@@ -6,7 +6,8 @@ Routes (``GET`` and ``HEAD``; the settings also answer a CORS preflight ``OPTION
 
 - ``/v1/projects/{writeKey}/settings``: what analytics.js reads when it loads. Its
   ``Segment.io`` integration names Headwater as ``apiHost`` (``public_url`` when set, else the
-  request's ``Host``), so the SDK sends its events back to Headwater's ``/v1/t``, ``/v1/p``...;
+  request's ``Host`` and scheme, or the ``X-Forwarded-Host`` and ``X-Forwarded-Proto`` a
+  trusted proxy set), so the SDK sends its events back to Headwater's ``/v1/t``, ``/v1/p``...;
   no device-mode integration is listed (Headwater's destinations all run server-side), and the
   SDK's own metrics are off (``sampleRate`` 0). An unknown or disabled write key is a 404.
 - ``/analytics.js/v1/{writeKey}/analytics.min.js`` (the snippet's path) and the same bundle at
@@ -26,8 +27,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from importlib.resources import files
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -35,6 +37,7 @@ from urllib.parse import urlsplit
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from headwater.api.client_ip import trusted
 from headwater.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, Unavailable
 from headwater.storage import STORAGE_ERRORS
 from headwater.workspaces import Source
@@ -99,20 +102,29 @@ class BrowserSdk:
         *,
         sources: Callable[[str], Awaitable[Source | None]],
         public_url: str | None,
+        trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
     ) -> None:
+        """``trusted_proxies``: the peers whose ``X-Forwarded-Proto`` and ``X-Forwarded-Host``
+        name Headwater's address when ``public_url`` is not set."""
         self.root = root
         self._sources = sources
         self._public = _public_host(public_url) if public_url else None
+        self._trusted = list(trusted_proxies)
 
     @classmethod
     def of_package(
-        cls, *, sources: Callable[[str], Awaitable[Source | None]], public_url: str | None
+        cls,
+        *,
+        sources: Callable[[str], Awaitable[Source | None]],
+        public_url: str | None,
+        trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
     ) -> BrowserSdk:
         """The SDK copied into the installed package's web app."""
         return cls(
             Path(str(files("headwater") / "web" / "dist" / BUNDLE_DIR)),
             sources=sources,
             public_url=public_url,
+            trusted_proxies=trusted_proxies,
         )
 
     @staticmethod
@@ -148,7 +160,7 @@ class BrowserSdk:
             raise Unavailable("unavailable", "the database is unavailable; retry later") from None
         if source is None or not source.enabled:
             raise NotFound("unknown_write_key", "no enabled source has this write key")
-        protocol, api_host = self._public or _request_host(scope)
+        protocol, api_host = self._public or _request_host(scope, self._trusted)
         body = sdk_settings(write_key, api_host=api_host, protocol=protocol)
         return JSONResponse(body, headers={"cache-control": _SETTINGS_CACHE})
 
@@ -193,13 +205,25 @@ def _public_host(public_url: str) -> tuple[str, str]:
     return parts.scheme or "https", f"{parts.netloc}{parts.path.rstrip('/')}/v1"
 
 
-def _request_host(scope: Scope) -> tuple[str, str]:
-    """(protocol, apiHost) from the request: its scheme and ``Host`` header."""
-    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-    text = host.decode("latin-1")
-    if not _HOST.fullmatch(text):
+def _request_host(scope: Scope, proxies: Sequence[IPv4Network | IPv6Network]) -> tuple[str, str]:
+    """(protocol, apiHost) from the request: its scheme and ``Host`` header, or, from a
+    trusted proxy, the first ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` it sets."""
+    headers = dict(scope["headers"])
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    host = headers.get(b"host", b"").decode("latin-1")
+    client = scope.get("client")
+    if client and trusted(client[0], proxies):
+        proto = _first(headers.get(b"x-forwarded-proto")).lower()
+        scheme = proto if proto in ("http", "https") else scheme
+        host = _first(headers.get(b"x-forwarded-host")) or host
+    if not _HOST.fullmatch(host):
         raise BadRequest("invalid_host", "the Host header is missing or not a host name")
-    return ("https" if scope.get("scheme") == "https" else "http"), f"{text}/v1"
+    return scheme, f"{host}/v1"
+
+
+def _first(value: bytes | None) -> str:
+    """The first of a forwarded header's comma-separated values (the client's side)."""
+    return value.decode("latin-1").split(",")[0].strip() if value else ""
 
 
 def _preflight(scope: Scope) -> Response:
