@@ -347,6 +347,18 @@ def _user_disable(api: Api, workspace: str) -> Step:
     return Step("DELETE", f"/api/v1/users/{made['id']}", f"user:{made['id']}", after=None)
 
 
+def _user_enable(api: Api, workspace: str) -> Step:
+    made = person(api)
+    api.ok("DELETE", f"/api/v1/users/{made['id']}")
+    return Step(
+        "POST",
+        f"/api/v1/users/{made['id']}/enable",
+        f"user:{made['id']}",
+        body={},
+        after={"disabled": False},
+    )
+
+
 def _member_add(api: Api, workspace: str) -> Step:
     email = f"{unique('new')}@example.com"
     return Step(
@@ -778,6 +790,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     **_journey_recipes(),
     ("POST", "/users"): _user_create,
     ("DELETE", "/users/{user_id}"): _user_disable,
+    ("POST", "/users/{user_id}/enable"): _user_enable,
     ("POST", f"{_W}/members"): _member_add,
     ("PATCH", f"{_W}/members/{{user_id}}"): _member_update,
     ("DELETE", f"{_W}/members/{{user_id}}"): _member_remove,

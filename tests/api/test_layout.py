@@ -23,6 +23,7 @@ _GLOBAL = {
     "/api/v1/me",
     "/api/v1/users",
     "/api/v1/users/{user_id}",
+    "/api/v1/users/{user_id}/enable",
     "/api/v1/audit",  # the instance's entries: workspaces created, people, sign-ins
     "/api/v1/audit/export",
     "/api/v1/processing/backlog",  # the processor's, over every workspace

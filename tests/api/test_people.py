@@ -114,6 +114,12 @@ def test_an_instance_owner_creates_lists_and_disables_people(api: Api) -> None:
     assert refused.json()["code"] == "invalid_credentials"
     api.error("DELETE", "/api/v1/users/2147483000", 404, "user_not_found")
 
+    enabled = api.ok("POST", f"/api/v1/users/{worker['user_id']}/enable", json={})
+    assert enabled["disabled"] is False
+    with session(api.server.url, worker["email"]) as client:
+        assert client.get("/api/v1/me").status_code == 200
+    api.error("POST", "/api/v1/users/2147483000/enable", 404, "user_not_found", json={})
+
 
 def test_the_admin_token_says_who_it_is(api: Api) -> None:
     me = api.ok("GET", "/api/v1/me")

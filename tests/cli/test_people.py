@@ -78,3 +78,5 @@ async def test_people_and_members_from_the_command_line(server: RunningServer, c
     assert disabled["disabled"] is True
     refused = await asyncio.to_thread(_login, server, "bo@example.com")
     assert refused.status_code == 401
+    enabled = cli.run("users", "enable", bo, "--json").json()
+    assert enabled["disabled"] is False

@@ -126,6 +126,18 @@ async def disable_user(engine: AsyncEngine, user_id: int) -> UserView:
         return user_view(row)
 
 
+async def enable_user(engine: AsyncEngine, user_id: int) -> UserView:
+    """Enable a disabled person again: they may sign in, and their API tokens that have not
+    expired or been revoked work again (sessions ended when they were disabled stay ended).
+    404 ``user_not_found``; an enabled person is left as they are."""
+    async with transaction(engine) as connection:
+        if await people_store.user_by_id(connection, user_id) is None:
+            raise NotFound("user_not_found", f"no user {user_id}")
+        await people_store.enable_user(connection, user_id)
+        (row,) = await people_store.list_users(connection, user_id)
+        return user_view(row)
+
+
 async def list_members(engine: AsyncEngine, workspace: str) -> list[WorkspaceMemberView]:
     async with connected(engine) as connection:
         workspace_id = await workspaces.workspace_id(connection, workspace)

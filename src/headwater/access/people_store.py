@@ -94,6 +94,10 @@ async def disable_user(connection: Transaction, user_id: int) -> None:
     )
 
 
+async def enable_user(connection: Transaction, user_id: int) -> None:
+    await connection.execute(update(users).where(users.c.id == user_id).values(disabled_at=None))
+
+
 async def enabled_owner_count(connection: Transaction) -> int:
     """Enabled instance owners; locks them, so that two disables cannot both pass a check."""
     rows = await connection.execute(

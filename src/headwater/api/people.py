@@ -255,6 +255,13 @@ async def disable_user(user_id: Id, current: Allowed) -> UserView:
     return await access.disable_user(current.database.engine, user_id)
 
 
+@users.post("/{user_id}/enable")
+async def enable_user(user_id: Id, current: Allowed) -> UserView:
+    """Enable a disabled person again: they may sign in, and their API tokens that have not
+    expired or been revoked work again."""
+    return await access.enable_user(current.database.engine, user_id)
+
+
 @members.get("")
 async def list_members(workspace: str, current: Allowed) -> list[WorkspaceMemberView]:
     return await access.list_members(current.database.engine, workspace)

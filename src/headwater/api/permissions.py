@@ -208,6 +208,7 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", "/users"): _read(P.INSTANCE_OWNER),
     ("POST", "/users"): _change(P.INSTANCE_OWNER, "user.create"),
     ("DELETE", "/users/{user_id}"): _change(P.INSTANCE_OWNER, "user.disable"),
+    ("POST", "/users/{user_id}/enable"): _change(P.INSTANCE_OWNER, "user.enable"),
     ("GET", f"{_W}/members"): _read(P.PEOPLE_READ),
     ("POST", f"{_W}/members"): _change(P.PEOPLE_WRITE, "member.add"),
     ("PATCH", f"{_W}/members/{{user_id}}"): _change(P.PEOPLE_WRITE, "member.update"),

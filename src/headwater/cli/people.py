@@ -22,7 +22,8 @@ from headwater.cli.remote import Token, Url, remote, segment
 __all__ = ["members_app", "users_app"]
 
 users_app = typer.Typer(
-    help="The instance's people: list, create, disable (instance owners).", no_args_is_help=True
+    help="The instance's people: list, create, disable, enable (instance owners).",
+    no_args_is_help=True,
 )
 members_app = typer.Typer(
     help="A workspace's members and their roles (its owners).", no_args_is_help=True
@@ -91,6 +92,15 @@ def users_disable(
     """Disable a person: their sessions end and their API tokens stop working."""
     with remote(url=url, token=token, json_out=json_out) as api:
         show(api.call("DELETE", f"/api/v1/users/{user_id}"), json_out=json_out)
+
+
+@users_app.command("enable")
+def users_enable(
+    user_id: int, url: Url = None, token: Token = None, json_out: Json = False
+) -> None:
+    """Enable a disabled person again: they may sign in, and their API tokens work again."""
+    with remote(url=url, token=token, json_out=json_out) as api:
+        show(api.post(f"/api/v1/users/{user_id}/enable", {}), json_out=json_out)
 
 
 def _members(workspace: str) -> str:
