@@ -208,3 +208,27 @@ async def test_an_expired_or_ended_session_signs_nobody_in(engine: AsyncEngine) 
             {"id": opened.id},
         )
     assert await access.authenticate_session(engine, opened.token, csrf=None) is None
+
+
+async def test_wrong_current_passwords_are_throttled_like_sign_ins(engine: AsyncEngine) -> None:
+    """A stolen session must not guess its person's password faster than the sign-in page."""
+    user_id = await _person(engine, "ed@example.com")
+
+    async def change(current: str) -> object:
+        return await access.change_password(
+            engine,
+            user_id=user_id,
+            current=current,
+            new="another good one",
+            reopen=None,
+            limits=LIMITS,
+        )
+
+    for _ in range(LIMITS.attempts):
+        with pytest.raises(BadRequest):
+            await change("wrong")
+    with pytest.raises(TooManyRequests) as throttled:
+        await change(PASSWORD)  # even the right one, until the window has passed
+    assert throttled.value.code == "too_many_attempts"
+    # They count as failed sign-ins of the email: the sign-in page is throttled too.
+    assert isinstance(await _refusal(engine, "ed@example.com", PASSWORD), TooManyRequests)

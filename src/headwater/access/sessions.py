@@ -182,12 +182,31 @@ async def change_password(
 ) -> NewSession | None:
     """Set the user's password to ``new`` once ``current`` is theirs (else 400
     ``wrong_password``; ``new`` too weak: 400 ``weak_password``) and end all their sessions;
-    with ``reopen`` (the request came by session), open a fresh one for the caller."""
+    with ``reopen`` (the request came by session), open a fresh one for the caller.
+
+    A wrong ``current`` counts as a failed sign-in of the person's email, so a stolen session
+    or token cannot guess the password faster than the sign-in page: past the limit, 429
+    ``too_many_attempts`` before the password is looked at (see :func:`sign_in`)."""
     passwords.check_password(new)
     async with connected(engine) as connection:
         user = await people_store.user_by_id(connection, user_id)
+        email = user.email if user is not None else None
+        email_sha256 = digest(email.strip().lower()) if email else None
+        wait = await _retry_after(connection, email_sha256, None, limits) if email_sha256 else None
+    if wait is not None:
+        raise TooManyRequests(
+            "too_many_attempts",
+            f"too many wrong passwords; try again in {wait} seconds",
+            retry_after=wait,
+        )
     stored = None if user is None else user.password_hash
-    if not await asyncio.to_thread(passwords.verify_password, stored, current):
+    valid = await asyncio.to_thread(passwords.verify_password, stored, current)
+    if email_sha256 is not None:
+        async with transaction(engine) as connection:
+            await people_store.record_attempt(
+                connection, email_sha256=email_sha256, ip=None, succeeded=valid
+            )
+    if not valid:
         raise BadRequest("wrong_password", "the current password is not right")
     hashed = await asyncio.to_thread(passwords.hash_password, new)
     async with transaction(engine) as connection:
