@@ -102,6 +102,7 @@ SCREENS: list[Screen] = [
     ("source-setup", "sources/{source}", None),
     ("source-live", "sources/{source}?tab=live", _send_live),
     ("source-schema", "sources/{source}?tab=schema", None),
+    ("source-plugins", "sources/{source}?tab=plugins", None),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),
     ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),
@@ -224,6 +225,8 @@ def _seed(base: str, hook: str) -> Seeded:
     ).raise_for_status()
     api = f"/api/v1/workspaces/{WORKSPACE}"
     source = admin.post(f"{api}/sources", json={"name": "Web shop", "kind": "client"}).json()
+    chat = {"name": "Chat", "library_name": "chatPlugin", "url": "/device-mode/chat.js"}
+    admin.put(f"{api}/sources/{source['id']}/plugins", json={"plugins": [chat]})
     admin.post(f"{api}/tracking-plans", json=PLAN).raise_for_status()
     admin.put(
         f"{api}/sources/{source['id']}/tracking-plan",

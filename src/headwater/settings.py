@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8088
     public_url: str | None = None
+    device_mode_dir: Path | None = None
+    """The browser plugins' scripts Headwater serves at ``/device-mode/<file>.js``; unset:
+    ``<data dir>/device-mode`` (docs/api-compatibility.md#browser-plugins)."""
     workers: int = Field(default_factory=_workers, ge=1)
     """Server processes sharing the port (``headwater serve --workers``); by default one per
     core with an external database, one per two cores with embedded PostgreSQL, at most four
@@ -212,3 +215,10 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         """The data directory as an absolute path (created on first use by the server)."""
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_device_mode_dir(self) -> Path:
+        """Where the browser plugins' scripts are read from (:attr:`device_mode_dir`)."""
+        if self.device_mode_dir is not None:
+            return self.device_mode_dir.expanduser().resolve()
+        return self.resolved_data_dir() / "device-mode"

@@ -117,6 +117,19 @@ def _source_update(api: Api, workspace: str) -> Step:
     )
 
 
+def _source_plugins_update(api: Api, workspace: str) -> Step:
+    source = api.source(workspace=workspace)
+    plugin = {"name": "Chat", "library_name": "chat", "url": "/device-mode/chat.js"}
+    return Step(
+        "PUT",
+        f"{_base(workspace)}/sources/{source['id']}/plugins",
+        f"source:{source['id']}",
+        body={"plugins": [plugin]},
+        before={"plugins": []},
+        after={"plugins": [{**plugin, "settings": {}, "enabled": True}]},
+    )
+
+
 def _failures_replay(api: Api, workspace: str) -> Step:
     return Step("POST", f"{_base(workspace)}/failures/replay", "failures", body={})
 
@@ -762,6 +775,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/workspaces"): _workspace_create,
     ("POST", f"{_W}/sources"): _source_create,
     ("PATCH", f"{_W}/sources/{{source_id}}"): _source_update,
+    ("PUT", f"{_W}/sources/{{source_id}}/plugins"): _source_plugins_update,
     ("POST", f"{_W}/failures/replay"): _failures_replay,
     ("POST", f"{_W}/privacy/exports"): _subject_export_create,
     ("POST", f"{_W}/access-tokens"): _access_token_create,

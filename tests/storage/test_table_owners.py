@@ -26,7 +26,7 @@ SOURCE = Path(headwater.__file__).parent
 
 STORES: dict[str, set[str]] = {
     "headwater.storage": set(),
-    "headwater.workspaces": {"headwater.workspaces.store"},
+    "headwater.workspaces": {"headwater.workspaces.store", "headwater.workspaces.plugins_store"},
     "headwater.access": {"headwater.access.store", "headwater.access.people_store"},
     "headwater.log": {"headwater.log.postgres", "headwater.log.partitions"},
     "headwater.collect": {"headwater.collect.store"},

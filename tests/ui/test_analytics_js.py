@@ -231,3 +231,74 @@ def test_an_app_bundling_the_npm_package_sends_events_to_headwater(
     _only_local(requests)
     assert f"{host}/v1/projects/{source['write_key']}/settings" in requests
     assert f"{host}/v1/t" in requests
+
+
+PLUGIN = """
+window.greeterPlugin = function (settings) {
+  window.__seen = window.__seen || [];
+  return {
+    name: "Greeter",
+    type: "destination",
+    version: "1.0.0",
+    isLoaded: function () { return true; },
+    load: function () { return Promise.resolve(); },
+    track: function (ctx) {
+      window.__seen.push([ctx.event.event, settings.greeting]);
+      return ctx;
+    },
+  };
+};
+"""
+
+
+def test_a_source_s_browser_plugin_is_loaded_from_headwater_and_sees_the_page_s_events(
+    browser: Browser, world: World, shop: Shop
+) -> None:
+    """A device-mode destination: its script in Headwater's device-mode directory, listed in
+    the settings analytics.js reads, gets the page's track calls with its settings."""
+    workspace = world.workspace()
+    source = world.source(workspace)
+    key = str(source["write_key"])
+    host = world.server.url
+    scripts = world.server.data_dir / "device-mode"
+    scripts.mkdir(exist_ok=True)
+    (scripts / "greeter.js").write_text(PLUGIN)
+    world.server.api(
+        "PUT",
+        f"/api/v1/workspaces/{workspace}/sources/{source['id']}/plugins",
+        json={
+            "plugins": [
+                {
+                    "name": "Greeter",
+                    "library_name": "greeterPlugin",
+                    "url": "/device-mode/greeter.js",
+                    "settings": {"greeting": "hello"},
+                },
+                {  # disabled: never loaded (its script does not even exist)
+                    "name": "Off",
+                    "library_name": "offPlugin",
+                    "url": "/device-mode/off.js",
+                    "enabled": False,
+                },
+            ]
+        },
+    )
+    snippet = documented_snippet().replace(DOC_HOST, json.dumps(host))
+    (shop.root / "index.html").write_text(
+        _page("Shop", snippet.replace(DOC_KEY, json.dumps(key)) + CALLS)
+    )
+    context = browser.new_context()
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    page = context.new_page()
+    try:
+        page.goto(f"{shop.url}/")
+        page.wait_for_function("window.__seen && window.__seen.length > 0", timeout=30_000)
+        seen = page.evaluate("window.__seen")
+        _events(world, workspace, source, 3)
+    finally:
+        context.close()
+    assert seen == [["Order Completed", "hello"]]
+    _only_local(requests)
+    assert f"{host}/device-mode/greeter.js" in requests
+    assert f"{host}/device-mode/off.js" not in requests

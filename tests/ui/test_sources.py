@@ -114,3 +114,40 @@ def test_the_debugger_shows_what_was_not_stored_and_why(page: Page, world: World
     page.get_by_role("button", name="Pause").click()
     assert page.request.post("/v1/track", headers=auth, data={"userId": "cy", "event": "Late"}).ok
     expect(page.get_by_text("1 event arrived while paused")).to_be_visible()
+
+
+def _remote_plugins(world: World, write_key: str) -> list[str]:
+    settings = world.server.api("GET", f"/v1/projects/{write_key}/settings")
+    return [plugin["name"] for plugin in settings["remotePlugins"]]
+
+
+def test_a_developer_adds_a_browser_plugin_and_turns_it_off(page: Page, world: World) -> None:
+    developer = world.person("developer")
+    source = world.server.api(
+        "POST",
+        f"/api/v1/workspaces/{developer.workspace}/sources",
+        json={"name": "Web shop", "kind": "client"},
+    )
+    sign_in(page, developer)
+    page.goto(f"/w/{developer.workspace}/sources/{source['id']}?tab=plugins")
+    expect(page.get_by_role("heading", name="No browser plugin")).to_be_visible()
+    page.get_by_role("button", name="Add a browser plugin").click()
+    page.get_by_label("Name", exact=True).fill("Chat")
+    page.get_by_label("Function name").fill("chatPlugin")
+    page.get_by_label("Script").fill("/device-mode/chat.js")
+    page.get_by_label("Settings (JSON)").fill('{"appId": "a1",}')
+    page.get_by_role("button", name="Add plugin").click()
+    expect(page.get_by_role("alert")).to_contain_text("not valid JSON")
+    page.get_by_label("Settings (JSON)").fill('{"appId": "a1"}')
+    page.get_by_role("button", name="Add plugin").click()
+
+    plugins = page.get_by_role("table", name="Browser plugins")
+    expect(plugins).to_contain_text("Loaded on pages")
+    assert _remote_plugins(world, str(source["write_key"])) == ["Chat"]
+
+    page.get_by_role("button", name="Turn off Chat").click()
+    expect(plugins).to_contain_text("Off")
+    deadline = time.monotonic() + 30  # other server processes read it again within seconds
+    while _remote_plugins(world, str(source["write_key"])):
+        assert time.monotonic() < deadline, "the plugin is still listed"
+        time.sleep(0.5)

@@ -34,6 +34,7 @@ from headwater.api import failures as failures_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
 from headwater.api import pii as pii_api
+from headwater.api import plugins as plugins_api
 from headwater.api import privacy as privacy_api
 from headwater.api import protocols as protocols_api
 from headwater.api import regulations as regulations_api
@@ -53,6 +54,7 @@ from headwater.runtime import FirstStart, Role, Runtime
 from headwater.settings import Settings
 from headwater.storage import STORAGE_ERRORS, unavailable
 from headwater.telemetry.metrics import CONTENT_TYPE_LATEST, STATE_KEY
+from headwater.workspaces import PluginCache
 
 __all__ = ["HeadwaterApp", "create_app"]
 
@@ -121,8 +123,13 @@ def create_app(
             max_request_bytes=settings.max_request_bytes,
             trusted_proxies=settings.trusted_proxies,
         )
+        api.state.plugins = PluginCache(
+            runtime.database.engine, ttl=settings.write_key_cache_seconds
+        )
         app.browser_sdk = BrowserSdk.of_package(
             sources=runtime.collector.keys.source,
+            plugins=api.state.plugins.enabled,
+            plugin_dir=settings.resolved_device_mode_dir,
             public_url=settings.public_url,
             trusted_proxies=settings.trusted_proxies,
         )
@@ -172,6 +179,7 @@ def create_app(
         regulations_api.router,
         pii_api.router,
         retention_api.router,
+        plugins_api.router,
     )
     check_table(
         (method, PREFIX + route.path)

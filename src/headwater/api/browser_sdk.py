@@ -8,12 +8,15 @@ Routes (``GET`` and ``HEAD``; the settings also answer a CORS preflight ``OPTION
   ``Segment.io`` integration names Headwater as ``apiHost`` (``public_url`` when set, else the
   request's ``Host`` and scheme, or the ``X-Forwarded-Host`` and ``X-Forwarded-Proto`` a
   trusted proxy set), so the SDK sends its events back to Headwater's ``/v1/t``, ``/v1/p``...;
-  no device-mode integration is listed (Headwater's destinations all run server-side), and the
-  SDK's own metrics are off (``sampleRate`` 0). An unknown or disabled write key is a 404.
+  the source's enabled browser plugins (``workspaces/plugins.py``, none by default) are its
+  remote plugins, the device-mode destinations it loads on the page; the SDK's own metrics
+  are off (``sampleRate`` 0). An unknown or disabled write key is a 404.
 - ``/analytics.js/v1/{writeKey}/analytics.min.js`` (the snippet's path) and the same bundle at
   ``/analytics.js/analytics.min.js`` (for a snippet that sets ``analytics._writeKey``).
 - ``/analytics-next/bundles/{file}``: the chunks the SDK loads on demand, and ``index.js``, the
   package's UMD build (``window.AnalyticsNext.AnalyticsBrowser``).
+- ``/device-mode/{file}.js``: the browser plugins' scripts, from the plugin directory
+  (``HEADWATER_DEVICE_MODE_DIR``).
 
 Every answer allows any origin. A package built without the web app answers the bundles with
 a 503 that says how to build them::
@@ -40,7 +43,7 @@ from starlette.types import Receive, Scope, Send
 from headwater.api.client_ip import trusted
 from headwater.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, Unavailable
 from headwater.storage import STORAGE_ERRORS
-from headwater.workspaces import Source
+from headwater.workspaces import PLUGIN_PATH, BrowserPlugin, Source, local_file
 
 __all__ = ["BUNDLE_DIR", "BrowserSdk", "sdk_settings"]
 
@@ -61,46 +64,73 @@ _COMMON: Final = {
 }
 
 
-def sdk_settings(write_key: str, *, api_host: str, protocol: str) -> dict[str, Any]:
+def sdk_settings(
+    write_key: str,
+    *,
+    api_host: str,
+    protocol: str,
+    plugins: Sequence[BrowserPlugin] = (),
+) -> dict[str, Any]:
     """The settings document analytics.js loads for ``write_key``: events go to
-    ``protocol://api_host/{t,p,i,...}``; no device-mode integration, no remote plugin, no SDK
-    metrics.
+    ``protocol://api_host/{t,p,i,...}``; ``plugins`` are its remote plugins (a plugin's
+    ``/device-mode/`` path made absolute on Headwater's address); no SDK metrics.
 
     >>> sdk_settings("k", api_host="cdp.example.com/v1", protocol="https")["integrations"]
     {'Segment.io': {'apiKey': 'k', 'apiHost': 'cdp.example.com/v1', 'protocol': 'https', \
 'unbundledIntegrations': [], 'addBundledMetadata': True, 'maybeBundledConfigIds': {}}}
     """
+    origin = f"{protocol}://{api_host.removesuffix('/v1')}"
+    integrations: dict[str, Any] = {
+        "Segment.io": {
+            "apiKey": write_key,
+            "apiHost": api_host,
+            "protocol": protocol,
+            "unbundledIntegrations": [],
+            "addBundledMetadata": True,
+            "maybeBundledConfigIds": {},
+        }
+    }
+    # A plugin's entry, without a type, names it for the page's integrations option only:
+    # analytics.js installs classic integrations from its CDN only for type "browser".
+    integrations.update((plugin.name, plugin.settings) for plugin in plugins)
     return {
-        "integrations": {
-            "Segment.io": {
-                "apiKey": write_key,
-                "apiHost": api_host,
-                "protocol": protocol,
-                "unbundledIntegrations": [],
-                "addBundledMetadata": True,
-                "maybeBundledConfigIds": {},
-            }
-        },
+        "integrations": integrations,
         "plan": {},
         "analyticsNextEnabled": True,
         "middlewareSettings": {},
         "enabledMiddleware": {},
         "metrics": {"sampleRate": 0},
         "legacyVideoPluginsEnabled": False,
-        "remotePlugins": [],
+        "remotePlugins": [
+            {
+                "name": plugin.name,
+                "creationName": plugin.name,
+                "libraryName": plugin.library_name,
+                "url": origin + plugin.url if local_file(plugin.url) else plugin.url,
+                "settings": plugin.settings,
+            }
+            for plugin in plugins
+        ],
     }
+
+
+async def _no_plugins(source_id: int) -> list[BrowserPlugin]:
+    return []
 
 
 class BrowserSdk:
     """Serves the SDK's files from ``root`` and the settings of the sources that ``sources``
-    finds by write key (enabled or not); ``public_url`` is Headwater's address as browsers see
-    it, when configured."""
+    finds by write key (enabled or not), with the browser plugins ``plugins`` gives for a
+    source id, whose scripts are served from ``plugin_dir``; ``public_url`` is Headwater's
+    address as browsers see it, when configured."""
 
     def __init__(
         self,
         root: Path,
         *,
         sources: Callable[[str], Awaitable[Source | None]],
+        plugins: Callable[[int], Awaitable[list[BrowserPlugin]]] = _no_plugins,
+        plugin_dir: Path | None = None,
         public_url: str | None,
         trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
     ) -> None:
@@ -108,6 +138,8 @@ class BrowserSdk:
         name Headwater's address when ``public_url`` is not set."""
         self.root = root
         self._sources = sources
+        self._plugins = plugins
+        self._plugin_dir = plugin_dir
         self._public = _public_host(public_url) if public_url else None
         self._trusted = list(trusted_proxies)
 
@@ -116,6 +148,8 @@ class BrowserSdk:
         cls,
         *,
         sources: Callable[[str], Awaitable[Source | None]],
+        plugins: Callable[[int], Awaitable[list[BrowserPlugin]]] = _no_plugins,
+        plugin_dir: Path | None = None,
         public_url: str | None,
         trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
     ) -> BrowserSdk:
@@ -123,6 +157,8 @@ class BrowserSdk:
         return cls(
             Path(str(files("headwater") / "web" / "dist" / BUNDLE_DIR)),
             sources=sources,
+            plugins=plugins,
+            plugin_dir=plugin_dir,
             public_url=public_url,
             trusted_proxies=trusted_proxies,
         )
@@ -131,7 +167,7 @@ class BrowserSdk:
     def matches(path: str) -> bool:
         """True when ``path`` is one of this module's routes."""
         return (
-            path.startswith(_BUNDLES)
+            path.startswith((_BUNDLES, PLUGIN_PATH))
             or _SETTINGS.fullmatch(path) is not None
             or _STANDALONE.fullmatch(path) is not None
         )
@@ -142,6 +178,8 @@ class BrowserSdk:
         try:
             if settings is not None:
                 response = await self._settings(scope, settings.group(1))
+            elif path.startswith(PLUGIN_PATH):
+                response = self._plugin(scope, path)
             else:
                 response = self._file(scope, path)
         except ApiError as error:
@@ -155,13 +193,14 @@ class BrowserSdk:
         _only_reads(scope)
         try:
             source = await self._sources(write_key)
+            if source is None or not source.enabled:
+                raise NotFound("unknown_write_key", "no enabled source has this write key")
+            plugins = await self._plugins(source.id)
         except STORAGE_ERRORS as error:
-            _log.error("could not look up a write key: %s", type(error).__name__)
+            _log.error("could not read a source's settings: %s", type(error).__name__)
             raise Unavailable("unavailable", "the database is unavailable; retry later") from None
-        if source is None or not source.enabled:
-            raise NotFound("unknown_write_key", "no enabled source has this write key")
         protocol, api_host = self._public or _request_host(scope, self._trusted)
-        body = sdk_settings(write_key, api_host=api_host, protocol=protocol)
+        body = sdk_settings(write_key, api_host=api_host, protocol=protocol, plugins=plugins)
         return JSONResponse(body, headers={"cache-control": _SETTINGS_CACHE})
 
     def _file(self, scope: Scope, path: str) -> Response:
@@ -180,6 +219,21 @@ class BrowserSdk:
         media = "application/json" if name.endswith(".map") else "text/javascript; charset=utf-8"
         cache = _IMMUTABLE if ".bundle." in name else _HOUR
         return FileResponse(found, media_type=media, headers={"cache-control": cache})
+
+    def _plugin(self, scope: Scope, path: str) -> Response:
+        _only_reads(scope)
+        name = local_file(path)
+        found = self._plugin_dir / name if self._plugin_dir and name else None
+        if found is None or not found.is_file():
+            raise NotFound(
+                "plugin_not_found",
+                "no such browser plugin script: put it in Headwater's device-mode directory",
+            )
+        return FileResponse(
+            found,
+            media_type="text/javascript; charset=utf-8",
+            headers={"cache-control": _HOUR},
+        )
 
 
 def _only_reads(scope: Scope) -> None:

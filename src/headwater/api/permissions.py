@@ -47,6 +47,10 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("POST", f"{_W}/sources"): _change(P.SOURCES_WRITE, "source.create"),
     ("GET", f"{_W}/sources/{{source_id}}"): _read(P.SOURCES_READ),
     ("PATCH", f"{_W}/sources/{{source_id}}"): _change(P.SOURCES_WRITE, "source.update"),
+    ("GET", f"{_W}/sources/{{source_id}}/plugins"): _read(P.SOURCES_READ),
+    ("PUT", f"{_W}/sources/{{source_id}}/plugins"): _change(
+        P.SOURCES_WRITE, "source.plugins_update"
+    ),
     ("GET", f"{_W}/personal-keys"): _read(P.WORKSPACE_READ),
     # Stored data.
     ("GET", f"{_W}/events/{{message_id}}"): _read(P.DATA_READ),

@@ -15,6 +15,15 @@ from headwater.workspaces.lookup import (
     workspace_slug,
 )
 from headwater.workspaces.model import Source, SourceKind, Workspace
+from headwater.workspaces.plugins import (
+    PLUGIN_PATH,
+    BrowserPlugin,
+    PluginCache,
+    check_plugins,
+    get_plugins,
+    local_file,
+    set_plugins,
+)
 from headwater.workspaces.service import (
     Bootstrap,
     access_token_workspace,
@@ -40,8 +49,11 @@ from headwater.workspaces.views import (
 )
 
 __all__ = [
+    "PLUGIN_PATH",
     "AccessTokenView",
     "Bootstrap",
+    "BrowserPlugin",
+    "PluginCache",
     "Source",
     "SourceKind",
     "SourceView",
@@ -51,20 +63,24 @@ __all__ = [
     "basic_user",
     "bootstrap",
     "check_name",
+    "check_plugins",
     "create_access_token",
     "create_source",
     "create_workspace",
     "find_source",
     "find_workspace_id",
     "foreign_sources",
+    "get_plugins",
     "get_source",
     "get_workspace",
     "identifier_hash",
     "identifier_key",
     "list_sources",
     "list_workspaces",
+    "local_file",
     "pii_salt",
     "pii_salts",
+    "set_plugins",
     "source_for_write_key",
     "source_view",
     "source_workspace_id",

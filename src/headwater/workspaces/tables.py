@@ -16,10 +16,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["access_tokens", "sources", "workspace_keys", "workspaces"]
+__all__ = ["access_tokens", "source_plugins", "sources", "workspace_keys", "workspaces"]
 
 workspaces = Table(
     "workspaces",
@@ -45,6 +46,15 @@ sources = Table(
     UniqueConstraint("write_key", name="sources_write_key_key"),
     UniqueConstraint("workspace_id", "name", name="sources_workspace_id_name_key"),
     CheckConstraint("kind IN ('server', 'client')", name="sources_kind_check"),
+)
+
+# A source's browser plugins (device-mode destinations analytics.js loads): workspaces/plugins.py.
+source_plugins = Table(
+    "source_plugins",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("plugins", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 
 # Profile API access tokens, one workspace each (Segment: one space each).

@@ -8,6 +8,7 @@ import { Copy } from "../../components/Copy";
 import { ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
 import { Live } from "./Live";
+import { Plugins } from "./Plugins";
 import { Rejections } from "./Rejections";
 import { Schema } from "./Schema";
 import { snippets } from "./snippets";
@@ -29,6 +30,9 @@ export default function Source() {
   if (source.error) return <ErrorNote error={source.error} retry={() => source.refetch()} />;
   const tabs = [
     { id: "setup", label: "Set up", content: <SetUp writeKey={source.data.write_key} /> },
+    ...(source.data.kind === "client"
+      ? [{ id: "plugins", label: "Browser plugins", content: <Plugins sourceId={sourceId} /> }]
+      : []),
     ...(canRead
       ? [
           { id: "live", label: "Live events", content: <Live sourceId={sourceId} /> },
