@@ -24,12 +24,12 @@ from headwater.retl.service import (
     update_sync,
 )
 from headwater.retl.task import SyncTask
-from headwater.retl.views import ModelView, PreviewView, RunView, SyncView
+from headwater.retl.views import ModelPreviewView, ModelView, RunView, SyncView
 
 __all__ = [
     "SOURCE_NAME",
+    "ModelPreviewView",
     "ModelView",
-    "PreviewView",
     "RunView",
     "SyncTask",
     "SyncView",

@@ -30,8 +30,8 @@ from headwater.retl.records import ModelRecord, SyncRecord
 from headwater.retl.schedule import Schedule, check_schedule, next_run
 from headwater.retl.source import SourceDatabase, SourceError, shown_url
 from headwater.retl.views import (
+    ModelPreviewView,
     ModelView,
-    PreviewView,
     RunView,
     SyncView,
     model_view,
@@ -191,7 +191,7 @@ async def delete_model(engine: AsyncEngine, *, workspace: str, model_id: int) ->
 
 async def preview(
     settings: Settings, *, connection: str, query: str, primary_key: str | None, limit: int
-) -> PreviewView:
+) -> ModelPreviewView:
     """Run ``query`` on ``connection`` with a limit: its columns and first rows. 400
     ``model_query_failed`` with the database's reason (the password scrubbed) when it fails;
     ``problems`` says what would stop a sync (the primary key missing, repeated or empty)."""
@@ -222,7 +222,7 @@ async def preview(
 
 async def preview_model(
     engine: AsyncEngine, settings: Settings, *, workspace: str, model_id: int, limit: int
-) -> PreviewView:
+) -> ModelPreviewView:
     """:func:`preview` of a saved model, with its stored URL."""
     async with store.begun(engine) as tx:
         model = await _model(tx, await _workspace(tx, workspace), model_id)
@@ -294,6 +294,8 @@ async def create_sync(engine: AsyncEngine, *, workspace: str, values: dict[str, 
     """``values``: name, model_id, target, message_type, mode, mapping, schedule, enabled,
     destination_id (for a destination), source_id (default: the workspace's ``Reverse ETL``
     source, created on first use)."""
+    if not values.get("source_id"):
+        values = {**values, "source_id": await _default_source(engine, workspace)}
     try:
         async with store.begun(engine) as tx:
             workspace_id = await _workspace(tx, workspace)

@@ -3,17 +3,18 @@ shown with its password masked (``postgresql://reader:***@db/shop``), never in f
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 import asyncpg
 import msgspec
+from typing_extensions import TypedDict
 
 from headwater.retl.records import ModelRecord, SyncRecord
 from headwater.spec import format_timestamp
 
 __all__ = [
+    "ModelPreviewView",
     "ModelView",
-    "PreviewView",
     "RunView",
     "SyncView",
     "model_view",
@@ -34,7 +35,7 @@ class ModelView(TypedDict):
     updated_at: str
 
 
-class PreviewView(TypedDict):
+class ModelPreviewView(TypedDict):
     columns: list[str]
     rows: list[list[Any]]
     """At most the limit asked for, values as JSON (dates as ISO-8601 text)."""
@@ -42,7 +43,7 @@ class PreviewView(TypedDict):
     """What would stop a sync of these rows (the primary key missing, empty or repeated)."""
 
 
-class FailureView(TypedDict):
+class RunFailureView(TypedDict):
     key: str
     reason: str
 
@@ -63,7 +64,7 @@ class RunView(TypedDict):
     removed: int
     failed: int
     reason: str | None
-    failures: list[FailureView]
+    failures: list[RunFailureView]
 
 
 class SyncView(TypedDict):
