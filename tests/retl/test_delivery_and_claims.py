@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import text
 
 from headwater import destinations, retl
 from headwater.delivery import DeliveryWorkers
-from headwater.retl import SyncTask
+from headwater.retl import SyncTask, store
 from headwater.supervisor import Health
 from headwater.telemetry.metrics import Metrics
 from tests.destinations.sink import Sink
@@ -61,14 +62,22 @@ async def test_a_destination_sync_is_delivered_by_the_engine(
 
 
 async def test_two_tasks_never_run_the_same_sync(headwater: Headwater, customer: Customer) -> None:
+    """While one process holds its claim (its transaction not committed yet), another's claim
+    skips the sync at once instead of taking it too (or waiting for it)."""
     await customer.execute(*_TABLE)
     sync_id = await _sync(headwater, await _model(headwater, customer))
     await retl.run_now(headwater.engine, workspace=headwater.workspace, sync_id=sync_id)
-    tasks = [SyncTask(headwater.engine, headwater.settings, collector=headwater.collector)] * 2
-    ran = await asyncio.gather(*(t.once() for t in tasks))
-    assert sorted(ran) == [False, True]
-    runs = await retl.list_runs(headwater.engine, workspace=headwater.workspace, sync_id=sync_id)
-    assert len(runs) == 1
+    lease = timedelta(minutes=1)
+    async with store.begun(headwater.engine) as first:
+        claimed = await store.claim(first, lease=lease)
+        assert claimed is not None
+        assert claimed[0]["id"] == sync_id
+        async with store.begun(headwater.engine) as second:
+            # A claim that waited for the first one's lock would fail here, not hang.
+            await second.driver.execute("SET LOCAL lock_timeout = '5s'")
+            assert await store.claim(second, lease=lease) is None
+    async with store.begun(headwater.engine) as third:
+        assert await store.claim(third, lease=lease) is None  # leased now
 
 
 async def test_a_run_whose_process_stopped_is_picked_up(
