@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -49,8 +50,8 @@ class CollectorTarget:
 
     async def send(self, messages: Sequence[dict[str, Any]]) -> dict[int, str]:
         failed: dict[int, str] = {}
-        for batch in self._batches(messages, failed):
-            await self._submit(batch, failed)
+        # Submitted together, the batches share the collector's group commits.
+        await asyncio.gather(*(self._submit(b, failed) for b in self._batches(messages, failed)))
         return failed
 
     def _batches(
