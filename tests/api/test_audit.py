@@ -775,7 +775,7 @@ def _retl_model_create(api: Api, workspace: str) -> Step:
         lambda answer: f"retl_model:{answer['id']}",
         201,
         body,
-        after={"name": "Buyers", "connection": "postgresql+asyncpg://reader:***@127.0.0.1:1/shop"},
+        after={"name": "Buyers", "connection": "postgresql://reader:***@127.0.0.1:1/shop"},
     )
 
 

@@ -65,7 +65,7 @@ async def test_models_and_syncs_through_the_api(server: RunningServer, customer:
         "problems": [],
     }
     model = _call(server, "POST", f"{base}/models", 201, json=body)
-    assert model["connection"].startswith("postgresql+asyncpg://reader:***@")
+    assert model["connection"].startswith("postgresql://reader:***@")
     assert _call(server, "POST", f"{base}/models/{model['id']}/preview?limit=1", 200)["rows"] == [
         [1, "user1@example.com", "free"]
     ]

@@ -50,7 +50,7 @@ async def _model(hw: Headwater, customer: Customer, **extra: Any) -> int:
         **extra,
     )
     assert PASSWORD not in view["connection"]
-    assert view["connection"].startswith("postgresql+asyncpg://reader:***@")
+    assert view["connection"].startswith("postgresql://reader:***@")
     return view["id"]
 
 

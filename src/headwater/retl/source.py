@@ -28,6 +28,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from headwater.storage import driver_connection
+
 __all__ = ["SourceDatabase", "SourceError", "parse_url", "shown_url"]
 
 _SECRET_PARAMS = ("password", "secret", "token", "key")
@@ -59,8 +61,10 @@ def parse_url(url: str) -> URL:
 
 
 def shown_url(url: str) -> str:
-    """The URL with its password and secret-like parameters masked, for display."""
-    parsed = parse_url(url)
+    """The URL as given (its dialect as written) with its password and secret-like parameters
+    masked, for display; a :class:`SourceError` when it is not a URL."""
+    parse_url(url)
+    parsed = make_url(url)
     query = {
         name: ("***" if _secret_param(name) else value) for name, value in parsed.query.items()
     }
@@ -102,7 +106,7 @@ class SourceDatabase:
     async def preview(self, query: str, *, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
         """The model's column names and its first ``limit`` rows."""
         statement = f"SELECT * FROM ({_bare(query)}) AS headwater_model LIMIT {int(limit)}"
-        async with aclosing(self._chunks(statement, {}, limit)) as chunks:
+        async with aclosing(self._chunks(statement, None, limit)) as chunks:
             async for columns, rows in chunks:
                 return columns, rows
         return [], []
@@ -118,18 +122,29 @@ class SourceDatabase:
         only rows whose column is at least the value (the value itself included: a row
         changed at that instant is not missed; unchanged ones are recognised by their hash)."""
         statement = f"SELECT * FROM ({_bare(query)}) AS headwater_model"
-        params: dict[str, Any] = {}
+        mark = None
         if cursor is not None and cursor[1] is not None:
-            statement += f" WHERE headwater_model.{_quoted(cursor[0])} >= :headwater_mark"
-            params["headwater_mark"] = cursor[1]
-        async for item in self._chunks(statement, params, chunk):
+            placeholder = "$1" if self._native else ":headwater_mark"
+            statement += f" WHERE headwater_model.{_quoted(cursor[0])} >= {placeholder}"
+            mark = cursor[1]
+        async for item in self._chunks(statement, mark, chunk):
             yield item
 
+    @property
+    def _native(self) -> bool:
+        """PostgreSQL through asyncpg: read with the driver itself (a cursor in a read-only
+        transaction), a few times faster than through SQLAlchemy's rows."""
+        return self._url.drivername == "postgresql+asyncpg"
+
     async def _chunks(
-        self, statement: str, params: dict[str, Any], size: int
+        self, statement: str, mark: Any, size: int
     ) -> AsyncGenerator[tuple[list[str], list[tuple[Any, ...]]]]:
         try:
-            if self._async is not None:
+            if self._native:
+                async for item in self._driver_chunks(statement, mark, size):
+                    yield item
+            elif self._async is not None:
+                params = {} if mark is None else {"headwater_mark": mark}
                 async with self._async.connect() as connection:
                     result = await connection.stream(text(statement), params)
                     columns = list(result.keys())
@@ -140,11 +155,29 @@ class SourceDatabase:
                     if empty:
                         yield columns, []
             else:
+                params = {} if mark is None else {"headwater_mark": mark}
                 columns, rows = await asyncio.to_thread(self._read_all, statement, params)
                 for start in range(0, max(len(rows), 1), size):
                     yield columns, rows[start : start + size]
         except _ERRORS as error:
             raise self._error(error) from None
+
+    async def _driver_chunks(
+        self, statement: str, mark: Any, size: int
+    ) -> AsyncGenerator[tuple[list[str], list[tuple[Any, ...]]]]:
+        assert self._async is not None
+        args = () if mark is None else (mark,)
+        async with self._async.connect() as connection:
+            driver = await driver_connection(connection)
+            async with driver.transaction(readonly=True, isolation="repeatable_read"):
+                prepared = await driver.prepare(statement)
+                columns = [attribute.name for attribute in prepared.get_attributes()]
+                cursor = await prepared.cursor(*args)
+                while True:
+                    records = await cursor.fetch(size)
+                    yield columns, [tuple(record) for record in records]
+                    if len(records) < size:
+                        return
 
     def _read_all(
         self, statement: str, params: dict[str, Any]
