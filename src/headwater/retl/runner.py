@@ -192,7 +192,7 @@ class SyncRunner:
                 key_at, cursor_at = _positions(model, sync, columns)
                 for values in rows:
                     tally.counts["rows_read"] += 1
-                    item = self._diffed(sync, differ, columns, values, key_at, cursor_at, tally)
+                    item = self._diffed(differ, columns, values, key_at, cursor_at, tally)
                     if item is None:
                         continue
                     if sends(sync.mode, item.change):  # type: ignore[arg-type]
@@ -207,7 +207,6 @@ class SyncRunner:
 
     def _diffed(
         self,
-        sync: SyncRecord,
         differ: Differ,
         columns: list[str],
         values: tuple[Any, ...],
