@@ -56,7 +56,7 @@ export default function ReverseEtl() {
           </button>
         )}
       </PageHeader>
-      <h2>Syncs</h2>
+      <h2 className="section-title">Syncs</h2>
       {syncs.isPending ? (
         <Loading what="syncs" />
       ) : syncs.error ? (
@@ -82,7 +82,7 @@ export default function ReverseEtl() {
           onRowClick={(sync) => navigate(`${base}/syncs/${sync.id}`)}
         />
       )}
-      <h2>Models</h2>
+      <h2 className="section-title">Models</h2>
       {models.isPending ? (
         <Loading what="models" />
       ) : models.error ? (

@@ -39,7 +39,7 @@ export default function SyncDetail() {
       </PageHeader>
       {run.error ? <ErrorNote error={run.error} /> : null}
       <Summary sync={sync.data} />
-      <h2>Runs</h2>
+      <h2 className="section-title">Runs</h2>
       {runs.isPending ? (
         <Loading what="runs" />
       ) : runs.error ? (
@@ -60,6 +60,13 @@ export default function SyncDetail() {
   );
 }
 
+const IDENTIFIERS: Record<string, string> = {
+  user_id: "User id",
+  anonymous_id: "Anonymous id",
+  group_id: "Group id",
+  event_column: "Event name",
+};
+
 function Summary({ sync }: { sync: Sync }) {
   const mapping = sync.mapping as Record<string, unknown>;
   const fields = Object.entries((mapping.fields ?? {}) as Record<string, string>);
@@ -71,9 +78,9 @@ function Summary({ sync }: { sync: Sync }) {
       <dd>{MODES[sync.mode] ?? sync.mode}</dd>
       <dt>Identifiers</dt>
       <dd>
-        {["user_id", "anonymous_id", "group_id", "event_column"]
-          .filter((key) => mapping[key])
-          .map((key) => `${key} ← ${String(mapping[key])}`)
+        {Object.entries(IDENTIFIERS)
+          .filter(([key]) => mapping[key])
+          .map(([key, label]) => `${label} ← ${String(mapping[key])}`)
           .join(", ") || "—"}
       </dd>
       <dt>Fields</dt>
