@@ -8,12 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import retl
 from headwater.retl import SyncTask
+from headwater.retl.send import CollectorTarget, TargetRefused
+from headwater.workspaces import update_source
 from tests.retl.conftest import PASSWORD, Customer, Headwater
 
 _TABLE = (
@@ -245,3 +248,25 @@ async def test_a_mapping_naming_a_missing_column_fails_plainly(
     run = await _run(headwater, sync_id)
     assert run["status"] == "failed"
     assert run["reason"] == "the mapping names columns the model does not have: full_name"
+
+
+async def test_a_disabled_source_fails_the_run_plainly(
+    headwater: Headwater, customer: Customer
+) -> None:
+    await customer.execute(*_TABLE)
+    sync_id = await _sync(headwater, await _model(headwater, customer))
+    await update_source(headwater.engine, headwater.source.id, enabled=False)
+    run = await _run(headwater, sync_id)
+    assert (run["status"], run["reason"]) == (
+        "failed",
+        "the sync's source is disabled or deleted: enable it to send",
+    )
+    assert await _events(headwater) == []
+
+
+async def test_a_refused_write_key_stops_the_target(headwater: Headwater) -> None:
+    target = CollectorTarget(
+        headwater.collector, write_key="no-such-key", settings=headwater.settings
+    )
+    with pytest.raises(TargetRefused):
+        await target.send([{"type": "identify", "userId": "u1", "messageId": "m1"}])

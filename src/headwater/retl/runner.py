@@ -34,7 +34,7 @@ from headwater.retl.diff import Differ, DuplicateKey, row_hash
 from headwater.retl.model import Plan, check_columns, message, removal, sends
 from headwater.retl.records import ModelRecord, SyncRecord, decode_mark, encode_mark
 from headwater.retl.schedule import next_run
-from headwater.retl.send import CollectorTarget, DestinationTarget, Target
+from headwater.retl.send import CollectorTarget, DestinationTarget, Target, TargetRefused
 from headwater.retl.source import SourceDatabase, SourceError
 from headwater.settings import Settings
 from headwater.storage import STORAGE_ERRORS
@@ -96,7 +96,7 @@ class SyncRunner:
         async with self._renewing(sync.id):
             try:
                 await self._work(sync, tally)
-            except (RunFailed, SourceError) as error:
+            except (RunFailed, SourceError, TargetRefused) as error:
                 status, reason = "failed", str(error)
         mark = tally.low_failed if tally.low_failed is not None else tally.high
         async with store.begun(self._engine) as tx:

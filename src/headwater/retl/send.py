@@ -23,15 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.collect import Collector, TrackingRequest
 from headwater.delivery import enqueue_events
-from headwater.errors import BadRequest
+from headwater.errors import BadRequest, Unauthorized
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
 from headwater.storage import transaction
 
-__all__ = ["CollectorTarget", "DestinationTarget", "Target"]
+__all__ = ["CollectorTarget", "DestinationTarget", "Target", "TargetRefused"]
 
 _BODY_SHARE = 0.8
 """Of ``max_request_bytes``: room for the batch's envelope."""
+
+
+class TargetRefused(Exception):
+    """The target refused the whole sync (its source's write key no longer works): the run
+    cannot go on; the message says why."""
 
 
 class Target(Protocol):
@@ -81,6 +86,8 @@ class CollectorTarget:
             try:
                 await self._collector.collect(request)
                 return
+            except Unauthorized as error:
+                raise TargetRefused(f"the sync's source was refused: {error.message}") from None
             except BadRequest as error:
                 refused = _refused(error, len(batch))
                 for position, reason in refused.items():
