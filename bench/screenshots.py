@@ -108,6 +108,14 @@ def _preview_model(page: Page, seeded: Seeded) -> None:
     page.get_by_role("table", name="Preview rows").wait_for()
 
 
+def _choose_model(page: Page, seeded: Seeded) -> None:
+    page.get_by_label("Name", exact=True).fill("Paying customers to profiles")
+    page.get_by_label("Model").select_option(label="Customers")
+    page.get_by_text("Its columns:").wait_for()
+    page.get_by_label("User id column").fill("email")
+    page.get_by_label("Traits: one per line").fill("plan\ncountry")
+
+
 def _failures(page: Page, seeded: Seeded) -> None:
     page.get_by_text("Rows that failed").first.click()
 
@@ -125,7 +133,7 @@ SCREENS: list[Screen] = [
     ("destination-new", "destinations/new", None),
     ("reverse-etl", "reverse-etl", None),
     ("reverse-etl-model-new", "reverse-etl/models/new", _preview_model),
-    ("reverse-etl-sync-new", "reverse-etl/syncs/new", None),
+    ("reverse-etl-sync-new", "reverse-etl/syncs/new", _choose_model),
     ("reverse-etl-sync", "reverse-etl/syncs/{sync}", _failures),
     ("plans", "plans", None),
     ("plan", "plans/web-shop", None),

@@ -75,6 +75,7 @@ def test_a_developer_syncs_a_model_to_profiles(
     page.get_by_role("button", name="New sync").click()
     page.get_by_label("Name", exact=True).fill("Customers to profiles")
     page.get_by_label("Model").select_option(label="Customers")
+    expect(page.get_by_text("Its columns: id, email, plan.")).to_be_visible()
     page.get_by_label("User id column").fill("email")
     page.get_by_label("Traits: one per line").fill("plan")
     assert serious_violations(page) == []

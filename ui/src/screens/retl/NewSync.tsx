@@ -45,6 +45,18 @@ export default function NewSync() {
   const [expression, setExpression] = useState("0 6 * * *");
   const base = `/w/${encodeURIComponent(workspace)}/reverse-etl`;
   const messageType = where === "destination" ? destinationType : where;
+  // The chosen model's columns, offered in the column fields (read with a one-row preview).
+  const columns = useQuery({
+    queryKey: ["retl-model-columns", workspace, modelId],
+    enabled: modelId !== "",
+    queryFn: () =>
+      ok(
+        api.POST("/api/v1/workspaces/{workspace}/reverse-etl/models/{model_id}/preview", {
+          params: { path: { workspace, model_id: Number(modelId) }, query: { limit: 1 } },
+        }),
+      ),
+    staleTime: 60_000,
+  });
   const parsed = parseFields(fieldsText);
   const create = useMutation({
     mutationFn: () =>
@@ -103,6 +115,16 @@ export default function NewSync() {
             ))}
           </select>
         </label>
+        {columns.data ? (
+          <p className="muted">Its columns: {columns.data.columns.join(", ")}.</p>
+        ) : columns.error ? (
+          <p className="muted">The model's columns could not be read now; type them in.</p>
+        ) : null}
+        <datalist id="model-columns">
+          {(columns.data?.columns ?? []).map((column) => (
+            <option key={column} value={column} />
+          ))}
+        </datalist>
         <label>
           Send to
           <select value={where} onChange={(e) => setWhere(e.target.value as Where)}>
@@ -155,16 +177,16 @@ export default function NewSync() {
           <legend>Columns to identifiers</legend>
           <label>
             User id column
-            <input value={userId} onChange={(e) => setUserId(e.target.value)} placeholder="id" />
+            <input list="model-columns" value={userId} onChange={(e) => setUserId(e.target.value)} placeholder="id" />
           </label>
           <label>
             Anonymous id column (if there is no user id)
-            <input value={anonymousId} onChange={(e) => setAnonymousId(e.target.value)} />
+            <input list="model-columns" value={anonymousId} onChange={(e) => setAnonymousId(e.target.value)} />
           </label>
           {messageType === "group" && (
             <label>
               Group id column
-              <input required value={groupId} onChange={(e) => setGroupId(e.target.value)} placeholder="account_id" />
+              <input required list="model-columns" value={groupId} onChange={(e) => setGroupId(e.target.value)} placeholder="account_id" />
             </label>
           )}
           {messageType === "track" && (
@@ -175,7 +197,7 @@ export default function NewSync() {
               </label>
               <label>
                 …or the column holding each row's event name
-                <input value={eventColumn} onChange={(e) => setEventColumn(e.target.value)} />
+                <input list="model-columns" value={eventColumn} onChange={(e) => setEventColumn(e.target.value)} />
               </label>
             </>
           )}
