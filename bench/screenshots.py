@@ -13,6 +13,7 @@ invited, a token), signs in as the owner in the system's Chromium and saves one 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import shutil
 import threading
@@ -22,8 +23,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import asyncpg
 import httpx
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy.engine import make_url
 
 from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
 
@@ -96,6 +99,27 @@ def _dry_run(page: Page, seeded: Seeded) -> None:
     page.get_by_role("region", name="What would be removed now").get_by_role("status").wait_for()
 
 
+def _preview_model(page: Page, seeded: Seeded) -> None:
+    page.get_by_label("Name", exact=True).fill("Paying customers")
+    page.get_by_label("Database URL").fill(seeded["shop_url"])
+    page.get_by_label("SQL query").fill(_SHOP_QUERY)
+    page.get_by_label("Primary key column").fill("id")
+    page.get_by_role("button", name="Preview rows").click()
+    page.get_by_role("table", name="Preview rows").wait_for()
+
+
+def _choose_model(page: Page, seeded: Seeded) -> None:
+    page.get_by_label("Name", exact=True).fill("Paying customers to profiles")
+    page.get_by_label("Model").select_option(label="Customers")
+    page.get_by_text("Its columns:").wait_for()
+    page.get_by_label("User id column").fill("email")
+    page.get_by_label("Traits: one per line").fill("plan\ncountry")
+
+
+def _failures(page: Page, seeded: Seeded) -> None:
+    page.get_by_text("Rows that failed").first.click()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -108,6 +132,10 @@ SCREENS: list[Screen] = [
     ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),
     ("destination-settings", "destinations/{destination}?tab=settings", None),
     ("destination-new", "destinations/new", None),
+    ("reverse-etl", "reverse-etl", None),
+    ("reverse-etl-model-new", "reverse-etl/models/new", _preview_model),
+    ("reverse-etl-sync-new", "reverse-etl/syncs/new", _choose_model),
+    ("reverse-etl-sync", "reverse-etl/syncs/{sync}", _failures),
     ("plans", "plans", None),
     ("plan", "plans/web-shop", None),
     ("plan-violations", "plans?tab=violations", None),
@@ -313,6 +341,61 @@ def _seed(base: str, hook: str) -> Seeded:
     }
 
 
+_SHOP_QUERY = "SELECT id, email, plan, country FROM customers ORDER BY id"
+
+
+def _seed_retl(base: str, url: str) -> Seeded:
+    """A customer database (``shop``, beside Headwater's) with a model of it and a sync to
+    profiles that ran once, one row failing (no email to identify it by)."""
+
+    async def make_shop() -> None:
+        parsed = make_url(url)
+        options = {"host": parsed.query.get("host") or parsed.host, "port": parsed.port}
+        admin = await asyncpg.connect(user=parsed.username, database="postgres", **options)
+        await admin.execute("CREATE DATABASE shop")
+        await admin.close()
+        shop = await asyncpg.connect(user=parsed.username, database="shop", **options)
+        await shop.execute(
+            "CREATE TABLE customers (id int PRIMARY KEY, email text, plan text, country text);"
+            " INSERT INTO customers SELECT n, 'customer' || n || '@example.com',"
+            " (ARRAY['free', 'team', 'pro'])[n % 3 + 1], (ARRAY['DE', 'FR', 'GB'])[n % 3 + 1]"
+            " FROM generate_series(1, 250) n; UPDATE customers SET email = NULL WHERE id = 42"
+        )
+        await shop.close()
+
+    asyncio.run(make_shop())
+    shop_url = make_url(url).set(database="shop").render_as_string(hide_password=False)
+    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    api = f"/api/v1/workspaces/{WORKSPACE}/reverse-etl"
+    model = admin.post(
+        f"{api}/models",
+        json={
+            "name": "Customers",
+            "connection": shop_url,
+            "query": _SHOP_QUERY,
+            "primary_key": "id",
+        },
+    ).json()
+    sync = admin.post(
+        f"{api}/syncs",
+        json={
+            "name": "Customers to profiles",
+            "model_id": model["id"],
+            "target": "profiles",
+            "message_type": "identify",
+            "mapping": {"user_id": "email", "fields": {"plan": "plan", "country": "country"}},
+            "schedule": {"kind": "cron", "expression": "0 6 * * *"},
+        },
+    ).json()
+    admin.post(f"{api}/syncs/{sync['id']}/run").raise_for_status()
+    while not (runs := admin.get(f"{api}/syncs/{sync['id']}/runs").json()) or (
+        runs[0]["status"] == "running"
+    ):
+        time.sleep(0.5)
+    admin.close()
+    return {"sync": str(sync["id"]), "shop_url": shop_url}
+
+
 def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
@@ -355,7 +438,7 @@ def main() -> None:
         serve_on(url, data_dir, run_processor="true") as port,
     ):
         base = f"http://127.0.0.1:{port}"
-        seeded = _seed(base, hook)
+        seeded = {**_seed(base, hook), **_seed_retl(base, url)}
         time.sleep(3)  # the processor builds profiles and delivers
         _shoot(base, seeded, arguments.out, arguments.only)
     print(f"screenshots in {arguments.out}")

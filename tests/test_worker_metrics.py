@@ -56,6 +56,7 @@ def test_a_worker_serves_the_processors_counters(database_url: str, tmp_path: Pa
             "regulations",
             "delivery",
             "privacy-exports",
+            "reverse-etl",
         )
         for task in tasks:
             assert f'headwater_task_up{{task="{task}"}} 1.0' in text, text

@@ -13,7 +13,8 @@ same without bootstrap and collector. Both roles build the event log, the proces
 background tasks here, each task under the runtime's one
 :class:`~headwater.supervisor.Supervisor`: the processor, the audience scheduler and relay
 and the regulation job (with ``run_processor``), the delivery workers (with ``run_delivery``)
-and, where events are collected, the dedup purge and the suppressions' watch. Every part
+and, where events are collected, the dedup purge and the suppressions' watch; the reverse ETL
+task (with ``run_retl``; a worker gives it a collector of its own). Every part
 that records metrics is handed the runtime's one :class:`~headwater.telemetry.metrics.Metrics`,
 which ``/metrics`` and the worker's metrics port serve; :meth:`Runtime.ready` is the
 readiness report of either role.
@@ -49,6 +50,7 @@ from headwater.privacy import (
     RetentionTask,
     erase_from_stores,
 )
+from headwater.retl import SyncTask
 from headwater.settings import Settings
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Database, Transaction, migrate, open_database
@@ -104,6 +106,8 @@ class Runtime:
     tasks: Supervisor
     metrics: Metrics
     _collector: Collector | None
+    _retl_collector: Collector | None = None
+    """A worker's collector for reverse ETL's messages (``serve`` uses its own)."""
 
     @classmethod
     async def start(
@@ -146,7 +150,20 @@ class Runtime:
         if collector is not None:
             tasks.add("dedup-purge", collector.purge)  # only where events are collected
             tasks.add("suppressions", collector.suppressions.watch)
-        runtime = cls(settings, role, database, log, processor, tasks, metrics, collector)
+        retl_collector = None
+        if settings.run_retl:
+            # Reverse ETL's messages enter through the tracking API's path: a worker builds a
+            # collector for them alone.
+            if collector is None:
+                retl_collector = Collector(
+                    engine=database.engine, log=log, settings=settings, metrics=metrics
+                )
+                await retl_collector.start()
+            retl = SyncTask(database.engine, settings, collector=collector or retl_collector)
+            tasks.add("reverse-etl", retl.run)
+        runtime = cls(
+            settings, role, database, log, processor, tasks, metrics, collector, retl_collector
+        )
         runtime.tasks.start()
         tune_garbage_collector()
         return runtime
@@ -162,6 +179,8 @@ class Runtime:
         if self._collector is not None:
             await self._collector.stop()
         await self.tasks.stop()
+        if self._retl_collector is not None:
+            await self._retl_collector.stop()
         await self.log.close()
         await self.database.close()
 

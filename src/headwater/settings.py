@@ -180,6 +180,20 @@ class Settings(BaseSettings):
     regulation_max_attempts: int = Field(default=10, ge=1)
     """How many times a deletion is sent to a destination that keeps answering with transient
     errors before its status is ``FAILED`` with the last error."""
+    # Reverse ETL (docs/reverse-etl.md).
+    run_retl: bool = True
+    """Run the ``reverse-etl`` task (due syncs) in this process."""
+    retl_poll_seconds: float = Field(default=5.0, gt=0)
+    """How often a process looks for a due sync when none was due."""
+    retl_lease_seconds: float = Field(default=60.0, ge=3)
+    """How long a sync is leased between renewals (a third of it apart); a run whose process
+    stopped is picked up again once this has passed."""
+    retl_chunk_rows: int = Field(default=10_000, ge=1)
+    """Rows read, sent and recorded at a time."""
+    retl_connect_timeout_seconds: float = Field(default=30.0, gt=0)
+    """How long connecting to a model's database may take before the run fails."""
+    retl_preview_rows: int = Field(default=20, ge=1, le=1000)
+    """Rows a model's preview returns at most."""
 
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0

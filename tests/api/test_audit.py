@@ -766,6 +766,120 @@ def _pii_dismiss(api: Api, workspace: str) -> Step:
     )
 
 
+_RETL = f"{_W}/reverse-etl"
+_RETL_URL = "postgresql://reader:pw-audited@127.0.0.1:1/shop"
+
+
+def _retl_model(api: Api, workspace: str, name: str) -> dict[str, Any]:
+    body = {"name": name, "connection": _RETL_URL, "query": "SELECT 1 AS id", "primary_key": "id"}
+    return api.ok("POST", f"{_base(workspace)}/reverse-etl/models", 201, json=body)  # type: ignore[no-any-return]
+
+
+def _retl_sync(api: Api, workspace: str, name: str) -> dict[str, Any]:
+    model = _retl_model(api, workspace, unique("model"))
+    body = {
+        "name": name,
+        "model_id": model["id"],
+        "target": "profiles",
+        "message_type": "identify",
+        "mapping": {"user_id": "id"},
+    }
+    return api.ok("POST", f"{_base(workspace)}/reverse-etl/syncs", 201, json=body)  # type: ignore[no-any-return]
+
+
+def _retl_model_create(api: Api, workspace: str) -> Step:
+    body = {
+        "name": "Buyers",
+        "connection": _RETL_URL,
+        "query": "SELECT 1 AS id",
+        "primary_key": "id",
+    }
+    return Step(
+        "POST",
+        f"{_base(workspace)}/reverse-etl/models",
+        lambda answer: f"retl_model:{answer['id']}",
+        201,
+        body,
+        after={"name": "Buyers", "connection": "postgresql://reader:***@127.0.0.1:1/shop"},
+    )
+
+
+def _retl_model_update(api: Api, workspace: str) -> Step:
+    made = _retl_model(api, workspace, "old model")
+    return Step(
+        "PATCH",
+        f"{_base(workspace)}/reverse-etl/models/{made['id']}",
+        f"retl_model:{made['id']}",
+        body={"name": "new model"},
+        before={"name": "old model"},
+        after={"name": "new model"},
+    )
+
+
+def _retl_model_delete(api: Api, workspace: str) -> Step:
+    made = _retl_model(api, workspace, "doomed model")
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/reverse-etl/models/{made['id']}",
+        f"retl_model:{made['id']}",
+        before={"name": "doomed model"},
+        after=ANY,
+    )
+
+
+def _retl_sync_create(api: Api, workspace: str) -> Step:
+    model = _retl_model(api, workspace, unique("model"))
+    body = {
+        "name": "Buyers to profiles",
+        "model_id": model["id"],
+        "target": "profiles",
+        "message_type": "identify",
+        "mapping": {"user_id": "id"},
+    }
+    return Step(
+        "POST",
+        f"{_base(workspace)}/reverse-etl/syncs",
+        lambda answer: f"retl_sync:{answer['id']}",
+        201,
+        body,
+        after={"name": "Buyers to profiles", "mode": "upsert"},
+    )
+
+
+def _retl_sync_update(api: Api, workspace: str) -> Step:
+    made = _retl_sync(api, workspace, "old sync")
+    return Step(
+        "PATCH",
+        f"{_base(workspace)}/reverse-etl/syncs/{made['id']}",
+        f"retl_sync:{made['id']}",
+        body={"mode": "insert"},
+        before={"mode": "upsert"},
+        after={"mode": "insert"},
+    )
+
+
+def _retl_sync_delete(api: Api, workspace: str) -> Step:
+    made = _retl_sync(api, workspace, "doomed sync")
+    return Step(
+        "DELETE",
+        f"{_base(workspace)}/reverse-etl/syncs/{made['id']}",
+        f"retl_sync:{made['id']}",
+        before={"name": "doomed sync"},
+        after=ANY,
+    )
+
+
+def _retl_sync_run(api: Api, workspace: str) -> Step:
+    made = _retl_sync(api, workspace, "run sync")
+    return Step(
+        "POST",
+        f"{_base(workspace)}/reverse-etl/syncs/{made['id']}/run",
+        f"retl_sync:{made['id']}",
+        before=ANY,
+        after={"run_requested": True},
+    )
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/pii-rules"): _pii_rule_create,
     ("PATCH", f"{_W}/pii-rules/{{rule_id}}"): _pii_rule_update,
@@ -818,6 +932,13 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/regulations"): _regulation_create,
     ("POST", f"{_W}/regulations/sources/{{source_id}}"): _source_regulation_create,
     ("DELETE", f"{_W}/regulations/{{regulate_id}}"): _regulation_delete,
+    ("POST", f"{_RETL}/models"): _retl_model_create,
+    ("PATCH", f"{_RETL}/models/{{model_id}}"): _retl_model_update,
+    ("DELETE", f"{_RETL}/models/{{model_id}}"): _retl_model_delete,
+    ("POST", f"{_RETL}/syncs"): _retl_sync_create,
+    ("PATCH", f"{_RETL}/syncs/{{sync_id}}"): _retl_sync_update,
+    ("DELETE", f"{_RETL}/syncs/{{sync_id}}"): _retl_sync_delete,
+    ("POST", f"{_RETL}/syncs/{{sync_id}}/run"): _retl_sync_run,
 }
 """How to make each change of the route table once, with success."""
 

@@ -45,6 +45,9 @@ _PARAMETERS = {
     "export_id": "1",
     "rule_id": "1",
     "regulate_id": "r",
+    "model_id": "1",
+    "sync_id": "1",
+    "run_id": "1",
 }
 _NOT_JSON = {
     ("POST", "/api/v1/workspaces/{workspace}/tracking-plans/import"),

@@ -42,6 +42,9 @@ _DUMMY: dict[str, str] = {
     "export_id": "2147483000",
     "rule_id": "2147483000",
     "regulate_id": "no-such-regulation",
+    "model_id": "2147483000",
+    "sync_id": "2147483000",
+    "run_id": "2147483000",
 }
 """Path parameters that name nothing: an allowed route answers 404 (or 400/422), never
 changing anything."""
@@ -71,6 +74,8 @@ _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/workspaces/{workspace}/members/{user_id}"): {"role": "analyst"},
     ("PATCH", "/workspaces/{workspace}/journeys/{key}"): {"name": "x"},
     ("PATCH", "/workspaces/{workspace}/pii-rules/{rule_id}"): {"name": "x"},
+    ("PATCH", "/workspaces/{workspace}/reverse-etl/models/{model_id}"): {"name": "x"},
+    ("PATCH", "/workspaces/{workspace}/reverse-etl/syncs/{sync_id}"): {"name": "x"},
     ("POST", "/workspaces/{workspace}/journeys/{key}/start"): {"profile_ids": ["prf_x"]},
     ("POST", "/workspaces/{workspace}/journeys/{key}/test-run"): {
         "event": {"type": "track", "userId": "u", "event": "Signed Up"}

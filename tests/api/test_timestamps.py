@@ -36,8 +36,8 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
     """A workspace with a source, events, a rejection, a profile, a destination, a tracking
     plan connected to the source, an audience and a computed trait, a published journey, a PII
-    rule, a regulation and a finished subject access export; the path parameters that name
-    them."""
+    rule, a regulation, a finished subject access export, and a reverse ETL model and sync with
+    a (failed) run; the path parameters that name them."""
     workspace = api.workspace()
     base = f"/api/v1/workspaces/{workspace}"
     source = api.source(workspace=workspace)
@@ -94,8 +94,34 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
     while api.ok("GET", f"{base}/privacy/exports/{export_id}")["status"] != "done":
         assert time.monotonic() < deadline, "the export was not built"
         time.sleep(0.2)
+    model = {
+        "name": "Buyers",
+        "connection": "postgresql://reader:pw@127.0.0.1:1/shop",  # nothing listens: runs fail
+        "query": "SELECT 1 AS id",
+        "primary_key": "id",
+    }
+    model_id = api.ok("POST", f"{base}/reverse-etl/models", 201, json=model)["id"]
+    sync = {
+        "name": "Buyers",
+        "model_id": model_id,
+        "target": "profiles",
+        "message_type": "identify",
+        "mapping": {"user_id": "id"},
+    }
+    sync_id = api.ok("POST", f"{base}/reverse-etl/syncs", 201, json=sync)["id"]
+    api.ok("POST", f"{base}/reverse-etl/syncs/{sync_id}/run")
+    deadline = time.monotonic() + 60
+    while (
+        not (runs := api.ok("GET", f"{base}/reverse-etl/syncs/{sync_id}/runs"))
+        or runs[0]["status"] == "running"
+    ):
+        assert time.monotonic() < deadline, "the sync did not run"
+        time.sleep(0.2)
     return {
         "workspace": workspace,
+        "model_id": str(model_id),
+        "sync_id": str(sync_id),
+        "run_id": str(runs[0]["id"]),
         "source_id": str(source["id"]),
         "destination_id": str(destination["id"]),
         "slug": "web",

@@ -39,6 +39,7 @@ from headwater.api import privacy as privacy_api
 from headwater.api import protocols as protocols_api
 from headwater.api import regulations as regulations_api
 from headwater.api import retention as retention_api
+from headwater.api import retl as retl_api
 from headwater.api import tokens as tokens_api
 from headwater.api.audit_trail import AuditMetrics, AuditTrail
 from headwater.api.browser_sdk import BrowserSdk
@@ -180,6 +181,7 @@ def create_app(
         pii_api.router,
         retention_api.router,
         plugins_api.router,
+        retl_api.router,
     )
     check_table(
         (method, PREFIX + route.path)

@@ -62,6 +62,8 @@ _PARAMETER_KINDS: Final = {
     "slug": "tracking_plan",
     "profile_id": "profile",
     "message_id": "event",
+    "model_id": "retl_model",
+    "sync_id": "retl_sync",
 }
 """The kind a path parameter names (``key`` names an audience or a computed trait: the kind
 is the action's)."""

@@ -70,6 +70,28 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_W}/pii-inbox"): _read(P.PRIVACY_READ),
     ("POST", f"{_W}/pii-inbox/classify"): _change(P.PRIVACY_WRITE, "pii_rule.create"),
     ("POST", f"{_W}/pii-inbox/dismiss"): _change(P.PRIVACY_WRITE, "pii_inbox.dismiss"),
+    # Reverse ETL: models and syncs (a source of data, configured like sources). The
+    # previews run a query with a limit and change nothing, but reach the customer's
+    # database with the stored credentials: they need the right to configure sources.
+    ("GET", f"{_W}/reverse-etl/models"): _read(P.SOURCES_READ),
+    ("POST", f"{_W}/reverse-etl/models"): _change(P.SOURCES_WRITE, "retl_model.create"),
+    ("POST", f"{_W}/reverse-etl/models/preview"): _read(P.SOURCES_WRITE),
+    ("GET", f"{_W}/reverse-etl/models/{{model_id}}"): _read(P.SOURCES_READ),
+    ("PATCH", f"{_W}/reverse-etl/models/{{model_id}}"): _change(
+        P.SOURCES_WRITE, "retl_model.update"
+    ),
+    ("DELETE", f"{_W}/reverse-etl/models/{{model_id}}"): _change(
+        P.SOURCES_WRITE, "retl_model.delete"
+    ),
+    ("POST", f"{_W}/reverse-etl/models/{{model_id}}/preview"): _read(P.SOURCES_WRITE),
+    ("GET", f"{_W}/reverse-etl/syncs"): _read(P.SOURCES_READ),
+    ("POST", f"{_W}/reverse-etl/syncs"): _change(P.SOURCES_WRITE, "retl_sync.create"),
+    ("GET", f"{_W}/reverse-etl/syncs/{{sync_id}}"): _read(P.SOURCES_READ),
+    ("PATCH", f"{_W}/reverse-etl/syncs/{{sync_id}}"): _change(P.SOURCES_WRITE, "retl_sync.update"),
+    ("DELETE", f"{_W}/reverse-etl/syncs/{{sync_id}}"): _change(P.SOURCES_WRITE, "retl_sync.delete"),
+    ("POST", f"{_W}/reverse-etl/syncs/{{sync_id}}/run"): _change(P.SOURCES_WRITE, "retl_sync.run"),
+    ("GET", f"{_W}/reverse-etl/syncs/{{sync_id}}/runs"): _read(P.SOURCES_READ),
+    ("GET", f"{_W}/reverse-etl/syncs/{{sync_id}}/runs/{{run_id}}"): _read(P.SOURCES_READ),
     # Privacy: retention.
     ("GET", f"{_W}/retention"): _read(P.PRIVACY_READ),
     ("PUT", f"{_W}/retention"): _change(P.PRIVACY_WRITE, "retention.update"),

@@ -28,6 +28,7 @@ from headwater.cli.people import members_app, users_app
 from headwater.cli.pii import pii_app
 from headwater.cli.plans import plans_app
 from headwater.cli.privacy import privacy_app
+from headwater.cli.retl import retl_app
 from headwater.cli.tokens import tokens_app
 
 __all__ = ["app", "main"]
@@ -49,6 +50,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(pii_app, name="pii")
+app.add_typer(retl_app, name="retl")
 
 
 @app.command()

@@ -20,6 +20,7 @@ const SECTIONS: { title: string; items: Item[] }[] = [
       { to: "overview", label: "Overview", needs: "data:read" },
       { to: "sources", label: "Sources", needs: "sources:read" },
       { to: "destinations", label: "Destinations", needs: "destinations:read" },
+      { to: "reverse-etl", label: "Reverse ETL", needs: "sources:read" },
       { to: "plans", label: "Tracking plans", needs: "plans:read" },
     ],
   },
