@@ -3,7 +3,8 @@
 :func:`erase` removes a :class:`~headwater.privacy.Person` (every profile merged together,
 every identifier they hold) from each capability, through that capability's face: the event
 log, the identity graph, audiences and computed traits, journeys, the delivery queue and dead
-letters, the tracking plans' records, collection's records and the processing failures. Each
+letters, the tracking plans' records, collection's records, the processing failures and the
+reverse ETL syncs' state. Each
 store's decision (what is removed, what is kept and why) is in docs/privacy.md, "What deletion
 removes".
 
@@ -41,6 +42,7 @@ from headwater import (
     pipeline,
     profiles,
     protocols,
+    retl,
 )
 from headwater.log import EventLog
 from headwater.privacy.person import Person
@@ -75,9 +77,12 @@ STORES: Final = (
     "duplicates",
     "dedup_keys",
     "processing_failures",
+    "retl_state",
+    "retl_failures",
 )
 """The names :func:`erase` counts under, in this order: stable (a regulation's status shows
-them). ``violation_samples`` counts samples removed, the rest rows."""
+them). ``violation_samples`` counts samples removed, ``retl_failures`` reverse ETL runs whose
+failure samples named the person, the rest rows."""
 
 _KIND: Final = "user"
 
@@ -120,6 +125,8 @@ async def erase(tx: Transaction, person: Person, *, log: EventLog) -> dict[str, 
     counts |= await journeys.forget_profiles(tx, workspace_id, profile_ids)
     counts |= await audiences.forget_profiles(tx, profile_ids)
     counts |= await collect.forget_records(tx, workspace_id, sorted(message_ids), values)
+    keys = sorted({value for _, value in person.identifiers} | set(values))
+    counts |= await retl.forget_person(tx, workspace_id, keys, values)
     counts |= await profiles.forget_person(
         tx, workspace_id, profile_ids, person.identifiers, sorted(message_ids)
     )

@@ -23,6 +23,7 @@ from headwater.retl.service import (
     update_model,
     update_sync,
 )
+from headwater.retl.state import forget_person
 from headwater.retl.task import SyncTask
 from headwater.retl.views import ModelPreviewView, ModelView, RunView, SyncView
 
@@ -37,6 +38,7 @@ __all__ = [
     "create_sync",
     "delete_model",
     "delete_sync",
+    "forget_person",
     "get_model",
     "get_run",
     "get_sync",

@@ -10,8 +10,9 @@ from typing import Any
 import msgspec
 
 from headwater.storage import Transaction
+from headwater.storage.erasure import holds_any, removed
 
-__all__ = ["Written", "forget", "identities", "load", "write"]
+__all__ = ["Written", "forget", "forget_person", "identities", "load", "write"]
 
 
 class Written(msgspec.Struct, frozen=True):
@@ -72,3 +73,44 @@ async def forget(tx: Transaction, sync_id: int, keys: Sequence[str]) -> None:
             sync_id,
             list(keys),
         )
+
+
+_FORGET_KEYS = """
+DELETE FROM retl_state s USING retl_syncs y
+WHERE y.workspace_id = $1 AND s.sync_id = y.id AND s.key = ANY($2::text[])
+"""
+
+# Mirror syncs keep the identifiers each key was sent with: read whole (one workspace's
+# mirror syncs), as the key need not be one of the person's identifiers.
+_FORGET_IDENTITIES = """
+DELETE FROM retl_state s USING retl_syncs y
+WHERE y.workspace_id = $1 AND y.mode = 'mirror' AND s.sync_id = y.id AND s.identity IS NOT NULL
+  AND EXISTS (SELECT 1 FROM jsonb_each_text(s.identity) AS e(name, value)
+              WHERE lower(e.value) = ANY($2::text[]))
+"""
+
+_FORGET_FAILURES = f"""
+UPDATE retl_runs r SET failures = (
+    SELECT coalesce(jsonb_agg(f.item ORDER BY f.n), '[]'::jsonb)
+    FROM jsonb_array_elements(r.failures) WITH ORDINALITY AS f(item, n)
+    WHERE NOT {holds_any("f.item", "$2::text[]")})
+FROM retl_syncs y
+WHERE y.workspace_id = $1 AND r.sync_id = y.id AND r.failures <> '[]'::jsonb
+  AND {holds_any("r.failures", "$2::text[]")}
+"""
+
+
+async def forget_person(
+    tx: Transaction, workspace_id: int, keys: Sequence[str], values: Sequence[str]
+) -> dict[str, int]:
+    """Remove a person from the workspace's syncs: the state of the rows keyed by one of
+    ``keys`` (their identifiers as given) or, in mirror syncs, sent with one of ``values``
+    (their identifiers, lower case), and the failure samples of runs that name one of
+    ``values``; return rows removed (``retl_state``) and runs whose samples changed
+    (``retl_failures``). A row of the customer's model that still holds the person is then
+    new to its sync: its next run sends it again, unless the person is suppressed."""
+    lowered = sorted(set(values))
+    state = removed(await tx.driver.execute(_FORGET_KEYS, workspace_id, sorted(set(keys))))
+    state += removed(await tx.driver.execute(_FORGET_IDENTITIES, workspace_id, lowered))
+    runs = removed(await tx.driver.execute(_FORGET_FAILURES, workspace_id, lowered))
+    return {"retl_state": state, "retl_failures": runs}
