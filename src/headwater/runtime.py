@@ -38,6 +38,7 @@ from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
 from headwater.delivery import DeliveryWorkers, enqueue_event, enqueue_events
 from headwater.destinations import enabled_destinations
+from headwater.imports import Importer
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
@@ -104,6 +105,7 @@ class Runtime:
     tasks: Supervisor
     metrics: Metrics
     _collector: Collector | None
+    _importer: Importer | None
 
     @classmethod
     async def start(
@@ -143,10 +145,13 @@ class Runtime:
             raise
         processor = Processor(engine=database.engine, log=log, settings=settings, metrics=metrics)
         tasks = _background(settings, database.engine, log, processor, metrics, collector)
+        importer = None
         if collector is not None:
             tasks.add("dedup-purge", collector.purge)  # only where events are collected
             tasks.add("suppressions", collector.suppressions.watch)
-        runtime = cls(settings, role, database, log, processor, tasks, metrics, collector)
+            importer = Importer(engine=database.engine, collector=collector, settings=settings)
+            tasks.add("imports", importer.run)
+        runtime = cls(settings, role, database, log, processor, tasks, metrics, collector, importer)
         runtime.tasks.start()
         tune_garbage_collector()
         return runtime
@@ -158,7 +163,16 @@ class Runtime:
             raise LookupError(f"a {self.role} runtime collects no events")
         return self._collector
 
+    @property
+    def importer(self) -> Importer:
+        """The file importer, which only a ``serve`` runtime has."""
+        if self._importer is None:
+            raise LookupError(f"a {self.role} runtime imports no files")
+        return self._importer
+
     async def stop(self) -> None:
+        if self._importer is not None:
+            await self._importer.close()
         if self._collector is not None:
             await self._collector.stop()
         await self.tasks.stop()
