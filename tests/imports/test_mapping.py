@@ -124,7 +124,9 @@ def test_message_ids_are_stable_and_depend_on_workspace_kind_mapping_and_content
         return message_id_of(content, workspace_id=workspace, kind=kind, mapping=chosen, row=row)  # type: ignore[arg-type]
 
     first = of()
-    assert first == of() and first.startswith("imp-") and len(first) <= 100
+    assert first == of()
+    assert first.startswith("imp-")
+    assert len(first) <= 100
     assert of(workspace=2) != first
     assert of(kind="accounts") != first
     assert of(chosen=Mapping(user_id="u", fields={"a": "b"})) != first

@@ -70,3 +70,12 @@ def test_a_file_that_is_not_its_format_raises_value_error(tmp_path: Path) -> Non
     path.write_bytes(b"id,name\n1,a\n")
     with pytest.raises(ValueError, match="Parquet"):
         list(read_batches(path, "parquet", batch_rows=10))
+
+
+def test_nul_characters_become_the_replacement_character(tmp_path: Path) -> None:
+    csv_path = tmp_path / "nul.csv"
+    csv_path.write_text("id,name\n1,a\x00b\n", encoding="utf-8")
+    assert next(read_batches(csv_path, "csv", batch_rows=5)) == [{"id": "1", "name": "a\ufffdb"}]
+    jsonl_path = tmp_path / "nul.jsonl"
+    jsonl_path.write_bytes(b'{"name": "a\\u0000b"}\n')
+    assert next(read_batches(jsonl_path, "jsonl", batch_rows=5)) == [{"name": "a\ufffdb"}]

@@ -10,7 +10,8 @@ row 0); a blank JSON Lines line still counts, so a row's number is its line in t
 
 Values keep their types: JSON Lines and Parquet carry their own (Parquet timestamps and dates
 become ISO-8601 strings, decimals numbers); CSV cells arrive as strings and the mapping types
-them (:func:`headwater.imports.mapping.typed`). An empty CSV cell is ``None``.
+them (:func:`headwater.imports.mapping.typed`). An empty CSV cell is ``None``. A NUL character
+(which PostgreSQL cannot store) becomes U+FFFD, as the tracking API makes it.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def read_batches(
 
 def _csv_rows(path: Path) -> Iterator[Row]:
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(line.replace("\x00", "\ufffd") for line in handle)
         try:
             header = next(reader, None)
             if header is None:
@@ -116,6 +117,8 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
             if not line.strip():
                 yield BadRow("is blank")
                 continue
+            if b"\\u0000" in line:  # an escaped backslash before u0000 is changed too: rare
+                line = line.replace(b"\\u0000", b"\\ufffd")
             try:
                 value = decoder.decode(line)
             except msgspec.DecodeError:
@@ -142,6 +145,8 @@ def _parquet_rows(path: Path) -> Iterator[Row]:
 
 def _plain(value: Any) -> Any:
     """A Parquet value as JSON has it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if isinstance(value, datetime):
         return format_timestamp(value) if value.tzinfo else value.isoformat()
     if isinstance(value, date | time):
