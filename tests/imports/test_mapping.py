@@ -9,7 +9,7 @@ from headwater.imports.mapping import (
     RowError,
     default_mapping,
     mapping_problems,
-    message_id_of,
+    message_ids,
     to_message,
     typed,
 )
@@ -85,7 +85,7 @@ def test_row_errors_name_the_row_and_the_column() -> None:
     )
     assert no_user == RowError(7, "user", no_user.message if isinstance(no_user, RowError) else "")
     bad_time = to_message(
-        {"user": "u", "event": "E", "at": "yesterday"},
+        {"user": "u", "event": "E", "at": 5},
         kind="events",
         mapping=mapping,
         typed_cells=True,
@@ -121,7 +121,8 @@ def test_message_ids_are_stable_and_depend_on_workspace_kind_mapping_and_content
         content: dict[str, object] = message,
         kind: str = "profiles",
     ) -> str:
-        return message_id_of(content, workspace_id=workspace, kind=kind, mapping=chosen, row=row)  # type: ignore[arg-type]
+        ids = message_ids(workspace_id=workspace, kind=kind, mapping=chosen)  # type: ignore[arg-type]
+        return ids(content, row)
 
     first = of()
     assert first == of()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -157,7 +157,7 @@ class Collector:
                     for r in rejections
                 ],
             )
-        return await self._commit(source, events, rejections, received_at)
+        return await self.commit(source, events, rejections, received_at=received_at)
 
     async def normalised(
         self, source: Source, messages: Iterable[tuple[int, Any]], *, received_at: datetime
@@ -167,24 +167,6 @@ class Collector:
         reasons. Stores nothing (a file import's dry run)."""
         envelope = self._server_envelope(received_at)
         return await self._normalised(source, messages, envelope, None, clean_nul=False)
-
-    async def ingest(
-        self,
-        source: Source,
-        messages: Iterable[tuple[int, Any]],
-        *,
-        refused: Sequence[Rejection] = (),
-    ) -> tuple[CommitResult, list[Rejection]]:
-        """Store messages for ``source`` as a server-side batch through the tracking API's
-        path (normalisation, PII rules, suppressions, dedup by messageId, one durable commit)
-        and return once committed: the counts and the rejections, numbered by each message's
-        index, ``refused`` (rejections made before, recorded in the same commit) first. For
-        large batches of many messages at once (file imports): the commit holds them all,
-        however many, in one transaction."""
-        received_at = datetime.now(UTC)
-        events, rejections = await self.normalised(source, messages, received_at=received_at)
-        rejections = [*refused, *rejections]
-        return await self._commit(source, events, rejections, received_at), rejections
 
     async def _normalised(
         self,
@@ -218,13 +200,18 @@ class Collector:
             tally.record(self._pii_metrics, "collection")
         return events, rejections
 
-    async def _commit(
+    async def commit(
         self,
         source: Source,
         events: list[Event],
         rejections: list[Rejection],
+        *,
         received_at: datetime,
     ) -> CommitResult:
+        """Commit what :meth:`normalised` made for ``source`` (the messages of suppressed
+        people set aside and counted), as the tracking API does, and return once durable:
+        dedup by messageId, the log, the rejections and the counts in one transaction,
+        however many events (a file import commits 20,000 at once)."""
         suppressed: dict[tuple[str, str], int] = {}
         if self.suppressions.active(source.workspace_id):
             events = self._unsuppressed(source.workspace_id, events, suppressed)

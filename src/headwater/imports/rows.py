@@ -19,7 +19,7 @@ from headwater.imports.mapping import (
     ImportKind,
     Mapping,
     RowError,
-    message_id_of,
+    message_ids,
     to_message,
 )
 from headwater.imports.reader import BadRow, Row
@@ -47,6 +47,7 @@ def prepare(batch: list[Row], *, first: int, plan: Plan) -> Prepared:
     """Number the rows of ``batch`` from ``first``; map each to its message or its error."""
     messages: list[tuple[int, dict[str, Any]]] = []
     errors: list[RowError] = []
+    message_id = message_ids(workspace_id=plan.workspace_id, kind=plan.kind, mapping=plan.mapping)
     for number, row in enumerate(batch, start=first):
         if isinstance(row, BadRow):
             errors.append(RowError(number, None, f"row {row.reason}"))
@@ -57,9 +58,7 @@ def prepare(batch: list[Row], *, first: int, plan: Plan) -> Prepared:
         if isinstance(message, RowError):
             errors.append(message)
             continue
-        message["messageId"] = message_id_of(
-            message, workspace_id=plan.workspace_id, kind=plan.kind, mapping=plan.mapping, row=row
-        )
+        message["messageId"] = message_id(message, row)
         messages.append((number, message))
     return Prepared(messages, errors, len(batch))
 

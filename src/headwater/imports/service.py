@@ -27,7 +27,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,7 +48,7 @@ from headwater.imports.reader import FileFormat, Row, read_batches
 from headwater.imports.rows import Plan, Prepared, column_of, prepare
 from headwater.imports.views import DryRunView, ImportView, RowErrorView
 from headwater.settings import Settings
-from headwater.spec import Rejection
+from headwater.spec import Event, Rejection
 from headwater.storage import STORAGE_ERRORS, connected, transaction
 from headwater.supervisor import Health
 from headwater.workspaces import Source
@@ -294,47 +294,75 @@ class Importer:
             path, job["format"], batch_rows=self._settings.import_batch_rows, skip=done
         )
         try:
-            while not (stop.is_set() or self._closing.is_set()):
-                prepared = await asyncio.to_thread(_next, batches, done + 1, plan)
-                if prepared is None:
-                    await self._end(job, None)
-                    return
-                done += prepared.rows
-                await self._commit(job, source, plan, prepared, checkpoint=done)
+            await self._pipeline(job, source, plan, batches, done, stop)
         except ValueError as error:  # the file turned out unreadable halfway
             await self._end(job, str(error))
 
-    async def _commit(
-        self, job: ImportView, source: Source, plan: Plan, prepared: Prepared, *, checkpoint: int
+    def _stopping(self, stop: asyncio.Event) -> bool:
+        return stop.is_set() or self._closing.is_set()
+
+    async def _pipeline(
+        self,
+        job: ImportView,
+        source: Source,
+        plan: Plan,
+        batches: Iterator[list[Row]],
+        done: int,
+        stop: asyncio.Event,
     ) -> None:
-        kind = KINDS[plan.kind]
-        refused = [
-            Rejection(
-                index=e.row,
-                reason=f"import {job['id']}, row {e.row}"
-                + (f", column {e.column}" if e.column else "")
-                + f": {e.message}",
-                type=kind,
+        """Commit batch after batch, the next one read and normalised while the current one
+        commits (Python's work overlaps PostgreSQL's)."""
+        ready = await self._ready(batches, done + 1, plan, source, job["id"])
+        while ready is not None and not self._stopping(stop):
+            following = asyncio.create_task(
+                self._ready(batches, done + ready.rows + 1, plan, source, job["id"])
             )
-            for e in prepared.errors
-        ]
-        result, rejections = await self._collector.ingest(
-            source, prepared.messages, refused=refused
+            try:
+                await self._commit(job["id"], source, ready, checkpoint=done + ready.rows)
+            except BaseException:
+                following.cancel()
+                raise
+            done += ready.rows
+            if self._stopping(stop):
+                following.cancel()
+                return
+            ready = await following
+        if ready is None:
+            await self._end(job, None)
+
+    async def _ready(
+        self, batches: Iterator[list[Row]], first: int, plan: Plan, source: Source, job_id: int
+    ) -> _Ready | None:
+        """The next batch, mapped (in a thread) and normalised, or None at the end."""
+        prepared = await asyncio.to_thread(_next, batches, first, plan)
+        if prepared is None:
+            return None
+        received_at = datetime.now(UTC)
+        events, rejections = await self._collector.normalised(
+            source, prepared.messages, received_at=received_at
         )
-        errors = [
-            *prepared.errors,
-            *(_row_error(r, plan.mapping) for r in rejections[len(refused) :]),
-        ]
+        errors = [*prepared.errors, *(_row_error(r, plan.mapping) for r in rejections)]
         errors.sort(key=lambda e: e.row)
+        refused = [_rejection(e, job_id, KINDS[plan.kind]) for e in prepared.errors]
+        refused += [
+            msgspec.structs.replace(r, reason=f"import {job_id}, row {r.index}: {r.reason}")
+            for r in rejections
+        ]
+        return _Ready(prepared.rows, errors, events, refused, received_at)
+
+    async def _commit(self, job_id: int, source: Source, ready: _Ready, *, checkpoint: int) -> None:
+        result = await self._collector.commit(
+            source, ready.events, ready.rejections, received_at=ready.received_at
+        )
         async with connected(self._engine) as tx:
             await store.advance(
                 tx,
-                job["id"],
+                job_id,
                 checkpoint=checkpoint,
                 imported=result.accepted,
                 duplicates=result.duplicates,
                 rejected=result.rejected + result.suppressed,
-                errors=[_view(e) for e in errors],
+                errors=[_view(e) for e in ready.errors],
             )
 
     async def _end(self, job: ImportView, failure: str | None) -> None:
@@ -342,6 +370,16 @@ class Importer:
             await store.finish(tx, job["id"], failure=failure)
         self._path(job).unlink(missing_ok=True)
         _log.info("import %d %s", job["id"], "failed: " + failure if failure else "done")
+
+
+class _Ready(NamedTuple):
+    """A batch ready to commit: its rows' count, their errors, events and rejections."""
+
+    rows: int
+    errors: list[RowError]
+    events: list[Event]
+    rejections: list[Rejection]
+    received_at: datetime
 
 
 def _survey(path: Path, fmt: FileFormat) -> tuple[list[str], list[dict[str, Any]], int]:
@@ -367,6 +405,16 @@ def _survey(path: Path, fmt: FileFormat) -> tuple[list[str], list[dict[str, Any]
 def _next(batches: Iterator[list[Row]], first: int, plan: Plan) -> Prepared | None:
     batch = next(batches, None)
     return None if batch is None else prepare(batch, first=first, plan=plan)
+
+
+def _rejection(error: RowError, job_id: int, kind: str) -> Rejection:
+    """A row refused before normalisation, as the source's rejections record it."""
+    column = f", column {error.column}" if error.column else ""
+    return Rejection(
+        index=error.row,
+        reason=f"import {job_id}, row {error.row}{column}: {error.message}",
+        type=kind,
+    )
 
 
 def _row_error(rejection: Rejection, mapping: Mapping) -> RowError:
