@@ -18,7 +18,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from headwater import access
 from headwater.api.auth import allowed, principal_of
+from headwater.api.masking import classifier_of
 from headwater.api.params import BigId, Cursor, Id
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed, known_workspace
 from headwater.errors import UnsupportedMediaType
@@ -32,6 +34,16 @@ from headwater.imports import (
 )
 
 __all__ = ["router", "uploads"]
+
+
+def _masked(job: ImportView, request: Request) -> ImportView:
+    """``job`` with the personal values of its sample rows masked for a principal without
+    ``pii:read`` (see ``headwater.api.masking``, ``MASKED_BY_ROUTE``)."""
+    classifier = classifier_of(request.scope)
+    if classifier is None:
+        return job
+    return {**job, "sample": access.mask(job["sample"], classifier)}
+
 
 router = APIRouter(prefix=WORKSPACE + "/imports", tags=["imports"], dependencies=SCOPED)
 uploads = APIRouter(
@@ -102,7 +114,7 @@ async def upload(
             "send the file as text/csv, application/x-ndjson or application/vnd.apache.parquet,"
             " or name its format with ?format=csv|jsonl|parquet",
         )
-    return await runtime.importer.upload(
+    job = await runtime.importer.upload(
         workspace=workspace,
         source_id=source_id,
         kind=kind,
@@ -111,24 +123,29 @@ async def upload(
         chunks=request.stream(),
         created_by=principal_of(request).label,
     )
+    return _masked(job, request)
 
 
 @router.get("")
 async def history(
     workspace: str,
+    request: Request,
     runtime: Allowed,
     before: Cursor | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> list[ImportView]:
     """The workspace's imports, newest first, with their counts (rows read, imported,
     duplicates, rejected) and a sample of row errors."""
-    return await runtime.importer.history(workspace=workspace, before=before, limit=limit)
+    found = await runtime.importer.history(workspace=workspace, before=before, limit=limit)
+    return [_masked(job, request) for job in found]
 
 
 @router.get("/{import_id}")
-async def status(workspace: str, import_id: BigId, runtime: Allowed) -> ImportView:
+async def status(
+    workspace: str, import_id: BigId, request: Request, runtime: Allowed
+) -> ImportView:
     """One import: its state, progress (``checkpoint`` of ``rows_total``) and counts."""
-    return await runtime.importer.get(workspace=workspace, job_id=import_id)
+    return _masked(await runtime.importer.get(workspace=workspace, job_id=import_id), request)
 
 
 @router.post("/{import_id}/dry-run")
@@ -142,8 +159,11 @@ async def dry_run(workspace: str, import_id: BigId, body: DryRunIn, runtime: All
 
 
 @router.post("/{import_id}/start", status_code=202)
-async def start(workspace: str, import_id: BigId, body: StartIn, runtime: Allowed) -> ImportView:
+async def start(
+    workspace: str, import_id: BigId, body: StartIn, request: Request, runtime: Allowed
+) -> ImportView:
     """Start the import with the mapping; it runs in the background (follow it with GET).
     Good rows go in, bad ones are recorded as rejections with their reasons."""
     mapping = body.mapping.mapping() if body.mapping else None
-    return await runtime.importer.start(workspace=workspace, job_id=import_id, mapping=mapping)
+    job = await runtime.importer.start(workspace=workspace, job_id=import_id, mapping=mapping)
+    return _masked(job, request)
