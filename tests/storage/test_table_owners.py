@@ -56,6 +56,7 @@ STORES: dict[str, set[str]] = {
         "headwater.privacy.retention_store",
     },
     "headwater.pii": {"headwater.pii.store"},
+    "headwater.imports": {"headwater.imports.store"},
 }
 """The store modules of each owning package: the only modules that name its tables."""
 

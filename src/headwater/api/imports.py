@@ -149,9 +149,13 @@ async def status(
 
 
 @router.post("/{import_id}/dry-run")
-async def dry_run(workspace: str, import_id: BigId, body: DryRunIn, runtime: Allowed) -> DryRunView:
+async def dry_run(
+    workspace: str, import_id: BigId, runtime: Allowed, body: DryRunIn | None = None
+) -> DryRunView:
     """Check every row with the mapping, as the import would, writing nothing: the rows that
-    would be refused, each with its number, column and what is wrong."""
+    would be refused, each with its number, column and what is wrong. No body: the
+    suggested mapping."""
+    body = body or DryRunIn()
     mapping = body.mapping.mapping() if body.mapping else None
     return await runtime.importer.dry_run(
         workspace=workspace, job_id=import_id, mapping=mapping, max_errors=body.max_errors
@@ -160,10 +164,15 @@ async def dry_run(workspace: str, import_id: BigId, body: DryRunIn, runtime: All
 
 @router.post("/{import_id}/start", status_code=202)
 async def start(
-    workspace: str, import_id: BigId, body: StartIn, request: Request, runtime: Allowed
+    workspace: str,
+    import_id: BigId,
+    request: Request,
+    runtime: Allowed,
+    body: StartIn | None = None,
 ) -> ImportView:
     """Start the import with the mapping; it runs in the background (follow it with GET).
-    Good rows go in, bad ones are recorded as rejections with their reasons."""
-    mapping = body.mapping.mapping() if body.mapping else None
+    Good rows go in, bad ones are recorded as rejections with their reasons. No body: the
+    suggested mapping."""
+    mapping = body.mapping.mapping() if body and body.mapping else None
     job = await runtime.importer.start(workspace=workspace, job_id=import_id, mapping=mapping)
     return _masked(job, request)
