@@ -66,6 +66,7 @@ async def test_events_file_dry_run_then_import_then_again(
             3,
         )
         assert [e["row"] for e in done["errors"]] == [2, 3, 5]
+        assert done["sample"] == []  # personal data, forgotten once the import ended
         assert await log_counts(imports_database_url, source_id) == (2, 2)
 
         rejections = http.get(f"/workspaces/{slug}/rejections", params={"source_id": source_id})
@@ -114,6 +115,8 @@ async def test_types_are_kept_from_csv_and_parquet(
         assert response.status_code == 201, response.text
         job = response.json()
         assert job["format"] == "parquet"
+        assert (job["rows_total"], job["columns"]) == (2, ["email", "age", "vip"])
+        assert job["sample"][1] == {"email": "b@x.io", "age": 42, "vip": False}
         http.post(f"/workspaces/{slug}/imports/{job['id']}/start", json={})
         assert finished(http, slug, job["id"])["imported"] == 2
         page = http.get(f"/workspaces/{slug}/sources/{source_id}/events").json()

@@ -27,7 +27,16 @@ import msgspec
 
 from headwater.spec import format_timestamp
 
-__all__ = ["FORMATS", "BadRow", "FileFormat", "Row", "format_of", "read_batches"]
+__all__ = [
+    "FORMATS",
+    "BadRow",
+    "FileFormat",
+    "Row",
+    "format_of",
+    "parquet_outline",
+    "read_batches",
+    "survey",
+]
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
 FORMATS: Final[tuple[FileFormat, ...]] = ("csv", "jsonl", "parquet")
@@ -141,6 +150,42 @@ def _parquet_rows(path: Path) -> Iterator[Row]:
                 yield {name: _plain(value) for name, value in row.items()}
     except (pa.ArrowException, OSError) as error:
         raise ValueError(f"not a readable Parquet file: {error}") from None
+
+
+def survey(
+    path: Path, fmt: FileFormat, *, sample_rows: int
+) -> tuple[list[str], list[dict[str, Any]], int]:
+    """A file's columns (first seen first), its first ``sample_rows`` rows, and how many rows
+    it has: a Parquet file's from its footer and first rows, another's by reading it through.
+    ``ValueError`` when the file is not readable as ``fmt``."""
+    if fmt == "parquet":
+        columns, rows = parquet_outline(path)
+        first = next(read_batches(path, fmt, batch_rows=sample_rows), [])
+        return columns, [row for row in first if isinstance(row, dict)], rows
+    names: dict[str, None] = {}
+    sample: list[dict[str, Any]] = []
+    rows = 0
+    for batch in read_batches(path, fmt, batch_rows=10_000):
+        for row in batch:
+            if isinstance(row, dict):
+                names.update(dict.fromkeys(row))
+                if len(sample) < sample_rows:
+                    sample.append(row)
+        rows += len(batch)
+    return list(names), sample, rows
+
+
+def parquet_outline(path: Path) -> tuple[list[str], int]:
+    """A Parquet file's columns and row count, from its footer alone (nothing else is read);
+    ``ValueError`` when it is not Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        raise ValueError(f"not a readable Parquet file: {error}") from None
+    return list(parquet.schema_arrow.names), int(parquet.metadata.num_rows)
 
 
 def _plain(value: Any) -> Any:

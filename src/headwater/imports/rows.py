@@ -23,8 +23,10 @@ from headwater.imports.mapping import (
     to_message,
 )
 from headwater.imports.reader import BadRow, Row
+from headwater.imports.views import RowErrorView
+from headwater.spec import Rejection
 
-__all__ = ["Plan", "Prepared", "column_of", "prepare"]
+__all__ = ["Plan", "Prepared", "column_of", "error_view", "prepare", "rejection", "row_error"]
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -79,3 +81,22 @@ def column_of(reason: str, mapping: Mapping) -> str | None:
             column: str | None = getattr(mapping, attribute)
             return column
     return None
+
+
+def rejection(error: RowError, job_id: int, kind: str) -> Rejection:
+    """A row refused before normalisation, as the source's rejections record it."""
+    column = f", column {error.column}" if error.column else ""
+    return Rejection(
+        index=error.row,
+        reason=f"import {job_id}, row {error.row}{column}: {error.message}",
+        type=kind,
+    )
+
+
+def row_error(refused: Rejection, mapping: Mapping) -> RowError:
+    """A normalisation's rejection of a row (its index the row's number) as a row error."""
+    return RowError(refused.index, column_of(refused.reason, mapping), refused.reason)
+
+
+def error_view(error: RowError) -> RowErrorView:
+    return {"row": error.row, "column": error.column, "message": error.message}

@@ -44,8 +44,8 @@ from headwater.imports.mapping import (
     default_mapping,
     mapping_problems,
 )
-from headwater.imports.reader import FileFormat, Row, read_batches
-from headwater.imports.rows import Plan, Prepared, column_of, prepare
+from headwater.imports.reader import FileFormat, Row, read_batches, survey
+from headwater.imports.rows import Plan, Prepared, error_view, prepare, rejection, row_error
 from headwater.imports.views import DryRunView, ImportView, RowErrorView
 from headwater.settings import Settings
 from headwater.spec import Event, Rejection
@@ -204,10 +204,10 @@ class Importer:
             _, refused = await self._collector.normalised(
                 source, prepared.messages, received_at=datetime.now(UTC)
             )
-            found = [*prepared.errors, *(_row_error(r, plan.mapping) for r in refused)]
+            found = [*prepared.errors, *(row_error(r, plan.mapping) for r in refused)]
             rows += prepared.rows
             rejected += len(found)
-            errors.extend(_view(e) for e in found[: max(0, max_errors - len(errors))])
+            errors.extend(error_view(e) for e in found[: max(0, max_errors - len(errors))])
         errors.sort(key=lambda e: e["row"])
         return {
             "rows": rows,
@@ -247,6 +247,7 @@ class Importer:
         background task of ``serve``). A job stopped halfway stays ``running`` and resumes
         from its checkpoint on the next start."""
         while not stop.is_set():
+            self._wake.clear()  # a job started from now on wakes the wait below
             try:
                 async with connected(self._engine) as tx:
                     pending = await store.pending_jobs(tx)
@@ -259,7 +260,6 @@ class Importer:
                 _log.warning("imports: %s", error)
             else:
                 health.ok()
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self._wake), _POLL_SECONDS)
 
@@ -341,9 +341,9 @@ class Importer:
         events, rejections = await self._collector.normalised(
             source, prepared.messages, received_at=received_at
         )
-        errors = [*prepared.errors, *(_row_error(r, plan.mapping) for r in rejections)]
+        errors = [*prepared.errors, *(row_error(r, plan.mapping) for r in rejections)]
         errors.sort(key=lambda e: e.row)
-        refused = [_rejection(e, job_id, KINDS[plan.kind]) for e in prepared.errors]
+        refused = [rejection(e, job_id, KINDS[plan.kind]) for e in prepared.errors]
         refused += [
             msgspec.structs.replace(r, reason=f"import {job_id}, row {r.index}: {r.reason}")
             for r in rejections
@@ -362,7 +362,7 @@ class Importer:
                 imported=result.accepted,
                 duplicates=result.duplicates,
                 rejected=result.rejected + result.suppressed,
-                errors=[_view(e) for e in ready.errors],
+                errors=[error_view(e) for e in ready.errors],
             )
 
     async def _end(self, job: ImportView, failure: str | None) -> None:
@@ -383,46 +383,18 @@ class _Ready(NamedTuple):
 
 
 def _survey(path: Path, fmt: FileFormat) -> tuple[list[str], list[dict[str, Any]], int]:
-    """A file's columns (first seen first), its first rows, how many rows it has."""
     try:
-        names: dict[str, None] = {}
-        sample: list[dict[str, Any]] = []
-        rows = 0
-        for batch in read_batches(path, fmt, batch_rows=10_000):
-            for row in batch:
-                if isinstance(row, dict):
-                    names.update(dict.fromkeys(row))
-                    if len(sample) < _SAMPLE_ROWS:
-                        sample.append(row)
-            rows += len(batch)
+        names, sample, rows = survey(path, fmt, sample_rows=_SAMPLE_ROWS)
     except ValueError as error:
         raise Unprocessable("unreadable_file", f"cannot read the file as {fmt}: {error}") from None
     if not names:
         raise Unprocessable("unreadable_file", f"the file has no {fmt} rows with columns")
-    return list(names), sample, rows
+    return names, sample, rows
 
 
 def _next(batches: Iterator[list[Row]], first: int, plan: Plan) -> Prepared | None:
     batch = next(batches, None)
     return None if batch is None else prepare(batch, first=first, plan=plan)
-
-
-def _rejection(error: RowError, job_id: int, kind: str) -> Rejection:
-    """A row refused before normalisation, as the source's rejections record it."""
-    column = f", column {error.column}" if error.column else ""
-    return Rejection(
-        index=error.row,
-        reason=f"import {job_id}, row {error.row}{column}: {error.message}",
-        type=kind,
-    )
-
-
-def _row_error(rejection: Rejection, mapping: Mapping) -> RowError:
-    return RowError(rejection.index, column_of(rejection.reason, mapping), rejection.reason)
-
-
-def _view(error: RowError) -> RowErrorView:
-    return {"row": error.row, "column": error.column, "message": error.message}
 
 
 def _encoded(mapping: Mapping) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import msgspec
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, text, update
 
 from headwater.imports.tables import import_jobs
 from headwater.imports.views import ImportView, RowErrorView
@@ -171,9 +171,17 @@ async def advance(
 
 
 async def finish(tx: Transaction, job_id: int, *, failure: str | None = None) -> None:
-    """Mark the job done, or failed with ``failure`` (why, in plain words)."""
+    """Mark the job done, or failed with ``failure`` (why, in plain words), and forget its
+    sample rows (personal data, needed only to choose the mapping)."""
     await tx.execute(
         update(import_jobs)
         .where(import_jobs.c.id == job_id)
-        .values(status="failed" if failure else "done", failure=failure, finished_at=func.now())
+        .values(
+            status="failed" if failure else "done",
+            failure=failure,
+            finished_at=func.now(),
+            columns=func.jsonb_set(
+                import_jobs.c.columns, text("'{sample}'::text[]"), text("'[]'::jsonb")
+            ),
+        )
     )
