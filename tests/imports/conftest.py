@@ -33,6 +33,7 @@ def imports_server(
     )
     try:
         yield running
+        assert "Traceback" not in running.log(), running.log()
     finally:
         running.stop()
 

@@ -3,7 +3,9 @@ rows in the event log, idempotency, limits and the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 import uuid
 
 import httpx
@@ -125,6 +127,15 @@ async def test_types_are_kept_from_csv_and_parquet(
             "a@x.io": {"email": "a@x.io", "age": 31, "vip": True},
             "b@x.io": {"email": "b@x.io", "age": 42, "vip": False},
         }
+        # the processor treats imported rows as any event: a profile with the traits
+        deadline = time.monotonic() + 30
+        while not (
+            found := http.get(f"/workspaces/{slug}/profiles", params={"value": "b@x.io"}).json()
+        ):
+            assert time.monotonic() < deadline, "no profile was built from the import"
+            await asyncio.sleep(0.1)
+        profile = http.get(f"/workspaces/{slug}/profiles/{found[0]['id']}").json()
+        assert profile["traits"]["age"]["value"] == 42
 
 
 def test_jsonl_accounts_with_a_chosen_mapping(imports_server: RunningServer) -> None:
