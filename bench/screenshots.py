@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import base64
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -120,6 +121,25 @@ def _failures(page: Page, seeded: Seeded) -> None:
     page.get_by_text("Rows that failed").first.click()
 
 
+_CUSTOMERS = (
+    "email,first_name,plan,signed_up\n"
+    "ann@example.com,Ann,pro,2026-01-02T09:30:00Z\n"
+    ",Nobody,free,2026-01-03T10:00:00Z\n"
+    "bob@example.com,Bob,free,last tuesday\n"
+    "cleo@example.com,Cleo,pro,2026-01-04T11:15:00Z\n"
+)
+
+
+def _import_checked(page: Page, seeded: Seeded) -> None:
+    """A customer list uploaded, its columns shown, every row checked."""
+    path = Path(tempfile.mkdtemp()) / "customers.csv"
+    path.write_text(_CUSTOMERS, encoding="utf-8")
+    page.get_by_label("File (CSV, JSON Lines or Parquet)").set_input_files(path)
+    page.get_by_role("button", name="Upload and show columns").click()
+    page.get_by_role("button", name="Check every row first").click()
+    page.get_by_role("status", name="Check result").wait_for()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -127,6 +147,8 @@ SCREENS: list[Screen] = [
     ("source-live", "sources/{source}?tab=live", _send_live),
     ("source-schema", "sources/{source}?tab=schema", None),
     ("source-plugins", "sources/{source}?tab=plugins", None),
+    ("imports", "imports", None),
+    ("imports-check", "imports", _import_checked),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),
     ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),
@@ -256,6 +278,14 @@ def _seed(base: str, hook: str) -> Seeded:
     chat = {"name": "Chat", "library_name": "chatPlugin", "url": "/device-mode/chat.js"}
     admin.put(f"{api}/sources/{source['id']}/plugins", json={"plugins": [chat]})
     admin.post(f"{api}/tracking-plans", json=PLAN).raise_for_status()
+    crm = admin.post(f"{api}/sources", json={"name": "CRM export"}).json()
+    job = admin.post(
+        f"{api}/imports",
+        params={"source_id": crm["id"], "kind": "profiles", "file_name": "crm-2026-01.csv"},
+        content=_CUSTOMERS.encode(),
+        headers={"Content-Type": "text/csv"},
+    ).json()
+    admin.post(f"{api}/imports/{job['id']}/start", json={}).raise_for_status()
     admin.put(
         f"{api}/sources/{source['id']}/tracking-plan",
         json={"plan": "web-shop", "settings": {"unplanned_events": "block", "violations": "flag"}},

@@ -11,7 +11,9 @@
     │   │                             workspace's: a workspace one has no role in is unknown)
     │   ├── MethodNotAllowed  405     the route exists, the method does not
     │   ├── Conflict          409     the thing to create exists already
+    │   ├── PayloadTooLarge   413     an uploaded file over a configured limit (bytes, rows)
     │   ├── UnsupportedMediaType 415  a body not sent as JSON (Content-Type)
+    │   ├── Unprocessable     422     a body of the right type whose content cannot be used
     │   ├── TooManyRequests   429     too many attempts (logins): retry after ``retry_after``
     │   └── Unavailable       503     a dependency (the database) is down: retry later
     └── ConfigurationError            Headwater cannot start as configured
@@ -30,9 +32,11 @@ __all__ = [
     "HeadwaterError",
     "MethodNotAllowed",
     "NotFound",
+    "PayloadTooLarge",
     "TooManyRequests",
     "Unauthorized",
     "Unavailable",
+    "Unprocessable",
     "UnsupportedMediaType",
 ]
 
@@ -81,8 +85,16 @@ class Conflict(ApiError):
     status = 409
 
 
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
+
+
+class Unprocessable(ApiError):
+    status = 422
 
 
 class TooManyRequests(ApiError):

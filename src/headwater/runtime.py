@@ -39,6 +39,7 @@ from headwater.audiences import Relay, Scheduler
 from headwater.collect import Collector
 from headwater.delivery import DeliveryWorkers, enqueue_event, enqueue_events
 from headwater.destinations import enabled_destinations
+from headwater.imports import Importer
 from headwater.journeys import AudienceEntries, Caller, Runner
 from headwater.log import EventLog, PostgresLog
 from headwater.pipeline import Processor
@@ -106,6 +107,7 @@ class Runtime:
     tasks: Supervisor
     metrics: Metrics
     _collector: Collector | None
+    _importer: Importer | None
     _retl_collector: Collector | None = None
     """A worker's collector for reverse ETL's messages (``serve`` uses its own)."""
 
@@ -147,9 +149,12 @@ class Runtime:
             raise
         processor = Processor(engine=database.engine, log=log, settings=settings, metrics=metrics)
         tasks = _background(settings, database.engine, log, processor, metrics, collector)
+        importer = None
         if collector is not None:
             tasks.add("dedup-purge", collector.purge)  # only where events are collected
             tasks.add("suppressions", collector.suppressions.watch)
+            importer = Importer(engine=database.engine, collector=collector, settings=settings)
+            tasks.add("imports", importer.run)
         retl_collector = None
         if settings.run_retl:
             # Reverse ETL's messages enter through the tracking API's path: a worker builds a
@@ -162,7 +167,16 @@ class Runtime:
             retl = SyncTask(database.engine, settings, collector=collector or retl_collector)
             tasks.add("reverse-etl", retl.run)
         runtime = cls(
-            settings, role, database, log, processor, tasks, metrics, collector, retl_collector
+            settings,
+            role,
+            database,
+            log,
+            processor,
+            tasks,
+            metrics,
+            collector,
+            importer,
+            retl_collector,
         )
         runtime.tasks.start()
         tune_garbage_collector()
@@ -175,7 +189,16 @@ class Runtime:
             raise LookupError(f"a {self.role} runtime collects no events")
         return self._collector
 
+    @property
+    def importer(self) -> Importer:
+        """The file importer, which only a ``serve`` runtime has."""
+        if self._importer is None:
+            raise LookupError(f"a {self.role} runtime imports no files")
+        return self._importer
+
     async def stop(self) -> None:
+        if self._importer is not None:
+            await self._importer.close()
         if self._collector is not None:
             await self._collector.stop()
         await self.tasks.stop()

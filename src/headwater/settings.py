@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     commit_max_events: int = 5000
     commit_writers: int = 1
 
+    # File imports (CSV, JSON Lines, Parquet): an upload over a limit is refused with 413.
+    import_max_rows: int = 1_000_000
+    import_max_bytes: int = 100 * 1024 * 1024
+    import_batch_rows: int = 20_000
+    """Rows committed per transaction (and per checkpoint) by a running import."""
+
     # Event log and processor.
     log_partitions: int = 16
     processor_batch_size: int = 2000

@@ -255,6 +255,43 @@ def _destination_post(verb: str, body: Any) -> Recipe:
     return recipe
 
 
+def _uploaded(api: Api, workspace: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A source, and a file uploaded for an import into it: its options and the source."""
+    source = api.source(workspace=workspace, name="files")
+    options = {
+        "content": b"email,plan\na@example.com,pro\n",
+        "params": {"source_id": source["id"], "kind": "profiles", "file_name": "a.csv"},
+        "headers": {"Content-Type": "text/csv"},
+    }
+    return options, source
+
+
+def _import_upload(api: Api, workspace: str) -> Step:
+    options, _ = _uploaded(api, workspace)
+    return Step(
+        "POST",
+        f"{_base(workspace)}/imports",
+        lambda answer: f"import:{answer['id']}",
+        201,
+        options=options,
+        after={"status": "uploaded", "file_name": "a.csv"},
+    )
+
+
+def _import_start(api: Api, workspace: str) -> Step:
+    options, _ = _uploaded(api, workspace)
+    job = api.ok("POST", f"{_base(workspace)}/imports", 201, **options)
+    return Step(
+        "POST",
+        f"{_base(workspace)}/imports/{job['id']}/start",
+        f"import:{job['id']}",
+        202,
+        {},
+        before={"id": job["id"], "status": "uploaded"},
+        after={"status": "queued"},
+    )
+
+
 def _plan_import(api: Api, workspace: str) -> Step:
     document = {"name": "Imported", "events": [{"name": "Signed Up"}]}
     return Step(
@@ -904,6 +941,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_DESTINATION}/test"): _destination_post("test", None),
     ("POST", f"{_DESTINATION}/replay"): _destination_post("replay", {"dead_letters": True}),
     ("POST", f"{_W}/tracking-plans/import"): _plan_import,
+    ("POST", f"{_W}/imports"): _import_upload,
+    ("POST", f"{_W}/imports/{{import_id}}/start"): _import_start,
     ("POST", f"{_W}/tracking-plans"): _plan_create,
     ("PUT", f"{_W}/tracking-plans/{{slug}}"): _plan_update,
     ("DELETE", f"{_W}/tracking-plans/{{slug}}"): _plan_delete,

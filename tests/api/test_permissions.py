@@ -40,6 +40,7 @@ _DUMMY: dict[str, str] = {
     "slug": "no-such-plan",
     "version": "2147483000",
     "export_id": "2147483000",
+    "import_id": "2147483000",
     "rule_id": "2147483000",
     "regulate_id": "no-such-regulation",
     "model_id": "2147483000",

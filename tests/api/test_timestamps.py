@@ -36,8 +36,8 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
     """A workspace with a source, events, a rejection, a profile, a destination, a tracking
     plan connected to the source, an audience and a computed trait, a published journey, a PII
-    rule, a regulation, a finished subject access export, and a reverse ETL model and sync with
-    a (failed) run; the path parameters that name them."""
+    rule, a regulation, a finished subject access export, a reverse ETL model and sync with a
+    (failed) run, and an uploaded import; the path parameters that name them."""
     workspace = api.workspace()
     base = f"/api/v1/workspaces/{workspace}"
     source = api.source(workspace=workspace)
@@ -90,6 +90,9 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
     regulate_id = api.ok("POST", f"{base}/regulations", json=suppress)["data"]["regulateId"]
     asked = {"subject_type": "USER_ID", "subject_id": "u1"}
     export_id = api.ok("POST", f"{base}/privacy/exports", 202, json=asked)["id"]
+    upload = {"source_id": source["id"], "kind": "profiles", "file_name": "a.csv"}
+    csv = {"content": b"email\na@example.com\n", "headers": {"Content-Type": "text/csv"}}
+    import_id = api.ok("POST", f"{base}/imports", 201, params=upload, **csv)["id"]
     deadline = time.monotonic() + 60
     while api.ok("GET", f"{base}/privacy/exports/{export_id}")["status"] != "done":
         assert time.monotonic() < deadline, "the export was not built"
@@ -132,6 +135,7 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
         "rule_id": str(rule_id),
         "regulate_id": str(regulate_id),
         "export_id": str(export_id),
+        "import_id": str(import_id),
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from headwater.log import EventLog, LogEntry, LogRecord
-from headwater.spec import Event, format_timestamp, message_builtins
+from headwater.spec import Envelope, Event, format_timestamp, message_builtins, normalise
 from tests.log.conftest import PARTITIONS, LogKit
 
 _BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -435,3 +435,58 @@ async def test_wait_times_out_without_appends(event_log: EventLog) -> None:
     await event_log.wait(0.6)
     elapsed = time.monotonic() - started
     assert 0.5 <= elapsed < 5, elapsed
+
+
+async def test_a_large_append_stores_entries_as_small_appends_do(event_log: EventLog) -> None:
+    # PostgresLog appends a large batch with COPY, a small one with one JSON statement: the
+    # columns it derives must not depend on which (microseconds cut, empty page names null).
+    received_at = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    envelope = Envelope(received_at=received_at)
+    messages: list[dict[str, Any]] = []
+    for i in range(600):
+        messages.append(
+            {
+                "type": "track",
+                "event": f"E{i % 7}",
+                "userId": f"u{i}",
+                "timestamp": "2026-01-01T10:00:00.987654Z",
+            }
+        )
+        messages.append({"type": "page", "name": "" if i % 2 else "Home", "anonymousId": f"a{i}"})
+
+    def records(prefix: str) -> list[LogRecord]:
+        made = []
+        for index, message in enumerate(messages):
+            event = normalise(
+                {**message, "messageId": f"{prefix}{index}"},
+                index=index,
+                route_type=None,
+                envelope=envelope,
+            )
+            assert isinstance(event, Event)
+            made.append(LogRecord(workspace_id=1, source_id=1, event=event))
+        return made
+
+    await event_log.append(records("large-"))
+    small = records("small-")
+    for start in range(0, len(small), 100):
+        await event_log.append(small[start : start + 100])
+    entries = [e for p in (await read_everything(event_log)).values() for e in p]
+    assert len(entries) == 2 * len(messages)
+
+    def shape(entry: LogEntry) -> tuple[Any, ...]:
+        return (
+            entry.type,
+            entry.name,
+            entry.user_id,
+            entry.anonymous_id,
+            entry.timestamp,
+            entry.received_at,
+            entry.partition,
+        )
+
+    by_id = {e.message_id: e for e in entries}
+    for index in range(len(messages)):
+        assert shape(by_id[f"large-{index}"]) == shape(by_id[f"small-{index}"])
+    assert by_id["large-3"].name is None  # an empty page name
+    assert by_id["large-1"].name == "Home"

@@ -14,6 +14,7 @@ SCREENS = [
     ("sources/{source}?tab=live", "Website"),
     ("sources/{source}?tab=rejections", "Website"),
     ("sources/{source}?tab=schema", "Website"),
+    ("imports", "Imports"),
     ("settings/workspaces", "Workspaces"),
     ("settings/identity", "Identity rules"),
     ("destinations", "Destinations"),

@@ -31,6 +31,7 @@ from headwater.api import audit as audit_api
 from headwater.api import destinations as destinations_api
 from headwater.api import edge, events, personal, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
+from headwater.api import imports as imports_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
 from headwater.api import pii as pii_api
@@ -182,6 +183,8 @@ def create_app(
         retention_api.router,
         plugins_api.router,
         retl_api.router,
+        imports_api.uploads,
+        imports_api.router,
     )
     check_table(
         (method, PREFIX + route.path)

@@ -5,7 +5,8 @@ A request is a change when its route's rule (``api/permissions.py``) names an au
 only requests to ``/api/v1`` with an unsafe method are looked at, the rest pass untouched.
 For each such request the wrapper
 
-1. buffers the request's body (to record it when the answer carries no JSON) and matches the
+1. buffers the request's body when it is JSON (to record it when the answer carries none; other
+   bodies, such as an uploaded import file, stream through unbuffered) and matches the
    route itself, to know its path template and parameters before the handler runs;
 2. for ``PATCH``, ``PUT`` and ``DELETE``, when the table has a ``GET`` of the same path, reads
    the resource first with an internal ``GET`` sub-request to the same application, with the
@@ -227,7 +228,7 @@ class AuditTrail:
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         fresh = dict(state)
-        request, receive = await _buffered(receive)
+        request, receive = await _buffered(receive) if _json_or_none(scope) else (b"", receive)
         route = route_of(scope["method"], scope["path"])
         before = None
         read = None if route is None else _before_path(scope["method"], route[0], scope["path"])
@@ -309,6 +310,15 @@ async def record(runtime: Runtime, change: AuditChange) -> None:
             type(error).__name__,
         )
         runtime.metrics.of(AuditMetrics).failures.inc()
+
+
+def _json_or_none(scope: Scope) -> bool:
+    """Whether the request's body is JSON or absent: another body (a file uploaded for an
+    import, up to 100 MB) streams to its route unbuffered, and is never recorded."""
+    for key, value in scope["headers"]:
+        if key.lower() == b"content-type":
+            return bytes(value).split(b";")[0].strip().lower().endswith(b"json")
+    return True
 
 
 async def _discard(message: Message) -> None:

@@ -144,10 +144,16 @@ MASKED_BY_ROUTE: Final = frozenset(
         ("GET", f"{_W}/audit/export"),
         ("GET", "/audit"),
         ("GET", "/audit/export"),
+        ("POST", f"{_W}/imports"),
+        ("GET", f"{_W}/imports"),
+        ("GET", f"{_W}/imports/{{import_id}}"),
+        ("POST", f"{_W}/imports/{{import_id}}/start"),
     }
 )
 """Routes that mask every answer themselves, JSON included: the audit trail masks an entry's
-``before`` and ``after`` only (its actor and address are the team's, not a customer's)."""
+``before`` and ``after`` only (its actor and address are the team's, not a customer's); an
+import masks its sample rows only (its columns and mapping name columns, not values: masked,
+a column mapped to ``user_id`` would hide its own name)."""
 
 ClassifierFor = Callable[[str | None], Classifier]
 

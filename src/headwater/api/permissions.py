@@ -52,6 +52,12 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
         P.SOURCES_WRITE, "source.plugins_update"
     ),
     ("GET", f"{_W}/personal-keys"): _read(P.WORKSPACE_READ),
+    # File imports into a source: their samples and row errors hold the file's data.
+    ("POST", f"{_W}/imports"): _change(P.SOURCES_WRITE, "import.upload"),
+    ("GET", f"{_W}/imports"): _read(P.DATA_READ),
+    ("GET", f"{_W}/imports/{{import_id}}"): _read(P.DATA_READ),
+    ("POST", f"{_W}/imports/{{import_id}}/dry-run"): _read(P.SOURCES_WRITE),
+    ("POST", f"{_W}/imports/{{import_id}}/start"): _change(P.SOURCES_WRITE, "import.start"),
     # Stored data.
     ("GET", f"{_W}/events/{{message_id}}"): _read(P.DATA_READ),
     ("GET", f"{_W}/sources/{{source_id}}/events"): _read(P.DATA_READ),

@@ -5,8 +5,9 @@ to a running Headwater through its management API (``remote``: by ``--url``/``--
 environment, or the config file ``serve`` writes on first start) and prints a table, or JSON
 with ``--json``. One module per group: ``data`` (sources, events, identity), ``plans``,
 ``destinations``, ``audiences``, ``failures``, ``privacy`` (regulations, suppressions and
-subject access exports), ``pii``, ``people`` (users and members), ``tokens``, ``audit``;
-``output`` holds the printing, ``common`` the local settings.
+subject access exports), ``pii``, ``imports`` (``headwater import FILE``), ``people`` (users
+and members), ``tokens``, ``audit``; ``output`` holds the printing, ``common`` the local
+settings.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
 from headwater.cli.failures import failures_app
+from headwater.cli.imports import import_file
 from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
 from headwater.cli.people import members_app, users_app
@@ -51,6 +53,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(pii_app, name="pii")
 app.add_typer(retl_app, name="retl")
+app.command("import")(import_file)
 
 
 @app.command()

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -139,25 +141,13 @@ class Collector:
         received_at: datetime,
     ) -> CommitResult:
         envelope = self._envelope(decoded, request, source, received_at)
-        rules = (await self.pii.current()).collection(source.workspace_id, source.id)
-        events: list[Event] = []
-        rejections: list[Rejection] = []
-        tally = pii.Tally()
-        for index, (message, _) in enumerate(decoded.items):
-            if index and not index % _YIELD_EVERY:
-                # Let the committers' round trips resume: a 2,500-event batch normalised in one
-                # go would hold the event loop for tens of milliseconds and stall every commit.
-                await asyncio.sleep(0)
-            result = normalise(
-                message,
-                index=index,
-                route_type=request.route_type,
-                envelope=envelope,
-                clean_nul=decoded.has_nul,
-            )
-            if rules is not None:
-                result = _governed(result, rules, tally)
-            (events if isinstance(result, Event) else rejections).append(result)  # type: ignore[arg-type]
+        events, rejections = await self._normalised(
+            source,
+            enumerate(item for item, _ in decoded.items),
+            envelope,
+            request.route_type,
+            clean_nul=decoded.has_nul,
+        )
         if rejections and (request.strict or source.strict):
             raise BadRequest(
                 "invalid_events",
@@ -167,8 +157,61 @@ class Collector:
                     for r in rejections
                 ],
             )
+        return await self.commit(source, events, rejections, received_at=received_at)
+
+    async def normalised(
+        self, source: Source, messages: Iterable[tuple[int, Any]], *, received_at: datetime
+    ) -> tuple[list[Event], list[Rejection]]:
+        """Messages as the tracking API would store them in ``source`` (normalised, the PII
+        rules applied), each numbered by its index: the events, and the rejections with their
+        reasons. Stores nothing (a file import's dry run)."""
+        envelope = self._server_envelope(received_at)
+        return await self._normalised(source, messages, envelope, None, clean_nul=False)
+
+    async def _normalised(
+        self,
+        source: Source,
+        messages: Iterable[tuple[int, Any]],
+        envelope: Envelope,
+        route_type: str | None,
+        *,
+        clean_nul: bool,
+    ) -> tuple[list[Event], list[Rejection]]:
+        rules = (await self.pii.current()).collection(source.workspace_id, source.id)
+        events: list[Event] = []
+        rejections: list[Rejection] = []
+        tally = pii.Tally()
+        for count, (index, message) in enumerate(messages):
+            if count and not count % _YIELD_EVERY:
+                # Let the committers' round trips resume: a 2,500-event batch normalised in one
+                # go would hold the event loop for tens of milliseconds and stall every commit.
+                await asyncio.sleep(0)
+            result = normalise(
+                message,
+                index=index,
+                route_type=route_type,
+                envelope=envelope,
+                clean_nul=clean_nul,
+            )
+            if rules is not None:
+                result = _governed(result, rules, tally)
+            (events if isinstance(result, Event) else rejections).append(result)  # type: ignore[arg-type]
         if rules is not None:
             tally.record(self._pii_metrics, "collection")
+        return events, rejections
+
+    async def commit(
+        self,
+        source: Source,
+        events: list[Event],
+        rejections: list[Rejection],
+        *,
+        received_at: datetime,
+    ) -> CommitResult:
+        """Commit what :meth:`normalised` made for ``source`` (the messages of suppressed
+        people set aside and counted), as the tracking API does, and return once durable:
+        dedup by messageId, the log, the rejections and the counts in one transaction,
+        however many events (a file import commits 20,000 at once)."""
         suppressed: dict[tuple[str, str], int] = {}
         if self.suppressions.active(source.workspace_id):
             events = self._unsuppressed(source.workspace_id, events, suppressed)
@@ -270,6 +313,16 @@ class Collector:
         if source is None:
             raise Unauthorized("invalid_write_key", "unknown write key")
         return source
+
+    def _server_envelope(self, received_at: datetime) -> Envelope:
+        """The envelope of messages sent from a server, with no batch-level fields."""
+        return Envelope(
+            received_at=received_at,
+            max_message_id_chars=self._settings.max_message_id_chars,
+            max_id_chars=self._settings.max_id_chars,
+            max_name_chars=self._settings.max_name_chars,
+            max_event_bytes=self._settings.max_event_bytes,
+        )
 
     def _envelope(
         self,

@@ -52,6 +52,27 @@ WITH appended AS (
 SELECT pg_notify('{_CHANNEL}', '') FROM (SELECT FROM appended LIMIT 1) AS any_row
 """
 
+# From this many records on, an append is a binary COPY (the append lock taken first, the
+# notification sent after, in the same transaction): PostgreSQL then parses no JSON document
+# of the whole batch and extracts no column from it, which halves a large batch's time (file
+# imports commit 20,000 records at once). The columns are the ones ``_APPEND`` derives, taken
+# from each payload the same way.
+_COPY_FROM = 1000
+_COPY_COLUMNS = (
+    "partition",
+    "workspace_id",
+    "source_id",
+    "message_id",
+    "type",
+    "name",
+    "user_id",
+    "anonymous_id",
+    "timestamp",
+    "received_at",
+    "payload",
+)
+_NAMED = {"track": "event", "page": "name", "screen": "name"}
+
 # The committed offset of each partition, and whether an entry follows it: one index probe on
 # events (partition, seq) per partition, in one round trip for all of a consumer's partitions.
 _PENDING = """
@@ -105,6 +126,22 @@ _RECEIVED = (
 )
 
 
+def _columns(payload: dict[str, Any]) -> tuple[Any, ...]:
+    """(message_id, type, name, user_id, anonymous_id) of a normalised payload, as ``_APPEND``
+    derives them."""
+    kind = payload["type"]
+    field = _NAMED.get(kind)
+    name = payload.get(field) if field else None
+    if kind != "track" and name == "":
+        name = None
+    return (payload["messageId"], kind, name, payload.get("userId"), payload.get("anonymousId"))
+
+
+def _milliseconds(value: datetime) -> datetime:
+    """``value`` cut to the millisecond, as the payload writes it (and ``_APPEND`` reads it)."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def _entry(row: asyncpg.Record) -> LogEntry:
     """An entry from a row of ``_COLUMNS``."""
     return LogEntry(
@@ -145,6 +182,9 @@ class PostgresLog(EventLog):
             await self._append((await begin(connection)).driver, records)
 
     async def _append(self, driver: asyncpg.Connection, records: Sequence[LogRecord]) -> None:
+        if len(records) >= _COPY_FROM:
+            await self._copy(driver, records)
+            return
         partition_of = self.partition_of
         rows = b",".join(
             b"[%d,%d,%d,%s]"
@@ -157,6 +197,24 @@ class PostgresLog(EventLog):
             for r in records
         )
         await driver.execute(_APPEND, (b"[%s]" % rows).decode())
+
+    async def _copy(self, driver: asyncpg.Connection, records: Sequence[LogRecord]) -> None:
+        partition_of = self.partition_of
+        rows = [
+            (
+                partition_of(r.event.partition_key),
+                r.workspace_id,
+                r.source_id,
+                *_columns(r.event.payload),
+                _milliseconds(r.event.timestamp),
+                _milliseconds(r.event.received_at),
+                encode_payload_bytes(r.event.payload).decode(),
+            )
+            for r in records
+        ]
+        await driver.execute(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})")
+        await driver.copy_records_to_table("events", records=rows, columns=_COPY_COLUMNS)
+        await driver.execute(f"SELECT pg_notify('{_CHANNEL}', '')")
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
         # On the asyncpg connection, outside a transaction: one round trip, and no

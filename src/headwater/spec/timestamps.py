@@ -27,6 +27,18 @@ _LONG_FRACTION = re.compile(r"([.,]\d{6})\d+")
 _SHORT_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=$|[T ])")
 
 
+def _full_date(text: str) -> bool:
+    """Whether ``text`` starts with a date of two-digit month and day (the usual case: no
+    padding to do), checked without a regular expression."""
+    return (
+        len(text) >= 10
+        and text[4] == "-"
+        and text[7] == "-"
+        and text[5:7].isdigit()
+        and text[8:10].isdigit()
+    )
+
+
 @lru_cache(maxsize=4096)
 def parse_timestamp(value: str) -> datetime:
     """Parse an ISO-8601 string into an aware UTC datetime; a missing offset means UTC.
@@ -39,7 +51,8 @@ def parse_timestamp(value: str) -> datetime:
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
     text = _LONG_FRACTION.sub(r"\1", text)
-    text = _SHORT_DATE.sub(_pad_date, text)
+    if not _full_date(text):
+        text = _SHORT_DATE.sub(_pad_date, text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

@@ -19,6 +19,7 @@ const SECTIONS: { title: string; items: Item[] }[] = [
     items: [
       { to: "overview", label: "Overview", needs: "data:read" },
       { to: "sources", label: "Sources", needs: "sources:read" },
+      { to: "imports", label: "Imports", needs: "data:read" },
       { to: "destinations", label: "Destinations", needs: "destinations:read" },
       { to: "reverse-etl", label: "Reverse ETL", needs: "sources:read" },
       { to: "plans", label: "Tracking plans", needs: "plans:read" },

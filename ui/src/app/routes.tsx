@@ -79,6 +79,7 @@ export const router = createBrowserRouter([
         path: "sources/:sourceId",
         element: screen(() => import("../screens/sources/Source"), "the source"),
       },
+      { path: "imports", element: screen(() => import("../screens/imports/Imports"), "imports") },
       { path: "plans", element: screen(() => import("../screens/plans/Plans"), "tracking plans") },
       { path: "plans/new", element: screen(() => import("../screens/plans/NewPlan"), "a new plan") },
       { path: "plans/:slug", element: screen(() => import("../screens/plans/Plan"), "the tracking plan") },

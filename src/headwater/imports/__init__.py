@@ -1,0 +1,24 @@
+"""File imports: CSV, JSON Lines and Parquet files of profiles, events or accounts, mapped to
+Segment messages and committed through the tracking API's path, in resumable jobs."""
+
+from headwater.imports.mapping import KINDS, ImportKind, Mapping, RowError, default_mapping
+from headwater.imports.reader import FORMATS, FileFormat, format_of
+from headwater.imports.service import Importer
+from headwater.imports.views import DryRunView, ImportStatus, ImportView, MappingView, RowErrorView
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "DryRunView",
+    "FileFormat",
+    "ImportKind",
+    "ImportStatus",
+    "ImportView",
+    "Importer",
+    "Mapping",
+    "MappingView",
+    "RowError",
+    "RowErrorView",
+    "default_mapping",
+    "format_of",
+]
