@@ -29,8 +29,9 @@ from headwater import __version__
 from headwater.api import audiences as audiences_api
 from headwater.api import audit as audit_api
 from headwater.api import destinations as destinations_api
-from headwater.api import edge, events, personal, profile_api, profiles, workspaces
+from headwater.api import edge, events, hook_receiver, personal, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
+from headwater.api import hooks as hooks_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
 from headwater.api import pii as pii_api
@@ -145,6 +146,7 @@ def create_app(
     management = (
         workspaces.router,
         workspaces.sources,
+        hooks_api.router,
         personal.router,
         events.router,
         profiles.router,
@@ -181,6 +183,7 @@ def create_app(
     for router in management:
         api.include_router(router, prefix=PREFIX)
     api.include_router(profile_api.router)
+    api.include_router(hook_receiver.router)
     api.include_router(regulations_api.public)
     _add_operational_routes(api)
     add_docs(api, openapi_url=_OPENAPI)
