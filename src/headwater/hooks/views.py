@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict
 
 __all__ = ["HookRequestView", "HookTestView", "HookView", "PresetView", "RotatedView"]
 
