@@ -189,9 +189,9 @@ class HookConfig(BaseModel):
 
 
 def plain_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Pydantic's errors as ``{"field": "rules.0.type", "reason": ...}``, for people."""
+    """Pydantic's errors as ``{"field": "rules.0.type", "message": ...}``, for people."""
     return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(config)", "reason": e["msg"]}
+        {"field": ".".join(str(p) for p in e["loc"]) or "(config)", "message": e["msg"]}
         for e in error.errors(include_url=False)
     ]
 
@@ -204,6 +204,6 @@ def parse_config(raw: dict[str, Any]) -> HookConfig:
         errors = plain_errors(error)
         raise BadRequest(
             "invalid_hook_config",
-            f"the webhook configuration is invalid: {errors[0]['field']}: {errors[0]['reason']}",
+            f"the webhook configuration is invalid: {errors[0]['field']}: {errors[0]['message']}",
             errors=errors,
         ) from None
