@@ -215,9 +215,22 @@ def test_rotation_and_configuration_keep_secrets_hidden(api: Api) -> None:
     response = _send(api, rotated["hook"]["path"], signed.body, signed.headers)
     assert response.status_code == 200
     assert response.json()["messages"] == 0
+    # A new URL alone keeps the secret; a given secret is not shown back.
+    moved = api.ok("POST", f"{base}/rotate", json={"new_url": True, "new_secret": False})
+    assert moved["secret"] is None
+    assert _send(api, moved["hook"]["path"], signed.body, signed.headers).status_code == 200
+    given = api.ok("POST", f"{base}/rotate", json={"secret": "from-shopify"})
+    assert given["secret"] is None
+    signed = SENDERS["shopify"]("from-shopify", "", 0)
+    assert _send(api, moved["hook"]["path"], signed.body, signed.headers).status_code == 200
     trail = api.ok("GET", f"/api/v1/workspaces/{workspace}/audit")
     assert "old-secret" not in json.dumps(trail)
     assert rotated["secret"] not in json.dumps(trail)
+    assert "from-shopify" not in json.dumps(trail)
+    actions = [entry["action"] for entry in trail["data"]]
+    assert actions.count("source.hook.rotate") == 3, actions
+    assert "source.hook.update" in actions
+    assert "source.create" in actions
 
 
 def test_another_workspace_cannot_see_a_webhook_source(api: Api) -> None:

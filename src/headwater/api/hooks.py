@@ -40,7 +40,8 @@ class HookPut(BaseModel):
 
 class RotateIn(BaseModel):
     secret: str | None = Field(default=None, description="the new secret; generated if omitted")
-    new_url: bool = Field(default=False, description="also give the source a new URL")
+    new_secret: bool = Field(default=True, description="replace the secret")
+    new_url: bool = Field(default=False, description="give the source a new URL")
 
 
 class SampleIn(BaseModel):
@@ -122,6 +123,7 @@ async def rotate_hook(source_id: SourceId, body: RotateIn, runtime: Allowed) -> 
         runtime.database.engine,
         source_id,
         secret=body.secret,
+        new_secret=body.new_secret,
         new_url=body.new_url,
         secret_key=settings.secret_key,
         public_url=settings.public_url,

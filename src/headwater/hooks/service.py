@@ -248,12 +248,14 @@ async def rotate(
     source_id: int,
     *,
     secret: str | None,
+    new_secret: bool = True,
     new_url: bool,
     secret_key: str | None,
     public_url: str | None = None,
 ) -> RotatedView:
-    """A new secret (``secret``, or a generated one, shown once) and, with ``new_url``, a new
-    URL key (the old URL stops answering at once)."""
+    """With ``new_secret``, a new secret: ``secret``, or one generated and shown this once (an
+    HMAC, bearer or basic secret), and, with ``new_url``, a new URL key (the old URL stops answering
+    at once)."""
     source, _ = await _source_and_row(engine, source_id)
     async with transaction(engine) as tx:
         box = await load_box(tx, secret_key)
@@ -263,12 +265,15 @@ async def rotate(
         field = SECRET_FIELD.get(auth["type"])
         shown: str | None = None
         config = None
-        if field is not None and (secret is not None or auth["type"] in _GENERATED):
-            shown = secret if secret is not None else secrets.token_urlsafe(32)
-            auth[field] = shown if field == "public_key" else {_MARK: box.encrypt(shown)}
+        if new_secret:
+            if field is None:
+                raise BadRequest("invalid_hook_config", "this authentication takes no secret")
+            if secret is None and auth["type"] not in _GENERATED:
+                raise BadRequest("invalid_hook_config", "give the new public key from the sender")
+            value = secret if secret is not None else secrets.token_urlsafe(32)
+            shown = None if secret is not None else value
+            auth[field] = value if field == "public_key" else {_MARK: box.encrypt(value)}
             config = {**row.config, "auth": auth}
-        elif secret is not None:
-            raise BadRequest("invalid_hook_config", "this authentication takes no secret")
         await store.update_config(
             tx,
             source_id,

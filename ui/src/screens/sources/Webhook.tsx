@@ -19,6 +19,16 @@ const AUTH_WORDS: Record<string, string> = {
   ecdsa: "Each request must be signed with the tool's private key (checked with its public key).",
 };
 
+const TITLES: Record<string, string> = {
+  stripe: "Stripe",
+  shopify: "Shopify",
+  hubspot: "HubSpot",
+  typeform: "Typeform",
+  calendly: "Calendly",
+  twilio: "Twilio",
+  sendgrid: "SendGrid",
+};
+
 export function hookUrl(hook: Hook): string {
   return hook.url ?? `${window.location.origin}${hook.path}`;
 }
@@ -29,17 +39,19 @@ export function WebhookSetUp({ hook }: { hook: Hook }) {
   const canChange = useCan("sources:write");
   const shown = (useLocation().state as { secret?: string | null } | null)?.secret ?? null;
   const [secret, setSecret] = useState<string | null>(shown);
+  const [given, setGiven] = useState("");
   const auth = hook.config.auth as { type: string; header?: string };
   const rotate = useMutation({
-    mutationFn: (newUrl: boolean) =>
+    mutationFn: ({ newUrl, value }: { newUrl: boolean; value: string | null }) =>
       ok(
         api.POST("/api/v1/workspaces/{workspace}/sources/{source_id}/hook/rotate", {
           params: { path: { workspace, source_id: hook.source_id } },
-          body: { new_url: newUrl },
+          body: { new_url: newUrl, new_secret: !newUrl, secret: value },
         }),
       ),
-    onSuccess: async (rotated) => {
-      setSecret(rotated.secret);
+    onSuccess: async (rotated, asked) => {
+      setSecret(asked.value === null ? rotated.secret : null);
+      setGiven("");
       await queries.invalidateQueries({ queryKey: ["hook", workspace, hook.source_id] });
     },
   });
@@ -52,7 +64,7 @@ export function WebhookSetUp({ hook }: { hook: Hook }) {
       <p>
         {AUTH_WORDS[auth.type] ?? auth.type}
         {auth.header ? ` Header: ${auth.header}.` : ""}
-        {hook.preset ? ` Set up for ${hook.preset}.` : ""}
+        {hook.preset ? ` Set up for ${TITLES[hook.preset] ?? hook.preset}.` : ""}
       </p>
       {secret && (
         <div className="note" role="note">
@@ -61,16 +73,36 @@ export function WebhookSetUp({ hook }: { hook: Hook }) {
         </div>
       )}
       {canChange && (
-        <div className="row wrap">
-          {auth.type !== "none" && auth.type !== "ecdsa" && (
-            <button type="button" onClick={() => rotate.mutate(false)} disabled={rotate.isPending}>
-              Make a new secret
-            </button>
+        <>
+          {auth.type !== "none" && (
+            <form
+              className="row wrap"
+              aria-label="New secret"
+              onSubmit={(event) => {
+                event.preventDefault();
+                rotate.mutate({ newUrl: false, value: given.trim() || null });
+              }}
+            >
+              <label>
+                {auth.type === "ecdsa" ? "New public key from the tool" : "New secret from the tool"}
+                <input
+                  value={given}
+                  onChange={(e) => setGiven(e.target.value)}
+                  autoComplete="off"
+                  required={auth.type === "ecdsa"}
+                  placeholder={auth.type === "ecdsa" ? "" : "Leave empty to have one made"}
+                />
+              </label>
+              <button type="submit" disabled={rotate.isPending}>
+                Replace the secret
+              </button>
+            </form>
           )}
-          <button type="button" onClick={() => rotate.mutate(true)} disabled={rotate.isPending}>
+          <p className="muted">A new URL stops the old one at once: update the tool right after.</p>
+          <button type="button" onClick={() => rotate.mutate({ newUrl: true, value: null })} disabled={rotate.isPending}>
             Give it a new URL
           </button>
-        </div>
+        </>
       )}
       {rotate.error ? <ErrorNote error={rotate.error} /> : null}
     </section>
