@@ -35,9 +35,9 @@ async def test_up_down_and_up_again(postgres_url: str) -> None:
                 "INSERT INTO hook_sources (source_id, url_key, config) VALUES (1, 'k', '{}')"
             )
             await tx.driver.execute(
-                "INSERT INTO hook_requests (source_id, method, headers, query, body_bytes,"
-                " status, outcome, messages, errors)"
-                " VALUES (1, 'POST', '{}', '{}', 0, 200, 'stored', '[]', '[]')"
+                "INSERT INTO hook_requests (workspace_id, source_id, method, headers, query,"
+                " body_bytes, status, outcome, messages, errors)"
+                " VALUES (1, 1, 'POST', '{}', '{}', 0, 200, 'stored', '[]', '[]')"
             )
         await migrate_to(engine, "0025", down=True)
         assert await _tables(engine) == set()

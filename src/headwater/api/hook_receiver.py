@@ -101,7 +101,7 @@ async def receive(key: str, request: Request) -> Response:
     )
 
     async def record(**fields: Any) -> None:
-        await hooks.record(engine, source.id, _entry(incoming, config, **fields))
+        await hooks.record(engine, source, _entry(incoming, config, **fields))
 
     answer = hooks.challenge(config, incoming)
     if answer is not None:

@@ -21,6 +21,7 @@ from headwater.hooks.service import (
     validated,
 )
 from headwater.hooks.signatures import AuthFailure, verify
+from headwater.hooks.store import forget_requests
 from headwater.hooks.views import HookRequestView, HookTestView, HookView, PresetView, RotatedView
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "configure",
     "create",
     "describe",
+    "forget_requests",
     "history",
     "kept_body",
     "map_request",

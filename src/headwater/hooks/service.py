@@ -301,10 +301,12 @@ async def receiver(engine: AsyncEngine, url_key: str, secret_key: str | None) ->
     return Receiver(source=source, config=parse_config(_open(box, row.config)))
 
 
-async def record(engine: AsyncEngine, source_id: int, entry: dict[str, Any]) -> None:
+async def record(engine: AsyncEngine, source: Source, entry: dict[str, Any]) -> None:
     """Add a request to the source's debugger history (``hook_requests``' columns)."""
     async with transaction(engine) as tx:
-        await store.insert_request(tx, source_id=source_id, entry=entry)
+        await store.insert_request(
+            tx, workspace_id=source.workspace_id, source_id=source.id, entry=entry
+        )
 
 
 async def history(

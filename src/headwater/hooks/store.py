@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
 
 from headwater.hooks.tables import HISTORY, hook_requests, hook_sources
-from headwater.storage import Transaction
+from headwater.storage import Transaction, holds_any, removed
 
 __all__ = [
     "HookRow",
     "find_by_key",
+    "forget_requests",
     "get",
     "history",
     "insert_config",
@@ -63,10 +65,14 @@ async def find_by_key(tx: Transaction, url_key: str) -> HookRow | None:
     return result.first()
 
 
-async def insert_request(tx: Transaction, *, source_id: int, entry: dict[str, Any]) -> int:
+async def insert_request(
+    tx: Transaction, *, workspace_id: int, source_id: int, entry: dict[str, Any]
+) -> int:
     """Add one request to the source's history and drop what is past :data:`HISTORY`."""
     new_id = await tx.scalar(
-        insert(hook_requests).values(source_id=source_id, **entry).returning(hook_requests.c.id)
+        insert(hook_requests)
+        .values(workspace_id=workspace_id, source_id=source_id, **entry)
+        .returning(hook_requests.c.id)
     )
     await tx.execute(
         delete(hook_requests).where(
@@ -85,3 +91,31 @@ async def history(
         query = query.where(hook_requests.c.id > after)
     result = await tx.execute(query.order_by(hook_requests.c.id.desc()).limit(limit))
     return list(result)
+
+
+_FORGET = (
+    "DELETE FROM hook_requests WHERE workspace_id = $1 AND ("
+    " EXISTS (SELECT 1 FROM jsonb_array_elements(messages) AS m(v)"
+    "  WHERE m.v ->> 'messageId' = ANY($2::text[]))"
+    " OR "
+    + holds_any("messages", "$3::text[]")
+    + " OR "
+    + holds_any("headers", "$3::text[]")
+    + " OR "
+    + holds_any("query", "$3::text[]")
+    + " OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS v(value)"
+    "  WHERE v.value <> '' AND strpos(lower(body), v.value) > 0))"
+)
+
+
+async def forget_requests(
+    tx: Transaction, workspace_id: int, message_ids: Sequence[str], values: Sequence[str]
+) -> int:
+    """Remove the workspace's recorded webhook requests that made one of ``message_ids`` or
+    hold one of ``values`` (a person's identifiers, lower case) in their messages, headers,
+    query or body text; the number removed. Each history is bounded, so the workspace's rows
+    are read whole."""
+    status = await tx.driver.execute(
+        _FORGET, workspace_id, sorted(set(message_ids)), sorted(set(values))
+    )
+    return removed(status)

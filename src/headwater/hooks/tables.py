@@ -42,6 +42,7 @@ hook_requests = Table(
     "hook_requests",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
     Column("source_id", Integer, ForeignKey("sources.id"), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Column("method", Text, nullable=False),
@@ -59,4 +60,5 @@ hook_requests = Table(
         name="hook_requests_outcome_check",
     ),
     Index("hook_requests_source", "source_id", "id"),
+    Index("hook_requests_workspace", "workspace_id"),
 )

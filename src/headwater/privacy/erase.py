@@ -37,6 +37,7 @@ from headwater import (
     collect,
     delivery,
     destinations,
+    hooks,
     journeys,
     pipeline,
     profiles,
@@ -74,6 +75,7 @@ STORES: Final = (
     "rejections",
     "duplicates",
     "dedup_keys",
+    "hook_requests",
     "processing_failures",
 )
 """The names :func:`erase` counts under, in this order: stable (a regulation's status shows
@@ -120,6 +122,9 @@ async def erase(tx: Transaction, person: Person, *, log: EventLog) -> dict[str, 
     counts |= await journeys.forget_profiles(tx, workspace_id, profile_ids)
     counts |= await audiences.forget_profiles(tx, profile_ids)
     counts |= await collect.forget_records(tx, workspace_id, sorted(message_ids), values)
+    counts["hook_requests"] = await hooks.forget_requests(
+        tx, workspace_id, sorted(message_ids), values
+    )
     counts |= await profiles.forget_person(
         tx, workspace_id, profile_ids, person.identifiers, sorted(message_ids)
     )

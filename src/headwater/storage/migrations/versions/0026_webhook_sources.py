@@ -31,6 +31,7 @@ CREATE TABLE hook_sources (
 );
 CREATE TABLE hook_requests (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workspace_id integer NOT NULL REFERENCES workspaces (id),
     source_id integer NOT NULL REFERENCES sources (id),
     received_at timestamptz NOT NULL DEFAULT now(),
     method text NOT NULL,
@@ -47,6 +48,7 @@ CREATE TABLE hook_requests (
         CHECK (outcome IN ('stored', 'refused', 'none', 'failed', 'replied'))
 );
 CREATE INDEX hook_requests_source ON hook_requests (source_id, id);
+CREATE INDEX hook_requests_workspace ON hook_requests (workspace_id);
 """
     )
 
