@@ -89,3 +89,12 @@ def test_sizes_are_limited() -> None:
         evaluate("(" * 60 + "1" + ")" * 60, {})
     with pytest.raises(ExpressionError, match="too large"):
         evaluate("x * x * x * x", {"x": 10**9})
+
+
+def test_functions_refuse_to_build_huge_strings() -> None:
+    """Checked before the string is made: a replace or join of large inputs never allocates
+    gigabytes first."""
+    with pytest.raises(ExpressionError, match="string grew over"):
+        evaluate("replace(s, 'a', s)", {"s": "a" * 90_000})
+    with pytest.raises(ExpressionError, match="string grew over"):
+        evaluate("join(xs, s)", {"xs": list(range(5_000)), "s": "x" * 50})

@@ -26,28 +26,29 @@ A missing key or index reads as ``null``. Functions: see :data:`FUNCTIONS`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["FUNCTIONS", "Budget", "ExpressionError", "compile_expression", "evaluate"]
+from headwater.hooks.functions import (
+    FUNCTIONS,
+    MAX_STRING,
+    ExpressionError,
+    call,
+    is_number,
+    member,
+)
+
+__all__ = ["Budget", "ExpressionError", "compile_expression", "evaluate"]
 
 MAX_SOURCE = 10_000
-MAX_STRING = 100_000
 MAX_ITEMS = 10_000
 MAX_DEPTH = 40
 DEFAULT_STEPS = 20_000
-
-
-class ExpressionError(ValueError):
-    """The expression does not parse, or its evaluation failed or went over a limit; the
-    message says which, in words for the person who wrote it."""
 
 
 @dataclass
@@ -287,7 +288,7 @@ def _eval(node: Node, scope: dict[str, Any], budget: Budget) -> Any:
             raise ExpressionError(f"unknown name {node[1]}")
         return scope[node[1]]
     if kind == "get":
-        return _get(_eval(node[1], scope, budget), _eval(node[2], scope, budget))
+        return member(_eval(node[1], scope, budget), _eval(node[2], scope, budget))
     if kind == "if":
         chosen = node[2] if _truthy(_eval(node[1], scope, budget)) else node[3]
         return _eval(chosen, scope, budget)
@@ -307,7 +308,7 @@ def _eval(node: Node, scope: dict[str, Any], budget: Budget) -> Any:
         return _checked({key: _eval(value, scope, budget) for key, value in node[1]})
     if kind == "call":
         args = [_eval(arg, scope, budget) for arg in node[2]]
-        return _checked(_call(node[1], args))
+        return _checked(call(node[1], args))
     if kind == "for":
         return _comprehension(node, scope, budget)
     return _binary(kind, _eval(node[1], scope, budget), _eval(node[2], scope, budget))
@@ -330,14 +331,6 @@ def _comprehension(node: Node, scope: dict[str, Any], budget: Budget) -> list[An
     return out
 
 
-def _get(container: Any, key: Any) -> Any:
-    if isinstance(container, dict):
-        return container.get(str(key)) if not isinstance(key, bool) else None
-    if isinstance(container, list) and isinstance(key, int) and not isinstance(key, bool):
-        return container[key] if -len(container) <= key < len(container) else None
-    return None
-
-
 def _truthy(value: Any) -> bool:
     return value not in (None, False, 0, "", [], {})
 
@@ -358,12 +351,8 @@ def _binary(op: str, left: Any, right: Any) -> Any:
     return _checked(_arith(op, left, right))
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _compare(op: str, left: Any, right: Any) -> bool:
-    if not (_number(left) and _number(right)) and not (
+    if not (is_number(left) and is_number(right)) and not (
         isinstance(left, str) and isinstance(right, str)
     ):
         raise ExpressionError(f"'{op}' compares two numbers or two strings")
@@ -381,7 +370,7 @@ def _arith(op: str, left: Any, right: Any) -> Any:
         return _checked(left + right)
     if op == "+" and isinstance(left, list) and isinstance(right, list):
         return _checked(left + right)
-    if not (_number(left) and _number(right)):
+    if not (is_number(left) and is_number(right)):
         raise ExpressionError(f"'{op}' needs two numbers (or two strings or lists for '+')")
     if op in ("/", "%") and right == 0:
         raise ExpressionError("division by zero")
@@ -395,77 +384,3 @@ def _arith(op: str, left: Any, right: Any) -> Any:
         "%": lambda: left % right,
     }[op]()
     return result
-
-
-def _call(name: str, args: list[Any]) -> Any:
-    function, arity = FUNCTIONS[name]
-    low, high = arity
-    if not low <= len(args) <= high:
-        raise ExpressionError(f"{name}() takes {low}-{high} arguments, not {len(args)}")
-    try:
-        return function(*args)
-    except (TypeError, ValueError, AttributeError, OverflowError) as error:
-        if isinstance(error, ExpressionError):
-            raise
-        raise ExpressionError(f"{name}() cannot take these arguments") from None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _path(value: Any, path: str, default: Any = None) -> Any:
-    for part in path.split(".") if path else []:
-        value = _get(value, int(part) if part.lstrip("-").isdigit() else part)
-        if value is None:
-            return default
-    return value
-
-
-def _from_unix(seconds: Any) -> str:
-    if not _number(seconds):
-        raise ExpressionError("from_unix() needs a number of seconds")
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
-
-
-def _merge(*objects: Any) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for one in objects:
-        if not isinstance(one, dict):
-            raise ExpressionError("merge() takes objects")
-        merged.update(one)
-    return merged
-
-
-def _join(items: Any, separator: Any = "") -> str:
-    if not isinstance(items, list):
-        raise ExpressionError("join() takes a list")
-    return str(separator).join(_text(i) for i in items)
-
-
-FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, int]]] = {
-    "len": (lambda v: len(v) if isinstance(v, str | list | dict) else 0, (1, 1)),
-    "lower": (lambda v: str(v).lower(), (1, 1)),
-    "upper": (lambda v: str(v).upper(), (1, 1)),
-    "trim": (lambda v: str(v).strip(), (1, 1)),
-    "str": (_text, (1, 1)),
-    "int": (lambda v: int(float(v)) if not isinstance(v, bool) else int(v), (1, 1)),
-    "float": (lambda v: float(v), (1, 1)),
-    "round": (lambda v, n=0: round(v, int(n)), (1, 2)),
-    "abs": (lambda v: abs(v), (1, 1)),
-    "keys": (lambda v: list(v) if isinstance(v, dict) else [], (1, 1)),
-    "values": (lambda v: list(v.values()) if isinstance(v, dict) else [], (1, 1)),
-    "merge": (_merge, (1, 8)),
-    "split": (lambda v, sep: str(v).split(str(sep)), (2, 2)),
-    "join": (_join, (1, 2)),
-    "replace": (lambda v, old, new: str(v).replace(str(old), str(new)), (3, 3)),
-    "starts_with": (lambda v, p: str(v).startswith(str(p)), (2, 2)),
-    "coalesce": (lambda *vs: next((v for v in vs if v is not None), None), (1, 8)),
-    "get": (_path, (2, 3)),
-    "sha256": (lambda v: hashlib.sha256(_text(v).encode()).hexdigest(), (1, 1)),
-    "from_unix": (_from_unix, (1, 1)),
-    "sum": (lambda v: sum(x for x in v if _number(x)), (1, 1)),
-}
-"""Name -> (function, (fewest, most) arguments). Each returns a JSON value."""
