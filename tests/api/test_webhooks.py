@@ -248,3 +248,50 @@ def test_another_workspace_cannot_see_a_webhook_source(api: Api) -> None:
 def test_presets_are_listed(api: Api) -> None:
     names = {p["name"] for p in api.ok("GET", "/api/v1/workspaces/default/hook-presets")}
     assert names == {"stripe", "shopify", "hubspot", "typeform", "calendly", "twilio", "sendgrid"}
+
+
+def test_a_verification_challenge_is_echoed_before_authentication(api: Api) -> None:
+    workspace = api.workspace()
+    config = {
+        "auth": {"type": "bearer"},
+        "rules": [{"type": "track", "set": {"event": {"const": "E"}, "anonymousId": "body.id"}}],
+        "reply": {"when": {"path": "query.challenge", "op": "exists"}, "echo": "query.challenge"},
+    }
+    hook = _create(api, workspace, config=config)["hook"]
+    answer = httpx.get(f"{api.server.url}{hook['path']}", params={"challenge": "c-123"})
+    assert answer.status_code == 200
+    assert answer.text == "c-123"
+    plain_get = httpx.get(f"{api.server.url}{hook['path']}")
+    assert plain_get.status_code == 405
+    assert plain_get.json()["code"] == "method_not_allowed"
+    seen = _requests(api, workspace, hook["source_id"])
+    assert [(r["outcome"], r["status"]) for r in seen] == [("refused", 405), ("replied", 200)]
+    # The test run takes a configuration as shown by GET (its secret masked) as it is.
+    shown = api.ok("GET", f"/api/v1/workspaces/{workspace}/sources/{hook['source_id']}/hook")
+    result = api.ok(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/sources/{hook['source_id']}/hook/test",
+        json={"config": shown["config"], "request": {"json": {"id": "a1"}}},
+    )
+    assert result["messages"][0]["anonymousId"] == "a1"
+
+
+def test_webhook_sources_are_made_only_as_such(api: Api) -> None:
+    workspace = api.workspace()
+    api.error(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/sources",
+        422,
+        "invalid_request",
+        json={"name": unique("s"), "kind": "webhook"},
+    )
+    hook = _create(api, workspace, preset="twilio", secret="tok")["hook"]
+    api.error(
+        "PATCH",
+        f"/api/v1/workspaces/{workspace}/sources/{hook['source_id']}",
+        400,
+        "invalid_kind",
+        json={"kind": "server"},
+    )
+    listed = api.ok("GET", f"/api/v1/workspaces/{workspace}/sources")
+    assert [s["kind"] for s in listed if s["id"] == hook["source_id"]] == ["webhook"]

@@ -135,7 +135,7 @@ async def test_hook(source_id: SourceId, body: TestIn, runtime: Allowed) -> hook
     """Run a sample request through the mapping and transformation, without authentication
     and without storing anything: the messages it would make, or why it would make none."""
     if body.config is not None:
-        config = hooks.validated({"auth": {"type": "none"}, **body.config})
+        config = hooks.validated({**body.config, "auth": {"type": "none"}})
     else:
         found = await hooks.describe(runtime.database.engine, source_id, public_url=None)
         config = hooks.validated({**found["config"], "auth": {"type": "none"}})

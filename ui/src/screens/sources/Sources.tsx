@@ -69,7 +69,12 @@ function NewSource({ onDone }: { onDone: () => void }) {
   const [kind, setKind] = useState<Source["kind"]>("client");
   const create = useMutation({
     mutationFn: () =>
-      ok(api.POST("/api/v1/workspaces/{workspace}/sources", { ...inWorkspace(workspace), body: { name, kind } })),
+      ok(
+        api.POST("/api/v1/workspaces/{workspace}/sources", {
+          ...inWorkspace(workspace),
+          body: { name, kind: kind === "webhook" ? "server" : kind },
+        }),
+      ),
     onSuccess: async (source) => {
       await queries.invalidateQueries({ queryKey: ["sources", workspace] });
       onDone();
