@@ -115,6 +115,7 @@ def create_app(
         runtime = await Runtime.start(settings, role=Role.SERVE, announce=announce)
         api.state.runtime = runtime
         api.state.verified_tokens = {}
+        api.state.hook_receivers = None  # made on first use, on this runtime's engine
         runtime.metrics.of(AuditMetrics)  # its failures counter shows from the start, at 0
         app.tracking = TrackingApp(
             runtime.collector,

@@ -24,9 +24,24 @@ from headwater.api.client_ip import client_ip
 from headwater.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from headwater.runtime import Runtime
 
-__all__ = ["router"]
+__all__ = ["receivers", "router"]
 
 router = APIRouter(tags=["webhooks"])
+
+
+def receivers(request: Request) -> hooks.Receivers:
+    """The application's cache of webhook sources by URL key (made on first use)."""
+    state = request.app.state
+    found: hooks.Receivers | None = getattr(state, "hook_receivers", None)
+    if found is None:
+        runtime: Runtime = runtime_of(request)
+        engine, secret_key = runtime.database.engine, runtime.settings.secret_key
+        found = hooks.Receivers(
+            lambda key: hooks.receiver(engine, key, secret_key),
+            ttl=runtime.settings.write_key_cache_seconds,
+        )
+        state.hook_receivers = found
+    return found
 
 
 def _url(request: Request, public_url: str | None) -> str:
@@ -88,7 +103,7 @@ async def receive(key: str, request: Request) -> Response:
     runtime: Runtime = runtime_of(request)
     settings = runtime.settings
     engine = runtime.database.engine
-    found = await hooks.receiver(engine, key, settings.secret_key)
+    found = await receivers(request).of(key)
     if found is None:
         raise NotFound("unknown_hook", "no webhook source has this URL")
     source, config = found.source, found.config

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from headwater import hooks
+from headwater.api.hook_receiver import receivers
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
 from headwater.errors import BadRequest
 
@@ -101,10 +102,12 @@ async def get_hook(source_id: SourceId, runtime: Allowed) -> hooks.HookView:
 
 
 @router.put("/sources/{source_id}/hook")
-async def put_hook(source_id: SourceId, body: HookPut, runtime: Allowed) -> hooks.HookView:
+async def put_hook(
+    source_id: SourceId, body: HookPut, runtime: Allowed, request: Request
+) -> hooks.HookView:
     """Replace the configuration (a preset's or ``config``); the secret is kept unless given."""
     settings = runtime.settings
-    return await hooks.configure(
+    changed = await hooks.configure(
         runtime.database.engine,
         source_id,
         preset=body.preset,
@@ -113,13 +116,17 @@ async def put_hook(source_id: SourceId, body: HookPut, runtime: Allowed) -> hook
         secret_key=settings.secret_key,
         public_url=settings.public_url,
     )
+    receivers(request).forget()
+    return changed
 
 
 @router.post("/sources/{source_id}/hook/rotate")
-async def rotate_hook(source_id: SourceId, body: RotateIn, runtime: Allowed) -> hooks.RotatedView:
+async def rotate_hook(
+    source_id: SourceId, body: RotateIn, runtime: Allowed, request: Request
+) -> hooks.RotatedView:
     """A new secret (shown once) and, with ``new_url``, a new URL (the old one stops)."""
     settings = runtime.settings
-    return await hooks.rotate(
+    rotated = await hooks.rotate(
         runtime.database.engine,
         source_id,
         secret=body.secret,
@@ -128,6 +135,8 @@ async def rotate_hook(source_id: SourceId, body: RotateIn, runtime: Allowed) -> 
         secret_key=settings.secret_key,
         public_url=settings.public_url,
     )
+    receivers(request).forget()
+    return rotated
 
 
 @router.post("/sources/{source_id}/hook/test")

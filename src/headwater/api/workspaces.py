@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from headwater import workspaces
 from headwater.api.auth import principal_of
+from headwater.api.hook_receiver import receivers
 from headwater.api.scope import SCOPED, UNSCOPED, WORKSPACE, Allowed, SourceId
 from headwater.errors import BadRequest
 from headwater.workspaces import SourceView, WorkspaceView, source_view, workspace_view
@@ -89,7 +90,9 @@ async def get_source(source_id: SourceId, runtime: Allowed) -> SourceView:
 
 
 @sources.patch("/{source_id}")
-async def update_source(source_id: SourceId, body: SourcePatch, runtime: Allowed) -> SourceView:
+async def update_source(
+    source_id: SourceId, body: SourcePatch, runtime: Allowed, request: Request
+) -> SourceView:
     if body.kind is not None:
         current = await workspaces.get_source(runtime.database.engine, source_id)
         if current.kind == "webhook":
@@ -98,4 +101,5 @@ async def update_source(source_id: SourceId, body: SourcePatch, runtime: Allowed
         runtime.database.engine, source_id, **body.model_dump(exclude_none=True)
     )
     runtime.collector.keys.forget()
+    receivers(request).forget()
     return source_view(source)

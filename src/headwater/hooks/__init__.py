@@ -3,6 +3,7 @@ optional transformation) from a request to Segment messages, presets for widely 
 and the recent requests each source's debugger shows. The API composes this package with
 collection: the mapped messages are stored by the tracking API's own path."""
 
+from headwater.hooks.cache import Receivers
 from headwater.hooks.expressions import ExpressionError
 from headwater.hooks.mapping import Answer, Mapped, challenge, map_request
 from headwater.hooks.model import HookConfig, parse_config, plain_errors
@@ -38,6 +39,7 @@ __all__ = [
     "Preset",
     "PresetView",
     "Receiver",
+    "Receivers",
     "RotatedView",
     "challenge",
     "configure",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.destinations import SecretBox, load_box
@@ -302,8 +303,13 @@ async def receiver(engine: AsyncEngine, url_key: str, secret_key: str | None) ->
 
 
 async def record(engine: AsyncEngine, source: Source, entry: dict[str, Any]) -> None:
-    """Add a request to the source's debugger history (``hook_requests``' columns)."""
+    """Add a request to the source's debugger history (``hook_requests``' columns).
+
+    Committed without waiting for the disk (``synchronous_commit`` off for this transaction):
+    the history is a debugging aid, written after the messages' own durable commit, and a
+    crash may lose its last fraction of a second rather than every request waiting a flush."""
     async with transaction(engine) as tx:
+        await tx.execute(text("SET LOCAL synchronous_commit TO off"))
         await store.insert_request(
             tx, workspace_id=source.workspace_id, source_id=source.id, entry=entry
         )
