@@ -194,7 +194,7 @@ async def create(
         )
         row = await store.get(tx, source.id)
     assert row is not None
-    return {"hook": _view(source, row, public_url), "secret": generated}
+    return {"id": source.id, "hook": _view(source, row, public_url), "secret": generated}
 
 
 async def _source_and_row(engine: AsyncEngine, source_id: int) -> tuple[Source, store.HookRow]:
@@ -285,7 +285,7 @@ async def rotate(
         )
         row = await store.get(tx, source_id)
     assert row is not None
-    return {"hook": _view(source, row, public_url), "secret": shown}
+    return {"id": source.id, "hook": _view(source, row, public_url), "secret": shown}
 
 
 async def receiver(engine: AsyncEngine, url_key: str, secret_key: str | None) -> Receiver | None:

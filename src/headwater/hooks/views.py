@@ -26,6 +26,8 @@ class HookView(TypedDict):
 
 
 class RotatedView(TypedDict):
+    id: int
+    """The source's id."""
     hook: HookView
     secret: str | None
     """The new secret, shown this once (None when only the URL changed)."""
