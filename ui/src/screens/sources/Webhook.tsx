@@ -90,7 +90,7 @@ export function WebhookSetUp({ hook }: { hook: Hook }) {
                   onChange={(e) => setGiven(e.target.value)}
                   autoComplete="off"
                   required={auth.type === "ecdsa"}
-                  placeholder={auth.type === "ecdsa" ? "" : "Leave empty to have one made"}
+                  placeholder={auth.type === "ecdsa" ? "" : "Empty: one is made"}
                 />
               </label>
               <button type="submit" disabled={rotate.isPending}>
