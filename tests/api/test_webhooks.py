@@ -295,3 +295,14 @@ def test_webhook_sources_are_made_only_as_such(api: Api) -> None:
     )
     listed = api.ok("GET", f"/api/v1/workspaces/{workspace}/sources")
     assert [s["kind"] for s in listed if s["id"] == hook["source_id"]] == ["webhook"]
+
+
+def test_a_body_over_the_limit_is_refused_and_recorded(api: Api) -> None:
+    workspace = api.workspace()
+    hook = _create(api, workspace, config={"auth": {"type": "none"}, "rules": []})["hook"]
+    big = b'{"pad": "' + b"x" * 2_000_000 + b'"}'
+    response = _send(api, hook["path"], big, {"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "request_too_large"
+    seen = _requests(api, workspace, hook["source_id"])
+    assert [(r["outcome"], r["status"], r["body"]) for r in seen] == [("refused", 400, None)]

@@ -13,6 +13,7 @@ sender does not retry a request that would fail the same way), or stored.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -110,13 +111,19 @@ async def receive(key: str, request: Request) -> Response:
     incoming = hooks.HookRequest(
         method=request.method,
         url=_url(request, settings.public_url),
-        body=await _body(request, settings.max_request_bytes),
+        body=b"",
         headers={k.lower(): v for k, v in request.headers.items()},
         query=dict(request.query_params),
     )
 
     async def record(**fields: Any) -> None:
         await hooks.record(engine, source, _entry(incoming, config, **fields))
+
+    try:
+        incoming = replace(incoming, body=await _body(request, settings.max_request_bytes))
+    except BadRequest as refused:
+        await record(status=400, outcome="refused", keep_body=False, reason=refused.message)
+        raise
 
     answer = hooks.challenge(config, incoming)
     if answer is not None:
