@@ -45,7 +45,9 @@ def test_a_developer_creates_a_stripe_webhook_and_sees_a_signed_request(
     expect(requests.get_by_role("button").filter(has_text="refused")).to_be_visible(timeout=10_000)
     requests.get_by_role("button").filter(has_text="1 message").click()
     detail = page.get_by_label("Selected request")
-    expect(detail).to_contain_text("invoice.paid")
+    expect(detail.get_by_role("heading", name="1 message made")).to_be_visible()
+    # what the preset made, not only the body: the anonymous id is the rule's template
+    expect(detail).to_contain_text("stripe:in_1NG8Du2eZvKYlo2C")
     expect(detail).to_contain_text("cus_NffrFeUfNV2Hib")
     expect(detail).to_contain_text("[redacted]")
     assert serious_violations(page) == []
