@@ -15,6 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hashlib
+import hmac
+import json
 import shutil
 import tempfile
 import threading
@@ -140,6 +143,27 @@ def _import_checked(page: Page, seeded: Seeded) -> None:
     page.get_by_role("status", name="Check result").wait_for()
 
 
+def _new_webhook(page: Page, seeded: Seeded) -> None:
+    """The new source form, choosing a tool's webhooks."""
+    page.get_by_role("button", name="Add a source").click()
+    page.get_by_label("Name").fill("Payments")
+    page.get_by_label("Another tool's webhooks").check()
+    page.get_by_label("Sending tool").wait_for()
+
+
+def _webhook_request(page: Page, seeded: Seeded) -> None:
+    """The stored request chosen."""
+    requests = page.get_by_role("list", name="Requests, newest first")
+    requests.get_by_role("button").filter(has_text="message").first.click()
+
+
+def _webhook_test(page: Page, seeded: Seeded) -> None:
+    """A sample Stripe event run through the rules."""
+    page.get_by_label("Sample body").fill(STRIPE_EVENT.decode())
+    page.get_by_role("button", name="Run the test").click()
+    page.get_by_label("Test result").wait_for()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -149,6 +173,10 @@ SCREENS: list[Screen] = [
     ("source-plugins", "sources/{source}?tab=plugins", None),
     ("imports", "imports", None),
     ("imports-check", "imports", _import_checked),
+    ("webhook-new", "sources", _new_webhook),
+    ("webhook-setup", "sources/{hook}", None),
+    ("webhook-requests", "sources/{hook}?tab=requests", _webhook_request),
+    ("webhook-rules", "sources/{hook}?tab=rules", _webhook_test),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),
     ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),
@@ -268,6 +296,39 @@ def _welcome(destination: int) -> dict[str, object]:
     }
 
 
+STRIPE_EVENT = json.dumps(
+    {
+        "id": "evt_1Pz",
+        "object": "event",
+        "type": "invoice.paid",
+        "created": 1_733_500_000,
+        "livemode": False,
+        "data": {"object": {"id": "in_1", "customer": "cus_ada", "amount_paid": 4200}},
+    },
+    indent=2,
+).encode()
+
+
+def _seed_webhook(admin: httpx.Client, base: str, api: str) -> str:
+    """A Stripe webhook source with a signed event, and a request with a guessed secret."""
+    made = admin.post(
+        f"{api}/webhook-sources",
+        json={"name": "Stripe payments", "preset": "stripe", "secret": "whsec_shots"},
+    ).json()
+    now = int(time.time())
+    for secret in ("whsec_guess", "whsec_shots"):
+        mac = hmac.new(secret.encode(), f"{now}.".encode() + STRIPE_EVENT, hashlib.sha256)
+        httpx.post(
+            base + made["hook"]["path"],
+            content=STRIPE_EVENT,
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": f"t={now},v1={mac.hexdigest()}",
+            },
+        )
+    return str(made["hook"]["source_id"])
+
+
 def _seed(base: str, hook: str) -> Seeded:
     admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     admin.post(
@@ -361,8 +422,10 @@ def _seed(base: str, hook: str) -> Seeded:
         {"store": "rejections", "source_id": source["id"], "days": 30},
     ]
     admin.put(f"{api}/retention", json={"windows": windows}).raise_for_status()
+    webhook = _seed_webhook(admin, base, api)
     admin.close()
     return {
+        "hook": webhook,
         "source": str(source["id"]),
         "write_key": str(source["write_key"]),
         "destination": str(destination["id"]),

@@ -130,6 +130,50 @@ def _source_plugins_update(api: Api, workspace: str) -> Step:
     )
 
 
+def _hook_create(api: Api, workspace: str) -> Step:
+    return Step(
+        "POST",
+        f"{_base(workspace)}/webhook-sources",
+        lambda answer: f"source:{answer['id']}",
+        201,
+        {"name": unique("hook"), "preset": "stripe", "secret": "whsec_audit"},
+        after={"secret": None},
+    )
+
+
+def _hook(api: Api, workspace: str) -> dict[str, Any]:
+    made = api.ok(
+        "POST",
+        f"{_base(workspace)}/webhook-sources",
+        201,
+        json={"name": unique("hook"), "preset": "shopify", "secret": "old-secret"},
+    )
+    return made["hook"]  # type: ignore[no-any-return]
+
+
+def _hook_update(api: Api, workspace: str) -> Step:
+    hook = _hook(api, workspace)
+    return Step(
+        "PUT",
+        f"{_base(workspace)}/sources/{hook['source_id']}/hook",
+        f"source:{hook['source_id']}",
+        body={"preset": "typeform", "secret": "new-secret"},
+        before={"preset": "shopify"},
+        after={"preset": "typeform"},
+    )
+
+
+def _hook_rotate(api: Api, workspace: str) -> Step:
+    hook = _hook(api, workspace)
+    return Step(
+        "POST",
+        f"{_base(workspace)}/sources/{hook['source_id']}/hook/rotate",
+        f"source:{hook['source_id']}",
+        body={},
+        after={"secret": "[redacted]"},
+    )
+
+
 def _failures_replay(api: Api, workspace: str) -> Step:
     return Step("POST", f"{_base(workspace)}/failures/replay", "failures", body={})
 
@@ -927,6 +971,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{_W}/sources"): _source_create,
     ("PATCH", f"{_W}/sources/{{source_id}}"): _source_update,
     ("PUT", f"{_W}/sources/{{source_id}}/plugins"): _source_plugins_update,
+    ("POST", f"{_W}/webhook-sources"): _hook_create,
+    ("PUT", f"{_W}/sources/{{source_id}}/hook"): _hook_update,
+    ("POST", f"{_W}/sources/{{source_id}}/hook/rotate"): _hook_rotate,
     ("POST", f"{_W}/failures/replay"): _failures_replay,
     ("POST", f"{_W}/privacy/exports"): _subject_export_create,
     ("POST", f"{_W}/access-tokens"): _access_token_create,

@@ -30,6 +30,7 @@ STORES: dict[str, set[str]] = {
     "headwater.access": {"headwater.access.store", "headwater.access.people_store"},
     "headwater.log": {"headwater.log.postgres", "headwater.log.partitions"},
     "headwater.collect": {"headwater.collect.store"},
+    "headwater.hooks": {"headwater.hooks.store"},
     "headwater.profiles": {
         "headwater.profiles.store",
         "headwater.profiles.reads",

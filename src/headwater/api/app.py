@@ -29,8 +29,9 @@ from headwater import __version__
 from headwater.api import audiences as audiences_api
 from headwater.api import audit as audit_api
 from headwater.api import destinations as destinations_api
-from headwater.api import edge, events, personal, profile_api, profiles, workspaces
+from headwater.api import edge, events, hook_receiver, personal, profile_api, profiles, workspaces
 from headwater.api import failures as failures_api
+from headwater.api import hooks as hooks_api
 from headwater.api import imports as imports_api
 from headwater.api import journeys as journeys_api
 from headwater.api import people as people_api
@@ -118,6 +119,7 @@ def create_app(
         runtime = await Runtime.start(settings, role=Role.SERVE, announce=announce)
         api.state.runtime = runtime
         api.state.verified_tokens = {}
+        api.state.hook_receivers = None  # made on first use, on this runtime's engine
         runtime.metrics.of(AuditMetrics)  # its failures counter shows from the start, at 0
         app.tracking = TrackingApp(
             runtime.collector,
@@ -156,6 +158,7 @@ def create_app(
     management = (
         workspaces.router,
         workspaces.sources,
+        hooks_api.router,
         personal.router,
         events.router,
         profiles.router,
@@ -196,6 +199,7 @@ def create_app(
     for router in management:
         api.include_router(router, prefix=PREFIX)
     api.include_router(profile_api.router)
+    api.include_router(hook_receiver.router)
     api.include_router(regulations_api.public)
     _add_operational_routes(api)
     add_docs(api, openapi_url=_OPENAPI)

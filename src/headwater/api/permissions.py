@@ -58,6 +58,16 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_W}/imports/{{import_id}}"): _read(P.DATA_READ),
     ("POST", f"{_W}/imports/{{import_id}}/dry-run"): _read(P.SOURCES_WRITE),
     ("POST", f"{_W}/imports/{{import_id}}/start"): _change(P.SOURCES_WRITE, "import.start"),
+    # Webhook sources.
+    ("GET", f"{_W}/hook-presets"): _read(P.SOURCES_READ),
+    ("POST", f"{_W}/webhook-sources"): _change(P.SOURCES_WRITE, "source.create"),
+    ("GET", f"{_W}/sources/{{source_id}}/hook"): _read(P.SOURCES_READ),
+    ("PUT", f"{_W}/sources/{{source_id}}/hook"): _change(P.SOURCES_WRITE, "source.hook.update"),
+    ("POST", f"{_W}/sources/{{source_id}}/hook/rotate"): _change(
+        P.SOURCES_WRITE, "source.hook.rotate"
+    ),
+    ("POST", f"{_W}/sources/{{source_id}}/hook/test"): _read(P.SOURCES_READ),
+    ("GET", f"{_W}/sources/{{source_id}}/hook/requests"): _read(P.DATA_READ),
     # Stored data.
     ("GET", f"{_W}/events/{{message_id}}"): _read(P.DATA_READ),
     ("GET", f"{_W}/sources/{{source_id}}/events"): _read(P.DATA_READ),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from headwater import workspaces
 from headwater.api.auth import principal_of
+from headwater.api.hook_receiver import receivers
 from headwater.api.scope import SCOPED, UNSCOPED, WORKSPACE, Allowed, SourceId
-from headwater.workspaces import SourceKind, SourceView, WorkspaceView, source_view, workspace_view
+from headwater.errors import BadRequest
+from headwater.workspaces import SourceView, WorkspaceView, source_view, workspace_view
 
 __all__ = ["router", "sources"]
 
@@ -21,10 +25,14 @@ class WorkspaceIn(BaseModel):
     name: str | None = None
 
 
+TrackingKind = Literal["server", "client"]
+"""A source that SDKs send to; a webhook source is made with ``POST …/webhook-sources``."""
+
+
 class SourceIn(BaseModel):
     name: str
     write_key: str | None = Field(default=None, description="generated when omitted")
-    kind: SourceKind = Field(
+    kind: TrackingKind = Field(
         default="server", description="client: context.ip is filled from the connection"
     )
     strict: bool = Field(default=False, description="invalid events fail the request with 400")
@@ -32,7 +40,7 @@ class SourceIn(BaseModel):
 
 class SourcePatch(BaseModel):
     name: str | None = None
-    kind: SourceKind | None = None
+    kind: TrackingKind | None = None
     strict: bool | None = None
     enabled: bool | None = None
 
@@ -82,9 +90,16 @@ async def get_source(source_id: SourceId, runtime: Allowed) -> SourceView:
 
 
 @sources.patch("/{source_id}")
-async def update_source(source_id: SourceId, body: SourcePatch, runtime: Allowed) -> SourceView:
+async def update_source(
+    source_id: SourceId, body: SourcePatch, runtime: Allowed, request: Request
+) -> SourceView:
+    if body.kind is not None:
+        current = await workspaces.get_source(runtime.database.engine, source_id)
+        if current.kind == "webhook":
+            raise BadRequest("invalid_kind", "a webhook source stays a webhook source")
     source = await workspaces.update_source(
         runtime.database.engine, source_id, **body.model_dump(exclude_none=True)
     )
     runtime.collector.keys.forget()
+    receivers(request).forget()
     return source_view(source)

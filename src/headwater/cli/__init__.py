@@ -23,6 +23,7 @@ from headwater.cli.common import DataDir, settings_for, with_database
 from headwater.cli.data import events_app, identity_app, sources_app
 from headwater.cli.destinations import destinations_app
 from headwater.cli.failures import failures_app
+from headwater.cli.hooks import webhook_app
 from headwater.cli.imports import import_file
 from headwater.cli.journeys import journeys_app
 from headwater.cli.output import console
@@ -39,6 +40,7 @@ app = typer.Typer(
     help="Headwater: an open-source, self-hosted customer data platform.", no_args_is_help=True
 )
 app.add_typer(sources_app, name="sources")
+sources_app.add_typer(webhook_app, name="webhook")
 app.add_typer(events_app, name="events")
 app.add_typer(identity_app, name="identity")
 app.add_typer(destinations_app, name="destinations")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,12 +133,36 @@ class Collector:
             await self.refuse(request, error, source=source, received_at=received_at)
             raise
 
+    async def ingest(
+        self,
+        source: Source,
+        messages: list[dict[str, Any]],
+        *,
+        failures: Sequence[str] = (),
+        client_ip: str | None = None,
+    ) -> CommitResult:
+        """Store messages made elsewhere (a webhook source's mapping) on the tracking API's
+        path: normalised, strict mode, PII rules, suppressions, dedup, group commit; returns
+        once durable. Each of ``failures`` (why a message could not be made) is recorded as a
+        rejection of the source at index -1. A disabled source's messages are dropped and
+        recorded as for the tracking API; a strict source's invalid message raises 400
+        ``invalid_events`` and nothing is stored."""
+        received_at = datetime.now(UTC)
+        request = TrackingRequest(body=b"", route_type=None, client_ip=client_ip)
+        if not source.enabled:
+            return await self._drop(source, request, received_at)
+        decoded = DecodedRequest(items=[(message, 0) for message in messages], has_nul=True)
+        extra = [Rejection(index=-1, reason=reason) for reason in failures]
+        return await self._store(source, decoded, request, received_at, extra=extra)
+
     async def _store(
         self,
         source: Source,
         decoded: DecodedRequest,
         request: TrackingRequest,
         received_at: datetime,
+        *,
+        extra: Sequence[Rejection] = (),
     ) -> CommitResult:
         envelope = self._envelope(decoded, request, source, received_at)
         events, rejections = await self._normalised(
@@ -148,6 +172,8 @@ class Collector:
             request.route_type,
             clean_nul=decoded.has_nul,
         )
+        if extra:
+            rejections = [*extra, *rejections]
         if rejections and (request.strict or source.strict):
             raise BadRequest(
                 "invalid_events",

@@ -38,6 +38,7 @@ from headwater import (
     collect,
     delivery,
     destinations,
+    hooks,
     journeys,
     pipeline,
     profiles,
@@ -76,6 +77,7 @@ STORES: Final = (
     "rejections",
     "duplicates",
     "dedup_keys",
+    "hook_requests",
     "processing_failures",
     "retl_state",
     "retl_failures",
@@ -127,6 +129,9 @@ async def erase(tx: Transaction, person: Person, *, log: EventLog) -> dict[str, 
     counts |= await collect.forget_records(tx, workspace_id, sorted(message_ids), values)
     keys = sorted({value for _, value in person.identifiers} | set(values))
     counts |= await retl.forget_person(tx, workspace_id, keys, values)
+    counts["hook_requests"] = await hooks.forget_requests(
+        tx, workspace_id, sorted(message_ids), values
+    )
     counts |= await profiles.forget_person(
         tx, workspace_id, profile_ids, person.identifiers, sorted(message_ids)
     )

@@ -9,7 +9,7 @@ import msgspec
 
 __all__ = ["Source", "SourceKind", "Workspace"]
 
-SourceKind = Literal["server", "client"]
+SourceKind = Literal["server", "client", "webhook"]
 
 
 class Workspace(msgspec.Struct, frozen=True, kw_only=True):

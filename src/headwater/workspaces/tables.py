@@ -45,7 +45,7 @@ sources = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     UniqueConstraint("write_key", name="sources_write_key_key"),
     UniqueConstraint("workspace_id", "name", name="sources_workspace_id_name_key"),
-    CheckConstraint("kind IN ('server', 'client')", name="sources_kind_check"),
+    CheckConstraint("kind IN ('server', 'client', 'webhook')", name="sources_kind_check"),
 )
 
 # A source's browser plugins (device-mode destinations analytics.js loads): workspaces/plugins.py.

@@ -3,8 +3,9 @@
 import { allExpanded, defaultStyles, JsonView } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
 
-// the library's null colour fails WCAG contrast on its own background (axe: color-contrast)
-const STYLES = { ...defaultStyles, nullValue: "json-null" };
+// the library's null, number and boolean colours fail WCAG contrast on a grey panel (axe:
+// color-contrast)
+const STYLES = { ...defaultStyles, nullValue: "json-null", numberValue: "json-number", booleanValue: "json-boolean" };
 
 export function JsonTree({ data }: { data: unknown }) {
   return data !== null && typeof data === "object" ? (

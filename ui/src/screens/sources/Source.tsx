@@ -1,4 +1,5 @@
-// One source: how to send to it, its live events, what it rejected and what it has seen.
+// One source: how to send to it (a write key, or a webhook's URL, rules and requests), its live
+// events, what it rejected and what it has seen.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
@@ -7,11 +8,14 @@ import { useCan, useWorkspace } from "../../app/session";
 import { Copy } from "../../components/Copy";
 import { ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { Tabs } from "../../components/Tabs";
+import { HookRequests } from "./HookRequests";
+import { HookRules } from "./HookRules";
 import { Live } from "./Live";
 import { Plugins } from "./Plugins";
 import { Rejections } from "./Rejections";
 import { Schema } from "./Schema";
 import { snippets } from "./snippets";
+import { WebhookSetUp } from "./Webhook";
 
 export default function Source() {
   const workspace = useWorkspace();
@@ -26,10 +30,30 @@ export default function Source() {
         }),
       ),
   });
-  if (source.isPending) return <Loading what="the source" />;
+  const isHook = source.data?.kind === "webhook";
+  const hook = useQuery({
+    queryKey: ["hook", workspace, sourceId],
+    enabled: isHook,
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/workspaces/{workspace}/sources/{source_id}/hook", {
+          params: { path: { workspace, source_id: sourceId } },
+        }),
+      ),
+  });
+  if (source.isPending || (isHook && hook.isPending)) return <Loading what="the source" />;
   if (source.error) return <ErrorNote error={source.error} retry={() => source.refetch()} />;
+  if (isHook && hook.error) return <ErrorNote error={hook.error} retry={() => hook.refetch()} />;
+  const webhookTabs =
+    isHook && hook.data
+      ? [
+          { id: "setup", label: "Set up", content: <WebhookSetUp hook={hook.data} /> },
+          ...(canRead ? [{ id: "requests", label: "Requests", content: <HookRequests sourceId={sourceId} /> }] : []),
+          { id: "rules", label: "Rules", content: <HookRules key={hook.data.updated_at} hook={hook.data} /> },
+        ]
+      : null;
   const tabs = [
-    { id: "setup", label: "Set up", content: <SetUp writeKey={source.data.write_key} /> },
+    ...(webhookTabs ?? [{ id: "setup", label: "Set up", content: <SetUp writeKey={source.data.write_key} /> }]),
     ...(source.data.kind === "client"
       ? [{ id: "plugins", label: "Browser plugins", content: <Plugins sourceId={sourceId} /> }]
       : []),

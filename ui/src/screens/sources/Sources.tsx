@@ -9,12 +9,15 @@ import { useCan, useWorkspace } from "../../app/session";
 import { DataTable } from "../../components/DataTable";
 import { Empty, ErrorNote, Loading, PageHeader } from "../../components/Notes";
 import { FormActions } from "../../components/FormActions";
+import { useCreateWebhook, WebhookFields } from "./NewWebhook";
 
 type Source = components["schemas"]["SourceView"];
 
+const KINDS: Record<Source["kind"], string> = { client: "Website or app", server: "Server", webhook: "Webhook" };
+
 const COLUMNS: ColumnDef<Source, any>[] = [
   { accessorKey: "name", header: "Name" },
-  { accessorKey: "kind", header: "Kind", cell: (c) => (c.getValue() === "client" ? "Website or app" : "Server") },
+  { accessorKey: "kind", header: "Kind", cell: (c) => KINDS[c.getValue() as Source["kind"]] },
   { accessorKey: "enabled", header: "State", cell: (c) => (c.getValue() ? "Receiving" : "Disabled") },
   { accessorKey: "created_at", header: "Created", cell: (c) => new Date(c.getValue()).toLocaleString() },
 ];
@@ -46,7 +49,8 @@ export default function Sources() {
       ) : sources.data.length === 0 ? (
         <Empty title="No source yet">
           <p>
-            A source is where events come from: a website, an app or a server. Each has a write key that its SDK sends.{" "}
+            A source is where events come from: a website, an app, a server, or another tool's webhooks. Each has a
+            write key that its SDK sends, or a URL the tool posts to.{" "}
             {canAdd ? "Add one to get its set-up snippet." : "Ask a developer of this workspace to add one."}
           </p>
         </Empty>
@@ -62,19 +66,27 @@ function NewSource({ onDone }: { onDone: () => void }) {
   const navigate = useNavigate();
   const queries = useQueryClient();
   const [name, setName] = useState("");
-  const [kind, setKind] = useState<"client" | "server">("client");
+  const [kind, setKind] = useState<Source["kind"]>("client");
   const create = useMutation({
     mutationFn: () =>
-      ok(api.POST("/api/v1/workspaces/{workspace}/sources", { ...inWorkspace(workspace), body: { name, kind } })),
+      ok(
+        api.POST("/api/v1/workspaces/{workspace}/sources", {
+          ...inWorkspace(workspace),
+          body: { name, kind: kind === "webhook" ? "server" : kind },
+        }),
+      ),
     onSuccess: async (source) => {
       await queries.invalidateQueries({ queryKey: ["sources", workspace] });
       onDone();
       navigate(`/w/${encodeURIComponent(workspace)}/sources/${source.id}`);
     },
   });
+  const [webhook, setWebhook] = useState({ preset: "stripe", secret: "" });
+  const createWebhook = useCreateWebhook(onDone);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    if (kind === "webhook") createWebhook.mutate({ name, ...webhook });
+    else create.mutate();
   };
   return (
     <form className="card" onSubmit={submit} aria-labelledby="new-source-title">
@@ -93,8 +105,18 @@ function NewSource({ onDone }: { onDone: () => void }) {
           <input type="radio" name="kind" checked={kind === "server"} onChange={() => setKind("server")} />A server or
           a script
         </label>
+        <label className="inline">
+          <input type="radio" name="kind" checked={kind === "webhook"} onChange={() => setKind("webhook")} />
+          Another tool's webhooks (Stripe, Shopify, HubSpot…)
+        </label>
       </fieldset>
-      <FormActions action="Create source" pending={create.isPending} error={create.error} onCancel={onDone} />
+      {kind === "webhook" && <WebhookFields value={webhook} onChange={setWebhook} />}
+      <FormActions
+        action={kind === "webhook" ? "Create webhook source" : "Create source"}
+        pending={create.isPending || createWebhook.isPending}
+        error={kind === "webhook" ? createWebhook.error : create.error}
+        onCancel={onDone}
+      />
     </form>
   );
 }

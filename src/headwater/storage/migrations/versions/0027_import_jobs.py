@@ -9,7 +9,7 @@ from __future__ import annotations
 from headwater.storage.migrations import execute_script
 
 revision = "0027"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

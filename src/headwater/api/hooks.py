@@ -1,0 +1,186 @@
+"""Management API: webhook sources (created from a preset or rules, their URL and
+configuration, the secret rotated), the test run of a sample request, and the debugger's
+history of the requests each received."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from headwater import hooks
+from headwater.api.hook_receiver import receivers
+from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
+from headwater.errors import BadRequest
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=WORKSPACE, tags=["webhooks"], dependencies=SCOPED)
+
+
+class HookIn(BaseModel):
+    name: str
+    preset: str | None = Field(default=None, description="a preset's name (GET hook-presets)")
+    config: dict[str, Any] | None = Field(
+        default=None, description="the configuration (docs/webhooks.md); the preset's if omitted"
+    )
+    secret: str | None = Field(
+        default=None,
+        description="the sender's signing secret, token or password (generated if omitted), "
+        "or SendGrid's public key",
+    )
+
+
+class HookPut(BaseModel):
+    preset: str | None = None
+    config: dict[str, Any] | None = None
+    secret: str | None = Field(default=None, description="a new secret; the stored one is kept")
+
+
+class RotateIn(BaseModel):
+    secret: str | None = Field(default=None, description="the new secret; generated if omitted")
+    new_secret: bool = Field(default=True, description="replace the secret")
+    new_url: bool = Field(default=False, description="give the source a new URL")
+
+
+class SampleIn(BaseModel):
+    """A sample request: its body as text, or as JSON in ``json``."""
+
+    method: str = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+
+
+class TestIn(BaseModel):
+    config: dict[str, Any] | None = Field(
+        default=None, description="a configuration to try; the source's own if omitted"
+    )
+    request: SampleIn
+
+
+@router.get("/hook-presets")
+async def list_presets(runtime: Allowed) -> list[hooks.PresetView]:
+    """The presets a webhook source can start from, each with its sender's signature scheme."""
+    return [
+        {
+            "name": p.name,
+            "title": p.title,
+            "secret_field": p.secret_field,
+            "secret_label": p.secret_label,
+            "docs": p.docs,
+            "config": p.config,
+        }
+        for p in hooks.PRESETS.values()
+    ]
+
+
+@router.post("/webhook-sources", status_code=201)
+async def create_hook(workspace: str, body: HookIn, runtime: Allowed) -> hooks.RotatedView:
+    """A new webhook source. The answer shows its URL and, once, a generated secret."""
+    settings = runtime.settings
+    return await hooks.create(
+        runtime.database.engine,
+        workspace=workspace,
+        name=body.name,
+        preset=body.preset,
+        config=body.config,
+        secret=body.secret,
+        secret_key=settings.secret_key,
+        public_url=settings.public_url,
+    )
+
+
+@router.get("/sources/{source_id}/hook")
+async def get_hook(source_id: SourceId, runtime: Allowed) -> hooks.HookView:
+    return await hooks.describe(
+        runtime.database.engine, source_id, public_url=runtime.settings.public_url
+    )
+
+
+@router.put("/sources/{source_id}/hook")
+async def put_hook(
+    source_id: SourceId, body: HookPut, runtime: Allowed, request: Request
+) -> hooks.HookView:
+    """Replace the configuration (a preset's or ``config``); the secret is kept unless given."""
+    settings = runtime.settings
+    changed = await hooks.configure(
+        runtime.database.engine,
+        source_id,
+        preset=body.preset,
+        config=body.config,
+        secret=body.secret,
+        secret_key=settings.secret_key,
+        public_url=settings.public_url,
+    )
+    receivers(request).forget()
+    return changed
+
+
+@router.post("/sources/{source_id}/hook/rotate")
+async def rotate_hook(
+    source_id: SourceId, body: RotateIn, runtime: Allowed, request: Request
+) -> hooks.RotatedView:
+    """A new secret (shown once) and, with ``new_url``, a new URL (the old one stops)."""
+    settings = runtime.settings
+    rotated = await hooks.rotate(
+        runtime.database.engine,
+        source_id,
+        secret=body.secret,
+        new_secret=body.new_secret,
+        new_url=body.new_url,
+        secret_key=settings.secret_key,
+        public_url=settings.public_url,
+    )
+    receivers(request).forget()
+    return rotated
+
+
+@router.post("/sources/{source_id}/hook/test")
+async def test_hook(source_id: SourceId, body: TestIn, runtime: Allowed) -> hooks.HookTestView:
+    """Run a sample request through the mapping and transformation, without authentication
+    and without storing anything: the messages it would make, or why it would make none."""
+    if body.config is not None:
+        config = hooks.validated({**body.config, "auth": {"type": "none"}})
+    else:
+        found = await hooks.describe(runtime.database.engine, source_id, public_url=None)
+        config = hooks.validated({**found["config"], "auth": {"type": "none"}})
+    sample = body.request
+    if sample.body is not None and sample.json_body is not None:
+        raise BadRequest("invalid_sample", "give the sample's body as text or as json, not both")
+    text = sample.body if sample.body is not None else None
+    raw = text.encode() if text is not None else b""
+    headers = {k.lower(): v for k, v in sample.headers.items()}
+    if sample.json_body is not None:
+        raw = json.dumps(sample.json_body).encode()
+        headers.setdefault("content-type", "application/json")
+    incoming = hooks.HookRequest(
+        method=sample.method.upper(),
+        url="https://example.invalid/v1/hooks/test",
+        body=raw,
+        headers=headers,
+        query=sample.query,
+    )
+    answer = hooks.challenge(config, incoming)
+    mapped = hooks.map_request(config, incoming)
+    return {
+        "messages": mapped.messages,
+        "errors": mapped.errors,
+        "matched": mapped.matched,
+        "reply": answer.body if answer is not None else None,
+    }
+
+
+@router.get("/sources/{source_id}/hook/requests")
+async def hook_requests(
+    source_id: SourceId,
+    runtime: Allowed,
+    after: Annotated[int | None, Query(description="only requests newer than this id")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[hooks.HookRequestView]:
+    """The source's recent requests, newest first: what each made, or why it made nothing or
+    was refused (credentials and signatures redacted; a refused request's body not kept)."""
+    return await hooks.history(runtime.database.engine, source_id, after=after, limit=limit)

@@ -1,0 +1,90 @@
+"""A developer adds a Stripe webhook source from its preset, copies its URL, Stripe sends a
+signed event, and the developer sees it in the source's requests with the event it made; a
+badly signed request shows as refused; the rules editor names a mistake and the test panel
+runs a sample."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.hooks.senders import SENDERS
+from tests.ui.conftest import World, serious_violations, sign_in
+
+
+def test_a_developer_creates_a_stripe_webhook_and_sees_a_signed_request(
+    page: Page, world: World
+) -> None:
+    developer = world.person("developer")
+    sign_in(page, developer)
+    page.get_by_role("link", name="Sources").click()
+    page.get_by_role("button", name="Add a source").click()
+    page.get_by_label("Name").fill("Payments")
+    page.get_by_label("Another tool's webhooks").check()
+    page.get_by_label("Sending tool").select_option("stripe")
+    page.get_by_label("Signing secret (whsec_…)").fill("whsec_from_stripe")
+    page.get_by_role("button", name="Create webhook source").click()
+
+    expect(page.get_by_role("heading", name="Payments")).to_be_visible()
+    url = page.get_by_label("webhook URL", exact=True).inner_text()
+    assert url.startswith(world.server.url + "/v1/hooks/")
+    expect(page.get_by_text("Header: Stripe-Signature")).to_be_visible()
+
+    signed = SENDERS["stripe"]("whsec_from_stripe", url, int(time.time()))
+    sent = httpx.post(url, content=signed.body, headers=signed.headers, timeout=30)
+    assert sent.status_code == 200, sent.text
+    forged = SENDERS["stripe"]("whsec_guessed", url, int(time.time()))
+    refused = httpx.post(url, content=forged.body, headers=forged.headers, timeout=30)
+    assert refused.status_code == 401
+
+    page.get_by_role("tab", name="Requests").click()
+    requests = page.get_by_role("list", name="Requests, newest first")
+    expect(requests.get_by_role("button").filter(has_text="refused")).to_be_visible(timeout=10_000)
+    requests.get_by_role("button").filter(has_text="1 message").click()
+    detail = page.get_by_label("Selected request")
+    expect(detail.get_by_role("heading", name="1 message made")).to_be_visible()
+    # what the preset made, not only the body: the anonymous id is the rule's template
+    expect(detail).to_contain_text("stripe:in_1NG8Du2eZvKYlo2C")
+    expect(detail).to_contain_text("cus_NffrFeUfNV2Hib")
+    expect(detail).to_contain_text("[redacted]")
+    assert serious_violations(page) == []
+    requests.get_by_role("button").filter(has_text="refused").click()
+    expect(detail).to_contain_text("does not match")
+    expect(detail).to_contain_text("Not kept: the request was refused.")
+
+
+def test_the_rules_editor_names_mistakes_and_the_test_panel_runs_a_sample(
+    page: Page, world: World
+) -> None:
+    developer = world.person("developer")
+    made = world.server.api(
+        "POST",
+        f"/api/v1/workspaces/{developer.workspace}/webhook-sources",
+        json={"name": "Forms", "preset": "typeform", "secret": "tf-secret"},
+    )
+    sign_in(page, developer)
+    page.goto(f"/w/{developer.workspace}/sources/{made['hook']['source_id']}?tab=rules")
+    editor = page.get_by_label("Rules (JSON)")
+    original = editor.input_value()
+    editor.fill(original.replace('"type": "track"', '"type": "purchase"'))
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("list", name="Problems")).to_contain_text("rules.0.type")
+    editor.fill("{ not json")
+    expect(page.get_by_role("alert").filter(has_text="not valid JSON")).to_be_visible()
+    editor.fill(original)
+
+    sample = SENDERS["typeform"]("unused", "", 0)
+    page.get_by_label("Sample body").fill(json.dumps(json.loads(sample.body)))
+    page.get_by_role("button", name="Run the test").click()
+    expect(page.get_by_label("Test result")).to_contain_text("Form Submitted")
+    assert (
+        world.server.api(
+            "GET",
+            f"/api/v1/workspaces/{developer.workspace}/sources/{made['hook']['source_id']}"
+            "/hook/requests",
+        )
+        == []
+    )
