@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from headwater.connectors.base import Outcome
+from headwater.connectors.base import DeletionSubject, Outcome
 from headwater.connectors.warehouse import PostgresWarehouse, PostgresWarehouseConfig
 from headwater.spec import Message, message_of
 from tests.conftest import scratch_database
@@ -125,3 +125,57 @@ async def test_an_unreachable_warehouse_is_retried() -> None:
         await connector.close()
     assert result.outcome is Outcome.RETRY
     assert result.error
+
+
+async def test_a_deletion_removes_the_person_from_every_table_and_no_one_else(
+    warehouse_url: str,
+) -> None:
+    config = PostgresWarehouseConfig.model_validate({"url": warehouse_url, "schema_name": "web"})
+
+    def of(person: str, anonymous: str, email: str, n: int) -> list[Message]:
+        ids = {"userId": person, "anonymousId": anonymous}
+        return [
+            event("track", f"{person}-t{n}", event="Order Completed", properties={"n": n}, **ids),
+            event("identify", f"{person}-i{n}", traits={"email": email}, **ids),
+            event("page", f"{person}-p{n}", name="Home", **ids),
+            event("alias", f"{person}-a{n}", previousId=anonymous, userId=person),
+            event("track", f"{person}-anon{n}", event="Viewed", userId=None, anonymousId=anonymous),
+        ]
+
+    async with httpx.AsyncClient() as client:
+        connector = PostgresWarehouse(config, client)
+        try:
+            loaded = of("ann", "anon-a", "Ann@Example.com", 1) + of("bob", "anon-b", "b@x.io", 2)
+            assert (await connector.send(loaded)).outcome is Outcome.DELIVERED
+            subject = DeletionSubject(
+                regulation_id="r1",
+                user_ids=("ann",),
+                anonymous_ids=("anon-a",),
+                emails=("ann@example.com",),
+            )
+            assert PostgresWarehouse.deletes
+            assert (await connector.delete(subject)).outcome is Outcome.DELIVERED
+            assert (await connector.delete(subject)).outcome is Outcome.DELIVERED  # again: none
+        finally:
+            await connector.close()
+    db = await asyncpg.connect(warehouse_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        tables = [
+            r[0]
+            for r in await db.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'web'"
+            )
+        ]
+        assert {"tracks", "order_completed", "viewed", "identifies", "users", "pages"} <= set(
+            tables
+        )
+        for table in tables:
+            text = " ".join(
+                str(row) for row in await db.fetch(f'SELECT * FROM web."{table}"')
+            ).lower()
+            assert "ann" not in text, (table, text)
+            assert "anon-a" not in text, (table, text)
+        assert await db.fetchval("SELECT count(*) FROM web.tracks") == 2  # bob's two
+        assert await db.fetchval("SELECT id FROM web.users") == "bob"
+    finally:
+        await db.close()

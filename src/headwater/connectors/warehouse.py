@@ -17,6 +17,11 @@ else as NULL.
 
 One send is one transaction: the whole batch loads, or none of it. A refused connection or a
 lost server is retried; data the database refuses fails the batch (dead letters).
+
+Deletion (``deletes``): one transaction removes, from every table of the schema, the rows whose
+``user_id`` or ``anonymous_id`` is one of the person's, the aliases whose ``previous_id`` is,
+and the ``users`` rows of their user ids; in tables with an ``email`` column (the traits of
+``identifies`` and ``users``), the rows holding one of their emails (compared lower-cased).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import asyncpg
 import msgspec
 import pydantic
 
-from headwater.connectors.base import Connector, Event, Outcome, SendResult
+from headwater.connectors.base import Connector, DeletionSubject, Event, Outcome, SendResult
 from headwater.spec import message_builtins
 
 if TYPE_CHECKING:
@@ -159,6 +164,7 @@ class PostgresWarehouse(Connector[PostgresWarehouseConfig]):
     title = "PostgreSQL warehouse"
     config_type = PostgresWarehouseConfig
     max_batch: ClassVar[int] = 500
+    deletes: ClassVar[bool] = True
 
     def __init__(self, config: PostgresWarehouseConfig, client: Any) -> None:
         super().__init__(config, client)
@@ -182,6 +188,63 @@ class PostgresWarehouse(Connector[PostgresWarehouseConfig]):
             self._columns.clear()
             return SendResult(outcome=Outcome.RETRY, error=f"{type(error).__name__}: {error}")
         return SendResult(outcome=Outcome.DELIVERED)
+
+    async def delete(self, subject: DeletionSubject) -> SendResult:
+        ids = sorted({*subject.user_ids, *subject.anonymous_ids})
+        emails = sorted({email.lower() for email in subject.emails})
+        try:
+            pool = await self._connect()
+            async with pool.acquire() as connection, connection.transaction():
+                for table, columns in (await self._person_columns(connection)).items():
+                    await self._forget(connection, table, columns, subject, ids, emails)
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as error:
+            return SendResult(outcome=Outcome.FAILED, error=f"{type(error).__name__}: {error}")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            return SendResult(outcome=Outcome.RETRY, error=f"{type(error).__name__}: {error}")
+        return SendResult(outcome=Outcome.DELIVERED)
+
+    async def _person_columns(self, connection: _Connection) -> dict[str, set[str]]:
+        """The schema's tables, each with those of its columns that can name a person."""
+        rows = await connection.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = $1 AND column_name = ANY($2::text[])",
+            self.config.schema_name,
+            ["id", "user_id", "anonymous_id", "previous_id", "email"],
+        )
+        found: dict[str, set[str]] = {}
+        for table, column in rows:
+            found.setdefault(table, set()).add(column)
+        return found
+
+    async def _forget(
+        self,
+        connection: _Connection,
+        table: str,
+        columns: set[str],
+        subject: DeletionSubject,
+        ids: list[str],
+        emails: list[str],
+    ) -> None:
+        tests: list[str] = []
+        values: list[list[str]] = []
+
+        def test(sql: str, value: list[str]) -> None:
+            if value:
+                values.append(value)
+                tests.append(sql.format(f"${len(values)}::text[]"))
+
+        for column in ("user_id", "anonymous_id", "previous_id"):
+            if column in columns:
+                test(f"{column} = ANY({{}})", ids)
+        if table == "users" and "id" in columns:
+            test("id = ANY({})", list(subject.user_ids))
+        if "email" in columns:
+            test("lower(email::text) = ANY({})", emails)
+        if tests:
+            await connection.execute(
+                f'DELETE FROM "{self.config.schema_name}"."{table}" WHERE {" OR ".join(tests)}',
+                *values,
+            )
 
     async def _connect(self) -> asyncpg.Pool:
         if self._pool is None:
