@@ -151,6 +151,32 @@ async def test_a_run_whose_process_stopped_is_picked_up(
     assert runs[0]["added"] == 20
 
 
+async def test_a_run_asked_for_after_a_stop_still_closes_the_stopped_run(
+    headwater: Headwater, customer: Customer
+) -> None:
+    """ "Run now" pressed while a stopped process's lease runs out: the new run is ``manual``,
+    and the stopped run is recorded ``interrupted`` all the same, not left ``running``."""
+    await customer.execute(*_TABLE)
+    sync_id = await _sync(headwater, await _model(headwater, customer))
+    async with headwater.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO retl_runs (sync_id, trigger) VALUES (:s, 'schedule')"),
+            {"s": sync_id},
+        )
+        await connection.execute(
+            text("UPDATE retl_syncs SET lease_until = now() - interval '1 second' WHERE id = :s"),
+            {"s": sync_id},
+        )
+    await _run(headwater, sync_id)
+    runs = await retl.list_runs(headwater.engine, workspace=headwater.workspace, sync_id=sync_id)
+    assert [(r["status"], r["trigger"]) for r in runs] == [
+        ("succeeded", "manual"),
+        ("interrupted", "schedule"),
+    ]
+    assert runs[1]["reason"] is not None
+    assert "lease ran out" in runs[1]["reason"]
+
+
 async def test_a_leased_sync_is_not_taken(headwater: Headwater, customer: Customer) -> None:
     await customer.execute(*_TABLE)
     sync_id = await _sync(headwater, await _model(headwater, customer))
