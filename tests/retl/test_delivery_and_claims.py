@@ -61,6 +61,52 @@ async def test_a_destination_sync_is_delivered_by_the_engine(
     assert one["messageId"].startswith("retl-")
 
 
+async def test_a_mirror_removal_reaches_a_destination(
+    headwater: Headwater, customer: Customer
+) -> None:
+    """A key gone from a mirror sync's model reaches the destination as the documented
+    removal: the sync's message type with the identifiers the key was last sent with and
+    every mapped field null."""
+    await customer.execute(*_TABLE)
+    with Sink() as sink:
+        destination = await destinations.create_destination(
+            headwater.engine,
+            headwater.settings,
+            workspace=headwater.workspace,
+            name="crm",
+            kind="webhook",
+            config={"url": sink.url},
+        )
+        sync_id = await _sync(
+            headwater,
+            await _model(headwater, customer),
+            target="destination",
+            destination_id=destination["id"],
+            mode="mirror",
+            mapping={"user_id": "email", "fields": {"plan": "plan", "seats": "seats"}},
+        )
+        assert _counts(await _run(headwater, sync_id)) == (20, 0, 0, 0)
+        await customer.execute("DELETE FROM customers WHERE id IN (3, 8)")
+        assert _counts(await _run(headwater, sync_id)) == (0, 0, 2, 0)
+        stop = asyncio.Event()
+        workers = DeliveryWorkers(
+            engine=headwater.engine, settings=headwater.settings, metrics=Metrics()
+        )
+        task = asyncio.create_task(workers.run(stop, Health("delivery")))
+        try:
+            received = await asyncio.to_thread(sink.wait_for, 22)
+        finally:
+            stop.set()
+            await task
+    bodies = [r.json() for r in received]
+    removals = [b for b in bodies if b["traits"] == {"plan": None, "seats": None}]
+    assert sorted(b["userId"] for b in removals) == ["user3@example.com", "user8@example.com"]
+    assert all(b["type"] == "identify" for b in removals)
+    assert all(b["context"]["headwater"]["key"] in ("3", "8") for b in removals), removals
+    sent = {b["messageId"] for b in bodies if b not in removals}
+    assert all(b["messageId"].startswith("retl-") and b["messageId"] not in sent for b in removals)
+
+
 async def test_two_tasks_never_run_the_same_sync(headwater: Headwater, customer: Customer) -> None:
     """While one process holds its claim (its transaction not committed yet), another's claim
     skips the sync at once instead of taking it too (or waiting for it)."""
@@ -103,6 +149,32 @@ async def test_a_run_whose_process_stopped_is_picked_up(
         ("interrupted", "manual"),
     ]
     assert runs[0]["added"] == 20
+
+
+async def test_a_run_asked_for_after_a_stop_still_closes_the_stopped_run(
+    headwater: Headwater, customer: Customer
+) -> None:
+    """ "Run now" pressed while a stopped process's lease runs out: the new run is ``manual``,
+    and the stopped run is recorded ``interrupted`` all the same, not left ``running``."""
+    await customer.execute(*_TABLE)
+    sync_id = await _sync(headwater, await _model(headwater, customer))
+    async with headwater.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO retl_runs (sync_id, trigger) VALUES (:s, 'schedule')"),
+            {"s": sync_id},
+        )
+        await connection.execute(
+            text("UPDATE retl_syncs SET lease_until = now() - interval '1 second' WHERE id = :s"),
+            {"s": sync_id},
+        )
+    await _run(headwater, sync_id)
+    runs = await retl.list_runs(headwater.engine, workspace=headwater.workspace, sync_id=sync_id)
+    assert [(r["status"], r["trigger"]) for r in runs] == [
+        ("succeeded", "manual"),
+        ("interrupted", "schedule"),
+    ]
+    assert runs[1]["reason"] is not None
+    assert "lease ran out" in runs[1]["reason"]
 
 
 async def test_a_leased_sync_is_not_taken(headwater: Headwater, customer: Customer) -> None:

@@ -270,3 +270,22 @@ async def test_a_refused_write_key_stops_the_target(headwater: Headwater) -> Non
     )
     with pytest.raises(TargetRefused):
         await target.send([{"type": "identify", "userId": "u1", "messageId": "m1"}])
+
+
+async def test_failure_samples_stop_at_twenty_and_the_count_does_not(
+    headwater: Headwater, customer: Customer
+) -> None:
+    await customer.execute(*_TABLE, "UPDATE customers SET email = NULL WHERE id <= 17")
+    await customer.execute(
+        "INSERT INTO customers (id, email, plan, seats) SELECT n, NULL, 'free', n"
+        " FROM generate_series(21, 30) n"
+    )
+    sync_id = await _sync(
+        headwater, await _model(headwater, customer), mapping={"user_id": "email"}
+    )
+    run = await _run(headwater, sync_id)
+    assert (run["rows_read"], *_counts(run)) == (30, 3, 0, 0, 27), run
+    assert len(run["failures"]) == 20
+    failed_keys = {str(n) for n in [*range(1, 18), *range(21, 31)]}
+    assert {f["key"] for f in run["failures"]} <= failed_keys
+    assert len({f["key"] for f in run["failures"]}) == 20

@@ -12,6 +12,12 @@ which collection and the delivery queue drop). Then, in mirror mode, removed key
 their removal. Rows that failed keep their old state with the error, so the next run sends
 them again. A model that cannot be read (its database down, the query refused) ends the run
 ``failed`` with the reason, the URL's password never in it.
+
+The run's status is its fencing token: while its process renews the sync's lease it stays
+``running``; a process that claims the sync after the lease ran out (the first one stopped, or
+stalled past the lease) marks it ``interrupted`` in its claim. Every state write, and the run's
+end, first checks (and share-locks) the run's row, so a run taken over stops at its next chunk
+with :class:`LeaseLost`, writes no state and leaves the sync to the run that holds it.
 """
 
 from __future__ import annotations
@@ -37,10 +43,10 @@ from headwater.retl.schedule import next_run
 from headwater.retl.send import CollectorTarget, DestinationTarget, Target, TargetRefused
 from headwater.retl.source import SourceDatabase, SourceError
 from headwater.settings import Settings
-from headwater.storage import STORAGE_ERRORS
+from headwater.storage import STORAGE_ERRORS, Transaction
 from headwater.workspaces import find_source
 
-__all__ = ["SAMPLES", "RunFailed", "SyncRunner"]
+__all__ = ["LOST", "SAMPLES", "LeaseLost", "RunFailed", "SyncRunner"]
 
 _log = logging.getLogger(__name__)
 
@@ -52,8 +58,24 @@ class RunFailed(Exception):
     """The run cannot go on; the message is the reason recorded, in plain words."""
 
 
-class _Tally:
-    def __init__(self) -> None:
+class LeaseLost(Exception):
+    """Another process took the sync over after this run's lease ran out: the run stops
+    without writing state."""
+
+
+LOST = (
+    "stopped: this run could not renew its lease in time and another run took the sync over;"
+    " that run carries on from the state, and this one wrote nothing more"
+)
+"""The reason recorded on a run that lost its lease while its process was alive."""
+
+
+class _Progress:
+    """One run's counts, failure samples, cursor marks and hold on its sync."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.lost = False
         self.counts = dict.fromkeys(("rows_read", "added", "changed", "removed", "failed"), 0)
         self.failures: list[dict[str, str]] = []
         self.high: Any = None
@@ -86,46 +108,59 @@ class SyncRunner:
     async def run(self, sync: SyncRecord, *, trigger: str) -> int:
         """Run ``sync`` (leased by the caller) to its end; the run's id. Raises only what
         Headwater's own database raised (the lease then runs out and another round takes the
-        sync again)."""
+        sync again). A run whose lease another process took over (:class:`LeaseLost`) stops at
+        its next chunk, writing no state and leaving the sync to the other run."""
         async with store.begun(self._engine) as tx:
-            if trigger == "recovery":
-                await store.interrupt_runs(tx, sync.id)
             run_id = await store.start_run(tx, sync.id, trigger)
-        tally = _Tally()
+        progress = _Progress(run_id)
         status, reason = "succeeded", None
-        async with self._renewing(sync.id):
+        async with self._renewing(sync.id, progress):
             try:
-                await self._work(sync, tally)
+                await self._work(sync, progress)
             except (RunFailed, SourceError, TargetRefused) as error:
                 status, reason = "failed", str(error)
-        mark = tally.low_failed if tally.low_failed is not None else tally.high
+            except LeaseLost:
+                status = "interrupted"
+        mark = progress.low_failed if progress.low_failed is not None else progress.high
+        finished = False
         async with store.begun(self._engine) as tx:
-            await store.finish_run(
-                tx,
-                sync_id=sync.id,
-                run_id=run_id,
-                status=status,
-                counts=tally.counts,
-                reason=reason,
-                failures=tally.failures,
-                next_run_at=next_run(sync.schedule, after=datetime.now(UTC)),
-                cursor_mark=encode_mark(mark) if status == "succeeded" else None,
-            )
-        _log.info("sync %d run %d %s: %s", sync.id, run_id, status, tally.counts)
+            if status != "interrupted":
+                finished = await store.finish_run(
+                    tx,
+                    sync_id=sync.id,
+                    run_id=run_id,
+                    status=status,
+                    counts=progress.counts,
+                    reason=reason,
+                    failures=progress.failures,
+                    next_run_at=next_run(sync.schedule, after=datetime.now(UTC)),
+                    cursor_mark=encode_mark(mark) if status == "succeeded" else None,
+                )
+            if not finished:
+                status = "interrupted"
+                await store.record_lost(
+                    tx, run_id, counts=progress.counts, failures=progress.failures, reason=LOST
+                )
+        _log.info("sync %d run %d %s: %s", sync.id, run_id, status, progress.counts)
         return run_id
 
     @contextlib.asynccontextmanager
-    async def _renewing(self, sync_id: int) -> AsyncIterator[None]:
-        """Renew the sync's lease while the run works, every third of the lease."""
+    async def _renewing(self, sync_id: int, progress: _Progress) -> AsyncIterator[None]:
+        """Renew the sync's lease while the run works, every third of the lease; a renewal
+        that finds the run no longer holding the sync marks it lost."""
 
         async def renew() -> None:
-            while True:
+            while not progress.lost:
                 await asyncio.sleep(self._lease.total_seconds() / 3)
                 try:
                     async with store.begun(self._engine) as tx:
-                        await store.renew(tx, sync_id, lease=self._lease)
+                        held = await store.renew(tx, sync_id, progress.run_id, lease=self._lease)
                 except STORAGE_ERRORS as error:  # the next renewal tries again
                     _log.warning("could not renew the lease of sync %d: %s", sync_id, error)
+                    continue
+                if not held:
+                    _log.warning("sync %d was taken over: run %d stops", sync_id, progress.run_id)
+                    progress.lost = True
 
         task = asyncio.create_task(renew(), name=f"retl-lease-{sync_id}")
         try:
@@ -135,7 +170,24 @@ class SyncRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _work(self, sync: SyncRecord, tally: _Tally) -> None:
+    @contextlib.asynccontextmanager
+    async def _fenced(self, progress: _Progress) -> AsyncIterator[Transaction]:
+        """A transaction in which the run still holds its sync until it ends;
+        :class:`LeaseLost` (nothing written) when it no longer does."""
+        if progress.lost:
+            raise LeaseLost
+        async with store.begun(self._engine) as tx:
+            if not await store.holds(tx, progress.run_id):
+                progress.lost = True
+                raise LeaseLost
+            yield tx
+
+    async def _check(self, progress: _Progress) -> None:
+        """:class:`LeaseLost` before sending when the run no longer holds its sync."""
+        async with self._fenced(progress):
+            pass
+
+    async def _work(self, sync: SyncRecord, progress: _Progress) -> None:
         async with store.begun(self._engine) as tx:
             found = await store.get_model(tx, sync.workspace_id, sync.model_id)
             if found is None:
@@ -149,11 +201,11 @@ class SyncRunner:
         )
         try:
             differ = Differ(known)
-            columns = await self._read(sync, model, database, differ, target, tally)
+            columns = await self._read(sync, model, database, differ, target, progress)
         finally:
             await database.close()
         if model.cursor_column is None:
-            await self._ends(sync, differ, known, columns, target, tally)
+            await self._ends(sync, differ, known, columns, target, progress)
 
     async def _target(self, sync: SyncRecord) -> Target:
         if sync.target == "destination":
@@ -176,7 +228,7 @@ class SyncRunner:
         database: SourceDatabase,
         differ: Differ,
         target: Target,
-        tally: _Tally,
+        progress: _Progress,
     ) -> list[str]:
         """Read, diff and send the model's rows; its columns."""
         cursor = None
@@ -191,17 +243,18 @@ class SyncRunner:
             async for columns, rows in chunks:
                 key_at, cursor_at = _positions(model, sync, columns)
                 for values in rows:
-                    tally.counts["rows_read"] += 1
-                    item = self._diffed(differ, columns, values, key_at, cursor_at, tally)
+                    progress.counts["rows_read"] += 1
+                    item = self._diffed(differ, columns, values, key_at, cursor_at, progress)
                     if item is None:
                         continue
                     if sends(sync.mode, item.change):  # type: ignore[arg-type]
                         pending.append(item)
                     elif sync.mode == "update" and item.change == "added":
                         seen_only.append(state.Written(item.key, item.digest, None))
-                await self._flush(sync, plan, pending, target, tally)
+                await self._check(progress)
+                await self._flush(sync, plan, pending, target, progress)
                 pending = []
-                await self._record(sync.id, seen_only)
+                await self._record(progress, seen_only, sync_id=sync.id)
                 seen_only = []
         return columns
 
@@ -212,24 +265,24 @@ class SyncRunner:
         values: tuple[Any, ...],
         key_at: int,
         cursor_at: int | None,
-        tally: _Tally,
+        progress: _Progress,
     ) -> _Pending | None:
         raw_key = values[key_at]
         if raw_key is None:
-            tally.fail("", "the row's primary key is empty")
+            progress.fail("", "the row's primary key is empty")
             return None
         key = str(raw_key)
         cursor = None if cursor_at is None else values[cursor_at]
-        if cursor is not None and (tally.high is None or cursor > tally.high):
-            tally.high = cursor
+        if cursor is not None and (progress.high is None or cursor > progress.high):
+            progress.high = cursor
         try:
             digest = row_hash(values)
             change = differ.see(key, digest)
         except DuplicateKey:
-            tally.fail(key, "the model returned this primary key more than once")
+            progress.fail(key, "the model returned this primary key more than once")
             return None
         except TypeError as error:
-            tally.fail(key, f"a value cannot be sent: {error}")
+            progress.fail(key, f"a value cannot be sent: {error}")
             return None
         if change is None:
             return None
@@ -242,7 +295,7 @@ class SyncRunner:
         plan: Plan,
         pending: list[_Pending],
         target: Target,
-        tally: _Tally,
+        progress: _Progress,
     ) -> None:
         if not pending:
             return
@@ -253,25 +306,27 @@ class SyncRunner:
         for index, item in enumerate(pending):
             reason = failed.get(index)
             if reason is not None:
-                tally.fail(item.key, reason)
+                progress.fail(item.key, reason)
                 if item.cursor is not None and (
-                    tally.low_failed is None or item.cursor < tally.low_failed
+                    progress.low_failed is None or item.cursor < progress.low_failed
                 ):
-                    tally.low_failed = item.cursor
+                    progress.low_failed = item.cursor
                 written.append(state.Written(item.key, None, reason))
                 continue
-            tally.counts[item.change] += 1
+            progress.counts[item.change] += 1
             identity = (
                 msgspec.json.encode({c: item.row.get(c) for c in identity_columns}).decode()
                 if identity_columns
                 else None
             )
             written.append(state.Written(item.key, item.digest, None, identity))
-        await self._record(sync.id, written)
+        await self._record(progress, written, sync_id=sync.id)
 
-    async def _record(self, sync_id: int, written: list[state.Written]) -> None:
+    async def _record(
+        self, progress: _Progress, written: list[state.Written], *, sync_id: int
+    ) -> None:
         if written:
-            async with store.begun(self._engine) as tx:
+            async with self._fenced(progress) as tx:
                 await state.write(tx, sync_id, written)
 
     async def _ends(
@@ -281,7 +336,7 @@ class SyncRunner:
         known: dict[str, bytes | None],
         columns: list[str],
         target: Target,
-        tally: _Tally,
+        progress: _Progress,
     ) -> None:
         """Keys gone from the model: removals sent in mirror mode; never-sent ones forgotten."""
         gone = differ.forgotten()
@@ -302,15 +357,16 @@ class SyncRunner:
                 )
                 for key in removed
             ]
+            await self._check(progress)
             failed = await target.send(messages)
             for index, key in enumerate(removed):
                 if index in failed:
-                    tally.fail(key, failed[index])
+                    progress.fail(key, failed[index])
                     failed_state.append(state.Written(key, None, failed[index]))
                 else:
-                    tally.counts["removed"] += 1
+                    progress.counts["removed"] += 1
                     done.append(key)
-        async with store.begun(self._engine) as tx:
+        async with self._fenced(progress) as tx:
             await state.forget(tx, sync.id, done)
             await state.write(tx, sync.id, failed_state)
 

@@ -24,13 +24,14 @@ __all__ = [
     "get_model",
     "get_run",
     "get_sync",
+    "holds",
     "insert_model",
     "insert_sync",
-    "interrupt_runs",
     "list_models",
     "list_runs",
     "list_syncs",
     "model_in_use",
+    "record_lost",
     "renew",
     "request_run",
     "start_run",
@@ -185,8 +186,12 @@ async def request_run(tx: Transaction, sync_id: int) -> None:
 async def claim(tx: Transaction, *, lease: timedelta) -> tuple[asyncpg.Record, str] | None:
     """Lease one due sync (``FOR UPDATE SKIP LOCKED``: two processes never take the same):
     one asked to run, one whose time has come, or one whose last run's lease ran out (its
-    process stopped mid-run). The sync and why it runs (``manual``, ``schedule``,
-    ``recovery``)."""
+    process stopped mid-run, or stalled). The sync and why it runs (``manual``, ``schedule``,
+    ``recovery``).
+
+    A sync whose lease ran out has its ``running`` runs marked ``interrupted`` in the same
+    transaction: a run's status is its fencing token (:func:`holds`), so the process that lost
+    the lease, if it is still alive, writes no state and no end from then on."""
     row: asyncpg.Record | None = await tx.driver.fetchrow(
         f"""
 WITH due AS (
@@ -205,6 +210,8 @@ RETURNING due.run_requested AS was_requested, due.lease_until AS old_lease,
     )
     if row is None:
         return None
+    if row["old_lease"] is not None:
+        await _interrupt_runs(tx, row["id"])
     if row["was_requested"]:
         why = "manual"
     elif row["old_lease"] is not None:
@@ -214,23 +221,68 @@ RETURNING due.run_requested AS was_requested, due.lease_until AS old_lease,
     return row, why
 
 
-async def renew(tx: Transaction, sync_id: int, *, lease: timedelta) -> None:
-    await tx.driver.execute(
-        "UPDATE retl_syncs SET lease_until = now() + $2::interval WHERE id = $1",
+async def renew(tx: Transaction, sync_id: int, run_id: int, *, lease: timedelta) -> bool:
+    """Extend the sync's lease for its run ``run_id``; False (nothing renewed) when that run no
+    longer holds the sync (another process took it over after the lease ran out)."""
+    result = await tx.driver.execute(
+        "UPDATE retl_syncs SET lease_until = now() + $3::interval WHERE id = $1 AND EXISTS"
+        " (SELECT 1 FROM retl_runs WHERE id = $2 AND status = 'running')",
         sync_id,
+        run_id,
         lease,
     )
+    return result.split()[-1] != "0"
 
 
-async def interrupt_runs(tx: Transaction, sync_id: int) -> int:
-    """Mark the sync's runs left ``running`` by a process that stopped as ``interrupted``."""
-    result = await tx.driver.execute(
-        "UPDATE retl_runs SET status = 'interrupted', finished_at = now(),"
-        " reason = 'the process running it stopped; the next run picked up from its state'"
+async def holds(tx: Transaction, run_id: int) -> bool:
+    """Whether run ``run_id`` still holds its sync (it is ``running``: a claim after its lease
+    ran out marks it ``interrupted``). The run's row is share-locked until ``tx`` ends, so
+    what ``tx`` writes cannot cross such a claim."""
+    status = await tx.driver.fetchval(
+        "SELECT status FROM retl_runs WHERE id = $1 FOR SHARE", run_id
+    )
+    return bool(status == "running")
+
+
+_INTERRUPTED = (
+    "its lease ran out before it finished (its process stopped, or could not renew the lease"
+    " in time); the next run picked up from its state"
+)
+
+
+async def _interrupt_runs(tx: Transaction, sync_id: int) -> None:
+    """Mark the sync's runs left ``running`` (their lease ran out) as ``interrupted``."""
+    await tx.driver.execute(
+        "UPDATE retl_runs SET status = 'interrupted', finished_at = now(), reason = $2"
         " WHERE sync_id = $1 AND status = 'running'",
         sync_id,
+        _INTERRUPTED,
     )
-    return int(result.split()[-1])
+
+
+async def record_lost(
+    tx: Transaction,
+    run_id: int,
+    *,
+    counts: dict[str, int],
+    failures: Sequence[dict[str, str]],
+    reason: str,
+) -> None:
+    """Record what run ``run_id``, interrupted when another process took its sync over, did
+    before it noticed, and why it stopped; the sync itself is left to the run that holds it."""
+    await tx.driver.execute(
+        "UPDATE retl_runs SET rows_read = $2, added = $3, changed = $4, removed = $5,"
+        " failed = $6, reason = $7, failures = $8::jsonb"
+        " WHERE id = $1 AND status = 'interrupted'",
+        run_id,
+        counts["rows_read"],
+        counts["added"],
+        counts["changed"],
+        counts["removed"],
+        counts["failed"],
+        reason,
+        _json(list(failures)),
+    )
 
 
 async def start_run(tx: Transaction, sync_id: int, trigger: str) -> int:
@@ -251,8 +303,16 @@ async def finish_run(
     failures: Sequence[dict[str, str]],
     next_run_at: datetime | None,
     cursor_mark: Any,
-) -> None:
-    """Record the run's end, and release the sync until ``next_run_at``."""
+) -> bool:
+    """Record the run's end, and release the sync until ``next_run_at``; False, writing
+    nothing, when the run no longer holds the sync (:func:`holds`)."""
+    # The sync's row first, as a claim locks it: then the run's.
+    await tx.driver.execute("SELECT 1 FROM retl_syncs WHERE id = $1 FOR UPDATE", sync_id)
+    status_now = await tx.driver.fetchval(
+        "SELECT status FROM retl_runs WHERE id = $1 FOR UPDATE", run_id
+    )
+    if status_now != "running":
+        return False
     await tx.driver.execute(
         "UPDATE retl_runs SET status = $2, finished_at = now(), rows_read = $3, added = $4,"
         " changed = $5, removed = $6, failed = $7, reason = $8, failures = $9::jsonb"
@@ -274,6 +334,7 @@ async def finish_run(
         next_run_at,
         None if cursor_mark is None else _json(cursor_mark),
     )
+    return True
 
 
 async def list_runs(tx: Transaction, sync_id: int, *, limit: int) -> list[asyncpg.Record]:
