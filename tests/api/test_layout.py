@@ -48,10 +48,12 @@ _PARAMETERS = {
     "model_id": "1",
     "sync_id": "1",
     "run_id": "1",
+    "import_id": "1",
 }
 _NOT_JSON = {
     ("POST", "/api/v1/workspaces/{workspace}/tracking-plans/import"),
     ("POST", "/api/v1/workspaces/{workspace}/journeys/import"),
+    ("POST", "/api/v1/workspaces/{workspace}/imports"),  # the file itself, any of three formats
 }
 """The bodies that are files (JSON, YAML or CSV, as their ``format`` says)."""
 

@@ -186,6 +186,29 @@ def world(api_server: RunningServer, shared_database_url: str) -> Iterator[World
                 },
             },
         )
+        model = {
+            "name": "Buyers",
+            "connection": "postgresql://reader:pw@127.0.0.1:1/shop",  # nothing listens
+            "query": "SELECT 1 AS id",
+            "primary_key": "id",
+        }
+        model_id = api.ok("POST", f"{ws}/reverse-etl/models", 201, json=model)["id"]
+        sync = {
+            "name": "Buyers",
+            "model_id": model_id,
+            "target": "profiles",
+            "message_type": "identify",
+            "mapping": {"user_id": "id"},
+        }
+        sync_id = api.ok("POST", f"{ws}/reverse-etl/syncs", 201, json=sync)["id"]
+        api.ok("POST", f"{ws}/reverse-etl/syncs/{sync_id}/run")
+        runs = eventually(
+            lambda: [
+                run
+                for run in api.ok("GET", f"{ws}/reverse-etl/syncs/{sync_id}/runs")
+                if run["status"] != "running"
+            ]
+        )
         api.ok("POST", f"{ws}/audiences/pros/recompute")
         api.ok("POST", f"{ws}/computed-traits/signup_email/recompute")
         eventually(
@@ -221,6 +244,9 @@ def world(api_server: RunningServer, shared_database_url: str) -> Iterator[World
                     "trait": "signup_email",
                     "destination_id": str(destination["id"]),
                     "message_id": "",
+                    "model_id": str(model_id),
+                    "sync_id": str(sync_id),
+                    "run_id": str(runs[0]["id"]),
                 },
                 shown=shown,
                 masked=masked,

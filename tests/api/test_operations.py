@@ -32,6 +32,7 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
         "regulations",
         "retention",
         "reverse-etl",
+        "imports",
     }
     assert {task["state"] for task in tasks.values()} == {"up"}
     root = httpx.get(f"{api_server.url}/", timeout=10).json()

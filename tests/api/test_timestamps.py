@@ -93,6 +93,8 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
     upload = {"source_id": source["id"], "kind": "profiles", "file_name": "a.csv"}
     csv = {"content": b"email\na@example.com\n", "headers": {"Content-Type": "text/csv"}}
     import_id = api.ok("POST", f"{base}/imports", 201, params=upload, **csv)["id"]
+    hook = {"name": "Stripe", "preset": "stripe", "secret": "whsec_times"}
+    hook_source = api.ok("POST", f"{base}/webhook-sources", 201, json=hook)["id"]
     deadline = time.monotonic() + 60
     while api.ok("GET", f"{base}/privacy/exports/{export_id}")["status"] != "done":
         assert time.monotonic() < deadline, "the export was not built"
@@ -136,6 +138,7 @@ def _workspace_with_one_of_each(api: Api) -> dict[str, str]:
         "regulate_id": str(regulate_id),
         "export_id": str(export_id),
         "import_id": str(import_id),
+        "hook_source_id": str(hook_source),
     }
 
 
@@ -148,7 +151,10 @@ def test_every_answer_writes_its_times_in_one_form(api: Api) -> None:
             continue
         if path.endswith(_NOT_JSON) or "/computed-traits/" in path:
             continue
-        filled = re.sub(r"\{(\w+)\}", lambda m: parameters[m[1]], path)
+        named = parameters
+        if "/sources/{source_id}/hook" in path:  # a webhook source's
+            named = {**parameters, "source_id": parameters["hook_source_id"]}
+        filled = re.sub(r"\{(\w+)\}", lambda m, named=named: named[m[1]], path)
         query = _QUERIES.get(path.rsplit("/", 1)[-1], {})
         response = api.client.get(filled, params=query)
         assert response.status_code == 200, f"{path}: {response.text}"

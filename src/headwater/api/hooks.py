@@ -45,7 +45,7 @@ class RotateIn(BaseModel):
     new_url: bool = Field(default=False, description="give the source a new URL")
 
 
-class SampleIn(BaseModel):
+class HookSampleIn(BaseModel):
     """A sample request: its body as text, or as JSON in ``json``."""
 
     method: str = "POST"
@@ -59,7 +59,7 @@ class TestIn(BaseModel):
     config: dict[str, Any] | None = Field(
         default=None, description="a configuration to try; the source's own if omitted"
     )
-    request: SampleIn
+    request: HookSampleIn
 
 
 @router.get("/hook-presets")

@@ -114,6 +114,14 @@ _CONFIGURATION_PATHS: Final = frozenset(
         f"{_W}/pii-inbox",
         f"{_W}/pii-inbox/classify",
         f"{_W}/pii-inbox/dismiss",
+        # Webhook sources' set-up (URL, how requests are checked, rules); their requests are data
+        f"{_W}/hook-presets",
+        f"{_W}/sources/{{source_id}}/hook",
+        # Reverse ETL's models and syncs (the URL's password never shown); their runs are data
+        f"{_W}/reverse-etl/models",
+        f"{_W}/reverse-etl/models/{{model_id}}",
+        f"{_W}/reverse-etl/syncs",
+        f"{_W}/reverse-etl/syncs/{{sync_id}}",
     }
 )
 
@@ -122,7 +130,8 @@ CONFIGURATION: Final = frozenset(
 )
 """Routes whose answers are configuration, shown unmasked: workspaces, sources, destinations,
 tracking plans, identity rules, audience and computed trait definitions (and their counts of
-changes per day or hour), journeys, and Headwater's own people, members and API tokens (account
+changes per day or hour), journeys, webhook sources' set-up, reverse ETL models and syncs, and
+Headwater's own people, members and API tokens (account
 data of the team, not of customers). Every other route is masked (their data: events, live
 feed, members, changes, previews, test sends, errors, dead letters, observed schemas...), a new
 route too until it is listed here."""

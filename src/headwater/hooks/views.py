@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from typing_extensions import TypedDict
+
+from headwater.spec import Timestamp
 
 __all__ = ["HookRequestView", "HookTestView", "HookView", "PresetView", "RotatedView"]
 
@@ -22,7 +23,7 @@ class HookView(TypedDict):
     preset: str | None
     config: dict[str, Any]
     """The configuration; each secret shown as ``{"set": true}``."""
-    updated_at: datetime
+    updated_at: Timestamp
 
 
 class RotatedView(TypedDict):
@@ -35,7 +36,7 @@ class RotatedView(TypedDict):
 
 class HookRequestView(TypedDict):
     id: int
-    received_at: datetime
+    received_at: Timestamp
     method: str
     headers: dict[str, str]
     query: dict[str, str]
