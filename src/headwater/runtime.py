@@ -39,7 +39,7 @@ from headwater.collect import Collector
 from headwater.delivery import DeliveryWorkers, enqueue_event, enqueue_events
 from headwater.destinations import enabled_destinations
 from headwater.journeys import AudienceEntries, Caller, Runner
-from headwater.log import EventLog, PostgresLog
+from headwater.log import EventLog, JetStreamLog, PostgresLog, StreamOptions
 from headwater.pipeline import Processor
 from headwater.privacy import (
     DestinationForwarder,
@@ -120,7 +120,7 @@ class Runtime:
         metrics = Metrics()
         try:
             await migrate(database.engine)
-            log = PostgresLog(database.engine, settings.log_partitions)
+            log = event_log(settings, database.engine)
             collector = None
             if role is Role.SERVE:
                 created = FirstStart(
@@ -192,6 +192,21 @@ class Runtime:
         except _NOT_ANSWERING:
             return False
         return True
+
+
+def event_log(settings: Settings, engine: AsyncEngine) -> EventLog:
+    """The log ``settings.event_log`` names: PostgreSQL, or NATS JetStream beside it."""
+    if settings.event_log == "nats":
+        options = StreamOptions(
+            name=settings.nats_stream,
+            replicas=settings.nats_replicas,
+            duplicate_window_seconds=settings.nats_duplicate_window_seconds,
+            max_age_seconds=settings.nats_max_age.total_seconds(),
+        )
+        return JetStreamLog(
+            engine, settings.log_partitions, urls=settings.nats_urls, options=options
+        )
+    return PostgresLog(engine, settings.log_partitions)
 
 
 def _pool_size(settings: Settings, role: Role) -> int:

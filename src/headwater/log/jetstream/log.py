@@ -33,13 +33,13 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
-import nats
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
 from headwater.log.jetstream import codec, index
-from headwater.log.jetstream.stream import Stream, StreamOptions
+from headwater.log.jetstream.stream import LogUnavailable, Stream, StreamOptions, unavailable
 from headwater.log.postgres import PostgresLog
 from headwater.storage import begin, driver_connection
 
@@ -72,19 +72,33 @@ class JetStreamLog(EventLog):
             return self._stream
         async with self._connecting:
             if self._stream is None:
-                client = await nats.connect(
+                with unavailable():
+                    self._stream = await self._connect()
+        return self._stream
+
+    async def _connect(self) -> Stream:
+        client = Client()
+        try:
+            # The client retries servers for ever (reconnects must outlive any outage), so a
+            # first connection that cannot be made is given up here.
+            await asyncio.wait_for(
+                client.connect(
                     servers=self._urls,
                     name="headwater",
                     max_reconnect_attempts=-1,
                     reconnected_cb=self._woken,
-                )
-                stream = Stream(client, self._options)
-                async with self._engine.connect() as connection:
-                    first = await index.first_sequence(await driver_connection(connection))
-                await stream.ensure(first_sequence=first)
-                await client.subscribe(stream.appended, cb=self._on_appended)
-                self._stream = stream
-        return self._stream
+                ),
+                self._options.request_timeout_seconds,
+            )
+        except TimeoutError:
+            await client.close()
+            raise LogUnavailable(f"no NATS server answered at {', '.join(self._urls)}") from None
+        stream = Stream(client, self._options)
+        async with self._engine.connect() as connection:
+            first = await index.first_sequence(await driver_connection(connection))
+        await stream.ensure(first_sequence=first)
+        await client.subscribe(stream.appended, cb=self._on_appended)
+        return stream
 
     async def append(
         self, records: Sequence[LogRecord], *, connection: AsyncConnection | None = None
@@ -94,6 +108,26 @@ class JetStreamLog(EventLog):
         stream = await self._connected()
         partitions = [self.partition_of(r.event.partition_key) for r in records]
         bodies = [codec.encode(r) for r in records]
+        with unavailable():
+            rows = await self._publish(stream, partitions, bodies, records)
+        if connection is None:
+            async with self._engine.connect() as own:
+                driver = await driver_connection(own)
+                async with driver.transaction():
+                    await index.insert(driver, rows)
+        else:
+            await index.insert((await begin(connection)).driver, rows)
+        with unavailable():
+            await stream.client.publish(stream.appended, b"")
+
+    async def _publish(
+        self,
+        stream: Stream,
+        partitions: Sequence[int],
+        bodies: Sequence[bytes],
+        records: Sequence[LogRecord],
+    ) -> list[bytes]:
+        """Publish every body, wait for every acknowledgement; the index rows to write."""
         publish = stream.jetstream.publish_async
         pending = [
             await publish(
@@ -120,18 +154,12 @@ class JetStreamLog(EventLog):
                     duplicate=bool(ack.duplicate),
                 )
             )
-        if connection is None:
-            async with self._engine.connect() as own:
-                driver = await driver_connection(own)
-                async with driver.transaction():
-                    await index.insert(driver, rows)
-        else:
-            await index.insert((await begin(connection)).driver, rows)
-        await stream.client.publish(stream.appended, b"")
+        return rows
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
         stream = await self._connected()
-        found = await stream.read(partition, after=after, limit=limit)
+        with unavailable():
+            found = await stream.read(partition, after=after, limit=limit)
         return [codec.decode(body, partition=partition, offset=seq) for seq, body in found]
 
     async def entries(
@@ -187,8 +215,9 @@ class JetStreamLog(EventLog):
                 gone = await index.remove((await begin(own)).driver, workspace_id, offsets)
         if gone:
             stream = await self._connected()
-            for offset in gone:
-                await stream.delete(offset)
+            with unavailable():
+                for offset in gone:
+                    await stream.delete(offset)
         return len(gone)
 
     async def committed(self, consumer: str, partition: int) -> int:
@@ -213,7 +242,7 @@ class JetStreamLog(EventLog):
     async def wait(self, seconds: float) -> None:
         stream = await self._connected()
         if not stream.client.is_connected:
-            raise ConnectionError("not connected to any NATS server")
+            raise LogUnavailable("not connected to any NATS server")
         try:
             await asyncio.wait_for(self._appended.wait(), seconds)
         except TimeoutError:

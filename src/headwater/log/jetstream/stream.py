@@ -14,6 +14,8 @@ committed offset reads without any server-side consumer to create or clean up.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import nats.errors
@@ -22,7 +24,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 
-__all__ = ["Stream", "StreamOptions"]
+__all__ = ["LogUnavailable", "Stream", "StreamOptions", "unavailable"]
 
 _STATUS = "Status"
 _END_OF_BATCH = "204"
@@ -30,6 +32,21 @@ _NOT_FOUND = "404"
 _SEQUENCE = "Nats-Sequence"
 _NO_MESSAGE = 10057
 """JetStream's error code for a sequence that holds no message."""
+
+
+class LogUnavailable(ConnectionError):
+    """JetStream did not do what was asked (no server reachable, no quorum, a timeout, an
+    error answer). A ``ConnectionError``, so callers treat it as the database being away:
+    collection answers 503 (SDKs retry), a consumer retries its round later."""
+
+
+@contextmanager
+def unavailable() -> Iterator[None]:
+    """Raise :class:`LogUnavailable` for any error of the NATS client inside."""
+    try:
+        yield
+    except nats.errors.Error as error:
+        raise LogUnavailable(f"NATS JetStream: {type(error).__name__}: {error}") from error
 
 
 @dataclass(frozen=True, kw_only=True)
