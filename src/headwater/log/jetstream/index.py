@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-__all__ = ["first_sequence", "insert", "remove", "row"]
+__all__ = ["committed", "first_sequence", "insert", "remove", "row"]
 
 # [[seq, partition, workspace, source, payload, duplicate], ...] as one JSON document, the
 # indexed columns derived in SQL exactly as the PostgreSQL log's append derives them. A
@@ -41,6 +41,12 @@ WHERE NOT (r->>5)::boolean OR NOT EXISTS (SELECT FROM events e WHERE e.seq = (r-
 """
 
 _REMOVE = "DELETE FROM events WHERE seq = ANY($2::bigint[]) AND workspace_id + 0 = $1 RETURNING seq"
+
+_COMMITTED = """
+SELECT p.partition, coalesce(o.committed, 0)
+FROM unnest($2::smallint[]) AS p(partition)
+LEFT JOIN log_offsets o ON o.consumer = $1 AND o.partition = p.partition
+"""
 
 _FIRST = "SELECT coalesce(max(seq), 0) + 1 FROM events"
 
@@ -82,3 +88,11 @@ async def first_sequence(driver: asyncpg.Connection) -> int:
     """The first offset a new stream may use: past every entry the installation holds (an
     installation moved from the PostgreSQL log keeps its entries and their offsets)."""
     return int(await driver.fetchval(_FIRST))
+
+
+async def committed(
+    driver: asyncpg.Connection, consumer: str, partitions: Sequence[int]
+) -> dict[int, int]:
+    """``consumer``'s committed offset on each of ``partitions`` (0 when none), at once."""
+    rows = await driver.fetch(_COMMITTED, consumer, list(partitions))
+    return {int(r[0]): int(r[1]) for r in rows}

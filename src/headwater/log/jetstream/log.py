@@ -223,6 +223,21 @@ class JetStreamLog(EventLog):
     async def committed(self, consumer: str, partition: int) -> int:
         return await self._postgres.committed(consumer, partition)
 
+    async def pending(self, consumer: str, partitions: Sequence[int]) -> dict[int, int]:
+        # The offsets in one query, then every partition's next entry asked of JetStream at
+        # once: an idle round costs two round trips, whatever the partition count.
+        if not partitions:
+            return {}
+        async with self._engine.connect() as connection:
+            driver = await driver_connection(connection)
+            offsets = await index.committed(driver, consumer, partitions)
+        stream = await self._connected()
+        with unavailable():
+            heads = await asyncio.gather(
+                *(stream.read(p, after=offsets[p], limit=1) for p in partitions)
+            )
+        return {p: offsets[p] for p, head in zip(partitions, heads, strict=True) if head}
+
     async def commit(
         self,
         consumer: str,
