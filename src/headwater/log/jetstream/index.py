@@ -2,7 +2,7 @@
 offsets JetStream gave them.
 
 The reads by key (an entry by offset or ``messageId``, a source's newest, a time range), the
-set-based SQL of the capabilities (:data:`~headwater.log.GOVERNED_EVENTS`), erasure and
+set-based SQL of the capabilities (the governed history relation), erasure and
 retention by day all need the entries in the database; JetStream can answer none of them
 without reading a whole subject. So each append is written to JetStream (which orders and
 acknowledges it and carries it to the consumers) and then into ``events`` inside the
