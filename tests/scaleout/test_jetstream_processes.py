@@ -29,16 +29,6 @@ pytestmark = pytest.mark.e2e
 PEOPLE = 30
 
 
-@pytest.fixture
-def on_jetstream(nats_urls: list[str], tmp_path: Path) -> dict[str, str]:
-    """The environment of processes on the session's NATS server, a stream for this test."""
-    return {
-        "HEADWATER_EVENT_LOG": "nats",
-        "HEADWATER_NATS_URLS": ",".join(nats_urls),
-        "HEADWATER_NATS_STREAM": f"E2E_{tmp_path.name.replace('-', '_')[-40:]}",
-    }
-
-
 async def _stream_messages(urls: list[str], stream: str) -> int:
     client = await nats.connect(servers=urls)
     try:
