@@ -171,11 +171,14 @@ class Runtime:
         report has no ``collector``) and every background task is up; each part's state
         beside it."""
         database = await self._database_answers()
+        log = await self._log_answers()
         collecting = self._collector is None or self._collector.ready
         report: dict[str, Any] = {
-            "ready": database and collecting and self.tasks.up,
+            "ready": database and log and collecting and self.tasks.up,
             "database": "up" if database else "down",
         }
+        if self.settings.event_log != "postgres":
+            report["log"] = "up" if log else "down"
         if self._collector is not None:
             report["collector"] = "up" if collecting else "down"
         # Times in the one format of every answer.
@@ -184,6 +187,13 @@ class Runtime:
             for name, task in self.tasks.report().items()
         }
         return report
+
+    async def _log_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(_READY_TIMEOUT):
+                return await self.log.reachable()
+        except TimeoutError:
+            return False
 
     async def _database_answers(self) -> bool:
         try:

@@ -265,6 +265,13 @@ class JetStreamLog(EventLog):
         finally:
             self._appended.clear()
 
+    async def reachable(self) -> bool:
+        try:
+            stream = await self._connected()
+        except LogUnavailable:
+            return False
+        return bool(stream.client.is_connected)
+
     async def _on_appended(self, _: Msg) -> None:
         self._appended.set()
 
