@@ -68,8 +68,8 @@ class NatsNode:
                 f"--cluster=nats://127.0.0.1:{self.cluster_port}",
                 "--routes=" + ",".join(f"nats://127.0.0.1:{port}" for port in self.routes),
             ]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(arguments, stdout=log, stderr=subprocess.STDOUT)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(arguments, stdout=log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
         """kill -9: the server gets no chance to flush or hand over."""
@@ -106,6 +106,7 @@ class NatsCluster:
     @contextmanager
     def start(cls, directory: Path, *, size: int = 1) -> Iterator[NatsCluster]:
         """``size`` servers (1, or 3 for a cluster), ready when this yields; stopped after."""
+        directory.mkdir(parents=True, exist_ok=True)
         cluster_ports = [free_port() for _ in range(size)]
         nodes = [
             NatsNode(

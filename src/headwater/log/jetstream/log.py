@@ -137,7 +137,16 @@ class JetStreamLog(EventLog):
             )
             for partition, body, record in zip(partitions, bodies, records, strict=True)
         ]
-        acks = await asyncio.gather(*pending)
+        # An acknowledgement lost with a server that died never comes, and the client does not
+        # time the future out: without this bound the append (and every request waiting on
+        # its group commit) would wait for ever.
+        try:
+            async with asyncio.timeout(self._options.request_timeout_seconds):
+                acks = await asyncio.gather(*pending)
+        except TimeoutError:
+            for future in pending:
+                future.cancel()
+            raise LogUnavailable("JetStream did not acknowledge the append in time") from None
         rows = []
         for partition, body, ack in zip(partitions, bodies, acks, strict=True):
             if ack.duplicate:
