@@ -94,10 +94,14 @@ class JetStreamLog(EventLog):
             await client.close()
             raise LogUnavailable(f"no NATS server answered at {', '.join(self._urls)}") from None
         stream = Stream(client, self._options)
-        async with self._engine.connect() as connection:
-            first = await index.first_sequence(await driver_connection(connection))
-        await stream.ensure(first_sequence=first)
-        await client.subscribe(stream.appended, cb=self._on_appended)
+        try:
+            async with self._engine.connect() as connection:
+                first = await index.first_sequence(await driver_connection(connection))
+            await stream.ensure(first_sequence=first)
+            await client.subscribe(stream.appended, cb=self._on_appended)
+        except BaseException:
+            await client.close()  # the next use connects afresh
+            raise
         return stream
 
     async def append(
