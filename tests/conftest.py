@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.settings import Settings
 from headwater.storage import create_engine, migrate
 from headwater.storage.embedded import EmbeddedPostgres
+from tests.natsserver import NatsCluster
 from tests.server import RunningServer, start_server
 
 _TEMPLATE = "headwater_template"
@@ -111,6 +112,13 @@ async def database_url(postgres_url: str) -> AsyncIterator[str]:
     """A fresh, migrated database for one test."""
     async with scratch_database(postgres_url, "hw_test") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def nats_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """One real NATS server with JetStream for the session; each test names its own stream."""
+    with NatsCluster.start(tmp_path_factory.mktemp("nats"), size=1) as cluster:
+        yield cluster.urls
 
 
 @pytest.fixture

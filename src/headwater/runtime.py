@@ -41,7 +41,7 @@ from headwater.delivery import DeliveryWorkers, enqueue_event, enqueue_events
 from headwater.destinations import enabled_destinations
 from headwater.imports import Importer
 from headwater.journeys import AudienceEntries, Caller, Runner
-from headwater.log import EventLog, PostgresLog
+from headwater.log import EventLog, JetStreamLog, PostgresLog, StreamOptions
 from headwater.pipeline import Processor
 from headwater.privacy import (
     DestinationForwarder,
@@ -126,7 +126,7 @@ class Runtime:
         metrics = Metrics()
         try:
             await migrate(database.engine)
-            log = PostgresLog(database.engine, settings.log_partitions)
+            log = event_log(settings, database.engine)
             collector = None
             if role is Role.SERVE:
                 created = FirstStart(
@@ -213,11 +213,14 @@ class Runtime:
         report has no ``collector``) and every background task is up; each part's state
         beside it."""
         database = await self._database_answers()
+        log = await self._log_answers()
         collecting = self._collector is None or self._collector.ready
         report: dict[str, Any] = {
-            "ready": database and collecting and self.tasks.up,
+            "ready": database and log and collecting and self.tasks.up,
             "database": "up" if database else "down",
         }
+        if self.settings.event_log != "postgres":
+            report["log"] = "up" if log else "down"
         if self._collector is not None:
             report["collector"] = "up" if collecting else "down"
         # Times in the one format of every answer.
@@ -227,6 +230,13 @@ class Runtime:
         }
         return report
 
+    async def _log_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(_READY_TIMEOUT):
+                return await self.log.reachable()
+        except TimeoutError:
+            return False
+
     async def _database_answers(self) -> bool:
         try:
             async with asyncio.timeout(_READY_TIMEOUT), self.database.engine.connect() as db:
@@ -234,6 +244,21 @@ class Runtime:
         except _NOT_ANSWERING:
             return False
         return True
+
+
+def event_log(settings: Settings, engine: AsyncEngine) -> EventLog:
+    """The log ``settings.event_log`` names: PostgreSQL, or NATS JetStream beside it."""
+    if settings.event_log == "nats":
+        options = StreamOptions(
+            name=settings.nats_stream,
+            replicas=settings.nats_replicas,
+            duplicate_window_seconds=settings.nats_duplicate_window_seconds,
+            max_age_seconds=settings.nats_max_age.total_seconds(),
+        )
+        return JetStreamLog(
+            engine, settings.log_partitions, urls=settings.nats_urls, options=options
+        )
+    return PostgresLog(engine, settings.log_partitions)
 
 
 def _pool_size(settings: Settings, role: Role) -> int:

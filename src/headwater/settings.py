@@ -128,6 +128,19 @@ class Settings(BaseSettings):
     """Rows committed per transaction (and per checkpoint) by a running import."""
 
     # Event log and processor.
+    event_log: Literal["postgres", "nats"] = "postgres"
+    """Where the log's entries live: PostgreSQL (one node) or NATS JetStream (scale-out; the
+    index, offsets and leases stay in PostgreSQL). See docs/scaleout.md."""
+    # NoDecode: the environment gives "nats://a:4222, nats://b:4222", split below, not JSON.
+    nats_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["nats://127.0.0.1:4222"]
+    )
+    nats_stream: str = Field(default="HEADWATER_EVENTS", pattern=r"^[A-Za-z0-9_-]+$")
+    nats_replicas: int = Field(default=1, ge=1, le=5)
+    """Replicas of the stream when Headwater creates it: 3 on a three-node cluster."""
+    nats_duplicate_window_seconds: float = Field(default=120.0, gt=0)
+    nats_max_age: timedelta = timedelta(days=7)
+    """How long JetStream keeps an entry; the index in PostgreSQL follows retention."""
     log_partitions: int = 16
     processor_batch_size: int = 2000
     processor_concurrency: int = 2
@@ -219,7 +232,14 @@ class Settings(BaseSettings):
             return [ip_network(part, strict=False) for part in parts if part]
         return value
 
-    @field_validator("dedup_window", mode="before")
+    @field_validator("nats_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("dedup_window", "nats_max_age", mode="before")
     @classmethod
     def _seconds(cls, value: object) -> object:
         """Accept a number of seconds (``3600``) as well as ISO-8601 durations (``P7D``)."""

@@ -389,6 +389,8 @@ async def test_concurrent_appends_become_visible_in_offset_order(log_kit: LogKit
 async def test_append_joins_the_callers_transaction(log_kit: LogKit) -> None:
     if log_kit.engine is None:
         pytest.skip(f"{log_kit.name} does not live in the database")
+    if not log_kit.transactional:
+        pytest.skip(f"{log_kit.name} has no transaction to join")
     log = log_kit.make()
     partition = log.partition_of("user-1")
 

@@ -28,7 +28,11 @@ STORES: dict[str, set[str]] = {
     "headwater.storage": set(),
     "headwater.workspaces": {"headwater.workspaces.store", "headwater.workspaces.plugins_store"},
     "headwater.access": {"headwater.access.store", "headwater.access.people_store"},
-    "headwater.log": {"headwater.log.postgres", "headwater.log.partitions"},
+    "headwater.log": {
+        "headwater.log.postgres",
+        "headwater.log.partitions",
+        "headwater.log.jetstream.index",
+    },
     "headwater.collect": {"headwater.collect.store"},
     "headwater.hooks": {"headwater.hooks.store"},
     "headwater.profiles": {

@@ -2,6 +2,7 @@
 
 from headwater.log.base import Amend, EventLog, LogEntry, LogRecord
 from headwater.log.consumer import Consumer, Handler, Isolate, is_transient
+from headwater.log.jetstream import JetStreamLog, StreamOptions
 from headwater.log.memory import MemoryLog, MemoryStorage
 from headwater.log.postgres import PostgresLog
 from headwater.log.relation import GOVERNED_EVENTS
@@ -13,10 +14,12 @@ __all__ = [
     "EventLog",
     "Handler",
     "Isolate",
+    "JetStreamLog",
     "LogEntry",
     "LogRecord",
     "MemoryLog",
     "MemoryStorage",
     "PostgresLog",
+    "StreamOptions",
     "is_transient",
 ]

@@ -19,9 +19,11 @@ tracking plans left (changed or blocked payloads) belongs to the protocols capab
 reader that wants it is handed that capability's :data:`Amend` function
 (:func:`headwater.protocols.governed`) by its entry point, capabilities importing no other.
 
-Implementations: :class:`~headwater.log.postgres.PostgresLog` (default) and
-:class:`~headwater.log.memory.MemoryLog` (tests, a processor without a log server). A NATS
-JetStream implementation maps partitions to subjects and consumer offsets to durable consumers.
+Implementations: :class:`~headwater.log.postgres.PostgresLog` (default),
+:class:`~headwater.log.memory.MemoryLog` (tests, a processor without a log server) and
+:class:`~headwater.log.jetstream.JetStreamLog` (scale-out: entries in NATS JetStream, one
+subject per partition, the stream sequence as offset; its index, offsets and leases in
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -202,6 +204,11 @@ class EventLog(abc.ABC):
         """Return when something may have been appended, or after ``seconds``; raise when
         the log cannot be reached (the caller retries later, and reads before waiting again:
         what was appended meanwhile may have gone unnoticed)."""
+
+    async def reachable(self) -> bool:
+        """Whether the log's own servers answer now (readiness). A log kept in the
+        capabilities' database has none of its own: it answers when the database does."""
+        return True
 
     @abc.abstractmethod
     async def close(self) -> None:

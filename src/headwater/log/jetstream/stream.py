@@ -1,0 +1,164 @@
+"""The log's JetStream stream: its configuration, and the reads the log makes of it.
+
+One stream holds every partition, one subject each (``<prefix>.p.<partition>``): JetStream
+gives each message a stream sequence, unique across subjects and growing in the order the
+stream stored them, which is the log's offset. Appends are published with ``Nats-Msg-Id``, so a
+retry inside the stream's duplicate window is dropped by the server and acknowledged with the
+first message's sequence.
+
+A partition is read with a batched direct get (one request, the messages of one subject from
+a sequence on, ended by an end-of-batch status): stateless, so a consumer positioned by its
+committed offset reads without any server-side consumer to create or clean up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+
+__all__ = ["LogUnavailable", "Stream", "StreamOptions", "unavailable"]
+
+_STATUS = "Status"
+_END_OF_BATCH = "204"
+_NOT_FOUND = "404"
+_SEQUENCE = "Nats-Sequence"
+_NO_MESSAGE = 10057
+"""JetStream's error code for a sequence that holds no message."""
+
+
+class LogUnavailable(ConnectionError):
+    """JetStream did not do what was asked (no server reachable, no quorum, a timeout, an
+    error answer). A ``ConnectionError``, so callers treat it as the database being away:
+    collection answers 503 (SDKs retry), a consumer retries its round later."""
+
+
+@contextmanager
+def unavailable() -> Iterator[None]:
+    """Raise :class:`LogUnavailable` for any error of the NATS client inside."""
+    try:
+        yield
+    except nats.errors.Error as error:
+        raise LogUnavailable(f"NATS JetStream: {type(error).__name__}: {error}") from error
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamOptions:
+    """How the stream is made when it does not exist yet (an existing one is left as it is:
+    change it with the ``nats`` tool)."""
+
+    name: str = "HEADWATER_EVENTS"
+    replicas: int = 1
+    duplicate_window_seconds: float = 120.0
+    max_age_seconds: float = 7 * 86400.0
+    request_timeout_seconds: float = 10.0
+
+    @property
+    def prefix(self) -> str:
+        """Subjects of this stream start with it; the stream's name keeps two logs apart."""
+        return f"headwater.{self.name.lower()}"
+
+
+class Stream:
+    """The stream of one log, on one connection."""
+
+    def __init__(self, client: Client, options: StreamOptions) -> None:
+        self.client = client
+        self.options = options
+        self.jetstream = client.jetstream(timeout=options.request_timeout_seconds)
+
+    def subject(self, partition: int) -> str:
+        return f"{self.options.prefix}.p.{partition}"
+
+    @property
+    def appended(self) -> str:
+        """A core subject (not in the stream) told after each append: wakes waiting readers."""
+        return f"{self.options.prefix}.appended"
+
+    async def ensure(self, *, first_sequence: int) -> None:
+        """Create the stream unless it exists; its first sequence is ``first_sequence`` (past
+        the offsets an earlier log of the installation used)."""
+        options = self.options
+        try:
+            await self.jetstream.stream_info(options.name)
+            return
+        except nats.js.errors.NotFoundError:
+            pass
+        config = StreamConfig(
+            name=options.name,
+            subjects=[f"{options.prefix}.p.*"],
+            storage=StorageType.FILE,
+            num_replicas=options.replicas,
+            duplicate_window=options.duplicate_window_seconds,
+            max_age=options.max_age_seconds,
+            discard=DiscardPolicy.OLD,
+            allow_direct=True,
+            first_seq=first_sequence,
+        )
+        try:
+            await self.jetstream.add_stream(config)
+        except nats.js.errors.BadRequestError:
+            # Another process created it meanwhile (with its own first sequence): use that one.
+            await self.jetstream.stream_info(options.name)
+
+    async def read(self, partition: int, *, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """``partition``'s messages with sequences above ``after``, oldest first, at most
+        ``limit``: each as its sequence and body."""
+        request = json.dumps(
+            {"seq": after + 1, "next_by_subj": self.subject(partition), "batch": limit}
+        ).encode()
+        inbox = self.client.new_inbox()
+        subscription = await self.client.subscribe(inbox)
+        found: list[tuple[int, bytes]] = []
+        try:
+            await self.client.publish(
+                f"$JS.API.DIRECT.GET.{self.options.name}", request, reply=inbox
+            )
+            while True:
+                message = await subscription.next_msg(self.options.request_timeout_seconds)
+                status = _status(message)
+                if status in (_END_OF_BATCH, _NOT_FOUND):
+                    return found
+                if status is not None:
+                    raise nats.js.errors.APIError(description=f"direct get answered {status}")
+                found.append((int(_header(message, _SEQUENCE)), message.data))
+                if len(found) == limit:
+                    return found
+        finally:
+            await subscription.unsubscribe()
+
+    async def message(self, sequence: int) -> bytes | None:
+        """The body of the message at ``sequence``, or None when there is none."""
+        try:
+            stored = await self.jetstream.get_msg(self.options.name, seq=sequence, direct=True)
+        except nats.js.errors.NotFoundError:
+            return None
+        return stored.data or b""
+
+    async def delete(self, sequence: int) -> None:
+        """Remove the message at ``sequence``; one already gone is no error."""
+        try:
+            await self.jetstream.delete_msg(self.options.name, sequence)
+        except nats.js.errors.APIError as error:
+            if error.err_code != _NO_MESSAGE:
+                raise
+
+
+def _status(message: Msg) -> str | None:
+    headers = message.headers or {}
+    return headers.get(_STATUS)
+
+
+def _header(message: Msg, name: str) -> str:
+    headers = message.headers or {}
+    value = headers.get(name)
+    if value is None:
+        raise nats.js.errors.APIError(description=f"a direct get answer without {name}")
+    return value
