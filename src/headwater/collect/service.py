@@ -211,7 +211,7 @@ class Collector:
         """Commit what :meth:`normalised` made for ``source`` (the messages of suppressed
         people set aside and counted), as the tracking API does, and return once durable:
         dedup by messageId, the log, the rejections and the counts in one transaction,
-        however many events (a file import commits 20,000 at once)."""
+        however many events."""
         suppressed: dict[tuple[str, str], int] = {}
         if self.suppressions.active(source.workspace_id):
             events = self._unsuppressed(source.workspace_id, events, suppressed)
@@ -224,6 +224,45 @@ class Collector:
                 rejections=rejections,
                 suppressed=suppressed,
             )
+        )
+
+    async def commit_apart(
+        self,
+        source: Source,
+        events: list[Event],
+        rejections: list[Rejection],
+        *,
+        received_at: datetime,
+        chunk: int,
+    ) -> CommitResult:
+        """:meth:`commit` for a file import: ``chunk`` events per transaction, one after the
+        other, each apart from the group commit the tracking API shares (its requests never
+        queue behind an import, and wait on the log's append lock for one chunk at most).
+        Return the sums once all are durable; a failure leaves the chunks before it committed
+        (an import reads them again and drops them as duplicates)."""
+        suppressed: dict[tuple[str, str], int] = {}
+        if self.suppressions.active(source.workspace_id):
+            events = self._unsuppressed(source.workspace_id, events, suppressed)
+        totals = [0, 0, 0, 0]
+        for start in range(0, max(len(events), 1), chunk):
+            first = start == 0
+            result = await self._committer.commit_apart(
+                Submission(
+                    workspace_id=source.workspace_id,
+                    source_id=source.id,
+                    received_at=received_at,
+                    events=events[start : start + chunk],
+                    rejections=rejections if first else [],
+                    suppressed=suppressed if first else {},
+                )
+            )
+            totals[0] += result.accepted
+            totals[1] += result.duplicates
+            totals[2] += result.rejected
+            totals[3] += result.suppressed
+        accepted, duplicates, rejected, kept_out = totals
+        return CommitResult(
+            accepted=accepted, duplicates=duplicates, rejected=rejected, suppressed=kept_out
         )
 
     def _unsuppressed(

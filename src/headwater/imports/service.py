@@ -15,7 +15,10 @@ stores nothing new. After each commit the job's checkpoint moves; a job whose pr
 checkpoint: a batch committed just before the crash is read again and dropped as duplicates.
 
 The uploaded file is kept in ``<data_dir>/imports/<id>.<format>`` until its import ends (it
-holds personal data: it is deleted then, failed or done).
+holds personal data: it is deleted then, failed or done). :meth:`Importer.sweep`, each round
+of the runner, ends uploads not started within ``import_upload_ttl_hours`` and deletes every
+file whose import will not run (ended, expired, or ended by a person's erasure:
+:func:`headwater.imports.forget_person`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -249,6 +253,7 @@ class Importer:
         while not stop.is_set():
             self._wake.clear()  # a job started from now on wakes the wait below
             try:
+                await self.sweep()
                 async with connected(self._engine) as tx:
                     pending = await store.pending_jobs(tx)
                 for job_id in pending:
@@ -262,6 +267,32 @@ class Importer:
                 health.ok()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self._wake), _POLL_SECONDS)
+
+    async def sweep(self) -> list[int]:
+        """End the uploads not started within ``import_upload_ttl_hours`` (failed, saying so),
+        then delete this server's files of imports that will not run (ended, expired, erased)
+        and staged uploads older than that; return the ids of the uploads ended now."""
+        hours = self._settings.import_upload_ttl_hours
+        async with transaction(self._engine) as tx:
+            expired = await store.expire_uploads(
+                tx,
+                hours=hours,
+                failure=f"not started within {hours} hours (HEADWATER_IMPORT_UPLOAD_TTL_HOURS):"
+                " upload the file again",
+            )
+        if not self._dir.exists():
+            return expired
+        files = {path: _job_id(path) for path in self._dir.iterdir()}
+        async with connected(self._engine) as tx:
+            waiting = await store.waiting(tx, [i for i in files.values() if i is not None])
+        stale = time.time() - hours * 3600
+        for path, job_id in files.items():
+            if job_id is None:
+                if _older(path, stale):
+                    path.unlink(missing_ok=True)
+            elif job_id not in waiting:
+                path.unlink(missing_ok=True)
+        return expired
 
     async def _take(self, job_id: int, stop: asyncio.Event) -> None:
         """Run ``job_id`` under its lock, unless another runner holds it."""
@@ -351,8 +382,12 @@ class Importer:
         return _Ready(prepared.rows, errors, events, refused, received_at)
 
     async def _commit(self, job_id: int, source: Source, ready: _Ready, *, checkpoint: int) -> None:
-        result = await self._collector.commit(
-            source, ready.events, ready.rejections, received_at=ready.received_at
+        result = await self._collector.commit_apart(
+            source,
+            ready.events,
+            ready.rejections,
+            received_at=ready.received_at,
+            chunk=self._settings.import_commit_rows,
         )
         async with connected(self._engine) as tx:
             await store.advance(
@@ -395,6 +430,22 @@ def _survey(path: Path, fmt: FileFormat) -> tuple[list[str], list[dict[str, Any]
 def _next(batches: Iterator[list[Row]], first: int, plan: Plan) -> Prepared | None:
     batch = next(batches, None)
     return None if batch is None else prepare(batch, first=first, plan=plan)
+
+
+def _job_id(path: Path) -> int | None:
+    """The import a file in the imports directory belongs to (``<id>.<format>``), or None for
+    an upload still being received (``upload-<random>``)."""
+    stem = path.name.split(".", 1)[0]
+    return int(stem) if stem.isdigit() else None
+
+
+def _older(path: Path, moment: float) -> bool:
+    """Whether ``path`` was last written before ``moment``; False once it is gone (an upload
+    that finished meanwhile was renamed)."""
+    try:
+        return path.stat().st_mtime < moment
+    except FileNotFoundError:
+        return False
 
 
 def _encoded(mapping: Mapping) -> dict[str, Any]:

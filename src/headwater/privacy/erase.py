@@ -4,7 +4,7 @@
 every identifier they hold) from each capability, through that capability's face: the event
 log, the identity graph, audiences and computed traits, journeys, the delivery queue and dead
 letters, the tracking plans' records, collection's records, the processing failures and the
-reverse ETL syncs' state. Each
+reverse ETL syncs' state and the file imports' row errors, samples and waiting uploads. Each
 store's decision (what is removed, what is kept and why) is in docs/privacy.md, "What deletion
 removes".
 
@@ -38,6 +38,7 @@ from headwater import (
     collect,
     delivery,
     destinations,
+    imports,
     journeys,
     pipeline,
     profiles,
@@ -79,10 +80,13 @@ STORES: Final = (
     "processing_failures",
     "retl_state",
     "retl_failures",
+    *imports.FORGOTTEN,
 )
 """The names :func:`erase` counts under, in this order: stable (a regulation's status shows
 them). ``violation_samples`` counts samples removed, ``retl_failures`` reverse ETL runs whose
-failure samples named the person, the rest rows."""
+failure samples named the person, ``import_errors`` and ``import_samples`` the row errors
+and sample rows removed from import jobs, ``import_uploads`` uploads ended before they ran,
+the rest rows."""
 
 _KIND: Final = "user"
 
@@ -127,6 +131,7 @@ async def erase(tx: Transaction, person: Person, *, log: EventLog) -> dict[str, 
     counts |= await collect.forget_records(tx, workspace_id, sorted(message_ids), values)
     keys = sorted({value for _, value in person.identifiers} | set(values))
     counts |= await retl.forget_person(tx, workspace_id, keys, values)
+    counts |= await imports.forget_person(tx, workspace_id, values)
     counts |= await profiles.forget_person(
         tx, workspace_id, profile_ids, person.identifiers, sorted(message_ids)
     )
