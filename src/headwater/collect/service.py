@@ -165,8 +165,26 @@ class Collector:
         """Messages as the tracking API would store them in ``source`` (normalised, the PII
         rules applied), each numbered by its index: the events, and the rejections with their
         reasons. Stores nothing (a file import's dry run)."""
-        envelope = self._server_envelope(received_at)
+        envelope = self.server_envelope(received_at)
         return await self._normalised(source, messages, envelope, None, clean_nul=False)
+
+    async def governed(
+        self, source: Source, results: list[Event | Rejection]
+    ) -> tuple[list[Event], list[Rejection]]:
+        """``results`` of :func:`headwater.spec.normalise` (with :meth:`server_envelope`),
+        made elsewhere, with ``source``'s PII rules applied as :meth:`normalised` applies them:
+        the events, and the rejections. Together the two make :meth:`normalised`."""
+        rules = (await self.pii.current()).collection(source.workspace_id, source.id)
+        if rules is None:
+            events = [r for r in results if isinstance(r, Event)]
+            return events, [r for r in results if isinstance(r, Rejection)]
+        tally = pii.Tally()
+        governed = [_governed(result, rules, tally) for result in results]
+        tally.record(self._pii_metrics, "collection")
+        return (
+            [r for r in governed if isinstance(r, Event)],
+            [r for r in governed if isinstance(r, Rejection)],
+        )
 
     async def _normalised(
         self,
@@ -353,8 +371,10 @@ class Collector:
             raise Unauthorized("invalid_write_key", "unknown write key")
         return source
 
-    def _server_envelope(self, received_at: datetime) -> Envelope:
-        """The envelope of messages sent from a server, with no batch-level fields."""
+    def server_envelope(self, received_at: datetime) -> Envelope:
+        """The envelope of messages sent from a server, with no batch-level fields: what
+        :meth:`normalised` normalises with, for a caller that normalises elsewhere (a file
+        import's worker process) and then calls :meth:`governed`."""
         return Envelope(
             received_at=received_at,
             max_message_id_chars=self._settings.max_message_id_chars,

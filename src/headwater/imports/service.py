@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import multiprocessing
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -49,7 +52,15 @@ from headwater.imports.mapping import (
     mapping_problems,
 )
 from headwater.imports.reader import FileFormat, Row, read_batches, survey
-from headwater.imports.rows import Plan, Prepared, error_view, prepare, rejection, row_error
+from headwater.imports.rows import (
+    Plan,
+    Prepared,
+    error_view,
+    normalised,
+    prepare,
+    rejection,
+    row_error,
+)
 from headwater.imports.views import DryRunView, ImportView, RowErrorView
 from headwater.settings import Settings
 from headwater.spec import Event, Rejection
@@ -75,13 +86,17 @@ class Importer:
         self._wake = asyncio.Event()
         self._closing = asyncio.Event()
         self._busy = asyncio.Lock()
+        self._pool: ProcessPoolExecutor | None = None
 
     async def close(self) -> None:
         """Stop taking batches and return once the batch in flight is committed (before the
-        collector stops: the job resumes from its checkpoint on the next start)."""
+        collector stops: the job resumes from its checkpoint on the next start), then stop the
+        worker process."""
         self._closing.set()
         async with self._busy:
             pass
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
 
     def _path(self, job: ImportView) -> Path:
         return self._dir / f"{job['id']}.{job['format']}"
@@ -341,8 +356,9 @@ class Importer:
         done: int,
         stop: asyncio.Event,
     ) -> None:
-        """Commit batch after batch, the next one read and normalised while the current one
-        commits (Python's work overlaps PostgreSQL's)."""
+        """Commit batch after batch, the next one read, mapped and normalised (in the worker
+        process) while the current one commits: the mapping's and the normalisation's Python
+        work runs on the other core, beside the server's event loop and PostgreSQL's COPY."""
         ready = await self._ready(batches, done + 1, plan, source, job["id"])
         while ready is not None and not self._stopping(stop):
             following = asyncio.create_task(
@@ -364,22 +380,40 @@ class Importer:
     async def _ready(
         self, batches: Iterator[list[Row]], first: int, plan: Plan, source: Source, job_id: int
     ) -> _Ready | None:
-        """The next batch, mapped (in a thread) and normalised, or None at the end."""
-        prepared = await asyncio.to_thread(_next, batches, first, plan)
-        if prepared is None:
+        """The next batch, read (in a thread), mapped and normalised (in the worker process,
+        while the batch before commits), the PII rules applied; or None at the end."""
+        batch = await asyncio.to_thread(next, batches, None)
+        if batch is None:
             return None
         received_at = datetime.now(UTC)
-        events, rejections = await self._collector.normalised(
-            source, prepared.messages, received_at=received_at
+        made = await asyncio.get_running_loop().run_in_executor(
+            self._workers(),
+            functools.partial(
+                normalised,
+                batch,
+                first=first,
+                plan=plan,
+                envelope=self._collector.server_envelope(received_at),
+            ),
         )
-        errors = [*prepared.errors, *(row_error(r, plan.mapping) for r in rejections)]
+        events, rejections = await self._collector.governed(source, made.results)
+        errors = [*made.errors, *(row_error(r, plan.mapping) for r in rejections)]
         errors.sort(key=lambda e: e.row)
-        refused = [rejection(e, job_id, KINDS[plan.kind]) for e in prepared.errors]
+        refused = [rejection(e, job_id, KINDS[plan.kind]) for e in made.errors]
         refused += [
             msgspec.structs.replace(r, reason=f"import {job_id}, row {r.index}: {r.reason}")
             for r in rejections
         ]
-        return _Ready(prepared.rows, errors, events, refused, received_at)
+        return _Ready(made.rows, errors, events, refused, received_at)
+
+    def _workers(self) -> ProcessPoolExecutor:
+        """The process that maps and normalises batches, started at the first import (spawned:
+        a fork of a server with threads could copy a held lock)."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
 
     async def _commit(self, job_id: int, source: Source, ready: _Ready, *, checkpoint: int) -> None:
         result = await self._collector.commit_apart(
