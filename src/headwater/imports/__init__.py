@@ -3,6 +3,7 @@ Segment messages and committed through the tracking API's path, in resumable job
 
 from headwater.imports.erasure import ERASED_UPLOAD, FORGOTTEN, forget_person
 from headwater.imports.mapping import KINDS, ImportKind, Mapping, RowError, default_mapping
+from headwater.imports.multipart import FilePart, boundary_of, file_part
 from headwater.imports.reader import FORMATS, FileFormat, format_of
 from headwater.imports.service import Importer
 from headwater.imports.views import DryRunView, ImportStatus, ImportView, MappingView, RowErrorView
@@ -14,6 +15,7 @@ __all__ = [
     "KINDS",
     "DryRunView",
     "FileFormat",
+    "FilePart",
     "ImportKind",
     "ImportStatus",
     "ImportView",
@@ -22,7 +24,9 @@ __all__ = [
     "MappingView",
     "RowError",
     "RowErrorView",
+    "boundary_of",
     "default_mapping",
+    "file_part",
     "forget_person",
     "format_of",
 ]
