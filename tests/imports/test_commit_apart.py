@@ -64,6 +64,9 @@ async def test_tracking_is_acknowledged_while_an_import_batch_waits(local: Local
 async def _waiting_on_a_lock(local: Local) -> bool:
     async with local.engine.connect() as connection:
         found = await connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
         )
         return bool(found.scalar_one())
