@@ -60,8 +60,9 @@ async def test_an_erased_upload_cannot_be_started(local: Local) -> None:
     await _forget(local, ["someone.else@example.com"])
     job = await local.job(waiting["id"])
     assert (job["status"], job["sample"]) == ("failed", [])
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         await local.importer.start(workspace=local.workspace, job_id=waiting["id"], mapping=None)
+    assert refused.value.code == "import_ended"
 
 
 async def test_a_regulation_s_erase_reaches_the_imports(local: Local) -> None:

@@ -248,7 +248,8 @@ class Importer:
     async def start(self, *, workspace: str, job_id: int, mapping: Mapping | None) -> ImportView:
         """Queue an uploaded import with ``mapping`` (else the suggested one); the runner
         takes it at once. 422 ``invalid_mapping`` when the mapping cannot work for the file;
-        409 ``import_started`` when it was queued before."""
+        409 ``import_started`` when it was queued before, ``import_ended`` when it ended
+        unstarted (expired, or a deletion request came first: the reason is in the message)."""
         job = await self.get(workspace=workspace, job_id=job_id)
         plan, problems = await self._plan(job, mapping)
         if problems:
@@ -257,6 +258,9 @@ class Importer:
         async with transaction(self._engine) as tx:
             queued = await store.queue_job(tx, job_id, _encoded(plan.mapping))
         if not queued:
+            ended = await self.get(workspace=workspace, job_id=job_id)
+            if ended["status"] == "failed":
+                raise Conflict("import_ended", f"import {job_id} ended: {ended['failure']}")
             raise Conflict("import_started", f"import {job_id} was started already")
         self._wake.set()
         return await self.get(workspace=workspace, job_id=job_id)
