@@ -3,8 +3,8 @@
 :func:`erase` removes a :class:`~headwater.privacy.Person` (every profile merged together,
 every identifier they hold) from each capability, through that capability's face: the event
 log, the identity graph, audiences and computed traits, journeys, the delivery queue and dead
-letters, the tracking plans' records, collection's records, the processing failures and the
-reverse ETL syncs' state and the file imports' row errors, samples and waiting uploads. Each
+letters, the tracking plans' records, collection's records, the processing failures, the
+reverse ETL syncs' state, and the file imports' row errors, samples and waiting uploads. Each
 store's decision (what is removed, what is kept and why) is in docs/privacy.md, "What deletion
 removes".
 
