@@ -28,7 +28,6 @@ import contextlib
 import functools
 import logging
 import multiprocessing
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -42,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater import workspaces
 from headwater.collect import Collector
 from headwater.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
-from headwater.imports import store
+from headwater.imports import files, store
 from headwater.imports.mapping import (
     KINDS,
     ImportKind,
@@ -288,30 +287,11 @@ class Importer:
                 await asyncio.wait_for(_first(stop, self._wake), _POLL_SECONDS)
 
     async def sweep(self) -> list[int]:
-        """End the uploads not started within ``import_upload_ttl_hours`` (failed, saying so),
-        then delete this server's files of imports that will not run (ended, expired, erased)
-        and staged uploads older than that; return the ids of the uploads ended now."""
-        hours = self._settings.import_upload_ttl_hours
-        async with transaction(self._engine) as tx:
-            expired = await store.expire_uploads(
-                tx,
-                hours=hours,
-                failure=f"not started within {hours} hours (HEADWATER_IMPORT_UPLOAD_TTL_HOURS):"
-                " upload the file again",
-            )
-        if not self._dir.exists():
-            return expired
-        files = {path: _job_id(path) for path in self._dir.iterdir()}
-        async with connected(self._engine) as tx:
-            waiting = await store.waiting(tx, [i for i in files.values() if i is not None])
-        stale = time.time() - hours * 3600
-        for path, job_id in files.items():
-            if job_id is None:
-                if _older(path, stale):
-                    path.unlink(missing_ok=True)
-            elif job_id not in waiting:
-                path.unlink(missing_ok=True)
-        return expired
+        """End the uploads not started within ``import_upload_ttl_hours`` and delete the files
+        that will not be imported (:func:`files.sweep`); the ids of the uploads ended now."""
+        return await files.sweep(
+            self._engine, self._dir, hours=self._settings.import_upload_ttl_hours
+        )
 
     async def _take(self, job_id: int, stop: asyncio.Event) -> None:
         """Run ``job_id`` under its lock, unless another runner holds it."""
@@ -468,22 +448,6 @@ def _survey(path: Path, fmt: FileFormat) -> tuple[list[str], list[dict[str, Any]
 def _next(batches: Iterator[list[Row]], first: int, plan: Plan) -> Prepared | None:
     batch = next(batches, None)
     return None if batch is None else prepare(batch, first=first, plan=plan)
-
-
-def _job_id(path: Path) -> int | None:
-    """The import a file in the imports directory belongs to (``<id>.<format>``), or None for
-    an upload still being received (``upload-<random>``)."""
-    stem = path.name.split(".", 1)[0]
-    return int(stem) if stem.isdigit() else None
-
-
-def _older(path: Path, moment: float) -> bool:
-    """Whether ``path`` was last written before ``moment``; False once it is gone (an upload
-    that finished meanwhile was renamed)."""
-    try:
-        return path.stat().st_mtime < moment
-    except FileNotFoundError:
-        return False
 
 
 def _encoded(mapping: Mapping) -> dict[str, Any]:
