@@ -13,7 +13,12 @@ the figure is the import's alone (``--set run_processor=true`` to see it with pr
 2. for each format: uploads it (``POST .../imports``; timed apart: the upload reads the file
    once to count its rows and find its columns), starts the import and polls it until done,
    and counts the rows in the log: rows/s is rows over the time from start to done;
-3. the baseline: ``COPY`` of the same rows, as the log stores them (the normalised payloads,
+3. tracking while importing: one client sends ``/v1/track`` requests one after the other
+   (a 10 ms pause between them) for ``--quiet-seconds`` before any import, then during the
+   first format's import; the p50 and p99 of each, and the ratio of the import's to the
+   quiet one's (the import commits apart from the tracking API's group commit, in
+   ``import_commit_rows`` per transaction);
+4. the baseline: ``COPY`` of the same rows, as the log stores them (the normalised payloads,
    exported from the log), into ``copy_baseline (LIKE events INCLUDING ALL)``, through
    asyncpg's binary copy; rows/s and the ratio of each import to it.
 
@@ -26,7 +31,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import statistics
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +70,45 @@ def write_files(rows: int, directory: Path) -> dict[str, Path]:
     pacsv.write_csv(table, paths["csv"])
     pq.write_table(table, paths["parquet"])
     return paths
+
+
+_TRACK_KEY = "bench-track-key"
+
+
+class TrackingProbe(threading.Thread):
+    """Sends ``/v1/track`` requests one at a time until stopped; keeps each one's latency."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(daemon=True)
+        self._base = base
+        self.stop = threading.Event()
+        self.latencies: list[float] = []
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self._base, auth=(_TRACK_KEY, ""), timeout=60) as http:
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                body = {"userId": f"probe-{n % 100}", "event": "Probe", "properties": {"n": n}}
+                began = time.perf_counter()
+                http.post("/v1/track", json=body).raise_for_status()
+                self.latencies.append(time.perf_counter() - began)
+                time.sleep(0.01)
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    """(p50, p99) in milliseconds."""
+    cuts = statistics.quantiles(latencies, n=100)
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+def probe_alone(base: str, seconds: float) -> list[float]:
+    probe = TrackingProbe(base)
+    probe.start()
+    time.sleep(seconds)
+    probe.stop.set()
+    probe.join()
+    return probe.latencies
 
 
 def import_file(
@@ -137,6 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--quiet-seconds", type=float, default=15)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
     settings = dict(item.split("=", 1) for item in args.set)
@@ -153,6 +200,15 @@ def main() -> None:
         results: dict[str, dict[str, float]] = {}
         with fresh_database() as (url, data_dir), serve_on(url, data_dir, **settings) as port:
             base = f"http://127.0.0.1:{port}"
+            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            with httpx.Client(base_url=f"{base}/api/v1", headers=headers) as http:
+                http.post("/workspaces", json={"slug": "bench-track"}).raise_for_status()
+                http.post(
+                    "/workspaces/bench-track/sources",
+                    json={"name": "probe", "write_key": _TRACK_KEY},
+                ).raise_for_status()
+            quiet = probe_alone(base, args.quiet_seconds)
+            during: list[float] = []
             for fmt in args.formats.split(","):
                 # A workspace per format: the same rows in one workspace would be duplicates.
                 workspace = f"bench-{fmt}"
@@ -162,7 +218,16 @@ def main() -> None:
                     source = http.post(
                         f"/workspaces/{workspace}/sources", json={"name": "files"}
                     ).json()
-                results[fmt] = import_file(base, workspace, source["id"], paths[fmt], fmt)
+                probe = TrackingProbe(base)
+                if not during:
+                    probe.start()
+                try:
+                    results[fmt] = import_file(base, workspace, source["id"], paths[fmt], fmt)
+                finally:
+                    if probe.is_alive():
+                        probe.stop.set()
+                        probe.join()
+                        during = probe.latencies
                 results[fmt]["source"] = source["id"]
             copied, copy_s = asyncio.run(
                 copy_baseline(url, int(results[args.formats.split(",")[0]]["source"]))
@@ -177,6 +242,21 @@ def main() -> None:
             f"{rate:>12,.0f}{rate / copy_rate:>15.2f}"
         )
         print(f"{fmt + ' upload (read once)':<28}{'':>12}{result['upload_s']:>10.2f}")
+    first = args.formats.split(",")[0]
+    quiet_p50, quiet_p99 = percentiles(quiet)
+    busy_p50, busy_p99 = percentiles(during)
+    print(
+        f"{'/v1/track, one client':<28}{'requests':>12}{'p50 ms':>10}{'p99 ms':>12}"
+        f"{'p99 ratio':>15}"
+    )
+    print(
+        f"{'no import (baseline)':<28}{len(quiet):>12,}{quiet_p50:>10.1f}{quiet_p99:>12.1f}"
+        f"{1:>15.2f}"
+    )
+    print(
+        f"{'during the ' + first + ' import':<28}{len(during):>12,}{busy_p50:>10.1f}"
+        f"{busy_p99:>12.1f}{busy_p99 / quiet_p99:>15.2f}"
+    )
     print("2 cores shared with other work: figures are pessimistic.")
 
 

@@ -125,7 +125,14 @@ class Settings(BaseSettings):
     import_max_rows: int = 1_000_000
     import_max_bytes: int = 100 * 1024 * 1024
     import_batch_rows: int = 20_000
-    """Rows committed per transaction (and per checkpoint) by a running import."""
+    """Rows read, mapped and normalised together, and the step of a running import's
+    checkpoint."""
+    import_commit_rows: int = 2000
+    """Rows of an import committed per transaction, apart from the tracking API's group
+    commit: the event log's append lock is held one such transaction at a time, so a tracking
+    request waits behind at most this many rows of an import, never a whole batch."""
+    import_upload_ttl_hours: int = 24
+    """An uploaded file not started within this many hours is ended and deleted."""
 
     # Event log and processor.
     event_log: Literal["postgres", "nats"] = "postgres"

@@ -1,8 +1,10 @@
 """Management API: file imports (CSV, JSON Lines, Parquet) into a source.
 
-The file is the request's body, as it is (no multipart), with its format in ``Content-Type``
-(``text/csv``, ``application/x-ndjson``, ``application/vnd.apache.parquet``) or in
-``?format=``; it streams to disk, never whole in memory. Then: a dry run with a mapping (every
+The file is the request's body, as it is, with its format in ``Content-Type`` (``text/csv``,
+``application/x-ndjson``, ``application/vnd.apache.parquet``) or in ``?format=``; or the file
+of a ``multipart/form-data`` body (a browser's form, ``curl -F file=@orders.csv``), its name
+and format from the part's ``filename`` and ``Content-Type``. It streams to disk, never whole
+in memory. Then: a dry run with a mapping (every
 row checked, nothing written), start, and the import's progress and history::
 
     POST /api/v1/workspaces/acme/imports?source_id=3&kind=events&file_name=orders.csv
@@ -13,6 +15,7 @@ row checked, nothing written), start, and the import's progress and history::
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -30,6 +33,8 @@ from headwater.imports import (
     ImportKind,
     ImportView,
     Mapping,
+    boundary_of,
+    file_part,
     format_of,
 )
 
@@ -101,13 +106,23 @@ async def upload(
     runtime: Allowed,
     source_id: Annotated[Id, Query(description="the source the rows enter")],
     kind: Annotated[ImportKind, Query(description="profiles, events or accounts")],
-    file_name: Annotated[str, Query(min_length=1, max_length=255)] = "upload",
+    file_name: Annotated[
+        str | None, Query(min_length=1, max_length=255, description="else the form's filename")
+    ] = None,
     format: Annotated[FileFormat | None, Query(description="else from Content-Type")] = None,
 ) -> ImportView:
     """Upload a file (the body). Answers the import with the file's columns, a sample of its
     rows and a suggested mapping; nothing is imported until ``start``. 413 over the size or
     row limit, 422 when the file cannot be read as its format."""
-    fmt = format or format_of(file_name, request.headers.get("content-type"))
+    content_type = request.headers.get("content-type")
+    chunks: AsyncIterator[bytes] = request.stream()
+    boundary = boundary_of(content_type or "")
+    if boundary is not None:
+        part = await file_part(chunks, boundary)
+        file_name = file_name or part.file_name[:255] or None
+        content_type, chunks = part.content_type, part.chunks
+    file_name = file_name or "upload"
+    fmt = format or format_of(file_name, content_type)
     if fmt is None:
         raise UnsupportedMediaType(
             "unknown_file_format",
@@ -120,7 +135,7 @@ async def upload(
         kind=kind,
         fmt=fmt,
         file_name=file_name,
-        chunks=request.stream(),
+        chunks=chunks,
         created_by=principal_of(request).label,
     )
     return _masked(job, request)

@@ -133,6 +133,16 @@ class GroupCommitter:
         self._ready.set()
         return await future
 
+    async def commit_apart(self, submission: Submission) -> CommitResult:
+        """Commit ``submission`` in a transaction of its own, now, outside the queue the writers
+        serve (a file import's chunk: requests never queue behind it). Same isolation of bad
+        data as :meth:`submit`."""
+        if self._closing:
+            raise RuntimeError("the committer is stopping")
+        pending = _Pending(submission, asyncio.get_running_loop().create_future())
+        await self._commit_or_split([pending])
+        return await pending.future
+
     async def _run(self) -> None:
         while True:
             await self._ready.wait()

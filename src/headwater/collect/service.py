@@ -191,8 +191,26 @@ class Collector:
         """Messages as the tracking API would store them in ``source`` (normalised, the PII
         rules applied), each numbered by its index: the events, and the rejections with their
         reasons. Stores nothing (a file import's dry run)."""
-        envelope = self._server_envelope(received_at)
+        envelope = self.server_envelope(received_at)
         return await self._normalised(source, messages, envelope, None, clean_nul=False)
+
+    async def governed(
+        self, source: Source, results: list[Event | Rejection]
+    ) -> tuple[list[Event], list[Rejection]]:
+        """``results`` of :func:`headwater.spec.normalise` (with :meth:`server_envelope`),
+        made elsewhere, with ``source``'s PII rules applied as :meth:`normalised` applies them:
+        the events, and the rejections. Together the two make :meth:`normalised`."""
+        rules = (await self.pii.current()).collection(source.workspace_id, source.id)
+        if rules is None:
+            events = [r for r in results if isinstance(r, Event)]
+            return events, [r for r in results if isinstance(r, Rejection)]
+        tally = pii.Tally()
+        governed = [_governed(result, rules, tally) for result in results]
+        tally.record(self._pii_metrics, "collection")
+        return (
+            [r for r in governed if isinstance(r, Event)],
+            [r for r in governed if isinstance(r, Rejection)],
+        )
 
     async def _normalised(
         self,
@@ -237,7 +255,7 @@ class Collector:
         """Commit what :meth:`normalised` made for ``source`` (the messages of suppressed
         people set aside and counted), as the tracking API does, and return once durable:
         dedup by messageId, the log, the rejections and the counts in one transaction,
-        however many events (a file import commits 20,000 at once)."""
+        however many events."""
         suppressed: dict[tuple[str, str], int] = {}
         if self.suppressions.active(source.workspace_id):
             events = self._unsuppressed(source.workspace_id, events, suppressed)
@@ -250,6 +268,45 @@ class Collector:
                 rejections=rejections,
                 suppressed=suppressed,
             )
+        )
+
+    async def commit_apart(
+        self,
+        source: Source,
+        events: list[Event],
+        rejections: list[Rejection],
+        *,
+        received_at: datetime,
+        chunk: int,
+    ) -> CommitResult:
+        """:meth:`commit` for a file import: ``chunk`` events per transaction, one after the
+        other, each apart from the group commit the tracking API shares (its requests never
+        queue behind an import, and wait on the log's append lock for one chunk at most).
+        Return the sums once all are durable; a failure leaves the chunks before it committed
+        (an import reads them again and drops them as duplicates)."""
+        suppressed: dict[tuple[str, str], int] = {}
+        if self.suppressions.active(source.workspace_id):
+            events = self._unsuppressed(source.workspace_id, events, suppressed)
+        totals = [0, 0, 0, 0]
+        for start in range(0, max(len(events), 1), chunk):
+            first = start == 0
+            result = await self._committer.commit_apart(
+                Submission(
+                    workspace_id=source.workspace_id,
+                    source_id=source.id,
+                    received_at=received_at,
+                    events=events[start : start + chunk],
+                    rejections=rejections if first else [],
+                    suppressed=suppressed if first else {},
+                )
+            )
+            totals[0] += result.accepted
+            totals[1] += result.duplicates
+            totals[2] += result.rejected
+            totals[3] += result.suppressed
+        accepted, duplicates, rejected, kept_out = totals
+        return CommitResult(
+            accepted=accepted, duplicates=duplicates, rejected=rejected, suppressed=kept_out
         )
 
     def _unsuppressed(
@@ -340,8 +397,10 @@ class Collector:
             raise Unauthorized("invalid_write_key", "unknown write key")
         return source
 
-    def _server_envelope(self, received_at: datetime) -> Envelope:
-        """The envelope of messages sent from a server, with no batch-level fields."""
+    def server_envelope(self, received_at: datetime) -> Envelope:
+        """The envelope of messages sent from a server, with no batch-level fields: what
+        :meth:`normalised` normalises with, for a caller that normalises elsewhere (a file
+        import's worker process) and then calls :meth:`governed`."""
         return Envelope(
             received_at=received_at,
             max_message_id_chars=self._settings.max_message_id_chars,

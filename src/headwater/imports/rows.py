@@ -24,9 +24,19 @@ from headwater.imports.mapping import (
 )
 from headwater.imports.reader import BadRow, Row
 from headwater.imports.views import RowErrorView
-from headwater.spec import Rejection
+from headwater.spec import Envelope, Event, Rejection, normalise
 
-__all__ = ["Plan", "Prepared", "column_of", "error_view", "prepare", "rejection", "row_error"]
+__all__ = [
+    "Normalised",
+    "Plan",
+    "Prepared",
+    "column_of",
+    "error_view",
+    "normalised",
+    "prepare",
+    "rejection",
+    "row_error",
+]
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +73,28 @@ def prepare(batch: list[Row], *, first: int, plan: Plan) -> Prepared:
         message["messageId"] = message_id(message, row)
         messages.append((number, message))
     return Prepared(messages, errors, len(batch))
+
+
+class Normalised(msgspec.Struct, frozen=True):
+    """A batch mapped and normalised: its rows' count, the rows refused by the mapping, and
+    each mapped row's normalisation (an event, or a rejection indexed by its row number)."""
+
+    rows: int
+    errors: list[RowError]
+    results: list[Event | Rejection]
+
+
+def normalised(batch: list[Row], *, first: int, plan: Plan, envelope: Envelope) -> Normalised:
+    """:func:`prepare`, then the tracking API's normalisation of each message with
+    ``envelope`` (:meth:`Collector.server_envelope`): pure, so a worker process can run it
+    while the server commits the batch before. The PII rules are the collector's to apply
+    (:meth:`Collector.governed`)."""
+    prepared = prepare(batch, first=first, plan=plan)
+    results = [
+        normalise(message, index=number, route_type=None, envelope=envelope, clean_nul=False)
+        for number, message in prepared.messages
+    ]
+    return Normalised(prepared.rows, prepared.errors, results)
 
 
 _FIELD_PREFIXES: Final = (

@@ -15,16 +15,22 @@ stores nothing new. After each commit the job's checkpoint moves; a job whose pr
 checkpoint: a batch committed just before the crash is read again and dropped as duplicates.
 
 The uploaded file is kept in ``<data_dir>/imports/<id>.<format>`` until its import ends (it
-holds personal data: it is deleted then, failed or done).
+holds personal data: it is deleted then, failed or done). :meth:`Importer.sweep`, each round
+of the runner, ends uploads not started within ``import_upload_ttl_hours`` and deletes every
+file whose import will not run (ended, expired, or ended by a person's erasure:
+:func:`headwater.imports.forget_person`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import multiprocessing
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -35,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater import workspaces
 from headwater.collect import Collector
 from headwater.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
-from headwater.imports import store
+from headwater.imports import files, store
 from headwater.imports.mapping import (
     KINDS,
     ImportKind,
@@ -45,7 +51,15 @@ from headwater.imports.mapping import (
     mapping_problems,
 )
 from headwater.imports.reader import FileFormat, Row, read_batches, survey
-from headwater.imports.rows import Plan, Prepared, error_view, prepare, rejection, row_error
+from headwater.imports.rows import (
+    Plan,
+    Prepared,
+    error_view,
+    normalised,
+    prepare,
+    rejection,
+    row_error,
+)
 from headwater.imports.views import DryRunView, ImportView, RowErrorView
 from headwater.settings import Settings
 from headwater.spec import Event, Rejection
@@ -71,13 +85,17 @@ class Importer:
         self._wake = asyncio.Event()
         self._closing = asyncio.Event()
         self._busy = asyncio.Lock()
+        self._pool: ProcessPoolExecutor | None = None
 
     async def close(self) -> None:
         """Stop taking batches and return once the batch in flight is committed (before the
-        collector stops: the job resumes from its checkpoint on the next start)."""
+        collector stops: the job resumes from its checkpoint on the next start), then stop the
+        worker process."""
         self._closing.set()
         async with self._busy:
             pass
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
 
     def _path(self, job: ImportView) -> Path:
         return self._dir / f"{job['id']}.{job['format']}"
@@ -229,7 +247,8 @@ class Importer:
     async def start(self, *, workspace: str, job_id: int, mapping: Mapping | None) -> ImportView:
         """Queue an uploaded import with ``mapping`` (else the suggested one); the runner
         takes it at once. 422 ``invalid_mapping`` when the mapping cannot work for the file;
-        409 ``import_started`` when it was queued before."""
+        409 ``import_started`` when it was queued before, ``import_ended`` when it ended
+        unstarted (expired, or a deletion request came first: the reason is in the message)."""
         job = await self.get(workspace=workspace, job_id=job_id)
         plan, problems = await self._plan(job, mapping)
         if problems:
@@ -238,6 +257,9 @@ class Importer:
         async with transaction(self._engine) as tx:
             queued = await store.queue_job(tx, job_id, _encoded(plan.mapping))
         if not queued:
+            ended = await self.get(workspace=workspace, job_id=job_id)
+            if ended["status"] == "failed":
+                raise Conflict("import_ended", f"import {job_id} ended: {ended['failure']}")
             raise Conflict("import_started", f"import {job_id} was started already")
         self._wake.set()
         return await self.get(workspace=workspace, job_id=job_id)
@@ -249,6 +271,7 @@ class Importer:
         while not stop.is_set():
             self._wake.clear()  # a job started from now on wakes the wait below
             try:
+                await self.sweep()
                 async with connected(self._engine) as tx:
                     pending = await store.pending_jobs(tx)
                 for job_id in pending:
@@ -262,6 +285,13 @@ class Importer:
                 health.ok()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self._wake), _POLL_SECONDS)
+
+    async def sweep(self) -> list[int]:
+        """End the uploads not started within ``import_upload_ttl_hours`` and delete the files
+        that will not be imported (:func:`files.sweep`); the ids of the uploads ended now."""
+        return await files.sweep(
+            self._engine, self._dir, hours=self._settings.import_upload_ttl_hours
+        )
 
     async def _take(self, job_id: int, stop: asyncio.Event) -> None:
         """Run ``job_id`` under its lock, unless another runner holds it."""
@@ -310,8 +340,9 @@ class Importer:
         done: int,
         stop: asyncio.Event,
     ) -> None:
-        """Commit batch after batch, the next one read and normalised while the current one
-        commits (Python's work overlaps PostgreSQL's)."""
+        """Commit batch after batch, the next one read, mapped and normalised (in the worker
+        process) while the current one commits: the mapping's and the normalisation's Python
+        work runs on the other core, beside the server's event loop and PostgreSQL's COPY."""
         ready = await self._ready(batches, done + 1, plan, source, job["id"])
         while ready is not None and not self._stopping(stop):
             following = asyncio.create_task(
@@ -333,26 +364,48 @@ class Importer:
     async def _ready(
         self, batches: Iterator[list[Row]], first: int, plan: Plan, source: Source, job_id: int
     ) -> _Ready | None:
-        """The next batch, mapped (in a thread) and normalised, or None at the end."""
-        prepared = await asyncio.to_thread(_next, batches, first, plan)
-        if prepared is None:
+        """The next batch, read (in a thread), mapped and normalised (in the worker process,
+        while the batch before commits), the PII rules applied; or None at the end."""
+        batch = await asyncio.to_thread(next, batches, None)
+        if batch is None:
             return None
         received_at = datetime.now(UTC)
-        events, rejections = await self._collector.normalised(
-            source, prepared.messages, received_at=received_at
+        made = await asyncio.get_running_loop().run_in_executor(
+            self._workers(),
+            functools.partial(
+                normalised,
+                batch,
+                first=first,
+                plan=plan,
+                envelope=self._collector.server_envelope(received_at),
+            ),
         )
-        errors = [*prepared.errors, *(row_error(r, plan.mapping) for r in rejections)]
+        events, rejections = await self._collector.governed(source, made.results)
+        errors = [*made.errors, *(row_error(r, plan.mapping) for r in rejections)]
         errors.sort(key=lambda e: e.row)
-        refused = [rejection(e, job_id, KINDS[plan.kind]) for e in prepared.errors]
+        refused = [rejection(e, job_id, KINDS[plan.kind]) for e in made.errors]
         refused += [
             msgspec.structs.replace(r, reason=f"import {job_id}, row {r.index}: {r.reason}")
             for r in rejections
         ]
-        return _Ready(prepared.rows, errors, events, refused, received_at)
+        return _Ready(made.rows, errors, events, refused, received_at)
+
+    def _workers(self) -> ProcessPoolExecutor:
+        """The process that maps and normalises batches, started at the first import (spawned:
+        a fork of a server with threads could copy a held lock)."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
 
     async def _commit(self, job_id: int, source: Source, ready: _Ready, *, checkpoint: int) -> None:
-        result = await self._collector.commit(
-            source, ready.events, ready.rejections, received_at=ready.received_at
+        result = await self._collector.commit_apart(
+            source,
+            ready.events,
+            ready.rejections,
+            received_at=ready.received_at,
+            chunk=self._settings.import_commit_rows,
         )
         async with connected(self._engine) as tx:
             await store.advance(

@@ -18,6 +18,7 @@ from headwater.storage import Transaction
 __all__ = [
     "ERRORS_KEPT",
     "advance",
+    "expire_uploads",
     "finish",
     "get_job",
     "insert_job",
@@ -27,6 +28,7 @@ __all__ = [
     "start_job",
     "try_lock",
     "unlock",
+    "waiting",
 ]
 
 ERRORS_KEPT: Final = 100
@@ -185,3 +187,27 @@ async def finish(tx: Transaction, job_id: int, *, failure: str | None = None) ->
             ),
         )
     )
+
+
+async def expire_uploads(tx: Transaction, *, hours: int, failure: str) -> list[int]:
+    """End (failed with ``failure``) the jobs uploaded more than ``hours`` ago and never
+    started, forgetting their sample rows; their ids."""
+    rows = await tx.driver.fetch(
+        "UPDATE import_jobs SET status = 'failed', failure = $2, finished_at = now(),"
+        " columns = jsonb_set(columns, '{sample}', '[]'::jsonb)"
+        " WHERE status = 'uploaded' AND created_at < now() - make_interval(hours => $1)"
+        " RETURNING id",
+        hours,
+        failure,
+    )
+    return sorted(row[0] for row in rows)
+
+
+async def waiting(tx: Transaction, job_ids: list[int]) -> set[int]:
+    """Those of ``job_ids`` whose file is still needed: uploaded, queued or running."""
+    rows = await tx.driver.fetch(
+        "SELECT id FROM import_jobs WHERE id = ANY($1::bigint[])"
+        " AND status IN ('uploaded', 'queued', 'running')",
+        job_ids,
+    )
+    return {row[0] for row in rows}

@@ -3,8 +3,8 @@
 :func:`erase` removes a :class:`~headwater.privacy.Person` (every profile merged together,
 every identifier they hold) from each capability, through that capability's face: the event
 log, the identity graph, audiences and computed traits, journeys, the delivery queue and dead
-letters, the tracking plans' records, collection's records, the processing failures and the
-reverse ETL syncs' state. Each
+letters, the tracking plans' records, collection's records, the processing failures, the
+reverse ETL syncs' state, and the file imports' row errors, samples and waiting uploads. Each
 store's decision (what is removed, what is kept and why) is in docs/privacy.md, "What deletion
 removes".
 
@@ -39,6 +39,7 @@ from headwater import (
     delivery,
     destinations,
     hooks,
+    imports,
     journeys,
     pipeline,
     profiles,
@@ -81,10 +82,13 @@ STORES: Final = (
     "processing_failures",
     "retl_state",
     "retl_failures",
+    *imports.FORGOTTEN,
 )
 """The names :func:`erase` counts under, in this order: stable (a regulation's status shows
 them). ``violation_samples`` counts samples removed, ``retl_failures`` reverse ETL runs whose
-failure samples named the person, the rest rows."""
+failure samples named the person, ``import_errors`` and ``import_samples`` the row errors
+and sample rows removed from import jobs, ``import_uploads`` uploads ended before they ran,
+the rest rows."""
 
 _KIND: Final = "user"
 
@@ -132,6 +136,7 @@ async def erase(tx: Transaction, person: Person, *, log: EventLog) -> dict[str, 
     counts["hook_requests"] = await hooks.forget_requests(
         tx, workspace_id, sorted(message_ids), values
     )
+    counts |= await imports.forget_person(tx, workspace_id, values)
     counts |= await profiles.forget_person(
         tx, workspace_id, profile_ids, person.identifiers, sorted(message_ids)
     )
