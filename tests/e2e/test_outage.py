@@ -125,6 +125,10 @@ def _get_routes(server: RunningServer, space: Space, destination_id: int) -> lis
         "export_id": "1",
         "rule_id": "1",
         "regulate_id": "r",
+        "model_id": "1",
+        "sync_id": "1",
+        "run_id": "1",
+        "import_id": "1",
     }
     document = httpx.get(f"{server.url}/api/openapi.json", timeout=30).json()
     return [

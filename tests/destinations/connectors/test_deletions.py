@@ -68,6 +68,7 @@ def test_the_catalog_says_which_connectors_delete() -> None:
         "intercom",
         "mailchimp",
         "mixpanel",
+        "postgres-warehouse",
     }
 
 
