@@ -62,7 +62,7 @@ STORES: dict[str, set[str]] = {
     },
     "headwater.pii": {"headwater.pii.store"},
     "headwater.retl": {"headwater.retl.store", "headwater.retl.state"},
-    "headwater.imports": {"headwater.imports.store"},
+    "headwater.imports": {"headwater.imports.store", "headwater.imports.erasure"},
 }
 """The store modules of each owning package: the only modules that name its tables."""
 
