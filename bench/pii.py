@@ -25,7 +25,9 @@ message's values repeating (as the load sends them) and with values unique to ea
 beside the current one, interleaved in the same process. Then what the rules add to
 collection's Python path per event (decoding, normalising, the rules, encoding for storage).
 The server runs also print the CPU each event cost the server and its PostgreSQL (their
-processes' CPU time over the phase), less disturbed than events/s by a busy machine.
+processes' CPU time over the phase), less disturbed than events/s by a busy machine. With the
+processor on (the default command), each phase also prints what an event cost once it was
+collected and processed: the CPU of both from the phase's start until the backlog is drained.
 """
 
 from __future__ import annotations
@@ -156,14 +158,14 @@ def _run(with_rules: bool, args: argparse.Namespace) -> dict[str, float]:
     with headwater(settings, exit_seconds=_DRAIN_SECONDS * 2) as (port, data_dir):
         if with_rules:
             _add_rules(port)
+        if processor:
+            _settle(data_dir, label)
         for name, phase in _PHASES.items():
-            if processor:
-                _settle(data_dir, label)
-            server, postgres = cpu_seconds(port, data_dir)
+            start = cpu_seconds(port, data_dir)
             figures[name] = _load(port, phase, args.seconds, args.load_processes)
             events = figures[name] * args.seconds
             after = cpu_seconds(port, data_dir)
-            server, postgres = after[0] - server, after[1] - postgres
+            server, postgres = after[0] - start[0], after[1] - start[1]
             figures[f"{name} cpu"] = (server + postgres) / events * 1e6
             print(
                 f"  {label}: {name} {figures[name]:,.0f} events/s,"
@@ -171,8 +173,16 @@ def _run(with_rules: bool, args: argparse.Namespace) -> dict[str, float]:
                 f" {server / events * 1e6:.0f}, PostgreSQL {postgres / events * 1e6:.0f})",
                 flush=True,
             )
-        if processor:
-            _settle(data_dir, label)
+            if processor:
+                _settle(data_dir, label)
+                settled = cpu_seconds(port, data_dir)
+                whole = settled[0] + settled[1] - start[0] - start[1]
+                figures[f"{name} whole"] = whole / events * 1e6
+                print(
+                    f"  {label}: {name} collected and processed:"
+                    f" {figures[f'{name} whole']:.0f} µs of CPU an event",
+                    flush=True,
+                )
         stopping = time.monotonic()
     print(f"  {label}: server exited in {time.monotonic() - stopping:.1f} s", flush=True)
     return figures
@@ -189,6 +199,8 @@ def _settle(data_dir: str, label: str) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     names = [*_PHASES, *(f"{name} cpu" for name in _PHASES)]
+    if args.processor == "on":
+        names += [f"{name} whole" for name in _PHASES]
     ratios: dict[str, list[float]] = {name: [] for name in names}
     runs: dict[bool, dict[str, list[float]]] = {
         with_rules: {name: [] for name in names} for with_rules in (False, True)
@@ -207,7 +219,7 @@ def _serve(args: argparse.Namespace) -> None:
     for name in names:
         without = statistics.median(runs[False][name])
         with_ = statistics.median(runs[True][name])
-        cpu = name.endswith(" cpu")
+        cpu = name.endswith((" cpu", " whole"))
         each = [1 / r if cpu else r for r in ratios[name]]
         unit = " µs" if cpu else "/s"
         print(

@@ -37,7 +37,7 @@ def test_secrets_are_never_returned(space: Space) -> None:
     assert "url" in webhook["config_schema"]["properties"]
     deletes = {k["kind"]: k["deletes"] for k in kinds}
     assert deletes["webhook"] is False
-    assert deletes["segment"] is False
+    assert deletes["segment"] is True
     assert deletes["braze"] is True
 
 

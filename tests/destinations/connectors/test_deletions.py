@@ -9,6 +9,7 @@ each request as the vendor documents it:
 - HubSpot: https://developers.hubspot.com/docs/api-reference/crm-contacts-v3/basic/
   post-crm-v3-objects-contacts-gdpr-delete
 - Mailchimp: https://mailchimp.com/developer/marketing/api/list-members/ (delete-permanent)
+- Segment: https://docs.segmentapis.com/tag/Deletion-and-Suppression (Public API regulations)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from typing import Any
 
 import httpx
+import pydantic
 import pytest
 
 from headwater.connectors import DeletionSubject, Outcome, SendResult, load_all
@@ -31,6 +33,7 @@ from headwater.connectors.intercom import Intercom, IntercomConfig
 from headwater.connectors.mailchimp import Mailchimp, MailchimpConfig
 from headwater.connectors.mixpanel import Mixpanel, MixpanelConfig
 from headwater.connectors.segment import SegmentForward, SegmentForwardConfig
+from headwater.connectors.slack import Slack, SlackConfig
 from headwater.destinations.redact import Redactor
 from tests.destinations.connectors.conftest import TIMEOUT
 from tests.destinations.sink import Recorded, Reply, Sink
@@ -69,14 +72,15 @@ def test_the_catalog_says_which_connectors_delete() -> None:
         "mailchimp",
         "mixpanel",
         "postgres-warehouse",
+        "segment",
     }
 
 
 async def test_a_connector_without_deletion_answers_a_permanent_failure(
     sink: Sink, client: httpx.AsyncClient
 ) -> None:
-    config = SegmentForwardConfig.model_validate({"write_key": "wk", "endpoint": sink.url})
-    result = await SegmentForward(config, client).delete(PERSON)
+    config = SlackConfig.model_validate({"webhook_url": sink.url})
+    result = await Slack(config, client).delete(PERSON)
     assert result.outcome is Outcome.FAILED
     assert result.error is not None
     assert "do not forward deletions" in result.error
@@ -485,3 +489,108 @@ async def test_mailchimp_answers(
     problem = {"type": "about:blank", "title": "Problem", "status": status, "detail": "x"}
     sink.handler = lambda _: Reply(status, problem, {"Content-Type": "application/problem+json"})
     assert (await mailchimp(sink, client).delete(PERSON)).outcome is outcome
+
+
+# -- Segment ----------------------------------------------------------------------------------
+
+SEGMENT_TOKEN = "sgp_public-api-token-0123456789"
+REGULATION_TYPES = {
+    "DELETE_INTERNAL",
+    "DELETE_ONLY",
+    "SUPPRESS_ONLY",
+    "SUPPRESS_WITH_DELETE",
+    "SUPPRESS_WITH_DELETE_INTERNAL",
+    "UNSUPPRESS",
+}
+
+
+def create_regulation(request: Recorded) -> Reply:
+    """Bearer Public API token; JSON regulationType, subjectType and 1 to 5,000 subjectIds; a
+    workspace regulation names user ids only, a source's user or anonymous ids."""
+    assert request.method == "POST"
+    assert request.path in ("/regulations", "/regulations/sources/src_9")
+    assert request.headers["authorization"] == f"Bearer {SEGMENT_TOKEN}"
+    assert request.headers["content-type"] == "application/json"
+    body = request.json()
+    assert set(body) == {"regulationType", "subjectType", "subjectIds"}
+    assert body["regulationType"] in REGULATION_TYPES
+    allowed = {"USER_ID", "ANONYMOUS_ID"} if "/sources/" in request.path else {"USER_ID"}
+    assert body["subjectType"] in allowed
+    assert 1 <= len(body["subjectIds"]) <= 5_000
+    assert all(isinstance(each, str) and each for each in body["subjectIds"])
+    return Reply(200, {"data": {"regulateId": f"reg-{len(body['subjectIds'])}"}})
+
+
+def segment(sink: Sink, client: httpx.AsyncClient, **options: object) -> SegmentForward:
+    config = SegmentForwardConfig.model_validate(
+        {"write_key": "wk", "endpoint": sink.url, "public_api_endpoint": sink.url, **options}
+    )
+    return SegmentForward(config, client)
+
+
+async def test_segment_creates_a_workspace_regulation_for_the_user_ids(
+    sink: Sink, client: httpx.AsyncClient
+) -> None:
+    sink.handler = create_regulation
+    many = DeletionSubject(
+        regulation_id="reg_5",
+        user_ids=tuple(f"user-{n}" for n in range(5_001)),
+        anonymous_ids=("anon-1",),
+    )
+    result = await shown(segment(sink, client, public_api_token=SEGMENT_TOKEN), many)
+    assert result.outcome is Outcome.DELIVERED
+    bodies = [request.json() for request in sink.requests]
+    assert [(b["regulationType"], b["subjectType"]) for b in bodies] == [
+        ("DELETE_ONLY", "USER_ID"),
+        ("DELETE_ONLY", "USER_ID"),
+    ]
+    assert [len(b["subjectIds"]) for b in bodies] == [5_000, 1]
+    assert bodies[1]["subjectIds"] == ["user-5000"]
+    assert result.exchange is not None
+    assert SEGMENT_TOKEN not in str(result.exchange)
+
+
+async def test_segment_source_regulation_deletes_anonymous_ids_too(
+    sink: Sink, client: httpx.AsyncClient
+) -> None:
+    sink.handler = create_regulation
+    connector = segment(sink, client, public_api_token=SEGMENT_TOKEN, regulation_source_id="src_9")
+    assert (await connector.delete(PERSON)).outcome is Outcome.DELIVERED
+    assert [(r.path, r.json()["subjectType"], r.json()["subjectIds"]) for r in sink.requests] == [
+        ("/regulations/sources/src_9", "USER_ID", ["user-1"]),
+        ("/regulations/sources/src_9", "ANONYMOUS_ID", ["anon-1", "anon-2"]),
+    ]
+    sink.requests.clear()
+    assert (await connector.delete(ANONYMOUS)).outcome is Outcome.DELIVERED
+    assert [r.json()["subjectType"] for r in sink.requests] == ["ANONYMOUS_ID"]
+
+
+async def test_segment_needs_a_token_and_an_id_it_can_name(
+    sink: Sink, client: httpx.AsyncClient
+) -> None:
+    untokened = await segment(sink, client).delete(PERSON)
+    assert untokened.outcome is Outcome.FAILED
+    assert untokened.error is not None
+    assert "public_api_token" in untokened.error
+    workspace = segment(sink, client, public_api_token=SEGMENT_TOKEN)
+    anonymous = await workspace.delete(ANONYMOUS)
+    assert anonymous.outcome is Outcome.FAILED
+    assert anonymous.error is not None
+    assert "regulation_source_id" in anonymous.error
+    assert (await workspace.delete(EMAIL_ONLY)).outcome is Outcome.FAILED
+    assert sink.requests == []
+    with pytest.raises(pydantic.ValidationError) as refused:
+        segment(sink, client, regulation_source_id="../sources")
+    assert [error["loc"] for error in refused.value.errors()] == [("regulation_source_id",)]
+
+
+async def test_segment_errors(sink: Sink, client: httpx.AsyncClient) -> None:
+    keyed = segment(sink, client, public_api_token=SEGMENT_TOKEN)
+    sink.handler = lambda _: Reply(429, {"errors": [{"message": "rate limited"}]})
+    assert (await keyed.delete(PERSON)).outcome is Outcome.RETRY
+    sink.handler = lambda _: Reply(503, {"errors": []})
+    assert (await keyed.delete(PERSON)).outcome is Outcome.RETRY
+    sink.handler = lambda _: Reply(401, {"errors": [{"message": "unauthorized"}]})
+    denied = await shown(keyed, PERSON)
+    assert denied.outcome is Outcome.FAILED
+    assert SEGMENT_TOKEN not in str(denied.exchange)
