@@ -220,6 +220,10 @@ class Settings(BaseSettings):
     """How long connecting to a model's database may take before the run fails."""
     retl_preview_rows: int = Field(default=20, ge=1, le=1000)
     """Rows a model's preview returns at most."""
+    retl_allow_local_databases: bool = False
+    """Let models read SQLite files, databases on a local socket and the server Headwater's own
+    database is on (for a laptop or a test): left false, a model can only name another server,
+    since anyone with ``sources:write`` writes its URL (``headwater.retl.guard``)."""
 
     # Caches and housekeeping.
     write_key_cache_seconds: float = 5.0

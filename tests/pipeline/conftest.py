@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater import destinations, workspaces
-from headwater.log import LogRecord, PostgresLog
+from headwater.log import EventLog, JetStreamLog, LogRecord, PostgresLog, StreamOptions
 from headwater.pipeline import Processor, list_failures
 from headwater.settings import Settings
 from headwater.spec import Envelope, Event, normalise
@@ -35,10 +35,12 @@ class Space:
 
 
 class Harness:
-    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+    def __init__(
+        self, engine: AsyncEngine, settings: Settings, log: EventLog | None = None
+    ) -> None:
         self.engine = engine
         self.settings = settings
-        self.log = PostgresLog(engine, settings.log_partitions)
+        self.log = log or PostgresLog(engine, settings.log_partitions)
         self.processor = Processor(
             engine=engine, log=self.log, settings=settings, metrics=Metrics()
         )
@@ -140,5 +142,18 @@ def one_partition(database_url: str, tmp_path: Path) -> Settings:
 async def harness(engine: AsyncEngine, one_partition: Settings) -> AsyncIterator[Harness]:
     await workspaces.bootstrap(engine)
     running = Harness(engine, one_partition)
+    yield running
+    await running.log.close()
+
+
+@pytest.fixture
+async def jetstream_harness(
+    engine: AsyncEngine, one_partition: Settings, nats_urls: list[str], tmp_path: Path
+) -> AsyncIterator[Harness]:
+    """The same, on the JetStream log (the session's NATS server, a stream for this test)."""
+    await workspaces.bootstrap(engine)
+    options = StreamOptions(name=f"PIPE_{tmp_path.name.replace('-', '_')[-40:]}")
+    log = JetStreamLog(engine, one_partition.log_partitions, urls=nats_urls, options=options)
+    running = Harness(engine, one_partition, log)
     yield running
     await running.log.close()

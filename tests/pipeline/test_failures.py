@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import random
 
+import nats
 from sqlalchemy import text
 
+from headwater.log import JetStreamLog
 from headwater.profiles import set_rules
 from tests.pipeline.conftest import Harness
 
@@ -123,3 +125,50 @@ async def test_an_event_a_stage_refuses_is_set_aside_and_replayed_once_fixed(
             {"m": bad.event.message_id},
         )
     assert queued == 1
+
+
+async def test_on_jetstream_an_entry_set_aside_is_copied_to_its_dead_letter_subject(
+    jetstream_harness: Harness, nats_urls: list[str]
+) -> None:
+    """The same refusal on the JetStream log: besides the failure recorded in PostgreSQL, the
+    entry is copied to its dead-letter subject with the stage and reason; the API's replay
+    resolves it once fixed; forgetting the entry removes the copy."""
+    harness = jetstream_harness
+    assert isinstance(harness.log, JetStreamLog)
+    a = await harness.space("alpha")
+    await set_rules(harness.engine, workspace="alpha", rules={"max_length": 5000})
+    email = incompressible(3000) + "@example.com"
+    bad = harness.record(a, {"type": "identify", "userId": "a-bad", "traits": {"email": email}})
+    good = harness.record(a, {"type": "track", "event": "Viewed", "userId": "a1"})
+    ids = await harness.append([good, bad])
+    await harness.drain()
+    assert await harness.profiled(ids) == {good.event.message_id}
+    assert await harness.failed(ids) == {bad.event.message_id}
+    [failure] = await harness.processor_failures("alpha")
+
+    client = await nats.connect(nats_urls)
+    try:
+        jetstream = client.jetstream()
+        dead = f"{harness.log.options.name}_DEAD"
+        info = await jetstream.stream_info(dead, subjects_filter=">")
+        assert info.state.messages == 1
+        [subject] = list(info.state.subjects or {})
+        assert subject.endswith(f".dead.{failure['log_partition']}.{failure['log_offset']}")
+        copy = await jetstream.get_last_msg(dead, subject)
+        headers = copy.headers or {}
+        assert headers["Headwater-Consumer"] == "processor"
+        assert headers["Headwater-Stage"] == "profile"
+        assert "54000" in headers["Headwater-Reason"]
+        assert headers["Headwater-Message-Id"] == bad.event.message_id
+        assert headers["Headwater-Workspace"] == str(a.workspace_id)
+        assert email.encode() in (copy.data or b"")
+
+        await set_rules(harness.engine, workspace="alpha", rules={"max_length": 512})
+        outcome = await harness.processor.replay(workspace="alpha")
+        assert [f["status"] for f in outcome["resolved"]] == ["resolved"]
+        assert await harness.profiled(ids) == set(ids)
+
+        assert await harness.log.forget(a.workspace_id, [failure["log_offset"]]) == 1
+        assert (await jetstream.stream_info(dead)).state.messages == 0
+    finally:
+        await client.close()

@@ -19,6 +19,10 @@ from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import Source, create_source, create_workspace
 from tests.conftest import scratch_database
 
+LOCAL = {"HEADWATER_RETL_ALLOW_LOCAL_DATABASES": "true"}
+"""The customer's database is on the test PostgreSQL server, Headwater's own: processes that
+read it must allow local databases (``headwater.retl.guard``, tested in test_guard.py)."""
+
 PASSWORD = "s3cret-Pw_91"
 """The customer role's password: no answer, error or run may ever show it."""
 
@@ -77,7 +81,9 @@ class Headwater:
 
 @pytest.fixture
 async def headwater(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Headwater]:
-    settings = settings.model_copy(update={"retl_chunk_rows": 7, "secret_key": "test-key"})
+    settings = settings.model_copy(
+        update={"retl_chunk_rows": 7, "secret_key": "test-key", "retl_allow_local_databases": True}
+    )
     log = PostgresLog(engine, settings.log_partitions)
     collector = Collector(engine=engine, log=log, settings=settings, metrics=Metrics())
     await collector.start()

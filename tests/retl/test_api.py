@@ -14,14 +14,16 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.retl.conftest import PASSWORD, Customer, customer  # noqa: F401 (a fixture)
+from tests.retl.conftest import LOCAL, PASSWORD, Customer, customer  # noqa: F401 (a fixture)
 from tests.retl.test_runs import _TABLE
 from tests.server import ADMIN_TOKEN, RunningServer, start_server
 
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(database_url, tmp_path, extra_env={"HEADWATER_RETL_POLL_SECONDS": "0.2"})
+    running = start_server(
+        database_url, tmp_path, extra_env={**LOCAL, "HEADWATER_RETL_POLL_SECONDS": "0.2"}
+    )
     try:
         yield running
     finally:

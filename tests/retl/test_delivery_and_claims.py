@@ -222,6 +222,7 @@ async def test_another_dialect_sqlite(headwater: Headwater, tmp_path: Path) -> N
         )
     url = f"sqlite:///{path}"
     shown = await retl.preview(
+        headwater.engine,
         headwater.settings,
         connection=url,
         query="SELECT * FROM accounts",
@@ -252,6 +253,7 @@ async def test_preview_reports_what_would_stop_a_sync(
 ) -> None:
     await customer.execute(*_TABLE)
     shown = await retl.preview(
+        headwater.engine,
         headwater.settings,
         connection=customer.url,
         query="SELECT plan AS id, email FROM customers ORDER BY id",

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.retl.conftest import PASSWORD, Customer, customer  # noqa: F401 (a fixture)
+from tests.retl.conftest import LOCAL, PASSWORD, Customer, customer  # noqa: F401 (a fixture)
 from tests.retl.test_api import _call
 from tests.retl.test_runs import _TABLE
 from tests.server import COLLECT_ONLY, RunningServer, Worker, start_server
@@ -23,7 +23,7 @@ from tests.server import COLLECT_ONLY, RunningServer, Worker, start_server
 @pytest.fixture
 def api_node(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
     running = start_server(
-        database_url, tmp_path, extra_env={**COLLECT_ONLY, "HEADWATER_RUN_RETL": "false"}
+        database_url, tmp_path, extra_env={**COLLECT_ONLY, **LOCAL, "HEADWATER_RUN_RETL": "false"}
     )
     try:
         yield running
@@ -99,7 +99,7 @@ async def test_a_worker_process_runs_a_sync_into_the_log(
     worker = Worker(
         database_url,
         tmp_path / "worker.log",
-        extra_env={"HEADWATER_RETL_POLL_SECONDS": "0.2"},
+        extra_env={**LOCAL, "HEADWATER_RETL_POLL_SECONDS": "0.2"},
     )
     try:
         run = _run_ended(api_node, base, sync["id"], worker)

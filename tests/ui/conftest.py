@@ -62,7 +62,9 @@ async def ui_database_url(postgres_url: str) -> AsyncIterator[str]:
 def ui_server(
     ui_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    running = start_server(ui_database_url, tmp_path_factory.mktemp("ui-server"))
+    # Reverse ETL's customer database is on the test PostgreSQL server (tests/retl/conftest.py).
+    local = {"HEADWATER_RETL_ALLOW_LOCAL_DATABASES": "true"}
+    running = start_server(ui_database_url, tmp_path_factory.mktemp("ui-server"), extra_env=local)
     try:
         yield running
     finally:

@@ -109,7 +109,7 @@ async def create_model(workspace: str, body: ModelIn, runtime: Allowed) -> Model
 @router.post(_MODELS + "/preview")
 async def preview(workspace: str, body: PreviewIn, runtime: Allowed) -> ModelPreviewView:
     """Run an unsaved model's query with a limit: its columns, first rows and problems."""
-    return await retl.preview(runtime.settings, **body.model_dump())
+    return await retl.preview(runtime.database.engine, runtime.settings, **body.model_dump())
 
 
 @router.get(_MODELS + "/{model_id}")

@@ -200,6 +200,16 @@ class EventLog(abc.ABC):
         """Give up ``owner``'s leases so that other owners take them at once."""
 
     @abc.abstractmethod
+    async def set_aside(self, entry: LogEntry, *, consumer: str, stage: str, reason: str) -> None:
+        """``consumer`` set ``entry`` aside: it failed alone in ``stage`` for ``reason``. The
+        processor records that in PostgreSQL (``headwater.pipeline.failures``, where the API
+        lists and replays it), in the transaction that commits the offset past the entry, and
+        calls this in that transaction too. A log whose server has dead-letter subjects copies
+        the entry there; a log in PostgreSQL (or in memory) does nothing more, the failures
+        table being its dead letters. Raises ``ConnectionError`` when the log's server is
+        away (the batch is then retried)."""
+
+    @abc.abstractmethod
     async def wait(self, seconds: float) -> None:
         """Return when something may have been appended, or after ``seconds``; raise when
         the log cannot be reached (the caller retries later, and reads before waiting again:

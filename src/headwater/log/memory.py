@@ -239,6 +239,9 @@ class MemoryLog(EventLog):
             if storage.leases[key].owner == owner:
                 del storage.leases[key]
 
+    async def set_aside(self, entry: LogEntry, *, consumer: str, stage: str, reason: str) -> None:
+        """Nothing more: the failures table is this log's dead letters."""
+
     async def wait(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._appended.wait(), seconds)

@@ -432,6 +432,9 @@ class PostgresLog(EventLog):
                 {"consumer": consumer, "owner": owner},
             )
 
+    async def set_aside(self, entry: LogEntry, *, consumer: str, stage: str, reason: str) -> None:
+        """Nothing more: the failures table is this log's dead letters."""
+
     async def wait(self, seconds: float) -> None:
         # Subscribed again (the database restarted): what was appended meanwhile went
         # unnoticed, so return at once for the consumer to read.

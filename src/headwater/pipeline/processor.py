@@ -140,6 +140,7 @@ class Processor:
         self._failures = metrics.of(ProcessorMetrics).failures
         self.stages: list[Stage] = _default_stages(settings, metrics) if stages is None else stages
         self._engine, self._log, self._settings = engine, log, settings
+        self._name = name
         self._given_stages = stages is not None
         self.consumer = Consumer(
             log,
@@ -161,6 +162,7 @@ class Processor:
         """Record an entry the stages failed on alone (the consumer's ``isolate``)."""
         stage, reason = _stage_and_reason(error)
         await failures.record(await Transaction.of(connection), entry, stage, reason)
+        await self._log.set_aside(entry, consumer=self._name, stage=stage, reason=reason)
         self._failures.labels(stage).inc()
 
     async def replay(self, *, workspace: str, ids: list[int] | None = None) -> ReplayedFailuresView:

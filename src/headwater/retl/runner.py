@@ -37,6 +37,7 @@ from headwater.collect import Collector
 from headwater.destinations import load_box
 from headwater.retl import state, store
 from headwater.retl.diff import Differ, DuplicateKey, row_hash
+from headwater.retl.guard import refuse_own_database
 from headwater.retl.model import Plan, check_columns, message, removal, sends
 from headwater.retl.records import ModelRecord, SyncRecord, decode_mark, encode_mark
 from headwater.retl.schedule import next_run
@@ -196,9 +197,11 @@ class SyncRunner:
             box = await load_box(tx, self._settings.secret_key)
             known = await state.load(tx, sync.id)
         target = await self._target(sync)
-        database = SourceDatabase(
-            box.open(model.connection)["url"], timeout=self._settings.retl_connect_timeout_seconds
+        url = box.open(model.connection)["url"]
+        await refuse_own_database(
+            url, own=self._engine.url, allow_local=self._settings.retl_allow_local_databases
         )
+        database = SourceDatabase(url, timeout=self._settings.retl_connect_timeout_seconds)
         try:
             differ = Differ(known)
             columns = await self._read(sync, model, database, differ, target, progress)

@@ -25,6 +25,7 @@ from headwater import destinations, workspaces
 from headwater.destinations import load_box
 from headwater.errors import BadRequest, Conflict, NotFound
 from headwater.retl import store
+from headwater.retl.guard import refuse_own_database
 from headwater.retl.model import Mapping, check_sync
 from headwater.retl.records import ModelRecord, SyncRecord
 from headwater.retl.schedule import Schedule, check_schedule, next_run
@@ -99,11 +100,19 @@ def _model_values(
     }
 
 
-def _sealed(box: Any, url: str) -> dict[str, Any]:
+async def _checked(engine: AsyncEngine, settings: Settings, url: str) -> str:
+    """``url`` as shown (its secrets masked); 400 ``invalid_connection`` when it is not a URL
+    or names a database models may not read."""
     try:
-        shown = shown_url(url)
+        await refuse_own_database(
+            url, own=engine.url, allow_local=settings.retl_allow_local_databases
+        )
+        return shown_url(url)
     except SourceError as error:
         raise BadRequest("invalid_connection", str(error)) from None
+
+
+def _sealed(box: Any, url: str, shown: str) -> dict[str, Any]:
     return {"url": box.seal({"url": url}, {"url": False})["url"], "shown": shown}
 
 
@@ -118,12 +127,13 @@ async def create_model(
     primary_key: str,
     cursor_column: str | None = None,
 ) -> ModelView:
+    shown = await _checked(engine, settings, connection)
     try:
         async with store.begun(engine) as tx:
             workspace_id = await _workspace(tx, workspace)
             box = await load_box(tx, settings.secret_key)
             values = _model_values(
-                name, _sealed(box, connection), query, primary_key, cursor_column
+                name, _sealed(box, connection, shown), query, primary_key, cursor_column
             )
             model_id = await store.insert_model(tx, workspace_id=workspace_id, values=values)
             return model_view(await _model(tx, workspace_id, model_id))
@@ -144,14 +154,16 @@ async def update_model(
     unknown = sorted(set(changes) - {"name", "connection", "query", "primary_key", "cursor_column"})
     if unknown:
         raise BadRequest("invalid_change", f"unknown fields: {', '.join(unknown)}")
+    new_url = changes.get("connection")
+    shown = await _checked(engine, settings, new_url) if new_url else None
     try:
         async with store.begun(engine) as tx:
             workspace_id = await _workspace(tx, workspace)
             model = await _model(tx, workspace_id, model_id)
             connection = model.connection
-            if changes.get("connection"):
+            if new_url and shown is not None:
                 box = await load_box(tx, settings.secret_key)
-                connection = _sealed(box, changes["connection"])
+                connection = _sealed(box, new_url, shown)
             values = _model_values(
                 changes.get("name") or model.name,
                 connection,
@@ -190,12 +202,19 @@ async def delete_model(engine: AsyncEngine, *, workspace: str, model_id: int) ->
 
 
 async def preview(
-    settings: Settings, *, connection: str, query: str, primary_key: str | None, limit: int
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    connection: str,
+    query: str,
+    primary_key: str | None,
+    limit: int,
 ) -> ModelPreviewView:
     """Run ``query`` on ``connection`` with a limit: its columns and first rows. 400
     ``model_query_failed`` with the database's reason (the password scrubbed) when it fails;
     ``problems`` says what would stop a sync (the primary key missing, repeated or empty)."""
     limit = max(1, min(limit, settings.retl_preview_rows))
+    await _checked(engine, settings, connection)
     try:
         database = SourceDatabase(connection, timeout=settings.retl_connect_timeout_seconds)
         try:
@@ -228,6 +247,7 @@ async def preview_model(
         model = await _model(tx, await _workspace(tx, workspace), model_id)
         box = await load_box(tx, settings.secret_key)
     return await preview(
+        engine,
         settings,
         connection=box.open(model.connection)["url"],
         query=model.query,

@@ -45,6 +45,9 @@ from headwater.storage import begin, driver_connection
 
 __all__ = ["JetStreamLog"]
 
+_REASON_CHARS = 1000
+"""A dead-letter copy's reason header at most (the failures table keeps the whole reason)."""
+
 
 class JetStreamLog(EventLog):
     """The log on the JetStream servers at ``urls``, its index and offsets in ``engine``'s
@@ -66,6 +69,11 @@ class JetStreamLog(EventLog):
         self._stream: Stream | None = None
         self._connecting = asyncio.Lock()
         self._appended = asyncio.Event()
+
+    @property
+    def options(self) -> StreamOptions:
+        """The stream's name and how it is made."""
+        return self._options
 
     async def _connected(self) -> Stream:
         if self._stream is not None:
@@ -231,7 +239,22 @@ class JetStreamLog(EventLog):
             with unavailable():
                 for offset in gone:
                     await stream.delete(offset)
+                await stream.forget_dead(set(gone))
         return len(gone)
+
+    async def set_aside(self, entry: LogEntry, *, consumer: str, stage: str, reason: str) -> None:
+        stream = await self._connected()
+        headers = {
+            "Headwater-Consumer": consumer,
+            "Headwater-Stage": stage,
+            "Headwater-Reason": " ".join(reason.split())[:_REASON_CHARS],
+            "Headwater-Workspace": str(entry.workspace_id),
+            "Headwater-Message-Id": entry.message_id,
+            "Headwater-Offset": str(entry.offset),
+        }
+        with unavailable():
+            body = await stream.message(entry.offset)
+            await stream.set_aside(entry.partition, entry.offset, body or b"", headers)
 
     async def committed(self, consumer: str, partition: int) -> int:
         return await self._postgres.committed(consumer, partition)

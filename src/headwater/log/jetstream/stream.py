@@ -6,6 +6,12 @@ stream stored them, which is the log's offset. Appends are published with ``Nats
 retry inside the stream's duplicate window is dropped by the server and acknowledged with the
 first message's sequence.
 
+Entries a consumer set aside (they failed alone: :meth:`headwater.log.EventLog.set_aside`) are
+copied to a second stream, ``<name>_DEAD``, one subject per entry
+(``<prefix>.dead.<partition>.<offset>``), with the consumer, stage and reason as headers: the
+dead-letter subjects NATS tools can watch. The failures table in PostgreSQL stays the record the
+API lists and replays from; a copy is removed with the entry when a person is forgotten.
+
 A partition is read with a batched direct get (one request, the messages of one subject from
 a sequence on, ended by an end-of-batch status): stateless, so a consumer positioned by its
 committed offset reads without any server-side consumer to create or clean up.
@@ -78,35 +84,79 @@ class Stream:
         return f"{self.options.prefix}.p.{partition}"
 
     @property
+    def dead_letters(self) -> str:
+        """The stream the entries set aside are copied to."""
+        return f"{self.options.name}_DEAD"
+
+    def dead_subject(self, partition: int, offset: int) -> str:
+        return f"{self.options.prefix}.dead.{partition}.{offset}"
+
+    @property
     def appended(self) -> str:
         """A core subject (not in the stream) told after each append: wakes waiting readers."""
         return f"{self.options.prefix}.appended"
 
     async def ensure(self, *, first_sequence: int) -> None:
-        """Create the stream unless it exists; its first sequence is ``first_sequence`` (past
-        the offsets an earlier log of the installation used)."""
+        """Create the stream unless it exists, its first sequence ``first_sequence`` (past the
+        offsets an earlier log of the installation used); and the dead-letter stream."""
         options = self.options
+        await self._ensure(
+            StreamConfig(
+                name=options.name,
+                subjects=[f"{options.prefix}.p.*"],
+                storage=StorageType.FILE,
+                num_replicas=options.replicas,
+                duplicate_window=options.duplicate_window_seconds,
+                max_age=options.max_age_seconds,
+                discard=DiscardPolicy.OLD,
+                allow_direct=True,
+                first_seq=first_sequence,
+            )
+        )
+        await self._ensure(
+            StreamConfig(
+                name=self.dead_letters,
+                subjects=[f"{options.prefix}.dead.*.*"],
+                storage=StorageType.FILE,
+                num_replicas=options.replicas,
+                duplicate_window=options.duplicate_window_seconds,
+                max_age=options.max_age_seconds,
+                discard=DiscardPolicy.OLD,
+                allow_direct=True,
+            )
+        )
+
+    async def _ensure(self, config: StreamConfig) -> None:
+        assert config.name is not None
         try:
-            await self.jetstream.stream_info(options.name)
+            await self.jetstream.stream_info(config.name)
             return
         except nats.js.errors.NotFoundError:
             pass
-        config = StreamConfig(
-            name=options.name,
-            subjects=[f"{options.prefix}.p.*"],
-            storage=StorageType.FILE,
-            num_replicas=options.replicas,
-            duplicate_window=options.duplicate_window_seconds,
-            max_age=options.max_age_seconds,
-            discard=DiscardPolicy.OLD,
-            allow_direct=True,
-            first_seq=first_sequence,
-        )
         try:
             await self.jetstream.add_stream(config)
         except nats.js.errors.BadRequestError:
             # Another process created it meanwhile (with its own first sequence): use that one.
-            await self.jetstream.stream_info(options.name)
+            await self.jetstream.stream_info(config.name)
+
+    async def set_aside(
+        self, partition: int, offset: int, body: bytes, headers: dict[str, str]
+    ) -> None:
+        """Copy an entry set aside to its dead-letter subject, acknowledged; a copy made
+        before (a retried batch) is dropped by the server as a duplicate."""
+        await self.jetstream.publish(
+            self.dead_subject(partition, offset),
+            body,
+            headers={**headers, "Nats-Msg-Id": f"{partition}:{offset}"},
+        )
+
+    async def forget_dead(self, offsets: set[int]) -> None:
+        """Remove the dead-letter copies of the entries at ``offsets``."""
+        prefix = f"{self.options.prefix}.dead."
+        info = await self.jetstream.stream_info(self.dead_letters, subjects_filter=prefix + ">")
+        for subject in info.state.subjects or {}:
+            if int(subject.rsplit(".", 1)[1]) in offsets:
+                await self.jetstream.purge_stream(self.dead_letters, subject=subject)
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[tuple[int, bytes]]:
         """``partition``'s messages with sequences above ``after``, oldest first, at most
