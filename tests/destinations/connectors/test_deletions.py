@@ -35,6 +35,7 @@ from headwater.connectors.mixpanel import Mixpanel, MixpanelConfig
 from headwater.connectors.segment import SegmentForward, SegmentForwardConfig
 from headwater.connectors.slack import Slack, SlackConfig
 from headwater.destinations.redact import Redactor
+from headwater.privacy import model as privacy_model
 from tests.destinations.connectors.conftest import TIMEOUT
 from tests.destinations.sink import Recorded, Reply, Sink
 
@@ -494,14 +495,8 @@ async def test_mailchimp_answers(
 # -- Segment ----------------------------------------------------------------------------------
 
 SEGMENT_TOKEN = "sgp_public-api-token-0123456789"
-REGULATION_TYPES = {
-    "DELETE_INTERNAL",
-    "DELETE_ONLY",
-    "SUPPRESS_ONLY",
-    "SUPPRESS_WITH_DELETE",
-    "SUPPRESS_WITH_DELETE_INTERNAL",
-    "UNSUPPRESS",
-}
+REGULATION_TYPES = set(privacy_model.REGULATION_TYPES) - {"DELETE_ARCHIVE_ONLY"}
+"""The types Segment's workspace regulations take (its list, kept by Headwater's own API)."""
 
 
 def create_regulation(request: Recorded) -> Reply:

@@ -99,45 +99,35 @@ class Stream:
     async def ensure(self, *, first_sequence: int) -> None:
         """Create the stream unless it exists, its first sequence ``first_sequence`` (past the
         offsets an earlier log of the installation used); and the dead-letter stream."""
-        options = self.options
-        await self._ensure(
-            StreamConfig(
-                name=options.name,
-                subjects=[f"{options.prefix}.p.*"],
-                storage=StorageType.FILE,
-                num_replicas=options.replicas,
-                duplicate_window=options.duplicate_window_seconds,
-                max_age=options.max_age_seconds,
-                discard=DiscardPolicy.OLD,
-                allow_direct=True,
-                first_seq=first_sequence,
-            )
-        )
-        await self._ensure(
-            StreamConfig(
-                name=self.dead_letters,
-                subjects=[f"{options.prefix}.dead.*.*"],
-                storage=StorageType.FILE,
-                num_replicas=options.replicas,
-                duplicate_window=options.duplicate_window_seconds,
-                max_age=options.max_age_seconds,
-                discard=DiscardPolicy.OLD,
-                allow_direct=True,
-            )
-        )
+        prefix = self.options.prefix
+        await self._ensure(self.options.name, f"{prefix}.p.*", first_seq=first_sequence)
+        await self._ensure(self.dead_letters, f"{prefix}.dead.*.*")
 
-    async def _ensure(self, config: StreamConfig) -> None:
-        assert config.name is not None
+    async def _ensure(self, name: str, subjects: str, *, first_seq: int | None = None) -> None:
+        """Create the stream ``name`` of ``subjects`` unless it exists (file storage, the
+        options' replicas, duplicate window and maximum age, direct gets allowed)."""
+        options = self.options
         try:
-            await self.jetstream.stream_info(config.name)
+            await self.jetstream.stream_info(name)
             return
         except nats.js.errors.NotFoundError:
             pass
+        config = StreamConfig(
+            name=name,
+            subjects=[subjects],
+            storage=StorageType.FILE,
+            num_replicas=options.replicas,
+            duplicate_window=options.duplicate_window_seconds,
+            max_age=options.max_age_seconds,
+            discard=DiscardPolicy.OLD,
+            allow_direct=True,
+            first_seq=first_seq,
+        )
         try:
             await self.jetstream.add_stream(config)
         except nats.js.errors.BadRequestError:
             # Another process created it meanwhile (with its own first sequence): use that one.
-            await self.jetstream.stream_info(config.name)
+            await self.jetstream.stream_info(name)
 
     async def set_aside(
         self, partition: int, offset: int, body: bytes, headers: dict[str, str]
