@@ -18,6 +18,7 @@ from headwater.collect import store
 from headwater.imports.mapping import Mapping, default_mapping
 from headwater.imports.reader import read_batches
 from headwater.imports.rows import Plan, normalised, packed, prepare, unpacked
+from headwater.imports.worker import next_packed
 from headwater.spec import (
     Envelope,
     Event,
@@ -65,6 +66,10 @@ def _messages() -> list[dict[str, Any]]:
         {**base, "timestamp": "not a time", "properties": {}},
         {**base, "timestamp": "", "properties": {}},
         {**base, "userId": _LONG, "properties": {}},
+        *({**base, "userId": "u" * n, "properties": {}} for n in (10, 11, 512, 513)),
+        *({**base, "anonymousId": "a" * n, "properties": {}} for n in (10, 11, 512, 513)),
+        *({**base, "event": "e" * n, "properties": {}} for n in (3, 4, 512, 513)),
+        *({**base, "messageId": "m" * n, "properties": {}} for n in (100, 101)),
         {**base, "userId": "", "properties": {}},
         {**base, "userId": 42, "properties": {}},
         {**base, "event": "  ", "properties": {}},
@@ -201,3 +206,26 @@ async def test_an_import_keeps_a_suppressed_person_out_and_drops_a_duplicate(
         ).all()
     assert sorted(row[0] for row in stored) == ["u1", "u2"]
     assert all("gone" not in row[1] for row in stored)
+
+
+def test_the_worker_reads_on_or_opens_the_file_again_at_the_row_asked(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("user_id,event\n" + "".join(f"u{i},E\n" for i in range(1, 6)))
+    plan = _plan(default_mapping("events", ["user_id", "event"]))
+    envelope = Envelope(received_at=_NOW)
+
+    def rows_from(start: int) -> list[int] | None:
+        sent = next_packed(path, "csv", start=start, batch_rows=2, plan=plan, envelope=envelope)
+        if sent is None:
+            return None
+        made = unpacked(sent)
+        assert [e.user_id for e in made.events] == [f"u{e.index}" for e in made.events]
+        return [e.index for e in made.events]
+
+    assert rows_from(1) == [1, 2]
+    assert rows_from(3) == [3, 4]
+    assert rows_from(3) == [3, 4]  # asked again (the batch before was not committed)
+    assert rows_from(2) == [2, 3]  # resumed from another checkpoint
+    assert rows_from(4) == [4, 5]
+    assert rows_from(6) is None
+    assert rows_from(1) == [1, 2]  # a new run of the file
