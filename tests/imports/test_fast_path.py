@@ -229,3 +229,13 @@ def test_the_worker_reads_on_or_opens_the_file_again_at_the_row_asked(tmp_path: 
     assert rows_from(4) == [4, 5]
     assert rows_from(6) is None
     assert rows_from(1) == [1, 2]  # a new run of the file
+
+
+async def test_a_file_unreadable_halfway_ends_its_import_with_the_reason(local: Local) -> None:
+    job = await local.upload("user_id,event\nu1,E\nu2,E\n")
+    stored = local.settings.resolved_data_dir() / "imports" / f"{job['id']}.csv"
+    stored.write_bytes(b"user_id,event\nu1,E\nu2,\xff\xfe\n")  # changed after its survey
+    ended = await local.run_to_end(job["id"])
+    assert ended["status"] == "failed"
+    assert ended["failure"] is not None
+    assert ended["failure"].startswith("not a readable CSV file")
