@@ -18,7 +18,10 @@ the figure is the import's alone (``--set run_processor=true`` to see it with pr
    first format's import; the p50 and p99 of each, and the ratio of the import's to the
    quiet one's (the import commits apart from the tracking API's group commit, in
    ``import_commit_rows`` per transaction);
-4. the baseline: ``COPY`` of the same rows, as the log stores them (the normalised payloads,
+4. the CPU time each import took, per row, in the server's processes (the worker included)
+   and in PostgreSQL's (the tracking probe's requests and the progress polls included, a
+   small share): unlike rows/s, it hardly depends on what else runs on the machine;
+5. the baseline: ``COPY`` of the same rows, as the log stores them (the normalised payloads,
    exported from the log), into ``copy_baseline (LIKE events INCLUDING ALL)``, through
    asyncpg's binary copy; rows/s and the ratio of each import to it.
 
@@ -44,7 +47,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from bench.ingest import ADMIN_TOKEN, fresh_database, serve_on
+from bench.ingest import ADMIN_TOKEN, cpu_seconds, fresh_database, serve_on
 
 
 def write_files(rows: int, directory: Path) -> dict[str, Path]:
@@ -222,16 +225,22 @@ def main() -> None:
                 if not during:
                     probe.start()
                 try:
+                    before = cpu_seconds(port, data_dir)
                     results[fmt] = import_file(base, workspace, source["id"], paths[fmt], fmt)
+                    after = cpu_seconds(port, data_dir)
+                    results[fmt]["cpu_server"] = after[0] - before[0]
+                    results[fmt]["cpu_postgres"] = after[1] - before[1]
                 finally:
                     if probe.is_alive():
                         probe.stop.set()
                         probe.join()
                         during = probe.latencies
                 results[fmt]["source"] = source["id"]
+            before = cpu_seconds(port, data_dir)
             copied, copy_s = asyncio.run(
                 copy_baseline(url, int(results[args.formats.split(",")[0]]["source"]))
             )
+            copy_cpu = cpu_seconds(port, data_dir)[1] - before[1]
     copy_rate = copied / copy_s
     print(f"{'what':<28}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'ratio to COPY':>15}")
     print(f"{'COPY (baseline)':<28}{copied:>12,}{copy_s:>10.2f}{copy_rate:>12,.0f}{1:>15.2f}")
@@ -242,6 +251,11 @@ def main() -> None:
             f"{rate:>12,.0f}{rate / copy_rate:>15.2f}"
         )
         print(f"{fmt + ' upload (read once)':<28}{'':>12}{result['upload_s']:>10.2f}")
+    print(f"{'CPU µs per row':<28}{'server':>12}{'postgres':>10}{'all':>12}")
+    print(f"{'COPY (baseline)':<28}{'':>12}{copy_cpu / copied * 1e6:>10.1f}{'':>12}")
+    for fmt, result in results.items():
+        server, postgres = (result[k] / args.rows * 1e6 for k in ("cpu_server", "cpu_postgres"))
+        print(f"{fmt + ' import':<28}{server:>12.1f}{postgres:>10.1f}{server + postgres:>12.1f}")
     first = args.formats.split(",")[0]
     quiet_p50, quiet_p99 = percentiles(quiet)
     busy_p50, busy_p99 = percentiles(during)

@@ -153,7 +153,12 @@ class Runtime:
         if collector is not None:
             tasks.add("dedup-purge", collector.purge)  # only where events are collected
             tasks.add("suppressions", collector.suppressions.watch)
-            importer = Importer(engine=database.engine, collector=collector, settings=settings)
+            importer = Importer(
+                engine=database.engine,
+                collector=collector,
+                settings=settings,
+                worker_start=tune_garbage_collector,
+            )
             tasks.add("imports", importer.run)
         retl_collector = None
         if settings.run_retl:

@@ -132,6 +132,7 @@ def mapping_problems(kind: ImportKind, mapping: Mapping, columns: Sequence[str])
 
 _INT: Final = re.compile(r"-?(0|[1-9][0-9]*)")
 _FLOAT: Final = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_NUMBER_STARTS: Final = frozenset("-0123456789")
 _BOOLEANS: Final = {
     "true": True,
     "True": True,
@@ -148,6 +149,8 @@ def typed(cell: str) -> Any:
     (timestamps stay ISO-8601 text, as JSON carries them)."""
     if cell in _BOOLEANS:
         return _BOOLEANS[cell]
+    if cell[:1] not in _NUMBER_STARTS:  # most text: no regular expression run
+        return cell
     if _INT.fullmatch(cell):
         return int(cell)
     if _FLOAT.fullmatch(cell) and ("." in cell or "e" in cell.lower()):

@@ -29,7 +29,7 @@ import functools
 import logging
 import multiprocessing
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,12 +55,13 @@ from headwater.imports.rows import (
     Plan,
     Prepared,
     error_view,
-    normalised,
     prepare,
     rejection,
     row_error,
+    unpacked,
 )
 from headwater.imports.views import DryRunView, ImportView, RowErrorView
+from headwater.imports.worker import next_packed
 from headwater.settings import Settings
 from headwater.spec import Event, Rejection
 from headwater.storage import STORAGE_ERRORS, connected, transaction
@@ -77,7 +78,18 @@ _POLL_SECONDS: Final = 5.0
 
 
 class Importer:
-    def __init__(self, *, engine: AsyncEngine, collector: Collector, settings: Settings) -> None:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        collector: Collector,
+        settings: Settings,
+        worker_start: Callable[[], None] | None = None,
+    ) -> None:
+        """``worker_start``: run first in the worker process that maps and normalises batches
+        (a module-level function: the process is spawned), such as the runtime's garbage
+        collector tuning, which halves the worker's time per row."""
+        self._worker_start = worker_start
         self._engine = engine
         self._collector = collector
         self._settings = settings
@@ -319,12 +331,8 @@ class Importer:
         if source is None:
             await self._end(job, "its source was deleted")
             return
-        done = job["checkpoint"]
-        batches = read_batches(
-            path, job["format"], batch_rows=self._settings.import_batch_rows, skip=done
-        )
         try:
-            await self._pipeline(job, source, plan, batches, done, stop)
+            await self._pipeline(job, source, plan, job["checkpoint"], stop)
         except ValueError as error:  # the file turned out unreadable halfway
             await self._end(job, str(error))
 
@@ -332,22 +340,15 @@ class Importer:
         return stop.is_set() or self._closing.is_set()
 
     async def _pipeline(
-        self,
-        job: ImportView,
-        source: Source,
-        plan: Plan,
-        batches: Iterator[list[Row]],
-        done: int,
-        stop: asyncio.Event,
+        self, job: ImportView, source: Source, plan: Plan, done: int, stop: asyncio.Event
     ) -> None:
         """Commit batch after batch, the next one read, mapped and normalised (in the worker
-        process) while the current one commits: the mapping's and the normalisation's Python
-        work runs on the other core, beside the server's event loop and PostgreSQL's COPY."""
-        ready = await self._ready(batches, done + 1, plan, source, job["id"])
+        process) while the current one commits: the reading's, the mapping's and the
+        normalisation's Python work runs on the other core, beside the server's event loop and
+        PostgreSQL's COPY."""
+        ready = await self._ready(job, done + 1, plan, source)
         while ready is not None and not self._stopping(stop):
-            following = asyncio.create_task(
-                self._ready(batches, done + ready.rows + 1, plan, source, job["id"])
-            )
+            following = asyncio.create_task(self._ready(job, done + ready.rows + 1, plan, source))
             try:
                 await self._commit(job["id"], source, ready, checkpoint=done + ready.rows)
             except BaseException:
@@ -362,27 +363,33 @@ class Importer:
             await self._end(job, None)
 
     async def _ready(
-        self, batches: Iterator[list[Row]], first: int, plan: Plan, source: Source, job_id: int
+        self, job: ImportView, first: int, plan: Plan, source: Source
     ) -> _Ready | None:
-        """The next batch, read (in a thread), mapped and normalised (in the worker process,
-        while the batch before commits), the PII rules applied; or None at the end."""
-        batch = await asyncio.to_thread(next, batches, None)
-        if batch is None:
-            return None
+        """The batch from row ``first``, read, mapped and normalised in the worker process
+        (while the batch before commits), the PII rules applied; or None at the end."""
         received_at = datetime.now(UTC)
-        made = await asyncio.get_running_loop().run_in_executor(
+        sent = await asyncio.get_running_loop().run_in_executor(
             self._workers(),
             functools.partial(
-                normalised,
-                batch,
-                first=first,
+                next_packed,
+                self._path(job),
+                job["format"],
+                start=first,
+                batch_rows=self._settings.import_batch_rows,
                 plan=plan,
                 envelope=self._collector.server_envelope(received_at),
             ),
         )
-        events, rejections = await self._collector.governed(source, made.results)
+        if sent is None:
+            return None
+        made = unpacked(sent)
+        events, rejections = await self._collector.governed(
+            source, [*made.events, *made.rejections]
+        )
+        rejections.sort(key=lambda r: r.index)  # in row order, as the rows are
         errors = [*made.errors, *(row_error(r, plan.mapping) for r in rejections)]
         errors.sort(key=lambda e: e.row)
+        job_id = job["id"]
         refused = [rejection(e, job_id, KINDS[plan.kind]) for e in made.errors]
         refused += [
             msgspec.structs.replace(r, reason=f"import {job_id}, row {r.index}: {r.reason}")
@@ -395,7 +402,9 @@ class Importer:
         a fork of a server with threads could copy a held lock)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=self._worker_start,
             )
         return self._pool
 

@@ -12,6 +12,7 @@ others compute their fair share (without it, the first owner kept every partitio
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -138,7 +139,14 @@ def _columns(payload: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _milliseconds(value: datetime) -> datetime:
-    """``value`` cut to the millisecond, as the payload writes it (and ``_APPEND`` reads it)."""
+    """``value`` cut to the millisecond, as the payload writes it (and ``_APPEND`` reads it):
+    ``value`` itself when it has no finer part (most timestamps), else a cached copy (every
+    event of an append shares its ``received_at``)."""
+    return _cut(value) if value.microsecond % 1000 else value
+
+
+@functools.lru_cache(maxsize=1024)
+def _cut(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 

@@ -2,6 +2,7 @@
 
 from headwater.spec.body import DecodedRequest, Limits, Unreadable, decode_body
 from headwater.spec.context import Context, PageContext
+from headwater.spec.flat import normalise_flat
 from headwater.spec.messages import (
     Alias,
     Group,
@@ -63,6 +64,7 @@ __all__ = [
     "message_builtins",
     "message_of",
     "normalise",
+    "normalise_flat",
     "parse_timestamp",
     "properties_of",
     "reserved_trait",

@@ -31,7 +31,16 @@ from headwater.spec.body import Unreadable
 from headwater.spec.parsed import MESSAGE_TYPES, Event, Rejection, encode_payload_bytes
 from headwater.spec.timestamps import format_timestamp, parse_timestamp
 
-__all__ = ["ADDED_BYTES", "CLIENT_LIBRARIES", "Envelope", "Invalid", "normalise"]
+__all__ = [
+    "ADDED_BYTES",
+    "CLIENT_LIBRARIES",
+    "Envelope",
+    "Invalid",
+    "capped",
+    "check_stored_size",
+    "check_type_fields",
+    "normalise",
+]
 
 # context.library.name values of libraries that run on the user's device: their messages get
 # context.ip from the connection, as Segment does for client-side sources.
@@ -120,7 +129,7 @@ def normalise(
         return Rejection(index=index, reason="message must be a JSON object", payload=message)
     try:
         event = _normalise(message, index, route_type, envelope)
-        _check_stored_size(event, envelope)
+        check_stored_size(event, envelope)
     except Invalid as error:
         raw_id = message.get("messageId")
         raw_type = route_type or message.get("type")
@@ -129,19 +138,19 @@ def normalise(
             reason=str(error),
             # Both are indexed columns (of the counts, of the rejections): kept while they fit
             # the caps that events' own names and ids are held to.
-            type=_capped(raw_type, envelope.max_name_chars),
-            message_id=_capped(raw_id, envelope.max_id_chars),
+            type=capped(raw_type, envelope.max_name_chars),
+            message_id=capped(raw_id, envelope.max_id_chars),
             payload=message,
         )
     return event
 
 
-def _capped(value: Any, limit: int) -> str | None:
+def capped(value: Any, limit: int) -> str | None:
     """``value`` when it is a string of at most ``limit`` characters, else None."""
     return value if isinstance(value, str) and len(value) <= limit else None
 
 
-def _check_stored_size(event: Event, env: Envelope) -> None:
+def check_stored_size(event: Event, env: Envelope) -> None:
     """Raise Invalid when the event as stored is over the event limit (plus ADDED_BYTES).
 
     Measured on the encoded event (under a microsecond for a typical one): no bound from the
@@ -180,7 +189,7 @@ def _normalise(message: dict[str, Any], index: int, route_type: str | None, env:
     if len(message_id) > env.max_message_id_chars:
         raise Invalid(f"messageId is longer than {env.max_message_id_chars} characters")
 
-    name = _check_type_fields(kind, payload, user_id, anonymous_id)
+    name = check_type_fields(kind, payload, user_id, anonymous_id)
     if name is not None and len(name) > env.max_name_chars:
         field = "event" if kind == "track" else "name"
         raise Invalid(f"{field} is longer than {env.max_name_chars} characters")
@@ -228,7 +237,7 @@ def _normalise(message: dict[str, Any], index: int, route_type: str | None, env:
     )
 
 
-def _check_type_fields(
+def check_type_fields(
     kind: str, payload: dict[str, Any], user_id: str | None, anonymous_id: str | None
 ) -> str | None:
     """Check what each type requires; return the event, page or screen name.

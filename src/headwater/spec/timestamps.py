@@ -50,7 +50,8 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(f"not an ISO-8601 timestamp: {value[:64]!r}")
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
-    text = _LONG_FRACTION.sub(r"\1", text)
+    if "." in text or "," in text:  # no fraction, nothing to cut: no regular expression run
+        text = _LONG_FRACTION.sub(r"\1", text)
     if not _full_date(text):
         text = _SHORT_DATE.sub(_pad_date, text)
     try:
