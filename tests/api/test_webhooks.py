@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import Api, unique
-from tests.hooks.senders import SENDERS, sendgrid, sendgrid_keys
+from tests.hooks.senders import SENDERS, sendgrid, sendgrid_keys, twilio_json
 
 
 def _create(api: Api, workspace: str, **body: Any) -> dict[str, Any]:
@@ -105,6 +105,38 @@ def test_url_signed_senders_through_the_server(api: Api) -> None:
         response = _send(api, hook["path"], signed.body, signed.headers)
         assert response.status_code == 200, (name, response.text)
         assert response.json()["accepted"] >= 1
+
+
+def test_hubspot_with_encoded_query_and_twilio_json_through_the_server(api: Api) -> None:
+    """The URL as the server receives it: HubSpot's signature over it with its listed escapes
+    decoded; Twilio's JSON body against the ``bodySHA256`` of the URL it signed."""
+    workspace = api.workspace()
+    hubspot = _create(api, workspace, preset="hubspot", secret="app-secret")["hook"]
+    path = hubspot["path"] + "?portal=62515&back=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&n=O%27B%20c"
+    signed = SENDERS["hubspot"]("app-secret", f"{api.server.url}{path}", int(time.time()))
+    response = _send(api, path, signed.body, signed.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 2
+    stale = SENDERS["hubspot"]("app-secret", f"{api.server.url}{path}", int(time.time()) - 400)
+    refused = _send(api, path, stale.body, stale.headers)
+    assert refused.status_code == 401
+    assert "seconds away from now" in refused.json()["message"]
+
+    twilio = _create(api, workspace, preset="twilio", secret="auth-token")["hook"]
+    called, sent = twilio_json("auth-token", f"{api.server.url}{twilio['path']}?site=1", 0)
+    response = httpx.post(called, content=sent.body, headers=sent.headers, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1
+    tampered = sent.body.replace(b"delivered", b"failed")
+    refused = httpx.post(called, content=tampered, headers=sent.headers, timeout=30)
+    assert refused.status_code == 401
+    assert "bodySHA256" in refused.json()["message"]
+    form = SENDERS["twilio"]("auth-token", f"{api.server.url}{twilio['path']}", 0)
+    assert _send(api, twilio["path"], form.body, form.headers).status_code == 200
+    forged = form.body.replace(b"Hello", b"Hullo")
+    assert _send(api, twilio["path"], forged, form.headers).status_code == 401
+    outcomes = [r["outcome"] for r in _requests(api, workspace, twilio["source_id"])]
+    assert outcomes == ["refused", "stored", "refused", "stored"]
 
 
 def test_sendgrid_with_its_public_key(api: Api) -> None:
