@@ -226,6 +226,21 @@ def test_the_test_run_maps_without_storing_and_explains_errors(api: Api) -> None
         json={"config": {"rules": [{"type": "buy"}]}, "request": {"json": {}}},
     )
     assert body["errors"][0]["field"] == "rules.0.type"
+    # An expression that does not parse is named by its field, for the form to show it there.
+    rules = [
+        {"type": "track", "set": {"event": "body.e"}},
+        {"type": "track", "set": {"properties.plan": {"expr": "upper(body.plan"}}},
+    ]
+    for config in ({"rules": rules}, {"auth": {"type": "none"}, "rules": rules}):
+        body = api.error(
+            "POST",
+            f"{base}/test",
+            400,
+            "invalid_hook_config",
+            json={"config": config, "request": {"json": {}}},
+        )
+        assert [e["field"] for e in body["errors"]] == ["rules.1.set.properties.plan"]
+        assert body["errors"][0]["message"].startswith("the expression is invalid")
 
 
 def test_rotation_and_configuration_keep_secrets_hidden(api: Api) -> None:

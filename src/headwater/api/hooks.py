@@ -8,9 +8,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from headwater import hooks
+from headwater.api.bodies import inlined_schema
 from headwater.api.hook_receiver import receivers
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
 from headwater.errors import BadRequest
@@ -20,10 +21,26 @@ __all__ = ["router"]
 router = APIRouter(prefix=WORKSPACE, tags=["webhooks"], dependencies=SCOPED)
 
 
+def _config_schema() -> dict[str, Any]:
+    """The configuration's schema (rules typed; ``auth`` an open object, its secret shown as
+    ``{"set": true}`` when read back), for clients. The service validates the value itself,
+    so that a mistake answers 400 ``invalid_hook_config`` naming the field."""
+    schema = inlined_schema(hooks.HookConfig)
+    schema["properties"]["auth"] = {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "how the sender authenticates (docs/webhooks.md)",
+    }
+    return schema
+
+
+HookConfigJson = Annotated[dict[str, Any], WithJsonSchema(_config_schema())]
+
+
 class HookIn(BaseModel):
     name: str
     preset: str | None = Field(default=None, description="a preset's name (GET hook-presets)")
-    config: dict[str, Any] | None = Field(
+    config: HookConfigJson | None = Field(
         default=None, description="the configuration (docs/webhooks.md); the preset's if omitted"
     )
     secret: str | None = Field(
@@ -35,7 +52,7 @@ class HookIn(BaseModel):
 
 class HookPut(BaseModel):
     preset: str | None = None
-    config: dict[str, Any] | None = None
+    config: HookConfigJson | None = None
     secret: str | None = Field(default=None, description="a new secret; the stored one is kept")
 
 
@@ -56,7 +73,7 @@ class HookSampleIn(BaseModel):
 
 
 class TestIn(BaseModel):
-    config: dict[str, Any] | None = Field(
+    config: HookConfigJson | None = Field(
         default=None, description="a configuration to try; the source's own if omitted"
     )
     request: HookSampleIn
