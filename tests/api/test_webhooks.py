@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import Api, unique
+from tests.api.test_events import frames
 from tests.hooks.senders import SENDERS, sendgrid, sendgrid_keys, twilio_json
 
 
@@ -353,3 +354,42 @@ def test_a_body_over_the_limit_is_refused_and_recorded(api: Api) -> None:
     assert response.json()["code"] == "request_too_large"
     seen = _requests(api, workspace, hook["source_id"])
     assert [(r["outcome"], r["status"], r["body"]) for r in seen] == [("refused", 400, None)]
+
+
+def test_the_debugger_streams_each_request_as_it_is_recorded(api: Api) -> None:
+    workspace = api.workspace()
+    hook = _create(api, workspace, preset="stripe", secret="whsec_live")["hook"]
+    before = SENDERS["stripe"]("whsec_live", "", int(time.time()))
+    assert _send(api, hook["path"], before.body, before.headers).status_code == 200
+    live = f"/api/v1/workspaces/{workspace}/sources/{hook['source_id']}/hook/requests/live"
+
+    with api.client.stream("GET", live, timeout=httpx.Timeout(15)) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        stream = frames(response)
+        assert next(stream) == {"comment": "connected"}
+        forged = SENDERS["stripe"]("whsec_guess", "", int(time.time()))
+        assert _send(api, hook["path"], forged.body, forged.headers).status_code == 401
+        assert _send(api, hook["path"], before.body, before.headers).status_code == 200
+        first, second = next(stream), next(stream)
+
+    assert (first["event"], second["event"]) == ("request", "request")
+    seen = [json.loads(first["data"]), json.loads(second["data"])]
+    assert [(s["outcome"], s["status"]) for s in seen] == [("refused", 401), ("stored", 200)]
+    assert [int(first["id"]), int(second["id"])] == [s["id"] for s in seen]
+    assert seen[0]["body"] is None
+    assert seen[0]["headers"]["stripe-signature"] == "[redacted]"
+    # A reconnecting client resumes after the last request it saw.
+    with api.client.stream(
+        "GET", live, headers={"Last-Event-ID": first["id"]}, timeout=httpx.Timeout(15)
+    ) as response:
+        stream = frames(response)
+        assert next(stream) == {"comment": "connected"}
+        assert json.loads(next(stream)["data"])["id"] == seen[1]["id"]
+    other = api.workspace()
+    api.error(
+        "GET",
+        f"/api/v1/workspaces/{other}/sources/{hook['source_id']}/hook/requests/live",
+        404,
+        "source_not_found",
+    )

@@ -55,6 +55,14 @@ def test_a_developer_creates_a_stripe_webhook_and_sees_a_signed_request(
     expect(detail).to_contain_text("does not match")
     expect(detail).to_contain_text("Not kept: the request was refused.")
 
+    # A request sent while the debugger is open arrives on its stream, without a reload.
+    expect(page.get_by_role("status").filter(has_text="Listening")).to_be_visible()
+    expect(requests.get_by_role("button")).to_have_count(2)
+    wrong = httpx.post(url, content=b"{}", headers={"Content-Type": "application/json"})
+    assert wrong.status_code == 401
+    expect(requests.get_by_role("button")).to_have_count(3)
+    expect(requests.get_by_role("button").first).to_contain_text("header is missing")
+
 
 def test_the_rules_editor_names_mistakes_and_the_test_panel_runs_a_sample(
     page: Page, world: World

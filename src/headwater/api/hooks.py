@@ -5,14 +5,20 @@ history of the requests each received."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+import msgspec
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from headwater import hooks
+from headwater.access import Classifier, mask
 from headwater.api.bodies import inlined_schema
 from headwater.api.hook_receiver import receivers
+from headwater.api.masking import classifier_of
+from headwater.api.params import Cursor
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
 from headwater.errors import BadRequest
 
@@ -201,3 +207,37 @@ async def hook_requests(
     """The source's recent requests, newest first: what each made, or why it made nothing or
     was refused (credentials and signatures redacted; a refused request's body not kept)."""
     return await hooks.history(runtime.database.engine, source_id, after=after, limit=limit)
+
+
+@router.get(
+    "/sources/{source_id}/hook/requests/live",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
+async def hook_requests_live(
+    source_id: SourceId,
+    runtime: Allowed,
+    request: Request,
+    after: Cursor | None = None,
+    last_event_id: Annotated[Cursor | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events, each request the source records from now on (or after ``after`` /
+    ``Last-Event-ID``): ``event: request``, ``id`` the request's id, ``data`` as ``GET
+    .../hook/requests`` gives it; a reconnecting client resumes after the last one. Personal
+    values are masked without ``pii:read``."""
+    start = after if after is not None else last_event_id
+    feed = await hooks.watch_requests(runtime.database.engine, source_id, after=start)
+    return StreamingResponse(
+        _frames(feed, classifier_of(request.scope)),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache"},
+    )
+
+
+async def _frames(
+    feed: AsyncIterator[hooks.HookRequestView], classifier: Classifier | None
+) -> AsyncIterator[bytes]:
+    yield b": connected\n\n"
+    async for item in feed:
+        data = msgspec.json.encode(item if classifier is None else mask(item, classifier))
+        yield b"id: %d\nevent: request\ndata: %s\n\n" % (item["id"], data)
