@@ -21,6 +21,7 @@ from headwater.api.masking import classifier_of
 from headwater.api.params import Cursor
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
 from headwater.errors import BadRequest
+from headwater.spec import format_timestamp
 
 __all__ = ["router"]
 
@@ -238,6 +239,7 @@ async def _frames(
     feed: AsyncIterator[hooks.HookRequestView], classifier: Classifier | None
 ) -> AsyncIterator[bytes]:
     yield b": connected\n\n"
-    async for item in feed:
+    async for found in feed:
+        item = {**found, "received_at": format_timestamp(found["received_at"])}
         data = msgspec.json.encode(item if classifier is None else mask(item, classifier))
-        yield b"id: %d\nevent: request\ndata: %s\n\n" % (item["id"], data)
+        yield b"id: %d\nevent: request\ndata: %s\n\n" % (found["id"], data)
