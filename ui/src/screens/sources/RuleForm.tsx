@@ -225,7 +225,9 @@ function RuleCard({ index, count, rule, problems, onChange, onMove, onRemove }: 
       <div className="row">
         <button
           type="button"
-          onClick={() => onChange({ ...rule, set: withField(set, others.includes("") ? "properties." : "", "") })}
+          disabled={others.includes("")}
+          title={others.includes("") ? "Name the new field first" : undefined}
+          onClick={() => onChange({ ...rule, set: withField(set, "", "") })}
         >
           Add a field
         </button>
