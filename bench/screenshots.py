@@ -158,10 +158,20 @@ def _webhook_request(page: Page, seeded: Seeded) -> None:
 
 
 def _webhook_test(page: Page, seeded: Seeded) -> None:
-    """A sample Stripe event run through the rules."""
+    """A sample Stripe event run through the preset's rules, shown as the form."""
     page.get_by_label("Sample body").fill(STRIPE_EVENT.decode())
     page.get_by_role("button", name="Run the test").click()
     page.get_by_label("Test result").wait_for()
+
+
+def _webhook_rule_problem(page: Page, seeded: Seeded) -> None:
+    """An expression that does not parse, saved: the server's problem next to its field."""
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    rule.get_by_label("Event name: comes from").select_option("expr")
+    rule.get_by_label("Event name", exact=True).fill("upper(body.type")
+    page.get_by_role("button", name="Save rules").click()
+    rule.get_by_text("The expression is invalid").wait_for()
+    rule.get_by_label("Event name", exact=True).scroll_into_view_if_needed()
 
 
 SCREENS: list[Screen] = [
@@ -177,6 +187,8 @@ SCREENS: list[Screen] = [
     ("webhook-setup", "sources/{hook}", None),
     ("webhook-requests", "sources/{hook}?tab=requests", _webhook_request),
     ("webhook-rules", "sources/{hook}?tab=rules", _webhook_test),
+    ("webhook-rules-empty", "sources/{hook_empty}?tab=rules", None),
+    ("webhook-rules-problem", "sources/{hook}?tab=rules", _webhook_rule_problem),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),
     ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),
@@ -329,6 +341,15 @@ def _seed_webhook(admin: httpx.Client, base: str, api: str) -> str:
     return str(made["hook"]["source_id"])
 
 
+def _seed_empty_webhook(admin: httpx.Client, api: str) -> str:
+    """A webhook source with a token and no rules yet."""
+    made = admin.post(
+        f"{api}/webhook-sources",
+        json={"name": "Form tool", "config": {"auth": {"type": "bearer"}, "rules": []}},
+    ).json()
+    return str(made["hook"]["source_id"])
+
+
 def _seed(base: str, hook: str) -> Seeded:
     admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     admin.post(
@@ -423,9 +444,11 @@ def _seed(base: str, hook: str) -> Seeded:
     ]
     admin.put(f"{api}/retention", json={"windows": windows}).raise_for_status()
     webhook = _seed_webhook(admin, base, api)
+    empty_webhook = _seed_empty_webhook(admin, api)
     admin.close()
     return {
         "hook": webhook,
+        "hook_empty": empty_webhook,
         "source": str(source["id"]),
         "write_key": str(source["write_key"]),
         "destination": str(destination["id"]),

@@ -474,3 +474,30 @@ def test_masking_configuration_lists_known_routes() -> None:
     assert set(MASKED_BY_ROUTE) <= set(ROUTES)
     assert not set(CONFIGURATION) & set(SELF_MASKING)
     assert not (set(CONFIGURATION) | set(SELF_MASKING)) & set(MASKED_BY_ROUTE)
+
+
+def test_the_webhook_debugger_stream_is_masked_as_its_list(
+    world: World, api_server: RunningServer
+) -> None:
+    admin = Api(api_server, api_server.admin())
+    rule = {"type": "identify", "set": {"userId": "body.user", "traits.email": "body.email"}}
+    made = admin.ok(
+        "POST",
+        world.path("/workspaces/{workspace}/webhook-sources"),
+        201,
+        json={"name": "masked hook", "config": {"auth": {"type": "none"}, "rules": [rule]}},
+    )
+    requests = world.path(f"/workspaces/{{workspace}}/sources/{made['id']}/hook/requests")
+    email = f"hook.{uuid.uuid4().hex[:6]}@example.com"
+    with world.masked.stream("GET", requests + "/live", timeout=30) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == ": connected"
+        sent = httpx.post(
+            api_server.url + made["hook"]["path"], json={"user": world.user_id, "email": email}
+        )
+        assert sent.status_code == 200
+        data = next(line for line in lines if line.startswith("data: "))
+    streamed = json.loads(data.removeprefix("data: "))
+    assert streamed["messages"][0]["traits"]["email"] == MASK
+    assert streamed == world.masked.get(requests).json()[0]
+    assert world.shown.get(requests).json()[0]["messages"][0]["traits"]["email"] == email

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import Api, unique
-from tests.hooks.senders import SENDERS, sendgrid, sendgrid_keys
+from tests.api.test_events import frames
+from tests.hooks.senders import SENDERS, sendgrid, sendgrid_keys, twilio_json
 
 
 def _create(api: Api, workspace: str, **body: Any) -> dict[str, Any]:
@@ -107,6 +108,38 @@ def test_url_signed_senders_through_the_server(api: Api) -> None:
         assert response.json()["accepted"] >= 1
 
 
+def test_hubspot_with_encoded_query_and_twilio_json_through_the_server(api: Api) -> None:
+    """The URL as the server receives it: HubSpot's signature over it with its listed escapes
+    decoded; Twilio's JSON body against the ``bodySHA256`` of the URL it signed."""
+    workspace = api.workspace()
+    hubspot = _create(api, workspace, preset="hubspot", secret="app-secret")["hook"]
+    path = hubspot["path"] + "?portal=62515&back=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&n=O%27B%20c"
+    signed = SENDERS["hubspot"]("app-secret", f"{api.server.url}{path}", int(time.time()))
+    response = _send(api, path, signed.body, signed.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 2
+    stale = SENDERS["hubspot"]("app-secret", f"{api.server.url}{path}", int(time.time()) - 400)
+    refused = _send(api, path, stale.body, stale.headers)
+    assert refused.status_code == 401
+    assert "seconds away from now" in refused.json()["message"]
+
+    twilio = _create(api, workspace, preset="twilio", secret="auth-token")["hook"]
+    called, sent = twilio_json("auth-token", f"{api.server.url}{twilio['path']}?site=1", 0)
+    response = httpx.post(called, content=sent.body, headers=sent.headers, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1
+    tampered = sent.body.replace(b"delivered", b"failed")
+    refused = httpx.post(called, content=tampered, headers=sent.headers, timeout=30)
+    assert refused.status_code == 401
+    assert "bodySHA256" in refused.json()["message"]
+    form = SENDERS["twilio"]("auth-token", f"{api.server.url}{twilio['path']}", 0)
+    assert _send(api, twilio["path"], form.body, form.headers).status_code == 200
+    forged = form.body.replace(b"Hello", b"Hullo")
+    assert _send(api, twilio["path"], forged, form.headers).status_code == 401
+    outcomes = [r["outcome"] for r in _requests(api, workspace, twilio["source_id"])]
+    assert outcomes == ["refused", "stored", "refused", "stored"]
+
+
 def test_sendgrid_with_its_public_key(api: Api) -> None:
     workspace = api.workspace()
     private, public = sendgrid_keys()
@@ -194,6 +227,21 @@ def test_the_test_run_maps_without_storing_and_explains_errors(api: Api) -> None
         json={"config": {"rules": [{"type": "buy"}]}, "request": {"json": {}}},
     )
     assert body["errors"][0]["field"] == "rules.0.type"
+    # An expression that does not parse is named by its field, for the form to show it there.
+    rules = [
+        {"type": "track", "set": {"event": "body.e"}},
+        {"type": "track", "set": {"properties.plan": {"expr": "upper(body.plan"}}},
+    ]
+    for config in ({"rules": rules}, {"auth": {"type": "none"}, "rules": rules}):
+        body = api.error(
+            "POST",
+            f"{base}/test",
+            400,
+            "invalid_hook_config",
+            json={"config": config, "request": {"json": {}}},
+        )
+        assert [e["field"] for e in body["errors"]] == ["rules.1.set.properties.plan"]
+        assert body["errors"][0]["message"].startswith("the expression is invalid")
 
 
 def test_rotation_and_configuration_keep_secrets_hidden(api: Api) -> None:
@@ -306,3 +354,42 @@ def test_a_body_over_the_limit_is_refused_and_recorded(api: Api) -> None:
     assert response.json()["code"] == "request_too_large"
     seen = _requests(api, workspace, hook["source_id"])
     assert [(r["outcome"], r["status"], r["body"]) for r in seen] == [("refused", 400, None)]
+
+
+def test_the_debugger_streams_each_request_as_it_is_recorded(api: Api) -> None:
+    workspace = api.workspace()
+    hook = _create(api, workspace, preset="stripe", secret="whsec_live")["hook"]
+    before = SENDERS["stripe"]("whsec_live", "", int(time.time()))
+    assert _send(api, hook["path"], before.body, before.headers).status_code == 200
+    live = f"/api/v1/workspaces/{workspace}/sources/{hook['source_id']}/hook/requests/live"
+
+    with api.client.stream("GET", live, timeout=httpx.Timeout(15)) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        stream = frames(response)
+        assert next(stream) == {"comment": "connected"}
+        forged = SENDERS["stripe"]("whsec_guess", "", int(time.time()))
+        assert _send(api, hook["path"], forged.body, forged.headers).status_code == 401
+        assert _send(api, hook["path"], before.body, before.headers).status_code == 200
+        first, second = next(stream), next(stream)
+
+    assert (first["event"], second["event"]) == ("request", "request")
+    seen = [json.loads(first["data"]), json.loads(second["data"])]
+    assert [(s["outcome"], s["status"]) for s in seen] == [("refused", 401), ("stored", 200)]
+    assert [int(first["id"]), int(second["id"])] == [s["id"] for s in seen]
+    assert seen[0]["body"] is None
+    assert seen[0]["headers"]["stripe-signature"] == "[redacted]"
+    # A reconnecting client resumes after the last request it saw.
+    with api.client.stream(
+        "GET", live, headers={"Last-Event-ID": first["id"]}, timeout=httpx.Timeout(15)
+    ) as response:
+        stream = frames(response)
+        assert next(stream) == {"comment": "connected"}
+        assert json.loads(next(stream)["data"])["id"] == seen[1]["id"]
+    other = api.workspace()
+    api.error(
+        "GET",
+        f"/api/v1/workspaces/{other}/sources/{hook['source_id']}/hook/requests/live",
+        404,
+        "source_not_found",
+    )

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from headwater.hooks.model import BasicAuth, BearerAuth, EcdsaAuth, HmacAuth, NoAuth
+from headwater.hooks.presets import PRESETS
 from headwater.hooks.request import HookRequest
 from headwater.hooks.signatures import AuthFailure, verify
+from tests.hooks.senders import SENDERS, Signed, hubspot_uri, twilio_json
 
 BODY = b'{"id":"evt_1","type":"invoice.paid"}'
 
@@ -200,3 +203,110 @@ def test_twilio_published_example_verifies() -> None:
     )
     with pytest.raises(AuthFailure):
         verify(auth, tampered, now=0)
+
+
+def _preset_auth(name: str, secret: str) -> HmacAuth:
+    return HmacAuth.model_validate({**PRESETS[name].config["auth"], "secret": secret})
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def test_hubspot_v3_signs_the_uri_with_its_listed_escapes_decoded() -> None:
+    """HubSpot decodes ``%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B`` in the URI before
+    signing, and leaves the other escapes (a space, ``+``, ``=``) as sent."""
+    auth = _preset_auth("hubspot", "client-secret")
+    url = (
+        "https://h.example/v1/hooks/k?next=https%3A%2F%2Fa.example%2Fp%3Fx%3D1"
+        "&who=O%27Brien%20%28QA%29&tags=a%2Cb%3Bc%2A&at=%40me%21%24&plus=1%2B1"
+    )
+    now = 1_700_000_000
+    signed = SENDERS["hubspot"]("client-secret", url, now)
+    assert "next=https://a.example/p?x%3D1" in hubspot_uri(url)
+
+    def request(signed_headers: dict[str, str], at: str = url) -> HookRequest:
+        return HookRequest(
+            method="POST",
+            url=at,
+            body=signed.body,
+            headers={k.lower(): v for k, v in signed_headers.items()},
+            query=_query(at),
+        )
+
+    verify(auth, request(signed.headers), now=now)
+    # Signed over the URI as sent (nothing decoded): not what HubSpot sends, refused.
+    timestamp = signed.headers["X-HubSpot-Request-Timestamp"]
+    raw = base64.b64encode(
+        _mac("client-secret", b"POST" + url.encode() + signed.body + timestamp.encode())
+    ).decode()
+    with pytest.raises(AuthFailure, match="does not match"):
+        verify(auth, request({**signed.headers, "X-HubSpot-Signature-v3": raw}), now=now)
+    # An escape HubSpot keeps (%2B, a plus) is not decoded: the decoded URL is another URL.
+    with pytest.raises(AuthFailure, match="does not match"):
+        verify(auth, request(signed.headers, url.replace("1%2B1", "1+1")), now=now)
+
+
+def test_hubspot_v3_refuses_a_timestamp_older_than_five_minutes() -> None:
+    auth = _preset_auth("hubspot", "client-secret")
+    url = "https://h.example/v1/hooks/k?a=%3A"
+    signed = SENDERS["hubspot"]("client-secret", url, 1_700_000_000)
+    request = HookRequest(
+        method="POST",
+        url=url,
+        body=signed.body,
+        headers={k.lower(): v for k, v in signed.headers.items()},
+        query=_query(url),
+    )
+    verify(auth, request, now=1_700_000_000 + 300)
+    with pytest.raises(AuthFailure, match="more than 300 seconds"):
+        verify(auth, request, now=1_700_000_000 + 301)
+
+
+def _twilio_request(url: str, signed: Signed) -> HookRequest:
+    return HookRequest(
+        method="POST",
+        url=url,
+        body=signed.body,
+        headers={k.lower(): v for k, v in signed.headers.items()},
+        query=_query(url),
+    )
+
+
+def test_twilio_form_body_with_the_preset_and_a_tampered_one() -> None:
+    auth = _preset_auth("twilio", "auth-token")
+    url = "https://h.example/v1/hooks/k?foo=1"
+    signed = SENDERS["twilio"]("auth-token", url, 0)
+    verify(auth, _twilio_request(url, signed), now=0)
+    tampered = Signed(
+        signed.body.replace(b"Hello", b"Hullo"), {}, "application/x-www-form-urlencoded"
+    )
+    tampered.headers = signed.headers
+    with pytest.raises(AuthFailure, match="does not match"):
+        verify(auth, _twilio_request(url, tampered), now=0)
+
+
+def test_twilio_json_body_is_checked_against_the_signed_body_sha256() -> None:
+    """For a JSON body Twilio signs the URL carrying ``bodySHA256``; the body must hash to it."""
+    auth = _preset_auth("twilio", "auth-token")
+    called, signed = twilio_json("auth-token", "https://h.example/v1/hooks/k?foo=1", 0)
+    verify(auth, _twilio_request(called, signed), now=0)
+
+    tampered = Signed(signed.body.replace(b"delivered", b"failed"), {}, "application/json")
+    tampered.headers = signed.headers
+    with pytest.raises(AuthFailure, match="does not match the URL's bodySHA256"):
+        verify(auth, _twilio_request(called, tampered), now=0)
+    # The hash swapped for the tampered body's: the URL no longer matches its signature.
+    rehashed = called.split("bodySHA256=")[0] + "bodySHA256="
+    rehashed += hashlib.sha256(tampered.body).hexdigest()
+    with pytest.raises(AuthFailure, match="does not match"):
+        verify(auth, _twilio_request(rehashed, tampered), now=0)
+    # A JSON body on a URL without the hash, signed all the same: the body is unsigned.
+    bare = "https://h.example/v1/hooks/k?foo=1"
+    unsigned = Signed(signed.body, {}, "application/json")
+    unsigned.headers = {
+        **signed.headers,
+        "X-Twilio-Signature": base64.b64encode(_mac("auth-token", bare.encode(), "sha1")).decode(),
+    }
+    with pytest.raises(AuthFailure, match="no bodySHA256 parameter"):
+        verify(auth, _twilio_request(bare, unsigned), now=0)

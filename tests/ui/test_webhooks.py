@@ -55,6 +55,14 @@ def test_a_developer_creates_a_stripe_webhook_and_sees_a_signed_request(
     expect(detail).to_contain_text("does not match")
     expect(detail).to_contain_text("Not kept: the request was refused.")
 
+    # A request sent while the debugger is open arrives on its stream, without a reload.
+    expect(page.get_by_role("status").filter(has_text="Listening")).to_be_visible()
+    expect(requests.get_by_role("button")).to_have_count(2)
+    wrong = httpx.post(url, content=b"{}", headers={"Content-Type": "application/json"})
+    assert wrong.status_code == 401
+    expect(requests.get_by_role("button")).to_have_count(3)
+    expect(requests.get_by_role("button").first).to_contain_text("header is missing")
+
 
 def test_the_rules_editor_names_mistakes_and_the_test_panel_runs_a_sample(
     page: Page, world: World
@@ -67,6 +75,7 @@ def test_the_rules_editor_names_mistakes_and_the_test_panel_runs_a_sample(
     )
     sign_in(page, developer)
     page.goto(f"/w/{developer.workspace}/sources/{made['hook']['source_id']}?tab=rules")
+    page.get_by_role("button", name="JSON (advanced)").click()
     editor = page.get_by_label("Rules (JSON)")
     original = editor.input_value()
     editor.fill(original.replace('"type": "track"', '"type": "purchase"'))
@@ -88,3 +97,52 @@ def test_the_rules_editor_names_mistakes_and_the_test_panel_runs_a_sample(
         )
         == []
     )
+
+
+def test_a_marketer_edits_a_rule_through_the_form_and_tests_it(page: Page, world: World) -> None:
+    """No JSON typed: the event name becomes text with a field, a property is added from a
+    field of the body, a mistake in an expression is shown next to its field, the rules are
+    saved, and the test panel shows the message the edited rule makes."""
+    developer = world.person("developer")
+    path = f"/api/v1/workspaces/{developer.workspace}/webhook-sources"
+    made = world.server.api(
+        "POST", path, json={"name": "Forms", "preset": "typeform", "secret": "tf-secret"}
+    )
+    source_id = made["hook"]["source_id"]
+    sign_in(page, developer)
+    page.goto(f"/w/{developer.workspace}/sources/{source_id}?tab=rules")
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    expect(rule.get_by_label("Field", exact=True)).to_have_value("body.event_type")
+    expect(rule.get_by_label("Event name", exact=True)).to_have_value("Form Submitted")
+
+    rule.get_by_label("Event name: comes from").select_option(label="text with fields")
+    rule.get_by_label("Event name", exact=True).fill("Form {body.form_response.form_id} sent")
+    rule.get_by_role("button", name="Add a field").click()
+    rule.get_by_label("Field name, row 5").fill("properties.plan")
+    rule.get_by_label("properties.plan: comes from").select_option(label="an expression")
+    rule.get_by_label("properties.plan", exact=True).fill("upper(body.form_response.hidden.plan")
+    page.get_by_role("button", name="Save rules").click()
+    expect(rule.get_by_text("The expression is invalid")).to_be_visible()
+    expect(rule.get_by_label("properties.plan", exact=True)).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    rule.get_by_label("properties.plan", exact=True).fill("upper(body.form_response.hidden.plan)")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    stored = world.server.api(
+        "GET", f"/api/v1/workspaces/{developer.workspace}/sources/{source_id}/hook"
+    )
+    first = stored["config"]["rules"][0]
+    assert first["set"]["event"] == {"template": "Form {body.form_response.form_id} sent"}
+    assert first["set"]["properties.plan"] == {"expr": "upper(body.form_response.hidden.plan)"}
+    assert first["when"] == {"path": "body.event_type", "op": "eq", "value": "form_response"}
+
+    sample = json.loads(SENDERS["typeform"]("unused", "", 0).body)
+    sample["form_response"]["hidden"]["plan"] = "pro"
+    page.get_by_label("Sample body").fill(json.dumps(sample))
+    page.get_by_role("button", name="Run the test").click()
+    result = page.get_by_label("Test result")
+    expect(result).to_contain_text("Form lT4Z3j sent")
+    expect(result).to_contain_text("PRO")
+    assert serious_violations(page) == []

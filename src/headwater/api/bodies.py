@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from headwater.audiences import decode_json
 from headwater.errors import BadRequest
 
-__all__ = ["Body", "documented", "read_body"]
+__all__ = ["Body", "documented", "inlined_schema", "read_body"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,6 +32,12 @@ def documented(model: type[BaseModel], *, required: bool = True) -> dict[str, An
     """``openapi_extra`` declaring ``model`` as the route's JSON body."""
     schema = {"schema": _inlined(model.model_json_schema())}
     return {"requestBody": {"required": required, "content": {"application/json": schema}}}
+
+
+def inlined_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with its nested models written in place, to place inside the
+    OpenAPI document (for a field read as a plain object but declared as ``model``)."""
+    return _inlined(model.model_json_schema())
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:

@@ -5,25 +5,49 @@ history of the requests each received."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+import msgspec
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from headwater import hooks
+from headwater.access import Classifier, mask
+from headwater.api.bodies import inlined_schema
 from headwater.api.hook_receiver import receivers
+from headwater.api.masking import classifier_of
+from headwater.api.params import Cursor
 from headwater.api.scope import SCOPED, WORKSPACE, Allowed, SourceId
 from headwater.errors import BadRequest
+from headwater.spec import format_timestamp
 
 __all__ = ["router"]
 
 router = APIRouter(prefix=WORKSPACE, tags=["webhooks"], dependencies=SCOPED)
 
 
+def _config_schema() -> dict[str, Any]:
+    """The configuration's schema (rules typed; ``auth`` an open object, its secret shown as
+    ``{"set": true}`` when read back), for clients. The service validates the value itself,
+    so that a mistake answers 400 ``invalid_hook_config`` naming the field."""
+    schema = inlined_schema(hooks.HookConfig)
+    schema["properties"]["auth"] = {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "how the sender authenticates (docs/webhooks.md)",
+    }
+    return schema
+
+
+HookConfigJson = Annotated[dict[str, Any], WithJsonSchema(_config_schema())]
+
+
 class HookIn(BaseModel):
     name: str
     preset: str | None = Field(default=None, description="a preset's name (GET hook-presets)")
-    config: dict[str, Any] | None = Field(
+    config: HookConfigJson | None = Field(
         default=None, description="the configuration (docs/webhooks.md); the preset's if omitted"
     )
     secret: str | None = Field(
@@ -35,7 +59,7 @@ class HookIn(BaseModel):
 
 class HookPut(BaseModel):
     preset: str | None = None
-    config: dict[str, Any] | None = None
+    config: HookConfigJson | None = None
     secret: str | None = Field(default=None, description="a new secret; the stored one is kept")
 
 
@@ -56,7 +80,7 @@ class HookSampleIn(BaseModel):
 
 
 class TestIn(BaseModel):
-    config: dict[str, Any] | None = Field(
+    config: HookConfigJson | None = Field(
         default=None, description="a configuration to try; the source's own if omitted"
     )
     request: HookSampleIn
@@ -184,3 +208,38 @@ async def hook_requests(
     """The source's recent requests, newest first: what each made, or why it made nothing or
     was refused (credentials and signatures redacted; a refused request's body not kept)."""
     return await hooks.history(runtime.database.engine, source_id, after=after, limit=limit)
+
+
+@router.get(
+    "/sources/{source_id}/hook/requests/live",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
+async def hook_requests_live(
+    source_id: SourceId,
+    runtime: Allowed,
+    request: Request,
+    after: Cursor | None = None,
+    last_event_id: Annotated[Cursor | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events, each request the source records from now on (or after ``after`` /
+    ``Last-Event-ID``): ``event: request``, ``id`` the request's id, ``data`` as ``GET
+    .../hook/requests`` gives it; a reconnecting client resumes after the last one. Personal
+    values are masked without ``pii:read``."""
+    start = after if after is not None else last_event_id
+    feed = await hooks.watch_requests(runtime.database.engine, source_id, after=start)
+    return StreamingResponse(
+        _frames(feed, classifier_of(request.scope)),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache"},
+    )
+
+
+async def _frames(
+    feed: AsyncIterator[hooks.HookRequestView], classifier: Classifier | None
+) -> AsyncIterator[bytes]:
+    yield b": connected\n\n"
+    async for found in feed:
+        item = {**found, "received_at": format_timestamp(found["received_at"])}
+        data = msgspec.json.encode(item if classifier is None else mask(item, classifier))
+        yield b"id: %d\nevent: request\ndata: %s\n\n" % (found["id"], data)

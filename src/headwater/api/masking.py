@@ -141,6 +141,7 @@ SELF_MASKING: Final = frozenset(
         # A subject access export's file: the route refuses it without pii:read.
         ("GET", f"{_W}/privacy/exports/{{export_id}}/download"),
         ("GET", f"{_W}/sources/{{source_id}}/live"),
+        ("GET", f"{_W}/sources/{{source_id}}/hook/requests/live"),
         ("GET", f"{_W}/audiences/{{key}}/members"),
         ("GET", f"{_W}/computed-traits/{{key}}/members"),
     }

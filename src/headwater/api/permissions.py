@@ -68,6 +68,7 @@ ROUTES: Final[dict[tuple[str, str], Rule]] = {
     ),
     ("POST", f"{_W}/sources/{{source_id}}/hook/test"): _read(P.SOURCES_READ),
     ("GET", f"{_W}/sources/{{source_id}}/hook/requests"): _read(P.DATA_READ),
+    ("GET", f"{_W}/sources/{{source_id}}/hook/requests/live"): _read(P.DATA_READ),
     # Stored data.
     ("GET", f"{_W}/events/{{message_id}}"): _read(P.DATA_READ),
     ("GET", f"{_W}/sources/{{source_id}}/events"): _read(P.DATA_READ),

@@ -5,6 +5,7 @@ collection: the mapped messages are stored by the tracking API's own path."""
 
 from headwater.hooks.cache import Receivers
 from headwater.hooks.expressions import ExpressionError
+from headwater.hooks.live import watch_requests
 from headwater.hooks.mapping import Answer, Mapped, challenge, map_request
 from headwater.hooks.model import HookConfig, parse_config, plain_errors
 from headwater.hooks.presets import PRESETS, Preset
@@ -58,4 +59,5 @@ __all__ = [
     "rotate",
     "validated",
     "verify",
+    "watch_requests",
 ]

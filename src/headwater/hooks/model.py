@@ -131,7 +131,10 @@ class HmacAuth(BaseModel):
     """A keyed hash of ``signed`` (a template of ``{body}``, ``{timestamp}``, ``{method}``,
     ``{url}``, ``{form_sorted}``) in ``header``. With ``signature_key`` the header is a list
     ``k=v,k=v`` (Stripe's ``t=…,v1=…``) and the signature is each value under that key; the
-    timestamp is the value under ``timestamp_key`` there, else the header ``timestamp_header``."""
+    timestamp is the value under ``timestamp_key`` there, else the header ``timestamp_header``.
+    With ``body_hash_param``, a body that is not a form (whose parameters ``{form_sorted}``
+    signs) must be named by that query parameter, its hex SHA-256, the URL then being signed
+    with it: Twilio's ``bodySHA256`` on JSON bodies."""
 
     model_config = _Strict
     type: Literal["hmac"]
@@ -146,6 +149,7 @@ class HmacAuth(BaseModel):
     timestamp_header: str | None = None
     timestamp_format: Literal["unix_seconds", "unix_ms"] = "unix_seconds"
     tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
+    body_hash_param: str | None = None
 
 
 class EcdsaAuth(BaseModel):

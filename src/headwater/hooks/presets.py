@@ -99,7 +99,7 @@ _HUBSPOT = {
         "header": "X-HubSpot-Signature-v3",
         "algorithm": "sha256",
         "encoding": "base64",
-        "signed": "{method}{url}{body}{timestamp}",
+        "signed": "{method}{url_decoded}{body}{timestamp}",
         "timestamp_header": "X-HubSpot-Request-Timestamp",
         "timestamp_format": "unix_ms",
         "tolerance_seconds": 300,
@@ -189,6 +189,7 @@ _TWILIO = {
         "algorithm": "sha1",
         "encoding": "base64",
         "signed": "{url}{form_sorted}",
+        "body_hash_param": "bodySHA256",
     },
     "rules": [
         {

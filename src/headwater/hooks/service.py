@@ -60,16 +60,23 @@ def _new_key() -> str:
 
 
 def _check_expressions(config: HookConfig) -> None:
-    sources = [config.transform] if config.transform else []
-    for rule in config.rules:
-        values = [*rule.set.values(), rule.message_id]
-        sources += [v.expr for v in values if not isinstance(v, str) and v.expr is not None]
-    for source in sources:
+    """Each expression parses, else 400 ``invalid_hook_config`` naming its field."""
+    sources = [("transform", config.transform)] if config.transform else []
+    for index, rule in enumerate(config.rules):
+        named = [*((f"set.{k}", v) for k, v in rule.set.items()), ("message_id", rule.message_id)]
+        sources += [
+            (f"rules.{index}.{where}", v.expr)
+            for where, v in named
+            if not isinstance(v, str) and v.expr is not None
+        ]
+    for field, source in sources:
         try:
             compile_expression(source)
         except ExpressionError as error:
             raise BadRequest(
-                "invalid_hook_config", f"the expression {source[:60]!r} is invalid: {error}"
+                "invalid_hook_config",
+                f"the expression {source[:60]!r} is invalid: {error}",
+                errors=[{"field": field, "message": f"the expression is invalid: {error}"}],
             ) from None
 
 

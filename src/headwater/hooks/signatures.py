@@ -18,7 +18,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from typing import Any
+from urllib.parse import unquote
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,9 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from headwater.hooks.model import BasicAuth, BearerAuth, EcdsaAuth, HmacAuth, NoAuth
 from headwater.hooks.request import HookRequest, form_params
 
-__all__ = ["AuthFailure", "signed_text", "verify"]
+__all__ = ["AuthFailure", "signed_text", "url_decoded", "verify"]
 
 _ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+_URL_DECODED = re.compile("%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)", re.IGNORECASE)
 
 
 class AuthFailure(ValueError):
@@ -101,14 +104,26 @@ def _pairs(header: str) -> dict[str, list[str]]:
     return found
 
 
+def url_decoded(url: str) -> str:
+    """``url`` with the escapes of ``: / ? @ ! $ ' ( ) * , ;`` decoded and every other escape
+    kept, as HubSpot's v3 signature covers the URL.
+
+    >>> url_decoded("https://h.example/k?next=https%3A%2F%2Fa.example%2Fb&q=a%20b%2Bc")
+    'https://h.example/k?next=https://a.example/b&q=a%20b%2Bc'
+    """
+    return _URL_DECODED.sub(lambda match: unquote(match.group(0)), url)
+
+
 def signed_text(template: str, request: HookRequest, timestamp: str | None) -> bytes:
     """The bytes ``template`` names: ``{body}`` (the raw body), ``{timestamp}``, ``{method}``,
-    ``{url}``, ``{form_sorted}`` (the form's parameters sorted by name, each name followed by
-    its value, as Twilio signs them)."""
+    ``{url}``, ``{url_decoded}`` (the URL as :func:`url_decoded` gives it), ``{form_sorted}``
+    (the form's parameters sorted by name, each name followed by its value, as Twilio signs
+    them)."""
     parts: dict[str, bytes] = {
         "{body}": request.body,
         "{timestamp}": (timestamp or "").encode(),
         "{method}": request.method.upper().encode(),
+        "{url_decoded}": url_decoded(request.url).encode(),
         "{url}": request.url.encode(),
         "{form_sorted}": "".join(k + v for k, v in sorted(form_params(request))).encode(),
     }
@@ -165,6 +180,20 @@ def _hmac(auth: HmacAuth, request: HookRequest, now: float) -> None:
     expected = auth.prefix + encoded
     if not any(_same(c, expected) for c in candidates):
         raise AuthFailure(f"the signature in {auth.header} does not match")
+    if auth.body_hash_param is not None:
+        _body_hash(auth.body_hash_param, request)
+
+
+def _body_hash(param: str, request: HookRequest) -> None:
+    """The body's hex SHA-256 must be the signed URL's ``param``; required unless the body is
+    a form (whose parameters the signature covers)."""
+    given = request.query.get(param)
+    if given is None:
+        if request.content_type == "application/x-www-form-urlencoded":
+            return
+        raise AuthFailure(f"the URL has no {param} parameter for the body")
+    if not _same(given.lower(), hashlib.sha256(request.body).hexdigest()):
+        raise AuthFailure(f"the body does not match the URL's {param}")
 
 
 def _public_key(text: str) -> Any:

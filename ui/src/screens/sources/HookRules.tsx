@@ -1,6 +1,8 @@
-// A webhook source's rules as JSON (what the request becomes: rules, match, transformation,
-// reply; docs/webhooks.md is the reference), checked by the server on save with each problem
-// named by its place; and a test panel running a sample request through them, storing nothing.
+// A webhook source's rules (what a request becomes; docs/webhooks.md is the reference): a form
+// for people who do not write JSON, and the JSON itself as the advanced view (the whole
+// configuration but its authentication: rules, match, transformation, reply). The server
+// checks them on save and each problem shows next to its field; the test panel runs a sample
+// request through the rules as they stand, saved or not, storing nothing.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, ok } from "../../api/client";
@@ -8,23 +10,34 @@ import { ApiError } from "../../api/errors";
 import { useCan, useWorkspace } from "../../app/session";
 import { JsonTree } from "../../components/JsonTree";
 import { ErrorNote } from "../../components/Notes";
+import { RulesForm } from "./RuleForm";
+import { type HookConfigIn, placed, placesOf, type Rule, type RulesConfig } from "./ruleForm";
 import type { Hook } from "./Webhook";
 
-function rulesOf(hook: Hook): string {
-  const { auth: _auth, ...rest } = hook.config;
-  return JSON.stringify(rest, null, 2);
+function rulesOf(hook: Hook): RulesConfig {
+  const { auth: _auth, ...rest } = hook.config as HookConfigIn;
+  return rest;
 }
 
 /** The editor's text as an object, or the reason it is not one, in words. */
-function parsed(text: string): { value?: Record<string, unknown>; problem?: string } {
+function parsed(text: string): { value?: RulesConfig; problem?: string } {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== "object" || value === null || Array.isArray(value))
       return { problem: "The rules must be one JSON object, with “rules” inside." };
-    return { value: value as Record<string, unknown> };
+    return { value: value as RulesConfig };
   } catch (error) {
     return { problem: `The rules are not valid JSON: ${(error as Error).message}` };
   }
+}
+
+/** The form's rules without the rows left blank (a field with no name or no value). */
+function cleaned(config: RulesConfig): RulesConfig {
+  const rule = (r: Rule): Rule => ({
+    ...r,
+    set: Object.fromEntries(Object.entries(r.set ?? {}).filter(([key, value]) => key !== "" && value !== "")),
+  });
+  return { ...config, rules: (config.rules ?? []).map(rule) };
 }
 
 function FieldProblems({ error }: { error: unknown }) {
@@ -43,63 +56,114 @@ function FieldProblems({ error }: { error: unknown }) {
   );
 }
 
+type View = "form" | "json";
+
 export function HookRules({ hook }: { hook: Hook }) {
   const workspace = useWorkspace();
   const queries = useQueryClient();
   const canChange = useCan("sources:write");
-  const [text, setText] = useState(() => rulesOf(hook));
+  const [view, setView] = useState<View>("form");
+  const [config, setConfig] = useState<RulesConfig>(() => rulesOf(hook));
+  const [text, setText] = useState("");
   const [saved, setSaved] = useState(false);
-  const { value, problem } = parsed(text);
+  const fromText = view === "json" ? parsed(text) : { value: cleaned(config) };
   const save = useMutation({
-    mutationFn: (config: Record<string, unknown>) =>
+    mutationFn: (rules: RulesConfig) =>
       ok(
         api.PUT("/api/v1/workspaces/{workspace}/sources/{source_id}/hook", {
           params: { path: { workspace, source_id: hook.source_id } },
-          body: { preset: hook.preset, config: { ...config, auth: hook.config.auth } },
+          body: { preset: hook.preset, config: { ...rules, auth: hook.config.auth as HookConfigIn["auth"] } },
         }),
       ),
-    onSuccess: async () => {
+    onSuccess: async (changed) => {
+      const stored = rulesOf(changed);
+      setConfig(stored);
+      if (view === "json") setText(JSON.stringify(stored, null, 2));
       setSaved(true);
       await queries.invalidateQueries({ queryKey: ["hook", workspace, hook.source_id] });
     },
   });
+  const fields = save.error instanceof ApiError ? save.error.fields : [];
+  const problems = placed(fields, placesOf(config));
+  const edited = () => {
+    setSaved(false);
+    save.reset();
+  };
+  const show = (next: View) => {
+    if (next === view) return;
+    if (next === "json") setText(JSON.stringify(cleaned(config), null, 2));
+    else if (fromText.value) setConfig(fromText.value);
+    else return;
+    setView(next);
+  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (value) save.mutate(value);
+    if (fromText.value) save.mutate(fromText.value);
   };
   return (
     <section aria-label="Rules">
-      <form onSubmit={submit}>
-        <label>
-          Rules (JSON)
-          <textarea
-            className="code"
-            rows={18}
-            spellCheck={false}
-            value={text}
+      <div className="segmented" role="group" aria-label="Edit the rules as">
+        <button type="button" aria-pressed={view === "form"} onClick={() => show("form")} disabled={!!fromText.problem}>
+          Form
+        </button>
+        <button type="button" aria-pressed={view === "json"} onClick={() => show("json")}>
+          JSON (advanced)
+        </button>
+      </div>
+      <form onSubmit={submit} aria-label="Rules editor" className="rules-editor">
+        {view === "form" ? (
+          <RulesForm
+            config={config}
             readOnly={!canChange}
-            onChange={(e) => {
-              setText(e.target.value);
-              setSaved(false);
+            problems={problems}
+            onChange={(next) => {
+              setConfig(next);
+              edited();
             }}
           />
-        </label>
-        {problem && (
+        ) : (
+          <label>
+            Rules (JSON)
+            <textarea
+              className="code"
+              rows={18}
+              spellCheck={false}
+              value={text}
+              readOnly={!canChange}
+              onChange={(e) => {
+                setText(e.target.value);
+                edited();
+              }}
+            />
+          </label>
+        )}
+        {fromText.problem && (
           <p className="note error" role="alert">
-            {problem}
+            {fromText.problem}
           </p>
         )}
-        <FieldProblems error={save.error} />
+        {view === "json" ? (
+          <FieldProblems error={save.error} />
+        ) : (
+          save.error &&
+          (fields.length > 0 ? (
+            <p className="note error" role="alert">
+              The rules were not saved: fix the fields marked in red, then save again.
+            </p>
+          ) : (
+            <ErrorNote error={save.error} />
+          ))
+        )}
         {saved && <p role="status">Saved: new requests use these rules.</p>}
         {canChange && (
           <div className="row">
-            <button type="submit" className="primary" disabled={!value || save.isPending}>
+            <button type="submit" className="primary" disabled={!fromText.value || save.isPending}>
               Save rules
             </button>
           </div>
         )}
       </form>
-      <HookTest hook={hook} rules={value} />
+      <HookTest hook={hook} rules={fromText.value} />
     </section>
   );
 }
@@ -113,7 +177,7 @@ function headerLines(text: string): Record<string, string> {
   return headers;
 }
 
-function HookTest({ hook, rules }: { hook: Hook; rules: Record<string, unknown> | undefined }) {
+function HookTest({ hook, rules }: { hook: Hook; rules: RulesConfig | undefined }) {
   const workspace = useWorkspace();
   const [body, setBody] = useState("{}");
   const [headers, setHeaders] = useState("Content-Type: application/json");
@@ -122,7 +186,7 @@ function HookTest({ hook, rules }: { hook: Hook; rules: Record<string, unknown> 
       ok(
         api.POST("/api/v1/workspaces/{workspace}/sources/{source_id}/hook/test", {
           params: { path: { workspace, source_id: hook.source_id } },
-          body: { config: rules ?? null, request: { method: "POST", body, headers: headerLines(headers) } },
+          body: { config: rules ? { ...rules, auth: { type: "none" } } : null, request: { method: "POST", body, headers: headerLines(headers) } },
         }),
       ),
   });

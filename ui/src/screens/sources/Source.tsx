@@ -49,7 +49,7 @@ export default function Source() {
       ? [
           { id: "setup", label: "Set up", content: <WebhookSetUp hook={hook.data} /> },
           ...(canRead ? [{ id: "requests", label: "Requests", content: <HookRequests sourceId={sourceId} /> }] : []),
-          { id: "rules", label: "Rules", content: <HookRules key={hook.data.updated_at} hook={hook.data} /> },
+          { id: "rules", label: "Rules", content: <HookRules hook={hook.data} /> },
         ]
       : null;
   const tabs = [

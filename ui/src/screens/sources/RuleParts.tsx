@@ -1,0 +1,231 @@
+// The parts of a rule in the rules form: where a value comes from, when the rule applies, the
+// message id and the message's time; and a problem the server found, shown at its field.
+import { useId, useState } from "react";
+import {
+  type Condition,
+  conditionText,
+  conditionValue,
+  isSimple,
+  KINDS,
+  type Kind,
+  kindOf,
+  OPERATORS,
+  type Operator,
+  type Rule,
+  sourceOf,
+  textOf,
+  type ValueSource,
+} from "./ruleForm";
+
+export type Problems = Map<string, string[]>;
+
+export function Problem({ problems, at, id }: { problems: Problems; at: string; id?: string }) {
+  const found = problems.get(at);
+  if (!found) return null;
+  return (
+    <p className="error-text" id={id}>
+      {found.join(" ")}
+    </p>
+  );
+}
+
+interface ValueProps {
+  label: string;
+  value: ValueSource | undefined;
+  onChange: (value: ValueSource | undefined) => void;
+  problems: Problems;
+  at: string;
+}
+
+/** Two cells: where the value comes from, and the path, template, text or expression. */
+export function ValueCells({ label, value, onChange, problems, at }: ValueProps) {
+  const id = useId();
+  const blank = value === undefined || value === "";
+  const [chosen, setChosen] = useState<Kind>(blank ? "path" : kindOf(value));
+  const kind = blank ? chosen : kindOf(value);
+  const placeholder = KINDS.find((k) => k.value === kind)!.placeholder;
+  const problem = problems.get(at);
+  return (
+    <>
+      <td>
+        <select
+          aria-label={`${label}: comes from`}
+          value={kind}
+          onChange={(e) => {
+            const next = e.target.value as Kind;
+            setChosen(next);
+            if (!blank) onChange(sourceOf(next, textOf(value), value));
+          }}
+        >
+          {KINDS.map((k) => (
+            <option key={k.value} value={k.value}>
+              {k.label}
+            </option>
+          ))}
+        </select>
+      </td>
+      <td>
+        <input
+          aria-label={label}
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={problem ? id : undefined}
+          value={blank ? "" : textOf(value)}
+          placeholder={placeholder}
+          onChange={(e) => onChange(sourceOf(kind, e.target.value, value))}
+        />
+        <Problem problems={problems} at={at} id={id} />
+      </td>
+    </>
+  );
+}
+
+export function ConditionPart({ condition, onChange }: { condition: Condition | null; onChange: (c: Condition | null) => void }) {
+  if (!isSimple(condition)) {
+    return (
+      <p className="note">
+        This rule applies when several conditions combine; the form keeps them as they are. Edit them in the JSON view.
+      </p>
+    );
+  }
+  const op: Operator = condition?.op ?? "eq";
+  const needsValue = op !== "exists" && op !== "missing";
+  return (
+    <div className="row wrap rule-when">
+      <label>
+        Applies to
+        <select
+          value={condition ? "when" : "always"}
+          onChange={(e) => onChange(e.target.value === "always" ? null : { path: "body.type", op: "eq", value: "" })}
+        >
+          <option value="always">every request</option>
+          <option value="when">requests where a field…</option>
+        </select>
+      </label>
+      {condition && (
+        <>
+          <label>
+            Field
+            <input
+              value={condition.path ?? ""}
+              placeholder="body.type"
+              onChange={(e) => onChange({ ...condition, path: e.target.value })}
+            />
+          </label>
+          <label>
+            Test
+            <select
+              value={op}
+              onChange={(e) => {
+                const next = e.target.value as Operator;
+                onChange({ ...condition, op: next, value: conditionValue(next, conditionText(condition), condition.value) });
+              }}
+            >
+              {OPERATORS.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          {needsValue && (
+            <label>
+              Value
+              <input
+                value={conditionText(condition)}
+                onChange={(e) => onChange({ ...condition, value: conditionValue(op, e.target.value, condition.value) })}
+              />
+            </label>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+interface PartProps {
+  rule: Rule;
+  onChange: (rule: Rule) => void;
+  problems: Problems;
+  at: string;
+}
+
+export function MessageIdPart({ rule, onChange, problems, at }: PartProps) {
+  const hashed = rule.message_id === undefined || rule.message_id === "hash";
+  return (
+    <div className="form-part">
+      <label className="inline">
+        Message id (how a resent request is recognised)
+        <select
+          value={hashed ? "hash" : "value"}
+          onChange={(e) => onChange({ ...rule, message_id: e.target.value === "hash" ? "hash" : "" })}
+        >
+          <option value="hash">made from the request’s body</option>
+          <option value="value">taken from the request</option>
+        </select>
+      </label>
+      {!hashed && (
+        <table className="properties rule-fields-table">
+          <tbody>
+            <tr>
+              <th scope="row">messageId</th>
+              <ValueCells
+                label="Message id"
+                value={rule.message_id === "" ? undefined : (rule.message_id as ValueSource)}
+                onChange={(value) => onChange({ ...rule, message_id: value ?? "" })}
+                problems={problems}
+                at={`${at}.message_id`}
+              />
+            </tr>
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+export function TimestampPart({ rule, onChange, problems, at }: PartProps) {
+  const spec = rule.timestamp ?? null;
+  return (
+    <div className="form-part row wrap">
+      <label>
+        Time of the message
+        <select
+          value={spec ? "field" : "received"}
+          onChange={(e) =>
+            onChange({ ...rule, timestamp: e.target.value === "field" ? { path: "", format: "iso8601" } : null })
+          }
+        >
+          <option value="received">when Headwater receives it</option>
+          <option value="field">from a field of the request</option>
+        </select>
+      </label>
+      {spec && (
+        <>
+          <label>
+            Time field
+            <input
+              value={spec.path}
+              placeholder="body.created_at"
+              onChange={(e) => onChange({ ...rule, timestamp: { ...spec, path: e.target.value } })}
+            />
+          </label>
+          <label>
+            Written as
+            <select
+              value={spec.format ?? "iso8601"}
+              onChange={(e) =>
+                onChange({ ...rule, timestamp: { ...spec, format: e.target.value as "iso8601" | "unix_seconds" | "unix_ms" } })
+              }
+            >
+              <option value="iso8601">a date and time (ISO 8601)</option>
+              <option value="unix_seconds">seconds since 1970</option>
+              <option value="unix_ms">milliseconds since 1970</option>
+            </select>
+          </label>
+        </>
+      )}
+      <Problem problems={problems} at={`${at}.timestamp`} />
+      <Problem problems={problems} at={`${at}.timestamp.path`} />
+    </div>
+  );
+}

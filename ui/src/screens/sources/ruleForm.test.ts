@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { conditionValue, kindOf, placed, placesOf, sourceOf, textOf, withField, renamed } from "./ruleForm";
+
+describe("a value's source", () => {
+  it("reads a bare string as a field and keeps the other kinds", () => {
+    expect(kindOf("body.id")).toBe("path");
+    expect(kindOf({ template: "a:{body.id}" })).toBe("template");
+    expect(kindOf({ const: "Paid" })).toBe("const");
+    expect(kindOf({ expr: "lower(body.x)" })).toBe("expr");
+    expect(textOf({ const: 42 })).toBe("42");
+  });
+
+  it("writes a field as a bare path, blank as nothing, and keeps a default and a number", () => {
+    expect(sourceOf("path", "body.id")).toBe("body.id");
+    expect(sourceOf("const", "")).toBeUndefined();
+    expect(sourceOf("path", "body.id", { path: "body.x", default: "none" })).toEqual({ path: "body.id", default: "none" });
+    expect(sourceOf("const", "7", { const: 3 })).toEqual({ const: 7 });
+    expect(sourceOf("template", "x:{body.id}")).toEqual({ template: "x:{body.id}" });
+  });
+});
+
+describe("a condition's value", () => {
+  it("is a list for 'is one of', a number for comparisons, nothing for presence", () => {
+    expect(conditionValue("in", "a, b ,", undefined)).toEqual(["a", "b"]);
+    expect(conditionValue("gt", "10", undefined)).toBe(10);
+    expect(conditionValue("exists", "x", "x")).toBeUndefined();
+    expect(conditionValue("eq", "5", "text")).toBe("5");
+    expect(conditionValue("eq", "5", 4)).toBe(5);
+  });
+});
+
+describe("fields", () => {
+  it("keep their order when set, renamed or removed", () => {
+    const set = { event: "body.type", userId: "body.user" };
+    expect(Object.keys(withField(set, "event", { const: "Paid" }))).toEqual(["event", "userId"]);
+    expect(withField(set, "event", undefined)).toEqual({ userId: "body.user" });
+    expect(Object.keys(renamed(set, "event", "name"))).toEqual(["name", "userId"]);
+  });
+});
+
+describe("the server's problems", () => {
+  it("go to the most precise field they name, the rest to the form", () => {
+    const config = { rules: [{ type: "track" as const, set: { event: "body.type", "properties.amount": "body.a" } }] };
+    const at = placed(
+      [
+        { field: "rules.0.set.properties.amount", message: "the expression is invalid: x" },
+        { field: "rules.0.set.event.ValueSpec", message: "Value error, a value needs exactly one of path" },
+        { field: "rules.0.type", message: "Input should be 'track'" },
+        { field: "elsewhere", message: "other" },
+      ],
+      placesOf(config),
+    );
+    expect(at.get("rules.0.set.properties.amount")).toEqual(["The expression is invalid: x"]);
+    expect(at.get("rules.0.set.event")).toEqual(["A value needs exactly one of path"]);
+    expect(at.get("rules.0.type")).toEqual(["Input should be 'track'"]);
+    expect(at.get("")).toEqual(["Other"]);
+  });
+});

@@ -1,0 +1,175 @@
+// The rule form's model (pure): the configuration's types as the OpenAPI document declares
+// them, where a value comes from (a field, a template, fixed text, an expression), a
+// condition's value as typed text, and the server's problems placed next to their field.
+import type { components } from "../../api/schema";
+import type { FieldError } from "../../api/errors";
+
+export type HookConfigIn = NonNullable<components["schemas"]["HookPut"]["config"]>;
+export type RulesConfig = Omit<HookConfigIn, "auth">;
+export type Rule = NonNullable<HookConfigIn["rules"]>[number];
+export type ValueSource = NonNullable<Rule["set"]>[string];
+export type ValueSpec = Exclude<ValueSource, string>;
+export type Condition = NonNullable<Rule["when"]>;
+export type MessageType = Rule["type"];
+export type Operator = NonNullable<Condition["op"]>;
+export type Kind = "path" | "template" | "const" | "expr";
+
+export const MESSAGE_TYPES: { value: MessageType; label: string }[] = [
+  { value: "track", label: "Track (an event happened)" },
+  { value: "identify", label: "Identify (who someone is)" },
+  { value: "group", label: "Group (a company or account)" },
+  { value: "page", label: "Page (a page was viewed)" },
+  { value: "screen", label: "Screen (an app screen was viewed)" },
+  { value: "alias", label: "Alias (two ids are one person)" },
+];
+
+export const OPERATORS: { value: Operator; label: string }[] = [
+  { value: "eq", label: "is" },
+  { value: "ne", label: "is not" },
+  { value: "in", label: "is one of (comma-separated)" },
+  { value: "exists", label: "is present" },
+  { value: "missing", label: "is missing" },
+  { value: "starts_with", label: "starts with" },
+  { value: "contains", label: "contains" },
+  { value: "gt", label: "is greater than" },
+  { value: "lt", label: "is less than" },
+];
+
+export const KINDS: { value: Kind; label: string; placeholder: string }[] = [
+  { value: "path", label: "a field of the request", placeholder: "body.data.id" },
+  { value: "template", label: "text with fields", placeholder: "order:{body.id}" },
+  { value: "const", label: "fixed text", placeholder: "Order Completed" },
+  { value: "expr", label: "an expression", placeholder: "lower(body.email)" },
+];
+
+/** The message field a rule's name goes in: ``event`` for track, ``name`` for page and screen. */
+export function nameKey(type: MessageType): "event" | "name" | null {
+  if (type === "track") return "event";
+  if (type === "page" || type === "screen") return "name";
+  return null;
+}
+
+/** Fields shown on every rule of the type, even when empty. */
+export function standardKeys(type: MessageType): string[] {
+  if (type === "group") return ["userId", "anonymousId", "groupId"];
+  if (type === "alias") return ["userId", "previousId"];
+  return ["userId", "anonymousId"];
+}
+
+export function kindOf(value: ValueSource): Kind {
+  if (typeof value === "string") return "path";
+  if (value.template != null) return "template";
+  if (value.expr != null) return "expr";
+  if ("const" in value) return "const";
+  return "path";
+}
+
+export function textOf(value: ValueSource): string {
+  if (typeof value === "string") return value;
+  const kind = kindOf(value);
+  if (kind === "const") return typeof value.const === "string" ? value.const : JSON.stringify(value.const);
+  return (kind === "template" ? value.template : kind === "expr" ? value.expr : value.path) ?? "";
+}
+
+/** The value for ``kind`` and ``text``, keeping ``previous``'s default; undefined when blank. */
+export function sourceOf(kind: Kind, text: string, previous?: ValueSource): ValueSource | undefined {
+  if (text === "") return undefined;
+  const kept = typeof previous === "object" && previous.default !== undefined ? { default: previous.default } : {};
+  if (kind === "path") return "default" in kept ? { path: text, ...kept } : text;
+  if (kind === "const") return { const: typedLike(typeof previous === "object" ? previous.const : undefined, text), ...kept };
+  return { [kind]: text, ...kept };
+}
+
+/** ``text`` as the type ``previous`` had when it reads as one (a number stays a number). */
+export function typedLike(previous: unknown, text: string): unknown {
+  const trimmed = text.trim();
+  if (typeof previous === "number" && trimmed !== "" && !Number.isNaN(Number(trimmed))) return Number(trimmed);
+  if (typeof previous === "boolean" && (trimmed === "true" || trimmed === "false")) return trimmed === "true";
+  return text;
+}
+
+/** A simple condition's value as it is shown in the form. */
+export function conditionText(condition: Condition): string {
+  const value = condition.value;
+  if (value === undefined || value === null) return "";
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ");
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The typed text as the condition's value for ``op``: a list for "is one of", a number for
+ *  the comparisons when it is one, the previous value's type otherwise. */
+export function conditionValue(op: Operator, text: string, previous: unknown): unknown {
+  if (op === "exists" || op === "missing") return undefined;
+  if (op === "in") {
+    const items = Array.isArray(previous) ? previous : [];
+    return text
+      .split(",")
+      .map((part) => part.trim())
+      .filter((part) => part !== "")
+      .map((part, i) => typedLike(items[i] ?? items[0], part));
+  }
+  if ((op === "gt" || op === "lt") && text.trim() !== "" && !Number.isNaN(Number(text))) return Number(text);
+  return typedLike(previous, text);
+}
+
+/** Whether the form can show ``condition`` (a field compared with a value; not all/any/not). */
+export function isSimple(condition: Condition | null | undefined): boolean {
+  return condition == null || (condition.all == null && condition.any == null && condition.not == null);
+}
+
+/** ``set`` with ``key`` given ``value`` (removed when undefined), in the same order. */
+export function withField(set: Rule["set"], key: string, value: ValueSource | undefined): NonNullable<Rule["set"]> {
+  const out: NonNullable<Rule["set"]> = {};
+  let placed = false;
+  for (const [k, v] of Object.entries(set ?? {})) {
+    if (k === key) {
+      placed = true;
+      if (value !== undefined) out[k] = value;
+    } else out[k] = v;
+  }
+  if (!placed && value !== undefined) out[key] = value;
+  return out;
+}
+
+/** ``set`` with the field ``from`` renamed ``to``, in place. */
+export function renamed(set: Rule["set"], from: string, to: string): NonNullable<Rule["set"]> {
+  const out: NonNullable<Rule["set"]> = {};
+  for (const [k, v] of Object.entries(set ?? {})) out[k === from ? to : k] = v;
+  return out;
+}
+
+export function blankRule(): Rule {
+  return { type: "track", set: {}, message_id: "hash" };
+}
+
+/** Pydantic's wording made plainer for people. */
+export function plainMessage(message: string): string {
+  const text = message.replace(/^Value error, /, "");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Each problem placed at the longest of ``places`` its field starts with (``rules.0.set.event``
+ *  for ``rules.0.set.event.ValueSpec``); the problems no place takes are under "". */
+export function placed(problems: FieldError[], places: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const problem of problems) {
+    const at = places
+      .filter((place) => problem.field === place || problem.field.startsWith(`${place}.`))
+      .sort((a, b) => b.length - a.length)[0];
+    const key = at ?? "";
+    out.set(key, [...(out.get(key) ?? []), plainMessage(problem.message)]);
+  }
+  return out;
+}
+
+/** The places of ``config``'s form fields that problems can be shown at. */
+export function placesOf(config: RulesConfig): string[] {
+  const places = ["match", "transform", "reply"];
+  (config.rules ?? []).forEach((rule, i) => {
+    const at = `rules.${i}`;
+    places.push(at, `${at}.name`, `${at}.when`, `${at}.type`, `${at}.each`, `${at}.message_id`, `${at}.timestamp`);
+    places.push(`${at}.timestamp.path`, `${at}.timestamp.format`, `${at}.set`);
+    for (const key of Object.keys(rule.set ?? {})) places.push(`${at}.set.${key}`);
+  });
+  return places;
+}
