@@ -140,3 +140,31 @@ async def test_a_three_node_cluster_keeps_every_acknowledged_entry_when_a_server
             assert await _stored(log) == sorted(acknowledged)
         finally:
             await log.close()
+
+
+async def test_an_entry_is_read_only_once_indexed_and_skipped_when_never_acknowledged(
+    engine: AsyncEngine, nats_urls: list[str]
+) -> None:
+    """An entry whose index row has not committed holds back its partition's later entries
+    (the stages read processed events back from the index); once the duplicate window has
+    passed without the retry that would index it, it was never acknowledged: it is skipped."""
+    options = StreamOptions(
+        name=f"JS_{next(_streams)}", duplicate_window_seconds=1, request_timeout_seconds=1
+    )
+    log = JetStreamLog(engine, 1, urls=nats_urls, options=options)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            await log.append([make_record("unacknowledged")], connection=connection)
+            # In JetStream, not yet in the index: nothing may be read, nor what follows it.
+            await log.append([make_record("after")])
+            assert await log.read(0, after=0, limit=10) == []
+            await transaction.rollback()
+        deadline = asyncio.get_running_loop().time() + 30
+        while not (entries := await log.read(0, after=0, limit=10)):
+            assert asyncio.get_running_loop().time() < deadline, "never skipped"
+            await asyncio.sleep(0.1)
+        assert [e.message_id for e in entries] == ["after"]
+        assert await log.pending("processor", [0]) == {0: 0}
+    finally:
+        await log.close()

@@ -322,6 +322,4 @@ async def _check(
         if event["messageId"] in repeated:
             bodies.setdefault(event["messageId"], set()).add(json.dumps(event, sort_keys=True))
     assert all(len(found) == 1 for found in bodies.values()), "a repeat differs from its first"
-    from_killed = [r for r in sink.requests if r.peer_port in killed]
-    print("DEBUG killed ports", killed, "requests from killed", len(from_killed), "all", len(sink.requests))
     print(f"events {total}, people {load.people}, delivered again {len(repeated)}")
