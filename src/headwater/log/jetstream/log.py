@@ -4,7 +4,8 @@ JetStream holds the entries and orders them: an append is published to the parti
 with ``Nats-Msg-Id`` (the workspace and the ``messageId``) and returns only once JetStream has
 acknowledged every message (stored on a quorum of the stream's replicas), so the tracking API
 answers 200 only after that. Consumers read a partition from JetStream from their committed
-offset on; the offset is the stream sequence.
+offset on, each entry only once its index row has committed (:meth:`JetStreamLog.read`); the
+offset is the stream sequence.
 
 PostgreSQL keeps what JetStream cannot answer (see :mod:`~headwater.log.jetstream.index`): the
 index of entries for the reads by key, the consumers' committed offsets and the partition
