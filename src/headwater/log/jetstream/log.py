@@ -354,11 +354,17 @@ class JetStreamLog(EventLog):
             self._appended.clear()
 
     async def reachable(self) -> bool:
+        """Whether a NATS server answers and the stream has a leader and a quorum of current
+        replicas: whether an append would be acknowledged (during a leader election, or with
+        a majority of the stream's servers away, it would not)."""
         try:
             stream = await self._connected()
+            if not stream.client.is_connected:
+                return False
+            with unavailable():
+                return await stream.writable()
         except LogUnavailable:
             return False
-        return bool(stream.client.is_connected)
 
     async def _on_appended(self, _: Msg) -> None:
         self._appended.set()

@@ -170,6 +170,18 @@ class Stream:
         if window is not None:
             self.duplicate_window_seconds = float(window)
 
+    async def writable(self) -> bool:
+        """Whether the stream could acknowledge an append now: it has a leader and, with the
+        leader, a quorum of its replicas are current."""
+        info = await self.jetstream.stream_info(self.options.name)
+        cluster = info.cluster
+        if cluster is None:  # no clustering to report: the stream's server answered
+            return True
+        if not cluster.leader:
+            return False
+        current = 1 + sum(1 for peer in cluster.replicas or [] if peer.current and not peer.offline)
+        return current >= (info.config.num_replicas or 1) // 2 + 1
+
     async def read(self, partition: int, *, after: int, limit: int) -> list[Stored]:
         """``partition``'s messages with sequences above ``after``, oldest first, at most
         ``limit``."""
