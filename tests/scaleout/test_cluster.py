@@ -349,4 +349,3 @@ async def _check(
         if event["messageId"] in repeated:
             bodies.setdefault(event["messageId"], set()).add(json.dumps(event, sort_keys=True))
     assert all(len(found) == 1 for found in bodies.values()), "a repeat differs from its first"
-    print(f"events {total}, people {load.people}, delivered again {len(repeated)}")
