@@ -12,10 +12,12 @@ Afterwards: every event the SDK sent (it retries what got no answer, as it does)
 in the index and once in the stream, every NATS server's replica holds the stream up to the same
 sequence, each person has one profile equal to canonical resolution, and every event reached
 the receiver. Delivery is at least once: a request a killed process had sent and not yet
-recorded as delivered is sent again once its lease ends. So each event arrives once, except the
-events of requests a killed process had in flight (known exactly: the receiver notes each
-request's sender port, and a killed process's ports are noted while it is stopped), which may
-arrive again, the same event under the same messageId for the receiver to drop.
+recorded as delivered is sent again once its lease ends. Each delivering process (the worker,
+the API node) is killed while the receiver holds one of its requests, so a send is in flight
+at each kill. Each event arrives once, except the events of requests a killed process had sent
+(known exactly: the receiver notes each request's sender port, and a killed process's ports
+are noted while it is stopped), which may arrive again, the same event under the same
+messageId for the receiver to drop; those of the held requests do.
 """
 
 from __future__ import annotations
