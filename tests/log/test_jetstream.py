@@ -97,7 +97,7 @@ async def test_an_unreachable_server_is_a_connection_error(engine: AsyncEngine) 
     await log.close()
 
 
-async def _append_until_acknowledged(log: JetStreamLog, batch: list[LogRecord]) -> None:
+async def append_until_acknowledged(log: JetStreamLog, batch: list[LogRecord]) -> None:
     """Append as an SDK sends: a batch not acknowledged (ConnectionError, answered 503) is
     sent again until it is; JetStream drops what an earlier attempt had stored."""
     for _ in range(200):
@@ -122,19 +122,19 @@ async def test_a_three_node_cluster_keeps_every_acknowledged_entry_when_a_server
             acknowledged: list[str] = []
             for round_ in range(5):
                 batch = _records(f"before-{round_}", 50)
-                await _append_until_acknowledged(log, batch)
+                await append_until_acknowledged(log, batch)
                 acknowledged += [r.event.message_id for r in batch]
             cluster.nodes[0].kill()
             # The stream keeps a quorum (two of three): appends go on, acknowledged.
             for round_ in range(5):
                 batch = _records(f"during-{round_}", 50)
-                await _append_until_acknowledged(log, batch)
+                await append_until_acknowledged(log, batch)
                 acknowledged += [r.event.message_id for r in batch]
             cluster.nodes[0].start()
             cluster.wait_healthy()
             for round_ in range(5):
                 batch = _records(f"after-{round_}", 50)
-                await _append_until_acknowledged(log, batch)
+                await append_until_acknowledged(log, batch)
                 acknowledged += [r.event.message_id for r in batch]
             # Each acknowledged entry once: no loss, and no retry stored twice.
             assert await _stored(log) == sorted(acknowledged)

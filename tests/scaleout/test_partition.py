@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.log import JetStreamLog, LogRecord, StreamOptions
 from tests.e2e.test_crash import stored_counts
 from tests.log.test_contract import make_record
-from tests.log.test_jetstream import _append_until_acknowledged
+from tests.log.test_jetstream import append_until_acknowledged
 from tests.natsserver import NatsCluster, NatsNode
 from tests.scaleout.partition import Partition, caught_up, routes_of
 from tests.scaleout.test_jetstream_crash import in_stream
@@ -90,7 +90,7 @@ async def test_the_stream_leader_cut_off_from_the_cluster_loses_nothing_acknowle
         acknowledged: list[str] = []
         try:
             batch = _records("before")
-            await _append_until_acknowledged(everywhere, batch)
+            await append_until_acknowledged(everywhere, batch)
             acknowledged += [r.event.message_id for r in batch]
             name = await _leader(nodes)
             leader = next(node for node in nodes if node.name == name)
@@ -100,7 +100,7 @@ async def test_the_stream_leader_cut_off_from_the_cluster_loses_nothing_acknowle
             opened += [minority, majority]
             for log, prefix in ((minority, "minority-before"), (majority, "majority-before")):
                 batch = _records(prefix)
-                await _append_until_acknowledged(log, batch)
+                await append_until_acknowledged(log, batch)
                 acknowledged += [r.event.message_id for r in batch]
 
             await asyncio.to_thread(partition.isolate, leader)
@@ -118,7 +118,7 @@ async def test_the_stream_leader_cut_off_from_the_cluster_loses_nothing_acknowle
             # The majority elects another leader and goes on.
             for round_ in range(3):
                 batch = _records(f"during-{round_}")
-                await _append_until_acknowledged(majority, batch)
+                await append_until_acknowledged(majority, batch)
                 acknowledged += [r.event.message_id for r in batch]
             assert await _leader(others, besides=leader.name) != leader.name
 
@@ -128,10 +128,10 @@ async def test_the_stream_leader_cut_off_from_the_cluster_loses_nothing_acknowle
             )
             last = await asyncio.to_thread(caught_up, nodes, STREAM)
             # The refused append, retried (its request was answered 503), is stored once.
-            await _append_until_acknowledged(majority, refused)
+            await append_until_acknowledged(majority, refused)
             acknowledged += [r.event.message_id for r in refused]
             batch = _records("after")
-            await _append_until_acknowledged(minority, batch)  # through the healed server
+            await append_until_acknowledged(minority, batch)  # through the healed server
             acknowledged += [r.event.message_id for r in batch]
             assert await asyncio.to_thread(caught_up, nodes, STREAM) > last
 
