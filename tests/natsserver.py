@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,8 @@ class NatsNode:
     store: Path
     routes: list[int]
     log_path: Path
+    advertise: int | None = None
+    """The cluster port the others are told to route to, when not ``cluster_port`` (a proxy)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,6 +70,8 @@ class NatsNode:
                 f"--cluster=nats://127.0.0.1:{self.cluster_port}",
                 "--routes=" + ",".join(f"nats://127.0.0.1:{port}" for port in self.routes),
             ]
+            if self.advertise is not None:
+                arguments.append(f"--cluster_advertise=127.0.0.1:{self.advertise}")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(arguments, stdout=log, stderr=subprocess.STDOUT)
 
@@ -104,19 +108,31 @@ class NatsCluster:
 
     @classmethod
     @contextmanager
-    def start(cls, directory: Path, *, size: int = 1) -> Iterator[NatsCluster]:
-        """``size`` servers (1, or 3 for a cluster), ready when this yields; stopped after."""
+    def start(
+        cls,
+        directory: Path,
+        *,
+        size: int = 1,
+        route_via: Callable[[str, int], int] | None = None,
+    ) -> Iterator[NatsCluster]:
+        """``size`` servers (1, or 3 for a cluster), ready when this yields; stopped after.
+        With ``route_via``, the servers route to (and advertise) the port it gives for each
+        server's name and cluster port (a proxy in front of it) instead."""
         directory.mkdir(parents=True, exist_ok=True)
-        cluster_ports = [free_port() for _ in range(size)]
+        listen = [free_port() for _ in range(size)]
+        cluster_ports = [
+            route_via(f"n{i}", port) if route_via else port for i, port in enumerate(listen)
+        ]
         nodes = [
             NatsNode(
                 name=f"n{i}",
                 port=free_port(),
                 monitor_port=free_port(),
-                cluster_port=cluster_ports[i],
+                cluster_port=listen[i],
                 store=directory / f"n{i}",
                 routes=[p for j, p in enumerate(cluster_ports) if j != i] if size > 1 else [],
                 log_path=directory / f"n{i}.log",
+                advertise=cluster_ports[i] if route_via else None,
             )
             for i in range(size)
         ]

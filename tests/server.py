@@ -143,8 +143,14 @@ def _wait_ready(server: RunningServer) -> None:
 
 
 def start_server(
-    database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None
+    database_url: str,
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    source: bool = True,
 ) -> RunningServer:
+    """``headwater serve`` on a free port, ready; with ``source``, the default workspace gets
+    a source with :data:`WRITE_KEY` (another node on the same database has it already)."""
     port = free_port()
     log_path = data_dir / "server.log"
     env = extra_env or {}
@@ -158,11 +164,12 @@ def start_server(
     )
     try:
         _wait_ready(server)
-        server.api(
-            "POST",
-            "/api/v1/workspaces/default/sources",
-            json={"name": "tests", "write_key": WRITE_KEY},
-        )
+        if source:
+            server.api(
+                "POST",
+                "/api/v1/workspaces/default/sources",
+                json={"name": "tests", "write_key": WRITE_KEY},
+            )
     except BaseException:
         server.stop()
         raise

@@ -44,6 +44,7 @@ class Recorded:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     at: float  # time.monotonic() when it arrived
+    peer_port: int = 0  # the sender's TCP port: which connection (so which process) sent it
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -137,6 +138,7 @@ class Sink:
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
                     at=time.monotonic(),
+                    peer_port=int(self.client_address[1]),
                 )
                 reply = sink._record(recorded)
                 if reply.delay:

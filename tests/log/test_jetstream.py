@@ -97,7 +97,7 @@ async def test_an_unreachable_server_is_a_connection_error(engine: AsyncEngine) 
     await log.close()
 
 
-async def _append_until_acknowledged(log: JetStreamLog, batch: list[LogRecord]) -> None:
+async def append_until_acknowledged(log: JetStreamLog, batch: list[LogRecord]) -> None:
     """Append as an SDK sends: a batch not acknowledged (ConnectionError, answered 503) is
     sent again until it is; JetStream drops what an earlier attempt had stored."""
     for _ in range(200):
@@ -122,21 +122,49 @@ async def test_a_three_node_cluster_keeps_every_acknowledged_entry_when_a_server
             acknowledged: list[str] = []
             for round_ in range(5):
                 batch = _records(f"before-{round_}", 50)
-                await _append_until_acknowledged(log, batch)
+                await append_until_acknowledged(log, batch)
                 acknowledged += [r.event.message_id for r in batch]
             cluster.nodes[0].kill()
             # The stream keeps a quorum (two of three): appends go on, acknowledged.
             for round_ in range(5):
                 batch = _records(f"during-{round_}", 50)
-                await _append_until_acknowledged(log, batch)
+                await append_until_acknowledged(log, batch)
                 acknowledged += [r.event.message_id for r in batch]
             cluster.nodes[0].start()
             cluster.wait_healthy()
             for round_ in range(5):
                 batch = _records(f"after-{round_}", 50)
-                await _append_until_acknowledged(log, batch)
+                await append_until_acknowledged(log, batch)
                 acknowledged += [r.event.message_id for r in batch]
             # Each acknowledged entry once: no loss, and no retry stored twice.
             assert await _stored(log) == sorted(acknowledged)
         finally:
             await log.close()
+
+
+async def test_an_entry_is_read_only_once_indexed_and_skipped_when_never_acknowledged(
+    engine: AsyncEngine, nats_urls: list[str]
+) -> None:
+    """An entry whose index row has not committed holds back its partition's later entries
+    (the stages read processed events back from the index); once the duplicate window has
+    passed without the retry that would index it, it was never acknowledged: it is skipped."""
+    options = StreamOptions(
+        name=f"JS_{next(_streams)}", duplicate_window_seconds=1, request_timeout_seconds=1
+    )
+    log = JetStreamLog(engine, 1, urls=nats_urls, options=options)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            await log.append([make_record("unacknowledged")], connection=connection)
+            # In JetStream, not yet in the index: nothing may be read, nor what follows it.
+            await log.append([make_record("after")])
+            assert await log.read(0, after=0, limit=10) == []
+            await transaction.rollback()
+        deadline = asyncio.get_running_loop().time() + 30
+        while not (entries := await log.read(0, after=0, limit=10)):
+            assert asyncio.get_running_loop().time() < deadline, "never skipped"
+            await asyncio.sleep(0.1)
+        assert [e.message_id for e in entries] == ["after"]
+        assert await log.pending("processor", [0]) == {0: 0}
+    finally:
+        await log.close()

@@ -22,7 +22,8 @@ from tests.server import COLLECT_ONLY, start_server
 pytestmark = pytest.mark.e2e
 
 
-async def _in_stream(engine: AsyncEngine, urls: list[str], stream: str) -> Counter[str]:
+async def in_stream(engine: AsyncEngine, urls: list[str], stream: str) -> Counter[str]:
+    """How many times each messageId is in the stream (read from JetStream, not the index)."""
     log = JetStreamLog(engine, 16, urls=urls, options=StreamOptions(name=stream))
     try:
         everything = await read_everything(log)
@@ -71,6 +72,6 @@ async def test_an_api_node_killed_mid_load_on_jetstream_loses_and_duplicates_not
         all_ids = acked_ids | {m for batch in unanswered for m in batch.message_ids}
         assert await stored_counts(engine) == Counter(dict.fromkeys(all_ids, 1))
         stream = on_jetstream["HEADWATER_NATS_STREAM"]
-        assert await _in_stream(engine, nats_urls, stream) == Counter(dict.fromkeys(all_ids, 1))
+        assert await in_stream(engine, nats_urls, stream) == Counter(dict.fromkeys(all_ids, 1))
     finally:
         server.stop()

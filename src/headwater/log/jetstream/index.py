@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-__all__ = ["committed", "first_sequence", "insert", "remove", "row"]
+__all__ = ["committed", "first_sequence", "indexed", "insert", "remove", "row"]
 
 # [[seq, partition, workspace, source, payload, duplicate], ...] as one JSON document, the
 # indexed columns derived in SQL exactly as the PostgreSQL log's append derives them. A
@@ -49,6 +49,8 @@ LEFT JOIN log_offsets o ON o.consumer = $1 AND o.partition = p.partition
 """
 
 _FIRST = "SELECT coalesce(max(seq), 0) + 1 FROM events"
+
+_INDEXED = "SELECT seq FROM events WHERE seq = ANY($1::bigint[])"
 
 
 def row(
@@ -82,6 +84,11 @@ async def remove(
 ) -> list[int]:
     """Remove ``workspace_id``'s entries at ``offsets``; return the offsets removed."""
     return [r[0] for r in await driver.fetch(_REMOVE, workspace_id, sorted(set(offsets)))]
+
+
+async def indexed(driver: asyncpg.Connection, offsets: Sequence[int]) -> set[int]:
+    """Which of ``offsets`` have a committed index row."""
+    return {int(r[0]) for r in await driver.fetch(_INDEXED, list(offsets))}
 
 
 async def first_sequence(driver: asyncpg.Connection) -> int:

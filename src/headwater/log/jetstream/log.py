@@ -4,7 +4,8 @@ JetStream holds the entries and orders them: an append is published to the parti
 with ``Nats-Msg-Id`` (the workspace and the ``messageId``) and returns only once JetStream has
 acknowledged every message (stored on a quorum of the stream's replicas), so the tracking API
 answers 200 only after that. Consumers read a partition from JetStream from their committed
-offset on; the offset is the stream sequence.
+offset on, each entry only once its index row has committed (:meth:`JetStreamLog.read`); the
+offset is the stream sequence.
 
 PostgreSQL keeps what JetStream cannot answer (see :mod:`~headwater.log.jetstream.index`): the
 index of entries for the reads by key, the consumers' committed offsets and the partition
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -39,7 +40,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
 from headwater.log.jetstream import codec, index
-from headwater.log.jetstream.stream import LogUnavailable, Stream, StreamOptions, unavailable
+from headwater.log.jetstream.stream import (
+    LogUnavailable,
+    Stored,
+    Stream,
+    StreamOptions,
+    unavailable,
+)
 from headwater.log.postgres import PostgresLog
 from headwater.storage import begin, driver_connection
 
@@ -47,6 +54,9 @@ __all__ = ["JetStreamLog"]
 
 _REASON_CHARS = 1000
 """A dead-letter copy's reason header at most (the failures table keeps the whole reason)."""
+
+_LOOK_PAST = 100
+"""How far :meth:`JetStreamLog.pending` reads past an unindexed entry at a partition's head."""
 
 
 class JetStreamLog(EventLog):
@@ -178,10 +188,41 @@ class JetStreamLog(EventLog):
         return rows
 
     async def read(self, partition: int, *, after: int, limit: int) -> list[LogEntry]:
+        """The partition's entries after ``after`` that are in the index, up to the first one
+        that is not yet (see :meth:`_indexed_prefix`)."""
         stream = await self._connected()
         with unavailable():
             found = await stream.read(partition, after=after, limit=limit)
-        return [codec.decode(body, partition=partition, offset=seq) for seq, body in found]
+        kept = await self._indexed_prefix(stream, found)
+        return [codec.decode(m.body, partition=partition, offset=m.sequence) for m in kept]
+
+    async def _indexed_prefix(self, stream: Stream, found: Sequence[Stored]) -> list[Stored]:
+        """``found`` (a partition's messages in order) as far as a consumer may take it.
+
+        JetStream has an entry before its index row commits (in the appender's transaction,
+        after the acknowledgement), and a node killed in between leaves it unindexed until
+        the client's retry, inside the duplicate window, indexes it under the same offset.
+        A consumer must not process it before: the stages read processed events back from
+        the index (a late event's identity rebuild reads its component's stored events) and
+        would leave it out. So the entries are taken up to the first unindexed one still
+        inside the duplicate window (the consumer reads it again later); an unindexed one
+        older than the window is skipped: it was never acknowledged, and a retry now would
+        be stored as a new entry (or it was erased)."""
+        if not found:
+            return []
+        async with self._engine.connect() as connection:
+            driver = await driver_connection(connection)
+            indexed = await index.indexed(driver, [m.sequence for m in found])
+        horizon = datetime.now(UTC) - timedelta(
+            seconds=stream.duplicate_window_seconds + self._options.request_timeout_seconds
+        )
+        kept = []
+        for message in found:
+            if message.sequence in indexed:
+                kept.append(message)
+            elif message.stored_at > horizon:
+                break
+        return kept
 
     async def entries(
         self, offsets: Sequence[int], *, connection: AsyncConnection | None = None
@@ -272,7 +313,18 @@ class JetStreamLog(EventLog):
             heads = await asyncio.gather(
                 *(stream.read(p, after=offsets[p], limit=1) for p in partitions)
             )
-        return {p: offsets[p] for p, head in zip(partitions, heads, strict=True) if head}
+        first = {p: head[0] for p, head in zip(partitions, heads, strict=True) if head}
+        if not first:
+            return {}
+        async with self._engine.connect() as connection:
+            driver = await driver_connection(connection)
+            indexed = await index.indexed(driver, [m.sequence for m in first.values()])
+        waiting = {p: offsets[p] for p, m in first.items() if m.sequence in indexed}
+        for partition in first.keys() - waiting.keys():
+            # Not indexed: pending if the consumer may take anything now (rare: it reads).
+            if await self.read(partition, after=offsets[partition], limit=_LOOK_PAST):
+                waiting[partition] = offsets[partition]
+        return waiting
 
     async def commit(
         self,
@@ -302,11 +354,17 @@ class JetStreamLog(EventLog):
             self._appended.clear()
 
     async def reachable(self) -> bool:
+        """Whether a NATS server answers and the stream has a leader and a quorum of current
+        replicas: whether an append would be acknowledged (during a leader election, or with
+        a majority of the stream's servers away, it would not)."""
         try:
             stream = await self._connected()
+            if not stream.client.is_connected:
+                return False
+            with unavailable():
+                return await stream.writable()
         except LogUnavailable:
             return False
-        return bool(stream.client.is_connected)
 
     async def _on_appended(self, _: Msg) -> None:
         self._appended.set()

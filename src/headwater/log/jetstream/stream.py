@@ -23,19 +23,21 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig, StreamInfo
 
-__all__ = ["LogUnavailable", "Stream", "StreamOptions", "unavailable"]
+__all__ = ["LogUnavailable", "Stored", "Stream", "StreamOptions", "unavailable"]
 
 _STATUS = "Status"
 _END_OF_BATCH = "204"
 _NOT_FOUND = "404"
 _SEQUENCE = "Nats-Sequence"
+_STORED_AT = "Nats-Time-Stamp"
 _NO_MESSAGE = 10057
 """JetStream's error code for a sequence that holds no message."""
 
@@ -72,6 +74,15 @@ class StreamOptions:
         return f"headwater.{self.name.lower()}"
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A message as the stream holds it: its sequence, its body, when the stream stored it."""
+
+    sequence: int
+    body: bytes
+    stored_at: datetime
+
+
 class Stream:
     """The stream of one log, on one connection."""
 
@@ -79,6 +90,9 @@ class Stream:
         self.client = client
         self.options = options
         self.jetstream = client.jetstream(timeout=options.request_timeout_seconds)
+        self.duplicate_window_seconds = options.duplicate_window_seconds
+        """The stream's own duplicate window (an existing stream keeps its own), once
+        :meth:`ensure` has looked."""
 
     def subject(self, partition: int) -> str:
         return f"{self.options.prefix}.p.{partition}"
@@ -100,16 +114,19 @@ class Stream:
         """Create the stream unless it exists, its first sequence ``first_sequence`` (past the
         offsets an earlier log of the installation used); and the dead-letter stream."""
         prefix = self.options.prefix
-        await self._ensure(self.options.name, f"{prefix}.p.*", first_seq=first_sequence)
+        self._found(
+            await self._ensure(self.options.name, f"{prefix}.p.*", first_seq=first_sequence)
+        )
         await self._ensure(self.dead_letters, f"{prefix}.dead.*.*")
 
-    async def _ensure(self, name: str, subjects: str, *, first_seq: int | None = None) -> None:
+    async def _ensure(
+        self, name: str, subjects: str, *, first_seq: int | None = None
+    ) -> StreamInfo:
         """Create the stream ``name`` of ``subjects`` unless it exists (file storage, the
-        options' replicas, duplicate window and maximum age, direct gets allowed)."""
+        options' replicas, duplicate window and maximum age, direct gets allowed); its info."""
         options = self.options
         try:
-            await self.jetstream.stream_info(name)
-            return
+            return await self.jetstream.stream_info(name)
         except nats.js.errors.NotFoundError:
             pass
         config = StreamConfig(
@@ -124,10 +141,10 @@ class Stream:
             first_seq=first_seq,
         )
         try:
-            await self.jetstream.add_stream(config)
+            return await self.jetstream.add_stream(config)
         except nats.js.errors.BadRequestError:
             # Another process created it meanwhile (with its own first sequence): use that one.
-            await self.jetstream.stream_info(name)
+            return await self.jetstream.stream_info(name)
 
     async def set_aside(
         self, partition: int, offset: int, body: bytes, headers: dict[str, str]
@@ -148,15 +165,32 @@ class Stream:
             if int(subject.rsplit(".", 1)[1]) in offsets:
                 await self.jetstream.purge_stream(self.dead_letters, subject=subject)
 
-    async def read(self, partition: int, *, after: int, limit: int) -> list[tuple[int, bytes]]:
+    def _found(self, info: StreamInfo) -> None:
+        window = info.config.duplicate_window
+        if window is not None:
+            self.duplicate_window_seconds = float(window)
+
+    async def writable(self) -> bool:
+        """Whether the stream could acknowledge an append now: it has a leader and, with the
+        leader, a quorum of its replicas are current."""
+        info = await self.jetstream.stream_info(self.options.name)
+        cluster = info.cluster
+        if cluster is None:  # no clustering to report: the stream's server answered
+            return True
+        if not cluster.leader:
+            return False
+        current = 1 + sum(1 for peer in cluster.replicas or [] if peer.current and not peer.offline)
+        return current >= (info.config.num_replicas or 1) // 2 + 1
+
+    async def read(self, partition: int, *, after: int, limit: int) -> list[Stored]:
         """``partition``'s messages with sequences above ``after``, oldest first, at most
-        ``limit``: each as its sequence and body."""
+        ``limit``."""
         request = json.dumps(
             {"seq": after + 1, "next_by_subj": self.subject(partition), "batch": limit}
         ).encode()
         inbox = self.client.new_inbox()
         subscription = await self.client.subscribe(inbox)
-        found: list[tuple[int, bytes]] = []
+        found: list[Stored] = []
         try:
             await self.client.publish(
                 f"$JS.API.DIRECT.GET.{self.options.name}", request, reply=inbox
@@ -168,7 +202,13 @@ class Stream:
                     return found
                 if status is not None:
                     raise nats.js.errors.APIError(description=f"direct get answered {status}")
-                found.append((int(_header(message, _SEQUENCE)), message.data))
+                found.append(
+                    Stored(
+                        int(_header(message, _SEQUENCE)),
+                        message.data,
+                        datetime.fromisoformat(_header(message, _STORED_AT)),
+                    )
+                )
                 if len(found) == limit:
                     return found
         finally:
