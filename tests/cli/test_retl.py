@@ -4,9 +4,26 @@ explained with exit status 1 or 2."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
 from tests.cli.conftest import Cli
-from tests.retl.conftest import PASSWORD, Customer, customer  # noqa: F401 (a fixture)
+from tests.retl.conftest import LOCAL, PASSWORD, Customer, customer  # noqa: F401 (a fixture)
 from tests.retl.test_runs import _TABLE
+from tests.server import RunningServer, start_server
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    """The server the ``cli`` fixture talks to, allowed to read the customer's database on
+    the test PostgreSQL server (Headwater's own)."""
+    running = start_server(database_url, tmp_path, extra_env=LOCAL)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 async def test_models_and_syncs(cli: Cli, customer: Customer) -> None:  # noqa: F811
