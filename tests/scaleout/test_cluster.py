@@ -177,7 +177,7 @@ class Receiver:
             self._release.set()
 
 
-async def _grown(engine: AsyncEngine, by: int, *, within: float = 90) -> None:
+async def grown(engine: AsyncEngine, by: int, *, within: float = 90) -> None:
     """Wait until ``by`` more events are stored than now: the load goes on."""
     target = int(await scalar(engine, "SELECT count(*) FROM events")) + by
     await wait_for(engine, f"SELECT count(*) >= {target} FROM events", True, within=within)
@@ -284,23 +284,23 @@ async def _kill_each_kind(
     """Kill a worker, an API node and the stream's leader, one after the other, each while
     the load goes on, each started again; the ports the killed delivering processes had."""
     killed: set[int] = set()
-    await _grown(engine, 300)
+    await grown(engine, 300)
     killed |= await asyncio.to_thread(receiver.kill_mid_send, first_worker)
     worker("worker-0-again")
-    await _grown(engine, 300)
+    await grown(engine, 300)
 
     killed |= await asyncio.to_thread(receiver.kill_mid_send, nodes[1])
-    await _grown(engine, 100)  # the other node goes on taking events
+    await grown(engine, 100)  # the other node goes on taking events
     await asyncio.to_thread(nodes[1].restart)
-    await _grown(engine, 300)
+    await grown(engine, 300)
 
     name = await _stream_leader(cluster.urls)
     leader = next(n for n in cluster.nodes if n.name == name)
     leader.kill()
-    await _grown(engine, 100)  # the two others keep the stream's quorum
+    await grown(engine, 100)  # the two others keep the stream's quorum
     leader.start()
     await asyncio.to_thread(cluster.wait_healthy)
-    await _grown(engine, 300)
+    await grown(engine, 300)
     return killed
 
 
