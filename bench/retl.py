@@ -117,7 +117,8 @@ async def _run(task: SyncTask, engine_workspace: tuple[object, str], sync_id: in
 async def _measure(url: str, rows: int) -> dict[str, float]:
     load_s = await _load_customer(url, rows)
     shop = _url(url, "shop")
-    settings = Settings(database_url=url, secret_key="bench")
+    # The customer's database is on the bench's own PostgreSQL server (headwater.retl.guard).
+    settings = Settings(database_url=url, secret_key="bench", retl_allow_local_databases=True)
     engine = create_engine(settings.database_url or "", pool_size=6)
     await migrate(engine)
     log = PostgresLog(engine, settings.log_partitions)

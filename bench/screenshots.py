@@ -551,7 +551,8 @@ def main() -> None:
     with (
         fresh_database() as (url, data_dir),
         _receiver() as hook,
-        serve_on(url, data_dir, run_processor="true") as port,
+        # The reverse ETL screens read a database on the server's own PostgreSQL.
+        serve_on(url, data_dir, run_processor="true", retl_allow_local_databases="true") as port,
     ):
         base = f"http://127.0.0.1:{port}"
         seeded = {**_seed(base, hook), **_seed_retl(base, url)}
