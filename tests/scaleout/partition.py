@@ -4,7 +4,8 @@ so routes learnt by gossip go through it too), and a test cuts one server off an
 
 A route connection opens with the soliciting server's ``CONNECT``, whose ``name`` is that
 server's id: so each proxy knows both ends of every connection it carries, and cutting server
-X closes every connection to X or from X and refuses new ones until :meth:`Partition.heal`.
+X closes every connection to X or from X and refuses new ones until :meth:`Partition.heal`;
+separating X and Y does the same to the connections between X and Y alone.
 
 >>> partition = Partition()
 >>> with partition, NatsCluster.start(path, size=3, route_via=partition.proxy) as cluster:
@@ -94,6 +95,7 @@ class Partition:
         self._links: list[_Link] = []
         self._listeners: list[socket.socket] = []
         self._cut: set[str] = set()  # names and ids of the servers cut off
+        self._apart: list[tuple[set[str], set[str]]] = []  # pairs of servers (names and ids)
         self._closed = threading.Event()
 
     def __enter__(self) -> Partition:
@@ -130,12 +132,26 @@ class Partition:
                 link.close()
                 self._links.remove(link)
 
+    def separate(self, one: NatsNode, other: NatsNode) -> None:
+        """Cut the routes between ``one`` and ``other`` alone (a partial partition): each
+        keeps its routes to the rest."""
+        pair = ({one.name, server_id(one)}, {other.name, server_id(other)})
+        with self._lock:
+            self._apart.append(pair)
+            for link in [k for k in self._links if self._is_cut(k)]:
+                link.close()
+                self._links.remove(link)
+
     def heal(self) -> None:
         with self._lock:
             self._cut.clear()
+            self._apart.clear()
 
     def _is_cut(self, link: _Link) -> bool:
-        return link.target in self._cut or link.solicitor in self._cut
+        ends = {link.target, link.solicitor}
+        return bool(ends & self._cut) or any(
+            ends & one and ends & other for one, other in self._apart
+        )
 
     def _accept(self, listener: socket.socket, target: str, port: int) -> None:
         while not self._closed.is_set():

@@ -141,3 +141,67 @@ async def test_the_stream_leader_cut_off_from_the_cluster_loses_nothing_acknowle
         finally:
             for log in opened:
                 await log.close()
+
+
+async def test_a_partial_partition_between_the_leader_and_one_follower_loses_nothing(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The leader and one follower lose the routes between them while each keeps its route to
+    the third server. Appends go on through a log connected to every server and through one
+    connected to the separated follower alone (a cluster's servers do not relay for one
+    another, so that follower may answer 503 until a leader it can reach is elected, and its
+    appends are retried). Every acknowledged entry, and every retried one, is stored once;
+    after the routes come back every replica ends at the same sequence."""
+    with (
+        Partition() as partition,
+        NatsCluster.start(tmp_path, size=3, route_via=partition.proxy) as cluster,
+    ):
+        nodes = cluster.nodes
+        names = {node.name for node in nodes}
+
+        def meshed() -> bool:
+            return all(routes_of(n) >= names - {n.name} for n in nodes)
+
+        await asyncio.to_thread(_until, meshed, "a full mesh of routes")
+        everywhere = _log(engine, nodes)
+        opened = [everywhere]
+        acknowledged: list[str] = []
+        try:
+            batch = _records("before")
+            await append_until_acknowledged(everywhere, batch)
+            acknowledged += [r.event.message_id for r in batch]
+            name = await _leader(nodes)
+            leader = next(node for node in nodes if node.name == name)
+            follower, third = [node for node in nodes if node is not leader]
+            separated = _log(engine, [follower], timeout=2.0)
+            opened.append(separated)
+
+            await asyncio.to_thread(partition.separate, leader, follower)
+            await asyncio.to_thread(
+                _until,
+                lambda: (
+                    follower.name not in routes_of(leader)
+                    and routes_of(follower) == {third.name}
+                    and routes_of(third) >= {leader.name, follower.name}
+                ),
+                "the leader and the follower apart, both still routed to the third",
+            )
+            for round_ in range(3):
+                for log, prefix in ((everywhere, "everywhere"), (separated, "separated")):
+                    batch = _records(f"{prefix}-{round_}")
+                    await append_until_acknowledged(log, batch)
+                    acknowledged += [r.event.message_id for r in batch]
+
+            partition.heal()
+            await asyncio.to_thread(_until, meshed, "healed")
+            batch = _records("after")
+            await append_until_acknowledged(separated, batch)
+            acknowledged += [r.event.message_id for r in batch]
+            await asyncio.to_thread(caught_up, nodes, STREAM)
+
+            once = Counter(dict.fromkeys(acknowledged, 1))
+            assert await in_stream(engine, [n.url for n in nodes], STREAM) == once
+            assert await stored_counts(engine) == once
+        finally:
+            for log in opened:
+                await log.close()
