@@ -123,9 +123,6 @@ def world(api_server: RunningServer, shared_database_url: str) -> Iterator[World
             201,
             json={"name": "hook", "kind": "webhook", "config": {"url": sink.url}},
         )
-        # The processor reads the workspace's destinations again every 2 s
-        # (HEADWATER_DESTINATIONS_REFRESH_SECONDS): events sent sooner could miss this one.
-        time.sleep(2.5)
         context = {"ip": ip, "library": {"name": "analytics-python", "version": "2.3"}}
         traits = {"email": email, "phone": phone, "firstName": first_name, "plan": "pro"}
         batch = [

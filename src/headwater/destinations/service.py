@@ -224,6 +224,13 @@ async def enabled_destinations(connection: Transaction) -> list[Destination]:
     return await store.destinations(connection, enabled=True)
 
 
+async def routing_version(connection: Transaction) -> int:
+    """A number that changes, in the changing transaction, whenever a destination or a PII rule
+    does: the routing stage reloads what it read by :func:`enabled_destinations` (and the PII
+    rules) when it moved."""
+    return await store.routing_version(connection)
+
+
 async def destinations_of(connection: Transaction, *, workspace_id: int) -> list[Destination]:
     """Every destination of one workspace, enabled or not, by id, read in the caller's
     transaction (secrets still sealed: :func:`connector_config` opens them)."""

@@ -18,6 +18,7 @@ __all__ = [
     "destinations",
     "get_destination",
     "insert_destination",
+    "routing_version",
     "update_destination",
 ]
 
@@ -57,6 +58,13 @@ async def destinations(
         {"workspace": workspace_id, "enabled": enabled},
     )
     return [_destination(row) for row in rows]
+
+
+async def routing_version(connection: Transaction) -> int:
+    """The version of what routing reads (``routing_changes``: raised by every change to the
+    destinations or the PII rules, in the changing transaction)."""
+    version: int = await connection.driver.fetchval("SELECT version FROM routing_changes")
+    return version
 
 
 async def get_destination(connection: Transaction, destination_id: int) -> Destination | None:

@@ -1,10 +1,13 @@
-"""The destinations' table: destination instances (the delivery engine's queue, dead letters,
-errors and stats are in :mod:`headwater.delivery.tables`)."""
+"""The destinations' tables: destination instances, and the version of what routing reads
+(the delivery engine's queue, dead letters, errors and stats are in
+:mod:`headwater.delivery.tables`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -18,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from headwater.storage.tables import metadata
 
-__all__ = ["destinations"]
+__all__ = ["destinations", "routing_changes"]
 
 destinations = Table(
     "destinations",
@@ -39,3 +42,14 @@ destinations = Table(
 )
 
 # The delivery engine's queue: ``next_attempt_at`` is both the backoff and the lease.
+
+# One row: a counter that triggers on ``destinations`` and ``pii_rules`` (and their truncation)
+# raise with every change, in the changing transaction (migration 0032). The routing stage
+# reads it in each batch's transaction and reloads what it routes by when it moved.
+routing_changes = Table(
+    "routing_changes",
+    metadata,
+    Column("id", Boolean, primary_key=True, server_default=text("true")),
+    Column("version", BigInteger, nullable=False, server_default=text("0")),
+    CheckConstraint("id", name="routing_changes_one_row"),
+)

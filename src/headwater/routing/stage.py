@@ -9,11 +9,12 @@ transaction; so the enqueue commits with the consumer offset, and a redelivered 
 nothing twice (``ON CONFLICT DO NOTHING`` on ``(destination_id, message_id)``). Sending
 happens later, in the delivery workers (:mod:`headwater.delivery`).
 
-Destinations are reread every ``refresh_seconds``: a new or changed destination applies to
-events processed from then on. So are the PII rules scoped to destinations
-(:mod:`headwater.pii`): an event bound for a destination with such rules is sent with them
-applied (hashed, redacted, dropped fields), or skipped when one blocks it (counted with the
-filters' skips).
+Destinations and the PII rules scoped to them (:mod:`headwater.pii`) are reread when they
+change: each batch's transaction reads their version (raised by the changing transaction) and
+reloads them when it moved, so a destination saved, changed or removed applies to every event
+processed after it committed, in every process; and at the latest every ``refresh_seconds``.
+An event bound for a destination with PII rules is sent with them applied (hashed, redacted,
+dropped fields), or skipped when one blocks it (counted with the filters' skips).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from headwater import delivery, pii
 from headwater.batch import Batch
 from headwater.connectors import lookup
-from headwater.destinations import Destination, Filter, enabled_destinations
+from headwater.destinations import Destination, Filter, enabled_destinations, routing_version
 from headwater.log import LogEntry
 from headwater.routing.rules import decide
 from headwater.spec import Message, encode_message, message_builtins
@@ -137,6 +138,7 @@ class RoutingStage:
         self._routes: dict[int, list[Route]] = {}
         self._privacy: pii.Snapshot | None = None
         self._loaded_at = -float("inf")
+        self._version: int | None = None
 
     async def process(self, batch: Batch, connection: AsyncConnection) -> None:
         routes = await self._current(connection)
@@ -151,14 +153,16 @@ class RoutingStage:
         tally.record(self._pii_metrics, "routing")
 
     async def _current(self, connection: AsyncConnection) -> dict[int, list[Route]]:
-        if time.monotonic() - self._loaded_at < self._refresh:
+        tx = await Transaction.of(connection)
+        version = await routing_version(tx)
+        if version == self._version and time.monotonic() - self._loaded_at < self._refresh:
             return self._routes
         routes: dict[int, list[Route]] = {}
-        tx = await Transaction.of(connection)
         for destination in await enabled_destinations(tx):
             routes.setdefault(destination.workspace_id, []).append(Route.of(destination))
         privacy = await pii.load(tx)
         if self._privacy is not None:
             privacy.keep(self._privacy)  # what the unchanged rules learned
         self._routes, self._privacy, self._loaded_at = routes, privacy, time.monotonic()
+        self._version = version
         return routes
