@@ -26,13 +26,19 @@ import httpx
 
 from tests.natsserver import NatsNode
 
-__all__ = ["Partition", "caught_up", "last_sequences", "routes_of"]
+__all__ = ["Partition", "caught_up", "last_sequences", "meshed", "routes_of"]
 
 
 def routes_of(node: NatsNode) -> set[str]:
     """The names of the servers ``node`` has a route to now (its ``/routez``)."""
     report = httpx.get(f"http://127.0.0.1:{node.monitor_port}/routez", timeout=5).json()
     return {route.get("remote_name", "") for route in report.get("routes") or []}
+
+
+def meshed(nodes: list[NatsNode]) -> bool:
+    """Whether every server has a route to every other one."""
+    names = {node.name for node in nodes}
+    return all(routes_of(node) >= names - {node.name} for node in nodes)
 
 
 def last_sequences(nodes: list[NatsNode], stream: str) -> dict[str, int]:

@@ -4,14 +4,16 @@ isolated) while appends go on through the log on the majority side. The isolated
 acknowledges nothing (no quorum); the majority elects another leader and goes on
 acknowledging; after the partition heals the isolated server catches up, and every
 acknowledged entry is in the stream and the index exactly once, with the append the isolated
-server refused, retried, once too."""
+server refused, retried, once too. And a partial partition: the leader and one follower apart,
+each still routed to the third server."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import nats
@@ -24,7 +26,7 @@ from tests.e2e.test_crash import stored_counts
 from tests.log.test_contract import make_record
 from tests.log.test_jetstream import append_until_acknowledged
 from tests.natsserver import NatsCluster, NatsNode
-from tests.scaleout.partition import Partition, caught_up, routes_of
+from tests.scaleout.partition import Partition, caught_up, meshed, routes_of
 from tests.scaleout.test_jetstream_crash import in_stream
 
 pytestmark = pytest.mark.e2e
@@ -71,76 +73,88 @@ async def _leader(nodes: list[NatsNode], *, besides: str = "", within: float = 6
         await client.close()
 
 
-async def test_the_stream_leader_cut_off_from_the_cluster_loses_nothing_acknowledged(
-    engine: AsyncEngine, tmp_path: Path
-) -> None:
+class _Run:
+    """A meshed three-server cluster behind route proxies, the logs a test opened on it, and
+    every entry they had acknowledged."""
+
+    def __init__(self, engine: AsyncEngine, partition: Partition, nodes: list[NatsNode]) -> None:
+        self.engine, self.partition, self.nodes = engine, partition, nodes
+        self.opened: list[JetStreamLog] = []
+        self.acknowledged: list[str] = []
+        self.everywhere = self.log(nodes)
+        self.leader = nodes[0]
+
+    def log(self, nodes: list[NatsNode], *, timeout: float = 10.0) -> JetStreamLog:
+        """A log connected to ``nodes`` alone, closed at the end."""
+        self.opened.append(_log(self.engine, nodes, timeout=timeout))
+        return self.opened[-1]
+
+    async def append(self, log: JetStreamLog, batch: list[LogRecord]) -> None:
+        """Append ``batch`` until acknowledged, as an SDK retries."""
+        await append_until_acknowledged(log, batch)
+        self.acknowledged += [r.event.message_id for r in batch]
+
+    async def check(self, urls: list[str]) -> None:
+        """Every acknowledged entry once in the stream (read through ``urls``) and the index."""
+        once = Counter(dict.fromkeys(self.acknowledged, 1))
+        assert await in_stream(self.engine, urls, STREAM) == once
+        assert await stored_counts(self.engine) == once
+
+
+@asynccontextmanager
+async def _partitionable(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[_Run]:
+    """A run whose first entries are acknowledged, the stream's leader known."""
     with (
         Partition() as partition,
         NatsCluster.start(tmp_path, size=3, route_via=partition.proxy) as cluster,
     ):
         nodes = cluster.nodes
-        names = {node.name for node in nodes}
+        await asyncio.to_thread(_until, lambda: meshed(nodes), "a full mesh of routes")
+        run = _Run(engine, partition, nodes)
+        try:
+            await run.append(run.everywhere, _records("before"))
+            name = await _leader(nodes)
+            run.leader = next(node for node in nodes if node.name == name)
+            yield run
+        finally:
+            for log in run.opened:
+                await log.close()
+
+
+async def test_the_stream_leader_cut_off_from_the_cluster_loses_nothing_acknowledged(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with _partitionable(engine, tmp_path) as run:
+        nodes, leader = run.nodes, run.leader
+        others = [node for node in nodes if node is not leader]
+        # A log on the leader alone (connected before the cut) and one on the others.
+        minority, majority = run.log([leader], timeout=2.0), run.log(others)
+        await run.append(minority, _records("minority-before"))
+        await run.append(majority, _records("majority-before"))
+
+        await asyncio.to_thread(run.partition.isolate, leader)
         await asyncio.to_thread(
             _until,
-            lambda: all(routes_of(n) >= names - {n.name} for n in nodes),
-            "a full mesh of routes",
+            lambda: not routes_of(leader) and all(leader.name not in routes_of(n) for n in others),
+            "isolated",
         )
-        everywhere = _log(engine, nodes)
-        opened = [everywhere]
-        acknowledged: list[str] = []
-        try:
-            batch = _records("before")
-            await append_until_acknowledged(everywhere, batch)
-            acknowledged += [r.event.message_id for r in batch]
-            name = await _leader(nodes)
-            leader = next(node for node in nodes if node.name == name)
-            others = [node for node in nodes if node is not leader]
-            # A log on the leader alone (connected before the cut) and one on the others.
-            minority, majority = _log(engine, [leader], timeout=2.0), _log(engine, others)
-            opened += [minority, majority]
-            for log, prefix in ((minority, "minority-before"), (majority, "majority-before")):
-                batch = _records(prefix)
-                await append_until_acknowledged(log, batch)
-                acknowledged += [r.event.message_id for r in batch]
+        # The isolated server has no quorum: it acknowledges nothing.
+        refused = _records("refused")
+        with pytest.raises(ConnectionError):
+            await minority.append(refused)
+        # The majority elects another leader and goes on.
+        for round_ in range(3):
+            await run.append(majority, _records(f"during-{round_}"))
+        assert await _leader(others, besides=leader.name) != leader.name
 
-            await asyncio.to_thread(partition.isolate, leader)
-            await asyncio.to_thread(
-                _until,
-                lambda: (
-                    not routes_of(leader) and all(leader.name not in routes_of(n) for n in others)
-                ),
-                "isolated",
-            )
-            # The isolated server has no quorum: it acknowledges nothing.
-            refused = _records("refused")
-            with pytest.raises(ConnectionError):
-                await minority.append(refused)
-            # The majority elects another leader and goes on.
-            for round_ in range(3):
-                batch = _records(f"during-{round_}")
-                await append_until_acknowledged(majority, batch)
-                acknowledged += [r.event.message_id for r in batch]
-            assert await _leader(others, besides=leader.name) != leader.name
-
-            partition.heal()
-            await asyncio.to_thread(
-                _until, lambda: routes_of(leader) >= names - {leader.name}, "healed"
-            )
-            last = await asyncio.to_thread(caught_up, nodes, STREAM)
-            # The refused append, retried (its request was answered 503), is stored once.
-            await append_until_acknowledged(majority, refused)
-            acknowledged += [r.event.message_id for r in refused]
-            batch = _records("after")
-            await append_until_acknowledged(minority, batch)  # through the healed server
-            acknowledged += [r.event.message_id for r in batch]
-            assert await asyncio.to_thread(caught_up, nodes, STREAM) > last
-
-            once = Counter(dict.fromkeys(acknowledged, 1))
-            assert await in_stream(engine, [n.url for n in others], STREAM) == once
-            assert await stored_counts(engine) == once
-        finally:
-            for log in opened:
-                await log.close()
+        run.partition.heal()
+        await asyncio.to_thread(_until, lambda: meshed(nodes), "healed")
+        last = await asyncio.to_thread(caught_up, nodes, STREAM)
+        # The refused append, retried (its request was answered 503), is stored once.
+        await run.append(majority, refused)
+        await run.append(minority, _records("after"))  # through the healed server
+        assert await asyncio.to_thread(caught_up, nodes, STREAM) > last
+        await run.check([n.url for n in others])
 
 
 async def test_a_partial_partition_between_the_leader_and_one_follower_loses_nothing(
@@ -152,56 +166,27 @@ async def test_a_partial_partition_between_the_leader_and_one_follower_loses_not
     another, so that follower may answer 503 until a leader it can reach is elected, and its
     appends are retried). Every acknowledged entry, and every retried one, is stored once;
     after the routes come back every replica ends at the same sequence."""
-    with (
-        Partition() as partition,
-        NatsCluster.start(tmp_path, size=3, route_via=partition.proxy) as cluster,
-    ):
-        nodes = cluster.nodes
-        names = {node.name for node in nodes}
+    async with _partitionable(engine, tmp_path) as run:
+        nodes, leader = run.nodes, run.leader
+        follower, third = [node for node in nodes if node is not leader]
+        separated = run.log([follower], timeout=2.0)
 
-        def meshed() -> bool:
-            return all(routes_of(n) >= names - {n.name} for n in nodes)
+        await asyncio.to_thread(run.partition.separate, leader, follower)
+        await asyncio.to_thread(
+            _until,
+            lambda: (
+                follower.name not in routes_of(leader)
+                and routes_of(follower) == {third.name}
+                and routes_of(third) >= {leader.name, follower.name}
+            ),
+            "the leader and the follower apart, both still routed to the third",
+        )
+        for round_ in range(3):
+            await run.append(run.everywhere, _records(f"everywhere-{round_}"))
+            await run.append(separated, _records(f"separated-{round_}"))
 
-        await asyncio.to_thread(_until, meshed, "a full mesh of routes")
-        everywhere = _log(engine, nodes)
-        opened = [everywhere]
-        acknowledged: list[str] = []
-        try:
-            batch = _records("before")
-            await append_until_acknowledged(everywhere, batch)
-            acknowledged += [r.event.message_id for r in batch]
-            name = await _leader(nodes)
-            leader = next(node for node in nodes if node.name == name)
-            follower, third = [node for node in nodes if node is not leader]
-            separated = _log(engine, [follower], timeout=2.0)
-            opened.append(separated)
-
-            await asyncio.to_thread(partition.separate, leader, follower)
-            await asyncio.to_thread(
-                _until,
-                lambda: (
-                    follower.name not in routes_of(leader)
-                    and routes_of(follower) == {third.name}
-                    and routes_of(third) >= {leader.name, follower.name}
-                ),
-                "the leader and the follower apart, both still routed to the third",
-            )
-            for round_ in range(3):
-                for log, prefix in ((everywhere, "everywhere"), (separated, "separated")):
-                    batch = _records(f"{prefix}-{round_}")
-                    await append_until_acknowledged(log, batch)
-                    acknowledged += [r.event.message_id for r in batch]
-
-            partition.heal()
-            await asyncio.to_thread(_until, meshed, "healed")
-            batch = _records("after")
-            await append_until_acknowledged(separated, batch)
-            acknowledged += [r.event.message_id for r in batch]
-            await asyncio.to_thread(caught_up, nodes, STREAM)
-
-            once = Counter(dict.fromkeys(acknowledged, 1))
-            assert await in_stream(engine, [n.url for n in nodes], STREAM) == once
-            assert await stored_counts(engine) == once
-        finally:
-            for log in opened:
-                await log.close()
+        run.partition.heal()
+        await asyncio.to_thread(_until, lambda: meshed(nodes), "healed")
+        await run.append(separated, _records("after"))
+        await asyncio.to_thread(caught_up, nodes, STREAM)
+        await run.check([n.url for n in nodes])

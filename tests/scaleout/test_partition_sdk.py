@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.e2e.test_crash import stored_counts
 from tests.natsserver import NatsCluster, NatsNode
 from tests.profiles.test_races import PROCESSED, check_profiles, wait_for
-from tests.scaleout.partition import Partition, caught_up, routes_of
+from tests.scaleout.partition import Partition, caught_up, meshed, routes_of
 from tests.scaleout.test_cluster import SdkLoad, grown
 from tests.scaleout.test_jetstream_crash import in_stream
 from tests.server import COLLECT_ONLY, RunningServer, Worker, start_server
@@ -125,12 +125,7 @@ async def test_the_sdk_through_an_api_node_on_a_cut_off_leader_loses_nothing(
         NatsCluster.start(tmp_path / "nats", size=3, route_via=partition.proxy) as cluster,
     ):
         servers = cluster.nodes
-        names = {node.name for node in servers}
-        await asyncio.to_thread(
-            _until,
-            lambda: all(routes_of(n) >= names - {n.name} for n in servers),
-            "a full mesh of routes",
-        )
+        await asyncio.to_thread(_until, lambda: meshed(servers), "a full mesh of routes")
         with _deployment(database_url, tmp_path, servers) as (b, start_a):
             await _make_leader(servers, servers[0])
             a = await asyncio.to_thread(start_a)
@@ -150,9 +145,7 @@ async def test_the_sdk_through_an_api_node_on_a_cut_off_leader_loses_nothing(
                 # The SDK's requests to A were answered 503 (retried later), not left waiting.
                 assert await asyncio.to_thread(_unavailable, a) > 0
                 partition.heal()
-                await asyncio.to_thread(
-                    _until, lambda: routes_of(servers[0]) >= names - {servers[0].name}, "healed"
-                )
+                await asyncio.to_thread(_until, lambda: meshed(servers), "healed")
                 await asyncio.to_thread(_until, lambda: _log_state(a) == "up", "A ready again")
                 await grown(engine, 200)  # through both nodes again
             finally:
