@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -23,23 +24,27 @@ from tests.server import COLLECT_ONLY, RunningServer, Worker, start_server
 pytestmark = pytest.mark.e2e
 
 
-def _post_until_accepted(server: RunningServer, batches: list[Batch]) -> None:
-    """Send each batch again until it is answered 200 (an SDK's retries)."""
+def _post_until_accepted(server: RunningServer, batches: list[Batch], within: float = 120) -> None:
+    """Send each batch again until it is answered 200, pausing between tries as an SDK backs
+    off (a 503 comes at once while the stream elects a new leader, which takes seconds)."""
+    deadline = time.monotonic() + within
     with httpx.Client(base_url=server.url, auth=(server.write_key, ""), timeout=10) as client:
         for batch in batches:
-            for _ in range(100):
+            while True:
                 try:
                     response = client.post(
                         "/v1/batch",
                         content=batch.body,
                         headers={"content-type": "application/json"},
                     )
-                except httpx.TransportError:
-                    continue
-                if response.status_code == 200:
-                    break
-            else:
-                raise AssertionError(f"a batch was never accepted: {response.text}")
+                except httpx.TransportError as error:
+                    answer = str(error)
+                else:
+                    if response.status_code == 200:
+                        break
+                    answer = response.text
+                assert time.monotonic() < deadline, f"a batch was never accepted: {answer}"
+                time.sleep(0.25)
 
 
 async def test_a_nats_server_killed_under_load_loses_and_duplicates_nothing(
