@@ -44,7 +44,6 @@ def test_totals_count_each_stage_of_the_range(api: Api) -> None:
                 ],
             },
         )
-        time.sleep(2.5)  # the router reloads destinations every 2 s
         refused = {"consent": {"categoryPreferences": {"Analytics": False}}}
         for event, context in [
             ("Ordered", {}),

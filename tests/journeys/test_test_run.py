@@ -28,6 +28,7 @@ from headwater.journeys.simulation import (
 )
 from tests.cli.conftest import cli_for
 from tests.destinations.sink import Sink
+from tests.profiles.test_races import wait_for
 from tests.server import RunningServer
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -480,7 +481,9 @@ async def test_a_test_run_of_a_real_profile_stores_queues_and_sends_nothing(
             response = await client.post(f"{server.url}/v1/identify", json=identify)
         assert response.status_code == 200, response.text
         profile = await _profile_of(engine, "ada")
-        await asyncio.sleep(1.5)  # the identify reached the destination: settled
+        # Settled: the identify reached the destination, and nothing is left queued.
+        await asyncio.to_thread(sink.wait_for, 1)
+        await wait_for(engine, "SELECT count(*) FROM deliveries", 0, within=30)
         before, requests = await _counts(engine), len(sink.requests)
         signed_up = {"type": "track", "event": "Signed Up", "properties": {}}
         bought = {"after": {"hours": 2}, "event": {"type": "track", "event": "Order Completed"}}
