@@ -41,8 +41,6 @@ destinations = Table(
     UniqueConstraint("workspace_id", "name", name="destinations_workspace_id_name_key"),
 )
 
-# The delivery engine's queue: ``next_attempt_at`` is both the backoff and the lease.
-
 # One row: a counter that triggers on ``destinations`` and ``pii_rules`` (and their truncation)
 # raise with every change, in the changing transaction (migration 0032). The routing stage
 # reads it in each batch's transaction and reloads what it routes by when it moved.
