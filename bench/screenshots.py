@@ -174,6 +174,16 @@ def _webhook_rule_problem(page: Page, seeded: Seeded) -> None:
     rule.get_by_label("Event name", exact=True).scroll_into_view_if_needed()
 
 
+def _webhook_conditions(page: Page, seeded: Seeded) -> None:
+    """A rule made to need two conditions: its own, and one added in the form."""
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    rule.get_by_label("Applies to").select_option("all")
+    rule.get_by_role("button", name="Add a condition").click()
+    rule.get_by_label("Field, condition 2").fill("body.livemode")
+    rule.get_by_label("Value, condition 2").fill("true")
+    rule.get_by_label("Applies to").scroll_into_view_if_needed()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -189,6 +199,7 @@ SCREENS: list[Screen] = [
     ("webhook-rules", "sources/{hook}?tab=rules", _webhook_test),
     ("webhook-rules-empty", "sources/{hook_empty}?tab=rules", None),
     ("webhook-rules-problem", "sources/{hook}?tab=rules", _webhook_rule_problem),
+    ("webhook-rules-conditions", "sources/{hook}?tab=rules", _webhook_conditions),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),
     ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),

@@ -92,11 +92,20 @@ def test_a_condition_that_does_not_hold_emits_nothing() -> None:
         ),
         ({"not": {"path": "body.kind", "value": "order"}}, False),
         ({"path": "body.lines", "op": "contains", "value": {"sku": "B", "qty": 1}}, True),
+        # A value typed as text matches a number or true/false that reads the same.
+        ({"path": "body.at", "value": "1700000000"}, True),
+        ({"path": "body.live", "value": "true"}, True),
+        ({"path": "body.live", "op": "ne", "value": "false"}, True),
+        ({"path": "body.at", "op": "in", "value": ["1", "1700000000"]}, True),
+        ({"path": "body.id", "value": "o-2"}, False),
+        ({"path": "body.coupon", "value": "None"}, False),
     ],
 )
 def test_conditions_on_body_headers_and_query(condition: dict[str, Any], holds: bool) -> None:
     config = _config({"when": condition, "type": "track", "set": {"event": {"const": "E"}}})
-    request = _request(ORDER, headers={"x-topic": "orders/create"}, query={"mode": "live"})
+    request = _request(
+        {**ORDER, "live": True}, headers={"x-topic": "orders/create"}, query={"mode": "live"}
+    )
     assert len(map_request(config, request).messages) == (1 if holds else 0)
 
 

@@ -146,3 +146,51 @@ def test_a_marketer_edits_a_rule_through_the_form_and_tests_it(page: Page, world
     expect(result).to_contain_text("Form lT4Z3j sent")
     expect(result).to_contain_text("PRO")
     assert serious_violations(page) == []
+
+
+def test_a_marketer_makes_a_rule_need_two_conditions(page: Page, world: World) -> None:
+    """The rule's one condition becomes the first of "all of these", a second is added from
+    the form; the saved rules hold both, and the test panel makes a message only from a
+    request where both hold."""
+    developer = world.person("developer")
+    path = f"/api/v1/workspaces/{developer.workspace}/webhook-sources"
+    made = world.server.api(
+        "POST", path, json={"name": "Forms", "preset": "typeform", "secret": "tf-secret"}
+    )
+    source_id = made["hook"]["source_id"]
+    sign_in(page, developer)
+    page.goto(f"/w/{developer.workspace}/sources/{source_id}?tab=rules")
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    rule.get_by_label("Applies to").select_option(label="requests where all of these hold")
+    conditions = rule.get_by_role("list", name="Conditions")
+    expect(conditions.get_by_label("Field, condition 1")).to_have_value("body.event_type")
+    conditions.get_by_role("button", name="Add a condition").click()
+    conditions.get_by_label("Field, condition 2").fill("body.form_response.hidden.plan")
+    conditions.get_by_label("Value, condition 2").fill("pro")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    stored = world.server.api(
+        "GET", f"/api/v1/workspaces/{developer.workspace}/sources/{source_id}/hook"
+    )
+    assert stored["config"]["rules"][0]["when"]["all"] == [
+        {"path": "body.event_type", "op": "eq", "value": "form_response"},
+        {"path": "body.form_response.hidden.plan", "op": "eq", "value": "pro"},
+    ]
+
+    sample = json.loads(SENDERS["typeform"]("unused", "", 0).body)
+    result = page.get_by_label("Test result")
+    for plan, makes_one in (("free", False), ("pro", True)):
+        sample["form_response"]["hidden"]["plan"] = plan
+        page.get_by_label("Sample body").fill(json.dumps(sample))
+        page.get_by_role("button", name="Run the test").click()
+        if makes_one:
+            expect(result).to_contain_text("Form Submitted")
+        else:
+            expect(result).to_contain_text("no rule holds for this request")
+
+    # Back to one comparison: the first is kept, the second goes.
+    rule.get_by_label("Applies to").select_option(label="requests where a field…")
+    expect(rule.get_by_label("Field", exact=True)).to_have_value("body.event_type")
+    expect(rule.get_by_role("list", name="Conditions")).to_have_count(0)
+    assert serious_violations(page) == []

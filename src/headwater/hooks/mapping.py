@@ -105,11 +105,11 @@ def holds(condition: Condition, scope: dict[str, Any]) -> bool:
         case "missing":
             return value is None
         case "eq":
-            return bool(value == expected)
+            return _same(value, expected)
         case "ne":
-            return bool(value != expected)
+            return not _same(value, expected)
         case "in":
-            return isinstance(expected, list) and value in expected
+            return isinstance(expected, list) and any(_same(value, e) for e in expected)
         case "starts_with":
             return isinstance(value, str) and value.startswith(str(expected))
         case "contains":
@@ -117,6 +117,23 @@ def holds(condition: Condition, scope: dict[str, Any]) -> bool:
         case "gt" | "lt":
             return _ordered(condition.op, value, expected)
     return False
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """``value`` equals ``expected``, or is a number or true/false that reads as the text
+    ``expected`` (a value typed in the rules form is text: "true" matches ``true``, "42"
+    matches ``42``).
+
+    >>> _same(True, "true"), _same(42, "42"), _same("42", 42), _same(None, "None")
+    (True, True, False, False)
+    """
+    if value == expected:
+        return True
+    return (
+        isinstance(expected, str)
+        and isinstance(value, bool | int | float)
+        and (_text(value) == expected)
+    )
 
 
 def _ordered(op: str, value: Any, expected: Any) -> bool:

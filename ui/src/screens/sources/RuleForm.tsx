@@ -131,7 +131,7 @@ function RuleCard({ index, count, rule, problems, onChange, onMove, onRemove }: 
         </label>
       </div>
       <Problem problems={problems} at={`${at}.type`} id={`${id}-type`} />
-      <ConditionPart condition={rule.when ?? null} onChange={(when) => onChange({ ...rule, when })} />
+      <ConditionPart condition={rule.when ?? null} onChange={(when) => onChange({ ...rule, when: when as Rule["when"] })} />
       <Problem problems={problems} at={`${at}.when`} />
       <label>
         One message per element of (optional)

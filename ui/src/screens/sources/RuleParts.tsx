@@ -4,13 +4,17 @@ import { useId, useState } from "react";
 import {
   type Condition,
   conditionText,
+  blankCondition,
   conditionValue,
-  isSimple,
+  JOININGS,
+  joined,
+  joiningOf,
   KINDS,
   type Kind,
   kindOf,
   OPERATORS,
   type Operator,
+  partsOf,
   type Rule,
   sourceOf,
   textOf,
@@ -80,65 +84,104 @@ export function ValueCells({ label, value, onChange, problems, at }: ValueProps)
 }
 
 export function ConditionPart({ condition, onChange }: { condition: Condition | null; onChange: (c: Condition | null) => void }) {
-  if (!isSimple(condition)) {
+  const joining = joiningOf(condition);
+  if (joining === "other") {
     return (
       <p className="note">
-        This rule applies when several conditions combine; the form keeps them as they are. Edit them in the JSON view.
+        This rule's conditions are nested or negated; the form keeps them as they are. Edit them in the JSON view.
       </p>
     );
   }
-  const op: Operator = condition?.op ?? "eq";
-  const needsValue = op !== "exists" && op !== "missing";
+  const parts = partsOf(condition);
+  const several = joining === "all" || joining === "any";
+  const setPart = (index: number, part: Condition) =>
+    onChange(joined(joining, parts.map((p, i) => (i === index ? part : p))));
   return (
-    <div className="row wrap rule-when">
-      <label>
-        Applies to
-        <select
-          value={condition ? "when" : "always"}
-          onChange={(e) => onChange(e.target.value === "always" ? null : { path: "body.type", op: "eq", value: "" })}
-        >
-          <option value="always">every request</option>
-          <option value="when">requests where a field…</option>
-        </select>
-      </label>
-      {condition && (
-        <>
-          <label>
-            Field
-            <input
-              value={condition.path ?? ""}
-              placeholder="body.type"
-              onChange={(e) => onChange({ ...condition, path: e.target.value })}
-            />
-          </label>
-          <label>
-            Test
-            <select
-              value={op}
-              onChange={(e) => {
-                const next = e.target.value as Operator;
-                onChange({ ...condition, op: next, value: conditionValue(next, conditionText(condition), condition.value) });
-              }}
-            >
-              {OPERATORS.map((o) => (
-                <option key={o.value} value={o.value}>
-                  {o.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          {needsValue && (
-            <label>
-              Value
-              <input
-                value={conditionText(condition)}
-                onChange={(e) => onChange({ ...condition, value: conditionValue(op, e.target.value, condition.value) })}
-              />
-            </label>
-          )}
-        </>
+    <div className="rule-when">
+      <div className="row wrap">
+        <label>
+          Applies to
+          <select value={joining} onChange={(e) => onChange(joined(e.target.value as typeof joining, parts))}>
+            {JOININGS.map((j) => (
+              <option key={j.value} value={j.value}>
+                {j.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {joining === "one" && <Comparison condition={parts[0] ?? blankCondition()} suffix="" onChange={(part) => setPart(0, part)} />}
+      </div>
+      {several && (
+        <ol className="conditions" aria-label="Conditions">
+          {parts.map((part, index) => (
+            <li key={index} className="row wrap">
+              <Comparison condition={part} suffix={`, condition ${index + 1}`} onChange={(next) => setPart(index, next)} />
+              {parts.length > 1 && (
+                <button
+                  type="button"
+                  className="link danger"
+                  onClick={() => onChange(joined(joining, parts.filter((_, i) => i !== index)))}
+                >
+                  Remove<span className="sr-only"> condition {index + 1}</span>
+                </button>
+              )}
+            </li>
+          ))}
+          <li>
+            <button type="button" onClick={() => onChange(joined(joining, [...parts, blankCondition()]))}>
+              Add a condition
+            </button>
+          </li>
+        </ol>
       )}
     </div>
+  );
+}
+
+/** One comparison: a field, a test and (unless the test is presence) a value; ``suffix`` tells
+ *  the comparisons of one rule apart in their labels. */
+function Comparison({ condition, suffix, onChange }: { condition: Condition; suffix: string; onChange: (c: Condition) => void }) {
+  const op: Operator = condition.op ?? "eq";
+  const needsValue = op !== "exists" && op !== "missing";
+  return (
+    <>
+      <label>
+        Field
+        <input
+          aria-label={`Field${suffix}`}
+          value={condition.path ?? ""}
+          placeholder="body.type"
+          onChange={(e) => onChange({ ...condition, path: e.target.value })}
+        />
+      </label>
+      <label>
+        Test
+        <select
+          aria-label={`Test${suffix}`}
+          value={op}
+          onChange={(e) => {
+            const next = e.target.value as Operator;
+            onChange({ ...condition, op: next, value: conditionValue(next, conditionText(condition), condition.value) });
+          }}
+        >
+          {OPERATORS.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {needsValue && (
+        <label>
+          Value
+          <input
+            aria-label={`Value${suffix}`}
+            value={conditionText(condition)}
+            onChange={(e) => onChange({ ...condition, value: conditionValue(op, e.target.value, condition.value) })}
+          />
+        </label>
+      )}
+    </>
   );
 }
 

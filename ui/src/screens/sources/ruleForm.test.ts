@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conditionValue, kindOf, placed, placesOf, sourceOf, textOf, withField, renamed } from "./ruleForm";
+import { conditionValue, joined, joiningOf, kindOf, partsOf, placed, placesOf, sourceOf, textOf, withField, renamed } from "./ruleForm";
 
 describe("a value's source", () => {
   it("reads a bare string as a field and keeps the other kinds", () => {
@@ -54,5 +54,32 @@ describe("the server's problems", () => {
     expect(at.get("rules.0.set.event")).toEqual(["A value needs exactly one of path"]);
     expect(at.get("rules.0.type")).toEqual(["Input should be 'track'"]);
     expect(at.get("")).toEqual(["Other"]);
+  });
+});
+
+describe("a rule's conditions in the form", () => {
+  const paid = { path: "body.type", op: "eq" as const, value: "invoice.paid" };
+  const live = { path: "body.livemode", op: "eq" as const, value: true };
+
+  it("tells what the form can show from what only the JSON view edits", () => {
+    expect(joiningOf(null)).toBe("always");
+    expect(joiningOf(paid)).toBe("one");
+    expect(joiningOf({ all: [paid, live] })).toBe("all");
+    expect(joiningOf({ any: [paid] })).toBe("any");
+    expect(joiningOf({ not: paid })).toBe("other");
+    expect(joiningOf({ all: [paid, { any: [live] }] })).toBe("other");
+  });
+
+  it("keeps the comparisons when the joining changes", () => {
+    expect(joined("all", partsOf(paid))).toEqual({ all: [paid] });
+    expect(joined("any", partsOf({ all: [paid, live] }))).toEqual({ any: [paid, live] });
+    expect(joined("one", partsOf({ any: [live, paid] }))).toEqual(live);
+    expect(joined("always", [paid])).toBeNull();
+  });
+
+  it("starts a blank comparison when none is left to join", () => {
+    const made = joined("all", []);
+    expect(made?.all).toHaveLength(1);
+    expect(made?.all?.[0]?.path).toBe("body.type");
   });
 });

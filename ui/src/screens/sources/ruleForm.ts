@@ -9,9 +9,15 @@ export type RulesConfig = Omit<HookConfigIn, "auth">;
 export type Rule = NonNullable<HookConfigIn["rules"]>[number];
 export type ValueSource = NonNullable<Rule["set"]>[string];
 export type ValueSpec = Exclude<ValueSource, string>;
-export type Condition = NonNullable<Rule["when"]>;
+type SchemaCondition = NonNullable<Rule["when"]>;
+/** A rule's condition; the generated schema types its nested conditions loosely. */
+export type Condition = Omit<SchemaCondition, "all" | "any" | "not"> & {
+  all?: Condition[] | null;
+  any?: Condition[] | null;
+  not?: Condition | null;
+};
 export type MessageType = Rule["type"];
-export type Operator = NonNullable<Condition["op"]>;
+export type Operator = NonNullable<SchemaCondition["op"]>;
 export type Kind = "path" | "template" | "const" | "expr";
 
 export const MESSAGE_TYPES: { value: MessageType; label: string }[] = [
@@ -112,9 +118,48 @@ export function conditionValue(op: Operator, text: string, previous: unknown): u
   return typedLike(previous, text);
 }
 
-/** Whether the form can show ``condition`` (a field compared with a value; not all/any/not). */
+/** Whether ``condition`` is one field compared with a value (not all/any/not). */
 export function isSimple(condition: Condition | null | undefined): boolean {
   return condition == null || (condition.all == null && condition.any == null && condition.not == null);
+}
+
+/** How the form shows a rule's condition: none (every request), one comparison, all or any of
+ *  several comparisons; "other" for what only the JSON view edits (``not``, nesting). */
+export type Joining = "always" | "one" | "all" | "any" | "other";
+
+export const JOININGS: { value: Exclude<Joining, "other">; label: string }[] = [
+  { value: "always", label: "every request" },
+  { value: "one", label: "requests where a field…" },
+  { value: "all", label: "requests where all of these hold" },
+  { value: "any", label: "requests where any of these holds" },
+];
+
+export function joiningOf(condition: Condition | null | undefined): Joining {
+  if (condition == null) return "always";
+  if (isSimple(condition)) return "one";
+  const parts = condition.all ?? condition.any;
+  if (condition.not != null || parts == null || !parts.every((part) => isSimple(part))) return "other";
+  return condition.all != null ? "all" : "any";
+}
+
+/** The comparisons ``condition`` is made of, as the form lists them. */
+export function partsOf(condition: Condition | null | undefined): Condition[] {
+  if (condition == null) return [];
+  if (isSimple(condition)) return [condition];
+  return condition.all ?? condition.any ?? [];
+}
+
+export function blankCondition(): Condition {
+  return { path: "body.type", op: "eq", value: "" };
+}
+
+/** ``parts`` joined as ``joining`` says: one keeps the first, all and any keep every one
+ *  (at least one: a new blank comparison when there is none). */
+export function joined(joining: Exclude<Joining, "other">, parts: Condition[]): Condition | null {
+  if (joining === "always") return null;
+  const kept = parts.length > 0 ? parts : [blankCondition()];
+  if (joining === "one") return kept[0] ?? blankCondition();
+  return joining === "all" ? { all: kept } : { any: kept };
 }
 
 /** ``set`` with ``key`` given ``value`` (removed when undefined), in the same order. */
