@@ -153,6 +153,7 @@ class Runtime:
         if collector is not None:
             tasks.add("dedup-purge", collector.purge)  # only where events are collected
             tasks.add("suppressions", collector.suppressions.watch)
+            tasks.add("pii-rules", collector.pii.watch)
             importer = Importer(
                 engine=database.engine,
                 collector=collector,

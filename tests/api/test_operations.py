@@ -29,6 +29,7 @@ def test_health_and_readiness(api_server: RunningServer) -> None:
         "privacy-exports",
         "dedup-purge",
         "suppressions",
+        "pii-rules",
         "regulations",
         "retention",
         "reverse-etl",

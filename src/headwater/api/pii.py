@@ -3,8 +3,8 @@ that look personal (docs/privacy.md, "PII rules").
 
 Bodies are read by hand and validated by the service, so that a bad regular expression or an
 unknown detector answers 400 ``invalid_rule`` naming the ``field``. A change takes effect at
-once in this process (its collector's cache is emptied) and within
-``pii_rules_cache_seconds`` in others (the processor's routing rereads rules scoped to
+once in this process (its collector's cache is emptied) and in the others when its
+notification arrives (``pii.RuleBook.watch``; the processor's routing rereads rules scoped to
 destinations in the first batch after the change commits).
 """
 

@@ -2,18 +2,23 @@
 one query, compiled once per (workspace, source) and (workspace, source, destination).
 
 :class:`Snapshot` is what one load holds; :class:`RuleBook` keeps the current snapshot for the
-collector and the management API's masking, reloaded when older than ``ttl`` seconds (and at
-once, in the process that changed a rule, by :meth:`RuleBook.forget`), keeping the compiled
-rules of the workspaces whose rules did not change (:meth:`Snapshot.keep`); the routing stage
-loads one with its destinations (:func:`load`). A source without rules costs one dict lookup per
-request and nothing per message.
+collector and the management API's masking, reloaded on the first read after a rule changed
+(in the process that changed it, by :meth:`RuleBook.forget`; in every other process, when the
+change's notification on :data:`CHANNEL` arrives, which :meth:`RuleBook.watch` listens for)
+and, as a last resort should a notification be missed, when older than ``ttl`` seconds. A
+reload keeps the compiled rules of the workspaces whose rules did not change
+(:meth:`Snapshot.keep`); the routing stage loads one with its destinations (:func:`load`). A
+source without rules costs one dict lookup per request and nothing per message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,9 +26,20 @@ from headwater import workspaces
 from headwater.pii import store
 from headwater.pii.classify import RuleClassifier
 from headwater.pii.rules import Compiled, Rule, compile_rules
-from headwater.storage import Transaction, connected
+from headwater.storage import STORAGE_ERRORS, Transaction, connected
+from headwater.storage.listener import Listener
+from headwater.supervisor import Health
 
-__all__ = ["Applicable", "RuleBook", "Snapshot", "load"]
+__all__ = ["CHANNEL", "Applicable", "RuleBook", "Snapshot", "load"]
+
+_log = logging.getLogger(__name__)
+
+CHANNEL: Final = "headwater_pii_rules"
+"""Notified by a trigger on ``pii_rules`` (migration 0033) in any transaction that changes a
+rule: each process that hears it reloads its rules on the next read."""
+
+_RETRY_SECONDS: Final = 5.0
+"""How long :meth:`RuleBook.watch` waits to listen again after the database failed it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +152,34 @@ class RuleBook:
             return loaded
 
     def forget(self) -> None:
-        """Reload on the next read (after a rule changed in this process)."""
+        """Reload on the next read (after a rule changed, here or elsewhere)."""
         self._loaded_at = -float("inf")
+
+    async def watch(self, stop: asyncio.Event, health: Health) -> None:
+        """Forget the rules whenever a change is notified, until ``stop`` (a supervised task
+        of each process that collects). A listener that lost its connection forgets them once
+        it listens again: what changed in between was not heard."""
+        lost = asyncio.Event()
+        listener = Listener(self._engine, CHANNEL, self._notified, on_lost=lost.set)
+        try:
+            while not stop.is_set():
+                try:
+                    if await listener.ensure():
+                        self.forget()
+                except STORAGE_ERRORS as error:
+                    health.failed(error)
+                    _log.warning("cannot listen for PII rule changes: %s", error)
+                    self.forget()  # the TTL alone would keep rules that may have changed
+                    await _either(stop, lost, _RETRY_SECONDS)
+                    continue
+                health.ok()
+                await _either(stop, lost, None)
+                lost.clear()
+        finally:
+            await listener.close()
+
+    def _notified(self, _connection: Any, _pid: int, _channel: str, _payload: str) -> None:
+        self.forget()
 
     async def classifier(self, workspace: str) -> RuleClassifier | None:
         """The masking classification of the workspace ``workspace`` (a slug), or None when
@@ -153,3 +195,16 @@ class RuleBook:
         if cached[1] is None:
             return None
         return (await self.current()).classifier(cached[1])
+
+
+async def _either(stop: asyncio.Event, other: asyncio.Event, seconds: float | None) -> None:
+    """Return once ``stop`` or ``other`` is set, or after ``seconds`` (None: no limit)."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(other.wait())]
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED), seconds
+            )
+    finally:
+        for wait in waits:
+            wait.cancel()
