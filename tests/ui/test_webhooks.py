@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import NamedTuple
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -99,18 +100,29 @@ def test_the_rules_editor_names_mistakes_and_the_test_panel_runs_a_sample(
     )
 
 
-def test_a_marketer_edits_a_rule_through_the_form_and_tests_it(page: Page, world: World) -> None:
-    """No JSON typed: the event name becomes text with a field, a property is added from a
-    field of the body, a mistake in an expression is shown next to its field, the rules are
-    saved, and the test panel shows the message the edited rule makes."""
+class _Hook(NamedTuple):
+    workspace: str
+    source_id: int
+
+
+def _typeform_rules(page: Page, world: World) -> _Hook:
+    """A developer's Typeform webhook source, its Rules tab open."""
     developer = world.person("developer")
     path = f"/api/v1/workspaces/{developer.workspace}/webhook-sources"
     made = world.server.api(
         "POST", path, json={"name": "Forms", "preset": "typeform", "secret": "tf-secret"}
     )
-    source_id = made["hook"]["source_id"]
+    hook = _Hook(developer.workspace, made["hook"]["source_id"])
     sign_in(page, developer)
-    page.goto(f"/w/{developer.workspace}/sources/{source_id}?tab=rules")
+    page.goto(f"/w/{hook.workspace}/sources/{hook.source_id}?tab=rules")
+    return hook
+
+
+def test_a_marketer_edits_a_rule_through_the_form_and_tests_it(page: Page, world: World) -> None:
+    """No JSON typed: the event name becomes text with a field, a property is added from a
+    field of the body, a mistake in an expression is shown next to its field, the rules are
+    saved, and the test panel shows the message the edited rule makes."""
+    hook = _typeform_rules(page, world)
     rule = page.get_by_role("group", name="Rule 1", exact=True)
     expect(rule.get_by_label("Field", exact=True)).to_have_value("body.event_type")
     expect(rule.get_by_label("Event name", exact=True)).to_have_value("Form Submitted")
@@ -131,7 +143,7 @@ def test_a_marketer_edits_a_rule_through_the_form_and_tests_it(page: Page, world
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
 
     stored = world.server.api(
-        "GET", f"/api/v1/workspaces/{developer.workspace}/sources/{source_id}/hook"
+        "GET", f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
     )
     first = stored["config"]["rules"][0]
     assert first["set"]["event"] == {"template": "Form {body.form_response.form_id} sent"}
@@ -152,14 +164,7 @@ def test_a_marketer_makes_a_rule_need_two_conditions(page: Page, world: World) -
     """The rule's one condition becomes the first of "all of these", a second is added from
     the form; the saved rules hold both, and the test panel makes a message only from a
     request where both hold."""
-    developer = world.person("developer")
-    path = f"/api/v1/workspaces/{developer.workspace}/webhook-sources"
-    made = world.server.api(
-        "POST", path, json={"name": "Forms", "preset": "typeform", "secret": "tf-secret"}
-    )
-    source_id = made["hook"]["source_id"]
-    sign_in(page, developer)
-    page.goto(f"/w/{developer.workspace}/sources/{source_id}?tab=rules")
+    hook = _typeform_rules(page, world)
     rule = page.get_by_role("group", name="Rule 1", exact=True)
     rule.get_by_label("Applies to").select_option(label="requests where all of these hold")
     conditions = rule.get_by_role("list", name="Conditions")
@@ -171,7 +176,7 @@ def test_a_marketer_makes_a_rule_need_two_conditions(page: Page, world: World) -
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
 
     stored = world.server.api(
-        "GET", f"/api/v1/workspaces/{developer.workspace}/sources/{source_id}/hook"
+        "GET", f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
     )
     assert stored["config"]["rules"][0]["when"]["all"] == [
         {"path": "body.event_type", "op": "eq", "value": "form_response"},
