@@ -109,6 +109,17 @@ def test_conditions_on_body_headers_and_query(condition: dict[str, Any], holds: 
     assert len(map_request(config, request).messages) == (1 if holds else 0)
 
 
+def test_a_combination_holds_no_operator_and_a_comparison_defaults_to_eq() -> None:
+    """An ``op`` stored on a combination by earlier versions (which wrote the default out) is
+    dropped, and a comparison given without one compares for equality."""
+    when = {"all": [{"path": "body.kind", "value": "order"}], "op": "eq"}
+    config = _config({"when": when, "type": "track", "set": {"event": {"const": "E"}}})
+    dumped = config.model_dump(mode="json", exclude_none=True, by_alias=True)
+    assert dumped["rules"][0]["when"] == {"all": [{"path": "body.kind", "value": "order"}]}
+    assert len(map_request(config, _request(ORDER)).messages) == 1
+    assert map_request(config, _request({**ORDER, "kind": "refund"})).messages == []
+
+
 def test_each_emits_one_message_per_element_and_a_bad_one_fails_alone() -> None:
     body = [
         {"id": "e1", "event": "open", "ts": 1_600_000_000_000},

@@ -99,7 +99,8 @@ def holds(condition: Condition, scope: dict[str, Any]) -> bool:
         return not holds(condition.not_, scope)
     value = lookup(scope, condition.path or "")
     expected = condition.value
-    match condition.op:
+    op = condition.op or "eq"
+    match op:
         case "exists":
             return value is not None
         case "missing":
@@ -115,7 +116,7 @@ def holds(condition: Condition, scope: dict[str, Any]) -> bool:
         case "contains":
             return isinstance(value, str | list) and expected in value
         case "gt" | "lt":
-            return _ordered(condition.op, value, expected)
+            return _ordered(op, value, expected)
     return False
 
 

@@ -67,12 +67,16 @@ class ValueSpec(BaseModel):
 Value = str | ValueSpec
 
 
+Operator = Literal["eq", "ne", "in", "exists", "missing", "starts_with", "contains", "gt", "lt"]
+
+
 class Condition(BaseModel):
-    """``path`` compared with ``value`` by ``op``, or a combination: ``all``, ``any``, ``not``."""
+    """``path`` compared with ``value`` by ``op`` (``eq`` when not given), or a combination:
+    ``all``, ``any``, ``not`` (an ``op`` given there is dropped)."""
 
     model_config = _Strict
     path: str | None = None
-    op: Literal["eq", "ne", "in", "exists", "missing", "starts_with", "contains", "gt", "lt"] = "eq"
+    op: Operator | None = None
     value: Any = None
     all: list[Condition] | None = None
     any: list[Condition] | None = None
@@ -84,6 +88,8 @@ class Condition(BaseModel):
         forms.append(self.not_ is not None)
         if sum(forms) != 1:
             raise ValueError("a condition needs exactly one of path, all, any or not")
+        if self.path is None:  # a combination: an op stored by earlier versions means nothing
+            self.op = None
         return self
 
 
