@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from headwater.supervisor import Health, Supervisor
+from headwater.supervisor import Health, Supervisor, first_set
 from headwater.telemetry.metrics import Metrics
 
 
@@ -157,3 +157,12 @@ async def test_stop_cancels_a_task_still_busy_after_the_grace_period(
     assert ended.is_set()
     assert supervisor.report()["busy-test"]["state"] == "stopped"
     assert any("busy-test" in r.getMessage() for r in caplog.records)
+
+
+async def test_first_set_answers_which_came_first_the_event_or_the_time() -> None:
+    stop, wake = asyncio.Event(), asyncio.Event()
+    assert await first_set(stop, wake, seconds=0.05) is False
+    asyncio.get_running_loop().call_later(0.05, wake.set)
+    assert await first_set(stop, wake, seconds=10) is True
+    stop.set()
+    assert await first_set(stop, asyncio.Event()) is True  # no limit: returns once one is set

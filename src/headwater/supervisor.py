@@ -35,7 +35,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from headwater.telemetry.metrics import Metrics
 
-__all__ = ["Health", "Run", "State", "Supervisor", "TaskMetrics"]
+__all__ = ["Health", "Run", "State", "Supervisor", "TaskMetrics", "first_set"]
 
 _log = logging.getLogger(__name__)
 
@@ -236,3 +236,16 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:
         return
+
+
+async def first_set(*events: asyncio.Event, seconds: float | None = None) -> bool:
+    """Wait until any of ``events`` is set, at most ``seconds`` (None: no limit);
+    False when the time ran out first. What a background task waits on between rounds: its
+    stop, and whatever wakes it sooner."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        done, _ = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    return bool(done)

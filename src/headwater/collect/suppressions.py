@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.collect import store
 from headwater.storage import STORAGE_ERRORS, connected
 from headwater.storage.listener import Listener
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 from headwater.workspaces import identifier_hash, identifier_key
 
 __all__ = ["VERDICTS", "Suppressions"]
@@ -156,14 +156,6 @@ class Suppressions:
 
 async def _wait(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> bool:
     """Wait for ``wake`` (cleared) or ``stop`` at most ``seconds``; False on time out."""
-    stopping = asyncio.ensure_future(stop.wait())
-    woken = asyncio.ensure_future(wake.wait())
-    try:
-        done, _ = await asyncio.wait(
-            {stopping, woken}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        stopping.cancel()
-        woken.cancel()
+    woken = await first_set(stop, wake, seconds=seconds)
     wake.clear()
-    return bool(done)
+    return woken

@@ -24,7 +24,6 @@ file whose import will not run (ended, expired, or ended by a person's erasure:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import multiprocessing
@@ -65,7 +64,7 @@ from headwater.imports.worker import next_packed
 from headwater.settings import Settings
 from headwater.spec import Event, Rejection
 from headwater.storage import STORAGE_ERRORS, connected, transaction
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 from headwater.workspaces import Source
 
 __all__ = ["Importer"]
@@ -295,8 +294,7 @@ class Importer:
                 _log.warning("imports: %s", error)
             else:
                 health.ok()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(stop, self._wake), _POLL_SECONDS)
+            await first_set(stop, self._wake, seconds=_POLL_SECONDS)
 
     async def sweep(self) -> list[int]:
         """End the uploads not started within ``import_upload_ttl_hours`` and delete the files
@@ -462,13 +460,3 @@ def _next(batches: Iterator[list[Row]], first: int, plan: Plan) -> Prepared | No
 def _encoded(mapping: Mapping) -> dict[str, Any]:
     encoded: dict[str, Any] = msgspec.to_builtins(mapping)
     return encoded
-
-
-async def _first(*events: asyncio.Event) -> None:
-    """Return when any of ``events`` is set."""
-    waits = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()

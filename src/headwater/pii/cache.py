@@ -14,7 +14,6 @@ source without rules costs one dict lookup per request and nothing per message.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from headwater.pii.classify import RuleClassifier
 from headwater.pii.rules import Compiled, Rule, compile_rules
 from headwater.storage import STORAGE_ERRORS, Transaction, connected
 from headwater.storage.listener import Listener
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 
 __all__ = ["CHANNEL", "Applicable", "RuleBook", "Snapshot", "load"]
 
@@ -170,10 +169,10 @@ class RuleBook:
                     health.failed(error)
                     _log.warning("cannot listen for PII rule changes: %s", error)
                     self.forget()  # the TTL alone would keep rules that may have changed
-                    await _either(stop, lost, _RETRY_SECONDS)
+                    await first_set(stop, lost, seconds=_RETRY_SECONDS)
                     continue
                 health.ok()
-                await _either(stop, lost, None)
+                await first_set(stop, lost)
                 lost.clear()
         finally:
             await listener.close()
@@ -195,16 +194,3 @@ class RuleBook:
         if cached[1] is None:
             return None
         return (await self.current()).classifier(cached[1])
-
-
-async def _either(stop: asyncio.Event, other: asyncio.Event, seconds: float | None) -> None:
-    """Return once ``stop`` or ``other`` is set, or after ``seconds`` (None: no limit)."""
-    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(other.wait())]
-    try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED), seconds
-            )
-    finally:
-        for wait in waits:
-            wait.cancel()
