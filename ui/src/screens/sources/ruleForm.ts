@@ -119,7 +119,7 @@ export function conditionValue(op: Operator, text: string, previous: unknown): u
 }
 
 /** Whether ``condition`` is one field compared with a value (not all/any/not). */
-export function isSimple(condition: Condition | null | undefined): boolean {
+function isSimple(condition: Condition | null | undefined): boolean {
   return condition == null || (condition.all == null && condition.any == null && condition.not == null);
 }
 
