@@ -2,9 +2,9 @@
 // message id and the message's time; and a problem the server found, shown at its field.
 import { useId, useState } from "react";
 import {
+  blankCondition,
   type Condition,
   conditionText,
-  blankCondition,
   conditionValue,
   JOININGS,
   joined,
@@ -98,19 +98,21 @@ export function ConditionPart({ condition, onChange }: { condition: Condition | 
     onChange(joined(joining, parts.map((p, i) => (i === index ? part : p))));
   return (
     <div className="rule-when">
-      <div className="row wrap">
-        <label>
-          Applies to
-          <select value={joining} onChange={(e) => onChange(joined(e.target.value as typeof joining, parts))}>
-            {JOININGS.map((j) => (
-              <option key={j.value} value={j.value}>
-                {j.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        {joining === "one" && <Comparison condition={parts[0] ?? blankCondition()} suffix="" onChange={(part) => setPart(0, part)} />}
-      </div>
+      <label>
+        Applies to
+        <select value={joining} onChange={(e) => onChange(joined(e.target.value as typeof joining, parts))}>
+          {JOININGS.map((j) => (
+            <option key={j.value} value={j.value}>
+              {j.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {joining === "one" && (
+        <div className="row wrap">
+          <Comparison condition={parts[0] ?? blankCondition()} suffix="" onChange={(part) => setPart(0, part)} />
+        </div>
+      )}
       {several && (
         <ol className="conditions" aria-label="Conditions">
           {parts.map((part, index) => (
