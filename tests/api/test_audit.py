@@ -1346,6 +1346,7 @@ def test_the_filters_and_the_pages(api: Api) -> None:
     assert ids(actor="FIRST OWNER") == ids(actor="first owner")
     assert ids(actor=str(first["actor"]["user_id"])) == ids(actor="first owner")
     assert ids(actor="nobody@example.com") == []
+    assert ids(actor="³") == []  # a digit to str.isdigit, not a number: a label, never a 500
     assert ids(since=second["at"]) == [third["id"], second["id"]]
     assert ids(until=second["at"]) == [first["id"]]
     assert ids(since=second["at"], until=third["at"]) == [second["id"]]

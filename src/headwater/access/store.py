@@ -367,7 +367,7 @@ async def audit_rows(
     where = ["a.workspace_id IS NULL" if found.workspace is None else "w.slug = :workspace"]
     values: dict[str, Any] = {"workspace": found.workspace, "limit": limit}
     if found.actor is not None:
-        if found.actor.isdigit():
+        if found.actor.isascii() and found.actor.isdigit():
             where.append("a.actor_user_id = :actor_id")
             values["actor_id"] = int(found.actor) if len(found.actor) < 10 else -1
         else:

@@ -55,7 +55,7 @@ def _url(request: Request, public_url: str | None) -> str:
 
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BadRequest("request_too_large", f"the body is over {limit} bytes")
     chunks: list[bytes] = []
     size = 0

@@ -103,7 +103,7 @@ def _content_type(file: Path, file_format: str | None) -> str:
 
 
 def _source_id(api: Api, base: str, source: str) -> int:
-    if source.isdigit():
+    if source.isascii() and source.isdigit():
         return int(source)
     named = [s["id"] for s in api.get(f"{base}/sources") if s["name"] == source]
     if len(named) != 1:
