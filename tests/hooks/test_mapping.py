@@ -99,6 +99,9 @@ def test_a_condition_that_does_not_hold_emits_nothing() -> None:
         ({"path": "body.at", "op": "in", "value": ["1", "1700000000"]}, True),
         ({"path": "body.id", "value": "o-2"}, False),
         ({"path": "body.coupon", "value": "None"}, False),
+        # "³" is a digit to str.isdigit, never an index: no such element, no error.
+        ({"path": "body.lines.³", "op": "missing"}, True),
+        ({"path": "body.lines.-1.sku", "value": "B"}, True),
     ],
 )
 def test_conditions_on_body_headers_and_query(condition: dict[str, Any], holds: bool) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["FUNCTIONS", "MAX_STRING", "ExpressionError", "call", "is_number", "member"]
+__all__ = ["FUNCTIONS", "MAX_STRING", "ExpressionError", "call", "is_index", "is_number", "member"]
 
 MAX_STRING = 100_000
 
@@ -56,9 +56,16 @@ def _text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def is_index(part: str) -> bool:
+    """Does ``part`` of a path read as a list index (ASCII digits, maybe after a minus)?
+    ``str.isdigit`` alone also holds for ``³``, which ``int`` refuses."""
+    digits = part.removeprefix("-")
+    return digits.isascii() and digits.isdigit()
+
+
 def _path(value: Any, path: str, default: Any = None) -> Any:
     for part in path.split(".") if path else []:
-        value = member(value, int(part) if part.lstrip("-").isdigit() else part)
+        value = member(value, int(part) if is_index(part) else part)
         if value is None:
             return default
     return value

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from headwater.hooks.expressions import Budget, ExpressionError, evaluate
+from headwater.hooks.functions import is_index
 from headwater.hooks.model import Condition, HookConfig, Rule, TimestampSpec, ValueSpec
 from headwater.hooks.request import HookRequest, UnreadableBody, parsed_body, scope_of
 
@@ -61,7 +62,7 @@ def lookup(scope: dict[str, Any], path: str) -> Any:
     for part in path.split("."):
         if isinstance(value, dict):
             value = value.get(part)
-        elif isinstance(value, list) and part.lstrip("-").isdigit():
+        elif isinstance(value, list) and is_index(part):
             index = int(part)
             value = value[index] if -len(value) <= index < len(value) else None
         else:
