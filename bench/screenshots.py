@@ -175,12 +175,17 @@ def _webhook_rule_problem(page: Page, seeded: Seeded) -> None:
 
 
 def _webhook_conditions(page: Page, seeded: Seeded) -> None:
-    """A rule made to need two conditions: its own, and one added in the form."""
+    """A rule made to need three conditions: its own, and two added in the form (the second
+    a negated test)."""
     rule = page.get_by_role("group", name="Rule 1", exact=True)
     rule.get_by_label("Applies to").select_option("all")
     rule.get_by_role("button", name="Add a condition").click()
     rule.get_by_label("Field, condition 2").fill("body.livemode")
     rule.get_by_label("Value, condition 2").fill("true")
+    rule.get_by_role("button", name="Add a condition").click()
+    rule.get_by_label("Field, condition 3").fill("body.data.object.receipt_email")
+    rule.get_by_label("Test, condition 3").select_option("not_contains")
+    rule.get_by_label("Value, condition 3").fill("@test.")
     rule.get_by_label("Applies to").scroll_into_view_if_needed()
 
 

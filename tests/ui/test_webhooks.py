@@ -199,3 +199,52 @@ def test_a_marketer_makes_a_rule_need_two_conditions(page: Page, world: World) -
     expect(rule.get_by_label("Field", exact=True)).to_have_value("body.event_type")
     expect(rule.get_by_role("list", name="Conditions")).to_have_count(0)
     assert serious_violations(page) == []
+
+
+def test_a_marketer_keeps_test_submissions_out_with_a_negated_test(
+    page: Page, world: World
+) -> None:
+    """The test "is none of" needs no JSON: it is saved as the negation of "is one of", a
+    request with a listed value makes no message while another does, and the form shows the
+    test again after a reload; "none of these holds" negates a whole list."""
+    hook = _typeform_rules(page, world)
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    rule.get_by_label("Applies to").select_option(label="requests where all of these hold")
+    conditions = rule.get_by_role("list", name="Conditions")
+    conditions.get_by_role("button", name="Add a condition").click()
+    conditions.get_by_label("Field, condition 2").fill("body.form_response.hidden.plan")
+    conditions.get_by_label("Test, condition 2").select_option(label="is none of (comma-separated)")
+    conditions.get_by_label("Value, condition 2").fill("test, internal")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    path = f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
+    stored = world.server.api("GET", path)
+    assert stored["config"]["rules"][0]["when"]["all"][1] == {
+        "not": {"path": "body.form_response.hidden.plan", "op": "in", "value": ["test", "internal"]}
+    }
+
+    sample = json.loads(SENDERS["typeform"]("unused", "", 0).body)
+    result = page.get_by_label("Test result")
+    for plan, makes_one in (("internal", False), ("pro", True)):
+        sample["form_response"]["hidden"]["plan"] = plan
+        page.get_by_label("Sample body").fill(json.dumps(sample))
+        page.get_by_role("button", name="Run the test").click()
+        if makes_one:
+            expect(result).to_contain_text("Form Submitted")
+        else:
+            expect(result).to_contain_text("no rule holds for this request")
+
+    page.reload()
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    conditions = rule.get_by_role("list", name="Conditions")
+    expect(conditions.get_by_label("Test, condition 2")).to_have_value("not_in")
+    expect(conditions.get_by_label("Value, condition 2")).to_have_value("test, internal")
+
+    rule.get_by_label("Applies to").select_option(label="requests where none of these holds")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    when = world.server.api("GET", path)["config"]["rules"][0]["when"]
+    assert list(when) == ["not"]
+    assert [part.get("path") for part in when["not"]["any"]] == ["body.event_type", None]
+    assert serious_violations(page) == []

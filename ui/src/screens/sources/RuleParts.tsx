@@ -3,20 +3,22 @@
 import { useId, useState } from "react";
 import {
   blankCondition,
+  comparedOf,
+  comparison,
   type Condition,
   conditionText,
-  conditionValue,
   JOININGS,
   joined,
   joiningOf,
   KINDS,
   type Kind,
   kindOf,
-  OPERATORS,
-  type Operator,
   partsOf,
   type Rule,
   sourceOf,
+  type Test,
+  TESTS,
+  testOf,
   textOf,
   type ValueSource,
 } from "./ruleForm";
@@ -88,12 +90,12 @@ export function ConditionPart({ condition, onChange }: { condition: Condition | 
   if (joining === "other") {
     return (
       <p className="note">
-        This rule's conditions are nested or negated; the form keeps them as they are. Edit them in the JSON view.
+        This rule's conditions are nested; the form keeps them as they are. Edit them in the JSON view.
       </p>
     );
   }
   const parts = partsOf(condition);
-  const several = joining === "all" || joining === "any";
+  const several = joining === "all" || joining === "any" || joining === "none";
   const setPart = (index: number, part: Condition) =>
     onChange(joined(joining, parts.map((p, i) => (i === index ? part : p))));
   return (
@@ -143,32 +145,32 @@ export function ConditionPart({ condition, onChange }: { condition: Condition | 
 /** One comparison: a field, a test and (unless the test is presence) a value; ``suffix`` tells
  *  the comparisons of one rule apart in their labels. */
 function Comparison({ condition, suffix, onChange }: { condition: Condition; suffix: string; onChange: (c: Condition) => void }) {
-  const op: Operator = condition.op ?? "eq";
-  const needsValue = op !== "exists" && op !== "missing";
+  const test = testOf(condition);
+  const compared = comparedOf(condition);
+  const path = compared.path ?? "";
+  const text = conditionText(compared);
+  const needsValue = test !== "exists" && test !== "missing";
   return (
     <>
       <label>
         Field
         <input
           aria-label={`Field${suffix}`}
-          value={condition.path ?? ""}
+          value={path}
           placeholder="body.type"
-          onChange={(e) => onChange({ ...condition, path: e.target.value })}
+          onChange={(e) => onChange(comparison(e.target.value, test, text, compared.value))}
         />
       </label>
       <label>
         Test
         <select
           aria-label={`Test${suffix}`}
-          value={op}
-          onChange={(e) => {
-            const next = e.target.value as Operator;
-            onChange({ ...condition, op: next, value: conditionValue(next, conditionText(condition), condition.value) });
-          }}
+          value={test}
+          onChange={(e) => onChange(comparison(path, e.target.value as Test, text, compared.value))}
         >
-          {OPERATORS.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
+          {TESTS.map((t) => (
+            <option key={t.value} value={t.value}>
+              {t.label}
             </option>
           ))}
         </select>
@@ -178,8 +180,8 @@ function Comparison({ condition, suffix, onChange }: { condition: Condition; suf
           Value
           <input
             aria-label={`Value${suffix}`}
-            value={conditionText(condition)}
-            onChange={(e) => onChange({ ...condition, value: conditionValue(op, e.target.value, condition.value) })}
+            value={text}
+            onChange={(e) => onChange(comparison(path, test, e.target.value, compared.value))}
           />
         </label>
       )}

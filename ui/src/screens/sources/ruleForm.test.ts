@@ -1,5 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { conditionValue, joined, joiningOf, kindOf, partsOf, placed, placesOf, sourceOf, textOf, withField, renamed } from "./ruleForm";
+import {
+  comparedOf,
+  comparison,
+  conditionValue,
+  joined,
+  joiningOf,
+  kindOf,
+  partsOf,
+  placed,
+  placesOf,
+  renamed,
+  sourceOf,
+  testOf,
+  textOf,
+  withField,
+} from "./ruleForm";
 
 describe("a value's source", () => {
   it("reads a bare string as a field and keeps the other kinds", () => {
@@ -66,8 +81,23 @@ describe("a rule's conditions in the form", () => {
     expect(joiningOf(paid)).toBe("one");
     expect(joiningOf({ all: [paid, live] })).toBe("all");
     expect(joiningOf({ any: [paid] })).toBe("any");
+    expect(joiningOf({ not: { any: [paid, live] } })).toBe("none");
+    expect(joiningOf({ not: { path: "body.email", op: "contains", value: "@test" } })).toBe("one");
     expect(joiningOf({ not: paid })).toBe("other");
+    expect(joiningOf({ not: { all: [paid, live] } })).toBe("other");
     expect(joiningOf({ all: [paid, { any: [live] }] })).toBe("other");
+  });
+
+  it("writes the tests without an opposite operator as the negation of one", () => {
+    const notTest = comparison("body.email", "not_contains", "@test.com", undefined);
+    expect(notTest).toEqual({ not: { path: "body.email", op: "contains", value: "@test.com" } });
+    expect(testOf(notTest)).toBe("not_contains");
+    expect(comparedOf(notTest).path).toBe("body.email");
+    expect(comparison("body.type", "not_in", "a, b", undefined)).toEqual({ not: { path: "body.type", op: "in", value: ["a", "b"] } });
+    expect(comparison("body.id", "exists", "ignored", "x")).toEqual({ path: "body.id", op: "exists" });
+    expect(testOf(paid)).toBe("eq");
+    expect(testOf({ path: "body.x" })).toBe("eq");
+    expect(comparedOf(paid)).toBe(paid);
   });
 
   it("keeps the comparisons when the joining changes", () => {
@@ -75,6 +105,10 @@ describe("a rule's conditions in the form", () => {
     expect(joined("any", partsOf({ all: [paid, live] }))).toEqual({ any: [paid, live] });
     expect(joined("one", partsOf({ any: [live, paid] }))).toEqual(live);
     expect(joined("always", [paid])).toBeNull();
+    expect(joined("none", partsOf({ all: [paid, live] }))).toEqual({ not: { any: [paid, live] } });
+    expect(joined("all", partsOf({ not: { any: [paid] } }))).toEqual({ all: [paid] });
+    const negated = { not: { path: "body.email", op: "contains" as const, value: "@test" } };
+    expect(joined("any", partsOf(negated))).toEqual({ any: [negated] });
   });
 
   it("starts a blank comparison when none is left to join", () => {

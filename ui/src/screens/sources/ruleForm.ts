@@ -29,14 +29,24 @@ export const MESSAGE_TYPES: { value: MessageType; label: string }[] = [
   { value: "alias", label: "Alias (two ids are one person)" },
 ];
 
-export const OPERATORS: { value: Operator; label: string }[] = [
+/** The operators that have no opposite of their own: "does not contain" is ``{not: …}``. */
+const NEGATABLE = ["in", "starts_with", "contains"] as const;
+type Negatable = (typeof NEGATABLE)[number];
+
+/** A comparison's test as the form offers it: an operator, or the negation of one. */
+export type Test = Operator | `not_${Negatable}`;
+
+export const TESTS: { value: Test; label: string }[] = [
   { value: "eq", label: "is" },
   { value: "ne", label: "is not" },
   { value: "in", label: "is one of (comma-separated)" },
+  { value: "not_in", label: "is none of (comma-separated)" },
   { value: "exists", label: "is present" },
   { value: "missing", label: "is missing" },
   { value: "starts_with", label: "starts with" },
+  { value: "not_starts_with", label: "does not start with" },
   { value: "contains", label: "contains" },
+  { value: "not_contains", label: "does not contain" },
   { value: "gt", label: "is greater than" },
   { value: "lt", label: "is less than" },
 ];
@@ -119,46 +129,82 @@ export function conditionValue(op: Operator, text: string, previous: unknown): u
 }
 
 /** Whether ``condition`` is one field compared with a value (not all/any/not). */
-function isSimple(condition: Condition | null | undefined): boolean {
-  return condition == null || (condition.all == null && condition.any == null && condition.not == null);
+function isSimple(condition: Condition): boolean {
+  return condition.all == null && condition.any == null && condition.not == null;
 }
 
-/** How the form shows a rule's condition: none (every request), one comparison, all or any of
- *  several comparisons; "other" for what only the JSON view edits (``not``, nesting). */
-export type Joining = "always" | "one" | "all" | "any" | "other";
+function isNegatable(op: Operator | null | undefined): op is Negatable {
+  return (NEGATABLE as readonly (Operator | null | undefined)[]).includes(op);
+}
+
+/** Whether ``condition`` is what one row of the form edits: a field compared with a value, or
+ *  the negation of such a comparison by an operator without an opposite of its own. (A
+ *  condition has exactly one of path, all, any and not: the server holds it to that.) */
+function isComparison(condition: Condition): boolean {
+  const inner = condition.not;
+  return isSimple(condition) || (inner != null && isSimple(inner) && isNegatable(inner.op));
+}
+
+/** The test a comparison applies, as the form names it. */
+export function testOf(comparison: Condition): Test {
+  const inner = comparison.not;
+  if (inner != null && isNegatable(inner.op)) return `not_${inner.op}`;
+  return comparison.op ?? "eq";
+}
+
+/** The field and value of a comparison (inside its negation, if it has one). */
+export function comparedOf(comparison: Condition): Condition {
+  return comparison.not ?? comparison;
+}
+
+/** The comparison of ``path`` by ``test`` with the typed ``text`` (``previous`` the value it
+ *  had: its type is kept where the text reads as one). */
+export function comparison(path: string, test: Test, text: string, previous: unknown): Condition {
+  const negated = test.startsWith("not_");
+  const op = (negated ? test.slice(4) : test) as Operator;
+  const value = conditionValue(op, text, previous);
+  const compared: Condition = value === undefined ? { path, op } : { path, op, value };
+  return negated ? { not: compared } : compared;
+}
+
+/** How the form shows a rule's condition: none (every request), one comparison, all, any or
+ *  none of several comparisons; "other" for what only the JSON view edits (nesting). */
+export type Joining = "always" | "one" | "all" | "any" | "none" | "other";
 
 export const JOININGS: { value: Exclude<Joining, "other">; label: string }[] = [
   { value: "always", label: "every request" },
   { value: "one", label: "requests where a field…" },
   { value: "all", label: "requests where all of these hold" },
   { value: "any", label: "requests where any of these holds" },
+  { value: "none", label: "requests where none of these holds" },
 ];
 
 export function joiningOf(condition: Condition | null | undefined): Joining {
   if (condition == null) return "always";
-  if (isSimple(condition)) return "one";
-  const parts = condition.all ?? condition.any;
-  if (condition.not != null || parts == null || !parts.every((part) => isSimple(part))) return "other";
-  return condition.all != null ? "all" : "any";
+  if (isComparison(condition)) return "one";
+  const joining = condition.all != null ? "all" : condition.any != null ? "any" : "none";
+  const parts = condition.all ?? condition.any ?? condition.not?.any;
+  return parts != null && parts.every(isComparison) ? joining : "other";
 }
 
 /** The comparisons ``condition`` is made of, as the form lists them. */
 export function partsOf(condition: Condition | null | undefined): Condition[] {
   if (condition == null) return [];
-  if (isSimple(condition)) return [condition];
-  return condition.all ?? condition.any ?? [];
+  if (isComparison(condition)) return [condition];
+  return condition.all ?? condition.any ?? condition.not?.any ?? [];
 }
 
 export function blankCondition(): Condition {
   return { path: "body.type", op: "eq", value: "" };
 }
 
-/** ``parts`` joined as ``joining`` says: one keeps the first, all and any keep every one
- *  (at least one: a new blank comparison when there is none). */
+/** ``parts`` joined as ``joining`` says: one keeps the first, all, any and none keep every
+ *  one (at least one: a new blank comparison when there is none). */
 export function joined(joining: Exclude<Joining, "other">, parts: Condition[]): Condition | null {
   if (joining === "always") return null;
   const kept = parts.length > 0 ? parts : [blankCondition()];
   if (joining === "one") return kept[0] ?? blankCondition();
+  if (joining === "none") return { not: { any: kept } };
   return joining === "all" ? { all: kept } : { any: kept };
 }
 
