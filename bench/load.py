@@ -142,7 +142,13 @@ async def closed_loop(
 
 
 async def open_loop(
-    host: str, port: int, raw: Body, rate: float, seconds: float, connections: int
+    host: str,
+    port: int,
+    raw: Body,
+    rate: float,
+    seconds: float,
+    connections: int,
+    events_per_request: int = 1,
 ) -> Result:
     """Start request ``raw(i)`` at ``rate`` per second for ``seconds``, over ``connections``
     keep-alive connections (a request waits for a free one: that wait counts as latency)."""
@@ -162,7 +168,7 @@ async def open_loop(
         result.latencies.append(time.perf_counter() - scheduled)
         result.requests += 1
         if status == 200:
-            result.events += 1
+            result.events += events_per_request
         else:
             result.errors += 1
 
@@ -247,7 +253,19 @@ def run_phase(spec: dict[str, object]) -> dict[str, float]:
     host, port, key = str(spec["host"]), int(spec["port"]), str(spec["write_key"])  # type: ignore[call-overload]
     run = str(spec["run"])
     seconds = float(spec["seconds"])  # type: ignore[arg-type]
-    if kind == "batch":
+    if kind == "batch" and "rate" in spec:  # batches started at a fixed rate
+        size = int(spec["batch_size"])  # type: ignore[call-overload]
+        body = batch_body(run, size, spec.get("message"))  # type: ignore[arg-type]
+        coro = open_loop(
+            host,
+            port,
+            lambda index: _request(host, port, "/v1/batch", key, body(index)),
+            float(spec["rate"]),  # type: ignore[arg-type]
+            seconds,
+            int(spec["connections"]),  # type: ignore[call-overload]
+            size,
+        )
+    elif kind == "batch":
         size = int(spec["batch_size"])  # type: ignore[call-overload]
         coro = closed_loop(
             host,

@@ -6,14 +6,17 @@ once with a realistic rule set (10 rules: exact paths hashed, redacted and dropp
 ``properties.*`` and ``context.traits.*``, a key pattern, an allow and a destination's rule).
 
     .venv/bin/python -m bench.pii [--seconds 10] [--rounds 2] [--load-processes 1]
-                                  [--processor on|off]
+                                  [--processor on|off] [--rate 5000]
     .venv/bin/python -m bench.pii --micro [--compare REF] [--turns 200]
 
 Prints events/s of each phase without and with rules, each round's ratio and the median ratio
-(target: >= 0.90, detection costs collection at most 10%). One server at a time: before each
-phase the processor's backlog of the one before is drained, and a server has exited (its
-PostgreSQL stopped) before the next starts. A round runs both servers, in turn: no rules first
-in odd rounds, the rules first in even ones.
+(target: >= 0.90, detection costs collection at most 10%); then, with batches started at a
+fixed ``--rate`` of events/s whatever the answers (open loop), what an event cost in CPU and
+the p50 and p99 of the acknowledgements: the rules' cost below saturation, where the closed
+loops' events/s cannot show it. One server at a time: before each phase the processor's
+backlog of the one before is drained, and a server has exited (its PostgreSQL stopped) before
+the next starts. A round runs both servers, in turn: no rules first in odd rounds, the rules
+first in even ones.
 
 ``--processor off`` runs the servers without the processor (``run_processor=false``):
 collection alone, where the rules apply, with no backlog to wait for.
@@ -105,7 +108,17 @@ _PHASES = {
 }
 
 
-def _load(port: int, phase: dict[str, Any], seconds: float, processes: int) -> float:
+def _phases(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The closed-loop phases, then the batches at ``--rate`` events/s (unless 0)."""
+    if not args.rate:
+        return _PHASES
+    fixed = {"kind": "batch", "batch_size": 100, "connections": 16}
+    rate = args.rate / 100 / args.load_processes  # requests/s of each load process
+    return {**_PHASES, f"batch @{args.rate:,.0f}/s": fixed | {"rate": rate}}
+
+
+def _load(port: int, phase: dict[str, Any], seconds: float, processes: int) -> dict[str, float]:
+    """Events/s of the load processes together, and the worst of their p50 and p99 (ms)."""
     specs = [
         {
             **phase,
@@ -119,7 +132,12 @@ def _load(port: int, phase: dict[str, Any], seconds: float, processes: int) -> f
         for index in range(processes)
     ]
     with concurrent.futures.ProcessPoolExecutor(processes) as pool:
-        return sum(r["events_per_s"] for r in pool.map(run_phase, specs))
+        results = list(pool.map(run_phase, specs))
+    return {
+        "events_per_s": sum(r["events_per_s"] for r in results),
+        "p50_ms": max(r["p50_ms"] for r in results),
+        "p99_ms": max(r["p99_ms"] for r in results),
+    }
 
 
 def _add_rules(port: int) -> None:
@@ -160,9 +178,10 @@ def _run(with_rules: bool, args: argparse.Namespace) -> dict[str, float]:
             _add_rules(port)
         if processor:
             _settle(data_dir, label)
-        for name, phase in _PHASES.items():
+        for name, phase in _phases(args).items():
             start = cpu_seconds(port, data_dir)
-            figures[name] = _load(port, phase, args.seconds, args.load_processes)
+            load = _load(port, phase, args.seconds, args.load_processes)
+            figures[name] = load["events_per_s"]
             events = figures[name] * args.seconds
             after = cpu_seconds(port, data_dir)
             server, postgres = after[0] - start[0], after[1] - start[1]
@@ -173,6 +192,13 @@ def _run(with_rules: bool, args: argparse.Namespace) -> dict[str, float]:
                 f" {server / events * 1e6:.0f}, PostgreSQL {postgres / events * 1e6:.0f})",
                 flush=True,
             )
+            if "rate" in phase:
+                figures[f"{name} p99"] = load["p99_ms"]
+                print(
+                    f"  {label}: {name} acknowledged in p50 {load['p50_ms']:.1f} ms,"
+                    f" p99 {load['p99_ms']:.1f} ms",
+                    flush=True,
+                )
             if processor:
                 _settle(data_dir, label)
                 settled = cpu_seconds(port, data_dir)
@@ -198,9 +224,11 @@ def _settle(data_dir: str, label: str) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    names = [*_PHASES, *(f"{name} cpu" for name in _PHASES)]
+    phases = _phases(args)
+    names = [*phases, *(f"{name} cpu" for name in phases)]
+    names += [f"{name} p99" for name, phase in phases.items() if "rate" in phase]
     if args.processor == "on":
-        names += [f"{name} whole" for name in _PHASES]
+        names += [f"{name} whole" for name in phases]
     ratios: dict[str, list[float]] = {name: [] for name in names}
     runs: dict[bool, dict[str, list[float]]] = {
         with_rules: {name: [] for name in names} for with_rules in (False, True)
@@ -214,16 +242,18 @@ def _serve(args: argparse.Namespace) -> None:
             runs[True][name].append(figures[True][name])
             ratios[name].append(figures[True][name] / figures[False][name])
     # Events/s: the ratio with rules / without (target >= 0.90). CPU an event: the ratio
-    # without / with, the throughput the rules would leave a server bound by its CPU.
+    # without / with, the throughput the rules would leave a server bound by its CPU. At a
+    # fixed rate, events/s is the rate either way: its CPU an event and p99 are the figures.
     print(f"{'phase':<16} {'no rules':>12} {'10 rules':>12} {'ratios':>18} {'median':>7}")
     for name in names:
         without = statistics.median(runs[False][name])
         with_ = statistics.median(runs[True][name])
-        cpu = name.endswith((" cpu", " whole"))
-        each = [1 / r if cpu else r for r in ratios[name]]
-        unit = " µs" if cpu else "/s"
+        cost = name.endswith((" cpu", " whole", " p99"))
+        each = [1 / r if cost else r for r in ratios[name]]
+        unit = " ms" if name.endswith(" p99") else " µs" if cost else "/s"
+        places = 1 if unit == " ms" else 0
         print(
-            f"{name:<16} {without:>10,.0f}{unit} {with_:>10,.0f}{unit}"
+            f"{name:<16} {without:>10,.{places}f}{unit} {with_:>10,.{places}f}{unit}"
             f" {' '.join(f'{r:.2f}' for r in each):>18} {statistics.median(each):>7.2f}"
         )
 
@@ -346,6 +376,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--load-processes", type=int, default=1)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=5_000,
+        help="events/s of the fixed-rate phase (batches of 100; 0: none)",
+    )
     parser.add_argument(
         "--processor", choices=("on", "off"), default="on", help="off: collection alone"
     )
