@@ -207,6 +207,45 @@ def test_a_marketer_makes_a_rule_need_two_conditions(page: Page, world: World) -
     assert serious_violations(page) == []
 
 
+def test_a_field_of_the_request_gets_a_value_to_use_when_it_is_missing(
+    page: Page, world: World
+) -> None:
+    """A value to use "if missing" is offered for a field of the request (not for fixed
+    text), saved as the value's default, and the test panel's message carries it when the
+    request lacks the field; cleared, the value is a bare path again."""
+    hook = _typeform_rules(page, world)
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    rule.get_by_role("button", name="Add a field").click()
+    rule.get_by_label("Field name, row 5").fill("properties.channel")
+    rule.get_by_label("properties.channel", exact=True).fill("body.form_response.hidden.channel")
+    rule.get_by_label("properties.channel: if missing").fill("website")
+    expect(rule.get_by_label("Event name: if missing")).to_have_count(0)  # fixed text
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    path = f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
+    stored = world.server.api("GET", path)["config"]["rules"][0]["set"]
+    assert stored["properties.channel"] == {
+        "path": "body.form_response.hidden.channel",
+        "default": "website",
+    }
+
+    sample = json.loads(SENDERS["typeform"]("unused", "", 0).body)
+    assert "channel" not in sample["form_response"].get("hidden", {})
+    page.get_by_label("Sample body").fill(json.dumps(sample))
+    page.get_by_role("button", name="Run the test").click()
+    result = page.get_by_label("Test result")
+    expect(result).to_contain_text("channel")
+    expect(result).to_contain_text("website")
+
+    rule.get_by_label("properties.channel: if missing").fill("")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    stored = world.server.api("GET", path)["config"]["rules"][0]["set"]
+    assert stored["properties.channel"] == "body.form_response.hidden.channel"
+    assert serious_violations(page) == []
+
+
 def test_a_marketer_keeps_test_submissions_out_with_a_negated_test(
     page: Page, world: World
 ) -> None:

@@ -154,6 +154,7 @@ function RuleCard({ index, count, rule, problems, onChange, onMove, onRemove }: 
             <th scope="col">Field of the message</th>
             <th scope="col">Comes from</th>
             <th scope="col">Value</th>
+            <th scope="col">If missing (optional)</th>
             <th scope="col">
               <span className="sr-only">Remove</span>
             </th>

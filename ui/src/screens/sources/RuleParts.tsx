@@ -3,10 +3,12 @@
 import { useId, useState } from "react";
 import {
   blankCondition,
+  canMiss,
   comparedOf,
   comparison,
   type Condition,
   conditionText,
+  defaultText,
   JOININGS,
   joined,
   joiningOf,
@@ -21,6 +23,7 @@ import {
   testOf,
   textOf,
   type ValueSource,
+  withDefault,
 } from "./ruleForm";
 
 export type Problems = Map<string, string[]>;
@@ -43,7 +46,8 @@ interface ValueProps {
   at: string;
 }
 
-/** Two cells: where the value comes from, and the path, template, text or expression. */
+/** Three cells: where the value comes from; the path, template, text or expression; and what
+ *  to use when it is missing (for a field of the request or an expression). */
 export function ValueCells({ label, value, onChange, problems, at }: ValueProps) {
   const id = useId();
   const blank = value === undefined || value === "";
@@ -80,6 +84,16 @@ export function ValueCells({ label, value, onChange, problems, at }: ValueProps)
           onChange={(e) => onChange(sourceOf(kind, e.target.value, value))}
         />
         <Problem problems={problems} at={at} id={id} />
+      </td>
+      <td>
+        {value !== undefined && !blank && canMiss(kind) && (
+          <input
+            aria-label={`${label}: if missing`}
+            value={defaultText(value)}
+            placeholder="nothing"
+            onChange={(e) => onChange(withDefault(value, e.target.value))}
+          />
+        )}
       </td>
     </>
   );

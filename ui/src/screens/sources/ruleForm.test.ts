@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  canMiss,
   comparedOf,
   comparison,
   conditionValue,
+  defaultText,
   joined,
   joiningOf,
   kindOf,
@@ -13,6 +15,7 @@ import {
   sourceOf,
   testOf,
   textOf,
+  withDefault,
   withField,
 } from "./ruleForm";
 
@@ -31,6 +34,26 @@ describe("a value's source", () => {
     expect(sourceOf("path", "body.id", { path: "body.x", default: "none" })).toEqual({ path: "body.id", default: "none" });
     expect(sourceOf("const", "7", { const: 3 })).toEqual({ const: 7 });
     expect(sourceOf("template", "x:{body.id}")).toEqual({ template: "x:{body.id}" });
+  });
+});
+
+describe("a value's default", () => {
+  it("is offered where a value can be missing", () => {
+    expect(canMiss("path")).toBe(true);
+    expect(canMiss("expr")).toBe(true);
+    expect(canMiss("template")).toBe(false);
+    expect(canMiss("const")).toBe(false);
+  });
+
+  it("turns a bare path into a spec and back, and keeps a number a number", () => {
+    const given = withDefault("body.source", "website");
+    expect(given).toEqual({ path: "body.source", default: "website" });
+    expect(defaultText(given)).toBe("website");
+    expect(withDefault(given, "")).toBe("body.source");
+    expect(withDefault({ expr: "body.n", default: 0 }, "5")).toEqual({ expr: "body.n", default: 5 });
+    expect(withDefault({ expr: "body.n", default: 0 }, "")).toEqual({ expr: "body.n" });
+    expect(defaultText("body.source")).toBe("");
+    expect(defaultText({ path: "body.n", default: 3 })).toBe("3");
   });
 });
 

@@ -96,6 +96,28 @@ export function sourceOf(kind: Kind, text: string, previous?: ValueSource): Valu
   return { [kind]: text, ...kept };
 }
 
+/** Whether a value of ``kind`` can be missing, so that a default means something: a field of
+ *  the request or an expression (text with fields is never missing, fixed text never). */
+export function canMiss(kind: Kind): boolean {
+  return kind === "path" || kind === "expr";
+}
+
+/** The value's default as the form shows it ("" when it has none). */
+export function defaultText(value: ValueSource | undefined): string {
+  if (typeof value !== "object" || value.default === undefined || value.default === null) return "";
+  return typeof value.default === "string" ? value.default : JSON.stringify(value.default);
+}
+
+/** ``value`` with ``text`` as its default (typed like the default it had); without one when
+ *  ``text`` is blank (a field of the request then written as its bare path again). */
+export function withDefault(value: ValueSource, text: string): ValueSource {
+  const spec: ValueSpec = typeof value === "string" ? { path: value } : value;
+  const { default: previous, ...rest } = spec;
+  if (text !== "") return { ...rest, default: typedLike(previous, text) };
+  const keys = Object.keys(rest);
+  return keys.length === 1 && keys[0] === "path" && rest.path != null ? rest.path : rest;
+}
+
 /** ``text`` as the type ``previous`` had when it reads as one (a number stays a number). */
 export function typedLike(previous: unknown, text: string): unknown {
   const trimmed = text.trim();
