@@ -226,16 +226,9 @@ class Supervisor:
                     delay,
                     exc_info=error,
                 )
-                await _sleep_or_stop(self._stop, delay)
+                await first_set(self._stop, seconds=delay)
             if not self._stop.is_set():
                 health.restarting()
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return
 
 
 async def first_set(*events: asyncio.Event, seconds: float | None = None) -> bool:

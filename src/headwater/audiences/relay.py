@@ -16,7 +16,6 @@ membership was recomputed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import Any, Protocol
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from headwater.audiences import reads, store
 from headwater.audiences.activation import Change, Identity, payloads
 from headwater.storage import STORAGE_ERRORS, UNSTORABLE_ERRORS, Transaction
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 
 __all__ = ["Changed", "Enqueue", "Relay"]
 
@@ -114,5 +113,4 @@ class Relay:
             else:
                 health.ok()
             if handled < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.tick)
+                await first_set(stop, seconds=self.tick)

@@ -14,7 +14,6 @@ once, so its first members appear within ``tick`` seconds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from headwater.audiences.service import recompute_due
 from headwater.storage import STORAGE_ERRORS
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 
 __all__ = ["Scheduler"]
 
@@ -54,5 +53,4 @@ class Scheduler:
                 logger.warning("audience recompute failed; retrying", exc_info=True)
             else:
                 health.ok()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.tick)
+            await first_set(stop, seconds=self.tick)

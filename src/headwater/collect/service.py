@@ -43,7 +43,7 @@ from headwater.spec import (
     parse_timestamp,
 )
 from headwater.storage import STORAGE_ERRORS, connected
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 from headwater.telemetry.metrics import Metrics
 from headwater.workspaces import Source, basic_user, source_for_write_key
 
@@ -443,7 +443,7 @@ class Collector:
         database outage is logged, reported to ``health`` and tried again next round."""
         health.ok()  # nothing to do until the first interval has passed
         interval = self._settings.housekeeping_interval_seconds
-        while not await _stopped_within(stop, interval):
+        while not await first_set(stop, seconds=interval):
             try:
                 async with connected(self._engine) as tx:
                     purged = await store.purge_dedup_keys(
@@ -495,12 +495,3 @@ def _governed(
         user_id=changed.get("userId") if result.user_id is not None else None,
         anonymous_id=changed.get("anonymousId") if result.anonymous_id is not None else None,
     )
-
-
-async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
-    """Wait until ``stop`` is set or ``seconds`` pass; whether it was set."""
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return False
-    return True

@@ -14,7 +14,6 @@ once, publishes queue depth and alert state to ``/metrics``, and trims old error
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -37,7 +36,7 @@ from headwater.destinations import (
 from headwater.errors import ApiError, HeadwaterError
 from headwater.settings import Settings
 from headwater.storage import Listener, Transaction, connected, transaction
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 from headwater.telemetry.metrics import Metrics
 
 __all__ = ["DeliveryWorkers", "DestinationMetrics"]
@@ -121,8 +120,7 @@ class DeliveryWorkers:
                     _log.exception("delivery workers: refresh failed; retrying")
                 else:
                     health.ok()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._settings.destinations_refresh_seconds)
+                await first_set(stop, seconds=self._settings.destinations_refresh_seconds)
         finally:
             for destination_id in list(self.lanes):
                 await self._stop_lane(destination_id)

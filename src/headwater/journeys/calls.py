@@ -20,7 +20,6 @@ instance that moved on or ended meanwhile (an exit rule, a live edit) is dropped
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +32,7 @@ from headwater.audiences import decode_json, encode_json
 from headwater.journeys.decide import call_headers
 from headwater.journeys.instances import Woken, wake
 from headwater.storage import STORAGE_ERRORS, Transaction, begin
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 
 __all__ = ["ATTEMPTS", "Caller", "queue"]
 
@@ -147,8 +146,7 @@ class Caller:
             else:
                 health.ok()
             if leased < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.tick)
+                await first_set(stop, seconds=self.tick)
 
 
 async def _send(client: httpx.AsyncClient, call: _Call) -> _Answer:

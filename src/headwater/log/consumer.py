@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry
 from headwater.storage import STORAGE_ERRORS
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 from headwater.telemetry.metrics import Metrics
 
 __all__ = ["Consumer", "ConsumerMetrics", "Handler", "Isolate", "is_transient"]
@@ -166,7 +166,7 @@ class Consumer:
             self._backoff,
             exc_info=True,
         )
-        await _sleep_or_stop(stop, self._backoff)
+        await first_set(stop, seconds=self._backoff)
 
     async def _release(self) -> None:
         try:
@@ -343,10 +343,3 @@ def _sqlstate(error: BaseException) -> str | None:
         if isinstance(state, str):
             return state
     return None
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return

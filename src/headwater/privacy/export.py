@@ -24,7 +24,6 @@ the data.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -47,7 +46,7 @@ from headwater.privacy.sections import write_sections
 from headwater.privacy.views import ExportView
 from headwater.spec import format_timestamp
 from headwater.storage import STORAGE_ERRORS, Transaction, begin, connected
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 
 __all__ = [
     "ATTEMPTS",
@@ -351,8 +350,7 @@ class Exporter:
             else:
                 health.ok()
             if not built:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.tick)
+                await first_set(stop, seconds=self.tick)
 
 
 async def _write(tx: Transaction, export_id: int, file_format: str, file: IO[bytes]) -> int:

@@ -48,7 +48,6 @@ the transaction that commits its effect, so the trail has an entry for every eff
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -69,7 +68,7 @@ from headwater.privacy.person import Person, person_of
 from headwater.privacy.processed import GRACE, processed_through
 from headwater.spec import format_timestamp, parse_timestamp
 from headwater.storage import STORAGE_ERRORS, Transaction, begin, transaction
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 from headwater.workspaces import identifier_hash, identifier_key
 
 __all__ = ["Regulator"]
@@ -139,8 +138,7 @@ class Regulator:
             else:
                 health.ok()
             if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._poll)
+                await first_set(stop, seconds=self._poll)
 
     async def turn(self) -> bool:
         """Lease one due regulation and take it as far as it goes now; whether there was one."""

@@ -15,7 +15,7 @@ from headwater.access.audit import AuditChange, record_change
 from headwater.privacy.retention import maintain
 from headwater.settings import Settings
 from headwater.storage import STORAGE_ERRORS
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 
 __all__ = ["RetentionTask"]
 
@@ -60,7 +60,4 @@ class RetentionTask:
             else:
                 health.ok()
                 wait = self._settings.retention_interval_seconds
-            try:
-                await asyncio.wait_for(stop.wait(), wait)
-            except TimeoutError:
-                continue
+            await first_set(stop, seconds=wait)

@@ -13,7 +13,6 @@ task up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -25,7 +24,7 @@ from headwater.retl.records import SyncRecord
 from headwater.retl.runner import SyncRunner
 from headwater.settings import Settings
 from headwater.storage import STORAGE_ERRORS
-from headwater.supervisor import Health
+from headwater.supervisor import Health, first_set
 
 __all__ = ["SyncTask"]
 
@@ -53,8 +52,7 @@ class SyncTask:
             else:
                 health.ok()
             if not ran:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._poll)
+                await first_set(stop, seconds=self._poll)
 
     async def once(self) -> bool:
         """Lease and run one due sync; whether there was one."""
