@@ -189,6 +189,21 @@ def _webhook_conditions(page: Page, seeded: Seeded) -> None:
     rule.get_by_label("Applies to").scroll_into_view_if_needed()
 
 
+def _webhook_extras(page: Page, seeded: Seeded) -> None:
+    """A transformation typed, and a verification reply ticked and made to answer Slack-style
+    challenges in a JSON object."""
+    page.get_by_role("group", name="Transformation").get_by_label("Expression").fill(
+        "[m for m in messages if m.properties.amount > 0]"
+    )
+    reply = page.get_by_role("group", name="Verification reply")
+    reply.get_by_label("Answer the tool's verification requests").check()
+    reply.get_by_label("Field", exact=True).fill("body.challenge")
+    reply.get_by_label("Echo the value of").fill("body.challenge")
+    reply.get_by_label("Answer with").select_option("json")
+    reply.get_by_label("GET").uncheck()
+    page.get_by_role("group", name="Transformation").scroll_into_view_if_needed()
+
+
 SCREENS: list[Screen] = [
     ("overview", "overview", None),
     ("sources", "sources", None),
@@ -205,6 +220,7 @@ SCREENS: list[Screen] = [
     ("webhook-rules-empty", "sources/{hook_empty}?tab=rules", None),
     ("webhook-rules-problem", "sources/{hook}?tab=rules", _webhook_rule_problem),
     ("webhook-rules-conditions", "sources/{hook}?tab=rules", _webhook_conditions),
+    ("webhook-rules-extras", "sources/{hook}?tab=rules", _webhook_extras),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),
     ("destination-dead-letters", "destinations/{broken}?tab=dead-letters", None),

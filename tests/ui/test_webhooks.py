@@ -284,3 +284,71 @@ def test_a_marketer_keeps_test_submissions_out_with_a_negated_test(
     assert list(when) == ["not"]
     assert [part.get("path") for part in when["not"]["any"]] == ["body.event_type", None]
     assert serious_violations(page) == []
+
+
+def test_a_developer_adds_a_transformation_and_a_verification_reply_from_the_form(
+    page: Page, world: World
+) -> None:
+    """The transformation and the verification reply need no JSON: a mistake in the
+    expression is shown at it, the saved configuration holds both, the test panel shows a
+    verification answered, the source's URL answers one, and unticked the reply is gone."""
+    hook = _typeform_rules(page, world)
+    transformation = page.get_by_role("group", name="Transformation")
+    expression = transformation.get_by_label("Expression")
+    expression.fill("[merge(m, {event: upper(m.event)}) for m in messages")
+    page.get_by_role("button", name="Save rules").click()
+    expect(transformation.get_by_text("The expression is invalid")).to_be_visible()
+    expect(expression).to_have_attribute("aria-invalid", "true")
+    expression.fill("[merge(m, {event: upper(m.event)}) for m in messages]")
+
+    reply = page.get_by_role("group", name="Verification reply")
+    expect(reply.get_by_label("Echo the value of")).to_have_count(0)
+    reply.get_by_label("Answer the tool's verification requests").check()
+    expect(reply.get_by_label("Field", exact=True)).to_have_value("query.challenge")
+    reply.get_by_label("Field", exact=True).fill("body.challenge")
+    reply.get_by_label("Echo the value of").fill("body.challenge")
+    reply.get_by_label("Answer with").select_option(label="a JSON object holding the value")
+    expect(reply.get_by_label("Key of the value in the object")).to_have_value("challenge")
+    reply.get_by_label("GET").uncheck()
+    expect(reply.get_by_label("POST")).to_be_disabled()  # the last method stays
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    path = f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
+    stored = world.server.api("GET", path)
+    assert stored["config"]["transform"] == "[merge(m, {event: upper(m.event)}) for m in messages]"
+    assert stored["config"]["reply"] == {
+        "when": {"path": "body.challenge", "op": "exists"},
+        "echo": "body.challenge",
+        "json_key": "challenge",
+        "status": 200,
+        "methods": ["POST"],
+    }
+
+    result = page.get_by_label("Test result")
+    page.get_by_label("Sample body").fill(json.dumps({"challenge": "ch-4711"}))
+    page.get_by_role("button", name="Run the test").click()
+    expect(result).to_contain_text("A verification request: answered with")
+    expect(result).to_contain_text("ch-4711")
+    page.get_by_label("Sample body").fill(SENDERS["typeform"]("unused", "", 0).body.decode())
+    page.get_by_role("button", name="Run the test").click()
+    expect(result).to_contain_text("FORM SUBMITTED")
+
+    answered = httpx.post(
+        world.server.url + stored["path"], json={"challenge": "ch-0815"}, timeout=30
+    )
+    assert answered.status_code == 200
+    assert answered.json() == {"challenge": "ch-0815"}
+
+    page.reload()
+    reply = page.get_by_role("group", name="Verification reply")
+    expect(reply.get_by_label("Echo the value of")).to_have_value("body.challenge")
+    expect(reply.get_by_label("GET")).not_to_be_checked()
+    reply.get_by_label("Answer the tool's verification requests").uncheck()
+    page.get_by_role("group", name="Transformation").get_by_label("Expression").fill("")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    stored = world.server.api("GET", path)
+    assert stored["config"].get("reply") is None
+    assert stored["config"].get("transform") is None
+    assert serious_violations(page) == []

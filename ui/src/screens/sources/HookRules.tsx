@@ -224,7 +224,11 @@ function HookTest({ hook, rules }: { hook: Hook; rules: RulesConfig | undefined 
               ))}
             </ul>
           )}
-          {run.data.messages.length === 0 ? (
+          {run.data.reply != null ? (
+            <p>
+              A verification request: answered with <code>{run.data.reply}</code>, and no message made.
+            </p>
+          ) : run.data.messages.length === 0 ? (
             <p>
               No message: {run.data.matched.length === 0 ? "no rule holds for this request." : "see the errors above."}
             </p>

@@ -2,7 +2,8 @@
 // of the request compared with a value), the message type, its name, the fields it fills
 // (each from a field, text with fields, fixed text or an expression), how duplicates are
 // recognised, the event's time, and "one message per element of" a list. The server's
-// problems show next to the field they name.
+// problems show next to the field they name. After the rules, the optional transformation and
+// verification reply (HookExtras).
 import { useId } from "react";
 import {
   blankRule,
@@ -15,6 +16,7 @@ import {
   type ValueSource,
   withField,
 } from "./ruleForm";
+import { ReplyPart, TransformPart } from "./HookExtras";
 import { ConditionPart, MessageIdPart, Problem, type Problems, TimestampPart, ValueCells } from "./RuleParts";
 
 interface FormProps {
@@ -69,17 +71,13 @@ export function RulesForm({ config, onChange, problems, readOnly }: FormProps) {
         />
       ))}
       <Problem problems={problems} at="" />
-      {(config.transform || config.reply) && (
-        <p className="note">
-          This source also has a {config.transform ? "transformation" : "verification reply"}; it is kept as it is. Edit
-          it in the JSON view.
-        </p>
-      )}
       <div className="row">
         <button type="button" onClick={() => setRules([...rules, blankRule()])}>
           Add a rule
         </button>
       </div>
+      <TransformPart config={config} onChange={onChange} problems={problems} />
+      <ReplyPart config={config} onChange={onChange} problems={problems} />
     </fieldset>
   );
 }

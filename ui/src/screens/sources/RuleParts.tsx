@@ -99,12 +99,21 @@ export function ValueCells({ label, value, onChange, problems, at }: ValueProps)
   );
 }
 
-export function ConditionPart({ condition, onChange }: { condition: Condition | null; onChange: (c: Condition | null) => void }) {
+interface ConditionProps {
+  condition: Condition | null;
+  onChange: (c: Condition | null) => void;
+  /** What the joining's choice is called (default "Applies to"). */
+  label?: string;
+  /** A condition is needed: "every request" is not offered. */
+  required?: boolean;
+}
+
+export function ConditionPart({ condition, onChange, label = "Applies to", required = false }: ConditionProps) {
   const joining = joiningOf(condition);
   if (joining === "other") {
     return (
       <p className="note">
-        This rule's conditions are nested; the form keeps them as they are. Edit them in the JSON view.
+        These conditions are nested; the form keeps them as they are. Edit them in the JSON view.
       </p>
     );
   }
@@ -115,9 +124,9 @@ export function ConditionPart({ condition, onChange }: { condition: Condition | 
   return (
     <div className="rule-when">
       <label>
-        Applies to
+        {label}
         <select value={joining} onChange={(e) => onChange(joined(e.target.value as typeof joining, parts))}>
-          {JOININGS.map((j) => (
+          {JOININGS.filter((j) => !required || j.value !== "always").map((j) => (
             <option key={j.value} value={j.value}>
               {j.label}
             </option>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  blankReply,
   canMiss,
   comparedOf,
   comparison,
@@ -17,6 +18,7 @@ import {
   textOf,
   withDefault,
   withField,
+  withMethod,
 } from "./ruleForm";
 
 describe("a value's source", () => {
@@ -92,6 +94,40 @@ describe("the server's problems", () => {
     expect(at.get("rules.0.set.event")).toEqual(["A value needs exactly one of path"]);
     expect(at.get("rules.0.type")).toEqual(["Input should be 'track'"]);
     expect(at.get("")).toEqual(["Other"]);
+  });
+
+  it("about the verification reply go to its field", () => {
+    const at = placed(
+      [
+        { field: "reply.when.path", message: "a path is dotted names" },
+        { field: "reply.status", message: "Input should be less than or equal to 299" },
+        { field: "transform", message: "the expression is invalid: x" },
+      ],
+      placesOf({ rules: [] }),
+    );
+    expect(at.get("reply.when")).toEqual(["A path is dotted names"]);
+    expect(at.get("reply.status")).toEqual(["Input should be less than or equal to 299"]);
+    expect(at.get("transform")).toEqual(["The expression is invalid: x"]);
+    expect(at.has("")).toBe(false);
+  });
+});
+
+describe("a verification reply", () => {
+  it("starts by echoing the query's challenge", () => {
+    expect(blankReply()).toEqual({ when: { path: "query.challenge", op: "exists" }, echo: "query.challenge" });
+  });
+
+  it("turns a method off and on, in the order GET, POST", () => {
+    const reply = blankReply();
+    const postOnly = withMethod(reply, "GET", false);
+    expect(postOnly.methods).toEqual(["POST"]);
+    expect(withMethod(postOnly, "GET", true).methods).toEqual(["GET", "POST"]);
+    expect(reply.methods).toBeUndefined(); // not changed in place
+  });
+
+  it("keeps its last method", () => {
+    const postOnly = withMethod(blankReply(), "GET", false);
+    expect(withMethod(postOnly, "POST", false)).toBe(postOnly);
   });
 });
 

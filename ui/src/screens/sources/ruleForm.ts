@@ -17,6 +17,8 @@ export type Condition = Omit<SchemaCondition, "all" | "any" | "not"> & {
   not?: Condition | null;
 };
 export type MessageType = Rule["type"];
+export type Reply = NonNullable<RulesConfig["reply"]>;
+export type Method = NonNullable<Reply["methods"]>[number];
 export type Operator = NonNullable<SchemaCondition["op"]>;
 export type Kind = "path" | "template" | "const" | "expr";
 
@@ -251,6 +253,20 @@ export function renamed(set: Rule["set"], from: string, to: string): NonNullable
   return out;
 }
 
+/** A verification reply to start from: echo the query's ``challenge`` when it is there (how
+ *  most senders that verify a URL ask). */
+export function blankReply(): Reply {
+  return { when: { path: "query.challenge", op: "exists" }, echo: "query.challenge" };
+}
+
+/** ``reply``'s methods with ``method`` on or off, in the order GET, POST (at least one: the
+ *  last one cannot be turned off). */
+export function withMethod(reply: Reply, method: Method, on: boolean): Reply {
+  const current = reply.methods ?? ["GET", "POST"];
+  const next = (["GET", "POST"] as const).filter((m) => (m === method ? on : current.includes(m)));
+  return next.length === 0 ? reply : { ...reply, methods: next };
+}
+
 export function blankRule(): Rule {
   return { type: "track", set: {}, message_id: "hash" };
 }
@@ -277,7 +293,7 @@ export function placed(problems: FieldError[], places: string[]): Map<string, st
 
 /** The places of ``config``'s form fields that problems can be shown at. */
 export function placesOf(config: RulesConfig): string[] {
-  const places = ["match", "transform", "reply"];
+  const places = ["match", "transform", "reply", "reply.when", "reply.echo", "reply.json_key", "reply.status"];
   (config.rules ?? []).forEach((rule, i) => {
     const at = `rules.${i}`;
     places.push(at, `${at}.name`, `${at}.when`, `${at}.type`, `${at}.each`, `${at}.message_id`, `${at}.timestamp`);
