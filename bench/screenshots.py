@@ -175,8 +175,8 @@ def _webhook_rule_problem(page: Page, seeded: Seeded) -> None:
 
 
 def _webhook_conditions(page: Page, seeded: Seeded) -> None:
-    """A rule made to need three conditions: its own, and two added in the form (the second
-    a negated test)."""
+    """A rule made to need four conditions: its own, two added in the form (the second a
+    negated test), and a group of two of which either may hold."""
     rule = page.get_by_role("group", name="Rule 1", exact=True)
     rule.get_by_label("Applies to").select_option("all")
     rule.get_by_role("button", name="Add a condition").click()
@@ -186,6 +186,13 @@ def _webhook_conditions(page: Page, seeded: Seeded) -> None:
     rule.get_by_label("Field, condition 3").fill("body.data.object.receipt_email")
     rule.get_by_label("Test, condition 3").select_option("not_contains")
     rule.get_by_label("Value, condition 3").fill("@test.")
+    rule.get_by_role("button", name="Add a group of conditions", exact=True).click()
+    rule.get_by_label("Group 4: requests where").select_option("any")
+    rule.get_by_label("Field, condition 4.1").fill("body.type")
+    rule.get_by_label("Value, condition 4.1").fill("invoice.paid")
+    rule.get_by_role("button", name="Add a condition to group 4").click()
+    rule.get_by_label("Field, condition 4.2").fill("body.type")
+    rule.get_by_label("Value, condition 4.2").fill("charge.succeeded")
     rule.get_by_label("Applies to").scroll_into_view_if_needed()
 
 

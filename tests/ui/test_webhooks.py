@@ -352,3 +352,47 @@ def test_a_developer_adds_a_transformation_and_a_verification_reply_from_the_for
     assert stored["config"].get("reply") is None
     assert stored["config"].get("transform") is None
     assert serious_violations(page) == []
+
+
+def test_a_marketer_nests_a_group_of_conditions_in_a_rule(page: Page, world: World) -> None:
+    """ "Any of" inside "all of", from the form: the saved condition nests them, the test
+    panel makes the message for either plan of the group and not for another, and the form
+    shows the group again after a reload."""
+    hook = _typeform_rules(page, world)
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    rule.get_by_label("Applies to").select_option(label="requests where all of these hold")
+    rule.get_by_role("button", name="Add a group of conditions", exact=True).click()
+    rule.get_by_label("Group 2: requests where").select_option(label="any of these holds")
+    group = rule.get_by_role("list", name="Conditions of group 2")
+    group.get_by_label("Field, condition 2.1").fill("body.form_response.hidden.plan")
+    group.get_by_label("Value, condition 2.1").fill("pro")
+    group.get_by_role("button", name="Add a condition to group 2").click()
+    group.get_by_label("Field, condition 2.2").fill("body.form_response.hidden.plan")
+    group.get_by_label("Value, condition 2.2").fill("business")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    path = f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
+    when = world.server.api("GET", path)["config"]["rules"][0]["when"]
+    plan = "body.form_response.hidden.plan"
+    assert when == {
+        "all": [
+            {"path": "body.event_type", "op": "eq", "value": "form_response"},
+            {
+                "any": [
+                    {"path": plan, "op": "eq", "value": "pro"},
+                    {"path": plan, "op": "eq", "value": "business"},
+                ]
+            },
+        ]
+    }
+
+    _test_plans(page, {"free": False, "pro": True, "business": True})
+
+    page.reload()
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    expect(rule.get_by_label("Group 2: requests where")).to_have_value("any")
+    expect(rule.get_by_label("Value, condition 2.2")).to_have_value("business")
+    rule.get_by_role("button", name="Remove group 2").click()
+    expect(rule.get_by_role("list", name="Conditions of group 2")).to_have_count(0)
+    assert serious_violations(page) == []

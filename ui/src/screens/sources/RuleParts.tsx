@@ -9,6 +9,7 @@ import {
   type Condition,
   conditionText,
   defaultText,
+  isComparison,
   JOININGS,
   joined,
   joiningOf,
@@ -113,14 +114,13 @@ export function ConditionPart({ condition, onChange, label = "Applies to", requi
   if (joining === "other") {
     return (
       <p className="note">
-        These conditions are nested; the form keeps them as they are. Edit them in the JSON view.
+        These conditions negate a whole group in a way the form does not show; it keeps them as they are. Edit them in
+        the JSON view.
       </p>
     );
   }
   const parts = partsOf(condition);
   const several = joining === "all" || joining === "any" || joining === "none";
-  const setPart = (index: number, part: Condition) =>
-    onChange(joined(joining, parts.map((p, i) => (i === index ? part : p))));
   return (
     <div className="rule-when">
       <label>
@@ -135,32 +135,91 @@ export function ConditionPart({ condition, onChange, label = "Applies to", requi
       </label>
       {joining === "one" && (
         <div className="row wrap">
-          <Comparison condition={parts[0] ?? blankCondition()} suffix="" onChange={(part) => setPart(0, part)} />
+          <Comparison
+            condition={parts[0] ?? blankCondition()}
+            suffix=""
+            onChange={(part) => onChange(joined(joining, [part]))}
+          />
         </div>
       )}
-      {several && (
-        <ol className="conditions" aria-label="Conditions">
-          {parts.map((part, index) => (
-            <li key={index} className="row wrap">
-              <Comparison condition={part} suffix={`, condition ${index + 1}`} onChange={(next) => setPart(index, next)} />
-              {parts.length > 1 && (
-                <button
-                  type="button"
-                  className="link danger"
-                  onClick={() => onChange(joined(joining, parts.filter((_, i) => i !== index)))}
-                >
-                  Remove<span className="sr-only"> condition {index + 1}</span>
-                </button>
-              )}
-            </li>
-          ))}
-          <li>
-            <button type="button" onClick={() => onChange(joined(joining, [...parts, blankCondition()]))}>
-              Add a condition
-            </button>
+      {several && <ConditionList parts={parts} name="" onChange={(next) => onChange(joined(joining, next))} />}
+    </div>
+  );
+}
+
+/** How deep groups can be added from the form (deeper ones, written as JSON, are shown). */
+const GROUP_DEPTH = 2;
+
+const GROUP_JOININGS: { value: "all" | "any" | "none"; label: string }[] = [
+  { value: "all", label: "all of these hold" },
+  { value: "any", label: "any of these holds" },
+  { value: "none", label: "none of these holds" },
+];
+
+/** The parts of a list, each a comparison or a group of them; ``name`` is the group's number
+ *  ("" for the rule's own list, "2" for its second part, "2.1" inside it), which numbers the
+ *  parts' labels ("condition 2.1"). */
+function ConditionList({ parts, name, onChange }: { parts: Condition[]; name: string; onChange: (parts: Condition[]) => void }) {
+  const depth = name === "" ? 0 : name.split(".").length;
+  const to = name === "" ? "" : ` to group ${name}`;
+  const setPart = (index: number, part: Condition) => onChange(parts.map((p, i) => (i === index ? part : p)));
+  return (
+    <ol className="conditions" aria-label={name === "" ? "Conditions" : `Conditions of group ${name}`}>
+      {parts.map((part, index) => {
+        const numbered = name === "" ? `${index + 1}` : `${name}.${index + 1}`;
+        const group = !isComparison(part);
+        return (
+          <li key={index} className={group ? "condition-group" : "row wrap"}>
+            {group ? (
+              <GroupPart group={part} name={numbered} onChange={(next) => setPart(index, next)} />
+            ) : (
+              <Comparison condition={part} suffix={`, condition ${numbered}`} onChange={(next) => setPart(index, next)} />
+            )}
+            {parts.length > 1 && (
+              <button type="button" className="link danger" onClick={() => onChange(parts.filter((_, i) => i !== index))}>
+                {group ? "Remove group" : "Remove"}
+                <span className="sr-only">
+                  {" "}
+                  {group ? "" : "condition "}
+                  {numbered}
+                </span>
+              </button>
+            )}
           </li>
-        </ol>
-      )}
+        );
+      })}
+      <li className="row">
+        <button type="button" onClick={() => onChange([...parts, blankCondition()])}>
+          Add a condition<span className="sr-only">{to}</span>
+        </button>
+        {depth < GROUP_DEPTH && (
+          <button type="button" onClick={() => onChange([...parts, { any: [blankCondition()] }])}>
+            Add a group of conditions<span className="sr-only">{to}</span>
+          </button>
+        )}
+      </li>
+    </ol>
+  );
+}
+
+/** A part that is itself all, any or none of a list of parts. */
+function GroupPart({ group, name, onChange }: { group: Condition; name: string; onChange: (c: Condition) => void }) {
+  const joining = joiningOf(group) as "all" | "any" | "none";
+  const parts = partsOf(group);
+  const rejoin = (how: "all" | "any" | "none", next: Condition[]) => onChange(joined(how, next) ?? blankCondition());
+  return (
+    <div className="grow">
+      <label className="inline">
+        Group {name}: requests where
+        <select value={joining} onChange={(e) => rejoin(e.target.value as typeof joining, parts)}>
+          {GROUP_JOININGS.map((j) => (
+            <option key={j.value} value={j.value}>
+              {j.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ConditionList parts={parts} name={name} onChange={(next) => rejoin(joining, next)} />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  blankCondition,
   blankReply,
   canMiss,
   comparedOf,
@@ -144,7 +145,20 @@ describe("a rule's conditions in the form", () => {
     expect(joiningOf({ not: { path: "body.email", op: "contains", value: "@test" } })).toBe("one");
     expect(joiningOf({ not: paid })).toBe("other");
     expect(joiningOf({ not: { all: [paid, live] } })).toBe("other");
-    expect(joiningOf({ all: [paid, { any: [live] }] })).toBe("other");
+    expect(joiningOf({ all: [paid, { not: { all: [live] } }] })).toBe("other");
+  });
+
+  it("shows groups of comparisons inside a list, at any depth", () => {
+    const nested = { all: [paid, { any: [live, { not: { any: [paid] } }] }] };
+    expect(joiningOf(nested)).toBe("all");
+    expect(partsOf(nested)).toEqual(nested.all);
+    expect(joiningOf(partsOf(nested)[1])).toBe("any");
+    expect(joiningOf({ not: { any: [{ all: [paid, live] }] } })).toBe("none");
+  });
+
+  it("keeps the first comparison, not a group, when a list becomes one comparison", () => {
+    expect(joined("one", [{ any: [live] }, paid])).toEqual(paid);
+    expect(joined("one", [{ any: [live] }])).toEqual(blankCondition());
   });
 
   it("writes the tests without an opposite operator as the negation of one", () => {

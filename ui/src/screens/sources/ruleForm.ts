@@ -164,9 +164,21 @@ function isNegatable(op: Operator | null | undefined): op is Negatable {
 /** Whether ``condition`` is what one row of the form edits: a field compared with a value, or
  *  the negation of such a comparison by an operator without an opposite of its own. (A
  *  condition has exactly one of path, all, any and not: the server holds it to that.) */
-function isComparison(condition: Condition): boolean {
+export function isComparison(condition: Condition): boolean {
   const inner = condition.not;
   return isSimple(condition) || (inner != null && isSimple(inner) && isNegatable(inner.op));
+}
+
+/** The parts of ``condition`` when it is all, any or none of them (``{not: {any: …}}``). */
+function groupParts(condition: Condition): Condition[] | null {
+  return condition.all ?? condition.any ?? condition.not?.any ?? null;
+}
+
+/** Whether ``condition`` is a group the form edits: all, any or none of parts that are each a
+ *  comparison or such a group. */
+function isGroup(condition: Condition): boolean {
+  const parts = groupParts(condition);
+  return parts != null && parts.every((part) => isComparison(part) || isGroup(part));
 }
 
 /** The test a comparison applies, as the form names it. */
@@ -192,7 +204,9 @@ export function comparison(path: string, test: Test, text: string, previous: unk
 }
 
 /** How the form shows a rule's condition: none (every request), one comparison, all, any or
- *  none of several comparisons; "other" for what only the JSON view edits (nesting). */
+ *  none of several parts (comparisons, or groups of them in turn); "other" for what only the
+ *  JSON view edits (the negation of a whole group but "none of", of a comparison by an
+ *  operator that has an opposite). */
 export type Joining = "always" | "one" | "all" | "any" | "none" | "other";
 
 export const JOININGS: { value: Exclude<Joining, "other">; label: string }[] = [
@@ -206,28 +220,27 @@ export const JOININGS: { value: Exclude<Joining, "other">; label: string }[] = [
 export function joiningOf(condition: Condition | null | undefined): Joining {
   if (condition == null) return "always";
   if (isComparison(condition)) return "one";
-  const joining = condition.all != null ? "all" : condition.any != null ? "any" : "none";
-  const parts = condition.all ?? condition.any ?? condition.not?.any;
-  return parts != null && parts.every(isComparison) ? joining : "other";
+  if (!isGroup(condition)) return "other";
+  return condition.all != null ? "all" : condition.any != null ? "any" : "none";
 }
 
-/** The comparisons ``condition`` is made of, as the form lists them. */
+/** The parts ``condition`` is made of, as the form lists them. */
 export function partsOf(condition: Condition | null | undefined): Condition[] {
   if (condition == null) return [];
   if (isComparison(condition)) return [condition];
-  return condition.all ?? condition.any ?? condition.not?.any ?? [];
+  return groupParts(condition) ?? [];
 }
 
 export function blankCondition(): Condition {
   return { path: "body.type", op: "eq", value: "" };
 }
 
-/** ``parts`` joined as ``joining`` says: one keeps the first, all, any and none keep every
- *  one (at least one: a new blank comparison when there is none). */
+/** ``parts`` joined as ``joining`` says: one keeps the first comparison, all, any and none
+ *  keep every part (at least one: a new blank comparison when there is none). */
 export function joined(joining: Exclude<Joining, "other">, parts: Condition[]): Condition | null {
   if (joining === "always") return null;
   const kept = parts.length > 0 ? parts : [blankCondition()];
-  if (joining === "one") return kept[0] ?? blankCondition();
+  if (joining === "one") return kept.find(isComparison) ?? blankCondition();
   if (joining === "none") return { not: { any: kept } };
   return joining === "all" ? { all: kept } : { any: kept };
 }
