@@ -305,6 +305,12 @@ def test_a_developer_adds_a_transformation_and_a_verification_reply_from_the_for
     expect(reply.get_by_label("Echo the value of")).to_have_count(0)
     reply.get_by_label("Answer the tool's verification requests").check()
     expect(reply.get_by_label("Field", exact=True)).to_have_value("query.challenge")
+    result = page.get_by_label("Test result")
+    page.get_by_label("Sample method").select_option("GET")
+    expect(page.get_by_label("Sample body")).to_have_count(0)
+    page.get_by_label("Sample query").fill("challenge=q-1234")
+    page.get_by_role("button", name="Run the test").click()
+    expect(result).to_contain_text("answered with q-1234")  # unsaved: the form as it stands
     reply.get_by_label("Field", exact=True).fill("body.challenge")
     reply.get_by_label("Echo the value of").fill("body.challenge")
     reply.get_by_label("Answer with").select_option(label="a JSON object holding the value")
@@ -325,7 +331,10 @@ def test_a_developer_adds_a_transformation_and_a_verification_reply_from_the_for
         "methods": ["POST"],
     }
 
-    result = page.get_by_label("Test result")
+    page.get_by_role("button", name="Run the test").click()  # GET is no longer answered
+    expect(result).to_contain_text("no rule holds for this request")
+    page.get_by_label("Sample method").select_option("POST")
+    page.get_by_label("Sample query").fill("")
     page.get_by_label("Sample body").fill(json.dumps({"challenge": "ch-4711"}))
     page.get_by_role("button", name="Run the test").click()
     expect(result).to_contain_text("A verification request: answered with")

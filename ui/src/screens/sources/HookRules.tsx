@@ -181,12 +181,22 @@ function HookTest({ hook, rules }: { hook: Hook; rules: RulesConfig | undefined 
   const workspace = useWorkspace();
   const [body, setBody] = useState("{}");
   const [headers, setHeaders] = useState("Content-Type: application/json");
+  const [method, setMethod] = useState<"POST" | "GET">("POST");
+  const [query, setQuery] = useState("");
   const run = useMutation({
     mutationFn: () =>
       ok(
         api.POST("/api/v1/workspaces/{workspace}/sources/{source_id}/hook/test", {
           params: { path: { workspace, source_id: hook.source_id } },
-          body: { config: rules ? { ...rules, auth: { type: "none" } } : null, request: { method: "POST", body, headers: headerLines(headers) } },
+          body: {
+            config: rules ? { ...rules, auth: { type: "none" } } : null,
+            request: {
+              method,
+              body: method === "GET" ? null : body,
+              headers: headerLines(headers),
+              query: Object.fromEntries(new URLSearchParams(query.replace(/^\?/, ""))),
+            },
+          },
         }),
       ),
   });
@@ -198,13 +208,28 @@ function HookTest({ hook, rules }: { hook: Hook; rules: RulesConfig | undefined 
     <form onSubmit={submit} aria-label="Test the rules" className="card">
       <h2>Test the rules</h2>
       <p className="muted">
-        Paste a request the tool sends (its body, and headers the rules read). It runs through the rules above, saved or
-        not, without checking its signature and without storing anything.
+        Paste a request the tool sends (its body, and the query and headers the rules read). It runs through the rules
+        above, saved or not, without checking its signature and without storing anything.
       </p>
-      <label>
-        Sample body
-        <textarea className="code" rows={8} spellCheck={false} value={body} onChange={(e) => setBody(e.target.value)} />
-      </label>
+      <div className="row wrap">
+        <label>
+          Sample method
+          <select value={method} onChange={(e) => setMethod(e.target.value as "POST" | "GET")}>
+            <option value="POST">POST (a body)</option>
+            <option value="GET">GET (no body)</option>
+          </select>
+        </label>
+        <label className="grow">
+          Sample query (optional, name=value&amp;…)
+          <input className="code" value={query} placeholder="challenge=abc123" onChange={(e) => setQuery(e.target.value)} />
+        </label>
+      </div>
+      {method === "POST" && (
+        <label>
+          Sample body
+          <textarea className="code" rows={8} spellCheck={false} value={body} onChange={(e) => setBody(e.target.value)} />
+        </label>
+      )}
       <label>
         Sample headers (one “Name: value” a line)
         <textarea className="code" rows={3} spellCheck={false} value={headers} onChange={(e) => setHeaders(e.target.value)} />
