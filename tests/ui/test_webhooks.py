@@ -405,3 +405,53 @@ def test_a_marketer_nests_a_group_of_conditions_in_a_rule(page: Page, world: Wor
     rule.get_by_role("button", name="Remove group 2").click()
     expect(rule.get_by_role("list", name="Conditions of group 2")).to_have_count(0)
     assert serious_violations(page) == []
+
+
+def test_negations_written_as_json_show_in_the_form(page: Page, world: World) -> None:
+    """A condition written as JSON with a negated "is" and a negated group shows in the form
+    as "is not" and "not all of these hold", with no JSON view needed, and works as written
+    in the test panel."""
+    hook = _typeform_rules(page, world)
+    path = f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
+    stored = world.server.api("GET", path)
+    plan = "body.form_response.hidden.plan"
+    stored["config"]["rules"][0]["when"] = {
+        "all": [
+            {"path": "body.event_type", "op": "eq", "value": "form_response"},
+            {"not": {"path": plan, "op": "eq", "value": "internal"}},
+            {
+                "not": {
+                    "all": [
+                        {"path": plan, "op": "eq", "value": "free"},
+                        {"path": "body.form_response.hidden.referrer", "op": "missing"},
+                    ]
+                }
+            },
+        ]
+    }
+    world.server.api("PUT", path, json={"preset": stored["preset"], "config": stored["config"]})
+    page.reload()
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    expect(rule.get_by_text("Edit them in the JSON view")).to_have_count(0)
+    expect(rule.get_by_label("Test, condition 2")).to_have_value("ne")
+    expect(rule.get_by_label("Value, condition 2")).to_have_value("internal")
+    expect(rule.get_by_label("Group 3: requests where")).to_have_value("notall")
+    expect(rule.get_by_label("Test, condition 3.2")).to_have_value("missing")
+
+    _test_plans(page, {"internal": False, "free": False, "pro": True})
+
+    # Kept as written until edited; an edited condition is saved as the form shows it.
+    rule.get_by_label("Value, condition 2").fill("staff")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    when = world.server.api("GET", path)["config"]["rules"][0]["when"]
+    assert when["all"][1] == {"path": plan, "op": "ne", "value": "staff"}
+    assert when["all"][2] == {
+        "not": {
+            "all": [
+                {"path": plan, "op": "eq", "value": "free"},
+                {"path": "body.form_response.hidden.referrer", "op": "missing"},
+            ]
+        }
+    }
+    assert serious_violations(page) == []

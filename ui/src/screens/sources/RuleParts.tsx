@@ -18,6 +18,7 @@ import {
   kindOf,
   partsOf,
   type Rule,
+  simplified,
   sourceOf,
   type Test,
   TESTS,
@@ -110,17 +111,17 @@ interface ConditionProps {
 }
 
 export function ConditionPart({ condition, onChange, label = "Applies to", required = false }: ConditionProps) {
-  const joining = joiningOf(condition);
+  const shown = condition && simplified(condition);
+  const joining = joiningOf(shown);
   if (joining === "other") {
     return (
       <p className="note">
-        These conditions negate a whole group in a way the form does not show; it keeps them as they are. Edit them in
-        the JSON view.
+        These conditions have a shape the form does not show; it keeps them as they are. Edit them in the JSON view.
       </p>
     );
   }
-  const parts = partsOf(condition);
-  const several = joining === "all" || joining === "any" || joining === "none";
+  const parts = partsOf(shown);
+  const several = joining !== "always" && joining !== "one";
   return (
     <div className="rule-when">
       <label>
@@ -150,10 +151,13 @@ export function ConditionPart({ condition, onChange, label = "Applies to", requi
 /** How deep groups can be added from the form (deeper ones, written as JSON, are shown). */
 const GROUP_DEPTH = 2;
 
-const GROUP_JOININGS: { value: "all" | "any" | "none"; label: string }[] = [
+type GroupJoining = "all" | "any" | "none" | "notall";
+
+const GROUP_JOININGS: { value: GroupJoining; label: string }[] = [
   { value: "all", label: "all of these hold" },
   { value: "any", label: "any of these holds" },
   { value: "none", label: "none of these holds" },
+  { value: "notall", label: "not all of these hold" },
 ];
 
 /** The parts of a list, each a comparison or a group of them; ``name`` is the group's number
@@ -204,9 +208,9 @@ function ConditionList({ parts, name, onChange }: { parts: Condition[]; name: st
 
 /** A part that is itself all, any or none of a list of parts. */
 function GroupPart({ group, name, onChange }: { group: Condition; name: string; onChange: (c: Condition) => void }) {
-  const joining = joiningOf(group) as "all" | "any" | "none";
+  const joining = joiningOf(group) as GroupJoining;
   const parts = partsOf(group);
-  const rejoin = (how: "all" | "any" | "none", next: Condition[]) => onChange(joined(how, next) ?? blankCondition());
+  const rejoin = (how: GroupJoining, next: Condition[]) => onChange(joined(how, next) ?? blankCondition());
   return (
     <div className="grow">
       <label className="inline">

@@ -14,6 +14,7 @@ import {
   placed,
   placesOf,
   renamed,
+  simplified,
   sourceOf,
   testOf,
   textOf,
@@ -143,9 +144,24 @@ describe("a rule's conditions in the form", () => {
     expect(joiningOf({ any: [paid] })).toBe("any");
     expect(joiningOf({ not: { any: [paid, live] } })).toBe("none");
     expect(joiningOf({ not: { path: "body.email", op: "contains", value: "@test" } })).toBe("one");
+    expect(joiningOf({ not: { all: [paid, live] } })).toBe("notall");
+    expect(joiningOf({ not: { path: "body.total", op: "gt", value: 10 } })).toBe("one");
+    // as stored; the form shows them simplified (below)
     expect(joiningOf({ not: paid })).toBe("other");
-    expect(joiningOf({ not: { all: [paid, live] } })).toBe("other");
-    expect(joiningOf({ all: [paid, { not: { all: [live] } }] })).toBe("other");
+    expect(joiningOf({ all: [paid, { not: paid }] })).toBe("other");
+  });
+
+  it("simplifies negations to what the form shows, for the same requests", () => {
+    expect(simplified({ not: paid })).toEqual({ ...paid, op: "ne" });
+    expect(simplified({ not: { path: "body.id", op: "exists" } })).toEqual({ path: "body.id", op: "missing" });
+    expect(simplified({ not: { path: "body.id", op: "missing", value: "x" } })).toEqual({ path: "body.id", op: "exists" });
+    expect(simplified({ not: { not: live } })).toEqual(live);
+    expect(simplified({ not: { not: { any: [paid] } } })).toEqual({ any: [paid] });
+    const atMost = { not: { path: "body.total", op: "gt" as const, value: 10 } };
+    expect(simplified(atMost)).toEqual(atMost); // holds for a missing total too: no opposite
+    expect(simplified({ all: [paid, { not: paid }] })).toEqual({ all: [paid, { ...paid, op: "ne" }] });
+    expect(joiningOf(simplified({ all: [paid, { not: paid }] }))).toBe("all");
+    expect(simplified(paid)).toBe(paid);
   });
 
   it("shows groups of comparisons inside a list, at any depth", () => {
@@ -168,6 +184,8 @@ describe("a rule's conditions in the form", () => {
     expect(comparedOf(notTest).path).toBe("body.email");
     expect(comparison("body.type", "not_in", "a, b", undefined)).toEqual({ not: { path: "body.type", op: "in", value: ["a", "b"] } });
     expect(comparison("body.id", "exists", "ignored", "x")).toEqual({ path: "body.id", op: "exists" });
+    expect(comparison("body.total", "not_lt", "5", undefined)).toEqual({ not: { path: "body.total", op: "lt", value: 5 } });
+    expect(testOf({ not: { path: "body.total", op: "gt", value: 10 } })).toBe("not_gt");
     expect(testOf(paid)).toBe("eq");
     expect(testOf({ path: "body.x" })).toBe("eq");
     expect(comparedOf(paid)).toBe(paid);
@@ -179,6 +197,8 @@ describe("a rule's conditions in the form", () => {
     expect(joined("one", partsOf({ any: [live, paid] }))).toEqual(live);
     expect(joined("always", [paid])).toBeNull();
     expect(joined("none", partsOf({ all: [paid, live] }))).toEqual({ not: { any: [paid, live] } });
+    expect(joined("notall", partsOf({ any: [paid, live] }))).toEqual({ not: { all: [paid, live] } });
+    expect(partsOf({ not: { all: [paid, live] } })).toEqual([paid, live]);
     expect(joined("all", partsOf({ not: { any: [paid] } }))).toEqual({ all: [paid] });
     const negated = { not: { path: "body.email", op: "contains" as const, value: "@test" } };
     expect(joined("any", partsOf(negated))).toEqual({ any: [negated] });

@@ -31,8 +31,12 @@ export const MESSAGE_TYPES: { value: MessageType; label: string }[] = [
   { value: "alias", label: "Alias (two ids are one person)" },
 ];
 
-/** The operators that have no opposite of their own: "does not contain" is ``{not: …}``. */
-const NEGATABLE = ["in", "starts_with", "contains"] as const;
+/** The operators that have no opposite of their own: "does not contain" is ``{not: …}``
+ *  ("is not greater than" holds for a missing field too: it is not "is less than"). */
+const NEGATABLE = ["in", "starts_with", "contains", "gt", "lt"] as const;
+
+/** The operators whose negation is another operator, for every value and a missing field. */
+const OPPOSITE: Partial<Record<Operator, Operator>> = { eq: "ne", ne: "eq", exists: "missing", missing: "exists" };
 type Negatable = (typeof NEGATABLE)[number];
 
 /** A comparison's test as the form offers it: an operator, or the negation of one. */
@@ -50,7 +54,9 @@ export const TESTS: { value: Test; label: string }[] = [
   { value: "contains", label: "contains" },
   { value: "not_contains", label: "does not contain" },
   { value: "gt", label: "is greater than" },
+  { value: "not_gt", label: "is not greater than" },
   { value: "lt", label: "is less than" },
+  { value: "not_lt", label: "is not less than" },
 ];
 
 export const KINDS: { value: Kind; label: string; placeholder: string }[] = [
@@ -169,9 +175,25 @@ export function isComparison(condition: Condition): boolean {
   return isSimple(condition) || (inner != null && isSimple(inner) && isNegatable(inner.op));
 }
 
-/** The parts of ``condition`` when it is all, any or none of them (``{not: {any: …}}``). */
+/** The parts of ``condition`` when it is all, any, none (``{not: {any: …}}``) or not all
+ *  (``{not: {all: …}}``) of them. */
 function groupParts(condition: Condition): Condition[] | null {
-  return condition.all ?? condition.any ?? condition.not?.any ?? null;
+  return condition.all ?? condition.any ?? condition.not?.any ?? condition.not?.all ?? null;
+}
+
+/** ``condition`` as the form shows it, holding for the same requests: a negated comparison
+ *  whose operator has an opposite is that opposite (``{not: {op: "eq"}}`` is "is not"), a
+ *  double negation is what it negates, each part of a group likewise. */
+export function simplified(condition: Condition): Condition {
+  if (condition.all != null) return { ...condition, all: condition.all.map(simplified) };
+  if (condition.any != null) return { ...condition, any: condition.any.map(simplified) };
+  if (condition.not == null) return condition;
+  const inner = simplified(condition.not);
+  if (inner.not != null) return inner.not;
+  const opposite = isSimple(inner) ? OPPOSITE[inner.op ?? "eq"] : undefined;
+  if (opposite === undefined) return { not: inner };
+  if (opposite === "exists" || opposite === "missing") return { path: inner.path, op: opposite };
+  return { ...inner, op: opposite };
 }
 
 /** Whether ``condition`` is a group the form edits: all, any or none of parts that are each a
@@ -207,7 +229,7 @@ export function comparison(path: string, test: Test, text: string, previous: unk
  *  none of several parts (comparisons, or groups of them in turn); "other" for what only the
  *  JSON view edits (the negation of a whole group but "none of", of a comparison by an
  *  operator that has an opposite). */
-export type Joining = "always" | "one" | "all" | "any" | "none" | "other";
+export type Joining = "always" | "one" | "all" | "any" | "none" | "notall" | "other";
 
 export const JOININGS: { value: Exclude<Joining, "other">; label: string }[] = [
   { value: "always", label: "every request" },
@@ -215,13 +237,16 @@ export const JOININGS: { value: Exclude<Joining, "other">; label: string }[] = [
   { value: "all", label: "requests where all of these hold" },
   { value: "any", label: "requests where any of these holds" },
   { value: "none", label: "requests where none of these holds" },
+  { value: "notall", label: "requests where not all of these hold" },
 ];
 
 export function joiningOf(condition: Condition | null | undefined): Joining {
   if (condition == null) return "always";
   if (isComparison(condition)) return "one";
   if (!isGroup(condition)) return "other";
-  return condition.all != null ? "all" : condition.any != null ? "any" : "none";
+  if (condition.all != null) return "all";
+  if (condition.any != null) return "any";
+  return condition.not?.any != null ? "none" : "notall";
 }
 
 /** The parts ``condition`` is made of, as the form lists them. */
@@ -242,6 +267,7 @@ export function joined(joining: Exclude<Joining, "other">, parts: Condition[]): 
   const kept = parts.length > 0 ? parts : [blankCondition()];
   if (joining === "one") return kept.find(isComparison) ?? blankCondition();
   if (joining === "none") return { not: { any: kept } };
+  if (joining === "notall") return { not: { all: kept } };
   return joining === "all" ? { all: kept } : { any: kept };
 }
 
