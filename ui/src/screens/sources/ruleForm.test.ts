@@ -39,6 +39,16 @@ describe("a value's source", () => {
     expect(sourceOf("const", "7", { const: 3 })).toEqual({ const: 7 });
     expect(sourceOf("template", "x:{body.id}")).toEqual({ template: "x:{body.id}" });
   });
+
+  it("keeps a fixed list or object one while its text is its JSON", () => {
+    const tags = { const: ["vip", "eu"] };
+    expect(textOf(tags)).toBe('["vip","eu"]');
+    expect(sourceOf("const", '["vip", "eu", "new"]', tags)).toEqual({ const: ["vip", "eu", "new"] });
+    expect(sourceOf("const", '{"tier": 2}', { const: { tier: 1 } })).toEqual({ const: { tier: 2 } });
+    expect(sourceOf("const", '["vip"', tags)).toEqual({ const: '["vip"' }); // not JSON: text
+    expect(sourceOf("const", '{"a": 1}', tags)).toEqual({ const: '{"a": 1}' }); // a list stays a list
+    expect(sourceOf("const", '["x"]', { const: "text" })).toEqual({ const: '["x"]' });
+  });
 });
 
 describe("a value's default", () => {

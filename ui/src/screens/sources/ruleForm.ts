@@ -126,12 +126,25 @@ export function withDefault(value: ValueSource, text: string): ValueSource {
   return keys.length === 1 && keys[0] === "path" && rest.path != null ? rest.path : rest;
 }
 
-/** ``text`` as the type ``previous`` had when it reads as one (a number stays a number). */
+/** ``text`` as the type ``previous`` had when it reads as one (a number stays a number, a
+ *  list or an object stays one while the text is its JSON). */
 export function typedLike(previous: unknown, text: string): unknown {
   const trimmed = text.trim();
   if (typeof previous === "number" && trimmed !== "" && !Number.isNaN(Number(trimmed))) return Number(trimmed);
   if (typeof previous === "boolean" && (trimmed === "true" || trimmed === "false")) return trimmed === "true";
+  if (typeof previous === "object" && previous !== null) {
+    const parsed = jsonOf(trimmed);
+    if (typeof parsed === "object" && parsed !== null && Array.isArray(parsed) === Array.isArray(previous)) return parsed;
+  }
   return text;
+}
+
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A simple condition's value as it is shown in the form. */
