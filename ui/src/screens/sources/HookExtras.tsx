@@ -73,7 +73,7 @@ function ReplyFields({ reply, onChange, problems }: { reply: Reply; onChange: (r
     <>
       <ConditionPart
         condition={reply.when as Condition}
-        label="A verification request is one of"
+        label="Verification requests are"
         required
         onChange={(when) => onChange({ ...reply, when: (when ?? blankReply().when) as Reply["when"] })}
       />
