@@ -17,4 +17,3 @@ def test_a_digest_is_the_hmac_sha256_of_the_value_with_the_salt() -> None:
     assert digest("x", long_salt) == hmac.new(long_salt, b"x", hashlib.sha256).hexdigest()
     assert digest(42, salt) == hmac.new(salt, b"42", "sha256").hexdigest()  # not text: JSON
     assert digest("x" * 101, salt) == hmac.new(salt, b"x" * 101, "sha256").hexdigest()
-
