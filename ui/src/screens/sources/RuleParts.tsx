@@ -153,12 +153,10 @@ const GROUP_DEPTH = 2;
 
 type GroupJoining = "all" | "any" | "none" | "notall";
 
-const GROUP_JOININGS: { value: GroupJoining; label: string }[] = [
-  { value: "all", label: "all of these hold" },
-  { value: "any", label: "any of these holds" },
-  { value: "none", label: "none of these holds" },
-  { value: "notall", label: "not all of these hold" },
-];
+/** A group's joinings: a list's, without "requests where" (a group's label says it). */
+const GROUP_JOININGS = JOININGS.filter((j): j is { value: GroupJoining; label: string } => j.value !== "always" && j.value !== "one").map(
+  (j) => ({ ...j, label: j.label.replace(/^requests where /, "") }),
+);
 
 /** The parts of a list, each a comparison or a group of them; ``name`` is the group's number
  *  ("" for the rule's own list, "2" for its second part, "2.1" inside it), which numbers the
@@ -173,7 +171,7 @@ function ConditionList({ parts, name, onChange }: { parts: Condition[]; name: st
         const numbered = name === "" ? `${index + 1}` : `${name}.${index + 1}`;
         const group = !isComparison(part);
         return (
-          <li key={index} className={group ? "condition-group" : "row wrap"}>
+          <li key={index} className={group ? undefined : "row wrap"}>
             {group ? (
               <GroupPart group={part} name={numbered} onChange={(next) => setPart(index, next)} />
             ) : (

@@ -209,8 +209,8 @@ export function simplified(condition: Condition): Condition {
   return { ...inner, op: opposite };
 }
 
-/** Whether ``condition`` is a group the form edits: all, any or none of parts that are each a
- *  comparison or such a group. */
+/** Whether ``condition`` is a group the form edits: all, any, none or not all of parts that
+ *  are each a comparison or such a group. */
 function isGroup(condition: Condition): boolean {
   const parts = groupParts(condition);
   return parts != null && parts.every((part) => isComparison(part) || isGroup(part));
@@ -238,10 +238,10 @@ export function comparison(path: string, test: Test, text: string, previous: unk
   return negated ? { not: compared } : compared;
 }
 
-/** How the form shows a rule's condition: none (every request), one comparison, all, any or
- *  none of several parts (comparisons, or groups of them in turn); "other" for what only the
- *  JSON view edits (the negation of a whole group but "none of", of a comparison by an
- *  operator that has an opposite). */
+/** How the form shows a rule's condition: none (every request), one comparison, all, any,
+ *  none or not all of several parts (comparisons, or groups of them in turn); "other" for a
+ *  negation the form shows only once :func:`simplified` (of a comparison by an operator that
+ *  has an opposite, a double one). */
 export type Joining = "always" | "one" | "all" | "any" | "none" | "notall" | "other";
 
 export const JOININGS: { value: Exclude<Joining, "other">; label: string }[] = [
