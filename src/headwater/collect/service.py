@@ -41,6 +41,7 @@ from headwater.spec import (
     decode_body,
     normalise,
     parse_timestamp,
+    payload_object,
 )
 from headwater.storage import STORAGE_ERRORS, connected
 from headwater.supervisor import Health, first_set
@@ -465,8 +466,9 @@ def _governed(
     """``result`` with the source's PII rules applied before anything is stored: an event
     changed, or refused (a rejection with the rule's reason, keeping no value of the message);
     a rejection's excerpt of the message changed the same way. An event's actions are added to
-    ``tally`` (a rejection is stored as a rejection either way: its actions are not counted)."""
-    payload = result.payload
+    ``tally`` (a rejection is stored as a rejection either way: its actions are not counted).
+    An event's payload made elsewhere comes encoded: the rules read it decoded."""
+    payload = payload_object(result) if isinstance(result, Event) else result.payload
     if not isinstance(payload, dict):
         return result
     outcome = pii.apply(rules.rules, payload, salt=rules.salt)

@@ -11,6 +11,7 @@ says which column to fix when one is at fault.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
@@ -24,7 +25,7 @@ from headwater.imports.mapping import (
 )
 from headwater.imports.reader import BadRow, Row
 from headwater.imports.views import RowErrorView
-from headwater.spec import Envelope, Event, Rejection, normalise_flat
+from headwater.spec import Envelope, Event, Rejection, encode_payload_bytes, normalise_flat
 
 __all__ = [
     "Normalised",
@@ -106,24 +107,81 @@ def normalised(batch: list[Row], *, first: int, plan: Plan, envelope: Envelope) 
     return Normalised(prepared.rows, prepared.errors, events, rejections)
 
 
+class _Sent(msgspec.Struct, array_like=True, frozen=True):
+    """An event as the worker process sends it: its payload as the log stores it (JSON), so
+    that the server neither decodes it nor encodes it again; its ``received_at`` the batch's,
+    which the server knows."""
+
+    index: int
+    type: str
+    message_id: str
+    user_id: str | None
+    anonymous_id: str | None
+    name: str | None
+    timestamp: datetime
+    payload: bytes
+
+
+class _Batch(msgspec.Struct, array_like=True, frozen=True):
+    rows: int
+    errors: list[RowError]
+    events: list[_Sent]
+    rejections: list[Rejection]
+
+
+def _sent(event: Event) -> _Sent:
+    payload = event.payload
+    return _Sent(
+        event.index,
+        event.type,
+        event.message_id,
+        event.user_id,
+        event.anonymous_id,
+        event.name,
+        event.timestamp,
+        bytes(payload) if isinstance(payload, msgspec.Raw) else encode_payload_bytes(payload),
+    )
+
+
+def _received(sent: _Sent, received_at: datetime) -> Event:
+    return Event(
+        index=sent.index,
+        type=sent.type,
+        message_id=sent.message_id,
+        user_id=sent.user_id,
+        anonymous_id=sent.anonymous_id,
+        name=sent.name,
+        timestamp=sent.timestamp,
+        received_at=received_at,
+        payload=msgspec.Raw(sent.payload),
+    )
+
+
 _packer = msgspec.msgpack.Encoder()
-_unpacker = msgspec.msgpack.Decoder(Normalised)
+_unpacker = msgspec.msgpack.Decoder(_Batch)
 
 
 def packed(batch: list[Row], *, first: int, plan: Plan, envelope: Envelope) -> bytes | Normalised:
     """:func:`normalised` as MessagePack, for a worker process to send back: a sixth of
-    pickle's cost on both sides for events. A batch MessagePack cannot carry (an integer
-    beyond 64 bits in a JSON Lines file) comes back as it is, pickled."""
+    pickle's cost on both sides for events, the payloads sent as their JSON. A batch
+    MessagePack cannot carry (an integer beyond 64 bits in a JSON Lines file) comes back as
+    it is, pickled."""
     made = normalised(batch, first=first, plan=plan, envelope=envelope)
     try:
-        return _packer.encode(made)
+        return _packer.encode(
+            _Batch(made.rows, made.errors, [_sent(e) for e in made.events], made.rejections)
+        )
     except OverflowError:
         return made
 
 
-def unpacked(made: bytes | Normalised) -> Normalised:
-    """What :func:`packed` sent."""
-    return made if isinstance(made, Normalised) else _unpacker.decode(made)
+def unpacked(made: bytes | Normalised, *, received_at: datetime) -> Normalised:
+    """What :func:`packed` sent, for the batch ``received_at`` (the envelope's)."""
+    if isinstance(made, Normalised):
+        return made
+    batch = _unpacker.decode(made)
+    events = [_received(sent, received_at) for sent in batch.events]
+    return Normalised(batch.rows, batch.errors, events, batch.rejections)
 
 
 _FIELD_PREFIXES: Final = (

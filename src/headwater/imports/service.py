@@ -380,7 +380,7 @@ class Importer:
         )
         if sent is None:
             return None
-        made = unpacked(sent)
+        made = unpacked(sent, received_at=received_at)
         events, rejections = await self._collector.governed(
             source, [*made.events, *made.rejections]
         )

@@ -36,7 +36,7 @@ from headwater.journeys.simulation import Later, Sample, Setting, simulate
 from headwater.journeys.subjects import Profiles
 from headwater.journeys.views import ProblemView, TrialRunView
 from headwater.profiles import lookups
-from headwater.spec import Envelope, Event, normalise
+from headwater.spec import Envelope, Event, normalise, payload_object
 from headwater.storage import Transaction, connected
 
 __all__ = ["TrialSample", "run_sample"]
@@ -192,7 +192,7 @@ def _data(event: Event) -> EventData:
 
 def _preferences(event: Event) -> dict[str, bool] | None:
     """The consent preferences the message carries (None: none), as the profile keeps them."""
-    context = event.payload.get("context")
+    context = payload_object(event).get("context")
     consent = context.get("consent") if isinstance(context, dict) else None
     found = consent.get("categoryPreferences") if isinstance(consent, dict) else None
     if not isinstance(found, dict):

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from headwater.log.base import EventLog, LogEntry, LogRecord
-from headwater.spec import decode_message, encode_payload_bytes
+from headwater.spec import Event, decode_message, encode_payload_bytes
 from headwater.storage import Listener, begin, driver_connection, removed
 
 __all__ = ["PostgresLog"]
@@ -127,9 +127,13 @@ _RECEIVED = (
 )
 
 
-def _columns(payload: dict[str, Any]) -> tuple[Any, ...]:
-    """(message_id, type, name, user_id, anonymous_id) of a normalised payload, as ``_APPEND``
-    derives them."""
+def _columns(event: Event) -> tuple[Any, ...]:
+    """(message_id, type, name, user_id, anonymous_id) of an event, as ``_APPEND`` derives
+    them from its payload. An encoded payload is one no PII rule read (a file import's):
+    the event's own fields, made from it, are the same."""
+    payload = event.payload
+    if not isinstance(payload, dict):
+        return (event.message_id, event.type, event.name, event.user_id, event.anonymous_id)
     kind = payload["type"]
     field = _NAMED.get(kind)
     name = payload.get(field) if field else None
@@ -213,7 +217,7 @@ class PostgresLog(EventLog):
                 partition_of(r.event.partition_key),
                 r.workspace_id,
                 r.source_id,
-                *_columns(r.event.payload),
+                *_columns(r.event),
                 _milliseconds(r.event.timestamp),
                 _milliseconds(r.event.received_at),
                 encode_payload_bytes(r.event.payload).decode(),

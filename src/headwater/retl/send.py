@@ -25,7 +25,7 @@ from headwater.collect import Collector, TrackingRequest
 from headwater.delivery import enqueue_events
 from headwater.errors import BadRequest, Unauthorized
 from headwater.settings import Settings
-from headwater.spec import Envelope, Event, normalise
+from headwater.spec import Envelope, Event, normalise, payload_object
 from headwater.storage import transaction
 
 __all__ = ["CollectorTarget", "DestinationTarget", "Target", "TargetRefused"]
@@ -123,7 +123,7 @@ class DestinationTarget:
         for index, message in enumerate(messages):
             result = normalise(message, index=index, route_type=None, envelope=envelope)
             if isinstance(result, Event):
-                queued.append((self._destination_id, result.payload))
+                queued.append((self._destination_id, payload_object(result)))
             else:
                 failed[index] = result.reason
         async with transaction(self._engine) as tx:

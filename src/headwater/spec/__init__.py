@@ -30,6 +30,7 @@ from headwater.spec.parsed import (
     Rejection,
     encode_payload,
     encode_payload_bytes,
+    payload_object,
 )
 from headwater.spec.timestamps import Timestamp, format_timestamp, parse_timestamp
 
@@ -66,6 +67,7 @@ __all__ = [
     "normalise",
     "normalise_flat",
     "parse_timestamp",
+    "payload_object",
     "properties_of",
     "reserved_trait",
     "stored_field",

@@ -4,23 +4,26 @@ so that most of what the general normalisation checks cannot fail and is not che
 
 >>> normalise_flat({"type": "track", "userId": "u1", "event": "Bought", "properties": {},
 ...                 "messageId": "imp-1"}, index=1, envelope=Envelope(received_at=now))
-Event(index=1, type='track', ...)   # what normalise(..., route_type=None) answers
+Event(index=1, type='track', ...)   # what normalise(..., route_type=None) answers, the
+                                    # payload already JSON (msgspec.Raw)
 
 Anything else is handed to :func:`~headwater.spec.normalise.normalise`, so the answer is the
-general one's for every message (``tests/imports/test_flat.py`` compares them).
+general one's for every message (``tests/imports/test_fast_path.py`` compares them).
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+import msgspec
+
 from headwater.spec.normalise import (
     Envelope,
     Invalid,
     capped,
-    check_stored_size,
     check_type_fields,
     normalise,
+    stored_json,
 )
 from headwater.spec.parsed import MESSAGE_TYPES, Event, Rejection
 from headwater.spec.timestamps import format_timestamp, parse_timestamp
@@ -49,8 +52,10 @@ def normalise_flat(message: dict[str, Any], *, index: int, envelope: Envelope) -
     :func:`_bare` envelope.
 
     The same event or rejection as :func:`normalise` for such a message (what it would check
-    and cannot fail here is not checked: object fields, ids' types, clock skew); any other
-    message or envelope is passed to :func:`normalise`.
+    and cannot fail here is not checked: object fields, ids' types, clock skew), the event's
+    payload as the JSON its size was measured on (the log's form: a worker process sends it
+    on without encoding it again); any other message or envelope is passed to
+    :func:`normalise`.
     """
     if not (_bare(envelope) and _flat(message)):
         return normalise(message, index=index, route_type=None, envelope=envelope)
@@ -91,18 +96,7 @@ def normalise_flat(message: dict[str, Any], *, index: int, envelope: Envelope) -
         )
         if original is not None:
             payload["originalTimestamp"] = format_timestamp(original)
-        event = Event(
-            index=index,
-            type=kind,
-            message_id=message_id,
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            name=name,
-            timestamp=original or envelope.received_at,
-            received_at=envelope.received_at,
-            payload=payload,
-        )
-        check_stored_size(event, envelope)
+        encoded = stored_json(payload, envelope)
     except Invalid as error:
         return Rejection(
             index=index,
@@ -111,7 +105,17 @@ def normalise_flat(message: dict[str, Any], *, index: int, envelope: Envelope) -
             message_id=capped(message_id, envelope.max_id_chars),
             payload=message,
         )
-    return event
+    return Event(
+        index=index,
+        type=kind,
+        message_id=message_id,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        name=name,
+        timestamp=original or envelope.received_at,
+        received_at=envelope.received_at,
+        payload=msgspec.Raw(encoded),
+    )
 
 
 _FLAT_TEXT: Final = ("userId", "anonymousId", "groupId", "event", "timestamp")

@@ -37,9 +37,9 @@ __all__ = [
     "Envelope",
     "Invalid",
     "capped",
-    "check_stored_size",
     "check_type_fields",
     "normalise",
+    "stored_json",
 ]
 
 # context.library.name values of libraries that run on the user's device: their messages get
@@ -129,7 +129,7 @@ def normalise(
         return Rejection(index=index, reason="message must be a JSON object", payload=message)
     try:
         event = _normalise(message, index, route_type, envelope)
-        check_stored_size(event, envelope)
+        stored_json(event.payload, envelope)
     except Invalid as error:
         raw_id = message.get("messageId")
         raw_type = route_type or message.get("type")
@@ -150,19 +150,21 @@ def capped(value: Any, limit: int) -> str | None:
     return value if isinstance(value, str) and len(value) <= limit else None
 
 
-def check_stored_size(event: Event, env: Envelope) -> None:
-    """Raise Invalid when the event as stored is over the event limit (plus ADDED_BYTES).
+def stored_json(payload: dict[str, Any] | msgspec.Raw, env: Envelope) -> bytes:
+    """``payload`` as stored (its JSON); Invalid when that is over the event limit (plus
+    ADDED_BYTES).
 
     Measured on the encoded event (under a microsecond for a typical one): no bound from the
     size as sent holds, since the envelope is merged in, identify traits may be copied from
     ``context.traits``, and numbers may grow when re-encoded (``1e5`` becomes ``100000.0``).
     """
-    stored = len(encode_payload_bytes(event.payload))
-    if stored > env.max_event_bytes + ADDED_BYTES:
+    stored = encode_payload_bytes(payload)
+    if len(stored) > env.max_event_bytes + ADDED_BYTES:
         raise Invalid(
-            f"event as stored is {stored} bytes (with the request's context, integrations and "
-            f"AnonymousId header); the limit is {env.max_event_bytes + ADDED_BYTES}"
+            f"event as stored is {len(stored)} bytes (with the request's context, integrations "
+            f"and AnonymousId header); the limit is {env.max_event_bytes + ADDED_BYTES}"
         )
+    return stored
 
 
 def _normalise(message: dict[str, Any], index: int, route_type: str | None, env: Envelope) -> Event:

@@ -18,6 +18,7 @@ __all__ = [
     "Rejection",
     "encode_payload",
     "encode_payload_bytes",
+    "payload_object",
 ]
 
 MESSAGE_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
@@ -46,7 +47,10 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     """The track event name, or the page or screen name."""
     timestamp: datetime
     received_at: datetime
-    payload: dict[str, Any]
+    payload: dict[str, Any] | msgspec.Raw
+    """The normalised message; already encoded as JSON (a :class:`msgspec.Raw`) when it was
+    made in another process and nothing reads it before the log (a file import's, with no PII
+    rule to apply): the log stores it as it is, and :func:`payload_object` decodes it."""
 
     @property
     def partition_key(self) -> str:
@@ -80,3 +84,12 @@ def encode_payload(payload: Any) -> str:
 def encode_payload_bytes(payload: Any) -> bytes:
     """A payload as UTF-8 JSON, for building larger documents without decoding."""
     return _encoder.encode(payload)
+
+
+_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def payload_object(event: Event) -> dict[str, Any]:
+    """``event``'s payload as a dict, decoded when it came encoded."""
+    payload = event.payload
+    return payload if isinstance(payload, dict) else _decoder.decode(payload)
