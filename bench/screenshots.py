@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -174,6 +175,19 @@ def _webhook_rule_problem(page: Page, seeded: Seeded) -> None:
     rule.get_by_label("Event name", exact=True).scroll_into_view_if_needed()
 
 
+def _webhook_fixed(page: Page, seeded: Seeded) -> None:
+    """Two fixed values made from their JSON: a list, and a number still being typed (not
+    JSON yet, named at its field)."""
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    for name, text in (("properties.tags", '["vip", "eu"]'), ("properties.score", "4 2")):
+        rule.get_by_role("button", name="Add a field").click()
+        fields = rule.get_by_label(re.compile(r"^Field name, row \d+$"))
+        fields.nth(fields.count() - 1).fill(name)
+        rule.get_by_label(f"{name}: comes from").select_option("json")
+        rule.get_by_label(name, exact=True).fill(text)
+    rule.get_by_label("properties.score", exact=True).scroll_into_view_if_needed()
+
+
 def _webhook_conditions(page: Page, seeded: Seeded) -> None:
     """A rule made to need four conditions: its own, two added in the form (the second a
     negated test), and a group of two of which either may hold."""
@@ -227,6 +241,7 @@ SCREENS: list[Screen] = [
     ("webhook-rules-empty", "sources/{hook_empty}?tab=rules", None),
     ("webhook-rules-problem", "sources/{hook}?tab=rules", _webhook_rule_problem),
     ("webhook-rules-conditions", "sources/{hook}?tab=rules", _webhook_conditions),
+    ("webhook-rules-fixed", "sources/{hook}?tab=rules", _webhook_fixed),
     ("webhook-rules-extras", "sources/{hook}?tab=rules", _webhook_extras),
     ("destinations", "destinations", None),
     ("destination", "destinations/{destination}", None),

@@ -246,6 +246,61 @@ def test_a_field_of_the_request_gets_a_value_to_use_when_it_is_missing(
     assert serious_violations(page) == []
 
 
+def test_a_marketer_sets_a_fixed_list_and_number_from_the_form(page: Page, world: World) -> None:
+    """A fixed list and a fixed number are made in the form from their JSON: text that is
+    not JSON yet is named at its field and saves nothing; saved, the rules hold the list and
+    the number, the test panel's message carries them, a reload shows them again, and
+    switched to fixed text the list is saved as its text."""
+    hook = _typeform_rules(page, world)
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    rule.get_by_role("button", name="Add a field").click()
+    rule.get_by_label("Field name, row 5").fill("properties.tags")
+    rule.get_by_label("properties.tags: comes from").select_option(
+        label="a fixed number, list or object"
+    )
+    tags = rule.get_by_label("properties.tags", exact=True)
+    tags.fill('["vip", "eu"')
+    expect(rule.get_by_text("This is not a number, list or object yet")).to_be_visible()
+    expect(tags).to_have_attribute("aria-invalid", "true")
+    tags.fill('["vip", "eu"]')
+    expect(rule.get_by_text("This is not a number, list or object yet")).to_have_count(0)
+    expect(tags).to_have_value('["vip", "eu"]')  # as typed, not respaced
+    rule.get_by_role("button", name="Add a field").click()
+    rule.get_by_label("Field name, row 6").fill("properties.score")
+    rule.get_by_label("properties.score: comes from").select_option(
+        label="a fixed number, list or object"
+    )
+    rule.get_by_label("properties.score", exact=True).fill("42")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    path = f"/api/v1/workspaces/{hook.workspace}/sources/{hook.source_id}/hook"
+    stored = world.server.api("GET", path)["config"]["rules"][0]["set"]
+    assert stored["properties.tags"] == {"const": ["vip", "eu"]}
+    assert stored["properties.score"] == {"const": 42}
+
+    sample = json.loads(SENDERS["typeform"]("unused", "", 0).body)
+    page.get_by_label("Sample body").fill(json.dumps(sample))
+    page.get_by_role("button", name="Run the test").click()
+    result = page.get_by_label("Test result")
+    expect(result).to_contain_text("Form Submitted")
+    expect(result).to_contain_text('"vip"')
+    expect(result).to_contain_text("42")
+
+    page.reload()
+    rule = page.get_by_role("group", name="Rule 1", exact=True)
+    expect(rule.get_by_label("properties.tags: comes from")).to_have_value("json")
+    expect(rule.get_by_label("properties.tags", exact=True)).to_have_value('["vip","eu"]')
+    expect(rule.get_by_label("properties.score", exact=True)).to_have_value("42")
+    rule.get_by_label("properties.tags: comes from").select_option(label="fixed text")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    stored = world.server.api("GET", path)["config"]["rules"][0]["set"]
+    assert stored["properties.tags"] == {"const": '["vip","eu"]'}
+    assert stored["properties.score"] == {"const": 42}
+    assert serious_violations(page) == []
+
+
 def test_a_marketer_keeps_test_submissions_out_with_a_negated_test(
     page: Page, world: World
 ) -> None:

@@ -1,6 +1,6 @@
 // The rules as a form, for people who do not write JSON: per rule, when it applies (a field
 // of the request compared with a value), the message type, its name, the fields it fills
-// (each from a field, text with fields, fixed text or an expression), how duplicates are
+// (each from a field, text with fields, fixed text or JSON, an expression), how duplicates are
 // recognised, the event's time, and "one message per element of" a list. The server's
 // problems show next to the field they name. After the rules, the optional transformation and
 // verification reply (HookExtras).

@@ -10,6 +10,7 @@ import {
   conditionText,
   defaultText,
   isComparison,
+  isJsonOf,
   JOININGS,
   joined,
   joiningOf,
@@ -48,15 +49,27 @@ interface ValueProps {
   at: string;
 }
 
-/** Three cells: where the value comes from; the path, template, text or expression; and what
- *  to use when it is missing (for a field of the request or an expression). */
+/** Three cells: where the value comes from; the path, template, text, JSON or expression; and
+ *  what to use when it is missing (for a field of the request or an expression). */
 export function ValueCells({ label, value, onChange, problems, at }: ValueProps) {
   const id = useId();
   const blank = value === undefined || value === "";
   const [chosen, setChosen] = useState<Kind>(blank ? "path" : kindOf(value));
-  const kind = blank ? chosen : kindOf(value);
+  // A fixed JSON value's text as typed: shown while it is not JSON yet (the value before it
+  // kept), or while it is the value's JSON spaced its own way.
+  const [draft, setDraft] = useState<string | null>(null);
+  const fixed = typeof value === "object" && "const" in value ? value.const : undefined;
+  const unparsed = draft !== null && sourceOf("json", draft) === null;
+  const drafting = draft !== null && (unparsed || (!blank && isJsonOf(draft, fixed)));
+  const kind = drafting ? "json" : blank ? chosen : kindOf(value);
+  const text = drafting ? draft : blank ? "" : textOf(value);
   const placeholder = KINDS.find((k) => k.value === kind)!.placeholder;
   const problem = problems.get(at);
+  const change = (nextKind: Kind, nextText: string) => {
+    const next = sourceOf(nextKind, nextText, value);
+    setDraft(nextKind === "json" ? nextText : null);
+    if (next !== null) onChange(next);
+  };
   return (
     <>
       <td>
@@ -66,7 +79,7 @@ export function ValueCells({ label, value, onChange, problems, at }: ValueProps)
           onChange={(e) => {
             const next = e.target.value as Kind;
             setChosen(next);
-            if (!blank) onChange(sourceOf(next, textOf(value), value));
+            if (!blank || drafting) change(next, text);
           }}
         >
           {KINDS.map((k) => (
@@ -79,13 +92,20 @@ export function ValueCells({ label, value, onChange, problems, at }: ValueProps)
       <td>
         <input
           aria-label={label}
-          aria-invalid={problem ? true : undefined}
-          aria-describedby={problem ? id : undefined}
-          value={blank ? "" : textOf(value)}
+          aria-invalid={problem || unparsed ? true : undefined}
+          aria-describedby={problem || unparsed ? id : undefined}
+          value={text}
           placeholder={placeholder}
-          onChange={(e) => onChange(sourceOf(kind, e.target.value, value))}
+          onChange={(e) => change(kind, e.target.value)}
         />
-        <Problem problems={problems} at={at} id={id} />
+        {unparsed ? (
+          <p className="error-text" id={id}>
+            This is not a number, list or object yet: write 42, true, ["vip", "eu"] or {'{"tier": 2}'}. Until it
+            is, the value before it is kept.
+          </p>
+        ) : (
+          <Problem problems={problems} at={at} id={id} />
+        )}
       </td>
       <td>
         {value !== undefined && !blank && canMiss(kind) && (

@@ -7,6 +7,7 @@ import {
   comparison,
   conditionValue,
   defaultText,
+  isJsonOf,
   joined,
   joiningOf,
   kindOf,
@@ -29,25 +30,41 @@ describe("a value's source", () => {
     expect(kindOf({ template: "a:{body.id}" })).toBe("template");
     expect(kindOf({ const: "Paid" })).toBe("const");
     expect(kindOf({ expr: "lower(body.x)" })).toBe("expr");
+    expect(kindOf({ const: 42 })).toBe("json");
+    expect(kindOf({ const: ["vip"] })).toBe("json");
+    expect(kindOf({ const: null })).toBe("json");
     expect(textOf({ const: 42 })).toBe("42");
+    expect(textOf({ const: "Paid" })).toBe("Paid");
   });
 
   it("writes a field as a bare path, blank as nothing, and keeps a default and a number", () => {
     expect(sourceOf("path", "body.id")).toBe("body.id");
     expect(sourceOf("const", "")).toBeUndefined();
     expect(sourceOf("path", "body.id", { path: "body.x", default: "none" })).toEqual({ path: "body.id", default: "none" });
-    expect(sourceOf("const", "7", { const: 3 })).toEqual({ const: 7 });
+    expect(sourceOf("json", "7", { const: 3 })).toEqual({ const: 7 });
+    expect(sourceOf("const", "7", { const: 3 })).toEqual({ const: "7" }); // fixed text is text
     expect(sourceOf("template", "x:{body.id}")).toEqual({ template: "x:{body.id}" });
   });
 
-  it("keeps a fixed list or object one while its text is its JSON", () => {
+  it("makes a fixed number, list or object from its JSON, and nothing from text that is not", () => {
     const tags = { const: ["vip", "eu"] };
     expect(textOf(tags)).toBe('["vip","eu"]');
-    expect(sourceOf("const", '["vip", "eu", "new"]', tags)).toEqual({ const: ["vip", "eu", "new"] });
-    expect(sourceOf("const", '{"tier": 2}', { const: { tier: 1 } })).toEqual({ const: { tier: 2 } });
-    expect(sourceOf("const", '["vip"', tags)).toEqual({ const: '["vip"' }); // not JSON: text
-    expect(sourceOf("const", '{"a": 1}', tags)).toEqual({ const: '{"a": 1}' }); // a list stays a list
-    expect(sourceOf("const", '["x"]', { const: "text" })).toEqual({ const: '["x"]' });
+    expect(sourceOf("json", '["vip", "eu", "new"]', tags)).toEqual({ const: ["vip", "eu", "new"] });
+    expect(sourceOf("json", '{"tier": 2}')).toEqual({ const: { tier: 2 } });
+    expect(sourceOf("json", "true")).toEqual({ const: true });
+    expect(sourceOf("json", '"text"')).toEqual({ const: "text" });
+    expect(sourceOf("json", '["vip"', tags)).toBeNull(); // not JSON yet: no value
+    expect(sourceOf("json", "Paid")).toBeNull();
+    expect(sourceOf("json", "")).toBeUndefined(); // blank: the field goes
+    expect(sourceOf("const", '["x"]', tags)).toEqual({ const: '["x"]' }); // fixed text stays text
+  });
+
+  it("knows a value's JSON however it is spaced", () => {
+    expect(isJsonOf('[ "vip",  "eu" ]', ["vip", "eu"])).toBe(true);
+    expect(isJsonOf('{"tier": 2}', { tier: 2 })).toBe(true);
+    expect(isJsonOf('["vip"]', ["vip", "eu"])).toBe(false);
+    expect(isJsonOf('["vip"', ["vip"])).toBe(false);
+    expect(isJsonOf("7", "7")).toBe(false); // a number's JSON is not the text
   });
 });
 

@@ -1,5 +1,5 @@
 // The rule form's model (pure): the configuration's types as the OpenAPI document declares
-// them, where a value comes from (a field, a template, fixed text, an expression), a
+// them, where a value comes from (a field, a template, fixed text or JSON, an expression), a
 // condition's value as typed text, and the server's problems placed next to their field.
 import type { components } from "../../api/schema";
 import type { FieldError } from "../../api/errors";
@@ -20,7 +20,7 @@ export type MessageType = Rule["type"];
 export type Reply = NonNullable<RulesConfig["reply"]>;
 export type Method = NonNullable<Reply["methods"]>[number];
 export type Operator = NonNullable<SchemaCondition["op"]>;
-export type Kind = "path" | "template" | "const" | "expr";
+export type Kind = "path" | "template" | "const" | "json" | "expr";
 
 export const MESSAGE_TYPES: { value: MessageType; label: string }[] = [
   { value: "track", label: "Track (an event happened)" },
@@ -63,6 +63,7 @@ export const KINDS: { value: Kind; label: string; placeholder: string }[] = [
   { value: "path", label: "a field of the request", placeholder: "body.data.id" },
   { value: "template", label: "text with fields", placeholder: "order:{body.id}" },
   { value: "const", label: "fixed text", placeholder: "Order Completed" },
+  { value: "json", label: "a fixed number, list or object", placeholder: '["vip", "eu"]' },
   { value: "expr", label: "an expression", placeholder: "lower(body.email)" },
 ];
 
@@ -84,24 +85,36 @@ export function kindOf(value: ValueSource): Kind {
   if (typeof value === "string") return "path";
   if (value.template != null) return "template";
   if (value.expr != null) return "expr";
-  if ("const" in value) return "const";
+  if ("const" in value) return typeof value.const === "string" ? "const" : "json";
   return "path";
 }
 
 export function textOf(value: ValueSource): string {
   if (typeof value === "string") return value;
   const kind = kindOf(value);
-  if (kind === "const") return typeof value.const === "string" ? value.const : JSON.stringify(value.const);
+  if (kind === "const") return value.const as string;
+  if (kind === "json") return JSON.stringify(value.const);
   return (kind === "template" ? value.template : kind === "expr" ? value.expr : value.path) ?? "";
 }
 
-/** The value for ``kind`` and ``text``, keeping ``previous``'s default; undefined when blank. */
-export function sourceOf(kind: Kind, text: string, previous?: ValueSource): ValueSource | undefined {
+/** The value for ``kind`` and ``text``, keeping ``previous``'s default; undefined when blank,
+ *  null when a fixed JSON value's text is not JSON (yet). Fixed text is always text. */
+export function sourceOf(kind: Kind, text: string, previous?: ValueSource): ValueSource | undefined | null {
   if (text === "") return undefined;
   const kept = typeof previous === "object" && previous.default !== undefined ? { default: previous.default } : {};
   if (kind === "path") return "default" in kept ? { path: text, ...kept } : text;
-  if (kind === "const") return { const: typedLike(typeof previous === "object" ? previous.const : undefined, text), ...kept };
+  if (kind === "const") return { const: text, ...kept };
+  if (kind === "json") {
+    const parsed = jsonOf(text);
+    return parsed === undefined ? null : { const: parsed, ...kept };
+  }
   return { [kind]: text, ...kept };
+}
+
+/** Whether ``text`` is the JSON of ``value`` (the same value, however it is spaced). */
+export function isJsonOf(text: string, value: unknown): boolean {
+  const parsed = jsonOf(text);
+  return parsed !== undefined && JSON.stringify(parsed) === JSON.stringify(value);
 }
 
 /** Whether a value of ``kind`` can be missing, so that a default means something: a field of
