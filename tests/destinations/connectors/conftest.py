@@ -13,7 +13,11 @@ from headwater.destinations.redact import Redactor
 from tests.destinations.sink import Sink
 
 TIMEOUT = 0.5
-"""The client's timeout in seconds: a Reply delayed longer provokes a transport failure."""
+"""The ``impatient`` client's timeout in seconds: a Reply delayed longer provokes a transport
+failure."""
+PATIENT = 10.0
+"""The ``client``'s: far above any answer of the local sink, even on a loaded machine (half a
+second was once exceeded late in a full run, a delivery then retried as if timed out)."""
 
 
 @pytest.fixture
@@ -25,6 +29,13 @@ def sink() -> Iterator[Sink]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=PATIENT) as shared:
+        yield shared
+
+
+@pytest.fixture
+async def impatient() -> AsyncIterator[httpx.AsyncClient]:
+    """A client that gives up after :data:`TIMEOUT`, for the tests of a slow answer."""
     async with httpx.AsyncClient(timeout=TIMEOUT) as shared:
         yield shared
 

@@ -174,12 +174,12 @@ async def test_throttling_is_retried(
 
 
 async def test_server_error_and_timeout_are_retried_with_the_key_masked(
-    sink: Sink, client: httpx.AsyncClient
+    sink: Sink, impatient: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(500, {"code": 500, "error": "internal"})
-    failed = await shown(connector(sink, client), [track(userId=USER)])
+    failed = await shown(connector(sink, impatient), [track(userId=USER)])
     sink.handler = lambda _: Reply(200, {"code": 200}, delay=TIMEOUT * 3)
-    slow = await shown(connector(sink, client), [track(userId=USER)])
+    slow = await shown(connector(sink, impatient), [track(userId=USER)])
     assert (failed.outcome, slow.outcome) == (Outcome.RETRY, Outcome.RETRY)
     for result in (failed, slow):
         assert result.exchange is not None

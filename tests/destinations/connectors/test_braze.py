@@ -165,12 +165,12 @@ async def test_rate_limit_waits_for_the_reset(sink: Sink, client: httpx.AsyncCli
 
 
 async def test_server_errors_and_timeouts_are_retried_with_the_key_masked(
-    sink: Sink, client: httpx.AsyncClient
+    sink: Sink, impatient: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(502, "bad gateway")
-    broken = await shown(connector(sink, client), [track()])
+    broken = await shown(connector(sink, impatient), [track()])
     sink.handler = lambda _: Reply(201, {"message": "success"}, delay=TIMEOUT * 3)
-    slow = await shown(connector(sink, client), [track()])
+    slow = await shown(connector(sink, impatient), [track()])
     assert (broken.outcome, slow.outcome) == (Outcome.RETRY, Outcome.RETRY)
     for result in (broken, slow):
         assert result.exchange is not None

@@ -120,15 +120,15 @@ async def test_calls_it_cannot_take_are_refused(
     assert sink.requests == []
 
 
-async def test_errors(sink: Sink, client: httpx.AsyncClient) -> None:
+async def test_errors(sink: Sink, impatient: httpx.AsyncClient) -> None:
     sink.handler = lambda _: Reply(401, {"meta": {"error": "Unauthorized request"}})
-    denied = await shown(connector(sink, client), [track()])
+    denied = await shown(connector(sink, impatient), [track()])
     sink.handler = lambda _: Reply(429, {"meta": {"error": "rate limited"}}, {"Retry-After": "1"})
-    limited = await shown(connector(sink, client), [track()])
+    limited = await shown(connector(sink, impatient), [track()])
     sink.handler = lambda _: Reply(500, {"meta": {"error": "internal"}})
-    broken = await shown(connector(sink, client), [track()])
+    broken = await shown(connector(sink, impatient), [track()])
     sink.handler = lambda _: Reply(200, {}, delay=TIMEOUT * 3)
-    slow = await shown(connector(sink, client), [track()])
+    slow = await shown(connector(sink, impatient), [track()])
     assert denied.outcome is Outcome.FAILED
     assert (limited.outcome, limited.retry_after) == (Outcome.RETRY, 1.0)
     assert (broken.outcome, slow.outcome) == (Outcome.RETRY, Outcome.RETRY)

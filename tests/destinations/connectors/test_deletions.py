@@ -214,8 +214,8 @@ async def test_amplitude_needs_the_secret_key_and_a_user_id(
     assert sink.requests == []
 
 
-async def test_amplitude_errors(sink: Sink, client: httpx.AsyncClient) -> None:
-    keyed = amplitude(sink, client, secret_key=AMPLITUDE_SECRET)
+async def test_amplitude_errors(sink: Sink, impatient: httpx.AsyncClient) -> None:
+    keyed = amplitude(sink, impatient, secret_key=AMPLITUDE_SECRET)
     sink.handler = lambda _: Reply(503, {"error": "unavailable"})
     assert (await keyed.delete(PERSON)).outcome is Outcome.RETRY
     sink.handler = lambda _: Reply(429, {"error": "throttled"})

@@ -133,13 +133,13 @@ async def test_one_retryable_request_retries_the_batch(
     assert len(sink.requests) == 2
 
 
-async def test_http_errors(sink: Sink, client: httpx.AsyncClient) -> None:
+async def test_http_errors(sink: Sink, impatient: httpx.AsyncClient) -> None:
     sink.handler = lambda _: Reply(400, {"error": {"code": 400, "message": "bad"}})
-    bad = await shown(connector(sink, client), [track()])
+    bad = await shown(connector(sink, impatient), [track()])
     sink.handler = lambda _: Reply(429, "", {"Retry-After": "2"})
-    limited = await shown(connector(sink, client), [track()])
+    limited = await shown(connector(sink, impatient), [track()])
     sink.handler = lambda _: Reply(204, "", delay=TIMEOUT * 3)
-    slow = await shown(connector(sink, client), [track()])
+    slow = await shown(connector(sink, impatient), [track()])
     assert bad.outcome is Outcome.FAILED
     assert (limited.outcome, limited.retry_after) == (Outcome.RETRY, 2.0)
     assert slow.outcome is Outcome.RETRY

@@ -190,17 +190,17 @@ async def test_validation_error_is_permanent(sink: Sink, client: httpx.AsyncClie
 
 
 async def test_rate_limit_waits_for_the_window_and_secrets_are_masked(
-    sink: Sink, client: httpx.AsyncClient
+    sink: Sink, impatient: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(
         429,
         {"status": "error", "message": "You have reached your secondly limit.", "policyName": "x"},
     )
-    limited = await shown(connector(sink, client), [identify(traits={"email": "a@b.io"})])
+    limited = await shown(connector(sink, impatient), [identify(traits={"email": "a@b.io"})])
     sink.handler = lambda _: Reply(200, {}, delay=TIMEOUT * 3)
-    slow = await shown(connector(sink, client), [identify(traits={"email": "a@b.io"})])
+    slow = await shown(connector(sink, impatient), [identify(traits={"email": "a@b.io"})])
     sink.handler = lambda _: Reply(503, {"status": "error"})
-    broken = await shown(connector(sink, client), [identify(traits={"email": "a@b.io"})])
+    broken = await shown(connector(sink, impatient), [identify(traits={"email": "a@b.io"})])
     assert (limited.outcome, limited.retry_after) == (Outcome.RETRY, 10.0)
     assert (slow.outcome, broken.outcome) == (Outcome.RETRY, Outcome.RETRY)
     for result in (limited, slow):

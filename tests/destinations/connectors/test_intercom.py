@@ -117,25 +117,25 @@ async def test_calls_it_cannot_take_are_refused(sink: Sink, client: httpx.AsyncC
     assert sink.requests == []
 
 
-async def test_documented_errors(sink: Sink, client: httpx.AsyncClient) -> None:
+async def test_documented_errors(sink: Sink, impatient: httpx.AsyncClient) -> None:
     unauthorized = {
         "type": "error.list",
         "request_id": "r-1",
         "errors": [{"code": "unauthorized", "message": "Access Token Invalid"}],
     }
     sink.handler = lambda _: Reply(401, unauthorized)
-    denied = await shown(connector(sink, client), [track()])
+    denied = await shown(connector(sink, impatient), [track()])
     reset = int(time.time()) + 20
     limited_body = {
         "type": "error.list",
         "errors": [{"code": "rate_limit_exceeded", "message": "Exceeded rate limit"}],
     }
     sink.handler = lambda _: Reply(429, limited_body, {"X-RateLimit-Reset": str(reset)})
-    limited = await shown(connector(sink, client), [identify()])
+    limited = await shown(connector(sink, impatient), [identify()])
     sink.handler = lambda _: Reply(500, {"type": "error.list", "errors": []})
-    broken = await shown(connector(sink, client), [track()])
+    broken = await shown(connector(sink, impatient), [track()])
     sink.handler = lambda _: Reply(200, EMPTY_SEARCH, delay=TIMEOUT * 3)
-    slow = await shown(connector(sink, client), [identify()])
+    slow = await shown(connector(sink, impatient), [identify()])
     assert denied.outcome is Outcome.FAILED
     assert limited.outcome is Outcome.RETRY
     assert limited.retry_after is not None

@@ -118,14 +118,14 @@ async def test_compliance_state_is_permanent_and_skips_tags(
     assert len(sink.requests) == 1
 
 
-async def test_retryable_errors_and_masked_key(sink: Sink, client: httpx.AsyncClient) -> None:
+async def test_retryable_errors_and_masked_key(sink: Sink, impatient: httpx.AsyncClient) -> None:
     event = identify(traits={"email": "ada@example.com"})
     sink.handler = lambda _: Reply(429, {"title": "Too Many Requests", "status": 429})
-    limited = await shown(connector(sink, client), [event])
+    limited = await shown(connector(sink, impatient), [event])
     sink.handler = lambda _: Reply(503, {"title": "Service Unavailable", "status": 503})
-    broken = await shown(connector(sink, client), [event])
+    broken = await shown(connector(sink, impatient), [event])
     sink.handler = lambda _: Reply(200, {}, delay=TIMEOUT * 3)
-    slow = await shown(connector(sink, client), [event])
+    slow = await shown(connector(sink, impatient), [event])
     assert [r.outcome for r in (limited, broken, slow)] == [Outcome.RETRY] * 3
     for result in (limited, slow):
         assert result.exchange is not None

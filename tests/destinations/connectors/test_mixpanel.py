@@ -231,10 +231,10 @@ async def test_429_and_5xx_are_retried(sink: Sink, client: httpx.AsyncClient) ->
 
 
 async def test_timeout_is_retried_with_the_token_masked(
-    sink: Sink, client: httpx.AsyncClient
+    sink: Sink, impatient: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(200, {"status": 1, "error": None}, delay=TIMEOUT * 3)
-    result = await shown(connector(sink, client), [identify(traits={"plan": "pro"})])
+    result = await shown(connector(sink, impatient), [identify(traits={"plan": "pro"})])
     assert result.outcome is Outcome.RETRY
     assert result.exchange is not None
     assert TOKEN not in result.exchange.request_body

@@ -107,10 +107,10 @@ async def test_rate_limit_is_retried_after_the_given_delay(
 
 
 async def test_timeout_is_retried_and_the_webhook_url_is_masked(
-    sink: Sink, client: httpx.AsyncClient
+    sink: Sink, impatient: httpx.AsyncClient
 ) -> None:
     sink.handler = lambda _: Reply(200, "ok", delay=TIMEOUT * 3)
-    result = await shown(connector(sink, client, send_all_events=True), [track()])
+    result = await shown(connector(sink, impatient, send_all_events=True), [track()])
     assert result.outcome is Outcome.RETRY
     assert result.exchange is not None
     assert result.exchange.error is not None
