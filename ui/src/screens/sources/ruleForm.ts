@@ -63,7 +63,7 @@ export const KINDS: { value: Kind; label: string; placeholder: string }[] = [
   { value: "path", label: "a field of the request", placeholder: "body.data.id" },
   { value: "template", label: "text with fields", placeholder: "order:{body.id}" },
   { value: "const", label: "fixed text", placeholder: "Order Completed" },
-  { value: "json", label: "a fixed number, list or object", placeholder: '["vip", "eu"]' },
+  { value: "json", label: "a fixed number or list", placeholder: '["vip", "eu"]' },
   { value: "expr", label: "an expression", placeholder: "lower(body.email)" },
 ];
 
