@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import psutil
 from sqlalchemy.engine import make_url
 
 from tests.imports.conftest import client, finished, log_counts, upload
@@ -50,7 +51,12 @@ async def test_a_killed_import_resumes_and_stores_each_row_once(
                 if status["checkpoint"] >= 250:
                     break
                 await asyncio.sleep(0.01)
+        helpers = psutil.Process(server.process.pid).children(recursive=True)
+        assert helpers, "the import's worker process was not running"
         server.kill()
+        # The import's worker process (and multiprocessing's resource tracker) end with it.
+        _, alive = psutil.wait_procs(helpers, timeout=15)
+        assert alive == [], [p.cmdline() for p in alive]
         status_after_kill, checkpoint = await _job_row(database_url, job["id"])
         assert status_after_kill == "running"
         assert 250 <= checkpoint < _ROWS, "the import was not caught halfway"

@@ -27,6 +27,7 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -60,7 +61,7 @@ from headwater.imports.rows import (
     unpacked,
 )
 from headwater.imports.views import DryRunView, ImportView, RowErrorView
-from headwater.imports.worker import next_packed
+from headwater.imports.worker import next_packed, started
 from headwater.settings import Settings
 from headwater.spec import Event, Rejection
 from headwater.storage import STORAGE_ERRORS, connected, transaction
@@ -397,12 +398,13 @@ class Importer:
 
     def _workers(self) -> ProcessPoolExecutor:
         """The process that maps and normalises batches, started at the first import (spawned:
-        a fork of a server with threads could copy a held lock)."""
+        a fork of a server with threads could copy a held lock); it ends itself when this
+        process is gone, killed or not."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=self._worker_start,
+                initializer=functools.partial(started, os.getpid(), self._worker_start),
             )
         return self._pool
 

@@ -12,14 +12,33 @@ batch before); another start (a resumed job, another file) opens it again at tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from headwater.imports.reader import FileFormat, Row, read_batches
 from headwater.imports.rows import Normalised, Plan, packed
 from headwater.spec import Envelope
 
-__all__ = ["next_packed"]
+__all__ = ["next_packed", "started"]
+
+
+def started(parent: int, then: Callable[[], None] | None) -> None:
+    """The worker process's start (its pool's initializer): it ends itself once the server
+    process ``parent`` is gone, which a server killed (``kill -9``, the OOM killer) cannot tell
+    it; then ``then``."""
+    threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
+    if then is not None:
+        then()
+
+
+def _end_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
 
 # The one file the worker has open: (its path, the number of its next row, its batches).
 _open: list[tuple[Path, int, Iterator[list[Row]]]] = []
